@@ -1,0 +1,605 @@
+//! The catalogue of a province: agencies, fields and versioned procedures (DOMAIN.md §2).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
+use crate::money::Vnd;
+use crate::text::{char_len, nfc};
+
+/// A rule a catalogue entry broke, naming the field so forms and the API can point at it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    /// Path of the offending field, e.g. `documents[2].name`.
+    pub field: String,
+    /// What is wrong, in Vietnamese, for the person who entered it.
+    pub message: String,
+}
+
+impl Invalid {
+    /// Builds an error for `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Longest name accepted for any catalogue entry.
+pub const MAX_NAME: usize = 500;
+/// Longest free text (descriptions, conditions) accepted.
+pub const MAX_TEXT: usize = 10_000;
+/// Most list items (documents, fees, steps…) in one procedure.
+pub const MAX_ITEMS: usize = 100;
+
+fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<(), Invalid> {
+    if required && value.trim().is_empty() {
+        return Err(Invalid::new(field, "không được để trống"));
+    }
+    if char_len(value) > max {
+        return Err(Invalid::new(field, format!("dài quá {max} ký tự")));
+    }
+    Ok(())
+}
+
+fn check_len<T>(field: &str, items: &[T]) -> Result<(), Invalid> {
+    if items.len() > MAX_ITEMS {
+        return Err(Invalid::new(field, format!("nhiều quá {MAX_ITEMS} mục")));
+    }
+    Ok(())
+}
+
+/// A province held by the deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Province {
+    /// People's Committee code, `000.00.00.Hxx`.
+    pub code: ProvinceCode,
+    /// Name, e.g. `Ninh Thuận`.
+    pub name: String,
+}
+
+/// What an agency is in the one-stop organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AgencyKind {
+    /// The province's People's Committee, root of the tree.
+    Province,
+    /// The provincial Public Administrative Service Centre.
+    Centre,
+    /// A department (Sở, ban, ngành).
+    Department,
+    /// A commune-level one-stop centre.
+    CommuneCentre,
+    /// Any other agency (e.g. a unit that takes part in inter-agency procedures).
+    Other,
+}
+
+impl AgencyKind {
+    /// Stable text stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Province => "province",
+            Self::Centre => "centre",
+            Self::Department => "department",
+            Self::CommuneCentre => "commune_centre",
+            Self::Other => "other",
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "province" => Self::Province,
+            "centre" => Self::Centre,
+            "department" => Self::Department,
+            "commune_centre" => Self::CommuneCentre,
+            "other" => Self::Other,
+            _ => return None,
+        })
+    }
+}
+
+/// An agency (cơ quan) of a province.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Agency {
+    /// QCVN 102 code.
+    pub code: AgencyCode,
+    /// Full name, e.g. `Sở Xây dựng`.
+    pub name: String,
+    /// Role in the one-stop organisation.
+    pub kind: AgencyKind,
+    /// Parent in the tree; `None` only for the province itself.
+    #[serde(default)]
+    pub parent: Option<AgencyCode>,
+    /// Postal address.
+    #[serde(default)]
+    pub address: String,
+    /// Public phone number.
+    #[serde(default)]
+    pub phone: String,
+    /// Public email address.
+    #[serde(default)]
+    pub email: String,
+}
+
+impl Agency {
+    /// Normalises text to NFC and checks lengths.
+    pub fn normalize(&mut self) -> Result<(), Invalid> {
+        self.name = nfc(&self.name);
+        self.address = nfc(&self.address);
+        self.phone = nfc(&self.phone);
+        self.email = nfc(&self.email);
+        check_text("name", &self.name, MAX_NAME, true)?;
+        check_text("address", &self.address, MAX_NAME, false)?;
+        check_text("phone", &self.phone, 40, false)?;
+        check_text("email", &self.email, 254, false)?;
+        if self.parent.is_none() && self.kind != AgencyKind::Province {
+            return Err(Invalid::new("parent", "chỉ UBND tỉnh được không có cơ quan cấp trên"));
+        }
+        Ok(())
+    }
+}
+
+/// A field (lĩnh vực): the sector grouping of procedures of an agency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Field {
+    /// Code, unique within the province.
+    pub code: FieldCode,
+    /// Name, e.g. `Hoạt động xây dựng`.
+    pub name: String,
+    /// The agency whose procedures the field groups.
+    pub agency: AgencyCode,
+}
+
+impl Field {
+    /// Normalises text to NFC and checks lengths.
+    pub fn normalize(&mut self) -> Result<(), Invalid> {
+        self.name = nfc(&self.name);
+        check_text("name", &self.name, MAX_NAME, true)
+    }
+}
+
+/// Administrative level a procedure is resolved at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Level {
+    /// Provincial level.
+    Province,
+    /// Commune level.
+    Commune,
+}
+
+impl Level {
+    /// Stable text stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Province => "province",
+            Self::Commune => "commune",
+        }
+    }
+}
+
+/// Unit of a processing time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum TimeUnit {
+    /// Working days of 8 working hours.
+    WorkingDays,
+    /// Working hours.
+    WorkingHours,
+}
+
+/// Working hours in one working day.
+pub const HOURS_PER_DAY: u32 = 8;
+
+/// Statutory processing time (thời hạn giải quyết).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProcessingTime {
+    /// How many units.
+    pub amount: u32,
+    /// Days or hours.
+    pub unit: TimeUnit,
+}
+
+impl ProcessingTime {
+    /// A time in working days.
+    pub const fn days(amount: u32) -> Self {
+        Self {
+            amount,
+            unit: TimeUnit::WorkingDays,
+        }
+    }
+
+    /// A time in working hours.
+    pub const fn hours(amount: u32) -> Self {
+        Self {
+            amount,
+            unit: TimeUnit::WorkingHours,
+        }
+    }
+
+    /// Total working hours.
+    pub fn working_hours(self) -> u32 {
+        match self.unit {
+            TimeUnit::WorkingDays => self.amount.saturating_mul(HOURS_PER_DAY),
+            TimeUnit::WorkingHours => self.amount,
+        }
+    }
+
+    /// Working days, fractional when given in hours (4 hours = 0.5).
+    pub fn working_days(self) -> f64 {
+        f64::from(self.working_hours()) / f64::from(HOURS_PER_DAY)
+    }
+}
+
+/// Online service mode, current scale (Decree 42/2022 art. 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum OnlineMode {
+    /// Toàn trình: the whole process online, result online or by post.
+    Full,
+    /// Một phần: anything less.
+    Partial,
+}
+
+impl OnlineMode {
+    /// Stable text stored in the database and used in `?online=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Partial => "partial",
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "full" => Some(Self::Full),
+            "partial" => Some(Self::Partial),
+            _ => None,
+        }
+    }
+
+    /// Vietnamese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Full => "Toàn trình",
+            Self::Partial => "Một phần",
+        }
+    }
+}
+
+/// A downloadable form template attached to a required document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FormTemplate {
+    /// Form name or number, e.g. `Mẫu số 01/BXD`.
+    pub name: String,
+    /// Where the template can be downloaded.
+    #[serde(default)]
+    pub url: String,
+}
+
+/// One document of the dossier (thành phần hồ sơ).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DocumentRequirement {
+    /// What the document is.
+    pub name: String,
+    /// Number of originals (bản chính) required.
+    pub originals: u16,
+    /// Number of copies (bản sao) required.
+    pub copies: u16,
+    /// Whether the dossier is incomplete without it.
+    pub required: bool,
+    /// Form template, if the document is filled on a prescribed form.
+    #[serde(default)]
+    pub form: Option<FormTemplate>,
+    /// Extra guidance (e.g. which case it applies to).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Whether an amount is a fee (phí) or a charge (lệ phí).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum FeeKind {
+    /// Phí: pays for a service.
+    Fee,
+    /// Lệ phí: a state charge.
+    Charge,
+}
+
+/// One fee item of a procedure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeeItem {
+    /// Fee or charge.
+    pub kind: FeeKind,
+    /// Name, e.g. `Lệ phí cấp giấy phép xây dựng nhà ở riêng lẻ`.
+    pub name: String,
+    /// Amount in VND.
+    pub amount: Vnd,
+    /// The choice this amount applies to, when the amount depends on one
+    /// (e.g. `Cấp mới` vs `Cấp lại`); `None` when it always applies.
+    #[serde(default)]
+    pub option: Option<String>,
+}
+
+/// Who may file the procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ApplicantKind {
+    /// A person (công dân).
+    Citizen,
+    /// An organisation or business (tổ chức, doanh nghiệp).
+    Organisation,
+}
+
+/// Who performs a processing step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum StepRole {
+    /// The counter at the centre (reception, hand-over, return).
+    Counter,
+    /// A department officer (examination).
+    Officer,
+    /// A department leader (approval, signature).
+    Leader,
+    /// Another agency taking part in an inter-agency procedure.
+    OtherAgency,
+}
+
+/// One step of the processing workflow with its time budget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProcessingStep {
+    /// What is done, e.g. `Thẩm định hồ sơ`.
+    pub name: String,
+    /// Who does it.
+    pub role: StepRole,
+    /// The agency doing it; `None` means the procedure's responsible agency.
+    #[serde(default)]
+    pub agency: Option<AgencyCode>,
+    /// Time budget in working hours.
+    pub budget_hours: u32,
+}
+
+/// Everything a procedure says in one version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProcedureContent {
+    /// Name, e.g. `Cấp giấy phép xây dựng nhà ở riêng lẻ`.
+    pub name: String,
+    /// The field it belongs to.
+    pub field: FieldCode,
+    /// The agency responsible for resolving it.
+    pub agency: AgencyCode,
+    /// Province or commune level.
+    pub level: Level,
+    /// Statutory processing time.
+    pub processing_time: ProcessingTime,
+    /// Required documents.
+    pub documents: Vec<DocumentRequirement>,
+    /// Number of sets of documents to submit.
+    pub sets: u16,
+    /// Fees and charges.
+    pub fees: Vec<FeeItem>,
+    /// Result documents (kết quả).
+    pub results: Vec<String>,
+    /// Legal basis (căn cứ pháp lý).
+    pub legal_basis: Vec<String>,
+    /// Who may apply.
+    pub applicants: Vec<ApplicantKind>,
+    /// Online mode on the current scale.
+    pub online_mode: OnlineMode,
+    /// Online level on the old scale (1–4, Decree 43/2011).
+    pub service_level: u8,
+    /// Whether the centre receives it (some are received only at the department).
+    pub at_centre: bool,
+    /// Processing steps with time budgets.
+    pub steps: Vec<ProcessingStep>,
+    /// How to carry it out (trình tự thực hiện).
+    #[serde(default)]
+    pub description: String,
+    /// Conditions to meet (yêu cầu, điều kiện).
+    #[serde(default)]
+    pub conditions: String,
+}
+
+impl ProcedureContent {
+    /// Normalises every text to NFC and checks the procedure's own rules.
+    /// Cross-references (agency, field) are checked by the store against the catalogue.
+    pub fn normalize(&mut self) -> Result<(), Invalid> {
+        self.name = nfc(&self.name);
+        check_text("name", &self.name, MAX_NAME, true)?;
+        self.description = nfc(&self.description);
+        check_text("description", &self.description, MAX_TEXT, false)?;
+        self.conditions = nfc(&self.conditions);
+        check_text("conditions", &self.conditions, MAX_TEXT, false)?;
+        if self.processing_time.amount == 0 {
+            return Err(Invalid::new("processing_time.amount", "phải lớn hơn 0"));
+        }
+        if self.processing_time.working_hours() > 365 * HOURS_PER_DAY {
+            return Err(Invalid::new("processing_time.amount", "quá một năm làm việc"));
+        }
+        if !(1..=4).contains(&self.service_level) {
+            return Err(Invalid::new("service_level", "mức độ phải từ 1 đến 4"));
+        }
+        if self.online_mode == OnlineMode::Full && self.service_level < 4 {
+            return Err(Invalid::new(
+                "online_mode",
+                "dịch vụ toàn trình phải có mức độ 4 (thanh toán và trả kết quả trực tuyến)",
+            ));
+        }
+        if self.sets == 0 || self.sets > 20 {
+            return Err(Invalid::new("sets", "số bộ hồ sơ phải từ 1 đến 20"));
+        }
+        check_len("documents", &self.documents)?;
+        for (i, d) in self.documents.iter_mut().enumerate() {
+            d.name = nfc(&d.name);
+            d.note = nfc(&d.note);
+            check_text(&format!("documents[{i}].name"), &d.name, MAX_NAME, true)?;
+            check_text(&format!("documents[{i}].note"), &d.note, MAX_NAME, false)?;
+            if d.originals + d.copies == 0 {
+                return Err(Invalid::new(
+                    format!("documents[{i}]"),
+                    "phải yêu cầu ít nhất một bản chính hoặc bản sao",
+                ));
+            }
+            if let Some(form) = &mut d.form {
+                form.name = nfc(&form.name);
+                form.url = nfc(&form.url);
+                check_text(&format!("documents[{i}].form.name"), &form.name, MAX_NAME, true)?;
+                check_text(&format!("documents[{i}].form.url"), &form.url, 2000, false)?;
+            }
+        }
+        check_len("fees", &self.fees)?;
+        for (i, f) in self.fees.iter_mut().enumerate() {
+            f.name = nfc(&f.name);
+            check_text(&format!("fees[{i}].name"), &f.name, MAX_NAME, true)?;
+            if let Some(option) = &mut f.option {
+                *option = nfc(option);
+                check_text(&format!("fees[{i}].option"), option, MAX_NAME, true)?;
+            }
+            if f.amount > Vnd::MAX {
+                return Err(Invalid::new(format!("fees[{i}].amount"), "số tiền quá lớn"));
+            }
+        }
+        for (name, list) in [("results", &mut self.results), ("legal_basis", &mut self.legal_basis)] {
+            check_len(name, list)?;
+            for (i, s) in list.iter_mut().enumerate() {
+                *s = nfc(s);
+                check_text(&format!("{name}[{i}]"), s, MAX_NAME, true)?;
+            }
+        }
+        if self.applicants.is_empty() {
+            return Err(Invalid::new("applicants", "phải có ít nhất một đối tượng thực hiện"));
+        }
+        check_len("steps", &self.steps)?;
+        let mut budget: u32 = 0;
+        for (i, s) in self.steps.iter_mut().enumerate() {
+            s.name = nfc(&s.name);
+            check_text(&format!("steps[{i}].name"), &s.name, MAX_NAME, true)?;
+            budget = budget.saturating_add(s.budget_hours);
+        }
+        if budget > self.processing_time.working_hours() {
+            return Err(Invalid::new(
+                "steps",
+                format!(
+                    "tổng thời gian các bước ({budget} giờ) vượt thời hạn giải quyết ({} giờ)",
+                    self.processing_time.working_hours()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One immutable version of a procedure. Dossiers keep the version they were filed under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProcedureVersion {
+    /// 1 for the first version, then consecutive.
+    pub version: u32,
+    /// When the version was created.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    /// Why it was changed.
+    #[serde(default)]
+    pub note: String,
+    /// The procedure as it stood in this version.
+    pub content: ProcedureContent,
+}
+
+/// A procedure with its whole version history, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProcedureRecord {
+    /// Procedure code, unique within the province.
+    pub code: ProcedureCode,
+    /// Every version, oldest first.
+    pub versions: Vec<ProcedureVersion>,
+}
+
+/// The whole catalogue of one province: the unit of import and export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProvinceCatalogue {
+    /// The province.
+    pub province: Province,
+    /// Its agencies, parents before children.
+    pub agencies: Vec<Agency>,
+    /// Its fields.
+    pub fields: Vec<Field>,
+    /// Its procedures with their histories, ordered by code.
+    pub procedures: Vec<ProcedureRecord>,
+}
+
+/// Name of the JSON export format, written in every file.
+pub const EXPORT_FORMAT: &str = "motcua-catalogue";
+/// Version of the JSON export format.
+pub const EXPORT_VERSION: u32 = 1;
+
+/// A catalogue file: one or more provinces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueFile {
+    /// Always [`EXPORT_FORMAT`].
+    pub format: String,
+    /// Always [`EXPORT_VERSION`] for files this version writes.
+    pub format_version: u32,
+    /// The provinces.
+    pub provinces: Vec<ProvinceCatalogue>,
+}
+
+impl CatalogueFile {
+    /// Wraps catalogues in the current format.
+    pub fn new(provinces: Vec<ProvinceCatalogue>) -> Self {
+        Self {
+            format: EXPORT_FORMAT.to_owned(),
+            format_version: EXPORT_VERSION,
+            provinces,
+        }
+    }
+
+    /// Checks the header before anything is imported.
+    pub fn check_header(&self) -> Result<(), Invalid> {
+        if self.format != EXPORT_FORMAT {
+            return Err(Invalid::new("format", format!("không phải tệp danh mục motcua ({EXPORT_FORMAT})")));
+        }
+        if self.format_version != EXPORT_VERSION {
+            return Err(Invalid::new(
+                "format_version",
+                format!("phiên bản định dạng {} không được hỗ trợ (hỗ trợ {EXPORT_VERSION})", self.format_version),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,9 @@
+//! The pure domain of motcua: types, codes, Vietnamese text rules, the demo province.
+//! No I/O, no async, no SQL: everything here is a function of its inputs.
+
+pub mod catalogue;
+pub mod codes;
+pub mod demo;
+pub mod money;
+pub mod search;
+pub mod text;
