@@ -603,3 +603,65 @@ impl CatalogueFile {
         Ok(())
     }
 }
+
+impl Level {
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "province" => Some(Self::Province),
+            "commune" => Some(Self::Commune),
+            _ => None,
+        }
+    }
+}
+
+/// The listing view of a procedure's current version: what search results and lists show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProcedureSummary {
+    /// Procedure code.
+    pub code: ProcedureCode,
+    /// Name.
+    pub name: String,
+    /// Responsible agency.
+    pub agency_code: AgencyCode,
+    /// Field.
+    pub field_code: FieldCode,
+    /// Province or commune level.
+    pub level: Level,
+    /// Statutory processing time in working days (fractional when set in hours).
+    pub processing_days: f64,
+    /// Statutory processing time in working hours.
+    pub processing_hours: u32,
+    /// Whether the centre receives it.
+    pub at_centre: bool,
+    /// Online mode (current scale).
+    pub online_mode: OnlineMode,
+    /// Online level (old scale, 1–4).
+    pub service_level: u8,
+    /// Fee items.
+    pub fees: Vec<FeeItem>,
+    /// Current version number.
+    pub version: u32,
+}
+
+impl ProcedureSummary {
+    /// The summary of one version's content.
+    pub fn of(code: ProcedureCode, version: u32, c: &ProcedureContent) -> Self {
+        let hours = c.processing_time.working_hours();
+        Self {
+            code,
+            name: c.name.clone(),
+            agency_code: c.agency.clone(),
+            field_code: c.field.clone(),
+            level: c.level,
+            processing_days: c.processing_time.working_days(),
+            processing_hours: hours,
+            at_centre: c.at_centre,
+            online_mode: c.online_mode,
+            service_level: c.service_level,
+            fees: c.fees.clone(),
+            version,
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! The motcua database: one [`Db`] over SQLite (embedded, the default) and PostgreSQL.
+//!
+//! Queries are written once in SQL both dialects accept (`$1` placeholders work in
+//! SQLite too) and run through the [`on!`] macro, which expands the same body for each
+//! backend's connection type. The dialect differences that remain (how a write
+//! transaction starts, how migrations lock, how backups are taken) live in this file.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+
+pub mod catalogue;
+mod error;
+mod migrate;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::StoreError;
+pub use migrate::schema;
+
+/// Result of every store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Runs `$body` with `$c` bound to the transaction's connection, whichever the backend.
+/// The body is compiled once per backend, so it must be valid for both.
+#[macro_export]
+macro_rules! on {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Like [`on!`] for a body that ends in `.execute(c).await`: the backend-specific query
+/// result becomes the number of rows affected, so both arms have one type.
+#[macro_export]
+macro_rules! exec {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body.map(|r| r.rows_affected())
+            }
+            $crate::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body.map(|r| r.rows_affected())
+            }
+        }
+    };
+}
+
+/// Which database engine a [`Db`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// `postgres://…` for PostgreSQL; otherwise ignored and SQLite is used.
+    pub url: Option<String>,
+    /// SQLite database file (created if missing).
+    pub sqlite_path: PathBuf,
+    /// Most connections in the (read) pool.
+    pub max_connections: u32,
+    /// How long a writer waits for the SQLite write lock before giving up.
+    pub busy_timeout: Duration,
+}
+
+/// The database. Cheap to clone.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// SQLite: one writer connection (SQLite admits one writer at a time, so writes queue
+    /// in-process instead of failing with SQLITE_BUSY) and a pool of readers under WAL.
+    Sqlite {
+        /// The single writer.
+        write: SqlitePool,
+        /// Read-only connections.
+        read: SqlitePool,
+        /// The database file.
+        path: PathBuf,
+    },
+    /// PostgreSQL: one pool.
+    Postgres {
+        /// The pool.
+        pool: PgPool,
+        /// The URL it was opened with, for the client tools (`pg_dump`).
+        url: String,
+    },
+}
+
+/// An open transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
+#[derive(Debug)]
+pub enum Tx {
+    /// SQLite transaction.
+    Sqlite(Transaction<'static, Sqlite>),
+    /// PostgreSQL transaction.
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// Commits. On SQLite at synchronous=FULL the commit is on disk when this returns.
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// The backend this transaction runs on.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+impl Db {
+    /// Opens the database, creating the SQLite file and its directory if missing.
+    /// Does not migrate: call [`Db::migrate`].
+    pub async fn connect(config: &DbConfig) -> Result<Db> {
+        match config.url.as_deref() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let options = PgConnectOptions::from_str(url)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(config.max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Db::Postgres {
+                    pool,
+                    url: url.to_owned(),
+                })
+            }
+            Some(other) if !other.is_empty() && !other.starts_with("sqlite:") => Err(StoreError::Config(format!(
+                "database URL must start with postgres:// or sqlite: (got «{}»)",
+                other.split(':').next().unwrap_or_default()
+            ))),
+            _ => Self::open_sqlite(&config.sqlite_path, config).await,
+        }
+    }
+
+    async fn open_sqlite(path: &Path, config: &DbConfig) -> Result<Db> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+        }
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged commit survives power loss, not only a process crash.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(config.busy_timeout)
+            .foreign_keys(true);
+        // The writer opens first so the file exists and is in WAL mode before readers attach.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(base.clone().create_if_missing(true))
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(config.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(base.read_only(true))
+            .await?;
+        Ok(Db::Sqlite {
+            write,
+            read,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes the write
+    /// lock up front, so a transaction that reads before it writes cannot fail to upgrade.
+    pub async fn begin_write(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres { pool, .. } => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Starts a read-only transaction: one consistent snapshot for everything read in it.
+    pub async fn begin_read(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
+            Db::Postgres { pool, .. } => Tx::Postgres(pool.begin_with("BEGIN READ ONLY").await?),
+        })
+    }
+
+    /// Applies pending migrations (idempotent; safe with several nodes on PostgreSQL).
+    pub async fn migrate(&self) -> Result<usize> {
+        migrate::run(self).await
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        let mut tx = self.begin_read().await?;
+        exec!(&mut tx, |c| sqlx::query("SELECT 1").execute(c).await)?;
+        Ok(())
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    /// On SQLite the last connection to close checkpoints the WAL into the main file.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { write, read, .. } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres { pool, .. } => pool.close().await,
+        }
+    }
+
+    /// Writes a consistent copy of the database to `target` while it keeps serving.
+    /// SQLite: `VACUUM INTO` (a compact, standalone database file). PostgreSQL: `pg_dump`
+    /// in its custom format, which `motcua restore` feeds to `pg_restore`.
+    pub async fn backup(&self, target: &Path) -> Result<()> {
+        if target.exists() {
+            return Err(StoreError::Io(format!("{} already exists; choose a new file", target.display())));
+        }
+        match self {
+            Db::Sqlite { read, .. } => {
+                let target = target
+                    .to_str()
+                    .ok_or_else(|| StoreError::Io("backup path must be valid UTF-8".into()))?;
+                sqlx::query("VACUUM INTO $1").bind(target).execute(read).await?;
+                Ok(())
+            }
+            Db::Postgres { url, .. } => {
+                run_tool("pg_dump", &["--format=custom", "--no-owner", "--file", &target.to_string_lossy(), url]).await
+            }
+        }
+    }
+
+    /// The SQLite file, if this is SQLite.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Db::Sqlite { path, .. } => Some(path),
+            Db::Postgres { .. } => None,
+        }
+    }
+}
+
+/// Restores a PostgreSQL backup made by [`Db::backup`] into the database at `url`,
+/// replacing the objects it contains.
+pub async fn restore_postgres(url: &str, source: &Path) -> Result<()> {
+    run_tool(
+        "pg_restore",
+        &["--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", url, &source.to_string_lossy()],
+    )
+    .await
+}
+
+/// Checks a SQLite backup and puts it in place of the database file at `target`.
+/// The caller must make sure no server uses `target` (see the data directory lock).
+pub async fn restore_sqlite(source: &Path, target: &Path) -> Result<()> {
+    // Open the backup read-only and check it is a motcua database in good health.
+    let options = SqliteConnectOptions::new().filename(source).read_only(true);
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await?;
+    let migrated: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations")
+        .fetch_one(&pool)
+        .await
+        .map_err(|_| StoreError::Invalid(motcua_core::catalogue::Invalid::new("file", "không phải bản sao lưu motcua")))?;
+    pool.close().await;
+    if check != "ok" || migrated == 0 {
+        return Err(StoreError::Io(format!("{}: backup failed its integrity check ({check})", source.display())));
+    }
+    // Copy next to the target, then rename: the old database stays whole until the swap.
+    let staging = target.with_extension("restoring");
+    std::fs::copy(source, &staging).map_err(|e| StoreError::Io(format!("{}: {e}", staging.display())))?;
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", target.display()));
+        if side.exists() {
+            std::fs::remove_file(&side).map_err(|e| StoreError::Io(format!("{}: {e}", side.display())))?;
+        }
+    }
+    std::fs::rename(&staging, target).map_err(|e| StoreError::Io(format!("{}: {e}", target.display())))?;
+    Ok(())
+}
+
+async fn run_tool(tool: &str, args: &[&str]) -> Result<()> {
+    let out = tokio::process::Command::new(tool)
+        .args(args)
+        .output()
+        .await
+        .map_err(|e| StoreError::Io(format!("{tool} could not be started ({e}); install the PostgreSQL client tools")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(StoreError::Io(format!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr).trim())))
+    }
+}
+
+/// Milliseconds since the Unix epoch: how instants are stored on both backends.
+pub fn to_millis(t: time::OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Inverse of [`to_millis`].
+pub fn from_millis(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}

@@ -1,0 +1,112 @@
+//! Plain-SQL migrations, one set per backend, applied in order and recorded.
+
+use crate::{Backend, Db, Result, Tx, exec, on};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "catalogue",
+    sqlite: include_str!("../migrations/sqlite/0001_catalogue.sql"),
+    postgres: include_str!("../migrations/postgres/0001_catalogue.sql"),
+}];
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    BIGINT NOT NULL PRIMARY KEY,
+    name       TEXT   NOT NULL,
+    applied_at BIGINT NOT NULL
+)";
+
+/// Applies every migration not yet recorded, each in its own transaction.
+/// Returns how many were applied.
+pub async fn run(db: &Db) -> Result<usize> {
+    let mut applied = 0;
+    for m in MIGRATIONS {
+        let mut tx = db.begin_write().await?;
+        if let Tx::Postgres(t) = &mut tx {
+            // Several nodes may start at once: one migrates, the others wait and then skip.
+            sqlx::query("SELECT pg_advisory_xact_lock(727001)").execute(&mut **t).await?;
+        }
+        exec!(&mut tx, |c| sqlx::query(CREATE_TABLE).execute(c).await)?;
+        let done: Option<i64> = on!(&mut tx, |c| {
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(c)
+                .await
+        })?;
+        if done.is_some() {
+            continue;
+        }
+        let sql = match tx.backend() {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        exec!(&mut tx, |c| sqlx::raw_sql(sql).execute(c).await)?;
+        let now = crate::to_millis(time::OffsetDateTime::now_utc());
+        exec!(&mut tx, |c| {
+            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                .bind(m.version)
+                .bind(m.name)
+                .bind(now)
+                .execute(c)
+                .await
+        })?;
+        tx.commit().await?;
+        tracing::info!(version = m.version, name = m.name, "migration applied");
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// One column of the schema, in a form comparable across backends.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ColumnInfo {
+    /// Table name.
+    pub table: String,
+    /// Column name.
+    pub column: String,
+    /// Type, lowercased (`bigint`, `text`, `boolean`).
+    pub data_type: String,
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+}
+
+/// Lists every column of every table, sorted: used to prove the two schemas agree.
+pub async fn schema(db: &Db) -> Result<Vec<ColumnInfo>> {
+    let mut tx = db.begin_read().await?;
+    let rows: Vec<(String, String, String, bool)> = match &mut tx {
+        Tx::Sqlite(t) => {
+            sqlx::query_as(
+                "SELECT m.name, p.name, lower(p.type), p.\"notnull\" = 0 AND p.pk = 0
+                 FROM sqlite_master m JOIN pragma_table_info(m.name) p
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            )
+            .fetch_all(&mut **t)
+            .await?
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_as(
+                "SELECT table_name::TEXT, column_name::TEXT, lower(data_type), is_nullable = 'YES'
+                 FROM information_schema.columns WHERE table_schema = current_schema()",
+            )
+            .fetch_all(&mut **t)
+            .await?
+        }
+    };
+    let mut columns: Vec<ColumnInfo> = rows
+        .into_iter()
+        .map(|(table, column, data_type, nullable)| ColumnInfo {
+            table,
+            column,
+            data_type,
+            nullable,
+        })
+        .collect();
+    columns.sort();
+    Ok(columns)
+}

@@ -1,0 +1,74 @@
+//! Fresh databases for tests, on the backend the test run selects:
+//! `MOTCUA_TEST_BACKEND=postgres` with `MOTCUA_TEST_PG_URL` (a URL to an administrative
+//! database of a server the test command started) runs every test on PostgreSQL;
+//! anything else runs on SQLite in a temporary directory.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sqlx::Connection;
+
+use crate::{Db, DbConfig};
+
+/// A migrated, empty database that lives as long as this value.
+pub struct TestDb {
+    /// The database.
+    pub db: Db,
+    /// The configuration that opened it (reuse it to open the same database again).
+    pub config: DbConfig,
+    /// Keeps the SQLite directory alive.
+    pub dir: tempfile::TempDir,
+}
+
+/// True when the test run targets PostgreSQL.
+pub fn postgres_selected() -> bool {
+    std::env::var("MOTCUA_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Creates a new empty PostgreSQL database on the test server and returns its URL.
+///
+/// # Panics
+/// When `MOTCUA_TEST_PG_URL` is unset or the server refuses: a test run that asked for
+/// PostgreSQL must not quietly fall back to SQLite.
+pub async fn fresh_postgres_url() -> String {
+    #[expect(clippy::expect_used, reason = "test setup: a clear failure is the point")]
+    let admin = std::env::var("MOTCUA_TEST_PG_URL").expect("MOTCUA_TEST_PG_URL must be set for postgres tests");
+    let name = format!(
+        "motcua_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000
+    );
+    #[expect(clippy::expect_used, reason = "test setup")]
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test PostgreSQL");
+    #[expect(clippy::expect_used, reason = "test setup")]
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let _ = conn.close().await;
+    match admin.rfind('/') {
+        Some(i) => format!("{}/{name}", &admin[..i]),
+        None => format!("{admin}/{name}"),
+    }
+}
+
+/// Opens a fresh, migrated database on the selected backend.
+pub async fn fresh_db() -> TestDb {
+    #[expect(clippy::expect_used, reason = "test setup")]
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = if postgres_selected() { Some(fresh_postgres_url().await) } else { None };
+    let config = DbConfig {
+        url,
+        sqlite_path: dir.path().join("motcua.db"),
+        max_connections: 8,
+        busy_timeout: Duration::from_secs(5),
+    };
+    #[expect(clippy::expect_used, reason = "test setup")]
+    let db = Db::connect(&config).await.expect("open test database");
+    #[expect(clippy::expect_used, reason = "test setup")]
+    db.migrate().await.expect("migrate test database");
+    TestDb { db, config, dir }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, then every test on SQLite and again on
+# PostgreSQL (a temporary server on a free loopback port). Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/motcua-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+scripts/deps.sh
+
+echo "== fmt and clippy"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -q -- -D warnings
+
+echo "== tests on SQLite"
+cargo test --workspace -q
+
+echo "== tests on PostgreSQL"
+MOTCUA_TEST_BACKEND=postgres scripts/with-postgres.sh cargo test --workspace -q
