@@ -1,0 +1,213 @@
+//! The subcommands. Each opens the database from the configuration, does one thing and
+//! reports what it did.
+
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use motcua_core::catalogue::CatalogueFile;
+use motcua_core::codes::ProvinceCode;
+use motcua_server::api::catalogue::{XLSX, parse_catalogue};
+use motcua_server::{AppState, Config};
+use motcua_store::{Backend, Db, catalogue};
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// Sets up logging: human-readable or JSON lines, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi);
+    if config.log_format == "json" {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open(config: &Config) -> Result<Db> {
+    let db = Db::connect(&config.db_config()).await.context("opening the database")?;
+    let applied = db.migrate().await.context("migrating the database")?;
+    if applied > 0 {
+        tracing::info!(applied, "database schema updated");
+    }
+    Ok(db)
+}
+
+/// Holds the data directory for one process at a time (SQLite only: PostgreSQL serves
+/// several nodes). The lock is released when the process ends, however it ends.
+fn lock_data_dir(config: &Config) -> Result<Option<File>> {
+    if !config.database_url.is_empty() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let path = config.data_dir.join("motcua.lock");
+    let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(_) => bail!(
+            "another motcua process is using {} (stop it first)",
+            config.data_dir.display()
+        ),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: no new connections, finishing requests in flight");
+}
+
+/// `motcua serve`
+pub async fn serve(config: Config, demo: bool) -> Result<()> {
+    let _lock = lock_data_dir(&config)?;
+    let db = open(&config).await?;
+    if demo && config.demo && motcua_server::load_demo_if_empty(&db).await.context("loading the demo province")? {
+        tracing::info!("demo province loaded (Ninh Thuận, 1,388 procedures)");
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let backend = match db.backend() {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    };
+    tracing::info!(backend, "listening on http://{addr}");
+    let state = AppState::new(db, config);
+    motcua_server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// `motcua migrate`
+pub async fn migrate(config: Config) -> Result<()> {
+    let db = open(&config).await?;
+    db.close().await;
+    println!("Cơ sở dữ liệu đã ở phiên bản mới nhất.");
+    Ok(())
+}
+
+/// `motcua demo`
+pub async fn demo(config: Config) -> Result<()> {
+    let db = open(&config).await?;
+    let loaded = motcua_server::load_demo_if_empty(&db).await?;
+    db.close().await;
+    if loaded {
+        println!("Đã nạp tỉnh mẫu Ninh Thuận: 15 sở, 1.388 thủ tục (1.283 tiếp nhận tại Trung tâm).");
+    } else {
+        println!("Cơ sở dữ liệu đã có dữ liệu tỉnh; không nạp tỉnh mẫu.");
+    }
+    Ok(())
+}
+
+fn is_xlsx(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+}
+
+/// `motcua import FILE`
+pub async fn import(config: Config, file: &Path) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let content_type = if is_xlsx(file) { XLSX } else { "application/json" };
+    let parsed = parse_catalogue(content_type, &bytes).map_err(|e| {
+        let (_, _, message, field) = e.parts();
+        anyhow::anyhow!("{}: {message}{}", file.display(), field.map(|f| format!(" ({f})")).unwrap_or_default())
+    })?;
+    let db = open(&config).await?;
+    let mut tx = db.begin_write().await?;
+    for cat in &parsed.provinces {
+        let r = catalogue::import_province(&mut tx, cat, OffsetDateTime::now_utc())
+            .await
+            .with_context(|| format!("importing province {}", cat.province.code))?;
+        println!(
+            "{} ({}): {} cơ quan, {} lĩnh vực, {} thủ tục mới, {} phiên bản mới, {} phiên bản không đổi",
+            cat.province.name,
+            cat.province.code,
+            r.agencies,
+            r.fields,
+            r.procedures_created,
+            r.versions_added,
+            r.versions_unchanged
+        );
+    }
+    tx.commit().await?;
+    db.close().await;
+    Ok(())
+}
+
+/// `motcua export FILE [--province P]`
+pub async fn export(config: Config, file: &Path, province: Option<&str>) -> Result<()> {
+    if file.exists() {
+        bail!("{} already exists; choose a new file", file.display());
+    }
+    let db = open(&config).await?;
+    let mut tx = db.begin_read().await?;
+    let codes: Vec<ProvinceCode> = match province {
+        Some(p) => vec![ProvinceCode::parse(p)?],
+        None => catalogue::provinces(&mut tx).await?.into_iter().map(|p| p.code).collect(),
+    };
+    let mut provinces = Vec::new();
+    for code in &codes {
+        provinces.push(catalogue::export_province(&mut tx, code).await?);
+    }
+    drop(tx);
+    db.close().await;
+    let out = CatalogueFile::new(provinces);
+    let bytes = if is_xlsx(file) {
+        motcua_docs::catalogue_xlsx::write(&out)?
+    } else {
+        serde_json::to_vec_pretty(&out)?
+    };
+    // Write beside the target and rename, so a failed export leaves no partial file.
+    let tmp = file.with_extension("partial");
+    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, file).with_context(|| format!("writing {}", file.display()))?;
+    let procedures: usize = out.provinces.iter().map(|p| p.procedures.len()).sum();
+    println!("Đã xuất {} tỉnh, {procedures} thủ tục vào {}.", out.provinces.len(), file.display());
+    Ok(())
+}
+
+/// `motcua backup FILE`
+pub async fn backup(config: Config, file: &Path) -> Result<()> {
+    let db = Db::connect(&config.db_config()).await.context("opening the database")?;
+    db.backup(file).await?;
+    db.close().await;
+    println!("Đã sao lưu vào {}.", file.display());
+    Ok(())
+}
+
+/// `motcua restore FILE`
+pub async fn restore(config: Config, file: &Path) -> Result<()> {
+    if !file.exists() {
+        bail!("{} does not exist", file.display());
+    }
+    if config.database_url.is_empty() {
+        let _lock = lock_data_dir(&config)?;
+        motcua_store::restore_sqlite(file, &config.sqlite_path()).await?;
+    } else {
+        motcua_store::restore_postgres(&config.database_url, file).await?;
+    }
+    println!("Đã khôi phục từ {}.", file.display());
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! The `motcua` binary: reads the configuration and calls the library.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+/// motcua — phần mềm Bộ phận Một cửa (one-stop public administrative service centre).
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Configuration file (optional; `MOTCUA_*` environment variables override it).
+    #[arg(long, global = true, default_value = "motcua.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web interface and the API (creates and migrates the database on first start).
+    Serve {
+        /// Do not load the demo province into an empty database.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Load the demo province (Ninh Thuận) if the database holds no province.
+    Demo,
+    /// Import a catalogue file (.json or .xlsx); all of it or nothing.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+    },
+    /// Export a province's catalogue with every procedure version (.json or .xlsx by extension).
+    Export {
+        /// Where to write; the format follows the extension.
+        file: PathBuf,
+        /// Province (`H43` or `000.00.00.H43`); every province when omitted.
+        #[arg(long)]
+        province: Option<String>,
+    },
+    /// Write a consistent copy of the database while it may be serving.
+    Backup {
+        /// Target file (must not exist).
+        file: PathBuf,
+    },
+    /// Replace the database with a backup (the server must be stopped).
+    Restore {
+        /// Backup file made by `motcua backup`.
+        file: PathBuf,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let config = match motcua_server::Config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("motcua: configuration error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    cli::init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("motcua: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match args.command {
+            Command::Serve { no_demo } => cli::serve(config, !no_demo).await,
+            Command::Migrate => cli::migrate(config).await,
+            Command::Demo => cli::demo(config).await,
+            Command::Import { file } => cli::import(config, &file).await,
+            Command::Export { file, province } => cli::export(config, &file, province.as_deref()).await,
+            Command::Backup { file } => cli::backup(config, &file).await,
+            Command::Restore { file } => cli::restore(config, &file).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("motcua: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

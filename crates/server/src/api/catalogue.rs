@@ -1,0 +1,591 @@
+//! Catalogue endpoints: provinces, agencies, fields, procedure search and versions,
+//! import and export.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use motcua_core::catalogue::{
+    Agency, CatalogueFile, Field, OnlineMode, ProcedureContent, ProcedureSummary, ProcedureVersion, Province,
+};
+use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
+use motcua_core::search::{MAX_QUERY, Query};
+use motcua_core::text::char_len;
+use motcua_store::catalogue::{self, ImportReport};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{ApiJson, ApiQuery, parse_json};
+use super::AdminAccess;
+use crate::catalogue_index::{Cursor, SearchParams};
+use crate::error::{AppError, ErrorBody};
+use crate::state::AppState;
+
+/// Which province a request is about.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProvinceParam {
+    /// Province code (`H43` or `000.00.00.H43`); the default province when omitted.
+    pub province: Option<String>,
+}
+
+/// Catalogue counts of a province.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SummaryResponse {
+    /// Province code.
+    pub province: String,
+    /// Province name.
+    pub name: String,
+    /// Departments (Sở, ban, ngành).
+    pub departments: i64,
+    /// Agencies of every kind.
+    pub agencies: i64,
+    /// Fields.
+    pub fields: i64,
+    /// Procedures.
+    pub procedures: i64,
+    /// Procedures received at the centre.
+    pub at_centre: i64,
+    /// Fully online procedures.
+    pub online_full: i64,
+    /// Partly online procedures.
+    pub online_partial: i64,
+}
+
+/// `GET /api/v1/catalogue/summary`
+#[utoipa::path(get, path = "/api/v1/catalogue/summary", params(ProvinceParam), tag = "catalogue",
+    responses((status = 200, body = SummaryResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn summary(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProvinceParam>) -> Result<Json<SummaryResponse>, AppError> {
+    let province = state.province(p.province.as_deref()).await?;
+    let mut tx = state.db.begin_read().await?;
+    let s = catalogue::summary(&mut tx, &province).await?;
+    Ok(Json(SummaryResponse {
+        province: s.province,
+        name: s.name,
+        departments: s.departments,
+        agencies: s.agencies,
+        fields: s.fields,
+        procedures: s.procedures,
+        at_centre: s.at_centre,
+        online_full: s.online_full,
+        online_partial: s.online_partial,
+    }))
+}
+
+/// A list of items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Items<T> {
+    /// The items.
+    pub items: Vec<T>,
+}
+
+/// `GET /api/v1/provinces`
+#[utoipa::path(get, path = "/api/v1/provinces", tag = "catalogue", responses((status = 200, body = Items<Province>)))]
+pub async fn provinces(State(state): State<AppState>) -> Result<Json<Items<Province>>, AppError> {
+    let mut tx = state.db.begin_read().await?;
+    Ok(Json(Items {
+        items: catalogue::provinces(&mut tx).await?,
+    }))
+}
+
+/// `GET /api/v1/agencies`
+#[utoipa::path(get, path = "/api/v1/agencies", params(ProvinceParam), tag = "catalogue",
+    responses((status = 200, body = Items<Agency>), (status = 400, body = ErrorBody)))]
+pub async fn agencies(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProvinceParam>) -> Result<Json<Items<Agency>>, AppError> {
+    let province = state.province(p.province.as_deref()).await?;
+    let mut tx = state.db.begin_read().await?;
+    Ok(Json(Items {
+        items: catalogue::agencies(&mut tx, &province).await?,
+    }))
+}
+
+/// Filters of the field list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FieldParams {
+    /// Province code; the default province when omitted.
+    pub province: Option<String>,
+    /// Only the fields of this agency.
+    pub agency: Option<String>,
+}
+
+/// `GET /api/v1/fields`
+#[utoipa::path(get, path = "/api/v1/fields", params(FieldParams), tag = "catalogue",
+    responses((status = 200, body = Items<Field>), (status = 400, body = ErrorBody)))]
+pub async fn fields(State(state): State<AppState>, ApiQuery(p): ApiQuery<FieldParams>) -> Result<Json<Items<Field>>, AppError> {
+    let province = state.province(p.province.as_deref()).await?;
+    let agency = parse_opt(p.agency.as_deref(), "agency", AgencyCode::parse)?;
+    let mut tx = state.db.begin_read().await?;
+    let mut items = catalogue::fields(&mut tx, &province).await?;
+    if let Some(a) = agency {
+        items.retain(|f| f.agency == a);
+    }
+    Ok(Json(Items { items }))
+}
+
+fn parse_opt<T, E: Into<motcua_core::codes::CodeError>>(
+    value: Option<&str>,
+    field: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, AppError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| parse(v).map_err(|e| AppError::code(field, e.into())))
+        .transpose()
+}
+
+/// Search parameters of the procedure list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProcedureParams {
+    /// Province code; the default province when omitted.
+    pub province: Option<String>,
+    /// Words of the name or the code, with or without diacritics, any case.
+    pub q: Option<String>,
+    /// Only this responsible agency (QCVN 102 code).
+    pub agency: Option<String>,
+    /// Only this field code.
+    pub field: Option<String>,
+    /// `full` (toàn trình) or `partial` (một phần).
+    pub online: Option<String>,
+    /// Only procedures received (`true`) or not received (`false`) at the centre.
+    pub at_centre: Option<bool>,
+    /// Page size, 1–100 (default 20).
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of procedures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcedurePage {
+    /// Procedures, best match first (by code when there is no query).
+    pub items: Vec<ProcedureSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// How many procedures match in all.
+    pub total: usize,
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{}", c.score, c.code))
+}
+
+fn decode_cursor(s: &str) -> Result<Cursor, AppError> {
+    let bad = || AppError::bad("invalid_cursor", "cursor", "Con trỏ phân trang không hợp lệ; hãy tải lại từ trang đầu.");
+    let raw = URL_SAFE_NO_PAD.decode(s.as_bytes()).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (score, code) = text.split_once(':').ok_or_else(bad)?;
+    let score: u32 = score.parse().map_err(|_| bad())?;
+    let code = ProcedureCode::parse(code).map_err(|_| bad())?;
+    Ok(Cursor {
+        score,
+        code: code.to_string(),
+    })
+}
+
+/// Default page size.
+pub const DEFAULT_LIMIT: usize = 20;
+/// Largest page size.
+pub const MAX_LIMIT: usize = 100;
+
+/// Turns query parameters into search parameters, refusing anything malformed.
+pub fn search_params(p: &ProcedureParams) -> Result<SearchParams, AppError> {
+    let query = match p.q.as_deref() {
+        Some(q) if char_len(q) > MAX_QUERY => {
+            return Err(AppError::bad("invalid_parameter", "q", format!("Từ khóa dài quá {MAX_QUERY} ký tự.")));
+        }
+        Some(q) => Query::new(q),
+        None => None,
+    };
+    let online = match p.online.as_deref().filter(|o| !o.is_empty()) {
+        None => None,
+        Some(o) => Some(OnlineMode::parse(o).ok_or_else(|| {
+            AppError::bad("invalid_parameter", "online", "Giá trị «online» phải là «full» hoặc «partial».")
+        })?),
+    };
+    let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::bad("invalid_parameter", "limit", format!("«limit» phải từ 1 đến {MAX_LIMIT}.")));
+    }
+    Ok(SearchParams {
+        query,
+        agency: parse_opt(p.agency.as_deref(), "agency", AgencyCode::parse)?,
+        field: parse_opt(p.field.as_deref(), "field", FieldCode::parse)?,
+        online,
+        at_centre: p.at_centre,
+        after: p.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?,
+        limit,
+    })
+}
+
+/// `GET /api/v1/procedures`: search and list, keyset-paginated.
+#[utoipa::path(get, path = "/api/v1/procedures", params(ProcedureParams), tag = "catalogue",
+    responses((status = 200, body = ProcedurePage), (status = 400, body = ErrorBody)))]
+pub async fn list_procedures(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<ProcedureParams>,
+) -> Result<Json<ProcedurePage>, AppError> {
+    let params = search_params(&p)?;
+    let province = state.province(p.province.as_deref()).await?;
+    let index = state.index.get(&state.db, &province).await?;
+    let page = index.search(&params);
+    Ok(Json(ProcedurePage {
+        items: page.items.into_iter().cloned().collect(),
+        next_cursor: page.next.as_ref().map(encode_cursor),
+        total: page.total,
+    }))
+}
+
+/// Metadata of one version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionMeta {
+    /// Version number.
+    pub version: i64,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// Why it changed.
+    pub note: String,
+}
+
+/// A procedure: the summary of the version shown, its full content, and its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcedureDetail {
+    /// Summary of the version shown.
+    #[serde(flatten)]
+    pub summary: ProcedureSummary,
+    /// Province code.
+    pub province: String,
+    /// When this version was created (RFC 3339).
+    pub created_at: String,
+    /// Why this version was made.
+    pub note: String,
+    /// Everything the procedure says in this version.
+    pub content: ProcedureContent,
+    /// All versions, oldest first.
+    pub versions: Vec<VersionMeta>,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+async fn detail(
+    state: &AppState,
+    province: &ProvinceCode,
+    code: &ProcedureCode,
+    version: Option<i64>,
+) -> Result<ProcedureDetail, AppError> {
+    let mut tx = state.db.begin_read().await?;
+    let found = match version {
+        Some(v) => catalogue::procedure_version(&mut tx, province, code, v).await?,
+        None => catalogue::procedure(&mut tx, province, code).await?,
+    };
+    let v = found.ok_or_else(|| {
+        AppError::NotFound(match version {
+            Some(n) => format!("Không tìm thấy phiên bản {n} của thủ tục {code}."),
+            None => format!("Không tìm thấy thủ tục {code}."),
+        })
+    })?;
+    let versions = catalogue::procedure_versions(&mut tx, province, code).await?;
+    Ok(to_detail(province, code, v, versions))
+}
+
+fn to_detail(
+    province: &ProvinceCode,
+    code: &ProcedureCode,
+    v: ProcedureVersion,
+    versions: Vec<catalogue::VersionInfo>,
+) -> ProcedureDetail {
+    ProcedureDetail {
+        summary: ProcedureSummary::of(code.clone(), v.version, &v.content),
+        province: province.to_string(),
+        created_at: rfc3339(v.created_at),
+        note: v.note,
+        content: v.content,
+        versions: versions
+            .into_iter()
+            .map(|i| VersionMeta {
+                version: i.version,
+                created_at: rfc3339(motcua_store::from_millis(i.created_at)),
+                note: i.note,
+            })
+            .collect(),
+    }
+}
+
+/// `GET /api/v1/procedures/{code}`: the current version.
+#[utoipa::path(get, path = "/api/v1/procedures/{code}", params(("code" = String, Path, description = "Procedure code"), ProvinceParam),
+    tag = "catalogue", responses((status = 200, body = ProcedureDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_procedure(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+) -> Result<Json<ProcedureDetail>, AppError> {
+    let code = ProcedureCode::parse(&code).map_err(|e| AppError::code("code", e))?;
+    let province = state.province(p.province.as_deref()).await?;
+    Ok(Json(detail(&state, &province, &code, None).await?))
+}
+
+/// `GET /api/v1/procedures/{code}/versions/{version}`: an older (or the current) version.
+#[utoipa::path(get, path = "/api/v1/procedures/{code}/versions/{version}",
+    params(("code" = String, Path, description = "Procedure code"), ("version" = i64, Path, description = "Version number"), ProvinceParam),
+    tag = "catalogue", responses((status = 200, body = ProcedureDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_procedure_version(
+    State(state): State<AppState>,
+    Path((code, version)): Path<(String, String)>,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+) -> Result<Json<ProcedureDetail>, AppError> {
+    let code = ProcedureCode::parse(&code).map_err(|e| AppError::code("code", e))?;
+    let version: i64 = version
+        .parse()
+        .ok()
+        .filter(|v| *v >= 1)
+        .ok_or_else(|| AppError::bad("invalid_parameter", "version", "Số phiên bản phải là số nguyên dương."))?;
+    let province = state.province(p.province.as_deref()).await?;
+    Ok(Json(detail(&state, &province, &code, Some(version)).await?))
+}
+
+/// Body of a new procedure.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProcedure {
+    /// Procedure code.
+    pub code: ProcedureCode,
+    /// Content of version 1.
+    pub content: ProcedureContent,
+    /// Note for the version.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST /api/v1/procedures`: create a procedure (catalogue administrators).
+#[utoipa::path(post, path = "/api/v1/procedures", params(ProvinceParam), request_body = NewProcedure, tag = "catalogue",
+    security(("admin_token" = [])),
+    responses((status = 201, body = ProcedureDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_procedure(
+    State(state): State<AppState>,
+    _admin: AdminAccess,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+    ApiJson(body): ApiJson<NewProcedure>,
+) -> Result<(StatusCode, Json<ProcedureDetail>), AppError> {
+    check_note(&body.note)?;
+    let province = state.province(p.province.as_deref()).await?;
+    let mut tx = state.db.begin_write().await?;
+    let v = catalogue::create_procedure(&mut tx, &province, &body.code, body.content, &body.note, OffsetDateTime::now_utc()).await?;
+    let versions = catalogue::procedure_versions(&mut tx, &province, &body.code).await?;
+    tx.commit().await?;
+    state.index.invalidate(&province);
+    tracing::info!(code = %body.code, "procedure created");
+    Ok((StatusCode::CREATED, Json(to_detail(&province, &body.code, v, versions))))
+}
+
+/// Body of a procedure edit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditProcedure {
+    /// The new content.
+    pub content: ProcedureContent,
+    /// Why it changed.
+    #[serde(default)]
+    pub note: String,
+    /// The version the editor started from; a later edit by someone else is a 409.
+    pub expected_version: Option<u32>,
+}
+
+fn check_note(note: &str) -> Result<(), AppError> {
+    if char_len(note) > 1000 {
+        return Err(AppError::bad("invalid_field", "note", "Ghi chú dài quá 1000 ký tự."));
+    }
+    Ok(())
+}
+
+/// `PUT /api/v1/procedures/{code}`: edit, creating a new version (catalogue administrators).
+#[utoipa::path(put, path = "/api/v1/procedures/{code}", params(("code" = String, Path, description = "Procedure code"), ProvinceParam),
+    request_body = EditProcedure, tag = "catalogue", security(("admin_token" = [])),
+    responses((status = 200, body = ProcedureDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit_procedure(
+    State(state): State<AppState>,
+    _admin: AdminAccess,
+    Path(code): Path<String>,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+    ApiJson(body): ApiJson<EditProcedure>,
+) -> Result<Json<ProcedureDetail>, AppError> {
+    let code = ProcedureCode::parse(&code).map_err(|e| AppError::code("code", e))?;
+    check_note(&body.note)?;
+    let province = state.province(p.province.as_deref()).await?;
+    let mut tx = state.db.begin_write().await?;
+    let v = catalogue::update_procedure(
+        &mut tx,
+        &province,
+        &code,
+        body.content,
+        &body.note,
+        body.expected_version,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let versions = catalogue::procedure_versions(&mut tx, &province, &code).await?;
+    tx.commit().await?;
+    state.index.invalidate(&province);
+    tracing::info!(code = %code, version = v.version, "procedure edited");
+    Ok(Json(to_detail(&province, &code, v, versions)))
+}
+
+/// Export parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// Province code; the default province when omitted.
+    pub province: Option<String>,
+    /// `json` (default) or `xlsx`.
+    pub format: Option<String>,
+}
+
+/// Media type of XLSX workbooks.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// `GET /api/v1/catalogue/export`: the province's whole catalogue with every version.
+#[utoipa::path(get, path = "/api/v1/catalogue/export", params(ExportParams), tag = "catalogue",
+    responses((status = 200, description = "JSON catalogue file or XLSX workbook"), (status = 400, body = ErrorBody)))]
+pub async fn export(State(state): State<AppState>, ApiQuery(p): ApiQuery<ExportParams>) -> Result<Response, AppError> {
+    let xlsx = match p.format.as_deref().unwrap_or("json") {
+        "json" => false,
+        "xlsx" => true,
+        _ => return Err(AppError::bad("invalid_parameter", "format", "«format» phải là «json» hoặc «xlsx».")),
+    };
+    let province = state.province(p.province.as_deref()).await?;
+    let mut tx = state.db.begin_read().await?;
+    let cat = catalogue::export_province(&mut tx, &province).await?;
+    drop(tx);
+    let file = CatalogueFile::new(vec![cat]);
+    let name = format!("danh-muc-{}", province.unit());
+    if xlsx {
+        // Building the workbook is CPU work: keep it off the async workers.
+        let bytes = tokio::task::spawn_blocking(move || motcua_docs::catalogue_xlsx::write(&file))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, XLSX.to_owned()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.xlsx\"")),
+            ],
+            bytes,
+        )
+            .into_response())
+    } else {
+        let bytes = serde_json::to_vec_pretty(&file).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/json".to_owned()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.json\"")),
+            ],
+            bytes,
+        )
+            .into_response())
+    }
+}
+
+/// What an import did, per province.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResponse {
+    /// One report per province in the file.
+    pub provinces: Vec<ProvinceImport>,
+}
+
+/// What an import did to one province.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvinceImport {
+    /// Province code.
+    pub province: String,
+    /// Agencies created or updated.
+    pub agencies: usize,
+    /// Fields created or updated.
+    pub fields: usize,
+    /// Procedures created.
+    pub procedures_created: usize,
+    /// Versions added.
+    pub versions_added: usize,
+    /// Versions already present and identical.
+    pub versions_unchanged: usize,
+}
+
+/// Parses a catalogue file in either format, chosen by content type.
+pub fn parse_catalogue(content_type: &str, bytes: &[u8]) -> Result<CatalogueFile, AppError> {
+    let file: CatalogueFile = if content_type.starts_with(XLSX) {
+        motcua_docs::catalogue_xlsx::read(bytes).map_err(|e| AppError::bad("invalid_file", "file", e.to_string()))?
+    } else if content_type.starts_with("application/json") {
+        parse_json(bytes)?
+    } else {
+        return Err(AppError::BadRequest {
+            code: "invalid_content_type",
+            message: format!("Tệp danh mục phải là JSON hoặc XLSX ({XLSX})."),
+            field: None,
+        });
+    };
+    file.check_header()?;
+    Ok(file)
+}
+
+/// Imports a catalogue file in one transaction: all of it, or nothing.
+pub async fn import_file(state: &AppState, file: &CatalogueFile) -> Result<Vec<(ProvinceCode, ImportReport)>, AppError> {
+    let mut tx = state.db.begin_write().await?;
+    let mut reports = Vec::new();
+    for cat in &file.provinces {
+        let r = catalogue::import_province(&mut tx, cat, OffsetDateTime::now_utc()).await?;
+        reports.push((cat.province.code.clone(), r));
+    }
+    tx.commit().await?;
+    for (p, _) in &reports {
+        state.index.invalidate(p);
+    }
+    Ok(reports)
+}
+
+/// `POST /api/v1/catalogue/import`: import a JSON or XLSX catalogue file
+/// (catalogue administrators). All provinces in the file are imported, or none.
+#[utoipa::path(post, path = "/api/v1/catalogue/import", tag = "catalogue", security(("admin_token" = [])),
+    request_body(content = String, description = "JSON catalogue file or XLSX workbook", content_type = "application/json"),
+    responses((status = 200, body = ImportResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    _admin: AdminAccess,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<ImportResponse>, AppError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge(state.config.max_import_bytes)
+        } else {
+            AppError::bad("invalid_body", "file", "Không đọc được tệp gửi lên.")
+        }
+    })?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let file = parse_catalogue(content_type, &body)?;
+    let reports = import_file(&state, &file).await?;
+    Ok(Json(ImportResponse {
+        provinces: reports
+            .into_iter()
+            .map(|(p, r)| ProvinceImport {
+                province: p.to_string(),
+                agencies: r.agencies,
+                fields: r.fields,
+                procedures_created: r.procedures_created,
+                versions_added: r.versions_added,
+                versions_unchanged: r.versions_unchanged,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,124 @@
+//! Request extractors whose failures speak the API's error format, naming the field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// A JSON body. Malformed JSON, a wrong type or an unknown field becomes a 400 that names
+/// the field; a body over the route's limit becomes a 413.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        if !is_json {
+            return Err(AppError::BadRequest {
+                code: "invalid_content_type",
+                message: "Nội dung phải ở dạng JSON (Content-Type: application/json).".to_owned(),
+                field: None,
+            });
+        }
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(usize::MAX, |l| l.0);
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::TooLarge(limit)
+            } else {
+                AppError::BadRequest {
+                    code: "invalid_body",
+                    message: "Không đọc được nội dung gửi lên.".to_owned(),
+                    field: None,
+                }
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// The body limit of the current route, recorded so a 413 can say what the limit is.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Parses JSON, reporting the path of the first offending field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let (code, message) = if inner.is_syntax() || inner.is_eof() {
+            ("invalid_json", format!("JSON không hợp lệ ở dòng {}, cột {}.", inner.line(), inner.column()))
+        } else {
+            ("invalid_field", field_message(&inner.to_string()))
+        };
+        AppError::BadRequest {
+            code,
+            message,
+            field: (path != ".").then_some(path).or_else(|| unknown_field(&inner.to_string())),
+        }
+    })
+}
+
+/// Query-string parameters, with the same error format as [`ApiJson`].
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded(query));
+        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
+            let path = e.path().to_string();
+            let msg = e.into_inner().to_string();
+            AppError::BadRequest {
+                code: "invalid_parameter",
+                message: field_message(&msg),
+                field: (path != ".").then_some(path).or_else(|| unknown_field(&msg)),
+            }
+        })
+    }
+}
+
+fn form_urlencoded(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// serde names an unknown or missing field only in its message:
+/// "unknown field `x`, expected …", "missing field `x`".
+fn unknown_field(msg: &str) -> Option<String> {
+    let rest = msg
+        .strip_prefix("unknown field `")
+        .or_else(|| msg.strip_prefix("missing field `"))?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+/// Turns serde's English into a Vietnamese message that still carries the detail.
+fn field_message(msg: &str) -> String {
+    if let Some(f) = msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        return format!("Thiếu trường bắt buộc «{f}».");
+    }
+    if let Some(f) = unknown_field(msg) {
+        return format!("Trường «{f}» không được hỗ trợ.");
+    }
+    format!("Giá trị không hợp lệ: {msg}")
+}

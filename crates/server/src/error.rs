@@ -1,0 +1,135 @@
+//! One error type for every handler. It becomes a JSON body
+//! `{"code", "message", "field"}` with a stable machine code and a Vietnamese message;
+//! internals are logged, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use motcua_core::catalogue::Invalid;
+use motcua_core::codes::CodeError;
+use motcua_store::StoreError;
+use serde::Serialize;
+
+/// What a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Malformed request: bad JSON, unknown field, bad parameter.
+    #[error("{message}")]
+    BadRequest {
+        /// Stable machine code.
+        code: &'static str,
+        /// Vietnamese message.
+        message: String,
+        /// The offending field or parameter.
+        field: Option<String>,
+    },
+    /// Well-formed but breaks a rule.
+    #[error("{0}")]
+    Invalid(Invalid),
+    /// Nothing there.
+    #[error("{0}")]
+    NotFound(String),
+    /// Conflicts with stored state.
+    #[error("{0}")]
+    Conflict(String),
+    /// Needs credentials it did not bring.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The body is larger than allowed.
+    #[error("nội dung gửi lên quá lớn")]
+    TooLarge(usize),
+    /// The server cannot serve now (e.g. the database is down).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A fault of ours; the detail goes to the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The JSON error body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine code, e.g. `invalid_parameter`.
+    pub code: String,
+    /// Message for a person, in Vietnamese.
+    pub message: String,
+    /// The field or parameter at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl AppError {
+    /// A bad parameter or field.
+    pub fn bad(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    /// A code that failed to parse, attributed to `field`.
+    pub fn code(field: &str, e: CodeError) -> Self {
+        AppError::bad("invalid_code", field, e.to_string())
+    }
+
+    /// Status, machine code, message and field of this error.
+    pub fn parts(&self) -> (StatusCode, &'static str, String, Option<String>) {
+        match self {
+            AppError::BadRequest { code, message, field } => (StatusCode::BAD_REQUEST, code, message.clone(), field.clone()),
+            AppError::Invalid(inv) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                inv.message.clone(),
+                Some(inv.field.clone()),
+            ),
+            AppError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone(), None),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone(), None),
+            AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m.clone(), None),
+            AppError::TooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("Nội dung gửi lên vượt quá giới hạn {limit} byte."),
+                None,
+            ),
+            AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m.clone(), None),
+            AppError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Hệ thống gặp lỗi ngoài ý muốn. Vui lòng thử lại sau.".to_owned(),
+                None,
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => AppError::NotFound(format!("Không tìm thấy {what}.")),
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Invalid(inv) => AppError::Invalid(inv),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(e: Invalid) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, message, field) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = ErrorBody {
+            code: code.to_owned(),
+            message,
+            field,
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}

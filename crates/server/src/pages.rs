@@ -1,0 +1,362 @@
+//! Server-rendered public pages (Vietnamese): home with search, the procedure list and a
+//! procedure's page. They work without JavaScript.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use motcua_core::catalogue::{AgencyKind, ApplicantKind, ProcedureSummary, StepRole};
+use motcua_core::codes::ProcedureCode;
+use motcua_store::catalogue;
+
+use crate::api::catalogue::{ProcedureParams, search_params};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The stylesheet, compiled in so the binary serves its pages with nothing beside it.
+const APP_CSS: &str = include_str!("../static/app.css");
+
+/// `GET /static/app.css`
+pub async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        APP_CSS,
+    )
+        .into_response()
+}
+
+/// An error shown as a page rather than JSON.
+pub struct PageError(AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<motcua_store::StoreError> for PageError {
+    fn from(e: motcua_store::StoreError) -> Self {
+        PageError(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    province_name: String,
+    title: String,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, _, message, _) = self.0.parts();
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, "page failed");
+        }
+        let title = match status {
+            StatusCode::NOT_FOUND => "Không tìm thấy trang",
+            s if s.is_client_error() => "Yêu cầu không hợp lệ",
+            _ => "Hệ thống đang gặp sự cố",
+        };
+        let page = ErrorPage {
+            province_name: String::new(),
+            title: title.to_owned(),
+            message,
+        };
+        (status, render(&page)).into_response()
+    }
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Lỗi hiển thị trang").into_response()
+        }
+    }
+}
+
+/// The province's name and its departments (code, name), for headers and filters.
+async fn frame(state: &AppState) -> Result<(String, Vec<(String, String)>), PageError> {
+    let province = state.province(None).await?;
+    let mut tx = state.db.begin_read().await?;
+    let name = catalogue::province(&mut tx, &province)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let departments = catalogue::agencies(&mut tx, &province)
+        .await?
+        .into_iter()
+        .filter(|a| a.kind == AgencyKind::Department)
+        .map(|a| (a.code.to_string(), a.name))
+        .collect();
+    Ok((name, departments))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    province_name: String,
+    summary_line: String,
+    departments: i64,
+    procedures: i64,
+    at_centre: i64,
+    online_full: i64,
+    departments_list: Vec<(String, String)>,
+    q: String,
+    agency: String,
+    online: String,
+}
+
+/// `GET /`
+pub async fn home(State(state): State<AppState>) -> Result<Response, PageError> {
+    let (province_name, departments_list) = frame(&state).await?;
+    let province = state.province(None).await?;
+    let mut tx = state.db.begin_read().await?;
+    let s = catalogue::summary(&mut tx, &province).await?;
+    Ok(render(&HomePage {
+        summary_line: format!(
+            "Tìm thủ tục, xem hồ sơ cần chuẩn bị, phí, lệ phí và thời hạn giải quyết trước khi đến Trung tâm hoặc nộp trực tuyến. {} thủ tục của {} cơ quan.",
+            s.procedures, s.departments
+        ),
+        province_name,
+        departments: s.departments,
+        procedures: s.procedures,
+        at_centre: s.at_centre,
+        online_full: s.online_full,
+        departments_list,
+        q: String::new(),
+        agency: String::new(),
+        online: String::new(),
+    }))
+}
+
+struct ListItem {
+    code: String,
+    name: String,
+    agency: String,
+    deadline: String,
+    online: &'static str,
+    at_centre: bool,
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+struct ListPage {
+    province_name: String,
+    departments_list: Vec<(String, String)>,
+    q: String,
+    agency: String,
+    online: String,
+    error: Option<String>,
+    total: usize,
+    items: Vec<ListItem>,
+    next_url: Option<String>,
+}
+
+/// How a processing time reads: `15 ngày làm việc`, `4 giờ làm việc`.
+fn deadline(hours: u32) -> String {
+    if hours % motcua_core::catalogue::HOURS_PER_DAY == 0 {
+        format!("{} ngày làm việc", hours / motcua_core::catalogue::HOURS_PER_DAY)
+    } else {
+        format!("{hours} giờ làm việc")
+    }
+}
+
+/// `GET /thu-tuc`: search results, with the form keeping what was typed.
+pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+    let (province_name, departments_list) = frame(&state).await?;
+    let names: std::collections::HashMap<String, String> = departments_list.iter().cloned().collect();
+    let raw = query.unwrap_or_default();
+    let parsed: Result<ProcedureParams, _> = serde_urlencoded::from_str(&raw);
+    let mut page = ListPage {
+        province_name,
+        departments_list,
+        q: String::new(),
+        agency: String::new(),
+        online: String::new(),
+        error: None,
+        total: 0,
+        items: Vec::new(),
+        next_url: None,
+    };
+    let params = match parsed {
+        Ok(p) => p,
+        Err(_) => {
+            page.error = Some("Địa chỉ tìm kiếm không hợp lệ.".to_owned());
+            return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
+        }
+    };
+    page.q = params.q.clone().unwrap_or_default();
+    page.agency = params.agency.clone().unwrap_or_default();
+    page.online = params.online.clone().unwrap_or_default();
+    let search = match search_params(&params) {
+        Ok(s) => s,
+        Err(e) => {
+            page.error = Some(e.parts().2);
+            return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
+        }
+    };
+    let province = state.province(params.province.as_deref()).await?;
+    let index = state.index.get(&state.db, &province).await?;
+    let result = index.search(&search);
+    page.total = result.total;
+    page.items = result
+        .items
+        .iter()
+        .map(|s: &&ProcedureSummary| ListItem {
+            code: s.code.to_string(),
+            name: s.name.clone(),
+            agency: names.get(s.agency_code.as_str()).cloned().unwrap_or_else(|| s.agency_code.to_string()),
+            deadline: deadline(s.processing_hours),
+            online: s.online_mode.label(),
+            at_centre: s.at_centre,
+        })
+        .collect();
+    page.next_url = result.next.as_ref().map(|c| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("q", &page.q), ("agency", &page.agency), ("online", &page.online)] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair(
+            "cursor",
+            &base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, format!("{}:{}", c.score, c.code)),
+        );
+        format!("/thu-tuc?{}", q.finish())
+    });
+    Ok(render(&page))
+}
+
+struct DocRow {
+    name: String,
+    originals: u16,
+    copies: u16,
+    required: bool,
+    note: String,
+    form: String,
+}
+
+#[derive(Template)]
+#[template(path = "procedure.html")]
+struct ProcedurePage {
+    province_name: String,
+    code: String,
+    name: String,
+    agency: String,
+    field: String,
+    deadline: String,
+    place: String,
+    online: String,
+    applicants: String,
+    sets: u16,
+    documents: Vec<DocRow>,
+    fees: Vec<(String, String, String)>,
+    description: Vec<String>,
+    steps: Vec<(String, String, String)>,
+    results: Vec<String>,
+    legal_basis: Vec<String>,
+    version: u32,
+    updated: String,
+}
+
+/// `GET /thu-tuc/{code}`: everything a person needs before coming.
+pub async fn procedure(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, PageError> {
+    let code = ProcedureCode::parse(&code).map_err(|e| AppError::code("code", e))?;
+    let province = state.province(None).await?;
+    let mut tx = state.db.begin_read().await?;
+    let p = catalogue::procedure(&mut tx, &province, &code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Không có thủ tục mã {code}.")))?;
+    let province_name = catalogue::province(&mut tx, &province).await?.map(|p| p.name).unwrap_or_default();
+    let agencies = catalogue::agencies(&mut tx, &province).await?;
+    let fields = catalogue::fields(&mut tx, &province).await?;
+    drop(tx);
+    let c = &p.content;
+    let agency_name = |code: &motcua_core::codes::AgencyCode| {
+        agencies.iter().find(|a| &a.code == code).map_or_else(|| code.to_string(), |a| a.name.clone())
+    };
+    let centre = agencies.iter().find(|a| a.kind == AgencyKind::Centre);
+    let place = if c.at_centre {
+        centre.map_or_else(String::new, |a| format!("{} — {}", a.name, a.address))
+    } else {
+        format!("{} (không tiếp nhận tại Trung tâm)", agency_name(&c.agency))
+    };
+    let online = format!(
+        "{} (mức độ {}){}",
+        c.online_mode.label(),
+        c.service_level,
+        if c.service_level >= 3 { " — có thể nộp hồ sơ trực tuyến" } else { "" }
+    );
+    let page = ProcedurePage {
+        province_name,
+        code: code.to_string(),
+        name: c.name.clone(),
+        agency: agency_name(&c.agency),
+        field: fields.iter().find(|f| f.code == c.field).map_or_else(|| c.field.to_string(), |f| f.name.clone()),
+        deadline: deadline(c.processing_time.working_hours()),
+        place,
+        online,
+        applicants: c
+            .applicants
+            .iter()
+            .map(|a| match a {
+                ApplicantKind::Citizen => "Công dân",
+                ApplicantKind::Organisation => "Tổ chức, doanh nghiệp",
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        sets: c.sets,
+        documents: c
+            .documents
+            .iter()
+            .map(|d| DocRow {
+                name: d.name.clone(),
+                originals: d.originals,
+                copies: d.copies,
+                required: d.required,
+                note: d.note.clone(),
+                form: d.form.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
+            })
+            .collect(),
+        fees: c
+            .fees
+            .iter()
+            .map(|f| (f.name.clone(), f.option.clone().unwrap_or_else(|| "Mọi trường hợp".to_owned()), f.amount.to_string()))
+            .collect(),
+        description: c.description.lines().map(str::to_owned).filter(|l| !l.trim().is_empty()).collect(),
+        steps: c
+            .steps
+            .iter()
+            .map(|s| {
+                let who = match s.role {
+                    StepRole::Counter => "Bộ phận Một cửa".to_owned(),
+                    StepRole::Officer => "Chuyên viên phòng chuyên môn".to_owned(),
+                    StepRole::Leader => "Lãnh đạo cơ quan".to_owned(),
+                    StepRole::OtherAgency => s.agency.as_ref().map_or_else(|| "Cơ quan phối hợp".to_owned(), &agency_name),
+                };
+                (s.name.clone(), who, deadline(s.budget_hours))
+            })
+            .collect(),
+        results: c.results.clone(),
+        legal_basis: c.legal_basis.clone(),
+        version: p.version,
+        updated: p
+            .created_at
+            .to_offset(time::macros::offset!(+7))
+            .format(time::macros::format_description!("[day]/[month]/[year]"))
+            .unwrap_or_default(),
+    };
+    Ok(render(&page))
+}
+
+/// Fallback for unknown paths: a Vietnamese 404 page.
+pub async fn not_found() -> PageError {
+    PageError(AppError::NotFound("Trang bạn tìm không tồn tại hoặc đã được chuyển đi.".to_owned()))
+}
