@@ -592,12 +592,18 @@ impl CatalogueFile {
     /// Checks the header before anything is imported.
     pub fn check_header(&self) -> Result<(), Invalid> {
         if self.format != EXPORT_FORMAT {
-            return Err(Invalid::new("format", format!("không phải tệp danh mục motcua ({EXPORT_FORMAT})")));
+            return Err(Invalid::new(
+                "format",
+                format!("không phải tệp danh mục motcua ({EXPORT_FORMAT})"),
+            ));
         }
         if self.format_version != EXPORT_VERSION {
             return Err(Invalid::new(
                 "format_version",
-                format!("phiên bản định dạng {} không được hỗ trợ (hỗ trợ {EXPORT_VERSION})", self.format_version),
+                format!(
+                    "phiên bản định dạng {} không được hỗ trợ (hỗ trợ {EXPORT_VERSION})",
+                    self.format_version
+                ),
             ));
         }
         Ok(())

@@ -82,11 +82,7 @@ impl ProvinceCode {
     /// Parses either the full code `000.00.00.H43` or the short unit `H43`.
     pub fn parse(input: &str) -> Result<Self, CodeError> {
         let s = input.trim().to_ascii_uppercase();
-        let full = if s.len() == 3 {
-            format!("000.00.00.{s}")
-        } else {
-            s
-        };
+        let full = if s.len() == 3 { format!("000.00.00.{s}") } else { s };
         match AgencyCode::parse(&full) {
             Ok(code) if code.as_str().starts_with("000.00.00.") => Ok(Self(code)),
             _ => Err(code_error("Mã tỉnh", input, Self::EXPECTED)),
@@ -219,7 +215,14 @@ mod tests {
         assert_eq!(a.as_str(), "000.00.16.H43");
         assert_eq!(a.unit(), "H43");
         assert_eq!(a.province().as_str(), "000.00.00.H43");
-        for bad in ["", "000.00.16", "00.00.16.H43", "000.00.16.443", "000.00.1X.H43", "000.00.16.H4"] {
+        for bad in [
+            "",
+            "000.00.16",
+            "00.00.16.H43",
+            "000.00.16.443",
+            "000.00.1X.H43",
+            "000.00.16.H4",
+        ] {
             assert!(AgencyCode::parse(bad).is_err(), "{bad}");
         }
     }
@@ -236,7 +239,15 @@ mod tests {
     fn procedure_codes() {
         assert!(ProcedureCode::parse("1.000948").is_ok());
         assert!(ProcedureCode::parse("2.001218.000.00.00.H38").is_ok());
-        for bad in ["", "1.00094", "4.000948", "1-000948", "1.000948.", "1.000948.H38", "1.0009488"] {
+        for bad in [
+            "",
+            "1.00094",
+            "4.000948",
+            "1-000948",
+            "1.000948.",
+            "1.000948.H38",
+            "1.0009488",
+        ] {
             assert!(ProcedureCode::parse(bad).is_err(), "{bad}");
         }
     }

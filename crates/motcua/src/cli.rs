@@ -83,7 +83,12 @@ async fn shutdown_signal() {
 pub async fn serve(config: Config, demo: bool) -> Result<()> {
     let _lock = lock_data_dir(&config)?;
     let db = open(&config).await?;
-    if demo && config.demo && motcua_server::load_demo_if_empty(&db).await.context("loading the demo province")? {
+    if demo
+        && config.demo
+        && motcua_server::load_demo_if_empty(&db)
+            .await
+            .context("loading the demo province")?
+    {
         tracing::info!("demo province loaded (Ninh Thuận, 1,388 procedures)");
     }
     let listener = TcpListener::bind(config.listen)
@@ -132,7 +137,11 @@ pub async fn import(config: Config, file: &Path) -> Result<()> {
     let content_type = if is_xlsx(file) { XLSX } else { "application/json" };
     let parsed = parse_catalogue(content_type, &bytes).map_err(|e| {
         let (_, _, message, field) = e.parts();
-        anyhow::anyhow!("{}: {message}{}", file.display(), field.map(|f| format!(" ({f})")).unwrap_or_default())
+        anyhow::anyhow!(
+            "{}: {message}{}",
+            file.display(),
+            field.map(|f| format!(" ({f})")).unwrap_or_default()
+        )
     })?;
     let db = open(&config).await?;
     let mut tx = db.begin_write().await?;
@@ -165,7 +174,11 @@ pub async fn export(config: Config, file: &Path, province: Option<&str>) -> Resu
     let mut tx = db.begin_read().await?;
     let codes: Vec<ProvinceCode> = match province {
         Some(p) => vec![ProvinceCode::parse(p)?],
-        None => catalogue::provinces(&mut tx).await?.into_iter().map(|p| p.code).collect(),
+        None => catalogue::provinces(&mut tx)
+            .await?
+            .into_iter()
+            .map(|p| p.code)
+            .collect(),
     };
     let mut provinces = Vec::new();
     for code in &codes {
@@ -184,7 +197,11 @@ pub async fn export(config: Config, file: &Path, province: Option<&str>) -> Resu
     std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, file).with_context(|| format!("writing {}", file.display()))?;
     let procedures: usize = out.provinces.iter().map(|p| p.procedures.len()).sum();
-    println!("Đã xuất {} tỉnh, {procedures} thủ tục vào {}.", out.provinces.len(), file.display());
+    println!(
+        "Đã xuất {} tỉnh, {procedures} thủ tục vào {}.",
+        out.provinces.len(),
+        file.display()
+    );
     Ok(())
 }
 

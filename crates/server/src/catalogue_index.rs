@@ -144,20 +144,20 @@ impl CatalogueIndex {
     /// The current index of a province, rebuilt if the catalogue changed.
     pub async fn get(&self, db: &Db, province: &ProvinceCode) -> Result<Arc<ProvinceIndex>, AppError> {
         let cached = self.cached(province);
-        if let Some(idx) = &cached {
-            if idx.checked.read().is_ok_and(|t| t.elapsed() < RECHECK) {
-                return Ok(Arc::clone(idx));
-            }
+        if let Some(idx) = &cached
+            && idx.checked.read().is_ok_and(|t| t.elapsed() < RECHECK)
+        {
+            return Ok(Arc::clone(idx));
         }
         let mut tx = db.begin_read().await?;
         let generation = catalogue::generation(&mut tx, province).await?;
-        if let Some(idx) = cached {
-            if idx.generation == generation {
-                if let Ok(mut t) = idx.checked.write() {
-                    *t = Instant::now();
-                }
-                return Ok(idx);
+        if let Some(idx) = cached
+            && idx.generation == generation
+        {
+            if let Ok(mut t) = idx.checked.write() {
+                *t = Instant::now();
             }
+            return Ok(idx);
         }
         let summaries = catalogue::procedure_summaries(&mut tx, province).await?;
         drop(tx);

@@ -62,7 +62,9 @@ impl Config {
     pub fn load(file: &Path) -> Result<Self, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("MOTCUA_"))
+            // MOTCUA_TEST_* belong to the test harness; any other unknown MOTCUA_ variable
+            // is refused, so a misspelt setting is caught rather than ignored.
+            .merge(Env::prefixed("MOTCUA_").filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_")))
             .extract()
             .map_err(Box::new)
     }

@@ -75,7 +75,9 @@ impl AppError {
     /// Status, machine code, message and field of this error.
     pub fn parts(&self) -> (StatusCode, &'static str, String, Option<String>) {
         match self {
-            AppError::BadRequest { code, message, field } => (StatusCode::BAD_REQUEST, code, message.clone(), field.clone()),
+            AppError::BadRequest { code, message, field } => {
+                (StatusCode::BAD_REQUEST, code, message.clone(), field.clone())
+            }
             AppError::Invalid(inv) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",

@@ -60,14 +60,17 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(value),
         ));
     }
-    app.layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
-        .layer(CatchPanicLayer::new())
-        .layer(
-            // Log the path only: query strings may carry personal data.
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
-        )
+    app.layer(TimeoutLayer::with_status_code(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        timeout,
+    ))
+    .layer(CatchPanicLayer::new())
+    .layer(
+        // Log the path only: query strings may carry personal data.
+        TraceLayer::new_for_http().make_span_with(
+            |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
+        ),
+    )
 }
 
 /// Loads the demo province when the database holds no province yet. Returns whether it did.
@@ -84,7 +87,11 @@ pub async fn load_demo_if_empty(db: &Db) -> Result<bool, motcua_store::StoreErro
 
 /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests
 /// finish, and closes the database.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let db = state.db.clone();
     let app = router(state);
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;

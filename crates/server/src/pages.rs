@@ -161,7 +161,7 @@ struct ListPage {
 
 /// How a processing time reads: `15 ngày làm việc`, `4 giờ làm việc`.
 fn deadline(hours: u32) -> String {
-    if hours % motcua_core::catalogue::HOURS_PER_DAY == 0 {
+    if hours.is_multiple_of(motcua_core::catalogue::HOURS_PER_DAY) {
         format!("{} ngày làm việc", hours / motcua_core::catalogue::HOURS_PER_DAY)
     } else {
         format!("{hours} giờ làm việc")
@@ -212,7 +212,10 @@ pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
         .map(|s: &&ProcedureSummary| ListItem {
             code: s.code.to_string(),
             name: s.name.clone(),
-            agency: names.get(s.agency_code.as_str()).cloned().unwrap_or_else(|| s.agency_code.to_string()),
+            agency: names
+                .get(s.agency_code.as_str())
+                .cloned()
+                .unwrap_or_else(|| s.agency_code.to_string()),
             deadline: deadline(s.processing_hours),
             online: s.online_mode.label(),
             at_centre: s.at_centre,
@@ -227,7 +230,10 @@ pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
         }
         q.append_pair(
             "cursor",
-            &base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, format!("{}:{}", c.score, c.code)),
+            &base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                format!("{}:{}", c.score, c.code),
+            ),
         );
         format!("/thu-tuc?{}", q.finish())
     });
@@ -274,13 +280,19 @@ pub async fn procedure(State(state): State<AppState>, Path(code): Path<String>) 
     let p = catalogue::procedure(&mut tx, &province, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Không có thủ tục mã {code}.")))?;
-    let province_name = catalogue::province(&mut tx, &province).await?.map(|p| p.name).unwrap_or_default();
+    let province_name = catalogue::province(&mut tx, &province)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
     let agencies = catalogue::agencies(&mut tx, &province).await?;
     let fields = catalogue::fields(&mut tx, &province).await?;
     drop(tx);
     let c = &p.content;
     let agency_name = |code: &motcua_core::codes::AgencyCode| {
-        agencies.iter().find(|a| &a.code == code).map_or_else(|| code.to_string(), |a| a.name.clone())
+        agencies
+            .iter()
+            .find(|a| &a.code == code)
+            .map_or_else(|| code.to_string(), |a| a.name.clone())
     };
     let centre = agencies.iter().find(|a| a.kind == AgencyKind::Centre);
     let place = if c.at_centre {
@@ -292,14 +304,21 @@ pub async fn procedure(State(state): State<AppState>, Path(code): Path<String>) 
         "{} (mức độ {}){}",
         c.online_mode.label(),
         c.service_level,
-        if c.service_level >= 3 { " — có thể nộp hồ sơ trực tuyến" } else { "" }
+        if c.service_level >= 3 {
+            " — có thể nộp hồ sơ trực tuyến"
+        } else {
+            ""
+        }
     );
     let page = ProcedurePage {
         province_name,
         code: code.to_string(),
         name: c.name.clone(),
         agency: agency_name(&c.agency),
-        field: fields.iter().find(|f| f.code == c.field).map_or_else(|| c.field.to_string(), |f| f.name.clone()),
+        field: fields
+            .iter()
+            .find(|f| f.code == c.field)
+            .map_or_else(|| c.field.to_string(), |f| f.name.clone()),
         deadline: deadline(c.processing_time.working_hours()),
         place,
         online,
@@ -328,9 +347,20 @@ pub async fn procedure(State(state): State<AppState>, Path(code): Path<String>) 
         fees: c
             .fees
             .iter()
-            .map(|f| (f.name.clone(), f.option.clone().unwrap_or_else(|| "Mọi trường hợp".to_owned()), f.amount.to_string()))
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    f.option.clone().unwrap_or_else(|| "Mọi trường hợp".to_owned()),
+                    f.amount.to_string(),
+                )
+            })
             .collect(),
-        description: c.description.lines().map(str::to_owned).filter(|l| !l.trim().is_empty()).collect(),
+        description: c
+            .description
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.trim().is_empty())
+            .collect(),
         steps: c
             .steps
             .iter()
@@ -339,7 +369,10 @@ pub async fn procedure(State(state): State<AppState>, Path(code): Path<String>) 
                     StepRole::Counter => "Bộ phận Một cửa".to_owned(),
                     StepRole::Officer => "Chuyên viên phòng chuyên môn".to_owned(),
                     StepRole::Leader => "Lãnh đạo cơ quan".to_owned(),
-                    StepRole::OtherAgency => s.agency.as_ref().map_or_else(|| "Cơ quan phối hợp".to_owned(), &agency_name),
+                    StepRole::OtherAgency => s
+                        .agency
+                        .as_ref()
+                        .map_or_else(|| "Cơ quan phối hợp".to_owned(), &agency_name),
                 };
                 (s.name.clone(), who, deadline(s.budget_hours))
             })
@@ -358,5 +391,7 @@ pub async fn procedure(State(state): State<AppState>, Path(code): Path<String>) 
 
 /// Fallback for unknown paths: a Vietnamese 404 page.
 pub async fn not_found() -> PageError {
-    PageError(AppError::NotFound("Trang bạn tìm không tồn tại hoặc đã được chuyển đi.".to_owned()))
+    PageError(AppError::NotFound(
+        "Trang bạn tìm không tồn tại hoặc đã được chuyển đi.".to_owned(),
+    ))
 }

@@ -34,7 +34,10 @@ async fn summary_has_the_published_figures() {
     let (status, err) = app.get_json("/api/v1/catalogue/summary?province=H99").await;
     assert_eq!(status, 404, "{err}");
     let (status, err) = app.get_json("/api/v1/catalogue/summary?province=nonsense").await;
-    assert_eq!((status, err["code"].as_str(), err["field"].as_str()), (400, Some("invalid_code"), Some("province")));
+    assert_eq!(
+        (status, err["code"].as_str(), err["field"].as_str()),
+        (400, Some("invalid_code"), Some("province"))
+    );
 }
 
 #[tokio::test]
@@ -44,8 +47,16 @@ async fn search_ignores_diacritics_case_and_unicode_form() {
     let nfd: String = nfc.nfd().collect();
     assert_ne!(nfd, nfc);
     let mut results = Vec::new();
-    for q in ["cap giay phep xay dung", nfc, "CẤP GIẤY PHÉP XÂY DỰNG", &nfd, "Cap Giay Phep Xay Dung"] {
-        let (status, body) = app.get_json(&format!("/api/v1/procedures?q={}&limit=100", enc(q))).await;
+    for q in [
+        "cap giay phep xay dung",
+        nfc,
+        "CẤP GIẤY PHÉP XÂY DỰNG",
+        &nfd,
+        "Cap Giay Phep Xay Dung",
+    ] {
+        let (status, body) = app
+            .get_json(&format!("/api/v1/procedures?q={}&limit=100", enc(q)))
+            .await;
         assert_eq!(status, 200, "{body}");
         results.push(codes(&body));
     }
@@ -54,15 +65,24 @@ async fn search_ignores_diacritics_case_and_unicode_form() {
         assert_eq!(r, &results[0]);
     }
     // Best match first: the leading results are building permits.
-    let (_, body) = app.get_json(&format!("/api/v1/procedures?q={}", enc("cap giay phep xay dung"))).await;
+    let (_, body) = app
+        .get_json(&format!("/api/v1/procedures?q={}", enc("cap giay phep xay dung")))
+        .await;
     let first = body["items"][0]["name"].as_str().expect("name");
     assert!(first.starts_with("Cấp giấy phép xây dựng"), "{first}");
     // Codes are found too.
     let (_, body) = app.get_json("/api/v1/procedures?q=1.900010").await;
     assert_eq!(codes(&body)[0], "1.900010");
     // The đ/d folding.
-    let (_, a) = app.get_json(&format!("/api/v1/procedures?q={}&limit=100", enc("đăng ký doanh nghiệp"))).await;
-    let (_, b) = app.get_json("/api/v1/procedures?q=dang%20ky%20doanh%20nghiep&limit=100").await;
+    let (_, a) = app
+        .get_json(&format!(
+            "/api/v1/procedures?q={}&limit=100",
+            enc("đăng ký doanh nghiệp")
+        ))
+        .await;
+    let (_, b) = app
+        .get_json("/api/v1/procedures?q=dang%20ky%20doanh%20nghiep&limit=100")
+        .await;
     assert!(!codes(&a).is_empty());
     assert_eq!(codes(&a), codes(&b));
 }
@@ -72,19 +92,43 @@ async fn filters_apply() {
     let app = spawn_app().await;
     let (_, body) = app.get_json("/api/v1/procedures?agency=000.00.03.H43&limit=100").await;
     assert_eq!(body["total"], 55);
-    assert!(body["items"].as_array().expect("items").iter().all(|i| i["agency_code"] == "000.00.03.H43"));
+    assert!(
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| i["agency_code"] == "000.00.03.H43")
+    );
     let (_, body) = app.get_json("/api/v1/procedures?field=XD-02&limit=100").await;
-    assert!(body["items"].as_array().expect("items").iter().all(|i| i["field_code"] == "XD-02"));
+    assert!(
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| i["field_code"] == "XD-02")
+    );
     let (_, full) = app.get_json("/api/v1/procedures?online=full&limit=1").await;
     let (_, partial) = app.get_json("/api/v1/procedures?online=partial&limit=1").await;
-    assert_eq!(full["total"].as_u64().expect("n") + partial["total"].as_u64().expect("n"), 1388);
+    assert_eq!(
+        full["total"].as_u64().expect("n") + partial["total"].as_u64().expect("n"),
+        1388
+    );
     assert_eq!(full["items"][0]["online_mode"], "full");
     let (_, outside) = app.get_json("/api/v1/procedures?at_centre=false&limit=1").await;
     assert_eq!(outside["total"], 1388 - 1283);
     let (_, combined) = app
-        .get_json(&format!("/api/v1/procedures?q={}&agency=000.00.04.H43", enc("giấy phép")))
+        .get_json(&format!(
+            "/api/v1/procedures?q={}&agency=000.00.04.H43",
+            enc("giấy phép")
+        ))
         .await;
-    assert!(combined["items"].as_array().expect("items").iter().all(|i| i["agency_code"] == "000.00.04.H43"));
+    assert!(
+        combined["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| i["agency_code"] == "000.00.04.H43")
+    );
 }
 
 async fn walk(app: &TestApp, query: &str, limit: usize) -> Vec<String> {
@@ -123,7 +167,11 @@ async fn keyset_pagination_visits_everything_once() {
     let (_, one) = app.get_json(&format!("/api/v1/procedures?{q}&limit=100")).await;
     let total = one["total"].as_u64().expect("total") as usize;
     assert_eq!(paged.len(), total);
-    assert_eq!(&paged[..codes(&one).len()], codes(&one).as_slice(), "pages follow the ranking");
+    assert_eq!(
+        &paged[..codes(&one).len()],
+        codes(&one).as_slice(),
+        "pages follow the ranking"
+    );
 }
 
 #[tokio::test]
@@ -170,9 +218,19 @@ async fn procedure_detail_and_agencies() {
     let (_, agencies) = app.get_json("/api/v1/agencies").await;
     let items = agencies["items"].as_array().expect("items");
     assert_eq!(items.iter().filter(|a| a["kind"] == "department").count(), 15);
-    assert!(items.iter().any(|a| a["kind"] == "centre" && a["code"] == "000.00.16.H43"));
+    assert!(
+        items
+            .iter()
+            .any(|a| a["kind"] == "centre" && a["code"] == "000.00.16.H43")
+    );
     let (_, fields) = app.get_json("/api/v1/fields?agency=000.00.02.H43").await;
-    assert!(fields["items"].as_array().expect("items").iter().all(|f| f["agency"] == "000.00.02.H43"));
+    assert!(
+        fields["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|f| f["agency"] == "000.00.02.H43")
+    );
     let (_, provinces) = app.get_json("/api/v1/provinces").await;
     assert_eq!(provinces["items"][0]["code"], "000.00.00.H43");
 }
@@ -225,12 +283,20 @@ async fn writes_need_the_admin_token() {
 async fn create_edit_and_versions() {
     let app = spawn_app().await;
     let (status, created) = app
-        .send_json(Method::POST, "/api/v1/procedures", &json!({"code": "2.000001", "content": sample_content(), "note": "Thêm mới"}))
+        .send_json(
+            Method::POST,
+            "/api/v1/procedures",
+            &json!({"code": "2.000001", "content": sample_content(), "note": "Thêm mới"}),
+        )
         .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["version"], 1);
     let (status, dup) = app
-        .send_json(Method::POST, "/api/v1/procedures", &json!({"code": "2.000001", "content": sample_content()}))
+        .send_json(
+            Method::POST,
+            "/api/v1/procedures",
+            &json!({"code": "2.000001", "content": sample_content()}),
+        )
         .await;
     assert_eq!((status, dup["code"].as_str()), (409, Some("conflict")));
 
@@ -238,7 +304,11 @@ async fn create_edit_and_versions() {
     let nfd_name: String = "Cấp giấy phép thử nghiệm đã sửa".nfd().collect();
     edited["name"] = json!(nfd_name);
     let (status, v2) = app
-        .send_json(Method::PUT, "/api/v1/procedures/2.000001", &json!({"content": edited, "note": "Sửa tên", "expected_version": 1}))
+        .send_json(
+            Method::PUT,
+            "/api/v1/procedures/2.000001",
+            &json!({"content": edited, "note": "Sửa tên", "expected_version": 1}),
+        )
         .await;
     assert_eq!(status, 200, "{v2}");
     assert_eq!(v2["version"], 2);
@@ -246,7 +316,11 @@ async fn create_edit_and_versions() {
     assert_eq!(v2["versions"].as_array().expect("v").len(), 2);
     // A stale editor gets a conflict.
     let (status, _) = app
-        .send_json(Method::PUT, "/api/v1/procedures/2.000001", &json!({"content": sample_content(), "expected_version": 1}))
+        .send_json(
+            Method::PUT,
+            "/api/v1/procedures/2.000001",
+            &json!({"content": sample_content(), "expected_version": 1}),
+        )
         .await;
     assert_eq!(status, 409);
     // The old version stays readable.
@@ -258,7 +332,9 @@ async fn create_edit_and_versions() {
     let (status, _) = app.get_json("/api/v1/procedures/2.000001/versions/zero").await;
     assert_eq!(status, 400);
     // Search sees the edit at once.
-    let (_, found) = app.get_json(&format!("/api/v1/procedures?q={}", enc("thu nghiem da sua"))).await;
+    let (_, found) = app
+        .get_json(&format!("/api/v1/procedures?q={}", enc("thu nghiem da sua")))
+        .await;
     assert_eq!(codes(&found)[0], "2.000001", "the edited name ranks first");
     let (_, summary) = app.get_json("/api/v1/catalogue/summary").await;
     assert_eq!(summary["procedures"], 1389);
@@ -283,26 +359,56 @@ async fn bad_bodies_are_refused_and_nothing_is_written() {
 
     let mut unknown = sample_content();
     unknown["colour"] = json!("red");
-    let (status, body) = app.send_json(Method::POST, "/api/v1/procedures", &json!({"code": "2.000002", "content": unknown})).await;
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/procedures",
+            &json!({"code": "2.000002", "content": unknown}),
+        )
+        .await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_field")), "{body}");
     assert!(body["field"].as_str().is_some_and(|f| f.contains("colour")), "{body}");
 
-    let (status, body) = app.send_json(Method::POST, "/api/v1/procedures", &json!({"code": "bad", "content": sample_content()})).await;
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/procedures",
+            &json!({"code": "bad", "content": sample_content()}),
+        )
+        .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("code")), "{body}");
 
     let mut long = sample_content();
     long["name"] = json!("x".repeat(501));
-    let (status, body) = app.send_json(Method::POST, "/api/v1/procedures", &json!({"code": "2.000002", "content": long})).await;
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/procedures",
+            &json!({"code": "2.000002", "content": long}),
+        )
+        .await;
     assert_eq!((status, body["field"].as_str()), (422, Some("name")), "{body}");
 
     let mut wrong_field = sample_content();
     wrong_field["field"] = json!("TP-01");
-    let (status, body) = app.send_json(Method::POST, "/api/v1/procedures", &json!({"code": "2.000002", "content": wrong_field})).await;
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/procedures",
+            &json!({"code": "2.000002", "content": wrong_field}),
+        )
+        .await;
     assert_eq!((status, body["field"].as_str()), (422, Some("field")), "{body}");
 
     let mut over_budget = sample_content();
     over_budget["steps"][0]["budget_hours"] = json!(1000);
-    let (status, body) = app.send_json(Method::POST, "/api/v1/procedures", &json!({"code": "2.000002", "content": over_budget})).await;
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/procedures",
+            &json!({"code": "2.000002", "content": over_budget}),
+        )
+        .await;
     assert_eq!((status, body["field"].as_str()), (422, Some("steps")), "{body}");
 
     let huge = json!({"code": "2.000002", "content": sample_content(), "note": "x".repeat(300 * 1024)});
@@ -320,16 +426,32 @@ async fn export_then_import_round_trips_in_json_and_xlsx() {
     let mut edited = sample_content();
     edited["processing_time"]["amount"] = json!(7);
     let (status, _) = source
-        .send_json(Method::POST, "/api/v1/procedures", &json!({"code": "2.000001", "content": sample_content()}))
+        .send_json(
+            Method::POST,
+            "/api/v1/procedures",
+            &json!({"code": "2.000001", "content": sample_content()}),
+        )
         .await;
     assert_eq!(status, 201);
-    let (status, _) = source.send_json(Method::PUT, "/api/v1/procedures/2.000001", &json!({"content": edited})).await;
+    let (status, _) = source
+        .send_json(Method::PUT, "/api/v1/procedures/2.000001", &json!({"content": edited}))
+        .await;
     assert_eq!(status, 200);
 
-    let json_export = source.client.get(source.url("/api/v1/catalogue/export")).send().await.expect("export");
+    let json_export = source
+        .client
+        .get(source.url("/api/v1/catalogue/export"))
+        .send()
+        .await
+        .expect("export");
     assert_eq!(json_export.status().as_u16(), 200);
     let json_bytes = json_export.bytes().await.expect("bytes");
-    let xlsx_export = source.client.get(source.url("/api/v1/catalogue/export?format=xlsx")).send().await.expect("export");
+    let xlsx_export = source
+        .client
+        .get(source.url("/api/v1/catalogue/export?format=xlsx"))
+        .send()
+        .await
+        .expect("export");
     assert_eq!(
         xlsx_export.headers()["content-type"],
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -338,7 +460,10 @@ async fn export_then_import_round_trips_in_json_and_xlsx() {
 
     for (bytes, content_type) in [
         (json_bytes.clone(), "application/json"),
-        (xlsx_bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (
+            xlsx_bytes,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
     ] {
         let target = spawn_empty_app().await;
         let r = target
@@ -402,10 +527,18 @@ async fn a_conflicting_import_writes_nothing() {
         .expect("import");
     assert_eq!(r.status().as_u16(), 409);
     let (_, agencies) = app.get_json("/api/v1/agencies").await;
-    assert!(!agencies["items"].as_array().expect("items").iter().any(|a| a["code"] == "000.00.20.H43"));
+    assert!(
+        !agencies["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|a| a["code"] == "000.00.20.H43")
+    );
     let mut wrong_format = export;
     wrong_format["format_version"] = json!(99);
-    let (status, body) = app.send_json(Method::POST, "/api/v1/catalogue/import", &wrong_format).await;
+    let (status, body) = app
+        .send_json(Method::POST, "/api/v1/catalogue/import", &wrong_format)
+        .await;
     assert_eq!((status, body["field"].as_str()), (422, Some("format_version")));
 }
 
@@ -423,7 +556,12 @@ async fn openapi_matches_the_committed_snapshot() {
         .expect("text");
     let served: Value = serde_json::from_str(&served).expect("json");
     assert_eq!(served["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
-    for path in ["/api/v1/catalogue/summary", "/api/v1/agencies", "/api/v1/procedures", "/api/v1/procedures/{code}"] {
+    for path in [
+        "/api/v1/catalogue/summary",
+        "/api/v1/agencies",
+        "/api/v1/procedures",
+        "/api/v1/procedures/{code}",
+    ] {
         assert!(served["paths"].get(path).is_some(), "{path} documented");
     }
     let snapshot_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api/openapi.json");
@@ -431,6 +569,11 @@ async fn openapi_matches_the_committed_snapshot() {
     if std::env::var("MOTCUA_UPDATE_SNAPSHOTS").is_ok() {
         std::fs::write(snapshot_path, format!("{current}\n")).expect("write snapshot");
     }
-    let committed = std::fs::read_to_string(snapshot_path).expect("docs/api/openapi.json (set MOTCUA_UPDATE_SNAPSHOTS=1 to create)");
-    assert_eq!(committed.trim_end(), current, "OpenAPI changed: review and run with MOTCUA_UPDATE_SNAPSHOTS=1");
+    let committed = std::fs::read_to_string(snapshot_path)
+        .expect("docs/api/openapi.json (set MOTCUA_UPDATE_SNAPSHOTS=1 to create)");
+    assert_eq!(
+        committed.trim_end(),
+        current,
+        "OpenAPI changed: review and run with MOTCUA_UPDATE_SNAPSHOTS=1"
+    );
 }

@@ -11,8 +11,20 @@ async fn health_readiness_and_metrics() {
     assert_eq!(r.status().as_u16(), 200);
     let r = app.client.get(app.url("/readyz")).send().await.expect("readyz");
     assert_eq!(r.status().as_u16(), 200);
-    app.client.get(app.url("/api/v1/catalogue/summary")).send().await.expect("summary");
-    let metrics = app.client.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+    app.client
+        .get(app.url("/api/v1/catalogue/summary"))
+        .send()
+        .await
+        .expect("summary");
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/api/v1/catalogue/summary\""), "{metrics}");
 }
@@ -46,16 +58,27 @@ async fn pages_render_in_vietnamese() {
         .await
         .expect("text");
     assert!(list.contains("Cấp giấy phép xây dựng"), "results shown");
-    assert!(list.contains("value=\"cap giay phep xay dung\""), "the form keeps what was typed");
+    assert!(
+        list.contains("value=\"cap giay phep xay dung\""),
+        "the form keeps what was typed"
+    );
 
     let bad = app.client.get(app.url("/thu-tuc?limit=0")).send().await.expect("bad");
     assert_eq!(bad.status().as_u16(), 400);
     assert!(bad.text().await.expect("text").contains("phải từ 1 đến"));
 
-    let page = app.client.get(app.url("/thu-tuc/1.900141")).send().await.expect("procedure");
+    let page = app
+        .client
+        .get(app.url("/thu-tuc/1.900141"))
+        .send()
+        .await
+        .expect("procedure");
     assert_eq!(page.status().as_u16(), 200);
     let page = page.text().await.expect("text");
-    assert!(page.contains("Thành phần hồ sơ") && page.contains("Phí, lệ phí") && page.contains("Phiếu lý lịch tư pháp"), "{page}");
+    assert!(
+        page.contains("Thành phần hồ sơ") && page.contains("Phí, lệ phí") && page.contains("Phiếu lý lịch tư pháp"),
+        "{page}"
+    );
 
     let missing = app.client.get(app.url("/khong-co")).send().await.expect("404");
     assert_eq!(missing.status().as_u16(), 404);

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use motcua_core::catalogue::{
-    Agency, AgencyKind, Field, FeeItem, Invalid, Level, OnlineMode, ProcedureContent, ProcedureRecord,
+    Agency, AgencyKind, FeeItem, Field, Invalid, Level, OnlineMode, ProcedureContent, ProcedureRecord,
     ProcedureSummary, ProcedureVersion, Province, ProvinceCatalogue,
 };
 use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
@@ -69,7 +69,9 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 /// Lists the provinces held by the deployment, ordered by code.
 pub async fn provinces(tx: &mut Tx) -> Result<Vec<Province>> {
     let rows: Vec<ProvinceRow> = on!(tx, |c| {
-        sqlx::query_as("SELECT code, name FROM provinces ORDER BY code").fetch_all(c).await
+        sqlx::query_as("SELECT code, name FROM provinces ORDER BY code")
+            .fetch_all(c)
+            .await
     })?;
     rows.into_iter().map(ProvinceRow::into_province).collect()
 }
@@ -250,12 +252,10 @@ struct FieldRow {
 /// Lists a province's fields in catalogue order.
 pub async fn fields(tx: &mut Tx, province: &ProvinceCode) -> Result<Vec<Field>> {
     let rows: Vec<FieldRow> = on!(tx, |c| {
-        sqlx::query_as(
-            "SELECT code, name, agency_code FROM fields WHERE province_code = $1 ORDER BY position, code",
-        )
-        .bind(province.as_str())
-        .fetch_all(c)
-        .await
+        sqlx::query_as("SELECT code, name, agency_code FROM fields WHERE province_code = $1 ORDER BY position, code")
+            .bind(province.as_str())
+            .fetch_all(c)
+            .await
     })?;
     rows.into_iter()
         .map(|r| {
@@ -315,21 +315,30 @@ async fn check_content(tx: &mut Tx, province: &ProvinceCode, content: &mut Proce
         return Err(Invalid::new("agency", format!("không có cơ quan {} trong danh mục", content.agency)).into());
     }
     match field_agency(tx, province, &content.field).await? {
-        None => return Err(Invalid::new("field", format!("không có lĩnh vực {} trong danh mục", content.field)).into()),
+        None => {
+            return Err(Invalid::new("field", format!("không có lĩnh vực {} trong danh mục", content.field)).into());
+        }
         Some(owner) if owner != content.agency.as_str() => {
             return Err(Invalid::new(
                 "field",
-                format!("lĩnh vực {} thuộc cơ quan {owner}, không phải {}", content.field, content.agency),
+                format!(
+                    "lĩnh vực {} thuộc cơ quan {owner}, không phải {}",
+                    content.field, content.agency
+                ),
             )
             .into());
         }
         Some(_) => {}
     }
     for (i, step) in content.steps.iter().enumerate() {
-        if let Some(a) = &step.agency {
-            if !agency_exists(tx, province, a).await? {
-                return Err(Invalid::new(format!("steps[{i}].agency"), format!("không có cơ quan {a} trong danh mục")).into());
-            }
+        if let Some(a) = &step.agency
+            && !agency_exists(tx, province, a).await?
+        {
+            return Err(Invalid::new(
+                format!("steps[{i}].agency"),
+                format!("không có cơ quan {a} trong danh mục"),
+            )
+            .into());
         }
     }
     Ok(())
@@ -460,19 +469,19 @@ pub async fn update_procedure(
     let current = current_version(tx, province, code)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("thủ tục {code}")))?;
-    if let Some(expected) = expected_version {
-        if i64::from(expected) != current {
-            return Err(StoreError::Conflict(format!(
-                "thủ tục {code} đã được sửa (phiên bản hiện tại {current}, bạn sửa từ phiên bản {expected})"
-            )));
-        }
+    if let Some(expected) = expected_version
+        && i64::from(expected) != current
+    {
+        return Err(StoreError::Conflict(format!(
+            "thủ tục {code} đã được sửa (phiên bản hiện tại {current}, bạn sửa từ phiên bản {expected})"
+        )));
     }
     check_content(tx, province, &mut content).await?;
     let existing = procedure_version(tx, province, code, current).await?;
-    if let Some(existing) = existing {
-        if existing.content == content {
-            return Ok(existing);
-        }
+    if let Some(existing) = existing
+        && existing.content == content
+    {
+        return Ok(existing);
     }
     let note = motcua_core::text::nfc(note);
     insert_version(tx, province, code, current + 1, now, &note, &content).await?;
@@ -533,7 +542,11 @@ pub async fn procedure(tx: &mut Tx, province: &ProvinceCode, code: &ProcedureCod
 }
 
 /// The version history of a procedure, oldest first (metadata only).
-pub async fn procedure_versions(tx: &mut Tx, province: &ProvinceCode, code: &ProcedureCode) -> Result<Vec<VersionInfo>> {
+pub async fn procedure_versions(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    code: &ProcedureCode,
+) -> Result<Vec<VersionInfo>> {
     Ok(on!(tx, |c| {
         sqlx::query_as(
             "SELECT version, created_at, note FROM procedure_versions
@@ -587,7 +600,8 @@ pub async fn procedure_summaries(tx: &mut Tx, province: &ProvinceCode) -> Result
                 processing_days: f64::from(hours) / f64::from(motcua_core::catalogue::HOURS_PER_DAY),
                 processing_hours: hours,
                 at_centre: r.at_centre,
-                online_mode: OnlineMode::parse(&r.online_mode).ok_or_else(|| corrupt("procedures.online_mode", &r.online_mode))?,
+                online_mode: OnlineMode::parse(&r.online_mode)
+                    .ok_or_else(|| corrupt("procedures.online_mode", &r.online_mode))?,
                 service_level: u8::try_from(r.service_level).map_err(|e| corrupt("procedures.service_level", e))?,
                 fees,
                 version: u32::try_from(r.current_version).map_err(|e| corrupt("procedures.current_version", e))?,
@@ -734,7 +748,9 @@ pub async fn import_province(tx: &mut Tx, cat: &ProvinceCatalogue, now: OffsetDa
         pending = rest;
     }
     for f in &cat.fields {
-        upsert_field(tx, province, f).await.map_err(|e| in_item(e, &format!("fields[{}]", f.code)))?;
+        upsert_field(tx, province, f)
+            .await
+            .map_err(|e| in_item(e, &format!("fields[{}]", f.code)))?;
         report.fields += 1;
     }
     for p in &cat.procedures {
@@ -746,7 +762,11 @@ pub async fn import_province(tx: &mut Tx, cat: &ProvinceCatalogue, now: OffsetDa
         for (i, v) in p.versions.iter().enumerate() {
             let expected = i64::try_from(i + 1).unwrap_or(i64::MAX);
             if i64::from(v.version) != expected {
-                return Err(at(Invalid::new("versions", format!("phiên bản phải liên tiếp từ 1 (gặp {} ở vị trí {})", v.version, i + 1)).into()));
+                return Err(at(Invalid::new(
+                    "versions",
+                    format!("phiên bản phải liên tiếp từ 1 (gặp {} ở vị trí {})", v.version, i + 1),
+                )
+                .into()));
             }
             if let Some(existing) = procedure_version(tx, province, &p.code, expected).await.map_err(at)? {
                 let mut incoming = v.content.clone();

@@ -13,7 +13,6 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
-
 pub mod catalogue;
 mod error;
 mod migrate;
@@ -243,7 +242,10 @@ impl Db {
     /// in its custom format, which `motcua restore` feeds to `pg_restore`.
     pub async fn backup(&self, target: &Path) -> Result<()> {
         if target.exists() {
-            return Err(StoreError::Io(format!("{} already exists; choose a new file", target.display())));
+            return Err(StoreError::Io(format!(
+                "{} already exists; choose a new file",
+                target.display()
+            )));
         }
         match self {
             Db::Sqlite { read, .. } => {
@@ -254,7 +256,17 @@ impl Db {
                 Ok(())
             }
             Db::Postgres { url, .. } => {
-                run_tool("pg_dump", &["--format=custom", "--no-owner", "--file", &target.to_string_lossy(), url]).await
+                run_tool(
+                    "pg_dump",
+                    &[
+                        "--format=custom",
+                        "--no-owner",
+                        "--file",
+                        &target.to_string_lossy(),
+                        url,
+                    ],
+                )
+                .await
             }
         }
     }
@@ -273,7 +285,15 @@ impl Db {
 pub async fn restore_postgres(url: &str, source: &Path) -> Result<()> {
     run_tool(
         "pg_restore",
-        &["--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", url, &source.to_string_lossy()],
+        &[
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--dbname",
+            url,
+            &source.to_string_lossy(),
+        ],
     )
     .await
 }
@@ -283,15 +303,26 @@ pub async fn restore_postgres(url: &str, source: &Path) -> Result<()> {
 pub async fn restore_sqlite(source: &Path, target: &Path) -> Result<()> {
     // Open the backup read-only and check it is a motcua database in good health.
     let options = SqliteConnectOptions::new().filename(source).read_only(true);
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
     let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await?;
     let migrated: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations")
         .fetch_one(&pool)
         .await
-        .map_err(|_| StoreError::Invalid(motcua_core::catalogue::Invalid::new("file", "không phải bản sao lưu motcua")))?;
+        .map_err(|_| {
+            StoreError::Invalid(motcua_core::catalogue::Invalid::new(
+                "file",
+                "không phải bản sao lưu motcua",
+            ))
+        })?;
     pool.close().await;
     if check != "ok" || migrated == 0 {
-        return Err(StoreError::Io(format!("{}: backup failed its integrity check ({check})", source.display())));
+        return Err(StoreError::Io(format!(
+            "{}: backup failed its integrity check ({check})",
+            source.display()
+        )));
     }
     // Copy next to the target, then rename: the old database stays whole until the swap.
     let staging = target.with_extension("restoring");
@@ -311,11 +342,18 @@ async fn run_tool(tool: &str, args: &[&str]) -> Result<()> {
         .args(args)
         .output()
         .await
-        .map_err(|e| StoreError::Io(format!("{tool} could not be started ({e}); install the PostgreSQL client tools")))?;
+        .map_err(|e| {
+            StoreError::Io(format!(
+                "{tool} could not be started ({e}); install the PostgreSQL client tools"
+            ))
+        })?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(StoreError::Io(format!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr).trim())))
+        Err(StoreError::Io(format!(
+            "{tool} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
     }
 }
 

@@ -30,7 +30,9 @@ pub async fn run(db: &Db) -> Result<usize> {
         let mut tx = db.begin_write().await?;
         if let Tx::Postgres(t) = &mut tx {
             // Several nodes may start at once: one migrates, the others wait and then skip.
-            sqlx::query("SELECT pg_advisory_xact_lock(727001)").execute(&mut **t).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(727001)")
+                .execute(&mut **t)
+                .await?;
         }
         exec!(&mut tx, |c| sqlx::query(CREATE_TABLE).execute(c).await)?;
         let done: Option<i64> = on!(&mut tx, |c| {

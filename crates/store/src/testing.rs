@@ -42,7 +42,9 @@ pub async fn fresh_postgres_url() -> String {
         time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000
     );
     #[expect(clippy::expect_used, reason = "test setup")]
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test PostgreSQL");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL");
     #[expect(clippy::expect_used, reason = "test setup")]
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
@@ -59,7 +61,11 @@ pub async fn fresh_postgres_url() -> String {
 pub async fn fresh_db() -> TestDb {
     #[expect(clippy::expect_used, reason = "test setup")]
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = if postgres_selected() { Some(fresh_postgres_url().await) } else { None };
+    let url = if postgres_selected() {
+        Some(fresh_postgres_url().await)
+    } else {
+        None
+    };
     let config = DbConfig {
         url,
         sqlite_path: dir.path().join("motcua.db"),

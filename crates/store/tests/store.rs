@@ -34,21 +34,44 @@ async fn export_import_round_trip_is_lossless() {
     // Give one procedure a history so versions travel too.
     let mut tx = a.db.begin_write().await.expect("begin");
     let pcode = ProcedureCode::parse("1.900001").expect("code");
-    let mut content = catalogue::procedure(&mut tx, &code, &pcode).await.expect("get").expect("exists").content;
-    content.processing_time.amount += 2;
-    catalogue::update_procedure(&mut tx, &code, &pcode, content, "Rút ngắn? Không, kéo dài", None, OffsetDateTime::now_utc())
+    let mut content = catalogue::procedure(&mut tx, &code, &pcode)
         .await
-        .expect("update");
+        .expect("get")
+        .expect("exists")
+        .content;
+    content.processing_time.amount += 2;
+    catalogue::update_procedure(
+        &mut tx,
+        &code,
+        &pcode,
+        content,
+        "Rút ngắn? Không, kéo dài",
+        None,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .expect("update");
     tx.commit().await.expect("commit");
 
     let mut tx = a.db.begin_read().await.expect("read");
     let exported = catalogue::export_province(&mut tx, &code).await.expect("export");
     drop(tx);
-    assert_eq!(exported.procedures.iter().find(|p| p.code == pcode).expect("p").versions.len(), 2);
+    assert_eq!(
+        exported
+            .procedures
+            .iter()
+            .find(|p| p.code == pcode)
+            .expect("p")
+            .versions
+            .len(),
+        2
+    );
 
     let b = fresh_db().await;
     let mut tx = b.db.begin_write().await.expect("begin");
-    let report = catalogue::import_province(&mut tx, &exported, OffsetDateTime::now_utc()).await.expect("import");
+    let report = catalogue::import_province(&mut tx, &exported, OffsetDateTime::now_utc())
+        .await
+        .expect("import");
     tx.commit().await.expect("commit");
     assert_eq!(report.versions_added, 1389);
     let mut tx = b.db.begin_read().await.expect("read");
@@ -58,7 +81,9 @@ async fn export_import_round_trip_is_lossless() {
     // Importing the same file again changes nothing.
     drop(tx);
     let mut tx = b.db.begin_write().await.expect("begin");
-    let report = catalogue::import_province(&mut tx, &exported, OffsetDateTime::now_utc()).await.expect("reimport");
+    let report = catalogue::import_province(&mut tx, &exported, OffsetDateTime::now_utc())
+        .await
+        .expect("reimport");
     assert_eq!(report.versions_added, 0);
     assert_eq!(report.versions_unchanged, 1389);
 }
@@ -70,13 +95,24 @@ async fn editing_creates_versions_and_keeps_old_ones() {
     let province = demo::ninh_thuan().province.code;
     let code = ProcedureCode::parse("1.900002").expect("code");
     let mut tx = t.db.begin_write().await.expect("begin");
-    let v1 = catalogue::procedure(&mut tx, &province, &code).await.expect("get").expect("exists");
+    let v1 = catalogue::procedure(&mut tx, &province, &code)
+        .await
+        .expect("get")
+        .expect("exists");
     let mut changed: ProcedureContent = v1.content.clone();
     changed.name = format!("{} (sửa đổi)", changed.name);
     changed.online_mode = OnlineMode::Partial;
-    let v2 = catalogue::update_procedure(&mut tx, &province, &code, changed.clone(), "Sửa tên", Some(1), OffsetDateTime::now_utc())
-        .await
-        .expect("update");
+    let v2 = catalogue::update_procedure(
+        &mut tx,
+        &province,
+        &code,
+        changed.clone(),
+        "Sửa tên",
+        Some(1),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .expect("update");
     assert_eq!(v2.version, 2);
     // Saving identical content is not an edit.
     let same = catalogue::update_procedure(&mut tx, &province, &code, changed, "", None, OffsetDateTime::now_utc())
@@ -84,11 +120,29 @@ async fn editing_creates_versions_and_keeps_old_ones() {
         .expect("noop");
     assert_eq!(same.version, 2);
     // A stale editor is refused.
-    let stale = catalogue::update_procedure(&mut tx, &province, &code, v1.content.clone(), "", Some(1), OffsetDateTime::now_utc()).await;
+    let stale = catalogue::update_procedure(
+        &mut tx,
+        &province,
+        &code,
+        v1.content.clone(),
+        "",
+        Some(1),
+        OffsetDateTime::now_utc(),
+    )
+    .await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
-    let old = catalogue::procedure_version(&mut tx, &province, &code, 1).await.expect("v1").expect("kept");
+    let old = catalogue::procedure_version(&mut tx, &province, &code, 1)
+        .await
+        .expect("v1")
+        .expect("kept");
     assert_eq!(old.content, v1.content);
-    assert_eq!(catalogue::procedure_versions(&mut tx, &province, &code).await.expect("list").len(), 2);
+    assert_eq!(
+        catalogue::procedure_versions(&mut tx, &province, &code)
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -101,14 +155,18 @@ async fn invalid_references_are_refused_and_nothing_is_written() {
     bad.procedures[2].code = ProcedureCode::parse("2.000001").expect("code");
     bad.procedures[2].versions[0].content.field = motcua_core::codes::FieldCode::parse("NOPE-01").expect("f");
     let mut tx = t.db.begin_write().await.expect("begin");
-    let err = catalogue::import_province(&mut tx, &bad, OffsetDateTime::now_utc()).await.expect_err("must fail");
+    let err = catalogue::import_province(&mut tx, &bad, OffsetDateTime::now_utc())
+        .await
+        .expect_err("must fail");
     match err {
         StoreError::Invalid(inv) => assert_eq!(inv.field, "procedures[2.000001].field"),
         other => panic!("unexpected {other:?}"),
     }
     drop(tx);
     let mut tx = t.db.begin_read().await.expect("read");
-    let none = catalogue::procedure(&mut tx, &province, &ProcedureCode::parse("2.000001").expect("c")).await.expect("get");
+    let none = catalogue::procedure(&mut tx, &province, &ProcedureCode::parse("2.000001").expect("c"))
+        .await
+        .expect("get");
     assert!(none.is_none());
 }
 
@@ -163,10 +221,16 @@ async fn sqlite_backup_while_open_and_restore() {
     .await
     .expect("open restored");
     let mut tx = restored.begin_read().await.expect("read");
-    let s = catalogue::summary(&mut tx, &demo::ninh_thuan().province.code).await.expect("summary");
+    let s = catalogue::summary(&mut tx, &demo::ninh_thuan().province.code)
+        .await
+        .expect("summary");
     assert_eq!(s.procedures, 1388);
     // A file that is not a backup is refused.
     let junk = t.dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database").expect("write");
-    assert!(motcua_store::restore_sqlite(&junk, &t.dir.path().join("x.db")).await.is_err());
+    assert!(
+        motcua_store::restore_sqlite(&junk, &t.dir.path().join("x.db"))
+            .await
+            .is_err()
+    );
 }

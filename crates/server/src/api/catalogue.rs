@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, ApiQuery, parse_json};
 use super::AdminAccess;
+use super::extract::{ApiJson, ApiQuery, parse_json};
 use crate::catalogue_index::{Cursor, SearchParams};
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -60,7 +60,10 @@ pub struct SummaryResponse {
 /// `GET /api/v1/catalogue/summary`
 #[utoipa::path(get, path = "/api/v1/catalogue/summary", params(ProvinceParam), tag = "catalogue",
     responses((status = 200, body = SummaryResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn summary(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProvinceParam>) -> Result<Json<SummaryResponse>, AppError> {
+pub async fn summary(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+) -> Result<Json<SummaryResponse>, AppError> {
     let province = state.province(p.province.as_deref()).await?;
     let mut tx = state.db.begin_read().await?;
     let s = catalogue::summary(&mut tx, &province).await?;
@@ -96,7 +99,10 @@ pub async fn provinces(State(state): State<AppState>) -> Result<Json<Items<Provi
 /// `GET /api/v1/agencies`
 #[utoipa::path(get, path = "/api/v1/agencies", params(ProvinceParam), tag = "catalogue",
     responses((status = 200, body = Items<Agency>), (status = 400, body = ErrorBody)))]
-pub async fn agencies(State(state): State<AppState>, ApiQuery(p): ApiQuery<ProvinceParam>) -> Result<Json<Items<Agency>>, AppError> {
+pub async fn agencies(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+) -> Result<Json<Items<Agency>>, AppError> {
     let province = state.province(p.province.as_deref()).await?;
     let mut tx = state.db.begin_read().await?;
     Ok(Json(Items {
@@ -118,7 +124,10 @@ pub struct FieldParams {
 /// `GET /api/v1/fields`
 #[utoipa::path(get, path = "/api/v1/fields", params(FieldParams), tag = "catalogue",
     responses((status = 200, body = Items<Field>), (status = 400, body = ErrorBody)))]
-pub async fn fields(State(state): State<AppState>, ApiQuery(p): ApiQuery<FieldParams>) -> Result<Json<Items<Field>>, AppError> {
+pub async fn fields(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<FieldParams>,
+) -> Result<Json<Items<Field>>, AppError> {
     let province = state.province(p.province.as_deref()).await?;
     let agency = parse_opt(p.agency.as_deref(), "agency", AgencyCode::parse)?;
     let mut tx = state.db.begin_read().await?;
@@ -179,7 +188,13 @@ fn encode_cursor(c: &Cursor) -> String {
 }
 
 fn decode_cursor(s: &str) -> Result<Cursor, AppError> {
-    let bad = || AppError::bad("invalid_cursor", "cursor", "Con trỏ phân trang không hợp lệ; hãy tải lại từ trang đầu.");
+    let bad = || {
+        AppError::bad(
+            "invalid_cursor",
+            "cursor",
+            "Con trỏ phân trang không hợp lệ; hãy tải lại từ trang đầu.",
+        )
+    };
     let raw = URL_SAFE_NO_PAD.decode(s.as_bytes()).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (score, code) = text.split_once(':').ok_or_else(bad)?;
@@ -200,7 +215,11 @@ pub const MAX_LIMIT: usize = 100;
 pub fn search_params(p: &ProcedureParams) -> Result<SearchParams, AppError> {
     let query = match p.q.as_deref() {
         Some(q) if char_len(q) > MAX_QUERY => {
-            return Err(AppError::bad("invalid_parameter", "q", format!("Từ khóa dài quá {MAX_QUERY} ký tự.")));
+            return Err(AppError::bad(
+                "invalid_parameter",
+                "q",
+                format!("Từ khóa dài quá {MAX_QUERY} ký tự."),
+            ));
         }
         Some(q) => Query::new(q),
         None => None,
@@ -208,12 +227,20 @@ pub fn search_params(p: &ProcedureParams) -> Result<SearchParams, AppError> {
     let online = match p.online.as_deref().filter(|o| !o.is_empty()) {
         None => None,
         Some(o) => Some(OnlineMode::parse(o).ok_or_else(|| {
-            AppError::bad("invalid_parameter", "online", "Giá trị «online» phải là «full» hoặc «partial».")
+            AppError::bad(
+                "invalid_parameter",
+                "online",
+                "Giá trị «online» phải là «full» hoặc «partial».",
+            )
         })?),
     };
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::bad("invalid_parameter", "limit", format!("«limit» phải từ 1 đến {MAX_LIMIT}.")));
+        return Err(AppError::bad(
+            "invalid_parameter",
+            "limit",
+            format!("«limit» phải từ 1 đến {MAX_LIMIT}."),
+        ));
     }
     Ok(SearchParams {
         query,
@@ -221,7 +248,12 @@ pub fn search_params(p: &ProcedureParams) -> Result<SearchParams, AppError> {
         field: parse_opt(p.field.as_deref(), "field", FieldCode::parse)?,
         online,
         at_centre: p.at_centre,
-        after: p.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?,
+        after: p
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?,
         limit,
     })
 }
@@ -274,7 +306,8 @@ pub struct ProcedureDetail {
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 async fn detail(
@@ -380,7 +413,15 @@ pub async fn create_procedure(
     check_note(&body.note)?;
     let province = state.province(p.province.as_deref()).await?;
     let mut tx = state.db.begin_write().await?;
-    let v = catalogue::create_procedure(&mut tx, &province, &body.code, body.content, &body.note, OffsetDateTime::now_utc()).await?;
+    let v = catalogue::create_procedure(
+        &mut tx,
+        &province,
+        &body.code,
+        body.content,
+        &body.note,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     let versions = catalogue::procedure_versions(&mut tx, &province, &body.code).await?;
     tx.commit().await?;
     state.index.invalidate(&province);
@@ -462,7 +503,13 @@ pub async fn export(State(state): State<AppState>, ApiQuery(p): ApiQuery<ExportP
     let xlsx = match p.format.as_deref().unwrap_or("json") {
         "json" => false,
         "xlsx" => true,
-        _ => return Err(AppError::bad("invalid_parameter", "format", "«format» phải là «json» hoặc «xlsx».")),
+        _ => {
+            return Err(AppError::bad(
+                "invalid_parameter",
+                "format",
+                "«format» phải là «json» hoặc «xlsx».",
+            ));
+        }
     };
     let province = state.province(p.province.as_deref()).await?;
     let mut tx = state.db.begin_read().await?;
@@ -479,7 +526,10 @@ pub async fn export(State(state): State<AppState>, ApiQuery(p): ApiQuery<ExportP
         Ok((
             [
                 (header::CONTENT_TYPE, XLSX.to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.xlsx\"")),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.xlsx\""),
+                ),
             ],
             bytes,
         )
@@ -489,7 +539,10 @@ pub async fn export(State(state): State<AppState>, ApiQuery(p): ApiQuery<ExportP
         Ok((
             [
                 (header::CONTENT_TYPE, "application/json".to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.json\"")),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.json\""),
+                ),
             ],
             bytes,
         )
@@ -539,7 +592,10 @@ pub fn parse_catalogue(content_type: &str, bytes: &[u8]) -> Result<CatalogueFile
 }
 
 /// Imports a catalogue file in one transaction: all of it, or nothing.
-pub async fn import_file(state: &AppState, file: &CatalogueFile) -> Result<Vec<(ProvinceCode, ImportReport)>, AppError> {
+pub async fn import_file(
+    state: &AppState,
+    file: &CatalogueFile,
+) -> Result<Vec<(ProvinceCode, ImportReport)>, AppError> {
     let mut tx = state.db.begin_write().await?;
     let mut reports = Vec::new();
     for cat in &file.provinces {
@@ -572,7 +628,10 @@ pub async fn import(
             AppError::bad("invalid_body", "file", "Không đọc được tệp gửi lên.")
         }
     })?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let file = parse_catalogue(content_type, &body)?;
     let reports = import_file(&state, &file).await?;
     Ok(Json(ImportResponse {

@@ -24,7 +24,11 @@ where
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
         if !is_json {
             return Err(AppError::BadRequest {
                 code: "invalid_content_type",
@@ -32,10 +36,7 @@ where
                 field: None,
             });
         }
-        let limit = req
-            .extensions()
-            .get::<BodyLimit>()
-            .map_or(usize::MAX, |l| l.0);
+        let limit = req.extensions().get::<BodyLimit>().map_or(usize::MAX, |l| l.0);
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::TooLarge(limit)
@@ -62,14 +63,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let (code, message) = if inner.is_syntax() || inner.is_eof() {
-            ("invalid_json", format!("JSON không hợp lệ ở dòng {}, cột {}.", inner.line(), inner.column()))
+            (
+                "invalid_json",
+                format!("JSON không hợp lệ ở dòng {}, cột {}.", inner.line(), inner.column()),
+            )
         } else {
             ("invalid_field", field_message(&inner.to_string()))
         };
         AppError::BadRequest {
             code,
             message,
-            field: (path != ".").then_some(path).or_else(|| unknown_field(&inner.to_string())),
+            field: (path != ".")
+                .then_some(path)
+                .or_else(|| unknown_field(&inner.to_string())),
         }
     })
 }

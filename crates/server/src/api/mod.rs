@@ -40,7 +40,9 @@ impl FromRequestParts<AppState> for AdminAccess {
         if Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes()) {
             Ok(AdminAccess)
         } else {
-            Err(AppError::Unauthorized("Thiếu hoặc sai mã truy cập quản trị.".to_owned()))
+            Err(AppError::Unauthorized(
+                "Thiếu hoặc sai mã truy cập quản trị.".to_owned(),
+            ))
         }
     }
 }
@@ -112,5 +114,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/api/v1/procedures/{code}",
             get(catalogue::get_procedure).put(catalogue::edit_procedure),
         )
-        .route("/api/v1/procedures/{code}/versions/{version}", get(catalogue::get_procedure_version))
+        .route(
+            "/api/v1/procedures/{code}/versions/{version}",
+            get(catalogue::get_procedure_version),
+        )
 }

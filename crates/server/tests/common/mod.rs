@@ -34,7 +34,12 @@ impl TestApp {
     }
 
     /// Sends JSON with the administrator token.
-    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let r = self
             .client
             .request(method, self.url(path))
