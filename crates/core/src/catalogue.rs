@@ -140,8 +140,14 @@ impl Agency {
         check_text("address", &self.address, MAX_NAME, false)?;
         check_text("phone", &self.phone, 40, false)?;
         check_text("email", &self.email, 254, false)?;
-        if self.parent.is_none() && self.kind != AgencyKind::Province {
-            return Err(Invalid::new("parent", "chỉ UBND tỉnh được không có cơ quan cấp trên"));
+        match (&self.parent, self.kind) {
+            (None, kind) if kind != AgencyKind::Province => {
+                return Err(Invalid::new("parent", "chỉ UBND tỉnh được không có cơ quan cấp trên"));
+            }
+            (Some(_), AgencyKind::Province) => {
+                return Err(Invalid::new("parent", "UBND tỉnh là gốc của cây cơ quan, không có cấp trên"));
+            }
+            _ => {}
         }
         Ok(())
     }

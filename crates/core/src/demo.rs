@@ -167,6 +167,8 @@ const DEPTS: &[DeptSpec] = &[
                     "Chứng chỉ hành nghề quản tài viên",
                 ],
             ),
+            // Judicial records are issued, not licensed: the field holds only the real procedure.
+            ("Lý lịch tư pháp", &[]),
         ],
         documents: &[
             "Bản sao bằng cử nhân luật",
@@ -932,7 +934,7 @@ const REAL: &[RealSpec] = &[
     },
     RealSpec {
         dept: 1,
-        field: 0,
+        field: 6,
         name: "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam",
         time: d(10),
         fees: &[

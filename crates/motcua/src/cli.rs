@@ -207,6 +207,9 @@ pub async fn export(config: Config, file: &Path, province: Option<&str>) -> Resu
 
 /// `motcua backup FILE`
 pub async fn backup(config: Config, file: &Path) -> Result<()> {
+    if config.database_url.is_empty() && !config.sqlite_path().exists() {
+        bail!("no database at {} to back up", config.sqlite_path().display());
+    }
     let db = Db::connect(&config.db_config()).await.context("opening the database")?;
     db.backup(file).await?;
     db.close().await;

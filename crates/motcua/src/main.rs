@@ -10,9 +10,9 @@ mod cli;
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
-    /// Configuration file (optional; `MOTCUA_*` environment variables override it).
-    #[arg(long, global = true, default_value = "motcua.toml")]
-    config: PathBuf,
+    /// Configuration file (default: ./motcua.toml if present; `MOTCUA_*` variables override it).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -56,7 +56,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let config = match motcua_server::Config::load(&args.config) {
+    let config = match motcua_server::Config::load(args.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("motcua: configuration error: {e}");
@@ -64,6 +64,9 @@ fn main() -> std::process::ExitCode {
         }
     };
     cli::init_logging(&config);
+    for name in motcua_server::Config::unknown_env_vars() {
+        tracing::warn!(variable = %name, "ignoring an environment variable that names no setting (misspelt?)");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -85,7 +88,6 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
             eprintln!("motcua: {e:#}");
             std::process::ExitCode::FAILURE
         }

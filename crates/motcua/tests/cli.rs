@@ -19,8 +19,7 @@ fn command(data_dir: &Path, database_url: &str) -> Command {
         .env("MOTCUA_DATABASE_URL", database_url)
         .env("MOTCUA_LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
-        .arg("--config")
-        .arg(data_dir.join("none.toml"));
+        .current_dir(data_dir);
     c
 }
 

@@ -8,6 +8,40 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+/// Names of the settings, as `MOTCUA_<NAME>` variables spell them (lowercased).
+const KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "max_connections",
+    "demo",
+    "default_province",
+    "log_format",
+    "admin_token",
+    "request_timeout_secs",
+    "max_body_bytes",
+    "max_import_bytes",
+];
+
+/// Accepts text, and also a number or boolean where text is expected: environment
+/// variables like `MOTCUA_ADMIN_TOKEN=12345` arrive parsed as numbers.
+fn string_like<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Int(i128),
+        Float(f64),
+        Bool(bool),
+    }
+    Ok(match Scalar::deserialize(d)? {
+        Scalar::Text(s) => s,
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) => f.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+    })
+}
+
 /// Everything motcua can be told. The defaults make a bare `motcua serve` work with
 /// SQLite under `./data` and nothing else installed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -15,9 +49,10 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Directory for the SQLite database and uploaded files.
+    /// Directory for the SQLite database (and, later, uploaded files).
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL; empty for the embedded SQLite database.
+    #[serde(deserialize_with = "string_like")]
     pub database_url: String,
     /// Most database connections (readers on SQLite).
     pub max_connections: u32,
@@ -25,11 +60,14 @@ pub struct Config {
     pub demo: bool,
     /// Province used when a request names none (`H43` or `000.00.00.H43`); empty means
     /// the first province in the database.
+    #[serde(deserialize_with = "string_like")]
     pub default_province: String,
     /// `pretty` for people, `json` for log collectors.
+    #[serde(deserialize_with = "string_like")]
     pub log_format: String,
     /// Bearer token that allows catalogue writes through the API until staff accounts
     /// exist; empty disables API writes.
+    #[serde(deserialize_with = "string_like")]
     pub admin_token: String,
     /// Longest time a request may take before it is answered 503.
     pub request_timeout_secs: u64,
@@ -58,15 +96,55 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Loads the configuration: defaults ← `file` (if it exists) ← `MOTCUA_*` variables.
-    pub fn load(file: &Path) -> Result<Self, Box<figment::Error>> {
-        Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(file))
-            // MOTCUA_TEST_* belong to the test harness; any other unknown MOTCUA_ variable
-            // is refused, so a misspelt setting is caught rather than ignored.
-            .merge(Env::prefixed("MOTCUA_").filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_")))
+    /// Loads the configuration: defaults ← the file ← `MOTCUA_*` variables, then checks it.
+    /// `file` must exist when given; without it, `./motcua.toml` is read if present.
+    pub fn load(file: Option<&Path>) -> Result<Self, String> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) if !f.is_file() => return Err(format!("configuration file {} not found", f.display())),
+            Some(f) => figment = figment.merge(Toml::file_exact(f)),
+            None if Path::new("motcua.toml").is_file() => figment = figment.merge(Toml::file_exact("motcua.toml")),
+            None => {}
+        }
+        let config: Config = figment
+            // Only the variables that name a setting: other MOTCUA_* variables (the test
+            // harness's, a developer's) are reported by `unknown_env_vars`, not fatal.
+            .merge(Env::prefixed("MOTCUA_").filter(|k| KEYS.contains(&k.as_str().to_ascii_lowercase().as_str())))
             .extract()
-            .map_err(Box::new)
+            .map_err(|e| e.to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), String> {
+        if !matches!(self.log_format.as_str(), "pretty" | "json") {
+            return Err(format!("log_format must be \"pretty\" or \"json\", not \"{}\"", self.log_format));
+        }
+        if self.max_connections == 0 {
+            return Err("max_connections must be at least 1".to_owned());
+        }
+        if self.request_timeout_secs == 0 {
+            return Err("request_timeout_secs must be at least 1".to_owned());
+        }
+        if self.max_body_bytes < 1024 || self.max_import_bytes < 1024 {
+            return Err("max_body_bytes and max_import_bytes must be at least 1024".to_owned());
+        }
+        Ok(())
+    }
+
+    /// `MOTCUA_*` variables in the environment that name no setting (likely misspelt),
+    /// apart from the test harness's own `MOTCUA_TEST_*` and `MOTCUA_UPDATE_SNAPSHOTS`.
+    pub fn unknown_env_vars() -> Vec<String> {
+        std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .filter(|k| {
+                k.strip_prefix("MOTCUA_").is_some_and(|rest| {
+                    let rest = rest.to_ascii_lowercase();
+                    !KEYS.contains(&rest.as_str()) && !rest.starts_with("test_") && rest != "update_snapshots"
+                })
+            })
+            .collect()
     }
 
     /// The SQLite database file.
@@ -82,5 +160,29 @@ impl Config {
             max_connections: self.max_connections,
             busy_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_accepted_as_text_and_nonsense_is_refused() {
+        let c: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("admin_token = 12345\nlog_format = \"json\""))
+            .extract()
+            .expect("config");
+        assert_eq!(c.admin_token, "12345");
+        assert!(c.validate().is_ok());
+        let bad = Config {
+            log_format: "fancy".to_owned(),
+            ..Config::default()
+        };
+        assert!(bad.validate().is_err());
+        let typo: Result<Config, _> = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("databse_url = \"x\""))
+            .extract();
+        assert!(typo.is_err(), "a misspelt key in the file is refused");
     }
 }

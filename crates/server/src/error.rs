@@ -110,6 +110,13 @@ impl From<StoreError> for AppError {
             StoreError::NotFound(what) => AppError::NotFound(format!("Không tìm thấy {what}.")),
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Invalid(inv) => AppError::Invalid(inv),
+            // The database cannot be reached: a passing condition, not a fault of the request.
+            StoreError::Database(e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))) => {
+                tracing::error!(error = %e, "database unavailable");
+                AppError::Unavailable(
+                    "Hệ thống tạm thời không truy cập được cơ sở dữ liệu. Vui lòng thử lại sau.".to_owned(),
+                )
+            }
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub mod api;
 pub mod catalogue_index;
@@ -67,9 +67,11 @@ pub fn router(state: AppState) -> Router {
     .layer(CatchPanicLayer::new())
     .layer(
         // Log the path only: query strings may carry personal data.
-        TraceLayer::new_for_http().make_span_with(
-            |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
-        ),
+        TraceLayer::new_for_http()
+            .make_span_with(
+                |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
+            )
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
     )
 }
 

@@ -9,7 +9,7 @@ use motcua_core::catalogue::{AgencyKind, ApplicantKind, ProcedureSummary, StepRo
 use motcua_core::codes::ProcedureCode;
 use motcua_store::catalogue;
 
-use crate::api::catalogue::{ProcedureParams, search_params};
+use crate::api::catalogue::{ProcedureParams, encode_cursor, search_params};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -221,20 +221,15 @@ pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
             at_centre: s.at_centre,
         })
         .collect();
+    // The next page keeps every filter of this one and moves the cursor on.
     page.next_url = result.next.as_ref().map(|c| {
         let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [("q", &page.q), ("agency", &page.agency), ("online", &page.online)] {
-            if !v.is_empty() {
-                q.append_pair(k, v);
+        for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+            if k != "cursor" && !v.is_empty() {
+                q.append_pair(&k, &v);
             }
         }
-        q.append_pair(
-            "cursor",
-            &base64::Engine::encode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                format!("{}:{}", c.score, c.code),
-            ),
-        );
+        q.append_pair("cursor", &encode_cursor(c));
         format!("/thu-tuc?{}", q.finish())
     });
     Ok(render(&page))
@@ -389,9 +384,13 @@ pub async fn procedure(State(state): State<AppState>, Path(code): Path<String>) 
     Ok(render(&page))
 }
 
-/// Fallback for unknown paths: a Vietnamese 404 page.
-pub async fn not_found() -> PageError {
+/// Fallback for unknown paths: a JSON 404 under `/api/`, a Vietnamese page elsewhere.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return AppError::NotFound(format!("Không có địa chỉ API {}.", uri.path())).into_response();
+    }
     PageError(AppError::NotFound(
         "Trang bạn tìm không tồn tại hoặc đã được chuyển đi.".to_owned(),
     ))
+    .into_response()
 }

@@ -203,6 +203,10 @@ async fn bad_parameters_are_400_naming_the_field() {
     assert_eq!((status, body["field"].as_str()), (400, Some("code")));
     let (status, _) = app.get_json("/api/v1/procedures/2.999999").await;
     assert_eq!(status, 404);
+    let (status, body) = app.get_json("/api/v1/procedures?province=H99").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    let (status, body) = app.get_json("/api/v1/no-such-thing").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")), "unknown API paths answer JSON");
 }
 
 #[tokio::test]

@@ -201,6 +201,23 @@ pub async fn upsert_agency(tx: &mut Tx, province: &ProvinceCode, agency: &Agency
         if !agency_exists(tx, province, parent).await? {
             return Err(Invalid::new("parent", format!("không có cơ quan {parent} trong danh mục")).into());
         }
+        // Re-parenting must not close a loop: walk up from the new parent to the root.
+        let mut cursor = Some(parent.as_str().to_owned());
+        let mut depth = 0;
+        while let Some(current) = cursor {
+            if current == a.code.as_str() || depth > 64 {
+                return Err(Invalid::new("parent", "quan hệ cấp trên tạo thành vòng lặp").into());
+            }
+            cursor = on!(tx, |c| {
+                sqlx::query_scalar("SELECT parent_code FROM agencies WHERE province_code = $1 AND code = $2")
+                    .bind(province.as_str())
+                    .bind(&current)
+                    .fetch_optional(c)
+                    .await
+            })?
+            .flatten();
+            depth += 1;
+        }
     }
     let position: i64 = on!(tx, |c| {
         sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM agencies WHERE province_code = $1")

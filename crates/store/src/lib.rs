@@ -150,8 +150,10 @@ impl Db {
                     url: url.to_owned(),
                 })
             }
-            Some(other) if !other.is_empty() && !other.starts_with("sqlite:") => Err(StoreError::Config(format!(
-                "database URL must start with postgres:// or sqlite: (got «{}»)",
+            // SQLite is configured by the data directory, not a URL, so that the file, its
+            // lock and its backups are always in one known place.
+            Some(other) if !other.is_empty() => Err(StoreError::Config(format!(
+                "database URL must start with postgres:// (got «{}:…»); leave it empty to use SQLite in the data directory",
                 other.split(':').next().unwrap_or_default()
             ))),
             _ => Self::open_sqlite(&config.sqlite_path, config).await,
@@ -337,9 +339,38 @@ pub async fn restore_sqlite(source: &Path, target: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Splits the password out of a PostgreSQL URL, so it can travel to the client tools in
+/// `PGPASSWORD` instead of on their command line, where any local user could read it.
+fn split_password(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return (url.to_owned(), None);
+    };
+    match userinfo.split_once(':') {
+        Some((user, password)) => (format!("{scheme}://{user}@{host}{tail}"), Some(password.to_owned())),
+        None => (url.to_owned(), None),
+    }
+}
+
 async fn run_tool(tool: &str, args: &[&str]) -> Result<()> {
-    let out = tokio::process::Command::new(tool)
-        .args(args)
+    let mut command = tokio::process::Command::new(tool);
+    let mut clean_args = Vec::with_capacity(args.len());
+    for arg in args {
+        if arg.starts_with("postgres://") || arg.starts_with("postgresql://") {
+            let (url, password) = split_password(arg);
+            if let Some(p) = password {
+                command.env("PGPASSWORD", percent_decode(&p));
+            }
+            clean_args.push(url);
+        } else {
+            clean_args.push((*arg).to_owned());
+        }
+    }
+    let out = command
+        .args(&clean_args)
         .output()
         .await
         .map_err(|e| {
@@ -354,6 +385,40 @@ async fn run_tool(tool: &str, args: &[&str]) -> Result<()> {
             "{tool} failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         )))
+    }
+}
+
+/// Decodes `%XX` escapes (URL passwords may contain reserved characters).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(Ok(v)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16))
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_leave_the_url() {
+        assert_eq!(
+            split_password("postgres://u:p%40ss@h:5432/db"),
+            ("postgres://u@h:5432/db".to_owned(), Some("p%40ss".to_owned()))
+        );
+        assert_eq!(percent_decode("p%40ss"), "p@ss");
+        assert_eq!(split_password("postgres://u@h/db"), ("postgres://u@h/db".to_owned(), None));
     }
 }
 

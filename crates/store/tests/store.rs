@@ -171,6 +171,34 @@ async fn invalid_references_are_refused_and_nothing_is_written() {
 }
 
 #[tokio::test]
+async fn agency_tree_stays_a_tree() {
+    let t = fresh_db().await;
+    load_demo(&t.db).await;
+    let province = demo::ninh_thuan().province.code;
+    let mut tx = t.db.begin_write().await.expect("begin");
+    let agencies = catalogue::agencies(&mut tx, &province).await.expect("agencies");
+    let mut dept = agencies
+        .iter()
+        .find(|a| a.code.as_str() == "000.00.01.H43")
+        .expect("dept")
+        .clone();
+    let mut child = dept.clone();
+    child.code = motcua_core::codes::AgencyCode::parse("000.00.21.H43").expect("code");
+    child.name = "Phòng Đăng ký kinh doanh".to_owned();
+    child.kind = motcua_core::catalogue::AgencyKind::Other;
+    child.parent = Some(dept.code.clone());
+    catalogue::upsert_agency(&mut tx, &province, &child).await.expect("child");
+    // Making the department a child of its own child would close a loop.
+    dept.parent = Some(child.code.clone());
+    let err = catalogue::upsert_agency(&mut tx, &province, &dept).await.expect_err("cycle");
+    assert!(matches!(err, StoreError::Invalid(ref inv) if inv.field == "parent"), "{err:?}");
+    // The province itself has no parent.
+    let mut root = agencies[0].clone();
+    root.parent = Some(dept.code.clone());
+    assert!(catalogue::upsert_agency(&mut tx, &province, &root).await.is_err());
+}
+
+#[tokio::test]
 async fn schemas_of_both_backends_agree() {
     if !postgres_selected() {
         // Needs both servers: it runs in the PostgreSQL pass of the test command.

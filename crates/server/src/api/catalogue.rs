@@ -183,7 +183,8 @@ pub struct ProcedurePage {
     pub total: usize,
 }
 
-fn encode_cursor(c: &Cursor) -> String {
+/// Encodes a position as the opaque `cursor` parameter.
+pub fn encode_cursor(c: &Cursor) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{}", c.score, c.code))
 }
 
@@ -631,8 +632,12 @@ pub async fn import(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let file = parse_catalogue(content_type, &body)?;
+        .unwrap_or_default()
+        .to_owned();
+    // Unpacking a workbook is CPU work: keep it off the async workers.
+    let file = tokio::task::spawn_blocking(move || parse_catalogue(&content_type, &body))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
     let reports = import_file(&state, &file).await?;
     Ok(Json(ImportResponse {
         provinces: reports
