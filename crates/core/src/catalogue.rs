@@ -145,7 +145,10 @@ impl Agency {
                 return Err(Invalid::new("parent", "chỉ UBND tỉnh được không có cơ quan cấp trên"));
             }
             (Some(_), AgencyKind::Province) => {
-                return Err(Invalid::new("parent", "UBND tỉnh là gốc của cây cơ quan, không có cấp trên"));
+                return Err(Invalid::new(
+                    "parent",
+                    "UBND tỉnh là gốc của cây cơ quan, không có cấp trên",
+                ));
             }
             _ => {}
         }

@@ -1,9 +1,13 @@
 //! The pure domain of motcua: types, codes, Vietnamese text rules, the demo province.
 //! No I/O, no async, no SQL: everything here is a function of its inputs.
 
+pub mod access;
+pub mod audit;
+pub mod calendar;
 pub mod catalogue;
 pub mod codes;
 pub mod demo;
+pub mod lunar;
 pub mod money;
 pub mod search;
 pub mod text;

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use motcua_core::catalogue::CatalogueFile;
 use motcua_core::codes::ProvinceCode;
 use motcua_server::api::catalogue::{XLSX, parse_catalogue};
+use motcua_server::audit::{self, Actor, Event};
 use motcua_server::{AppState, Config};
 use motcua_store::{Backend, Db, catalogue};
 use time::OffsetDateTime;
@@ -83,14 +84,10 @@ async fn shutdown_signal() {
 pub async fn serve(config: Config, demo: bool) -> Result<()> {
     let _lock = lock_data_dir(&config)?;
     let db = open(&config).await?;
-    if demo
-        && config.demo
-        && motcua_server::load_demo_if_empty(&db)
-            .await
-            .context("loading the demo province")?
-    {
-        tracing::info!("demo province loaded (Ninh Thuận, 1,388 procedures)");
-    }
+    let start = motcua_server::first_start(&db, demo && config.demo)
+        .await
+        .context("preparing the database")?;
+    report_first_start(&start);
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -106,6 +103,25 @@ pub async fn serve(config: Config, demo: bool) -> Result<()> {
     Ok(())
 }
 
+fn report_first_start(start: &motcua_server::FirstStart) {
+    if start.demo_loaded {
+        tracing::info!("demo province loaded (Ninh Thuận, 1,388 procedures)");
+        tracing::warn!(
+            password = motcua_server::bootstrap::DEMO_PASSWORD,
+            "demo accounts created (quantri, danhmuc, giamdoc, tiepnhan, cv.xaydung, ld.xaydung, cv.tuphap, congdan); \
+             never serve demo data in production"
+        );
+    }
+    if let Some(password) = &start.admin_password {
+        // Shown once, here: it is stored only hashed and must be changed at first login.
+        tracing::warn!(
+            username = "admin",
+            one_time_password = %password,
+            "first administrator created; change this password at first login"
+        );
+    }
+}
+
 /// `motcua migrate`
 pub async fn migrate(config: Config) -> Result<()> {
     let db = open(&config).await?;
@@ -117,9 +133,10 @@ pub async fn migrate(config: Config) -> Result<()> {
 /// `motcua demo`
 pub async fn demo(config: Config) -> Result<()> {
     let db = open(&config).await?;
-    let loaded = motcua_server::load_demo_if_empty(&db).await?;
+    let start = motcua_server::first_start(&db, true).await?;
+    report_first_start(&start);
     db.close().await;
-    if loaded {
+    if start.demo_loaded {
         println!("Đã nạp tỉnh mẫu Ninh Thuận: 15 sở, 1.388 thủ tục (1.283 tiếp nhận tại Trung tâm).");
     } else {
         println!("Cơ sở dữ liệu đã có dữ liệu tỉnh; không nạp tỉnh mẫu.");
@@ -149,6 +166,23 @@ pub async fn import(config: Config, file: &Path) -> Result<()> {
         let r = catalogue::import_province(&mut tx, cat, OffsetDateTime::now_utc())
             .await
             .with_context(|| format!("importing province {}", cat.province.code))?;
+        audit::record(
+            &mut tx,
+            &Actor {
+                id: "cli".to_owned(),
+                name: "Dòng lệnh motcua import".to_owned(),
+                ip: "",
+            },
+            Event {
+                action: "catalogue.import",
+                object_type: "catalogue",
+                object_id: cat.province.code.as_str(),
+                province: Some(cat.province.code.as_str()),
+                before: None,
+                after: Some(serde_json::json!(r)),
+            },
+        )
+        .await?;
         println!(
             "{} ({}): {} cơ quan, {} lĩnh vực, {} thủ tục mới, {} phiên bản mới, {} phiên bản không đổi",
             cat.province.name,

@@ -152,7 +152,9 @@ impl CatalogueIndex {
         let mut tx = db.begin_read().await?;
         let generation = catalogue::generation(&mut tx, province).await?;
         if generation < 0 {
-            return Err(AppError::NotFound(format!("Không có tỉnh {province} trong cơ sở dữ liệu.")));
+            return Err(AppError::NotFound(format!(
+                "Không có tỉnh {province} trong cơ sở dữ liệu."
+            )));
         }
         if let Some(idx) = cached
             && idx.generation == generation

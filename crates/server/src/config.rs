@@ -17,7 +17,12 @@ const KEYS: &[&str] = &[
     "demo",
     "default_province",
     "log_format",
-    "admin_token",
+    "session_idle_minutes",
+    "session_max_hours",
+    "login_max_failures",
+    "lockout_minutes",
+    "login_rate_per_minute",
+    "secure_cookies",
     "request_timeout_secs",
     "max_body_bytes",
     "max_import_bytes",
@@ -65,10 +70,18 @@ pub struct Config {
     /// `pretty` for people, `json` for log collectors.
     #[serde(deserialize_with = "string_like")]
     pub log_format: String,
-    /// Bearer token that allows catalogue writes through the API until staff accounts
-    /// exist; empty disables API writes.
-    #[serde(deserialize_with = "string_like")]
-    pub admin_token: String,
+    /// Minutes without a request after which a session ends.
+    pub session_idle_minutes: u64,
+    /// Hours after login after which a session ends, however active.
+    pub session_max_hours: u64,
+    /// Consecutive wrong passwords that lock an account.
+    pub login_max_failures: u32,
+    /// Minutes an account stays locked (an administrator can unlock sooner).
+    pub lockout_minutes: u64,
+    /// Login attempts allowed per client address per minute.
+    pub login_rate_per_minute: u32,
+    /// Mark cookies `Secure` (HTTPS only). Set it whenever motcua is served over HTTPS.
+    pub secure_cookies: bool,
     /// Longest time a request may take before it is answered 503.
     pub request_timeout_secs: u64,
     /// Largest accepted JSON body, in bytes (catalogue imports have their own limit).
@@ -87,7 +100,12 @@ impl Default for Config {
             demo: true,
             default_province: String::new(),
             log_format: "pretty".to_owned(),
-            admin_token: String::new(),
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+            login_max_failures: 5,
+            lockout_minutes: 15,
+            login_rate_per_minute: 20,
+            secure_cookies: false,
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 64 * 1024 * 1024,
@@ -119,13 +137,19 @@ impl Config {
     /// Checks values that parse but make no sense.
     pub fn validate(&self) -> Result<(), String> {
         if !matches!(self.log_format.as_str(), "pretty" | "json") {
-            return Err(format!("log_format must be \"pretty\" or \"json\", not \"{}\"", self.log_format));
+            return Err(format!(
+                "log_format must be \"pretty\" or \"json\", not \"{}\"",
+                self.log_format
+            ));
         }
         if self.max_connections == 0 {
             return Err("max_connections must be at least 1".to_owned());
         }
         if self.request_timeout_secs == 0 {
             return Err("request_timeout_secs must be at least 1".to_owned());
+        }
+        if self.session_idle_minutes == 0 || self.session_max_hours == 0 || self.login_max_failures == 0 {
+            return Err("session_idle_minutes, session_max_hours and login_max_failures must be at least 1".to_owned());
         }
         if self.max_body_bytes < 1024 || self.max_import_bytes < 1024 {
             return Err("max_body_bytes and max_import_bytes must be at least 1024".to_owned());
@@ -170,10 +194,10 @@ mod tests {
     #[test]
     fn numbers_are_accepted_as_text_and_nonsense_is_refused() {
         let c: Config = Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::string("admin_token = 12345\nlog_format = \"json\""))
+            .merge(Toml::string("default_province = 43\nlog_format = \"json\""))
             .extract()
             .expect("config");
-        assert_eq!(c.admin_token, "12345");
+        assert_eq!(c.default_province, "43");
         assert!(c.validate().is_ok());
         let bad = Config {
             log_format: "fancy".to_owned(),

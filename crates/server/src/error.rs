@@ -34,6 +34,23 @@ pub enum AppError {
     /// Needs credentials it did not bring.
     #[error("{0}")]
     Unauthorized(String),
+    /// Authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not allowed, with a specific machine code (e.g. `password_change_required`).
+    #[error("{message}")]
+    ForbiddenCode {
+        /// Stable machine code.
+        code: &'static str,
+        /// Vietnamese message.
+        message: String,
+    },
+    /// The account is locked.
+    #[error("{0}")]
+    Locked(String),
+    /// Too many attempts.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The body is larger than allowed.
     #[error("nội dung gửi lên quá lớn")]
     TooLarge(usize),
@@ -87,6 +104,10 @@ impl AppError {
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone(), None),
             AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone(), None),
             AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m.clone(), None),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.clone(), None),
+            AppError::ForbiddenCode { code, message } => (StatusCode::FORBIDDEN, code, message.clone(), None),
+            AppError::Locked(m) => (StatusCode::LOCKED, "account_locked", m.clone(), None),
+            AppError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m.clone(), None),
             AppError::TooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",

@@ -17,6 +17,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
 pub mod catalogue_index;
 pub mod config;
 pub mod error;
@@ -75,14 +78,55 @@ pub fn router(state: AppState) -> Router {
     )
 }
 
-/// Loads the demo province when the database holds no province yet. Returns whether it did.
-pub async fn load_demo_if_empty(db: &Db) -> Result<bool, motcua_store::StoreError> {
+/// The current instant in epoch milliseconds.
+pub fn now_ms() -> i64 {
+    motcua_store::to_millis(OffsetDateTime::now_utc())
+}
+
+/// What the first start did.
+#[derive(Debug, Default)]
+pub struct FirstStart {
+    /// The demo province was loaded into an empty database.
+    pub demo_loaded: bool,
+    /// The one-time password of the first administrator, when one was created.
+    pub admin_password: Option<String>,
+}
+
+/// Prepares a database for use: with `demo`, loads the demo province into a database
+/// that holds none; creates the first administrator when there is no account; then adds
+/// the demo accounts if the demo was just loaded. Safe to call at every start.
+pub async fn first_start(db: &Db, demo: bool) -> Result<FirstStart, error::AppError> {
+    let demo_loaded = demo && load_demo_catalogue_if_empty(db).await?;
+    let admin_password = bootstrap::ensure_first_admin(db).await?;
+    if demo_loaded {
+        bootstrap::create_demo_users(db, &motcua_core::demo::ninh_thuan().province.code).await?;
+    }
+    Ok(FirstStart {
+        demo_loaded,
+        admin_password,
+    })
+}
+
+async fn load_demo_catalogue_if_empty(db: &Db) -> Result<bool, error::AppError> {
     let mut tx = db.begin_write().await?;
     if !catalogue::provinces(&mut tx).await?.is_empty() {
         return Ok(false);
     }
     let demo = motcua_core::demo::ninh_thuan();
-    catalogue::import_province(&mut tx, &demo, OffsetDateTime::now_utc()).await?;
+    let report = catalogue::import_province(&mut tx, &demo, OffsetDateTime::now_utc()).await?;
+    audit::record(
+        &mut tx,
+        &audit::Actor::system(),
+        audit::Event {
+            action: "catalogue.import_demo",
+            object_type: "catalogue",
+            object_id: demo.province.code.as_str(),
+            province: Some(demo.province.code.as_str()),
+            before: None,
+            after: Some(serde_json::json!(report)),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -96,7 +140,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let db = state.db.clone();
     let app = router(state);
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     db.close().await;
     result
 }

@@ -21,6 +21,10 @@ pub struct AppState {
     pub index: Arc<CatalogueIndex>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// Bounds CPU-heavy work (password hashing, rendering) to the number of cores.
+    pub cpu: Arc<tokio::sync::Semaphore>,
+    /// Login attempts per client address.
+    pub login_limiter: Arc<crate::auth::RateLimiter>,
     default_province: Arc<RwLock<Option<ProvinceCode>>>,
 }
 
@@ -32,6 +36,10 @@ impl AppState {
             config: Arc::new(config),
             index: Arc::new(CatalogueIndex::default()),
             metrics: crate::ops::metrics_handle(),
+            cpu: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            )),
+            login_limiter: Arc::new(crate::auth::RateLimiter::default()),
             default_province: Arc::new(RwLock::new(None)),
         }
     }

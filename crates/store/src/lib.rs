@@ -13,6 +13,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+pub mod accounts;
+pub mod audit;
 pub mod catalogue;
 mod error;
 mod migrate;
@@ -369,15 +371,11 @@ async fn run_tool(tool: &str, args: &[&str]) -> Result<()> {
             clean_args.push((*arg).to_owned());
         }
     }
-    let out = command
-        .args(&clean_args)
-        .output()
-        .await
-        .map_err(|e| {
-            StoreError::Io(format!(
-                "{tool} could not be started ({e}); install the PostgreSQL client tools"
-            ))
-        })?;
+    let out = command.args(&clean_args).output().await.map_err(|e| {
+        StoreError::Io(format!(
+            "{tool} could not be started ({e}); install the PostgreSQL client tools"
+        ))
+    })?;
     if out.status.success() {
         Ok(())
     } else {
@@ -407,6 +405,17 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Milliseconds since the Unix epoch: how instants are stored on both backends.
+pub fn to_millis(t: time::OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Inverse of [`to_millis`].
+pub fn from_millis(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,17 +427,9 @@ mod tests {
             ("postgres://u@h:5432/db".to_owned(), Some("p%40ss".to_owned()))
         );
         assert_eq!(percent_decode("p%40ss"), "p@ss");
-        assert_eq!(split_password("postgres://u@h/db"), ("postgres://u@h/db".to_owned(), None));
+        assert_eq!(
+            split_password("postgres://u@h/db"),
+            ("postgres://u@h/db".to_owned(), None)
+        );
     }
-}
-
-/// Milliseconds since the Unix epoch: how instants are stored on both backends.
-pub fn to_millis(t: time::OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-/// Inverse of [`to_millis`].
-pub fn from_millis(ms: i64) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }

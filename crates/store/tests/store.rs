@@ -187,11 +187,18 @@ async fn agency_tree_stays_a_tree() {
     child.name = "Phòng Đăng ký kinh doanh".to_owned();
     child.kind = motcua_core::catalogue::AgencyKind::Other;
     child.parent = Some(dept.code.clone());
-    catalogue::upsert_agency(&mut tx, &province, &child).await.expect("child");
+    catalogue::upsert_agency(&mut tx, &province, &child)
+        .await
+        .expect("child");
     // Making the department a child of its own child would close a loop.
     dept.parent = Some(child.code.clone());
-    let err = catalogue::upsert_agency(&mut tx, &province, &dept).await.expect_err("cycle");
-    assert!(matches!(err, StoreError::Invalid(ref inv) if inv.field == "parent"), "{err:?}");
+    let err = catalogue::upsert_agency(&mut tx, &province, &dept)
+        .await
+        .expect_err("cycle");
+    assert!(
+        matches!(err, StoreError::Invalid(ref inv) if inv.field == "parent"),
+        "{err:?}"
+    );
     // The province itself has no parent.
     let mut root = agencies[0].clone();
     root.parent = Some(dept.code.clone());

@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use super::AdminAccess;
 use super::extract::{ApiJson, ApiQuery, parse_json};
+use crate::audit::{self, Actor, Event};
+use crate::auth::Principal;
 use crate::catalogue_index::{Cursor, SearchParams};
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -402,17 +403,18 @@ pub struct NewProcedure {
 
 /// `POST /api/v1/procedures`: create a procedure (catalogue administrators).
 #[utoipa::path(post, path = "/api/v1/procedures", params(ProvinceParam), request_body = NewProcedure, tag = "catalogue",
-    security(("admin_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses((status = 201, body = ProcedureDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_procedure(
     State(state): State<AppState>,
-    _admin: AdminAccess,
+    principal: Principal,
     ApiQuery(p): ApiQuery<ProvinceParam>,
     ApiJson(body): ApiJson<NewProcedure>,
 ) -> Result<(StatusCode, Json<ProcedureDetail>), AppError> {
     check_note(&body.note)?;
     let province = state.province(p.province.as_deref()).await?;
+    principal.require_catalogue(&province)?;
     let mut tx = state.db.begin_write().await?;
     let v = catalogue::create_procedure(
         &mut tx,
@@ -424,6 +426,19 @@ pub async fn create_procedure(
     )
     .await?;
     let versions = catalogue::procedure_versions(&mut tx, &province, &body.code).await?;
+    audit::record(
+        &mut tx,
+        &Actor::of(&principal),
+        Event {
+            action: "procedure.create",
+            object_type: "procedure",
+            object_id: body.code.as_str(),
+            province: Some(province.as_str()),
+            before: None,
+            after: Some(json_of(&v.content)?),
+        },
+    )
+    .await?;
     tx.commit().await?;
     state.index.invalidate(&province);
     tracing::info!(code = %body.code, "procedure created");
@@ -443,6 +458,10 @@ pub struct EditProcedure {
     pub expected_version: Option<u32>,
 }
 
+fn json_of<T: Serialize>(v: &T) -> Result<serde_json::Value, AppError> {
+    serde_json::to_value(v).map_err(|e| AppError::Internal(e.to_string()))
+}
+
 fn check_note(note: &str) -> Result<(), AppError> {
     if char_len(note) > 1000 {
         return Err(AppError::bad("invalid_field", "note", "Ghi chú dài quá 1000 ký tự."));
@@ -452,12 +471,12 @@ fn check_note(note: &str) -> Result<(), AppError> {
 
 /// `PUT /api/v1/procedures/{code}`: edit, creating a new version (catalogue administrators).
 #[utoipa::path(put, path = "/api/v1/procedures/{code}", params(("code" = String, Path, description = "Procedure code"), ProvinceParam),
-    request_body = EditProcedure, tag = "catalogue", security(("admin_token" = [])),
+    request_body = EditProcedure, tag = "catalogue", security(("api_token" = []), ("session" = [])),
     responses((status = 200, body = ProcedureDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_procedure(
     State(state): State<AppState>,
-    _admin: AdminAccess,
+    principal: Principal,
     Path(code): Path<String>,
     ApiQuery(p): ApiQuery<ProvinceParam>,
     ApiJson(body): ApiJson<EditProcedure>,
@@ -465,7 +484,9 @@ pub async fn edit_procedure(
     let code = ProcedureCode::parse(&code).map_err(|e| AppError::code("code", e))?;
     check_note(&body.note)?;
     let province = state.province(p.province.as_deref()).await?;
+    principal.require_catalogue(&province)?;
     let mut tx = state.db.begin_write().await?;
+    let before = catalogue::procedure(&mut tx, &province, &code).await?;
     let v = catalogue::update_procedure(
         &mut tx,
         &province,
@@ -477,6 +498,21 @@ pub async fn edit_procedure(
     )
     .await?;
     let versions = catalogue::procedure_versions(&mut tx, &province, &code).await?;
+    if before.as_ref().is_none_or(|b| b.version != v.version) {
+        audit::record(
+            &mut tx,
+            &Actor::of(&principal),
+            Event {
+                action: "procedure.update",
+                object_type: "procedure",
+                object_id: code.as_str(),
+                province: Some(province.as_str()),
+                before: before.as_ref().map(|b| json_of(&b.content)).transpose()?,
+                after: Some(json_of(&v.content)?),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     state.index.invalidate(&province);
     tracing::info!(code = %code, version = v.version, "procedure edited");
@@ -596,11 +632,25 @@ pub fn parse_catalogue(content_type: &str, bytes: &[u8]) -> Result<CatalogueFile
 pub async fn import_file(
     state: &AppState,
     file: &CatalogueFile,
+    actor: &Actor<'_>,
 ) -> Result<Vec<(ProvinceCode, ImportReport)>, AppError> {
     let mut tx = state.db.begin_write().await?;
     let mut reports = Vec::new();
     for cat in &file.provinces {
         let r = catalogue::import_province(&mut tx, cat, OffsetDateTime::now_utc()).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Event {
+                action: "catalogue.import",
+                object_type: "catalogue",
+                object_id: cat.province.code.as_str(),
+                province: Some(cat.province.code.as_str()),
+                before: None,
+                after: Some(serde_json::json!(r)),
+            },
+        )
+        .await?;
         reports.push((cat.province.code.clone(), r));
     }
     tx.commit().await?;
@@ -612,13 +662,13 @@ pub async fn import_file(
 
 /// `POST /api/v1/catalogue/import`: import a JSON or XLSX catalogue file
 /// (catalogue administrators). All provinces in the file are imported, or none.
-#[utoipa::path(post, path = "/api/v1/catalogue/import", tag = "catalogue", security(("admin_token" = [])),
+#[utoipa::path(post, path = "/api/v1/catalogue/import", tag = "catalogue", security(("api_token" = []), ("session" = [])),
     request_body(content = String, description = "JSON catalogue file or XLSX workbook", content_type = "application/json"),
     responses((status = 200, body = ImportResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
-    _admin: AdminAccess,
+    principal: Principal,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ImportResponse>, AppError> {
@@ -638,7 +688,10 @@ pub async fn import(
     let file = tokio::task::spawn_blocking(move || parse_catalogue(&content_type, &body))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
-    let reports = import_file(&state, &file).await?;
+    for cat in &file.provinces {
+        principal.require_catalogue(&cat.province.code)?;
+    }
+    let reports = import_file(&state, &file, &Actor::of(&principal)).await?;
     Ok(Json(ImportResponse {
         provinces: reports
             .into_iter()

@@ -1,51 +1,17 @@
 //! The JSON API under `/api/v1`, and its OpenAPI document.
 
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use sha2::{Digest, Sha256};
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::error::AppError;
 use crate::state::AppState;
 
+pub mod admin;
+pub mod auth;
 pub mod catalogue;
 pub mod extract;
-
-/// Proof that the request carries the administrator token. Staff accounts and scoped API
-/// tokens replace this bootstrap credential; until then it is the only way to write the
-/// catalogue through the API.
-pub struct AdminAccess;
-
-impl FromRequestParts<AppState> for AdminAccess {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let expected = &state.config.admin_token;
-        if expected.is_empty() {
-            return Err(AppError::Unauthorized(
-                "Chức năng ghi qua API chưa được bật (chưa cấu hình admin_token).".to_owned(),
-            ));
-        }
-        let given = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        // Compare digests so the comparison time does not depend on the secret's content.
-        if Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes()) {
-            Ok(AdminAccess)
-        } else {
-            Err(AppError::Unauthorized(
-                "Thiếu hoặc sai mã truy cập quản trị.".to_owned(),
-            ))
-        }
-    }
-}
 
 /// The OpenAPI document of the whole API.
 #[derive(OpenApi)]
@@ -63,9 +29,25 @@ impl FromRequestParts<AppState> for AdminAccess {
         catalogue::edit_procedure,
         catalogue::export,
         catalogue::import,
+        auth::login,
+        auth::logout,
+        auth::current,
+        auth::change_password,
+        admin::create_user,
+        admin::list_users,
+        admin::reset_password,
+        admin::unlock,
+        admin::set_grants,
+        admin::create_token,
+        admin::list_tokens,
+        admin::revoke_token,
     ),
     modifiers(&Security),
-    tags((name = "catalogue", description = "Danh mục cơ quan, lĩnh vực và thủ tục hành chính"))
+    tags(
+        (name = "catalogue", description = "Danh mục cơ quan, lĩnh vực và thủ tục hành chính"),
+        (name = "auth", description = "Đăng nhập, đăng xuất, đổi mật khẩu"),
+        (name = "admin", description = "Quản trị tài khoản, vai trò và mã truy cập API")
+    )
 )]
 pub struct ApiDoc;
 
@@ -75,8 +57,15 @@ impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "admin_token",
+            "api_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "Phiên đăng nhập; các lệnh thay đổi dữ liệu phải kèm tiêu đề X-CSRF-Token.",
+            ))),
         );
     }
 }
@@ -95,7 +84,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let import_limit = state.config.max_import_bytes;
     // The import takes whole catalogue files, so it gets its own, larger body limit.
     let import = Router::new()
-        .route("/api/v1/catalogue/import", axum::routing::post(catalogue::import))
+        .route("/api/v1/catalogue/import", post(catalogue::import))
         .layer(DefaultBodyLimit::max(import_limit))
         .layer(axum::Extension(extract::BodyLimit(import_limit)));
     Router::new()
@@ -118,4 +107,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/api/v1/procedures/{code}/versions/{version}",
             get(catalogue::get_procedure_version),
         )
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/me", get(auth::current))
+        .route("/api/v1/auth/password", post(auth::change_password))
+        .route("/api/v1/admin/users", get(admin::list_users).post(admin::create_user))
+        .route("/api/v1/admin/users/{id}/reset-password", post(admin::reset_password))
+        .route("/api/v1/admin/users/{id}/unlock", post(admin::unlock))
+        .route("/api/v1/admin/users/{id}/grants", put(admin::set_grants))
+        .route(
+            "/api/v1/admin/tokens",
+            get(admin::list_tokens).post(admin::create_token),
+        )
+        .route("/api/v1/admin/tokens/{id}", delete(admin::revoke_token))
 }

@@ -7,7 +7,7 @@ use motcua_server::{AppState, Config};
 use motcua_store::testing::{TestDb, fresh_db};
 use reqwest::Client;
 
-/// The administrator token test apps accept.
+/// An API token with the `catalogue:write` scope in the demo province.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
 /// A running app.
@@ -66,10 +66,38 @@ pub async fn spawn_empty_app() -> TestApp {
 async fn spawn(demo: bool) -> TestApp {
     let test_db = fresh_db().await;
     if demo {
-        motcua_server::load_demo_if_empty(&test_db.db).await.expect("demo");
+        motcua_server::first_start(&test_db.db, true).await.expect("demo");
+    }
+    {
+        // An API token with catalogue rights, as an administrator would create it. An
+        // "empty" app still knows the province (with an empty catalogue), since API
+        // imports need rights in the province they import into.
+        let mut tx = test_db.db.begin_write().await.expect("begin");
+        if !demo {
+            let province = motcua_core::demo::ninh_thuan().province;
+            motcua_store::catalogue::upsert_province(&mut tx, &province, time::OffsetDateTime::now_utc())
+                .await
+                .expect("province");
+        }
+        motcua_store::accounts::create_api_token(
+            &mut tx,
+            &motcua_store::accounts::ApiToken {
+                id: "test-token".to_owned(),
+                name: "Kiểm thử".to_owned(),
+                scopes: "catalogue:write".to_owned(),
+                province_code: Some("000.00.00.H43".to_owned()),
+                created_by: "test".to_owned(),
+                created_at: 0,
+                revoked_at: None,
+                last_used_at: None,
+            },
+            &motcua_server::auth::secret_hash(ADMIN_TOKEN),
+        )
+        .await
+        .expect("token");
+        tx.commit().await.expect("commit");
     }
     let config = Config {
-        admin_token: ADMIN_TOKEN.to_owned(),
         data_dir: test_db.dir.path().to_owned(),
         max_body_bytes: 256 * 1024,
         max_import_bytes: 32 * 1024 * 1024,
@@ -79,7 +107,8 @@ async fn spawn(demo: bool) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
-        let _ = axum::serve(listener, motcua_server::router(state)).await;
+        let app = motcua_server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let _ = axum::serve(listener, app).await;
     });
     TestApp {
         base,

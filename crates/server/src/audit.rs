@@ -1,0 +1,83 @@
+//! Writing the audit trail from handlers: one record per state change, in the same
+//! transaction as the change.
+
+use motcua_store::Tx;
+use motcua_store::audit::{self, NewAuditRecord};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::auth::Principal;
+use crate::error::AppError;
+
+/// Chain used for account and system events, which belong to no single province.
+pub const SYSTEM_CHAIN: &str = "system";
+
+/// Who acted, as the audit trail names them.
+pub struct Actor<'a> {
+    /// Account id, `token:<id>`, `anonymous` or `system`.
+    pub id: String,
+    /// Readable name.
+    pub name: String,
+    /// Client address.
+    pub ip: &'a str,
+}
+
+impl<'a> Actor<'a> {
+    /// The authenticated caller.
+    pub fn of(p: &'a Principal) -> Self {
+        Self {
+            id: p.actor(),
+            name: p.actor_name(),
+            ip: &p.ip,
+        }
+    }
+
+    /// The system itself (first start, demo loading).
+    pub fn system() -> Self {
+        Self {
+            id: "system".to_owned(),
+            name: "Hệ thống".to_owned(),
+            ip: "",
+        }
+    }
+}
+
+/// What happened to what.
+pub struct Event<'a> {
+    /// Dotted action name, e.g. `procedure.update`.
+    pub action: &'a str,
+    /// Kind of object, e.g. `procedure`.
+    pub object_type: &'a str,
+    /// Its identifier.
+    pub object_id: &'a str,
+    /// The province it belongs to; also selects the chain.
+    pub province: Option<&'a str>,
+    /// State before, where it matters.
+    pub before: Option<Value>,
+    /// State after, where it matters.
+    pub after: Option<Value>,
+}
+
+/// Appends one record in `tx`. Province events go to the province's chain, others to
+/// [`SYSTEM_CHAIN`].
+pub async fn record(tx: &mut Tx, actor: &Actor<'_>, event: Event<'_>) -> Result<(), AppError> {
+    let chain = event.province.unwrap_or(SYSTEM_CHAIN);
+    audit::append(
+        tx,
+        &NewAuditRecord {
+            chain,
+            actor: &actor.id,
+            actor_name: &actor.name,
+            ip: actor.ip,
+            action: event.action,
+            object_type: event.object_type,
+            object_id: event.object_id,
+            province_code: event.province,
+            before: event.before.as_ref(),
+            after: event.after.as_ref(),
+        },
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! First start: the initial administrator, and the demo accounts of the demo province.
+
+use motcua_core::access::{Grant, Role};
+use motcua_core::codes::{AgencyCode, ProvinceCode};
+use motcua_store::accounts::{self, NewUser, UserKind};
+use motcua_store::{Db, catalogue};
+use time::OffsetDateTime;
+
+use crate::audit::{self, Actor, Event};
+use crate::auth::{hash_password_now, random_id, random_token};
+use crate::error::AppError;
+
+/// Password of every demo account (documented in the README; demo data only).
+pub const DEMO_PASSWORD: &str = "motcua-demo-2019";
+
+/// The demo accounts: username, name, role, agency (unit-relative: `None` is the province,
+/// `Some(n)` is `000.00.nn.<unit>`).
+pub const DEMO_USERS: &[(&str, &str, Role, Option<u8>)] = &[
+    ("quantri", "Nguyễn Văn Quản", Role::SystemAdmin, None),
+    ("danhmuc", "Trần Thị Mục", Role::CatalogueAdmin, None),
+    ("giamdoc", "Lê Văn Đốc", Role::CentreDirector, Some(16)),
+    ("tiepnhan", "Phạm Thị Nhận", Role::CounterOfficer, Some(16)),
+    ("cv.xaydung", "Hoàng Văn Dựng", Role::DepartmentOfficer, Some(3)),
+    ("ld.xaydung", "Vũ Thị Lãnh", Role::DepartmentLeader, Some(3)),
+    ("cv.tuphap", "Đỗ Văn Pháp", Role::DepartmentOfficer, Some(2)),
+    ("congdan", "Nguyễn Thị Dân", Role::Citizen, None),
+];
+
+async fn hash_blocking(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_password_now(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+/// Creates the administrator `admin` when the database has no account at all, with a
+/// one-time password that must be changed at first login. It is system and catalogue
+/// administrator of every province present. Returns the password, to be shown once.
+pub async fn ensure_first_admin(db: &Db) -> Result<Option<String>, AppError> {
+    let mut tx = db.begin_read().await?;
+    let empty = accounts::count_users(&mut tx).await? == 0;
+    drop(tx);
+    if !empty {
+        return Ok(None);
+    }
+    let password = random_token(12);
+    let hash = hash_blocking(password.clone()).await?;
+    let mut tx = db.begin_write().await?;
+    // Checked again under the write lock: another node may have won the race.
+    if accounts::count_users(&mut tx).await? > 0 {
+        return Ok(None);
+    }
+    let provinces = catalogue::provinces(&mut tx).await?;
+    let id = random_id();
+    accounts::create_user(
+        &mut tx,
+        &NewUser {
+            id: &id,
+            province: provinces.first().map(|p| &p.code),
+            kind: UserKind::Staff,
+            username: "admin",
+            display_name: "Quản trị hệ thống",
+            email: "",
+            phone: "",
+            citizen_id: "",
+            password_hash: &hash,
+            must_change_password: true,
+        },
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    for p in &provinces {
+        for role in [Role::SystemAdmin, Role::CatalogueAdmin] {
+            accounts::add_grant(
+                &mut tx,
+                &id,
+                &Grant {
+                    role,
+                    province: p.code.clone(),
+                    agency: p.code.as_agency().clone(),
+                },
+            )
+            .await?;
+        }
+    }
+    audit::record(
+        &mut tx,
+        &Actor::system(),
+        Event {
+            action: "user.create_first_admin",
+            object_type: "user",
+            object_id: &id,
+            province: None,
+            before: None,
+            after: Some(serde_json::json!({ "username": "admin" })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(password))
+}
+
+/// Creates the demo accounts of `province` (skipping any username already taken).
+pub async fn create_demo_users(db: &Db, province: &ProvinceCode) -> Result<usize, AppError> {
+    // One hash for all: they share the documented password anyway, and hashing eight
+    // times would only slow the first start.
+    let hash = hash_blocking(DEMO_PASSWORD.to_owned()).await?;
+    let mut tx = db.begin_write().await?;
+    let mut created = 0;
+    for &(username, name, role, agency) in DEMO_USERS {
+        if accounts::user_by_username(&mut tx, username).await?.is_some() {
+            continue;
+        }
+        let id = random_id();
+        let citizen = role == Role::Citizen;
+        accounts::create_user(
+            &mut tx,
+            &NewUser {
+                id: &id,
+                province: (!citizen).then_some(province),
+                kind: if citizen { UserKind::Citizen } else { UserKind::Staff },
+                username,
+                display_name: name,
+                email: &format!("{username}@demo.motcua.invalid"),
+                phone: "0912345678",
+                citizen_id: if citizen { "058190000123" } else { "" },
+                password_hash: &hash,
+                must_change_password: false,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        let agency = match agency {
+            None => province.as_agency().clone(),
+            Some(n) => AgencyCode::parse(&format!("000.00.{n:02}.{}", province.unit()))
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        };
+        accounts::add_grant(
+            &mut tx,
+            &id,
+            &Grant {
+                role,
+                province: province.clone(),
+                agency,
+            },
+        )
+        .await?;
+        created += 1;
+    }
+    audit::record(
+        &mut tx,
+        &Actor::system(),
+        Event {
+            action: "user.create_demo_accounts",
+            object_type: "province",
+            object_id: province.as_str(),
+            province: Some(province.as_str()),
+            before: None,
+            after: Some(serde_json::json!({ "created": created })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}

@@ -1,0 +1,574 @@
+//! Accounts, roles, sessions, CSRF, lock-out, API tokens and the audit trail, through the
+//! API, on the backend the test run selects.
+
+mod common;
+
+use common::{TestApp, spawn_app};
+use motcua_server::bootstrap::DEMO_PASSWORD;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// A logged-in browser: its cookie and CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+    me: Value,
+}
+
+async fn login(app: &TestApp, username: &str, password: &str) -> Result<Session, (StatusCode, Value)> {
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login");
+    let status = r.status();
+    let set_cookie = r
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    let body: Value = r.json().await.expect("json");
+    if status != StatusCode::OK {
+        return Err((status, body));
+    }
+    let set_cookie = set_cookie.expect("session cookie");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().expect("pair").to_owned();
+    Ok(Session {
+        cookie,
+        csrf: body["csrf_token"].as_str().expect("csrf").to_owned(),
+        me: body,
+    })
+}
+
+async fn demo(app: &TestApp, username: &str) -> Session {
+    login(app, username, DEMO_PASSWORD)
+        .await
+        .unwrap_or_else(|e| panic!("{username}: {e:?}"))
+}
+
+/// Sends a request with the session cookie and (unless `csrf` is `None`) a CSRF header.
+async fn call(
+    app: &TestApp,
+    s: &Session,
+    method: Method,
+    path: &str,
+    csrf: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = app.client.request(method, app.url(path)).header("cookie", &s.cookie);
+    if let Some(c) = csrf {
+        req = req.header("x-csrf-token", c);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("send");
+    let status = r.status();
+    let text = r.text().await.expect("text");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn with_csrf(app: &TestApp, s: &Session, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    call(app, s, method, path, Some(&s.csrf.clone()), body).await
+}
+
+fn edit_body(app_content: &Value) -> Value {
+    let mut content = app_content.clone();
+    content["name"] = json!(format!("{} (đã sửa)", content["name"].as_str().expect("name")));
+    json!({"content": content, "note": "Kiểm thử quyền"})
+}
+
+#[tokio::test]
+async fn login_me_and_logout() {
+    let app = spawn_app().await;
+    let s = demo(&app, "cv.xaydung").await;
+    assert_eq!(s.me["username"], "cv.xaydung");
+    assert_eq!(s.me["grants"][0]["role"], "department_officer");
+    assert_eq!(s.me["grants"][0]["agency"], "000.00.03.H43");
+    let (status, me) = call(&app, &s, Method::GET, "/api/v1/auth/me", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["csrf_token"], s.csrf.as_str());
+    // Usernames are case-insensitive and NFC-normalised.
+    assert!(login(&app, "CV.XAYDUNG", DEMO_PASSWORD).await.is_ok());
+
+    let (status, _) = with_csrf(&app, &s, Method::POST, "/api/v1/auth/logout", None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = call(&app, &s, Method::GET, "/api/v1/auth/me", None, None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_streak_locks_and_admin_unlocks() {
+    let app = spawn_app().await;
+    let (status, body) = login(&app, "nobody", "whatever-password")
+        .await
+        .err()
+        .expect("unknown user");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let same_message = body["message"].clone();
+    for i in 1..=4 {
+        let (status, body) = login(&app, "tiepnhan", "sai-mat-khau").await.err().expect("wrong");
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+        assert_eq!(body["message"], same_message, "no hint whether the account exists");
+    }
+    let (status, body) = login(&app, "tiepnhan", "sai-mat-khau").await.err().expect("fifth");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::LOCKED, Some("account_locked")),
+        "{body}"
+    );
+    assert!(body["message"].as_str().expect("msg").contains("tạm khóa"));
+    // Even the right password is refused while locked.
+    let (status, _) = login(&app, "tiepnhan", DEMO_PASSWORD).await.err().expect("locked");
+    assert_eq!(status, StatusCode::LOCKED);
+
+    let admin = demo(&app, "quantri").await;
+    let (_, users) = call(&app, &admin, Method::GET, "/api/v1/admin/users", None, None).await;
+    let target = users["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|u| u["username"] == "tiepnhan")
+        .expect("tiepnhan")
+        .clone();
+    assert_eq!(target["locked"], true);
+    assert_eq!(target["phone"], "0********8", "phone numbers are masked in lists");
+    let path = format!("/api/v1/admin/users/{}/unlock", target["id"].as_str().expect("id"));
+    let (status, _) = with_csrf(&app, &admin, Method::POST, &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(login(&app, "tiepnhan", DEMO_PASSWORD).await.is_ok());
+}
+
+#[tokio::test]
+async fn csrf_forged_missing_or_replayed_is_refused() {
+    let app = spawn_app().await;
+    let s = demo(&app, "danhmuc").await;
+    let (_, p) = app.get_json("/api/v1/procedures/1.900100").await;
+    let body = edit_body(&p["content"]);
+    let path = "/api/v1/procedures/1.900100";
+    let (status, err) = call(&app, &s, Method::PUT, path, None, Some(body.clone())).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden")),
+        "missing"
+    );
+    let (status, _) = call(&app, &s, Method::PUT, path, Some("forged-token"), Some(body.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "forged");
+    // A token from another session is not this session's.
+    let other = demo(&app, "danhmuc").await;
+    let (status, _) = call(&app, &s, Method::PUT, path, Some(&other.csrf), Some(body.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "replayed from another session");
+    let (status, _) = with_csrf(&app, &s, Method::PUT, path, Some(body.clone())).await;
+    assert_eq!(status, StatusCode::OK, "the right token works");
+    // After logout, the old cookie and token are worth nothing.
+    with_csrf(&app, &s, Method::POST, "/api/v1/auth/logout", None).await;
+    let (status, _) = with_csrf(&app, &s, Method::PUT, path, Some(body)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "replayed after logout");
+}
+
+#[tokio::test]
+async fn expired_sessions_end() {
+    let app = spawn_app().await;
+    let s = demo(&app, "giamdoc").await;
+    // Age the session past the idle timeout behind the API's back.
+    let mut tx = app.test_db.db.begin_write().await.expect("begin");
+    let rows = motcua_store::exec!(&mut tx, |c| sqlx::query("UPDATE sessions SET last_seen_at = 0")
+        .execute(c)
+        .await)
+    .expect("age");
+    assert!(rows >= 1);
+    tx.commit().await.expect("commit");
+    let (status, body) = call(&app, &s, Method::GET, "/api/v1/auth/me", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["message"].as_str().expect("msg").contains("hết hạn"), "{body}");
+}
+
+#[tokio::test]
+async fn first_admin_must_change_password() {
+    let app = common::spawn_empty_app().await;
+    let password = motcua_server::bootstrap::ensure_first_admin(&app.test_db.db)
+        .await
+        .expect("bootstrap")
+        .expect("created on an empty database");
+    assert!(
+        motcua_server::bootstrap::ensure_first_admin(&app.test_db.db)
+            .await
+            .expect("again")
+            .is_none(),
+        "only once"
+    );
+    let s = login(&app, "admin", &password).await.expect("login");
+    assert_eq!(s.me["must_change_password"], true);
+    let (status, body) = call(&app, &s, Method::GET, "/api/v1/admin/users", None, None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("password_change_required"))
+    );
+    let (status, body) = with_csrf(
+        &app,
+        &s,
+        Method::POST,
+        "/api/v1/auth/password",
+        Some(json!({"current_password": password, "new_password": "short"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("new_password"))
+    );
+    let (status, body) = with_csrf(
+        &app,
+        &s,
+        Method::POST,
+        "/api/v1/auth/password",
+        Some(json!({"current_password": "wrong", "new_password": "một mật khẩu dài hơn"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("current_password"))
+    );
+    let (status, _) = with_csrf(
+        &app,
+        &s,
+        Method::POST,
+        "/api/v1/auth/password",
+        Some(json!({"current_password": password, "new_password": "một mật khẩu dài hơn"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(&app, &s, Method::GET, "/api/v1/admin/users", None, None).await;
+    assert_eq!(status, StatusCode::OK, "the same session goes on after the change");
+    assert!(
+        login(&app, "admin", &password).await.is_err(),
+        "the one-time password is spent"
+    );
+    assert!(login(&app, "admin", "một mật khẩu dài hơn").await.is_ok());
+}
+
+#[tokio::test]
+async fn each_role_may_do_exactly_its_part() {
+    let app = spawn_app().await;
+    let (_, p) = app.get_json("/api/v1/procedures/1.900200").await;
+    let body = edit_body(&p["content"]);
+    let new_user = json!({"username": "cv.moi", "display_name": "Cán bộ Mới", "grants": [{"role": "counter_officer", "agency": "000.00.16.H43"}]});
+    // (username, may edit the catalogue, may administer)
+    let matrix = [
+        ("quantri", true, true),
+        ("danhmuc", true, false),
+        ("giamdoc", false, false),
+        ("tiepnhan", false, false),
+        ("cv.xaydung", false, false),
+        ("ld.xaydung", false, false),
+        ("cv.tuphap", false, false),
+        ("congdan", false, false),
+    ];
+    for (i, (username, catalogue, admin)) in matrix.into_iter().enumerate() {
+        let s = demo(&app, username).await;
+        let (status, err) = with_csrf(&app, &s, Method::PUT, "/api/v1/procedures/1.900200", Some(body.clone())).await;
+        let expected = if catalogue {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "{username} editing the catalogue: {err}");
+        let (status, _) = call(&app, &s, Method::GET, "/api/v1/admin/users", None, None).await;
+        let expected = if admin { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        assert_eq!(status, expected, "{username} listing accounts");
+        let mut user = new_user.clone();
+        user["username"] = json!(format!("cv.moi{i}"));
+        let (status, created) = with_csrf(&app, &s, Method::POST, "/api/v1/admin/users", Some(user)).await;
+        let expected = if admin {
+            StatusCode::CREATED
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "{username} creating an account: {created}");
+        let (status, _) = with_csrf(
+            &app,
+            &s,
+            Method::POST,
+            "/api/v1/admin/tokens",
+            Some(json!({"name": "x", "scopes": ["admin"]})),
+        )
+        .await;
+        let expected = if admin {
+            StatusCode::CREATED
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "{username} creating a token");
+    }
+    // Anonymous callers are asked to log in.
+    let r = app
+        .client
+        .put(app.url("/api/v1/procedures/1.900200"))
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = app
+        .client
+        .get(app.url("/api/v1/admin/users"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn created_staff_get_a_one_time_password_and_admin_can_reset_it() {
+    let app = spawn_app().await;
+    let admin = demo(&app, "quantri").await;
+    let (status, created) = with_csrf(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/admin/users",
+        Some(
+            json!({"username": "ld.tuphap", "display_name": "Lãnh đạo Sở Tư pháp", "phone": "0987654321",
+            "grants": [{"role": "department_leader", "agency": "000.00.02.H43"}]}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let otp = created["one_time_password"].as_str().expect("otp").to_owned();
+    let s = login(&app, "ld.tuphap", &otp).await.expect("login");
+    assert_eq!(s.me["must_change_password"], true);
+    let (status, dup) = with_csrf(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/admin/users",
+        Some(json!({"username": "ld.tuphap", "display_name": "X", "grants": []})),
+    )
+    .await;
+    assert_eq!((status, dup["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+    let (status, bad) = with_csrf(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/admin/users",
+        Some(json!({"username": "x y", "display_name": "X", "grants": []})),
+    )
+    .await;
+    assert_eq!(
+        (status, bad["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("username"))
+    );
+    let (status, bad) = with_csrf(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/admin/users",
+        Some(json!({"username": "x.y", "display_name": "X", "grants": [{"role": "department_officer", "agency": "000.00.99.H43"}]})),
+    )
+    .await;
+    assert_eq!(
+        (status, bad["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("agency")),
+        "{bad}"
+    );
+
+    let id = created["user"]["id"].as_str().expect("id");
+    let (status, reset) = with_csrf(
+        &app,
+        &admin,
+        Method::POST,
+        &format!("/api/v1/admin/users/{id}/reset-password"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&app, &s, Method::GET, "/api/v1/auth/me", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a reset ends the account's sessions");
+    assert!(
+        login(&app, "ld.tuphap", reset["one_time_password"].as_str().expect("otp"))
+            .await
+            .is_ok()
+    );
+
+    let (status, view) = with_csrf(
+        &app,
+        &admin,
+        Method::PUT,
+        &format!("/api/v1/admin/users/{id}/grants"),
+        Some(json!({"grants": [{"role": "department_officer", "agency": "000.00.02.H43"}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["grants"].as_array().expect("grants").len(), 1);
+    assert_eq!(view["grants"][0]["role"], "department_officer");
+}
+
+#[tokio::test]
+async fn api_tokens_are_shown_once_scoped_and_revocable() {
+    let app = spawn_app().await;
+    let admin = demo(&app, "quantri").await;
+    let (status, created) = with_csrf(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/admin/tokens",
+        Some(json!({"name": "Cổng dịch vụ công quốc gia", "scopes": ["catalogue:write"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let token = created["token"].as_str().expect("token").to_owned();
+    let (status, bad) = with_csrf(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/admin/tokens",
+        Some(json!({"name": "x", "scopes": ["god"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, bad["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("scopes"))
+    );
+
+    let (_, p) = app.get_json("/api/v1/procedures/1.900300").await;
+    let body = edit_body(&p["content"]);
+    let put = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .put(app.url("/api/v1/procedures/1.900300"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("send")
+                .status()
+        }
+    };
+    assert_eq!(
+        put(token.clone(), body.clone()).await,
+        StatusCode::OK,
+        "bearer tokens need no CSRF header"
+    );
+    let r = app
+        .client
+        .get(app.url("/api/v1/admin/users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "scope catalogue:write does not administer"
+    );
+
+    let (_, list) = call(&app, &admin, Method::GET, "/api/v1/admin/tokens", None, None).await;
+    let listed = list["items"].as_array().expect("items");
+    assert!(
+        listed.iter().all(|t| t.get("token").is_none()),
+        "secrets are never listed"
+    );
+    assert!(!list.to_string().contains(&token));
+    let id = created["id"].as_str().expect("id");
+    let (status, _) = with_csrf(
+        &app,
+        &admin,
+        Method::DELETE,
+        &format!("/api/v1/admin/tokens/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        put(token.clone(), body).await,
+        StatusCode::UNAUTHORIZED,
+        "revoked at once"
+    );
+    let (status, _) = with_csrf(
+        &app,
+        &admin,
+        Method::DELETE,
+        &format!("/api/v1/admin/tokens/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let r = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn login_is_rate_limited_per_address() {
+    let app = spawn_app().await;
+    let mut limited = false;
+    for _ in 0..25 {
+        if let Err((status, body)) = login(&app, "nobody", "x").await
+            && status == StatusCode::TOO_MANY_REQUESTS
+        {
+            assert_eq!(body["code"], "too_many_requests");
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "20 attempts a minute per address");
+}
+
+#[tokio::test]
+async fn state_changes_are_audited_and_the_chain_verifies() {
+    let app = spawn_app().await;
+    let s = demo(&app, "danhmuc").await;
+    let (_, p) = app.get_json("/api/v1/procedures/1.900400").await;
+    let (status, _) = with_csrf(
+        &app,
+        &s,
+        Method::PUT,
+        "/api/v1/procedures/1.900400",
+        Some(edit_body(&p["content"])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let _ = login(&app, "danhmuc", "sai-mat-khau-roi").await;
+    let mut tx = app.test_db.db.begin_read().await.expect("read");
+    let entries = motcua_store::audit::list(
+        &mut tx,
+        &motcua_store::audit::AuditFilter {
+            limit: 500,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("list");
+    drop(tx);
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    for expected in [
+        "catalogue.import_demo",
+        "user.create_demo_accounts",
+        "auth.login",
+        "procedure.update",
+        "auth.login_failed",
+    ] {
+        assert!(actions.contains(&expected), "{expected} in {actions:?}");
+    }
+    let update = entries.iter().find(|e| e.action == "procedure.update").expect("update");
+    assert_eq!(update.object_id, "1.900400");
+    assert!(update.before.is_some() && update.after.is_some());
+    assert_ne!(update.before, update.after);
+    assert!(update.actor_name.contains("danhmuc"));
+    let report = motcua_store::audit::verify(&app.test_db.db).await.expect("verify");
+    assert!(report.first_break.is_none(), "{report:?}");
+    assert!(report.records >= 5);
+}
