@@ -265,3 +265,27 @@ pub async fn restore(config: Config, file: &Path) -> Result<()> {
     println!("Đã khôi phục từ {}.", file.display());
     Ok(())
 }
+
+/// `motcua audit verify`: fails (exit 1) and names the first broken record if the chain
+/// does not hold.
+pub async fn audit_verify(config: Config) -> Result<()> {
+    let db = open(&config).await?;
+    let report = motcua_store::audit::verify(&db).await?;
+    db.close().await;
+    match &report.first_break {
+        None => {
+            println!(
+                "Nhật ký toàn vẹn: {} bản ghi trong {} chuỗi, không có bản ghi nào bị sửa hoặc xóa.",
+                report.records, report.chains
+            );
+            Ok(())
+        }
+        Some(b) => bail!(
+            "audit chain broken at chain «{}», record {}: {} ({} records checked)",
+            b.chain,
+            b.seq,
+            b.reason,
+            report.records
+        ),
+    }
+}

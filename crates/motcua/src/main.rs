@@ -47,11 +47,22 @@ enum Command {
         /// Target file (must not exist).
         file: PathBuf,
     },
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Replace the database with a backup (the server must be stopped).
     Restore {
         /// Backup file made by `motcua backup`.
         file: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain of every audit record; name the first broken record.
+    Verify,
 }
 
 fn main() -> std::process::ExitCode {
@@ -83,6 +94,9 @@ fn main() -> std::process::ExitCode {
             Command::Export { file, province } => cli::export(config, &file, province.as_deref()).await,
             Command::Backup { file } => cli::backup(config, &file).await,
             Command::Restore { file } => cli::restore(config, &file).await,
+            Command::Audit {
+                command: AuditCommand::Verify,
+            } => cli::audit_verify(config).await,
         }
     });
     match result {

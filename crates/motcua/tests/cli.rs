@@ -231,3 +231,47 @@ async fn export_and_import_files() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("junk.json"));
 }
+
+#[tokio::test]
+async fn audit_verify_names_the_first_edited_record() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = database_url().await;
+    let out = command(dir.path(), &url).arg("demo").output().expect("demo");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = command(dir.path(), &url)
+        .args(["audit", "verify"])
+        .output()
+        .expect("verify");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("toàn vẹn"));
+
+    // Someone with access to the database file drops the guard and edits a record.
+    let tamper = "UPDATE audit_log SET actor_name = 'someone else' WHERE seq = 1";
+    if postgres_selected() {
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+            .await
+            .expect("connect");
+        sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log")
+            .execute(&mut conn)
+            .await
+            .expect("drop trigger");
+        sqlx::raw_sql(tamper).execute(&mut conn).await.expect("tamper");
+    } else {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("motcua.db"));
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .expect("open");
+        sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_log_no_update")
+            .execute(&mut conn)
+            .await
+            .expect("drop trigger");
+        sqlx::raw_sql(tamper).execute(&mut conn).await.expect("tamper");
+    }
+    let out = command(dir.path(), &url)
+        .args(["audit", "verify"])
+        .output()
+        .expect("verify");
+    assert!(!out.status.success(), "an edited record fails verification");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("record 1"), "{stderr}");
+}

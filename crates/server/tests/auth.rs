@@ -572,3 +572,55 @@ async fn state_changes_are_audited_and_the_chain_verifies() {
     assert!(report.first_break.is_none(), "{report:?}");
     assert!(report.records >= 5);
 }
+
+#[tokio::test]
+async fn administrators_browse_the_audit_trail() {
+    let app = spawn_app().await;
+    let admin = demo(&app, "quantri").await;
+    let catalogue = demo(&app, "danhmuc").await;
+    let (status, _) = call(&app, &catalogue, Method::GET, "/api/v1/admin/audit", None, None).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "catalogue administrators do not read the trail"
+    );
+    let (status, page) = call(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v1/admin/audit?action=auth.login&limit=1",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().expect("items").len(), 1);
+    assert_eq!(page["items"][0]["action"], "auth.login");
+    let cursor = page["next_cursor"].as_str().expect("a second login exists");
+    let (_, next) = call(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v1/admin/audit?action=auth.login&limit=1&cursor={cursor}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(next["items"][0]["action"], "auth.login");
+    assert_ne!(next["items"][0]["seq"], page["items"][0]["seq"]);
+    let (status, bad) = call(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v1/admin/audit?from=yesterday",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!((status, bad["field"].as_str()), (StatusCode::BAD_REQUEST, Some("from")));
+    let (status, bad) = call(&app, &admin, Method::GET, "/api/v1/admin/audit?cursor=zzz", None, None).await;
+    assert_eq!(
+        (status, bad["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("cursor"))
+    );
+}

@@ -541,3 +541,118 @@ pub async fn revoke_token(
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Filters of the audit trail.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Province code; the default province when omitted.
+    pub province: Option<String>,
+    /// Only this actor (account id or `token:<id>`).
+    pub actor: Option<String>,
+    /// Only this action, e.g. `procedure.update`.
+    pub action: Option<String>,
+    /// Only this kind of object, e.g. `procedure`.
+    pub object_type: Option<String>,
+    /// Only this object.
+    pub object_id: Option<String>,
+    /// From this instant (RFC 3339, inclusive).
+    pub from: Option<String>,
+    /// Up to this instant (RFC 3339, exclusive).
+    pub to: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of the audit trail, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    /// Records.
+    pub items: Vec<motcua_core::audit::AuditEntry>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn instant_ms(field: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+                .map(motcua_store::to_millis)
+                .map_err(|_| {
+                    AppError::bad(
+                        "invalid_parameter",
+                        field,
+                        "Thời điểm phải theo RFC 3339, ví dụ 2026-01-31T08:00:00+07:00.",
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// `GET /api/v1/admin/audit`: browse and filter the audit trail of a province.
+#[utoipa::path(get, path = "/api/v1/admin/audit", params(AuditParams), tag = "admin",
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn audit_trail(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> Result<Json<AuditPage>, AppError> {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use motcua_store::audit::{AuditCursor, AuditFilter, MAX_LIST_LIMIT};
+
+    let province = state.province(p.province.as_deref()).await?;
+    principal.require(
+        principal.access.can_read_audit(&province),
+        "xem nhật ký hệ thống của tỉnh này",
+    )?;
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+        return Err(AppError::bad(
+            "invalid_parameter",
+            "limit",
+            format!("«limit» phải từ 1 đến {MAX_LIST_LIMIT}."),
+        ));
+    }
+    let after = p
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.parse::<AuditCursor>().ok())
+                .ok_or_else(|| AppError::bad("invalid_cursor", "cursor", "Con trỏ phân trang không hợp lệ."))
+        })
+        .transpose()?;
+    let filter = AuditFilter {
+        chain: None,
+        actor: p.actor.filter(|v| !v.is_empty()),
+        action: p.action.filter(|v| !v.is_empty()),
+        object_type: p.object_type.filter(|v| !v.is_empty()),
+        object_id: p.object_id.filter(|v| !v.is_empty()),
+        province_code: Some(province.to_string()),
+        from_ms: instant_ms("from", p.from.as_deref())?,
+        to_ms: instant_ms("to", p.to.as_deref())?,
+        after,
+        // One more than asked tells whether a next page exists.
+        limit: limit + 1,
+    };
+    let mut tx = state.db.begin_read().await?;
+    let mut items = motcua_store::audit::list(&mut tx, &filter).await?;
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items
+            .last()
+            .map(|e| URL_SAFE_NO_PAD.encode(AuditCursor::after(e).to_string()))
+    } else {
+        None
+    };
+    Ok(Json(AuditPage { items, next_cursor }))
+}

@@ -41,6 +41,7 @@ pub mod extract;
         admin::create_token,
         admin::list_tokens,
         admin::revoke_token,
+        admin::audit_trail,
     ),
     modifiers(&Security),
     tags(
@@ -120,4 +121,5 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(admin::list_tokens).post(admin::create_token),
         )
         .route("/api/v1/admin/tokens/{id}", delete(admin::revoke_token))
+        .route("/api/v1/admin/audit", get(admin::audit_trail))
 }
