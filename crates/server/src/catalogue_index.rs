@@ -1,14 +1,10 @@
 //! In-memory search over each province's current procedures.
 //!
 //! A province has about 1,400 procedures: scanning them in memory answers a search in
-//! microseconds, far faster than any SQL over folded text. The index is rebuilt from the
-//! store when the province's catalogue generation changes; writes through this process
-//! invalidate it at once, and writes by other nodes are noticed within
-//! [`RECHECK`], when the generation is read again.
+//! microseconds, far faster than any SQL over folded text. The index lives in a
+//! [`ProvinceCache`], rebuilt when the province's data generation changes.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use motcua_core::catalogue::{OnlineMode, ProcedureSummary};
 use motcua_core::codes::{AgencyCode, FieldCode, ProvinceCode};
@@ -17,9 +13,7 @@ use motcua_core::text::fold;
 use motcua_store::{Db, catalogue};
 
 use crate::error::AppError;
-
-/// How long a cached index is trusted before its generation is checked again.
-pub const RECHECK: Duration = Duration::from_secs(1);
+use crate::province_cache::ProvinceCache;
 
 /// One procedure as the index holds it.
 #[derive(Debug)]
@@ -33,8 +27,6 @@ pub struct Entry {
 /// The index of one province at one catalogue generation.
 #[derive(Debug)]
 pub struct ProvinceIndex {
-    generation: i64,
-    checked: RwLock<Instant>,
     /// Entries ordered by code.
     pub entries: Vec<Entry>,
 }
@@ -79,7 +71,7 @@ pub struct Page<'a> {
 }
 
 impl ProvinceIndex {
-    fn build(generation: i64, summaries: Vec<ProcedureSummary>) -> Self {
+    fn build(summaries: Vec<ProcedureSummary>) -> Self {
         let entries = summaries
             .into_iter()
             .map(|s| Entry {
@@ -87,11 +79,7 @@ impl ProvinceIndex {
                 summary: s,
             })
             .collect();
-        Self {
-            generation,
-            checked: RwLock::new(Instant::now()),
-            entries,
-        }
+        Self { entries }
     }
 
     /// Runs a search.
@@ -137,50 +125,23 @@ impl ProvinceIndex {
 /// The indexes of every province, loaded on first use.
 #[derive(Debug, Default)]
 pub struct CatalogueIndex {
-    provinces: RwLock<HashMap<ProvinceCode, Arc<ProvinceIndex>>>,
+    cache: ProvinceCache<ProvinceIndex>,
 }
 
 impl CatalogueIndex {
     /// The current index of a province, rebuilt if the catalogue changed.
     pub async fn get(&self, db: &Db, province: &ProvinceCode) -> Result<Arc<ProvinceIndex>, AppError> {
-        let cached = self.cached(province);
-        if let Some(idx) = &cached
-            && idx.checked.read().is_ok_and(|t| t.elapsed() < RECHECK)
-        {
-            return Ok(Arc::clone(idx));
-        }
-        let mut tx = db.begin_read().await?;
-        let generation = catalogue::generation(&mut tx, province).await?;
-        if generation < 0 {
-            return Err(AppError::NotFound(format!(
-                "Không có tỉnh {province} trong cơ sở dữ liệu."
-            )));
-        }
-        if let Some(idx) = cached
-            && idx.generation == generation
-        {
-            if let Ok(mut t) = idx.checked.write() {
-                *t = Instant::now();
-            }
-            return Ok(idx);
-        }
-        let summaries = catalogue::procedure_summaries(&mut tx, province).await?;
-        drop(tx);
-        let idx = Arc::new(ProvinceIndex::build(generation, summaries));
-        if let Ok(mut map) = self.provinces.write() {
-            map.insert(province.clone(), Arc::clone(&idx));
-        }
-        Ok(idx)
-    }
-
-    fn cached(&self, province: &ProvinceCode) -> Option<Arc<ProvinceIndex>> {
-        self.provinces.read().ok()?.get(province).cloned()
+        self.cache
+            .get(db, province, async |tx| {
+                Ok(ProvinceIndex::build(
+                    catalogue::procedure_summaries(tx, province).await?,
+                ))
+            })
+            .await
     }
 
     /// Drops a province's index after this process changed its catalogue.
     pub fn invalidate(&self, province: &ProvinceCode) {
-        if let Ok(mut map) = self.provinces.write() {
-            map.remove(province);
-        }
+        self.cache.invalidate(province);
     }
 }

@@ -25,6 +25,7 @@ pub mod config;
 pub mod error;
 pub mod ops;
 pub mod pages;
+pub mod province_cache;
 pub mod state;
 
 pub use config::Config;

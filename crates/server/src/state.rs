@@ -19,6 +19,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Search indexes of the catalogues.
     pub index: Arc<CatalogueIndex>,
+    /// Working-day calendars.
+    pub calendars: Arc<crate::province_cache::ProvinceCache<motcua_core::calendar::Calendar>>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
     /// Bounds CPU-heavy work (password hashing, rendering) to the number of cores.
@@ -35,6 +37,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             index: Arc::new(CatalogueIndex::default()),
+            calendars: Arc::new(crate::province_cache::ProvinceCache::default()),
             metrics: crate::ops::metrics_handle(),
             cpu: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),

@@ -15,6 +15,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod catalogue;
 mod error;
 mod migrate;

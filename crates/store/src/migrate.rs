@@ -28,6 +28,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_audit.sql"),
         postgres: include_str!("../migrations/postgres/0003_audit.sql"),
     },
+    Migration {
+        version: 4,
+        name: "calendar",
+        sqlite: include_str!("../migrations/sqlite/0004_calendar.sql"),
+        postgres: include_str!("../migrations/postgres/0004_calendar.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -10,6 +10,7 @@ use crate::state::AppState;
 
 pub mod admin;
 pub mod auth;
+pub mod calendar;
 pub mod catalogue;
 pub mod extract;
 
@@ -42,12 +43,16 @@ pub mod extract;
         admin::list_tokens,
         admin::revoke_token,
         admin::audit_trail,
+        calendar::deadline,
+        calendar::days,
+        calendar::edit_day,
     ),
     modifiers(&Security),
     tags(
         (name = "catalogue", description = "Danh mục cơ quan, lĩnh vực và thủ tục hành chính"),
         (name = "auth", description = "Đăng nhập, đăng xuất, đổi mật khẩu"),
-        (name = "admin", description = "Quản trị tài khoản, vai trò và mã truy cập API")
+        (name = "admin", description = "Quản trị tài khoản, vai trò và mã truy cập API"),
+        (name = "calendar", description = "Lịch làm việc: ngày nghỉ, ngày làm bù, tính hạn xử lý")
     )
 )]
 pub struct ApiDoc;
@@ -122,4 +127,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/admin/tokens/{id}", delete(admin::revoke_token))
         .route("/api/v1/admin/audit", get(admin::audit_trail))
+        .route("/api/v1/calendar/deadline", get(calendar::deadline))
+        .route("/api/v1/calendar/days", get(calendar::days))
+        .route("/api/v1/calendar/days/{date}", put(calendar::edit_day))
 }
