@@ -23,6 +23,20 @@ const KEYS: &[&str] = &[
     "lockout_minutes",
     "login_rate_per_minute",
     "secure_cookies",
+    "public_url",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_username",
+    "smtp_password",
+    "smtp_from",
+    "sms_url",
+    "sms_authorization",
+    "sms_body_template",
+    "dev_log_codes",
+    "oidc_issuer",
+    "oidc_client_id",
+    "oidc_client_secret",
     "request_timeout_secs",
     "max_body_bytes",
     "max_import_bytes",
@@ -82,6 +96,48 @@ pub struct Config {
     pub login_rate_per_minute: u32,
     /// Mark cookies `Secure` (HTTPS only). Set it whenever motcua is served over HTTPS.
     pub secure_cookies: bool,
+    /// The address people reach motcua at, for links in emails and QR codes.
+    #[serde(deserialize_with = "string_like")]
+    pub public_url: String,
+    /// SMTP server for email (one-time codes, notifications); empty disables email.
+    #[serde(deserialize_with = "string_like")]
+    pub smtp_host: String,
+    /// SMTP port.
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls`.
+    #[serde(deserialize_with = "string_like")]
+    pub smtp_security: String,
+    /// SMTP user name (empty: no authentication).
+    #[serde(deserialize_with = "string_like")]
+    pub smtp_username: String,
+    /// SMTP password.
+    #[serde(deserialize_with = "string_like")]
+    pub smtp_password: String,
+    /// Sender address of outgoing email.
+    #[serde(deserialize_with = "string_like")]
+    pub smtp_from: String,
+    /// SMS provider endpoint (HTTP POST); empty disables SMS.
+    #[serde(deserialize_with = "string_like")]
+    pub sms_url: String,
+    /// Value of the `Authorization` header sent to the SMS provider.
+    #[serde(deserialize_with = "string_like")]
+    pub sms_authorization: String,
+    /// JSON body template for the SMS provider; `{phone}` and `{message}` are replaced
+    /// (JSON-escaped).
+    #[serde(deserialize_with = "string_like")]
+    pub sms_body_template: String,
+    /// Development only: write one-time codes to the log instead of (as well as) sending
+    /// them. Never enable in production.
+    pub dev_log_codes: bool,
+    /// OpenID Connect issuer of the national single sign-on; empty disables SSO.
+    #[serde(deserialize_with = "string_like")]
+    pub oidc_issuer: String,
+    /// OIDC client id registered with the issuer.
+    #[serde(deserialize_with = "string_like")]
+    pub oidc_client_id: String,
+    /// OIDC client secret.
+    #[serde(deserialize_with = "string_like")]
+    pub oidc_client_secret: String,
     /// Longest time a request may take before it is answered 503.
     pub request_timeout_secs: u64,
     /// Largest accepted JSON body, in bytes (catalogue imports have their own limit).
@@ -106,6 +162,20 @@ impl Default for Config {
             lockout_minutes: 15,
             login_rate_per_minute: 20,
             secure_cookies: false,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            smtp_host: String::new(),
+            smtp_port: 25,
+            smtp_security: "none".to_owned(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_from: "motcua@localhost".to_owned(),
+            sms_url: String::new(),
+            sms_authorization: String::new(),
+            sms_body_template: r#"{"to":"{phone}","text":"{message}"}"#.to_owned(),
+            dev_log_codes: false,
+            oidc_issuer: String::new(),
+            oidc_client_id: String::new(),
+            oidc_client_secret: String::new(),
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 64 * 1024 * 1024,
@@ -141,6 +211,9 @@ impl Config {
                 "log_format must be \"pretty\" or \"json\", not \"{}\"",
                 self.log_format
             ));
+        }
+        if !matches!(self.smtp_security.as_str(), "none" | "starttls" | "tls") {
+            return Err(format!("smtp_security must be none, starttls or tls, not \"{}\"", self.smtp_security));
         }
         if self.max_connections == 0 {
             return Err("max_connections must be at least 1".to_owned());

@@ -34,6 +34,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_calendar.sql"),
         postgres: include_str!("../migrations/postgres/0004_calendar.sql"),
     },
+    Migration {
+        version: 5,
+        name: "citizens",
+        sqlite: include_str!("../migrations/sqlite/0005_citizens.sql"),
+        postgres: include_str!("../migrations/postgres/0005_citizens.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "sso",
+        sqlite: include_str!("../migrations/sqlite/0006_sso.sql"),
+        postgres: include_str!("../migrations/postgres/0006_sso.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
