@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod codes;
 pub mod demo;
+pub mod dossier;
 pub mod lunar;
 pub mod money;
 pub mod search;
