@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Installs, once, the system packages that motcua's tests need. Idempotent: a package
+# Installs, once, the system packages that motcua's tests need. Idempotent: what is
 # already present is not touched, and apt is only called when something is missing.
+#   postgresql, postgresql-client  the second backend of the test suite (and pg_dump)
+#   python3-aiosmtpd               a real local SMTP server for the email tests
+#   nodejs, npm                    a real local OpenID provider (npm's oidc-provider)
 set -euo pipefail
 
-packages=(postgresql postgresql-client)
-
 missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+need_package() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1")
+}
+need_package postgresql
+need_package postgresql-client
+need_package python3-aiosmtpd
+# Node may come from another source (e.g. NodeSource, which bundles npm): only a missing
+# `node` or `npm` command asks for Debian's packages.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
   sudo_cmd=()

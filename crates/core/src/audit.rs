@@ -53,7 +53,7 @@ const ENCODING_TAG: &[u8] = b"motcua.audit.v1";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
-    /// The chain this entry belongs to (e.g. `main`, or one per province).
+    /// The chain this entry belongs to (the province code, or `system`).
     pub chain: String,
     /// Position in the chain: 1, 2, 3… without gaps.
     pub seq: i64,

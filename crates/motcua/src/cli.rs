@@ -98,7 +98,9 @@ pub async fn serve(config: Config, demo: bool) -> Result<()> {
     };
     tracing::info!(backend, "listening on http://{addr}");
     let state = AppState::new(db, config);
+    let maintenance = motcua_server::spawn_maintenance(state.clone());
     motcua_server::serve(listener, state, shutdown_signal()).await?;
+    maintenance.abort();
     tracing::info!("stopped cleanly");
     Ok(())
 }

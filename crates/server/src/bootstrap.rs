@@ -10,6 +10,9 @@ use crate::audit::{self, Actor, Event};
 use crate::auth::{hash_password_now, random_id, random_token};
 use crate::error::AppError;
 
+/// Advisory lock key of first-start work (demo loading, first administrator).
+pub const FIRST_START_LOCK: i64 = 727_002;
+
 /// Password of every demo account (documented in the README; demo data only).
 pub const DEMO_PASSWORD: &str = "motcua-demo-2019";
 
@@ -45,11 +48,20 @@ pub async fn ensure_first_admin(db: &Db) -> Result<Option<String>, AppError> {
     let password = random_token(12);
     let hash = hash_blocking(password.clone()).await?;
     let mut tx = db.begin_write().await?;
-    // Checked again under the write lock: another node may have won the race.
+    tx.serialize_with(FIRST_START_LOCK).await?;
+    // Checked again under the lock: another node may have won the race.
     if accounts::count_users(&mut tx).await? > 0 {
         return Ok(None);
     }
     let provinces = catalogue::provinces(&mut tx).await?;
+    if provinces.is_empty() {
+        // Roles are held in a province: an administrator made now could never be given
+        // any. The next start after a catalogue import creates it.
+        tracing::warn!(
+            "no province yet: import a catalogue (motcua import FILE), then start again to create the administrator"
+        );
+        return Ok(None);
+    }
     let id = random_id();
     accounts::create_user(
         &mut tx,

@@ -43,7 +43,7 @@ const KEYS: &[&str] = &[
 ];
 
 /// Accepts text, and also a number or boolean where text is expected: environment
-/// variables like `MOTCUA_ADMIN_TOKEN=12345` arrive parsed as numbers.
+/// variables like `MOTCUA_SMTP_PASSWORD=12345` arrive parsed as numbers.
 fn string_like<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -213,7 +213,10 @@ impl Config {
             ));
         }
         if !matches!(self.smtp_security.as_str(), "none" | "starttls" | "tls") {
-            return Err(format!("smtp_security must be none, starttls or tls, not \"{}\"", self.smtp_security));
+            return Err(format!(
+                "smtp_security must be none, starttls or tls, not \"{}\"",
+                self.smtp_security
+            ));
         }
         if self.max_connections == 0 {
             return Err("max_connections must be at least 1".to_owned());
@@ -221,8 +224,20 @@ impl Config {
         if self.request_timeout_secs == 0 {
             return Err("request_timeout_secs must be at least 1".to_owned());
         }
-        if self.session_idle_minutes == 0 || self.session_max_hours == 0 || self.login_max_failures == 0 {
-            return Err("session_idle_minutes, session_max_hours and login_max_failures must be at least 1".to_owned());
+        if [
+            self.session_idle_minutes,
+            self.session_max_hours,
+            u64::from(self.login_max_failures),
+            self.lockout_minutes,
+            u64::from(self.login_rate_per_minute),
+        ]
+        .contains(&0)
+        {
+            return Err(
+                "session_idle_minutes, session_max_hours, login_max_failures, lockout_minutes and \
+                 login_rate_per_minute must be at least 1"
+                    .to_owned(),
+            );
         }
         if self.max_body_bytes < 1024 || self.max_import_bytes < 1024 {
             return Err("max_body_bytes and max_import_bytes must be at least 1024".to_owned());

@@ -23,6 +23,7 @@ pub mod bootstrap;
 pub mod catalogue_index;
 pub mod config;
 pub mod error;
+pub mod notify;
 pub mod ops;
 pub mod pages;
 pub mod province_cache;
@@ -110,6 +111,7 @@ pub async fn first_start(db: &Db, demo: bool) -> Result<FirstStart, error::AppEr
 
 async fn load_demo_catalogue_if_empty(db: &Db) -> Result<bool, error::AppError> {
     let mut tx = db.begin_write().await?;
+    tx.serialize_with(bootstrap::FIRST_START_LOCK).await?;
     if !catalogue::provinces(&mut tx).await?.is_empty() {
         return Ok(false);
     }
@@ -130,6 +132,30 @@ async fn load_demo_catalogue_if_empty(db: &Db) -> Result<bool, error::AppError> 
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Housekeeping while serving: every ten minutes, removes sessions that expired or went
+/// idle (a session is also refused when presented late, so this only keeps the table small).
+pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let idle_ms = i64::try_from(state.config.session_idle_minutes.saturating_mul(60_000)).unwrap_or(i64::MAX);
+            let result = async {
+                let mut tx = state.db.begin_write().await?;
+                let n = motcua_store::accounts::purge_sessions(&mut tx, now_ms(), idle_ms).await?;
+                tx.commit().await?;
+                Ok::<u64, motcua_store::StoreError>(n)
+            }
+            .await;
+            match result {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
+                Err(e) => tracing::warn!(error = %e, "session clean-up failed; will retry"),
+            }
+        }
+    })
 }
 
 /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests

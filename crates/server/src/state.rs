@@ -27,6 +27,8 @@ pub struct AppState {
     pub cpu: Arc<tokio::sync::Semaphore>,
     /// Login attempts per client address.
     pub login_limiter: Arc<crate::auth::RateLimiter>,
+    /// Citizen registration, code confirmation and resend requests per client address.
+    pub otp_limiter: Arc<crate::auth::RateLimiter>,
     default_province: Arc<RwLock<Option<ProvinceCode>>>,
 }
 
@@ -43,6 +45,7 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
             login_limiter: Arc::new(crate::auth::RateLimiter::default()),
+            otp_limiter: Arc::new(crate::auth::RateLimiter::default()),
             default_province: Arc::new(RwLock::new(None)),
         }
     }

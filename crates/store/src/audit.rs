@@ -5,8 +5,10 @@
 //! - **Chains.** Records belong to a named chain and are numbered 1, 2, 3… within it. Each
 //!   record's hash covers the previous record's hash ([`motcua_core::audit::entry_hash`]).
 //!   Appends to one chain are serialised by its row in `audit_heads`, so the chain is the
-//!   unit of write throughput; callers may spread load over several chains later (one per
-//!   province or shard) without changing this module. Until then, use [`MAIN_CHAIN`].
+//!   unit of write throughput. The server uses one chain per province (named by the
+//!   province code) and `system` for events that belong to none; a transaction appends to
+//!   one chain, or to several in a fixed (sorted) order, so that PostgreSQL transactions
+//!   cannot deadlock on two heads.
 //! - **Heads.** `audit_heads` holds each chain's last `seq` and hash. Appends lock it
 //!   (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite the single writer and `BEGIN
 //!   IMMEDIATE` already serialise), and [`verify`] compares it with the last stored row, so
@@ -27,9 +29,6 @@ use time::OffsetDateTime;
 
 use crate::{Backend, Db, Result, StoreError, Tx, exec, on, to_millis};
 
-/// The chain every record goes to until throughput asks for more than one.
-pub const MAIN_CHAIN: &str = "main";
-
 /// Most records one [`list`] call returns.
 pub const MAX_LIST_LIMIT: usize = 500;
 
@@ -40,7 +39,7 @@ const VERIFY_PAGE: i64 = 10_000;
 /// A record to append; see [`AuditEntry`] for what each field means.
 #[derive(Debug, Clone, Copy)]
 pub struct NewAuditRecord<'a> {
-    /// Chain to append to (e.g. [`MAIN_CHAIN`]).
+    /// Chain to append to (the province code, or `system`).
     pub chain: &'a str,
     /// User id, or [`motcua_core::audit::SYSTEM_ACTOR`].
     pub actor: &'a str,

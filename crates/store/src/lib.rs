@@ -17,8 +17,11 @@ pub mod accounts;
 pub mod audit;
 pub mod calendar;
 pub mod catalogue;
+pub mod dossiers;
 mod error;
 mod migrate;
+pub mod otp;
+pub mod sso;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -123,6 +126,19 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Serialises this transaction with every other one that takes the same `key`, until it
+    /// ends: a PostgreSQL advisory lock (several nodes may race to do the same one-off work,
+    /// e.g. at first start). On SQLite the single writer already serialises writes.
+    pub async fn serialize_with(&mut self, key: i64) -> Result<()> {
+        if let Tx::Postgres(t) = self {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(key)
+                .execute(&mut **t)
+                .await?;
         }
         Ok(())
     }

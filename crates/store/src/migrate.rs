@@ -46,6 +46,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_sso.sql"),
         postgres: include_str!("../migrations/postgres/0006_sso.sql"),
     },
+    Migration {
+        version: 7,
+        name: "dossier_codes",
+        sqlite: include_str!("../migrations/sqlite/0007_dossier_codes.sql"),
+        postgres: include_str!("../migrations/postgres/0007_dossier_codes.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -178,7 +178,7 @@ async fn append_returns_what_is_stored() {
     let returned = audit::append(
         &mut tx,
         &NewAuditRecord {
-            chain: audit::MAIN_CHAIN,
+            chain: "main",
             actor: SYSTEM_ACTOR,
             actor_name: "Hệ thống",
             ip: "",

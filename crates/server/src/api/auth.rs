@@ -2,10 +2,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use motcua_core::access::Grant;
+use motcua_store::Tx;
 use motcua_store::accounts::{self, Session, User};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -164,25 +165,9 @@ pub async fn login_inner(
         }
         return Err(wrong_credentials());
     }
-    let token = random_token(32);
-    let csrf = random_token(24);
-    let max_ms = i64::try_from(state.config.session_max_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
     let mut tx = state.db.begin_write().await?;
     accounts::record_login_success(&mut tx, &user.id).await?;
-    accounts::create_session(
-        &mut tx,
-        &Session {
-            token_hash: secret_hash(&token),
-            user_id: user.id.clone(),
-            csrf_token: csrf.clone(),
-            created_at: now_ms,
-            last_seen_at: now_ms,
-            expires_at: now_ms.saturating_add(max_ms),
-            ip: ip.clone(),
-            user_agent: auth::user_agent(&headers),
-        },
-    )
-    .await?;
+    let session = start_session(&state, &mut tx, &user.id, &ip, &headers, now_ms).await?;
     audit::record(
         &mut tx,
         &actor,
@@ -198,10 +183,67 @@ pub async fn login_inner(
     .await?;
     let grants = accounts::grants(&mut tx, &user.id).await?;
     tx.commit().await?;
-    let mut response = Json(me(&user, grants, csrf)).into_response();
+    session_response(&state, StatusCode::OK, &user, grants, session)
+}
+
+/// A session just stored, not yet handed to the browser.
+pub(crate) struct NewSession {
+    token: String,
+    csrf: String,
+}
+
+impl NewSession {
+    /// The `Set-Cookie` value that hands this session to the browser, for answers that
+    /// redirect instead of returning JSON (single sign-on).
+    pub(crate) fn cookie(&self, state: &AppState) -> Result<axum::http::HeaderValue, AppError> {
+        auth::session_cookie(state, &self.token)
+    }
+}
+
+/// Stores a new session for `user_id` in `tx`, as login does. The caller writes its audit
+/// record, commits, and then answers with [`session_response`]: every way of signing in
+/// (password, confirmed registration) thus gives the same cookie and CSRF token.
+pub(crate) async fn start_session(
+    state: &AppState,
+    tx: &mut Tx,
+    user_id: &str,
+    ip: &str,
+    headers: &HeaderMap,
+    now_ms: i64,
+) -> Result<NewSession, AppError> {
+    let token = random_token(32);
+    let csrf = random_token(24);
+    let max_ms = i64::try_from(state.config.session_max_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
+    accounts::create_session(
+        tx,
+        &Session {
+            token_hash: secret_hash(&token),
+            user_id: user_id.to_owned(),
+            csrf_token: csrf.clone(),
+            created_at: now_ms,
+            last_seen_at: now_ms,
+            expires_at: now_ms.saturating_add(max_ms),
+            ip: ip.to_owned(),
+            user_agent: auth::user_agent(headers),
+        },
+    )
+    .await?;
+    Ok(NewSession { token, csrf })
+}
+
+/// The answer that hands a committed session to the browser: the account with its CSRF
+/// token in the body, the session in an `HttpOnly` cookie.
+pub(crate) fn session_response(
+    state: &AppState,
+    status: StatusCode,
+    user: &User,
+    grants: Vec<Grant>,
+    session: NewSession,
+) -> Result<Response, AppError> {
+    let mut response = (status, Json(me(user, grants, session.csrf))).into_response();
     response
         .headers_mut()
-        .insert(SET_COOKIE, auth::session_cookie(&state, &token)?);
+        .insert(SET_COOKIE, auth::session_cookie(state, &session.token)?);
     Ok(response)
 }
 

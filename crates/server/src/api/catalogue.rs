@@ -613,7 +613,7 @@ pub struct ProvinceImport {
 
 /// Parses a catalogue file in either format, chosen by content type.
 pub fn parse_catalogue(content_type: &str, bytes: &[u8]) -> Result<CatalogueFile, AppError> {
-    let file: CatalogueFile = if content_type.starts_with(XLSX) {
+    let mut file: CatalogueFile = if content_type.starts_with(XLSX) {
         motcua_docs::catalogue_xlsx::read(bytes).map_err(|e| AppError::bad("invalid_file", "file", e.to_string()))?
     } else if content_type.starts_with("application/json") {
         parse_json(bytes)?
@@ -625,6 +625,9 @@ pub fn parse_catalogue(content_type: &str, bytes: &[u8]) -> Result<CatalogueFile
         });
     };
     file.check_header()?;
+    // Each province's audit records go to its own chain: importing them in a fixed order
+    // keeps two imports from locking the chains in opposite orders.
+    file.provinces.sort_by(|a, b| a.province.code.cmp(&b.province.code));
     Ok(file)
 }
 

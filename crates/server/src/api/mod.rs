@@ -12,7 +12,9 @@ pub mod admin;
 pub mod auth;
 pub mod calendar;
 pub mod catalogue;
+pub mod citizens;
 pub mod extract;
+pub mod oidc;
 
 /// The OpenAPI document of the whole API.
 #[derive(OpenApi)]
@@ -46,13 +48,17 @@ pub mod extract;
         calendar::deadline,
         calendar::days,
         calendar::edit_day,
+        citizens::register,
+        citizens::confirm,
+        citizens::resend,
     ),
     modifiers(&Security),
     tags(
         (name = "catalogue", description = "Danh mục cơ quan, lĩnh vực và thủ tục hành chính"),
         (name = "auth", description = "Đăng nhập, đăng xuất, đổi mật khẩu"),
         (name = "admin", description = "Quản trị tài khoản, vai trò và mã truy cập API"),
-        (name = "calendar", description = "Lịch làm việc: ngày nghỉ, ngày làm bù, tính hạn xử lý")
+        (name = "calendar", description = "Lịch làm việc: ngày nghỉ, ngày làm bù, tính hạn xử lý"),
+        (name = "citizens", description = "Đăng ký tài khoản công dân, xác nhận bằng mã một lần")
     )
 )]
 pub struct ApiDoc;
@@ -130,4 +136,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/calendar/deadline", get(calendar::deadline))
         .route("/api/v1/calendar/days", get(calendar::days))
         .route("/api/v1/calendar/days/{date}", put(calendar::edit_day))
+        .merge(citizens::routes())
+        .merge(oidc::routes())
 }
