@@ -35,12 +35,13 @@ async fn hash_blocking(password: String) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(e.to_string()))?
 }
 
-/// Creates the administrator `admin` when the database has no account at all, with a
+/// Creates the administrator `admin` when the database has no staff account, with a
 /// one-time password that must be changed at first login. It is system and catalogue
 /// administrator of every province present. Returns the password, to be shown once.
 pub async fn ensure_first_admin(db: &Db) -> Result<Option<String>, AppError> {
     let mut tx = db.begin_read().await?;
-    let empty = accounts::count_users(&mut tx).await? == 0;
+    // Staff only: a citizen who registered before the first start must not block it.
+    let empty = accounts::count_staff(&mut tx).await? == 0;
     drop(tx);
     if !empty {
         return Ok(None);
@@ -50,7 +51,7 @@ pub async fn ensure_first_admin(db: &Db) -> Result<Option<String>, AppError> {
     let mut tx = db.begin_write().await?;
     tx.serialize_with(FIRST_START_LOCK).await?;
     // Checked again under the lock: another node may have won the race.
-    if accounts::count_users(&mut tx).await? > 0 {
+    if accounts::count_staff(&mut tx).await? > 0 {
         return Ok(None);
     }
     let provinces = catalogue::provinces(&mut tx).await?;

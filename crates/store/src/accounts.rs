@@ -138,6 +138,15 @@ pub async fn count_users(tx: &mut Tx) -> Result<i64> {
         .await)?)
 }
 
+/// Number of staff accounts.
+pub async fn count_staff(tx: &mut Tx) -> Result<i64> {
+    Ok(on!(tx, |c| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE kind = 'staff'")
+            .fetch_one(c)
+            .await
+    })?)
+}
+
 /// Creates an account. A taken username is a conflict.
 pub async fn create_user(tx: &mut Tx, u: &NewUser<'_>, now: OffsetDateTime) -> Result<User> {
     if user_by_username(tx, u.username).await?.is_some() {

@@ -70,11 +70,6 @@ pub async fn put_year(tx: &mut Tx, province: &ProvinceCode, year: &YearAdjustmen
         .await
     })?;
     // Caches of the province's data (catalogue search, calendar) reload on this.
-    exec!(tx, |c| {
-        sqlx::query("UPDATE catalogue_generations SET generation = generation + 1 WHERE province_code = $1")
-            .bind(province.as_str())
-            .execute(c)
-            .await
-    })?;
+    crate::catalogue::bump_generation(tx, province).await?;
     Ok(())
 }

@@ -129,7 +129,8 @@ pub async fn generation(tx: &mut Tx, province: &ProvinceCode) -> Result<i64> {
     Ok(g.unwrap_or(-1))
 }
 
-async fn bump_generation(tx: &mut Tx, province: &ProvinceCode) -> Result<()> {
+/// Marks the province's data as changed, so caches on every node reload it.
+pub(crate) async fn bump_generation(tx: &mut Tx, province: &ProvinceCode) -> Result<()> {
     exec!(tx, |c| {
         sqlx::query("UPDATE catalogue_generations SET generation = generation + 1 WHERE province_code = $1")
             .bind(province.as_str())
@@ -383,53 +384,35 @@ async fn insert_version(
     let json = serde_json::to_string(content)?;
     let fees = serde_json::to_string(&content.fees)?;
     let hours = i64::from(content.processing_time.working_hours());
-    if version == 1 {
-        exec!(tx, |c| {
-            sqlx::query(
-                "INSERT INTO procedures (province_code, code, current_version, name, agency_code, field_code, level,
-                    processing_hours, at_centre, online_mode, service_level, fees, updated_at)
-                 VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(province.as_str())
-            .bind(code.as_str())
-            .bind(&content.name)
-            .bind(content.agency.as_str())
-            .bind(content.field.as_str())
-            .bind(content.level.as_str())
-            .bind(hours)
-            .bind(content.at_centre)
-            .bind(content.online_mode.as_str())
-            .bind(i64::from(content.service_level))
-            .bind(&fees)
-            .bind(to_millis(created_at))
-            .execute(c)
-            .await
-        })?;
-    } else {
-        exec!(tx, |c| {
-            sqlx::query(
-                "UPDATE procedures SET current_version = $3, name = $4, agency_code = $5, field_code = $6, level = $7,
-                    processing_hours = $8, at_centre = $9, online_mode = $10, service_level = $11, fees = $12,
-                    updated_at = $13
-                 WHERE province_code = $1 AND code = $2",
-            )
-            .bind(province.as_str())
-            .bind(code.as_str())
-            .bind(version)
-            .bind(&content.name)
-            .bind(content.agency.as_str())
-            .bind(content.field.as_str())
-            .bind(content.level.as_str())
-            .bind(hours)
-            .bind(content.at_centre)
-            .bind(content.online_mode.as_str())
-            .bind(i64::from(content.service_level))
-            .bind(&fees)
-            .bind(to_millis(created_at))
-            .execute(c)
-            .await
-        })?;
-    }
+    // One statement for the first version and every later one: the row is the summary of
+    // whichever version is current.
+    exec!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO procedures (province_code, code, current_version, name, agency_code, field_code, level,
+                processing_hours, at_centre, online_mode, service_level, fees, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (province_code, code) DO UPDATE SET current_version = excluded.current_version,
+                name = excluded.name, agency_code = excluded.agency_code, field_code = excluded.field_code,
+                level = excluded.level, processing_hours = excluded.processing_hours,
+                at_centre = excluded.at_centre, online_mode = excluded.online_mode,
+                service_level = excluded.service_level, fees = excluded.fees, updated_at = excluded.updated_at",
+        )
+        .bind(province.as_str())
+        .bind(code.as_str())
+        .bind(version)
+        .bind(&content.name)
+        .bind(content.agency.as_str())
+        .bind(content.field.as_str())
+        .bind(content.level.as_str())
+        .bind(hours)
+        .bind(content.at_centre)
+        .bind(content.online_mode.as_str())
+        .bind(i64::from(content.service_level))
+        .bind(&fees)
+        .bind(to_millis(created_at))
+        .execute(c)
+        .await
+    })?;
     exec!(tx, |c| {
         sqlx::query(
             "INSERT INTO procedure_versions (province_code, code, version, created_at, note, content)

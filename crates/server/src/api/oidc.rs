@@ -1105,9 +1105,9 @@ async fn sign_in(
 }
 
 /// The login name of a new account: the verified email when nobody uses it, else
-/// `sso:<sub>` (lowercase, as every login name is), with a random suffix in the unlikely
-/// case that is taken too (the same subject at another issuer, or subjects differing only
-/// in case). The `:` keeps these names apart from any a person can choose.
+/// `sso:` and the first 16 hex digits of a SHA-256 of the subject (never the subject itself,
+/// which may be a citizen ID number), with a random suffix in the unlikely case that is
+/// taken too. The `:` keeps these names apart from any a person can choose.
 async fn choose_username(tx: &mut motcua_store::Tx, email: Option<&str>, sub: &str) -> Result<String, AppError> {
     if let Some(email) = email
         && accounts::user_by_username(tx, email).await?.is_none()
