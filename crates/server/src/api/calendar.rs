@@ -161,7 +161,7 @@ async fn year_days(state: &AppState, province: &ProvinceCode, year: i32) -> Resu
 
 /// `GET /api/v1/calendar/days?year=YYYY`: non-working weekdays and make-up working days.
 #[utoipa::path(get, path = "/api/v1/calendar/days", params(YearParams), tag = "calendar",
-    responses((status = 200, body = YearDays), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = YearDays), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn days(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<YearParams>,
@@ -197,7 +197,8 @@ pub struct DayEdit {
 /// default (system administrators).
 #[utoipa::path(put, path = "/api/v1/calendar/days/{date}", params(("date" = String, Path, description = "YYYY-MM-DD"), ProvinceParam),
     request_body = DayEdit, tag = "calendar", security(("api_token" = []), ("session" = [])),
-    responses((status = 200, body = YearDays), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = YearDays), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_day(
     State(state): State<AppState>,
     principal: Principal,
