@@ -9,49 +9,27 @@ struct Migration {
     postgres: &'static str,
 }
 
+/// A migration from its number, name and file stem: the same stem under each backend's
+/// folder, so the two sets cannot drift apart in numbering.
+macro_rules! migration {
+    ($version:literal, $name:literal, $file:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $file, ".sql")),
+            postgres: include_str!(concat!("../migrations/postgres/", $file, ".sql")),
+        }
+    };
+}
+
 const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "catalogue",
-        sqlite: include_str!("../migrations/sqlite/0001_catalogue.sql"),
-        postgres: include_str!("../migrations/postgres/0001_catalogue.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "accounts",
-        sqlite: include_str!("../migrations/sqlite/0002_accounts.sql"),
-        postgres: include_str!("../migrations/postgres/0002_accounts.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "audit",
-        sqlite: include_str!("../migrations/sqlite/0003_audit.sql"),
-        postgres: include_str!("../migrations/postgres/0003_audit.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "calendar",
-        sqlite: include_str!("../migrations/sqlite/0004_calendar.sql"),
-        postgres: include_str!("../migrations/postgres/0004_calendar.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "citizens",
-        sqlite: include_str!("../migrations/sqlite/0005_citizens.sql"),
-        postgres: include_str!("../migrations/postgres/0005_citizens.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "sso",
-        sqlite: include_str!("../migrations/sqlite/0006_sso.sql"),
-        postgres: include_str!("../migrations/postgres/0006_sso.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "dossier_codes",
-        sqlite: include_str!("../migrations/sqlite/0007_dossier_codes.sql"),
-        postgres: include_str!("../migrations/postgres/0007_dossier_codes.sql"),
-    },
+    migration!(1, "catalogue", "0001_catalogue"),
+    migration!(2, "accounts", "0002_accounts"),
+    migration!(3, "audit", "0003_audit"),
+    migration!(4, "calendar", "0004_calendar"),
+    migration!(5, "citizens", "0005_citizens"),
+    migration!(6, "sso", "0006_sso"),
+    migration!(7, "dossier_codes", "0007_dossier_codes"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
