@@ -4,6 +4,9 @@
 #   postgresql, postgresql-client  the second backend of the test suite (and pg_dump)
 #   python3-aiosmtpd               a real local SMTP server for the email tests
 #   nodejs, npm                    a real local OpenID provider (npm's oidc-provider)
+#   python3-venv                   a virtual environment for moto[server] (from PyPI), a real
+#                                  local S3-compatible server for the object store tests, in
+#                                  /var/tmp/motcua-venv (or $MOTCUA_TEST_VENV)
 set -euo pipefail
 
 missing=()
@@ -17,6 +20,7 @@ need_package python3-aiosmtpd
 # `node` or `npm` command asks for Debian's packages.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+need_package python3-venv
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
@@ -25,4 +29,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# moto is not packaged by Debian: a virtual environment of Debian's python3 holds it, kept
+# outside the work tree so that every clone shares it. Created and filled only when moto
+# cannot be imported from it.
+venv="${MOTCUA_TEST_VENV:-/var/tmp/motcua-venv}"
+if ! "$venv/bin/python" -c 'import moto.server' >/dev/null 2>&1; then
+  echo "deps: installing moto[server] into $venv"
+  [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 fi

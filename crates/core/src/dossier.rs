@@ -94,6 +94,19 @@ impl<'de> Deserialize<'de> for DossierCode {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for DossierCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(DossierCode::EXPECTED))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for DossierCode {}
+
 /// The national status codes used when syncing to the National Public Service Portal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -471,6 +484,22 @@ impl Timeliness {
         } else {
             Timeliness::OnTime
         }
+    }
+
+    /// Stable text stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timeliness::Early => "early",
+            Timeliness::OnTime => "on_time",
+            Timeliness::Late => "late",
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Timeliness::Early, Timeliness::OnTime, Timeliness::Late]
+            .into_iter()
+            .find(|t| t.as_str() == s)
     }
 
     /// Vietnamese label as the control sheet prints it.

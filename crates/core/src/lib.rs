@@ -8,6 +8,8 @@ pub mod catalogue;
 pub mod codes;
 pub mod demo;
 pub mod dossier;
+pub mod filetype;
+pub mod lifecycle;
 pub mod lunar;
 pub mod money;
 pub mod search;

@@ -97,7 +97,8 @@ pub async fn serve(config: Config, demo: bool) -> Result<()> {
         Backend::Postgres => "PostgreSQL",
     };
     tracing::info!(backend, "listening on http://{addr}");
-    let state = AppState::new(db, config);
+    let state = AppState::new(db, config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(objects = %state.objects.describe(), "uploaded files stored");
     let maintenance = motcua_server::spawn_maintenance(state.clone());
     motcua_server::serve(listener, state, shutdown_signal()).await?;
     maintenance.abort();

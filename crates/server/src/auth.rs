@@ -39,6 +39,7 @@ pub const SCOPES: &[(&str, Role)] = &[
     ("catalogue:write", Role::CatalogueAdmin),
     ("admin", Role::SystemAdmin),
     ("dossiers:read", Role::CentreDirector),
+    ("dossiers:counter", Role::CounterOfficer),
 ];
 
 /// A random secret of `bytes` bytes, base64url without padding.
@@ -55,7 +56,8 @@ pub fn random_id() -> String {
     hex_encode(&buf)
 }
 
-fn hex_encode(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -443,6 +445,15 @@ impl RateLimiter {
         }
         entry.1 += 1;
         entry.1 <= per_minute
+    }
+
+    /// Whether `ip` has used up `per_minute` in its current window (without counting).
+    pub fn exhausted(&self, ip: &str, per_minute: u32) -> bool {
+        let (Ok(addr), Ok(map)) = (ip.parse::<IpAddr>(), self.windows.lock()) else {
+            return false;
+        };
+        map.get(&addr)
+            .is_some_and(|(start, n)| start.elapsed() < Duration::from_secs(60) && *n >= per_minute)
     }
 }
 

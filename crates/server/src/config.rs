@@ -40,6 +40,20 @@ const KEYS: &[&str] = &[
     "request_timeout_secs",
     "max_body_bytes",
     "max_import_bytes",
+    "object_store",
+    "objects_dir",
+    "s3_endpoint",
+    "s3_bucket",
+    "s3_region",
+    "s3_access_key",
+    "s3_secret_key",
+    "s3_path_style",
+    "max_upload_bytes",
+    "max_dossier_upload_bytes",
+    "upload_ttl_hours",
+    "delay_min_notice_working_days",
+    "delay_max_extensions",
+    "tracking_rate_per_minute",
 ];
 
 /// Accepts text, and also a number or boolean where text is expected: environment
@@ -68,7 +82,7 @@ fn string_like<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Erro
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Directory for the SQLite database (and, later, uploaded files).
+    /// Directory for the SQLite database (and, by default, uploaded files).
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL; empty for the embedded SQLite database.
     #[serde(deserialize_with = "string_like")]
@@ -144,6 +158,43 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest accepted catalogue import, in bytes.
     pub max_import_bytes: usize,
+    /// Where uploaded files are kept: `local` (a directory, `objects_dir`) or `s3` (an
+    /// S3-compatible bucket, the `s3_*` settings).
+    #[serde(deserialize_with = "string_like")]
+    pub object_store: String,
+    /// Directory of uploaded files with `object_store = "local"`; empty means
+    /// `<data_dir>/objects` (see [`Config::objects_root`]).
+    pub objects_dir: PathBuf,
+    /// S3 endpoint, `https://host[:port]` (no path), with `object_store = "s3"`.
+    #[serde(deserialize_with = "string_like")]
+    pub s3_endpoint: String,
+    /// S3 bucket name.
+    #[serde(deserialize_with = "string_like")]
+    pub s3_bucket: String,
+    /// S3 signing region.
+    #[serde(deserialize_with = "string_like")]
+    pub s3_region: String,
+    /// S3 access key id.
+    #[serde(deserialize_with = "string_like")]
+    pub s3_access_key: String,
+    /// S3 secret access key.
+    #[serde(deserialize_with = "string_like")]
+    pub s3_secret_key: String,
+    /// Address the bucket path-style (`endpoint/bucket/key`, MinIO, Ceph) rather than
+    /// virtual-hosted (`bucket.endpoint/key`).
+    pub s3_path_style: bool,
+    /// Largest accepted uploaded file, in bytes.
+    pub max_upload_bytes: usize,
+    /// Largest total of the files of one dossier, in bytes (at least `max_upload_bytes`).
+    pub max_dossier_upload_bytes: usize,
+    /// Hours an uploaded file that no dossier refers to is kept before it is removed.
+    pub upload_ttl_hours: u64,
+    /// Working days before the deadline by which a delay must be announced to the citizen.
+    pub delay_min_notice_working_days: u32,
+    /// How many times one dossier's deadline may be extended.
+    pub delay_max_extensions: u32,
+    /// Public dossier tracking lookups allowed per client address per minute.
+    pub tracking_rate_per_minute: u32,
 }
 
 impl Default for Config {
@@ -179,6 +230,20 @@ impl Default for Config {
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 64 * 1024 * 1024,
+            object_store: "local".to_owned(),
+            objects_dir: PathBuf::new(),
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".to_owned(),
+            s3_access_key: String::new(),
+            s3_secret_key: String::new(),
+            s3_path_style: true,
+            max_upload_bytes: 20 * 1024 * 1024,
+            max_dossier_upload_bytes: 100 * 1024 * 1024,
+            upload_ttl_hours: 24,
+            delay_min_notice_working_days: 1,
+            delay_max_extensions: 1,
+            tracking_rate_per_minute: 30,
         }
     }
 }
@@ -242,7 +307,61 @@ impl Config {
         if self.max_body_bytes < 1024 || self.max_import_bytes < 1024 {
             return Err("max_body_bytes and max_import_bytes must be at least 1024".to_owned());
         }
-        Ok(())
+        if self.max_upload_bytes == 0 || self.max_dossier_upload_bytes == 0 {
+            return Err("max_upload_bytes and max_dossier_upload_bytes must be at least 1".to_owned());
+        }
+        if self.max_dossier_upload_bytes < self.max_upload_bytes {
+            return Err(format!(
+                "max_dossier_upload_bytes ({}) must be at least max_upload_bytes ({})",
+                self.max_dossier_upload_bytes, self.max_upload_bytes
+            ));
+        }
+        if [
+            self.upload_ttl_hours,
+            u64::from(self.delay_min_notice_working_days),
+            u64::from(self.delay_max_extensions),
+            u64::from(self.tracking_rate_per_minute),
+        ]
+        .contains(&0)
+        {
+            return Err(
+                "upload_ttl_hours, delay_min_notice_working_days, delay_max_extensions and \
+                 tracking_rate_per_minute must be at least 1"
+                    .to_owned(),
+            );
+        }
+        self.validate_object_store()
+    }
+
+    /// The object store settings: a known backend, and for S3 everything it needs.
+    fn validate_object_store(&self) -> Result<(), String> {
+        match self.object_store.as_str() {
+            "local" => Ok(()),
+            "s3" => {
+                if self.s3_endpoint.trim().is_empty() {
+                    return Err("object_store = \"s3\" needs s3_endpoint (https://host[:port])".to_owned());
+                }
+                crate::objects::parse_endpoint(&self.s3_endpoint)?;
+                let missing: Vec<&str> = [
+                    ("s3_bucket", &self.s3_bucket),
+                    ("s3_region", &self.s3_region),
+                    ("s3_access_key", &self.s3_access_key),
+                    ("s3_secret_key", &self.s3_secret_key),
+                ]
+                .into_iter()
+                .filter(|(_, value)| value.trim().is_empty())
+                .map(|(name, _)| name)
+                .collect();
+                if !missing.is_empty() {
+                    return Err(format!("object_store = \"s3\" needs {}", missing.join(", ")));
+                }
+                // The full check (bucket name, style against the endpoint): build the store.
+                crate::objects::ObjectStore::from_config(self)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            other => Err(format!("object_store must be \"local\" or \"s3\", not \"{other}\"")),
+        }
     }
 
     /// `MOTCUA_*` variables in the environment that name no setting (likely misspelt),
@@ -257,6 +376,16 @@ impl Config {
                 })
             })
             .collect()
+    }
+
+    /// The directory of uploaded files with the local object store: `objects_dir`, or
+    /// `<data_dir>/objects` when it is empty.
+    pub fn objects_root(&self) -> PathBuf {
+        if self.objects_dir.as_os_str().is_empty() {
+            self.data_dir.join("objects")
+        } else {
+            self.objects_dir.clone()
+        }
     }
 
     /// The SQLite database file.
@@ -296,5 +425,92 @@ mod tests {
             .merge(Toml::string("databse_url = \"x\""))
             .extract();
         assert!(typo.is_err(), "a misspelt key in the file is refused");
+    }
+
+    #[test]
+    fn upload_and_object_store_settings() {
+        let c = Config::default();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.object_store, "local");
+        assert_eq!(c.objects_root(), PathBuf::from("data/objects"));
+        assert_eq!(c.max_upload_bytes, 20 * 1024 * 1024);
+        assert_eq!(c.max_dossier_upload_bytes, 100 * 1024 * 1024);
+        let elsewhere = Config {
+            objects_dir: PathBuf::from("/srv/motcua/files"),
+            ..Config::default()
+        };
+        assert_eq!(elsewhere.objects_root(), PathBuf::from("/srv/motcua/files"));
+
+        let s3: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(
+                "object_store = \"s3\"\ns3_endpoint = \"http://127.0.0.1:9000\"\ns3_bucket = \"motcua\"\n\
+                 s3_access_key = \"AKID\"\ns3_secret_key = 12345",
+            ))
+            .extract()
+            .expect("config");
+        assert!(s3.validate().is_ok(), "{:?}", s3.validate());
+        assert_eq!(s3.s3_secret_key, "12345", "a numeric secret is accepted as text");
+        assert!(s3.s3_path_style && s3.s3_region == "us-east-1");
+
+        let refused = [
+            Config {
+                object_store: "ftp".to_owned(),
+                ..Config::default()
+            },
+            Config {
+                s3_endpoint: String::new(),
+                ..s3.clone()
+            },
+            Config {
+                s3_endpoint: "s3.example.gov.vn".to_owned(),
+                ..s3.clone()
+            },
+            Config {
+                s3_bucket: String::new(),
+                ..s3.clone()
+            },
+            Config {
+                s3_secret_key: String::new(),
+                ..s3.clone()
+            },
+            Config {
+                s3_path_style: false,
+                ..s3.clone()
+            },
+            Config {
+                max_upload_bytes: 0,
+                ..Config::default()
+            },
+            Config {
+                max_dossier_upload_bytes: 10 * 1024 * 1024,
+                ..Config::default()
+            },
+            Config {
+                upload_ttl_hours: 0,
+                ..Config::default()
+            },
+            Config {
+                delay_min_notice_working_days: 0,
+                ..Config::default()
+            },
+            Config {
+                delay_max_extensions: 0,
+                ..Config::default()
+            },
+            Config {
+                tracking_rate_per_minute: 0,
+                ..Config::default()
+            },
+        ];
+        for c in refused {
+            assert!(c.validate().is_err(), "{c:?}");
+        }
+        let secret = Config {
+            s3_secret_key: String::new(),
+            ..s3
+        }
+        .validate()
+        .expect_err("refused");
+        assert!(secret.contains("s3_secret_key"), "{secret}");
     }
 }

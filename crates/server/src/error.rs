@@ -31,6 +31,9 @@ pub enum AppError {
     /// Conflicts with stored state.
     #[error("{0}")]
     Conflict(String),
+    /// The dossier's status, the caller's role or agency does not allow the action.
+    #[error("{0}")]
+    Refused(String),
     /// Needs credentials it did not bring.
     #[error("{0}")]
     Unauthorized(String),
@@ -51,6 +54,9 @@ pub enum AppError {
     /// Too many attempts.
     #[error("{0}")]
     TooManyRequests(String),
+    /// The content is of a kind not accepted (e.g. an uploaded file's type).
+    #[error("{0}")]
+    Unsupported(String),
     /// The body is larger than allowed.
     #[error("nội dung gửi lên quá lớn")]
     TooLarge(usize),
@@ -103,11 +109,13 @@ impl AppError {
             ),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone(), None),
             AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone(), None),
+            AppError::Refused(m) => (StatusCode::CONFLICT, "transition_refused", m.clone(), None),
             AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m.clone(), None),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.clone(), None),
             AppError::ForbiddenCode { code, message } => (StatusCode::FORBIDDEN, code, message.clone(), None),
             AppError::Locked(m) => (StatusCode::LOCKED, "account_locked", m.clone(), None),
             AppError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m.clone(), None),
+            AppError::Unsupported(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type", m.clone(), None),
             AppError::TooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",

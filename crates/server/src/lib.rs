@@ -24,6 +24,7 @@ pub mod catalogue_index;
 pub mod config;
 pub mod error;
 pub mod notify;
+pub mod objects;
 pub mod ops;
 pub mod pages;
 pub mod province_cache;
@@ -153,6 +154,11 @@ pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
                 Err(e) => tracing::warn!(error = %e, "session clean-up failed; will retry"),
+            }
+            match api::uploads::sweep(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "expired unattached uploads removed"),
+                Err(e) => tracing::warn!(error = %e, "upload clean-up failed; will retry"),
             }
         }
     })

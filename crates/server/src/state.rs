@@ -10,6 +10,35 @@ use crate::catalogue_index::CatalogueIndex;
 use crate::config::Config;
 use crate::error::AppError;
 
+/// The time as the server sees it: the system clock, or (in tests) a fixed instant that
+/// the test moves, so deadlines across a given holiday can be checked through the API.
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Option<Arc<RwLock<time::OffsetDateTime>>>);
+
+impl Clock {
+    /// A clock standing at `t` until [`Clock::set`] moves it.
+    pub fn fixed(t: time::OffsetDateTime) -> Self {
+        Self(Some(Arc::new(RwLock::new(t))))
+    }
+
+    /// Now.
+    pub fn now(&self) -> time::OffsetDateTime {
+        match &self.0 {
+            None => time::OffsetDateTime::now_utc(),
+            Some(t) => t.read().map_or_else(|_| time::OffsetDateTime::now_utc(), |t| *t),
+        }
+    }
+
+    /// Moves a fixed clock to `t` (no effect on the system clock).
+    pub fn set(&self, t: time::OffsetDateTime) {
+        if let Some(lock) = &self.0
+            && let Ok(mut g) = lock.write()
+        {
+            *g = t;
+        }
+    }
+}
+
 /// Everything a handler may need. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -29,13 +58,27 @@ pub struct AppState {
     pub login_limiter: Arc<crate::auth::RateLimiter>,
     /// Citizen registration, code confirmation and resend requests per client address.
     pub otp_limiter: Arc<crate::auth::RateLimiter>,
+    /// Failed public tracking lookups per client address.
+    pub tracking_limiter: Arc<crate::auth::RateLimiter>,
+    /// Group commit of dossier writes.
+    pub writes: motcua_store::batch::Batcher,
+    /// The clock dossier times are taken from.
+    pub clock: Clock,
+    /// Where uploaded files are kept.
+    pub objects: crate::objects::ObjectStore,
+    /// The agencies of each province, by code.
+    pub directories: Arc<crate::province_cache::ProvinceCache<crate::api::dossiers::Directory>>,
     default_province: Arc<RwLock<Option<ProvinceCode>>>,
 }
 
 impl AppState {
-    /// Builds the state around an open, migrated database.
-    pub fn new(db: Db, config: Config) -> Self {
-        Self {
+    /// Builds the state around an open, migrated database. Fails if the object store the
+    /// configuration names cannot be set up.
+    pub fn new(db: Db, config: Config) -> Result<Self, AppError> {
+        let objects = crate::objects::ObjectStore::from_config(&config)
+            .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
+        Ok(Self {
+            writes: motcua_store::batch::Batcher::start(db.clone()),
             db,
             config: Arc::new(config),
             index: Arc::new(CatalogueIndex::default()),
@@ -46,8 +89,12 @@ impl AppState {
             )),
             login_limiter: Arc::new(crate::auth::RateLimiter::default()),
             otp_limiter: Arc::new(crate::auth::RateLimiter::default()),
+            tracking_limiter: Arc::new(crate::auth::RateLimiter::default()),
+            objects,
+            clock: Clock::default(),
+            directories: Arc::new(crate::province_cache::ProvinceCache::default()),
             default_province: Arc::new(RwLock::new(None)),
-        }
+        })
     }
 
     /// The province a request means: the one it names, else the configured default,

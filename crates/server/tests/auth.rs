@@ -3,79 +3,10 @@
 
 mod common;
 
-use common::{TestApp, spawn_app};
+use common::{call, demo, login, spawn_app, with_csrf};
 use motcua_server::bootstrap::DEMO_PASSWORD;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-/// A logged-in browser: its cookie and CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
-    me: Value,
-}
-
-async fn login(app: &TestApp, username: &str, password: &str) -> Result<Session, (StatusCode, Value)> {
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .expect("login");
-    let status = r.status();
-    let set_cookie = r
-        .headers()
-        .get("set-cookie")
-        .map(|v| v.to_str().expect("ascii").to_owned());
-    let body: Value = r.json().await.expect("json");
-    if status != StatusCode::OK {
-        return Err((status, body));
-    }
-    let set_cookie = set_cookie.expect("session cookie");
-    assert!(
-        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
-        "{set_cookie}"
-    );
-    let cookie = set_cookie.split(';').next().expect("pair").to_owned();
-    Ok(Session {
-        cookie,
-        csrf: body["csrf_token"].as_str().expect("csrf").to_owned(),
-        me: body,
-    })
-}
-
-async fn demo(app: &TestApp, username: &str) -> Session {
-    login(app, username, DEMO_PASSWORD)
-        .await
-        .unwrap_or_else(|e| panic!("{username}: {e:?}"))
-}
-
-/// Sends a request with the session cookie and (unless `csrf` is `None`) a CSRF header.
-async fn call(
-    app: &TestApp,
-    s: &Session,
-    method: Method,
-    path: &str,
-    csrf: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, app.url(path)).header("cookie", &s.cookie);
-    if let Some(c) = csrf {
-        req = req.header("x-csrf-token", c);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("send");
-    let status = r.status();
-    let text = r.text().await.expect("text");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn with_csrf(app: &TestApp, s: &Session, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    call(app, s, method, path, Some(&s.csrf.clone()), body).await
-}
 
 fn edit_body(app_content: &Value) -> Value {
     let mut content = app_content.clone();

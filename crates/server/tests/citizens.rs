@@ -166,7 +166,7 @@ async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::default()
     };
     adjust(&mut config);
-    let state = AppState::new(test_db.db.clone(), config);
+    let state = AppState::new(test_db.db.clone(), config).expect("state");
     let app = with_citizen_routes(state).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -178,6 +178,7 @@ async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         base,
         client: reqwest::Client::new(),
         test_db,
+        clock: motcua_server::state::Clock::default(),
     }
 }
 

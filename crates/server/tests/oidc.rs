@@ -173,7 +173,7 @@ async fn spawn(provider: Option<&str>, issuer_override: Option<&str>) -> App {
         oidc_client_secret: CLIENT_SECRET.to_owned(),
         ..Config::default()
     };
-    let state = AppState::new(test_db.db.clone(), config);
+    let state = AppState::new(test_db.db.clone(), config).expect("state");
     tokio::spawn(async move {
         let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let _ = axum::serve(listener, service).await;

@@ -27,7 +27,7 @@ use motcua_core::catalogue::Invalid;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{Backend, Db, Result, StoreError, Tx, exec, on, to_millis};
+use crate::{Arg, Backend, Db, Result, StoreError, Tx, exec, on, to_millis};
 
 /// Most records one [`list`] call returns.
 pub const MAX_LIST_LIMIT: usize = 500;
@@ -522,12 +522,6 @@ impl Default for AuditFilter {
             limit: 50,
         }
     }
-}
-
-/// A bind parameter of a query assembled at run time.
-enum Arg<'a> {
-    Text(&'a str),
-    Int(i64),
 }
 
 /// One page of records matching `filter`, newest first (see [`AuditCursor`] for the

@@ -1,10 +1,12 @@
-//! Dossiers repository. So far: issuing dossier codes.
+//! Dossiers: codes, the dossier rows, their history (the processing control sheet) and
+//! work lists.
 
 use motcua_core::codes::{AgencyCode, ProvinceCode};
-use motcua_core::dossier::{DossierCode, MAX_DAILY_SEQUENCE};
-use time::Date;
+use motcua_core::dossier::{DossierCode, MAX_DAILY_SEQUENCE, Status, Timeliness};
+use motcua_core::lifecycle::{Dossier, Person};
+use time::{Date, OffsetDateTime};
 
-use crate::{Result, StoreError, Tx, on};
+use crate::{Arg, Result, StoreError, Tx, exec, from_millis, on, to_millis};
 
 /// Issues the next code of `agency` for `day` (the date received, in Vietnam time) inside
 /// the caller's write transaction. Concurrent callers for the same agency and day wait on
@@ -33,4 +35,340 @@ pub async fn next_code(tx: &mut Tx, province: &ProvinceCode, agency: &AgencyCode
             ))
         })?;
     DossierCode::new(agency, day, sequence).map_err(|e| StoreError::Io(e.to_string()))
+}
+
+/// A dossier as stored: its row id and the dossier.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// Row id (internal; the code is the public identifier).
+    pub id: i64,
+    /// The dossier.
+    pub dossier: Dossier,
+}
+
+fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
+    t.map(to_millis)
+}
+
+/// Stores a new dossier; returns its row id.
+pub async fn insert(tx: &mut Tx, d: &Dossier) -> Result<i64> {
+    let data = serde_json::to_string(d)?;
+    let id: i64 = on!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO dossiers (code, province_code, procedure_code, field_code, receiving_agency,
+                 responsible_agency, current_agency, assignee_id, owner_id, channel, status, applicant_name,
+                 tracking_secret, created_at, received_at, due_at, finished_at, returned_at, version, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+             RETURNING id",
+        )
+        .bind(d.code.as_str())
+        .bind(d.province.as_str())
+        .bind(d.procedure.as_str())
+        .bind(d.field.as_str())
+        .bind(d.receiving_agency.as_str())
+        .bind(d.responsible_agency.as_str())
+        .bind(d.current_agency.as_str())
+        .bind(d.assignee.as_ref().map(|p| p.id.as_str()))
+        .bind(d.owner.as_deref())
+        .bind(i64::from(d.channel.code()))
+        .bind(i64::from(d.status.code()))
+        .bind(&d.applicant.name)
+        .bind(&d.tracking_secret)
+        .bind(to_millis(d.created_at))
+        .bind(opt_ms(d.received_at))
+        .bind(opt_ms(d.due_at))
+        .bind(opt_ms(d.finished_at))
+        .bind(opt_ms(d.returned_at))
+        .bind(i64::from(d.version))
+        .bind(&data)
+        .fetch_one(c)
+        .await
+    })?;
+    Ok(id)
+}
+
+/// Writes a changed dossier, provided nobody changed it since version `expected` was read.
+pub async fn save(tx: &mut Tx, id: i64, d: &Dossier, expected: u32) -> Result<()> {
+    let data = serde_json::to_string(d)?;
+    let n = exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE dossiers SET current_agency = $1, assignee_id = $2, status = $3, received_at = $4, due_at = $5,
+                 finished_at = $6, returned_at = $7, version = $8, data = $9
+             WHERE id = $10 AND version = $11",
+        )
+        .bind(d.current_agency.as_str())
+        .bind(d.assignee.as_ref().map(|p| p.id.as_str()))
+        .bind(i64::from(d.status.code()))
+        .bind(opt_ms(d.received_at))
+        .bind(opt_ms(d.due_at))
+        .bind(opt_ms(d.finished_at))
+        .bind(opt_ms(d.returned_at))
+        .bind(i64::from(d.version))
+        .bind(&data)
+        .bind(id)
+        .bind(i64::from(expected))
+        .execute(c)
+        .await
+    })?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!(
+            "hồ sơ {} vừa được người khác cập nhật; hãy tải lại rồi thực hiện lại",
+            d.code
+        )));
+    }
+    Ok(())
+}
+
+/// The dossier with `code`, if any.
+pub async fn by_code(tx: &mut Tx, code: &DossierCode) -> Result<Option<Stored>> {
+    let row: Option<(i64, String)> = on!(tx, |c| {
+        sqlx::query_as("SELECT id, data FROM dossiers WHERE code = $1")
+            .bind(code.as_str())
+            .fetch_optional(c)
+            .await
+    })?;
+    row.map(|(id, data)| {
+        Ok(Stored {
+            id,
+            dossier: serde_json::from_str(&data)?,
+        })
+    })
+    .transpose()
+}
+
+/// The dossier with row id `id`, if any.
+pub async fn by_id(tx: &mut Tx, id: i64) -> Result<Option<Dossier>> {
+    let row: Option<String> = on!(tx, |c| {
+        sqlx::query_scalar("SELECT data FROM dossiers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await
+    })?;
+    row.map(|data| Ok(serde_json::from_str(&data)?)).transpose()
+}
+
+/// One row of a dossier's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// 1, 2, … within the dossier.
+    pub seq: i64,
+    /// When.
+    pub at: OffsetDateTime,
+    /// `file` for the filing, else the action's URL name.
+    pub action: String,
+    /// Status before (none for the filing).
+    pub from_status: Option<Status>,
+    /// Status after.
+    pub to_status: Status,
+    /// Who acted.
+    pub actor: Person,
+    /// For which agency.
+    pub agency: String,
+    /// Hand-over: the receiving agency.
+    pub to_agency: Option<String>,
+    /// Hand-over: the receiving person.
+    pub to_user: Option<Person>,
+    /// Hand-over: when the step that starts is due.
+    pub step_due_at: Option<OffsetDateTime>,
+    /// Hand-over: how the step that ended finished.
+    pub closed_step: Option<Timeliness>,
+    /// What the actor wrote.
+    pub note: String,
+}
+
+/// Appends `e` to the history of dossier `id` (its `seq` is assigned here and returned).
+pub async fn append_event(tx: &mut Tx, id: i64, e: &EventRecord) -> Result<i64> {
+    let seq: i64 = on!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO dossier_events (dossier_id, seq, at, action, from_status, to_status, actor_id, actor_name,
+                 agency_code, to_agency, to_user_id, to_user_name, step_due_at, closed_step, note)
+             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+             FROM dossier_events WHERE dossier_id = $1
+             RETURNING seq",
+        )
+        .bind(id)
+        .bind(to_millis(e.at))
+        .bind(&e.action)
+        .bind(e.from_status.map(|s| i64::from(s.code())))
+        .bind(i64::from(e.to_status.code()))
+        .bind(&e.actor.id)
+        .bind(&e.actor.name)
+        .bind(&e.agency)
+        .bind(e.to_agency.as_deref())
+        .bind(e.to_user.as_ref().map(|p| p.id.as_str()))
+        .bind(e.to_user.as_ref().map(|p| p.name.as_str()))
+        .bind(opt_ms(e.step_due_at))
+        .bind(e.closed_step.map(Timeliness::as_str))
+        .bind(&e.note)
+        .fetch_one(c)
+        .await
+    })?;
+    Ok(seq)
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    seq: i64,
+    at: i64,
+    action: String,
+    from_status: Option<i64>,
+    to_status: i64,
+    actor_id: String,
+    actor_name: String,
+    agency_code: String,
+    to_agency: Option<String>,
+    to_user_id: Option<String>,
+    to_user_name: Option<String>,
+    step_due_at: Option<i64>,
+    closed_step: Option<String>,
+    note: String,
+}
+
+fn status_of(code: i64) -> Result<Status> {
+    u8::try_from(code)
+        .ok()
+        .and_then(Status::from_code)
+        .ok_or_else(|| StoreError::Io(format!("unknown dossier status {code} in the database")))
+}
+
+/// The history of dossier `id`, oldest first.
+pub async fn events(tx: &mut Tx, id: i64) -> Result<Vec<EventRecord>> {
+    let rows: Vec<EventRow> = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT seq, at, action, from_status, to_status, actor_id, actor_name, agency_code, to_agency,
+                    to_user_id, to_user_name, step_due_at, closed_step, note
+             FROM dossier_events WHERE dossier_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(c)
+        .await
+    })?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(EventRecord {
+                seq: r.seq,
+                at: from_millis(r.at),
+                action: r.action,
+                from_status: r.from_status.map(status_of).transpose()?,
+                to_status: status_of(r.to_status)?,
+                actor: Person {
+                    id: r.actor_id,
+                    name: r.actor_name,
+                },
+                agency: r.agency_code,
+                to_agency: r.to_agency,
+                to_user: r.to_user_id.map(|id| Person {
+                    id,
+                    name: r.to_user_name.unwrap_or_default(),
+                }),
+                step_due_at: r.step_due_at.map(from_millis),
+                closed_step: r.closed_step.as_deref().and_then(Timeliness::parse),
+                note: r.note,
+            })
+        })
+        .collect()
+}
+
+/// Whose dossiers a list shows.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Every dossier of the province.
+    Province,
+    /// Dossiers an agency holds now or is responsible for.
+    Agency(String),
+    /// Dossiers a citizen account filed.
+    Owner(String),
+}
+
+/// A work list query.
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    /// The province.
+    pub province: ProvinceCode,
+    /// Whose dossiers.
+    pub scope: Scope,
+    /// Only these statuses (any if empty).
+    pub statuses: Vec<Status>,
+    /// Only dossiers whose appointment passed with the clock running (as of `now`).
+    pub overdue: bool,
+    /// Only dossiers held by this officer.
+    pub assignee: Option<String>,
+    /// Only this procedure.
+    pub procedure: Option<String>,
+    /// The instant "overdue" is judged at.
+    pub now: OffsetDateTime,
+    /// Keyset: only rows with an id below this (the previous page's last id).
+    pub before_id: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// Largest page of a work list.
+pub const MAX_LIST_LIMIT: u32 = 200;
+
+/// One page of dossiers, newest first.
+pub async fn list(tx: &mut Tx, f: &ListFilter) -> Result<Vec<Stored>> {
+    let mut conditions = vec!["province_code = $1".to_owned()];
+    let mut args: Vec<Arg<'_>> = vec![Arg::Text(f.province.as_str())];
+    match &f.scope {
+        Scope::Province => {}
+        Scope::Agency(a) => {
+            args.push(Arg::Text(a));
+            let n = args.len();
+            conditions.push(format!("(current_agency = ${n} OR responsible_agency = ${n})"));
+        }
+        Scope::Owner(o) => {
+            args.push(Arg::Text(o));
+            conditions.push(format!("owner_id = ${}", args.len()));
+        }
+    }
+    if !f.statuses.is_empty() {
+        let list: Vec<String> = f.statuses.iter().map(|s| s.code().to_string()).collect();
+        conditions.push(format!("status IN ({})", list.join(", ")));
+    }
+    if f.overdue {
+        args.push(Arg::Int(to_millis(f.now)));
+        conditions.push(format!(
+            "finished_at IS NULL AND status IN ({}, {}) AND due_at < ${}",
+            Status::Accepted.code(),
+            Status::InProgress.code(),
+            args.len()
+        ));
+    }
+    if let Some(a) = &f.assignee {
+        args.push(Arg::Text(a));
+        conditions.push(format!("assignee_id = ${}", args.len()));
+    }
+    if let Some(p) = &f.procedure {
+        args.push(Arg::Text(p));
+        conditions.push(format!("procedure_code = ${}", args.len()));
+    }
+    if let Some(before) = f.before_id {
+        args.push(Arg::Int(before));
+        conditions.push(format!("id < ${}", args.len()));
+    }
+    args.push(Arg::Int(i64::from(f.limit.clamp(1, MAX_LIST_LIMIT))));
+    let sql = format!(
+        "SELECT id, data FROM dossiers WHERE {} ORDER BY id DESC LIMIT ${}",
+        conditions.join(" AND "),
+        args.len()
+    );
+    let rows: Vec<(i64, String)> = on!(tx, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for arg in &args {
+            q = match arg {
+                Arg::Text(s) => q.bind(*s),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q.fetch_all(c).await
+    })?;
+    rows.into_iter()
+        .map(|(id, data)| {
+            Ok(Stored {
+                id,
+                dossier: serde_json::from_str(&data)?,
+            })
+        })
+        .collect()
 }

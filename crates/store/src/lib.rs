@@ -15,12 +15,15 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod accounts;
 pub mod audit;
+pub mod batch;
 pub mod calendar;
 pub mod catalogue;
 pub mod dossiers;
 mod error;
+pub mod files;
 mod migrate;
 pub mod otp;
+pub mod outbox;
 pub mod sso;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -65,6 +68,13 @@ macro_rules! exec {
             }
         }
     };
+}
+
+/// A bind parameter of a query assembled at run time (filters that are present become
+/// conditions, so each query shape can use its index).
+pub(crate) enum Arg<'a> {
+    Text(&'a str),
+    Int(i64),
 }
 
 /// Which database engine a [`Db`] runs on.

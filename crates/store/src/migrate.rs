@@ -30,6 +30,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "citizens", "0005_citizens"),
     migration!(6, "sso", "0006_sso"),
     migration!(7, "dossier_codes", "0007_dossier_codes"),
+    migration!(8, "dossiers", "0008_dossiers"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -100,7 +101,9 @@ pub async fn schema(db: &Db) -> Result<Vec<ColumnInfo>> {
     let rows: Vec<(String, String, String, bool)> = match &mut tx {
         Tx::Sqlite(t) => {
             sqlx::query_as(
-                "SELECT m.name, p.name, lower(p.type), p.\"notnull\" = 0 AND p.pk = 0
+                "SELECT m.name, p.name,
+                        CASE lower(p.type) WHEN 'integer' THEN 'bigint' ELSE lower(p.type) END,
+                        p.\"notnull\" = 0 AND p.pk = 0
                  FROM sqlite_master m JOIN pragma_table_info(m.name) p
                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
             )

@@ -13,8 +13,10 @@ pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 pub mod citizens;
+pub mod dossiers;
 pub mod extract;
 pub mod oidc;
+pub mod uploads;
 
 /// The OpenAPI document of the whole API.
 #[derive(OpenApi)]
@@ -51,6 +53,14 @@ pub mod oidc;
         citizens::register,
         citizens::confirm,
         citizens::resend,
+        dossiers::create,
+        dossiers::get,
+        dossiers::list,
+        dossiers::act,
+        dossiers::history,
+        dossiers::track,
+        uploads::upload,
+        uploads::download,
     ),
     modifiers(&Security),
     tags(
@@ -58,7 +68,8 @@ pub mod oidc;
         (name = "auth", description = "Đăng nhập, đăng xuất, đổi mật khẩu"),
         (name = "admin", description = "Quản trị tài khoản, vai trò và mã truy cập API"),
         (name = "calendar", description = "Lịch làm việc: ngày nghỉ, ngày làm bù, tính hạn xử lý"),
-        (name = "citizens", description = "Đăng ký tài khoản công dân, xác nhận bằng mã một lần")
+        (name = "citizens", description = "Đăng ký tài khoản công dân, xác nhận bằng mã một lần"),
+        (name = "dossiers", description = "Hồ sơ: tiếp nhận, xử lý, chuyển, bổ sung, trả kết quả, tra cứu")
     )
 )]
 pub struct ApiDoc;
@@ -99,8 +110,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/catalogue/import", post(catalogue::import))
         .layer(DefaultBodyLimit::max(import_limit))
         .layer(axum::Extension(extract::BodyLimit(import_limit)));
+    let upload_limit = state.config.max_upload_bytes;
+    let uploads = Router::new()
+        .route("/api/v1/uploads", post(uploads::upload))
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(axum::Extension(extract::BodyLimit(upload_limit)));
     Router::new()
         .merge(import)
+        .merge(uploads)
+        .route("/api/v1/dossiers", get(dossiers::list).post(dossiers::create))
+        .route("/api/v1/dossiers/{code}", get(dossiers::get))
+        .route("/api/v1/dossiers/{code}/history", get(dossiers::history))
+        .route("/api/v1/dossiers/{code}/actions/{action}", post(dossiers::act))
+        .route("/api/v1/track/{code}", get(dossiers::track))
+        .route("/api/v1/files/{id}", get(uploads::download))
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/catalogue/summary", get(catalogue::summary))
         .route("/api/v1/catalogue/export", get(catalogue::export))

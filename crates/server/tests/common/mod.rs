@@ -3,9 +3,12 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part of the harness")]
 
+use motcua_server::bootstrap::DEMO_PASSWORD;
+use motcua_server::state::Clock;
 use motcua_server::{AppState, Config};
 use motcua_store::testing::{TestDb, fresh_db};
-use reqwest::Client;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
 
 /// An API token with the `catalogue:write` scope in the demo province.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
@@ -18,6 +21,8 @@ pub struct TestApp {
     pub client: Client,
     /// The database, for checks behind the API's back.
     pub test_db: TestDb,
+    /// The server's clock (fixed when the app was started with [`spawn_app_at`]).
+    pub clock: Clock,
 }
 
 impl TestApp {
@@ -55,15 +60,20 @@ impl TestApp {
 
 /// Starts an app with the demo province.
 pub async fn spawn_app() -> TestApp {
-    spawn(true).await
+    spawn(true, Clock::default()).await
+}
+
+/// Starts an app with the demo province whose clock stands at `t` until the test moves it.
+pub async fn spawn_app_at(t: time::OffsetDateTime) -> TestApp {
+    spawn(true, Clock::fixed(t)).await
 }
 
 /// Starts an app on an empty database.
 pub async fn spawn_empty_app() -> TestApp {
-    spawn(false).await
+    spawn(false, Clock::default()).await
 }
 
-async fn spawn(demo: bool) -> TestApp {
+async fn spawn(demo: bool, clock: Clock) -> TestApp {
     let test_db = fresh_db().await;
     if demo {
         motcua_server::first_start(&test_db.db, true).await.expect("demo");
@@ -103,7 +113,8 @@ async fn spawn(demo: bool) -> TestApp {
         max_import_bytes: 32 * 1024 * 1024,
         ..Config::default()
     };
-    let state = AppState::new(test_db.db.clone(), config);
+    let mut state = AppState::new(test_db.db.clone(), config).expect("state");
+    state.clock = clock.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
@@ -114,5 +125,84 @@ async fn spawn(demo: bool) -> TestApp {
         base,
         client: Client::new(),
         test_db,
+        clock,
     }
+}
+
+/// A logged-in browser: its cookie and CSRF token.
+pub struct Session {
+    /// `motcua_session=…`
+    pub cookie: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// The login response.
+    pub me: Value,
+}
+
+pub async fn login(app: &TestApp, username: &str, password: &str) -> Result<Session, (StatusCode, Value)> {
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login");
+    let status = r.status();
+    let set_cookie = r
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    let body: Value = r.json().await.expect("json");
+    if status != StatusCode::OK {
+        return Err((status, body));
+    }
+    let set_cookie = set_cookie.expect("session cookie");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().expect("pair").to_owned();
+    Ok(Session {
+        cookie,
+        csrf: body["csrf_token"].as_str().expect("csrf").to_owned(),
+        me: body,
+    })
+}
+
+pub async fn demo(app: &TestApp, username: &str) -> Session {
+    login(app, username, DEMO_PASSWORD)
+        .await
+        .unwrap_or_else(|e| panic!("{username}: {e:?}"))
+}
+
+/// Sends a request with the session cookie and (unless `csrf` is `None`) a CSRF header.
+pub async fn call(
+    app: &TestApp,
+    s: &Session,
+    method: Method,
+    path: &str,
+    csrf: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = app.client.request(method, app.url(path)).header("cookie", &s.cookie);
+    if let Some(c) = csrf {
+        req = req.header("x-csrf-token", c);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("send");
+    let status = r.status();
+    let text = r.text().await.expect("text");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+pub async fn with_csrf(
+    app: &TestApp,
+    s: &Session,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    call(app, s, method, path, Some(&s.csrf.clone()), body).await
 }

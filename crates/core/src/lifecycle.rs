@@ -1,0 +1,943 @@
+//! The dossier as the lifecycle sees it, who may act on it, and the one function that
+//! applies an action (DOMAIN.md §3–§4). Pure: the server loads the dossier, calls
+//! [`authorize`] and [`apply`], and stores the result with its event in one transaction.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::access::{Access, Role};
+use crate::calendar::Calendar;
+use crate::catalogue::{ApplicantKind, FeeItem, Invalid, ProcedureContent, StepRole};
+use crate::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
+use crate::dossier::{
+    Action, Channel, DelayRules, DossierCode, Refusal, Status, Timeliness, check_apology, next_status,
+    resume_appointment,
+};
+use crate::money::Vnd;
+use crate::text::{char_len, nfc};
+
+/// Longest free text in a dossier (reasons, notes, addresses).
+pub const MAX_NOTE: usize = 2_000;
+/// Most items in a list of missing documents.
+pub const MAX_MISSING: usize = 50;
+
+/// Someone named in a dossier: an officer who holds it, or who acted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Person {
+    /// Account id (or `token:<id>` for API tokens).
+    pub id: String,
+    /// Name shown to people.
+    pub name: String,
+}
+
+/// The person or organisation the dossier is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Applicant {
+    /// Citizen or organisation.
+    pub kind: ApplicantKind,
+    /// Full name, or the organisation's name.
+    pub name: String,
+    /// Citizen ID (CCCD, 12 digits) for a person; tax code (10 or 13 digits) for an organisation.
+    pub id_number: String,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: String,
+    /// Email address.
+    #[serde(default)]
+    pub email: String,
+    /// Address.
+    #[serde(default)]
+    pub address: String,
+}
+
+impl Applicant {
+    /// Normalises the text (NFC, trimmed) and checks every field.
+    pub fn normalise(mut self) -> Result<Self, Invalid> {
+        self.name = nfc(&self.name);
+        self.id_number = self.id_number.trim().replace([' ', '-'], "");
+        self.phone = self.phone.trim().replace([' ', '.', '-'], "");
+        self.email = self.email.trim().to_owned();
+        self.address = nfc(&self.address);
+        if self.name.is_empty() {
+            return Err(Invalid::new(
+                "applicant.name",
+                "Họ tên người nộp hồ sơ không được để trống.",
+            ));
+        }
+        if char_len(&self.name) > 200 {
+            return Err(Invalid::new("applicant.name", "Họ tên dài quá 200 ký tự."));
+        }
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        match self.kind {
+            ApplicantKind::Citizen if !(self.id_number.len() == 12 && digits(&self.id_number)) => {
+                return Err(Invalid::new(
+                    "applicant.id_number",
+                    "Số định danh cá nhân (căn cước công dân) phải gồm đúng 12 chữ số.",
+                ));
+            }
+            ApplicantKind::Organisation
+                if !((self.id_number.len() == 10 || self.id_number.len() == 13) && digits(&self.id_number)) =>
+            {
+                return Err(Invalid::new(
+                    "applicant.id_number",
+                    "Mã số thuế của tổ chức phải gồm 10 hoặc 13 chữ số.",
+                ));
+            }
+            _ => {}
+        }
+        let phone = self.phone.strip_prefix('+').unwrap_or(&self.phone);
+        let phone_ok = digits(phone) && (9..=15).contains(&phone.len());
+        if !self.phone.is_empty() && !phone_ok {
+            return Err(Invalid::new(
+                "applicant.phone",
+                "Số điện thoại chỉ gồm chữ số (9 đến 15 số), ví dụ 0912345678.",
+            ));
+        }
+        if !self.email.is_empty() && !valid_email(&self.email) {
+            return Err(Invalid::new("applicant.email", "Địa chỉ thư điện tử không hợp lệ."));
+        }
+        if char_len(&self.address) > 500 {
+            return Err(Invalid::new("applicant.address", "Địa chỉ dài quá 500 ký tự."));
+        }
+        Ok(self)
+    }
+}
+
+fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.len() <= 254
+        && !s.chars().any(char::is_whitespace)
+}
+
+/// One document of the procedure's checklist as received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReceivedDocument {
+    /// Position in the procedure's document list.
+    pub index: u16,
+    /// The document's name (from the procedure).
+    pub name: String,
+    /// Originals received.
+    pub originals: u16,
+    /// Copies received.
+    pub copies: u16,
+    /// Uploaded scans (file ids).
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+/// How the result is handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Delivery {
+    /// At the counter.
+    Counter,
+    /// By public post.
+    Post,
+    /// Online (electronic result).
+    Online,
+}
+
+impl Delivery {
+    /// Vietnamese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Delivery::Counter => "Trả kết quả tại Bộ phận Một cửa",
+            Delivery::Post => "Trả kết quả qua dịch vụ bưu chính công ích",
+            Delivery::Online => "Trả kết quả trực tuyến",
+        }
+    }
+}
+
+/// The kind of a written notice the dossier produced (the forms of DOMAIN.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum NoticeKind {
+    /// Supplement request at reception or during handling.
+    SupplementRequest,
+    /// Refusal at reception.
+    Refusal,
+    /// Apology and new appointment.
+    Apology,
+    /// Stop notice.
+    StopNotice,
+    /// Request to pay fees or taxes.
+    PaymentRequest,
+    /// Withdrawal at the applicant's request.
+    Withdrawal,
+}
+
+/// A written notice issued to the applicant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Notice {
+    /// Which notice.
+    pub kind: NoticeKind,
+    /// When it was issued.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: OffsetDateTime,
+    /// Who issued it.
+    pub by: Person,
+    /// The reason (or the legal ground for a stop).
+    pub reason: String,
+    /// Documents to add or correct (supplement requests).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// Amount asked (payment requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Vnd>,
+    /// The appointment before an apology.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub old_due: Option<OffsetDateTime>,
+    /// The new appointment of an apology.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub new_due: Option<OffsetDateTime>,
+}
+
+/// Time budgets of the processing steps, in working hours, by who does them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StepBudgets {
+    /// The counter (reception and hand-over to the department).
+    pub counter: Option<u32>,
+    /// The department's officer (examination).
+    pub officer: Option<u32>,
+    /// The department's leader (assignment, approval).
+    pub leader: Option<u32>,
+    /// Another agency of an inter-agency procedure.
+    pub other_agency: Option<u32>,
+}
+
+impl StepBudgets {
+    /// The budgets a procedure's steps define: the counter's first step (reception and
+    /// hand-over; its last step, the return, is not timed against the department), and
+    /// the sum of the other roles' steps.
+    pub fn of(content: &ProcedureContent) -> Self {
+        let mut b = StepBudgets::default();
+        for step in &content.steps {
+            let slot = match step.role {
+                StepRole::Counter if b.counter.is_some() => continue,
+                StepRole::Counter => &mut b.counter,
+                StepRole::Officer => &mut b.officer,
+                StepRole::Leader => &mut b.leader,
+                StepRole::OtherAgency => &mut b.other_agency,
+            };
+            *slot = Some(slot.unwrap_or(0).saturating_add(step.budget_hours));
+        }
+        b
+    }
+}
+
+/// How the result was handed over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Handed {
+    /// Counter, post or online.
+    pub method: Delivery,
+    /// The postal tracking number, for results sent by post.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tracking_number: String,
+}
+
+/// A dossier: everything the lifecycle needs and everything the forms print.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Dossier {
+    /// The legal code.
+    pub code: DossierCode,
+    /// The province.
+    pub province: ProvinceCode,
+    /// The procedure.
+    pub procedure: ProcedureCode,
+    /// The procedure version it was filed under.
+    pub procedure_version: u32,
+    /// The procedure's name (as of that version).
+    pub procedure_name: String,
+    /// The procedure's field.
+    pub field: FieldCode,
+    /// Statutory processing time, working hours.
+    pub processing_hours: u32,
+    /// The agency that received it (the centre, or the department for procedures the
+    /// centre does not receive).
+    pub receiving_agency: AgencyCode,
+    /// The department responsible for resolving it.
+    pub responsible_agency: AgencyCode,
+    /// The agency that holds it now.
+    pub current_agency: AgencyCode,
+    /// The officer who holds it now.
+    pub assignee: Option<Person>,
+    /// The responsible department's officer while another agency holds the dossier.
+    #[serde(default)]
+    pub lead_assignee: Option<Person>,
+    /// The citizen account that filed it online.
+    pub owner: Option<String>,
+    /// How it was filed.
+    pub channel: Channel,
+    /// The national status.
+    pub status: Status,
+    /// The status to return to after a supplement or payment.
+    pub resume_status: Option<Status>,
+    /// The applicant.
+    pub applicant: Applicant,
+    /// The checklist as received.
+    pub documents: Vec<ReceivedDocument>,
+    /// Sets of documents received.
+    pub sets: u16,
+    /// The fee items due.
+    pub fees: Vec<FeeItem>,
+    /// How the applicant wants the result.
+    pub delivery: Delivery,
+    /// The second factor for public tracking, printed on the receipt.
+    pub tracking_secret: String,
+    /// Time budgets of the steps.
+    pub budgets: StepBudgets,
+    /// When it was filed.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    /// When it was accepted (the receipt's time).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub received_at: Option<OffsetDateTime>,
+    /// The appointment to return the result.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub due_at: Option<OffsetDateTime>,
+    /// The appointment on the receipt, before any move.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub original_due_at: Option<OffsetDateTime>,
+    /// Due instant of the current step.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub step_due_at: Option<OffsetDateTime>,
+    /// When the clock stopped (supplement or payment), while it stands still.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub paused_at: Option<OffsetDateTime>,
+    /// Working minutes the clock has stood still in all.
+    #[serde(default)]
+    pub paused_minutes: u64,
+    /// When the result was ready (or handling ended otherwise).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub finished_at: Option<OffsetDateTime>,
+    /// When the result was handed over.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub returned_at: Option<OffsetDateTime>,
+    /// How many times the appointment was moved by an apology.
+    pub extensions: u32,
+    /// How many supplement requests were made during handling.
+    pub supplements: u32,
+    /// Written notices, oldest first.
+    pub notices: Vec<Notice>,
+    /// Result documents (file ids).
+    pub result_files: Vec<String>,
+    /// Amount requested and not yet paid.
+    pub payment_due: Option<Vnd>,
+    /// Payments confirmed: (amount, reference).
+    #[serde(default)]
+    pub payments: Vec<(Vnd, String)>,
+    /// How the result was handed over.
+    pub handed: Option<Handed>,
+    /// Free note from reception.
+    #[serde(default)]
+    pub note: String,
+    /// Bumped by every change; guards against lost updates.
+    pub version: u32,
+}
+
+impl Dossier {
+    /// How the dossier finished (or stands, if unfinished) against its appointment.
+    pub fn timeliness(&self, now: OffsetDateTime) -> Option<Timeliness> {
+        let due = self.due_at?;
+        Some(Timeliness::judge(self.finished_at.unwrap_or(now), due))
+    }
+
+    /// Whether the appointment has passed with the result not yet ready.
+    pub fn is_overdue(&self, now: OffsetDateTime) -> bool {
+        self.finished_at.is_none() && !self.status.is_final() && self.due_at.is_some_and(|d| d < now)
+    }
+
+    /// The sum of the fee items.
+    pub fn fee_total(&self) -> Vnd {
+        Vnd(self.fees.iter().map(|f| f.amount.0).sum())
+    }
+}
+
+/// The data an action carries, checked; built from the request body by the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionInput {
+    /// Accept at reception.
+    Accept,
+    /// Refuse at reception.
+    Refuse {
+        /// Why.
+        reason: String,
+    },
+    /// Ask to complete at reception.
+    RequestCompletion {
+        /// Everything missing.
+        missing: Vec<String>,
+        /// Why.
+        reason: String,
+    },
+    /// Hand over to the responsible department.
+    Transfer,
+    /// Assign to an officer of the holding agency.
+    Assign {
+        /// The officer (checked by the caller to be staff of the holding agency).
+        to: Person,
+    },
+    /// Forward to another agency.
+    ForwardOut {
+        /// The other agency.
+        agency: AgencyCode,
+        /// Why or what for.
+        note: String,
+    },
+    /// Hand back to the responsible department.
+    ForwardBack {
+        /// The other agency's opinion or result.
+        note: String,
+    },
+    /// Ask the applicant to supplement.
+    RequestSupplement {
+        /// Everything to add or correct.
+        missing: Vec<String>,
+        /// Why.
+        reason: String,
+    },
+    /// The supplement arrived.
+    ReceiveSupplement {
+        /// Files added (ids, checked by the caller).
+        files: Vec<String>,
+        /// Note.
+        note: String,
+    },
+    /// Ask for fees or taxes.
+    RequestPayment {
+        /// Amount.
+        amount: Vnd,
+        /// What for.
+        note: String,
+    },
+    /// Payment confirmed.
+    ConfirmPayment {
+        /// Amount paid.
+        amount: Vnd,
+        /// Receipt or transaction number.
+        reference: String,
+    },
+    /// Apologise and move the appointment.
+    Apologise {
+        /// Why the deadline cannot be met.
+        reason: String,
+        /// The new appointment.
+        new_due: OffsetDateTime,
+    },
+    /// Withdraw at the applicant's request.
+    Withdraw {
+        /// Why.
+        reason: String,
+    },
+    /// Stop handling.
+    Stop {
+        /// The legal ground.
+        legal_ground: String,
+        /// Explanation.
+        reason: String,
+    },
+    /// The result is ready.
+    Finish {
+        /// Result documents (ids, checked by the caller).
+        result_files: Vec<String>,
+        /// Note.
+        note: String,
+    },
+    /// Hand the result over.
+    Return {
+        /// How.
+        method: Delivery,
+        /// Postal tracking number (post only).
+        tracking_number: String,
+    },
+}
+
+impl ActionInput {
+    /// The action this input is for.
+    pub fn action(&self) -> Action {
+        match self {
+            ActionInput::Accept => Action::Accept,
+            ActionInput::Refuse { .. } => Action::Refuse,
+            ActionInput::RequestCompletion { .. } => Action::RequestCompletion,
+            ActionInput::Transfer => Action::Transfer,
+            ActionInput::Assign { .. } => Action::Assign,
+            ActionInput::ForwardOut { .. } => Action::ForwardOut,
+            ActionInput::ForwardBack { .. } => Action::ForwardBack,
+            ActionInput::RequestSupplement { .. } => Action::RequestSupplement,
+            ActionInput::ReceiveSupplement { .. } => Action::ReceiveSupplement,
+            ActionInput::RequestPayment { .. } => Action::RequestPayment,
+            ActionInput::ConfirmPayment { .. } => Action::ConfirmPayment,
+            ActionInput::Apologise { .. } => Action::Apologise,
+            ActionInput::Withdraw { .. } => Action::Withdraw,
+            ActionInput::Stop { .. } => Action::Stop,
+            ActionInput::Finish { .. } => Action::Finish,
+            ActionInput::Return { .. } => Action::Return,
+        }
+    }
+}
+
+/// Checks a required free text: NFC, not empty, not too long.
+pub fn required_text(field: &str, value: &str) -> Result<String, Invalid> {
+    let v = nfc(value);
+    if v.is_empty() {
+        return Err(Invalid::new(field, "Không được để trống."));
+    }
+    if char_len(&v) > MAX_NOTE {
+        return Err(Invalid::new(field, format!("Dài quá {MAX_NOTE} ký tự.")));
+    }
+    Ok(v)
+}
+
+/// Checks an optional free text.
+pub fn optional_text(field: &str, value: &str) -> Result<String, Invalid> {
+    let v = nfc(value);
+    if char_len(&v) > MAX_NOTE {
+        return Err(Invalid::new(field, format!("Dài quá {MAX_NOTE} ký tự.")));
+    }
+    Ok(v)
+}
+
+/// Checks a list of missing documents: at least one, each a required text.
+pub fn missing_list(field: &str, items: &[String]) -> Result<Vec<String>, Invalid> {
+    if items.is_empty() {
+        return Err(Invalid::new(
+            field,
+            "Phải liệt kê đầy đủ, một lần, mọi giấy tờ cần bổ sung, hoàn thiện.",
+        ));
+    }
+    if items.len() > MAX_MISSING {
+        return Err(Invalid::new(field, format!("Nhiều quá {MAX_MISSING} mục.")));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, s)| required_text(&format!("{field}[{i}]"), s))
+        .collect()
+}
+
+/// Who acts, and for which agency, as [`authorize`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acting {
+    /// The agency the actor acts for.
+    pub agency: AgencyCode,
+    /// The role they act in.
+    pub role: Role,
+}
+
+/// Whether the holder of `access` (account `user`) may see the dossier: the applicant who
+/// filed it, the centre's director and counter staff of the province, and the staff of
+/// the departments responsible for or holding it.
+pub fn can_view(d: &Dossier, access: &Access, user: Option<&str>) -> bool {
+    if d.owner.is_some() && d.owner.as_deref() == user {
+        return true;
+    }
+    access.can_see_agency_dossiers(&d.province, &d.responsible_agency)
+        || access.can_see_agency_dossiers(&d.province, &d.current_agency)
+}
+
+/// Whether the role and the agency allow `action` on `d` by the holder of `access`
+/// (account `user`). The status is checked by [`apply`].
+pub fn authorize(d: &Dossier, action: Action, access: &Access, user: Option<&str>) -> Result<Acting, Refusal> {
+    let province_agency = d.province.as_agency();
+    for &role in action.allowed_roles() {
+        let found = match role {
+            Role::Citizen => (d.owner.is_some() && d.owner.as_deref() == user).then(|| d.receiving_agency.clone()),
+            Role::CounterOfficer => access
+                .grants()
+                .iter()
+                .find(|g| {
+                    g.role == role
+                        && g.province == d.province
+                        && (g.agency == d.receiving_agency || &g.agency == province_agency)
+                })
+                .map(|_| d.receiving_agency.clone()),
+            _ => access
+                .grants()
+                .iter()
+                .find(|g| g.role == role && g.province == d.province && g.agency == d.current_agency)
+                .map(|_| d.current_agency.clone()),
+        };
+        if let Some(agency) = found {
+            return Ok(Acting { agency, role });
+        }
+    }
+    let who = action
+        .allowed_roles()
+        .iter()
+        .map(|r| match r {
+            Role::Citizen => "người nộp hồ sơ".to_owned(),
+            Role::CounterOfficer => format!("cán bộ tiếp nhận của {}", d.receiving_agency),
+            other => format!("{} của {}", other.label().to_lowercase(), d.current_agency),
+        })
+        .collect::<Vec<_>>()
+        .join(" hoặc ");
+    Err(Refusal(format!(
+        "Chỉ {who} mới được thực hiện «{}» với hồ sơ này.",
+        action.label()
+    )))
+}
+
+/// The circumstances of an action.
+pub struct Context<'a> {
+    /// When it happens.
+    pub now: OffsetDateTime,
+    /// The working-day calendar of the province.
+    pub calendar: &'a Calendar,
+    /// Limits on apologies.
+    pub rules: DelayRules,
+    /// Who acts.
+    pub actor: Person,
+    /// For which agency (from [`authorize`]).
+    pub agency: AgencyCode,
+}
+
+/// A hand-over on the processing control sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handover {
+    /// The agency that receives the dossier.
+    pub to_agency: AgencyCode,
+    /// The person who receives it, when known.
+    pub to_person: Option<Person>,
+    /// When the step that starts here is due.
+    pub step_due: Option<OffsetDateTime>,
+}
+
+/// What an action did: the event to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// The action.
+    pub action: Action,
+    /// Status before.
+    pub from: Status,
+    /// Status after.
+    pub to: Status,
+    /// The hand-over it made, if any.
+    pub handover: Option<Handover>,
+    /// How the step that this hand-over ended finished against its budget.
+    pub closed_step: Option<Timeliness>,
+    /// What the actor wrote.
+    pub note: String,
+}
+
+fn step_due(ctx: &Context<'_>, hours: Option<u32>, overall: Option<OffsetDateTime>) -> Option<OffsetDateTime> {
+    let by_budget = hours.and_then(|h| ctx.calendar.add_working_hours(ctx.now, u64::from(h)).ok());
+    match (by_budget, overall) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn refuse<T>(message: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal(message.into()))
+}
+
+/// Applies `input` to `d` (already authorised): checks the status and the action's own
+/// rules, moves the clock, and returns the event to record. On a refusal `d` is unchanged.
+pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<Transition, Refusal> {
+    let action = input.action();
+    let from = d.status;
+    let to = next_status(from, action, d.resume_status)?;
+    let mut next = d.clone();
+    let now = ctx.now;
+    let mut handover = None;
+    let mut note = String::new();
+    let notice = |kind, reason: &str| Notice {
+        kind,
+        at: now,
+        by: ctx.actor.clone(),
+        reason: reason.to_owned(),
+        missing: Vec::new(),
+        amount: None,
+        old_due: None,
+        new_due: None,
+    };
+    let lead_holds = d.current_agency == d.responsible_agency;
+    match input {
+        ActionInput::Accept => {
+            let due = ctx
+                .calendar
+                .add_working_hours(now, u64::from(d.processing_hours))
+                .map_err(|e| Refusal(e.to_string()))?;
+            next.received_at = Some(now);
+            next.due_at = Some(due);
+            next.original_due_at = Some(due);
+            next.step_due_at = step_due(ctx, d.budgets.counter, Some(due));
+            handover = Some(Handover {
+                to_agency: d.receiving_agency.clone(),
+                to_person: Some(ctx.actor.clone()),
+                step_due: next.step_due_at,
+            });
+        }
+        ActionInput::Refuse { reason } => {
+            next.notices.push(notice(NoticeKind::Refusal, &reason));
+            next.finished_at = Some(now);
+            note = reason;
+        }
+        ActionInput::RequestCompletion { missing, reason } => {
+            let mut n = notice(NoticeKind::SupplementRequest, &reason);
+            n.missing = missing;
+            next.notices.push(n);
+            next.resume_status = Some(from);
+            next.paused_at = Some(now);
+            note = reason;
+        }
+        ActionInput::Transfer => {
+            next.current_agency = d.responsible_agency.clone();
+            next.assignee = None;
+            next.step_due_at = step_due(ctx, d.budgets.leader, d.due_at);
+            handover = Some(Handover {
+                to_agency: d.responsible_agency.clone(),
+                to_person: None,
+                step_due: next.step_due_at,
+            });
+        }
+        ActionInput::Assign { to } => {
+            next.assignee = Some(to.clone());
+            next.step_due_at = step_due(ctx, d.budgets.officer, d.due_at);
+            handover = Some(Handover {
+                to_agency: d.current_agency.clone(),
+                to_person: Some(to),
+                step_due: next.step_due_at,
+            });
+        }
+        ActionInput::ForwardOut { agency, note: n } => {
+            if !lead_holds {
+                return refuse("Hồ sơ đang ở cơ quan phối hợp; chỉ cơ quan chủ trì mới chuyển tiếp được.");
+            }
+            if agency == d.current_agency {
+                return refuse("Không thể chuyển hồ sơ cho chính cơ quan đang giữ hồ sơ.");
+            }
+            next.lead_assignee = d.assignee.clone();
+            next.assignee = None;
+            next.current_agency = agency.clone();
+            next.step_due_at = step_due(ctx, d.budgets.other_agency, d.due_at);
+            handover = Some(Handover {
+                to_agency: agency,
+                to_person: None,
+                step_due: next.step_due_at,
+            });
+            note = n;
+        }
+        ActionInput::ForwardBack { note: n } => {
+            if lead_holds {
+                return refuse("Hồ sơ đang ở cơ quan chủ trì, không có gì để trả lại.");
+            }
+            next.current_agency = d.responsible_agency.clone();
+            next.assignee = d.lead_assignee.clone();
+            next.lead_assignee = None;
+            let budget = if next.assignee.is_some() {
+                d.budgets.officer
+            } else {
+                d.budgets.leader
+            };
+            next.step_due_at = step_due(ctx, budget, d.due_at);
+            handover = Some(Handover {
+                to_agency: d.responsible_agency.clone(),
+                to_person: next.assignee.clone(),
+                step_due: next.step_due_at,
+            });
+            note = n;
+        }
+        ActionInput::RequestSupplement { missing, reason } => {
+            if !lead_holds {
+                return refuse("Chỉ cơ quan chủ trì giải quyết mới được yêu cầu bổ sung hồ sơ.");
+            }
+            let mut n = notice(NoticeKind::SupplementRequest, &reason);
+            n.missing = missing;
+            next.notices.push(n);
+            next.resume_status = Some(from);
+            next.paused_at = Some(now);
+            next.supplements += 1;
+            note = reason;
+        }
+        ActionInput::ReceiveSupplement { files, note: n } => {
+            resume_clock(&mut next, ctx)?;
+            if !files.is_empty() {
+                next.documents.push(ReceivedDocument {
+                    index: u16::MAX,
+                    name: "Hồ sơ bổ sung".to_owned(),
+                    originals: 0,
+                    copies: 0,
+                    files,
+                });
+            }
+            note = n;
+        }
+        ActionInput::RequestPayment { amount, note: n } => {
+            if !lead_holds {
+                return refuse("Chỉ cơ quan chủ trì giải quyết mới được yêu cầu thực hiện nghĩa vụ tài chính.");
+            }
+            if amount.0 == 0 || amount > Vnd::MAX {
+                return refuse("Số tiền phải nộp phải lớn hơn 0.");
+            }
+            let mut notice = notice(NoticeKind::PaymentRequest, &n);
+            notice.amount = Some(amount);
+            next.notices.push(notice);
+            next.payment_due = Some(amount);
+            next.resume_status = Some(from);
+            next.paused_at = Some(now);
+            note = n;
+        }
+        ActionInput::ConfirmPayment { amount, reference } => {
+            if Some(amount) != d.payment_due {
+                return refuse(format!(
+                    "Số tiền xác nhận ({amount}) khác số tiền phải nộp ({}).",
+                    d.payment_due.unwrap_or_default()
+                ));
+            }
+            resume_clock(&mut next, ctx)?;
+            next.payment_due = None;
+            next.payments.push((amount, reference.clone()));
+            note = reference;
+        }
+        ActionInput::Apologise { reason, new_due } => {
+            if !lead_holds {
+                return refuse("Chỉ cơ quan chủ trì giải quyết mới được xin lỗi và hẹn lại ngày trả kết quả.");
+            }
+            let due = d
+                .due_at
+                .ok_or_else(|| Refusal("Hồ sơ chưa có ngày hẹn trả kết quả.".to_owned()))?;
+            check_apology(ctx.calendar, ctx.rules, now, due, new_due, d.extensions)?;
+            let mut n = notice(NoticeKind::Apology, &reason);
+            n.old_due = Some(due);
+            n.new_due = Some(new_due);
+            next.notices.push(n);
+            next.due_at = Some(new_due);
+            next.extensions += 1;
+            note = reason;
+        }
+        ActionInput::Withdraw { reason } => {
+            next.notices.push(notice(NoticeKind::Withdrawal, &reason));
+            next.finished_at = Some(now);
+            next.paused_at = None;
+            note = reason;
+        }
+        ActionInput::Stop { legal_ground, reason } => {
+            if !lead_holds {
+                return refuse("Chỉ cơ quan chủ trì giải quyết mới được dừng giải quyết hồ sơ.");
+            }
+            let mut n = notice(NoticeKind::StopNotice, &legal_ground);
+            n.missing = if reason.is_empty() { Vec::new() } else { vec![reason] };
+            next.notices.push(n);
+            next.finished_at = Some(now);
+            note = legal_ground;
+        }
+        ActionInput::Finish { result_files, note: n } => {
+            if !lead_holds {
+                return refuse("Hồ sơ đang ở cơ quan phối hợp; cơ quan phối hợp phải trả lại trước khi phê duyệt.");
+            }
+            if result_files.is_empty() {
+                return refuse("Phải đính kèm ít nhất một văn bản kết quả giải quyết.");
+            }
+            next.result_files = result_files;
+            next.finished_at = Some(now);
+            next.current_agency = d.receiving_agency.clone();
+            next.assignee = None;
+            next.step_due_at = step_due(ctx, d.budgets.counter, None).or(d.due_at);
+            handover = Some(Handover {
+                to_agency: d.receiving_agency.clone(),
+                to_person: None,
+                step_due: next.step_due_at,
+            });
+            note = n;
+        }
+        ActionInput::Return {
+            method,
+            tracking_number,
+        } => {
+            if method == Delivery::Post && tracking_number.trim().is_empty() {
+                return refuse("Trả kết quả qua bưu chính phải có số hiệu bưu gửi.");
+            }
+            next.returned_at = Some(now);
+            next.handed = Some(Handed {
+                method,
+                tracking_number: tracking_number.trim().to_owned(),
+            });
+            next.step_due_at = None;
+            note = tracking_number;
+        }
+    }
+    // A hand-over (or the return to the applicant) ends the step that was running; the
+    // reception step starts with the acceptance, so nothing ended there.
+    let closed_step = if (handover.is_some() && action != Action::Accept) || action == Action::Return {
+        d.step_due_at.map(|due| Timeliness::judge(now, due))
+    } else {
+        None
+    };
+    if !matches!(to, Status::SupplementRequested | Status::AwaitingPayment) {
+        next.resume_status = None;
+    }
+    next.status = to;
+    next.version += 1;
+    *d = next;
+    Ok(Transition {
+        action,
+        from,
+        to,
+        handover,
+        closed_step,
+        note,
+    })
+}
+
+/// Restarts the clock after a supplement or payment: the appointment and the current
+/// step's due instant move by exactly the working time it stood still.
+fn resume_clock(d: &mut Dossier, ctx: &Context<'_>) -> Result<(), Refusal> {
+    let Some(paused) = d.paused_at.take() else {
+        return Ok(());
+    };
+    let calendar = ctx.calendar;
+    d.paused_minutes += calendar.working_minutes_between(paused, ctx.now);
+    let moved = |t: Option<OffsetDateTime>| -> Result<Option<OffsetDateTime>, Refusal> {
+        t.map(|t| resume_appointment(calendar, t, paused, ctx.now).map_err(|e| Refusal(e.to_string())))
+            .transpose()
+    };
+    d.due_at = moved(d.due_at)?;
+    d.step_due_at = moved(d.step_due_at)?;
+    Ok(())
+}
+
+/// A tracking secret: 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L),
+/// about 40 bits, drawn from `random` (the caller supplies OS randomness).
+pub fn tracking_secret(random: [u8; 8]) -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    random
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}

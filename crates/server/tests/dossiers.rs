@@ -1,0 +1,801 @@
+//! The dossier lifecycle through the API, on the backend the test run selects: intake at
+//! the counter and online, every action, the control sheet, deadlines across Tết and a
+//! make-up Saturday, supplements moving the appointment, the inter-agency round trip,
+//! forbidden transitions, uploads and public tracking.
+
+mod common;
+
+use common::{Session, TestApp, call, demo, spawn_app, spawn_app_at, with_csrf};
+use motcua_core::calendar::Calendar;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::datetime;
+
+/// The judicial record procedure (Sở Tư pháp, 10 working days, received at the centre).
+const LLTP: &str = "1.900141";
+/// Sở Xây dựng, whose demo staff include an officer and a leader.
+const CONSTRUCTION: &str = "000.00.03.H43";
+/// Sở Tư pháp.
+const JUSTICE: &str = "000.00.02.H43";
+
+/// A minimal but real PDF.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+fn at(s: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(s, &Rfc3339).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
+    with_csrf(app, s, Method::POST, path, Some(body)).await
+}
+
+async fn get(app: &TestApp, s: &Session, path: &str) -> (StatusCode, Value) {
+    call(app, s, Method::GET, path, None, None).await
+}
+
+async fn act(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> (StatusCode, Value) {
+    post(app, s, &format!("/api/v1/dossiers/{code}/actions/{action}"), body).await
+}
+
+async fn act_ok(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> Value {
+    let (status, v) = act(app, s, code, action, body).await;
+    assert_eq!(status, StatusCode::OK, "{action}: {v}");
+    v
+}
+
+async fn upload(app: &TestApp, s: &Session, name: &str, bytes: &[u8]) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/uploads?name={name}")))
+        .header("cookie", &s.cookie)
+        .header("x-csrf-token", &s.csrf)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("upload");
+    let status = r.status();
+    (status, r.json().await.expect("json"))
+}
+
+async fn upload_pdf(app: &TestApp, s: &Session, name: &str) -> String {
+    let (status, v) = upload(app, s, name, PDF).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    v["id"].as_str().expect("id").to_owned()
+}
+
+/// The procedure's current content.
+async fn procedure(app: &TestApp, code: &str) -> Value {
+    let (status, v) = app.get_json(&format!("/api/v1/procedures/{code}")).await;
+    assert_eq!(status, 200, "{v}");
+    v["content"].clone()
+}
+
+/// A procedure of `agency` received at the centre.
+async fn procedure_of(app: &TestApp, agency: &str) -> String {
+    let (status, v) = app
+        .get_json(&format!("/api/v1/procedures?agency={agency}&at_centre=true&limit=1"))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    v["items"][0]["code"].as_str().expect("code").to_owned()
+}
+
+fn applicant(content: &Value) -> Value {
+    if content["applicants"][0] == "organisation" {
+        json!({"kind": "organisation", "name": "Công ty TNHH Nắng Gió", "id_number": "4500123456",
+               "phone": "0259 3822 111", "email": "lienhe@nanggio.vn", "address": "Phan Rang - Tháp Chàm"})
+    } else {
+        json!({"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123",
+               "phone": "0912345678", "email": "an@example.vn", "address": "Phan Rang - Tháp Chàm"})
+    }
+}
+
+/// A counter intake body with every required document received.
+fn counter_body(code: &str, content: &Value) -> Value {
+    let documents: Vec<Value> = content["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d["required"] == true)
+        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
+        .collect();
+    json!({"procedure": code, "applicant": applicant(content), "documents": documents})
+}
+
+async fn file_at_counter(app: &TestApp, counter: &Session, code: &str) -> Value {
+    let content = procedure(app, code).await;
+    let (status, v) = post(app, counter, "/api/v1/dossiers", counter_body(code, &content)).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    v
+}
+
+fn code_of(v: &Value) -> String {
+    v["code"].as_str().expect("code").to_owned()
+}
+
+#[tokio::test]
+async fn a_dossier_received_before_tet_is_due_after_it() {
+    // Friday 13 Feb 2026, 09:00: the judicial record takes 10 working days; Tết closes
+    // 16–20 Feb, so the appointment is Friday 6 March 09:00, not 27 February.
+    let app = spawn_app_at(datetime!(2026-02-13 09:00 +07:00)).await;
+    let counter = demo(&app, "tiepnhan").await;
+    let v = file_at_counter(&app, &counter, LLTP).await;
+    assert_eq!(v["status_code"], 2);
+    assert_eq!(v["status"], "accepted");
+    assert_eq!(v["received_at"], "2026-02-13T09:00:00+07:00");
+    assert_eq!(v["due_at"], "2026-03-06T09:00:00+07:00");
+    let code = code_of(&v);
+    assert!(code.starts_with("000.00.16.H43-260213-"), "{code}");
+    assert_eq!(v["tracking_secret"].as_str().expect("secret").len(), 8);
+    // The server's deadline endpoint agrees.
+    let (_, d) = app
+        .get_json("/api/v1/calendar/deadline?from=2026-02-13T09:00:00%2B07:00&working_days=10")
+        .await;
+    assert_eq!(d["due"], v["due_at"]);
+}
+
+#[tokio::test]
+async fn a_make_up_saturday_counts_as_a_working_day() {
+    // Friday 9 Jan 2026, 10:00: Saturday 10 January is worked (New Year swap), so ten
+    // working days end on Thursday 22 January at 10:00.
+    let app = spawn_app_at(datetime!(2026-01-09 10:00 +07:00)).await;
+    let counter = demo(&app, "tiepnhan").await;
+    let v = file_at_counter(&app, &counter, LLTP).await;
+    assert_eq!(v["due_at"], "2026-01-22T10:00:00+07:00");
+    let expected = Calendar::standard()
+        .add_working_days(datetime!(2026-01-09 10:00 +07:00), 10)
+        .expect("calendar");
+    assert_eq!(at(v["due_at"].as_str().expect("due")), expected);
+
+    // Once the appointment passes, the dossier is on the overdue list, for the director too.
+    let director = demo(&app, "giamdoc").await;
+    let (_, list) = get(&app, &director, "/api/v1/dossiers?overdue=true").await;
+    assert_eq!(list["items"], json!([]));
+    app.clock.set(datetime!(2026-01-22 10:01 +07:00));
+    let (_, list) = get(&app, &director, "/api/v1/dossiers?overdue=true&status=2").await;
+    assert_eq!(list["items"][0]["code"], v["code"]);
+    assert_eq!(list["items"][0]["overdue"], true);
+    let (_, list) = get(&app, &director, "/api/v1/dossiers?overdue=true&status=4").await;
+    assert_eq!(list["items"], json!([]));
+}
+
+#[tokio::test]
+async fn one_dossier_from_counter_to_return_with_every_hand_over() {
+    let start = datetime!(2026-11-02 08:00 +07:00); // a Monday
+    let app = spawn_app_at(start).await;
+    let counter = demo(&app, "tiepnhan").await;
+    let leader = demo(&app, "ld.xaydung").await;
+    let officer = demo(&app, "cv.xaydung").await;
+    let justice = demo(&app, "cv.tuphap").await;
+    let code = procedure_of(&app, CONSTRUCTION).await;
+    let filed = file_at_counter(&app, &counter, &code).await;
+    let dossier = code_of(&filed);
+    let due0 = at(filed["due_at"].as_str().expect("due"));
+    assert_eq!(filed["current_agency"], "000.00.16.H43");
+    assert!(
+        filed["actions"]
+            .as_array()
+            .expect("actions")
+            .contains(&json!("transfer"))
+    );
+
+    // The responsible department sees it from the start; another department does not.
+    let (status, _) = get(&app, &leader, &format!("/api/v1/dossiers/{dossier}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = get(&app, &justice, &format!("/api/v1/dossiers/{dossier}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    app.clock.set(datetime!(2026-11-02 09:00 +07:00));
+    let v = act_ok(&app, &counter, &dossier, "transfer", json!({})).await;
+    assert_eq!(v["status_code"], 4);
+    assert_eq!(v["current_agency"], CONSTRUCTION);
+
+    app.clock.set(datetime!(2026-11-02 10:00 +07:00));
+    let v = act_ok(&app, &leader, &dossier, "assign", json!({"user": "cv.xaydung"})).await;
+    assert_eq!(v["assignee"]["name"], "Hoàng Văn Dựng");
+    // Assigning to someone outside the department is refused.
+    let (status, e) = act(&app, &leader, &dossier, "assign", json!({"user": "cv.tuphap"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+
+    // The officer's list shows it.
+    let (_, list) = get(&app, &officer, "/api/v1/dossiers?assignee=me").await;
+    assert_eq!(list["items"][0]["code"], json!(dossier));
+    assert!(
+        list["items"][0].get("applicant").is_none(),
+        "lists carry no identity papers"
+    );
+
+    // Supplement: requested Tuesday 09:00, received Thursday 09:00 = two working days paused.
+    app.clock.set(datetime!(2026-11-03 09:00 +07:00));
+    let (status, e) = act(&app, &officer, &dossier, "request-supplement", json!({"missing": []})).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the list of what is missing is required: {e}"
+    );
+    let v = act_ok(
+        &app,
+        &officer,
+        &dossier,
+        "request-supplement",
+        json!({"missing": ["Bản vẽ mặt bằng công trình có chữ ký của chủ đầu tư"], "reason": "Bản vẽ thiếu chữ ký"}),
+    )
+    .await;
+    assert_eq!(v["status_code"], 5);
+    app.clock.set(datetime!(2026-11-05 09:00 +07:00));
+    let scan = upload_pdf(&app, &counter, "ban-ve.pdf").await;
+    let v = act_ok(
+        &app,
+        &counter,
+        &dossier,
+        "receive-supplement",
+        json!({"files": [scan], "note": "Đã nhận bản vẽ"}),
+    )
+    .await;
+    assert_eq!(v["status_code"], 4);
+    let due1 = at(v["due_at"].as_str().expect("due"));
+    let calendar = Calendar::standard();
+    assert_eq!(
+        due1,
+        calendar.add_working_days(due0, 2).expect("moved"),
+        "moved by the paused time exactly"
+    );
+    assert_eq!(calendar.working_minutes_between(due0, due1), 2 * 8 * 60);
+    assert_eq!(v["files"].as_array().expect("files").len(), 1);
+
+    // Inter-agency: Xây dựng asks Tư pháp, which answers.
+    app.clock.set(datetime!(2026-11-05 10:00 +07:00));
+    let v = act_ok(
+        &app,
+        &officer,
+        &dossier,
+        "forward",
+        json!({"agency": JUSTICE, "note": "Xin ý kiến"}),
+    )
+    .await;
+    assert_eq!(v["current_agency"], JUSTICE);
+    let (status, e) = act(&app, &leader, &dossier, "finish", json!({"result_files": []})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "while another agency holds it: {e}");
+    let (status, _) = get(&app, &justice, &format!("/api/v1/dossiers/{dossier}")).await;
+    assert_eq!(status, StatusCode::OK, "the agency holding it sees it");
+    app.clock.set(datetime!(2026-11-06 10:00 +07:00));
+    let v = act_ok(&app, &justice, &dossier, "forward-back", json!({"note": "Thống nhất"})).await;
+    assert_eq!(v["current_agency"], CONSTRUCTION);
+    assert_eq!(
+        v["assignee"]["name"], "Hoàng Văn Dựng",
+        "back to the officer who forwarded it"
+    );
+
+    // Fees: requested, then paid (the clock stands still meanwhile).
+    let v = act_ok(
+        &app,
+        &officer,
+        &dossier,
+        "request-payment",
+        json!({"amount": 150000, "note": "Lệ phí"}),
+    )
+    .await;
+    assert_eq!(v["status_code"], 6);
+    let (status, e) = act(
+        &app,
+        &counter,
+        &dossier,
+        "confirm-payment",
+        json!({"amount": 100000, "reference": "BL-1"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "wrong amount: {e}");
+    let v = act_ok(
+        &app,
+        &counter,
+        &dossier,
+        "confirm-payment",
+        json!({"amount": 150000, "reference": "BL-0001"}),
+    )
+    .await;
+    assert_eq!(v["status_code"], 4);
+    let due2 = at(v["due_at"].as_str().expect("due"));
+    assert_eq!(due2, due1, "paid within the same minute: nothing to move");
+
+    // Apology with a new appointment: once, and early enough.
+    let new_due = calendar.add_working_days(due2, 3).expect("new");
+    let new_due_s = new_due.format(&Rfc3339).expect("fmt");
+    let (status, e) = act(
+        &app,
+        &officer,
+        &dossier,
+        "apologise",
+        json!({"reason": "x", "new_due": new_due_s}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "officers cannot apologise: {e}");
+    assert!(e["message"].as_str().expect("msg").contains("lãnh đạo"), "{e}");
+    let v = act_ok(
+        &app,
+        &leader,
+        &dossier,
+        "apologise",
+        json!({"reason": "Cần khảo sát thực địa", "new_due": new_due_s}),
+    )
+    .await;
+    assert_eq!(at(v["due_at"].as_str().expect("due")), new_due);
+    assert_eq!(v["original_due_at"], filed["due_at"]);
+    let later = calendar
+        .add_working_days(new_due, 1)
+        .expect("later")
+        .format(&Rfc3339)
+        .expect("fmt");
+    let (status, e) = act(
+        &app,
+        &leader,
+        &dossier,
+        "apologise",
+        json!({"reason": "Lần nữa", "new_due": later}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "only once: {e}");
+
+    // Finish with the signed result, then return by post.
+    app.clock.set(datetime!(2026-11-10 15:00 +07:00));
+    let (status, e) = act(&app, &leader, &dossier, "finish", json!({"result_files": []})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a result document is required: {e}");
+    let result = upload_pdf(&app, &leader, "giay-phep.pdf").await;
+    let v = act_ok(
+        &app,
+        &leader,
+        &dossier,
+        "finish",
+        json!({"result_files": [result], "note": "Đã ký"}),
+    )
+    .await;
+    assert_eq!(v["status_code"], 9);
+    assert_eq!(v["timeliness"], "early");
+    let (status, e) = act(&app, &counter, &dossier, "return", json!({"method": "post"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "post needs a tracking number: {e}");
+    app.clock.set(datetime!(2026-11-11 08:00 +07:00));
+    let v = act_ok(
+        &app,
+        &counter,
+        &dossier,
+        "return",
+        json!({"method": "post", "tracking_number": "EB123456789VN"}),
+    )
+    .await;
+    assert_eq!(v["status_code"], 10);
+    assert_eq!(v["actions"], json!([]), "nothing follows a returned dossier");
+
+    // The history and the control sheet.
+    let (status, h) = get(&app, &counter, &format!("/api/v1/dossiers/{dossier}/history")).await;
+    assert_eq!(status, StatusCode::OK, "{h}");
+    let actions: Vec<&str> = h["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "file",
+            "accept",
+            "transfer",
+            "assign",
+            "request-supplement",
+            "receive-supplement",
+            "forward",
+            "forward-back",
+            "request-payment",
+            "confirm-payment",
+            "apologise",
+            "finish",
+            "return"
+        ]
+    );
+    let sheet = h["control_sheet"].as_array().expect("sheet");
+    let route: Vec<&str> = sheet.iter().map(|r| r["to_agency"].as_str().expect("to")).collect();
+    assert_eq!(
+        route,
+        [
+            "000.00.16.H43",
+            CONSTRUCTION,
+            CONSTRUCTION,
+            JUSTICE,
+            CONSTRUCTION,
+            "000.00.16.H43"
+        ]
+    );
+    assert_eq!(sheet[1]["to_agency_name"], "Sở Xây dựng");
+    assert_eq!(sheet[2]["receiver"], "Hoàng Văn Dựng");
+    for row in &sheet[..sheet.len() - 1] {
+        assert!(row["finished_at"].is_string(), "every step but the last ended: {row}");
+        assert!(row["result"].is_string(), "and was judged: {row}");
+    }
+    assert!(
+        sheet.last().expect("last")["finished_at"].is_string(),
+        "the return ends the last step"
+    );
+
+    // Each transition wrote one audit record and one outbox event, in order.
+    let mut tx = app.test_db.db.begin_read().await.expect("tx");
+    let events = motcua_store::outbox::of_dossier(&mut tx, &dossier)
+        .await
+        .expect("outbox");
+    let kinds: Vec<String> = events.iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(kinds.len(), actions.len());
+    assert!(
+        kinds.iter().zip(&actions).all(|(k, a)| k == &format!("dossier.{a}")),
+        "{kinds:?}"
+    );
+    let last: Value = serde_json::from_str(&events.last().expect("last").payload).expect("payload");
+    assert_eq!(last["status_code"], 10);
+    let audit = motcua_store::audit::list(
+        &mut tx,
+        &motcua_store::audit::AuditFilter {
+            object_id: Some(dossier.clone()),
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("audit");
+    let changes = audit.iter().filter(|e| e.action != "dossier.view").count();
+    assert_eq!(changes, actions.len());
+    assert!(
+        audit.iter().any(|e| e.action == "dossier.view"),
+        "full views are audited"
+    );
+    drop(tx);
+
+    // Public tracking with the receipt's secret; nothing personal in it.
+    let secret = filed["tracking_secret"].as_str().expect("secret");
+    let (status, t) = app.get_json(&format!("/api/v1/track/{dossier}?secret={secret}")).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["status_code"], 10);
+    assert_eq!(t["steps"].as_array().expect("steps").len(), actions.len());
+    let text = t.to_string();
+    assert!(!text.contains("Nguyễn Văn An") && !text.contains("058190000123") && !text.contains("0912345678"));
+}
+
+#[tokio::test]
+async fn tracking_reveals_nothing_without_the_secret() {
+    let app = spawn_app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let v = file_at_counter(&app, &counter, LLTP).await;
+    let code = code_of(&v);
+    let secret = v["tracking_secret"].as_str().expect("secret");
+    let (ok, _) = app
+        .get_json(&format!("/api/v1/track/{code}?secret={}", secret.to_lowercase()))
+        .await;
+    assert_eq!(ok, 200, "the secret is not case-sensitive");
+    let wrong = app.get_json(&format!("/api/v1/track/{code}?secret=AAAAAAAA")).await;
+    let missing = app.get_json(&format!("/api/v1/track/{code}")).await;
+    let unknown = app
+        .get_json("/api/v1/track/000.00.16.H43-991231-9999?secret=AAAAAAAA")
+        .await;
+    let garbage = app.get_json("/api/v1/track/xyz?secret=AAAAAAAA").await;
+    assert_eq!(wrong.0, 404);
+    assert_eq!(wrong, missing);
+    assert_eq!(wrong, unknown);
+    assert_eq!(wrong, garbage);
+    // Guessing is slowed down: after the limit, even the right secret waits.
+    let mut limited = false;
+    for _ in 0..40 {
+        let (status, _) = app.get_json(&format!("/api/v1/track/{code}?secret=BBBBBBBB")).await;
+        if status == 429 {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "repeated misses are rate-limited");
+    let (status, _) = app.get_json(&format!("/api/v1/track/{code}?secret={secret}")).await;
+    assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn a_citizen_files_online_and_the_counter_checks_it() {
+    let app = spawn_app_at(datetime!(2026-12-01 14:00 +07:00)).await;
+    let citizen = demo(&app, "congdan").await;
+    let counter = demo(&app, "tiepnhan").await;
+    let content = procedure(&app, LLTP).await;
+    // Online filing needs the required documents uploaded.
+    let mut body = json!({"procedure": LLTP, "applicant": applicant(&content),
+        "documents": [{"index": 0}], "delivery": "online"});
+    let (status, e) = post(&app, &citizen, "/api/v1/dossiers", body.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["code"], "incomplete_dossier");
+    assert!(e["message"].as_str().expect("m").contains("Tờ khai"), "{e}");
+    let form = upload_pdf(&app, &citizen, "to-khai.pdf").await;
+    let id = upload_pdf(&app, &citizen, "cccd.pdf").await;
+    // Someone else's upload cannot be attached.
+    let foreign = upload_pdf(&app, &counter, "khac.pdf").await;
+    body["documents"] = json!([{"index": 0, "files": [form]}, {"index": 1, "files": [foreign]}]);
+    let (status, e) = post(&app, &citizen, "/api/v1/dossiers", body.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    body["documents"] = json!([{"index": 0, "files": [form]}, {"index": 1, "files": [id]}]);
+    let (status, v) = post(&app, &citizen, "/api/v1/dossiers", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["status_code"], 1);
+    assert_eq!(v["channel"], "online");
+    assert!(v["due_at"].is_null(), "no appointment before the counter accepts it");
+    assert_eq!(v["files"].as_array().expect("files").len(), 2);
+    let code = code_of(&v);
+    // The same uploads cannot be filed twice.
+    let (status, _) = post(&app, &citizen, "/api/v1/dossiers", body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // The citizen sees their own dossier and list; the file downloads.
+    let (status, mine) = get(&app, &citizen, "/api/v1/dossiers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(mine["items"].as_array().expect("items").len(), 1);
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/files/{form}")))
+        .header("cookie", &citizen.cookie)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), PDF);
+
+    // The counter asks to complete it: the citizen answers, the dossier is back in status 1.
+    app.clock.set(datetime!(2026-12-01 15:00 +07:00));
+    let v = act_ok(
+        &app,
+        &counter,
+        &code,
+        "request-completion",
+        json!({"missing": ["Bản chụp sổ hộ khẩu hoặc giấy xác nhận thông tin về cư trú"]}),
+    )
+    .await;
+    assert_eq!(v["status_code"], 5);
+    let residence = upload_pdf(&app, &citizen, "cu-tru.pdf").await;
+    let v = act_ok(
+        &app,
+        &citizen,
+        &code,
+        "receive-supplement",
+        json!({"files": [residence]}),
+    )
+    .await;
+    assert_eq!(v["status_code"], 1);
+    // Only the counter accepts.
+    let (status, e) = act(&app, &citizen, &code, "accept", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    app.clock.set(datetime!(2026-12-02 08:00 +07:00));
+    let v = act_ok(&app, &counter, &code, "accept", json!({})).await;
+    assert_eq!(v["status_code"], 2);
+    assert_eq!(v["received_at"], "2026-12-02T08:00:00+07:00");
+    assert_eq!(v["due_at"], "2026-12-16T08:00:00+07:00");
+    // The citizen withdraws it.
+    let v = act_ok(
+        &app,
+        &citizen,
+        &code,
+        "withdraw",
+        json!({"reason": "Không còn nhu cầu"}),
+    )
+    .await;
+    assert_eq!(v["status_code"], 7);
+}
+
+#[tokio::test]
+async fn citizens_see_only_their_own_dossiers() {
+    let app = spawn_app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let citizen = demo(&app, "congdan").await;
+    let v = file_at_counter(&app, &counter, LLTP).await;
+    let code = code_of(&v);
+    let (status, e) = get(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
+    let (status, e) = act(&app, &citizen, &code, "withdraw", json!({"reason": "x"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
+    let (_, mine) = get(&app, &citizen, "/api/v1/dossiers").await;
+    assert_eq!(mine["items"], json!([]));
+    // Department staff list only their department's dossiers.
+    let officer = demo(&app, "cv.xaydung").await;
+    let (_, list) = get(&app, &officer, "/api/v1/dossiers").await;
+    assert_eq!(list["items"], json!([]));
+    let (status, _) = get(&app, &officer, "/api/v1/dossiers?agency=000.00.02.H43").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let justice = demo(&app, "cv.tuphap").await;
+    let (_, list) = get(&app, &justice, "/api/v1/dossiers").await;
+    assert_eq!(list["items"][0]["code"], json!(code));
+}
+
+#[tokio::test]
+async fn every_forbidden_transition_is_refused_with_a_reason() {
+    let app = spawn_app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let leader = demo(&app, "ld.xaydung").await;
+    let code = procedure_of(&app, CONSTRUCTION).await;
+    let content = procedure(&app, &code).await;
+    // One dossier in each status reachable without waiting.
+    let mut body = counter_body(&code, &content);
+    body["accept"] = json!(false);
+    let (_, new) = post(&app, &counter, "/api/v1/dossiers", body).await;
+    let new = code_of(&new);
+    let accepted = code_of(&file_at_counter(&app, &counter, &code).await);
+    let refused = code_of(&file_at_counter(&app, &counter, &code).await);
+    // Refusing is only for dossiers still being checked.
+    let (status, _) = act(
+        &app,
+        &counter,
+        &refused,
+        "refuse",
+        json!({"reason": "Không thuộc thẩm quyền"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let mut body = counter_body(&code, &content);
+    body["accept"] = json!(false);
+    let (_, r) = post(&app, &counter, "/api/v1/dossiers", body).await;
+    let refused = code_of(&r);
+    act_ok(
+        &app,
+        &counter,
+        &refused,
+        "refuse",
+        json!({"reason": "Không thuộc thẩm quyền"}),
+    )
+    .await;
+    let in_progress = code_of(&file_at_counter(&app, &counter, &code).await);
+    act_ok(&app, &counter, &in_progress, "transfer", json!({})).await;
+
+    let cases = [(&new, 1), (&accepted, 2), (&refused, 3), (&in_progress, 4)];
+    for (dossier, status_code) in cases {
+        let status = motcua_core::dossier::Status::from_code(status_code).expect("status");
+        for action in motcua_core::dossier::Action::ALL {
+            if action.allowed_from().contains(&status) {
+                continue;
+            }
+            // Whoever may take the action in some status tries it here.
+            let who = if action
+                .allowed_roles()
+                .contains(&motcua_core::access::Role::CounterOfficer)
+            {
+                &counter
+            } else {
+                &leader
+            };
+            let (http, e) = act(&app, who, dossier, action.name(), json!({})).await;
+            assert_eq!(http, StatusCode::CONFLICT, "{} from {status_code}: {e}", action.name());
+            assert_eq!(e["code"], "transition_refused", "{e}");
+            assert!(!e["message"].as_str().expect("message").is_empty());
+        }
+    }
+    // Right status, wrong role: the counter cannot approve, the department cannot accept.
+    let (http, e) = act(&app, &counter, &in_progress, "finish", json!({"result_files": []})).await;
+    assert_eq!(http, StatusCode::CONFLICT, "{e}");
+    assert!(e["message"].as_str().expect("m").contains("Chỉ"), "{e}");
+    let (http, e) = act(&app, &leader, &new, "accept", json!({})).await;
+    assert_eq!(http, StatusCode::CONFLICT, "{e}");
+    // An unknown action is a 404 that lists the real ones.
+    let (http, e) = act(&app, &counter, &new, "teleport", json!({})).await;
+    assert_eq!(http, StatusCode::NOT_FOUND);
+    assert!(e["message"].as_str().expect("m").contains("request-supplement"));
+}
+
+#[tokio::test]
+async fn intake_checks_what_it_is_given() {
+    let app = spawn_app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let content = procedure(&app, LLTP).await;
+    let good = counter_body(LLTP, &content);
+    let mut bad = good.clone();
+    bad["applicant"]["id_number"] = json!("12345");
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "applicant.id_number");
+    let mut bad = good.clone();
+    bad["documents"] = json!([]);
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["code"], "incomplete_dossier");
+    let mut bad = good.clone();
+    bad["documents"] = json!([{"index": 99, "originals": 1}]);
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    let mut bad = good.clone();
+    bad["procedure"] = json!("1.999999");
+    let (status, _) = post(&app, &counter, "/api/v1/dossiers", bad).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let mut bad = good.clone();
+    bad["fee_option"] = json!("Không có");
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    // A department officer is not a counter.
+    let officer = demo(&app, "cv.tuphap").await;
+    let (status, _) = post(&app, &officer, "/api/v1/dossiers", good.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Fees: the always-due items plus the option chosen.
+    let mut with_option = good;
+    with_option["fee_option"] = json!("Mỗi Phiếu từ Phiếu thứ 3 trở đi");
+    let (status, v) = post(&app, &counter, "/api/v1/dossiers", with_option).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let amounts: Vec<u64> = v["fees"]
+        .as_array()
+        .expect("fees")
+        .iter()
+        .map(|f| f["amount"].as_u64().expect("n"))
+        .collect();
+    assert_eq!(amounts, [200_000, 5_000]);
+}
+
+#[tokio::test]
+async fn uploads_are_checked_by_content_and_size() {
+    let app = spawn_app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let (status, e) = upload(
+        &app,
+        &counter,
+        "virus.pdf",
+        b"MZ\x90\x00\x03\x00\x00\x00 this is a program",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
+    assert_eq!(e["code"], "unsupported_type");
+    assert!(e["message"].as_str().expect("m").contains("PDF"), "{e}");
+    let (status, e) = upload(&app, &counter, "trong.pdf", b"").await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
+    let png =
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
+    let (status, v) = upload(&app, &counter, "anh", png).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["file_type"], "png");
+    assert_eq!(v["name"], "anh.png");
+    assert_eq!(v["sha256"].as_str().expect("hash").len(), 64);
+    let big = vec![b'%'; 21 * 1024 * 1024];
+    let (status, e) = upload(&app, &counter, "lon.pdf", &big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    // Another account cannot download someone's staged upload.
+    let citizen = demo(&app, "congdan").await;
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/files/{}", v["id"].as_str().expect("id"))))
+        .header("cookie", &citizen.cookie)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn concurrent_intakes_get_distinct_consecutive_codes() {
+    let app = spawn_app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let content = procedure(&app, LLTP).await;
+    let body = counter_body(LLTP, &content);
+    let mut handles = Vec::new();
+    for _ in 0..40 {
+        let (client, url, cookie, csrf, body) = (
+            app.client.clone(),
+            app.url("/api/v1/dossiers"),
+            counter.cookie.clone(),
+            counter.csrf.clone(),
+            body.clone(),
+        );
+        handles.push(tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .header("cookie", cookie)
+                .header("x-csrf-token", csrf)
+                .json(&body)
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(r.status(), StatusCode::CREATED);
+            let v: Value = r.json().await.expect("json");
+            code_of(&v)
+        }));
+    }
+    let mut sequences = Vec::new();
+    for h in handles {
+        let code = h.await.expect("task");
+        sequences.push(code.rsplit('-').next().expect("seq").parse::<u32>().expect("number"));
+    }
+    sequences.sort_unstable();
+    assert_eq!(sequences, (1..=40).collect::<Vec<_>>());
+}
