@@ -644,8 +644,69 @@ async fn every_forbidden_transition_is_refused_with_a_reason() {
     let in_progress = code_of(&file_at_counter(&app, &counter, &code).await);
     act_ok(&app, &counter, &in_progress, "transfer", json!({})).await;
 
-    let cases = [(&new, 1), (&accepted, 2), (&refused, 3), (&in_progress, 4)];
+    // Statuses 5 to 10, each from a dossier the department handles.
+    let handled = async || {
+        let d = code_of(&file_at_counter(&app, &counter, &code).await);
+        act_ok(&app, &counter, &d, "transfer", json!({})).await;
+        d
+    };
+    let supplement = handled().await;
+    act_ok(
+        &app,
+        &leader,
+        &supplement,
+        "request-supplement",
+        json!({"missing": ["Bản vẽ"]}),
+    )
+    .await;
+    let payment = handled().await;
+    act_ok(&app, &leader, &payment, "request-payment", json!({"amount": 150000})).await;
+    let withdrawn = code_of(&file_at_counter(&app, &counter, &code).await);
+    act_ok(
+        &app,
+        &counter,
+        &withdrawn,
+        "withdraw",
+        json!({"reason": "Người nộp xin rút"}),
+    )
+    .await;
+    let stopped = handled().await;
+    let v = act_ok(
+        &app,
+        &leader,
+        &stopped,
+        "stop",
+        json!({"legal_ground": "Điều 19 Nghị định 61/2018/NĐ-CP", "reason": "Người nộp không bổ sung"}),
+    )
+    .await;
+    assert_eq!(
+        v["notices"].as_array().expect("notices").last().expect("notice")["kind"],
+        "stop_notice"
+    );
+    let done = handled().await;
+    let result = upload_pdf(&app, &leader, "ket-qua.pdf").await;
+    act_ok(&app, &leader, &done, "finish", json!({"result_files": [result]})).await;
+    let returned = handled().await;
+    let result = upload_pdf(&app, &leader, "ket-qua-2.pdf").await;
+    act_ok(&app, &leader, &returned, "finish", json!({"result_files": [result]})).await;
+    let v = act_ok(&app, &counter, &returned, "return", json!({"method": "counter"})).await;
+    assert_eq!(v["handed"]["method"], "counter");
+
+    let cases = [
+        (&new, 1),
+        (&accepted, 2),
+        (&refused, 3),
+        (&in_progress, 4),
+        (&supplement, 5),
+        (&payment, 6),
+        (&withdrawn, 7),
+        (&stopped, 8),
+        (&done, 9),
+        (&returned, 10),
+    ];
     for (dossier, status_code) in cases {
+        let (_, v) = get(&app, &counter, &format!("/api/v1/dossiers/{dossier}")).await;
+        assert_eq!(v["status_code"], status_code, "{v}");
         let status = motcua_core::dossier::Status::from_code(status_code).expect("status");
         for action in motcua_core::dossier::Action::ALL {
             if action.allowed_from().contains(&status) {
