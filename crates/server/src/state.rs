@@ -21,12 +21,15 @@ impl Clock {
         Self(Some(Arc::new(RwLock::new(t))))
     }
 
-    /// Now.
+    /// Now, in Vietnam time, to the millisecond (what the database keeps, so a value read
+    /// back equals the one written).
     pub fn now(&self) -> time::OffsetDateTime {
-        match &self.0 {
+        let t = match &self.0 {
             None => time::OffsetDateTime::now_utc(),
             Some(t) => t.read().map_or_else(|_| time::OffsetDateTime::now_utc(), |t| *t),
-        }
+        };
+        let t = t.to_offset(motcua_core::calendar::VIETNAM_OFFSET);
+        t.replace_millisecond(t.millisecond()).unwrap_or(t)
     }
 
     /// Moves a fixed clock to `t` (no effect on the system clock).
