@@ -1,0 +1,536 @@
+#!/usr/bin/env bash
+# The benchmark: builds in release mode, measures this machine's floors and motcua's
+# workloads in one run, prints a table and appends it to bench/RESULTS.md.
+#   bench/run.sh                      (see bench/README.md; settings are env variables)
+# Needs root or sudo the first time only, to install wrk and PostgreSQL from Debian.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+# ---------------------------------------------------------------- settings
+DURATION=${BENCH_DURATION:-10}        # seconds measured per workload and floor
+WARMUP=${BENCH_WARMUP:-3}             # seconds of warm-up before each wrk/pgbench run
+W1_WARMUP=${BENCH_W1_WARMUP:-1}       # W1's warm-up (it uses up dossier codes, see README)
+CONNECTIONS=${BENCH_CONNECTIONS:-50}  # wrk connections, the same for workloads and floor
+THREADS=${BENCH_THREADS:-2}           # wrk threads
+PG_CLIENTS=${BENCH_PG_CLIENTS:-16}    # pgbench clients of the PostgreSQL floor
+SQLITE_BATCH=${BENCH_SQLITE_BATCH:-100}
+ROW_BYTES=${BENCH_ROW_BYTES:-1024}
+BACKEND=${BACKEND:-both}              # sqlite | postgres | both
+RECORD=${BENCH_RECORD:-1}             # 1: append the table to RESULTS.md
+RESULTS=${BENCH_RESULTS:-$here/RESULTS.md}
+BUILD=${BENCH_BUILD:-1}               # 0: use the binaries already built
+REV=${BENCH_REV:-}                    # a commit to build (clean export) instead of the work tree
+KEEP=${BENCH_KEEP:-0}                 # 1: keep the work directory (logs, wrk output)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/motcua-target}
+FLOOR_TARGET_DIR=${BENCH_FLOOR_TARGET_DIR:-/var/tmp/motcua-bench-target}
+
+# Targets (issue 9).
+W1_RATE=2000; W1_P99=50; W1_FLOOR_PCT=20
+W2_RATE=40000; W2_P99=5; W2_FLOOR_PCT=45
+W3_RATE=15000; W3_P99=10
+COLD_MS=1000; RSS_MB=200
+
+case "${1:-}" in
+  -h | --help) sed -n '2,6p' "$0"; exit 0 ;;
+  "") ;;
+  *) echo "bench: no arguments are taken; settings are environment variables (see bench/README.md)" >&2; exit 2 ;;
+esac
+for v in DURATION WARMUP W1_WARMUP CONNECTIONS THREADS PG_CLIENTS SQLITE_BATCH ROW_BYTES; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: $v must be a whole number, not '${!v}'" >&2; exit 2; }
+done
+[ "$DURATION" -ge 1 ] && [ "$THREADS" -ge 1 ] && [ "$CONNECTIONS" -ge "$THREADS" ] ||
+  { echo "bench: need DURATION >= 1 and CONNECTIONS >= THREADS >= 1" >&2; exit 2; }
+case "$BACKEND" in
+  sqlite) backends=(sqlite) ;; postgres) backends=(postgres) ;; both) backends=(sqlite postgres) ;;
+  *) echo "bench: BACKEND must be sqlite, postgres or both, not '$BACKEND'" >&2; exit 2 ;;
+esac
+
+# motcua reads MOTCUA_* variables and ./motcua.toml: run it in the work directory, with
+# only the variables set below. RUST_LOG would change its logging: leave the default.
+while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep '^MOTCUA_' || true)
+unset RUST_LOG
+
+# ---------------------------------------------------------------- helpers
+log() { echo "bench: $*" >&2; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+t_start=$(date +%s)
+work=$(mktemp -d /var/tmp/motcua-bench.XXXXXX)
+pids=()
+pg_dir=""
+pg_port=""
+pg_bin=""
+pg_run_as=()
+
+stop_pid() {
+  local pid=$1 _
+  if kill -TERM "$pid" 2>/dev/null; then
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  local keep=() p
+  for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+  pids=("${keep[@]}")
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  local p
+  for p in "${pids[@]}"; do stop_pid "$p"; done
+  if [ -n "$pg_dir" ]; then
+    "${pg_run_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1
+    cp "$pg_dir/log" "$work/postgres.log" 2>/dev/null
+    rm -rf "$pg_dir"
+  fi
+  if [ "$rc" -ne 0 ] || [ "$KEEP" = 1 ]; then
+    log "logs and wrk output kept in $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "installing needs root or sudo: $*"
+  fi
+}
+
+# Installs Debian packages, idempotently: only called for what is missing.
+apt_install() {
+  log "installing from Debian: $*"
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >>"$work/apt.log" 2>&1; then
+    as_root apt-get update -q >>"$work/apt.log" 2>&1
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >>"$work/apt.log" 2>&1 ||
+      die "apt-get install $* failed (see $work/apt.log)"
+  fi
+}
+
+find_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+# Sets the variable named $1 to a loopback port nothing answers on (and not handed out).
+used_ports=" "
+free_port() {
+  local p _
+  for _ in $(seq 1 100); do
+    p=$((20000 + RANDOM % 30000))
+    case "$used_ports" in *" $p "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      used_ports+="$p "
+      printf -v "$1" '%s' "$p"
+      return 0
+    fi
+  done
+  die "no free loopback port found"
+}
+
+# Starts "$@" in the background with its output in $work/$1.log; the pid lands in $bg_pid.
+bg_pid=""
+start_bg() {
+  local name=$1; shift
+  "$@" >"$work/$name.log" 2>&1 &
+  bg_pid=$!
+  pids+=("$bg_pid")
+}
+
+# HTTP status of GET $1 ("000" when nothing answers).
+http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
+
+wait_200() { # url pid seconds
+  local url=$1 pid=$2 deadline=$(($(date +%s) + $3))
+  until [ "$(http_status "$url")" = 200 ]; do
+    kill -0 "$pid" 2>/dev/null || return 1
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.01
+  done
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# Number formatting and comparisons (awk does the arithmetic).
+num() { awk -v x="$1" 'BEGIN { s = sprintf("%.0f", x); n = ""; while (length(s) > 3) { n = "," substr(s, length(s) - 2) n; s = substr(s, 1, length(s) - 3) } print s n }'; }
+ms() { awk -v x="$1" 'BEGIN { if (x < 10) printf "%.2f ms", x; else printf "%.1f ms", x }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else printf "0" }'; }
+# Whether $1 is at least $3 percent of $2.
+share_ge() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { exit !(b > 0 && 100 * a / b >= p) }'; }
+
+# A number or string field of the one-line JSON in $work/$1.json.
+jnum() { sed -n "s/.*\"$2\":\(-\{0,1\}[0-9.][0-9.eE+-]*\).*/\1/p" "$work/$1.json" | head -n 1; }
+jstr() { sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" "$work/$1.json" | head -n 1; }
+
+# Runs wrk: a warm-up of $3 seconds (0: none), then DURATION seconds with --latency; the
+# done() hook's BENCH_RESULT line goes to $work/$1.json. Extra "VAR=value" arguments
+# after the script are passed to it through the environment.
+run_wrk() {
+  local name=$1 url=$2 warm=$3 script=$4; shift 4
+  local cmd=(env BENCH_LUA_DIR="$here/lua" "$@" wrk -t"$THREADS" -c"$CONNECTIONS" --timeout 5s -s "$here/lua/$script")
+  if [ "$warm" -gt 0 ]; then
+    "${cmd[@]}" -d"${warm}s" "$url" >"$work/wrk-$name-warmup.txt" 2>&1 ||
+      die "wrk warm-up of $name failed: $(tail -n 3 "$work/wrk-$name-warmup.txt")"
+  fi
+  "${cmd[@]}" -d"${DURATION}s" --latency "$url" >"$work/wrk-$name.txt" 2>&1 ||
+    die "wrk run of $name failed: $(tail -n 3 "$work/wrk-$name.txt")"
+  grep '^BENCH_RESULT ' "$work/wrk-$name.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/$name.json"
+  [ -s "$work/$name.json" ] || die "wrk printed no BENCH_RESULT for $name (see $work/wrk-$name.txt)"
+}
+
+# Socket errors and timeouts of a wrk run, as a note ("" when none).
+wrk_errors() {
+  local n=$1 c r w t s
+  c=$(jnum "$n" err_connect); r=$(jnum "$n" err_read); w=$(jnum "$n" err_write)
+  t=$(jnum "$n" err_timeout); s=$(jnum "$n" err_status)
+  if [ "$((c + r + w + t + s))" -gt 0 ]; then
+    echo "errors: connect $c, read $r, write $w, timeout $t, status>399 $s"
+  fi
+}
+
+floor_rows=()
+work_rows=()
+notes=()
+note() { notes+=("$*"); }
+# row SORTKEY WORKLOAD BACKEND MEASURED P50 P99 TARGET RATIO RESULT; the table is printed in
+# SORTKEY order (W1 … W5, cold start, memory), whatever order the runs went in.
+row() { work_rows+=("$1"$'\t'"| $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 |"); }
+
+# ---------------------------------------------------------------- tools
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v curl >/dev/null || need+=(curl)
+command -v jq >/dev/null || need+=(jq)
+[ -x "$(find_pg_bin)/pgbench" ] && [ -x "$(find_pg_bin)/initdb" ] || need+=(postgresql)
+[ "${#need[@]}" -eq 0 ] || apt_install "${need[@]}"
+pg_bin=$(find_pg_bin)
+command -v cargo >/dev/null || die "cargo not found"
+
+# ---------------------------------------------------------------- build
+# The work tree by default; with BENCH_REV, a clean export of that commit (git archive,
+# cached under /var/tmp/motcua-bench-src), so that edits in progress stay out of it.
+t_build=$(date +%s)
+src=$root
+commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+dirty=""
+if [ -n "$REV" ]; then
+  full=$(git -C "$root" rev-parse --verify -q "$REV^{commit}") || die "BENCH_REV: no commit '$REV'"
+  commit=${full:0:12}
+  src="/var/tmp/motcua-bench-src/$full"
+  if [ ! -f "$src/Cargo.toml" ]; then
+    rm -rf "$src.partial" && mkdir -p "$src.partial"
+    git -C "$root" archive "$full" | tar -x -C "$src.partial" || die "cannot export $full"
+    mv "$src.partial" "$src"
+  fi
+  # Keep only this export.
+  find /var/tmp/motcua-bench-src -mindepth 1 -maxdepth 1 ! -name "$full" -exec rm -rf {} +
+elif [ -n "$(git -C "$root" status --porcelain --untracked-files=normal -- . ':!bench' 2>/dev/null || true)" ]; then
+  dirty=" (built from a work tree with uncommitted changes outside bench/)"
+fi
+motcua_bin="$CARGO_TARGET_DIR/release/motcua"
+floor_bin="$FLOOR_TARGET_DIR/release/motcua-bench-floor"
+if [ "$BUILD" = 1 ]; then
+  log "building motcua (release) from $src into $CARGO_TARGET_DIR"
+  locked=(); [ -z "$REV" ] || locked=(--locked)
+  (cd "$src" && cargo build --release "${locked[@]}" -p motcua) >"$work/build-motcua.log" 2>&1 ||
+    die "release build of motcua failed: $(tail -n 20 "$work/build-motcua.log")"
+  log "building the floor server (release) into $FLOOR_TARGET_DIR"
+  CARGO_TARGET_DIR="$FLOOR_TARGET_DIR" cargo build --release --locked --manifest-path "$here/floor/Cargo.toml" \
+    >"$work/build-floor.log" 2>&1 || die "build of bench/floor failed: $(tail -n 20 "$work/build-floor.log")"
+fi
+[ -x "$motcua_bin" ] || die "$motcua_bin missing (BENCH_BUILD=0 needs an earlier build)"
+[ -x "$floor_bin" ] || die "$floor_bin missing (BENCH_BUILD=0 needs an earlier build)"
+# Run copies: the shared target directory may be rebuilt by someone else meanwhile.
+cp "$motcua_bin" "$work/motcua" && motcua_bin="$work/motcua"
+cp "$floor_bin" "$work/motcua-bench-floor" && floor_bin="$work/motcua-bench-floor"
+build_secs=$(($(date +%s) - t_build))
+
+# ---------------------------------------------------------------- the machine
+cores=$(nproc)
+cpu=$(grep -m 1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
+mem_gib=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
+wrk_version=$(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }' || true)
+pg_version=$("$pg_bin/postgres" --version | awk '{ print $3 }')
+log "machine: $cores cores, $cpu, $mem_gib GiB; commit $commit$dirty"
+
+# Other work on the machine skews every figure: note the load when measuring starts.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- floor (a): HTTP
+log "floor (a): minimal axum handler, wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s"
+free_port port
+start_bg floor-http "$floor_bin" http "127.0.0.1:$port"
+floor_pid=$bg_pid
+wait_200 "http://127.0.0.1:$port/" "$floor_pid" 10 || die "floor server did not answer (see $work/floor-http.log)"
+run_wrk floor-http "http://127.0.0.1:$port" "$WARMUP" rotate.lua BENCH_PATH_PREFIX="/?q="
+stop_pid "$floor_pid"
+http_floor=$(jnum floor-http ok_rps)
+floor_rows+=("| (a) HTTP: minimal axum 0.8 handler, \`GET /\` | $(num "$http_floor") req/s | $(ms "$(jnum floor-http p50_ms)") | $(ms "$(jnum floor-http p99_ms)") | wrk ${wrk_version:-?}, $THREADS threads, $CONNECTIONS connections, ${DURATION}s |")
+e=$(wrk_errors floor-http); [ -z "$e" ] || note "HTTP floor $e."
+
+# ---------------------------------------------------------------- floor (b): SQLite
+log "floor (b): SQLite inserts, ${ROW_BYTES}-byte rows, batches of $SQLITE_BATCH, WAL, synchronous=FULL, ${DURATION}s"
+"$floor_bin" sqlite "$work/sqlite-floor" "$DURATION" "$SQLITE_BATCH" "$ROW_BYTES" >"$work/floor-sqlite.json" 2>"$work/floor-sqlite.log" ||
+  die "SQLite floor failed: $(cat "$work/floor-sqlite.log")"
+rm -rf "$work/sqlite-floor"
+sqlite_floor=$(jnum floor-sqlite rows_per_sec)
+floor_rows+=("| (b) SQLite $(jstr floor-sqlite sqlite_version): insert ~$(jnum floor-sqlite avg_row_bytes)-byte rows, $SQLITE_BATCH per transaction, WAL, synchronous=FULL | $(num "$sqlite_floor") rows/s | | | $(num "$(jnum floor-sqlite commits_per_sec)") commits/s, one connection, ${DURATION}s |")
+
+# ---------------------------------------------------------------- floor (c): PostgreSQL
+pg_start() {
+  pg_dir=$(mktemp -d /var/tmp/motcua-bench-pg.XXXXXX)
+  if [ "$(id -u)" -eq 0 ]; then
+    # PostgreSQL refuses to run as root: use the account the Debian package created.
+    chown postgres:postgres "$pg_dir"
+    pg_run_as=(runuser -u postgres --)
+  fi
+  free_port pg_port
+  "${pg_run_as[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+    >"$work/initdb.log" 2>&1 || die "initdb failed (see $work/initdb.log)"
+  # Durable settings, stated explicitly: every commit waits for its WAL flush.
+  "${pg_run_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -o \
+    "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on -c synchronous_commit=on -c full_page_writes=on" \
+    start >"$work/pg_ctl.log" 2>&1 || die "PostgreSQL did not start: $(tail -n 5 "$pg_dir/log" 2>/dev/null)"
+  pg_base="postgres://postgres@127.0.0.1:$pg_port"
+}
+psql_run() { "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres "$@"; }
+
+log "floor (c): PostgreSQL $pg_version inserts, $PG_CLIENTS clients, synchronous_commit=on, ${WARMUP}s warm-up + ${DURATION}s"
+pg_start
+psql_run -d postgres -f "$here/pg/schema.sql" >"$work/pg-schema.log" 2>&1 || die "PostgreSQL floor schema: $(cat "$work/pg-schema.log")"
+pgbench=("$pg_bin/pgbench" -n -M prepared -h 127.0.0.1 -p "$pg_port" -U postgres -c "$PG_CLIENTS" -j "$THREADS" -f "$here/pg/insert.sql")
+if [ "$WARMUP" -gt 0 ]; then
+  "${pgbench[@]}" -T "$WARMUP" postgres >"$work/pgbench-warmup.txt" 2>&1 || die "pgbench warm-up failed: $(tail -n 5 "$work/pgbench-warmup.txt")"
+fi
+"${pgbench[@]}" -T "$DURATION" postgres >"$work/pgbench.txt" 2>&1 || die "pgbench failed: $(tail -n 5 "$work/pgbench.txt")"
+pg_floor=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.txt" | head -n 1)
+pg_floor_lat=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$work/pgbench.txt" | head -n 1)
+[ -n "$pg_floor" ] || die "no tps in pgbench output (see $work/pgbench.txt)"
+floor_rows+=("| (c) PostgreSQL $pg_version: insert one ~1 KB row per transaction, synchronous_commit=on | $(num "$pg_floor") rows/s | | | pgbench, $PG_CLIENTS clients, ${DURATION}s, mean latency $(ms "$pg_floor_lat") |")
+
+# ---------------------------------------------------------------- the server's workloads
+w1_target="≥ $(num $W1_RATE)/s, p99 ≤ $W1_P99 ms"
+w2_target="≥ $(num $W2_RATE) req/s, p99 ≤ $W2_P99 ms, ≥ $W2_FLOOR_PCT% of HTTP floor"
+w3_target="≥ $(num $W3_RATE) req/s, p99 ≤ $W3_P99 ms"
+
+server_workloads() {
+  local backend=$1 data="$work/data-$1" port base url="" pid t0 t_ready cold first status e
+  mkdir -p "$data"
+  if [ "$backend" = postgres ]; then
+    psql_run -d postgres -c "CREATE DATABASE motcua_bench" >/dev/null
+    url="$pg_base/motcua_bench"
+  fi
+  free_port port
+  base="http://127.0.0.1:$port"
+  local menv=(env MOTCUA_LISTEN="127.0.0.1:$port" MOTCUA_PUBLIC_URL="$base" MOTCUA_DATA_DIR="$data" MOTCUA_DATABASE_URL="$url")
+
+  # Prepare the data: the demo province (1,388 procedures) and its accounts.
+  log "[$backend] preparing the demo province (motcua demo)"
+  (cd "$work" && "${menv[@]}" "$motcua_bin" demo) >"$work/$backend-demo.log" 2>&1 ||
+    die "motcua demo failed on $backend: $(tail -n 5 "$work/$backend-demo.log")"
+
+  # Cold start: launch serve on the prepared data, poll /readyz until it answers 200.
+  log "[$backend] cold start"
+  t0=$(now_ms)
+  start_bg "$backend-serve" bash -c 'cd "$1" && shift && exec "$@"' _ "$work" "${menv[@]}" "$motcua_bin" serve
+  pid=$bg_pid
+  wait_200 "$base/readyz" "$pid" 60 || die "motcua serve did not become ready on $backend: $(tail -n 5 "$work/$backend-serve.log")"
+  t_ready=$(now_ms)
+  cold=$((t_ready - t0))
+  first=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "$base/api/v1/procedures?q=ho%20tich" || true)
+  local verdict=FAIL; le "$cold" "$COLD_MS" && verdict=PASS
+  local cold_row
+  cold_row=$'6\t'"| Cold start: launch to first 200 on \`/readyz\` | $backend | $(num "$cold") ms | | | ≤ $(num $COLD_MS) ms | | $verdict |"
+  note "[$backend] after ready, the first search answered ${first%% *} in $(awk -v s="${first##* }" 'BEGIN { printf "%.1f ms", s * 1000 }')."
+
+  # W3: catalogue search.
+  status=$(http_status "$base/api/v1/procedures?q=giay%20phep%20xay%20dung")
+  if [ "$status" = 200 ]; then
+    log "[$backend] W3 catalogue search, ${WARMUP}s warm-up + ${DURATION}s"
+    run_wrk "w3-$backend" "$base" "$WARMUP" rotate.lua BENCH_PATH_PREFIX="/api/v1/procedures?q="
+    local r p99
+    r=$(jnum "w3-$backend" ok_rps); p99=$(jnum "w3-$backend" p99_ms)
+    verdict=FAIL
+    if ge "$r" $W3_RATE && le "$p99" $W3_P99 && [ "$(jnum "w3-$backend" err_status)" = 0 ] && [ "$(jnum "w3-$backend" err_timeout)" = 0 ]; then verdict=PASS; fi
+    row 3 "W3 catalogue search \`GET /api/v1/procedures?q=…\`" "$backend" "$(num "$r") req/s" "$(ms "$(jnum "w3-$backend" p50_ms)")" "$(ms "$p99")" "$w3_target" "$(pct "$r" "$http_floor")% of HTTP floor (no target)" "$verdict"
+    e=$(wrk_errors "w3-$backend"); [ -z "$e" ] || note "[$backend] W3 $e."
+  else
+    row 3 "W3 catalogue search" "$backend" "" "" "" "$w3_target" "" "error: search answered $status"
+  fi
+
+  # W1: intake, as the counter officer.
+  local track="$work/track-$backend" w1_ok=0
+  : >"$track.list"
+  status=$(curl -s -D "$work/login-$backend.headers" -o "$work/login-$backend.json" -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data-binary '{"username":"tiepnhan","password":"motcua-demo-2019"}' \
+    "$base/api/v1/auth/login" || true)
+  local session csrf
+  session=$(tr -d '\r' <"$work/login-$backend.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *motcua_session=\([^;]*\).*/\1/p' | head -n 1)
+  csrf=$(jq -r '.csrf_token // empty' "$work/login-$backend.json" 2>/dev/null || true)
+  # The body: lua/dossier.json with, as its checklist, the documents the procedure requires
+  # (at the counter the endpoint refuses an incomplete dossier with 400).
+  local body="$work/dossier-$backend.json" procedure docs docs_from="as in bench/lua/dossier.json: the procedure's required documents could not be read"
+  procedure=$(jq -r .procedure "$here/lua/dossier.json")
+  docs=$(curl -s "$base/api/v1/procedures/$procedure" | jq -c '[.content.documents | to_entries[] | select(.value.required)
+    | {index: .key, originals: .value.originals, copies: .value.copies}]' 2>/dev/null || true)
+  if [ -n "$docs" ] && [ "$docs" != "[]" ]; then
+    jq -c --argjson d "$docs" '.documents = $d' "$here/lua/dossier.json" >"$body"
+    docs_from="the documents the procedure requires"
+  else
+    jq -c . "$here/lua/dossier.json" >"$body"
+  fi
+  if [ "$status" != 200 ] || [ -z "$session" ] || [ -z "$csrf" ]; then
+    row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "" "" "" "$w1_target" "" "error: login as tiepnhan answered $status"
+  else
+    status=$(curl -s -o "$work/w1-probe-$backend.json" -w '%{http_code}' -X POST \
+      -H "Cookie: motcua_session=$session" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+      --data-binary @"$body" "$base/api/v1/dossiers" || true)
+    case "$status" in
+      201)
+        w1_ok=1
+        local code secret
+        code=$(jq -r '.code // empty' "$work/w1-probe-$backend.json" 2>/dev/null || true)
+        secret=$(jq -r '.tracking_secret // empty' "$work/w1-probe-$backend.json" 2>/dev/null || true)
+        [ -z "$code" ] || [ -z "$secret" ] || printf '%s\t%s\n' "$code" "$secret" >>"$track.list"
+        ;;
+      404) row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "" "" "" "$w1_target" "" "not available (endpoint answers 404)" ;;
+      405) row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "" "" "" "$w1_target" "" "not available (endpoint answers 405)" ;;
+      *) row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "" "" "" "$w1_target" "" "error: probe answered $status: $(head -c 160 "$work/w1-probe-$backend.json" | tr '\n|' '  ')" ;;
+    esac
+  fi
+  if [ "$w1_ok" = 1 ]; then
+    log "[$backend] W1 intake, ${W1_WARMUP}s warm-up + ${DURATION}s"
+    run_wrk "w1-$backend" "$base/api/v1/dossiers" "$W1_WARMUP" intake.lua BENCH_SESSION="$session" BENCH_CSRF="$csrf" \
+      BENCH_BODY_FILE="$body" BENCH_TRACK_OUT="$track"
+    local r p99 floor_value ratio target
+    r=$(jnum "w1-$backend" created_per_s); p99=$(jnum "w1-$backend" p99_ms)
+    verdict=FAIL
+    if [ "$backend" = sqlite ]; then
+      floor_value=$sqlite_floor
+      ratio="$(pct "$r" "$floor_value")% of SQLite floor (target ≥ $W1_FLOOR_PCT%)"
+      target="$w1_target, ≥ $W1_FLOOR_PCT% of SQLite floor"
+      if ge "$r" $W1_RATE && le "$p99" $W1_P99 && share_ge "$r" "$floor_value" $W1_FLOOR_PCT; then verdict=PASS; fi
+    else
+      floor_value=$pg_floor
+      ratio="$(pct "$r" "$floor_value")% of PostgreSQL floor (no target)"
+      target=$w1_target
+      if ge "$r" $W1_RATE && le "$p99" $W1_P99; then verdict=PASS; fi
+    fi
+    local others; others=$(jstr "w1-$backend" other_statuses)
+    # Statuses other than 201 before the code sequence ran out are failures.
+    if [ -n "$(echo "$others" | tr ' ' '\n' | grep -v '^409x' | grep . || true)" ]; then verdict="FAIL (non-201 answers)"; fi
+    row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "$(num "$r") created/s" "$(ms "$(jnum "w1-$backend" p50_ms)")" "$(ms "$p99")" "$target" "$ratio" "$verdict"
+    [ "$backend" != "${backends[0]}" ] || note "W1 posts $(jq -c '{procedure, documents}' "$body") ($docs_from) with the applicant of bench/lua/dossier.json."
+    note "[$backend] W1 created $(num "$(jnum "w1-$backend" created)") dossiers in $(jnum "w1-$backend" created_window_s) s (after the warm-up's)${others:+; other answers (status x count): $others}."
+    if [ "$(jnum "w1-$backend" capped_threads)" -gt 0 ]; then
+      note "[$backend] W1 stopped early: $(jnum "w1-$backend" capped_threads) of $THREADS wrk threads stopped at their first 409, which the endpoint answers once the receiving agency's 4-digit daily code sequence runs out (9,999 dossiers a day); the rate covers the dossiers created until then."
+    fi
+    cat "$track".[0-9]* 2>/dev/null >>"$track.list" || true
+  fi
+
+  # W2: public tracking, over the dossiers W1 created.
+  local n; n=$(sort -u "$track.list" | tee "$track.uniq" | wc -l)
+  if [ "$n" -gt 0 ]; then
+    local c s
+    IFS=$'\t' read -r c s <"$track.uniq"
+    status=$(http_status "$base/api/v1/track/$c?secret=$(jq -rn --arg s "$s" '$s | @uri')")
+    if [ "$status" = 200 ]; then
+      log "[$backend] W2 tracking over $n dossiers, ${WARMUP}s warm-up + ${DURATION}s"
+      run_wrk "w2-$backend" "$base" "$WARMUP" track.lua BENCH_TRACK_LIST="$track.uniq"
+      local r p99
+      r=$(jnum "w2-$backend" ok_rps); p99=$(jnum "w2-$backend" p99_ms)
+      verdict=FAIL
+      if ge "$r" $W2_RATE && le "$p99" $W2_P99 && share_ge "$r" "$http_floor" $W2_FLOOR_PCT && [ "$(jnum "w2-$backend" err_status)" = 0 ]; then verdict=PASS; fi
+      row 2 "W2 tracking \`GET /api/v1/track/{code}\`" "$backend" "$(num "$r") req/s" "$(ms "$(jnum "w2-$backend" p50_ms)")" "$(ms "$p99")" "$w2_target" "$(pct "$r" "$http_floor")% of HTTP floor (target ≥ $W2_FLOOR_PCT%)" "$verdict, over $(num "$n") dossiers: 1M dataset pending"
+      e=$(wrk_errors "w2-$backend"); [ -z "$e" ] || note "[$backend] W2 $e."
+    else
+      row 2 "W2 tracking \`GET /api/v1/track/{code}\`" "$backend" "" "" "" "$w2_target" "" "not available (endpoint answers $status)"
+    fi
+  else
+    status=$(http_status "$base/api/v1/track/000.00.16.H43-190101-0001?secret=x")
+    row 2 "W2 tracking \`GET /api/v1/track/{code}\`" "$backend" "" "" "" "$w2_target" "" "not available (no dossiers: W1 not available; track endpoint answers $status)"
+  fi
+
+
+  # Memory after the workloads, then stop.
+  local rss hwm
+  rss=$(awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
+  hwm=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
+  verdict=FAIL; le "$rss" $RSS_MB && verdict=PASS
+  work_rows+=("$cold_row")
+  row 7 "Memory: server VmRSS after the workloads" "$backend" "$rss MB (peak $hwm MB)" "" "" "≤ $RSS_MB MB" "" "$verdict"
+  stop_pid "$pid"
+}
+
+for b in "${backends[@]}"; do server_workloads "$b"; done
+row 4 "W4 dashboard" "—" "" "" "" "(issue 9)" "" "not built yet"
+row 5 "W5 receipt PDF" "—" "" "" "" "(issue 9)" "" "not built yet"
+
+# ---------------------------------------------------------------- report
+total_secs=$(($(date +%s) - t_start))
+report="$work/report.md"
+{
+  echo "## $(date -u '+%Y-%m-%d %H:%M UTC') · commit \`$commit\`$dirty"
+  echo
+  echo "Machine: $cores cores, $cpu, $mem_gib GiB RAM, Linux $(uname -r). Backends: ${backends[*]}."
+  echo "Settings: ${DURATION}s measured per run after ${WARMUP}s warm-up (W1: ${W1_WARMUP}s), wrk $THREADS threads × $CONNECTIONS connections on loopback, wrk and the server sharing the machine's $cores cores."
+  echo "Run time: $((total_secs / 60)) min $((total_secs % 60)) s, of which building $((build_secs / 60)) min $((build_secs % 60)) s."
+  echo "Load average (1, 5, 15 min) when measuring started: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo
+  echo "| Floor | Measured | p50 | p99 | How |"
+  echo "|---|---|---|---|---|"
+  printf '%s\n' "${floor_rows[@]}"
+  echo
+  echo "| Workload | Backend | Measured | p50 | p99 | Target | Ratio to floor | Result |"
+  echo "|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${work_rows[@]}" | sort -s -t $'\t' -k 1,1 | cut -f 2-
+  if [ "${#notes[@]}" -gt 0 ]; then
+    echo
+    for n in "${notes[@]}"; do echo "- $n"; done
+  fi
+  echo
+} >"$report"
+
+cat "$report"
+if [ "$RECORD" = 1 ]; then
+  if [ ! -s "$RESULTS" ]; then
+    cat >"$RESULTS" <<'EOF'
+# Benchmark results
+
+`bench/run.sh` appends one section per run, newest last (see `bench/README.md`). The
+floors in a section were measured in the same run, on the same machine, as its workloads:
+compare ratios across runs, and absolute figures only between runs on the same machine.
+
+Floors table: **Measured** is the floor's rate (req/s for HTTP, rows/s for the inserts);
+**p50/p99** are wrk's latency percentiles where the floor is an HTTP one; **How** says what
+was run.
+
+Workloads table:
+
+- **Workload**: what was driven, and through which endpoint.
+- **Backend**: `sqlite` (the embedded default) or `postgres` (a temporary PostgreSQL server
+  started by the run, `synchronous_commit=on`).
+- **Measured**: successful requests per second over the measured window (W1: dossiers
+  created, `201`, per second); for cold start the milliseconds from launching `motcua
+  serve` on a prepared data directory to the first `200` from `/readyz`; for memory the
+  server's resident set (`VmRSS`) after all workloads, with its peak (`VmHWM`).
+- **p50 / p99**: latency percentiles from wrk (`--latency`), over every request of the run.
+- **Target**: the issue's target for that figure.
+- **Ratio to floor**: the figure as a share of the floor from the same run, where the issue
+  sets one (W1 on SQLite: ≥ 20% of the SQLite floor; W2: ≥ 45% of the HTTP floor); shown
+  for information, marked "no target", elsewhere.
+- **Result**: `PASS` when every target of the row holds, `FAIL` otherwise; `not available
+  (endpoint answers 404)` when the endpoint is not there yet; `not built yet` for workloads
+  whose feature does not exist. Notes under the table give the details (errors, dossier
+  counts, early stops).
+EOF
+  fi
+  { echo; cat "$report"; } >>"$RESULTS"
+  log "appended to $RESULTS"
+fi
+log "done in $((total_secs / 60)) min $((total_secs % 60)) s"
