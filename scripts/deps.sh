@@ -4,6 +4,8 @@
 #   postgresql, postgresql-client  the second backend of the test suite (and pg_dump)
 #   python3-aiosmtpd               a real local SMTP server for the email tests
 #   nodejs, npm                    a real local OpenID provider (npm's oidc-provider)
+#   poppler-utils                  pdftotext and pdftoppm, to read back the official forms (PDF)
+#                                  that the forms tests render
 #   python3-venv                   a virtual environment for moto[server] (from PyPI), a real
 #                                  local S3-compatible server for the object store tests, in
 #                                  /var/tmp/motcua-venv (or $MOTCUA_TEST_VENV)
@@ -21,6 +23,7 @@ need_package python3-aiosmtpd
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 need_package python3-venv
+need_package poppler-utils
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"

@@ -28,11 +28,13 @@ pub const AT_CENTRE: usize = 1283;
 /// When the demo catalogue's versions are dated: the centre's opening.
 pub const CREATED_AT: OffsetDateTime = datetime!(2019-06-12 07:00 +07:00);
 
-/// Deterministic SplitMix64: small, fast, and the same sequence on every platform.
-struct Rng(u64);
+/// Deterministic SplitMix64: small, fast, and the same sequence on every platform (also
+/// drives the bench's generated dossiers).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -40,12 +42,14 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    /// A number in `0..n` (`n` small: the modulo bias is negligible).
+    pub fn below(&mut self, n: usize) -> usize {
         // n is tiny, so the modulo bias is negligible for demo data.
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    /// One of `items` (not empty).
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 }

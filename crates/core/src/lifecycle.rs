@@ -370,7 +370,82 @@ pub struct Dossier {
     pub version: u32,
 }
 
+/// What a new dossier starts from.
+pub struct Filing<'a> {
+    /// Its code (allocated by the store).
+    pub code: DossierCode,
+    /// The province.
+    pub province: ProvinceCode,
+    /// The procedure's code.
+    pub procedure: &'a ProcedureCode,
+    /// The procedure version filed under.
+    pub version: u32,
+    /// What that version says.
+    pub content: &'a ProcedureContent,
+    /// The receiving agency.
+    pub receiving: AgencyCode,
+    /// How it was filed.
+    pub channel: Channel,
+    /// The applicant (normalised).
+    pub applicant: Applicant,
+    /// The checklist as received.
+    pub documents: Vec<ReceivedDocument>,
+    /// The tracking secret.
+    pub tracking_secret: String,
+    /// When it was filed.
+    pub now: OffsetDateTime,
+}
+
 impl Dossier {
+    /// A dossier just filed (status 1), with the fee items that always apply, the
+    /// procedure's number of sets and the result at the counter; the caller adjusts those
+    /// and the owner.
+    pub fn file(f: Filing<'_>) -> Self {
+        Dossier {
+            code: f.code,
+            province: f.province,
+            procedure: f.procedure.clone(),
+            procedure_version: f.version,
+            procedure_name: f.content.name.clone(),
+            field: f.content.field.clone(),
+            processing_hours: f.content.processing_time.working_hours(),
+            current_agency: f.receiving.clone(),
+            receiving_agency: f.receiving,
+            responsible_agency: f.content.agency.clone(),
+            assignee: None,
+            lead_assignee: None,
+            owner: None,
+            channel: f.channel,
+            status: Status::New,
+            resume_status: None,
+            applicant: f.applicant,
+            documents: f.documents,
+            sets: f.content.sets,
+            fees: f.content.fees.iter().filter(|x| x.option.is_none()).cloned().collect(),
+            delivery: Delivery::Counter,
+            tracking_secret: f.tracking_secret,
+            budgets: StepBudgets::of(f.content),
+            created_at: f.now,
+            received_at: None,
+            due_at: None,
+            original_due_at: None,
+            step_due_at: None,
+            paused_at: None,
+            paused_minutes: 0,
+            finished_at: None,
+            returned_at: None,
+            extensions: 0,
+            supplements: 0,
+            notices: Vec::new(),
+            result_files: Vec::new(),
+            payment_due: None,
+            payments: Vec::new(),
+            handed: None,
+            note: String::new(),
+            version: 1,
+        }
+    }
+
     /// How the dossier finished (or stands, if unfinished) against its appointment.
     pub fn timeliness(&self, now: OffsetDateTime) -> Option<Timeliness> {
         let due = self.due_at?;

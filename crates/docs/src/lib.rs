@@ -5,3 +5,4 @@
 //! (and run the heavy work on a blocking thread, see STYLE.md §6).
 
 pub mod catalogue_xlsx;
+pub mod dossier_xlsx;

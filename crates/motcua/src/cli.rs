@@ -100,7 +100,16 @@ pub async fn serve(config: Config, demo: bool) -> Result<()> {
     let state = AppState::new(db, config).map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(objects = %state.objects.describe(), "uploaded files stored");
     let maintenance = motcua_server::spawn_maintenance(state.clone());
-    motcua_server::serve(listener, state, shutdown_signal()).await?;
+    let worker = motcua_server::outbox::Worker::new(state.clone())
+        .context("setting up notifications and portal sync")?
+        .spawn();
+    // At shutdown the worker stops first (sends in flight finish and are recorded), then
+    // the server drains its requests and closes the database.
+    let stopping = async move {
+        shutdown_signal().await;
+        worker.stop().await;
+    };
+    motcua_server::serve(listener, state, stopping).await?;
     maintenance.abort();
     tracing::info!("stopped cleanly");
     Ok(())
@@ -143,6 +152,59 @@ pub async fn demo(config: Config) -> Result<()> {
         println!("Đã nạp tỉnh mẫu Ninh Thuận: 15 sở, 1.388 thủ tục (1.283 tiếp nhận tại Trung tâm).");
     } else {
         println!("Cơ sở dữ liệu đã có dữ liệu tỉnh; không nạp tỉnh mẫu.");
+    }
+    Ok(())
+}
+
+/// `motcua generate --dossiers N`
+pub async fn generate(config: Config, count: usize, seed: u64, province: Option<&str>) -> Result<()> {
+    let _lock = lock_data_dir(&config)?;
+    let db = open(&config).await?;
+    let province = match province {
+        Some(p) => motcua_core::codes::ProvinceCode::parse(p).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => {
+            let mut tx = db.begin_read().await?;
+            motcua_store::catalogue::provinces(&mut tx)
+                .await?
+                .into_iter()
+                .next()
+                .map(|p| p.code)
+                .context("the database holds no province: run `motcua demo` first")?
+        }
+    };
+    let plan = motcua_server::generate::Plan {
+        province,
+        count,
+        until: time::OffsetDateTime::now_utc(),
+        seed,
+    };
+    let step = (count / 20).max(1);
+    let mut next = step;
+    let report = motcua_server::generate::generate(&db, &plan, |done| {
+        if done >= next || done == count {
+            eprintln!("  {done}/{count} hồ sơ");
+            next = done + step;
+        }
+    })
+    .await?;
+    db.close().await;
+    println!(
+        "Đã tạo {} hồ sơ ({} bước xử lý) trong {:.1} giây ({:.0} hồ sơ/giây).",
+        report.dossiers,
+        report.events,
+        report.seconds,
+        report.dossiers as f64 / report.seconds.max(0.001)
+    );
+    Ok(())
+}
+
+/// `motcua sample-codes --limit N`
+pub async fn sample_codes(config: Config, limit: i64) -> Result<()> {
+    let db = open(&config).await?;
+    let sample = motcua_server::generate::sample_codes(&db, limit).await?;
+    db.close().await;
+    for (code, secret) in sample {
+        println!("{code},{secret}");
     }
     Ok(())
 }

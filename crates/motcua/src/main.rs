@@ -52,6 +52,24 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Generate a year of dossiers through the real lifecycle (benchmarks, demonstrations).
+    Generate {
+        /// How many dossiers.
+        #[arg(long, default_value_t = 10_000)]
+        dossiers: usize,
+        /// Seed of the random choices.
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
+        /// Province (`H43` or `000.00.00.H43`); the default province when omitted.
+        #[arg(long)]
+        province: Option<String>,
+    },
+    /// Print `code,secret` of some dossiers, spread over the table (for tracking load tests).
+    SampleCodes {
+        /// How many.
+        #[arg(long, default_value_t = 1_000)]
+        limit: i64,
+    },
     /// Replace the database with a backup (the server must be stopped).
     Restore {
         /// Backup file made by `motcua backup`.
@@ -94,6 +112,12 @@ fn main() -> std::process::ExitCode {
             Command::Export { file, province } => cli::export(config, &file, province.as_deref()).await,
             Command::Backup { file } => cli::backup(config, &file).await,
             Command::Restore { file } => cli::restore(config, &file).await,
+            Command::Generate {
+                dossiers,
+                seed,
+                province,
+            } => cli::generate(config, dossiers, seed, province.as_deref()).await,
+            Command::SampleCodes { limit } => cli::sample_codes(config, limit).await,
             Command::Audit {
                 command: AuditCommand::Verify,
             } => cli::audit_verify(config).await,

@@ -54,6 +54,17 @@ const KEYS: &[&str] = &[
     "delay_min_notice_working_days",
     "delay_max_extensions",
     "tracking_rate_per_minute",
+    "outbox_max_attempts",
+    "outbox_backoff_seconds",
+    "outbox_backoff_max_seconds",
+    "outbox_lease_seconds",
+    "outbox_poll_millis",
+    "notify_citizens",
+    "portal_url",
+    "portal_token",
+    "portal_username",
+    "portal_password",
+    "forms_dir",
 ];
 
 /// Accepts text, and also a number or boolean where text is expected: environment
@@ -195,6 +206,38 @@ pub struct Config {
     pub delay_max_extensions: u32,
     /// Public dossier tracking lookups allowed per client address per minute.
     pub tracking_rate_per_minute: u32,
+    /// Attempts at one delivery (notification, portal sync, webhook) before it is
+    /// dead-lettered and waits for an operator.
+    pub outbox_max_attempts: u32,
+    /// Wait before the second attempt, in seconds; each further attempt waits twice as long.
+    pub outbox_backoff_seconds: u64,
+    /// Longest wait between two attempts, in seconds.
+    pub outbox_backoff_max_seconds: u64,
+    /// Seconds a worker holds a delivery it is sending; a worker that dies mid-send loses
+    /// it after this, and another takes it over. One attempt is cut off at half of it.
+    pub outbox_lease_seconds: u64,
+    /// How often the delivery worker looks for new events, in milliseconds.
+    pub outbox_poll_millis: u64,
+    /// Notify applicants of their dossier's progress by email and SMS (each channel only
+    /// when it is configured and the applicant gave an address or number).
+    pub notify_citizens: bool,
+    /// National Public Service Portal endpoint that receives every dossier change (HTTP
+    /// POST of JSON); empty disables the sync.
+    #[serde(deserialize_with = "string_like")]
+    pub portal_url: String,
+    /// Bearer token for the portal (`Authorization: Bearer …`); or use username/password.
+    #[serde(deserialize_with = "string_like")]
+    pub portal_token: String,
+    /// User name for HTTP basic authentication at the portal.
+    #[serde(deserialize_with = "string_like")]
+    pub portal_username: String,
+    /// Password for HTTP basic authentication at the portal.
+    #[serde(deserialize_with = "string_like")]
+    pub portal_password: String,
+    /// A directory of typst templates that replace the built-in forms of the same file
+    /// name (`receipt.typ`, `common.typ`, …), so a province can adjust its forms without
+    /// recompiling; empty uses the built-in templates.
+    pub forms_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -244,6 +287,17 @@ impl Default for Config {
             delay_min_notice_working_days: 1,
             delay_max_extensions: 1,
             tracking_rate_per_minute: 30,
+            outbox_max_attempts: 10,
+            outbox_backoff_seconds: 5,
+            outbox_backoff_max_seconds: 3600,
+            outbox_lease_seconds: 120,
+            outbox_poll_millis: 1000,
+            notify_citizens: true,
+            portal_url: String::new(),
+            portal_token: String::new(),
+            portal_username: String::new(),
+            portal_password: String::new(),
+            forms_dir: PathBuf::new(),
         }
     }
 }
@@ -330,7 +384,35 @@ impl Config {
                     .to_owned(),
             );
         }
+        self.validate_outbox()?;
         self.validate_object_store()
+    }
+
+    /// The delivery settings: attempts, backoff and lease that can work, and one way to
+    /// reach the portal.
+    fn validate_outbox(&self) -> Result<(), String> {
+        if self.outbox_max_attempts == 0 || self.outbox_backoff_seconds == 0 || self.outbox_poll_millis == 0 {
+            return Err(
+                "outbox_max_attempts, outbox_backoff_seconds and outbox_poll_millis must be at least 1".to_owned(),
+            );
+        }
+        if self.outbox_backoff_max_seconds < self.outbox_backoff_seconds {
+            return Err(format!(
+                "outbox_backoff_max_seconds ({}) must be at least outbox_backoff_seconds ({})",
+                self.outbox_backoff_max_seconds, self.outbox_backoff_seconds
+            ));
+        }
+        if self.outbox_lease_seconds < 2 {
+            return Err("outbox_lease_seconds must be at least 2".to_owned());
+        }
+        let url = self.portal_url.trim();
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+            return Err("portal_url must start with https:// or http://".to_owned());
+        }
+        if !self.portal_token.is_empty() && !self.portal_username.is_empty() {
+            return Err("set either portal_token or portal_username/portal_password, not both".to_owned());
+        }
+        Ok(())
     }
 
     /// The object store settings: a known backend, and for S3 everything it needs.
@@ -499,6 +581,27 @@ mod tests {
             },
             Config {
                 tracking_rate_per_minute: 0,
+                ..Config::default()
+            },
+            Config {
+                outbox_max_attempts: 0,
+                ..Config::default()
+            },
+            Config {
+                outbox_backoff_max_seconds: 1,
+                ..Config::default()
+            },
+            Config {
+                outbox_lease_seconds: 1,
+                ..Config::default()
+            },
+            Config {
+                portal_url: "ftp://portal.example.vn".to_owned(),
+                ..Config::default()
+            },
+            Config {
+                portal_token: "t".to_owned(),
+                portal_username: "u".to_owned(),
                 ..Config::default()
             },
         ];

@@ -23,9 +23,13 @@ pub mod bootstrap;
 pub mod catalogue_index;
 pub mod config;
 pub mod error;
+pub mod forms;
+pub mod generate;
 pub mod notify;
 pub mod objects;
+pub mod operations_page;
 pub mod ops;
+pub mod outbox;
 pub mod pages;
 pub mod province_cache;
 pub mod state;
@@ -54,6 +58,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/van-hanh/chuyen-phat", get(operations_page::deliveries))
+        .route(
+            "/van-hanh/chuyen-phat/{id}/gui-lai",
+            axum::routing::post(operations_page::retry),
+        )
         .merge(api::router(&state))
         .fallback(pages::not_found)
         .with_state(state)

@@ -268,7 +268,7 @@ pub fn mask_email(address: &str) -> String {
 }
 
 /// The host of a URL, for logs (the path and query may hold keys).
-fn url_host(url: &str) -> String {
+pub(crate) fn url_host(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     // Drop any user:password@ part.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Session, TestApp, call, demo, spawn_app, spawn_app_at, with_csrf};
+use common::{Session, TestApp, call, demo, spawn_app, spawn_app_at, spawn_app_with, with_csrf};
 use motcua_core::calendar::Calendar;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -859,4 +859,49 @@ async fn concurrent_intakes_get_distinct_consecutive_codes() {
     }
     sequences.sort_unstable();
     assert_eq!(sequences, (1..=40).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_dossier_s_files_are_limited_in_total() {
+    let app = spawn_app_with(|c| {
+        c.max_upload_bytes = 4096;
+        c.max_dossier_upload_bytes = 5999;
+    })
+    .await;
+    let counter = demo(&app, "tiepnhan").await;
+    let content = procedure(&app, LLTP).await;
+    let mut pdf = PDF.to_vec();
+    pdf.resize(3000, b' ');
+    let a = upload(&app, &counter, "a.pdf", &pdf).await.1["id"].clone();
+    let b = upload(&app, &counter, "b.pdf", &pdf).await.1["id"].clone();
+    let mut body = counter_body(LLTP, &content);
+    body["documents"][0]["files"] = json!([a, b]);
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", body.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["code"], "too_large");
+    // Nothing was taken: one of the files still fits.
+    body["documents"][0]["files"] = json!([a]);
+    let (status, v) = post(&app, &counter, "/api/v1/dossiers", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let code = code_of(&v);
+    // A supplement that would pass the total is refused too, and leaves the dossier as it was.
+    act_ok(&app, &counter, &code, "transfer", json!({})).await;
+    let officer = demo(&app, "cv.tuphap").await;
+    act_ok(
+        &app,
+        &officer,
+        &code,
+        "request-supplement",
+        json!({"missing": ["Bản sao sổ hộ khẩu"]}),
+    )
+    .await;
+    let (status, e) = act(&app, &counter, &code, "receive-supplement", json!({"files": [b]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    let (_, v) = get(&app, &counter, &format!("/api/v1/dossiers/{code}")).await;
+    assert_eq!(v["status_code"], 5);
+    // A file over the per-file limit is refused at upload.
+    let mut big = PDF.to_vec();
+    big.resize(5000, b' ');
+    let (status, _) = upload(&app, &counter, "c.pdf", &big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }

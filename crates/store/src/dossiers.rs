@@ -372,3 +372,25 @@ pub async fn list(tx: &mut Tx, f: &ListFilter) -> Result<Vec<Stored>> {
         })
         .collect()
 }
+
+/// Codes and tracking secrets of about `limit` dossiers spread over the whole table (for
+/// load tests of public tracking).
+pub async fn tracking_sample(tx: &mut Tx, limit: i64) -> Result<Vec<(DossierCode, String)>> {
+    let total: i64 = on!(tx, |c| sqlx::query_scalar("SELECT COUNT(*) FROM dossiers")
+        .fetch_one(c)
+        .await)?;
+    let step = (total / limit.max(1)).max(1);
+    let rows: Vec<(String, String)> = on!(tx, |c| {
+        sqlx::query_as("SELECT code, tracking_secret FROM dossiers WHERE id % $1 = 0 ORDER BY id LIMIT $2")
+            .bind(step)
+            .bind(limit)
+            .fetch_all(c)
+            .await
+    })?;
+    rows.into_iter()
+        .map(|(code, secret)| {
+            let code = DossierCode::parse(&code).map_err(|e| StoreError::Io(e.to_string()))?;
+            Ok((code, secret))
+        })
+        .collect()
+}

@@ -21,6 +21,7 @@ pub mod catalogue;
 pub mod dossiers;
 mod error;
 pub mod files;
+pub mod forms;
 mod migrate;
 pub mod otp;
 pub mod outbox;

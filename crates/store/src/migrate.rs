@@ -31,8 +31,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "sso", "0006_sso"),
     migration!(7, "dossier_codes", "0007_dossier_codes"),
     migration!(8, "dossiers", "0008_dossiers"),
-    migration!(10, "dossier_forms", "0010_dossier_forms"),
     migration!(9, "deliveries", "0009_deliveries"),
+    migration!(10, "dossier_forms", "0010_dossier_forms"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

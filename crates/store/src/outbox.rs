@@ -158,7 +158,7 @@ pub struct Delivery {
     pub available_at: i64,
     /// While a worker is sending it: the end of that worker's lease (epoch ms).
     pub claimed_until: Option<i64>,
-    /// The worker holding the lease.
+    /// The worker that claimed it last (holding the lease while `claimed_until` is set).
     pub claimed_by: Option<String>,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
@@ -237,15 +237,17 @@ pub async fn position_in_dossier(tx: &mut Tx, dossier_code: &str, event_id: i64)
     Ok(n)
 }
 
-/// Records a successful delivery (whoever holds the lease: it did arrive).
-pub async fn delivered(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
+/// Records a successful delivery by `worker` (whoever holds the lease now: it did
+/// arrive). `claimed_by` keeps the last worker that tried, for operators.
+pub async fn delivered(tx: &mut Tx, id: i64, worker: &str, now: i64) -> Result<bool> {
     let n = exec!(tx, |c| {
         sqlx::query(
-            "UPDATE deliveries SET state = 'delivered', delivered_at = $2, claimed_until = NULL, claimed_by = NULL
+            "UPDATE deliveries SET state = 'delivered', delivered_at = $2, claimed_until = NULL, claimed_by = $3
              WHERE id = $1 AND state = 'pending'",
         )
         .bind(id)
         .bind(now)
+        .bind(worker)
         .execute(c)
         .await
     })?;
@@ -261,8 +263,7 @@ pub async fn failed(tx: &mut Tx, id: i64, worker: &str, now: i64, error: &str, r
     };
     let n = exec!(tx, |c| {
         sqlx::query(
-            "UPDATE deliveries SET state = $3, available_at = $4, dead_at = $5, last_error = $6,
-                 claimed_until = NULL, claimed_by = NULL
+            "UPDATE deliveries SET state = $3, available_at = $4, dead_at = $5, last_error = $6, claimed_until = NULL
              WHERE id = $1 AND claimed_by = $2 AND state = 'pending'",
         )
         .bind(id)
@@ -423,7 +424,7 @@ pub async fn retry(tx: &mut Tx, id: i64, province: &str, now: i64) -> Result<Res
     let n = exec!(tx, |c| {
         sqlx::query(
             "UPDATE deliveries SET state = 'pending', attempts = 0, available_at = $2, dead_at = NULL,
-                 claimed_until = NULL, claimed_by = NULL
+                 claimed_until = NULL
              WHERE id = $1 AND state <> 'delivered' AND (claimed_until IS NULL OR claimed_until <= $2)",
         )
         .bind(id)

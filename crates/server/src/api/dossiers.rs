@@ -16,7 +16,7 @@ use motcua_core::catalogue::{AgencyKind, FeeItem, Invalid, OnlineMode, Procedure
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::dossier::{Action, Channel, DelayRules, DossierCode, Status, Timeliness};
 use motcua_core::lifecycle::{
-    self, ActionInput, Applicant, Context, Delivery, Dossier, Person, ReceivedDocument, StepBudgets, Transition,
+    self, ActionInput, Applicant, Context, Delivery, Dossier, Filing, Person, ReceivedDocument, Transition,
 };
 use motcua_core::money::Vnd;
 use motcua_store::accounts::UserKind;
@@ -410,55 +410,25 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
     let fees = fees_for(content, req.fee_option.as_deref())?;
     let note = lifecycle::optional_text("note", &req.note)?;
     let now = state.clock.now();
-    let dossier = Dossier {
+    let mut dossier = Dossier::file(Filing {
         // Replaced by the allocated code inside the write transaction.
-        code: DossierCode::new(
-            &receiving,
-            now.to_offset(motcua_core::calendar::VIETNAM_OFFSET).date(),
-            1,
-        )
-        .map_err(|e| AppError::Internal(e.to_string()))?,
+        code: DossierCode::new(&receiving, now.date(), 1).map_err(|e| AppError::Internal(e.to_string()))?,
         province: province.clone(),
-        procedure: code,
-        procedure_version: version.version,
-        procedure_name: content.name.clone(),
-        field: content.field.clone(),
-        processing_hours: content.processing_time.working_hours(),
-        receiving_agency: receiving.clone(),
-        responsible_agency: content.agency.clone(),
-        current_agency: receiving,
-        assignee: None,
-        lead_assignee: None,
-        owner: citizen.then(|| user_id(p).unwrap_or_default().to_owned()),
+        procedure: &code,
+        version: version.version,
+        content,
+        receiving,
         channel,
-        status: Status::New,
-        resume_status: None,
         applicant,
         documents,
-        sets: req.sets.unwrap_or(content.sets),
-        fees,
-        delivery: req.delivery.unwrap_or(Delivery::Counter),
         tracking_secret: new_secret(),
-        budgets: StepBudgets::of(content),
-        created_at: now,
-        received_at: None,
-        due_at: None,
-        original_due_at: None,
-        step_due_at: None,
-        paused_at: None,
-        paused_minutes: 0,
-        finished_at: None,
-        returned_at: None,
-        extensions: 0,
-        supplements: 0,
-        notices: Vec::new(),
-        result_files: Vec::new(),
-        payment_due: None,
-        payments: Vec::new(),
-        handed: None,
-        note,
-        version: 1,
-    };
+        now,
+    });
+    dossier.owner = citizen.then(|| user_id(p).unwrap_or_default().to_owned());
+    dossier.sets = req.sets.unwrap_or(content.sets);
+    dossier.fees = fees;
+    dossier.delivery = req.delivery.unwrap_or(Delivery::Counter);
+    dossier.note = note;
     Ok(Intake {
         dossier,
         file_ids,
@@ -699,6 +669,7 @@ pub async fn create(
             },
         )
         .await?;
+    crate::forms::issue_after(&state, &dossier);
     let files = attached
         .into_iter()
         .map(|mut f| {
@@ -709,7 +680,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&state, dossier, files, &p))))
 }
 
-async fn load_visible(
+pub(crate) async fn load_visible(
     state: &AppState,
     p: &Principal,
     code: &str,
@@ -1304,6 +1275,7 @@ pub async fn act(
             },
         )
         .await?;
+    crate::forms::issue_after(&state, &dossier);
     Ok(Json(view(&state, dossier, files, &p)))
 }
 

@@ -13,8 +13,10 @@ pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 pub mod citizens;
+pub mod deliveries;
 pub mod dossiers;
 pub mod extract;
+pub mod forms;
 pub mod oidc;
 pub mod uploads;
 
@@ -47,6 +49,11 @@ pub mod uploads;
         admin::list_tokens,
         admin::revoke_token,
         admin::audit_trail,
+        deliveries::list,
+        deliveries::retry,
+        deliveries::create_webhook,
+        deliveries::list_webhooks,
+        deliveries::delete_webhook,
         calendar::deadline,
         calendar::days,
         calendar::edit_day,
@@ -59,6 +66,10 @@ pub mod uploads;
         dossiers::act,
         dossiers::history,
         dossiers::track,
+        forms::dossier_form,
+        forms::register_pdf,
+        forms::register_xlsx,
+        forms::dossiers_xlsx,
         uploads::upload,
         uploads::download,
     ),
@@ -123,6 +134,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/dossiers/{code}/history", get(dossiers::history))
         .route("/api/v1/dossiers/{code}/actions/{action}", post(dossiers::act))
         .route("/api/v1/track/{code}", get(dossiers::track))
+        .route("/api/v1/dossiers/{code}/forms/{file}", get(forms::dossier_form))
+        .route("/api/v1/register.pdf", get(forms::register_pdf))
+        .route("/api/v1/register.xlsx", get(forms::register_xlsx))
+        .route("/api/v1/dossiers.xlsx", get(forms::dossiers_xlsx))
         .route("/api/v1/files/{id}", get(uploads::download))
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/catalogue/summary", get(catalogue::summary))
@@ -156,6 +171,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/admin/tokens/{id}", delete(admin::revoke_token))
         .route("/api/v1/admin/audit", get(admin::audit_trail))
+        .route("/api/v1/admin/deliveries", get(deliveries::list))
+        .route("/api/v1/admin/deliveries/{id}/retry", post(deliveries::retry))
+        .route(
+            "/api/v1/admin/webhooks",
+            get(deliveries::list_webhooks).post(deliveries::create_webhook),
+        )
+        .route("/api/v1/admin/webhooks/{id}", delete(deliveries::delete_webhook))
         .route("/api/v1/calendar/deadline", get(calendar::deadline))
         .route("/api/v1/calendar/days", get(calendar::days))
         .route("/api/v1/calendar/days/{date}", put(calendar::edit_day))

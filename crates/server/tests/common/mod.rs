@@ -73,7 +73,16 @@ pub async fn spawn_empty_app() -> TestApp {
     spawn(false, Clock::default()).await
 }
 
+/// Starts an app with the demo province and `adjust` applied to its configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_configured(true, Clock::default(), adjust).await
+}
+
 async fn spawn(demo: bool, clock: Clock) -> TestApp {
+    spawn_configured(demo, clock, |_| {}).await
+}
+
+async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let test_db = fresh_db().await;
     if demo {
         motcua_server::first_start(&test_db.db, true).await.expect("demo");
@@ -107,12 +116,13 @@ async fn spawn(demo: bool, clock: Clock) -> TestApp {
         .expect("token");
         tx.commit().await.expect("commit");
     }
-    let config = Config {
+    let mut config = Config {
         data_dir: test_db.dir.path().to_owned(),
         max_body_bytes: 256 * 1024,
         max_import_bytes: 32 * 1024 * 1024,
         ..Config::default()
     };
+    adjust(&mut config);
     let mut state = AppState::new(test_db.db.clone(), config).expect("state");
     state.clock = clock.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

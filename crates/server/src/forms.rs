@@ -1,0 +1,625 @@
+//! Official documents of dossiers (DOMAIN.md §3): which forms a dossier has produced, the
+//! data each is filled with, and issuing them: rendered with `motcua-pdf` off the async
+//! runtime (behind [`AppState::cpu`]), kept in the object store and recorded in
+//! `dossier_forms` with their SHA-256.
+//!
+//! A form is issued right after the transition that produces it commits ([`issue_after`],
+//! called by the dossier handlers outside the group-committed write, so a slow render never
+//! holds up intake). A download of a form not yet stored renders and stores it then
+//! ([`document`]). Rendering is deterministic, so both paths give the same bytes.
+
+use std::collections::BTreeMap;
+
+use motcua_core::catalogue::{Agency, ApplicantKind, FeeKind};
+use motcua_core::codes::ProvinceCode;
+use motcua_core::dossier::{Action, Status, Timeliness};
+use motcua_core::lifecycle::{Dossier, NoticeKind};
+use motcua_core::money::Vnd;
+use motcua_pdf::{Form, Renderer};
+use motcua_store::catalogue;
+use motcua_store::dossiers::{self, EventRecord, Stored};
+use motcua_store::forms::{self, FormRecord};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The forms a dossier can have, in the order of the circular.
+pub const DOSSIER_FORMS: [Form; 6] = [
+    Form::Receipt,
+    Form::SupplementRequest,
+    Form::Refusal,
+    Form::Apology,
+    Form::StopNotice,
+    Form::ControlSheet,
+];
+
+fn notice_kind(form: Form) -> Option<NoticeKind> {
+    match form {
+        Form::SupplementRequest => Some(NoticeKind::SupplementRequest),
+        Form::Refusal => Some(NoticeKind::Refusal),
+        Form::Apology => Some(NoticeKind::Apology),
+        Form::StopNotice => Some(NoticeKind::StopNotice),
+        Form::Receipt | Form::ControlSheet | Form::Register => None,
+    }
+}
+
+/// The actions that write a notice of `kind`, in the history.
+fn notice_actions(kind: NoticeKind) -> &'static [Action] {
+    match kind {
+        NoticeKind::SupplementRequest => &[Action::RequestCompletion, Action::RequestSupplement],
+        NoticeKind::Refusal => &[Action::Refuse],
+        NoticeKind::Apology => &[Action::Apologise],
+        NoticeKind::StopNotice => &[Action::Stop],
+        NoticeKind::PaymentRequest => &[Action::RequestPayment],
+        NoticeKind::Withdrawal => &[Action::Withdraw],
+    }
+}
+
+/// Whether an event changes the control sheet: a hand-over, or the return that ends the last step.
+fn on_control_sheet(e: &EventRecord) -> bool {
+    e.to_agency.is_some() || e.action == Action::Return.name()
+}
+
+/// How many documents of `form` the dossier has: the receipt once accepted, one per notice
+/// of the form's kind, and for the control sheet the `seq` of its last row's event (each
+/// hand-over draws a new sheet). `None` when it has none yet.
+pub fn latest(form: Form, d: &Dossier, events: &[EventRecord]) -> Option<i64> {
+    match form {
+        Form::Receipt => d.received_at.map(|_| 1),
+        Form::ControlSheet => events.iter().rev().find(|e| on_control_sheet(e)).map(|e| e.seq),
+        Form::Register => None,
+        other => {
+            let kind = notice_kind(other)?;
+            let n = d.notices.iter().filter(|n| n.kind == kind).count();
+            (n > 0).then(|| i64::try_from(n).unwrap_or(i64::MAX))
+        }
+    }
+}
+
+/// Why a dossier has no such document yet, for the person asking.
+pub fn missing_message(form: Form, code: &str) -> String {
+    let what = match form {
+        Form::Receipt => "chưa được tiếp nhận nên chưa có Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+        Form::SupplementRequest => "chưa có Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+        Form::Refusal => "không có Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+        Form::Apology => "chưa có Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
+        Form::StopNotice => "không có Thông báo dừng giải quyết hồ sơ",
+        Form::ControlSheet => "chưa được tiếp nhận nên chưa có Phiếu kiểm soát quá trình giải quyết hồ sơ",
+        Form::Register => "không có sổ theo dõi",
+    };
+    format!("Hồ sơ {code} {what}.")
+}
+
+/// The agencies of a province and its name: what headings and names on forms need.
+pub struct Letterhead {
+    /// The province's name (`Ninh Thuận`), for the place on each document.
+    pub province_name: String,
+    /// Agencies by code.
+    pub agencies: BTreeMap<String, Agency>,
+}
+
+impl Letterhead {
+    /// Loads the letterhead of `province`.
+    pub async fn load(state: &AppState, province: &ProvinceCode) -> Result<Self, AppError> {
+        let mut tx = state.db.begin_read().await?;
+        let name = catalogue::province(&mut tx, province)
+            .await?
+            .map_or_else(|| province.as_str().to_owned(), |p| p.name);
+        let agencies = catalogue::agencies(&mut tx, province)
+            .await?
+            .into_iter()
+            .map(|a| (a.code.as_str().to_owned(), a))
+            .collect();
+        Ok(Self {
+            province_name: name,
+            agencies,
+        })
+    }
+
+    /// The agency's name, or its code when unknown.
+    pub fn name(&self, code: &str) -> String {
+        self.agencies
+            .get(code)
+            .map_or_else(|| code.to_owned(), |a| a.name.clone())
+    }
+
+    /// The heading block of a document issued by `code`: its parent and itself.
+    pub fn issuer(&self, code: &str) -> Value {
+        let agency = self.agencies.get(code);
+        let parent = agency
+            .and_then(|a| a.parent.as_ref())
+            .and_then(|p| self.agencies.get(p.as_str()))
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        json!({
+            "code": code,
+            "parent": parent,
+            "name": self.name(code),
+            "address": agency.map(|a| a.address.clone()).unwrap_or_default(),
+            "phone": agency.map(|a| a.phone.clone()).unwrap_or_default(),
+        })
+    }
+}
+
+fn local(t: OffsetDateTime) -> OffsetDateTime {
+    t.to_offset(motcua_core::calendar::VIETNAM_OFFSET)
+}
+
+/// `09 giờ 05 phút, ngày 13 tháng 02 năm 2026`, as the forms write an instant.
+pub fn long_time(t: OffsetDateTime) -> String {
+    let t = local(t);
+    format!(
+        "{:02} giờ {:02} phút, ngày {:02} tháng {:02} năm {}",
+        t.hour(),
+        t.minute(),
+        t.day(),
+        u8::from(t.month()),
+        t.year()
+    )
+}
+
+/// `09 giờ 05, ngày 13/02/2026`: the compact form that fits a table cell on one line.
+pub fn table_time(t: OffsetDateTime) -> String {
+    let t = local(t);
+    format!(
+        "{:02} giờ {:02}, ngày {:02}/{:02}/{}",
+        t.hour(),
+        t.minute(),
+        t.day(),
+        u8::from(t.month()),
+        t.year()
+    )
+}
+
+/// `13/02/2026`.
+pub fn short_date(t: OffsetDateTime) -> String {
+    let t = local(t);
+    format!("{:02}/{:02}/{}", t.day(), u8::from(t.month()), t.year())
+}
+
+/// `Ninh Thuận, ngày 13 tháng 02 năm 2026`.
+fn place_date(place: &str, t: OffsetDateTime) -> String {
+    let t = local(t);
+    format!(
+        "{place}, ngày {:02} tháng {:02} năm {}",
+        t.day(),
+        u8::from(t.month()),
+        t.year()
+    )
+}
+
+fn statutory_time(hours: u32) -> String {
+    if hours.is_multiple_of(8) {
+        format!("{} ngày làm việc", hours / 8)
+    } else {
+        format!("{hours} giờ làm việc")
+    }
+}
+
+/// The public tracking address printed (and encoded in the QR code) on the receipt: it
+/// carries the second factor, so whoever holds the paper can follow the dossier.
+pub fn tracking_url(state: &AppState, d: &Dossier) -> String {
+    let base = state.config.public_url.trim().trim_end_matches('/');
+    let base = if base.is_empty() {
+        format!("http://{}", state.config.listen)
+    } else {
+        base.to_owned()
+    };
+    format!("{base}/tra-cuu/{}?secret={}", d.code.as_str(), d.tracking_secret)
+}
+
+fn applicant(d: &Dossier) -> Value {
+    let a = &d.applicant;
+    json!({
+        "name": a.name,
+        "id_label": match a.kind {
+            ApplicantKind::Citizen => "Số định danh cá nhân",
+            ApplicantKind::Organisation => "Mã số thuế",
+        },
+        "id_number": a.id_number,
+        "phone": a.phone,
+        "email": a.email,
+        "address": a.address,
+    })
+}
+
+/// Everything one dossier document is filled from.
+pub struct Sources<'a> {
+    /// The dossier as it stands.
+    pub dossier: &'a Dossier,
+    /// Its history.
+    pub events: &'a [EventRecord],
+    /// Names and headings.
+    pub letterhead: &'a Letterhead,
+    /// The receipt's tracking address.
+    pub tracking_url: String,
+}
+
+/// The data of dossier document `form` number `ordinal`, and the instant it was issued
+/// (the PDF's date). Only what was true when it was issued goes in, so the document
+/// comes out the same whenever it is drawn.
+pub fn dossier_data(form: Form, ordinal: i64, s: &Sources<'_>) -> Result<(Value, OffsetDateTime), AppError> {
+    let d = s.dossier;
+    let lh = s.letterhead;
+    let absent = || AppError::NotFound(missing_message(form, d.code.as_str()));
+    let received_at = d.received_at;
+    let mut data = json!({
+        "form": {"number": form.number(), "number_2018": form.number_2018(), "title": form.title(),
+                 "circular": "Thông tư số 03/2025/TT-VPCP"},
+        "code": d.code.as_str(),
+        "number": "",
+        "applicant": applicant(d),
+        "procedure": {"code": d.procedure.as_str(), "name": d.procedure_name},
+        "receiving_agency": lh.name(d.receiving_agency.as_str()),
+        "responsible_agency": lh.name(d.responsible_agency.as_str()),
+        "received_at": received_at.map(long_time).unwrap_or_default(),
+        "received_on": received_at.or(Some(d.created_at)).map(short_date).unwrap_or_default(),
+    });
+    let (issuer, issued, extra) = match form {
+        Form::Receipt => {
+            let received = received_at.ok_or_else(absent)?;
+            let receiver = s
+                .events
+                .iter()
+                .find(|e| e.action == Action::Accept.name())
+                .map(|e| e.actor.name.clone())
+                .unwrap_or_default();
+            let total = d
+                .fees
+                .iter()
+                .try_fold(Vnd(0), |sum, f| sum.checked_add(f.amount))
+                .unwrap_or(Vnd::MAX);
+            let url = s.tracking_url.clone();
+            let qr = motcua_pdf::qr_svg(&url).map_err(|e| AppError::Internal(e.to_string()))?;
+            let receiving = lh.issuer(d.receiving_agency.as_str());
+            let collect_at = format!(
+                "{} — {}{}",
+                d.delivery.label(),
+                receiving["name"].as_str().unwrap_or_default(),
+                receiving["address"]
+                    .as_str()
+                    .filter(|a| !a.is_empty())
+                    .map(|a| format!(", {a}"))
+                    .unwrap_or_default()
+            );
+            let documents: Vec<Value> = d
+                .documents
+                .iter()
+                // Supplements received later are not on the receipt.
+                .filter(|doc| doc.index != u16::MAX)
+                .enumerate()
+                .map(
+                    |(i, doc)| json!({"no": i + 1, "name": doc.name, "originals": doc.originals, "copies": doc.copies}),
+                )
+                .collect();
+            let fees: Vec<Value> = d
+                .fees
+                .iter()
+                .map(|f| {
+                    json!({
+                        "name": match &f.option { Some(o) => format!("{} ({o})", f.name), None => f.name.clone() },
+                        "kind": match f.kind { FeeKind::Fee => "Phí", FeeKind::Charge => "Lệ phí" },
+                        "amount": f.amount.to_string(),
+                    })
+                })
+                .collect();
+            data["number"] = json!(d.code.as_str());
+            (
+                receiving,
+                received,
+                json!({
+                    "documents": documents,
+                    "sets": d.sets,
+                    "statutory_time": statutory_time(d.processing_hours),
+                    "due_at": d.original_due_at.or(d.due_at).map(long_time).unwrap_or_default(),
+                    "collect_at": collect_at,
+                    "fees": fees,
+                    "fees_total": total.to_string(),
+                    "receiver": receiver,
+                    "tracking": {"url": url, "secret": d.tracking_secret, "qr_svg": qr},
+                }),
+            )
+        }
+        Form::SupplementRequest | Form::Refusal | Form::Apology | Form::StopNotice => {
+            let kind = notice_kind(form).ok_or_else(absent)?;
+            let index = usize::try_from(ordinal)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .ok_or_else(absent)?;
+            let notice = d
+                .notices
+                .iter()
+                .filter(|n| n.kind == kind)
+                .nth(index)
+                .ok_or_else(absent)?;
+            // The n-th notice of a kind was written with the n-th event of its actions, which
+            // names the agency that issued it.
+            let actions = notice_actions(kind);
+            let agency = s
+                .events
+                .iter()
+                .filter(|e| actions.iter().any(|a| a.name() == e.action))
+                .nth(index)
+                .map(|e| e.agency.clone())
+                .unwrap_or_else(|| match form {
+                    Form::Apology | Form::StopNotice => d.responsible_agency.as_str().to_owned(),
+                    _ => d.receiving_agency.as_str().to_owned(),
+                });
+            let (explanation, missing) = if kind == NoticeKind::StopNotice {
+                (notice.missing.join("; "), Vec::new())
+            } else {
+                (String::new(), notice.missing.clone())
+            };
+            (
+                lh.issuer(&agency),
+                notice.at,
+                json!({
+                    "notice": {
+                        "number": ordinal,
+                        "at": long_time(notice.at),
+                        "by": notice.by.name,
+                        "reason": notice.reason,
+                        "missing": missing,
+                        "explanation": explanation,
+                        "old_due": notice.old_due.map(long_time).unwrap_or_default(),
+                        "new_due": notice.new_due.map(long_time).unwrap_or_default(),
+                    },
+                }),
+            )
+        }
+        Form::ControlSheet => {
+            let events: Vec<&EventRecord> = s.events.iter().filter(|e| e.seq <= ordinal).collect();
+            let last = events
+                .iter()
+                .rev()
+                .find(|e| e.seq == ordinal && on_control_sheet(e))
+                .ok_or_else(absent)?;
+            let rows = control_rows(&events, lh);
+            let mut cooperating: Vec<String> = events
+                .iter()
+                .filter_map(|e| e.to_agency.as_deref())
+                .filter(|a| *a != d.receiving_agency.as_str() && *a != d.responsible_agency.as_str())
+                .map(|a| lh.name(a))
+                .collect();
+            cooperating.dedup();
+            data["number"] = json!(d.code.as_str());
+            (
+                lh.issuer(d.receiving_agency.as_str()),
+                last.at,
+                json!({
+                    "rows": rows,
+                    "cooperating": cooperating,
+                    "due_at": d.original_due_at.or(d.due_at).map(long_time).unwrap_or_default(),
+                }),
+            )
+        }
+        Form::Register => return Err(absent()),
+    };
+    data["issuer"] = issuer;
+    data["place_date"] = json!(place_date(&lh.province_name, issued));
+    if let (Some(m), Value::Object(e)) = (data.as_object_mut(), extra) {
+        m.extend(e);
+    }
+    Ok((data, issued))
+}
+
+/// The rows of the control sheet: each hand-over starts a step, the next hand-over (or
+/// the return of the result) ends it and says how it finished against its budget.
+fn control_rows(events: &[&EventRecord], lh: &Letterhead) -> Vec<Value> {
+    let mut rows: Vec<(Value, Option<Timeliness>)> = Vec::new();
+    for e in events {
+        let ends_step =
+            (e.to_agency.is_some() && e.action != Action::Accept.name()) || e.action == Action::Return.name();
+        if ends_step && let Some(last) = rows.last_mut() {
+            last.1 = e.closed_step;
+        }
+        if let Some(to) = &e.to_agency {
+            let note = if e.action == Action::Accept.name() {
+                "Tiếp nhận hồ sơ".to_owned()
+            } else if e.note.is_empty() {
+                Action::from_name(&e.action).map_or_else(String::new, |a| a.label().to_owned())
+            } else {
+                e.note.clone()
+            };
+            rows.push((
+                json!({
+                    "no": rows.len() + 1,
+                    "from_agency": lh.name(&e.agency),
+                    "to_agency": lh.name(to),
+                    "handed_at": table_time(e.at),
+                    "giver": e.actor.name,
+                    "receiver": e.to_user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+                    "note": note,
+                }),
+                None,
+            ));
+        }
+    }
+    rows.into_iter()
+        .map(|(mut row, result)| {
+            row["result"] = json!(result.map(Timeliness::label).unwrap_or_default());
+            row
+        })
+        .collect()
+}
+
+fn renderer(state: &AppState) -> Renderer {
+    let dir = state.config.forms_dir.clone();
+    Renderer::new((!dir.as_os_str().is_empty()).then_some(dir))
+}
+
+/// Renders on a blocking thread, at most as many at once as [`AppState::cpu`] allows.
+pub async fn render(
+    state: &AppState,
+    form: Form,
+    data: Value,
+    issued: OffsetDateTime,
+    ident: String,
+) -> Result<Vec<u8>, AppError> {
+    let _permit = state
+        .cpu
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let renderer = renderer(state);
+    let started = std::time::Instant::now();
+    let pdf = tokio::task::spawn_blocking(move || renderer.render(form, &data, issued, &ident))
+        .await
+        .map_err(|e| AppError::Internal(format!("rendering task: {e}")))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    metrics::histogram!("motcua_form_render_seconds", "form" => form.slug()).record(started.elapsed().as_secs_f64());
+    Ok(pdf)
+}
+
+fn object_key(d: &Dossier, form: Form, ordinal: i64) -> String {
+    format!(
+        "forms/{}/{}/{}-{ordinal}.pdf",
+        d.province.as_str(),
+        d.code.as_str(),
+        form.slug()
+    )
+}
+
+/// Renders dossier document `form` number `ordinal`, stores it and records it. Returns
+/// the bytes. When another path stored the same document meanwhile, its record stands
+/// (the bytes are the same).
+async fn issue(
+    state: &AppState,
+    stored: &Stored,
+    events: &[EventRecord],
+    letterhead: &Letterhead,
+    form: Form,
+    ordinal: i64,
+) -> Result<Vec<u8>, AppError> {
+    let d = &stored.dossier;
+    let sources = Sources {
+        dossier: d,
+        events,
+        letterhead,
+        tracking_url: tracking_url(state, d),
+    };
+    let (data, issued) = dossier_data(form, ordinal, &sources)?;
+    let ident = format!("{}/{}/{ordinal}", d.code.as_str(), form.slug());
+    let pdf = render(state, form, data, issued, ident).await?;
+    let key = object_key(d, form, ordinal);
+    state
+        .objects
+        .put(&key, pdf.clone())
+        .await
+        .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
+    let record = FormRecord {
+        dossier_id: stored.id,
+        kind: form.slug().to_owned(),
+        ordinal,
+        object_key: key,
+        sha256: crate::auth::hex_encode(&Sha256::digest(&pdf)),
+        size: i64::try_from(pdf.len()).unwrap_or(i64::MAX),
+        created_at: state.clock.now(),
+    };
+    let mut tx = state.db.begin_write().await?;
+    let inserted = forms::insert(&mut tx, &record).await?;
+    tx.commit().await?;
+    if inserted {
+        tracing::info!(dossier = d.code.as_str(), form = form.slug(), ordinal, "form issued");
+    }
+    Ok(pdf)
+}
+
+/// A dossier document: the stored copy when there is one, otherwise rendered, stored and
+/// recorded now. `ordinal` `None` means the latest of its kind.
+pub async fn document(
+    state: &AppState,
+    stored: &Stored,
+    form: Form,
+    ordinal: Option<i64>,
+) -> Result<(Vec<u8>, i64), AppError> {
+    let d = &stored.dossier;
+    let events = {
+        let mut tx = state.db.begin_read().await?;
+        dossiers::events(&mut tx, stored.id).await?
+    };
+    let latest = latest(form, d, &events).ok_or_else(|| AppError::NotFound(missing_message(form, d.code.as_str())))?;
+    let ordinal = match ordinal {
+        Some(n) if n < 1 || (form != Form::ControlSheet && n > latest) => {
+            return Err(AppError::NotFound(format!(
+                "Hồ sơ {} không có văn bản số {n} của loại này (có {latest}).",
+                d.code.as_str()
+            )));
+        }
+        Some(n) => n,
+        None => latest,
+    };
+    let record = {
+        let mut tx = state.db.begin_read().await?;
+        forms::get(&mut tx, stored.id, form.slug(), ordinal).await?
+    };
+    if let Some(r) = record {
+        match state.objects.get(&r.object_key).await {
+            Ok(Some(bytes)) => return Ok((bytes, ordinal)),
+            // A lost object is drawn again: the bytes are the same.
+            Ok(None) => tracing::warn!(key = r.object_key, "stored form missing; rendering it again"),
+            Err(e) => return Err(AppError::Internal(format!("object store: {e}"))),
+        }
+    }
+    let letterhead = Letterhead::load(state, &d.province).await?;
+    let pdf = issue(state, stored, &events, &letterhead, form, ordinal).await?;
+    Ok((pdf, ordinal))
+}
+
+/// Issues, in the background, every document the dossier's last transition produced (and
+/// any an earlier attempt failed to store). Called by the dossier handlers right after
+/// their write commits; returns at once.
+pub fn issue_after(state: &AppState, dossier: &Dossier) {
+    let state = state.clone();
+    let code = dossier.code.clone();
+    tokio::spawn(async move {
+        if let Err(e) = issue_missing(&state, &code).await {
+            tracing::warn!(dossier = code.as_str(), error = %e, "issuing forms failed");
+        }
+    });
+}
+
+async fn issue_missing(state: &AppState, code: &motcua_core::dossier::DossierCode) -> Result<(), AppError> {
+    let (stored, events, have) = {
+        let mut tx = state.db.begin_read().await?;
+        let Some(stored) = dossiers::by_code(&mut tx, code).await? else {
+            return Ok(());
+        };
+        let events = dossiers::events(&mut tx, stored.id).await?;
+        let have = forms::of_dossier(&mut tx, stored.id).await?;
+        (stored, events, have)
+    };
+    let mut letterhead = None;
+    for form in DOSSIER_FORMS {
+        let Some(latest) = latest(form, &stored.dossier, &events) else {
+            continue;
+        };
+        // The control sheet is drawn once per hand-over; notices once each.
+        let wanted: Vec<i64> = if form == Form::ControlSheet || form == Form::Receipt {
+            vec![latest]
+        } else {
+            (1..=latest).collect()
+        };
+        for ordinal in wanted {
+            if have.iter().any(|r| r.kind == form.slug() && r.ordinal == ordinal) {
+                continue;
+            }
+            if letterhead.is_none() {
+                letterhead = Some(Letterhead::load(state, &stored.dossier.province).await?);
+            }
+            if let Some(lh) = &letterhead {
+                issue(state, &stored, &events, lh, form, ordinal).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a dossier in `status` is finished with a result (for the register's columns).
+pub fn has_result(status: Status) -> bool {
+    matches!(status, Status::Done | Status::Returned)
+}

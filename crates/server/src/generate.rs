@@ -1,0 +1,393 @@
+//! Generated dossiers for benchmarks and demonstrations: a year of a centre's work,
+//! built by the real lifecycle (`lifecycle::apply` on the province's calendar) and written
+//! through the real repository functions (codes, dossier rows, history), in large
+//! transactions.
+//!
+//! The generated past has no audit records or outbox events: nothing happened in this
+//! system to record, and nothing should be sent to citizens or the national portal for it.
+
+use std::time::Instant;
+
+use motcua_core::calendar::{Calendar, VIETNAM_OFFSET};
+use motcua_core::catalogue::{ApplicantKind, ProcedureContent};
+use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
+use motcua_core::demo::Rng;
+use motcua_core::dossier::{Channel, DelayRules, DossierCode, Status};
+use motcua_core::lifecycle::{
+    self, ActionInput, Applicant, Context, Delivery, Dossier, Filing, Person, ReceivedDocument, Transition,
+};
+use motcua_store::dossiers::{self, EventRecord};
+use motcua_store::{Db, StoreError, Tx, catalogue};
+use time::{Duration, OffsetDateTime};
+
+/// Dossiers written per transaction.
+const CHUNK: usize = 2_000;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The province.
+    pub province: ProvinceCode,
+    /// How many dossiers.
+    pub count: usize,
+    /// The last instant of the generated year (dossiers are received in the year before).
+    pub until: OffsetDateTime,
+    /// Seed of the random choices (the same seed gives the same dossiers).
+    pub seed: u64,
+}
+
+/// What was generated.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Dossiers written.
+    pub dossiers: usize,
+    /// History rows written.
+    pub events: usize,
+    /// Seconds it took.
+    pub seconds: f64,
+}
+
+struct Procedure {
+    code: ProcedureCode,
+    version: u32,
+    content: ProcedureContent,
+}
+
+const NAMES: &[&str] = &[
+    "Nguyễn Văn An",
+    "Trần Thị Bình",
+    "Lê Hoàng Cường",
+    "Phạm Thị Dung",
+    "Hoàng Minh Đức",
+    "Võ Thị Hạnh",
+    "Đặng Quốc Huy",
+    "Bùi Thị Lan",
+    "Đỗ Văn Minh",
+    "Huỳnh Thị Ngọc",
+];
+
+fn person(id: &str, name: &str) -> Person {
+    Person {
+        id: id.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+fn applicant(rng: &mut Rng, content: &ProcedureContent) -> Applicant {
+    let kind = *rng.pick(&content.applicants);
+    let n = rng.next_u64();
+    match kind {
+        ApplicantKind::Citizen => Applicant {
+            kind,
+            name: (*rng.pick(NAMES)).to_owned(),
+            id_number: format!("0581{:08}", n % 100_000_000),
+            phone: format!("09{:08}", (n >> 8) % 100_000_000),
+            email: String::new(),
+            address: "Phan Rang - Tháp Chàm, Ninh Thuận".to_owned(),
+        },
+        ApplicantKind::Organisation => Applicant {
+            kind,
+            name: format!("Công ty TNHH Thương mại số {}", n % 10_000),
+            id_number: format!("45{:08}", n % 100_000_000),
+            phone: format!("0259{:06}", (n >> 8) % 1_000_000),
+            email: String::new(),
+            address: "Phan Rang - Tháp Chàm, Ninh Thuận".to_owned(),
+        },
+    }
+}
+
+/// One dossier's life up to `until`: accepted at `received`, then handled with the
+/// mix a centre sees (most on time, some early, some late, some supplemented, a few
+/// refused, withdrawn or stopped, the recent ones still in progress).
+fn life(
+    rng: &mut Rng,
+    d: &mut Dossier,
+    calendar: &Calendar,
+    received: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Vec<(Transition, OffsetDateTime, Person, AgencyCode)> {
+    let counter = person("generated-counter", "Cán bộ tiếp nhận");
+    let leader = person("generated-leader", "Lãnh đạo phòng chuyên môn");
+    let officer = person("generated-officer", "Chuyên viên thụ lý");
+    let mut out = Vec::new();
+    let mut step = |d: &mut Dossier, input: ActionInput, at: OffsetDateTime, who: &Person| -> bool {
+        if at > until {
+            return false;
+        }
+        let agency = d.current_agency.clone();
+        let ctx = Context {
+            now: at,
+            calendar,
+            rules: DelayRules::default(),
+            actor: who.clone(),
+            agency: agency.clone(),
+        };
+        match lifecycle::apply(d, input, &ctx) {
+            Ok(t) => {
+                out.push((t, at, who.clone(), agency));
+                true
+            }
+            Err(_) => false,
+        }
+    };
+    let later = |t: OffsetDateTime, minutes: u64| calendar.add_working_minutes(t, minutes).unwrap_or(t);
+    if d.channel == Channel::Online && rng.below(100) < 3 {
+        step(
+            d,
+            ActionInput::Refuse {
+                reason: "Hồ sơ không thuộc thẩm quyền giải quyết".to_owned(),
+            },
+            received,
+            &counter,
+        );
+        return out;
+    }
+    if !step(d, ActionInput::Accept, received, &counter) {
+        return out;
+    }
+    let t = later(received, 60 + rng.below(180) as u64);
+    if !step(d, ActionInput::Transfer, t, &counter) {
+        return out;
+    }
+    let t = later(t, 30 + rng.below(240) as u64);
+    if !step(d, ActionInput::Assign { to: officer.clone() }, t, &leader) {
+        return out;
+    }
+    let total = u64::from(d.processing_hours.max(1)) * 60;
+    let mut t = t;
+    if rng.below(100) < 8 {
+        let asked = later(t, total / 3);
+        let missing = vec!["Bản sao giấy tờ chứng minh".to_owned()];
+        let reason = "Thiếu giấy tờ".to_owned();
+        if !step(d, ActionInput::RequestSupplement { missing, reason }, asked, &officer) {
+            return out;
+        }
+        let back = later(asked, 480 * (1 + rng.below(5) as u64));
+        if !step(
+            d,
+            ActionInput::ReceiveSupplement {
+                files: Vec::new(),
+                note: String::new(),
+            },
+            back,
+            &counter,
+        ) {
+            return out;
+        }
+        t = back;
+    }
+    match rng.below(100) {
+        0 => {
+            step(
+                d,
+                ActionInput::Withdraw {
+                    reason: "Người nộp xin rút hồ sơ".to_owned(),
+                },
+                later(t, 120),
+                &counter,
+            );
+            return out;
+        }
+        1 => {
+            let input = ActionInput::Stop {
+                legal_ground: "Điều 19 Nghị định 61/2018/NĐ-CP".to_owned(),
+                reason: String::new(),
+            };
+            step(d, input, later(t, 240), &leader);
+            return out;
+        }
+        _ => {}
+    }
+    // When the result is ready: mostly within the time, some early, about 4% late.
+    let share = match rng.below(100) {
+        0..=3 => 100 + 5 + rng.below(40) as u64,
+        4..=30 => 30 + rng.below(40) as u64,
+        _ => 70 + rng.below(30) as u64,
+    };
+    let elapsed = calendar.working_minutes_between(received, t);
+    let target = (total * share / 100).saturating_sub(elapsed).max(30);
+    let finished = later(t, target);
+    let result = vec![format!("generated-result-{}", d.code)];
+    if !step(
+        d,
+        ActionInput::Finish {
+            result_files: result,
+            note: String::new(),
+        },
+        finished,
+        &leader,
+    ) {
+        return out;
+    }
+    let handed = later(finished, 60 + rng.below(2_000) as u64);
+    let method = if d.channel == Channel::Online {
+        Delivery::Online
+    } else {
+        Delivery::Counter
+    };
+    step(
+        d,
+        ActionInput::Return {
+            method,
+            tracking_number: String::new(),
+        },
+        handed,
+        &counter,
+    );
+    out
+}
+
+/// Generates `plan.count` dossiers; `progress` is called after each transaction with the
+/// number written so far.
+pub async fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(usize)) -> Result<Report, StoreError> {
+    let started = Instant::now();
+    let (procedures, calendar, centre) = {
+        let mut tx = db.begin_read().await?;
+        let calendar = motcua_store::calendar::calendar(&mut tx, &plan.province).await?;
+        let centre = catalogue::agencies(&mut tx, &plan.province)
+            .await?
+            .into_iter()
+            .find(|a| a.kind == motcua_core::catalogue::AgencyKind::Centre)
+            .map(|a| a.code)
+            .ok_or_else(|| StoreError::NotFound(format!("Trung tâm của tỉnh {}", plan.province)))?;
+        let mut procedures = Vec::new();
+        for s in catalogue::procedure_summaries(&mut tx, &plan.province).await? {
+            if !s.at_centre {
+                continue;
+            }
+            if let Some(v) = catalogue::procedure(&mut tx, &plan.province, &s.code).await? {
+                procedures.push(Procedure {
+                    code: s.code,
+                    version: v.version,
+                    content: v.content,
+                });
+            }
+        }
+        (procedures, calendar, centre)
+    };
+    if procedures.is_empty() {
+        return Err(StoreError::NotFound(format!(
+            "thủ tục nào tiếp nhận tại Trung tâm của tỉnh {}",
+            plan.province
+        )));
+    }
+    let mut rng = Rng(plan.seed);
+    let year = Duration::days(365);
+    let start = plan.until - year;
+    // Receipt instants, in order, so codes follow the days as they would.
+    let mut instants: Vec<OffsetDateTime> = (0..plan.count)
+        .map(|_| {
+            let offset = Duration::seconds((rng.next_u64() % year.whole_seconds().unsigned_abs()) as i64);
+            (start + offset).to_offset(VIETNAM_OFFSET)
+        })
+        .collect();
+    instants.sort_unstable();
+    let mut report = Report::default();
+    for chunk in instants.chunks(CHUNK) {
+        let mut tx = db.begin_write().await?;
+        for &at in chunk {
+            let received = calendar.next_working_moment(at).unwrap_or(at);
+            report.events += one(&mut tx, &mut rng, plan, &procedures, &calendar, &centre, received).await?;
+            report.dossiers += 1;
+        }
+        tx.commit().await?;
+        progress(report.dossiers);
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+async fn one(
+    tx: &mut Tx,
+    rng: &mut Rng,
+    plan: &Plan,
+    procedures: &[Procedure],
+    calendar: &Calendar,
+    centre: &AgencyCode,
+    received: OffsetDateTime,
+) -> Result<usize, StoreError> {
+    let p = rng.pick(procedures);
+    let channel = match rng.below(100) {
+        0..=64 => Channel::Counter,
+        65..=94 => Channel::Online,
+        _ => Channel::Post,
+    };
+    let documents = p
+        .content
+        .documents
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.required)
+        .map(|(i, r)| ReceivedDocument {
+            index: u16::try_from(i).unwrap_or(u16::MAX),
+            name: r.name.clone(),
+            originals: r.originals,
+            copies: r.copies,
+            files: Vec::new(),
+        })
+        .collect();
+    let code = dossiers::next_code(tx, &plan.province, centre, received.date()).await?;
+    let mut secret = [0u8; 8];
+    secret.copy_from_slice(&rng.next_u64().to_le_bytes());
+    let filed_at = received - Duration::minutes(if channel == Channel::Online { 600 } else { 0 });
+    let mut d = Dossier::file(Filing {
+        code,
+        province: plan.province.clone(),
+        procedure: &p.code,
+        version: p.version,
+        content: &p.content,
+        receiving: centre.clone(),
+        channel,
+        applicant: applicant(rng, &p.content),
+        documents,
+        tracking_secret: lifecycle::tracking_secret(secret),
+        now: filed_at,
+    });
+    let history = life(rng, &mut d, calendar, received, plan.until);
+    let id = dossiers::insert(tx, &d).await?;
+    let counter = person("generated-counter", "Cán bộ tiếp nhận");
+    let filing = EventRecord {
+        seq: 0,
+        at: filed_at,
+        action: "file".to_owned(),
+        from_status: None,
+        to_status: Status::New,
+        actor: counter,
+        agency: centre.as_str().to_owned(),
+        to_agency: None,
+        to_user: None,
+        step_due_at: None,
+        closed_step: None,
+        note: String::new(),
+    };
+    dossiers::append_event(tx, id, &filing).await?;
+    for (t, at, who, agency) in &history {
+        let handover = t.handover.as_ref();
+        dossiers::append_event(
+            tx,
+            id,
+            &EventRecord {
+                seq: 0,
+                at: *at,
+                action: t.action.name().to_owned(),
+                from_status: Some(t.from),
+                to_status: t.to,
+                actor: who.clone(),
+                agency: agency.as_str().to_owned(),
+                to_agency: handover.map(|h| h.to_agency.as_str().to_owned()),
+                to_user: handover.and_then(|h| h.to_person.clone()),
+                step_due_at: handover.and_then(|h| h.step_due),
+                closed_step: t.closed_step,
+                note: t.note.clone(),
+            },
+        )
+        .await?;
+    }
+    Ok(1 + history.len())
+}
+
+/// A dossier code and its tracking secret, for load tests of public tracking.
+pub async fn sample_codes(db: &Db, limit: i64) -> Result<Vec<(DossierCode, String)>, StoreError> {
+    let mut tx = db.begin_read().await?;
+    dossiers::tracking_sample(&mut tx, limit).await
+}

@@ -1,0 +1,552 @@
+//! Guaranteed delivery of outbox events: citizen notifications (email, SMS), the National
+//! Public Service Portal sync and webhooks.
+//!
+//! Every dossier change writes one `outbox` row in its own transaction. The [`Worker`]
+//! turns each event into one delivery per destination ("planning", one transaction), then
+//! claims due deliveries under a lease, sends them with no transaction open, and records
+//! the outcome: delivered, retried later with exponential backoff, or dead after
+//! `outbox_max_attempts` (an operator retries it). Delivery is at least once: a worker
+//! that dies between sending and recording leaves a lease that expires, and the delivery
+//! is sent again, so receivers get an event id to recognise repeats. Order holds per
+//! dossier and destination: a delivery waits until the dossier's earlier ones to the
+//! same destination are delivered or dead. See docs/architecture.md, "Outbox".
+
+pub mod messages;
+pub mod portal;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use motcua_core::dossier::DossierCode;
+use motcua_store::dossiers;
+use motcua_store::outbox::{self, Delivery, QueuedEvent};
+use sha2::Sha256;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::notify::{Mailer, NotifyError, SmsSender};
+use crate::state::AppState;
+
+/// Destination of the applicant's email.
+pub const EMAIL: &str = "email";
+/// Destination of the applicant's SMS.
+pub const SMS: &str = "sms";
+/// Destination of the national portal sync.
+pub const PORTAL: &str = "portal";
+/// Prefix of a webhook subscription's destination (`webhook:<id>`).
+pub const WEBHOOK_PREFIX: &str = "webhook:";
+/// The header that carries a webhook body's signature: `sha256=<hex HMAC-SHA256>`.
+pub const SIGNATURE_HEADER: &str = "x-motcua-signature";
+/// The header that carries the event id, the same on every attempt, so a receiver can
+/// recognise a repeat.
+pub const EVENT_ID_HEADER: &str = "x-motcua-event-id";
+/// The header that carries the event's kind.
+pub const EVENT_KIND_HEADER: &str = "x-motcua-event";
+
+/// The changes the applicant is told about (DOMAIN.md §3): acceptance, supplement
+/// requests (at reception and during handling), financial obligations, payment
+/// received, apology with a new date, result ready, result returned.
+pub const NOTIFIED_KINDS: &[&str] = &[
+    "dossier.accept",
+    "dossier.request-completion",
+    "dossier.request-supplement",
+    "dossier.request-payment",
+    "dossier.confirm-payment",
+    "dossier.apologise",
+    "dossier.finish",
+    "dossier.return",
+];
+
+/// Events planned per transaction.
+const PLAN_BATCH: i64 = 100;
+/// Deliveries claimed (and sent concurrently) per round.
+const CLAIM_BATCH: i64 = 16;
+
+/// Why one attempt failed. The text is for operators: it names hosts, never secrets,
+/// and masks personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    /// What went wrong.
+    pub message: String,
+    /// Retrying cannot help (the subscription was deleted, the dossier is gone): the
+    /// delivery is dead at once.
+    pub permanent: bool,
+}
+
+impl SendError {
+    fn retry(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+
+    fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+}
+
+impl From<motcua_store::StoreError> for SendError {
+    fn from(e: motcua_store::StoreError) -> Self {
+        SendError::retry(format!("database: {e}"))
+    }
+}
+
+impl From<NotifyError> for SendError {
+    fn from(e: NotifyError) -> Self {
+        SendError::retry(e.to_string())
+    }
+}
+
+/// The wait after the `attempts`-th failed attempt: `base × 2^(attempts−1)`, at most `max`.
+pub fn backoff(base: Duration, max: Duration, attempts: u32) -> Duration {
+    let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(30));
+    base.saturating_mul(factor).min(max)
+}
+
+/// `sha256=<hex>`: the HMAC-SHA256 of `body` under `secret`, as the signature header
+/// carries it.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    // HMAC takes keys of every length, so the error arm never runs; an empty signature
+    // would be refused by any receiver rather than pass.
+    match <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(body);
+            format!("sha256={}", crate::auth::hex_encode(&mac.finalize().into_bytes()))
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// A running worker; [`WorkerHandle::stop`] ends it cleanly.
+#[derive(Debug)]
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    id: String,
+}
+
+impl WorkerHandle {
+    /// Asks the worker to stop and waits until it has: sends in flight finish (each is
+    /// cut off at half the lease), nothing new is claimed.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "delivery worker ended abnormally");
+        }
+        tracing::info!(worker = %self.id, "delivery worker stopped");
+    }
+
+    /// Kills the worker where it stands, as a crash would (tests use it: what it had
+    /// claimed stays claimed until the lease expires).
+    pub fn abort(&self) {
+        self.task.abort();
+    }
+
+    /// The worker's name, as `claimed_by` records it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Delivers outbox events. One per process is enough; several processes on one
+/// PostgreSQL share the work without taking the same delivery twice.
+pub struct Worker {
+    state: AppState,
+    id: String,
+    mailer: Option<Mailer>,
+    sms: Option<SmsSender>,
+    http: reqwest::Client,
+    portal: Option<portal::PortalClient>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Worker {
+    /// A worker for `state`'s database and configuration. Fails when the email, SMS or
+    /// portal settings cannot work.
+    pub fn new(state: AppState) -> Result<Self, NotifyError> {
+        let config = &state.config;
+        let http = reqwest::Client::builder()
+            .timeout(attempt_timeout(config))
+            .build()
+            .map_err(|e| NotifyError::Config(format!("HTTP client: {e}")))?;
+        Ok(Self {
+            mailer: Mailer::from_config(config)?,
+            sms: SmsSender::from_config(config)?,
+            portal: portal::PortalClient::from_config(config, http.clone()),
+            http,
+            id: format!("{}-{}", std::process::id(), crate::auth::random_token(6)),
+            state,
+        })
+    }
+
+    /// Starts the worker on the runtime.
+    pub fn spawn(self) -> WorkerHandle {
+        let (stop, stopped) = watch::channel(false);
+        let id = self.id.clone();
+        tracing::info!(worker = %id, "delivery worker started");
+        let task = tokio::spawn(Arc::new(self).run(stopped));
+        WorkerHandle { stop, task, id }
+    }
+
+    async fn run(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+        let poll = Duration::from_millis(self.state.config.outbox_poll_millis);
+        loop {
+            if *stopped.borrow() {
+                return;
+            }
+            let busy = match self.round().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "delivery round failed; will retry");
+                    0
+                }
+            };
+            // A full batch means more may be due: go again at once.
+            if busy < CLAIM_BATCH {
+                tokio::select! {
+                    () = tokio::time::sleep(poll) => {}
+                    _ = stopped.changed() => {}
+                }
+            }
+        }
+    }
+
+    /// One round: plan new events, claim due deliveries, send them concurrently and
+    /// record each outcome. Returns how many were claimed.
+    pub async fn round(self: &Arc<Self>) -> Result<i64, motcua_store::StoreError> {
+        while self.plan().await? == PLAN_BATCH {}
+        let now = crate::now_ms();
+        let lease = i64::try_from(self.state.config.outbox_lease_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let mut tx = self.state.db.begin_write().await?;
+        let claimed = outbox::claim(&mut tx, &self.id, now, now.saturating_add(lease), CLAIM_BATCH).await?;
+        tx.commit().await?;
+        let n = i64::try_from(claimed.len()).unwrap_or(i64::MAX);
+        let mut sends = JoinSet::new();
+        for d in claimed {
+            let worker = Arc::clone(self);
+            sends.spawn(async move { worker.deliver(d).await });
+        }
+        while let Some(done) = sends.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "a delivery task failed");
+            }
+        }
+        Ok(n)
+    }
+
+    /// Plans the oldest unplanned events: their deliveries and `planned_at`, in one
+    /// transaction. Returns how many events it planned.
+    async fn plan(&self) -> Result<i64, motcua_store::StoreError> {
+        let mut tx = self.state.db.begin_write().await?;
+        let events = outbox::unplanned(&mut tx, PLAN_BATCH).await?;
+        let now = crate::now_ms();
+        for e in &events {
+            for destination in self.destinations(&mut tx, e).await? {
+                outbox::add_delivery(&mut tx, e, &destination, now).await?;
+            }
+            outbox::mark_planned(&mut tx, e.id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(i64::try_from(events.len()).unwrap_or(i64::MAX))
+    }
+
+    /// Where `e` goes: the portal for every dossier change, the applicant for the changes
+    /// they are told about (by the channels they gave), and each webhook subscribed to it.
+    async fn destinations(
+        &self,
+        tx: &mut motcua_store::Tx,
+        e: &QueuedEvent,
+    ) -> Result<Vec<String>, motcua_store::StoreError> {
+        let mut out = Vec::new();
+        let about_dossier = e.kind.starts_with("dossier.") && e.dossier_code.is_some();
+        if about_dossier && self.portal.is_some() {
+            out.push(PORTAL.to_owned());
+        }
+        if about_dossier
+            && self.state.config.notify_citizens
+            && NOTIFIED_KINDS.contains(&e.kind.as_str())
+            && (self.mailer.is_some() || self.sms.is_some())
+            && let Some(code) = e.dossier_code.as_deref().and_then(|c| DossierCode::parse(c).ok())
+            && let Some(stored) = dossiers::by_code(tx, &code).await?
+        {
+            let applicant = &stored.dossier.applicant;
+            if self.mailer.is_some() && !applicant.email.is_empty() {
+                out.push(EMAIL.to_owned());
+            }
+            if self.sms.is_some() && !applicant.phone.is_empty() {
+                out.push(SMS.to_owned());
+            }
+        }
+        for s in outbox::subscriptions(tx, &e.province_code).await? {
+            if s.wants(&e.kind) {
+                out.push(format!("{WEBHOOK_PREFIX}{}", s.id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sends one claimed delivery and records the outcome.
+    async fn deliver(&self, d: Delivery) {
+        let config = &self.state.config;
+        let max = i64::from(config.outbox_max_attempts);
+        let result = if d.attempts > max {
+            // Claimed again after its last attempt's worker died: give up like any other.
+            Err(SendError::retry(format!(
+                "no outcome recorded for the last attempt (the worker stopped mid-send); {} attempts",
+                d.attempts - 1
+            )))
+        } else {
+            match tokio::time::timeout(attempt_timeout(config), self.send(&d)).await {
+                Ok(r) => r,
+                Err(_) => Err(SendError::retry("timed out")),
+            }
+        };
+        let now = crate::now_ms();
+        let outcome = match &result {
+            Ok(()) => "delivered",
+            Err(e) if e.permanent || d.attempts >= max => "dead",
+            Err(_) => "retry",
+        };
+        let recorded = async {
+            let mut tx = self.state.db.begin_write().await?;
+            match &result {
+                Ok(()) => {
+                    outbox::delivered(&mut tx, d.id, &self.id, now).await?;
+                }
+                Err(e) => {
+                    let retry_at = (outcome == "retry").then(|| {
+                        let wait = backoff(
+                            Duration::from_secs(config.outbox_backoff_seconds),
+                            Duration::from_secs(config.outbox_backoff_max_seconds),
+                            u32::try_from(d.attempts).unwrap_or(u32::MAX),
+                        );
+                        now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+                    });
+                    outbox::failed(&mut tx, d.id, &self.id, now, &e.message, retry_at).await?;
+                }
+            }
+            if outcome != "retry" {
+                outbox::settle_event(&mut tx, d.event_id, now).await?;
+            }
+            tx.commit().await
+        }
+        .await;
+        let destination = metric_destination(&d.destination);
+        metrics::counter!("outbox_attempts_total", "destination" => destination, "outcome" => outcome).increment(1);
+        match (&result, recorded) {
+            (_, Err(e)) => {
+                // The lease expires and the delivery is tried again: at least once.
+                tracing::warn!(delivery = d.id, error = %e, "delivery outcome not recorded; it will be retried");
+            }
+            (Ok(()), Ok(())) => {
+                tracing::info!(delivery = d.id, event = d.event_id, destination = %d.destination, kind = %d.kind, "delivered");
+            }
+            (Err(e), Ok(())) => {
+                tracing::warn!(delivery = d.id, event = d.event_id, destination = %d.destination, attempts = d.attempts,
+                    outcome, error = %e.message, "delivery failed");
+            }
+        }
+    }
+
+    async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        let mut tx = self.state.db.begin_read().await?;
+        let event = outbox::event(&mut tx, d.event_id)
+            .await?
+            .ok_or_else(|| SendError::permanent("the event no longer exists"))?;
+        let payload: serde_json::Value =
+            serde_json::from_str(&event.payload).map_err(|e| SendError::permanent(format!("event payload: {e}")))?;
+        match d.destination.as_str() {
+            PORTAL => {
+                let body = portal::payload(&mut tx, &event, &payload).await?;
+                drop(tx);
+                let client = self
+                    .portal
+                    .as_ref()
+                    .ok_or_else(|| SendError::retry("portal sync is not configured (portal_url)"))?;
+                client.send(&event, &body).await
+            }
+            EMAIL | SMS => {
+                let stored = load_dossier(&mut tx, &event).await?;
+                drop(tx);
+                let message = messages::Message::for_event(&event.kind, &stored, &payload, &self.state.config)
+                    .ok_or_else(|| SendError::permanent(format!("no message for {}", event.kind)))?;
+                let applicant = &stored.applicant;
+                if d.destination == EMAIL {
+                    let mailer = self
+                        .mailer
+                        .as_ref()
+                        .ok_or_else(|| SendError::retry("email is not configured (smtp_host)"))?;
+                    if applicant.email.is_empty() {
+                        return Err(SendError::permanent("the applicant gave no email address"));
+                    }
+                    mailer.send(&message.email(&applicant.email)).await?;
+                } else {
+                    let sms = self
+                        .sms
+                        .as_ref()
+                        .ok_or_else(|| SendError::retry("SMS is not configured (sms_url)"))?;
+                    if applicant.phone.is_empty() {
+                        return Err(SendError::permanent("the applicant gave no phone number"));
+                    }
+                    sms.send(&applicant.phone, &message.sms).await?;
+                }
+                Ok(())
+            }
+            other => {
+                let id = other
+                    .strip_prefix(WEBHOOK_PREFIX)
+                    .and_then(|id| id.parse::<i64>().ok())
+                    .ok_or_else(|| SendError::permanent(format!("unknown destination «{other}»")))?;
+                let subscription = outbox::subscription(&mut tx, id)
+                    .await?
+                    .filter(|s| s.deleted_at.is_none())
+                    .ok_or_else(|| SendError::permanent("the webhook subscription was deleted"))?;
+                drop(tx);
+                self.webhook(&subscription, &event, payload).await
+            }
+        }
+    }
+
+    async fn webhook(
+        &self,
+        s: &outbox::Subscription,
+        event: &QueuedEvent,
+        payload: serde_json::Value,
+    ) -> Result<(), SendError> {
+        let body = serde_json::to_vec(&serde_json::json!({
+            "event_id": event.id,
+            "kind": event.kind,
+            "province": event.province_code,
+            "dossier_code": event.dossier_code,
+            "created_at": rfc3339_ms(event.created_at),
+            "data": payload,
+        }))
+        .map_err(|e| SendError::permanent(format!("webhook body: {e}")))?;
+        let host = crate::notify::url_host(&s.url);
+        let response = self
+            .http
+            .post(&s.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signature(&s.secret, &body))
+            .header(EVENT_ID_HEADER, event.id.to_string())
+            .header(EVENT_KIND_HEADER, &event.kind)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| SendError::retry(format!("{host}: {}", http_failure(&e))))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(SendError::retry(format!("{host} answered {status}")))
+        }
+    }
+}
+
+/// The dossier an event is about, as it is now (for contact details and notices; the
+/// payload deliberately carries no personal data).
+async fn load_dossier(
+    tx: &mut motcua_store::Tx,
+    event: &QueuedEvent,
+) -> Result<motcua_core::lifecycle::Dossier, SendError> {
+    let code = event
+        .dossier_code
+        .as_deref()
+        .and_then(|c| DossierCode::parse(c).ok())
+        .ok_or_else(|| SendError::permanent("the event names no dossier"))?;
+    Ok(dossiers::by_code(tx, &code)
+        .await?
+        .ok_or_else(|| SendError::permanent(format!("dossier {code} not found")))?
+        .dossier)
+}
+
+/// One attempt's limit: half the lease, at most 15 s, so a live worker always records
+/// its outcome before another may take the delivery over.
+fn attempt_timeout(config: &crate::Config) -> Duration {
+    Duration::from_millis(config.outbox_lease_seconds.saturating_mul(500)).min(Duration::from_secs(15))
+}
+
+/// The destination as a metric label: `webhook` for every subscription (ids would grow
+/// the label set without bound).
+fn metric_destination(destination: &str) -> &'static str {
+    match destination {
+        EMAIL => EMAIL,
+        SMS => SMS,
+        PORTAL => PORTAL,
+        _ => "webhook",
+    }
+}
+
+/// What went wrong with an HTTP request, without the URL (which may hold a key).
+pub(crate) fn http_failure(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    }
+}
+
+/// An instant in epoch milliseconds as RFC 3339 in Vietnam time.
+pub(crate) fn rfc3339_ms(ms: i64) -> String {
+    motcua_store::from_millis(ms)
+        .to_offset(motcua_core::calendar::VIETNAM_OFFSET)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Sets the delivery gauges of `/metrics` from the database: deliveries pending, failed
+/// (waiting for another attempt) and dead, over all provinces.
+pub async fn record_gauges(state: &AppState) {
+    let counts = async {
+        let mut tx = state.db.begin_read().await?;
+        outbox::counts(&mut tx, None).await
+    }
+    .await;
+    match counts {
+        Ok((pending, failed, dead)) => {
+            for (label, n) in [("pending", pending), ("failed", failed), ("dead", dead)] {
+                metrics::gauge!("outbox_deliveries", "state" => label).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "delivery counts unavailable"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let base = Duration::from_secs(5);
+        let max = Duration::from_secs(3600);
+        let waits: Vec<u64> = (1..=12).map(|a| backoff(base, max, a).as_secs()).collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]);
+        assert_eq!(backoff(base, max, u32::MAX), max, "no overflow");
+        assert_eq!(backoff(base, max, 0), base);
+    }
+
+    #[test]
+    fn signatures_verify_and_change_with_body_and_key() {
+        // RFC 4231 test case 2.
+        let s = signature("Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            s,
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_ne!(signature("Jefe", b"what do ya want for nothing!"), s);
+        assert_ne!(signature("jefe", b"what do ya want for nothing?"), s);
+    }
+}

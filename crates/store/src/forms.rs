@@ -1,0 +1,174 @@
+//! Official documents issued for dossiers (the forms of DOMAIN.md §3), and the register's
+//! pages: the dossiers an agency received in a period, in order.
+
+use std::collections::HashMap;
+
+use motcua_core::codes::{AgencyCode, ProvinceCode};
+use time::OffsetDateTime;
+
+use crate::dossiers::Stored;
+use crate::{Result, Tx, exec, from_millis, on, to_millis};
+
+/// A rendered form stored in the object store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormRecord {
+    /// The dossier's row id.
+    pub dossier_id: i64,
+    /// The form's slug (`receipt`, `supplement-request`, …).
+    pub kind: String,
+    /// Which one of that kind: 1 for the receipt, the notice's number among those of its
+    /// kind, or the history `seq` the control sheet covers.
+    pub ordinal: i64,
+    /// Where the PDF is kept.
+    pub object_key: String,
+    /// SHA-256 of the PDF, hex.
+    pub sha256: String,
+    /// Bytes.
+    pub size: i64,
+    /// When it was stored.
+    pub created_at: OffsetDateTime,
+}
+
+type FormRow = (i64, String, i64, String, String, i64, i64);
+
+fn record((dossier_id, kind, ordinal, object_key, sha256, size, created_at): FormRow) -> FormRecord {
+    FormRecord {
+        dossier_id,
+        kind,
+        ordinal,
+        object_key,
+        sha256,
+        size,
+        created_at: from_millis(created_at),
+    }
+}
+
+/// Records a stored form. Returns `false` when one was already recorded for the same
+/// dossier, kind and ordinal (rendering is deterministic, so it names the same bytes).
+pub async fn insert(tx: &mut Tx, f: &FormRecord) -> Result<bool> {
+    let n = exec!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO dossier_forms (dossier_id, kind, ordinal, object_key, sha256, size, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (dossier_id, kind, ordinal) DO NOTHING",
+        )
+        .bind(f.dossier_id)
+        .bind(&f.kind)
+        .bind(f.ordinal)
+        .bind(&f.object_key)
+        .bind(&f.sha256)
+        .bind(f.size)
+        .bind(to_millis(f.created_at))
+        .execute(c)
+        .await
+    })?;
+    Ok(n > 0)
+}
+
+/// The form recorded for `dossier_id`, `kind` and `ordinal`, if any.
+pub async fn get(tx: &mut Tx, dossier_id: i64, kind: &str, ordinal: i64) -> Result<Option<FormRecord>> {
+    let row: Option<FormRow> = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT dossier_id, kind, ordinal, object_key, sha256, size, created_at FROM dossier_forms
+             WHERE dossier_id = $1 AND kind = $2 AND ordinal = $3",
+        )
+        .bind(dossier_id)
+        .bind(kind)
+        .bind(ordinal)
+        .fetch_optional(c)
+        .await
+    })?;
+    Ok(row.map(record))
+}
+
+/// Every form recorded for `dossier_id`, by kind and ordinal.
+pub async fn of_dossier(tx: &mut Tx, dossier_id: i64) -> Result<Vec<FormRecord>> {
+    let rows: Vec<FormRow> = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT dossier_id, kind, ordinal, object_key, sha256, size, created_at FROM dossier_forms
+             WHERE dossier_id = $1 ORDER BY kind, ordinal",
+        )
+        .bind(dossier_id)
+        .fetch_all(c)
+        .await
+    })?;
+    Ok(rows.into_iter().map(record).collect())
+}
+
+/// Which dossiers a register lists.
+#[derive(Debug, Clone)]
+pub struct RegisterFilter {
+    /// The province.
+    pub province: ProvinceCode,
+    /// Dossiers this agency received or is responsible for.
+    pub agency: AgencyCode,
+    /// Received at or after.
+    pub from: OffsetDateTime,
+    /// Received before.
+    pub to: OffsetDateTime,
+}
+
+/// Where a register page starts: after this (received_at, id).
+pub type RegisterCursor = (OffsetDateTime, i64);
+
+/// One page of the register: dossiers received in the period, oldest first, after
+/// `after` (keyset on `(received_at, id)`, so pages stay cheap however far in).
+pub async fn register_page(
+    tx: &mut Tx,
+    f: &RegisterFilter,
+    after: Option<RegisterCursor>,
+    limit: u32,
+) -> Result<Vec<(Stored, OffsetDateTime)>> {
+    let (after_at, after_id) = after.map_or((i64::MIN, i64::MIN), |(t, id)| (to_millis(t), id));
+    let rows: Vec<(i64, i64, String)> = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT id, received_at, data FROM dossiers
+             WHERE province_code = $1 AND (receiving_agency = $2 OR responsible_agency = $2)
+               AND received_at >= $3 AND received_at < $4
+               AND (received_at > $5 OR (received_at = $5 AND id > $6))
+             ORDER BY received_at, id LIMIT $7",
+        )
+        .bind(f.province.as_str())
+        .bind(f.agency.as_str())
+        .bind(to_millis(f.from))
+        .bind(to_millis(f.to))
+        .bind(after_at)
+        .bind(after_id)
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(c)
+        .await
+    })?;
+    rows.into_iter()
+        .map(|(id, received_at, data)| {
+            Ok((
+                Stored {
+                    id,
+                    dossier: serde_json::from_str(&data)?,
+                },
+                from_millis(received_at),
+            ))
+        })
+        .collect()
+}
+
+/// For each dossier of `ids`, when its history first records `action` (e.g. the hand-over
+/// to the department, `transfer`). Dossiers without one are absent.
+pub async fn first_event_at(tx: &mut Tx, ids: &[i64], action: &str) -> Result<HashMap<i64, OffsetDateTime>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT dossier_id, MIN(at) FROM dossier_events WHERE action = $1 AND dossier_id IN ({})
+         GROUP BY dossier_id",
+        placeholders.join(", ")
+    );
+    let rows: Vec<(i64, i64)> = on!(tx, |c| {
+        let mut q = sqlx::query_as(&sql).bind(action);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(rows.into_iter().map(|(id, at)| (id, from_millis(at))).collect())
+}
