@@ -274,19 +274,23 @@ pub async fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(usize)) -> 
     let mut rng = Rng(plan.seed);
     let year = Duration::days(365);
     let start = plan.until - year;
-    // Receipt instants, in order, so codes follow the days as they would.
-    let mut instants: Vec<OffsetDateTime> = (0..plan.count)
-        .map(|_| {
-            let offset = Duration::seconds((rng.next_u64() % year.whole_seconds().unsigned_abs()) as i64);
-            (start + offset).to_offset(VIETNAM_OFFSET)
-        })
-        .collect();
-    instants.sort_unstable();
+    // Receipt instants (the next working moment after a random instant of the year), in
+    // order, so codes follow the days as they would; an instant whose next working moment
+    // falls after `until` (a weekend or holiday at the very end) is drawn again.
+    let mut received: Vec<OffsetDateTime> = Vec::with_capacity(plan.count);
+    while received.len() < plan.count {
+        let offset = Duration::seconds((rng.next_u64() % year.whole_seconds().unsigned_abs()) as i64);
+        let at = (start + offset).to_offset(VIETNAM_OFFSET);
+        let moment = calendar.next_working_moment(at).unwrap_or(at);
+        if moment <= plan.until {
+            received.push(moment);
+        }
+    }
+    received.sort_unstable();
     let mut report = Report::default();
-    for chunk in instants.chunks(CHUNK) {
+    for chunk in received.chunks(CHUNK) {
         let mut tx = db.begin_write().await?;
-        for &at in chunk {
-            let received = calendar.next_working_moment(at).unwrap_or(at);
+        for &received in chunk {
             report.events += one(&mut tx, &mut rng, plan, &procedures, &calendar, &centre, received).await?;
             report.dossiers += 1;
         }
