@@ -68,9 +68,15 @@ impl Message {
     /// event's, for the instant it happened); `None` for kinds the applicant is not told
     /// about.
     pub fn for_event(kind: &str, d: &Dossier, payload: &serde_json::Value, config: &Config) -> Option<Message> {
-        let at = payload["at"]
-            .as_str()
-            .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok());
+        let instant = |key: &str| {
+            payload[key]
+                .as_str()
+                .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+        };
+        let at = instant("at");
+        // The appointment as it stood when the event happened (a later supplement may have
+        // moved it since; the message describes the event).
+        let due_then = instant("due_at").or(d.due_at);
         let code = d.code.as_str();
         let procedure = &d.procedure_name;
         let mut list = Vec::new();
@@ -82,7 +88,7 @@ impl Message {
                         "Hồ sơ «{procedure}» của Ông/Bà đã được tiếp nhận lúc {}, mã hồ sơ {code}.",
                         vn_opt(d.received_at)
                     ),
-                    format!("Ngày hẹn trả kết quả: {}.", vn_opt(d.due_at)),
+                    format!("Ngày hẹn trả kết quả: {}.", vn_opt(due_then)),
                     format!(
                         "Mã tra cứu hồ sơ: {} (dùng cùng mã hồ sơ để tra cứu tình trạng xử lý).",
                         d.tracking_secret
@@ -90,7 +96,7 @@ impl Message {
                 ],
                 format!(
                     "Hồ sơ {code} đã được tiếp nhận. Hẹn trả kết quả: {}. Mã tra cứu: {}.",
-                    vn_opt(d.due_at),
+                    vn_opt(due_then),
                     d.tracking_secret
                 ),
             ),
@@ -135,7 +141,7 @@ impl Message {
                         format!("Đã nhận khoản nộp {amount}{receipt} cho hồ sơ «{procedure}» (mã {code})."),
                         format!(
                             "Hồ sơ tiếp tục được giải quyết; ngày hẹn trả kết quả: {}.",
-                            vn_opt(d.due_at)
+                            vn_opt(due_then)
                         ),
                     ],
                     format!("Hồ sơ {code}: đã nhận {amount}{receipt}. Hồ sơ tiếp tục được giải quyết."),
