@@ -796,21 +796,34 @@ pub struct DossierPage {
     pub next_cursor: Option<String>,
 }
 
-/// `GET /api/v1/dossiers`: a work list, newest first, keyset-paginated. Citizens see
-/// their own dossiers; department staff their department's; the centre the province's.
-#[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", params(ListParams),
-    responses((status = 200, body = DossierPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
-pub async fn list(
-    State(state): State<AppState>,
-    p: Principal,
-    ApiQuery(q): ApiQuery<ListParams>,
-) -> Result<Json<DossierPage>, AppError> {
-    let province = state.province(q.province.as_deref()).await?;
-    let scope = if is_citizen(&p) {
-        Scope::Owner(user_id(&p).unwrap_or_default().to_owned())
-    } else if let Some(a) = q.agency.as_deref().filter(|a| !a.is_empty()) {
+/// The filters a work list (or its export) is asked for, as given.
+pub(crate) struct WorkListQuery<'a> {
+    /// Province; the default province when `None`.
+    pub province: Option<&'a str>,
+    /// Status codes, comma-separated.
+    pub status: Option<&'a str>,
+    /// Agency holding or responsible.
+    pub agency: Option<&'a str>,
+    /// Only overdue dossiers.
+    pub overdue: Option<bool>,
+    /// `me` or an account id.
+    pub assignee: Option<&'a str>,
+    /// Procedure code.
+    pub procedure: Option<&'a str>,
+}
+
+/// The store filter for a work list, with the caller's scope: citizens their own dossiers,
+/// department staff their department's (or an agency they may see), the centre the
+/// province's. First page, default size; the caller sets the position and size.
+pub(crate) async fn work_list_filter(
+    state: &AppState,
+    p: &Principal,
+    q: WorkListQuery<'_>,
+) -> Result<ListFilter, AppError> {
+    let province = state.province(q.province).await?;
+    let scope = if is_citizen(p) {
+        Scope::Owner(user_id(p).unwrap_or_default().to_owned())
+    } else if let Some(a) = q.agency.filter(|a| !a.is_empty()) {
         let agency = AgencyCode::parse(a).map_err(|e| AppError::code("agency", e))?;
         p.require(
             p.access.can_see_agency_dossiers(&province, &agency),
@@ -821,24 +834,15 @@ pub async fn list(
         Scope::Province
     } else {
         // Department staff: their own department.
-        let own = p
-            .access
+        p.access
             .grants()
             .iter()
             .find(|g| g.province == province && g.role.is_departmental())
-            .map(|g| g.agency.as_str().to_owned());
-        match own {
-            Some(a) => Scope::Agency(a),
-            None => {
-                return Err(AppError::Forbidden(
-                    "Bạn không có quyền xem hồ sơ của tỉnh này.".to_owned(),
-                ));
-            }
-        }
+            .map(|g| Scope::Agency(g.agency.as_str().to_owned()))
+            .ok_or_else(|| AppError::Forbidden("Bạn không có quyền xem hồ sơ của tỉnh này.".to_owned()))?
     };
     let statuses = q
         .status
-        .as_deref()
         .unwrap_or_default()
         .split(',')
         .filter(|s| !s.trim().is_empty())
@@ -850,6 +854,35 @@ pub async fn list(
                 .ok_or_else(|| AppError::bad("invalid_parameter", "status", "Mã trạng thái phải từ 1 đến 10."))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let assignee = match q.assignee {
+        Some("me") => Some(p.actor()),
+        Some(a) if !a.is_empty() => Some(a.to_owned()),
+        _ => None,
+    };
+    Ok(ListFilter {
+        province,
+        scope,
+        statuses,
+        overdue: q.overdue.unwrap_or(false),
+        assignee,
+        procedure: q.procedure.filter(|s| !s.is_empty()).map(str::to_owned),
+        now: state.clock.now(),
+        before_id: None,
+        limit: 50,
+    })
+}
+
+/// `GET /api/v1/dossiers`: a work list, newest first, keyset-paginated. Citizens see
+/// their own dossiers; department staff their department's; the centre the province's.
+#[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", params(ListParams),
+    responses((status = 200, body = DossierPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("session" = []), ("api_token" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> Result<Json<DossierPage>, AppError> {
     let before_id = q
         .cursor
         .as_deref()
@@ -858,24 +891,23 @@ pub async fn list(
                 .map_err(|_| AppError::bad("invalid_parameter", "cursor", "Vị trí trang không hợp lệ."))
         })
         .transpose()?;
-    let assignee = match q.assignee.as_deref() {
-        Some("me") => Some(p.actor()),
-        Some(a) if !a.is_empty() => Some(a.to_owned()),
-        _ => None,
-    };
     let limit = q.limit.unwrap_or(50).clamp(1, dossiers::MAX_LIST_LIMIT);
-    let now = state.clock.now();
-    let filter = ListFilter {
-        province,
-        scope,
-        statuses,
-        overdue: q.overdue.unwrap_or(false),
-        assignee,
-        procedure: q.procedure.filter(|s| !s.is_empty()),
-        now,
-        before_id,
-        limit,
-    };
+    let mut filter = work_list_filter(
+        &state,
+        &p,
+        WorkListQuery {
+            province: q.province.as_deref(),
+            status: q.status.as_deref(),
+            agency: q.agency.as_deref(),
+            overdue: q.overdue,
+            assignee: q.assignee.as_deref(),
+            procedure: q.procedure.as_deref(),
+        },
+    )
+    .await?;
+    filter.before_id = before_id;
+    filter.limit = limit;
+    let now = filter.now;
     let mut tx = state.db.begin_read().await?;
     let rows = dossiers::list(&mut tx, &filter).await?;
     drop(tx);

@@ -10,7 +10,7 @@ use motcua_core::codes::AgencyCode;
 use motcua_core::dossier::{Channel, Status};
 use motcua_docs::dossier_xlsx::{Cell, Column, DOSSIER_COLUMNS, ExportError, REGISTER_COLUMNS, SheetWriter};
 use motcua_pdf::Form;
-use motcua_store::dossiers::{self, ListFilter, Scope, Stored};
+use motcua_store::dossiers::{self, Stored};
 use motcua_store::forms::{RegisterCursor, RegisterFilter, register_page};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -496,37 +496,6 @@ pub struct ExportParams {
     pub procedure: Option<String>,
 }
 
-/// Whose dossiers the caller's list shows: the same rule as `GET /api/v1/dossiers`.
-fn list_scope(
-    p: &Principal,
-    province: &motcua_core::codes::ProvinceCode,
-    agency: Option<&str>,
-) -> Result<Scope, AppError> {
-    if p.user
-        .as_ref()
-        .is_some_and(|u| u.kind == motcua_store::accounts::UserKind::Citizen)
-    {
-        return Ok(Scope::Owner(p.user.as_ref().map(|u| u.id.clone()).unwrap_or_default()));
-    }
-    if let Some(a) = agency.filter(|a| !a.is_empty()) {
-        let agency = AgencyCode::parse(a).map_err(|e| AppError::code("agency", e))?;
-        p.require(
-            p.access.can_see_agency_dossiers(province, &agency),
-            "xem hồ sơ của cơ quan này",
-        )?;
-        return Ok(Scope::Agency(agency.as_str().to_owned()));
-    }
-    if p.access.can_see_agency_dossiers(province, province.as_agency()) {
-        return Ok(Scope::Province);
-    }
-    p.access
-        .grants()
-        .iter()
-        .find(|g| &g.province == province && g.role.is_departmental())
-        .map(|g| Scope::Agency(g.agency.as_str().to_owned()))
-        .ok_or_else(|| AppError::Forbidden("Bạn không có quyền xem hồ sơ của tỉnh này.".to_owned()))
-}
-
 /// `GET /api/v1/dossiers.xlsx`: the work list as an Excel workbook, with the filters of
 /// `GET /api/v1/dossiers` (newest first, every page), streamed however many dossiers match.
 #[utoipa::path(get, path = "/api/v1/dossiers.xlsx", tag = "dossiers", params(ExportParams),
@@ -539,39 +508,22 @@ pub async fn dossiers_xlsx(
     p: Principal,
     ApiQuery(q): ApiQuery<ExportParams>,
 ) -> Result<Response, AppError> {
-    let province = state.province(q.province.as_deref()).await?;
-    let scope = list_scope(&p, &province, q.agency.as_deref())?;
-    let statuses = q
-        .status
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| {
-            s.trim()
-                .parse::<u8>()
-                .ok()
-                .and_then(Status::from_code)
-                .ok_or_else(|| AppError::bad("invalid_parameter", "status", "Mã trạng thái phải từ 1 đến 10."))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let assignee = match q.assignee.as_deref() {
-        Some("me") => Some(p.actor()),
-        Some(a) if !a.is_empty() => Some(a.to_owned()),
-        _ => None,
-    };
-    let now = state.clock.now();
-    let mut filter = ListFilter {
-        province: province.clone(),
-        scope,
-        statuses,
-        overdue: q.overdue.unwrap_or(false),
-        assignee,
-        procedure: q.procedure.filter(|s| !s.is_empty()),
-        now,
-        before_id: None,
-        limit: dossiers::MAX_LIST_LIMIT,
-    };
+    let mut filter = super::dossiers::work_list_filter(
+        &state,
+        &p,
+        super::dossiers::WorkListQuery {
+            province: q.province.as_deref(),
+            status: q.status.as_deref(),
+            agency: q.agency.as_deref(),
+            overdue: q.overdue,
+            assignee: q.assignee.as_deref(),
+            procedure: q.procedure.as_deref(),
+        },
+    )
+    .await?;
+    filter.limit = dossiers::MAX_LIST_LIMIT;
+    let province = filter.province.clone();
+    let now = filter.now;
     let dir = super::dossiers::directory(&state, &province).await?;
     let export = XlsxExport::start(&state, "Danh sách hồ sơ", DOSSIER_COLUMNS).await?;
     loop {
