@@ -6,6 +6,8 @@
 #   nodejs, npm                    a real local OpenID provider (npm's oidc-provider)
 #   poppler-utils                  pdftotext and pdftoppm, to read back the official forms (PDF)
 #                                  that the forms tests render
+#   chromium                       the browser of the e2e tests (driven by npm's playwright-core;
+#                                  Debian's build, never a downloaded one)
 #   python3-venv                   a virtual environment for moto[server] (from PyPI), a real
 #                                  local S3-compatible server for the object store tests, in
 #                                  /var/tmp/motcua-venv (or $MOTCUA_TEST_VENV)
@@ -24,6 +26,7 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 need_package python3-venv
 need_package poppler-utils
+need_package chromium
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, then every test on SQLite and again on
-# PostgreSQL (a temporary server on a free loopback port). Installs what it needs.
+# PostgreSQL (a temporary server on a free loopback port), each time with the browser
+# tests of e2e/ (Debian's chromium driven by playwright-core). Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,5 +17,8 @@ cargo clippy --workspace --all-targets -q -- -D warnings
 echo "== tests on SQLite"
 cargo test --workspace -q
 
+echo "== browser tests on SQLite"
+e2e/run.sh
+
 echo "== tests on PostgreSQL"
-MOTCUA_TEST_BACKEND=postgres scripts/with-postgres.sh cargo test --workspace -q
+MOTCUA_TEST_BACKEND=postgres scripts/with-postgres.sh bash -c 'cargo test --workspace -q && echo "== browser tests on PostgreSQL" && e2e/run.sh'

@@ -246,7 +246,12 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Paths a user who must change their password may still use.
-const PASSWORD_CHANGE_PATHS: &[&str] = &["/api/v1/auth/password", "/api/v1/auth/me", "/api/v1/auth/logout"];
+const PASSWORD_CHANGE_PATHS: &[&str] = &[
+    "/api/v1/auth/password",
+    "/api/v1/auth/me",
+    "/api/v1/auth/logout",
+    "/doi-mat-khau",
+];
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;

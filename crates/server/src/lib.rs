@@ -31,8 +31,10 @@ pub mod operations_page;
 pub mod ops;
 pub mod outbox;
 pub mod pages;
+pub mod payments;
 pub mod province_cache;
 pub mod state;
+pub mod web;
 
 pub use config::Config;
 pub use state::AppState;
@@ -55,6 +57,9 @@ pub fn router(state: AppState) -> Router {
         .route("/thu-tuc", get(pages::list))
         .route("/thu-tuc/{code}", get(pages::procedure))
         .route("/static/app.css", get(pages::css))
+        .route("/static/app.js", get(pages::js))
+        .route("/static/htmx.min.js", get(pages::htmx))
+        .merge(web::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -67,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track))
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::Extension(api::extract::BodyLimit(body_limit)));
     for (name, value) in security_headers {

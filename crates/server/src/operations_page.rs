@@ -34,7 +34,7 @@ struct Row {
 #[derive(Template)]
 #[template(path = "deliveries.html")]
 struct DeliveriesPage {
-    province_name: String,
+    frame: crate::web::Frame,
     max_attempts: u32,
     pending: i64,
     failed: i64,
@@ -89,12 +89,6 @@ pub async fn deliveries(
         items,
         next_before,
     } = load_list(&state, &province, filter, q.before, PAGE).await?;
-    let mut tx = state.db.begin_read().await?;
-    let province_name = motcua_store::catalogue::province(&mut tx, &province)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
-    drop(tx);
     let csrf_token = match &principal.credential {
         Credential::Session { csrf_token, .. } => csrf_token.clone(),
         Credential::ApiToken { .. } => String::new(),
@@ -118,7 +112,7 @@ pub async fn deliveries(
         })
         .collect();
     let page = DeliveriesPage {
-        province_name,
+        frame: crate::web::Frame::new(&state, Some(&principal)).await?,
         max_attempts: state.config.outbox_max_attempts,
         pending: counts.pending,
         failed: counts.failed,

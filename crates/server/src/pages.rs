@@ -12,20 +12,49 @@ use motcua_store::catalogue;
 use crate::api::catalogue::{ProcedureParams, encode_cursor, search_params};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::{Frame, Viewer};
 
-/// The stylesheet, compiled in so the binary serves its pages with nothing beside it.
-const APP_CSS: &str = include_str!("../static/app.css");
+/// The stylesheet, compiled in so the binary serves its pages with nothing beside it: the
+/// public pages' rules, then the shared and per-area rules of the signed-in pages.
+const APP_CSS: &str = concat!(
+    include_str!("../static/app.css"),
+    include_str!("../static/web.css"),
+    include_str!("../static/citizen.css"),
+    include_str!("../static/counter.css"),
+    include_str!("../static/desk.css"),
+    include_str!("../static/director.css"),
+    include_str!("../static/admin.css"),
+    include_str!("../static/payment.css"),
+);
+/// The pages' script (forms over the JSON API, uploads, drafts).
+const APP_JS: &str = include_str!("../static/app.js");
+/// htmx 2 (BSD-0, vendored from npm `htmx.org`), for live filters.
+const HTMX_JS: &str = include_str!("../static/htmx.min.js");
 
 /// `GET /static/app.css`
 pub async fn css() -> Response {
+    asset("text/css; charset=utf-8", APP_CSS)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        APP_CSS,
+        body,
     )
         .into_response()
+}
+
+/// `GET /static/app.js`
+pub async fn js() -> Response {
+    asset("text/javascript; charset=utf-8", APP_JS)
+}
+
+/// `GET /static/htmx.min.js`
+pub async fn htmx() -> Response {
+    asset("text/javascript; charset=utf-8", HTMX_JS)
 }
 
 /// An error shown as a page rather than JSON.
@@ -46,7 +75,7 @@ impl From<motcua_store::StoreError> for PageError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
-    province_name: String,
+    frame: Frame,
     title: String,
     message: String,
 }
@@ -63,7 +92,7 @@ impl IntoResponse for PageError {
             _ => "Hệ thống đang gặp sự cố",
         };
         let page = ErrorPage {
-            province_name: String::new(),
+            frame: Frame::default(),
             title: title.to_owned(),
             message,
         };
@@ -81,27 +110,24 @@ fn render(t: &impl Template) -> Response {
     }
 }
 
-/// The province's name and its departments (code, name), for headers and filters.
-async fn frame(state: &AppState) -> Result<(String, Vec<(String, String)>), PageError> {
+/// The page frame for the viewer and the province's departments (code, name), for filters.
+async fn frame(state: &AppState, viewer: &Viewer) -> Result<(Frame, Vec<(String, String)>), PageError> {
+    let frame = Frame::new(state, viewer.0.as_ref()).await?;
     let province = state.province(None).await?;
     let mut tx = state.db.begin_read().await?;
-    let name = catalogue::province(&mut tx, &province)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
     let departments = catalogue::agencies(&mut tx, &province)
         .await?
         .into_iter()
         .filter(|a| a.kind == AgencyKind::Department)
         .map(|a| (a.code.to_string(), a.name))
         .collect();
-    Ok((name, departments))
+    Ok((frame, departments))
 }
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    province_name: String,
+    frame: Frame,
     summary_line: String,
     departments: i64,
     procedures: i64,
@@ -114,8 +140,8 @@ struct HomePage {
 }
 
 /// `GET /`
-pub async fn home(State(state): State<AppState>) -> Result<Response, PageError> {
-    let (province_name, departments_list) = frame(&state).await?;
+pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    let (frame, departments_list) = frame(&state, &viewer).await?;
     let province = state.province(None).await?;
     let mut tx = state.db.begin_read().await?;
     let s = catalogue::summary(&mut tx, &province).await?;
@@ -124,7 +150,7 @@ pub async fn home(State(state): State<AppState>) -> Result<Response, PageError> 
             "Tìm thủ tục, xem hồ sơ cần chuẩn bị, phí, lệ phí và thời hạn giải quyết trước khi đến Trung tâm hoặc nộp trực tuyến. {} thủ tục của {} cơ quan.",
             s.procedures, s.departments
         ),
-        province_name,
+        frame,
         departments: s.departments,
         procedures: s.procedures,
         at_centre: s.at_centre,
@@ -148,7 +174,7 @@ struct ListItem {
 #[derive(Template)]
 #[template(path = "list.html")]
 struct ListPage {
-    province_name: String,
+    frame: Frame,
     departments_list: Vec<(String, String)>,
     q: String,
     agency: String,
@@ -169,13 +195,17 @@ fn deadline(hours: u32) -> String {
 }
 
 /// `GET /thu-tuc`: search results, with the form keeping what was typed.
-pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, PageError> {
-    let (province_name, departments_list) = frame(&state).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let (frame, departments_list) = frame(&state, &viewer).await?;
     let names: std::collections::HashMap<String, String> = departments_list.iter().cloned().collect();
     let raw = query.unwrap_or_default();
     let parsed: Result<ProcedureParams, _> = serde_urlencoded::from_str(&raw);
     let mut page = ListPage {
-        province_name,
+        frame,
         departments_list,
         q: String::new(),
         agency: String::new(),
@@ -247,7 +277,7 @@ struct DocRow {
 #[derive(Template)]
 #[template(path = "procedure.html")]
 struct ProcedurePage {
-    province_name: String,
+    frame: Frame,
     code: String,
     name: String,
     agency: String,
@@ -268,17 +298,17 @@ struct ProcedurePage {
 }
 
 /// `GET /thu-tuc/{code}`: everything a person needs before coming.
-pub async fn procedure(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, PageError> {
+pub async fn procedure(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
     let code = ProcedureCode::parse(&code).map_err(|e| AppError::code("code", e))?;
     let province = state.province(None).await?;
     let mut tx = state.db.begin_read().await?;
     let p = catalogue::procedure(&mut tx, &province, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Không có thủ tục mã {code}.")))?;
-    let province_name = catalogue::province(&mut tx, &province)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
     let agencies = catalogue::agencies(&mut tx, &province).await?;
     let fields = catalogue::fields(&mut tx, &province).await?;
     drop(tx);
@@ -306,7 +336,7 @@ pub async fn procedure(State(state): State<AppState>, Path(code): Path<String>) 
         }
     );
     let page = ProcedurePage {
-        province_name,
+        frame: Frame::new(&state, viewer.0.as_ref()).await?,
         code: code.to_string(),
         name: c.name.clone(),
         agency: agency_name(&c.agency),

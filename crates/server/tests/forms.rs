@@ -121,6 +121,20 @@ fn screenshot(name: &str, pdf: &[u8]) {
     assert!(status.success());
 }
 
+/// The number of pages of a PDF, as poppler's `pdfinfo` reads it.
+fn pdf_pages(pdf: &[u8]) -> u32 {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("f.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let out = Command::new("pdfinfo").arg(&path).output().expect("pdfinfo (poppler-utils)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("page count")
+}
+
 fn pdftotext(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("f.pdf");
@@ -298,6 +312,18 @@ async fn the_receipt_prints_the_dossier_and_its_qr_code_opens_tracking() {
     let (status, tracking) = app.get_json(&format!("/api/v1/track/{code}?secret={secret}")).await;
     assert_eq!(status, 200, "{tracking}");
     assert_eq!(tracking["code"], json!(code));
+    // What a phone opens: the public tracking page at that address.
+    let page = app
+        .client
+        .get(app.url(&format!("/tra-cuu/{code}?secret={secret}")))
+        .send()
+        .await
+        .expect("tracking page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(html.contains(&code) && html.contains("Được tiếp nhận"), "{html}");
+    // One A5 sheet, signatures included.
+    assert_eq!(pdf_pages(&pdf), 1, "the receipt fits one page:\n{text}");
 
     // The same visibility as the dossier itself.
     let justice = demo(&app, "cv.tuphap").await;
