@@ -645,6 +645,27 @@ pub fn can_view(d: &Dossier, access: &Access, user: Option<&str>) -> bool {
         || access.can_see_agency_dossiers(&d.province, &d.current_agency)
 }
 
+/// Whether `action` can follow as the dossier stands, whoever asks: its status allows it,
+/// and the agency holding it is the right one (only the responsible department forwards,
+/// asks for a supplement or payment, apologises, stops or finishes; only another agency
+/// hands back). [`apply`] checks the same and says why not; [`authorize`] checks who.
+pub fn possible(d: &Dossier, action: Action) -> bool {
+    if !action.allowed_from().contains(&d.status) {
+        return false;
+    }
+    let lead_holds = d.current_agency == d.responsible_agency;
+    match action {
+        Action::ForwardBack => !lead_holds,
+        Action::ForwardOut
+        | Action::RequestSupplement
+        | Action::RequestPayment
+        | Action::Apologise
+        | Action::Stop
+        | Action::Finish => lead_holds,
+        _ => true,
+    }
+}
+
 /// Whether the role and the agency allow `action` on `d` by the holder of `access`
 /// (account `user`). The status is checked by [`apply`].
 pub fn authorize(d: &Dossier, action: Action, access: &Access, user: Option<&str>) -> Result<Acting, Refusal> {

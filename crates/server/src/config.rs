@@ -65,6 +65,13 @@ const KEYS: &[&str] = &[
     "portal_username",
     "portal_password",
     "forms_dir",
+    "vnpay_tmn_code",
+    "vnpay_hash_secret",
+    "vnpay_url",
+    "vnpay_return_url",
+    "vnpay_ipn_url",
+    "payment_order_ttl_minutes",
+    "sandbox_gateway",
 ];
 
 /// Accepts text, and also a number or boolean where text is expected: environment
@@ -238,6 +245,33 @@ pub struct Config {
     /// name (`receipt.typ`, `common.typ`, …), so a province can adjust its forms without
     /// recompiling; empty uses the built-in templates.
     pub forms_dir: PathBuf,
+    /// VNPay terminal code (`vnp_TmnCode`) of the merchant account; with the sandbox
+    /// gateway, empty means `MOTCUA01`.
+    #[serde(deserialize_with = "string_like")]
+    pub vnpay_tmn_code: String,
+    /// VNPay hash secret (never logged); with the sandbox gateway, empty means a random
+    /// secret for this process.
+    #[serde(deserialize_with = "string_like")]
+    pub vnpay_hash_secret: String,
+    /// VNPay payment page (`https://…/paymentv2/vpcpay.html`); empty uses the built-in
+    /// sandbox gateway when it is on, and turns online payment off otherwise.
+    #[serde(deserialize_with = "string_like")]
+    pub vnpay_url: String,
+    /// Where the gateway sends the applicant's browser back (`vnp_ReturnUrl`); empty means
+    /// `<public_url>/api/v1/payments/vnpay/return`.
+    #[serde(deserialize_with = "string_like")]
+    pub vnpay_return_url: String,
+    /// The IPN address registered with VNPay (informational for VNPay, which keeps it in
+    /// the merchant's settings; the sandbox gateway calls it); empty means this server's
+    /// `/api/v1/payments/vnpay/ipn`.
+    #[serde(deserialize_with = "string_like")]
+    pub vnpay_ipn_url: String,
+    /// Minutes a payment order stays open (`vnp_ExpireDate`).
+    pub payment_order_ttl_minutes: u64,
+    /// The built-in sandbox gateway (`/sandbox/vnpay/…`), which signs as VNPay with the
+    /// configured secret: on by default only with the demo and no real `vnpay_url`.
+    #[serde(default)]
+    pub sandbox_gateway: Option<bool>,
 }
 
 impl Default for Config {
@@ -298,6 +332,13 @@ impl Default for Config {
             portal_username: String::new(),
             portal_password: String::new(),
             forms_dir: PathBuf::new(),
+            vnpay_tmn_code: String::new(),
+            vnpay_hash_secret: String::new(),
+            vnpay_url: String::new(),
+            vnpay_return_url: String::new(),
+            vnpay_ipn_url: String::new(),
+            payment_order_ttl_minutes: 15,
+            sandbox_gateway: None,
         }
     }
 }
@@ -385,7 +426,37 @@ impl Config {
             );
         }
         self.validate_outbox()?;
+        self.validate_payments()?;
         self.validate_object_store()
+    }
+
+    /// Whether the built-in sandbox gateway is on: as configured, else with the demo
+    /// when no real VNPay URL is set.
+    pub fn sandbox_gateway_enabled(&self) -> bool {
+        self.sandbox_gateway
+            .unwrap_or(self.demo && self.vnpay_url.trim().is_empty())
+    }
+
+    /// The payment settings: one gateway, complete, and orders that can live.
+    fn validate_payments(&self) -> Result<(), String> {
+        if self.payment_order_ttl_minutes == 0 || self.payment_order_ttl_minutes > 7 * 24 * 60 {
+            return Err("payment_order_ttl_minutes must be between 1 and 10080".to_owned());
+        }
+        let url = self.vnpay_url.trim();
+        if self.sandbox_gateway == Some(true) && !url.is_empty() {
+            // The sandbox signs with the configured secret: beside a real terminal it
+            // would let anyone mark orders paid.
+            return Err("sandbox_gateway cannot be on together with a real vnpay_url".to_owned());
+        }
+        if !url.is_empty() {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err("vnpay_url must start with https:// or http://".to_owned());
+            }
+            if self.vnpay_tmn_code.trim().is_empty() || self.vnpay_hash_secret.is_empty() {
+                return Err("vnpay_url needs vnpay_tmn_code and vnpay_hash_secret".to_owned());
+            }
+        }
+        Ok(())
     }
 
     /// The delivery settings: attempts, backoff and lease that can work, and one way to
@@ -507,6 +578,40 @@ mod tests {
             .merge(Toml::string("databse_url = \"x\""))
             .extract();
         assert!(typo.is_err(), "a misspelt key in the file is refused");
+    }
+
+    #[test]
+    fn the_sandbox_gateway_is_for_the_demo_and_never_beside_a_real_terminal() {
+        let demo = Config::default();
+        assert!(demo.sandbox_gateway_enabled(), "on with the demo");
+        let production = Config {
+            demo: false,
+            ..Config::default()
+        };
+        assert!(!production.sandbox_gateway_enabled(), "off without it");
+        let real = Config {
+            vnpay_url: "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html".into(),
+            vnpay_tmn_code: "ABCD1234".into(),
+            vnpay_hash_secret: "SECRET".into(),
+            ..Config::default()
+        };
+        assert!(real.validate().is_ok());
+        assert!(!real.sandbox_gateway_enabled(), "a real terminal turns the default off");
+        let both = Config {
+            sandbox_gateway: Some(true),
+            ..real.clone()
+        };
+        assert!(both.validate().is_err());
+        let incomplete = Config {
+            vnpay_hash_secret: String::new(),
+            ..real
+        };
+        assert!(incomplete.validate().is_err());
+        let never = Config {
+            payment_order_ttl_minutes: 0,
+            ..Config::default()
+        };
+        assert!(never.validate().is_err());
     }
 
     #[test]

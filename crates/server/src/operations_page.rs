@@ -82,7 +82,15 @@ pub async fn deliveries(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let province = state.province(None).await?;
-    principal.require_admin(&province)?;
+    // The director sees what is stuck (the overview links here); only administrators retry.
+    let may_retry = principal.access.can_administer(&province);
+    principal.require(
+        may_retry
+            || principal
+                .access
+                .has_role_in(motcua_core::access::Role::CentreDirector, &province),
+        "xem tình trạng chuyển phát của tỉnh này",
+    )?;
     let filter = parse_state(Some(q.state.as_deref().unwrap_or("failed")))?;
     let DeliveryList {
         counts,
@@ -96,7 +104,7 @@ pub async fn deliveries(
     let rows = items
         .into_iter()
         .map(|d| Row {
-            retry: (d.state == "failed" || d.state == "dead") && !d.in_flight,
+            retry: may_retry && (d.state == "failed" || d.state == "dead") && !d.in_flight,
             when: match d.state.as_str() {
                 "delivered" => d.delivered_at.clone(),
                 "dead" => d.dead_at.clone(),

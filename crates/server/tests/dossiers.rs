@@ -755,6 +755,23 @@ async fn intake_checks_what_it_is_given() {
     let (status, e) = post(&app, &counter, "/api/v1/dossiers", bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(e["code"], "incomplete_dossier");
+    // Only registered for checking, an incomplete dossier is taken (status 1) so that the
+    // officer can ask in writing for what is missing.
+    let mut partial = good.clone();
+    partial["documents"] = json!([{"index": 0, "originals": 1}]);
+    partial["accept"] = json!(false);
+    let (status, v) = post(&app, &counter, "/api/v1/dossiers", partial).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["status_code"], 1);
+    let (status, v) = post(
+        &app,
+        &counter,
+        &format!("/api/v1/dossiers/{}/actions/request-completion", code_of(&v)),
+        json!({"reason": "Thiếu giấy tờ", "missing": ["Bản sao Căn cước công dân"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["status_code"], 5);
     let mut bad = good.clone();
     bad["documents"] = json!([{"index": 99, "originals": 1}]);
     let (status, e) = post(&app, &counter, "/api/v1/dossiers", bad).await;

@@ -126,7 +126,10 @@ fn pdf_pages(pdf: &[u8]) -> u32 {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("f.pdf");
     std::fs::write(&path, pdf).expect("write");
-    let out = Command::new("pdfinfo").arg(&path).output().expect("pdfinfo (poppler-utils)");
+    let out = Command::new("pdfinfo")
+        .arg(&path)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout)
         .lines()

@@ -707,7 +707,22 @@ async fn a_failing_destination_is_dead_lettered_without_holding_up_the_others_an
         .send()
         .await
         .expect("page");
-    assert_eq!(page.status(), StatusCode::FORBIDDEN, "only system administrators");
+    assert_eq!(page.status(), StatusCode::FORBIDDEN, "not for the counter");
+    // The director sees what is stuck (the overview links here) but cannot retry.
+    let director = demo(&app, "giamdoc").await;
+    let page = app
+        .client
+        .get(app.url("/van-hanh/chuyen-phat?state=dead"))
+        .header("cookie", &director.cookie)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("Đã dừng gửi: 2") && !html.contains("Gửi lại</button>"),
+        "{html}"
+    );
 
     // The portal is fixed; the operator retries: one from the page, one through the API.
     portal.set_status(200);

@@ -546,3 +546,34 @@ pub async fn touch_api_token(tx: &mut Tx, id: &str, now_ms: i64) -> Result<()> {
     })?;
     Ok(())
 }
+
+/// The staff of a department: the enabled accounts holding one of `roles` at `agency` of
+/// `province`, by name, each with the roles (among `roles`) they hold there.
+pub async fn staff_at(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    agency: &AgencyCode,
+    roles: &[Role],
+) -> Result<Vec<(User, Vec<Role>)>> {
+    let grants: Vec<(String, String)> = on!(tx, |c| {
+        sqlx::query_as("SELECT user_id, role FROM role_grants WHERE province_code = $1 AND agency_code = $2")
+            .bind(province.as_str())
+            .bind(agency.as_str())
+            .fetch_all(c)
+            .await
+    })?;
+    let mut held: std::collections::BTreeMap<String, Vec<Role>> = std::collections::BTreeMap::new();
+    for (user, role) in grants {
+        if let Some(r) = Role::parse(&role).filter(|r| roles.contains(r)) {
+            held.entry(user).or_default().push(r);
+        }
+    }
+    let mut out = Vec::with_capacity(held.len());
+    for (id, roles) in held {
+        if let Some(u) = user_by_id(tx, &id).await?.filter(|u| !u.disabled) {
+            out.push((u, roles));
+        }
+    }
+    out.sort_by(|a, b| a.0.display_name.cmp(&b.0.display_name));
+    Ok(out)
+}

@@ -293,14 +293,43 @@ pub struct ListFilter {
     pub overdue: bool,
     /// Only dossiers held by this officer.
     pub assignee: Option<String>,
+    /// Only (or, with `assignee`, also) dossiers waiting for assignment: in progress with
+    /// no officer, at the scope's agency when the scope is an agency.
+    pub unassigned: bool,
     /// Only this procedure.
     pub procedure: Option<String>,
+    /// Only dossiers whose appointment (due instant) is at or after this.
+    pub due_from: Option<OffsetDateTime>,
+    /// Only dossiers whose appointment (due instant) is before this.
+    pub due_until: Option<OffsetDateTime>,
     /// The instant "overdue" is judged at.
     pub now: OffsetDateTime,
-    /// Keyset: only rows with an id below this (the previous page's last id).
+    /// Keyset for [`ListOrder::Newest`]: only rows with an id below this (the previous
+    /// page's last id).
     pub before_id: Option<i64>,
+    /// Keyset for [`ListOrder::DueFirst`]: only rows after this position (the previous
+    /// page's last [`due_key`]).
+    pub after_due: Option<(i64, i64)>,
+    /// The order of the rows.
+    pub order: ListOrder,
     /// Page size.
     pub limit: u32,
+}
+
+/// The order of a work list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Newest first (by row id).
+    #[default]
+    Newest,
+    /// Earliest appointment first; dossiers without one last.
+    DueFirst,
+}
+
+/// A dossier's position in a [`ListOrder::DueFirst`] list: its appointment (epoch ms,
+/// `i64::MAX` when it has none) and its row id.
+pub fn due_key(s: &Stored) -> (i64, i64) {
+    (s.dossier.due_at.map_or(i64::MAX, to_millis), s.id)
 }
 
 /// Largest page of a work list.
@@ -335,21 +364,62 @@ pub async fn list(tx: &mut Tx, f: &ListFilter) -> Result<Vec<Stored>> {
             args.len()
         ));
     }
-    if let Some(a) = &f.assignee {
-        args.push(Arg::Text(a));
-        conditions.push(format!("assignee_id = ${}", args.len()));
+    let waiting = f.unassigned.then(|| {
+        let mut w = format!("(assignee_id IS NULL AND status = {}", Status::InProgress.code());
+        if let Scope::Agency(a) = &f.scope {
+            args.push(Arg::Text(a));
+            w.push_str(&format!(" AND current_agency = ${}", args.len()));
+        }
+        w.push(')');
+        w
+    });
+    match (&f.assignee, waiting) {
+        (Some(a), waiting) => {
+            args.push(Arg::Text(a));
+            let mine = format!("assignee_id = ${}", args.len());
+            conditions.push(match waiting {
+                Some(w) => format!("({mine} OR {w})"),
+                None => mine,
+            });
+        }
+        (None, Some(w)) => conditions.push(w),
+        (None, None) => {}
     }
     if let Some(p) = &f.procedure {
         args.push(Arg::Text(p));
         conditions.push(format!("procedure_code = ${}", args.len()));
     }
-    if let Some(before) = f.before_id {
-        args.push(Arg::Int(before));
-        conditions.push(format!("id < ${}", args.len()));
+    if let Some(t) = f.due_from {
+        args.push(Arg::Int(to_millis(t)));
+        conditions.push(format!("due_at >= ${}", args.len()));
     }
+    if let Some(t) = f.due_until {
+        args.push(Arg::Int(to_millis(t)));
+        conditions.push(format!("due_at < ${}", args.len()));
+    }
+    let due = format!("COALESCE(due_at, {})", i64::MAX);
+    let order = match f.order {
+        ListOrder::Newest => {
+            if let Some(before) = f.before_id {
+                args.push(Arg::Int(before));
+                conditions.push(format!("id < ${}", args.len()));
+            }
+            "id DESC".to_owned()
+        }
+        ListOrder::DueFirst => {
+            if let Some((at, id)) = f.after_due {
+                args.push(Arg::Int(at));
+                let a = args.len();
+                args.push(Arg::Int(id));
+                let b = args.len();
+                conditions.push(format!("({due} > ${a} OR ({due} = ${a} AND id > ${b}))"));
+            }
+            format!("{due}, id")
+        }
+    };
     args.push(Arg::Int(i64::from(f.limit.clamp(1, MAX_LIST_LIMIT))));
     let sql = format!(
-        "SELECT id, data FROM dossiers WHERE {} ORDER BY id DESC LIMIT ${}",
+        "SELECT id, data FROM dossiers WHERE {} ORDER BY {order} LIMIT ${}",
         conditions.join(" AND "),
         args.len()
     );

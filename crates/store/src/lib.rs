@@ -25,6 +25,9 @@ pub mod forms;
 mod migrate;
 pub mod otp;
 pub mod outbox;
+pub mod overview;
+pub mod payments;
+pub mod ratings;
 pub mod sso;
 #[cfg(feature = "testing")]
 pub mod testing;

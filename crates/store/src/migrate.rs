@@ -33,6 +33,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "dossiers", "0008_dossiers"),
     migration!(9, "deliveries", "0009_deliveries"),
     migration!(10, "dossier_forms", "0010_dossier_forms"),
+    migration!(11, "dossier_ratings", "0011_dossier_ratings"),
+    migration!(12, "payment_orders", "0012_payment_orders"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -656,3 +656,159 @@ pub async fn audit_trail(
     };
     Ok(Json(AuditPage { items, next_cursor }))
 }
+
+/// An agency as an administrator enters it (the code is in the path).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyEdit {
+    /// The same code as the path, optional: a form that puts the code in the address may
+    /// send it too. A different code is refused.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Full name, e.g. `Sở Xây dựng`.
+    pub name: String,
+    /// Role in the one-stop organisation.
+    pub kind: motcua_core::catalogue::AgencyKind,
+    /// Parent in the tree; only the province itself has none.
+    #[serde(default)]
+    pub parent: Option<AgencyCode>,
+    /// Postal address.
+    #[serde(default)]
+    pub address: String,
+    /// Public phone number.
+    #[serde(default)]
+    pub phone: String,
+    /// Public email address.
+    #[serde(default)]
+    pub email: String,
+}
+
+fn same_code(path: &str, body: Option<&str>, field: &str) -> Result<(), AppError> {
+    if body.is_some_and(|b| b.trim() != path) {
+        return Err(AppError::bad(
+            "invalid_field",
+            field,
+            "Mã trong nội dung khác mã trên địa chỉ.",
+        ));
+    }
+    Ok(())
+}
+
+/// `PUT /api/v1/admin/agencies/{code}`: creates or updates an agency of the province
+/// (catalogue administrators). Its parent must exist; the tree stays a tree.
+#[utoipa::path(put, path = "/api/v1/admin/agencies/{code}", params(("code" = String, Path, description = "QCVN 102 agency code"), ProvinceParam),
+    request_body = AgencyEdit, tag = "catalogue", security(("api_token" = []), ("session" = [])),
+    responses((status = 200, body = motcua_core::catalogue::Agency), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_agency(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+    ApiJson(body): ApiJson<AgencyEdit>,
+) -> Result<Json<motcua_core::catalogue::Agency>, AppError> {
+    same_code(&code, body.code.as_deref(), "code")?;
+    let code = AgencyCode::parse(&code).map_err(|e| AppError::code("code", e))?;
+    let province = state.province(p.province.as_deref()).await?;
+    principal.require_catalogue(&province)?;
+    let agency = motcua_core::catalogue::Agency {
+        code: code.clone(),
+        name: body.name,
+        kind: body.kind,
+        parent: body.parent,
+        address: body.address,
+        phone: body.phone,
+        email: body.email,
+    };
+    let mut tx = state.db.begin_write().await?;
+    let before = motcua_store::catalogue::agencies(&mut tx, &province)
+        .await?
+        .into_iter()
+        .find(|a| a.code == code);
+    motcua_store::catalogue::upsert_agency(&mut tx, &province, &agency).await?;
+    let after = motcua_store::catalogue::agencies(&mut tx, &province)
+        .await?
+        .into_iter()
+        .find(|a| a.code == code)
+        .ok_or_else(|| AppError::Internal(format!("agency {code} vanished")))?;
+    audit::record(
+        &mut tx,
+        &Actor::of(&principal),
+        Event {
+            action: "agency.upsert",
+            object_type: "agency",
+            object_id: code.as_str(),
+            province: Some(province.as_str()),
+            before: before.map(|b| serde_json::json!(b)),
+            after: Some(serde_json::json!(after)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    state.index.invalidate(&province);
+    Ok(Json(after))
+}
+
+/// A field as an administrator enters it (the code is in the path).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldEdit {
+    /// The same code as the path, optional (see [`AgencyEdit::code`]).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Name, e.g. `Hoạt động xây dựng`.
+    pub name: String,
+    /// The agency whose procedures the field groups.
+    pub agency: AgencyCode,
+}
+
+/// `PUT /api/v1/admin/fields/{code}`: creates or updates a field of the province
+/// (catalogue administrators). Its agency must exist.
+#[utoipa::path(put, path = "/api/v1/admin/fields/{code}", params(("code" = String, Path, description = "Field code"), ProvinceParam),
+    request_body = FieldEdit, tag = "catalogue", security(("api_token" = []), ("session" = [])),
+    responses((status = 200, body = motcua_core::catalogue::Field), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_field(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+    ApiJson(body): ApiJson<FieldEdit>,
+) -> Result<Json<motcua_core::catalogue::Field>, AppError> {
+    same_code(&code, body.code.as_deref(), "code")?;
+    let code = motcua_core::codes::FieldCode::parse(&code).map_err(|e| AppError::code("code", e))?;
+    let province = state.province(p.province.as_deref()).await?;
+    principal.require_catalogue(&province)?;
+    let field = motcua_core::catalogue::Field {
+        code: code.clone(),
+        name: body.name,
+        agency: body.agency,
+    };
+    let mut tx = state.db.begin_write().await?;
+    let before = motcua_store::catalogue::fields(&mut tx, &province)
+        .await?
+        .into_iter()
+        .find(|f| f.code == code);
+    motcua_store::catalogue::upsert_field(&mut tx, &province, &field).await?;
+    let after = motcua_store::catalogue::fields(&mut tx, &province)
+        .await?
+        .into_iter()
+        .find(|f| f.code == code)
+        .ok_or_else(|| AppError::Internal(format!("field {code} vanished")))?;
+    audit::record(
+        &mut tx,
+        &Actor::of(&principal),
+        Event {
+            action: "field.upsert",
+            object_type: "field",
+            object_id: code.as_str(),
+            province: Some(province.as_str()),
+            before: before.map(|b| serde_json::json!(b)),
+            after: Some(serde_json::json!(after)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    state.index.invalidate(&province);
+    Ok(Json(after))
+}

@@ -136,7 +136,8 @@ pub struct YearDays {
     pub adjustments: YearAdjustments,
 }
 
-async fn year_days(state: &AppState, province: &ProvinceCode, year: i32) -> Result<YearDays, AppError> {
+/// The special days of `year` in `province` (what `GET /api/v1/calendar/days` answers).
+pub async fn year_days(state: &AppState, province: &ProvinceCode, year: i32) -> Result<YearDays, AppError> {
     let cal = calendar(state, province).await?;
     let non_working_weekdays = cal
         .non_working_days(year)
@@ -191,6 +192,10 @@ pub struct DayEdit {
     /// Why (required for days off and working days), e.g. `Nghỉ bù ngày 26/4`.
     #[serde(default)]
     pub reason: String,
+    /// The same date as the path (`YYYY-MM-DD`), optional: a form that puts the date in
+    /// the address may send it too. A different date is refused.
+    #[serde(default)]
+    pub date: Option<String>,
 }
 
 /// `PUT /api/v1/calendar/days/{date}`: makes a date a day off, a working day, or the
@@ -208,6 +213,13 @@ pub async fn edit_day(
 ) -> Result<Json<YearDays>, AppError> {
     let date = Date::parse(&date, time::macros::format_description!("[year]-[month]-[day]"))
         .map_err(|_| AppError::bad("invalid_parameter", "date", "Ngày phải có dạng YYYY-MM-DD."))?;
+    if body.date.as_deref().is_some_and(|d| d != date.to_string()) {
+        return Err(AppError::bad(
+            "invalid_field",
+            "date",
+            "Ngày trong nội dung khác ngày trên địa chỉ.",
+        ));
+    }
     let province = state.province(p.province.as_deref()).await?;
     principal.require_admin(&province)?;
     let reason = motcua_core::text::nfc(&body.reason);

@@ -82,7 +82,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-fn person_of(p: &Principal) -> Person {
+pub(crate) fn person_of(p: &Principal) -> Person {
     Person {
         id: p.actor(),
         name: p
@@ -92,7 +92,7 @@ fn person_of(p: &Principal) -> Person {
     }
 }
 
-fn user_id(p: &Principal) -> Option<&str> {
+pub(crate) fn user_id(p: &Principal) -> Option<&str> {
     p.user.as_ref().map(|u| u.id.as_str())
 }
 
@@ -108,7 +108,7 @@ fn not_found(code: &str) -> AppError {
     AppError::NotFound(format!("Không tìm thấy hồ sơ {code}."))
 }
 
-fn delay_rules(state: &AppState) -> DelayRules {
+pub(crate) fn delay_rules(state: &AppState) -> DelayRules {
     DelayRules {
         min_notice_working_days: state.config.delay_min_notice_working_days,
         max_extensions: state.config.delay_max_extensions,
@@ -217,11 +217,13 @@ pub struct DossierView {
     pub files: Vec<FileView>,
 }
 
-fn view(state: &AppState, d: Dossier, files: Vec<files::FileRecord>, p: &Principal) -> DossierView {
+/// The dossier as `p` sees it, with the actions they may take now (those the status, the
+/// agency holding it and their role allow).
+pub(crate) fn view(state: &AppState, d: Dossier, files: Vec<files::FileRecord>, p: &Principal) -> DossierView {
     let now = state.clock.now();
     let actions = Action::ALL
         .into_iter()
-        .filter(|a| a.allowed_from().contains(&d.status))
+        .filter(|a| lifecycle::possible(&d, *a))
         .filter(|a| lifecycle::authorize(&d, *a, &p.access, user_id(p)).is_ok())
         .map(|a| a.name().to_owned())
         .collect();
@@ -249,10 +251,17 @@ struct Intake {
     accept: bool,
 }
 
+/// The checklist of a new dossier from what was declared. Online, a document is received
+/// when a file was uploaded for it (rows without files are dropped); at the counter, when
+/// originals, copies or scans were counted. Every required document must be there, except
+/// when the counter only registers the dossier for checking (`complete_required` false):
+/// an incomplete dossier is then registered (status 1) so that the officer can ask in
+/// writing for everything missing (request completion) or refuse it.
 fn checklist(
     content: &ProcedureContent,
     docs: Vec<DocumentInput>,
     online: bool,
+    complete_required: bool,
 ) -> Result<Vec<ReceivedDocument>, AppError> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(docs.len());
@@ -275,6 +284,9 @@ fn checklist(
                 format!("Thành phần hồ sơ số {} được khai hai lần.", d.index),
             ));
         }
+        if online && d.files.is_empty() {
+            continue;
+        }
         out.push(ReceivedDocument {
             index: d.index,
             name: req.name.clone(),
@@ -282,6 +294,9 @@ fn checklist(
             copies: d.copies,
             files: d.files,
         });
+    }
+    if !complete_required {
+        return Ok(out);
     }
     let missing: Vec<&str> = content
         .documents
@@ -304,7 +319,7 @@ fn checklist(
         let how = if online {
             "Hồ sơ trực tuyến phải tải lên đủ các thành phần bắt buộc"
         } else {
-            "Hồ sơ chưa đủ các thành phần bắt buộc; có thể đăng ký với «accept»: false rồi yêu cầu bổ sung, hoàn thiện"
+            "Hồ sơ chưa đủ các thành phần bắt buộc nên chưa thể tiếp nhận; hãy chọn «Chỉ ghi nhận để kiểm tra» (accept: false) rồi lập phiếu yêu cầu bổ sung, hoàn thiện hoặc từ chối"
         };
         return Err(AppError::bad(
             "incomplete_dossier",
@@ -405,7 +420,7 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
             "Thủ tục này không áp dụng cho loại đối tượng đã chọn.",
         )));
     }
-    let documents = checklist(content, req.documents, citizen)?;
+    let documents = checklist(content, req.documents, citizen, citizen || req.accept.unwrap_or(true))?;
     let file_ids: Vec<String> = documents.iter().flat_map(|d| d.files.iter().cloned()).collect();
     let fees = fees_for(content, req.fee_option.as_deref())?;
     let note = lifecycle::optional_text("note", &req.note)?;
@@ -711,24 +726,32 @@ pub async fn get(
 ) -> Result<Json<DossierView>, AppError> {
     let (stored, files) = load_visible(&state, &p, &code).await?;
     let d = stored.dossier;
-    if d.owner.as_deref() != user_id(&p) {
-        let mut tx = state.db.begin_write().await?;
-        audit::record(
-            &mut tx,
-            &Actor::of(&p),
-            Event {
-                action: "dossier.view",
-                object_type: "dossier",
-                object_id: d.code.as_str(),
-                province: Some(d.province.as_str()),
-                before: None,
-                after: None,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-    }
+    audit_view(&state, &p, &d).await?;
     Ok(Json(view(&state, d, files, &p)))
+}
+
+/// Records in the audit trail that `p` (staff, not the applicant) opened dossier `d` with
+/// its personal data.
+pub(crate) async fn audit_view(state: &AppState, p: &Principal, d: &Dossier) -> Result<(), AppError> {
+    if d.owner.as_deref() == user_id(p) {
+        return Ok(());
+    }
+    let mut tx = state.db.begin_write().await?;
+    audit::record(
+        &mut tx,
+        &Actor::of(p),
+        Event {
+            action: "dossier.view",
+            object_type: "dossier",
+            object_id: d.code.as_str(),
+            province: Some(d.province.as_str()),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Work list parameters.
@@ -744,7 +767,11 @@ pub struct ListParams {
     pub agency: Option<String>,
     /// Only dossiers past their appointment with the clock running.
     pub overdue: Option<bool>,
-    /// `me` for the dossiers the caller holds, or an account id.
+    /// `overdue` (as `overdue=true`) or `soon`: the clock running and the appointment
+    /// within one working day from now.
+    pub due: Option<String>,
+    /// `me` for the dossiers the caller holds, `none` for those waiting for assignment,
+    /// `me,none` for both, or an account id.
     pub assignee: Option<String>,
     /// Only this procedure.
     pub procedure: Option<String>,
@@ -806,7 +833,7 @@ pub(crate) struct WorkListQuery<'a> {
     pub agency: Option<&'a str>,
     /// Only overdue dossiers.
     pub overdue: Option<bool>,
-    /// `me` or an account id.
+    /// `me`, `none` (waiting for assignment), `me,none`, or an account id.
     pub assignee: Option<&'a str>,
     /// Procedure code.
     pub procedure: Option<&'a str>,
@@ -854,22 +881,94 @@ pub(crate) async fn work_list_filter(
                 .ok_or_else(|| AppError::bad("invalid_parameter", "status", "Mã trạng thái phải từ 1 đến 10."))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let assignee = match q.assignee {
-        Some("me") => Some(p.actor()),
-        Some(a) if !a.is_empty() => Some(a.to_owned()),
-        _ => None,
-    };
+    let mut assignee = None;
+    let mut unassigned = false;
+    for a in q
+        .assignee
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        let who = match a {
+            "none" => {
+                unassigned = true;
+                continue;
+            }
+            "me" => p.actor(),
+            id => id.to_owned(),
+        };
+        if assignee.replace(who).is_some() {
+            return Err(AppError::bad(
+                "invalid_parameter",
+                "assignee",
+                "Chỉ lọc được theo một cán bộ (có thể kèm «none»: hồ sơ chờ phân công).",
+            ));
+        }
+    }
     Ok(ListFilter {
         province,
         scope,
         statuses,
         overdue: q.overdue.unwrap_or(false),
         assignee,
+        unassigned,
         procedure: q.procedure.filter(|s| !s.is_empty()).map(str::to_owned),
+        due_from: None,
+        due_until: None,
         now: state.clock.now(),
         before_id: None,
+        after_due: None,
+        order: dossiers::ListOrder::Newest,
         limit: 50,
     })
+}
+
+/// The instant one working day after `now` on the province's calendar: a dossier due by
+/// then (and not yet) is "due soon".
+pub(crate) async fn soon_after(
+    state: &AppState,
+    province: &ProvinceCode,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, AppError> {
+    let calendar = super::calendar::calendar(state, province).await?;
+    calendar
+        .add_working_days(now, 1)
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Narrows a work list by how close the appointment is: `overdue`, or `soon` (the clock
+/// running and the appointment within one working day from now, not yet passed).
+pub(crate) async fn due_filter(state: &AppState, f: &mut ListFilter, due: Option<&str>) -> Result<(), AppError> {
+    match due.map(str::trim).filter(|d| !d.is_empty()) {
+        None => {}
+        Some("overdue") => f.overdue = true,
+        Some("soon") => {
+            let soon = soon_after(state, &f.province, f.now).await?;
+            f.due_from = Some(f.now);
+            f.due_until = Some(soon + time::Duration::milliseconds(1));
+            // Only dossiers whose clock runs can come due.
+            let running = [Status::Accepted, Status::InProgress];
+            let asked = std::mem::take(&mut f.statuses);
+            f.statuses = if asked.is_empty() {
+                running.to_vec()
+            } else {
+                asked.into_iter().filter(|s| running.contains(s)).collect()
+            };
+            if f.statuses.is_empty() {
+                // None of the statuses asked for has a running clock: nothing matches.
+                f.due_until = Some(f.now);
+            }
+        }
+        Some(_) => {
+            return Err(AppError::bad(
+                "invalid_parameter",
+                "due",
+                "Hạn xử lý chỉ lọc theo «overdue» (quá hạn) hoặc «soon» (đến hạn trong 1 ngày làm việc).",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `GET /api/v1/dossiers`: a work list, newest first, keyset-paginated. Citizens see
@@ -905,6 +1004,7 @@ pub async fn list(
         },
     )
     .await?;
+    due_filter(&state, &mut filter, q.due.as_deref()).await?;
     filter.before_id = before_id;
     filter.limit = limit;
     let now = filter.now;
@@ -1002,6 +1102,7 @@ struct PaymentBody {
 #[serde(deny_unknown_fields)]
 struct ApologyBody {
     reason: String,
+    /// RFC 3339, or `YYYY-MM-DDTHH:MM` in Vietnam time.
     new_due: String,
 }
 
@@ -1032,6 +1133,18 @@ struct ReturnBody {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct EmptyBody {}
+
+/// An instant given as RFC 3339, or as a local date and time in Vietnam (`YYYY-MM-DDTHH:MM`,
+/// what a browser's date-time field sends).
+fn parse_instant(s: &str) -> Option<OffsetDateTime> {
+    let s = s.trim();
+    OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
+        let local = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+        time::PrimitiveDateTime::parse(s, &local)
+            .ok()
+            .map(|t| t.assume_offset(motcua_core::calendar::VIETNAM_OFFSET))
+    })
+}
 
 /// An action's body, parsed and checked; the files it attaches, if any.
 async fn parse_input(
@@ -1155,11 +1268,11 @@ async fn parse_input(
         }
         Action::Apologise => {
             let b: ApologyBody = parse_json(body)?;
-            let new_due = OffsetDateTime::parse(&b.new_due, &Rfc3339).map_err(|_| {
+            let new_due = parse_instant(&b.new_due).ok_or_else(|| {
                 AppError::bad(
                     "invalid_field",
                     "new_due",
-                    "Ngày hẹn mới phải theo RFC 3339, ví dụ 2026-12-15T16:00:00+07:00.",
+                    "Ngày hẹn mới phải theo RFC 3339 (ví dụ 2026-12-15T16:00:00+07:00) hoặc là giờ Việt Nam dạng 2026-12-15T16:00.",
                 )
             })?;
             (
@@ -1282,25 +1395,15 @@ pub async fn act(
                     let existing = files::of_dossier(tx, id).await?;
                     let used: i64 = existing.iter().map(|f| f.size).sum();
                     check_files(tx, &file_ids, &uploader, used, limit).await?;
-                    let now = clock.now();
-                    let expected = dossier.version;
                     let ctx = Context {
-                        now,
+                        now: clock.now(),
                         calendar: &calendar,
                         rules,
                         actor: actor.clone(),
                         agency: acting.agency.clone(),
                     };
-                    let t = lifecycle::apply(&mut dossier, input, &ctx).map_err(|r| AppError::Refused(r.0))?;
-                    dossiers::save(tx, id, &dossier, expected).await?;
+                    transition(tx, id, &mut dossier, input, &ctx, &ip).await?;
                     files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str()).await?;
-                    let by = By {
-                        actor: &actor,
-                        agency: &acting.agency,
-                        ip: &ip,
-                        now,
-                    };
-                    record(tx, id, &dossier, Step::of(&t), &by).await?;
                     let files = files::of_dossier(tx, id).await?;
                     Ok((dossier, files))
                 })
@@ -1309,6 +1412,31 @@ pub async fn act(
         .await?;
     crate::forms::issue_after(&state, &dossier);
     Ok(Json(view(&state, dossier, files, &p)))
+}
+
+/// Applies `input` to dossier `id` (as read in `tx`) and records it: saved against its
+/// version, history row, audit record and outbox event, all in `tx`. The one path every
+/// transition takes, whether a person acts through [`act`] or a payment gateway's
+/// notification confirms a payment (`crate::api::payments`).
+pub(crate) async fn transition(
+    tx: &mut Tx,
+    id: i64,
+    dossier: &mut Dossier,
+    input: ActionInput,
+    ctx: &Context<'_>,
+    ip: &str,
+) -> Result<Transition, AppError> {
+    let expected = dossier.version;
+    let t = lifecycle::apply(dossier, input, ctx).map_err(|r| AppError::Refused(r.0))?;
+    dossiers::save(tx, id, dossier, expected).await?;
+    let by = By {
+        actor: &ctx.actor,
+        agency: &ctx.agency,
+        ip,
+        now: ctx.now,
+    };
+    record(tx, id, dossier, Step::of(&t), &by).await?;
+    Ok(t)
 }
 
 /// One row of the history.
@@ -1372,7 +1500,8 @@ pub struct History {
     pub control_sheet: Vec<ControlRow>,
 }
 
-fn action_label(name: &str) -> String {
+/// The Vietnamese label of a history row's action (`file` or an action's name).
+pub(crate) fn action_label(name: &str) -> String {
     if name == "file" {
         "Nộp hồ sơ".to_owned()
     } else {
@@ -1382,7 +1511,7 @@ fn action_label(name: &str) -> String {
 
 /// The control sheet from the history: each hand-over starts a step; the next hand-over
 /// (or the return of the result) ends it and says how it finished.
-fn control_sheet(events: &[EventRecord], dir: &Directory) -> Vec<ControlRow> {
+pub(crate) fn control_sheet(events: &[EventRecord], dir: &Directory) -> Vec<ControlRow> {
     let mut rows: Vec<ControlRow> = Vec::new();
     for e in events {
         let ends_step = e.to_agency.is_some() && e.action != Action::Accept.name() || e.action == Action::Return.name();

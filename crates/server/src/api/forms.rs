@@ -490,7 +490,11 @@ pub struct ExportParams {
     pub agency: Option<String>,
     /// Only dossiers past their appointment with the clock running.
     pub overdue: Option<bool>,
-    /// `me` for the dossiers the caller holds, or an account id.
+    /// `overdue` (as `overdue=true`) or `soon`: the clock running and the appointment
+    /// within one working day from now.
+    pub due: Option<String>,
+    /// `me` for the dossiers the caller holds, `none` for those waiting for assignment,
+    /// `me,none` for both, or an account id.
     pub assignee: Option<String>,
     /// Only this procedure.
     pub procedure: Option<String>,
@@ -521,6 +525,7 @@ pub async fn dossiers_xlsx(
         },
     )
     .await?;
+    super::dossiers::due_filter(&state, &mut filter, q.due.as_deref()).await?;
     filter.limit = dossiers::MAX_LIST_LIMIT;
     let province = filter.province.clone();
     let now = filter.now;

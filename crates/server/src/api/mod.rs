@@ -18,6 +18,8 @@ pub mod dossiers;
 pub mod extract;
 pub mod forms;
 pub mod oidc;
+pub mod payments;
+pub mod ratings;
 pub mod uploads;
 
 /// The OpenAPI document of the whole API.
@@ -49,6 +51,8 @@ pub mod uploads;
         admin::list_tokens,
         admin::revoke_token,
         admin::audit_trail,
+        admin::put_agency,
+        admin::put_field,
         deliveries::list,
         deliveries::retry,
         deliveries::create_webhook,
@@ -66,6 +70,15 @@ pub mod uploads;
         dossiers::act,
         dossiers::history,
         dossiers::track,
+        payments::list,
+        payments::create,
+        payments::get_order,
+        payments::vnpay_ipn,
+        payments::vnpay_return,
+        payments::reconciliation,
+        payments::reconciliation_xlsx,
+        ratings::get,
+        ratings::rate,
         forms::dossier_form,
         forms::register_pdf,
         forms::register_xlsx,
@@ -80,7 +93,8 @@ pub mod uploads;
         (name = "admin", description = "Quản trị tài khoản, vai trò và mã truy cập API"),
         (name = "calendar", description = "Lịch làm việc: ngày nghỉ, ngày làm bù, tính hạn xử lý"),
         (name = "citizens", description = "Đăng ký tài khoản công dân, xác nhận bằng mã một lần"),
-        (name = "dossiers", description = "Hồ sơ: tiếp nhận, xử lý, chuyển, bổ sung, trả kết quả, tra cứu")
+        (name = "dossiers", description = "Hồ sơ: tiếp nhận, xử lý, chuyển, bổ sung, trả kết quả, tra cứu"),
+        (name = "payments", description = "Thanh toán phí, lệ phí: lệnh thanh toán, VNPay (IPN, trang trả về), tiền mặt tại quầy, đối soát")
     )
 )]
 pub struct ApiDoc;
@@ -132,6 +146,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/dossiers", get(dossiers::list).post(dossiers::create))
         .route("/api/v1/dossiers/{code}", get(dossiers::get))
         .route("/api/v1/dossiers/{code}/history", get(dossiers::history))
+        .route("/api/v1/dossiers/{code}/rating", get(ratings::get).post(ratings::rate))
         .route("/api/v1/dossiers/{code}/actions/{action}", post(dossiers::act))
         .route("/api/v1/track/{code}", get(dossiers::track))
         .route("/api/v1/dossiers/{code}/forms/{file}", get(forms::dossier_form))
@@ -171,6 +186,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/admin/tokens/{id}", delete(admin::revoke_token))
         .route("/api/v1/admin/audit", get(admin::audit_trail))
+        .route("/api/v1/admin/agencies/{code}", put(admin::put_agency))
+        .route("/api/v1/admin/fields/{code}", put(admin::put_field))
         .route("/api/v1/admin/deliveries", get(deliveries::list))
         .route("/api/v1/admin/deliveries/{id}/retry", post(deliveries::retry))
         .route(
@@ -183,4 +200,5 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/calendar/days/{date}", put(calendar::edit_day))
         .merge(citizens::routes())
         .merge(oidc::routes())
+        .merge(payments::routes())
 }

@@ -125,7 +125,11 @@ pub fn nav_for(viewer: Option<&Principal>) -> Vec<NavLink> {
     };
     let has = |r: Role| p.access.has_role(r);
     let mut add = |href, label| nav.push(NavLink { href, label });
-    if has(Role::Citizen) || p.user.as_ref().is_some_and(|u| u.kind == motcua_store::accounts::UserKind::Citizen) {
+    if has(Role::Citizen)
+        || p.user
+            .as_ref()
+            .is_some_and(|u| u.kind == motcua_store::accounts::UserKind::Citizen)
+    {
         add("/ca-nhan", "Hồ sơ của tôi");
     }
     if has(Role::CounterOfficer) {
@@ -145,9 +149,7 @@ pub fn nav_for(viewer: Option<&Principal>) -> Vec<NavLink> {
 
 /// Where a person lands after signing in, by their first role.
 pub fn home_of(p: &Principal) -> &'static str {
-    nav_for(Some(p))
-        .get(2)
-        .map_or("/", |l| l.href)
+    nav_for(Some(p)).get(2).map_or("/", |l| l.href)
 }
 
 /// The viewer of a public page: the signed-in person, or anonymous. An expired or bad
@@ -252,7 +254,9 @@ pub fn when_ms(ms: i64) -> String {
 /// `dd/mm/yyyy HH:MM` in Vietnam time.
 pub fn when(t: OffsetDateTime) -> String {
     t.to_offset(VN)
-        .format(time::macros::format_description!("[day]/[month]/[year] [hour]:[minute]"))
+        .format(time::macros::format_description!(
+            "[day]/[month]/[year] [hour]:[minute]"
+        ))
         .unwrap_or_default()
 }
 

@@ -78,6 +78,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     spawn_configured(true, Clock::default(), adjust).await
 }
 
+/// Starts an app with the demo province, its clock standing at `t`, and `adjust` applied
+/// to its configuration.
+pub async fn spawn_app_at_with(t: time::OffsetDateTime, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_configured(true, Clock::fixed(t), adjust).await
+}
+
 async fn spawn(demo: bool, clock: Clock) -> TestApp {
     spawn_configured(demo, clock, |_| {}).await
 }

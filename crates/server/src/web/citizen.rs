@@ -1,0 +1,519 @@
+//! Pages of the citizen area: registration (`/dang-ky`), my dossiers (`/ca-nhan`), online
+//! filing step by step (`/ca-nhan/nop/{procedure}`) and one of my dossiers
+//! (`/ca-nhan/ho-so/{code}`: status, appointment, history, answering a supplement
+//! request, withdrawing, rating the service).
+//!
+//! Pages only read. Every form posts to the JSON API through `app.js`: registration to
+//! `/api/v1/citizens/*`, filing to `POST /api/v1/dossiers` (each checklist row uploads its
+//! files at once and keeps their ids; `data-draft` keeps what was typed and uploaded in the
+//! browser, so a reload or a refused submit loses nothing), the dossier's actions to
+//! `/api/v1/dossiers/{code}/actions/*` and the rating to `/api/v1/dossiers/{code}/rating`.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use motcua_core::catalogue::{ApplicantKind, HOURS_PER_DAY, OnlineMode, ProcedureContent};
+use motcua_core::codes::ProcedureCode;
+use motcua_core::dossier::Status;
+use motcua_core::lifecycle::NoticeKind;
+use motcua_store::accounts::UserKind;
+use motcua_store::{catalogue, dossiers, ratings};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{Frame, SignedIn, Viewer, day, page, require, when};
+use crate::api::dossiers::{WorkListQuery, directory, load_visible, work_list_filter};
+use crate::api::ratings::{Satisfaction, ratable};
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::pages::PageError;
+use crate::state::AppState;
+
+/// The routes of this area.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dang-ky", get(register))
+        .route("/dang-ky/xac-nhan", get(confirm))
+        .route("/ca-nhan", get(mine))
+        .route("/ca-nhan/nop/{procedure}", get(file))
+        .route("/ca-nhan/ho-so/{code}", get(dossier))
+}
+
+/// Most dossiers listed on `/ca-nhan`.
+const LIST_LIMIT: u32 = 100;
+
+fn is_citizen(p: &Principal) -> bool {
+    p.user.as_ref().is_some_and(|u| u.kind == UserKind::Citizen)
+}
+
+fn user_id(p: &Principal) -> &str {
+    p.user.as_ref().map_or("", |u| u.id.as_str())
+}
+
+/// Whether a procedure takes dossiers filed online. The same condition as the intake's
+/// check in `api::dossiers::prepare_intake` (level 3 or more, or fully online); the API
+/// decides, this only chooses what the page offers.
+pub fn accepts_online(c: &ProcedureContent) -> bool {
+    c.service_level >= 3 || c.online_mode == OnlineMode::Full
+}
+
+/// An RFC 3339 instant (as the API's views carry them) in Vietnam time, `dd/mm/yyyy HH:MM`.
+fn when_rfc(s: &str) -> String {
+    OffsetDateTime::parse(s, &Rfc3339).map(when).unwrap_or_default()
+}
+
+/// A processing time in working days (or hours).
+fn deadline(hours: u32) -> String {
+    if hours.is_multiple_of(HOURS_PER_DAY) {
+        format!("{} ngày làm việc", hours / HOURS_PER_DAY)
+    } else {
+        format!("{hours} giờ làm việc")
+    }
+}
+
+// ---------------------------------------------------------------- registration
+
+#[derive(Template)]
+#[template(path = "citizen/register.html")]
+struct RegisterPage {
+    frame: Frame,
+}
+
+/// `GET /dang-ky`: the registration form (step 1: name, email or phone, password).
+pub async fn register(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    if viewer.0.is_some() {
+        return Ok(Redirect::to("/ca-nhan").into_response());
+    }
+    Ok(page(&RegisterPage {
+        frame: Frame::new(&state, None).await?,
+    }))
+}
+
+/// `?id=&d=&c=`: the pending registration, where its code went and how.
+#[derive(Debug, Deserialize)]
+pub struct Pending {
+    id: Option<String>,
+    d: Option<String>,
+    c: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/confirm.html")]
+struct ConfirmPage {
+    frame: Frame,
+    registration_id: String,
+    destination: String,
+    by_sms: bool,
+}
+
+/// `GET /dang-ky/xac-nhan?id=…`: step 2, the code received by email or SMS (and resending it).
+pub async fn confirm(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<Pending>,
+) -> Result<Response, PageError> {
+    if viewer.0.is_some() {
+        return Ok(Redirect::to("/ca-nhan").into_response());
+    }
+    let Some(id) = q.id.filter(|i| !i.trim().is_empty()) else {
+        return Ok(Redirect::to("/dang-ky").into_response());
+    };
+    Ok(page(&ConfirmPage {
+        frame: Frame::new(&state, None).await?,
+        registration_id: id,
+        destination: q.d.unwrap_or_default(),
+        by_sms: q.c.as_deref() == Some("sms"),
+    }))
+}
+
+// ---------------------------------------------------------------- my dossiers
+
+/// Something the applicant should do about a dossier, with where to do it.
+struct Todo {
+    href: String,
+    label: &'static str,
+}
+
+struct Line {
+    code: String,
+    procedure_name: String,
+    status_code: u8,
+    status_label: &'static str,
+    filed: String,
+    appointment: String,
+    overdue: bool,
+    todo: Vec<Todo>,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/mine.html")]
+struct MinePage {
+    frame: Frame,
+    lines: Vec<Line>,
+    more: bool,
+}
+
+/// What the applicant must do now, by status (and whether the result was rated).
+fn todo(code: &str, status: Status, rated: bool) -> Vec<Todo> {
+    let at = |anchor: &str, label| Todo {
+        href: format!("/ca-nhan/ho-so/{code}#{anchor}"),
+        label,
+    };
+    let mut out = Vec::new();
+    match status {
+        Status::SupplementRequested => out.push(at("bo-sung", "Bổ sung hồ sơ")),
+        Status::AwaitingPayment => out.push(at("nghia-vu-tai-chinh", "Nộp phí, lệ phí")),
+        Status::Done => out.push(at("ket-qua", "Nhận kết quả")),
+        _ => {}
+    }
+    if ratable(status) && !rated {
+        out.push(at("danh-gia", "Đánh giá mức độ hài lòng"));
+    }
+    out
+}
+
+/// `GET /ca-nhan`: the signed-in citizen's dossiers, newest first, with what each asks of them.
+pub async fn mine(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
+    require(is_citizen(&p), "xem khu vực dành cho công dân, doanh nghiệp")?;
+    let mut filter = work_list_filter(
+        &state,
+        &p,
+        WorkListQuery {
+            province: None,
+            status: None,
+            agency: None,
+            overdue: None,
+            assignee: None,
+            procedure: None,
+        },
+    )
+    .await?;
+    filter.limit = LIST_LIMIT;
+    let now = filter.now;
+    let mut tx = state.db.begin_read().await?;
+    let rows = dossiers::list(&mut tx, &filter).await?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for s in &rows {
+        let d = &s.dossier;
+        let rated = ratable(d.status) && ratings::of_dossier(&mut tx, s.id).await?.is_some();
+        lines.push(Line {
+            code: d.code.as_str().to_owned(),
+            procedure_name: d.procedure_name.clone(),
+            status_code: d.status.code(),
+            status_label: d.status.label(),
+            filed: when(d.created_at),
+            appointment: d.due_at.map(day).unwrap_or_default(),
+            overdue: d.is_overdue(now),
+            todo: todo(d.code.as_str(), d.status, rated),
+        });
+    }
+    drop(tx);
+    Ok(page(&MinePage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        more: rows.len() == LIST_LIMIT as usize,
+        lines,
+    }))
+}
+
+// ---------------------------------------------------------------- online filing
+
+struct DocRow {
+    index: usize,
+    name: String,
+    required: bool,
+    originals: u16,
+    copies: u16,
+    note: String,
+    form: String,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/file.html")]
+struct FilePage {
+    frame: Frame,
+    code: String,
+    name: String,
+    agency: String,
+    deadline: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    documents: Vec<DocRow>,
+    fee_options: Vec<String>,
+    fees: Vec<(String, String, String)>,
+    full_online: bool,
+    draft: String,
+    applicant_name: String,
+    id_number: String,
+    phone: String,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/not_online.html")]
+struct NotOnlinePage {
+    frame: Frame,
+    code: String,
+    name: String,
+}
+
+fn kind_label(k: ApplicantKind) -> (&'static str, &'static str) {
+    match k {
+        ApplicantKind::Citizen => ("citizen", "Cá nhân (công dân)"),
+        ApplicantKind::Organisation => ("organisation", "Tổ chức, doanh nghiệp"),
+    }
+}
+
+/// `GET /ca-nhan/nop/{procedure}`: the online filing form, in steps (procedure → applicant
+/// → documents → delivery → review and submit). 403 with an explanation when the
+/// procedure is not filed online.
+pub async fn file(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    require(
+        is_citizen(&p),
+        "nộp hồ sơ trực tuyến (chỉ dành cho tài khoản công dân, doanh nghiệp)",
+    )?;
+    let code = ProcedureCode::parse(&code).map_err(|e| AppError::code("procedure", e))?;
+    let province = state.province(None).await?;
+    let version = {
+        let mut tx = state.db.begin_read().await?;
+        catalogue::procedure(&mut tx, &province, &code)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("Không có thủ tục mã {code}.")))?
+    };
+    let c = &version.content;
+    let frame = Frame::new(&state, Some(&p)).await?;
+    if !accepts_online(c) {
+        let mut r = page(&NotOnlinePage {
+            frame,
+            code: code.to_string(),
+            name: c.name.clone(),
+        });
+        *r.status_mut() = StatusCode::FORBIDDEN;
+        return Ok(r);
+    }
+    let dir = directory(&state, &province).await?;
+    let mut fee_options: Vec<String> = c.fees.iter().filter_map(|f| f.option.clone()).collect();
+    fee_options.dedup();
+    let user = p.user.as_ref();
+    let field = |f: fn(&motcua_store::accounts::User) -> &String| user.map(f).cloned().unwrap_or_default();
+    Ok(page(&FilePage {
+        frame,
+        code: code.to_string(),
+        name: c.name.clone(),
+        agency: dir.name(c.agency.as_str()),
+        deadline: deadline(c.processing_time.working_hours()),
+        kinds: c.applicants.iter().map(|k| kind_label(*k)).collect(),
+        documents: c
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(index, d)| DocRow {
+                index,
+                name: d.name.clone(),
+                required: d.required,
+                originals: d.originals,
+                copies: d.copies,
+                note: d.note.clone(),
+                form: d.form.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
+            })
+            .collect(),
+        fee_options,
+        fees: c
+            .fees
+            .iter()
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    f.option.clone().unwrap_or_else(|| "Mọi trường hợp".to_owned()),
+                    f.amount.to_string(),
+                )
+            })
+            .collect(),
+        full_online: c.online_mode == OnlineMode::Full,
+        draft: format!("nop-ho-so:{code}"),
+        applicant_name: field(|u| &u.display_name),
+        id_number: field(|u| &u.citizen_id),
+        phone: field(|u| &u.phone),
+        email: field(|u| &u.email),
+    }))
+}
+
+// ---------------------------------------------------------------- one dossier
+
+struct FileLink {
+    id: String,
+    name: String,
+}
+
+struct DocLine {
+    name: String,
+    files: Vec<FileLink>,
+}
+
+struct EventLine {
+    at: String,
+    label: String,
+    note: String,
+}
+
+struct RatingLine {
+    label: &'static str,
+    comment: String,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/dossier.html")]
+struct DossierPage {
+    frame: Frame,
+    fresh: bool,
+    code: String,
+    procedure: String,
+    procedure_name: String,
+    status_code: u8,
+    status_label: &'static str,
+    overdue: bool,
+    filed: String,
+    received: String,
+    appointment: String,
+    finished: String,
+    returned: String,
+    delivery: &'static str,
+    tracking_secret: String,
+    current_agency: String,
+    documents: Vec<DocLine>,
+    results: Vec<FileLink>,
+    supplement_missing: Vec<String>,
+    supplement_reason: String,
+    payment_due: String,
+    payment_note: String,
+    events: Vec<EventLine>,
+    can_supplement: bool,
+    can_withdraw: bool,
+    can_rate: bool,
+    rating: Option<RatingLine>,
+    has_receipt: bool,
+    has_supplement_request: bool,
+}
+
+/// `?moi=1`: the dossier was just filed.
+#[derive(Debug, Deserialize)]
+pub struct Fresh {
+    moi: Option<String>,
+}
+
+/// `GET /ca-nhan/ho-so/{code}`: one of my dossiers: status, appointment, documents,
+/// history, and what I can do now (supplement, withdraw, rate). Someone else's dossier is
+/// a 404, as in the API.
+pub async fn dossier(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(code): Path<String>,
+    Query(q): Query<Fresh>,
+) -> Result<Response, PageError> {
+    require(is_citizen(&p), "xem khu vực dành cho công dân, doanh nghiệp")?;
+    let (stored, _) = load_visible(&state, &p, &code).await?;
+    if stored.dossier.owner.as_deref() != Some(user_id(&p)) {
+        return Err(AppError::NotFound(format!("Không tìm thấy hồ sơ {code}.")).into());
+    }
+    let code = stored.dossier.code.as_str().to_owned();
+    // The API's own views: the actions the applicant may take now, and the history.
+    let axum::Json(v) = crate::api::dossiers::get(State(state.clone()), p.clone(), Path(code.clone())).await?;
+    let axum::Json(h) = crate::api::dossiers::history(State(state.clone()), p.clone(), Path(code.clone())).await?;
+    let rating = {
+        let mut tx = state.db.begin_read().await?;
+        ratings::of_dossier(&mut tx, stored.id).await?
+    };
+    let d = &v.dossier;
+    let dir = directory(&state, &d.province).await?;
+    let name_of = |id: &str| {
+        v.files
+            .iter()
+            .find(|f| f.id == id)
+            .map_or_else(|| id.to_owned(), |f| f.name.clone())
+    };
+    let links = |ids: &[String]| {
+        ids.iter()
+            .map(|id| FileLink {
+                id: id.clone(),
+                name: name_of(id),
+            })
+            .collect::<Vec<_>>()
+    };
+    let supplement = d
+        .notices
+        .iter()
+        .rev()
+        .find(|n| n.kind == NoticeKind::SupplementRequest)
+        .filter(|_| d.status == Status::SupplementRequested);
+    let payment = d
+        .notices
+        .iter()
+        .rev()
+        .find(|n| n.kind == NoticeKind::PaymentRequest)
+        .filter(|_| d.status == Status::AwaitingPayment);
+    let can = |a: &str| v.actions.iter().any(|x| x == a);
+    let page_data = DossierPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        fresh: q.moi.is_some(),
+        procedure: d.procedure.as_str().to_owned(),
+        procedure_name: d.procedure_name.clone(),
+        status_code: v.status_code,
+        status_label: v.status_label,
+        overdue: v.overdue,
+        filed: when(d.created_at),
+        received: d.received_at.map(when).unwrap_or_default(),
+        appointment: d.due_at.map(when).unwrap_or_default(),
+        finished: d.finished_at.map(when).unwrap_or_default(),
+        returned: d.returned_at.map(when).unwrap_or_default(),
+        delivery: d.delivery.label(),
+        tracking_secret: d.tracking_secret.clone(),
+        current_agency: dir.name(d.current_agency.as_str()),
+        // The filing form sends every checklist row; rows with nothing received are not shown.
+        documents: d
+            .documents
+            .iter()
+            .filter(|doc| !doc.files.is_empty() || doc.originals > 0 || doc.copies > 0)
+            .map(|doc| DocLine {
+                name: doc.name.clone(),
+                files: links(&doc.files),
+            })
+            .collect(),
+        results: if matches!(d.status, Status::Done | Status::Returned) {
+            links(&d.result_files)
+        } else {
+            Vec::new()
+        },
+        supplement_missing: supplement.map(|n| n.missing.clone()).unwrap_or_default(),
+        supplement_reason: supplement.map(|n| n.reason.clone()).unwrap_or_default(),
+        payment_due: d.payment_due.map(|a| a.to_string()).unwrap_or_default(),
+        payment_note: payment.map(|n| n.reason.clone()).unwrap_or_default(),
+        events: h
+            .events
+            .iter()
+            .map(|e| EventLine {
+                at: when_rfc(&e.at),
+                label: e.label.clone(),
+                note: e.note.clone(),
+            })
+            .collect(),
+        can_supplement: can("receive-supplement"),
+        can_withdraw: can("withdraw"),
+        can_rate: ratable(d.status) && rating.is_none(),
+        rating: rating.map(|r| RatingLine {
+            label: Satisfaction::parse(&r.rating).map_or("", Satisfaction::label),
+            comment: r.comment,
+            at: when(r.rated_at),
+        }),
+        has_receipt: d.received_at.is_some(),
+        has_supplement_request: supplement.is_some(),
+        code,
+    };
+    Ok(page(&page_data))
+}

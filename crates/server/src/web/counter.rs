@@ -1,0 +1,721 @@
+//! The counter officer's desk (Bộ phận Một cửa): find a procedure (typed, or its code
+//! scanned), receive a dossier on the intake form, print the receipt; the online dossiers
+//! waiting for reception, the results ready to hand over and today's appointments.
+//!
+//! Pages only read. The intake form posts to `POST /api/v1/dossiers` through `app.js`;
+//! refusing, asking to complete and returning happen on the shared dossier page
+//! `/ho-so/{code}`, which every list here links to.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use motcua_core::access::Role;
+use motcua_core::catalogue::{ApplicantKind, HOURS_PER_DAY, OnlineMode, ProcedureSummary};
+use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
+use motcua_core::dossier::{Channel, Status};
+use motcua_core::lifecycle::{Delivery, Dossier};
+use motcua_core::money::Vnd;
+use motcua_store::dossiers::{self as store, Stored};
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime, Time};
+
+use super::{Frame, SignedIn, VN, due_state, page, require, when};
+use crate::api::catalogue::{ProcedureParams, search_params};
+use crate::api::dossiers::{WorkListQuery, directory, work_list_filter};
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::pages::PageError;
+use crate::state::AppState;
+
+/// The routes of this area.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/quay", get(desk))
+        .route("/quay/tim-thu-tuc", get(search_fragment))
+        .route("/quay/tiep-nhan/{procedure}", get(intake))
+        .route("/quay/bien-nhan/{code}", get(receipt))
+        .route("/static/counter.js", get(script))
+}
+
+/// The intake form's script (the two buttons and the checklist ticks), compiled in.
+const COUNTER_JS: &str = include_str!("../../static/counter.js");
+
+/// `GET /static/counter.js`
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        COUNTER_JS,
+    )
+        .into_response()
+}
+
+/// Procedures shown by a search.
+const SEARCH_LIMIT: usize = 10;
+/// Rows of a list per page.
+const PAGE_SIZE: usize = 25;
+/// Dossiers counted per list (the store's largest page).
+const COUNT_CAP: u32 = store::MAX_LIST_LIMIT;
+
+/// The counter the viewer works at: their first counter-officer grant.
+struct Counter {
+    province: ProvinceCode,
+    /// The counter's agency (the centre), or the province's own code for a province-wide grant.
+    agency: AgencyCode,
+}
+
+impl Counter {
+    /// The viewer's counter, or a 403 page for anyone who is not a counter officer.
+    fn of(p: &Principal) -> Result<Counter, PageError> {
+        let grant = p.access.grants().iter().find(|g| g.role == Role::CounterOfficer);
+        require(grant.is_some(), "sử dụng quầy tiếp nhận hồ sơ")?;
+        let g = grant.ok_or_else(|| AppError::Internal("grant vanished".to_owned()))?;
+        Ok(Counter {
+            province: g.province.clone(),
+            agency: g.agency.clone(),
+        })
+    }
+
+    /// Whether the grant covers the whole province rather than one agency.
+    fn province_wide(&self) -> bool {
+        &self.agency == self.province.as_agency()
+    }
+
+    /// Whether this counter receives `procedure`: the same test intake applies (the centre
+    /// receives what is received at the centre, a department counter the rest).
+    fn receives(&self, at_centre: bool, responsible: &AgencyCode, centre: Option<&AgencyCode>) -> bool {
+        let receiving = if at_centre { centre } else { Some(responsible) };
+        self.province_wide() || receiving == Some(&self.agency)
+    }
+}
+
+/// A working time as the counter reads it: `16:30`.
+fn hour(t: OffsetDateTime) -> String {
+    t.to_offset(VN)
+        .format(time::macros::format_description!("[hour]:[minute]"))
+        .unwrap_or_default()
+}
+
+/// How a processing time reads: `15 ngày làm việc`, `4 giờ làm việc`.
+fn deadline(hours: u32) -> String {
+    if hours.is_multiple_of(HOURS_PER_DAY) {
+        format!("{} ngày làm việc", hours / HOURS_PER_DAY)
+    } else {
+        format!("{hours} giờ làm việc")
+    }
+}
+
+fn channel_label(c: Channel) -> &'static str {
+    match c {
+        Channel::Counter => "Nộp tại quầy",
+        Channel::Online => "Nộp trực tuyến",
+        Channel::Post => "Nộp qua bưu chính",
+    }
+}
+
+fn delivery_short(d: Delivery) -> &'static str {
+    match d {
+        Delivery::Counter => "Trả tại quầy",
+        Delivery::Post => "Gửi bưu chính",
+        Delivery::Online => "Trả trực tuyến",
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Procedure search
+
+/// One procedure found.
+struct Found {
+    code: String,
+    name: String,
+    agency: String,
+    deadline: String,
+    /// This counter receives it (otherwise the page says where to go).
+    receivable: bool,
+    /// The query was exactly its code.
+    exact: bool,
+}
+
+/// What a search shows.
+struct Search {
+    q: String,
+    error: Option<String>,
+    total: usize,
+    items: Vec<Found>,
+}
+
+/// Searches the catalogue index as the public search does. `None` for an empty query.
+async fn search(state: &AppState, counter: &Counter, q: &str) -> Result<Option<Search>, PageError> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(None);
+    }
+    let params = ProcedureParams {
+        province: None,
+        q: Some(q.to_owned()),
+        agency: None,
+        field: None,
+        online: None,
+        at_centre: None,
+        limit: Some(SEARCH_LIMIT),
+        cursor: None,
+    };
+    let mut out = Search {
+        q: q.to_owned(),
+        error: None,
+        total: 0,
+        items: Vec::new(),
+    };
+    let params = match search_params(&params) {
+        Ok(p) => p,
+        Err(e) => {
+            out.error = Some(e.parts().2);
+            return Ok(Some(out));
+        }
+    };
+    let index = state.index.get(&state.db, &counter.province).await?;
+    let dir = directory(state, &counter.province).await?;
+    let centre = dir.centre();
+    let page = index.search(&params);
+    out.total = page.total;
+    out.items = page
+        .items
+        .iter()
+        .map(|s: &&ProcedureSummary| Found {
+            code: s.code.to_string(),
+            name: s.name.clone(),
+            agency: dir.name(s.agency_code.as_str()),
+            deadline: deadline(s.processing_hours),
+            receivable: counter.receives(s.at_centre, &s.agency_code, centre.as_ref()),
+            exact: s.code.as_str().eq_ignore_ascii_case(q),
+        })
+        .collect();
+    Ok(Some(out))
+}
+
+#[derive(Template)]
+#[template(path = "counter/results.html")]
+struct ResultsFragment {
+    search: Option<Search>,
+}
+
+/// `?q=`: the search box.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+/// `GET /quay/tim-thu-tuc?q=`: the live results under the search box (an htmx fragment).
+pub async fn search_fragment(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, PageError> {
+    let counter = Counter::of(&p)?;
+    let found = search(&state, &counter, q.q.as_deref().unwrap_or_default()).await?;
+    Ok(page(&ResultsFragment { search: found }))
+}
+
+// ---------------------------------------------------------------------------------------
+// The desk
+
+/// The lists of the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    /// Status 1: filed online (or registered for checking), waiting for reception.
+    Waiting,
+    /// Status 9: result ready, to hand over.
+    Results,
+    /// Appointments due today.
+    Today,
+}
+
+impl Tab {
+    const ALL: [Tab; 3] = [Tab::Waiting, Tab::Results, Tab::Today];
+
+    fn slug(self) -> &'static str {
+        match self {
+            Tab::Waiting => "cho-tiep-nhan",
+            Tab::Results => "tra-ket-qua",
+            Tab::Today => "hen-hom-nay",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Waiting => "Chờ tiếp nhận",
+            Tab::Results => "Có kết quả, chờ trả",
+            Tab::Today => "Lịch hẹn trả hôm nay",
+        }
+    }
+
+    fn of(slug: Option<&str>) -> Tab {
+        Tab::ALL
+            .into_iter()
+            .find(|t| Some(t.slug()) == slug)
+            .unwrap_or(Tab::Waiting)
+    }
+}
+
+/// A link of the tab bar.
+struct TabLink {
+    slug: &'static str,
+    label: &'static str,
+    count: String,
+    current: bool,
+}
+
+/// One dossier of a list.
+struct Row {
+    code: String,
+    procedure: String,
+    applicant: String,
+    time: String,
+    state: String,
+    badge: &'static str,
+    badge_class: &'static str,
+}
+
+/// The list shown.
+struct ListView {
+    title: &'static str,
+    hint: &'static str,
+    empty: &'static str,
+    time_header: &'static str,
+    rows: Vec<Row>,
+    truncated: bool,
+    cap: u32,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "counter/desk.html")]
+struct DeskPage {
+    frame: Frame,
+    counter_name: String,
+    today: String,
+    q: String,
+    search: Option<Search>,
+    tabs: Vec<TabLink>,
+    list: ListView,
+}
+
+/// `?q=&tab=&trang=`
+#[derive(Debug, Deserialize)]
+pub struct DeskQuery {
+    q: Option<String>,
+    tab: Option<String>,
+    trang: Option<String>,
+}
+
+/// The dossiers of one list (the newest `COUNT_CAP`), in the order the list shows them.
+async fn load(
+    state: &AppState,
+    p: &Principal,
+    counter: &Counter,
+    tab: Tab,
+    now: OffsetDateTime,
+) -> Result<Vec<Dossier>, PageError> {
+    // Status 1 and 9 dossiers sit at the receiving counter; today's appointments may be
+    // anywhere (a department still handling one is exactly what the counter must see), so
+    // that list is the province's, narrowed to what this counter received.
+    let own_agency = (!counter.province_wide()).then(|| counter.agency.as_str());
+    let (status, agency) = match tab {
+        Tab::Waiting => (Some("1"), own_agency),
+        Tab::Results => (Some("9"), own_agency),
+        Tab::Today => (None, None),
+    };
+    let mut filter = work_list_filter(
+        state,
+        p,
+        WorkListQuery {
+            province: Some(counter.province.as_str()),
+            status,
+            agency,
+            overdue: None,
+            assignee: None,
+            procedure: None,
+        },
+    )
+    .await?;
+    filter.limit = COUNT_CAP;
+    if tab == Tab::Today {
+        let midnight = now.to_offset(VN).replace_time(Time::MIDNIGHT);
+        filter.due_from = Some(midnight);
+        filter.due_until = Some(midnight + Duration::days(1));
+    }
+    let mut tx = state.db.begin_read().await?;
+    let rows = store::list(&mut tx, &filter).await?;
+    drop(tx);
+    let mut dossiers: Vec<Dossier> = rows.into_iter().map(|s: Stored| s.dossier).collect();
+    if tab == Tab::Today {
+        // Appointments the counter keeps: not refused or withdrawn, received here.
+        dossiers.retain(|d| {
+            !matches!(d.status, Status::New | Status::Refused | Status::Withdrawn)
+                && (own_agency.is_none() || Some(d.receiving_agency.as_str()) == own_agency)
+        });
+        dossiers.sort_by_key(|d| d.due_at);
+    }
+    Ok(dossiers)
+}
+
+fn row(tab: Tab, d: &Dossier, now: OffsetDateTime, soon: OffsetDateTime) -> Row {
+    let mut r = Row {
+        code: d.code.as_str().to_owned(),
+        procedure: d.procedure_name.clone(),
+        applicant: d.applicant.name.clone(),
+        time: String::new(),
+        state: String::new(),
+        badge: "",
+        badge_class: "",
+    };
+    match tab {
+        Tab::Waiting => {
+            r.time = when(d.created_at);
+            r.state = channel_label(d.channel).to_owned();
+        }
+        Tab::Results => {
+            r.time = d.due_at.map(when).unwrap_or_default();
+            r.state = delivery_short(d.delivery).to_owned();
+            if let Some(t) = d.timeliness(now) {
+                r.badge = t.label();
+                r.badge_class = match t {
+                    motcua_core::dossier::Timeliness::Late => "due-late",
+                    _ => "due-ok",
+                };
+            }
+        }
+        Tab::Today => {
+            r.time = d.due_at.map(hour).unwrap_or_default();
+            r.state = d.status.label().to_owned();
+            if d.finished_at.is_none()
+                && let Some(due) = d.due_at
+            {
+                let (class, label) = due_state(due, now, soon);
+                r.badge = label;
+                r.badge_class = class;
+            }
+        }
+    }
+    r
+}
+
+/// `GET /quay`: the desk. A procedure code typed or scanned exactly opens its intake form.
+pub async fn desk(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Query(q): Query<DeskQuery>,
+) -> Result<Response, PageError> {
+    let counter = Counter::of(&p)?;
+    let text = q.q.as_deref().unwrap_or_default().trim().to_owned();
+    let found = search(&state, &counter, &text).await?;
+    if let Some(hit) = found
+        .as_ref()
+        .and_then(|s| s.items.iter().find(|f| f.exact && f.receivable))
+        && ProcedureCode::parse(&text).is_ok()
+    {
+        return Ok(Redirect::to(&format!("/quay/tiep-nhan/{}", hit.code)).into_response());
+    }
+    let now = state.clock.now();
+    let calendar = crate::api::calendar::calendar(&state, &counter.province).await?;
+    let soon = calendar.add_working_days(now, 1).unwrap_or(now);
+    let current = Tab::of(q.tab.as_deref());
+    let mut tabs = Vec::with_capacity(Tab::ALL.len());
+    let mut shown = Vec::new();
+    for tab in Tab::ALL {
+        let dossiers = load(&state, &p, &counter, tab, now).await?;
+        let n = dossiers.len();
+        tabs.push(TabLink {
+            slug: tab.slug(),
+            label: tab.label(),
+            count: if n >= COUNT_CAP as usize {
+                format!("{n}+")
+            } else {
+                n.to_string()
+            },
+            current: tab == current,
+        });
+        if tab == current {
+            shown = dossiers;
+        }
+    }
+    let pages = shown.len().div_ceil(PAGE_SIZE).max(1);
+    let number = q
+        .trang
+        .as_deref()
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let url = |n: usize| format!("/quay?tab={}&trang={n}", current.slug());
+    let list = ListView {
+        title: current.label(),
+        hint: match current {
+            Tab::Waiting => {
+                "Hồ sơ nộp trực tuyến (và hồ sơ ghi nhận tại quầy để kiểm tra) chưa được tiếp nhận. Mở hồ sơ để tiếp nhận, từ chối hoặc yêu cầu bổ sung, hoàn thiện."
+            }
+            Tab::Results => {
+                "Hồ sơ đã giải quyết xong, kết quả chờ trả cho người nộp tại quầy hoặc qua bưu chính. Mở hồ sơ để ghi nhận việc trả kết quả."
+            }
+            Tab::Today => "Hồ sơ có hẹn trả kết quả trong ngày hôm nay, theo giờ hẹn.",
+        },
+        empty: match current {
+            Tab::Waiting => "Không có hồ sơ nào chờ tiếp nhận.",
+            Tab::Results => "Không có kết quả nào chờ trả.",
+            Tab::Today => "Hôm nay không có lịch hẹn trả kết quả.",
+        },
+        time_header: match current {
+            Tab::Waiting => "Nộp lúc",
+            Tab::Results => "Hẹn trả",
+            Tab::Today => "Giờ hẹn",
+        },
+        truncated: shown.len() >= COUNT_CAP as usize,
+        cap: COUNT_CAP,
+        rows: shown
+            .iter()
+            .skip((number - 1) * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .map(|d| row(current, d, now, soon))
+            .collect(),
+        prev: (number > 1).then(|| url(number - 1)),
+        next: (number < pages).then(|| url(number + 1)),
+    };
+    let dir = directory(&state, &counter.province).await?;
+    Ok(page(&DeskPage {
+        frame: Frame::new(&state, Some(&p)).await?.with_htmx(),
+        counter_name: dir.name(counter.agency.as_str()),
+        today: super::day(now),
+        q: text,
+        search: found,
+        tabs,
+        list,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Intake
+
+/// One row of the checklist.
+struct DocRow {
+    index: usize,
+    name: String,
+    originals: u16,
+    copies: u16,
+    required: bool,
+    note: String,
+    form_name: String,
+    form_url: String,
+}
+
+/// A fee option with what it costs.
+struct FeeOption {
+    option: String,
+    items: String,
+    total: String,
+}
+
+#[derive(Template)]
+#[template(path = "counter/intake.html")]
+struct IntakePage {
+    frame: Frame,
+    code: String,
+    province: String,
+    name: String,
+    agency: String,
+    deadline: String,
+    sets: u16,
+    receivable: bool,
+    guidance: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    documents: Vec<DocRow>,
+    fixed_fees: Vec<(String, String)>,
+    fee_options: Vec<FeeOption>,
+    /// What is due when no option applies.
+    base_total: String,
+    online_full: bool,
+}
+
+fn sum(amounts: impl Iterator<Item = Vnd>) -> Vnd {
+    amounts.fold(Vnd(0), |a, b| a.checked_add(b).unwrap_or(Vnd::MAX))
+}
+
+/// `GET /quay/tiep-nhan/{procedure}`: the intake form of one procedure.
+pub async fn intake(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(procedure): Path<String>,
+) -> Result<Response, PageError> {
+    let counter = Counter::of(&p)?;
+    let code = ProcedureCode::parse(&procedure).map_err(|e| AppError::code("procedure", e))?;
+    let version = {
+        let mut tx = state.db.begin_read().await?;
+        motcua_store::catalogue::procedure(&mut tx, &counter.province, &code)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("Không có thủ tục mã {code} trong danh mục của tỉnh.")))?
+    };
+    let c = &version.content;
+    let dir = directory(&state, &counter.province).await?;
+    let centre = dir.centre();
+    let receivable = counter.receives(c.at_centre, &c.agency, centre.as_ref());
+    let agency = dir.name(c.agency.as_str());
+    let guidance = if receivable {
+        String::new()
+    } else if c.at_centre {
+        format!(
+            "Thủ tục này tiếp nhận tại {}; quầy của bạn không tiếp nhận. Hướng dẫn người nộp đến đúng nơi.",
+            centre.map_or_else(
+                || "Trung tâm Phục vụ hành chính công".to_owned(),
+                |a| dir.name(a.as_str())
+            )
+        )
+    } else {
+        format!("Thủ tục này không tiếp nhận tại Trung tâm: hướng dẫn người nộp đến {agency}.")
+    };
+    let mut options: Vec<FeeOption> = Vec::new();
+    for f in &c.fees {
+        let Some(o) = &f.option else { continue };
+        if options.iter().any(|x| &x.option == o) {
+            continue;
+        }
+        let items: Vec<_> = c
+            .fees
+            .iter()
+            .filter(|g| g.option.is_none() || g.option.as_ref() == Some(o))
+            .collect();
+        options.push(FeeOption {
+            option: o.clone(),
+            items: items
+                .iter()
+                .map(|g| format!("{} {}", g.name, g.amount))
+                .collect::<Vec<_>>()
+                .join("; "),
+            total: sum(items.iter().map(|g| g.amount)).to_string(),
+        });
+    }
+    let page_data = IntakePage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        code: code.to_string(),
+        province: counter.province.to_string(),
+        name: c.name.clone(),
+        agency,
+        deadline: deadline(c.processing_time.working_hours()),
+        sets: c.sets,
+        receivable,
+        guidance,
+        kinds: c
+            .applicants
+            .iter()
+            .map(|k| match k {
+                ApplicantKind::Citizen => ("citizen", "Công dân (cá nhân)"),
+                ApplicantKind::Organisation => ("organisation", "Tổ chức, doanh nghiệp"),
+            })
+            .collect(),
+        documents: c
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(index, d)| DocRow {
+                index,
+                name: d.name.clone(),
+                originals: d.originals,
+                copies: d.copies,
+                required: d.required,
+                note: d.note.clone(),
+                form_name: d.form.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
+                form_url: d
+                    .form
+                    .as_ref()
+                    .map(|f| f.url.clone())
+                    .filter(|u| u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        fixed_fees: c
+            .fees
+            .iter()
+            .filter(|f| f.option.is_none())
+            .map(|f| (f.name.clone(), f.amount.to_string()))
+            .collect(),
+        fee_options: options,
+        base_total: sum(c.fees.iter().filter(|f| f.option.is_none()).map(|f| f.amount)).to_string(),
+        online_full: c.online_mode == OnlineMode::Full,
+    };
+    Ok(page(&page_data))
+}
+
+// ---------------------------------------------------------------------------------------
+// After acceptance
+
+/// A document as received.
+struct Received {
+    name: String,
+    originals: u16,
+    copies: u16,
+    files: usize,
+}
+
+#[derive(Template)]
+#[template(path = "counter/receipt.html")]
+struct ReceiptPage {
+    frame: Frame,
+    code: String,
+    accepted: bool,
+    status: &'static str,
+    procedure: String,
+    applicant: String,
+    id_number: String,
+    phone: String,
+    received: String,
+    due: String,
+    delivery: &'static str,
+    sets: u16,
+    fee_total: String,
+    fees: Vec<(String, String)>,
+    secret: String,
+    documents: Vec<Received>,
+}
+
+/// `GET /quay/bien-nhan/{code}`: what was received, the appointment and the fees, with the
+/// receipt (issued at acceptance) to print.
+pub async fn receipt(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    Counter::of(&p)?;
+    // The API's own read: same visibility rule, and the view of personal data is audited.
+    let axum::Json(view) = crate::api::dossiers::get(State(state.clone()), p.clone(), Path(code)).await?;
+    let d = view.dossier;
+    Ok(page(&ReceiptPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        code: d.code.as_str().to_owned(),
+        accepted: d.received_at.is_some(),
+        status: d.status.label(),
+        procedure: d.procedure_name.clone(),
+        applicant: d.applicant.name.clone(),
+        id_number: d.applicant.id_number.clone(),
+        phone: d.applicant.phone.clone(),
+        received: d.received_at.map(when).unwrap_or_default(),
+        due: d.due_at.map(when).unwrap_or_default(),
+        delivery: d.delivery.label(),
+        sets: d.sets,
+        fee_total: sum(d.fees.iter().map(|f| f.amount)).to_string(),
+        fees: d.fees.iter().map(|f| (f.name.clone(), f.amount.to_string())).collect(),
+        secret: d.tracking_secret.clone(),
+        documents: d
+            .documents
+            .iter()
+            .map(|r| Received {
+                name: r.name.clone(),
+                originals: r.originals,
+                copies: r.copies,
+                files: r.files.len(),
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,79 @@
+//! The department desks: the staff dossier page every staff role opens (`/ho-so/{code}`:
+//! what the dossier holds, its notices, forms, history and control sheet, and one form per
+//! action the viewer may take now) and the department work list (`/xu-ly`).
+//!
+//! Helpers other areas may reuse: [`due_badge`] (the due-state badge of a dossier, on the
+//! province calendar) and [`at_text`] (an RFC 3339 instant of an API view, in Vietnam time).
+
+use axum::Router;
+use axum::routing::get;
+use motcua_core::dossier::{Status, Timeliness};
+use motcua_core::lifecycle::Dossier;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::state::AppState;
+
+mod dossier;
+mod work_list;
+
+/// The routes of this area.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ho-so/{code}", get(dossier::show))
+        .route("/xu-ly", get(work_list::show))
+}
+
+/// A badge: CSS class and text (the text always says what the colour means).
+#[derive(Debug, Clone)]
+pub struct Badge {
+    /// `due-ok`, `due-soon`, `due-late` or `status`.
+    pub class: &'static str,
+    /// What it says.
+    pub label: &'static str,
+}
+
+/// How a dossier stands against its appointment: for one whose clock runs, on time / due
+/// within one working day (`soon` is the instant one working day from `now`) / overdue;
+/// for a finished one, how it finished; while the clock stands still, that it is paused.
+pub fn due_badge(d: &Dossier, now: OffsetDateTime, soon: OffsetDateTime) -> Option<Badge> {
+    let due = d.due_at?;
+    if d.finished_at.is_some() || d.status.is_final() {
+        let t = d.timeliness(now)?;
+        return Some(Badge {
+            class: if t == Timeliness::Late { "due-late" } else { "due-ok" },
+            label: match t {
+                Timeliness::Early => "Xong trước hạn",
+                Timeliness::OnTime => "Xong đúng hạn",
+                Timeliness::Late => "Xong quá hạn",
+            },
+        });
+    }
+    if matches!(d.status, Status::SupplementRequested | Status::AwaitingPayment) {
+        return Some(Badge {
+            class: "status",
+            label: "Tạm dừng tính thời gian",
+        });
+    }
+    if !d.status.clock_runs() {
+        return None;
+    }
+    let (class, label) = super::due_state(due, now, soon);
+    Some(Badge { class, label })
+}
+
+/// An RFC 3339 instant (as the API views carry them) as `dd/mm/yyyy HH:MM`, Vietnam time.
+pub fn at_text(s: &str) -> String {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map(super::when)
+        .unwrap_or_else(|_| s.to_owned())
+}
+
+/// Vietnamese name of a channel.
+pub fn channel_label(c: motcua_core::dossier::Channel) -> &'static str {
+    match c {
+        motcua_core::dossier::Channel::Counter => "Trực tiếp tại Bộ phận Một cửa",
+        motcua_core::dossier::Channel::Online => "Trực tuyến",
+        motcua_core::dossier::Channel::Post => "Qua dịch vụ bưu chính",
+    }
+}

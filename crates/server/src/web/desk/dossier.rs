@@ -1,0 +1,405 @@
+//! `GET /ho-so/{code}`: the staff dossier page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use motcua_core::access::Role;
+use motcua_core::catalogue::{AgencyKind, ApplicantKind, FeeKind};
+use motcua_core::dossier::{Action, DossierCode};
+use motcua_core::lifecycle::{self, Delivery, NoticeKind};
+use motcua_store::accounts::{self, UserKind};
+use motcua_store::{dossiers, files};
+
+use super::{Badge, at_text, channel_label, due_badge};
+use crate::api::dossiers::{self as api, FileView};
+use crate::error::AppError;
+use crate::forms::{DOSSIER_FORMS, latest};
+use crate::pages::PageError;
+use crate::state::AppState;
+use crate::web::{Frame, SignedIn, page, require, when};
+
+/// A file to download.
+struct FileLink {
+    id: String,
+    name: String,
+    size: String,
+}
+
+/// One document of the checklist.
+struct DocRow {
+    name: String,
+    originals: u16,
+    copies: u16,
+    files: Vec<FileLink>,
+}
+
+/// One fee item.
+struct FeeRow {
+    kind: &'static str,
+    name: String,
+    amount: String,
+}
+
+/// A written notice to the applicant.
+struct NoticeRow {
+    title: &'static str,
+    at: String,
+    by: String,
+    reason: String,
+    missing: Vec<String>,
+    extra: String,
+}
+
+/// One row of the history.
+struct EventRow {
+    at: String,
+    who: String,
+    label: String,
+    change: String,
+    note: String,
+}
+
+/// One row of the control sheet.
+struct ControlLine {
+    giver: String,
+    receiver: String,
+    handed: String,
+    due: String,
+    finished: String,
+    result: Option<Badge>,
+    note: String,
+}
+
+/// An official form of the dossier.
+struct FormLink {
+    href: String,
+    title: &'static str,
+}
+
+/// An action the viewer may take now.
+struct ActionForm {
+    name: &'static str,
+    label: &'static str,
+}
+
+/// A choice of a select.
+struct Choice {
+    value: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "desk/dossier.html")]
+struct DossierPage {
+    frame: Frame,
+    code: String,
+    procedure: String,
+    procedure_name: String,
+    status_code: u8,
+    status_label: &'static str,
+    channel: &'static str,
+    applicant_kind: &'static str,
+    applicant: lifecycle::Applicant,
+    receiving: String,
+    current: String,
+    responsible: String,
+    assignee: String,
+    received: String,
+    due: String,
+    original_due: String,
+    due_badge: Option<Badge>,
+    delivery: &'static str,
+    sets: u16,
+    note: String,
+    documents: Vec<DocRow>,
+    fees: Vec<FeeRow>,
+    fee_total: String,
+    payment_due: Option<String>,
+    payment_due_amount: u64,
+    payments: Vec<(String, String)>,
+    notices: Vec<NoticeRow>,
+    results: Vec<FileLink>,
+    finished: String,
+    returned: String,
+    handed: String,
+    receipt: Option<String>,
+    forms: Vec<FormLink>,
+    actions: Vec<ActionForm>,
+    officers: Vec<Choice>,
+    agencies: Vec<Choice>,
+    delivery_value: &'static str,
+    events: Vec<EventRow>,
+    control: Vec<ControlLine>,
+}
+
+fn size_text(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", (bytes + 1023) / 1024)
+    }
+}
+
+fn notice_title(kind: NoticeKind) -> &'static str {
+    match kind {
+        NoticeKind::SupplementRequest => "Yêu cầu bổ sung, hoàn thiện hồ sơ",
+        NoticeKind::Refusal => "Từ chối tiếp nhận hồ sơ",
+        NoticeKind::Apology => "Xin lỗi và hẹn lại ngày trả kết quả",
+        NoticeKind::StopNotice => "Thông báo dừng giải quyết hồ sơ",
+        NoticeKind::PaymentRequest => "Yêu cầu thực hiện nghĩa vụ tài chính",
+        NoticeKind::Withdrawal => "Rút hồ sơ theo yêu cầu",
+    }
+}
+
+fn form_title(form: motcua_pdf::Form) -> &'static str {
+    use motcua_pdf::Form;
+    match form {
+        Form::Receipt => "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+        Form::SupplementRequest => "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+        Form::Refusal => "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+        Form::Apology => "Văn bản xin lỗi và hẹn lại ngày trả kết quả",
+        Form::StopNotice => "Thông báo dừng giải quyết hồ sơ",
+        Form::ControlSheet => "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+        Form::Register => "Sổ theo dõi hồ sơ",
+    }
+}
+
+fn delivery_value(d: Delivery) -> &'static str {
+    match d {
+        Delivery::Counter => "counter",
+        Delivery::Post => "post",
+        Delivery::Online => "online",
+    }
+}
+
+/// `GET /ho-so/{code}`: the dossier for the staff who may see it (403 otherwise).
+pub async fn show(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let code = DossierCode::parse(&code).map_err(|_| AppError::NotFound(format!("Không tìm thấy hồ sơ {code}.")))?;
+    let citizen = p.user.as_ref().is_some_and(|u| u.kind == UserKind::Citizen);
+    require(
+        !citizen,
+        "xem trang hồ sơ dành cho cán bộ; hãy mở hồ sơ trong mục «Hồ sơ của tôi»",
+    )?;
+    let (stored, file_records, events) = {
+        let mut tx = state.db.begin_read().await?;
+        let stored = dossiers::by_code(&mut tx, &code)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("Không tìm thấy hồ sơ {code}.")))?;
+        let viewer = p.user.as_ref().map(|u| u.id.as_str());
+        require(lifecycle::can_view(&stored.dossier, &p.access, viewer), "xem hồ sơ này")?;
+        let file_records = files::of_dossier(&mut tx, stored.id).await?;
+        let events = dossiers::events(&mut tx, stored.id).await?;
+        (stored, file_records, events)
+    };
+    api::audit_view(&state, &p, &stored.dossier).await?;
+    let dir = api::directory(&state, &stored.dossier.province).await?;
+    let now = state.clock.now();
+    let soon = api::soon_after(&state, &stored.dossier.province, now).await?;
+    let v = api::view(&state, stored.dossier, file_records, &p);
+    let d = &v.dossier;
+    let by_id: HashMap<&str, &FileView> = v.files.iter().map(|f| (f.id.as_str(), f)).collect();
+    let link = |id: &String| {
+        let f = by_id.get(id.as_str());
+        FileLink {
+            id: id.clone(),
+            name: f.map_or_else(|| id.clone(), |f| f.name.clone()),
+            size: f.map(|f| size_text(f.size)).unwrap_or_default(),
+        }
+    };
+    let code_text = d.code.as_str().to_owned();
+    let forms: Vec<FormLink> = DOSSIER_FORMS
+        .into_iter()
+        .filter(|f| latest(*f, d, &events).is_some())
+        .map(|f| FormLink {
+            href: format!("/api/v1/dossiers/{code_text}/forms/{}.pdf", f.slug()),
+            title: form_title(f),
+        })
+        .collect();
+    let receipt = d
+        .received_at
+        .map(|_| format!("/api/v1/dossiers/{code_text}/forms/receipt.pdf"));
+    let actions: Vec<ActionForm> = v
+        .actions
+        .iter()
+        .filter_map(|name| Action::from_name(name))
+        .map(|a| ActionForm {
+            name: a.name(),
+            label: a.label(),
+        })
+        .collect();
+    let wants = |a: Action| actions.iter().any(|f| f.name == a.name());
+    let officers = if wants(Action::Assign) {
+        let mut tx = state.db.begin_read().await?;
+        accounts::staff_at(
+            &mut tx,
+            &d.province,
+            &d.current_agency,
+            &[Role::DepartmentOfficer, Role::DepartmentLeader],
+        )
+        .await?
+        .into_iter()
+        .map(|(u, roles)| Choice {
+            label: if roles.contains(&Role::DepartmentOfficer) {
+                format!("{} (chuyên viên)", u.display_name)
+            } else {
+                format!("{} (lãnh đạo)", u.display_name)
+            },
+            value: u.id,
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let agencies = if wants(Action::ForwardOut) {
+        dir.agencies
+            .iter()
+            .filter(|(code, (_, kind))| {
+                code.as_str() != d.current_agency.as_str() && !matches!(kind, AgencyKind::Province | AgencyKind::Centre)
+            })
+            .map(|(code, (name, _))| Choice {
+                value: code.clone(),
+                label: name.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let control = api::control_sheet(&events, &dir)
+        .into_iter()
+        .map(|r| ControlLine {
+            giver: format!("{} ({})", r.giver, dir.name(&r.from_agency)),
+            receiver: match &r.receiver {
+                Some(who) => format!("{who} ({})", r.to_agency_name),
+                None => r.to_agency_name.clone(),
+            },
+            handed: at_text(&r.handed_at),
+            due: r.due_at.as_deref().map(at_text).unwrap_or_default(),
+            finished: r.finished_at.as_deref().map(at_text).unwrap_or_default(),
+            result: r.result.map(|t| Badge {
+                class: if t == motcua_core::dossier::Timeliness::Late {
+                    "due-late"
+                } else {
+                    "due-ok"
+                },
+                label: t.label(),
+            }),
+            note: r.note,
+        })
+        .collect();
+    let events = events
+        .into_iter()
+        .map(|e| EventRow {
+            at: when(e.at),
+            who: format!("{} ({})", e.actor.name, dir.name(&e.agency)),
+            label: api::action_label(&e.action),
+            change: match e.from_status {
+                Some(from) if from != e.to_status => format!("{} → {}", from.label(), e.to_status.label()),
+                Some(_) => e.to_status.label().to_owned(),
+                None => e.to_status.label().to_owned(),
+            },
+            note: e.note,
+        })
+        .collect();
+    let notices = d
+        .notices
+        .iter()
+        .map(|n| NoticeRow {
+            title: notice_title(n.kind),
+            at: when(n.at),
+            by: n.by.name.clone(),
+            reason: n.reason.clone(),
+            missing: n.missing.clone(),
+            extra: match (n.amount, n.old_due, n.new_due) {
+                (Some(a), _, _) => format!("Số tiền: {a}"),
+                (_, Some(old), Some(new)) => format!("Hẹn cũ: {} · Hẹn mới: {}", when(old), when(new)),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    let handed = d.handed.as_ref().map_or_else(String::new, |h| {
+        if h.tracking_number.is_empty() {
+            h.method.label().to_owned()
+        } else {
+            format!("{} (số hiệu bưu gửi {})", h.method.label(), h.tracking_number)
+        }
+    });
+    let page_data = DossierPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        code: code_text,
+        procedure: d.procedure.as_str().to_owned(),
+        procedure_name: d.procedure_name.clone(),
+        status_code: v.status_code,
+        status_label: v.status_label,
+        channel: channel_label(d.channel),
+        applicant_kind: match d.applicant.kind {
+            ApplicantKind::Citizen => "Công dân",
+            ApplicantKind::Organisation => "Tổ chức, doanh nghiệp",
+        },
+        applicant: d.applicant.clone(),
+        receiving: dir.name(d.receiving_agency.as_str()),
+        current: dir.name(d.current_agency.as_str()),
+        responsible: dir.name(d.responsible_agency.as_str()),
+        assignee: d.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+        received: d.received_at.map(when).unwrap_or_default(),
+        due: d.due_at.map(when).unwrap_or_default(),
+        original_due: d
+            .original_due_at
+            .filter(|o| Some(*o) != d.due_at)
+            .map(when)
+            .unwrap_or_default(),
+        due_badge: due_badge(d, now, soon),
+        delivery: d.delivery.label(),
+        sets: d.sets,
+        note: d.note.clone(),
+        documents: d
+            .documents
+            .iter()
+            .map(|doc| DocRow {
+                name: doc.name.clone(),
+                originals: doc.originals,
+                copies: doc.copies,
+                files: doc.files.iter().map(&link).collect(),
+            })
+            .collect(),
+        fees: d
+            .fees
+            .iter()
+            .map(|f| FeeRow {
+                kind: match f.kind {
+                    FeeKind::Fee => "Phí",
+                    FeeKind::Charge => "Lệ phí",
+                },
+                name: f.name.clone(),
+                amount: f.amount.to_string(),
+            })
+            .collect(),
+        fee_total: d.fee_total().to_string(),
+        payment_due: d.payment_due.map(|a| a.to_string()),
+        payment_due_amount: d.payment_due.map_or(0, |a| a.0),
+        payments: d.payments.iter().map(|(a, r)| (a.to_string(), r.clone())).collect(),
+        notices,
+        results: d.result_files.iter().map(&link).collect(),
+        finished: d
+            .finished_at
+            .filter(|_| crate::forms::has_result(d.status))
+            .map(when)
+            .unwrap_or_default(),
+        returned: d.returned_at.map(when).unwrap_or_default(),
+        handed,
+        receipt,
+        forms,
+        actions,
+        officers,
+        agencies,
+        delivery_value: delivery_value(d.delivery),
+        events,
+        control,
+    };
+    Ok(page(&page_data))
+}

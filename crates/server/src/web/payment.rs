@@ -1,0 +1,274 @@
+//! Pages of the payment area: a dossier's payments (pay online, record cash at the
+//! counter), and the built-in sandbox gateway.
+//!
+//! The sandbox speaks VNPay 2.1.0 from the gateway's side with the configured terminal
+//! code and secret: it checks the signature of the payment request, lets the person
+//! choose what happens (approve, decline, time out, or approve and send the IPN twice),
+//! then signs its IPN call to this server and the browser's return, as VNPay does. So
+//! the demo and the tests go through the real protocol code. It exists only when
+//! `sandbox_gateway` is on and no real `vnpay_url` is configured.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use motcua_core::dossier::{Action, Status};
+use motcua_core::lifecycle;
+use motcua_core::money::Vnd;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::{Frame, SignedIn, Viewer, page};
+use crate::api::payments::OrderView;
+use crate::error::AppError;
+use crate::pages::PageError;
+use crate::payments::vnpay::{self, SECURE_HASH, Vnpay};
+use crate::state::AppState;
+
+/// The routes of this area.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/thanh-toan/ho-so/{code}", get(dossier_payments))
+        .route("/thanh-toan/lenh/{id}", get(go_pay))
+        .route(crate::payments::SANDBOX_PAY_PATH, get(sandbox_page))
+        .route("/sandbox/vnpay/pay", post(sandbox_decide))
+}
+
+#[derive(Template)]
+#[template(path = "payment/dossier.html")]
+struct DossierPayments {
+    frame: Frame,
+    code: String,
+    procedure_name: String,
+    status_label: String,
+    due: String,
+    can_pay_online: bool,
+    can_take_cash: bool,
+    orders: Vec<OrderView>,
+}
+
+/// `GET /thanh-toan/ho-so/{code}`: what the dossier owes, its payment orders, the button
+/// to pay online (the applicant, or anyone who may see it) and the cash form (counter).
+pub async fn dossier_payments(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let (stored, _) = crate::api::dossiers::load_visible(&state, &p, &code).await?;
+    let orders = crate::api::payments::orders_of(&state, &stored, &p.ip).await?;
+    let d = &stored.dossier;
+    let owes = d.status == Status::AwaitingPayment && d.payment_due.is_some();
+    let can_take_cash =
+        owes && lifecycle::authorize(d, Action::ConfirmPayment, &p.access, crate::api::dossiers::user_id(&p)).is_ok();
+    Ok(page(&DossierPayments {
+        frame: Frame::new(&state, Some(&p)).await?,
+        code: d.code.as_str().to_owned(),
+        procedure_name: d.procedure_name.clone(),
+        status_label: d.status.label().to_owned(),
+        due: d
+            .payment_due
+            .filter(|_| owes)
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        can_pay_online: owes && crate::payments::vnpay(&state.config).is_some(),
+        can_take_cash,
+        orders,
+    }))
+}
+
+/// `GET /thanh-toan/lenh/{id}`: sends the browser to the gateway for an open online
+/// order (where the «pay» form goes once the order exists), else back to the dossier's
+/// payments.
+pub async fn go_pay(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let order = crate::api::payments::get_order(State(state), p, Path(id)).await?.0;
+    let to = order
+        .pay_url
+        .unwrap_or_else(|| format!("/thanh-toan/ho-so/{}", order.dossier_code));
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// The sandbox terminal, or 404 when the sandbox is off.
+fn sandbox(state: &AppState) -> Result<Vnpay, PageError> {
+    let off = || {
+        PageError::from(AppError::NotFound(
+            "Cổng thanh toán thử nghiệm không được bật.".to_owned(),
+        ))
+    };
+    if !state.config.sandbox_gateway_enabled() || !state.config.vnpay_url.trim().is_empty() {
+        return Err(off());
+    }
+    crate::payments::vnpay(&state.config).ok_or_else(off)
+}
+
+fn pairs(raw: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.as_bytes()).into_owned().collect()
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
+    params.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+/// Checks a payment request as VNPay does: the terminal's signature, our terminal, the
+/// command and version, a whole amount, not expired.
+fn check_request(g: &Vnpay, params: &[(String, String)], now: OffsetDateTime) -> Result<(), String> {
+    let signed = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    if !vnpay::verify_signature(&g.secret, signed, param(params, SECURE_HASH)) {
+        // VNPay's own page says «Sai chữ ký» (code 70).
+        return Err("Sai chữ ký (mã lỗi 70): yêu cầu thanh toán không hợp lệ.".to_owned());
+    }
+    if param(params, "vnp_TmnCode") != g.tmn_code {
+        return Err("Mã website (vnp_TmnCode) không tồn tại.".to_owned());
+    }
+    if param(params, "vnp_Command") != "pay" || param(params, "vnp_Version") != vnpay::VERSION {
+        return Err("Yêu cầu không đúng phiên bản 2.1.0, lệnh pay.".to_owned());
+    }
+    match param(params, "vnp_Amount").parse::<u64>() {
+        Ok(a) if a > 0 && a.is_multiple_of(100) => {}
+        _ => return Err("Số tiền không hợp lệ.".to_owned()),
+    }
+    let expire = param(params, "vnp_ExpireDate");
+    if !expire.is_empty() && expire < vnpay::timestamp(now).as_str() {
+        return Err("Giao dịch đã quá thời gian chờ thanh toán (mã lỗi 11).".to_owned());
+    }
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "payment/sandbox.html")]
+struct SandboxPage {
+    frame: Frame,
+    error: String,
+    request: String,
+    amount: String,
+    order_id: String,
+    order_info: String,
+    tmn_code: String,
+}
+
+/// `GET /sandbox/vnpay/paymentv2/vpcpay.html?…`: the sandbox's payment page.
+pub async fn sandbox_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let g = sandbox(&state)?;
+    let raw = raw.unwrap_or_default();
+    let params = pairs(&raw);
+    let checked = check_request(&g, &params, state.clock.now());
+    let amount = param(&params, "vnp_Amount").parse::<u64>().unwrap_or_default() / 100;
+    let page_data = SandboxPage {
+        frame: Frame::new(&state, viewer.0.as_ref()).await?,
+        error: checked.err().unwrap_or_default(),
+        request: raw.clone(),
+        amount: Vnd(amount).to_string(),
+        order_id: param(&params, "vnp_TxnRef").to_owned(),
+        order_info: param(&params, "vnp_OrderInfo").to_owned(),
+        tmn_code: param(&params, "vnp_TmnCode").to_owned(),
+    };
+    let status = if page_data.error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok((status, page(&page_data)).into_response())
+}
+
+/// The sandbox form: the original request and what should happen.
+#[derive(Debug, Deserialize)]
+pub struct Decision {
+    /// The payment request's query string, as received.
+    request: String,
+    /// `approve`, `decline`, `timeout` or `approve_twice`.
+    outcome: String,
+}
+
+/// A transaction number for the sandbox: unique in practice (time and randomness).
+fn sandbox_txn() -> String {
+    let id = crate::auth::random_id();
+    let n = u64::from_str_radix(&id[..12], 16).unwrap_or_default() % 100_000_000;
+    format!("{:08}", n + 10_000_000 * u64::from(n < 10_000_000))
+}
+
+/// `POST /sandbox/vnpay/pay`: carries out the choice: signs the result, calls the IPN
+/// (zero, one or two times) and sends the browser back to the merchant's return URL.
+pub async fn sandbox_decide(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(d): Form<Decision>,
+) -> Result<Response, PageError> {
+    let g = sandbox(&state)?;
+    let now = state.clock.now();
+    let params = pairs(&d.request);
+    check_request(&g, &params, now).map_err(|m| AppError::bad("invalid_request", "request", m))?;
+    let (response, status, ipn_calls) = match d.outcome.as_str() {
+        "approve" => ("00", "00", 1),
+        "approve_twice" => ("00", "00", 2),
+        // 24: the customer cancelled the transaction.
+        "decline" => ("24", "02", 1),
+        // 11: the wait for payment ran out; VNPay then sends no IPN for a pay request.
+        "timeout" => ("11", "02", 0),
+        _ => {
+            return Err(AppError::bad("invalid_field", "outcome", "Lựa chọn không hợp lệ.").into());
+        }
+    };
+    let txn = sandbox_txn();
+    let pay_date = vnpay::timestamp(now);
+    let result: Vec<(&str, &str)> = vec![
+        ("vnp_Amount", param(&params, "vnp_Amount")),
+        ("vnp_BankCode", "NCB"),
+        ("vnp_BankTranNo", if response == "00" { "VNP" } else { "" }),
+        ("vnp_CardType", "ATM"),
+        ("vnp_OrderInfo", param(&params, "vnp_OrderInfo")),
+        ("vnp_PayDate", &pay_date),
+        ("vnp_ResponseCode", response),
+        ("vnp_TmnCode", &g.tmn_code),
+        ("vnp_TransactionNo", if response == "11" { "0" } else { &txn }),
+        ("vnp_TransactionStatus", status),
+        ("vnp_TxnRef", param(&params, "vnp_TxnRef")),
+    ];
+    let query = vnpay::signed_query(&g.secret, &result);
+    let ipn = ipn_url(&state, &headers);
+    for _ in 0..ipn_calls {
+        match reqwest::Client::new().get(format!("{ipn}?{query}")).send().await {
+            Ok(r) => {
+                let answer = r.text().await.unwrap_or_default();
+                tracing::info!(
+                    order = param(&params, "vnp_TxnRef"),
+                    answer = answer.as_str(),
+                    "sandbox IPN sent"
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "sandbox IPN failed"),
+        }
+    }
+    let back = param(&params, "vnp_ReturnUrl");
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, format!("{back}{sep}{query}"))],
+    )
+        .into_response())
+}
+
+/// Where the sandbox sends its IPN: `vnpay_ipn_url`, or this server as the browser
+/// reached it.
+fn ipn_url(state: &AppState, headers: &HeaderMap) -> String {
+    let configured = state.config.vnpay_ipn_url.trim();
+    if !configured.is_empty() {
+        return configured.to_owned();
+    }
+    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}{}", crate::payments::IPN_PATH),
+        None => format!(
+            "{}{}",
+            state.config.public_url.trim_end_matches('/'),
+            crate::payments::IPN_PATH
+        ),
+    }
+}

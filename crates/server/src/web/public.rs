@@ -1,0 +1,286 @@
+//! Pages of the public area: tracking a dossier with its code and the secret printed on
+//! the receipt (also what the receipt's QR code opens), and the centre's statistics.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use motcua_store::overview::{Figures, Metric};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::director::period::{this_month, this_year};
+use super::director::{overview_figures, rate};
+use super::{Frame, Viewer, page, when};
+use crate::api::dossiers::{TrackParams, Tracking, directory, track};
+use crate::api::extract::ApiQuery;
+use crate::auth::ClientIp;
+use crate::pages::PageError;
+use crate::state::AppState;
+
+/// The routes of this area.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tra-cuu", get(track_form))
+        .route("/tra-cuu/{code}", get(track_code))
+        .route("/thong-ke", get(statistics))
+}
+
+/// `?code=&secret=` of the tracking form.
+#[derive(Debug, Default, Deserialize)]
+pub struct TrackQuery {
+    code: Option<String>,
+    secret: Option<String>,
+}
+
+/// One step of the dossier as the public sees it.
+pub struct Step {
+    /// When.
+    pub at: String,
+    /// What happened.
+    pub label: String,
+    /// Where it went.
+    pub agency: String,
+    /// Status after.
+    pub status: &'static str,
+    /// How the step that ended here finished.
+    pub result: &'static str,
+}
+
+/// The public view of a dossier.
+pub struct Shown {
+    /// Code.
+    pub code: String,
+    /// Procedure.
+    pub procedure: String,
+    /// Status label.
+    pub status: &'static str,
+    /// National status code.
+    pub status_code: u8,
+    /// Accepted.
+    pub received: String,
+    /// Appointment.
+    pub due: String,
+    /// Result ready.
+    pub finished: String,
+    /// Handed over.
+    pub returned: String,
+    /// Where it is now.
+    pub agency: String,
+    /// History.
+    pub steps: Vec<Step>,
+}
+
+fn shown_time(s: Option<&str>) -> String {
+    s.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+        .map(when)
+        .unwrap_or_default()
+}
+
+impl From<Tracking> for Shown {
+    fn from(t: Tracking) -> Shown {
+        Shown {
+            received: shown_time(t.received_at.as_deref()),
+            due: shown_time(t.due_at.as_deref()),
+            finished: shown_time(t.finished_at.as_deref()),
+            returned: shown_time(t.returned_at.as_deref()),
+            code: t.code,
+            procedure: t.procedure_name,
+            status: t.status_label,
+            status_code: t.status_code,
+            agency: t.current_agency,
+            steps: t
+                .steps
+                .into_iter()
+                .map(|s| Step {
+                    at: shown_time(Some(&s.at)),
+                    label: s.label,
+                    agency: s.agency.unwrap_or_default(),
+                    status: s.status_label,
+                    result: s.result.map_or("", |r| r.label()),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/track.html")]
+struct TrackPage {
+    frame: Frame,
+    code: String,
+    secret: String,
+    error: Option<String>,
+    shown: Option<Shown>,
+}
+
+/// `GET /tra-cuu`: the tracking form; with `?code=&secret=` (the form sent), the result.
+pub async fn track_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ip: ClientIp,
+    Query(q): Query<TrackQuery>,
+) -> Result<Response, PageError> {
+    match q.code.filter(|c| !c.trim().is_empty()) {
+        Some(code) => lookup(state, viewer, ip, code, q.secret.unwrap_or_default()).await,
+        None => Ok(page(&TrackPage {
+            frame: Frame::new(&state, viewer.0.as_ref()).await?,
+            code: String::new(),
+            secret: q.secret.unwrap_or_default(),
+            error: None,
+            shown: None,
+        })),
+    }
+}
+
+/// `?secret=` of the receipt's address.
+#[derive(Debug, Default, Deserialize)]
+pub struct SecretQuery {
+    secret: Option<String>,
+}
+
+/// `GET /tra-cuu/{code}?secret=`: the address printed (and in the QR code) on the receipt.
+pub async fn track_code(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ip: ClientIp,
+    Path(code): Path<String>,
+    Query(q): Query<SecretQuery>,
+) -> Result<Response, PageError> {
+    lookup(state, viewer, ip, code, q.secret.unwrap_or_default()).await
+}
+
+/// Looks the dossier up through the public tracking API's own function (same checks,
+/// same identical 404 for a wrong code or secret, same rate limit) and shows the result,
+/// or the form again with the message and what was typed.
+async fn lookup(
+    state: AppState,
+    viewer: Viewer,
+    ip: ClientIp,
+    code: String,
+    secret: String,
+) -> Result<Response, PageError> {
+    let frame = Frame::new(&state, viewer.0.as_ref()).await?;
+    let answer = track(
+        State(state.clone()),
+        ip,
+        Path(code.trim().to_owned()),
+        ApiQuery(TrackParams {
+            secret: Some(secret.clone()),
+        }),
+    )
+    .await;
+    match answer {
+        Ok(axum::Json(t)) => Ok(page(&TrackPage {
+            frame,
+            code: t.code.clone(),
+            secret,
+            error: None,
+            shown: Some(t.into()),
+        })),
+        Err(e) => {
+            let (status, _, message, _) = e.parts();
+            if status != StatusCode::NOT_FOUND && status != StatusCode::TOO_MANY_REQUESTS {
+                return Err(e.into());
+            }
+            let body = page(&TrackPage {
+                frame,
+                code,
+                secret,
+                error: Some(message),
+                shown: None,
+            });
+            Ok((status, body).into_response())
+        }
+    }
+}
+
+/// One department's public figures.
+pub struct DepartmentStats {
+    /// Name.
+    pub name: String,
+    /// This year: received, resolved, on-time rate.
+    pub year: (i64, i64, String),
+    /// This month: received, resolved, on-time rate.
+    pub month: (i64, i64, String),
+}
+
+/// The headline figures of one period.
+pub struct Headline {
+    /// "Năm 2026".
+    pub label: String,
+    /// Received.
+    pub received: i64,
+    /// Resolved.
+    pub resolved: i64,
+    /// Resolved early or on time.
+    pub on_time: i64,
+    /// On-time rate.
+    pub rate: String,
+    /// Returned.
+    pub returned: i64,
+    /// In progress (judged now).
+    pub in_progress: i64,
+}
+
+fn headline(label: String, f: &Figures) -> Headline {
+    Headline {
+        label,
+        received: f.get(Metric::Received),
+        resolved: f.resolved(),
+        on_time: f.get(Metric::ResolvedEarly) + f.get(Metric::ResolvedOnTime),
+        rate: rate(f.on_time_permille()),
+        returned: f.get(Metric::Returned),
+        in_progress: f.in_progress(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/statistics.html")]
+struct StatisticsPage {
+    frame: Frame,
+    periods: Vec<Headline>,
+    year_label: String,
+    month_label: String,
+    departments: Vec<DepartmentStats>,
+    now: String,
+}
+
+/// `GET /thong-ke`: the centre's public statistics (this year and this month, in all and
+/// per department). Counts only; nothing personal.
+pub async fn statistics(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    let province = state.province(None).await?;
+    let now = state.clock.now();
+    let (year_choice, month_choice) = (this_year(now), this_month(now));
+    let year = overview_figures(&state, &province, year_choice.period, now).await?;
+    let month = overview_figures(&state, &province, month_choice.period, now).await?;
+    let dir = directory(&state, &province).await?;
+    let month_by: BTreeMap<&str, &Figures> = month.iter().map(|f| (f.agency.as_str(), f)).collect();
+    let empty = Figures::default();
+    let triple = |f: &Figures| (f.get(Metric::Received), f.resolved(), rate(f.on_time_permille()));
+    let mut departments: Vec<DepartmentStats> = year
+        .iter()
+        .map(|y| DepartmentStats {
+            name: dir.name(&y.agency),
+            year: triple(y),
+            month: triple(month_by.get(y.agency.as_str()).copied().unwrap_or(&empty)),
+        })
+        .collect();
+    departments.sort_by(|a, b| b.year.0.cmp(&a.year.0).then_with(|| a.name.cmp(&b.name)));
+    Ok(page(&StatisticsPage {
+        frame: Frame::new(&state, viewer.0.as_ref()).await?,
+        year_label: year_choice.label.clone(),
+        month_label: month_choice.label.clone(),
+        periods: vec![
+            headline(year_choice.label, &motcua_store::overview::total(&year)),
+            headline(month_choice.label, &motcua_store::overview::total(&month)),
+        ],
+        departments,
+        now: when(now),
+    }))
+}

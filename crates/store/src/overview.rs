@@ -1,0 +1,359 @@
+//! The director's figures: per department and period, how many dossiers were received,
+//! are in progress (within deadline / overdue), were resolved (early / on time / late)
+//! and returned — and the lists of dossiers behind each number.
+//!
+//! Each figure is one SQL condition over the indexed columns of `dossiers` (see
+//! [`Metric::condition`]); the counts and the lists use the same condition, so a list
+//! always holds exactly the dossiers its number counts. The rules are DOMAIN.md §6 as the
+//! lifecycle stores them: the appointment (`due_at`) already excludes supplement time
+//! (it moves when the supplement arrives), `Timeliness::judge` compares the finish with
+//! the appointment in Vietnam time (before the due day: early; after the due instant:
+//! late), more than one supplement request counts as late, and unfinished dossiers are
+//! judged at the end of the period (or now, if the period has not ended).
+//!
+//! These scan the province's dossiers of the period; the maintained aggregates of issue 8
+//! will replace [`figures`] behind the same signature.
+
+use std::collections::BTreeMap;
+
+use motcua_core::codes::ProvinceCode;
+use motcua_core::dossier::Status;
+use time::OffsetDateTime;
+
+use crate::dossiers::Stored;
+use crate::{Arg, Backend, Result, Tx, on, to_millis};
+
+/// One figure of the overview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// Accepted within the period.
+    Received,
+    /// Unfinished at the period's end (or now), appointment not passed.
+    InProgressOnTime,
+    /// Unfinished at the period's end (or now), appointment passed with the clock running.
+    InProgressOverdue,
+    /// Result ready within the period before the due day.
+    ResolvedEarly,
+    /// Result ready within the period on the due day, not after the due instant.
+    ResolvedOnTime,
+    /// Result ready within the period after the due instant (or after more than one
+    /// supplement request).
+    ResolvedLate,
+    /// Result handed over within the period.
+    Returned,
+}
+
+impl Metric {
+    /// Every figure, in the overview's column order.
+    pub const ALL: [Metric; 7] = [
+        Metric::Received,
+        Metric::InProgressOnTime,
+        Metric::InProgressOverdue,
+        Metric::ResolvedEarly,
+        Metric::ResolvedOnTime,
+        Metric::ResolvedLate,
+        Metric::Returned,
+    ];
+
+    /// Name used in URLs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Received => "received",
+            Metric::InProgressOnTime => "in_progress",
+            Metric::InProgressOverdue => "overdue",
+            Metric::ResolvedEarly => "early",
+            Metric::ResolvedOnTime => "on_time",
+            Metric::ResolvedLate => "late",
+            Metric::Returned => "returned",
+        }
+    }
+
+    /// The figure named `name`.
+    pub fn parse(name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Vietnamese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::Received => "Tiếp nhận trong kỳ",
+            Metric::InProgressOnTime => "Đang giải quyết trong hạn",
+            Metric::InProgressOverdue => "Đang giải quyết quá hạn",
+            Metric::ResolvedEarly => "Đã giải quyết trước hạn",
+            Metric::ResolvedOnTime => "Đã giải quyết đúng hạn",
+            Metric::ResolvedLate => "Đã giải quyết quá hạn",
+            Metric::Returned => "Đã trả kết quả",
+        }
+    }
+
+    /// The SQL condition (over `dossiers`) of this figure, with `$from`, `$to` and `$at`
+    /// (the instant unfinished dossiers are judged at) already bound at `p`.
+    fn condition(self, p: &Params, backend: Backend) -> String {
+        let Params { from, to, at } = p;
+        let (done, returned) = (Status::Done.code(), Status::Returned.code());
+        let (waiting, paying) = (Status::SupplementRequested.code(), Status::AwaitingPayment.code());
+        let in_progress = format!("received_at < {to} AND (finished_at IS NULL OR finished_at >= {to})");
+        // The clock stands still while the applicant supplements or pays.
+        let overdue = format!("due_at < {at} AND NOT (finished_at IS NULL AND status IN ({waiting}, {paying}))");
+        let resolved = format!("status IN ({done}, {returned}) AND finished_at >= {from} AND finished_at < {to}");
+        let late = format!("(finished_at > due_at OR {} > 1)", supplements(backend));
+        // Midnight (Vietnam time) starting the due day, in epoch milliseconds.
+        let due_day = "(due_at - ((due_at + 25200000) % 86400000))";
+        match self {
+            Metric::Received => format!("received_at >= {from} AND received_at < {to}"),
+            Metric::InProgressOnTime => format!("{in_progress} AND due_at IS NOT NULL AND NOT ({overdue})"),
+            Metric::InProgressOverdue => format!("{in_progress} AND {overdue}"),
+            Metric::ResolvedEarly => format!("{resolved} AND NOT {late} AND finished_at < {due_day}"),
+            Metric::ResolvedOnTime => format!("{resolved} AND NOT {late} AND finished_at >= {due_day}"),
+            Metric::ResolvedLate => format!("{resolved} AND {late}"),
+            Metric::Returned => format!("returned_at >= {from} AND returned_at < {to}"),
+        }
+    }
+}
+
+/// How many supplement requests were made during handling (kept only in the JSON).
+fn supplements(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "COALESCE(CAST(json_extract(data, '$.supplements') AS BIGINT), 0)",
+        Backend::Postgres => "COALESCE(CAST(CAST(data AS jsonb) ->> 'supplements' AS BIGINT), 0)",
+    }
+}
+
+/// The placeholders of the period, in a query's argument list.
+struct Params {
+    from: String,
+    to: String,
+    at: String,
+}
+
+/// A period: from `from` (inclusive) to `to` (exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// Start.
+    pub from: OffsetDateTime,
+    /// End (exclusive).
+    pub to: OffsetDateTime,
+}
+
+impl Period {
+    /// When unfinished dossiers are judged: the period's end, or `now` if it has not ended.
+    pub fn judged_at(self, now: OffsetDateTime) -> OffsetDateTime {
+        self.to.min(now)
+    }
+}
+
+/// The figures of one department (the agency responsible for the dossiers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// The responsible agency's code.
+    pub agency: String,
+    /// Count per figure, in the order of [`Metric::ALL`].
+    pub counts: [i64; 7],
+}
+
+impl Figures {
+    /// The count of `m`.
+    pub fn get(&self, m: Metric) -> i64 {
+        Metric::ALL.iter().position(|x| *x == m).map_or(0, |i| self.counts[i])
+    }
+
+    /// Resolved in the period (early + on time + late).
+    pub fn resolved(&self) -> i64 {
+        self.get(Metric::ResolvedEarly) + self.get(Metric::ResolvedOnTime) + self.get(Metric::ResolvedLate)
+    }
+
+    /// In progress at the period's end.
+    pub fn in_progress(&self) -> i64 {
+        self.get(Metric::InProgressOnTime) + self.get(Metric::InProgressOverdue)
+    }
+
+    /// Resolved early or on time, in per mille of those resolved; `None` if none was.
+    pub fn on_time_permille(&self) -> Option<i64> {
+        let resolved = self.resolved();
+        (resolved > 0).then(|| (self.get(Metric::ResolvedEarly) + self.get(Metric::ResolvedOnTime)) * 1000 / resolved)
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Figures) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts) {
+            *a += b;
+        }
+    }
+}
+
+/// Pushes the period's three instants as arguments.
+fn bind_period<'a>(args: &mut Vec<Arg<'a>>, period: Period, now: OffsetDateTime) -> Params {
+    let mut next = |v: i64| {
+        args.push(Arg::Int(v));
+        format!("${}", args.len())
+    };
+    Params {
+        from: next(to_millis(period.from)),
+        to: next(to_millis(period.to)),
+        at: next(to_millis(period.judged_at(now))),
+    }
+}
+
+/// Rows that can count in any figure of the period (an index-friendly superset).
+fn relevant(p: &Params) -> String {
+    format!(
+        "received_at IS NOT NULL AND received_at < {to} AND (finished_at IS NULL OR finished_at >= {from} OR returned_at >= {from})",
+        from = p.from,
+        to = p.to
+    )
+}
+
+/// The figures of `province` for `period`, judged at `now`: one entry per responsible
+/// agency that has any dossier counted, by agency code.
+pub async fn figures(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    period: Period,
+    now: OffsetDateTime,
+) -> Result<Vec<Figures>> {
+    let backend = tx.backend();
+    let mut args: Vec<Arg<'_>> = vec![Arg::Text(province.as_str())];
+    let p = bind_period(&mut args, period, now);
+    let columns: Vec<String> = Metric::ALL
+        .iter()
+        .map(|m| {
+            format!(
+                "CAST(SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS BIGINT)",
+                m.condition(&p, backend)
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT responsible_agency, {} FROM dossiers WHERE province_code = $1 AND {}
+         GROUP BY responsible_agency ORDER BY responsible_agency",
+        columns.join(", "),
+        relevant(&p)
+    );
+    type Row = (String, i64, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Row> = on!(tx, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for arg in &args {
+            q = match arg {
+                Arg::Text(s) => q.bind(*s),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(agency, a, b, c, d, e, f, g)| Figures {
+            agency,
+            counts: [a, b, c, d, e, f, g],
+        })
+        .filter(|f| f.counts.iter().any(|n| *n > 0))
+        .collect())
+}
+
+/// The sum of `figures` over every agency.
+pub fn total(figures: &[Figures]) -> Figures {
+    let mut t = Figures::default();
+    for f in figures {
+        t.add(f);
+    }
+    t
+}
+
+/// Which dossiers behind one figure to list.
+#[derive(Debug, Clone, Copy)]
+pub struct Behind<'a> {
+    /// The period.
+    pub period: Period,
+    /// When unfinished dossiers are judged (with the period's end).
+    pub now: OffsetDateTime,
+    /// The figure.
+    pub metric: Metric,
+    /// Only this responsible agency (all if `None`).
+    pub agency: Option<&'a str>,
+    /// Keyset: only rows with an id below this.
+    pub before_id: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// The dossiers behind one figure, newest first: exactly those [`figures`] counts.
+pub async fn dossiers(tx: &mut Tx, province: &ProvinceCode, b: Behind<'_>) -> Result<Vec<Stored>> {
+    let backend = tx.backend();
+    let mut args: Vec<Arg<'_>> = vec![Arg::Text(province.as_str())];
+    let p = bind_period(&mut args, b.period, b.now);
+    let mut conditions = vec![relevant(&p), b.metric.condition(&p, backend)];
+    if let Some(a) = b.agency {
+        args.push(Arg::Text(a));
+        conditions.push(format!("responsible_agency = ${}", args.len()));
+    }
+    if let Some(before) = b.before_id {
+        args.push(Arg::Int(before));
+        conditions.push(format!("id < ${}", args.len()));
+    }
+    args.push(Arg::Int(i64::from(b.limit.clamp(1, crate::dossiers::MAX_LIST_LIMIT))));
+    let sql = format!(
+        "SELECT id, data FROM dossiers WHERE province_code = $1 AND {} ORDER BY id DESC LIMIT ${}",
+        conditions.join(" AND "),
+        args.len()
+    );
+    fetch(tx, &sql, &args).await
+}
+
+/// The province's overdue dossiers now (unfinished, appointment passed with the clock
+/// running; of one responsible agency, or all), oldest appointment first, and how many
+/// there are per responsible agency.
+pub async fn overdue(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    now: OffsetDateTime,
+    agency: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<Stored>, BTreeMap<String, i64>)> {
+    let condition = format!(
+        "province_code = $1 AND finished_at IS NULL AND due_at < $2 AND status IN ({}, {})",
+        Status::Accepted.code(),
+        Status::InProgress.code()
+    );
+    let counts_sql = format!(
+        "SELECT responsible_agency, CAST(COUNT(*) AS BIGINT) FROM dossiers WHERE {condition} GROUP BY responsible_agency"
+    );
+    let now_ms = to_millis(now);
+    let counts: Vec<(String, i64)> = on!(tx, |c| {
+        sqlx::query_as(&counts_sql)
+            .bind(province.as_str())
+            .bind(now_ms)
+            .fetch_all(c)
+            .await
+    })?;
+    let mut args: Vec<Arg<'_>> = vec![Arg::Text(province.as_str()), Arg::Int(now_ms)];
+    let mut sql = format!("SELECT id, data FROM dossiers WHERE {condition}");
+    if let Some(a) = agency {
+        args.push(Arg::Text(a));
+        sql.push_str(&format!(" AND responsible_agency = ${}", args.len()));
+    }
+    args.push(Arg::Int(i64::from(limit.clamp(1, 1000))));
+    sql.push_str(&format!(" ORDER BY due_at, id LIMIT ${}", args.len()));
+    let rows = fetch(tx, &sql, &args).await?;
+    Ok((rows, counts.into_iter().collect()))
+}
+
+async fn fetch(tx: &mut Tx, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Stored>> {
+    let rows: Vec<(i64, String)> = on!(tx, |c| {
+        let mut q = sqlx::query_as(sql);
+        for arg in args {
+            q = match arg {
+                Arg::Text(s) => q.bind(*s),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q.fetch_all(c).await
+    })?;
+    rows.into_iter()
+        .map(|(id, data)| {
+            Ok(Stored {
+                id,
+                dossier: serde_json::from_str(&data)?,
+            })
+        })
+        .collect()
+}
