@@ -10,6 +10,31 @@ pub const MAX_QUERY: usize = 200;
 pub struct Query {
     folded: String,
     words: Vec<String>,
+    grams: u128,
+}
+
+/// The characters and character pairs inside the words of a folded text, hashed into 128
+/// bits. A query can only match a candidate whose grams include all of the query's: each
+/// tier of [`Query::score`] needs every query word to be a prefix of a word of the name or
+/// of the code, and a prefix's characters and pairs are the word's. Comparing two masks
+/// rejects most of a catalogue before any text is scanned.
+pub fn grams(folded: &str) -> u128 {
+    let mut mask = 0u128;
+    for w in words(folded) {
+        let b = w.as_bytes();
+        for (i, &c) in b.iter().enumerate() {
+            mask |= 1u128 << (u32::from(c) % 128);
+            if let Some(&d) = b.get(i + 1) {
+                mask |= 1u128 << ((u32::from(c) * 31 + u32::from(d) * 7 + 11) % 128);
+            }
+        }
+    }
+    mask
+}
+
+/// The grams of a candidate: its folded name and its code (compared case-insensitively).
+pub fn candidate_grams(folded_name: &str, code: &str) -> u128 {
+    grams(folded_name) | grams(&code.to_ascii_lowercase())
 }
 
 impl Query {
@@ -20,7 +45,14 @@ impl Query {
             return None;
         }
         let words = words(&folded).map(str::to_owned).collect();
-        Some(Self { folded, words })
+        let grams = grams(&folded);
+        Some(Self { folded, words, grams })
+    }
+
+    /// Whether a candidate with these [`candidate_grams`] can match at all; when false,
+    /// [`Query::score`] is certainly `None`.
+    pub fn may_match(&self, candidate_grams: u128) -> bool {
+        self.grams & !candidate_grams == 0
     }
 
     /// The folded query text.
@@ -36,10 +68,13 @@ impl Query {
     /// starting some word of the name, in any order. Within a tier, shorter names rank
     /// higher, since they are closer to what was typed.
     pub fn score(&self, folded_name: &str, code: &str) -> Option<u32> {
-        let code = code.to_ascii_lowercase();
-        let tier = if code == self.folded {
+        let q = self.folded.as_bytes();
+        let code = code.as_bytes();
+        let tier = if code.eq_ignore_ascii_case(q) {
             5
-        } else if folded_name == self.folded || (self.folded.contains('.') && code.starts_with(&self.folded)) {
+        } else if folded_name == self.folded
+            || (self.folded.contains('.') && code.len() >= q.len() && code[..q.len()].eq_ignore_ascii_case(q))
+        {
             4
         } else if starts_with_phrase(folded_name, &self.folded) {
             3
@@ -99,6 +134,42 @@ mod tests {
         assert!(score("cap", "Cấp phép", "1").expect("a") > score("cap", "Cấp giấy phép dài hơn", "1").expect("b"));
         // phrases match at word starts only
         assert!(score("ep lao", "Cấp giấy phép lao động", "1.1").is_none());
+    }
+
+    #[test]
+    fn the_gram_filter_never_hides_a_match() {
+        let demo = crate::demo::ninh_thuan();
+        let queries = [
+            "cap giay phep xay dung",
+            "ly lich tu phap",
+            "ho tich",
+            "dat dai",
+            "1.900141",
+            "1.00",
+            "giay phep",
+            "thanh lap doanh nghiep",
+            "a",
+            "xay",
+            "dang ky kinh doanh",
+            "cap lai",
+            "phep lao",
+            "ep lao",
+            "1",
+        ];
+        let mut matched = 0;
+        for q in queries {
+            let query = Query::new(q).expect("query");
+            for p in &demo.procedures {
+                let current = p.versions.last().expect("a version");
+                let name = fold(&current.content.name);
+                let code = p.code.as_str();
+                if query.score(&name, code).is_some() {
+                    matched += 1;
+                    assert!(query.may_match(candidate_grams(&name, code)), "{q} hid {code} {name}");
+                }
+            }
+        }
+        assert!(matched > 100, "the queries match something: {matched}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use motcua_core::catalogue::{OnlineMode, ProcedureSummary};
 use motcua_core::codes::{AgencyCode, FieldCode, ProvinceCode};
-use motcua_core::search::Query;
+use motcua_core::search::{Query, candidate_grams};
 use motcua_core::text::fold;
 use motcua_store::{Db, catalogue};
 
@@ -22,6 +22,8 @@ pub struct Entry {
     pub summary: ProcedureSummary,
     /// The folded name, matched against folded queries.
     folded_name: String,
+    /// The name's and code's grams: most entries are rejected on these alone.
+    grams: u128,
 }
 
 /// The index of one province at one catalogue generation.
@@ -74,9 +76,13 @@ impl ProvinceIndex {
     fn build(summaries: Vec<ProcedureSummary>) -> Self {
         let entries = summaries
             .into_iter()
-            .map(|s| Entry {
-                folded_name: fold(&s.name),
-                summary: s,
+            .map(|s| {
+                let folded_name = fold(&s.name);
+                Entry {
+                    grams: candidate_grams(&folded_name, s.code.as_str()),
+                    folded_name,
+                    summary: s,
+                }
             })
             .collect();
         Self { entries }
@@ -92,6 +98,7 @@ impl ProvinceIndex {
             .filter(|e| p.online.is_none_or(|o| e.summary.online_mode == o))
             .filter(|e| p.at_centre.is_none_or(|c| e.summary.at_centre == c))
             .filter_map(|e| match &p.query {
+                Some(q) if !q.may_match(e.grams) => None,
                 Some(q) => q.score(&e.folded_name, e.summary.code.as_str()).map(|s| (s, e)),
                 None => Some((0, e)),
             })
