@@ -212,6 +212,16 @@ pub enum TimeUnit {
 /// Working hours in one working day.
 pub const HOURS_PER_DAY: u32 = 8;
 
+/// How a processing time reads: `15 ngày làm việc`, or `4 giờ làm việc` when it is not a
+/// whole number of working days.
+pub fn working_time(hours: u32) -> String {
+    if hours.is_multiple_of(HOURS_PER_DAY) {
+        format!("{} ngày làm việc", hours / HOURS_PER_DAY)
+    } else {
+        format!("{hours} giờ làm việc")
+    }
+}
+
 /// Statutory processing time (thời hạn giải quyết).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -439,6 +449,12 @@ pub struct ProcedureContent {
 }
 
 impl ProcedureContent {
+    /// Whether applicants may file this procedure online (service level 3 or 4, or a
+    /// fully online mode).
+    pub fn accepts_online_filing(&self) -> bool {
+        self.service_level >= 3 || self.online_mode == OnlineMode::Full
+    }
+
     /// Normalises every text to NFC and checks the procedure's own rules.
     /// Cross-references (agency, field) are checked by the store against the catalogue.
     pub fn normalize(&mut self) -> Result<(), Invalid> {

@@ -8,6 +8,7 @@
 //! holds up intake). A download of a form not yet stored renders and stores it then
 //! ([`document`]). Rendering is deterministic, so both paths give the same bytes.
 
+use motcua_core::catalogue::working_time;
 use std::collections::BTreeMap;
 
 use motcua_core::catalogue::{Agency, ApplicantKind, FeeKind};
@@ -191,14 +192,6 @@ fn place_date(place: &str, t: OffsetDateTime) -> String {
     )
 }
 
-fn statutory_time(hours: u32) -> String {
-    if hours.is_multiple_of(8) {
-        format!("{} ngày làm việc", hours / 8)
-    } else {
-        format!("{hours} giờ làm việc")
-    }
-}
-
 /// The public tracking address printed (and encoded in the QR code) on the receipt: it
 /// carries the second factor, so whoever holds the paper can follow the dossier.
 pub fn tracking_url(state: &AppState, d: &Dossier) -> String {
@@ -313,7 +306,7 @@ pub fn dossier_data(form: Form, ordinal: i64, s: &Sources<'_>) -> Result<(Value,
                 json!({
                     "documents": documents,
                     "sets": d.sets,
-                    "statutory_time": statutory_time(d.processing_hours),
+                    "statutory_time": working_time(d.processing_hours),
                     "due_at": d.original_due_at.or(d.due_at).map(long_time).unwrap_or_default(),
                     "collect_at": collect_at,
                     "fees": fees,

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use motcua_core::catalogue::{AgencyKind, ApplicantKind, ProcedureSummary, StepRole};
+use motcua_core::catalogue::{AgencyKind, ApplicantKind, ProcedureSummary, StepRole, working_time};
 use motcua_core::codes::ProcedureCode;
 use motcua_store::catalogue;
 
@@ -185,15 +185,6 @@ struct ListPage {
     next_url: Option<String>,
 }
 
-/// How a processing time reads: `15 ngày làm việc`, `4 giờ làm việc`.
-fn deadline(hours: u32) -> String {
-    if hours.is_multiple_of(motcua_core::catalogue::HOURS_PER_DAY) {
-        format!("{} ngày làm việc", hours / motcua_core::catalogue::HOURS_PER_DAY)
-    } else {
-        format!("{hours} giờ làm việc")
-    }
-}
-
 /// `GET /thu-tuc`: search results, with the form keeping what was typed.
 pub async fn list(
     State(state): State<AppState>,
@@ -246,7 +237,7 @@ pub async fn list(
                 .get(s.agency_code.as_str())
                 .cloned()
                 .unwrap_or_else(|| s.agency_code.to_string()),
-            deadline: deadline(s.processing_hours),
+            deadline: working_time(s.processing_hours),
             online: s.online_mode.label(),
             at_centre: s.at_centre,
         })
@@ -285,6 +276,8 @@ struct ProcedurePage {
     deadline: String,
     place: String,
     online: String,
+    /// Whether the page offers online filing (the rule the intake applies).
+    online_filing: bool,
     applicants: String,
     sets: u16,
     documents: Vec<DocRow>,
@@ -329,7 +322,7 @@ pub async fn procedure(
         "{} (mức độ {}){}",
         c.online_mode.label(),
         c.service_level,
-        if c.service_level >= 3 {
+        if c.accepts_online_filing() {
             " — có thể nộp hồ sơ trực tuyến"
         } else {
             ""
@@ -344,9 +337,10 @@ pub async fn procedure(
             .iter()
             .find(|f| f.code == c.field)
             .map_or_else(|| c.field.to_string(), |f| f.name.clone()),
-        deadline: deadline(c.processing_time.working_hours()),
+        deadline: working_time(c.processing_time.working_hours()),
         place,
         online,
+        online_filing: c.accepts_online_filing(),
         applicants: c
             .applicants
             .iter()
@@ -399,7 +393,7 @@ pub async fn procedure(
                         .as_ref()
                         .map_or_else(|| "Cơ quan phối hợp".to_owned(), &agency_name),
                 };
-                (s.name.clone(), who, deadline(s.budget_hours))
+                (s.name.clone(), who, working_time(s.budget_hours))
             })
             .collect(),
         results: c.results.clone(),

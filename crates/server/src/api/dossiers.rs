@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use motcua_core::access::Role;
-use motcua_core::catalogue::{AgencyKind, FeeItem, Invalid, OnlineMode, ProcedureContent};
+use motcua_core::catalogue::{AgencyKind, FeeItem, Invalid, ProcedureContent};
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::dossier::{Action, Channel, DelayRules, DossierCode, Status, Timeliness};
 use motcua_core::lifecycle::{
@@ -383,7 +383,7 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
                 "Công dân chỉ nộp hồ sơ trực tuyến; bộ phận một cửa sẽ kiểm tra và tiếp nhận.",
             ));
         }
-        if content.service_level < 3 && content.online_mode != OnlineMode::Full {
+        if !content.accepts_online_filing() {
             return Err(AppError::Refused(format!(
                 "Thủ tục «{}» chưa cung cấp dịch vụ nộp hồ sơ trực tuyến; vui lòng nộp tại Bộ phận Một cửa.",
                 content.name

@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use motcua_core::catalogue::{ApplicantKind, HOURS_PER_DAY, OnlineMode, ProcedureContent};
+use motcua_core::catalogue::{ApplicantKind, OnlineMode, working_time};
 use motcua_core::codes::ProcedureCode;
 use motcua_core::dossier::Status;
 use motcua_core::lifecycle::NoticeKind;
@@ -54,25 +54,9 @@ fn user_id(p: &Principal) -> &str {
     p.user.as_ref().map_or("", |u| u.id.as_str())
 }
 
-/// Whether a procedure takes dossiers filed online. The same condition as the intake's
-/// check in `api::dossiers::prepare_intake` (level 3 or more, or fully online); the API
-/// decides, this only chooses what the page offers.
-pub fn accepts_online(c: &ProcedureContent) -> bool {
-    c.service_level >= 3 || c.online_mode == OnlineMode::Full
-}
-
 /// An RFC 3339 instant (as the API's views carry them) in Vietnam time, `dd/mm/yyyy HH:MM`.
 fn when_rfc(s: &str) -> String {
     OffsetDateTime::parse(s, &Rfc3339).map(when).unwrap_or_default()
-}
-
-/// A processing time in working days (or hours).
-fn deadline(hours: u32) -> String {
-    if hours.is_multiple_of(HOURS_PER_DAY) {
-        format!("{} ngày làm việc", hours / HOURS_PER_DAY)
-    } else {
-        format!("{hours} giờ làm việc")
-    }
 }
 
 // ---------------------------------------------------------------- registration
@@ -288,7 +272,7 @@ pub async fn file(
     };
     let c = &version.content;
     let frame = Frame::new(&state, Some(&p)).await?;
-    if !accepts_online(c) {
+    if !c.accepts_online_filing() {
         let mut r = page(&NotOnlinePage {
             frame,
             code: code.to_string(),
@@ -307,7 +291,7 @@ pub async fn file(
         code: code.to_string(),
         name: c.name.clone(),
         agency: dir.name(c.agency.as_str()),
-        deadline: deadline(c.processing_time.working_hours()),
+        deadline: working_time(c.processing_time.working_hours()),
         kinds: c.applicants.iter().map(|k| kind_label(*k)).collect(),
         documents: c
             .documents

@@ -13,7 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use motcua_core::access::Role;
-use motcua_core::catalogue::{ApplicantKind, HOURS_PER_DAY, OnlineMode, ProcedureSummary};
+use motcua_core::catalogue::{ApplicantKind, OnlineMode, ProcedureSummary, working_time};
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::dossier::{Channel, Status};
 use motcua_core::lifecycle::{Delivery, Dossier};
@@ -101,15 +101,6 @@ fn hour(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// How a processing time reads: `15 ngày làm việc`, `4 giờ làm việc`.
-fn deadline(hours: u32) -> String {
-    if hours.is_multiple_of(HOURS_PER_DAY) {
-        format!("{} ngày làm việc", hours / HOURS_PER_DAY)
-    } else {
-        format!("{hours} giờ làm việc")
-    }
-}
-
 fn channel_label(c: Channel) -> &'static str {
     match c {
         Channel::Counter => "Nộp tại quầy",
@@ -190,7 +181,7 @@ async fn search(state: &AppState, counter: &Counter, q: &str) -> Result<Option<S
             code: s.code.to_string(),
             name: s.name.clone(),
             agency: dir.name(s.agency_code.as_str()),
-            deadline: deadline(s.processing_hours),
+            deadline: working_time(s.processing_hours),
             receivable: counter.receives(s.at_centre, &s.agency_code, centre.as_ref()),
             exact: s.code.as_str().eq_ignore_ascii_case(q),
         })
@@ -603,7 +594,7 @@ pub async fn intake(
         province: counter.province.to_string(),
         name: c.name.clone(),
         agency,
-        deadline: deadline(c.processing_time.working_hours()),
+        deadline: working_time(c.processing_time.working_hours()),
         sets: c.sets,
         receivable,
         guidance,
