@@ -307,6 +307,9 @@ pub struct Dossier {
     pub sets: u16,
     /// The fee items due.
     pub fees: Vec<FeeItem>,
+    /// Fee items waived at intake (nothing is due for them).
+    #[serde(default)]
+    pub exemptions: Vec<FeeExemption>,
     /// How the applicant wants the result.
     pub delivery: Delivery,
     /// The second factor for public tracking, printed on the receipt.
@@ -422,6 +425,7 @@ impl Dossier {
             documents: f.documents,
             sets: f.content.sets,
             fees: f.content.fees.iter().filter(|x| x.option.is_none()).cloned().collect(),
+            exemptions: Vec::new(),
             delivery: Delivery::Counter,
             tracking_secret: f.tracking_secret,
             budgets: StepBudgets::of(f.content),
@@ -460,6 +464,268 @@ impl Dossier {
     /// The sum of the fee items.
     pub fn fee_total(&self) -> Vnd {
         Vnd(self.fees.iter().map(|f| f.amount.0).sum())
+    }
+
+    /// The exemption of fee item `index`, if it was waived.
+    pub fn exemption(&self, index: usize) -> Option<&FeeExemption> {
+        self.exemptions.iter().find(|e| e.item == index)
+    }
+
+    /// The sum of the fee items not waived: what the applicant owes for them.
+    pub fn fee_due(&self) -> Vnd {
+        Vnd(self
+            .fees
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.exemption(*i).is_none())
+            .map(|(_, f)| f.amount.0)
+            .sum())
+    }
+}
+
+/// A fee item waived at intake by a counter officer, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeeExemption {
+    /// The item's place in the dossier's `fees`, from 0.
+    pub item: usize,
+    /// The item's name, as it was.
+    pub name: String,
+    /// The amount waived.
+    pub amount: Vnd,
+    /// Why (e.g. the legal ground and the category of applicant).
+    pub reason: String,
+    /// Who granted it.
+    pub by: Person,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: OffsetDateTime,
+}
+
+/// An exemption asked for at intake: one fee item (by its place in the fees due, from
+/// 0) or, without `item`, all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExemptionRequest {
+    /// The fee item's place in the fees due, from 0; none means every item.
+    #[serde(default)]
+    pub item: Option<usize>,
+    /// Why: required.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Checks exemptions asked for at intake against the fee items due and records them:
+/// each needs a reason and an existing item, and an item is waived once.
+pub fn exemptions_at_filing(
+    fees: &[FeeItem],
+    requests: &[ExemptionRequest],
+    by: &Person,
+    at: OffsetDateTime,
+) -> Result<Vec<FeeExemption>, Invalid> {
+    let mut out: Vec<FeeExemption> = Vec::new();
+    for (n, r) in requests.iter().enumerate() {
+        let reason = required_text(&format!("exemptions[{n}].reason"), &r.reason).map_err(|_| {
+            Invalid::new(
+                format!("exemptions[{n}].reason"),
+                "Miễn phí, lệ phí phải ghi rõ lý do (căn cứ và đối tượng được miễn).",
+            )
+        })?;
+        let items: Vec<usize> = match r.item {
+            Some(i) if i < fees.len() => vec![i],
+            Some(i) => {
+                return Err(Invalid::new(
+                    format!("exemptions[{n}].item"),
+                    format!("Không có khoản phí, lệ phí số {i} (hồ sơ có {} khoản).", fees.len()),
+                ));
+            }
+            None if fees.is_empty() => {
+                return Err(Invalid::new(
+                    format!("exemptions[{n}].item"),
+                    "Hồ sơ không có khoản phí, lệ phí nào để miễn.",
+                ));
+            }
+            None => (0..fees.len()).collect(),
+        };
+        for i in items {
+            if out.iter().any(|e| e.item == i) {
+                return Err(Invalid::new(
+                    format!("exemptions[{n}].item"),
+                    format!("Khoản «{}» đã được miễn.", fees[i].name),
+                ));
+            }
+            out.push(FeeExemption {
+                item: i,
+                name: fees[i].name.clone(),
+                amount: fees[i].amount,
+                reason: reason.clone(),
+                by: by.clone(),
+                at,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The fee items due at filing: those of the procedure that always apply, plus those of
+/// the option chosen. When the fee depends on the option alone (every item belongs to
+/// one: `Cấp mới`, `Cấp lại`…), one must be chosen (`fee_option`); when some items always
+/// apply, the options are additions (e.g. a charge per extra copy) and choosing none is
+/// fine. An option the procedure does not have is refused.
+pub fn fees_at_filing(content: &ProcedureContent, option: Option<&str>) -> Result<Vec<FeeItem>, Invalid> {
+    let mut options: Vec<&str> = Vec::new();
+    for o in content.fees.iter().filter_map(|f| f.option.as_deref()) {
+        if !options.contains(&o) {
+            options.push(o);
+        }
+    }
+    let option = option.map(str::trim).filter(|o| !o.is_empty());
+    match option {
+        None if !options.is_empty() && content.fees.iter().all(|f| f.option.is_some()) => {
+            return Err(Invalid::new(
+                "fee_option",
+                format!(
+                    "Phí, lệ phí của thủ tục tùy theo phương án: xin chọn phương án phí, lệ phí (một trong: {}).",
+                    options.join("; ")
+                ),
+            ));
+        }
+        Some(o) if !options.contains(&o) => {
+            return Err(Invalid::new(
+                "fee_option",
+                if options.is_empty() {
+                    "Thủ tục không có phương án phí, lệ phí nào để chọn.".to_owned()
+                } else {
+                    format!(
+                        "Phương án «{o}» không có trong thủ tục; các phương án: {}.",
+                        options.join("; ")
+                    )
+                },
+            ));
+        }
+        _ => {}
+    }
+    Ok(content
+        .fees
+        .iter()
+        .filter(|f| f.option.is_none() || f.option.as_deref() == option)
+        .cloned()
+        .collect())
+}
+
+/// How the result is delivered, checked against the applicant: the public post needs an
+/// address to deliver to.
+pub fn check_delivery(delivery: Delivery, applicant: &Applicant) -> Result<(), Invalid> {
+    if delivery == Delivery::Post && applicant.address.trim().is_empty() {
+        return Err(Invalid::new(
+            "applicant.address",
+            "Nhận kết quả qua dịch vụ bưu chính công ích cần địa chỉ nhận: xin nhập địa chỉ của người nộp.",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod filing_fee_tests {
+    use super::*;
+    use crate::catalogue::FeeKind;
+
+    fn content(fees: Vec<(u64, Option<&str>)>) -> ProcedureContent {
+        let mut c = crate::demo::ninh_thuan().procedures[0].versions[0].content.clone();
+        c.fees = fees
+            .into_iter()
+            .map(|(amount, option)| FeeItem {
+                kind: FeeKind::Charge,
+                name: format!("Lệ phí {amount}"),
+                amount: Vnd(amount),
+                option: option.map(str::to_owned),
+            })
+            .collect();
+        c
+    }
+
+    #[test]
+    fn a_fee_that_depends_on_the_option_alone_needs_one_chosen() {
+        let c = content(vec![(100_000, Some("Cấp mới")), (50_000, Some("Cấp lại"))]);
+        let e = fees_at_filing(&c, None).expect_err("an option is needed");
+        assert_eq!(e.field, "fee_option");
+        assert!(e.message.contains("Cấp mới; Cấp lại"), "{}", e.message);
+        assert_eq!(fees_at_filing(&c, Some("  ")).expect_err("blank").field, "fee_option");
+        let due = fees_at_filing(&c, Some("Cấp lại")).expect("chosen");
+        assert_eq!(due.iter().map(|f| f.amount.0).collect::<Vec<_>>(), [50_000]);
+        assert_eq!(
+            fees_at_filing(&c, Some("Khác")).expect_err("unknown").field,
+            "fee_option"
+        );
+    }
+
+    #[test]
+    fn optional_additions_to_a_fee_that_always_applies_may_be_left_out() {
+        let c = content(vec![(200_000, None), (5_000, Some("Mỗi bản từ bản thứ 3"))]);
+        let due = fees_at_filing(&c, None).expect("none chosen");
+        assert_eq!(due.iter().map(|f| f.amount.0).collect::<Vec<_>>(), [200_000]);
+        let due = fees_at_filing(&c, Some("Mỗi bản từ bản thứ 3")).expect("chosen");
+        assert_eq!(due.iter().map(|f| f.amount.0).collect::<Vec<_>>(), [200_000, 5_000]);
+        // No fees at all: nothing to choose, nothing due.
+        assert!(fees_at_filing(&content(vec![]), None).expect("free").is_empty());
+        assert_eq!(
+            fees_at_filing(&content(vec![]), Some("x"))
+                .expect_err("no options")
+                .field,
+            "fee_option"
+        );
+    }
+
+    #[test]
+    fn an_exemption_needs_a_reason_and_an_item_and_zeroes_what_is_due() {
+        let fees = fees_at_filing(&content(vec![(200_000, None), (50_000, None)]), None).expect("fees");
+        let by = Person {
+            id: "u1".into(),
+            name: "Trần Thị Tiếp".into(),
+        };
+        let at = time::macros::datetime!(2026-11-02 08:00 +07:00);
+        let ask = |item: Option<usize>, reason: &str| ExemptionRequest {
+            item,
+            reason: reason.into(),
+        };
+        let e = exemptions_at_filing(&fees, &[ask(Some(1), "  ")], &by, at).expect_err("reason");
+        assert_eq!(e.field, "exemptions[0].reason");
+        let e = exemptions_at_filing(&fees, &[ask(Some(2), "Hộ nghèo")], &by, at).expect_err("item");
+        assert_eq!(e.field, "exemptions[0].item");
+        let e = exemptions_at_filing(&fees, &[ask(None, "A"), ask(Some(0), "B")], &by, at).expect_err("twice");
+        assert_eq!(e.field, "exemptions[1].item");
+        let one = exemptions_at_filing(&fees, &[ask(Some(1), "Hộ nghèo")], &by, at).expect("one");
+        assert_eq!(one.len(), 1);
+        assert_eq!(
+            (one[0].item, one[0].amount, one[0].reason.as_str()),
+            (1, Vnd(50_000), "Hộ nghèo")
+        );
+        let all = exemptions_at_filing(&fees, &[ask(None, "Người có công")], &by, at).expect("all");
+        assert_eq!(all.iter().map(|e| e.item).collect::<Vec<_>>(), [0, 1]);
+        // Stored dossiers from before exemptions read back with none.
+        let mut d: serde_json::Value = serde_json::json!({});
+        d["exemptions"] = serde_json::json!(one);
+        let back: Vec<FeeExemption> = serde_json::from_value(d["exemptions"].clone()).expect("round trip");
+        assert_eq!(back, one);
+    }
+
+    #[test]
+    fn delivery_by_post_needs_the_applicants_address() {
+        let mut a = Applicant {
+            kind: crate::catalogue::ApplicantKind::Citizen,
+            name: "Nguyễn Văn An".into(),
+            id_number: "058190000123".into(),
+            phone: String::new(),
+            email: String::new(),
+            address: "  ".into(),
+        };
+        let e = check_delivery(Delivery::Post, &a).expect_err("no address");
+        assert_eq!(e.field, "applicant.address");
+        assert!(check_delivery(Delivery::Counter, &a).is_ok());
+        a.address = "12 Thống Nhất, Phan Rang - Tháp Chàm".into();
+        assert!(check_delivery(Delivery::Post, &a).is_ok());
     }
 }
 

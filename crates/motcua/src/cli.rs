@@ -15,16 +15,28 @@ use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-/// Sets up logging: human-readable or JSON lines, filtered by `RUST_LOG` (default `info`).
-pub fn init_logging(config: &Config) {
+/// Sets up logging: human-readable or JSON lines on stdout, filtered by `RUST_LOG` (default
+/// `info`). Lines are handed to a writer thread that writes them in batches (one access log
+/// line per request would otherwise cost a system call each); when its buffer is full,
+/// the logging thread waits rather than drop lines. Keep the returned guard alive until
+/// the process ends: dropping it writes out what is left.
+pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi);
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("motcua-log")
+        .finish(std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(writer);
     if config.log_format == "json" {
         builder.json().flatten_event(true).init();
     } else {
         builder.init();
     }
+    guard
 }
 
 async fn open(config: &Config) -> Result<Db> {
@@ -142,16 +154,85 @@ pub async fn migrate(config: Config) -> Result<()> {
     Ok(())
 }
 
-/// `motcua demo`
-pub async fn demo(config: Config) -> Result<()> {
+/// `motcua demo [--scenario NAME]`
+pub async fn demo(config: Config, scenario: Option<&str>) -> Result<()> {
+    if let Some(name) = scenario
+        && name != motcua_server::scenario::NAME
+    {
+        bail!(
+            "không có kịch bản «{name}»; kịch bản có sẵn: {}",
+            motcua_server::scenario::NAME
+        );
+    }
+    let _lock = if scenario.is_some() {
+        lock_data_dir(&config)?
+    } else {
+        None
+    };
     let db = open(&config).await?;
     let start = motcua_server::first_start(&db, true).await?;
     report_first_start(&start);
-    db.close().await;
     if start.demo_loaded {
         println!("Đã nạp tỉnh mẫu Ninh Thuận: 15 sở, 1.388 thủ tục (1.283 tiếp nhận tại Trung tâm).");
     } else {
         println!("Cơ sở dữ liệu đã có dữ liệu tỉnh; không nạp tỉnh mẫu.");
+    }
+    let result = match scenario {
+        Some(_) => play_scenario(&db, config).await,
+        None => Ok(()),
+    };
+    db.close().await;
+    result
+}
+
+/// Plays `ninh-thuan-2019` and prints its progress and the director's figures.
+async fn play_scenario(db: &Db, config: Config) -> Result<()> {
+    use motcua_server::scenario;
+    use motcua_store::overview::Metric;
+    let state = AppState::new(db.clone(), config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "Kịch bản {}: Trung tâm Phục vụ hành chính công tỉnh Ninh Thuận, 12/06–05/07/2019.",
+        scenario::NAME
+    );
+    let report = scenario::run(&state, scenario::DEFAULT_SEED, |d| {
+        if let Some(date) = d.date {
+            println!(
+                "  {:02}/{:02}/{}: tiếp nhận {} (trực tuyến {}), giải quyết xong {}, trả kết quả {}, yêu cầu bổ sung {}",
+                date.day(),
+                u8::from(date.month()),
+                date.year(),
+                d.received,
+                d.online,
+                d.finished,
+                d.returned,
+                d.supplements
+            );
+        }
+    })
+    .await?;
+    let f = scenario::figures(&state).await?;
+    println!(
+        "Xong trong {:.0} giây: {} yêu cầu của {} người dùng.",
+        report.seconds, report.requests, report.people
+    );
+    println!(
+        "Số liệu 12/06–05/07/2019, tính đến 23:59:59 ngày 05/07/2019 (trang /lanh-dao?period=khoang&from=2019-06-12&to=2019-07-05):"
+    );
+    for m in Metric::ALL {
+        println!("  {}: {}", m.label(), f.get(m));
+    }
+    println!(
+        "  Tỉ lệ giải quyết đúng hạn: {}",
+        motcua_server::web::director::rate(f.on_time_permille())
+    );
+    // The receipts and other documents are drawn in the background: finish them before
+    // the database closes (anything left is drawn when first downloaded).
+    let waiting = state.form_queue.waiting();
+    if waiting > 0 {
+        println!("Đang phát hành văn bản (phiếu tiếp nhận, phiếu kiểm soát…) của {waiting} hồ sơ…");
+        if !state.form_queue.settle(std::time::Duration::from_secs(900)).await {
+            println!("Chưa phát hành xong; văn bản còn lại sẽ được tạo khi tải về lần đầu.");
+        }
     }
     Ok(())
 }
@@ -353,4 +434,112 @@ pub async fn audit_verify(config: Config) -> Result<()> {
             report.records
         ),
     }
+}
+
+/// `motcua stats verify`: recomputes the statistics of every province from its dossiers
+/// and fails (exit 1), listing the first differences, if the maintained counters disagree.
+pub async fn stats_verify(config: Config) -> Result<()> {
+    let db = open(&config).await?;
+    let mut tx = db.begin_read().await?;
+    let mut wrong = 0;
+    let provinces = motcua_store::stats::provinces(&mut tx).await?;
+    for province in &provinces {
+        let mismatches = motcua_store::stats::recount(&mut tx, province).await?;
+        for m in mismatches.iter().take(20) {
+            eprintln!("{m}");
+        }
+        wrong += mismatches.len();
+    }
+    drop(tx);
+    db.close().await;
+    if wrong > 0 {
+        bail!("{wrong} statistics counters differ from a recount; `motcua stats rebuild` recomputes them");
+    }
+    println!(
+        "Số liệu thống kê khớp với việc tính lại từ hồ sơ ({} tỉnh).",
+        provinces.len()
+    );
+    Ok(())
+}
+
+/// `motcua stats rebuild`: recomputes the statistics of every province from its dossiers
+/// (one transaction; writes wait meanwhile).
+pub async fn stats_rebuild(config: Config) -> Result<()> {
+    let db = open(&config).await?;
+    let mut tx = db.begin_write().await?;
+    let mut counters = 0;
+    for province in motcua_store::stats::provinces(&mut tx).await? {
+        counters += motcua_store::stats::rebuild(&mut tx, &province).await?;
+    }
+    tx.commit().await?;
+    db.close().await;
+    println!("Đã tính lại số liệu thống kê: {counters} bộ đếm.");
+    Ok(())
+}
+
+/// `motcua stats time`: how long the director's figures take for the last twelve months
+/// and for this calendar year, per province, from the maintained counters and by the
+/// scan they replace (`runs` each; median and slowest). A measurement, not a check.
+pub async fn stats_time(config: Config, runs: usize) -> Result<()> {
+    use motcua_store::overview::{self, Period};
+    let db = open(&config).await?;
+    let vn = motcua_core::calendar::VIETNAM_OFFSET;
+    let now = time::OffsetDateTime::now_utc();
+    let today = now.to_offset(vn).date();
+    let midnight = |d: time::Date| d.midnight().assume_offset(vn);
+    let tomorrow = today.next_day().context("date out of range")?;
+    let jan1 = time::Date::from_calendar_date(today.year(), time::Month::January, 1)?;
+    let periods = [
+        (
+            "12 tháng gần nhất",
+            Period {
+                from: midnight(today - time::Duration::days(365)),
+                to: midnight(tomorrow),
+            },
+        ),
+        (
+            "năm nay",
+            Period {
+                from: midnight(jan1),
+                to: midnight(jan1.replace_year(today.year() + 1)?),
+            },
+        ),
+    ];
+    let mut tx = db.begin_read().await?;
+    let provinces = motcua_store::stats::provinces(&mut tx).await?;
+    drop(tx);
+    let ms = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[v.len() - 1])
+    };
+    for province in &provinces {
+        for (label, period) in periods {
+            let mut fast = Vec::new();
+            let mut slow = Vec::new();
+            let mut same = true;
+            for _ in 0..runs.max(1) {
+                let mut tx = db.begin_read().await?;
+                let t = std::time::Instant::now();
+                let a = overview::figures(&mut tx, province, period, now).await?;
+                fast.push(t.elapsed().as_secs_f64() * 1000.0);
+                let t = std::time::Instant::now();
+                let b = overview::scan_figures(&mut tx, province, period, now).await?;
+                slow.push(t.elapsed().as_secs_f64() * 1000.0);
+                same &= a == b;
+            }
+            let (f50, fmax) = ms(fast);
+            let (s50, smax) = ms(slow);
+            println!(
+                "{} {label}: bộ đếm p50 {f50:.1} ms (chậm nhất {fmax:.1}); quét hồ sơ p50 {s50:.1} ms (chậm nhất {smax:.1}); {}",
+                province.as_str(),
+                if same {
+                    "kết quả giống nhau"
+                } else {
+                    "KẾT QUẢ KHÁC NHAU"
+                }
+            );
+        }
+    }
+    db.close().await;
+    Ok(())
 }

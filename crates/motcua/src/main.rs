@@ -28,7 +28,12 @@ enum Command {
     /// Create or update the database schema, then exit.
     Migrate,
     /// Load the demo province (Ninh Thuận) if the database holds no province.
-    Demo,
+    Demo {
+        /// Then play a reference scenario on it: `ninh-thuan-2019` (the centre's first
+        /// month, 12/06–05/07/2019, through the application's own requests).
+        #[arg(long)]
+        scenario: Option<String>,
+    },
     /// Import a catalogue file (.json or .xlsx); all of it or nothing.
     Import {
         /// The file to import.
@@ -70,10 +75,29 @@ enum Command {
         #[arg(long, default_value_t = 1_000)]
         limit: i64,
     },
+    /// Statistics: check or recompute the maintained counters.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
     /// Replace the database with a backup (the server must be stopped).
     Restore {
         /// Backup file made by `motcua backup`.
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Recompute every counter from the dossiers; exit 1 if any stored one differs.
+    Verify,
+    /// Recompute every counter from the dossiers and store them.
+    Rebuild,
+    /// Time the director's yearly figures: maintained counters against the scan.
+    Time {
+        /// Runs of each.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
     },
 }
 
@@ -92,7 +116,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    cli::init_logging(&config);
+    let _log_guard = cli::init_logging(&config);
     for name in motcua_server::Config::unknown_env_vars() {
         tracing::warn!(variable = %name, "ignoring an environment variable that names no setting (misspelt?)");
     }
@@ -107,7 +131,7 @@ fn main() -> std::process::ExitCode {
         match args.command {
             Command::Serve { no_demo } => cli::serve(config, !no_demo).await,
             Command::Migrate => cli::migrate(config).await,
-            Command::Demo => cli::demo(config).await,
+            Command::Demo { scenario } => cli::demo(config, scenario.as_deref()).await,
             Command::Import { file } => cli::import(config, &file).await,
             Command::Export { file, province } => cli::export(config, &file, province.as_deref()).await,
             Command::Backup { file } => cli::backup(config, &file).await,
@@ -121,6 +145,15 @@ fn main() -> std::process::ExitCode {
             Command::Audit {
                 command: AuditCommand::Verify,
             } => cli::audit_verify(config).await,
+            Command::Stats {
+                command: StatsCommand::Verify,
+            } => cli::stats_verify(config).await,
+            Command::Stats {
+                command: StatsCommand::Rebuild,
+            } => cli::stats_rebuild(config).await,
+            Command::Stats {
+                command: StatsCommand::Time { runs },
+            } => cli::stats_time(config, runs).await,
         }
     });
     match result {

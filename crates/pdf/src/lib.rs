@@ -160,7 +160,18 @@ const BUILTIN: &[(&str, &str)] = &[
     ("stop-notice.typ", include_str!("../templates/stop-notice.typ")),
     ("control-sheet.typ", include_str!("../templates/control-sheet.typ")),
     ("register.typ", include_str!("../templates/register.typ")),
+    (
+        PAYMENT_RECEIPT_TEMPLATE,
+        include_str!("../templates/payment-receipt.typ"),
+    ),
 ];
+
+/// The template of the electronic receipt of a fee payment («Biên lai thu phí, lệ phí»),
+/// which is not one of the circular's forms (see [`Renderer::render_payment_receipt`]).
+pub const PAYMENT_RECEIPT_TEMPLATE: &str = "payment-receipt.typ";
+
+/// The title printed on the electronic receipt of a fee payment.
+pub const PAYMENT_RECEIPT_TITLE: &str = "BIÊN LAI THU PHÍ, LỆ PHÍ";
 
 /// The built-in template (or shared file) called `name`, if there is one.
 pub fn builtin_template(name: &str) -> Option<&'static str> {
@@ -225,10 +236,31 @@ impl Renderer {
     /// typed in any Unicode form prints the same). `issued` becomes the PDF's creation
     /// date and typst's `today`; `ident` (e.g. the dossier code and form) its identifier.
     pub fn render(&self, form: Form, data: &Value, issued: OffsetDateTime, ident: &str) -> Result<Vec<u8>, PdfError> {
+        self.render_template(form.template(), data, issued, ident)
+    }
+
+    /// Renders the electronic receipt of one fee payment (template
+    /// [`PAYMENT_RECEIPT_TEMPLATE`]), as [`Renderer::render`] renders a form.
+    pub fn render_payment_receipt(
+        &self,
+        data: &Value,
+        issued: OffsetDateTime,
+        ident: &str,
+    ) -> Result<Vec<u8>, PdfError> {
+        self.render_template(PAYMENT_RECEIPT_TEMPLATE, data, issued, ident)
+    }
+
+    fn render_template(
+        &self,
+        template: &str,
+        data: &Value,
+        issued: OffsetDateTime,
+        ident: &str,
+    ) -> Result<Vec<u8>, PdfError> {
         let data = normalise(data.clone());
         let json = serde_json::to_vec(&data).map_err(|e| PdfError::Data(e.to_string()))?;
-        let main = self.template_text(form.template()).map_err(|e| PdfError::Template {
-            template: form.template().to_owned(),
+        let main = self.template_text(template).map_err(|e| PdfError::Template {
+            template: template.to_owned(),
             message: e.to_string(),
         })?;
         let world = FormWorld {
@@ -241,7 +273,7 @@ impl Renderer {
         let compiled = typst::compile::<PagedDocument>(&world);
         let result = compiled
             .output
-            .map_err(|errors| template_error(form, &errors))
+            .map_err(|errors| template_error(template, &errors))
             .and_then(|document| {
                 let options = PdfOptions {
                     ident: Smart::Custom(ident.to_owned()),
@@ -249,7 +281,7 @@ impl Renderer {
                     timestamp: timestamp(issued),
                     ..PdfOptions::default()
                 };
-                typst_pdf::pdf(&document, &options).map_err(|errors| template_error(form, &errors))
+                typst_pdf::pdf(&document, &options).map_err(|errors| template_error(template, &errors))
             });
         // Keep the compiler's memo cache from growing without bound in a long-running server.
         typst::comemo::evict(10);
@@ -268,9 +300,9 @@ fn file_id(path: &str) -> Result<FileId, PdfError> {
     Ok(RootedPath::new(VirtualRoot::Project, vpath).intern())
 }
 
-fn template_error(form: Form, errors: &[SourceDiagnostic]) -> PdfError {
+fn template_error(template: &str, errors: &[SourceDiagnostic]) -> PdfError {
     PdfError::Template {
-        template: form.template().to_owned(),
+        template: template.to_owned(),
         message: errors
             .iter()
             .map(|e| e.message.to_string())

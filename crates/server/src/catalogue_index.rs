@@ -4,7 +4,10 @@
 //! microseconds, far faster than any SQL over folded text. The index lives in a
 //! [`ProvinceCache`], rebuilt when the province's data generation changes.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
 
 use motcua_core::catalogue::{OnlineMode, ProcedureSummary};
 use motcua_core::codes::{AgencyCode, FieldCode, ProvinceCode};
@@ -31,7 +34,16 @@ pub struct Entry {
 pub struct ProvinceIndex {
     /// Entries ordered by code.
     pub entries: Vec<Entry>,
+    /// Answers already given at this generation, as sent (JSON), by [`SearchParams::key`].
+    /// Searches repeat a great deal (the same few words typed at every counter and on the
+    /// portal); a repeated one costs a map lookup. The answers die with the index when the
+    /// catalogue changes, so none can be stale.
+    answers: Mutex<HashMap<String, Bytes>>,
 }
+
+/// Most answers one index keeps; when full it starts again from empty (cheap, and the
+/// frequent searches come back at once).
+const ANSWERS: usize = 4096;
 
 /// Search filters and position.
 #[derive(Debug, Default, Clone)]
@@ -50,6 +62,27 @@ pub struct SearchParams {
     pub after: Option<Cursor>,
     /// Page size.
     pub limit: usize,
+}
+
+impl SearchParams {
+    /// A key naming the search's answer: two searches with the same key get the same page
+    /// (the query counts by its folded text, as the search does).
+    pub fn key(&self) -> String {
+        let mut k = String::with_capacity(64);
+        let opt = |k: &mut String, v: Option<&str>| {
+            k.push_str(v.unwrap_or("-"));
+            k.push('\u{1f}');
+        };
+        opt(&mut k, self.query.as_ref().map(Query::folded));
+        opt(&mut k, self.agency.as_ref().map(AgencyCode::as_str));
+        opt(&mut k, self.field.as_ref().map(FieldCode::as_str));
+        opt(&mut k, self.online.map(OnlineMode::as_str));
+        opt(&mut k, self.at_centre.map(|c| if c { "1" } else { "0" }));
+        let after = self.after.as_ref().map(|c| format!("{}:{}", c.score, c.code));
+        opt(&mut k, after.as_deref());
+        k.push_str(&self.limit.to_string());
+        k
+    }
 }
 
 /// A position in a result list: the last item's score and code.
@@ -85,7 +118,25 @@ impl ProvinceIndex {
                 }
             })
             .collect();
-        Self { entries }
+        Self {
+            entries,
+            answers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The answer given earlier to the search with this key, if kept.
+    pub fn answer(&self, key: &str) -> Option<Bytes> {
+        self.answers.lock().ok()?.get(key).cloned()
+    }
+
+    /// Keeps `body` as the answer to the search with this key.
+    pub fn keep_answer(&self, key: String, body: Bytes) {
+        if let Ok(mut answers) = self.answers.lock() {
+            if answers.len() >= ANSWERS {
+                answers.clear();
+            }
+            answers.insert(key, body);
+        }
     }
 
     /// Runs a search.

@@ -54,6 +54,8 @@ const KEYS: &[&str] = &[
     "delay_min_notice_working_days",
     "delay_max_extensions",
     "tracking_rate_per_minute",
+    "tracking_cache_mb",
+    "tracking_cache_ttl_ms",
     "outbox_max_attempts",
     "outbox_backoff_seconds",
     "outbox_backoff_max_seconds",
@@ -70,6 +72,7 @@ const KEYS: &[&str] = &[
     "vnpay_url",
     "vnpay_return_url",
     "vnpay_ipn_url",
+    "vnpay_api_url",
     "payment_order_ttl_minutes",
     "sandbox_gateway",
 ];
@@ -213,6 +216,12 @@ pub struct Config {
     pub delay_max_extensions: u32,
     /// Public dossier tracking lookups allowed per client address per minute.
     pub tracking_rate_per_minute: u32,
+    /// Memory for cached public tracking answers, in MiB (0 turns the cache off).
+    pub tracking_cache_mb: usize,
+    /// How long a cached tracking answer may be served with PostgreSQL, where other nodes
+    /// may change the dossier, in milliseconds (with SQLite this process is the only
+    /// writer and every change clears its entry, so answers do not expire).
+    pub tracking_cache_ttl_ms: u64,
     /// Attempts at one delivery (notification, portal sync, webhook) before it is
     /// dead-lettered and waits for an operator.
     pub outbox_max_attempts: u32,
@@ -266,6 +275,11 @@ pub struct Config {
     /// `/api/v1/payments/vnpay/ipn`.
     #[serde(deserialize_with = "string_like")]
     pub vnpay_ipn_url: String,
+    /// VNPay's merchant API (`https://…/merchant_webapi/api/transaction`), where payments
+    /// are re-queried (`querydr`); empty means the one beside `vnpay_url`, or the sandbox
+    /// gateway's on this server.
+    #[serde(deserialize_with = "string_like")]
+    pub vnpay_api_url: String,
     /// Minutes a payment order stays open (`vnp_ExpireDate`).
     pub payment_order_ttl_minutes: u64,
     /// The built-in sandbox gateway (`/sandbox/vnpay/…`), which signs as VNPay with the
@@ -321,6 +335,8 @@ impl Default for Config {
             delay_min_notice_working_days: 1,
             delay_max_extensions: 1,
             tracking_rate_per_minute: 30,
+            tracking_cache_mb: 32,
+            tracking_cache_ttl_ms: 1000,
             outbox_max_attempts: 10,
             outbox_backoff_seconds: 5,
             outbox_backoff_max_seconds: 3600,
@@ -337,6 +353,7 @@ impl Default for Config {
             vnpay_url: String::new(),
             vnpay_return_url: String::new(),
             vnpay_ipn_url: String::new(),
+            vnpay_api_url: String::new(),
             payment_order_ttl_minutes: 15,
             sandbox_gateway: None,
         }
@@ -441,6 +458,10 @@ impl Config {
     fn validate_payments(&self) -> Result<(), String> {
         if self.payment_order_ttl_minutes == 0 || self.payment_order_ttl_minutes > 7 * 24 * 60 {
             return Err("payment_order_ttl_minutes must be between 1 and 10080".to_owned());
+        }
+        let api = self.vnpay_api_url.trim();
+        if !(api.is_empty() || api.starts_with("https://") || api.starts_with("http://")) {
+            return Err("vnpay_api_url must start with https:// or http://".to_owned());
         }
         let url = self.vnpay_url.trim();
         if self.sandbox_gateway == Some(true) && !url.is_empty() {

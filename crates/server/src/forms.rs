@@ -3,10 +3,12 @@
 //! runtime (behind [`AppState::cpu`]), kept in the object store and recorded in
 //! `dossier_forms` with their SHA-256.
 //!
-//! A form is issued right after the transition that produces it commits ([`issue_after`],
-//! called by the dossier handlers outside the group-committed write, so a slow render never
-//! holds up intake). A download of a form not yet stored renders and stores it then
-//! ([`document`]). Rendering is deterministic, so both paths give the same bytes.
+//! A form is issued after the transition that produces it commits ([`issue_after`], called
+//! by the dossier handlers outside the group-committed write): the dossier joins the
+//! bounded queue of [`crate::background::FormQueue`] and its documents are rendered on a
+//! low-priority thread, so renders never hold up intake or compete with requests. A
+//! download of a form not yet stored renders and stores it then ([`document`]). Rendering
+//! is deterministic, so both paths give the same bytes.
 
 use motcua_core::catalogue::working_time;
 use std::collections::BTreeMap;
@@ -260,10 +262,13 @@ pub fn dossier_data(form: Form, ordinal: i64, s: &Sources<'_>) -> Result<(Value,
                 .find(|e| e.action == Action::Accept.name())
                 .map(|e| e.actor.name.clone())
                 .unwrap_or_default();
+            // Waived items count for nothing (their exemption is printed beside them).
             let total = d
                 .fees
                 .iter()
-                .try_fold(Vnd(0), |sum, f| sum.checked_add(f.amount))
+                .enumerate()
+                .filter(|(i, _)| d.exemption(*i).is_none())
+                .try_fold(Vnd(0), |sum, (_, f)| sum.checked_add(f.amount))
                 .unwrap_or(Vnd::MAX);
             let url = s.tracking_url.clone();
             let qr = motcua_pdf::qr_svg(&url).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -291,11 +296,23 @@ pub fn dossier_data(form: Form, ordinal: i64, s: &Sources<'_>) -> Result<(Value,
             let fees: Vec<Value> = d
                 .fees
                 .iter()
-                .map(|f| {
+                .enumerate()
+                .map(|(i, f)| {
+                    let name = match &f.option {
+                        Some(o) => format!("{} ({o})", f.name),
+                        None => f.name.clone(),
+                    };
+                    let (name, amount) = match d.exemption(i) {
+                        Some(e) => (
+                            format!("{name} — miễn: {}", e.reason),
+                            format!("0 đ (miễn {})", f.amount),
+                        ),
+                        None => (name, f.amount.to_string()),
+                    };
                     json!({
-                        "name": match &f.option { Some(o) => format!("{} ({o})", f.name), None => f.name.clone() },
+                        "name": name,
                         "kind": match f.kind { FeeKind::Fee => "Phí", FeeKind::Charge => "Lệ phí" },
-                        "amount": f.amount.to_string(),
+                        "amount": amount,
                     })
                 })
                 .collect();
@@ -468,6 +485,14 @@ pub async fn render(
     Ok(pdf)
 }
 
+/// Who waits for a render: someone downloading it (now, on the request threads) or
+/// nobody (issued after a transition, on the low-priority thread, [`crate::background`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rendering {
+    Now,
+    Idle,
+}
+
 fn object_key(d: &Dossier, form: Form, ordinal: i64) -> String {
     format!(
         "forms/{}/{}/{}-{ordinal}.pdf",
@@ -487,6 +512,7 @@ async fn issue(
     letterhead: &Letterhead,
     form: Form,
     ordinal: i64,
+    when: Rendering,
 ) -> Result<Vec<u8>, AppError> {
     let d = &stored.dossier;
     let sources = Sources {
@@ -497,7 +523,21 @@ async fn issue(
     };
     let (data, issued) = dossier_data(form, ordinal, &sources)?;
     let ident = format!("{}/{}/{ordinal}", d.code.as_str(), form.slug());
-    let pdf = render(state, form, data, issued, ident).await?;
+    let pdf = match when {
+        Rendering::Now => render(state, form, data, issued, ident).await?,
+        Rendering::Idle => {
+            let renderer = renderer(state);
+            let started = std::time::Instant::now();
+            let pdf = state
+                .idle
+                .run(move || renderer.render(form, &data, issued, &ident))
+                .await?
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            metrics::histogram!("motcua_form_render_seconds", "form" => form.slug())
+                .record(started.elapsed().as_secs_f64());
+            pdf
+        }
+    };
     let key = object_key(d, form, ordinal);
     state
         .objects
@@ -559,7 +599,7 @@ pub async fn document(
         }
     }
     let letterhead = Letterhead::load(state, &d.province).await?;
-    let pdf = issue(state, stored, &events, &letterhead, form, ordinal).await?;
+    let pdf = issue(state, stored, &events, &letterhead, form, ordinal, Rendering::Now).await?;
     Ok((pdf, ordinal))
 }
 
@@ -567,16 +607,10 @@ pub async fn document(
 /// any an earlier attempt failed to store). Called by the dossier handlers right after
 /// their write commits; returns at once.
 pub fn issue_after(state: &AppState, dossier: &Dossier) {
-    let state = state.clone();
-    let code = dossier.code.clone();
-    tokio::spawn(async move {
-        if let Err(e) = issue_missing(&state, &code).await {
-            tracing::warn!(dossier = code.as_str(), error = %e, "issuing forms failed");
-        }
-    });
+    state.form_queue.push(state, dossier.code.clone());
 }
 
-async fn issue_missing(state: &AppState, code: &motcua_core::dossier::DossierCode) -> Result<(), AppError> {
+pub(crate) async fn issue_missing(state: &AppState, code: &motcua_core::dossier::DossierCode) -> Result<(), AppError> {
     let (stored, events, have) = {
         let mut tx = state.db.begin_read().await?;
         let Some(stored) = dossiers::by_code(&mut tx, code).await? else {
@@ -605,7 +639,7 @@ async fn issue_missing(state: &AppState, code: &motcua_core::dossier::DossierCod
                 letterhead = Some(Letterhead::load(state, &stored.dossier.province).await?);
             }
             if let Some(lh) = &letterhead {
-                issue(state, &stored, &events, lh, form, ordinal).await?;
+                issue(state, &stored, &events, lh, form, ordinal, Rendering::Idle).await?;
             }
         }
     }
@@ -615,4 +649,196 @@ async fn issue_missing(state: &AppState, code: &motcua_core::dossier::DossierCod
 /// Whether a dossier in `status` is finished with a result (for the register's columns).
 pub fn has_result(status: Status) -> bool {
     matches!(status, Status::Done | Status::Returned)
+}
+
+/// The `dossier_forms` kind of the electronic receipt of a fee payment.
+pub const PAYMENT_RECEIPT_KIND: &str = "payment-receipt";
+
+/// Which payment receipt of its dossier `order` is: its place (from 1) among the
+/// dossier's paid orders by the time they were settled. `None` when it is not paid.
+fn receipt_ordinal(order: &motcua_store::payments::Order, all: &[motcua_store::payments::Order]) -> Option<i64> {
+    use motcua_store::payments::PAID;
+    if order.state != PAID {
+        return None;
+    }
+    let mut paid: Vec<&motcua_store::payments::Order> = all.iter().filter(|o| o.state == PAID).collect();
+    paid.sort_by(|a, b| (a.settled_at, &a.id).cmp(&(b.settled_at, &b.id)));
+    let i = paid.iter().position(|o| o.id == order.id)?;
+    i64::try_from(i + 1).ok()
+}
+
+/// The data of the electronic receipt of `order` (paid) of dossier `d`. The fee items
+/// are the dossier's (less those waived) when they add up to what was paid; otherwise one
+/// line names what the payment request asked for. Exemptions are listed with their reasons.
+pub fn payment_receipt_data(
+    order: &motcua_store::payments::Order,
+    d: &Dossier,
+    events: &[EventRecord],
+    lh: &Letterhead,
+) -> (Value, OffsetDateTime) {
+    let paid_at = order.settled_at.unwrap_or(order.created_at);
+    let amount = Vnd(u64::try_from(order.amount).unwrap_or_default());
+    let kind_label = |k: FeeKind| match k {
+        FeeKind::Fee => "Phí",
+        FeeKind::Charge => "Lệ phí",
+    };
+    let items: Vec<Value> = if d.fee_due().0 > 0 && d.fee_due() == amount {
+        d.fees
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| d.exemption(*i).is_none())
+            .enumerate()
+            .map(|(i, (_, f))| {
+                json!({
+                    "no": i + 1,
+                    "name": match &f.option { Some(o) => format!("{} ({o})", f.name), None => f.name.clone() },
+                    "kind": kind_label(f.kind),
+                    "amount": f.amount.to_string(),
+                })
+            })
+            .collect()
+    } else {
+        let asked = d
+            .notices
+            .iter()
+            .rev()
+            .find(|n| n.kind == NoticeKind::PaymentRequest && !n.reason.trim().is_empty())
+            .map_or_else(
+                || format!("Phí, lệ phí giải quyết thủ tục «{}»", d.procedure_name),
+                |n| n.reason.clone(),
+            );
+        vec![json!({"no": 1, "name": asked, "kind": "Phí, lệ phí", "amount": amount.to_string()})]
+    };
+    let cash = order.method == "cash";
+    let collector = if cash {
+        events
+            .iter()
+            .rev()
+            .find(|e| e.action == Action::ConfirmPayment.name() && e.at == paid_at)
+            .map(|e| e.actor.name.clone())
+            .unwrap_or_default()
+    } else {
+        "Cổng thanh toán VNPay".to_owned()
+    };
+    let data = json!({
+        "form": {"title": motcua_pdf::PAYMENT_RECEIPT_TITLE},
+        "issuer": lh.issuer(&order.agency_code),
+        "place_date": place_date(&lh.province_name, paid_at),
+        "number": order.id,
+        "code": d.code.as_str(),
+        "applicant": applicant(d),
+        "procedure": {"code": d.procedure.as_str(), "name": d.procedure_name},
+        "items": items,
+        "total": amount.to_string(),
+        "exempted": d
+            .exemptions
+            .iter()
+            .map(|e| format!("{} ({}): {}", e.name, e.amount, e.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+        "method": if cash { "Tiền mặt tại Bộ phận Một cửa" } else { "Trực tuyến qua cổng thanh toán VNPay" },
+        "txn_label": if cash { "Số biên lai thu tiền" } else { "Mã giao dịch VNPay" },
+        "txn": order.gateway_txn.clone().unwrap_or_default(),
+        "bank": order.bank_code.clone().unwrap_or_default(),
+        "paid_at": long_time(paid_at),
+        "order_id": order.id,
+        "collector": collector,
+    });
+    (data, paid_at)
+}
+
+/// The electronic receipt of payment order `order_id`: the stored copy when there is
+/// one, otherwise rendered from the order and its dossier, stored in the object store
+/// and recorded in `dossier_forms` (kind [`PAYMENT_RECEIPT_KIND`]) with its SHA-256.
+/// Not found when the order is unknown or not paid.
+pub async fn payment_receipt(state: &AppState, order_id: &str) -> Result<Vec<u8>, AppError> {
+    use motcua_store::payments;
+    let (order, stored, events, ordinal, record) = {
+        let mut tx = state.db.begin_read().await?;
+        let order = payments::by_id(&mut tx, order_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("Không tìm thấy lệnh thanh toán {order_id}.")))?;
+        let all = payments::of_dossier(&mut tx, order.dossier_id).await?;
+        let ordinal = receipt_ordinal(&order, &all).ok_or_else(|| {
+            AppError::NotFound(format!(
+                "Lệnh thanh toán {order_id} chưa được thanh toán nên chưa có biên lai."
+            ))
+        })?;
+        let dossier = dossiers::by_id(&mut tx, order.dossier_id)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("dossier of order {order_id} missing")))?;
+        let events = dossiers::events(&mut tx, order.dossier_id).await?;
+        let record = forms::get(&mut tx, order.dossier_id, PAYMENT_RECEIPT_KIND, ordinal).await?;
+        let stored = Stored {
+            id: order.dossier_id,
+            dossier,
+        };
+        (order, stored, events, ordinal, record)
+    };
+    if let Some(r) = record {
+        match state.objects.get(&r.object_key).await {
+            Ok(Some(bytes)) => return Ok(bytes),
+            Ok(None) => tracing::warn!(key = r.object_key, "stored payment receipt missing; rendering it again"),
+            Err(e) => return Err(AppError::Internal(format!("object store: {e}"))),
+        }
+    }
+    let d = &stored.dossier;
+    let letterhead = Letterhead::load(state, &d.province).await?;
+    let (data, issued) = payment_receipt_data(&order, d, &events, &letterhead);
+    let ident = format!("{}/{PAYMENT_RECEIPT_KIND}/{ordinal}", d.code.as_str());
+    let _permit = state
+        .cpu
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let r = renderer(state);
+    let pdf = tokio::task::spawn_blocking(move || r.render_payment_receipt(&data, issued, &ident))
+        .await
+        .map_err(|e| AppError::Internal(format!("rendering task: {e}")))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    drop(_permit);
+    let key = format!(
+        "forms/{}/{}/{PAYMENT_RECEIPT_KIND}-{ordinal}.pdf",
+        d.province.as_str(),
+        d.code.as_str()
+    );
+    state
+        .objects
+        .put(&key, pdf.clone())
+        .await
+        .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
+    let record = FormRecord {
+        dossier_id: stored.id,
+        kind: PAYMENT_RECEIPT_KIND.to_owned(),
+        ordinal,
+        object_key: key,
+        sha256: crate::auth::hex_encode(&Sha256::digest(&pdf)),
+        size: i64::try_from(pdf.len()).unwrap_or(i64::MAX),
+        created_at: state.clock.now(),
+    };
+    let mut tx = state.db.begin_write().await?;
+    if forms::insert(&mut tx, &record).await? {
+        tracing::info!(
+            dossier = d.code.as_str(),
+            order = order_id,
+            ordinal,
+            "payment receipt issued"
+        );
+    }
+    tx.commit().await?;
+    Ok(pdf)
+}
+
+/// Issues, in the background, the electronic receipt of payment order `order_id` (just
+/// confirmed). Called after the confirming write commits; returns at once. A failure is
+/// logged: the receipt is drawn on its first download instead.
+pub fn issue_payment_receipt_after(state: &AppState, order_id: &str) {
+    let state = state.clone();
+    let id = order_id.to_owned();
+    tokio::spawn(async move {
+        if let Err(e) = payment_receipt(&state, &id).await {
+            tracing::warn!(order = id.as_str(), error = %e, "issuing the payment receipt failed");
+        }
+    });
 }

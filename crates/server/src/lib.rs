@@ -19,6 +19,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod bootstrap;
 pub mod catalogue_index;
 pub mod config;
@@ -33,7 +34,9 @@ pub mod outbox;
 pub mod pages;
 pub mod payments;
 pub mod province_cache;
+pub mod scenario;
 pub mod state;
+pub mod tracking_cache;
 pub mod web;
 
 pub use config::Config;
@@ -174,6 +177,11 @@ pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "expired unattached uploads removed"),
                 Err(e) => tracing::warn!(error = %e, "upload clean-up failed; will retry"),
+            }
+            match api::payments::requery_pending(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(paid = n, "pending payments found paid by re-query"),
+                Err(e) => tracing::warn!(error = %e, "re-querying pending payments failed; will retry"),
             }
         }
     })

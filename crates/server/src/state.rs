@@ -63,6 +63,12 @@ pub struct AppState {
     pub otp_limiter: Arc<crate::auth::RateLimiter>,
     /// Failed public tracking lookups per client address.
     pub tracking_limiter: Arc<crate::auth::RateLimiter>,
+    /// Dossiers whose documents are to be issued (see [`crate::background`]).
+    pub form_queue: crate::background::FormQueue,
+    /// The low-priority thread documents are rendered on in the background.
+    pub idle: crate::background::Idle,
+    /// Public tracking answers (see [`crate::tracking_cache`]).
+    pub tracking_cache: Arc<crate::tracking_cache::TrackingCache>,
     /// Group commit of dossier writes.
     pub writes: motcua_store::batch::Batcher,
     /// The clock dossier times are taken from.
@@ -80,6 +86,15 @@ impl AppState {
     pub fn new(db: Db, config: Config) -> Result<Self, AppError> {
         let objects = crate::objects::ObjectStore::from_config(&config)
             .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
+        // With SQLite this process is the only writer: its own changes clear the entries.
+        let tracking_ttl = match db.backend() {
+            motcua_store::Backend::Sqlite => None,
+            motcua_store::Backend::Postgres => Some(std::time::Duration::from_millis(config.tracking_cache_ttl_ms)),
+        };
+        let tracking_cache = Arc::new(crate::tracking_cache::TrackingCache::new(
+            config.tracking_cache_mb.saturating_mul(1024 * 1024),
+            tracking_ttl,
+        ));
         Ok(Self {
             writes: motcua_store::batch::Batcher::start(db.clone()),
             db,
@@ -93,6 +108,9 @@ impl AppState {
             login_limiter: Arc::new(crate::auth::RateLimiter::default()),
             otp_limiter: Arc::new(crate::auth::RateLimiter::default()),
             tracking_limiter: Arc::new(crate::auth::RateLimiter::default()),
+            tracking_cache,
+            form_queue: crate::background::FormQueue::default(),
+            idle: crate::background::Idle::default(),
             objects,
             clock: Clock::default(),
             directories: Arc::new(crate::province_cache::ProvinceCache::default()),

@@ -494,6 +494,48 @@ async fn tracking_reveals_nothing_without_the_secret() {
 }
 
 #[tokio::test]
+async fn tracking_shows_each_change_at_once() {
+    // Tracking answers are cached in the process; an action must never leave the old one.
+    let app = spawn_app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let v = file_at_counter(&app, &counter, LLTP).await;
+    let code = code_of(&v);
+    let secret = v["tracking_secret"].as_str().expect("secret");
+    let url = format!("/api/v1/track/{code}?secret={secret}");
+    let (status, before) = app.get_json(&url).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        app.get_json(&url).await,
+        (status, before.clone()),
+        "a repeated read is the same"
+    );
+    let (wrong, _) = app.get_json(&format!("/api/v1/track/{code}?secret=AAAAAAAA")).await;
+    assert_eq!(wrong, 404, "a cached answer still needs the secret");
+    act_ok(&app, &counter, &code, "transfer", json!({})).await;
+    let (status, after) = app.get_json(&url).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        after["steps"].as_array().map(Vec::len),
+        before["steps"].as_array().map(|s| s.len() + 1),
+        "the transfer shows at once: {after}"
+    );
+    assert_ne!(after["current_agency"], before["current_agency"]);
+    let page = app
+        .client
+        .get(app.url(&format!("/tra-cuu/{code}?secret={secret}")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        page.contains(after["current_agency"].as_str().expect("agency")),
+        "the page shows the same answer"
+    );
+}
+
+#[tokio::test]
 async fn a_citizen_files_online_and_the_counter_checks_it() {
     let app = spawn_app_at(datetime!(2026-12-01 14:00 +07:00)).await;
     let citizen = demo(&app, "congdan").await;

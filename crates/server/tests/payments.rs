@@ -593,3 +593,477 @@ fn the_signature_covers_vnpays_published_example_exactly() {
         "ad7f27c7d981f14af5c48ff15e2ed60a86d0a279b6b4a7b0f42d66699c76d7ef79e78e7c1595ebc4e6c9004aba9d12302f44c58a545e151571a241e5c5d39e6a"
     );
 }
+
+/// Downloads `path` as `s`: status, content type and bytes.
+async fn download(app: &TestApp, s: &Session, path: &str) -> (StatusCode, String, Vec<u8>) {
+    let r = app
+        .client
+        .get(app.url(path))
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .expect("download");
+    let status = r.status();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .unwrap_or_default();
+    (status, ct, r.bytes().await.expect("bytes").to_vec())
+}
+
+/// The text of a PDF on single spaces (`pdftotext`, poppler-utils).
+fn pdftotext(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("f.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils, see scripts/deps.sh)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The `dossier_forms` rows of kind `payment-receipt` of dossier `code`, polled until one
+/// exists (the receipt is issued in the background once the payment is confirmed).
+async fn receipt_records(app: &TestApp, code: &str) -> Vec<(i64, String, i64)> {
+    for _ in 0..100 {
+        let mut tx = app.test_db.db.begin_read().await.expect("read");
+        let dossier_code = motcua_core::dossier::DossierCode::parse(code).expect("code");
+        let stored = motcua_store::dossiers::by_code(&mut tx, &dossier_code)
+            .await
+            .expect("by code")
+            .expect("dossier");
+        let rows: Vec<(i64, String, i64)> = motcua_store::forms::of_dossier(&mut tx, stored.id)
+            .await
+            .expect("forms")
+            .into_iter()
+            .filter(|r| r.kind == "payment-receipt")
+            .map(|r| (r.ordinal, r.sha256, r.size))
+            .collect();
+        drop(tx);
+        if !rows.is_empty() {
+            return rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no payment receipt recorded for {code}");
+}
+
+#[tokio::test]
+async fn a_confirmed_payment_has_an_electronic_receipt_for_those_who_may_see_the_dossier() {
+    let app = app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let code = awaiting_payment(&app).await;
+    let o = open_order(&app, &counter, &code).await;
+    let id = o["id"].as_str().expect("id").to_owned();
+    assert!(o["receipt_url"].is_null(), "no receipt before payment: {o}");
+    let receipt = format!("/api/v1/payments/{id}/receipt.pdf");
+    let (status, _, _) = download(&app, &counter, &receipt).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not paid yet");
+
+    let back = through_sandbox(&app, o["pay_url"].as_str().expect("pay_url"), "approve").await;
+    assert_eq!(return_page(&app, &back).await.1, "paid");
+    let paid = order(&app, &counter, &id).await;
+    assert_eq!(paid["receipt_url"], receipt.as_str());
+    let txn = paid["gateway_txn"].as_str().expect("txn").to_owned();
+
+    // Issued once confirmed, recorded with its hash, and what is served is what was stored.
+    let records = receipt_records(&app, &code).await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    let (status, ct, pdf) = download(&app, &counter, &receipt).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ct, "application/pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let digest = motcua_server::auth::hex_encode(&<sha2::Sha256 as sha2::Digest>::digest(&pdf));
+    assert_eq!(records[0].1, digest, "the stored receipt is served");
+    let text = pdftotext(&pdf);
+    for want in [
+        "BIÊN LAI THU PHÍ, LỆ PHÍ",
+        code.as_str(),
+        "150.000 đ",
+        txn.as_str(),
+        id.as_str(),
+        "VNPay",
+    ] {
+        assert!(text.contains(want), "«{want}» missing: {text}");
+    }
+    // The payment page links it.
+    let page = app
+        .client
+        .get(app.url(&format!("/thanh-toan/ho-so/{code}")))
+        .header("cookie", &counter.cookie)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains(&format!("href=\"{receipt}\"")), "{page}");
+
+    // Strangers: a citizen who did not file it, staff of another department.
+    for stranger in ["congdan", "cv.tuphap"] {
+        let s = demo(&app, stranger).await;
+        let (status, _, body) = download(&app, &s, &receipt).await;
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+            "{stranger}: {status}"
+        );
+        assert!(!body.starts_with(b"%PDF-"));
+    }
+}
+
+#[tokio::test]
+async fn a_cash_payment_has_a_receipt_naming_the_receipt_number() {
+    let app = app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let code = awaiting_payment(&app).await;
+    let (status, o) = post(
+        &app,
+        &counter,
+        &format!("/api/v1/dossiers/{code}/payments"),
+        json!({"method": "cash", "reference": "BL-7777"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{o}");
+    let receipt = o["receipt_url"].as_str().expect("receipt_url").to_owned();
+    let (status, _, pdf) = download(&app, &counter, &receipt).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = pdftotext(&pdf);
+    for want in [code.as_str(), "150.000 đ", "BL-7777", "Tiền mặt"] {
+        assert!(text.contains(want), "«{want}» missing: {text}");
+    }
+}
+
+/// Asks the gateway about order `id` as `s`.
+async fn requery(app: &TestApp, s: &Session, id: &str) -> (StatusCode, Value) {
+    post(app, s, &format!("/api/v1/payments/{id}/query"), json!({})).await
+}
+
+#[tokio::test]
+async fn a_payment_whose_ipn_was_lost_is_found_by_re_querying_the_gateway() {
+    let app = app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let code = awaiting_payment(&app).await;
+    let o = open_order(&app, &counter, &code).await;
+    let id = o["id"].as_str().expect("id").to_owned();
+    // Nothing happened at the gateway yet: it knows no such transaction.
+    let (status, q) = requery(&app, &counter, &id).await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    assert_eq!(q["asked"], true);
+    assert_eq!(q["response_code"], "91");
+    assert_eq!(q["outcome"], "not_paid");
+    assert_eq!(q["order"]["state"], "pending");
+
+    // Paid, but the IPN never arrives: the browser's return changes nothing.
+    let back = through_sandbox(&app, o["pay_url"].as_str().expect("pay_url"), "approve_no_ipn").await;
+    let (status, shown) = return_page(&app, &back).await;
+    assert_eq!((status, shown.as_str()), (StatusCode::OK, "pending"));
+    assert_eq!(dossier(&app, &counter, &code).await["status_code"], 6);
+
+    // A re-query learns it, and applies it as the IPN would have.
+    let (status, q) = requery(&app, &counter, &id).await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    assert_eq!(q["response_code"], "00");
+    assert_eq!(q["transaction_status"], "00");
+    assert_eq!(q["outcome"], "paid", "{q}");
+    assert_eq!(q["order"]["state"], "paid");
+    assert!(q["order"]["gateway_txn"].as_str().is_some_and(|t| !t.is_empty()));
+    let d = dossier(&app, &counter, &code).await;
+    assert_eq!(d["status_code"], 4, "handling resumes");
+    assert_eq!(d["payments"].as_array().expect("payments").len(), 1);
+    // Again: nothing more happens.
+    let (status, q) = requery(&app, &counter, &id).await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    assert_eq!(q["asked"], false);
+    assert_eq!(q["outcome"], "settled");
+    assert_eq!(
+        dossier(&app, &counter, &code).await["payments"]
+            .as_array()
+            .expect("p")
+            .len(),
+        1
+    );
+    // A stranger cannot ask.
+    let stranger = demo(&app, "cv.tuphap").await;
+    let (status, _) = requery(&app, &stranger, &id).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_declined_payment_stays_unpaid_after_a_re_query() {
+    let app = app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let code = awaiting_payment(&app).await;
+    let o = open_order(&app, &counter, &code).await;
+    let id = o["id"].as_str().expect("id").to_owned();
+    through_sandbox(&app, o["pay_url"].as_str().expect("pay_url"), "decline_no_ipn").await;
+    let (status, q) = requery(&app, &counter, &id).await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    assert_eq!(q["response_code"], "00");
+    assert_eq!(q["transaction_status"], "02");
+    assert_eq!(q["outcome"], "not_paid");
+    assert_eq!(q["order"]["state"], "pending");
+    assert_eq!(dossier(&app, &counter, &code).await["status_code"], 6);
+}
+
+/// A gateway that answers every `querydr` with "paid" for the order asked about, signed
+/// with `secret` over the documented fields, then altered by `tamper`.
+async fn fake_gateway(secret: &'static str, tamper: fn(&mut serde_json::Map<String, Value>)) -> String {
+    use axum::routing::post as axum_post;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!(
+        "http://{}/merchant_webapi/api/transaction",
+        listener.local_addr().expect("addr")
+    );
+    let router = axum::Router::new().route(
+        "/merchant_webapi/api/transaction",
+        axum_post(
+            move |axum::Json(req): axum::Json<serde_json::Map<String, Value>>| async move {
+                let mut out = serde_json::Map::new();
+                for (k, v) in [
+                    ("vnp_ResponseId", "R1".to_owned()),
+                    ("vnp_Command", "querydr".to_owned()),
+                    ("vnp_ResponseCode", "00".to_owned()),
+                    ("vnp_Message", "QueryDR Success".to_owned()),
+                    ("vnp_TmnCode", TMN.to_owned()),
+                    ("vnp_TxnRef", req["vnp_TxnRef"].as_str().unwrap_or_default().to_owned()),
+                    ("vnp_Amount", (FEE * 100).to_string()),
+                    ("vnp_BankCode", "NCB".to_owned()),
+                    ("vnp_PayDate", "20261102080500".to_owned()),
+                    ("vnp_TransactionNo", "14999999".to_owned()),
+                    ("vnp_TransactionType", "01".to_owned()),
+                    ("vnp_TransactionStatus", "00".to_owned()),
+                    ("vnp_OrderInfo", "thanh toan".to_owned()),
+                ] {
+                    out.insert(k.to_owned(), Value::String(v));
+                }
+                vnpay::sign_pipe(secret, &vnpay::QUERY_RESPONSE_FIELDS, &mut out);
+                tamper(&mut out);
+                axum::Json(out)
+            },
+        ),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    url
+}
+
+async fn query_against(api_url: String) -> (StatusCode, Value, TestApp, String) {
+    let app = spawn_app_at_with(datetime!(2026-11-02 08:00 +07:00), move |c| {
+        c.vnpay_tmn_code = TMN.to_owned();
+        c.vnpay_hash_secret = SECRET.to_owned();
+        c.vnpay_api_url = api_url;
+    })
+    .await;
+    let counter = demo(&app, "tiepnhan").await;
+    let code = awaiting_payment(&app).await;
+    let o = open_order(&app, &counter, &code).await;
+    let id = o["id"].as_str().expect("id").to_owned();
+    let (status, q) = requery(&app, &counter, &id).await;
+    (status, q, app, code)
+}
+
+#[tokio::test]
+async fn a_query_answer_with_a_wrong_checksum_is_refused() {
+    // The control: the same answer, correctly signed, is believed.
+    let (status, q, _, _) = query_against(fake_gateway(SECRET, |_| {}).await).await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    assert_eq!(q["outcome"], "paid", "{q}");
+    // Altered after signing (the amount), or signed with another secret.
+    let raise = |m: &mut serde_json::Map<String, Value>| {
+        m.insert("vnp_Amount".into(), Value::String("99900000".into()));
+    };
+    for url in [
+        fake_gateway(SECRET, raise).await,
+        fake_gateway("NOT-THE-SECRET", |_| {}).await,
+    ] {
+        let (status, e, app, code) = query_against(url).await;
+        assert!(status.is_client_error(), "{status}: {e}");
+        assert!(e["message"].as_str().is_some_and(|m| m.contains("chữ ký")), "{e}");
+        let counter = demo(&app, "tiepnhan").await;
+        assert_eq!(
+            dossier(&app, &counter, &code).await["status_code"],
+            6,
+            "nothing applied"
+        );
+        // The refusal is on the day's reconciliation.
+        let (_, r) = get(&app, &counter, "/api/v1/payments/reconciliation?date=2026-11-02").await;
+        assert!(
+            r["mismatches"]
+                .as_array()
+                .expect("mismatches")
+                .iter()
+                .any(|m| m["kind"] == "bad_signature"),
+            "{r}"
+        );
+    }
+}
+
+/// An intake body for the judicial record (200.000 đ always due, 5.000 đ a copy from the
+/// third on as an option).
+async fn judicial_record_body(app: &TestApp) -> Value {
+    let (_, p) = app.get_json("/api/v1/procedures/1.900141").await;
+    let content = &p["content"];
+    let documents: Vec<Value> = content["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d["required"] == true)
+        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
+        .collect();
+    json!({
+        "procedure": "1.900141",
+        "applicant": {"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123",
+                      "phone": "0912345678", "address": "Phan Rang - Tháp Chàm"},
+        "documents": documents,
+    })
+}
+
+#[tokio::test]
+async fn intake_refuses_post_without_an_address_and_records_fee_exemptions_with_their_reason() {
+    let app = app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let good = judicial_record_body(&app).await;
+
+    // The result by post needs somewhere to go.
+    let mut by_post = good.clone();
+    by_post["delivery"] = json!("post");
+    by_post["applicant"]["address"] = json!(" ");
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", by_post).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "applicant.address");
+    assert!(e["message"].as_str().is_some_and(|m| m.contains("bưu chính")), "{e}");
+
+    // An exemption needs its reason, and an item that exists.
+    let mut no_reason = good.clone();
+    no_reason["exemptions"] = json!([{"item": 0}]);
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", no_reason).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "exemptions[0].reason");
+    let mut no_item = good.clone();
+    no_item["exemptions"] = json!([{"item": 7, "reason": "Hộ nghèo"}]);
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", no_item).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "exemptions[0].item");
+
+    // Waived: recorded on the dossier, audited, on receipt form 01, and nothing due for it.
+    let mut waived = good.clone();
+    waived["exemptions"] = json!([{"reason": "Người có công với cách mạng"}]);
+    let (status, d) = post(&app, &counter, "/api/v1/dossiers", waived).await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    let code = d["code"].as_str().expect("code").to_owned();
+    let exemptions = d["exemptions"].as_array().expect("exemptions");
+    assert_eq!(exemptions.len(), d["fees"].as_array().expect("fees").len());
+    assert_eq!(exemptions[0]["reason"], "Người có công với cách mạng");
+    assert_eq!(exemptions[0]["amount"], 200_000);
+    assert!(
+        exemptions[0]["by"]["name"].as_str().is_some_and(|n| !n.is_empty()),
+        "{d}"
+    );
+    let mut tx = app.test_db.db.begin_read().await.expect("read");
+    let audited = motcua_store::audit::list(
+        &mut tx,
+        &motcua_store::audit::AuditFilter {
+            chain: None,
+            actor: None,
+            action: Some("dossier.fee_exemption".to_owned()),
+            object_type: None,
+            object_id: Some(code.clone()),
+            province_code: None,
+            from_ms: None,
+            to_ms: None,
+            after: None,
+            limit: 10,
+        },
+    )
+    .await
+    .expect("audit");
+    drop(tx);
+    assert_eq!(audited.len(), 1, "the exemption is audited");
+    let (status, _, pdf) = download(&app, &counter, &format!("/api/v1/dossiers/{code}/forms/receipt.pdf")).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = pdftotext(&pdf);
+    assert!(text.contains("miễn: Người có công với cách mạng"), "{text}");
+    assert!(text.contains("Tổng cộng 0"), "{text}");
+    assert!(text.contains("miễn 200.000 đ"), "{text}");
+    // Citizens cannot waive their own fees.
+    let citizen = demo(&app, "congdan").await;
+    let mut own = good;
+    own["exemptions"] = json!([{"reason": "Tự miễn"}]);
+    let (status, e) = post(&app, &citizen, "/api/v1/dossiers", own).await;
+    assert!(status.is_client_error(), "{status}: {e}");
+}
+
+#[tokio::test]
+async fn the_maintenance_re_query_finds_payments_whose_ipn_never_came() {
+    let app = app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let lost = awaiting_payment(&app).await;
+    let declined = awaiting_payment(&app).await;
+    let lost_order = open_order(&app, &counter, &lost).await;
+    let declined_order = open_order(&app, &counter, &declined).await;
+    through_sandbox(&app, lost_order["pay_url"].as_str().expect("pay_url"), "approve_no_ipn").await;
+    through_sandbox(
+        &app,
+        declined_order["pay_url"].as_str().expect("pay_url"),
+        "decline_no_ipn",
+    )
+    .await;
+    // The housekeeping of a server like the one under test (same database, terminal and
+    // clock), which reaches the sandbox at its public address.
+    let mut state = motcua_server::AppState::new(
+        app.test_db.db.clone(),
+        motcua_server::Config {
+            vnpay_tmn_code: TMN.to_owned(),
+            vnpay_hash_secret: SECRET.to_owned(),
+            sandbox_gateway: Some(true),
+            public_url: app.base.clone(),
+            data_dir: app.test_db.dir.path().to_owned(),
+            ..motcua_server::Config::default()
+        },
+    )
+    .expect("state");
+    state.clock = app.clock.clone();
+    // Too recent: the IPN may still come.
+    assert_eq!(
+        motcua_server::api::payments::requery_pending(&state)
+            .await
+            .expect("requery"),
+        0
+    );
+    assert_eq!(dossier(&app, &counter, &lost).await["status_code"], 6);
+    // Six minutes later (the orders are still open: 15 minutes), the lost one is found paid.
+    app.clock.set(datetime!(2026-11-02 08:06 +07:00));
+    assert_eq!(
+        motcua_server::api::payments::requery_pending(&state)
+            .await
+            .expect("requery"),
+        1
+    );
+    assert_eq!(dossier(&app, &counter, &lost).await["status_code"], 4);
+    assert_eq!(
+        order(&app, &counter, lost_order["id"].as_str().expect("id")).await["state"],
+        "paid"
+    );
+    assert_eq!(dossier(&app, &counter, &declined).await["status_code"], 6);
+    assert_eq!(
+        order(&app, &counter, declined_order["id"].as_str().expect("id")).await["state"],
+        "pending"
+    );
+    // Nothing more to find.
+    assert_eq!(
+        motcua_server::api::payments::requery_pending(&state)
+            .await
+            .expect("requery"),
+        0
+    );
+}

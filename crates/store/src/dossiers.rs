@@ -84,12 +84,15 @@ pub async fn insert(tx: &mut Tx, d: &Dossier) -> Result<i64> {
         .fetch_one(c)
         .await
     })?;
+    crate::stats::apply(tx, None, d).await?;
     Ok(id)
 }
 
 /// Writes a changed dossier, provided nobody changed it since version `expected` was read.
 pub async fn save(tx: &mut Tx, id: i64, d: &Dossier, expected: u32) -> Result<()> {
     let data = serde_json::to_string(d)?;
+    // The statistics move by the difference between what is stored and what is written.
+    let old = by_id(tx, id).await?;
     let n = exec!(tx, |c| {
         sqlx::query(
             "UPDATE dossiers SET current_agency = $1, assignee_id = $2, status = $3, received_at = $4, due_at = $5,
@@ -116,6 +119,7 @@ pub async fn save(tx: &mut Tx, id: i64, d: &Dossier, expected: u32) -> Result<()
             d.code
         )));
     }
+    crate::stats::apply(tx, old.as_ref(), d).await?;
     Ok(())
 }
 

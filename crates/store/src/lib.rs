@@ -20,6 +20,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod dossiers;
 mod error;
+pub mod evaluation;
 pub mod files;
 pub mod forms;
 mod migrate;
@@ -29,6 +30,7 @@ pub mod overview;
 pub mod payments;
 pub mod ratings;
 pub mod sso;
+pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -250,7 +252,10 @@ impl Db {
 
     /// Applies pending migrations (idempotent; safe with several nodes on PostgreSQL).
     pub async fn migrate(&self) -> Result<usize> {
-        migrate::run(self).await
+        let applied = migrate::run(self).await?;
+        // Counters of dossiers written before the statistics existed (issue 8).
+        stats::backfill(self).await?;
+        Ok(applied)
     }
 
     /// Checks that the database answers.

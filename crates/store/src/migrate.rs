@@ -35,6 +35,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(10, "dossier_forms", "0010_dossier_forms"),
     migration!(11, "dossier_ratings", "0011_dossier_ratings"),
     migration!(12, "payment_orders", "0012_payment_orders"),
+    migration!(14, "stats", "0014_stats"),
+    migration!(15, "evaluation", "0015_evaluation"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -11,8 +11,10 @@
 //! late), more than one supplement request counts as late, and unfinished dossiers are
 //! judged at the end of the period (or now, if the period has not ended).
 //!
-//! These scan the province's dossiers of the period; the maintained aggregates of issue 8
-//! will replace [`figures`] behind the same signature.
+//! [`figures`] reads the maintained aggregates of [`crate::stats`] (issue 8) for periods of
+//! whole days, which is what every page asks for; [`scan_figures`] computes the same from
+//! the dossiers with the conditions of [`Metric::condition`] (the lists use them too) and
+//! answers any other period. The suite checks that the two agree.
 
 use std::collections::BTreeMap;
 
@@ -204,8 +206,52 @@ fn relevant(p: &Params) -> String {
 }
 
 /// The figures of `province` for `period`, judged at `now`: one entry per responsible
-/// agency that has any dossier counted, by agency code.
+/// agency that has any dossier counted, by agency code. Read from the maintained
+/// aggregates when the period is whole days (Vietnam time); scanned otherwise.
 pub async fn figures(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    period: Period,
+    now: OffsetDateTime,
+) -> Result<Vec<Figures>> {
+    if !(crate::stats::is_day_boundary(period.from) && crate::stats::is_day_boundary(period.to))
+        || period.from > period.to
+    {
+        return scan_figures(tx, province, period, now).await;
+    }
+    let query = crate::stats::Query {
+        group: motcua_core::stats::Dimension::Department,
+        period,
+        now,
+        department: None,
+        channel: None,
+    };
+    let lines = crate::stats::figures(tx, province, query).await?;
+    Ok(lines
+        .into_iter()
+        .map(|l| {
+            let c = &l.counts;
+            Figures {
+                agency: l.value,
+                counts: [
+                    c.received_total(),
+                    c.in_progress_on_time,
+                    c.overdue,
+                    c.early,
+                    c.on_time,
+                    c.late,
+                    c.returned,
+                ],
+            }
+        })
+        .filter(|f| f.counts.iter().any(|n| *n > 0))
+        .collect())
+}
+
+/// [`figures`] computed by scanning the province's dossiers of the period with the
+/// conditions of [`Metric::condition`] (one `GROUP BY`): any period, and the reference
+/// the aggregates are checked against.
+pub async fn scan_figures(
     tx: &mut Tx,
     province: &ProvinceCode,
     period: Period,

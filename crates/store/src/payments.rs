@@ -189,6 +189,28 @@ pub async fn created_between(
     Ok(rows.into_iter().map(Order::from).collect())
 }
 
+/// The orders paid through `method` that are still pending and were created in
+/// `[from, to)`, oldest first (those whose notification never came, for re-querying).
+pub async fn pending_created_between(
+    tx: &mut Tx,
+    method: &str,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<Vec<Order>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payment_orders
+         WHERE state = 'pending' AND method = $1 AND created_at >= $2 AND created_at < $3
+         ORDER BY created_at, id"
+    );
+    let rows: Vec<Row> = on!(tx, |c| sqlx::query_as(&sql)
+        .bind(method)
+        .bind(to_millis(from))
+        .bind(to_millis(to))
+        .fetch_all(c)
+        .await)?;
+    Ok(rows.into_iter().map(Order::from).collect())
+}
+
 /// How a pending order was settled.
 #[derive(Debug, Clone)]
 pub struct Settlement<'a> {

@@ -266,16 +266,49 @@ pub fn search_params(p: &ProcedureParams) -> Result<SearchParams, AppError> {
 pub async fn list_procedures(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ProcedureParams>,
-) -> Result<Json<ProcedurePage>, AppError> {
+) -> Result<Response, AppError> {
     let params = search_params(&p)?;
     let province = state.province(p.province.as_deref()).await?;
     let index = state.index.get(&state.db, &province).await?;
+    let key = params.key();
+    let body = match index.answer(&key) {
+        Some(body) => body,
+        None => {
+            let page = index.search(&params);
+            let answer = ProcedurePageRef {
+                items: page.items,
+                next_cursor: page.next.as_ref().map(encode_cursor),
+                total: page.total,
+            };
+            let body = Bytes::from(
+                serde_json::to_vec(&answer).map_err(|e| AppError::Internal(format!("search answer: {e}")))?,
+            );
+            index.keep_answer(key, body.clone());
+            body
+        }
+    };
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The page [`list_procedures`] answers, for pages of this server that show it.
+pub async fn procedure_page(state: &AppState, p: &ProcedureParams) -> Result<ProcedurePage, AppError> {
+    let params = search_params(p)?;
+    let province = state.province(p.province.as_deref()).await?;
+    let index = state.index.get(&state.db, &province).await?;
     let page = index.search(&params);
-    Ok(Json(ProcedurePage {
+    Ok(ProcedurePage {
         items: page.items.into_iter().cloned().collect(),
         next_cursor: page.next.as_ref().map(encode_cursor),
         total: page.total,
-    }))
+    })
+}
+
+/// [`ProcedurePage`] as sent, borrowing the index's summaries.
+#[derive(Serialize)]
+struct ProcedurePageRef<'a> {
+    items: Vec<&'a ProcedureSummary>,
+    next_cursor: Option<String>,
+    total: usize,
 }
 
 /// Metadata of one version.

@@ -11,8 +11,9 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use motcua_core::access::Role;
-use motcua_core::catalogue::{AgencyKind, FeeItem, Invalid, ProcedureContent};
+use motcua_core::catalogue::{AgencyKind, Invalid, ProcedureContent};
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::dossier::{Action, Channel, DelayRules, DossierCode, Status, Timeliness};
 use motcua_core::lifecycle::{
@@ -35,6 +36,7 @@ use crate::audit::{self, Actor, Event};
 use crate::auth::{ClientIp, Principal, same_secret};
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
+use crate::tracking_cache::Cached;
 
 /// The agencies of a province by code (cached per catalogue generation).
 #[derive(Debug)]
@@ -155,6 +157,10 @@ pub struct NewDossier {
     /// The fee option chosen, when the procedure's fees depend on one.
     #[serde(default)]
     pub fee_option: Option<String>,
+    /// Counter intake only: fee items waived, each with its reason (one item by its place
+    /// in the fees due, or all of them).
+    #[serde(default)]
+    pub exemptions: Vec<lifecycle::ExemptionRequest>,
     /// Sets of documents received (default: what the procedure asks).
     #[serde(default)]
     pub sets: Option<u16>,
@@ -330,33 +336,6 @@ fn checklist(
     Ok(out)
 }
 
-/// The fee items due: those that always apply, plus those of the option chosen.
-fn fees_for(content: &ProcedureContent, option: Option<&str>) -> Result<Vec<FeeItem>, AppError> {
-    if let Some(o) = option
-        && !content.fees.iter().any(|f| f.option.as_deref() == Some(o))
-    {
-        let options: Vec<&str> = content.fees.iter().filter_map(|f| f.option.as_deref()).collect();
-        return Err(AppError::bad(
-            "invalid_field",
-            "fee_option",
-            if options.is_empty() {
-                "Thủ tục không có phương án phí, lệ phí nào để chọn.".to_owned()
-            } else {
-                format!(
-                    "Phương án «{o}» không có trong thủ tục; các phương án: {}.",
-                    options.join("; ")
-                )
-            },
-        ));
-    }
-    Ok(content
-        .fees
-        .iter()
-        .filter(|f| f.option.is_none() || f.option.as_deref() == option)
-        .cloned()
-        .collect())
-}
-
 async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Result<Intake, AppError> {
     let province = state.province(req.province.as_deref()).await?;
     let code = ProcedureCode::parse(&req.procedure).map_err(|e| AppError::code("procedure", e))?;
@@ -422,7 +401,18 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
     }
     let documents = checklist(content, req.documents, citizen, citizen || req.accept.unwrap_or(true))?;
     let file_ids: Vec<String> = documents.iter().flat_map(|d| d.files.iter().cloned()).collect();
-    let fees = fees_for(content, req.fee_option.as_deref())?;
+    let fees = lifecycle::fees_at_filing(content, req.fee_option.as_deref())
+        .map_err(|e| AppError::bad("invalid_field", e.field, e.message))?;
+    if citizen && !req.exemptions.is_empty() {
+        return Err(AppError::bad(
+            "invalid_field",
+            "exemptions",
+            "Chỉ cán bộ tiếp nhận mới được miễn phí, lệ phí khi tiếp nhận hồ sơ.",
+        ));
+    }
+    let exemptions = lifecycle::exemptions_at_filing(&fees, &req.exemptions, &person_of(p), state.clock.now())?;
+    let delivery = req.delivery.unwrap_or(Delivery::Counter);
+    lifecycle::check_delivery(delivery, &applicant)?;
     let note = lifecycle::optional_text("note", &req.note)?;
     let now = state.clock.now();
     let mut dossier = Dossier::file(Filing {
@@ -442,7 +432,8 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
     dossier.owner = citizen.then(|| user_id(p).unwrap_or_default().to_owned());
     dossier.sets = req.sets.unwrap_or(content.sets);
     dossier.fees = fees;
-    dossier.delivery = req.delivery.unwrap_or(Delivery::Counter);
+    dossier.exemptions = exemptions;
+    dossier.delivery = delivery;
     dossier.note = note;
     Ok(Intake {
         dossier,
@@ -676,6 +667,25 @@ pub async fn create(
                         note: &filed.note,
                     };
                     record(tx, id, &filed, filing, &by).await?;
+                    if !filed.exemptions.is_empty() {
+                        audit::record(
+                            tx,
+                            &Actor {
+                                id: actor.id.clone(),
+                                name: actor.name.clone(),
+                                ip: &ip,
+                            },
+                            Event {
+                                action: "dossier.fee_exemption",
+                                object_type: "dossier",
+                                object_id: filed.code.as_str(),
+                                province: Some(filed.province.as_str()),
+                                before: None,
+                                after: Some(json!({ "exemptions": filed.exemptions, "fee_due": filed.fee_due() })),
+                            },
+                        )
+                        .await?;
+                    }
                     if let Some(t) = &acceptance {
                         record(tx, id, &dossier, Step::of(t), &by).await?;
                     }
@@ -1410,6 +1420,8 @@ pub async fn act(
             },
         )
         .await?;
+    // After the commit, so that no tracking read can cache the state before the action.
+    state.tracking_cache.forget(dossier.code.as_str());
     crate::forms::issue_after(&state, &dossier);
     Ok(Json(view(&state, dossier, files, &p)))
 }
@@ -1417,7 +1429,8 @@ pub async fn act(
 /// Applies `input` to dossier `id` (as read in `tx`) and records it: saved against its
 /// version, history row, audit record and outbox event, all in `tx`. The one path every
 /// transition takes, whether a person acts through [`act`] or a payment gateway's
-/// notification confirms a payment (`crate::api::payments`).
+/// notification confirms a payment (`crate::api::payments`). Callers clear the dossier's
+/// tracking cache entry (`state.tracking_cache.forget`) once the transaction commits.
 pub(crate) async fn transition(
     tx: &mut Tx,
     id: i64,
@@ -1584,7 +1597,7 @@ pub struct TrackParams {
 }
 
 /// One step as the public sees it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TrackStep {
     /// When.
     pub at: String,
@@ -1599,7 +1612,7 @@ pub struct TrackStep {
 }
 
 /// What public tracking shows: no personal data.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Tracking {
     /// Code.
     pub code: String,
@@ -1634,33 +1647,66 @@ pub async fn track(
     ClientIp(ip): ClientIp,
     Path(code): Path<String>,
     ApiQuery(q): ApiQuery<TrackParams>,
-) -> Result<Json<Tracking>, AppError> {
+) -> Result<Response, AppError> {
+    let answer = tracking(&state, &ip, &code, q.secret.as_deref().unwrap_or_default()).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        answer.json.clone(),
+    )
+        .into_response())
+}
+
+/// The public tracking answer for `code` and `secret` asked from `ip`: from the tracking
+/// cache when it holds the dossier, else read and kept there. A wrong or missing secret
+/// and an unknown code give the same 404 and count as misses of `ip`; past the limit, 429.
+/// Shared by the API and the `/tra-cuu` pages.
+pub async fn tracking(state: &AppState, ip: &str, code: &str, secret: &str) -> Result<Arc<Cached>, AppError> {
     let per_minute = state.config.tracking_rate_per_minute;
-    if state.tracking_limiter.exhausted(&ip, per_minute) {
+    if state.tracking_limiter.exhausted(ip, per_minute) {
         return Err(AppError::TooManyRequests(
             "Tra cứu sai quá nhiều lần. Vui lòng thử lại sau một phút.".to_owned(),
         ));
     }
     let miss = || {
-        state.tracking_limiter.allow(&ip, per_minute);
+        state.tracking_limiter.allow(ip, per_minute);
         AppError::NotFound("Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu đã nhập.".to_owned())
     };
-    let secret = q.secret.unwrap_or_default();
-    let Ok(code) = DossierCode::parse(&code) else {
+    let secret = secret.trim().to_ascii_uppercase();
+    let Ok(code) = DossierCode::parse(code) else {
         return Err(miss());
     };
+    let matches = |stored: &str| !secret.is_empty() && same_secret(&secret, stored);
+    if let Some(cached) = state.tracking_cache.get(code.as_str()) {
+        return if matches(&cached.secret) {
+            Ok(cached)
+        } else {
+            Err(miss())
+        };
+    }
     let mut tx = state.db.begin_read().await?;
     let Some(stored) = dossiers::by_code(&mut tx, &code).await? else {
         return Err(miss());
     };
-    if secret.is_empty() || !same_secret(&secret.trim().to_ascii_uppercase(), &stored.dossier.tracking_secret) {
+    if !matches(&stored.dossier.tracking_secret) {
         return Err(miss());
     }
     let events = dossiers::events(&mut tx, stored.id).await?;
     drop(tx);
-    let d = stored.dossier;
-    let dir = directory(&state, &d.province).await?;
-    Ok(Json(Tracking {
+    let view = tracking_view(state, &stored.dossier, events).await?;
+    let json = serde_json::to_vec(&view).map_err(|e| AppError::Internal(format!("tracking view: {e}")))?;
+    let cached = Arc::new(Cached {
+        secret: stored.dossier.tracking_secret.as_str().into(),
+        view,
+        json: json.into(),
+    });
+    state.tracking_cache.put(code.as_str(), Arc::clone(&cached));
+    Ok(cached)
+}
+
+/// What the public sees of dossier `d` with its history `events`.
+async fn tracking_view(state: &AppState, d: &Dossier, events: Vec<EventRecord>) -> Result<Tracking, AppError> {
+    let dir = directory(state, &d.province).await?;
+    Ok(Tracking {
         code: d.code.as_str().to_owned(),
         procedure_name: d.procedure_name.clone(),
         status_code: d.status.code(),
@@ -1680,5 +1726,5 @@ pub async fn track(
                 result: e.closed_step,
             })
             .collect(),
-    }))
+    })
 }

@@ -15,6 +15,7 @@ pub mod catalogue;
 pub mod citizens;
 pub mod deliveries;
 pub mod dossiers;
+pub mod evaluation;
 pub mod extract;
 pub mod forms;
 pub mod oidc;
@@ -73,12 +74,20 @@ pub mod uploads;
         payments::list,
         payments::create,
         payments::get_order,
+        payments::receipt_pdf,
+        payments::query_gateway,
         payments::vnpay_ipn,
         payments::vnpay_return,
         payments::reconciliation,
         payments::reconciliation_xlsx,
         ratings::get,
         ratings::rate,
+        ratings::rate_by_link,
+        ratings::rate_at_kiosk,
+        evaluation::dossier_sheet,
+        evaluation::service_index_api,
+        evaluation::list_criteria,
+        evaluation::edit_criterion,
         forms::dossier_form,
         forms::register_pdf,
         forms::register_xlsx,
@@ -94,6 +103,7 @@ pub mod uploads;
         (name = "calendar", description = "Lịch làm việc: ngày nghỉ, ngày làm bù, tính hạn xử lý"),
         (name = "citizens", description = "Đăng ký tài khoản công dân, xác nhận bằng mã một lần"),
         (name = "dossiers", description = "Hồ sơ: tiếp nhận, xử lý, chuyển, bổ sung, trả kết quả, tra cứu"),
+        (name = "evaluation", description = "Đánh giá giải quyết hồ sơ (9 chỉ số), chỉ số phục vụ theo Quyết định 766/QĐ-TTg"),
         (name = "payments", description = "Thanh toán phí, lệ phí: lệnh thanh toán, VNPay (IPN, trang trả về), tiền mặt tại quầy, đối soát")
     )
 )]
@@ -201,4 +211,5 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(citizens::routes())
         .merge(oidc::routes())
         .merge(payments::routes())
+        .merge(evaluation::routes())
 }

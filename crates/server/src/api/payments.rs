@@ -46,6 +46,8 @@ pub fn routes() -> Router<AppState> {
         .route(crate::payments::RETURN_PATH, get(vnpay_return))
         .route(crate::payments::IPN_PATH, get(vnpay_ipn))
         .route("/api/v1/payments/{id}", get(get_order))
+        .route("/api/v1/payments/{id}/receipt.pdf", get(receipt_pdf))
+        .route("/api/v1/payments/{id}/query", axum::routing::post(query_gateway))
 }
 
 /// `vnpay` or `cash`.
@@ -84,6 +86,8 @@ pub struct OrderView {
     pub note: String,
     /// Where to send the applicant to pay (open online orders only).
     pub pay_url: Option<String>,
+    /// The electronic receipt (PDF), once paid.
+    pub receipt_url: Option<String>,
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -139,6 +143,7 @@ fn order_view(state: &AppState, o: &Order, ip: &str) -> OrderView {
         settled_at: o.settled_at.map(rfc3339),
         note: o.note.clone(),
         pay_url,
+        receipt_url: (o.state == PAID).then(|| format!("/api/v1/payments/{}/receipt.pdf", o.id)),
     }
 }
 
@@ -372,7 +377,9 @@ async fn create_cash(
         .await?
         .ok_or_else(|| AppError::Internal("order vanished".to_owned()))?;
     tx.commit().await?;
+    state.tracking_cache.forget(dossier.code.as_str());
     crate::forms::issue_after(state, &dossier);
+    crate::forms::issue_payment_receipt_after(state, &order.id);
     Ok((StatusCode::CREATED, Json(order_view(state, &order, &p.ip))))
 }
 
@@ -397,6 +404,262 @@ pub async fn get_order(
         .await
         .map_err(|_| not_found())?;
     Ok(Json(order_view(&state, &order, &p.ip)))
+}
+
+/// The order `id` if the caller may see its dossier; someone else's order is
+/// indistinguishable from no order (404).
+async fn visible_order(state: &AppState, p: &Principal, id: &str) -> Result<(Order, Stored), AppError> {
+    let not_found = || AppError::NotFound(format!("Không tìm thấy lệnh thanh toán {id}."));
+    let order = {
+        let mut tx = state.db.begin_read().await?;
+        payments::by_id(&mut tx, id).await?.ok_or_else(not_found)?
+    };
+    let (stored, _) = super::dossiers::load_visible(state, p, &order.dossier_code)
+        .await
+        .map_err(|_| not_found())?;
+    Ok((order, stored))
+}
+
+/// `GET /api/v1/payments/{id}/receipt.pdf`: the electronic receipt («Biên lai thu phí, lệ
+/// phí») of a paid order, for whoever may see the dossier (the applicant who filed it
+/// online, the staff concerned). Drawn once when the payment is confirmed and stored with
+/// its SHA-256 among the dossier's documents; 404 while the order is not paid.
+#[utoipa::path(get, path = "/api/v1/payments/{id}/receipt.pdf", tag = "payments",
+    params(("id" = String, Path, description = "Mã lệnh thanh toán")),
+    responses((status = 200, description = "Biên lai điện tử (PDF)", content_type = "application/pdf"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("session" = []), ("api_token" = [])))]
+pub async fn receipt_pdf(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (order, stored) = visible_order(&state, &p, &id).await?;
+    if order.state != PAID {
+        return Err(AppError::NotFound(format!(
+            "Lệnh thanh toán {id} chưa được thanh toán nên chưa có biên lai."
+        )));
+    }
+    let pdf = crate::forms::payment_receipt(&state, &order.id).await?;
+    let d = &stored.dossier;
+    if d.owner.as_deref() != p.user.as_ref().map(|u| u.id.as_str()) {
+        // The receipt names the applicant: staff downloads are audited like views.
+        let mut tx = state.db.begin_write().await?;
+        audit::record(
+            &mut tx,
+            &Actor::of(&p),
+            Event {
+                action: "payment.receipt",
+                object_type: "payment",
+                object_id: &order.id,
+                province: Some(d.province.as_str()),
+                before: None,
+                after: Some(json!({"dossier": d.code})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"bien-lai-{}.pdf\"", order.id),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+/// The answer to `POST /api/v1/payments/{id}/query`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueryOutcome {
+    /// The order as it stands after the query.
+    pub order: OrderView,
+    /// Whether the gateway was asked (not for cash or orders already settled).
+    pub asked: bool,
+    /// The gateway's `vnp_ResponseCode` for the query (`00` found, `91` no such transaction).
+    pub response_code: String,
+    /// The gateway's `vnp_TransactionStatus` (`00` paid, `01` not completed, `02` failed).
+    pub transaction_status: String,
+    /// What came of it: `paid` (the payment was applied now), `duplicate` (already
+    /// applied), `not_paid` (nothing changes), or a refusal as for notifications
+    /// (`wrong_amount`, `expired`, `replayed_transaction`…), or `settled` when not asked.
+    pub outcome: String,
+    /// Explanation.
+    pub detail: String,
+}
+
+/// Asks the gateway how `order` stands and, when it says paid, applies the payment as its
+/// IPN would have. Returns the gateway's answer and what applying it came to.
+async fn requery(
+    state: &AppState,
+    order: &Order,
+    this_server: Option<&str>,
+) -> Result<(crate::payments::vnpay::QueryAnswer, Option<Outcome>), AppError> {
+    let gateway = crate::payments::vnpay(&state.config)
+        .ok_or_else(|| AppError::Refused("Chưa cấu hình cổng thanh toán trực tuyến.".to_owned()))?;
+    let api_url = crate::payments::vnpay_api_url(&state.config, this_server).ok_or_else(|| {
+        AppError::Refused("Chưa cấu hình địa chỉ truy vấn giao dịch của VNPay (vnpay_api_url).".to_owned())
+    })?;
+    let now = state.clock.now();
+    let request_id = crate::auth::random_id()[..16].to_ascii_uppercase();
+    let ip = match state.config.listen.ip() {
+        a if a.is_unspecified() => "127.0.0.1".to_owned(),
+        a => a.to_string(),
+    };
+    let q = crate::payments::vnpay::QueryRequest {
+        order_id: &order.id,
+        order_created_at: order.created_at,
+        request_id: &request_id,
+        ip: &ip,
+        now,
+    };
+    let answer = match gateway.query(&reqwest::Client::new(), &api_url, &q).await {
+        Ok(a) => a,
+        Err(crate::payments::vnpay::QueryError::Transport(why)) => {
+            tracing::warn!(
+                order = order.id.as_str(),
+                error = why.as_str(),
+                "payment re-query failed"
+            );
+            return Err(AppError::Unavailable(format!(
+                "Không truy vấn được cổng thanh toán, xin thử lại sau ({why})."
+            )));
+        }
+        Err(crate::payments::vnpay::QueryError::Untrusted(u)) => {
+            let (kind, rsp) = match &u {
+                Untrusted::BadSignature => ("bad_signature", "97"),
+                Untrusted::Invalid(_) => ("invalid", "99"),
+            };
+            let outcome = Outcome::new(rsp, "Invalid Checksum", kind, format!("Trả lời truy vấn: {u}"), true);
+            let params = vec![("vnp_TxnRef".to_owned(), order.id.clone())];
+            record_refused(state, &params, &outcome, "querydr").await?;
+            tracing::warn!(
+                order = order.id.as_str(),
+                outcome = kind,
+                "payment re-query answer refused"
+            );
+            return Err(AppError::Refused(format!(
+                "Câu trả lời của cổng thanh toán bị từ chối: {u}."
+            )));
+        }
+    };
+    let outcome = match &answer.notice {
+        Some(notice) if notice.success => {
+            // Money taken before the order expired is good, whenever we learn of it.
+            let paid_at = answer.paid_at.map(|t| t.min(now));
+            Some(settle_notice(state, &gateway, notice, "querydr", paid_at).await?)
+        }
+        _ => None,
+    };
+    Ok((answer, outcome))
+}
+
+/// `POST /api/v1/payments/{id}/query`: asks the gateway (VNPay `querydr`) how an online
+/// order stands, for when its notification never came. When the gateway says it was
+/// paid, for the exact amount, the payment is applied exactly as the IPN applies it (the
+/// same checks; applying twice changes nothing). For the applicant and the staff who may
+/// see the dossier.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/query", tag = "payments",
+    params(("id" = String, Path, description = "Mã lệnh thanh toán")),
+    responses((status = 200, body = QueryOutcome), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("session" = []), ("api_token" = [])))]
+pub async fn query_gateway(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<QueryOutcome>, AppError> {
+    let (order, _) = visible_order(&state, &p, &id).await?;
+    if order.method == CASH || order.state != PENDING {
+        let detail = if order.method == CASH {
+            "Khoản nộp tiền mặt không qua cổng thanh toán.".to_owned()
+        } else {
+            format!("Lệnh đã ở trạng thái «{}».", state_label(&order.state))
+        };
+        return Ok(Json(QueryOutcome {
+            order: order_view(&state, &order, &p.ip),
+            asked: false,
+            response_code: String::new(),
+            transaction_status: String::new(),
+            outcome: "settled".to_owned(),
+            detail,
+        }));
+    }
+    let this_server = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| format!("http://{h}"));
+    let (answer, outcome) = requery(&state, &order, this_server.as_deref()).await?;
+    let order = {
+        let mut tx = state.db.begin_read().await?;
+        payments::by_id(&mut tx, &id).await?.unwrap_or(order)
+    };
+    let (kind, detail) = match outcome {
+        Some(o) => (o.kind.to_owned(), o.detail),
+        None if answer.response_code == "00" => (
+            "not_paid".to_owned(),
+            format!(
+                "Cổng thanh toán cho biết giao dịch chưa thành công (mã trạng thái {}).",
+                answer.transaction_status
+            ),
+        ),
+        None => (
+            "not_paid".to_owned(),
+            format!(
+                "Cổng thanh toán không có giao dịch thành công cho lệnh này (mã {}: {}).",
+                answer.response_code, answer.message
+            ),
+        ),
+    };
+    Ok(Json(QueryOutcome {
+        order: order_view(&state, &order, &p.ip),
+        asked: true,
+        response_code: answer.response_code,
+        transaction_status: answer.transaction_status,
+        outcome: kind,
+        detail,
+    }))
+}
+
+/// Online orders older than this whose notification never came are re-queried.
+const REQUERY_AFTER_MINUTES: i64 = 5;
+
+/// Housekeeping: re-queries the online orders created in the last day, at least
+/// [`REQUERY_AFTER_MINUTES`] ago, still pending (their IPN never came), and applies
+/// those the gateway says were paid. Returns how many were paid now.
+pub async fn requery_pending(state: &AppState) -> Result<usize, AppError> {
+    let Some(gateway) = crate::payments::vnpay(&state.config) else {
+        return Ok(0);
+    };
+    if crate::payments::vnpay_api_url(&state.config, None).is_none() {
+        return Ok(0);
+    }
+    let now = state.clock.now();
+    let pending = {
+        let mut tx = state.db.begin_read().await?;
+        payments::pending_created_between(
+            &mut tx,
+            gateway.method(),
+            now - time::Duration::days(1),
+            now - time::Duration::minutes(REQUERY_AFTER_MINUTES),
+        )
+        .await?
+    };
+    let mut paid = 0;
+    for order in &pending {
+        match requery(state, order, None).await {
+            Ok((_, Some(o))) if o.kind == PAID => paid += 1,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(order = order.id.as_str(), error = %e, "re-query of a pending payment failed"),
+        }
+    }
+    Ok(paid)
 }
 
 /// VNPay's answer to an IPN.
@@ -476,7 +739,7 @@ pub async fn vnpay_ipn(
             true,
         ),
         Err(Untrusted::Invalid(why)) => Outcome::new("99", "Unknow error", "invalid", why.clone(), true),
-        Ok(notice) => match settle_notice(&state, &gateway, notice, &ip).await {
+        Ok(notice) => match settle_notice(&state, &gateway, notice, &ip, None).await {
             Ok(o) => o,
             Err(e) => {
                 tracing::error!(order = notice.order_id.as_str(), error = %e, "payment notification failed");
@@ -598,12 +861,15 @@ async fn audit_incident(tx: &mut Tx, n: &Notification) -> Result<(), AppError> {
 }
 
 /// Settles an order from a verified notification, in one transaction with the dossier's
-/// transition and the notification's record.
+/// transition and the notification's record. `judged_at` is the instant the order's
+/// expiry is judged at: the arrival (`None`) for an IPN, the gateway's payment time for
+/// the answer to a re-query (money taken before the order expired is good).
 async fn settle_notice(
     state: &AppState,
     gateway: &dyn Gateway,
     notice: &Notice,
     ip: &str,
+    judged_at: Option<OffsetDateTime>,
 ) -> Result<Outcome, AppError> {
     let now = state.clock.now();
     let method = gateway.method();
@@ -625,13 +891,23 @@ async fn settle_notice(
         tx.commit().await?;
         return Ok(outcome);
     };
-    let outcome = decide(state, &mut tx, &order, method, notice, now).await?;
+    let outcome = decide(state, &mut tx, &order, method, notice, now, judged_at.unwrap_or(now)).await?;
     let n = notification(&order.province_code, &notice.params, &order.id, &outcome, ip, now);
     payments::record_notification(&mut tx, &n).await?;
     if outcome.incident {
         audit_incident(&mut tx, &n).await?;
     }
     tx.commit().await?;
+    if outcome.kind == PAID {
+        // The dossier moved on (decide applied confirm-payment).
+        state.tracking_cache.forget(&order.dossier_code);
+        if let Ok(code) = motcua_core::dossier::DossierCode::parse(&order.dossier_code) {
+            state.form_queue.push(state, code);
+        }
+    }
+    if matches!(outcome.kind, PAID | "paid_unapplied") {
+        crate::forms::issue_payment_receipt_after(state, &order.id);
+    }
     Ok(outcome)
 }
 
@@ -642,6 +918,7 @@ async fn decide(
     method: &str,
     notice: &Notice,
     now: OffsetDateTime,
+    judged_at: OffsetDateTime,
 ) -> Result<Outcome, AppError> {
     if order.method != method {
         return Ok(Outcome::new(
@@ -700,7 +977,7 @@ async fn decide(
         by: &by,
         note,
     };
-    if now >= order.expires_at {
+    if judged_at >= order.expires_at {
         let note = if notice.success {
             "Cổng báo đã thanh toán sau khi lệnh hết hạn: cần hoàn tiền"
         } else {
@@ -752,7 +1029,8 @@ async fn decide(
     };
     match super::dossiers::transition(tx, id, &mut dossier, input, &ctx, "").await {
         Ok(_) => {
-            crate::forms::issue_after(state, &dossier);
+            // Its documents are issued, and its tracking answer cleared, once the caller
+            // commits (settle_notice).
             Ok(Outcome::new(
                 "00",
                 "Confirm Success",

@@ -6,6 +6,7 @@
 //! an order is paid. That is `crate::api::payments`, which trusts only a verified,
 //! server-to-server notification for the exact amount of an open order.
 
+pub mod sandbox;
 pub mod vnpay;
 
 use time::OffsetDateTime;
@@ -129,4 +130,42 @@ pub fn vnpay(config: &crate::Config) -> Option<vnpay::Vnpay> {
             format!("{}{RETURN_PATH}", config.public_url.trim_end_matches('/'))
         },
     })
+}
+
+/// Where the built-in sandbox gateway answers re-queries (`querydr`).
+pub const SANDBOX_API_PATH: &str = "/sandbox/vnpay/merchant_webapi/api/transaction";
+
+/// This server's own address for calls it makes to itself: `public_url`, else the
+/// listening address.
+fn own_base(config: &crate::Config) -> String {
+    let public = config.public_url.trim().trim_end_matches('/');
+    if public.is_empty() {
+        format!("http://{}", config.listen)
+    } else {
+        public.to_owned()
+    }
+}
+
+/// Where to re-query payments (`querydr`): `vnpay_api_url`; else VNPay's merchant API
+/// beside the configured payment page (`…/paymentv2/vpcpay.html` →
+/// `…/merchant_webapi/api/transaction`); else, with the sandbox gateway, the sandbox's on
+/// this server, reached at `this_server` (the address a request came in on) or its own
+/// base address. `None` when it cannot be known.
+pub fn vnpay_api_url(config: &crate::Config, this_server: Option<&str>) -> Option<String> {
+    let configured = config.vnpay_api_url.trim();
+    if !configured.is_empty() {
+        return Some(configured.to_owned());
+    }
+    let url = config.vnpay_url.trim();
+    if url.is_empty() {
+        if !config.sandbox_gateway_enabled() {
+            return None;
+        }
+        let base = this_server.map_or_else(|| own_base(config), str::to_owned);
+        return Some(format!("{}{SANDBOX_API_PATH}", base.trim_end_matches('/')));
+    }
+    url.split('?')
+        .next()
+        .and_then(|u| u.strip_suffix("/paymentv2/vpcpay.html"))
+        .map(|host| format!("{host}/merchant_webapi/api/transaction"))
 }

@@ -160,6 +160,11 @@ async fn home(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Re
                 text: "Ai đã làm gì, lúc nào: lọc theo người, thao tác, đối tượng, ngày.".to_owned(),
             },
             Section {
+                href: "/quan-tri/chi-so-phuc-vu",
+                title: "Chỉ số phục vụ (Quyết định 766)",
+                text: "Điểm tối đa và chỉ tiêu của từng tiêu chí thành phần khi quy định thay đổi.".to_owned(),
+            },
+            Section {
                 href: "/van-hanh/chuyen-phat",
                 title: "Vận hành: hàng đợi chuyển phát",
                 text: "Thông báo, webhook và đồng bộ đang chờ gửi hoặc lỗi; gửi lại.".to_owned(),

@@ -27,6 +27,7 @@ pub mod citizen;
 pub mod counter;
 pub mod desk;
 pub mod director;
+pub mod evaluation;
 pub mod payment;
 pub mod public;
 
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .merge(director::routes())
         .merge(admin::routes())
         .merge(payment::routes())
+        .merge(evaluation::routes())
 }
 
 /// A link of the main navigation.

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/thanh-toan/lenh/{id}", get(go_pay))
         .route(crate::payments::SANDBOX_PAY_PATH, get(sandbox_page))
         .route("/sandbox/vnpay/pay", post(sandbox_decide))
+        .route(crate::payments::SANDBOX_API_PATH, post(sandbox_query))
 }
 
 #[derive(Template)]
@@ -47,6 +48,8 @@ struct DossierPayments {
     can_pay_online: bool,
     can_take_cash: bool,
     orders: Vec<OrderView>,
+    /// Fee items waived at intake: name, amount, reason.
+    exemptions: Vec<(String, String, String)>,
 }
 
 /// `GET /thanh-toan/ho-so/{code}`: what the dossier owes, its payment orders, the button
@@ -75,6 +78,11 @@ pub async fn dossier_payments(
         can_pay_online: owes && crate::payments::vnpay(&state.config).is_some(),
         can_take_cash,
         orders,
+        exemptions: d
+            .exemptions
+            .iter()
+            .map(|e| (e.name.clone(), e.amount.to_string(), e.reason.clone()))
+            .collect(),
     }))
 }
 
@@ -184,7 +192,8 @@ pub async fn sandbox_page(
 pub struct Decision {
     /// The payment request's query string, as received.
     request: String,
-    /// `approve`, `decline`, `timeout` or `approve_twice`.
+    /// `approve`, `decline`, `timeout`, `approve_twice`, or `approve_no_ipn` and
+    /// `decline_no_ipn` (the IPN is lost: only a re-query tells the merchant).
     outcome: String,
 }
 
@@ -209,6 +218,8 @@ pub async fn sandbox_decide(
     let (response, status, ipn_calls) = match d.outcome.as_str() {
         "approve" => ("00", "00", 1),
         "approve_twice" => ("00", "00", 2),
+        "approve_no_ipn" => ("00", "00", 0),
+        "decline_no_ipn" => ("24", "02", 0),
         // 24: the customer cancelled the transaction.
         "decline" => ("24", "02", 1),
         // 11: the wait for payment ran out; VNPay then sends no IPN for a pay request.
@@ -233,6 +244,21 @@ pub async fn sandbox_decide(
         ("vnp_TxnRef", param(&params, "vnp_TxnRef")),
     ];
     let query = vnpay::signed_query(&g.secret, &result);
+    if response != "11" {
+        // What a later re-query (`querydr`) finds.
+        crate::payments::sandbox::record(
+            &g.tmn_code,
+            param(&params, "vnp_TxnRef"),
+            crate::payments::sandbox::Transaction {
+                amount: param(&params, "vnp_Amount").to_owned(),
+                transaction_no: txn.clone(),
+                bank_code: "NCB".to_owned(),
+                pay_date: pay_date.clone(),
+                status: status.to_owned(),
+                order_info: param(&params, "vnp_OrderInfo").to_owned(),
+            },
+        );
+    }
     let ipn = ipn_url(&state, &headers);
     for _ in 0..ipn_calls {
         match reqwest::Client::new().get(format!("{ipn}?{query}")).send().await {
@@ -254,6 +280,17 @@ pub async fn sandbox_decide(
         [(header::LOCATION, format!("{back}{sep}{query}"))],
     )
         .into_response())
+}
+
+/// `POST /sandbox/vnpay/merchant_webapi/api/transaction`: the sandbox's merchant API,
+/// answering `querydr` as VNPay does (JSON in, signed JSON out).
+pub async fn sandbox_query(
+    State(state): State<AppState>,
+    axum::Json(request): axum::Json<serde_json::Map<String, serde_json::Value>>,
+) -> Result<Response, PageError> {
+    let g = sandbox(&state)?;
+    let answer = crate::payments::sandbox::answer_query(&g, &request, &crate::auth::random_id()[..16]);
+    Ok(axum::Json(answer).into_response())
 }
 
 /// Where the sandbox sends its IPN: `vnpay_ipn_url`, or this server as the browser

@@ -17,8 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use super::director::period::{this_month, this_year};
 use super::director::{overview_figures, rate};
 use super::{Frame, Viewer, page, when};
-use crate::api::dossiers::{TrackParams, Tracking, directory, track};
-use crate::api::extract::ApiQuery;
+use crate::api::dossiers::{Tracking, directory, tracking};
 use crate::auth::ClientIp;
 use crate::pages::PageError;
 use crate::state::AppState;
@@ -166,22 +165,14 @@ async fn lookup(
     secret: String,
 ) -> Result<Response, PageError> {
     let frame = Frame::new(&state, viewer.0.as_ref()).await?;
-    let answer = track(
-        State(state.clone()),
-        ip,
-        Path(code.trim().to_owned()),
-        ApiQuery(TrackParams {
-            secret: Some(secret.clone()),
-        }),
-    )
-    .await;
+    let answer = tracking(&state, &ip.0, code.trim(), &secret).await;
     match answer {
-        Ok(axum::Json(t)) => Ok(page(&TrackPage {
+        Ok(t) => Ok(page(&TrackPage {
             frame,
-            code: t.code.clone(),
+            code: t.view.code.clone(),
             secret,
             error: None,
-            shown: Some(t.into()),
+            shown: Some(t.view.clone().into()),
         })),
         Err(e) => {
             let (status, _, message, _) = e.parts();

@@ -98,8 +98,8 @@ async fn list(
         cursor: q.cursor.clone().filter(|s| !s.is_empty()),
     };
     // A malformed filter shows the API's message above an empty list, not an error page.
-    let (rows, total, next, error) = match api::list_procedures(State(a.state.clone()), ApiQuery(params)).await {
-        Ok(axum::Json(page)) => (
+    let (rows, total, next, error) = match api::procedure_page(&a.state, &params).await {
+        Ok(page) => (
             page.items
                 .into_iter()
                 .map(|s| ProcedureRow {

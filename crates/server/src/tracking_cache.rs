@@ -1,0 +1,261 @@
+//! An in-process cache of public tracking answers (`GET /api/v1/track/{code}`).
+//!
+//! Tracking is the busiest public read: a citizen reloads the page of a dossier many times
+//! while it is handled, and the receipt's QR code sends phones to it. Each answer costs two
+//! queries (the dossier and its history) and the building of the view; the cache keeps the
+//! built view and its JSON, keyed by dossier code, together with the tracking secret that
+//! guards it (the secret is still checked, in constant time, on every request).
+//!
+//! Freshness:
+//! - Every transition of a dossier made by this process removes its entry
+//!   ([`TrackingCache::forget`], called by `api::dossiers::transition` before the commit
+//!   and by the action handler again after it, so a read racing the commit cannot keep an
+//!   old view for long).
+//! - With SQLite the serving process is the only writer (the data directory is locked), so
+//!   that is exact and entries need no lifetime. With PostgreSQL other nodes may change a
+//!   dossier; entries then live at most `tracking_cache_ttl_ms` (1 s by default), which
+//!   bounds how stale another node's change can look.
+//!
+//! Memory is bounded by `tracking_cache_mb` (the sum of the cached JSON sizes plus a fixed
+//! overhead per entry); when a shard is full its expired entries go first, then the oldest.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+
+use crate::api::dossiers::Tracking;
+
+/// Independent locks, so that concurrent readers rarely wait on one another.
+const SHARDS: usize = 32;
+
+/// What an entry costs besides its JSON (the view, the key, the map's slot).
+const ENTRY_OVERHEAD: usize = 512;
+
+/// One cached answer.
+#[derive(Debug)]
+pub struct Cached {
+    /// The dossier's tracking secret (upper case), checked against every request.
+    pub secret: Box<str>,
+    /// The view, for the HTML page.
+    pub view: Tracking,
+    /// The view as the API's JSON body.
+    pub json: Bytes,
+}
+
+struct Entry {
+    cached: Arc<Cached>,
+    stored: Instant,
+    cost: usize,
+}
+
+#[derive(Default)]
+struct Shard {
+    entries: HashMap<Box<str>, Entry>,
+    cost: usize,
+}
+
+/// The cache. Cheap to share (`Arc`).
+pub struct TrackingCache {
+    shards: Box<[Mutex<Shard>]>,
+    hasher: RandomState,
+    /// `None`: entries never expire (this process is the only writer).
+    ttl: Option<Duration>,
+    /// Budget of one shard, in bytes; 0 disables the cache.
+    shard_budget: usize,
+}
+
+impl std::fmt::Debug for TrackingCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrackingCache")
+            .field("ttl", &self.ttl)
+            .field("shard_budget", &self.shard_budget)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TrackingCache {
+    /// A cache of at most `budget_bytes` whose entries expire after `ttl` (never if `None`).
+    pub fn new(budget_bytes: usize, ttl: Option<Duration>) -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            hasher: RandomState::new(),
+            ttl,
+            shard_budget: budget_bytes / SHARDS,
+        }
+    }
+
+    fn shard(&self, code: &str) -> &Mutex<Shard> {
+        let i = usize::try_from(self.hasher.hash_one(code) % SHARDS as u64).unwrap_or(0);
+        &self.shards[i]
+    }
+
+    fn fresh(&self, e: &Entry, now: Instant) -> bool {
+        self.ttl.is_none_or(|ttl| now.duration_since(e.stored) < ttl)
+    }
+
+    /// The cached answer for `code`, if there is a fresh one.
+    pub fn get(&self, code: &str) -> Option<Arc<Cached>> {
+        if self.shard_budget == 0 {
+            return None;
+        }
+        let shard = self
+            .shard(code)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let e = shard.entries.get(code)?;
+        self.fresh(e, Instant::now()).then(|| Arc::clone(&e.cached))
+    }
+
+    /// Keeps `cached` as the answer for `code`.
+    pub fn put(&self, code: &str, cached: Arc<Cached>) {
+        let cost = cached.json.len() + code.len() + ENTRY_OVERHEAD;
+        if cost > self.shard_budget {
+            return;
+        }
+        let now = Instant::now();
+        let mut shard = self
+            .shard(code)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(old) = shard.entries.remove(code) {
+            shard.cost -= old.cost;
+        }
+        if shard.cost + cost > self.shard_budget {
+            self.make_room(&mut shard, cost, now);
+        }
+        shard.cost += cost;
+        shard.entries.insert(
+            code.into(),
+            Entry {
+                cached,
+                stored: now,
+                cost,
+            },
+        );
+    }
+
+    /// Frees at least `needed` bytes of `shard`: expired entries first, then the oldest
+    /// quarter of the shard (a scan, but only when the shard is full).
+    fn make_room(&self, shard: &mut Shard, needed: usize, now: Instant) {
+        if self.ttl.is_some() {
+            let before = shard.entries.len();
+            shard.entries.retain(|_, e| self.fresh(e, now));
+            if shard.entries.len() != before {
+                shard.cost = shard.entries.values().map(|e| e.cost).sum();
+            }
+        }
+        if shard.cost + needed <= self.shard_budget {
+            return;
+        }
+        let mut ages: Vec<Instant> = shard.entries.values().map(|e| e.stored).collect();
+        ages.sort_unstable();
+        let cut = ages.get(ages.len() / 4).copied().unwrap_or(now);
+        shard.entries.retain(|_, e| e.stored > cut);
+        shard.cost = shard.entries.values().map(|e| e.cost).sum();
+    }
+
+    /// Drops the entry of `code` (its dossier changed).
+    pub fn forget(&self, code: &str) {
+        let mut shard = self
+            .shard(code)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(old) = shard.entries.remove(code) {
+            shard.cost -= old.cost;
+        }
+    }
+
+    /// How many answers are cached (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                s.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entries
+                    .len()
+            })
+            .sum()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(code: &str, size: usize) -> Arc<Cached> {
+        Arc::new(Cached {
+            secret: "ABCDEFGH".into(),
+            view: Tracking {
+                code: code.to_owned(),
+                procedure_name: String::new(),
+                status_code: 2,
+                status_label: "Được tiếp nhận",
+                received_at: None,
+                due_at: None,
+                finished_at: None,
+                returned_at: None,
+                current_agency: String::new(),
+                steps: Vec::new(),
+            },
+            json: Bytes::from(vec![b' '; size]),
+        })
+    }
+
+    #[test]
+    fn keeps_forgets_and_expires() {
+        let cache = TrackingCache::new(1 << 20, None);
+        assert!(cache.get("A").is_none());
+        cache.put("A", answer("A", 10));
+        assert_eq!(cache.get("A").map(|c| c.view.code.clone()).as_deref(), Some("A"));
+        cache.forget("A");
+        assert!(cache.get("A").is_none());
+
+        let short = TrackingCache::new(1 << 20, Some(Duration::from_millis(30)));
+        short.put("B", answer("B", 10));
+        assert!(short.get("B").is_some());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(
+            short.get("B").is_none(),
+            "an entry older than the lifetime is not served"
+        );
+    }
+
+    #[test]
+    fn stays_within_its_budget() {
+        let budget = 64 * 1024;
+        let cache = TrackingCache::new(budget, None);
+        for i in 0..2_000 {
+            cache.put(&format!("code-{i}"), answer("x", 100));
+        }
+        let held: usize = cache
+            .shards
+            .iter()
+            .map(|s| {
+                let s = s.lock().expect("shard");
+                assert_eq!(s.cost, s.entries.values().map(|e| e.cost).sum::<usize>());
+                s.cost
+            })
+            .sum();
+        assert!(held <= budget, "{held} bytes held over a budget of {budget}");
+        assert!(!cache.is_empty());
+        assert!(cache.len() < 2_000);
+        // The newest entries survive eviction.
+        assert!(cache.get("code-1999").is_some());
+    }
+
+    #[test]
+    fn a_zero_budget_disables_it() {
+        let cache = TrackingCache::new(0, None);
+        cache.put("A", answer("A", 1));
+        assert!(cache.get("A").is_none());
+    }
+}

@@ -1,0 +1,688 @@
+//! Pages of evaluation (DOMAIN.md §6, issue 8 items 3–4): the public rating link on the
+//! result (`/danh-gia/{code}?secret=`), the counter's kiosk rating screen
+//! (`/quay/danh-gia`), satisfaction per officer and per counter and the "not satisfied"
+//! feedback list (`/lanh-dao/danh-gia`, `/lanh-dao/khong-hai-long`), the score sheets of
+//! the 9 indices per dossier (`/ho-so/{code}/phieu-danh-gia`) and per agency
+//! (`/lanh-dao/phieu-danh-gia`), the Decision 766 service index
+//! (`/lanh-dao/chi-so-phuc-vu`) and its editable points and targets
+//! (`/quan-tri/chi-so-phuc-vu`). Pages only read; the forms post to the JSON API
+//! (`crate::api::ratings`, `crate::api::evaluation`).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use motcua_core::access::Role;
+use motcua_core::catalogue::AgencyKind;
+use motcua_core::codes::ProvinceCode;
+use motcua_core::evaluation::{Criterion, Index, Satisfaction, Tally};
+use motcua_store::ratings::{self, By};
+use serde::Deserialize;
+
+use super::director::period::{Choice, PRESETS, PeriodQuery};
+use super::director::rate;
+use super::{Frame, SignedIn, Viewer, page, require, when, when_ms};
+use crate::api::dossiers::directory;
+use crate::api::evaluation::{self as eval, FORMULA, IndexResult};
+use crate::api::ratings::{by_secret, ratable};
+use crate::auth::{ClientIp, Principal};
+use crate::pages::PageError;
+use crate::state::AppState;
+
+/// The routes of this area.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/danh-gia/{code}", get(link_page))
+        .route("/quay/danh-gia", get(kiosk_page))
+        .route("/lanh-dao/danh-gia", get(satisfaction_page))
+        .route("/lanh-dao/khong-hai-long", get(not_satisfied_page))
+        .route("/lanh-dao/phieu-danh-gia", get(agency_sheet_page))
+        .route("/ho-so/{code}/phieu-danh-gia", get(dossier_sheet_page))
+        .route("/lanh-dao/chi-so-phuc-vu", get(index_page))
+        .route("/quan-tri/chi-so-phuc-vu", get(criteria_page))
+}
+
+/// A period preset as the period form lists it.
+pub struct Preset {
+    /// `thang`, …
+    pub key: &'static str,
+    /// Label.
+    pub label: &'static str,
+}
+
+fn presets() -> Vec<Preset> {
+    PRESETS.iter().map(|(key, label)| Preset { key, label }).collect()
+}
+
+/// `12,3 %` from a per mille, `—` when none.
+fn percent(permille: Option<i64>) -> String {
+    rate(permille)
+}
+
+/// `12,34` from hundredths.
+fn centi(v: i64) -> String {
+    format!("{},{:02}", v / 100, v % 100)
+}
+
+// ---- The rating link -------------------------------------------------------------------
+
+/// `?secret=` of the link.
+#[derive(Debug, Default, Deserialize)]
+pub struct SecretQuery {
+    secret: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/link.html")]
+struct LinkPage {
+    frame: Frame,
+    code: String,
+    secret: String,
+    error: Option<String>,
+    procedure: String,
+    status: &'static str,
+    can_rate: bool,
+    rated: Option<&'static str>,
+}
+
+/// `GET /danh-gia/{code}?secret=`: the rating link (and QR code) of the result. No login:
+/// the tracking secret proves the holder of the receipt; a wrong code or secret gets the
+/// same 404 as tracking, under the same rate limit.
+pub async fn link_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    Path(code): Path<String>,
+    Query(q): Query<SecretQuery>,
+) -> Result<Response, PageError> {
+    let frame = Frame::new(&state, viewer.0.as_ref()).await?;
+    let secret = q.secret.unwrap_or_default();
+    let mut shown = LinkPage {
+        frame,
+        code: code.clone(),
+        secret: secret.clone(),
+        error: None,
+        procedure: String::new(),
+        status: "",
+        can_rate: false,
+        rated: None,
+    };
+    match by_secret(&state, &ip, &code, &secret).await {
+        Ok(stored) => {
+            let mut tx = state.db.begin_read().await?;
+            let rating = ratings::of_dossier(&mut tx, stored.id).await?;
+            let d = stored.dossier;
+            shown.code = d.code.as_str().to_owned();
+            shown.procedure = d.procedure_name;
+            shown.status = d.status.label();
+            shown.rated = rating
+                .as_ref()
+                .map(|r| Satisfaction::parse(&r.rating).map_or("", Satisfaction::label));
+            shown.can_rate = ratable(d.status) && rating.is_none();
+            Ok(page(&shown))
+        }
+        Err(e) => {
+            let (status, _, message, _) = e.parts();
+            if status != StatusCode::NOT_FOUND && status != StatusCode::TOO_MANY_REQUESTS {
+                return Err(e.into());
+            }
+            shown.error = Some(message);
+            Ok((status, page(&shown)).into_response())
+        }
+    }
+}
+
+// ---- The kiosk ---------------------------------------------------------------------------
+
+/// A dossier just handed over and not rated yet.
+pub struct Recent {
+    /// Code.
+    pub code: String,
+    /// When it was handed over.
+    pub at: String,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/kiosk.html")]
+struct KioskPage {
+    frame: Frame,
+    recent: Vec<Recent>,
+    officer: String,
+}
+
+/// `GET /quay/danh-gia`: the kiosk screen a counter officer turns to the citizen at the
+/// desk, to rate the dossier whose result was just handed over (today's, by this officer).
+pub async fn kiosk_page(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
+    require(
+        p.access.has_role(Role::CounterOfficer),
+        "mở màn hình đánh giá tại quầy (dành cho cán bộ tiếp nhận, trả kết quả)",
+    )?;
+    let now = state.clock.now();
+    let today = now.to_offset(super::VN).date().midnight().assume_offset(super::VN);
+    let mut tx = state.db.begin_read().await?;
+    let recent = ratings::unrated_returned_by(&mut tx, &p.actor(), today, 30)
+        .await?
+        .into_iter()
+        .map(|u| Recent {
+            code: u.code,
+            at: when_ms(u.returned_at),
+        })
+        .collect();
+    drop(tx);
+    Ok(page(&KioskPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        recent,
+        officer: p.user.as_ref().map(|u| u.display_name.clone()).unwrap_or_default(),
+    }))
+}
+
+// ---- Satisfaction per officer and per counter ----------------------------------------------
+
+fn is_leader(p: &Principal, province: &ProvinceCode) -> bool {
+    p.access.has_role_in(Role::DepartmentLeader, province)
+}
+
+/// One line of a satisfaction table.
+pub struct TallyLine {
+    /// Officer or counter name.
+    pub name: String,
+    /// The counts.
+    pub t: ratings::Tally,
+    /// Satisfied rate.
+    pub rate: String,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/satisfaction.html")]
+struct SatisfactionPage {
+    frame: Frame,
+    action: &'static str,
+    presets: Vec<Preset>,
+    choice: Choice,
+    officers: Vec<TallyLine>,
+    counters: Vec<TallyLine>,
+    total: TallyLine,
+    director: bool,
+}
+
+/// `GET /lanh-dao/danh-gia`: satisfaction per officer (who handed the result over) and
+/// per counter, for a period (director, administrator, department leaders).
+pub async fn satisfaction_page(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, PageError> {
+    let province = state.province(None).await?;
+    let director = eval::may_oversee(&p, &province);
+    require(
+        director || is_leader(&p, &province),
+        "xem kết quả đánh giá mức độ hài lòng",
+    )?;
+    let choice = q.choice(state.clock.now());
+    let dir = directory(&state, &province).await?;
+    let mut tx = state.db.begin_read().await?;
+    let by_officer = ratings::tallies(&mut tx, province.as_str(), choice.period, By::Officer).await?;
+    let by_counter = ratings::tallies(&mut tx, province.as_str(), choice.period, By::Counter).await?;
+    drop(tx);
+    let mut total = ratings::Tally::default();
+    for t in &by_officer {
+        total.very_satisfied += t.very_satisfied;
+        total.satisfied += t.satisfied;
+        total.not_satisfied += t.not_satisfied;
+    }
+    let line = |name: String, t: ratings::Tally| TallyLine {
+        name,
+        rate: percent(t.satisfied_permille()),
+        t,
+    };
+    Ok(page(&SatisfactionPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        action: "/lanh-dao/danh-gia",
+        presets: presets(),
+        officers: by_officer
+            .into_iter()
+            .map(|t| {
+                let name = if t.key.is_empty() {
+                    "(Chưa trả kết quả tại quầy)".to_owned()
+                } else {
+                    t.name.clone()
+                };
+                line(name, t)
+            })
+            .collect(),
+        counters: by_counter
+            .into_iter()
+            .map(|t| {
+                let name = if t.key.is_empty() {
+                    "(Chưa trả kết quả tại quầy)".to_owned()
+                } else {
+                    dir.name(&t.key)
+                };
+                line(name, t)
+            })
+            .collect(),
+        total: line("Toàn tỉnh".to_owned(), total),
+        choice,
+        director,
+    }))
+}
+
+/// One "not satisfied" feedback.
+pub struct Feedback {
+    /// When.
+    pub at: String,
+    /// Dossier code.
+    pub code: String,
+    /// Who handed the result over.
+    pub officer: String,
+    /// Counter.
+    pub counter: String,
+    /// How it was given.
+    pub channel: &'static str,
+    /// What the citizen wrote.
+    pub comment: String,
+}
+
+fn channel_label(c: &str) -> &'static str {
+    match c {
+        "online" => "Trực tuyến",
+        "link" => "Đường dẫn, mã QR trên kết quả",
+        "kiosk" => "Tại quầy",
+        _ => "Khác",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/not_satisfied.html")]
+struct NotSatisfiedPage {
+    frame: Frame,
+    action: &'static str,
+    presets: Vec<Preset>,
+    choice: Choice,
+    items: Vec<Feedback>,
+    limit: i64,
+}
+
+/// Most feedback lines a page lists.
+const FEEDBACK_LIMIT: i64 = 500;
+
+/// `GET /lanh-dao/khong-hai-long`: the director's list of "not satisfied" feedback for a
+/// period, newest first.
+pub async fn not_satisfied_page(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, PageError> {
+    let province = state.province(None).await?;
+    require(eval::may_oversee(&p, &province), "xem ý kiến không hài lòng")?;
+    let choice = q.choice(state.clock.now());
+    let dir = directory(&state, &province).await?;
+    let mut tx = state.db.begin_read().await?;
+    let list = ratings::list(
+        &mut tx,
+        province.as_str(),
+        choice.period,
+        Some(Satisfaction::NotSatisfied.as_str()),
+        FEEDBACK_LIMIT,
+    )
+    .await?;
+    drop(tx);
+    Ok(page(&NotSatisfiedPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        action: "/lanh-dao/khong-hai-long",
+        presets: presets(),
+        choice,
+        items: list
+            .into_iter()
+            .map(|r| Feedback {
+                at: when(r.rated_at),
+                code: r.dossier_code,
+                officer: r.officer_name.unwrap_or_default(),
+                counter: r.counter_agency.map(|a| dir.name(&a)).unwrap_or_default(),
+                channel: channel_label(&r.channel),
+                comment: r.comment,
+            })
+            .collect(),
+        limit: FEEDBACK_LIMIT,
+    }))
+}
+
+// ---- Score sheets ----------------------------------------------------------------------------
+
+/// One line of a dossier's sheet as shown.
+pub struct SheetLine {
+    /// The index.
+    pub index: &'static Index,
+    /// Points, or none when not assessed.
+    pub points: Option<u32>,
+    /// Why.
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/dossier_sheet.html")]
+struct DossierSheetPage {
+    frame: Frame,
+    code: String,
+    procedure: String,
+    status: &'static str,
+    lines: Vec<SheetLine>,
+    total: u32,
+    assessed: usize,
+    assessed_max: u32,
+}
+
+/// `GET /ho-so/{code}/phieu-danh-gia`: the score sheet of the 9 indices of a dossier
+/// (staff who may see the dossier).
+pub async fn dossier_sheet_page(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    require(eval::is_staff(&p), "xem phiếu đánh giá việc giải quyết hồ sơ")?;
+    let (stored, sheet) = eval::sheet_for(&state, &p, &code).await?;
+    Ok(page(&DossierSheetPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        code: stored.dossier.code.as_str().to_owned(),
+        procedure: stored.dossier.procedure_name.clone(),
+        status: stored.dossier.status.label(),
+        total: sheet.total(),
+        assessed: sheet.assessed(),
+        assessed_max: sheet.assessed_max(),
+        lines: sheet
+            .lines
+            .into_iter()
+            .map(|l| SheetLine {
+                index: l.index,
+                points: l.mark.points(),
+                reason: l.mark.reason().to_owned(),
+            })
+            .collect(),
+    }))
+}
+
+/// `?agency=` and the period.
+#[derive(Debug, Default, Deserialize)]
+pub struct AgencyQuery {
+    agency: Option<String>,
+    period: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// An agency the sheet may be shown for.
+pub struct AgencyOption {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// One index of the per-agency sheet.
+pub struct AgencyLine {
+    /// The index.
+    pub index: &'static Index,
+    /// Counts.
+    pub t: Tally,
+    /// Average points (`1,50`), `—` when nothing assessed.
+    pub average: String,
+}
+
+/// One scored dossier of the per-agency sheet.
+pub struct Scored {
+    /// Code.
+    pub code: String,
+    /// Points.
+    pub total: u32,
+    /// The most its assessed indices could score.
+    pub max: u32,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/agency_sheet.html")]
+struct AgencySheetPage {
+    frame: Frame,
+    action: &'static str,
+    presets: Vec<Preset>,
+    choice: Choice,
+    agencies: Vec<AgencyOption>,
+    agency: String,
+    agency_name: String,
+    dossiers: usize,
+    capped: bool,
+    lines: Vec<AgencyLine>,
+    scored: Vec<Scored>,
+}
+
+/// `GET /lanh-dao/phieu-danh-gia?agency=`: the score sheet of an agency: each index's
+/// 2/1/0/not-assessed counts over the dossiers whose result was ready in the period
+/// (director: every department; a department's leader: their own).
+pub async fn agency_sheet_page(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Query(q): Query<AgencyQuery>,
+) -> Result<Response, PageError> {
+    let province = state.province(None).await?;
+    let director = eval::may_oversee(&p, &province);
+    require(director || is_leader(&p, &province), "xem phiếu đánh giá của cơ quan")?;
+    let dir = directory(&state, &province).await?;
+    let agencies: Vec<AgencyOption> =
+        dir.agencies
+            .iter()
+            .filter(|(code, (_, kind))| {
+                if director {
+                    matches!(
+                        kind,
+                        AgencyKind::Department | AgencyKind::CommuneCentre | AgencyKind::Other
+                    )
+                } else {
+                    p.access.grants().iter().any(|g| {
+                        g.role == Role::DepartmentLeader && g.province == province && g.agency.as_str() == *code
+                    })
+                }
+            })
+            .map(|(code, (name, _))| AgencyOption {
+                code: code.clone(),
+                name: name.clone(),
+            })
+            .collect();
+    let agency = match q.agency.filter(|a| !a.is_empty()) {
+        Some(a) => {
+            require(
+                agencies.iter().any(|o| o.code == a),
+                "xem phiếu đánh giá của cơ quan này",
+            )?;
+            a
+        }
+        None => agencies.first().map(|o| o.code.clone()).unwrap_or_default(),
+    };
+    let choice = PeriodQuery {
+        period: q.period,
+        from: q.from,
+        to: q.to,
+    }
+    .choice(state.clock.now());
+    let sheet = eval::agency_sheet(&state, &province, &agency, choice.period).await?;
+    Ok(page(&AgencySheetPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        action: "/lanh-dao/phieu-danh-gia",
+        presets: presets(),
+        agency_name: dir.name(&agency),
+        agency,
+        agencies,
+        dossiers: sheet.dossiers,
+        capped: sheet.capped,
+        lines: sheet
+            .lines
+            .into_iter()
+            .map(|(index, t)| AgencyLine {
+                index,
+                average: t
+                    .average_centi()
+                    .map_or_else(|| "—".to_owned(), |c| centi(i64::from(c))),
+                t,
+            })
+            .collect(),
+        scored: sheet
+            .codes
+            .into_iter()
+            .map(|(code, total, max)| Scored { code, total, max })
+            .collect(),
+        choice,
+    }))
+}
+
+// ---- Decision 766 --------------------------------------------------------------------------
+
+/// A criterion as the page shows it.
+pub struct CriterionLine {
+    /// Name.
+    pub name: String,
+    /// `7 / 10`.
+    pub inputs: String,
+    /// Rate.
+    pub rate: String,
+    /// Target.
+    pub target: String,
+    /// Max points.
+    pub max: u32,
+    /// Points scored (`5,50`, `—`).
+    pub points: String,
+    /// How the rate is computed.
+    pub formula: &'static str,
+    /// Confirmed by the legal text.
+    pub confirmed: bool,
+}
+
+/// A group as the page shows it.
+pub struct GroupLine {
+    /// Name.
+    pub name: &'static str,
+    /// Points of Decision 766.
+    pub points: u32,
+    /// Points configured.
+    pub configured: u32,
+    /// Scored.
+    pub scored: String,
+    /// Its criteria.
+    pub criteria: Vec<CriterionLine>,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/index.html")]
+struct IndexPage {
+    frame: Frame,
+    action: &'static str,
+    presets: Vec<Preset>,
+    choice: Choice,
+    groups: Vec<GroupLine>,
+    total: String,
+    max: u32,
+    formula: &'static str,
+    admin: bool,
+}
+
+fn target_text(permille: u32) -> String {
+    percent(Some(i64::from(permille)))
+}
+
+fn group_lines(r: IndexResult) -> Vec<GroupLine> {
+    r.groups
+        .into_iter()
+        .map(|g| GroupLine {
+            name: g.name,
+            points: g.points,
+            configured: g.configured,
+            scored: centi(g.scored_centi),
+            criteria: g
+                .criteria
+                .into_iter()
+                .map(|c| CriterionLine {
+                    inputs: format!("{} / {}", c.hits, c.of),
+                    rate: percent(c.rate_permille),
+                    target: target_text(c.criterion.target_permille),
+                    max: c.criterion.max_points,
+                    points: c.points_centi.map_or_else(|| "—".to_owned(), centi),
+                    formula: c.formula,
+                    confirmed: c.criterion.confirmed,
+                    name: c.criterion.name,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// `GET /lanh-dao/chi-so-phuc-vu`: the Decision 766 service index of the province for a
+/// period: each group's points, each sub-criterion's inputs, rate, target and points, and
+/// the formula (director, administrator).
+pub async fn index_page(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, PageError> {
+    let province = state.province(None).await?;
+    require(
+        eval::may_oversee(&p, &province),
+        "xem chỉ số phục vụ người dân, doanh nghiệp",
+    )?;
+    let now = state.clock.now();
+    let choice = q.choice(now);
+    let result = eval::service_index(&state, &province, choice.period, now).await?;
+    Ok(page(&IndexPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        action: "/lanh-dao/chi-so-phuc-vu",
+        presets: presets(),
+        total: centi(result.total_centi),
+        max: result.max,
+        groups: group_lines(result),
+        choice,
+        formula: FORMULA,
+        admin: p.access.can_administer(&province),
+    }))
+}
+
+/// A criterion as the edit form shows it.
+pub struct EditLine {
+    /// The criterion.
+    pub c: Criterion,
+    /// The group's name.
+    pub group: &'static str,
+    /// Target in percent.
+    pub target_percent: u32,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/criteria.html")]
+struct CriteriaPage {
+    frame: Frame,
+    lines: Vec<EditLine>,
+}
+
+/// `GET /quan-tri/chi-so-phuc-vu`: the administrator edits each sub-criterion's points
+/// and target when the rules change.
+pub async fn criteria_page(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
+    let province = state.province(None).await?;
+    require(
+        p.access.can_administer(&province),
+        "sửa điểm, chỉ tiêu của chỉ số phục vụ",
+    )?;
+    let mut tx = state.db.begin_read().await?;
+    let criteria = motcua_store::evaluation::criteria(&mut tx).await?;
+    drop(tx);
+    Ok(page(&CriteriaPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        lines: criteria
+            .into_iter()
+            .map(|c| EditLine {
+                group: motcua_core::evaluation::GROUPS
+                    .iter()
+                    .find(|g| g.code == c.group)
+                    .map_or("", |g| g.name),
+                target_percent: c.target_permille / 10,
+                c,
+            })
+            .collect(),
+    }))
+}

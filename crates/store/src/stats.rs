@@ -1,0 +1,856 @@
+//! The maintained statistics (issue 8): counters in `stats_days` and `stats_months`
+//! (migration 0014) kept equal to the sum of [`motcua_core::stats::contributions`] over
+//! the province's dossiers. [`crate::dossiers::insert`] and [`crate::dossiers::save`]
+//! apply each change's difference in their own transaction, so every path that writes a
+//! dossier (API, generator, imports) keeps them; [`recount`] recomputes them from the
+//! dossiers with the same function and reports every difference; [`rebuild`] refills
+//! them. [`figures`] reads a period's figures grouped by one dimension from a few
+//! thousand counter rows instead of scanning the dossiers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use motcua_core::codes::ProvinceCode;
+use motcua_core::dossier::{Channel, Status};
+use motcua_core::lifecycle::Dossier;
+use motcua_core::stats::{
+    self as core_stats, Amount, Day, Dimension, Key, Kind, MonthNo, day_of, first_day_of_month, month_of,
+};
+use time::{Date, OffsetDateTime};
+
+use crate::overview::Period;
+use crate::{Arg, Db, Result, StoreError, Tx, exec, on, to_millis};
+
+/// The two tables: by day and by month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Table {
+    /// `stats_days`.
+    Days,
+    /// `stats_months`.
+    Months,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Days => "stats_days",
+            Table::Months => "stats_months",
+        }
+    }
+}
+
+/// Counters by day and by month, as [`motcua_core::stats::Key`] with the bucket in
+/// `day` (a day number or a month number).
+pub type Counters = BTreeMap<(Table, Key), Amount>;
+
+/// The day counters and their monthly sums.
+fn with_months(days: BTreeMap<Key, Amount>) -> Counters {
+    let mut out = Counters::new();
+    for (key, a) in days {
+        let mut month = key.clone();
+        month.day = month_of(key.day);
+        let m = out.entry((Table::Months, month.clone())).or_default();
+        m.n += a.n;
+        m.minutes += a.minutes;
+        if m.is_zero() {
+            out.remove(&(Table::Months, month));
+        }
+        out.insert((Table::Days, key), a);
+    }
+    out
+}
+
+/// Rows per statement when writing counters (9 parameters each, under every limit).
+const CHUNK: usize = 500;
+
+/// Adds `counters` to the stored ones (inserting missing rows).
+async fn add(tx: &mut Tx, counters: &Counters) -> Result<()> {
+    for table in [Table::Days, Table::Months] {
+        let rows: Vec<(&Key, &Amount)> = counters
+            .iter()
+            .filter(|((t, _), _)| *t == table)
+            .map(|((_, k), a)| (k, a))
+            .collect();
+        for chunk in rows.chunks(CHUNK) {
+            let mut sql = format!(
+                "INSERT INTO {} (province_code, dimension, kind, bucket, value, department, channel, n, minutes) VALUES ",
+                table.name()
+            );
+            for i in 0..chunk.len() {
+                let b = i * 9;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9
+                ));
+            }
+            sql.push_str(&format!(
+                " ON CONFLICT (province_code, dimension, kind, bucket, value, department, channel)
+                 DO UPDATE SET n = {t}.n + excluded.n, minutes = {t}.minutes + excluded.minutes",
+                t = table.name()
+            ));
+            exec!(&mut *tx, |c| {
+                let mut q = sqlx::query(&sql);
+                for (k, a) in chunk {
+                    q = q
+                        .bind(k.province.as_str())
+                        .bind(i64::from(k.dimension.code()))
+                        .bind(i64::from(k.kind.code()))
+                        .bind(i64::from(k.day))
+                        .bind(k.value.as_str())
+                        .bind(k.department.as_str())
+                        .bind(i64::from(k.channel))
+                        .bind(a.n)
+                        .bind(a.minutes);
+                }
+                q.execute(c).await
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies the change of one dossier from `old` (none when new) to `new`: called by
+/// [`crate::dossiers::insert`] and [`crate::dossiers::save`] in their transaction.
+pub async fn apply(tx: &mut Tx, old: Option<&Dossier>, new: &Dossier) -> Result<()> {
+    let diff = core_stats::difference(old, new);
+    if diff.is_empty() {
+        return Ok(());
+    }
+    add(tx, &with_months(diff)).await
+}
+
+/// What a figure query asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    /// Group by this dimension.
+    pub group: Dimension,
+    /// The period: whole days in Vietnam time (midnight to midnight).
+    pub period: Period,
+    /// Now: unfinished dossiers are judged at the period's end, or now if it has not ended.
+    pub now: OffsetDateTime,
+    /// Only dossiers of this responsible agency.
+    pub department: Option<&'a str>,
+    /// Only dossiers filed through this channel.
+    pub channel: Option<Channel>,
+}
+
+/// The figures of one value of the grouping dimension (DOMAIN.md §6's usual report).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// In progress when the period started (carried over).
+    pub carried_over: i64,
+    /// Received in the period, by channel: counter, online, post.
+    pub received: [i64; 3],
+    /// In progress at the period's end (or now), appointment not passed.
+    pub in_progress_on_time: i64,
+    /// In progress at the period's end (or now), appointment passed, clock running.
+    pub overdue: i64,
+    /// Resolved in the period before the due day.
+    pub early: i64,
+    /// Resolved in the period on the due day.
+    pub on_time: i64,
+    /// Resolved in the period late (or after more than one supplement request).
+    pub late: i64,
+    /// Results handed over in the period.
+    pub returned: i64,
+    /// Refused at reception in the period.
+    pub refused: i64,
+    /// Withdrawn in the period.
+    pub withdrawn: i64,
+    /// Stopped in the period.
+    pub stopped: i64,
+    /// Supplement requests issued in the period.
+    pub supplements: i64,
+    /// Minutes from receipt to result of the dossiers resolved in the period (elapsed
+    /// time, supplement pauses included: the store has no calendar).
+    pub resolved_minutes: i64,
+}
+
+impl Counts {
+    /// Received in the period, every channel.
+    pub fn received_total(&self) -> i64 {
+        self.received.iter().sum()
+    }
+
+    /// Resolved in the period.
+    pub fn resolved(&self) -> i64 {
+        self.early + self.on_time + self.late
+    }
+
+    /// In progress at the period's end.
+    pub fn in_progress(&self) -> i64 {
+        self.in_progress_on_time + self.overdue
+    }
+
+    /// Resolved early or on time, per mille of those resolved.
+    pub fn on_time_permille(&self) -> Option<i64> {
+        let r = self.resolved();
+        (r > 0).then(|| (self.early + self.on_time) * 1000 / r)
+    }
+
+    /// Average minutes from receipt to result of those resolved.
+    pub fn average_minutes(&self) -> Option<i64> {
+        let r = self.resolved();
+        (r > 0).then(|| self.resolved_minutes / r)
+    }
+
+    fn add(&mut self, o: &Counts) {
+        self.carried_over += o.carried_over;
+        for i in 0..3 {
+            self.received[i] += o.received[i];
+        }
+        self.in_progress_on_time += o.in_progress_on_time;
+        self.overdue += o.overdue;
+        self.early += o.early;
+        self.on_time += o.on_time;
+        self.late += o.late;
+        self.returned += o.returned;
+        self.refused += o.refused;
+        self.withdrawn += o.withdrawn;
+        self.stopped += o.stopped;
+        self.supplements += o.supplements;
+        self.resolved_minutes += o.resolved_minutes;
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Counts::default()
+    }
+}
+
+/// One line of [`figures`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The dimension's value (agency, field, procedure code, officer id; empty: none).
+    pub value: String,
+    /// Its figures.
+    pub counts: Counts,
+}
+
+/// The sum of `lines`.
+pub fn total(lines: &[Line]) -> Counts {
+    let mut t = Counts::default();
+    for l in lines {
+        t.add(&l.counts);
+    }
+    t
+}
+
+/// Whether `t` is a midnight in Vietnam time.
+pub fn is_day_boundary(t: OffsetDateTime) -> bool {
+    let vn = t.to_offset(motcua_core::calendar::VIETNAM_OFFSET);
+    vn.time() == time::Time::MIDNIGHT
+}
+
+fn midnight(day: Day) -> Option<OffsetDateTime> {
+    core_stats::date_of(day).map(|d| d.midnight().assume_offset(motcua_core::calendar::VIETNAM_OFFSET))
+}
+
+/// A summed counter row: value, channel, kind, n, minutes.
+type Sum = (String, i64, i64, i64, i64);
+
+/// Sums of the counters of `kinds` with buckets in `[lo, hi)` of `table`.
+#[expect(clippy::too_many_arguments, reason = "one query's filters")]
+async fn sums(
+    tx: &mut Tx,
+    table: Table,
+    province: &ProvinceCode,
+    group: Dimension,
+    kinds: &[Kind],
+    (lo, hi): (i32, i32),
+    department: Option<&str>,
+    channel: Option<Channel>,
+) -> Result<Vec<Sum>> {
+    if lo >= hi || kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kinds: Vec<String> = kinds.iter().map(|k| k.code().to_string()).collect();
+    let mut args: Vec<Arg<'_>> = vec![
+        Arg::Text(province.as_str()),
+        Arg::Int(i64::from(group.code())),
+        Arg::Int(i64::from(lo)),
+        Arg::Int(i64::from(hi)),
+    ];
+    let mut sql = format!(
+        "SELECT value, channel, kind, CAST(SUM(n) AS BIGINT), CAST(SUM(minutes) AS BIGINT) FROM {}
+         WHERE province_code = $1 AND dimension = $2 AND kind IN ({}) AND bucket >= $3 AND bucket < $4",
+        table.name(),
+        kinds.join(", ")
+    );
+    if let Some(d) = department {
+        args.push(Arg::Text(d));
+        sql.push_str(&format!(" AND department = ${}", args.len()));
+    }
+    if let Some(c) = channel {
+        args.push(Arg::Int(i64::from(c.code())));
+        sql.push_str(&format!(" AND channel = ${}", args.len()));
+    }
+    sql.push_str(" GROUP BY value, channel, kind");
+    fetch(tx, &sql, &args).await
+}
+
+async fn fetch<T>(tx: &mut Tx, sql: &str, args: &[Arg<'_>]) -> Result<Vec<T>>
+where
+    T: Send + Unpin,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    Ok(on!(tx, |c| {
+        let mut q = sqlx::query_as::<_, T>(sql);
+        for arg in args {
+            q = match arg {
+                Arg::Text(s) => q.bind(*s),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q.fetch_all(c).await
+    })?)
+}
+
+/// The counters of `kinds` over the days `[lo, hi)`: whole months from `stats_months`,
+/// the days around them from `stats_days`.
+#[expect(clippy::too_many_arguments, reason = "one query's filters")]
+async fn range(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    group: Dimension,
+    kinds: &[Kind],
+    lo: Day,
+    hi: Day,
+    department: Option<&str>,
+    channel: Option<Channel>,
+) -> Result<Vec<Sum>> {
+    let mut first_month: MonthNo = month_of(lo);
+    if first_day_of_month(first_month) != lo {
+        first_month += 1;
+    }
+    let end_month: MonthNo = month_of(hi);
+    let mut out = Vec::new();
+    if first_month < end_month {
+        for (table, span) in [
+            (Table::Days, (lo, first_day_of_month(first_month))),
+            (Table::Months, (first_month, end_month)),
+            (Table::Days, (first_day_of_month(end_month), hi)),
+        ] {
+            out.extend(sums(tx, table, province, group, kinds, span, department, channel).await?);
+        }
+    } else {
+        out.extend(sums(tx, Table::Days, province, group, kinds, (lo, hi), department, channel).await?);
+    }
+    Ok(out)
+}
+
+/// A day long before any dossier (1900-01-01): the start of "everything before".
+const BEGINNING: Day = -25_567;
+
+/// The figures of `province` for `q`, one line per value of the grouping dimension that
+/// has any figure, by value. The period must be whole days (Vietnam time).
+pub async fn figures(tx: &mut Tx, province: &ProvinceCode, q: Query<'_>) -> Result<Vec<Line>> {
+    let Period { from, to } = q.period;
+    if !is_day_boundary(from) || !is_day_boundary(to) || from > to {
+        return Err(StoreError::Io(
+            "kỳ thống kê phải gồm các ngày trọn vẹn (từ 0 giờ đến 0 giờ, giờ Việt Nam)".into(),
+        ));
+    }
+    let (fd, td) = (day_of(from), day_of(to));
+    let judged = q.period.judged_at(q.now);
+    let jd = day_of(judged);
+    let (group, dep, ch) = (q.group, q.department, q.channel);
+    let mut lines: BTreeMap<String, Counts> = BTreeMap::new();
+    // Facts dated inside the period.
+    let in_period = [
+        Kind::Received,
+        Kind::Early,
+        Kind::OnTime,
+        Kind::Late,
+        Kind::Returned,
+        Kind::Refused,
+        Kind::Withdrawn,
+        Kind::Stopped,
+        Kind::Supplement,
+    ];
+    for (value, channel, kind, n, minutes) in range(tx, province, group, &in_period, fd, td, dep, ch).await? {
+        let c = lines.entry(value).or_default();
+        match Kind::from_code(u8::try_from(kind).unwrap_or(0)) {
+            Some(Kind::Received) => {
+                let i = usize::try_from(channel - 1).unwrap_or(0).min(2);
+                c.received[i] += n;
+            }
+            Some(Kind::Early) => {
+                c.early += n;
+                c.resolved_minutes += minutes;
+            }
+            Some(Kind::OnTime) => {
+                c.on_time += n;
+                c.resolved_minutes += minutes;
+            }
+            Some(Kind::Late) => {
+                c.late += n;
+                c.resolved_minutes += minutes;
+            }
+            Some(Kind::Returned) => c.returned += n,
+            Some(Kind::Refused) => c.refused += n,
+            Some(Kind::Withdrawn) => c.withdrawn += n,
+            Some(Kind::Stopped) => c.stopped += n,
+            Some(Kind::Supplement) => c.supplements += n,
+            _ => {}
+        }
+    }
+    // In progress at the start (carried over) and at the end: received before minus
+    // ended before.
+    let open = [Kind::Received, Kind::Exited];
+    let mut in_progress: BTreeMap<String, i64> = BTreeMap::new();
+    for (cut, carried) in [(fd, true), (td, false)] {
+        for (value, _, kind, n, _) in range(tx, province, group, &open, BEGINNING, cut, dep, ch).await? {
+            let sign = if kind == i64::from(Kind::Received.code()) {
+                1
+            } else {
+                -1
+            };
+            if carried {
+                lines.entry(value).or_default().carried_over += sign * n;
+            } else {
+                *in_progress.entry(value).or_default() += sign * n;
+            }
+        }
+    }
+    // Overdue at the judging day's start, then today's part from the dossiers.
+    let mut overdue: BTreeMap<String, i64> = BTreeMap::new();
+    let due = [Kind::DueEntered, Kind::DueExited];
+    for (value, _, kind, n, _) in range(tx, province, group, &due, BEGINNING, jd, dep, ch).await? {
+        let sign = if kind == i64::from(Kind::DueEntered.code()) {
+            1
+        } else {
+            -1
+        };
+        *overdue.entry(value).or_default() += sign * n;
+    }
+    if judged < to {
+        let day_start = midnight(jd).unwrap_or(judged);
+        for (value, n) in overdue_today(tx, province, &q, day_start, judged).await? {
+            *overdue.entry(value).or_default() += n;
+        }
+    }
+    for (value, n) in in_progress {
+        let late = overdue.remove(&value).unwrap_or(0);
+        let c = lines.entry(value).or_default();
+        c.overdue = late;
+        c.in_progress_on_time = n - late;
+    }
+    for (value, late) in overdue {
+        lines.entry(value).or_default().overdue = late;
+    }
+    Ok(lines
+        .into_iter()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(value, counts)| Line { value, counts })
+        .collect())
+}
+
+/// The column of `dossiers` holding a dimension's value.
+fn column(d: Dimension) -> &'static str {
+    match d {
+        Dimension::Centre => "receiving_agency",
+        Dimension::Department => "responsible_agency",
+        Dimension::Field => "field_code",
+        Dimension::Procedure => "procedure_code",
+        Dimension::Officer => "COALESCE(assignee_id, '')",
+    }
+}
+
+/// When the period has not ended, unfinished dossiers are judged now, not at a day's
+/// start: the day counters say "due before today and not finished before today"; this
+/// adds those due today before now and still unfinished, and takes away those due before
+/// today but finished today. Both sets are one day's worth, read through
+/// `dossiers_by_due`.
+async fn overdue_today(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    q: &Query<'_>,
+    day_start: OffsetDateTime,
+    at: OffsetDateTime,
+) -> Result<Vec<(String, i64)>> {
+    let paused = format!(
+        "{}, {}",
+        Status::SupplementRequested.code(),
+        Status::AwaitingPayment.code()
+    );
+    let mut out = Vec::new();
+    let (start, at) = (to_millis(day_start), to_millis(at));
+    for (sign, condition, mut args) in [
+        (
+            1,
+            format!("finished_at IS NULL AND due_at >= $2 AND due_at < $3 AND status NOT IN ({paused})"),
+            vec![Arg::Text(province.as_str()), Arg::Int(start), Arg::Int(at)],
+        ),
+        (
+            -1,
+            "finished_at >= $2 AND due_at < $2".to_owned(),
+            vec![Arg::Text(province.as_str()), Arg::Int(start)],
+        ),
+    ] {
+        let mut sql = format!(
+            "SELECT {col}, CAST(COUNT(*) AS BIGINT) FROM dossiers
+             WHERE province_code = $1 AND received_at IS NOT NULL AND {condition}",
+            col = column(q.group)
+        );
+        if let Some(d) = q.department {
+            args.push(Arg::Text(d));
+            sql.push_str(&format!(" AND responsible_agency = ${}", args.len()));
+        }
+        if let Some(c) = q.channel {
+            args.push(Arg::Int(i64::from(c.code())));
+            sql.push_str(&format!(" AND channel = ${}", args.len()));
+        }
+        sql.push_str(&format!(" GROUP BY {}", column(q.group)));
+        let rows: Vec<(String, i64)> = fetch(tx, &sql, &args).await?;
+        out.extend(rows.into_iter().map(|(v, n)| (v, sign * n)));
+    }
+    Ok(out)
+}
+
+/// Granularity of a trend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// One point per day.
+    Day,
+    /// One point per month.
+    Month,
+}
+
+/// One point of a trend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Point {
+    /// The first day of the day or month.
+    pub start: Date,
+    /// Received.
+    pub received: i64,
+    /// Resolved (early, on time, late).
+    pub resolved: i64,
+}
+
+/// Received and resolved per day or month of `period` (whole days; months are cut to
+/// the period), for charts; every bucket of the period, zeros included.
+pub async fn trend(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    period: Period,
+    step: Step,
+    department: Option<&str>,
+    channel: Option<Channel>,
+) -> Result<Vec<Point>> {
+    let (fd, td) = (day_of(period.from), day_of(period.to));
+    if td - fd > 3660 {
+        return Err(StoreError::Io("kỳ của biểu đồ dài quá mười năm".into()));
+    }
+    let kinds = [Kind::Received, Kind::Early, Kind::OnTime, Kind::Late];
+    // Any one dimension counts each dossier once; the department's is the smallest.
+    let group = Dimension::Department;
+    let rows: Vec<(i64, i64, i64)> = match step {
+        Step::Day => {
+            let mut args: Vec<Arg<'_>> = vec![
+                Arg::Text(province.as_str()),
+                Arg::Int(i64::from(group.code())),
+                Arg::Int(i64::from(fd)),
+                Arg::Int(i64::from(td)),
+            ];
+            let sql = trend_sql(Table::Days, &kinds, &mut args, department, channel);
+            fetch(tx, &sql, &args).await?
+        }
+        Step::Month => {
+            // Whole months from the monthly table, cut months from the days.
+            let mut out = Vec::new();
+            let mut m = month_of(fd);
+            while first_day_of_month(m) < td {
+                let (lo, hi) = (first_day_of_month(m).max(fd), first_day_of_month(m + 1).min(td));
+                let whole = lo == first_day_of_month(m) && hi == first_day_of_month(m + 1);
+                let (table, span) = if whole {
+                    (Table::Months, (m, m + 1))
+                } else {
+                    (Table::Days, (lo, hi))
+                };
+                let mut args: Vec<Arg<'_>> = vec![
+                    Arg::Text(province.as_str()),
+                    Arg::Int(i64::from(group.code())),
+                    Arg::Int(i64::from(span.0)),
+                    Arg::Int(i64::from(span.1)),
+                ];
+                let sql = trend_sql(table, &kinds, &mut args, department, channel);
+                let rows: Vec<(i64, i64, i64)> = fetch(tx, &sql, &args).await?;
+                out.extend(rows.into_iter().map(|(_, k, n)| (i64::from(m), k, n)));
+                m += 1;
+            }
+            out
+        }
+    };
+    let mut points: BTreeMap<i64, Point> = BTreeMap::new();
+    let mut b = match step {
+        Step::Day => fd,
+        Step::Month => month_of(fd),
+    };
+    loop {
+        let start_day = match step {
+            Step::Day => b,
+            Step::Month => first_day_of_month(b),
+        };
+        if start_day >= td {
+            break;
+        }
+        if let Some(start) = core_stats::date_of(start_day.max(fd)) {
+            points.insert(
+                i64::from(b),
+                Point {
+                    start,
+                    received: 0,
+                    resolved: 0,
+                },
+            );
+        }
+        b += 1;
+    }
+    for (bucket, kind, n) in rows {
+        if let Some(p) = points.get_mut(&bucket) {
+            if kind == i64::from(Kind::Received.code()) {
+                p.received += n;
+            } else {
+                p.resolved += n;
+            }
+        }
+    }
+    Ok(points.into_values().collect())
+}
+
+fn trend_sql<'a>(
+    table: Table,
+    kinds: &[Kind],
+    args: &mut Vec<Arg<'a>>,
+    department: Option<&'a str>,
+    channel: Option<Channel>,
+) -> String {
+    let kinds: Vec<String> = kinds.iter().map(|k| k.code().to_string()).collect();
+    let mut sql = format!(
+        "SELECT bucket, kind, CAST(SUM(n) AS BIGINT) FROM {} WHERE province_code = $1 AND dimension = $2
+         AND kind IN ({}) AND bucket >= $3 AND bucket < $4",
+        table.name(),
+        kinds.join(", ")
+    );
+    if let Some(d) = department {
+        args.push(Arg::Text(d));
+        sql.push_str(&format!(" AND department = ${}", args.len()));
+    }
+    if let Some(c) = channel {
+        args.push(Arg::Int(i64::from(c.code())));
+        sql.push_str(&format!(" AND channel = ${}", args.len()));
+    }
+    sql.push_str(" GROUP BY bucket, kind");
+    sql
+}
+
+/// Dossiers read per page when recounting.
+const PAGE: i64 = 2_000;
+
+/// Every dossier of `province`, oldest first (for recounts and checks).
+pub async fn dossiers(tx: &mut Tx, province: &ProvinceCode) -> Result<Vec<Dossier>> {
+    let mut out = Vec::new();
+    each_dossier(tx, province, |d| out.push(d)).await?;
+    Ok(out)
+}
+
+/// The counters `province`'s dossiers imply, computed from scratch.
+pub async fn expected(tx: &mut Tx, province: &ProvinceCode) -> Result<Counters> {
+    let mut days: BTreeMap<Key, Amount> = BTreeMap::new();
+    each_dossier(tx, province, |d| core_stats::add(&mut days, &d, 1)).await?;
+    Ok(with_months(days))
+}
+
+/// Calls `f` with each dossier of `province`, reading them a page at a time.
+async fn each_dossier(tx: &mut Tx, province: &ProvinceCode, mut f: impl FnMut(Dossier)) -> Result<()> {
+    let mut after = 0_i64;
+    loop {
+        let rows: Vec<(i64, String)> = on!(&mut *tx, |c| {
+            sqlx::query_as("SELECT id, data FROM dossiers WHERE province_code = $1 AND id > $2 ORDER BY id LIMIT $3")
+                .bind(province.as_str())
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(c)
+                .await
+        })?;
+        let Some((last, _)) = rows.last() else {
+            break;
+        };
+        after = *last;
+        for (_, data) in &rows {
+            f(serde_json::from_str(data)?);
+        }
+    }
+    Ok(())
+}
+
+/// The counters stored for `province` (rows that are not zero).
+pub async fn stored(tx: &mut Tx, province: &ProvinceCode) -> Result<Counters> {
+    let mut out = Counters::new();
+    for table in [Table::Days, Table::Months] {
+        let sql = format!(
+            "SELECT dimension, kind, bucket, value, department, channel, n, minutes FROM {}
+             WHERE province_code = $1 AND (n <> 0 OR minutes <> 0)",
+            table.name()
+        );
+        type Row = (i64, i64, i64, String, String, i64, i64, i64);
+        let rows: Vec<Row> = fetch(tx, &sql, &[Arg::Text(province.as_str())]).await?;
+        for (dimension, kind, bucket, value, department, channel, n, minutes) in rows {
+            let bad = || StoreError::Io(format!("unknown statistics counter {dimension}/{kind} in the database"));
+            let key = Key {
+                province: province.as_str().to_owned(),
+                dimension: u8::try_from(dimension)
+                    .ok()
+                    .and_then(Dimension::from_code)
+                    .ok_or_else(bad)?,
+                value,
+                department,
+                channel: u8::try_from(channel).unwrap_or(0),
+                kind: u8::try_from(kind).ok().and_then(Kind::from_code).ok_or_else(bad)?,
+                day: i32::try_from(bucket).unwrap_or(0),
+            };
+            out.insert((table, key), Amount { n, minutes });
+        }
+    }
+    Ok(out)
+}
+
+/// A counter whose stored value differs from the recount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Which table.
+    pub table: Table,
+    /// Which counter.
+    pub key: Key,
+    /// What the dossiers imply.
+    pub expected: Amount,
+    /// What is stored.
+    pub stored: Amount,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let k = &self.key;
+        write!(
+            f,
+            "{} {} {}={} department={} channel={} kind={:?} bucket={}: expected {}/{} min, stored {}/{} min",
+            self.table.name(),
+            k.province,
+            k.dimension.name(),
+            k.value,
+            k.department,
+            k.channel,
+            k.kind,
+            k.day,
+            self.expected.n,
+            self.expected.minutes,
+            self.stored.n,
+            self.stored.minutes
+        )
+    }
+}
+
+/// Recomputes `province`'s counters from its dossiers and lists every counter that
+/// differs from the stored one (empty: the aggregates are right).
+pub async fn recount(tx: &mut Tx, province: &ProvinceCode) -> Result<Vec<Mismatch>> {
+    let expected = expected(tx, province).await?;
+    let stored = stored(tx, province).await?;
+    let keys: BTreeSet<&(Table, Key)> = expected.keys().chain(stored.keys()).collect();
+    Ok(keys
+        .into_iter()
+        .filter_map(|k| {
+            let e = expected.get(k).copied().unwrap_or_default();
+            let s = stored.get(k).copied().unwrap_or_default();
+            (e != s).then(|| Mismatch {
+                table: k.0,
+                key: k.1.clone(),
+                expected: e,
+                stored: s,
+            })
+        })
+        .collect())
+}
+
+/// Replaces `province`'s counters with a recount; returns how many counters it wrote.
+pub async fn rebuild(tx: &mut Tx, province: &ProvinceCode) -> Result<usize> {
+    let expected = expected(tx, province).await?;
+    for table in [Table::Days, Table::Months] {
+        let sql = format!("DELETE FROM {} WHERE province_code = $1", table.name());
+        exec!(&mut *tx, |c| sqlx::query(&sql).bind(province.as_str()).execute(c).await)?;
+    }
+    add(tx, &expected).await?;
+    Ok(expected.len())
+}
+
+/// The provinces that have dossiers.
+pub async fn provinces(tx: &mut Tx) -> Result<Vec<ProvinceCode>> {
+    let codes: Vec<String> = on!(&mut *tx, |c| {
+        sqlx::query_scalar("SELECT DISTINCT province_code FROM dossiers ORDER BY province_code")
+            .fetch_all(c)
+            .await
+    })?;
+    codes
+        .iter()
+        .map(|c| ProvinceCode::parse(c).map_err(|e| StoreError::Io(e.to_string())))
+        .collect()
+}
+
+/// Fills the counters once, for the dossiers written before migration 0014 (a no-op
+/// afterwards: `stats_state.filled` says it was done). Called by [`Db::migrate`]; on
+/// PostgreSQL a second node starting at once waits on the row and then skips.
+pub async fn backfill(db: &Db) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    let claimed = exec!(&mut tx, |c| {
+        sqlx::query("UPDATE stats_state SET filled = 1 WHERE id = 1 AND filled = 0")
+            .execute(c)
+            .await
+    })?;
+    if claimed == 0 {
+        return Ok(());
+    }
+    for province in provinces(&mut tx).await? {
+        let n = rebuild(&mut tx, &province).await?;
+        tracing::info!(province = %province.as_str(), counters = n, "statistics filled from existing dossiers");
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monthly_counters_are_the_sums_of_the_daily_ones() {
+        let key = |day| Key {
+            province: "000.00.00.H43".into(),
+            dimension: Dimension::Department,
+            value: "A".into(),
+            department: "A".into(),
+            channel: 1,
+            kind: Kind::Received,
+            day,
+        };
+        let d = core_stats::day_number(time::macros::date!(2026 - 11 - 02));
+        let days = BTreeMap::from([
+            (key(d), Amount { n: 2, minutes: 0 }),
+            (key(d + 1), Amount { n: 3, minutes: 0 }),
+            (key(d + 30), Amount { n: 1, minutes: 0 }),
+        ]);
+        let all = with_months(days);
+        let month = |m| all.get(&(Table::Months, key(m))).map(|a| a.n);
+        assert_eq!(month(month_of(d)), Some(5));
+        assert_eq!(month(month_of(d) + 1), Some(1));
+        assert_eq!(all.len(), 5);
+    }
+}
