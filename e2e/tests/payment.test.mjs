@@ -2,6 +2,10 @@
 // sandbox gateway (the real VNPay 2.1.0 protocol from the gateway's side), in the browser.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startServer } from "../lib/server.mjs";
 import { launch, signIn, shot } from "../lib/browser.mjs";
 
@@ -101,4 +105,17 @@ test("a citizen pays the fee online through the sandbox gateway", async () => {
   // Paid once, and the dossier is being handled again.
   const dossier = await api(citizen, "GET", `/api/v1/dossiers/${code}`);
   assert.equal(dossier.status_code, 4);
+
+  // The electronic receipt of the payment, from the payment page.
+  await citizen.goto(`${server.base}/thanh-toan/ho-so/${code}`);
+  const link = citizen.locator("a.receipt-link").first();
+  await link.waitFor();
+  const receipt = await citizen.request.get(server.base + (await link.getAttribute("href")));
+  assert.equal(receipt.status(), 200);
+  assert.equal(receipt.headers()["content-type"], "application/pdf");
+  const pdfPath = join(mkdtempSync(join(tmpdir(), "motcua-receipt-")), "bien-lai.pdf");
+  writeFileSync(pdfPath, await receipt.body());
+  const text = execFileSync("pdftotext", ["-layout", pdfPath, "-"]).toString();
+  assert.ok(text.includes(code), "the receipt names the dossier");
+  assert.ok(text.includes("150.000"), "the receipt shows the amount paid");
 });

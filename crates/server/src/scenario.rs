@@ -1195,7 +1195,7 @@ pub async fn run(state: &AppState, seed: u64, mut progress: impl FnMut(&Day)) ->
         .assume_offset(VIETNAM_OFFSET);
     let clock = Clock::fixed(start);
     let mut state = state.clone();
-    state.clock = clock.clone();
+    state.set_clock(clock.clone());
     let api = Api {
         app: crate::router(state.clone()),
     };

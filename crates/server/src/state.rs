@@ -42,9 +42,23 @@ impl Clock {
     }
 }
 
-/// Everything a handler may need. Cheap to clone.
+/// Everything a handler may need: one pointer to [`Shared`], so that cloning it for each
+/// request (axum does, several times) is one atomic increment, not one per field. Fields
+/// are read through `Deref` (`state.db`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state proper; see [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     /// The database.
     pub db: Db,
     /// The configuration in force.
@@ -95,7 +109,7 @@ impl AppState {
             config.tracking_cache_mb.saturating_mul(1024 * 1024),
             tracking_ttl,
         ));
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             writes: motcua_store::batch::Batcher::start(db.clone()),
             db,
             config: Arc::new(config),
@@ -115,7 +129,13 @@ impl AppState {
             clock: Clock::default(),
             directories: Arc::new(crate::province_cache::ProvinceCache::default()),
             default_province: Arc::new(RwLock::new(None)),
-        })
+        })))
+    }
+
+    /// Uses `clock` from now on (tests and the scenario move a fixed clock). Only this
+    /// handle and its later clones see it.
+    pub fn set_clock(&mut self, clock: Clock) {
+        Arc::make_mut(&mut self.0).clock = clock;
     }
 
     /// The province a request means: the one it names, else the configured default,

@@ -225,7 +225,7 @@ async fn spawn_with(t: OffsetDateTime, adjust: impl FnOnce(&mut Config)) -> (Tes
     adjust(&mut config);
     let mut state = AppState::new(test_db.db.clone(), config).expect("state");
     let clock = Clock::fixed(t);
-    state.clock = clock.clone();
+    state.set_clock(clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let app = motcua_server::router(state.clone());

@@ -1032,7 +1032,7 @@ async fn the_maintenance_re_query_finds_payments_whose_ipn_never_came() {
         },
     )
     .expect("state");
-    state.clock = app.clock.clone();
+    state.set_clock(app.clock.clone());
     // Too recent: the IPN may still come.
     assert_eq!(
         motcua_server::api::payments::requery_pending(&state)

@@ -52,6 +52,14 @@ fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
 
 /// Stores a new dossier; returns its row id.
 pub async fn insert(tx: &mut Tx, d: &Dossier) -> Result<i64> {
+    let id = insert_uncounted(tx, d).await?;
+    crate::stats::apply(tx, None, d).await?;
+    Ok(id)
+}
+
+/// [`insert`] without the statistics: for bulk loads, which add the dossiers to a
+/// [`crate::stats::Batch`] and write it in the same transaction.
+pub async fn insert_uncounted(tx: &mut Tx, d: &Dossier) -> Result<i64> {
     let data = serde_json::to_string(d)?;
     let id: i64 = on!(tx, |c| {
         sqlx::query_scalar(
@@ -84,7 +92,6 @@ pub async fn insert(tx: &mut Tx, d: &Dossier) -> Result<i64> {
         .fetch_one(c)
         .await
     })?;
-    crate::stats::apply(tx, None, d).await?;
     Ok(id)
 }
 

@@ -129,6 +129,35 @@ pub async fn apply(tx: &mut Tx, old: Option<&Dossier>, new: &Dossier) -> Result<
     add(tx, &with_months(diff)).await
 }
 
+/// The counters of many new dossiers, summed in memory and written at once: bulk loads
+/// (`motcua generate`) insert with [`crate::dossiers::insert_uncounted`], add each dossier
+/// here and [`Batch::write`] in the same transaction — one upsert per table for the lot
+/// instead of one per dossier.
+#[derive(Debug, Default)]
+pub struct Batch {
+    counters: Counters,
+}
+
+impl Batch {
+    /// Counts new dossier `d`.
+    pub fn add(&mut self, d: &Dossier) {
+        for (key, a) in with_months(core_stats::contributions(d)) {
+            let sum = self.counters.entry(key).or_default();
+            sum.n += a.n;
+            sum.minutes += a.minutes;
+        }
+        self.counters.retain(|_, a| !a.is_zero());
+    }
+
+    /// Adds the counted dossiers to the stored counters, in `tx`.
+    pub async fn write(self, tx: &mut Tx) -> Result<()> {
+        if self.counters.is_empty() {
+            return Ok(());
+        }
+        add(tx, &self.counters).await
+    }
+}
+
 /// What a figure query asks for.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<'a> {

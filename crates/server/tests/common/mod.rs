@@ -130,7 +130,7 @@ async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Con
     };
     adjust(&mut config);
     let mut state = AppState::new(test_db.db.clone(), config).expect("state");
-    state.clock = clock.clone();
+    state.set_clock(clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
