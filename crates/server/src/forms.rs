@@ -469,19 +469,38 @@ pub async fn render(
     issued: OffsetDateTime,
     ident: String,
 ) -> Result<Vec<u8>, AppError> {
-    let _permit = state
-        .cpu
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    run_render(state, Rendering::Now, form.slug(), move |r| {
+        r.render(form, &data, issued, &ident)
+    })
+    .await
+}
+
+/// Runs `job` with the configured renderer — now (a blocking thread behind the `cpu`
+/// semaphore) or on the low-priority thread — and records how long it took.
+async fn run_render(
+    state: &AppState,
+    when: Rendering,
+    kind: &'static str,
+    job: impl FnOnce(Renderer) -> Result<Vec<u8>, motcua_pdf::PdfError> + Send + 'static,
+) -> Result<Vec<u8>, AppError> {
     let renderer = renderer(state);
     let started = std::time::Instant::now();
-    let pdf = tokio::task::spawn_blocking(move || renderer.render(form, &data, issued, &ident))
-        .await
-        .map_err(|e| AppError::Internal(format!("rendering task: {e}")))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    metrics::histogram!("motcua_form_render_seconds", "form" => form.slug()).record(started.elapsed().as_secs_f64());
+    let pdf = match when {
+        Rendering::Now => {
+            let _permit = state
+                .cpu
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            tokio::task::spawn_blocking(move || job(renderer))
+                .await
+                .map_err(|e| AppError::Internal(format!("rendering task: {e}")))?
+        }
+        Rendering::Idle => state.idle.run(move || job(renderer)).await?,
+    }
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    metrics::histogram!("motcua_form_render_seconds", "form" => kind).record(started.elapsed().as_secs_f64());
     Ok(pdf)
 }
 
@@ -523,21 +542,7 @@ async fn issue(
     };
     let (data, issued) = dossier_data(form, ordinal, &sources)?;
     let ident = format!("{}/{}/{ordinal}", d.code.as_str(), form.slug());
-    let pdf = match when {
-        Rendering::Now => render(state, form, data, issued, ident).await?,
-        Rendering::Idle => {
-            let renderer = renderer(state);
-            let started = std::time::Instant::now();
-            let pdf = state
-                .idle
-                .run(move || renderer.render(form, &data, issued, &ident))
-                .await?
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            metrics::histogram!("motcua_form_render_seconds", "form" => form.slug())
-                .record(started.elapsed().as_secs_f64());
-            pdf
-        }
-    };
+    let pdf = run_render(state, when, form.slug(), move |r| r.render(form, &data, issued, &ident)).await?;
     let key = object_key(d, form, ordinal);
     state
         .objects
@@ -786,18 +791,10 @@ pub async fn payment_receipt(state: &AppState, order_id: &str) -> Result<Vec<u8>
     let letterhead = Letterhead::load(state, &d.province).await?;
     let (data, issued) = payment_receipt_data(&order, d, &events, &letterhead);
     let ident = format!("{}/{PAYMENT_RECEIPT_KIND}/{ordinal}", d.code.as_str());
-    let _permit = state
-        .cpu
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let r = renderer(state);
-    let pdf = tokio::task::spawn_blocking(move || r.render_payment_receipt(&data, issued, &ident))
-        .await
-        .map_err(|e| AppError::Internal(format!("rendering task: {e}")))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    drop(_permit);
+    let pdf = run_render(state, Rendering::Now, PAYMENT_RECEIPT_KIND, move |r| {
+        r.render_payment_receipt(&data, issued, &ident)
+    })
+    .await?;
     let key = format!(
         "forms/{}/{}/{PAYMENT_RECEIPT_KIND}-{ordinal}.pdf",
         d.province.as_str(),
