@@ -597,3 +597,31 @@ async fn a_broken_counter_is_reported_and_rebuild_repairs_it() {
     assert!(stats::recount(&mut tx, &province).await.expect("recount").is_empty());
     tx.commit().await.expect("commit");
 }
+
+#[tokio::test]
+async fn bulk_generation_counts_its_dossiers_in_batches() {
+    // `motcua generate` writes dossiers without the per-row hook and adds their counters
+    // per batch (`stats::Batch`): the result must equal a recount all the same.
+    let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
+    let province = ProvinceCode::parse("000.00.00.H43").expect("province");
+    let plan = motcua_server::generate::Plan {
+        province: province.clone(),
+        count: 2_500,
+        until: datetime!(2026-11-02 08:00 +07:00),
+        seed: 7,
+    };
+    let report = motcua_server::generate::generate(&app.test_db.db, &plan, |_| {})
+        .await
+        .expect("generate");
+    assert_eq!(report.dossiers, 2_500);
+    let mut tx = app.test_db.db.begin_read().await.expect("begin");
+    let mismatches = stats::recount(&mut tx, &province).await.expect("recount");
+    assert!(
+        mismatches.is_empty(),
+        "{} counters differ, e.g. {:?}",
+        mismatches.len(),
+        mismatches.first()
+    );
+    let stored = stats::stored(&mut tx, &province).await.expect("stored");
+    assert!(!stored.is_empty(), "the generated dossiers are counted");
+}

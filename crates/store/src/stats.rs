@@ -146,11 +146,11 @@ impl Batch {
             sum.n += a.n;
             sum.minutes += a.minutes;
         }
-        self.counters.retain(|_, a| !a.is_zero());
     }
 
     /// Adds the counted dossiers to the stored counters, in `tx`.
-    pub async fn write(self, tx: &mut Tx) -> Result<()> {
+    pub async fn write(mut self, tx: &mut Tx) -> Result<()> {
+        self.counters.retain(|_, a| !a.is_zero());
         if self.counters.is_empty() {
             return Ok(());
         }
