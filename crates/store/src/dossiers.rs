@@ -96,10 +96,12 @@ pub async fn insert_uncounted(tx: &mut Tx, d: &Dossier) -> Result<i64> {
 }
 
 /// Writes a changed dossier, provided nobody changed it since version `expected` was read.
-pub async fn save(tx: &mut Tx, id: i64, d: &Dossier, expected: u32) -> Result<()> {
+///
+/// `before` is the dossier as read at version `expected`: the update only applies when
+/// that is still what is stored, so the statistics move by `d` − `before` without reading
+/// the row again.
+pub async fn save(tx: &mut Tx, id: i64, before: &Dossier, d: &Dossier, expected: u32) -> Result<()> {
     let data = serde_json::to_string(d)?;
-    // The statistics move by the difference between what is stored and what is written.
-    let old = by_id(tx, id).await?;
     let n = exec!(tx, |c| {
         sqlx::query(
             "UPDATE dossiers SET current_agency = $1, assignee_id = $2, status = $3, received_at = $4, due_at = $5,
@@ -126,7 +128,7 @@ pub async fn save(tx: &mut Tx, id: i64, d: &Dossier, expected: u32) -> Result<()
             d.code
         )));
     }
-    crate::stats::apply(tx, old.as_ref(), d).await?;
+    crate::stats::apply(tx, Some(before), d).await?;
     Ok(())
 }
 

@@ -1439,9 +1439,9 @@ pub(crate) async fn transition(
     ctx: &Context<'_>,
     ip: &str,
 ) -> Result<Transition, AppError> {
-    let expected = dossier.version;
+    let before = dossier.clone();
     let t = lifecycle::apply(dossier, input, ctx).map_err(|r| AppError::Refused(r.0))?;
-    dossiers::save(tx, id, dossier, expected).await?;
+    dossiers::save(tx, id, &before, dossier, before.version).await?;
     let by = By {
         actor: &ctx.actor,
         agency: &ctx.agency,
