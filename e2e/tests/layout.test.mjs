@@ -33,6 +33,8 @@ test("each desk renders at 360 px without horizontal scrolling", async () => {
     ["congdan", "/ca-nhan"],
     ["tiepnhan", "/quay"],
     ["ld.xaydung", "/xu-ly"],
+    ["ld.xaydung", "/don-vi"],
+    ["giamdoc", "/lanh-dao/bao-cao"],
     ["giamdoc", "/lanh-dao"],
     ["quantri", "/quan-tri"],
   ]) {

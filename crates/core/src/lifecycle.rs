@@ -291,6 +291,10 @@ pub struct Dossier {
     /// The responsible department's officer while another agency holds the dossier.
     #[serde(default)]
     pub lead_assignee: Option<Person>,
+    /// The responsible department's officer who last held it: who handled the dossier, kept
+    /// after the result is ready (when `assignee` is cleared). The officer of the statistics.
+    #[serde(default)]
+    pub handled_by: Option<Person>,
     /// The citizen account that filed it online.
     pub owner: Option<String>,
     /// How it was filed.
@@ -417,6 +421,7 @@ impl Dossier {
             responsible_agency: f.content.agency.clone(),
             assignee: None,
             lead_assignee: None,
+            handled_by: None,
             owner: None,
             channel: f.channel,
             status: Status::New,
@@ -1266,6 +1271,15 @@ pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<T
     }
     next.status = to;
     next.version += 1;
+    // Who handled it: the responsible department's officer holding it before or after
+    // this step (finishing clears the assignee; the handler stays).
+    let handler = [&next, &*d]
+        .into_iter()
+        .find(|h| h.current_agency == h.responsible_agency && h.assignee.is_some())
+        .and_then(|h| h.assignee.clone());
+    if handler.is_some() {
+        next.handled_by = handler;
+    }
     *d = next;
     Ok(Transition {
         action,

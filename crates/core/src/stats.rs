@@ -99,9 +99,17 @@ impl Dimension {
             Dimension::Department => d.responsible_agency.as_str().to_owned(),
             Dimension::Field => d.field.as_str().to_owned(),
             Dimension::Procedure => d.procedure.as_str().to_owned(),
-            Dimension::Officer => d.assignee.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
+            Dimension::Officer => officer(d).map(|p| p.id.clone()).unwrap_or_default(),
         }
     }
+}
+
+/// The officer a dossier counts for: who handled it in the responsible department, or,
+/// before that department assigned it (and for dossiers stored before `handled_by`
+/// existed), whoever holds it now. Stored in `dossiers.officer_id` for the queries that
+/// read dossiers directly.
+pub fn officer(d: &Dossier) -> Option<&crate::lifecycle::Person> {
+    d.handled_by.as_ref().or(d.assignee.as_ref())
 }
 
 /// What a fact counts.

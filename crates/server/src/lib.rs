@@ -34,6 +34,7 @@ pub mod outbox;
 pub mod pages;
 pub mod payments;
 pub mod province_cache;
+pub mod reports;
 pub mod scenario;
 pub mod state;
 pub mod tracking_cache;
@@ -182,6 +183,11 @@ pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(paid = n, "pending payments found paid by re-query"),
                 Err(e) => tracing::warn!(error = %e, "re-querying pending payments failed; will retry"),
+            }
+            match reports::generate_due(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(stored = n, "monthly reports generated"),
+                Err(e) => tracing::warn!(error = %e, "monthly reports failed; will retry"),
             }
         }
     })

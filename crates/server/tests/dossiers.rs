@@ -352,6 +352,9 @@ async fn one_dossier_from_counter_to_return_with_every_hand_over() {
     .await;
     assert_eq!(v["status_code"], 9);
     assert_eq!(v["timeliness"], "early");
+    // Finishing clears the assignee, but who handled it stays (the statistics' officer).
+    assert!(v["assignee"].is_null(), "{v}");
+    assert_eq!(v["handled_by"]["name"], "Hoàng Văn Dựng", "{v}");
     let (status, e) = act(&app, &counter, &dossier, "return", json!({"method": "post"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "post needs a tracking number: {e}");
     app.clock.set(datetime!(2026-11-11 08:00 +07:00));

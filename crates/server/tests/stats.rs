@@ -197,7 +197,13 @@ fn value_of(d: &Dossier, dim: Dimension) -> String {
         Dimension::Department => d.responsible_agency.as_str().to_owned(),
         Dimension::Field => d.field.as_str().to_owned(),
         Dimension::Procedure => d.procedure.as_str().to_owned(),
-        Dimension::Officer => d.assignee.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
+        // Who handled it in the responsible department, else who holds it.
+        Dimension::Officer => d
+            .handled_by
+            .as_ref()
+            .or(d.assignee.as_ref())
+            .map(|p| p.id.clone())
+            .unwrap_or_default(),
     }
 }
 

@@ -143,7 +143,16 @@ pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -
             return Err(Invalid::new(field, "không được để trống").into());
         }
     }
-    let (head_seq, head_hash) = lock_head(tx, rec.chain).await?;
+    // Inside a group commit the head is read (and locked) once per batch and stored once
+    // before it commits (`batch::Deferred`); the records are inserted as they come.
+    let batched = crate::batch::deferred(|l| l.head(rec.chain));
+    let (head_seq, head_hash, stored_seq) = match batched {
+        Some(Some(h)) => (h.seq, h.hash, h.stored_seq),
+        _ => {
+            let (seq, hash) = lock_head(tx, rec.chain).await?;
+            (seq, hash, seq)
+        }
+    };
     let seq = head_seq + 1;
     let at_ms = to_millis(at);
     let before_json = rec.before.map(canonical_json);
@@ -188,22 +197,19 @@ pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -
         .execute(c)
         .await
     })?;
-    // The seq condition is a guard: the head is locked, so it can only fail if someone
-    // edited audit_heads behind our back, and then writing on would fork the chain.
-    let updated = exec!(tx, |c| {
-        sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE chain = $1 AND seq = $4")
-            .bind(rec.chain)
-            .bind(seq)
-            .bind(&hash)
-            .bind(head_seq)
-            .execute(c)
-            .await
-    })?;
-    if updated != 1 {
-        return Err(StoreError::Conflict(format!(
-            "đầu chuỗi nhật ký «{}» đã thay đổi trong khi ghi",
-            rec.chain
-        )));
+    let head = crate::batch::Head {
+        seq,
+        hash: hash.clone(),
+        stored_seq,
+    };
+    let mut head = Some(head);
+    crate::batch::deferred(|l| {
+        if let Some(h) = head.take() {
+            l.job.heads.insert(rec.chain.to_owned(), h);
+        }
+    });
+    if let Some(h) = head {
+        store_head(tx, rec.chain, &h).await?;
     }
     Ok(AuditEntry {
         chain: rec.chain.to_owned(),
@@ -221,6 +227,27 @@ pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -
         prev_hash: head_hash,
         hash,
     })
+}
+
+/// Moves the chain's head from `head.stored_seq` to `head`. The seq condition is a guard:
+/// the head is locked, so it can only fail if someone edited audit_heads behind our back,
+/// and then writing on would fork the chain.
+pub(crate) async fn store_head(tx: &mut Tx, chain: &str, head: &crate::batch::Head) -> Result<()> {
+    let updated = exec!(tx, |c| {
+        sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE chain = $1 AND seq = $4")
+            .bind(chain)
+            .bind(head.seq)
+            .bind(&head.hash)
+            .bind(head.stored_seq)
+            .execute(c)
+            .await
+    })?;
+    if updated != 1 {
+        return Err(StoreError::Conflict(format!(
+            "đầu chuỗi nhật ký «{chain}» đã thay đổi trong khi ghi"
+        )));
+    }
+    Ok(())
 }
 
 /// Reads the chain's head, locked for the rest of the transaction, creating it (at seq 0

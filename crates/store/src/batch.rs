@@ -10,13 +10,81 @@
 //!
 //! A job must not open a transaction of its own: it runs while the batch holds the
 //! write transaction (on SQLite, the only writer).
+//!
+//! Rows every job changes are written once per batch ([`Deferred`]): the statistics
+//! counters a dossier change adds to, and the audit chain's head. Each job's share is
+//! kept apart until the job succeeds (a failed job's share is dropped with its savepoint)
+//! and the batch writes the sum just before it commits; if that fails, nothing commits.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
+use motcua_core::stats::{Amount, Key};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{Db, StoreError, Tx, exec};
+
+/// An audit chain's head as the batch's appends left it.
+#[derive(Debug, Clone)]
+pub(crate) struct Head {
+    /// Sequence number of the last record appended.
+    pub(crate) seq: i64,
+    /// Its hash.
+    pub(crate) hash: String,
+    /// The `seq` stored in `audit_heads` (locked by the batch's transaction).
+    pub(crate) stored_seq: i64,
+}
+
+/// Writes deferred to the end of the batch.
+#[derive(Debug, Default)]
+pub(crate) struct Deferred {
+    /// Statistics counters to add (`stats::apply`'s differences, summed).
+    pub(crate) stats: BTreeMap<Key, Amount>,
+    /// Audit chain heads to store.
+    pub(crate) heads: BTreeMap<String, Head>,
+}
+
+impl Deferred {
+    fn absorb(&mut self, job: Deferred) {
+        for (key, a) in job.stats {
+            let sum = self.stats.entry(key).or_default();
+            sum.n += a.n;
+            sum.minutes += a.minutes;
+        }
+        self.heads.extend(job.heads);
+    }
+}
+
+/// The batch's deferred writes and the running job's.
+#[derive(Debug, Default)]
+pub(crate) struct Layers {
+    batch: Deferred,
+    /// The running job's, merged into `batch` when it succeeds.
+    pub(crate) job: Deferred,
+}
+
+impl Layers {
+    /// The chain's head as the batch's appends so far left it (none: read it from the table).
+    pub(crate) fn head(&self, chain: &str) -> Option<Head> {
+        self.job
+            .heads
+            .get(chain)
+            .or_else(|| self.batch.heads.get(chain))
+            .cloned()
+    }
+}
+
+tokio::task_local! {
+    static DEFERRED: RefCell<Layers>;
+}
+
+/// Runs `f` on the deferred writes when called from a job of a batch; `None` elsewhere
+/// (the caller then writes at once).
+pub(crate) fn deferred<R>(f: impl FnOnce(&mut Layers) -> R) -> Option<R> {
+    DEFERRED.try_with(|d| f(&mut d.borrow_mut())).ok()
+}
 
 /// A boxed future borrowing the transaction.
 pub type JobFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
@@ -40,9 +108,27 @@ pub struct Batcher {
 impl Batcher {
     /// Starts the batch task for `db` (on the current Tokio runtime). It ends when every
     /// handle is dropped.
+    ///
+    /// The task runs on a thread of its own (a single-threaded runtime): it talks to the
+    /// database one statement at a time, and each answer must wake it at once. On the
+    /// shared runtime it would wait behind the request tasks for every statement of every
+    /// job, and that wait, not the disk, was what limited intake (see bench/RESULTS.md).
     pub fn start(db: Db) -> Self {
         let (queue, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
-        tokio::spawn(run(db, rx));
+        match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => {
+                // Failing to start a thread means the process cannot serve at all.
+                std::thread::Builder::new()
+                    .name("motcua-writer".to_owned())
+                    .spawn(move || runtime.block_on(run(db, rx)))
+                    .expect("the operating system starts the write batch thread");
+            }
+            Err(e) => {
+                // Without a runtime of its own, the shared one still runs it correctly.
+                tracing::warn!(error = %e, "write batch runtime not started; batching on the shared runtime");
+                tokio::spawn(run(db, rx));
+            }
+        }
         Self { queue }
     }
 
@@ -95,23 +181,46 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn run_batch(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
+    DEFERRED
+        .scope(RefCell::new(Layers::default()), run_jobs(db, jobs))
+        .await
+}
+
+async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
     let mut tx = db.begin_write().await?;
     let mut finishers: Vec<Finish> = Vec::with_capacity(jobs.len());
     for job in jobs.drain(..) {
         exec!(&mut tx, |c| sqlx::query("SAVEPOINT job").execute(c).await)?;
         let (ok, finish) = job(&mut tx).await;
-        if !ok {
+        let share = deferred(|l| std::mem::take(&mut l.job)).unwrap_or_default();
+        if ok {
+            deferred(|l| l.batch.absorb(share));
+        } else {
             exec!(&mut tx, |c| sqlx::query("ROLLBACK TO SAVEPOINT job").execute(c).await)?;
         }
         exec!(&mut tx, |c| sqlx::query("RELEASE SAVEPOINT job").execute(c).await)?;
         finishers.push(finish);
     }
-    let commit = tx.commit().await.map_err(|e| e.to_string());
+    let batch = deferred(|l| std::mem::take(&mut l.batch)).unwrap_or_default();
+    let commit = match write_deferred(&mut tx, batch).await {
+        Ok(()) => tx.commit().await.map_err(|e| e.to_string()),
+        // Dropping the transaction rolls every job back.
+        Err(e) => Err(e.to_string()),
+    };
     if let Err(e) = &commit {
         tracing::error!(error = %e, jobs = finishers.len(), "write batch commit failed");
     }
     for finish in finishers {
         finish(commit.clone());
+    }
+    Ok(())
+}
+
+/// Writes what the batch's jobs deferred, in the batch's transaction.
+async fn write_deferred(tx: &mut Tx, d: Deferred) -> Result<(), StoreError> {
+    crate::stats::add_differences(tx, d.stats).await?;
+    for (chain, head) in d.heads {
+        crate::audit::store_head(tx, &chain, &head).await?;
     }
     Ok(())
 }

@@ -65,8 +65,10 @@ pub async fn insert_uncounted(tx: &mut Tx, d: &Dossier) -> Result<i64> {
         sqlx::query_scalar(
             "INSERT INTO dossiers (code, province_code, procedure_code, field_code, receiving_agency,
                  responsible_agency, current_agency, assignee_id, owner_id, channel, status, applicant_name,
-                 tracking_secret, created_at, received_at, due_at, finished_at, returned_at, version, data)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                 tracking_secret, created_at, received_at, due_at, finished_at, returned_at, version, data,
+                 officer_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                 $21)
              RETURNING id",
         )
         .bind(d.code.as_str())
@@ -89,6 +91,7 @@ pub async fn insert_uncounted(tx: &mut Tx, d: &Dossier) -> Result<i64> {
         .bind(opt_ms(d.returned_at))
         .bind(i64::from(d.version))
         .bind(&data)
+        .bind(motcua_core::stats::officer(d).map(|p| p.id.as_str()))
         .fetch_one(c)
         .await
     })?;
@@ -105,7 +108,7 @@ pub async fn save(tx: &mut Tx, id: i64, before: &Dossier, d: &Dossier, expected:
     let n = exec!(tx, |c| {
         sqlx::query(
             "UPDATE dossiers SET current_agency = $1, assignee_id = $2, status = $3, received_at = $4, due_at = $5,
-                 finished_at = $6, returned_at = $7, version = $8, data = $9
+                 finished_at = $6, returned_at = $7, version = $8, data = $9, officer_id = $12
              WHERE id = $10 AND version = $11",
         )
         .bind(d.current_agency.as_str())
@@ -119,6 +122,7 @@ pub async fn save(tx: &mut Tx, id: i64, before: &Dossier, d: &Dossier, expected:
         .bind(&data)
         .bind(id)
         .bind(i64::from(expected))
+        .bind(motcua_core::stats::officer(d).map(|p| p.id.as_str()))
         .execute(c)
         .await
     })?;

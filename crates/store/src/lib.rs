@@ -29,6 +29,7 @@ pub mod outbox;
 pub mod overview;
 pub mod payments;
 pub mod ratings;
+pub mod reports;
 pub mod sso;
 pub mod stats;
 #[cfg(feature = "testing")]
@@ -205,6 +206,9 @@ impl Db {
             // FULL: an acknowledged commit survives power loss, not only a process crash.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(config.busy_timeout)
+            // Savepoints (one per job of a group commit) keep their undo journal in memory,
+            // not in a temporary file written on every change.
+            .pragma("temp_store", "memory")
             .foreign_keys(true);
         // The writer opens first so the file exists and is in WAL mode before readers attach.
         let write = SqlitePoolOptions::new()

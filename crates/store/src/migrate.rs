@@ -37,6 +37,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "payment_orders", "0012_payment_orders"),
     migration!(14, "stats", "0014_stats"),
     migration!(15, "evaluation", "0015_evaluation"),
+    migration!(16, "reports", "0016_reports"),
+    migration!(17, "officer", "0017_officer"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -324,6 +324,30 @@ pub struct Behind<'a> {
 
 /// The dossiers behind one figure, newest first: exactly those [`figures`] counts.
 pub async fn dossiers(tx: &mut Tx, province: &ProvinceCode, b: Behind<'_>) -> Result<Vec<Stored>> {
+    dossiers_narrowed(tx, province, b, Narrow::default()).await
+}
+
+/// Further conditions on the dossiers behind a figure, matching the dimensions and the
+/// channel filter of [`crate::stats::figures`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Narrow<'a> {
+    /// Only dossiers filed through this channel (1 counter, 2 online, 3 post).
+    pub channel: Option<u8>,
+    /// Only dossiers of this procedure (code).
+    pub procedure: Option<&'a str>,
+    /// Only dossiers this officer counts for (`motcua_core::stats::officer`: who handled
+    /// it, or holds it; user id; empty: nobody).
+    pub officer: Option<&'a str>,
+}
+
+/// [`dossiers`], narrowed to a channel, a procedure or an officer: exactly those
+/// [`crate::stats::figures`] counts with the same filter or grouping.
+pub async fn dossiers_narrowed(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    b: Behind<'_>,
+    narrow: Narrow<'_>,
+) -> Result<Vec<Stored>> {
     let backend = tx.backend();
     let mut args: Vec<Arg<'_>> = vec![Arg::Text(province.as_str())];
     let p = bind_period(&mut args, b.period, b.now);
@@ -331,6 +355,18 @@ pub async fn dossiers(tx: &mut Tx, province: &ProvinceCode, b: Behind<'_>) -> Re
     if let Some(a) = b.agency {
         args.push(Arg::Text(a));
         conditions.push(format!("responsible_agency = ${}", args.len()));
+    }
+    if let Some(c) = narrow.channel {
+        args.push(Arg::Int(i64::from(c)));
+        conditions.push(format!("channel = ${}", args.len()));
+    }
+    if let Some(p) = narrow.procedure {
+        args.push(Arg::Text(p));
+        conditions.push(format!("procedure_code = ${}", args.len()));
+    }
+    if let Some(o) = narrow.officer {
+        args.push(Arg::Text(o));
+        conditions.push(format!("COALESCE(officer_id, '') = ${}", args.len()));
     }
     if let Some(before) = b.before_id {
         args.push(Arg::Int(before));
@@ -381,6 +417,41 @@ pub async fn overdue(
     sql.push_str(&format!(" ORDER BY due_at, id LIMIT ${}", args.len()));
     let rows = fetch(tx, &sql, &args).await?;
     Ok((rows, counts.into_iter().collect()))
+}
+
+/// The appointment of every dossier overdue now (as [`overdue`] selects them), with its
+/// responsible agency: what charts of overdue dossiers by age need, without the dossiers.
+pub async fn overdue_due(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    now: OffsetDateTime,
+    agency: Option<&str>,
+) -> Result<Vec<(String, OffsetDateTime)>> {
+    let mut sql = format!(
+        "SELECT responsible_agency, due_at FROM dossiers WHERE province_code = $1 AND finished_at IS NULL AND due_at < $2 AND status IN ({}, {})",
+        Status::Accepted.code(),
+        Status::InProgress.code()
+    );
+    if agency.is_some() {
+        sql.push_str(" AND responsible_agency = $3");
+    }
+    sql.push_str(" ORDER BY due_at, id");
+    let now_ms = to_millis(now);
+    let rows: Vec<(String, i64)> = on!(tx, |c| {
+        let mut q = sqlx::query_as(&sql).bind(province.as_str()).bind(now_ms);
+        if let Some(a) = agency {
+            q = q.bind(a);
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(a, due)| {
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(due) * 1_000_000)
+                .ok()
+                .map(|t| (a, t))
+        })
+        .collect())
 }
 
 async fn fetch(tx: &mut Tx, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Stored>> {

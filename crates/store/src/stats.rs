@@ -121,8 +121,31 @@ async fn add(tx: &mut Tx, counters: &Counters) -> Result<()> {
 
 /// Applies the change of one dossier from `old` (none when new) to `new`: called by
 /// [`crate::dossiers::insert`] and [`crate::dossiers::save`] in their transaction.
+///
+/// Inside a group commit the difference joins the batch's sum instead, written once just
+/// before the batch commits (`batch::Deferred`).
 pub async fn apply(tx: &mut Tx, old: Option<&Dossier>, new: &Dossier) -> Result<()> {
     let diff = core_stats::difference(old, new);
+    if diff.is_empty() {
+        return Ok(());
+    }
+    let mut diff = Some(diff);
+    crate::batch::deferred(|l| {
+        for (key, a) in diff.take().into_iter().flatten() {
+            let sum = l.job.stats.entry(key).or_default();
+            sum.n += a.n;
+            sum.minutes += a.minutes;
+        }
+    });
+    match diff {
+        Some(diff) => add(tx, &with_months(diff)).await,
+        None => Ok(()),
+    }
+}
+
+/// Adds summed differences (a batch's) to the stored counters.
+pub(crate) async fn add_differences(tx: &mut Tx, mut diff: BTreeMap<Key, Amount>) -> Result<()> {
+    diff.retain(|_, a| !a.is_zero());
     if diff.is_empty() {
         return Ok(());
     }
@@ -491,7 +514,7 @@ fn column(d: Dimension) -> &'static str {
         Dimension::Department => "responsible_agency",
         Dimension::Field => "field_code",
         Dimension::Procedure => "procedure_code",
-        Dimension::Officer => "COALESCE(assignee_id, '')",
+        Dimension::Officer => "COALESCE(officer_id, '')",
     }
 }
 

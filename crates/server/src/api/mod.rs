@@ -21,6 +21,7 @@ pub mod forms;
 pub mod oidc;
 pub mod payments;
 pub mod ratings;
+pub mod reports;
 pub mod uploads;
 
 /// The OpenAPI document of the whole API.
@@ -94,6 +95,9 @@ pub mod uploads;
         forms::dossiers_xlsx,
         uploads::upload,
         uploads::download,
+        reports::results_xlsx,
+        reports::monthly,
+        reports::monthly_file,
     ),
     modifiers(&Security),
     tags(
@@ -104,6 +108,7 @@ pub mod uploads;
         (name = "citizens", description = "Đăng ký tài khoản công dân, xác nhận bằng mã một lần"),
         (name = "dossiers", description = "Hồ sơ: tiếp nhận, xử lý, chuyển, bổ sung, trả kết quả, tra cứu"),
         (name = "evaluation", description = "Đánh giá giải quyết hồ sơ (9 chỉ số), chỉ số phục vụ theo Quyết định 766/QĐ-TTg"),
+        (name = "reports", description = "Báo cáo tình hình, kết quả giải quyết thủ tục hành chính (XLSX), báo cáo tháng"),
         (name = "payments", description = "Thanh toán phí, lệ phí: lệnh thanh toán, VNPay (IPN, trang trả về), tiền mặt tại quầy, đối soát")
     )
 )]
@@ -212,4 +217,5 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(oidc::routes())
         .merge(payments::routes())
         .merge(evaluation::routes())
+        .merge(reports::routes())
 }

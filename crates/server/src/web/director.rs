@@ -4,6 +4,7 @@
 //! overdue list. The figures come from one function, [`overview_figures`], over
 //! `motcua_store::overview` (SQL aggregates today; issue 8's maintained aggregates later).
 
+pub mod dashboard;
 pub mod period;
 
 use std::collections::BTreeMap;
@@ -16,11 +17,13 @@ use axum::routing::get;
 use motcua_core::access::Role;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::lifecycle::Dossier;
-use motcua_store::overview::{self, Behind, Figures, Metric, Period};
+use motcua_store::overview::{self, Behind, Figures, Metric, Narrow, Period};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use self::dashboard::Lists;
 use self::period::{Choice, PRESETS, PeriodQuery};
+use super::charts::{self, Bar};
 use super::{Frame, SignedIn, encode, page, require, when};
 use crate::api::dossiers::{Directory, directory};
 use crate::auth::Principal;
@@ -69,6 +72,8 @@ pub fn rate(permille: Option<i64>) -> String {
 pub struct Cell {
     /// The count.
     pub n: i64,
+    /// The count as shown (`1.538`).
+    pub text: String,
     /// The list of those dossiers.
     pub href: String,
     /// What it counts (for screen readers and the list's title).
@@ -92,6 +97,7 @@ pub struct Line {
 fn line(name: String, f: &Figures, agency: Option<&str>, choice: &Choice) -> Line {
     let cell = |m: Metric| Cell {
         n: f.get(m),
+        text: charts::num(f.get(m)),
         href: format!(
             "/lanh-dao/ho-so?metric={}&{}{}",
             m.name(),
@@ -107,18 +113,6 @@ fn line(name: String, f: &Figures, agency: Option<&str>, choice: &Choice) -> Lin
         rate: rate(f.on_time_permille()),
         returned: cell(Metric::Returned),
     }
-}
-
-/// One bar of the on-time chart.
-pub struct Bar {
-    /// Department.
-    pub name: String,
-    /// Rate as text.
-    pub rate: String,
-    /// Bar length in the SVG's units (0–100).
-    pub width: i64,
-    /// Below 90 %: drawn in the warning colour (and said in the text).
-    pub low: bool,
 }
 
 /// The overview's per-department lines (named, biggest first) and the total line.
@@ -138,10 +132,18 @@ pub fn lines(dir: &Directory, figures: &[Figures], choice: &Choice) -> (Vec<Line
         .iter()
         .filter_map(|f| f.on_time_permille().map(|p| (f, p)))
         .map(|(f, p)| Bar {
-            name: dir.name(&f.agency),
-            rate: rate(Some(p)),
-            width: p / 10,
+            label: dir.name(&f.agency),
+            text: rate(Some(p)),
+            permille: p,
             low: p < 900,
+            note: "dưới 90 %".to_owned(),
+            href: (f.get(Metric::ResolvedLate) > 0).then(|| {
+                format!(
+                    "/lanh-dao/ho-so?metric=late&{}&agency={}",
+                    choice.query(),
+                    encode(&f.agency)
+                )
+            }),
         })
         .collect();
     let total = overview::total(figures);
@@ -168,8 +170,14 @@ struct OverviewPage {
     presets: Vec<Preset>,
     lines: Vec<Line>,
     total: Line,
-    bars: Vec<Bar>,
+    ontime: String,
+    trend: String,
+    overdue: String,
+    overdue_total: i64,
+    channels: String,
     judged: String,
+    /// Now, which the overdue chart is judged at whatever the period.
+    now: String,
     failed: i64,
     dead: i64,
 }
@@ -191,17 +199,84 @@ pub async fn overview_page(
     };
     let dir = directory(&state, &province).await?;
     let (lines, total, bars) = lines(&dir, &figures, &choice);
+    let lists = Lists {
+        figure: "/lanh-dao/ho-so".to_owned(),
+        overdue: "/lanh-dao/qua-han".to_owned(),
+        extra: String::new(),
+    };
+    let charts = dashboard_charts(&state, &province, &choice, now, None, &lists, |a| dir.name(a)).await?;
     Ok(page(&OverviewPage {
         frame: Frame::new(&state, Some(&p)).await?,
         judged: when(choice.period.judged_at(now)),
+        now: when(now),
         presets: presets(),
+        ontime: charts::bar_chart(
+            "ontime",
+            &format!("Tỉ lệ giải quyết đúng hạn theo đơn vị, {}", choice.label),
+            &bars,
+        ),
+        trend: charts.trend,
+        overdue: charts.overdue,
+        overdue_total: charts.overdue_total,
+        channels: charts.channels,
         choice,
         lines,
         total,
-        bars,
         failed,
         dead,
     }))
+}
+
+/// The charts every dashboard shows: the trend of the period, the channels of the
+/// dossiers received, the overdue dossiers by age (now).
+pub struct DashboardCharts {
+    /// Received and resolved over the period.
+    pub trend: String,
+    /// Channel mix.
+    pub channels: String,
+    /// Overdue by department and age.
+    pub overdue: String,
+    /// Overdue dossiers now.
+    pub overdue_total: i64,
+}
+
+/// Builds [`DashboardCharts`] for the province or one department.
+pub async fn dashboard_charts(
+    state: &AppState,
+    province: &ProvinceCode,
+    choice: &Choice,
+    now: OffsetDateTime,
+    department: Option<&str>,
+    lists: &Lists,
+    name: impl Fn(&str) -> String,
+) -> Result<DashboardCharts, PageError> {
+    let grain = dashboard::grain(dashboard::days(choice.period));
+    let points = dashboard::trend(state, province, choice.period, grain, department).await?;
+    let trend = dashboard::trend_chart(
+        "trend",
+        &format!("Hồ sơ tiếp nhận và đã giải quyết, {}", choice.label),
+        &points,
+        grain,
+        Some(lists),
+    );
+    let lines = dashboard::figures(
+        state,
+        province,
+        choice,
+        now,
+        motcua_core::stats::Dimension::Department,
+        department,
+    )
+    .await?;
+    let total = motcua_store::stats::total(&lines);
+    let channels = dashboard::channel_chart("channels", &total, &choice.query(), Some(lists));
+    let ages = dashboard::overdue_ages(state, province, now, department).await?;
+    Ok(DashboardCharts {
+        trend,
+        channels,
+        overdue_total: ages.iter().map(|(_, c)| c.iter().sum::<i64>()).sum(),
+        overdue: dashboard::overdue_chart("overdue", &ages, name, lists),
+    })
 }
 
 /// `?metric=&agency=&before=` with the period.
@@ -213,6 +288,26 @@ pub struct ListQuery {
     period: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    /// Only dossiers filed through this channel (1 counter, 2 online, 3 post).
+    channel: Option<String>,
+    /// Only dossiers of this procedure.
+    procedure: Option<String>,
+    /// Only dossiers assigned to this officer (`-` for nobody).
+    officer: Option<String>,
+}
+
+impl ListQuery {
+    /// The agency asked for.
+    pub fn agency(&self) -> Option<&str> {
+        self.agency.as_deref()
+    }
+}
+
+impl OverdueQuery {
+    /// The agency asked for.
+    pub fn agency(&self) -> Option<&str> {
+        self.agency.as_deref()
+    }
 }
 
 /// One dossier of a list.
@@ -279,6 +374,23 @@ pub async fn list_page(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let province = overseer(&state, &p).await?;
+    let agency = q.agency.clone().filter(|a| !a.is_empty());
+    dossier_list(&state, &p, &province, q, agency, "/lanh-dao/ho-so", "/lanh-dao").await
+}
+
+/// The list of dossiers behind one number, of `agency` (all if `None`); `base` is the
+/// list's own address, `home` the dashboard it came from. The caller checked access.
+pub async fn dossier_list(
+    state: &AppState,
+    p: &Principal,
+    province: &ProvinceCode,
+    q: ListQuery,
+    agency: Option<String>,
+    base: &str,
+    home: &str,
+) -> Result<Response, PageError> {
+    let state = state.clone();
+    let province = province.clone();
     let now = state.clock.now();
     let choice = PeriodQuery {
         period: q.period,
@@ -293,10 +405,31 @@ pub async fn list_page(
             "Chỉ tiêu không hợp lệ.",
         ))
     })?;
-    let agency = q.agency.filter(|a| !a.is_empty());
+    let bad = |field: &'static str, message: &'static str| {
+        PageError::from(crate::error::AppError::bad("invalid_parameter", field, message))
+    };
+    let channel = match q.channel.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(
+            c.parse::<u8>()
+                .ok()
+                .filter(|c| (1..=3).contains(c))
+                .ok_or_else(|| bad("channel", "Kênh nộp hồ sơ không hợp lệ."))?,
+        ),
+    };
+    let procedure = q.procedure.filter(|s| !s.is_empty());
+    let officer = q
+        .officer
+        .filter(|s| !s.is_empty())
+        .map(|o| if o == "-" { String::new() } else { o });
+    let narrow = Narrow {
+        channel,
+        procedure: procedure.as_deref(),
+        officer: officer.as_deref(),
+    };
     let rows = {
         let mut tx = state.db.begin_read().await?;
-        overview::dossiers(
+        overview::dossiers_narrowed(
             &mut tx,
             &province,
             Behind {
@@ -307,6 +440,7 @@ pub async fn list_page(
                 before_id: q.before,
                 limit: PAGE,
             },
+            narrow,
         )
         .await?
     };
@@ -314,8 +448,8 @@ pub async fn list_page(
     let agency_name = agency
         .as_deref()
         .map_or_else(|| "Toàn tỉnh".to_owned(), |a| dir.name(a));
-    let here = format!(
-        "/lanh-dao/ho-so?metric={}&{}{}",
+    let mut here = format!(
+        "{base}?metric={}&{}{}",
         metric.name(),
         choice.query(),
         agency
@@ -323,13 +457,55 @@ pub async fn list_page(
             .map(|a| format!("&agency={}", encode(a)))
             .unwrap_or_default()
     );
+    let mut narrowed = Vec::new();
+    if let Some(c) = channel {
+        here.push_str(&format!("&channel={c}"));
+        if let Some((_, l)) = dashboard::CHANNELS.iter().find(|(ch, _)| ch.code() == c) {
+            narrowed.push(format!("kênh {}", l.to_lowercase()));
+        }
+    }
+    if let Some(pr) = &procedure {
+        here.push_str(&format!("&procedure={}", encode(pr)));
+        narrowed.push(format!("thủ tục {pr}"));
+    }
+    if let Some(o) = &officer {
+        here.push_str(&format!(
+            "&officer={}",
+            if o.is_empty() { "-".to_owned() } else { encode(o) }
+        ));
+        let name = if o.is_empty() {
+            "chưa phân công".to_owned()
+        } else {
+            let mut tx = state.db.begin_read().await?;
+            motcua_store::accounts::user_by_id(&mut tx, o)
+                .await?
+                .map_or_else(|| o.clone(), |u| u.display_name)
+        };
+        narrowed.push(format!("cán bộ {name}"));
+    }
+    let narrowed = if narrowed.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", narrowed.join(", "))
+    };
     let next = (rows.len() == PAGE as usize)
         .then(|| rows.last().map(|r| format!("{here}&before={}", r.id)))
         .flatten();
     Ok(page(&ListPage {
-        frame: Frame::new(&state, Some(&p)).await?,
-        title: format!("{}: {} — {}", metric.label(), agency_name, choice.label),
-        back: format!("/lanh-dao?{}", choice.query()),
+        frame: Frame::new(&state, Some(p)).await?,
+        title: format!("{}: {}{narrowed} — {}", metric.label(), agency_name, choice.label),
+        back: format!(
+            "{home}?{}{}",
+            choice.query(),
+            if home == "/lanh-dao" {
+                String::new()
+            } else {
+                agency
+                    .as_deref()
+                    .map(|a| format!("&agency={}", encode(a)))
+                    .unwrap_or_default()
+            }
+        ),
         choice,
         metric: metric.name(),
         agency: agency.unwrap_or_default(),
@@ -343,6 +519,8 @@ pub async fn list_page(
 #[derive(Debug, Deserialize)]
 pub struct OverdueQuery {
     agency: Option<String>,
+    /// Only this age bucket (`1`–`4`, see [`dashboard::AGES`]).
+    age: Option<String>,
 }
 
 /// A department on the overdue list.
@@ -367,6 +545,11 @@ struct OverduePage {
     truncated: bool,
     rows: Vec<Row>,
     now: String,
+    base: String,
+    home: String,
+    age: String,
+    age_label: String,
+    ages: Vec<Preset>,
 }
 
 /// Most rows of the overdue list.
@@ -392,14 +575,66 @@ pub async fn overdue_page(
     Query(q): Query<OverdueQuery>,
 ) -> Result<Response, PageError> {
     let province = overseer(&state, &p).await?;
+    let agency = q.agency.clone().filter(|a| !a.is_empty());
+    overdue_list(
+        &state,
+        &p,
+        &province,
+        q,
+        agency,
+        false,
+        "/lanh-dao/qua-han",
+        "/lanh-dao",
+    )
+    .await
+}
+
+/// The overdue list of `agency` (all if `None`); `own` when it is a department's own page
+/// (no other department is shown). The caller checked access.
+#[allow(clippy::too_many_arguments, reason = "the scope of the list, spelled out")]
+pub async fn overdue_list(
+    state: &AppState,
+    p: &Principal,
+    province: &ProvinceCode,
+    q: OverdueQuery,
+    agency: Option<String>,
+    own: bool,
+    base: &str,
+    home: &str,
+) -> Result<Response, PageError> {
+    let (state, province) = (state.clone(), province.clone());
     let now = state.clock.now();
-    let agency = q.agency.filter(|a| !a.is_empty());
-    let (stored, counts): (_, BTreeMap<String, i64>) = {
-        let mut tx = state.db.begin_read().await?;
-        overview::overdue(&mut tx, &province, now, agency.as_deref(), OVERDUE_LIMIT).await?
+    let age = match q.age.as_deref().filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => Some(dashboard::age_of_key(a).ok_or_else(|| {
+            PageError::from(crate::error::AppError::bad(
+                "invalid_parameter",
+                "age",
+                "Nhóm số ngày trễ hẹn không hợp lệ.",
+            ))
+        })?),
     };
+    let (mut stored, mut counts): (Vec<motcua_store::dossiers::Stored>, BTreeMap<String, i64>) = {
+        let mut tx = state.db.begin_read().await?;
+        let limit = if age.is_some() { 1000 } else { OVERDUE_LIMIT };
+        overview::overdue(&mut tx, &province, now, agency.as_deref(), limit).await?
+    };
+    if own {
+        counts.retain(|a, _| agency.as_deref() == Some(a.as_str()));
+    }
     let dir = directory(&state, &province).await?;
     let calendar = crate::api::calendar::calendar(&state, &province).await?;
+    let mut age_total = None;
+    if let Some(bucket) = age {
+        let in_bucket =
+            |due: Option<OffsetDateTime>| due.is_some_and(|d| dashboard::age_bucket(&calendar, d, now) == bucket);
+        stored.retain(|s| in_bucket(s.dossier.due_at));
+        let all = {
+            let mut tx = state.db.begin_read().await?;
+            overview::overdue_due(&mut tx, &province, now, agency.as_deref()).await?
+        };
+        age_total = Some(all.iter().filter(|(_, d)| in_bucket(Some(*d))).count() as i64);
+    }
     let mut departments: Vec<Department> = counts
         .iter()
         .map(|(code, n)| Department {
@@ -409,9 +644,14 @@ pub async fn overdue_page(
         })
         .collect();
     departments.sort_by_key(|d| (-d.count, d.name.clone()));
-    let total = agency
-        .as_deref()
-        .map_or_else(|| counts.values().sum(), |a| counts.get(a).copied().unwrap_or(0));
+    if own {
+        departments.clear();
+    }
+    let total = age_total.unwrap_or_else(|| {
+        agency
+            .as_deref()
+            .map_or_else(|| counts.values().sum(), |a| counts.get(a).copied().unwrap_or(0))
+    });
     let rows: Vec<Row> = stored
         .iter()
         .map(|s| {
@@ -425,7 +665,21 @@ pub async fn overdue_page(
         })
         .collect();
     Ok(page(&OverduePage {
-        frame: Frame::new(&state, Some(&p)).await?,
+        frame: Frame::new(&state, Some(p)).await?,
+        base: base.to_owned(),
+        home: if own {
+            format!("{home}?agency={}", encode(agency.as_deref().unwrap_or_default()))
+        } else {
+            home.to_owned()
+        },
+        age: age.map(|i| dashboard::AGES[i].0.to_owned()).unwrap_or_default(),
+        age_label: age
+            .map(|i| format!(", trễ {} làm việc", dashboard::AGES[i].1))
+            .unwrap_or_default(),
+        ages: dashboard::AGES
+            .iter()
+            .map(|(key, label)| Preset { key, label })
+            .collect(),
         departments,
         agency_name: agency
             .as_deref()

@@ -23,13 +23,16 @@ use crate::state::AppState;
 
 pub mod account;
 pub mod admin;
+pub mod charts;
 pub mod citizen;
 pub mod counter;
+pub mod department;
 pub mod desk;
 pub mod director;
 pub mod evaluation;
 pub mod payment;
 pub mod public;
+pub mod reports;
 
 /// Every page route of the signed-in areas.
 pub fn routes() -> Router<AppState> {
@@ -40,9 +43,11 @@ pub fn routes() -> Router<AppState> {
         .merge(counter::routes())
         .merge(desk::routes())
         .merge(director::routes())
+        .merge(department::routes())
         .merge(admin::routes())
         .merge(payment::routes())
         .merge(evaluation::routes())
+        .merge(reports::routes())
 }
 
 /// A link of the main navigation.
@@ -142,6 +147,9 @@ pub fn nav_for(viewer: Option<&Principal>) -> Vec<NavLink> {
     }
     if has(Role::CentreDirector) {
         add("/lanh-dao", "Tổng quan");
+    }
+    if has(Role::DepartmentLeader) {
+        add("/don-vi", "Số liệu đơn vị");
     }
     if has(Role::CatalogueAdmin) || has(Role::SystemAdmin) {
         add("/quan-tri", "Quản trị");

@@ -240,14 +240,58 @@ struct StatisticsPage {
     month_label: String,
     departments: Vec<DepartmentStats>,
     now: String,
+    trend: String,
+    ontime: String,
+    year: i32,
+    current_year: i32,
+    year_error: Option<String>,
+}
+
+/// `?nam=` of the public statistics: a past year instead of this one.
+#[derive(Debug, Default, Deserialize)]
+pub struct YearQuery {
+    nam: Option<String>,
+}
+
+/// The first day of the month eleven months before `now`'s (Vietnam time) and the first
+/// day of the month after it: twelve whole months.
+fn twelve_months(now: OffsetDateTime) -> (time::Date, time::Date) {
+    let d = now.to_offset(super::VN).date();
+    let index = d.year() * 12 + i32::from(u8::from(d.month())) - 1;
+    let first_of = |i: i32| {
+        time::Month::try_from(u8::try_from(i.rem_euclid(12) + 1).unwrap_or(1))
+            .ok()
+            .and_then(|m| time::Date::from_calendar_date(i.div_euclid(12), m, 1).ok())
+            .unwrap_or(d)
+    };
+    (first_of(index - 11), first_of(index + 1))
 }
 
 /// `GET /thong-ke`: the centre's public statistics (this year and this month, in all and
 /// per department). Counts only; nothing personal.
-pub async fn statistics(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn statistics(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, PageError> {
     let province = state.province(None).await?;
     let now = state.clock.now();
-    let (year_choice, month_choice) = (this_year(now), this_month(now));
+    let current_year = now.to_offset(super::VN).year();
+    // A past year is shown as of its last day: the year, its December, its twelve months.
+    let year_asked = q.nam.as_deref().and_then(|y| y.trim().parse::<i32>().ok());
+    let at = match year_asked {
+        Some(y) if (2000..current_year).contains(&y) => time::Date::from_calendar_date(y, time::Month::December, 31)
+            .map_or(now, |d| {
+                d.midnight().assume_offset(super::VN) + time::Duration::hours(12)
+            }),
+        _ => now,
+    };
+    let year_error = match year_asked {
+        None if q.nam.as_deref().is_none_or(|y| y.trim().is_empty()) => None,
+        Some(y) if (2000..=current_year).contains(&y) => None,
+        _ => Some(format!("Hãy nhập năm từ 2000 đến {current_year}.")),
+    };
+    let (year_choice, month_choice) = (this_year(at), this_month(at));
     let year = overview_figures(&state, &province, year_choice.period, now).await?;
     let month = overview_figures(&state, &province, month_choice.period, now).await?;
     let dir = directory(&state, &province).await?;
@@ -263,7 +307,65 @@ pub async fn statistics(State(state): State<AppState>, viewer: Viewer) -> Result
         })
         .collect();
     departments.sort_by(|a, b| b.year.0.cmp(&a.year.0).then_with(|| a.name.cmp(&b.name)));
+    // The last twelve months (this one included), from the aggregates; counts only.
+    let (first, next) = twelve_months(at);
+    let months = motcua_store::overview::Period {
+        from: first.midnight().assume_offset(super::VN),
+        to: next.midnight().assume_offset(super::VN),
+    };
+    let grain = super::director::dashboard::Grain::Month;
+    let points = super::director::dashboard::trend(&state, &province, months, grain, None).await?;
+    let trend = super::charts::time_chart(
+        "trend",
+        &if at == now {
+            "Hồ sơ tiếp nhận và đã giải quyết, 12 tháng gần nhất".to_owned()
+        } else {
+            format!(
+                "Hồ sơ tiếp nhận và đã giải quyết theo tháng, năm {}",
+                at.to_offset(super::VN).year()
+            )
+        },
+        &points
+            .iter()
+            .map(|p| format!("{:02}/{}", u8::from(p.first.month()), p.first.year()))
+            .collect::<Vec<_>>(),
+        &[
+            super::charts::Series {
+                name: "Tiếp nhận".into(),
+                points: points.iter().map(|p| super::charts::Mark::plain(p.received)).collect(),
+            },
+            super::charts::Series {
+                name: "Đã giải quyết".into(),
+                points: points.iter().map(|p| super::charts::Mark::plain(p.resolved)).collect(),
+            },
+        ],
+    );
+    let mut by_size: Vec<&Figures> = year.iter().collect();
+    by_size.sort_by_key(|f| (-f.resolved(), dir.name(&f.agency)));
+    let bars: Vec<super::charts::Bar> = by_size
+        .iter()
+        .filter_map(|f| {
+            f.on_time_permille().map(|p| super::charts::Bar {
+                label: dir.name(&f.agency),
+                text: rate(Some(p)),
+                permille: p,
+                low: p < 900,
+                note: "dưới 90 %".into(),
+                href: None,
+            })
+        })
+        .collect();
+    let ontime = super::charts::bar_chart(
+        "ontime",
+        &format!("Tỉ lệ giải quyết đúng hạn theo đơn vị, {}", year_choice.label),
+        &bars,
+    );
     Ok(page(&StatisticsPage {
+        year: at.to_offset(super::VN).year(),
+        current_year,
+        year_error,
+        trend,
+        ontime,
         frame: Frame::new(&state, viewer.0.as_ref()).await?,
         year_label: year_choice.label.clone(),
         month_label: month_choice.label.clone(),
