@@ -34,6 +34,7 @@ W1_RATE=2000; W1_P99=50; W1_FLOOR_PCT=20
 W2_RATE=40000; W2_P99=5; W2_FLOOR_PCT=45
 W3_RATE=15000; W3_P99=10
 W5_RATE=100
+W4_P50=20
 COLD_MS=1000; RSS_MB=200
 
 case "${1:-}" in
@@ -492,6 +493,31 @@ server_workloads() {
     row 2 "W2 tracking \`GET /api/v1/track/{code}\`" "$backend" "" "" "" "$w2_target" "" "not available (no dossiers: W1 not available; track endpoint answers $status)"
   fi
 
+  # W4: the director's dashboard for the last twelve months (the figures per department
+  # from the maintained counters, the trend, the channel mix and the overdue dossiers by
+  # age), as the director, one request at a time: the target is a latency.
+  local w4_path w4_session w4_status
+  w4_path="/lanh-dao?period=khoang&from=$(date -d '-364 days' +%F)&to=$(date +%F)"
+  w4_status=$(curl -s -D "$work/w4-login-$backend.headers" -o /dev/null -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data-binary '{"username":"giamdoc","password":"motcua-demo-2019"}' \
+    "$base/api/v1/auth/login" || true)
+  w4_session=$(tr -d '\r' <"$work/w4-login-$backend.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *motcua_session=\([^;]*\).*/\1/p' | head -n 1)
+  if [ "$w4_status" = 200 ] && [ -n "$w4_session" ] &&
+    [ "$(curl -s -o "$work/w4-page-$backend.html" -w '%{http_code}' -H "Cookie: motcua_session=$w4_session" "$base$w4_path")" = 200 ]; then
+    log "[$backend] W4 director's dashboard (12 months), 1 connection, ${DURATION}s"
+    env BENCH_LUA_DIR="$here/lua" BENCH_SESSION="$w4_session" BENCH_PATH="$w4_path" \
+      wrk -t1 -c1 --timeout 10s -d"${DURATION}s" --latency -s "$here/lua/page.lua" "$base" \
+      >"$work/wrk-w4-$backend.txt" 2>&1 || die "wrk run of W4 failed: $(tail -n 3 "$work/wrk-w4-$backend.txt")"
+    grep '^BENCH_RESULT ' "$work/wrk-w4-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w4-$backend.json"
+    local p50_4
+    p50_4=$(jnum "w4-$backend" p50_ms)
+    verdict=FAIL
+    if le "$p50_4" $W4_P50 && [ "$(jnum "w4-$backend" err_status)" = 0 ]; then verdict=PASS; fi
+    row 4 "W4 director's dashboard \`GET /lanh-dao\`, last 12 months" "$backend" "$(num "$(jnum "w4-$backend" rps)") pages/s" "$(ms "$p50_4")" "$(ms "$(jnum "w4-$backend" p99_ms)")" "p50 ≤ $W4_P50 ms" "" "$verdict; the whole page (figures per department, trend, channel mix, overdue by age) over $(num "$DOSSIERS") generated dossiers, one connection"
+  else
+    row 4 "W4 director's dashboard" "$backend" "" "" "" "p50 ≤ $W4_P50 ms" "" "error: login as giamdoc or the page answered $w4_status"
+  fi
+
   # W5: receipts (form 01) drawn on demand, with intake still served: the counter officer
   # downloads the receipts of generated dossiers (none stored yet, so each is a first
   # render) on W5_CONNECTIONS connections while two more connections keep filing dossiers.
@@ -530,7 +556,6 @@ server_workloads() {
 }
 
 for b in "${backends[@]}"; do server_workloads "$b"; done
-row 4 "W4 dashboard" "—" "" "" "" "(issue 9)" "" "not built yet"
 
 # ---------------------------------------------------------------- report
 total_secs=$(($(date +%s) - t_start))

@@ -27,6 +27,7 @@ use motcua_core::catalogue::Invalid;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::batch::{self, Val};
 use crate::{Arg, Backend, Db, Result, StoreError, Tx, exec, on, to_millis};
 
 /// Most records one [`list`] call returns.
@@ -174,29 +175,31 @@ pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -
             after_json: after_json.as_deref(),
         },
     );
-    exec!(tx, |c| {
-        sqlx::query(
-            "INSERT INTO audit_log (chain, seq, at, actor, actor_name, ip, action, object_type, \
-             object_id, province_code, before_json, after_json, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(rec.chain)
-        .bind(seq)
-        .bind(at_ms)
-        .bind(rec.actor)
-        .bind(rec.actor_name)
-        .bind(rec.ip)
-        .bind(rec.action)
-        .bind(rec.object_type)
-        .bind(rec.object_id)
-        .bind(rec.province_code)
-        .bind(before_json.as_deref())
-        .bind(after_json.as_deref())
-        .bind(&head_hash)
-        .bind(&hash)
-        .execute(c)
-        .await
-    })?;
+    let text = |t: &str| Val::Text(Some(t.to_owned()));
+    let row = batch::Row {
+        into: "audit_log (chain, seq, at, actor, actor_name, ip, action, object_type, object_id, \
+               province_code, before_json, after_json, prev_hash, hash)",
+        values: vec![
+            text(rec.chain),
+            Val::Int(seq),
+            Val::Int(at_ms),
+            text(rec.actor),
+            text(rec.actor_name),
+            text(rec.ip),
+            text(rec.action),
+            text(rec.object_type),
+            text(rec.object_id),
+            Val::Text(rec.province_code.map(str::to_owned)),
+            Val::Text(before_json.clone()),
+            Val::Text(after_json.clone()),
+            text(&head_hash),
+            text(&hash),
+        ],
+    };
+    // Inside a group commit the record is inserted with the batch's others at its end.
+    if let Some(row) = crate::batch::defer_row(row) {
+        crate::batch::insert_rows(tx, row.into, &[&row]).await?;
+    }
     let head = crate::batch::Head {
         seq,
         hash: hash.clone(),

@@ -37,6 +37,25 @@ pub(crate) struct Head {
     pub(crate) stored_seq: i64,
 }
 
+/// A value of a deferred row.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    /// Text, or NULL.
+    Text(Option<String>),
+    /// Integer.
+    Int(i64),
+}
+
+/// A row to insert at the end of the batch: `INSERT INTO {into} VALUES (…)`, where `into`
+/// names the table and its columns (one per value).
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    /// `table (col, col, …)`.
+    pub(crate) into: &'static str,
+    /// The values, in the columns' order.
+    pub(crate) values: Vec<Val>,
+}
+
 /// Writes deferred to the end of the batch.
 #[derive(Debug, Default)]
 pub(crate) struct Deferred {
@@ -44,6 +63,9 @@ pub(crate) struct Deferred {
     pub(crate) stats: BTreeMap<Key, Amount>,
     /// Audit chain heads to store.
     pub(crate) heads: BTreeMap<String, Head>,
+    /// Rows nothing in the batch reads back (audit records, outbox events), in the order
+    /// they were made.
+    pub(crate) rows: Vec<Row>,
 }
 
 impl Deferred {
@@ -54,7 +76,53 @@ impl Deferred {
             sum.minutes += a.minutes;
         }
         self.heads.extend(job.heads);
+        self.rows.extend(job.rows);
     }
+}
+
+/// Inside a job of a batch, keeps `row` for the batch's end and returns `None`; elsewhere
+/// gives it back to be inserted at once.
+pub(crate) fn defer_row(row: Row) -> Option<Row> {
+    let mut row = Some(row);
+    deferred(|l| {
+        if let Some(r) = row.take() {
+            l.job.rows.push(r);
+        }
+    });
+    row
+}
+
+/// Most values bound in one statement (SQLite allows 32,766, PostgreSQL 65,535).
+const MAX_VALUES: usize = 30_000;
+
+/// Inserts `rows` (all of one `into`), several per statement.
+pub(crate) async fn insert_rows(tx: &mut Tx, into: &str, rows: &[&Row]) -> Result<(), StoreError> {
+    let width = rows.first().map_or(1, |r| r.values.len()).max(1);
+    for chunk in rows.chunks((MAX_VALUES / width).max(1)) {
+        let mut sql = format!("INSERT INTO {into} VALUES ");
+        let mut n = 0;
+        for (i, row) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for j in 0..row.values.len() {
+                n += 1;
+                sql.push_str(&format!("{}${n}", if j == 0 { "" } else { ", " }));
+            }
+            sql.push(')');
+        }
+        exec!(&mut *tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for row in chunk {
+                for v in &row.values {
+                    q = match v {
+                        Val::Text(t) => q.bind(t.as_deref()),
+                        Val::Int(i) => q.bind(*i),
+                    };
+                }
+            }
+            q.execute(c).await
+        })?;
+    }
+    Ok(())
 }
 
 /// The batch's deferred writes and the running job's.
@@ -189,8 +257,9 @@ async fn run_batch(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
 async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
     let mut tx = db.begin_write().await?;
     let mut finishers: Vec<Finish> = Vec::with_capacity(jobs.len());
-    for job in jobs.drain(..) {
-        exec!(&mut tx, |c| sqlx::query("SAVEPOINT job").execute(c).await)?;
+    let count = jobs.len();
+    exec!(&mut tx, |c| sqlx::query("SAVEPOINT job").execute(c).await)?;
+    for (i, job) in jobs.drain(..).enumerate() {
         let (ok, finish) = job(&mut tx).await;
         let share = deferred(|l| std::mem::take(&mut l.job)).unwrap_or_default();
         if ok {
@@ -198,7 +267,13 @@ async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
         } else {
             exec!(&mut tx, |c| sqlx::query("ROLLBACK TO SAVEPOINT job").execute(c).await)?;
         }
-        exec!(&mut tx, |c| sqlx::query("RELEASE SAVEPOINT job").execute(c).await)?;
+        // Ending one job's savepoint and starting the next one's is one round trip.
+        let next = if i + 1 < count {
+            "RELEASE SAVEPOINT job; SAVEPOINT job"
+        } else {
+            "RELEASE SAVEPOINT job"
+        };
+        exec!(&mut tx, |c| sqlx::Executor::execute(c, next).await)?;
         finishers.push(finish);
     }
     let batch = deferred(|l| std::mem::take(&mut l.batch)).unwrap_or_default();
@@ -218,6 +293,17 @@ async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
 
 /// Writes what the batch's jobs deferred, in the batch's transaction.
 async fn write_deferred(tx: &mut Tx, d: Deferred) -> Result<(), StoreError> {
+    // Each table's rows in the order they were made (ids then follow that order).
+    let mut tables: Vec<&'static str> = Vec::new();
+    for r in &d.rows {
+        if !tables.contains(&r.into) {
+            tables.push(r.into);
+        }
+    }
+    for into in tables {
+        let rows: Vec<&Row> = d.rows.iter().filter(|r| r.into == into).collect();
+        insert_rows(tx, into, &rows).await?;
+    }
     crate::stats::add_differences(tx, d.stats).await?;
     for (chain, head) in d.heads {
         crate::audit::store_head(tx, &chain, &head).await?;

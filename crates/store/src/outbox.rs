@@ -43,6 +43,29 @@ pub async fn enqueue(tx: &mut Tx, e: &NewEvent<'_>, now: OffsetDateTime) -> Resu
     Ok(id)
 }
 
+/// Queues `e` like [`enqueue`], but inside a group commit with the batch's other events at
+/// its end (one statement for the lot; ids still follow the order events were queued in).
+pub async fn queue(tx: &mut Tx, e: &NewEvent<'_>, now: OffsetDateTime) -> Result<()> {
+    let payload = serde_json::to_string(e.payload)?;
+    let now = to_millis(now);
+    let row = crate::batch::Row {
+        into: "outbox (province_code, dossier_code, kind, payload, created_at, available_at, attempts)",
+        values: vec![
+            crate::batch::Val::Text(Some(e.province.to_owned())),
+            crate::batch::Val::Text(e.dossier_code.map(str::to_owned)),
+            crate::batch::Val::Text(Some(e.kind.to_owned())),
+            crate::batch::Val::Text(Some(payload)),
+            crate::batch::Val::Int(now),
+            crate::batch::Val::Int(now),
+            crate::batch::Val::Int(0),
+        ],
+    };
+    if let Some(row) = crate::batch::defer_row(row) {
+        crate::batch::insert_rows(tx, row.into, &[&row]).await?;
+    }
+    Ok(())
+}
+
 /// A queued event.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct QueuedEvent {

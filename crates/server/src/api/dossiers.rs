@@ -584,7 +584,7 @@ async fn record(tx: &mut Tx, id: i64, d: &Dossier, step: Step<'_>, by: &By<'_>) 
         },
     )
     .await?;
-    outbox::enqueue(
+    outbox::queue(
         tx,
         &NewEvent {
             province: d.province.as_str(),
@@ -1597,7 +1597,7 @@ pub struct TrackParams {
 }
 
 /// One step as the public sees it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TrackStep {
     /// When.
     pub at: String,
@@ -1606,13 +1606,13 @@ pub struct TrackStep {
     /// Where the dossier went (agency name), for hand-overs.
     pub agency: Option<String>,
     /// Status after the step.
-    pub status_label: &'static str,
+    pub status_label: String,
     /// How the step that ended here finished.
     pub result: Option<Timeliness>,
 }
 
 /// What public tracking shows: no personal data.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Tracking {
     /// Code.
     pub code: String,
@@ -1621,7 +1621,7 @@ pub struct Tracking {
     /// National status code.
     pub status_code: u8,
     /// Status label.
-    pub status_label: &'static str,
+    pub status_label: String,
     /// Accepted.
     pub received_at: Option<String>,
     /// Appointment.
@@ -1696,7 +1696,6 @@ pub async fn tracking(state: &AppState, ip: &str, code: &str, secret: &str) -> R
     let json = serde_json::to_vec(&view).map_err(|e| AppError::Internal(format!("tracking view: {e}")))?;
     let cached = Arc::new(Cached {
         secret: stored.dossier.tracking_secret.as_str().into(),
-        view,
         json: json.into(),
     });
     state.tracking_cache.put(code.as_str(), Arc::clone(&cached));
@@ -1710,7 +1709,7 @@ async fn tracking_view(state: &AppState, d: &Dossier, events: Vec<EventRecord>) 
         code: d.code.as_str().to_owned(),
         procedure_name: d.procedure_name.clone(),
         status_code: d.status.code(),
-        status_label: d.status.label(),
+        status_label: d.status.label().to_owned(),
         received_at: d.received_at.map(rfc3339),
         due_at: d.due_at.map(rfc3339),
         finished_at: d.finished_at.map(rfc3339),
@@ -1722,7 +1721,7 @@ async fn tracking_view(state: &AppState, d: &Dossier, events: Vec<EventRecord>) 
                 at: rfc3339(e.at),
                 label: action_label(&e.action),
                 agency: e.to_agency.as_deref().map(|a| dir.name(a)),
-                status_label: e.to_status.label(),
+                status_label: e.to_status.label().to_owned(),
                 result: e.closed_step,
             })
             .collect(),

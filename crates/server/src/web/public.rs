@@ -46,7 +46,7 @@ pub struct Step {
     /// Where it went.
     pub agency: String,
     /// Status after.
-    pub status: &'static str,
+    pub status: String,
     /// How the step that ended here finished.
     pub result: &'static str,
 }
@@ -58,7 +58,7 @@ pub struct Shown {
     /// Procedure.
     pub procedure: String,
     /// Status label.
-    pub status: &'static str,
+    pub status: String,
     /// National status code.
     pub status_code: u8,
     /// Accepted.
@@ -167,13 +167,16 @@ async fn lookup(
     let frame = Frame::new(&state, viewer.0.as_ref()).await?;
     let answer = tracking(&state, &ip.0, code.trim(), &secret).await;
     match answer {
-        Ok(t) => Ok(page(&TrackPage {
-            frame,
-            code: t.view.code.clone(),
-            secret,
-            error: None,
-            shown: Some(t.view.clone().into()),
-        })),
+        Ok(t) => {
+            let view = t.view()?;
+            Ok(page(&TrackPage {
+                frame,
+                code: view.code.clone(),
+                secret,
+                error: None,
+                shown: Some(view.into()),
+            }))
+        }
         Err(e) => {
             let (status, _, message, _) = e.parts();
             if status != StatusCode::NOT_FOUND && status != StatusCode::TOO_MANY_REQUESTS {
