@@ -347,6 +347,11 @@ pub struct Dossier {
     /// Working minutes the clock has stood still in all.
     #[serde(default)]
     pub paused_minutes: u64,
+    /// Working time from receipt to result on the province calendar, the waits for a
+    /// supplement or a payment left out; set when the dossier is finished (result,
+    /// withdrawal, stop). The statistics' average time.
+    #[serde(default)]
+    pub working_minutes: Option<u64>,
     /// When the result was ready (or handling ended otherwise).
     #[serde(with = "time::serde::rfc3339::option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
@@ -422,6 +427,7 @@ impl Dossier {
             assignee: None,
             lead_assignee: None,
             handled_by: None,
+            working_minutes: None,
             owner: None,
             channel: f.channel,
             status: Status::New,
@@ -1279,6 +1285,12 @@ pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<T
         .and_then(|h| h.assignee.clone());
     if handler.is_some() {
         next.handled_by = handler;
+    }
+    if d.finished_at.is_none()
+        && let (Some(received), Some(finished)) = (next.received_at, next.finished_at)
+    {
+        let worked = ctx.calendar.working_minutes_between(received, finished);
+        next.working_minutes = Some(worked.saturating_sub(next.paused_minutes));
     }
     *d = next;
     Ok(Transition {

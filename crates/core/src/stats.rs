@@ -318,7 +318,12 @@ pub fn base_facts(d: &Dossier) -> Vec<Base> {
             Timeliness::OnTime => Kind::OnTime,
             Timeliness::Late => Kind::Late,
         };
-        let minutes = d.received_at.map_or(0, |r| (finished - r).whole_minutes().max(0));
+        // Working time without the supplement and payment waits (dossiers finished before
+        // the lifecycle recorded it: elapsed time).
+        let minutes = d.working_minutes.map_or_else(
+            || d.received_at.map_or(0, |r| (finished - r).whole_minutes().max(0)),
+            |m| i64::try_from(m).unwrap_or(i64::MAX),
+        );
         out.push(fact(kind, day_of(finished), minutes));
     }
     if let Some(returned) = d.returned_at {

@@ -355,6 +355,11 @@ async fn one_dossier_from_counter_to_return_with_every_hand_over() {
     // Finishing clears the assignee, but who handled it stays (the statistics' officer).
     assert!(v["assignee"].is_null(), "{v}");
     assert_eq!(v["handled_by"]["name"], "Hoàng Văn Dựng", "{v}");
+    // Its working time: receipt to result on the calendar, less the two days it waited for
+    // the supplement (the payment was confirmed within the minute).
+    let worked = calendar.working_minutes_between(start, datetime!(2026-11-10 15:00 +07:00))
+        - calendar.working_minutes_between(datetime!(2026-11-03 09:00 +07:00), datetime!(2026-11-05 09:00 +07:00));
+    assert_eq!(v["working_minutes"], worked, "{v}");
     let (status, e) = act(&app, &counter, &dossier, "return", json!({"method": "post"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "post needs a tracking number: {e}");
     app.clock.set(datetime!(2026-11-11 08:00 +07:00));

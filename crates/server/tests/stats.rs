@@ -251,7 +251,15 @@ fn straightforward(all: &[Dossier], q: &Query<'_>) -> BTreeMap<String, Counts> {
             } else {
                 c.on_time = 1;
             }
-            c.resolved_minutes = (f - d.received_at.expect("received")).whole_minutes();
+            // The lifecycle records the working time at the finish (less the waits); it
+            // can never exceed the elapsed time.
+            let worked = i64::try_from(d.working_minutes.expect("working time recorded at the finish")).expect("fits");
+            assert!(
+                worked <= (f - d.received_at.expect("received")).whole_minutes(),
+                "{}",
+                d.code
+            );
+            c.resolved_minutes = worked;
         }
         if within(d.returned_at) {
             c.returned = 1;

@@ -223,6 +223,44 @@ pub async fn append_event(tx: &mut Tx, id: i64, e: &EventRecord) -> Result<i64> 
     Ok(seq)
 }
 
+/// Writes the whole history of dossiers that have none yet (bulk loads): each dossier's
+/// events get `seq` 1, 2, … in the order given, many rows per statement.
+pub async fn insert_histories(tx: &mut Tx, histories: &[(i64, Vec<EventRecord>)]) -> Result<usize> {
+    use crate::batch::{Row, Val};
+    let text = |t: &str| Val::Text(Some(t.to_owned()));
+    let rows: Vec<Row> = histories
+        .iter()
+        .flat_map(|(id, events)| events.iter().zip(1_i64..).map(move |(e, seq)| (*id, seq, e)))
+        .map(|(id, seq, e)| Row {
+            into: "dossier_events (dossier_id, seq, at, action, from_status, to_status, actor_id, actor_name, \
+                   agency_code, to_agency, to_user_id, to_user_name, step_due_at, closed_step, note)",
+            values: vec![
+                Val::Int(id),
+                Val::Int(seq),
+                Val::Int(to_millis(e.at)),
+                text(&e.action),
+                Val::OptInt(e.from_status.map(|s| i64::from(s.code()))),
+                Val::Int(i64::from(e.to_status.code())),
+                text(&e.actor.id),
+                text(&e.actor.name),
+                text(&e.agency),
+                Val::Text(e.to_agency.clone()),
+                Val::Text(e.to_user.as_ref().map(|p| p.id.clone())),
+                Val::Text(e.to_user.as_ref().map(|p| p.name.clone())),
+                Val::OptInt(opt_ms(e.step_due_at)),
+                Val::Text(e.closed_step.map(|t| t.as_str().to_owned())),
+                text(&e.note),
+            ],
+        })
+        .collect();
+    let Some(first) = rows.first() else {
+        return Ok(0);
+    };
+    let refs: Vec<&Row> = rows.iter().collect();
+    crate::batch::insert_rows(tx, first.into, &refs).await?;
+    Ok(rows.len())
+}
+
 #[derive(sqlx::FromRow)]
 struct EventRow {
     seq: i64,

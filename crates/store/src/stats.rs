@@ -59,8 +59,8 @@ fn with_months(days: BTreeMap<Key, Amount>) -> Counters {
     out
 }
 
-/// Rows per statement when writing counters (9 parameters each, under every limit).
-const CHUNK: usize = 500;
+/// Rows per statement when writing counters (9 parameters each).
+const CHUNK: usize = 200;
 
 /// Adds `counters` to the stored ones (inserting missing rows).
 async fn add(tx: &mut Tx, counters: &Counters) -> Result<()> {
@@ -75,23 +75,12 @@ async fn add(tx: &mut Tx, counters: &Counters) -> Result<()> {
                 "INSERT INTO {} (province_code, dimension, kind, bucket, value, department, channel, n, minutes) VALUES ",
                 table.name()
             );
+            let row = crate::batch::placeholders(tx.backend(), 9);
             for i in 0..chunk.len() {
-                let b = i * 9;
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9
-                ));
+                sql.push_str(&row(i * 9));
             }
             sql.push_str(&format!(
                 " ON CONFLICT (province_code, dimension, kind, bucket, value, department, channel)

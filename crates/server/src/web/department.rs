@@ -143,6 +143,8 @@ struct DashboardPage {
     judged: String,
     /// Now, which the overdue chart is judged at whatever the period.
     now: String,
+    /// Average working time of the resolved dossiers.
+    average: String,
 }
 
 /// `GET /don-vi`: a department's dashboard.
@@ -261,6 +263,7 @@ pub async fn dashboard_page(
         ),
         trend: charts.trend,
         channels: charts.channels,
+        average: charts.average,
         overdue: charts.overdue,
         overdue_total: charts.overdue_total,
         judged: when(choice.period.judged_at(now)),
