@@ -351,11 +351,12 @@ server_workloads() {
       die "motcua generate failed on $backend: $(tail -n 5 "$work/$backend-generate.log")"
     g_secs=$(awk -v a="$(now_ms)" -v b="$g0" 'BEGIN { printf "%.1f", (a - b) / 1000 }')
     note "[$backend] data set: $(num "$DOSSIERS") dossiers generated in $g_secs s ($(awk -v n="$DOSSIERS" -v s="$g_secs" 'BEGIN { printf "%.0f", n / s }') dossiers/s with their histories: $(tail -n 1 "$work/$backend-generate.log"))."
+    # Only `code,secret` lines: the server's log (a slow-statement warning, say) may share stdout.
     (cd "$work" && "${menv[@]}" "$motcua_bin" sample-codes --limit "$TRACK_SAMPLE") 2>>"$work/$backend-generate.log" |
-      tr ',' '\t' >"$track.sample" || die "motcua sample-codes failed on $backend"
+      grep -E '^[0-9A-Z.]+-[0-9]{6}-[0-9]{4},[A-Z0-9]+$' | tr ',' '\t' >"$track.sample" || die "motcua sample-codes failed on $backend"
     # Another, larger sample for the uncached tracking run, without the codes above.
     (cd "$work" && "${menv[@]}" "$motcua_bin" sample-codes --limit $((TRACK_SAMPLE * 6))) 2>>"$work/$backend-generate.log" |
-      tr ',' '\t' | grep -vxFf "$track.sample" >"$track.cold" || true
+      grep -E '^[0-9A-Z.]+-[0-9]{6}-[0-9]{4},[A-Z0-9]+$' | tr ',' '\t' | grep -vxFf "$track.sample" >"$track.cold" || true
   fi
 
   # Cold start: launch serve on the prepared data, poll /readyz until it answers 200.

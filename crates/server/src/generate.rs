@@ -274,15 +274,16 @@ pub async fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(usize)) -> 
     let mut rng = Rng(plan.seed);
     let year = Duration::days(365);
     let start = plan.until - year;
-    // Receipt instants (the next working moment after a random instant of the year), in
-    // order, so codes follow the days as they would; an instant whose next working moment
-    // falls after `until` (a weekend or holiday at the very end) is drawn again.
+    // Receipt instants: random instants of the year that fall in a working session (others
+    // are drawn again), in order, so codes follow the days as they would. (Moving an
+    // instant to the next working moment instead piled a holiday's worth of dossiers on
+    // the day after it: over 9,999 on one day at a million a year, more than a day's codes.)
     let mut received: Vec<OffsetDateTime> = Vec::with_capacity(plan.count);
     while received.len() < plan.count {
         let offset = Duration::seconds((rng.next_u64() % year.whole_seconds().unsigned_abs()) as i64);
         let at = (start + offset).to_offset(VIETNAM_OFFSET);
         let moment = calendar.next_working_moment(at).unwrap_or(at);
-        if moment <= plan.until {
+        if moment == at && moment <= plan.until {
             received.push(moment);
         }
     }
