@@ -146,7 +146,7 @@ pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -
     }
     // Inside a group commit the head is read (and locked) once per batch and stored once
     // before it commits (`batch::Deferred`); the records are inserted as they come.
-    let batched = crate::batch::deferred(|l| l.head(rec.chain));
+    let batched = batch::deferred(|l| l.head(rec.chain));
     let (head_seq, head_hash, stored_seq) = match batched {
         Some(Some(h)) => (h.seq, h.hash, h.stored_seq),
         _ => {
@@ -197,21 +197,17 @@ pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -
         ],
     };
     // Inside a group commit the record is inserted with the batch's others at its end.
-    if let Some(row) = crate::batch::defer_row(row) {
-        crate::batch::insert_rows(tx, row.into, &[&row]).await?;
+    if let Some(row) = batch::defer_row(row) {
+        batch::insert_rows(tx, row.into, &[&row]).await?;
     }
-    let head = crate::batch::Head {
+    let head = batch::Head {
         seq,
         hash: hash.clone(),
         stored_seq,
     };
-    let mut head = Some(head);
-    crate::batch::deferred(|l| {
-        if let Some(h) = head.take() {
-            l.job.heads.insert(rec.chain.to_owned(), h);
-        }
-    });
-    if let Some(h) = head {
+    if let Some(h) = batch::defer(head, |d, h| {
+        d.heads.insert(rec.chain.to_owned(), h);
+    }) {
         store_head(tx, rec.chain, &h).await?;
     }
     Ok(AuditEntry {

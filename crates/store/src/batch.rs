@@ -72,26 +72,37 @@ pub(crate) struct Deferred {
 
 impl Deferred {
     fn absorb(&mut self, job: Deferred) {
-        for (key, a) in job.stats {
-            let sum = self.stats.entry(key).or_default();
-            sum.n += a.n;
-            sum.minutes += a.minutes;
-        }
+        sum_into(&mut self.stats, job.stats);
         self.heads.extend(job.heads);
         self.rows.extend(job.rows);
     }
 }
 
-/// Inside a job of a batch, keeps `row` for the batch's end and returns `None`; elsewhere
-/// gives it back to be inserted at once.
-pub(crate) fn defer_row(row: Row) -> Option<Row> {
-    let mut row = Some(row);
+/// Inside a job of a batch, hands `value` to `keep` (the running job's share of the
+/// batch's deferred writes) and returns `None`; elsewhere gives it back, for the caller to
+/// write at once.
+pub(crate) fn defer<T>(value: T, keep: impl FnOnce(&mut Deferred, T)) -> Option<T> {
+    let mut value = Some(value);
     deferred(|l| {
-        if let Some(r) = row.take() {
-            l.job.rows.push(r);
+        if let Some(v) = value.take() {
+            keep(&mut l.job, v);
         }
     });
-    row
+    value
+}
+
+/// Adds `amounts` to the sums in `into`.
+pub(crate) fn sum_into(into: &mut BTreeMap<Key, Amount>, amounts: impl IntoIterator<Item = (Key, Amount)>) {
+    for (key, a) in amounts {
+        let sum = into.entry(key).or_default();
+        sum.n += a.n;
+        sum.minutes += a.minutes;
+    }
+}
+
+/// [`defer`] for a row nothing in the batch reads back.
+pub(crate) fn defer_row(row: Row) -> Option<Row> {
+    defer(row, |d, r| d.rows.push(r))
 }
 
 /// Most values bound in one statement (SQLite allows 32,766, PostgreSQL 65,535).

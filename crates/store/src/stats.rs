@@ -118,15 +118,7 @@ pub async fn apply(tx: &mut Tx, old: Option<&Dossier>, new: &Dossier) -> Result<
     if diff.is_empty() {
         return Ok(());
     }
-    let mut diff = Some(diff);
-    crate::batch::deferred(|l| {
-        for (key, a) in diff.take().into_iter().flatten() {
-            let sum = l.job.stats.entry(key).or_default();
-            sum.n += a.n;
-            sum.minutes += a.minutes;
-        }
-    });
-    match diff {
+    match crate::batch::defer(diff, |d, diff| crate::batch::sum_into(&mut d.stats, diff)) {
         Some(diff) => add(tx, &with_months(diff)).await,
         None => Ok(()),
     }
