@@ -17,7 +17,7 @@ use motcua_core::lifecycle::{
     self, ActionInput, Applicant, Context, Delivery, Dossier, Filing, Person, ReceivedDocument, Transition,
 };
 use motcua_store::dossiers::{self, EventRecord};
-use motcua_store::{Db, StoreError, Tx, catalogue};
+use motcua_store::{Db, StoreError, catalogue};
 use time::{Duration, OffsetDateTime};
 
 /// Dossiers written per transaction.
@@ -288,39 +288,106 @@ pub async fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(usize)) -> 
         }
     }
     received.sort_unstable();
-    let mut report = Report::default();
-    for chunk in received.chunks(CHUNK) {
-        let mut tx = db.begin_write().await?;
-        let mut counted = motcua_store::stats::Batch::default();
-        let mut histories = Vec::with_capacity(chunk.len());
-        for &received in chunk {
-            let (id, events, dossier) = one(&mut tx, &mut rng, plan, &procedures, &calendar, &centre, received).await?;
-            counted.add(&dossier);
-            histories.push((id, events));
-            report.dossiers += 1;
-        }
-        // The histories many rows per statement: one statement per row made generation
-        // wait on the database seven times per dossier.
-        report.events += dossiers::insert_histories(&mut tx, &histories).await?;
-        counted.write(&mut tx).await?;
-        tx.commit().await?;
-        progress(report.dossiers);
+    // PostgreSQL takes concurrent writers: two parts of the year, split at a day boundary
+    // (each day's codes come from one writer), written at once, keep both cores busy while
+    // each waits on the database. SQLite has one writer.
+    let parts = match db.backend() {
+        motcua_store::Backend::Sqlite => 1,
+        motcua_store::Backend::Postgres => 2,
+    };
+    let mut split = received.len() / parts;
+    while split > 0 && split < received.len() && received[split].date() == received[split - 1].date() {
+        split += 1;
     }
+    let (first, second) = received.split_at(split);
+    let setting = Setting {
+        db,
+        plan,
+        procedures: &procedures,
+        calendar: &calendar,
+        centre: &centre,
+        written: std::cell::Cell::new(0),
+        progress: std::cell::RefCell::new(&mut progress),
+    };
+    let second_rng = Rng(plan.seed.rotate_left(32) ^ 0x9e37_79b9_7f4a_7c15);
+    let (a, b) = tokio::try_join!(setting.write(first, rng), setting.write(second, second_rng))?;
+    let mut report = Report {
+        dossiers: a.dossiers + b.dossiers,
+        events: a.events + b.events,
+        seconds: 0.0,
+    };
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
-/// Writes one dossier (statistics and history left to the caller's batch); returns its id,
-/// its history and the dossier.
-async fn one(
-    tx: &mut Tx,
+/// What the writers of [`generate`] share.
+struct Setting<'a, F> {
+    db: &'a Db,
+    plan: &'a Plan,
+    procedures: &'a [Procedure],
+    calendar: &'a Calendar,
+    centre: &'a AgencyCode,
+    /// Dossiers written so far by all the writers.
+    written: std::cell::Cell<usize>,
+    progress: std::cell::RefCell<&'a mut F>,
+}
+
+impl<F: FnMut(usize)> Setting<'_, F> {
+    /// Writes dossiers received at `received` (in order), `CHUNK` per transaction.
+    async fn write(&self, received: &[OffsetDateTime], mut rng: Rng) -> Result<Report, StoreError> {
+        let mut report = Report::default();
+        for chunk in received.chunks(CHUNK) {
+            let mut tx = self.db.begin_write().await?;
+            // Codes by the day: one statement per day of the chunk (the instants are in order).
+            let mut codes = Vec::with_capacity(chunk.len());
+            for day in chunk.chunk_by(|a, b| a.date() == b.date()) {
+                let n = u32::try_from(day.len()).unwrap_or(u32::MAX);
+                codes.extend(
+                    dossiers::reserve_codes(&mut tx, &self.plan.province, self.centre, day[0].date(), n).await?,
+                );
+            }
+            let mut counted = motcua_store::stats::Batch::default();
+            let mut made = Vec::with_capacity(chunk.len());
+            let mut events = Vec::with_capacity(chunk.len());
+            for (&received, code) in chunk.iter().zip(codes) {
+                let (history, dossier) = one(
+                    &mut rng,
+                    self.plan,
+                    self.procedures,
+                    self.calendar,
+                    self.centre,
+                    received,
+                    code,
+                );
+                counted.add(&dossier);
+                made.push(dossier);
+                events.push(history);
+            }
+            // Dossier rows and their histories many per statement: a statement per row made
+            // generation wait on the database eight times per dossier.
+            let ids = dossiers::insert_many_uncounted(&mut tx, &made).await?;
+            let histories: Vec<(i64, Vec<EventRecord>)> = ids.into_iter().zip(events).collect();
+            report.dossiers += made.len();
+            report.events += dossiers::insert_histories(&mut tx, &histories).await?;
+            counted.write(&mut tx).await?;
+            tx.commit().await?;
+            self.written.set(self.written.get() + made.len());
+            (self.progress.borrow_mut())(self.written.get());
+        }
+        Ok(report)
+    }
+}
+
+/// Makes one dossier received at `received` under `code`, and its history.
+fn one(
     rng: &mut Rng,
     plan: &Plan,
     procedures: &[Procedure],
     calendar: &Calendar,
     centre: &AgencyCode,
     received: OffsetDateTime,
-) -> Result<(i64, Vec<EventRecord>, Dossier), StoreError> {
+    code: DossierCode,
+) -> (Vec<EventRecord>, Dossier) {
     let p = rng.pick(procedures);
     let channel = match rng.below(100) {
         0..=64 => Channel::Counter,
@@ -341,7 +408,6 @@ async fn one(
             files: Vec::new(),
         })
         .collect();
-    let code = dossiers::next_code(tx, &plan.province, centre, received.date()).await?;
     let mut secret = [0u8; 8];
     secret.copy_from_slice(&rng.next_u64().to_le_bytes());
     let filed_at = received - Duration::minutes(if channel == Channel::Online { 600 } else { 0 });
@@ -359,7 +425,6 @@ async fn one(
         now: filed_at,
     });
     let history = life(rng, &mut d, calendar, received, plan.until);
-    let id = dossiers::insert_uncounted(tx, &d).await?;
     let counter = person("generated-counter", "Cán bộ tiếp nhận");
     let filing = EventRecord {
         seq: 0,
@@ -394,7 +459,7 @@ async fn one(
             note: t.note.clone(),
         });
     }
-    Ok((id, events, d))
+    (events, d)
 }
 
 /// A dossier code and its tracking secret, for load tests of public tracking.

@@ -326,6 +326,8 @@ async fn check(w: &World, label: &str) {
         (today.previous_day().expect("day"), today),
         (first_of_month, today.next_day().expect("day")),
         (date!(2025 - 01 - 01), date!(2026 - 01 - 01)),
+        // Ahead of now: judged at its start, before the period.
+        (today + time::Duration::days(40), today + time::Duration::days(75)),
     ];
     let filters: [(Dimension, Option<&str>, Option<Channel>); 8] = [
         (Dimension::Department, None, None),
@@ -638,4 +640,24 @@ async fn bulk_generation_counts_its_dossiers_in_batches() {
     );
     let stored = stats::stored(&mut tx, &province).await.expect("stored");
     assert!(!stored.is_empty(), "the generated dossiers are counted");
+    // Codes: each day's numbered 1, 2, … without gaps or repeats (on PostgreSQL two writers
+    // share the year), and each row's data holds its own code.
+    let rows: Vec<(String, String)> = motcua_store::on!(&mut tx, |c| sqlx::query_as(
+        "SELECT code, data FROM dossiers ORDER BY code"
+    )
+    .fetch_all(c)
+    .await)
+    .expect("codes");
+    assert_eq!(rows.len(), 2_500);
+    let mut per_day: std::collections::BTreeMap<String, Vec<u32>> = std::collections::BTreeMap::new();
+    for (code, data) in &rows {
+        let d: motcua_core::lifecycle::Dossier = serde_json::from_str(data).expect("dossier");
+        assert_eq!(d.code.as_str(), code, "the row of {code} holds another dossier");
+        let (day, n) = code.rsplit_once('-').expect("code");
+        per_day.entry(day.to_owned()).or_default().push(n.parse().expect("number"));
+    }
+    for (day, numbers) in per_day {
+        let expected: Vec<u32> = (1..=u32::try_from(numbers.len()).expect("count")).collect();
+        assert_eq!(numbers, expected, "codes of {day}");
+    }
 }

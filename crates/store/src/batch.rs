@@ -24,7 +24,7 @@ use std::pin::Pin;
 use motcua_core::stats::{Amount, Key};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Backend, Db, StoreError, Tx, exec};
+use crate::{Backend, Db, StoreError, Tx, exec, on};
 
 /// An audit chain's head as the batch's appends left it.
 #[derive(Debug, Clone)]
@@ -125,33 +125,72 @@ pub(crate) fn placeholders(backend: Backend, width: usize) -> impl Fn(usize) -> 
     }
 }
 
+/// `INSERT INTO {into} VALUES (…), (…)` for `rows` rows of `width` values each.
+fn insert_sql(backend: Backend, into: &str, rows: usize, width: usize) -> String {
+    let marks = placeholders(backend, width);
+    let mut sql = format!("INSERT INTO {into} VALUES ");
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&marks(i * width));
+    }
+    sql
+}
+
+/// Binds the values of `rows` to `q`, row after row.
+macro_rules! bind_rows {
+    ($q:expr, $rows:expr) => {{
+        let mut q = $q;
+        for row in $rows {
+            for v in &row.values {
+                q = match v {
+                    Val::Text(t) => q.bind(t.as_deref()),
+                    Val::Int(i) => q.bind(*i),
+                    Val::OptInt(i) => q.bind(*i),
+                };
+            }
+        }
+        q
+    }};
+}
+
+/// The rows per statement for rows of `width` values.
+fn rows_per_statement(width: usize) -> usize {
+    (MAX_VALUES / width.max(1)).max(1)
+}
+
 /// Inserts `rows` (all of one `into`), several per statement.
 pub(crate) async fn insert_rows(tx: &mut Tx, into: &str, rows: &[&Row]) -> Result<(), StoreError> {
     let width = rows.first().map_or(1, |r| r.values.len()).max(1);
-    let marks = placeholders(tx.backend(), width);
-    for chunk in rows.chunks((MAX_VALUES / width).max(1)) {
-        let mut sql = format!("INSERT INTO {into} VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&marks(i * width));
-        }
-        exec!(&mut *tx, |c| {
-            let mut q = sqlx::query(&sql);
-            for row in chunk {
-                for v in &row.values {
-                    q = match v {
-                        Val::Text(t) => q.bind(t.as_deref()),
-                        Val::Int(i) => q.bind(*i),
-                        Val::OptInt(i) => q.bind(*i),
-                    };
-                }
-            }
-            q.execute(c).await
-        })?;
+    for chunk in rows.chunks(rows_per_statement(width)) {
+        let sql = insert_sql(tx.backend(), into, chunk.len(), width);
+        exec!(&mut *tx, |c| bind_rows!(sqlx::query(&sql), chunk).execute(c).await)?;
     }
     Ok(())
+}
+
+/// [`insert_rows`] with `RETURNING {returning}`, which names an integer and a text column;
+/// returns those of every row (in no promised order).
+pub(crate) async fn insert_rows_returning(
+    tx: &mut Tx,
+    into: &str,
+    rows: &[&Row],
+    returning: &str,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let width = rows.first().map_or(1, |r| r.values.len()).max(1);
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(rows_per_statement(width)) {
+        let sql = format!(
+            "{} RETURNING {returning}",
+            insert_sql(tx.backend(), into, chunk.len(), width)
+        );
+        let got: Vec<(i64, String)> = on!(&mut *tx, |c| bind_rows!(sqlx::query_as(&sql), chunk)
+            .fetch_all(c)
+            .await)?;
+        out.extend(got);
+    }
+    Ok(out)
 }
 
 /// The batch's deferred writes and the running job's.

@@ -13,28 +13,47 @@ use crate::{Arg, Result, StoreError, Tx, exec, from_millis, on, to_millis};
 /// the sequence row (PostgreSQL) or the single writer (SQLite), so no two dossiers ever
 /// share a code; the number is committed or rolled back with the dossier it belongs to.
 pub async fn next_code(tx: &mut Tx, province: &ProvinceCode, agency: &AgencyCode, day: Date) -> Result<DossierCode> {
+    let mut codes = reserve_codes(tx, province, agency, day, 1).await?;
+    codes
+        .pop()
+        .ok_or_else(|| StoreError::Io("no code reserved".to_owned()))
+}
+
+/// Issues the next `n` codes of `agency` for `day` at once (one statement), as
+/// [`next_code`] would one by one; for bulk writers such as `motcua generate`.
+pub async fn reserve_codes(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    agency: &AgencyCode,
+    day: Date,
+    n: u32,
+) -> Result<Vec<DossierCode>> {
     let day_key = format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day());
+    let step = i64::from(n);
     let last: i64 = on!(tx, |c| {
         sqlx::query_scalar(
-            "INSERT INTO dossier_sequences (province_code, agency_code, day, last) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (agency_code, day) DO UPDATE SET last = dossier_sequences.last + 1
+            "INSERT INTO dossier_sequences (province_code, agency_code, day, last) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (agency_code, day) DO UPDATE SET last = dossier_sequences.last + $4
              RETURNING last",
         )
         .bind(province.as_str())
         .bind(agency.as_str())
         .bind(&day_key)
+        .bind(step)
         .fetch_one(c)
         .await
     })?;
-    let sequence = u32::try_from(last)
+    let last = u32::try_from(last)
         .ok()
-        .filter(|n| *n <= MAX_DAILY_SEQUENCE)
+        .filter(|l| *l <= MAX_DAILY_SEQUENCE)
         .ok_or_else(|| {
             StoreError::Conflict(format!(
                 "cơ quan {agency} đã cấp đủ {MAX_DAILY_SEQUENCE} mã hồ sơ trong ngày {day_key}; mã hồ sơ theo định dạng 4 chữ số không cấp thêm được"
             ))
         })?;
-    DossierCode::new(agency, day, sequence).map_err(|e| StoreError::Io(e.to_string()))
+    (last + 1 - n..=last)
+        .map(|sequence| DossierCode::new(agency, day, sequence).map_err(|e| StoreError::Io(e.to_string())))
+        .collect()
 }
 
 /// A dossier as stored: its row id and the dossier.
@@ -60,42 +79,69 @@ pub async fn insert(tx: &mut Tx, d: &Dossier) -> Result<i64> {
 /// [`insert`] without the statistics: for bulk loads, which add the dossiers to a
 /// [`crate::stats::Batch`] and write it in the same transaction.
 pub async fn insert_uncounted(tx: &mut Tx, d: &Dossier) -> Result<i64> {
-    let data = serde_json::to_string(d)?;
-    let id: i64 = on!(tx, |c| {
-        sqlx::query_scalar(
-            "INSERT INTO dossiers (code, province_code, procedure_code, field_code, receiving_agency,
-                 responsible_agency, current_agency, assignee_id, owner_id, channel, status, applicant_name,
-                 tracking_secret, created_at, received_at, due_at, finished_at, returned_at, version, data,
-                 officer_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                 $21)
-             RETURNING id",
-        )
-        .bind(d.code.as_str())
-        .bind(d.province.as_str())
-        .bind(d.procedure.as_str())
-        .bind(d.field.as_str())
-        .bind(d.receiving_agency.as_str())
-        .bind(d.responsible_agency.as_str())
-        .bind(d.current_agency.as_str())
-        .bind(d.assignee.as_ref().map(|p| p.id.as_str()))
-        .bind(d.owner.as_deref())
-        .bind(i64::from(d.channel.code()))
-        .bind(i64::from(d.status.code()))
-        .bind(&d.applicant.name)
-        .bind(&d.tracking_secret)
-        .bind(to_millis(d.created_at))
-        .bind(opt_ms(d.received_at))
-        .bind(opt_ms(d.due_at))
-        .bind(opt_ms(d.finished_at))
-        .bind(opt_ms(d.returned_at))
-        .bind(i64::from(d.version))
-        .bind(&data)
-        .bind(motcua_core::stats::officer(d).map(|p| p.id.as_str()))
-        .fetch_one(c)
-        .await
-    })?;
-    Ok(id)
+    let ids = insert_many_uncounted(tx, std::slice::from_ref(d)).await?;
+    ids.first()
+        .copied()
+        .ok_or_else(|| StoreError::Io("INSERT returned no id".to_owned()))
+}
+
+/// The columns of a dossier row, in the order of [`dossier_values`].
+const DOSSIER_COLUMNS: &str = "dossiers (code, province_code, procedure_code, field_code, receiving_agency, \
+     responsible_agency, current_agency, assignee_id, owner_id, channel, status, applicant_name, tracking_secret, \
+     created_at, received_at, due_at, finished_at, returned_at, version, data, officer_id)";
+
+fn dossier_values(d: &Dossier) -> Result<Vec<crate::batch::Val>> {
+    use crate::batch::Val;
+    let text = |t: &str| Val::Text(Some(t.to_owned()));
+    Ok(vec![
+        text(d.code.as_str()),
+        text(d.province.as_str()),
+        text(d.procedure.as_str()),
+        text(d.field.as_str()),
+        text(d.receiving_agency.as_str()),
+        text(d.responsible_agency.as_str()),
+        text(d.current_agency.as_str()),
+        Val::Text(d.assignee.as_ref().map(|p| p.id.clone())),
+        Val::Text(d.owner.clone()),
+        Val::Int(i64::from(d.channel.code())),
+        Val::Int(i64::from(d.status.code())),
+        text(&d.applicant.name),
+        text(&d.tracking_secret),
+        Val::Int(to_millis(d.created_at)),
+        Val::OptInt(opt_ms(d.received_at)),
+        Val::OptInt(opt_ms(d.due_at)),
+        Val::OptInt(opt_ms(d.finished_at)),
+        Val::OptInt(opt_ms(d.returned_at)),
+        Val::Int(i64::from(d.version)),
+        Val::Text(Some(serde_json::to_string(d)?)),
+        Val::Text(motcua_core::stats::officer(d).map(|p| p.id.clone())),
+    ])
+}
+
+/// Stores new dossiers, many per statement, without counting them in the statistics
+/// (the caller does: [`crate::stats::Batch`]); returns their row ids in `ds`' order.
+pub async fn insert_many_uncounted(tx: &mut Tx, ds: &[Dossier]) -> Result<Vec<i64>> {
+    let rows = ds
+        .iter()
+        .map(|d| {
+            Ok(crate::batch::Row {
+                into: DOSSIER_COLUMNS,
+                values: dossier_values(d)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let refs: Vec<&crate::batch::Row> = rows.iter().collect();
+    let returned = crate::batch::insert_rows_returning(tx, DOSSIER_COLUMNS, &refs, "id, code").await?;
+    // Matched by code rather than trusting the order the database returns rows in.
+    let by_code: std::collections::HashMap<String, i64> = returned.into_iter().map(|(id, code)| (code, id)).collect();
+    ds.iter()
+        .map(|d| {
+            by_code
+                .get(d.code.as_str())
+                .copied()
+                .ok_or_else(|| StoreError::Io(format!("INSERT returned no id for {}", d.code)))
+        })
+        .collect()
 }
 
 /// Writes a changed dossier, provided nobody changed it since version `expected` was read.

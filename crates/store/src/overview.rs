@@ -227,7 +227,12 @@ pub async fn figures(
         channel: None,
     };
     let lines = crate::stats::figures(tx, province, query).await?;
-    Ok(lines
+    Ok(from_lines(lines))
+}
+
+/// The overview's figures from the statistics' lines grouped by department.
+pub fn from_lines(lines: Vec<crate::stats::Line>) -> Vec<Figures> {
+    lines
         .into_iter()
         .map(|l| {
             let c = &l.counts;
@@ -245,7 +250,7 @@ pub async fn figures(
             }
         })
         .filter(|f| f.counts.iter().any(|n| *n > 0))
-        .collect())
+        .collect()
 }
 
 /// [`figures`] computed by scanning the province's dossiers of the period with the

@@ -398,7 +398,21 @@ pub async fn figures(tx: &mut Tx, province: &ProvinceCode, q: Query<'_>) -> Resu
     let jd = day_of(judged);
     let (group, dep, ch) = (q.group, q.department, q.channel);
     let mut lines: BTreeMap<String, Counts> = BTreeMap::new();
-    // Facts dated inside the period.
+    // In progress at the end: received before the end minus ended before it.
+    let mut in_progress: BTreeMap<String, i64> = BTreeMap::new();
+    // Overdue at the judging day's start: entered minus left before that day.
+    let mut overdue: BTreeMap<String, i64> = BTreeMap::new();
+    let open = [Kind::Received, Kind::Exited];
+    let due = [Kind::DueEntered, Kind::DueExited];
+    // Three spans read once each: before the period, the period up to the judging day,
+    // the rest of the period (the judging day is in the period unless the period lies
+    // ahead, when the overdue facts are read on their own).
+    let judged_inside = jd >= fd;
+    let split = jd.clamp(fd, td);
+    let mut before: Vec<Kind> = open.to_vec();
+    if judged_inside {
+        before.extend(due);
+    }
     let in_period = [
         Kind::Received,
         Kind::Early,
@@ -409,62 +423,61 @@ pub async fn figures(tx: &mut Tx, province: &ProvinceCode, q: Query<'_>) -> Resu
         Kind::Withdrawn,
         Kind::Stopped,
         Kind::Supplement,
+        Kind::Exited,
     ];
-    for (value, channel, kind, n, minutes) in range(tx, province, group, &in_period, fd, td, dep, ch).await? {
-        let c = lines.entry(value).or_default();
-        match Kind::from_code(u8::try_from(kind).unwrap_or(0)) {
-            Some(Kind::Received) => {
-                let i = usize::try_from(channel - 1).unwrap_or(0).min(2);
-                c.received[i] += n;
-            }
-            Some(Kind::Early) => {
-                c.early += n;
-                c.resolved_minutes += minutes;
-            }
-            Some(Kind::OnTime) => {
-                c.on_time += n;
-                c.resolved_minutes += minutes;
-            }
-            Some(Kind::Late) => {
-                c.late += n;
-                c.resolved_minutes += minutes;
-            }
-            Some(Kind::Returned) => c.returned += n,
-            Some(Kind::Refused) => c.refused += n,
-            Some(Kind::Withdrawn) => c.withdrawn += n,
-            Some(Kind::Stopped) => c.stopped += n,
-            Some(Kind::Supplement) => c.supplements += n,
-            _ => {}
-        }
+    let mut to_split: Vec<Kind> = in_period.to_vec();
+    if judged_inside {
+        to_split.extend(due);
     }
-    // In progress at the start (carried over) and at the end: received before minus
-    // ended before.
-    let open = [Kind::Received, Kind::Exited];
-    let mut in_progress: BTreeMap<String, i64> = BTreeMap::new();
-    for (cut, carried) in [(fd, true), (td, false)] {
-        for (value, _, kind, n, _) in range(tx, province, group, &open, BEGINNING, cut, dep, ch).await? {
-            let sign = if kind == i64::from(Kind::Received.code()) {
-                1
-            } else {
-                -1
-            };
-            if carried {
-                lines.entry(value).or_default().carried_over += sign * n;
-            } else {
-                *in_progress.entry(value).or_default() += sign * n;
+    let mut spans: Vec<(Day, Day, &[Kind], bool)> = vec![
+        (BEGINNING, fd, &before, false),
+        (fd, split, &to_split, true),
+        (split, td, &in_period, true),
+    ];
+    if !judged_inside {
+        spans.push((BEGINNING, jd, &due, false));
+    }
+    for (lo, hi, kinds, inside) in spans {
+        if lo >= hi {
+            continue;
+        }
+        for (value, channel, kind, n, minutes) in range(tx, province, group, kinds, lo, hi, dep, ch).await? {
+            let kind = Kind::from_code(u8::try_from(kind).unwrap_or(0));
+            match kind {
+                Some(Kind::Received) => *in_progress.entry(value.clone()).or_default() += n,
+                Some(Kind::Exited) => *in_progress.entry(value.clone()).or_default() -= n,
+                Some(Kind::DueEntered) => *overdue.entry(value.clone()).or_default() += n,
+                Some(Kind::DueExited) => *overdue.entry(value.clone()).or_default() -= n,
+                _ => {}
+            }
+            let c = lines.entry(value).or_default();
+            match (inside, kind) {
+                (false, Some(Kind::Received)) => c.carried_over += n,
+                (false, Some(Kind::Exited)) => c.carried_over -= n,
+                (true, Some(Kind::Received)) => {
+                    let i = usize::try_from(channel - 1).unwrap_or(0).min(2);
+                    c.received[i] += n;
+                }
+                (true, Some(Kind::Early)) => {
+                    c.early += n;
+                    c.resolved_minutes += minutes;
+                }
+                (true, Some(Kind::OnTime)) => {
+                    c.on_time += n;
+                    c.resolved_minutes += minutes;
+                }
+                (true, Some(Kind::Late)) => {
+                    c.late += n;
+                    c.resolved_minutes += minutes;
+                }
+                (true, Some(Kind::Returned)) => c.returned += n,
+                (true, Some(Kind::Refused)) => c.refused += n,
+                (true, Some(Kind::Withdrawn)) => c.withdrawn += n,
+                (true, Some(Kind::Stopped)) => c.stopped += n,
+                (true, Some(Kind::Supplement)) => c.supplements += n,
+                _ => {}
             }
         }
-    }
-    // Overdue at the judging day's start, then today's part from the dossiers.
-    let mut overdue: BTreeMap<String, i64> = BTreeMap::new();
-    let due = [Kind::DueEntered, Kind::DueExited];
-    for (value, _, kind, n, _) in range(tx, province, group, &due, BEGINNING, jd, dep, ch).await? {
-        let sign = if kind == i64::from(Kind::DueEntered.code()) {
-            1
-        } else {
-            -1
-        };
-        *overdue.entry(value).or_default() += sign * n;
     }
     if judged < to {
         let day_start = midnight(jd).unwrap_or(judged);

@@ -90,3 +90,38 @@ async fn the_sequence_restarts_each_day_and_stops_at_9999() {
     let full = dossiers::next_code(&mut tx, &province.code, &agency, date!(2026 - 11 - 28)).await;
     assert!(matches!(full, Err(StoreError::Conflict(_))), "{full:?}");
 }
+
+#[tokio::test]
+async fn codes_reserved_in_bulk_continue_the_sequence_and_respect_the_limit() {
+    let t = fresh_db().await;
+    let province = demo::ninh_thuan().province;
+    let agency = AgencyCode::parse("000.00.16.H43").expect("agency");
+    let day = date!(2026 - 11 - 27);
+    let mut tx = t.db.begin_write().await.expect("begin");
+    catalogue::upsert_province(&mut tx, &province, OffsetDateTime::now_utc())
+        .await
+        .expect("province");
+    let first = dossiers::next_code(&mut tx, &province.code, &agency, day).await.expect("first");
+    let three = dossiers::reserve_codes(&mut tx, &province.code, &agency, day, 3)
+        .await
+        .expect("three");
+    let next = dossiers::next_code(&mut tx, &province.code, &agency, day).await.expect("next");
+    let all: Vec<&str> = std::iter::once(&first)
+        .chain(&three)
+        .chain(std::iter::once(&next))
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(
+        all,
+        [
+            "000.00.16.H43-261127-0001",
+            "000.00.16.H43-261127-0002",
+            "000.00.16.H43-261127-0003",
+            "000.00.16.H43-261127-0004",
+            "000.00.16.H43-261127-0005",
+        ]
+    );
+    // 9,995 more would pass 9,999: refused as a whole.
+    let over = dossiers::reserve_codes(&mut tx, &province.code, &agency, day, 9_995).await;
+    assert!(matches!(over, Err(StoreError::Conflict(_))), "{over:?}");
+}

@@ -190,9 +190,13 @@ pub async fn dashboard_page(
         overdue: "/don-vi/qua-han".to_owned(),
         extra: format!("&agency={}", encode(&agency)),
     };
-    let charts = dashboard_charts(&state, &province, &choice, now, Some(&agency), &lists, |a| dir.name(a)).await?;
-    let by_procedure = dashboard::figures(&state, &province, &choice, now, Dimension::Procedure, Some(&agency)).await?;
-    let by_officer = dashboard::figures(&state, &province, &choice, now, Dimension::Officer, Some(&agency)).await?;
+    let (charts, by_procedure, by_officer) = tokio::join!(
+        dashboard_charts(&state, &province, &choice, now, Some(&agency), &lists),
+        dashboard::figures(&state, &province, &choice, now, Dimension::Procedure, Some(&agency)),
+        dashboard::figures(&state, &province, &choice, now, Dimension::Officer, Some(&agency)),
+    );
+    let (charts, by_procedure, by_officer) = (charts?, by_procedure?, by_officer?);
+    let overdue = dashboard::overdue_chart("overdue", &charts.ages, |a| dir.name(a), &lists);
     let total = motcua_store::stats::total(&by_procedure);
     let procedure_names: std::collections::BTreeMap<String, String> = {
         let mut tx = state.db.begin_read().await?;
@@ -264,7 +268,7 @@ pub async fn dashboard_page(
         trend: charts.trend,
         channels: charts.channels,
         average: charts.average,
-        overdue: charts.overdue,
+        overdue,
         overdue_total: charts.overdue_total,
         judged: when(choice.period.judged_at(now)),
         now: when(now),

@@ -193,20 +193,28 @@ pub async fn overview_page(
     let province = overseer(&state, &p).await?;
     let now = state.clock.now();
     let choice = q.choice(now);
-    let figures = overview_figures(&state, &province, choice.period, now).await?;
-    let (failed, dead) = {
-        let mut tx = state.db.begin_read().await?;
-        let (_, failed, dead) = motcua_store::outbox::counts(&mut tx, Some(province.as_str())).await?;
-        (failed, dead)
-    };
-    let dir = directory(&state, &province).await?;
-    let (lines, total, bars) = lines(&dir, &figures, &choice);
     let lists = Lists {
         figure: "/lanh-dao/ho-so".to_owned(),
         overdue: "/lanh-dao/qua-han".to_owned(),
         extra: String::new(),
     };
-    let charts = dashboard_charts(&state, &province, &choice, now, None, &lists, |a| dir.name(a)).await?;
+    let outbox = async {
+        let mut tx = state.db.begin_read().await?;
+        let (_, failed, dead) = motcua_store::outbox::counts(&mut tx, Some(province.as_str())).await?;
+        Ok::<_, PageError>((failed, dead))
+    };
+    // The directory, the charts' parts and the outbox counts are independent reads: made
+    // at once, each on its own connection.
+    let (dir, charts, outbox) = tokio::join!(
+        directory(&state, &province),
+        dashboard_charts(&state, &province, &choice, now, None, &lists),
+        outbox
+    );
+    let (dir, charts, (failed, dead)) = (dir?, charts?, outbox?);
+    // The table's lines are the charts' figures per department (the same query).
+    let figures = motcua_store::overview::from_lines(charts.lines.clone());
+    let (lines, total, bars) = lines(&dir, &figures, &choice);
+    let overdue = dashboard::overdue_chart("overdue", &charts.ages, |a| dir.name(a), &lists);
     Ok(page(&OverviewPage {
         frame: Frame::new(&state, Some(&p)).await?,
         judged: when(choice.period.judged_at(now)),
@@ -218,7 +226,7 @@ pub async fn overview_page(
             &bars,
         ),
         trend: charts.trend,
-        overdue: charts.overdue,
+        overdue,
         overdue_total: charts.overdue_total,
         channels: charts.channels,
         average: charts.average,
@@ -237,13 +245,16 @@ pub struct DashboardCharts {
     pub trend: String,
     /// Channel mix.
     pub channels: String,
-    /// Overdue by department and age.
-    pub overdue: String,
+    /// Overdue now by department and age ([`dashboard::overdue_ages`]), for
+    /// [`dashboard::overdue_chart`].
+    pub ages: Vec<(String, [i64; 4])>,
     /// Overdue dossiers now.
     pub overdue_total: i64,
     /// Average working time from receipt to result of the dossiers resolved in the period
     /// (supplement and payment waits left out), as text; `—` when none was resolved.
     pub average: String,
+    /// The period's figures per department.
+    pub lines: Vec<motcua_store::stats::Line>,
 }
 
 /// `2 ngày 3 giờ làm việc` from working minutes and the calendar's working day.
@@ -257,7 +268,8 @@ pub fn working_time(minutes: i64, per_day: i64) -> String {
     }
 }
 
-/// Builds [`DashboardCharts`] for the province or one department.
+/// Builds [`DashboardCharts`] for the province or one department; its reads are made at
+/// once, each on its own connection.
 pub async fn dashboard_charts(
     state: &AppState,
     province: &ProvinceCode,
@@ -265,10 +277,22 @@ pub async fn dashboard_charts(
     now: OffsetDateTime,
     department: Option<&str>,
     lists: &Lists,
-    name: impl Fn(&str) -> String,
 ) -> Result<DashboardCharts, PageError> {
     let grain = dashboard::grain(dashboard::days(choice.period));
-    let points = dashboard::trend(state, province, choice.period, grain, department).await?;
+    let (points, lines, ages, calendar) = tokio::join!(
+        dashboard::trend(state, province, choice.period, grain, department),
+        dashboard::figures(
+            state,
+            province,
+            choice,
+            now,
+            motcua_core::stats::Dimension::Department,
+            department,
+        ),
+        dashboard::overdue_ages(state, province, now, department),
+        crate::api::calendar::calendar(state, province),
+    );
+    let (points, lines, ages, calendar) = (points?, lines?, ages?, calendar?);
     let trend = dashboard::trend_chart(
         "trend",
         &format!("Hồ sơ tiếp nhận và đã giải quyết, {}", choice.label),
@@ -276,19 +300,8 @@ pub async fn dashboard_charts(
         grain,
         Some(lists),
     );
-    let lines = dashboard::figures(
-        state,
-        province,
-        choice,
-        now,
-        motcua_core::stats::Dimension::Department,
-        department,
-    )
-    .await?;
     let total = motcua_store::stats::total(&lines);
     let channels = dashboard::channel_chart("channels", &total, &choice.query(), Some(lists));
-    let ages = dashboard::overdue_ages(state, province, now, department).await?;
-    let calendar = crate::api::calendar::calendar(state, province).await?;
     let per_day = i64::from(calendar.minutes_per_working_day());
     Ok(DashboardCharts {
         average: total
@@ -297,7 +310,8 @@ pub async fn dashboard_charts(
         trend,
         channels,
         overdue_total: ages.iter().map(|(_, c)| c.iter().sum::<i64>()).sum(),
-        overdue: dashboard::overdue_chart("overdue", &ages, name, lists),
+        ages,
+        lines,
     })
 }
 
