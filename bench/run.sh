@@ -12,6 +12,7 @@ root=$(cd "$here/.." && pwd)
 DURATION=${BENCH_DURATION:-10}        # seconds measured per workload and floor
 WARMUP=${BENCH_WARMUP:-3}             # seconds of warm-up before each wrk/pgbench run
 W1_WARMUP=${BENCH_W1_WARMUP:-1}       # W1's warm-up (it uses up dossier codes, see README)
+W2_WARMUP=${BENCH_W2_WARMUP:-10}      # W2's warm-up: long enough to look up the whole sample once
 CONNECTIONS=${BENCH_CONNECTIONS:-50}  # wrk connections, the same for workloads and floor
 THREADS=${BENCH_THREADS:-2}           # wrk threads
 PG_CLIENTS=${BENCH_PG_CLIENTS:-16}    # pgbench clients of the PostgreSQL floor
@@ -42,7 +43,7 @@ case "${1:-}" in
   "") ;;
   *) echo "bench: no arguments are taken; settings are environment variables (see bench/README.md)" >&2; exit 2 ;;
 esac
-for v in DURATION WARMUP W1_WARMUP CONNECTIONS THREADS PG_CLIENTS SQLITE_BATCH ROW_BYTES DOSSIERS TRACK_SAMPLE W5_CONNECTIONS; do
+for v in DURATION WARMUP W1_WARMUP W2_WARMUP CONNECTIONS THREADS PG_CLIENTS SQLITE_BATCH ROW_BYTES DOSSIERS TRACK_SAMPLE W5_CONNECTIONS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: $v must be a whole number, not '${!v}'" >&2; exit 2; }
 done
 [ "$DURATION" -ge 1 ] && [ "$THREADS" -ge 1 ] && [ "$CONNECTIONS" -ge "$THREADS" ] ||
@@ -427,6 +428,34 @@ server_workloads() {
       *) row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "" "" "" "$w1_target" "" "error: probe answered $status: $(head -c 160 "$work/w1-probe-$backend.json" | tr '\n|' '  ')" ;;
     esac
   fi
+  # W5: receipts (form 01) drawn on demand, with intake still served: the counter officer
+  # downloads the receipts of generated dossiers (none stored yet, so each is a first
+  # render) on W5_CONNECTIONS connections while two more connections keep filing dossiers.
+  # It runs before W1, which uses up the receiving agency's 9,999 codes of the day.
+  if [ -s "$track.cold" ] && [ "$w1_ok" = 1 ]; then
+    log "[$backend] W5 receipt PDFs on $W5_CONNECTIONS connections + intake on 2, ${DURATION}s"
+    local w5cmd=(env BENCH_LUA_DIR="$here/lua" BENCH_SESSION="$session" BENCH_CSRF="$csrf")
+    "${w5cmd[@]}" BENCH_BODY_FILE="$body" BENCH_TRACK_OUT="$work/w5-intake-$backend" \
+      wrk -t1 -c2 --timeout 5s -d"${DURATION}s" --latency -s "$here/lua/intake.lua" "$base/api/v1/dossiers" \
+      >"$work/wrk-w5-intake-$backend.txt" 2>&1 &
+    local intake_pid=$!
+    "${w5cmd[@]}" BENCH_TRACK_LIST="$track.cold" \
+      wrk -t1 -c"$W5_CONNECTIONS" --timeout 10s -d"${DURATION}s" --latency -s "$here/lua/receipt.lua" "$base" \
+      >"$work/wrk-w5-$backend.txt" 2>&1 || die "wrk run of W5 failed: $(tail -n 3 "$work/wrk-w5-$backend.txt")"
+    wait "$intake_pid" || true
+    grep '^BENCH_RESULT ' "$work/wrk-w5-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w5-$backend.json"
+    grep '^BENCH_RESULT ' "$work/wrk-w5-intake-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w5i-$backend.json"
+    local r5 i5
+    r5=$(jnum "w5-$backend" ok_rps); i5=$(jnum "w5i-$backend" created_per_s)
+    verdict=FAIL
+    if ge "$r5" $W5_RATE && [ "${i5:-0}" != 0 ]; then verdict=PASS; fi
+    row 5 "W5 receipt PDF \`GET …/forms/receipt.pdf\`, first renders" "$backend" "$(num "$r5") PDFs/s" "$(ms "$(jnum "w5-$backend" p50_ms)")" "$(ms "$(jnum "w5-$backend" p99_ms)")" "≥ $W5_RATE/s with intake served" "" "$verdict; meanwhile intake on 2 connections: $(num "${i5:-0}") created/s, p99 $(ms "$(jnum "w5i-$backend" p99_ms)")"
+    local nf; nf=$(jnum "w5-$backend" err_status)
+    [ "${nf:-0}" = 0 ] || note "[$backend] W5: $(num "$nf") answers were 404 (generated dossiers not yet accepted have no receipt); they are left out of the rate."
+  else
+    row 5 "W5 receipt PDF" "$backend" "" "" "" "≥ $W5_RATE/s with intake served" "" "not run (needs the generated data set and W1)"
+  fi
+
   if [ "$w1_ok" = 1 ]; then
     log "[$backend] W1 intake, ${W1_WARMUP}s warm-up + ${DURATION}s"
     run_wrk "w1-$backend" "$base/api/v1/dossiers" "$W1_WARMUP" intake.lua BENCH_SESSION="$session" BENCH_CSRF="$csrf" \
@@ -471,8 +500,8 @@ server_workloads() {
     IFS=$'\t' read -r c s <"$list"
     status=$(http_status "$base/api/v1/track/$c?secret=$(jq -rn --arg s "$s" '$s | @uri')")
     if [ "$status" = 200 ]; then
-      log "[$backend] W2 tracking over $over, ${WARMUP}s warm-up + ${DURATION}s"
-      run_wrk "w2-$backend" "$base" "$WARMUP" track.lua BENCH_TRACK_LIST="$list"
+      log "[$backend] W2 tracking over $over, ${W2_WARMUP}s warm-up + ${DURATION}s"
+      run_wrk "w2-$backend" "$base" "$W2_WARMUP" track.lua BENCH_TRACK_LIST="$list"
       local r p99
       r=$(jnum "w2-$backend" ok_rps); p99=$(jnum "w2-$backend" p99_ms)
       verdict=FAIL
@@ -519,33 +548,6 @@ server_workloads() {
     row 4 "W4 director's dashboard" "$backend" "" "" "" "p50 ≤ $W4_P50 ms" "" "error: login as giamdoc or the page answered $w4_status"
   fi
 
-  # W5: receipts (form 01) drawn on demand, with intake still served: the counter officer
-  # downloads the receipts of generated dossiers (none stored yet, so each is a first
-  # render) on W5_CONNECTIONS connections while two more connections keep filing dossiers.
-  if [ -s "$track.cold" ] && [ "$w1_ok" = 1 ]; then
-    log "[$backend] W5 receipt PDFs on $W5_CONNECTIONS connections + intake on 2, ${DURATION}s"
-    local w5cmd=(env BENCH_LUA_DIR="$here/lua" BENCH_SESSION="$session" BENCH_CSRF="$csrf")
-    "${w5cmd[@]}" BENCH_BODY_FILE="$body" BENCH_TRACK_OUT="$work/w5-intake-$backend" \
-      wrk -t1 -c2 --timeout 5s -d"${DURATION}s" --latency -s "$here/lua/intake.lua" "$base/api/v1/dossiers" \
-      >"$work/wrk-w5-intake-$backend.txt" 2>&1 &
-    local intake_pid=$!
-    "${w5cmd[@]}" BENCH_TRACK_LIST="$track.cold" \
-      wrk -t1 -c"$W5_CONNECTIONS" --timeout 10s -d"${DURATION}s" --latency -s "$here/lua/receipt.lua" "$base" \
-      >"$work/wrk-w5-$backend.txt" 2>&1 || die "wrk run of W5 failed: $(tail -n 3 "$work/wrk-w5-$backend.txt")"
-    wait "$intake_pid" || true
-    grep '^BENCH_RESULT ' "$work/wrk-w5-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w5-$backend.json"
-    grep '^BENCH_RESULT ' "$work/wrk-w5-intake-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w5i-$backend.json"
-    local r5 i5
-    r5=$(jnum "w5-$backend" ok_rps); i5=$(jnum "w5i-$backend" created_per_s)
-    verdict=FAIL
-    if ge "$r5" $W5_RATE && [ "${i5:-0}" != 0 ]; then verdict=PASS; fi
-    row 5 "W5 receipt PDF \`GET …/forms/receipt.pdf\`, first renders" "$backend" "$(num "$r5") PDFs/s" "$(ms "$(jnum "w5-$backend" p50_ms)")" "$(ms "$(jnum "w5-$backend" p99_ms)")" "≥ $W5_RATE/s with intake served" "" "$verdict; meanwhile intake on 2 connections: $(num "${i5:-0}") created/s, p99 $(ms "$(jnum "w5i-$backend" p99_ms)")"
-    local nf; nf=$(jnum "w5-$backend" err_status)
-    [ "${nf:-0}" = 0 ] || note "[$backend] W5: $(num "$nf") answers were 404 (generated dossiers not yet accepted have no receipt); they are left out of the rate."
-  else
-    row 5 "W5 receipt PDF" "$backend" "" "" "" "≥ $W5_RATE/s with intake served" "" "not run (needs the generated data set and W1)"
-  fi
-
   # Memory after the workloads, then stop.
   local rss hwm
   rss=$(awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
@@ -565,7 +567,7 @@ report="$work/report.md"
   echo "## $(date -u '+%Y-%m-%d %H:%M UTC') · commit \`$commit\`$dirty"
   echo
   echo "Machine: $cores cores, $cpu, $mem_gib GiB RAM, Linux $(uname -r). Backends: ${backends[*]}."
-  echo "Settings: ${DURATION}s measured per run after ${WARMUP}s warm-up (W1: ${W1_WARMUP}s), wrk $THREADS threads × $CONNECTIONS connections on loopback, wrk and the server sharing the machine's $cores cores."
+  echo "Settings: ${DURATION}s measured per run after ${WARMUP}s warm-up (W1: ${W1_WARMUP}s, W2: ${W2_WARMUP}s), wrk $THREADS threads × $CONNECTIONS connections on loopback, wrk and the server sharing the machine's $cores cores."
   echo "Run time: $((total_secs / 60)) min $((total_secs % 60)) s, of which building $((build_secs / 60)) min $((build_secs % 60)) s."
   echo "Load average (1, 5, 15 min) when measuring started: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo

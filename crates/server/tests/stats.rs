@@ -654,7 +654,10 @@ async fn bulk_generation_counts_its_dossiers_in_batches() {
         let d: motcua_core::lifecycle::Dossier = serde_json::from_str(data).expect("dossier");
         assert_eq!(d.code.as_str(), code, "the row of {code} holds another dossier");
         let (day, n) = code.rsplit_once('-').expect("code");
-        per_day.entry(day.to_owned()).or_default().push(n.parse().expect("number"));
+        per_day
+            .entry(day.to_owned())
+            .or_default()
+            .push(n.parse().expect("number"));
     }
     for (day, numbers) in per_day {
         let expected: Vec<u32> = (1..=u32::try_from(numbers.len()).expect("count")).collect();

@@ -185,9 +185,7 @@ pub(crate) async fn insert_rows_returning(
             "{} RETURNING {returning}",
             insert_sql(tx.backend(), into, chunk.len(), width)
         );
-        let got: Vec<(i64, String)> = on!(&mut *tx, |c| bind_rows!(sqlx::query_as(&sql), chunk)
-            .fetch_all(c)
-            .await)?;
+        let got: Vec<(i64, String)> = on!(&mut *tx, |c| bind_rows!(sqlx::query_as(&sql), chunk).fetch_all(c).await)?;
         out.extend(got);
     }
     Ok(out)

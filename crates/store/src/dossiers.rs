@@ -14,9 +14,7 @@ use crate::{Arg, Result, StoreError, Tx, exec, from_millis, on, to_millis};
 /// share a code; the number is committed or rolled back with the dossier it belongs to.
 pub async fn next_code(tx: &mut Tx, province: &ProvinceCode, agency: &AgencyCode, day: Date) -> Result<DossierCode> {
     let mut codes = reserve_codes(tx, province, agency, day, 1).await?;
-    codes
-        .pop()
-        .ok_or_else(|| StoreError::Io("no code reserved".to_owned()))
+    codes.pop().ok_or_else(|| StoreError::Io("no code reserved".to_owned()))
 }
 
 /// Issues the next `n` codes of `agency` for `day` at once (one statement), as

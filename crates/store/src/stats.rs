@@ -612,27 +612,41 @@ pub async fn trend(
             fetch(tx, &sql, &args).await?
         }
         Step::Month => {
-            // Whole months from the monthly table, cut months from the days.
+            // Whole months from the monthly table (one statement), the cut months at either
+            // end from the days (one statement each), days summed into their months.
+            let mut first_whole = month_of(fd);
+            if first_day_of_month(first_whole) != fd {
+                first_whole += 1;
+            }
+            let end_whole = month_of(td);
+            let mut spans = Vec::new();
+            if first_whole < end_whole {
+                spans.push((Table::Days, fd, first_day_of_month(first_whole)));
+                spans.push((Table::Months, first_whole, end_whole));
+                spans.push((Table::Days, first_day_of_month(end_whole), td));
+            } else {
+                spans.push((Table::Days, fd, td));
+            }
             let mut out = Vec::new();
-            let mut m = month_of(fd);
-            while first_day_of_month(m) < td {
-                let (lo, hi) = (first_day_of_month(m).max(fd), first_day_of_month(m + 1).min(td));
-                let whole = lo == first_day_of_month(m) && hi == first_day_of_month(m + 1);
-                let (table, span) = if whole {
-                    (Table::Months, (m, m + 1))
-                } else {
-                    (Table::Days, (lo, hi))
-                };
+            for (table, lo, hi) in spans {
+                if lo >= hi {
+                    continue;
+                }
                 let mut args: Vec<Arg<'_>> = vec![
                     Arg::Text(province.as_str()),
                     Arg::Int(i64::from(group.code())),
-                    Arg::Int(i64::from(span.0)),
-                    Arg::Int(i64::from(span.1)),
+                    Arg::Int(i64::from(lo)),
+                    Arg::Int(i64::from(hi)),
                 ];
                 let sql = trend_sql(table, &kinds, &mut args, department, channel);
                 let rows: Vec<(i64, i64, i64)> = fetch(tx, &sql, &args).await?;
-                out.extend(rows.into_iter().map(|(_, k, n)| (i64::from(m), k, n)));
-                m += 1;
+                out.extend(rows.into_iter().map(|(bucket, k, n)| {
+                    let month = match table {
+                        Table::Months => bucket,
+                        Table::Days => i64::from(month_of(Day::try_from(bucket).unwrap_or(Day::MAX))),
+                    };
+                    (month, k, n)
+                }));
             }
             out
         }

@@ -101,11 +101,15 @@ async fn codes_reserved_in_bulk_continue_the_sequence_and_respect_the_limit() {
     catalogue::upsert_province(&mut tx, &province, OffsetDateTime::now_utc())
         .await
         .expect("province");
-    let first = dossiers::next_code(&mut tx, &province.code, &agency, day).await.expect("first");
+    let first = dossiers::next_code(&mut tx, &province.code, &agency, day)
+        .await
+        .expect("first");
     let three = dossiers::reserve_codes(&mut tx, &province.code, &agency, day, 3)
         .await
         .expect("three");
-    let next = dossiers::next_code(&mut tx, &province.code, &agency, day).await.expect("next");
+    let next = dossiers::next_code(&mut tx, &province.code, &agency, day)
+        .await
+        .expect("next");
     let all: Vec<&str> = std::iter::once(&first)
         .chain(&three)
         .chain(std::iter::once(&next))
