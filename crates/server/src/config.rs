@@ -335,7 +335,7 @@ impl Default for Config {
             delay_min_notice_working_days: 1,
             delay_max_extensions: 1,
             tracking_rate_per_minute: 30,
-            tracking_cache_mb: 32,
+            tracking_cache_mb: 64,
             tracking_cache_ttl_ms: 1000,
             outbox_max_attempts: 10,
             outbox_backoff_seconds: 5,
