@@ -39,6 +39,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(15, "evaluation", "0015_evaluation"),
     migration!(16, "reports", "0016_reports"),
     migration!(17, "officer", "0017_officer"),
+    migration!(18, "overdue", "0018_overdue"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
