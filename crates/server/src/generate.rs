@@ -311,13 +311,11 @@ pub async fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(usize)) -> 
     };
     let second_rng = Rng(plan.seed.rotate_left(32) ^ 0x9e37_79b9_7f4a_7c15);
     let (a, b) = tokio::try_join!(setting.write(first, rng), setting.write(second, second_rng))?;
-    let mut report = Report {
+    Ok(Report {
         dossiers: a.dossiers + b.dossiers,
         events: a.events + b.events,
-        seconds: 0.0,
-    };
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// What the writers of [`generate`] share.

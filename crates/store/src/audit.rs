@@ -197,9 +197,7 @@ pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -
         ],
     };
     // Inside a group commit the record is inserted with the batch's others at its end.
-    if let Some(row) = batch::defer_row(row) {
-        batch::insert_rows(tx, row.into, &[&row]).await?;
-    }
+    batch::insert_or_defer(tx, row).await?;
     let head = batch::Head {
         seq,
         hash: hash.clone(),

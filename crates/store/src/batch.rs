@@ -100,9 +100,13 @@ pub(crate) fn sum_into(into: &mut BTreeMap<Key, Amount>, amounts: impl IntoItera
     }
 }
 
-/// [`defer`] for a row nothing in the batch reads back.
-pub(crate) fn defer_row(row: Row) -> Option<Row> {
-    defer(row, |d, r| d.rows.push(r))
+/// Inserts `row`, a row nothing in the batch reads back: inside a batch with the batch's
+/// others at its end ([`defer`]), elsewhere at once.
+pub(crate) async fn insert_or_defer(tx: &mut Tx, row: Row) -> Result<(), StoreError> {
+    match defer(row, |d, r| d.rows.push(r)) {
+        Some(row) => insert_rows(tx, row.into, &[&row]).await,
+        None => Ok(()),
+    }
 }
 
 /// Most values bound in one statement (SQLite allows 32,766, PostgreSQL 65,535).

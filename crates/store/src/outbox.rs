@@ -60,10 +60,7 @@ pub async fn queue(tx: &mut Tx, e: &NewEvent<'_>, now: OffsetDateTime) -> Result
             crate::batch::Val::Int(0),
         ],
     };
-    if let Some(row) = crate::batch::defer_row(row) {
-        crate::batch::insert_rows(tx, row.into, &[&row]).await?;
-    }
-    Ok(())
+    crate::batch::insert_or_defer(tx, row).await
 }
 
 /// A queued event.

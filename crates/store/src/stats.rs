@@ -361,24 +361,32 @@ async fn range(
     department: Option<&str>,
     channel: Option<Channel>,
 ) -> Result<Vec<Sum>> {
+    let mut out = Vec::new();
+    for (table, span) in spans(lo, hi) {
+        out.extend(sums(tx, table, province, group, kinds, span, department, channel).await?);
+    }
+    Ok(out)
+}
+
+/// The days `[lo, hi)` as the tables hold them: the whole months in between from
+/// `stats_months` (months `[first, end)`), the cut days at either end from `stats_days`;
+/// empty spans left out.
+fn spans(lo: Day, hi: Day) -> Vec<(Table, (i32, i32))> {
     let mut first_month: MonthNo = month_of(lo);
     if first_day_of_month(first_month) != lo {
         first_month += 1;
     }
     let end_month: MonthNo = month_of(hi);
-    let mut out = Vec::new();
-    if first_month < end_month {
-        for (table, span) in [
+    let all = if first_month < end_month {
+        vec![
             (Table::Days, (lo, first_day_of_month(first_month))),
             (Table::Months, (first_month, end_month)),
             (Table::Days, (first_day_of_month(end_month), hi)),
-        ] {
-            out.extend(sums(tx, table, province, group, kinds, span, department, channel).await?);
-        }
+        ]
     } else {
-        out.extend(sums(tx, Table::Days, province, group, kinds, (lo, hi), department, channel).await?);
-    }
-    Ok(out)
+        vec![(Table::Days, (lo, hi))]
+    };
+    all.into_iter().filter(|(_, (a, b))| a < b).collect()
 }
 
 /// A day long before any dossier (1900-01-01): the start of "everything before".
@@ -614,24 +622,8 @@ pub async fn trend(
         Step::Month => {
             // Whole months from the monthly table (one statement), the cut months at either
             // end from the days (one statement each), days summed into their months.
-            let mut first_whole = month_of(fd);
-            if first_day_of_month(first_whole) != fd {
-                first_whole += 1;
-            }
-            let end_whole = month_of(td);
-            let mut spans = Vec::new();
-            if first_whole < end_whole {
-                spans.push((Table::Days, fd, first_day_of_month(first_whole)));
-                spans.push((Table::Months, first_whole, end_whole));
-                spans.push((Table::Days, first_day_of_month(end_whole), td));
-            } else {
-                spans.push((Table::Days, fd, td));
-            }
             let mut out = Vec::new();
-            for (table, lo, hi) in spans {
-                if lo >= hi {
-                    continue;
-                }
+            for (table, (lo, hi)) in spans(fd, td) {
                 let mut args: Vec<Arg<'_>> = vec![
                     Arg::Text(province.as_str()),
                     Arg::Int(i64::from(group.code())),

@@ -210,9 +210,9 @@ pub async fn overview_page(
         dashboard_charts(&state, &province, &choice, now, None, &lists),
         outbox
     );
-    let (dir, charts, (failed, dead)) = (dir?, charts?, outbox?);
+    let (dir, mut charts, (failed, dead)) = (dir?, charts?, outbox?);
     // The table's lines are the charts' figures per department (the same query).
-    let figures = motcua_store::overview::from_lines(charts.lines.clone());
+    let figures = motcua_store::overview::from_lines(std::mem::take(&mut charts.lines));
     let (lines, total, bars) = lines(&dir, &figures, &choice);
     let overdue = dashboard::overdue_chart("overdue", &charts.ages, |a| dir.name(a), &lists);
     Ok(page(&OverviewPage {
