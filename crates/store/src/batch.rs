@@ -58,6 +58,16 @@ pub(crate) struct Row {
     pub(crate) values: Vec<Val>,
 }
 
+/// A day's code sequence of a receiving agency as the batch's intakes left it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sequence {
+    /// The last sequence number issued.
+    pub(crate) last: i64,
+    /// The `last` stored in `dossier_sequences` (the row is locked by the batch's
+    /// transaction, or written by it).
+    pub(crate) stored: i64,
+}
+
 /// Writes deferred to the end of the batch.
 #[derive(Debug, Default)]
 pub(crate) struct Deferred {
@@ -68,6 +78,12 @@ pub(crate) struct Deferred {
     /// Rows nothing in the batch reads back (audit records, outbox events), in the order
     /// they were made.
     pub(crate) rows: Vec<Row>,
+    /// Code sequences by (agency, day) to store.
+    pub(crate) sequences: BTreeMap<(String, String), Sequence>,
+    /// The history of the dossiers filed in this batch (by row id), `seq` assigned: a
+    /// filing's history rows are written with the batch's other rows
+    /// (`dossiers::append_event`, `dossiers::events` read them from here).
+    pub(crate) histories: BTreeMap<i64, Vec<crate::dossiers::EventRecord>>,
 }
 
 impl Deferred {
@@ -75,6 +91,10 @@ impl Deferred {
         sum_into(&mut self.stats, job.stats);
         self.heads.extend(job.heads);
         self.rows.extend(job.rows);
+        self.sequences.extend(job.sequences);
+        for (id, events) in job.histories {
+            self.histories.entry(id).or_default().extend(events);
+        }
     }
 }
 
@@ -211,6 +231,27 @@ impl Layers {
             .get(chain)
             .or_else(|| self.batch.heads.get(chain))
             .cloned()
+    }
+
+    /// The code sequence of `key` as the batch's intakes so far left it (none: read it
+    /// from the table).
+    pub(crate) fn sequence(&self, key: &(String, String)) -> Option<Sequence> {
+        self.job
+            .sequences
+            .get(key)
+            .or_else(|| self.batch.sequences.get(key))
+            .copied()
+    }
+
+    /// The deferred history of dossier `id`, oldest first; `None` if the dossier was not
+    /// filed in this batch (its history is in the table).
+    pub(crate) fn history(&self, id: i64) -> Option<Vec<crate::dossiers::EventRecord>> {
+        let batch = self.batch.histories.get(&id);
+        let job = self.job.histories.get(&id);
+        if batch.is_none() && job.is_none() {
+            return None;
+        }
+        Some(batch.into_iter().chain(job).flatten().cloned().collect())
     }
 }
 
@@ -363,6 +404,13 @@ async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
 
 /// Writes what the batch's jobs deferred, in the batch's transaction.
 async fn write_deferred(tx: &mut Tx, d: Deferred) -> Result<(), StoreError> {
+    let histories: Vec<(i64, Vec<crate::dossiers::EventRecord>)> = d.histories.into_iter().collect();
+    crate::dossiers::insert_numbered_events(tx, &histories).await?;
+    for ((agency, day), seq) in d.sequences {
+        if seq.last != seq.stored {
+            crate::dossiers::store_sequence(tx, &agency, &day, seq.last).await?;
+        }
+    }
     // Each table's rows in the order they were made (ids then follow that order).
     let mut tables: Vec<&'static str> = Vec::new();
     for r in &d.rows {

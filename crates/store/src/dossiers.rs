@@ -28,19 +28,36 @@ pub async fn reserve_codes(
 ) -> Result<Vec<DossierCode>> {
     let day_key = format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day());
     let step = i64::from(n);
-    let last: i64 = on!(tx, |c| {
-        sqlx::query_scalar(
-            "INSERT INTO dossier_sequences (province_code, agency_code, day, last) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (agency_code, day) DO UPDATE SET last = dossier_sequences.last + $4
-             RETURNING last",
-        )
-        .bind(province.as_str())
-        .bind(agency.as_str())
-        .bind(&day_key)
-        .bind(step)
-        .fetch_one(c)
-        .await
-    })?;
+    // Inside a write batch the sequence row is read (and locked) by the batch's first
+    // intake of the agency's day; the others count on from there and the batch stores
+    // the last number when it commits (`batch::write_deferred`).
+    let key = (agency.as_str().to_owned(), day_key.clone());
+    let last = match crate::batch::deferred(|l| l.sequence(&key)).flatten() {
+        Some(seq) => {
+            let last = seq.last + step;
+            if last <= i64::from(MAX_DAILY_SEQUENCE) {
+                crate::batch::deferred(|l| {
+                    l.job.sequences.insert(
+                        key,
+                        crate::batch::Sequence {
+                            last,
+                            stored: seq.stored,
+                        },
+                    )
+                });
+            }
+            last
+        }
+        None => {
+            let last = upsert_sequence(tx, province, agency, &day_key, step).await?;
+            crate::batch::deferred(|l| {
+                l.job
+                    .sequences
+                    .insert(key, crate::batch::Sequence { last, stored: last })
+            });
+            last
+        }
+    };
     let last = u32::try_from(last)
         .ok()
         .filter(|l| *l <= MAX_DAILY_SEQUENCE)
@@ -52,6 +69,44 @@ pub async fn reserve_codes(
     (last + 1 - n..=last)
         .map(|sequence| DossierCode::new(agency, day, sequence).map_err(|e| StoreError::Io(e.to_string())))
         .collect()
+}
+
+/// Adds `step` to the code sequence of `agency`'s day (made if new); the new last number.
+async fn upsert_sequence(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    agency: &AgencyCode,
+    day_key: &str,
+    step: i64,
+) -> Result<i64> {
+    let last: i64 = on!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO dossier_sequences (province_code, agency_code, day, last) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (agency_code, day) DO UPDATE SET last = dossier_sequences.last + $4
+             RETURNING last",
+        )
+        .bind(province.as_str())
+        .bind(agency.as_str())
+        .bind(day_key)
+        .bind(step)
+        .fetch_one(c)
+        .await
+    })?;
+    Ok(last)
+}
+
+/// Stores `last` as the last code number issued by `agency` on `day_key` (a row the
+/// batch's transaction already wrote).
+pub(crate) async fn store_sequence(tx: &mut Tx, agency: &str, day_key: &str, last: i64) -> Result<()> {
+    exec!(tx, |c| {
+        sqlx::query("UPDATE dossier_sequences SET last = $1 WHERE agency_code = $2 AND day = $3")
+            .bind(last)
+            .bind(agency)
+            .bind(day_key)
+            .execute(c)
+            .await
+    })?;
+    Ok(())
 }
 
 /// A dossier as stored: its row id and the dossier.
@@ -132,14 +187,22 @@ pub async fn insert_many_uncounted(tx: &mut Tx, ds: &[Dossier]) -> Result<Vec<i6
     let returned = crate::batch::insert_rows_returning(tx, DOSSIER_COLUMNS, &refs, "id, code").await?;
     // Matched by code rather than trusting the order the database returns rows in.
     let by_code: std::collections::HashMap<String, i64> = returned.into_iter().map(|(id, code)| (code, id)).collect();
-    ds.iter()
+    let ids = ds
+        .iter()
         .map(|d| {
             by_code
                 .get(d.code.as_str())
                 .copied()
                 .ok_or_else(|| StoreError::Io(format!("INSERT returned no id for {}", d.code)))
         })
-        .collect()
+        .collect::<Result<Vec<i64>>>()?;
+    // Inside a write batch the new dossiers' history is written when the batch commits.
+    crate::batch::deferred(|l| {
+        for id in &ids {
+            l.job.histories.insert(*id, Vec::new());
+        }
+    });
+    Ok(ids)
 }
 
 /// Writes a changed dossier, provided nobody changed it since version `expected` was read.
@@ -239,6 +302,20 @@ pub struct EventRecord {
 
 /// Appends `e` to the history of dossier `id` (its `seq` is assigned here and returned).
 pub async fn append_event(tx: &mut Tx, id: i64, e: &EventRecord) -> Result<i64> {
+    // A dossier filed in this write batch: its history waits in the batch.
+    let deferred = crate::batch::deferred(|l| {
+        let seq = l.history(id)?.last().map_or(0, |last| last.seq) + 1;
+        l.job
+            .histories
+            .entry(id)
+            .or_default()
+            .push(EventRecord { seq, ..e.clone() });
+        Some(seq)
+    })
+    .flatten();
+    if let Some(seq) = deferred {
+        return Ok(seq);
+    }
     let seq: i64 = on!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO dossier_events (dossier_id, seq, at, action, from_status, to_status, actor_id, actor_name,
@@ -270,11 +347,25 @@ pub async fn append_event(tx: &mut Tx, id: i64, e: &EventRecord) -> Result<i64> 
 /// Writes the whole history of dossiers that have none yet (bulk loads): each dossier's
 /// events get `seq` 1, 2, … in the order given, many rows per statement.
 pub async fn insert_histories(tx: &mut Tx, histories: &[(i64, Vec<EventRecord>)]) -> Result<usize> {
+    let numbered = histories
+        .iter()
+        .flat_map(|(id, events)| events.iter().zip(1_i64..).map(move |(e, seq)| (*id, seq, e)));
+    insert_event_rows(tx, event_rows(numbered)).await
+}
+
+/// Inserts history rows whose `seq` is already set (the write batch's, at its end).
+pub(crate) async fn insert_numbered_events(tx: &mut Tx, histories: &[(i64, Vec<EventRecord>)]) -> Result<usize> {
+    let numbered = histories
+        .iter()
+        .flat_map(|(id, events)| events.iter().map(move |e| (*id, e.seq, e)));
+    insert_event_rows(tx, event_rows(numbered)).await
+}
+
+/// History rows given as (dossier id, seq, event).
+fn event_rows<'e>(events: impl Iterator<Item = (i64, i64, &'e EventRecord)>) -> Vec<crate::batch::Row> {
     use crate::batch::{Row, Val};
     let text = |t: &str| Val::Text(Some(t.to_owned()));
-    let rows: Vec<Row> = histories
-        .iter()
-        .flat_map(|(id, events)| events.iter().zip(1_i64..).map(move |(e, seq)| (*id, seq, e)))
+    events
         .map(|(id, seq, e)| Row {
             into: "dossier_events (dossier_id, seq, at, action, from_status, to_status, actor_id, actor_name, \
                    agency_code, to_agency, to_user_id, to_user_name, step_due_at, closed_step, note)",
@@ -296,11 +387,15 @@ pub async fn insert_histories(tx: &mut Tx, histories: &[(i64, Vec<EventRecord>)]
                 text(&e.note),
             ],
         })
-        .collect();
+        .collect()
+}
+
+/// Inserts history rows, many per statement.
+async fn insert_event_rows(tx: &mut Tx, rows: Vec<crate::batch::Row>) -> Result<usize> {
     let Some(first) = rows.first() else {
         return Ok(0);
     };
-    let refs: Vec<&Row> = rows.iter().collect();
+    let refs: Vec<&crate::batch::Row> = rows.iter().collect();
     crate::batch::insert_rows(tx, first.into, &refs).await?;
     Ok(rows.len())
 }
@@ -332,6 +427,10 @@ fn status_of(code: i64) -> Result<Status> {
 
 /// The history of dossier `id`, oldest first.
 pub async fn events(tx: &mut Tx, id: i64) -> Result<Vec<EventRecord>> {
+    // Filed in this write batch: all of its history is still in the batch.
+    if let Some(history) = crate::batch::deferred(|l| l.history(id)).flatten() {
+        return Ok(history);
+    }
     let rows: Vec<EventRow> = on!(tx, |c| {
         sqlx::query_as(
             "SELECT seq, at, action, from_status, to_status, actor_id, actor_name, agency_code, to_agency,

@@ -129,3 +129,147 @@ async fn codes_reserved_in_bulk_continue_the_sequence_and_respect_the_limit() {
     let over = dossiers::reserve_codes(&mut tx, &province.code, &agency, day, 9_995).await;
     assert!(matches!(over, Err(StoreError::Conflict(_))), "{over:?}");
 }
+
+/// A filing as the intake handler writes it inside a group commit: a code, the dossier
+/// row and two history rows; fails after all that when `fail` is set.
+async fn file_in_batch(
+    batcher: &motcua_store::batch::Batcher,
+    province: motcua_core::codes::ProvinceCode,
+    agency: AgencyCode,
+    fail: bool,
+) -> Result<(String, i64), StoreError> {
+    use motcua_core::dossier::Status;
+    use motcua_core::lifecycle::{Dossier, Person};
+    use motcua_store::Tx;
+    use motcua_store::batch::JobFuture;
+    batcher
+        .submit(move |tx: &mut Tx| -> JobFuture<'_, Result<(String, i64), StoreError>> {
+            Box::pin(async move {
+                let now = OffsetDateTime::now_utc();
+                let catalogue = demo::ninh_thuan();
+                let record = &catalogue.procedures[0];
+                let version = record.versions.last().expect("a version");
+                let code = dossiers::next_code(tx, &province, &agency, date!(2019 - 06 - 12)).await?;
+                let d = Dossier::file(motcua_core::lifecycle::Filing {
+                    code: code.clone(),
+                    province,
+                    procedure: &record.code,
+                    version: version.version,
+                    content: &version.content,
+                    receiving: agency.clone(),
+                    channel: motcua_core::dossier::Channel::Counter,
+                    applicant: motcua_core::lifecycle::Applicant {
+                        kind: motcua_core::catalogue::ApplicantKind::Citizen,
+                        name: "Nguyễn Văn An".into(),
+                        id_number: "058190000123".into(),
+                        phone: String::new(),
+                        email: String::new(),
+                        address: String::new(),
+                    },
+                    documents: Vec::new(),
+                    tracking_secret: "ABCDEFGH".into(),
+                    now,
+                });
+                let id = dossiers::insert(tx, &d).await?;
+                let event = |action: &str, from: Option<Status>, to: Status| dossiers::EventRecord {
+                    seq: 0,
+                    at: now,
+                    action: action.to_owned(),
+                    from_status: from,
+                    to_status: to,
+                    actor: Person {
+                        id: "officer".into(),
+                        name: "Cán bộ".into(),
+                    },
+                    agency: agency.as_str().to_owned(),
+                    to_agency: None,
+                    to_user: None,
+                    step_due_at: None,
+                    closed_step: None,
+                    note: String::new(),
+                };
+                let first = dossiers::append_event(tx, id, &event("file", None, Status::New)).await?;
+                let second =
+                    dossiers::append_event(tx, id, &event("accept", Some(Status::New), Status::Accepted)).await?;
+                assert_eq!((first, second), (1, 2), "a filing's history starts at 1");
+                // Read back inside the batch, before anything is written.
+                let history = dossiers::events(tx, id).await?;
+                assert_eq!(history.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+                assert_eq!(history[1].action, "accept");
+                if fail {
+                    return Err(StoreError::Conflict(format!("{code} fails after filing")));
+                }
+                Ok((code.as_str().to_owned(), id))
+            })
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intakes_sharing_a_group_commit_get_consecutive_codes_and_whole_histories() {
+    let t = fresh_db().await;
+    let province = demo::ninh_thuan().province;
+    let mut tx = t.db.begin_write().await.expect("begin");
+    catalogue::upsert_province(&mut tx, &province, OffsetDateTime::now_utc())
+        .await
+        .expect("province");
+    tx.commit().await.expect("commit");
+    let batcher = motcua_store::batch::Batcher::start(t.db.clone());
+    let centre = AgencyCode::parse("000.00.16.H43").expect("agency");
+    let other = AgencyCode::parse("000.00.03.H43").expect("agency");
+    let mut handles = Vec::new();
+    for i in 0..300 {
+        let batcher = batcher.clone();
+        let province = province.code.clone();
+        let agency = if i % 3 == 0 { other.clone() } else { centre.clone() };
+        // Every fifth intake fails after taking its number and writing its history.
+        handles.push(tokio::spawn(async move {
+            file_in_batch(&batcher, province, agency, i % 5 == 2).await
+        }));
+    }
+    let mut kept = Vec::new();
+    let mut failed = 0;
+    for h in handles {
+        match h.await.expect("task") {
+            Ok(k) => kept.push(k),
+            Err(_) => failed += 1,
+        }
+    }
+    assert_eq!((kept.len(), failed), (240, 60));
+    for agency in [&centre, &other] {
+        let mut seqs: Vec<u32> = kept
+            .iter()
+            .filter(|(c, _)| c.contains(agency.as_str()))
+            .map(|(c, _)| c[c.len() - 4..].parse().expect("seq"))
+            .collect();
+        seqs.sort_unstable();
+        let expected: Vec<u32> = (1..=u32::try_from(seqs.len()).expect("n")).collect();
+        assert_eq!(
+            seqs, expected,
+            "codes of {agency} are consecutive from 0001: failed intakes left no gap"
+        );
+    }
+    // Each kept dossier has its two history rows in the table; nothing else was written.
+    let mut tx = t.db.begin_read().await.expect("read");
+    for (code, id) in &kept {
+        let history = dossiers::events(&mut tx, *id).await.expect("events");
+        assert_eq!(
+            history.iter().map(|e| (e.seq, e.action.as_str())).collect::<Vec<_>>(),
+            [(1, "file"), (2, "accept")],
+            "{code}"
+        );
+    }
+    drop(tx);
+    // The stored sequence is where the batches left it: the next code outside any batch
+    // follows the last one issued.
+    let issued_centre = kept.iter().filter(|(c, _)| c.contains(centre.as_str())).count();
+    let mut tx = t.db.begin_write().await.expect("begin");
+    let next = dossiers::next_code(&mut tx, &province.code, &centre, date!(2019 - 06 - 12))
+        .await
+        .expect("code");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        next.as_str()[next.as_str().len() - 4..].parse::<usize>().expect("seq"),
+        issued_centre + 1
+    );
+}
