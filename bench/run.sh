@@ -324,6 +324,60 @@ w1_target="≥ $(num $W1_RATE)/s, p99 ≤ $W1_P99 ms"
 w2_target="≥ $(num $W2_RATE) req/s, p99 ≤ $W2_P99 ms, ≥ $W2_FLOOR_PCT% of HTTP floor"
 w3_target="≥ $(num $W3_RATE) req/s, p99 ≤ $W3_P99 ms"
 
+# Logs in as $2 with password $3 on $base; prints "<session> <csrf>", or fails.
+login() {
+  local tag=$1 status session csrf
+  status=$(curl -s -D "$work/login-$tag.headers" -o "$work/login-$tag.json" -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data-binary "$(jq -nc --arg u "$2" --arg p "$3" '{username: $u, password: $p}')" \
+    "$base/api/v1/auth/login" || true)
+  session=$(tr -d '\r' <"$work/login-$tag.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *motcua_session=\([^;]*\).*/\1/p' | head -n 1)
+  csrf=$(jq -r '.csrf_token // empty' "$work/login-$tag.json" 2>/dev/null || true)
+  [ "$status" = 200 ] && [ -n "$session" ] && [ -n "$csrf" ] || return 1
+  printf '%s %s\n' "$session" "$csrf"
+}
+
+# A counter officer of the whole province, made by the demo's administrator through the
+# admin API, its one-time password changed; prints "<session> <csrf>", or fails (the
+# reason in $work/officer-$1.log).
+province_officer() {
+  local log="$work/officer-$1.log" admin a_session a_csrf otp officer o_session o_csrf status
+  admin=$(login "admin-$1" quantri motcua-demo-2019) || { echo "login as quantri failed" >"$log"; return 1; }
+  read -r a_session a_csrf <<<"$admin"
+  curl -s -o "$work/officer-$1.json" -X POST -H "Cookie: motcua_session=$a_session" -H "X-CSRF-Token: $a_csrf" \
+    -H 'Content-Type: application/json' \
+    --data-binary '{"username":"bench.tiepnhan","display_name":"Cán bộ tiếp nhận (đo hiệu năng)","grants":[{"role":"counter_officer"}]}' \
+    "$base/api/v1/admin/users" || true
+  otp=$(jq -r '.one_time_password // empty' "$work/officer-$1.json" 2>/dev/null || true)
+  [ -n "$otp" ] || { echo "creating the account answered: $(head -c 160 "$work/officer-$1.json")" >"$log"; return 1; }
+  officer=$(login "officer-$1" bench.tiepnhan "$otp") || { echo "first login failed" >"$log"; return 1; }
+  read -r o_session o_csrf <<<"$officer"
+  status=$(curl -s -o "$work/officer-password-$1.json" -w '%{http_code}' -X POST \
+    -H "Cookie: motcua_session=$o_session" -H "X-CSRF-Token: $o_csrf" -H 'Content-Type: application/json' \
+    --data-binary "$(jq -nc --arg o "$otp" --arg n "bench-$(date +%s%N)" '{current_password: $o, new_password: $n}')" \
+    "$base/api/v1/auth/password" || true)
+  [ "$status" = 204 ] || { echo "changing the one-time password answered $status" >"$log"; return 1; }
+  printf '%s %s\n' "$o_session" "$o_csrf"
+}
+
+# W1's bodies, one per line: for each department that receives procedures itself (not
+# at the centre), one of its procedures a citizen may file, with its required documents
+# and the applicant of lua/dossier.json.
+department_bodies() {
+  local list="$work/departments-$1.json" code detail
+  curl -s "$base/api/v1/procedures?at_centre=false&limit=100" >"$list" || return 1
+  local seen=" "
+  for code in $(jq -r '.items[].code' "$list" 2>/dev/null); do
+    detail=$(curl -s "$base/api/v1/procedures/$code") || continue
+    local agency
+    agency=$(jq -r 'select(.content.applicants | index("citizen")) | .content.agency // empty' <<<"$detail" 2>/dev/null || true)
+    [ -n "$agency" ] && [[ $seen != *" $agency "* ]] || continue
+    seen+="$agency "
+    jq -c --arg p "$code" --argjson d "$(jq -c '[.content.documents | to_entries[] | select(.value.required)
+      | {index: .key, originals: .value.originals, copies: .value.copies}]' <<<"$detail")" \
+      '.procedure = $p | .documents = $d' "$here/lua/dossier.json"
+  done
+}
+
 server_workloads() {
   local backend=$1 data="$work/data-$1" port base url="" pid t0 t_ready cold first status e
   mkdir -p "$data"
@@ -436,38 +490,43 @@ server_workloads() {
       *) row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "" "" "" "$w1_target" "" "error: probe answered $status: $(head -c 160 "$work/w1-probe-$backend.json" | tr '\n|' '  ')" ;;
     esac
   fi
-  # W5: receipts (form 01) drawn on demand, with intake still served: the counter officer
-  # downloads the receipts of generated dossiers (none stored yet, so each is a first
-  # render) on W5_CONNECTIONS connections while two more connections keep filing dossiers.
-  # It runs before W1, which uses up the receiving agency's 9,999 codes of the day.
-  if [ -s "$track.cold" ] && [ "$w1_ok" = 1 ]; then
-    log "[$backend] W5 receipt PDFs on $W5_CONNECTIONS connections + intake on 2, ${DURATION}s"
-    local w5cmd=(env BENCH_LUA_DIR="$here/lua" BENCH_SESSION="$session" BENCH_CSRF="$csrf")
-    "${w5cmd[@]}" BENCH_BODY_FILE="$body" BENCH_TRACK_OUT="$work/w5-intake-$backend" \
-      wrk -t1 -c2 --timeout 5s -d"${DURATION}s" --latency -s "$here/lua/intake.lua" "$base/api/v1/dossiers" \
-      >"$work/wrk-w5-intake-$backend.txt" 2>&1 &
-    local intake_pid=$!
-    "${w5cmd[@]}" BENCH_TRACK_LIST="$track.cold" \
-      wrk -t1 -c"$W5_CONNECTIONS" --timeout 10s -d"${DURATION}s" --latency -s "$here/lua/receipt.lua" "$base" \
-      >"$work/wrk-w5-$backend.txt" 2>&1 || die "wrk run of W5 failed: $(tail -n 3 "$work/wrk-w5-$backend.txt")"
-    wait "$intake_pid" || true
-    grep '^BENCH_RESULT ' "$work/wrk-w5-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w5-$backend.json"
-    grep '^BENCH_RESULT ' "$work/wrk-w5-intake-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w5i-$backend.json"
-    local r5 i5
-    r5=$(jnum "w5-$backend" ok_rps); i5=$(jnum "w5i-$backend" created_per_s)
-    verdict=FAIL
-    if ge "$r5" $W5_RATE && [ "${i5:-0}" != 0 ]; then verdict=PASS; fi
-    row 5 "W5 receipt PDF \`GET …/forms/receipt.pdf\`, first renders" "$backend" "$(num "$r5") PDFs/s" "$(ms "$(jnum "w5-$backend" p50_ms)")" "$(ms "$(jnum "w5-$backend" p99_ms)")" "≥ $W5_RATE/s with intake served" "" "$verdict; meanwhile intake on 2 connections: $(num "${i5:-0}") created/s, p99 $(ms "$(jnum "w5i-$backend" p99_ms)")"
-    local nf; nf=$(jnum "w5-$backend" err_status)
-    [ "${nf:-0}" = 0 ] || note "[$backend] W5: $(num "$nf") answers were 404 (generated dossiers not yet accepted have no receipt); they are left out of the rate."
-  else
-    row 5 "W5 receipt PDF" "$backend" "" "" "" "≥ $W5_RATE/s with intake served" "" "not run (needs the generated data set and W1)"
+  # W1's counter officer and bodies: an officer for the whole province (made through the
+  # admin API, as an administrator would), who may receive every procedure, filing
+  # procedures that their own departments receive, one per department: the intakes spread
+  # over several agencies' daily code sequences (9,999 codes each per day) and leave the
+  # centre's to W5. Without it, W1 files as tiepnhan at the centre.
+  local w1_session=$session w1_csrf=$csrf w1_bodies=$body w1_who="tiepnhan (the centre's counter officer)"
+  if [ "$w1_ok" = 1 ]; then
+    local officer
+    if officer=$(province_officer "$backend") && [ -n "$officer" ]; then
+      read -r w1_session w1_csrf <<<"$officer"
+      department_bodies "$backend" >"$work/w1-candidates-$backend.jsonl" || true
+      # Each body filed once first: W1 keeps those the endpoint accepts (201).
+      local line
+      : >"$work/w1-bodies-$backend.jsonl"
+      while IFS= read -r line; do
+        if [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Cookie: motcua_session=$w1_session" \
+          -H "X-CSRF-Token: $w1_csrf" -H 'Content-Type: application/json' --data-binary "$line" \
+          "$base/api/v1/dossiers" || true)" = 201 ]; then
+          printf '%s\n' "$line" >>"$work/w1-bodies-$backend.jsonl"
+        fi
+      done <"$work/w1-candidates-$backend.jsonl"
+      if [ -s "$work/w1-bodies-$backend.jsonl" ]; then
+        w1_bodies="$work/w1-bodies-$backend.jsonl"
+        w1_who="a counter officer of the whole province, over $(wc -l <"$w1_bodies") procedures of as many departments"
+      else
+        w1_session=$session; w1_csrf=$csrf
+        note "[$backend] W1: no procedure received by a department could be filed; W1 files at the centre."
+      fi
+    else
+      note "[$backend] W1: the province-wide counter officer could not be made ($(head -c 200 "$work/officer-$backend.log" | tr '\n|' '  ')); W1 files at the centre."
+    fi
   fi
 
   if [ "$w1_ok" = 1 ]; then
     log "[$backend] W1 intake, ${W1_WARMUP}s warm-up + ${DURATION}s"
-    run_wrk "w1-$backend" "$base/api/v1/dossiers" "$W1_WARMUP" intake.lua BENCH_SESSION="$session" BENCH_CSRF="$csrf" \
-      BENCH_BODY_FILE="$body" BENCH_TRACK_OUT="$track"
+    run_wrk "w1-$backend" "$base/api/v1/dossiers" "$W1_WARMUP" intake.lua BENCH_SESSION="$w1_session" BENCH_CSRF="$w1_csrf" \
+      BENCH_BODY_FILE="$w1_bodies" BENCH_TRACK_OUT="$track"
     local r p99 floor_value ratio target
     r=$(jnum "w1-$backend" created_per_s); p99=$(jnum "w1-$backend" p99_ms)
     verdict=FAIL
@@ -486,7 +545,7 @@ server_workloads() {
     # Statuses other than 201 before the code sequence ran out are failures.
     if [ -n "$(echo "$others" | tr ' ' '\n' | grep -v '^409x' | grep . || true)" ]; then verdict="FAIL (non-201 answers)"; fi
     row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "$(num "$r") created/s" "$(ms "$(jnum "w1-$backend" p50_ms)")" "$(ms "$p99")" "$target" "$ratio" "$verdict"
-    [ "$backend" != "${backends[0]}" ] || note "W1 posts $(jq -c '{procedure, documents}' "$body") ($docs_from) with the applicant of bench/lua/dossier.json."
+    note "[$backend] W1 files as $w1_who: $(jq -sc 'map(.procedure)' "$w1_bodies"), each with its required documents, the applicant of bench/lua/dossier.json."
     note "[$backend] W1 created $(num "$(jnum "w1-$backend" created)") dossiers in $(jnum "w1-$backend" created_window_s) s (after the warm-up's)${others:+; other answers (status x count): $others}."
     if [ "$(jnum "w1-$backend" capped_threads)" -gt 0 ]; then
       note "[$backend] W1 stopped early: $(jnum "w1-$backend" capped_threads) of $THREADS wrk threads stopped at their first 409, which the endpoint answers once the receiving agency's 4-digit daily code sequence runs out (9,999 dossiers a day); the rate covers the dossiers created until then."
@@ -556,13 +615,43 @@ server_workloads() {
     row 4 "W4 director's dashboard" "$backend" "" "" "" "p50 ≤ $W4_P50 ms" "" "error: login as giamdoc or the page answered $w4_status"
   fi
 
-  # Memory after the workloads, then stop.
+  # Memory after W1–W4.
   local rss hwm
   rss=$(awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
   hwm=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
   verdict=FAIL; le "$rss" $RSS_MB && verdict=PASS
   work_rows+=("$cold_row")
-  row 7 "Memory: server VmRSS after the workloads" "$backend" "$rss MB (peak $hwm MB)" "" "" "≤ $RSS_MB MB" "" "$verdict"
+  row 7 "Memory: server VmRSS after W1–W4" "$backend" "$rss MB (peak $hwm MB)" "" "" "≤ $RSS_MB MB" "" "$verdict"
+
+  # W5: receipts (form 01) drawn on demand, with intake still served: the counter officer
+  # downloads the receipts of generated dossiers (none stored yet, so each is a first
+  # render) on W5_CONNECTIONS connections while two more connections keep filing dossiers.
+  # It runs after the memory reading (the target is memory after W1–W4).
+  if [ -s "$track.cold" ] && [ "$w1_ok" = 1 ]; then
+    log "[$backend] W5 receipt PDFs on $W5_CONNECTIONS connections + intake on 2, ${DURATION}s"
+    local w5cmd=(env BENCH_LUA_DIR="$here/lua" BENCH_SESSION="$session" BENCH_CSRF="$csrf")
+    "${w5cmd[@]}" BENCH_BODY_FILE="$body" BENCH_TRACK_OUT="$work/w5-intake-$backend" \
+      wrk -t1 -c2 --timeout 5s -d"${DURATION}s" --latency -s "$here/lua/intake.lua" "$base/api/v1/dossiers" \
+      >"$work/wrk-w5-intake-$backend.txt" 2>&1 &
+    local intake_pid=$!
+    "${w5cmd[@]}" BENCH_TRACK_LIST="$track.cold" \
+      wrk -t1 -c"$W5_CONNECTIONS" --timeout 10s -d"${DURATION}s" --latency -s "$here/lua/receipt.lua" "$base" \
+      >"$work/wrk-w5-$backend.txt" 2>&1 || die "wrk run of W5 failed: $(tail -n 3 "$work/wrk-w5-$backend.txt")"
+    wait "$intake_pid" || true
+    grep '^BENCH_RESULT ' "$work/wrk-w5-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w5-$backend.json"
+    grep '^BENCH_RESULT ' "$work/wrk-w5-intake-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w5i-$backend.json"
+    local r5 i5
+    r5=$(jnum "w5-$backend" ok_rps); i5=$(jnum "w5i-$backend" created_per_s)
+    verdict=FAIL
+    if ge "$r5" $W5_RATE && [ "${i5:-0}" != 0 ]; then verdict=PASS; fi
+    row 5 "W5 receipt PDF \`GET …/forms/receipt.pdf\`, first renders" "$backend" "$(num "$r5") PDFs/s" "$(ms "$(jnum "w5-$backend" p50_ms)")" "$(ms "$(jnum "w5-$backend" p99_ms)")" "≥ $W5_RATE/s with intake served" "" "$verdict; meanwhile intake on 2 connections: $(num "${i5:-0}") created/s, p99 $(ms "$(jnum "w5i-$backend" p99_ms)")"
+    local nf; nf=$(jnum "w5-$backend" err_status)
+    [ "${nf:-0}" = 0 ] || note "[$backend] W5: $(num "$nf") answers were 404 (generated dossiers not yet accepted have no receipt); they are left out of the rate."
+  else
+    row 5 "W5 receipt PDF" "$backend" "" "" "" "≥ $W5_RATE/s with intake served" "" "not run (needs the generated data set and W1)"
+  fi
+
+  note "[$backend] memory after W5 too: VmRSS $(awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status") MB (peak $(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status") MB)."
   stop_pid "$pid"
 }
 

@@ -1,23 +1,37 @@
--- W1: POST /api/v1/dossiers as a counter officer, the same dossier each time.
---   BENCH_BODY_FILE   the JSON body (run.sh writes it from dossier.json and the procedure)
+-- W1: POST /api/v1/dossiers as a counter officer.
+--   BENCH_BODY_FILE   the JSON bodies, one per line (run.sh writes them from dossier.json
+--                     and the procedures); requests take them in turn
 --   BENCH_SESSION     value of the motcua_session cookie (from one login by run.sh)
 --   BENCH_CSRF        the session's csrf_token
 --   BENCH_TRACK_OUT   file prefix: each thread appends "code<TAB>tracking_secret" of
 --                     every 201 to BENCH_TRACK_OUT.<thread> (W2 replays them)
--- A thread stops at its first 409: the centre's 4-digit daily code sequence (9,999 dossiers
--- per agency per day) is used up. The rate is then 201s over the time they took, measured
--- here, since wrk's own duration always covers the whole -d.
+-- A thread stops at its first 409: a receiving agency's 4-digit daily code sequence (9,999
+-- dossiers per agency per day) is used up. The rate is then 201s over the time they took,
+-- measured here, since wrk's own duration always covers the whole -d.
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
+local bodies = {}
 local f = assert(io.open(os.getenv("BENCH_BODY_FILE") or (os.getenv("BENCH_LUA_DIR") .. "/dossier.json"), "r"))
-local body = string.gsub(f:read("*a"), "%s+$", "")
+for line in f:lines() do
+  if string.match(line, "%S") then bodies[#bodies + 1] = line end
+end
 f:close()
+assert(#bodies > 0, "no request body in BENCH_BODY_FILE")
 
 wrk.method = "POST"
-wrk.body = body
+wrk.body = bodies[1]
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Cookie"] = "motcua_session=" .. (os.getenv("BENCH_SESSION") or "")
 wrk.headers["X-CSRF-Token"] = os.getenv("BENCH_CSRF") or ""
+
+-- Several bodies: each request takes the next (threads start at different ones).
+if #bodies > 1 then
+  local turn = nil
+  function request()
+    turn = ((turn or (tid or 0)) % #bodies) + 1
+    return wrk.format(nil, nil, nil, bodies[turn])
+  end
+end
 
 -- Per-thread globals, read back by done() through thread:get.
 created = 0

@@ -19,6 +19,8 @@ use motcua_core::dossier::{Action, Status, Timeliness};
 use motcua_core::lifecycle::{Dossier, NoticeKind};
 use motcua_core::money::Vnd;
 use motcua_pdf::{Form, Renderer};
+use motcua_store::Tx;
+use motcua_store::batch::JobFuture;
 use motcua_store::catalogue;
 use motcua_store::dossiers::{self, EventRecord, Stored};
 use motcua_store::forms::{self, FormRecord};
@@ -558,9 +560,14 @@ async fn issue(
         size: i64::try_from(pdf.len()).unwrap_or(i64::MAX),
         created_at: state.clock.now(),
     };
-    let mut tx = state.db.begin_write().await?;
-    let inserted = forms::insert(&mut tx, &record).await?;
-    tx.commit().await?;
+    // In the next group commit: a transaction of its own would wait for the write lock
+    // and flush to disk alone, holding up intake (motcua_store::batch).
+    let inserted = state
+        .writes
+        .submit(move |tx: &mut Tx| -> JobFuture<'_, Result<bool, AppError>> {
+            Box::pin(async move { Ok(forms::insert(tx, &record).await?) })
+        })
+        .await?;
     if inserted {
         tracing::info!(dossier = d.code.as_str(), form = form.slug(), ordinal, "form issued");
     }

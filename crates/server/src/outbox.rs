@@ -14,6 +14,7 @@
 pub mod messages;
 pub mod portal;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,7 +60,7 @@ pub const NOTIFIED_KINDS: &[&str] = &[
 ];
 
 /// Events planned per transaction.
-const PLAN_BATCH: i64 = 100;
+const PLAN_BATCH: i64 = 500;
 /// Deliveries claimed (and sent concurrently) per round.
 const CLAIM_BATCH: i64 = 16;
 
@@ -250,12 +251,24 @@ impl Worker {
         let mut tx = self.state.db.begin_write().await?;
         let events = outbox::unplanned(&mut tx, PLAN_BATCH).await?;
         let now = crate::now_ms();
+        // The write lock is held throughout (intake waits for it): the subscriptions are
+        // read once per province, and the deliveries and marks written many per statement.
+        let mut subscriptions: HashMap<String, Vec<outbox::Subscription>> = HashMap::new();
+        let mut planned: Vec<(&QueuedEvent, String)> = Vec::new();
         for e in &events {
-            for destination in self.destinations(&mut tx, e).await? {
-                outbox::add_delivery(&mut tx, e, &destination, now).await?;
+            if !subscriptions.contains_key(&e.province_code) {
+                let of_province = outbox::subscriptions(&mut tx, &e.province_code).await?;
+                subscriptions.insert(e.province_code.clone(), of_province);
             }
-            outbox::mark_planned(&mut tx, e.id, now).await?;
+            let of_province = subscriptions.get(&e.province_code).map_or(&[][..], Vec::as_slice);
+            for destination in self.destinations(&mut tx, e, of_province).await? {
+                planned.push((e, destination));
+            }
         }
+        let deliveries: Vec<(&QueuedEvent, &str)> = planned.iter().map(|(e, d)| (*e, d.as_str())).collect();
+        outbox::add_deliveries(&mut tx, &deliveries, now).await?;
+        let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+        outbox::mark_planned(&mut tx, &ids, now).await?;
         tx.commit().await?;
         Ok(i64::try_from(events.len()).unwrap_or(i64::MAX))
     }
@@ -266,6 +279,7 @@ impl Worker {
         &self,
         tx: &mut motcua_store::Tx,
         e: &QueuedEvent,
+        subscriptions: &[outbox::Subscription],
     ) -> Result<Vec<String>, motcua_store::StoreError> {
         let mut out = Vec::new();
         let about_dossier = e.kind.starts_with("dossier.") && e.dossier_code.is_some();
@@ -287,7 +301,7 @@ impl Worker {
                 out.push(SMS.to_owned());
             }
         }
-        for s in outbox::subscriptions(tx, &e.province_code).await? {
+        for s in subscriptions {
             if s.wants(&e.kind) {
                 out.push(format!("{WEBHOOK_PREFIX}{}", s.id));
             }

@@ -366,7 +366,9 @@ async fn run_batch(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
 }
 
 async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
     let mut tx = db.begin_write().await?;
+    let began = started.elapsed();
     let mut finishers: Vec<Finish> = Vec::with_capacity(jobs.len());
     let count = jobs.len();
     exec!(&mut tx, |c| sqlx::query("SAVEPOINT job").execute(c).await)?;
@@ -387,12 +389,26 @@ async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
         exec!(&mut tx, |c| sqlx::Executor::execute(c, next).await)?;
         finishers.push(finish);
     }
+    let ran = started.elapsed();
     let batch = deferred(|l| std::mem::take(&mut l.batch)).unwrap_or_default();
-    let commit = match write_deferred(&mut tx, batch).await {
+    let written = write_deferred(&mut tx, batch).await;
+    let wrote = started.elapsed();
+    let commit = match written {
         Ok(()) => tx.commit().await.map_err(|e| e.to_string()),
         // Dropping the transaction rolls every job back.
         Err(e) => Err(e.to_string()),
     };
+    let committed = started.elapsed();
+    // Where a batch's time goes: opening the transaction, the jobs, the deferred writes,
+    // the commit (its flush to disk).
+    for (phase, d) in [
+        ("begin", began),
+        ("jobs", ran - began),
+        ("deferred", wrote - ran),
+        ("commit", committed - wrote),
+    ] {
+        metrics::histogram!("motcua_write_batch_seconds", "phase" => phase).record(d.as_secs_f64());
+    }
     if let Err(e) = &commit {
         tracing::error!(error = %e, jobs = finishers.len(), "write batch commit failed");
     }

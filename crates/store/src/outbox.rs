@@ -120,38 +120,88 @@ pub async fn unplanned(tx: &mut Tx, limit: i64) -> Result<Vec<QueuedEvent>> {
 
 /// Adds the delivery of `event` to `destination` (nothing if it exists already).
 pub async fn add_delivery(tx: &mut Tx, event: &QueuedEvent, destination: &str, now: i64) -> Result<()> {
-    exec!(tx, |c| {
-        sqlx::query(
+    add_deliveries(tx, &[(event, destination)], now).await
+}
+
+/// Adds the deliveries of events to destinations (those that exist already are left),
+/// many per statement.
+pub async fn add_deliveries(tx: &mut Tx, deliveries: &[(&QueuedEvent, &str)], now: i64) -> Result<()> {
+    let backend = tx.backend();
+    // Six values a row.
+    for chunk in deliveries.chunks(300) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| match backend {
+                Backend::Sqlite => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?)".to_owned(),
+                Backend::Postgres => {
+                    let n = i * 6;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${})",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6,
+                        n + 6
+                    )
+                }
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO deliveries (event_id, province_code, dossier_code, kind, destination, state, attempts,
                  available_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)
+             VALUES {}
              ON CONFLICT (event_id, destination) DO NOTHING",
-        )
-        .bind(event.id)
-        .bind(&event.province_code)
-        .bind(&event.dossier_code)
-        .bind(&event.kind)
-        .bind(destination)
-        .bind(now)
-        .execute(c)
-        .await
-    })?;
+            rows.join(", ")
+        );
+        exec!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for (event, destination) in chunk {
+                q = q
+                    .bind(event.id)
+                    .bind(&event.province_code)
+                    .bind(&event.dossier_code)
+                    .bind(&event.kind)
+                    .bind(*destination)
+                    .bind(now);
+                // SQLite's anonymous `?` are one value each: the time again.
+                if backend == Backend::Sqlite {
+                    q = q.bind(now);
+                }
+            }
+            q.execute(c).await
+        })?;
+    }
     Ok(())
 }
 
-/// Marks `event_id` planned; with no delivery at all it is settled at once.
-pub async fn mark_planned(tx: &mut Tx, event_id: i64, now: i64) -> Result<()> {
-    exec!(tx, |c| {
-        sqlx::query(
-            "UPDATE outbox SET planned_at = $2,
-                 delivered_at = CASE WHEN EXISTS (SELECT 1 FROM deliveries WHERE event_id = $1) THEN NULL ELSE $2 END
-             WHERE id = $1",
-        )
-        .bind(event_id)
-        .bind(now)
-        .execute(c)
-        .await
-    })?;
+/// Marks events planned (one statement); those with no delivery at all are settled at once.
+pub async fn mark_planned(tx: &mut Tx, event_ids: &[i64], now: i64) -> Result<()> {
+    let backend = tx.backend();
+    let at = match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    };
+    for chunk in event_ids.chunks(1_000) {
+        let ids = crate::batch::placeholders(backend, chunk.len());
+        let sql = format!(
+            "UPDATE outbox SET planned_at = {at},
+                 delivered_at = CASE WHEN EXISTS (SELECT 1 FROM deliveries WHERE event_id = outbox.id) THEN NULL ELSE {at} END
+             WHERE id IN {}",
+            ids(1)
+        );
+        exec!(tx, |c| {
+            // The time first (twice for SQLite's anonymous `?`), then the ids.
+            let mut q = sqlx::query(&sql).bind(now);
+            if backend == Backend::Sqlite {
+                q = q.bind(now);
+            }
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(c).await
+        })?;
+    }
     Ok(())
 }
 
