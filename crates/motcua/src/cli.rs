@@ -115,11 +115,16 @@ pub async fn serve(config: Config, demo: bool) -> Result<()> {
     let worker = motcua_server::outbox::Worker::new(state.clone())
         .context("setting up notifications and portal sync")?
         .spawn();
+    let listening = motcua_server::changes::spawn(&state);
     // At shutdown the worker stops first (sends in flight finish and are recorded), then
-    // the server drains its requests and closes the database.
+    // the change listener gives its connection back, then the server drains its requests
+    // and closes the database.
     let stopping = async move {
         shutdown_signal().await;
         worker.stop().await;
+        if let Some(l) = listening {
+            l.stop().await;
+        }
     };
     motcua_server::serve(listener, state, stopping).await?;
     maintenance.abort();

@@ -218,9 +218,10 @@ pub struct Config {
     pub tracking_rate_per_minute: u32,
     /// Memory for cached public tracking answers, in MiB (0 turns the cache off).
     pub tracking_cache_mb: usize,
-    /// How long a cached tracking answer may be served with PostgreSQL, where other nodes
-    /// may change the dossier, in milliseconds (with SQLite this process is the only
-    /// writer and every change clears its entry, so answers do not expire).
+    /// With PostgreSQL, the longest a cached tracking answer is served, in milliseconds: a
+    /// bound in case a change notification from another node goes astray (changes are
+    /// told to every node as they commit, see `crate::changes`). With SQLite this process
+    /// is the only writer and answers do not expire.
     pub tracking_cache_ttl_ms: u64,
     /// Attempts at one delivery (notification, portal sync, webhook) before it is
     /// dead-lettered and waits for an operator.
@@ -336,7 +337,7 @@ impl Default for Config {
             delay_max_extensions: 1,
             tracking_rate_per_minute: 30,
             tracking_cache_mb: 64,
-            tracking_cache_ttl_ms: 1000,
+            tracking_cache_ttl_ms: 300_000,
             outbox_max_attempts: 10,
             outbox_backoff_seconds: 5,
             outbox_backoff_max_seconds: 3600,

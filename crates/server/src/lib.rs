@@ -22,6 +22,7 @@ pub mod auth;
 pub mod background;
 pub mod bootstrap;
 pub mod catalogue_index;
+pub mod changes;
 pub mod config;
 pub mod error;
 pub mod forms;

@@ -109,6 +109,11 @@ impl AppState {
             config.tracking_cache_mb.saturating_mul(1024 * 1024),
             tracking_ttl,
         ));
+        // With PostgreSQL other nodes change dossiers too: off until a listener for their
+        // changes runs (`crate::changes::spawn`).
+        if db.backend() == motcua_store::Backend::Postgres {
+            tracking_cache.set_live(false);
+        }
         Ok(Self(Arc::new(Shared {
             writes: motcua_store::batch::Batcher::start(db.clone()),
             db,

@@ -7,20 +7,27 @@
 //! guards it (the secret is still checked, in constant time, on every request).
 //!
 //! Freshness:
-//! - Every transition of a dossier made by this process removes its entry
-//!   ([`TrackingCache::forget`], called by `api::dossiers::transition` before the commit
-//!   and by the action handler again after it, so a read racing the commit cannot keep an
-//!   old view for long).
+//! - Every change of a dossier removes its entry ([`TrackingCache::forget`]): the action
+//!   handlers call it once their write has committed.
+//! - A look-up that read the dossier before a change committed must not store that older
+//!   view after the change removed the entry: each shard counts the removals
+//!   ([`TrackingCache::epoch`]), and [`TrackingCache::put_unless_changed`] stores nothing
+//!   if the count moved since the look-up started.
 //! - With SQLite the serving process is the only writer (the data directory is locked), so
-//!   that is exact and entries need no lifetime. With PostgreSQL other nodes may change a
-//!   dossier; entries then live at most `tracking_cache_ttl_ms` (1 s by default), which
-//!   bounds how stale another node's change can look.
+//!   its own changes are all there are. With PostgreSQL other nodes change dossiers too:
+//!   every change sends a notification when it commits (`motcua_store::changes`), which
+//!   each node's listener ([`crate::changes`]) turns into `forget`. While the listener is
+//!   not connected (at start, after a lost connection) the cache is off
+//!   ([`TrackingCache::set_live`]: nothing is served from it or stored in it, and it is
+//!   emptied, since changes may have been missed); entries also live at most
+//!   `tracking_cache_ttl_ms`, a bound should a notification ever go astray.
 //!
 //! Memory is bounded by `tracking_cache_mb` (the sum of the cached JSON sizes plus a fixed
 //! overhead per entry); when a shard is full its expired entries go first, then the oldest.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,6 +69,8 @@ struct Entry {
 struct Shard {
     entries: HashMap<Box<str>, Entry>,
     cost: usize,
+    /// Entries removed because their dossier changed, ever (see the module documentation).
+    epoch: u64,
 }
 
 /// The cache. Cheap to share (`Arc`).
@@ -72,6 +81,8 @@ pub struct TrackingCache {
     ttl: Option<Duration>,
     /// Budget of one shard, in bytes; 0 disables the cache.
     shard_budget: usize,
+    /// Whether every change of a dossier reaches [`TrackingCache::forget`] now.
+    live: AtomicBool,
 }
 
 impl std::fmt::Debug for TrackingCache {
@@ -91,7 +102,37 @@ impl TrackingCache {
             hasher: RandomState::new(),
             ttl,
             shard_budget: budget_bytes / SHARDS,
+            live: AtomicBool::new(true),
         }
+    }
+
+    /// Turns the cache on or off; off also empties it (see the module documentation).
+    pub fn set_live(&self, live: bool) {
+        if !live {
+            self.live.store(false, Ordering::SeqCst);
+            self.clear();
+        } else {
+            self.live.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Drops every entry (as if each dossier had changed).
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            let mut shard = shard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            shard.entries.clear();
+            shard.cost = 0;
+            shard.epoch += 1;
+        }
+    }
+
+    /// The removal count of `code`'s shard: taken before reading a dossier, handed to
+    /// [`TrackingCache::put_unless_changed`].
+    pub fn epoch(&self, code: &str) -> u64 {
+        self.shard(code)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .epoch
     }
 
     fn shard(&self, code: &str) -> &Mutex<Shard> {
@@ -105,7 +146,7 @@ impl TrackingCache {
 
     /// The cached answer for `code`, if there is a fresh one.
     pub fn get(&self, code: &str) -> Option<Arc<Cached>> {
-        if self.shard_budget == 0 {
+        if self.shard_budget == 0 || !self.live.load(Ordering::SeqCst) {
             return None;
         }
         let shard = self
@@ -116,10 +157,12 @@ impl TrackingCache {
         self.fresh(e, Instant::now()).then(|| Arc::clone(&e.cached))
     }
 
-    /// Keeps `cached` as the answer for `code`.
-    pub fn put(&self, code: &str, cached: Arc<Cached>) {
+    /// Keeps `cached` as the answer for `code`, read when the shard's removal count was
+    /// `epoch`, unless an entry of the shard was removed since (its dossier may be the one
+    /// that changed) or the cache is off.
+    pub fn put_unless_changed(&self, code: &str, cached: Arc<Cached>, epoch: u64) {
         let cost = cached.json.len() + code.len() + ENTRY_OVERHEAD;
-        if cost > self.shard_budget {
+        if cost > self.shard_budget || !self.live.load(Ordering::SeqCst) {
             return;
         }
         let now = Instant::now();
@@ -127,6 +170,9 @@ impl TrackingCache {
             .shard(code)
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if shard.epoch != epoch {
+            return;
+        }
         if let Some(old) = shard.entries.remove(code) {
             shard.cost -= old.cost;
         }
@@ -173,6 +219,7 @@ impl TrackingCache {
         if let Some(old) = shard.entries.remove(code) {
             shard.cost -= old.cost;
         }
+        shard.epoch += 1;
     }
 
     /// How many answers are cached (for tests and metrics).
@@ -221,7 +268,7 @@ mod tests {
     fn keeps_forgets_and_expires() {
         let cache = TrackingCache::new(1 << 20, None);
         assert!(cache.get("A").is_none());
-        cache.put("A", answer("A", 10));
+        cache.put_unless_changed("A", answer("A", 10), cache.epoch("A"));
         assert_eq!(
             cache.get("A").map(|c| c.view().expect("view").code).as_deref(),
             Some("A")
@@ -230,7 +277,7 @@ mod tests {
         assert!(cache.get("A").is_none());
 
         let short = TrackingCache::new(1 << 20, Some(Duration::from_millis(30)));
-        short.put("B", answer("B", 10));
+        short.put_unless_changed("B", answer("B", 10), short.epoch("B"));
         assert!(short.get("B").is_some());
         std::thread::sleep(Duration::from_millis(40));
         assert!(
@@ -244,7 +291,8 @@ mod tests {
         let budget = 64 * 1024;
         let cache = TrackingCache::new(budget, None);
         for i in 0..2_000 {
-            cache.put(&format!("code-{i}"), answer("x", 100));
+            let code = format!("code-{i}");
+            cache.put_unless_changed(&code, answer("x", 100), cache.epoch(&code));
         }
         let held: usize = cache
             .shards
@@ -265,7 +313,35 @@ mod tests {
     #[test]
     fn a_zero_budget_disables_it() {
         let cache = TrackingCache::new(0, None);
-        cache.put("A", answer("A", 1));
+        cache.put_unless_changed("A", answer("A", 1), 0);
         assert!(cache.get("A").is_none());
+    }
+
+    #[test]
+    fn a_view_read_before_a_change_is_not_kept() {
+        let cache = TrackingCache::new(1 << 20, None);
+        // A look-up starts, the dossier changes (the entry is removed), the look-up ends.
+        let before = cache.epoch("A");
+        cache.forget("A");
+        cache.put_unless_changed("A", answer("A", 10), before);
+        assert!(cache.get("A").is_none(), "the older view was not stored");
+        cache.put_unless_changed("A", answer("A", 10), cache.epoch("A"));
+        assert!(cache.get("A").is_some());
+    }
+
+    #[test]
+    fn off_it_serves_and_keeps_nothing() {
+        let cache = TrackingCache::new(1 << 20, None);
+        cache.put_unless_changed("A", answer("A", 10), cache.epoch("A"));
+        cache.set_live(false);
+        assert!(cache.get("A").is_none());
+        cache.put_unless_changed("B", answer("B", 10), cache.epoch("B"));
+        cache.set_live(true);
+        assert!(
+            cache.is_empty(),
+            "turning it off emptied it, and nothing was stored meanwhile"
+        );
+        cache.put_unless_changed("B", answer("B", 10), cache.epoch("B"));
+        assert!(cache.get("B").is_some());
     }
 }

@@ -544,6 +544,70 @@ async fn tracking_shows_each_change_at_once() {
 }
 
 #[tokio::test]
+async fn tracking_follows_the_changes_another_node_makes() {
+    // PostgreSQL only: several nodes share the database, and each caches tracking answers.
+    if !motcua_store::testing::postgres_selected() {
+        return;
+    }
+    let app = spawn_app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let v = file_at_counter(&app, &counter, LLTP).await;
+    let code = code_of(&v);
+    let secret = v["tracking_secret"].as_str().expect("secret");
+    let url = format!("/api/v1/track/{code}?secret={secret}");
+    // A second node: its own pool on the same database, its own cache and listener.
+    let db2 = motcua_store::Db::connect(&app.test_db.config)
+        .await
+        .expect("second pool");
+    let config = motcua_server::Config {
+        data_dir: app.test_db.dir.path().to_owned(),
+        ..motcua_server::Config::default()
+    };
+    let state2 = motcua_server::AppState::new(db2.clone(), config).expect("state");
+    let _listening = motcua_server::changes::spawn(&state2);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let node2 = TestApp {
+        base: format!("http://{}", listener.local_addr().expect("addr")),
+        client: app.client.clone(),
+        test_db: motcua_store::testing::TestDb {
+            db: db2,
+            config: app.test_db.config.clone(),
+            dir: tempfile::tempdir().expect("dir"),
+        },
+        clock: app.clock.clone(),
+    };
+    tokio::spawn(async move {
+        let router = motcua_server::router(state2).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let _ = axum::serve(listener, router).await;
+    });
+    // Both nodes answer (and, once their listeners run, keep) the same view.
+    let (_, before) = app.get_json(&url).await;
+    for _ in 0..5 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(app.get_json(&url).await.1, before);
+        assert_eq!(node2.get_json(&url).await.1, before);
+    }
+    // The second node transfers the dossier; the first shows it without waiting for the
+    // cache's lifetime (5 minutes): it hears of the change as it commits.
+    let counter2 = demo(&node2, "tiepnhan").await;
+    act_ok(&node2, &counter2, &code, "transfer", json!({})).await;
+    let mut after = before.clone();
+    for _ in 0..100 {
+        after = app.get_json(&url).await.1;
+        if after != before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        after["steps"].as_array().map(Vec::len),
+        before["steps"].as_array().map(|s| s.len() + 1),
+        "the other node's transfer shows on the first: {after}"
+    );
+    assert_eq!(node2.get_json(&url).await.1, after);
+}
+
+#[tokio::test]
 async fn a_citizen_files_online_and_the_counter_checks_it() {
     let app = spawn_app_at(datetime!(2026-12-01 14:00 +07:00)).await;
     let citizen = demo(&app, "congdan").await;

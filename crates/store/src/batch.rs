@@ -84,6 +84,8 @@ pub(crate) struct Deferred {
     /// filing's history rows are written with the batch's other rows
     /// (`dossiers::append_event`, `dossiers::events` read them from here).
     pub(crate) histories: BTreeMap<i64, Vec<crate::dossiers::EventRecord>>,
+    /// Codes of the dossiers changed, to notify other nodes of (`changes`, PostgreSQL).
+    pub(crate) changed: Vec<String>,
 }
 
 impl Deferred {
@@ -95,6 +97,7 @@ impl Deferred {
         for (id, events) in job.histories {
             self.histories.entry(id).or_default().extend(events);
         }
+        self.changed.extend(job.changed);
     }
 }
 
@@ -438,6 +441,7 @@ async fn write_deferred(tx: &mut Tx, d: Deferred) -> Result<(), StoreError> {
         let rows: Vec<&Row> = d.rows.iter().filter(|r| r.into == into).collect();
         insert_rows(tx, into, &rows).await?;
     }
+    crate::changes::notify(tx, &d.changed).await?;
     crate::stats::add_differences(tx, d.stats).await?;
     for (chain, head) in d.heads {
         crate::audit::store_head(tx, &chain, &head).await?;

@@ -240,6 +240,7 @@ pub async fn save(tx: &mut Tx, id: i64, before: &Dossier, d: &Dossier, expected:
         )));
     }
     crate::stats::apply(tx, Some(before), d).await?;
+    crate::changes::changed(tx, d.code.as_str()).await?;
     Ok(())
 }
 

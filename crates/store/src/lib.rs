@@ -18,6 +18,7 @@ pub mod audit;
 pub mod batch;
 pub mod calendar;
 pub mod catalogue;
+pub mod changes;
 pub mod dossiers;
 mod error;
 pub mod evaluation;

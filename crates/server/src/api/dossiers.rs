@@ -1683,6 +1683,7 @@ pub async fn tracking(state: &AppState, ip: &str, code: &str, secret: &str) -> R
             Err(miss())
         };
     }
+    let epoch = state.tracking_cache.epoch(code.as_str());
     let mut tx = state.db.begin_read().await?;
     let Some(stored) = dossiers::by_code(&mut tx, &code).await? else {
         return Err(miss());
@@ -1698,7 +1699,9 @@ pub async fn tracking(state: &AppState, ip: &str, code: &str, secret: &str) -> R
         secret: stored.dossier.tracking_secret.as_str().into(),
         json: json.into(),
     });
-    state.tracking_cache.put(code.as_str(), Arc::clone(&cached));
+    state
+        .tracking_cache
+        .put_unless_changed(code.as_str(), Arc::clone(&cached), epoch);
     Ok(cached)
 }
 

@@ -131,6 +131,9 @@ async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Con
     adjust(&mut config);
     let mut state = AppState::new(test_db.db.clone(), config).expect("state");
     state.set_clock(clock.clone());
+    // As `motcua serve` does (PostgreSQL: the tracking cache follows other nodes' changes);
+    // the listener runs until the test's runtime ends.
+    drop(motcua_server::changes::spawn(&state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
