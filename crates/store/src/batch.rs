@@ -425,11 +425,13 @@ async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
 async fn write_deferred(tx: &mut Tx, d: Deferred) -> Result<(), StoreError> {
     let histories: Vec<(i64, Vec<crate::dossiers::EventRecord>)> = d.histories.into_iter().collect();
     crate::dossiers::insert_numbered_events(tx, &histories).await?;
-    for ((agency, day), seq) in d.sequences {
-        if seq.last != seq.stored {
-            crate::dossiers::store_sequence(tx, &agency, &day, seq.last).await?;
-        }
-    }
+    let sequences: Vec<(&str, &str, i64)> = d
+        .sequences
+        .iter()
+        .filter(|(_, seq)| seq.last != seq.stored)
+        .map(|((agency, day), seq)| (agency.as_str(), day.as_str(), seq.last))
+        .collect();
+    crate::dossiers::store_sequences(tx, &sequences).await?;
     // Each table's rows in the order they were made (ids then follow that order).
     let mut tables: Vec<&'static str> = Vec::new();
     for r in &d.rows {

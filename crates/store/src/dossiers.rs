@@ -95,16 +95,26 @@ async fn upsert_sequence(
     Ok(last)
 }
 
-/// Stores `last` as the last code number issued by `agency` on `day_key` (a row the
-/// batch's transaction already wrote).
-pub(crate) async fn store_sequence(tx: &mut Tx, agency: &str, day_key: &str, last: i64) -> Result<()> {
+/// Stores the last code numbers issued, as (agency, day, last), in one statement (rows
+/// the batch's transaction already wrote).
+pub(crate) async fn store_sequences(tx: &mut Tx, sequences: &[(&str, &str, i64)]) -> Result<()> {
+    if sequences.is_empty() {
+        return Ok(());
+    }
+    let marks = crate::batch::placeholders(tx.backend(), 3);
+    let rows: Vec<String> = (0..sequences.len()).map(|i| marks(i * 3)).collect();
+    // VALUES columns are column1, column2, … on both engines.
+    let sql = format!(
+        "UPDATE dossier_sequences SET last = v.column3 FROM (VALUES {}) AS v
+         WHERE dossier_sequences.agency_code = v.column1 AND dossier_sequences.day = v.column2",
+        rows.join(", ")
+    );
     exec!(tx, |c| {
-        sqlx::query("UPDATE dossier_sequences SET last = $1 WHERE agency_code = $2 AND day = $3")
-            .bind(last)
-            .bind(agency)
-            .bind(day_key)
-            .execute(c)
-            .await
+        let mut q = sqlx::query(&sql);
+        for (agency, day, last) in sequences {
+            q = q.bind(*agency).bind(*day).bind(*last);
+        }
+        q.execute(c).await
     })?;
     Ok(())
 }

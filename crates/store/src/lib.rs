@@ -212,14 +212,19 @@ impl Db {
             .pragma("temp_store", "memory")
             .foreign_keys(true);
         // The writer opens first so the file exists and is in WAL mode before readers attach.
+        // A pooled SQLite connection is a file handle, not a network link that can drop:
+        // checking it before each use (sqlx's default) was a round trip to its thread per
+        // transaction for nothing.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.clone().create_if_missing(true))
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(config.max_connections.max(1))
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.read_only(true))
             .await?;

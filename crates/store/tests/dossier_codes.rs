@@ -260,16 +260,19 @@ async fn intakes_sharing_a_group_commit_get_consecutive_codes_and_whole_historie
         );
     }
     drop(tx);
-    // The stored sequence is where the batches left it: the next code outside any batch
-    // follows the last one issued.
-    let issued_centre = kept.iter().filter(|(c, _)| c.contains(centre.as_str())).count();
-    let mut tx = t.db.begin_write().await.expect("begin");
-    let next = dossiers::next_code(&mut tx, &province.code, &centre, date!(2019 - 06 - 12))
-        .await
-        .expect("code");
-    tx.commit().await.expect("commit");
-    assert_eq!(
-        next.as_str()[next.as_str().len() - 4..].parse::<usize>().expect("seq"),
-        issued_centre + 1
-    );
+    // The stored sequences are where the batches left them: the next code outside any
+    // batch follows the last one issued, for each agency.
+    for agency in [&centre, &other] {
+        let issued = kept.iter().filter(|(c, _)| c.contains(agency.as_str())).count();
+        let mut tx = t.db.begin_write().await.expect("begin");
+        let next = dossiers::next_code(&mut tx, &province.code, agency, date!(2019 - 06 - 12))
+            .await
+            .expect("code");
+        tx.commit().await.expect("commit");
+        assert_eq!(
+            next.as_str()[next.as_str().len() - 4..].parse::<usize>().expect("seq"),
+            issued + 1,
+            "{agency}"
+        );
+    }
 }
