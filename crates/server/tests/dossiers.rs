@@ -501,15 +501,21 @@ async fn tracking_reveals_nothing_without_the_secret() {
     assert_eq!(status, 429);
 }
 
+/// Files a dossier at the counter; its code, tracking secret and public tracking path.
+async fn filed_for_tracking(app: &TestApp, counter: &Session) -> (String, String, String) {
+    let v = file_at_counter(app, counter, LLTP).await;
+    let code = code_of(&v);
+    let secret = v["tracking_secret"].as_str().expect("secret").to_owned();
+    let url = format!("/api/v1/track/{code}?secret={secret}");
+    (code, secret, url)
+}
+
 #[tokio::test]
 async fn tracking_shows_each_change_at_once() {
     // Tracking answers are cached in the process; an action must never leave the old one.
     let app = spawn_app().await;
     let counter = demo(&app, "tiepnhan").await;
-    let v = file_at_counter(&app, &counter, LLTP).await;
-    let code = code_of(&v);
-    let secret = v["tracking_secret"].as_str().expect("secret");
-    let url = format!("/api/v1/track/{code}?secret={secret}");
+    let (code, secret, url) = filed_for_tracking(&app, &counter).await;
     let (status, before) = app.get_json(&url).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -551,10 +557,7 @@ async fn tracking_follows_the_changes_another_node_makes() {
     }
     let app = spawn_app().await;
     let counter = demo(&app, "tiepnhan").await;
-    let v = file_at_counter(&app, &counter, LLTP).await;
-    let code = code_of(&v);
-    let secret = v["tracking_secret"].as_str().expect("secret");
-    let url = format!("/api/v1/track/{code}?secret={secret}");
+    let (code, _secret, url) = filed_for_tracking(&app, &counter).await;
     // A second node: its own pool on the same database, its own cache and listener.
     let db2 = motcua_store::Db::connect(&app.test_db.config)
         .await

@@ -9,8 +9,8 @@ use motcua_store::{StoreError, catalogue, dossiers};
 use time::OffsetDateTime;
 use time::macros::date;
 
-#[tokio::test]
-async fn thousands_of_concurrent_intakes_get_distinct_consecutive_codes() {
+/// A fresh database holding the demo province (the dossiers' foreign key).
+async fn with_province() -> (motcua_store::testing::TestDb, motcua_core::catalogue::Province) {
     let t = fresh_db().await;
     let province = demo::ninh_thuan().province;
     let mut tx = t.db.begin_write().await.expect("begin");
@@ -18,6 +18,12 @@ async fn thousands_of_concurrent_intakes_get_distinct_consecutive_codes() {
         .await
         .expect("province");
     tx.commit().await.expect("commit");
+    (t, province)
+}
+
+#[tokio::test]
+async fn thousands_of_concurrent_intakes_get_distinct_consecutive_codes() {
+    let (t, province) = with_province().await;
 
     let centre = AgencyCode::parse("000.00.16.H43").expect("agency");
     let other = AgencyCode::parse("000.00.03.H43").expect("agency");
@@ -207,13 +213,7 @@ async fn file_in_batch(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn intakes_sharing_a_group_commit_get_consecutive_codes_and_whole_histories() {
-    let t = fresh_db().await;
-    let province = demo::ninh_thuan().province;
-    let mut tx = t.db.begin_write().await.expect("begin");
-    catalogue::upsert_province(&mut tx, &province, OffsetDateTime::now_utc())
-        .await
-        .expect("province");
-    tx.commit().await.expect("commit");
+    let (t, province) = with_province().await;
     let batcher = motcua_store::batch::Batcher::start(t.db.clone());
     let centre = AgencyCode::parse("000.00.16.H43").expect("agency");
     let other = AgencyCode::parse("000.00.03.H43").expect("agency");
