@@ -45,8 +45,7 @@ pub fn spawn(state: &AppState) -> Option<Listening> {
                             // Lost and made again: what changed meanwhile is unknown.
                             Ok(None) => {
                                 tracing::warn!("dossier change listener reconnected; tracking cache emptied");
-                                cache.set_live(false);
-                                cache.set_live(true);
+                                cache.clear();
                             }
                             Err(e) => {
                                 tracing::warn!(error = %e, "dossier change listener lost; tracking cache off");

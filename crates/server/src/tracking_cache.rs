@@ -108,11 +108,9 @@ impl TrackingCache {
 
     /// Turns the cache on or off; off also empties it (see the module documentation).
     pub fn set_live(&self, live: bool) {
+        self.live.store(live, Ordering::SeqCst);
         if !live {
-            self.live.store(false, Ordering::SeqCst);
             self.clear();
-        } else {
-            self.live.store(true, Ordering::SeqCst);
         }
     }
 

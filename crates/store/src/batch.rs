@@ -189,9 +189,14 @@ fn rows_per_statement(width: usize) -> usize {
 
 /// Inserts `rows` (all of one `into`), several per statement.
 pub(crate) async fn insert_rows(tx: &mut Tx, into: &str, rows: &[&Row]) -> Result<(), StoreError> {
+    insert_rows_then(tx, into, rows, "").await
+}
+
+/// [`insert_rows`] with `then` after each statement's values (an `ON CONFLICT` clause).
+pub(crate) async fn insert_rows_then(tx: &mut Tx, into: &str, rows: &[&Row], then: &str) -> Result<(), StoreError> {
     let width = rows.first().map_or(1, |r| r.values.len()).max(1);
     for chunk in rows.chunks(rows_per_statement(width)) {
-        let sql = insert_sql(tx.backend(), into, chunk.len(), width);
+        let sql = format!("{} {then}", insert_sql(tx.backend(), into, chunk.len(), width));
         exec!(&mut *tx, |c| bind_rows!(sqlx::query(&sql), chunk).execute(c).await)?;
     }
     Ok(())
@@ -255,6 +260,18 @@ impl Layers {
             return None;
         }
         Some(batch.into_iter().chain(job).flatten().cloned().collect())
+    }
+
+    /// The `seq` of the last deferred history row of dossier `id` (0 if it has none yet);
+    /// `None` if the dossier was not filed in this batch.
+    pub(crate) fn last_seq(&self, id: i64) -> Option<i64> {
+        let batch = self.batch.histories.get(&id);
+        let job = self.job.histories.get(&id);
+        if batch.is_none() && job.is_none() {
+            return None;
+        }
+        let last = |h: Option<&Vec<crate::dossiers::EventRecord>>| h.and_then(|h| h.last()).map(|e| e.seq);
+        Some(last(job).or_else(|| last(batch)).unwrap_or(0))
     }
 }
 

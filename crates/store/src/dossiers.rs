@@ -315,7 +315,7 @@ pub struct EventRecord {
 pub async fn append_event(tx: &mut Tx, id: i64, e: &EventRecord) -> Result<i64> {
     // A dossier filed in this write batch: its history waits in the batch.
     let deferred = crate::batch::deferred(|l| {
-        let seq = l.history(id)?.last().map_or(0, |last| last.seq) + 1;
+        let seq = l.last_seq(id)? + 1;
         l.job
             .histories
             .entry(id)

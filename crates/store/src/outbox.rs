@@ -126,53 +126,31 @@ pub async fn add_delivery(tx: &mut Tx, event: &QueuedEvent, destination: &str, n
 /// Adds the deliveries of events to destinations (those that exist already are left),
 /// many per statement.
 pub async fn add_deliveries(tx: &mut Tx, deliveries: &[(&QueuedEvent, &str)], now: i64) -> Result<()> {
-    let backend = tx.backend();
-    // Six values a row.
-    for chunk in deliveries.chunks(300) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| match backend {
-                Backend::Sqlite => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?)".to_owned(),
-                Backend::Postgres => {
-                    let n = i * 6;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${})",
-                        n + 1,
-                        n + 2,
-                        n + 3,
-                        n + 4,
-                        n + 5,
-                        n + 6,
-                        n + 6
-                    )
-                }
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO deliveries (event_id, province_code, dossier_code, kind, destination, state, attempts,
-                 available_at, created_at)
-             VALUES {}
-             ON CONFLICT (event_id, destination) DO NOTHING",
-            rows.join(", ")
-        );
-        exec!(tx, |c| {
-            let mut q = sqlx::query(&sql);
-            for (event, destination) in chunk {
-                q = q
-                    .bind(event.id)
-                    .bind(&event.province_code)
-                    .bind(&event.dossier_code)
-                    .bind(&event.kind)
-                    .bind(*destination)
-                    .bind(now);
-                // SQLite's anonymous `?` are one value each: the time again.
-                if backend == Backend::Sqlite {
-                    q = q.bind(now);
-                }
-            }
-            q.execute(c).await
-        })?;
-    }
-    Ok(())
+    use crate::batch::{Row, Val};
+    let text = |t: &str| Val::Text(Some(t.to_owned()));
+    let rows: Vec<Row> = deliveries
+        .iter()
+        .map(|(event, destination)| Row {
+            into: "deliveries (event_id, province_code, dossier_code, kind, destination, state, attempts, \
+                   available_at, created_at)",
+            values: vec![
+                Val::Int(event.id),
+                text(&event.province_code),
+                Val::Text(event.dossier_code.clone()),
+                text(&event.kind),
+                text(destination),
+                text("pending"),
+                Val::Int(0),
+                Val::Int(now),
+                Val::Int(now),
+            ],
+        })
+        .collect();
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let refs: Vec<&Row> = rows.iter().collect();
+    crate::batch::insert_rows_then(tx, first.into, &refs, "ON CONFLICT (event_id, destination) DO NOTHING").await
 }
 
 /// Marks events planned (one statement); those with no delivery at all are settled at once.
