@@ -67,34 +67,37 @@ fn lock_data_dir(config: &Config) -> Result<Option<File>> {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+/// SIGINT and SIGTERM, caught from the moment this is made: made before the server says
+/// where it listens, so a supervisor (or a test) that stops it as soon as it answers is
+/// never met by the default action of the signal, which would end the process without
+/// finishing requests or closing the database.
+struct ShutdownSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
     }
-    tracing::info!("shutting down: no new connections, finishing requests in flight");
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {},
+            _ = self.terminate.recv() => {},
+        }
+        tracing::info!("shutting down: no new connections, finishing requests in flight");
+    }
 }
 
 /// `motcua serve`
 pub async fn serve(config: Config, demo: bool) -> Result<()> {
     let _lock = lock_data_dir(&config)?;
+    let signals = ShutdownSignals::install()?;
     let db = open(&config).await?;
     let start = motcua_server::first_start(&db, demo && config.demo)
         .await
@@ -120,7 +123,7 @@ pub async fn serve(config: Config, demo: bool) -> Result<()> {
     // the change listener gives its connection back, then the server drains its requests
     // and closes the database.
     let stopping = async move {
-        shutdown_signal().await;
+        signals.wait().await;
         worker.stop().await;
         if let Some(l) = listening {
             l.stop().await;
