@@ -6,13 +6,17 @@
 //! per request would serialise requests on those flushes. Instead a single task takes
 //! the jobs waiting in its queue, runs each inside its own savepoint of one transaction
 //! (a job that fails is rolled back alone), commits once, and only then answers every
-//! job: a caller hears "done" only when its change is durable.
+//! job: a caller hears "done" only when its change is durable. A job's savepoint is opened
+//! by its first statement ([`guard`], called by `on!` and `exec!`), so a job whose writes
+//! are all deferred costs no round trip to the database at all.
 //!
 //! A job must not open a transaction of its own: it runs while the batch holds the
 //! write transaction (on SQLite, the only writer).
 //!
 //! Rows every job changes are written once per batch ([`Deferred`]): the statistics
-//! counters a dossier change adds to, and the audit chain's head. Each job's share is
+//! counters a dossier change adds to, and the audit chain's head; and rows nothing in the
+//! batch reads back from the table: new dossiers (which have a provisional id until then),
+//! their history, audit records, outbox events. Each job's share is
 //! kept apart until the job succeeds (a failed job's share is dropped with its savepoint)
 //! and the batch writes the sum just before it commits; if that fails, nothing commits.
 
@@ -86,6 +90,10 @@ pub(crate) struct Deferred {
     pub(crate) histories: BTreeMap<i64, Vec<crate::dossiers::EventRecord>>,
     /// Codes of the dossiers changed, to notify other nodes of (`changes`, PostgreSQL).
     pub(crate) changed: Vec<String>,
+    /// New dossiers by provisional id (negative, see [`Layers::provisional_id`]), written
+    /// first at the batch's end; their history in `histories` is keyed by that id until
+    /// then.
+    pub(crate) dossiers: Vec<(i64, Row)>,
 }
 
 impl Deferred {
@@ -98,6 +106,7 @@ impl Deferred {
             self.histories.entry(id).or_default().extend(events);
         }
         self.changed.extend(job.changed);
+        self.dossiers.extend(job.dossiers);
     }
 }
 
@@ -229,9 +238,25 @@ pub(crate) struct Layers {
     batch: Deferred,
     /// The running job's, merged into `batch` when it succeeds.
     pub(crate) job: Deferred,
+    /// A job is running (its statements need its savepoint).
+    in_job: bool,
+    /// The running job has opened its savepoint.
+    guarded: bool,
+    /// An earlier job's savepoint still exists (released when the next one opens, or by
+    /// the commit).
+    leftover: bool,
+    /// The last provisional id handed out (0, -1, -2, …).
+    provisional: i64,
 }
 
 impl Layers {
+    /// A new provisional row id for a row written at the batch's end: negative, so it is
+    /// never a stored row's.
+    pub(crate) fn provisional_id(&mut self) -> i64 {
+        self.provisional -= 1;
+        self.provisional
+    }
+
     /// The chain's head as the batch's appends so far left it (none: read it from the table).
     pub(crate) fn head(&self, chain: &str) -> Option<Head> {
         self.job
@@ -277,6 +302,31 @@ impl Layers {
 
 tokio::task_local! {
     static DEFERRED: RefCell<Layers>;
+}
+
+/// Opens the running job's savepoint if this is its first statement (called by `on!` and
+/// `exec!` before every statement; elsewhere it does nothing). Releasing the previous
+/// job's savepoint and opening this one is one round trip.
+pub async fn guard(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    let open = deferred(|l| {
+        if !l.in_job || l.guarded {
+            return None;
+        }
+        l.guarded = true;
+        Some(if std::mem::take(&mut l.leftover) {
+            "RELEASE SAVEPOINT job; SAVEPOINT job"
+        } else {
+            "SAVEPOINT job"
+        })
+    })
+    .flatten();
+    let Some(sql) = open else {
+        return Ok(());
+    };
+    match tx {
+        Tx::Sqlite(t) => sqlx::Executor::execute(&mut **t, sql).await.map(|_| ()),
+        Tx::Postgres(t) => sqlx::Executor::execute(&mut **t, sql).await.map(|_| ()),
+    }
 }
 
 /// Runs `f` on the deferred writes when called from a job of a batch; `None` elsewhere
@@ -390,23 +440,26 @@ async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
     let mut tx = db.begin_write().await?;
     let began = started.elapsed();
     let mut finishers: Vec<Finish> = Vec::with_capacity(jobs.len());
-    let count = jobs.len();
-    exec!(&mut tx, |c| sqlx::query("SAVEPOINT job").execute(c).await)?;
-    for (i, job) in jobs.drain(..).enumerate() {
+    for job in jobs.drain(..) {
+        deferred(|l| {
+            l.in_job = true;
+            l.guarded = false;
+        });
         let (ok, finish) = job(&mut tx).await;
-        let share = deferred(|l| std::mem::take(&mut l.job)).unwrap_or_default();
+        let (share, guarded) = deferred(|l| {
+            l.in_job = false;
+            (std::mem::take(&mut l.job), l.guarded)
+        })
+        .unwrap_or_default();
         if ok {
             deferred(|l| l.batch.absorb(share));
-        } else {
+        } else if guarded {
+            // Undoes the job's statements; its deferred share is dropped above.
             exec!(&mut tx, |c| sqlx::query("ROLLBACK TO SAVEPOINT job").execute(c).await)?;
         }
-        // Ending one job's savepoint and starting the next one's is one round trip.
-        let next = if i + 1 < count {
-            "RELEASE SAVEPOINT job; SAVEPOINT job"
-        } else {
-            "RELEASE SAVEPOINT job"
-        };
-        exec!(&mut tx, |c| sqlx::Executor::execute(c, next).await)?;
+        if guarded {
+            deferred(|l| l.leftover = true);
+        }
         finishers.push(finish);
     }
     let ran = started.elapsed();
@@ -440,7 +493,20 @@ async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
 
 /// Writes what the batch's jobs deferred, in the batch's transaction.
 async fn write_deferred(tx: &mut Tx, d: Deferred) -> Result<(), StoreError> {
-    let histories: Vec<(i64, Vec<crate::dossiers::EventRecord>)> = d.histories.into_iter().collect();
+    // New dossiers first: their history needs their real ids.
+    let ids = crate::dossiers::insert_deferred(tx, d.dossiers).await?;
+    let histories: Vec<(i64, Vec<crate::dossiers::EventRecord>)> = d
+        .histories
+        .into_iter()
+        .map(|(id, events)| {
+            if id >= 0 {
+                return Ok((id, events));
+            }
+            ids.get(&id)
+                .map(|real| (*real, events))
+                .ok_or_else(|| StoreError::Io(format!("history of a dossier never written (provisional id {id})")))
+        })
+        .collect::<Result<_, StoreError>>()?;
     crate::dossiers::insert_numbered_events(tx, &histories).await?;
     let sequences: Vec<(&str, &str, i64)> = d
         .sequences

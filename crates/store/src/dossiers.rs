@@ -133,10 +133,62 @@ fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
 }
 
 /// Stores a new dossier; returns its row id.
+///
+/// Inside a job of a write batch the row is written with the batch's others when it
+/// commits ([`crate::batch`]) and the id returned is provisional (negative): it serves this
+/// module's history functions ([`append_event`], [`events`]) in the same batch, nothing
+/// else. A caller that needs the stored row's id for other statements (attaching files)
+/// uses [`insert_now`].
 pub async fn insert(tx: &mut Tx, d: &Dossier) -> Result<i64> {
+    let values = dossier_values(d)?;
+    let row = crate::batch::Row {
+        into: DOSSIER_COLUMNS,
+        values,
+    };
+    let provisional = crate::batch::deferred(|l| l.provisional_id());
+    let Some(id) = provisional else {
+        return insert_now(tx, d).await;
+    };
+    crate::batch::deferred(|l| {
+        l.job.dossiers.push((id, row));
+        l.job.histories.insert(id, Vec::new());
+    });
+    crate::stats::apply(tx, None, d).await?;
+    Ok(id)
+}
+
+/// [`insert`], the row written at once (also inside a write batch): the id is the row's.
+pub async fn insert_now(tx: &mut Tx, d: &Dossier) -> Result<i64> {
     let id = insert_uncounted(tx, d).await?;
     crate::stats::apply(tx, None, d).await?;
     Ok(id)
+}
+
+/// Writes the new dossiers a write batch deferred, many per statement; returns the real
+/// id of each provisional one.
+pub(crate) async fn insert_deferred(
+    tx: &mut Tx,
+    rows: Vec<(i64, crate::batch::Row)>,
+) -> Result<std::collections::HashMap<i64, i64>> {
+    if rows.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let refs: Vec<&crate::batch::Row> = rows.iter().map(|(_, r)| r).collect();
+    let returned = crate::batch::insert_rows_returning(tx, DOSSIER_COLUMNS, &refs, "id, code").await?;
+    // Matched by code (the first value of a row) rather than by the order rows come back.
+    let by_code: std::collections::HashMap<String, i64> = returned.into_iter().map(|(id, code)| (code, id)).collect();
+    rows.iter()
+        .map(|(provisional, row)| {
+            let code = match row.values.first() {
+                Some(crate::batch::Val::Text(Some(code))) => code.as_str(),
+                _ => "",
+            };
+            by_code
+                .get(code)
+                .map(|id| (*provisional, *id))
+                .ok_or_else(|| StoreError::Io(format!("INSERT returned no id for {code}")))
+        })
+        .collect()
 }
 
 /// [`insert`] without the statistics: for bulk loads, which add the dossiers to a

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use motcua_core::codes::AgencyCode;
+use motcua_core::dossier::DossierCode;
 use motcua_core::demo;
 use motcua_store::testing::fresh_db;
 use motcua_store::{StoreError, catalogue, dossiers};
@@ -251,8 +252,15 @@ async fn intakes_sharing_a_group_commit_get_consecutive_codes_and_whole_historie
     }
     // Each kept dossier has its two history rows in the table; nothing else was written.
     let mut tx = t.db.begin_read().await.expect("read");
-    for (code, id) in &kept {
-        let history = dossiers::events(&mut tx, *id).await.expect("events");
+    for (code, provisional) in &kept {
+        // The id a job saw was provisional (the row was written at the batch's end).
+        assert!(*provisional < 0, "{code}: {provisional}");
+        let stored = dossiers::by_code(&mut tx, &DossierCode::parse(code).expect("code"))
+            .await
+            .expect("read")
+            .expect("the dossier is stored");
+        assert_eq!(stored.dossier.code.as_str(), code);
+        let history = dossiers::events(&mut tx, stored.id).await.expect("events");
         assert_eq!(
             history.iter().map(|e| (e.seq, e.action.as_str())).collect::<Vec<_>>(),
             [(1, "file"), (2, "accept")],

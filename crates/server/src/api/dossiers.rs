@@ -650,8 +650,15 @@ pub async fn create(
                     } else {
                         None
                     };
-                    let id = dossiers::insert(tx, &dossier).await?;
-                    files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str()).await?;
+                    // Without files the row is written at the batch's end (the id is
+                    // provisional); files need the stored row's id now.
+                    let id = if file_ids.is_empty() {
+                        dossiers::insert(tx, &dossier).await?
+                    } else {
+                        let id = dossiers::insert_now(tx, &dossier).await?;
+                        files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str()).await?;
+                        id
+                    };
                     let by = By {
                         actor: &actor,
                         agency: &filed.receiving_agency,
