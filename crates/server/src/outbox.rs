@@ -245,32 +245,58 @@ impl Worker {
         Ok(n)
     }
 
-    /// Plans the oldest unplanned events: their deliveries and `planned_at`, in one
-    /// transaction. Returns how many events it planned.
+    /// Plans the oldest unplanned events: their deliveries and `planned_at`. Returns how
+    /// many events it planned.
+    ///
+    /// On SQLite the events and what they need are read on a read connection (WAL readers
+    /// neither wait for the writer nor hold it up), so the single write lock, which intake
+    /// waits for, is held only for the two writes; planning an event twice is harmless
+    /// (deliveries that exist are left, the mark is set again). PostgreSQL locks the events
+    /// it plans against other nodes' planners (`SKIP LOCKED`), so it reads them in the
+    /// writing transaction, which holds up nobody else's writes.
     async fn plan(&self) -> Result<i64, motcua_store::StoreError> {
-        let mut tx = self.state.db.begin_write().await?;
-        let events = outbox::unplanned(&mut tx, PLAN_BATCH).await?;
+        let db = &self.state.db;
+        let (events, mut tx) = if db.backend() == motcua_store::Backend::Sqlite {
+            let mut read = db.begin_read().await?;
+            let events = self.destinations_of(&mut read, PLAN_BATCH).await?;
+            drop(read);
+            (events, db.begin_write().await?)
+        } else {
+            let mut tx = db.begin_write().await?;
+            (self.destinations_of(&mut tx, PLAN_BATCH).await?, tx)
+        };
         let now = crate::now_ms();
-        // The write lock is held throughout (intake waits for it): the subscriptions are
-        // read once per province, and the deliveries and marks written many per statement.
-        let mut subscriptions: HashMap<String, Vec<outbox::Subscription>> = HashMap::new();
-        let mut planned: Vec<(&QueuedEvent, String)> = Vec::new();
-        for e in &events {
-            if !subscriptions.contains_key(&e.province_code) {
-                let of_province = outbox::subscriptions(&mut tx, &e.province_code).await?;
-                subscriptions.insert(e.province_code.clone(), of_province);
-            }
-            let of_province = subscriptions.get(&e.province_code).map_or(&[][..], Vec::as_slice);
-            for destination in self.destinations(&mut tx, e, of_province).await? {
-                planned.push((e, destination));
-            }
-        }
-        let deliveries: Vec<(&QueuedEvent, &str)> = planned.iter().map(|(e, d)| (*e, d.as_str())).collect();
+        let deliveries: Vec<(&QueuedEvent, &str)> = events
+            .iter()
+            .flat_map(|(e, to)| to.iter().map(move |d| (e, d.as_str())))
+            .collect();
         outbox::add_deliveries(&mut tx, &deliveries, now).await?;
-        let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+        let ids: Vec<i64> = events.iter().map(|(e, _)| e.id).collect();
         outbox::mark_planned(&mut tx, &ids, now).await?;
         tx.commit().await?;
         Ok(i64::try_from(events.len()).unwrap_or(i64::MAX))
+    }
+
+    /// The oldest `limit` unplanned events, each with where it goes. The subscriptions are
+    /// read once per province.
+    async fn destinations_of(
+        &self,
+        tx: &mut motcua_store::Tx,
+        limit: i64,
+    ) -> Result<Vec<(QueuedEvent, Vec<String>)>, motcua_store::StoreError> {
+        let events = outbox::unplanned(tx, limit).await?;
+        let mut subscriptions: HashMap<String, Vec<outbox::Subscription>> = HashMap::new();
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            if !subscriptions.contains_key(&e.province_code) {
+                let of_province = outbox::subscriptions(tx, &e.province_code).await?;
+                subscriptions.insert(e.province_code.clone(), of_province);
+            }
+            let of_province = subscriptions.get(&e.province_code).map_or(&[][..], Vec::as_slice);
+            let to = self.destinations(tx, &e, of_province).await?;
+            out.push((e, to));
+        }
+        Ok(out)
     }
 
     /// Where `e` goes: the portal for every dossier change, the applicant for the changes

@@ -242,6 +242,8 @@ pub(crate) struct Layers {
     in_job: bool,
     /// The running job has opened its savepoint.
     guarded: bool,
+    /// The statement running needs no savepoint ([`unguarded`]).
+    unguarded: bool,
     /// An earlier job's savepoint still exists (released when the next one opens, or by
     /// the commit).
     leftover: bool,
@@ -304,12 +306,26 @@ tokio::task_local! {
     static DEFERRED: RefCell<Layers>;
 }
 
+/// Runs `f` without opening the running job's savepoint: for statements whose effect a
+/// failed job may leave behind because it changes nothing anyone sees (reading and locking
+/// a row, or making one that stands for "nothing yet"). If such a statement itself fails,
+/// the batch fails on PostgreSQL (the transaction is aborted with no savepoint to return
+/// to) and every job in it is told so.
+pub(crate) async fn unguarded<T>(f: impl Future<Output = T>) -> T {
+    let was = deferred(|l| std::mem::replace(&mut l.unguarded, true));
+    let out = f.await;
+    if let Some(was) = was {
+        deferred(|l| l.unguarded = was);
+    }
+    out
+}
+
 /// Opens the running job's savepoint if this is its first statement (called by `on!` and
 /// `exec!` before every statement; elsewhere it does nothing). Releasing the previous
 /// job's savepoint and opening this one is one round trip.
 pub async fn guard(tx: &mut Tx) -> Result<(), sqlx::Error> {
     let open = deferred(|l| {
-        if !l.in_job || l.guarded {
+        if !l.in_job || l.guarded || l.unguarded {
             return None;
         }
         l.guarded = true;

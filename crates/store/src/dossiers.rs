@@ -28,11 +28,21 @@ pub async fn reserve_codes(
 ) -> Result<Vec<DossierCode>> {
     let day_key = format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day());
     let step = i64::from(n);
-    // Inside a write batch the sequence row is read (and locked) by the batch's first
-    // intake of the agency's day; the others count on from there and the batch stores
-    // the last number when it commits (`batch::write_deferred`).
+    // Inside a write batch the sequence row is read (and locked, made with 0 if new) by
+    // the batch's first intake of the agency's day, which changes nothing a failed job
+    // would have to undo (so it needs no savepoint); the intakes count on from there in
+    // memory and the batch stores the last number when it commits (`batch::write_deferred`).
     let key = (agency.as_str().to_owned(), day_key.clone());
-    let last = match crate::batch::deferred(|l| l.sequence(&key)).flatten() {
+    let in_batch = crate::batch::deferred(|_| ()).is_some();
+    let known = match crate::batch::deferred(|l| l.sequence(&key)).flatten() {
+        Some(seq) => Some(seq),
+        None if in_batch => {
+            let stored = crate::batch::unguarded(upsert_sequence(tx, province, agency, &day_key, 0)).await?;
+            Some(crate::batch::Sequence { last: stored, stored })
+        }
+        None => None,
+    };
+    let last = match known {
         Some(seq) => {
             let last = seq.last + step;
             if last <= i64::from(MAX_DAILY_SEQUENCE) {
@@ -48,15 +58,7 @@ pub async fn reserve_codes(
             }
             last
         }
-        None => {
-            let last = upsert_sequence(tx, province, agency, &day_key, step).await?;
-            crate::batch::deferred(|l| {
-                l.job
-                    .sequences
-                    .insert(key, crate::batch::Sequence { last, stored: last })
-            });
-            last
-        }
+        None => upsert_sequence(tx, province, agency, &day_key, step).await?,
     };
     let last = u32::try_from(last)
         .ok()
