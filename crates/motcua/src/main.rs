@@ -6,6 +6,11 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 
+/// jemalloc instead of glibc's allocator: see bench/RESULTS.md (allocation was a fifth of
+/// the cached tracking path's time, and glibc's per-thread arenas keep freed memory).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// motcua — phần mềm Bộ phận Một cửa (one-stop public administrative service centre).
 #[derive(Parser)]
 #[command(version, about)]
