@@ -12,7 +12,6 @@ use motcua_store::{Db, catalogue};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -48,16 +47,7 @@ pub use state::AppState;
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
     let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
-    let security_headers = [
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "DENY"),
-        ("referrer-policy", "same-origin"),
-        (
-            "content-security-policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
-    ];
-    let mut app = Router::new()
+    Router::new()
         .route("/", get(pages::home))
         .route("/thu-tuc", get(pages::list))
         .route("/thu-tuc/{code}", get(pages::procedure))
@@ -79,26 +69,42 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(ops::track))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::Extension(api::extract::BodyLimit(body_limit)));
-    for (name, value) in security_headers {
-        app = app.layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        ));
+        .layer(axum::Extension(api::extract::BodyLimit(body_limit)))
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(
+            // Log the path only: query strings may carry personal data.
+            TraceLayer::new_for_http()
+                .make_span_with(
+                    |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
+                )
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+}
+
+/// Headers every answer carries unless its handler set them (one layer for all of them).
+const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "same-origin"),
+    (
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+];
+
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        if !headers.contains_key(name) {
+            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
     }
-    app.layer(TimeoutLayer::with_status_code(
-        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        timeout,
-    ))
-    .layer(CatchPanicLayer::new())
-    .layer(
-        // Log the path only: query strings may carry personal data.
-        TraceLayer::new_for_http()
-            .make_span_with(
-                |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
-            )
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-    )
+    response
 }
 
 /// The current instant in epoch milliseconds.

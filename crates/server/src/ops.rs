@@ -1,13 +1,14 @@
 //! Operations endpoints: liveness, readiness, Prometheus metrics, and the request metrics
 //! middleware.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -64,19 +65,59 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// The metric handles of one route template: its duration histogram, and its request
+/// counters by method and status (made on first use). Kept so that a request does not
+/// build label sets and look its metrics up in the registry (allocations on every request).
+struct RouteMetrics {
+    duration: metrics::Histogram,
+    requests: RwLock<HashMap<(Method, u16), metrics::Counter>>,
+}
+
+/// Route template → its handles. Templates are a fixed set (never raw paths).
+fn route_metrics(route: &str) -> Arc<RouteMetrics> {
+    static ROUTES: OnceLock<RwLock<HashMap<String, Arc<RouteMetrics>>>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| RwLock::new(HashMap::new()));
+    if let Some(m) = routes.read().ok().and_then(|r| r.get(route).cloned()) {
+        return m;
+    }
+    let made = Arc::new(RouteMetrics {
+        duration: metrics::histogram!("http_request_duration_seconds", "route" => route.to_owned()),
+        requests: RwLock::new(HashMap::new()),
+    });
+    match routes.write() {
+        Ok(mut r) => Arc::clone(r.entry(route.to_owned()).or_insert(made)),
+        // A poisoned map (a panic while inserting) still counts through fresh handles.
+        Err(_) => made,
+    }
+}
+
+impl RouteMetrics {
+    fn requests(&self, route: &str, method: &Method, status: u16) -> metrics::Counter {
+        let key = (method.clone(), status);
+        if let Some(c) = self.requests.read().ok().and_then(|r| r.get(&key).cloned()) {
+            return c;
+        }
+        let made = metrics::counter!("http_requests_total", "method" => method.as_str().to_owned(),
+            "route" => route.to_owned(), "status" => status.to_string());
+        match self.requests.write() {
+            Ok(mut r) => r.entry(key).or_insert(made).clone(),
+            Err(_) => made,
+        }
+    }
+}
+
 /// Counts every request and times it, labelled by route template (never the raw path,
 /// which would explode the label set with codes).
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let method = req.method().clone();
+    let handles = route_metrics(route);
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
+    handles
+        .requests(route, &method, response.status().as_u16())
         .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route).record(start.elapsed().as_secs_f64());
+    handles.duration.record(start.elapsed().as_secs_f64());
     response
 }

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use motcua_core::codes::AgencyCode;
-use motcua_core::dossier::DossierCode;
 use motcua_core::demo;
+use motcua_core::dossier::DossierCode;
 use motcua_store::testing::fresh_db;
 use motcua_store::{StoreError, catalogue, dossiers};
 use time::OffsetDateTime;
