@@ -91,6 +91,8 @@ pub struct Shared {
     pub objects: crate::objects::ObjectStore,
     /// The agencies of each province, by code.
     pub directories: Arc<crate::province_cache::ProvinceCache<crate::api::dossiers::Directory>>,
+    /// The current procedure versions intake has used, per province.
+    pub procedures: Arc<crate::province_cache::ProvinceCache<crate::api::dossiers::Procedures>>,
     default_province: Arc<RwLock<Option<ProvinceCode>>>,
 }
 
@@ -133,6 +135,7 @@ impl AppState {
             objects,
             clock: Clock::default(),
             directories: Arc::new(crate::province_cache::ProvinceCache::default()),
+            procedures: Arc::new(crate::province_cache::ProvinceCache::default()),
             default_province: Arc::new(RwLock::new(None)),
         })))
     }
@@ -141,6 +144,15 @@ impl AppState {
     /// handle and its later clones see it.
     pub fn set_clock(&mut self, clock: Clock) {
         Arc::make_mut(&mut self.0).clock = clock;
+    }
+
+    /// Drops what this process keeps of `province`'s catalogue (the search index, the
+    /// procedures intake used, the agency directory) after it changed them; other nodes
+    /// notice the new catalogue generation within `province_cache::RECHECK`.
+    pub fn catalogue_changed(&self, province: &ProvinceCode) {
+        self.index.invalidate(province);
+        self.procedures.invalidate(province);
+        self.directories.invalidate(province);
     }
 
     /// The province a request means: the one it names, else the configured default,

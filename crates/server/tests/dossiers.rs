@@ -1039,3 +1039,28 @@ async fn a_dossier_s_files_are_limited_in_total() {
     let (status, _) = upload(&app, &counter, "c.pdf", &big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn intake_files_under_the_procedure_version_current_at_that_moment() {
+    // Intake keeps the procedures it used in memory: an edit must reach the next intake.
+    let app = spawn_app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let first = file_at_counter(&app, &counter, LLTP).await;
+    assert_eq!(first["procedure_version"], 1, "{first}");
+    let mut content = procedure(&app, LLTP).await;
+    content["name"] = json!("Cấp Phiếu lý lịch tư pháp (đã sửa)");
+    let (status, v2) = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/procedures/{LLTP}"),
+            &json!({"content": content, "note": "Sửa tên", "expected_version": 1}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v2}");
+    let second = file_at_counter(&app, &counter, LLTP).await;
+    assert_eq!(
+        (second["procedure_version"].as_u64(), second["procedure_name"].as_str()),
+        (Some(2), Some("Cấp Phiếu lý lịch tư pháp (đã sửa)")),
+        "{second}"
+    );
+}

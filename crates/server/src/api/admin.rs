@@ -745,7 +745,7 @@ pub async fn put_agency(
     )
     .await?;
     tx.commit().await?;
-    state.index.invalidate(&province);
+    state.catalogue_changed(&province);
     Ok(Json(after))
 }
 
@@ -809,6 +809,6 @@ pub async fn put_field(
     )
     .await?;
     tx.commit().await?;
-    state.index.invalidate(&province);
+    state.catalogue_changed(&province);
     Ok(Json(after))
 }

@@ -473,7 +473,7 @@ pub async fn create_procedure(
     )
     .await?;
     tx.commit().await?;
-    state.index.invalidate(&province);
+    state.catalogue_changed(&province);
     tracing::info!(code = %body.code, "procedure created");
     Ok((StatusCode::CREATED, Json(to_detail(&province, &body.code, v, versions))))
 }
@@ -547,7 +547,7 @@ pub async fn edit_procedure(
         .await?;
     }
     tx.commit().await?;
-    state.index.invalidate(&province);
+    state.catalogue_changed(&province);
     tracing::info!(code = %code, version = v.version, "procedure edited");
     Ok(Json(to_detail(&province, &code, v, versions)))
 }
@@ -691,7 +691,7 @@ pub async fn import_file(
     }
     tx.commit().await?;
     for (p, _) in &reports {
-        state.index.invalidate(p);
+        state.catalogue_changed(p);
     }
     Ok(reports)
 }

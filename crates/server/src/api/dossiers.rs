@@ -4,8 +4,8 @@
 //! Every change is one write transaction holding the dossier, its history row, one
 //! audit record (the province's chain) and one outbox event.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use axum::Json;
@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use motcua_core::access::Role;
-use motcua_core::catalogue::{AgencyKind, Invalid, ProcedureContent};
+use motcua_core::catalogue::{AgencyKind, Invalid, ProcedureContent, ProcedureVersion};
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::dossier::{Action, Channel, DelayRules, DossierCode, Status, Timeliness};
 use motcua_core::lifecycle::{
@@ -60,6 +60,46 @@ impl Directory {
             .find(|(_, (_, kind))| *kind == AgencyKind::Centre)
             .and_then(|(code, _)| AgencyCode::parse(code).ok())
     }
+}
+
+/// The current versions of the procedures intake has used in a province, kept while the
+/// province's catalogue generation stands ([`crate::province_cache::ProvinceCache`]): an
+/// intake reads neither the version number nor the content (two statements and a JSON
+/// parse of several kilobytes) again.
+#[derive(Debug, Default)]
+pub struct Procedures {
+    by_code: RwLock<HashMap<String, Arc<ProcedureVersion>>>,
+}
+
+/// Most procedures kept per province (the demo has 1,388; each is a few kilobytes).
+const MAX_CACHED_PROCEDURES: usize = 2_000;
+
+/// The current version of procedure `code` of `province` (404 if none).
+async fn current_procedure(
+    state: &AppState,
+    province: &ProvinceCode,
+    code: &ProcedureCode,
+) -> Result<Arc<ProcedureVersion>, AppError> {
+    let kept = state
+        .procedures
+        .get(&state.db, province, async |_| Ok(Procedures::default()))
+        .await?;
+    if let Some(v) = kept.by_code.read().ok().and_then(|m| m.get(code.as_str()).cloned()) {
+        return Ok(v);
+    }
+    let version = {
+        let mut tx = state.db.begin_read().await?;
+        catalogue::procedure(&mut tx, province, code)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("Không có thủ tục {code} trong danh mục của tỉnh.")))?
+    };
+    let version = Arc::new(version);
+    if let Ok(mut m) = kept.by_code.write()
+        && m.len() < MAX_CACHED_PROCEDURES
+    {
+        m.insert(code.as_str().to_owned(), Arc::clone(&version));
+    }
+    Ok(version)
 }
 
 /// The directory of `province`.
@@ -339,12 +379,7 @@ fn checklist(
 async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Result<Intake, AppError> {
     let province = state.province(req.province.as_deref()).await?;
     let code = ProcedureCode::parse(&req.procedure).map_err(|e| AppError::code("procedure", e))?;
-    let version = {
-        let mut tx = state.db.begin_read().await?;
-        catalogue::procedure(&mut tx, &province, &code)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("Không có thủ tục {code} trong danh mục của tỉnh.")))?
-    };
+    let version = current_procedure(state, &province, &code).await?;
     let content = &version.content;
     let dir = directory(state, &province).await?;
     let receiving = if content.at_centre {
