@@ -69,23 +69,9 @@ macro_rules! on {
 /// result becomes the number of rows affected, so both arms have one type.
 #[macro_export]
 macro_rules! exec {
-    ($tx:expr, |$c:ident| $body:expr) => {{
-        let tx: &mut $crate::Tx = $tx;
-        // Inside a job of a write batch, the job's first statement opens its savepoint.
-        match $crate::batch::guard(&mut *tx).await {
-            Err(e) => Err(e),
-            Ok(()) => match tx {
-                $crate::Tx::Sqlite(t) => {
-                    let $c = &mut **t;
-                    $body.map(|r| r.rows_affected())
-                }
-                $crate::Tx::Postgres(t) => {
-                    let $c = &mut **t;
-                    $body.map(|r| r.rows_affected())
-                }
-            },
-        }
-    }};
+    ($tx:expr, |$c:ident| $body:expr) => {
+        $crate::on!($tx, |$c| $body.map(|r| r.rows_affected()))
+    };
 }
 
 /// A bind parameter of a query assembled at run time (filters that are present become
