@@ -8,6 +8,8 @@
 #                                  that the forms tests render
 #   chromium                       the browser of the e2e tests (driven by npm's playwright-core;
 #                                  Debian's build, never a downloaded one)
+#   make                           builds the jemalloc allocator the binary links (with the C
+#                                  compiler every Rust setup on Debian has)
 #   python3-venv                   a virtual environment for moto[server] (from PyPI), a real
 #                                  local S3-compatible server for the object store tests, in
 #                                  /var/tmp/motcua-venv (or $MOTCUA_TEST_VENV)
@@ -24,6 +26,7 @@ need_package python3-aiosmtpd
 # `node` or `npm` command asks for Debian's packages.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+need_package make
 need_package python3-venv
 need_package poppler-utils
 need_package chromium
