@@ -462,19 +462,20 @@ async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
             l.guarded = false;
         });
         let (ok, finish) = job(&mut tx).await;
-        let (share, guarded) = deferred(|l| {
+        let guarded = deferred(|l| {
             l.in_job = false;
-            (std::mem::take(&mut l.job), l.guarded)
+            // The job's savepoint (if it opened one) stays until the next opens one.
+            l.leftover |= l.guarded;
+            let share = std::mem::take(&mut l.job);
+            if ok {
+                l.batch.absorb(share);
+            }
+            l.guarded
         })
         .unwrap_or_default();
-        if ok {
-            deferred(|l| l.batch.absorb(share));
-        } else if guarded {
-            // Undoes the job's statements; its deferred share is dropped above.
+        if !ok && guarded {
+            // Undoes the job's statements; its deferred share was dropped above.
             exec!(&mut tx, |c| sqlx::query("ROLLBACK TO SAVEPOINT job").execute(c).await)?;
-        }
-        if guarded {
-            deferred(|l| l.leftover = true);
         }
         finishers.push(finish);
     }

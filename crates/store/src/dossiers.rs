@@ -33,10 +33,10 @@ pub async fn reserve_codes(
     // would have to undo (so it needs no savepoint); the intakes count on from there in
     // memory and the batch stores the last number when it commits (`batch::write_deferred`).
     let key = (agency.as_str().to_owned(), day_key.clone());
-    let in_batch = crate::batch::deferred(|_| ()).is_some();
-    let known = match crate::batch::deferred(|l| l.sequence(&key)).flatten() {
-        Some(seq) => Some(seq),
-        None if in_batch => {
+    let known = match crate::batch::deferred(|l| l.sequence(&key)) {
+        Some(Some(seq)) => Some(seq),
+        // In a batch, the first of this agency's day.
+        Some(None) => {
             let stored = crate::batch::unguarded(upsert_sequence(tx, province, agency, &day_key, 0)).await?;
             Some(crate::batch::Sequence { last: stored, stored })
         }
@@ -142,15 +142,10 @@ fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
 /// else. A caller that needs the stored row's id for other statements (attaching files)
 /// uses [`insert_now`].
 pub async fn insert(tx: &mut Tx, d: &Dossier) -> Result<i64> {
-    let values = dossier_values(d)?;
-    let row = crate::batch::Row {
-        into: DOSSIER_COLUMNS,
-        values,
-    };
-    let provisional = crate::batch::deferred(|l| l.provisional_id());
-    let Some(id) = provisional else {
+    let Some(id) = crate::batch::deferred(|l| l.provisional_id()) else {
         return insert_now(tx, d).await;
     };
+    let row = dossier_row(d)?;
     crate::batch::deferred(|l| {
         l.job.dossiers.push((id, row));
         l.job.histories.insert(id, Vec::new());
@@ -172,22 +167,30 @@ pub(crate) async fn insert_deferred(
     tx: &mut Tx,
     rows: Vec<(i64, crate::batch::Row)>,
 ) -> Result<std::collections::HashMap<i64, i64>> {
-    if rows.is_empty() {
-        return Ok(std::collections::HashMap::new());
-    }
     let refs: Vec<&crate::batch::Row> = rows.iter().map(|(_, r)| r).collect();
-    let returned = crate::batch::insert_rows_returning(tx, DOSSIER_COLUMNS, &refs, "id, code").await?;
-    // Matched by code (the first value of a row) rather than by the order rows come back.
+    let ids = insert_rows(tx, &refs).await?;
+    Ok(rows.iter().map(|(provisional, _)| *provisional).zip(ids).collect())
+}
+
+/// Inserts dossier rows ([`dossier_row`]), many per statement; returns their ids in the
+/// rows' order.
+async fn insert_rows(tx: &mut Tx, rows: &[&crate::batch::Row]) -> Result<Vec<i64>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let returned = crate::batch::insert_rows_returning(tx, DOSSIER_COLUMNS, rows, "id, code").await?;
+    // Matched by code (a row's first value) rather than trusting the order the database
+    // returns rows in.
     let by_code: std::collections::HashMap<String, i64> = returned.into_iter().map(|(id, code)| (code, id)).collect();
     rows.iter()
-        .map(|(provisional, row)| {
+        .map(|row| {
             let code = match row.values.first() {
                 Some(crate::batch::Val::Text(Some(code))) => code.as_str(),
                 _ => "",
             };
             by_code
                 .get(code)
-                .map(|id| (*provisional, *id))
+                .copied()
                 .ok_or_else(|| StoreError::Io(format!("INSERT returned no id for {code}")))
         })
         .collect()
@@ -202,15 +205,16 @@ pub async fn insert_uncounted(tx: &mut Tx, d: &Dossier) -> Result<i64> {
         .ok_or_else(|| StoreError::Io("INSERT returned no id".to_owned()))
 }
 
-/// The columns of a dossier row, in the order of [`dossier_values`].
+/// The columns of a dossier row, in the order of [`dossier_row`]'s values.
 const DOSSIER_COLUMNS: &str = "dossiers (code, province_code, procedure_code, field_code, receiving_agency, \
      responsible_agency, current_agency, assignee_id, owner_id, channel, status, applicant_name, tracking_secret, \
      created_at, received_at, due_at, finished_at, returned_at, version, data, officer_id)";
 
-fn dossier_values(d: &Dossier) -> Result<Vec<crate::batch::Val>> {
+/// The row of dossier `d` (its code first).
+fn dossier_row(d: &Dossier) -> Result<crate::batch::Row> {
     use crate::batch::Val;
     let text = |t: &str| Val::Text(Some(t.to_owned()));
-    Ok(vec![
+    let values = vec![
         text(d.code.as_str()),
         text(d.province.as_str()),
         text(d.procedure.as_str()),
@@ -232,34 +236,19 @@ fn dossier_values(d: &Dossier) -> Result<Vec<crate::batch::Val>> {
         Val::Int(i64::from(d.version)),
         Val::Text(Some(serde_json::to_string(d)?)),
         Val::Text(motcua_core::stats::officer(d).map(|p| p.id.clone())),
-    ])
+    ];
+    Ok(crate::batch::Row {
+        into: DOSSIER_COLUMNS,
+        values,
+    })
 }
 
 /// Stores new dossiers, many per statement, without counting them in the statistics
 /// (the caller does: [`crate::stats::Batch`]); returns their row ids in `ds`' order.
 pub async fn insert_many_uncounted(tx: &mut Tx, ds: &[Dossier]) -> Result<Vec<i64>> {
-    let rows = ds
-        .iter()
-        .map(|d| {
-            Ok(crate::batch::Row {
-                into: DOSSIER_COLUMNS,
-                values: dossier_values(d)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let rows = ds.iter().map(dossier_row).collect::<Result<Vec<_>>>()?;
     let refs: Vec<&crate::batch::Row> = rows.iter().collect();
-    let returned = crate::batch::insert_rows_returning(tx, DOSSIER_COLUMNS, &refs, "id, code").await?;
-    // Matched by code rather than trusting the order the database returns rows in.
-    let by_code: std::collections::HashMap<String, i64> = returned.into_iter().map(|(id, code)| (code, id)).collect();
-    let ids = ds
-        .iter()
-        .map(|d| {
-            by_code
-                .get(d.code.as_str())
-                .copied()
-                .ok_or_else(|| StoreError::Io(format!("INSERT returned no id for {}", d.code)))
-        })
-        .collect::<Result<Vec<i64>>>()?;
+    let ids = insert_rows(tx, &refs).await?;
     // Inside a write batch the new dossiers' history is written when the batch commits.
     crate::batch::deferred(|l| {
         for id in &ids {
