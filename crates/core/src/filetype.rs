@@ -8,7 +8,9 @@
 //! ZIP containers), a walk of the ZIP structure: the central directory at the end of the
 //! file is read (the only place that always has the entry sizes, whether the writer used
 //! data descriptors or zip64), and every entry's local header is checked against it, so a
-//! truncated or spliced archive is refused rather than half-read. Nothing is decompressed.
+//! truncated or spliced archive is refused rather than half-read. An archive that would be
+//! accepted is inflated once (the output counted and discarded, 64 KiB at a time) and
+//! refused when it expands past a sane size or ratio: a ZIP bomb.
 
 use std::fmt;
 
@@ -484,11 +486,61 @@ mod zip {
         None
     }
 
-    /// Which accepted document, if any, the archive holds.
+    /// The most an archive may expand to, in all.
+    pub const MAX_EXPANDED: u64 = 256 * 1024 * 1024;
+    /// The most an archive may expand by (its parts together against the file's size, which
+    /// counts as at least 64 KiB so that small documents are not held to it). Office
+    /// documents expand by 2–20 times; an archive built to expand by hundreds is a bomb.
+    pub const MAX_RATIO: u64 = 100;
+
+    /// Inflates every part (discarding the output, 64 KiB at a time) and refuses the
+    /// archive when its parts expand past [`MAX_EXPANDED`] or [`MAX_RATIO`] times its size,
+    /// whatever the directory declares, or are not stored or deflated.
+    fn check_expansion(bytes: &[u8], entries: &[Entry<'_>]) -> Result<(), Rejected> {
+        let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX).max(64 * 1024);
+        let budget = MAX_EXPANDED.min(size.saturating_mul(MAX_RATIO));
+        let mut total = 0u64;
+        for e in entries {
+            let Some(data) = index(e.compressed).and_then(|len| bytes.get(e.data_at..e.data_at.checked_add(len)?))
+            else {
+                return reject(CORRUPT);
+            };
+            let left = budget.saturating_sub(total);
+            let expanded = match e.method {
+                0 => u64::try_from(data.len()).unwrap_or(u64::MAX),
+                8 => {
+                    let mut inflate =
+                        std::io::Read::take(flate2::read::DeflateDecoder::new(data), left.saturating_add(1));
+                    match std::io::copy(&mut inflate, &mut std::io::sink()) {
+                        Ok(n) => n,
+                        Err(_) => return reject(CORRUPT),
+                    }
+                }
+                _ => return reject("tệp nén ZIP dùng phương thức nén mà tài liệu Office không dùng"),
+            };
+            total = total.saturating_add(expanded);
+            if total > budget {
+                return reject(format!(
+                    "tệp nén ZIP giải nén ra quá lớn (hơn {} MB, gấp hơn {MAX_RATIO} lần kích thước tệp): có thể là «bom nén»",
+                    budget / (1024 * 1024)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Which accepted document, if any, the archive holds; an accepted one must also
+    /// expand within bounds.
     pub(super) fn classify(bytes: &[u8]) -> Result<FileType, Rejected> {
         let Some(entries) = entries(bytes) else {
             return reject(CORRUPT);
         };
+        let kind = classify_entries(bytes, &entries)?;
+        check_expansion(bytes, &entries)?;
+        Ok(kind)
+    }
+
+    fn classify_entries(bytes: &[u8], entries: &[Entry<'_>]) -> Result<FileType, Rejected> {
         if entries.iter().any(Entry::encrypted) {
             return reject("tệp nén ZIP có đặt mật khẩu (đã mã hoá)");
         }
@@ -956,6 +1008,38 @@ mod tests {
             found(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
             "tệp nén ZIP rỗng"
         );
+    }
+
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(data).expect("deflate");
+        e.finish().expect("deflate")
+    }
+
+    #[test]
+    fn an_archive_that_expands_past_reason_is_refused() {
+        let deflated = ZipWriter {
+            method: 8,
+            ..ZipWriter::default()
+        };
+        let types = deflate(CONTENT_TYPES.1);
+        // A document of ordinary text expands by a few times: accepted.
+        let text = "<w:p>Đơn đề nghị cấp giấy phép xây dựng</w:p>".repeat(2_000);
+        let normal = deflated.write(&[
+            (CONTENT_TYPES.0, &types),
+            ("word/document.xml", &deflate(text.as_bytes())),
+        ]);
+        assert_eq!(detect(&normal), Ok(FileType::Docx));
+        // 40 MiB of spaces in a file of a few dozen KiB, whatever the directory says.
+        let spaces = vec![b' '; 40 << 20];
+        let bomb = deflated.write(&[(CONTENT_TYPES.0, &types), ("word/document.xml", &deflate(&spaces))]);
+        assert!(bomb.len() < 200_000, "{}", bomb.len());
+        let why = found(&bomb);
+        assert!(why.contains("bom nén"), "{why}");
+        // Deflate data that does not inflate is a damaged archive.
+        let broken = deflated.write(&[(CONTENT_TYPES.0, &types), ("word/document.xml", b"\xff\xff\xff\xff")]);
+        assert_eq!(found(&broken), "tệp nén ZIP bị hỏng hoặc không trọn vẹn");
     }
 
     #[test]

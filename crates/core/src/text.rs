@@ -59,9 +59,38 @@ pub fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
+/// Whether `c` may appear in a name shown to people (a file name): not a control
+/// character, and not one of the invisible characters that change the direction text is
+/// displayed in (U+061C, U+200E–200F, U+202A–202E, U+2066–2069), with which
+/// `anh-cccd\u{202e}gpj.exe.pdf` displays as `anh-cccdfdp.exe.jpg`.
+pub fn is_displayable(c: char) -> bool {
+    !c.is_control()
+        && !matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn direction_overrides_and_controls_are_not_displayable() {
+        let name: String = "anh-cccd\u{202e}gpj.exe.pdf\u{2067}\u{200f}\n"
+            .chars()
+            .filter(|c| is_displayable(*c))
+            .collect();
+        assert_eq!(name, "anh-cccdgpj.exe.pdf");
+        for c in [
+            '\u{061c}', '\u{200e}', '\u{202a}', '\u{202d}', '\u{2066}', '\u{2069}', '\0', '\u{7f}',
+        ] {
+            assert!(!is_displayable(c), "{c:?}");
+        }
+        for c in ['a', 'ệ', 'Đ', ' ', '-'] {
+            assert!(is_displayable(c), "{c:?}");
+        }
+    }
 
     #[test]
     fn folding_ignores_diacritics_case_and_form() {

@@ -95,7 +95,7 @@ impl ShutdownSignals {
 }
 
 /// `motcua serve`
-pub async fn serve(config: Config, demo: bool) -> Result<()> {
+pub async fn serve(mut config: Config, demo: bool) -> Result<()> {
     let _lock = lock_data_dir(&config)?;
     let signals = ShutdownSignals::install()?;
     let db = open(&config).await?;
@@ -107,6 +107,9 @@ pub async fn serve(config: Config, demo: bool) -> Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // Port 0 asks for any free port: from here on the configuration says which one, so
+    // that the default public address (links in receipts and emails) is this server's.
+    config.listen = addr;
     let backend = match db.backend() {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",

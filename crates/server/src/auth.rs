@@ -2,10 +2,7 @@
 //! sessions with CSRF tokens, API tokens, and the [`Principal`] extractor every protected
 //! handler takes.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -214,22 +211,52 @@ impl Principal {
     }
 }
 
-/// The client address, from the connection.
-pub fn client_ip(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+/// The client address: the connection's, or, when the connection comes from one of
+/// `trusted` (reverse proxies), the last address of `X-Forwarded-For` that is not one of
+/// them (each proxy appends the address it received the request from, so the addresses
+/// to the left of the last untrusted one are the client's to write and are ignored).
+pub fn client_ip(parts: &Parts, trusted: &[ipnet::IpNet]) -> String {
+    let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+        return "unknown".to_owned();
+    };
+    forwarded_client(peer, &parts.headers, trusted).to_string()
 }
 
-/// The client address as an extractor.
+/// The client address behind `peer` as [`client_ip`] reads it.
+pub fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |a: &IpAddr| trusted.iter().any(|n| n.contains(a));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        // An entry that is not an address (garbage, `unknown`) ends the chain of trust.
+        let Ok(addr) = hop.parse::<IpAddr>() else {
+            break;
+        };
+        client = addr;
+        if !is_trusted(&addr) {
+            break;
+        }
+    }
+    client
+}
+
+/// The client address as an extractor (see [`client_ip`]).
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(parts)))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, &state.trusted_proxies)))
     }
 }
 
@@ -278,7 +305,7 @@ impl FromRequestParts<AppState> for MaybePrincipal {
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Principal>, AppError> {
-    let ip = client_ip(parts);
+    let ip = client_ip(parts, &state.trusted_proxies);
     if let Some(auth) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let token = auth
             .strip_prefix("Bearer ")
@@ -424,45 +451,53 @@ pub fn user_agent(headers: &HeaderMap) -> String {
         .collect()
 }
 
-/// A fixed-window limiter per client address, for login and one-time codes.
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-impl RateLimiter {
-    /// Counts an attempt from `ip`; false when the address has used up `per_minute`.
-    pub fn allow(&self, ip: &str, per_minute: u32) -> bool {
-        let Ok(addr) = ip.parse::<IpAddr>() else {
-            return true;
-        };
-        let Ok(mut map) = self.windows.lock() else {
-            return true;
-        };
-        let now = Instant::now();
-        if map.len() > 100_000 {
-            // Bound memory under a flood of addresses: forget finished windows.
-            map.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
-        }
-        let entry = map.entry(addr).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= per_minute
-    }
-
-    /// Whether `ip` has used up `per_minute` in its current window (without counting).
-    pub fn exhausted(&self, ip: &str, per_minute: u32) -> bool {
-        let (Ok(addr), Ok(map)) = (ip.parse::<IpAddr>(), self.windows.lock()) else {
-            return false;
-        };
-        map.get(&addr)
-            .is_some_and(|(start, n)| start.elapsed() < Duration::from_secs(60) && *n >= per_minute)
-    }
-}
-
 /// Milliseconds of an instant.
 pub fn millis(t: OffsetDateTime) -> i64 {
     motcua_store::to_millis(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xff(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_str(v).expect("header"));
+        h
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies_and_only_up_to_them() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().expect("net"), "127.0.0.1/32".parse().expect("net")];
+        // Without trusted proxies, or from an untrusted peer, the header is ignored.
+        assert_eq!(forwarded_client(ip("10.1.1.1"), &xff("1.2.3.4"), &[]), ip("10.1.1.1"));
+        assert_eq!(
+            forwarded_client(ip("8.8.8.8"), &xff("1.2.3.4"), &trusted),
+            ip("8.8.8.8")
+        );
+        // From a trusted proxy: the last address that is not a trusted proxy.
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &xff("1.2.3.4"), &trusted),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &xff("1.2.3.4, 10.0.0.7"), &trusted),
+            ip("1.2.3.4")
+        );
+        // What the client wrote itself (to the left) does not count.
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &xff("6.6.6.6, 1.2.3.4"), &trusted),
+            ip("1.2.3.4")
+        );
+        // Garbage ends the chain at the last good hop; no header: the proxy itself.
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &xff("unknown, 10.0.0.7"), &trusted),
+            ip("10.0.0.7")
+        );
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &HeaderMap::new(), &trusted),
+            ip("127.0.0.1")
+        );
+    }
 }

@@ -23,6 +23,7 @@ const KEYS: &[&str] = &[
     "lockout_minutes",
     "login_rate_per_minute",
     "secure_cookies",
+    "trusted_proxies",
     "public_url",
     "smtp_host",
     "smtp_port",
@@ -131,7 +132,17 @@ pub struct Config {
     pub login_rate_per_minute: u32,
     /// Mark cookies `Secure` (HTTPS only). Set it whenever motcua is served over HTTPS.
     pub secure_cookies: bool,
-    /// The address people reach motcua at, for links in emails and QR codes.
+    /// The reverse proxies in front of motcua whose `X-Forwarded-For` is believed: addresses
+    /// or networks (`10.0.0.5`, `10.0.0.0/8`, `::1`), separated by commas or spaces. The
+    /// client address (for rate limits and the audit trail) is the last address of that
+    /// header that is not one of them, read only when the connection comes from one of them.
+    /// Empty (the default): the header is ignored and the connection's address is the
+    /// client's.
+    #[serde(deserialize_with = "string_like")]
+    pub trusted_proxies: String,
+    /// The address people reach motcua at, for links in emails and QR codes. Empty: the
+    /// listening address ([`Config::public_base`]), which is allowed only when `listen` is
+    /// a loopback address.
     #[serde(deserialize_with = "string_like")]
     pub public_url: String,
     /// SMTP server for email (one-time codes, notifications); empty disables email.
@@ -214,7 +225,9 @@ pub struct Config {
     pub delay_min_notice_working_days: u32,
     /// How many times one dossier's deadline may be extended.
     pub delay_max_extensions: u32,
-    /// Public dossier tracking lookups allowed per client address per minute.
+    /// Failed public tracking lookups (a wrong code or secret) allowed per client address
+    /// per minute, and as many per dossier code; then 429. A correct code and secret are
+    /// never refused.
     pub tracking_rate_per_minute: u32,
     /// Memory for cached public tracking answers, in MiB (0 turns the cache off).
     pub tracking_cache_mb: usize,
@@ -305,7 +318,8 @@ impl Default for Config {
             lockout_minutes: 15,
             login_rate_per_minute: 20,
             secure_cookies: false,
-            public_url: "http://127.0.0.1:8080".to_owned(),
+            trusted_proxies: String::new(),
+            public_url: String::new(),
             smtp_host: String::new(),
             smtp_port: 25,
             smtp_security: "none".to_owned(),
@@ -382,8 +396,53 @@ impl Config {
         Ok(config)
     }
 
+    /// The address people reach motcua at, without a trailing `/`: `public_url`, else
+    /// this server's listening address (an unspecified address as loopback).
+    pub fn public_base(&self) -> String {
+        let public = self.public_url.trim().trim_end_matches('/');
+        if public.is_empty() {
+            format!("http://{}", self.own_address())
+        } else {
+            public.to_owned()
+        }
+    }
+
+    /// The address at which this process reaches itself: `listen`, with `0.0.0.0` or `::`
+    /// as the loopback address of the same family.
+    pub fn own_address(&self) -> SocketAddr {
+        let mut addr = self.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        addr
+    }
+
+    /// The parsed `trusted_proxies`.
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .split([',', ' ', '\t', '\n'])
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("trusted_proxies: «{s}» is not an address or a network (10.0.0.0/8)"))
+            })
+            .collect()
+    }
+
     /// Checks values that parse but make no sense.
     pub fn validate(&self) -> Result<(), String> {
+        self.trusted_proxy_nets()?;
+        if self.public_url.trim().is_empty() && !self.listen.ip().is_loopback() {
+            return Err(format!(
+                "public_url must be set when listen ({}) is not a loopback address: it is the \
+                 address printed in receipts' QR codes and sent in emails",
+                self.listen
+            ));
+        }
         if !matches!(self.log_format.as_str(), "pretty" | "json") {
             return Err(format!(
                 "log_format must be \"pretty\" or \"json\", not \"{}\"",

@@ -51,9 +51,9 @@ pub enum AppError {
     /// The account is locked.
     #[error("{0}")]
     Locked(String),
-    /// Too many attempts.
+    /// Too many attempts: the message, and the seconds to wait (`Retry-After`).
     #[error("{0}")]
-    TooManyRequests(String),
+    TooManyRequests(String, u64),
     /// The content is of a kind not accepted (e.g. an uploaded file's type).
     #[error("{0}")]
     Unsupported(String),
@@ -114,7 +114,7 @@ impl AppError {
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.clone(), None),
             AppError::ForbiddenCode { code, message } => (StatusCode::FORBIDDEN, code, message.clone(), None),
             AppError::Locked(m) => (StatusCode::LOCKED, "account_locked", m.clone(), None),
-            AppError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m.clone(), None),
+            AppError::TooManyRequests(m, _) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m.clone(), None),
             AppError::Unsupported(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type", m.clone(), None),
             AppError::TooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -130,6 +130,13 @@ impl AppError {
                 None,
             ),
         }
+    }
+}
+
+impl AppError {
+    /// 429 with `message`, to be tried again after `wait` (whole seconds, at least one).
+    pub fn too_many(message: impl Into<String>, wait: std::time::Duration) -> Self {
+        AppError::TooManyRequests(message.into(), wait.as_secs().max(1))
     }
 }
 
@@ -168,6 +175,12 @@ impl IntoResponse for AppError {
             message,
             field,
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let AppError::TooManyRequests(_, wait) = &self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*wait));
+        }
+        response
     }
 }

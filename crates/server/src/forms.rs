@@ -199,12 +199,7 @@ fn place_date(place: &str, t: OffsetDateTime) -> String {
 /// The public tracking address printed (and encoded in the QR code) on the receipt: it
 /// carries the second factor, so whoever holds the paper can follow the dossier.
 pub fn tracking_url(state: &AppState, d: &Dossier) -> String {
-    let base = state.config.public_url.trim().trim_end_matches('/');
-    let base = if base.is_empty() {
-        format!("http://{}", state.config.listen)
-    } else {
-        base.to_owned()
-    };
+    let base = state.config.public_base();
     format!("{base}/tra-cuu/{}?secret={}", d.code.as_str(), d.tracking_secret)
 }
 

@@ -26,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod forms;
 pub mod generate;
+pub mod limits;
 pub mod notify;
 pub mod objects;
 pub mod operations_page;
@@ -97,12 +98,18 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
     ),
 ];
 
+/// Also gives every 429 a `Retry-After` (a minute, the longest any budget takes to come
+/// back) where its handler did not say how long to wait.
 async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let too_many = response.status() == axum::http::StatusCode::TOO_MANY_REQUESTS;
     let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {
         if !headers.contains_key(name) {
             headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
         }
+    }
+    if too_many && !headers.contains_key(axum::http::header::RETRY_AFTER) {
+        headers.insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("60"));
     }
     response
 }

@@ -9,6 +9,7 @@ use motcua_store::{Db, catalogue};
 use crate::catalogue_index::CatalogueIndex;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::limits::Limiter;
 
 /// The time as the server sees it: the system clock, or (in tests) a fixed instant that
 /// the test moves, so deadlines across a given holiday can be checked through the API.
@@ -72,11 +73,15 @@ pub struct Shared {
     /// Bounds CPU-heavy work (password hashing, rendering) to the number of cores.
     pub cpu: Arc<tokio::sync::Semaphore>,
     /// Login attempts per client address.
-    pub login_limiter: Arc<crate::auth::RateLimiter>,
+    pub login_limiter: Arc<Limiter<String>>,
     /// Citizen registration, code confirmation and resend requests per client address.
-    pub otp_limiter: Arc<crate::auth::RateLimiter>,
-    /// Failed public tracking lookups per client address.
-    pub tracking_limiter: Arc<crate::auth::RateLimiter>,
+    pub otp_limiter: Arc<Limiter<String>>,
+    /// Failed public tracking lookups (and rating-link look-ups) per client address.
+    pub tracking_misses_by_address: Arc<Limiter<String>>,
+    /// Failed public tracking lookups per dossier code, whoever asks.
+    pub tracking_misses_by_code: Arc<Limiter<String>>,
+    /// The reverse proxies whose `X-Forwarded-For` is believed (`trusted_proxies`).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// Dossiers whose documents are to be issued (see [`crate::background`]).
     pub form_queue: crate::background::FormQueue,
     /// The low-priority thread documents are rendered on in the background.
@@ -100,6 +105,8 @@ impl AppState {
     /// Builds the state around an open, migrated database. Fails if the object store the
     /// configuration names cannot be set up.
     pub fn new(db: Db, config: Config) -> Result<Self, AppError> {
+        let (login_rate, tracking_rate) = (config.login_rate_per_minute, config.tracking_rate_per_minute);
+        let trusted_proxies: Arc<[ipnet::IpNet]> = config.trusted_proxy_nets().map_err(AppError::Internal)?.into();
         let objects = crate::objects::ObjectStore::from_config(&config)
             .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
         // With SQLite this process is the only writer: its own changes clear the entries.
@@ -126,9 +133,11 @@ impl AppState {
             cpu: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
-            login_limiter: Arc::new(crate::auth::RateLimiter::default()),
-            otp_limiter: Arc::new(crate::auth::RateLimiter::default()),
-            tracking_limiter: Arc::new(crate::auth::RateLimiter::default()),
+            login_limiter: Arc::new(Limiter::per_minute(login_rate)),
+            otp_limiter: Arc::new(Limiter::per_minute(login_rate)),
+            tracking_misses_by_address: Arc::new(Limiter::per_minute(tracking_rate)),
+            tracking_misses_by_code: Arc::new(Limiter::per_minute(tracking_rate)),
+            trusted_proxies,
             tracking_cache,
             form_queue: crate::background::FormQueue::default(),
             idle: crate::background::Idle::default(),

@@ -487,18 +487,89 @@ async fn tracking_reveals_nothing_without_the_secret() {
     assert_eq!(wrong, missing);
     assert_eq!(wrong, unknown);
     assert_eq!(wrong, garbage);
-    // Guessing is slowed down: after the limit, even the right secret waits.
-    let mut limited = false;
+    // Guessing is slowed down, with the wait in Retry-After; the right secret never waits.
+    let mut limited = None;
     for _ in 0..40 {
-        let (status, _) = app.get_json(&format!("/api/v1/track/{code}?secret=BBBBBBBB")).await;
-        if status == 429 {
-            limited = true;
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/track/{code}?secret=BBBBBBBB")))
+            .send()
+            .await
+            .expect("track");
+        if r.status() == 429 {
+            let wait: u64 = r.headers()["retry-after"]
+                .to_str()
+                .expect("ascii")
+                .parse()
+                .expect("seconds");
+            let body: serde_json::Value = r.json().await.expect("json");
+            assert_eq!(body["code"], "too_many_requests", "{body}");
+            limited = Some(wait);
             break;
         }
     }
-    assert!(limited, "repeated misses are rate-limited");
+    let wait = limited.expect("repeated misses are rate-limited");
+    assert!((1..=60).contains(&wait), "{wait}");
     let (status, _) = app.get_json(&format!("/api/v1/track/{code}?secret={secret}")).await;
-    assert_eq!(status, 429);
+    assert_eq!(status, 200, "a correct code and secret are never refused");
+}
+
+/// Issue 19: misses are counted per address and per code apart, so guesses at one code
+/// from many addresses are slowed down too, and one address that used up its budget (a
+/// proxy everyone shares) does not lock others' codes; X-Forwarded-For counts only from a
+/// trusted proxy.
+#[tokio::test]
+async fn tracking_misses_count_per_code_and_per_address() {
+    // Behind a trusted reverse proxy on the loopback address.
+    let app = spawn_app_with(|c| c.trusted_proxies = "127.0.0.1".to_owned()).await;
+    let counter = demo(&app, "tiepnhan").await;
+    let (code, secret, _) = filed_for_tracking(&app, &counter).await;
+    let (other, other_secret, _) = filed_for_tracking(&app, &counter).await;
+    let track = |code: String, secret: &'static str, from: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url(&format!("/api/v1/track/{code}?secret={secret}")))
+                .header("x-forwarded-for", from)
+                .send()
+                .await
+                .expect("track")
+                .status()
+                .as_u16()
+        }
+    };
+    // Guesses at one code from ever new addresses (as the trusted proxy reports them).
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        statuses.push(track(code.clone(), "CCCCCCCC", format!("198.51.100.{i}")).await);
+    }
+    assert!(statuses.contains(&429), "the code's budget: {statuses:?}");
+    // Another code from a fresh address: not limited.
+    assert_eq!(track(other.clone(), "CCCCCCCC", "203.0.113.1".to_owned()).await, 404);
+    // One address that used up its budget on made-up codes.
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        statuses.push(
+            track(
+                format!("000.00.16.H43-991231-{i:04}"),
+                "CCCCCCCC",
+                "203.0.113.9".to_owned(),
+            )
+            .await,
+        );
+    }
+    assert!(statuses.contains(&429), "the address's budget: {statuses:?}");
+    // The correct secrets still answer, from the limited address and for the limited code.
+    for (c, s) in [(&code, &secret), (&other, &other_secret)] {
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/track/{c}?secret={s}")))
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+            .await
+            .expect("track");
+        assert_eq!(r.status(), 200);
+    }
 }
 
 /// Files a dossier at the counter; its code, tracking secret and public tracking path.

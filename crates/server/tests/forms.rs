@@ -306,7 +306,8 @@ async fn the_receipt_prints_the_dossier_and_its_qr_code_opens_tracking() {
     assert!(text.contains(receiver), "{receiver}:\n{text}");
 
     // The QR code, read from the printed page, opens public tracking with the second factor.
-    let url = format!("http://127.0.0.1:8080/tra-cuu/{code}?secret={secret}");
+    // No public_url is set: the address is the one this server listens on.
+    let url = format!("{}/tra-cuu/{code}?secret={secret}", app.base);
     assert_eq!(qr_codes(&pdf), vec![url.clone()]);
     assert!(
         text.replace(' ', "").contains(&url),

@@ -463,6 +463,57 @@ async fn forged_wrong_replayed_and_late_notifications_are_refused_and_recorded()
     assert!(!text.contains(SECRET), "no secret anywhere");
 }
 
+/// Issue 19: a genuine message for an unpaid order (the customer's own cancelled payment)
+/// with success codes, another transaction, another order or amount put in front of or
+/// behind it, or any of its names repeated or spelt another way: each is refused with
+/// `99`, changes nothing, and is on the reconciliation report and in the audit trail.
+#[tokio::test]
+async fn a_genuine_unpaid_message_with_parameters_added_settles_nothing() {
+    let app = app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let code = awaiting_payment(&app).await;
+    let other_code = awaiting_payment(&app).await;
+    let o = open_order(&app, &counter, &code).await;
+    let other = open_order(&app, &counter, &other_code).await;
+    let id = o["id"].as_str().expect("id").to_owned();
+    let other_id = other["id"].as_str().expect("id").to_owned();
+    let cancelled = signed_ipn(&id, FEE, "0", false);
+    let forgeries = [
+        format!("vnp_ResponseCode=00&vnp_TransactionStatus=00&vnp_TransactionNo=14000001&{cancelled}"),
+        format!("vnp_TxnRef={other_id}&vnp_Amount=15000000&vnp_ResponseCode=00&vnp_TransactionStatus=00&{cancelled}"),
+        format!("{cancelled}&vnp_ResponseCode=00&vnp_TransactionStatus=00"),
+        format!("VNP_RESPONSECODE=00&VNP_TRANSACTIONSTATUS=00&{cancelled}"),
+        format!("vnp%5FResponseCode=00&vnp%5FTransactionStatus=00&{cancelled}"),
+        format!("{cancelled}&vnp_SecureHashType=SHA256"),
+    ];
+    for forged in &forgeries {
+        assert_eq!(ipn(&app, forged).await, "99", "{forged}");
+    }
+    // The genuine message itself: believed, and it says not paid.
+    assert_eq!(ipn(&app, &cancelled).await, "00");
+    assert_eq!(order(&app, &counter, &id).await["state"], "failed");
+    assert_eq!(order(&app, &counter, &other_id).await["state"], "pending");
+    for dossier_code in [&code, &other_code] {
+        assert_eq!(
+            dossier(&app, &counter, dossier_code).await["status_code"],
+            6,
+            "nothing applied"
+        );
+    }
+    let (_, r) = get(&app, &counter, "/api/v1/payments/reconciliation?date=2026-11-02").await;
+    let invalid = r["mismatches"]
+        .as_array()
+        .expect("mismatches")
+        .iter()
+        .filter(|m| m["kind"] == "invalid")
+        .count();
+    assert_eq!(invalid, forgeries.len(), "{r}");
+    let admin = demo(&app, "quantri").await;
+    let (_, audit) = get(&app, &admin, "/api/v1/admin/audit?action=payment.notification_refused").await;
+    let refused = audit["items"].as_array().map_or(0, Vec::len);
+    assert!(refused >= forgeries.len(), "every refusal audited: {audit}");
+}
+
 #[tokio::test]
 async fn the_same_notification_arriving_at_once_pays_once() {
     let app = app().await;
@@ -1019,14 +1070,14 @@ async fn the_maintenance_re_query_finds_payments_whose_ipn_never_came() {
     )
     .await;
     // The housekeeping of a server like the one under test (same database, terminal and
-    // clock), which reaches the sandbox at its public address.
+    // clock), which reaches the sandbox at its own listening address.
     let mut state = motcua_server::AppState::new(
         app.test_db.db.clone(),
         motcua_server::Config {
             vnpay_tmn_code: TMN.to_owned(),
             vnpay_hash_secret: SECRET.to_owned(),
             sandbox_gateway: Some(true),
-            public_url: app.base.clone(),
+            listen: app.base.trim_start_matches("http://").parse().expect("address"),
             data_dir: app.test_db.dir.path().to_owned(),
             ..motcua_server::Config::default()
         },

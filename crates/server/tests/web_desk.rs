@@ -205,10 +205,18 @@ async fn the_dossier_page_offers_each_viewer_the_actions_they_may_take_now() {
     assert_actions(&app, &officer, "cv.xaydung", &code, &[]).await;
     assert_actions(&app, &director, "giamdoc", &code, &[]).await;
 
-    // Another department, a citizen who did not file it: 403. Anonymous: to the login page.
+    // Another department: exactly the answer for a code that does not exist (issue 19: the
+    // page must not tell which codes exist). A citizen: 403 (the page is for staff).
+    // Anonymous: to the login page.
     let (status, body) = html(&app, &justice, &path).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(body.contains("không có quyền"));
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let missing = "000.00.16.H43-261102-9999";
+    let (missing_status, missing_body) = html(&app, &justice, &format!("/ho-so/{missing}")).await;
+    assert_eq!(missing_status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body.replace(code.as_str(), "CODE"),
+        missing_body.replace(missing, "CODE")
+    );
     let (status, _) = html(&app, &citizen, &path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let r = no_redirects().get(app.url(&path)).send().await.expect("anonymous");

@@ -429,8 +429,10 @@ async fn tracking_pages_show_the_dossier_with_the_right_secret_only() {
         }
     }
     assert!(limited, "misses are rate-limited");
-    let (status, _) = app.get_json(&format!("/api/v1/track/{code}?secret={secret}")).await;
+    let (status, _) = app.get_json(&format!("/api/v1/track/{code}?secret={wrong}")).await;
     assert_eq!(status, 429, "the API shares the limit");
+    let (status, _) = app.get_json(&format!("/api/v1/track/{code}?secret={secret}")).await;
+    assert_eq!(status, 200, "a correct secret is never refused");
 }
 
 #[tokio::test]

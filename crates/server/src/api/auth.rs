@@ -91,6 +91,20 @@ pub async fn login(
     login_inner(state, headers, ip, body).await
 }
 
+/// Counts a login attempt (a password login, an SSO start) from `ip` against its
+/// per-minute budget: 429 with the wait when it is used up.
+pub(crate) fn count_login(state: &AppState, ip: &str) -> Result<(), AppError> {
+    state.login_limiter.count(&ip.to_owned()).map_err(|wait| {
+        AppError::too_many(
+            format!(
+                "Quá nhiều lần đăng nhập từ địa chỉ này. Vui lòng thử lại sau {} giây.",
+                wait.as_secs().max(1)
+            ),
+            wait,
+        )
+    })
+}
+
 /// The login itself, shared with the login page.
 pub async fn login_inner(
     state: AppState,
@@ -98,11 +112,7 @@ pub async fn login_inner(
     ip: String,
     body: LoginRequest,
 ) -> Result<Response, AppError> {
-    if !state.login_limiter.allow(&ip, state.config.login_rate_per_minute) {
-        return Err(AppError::TooManyRequests(
-            "Quá nhiều lần đăng nhập từ địa chỉ này. Vui lòng thử lại sau một phút.".to_owned(),
-        ));
-    }
+    count_login(&state, &ip)?;
     let username = motcua_core::text::nfc(&body.username).to_lowercase();
     if username.is_empty() || username.chars().count() > 100 || body.password.chars().count() > auth::MAX_PASSWORD {
         return Err(wrong_credentials());

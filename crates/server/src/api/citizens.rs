@@ -203,18 +203,19 @@ impl IntoResponse for CitizenError {
 
 type Result<T, E = CitizenError> = std::result::Result<T, E>;
 
-fn too_many_requests() -> CitizenError {
-    AppError::TooManyRequests("Quá nhiều yêu cầu từ địa chỉ này. Vui lòng thử lại sau một phút.".to_owned()).into()
-}
-
 fn check_rate(state: &AppState, ip: &str) -> Result<()> {
     // The same per-minute budget as logins, in a limiter of its own: registering must not
     // use up a citizen's login attempts, nor the reverse.
-    if state.otp_limiter.allow(ip, state.config.login_rate_per_minute) {
-        Ok(())
-    } else {
-        Err(too_many_requests())
-    }
+    state.otp_limiter.count(&ip.to_owned()).map_err(|wait| {
+        AppError::too_many(
+            format!(
+                "Quá nhiều yêu cầu từ địa chỉ này. Vui lòng thử lại sau {} giây.",
+                wait.as_secs().max(1)
+            ),
+            wait,
+        )
+        .into()
+    })
 }
 
 /// `POST /api/v1/citizens/register`: checks the form and sends a one-time code; the
@@ -227,8 +228,17 @@ pub async fn register(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<Response> {
+    let sent = request_code(&state, &ip, &body).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)).into_response())
+}
+
+/// The registration itself (checks, code sent, pending registration stored and audited),
+/// shared with the registration page's form.
+pub(crate) async fn request_code(state: &AppState, ip: &str, body: &RegisterRequest) -> Result<CodeSent> {
+    let state = state.clone();
+    let ip = ip.to_owned();
     check_rate(&state, &ip)?;
-    let form = RegistrationForm::parse(&body)?;
+    let form = RegistrationForm::parse(body)?;
     let channel = choose_channel(&state, form.email.is_some(), form.phone.is_some())?;
     let province = state.province(body.province.as_deref()).await?;
     let now = crate::now_ms();
@@ -288,17 +298,13 @@ pub async fn register(
     )
     .await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(CodeSent {
-            registration_id: id,
-            channel,
-            destination,
-            expires_in_seconds: CODE_VALID_MINUTES * 60,
-            resend_after_seconds: RESEND_AFTER_SECONDS,
-        }),
-    )
-        .into_response())
+    Ok(CodeSent {
+        registration_id: id,
+        channel,
+        destination,
+        expires_in_seconds: CODE_VALID_MINUTES * 60,
+        resend_after_seconds: RESEND_AFTER_SECONDS,
+    })
 }
 
 /// `POST /api/v1/citizens/confirm`: checks the code, creates the citizen account and
@@ -663,7 +669,7 @@ fn code_sms(code: &str) -> String {
 
 fn code_email(state: &AppState, reg: &Registration, code: &str) -> Email {
     let name = &reg.display_name;
-    let url = state.config.public_url.trim_end_matches('/');
+    let url = state.config.public_base();
     let text = format!(
         "Xin chào {name},\n\n\
          Mã xác nhận đăng ký tài khoản dịch vụ công của bạn là: {code}\n\n\
@@ -671,7 +677,7 @@ fn code_email(state: &AppState, reg: &Registration, code: &str) -> Email {
          Nếu bạn không yêu cầu đăng ký, hãy bỏ qua thư này; sẽ không có tài khoản nào được tạo.\n\n\
          Hệ thống một cửa điện tử\n{url}\n"
     );
-    let (name_html, url_html) = (notify::html_escape(name), notify::html_escape(url));
+    let (name_html, url_html) = (notify::html_escape(name), notify::html_escape(&url));
     let html = format!(
         "<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Mã xác nhận đăng ký</title></head>\
          <body style=\"font-family: sans-serif; line-height: 1.5\">\

@@ -782,10 +782,17 @@ pub async fn get(
     Ok(Json(view(&state, d, files, &p)))
 }
 
-/// Records in the audit trail that `p` (staff, not the applicant) opened dossier `d` with
-/// its personal data.
+/// Whether `p` is the account that owns `d` (a citizen reading their own dossier): the one
+/// read of a full record that is not audited. A caller without an account (an API token)
+/// never is, not even for a dossier without an owner (filed at the counter).
+pub(crate) fn reads_own(p: &Principal, d: &Dossier) -> bool {
+    d.owner.is_some() && d.owner.as_deref() == user_id(p)
+}
+
+/// Records in the audit trail that `p` (staff, an API token: anyone but the applicant)
+/// opened dossier `d` with its personal data.
 pub(crate) async fn audit_view(state: &AppState, p: &Principal, d: &Dossier) -> Result<(), AppError> {
-    if d.owner.as_deref() == user_id(p) {
+    if reads_own(p, d) {
         return Ok(());
     }
     let mut tx = state.db.begin_write().await?;
@@ -1402,13 +1409,13 @@ async fn assignee(state: &AppState, d: &Dossier, user: &str) -> Result<Person, A
     params(("code" = String, Path, description = "Mã hồ sơ"), ("action" = String, Path, description = "Tên thao tác")),
     request_body(content = Object, description = "Dữ liệu của thao tác, ví dụ {\"reason\": \"…\"}"),
     responses((status = 200, body = DossierView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("session" = []), ("api_token" = [])))]
 pub async fn act(
     State(state): State<AppState>,
     p: Principal,
     Path((code, action_name)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    super::extract::ApiBytes(body): super::extract::ApiBytes,
 ) -> Result<Json<DossierView>, AppError> {
     let action = Action::from_name(&action_name).ok_or_else(|| {
         AppError::NotFound(format!(
@@ -1703,16 +1710,7 @@ pub async fn track(
 /// and an unknown code give the same 404 and count as misses of `ip`; past the limit, 429.
 /// Shared by the API and the `/tra-cuu` pages.
 pub async fn tracking(state: &AppState, ip: &str, code: &str, secret: &str) -> Result<Arc<Cached>, AppError> {
-    let per_minute = state.config.tracking_rate_per_minute;
-    if state.tracking_limiter.exhausted(ip, per_minute) {
-        return Err(AppError::TooManyRequests(
-            "Tra cứu sai quá nhiều lần. Vui lòng thử lại sau một phút.".to_owned(),
-        ));
-    }
-    let miss = || {
-        state.tracking_limiter.allow(ip, per_minute);
-        AppError::NotFound("Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu đã nhập.".to_owned())
-    };
+    let miss = || tracking_miss(state, ip, code);
     let secret = secret.trim().to_ascii_uppercase();
     let Ok(code) = DossierCode::parse(code) else {
         return Err(miss());
@@ -1745,6 +1743,33 @@ pub async fn tracking(state: &AppState, ip: &str, code: &str, secret: &str) -> R
         .tracking_cache
         .put_unless_changed(code.as_str(), Arc::clone(&cached), epoch);
     Ok(cached)
+}
+
+/// The answer to a failed look-up by code and secret (tracking, a rating link) of `code`
+/// from `ip`: 404, the same for a wrong code and a wrong secret; 429 with the wait once the
+/// address, or the code, has used up `tracking_rate_per_minute` misses. Only misses count,
+/// and each budget counts apart: a correct code and secret are never refused, so neither
+/// a neighbour behind the same proxy nor someone guessing at one citizen's code can lock
+/// others out.
+pub(crate) fn tracking_miss(state: &AppState, ip: &str, code: &str) -> AppError {
+    let code_key = motcua_core::text::fold(code);
+    let by_address = state.tracking_misses_by_address.count(&ip.to_owned());
+    let by_code = state.tracking_misses_by_code.count(&code_key);
+    match (by_address, by_code) {
+        (Ok(()), Ok(())) => AppError::NotFound("Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu đã nhập.".to_owned()),
+        (Err(a), Err(b)) => too_many_misses(a.max(b)),
+        (Err(wait), _) | (_, Err(wait)) => too_many_misses(wait),
+    }
+}
+
+fn too_many_misses(wait: std::time::Duration) -> AppError {
+    AppError::too_many(
+        format!(
+            "Tra cứu sai quá nhiều lần. Vui lòng kiểm tra mã hồ sơ và mã tra cứu, thử lại sau {} giây.",
+            wait.as_secs().max(1)
+        ),
+        wait,
+    )
 }
 
 /// What the public sees of dossier `d` with its history `events`.

@@ -36,8 +36,21 @@ where
                 field: None,
             });
         }
+        let ApiBytes(bytes) = ApiBytes::from_request(req, state).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// A raw body whose failures speak the API's error format: over the route's limit, a 413
+/// that says the limit; unreadable, a 400.
+pub struct ApiBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         let limit = req.extensions().get::<BodyLimit>().map_or(usize::MAX, |l| l.0);
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        Bytes::from_request(req, state).await.map(ApiBytes).map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::TooLarge(limit)
             } else {
@@ -47,8 +60,7 @@ where
                     field: None,
                 }
             }
-        })?;
-        parse_json(&bytes).map(ApiJson)
+        })
     }
 }
 

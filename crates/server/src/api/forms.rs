@@ -92,7 +92,7 @@ pub async fn dossier_form(
     let (stored, _) = super::dossiers::load_visible(&state, &p, &code).await?;
     let (pdf, ordinal) = forms::document(&state, &stored, form, q.n).await?;
     let d = &stored.dossier;
-    if d.owner.as_deref() != p.user.as_ref().map(|u| u.id.as_str()) {
+    if !super::dossiers::reads_own(&p, d) {
         // Forms carry identity papers and phone numbers: staff downloads are audited like views.
         let mut tx = state.db.begin_write().await?;
         audit::record(

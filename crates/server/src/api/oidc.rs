@@ -574,7 +574,7 @@ fn settings(state: &AppState) -> Result<Settings<'_>, AppError> {
         issuer: c.oidc_issuer.trim(),
         client_id: &c.oidc_client_id,
         client_secret: &c.oidc_client_secret,
-        redirect_uri: format!("{}{CALLBACK_PATH}", c.public_url.trim_end_matches('/')),
+        redirect_uri: format!("{}{CALLBACK_PATH}", c.public_base()),
     })
 }
 
@@ -616,11 +616,7 @@ async fn start(
 ) -> Result<Response, AppError> {
     let settings = settings(&state)?;
     // Each start writes a row, so anonymous starts share the login budget per address.
-    if !state.login_limiter.allow(&ip, state.config.login_rate_per_minute) {
-        return Err(AppError::TooManyRequests(
-            "Quá nhiều lần đăng nhập từ địa chỉ này. Vui lòng thử lại sau một phút.".to_owned(),
-        ));
-    }
+    super::auth::count_login(&state, &ip)?;
     let next = query.next.filter(|n| !n.is_empty()).unwrap_or_else(|| "/".to_owned());
     if !local_path(&next) {
         return Err(AppError::bad(

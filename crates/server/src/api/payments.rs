@@ -498,11 +498,10 @@ pub struct QueryOutcome {
 async fn requery(
     state: &AppState,
     order: &Order,
-    this_server: Option<&str>,
 ) -> Result<(crate::payments::vnpay::QueryAnswer, Option<Outcome>), AppError> {
     let gateway = crate::payments::vnpay(&state.config)
         .ok_or_else(|| AppError::Refused("Chưa cấu hình cổng thanh toán trực tuyến.".to_owned()))?;
-    let api_url = crate::payments::vnpay_api_url(&state.config, this_server).ok_or_else(|| {
+    let api_url = crate::payments::vnpay_api_url(&state.config).ok_or_else(|| {
         AppError::Refused("Chưa cấu hình địa chỉ truy vấn giao dịch của VNPay (vnpay_api_url).".to_owned())
     })?;
     let now = state.clock.now();
@@ -572,7 +571,6 @@ async fn requery(
 pub async fn query_gateway(
     State(state): State<AppState>,
     p: Principal,
-    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<QueryOutcome>, AppError> {
     let (order, _) = visible_order(&state, &p, &id).await?;
@@ -591,11 +589,7 @@ pub async fn query_gateway(
             detail,
         }));
     }
-    let this_server = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| format!("http://{h}"));
-    let (answer, outcome) = requery(&state, &order, this_server.as_deref()).await?;
+    let (answer, outcome) = requery(&state, &order).await?;
     let order = {
         let mut tx = state.db.begin_read().await?;
         payments::by_id(&mut tx, &id).await?.unwrap_or(order)
@@ -637,7 +631,7 @@ pub async fn requery_pending(state: &AppState) -> Result<usize, AppError> {
     let Some(gateway) = crate::payments::vnpay(&state.config) else {
         return Ok(0);
     };
-    if crate::payments::vnpay_api_url(&state.config, None).is_none() {
+    if crate::payments::vnpay_api_url(&state.config).is_none() {
         return Ok(0);
     }
     let now = state.clock.now();
@@ -653,7 +647,7 @@ pub async fn requery_pending(state: &AppState) -> Result<usize, AppError> {
     };
     let mut paid = 0;
     for order in &pending {
-        match requery(state, order, None).await {
+        match requery(state, order).await {
             Ok((_, Some(o))) if o.kind == PAID => paid += 1,
             Ok(_) => {}
             Err(e) => tracing::warn!(order = order.id.as_str(), error = %e, "re-query of a pending payment failed"),
@@ -729,7 +723,7 @@ pub async fn vnpay_ipn(
             message: "Unknow error",
         });
     };
-    let verified = gateway.verify(&params);
+    let verified = gateway.verify(raw.as_deref().unwrap_or_default());
     let outcome = match &verified {
         Err(Untrusted::BadSignature) => Outcome::new(
             "97",
@@ -1084,12 +1078,11 @@ struct ResultPage {
     responses((status = 200, description = "Trang kết quả thanh toán (HTML)", content_type = "text/html"),
         (status = 400, description = "Chữ ký không hợp lệ (HTML)", content_type = "text/html")))]
 pub async fn vnpay_return(State(state): State<AppState>, viewer: Viewer, RawQuery(raw): RawQuery) -> Response {
-    let params = query_pairs(raw.as_deref());
     let frame = match Frame::new(&state, viewer.0.as_ref()).await {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    let notice = crate::payments::vnpay(&state.config).and_then(|g| g.verify(&params).ok());
+    let notice = crate::payments::vnpay(&state.config).and_then(|g| g.verify(raw.as_deref().unwrap_or_default()).ok());
     let order = match &notice {
         Some(n) => match state.db.begin_read().await {
             Ok(mut tx) => payments::by_id(&mut tx, &n.order_id).await.ok().flatten(),

@@ -301,16 +301,7 @@ pub async fn rate_by_link(
 /// Finds the dossier a rating link names, as public tracking does: the same rate limit
 /// on misses and the same answer for a wrong code and a wrong secret.
 pub async fn by_secret(state: &AppState, ip: &str, code: &str, secret: &str) -> Result<dossiers::Stored, AppError> {
-    let per_minute = state.config.tracking_rate_per_minute;
-    if state.tracking_limiter.exhausted(ip, per_minute) {
-        return Err(AppError::TooManyRequests(
-            "Tra cứu sai quá nhiều lần. Vui lòng thử lại sau một phút.".to_owned(),
-        ));
-    }
-    let miss = || {
-        state.tracking_limiter.allow(ip, per_minute);
-        AppError::NotFound("Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu đã nhập.".to_owned())
-    };
+    let miss = || super::dossiers::tracking_miss(state, ip, code);
     let Ok(code) = DossierCode::parse(code.trim()) else {
         return Err(miss());
     };

@@ -46,7 +46,7 @@ fn safe_name(name: &str, kind: FileType) -> Result<String, AppError> {
     let name = nfc(name);
     let name: String = name
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
+        .filter(|c| motcua_core::text::is_displayable(*c) && !matches!(c, '/' | '\\'))
         .collect();
     if name.trim().is_empty() {
         return Err(AppError::bad(

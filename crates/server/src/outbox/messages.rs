@@ -208,7 +208,7 @@ impl Message {
             _ => return None,
         };
         let mut closing = Vec::new();
-        let base = config.public_url.trim_end_matches('/');
+        let base = config.public_base();
         if !base.is_empty() {
             closing.push(format!(
                 "Tra cứu tình trạng hồ sơ tại {base} bằng mã hồ sơ và mã tra cứu in trên Giấy tiếp nhận."

@@ -43,7 +43,7 @@ pub struct Notice {
     pub response_code: String,
     /// Whether the gateway says the money was taken (both codes `00` for VNPay).
     pub success: bool,
-    /// The parameters as received, without the signature (for the record).
+    /// The signed parameters, sorted by name (for the record).
     pub params: Vec<(String, String)>,
 }
 
@@ -64,8 +64,9 @@ pub trait Gateway: Send + Sync {
     fn method(&self) -> &'static str;
     /// The URL to send the applicant's browser to.
     fn pay_url(&self, req: &PayRequest<'_>) -> String;
-    /// Checks a notification's (or browser return's) parameters and signature.
-    fn verify(&self, params: &[(String, String)]) -> Result<Notice, Untrusted>;
+    /// Checks a notification (or browser return), given as its raw query string: parsed
+    /// once, refused when any parameter could be read two ways, then its signature.
+    fn verify(&self, raw_query: &str) -> Result<Notice, Untrusted>;
 }
 
 /// Vietnamese text as the plain ASCII gateways accept in free-text fields: folded
@@ -127,7 +128,7 @@ pub fn vnpay(config: &crate::Config) -> Option<vnpay::Vnpay> {
             // The sandbox runs on this server: the browser comes back to wherever it is.
             RETURN_PATH.to_owned()
         } else {
-            format!("{}{RETURN_PATH}", config.public_url.trim_end_matches('/'))
+            format!("{}{RETURN_PATH}", config.public_base())
         },
     })
 }
@@ -135,23 +136,12 @@ pub fn vnpay(config: &crate::Config) -> Option<vnpay::Vnpay> {
 /// Where the built-in sandbox gateway answers re-queries (`querydr`).
 pub const SANDBOX_API_PATH: &str = "/sandbox/vnpay/merchant_webapi/api/transaction";
 
-/// This server's own address for calls it makes to itself: `public_url`, else the
-/// listening address.
-fn own_base(config: &crate::Config) -> String {
-    let public = config.public_url.trim().trim_end_matches('/');
-    if public.is_empty() {
-        format!("http://{}", config.listen)
-    } else {
-        public.to_owned()
-    }
-}
-
 /// Where to re-query payments (`querydr`): `vnpay_api_url`; else VNPay's merchant API
 /// beside the configured payment page (`…/paymentv2/vpcpay.html` →
 /// `…/merchant_webapi/api/transaction`); else, with the sandbox gateway, the sandbox's on
-/// this server, reached at `this_server` (the address a request came in on) or its own
-/// base address. `None` when it cannot be known.
-pub fn vnpay_api_url(config: &crate::Config, this_server: Option<&str>) -> Option<String> {
+/// this server, at its own listening address. Never an address taken from a request.
+/// `None` when it cannot be known.
+pub fn vnpay_api_url(config: &crate::Config) -> Option<String> {
     let configured = config.vnpay_api_url.trim();
     if !configured.is_empty() {
         return Some(configured.to_owned());
@@ -161,8 +151,7 @@ pub fn vnpay_api_url(config: &crate::Config, this_server: Option<&str>) -> Optio
         if !config.sandbox_gateway_enabled() {
             return None;
         }
-        let base = this_server.map_or_else(|| own_base(config), str::to_owned);
-        return Some(format!("{}{SANDBOX_API_PATH}", base.trim_end_matches('/')));
+        return Some(format!("http://{}{SANDBOX_API_PATH}", config.own_address()));
     }
     url.split('?')
         .next()

@@ -152,53 +152,128 @@ impl Gateway for Vnpay {
         format!("{}{sep}{}", self.url, signed_query(&self.secret, &pairs))
     }
 
-    fn verify(&self, params: &[(String, String)]) -> Result<Notice, Untrusted> {
-        let given = params
-            .iter()
-            .find(|(k, _)| k == SECURE_HASH)
-            .map(|(_, v)| v.as_str())
-            .ok_or(Untrusted::BadSignature)?;
-        let signed = params
-            .iter()
-            .filter(|(k, _)| k.starts_with("vnp_"))
-            .map(|(k, v)| (k.as_str(), v.as_str()));
-        if !verify_signature(&self.secret, signed, given) {
+    fn verify(&self, raw_query: &str) -> Result<Notice, Untrusted> {
+        let message = Message::parse_query(raw_query)?;
+        if !message.signed_with(&self.secret) {
             return Err(Untrusted::BadSignature);
         }
-        let get = |name: &str| {
-            params
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        if get("vnp_TmnCode") != self.tmn_code {
+        if message.get("vnp_TmnCode") != self.tmn_code {
             return Err(Untrusted::Invalid("vnp_TmnCode của đơn vị khác".into()));
         }
-        let order_id = get("vnp_TxnRef");
+        let order_id = message.get("vnp_TxnRef");
         if order_id.is_empty() {
             return Err(Untrusted::Invalid("thiếu vnp_TxnRef".into()));
         }
-        let raw: u128 = get("vnp_Amount")
+        let raw: u128 = message
+            .get("vnp_Amount")
             .parse()
             .map_err(|_| Untrusted::Invalid("vnp_Amount không phải số".into()))?;
         let amount = raw.is_multiple_of(100).then(|| u64::try_from(raw / 100).ok()).flatten();
-        let response_code = get("vnp_ResponseCode");
-        let success = response_code == "00" && get("vnp_TransactionStatus") == "00";
+        let response_code = message.get("vnp_ResponseCode");
+        let success = response_code == "00" && message.get("vnp_TransactionStatus") == "00";
         Ok(Notice {
-            order_id,
+            order_id: order_id.to_owned(),
             amount,
-            gateway_txn: get("vnp_TransactionNo"),
-            bank_code: get("vnp_BankCode"),
-            response_code,
+            gateway_txn: message.get("vnp_TransactionNo").to_owned(),
+            bank_code: message.get("vnp_BankCode").to_owned(),
+            response_code: response_code.to_owned(),
             success,
-            params: params
-                .iter()
-                .filter(|(k, _)| k != SECURE_HASH && k != SECURE_HASH_TYPE)
-                .cloned()
-                .collect(),
+            params: message.fields.into_iter().collect(),
         })
     }
+}
+
+/// A message from VNPay (an IPN or a browser return), parsed once: the signed fields by
+/// name and the signature. The signature check and everything that reads the message use
+/// this one map, so what is checked is what is believed.
+///
+/// The parse refuses anything whose meaning could differ between two readers: a repeated
+/// parameter (in any position, with any value, empty or not), a `vnp_` name that differs
+/// from another only by case, a name that contains `vnp` but is not written plainly as
+/// `vnp_` followed by letters and digits (percent-encoded, `+`, other case, stray bytes),
+/// and a `vnp_SecureHashType` other than HMAC-SHA512. Empty values are absent (VNPay
+/// leaves them out of the signature); parameters whose names do not contain `vnp` are not
+/// signed and are never read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The non-empty `vnp_` fields except the signature ones, sorted by name.
+    fields: BTreeMap<String, String>,
+    /// `vnp_SecureHash` as given.
+    hash: String,
+}
+
+impl Message {
+    /// Parses a raw query string (without the `?`).
+    pub fn parse_query(raw: &str) -> Result<Self, Untrusted> {
+        let mut fields = BTreeMap::new();
+        let mut hash: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
+        for segment in raw.split('&').filter(|s| !s.is_empty()) {
+            let raw_key = segment.split_once('=').map_or(segment, |(k, _)| k);
+            // One segment, decoded as application/x-www-form-urlencoded (`+` is a space).
+            let Some((key, value)) = form_urlencoded::parse(segment.as_bytes()).next() else {
+                continue;
+            };
+            if !key.to_ascii_lowercase().contains("vnp") {
+                continue;
+            }
+            if key != raw_key || !is_plain_vnp_name(&key) {
+                return Err(Untrusted::Invalid(format!(
+                    "tham số «{}» không đúng dạng của VNPay",
+                    printable(&key)
+                )));
+            }
+            if !seen.insert(key.to_ascii_lowercase()) {
+                return Err(Untrusted::Invalid(format!("tham số {key} lặp lại")));
+            }
+            match key.as_ref() {
+                SECURE_HASH => hash = Some(value.into_owned()),
+                SECURE_HASH_TYPE => {
+                    if !value.is_empty()
+                        && !value.eq_ignore_ascii_case("HmacSHA512")
+                        && !value.eq_ignore_ascii_case("SHA512")
+                    {
+                        return Err(Untrusted::Invalid(format!(
+                            "kiểu chữ ký «{}» không được chấp nhận",
+                            printable(&value)
+                        )));
+                    }
+                }
+                _ if value.is_empty() => {}
+                _ => {
+                    fields.insert(key.into_owned(), value.into_owned());
+                }
+            }
+        }
+        let hash = hash.filter(|h| !h.is_empty()).ok_or(Untrusted::BadSignature)?;
+        Ok(Self { fields, hash })
+    }
+
+    /// Whether the signature is that of the fields with `secret`.
+    pub fn signed_with(&self, secret: &str) -> bool {
+        verify_signature(
+            secret,
+            self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            &self.hash,
+        )
+    }
+
+    /// A signed field, empty when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+}
+
+/// `vnp_` and then ASCII letters and digits only, as every VNPay parameter is named.
+fn is_plain_vnp_name(name: &str) -> bool {
+    name.strip_prefix("vnp_")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// A name as it may be quoted in a message and a log: control and format characters
+/// escaped, at most 64 characters.
+fn printable(s: &str) -> String {
+    s.chars().take(64).flat_map(char::escape_debug).collect()
 }
 
 /// The fields of a `querydr` request, in the order VNPay joins them with `|` for its
@@ -407,20 +482,82 @@ impl Vnpay {
             .await
             .map_err(|e| QueryError::Transport(e.without_url().to_string()))?;
         let status = response.status();
-        let value: serde_json::Value = response
-            .json()
+        let body = response
+            .bytes()
             .await
             .map_err(|e| QueryError::Transport(format!("HTTP {status}: {}", e.without_url())))?;
-        let msg = value
-            .as_object()
-            .ok_or_else(|| QueryError::Transport(format!("HTTP {status}: không phải đối tượng JSON")))?;
-        self.check_query_answer(q.order_id, msg).map_err(QueryError::Untrusted)
+        let msg = parse_json_message(&body).map_err(|e| match e {
+            JsonMessageError::NotJson(why) => QueryError::Transport(format!("HTTP {status}: {why}")),
+            JsonMessageError::Ambiguous(u) => QueryError::Untrusted(u),
+        })?;
+        self.check_query_answer(q.order_id, &msg).map_err(QueryError::Untrusted)
     }
+}
+
+/// Why a JSON message from the gateway was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonMessageError {
+    /// Not a JSON object at all (a transport problem: an error page, a cut answer).
+    NotJson(String),
+    /// A JSON object that could be read two ways: a repeated name, or a `vnp` name that
+    /// differs from another only by case or is not written plainly.
+    Ambiguous(Untrusted),
+}
+
+/// Parses a `querydr` answer: one JSON object whose names are each given once. serde_json
+/// keeps the last of two equal names; this refuses them, and the same variants of `vnp_`
+/// names that [`Message::parse_query`] refuses, so that the checksum and the reading can
+/// never see two different messages.
+pub fn parse_json_message(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, JsonMessageError> {
+    use serde::de::{Deserializer as _, Error as _, MapAccess, Visitor};
+
+    struct Strict;
+    impl<'de> Visitor<'de> for Strict {
+        type Value = serde_json::Map<String, serde_json::Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = serde_json::Map::new();
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value: serde_json::Value = map.next_value()?;
+                let folded = key.to_ascii_lowercase();
+                if folded.contains("vnp") && !is_plain_vnp_name(&key) {
+                    return Err(A::Error::custom(format!(
+                        "tên «{}» không đúng dạng của VNPay",
+                        printable(&key)
+                    )));
+                }
+                if !seen.insert(folded) {
+                    return Err(A::Error::custom(format!("tên «{}» lặp lại", printable(&key))));
+                }
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(JsonMessageError::NotJson("không phải đối tượng JSON".to_owned()));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = de.deserialize_map(Strict).and_then(|m| de.end().map(|()| m));
+    parsed.map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => JsonMessageError::Ambiguous(Untrusted::Invalid(e.to_string())),
+        _ => JsonMessageError::NotJson(e.to_string()),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The query string of `params`, in their order, form-URL-encoded.
+    fn q(params: &[(String, String)]) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .finish()
+    }
 
     /// VNPay's published example payment URL ("Hướng dẫn tích hợp Cổng thanh toán VNPAY",
     /// https://sandbox.vnpayment.vn/apis/docs/huong-dan-tich-hop/, section "Tạo URL Thanh
@@ -481,7 +618,7 @@ mod tests {
             return_url: String::new(),
         };
         // The example is a payment request, not a result: signature good, no success.
-        let n = v.verify(&params).expect("verifies");
+        let n = v.verify(&q(&params)).expect("verifies");
         assert_eq!(n.order_id, "5");
         assert_eq!(n.amount, Some(18_060));
         assert!(!n.success);
@@ -509,27 +646,27 @@ mod tests {
             url: String::new(),
             return_url: String::new(),
         };
-        let n = v.verify(&params).expect("good");
+        let n = v.verify(&q(&params)).expect("good");
         assert!(n.success);
         assert_eq!(n.amount, Some(150_000));
         // Upper-case hex is the same signature.
         let mut upper = params.clone();
         upper.last_mut().expect("hash").1 = hash.to_uppercase();
-        assert!(v.verify(&upper).is_ok());
+        assert!(v.verify(&q(&upper)).is_ok());
         // Any change to a signed value breaks it.
         let mut tampered = params.clone();
         tampered[0].1 = "15000100".into();
-        assert_eq!(v.verify(&tampered), Err(Untrusted::BadSignature));
+        assert_eq!(v.verify(&q(&tampered)), Err(Untrusted::BadSignature));
         // Another secret, a truncated or missing signature.
         let other = Vnpay {
             secret: "OTHER".into(),
             ..v.clone()
         };
-        assert_eq!(other.verify(&params), Err(Untrusted::BadSignature));
+        assert_eq!(other.verify(&q(&params)), Err(Untrusted::BadSignature));
         let mut short = params.clone();
         short.last_mut().expect("hash").1.truncate(64);
-        assert_eq!(v.verify(&short), Err(Untrusted::BadSignature));
-        assert_eq!(v.verify(&params[..params.len() - 1]), Err(Untrusted::BadSignature));
+        assert_eq!(v.verify(&q(&short)), Err(Untrusted::BadSignature));
+        assert_eq!(v.verify(&q(&params[..params.len() - 1])), Err(Untrusted::BadSignature));
     }
 
     #[test]
@@ -742,8 +879,270 @@ mod tests {
             url: String::new(),
             return_url: String::new(),
         };
-        let n = v.verify(&params).expect("verifies");
+        let n = v.verify(&q(&params)).expect("verifies");
         assert!(n.success);
         assert_eq!(n.amount, Some(10_000));
+    }
+
+    /// The browser return of a payment the customer cancelled (`24`/`02`), genuinely
+    /// signed: the one message any customer can get for their own order.
+    fn cancelled_return() -> String {
+        let params: Vec<(String, String)> = [
+            ("vnp_Amount", "15000000"),
+            ("vnp_BankCode", "NCB"),
+            ("vnp_OrderInfo", "thanh toan le phi ho so"),
+            ("vnp_PayDate", "20261102081000"),
+            ("vnp_ResponseCode", "24"),
+            ("vnp_TmnCode", "MOTCUA01"),
+            ("vnp_TransactionStatus", "02"),
+            ("vnp_TxnRef", "0A1B2C3D4E5F6071"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        signed_query("S3CRET", &pairs)
+    }
+
+    #[test]
+    fn the_reported_forgery_is_refused() {
+        let g = terminal();
+        let genuine = cancelled_return();
+        let n = g.verify(&genuine).expect("genuine");
+        assert!(!n.success);
+        assert_eq!(n.response_code, "24");
+        // Issue 19: success codes put in front of a genuine unpaid message.
+        let forged = format!("vnp_ResponseCode=00&vnp_TransactionStatus=00&vnp_TransactionNo=14000001&{genuine}");
+        assert!(matches!(g.verify(&forged), Err(Untrusted::Invalid(_))), "{forged}");
+        // Aimed at another order and amount as well.
+        let aimed = format!("vnp_TxnRef=FFFF000011112222&vnp_Amount=99900&{forged}");
+        assert!(matches!(g.verify(&aimed), Err(Untrusted::Invalid(_))));
+        // Behind, instead of in front.
+        let behind = format!("{genuine}&vnp_ResponseCode=00&vnp_TransactionStatus=00");
+        assert!(matches!(g.verify(&behind), Err(Untrusted::Invalid(_))));
+    }
+
+    /// The segments of a query string.
+    fn segments(query: &str) -> Vec<String> {
+        query.split('&').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_repeated_parameter_is_refused_in_every_position() {
+        let g = terminal();
+        let genuine = segments(&cancelled_return());
+        for (i, seg) in genuine.iter().enumerate() {
+            let (key, _) = seg.split_once('=').expect("pair");
+            // The same pair again, another value, an empty value, in every position.
+            for copy in [seg.clone(), format!("{key}=00"), format!("{key}="), key.to_owned()] {
+                for at in 0..=genuine.len() {
+                    let mut s = genuine.clone();
+                    s.insert(at, copy.clone());
+                    let query = s.join("&");
+                    assert!(
+                        matches!(g.verify(&query), Err(Untrusted::Invalid(_))),
+                        "segment {i} copied as {copy} at {at}: {query}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn encoded_and_case_variants_of_a_vnp_name_are_refused() {
+        let g = terminal();
+        let genuine = cancelled_return();
+        for variant in [
+            "VNP_RESPONSECODE=00",
+            "vnp_responsecode=00",
+            "Vnp_ResponseCode=00",
+            "vnp%5FResponseCode=00",
+            "%76np_ResponseCode=00",
+            "vnp_Response%43ode=00",
+            "vnp_ResponseCode%00=00",
+            "vnp_ResponseCode+=00",
+            "+vnp_ResponseCode=00",
+            "vnp_ResponseCode%20=00",
+            "vnp_Response-Code=00",
+            "vnp_=00",
+            "vnp_SecureHashType=SHA256",
+            "vnp_securehash=00",
+            // A new, unsigned vnp_ field: signed fields change, so the signature fails.
+        ] {
+            for query in [format!("{variant}&{genuine}"), format!("{genuine}&{variant}")] {
+                assert!(
+                    matches!(g.verify(&query), Err(Untrusted::Invalid(_))),
+                    "{variant}: {:?}",
+                    g.verify(&query)
+                );
+            }
+        }
+        // A vnp_ field the genuine message does not have is signed, so it breaks the hash.
+        let added = format!("vnp_CardType=ATM&{genuine}");
+        assert_eq!(g.verify(&added), Err(Untrusted::BadSignature));
+        // Parameters that are not VNPay's are not signed and never read: the meaning stays.
+        let extra = format!("utm_source=x&{genuine}&ResponseCode=00");
+        assert_eq!(g.verify(&extra), g.verify(&genuine));
+        // The accepted spellings of the hash type.
+        for t in ["HmacSHA512", "SHA512", "hmacsha512"] {
+            assert!(g.verify(&format!("{genuine}&vnp_SecureHashType={t}")).is_ok(), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_strict_json_answer_refuses_repeated_and_variant_names() {
+        let ok = parse_json_message(br#"{"vnp_ResponseCode":"00","vnp_Amount":15000000}"#).expect("ok");
+        assert_eq!(ok["vnp_ResponseCode"], "00");
+        for bad in [
+            r#"{"vnp_TransactionStatus":"02","vnp_TransactionStatus":"00"}"#,
+            r#"{"vnp_TransactionStatus":"02","VNP_TRANSACTIONSTATUS":"00"}"#,
+            r#"{"vnp\u005fTransactionStatus":"00","vnp_TransactionStatus":"02"}"#,
+            r#"{"vnp TransactionStatus":"00"}"#,
+        ] {
+            assert!(
+                matches!(parse_json_message(bad.as_bytes()), Err(JsonMessageError::Ambiguous(_))),
+                "{bad}"
+            );
+        }
+        for not_json in ["<html>", "[1,2]", "", r#"{"a":1"#, r#"{"a":1} trailing"#] {
+            assert!(
+                matches!(
+                    parse_json_message(not_json.as_bytes()),
+                    Err(JsonMessageError::NotJson(_))
+                ),
+                "{not_json}"
+            );
+        }
+    }
+
+    /// One edit of a query string.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        /// Insert a `name=value` segment before segment `at`.
+        Insert { at: usize, segment: String },
+        /// Copy segment `from` (possibly with another value) before segment `at`.
+        Duplicate {
+            from: usize,
+            at: usize,
+            value: Option<String>,
+        },
+        /// Reorder the segments by this permutation seed.
+        Reorder(u64),
+        /// Set byte `at` to `byte`.
+        Byte { at: usize, byte: u8 },
+    }
+
+    fn edit() -> impl proptest::strategy::Strategy<Value = Edit> {
+        use proptest::prelude::*;
+        let name = prop_oneof![
+            Just("vnp_ResponseCode".to_owned()),
+            Just("vnp_TransactionStatus".to_owned()),
+            Just("vnp_TxnRef".to_owned()),
+            Just("vnp_Amount".to_owned()),
+            Just("vnp_SecureHash".to_owned()),
+            Just("vnp_SecureHashType".to_owned()),
+            Just("VNP_AMOUNT".to_owned()),
+            Just("vnp%5FAmount".to_owned()),
+            "[a-zA-Z_%0-9+]{0,12}",
+        ];
+        let value = prop_oneof![Just("00".to_owned()), Just(String::new()), "[a-zA-Z0-9%+&=]{0,10}"];
+        prop_oneof![
+            (0usize..20, name, value.clone()).prop_map(|(at, n, v)| Edit::Insert {
+                at,
+                segment: format!("{n}={v}")
+            }),
+            (0usize..20, 0usize..20, proptest::option::of(value)).prop_map(|(from, at, value)| Edit::Duplicate {
+                from,
+                at,
+                value
+            }),
+            any::<u64>().prop_map(Edit::Reorder),
+            (0usize..2000, any::<u8>()).prop_map(|(at, byte)| Edit::Byte { at, byte }),
+        ]
+    }
+
+    fn apply(query: &str, e: &Edit) -> Vec<u8> {
+        let mut segs: Vec<Vec<u8>> = query.split('&').map(|s| s.as_bytes().to_vec()).collect();
+        match e {
+            Edit::Insert { at, segment } => segs.insert(at % (segs.len() + 1), segment.as_bytes().to_vec()),
+            Edit::Duplicate { from, at, value } => {
+                let src = segs[from % segs.len()].clone();
+                let copy = match value {
+                    Some(v) => {
+                        let key = src.split(|b| *b == b'=').next().unwrap_or_default().to_vec();
+                        [key, b"=".to_vec(), v.as_bytes().to_vec()].concat()
+                    }
+                    None => src,
+                };
+                segs.insert(at % (segs.len() + 1), copy);
+            }
+            Edit::Reorder(seed) => {
+                // Fisher–Yates with SplitMix64.
+                let mut x = *seed;
+                for i in (1..segs.len()).rev() {
+                    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                    let mut z = x;
+                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                    z ^= z >> 31;
+                    let j = usize::try_from(z % (i as u64 + 1)).unwrap_or(0);
+                    segs.swap(i, j);
+                }
+            }
+            Edit::Byte { .. } => {}
+        }
+        let mut bytes = segs.join(&b'&');
+        if let Edit::Byte { at, byte } = e {
+            let n = bytes.len();
+            bytes[at % n] = *byte;
+        }
+        bytes
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Issue 19: for any genuine signed message and any edit of its query string, the
+        /// outcome is exactly the genuine message's meaning or a refusal.
+        #[test]
+        fn an_edited_message_means_the_same_or_is_refused(
+            amount in 1u64..10_000_000,
+            order in "[0-9A-F]{16}",
+            paid in proptest::bool::ANY,
+            bank in proptest::option::of("[A-Z]{3,8}"),
+            info in "[a-z0-9 ]{0,30}",
+            edits in proptest::collection::vec(edit(), 1..4),
+        ) {
+            let amount = (amount * 100).to_string();
+            let (code, status) = if paid { ("00", "00") } else { ("24", "02") };
+            let mut params = vec![
+                ("vnp_Amount", amount.as_str()),
+                ("vnp_OrderInfo", info.as_str()),
+                ("vnp_ResponseCode", code),
+                ("vnp_TmnCode", "MOTCUA01"),
+                ("vnp_TransactionNo", "14000001"),
+                ("vnp_TransactionStatus", status),
+                ("vnp_TxnRef", order.as_str()),
+            ];
+            if let Some(b) = &bank {
+                params.push(("vnp_BankCode", b.as_str()));
+            }
+            let g = terminal();
+            let genuine_query = signed_query("S3CRET", &params);
+            let genuine = g.verify(&genuine_query).expect("genuine");
+            let mut query = genuine_query.into_bytes();
+            for e in &edits {
+                let text = String::from_utf8_lossy(&query).into_owned();
+                query = apply(&text, e);
+            }
+            // The server sees the query as bytes; anything not UTF-8 is not a query axum hands
+            // over as text, and what is must be read the same or refused.
+            if let Ok(text) = std::str::from_utf8(&query) {
+                match g.verify(text) {
+                    Ok(n) => proptest::prop_assert_eq!(n, genuine.clone(), "{}", text),
+                    Err(_) => {}
+                }
+            }
+        }
     }
 }

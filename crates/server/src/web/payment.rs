@@ -10,7 +10,7 @@
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -206,11 +206,7 @@ fn sandbox_txn() -> String {
 
 /// `POST /sandbox/vnpay/pay`: carries out the choice: signs the result, calls the IPN
 /// (zero, one or two times) and sends the browser back to the merchant's return URL.
-pub async fn sandbox_decide(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(d): Form<Decision>,
-) -> Result<Response, PageError> {
+pub async fn sandbox_decide(State(state): State<AppState>, Form(d): Form<Decision>) -> Result<Response, PageError> {
     let g = sandbox(&state)?;
     let now = state.clock.now();
     let params = pairs(&d.request);
@@ -259,7 +255,7 @@ pub async fn sandbox_decide(
             },
         );
     }
-    let ipn = ipn_url(&state, &headers);
+    let ipn = ipn_url(&state);
     for _ in 0..ipn_calls {
         match reqwest::Client::new().get(format!("{ipn}?{query}")).send().await {
             Ok(r) => {
@@ -293,19 +289,13 @@ pub async fn sandbox_query(
     Ok(axum::Json(answer).into_response())
 }
 
-/// Where the sandbox sends its IPN: `vnpay_ipn_url`, or this server as the browser
-/// reached it.
-fn ipn_url(state: &AppState, headers: &HeaderMap) -> String {
+/// Where the sandbox sends its IPN: `vnpay_ipn_url`, or this server at its own listening
+/// address (never an address taken from the request: a `Host` header is the caller's to
+/// choose).
+fn ipn_url(state: &AppState) -> String {
     let configured = state.config.vnpay_ipn_url.trim();
     if !configured.is_empty() {
         return configured.to_owned();
     }
-    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) => format!("http://{host}{}", crate::payments::IPN_PATH),
-        None => format!(
-            "{}{}",
-            state.config.public_url.trim_end_matches('/'),
-            crate::payments::IPN_PATH
-        ),
-    }
+    format!("http://{}{}", state.config.own_address(), crate::payments::IPN_PATH)
 }

@@ -122,7 +122,11 @@ async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Con
         .expect("token");
         tx.commit().await.expect("commit");
     }
+    // Bound first, so that the configuration says where this server listens (the sandbox
+    // gateway and the links it prints reach it there).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let mut config = Config {
+        listen: listener.local_addr().expect("addr"),
         data_dir: test_db.dir.path().to_owned(),
         max_body_bytes: 256 * 1024,
         max_import_bytes: 32 * 1024 * 1024,
@@ -134,7 +138,6 @@ async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Con
     // As `motcua serve` does (PostgreSQL: the tracking cache follows other nodes' changes);
     // the listener runs until the test's runtime ends.
     drop(motcua_server::changes::spawn(&state));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
         let app = motcua_server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

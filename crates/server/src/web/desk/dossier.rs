@@ -174,7 +174,8 @@ fn delivery_value(d: Delivery) -> &'static str {
     }
 }
 
-/// `GET /ho-so/{code}`: the dossier for the staff who may see it (403 otherwise).
+/// `GET /ho-so/{code}`: the dossier for the staff who may see it (404 otherwise, as for a
+/// code that does not exist).
 pub async fn show(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
@@ -192,7 +193,11 @@ pub async fn show(
             .await?
             .ok_or_else(|| AppError::NotFound(format!("Không tìm thấy hồ sơ {code}.")))?;
         let viewer = p.user.as_ref().map(|u| u.id.as_str());
-        require(lifecycle::can_view(&stored.dossier, &p.access, viewer), "xem hồ sơ này")?;
+        if !lifecycle::can_view(&stored.dossier, &p.access, viewer) {
+            // Another agency's dossier answers as no dossier: the answer must not tell
+            // which codes exist.
+            return Err(AppError::NotFound(format!("Không tìm thấy hồ sơ {code}.")).into());
+        }
         let file_records = files::of_dossier(&mut tx, stored.id).await?;
         let events = dossiers::events(&mut tx, stored.id).await?;
         (stored, file_records, events)
