@@ -120,6 +120,12 @@ impl Access {
         self.has_role_in(Role::CatalogueAdmin, province) || self.has_role_in(Role::SystemAdmin, province)
     }
 
+    /// May edit the procedure catalogue of some province (checked before an import file is
+    /// unpacked; each province in it is then checked with [`Access::can_edit_catalogue`]).
+    pub fn can_edit_some_catalogue(&self) -> bool {
+        self.has_role(Role::CatalogueAdmin) || self.has_role(Role::SystemAdmin)
+    }
+
     /// May manage accounts, tokens and the calendar of `province`.
     pub fn can_administer(&self, province: &ProvinceCode) -> bool {
         self.has_role_in(Role::SystemAdmin, province)

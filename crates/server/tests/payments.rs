@@ -512,6 +512,19 @@ async fn a_genuine_unpaid_message_with_parameters_added_settles_nothing() {
     let (_, audit) = get(&app, &admin, "/api/v1/admin/audit?action=payment.notification_refused").await;
     let refused = audit["items"].as_array().map_or(0, Vec::len);
     assert!(refused >= forgeries.len(), "every refusal audited: {audit}");
+
+    // The sandbox gateway reads a payment request the same way: one genuine pay URL with
+    // another order (or return address) put in front is refused.
+    let pay_url = other["pay_url"].as_str().expect("pay_url");
+    let (path, query) = pay_url.split_once('?').expect("query");
+    for spliced in [
+        format!("{path}?vnp_TxnRef={id}&{query}"),
+        format!("{path}?vnp_ReturnUrl=https%3A%2F%2Fevil.example&{query}"),
+        format!("{path}?{query}&vnp_Amount=100"),
+    ] {
+        let r = app.client.get(app.url(&spliced)).send().await.expect("sandbox page");
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{spliced}");
+    }
 }
 
 #[tokio::test]

@@ -708,6 +708,8 @@ pub async fn import(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ImportResponse>, AppError> {
+    // Nothing is unpacked for a caller who may import into no province at all.
+    principal.require(principal.access.can_edit_some_catalogue(), "nhập danh mục thủ tục")?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::TooLarge(state.config.max_import_bytes)

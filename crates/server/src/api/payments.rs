@@ -442,8 +442,8 @@ pub async fn receipt_pdf(
     }
     let pdf = crate::forms::payment_receipt(&state, &order.id).await?;
     let d = &stored.dossier;
-    if d.owner.as_deref() != p.user.as_ref().map(|u| u.id.as_str()) {
-        // The receipt names the applicant: staff downloads are audited like views.
+    if !super::dossiers::reads_own(&p, d) {
+        // The receipt names the applicant: staff (and API token) downloads are audited like views.
         let mut tx = state.db.begin_write().await?;
         audit::record(
             &mut tx,

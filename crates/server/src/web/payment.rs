@@ -24,7 +24,7 @@ use super::{Frame, SignedIn, Viewer, page};
 use crate::api::payments::OrderView;
 use crate::error::AppError;
 use crate::pages::PageError;
-use crate::payments::vnpay::{self, SECURE_HASH, Vnpay};
+use crate::payments::vnpay::{self, Message, Vnpay};
 use crate::state::AppState;
 
 /// The routes of this area.
@@ -114,37 +114,31 @@ fn sandbox(state: &AppState) -> Result<Vnpay, PageError> {
     crate::payments::vnpay(&state.config).ok_or_else(off)
 }
 
-fn pairs(raw: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw.as_bytes()).into_owned().collect()
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
-    params.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
-}
-
-/// Checks a payment request as VNPay does: the terminal's signature, our terminal, the
-/// command and version, a whole amount, not expired.
-fn check_request(g: &Vnpay, params: &[(String, String)], now: OffsetDateTime) -> Result<(), String> {
-    let signed = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    if !vnpay::verify_signature(&g.secret, signed, param(params, SECURE_HASH)) {
+/// Reads and checks a payment request as VNPay does: parsed once (a repeated or variant
+/// `vnp_` name is refused, as for the messages motcua receives), the terminal's signature,
+/// our terminal, the command and version, a whole amount, not expired.
+fn check_request(g: &Vnpay, raw: &str, now: OffsetDateTime) -> Result<Message, String> {
+    let message =
+        Message::parse_query(raw).map_err(|e| format!("Yêu cầu thanh toán không hợp lệ (mã lỗi 03): {e}."))?;
+    if !message.signed_with(&g.secret) {
         // VNPay's own page says «Sai chữ ký» (code 70).
         return Err("Sai chữ ký (mã lỗi 70): yêu cầu thanh toán không hợp lệ.".to_owned());
     }
-    if param(params, "vnp_TmnCode") != g.tmn_code {
+    if message.get("vnp_TmnCode") != g.tmn_code {
         return Err("Mã website (vnp_TmnCode) không tồn tại.".to_owned());
     }
-    if param(params, "vnp_Command") != "pay" || param(params, "vnp_Version") != vnpay::VERSION {
+    if message.get("vnp_Command") != "pay" || message.get("vnp_Version") != vnpay::VERSION {
         return Err("Yêu cầu không đúng phiên bản 2.1.0, lệnh pay.".to_owned());
     }
-    match param(params, "vnp_Amount").parse::<u64>() {
+    match message.get("vnp_Amount").parse::<u64>() {
         Ok(a) if a > 0 && a.is_multiple_of(100) => {}
         _ => return Err("Số tiền không hợp lệ.".to_owned()),
     }
-    let expire = param(params, "vnp_ExpireDate");
+    let expire = message.get("vnp_ExpireDate");
     if !expire.is_empty() && expire < vnpay::timestamp(now).as_str() {
         return Err("Giao dịch đã quá thời gian chờ thanh toán (mã lỗi 11).".to_owned());
     }
-    Ok(())
+    Ok(message)
 }
 
 #[derive(Template)]
@@ -167,17 +161,21 @@ pub async fn sandbox_page(
 ) -> Result<Response, PageError> {
     let g = sandbox(&state)?;
     let raw = raw.unwrap_or_default();
-    let params = pairs(&raw);
-    let checked = check_request(&g, &params, state.clock.now());
-    let amount = param(&params, "vnp_Amount").parse::<u64>().unwrap_or_default() / 100;
+    let (message, error) = match check_request(&g, &raw, state.clock.now()) {
+        Ok(m) => (Some(m), String::new()),
+        Err(e) => (None, e),
+    };
+    // Only a request that checked out is shown.
+    let field = |name: &str| message.as_ref().map_or("", |m| m.get(name)).to_owned();
+    let amount = field("vnp_Amount").parse::<u64>().unwrap_or_default() / 100;
     let page_data = SandboxPage {
         frame: Frame::new(&state, viewer.0.as_ref()).await?,
-        error: checked.err().unwrap_or_default(),
+        error,
         request: raw.clone(),
         amount: Vnd(amount).to_string(),
-        order_id: param(&params, "vnp_TxnRef").to_owned(),
-        order_info: param(&params, "vnp_OrderInfo").to_owned(),
-        tmn_code: param(&params, "vnp_TmnCode").to_owned(),
+        order_id: field("vnp_TxnRef"),
+        order_info: field("vnp_OrderInfo"),
+        tmn_code: field("vnp_TmnCode"),
     };
     let status = if page_data.error.is_empty() {
         StatusCode::OK
@@ -209,8 +207,8 @@ fn sandbox_txn() -> String {
 pub async fn sandbox_decide(State(state): State<AppState>, Form(d): Form<Decision>) -> Result<Response, PageError> {
     let g = sandbox(&state)?;
     let now = state.clock.now();
-    let params = pairs(&d.request);
-    check_request(&g, &params, now).map_err(|m| AppError::bad("invalid_request", "request", m))?;
+    let message = check_request(&g, &d.request, now).map_err(|m| AppError::bad("invalid_request", "request", m))?;
+    let param = |name: &str| message.get(name);
     let (response, status, ipn_calls) = match d.outcome.as_str() {
         "approve" => ("00", "00", 1),
         "approve_twice" => ("00", "00", 2),
@@ -227,31 +225,31 @@ pub async fn sandbox_decide(State(state): State<AppState>, Form(d): Form<Decisio
     let txn = sandbox_txn();
     let pay_date = vnpay::timestamp(now);
     let result: Vec<(&str, &str)> = vec![
-        ("vnp_Amount", param(&params, "vnp_Amount")),
+        ("vnp_Amount", param("vnp_Amount")),
         ("vnp_BankCode", "NCB"),
         ("vnp_BankTranNo", if response == "00" { "VNP" } else { "" }),
         ("vnp_CardType", "ATM"),
-        ("vnp_OrderInfo", param(&params, "vnp_OrderInfo")),
+        ("vnp_OrderInfo", param("vnp_OrderInfo")),
         ("vnp_PayDate", &pay_date),
         ("vnp_ResponseCode", response),
         ("vnp_TmnCode", &g.tmn_code),
         ("vnp_TransactionNo", if response == "11" { "0" } else { &txn }),
         ("vnp_TransactionStatus", status),
-        ("vnp_TxnRef", param(&params, "vnp_TxnRef")),
+        ("vnp_TxnRef", param("vnp_TxnRef")),
     ];
     let query = vnpay::signed_query(&g.secret, &result);
     if response != "11" {
         // What a later re-query (`querydr`) finds.
         crate::payments::sandbox::record(
             &g.tmn_code,
-            param(&params, "vnp_TxnRef"),
+            param("vnp_TxnRef"),
             crate::payments::sandbox::Transaction {
-                amount: param(&params, "vnp_Amount").to_owned(),
+                amount: param("vnp_Amount").to_owned(),
                 transaction_no: txn.clone(),
                 bank_code: "NCB".to_owned(),
                 pay_date: pay_date.clone(),
                 status: status.to_owned(),
-                order_info: param(&params, "vnp_OrderInfo").to_owned(),
+                order_info: param("vnp_OrderInfo").to_owned(),
             },
         );
     }
@@ -261,7 +259,7 @@ pub async fn sandbox_decide(State(state): State<AppState>, Form(d): Form<Decisio
             Ok(r) => {
                 let answer = r.text().await.unwrap_or_default();
                 tracing::info!(
-                    order = param(&params, "vnp_TxnRef"),
+                    order = param("vnp_TxnRef"),
                     answer = answer.as_str(),
                     "sandbox IPN sent"
                 );
@@ -269,7 +267,7 @@ pub async fn sandbox_decide(State(state): State<AppState>, Form(d): Form<Decisio
             Err(e) => tracing::warn!(error = %e, "sandbox IPN failed"),
         }
     }
-    let back = param(&params, "vnp_ReturnUrl");
+    let back = param("vnp_ReturnUrl");
     let sep = if back.contains('?') { '&' } else { '?' };
     Ok((
         StatusCode::SEE_OTHER,
