@@ -647,6 +647,19 @@ pub struct ProvinceImport {
 /// Parses a catalogue file in either format, chosen by content type.
 pub fn parse_catalogue(content_type: &str, bytes: &[u8]) -> Result<CatalogueFile, AppError> {
     let mut file: CatalogueFile = if content_type.starts_with(XLSX) {
+        // The same content check as uploads (a whole, macro-free workbook that does not
+        // expand past reason) before calamine unpacks every sheet into memory.
+        match motcua_core::filetype::detect(bytes) {
+            Ok(motcua_core::filetype::FileType::Xlsx) => {}
+            Ok(other) => {
+                return Err(AppError::bad(
+                    "invalid_file",
+                    "file",
+                    format!("Tệp gửi lên là {}, không phải bảng tính XLSX.", other.label()),
+                ));
+            }
+            Err(rejected) => return Err(AppError::bad("invalid_file", "file", rejected.to_string())),
+        }
         motcua_docs::catalogue_xlsx::read(bytes).map_err(|e| AppError::bad("invalid_file", "file", e.to_string()))?
     } else if content_type.starts_with("application/json") {
         parse_json(bytes)?
