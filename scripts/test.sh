@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/motcua-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+started=$SECONDS
+report_time() { echo "== total time: $((SECONDS - started)) s"; }
+trap report_time EXIT
+
 scripts/deps.sh
 
 echo "== fmt and clippy"

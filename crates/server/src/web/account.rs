@@ -1,22 +1,36 @@
 //! Signing in and out, and changing one's password: the pages in front of every area.
+//!
+//! With the page's script running, the forms call the JSON API; without it the browser
+//! posts them here (`POST /dang-nhap`, `/dang-xuat`, `/doi-mat-khau`), and these routes
+//! call the same functions, answer with a redirect on success and send the form back
+//! with the message otherwise.
 
 use askama::Template;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::form::{self, FormData, page_with_status, redirect_with_cookies};
 use super::{Frame, SignedIn, Viewer, home_of, page, safe_next};
+use crate::api::extract::ApiJson;
+use crate::auth::{ClientIp, MaybePrincipal};
+use crate::error::AppError;
 use crate::pages::PageError;
 use crate::state::AppState;
 
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/dang-nhap", get(login))
+        .route("/dang-nhap", get(login).post(login_submit))
+        .route("/dang-xuat", post(logout_submit))
         .route("/sau-dang-nhap", get(after_login))
-        .route("/doi-mat-khau", get(password))
+        .route("/doi-mat-khau", get(password).post(password_submit))
+        .route(form::NEEDS_SCRIPT, post(form::needs_script))
 }
 
 /// `?next=`: where to go afterwards.
@@ -29,8 +43,39 @@ pub struct Next {
 #[template(path = "web/login.html")]
 struct LoginPage {
     frame: Frame,
+    /// Where the script goes once signed in (`/sau-dang-nhap?next=…`).
     next: String,
+    /// The page asked for, posted back with the form when the script is not running.
+    back: String,
+    /// The name typed, when the form comes back with an error (never the password).
+    username: String,
+    error: String,
     oidc: bool,
+}
+
+/// Where a person goes once signed in: `/sau-dang-nhap`, which sends them on to `next`
+/// (a path of this site) or to the home of their first area.
+fn after_login_url(next: Option<&str>) -> String {
+    format!(
+        "/sau-dang-nhap{}",
+        next.map(|n| format!("?next={}", super::encode(n))).unwrap_or_default()
+    )
+}
+
+async fn login_page(
+    state: &AppState,
+    next: Option<String>,
+    username: String,
+    error: String,
+) -> Result<LoginPage, PageError> {
+    Ok(LoginPage {
+        frame: Frame::new(state, None).await?,
+        next: after_login_url(next.as_deref()),
+        back: next.unwrap_or_default(),
+        username,
+        error,
+        oidc: !state.config.oidc_issuer.is_empty(),
+    })
 }
 
 /// `GET /dang-nhap`: the login form. Already signed in: straight on.
@@ -43,14 +88,56 @@ pub async fn login(
     if let Some(p) = &viewer.0 {
         return Ok(Redirect::to(&next.unwrap_or_else(|| home_of(p).to_owned())).into_response());
     }
-    Ok(page(&LoginPage {
-        frame: Frame::new(&state, None).await?,
-        next: format!(
-            "/sau-dang-nhap{}",
-            next.map(|n| format!("?next={}", super::encode(&n))).unwrap_or_default()
-        ),
-        oidc: !state.config.oidc_issuer.is_empty(),
-    }))
+    Ok(page(&login_page(&state, next, String::new(), String::new()).await?))
+}
+
+/// `POST /dang-nhap`: the login form sent by the browser itself. Signs in through the
+/// API's login (same checks, rate limit, lock-out, audit record and session cookie), then
+/// goes on as the script would; a refusal sends the form back with its message and the
+/// name typed.
+pub async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    form::same_site(&state, &headers)?;
+    let form = form::parse(&headers, &body)?;
+    let next = safe_next(form.get("next"));
+    let username = form.text("username");
+    let request = crate::api::auth::LoginRequest {
+        username: username.clone(),
+        password: form.text("password"),
+    };
+    match crate::api::auth::login_inner(state.clone(), headers, ip, request).await {
+        Ok(signed_in) => Ok(redirect_with_cookies(&after_login_url(next.as_deref()), &signed_in)),
+        Err(e) => {
+            let (status, _, message, _) = e.parts();
+            if status.is_server_error() {
+                return Err(e.into());
+            }
+            let page_data = login_page(&state, next, username, message).await?;
+            Ok(page_with_status(&page_data, status))
+        }
+    }
+}
+
+/// `POST /dang-xuat`: the logout button sent by the browser itself. Checked like every
+/// form of a session (cookie and CSRF token), then the API's logout ends the session.
+/// A session already gone leaves nothing to end: the cookie is cleared all the same.
+pub async fn logout_submit(
+    State(state): State<AppState>,
+    mut parts: Parts,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = form::parse(&parts.headers, &body)?;
+    let principal = match form::principal(&state, &mut parts, &form).await {
+        Ok(p) => Some(p),
+        Err(AppError::Unauthorized(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let ended = crate::api::auth::logout(State(state.clone()), MaybePrincipal(principal)).await?;
+    Ok(redirect_with_cookies("/", &ended))
 }
 
 /// `GET /sau-dang-nhap`: where the login form goes once the session exists: the page
@@ -66,6 +153,7 @@ struct PasswordPage {
     frame: Frame,
     forced: bool,
     next: String,
+    error: String,
 }
 
 /// `GET /doi-mat-khau`: the password change form (also where a person who must change
@@ -84,5 +172,56 @@ pub async fn password(
         frame: Frame::new(&state, Some(&p)).await?,
         forced,
         next,
+        error: String::new(),
     }))
+}
+
+/// `POST /doi-mat-khau`: the password change sent by the browser itself, through the API's
+/// password change (same checks and audit record); then on to `next`. A refusal sends the
+/// form back with its message (the passwords are never sent back).
+pub async fn password_submit(
+    State(state): State<AppState>,
+    mut parts: Parts,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form: FormData = form::parse(&parts.headers, &body)?;
+    let p = match form::principal(&state, &mut parts, &form).await {
+        Ok(p) => p,
+        Err(e) => return Ok(form::failed(e, "/doi-mat-khau")),
+    };
+    let next = safe_next(form.get("next")).unwrap_or_else(|| home_of(&p).to_owned());
+    let change = crate::api::auth::PasswordChange {
+        current_password: form.text("current_password"),
+        new_password: form.text("new_password"),
+    };
+    match crate::api::auth::change_password(State(state.clone()), p.clone(), ApiJson(change)).await {
+        Ok(_) => Ok(Redirect::to(&next).into_response()),
+        Err(e) => {
+            let (status, _, message, _) = e.parts();
+            if status.is_server_error() {
+                return Err(e.into());
+            }
+            let page_data = PasswordPage {
+                frame: Frame::new(&state, Some(&p)).await?,
+                forced: p.user.as_ref().is_some_and(|u| u.must_change_password),
+                next,
+                error: message,
+            };
+            Ok(page_with_status(&page_data, status))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_login_keeps_the_page_asked_for() {
+        assert_eq!(after_login_url(None), "/sau-dang-nhap");
+        assert_eq!(
+            after_login_url(Some("/quay?tab=hen")),
+            "/sau-dang-nhap?next=%2Fquay%3Ftab%3Dhen"
+        );
+    }
 }

@@ -3,16 +3,21 @@
 //! (`/ca-nhan/ho-so/{code}`: status, appointment, history, answering a supplement
 //! request, withdrawing, rating the service).
 //!
-//! Pages only read. Every form posts to the JSON API through `app.js`: registration to
-//! `/api/v1/citizens/*`, filing to `POST /api/v1/dossiers` (each checklist row uploads its
-//! files at once and keeps their ids; `data-draft` keeps what was typed and uploaded in the
-//! browser, so a reload or a refused submit loses nothing), the dossier's actions to
-//! `/api/v1/dossiers/{code}/actions/*` and the rating to `/api/v1/dossiers/{code}/rating`.
+//! With the page's script running, every form posts to the JSON API through `app.js`:
+//! registration to `/api/v1/citizens/*`, filing to `POST /api/v1/dossiers` (each checklist
+//! row uploads its files at once and keeps their ids; `data-draft` keeps what was typed and
+//! uploaded in the browser, so a reload or a refused submit loses nothing), the dossier's
+//! actions to `/api/v1/dossiers/{code}/actions/*` and the rating to
+//! `/api/v1/dossiers/{code}/rating`. Without the script, registration (`POST /dang-ky`,
+//! `/dang-ky/xac-nhan`, `/dang-ky/gui-lai-ma`) and filing (`POST /ca-nhan/nop/{procedure}`,
+//! multipart with the files) are posted here and go through the same API functions; the
+//! dossier's actions need the script (they post to `/can-javascript`, which says so).
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use motcua_core::catalogue::{ApplicantKind, OnlineMode, working_time};
@@ -25,10 +30,14 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Frame, SignedIn, Viewer, day, page, require, when};
+use super::filing::{Desk, Kept, Typed};
+use super::form::{self, page_with_status, redirect_with_cookies};
+use super::{Frame, SignedIn, Viewer, day, encode, page, require, when};
+use crate::api::citizens::{CitizenError, ConfirmRequest, RegisterRequest, ResendRequest};
 use crate::api::dossiers::{WorkListQuery, directory, load_visible, work_list_filter};
+use crate::api::extract::ApiJson;
 use crate::api::ratings::{Satisfaction, ratable};
-use crate::auth::Principal;
+use crate::auth::{ClientIp, Principal};
 use crate::error::AppError;
 use crate::pages::PageError;
 use crate::state::AppState;
@@ -36,10 +45,11 @@ use crate::state::AppState;
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/dang-ky", get(register))
-        .route("/dang-ky/xac-nhan", get(confirm))
+        .route("/dang-ky", get(register).post(register_submit))
+        .route("/dang-ky/xac-nhan", get(confirm).post(confirm_submit))
+        .route("/dang-ky/gui-lai-ma", axum::routing::post(resend_submit))
         .route("/ca-nhan", get(mine))
-        .route("/ca-nhan/nop/{procedure}", get(file))
+        .route("/ca-nhan/nop/{procedure}", get(file).post(file_submit))
         .route("/ca-nhan/ho-so/{code}", get(dossier))
 }
 
@@ -65,6 +75,35 @@ fn when_rfc(s: &str) -> String {
 #[template(path = "citizen/register.html")]
 struct RegisterPage {
     frame: Frame,
+    /// What was typed, when the form comes back with an error (never the password).
+    display_name: String,
+    email: String,
+    phone: String,
+    error: String,
+}
+
+/// Status and message of a refused registration step, for the page that shows it.
+fn citizen_error(e: CitizenError) -> Result<(StatusCode, String), PageError> {
+    match e {
+        CitizenError::App(e) => {
+            let (status, _, message, _) = e.parts();
+            if status.is_server_error() {
+                return Err(e.into());
+            }
+            Ok((status, message))
+        }
+        CitizenError::Coded { status, message, .. } => Ok((status, message)),
+    }
+}
+
+/// The confirmation step's address: the pending registration, where its code went and how.
+fn confirm_url(id: &str, destination: &str, channel: &str) -> String {
+    format!(
+        "/dang-ky/xac-nhan?id={}&d={}&c={}",
+        encode(id),
+        encode(destination),
+        encode(channel)
+    )
 }
 
 /// `GET /dang-ky`: the registration form (step 1: name, email or phone, password).
@@ -74,7 +113,52 @@ pub async fn register(State(state): State<AppState>, viewer: Viewer) -> Result<R
     }
     Ok(page(&RegisterPage {
         frame: Frame::new(&state, None).await?,
+        display_name: String::new(),
+        email: String::new(),
+        phone: String::new(),
+        error: String::new(),
     }))
+}
+
+/// `POST /dang-ky`: step 1 sent by the browser itself: the API's registration (same
+/// checks, limits and audit record) sends the code, then on to step 2; a refusal sends the
+/// form back with its message and what was typed, except the password.
+pub async fn register_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    form::same_site(&state, &headers)?;
+    let form = form::parse(&headers, &body)?;
+    let optional = |name: &str| Some(form.text(name)).filter(|v| !v.trim().is_empty());
+    let request = RegisterRequest {
+        display_name: form.text("display_name"),
+        email: optional("email"),
+        phone: optional("phone"),
+        password: form.text("password"),
+        province: None,
+    };
+    match crate::api::citizens::request_code(&state, &ip, &request).await {
+        Ok(sent) => {
+            let channel = match sent.channel {
+                crate::api::citizens::Channel::Email => "email",
+                crate::api::citizens::Channel::Sms => "sms",
+            };
+            Ok(Redirect::to(&confirm_url(&sent.registration_id, &sent.destination, channel)).into_response())
+        }
+        Err(e) => {
+            let (status, message) = citizen_error(e)?;
+            let page_data = RegisterPage {
+                frame: Frame::new(&state, None).await?,
+                display_name: request.display_name,
+                email: request.email.unwrap_or_default(),
+                phone: request.phone.unwrap_or_default(),
+                error: message,
+            };
+            Ok(page_with_status(&page_data, status))
+        }
+    }
 }
 
 /// `?id=&d=&c=`: the pending registration, where its code went and how.
@@ -83,6 +167,9 @@ pub struct Pending {
     id: Option<String>,
     d: Option<String>,
     c: Option<String>,
+    /// Set after a new code was sent.
+    #[serde(rename = "da-gui")]
+    resent: Option<String>,
 }
 
 #[derive(Template)]
@@ -92,6 +179,26 @@ struct ConfirmPage {
     registration_id: String,
     destination: String,
     by_sms: bool,
+    /// The confirmation was refused (wrong code, expired…).
+    error: String,
+    /// A new code could not be sent.
+    resend_error: String,
+    /// A new code was just sent.
+    resent: bool,
+}
+
+impl ConfirmPage {
+    async fn of(state: &AppState, form: &form::FormData) -> Result<ConfirmPage, PageError> {
+        Ok(ConfirmPage {
+            frame: Frame::new(state, None).await?,
+            registration_id: form.text("registration_id"),
+            destination: form.text("d"),
+            by_sms: form.get("c") == Some("sms"),
+            error: String::new(),
+            resend_error: String::new(),
+            resent: false,
+        })
+    }
 }
 
 /// `GET /dang-ky/xac-nhan?id=…`: step 2, the code received by email or SMS (and resending it).
@@ -111,7 +218,62 @@ pub async fn confirm(
         registration_id: id,
         destination: q.d.unwrap_or_default(),
         by_sms: q.c.as_deref() == Some("sms"),
+        error: String::new(),
+        resend_error: String::new(),
+        resent: q.resent.is_some(),
     }))
+}
+
+/// `POST /dang-ky/xac-nhan`: step 2 sent by the browser itself: the API's confirmation
+/// creates the account and starts its session (the same cookie), then on to `/ca-nhan`; a
+/// refusal sends the form back with its message.
+pub async fn confirm_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    form::same_site(&state, &headers)?;
+    let form = form::parse(&headers, &body)?;
+    let request = ConfirmRequest {
+        registration_id: form.text("registration_id"),
+        code: form.text("code"),
+    };
+    match crate::api::citizens::confirm(State(state.clone()), headers, ClientIp(ip), ApiJson(request)).await {
+        Ok(signed_in) => Ok(redirect_with_cookies("/ca-nhan", &signed_in)),
+        Err(e) => {
+            let (status, message) = citizen_error(e)?;
+            let mut page_data = ConfirmPage::of(&state, &form).await?;
+            page_data.error = message;
+            Ok(page_with_status(&page_data, status))
+        }
+    }
+}
+
+/// `POST /dang-ky/gui-lai-ma`: «Gửi lại mã» sent by the browser itself, through the API's
+/// resend; then back to step 2, which says a new code was sent, or shows why not.
+pub async fn resend_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = form::parse(&headers, &body)?;
+    let request = ResendRequest {
+        registration_id: form.text("registration_id"),
+    };
+    match crate::api::citizens::resend(State(state.clone()), ClientIp(ip), ApiJson(request)).await {
+        Ok(_) => {
+            let back = confirm_url(&form.text("registration_id"), &form.text("d"), &form.text("c"));
+            Ok(Redirect::to(&format!("{back}&da-gui=1")).into_response())
+        }
+        Err(e) => {
+            let (status, message) = citizen_error(e)?;
+            let mut page_data = ConfirmPage::of(&state, &form).await?;
+            page_data.resend_error = message;
+            Ok(page_with_status(&page_data, status))
+        }
+    }
 }
 
 // ---------------------------------------------------------------- my dossiers
@@ -213,6 +375,8 @@ struct DocRow {
     copies: u16,
     note: String,
     form: String,
+    /// Files already stored for the row (a post sent back with an error).
+    kept: Vec<Kept>,
 }
 
 #[derive(Template)]
@@ -223,7 +387,8 @@ struct FilePage {
     name: String,
     agency: String,
     deadline: String,
-    kinds: Vec<(&'static str, &'static str)>,
+    /// Value, label, chosen.
+    kinds: Vec<(&'static str, &'static str, bool)>,
     documents: Vec<DocRow>,
     fee_options: Vec<String>,
     fees: Vec<(String, String, String)>,
@@ -233,6 +398,12 @@ struct FilePage {
     id_number: String,
     phone: String,
     email: String,
+    address: String,
+    delivery: String,
+    fee_option: String,
+    note: String,
+    /// Why the filing was refused, when the form comes back.
+    error: String,
 }
 
 #[derive(Template)]
@@ -258,11 +429,81 @@ pub async fn file(
     SignedIn(p): SignedIn,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
+    file_page(&state, &p, &code, None, String::new()).await
+}
+
+/// `POST /ca-nhan/nop/{procedure}`: the filing form sent by the browser itself, as
+/// multipart with the chosen files. Checked like every form of a session (cookie and CSRF
+/// token); the files go through the API's upload and the dossier through the API's filing,
+/// then on to the new dossier as after the script's filing. A refusal sends the form back
+/// with its message, what was typed and the files already stored.
+pub async fn file_submit(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    request: Request,
+) -> Result<Response, PageError> {
+    let procedure = ProcedureCode::parse(&code).map_err(|e| AppError::code("procedure", e))?;
+    let back = format!("/ca-nhan/nop/{procedure}");
+    let (mut parts, body) = request.into_parts();
+    if let Err(e) = form::signed_in_before_body(&state, &parts).await {
+        return Ok(form::failed(e, &back));
+    }
+    let body = super::filing::read_body(&state, body).await?;
+    let form = form::parse(&parts.headers, &body)?;
+    let p = match form::principal(&state, &mut parts, &form).await {
+        Ok(p) => p,
+        Err(e) => return Ok(form::failed(e, &back)),
+    };
     require(
         is_citizen(&p),
         "nộp hồ sơ trực tuyến (chỉ dành cho tài khoản công dân, doanh nghiệp)",
     )?;
-    let code = ProcedureCode::parse(&code).map_err(|e| AppError::code("procedure", e))?;
+    let mut typed = Typed::of(&form);
+    typed.keep_stored(&state, &p, &form).await?;
+    let problems = typed.store_files(&state, &p, &form).await;
+    let filed = if problems.is_empty() {
+        match typed.request(procedure.as_str(), Desk::Online) {
+            Ok(req) => crate::api::dossiers::create(State(state.clone()), p.clone(), ApiJson(req))
+                .await
+                .map(|(_, axum::Json(view))| view.dossier.code.as_str().to_owned()),
+            Err(e) => Err(e),
+        }
+    } else {
+        Err(AppError::bad(
+            "invalid_file",
+            "documents",
+            format!("Có tệp chưa tải lên được: {}", problems.join(" ")),
+        ))
+    };
+    match filed {
+        Ok(code) => Ok(Redirect::to(&format!("/ca-nhan/ho-so/{code}?moi=1")).into_response()),
+        Err(e) => {
+            let (status, _, message, _) = e.parts();
+            if status.is_server_error() {
+                return Err(e.into());
+            }
+            let mut r = file_page(&state, &p, procedure.as_str(), Some(typed), message).await?;
+            if r.status().is_success() {
+                *r.status_mut() = status;
+            }
+            Ok(r)
+        }
+    }
+}
+
+/// The filing form of procedure `code`, blank (from the account's details) or as typed.
+async fn file_page(
+    state: &AppState,
+    p: &Principal,
+    code: &str,
+    typed: Option<Typed>,
+    error: String,
+) -> Result<Response, PageError> {
+    require(
+        is_citizen(p),
+        "nộp hồ sơ trực tuyến (chỉ dành cho tài khoản công dân, doanh nghiệp)",
+    )?;
+    let code = ProcedureCode::parse(code).map_err(|e| AppError::code("procedure", e))?;
     let province = state.province(None).await?;
     let version = {
         let mut tx = state.db.begin_read().await?;
@@ -271,7 +512,7 @@ pub async fn file(
             .ok_or_else(|| AppError::NotFound(format!("Không có thủ tục mã {code}.")))?
     };
     let c = &version.content;
-    let frame = Frame::new(&state, Some(&p)).await?;
+    let frame = Frame::new(state, Some(p)).await?;
     if !c.accepts_online_filing() {
         let mut r = page(&NotOnlinePage {
             frame,
@@ -281,18 +522,33 @@ pub async fn file(
         *r.status_mut() = StatusCode::FORBIDDEN;
         return Ok(r);
     }
-    let dir = directory(&state, &province).await?;
+    let dir = directory(state, &province).await?;
     let mut fee_options: Vec<String> = c.fees.iter().filter_map(|f| f.option.clone()).collect();
     fee_options.dedup();
     let user = p.user.as_ref();
     let field = |f: fn(&motcua_store::accounts::User) -> &String| user.map(f).cloned().unwrap_or_default();
-    Ok(page(&FilePage {
+    let mut typed = typed.unwrap_or_else(|| Typed {
+        name: field(|u| &u.display_name),
+        id_number: field(|u| &u.citizen_id),
+        phone: field(|u| &u.phone),
+        email: field(|u| &u.email),
+        delivery: "counter".to_owned(),
+        ..Typed::default()
+    });
+    let page_data = FilePage {
         frame,
         code: code.to_string(),
         name: c.name.clone(),
         agency: dir.name(c.agency.as_str()),
         deadline: working_time(c.processing_time.working_hours()),
-        kinds: c.applicants.iter().map(|k| kind_label(*k)).collect(),
+        kinds: c
+            .applicants
+            .iter()
+            .map(|k| {
+                let (value, label) = kind_label(*k);
+                (value, label, typed.kind == value)
+            })
+            .collect(),
         documents: c
             .documents
             .iter()
@@ -305,6 +561,7 @@ pub async fn file(
                 copies: d.copies,
                 note: d.note.clone(),
                 form: d.form.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
+                kept: typed.rows.remove(&index).map(|r| r.kept).unwrap_or_default(),
             })
             .collect(),
         fee_options,
@@ -321,11 +578,17 @@ pub async fn file(
             .collect(),
         full_online: c.online_mode == OnlineMode::Full,
         draft: format!("nop-ho-so:{code}"),
-        applicant_name: field(|u| &u.display_name),
-        id_number: field(|u| &u.citizen_id),
-        phone: field(|u| &u.phone),
-        email: field(|u| &u.email),
-    }))
+        applicant_name: typed.name,
+        id_number: typed.id_number,
+        phone: typed.phone,
+        email: typed.email,
+        address: typed.address,
+        delivery: typed.delivery,
+        fee_option: typed.fee_option,
+        note: typed.note,
+        error,
+    };
+    Ok(page(&page_data))
 }
 
 // ---------------------------------------------------------------- one dossier

@@ -3,12 +3,14 @@
 //! waiting for reception, the results ready to hand over and today's appointments.
 //!
 //! Pages only read. The intake form posts to `POST /api/v1/dossiers` through `app.js`;
-//! refusing, asking to complete and returning happen on the shared dossier page
-//! `/ho-so/{code}`, which every list here links to.
+//! without the script the browser posts it (multipart, with the scans) to
+//! `POST /quay/tiep-nhan/{procedure}`, which goes through the same API functions. Refusing,
+//! asking to complete and returning happen on the shared dossier page `/ho-so/{code}`,
+//! which every list here links to.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -22,9 +24,11 @@ use motcua_store::dossiers::{self as store, Stored};
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime, Time};
 
-use super::{Frame, SignedIn, VN, due_state, page, require, when};
+use super::filing::{Desk, Kept, Typed};
+use super::{Frame, SignedIn, VN, due_state, form, page, require, when};
 use crate::api::catalogue::{ProcedureParams, search_params};
 use crate::api::dossiers::{WorkListQuery, directory, work_list_filter};
+use crate::api::extract::ApiJson;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::pages::PageError;
@@ -35,7 +39,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/quay", get(desk))
         .route("/quay/tim-thu-tuc", get(search_fragment))
-        .route("/quay/tiep-nhan/{procedure}", get(intake))
+        .route("/quay/tiep-nhan/{procedure}", get(intake).post(intake_submit))
         .route("/quay/bien-nhan/{code}", get(receipt))
         .route("/static/counter.js", get(script))
 }
@@ -495,12 +499,17 @@ pub async fn desk(
 struct DocRow {
     index: usize,
     name: String,
-    originals: u16,
-    copies: u16,
+    /// Ticked as received (a form sent back with an error).
+    ticked: bool,
+    /// As the procedure asks, or as typed.
+    originals: String,
+    copies: String,
     required: bool,
     note: String,
     form_name: String,
     form_url: String,
+    /// Scans already stored for the row.
+    kept: Vec<Kept>,
 }
 
 /// A fee option with what it costs.
@@ -529,6 +538,10 @@ struct IntakePage {
     /// What is due when no option applies.
     base_total: String,
     online_full: bool,
+    /// What was typed (blank for a new intake).
+    typed: Typed,
+    /// Why the intake was refused, when the form comes back.
+    error: String,
 }
 
 fn sum(amounts: impl Iterator<Item = Vnd>) -> Vnd {
@@ -541,8 +554,77 @@ pub async fn intake(
     SignedIn(p): SignedIn,
     Path(procedure): Path<String>,
 ) -> Result<Response, PageError> {
-    let counter = Counter::of(&p)?;
+    intake_page(&state, &p, &procedure, None, String::new()).await
+}
+
+/// `POST /quay/tiep-nhan/{procedure}`: the intake form sent by the browser itself, as
+/// multipart with the scans. Checked like every form of a session (cookie and CSRF token);
+/// the scans go through the API's upload and the dossier through the API's filing, then on
+/// to the receipt (accepted) or the dossier (only registered), as after the script's
+/// intake. A refusal sends the form back with its message, what was typed and the scans
+/// already stored.
+pub async fn intake_submit(
+    State(state): State<AppState>,
+    Path(procedure): Path<String>,
+    request: Request,
+) -> Result<Response, PageError> {
     let code = ProcedureCode::parse(&procedure).map_err(|e| AppError::code("procedure", e))?;
+    let back = format!("/quay/tiep-nhan/{code}");
+    let (mut parts, body) = request.into_parts();
+    if let Err(e) = form::signed_in_before_body(&state, &parts).await {
+        return Ok(form::failed(e, &back));
+    }
+    let body = super::filing::read_body(&state, body).await?;
+    let form = form::parse(&parts.headers, &body)?;
+    let p = match form::principal(&state, &mut parts, &form).await {
+        Ok(p) => p,
+        Err(e) => return Ok(form::failed(e, &back)),
+    };
+    Counter::of(&p)?;
+    let mut typed = Typed::of(&form);
+    typed.keep_stored(&state, &p, &form).await?;
+    let problems = typed.store_files(&state, &p, &form).await;
+    let filed = if problems.is_empty() {
+        match typed.request(code.as_str(), Desk::Counter) {
+            Ok(req) => crate::api::dossiers::create(State(state.clone()), p.clone(), ApiJson(req))
+                .await
+                .map(|(_, axum::Json(view))| view.dossier.code.as_str().to_owned()),
+            Err(e) => Err(e),
+        }
+    } else {
+        Err(AppError::bad(
+            "invalid_file",
+            "documents",
+            format!("Có tệp chưa tải lên được: {}", problems.join(" ")),
+        ))
+    };
+    match filed {
+        Ok(dossier) if typed.accept => Ok(Redirect::to(&format!("/quay/bien-nhan/{dossier}")).into_response()),
+        Ok(dossier) => Ok(Redirect::to(&format!("/ho-so/{dossier}")).into_response()),
+        Err(e) => {
+            let (status, _, message, _) = e.parts();
+            if status.is_server_error() {
+                return Err(e.into());
+            }
+            let mut r = intake_page(&state, &p, code.as_str(), Some(typed), message).await?;
+            if r.status().is_success() {
+                *r.status_mut() = status;
+            }
+            Ok(r)
+        }
+    }
+}
+
+/// The intake form of `procedure`, blank or as typed.
+async fn intake_page(
+    state: &AppState,
+    p: &Principal,
+    procedure: &str,
+    typed: Option<Typed>,
+    error: String,
+) -> Result<Response, PageError> {
+    let counter = Counter::of(p)?;
+    let code = ProcedureCode::parse(procedure).map_err(|e| AppError::code("procedure", e))?;
     let version = {
         let mut tx = state.db.begin_read().await?;
         motcua_store::catalogue::procedure(&mut tx, &counter.province, &code)
@@ -550,7 +632,7 @@ pub async fn intake(
             .ok_or_else(|| AppError::NotFound(format!("Không có thủ tục mã {code} trong danh mục của tỉnh.")))?
     };
     let c = &version.content;
-    let dir = directory(&state, &counter.province).await?;
+    let dir = directory(state, &counter.province).await?;
     let centre = dir.centre();
     let receivable = counter.receives(c.at_centre, &c.agency, centre.as_ref());
     let agency = dir.name(c.agency.as_str());
@@ -588,8 +670,42 @@ pub async fn intake(
             total: sum(items.iter().map(|g| g.amount)).to_string(),
         });
     }
+    let fresh = typed.is_none();
+    let mut typed = typed.unwrap_or_else(|| Typed {
+        kind: c
+            .applicants
+            .first()
+            .map(|k| kind_value(*k).to_owned())
+            .unwrap_or_default(),
+        delivery: "counter".to_owned(),
+        channel: "counter".to_owned(),
+        sets: c.sets.to_string(),
+        accept: true,
+        ..Typed::default()
+    });
+    let mut documents = Vec::with_capacity(c.documents.len());
+    for (index, d) in c.documents.iter().enumerate() {
+        let row = typed.rows.remove(&index).unwrap_or_default();
+        documents.push(DocRow {
+            index,
+            name: d.name.clone(),
+            ticked: row.ticked || !row.kept.is_empty(),
+            originals: if fresh { d.originals.to_string() } else { row.originals },
+            copies: if fresh { d.copies.to_string() } else { row.copies },
+            required: d.required,
+            note: d.note.clone(),
+            form_name: d.form.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
+            form_url: d
+                .form
+                .as_ref()
+                .map(|f| f.url.clone())
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
+                .unwrap_or_default(),
+            kept: row.kept,
+        });
+    }
     let page_data = IntakePage {
-        frame: Frame::new(&state, Some(&p)).await?,
+        frame: Frame::new(state, Some(p)).await?,
         code: code.to_string(),
         province: counter.province.to_string(),
         name: c.name.clone(),
@@ -601,31 +717,15 @@ pub async fn intake(
         kinds: c
             .applicants
             .iter()
-            .map(|k| match k {
-                ApplicantKind::Citizen => ("citizen", "Công dân (cá nhân)"),
-                ApplicantKind::Organisation => ("organisation", "Tổ chức, doanh nghiệp"),
+            .map(|k| {
+                let label = match k {
+                    ApplicantKind::Citizen => "Công dân (cá nhân)",
+                    ApplicantKind::Organisation => "Tổ chức, doanh nghiệp",
+                };
+                (kind_value(*k), label)
             })
             .collect(),
-        documents: c
-            .documents
-            .iter()
-            .enumerate()
-            .map(|(index, d)| DocRow {
-                index,
-                name: d.name.clone(),
-                originals: d.originals,
-                copies: d.copies,
-                required: d.required,
-                note: d.note.clone(),
-                form_name: d.form.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
-                form_url: d
-                    .form
-                    .as_ref()
-                    .map(|f| f.url.clone())
-                    .filter(|u| u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
-                    .unwrap_or_default(),
-            })
-            .collect(),
+        documents,
         fixed_fees: c
             .fees
             .iter()
@@ -635,8 +735,18 @@ pub async fn intake(
         fee_options: options,
         base_total: sum(c.fees.iter().filter(|f| f.option.is_none()).map(|f| f.amount)).to_string(),
         online_full: c.online_mode == OnlineMode::Full,
+        typed,
+        error,
     };
     Ok(page(&page_data))
+}
+
+/// The form value of an applicant kind.
+fn kind_value(k: ApplicantKind) -> &'static str {
+    match k {
+        ApplicantKind::Citizen => "citizen",
+        ApplicantKind::Organisation => "organisation",
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -3,6 +3,12 @@
 //! the JSON API from the page's forms (`static/app.js` sends them with the session's CSRF
 //! token and shows each error next to its field), so the rules live in one place.
 //!
+//! Every form also posts by itself (`method="post"`), so that without the script nothing
+//! typed ends up in an address. Login, logout, password change, registration, online
+//! filing and counter intake have routes that take those posts and call the same API
+//! functions ([`form`], [`filing`]); the other forms post to `/can-javascript`, which says
+//! the step needs JavaScript, and their pages say so in a `<noscript>`.
+//!
 //! One module per area, each with its own `routes()`, templates under `templates/<area>/`
 //! and styles in `static/<area>.css` (served together as `/static/app.css`).
 
@@ -30,6 +36,8 @@ pub mod department;
 pub mod desk;
 pub mod director;
 pub mod evaluation;
+pub mod filing;
+pub mod form;
 pub mod payment;
 pub mod public;
 pub mod reports;

@@ -1,0 +1,345 @@
+//! The two dossier forms (a citizen's online filing, the counter's intake) as the browser
+//! sends them by itself, as `multipart/form-data` with the chosen files: the files are
+//! stored through the API's upload, the fields become the API's [`NewDossier`] (the same
+//! body `app.js` builds from the same field names), and what was typed is kept to send the
+//! form back with the message when the filing is refused.
+//!
+//! Field names, as in the templates: `applicant.kind|name|id_number|phone|email|address`,
+//! `delivery`, `fee_option`, `note`; the counter's `province`, `channel`, `sets`, `accept`
+//! and its two buttons' `outcome`; per checklist row `documents.N.index` (hidden online, the
+//! tick at the counter), `documents.N.originals|copies`, the file input
+//! `documents.N.file`, and `documents.N.files[]`, the ids of files already stored (by the
+//! script, or by an earlier post that was sent back).
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use motcua_store::files;
+use serde_json::{Map, Value, json};
+
+use super::form::FormData;
+use crate::api::dossiers::NewDossier;
+use crate::api::extract::ApiQuery;
+use crate::api::uploads::UploadParams;
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Checklist rows a form may name (far above any procedure's document list).
+const MAX_ROWS: usize = 200;
+/// Room for the form's text fields and multipart framing on top of the files.
+const FORM_OVERHEAD: usize = 1024 * 1024;
+
+/// Reads the body of a dossier form: up to the files one dossier may have, plus the rest.
+pub async fn read_body(state: &AppState, body: Body) -> Result<Bytes, AppError> {
+    let limit = state.config.max_dossier_upload_bytes.saturating_add(FORM_OVERHEAD);
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| AppError::TooLarge(state.config.max_dossier_upload_bytes))
+}
+
+/// Who is filing: the form's rules differ only in which fields count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Desk {
+    /// A citizen online: every row is sent, a row counts when it has files.
+    Online,
+    /// The counter: a row counts when ticked (or given a scan), with its counts.
+    Counter,
+}
+
+/// A file stored for a row: its id and name.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    /// The upload's id.
+    pub id: String,
+    /// Its name, to show.
+    pub name: String,
+}
+
+/// What was typed for one checklist row.
+#[derive(Debug, Clone, Default)]
+pub struct RowTyped {
+    /// `documents.N.index` was sent (hidden online; ticked at the counter).
+    pub ticked: bool,
+    /// Originals, as typed.
+    pub originals: String,
+    /// Copies, as typed.
+    pub copies: String,
+    /// Files stored for the row.
+    pub kept: Vec<Kept>,
+}
+
+/// Everything typed in a dossier form.
+#[derive(Debug, Clone, Default)]
+pub struct Typed {
+    /// `citizen` or `organisation`.
+    pub kind: String,
+    /// Applicant's name.
+    pub name: String,
+    /// Applicant's ID or tax number.
+    pub id_number: String,
+    /// Applicant's phone.
+    pub phone: String,
+    /// Applicant's email.
+    pub email: String,
+    /// Applicant's address.
+    pub address: String,
+    /// How the result is delivered.
+    pub delivery: String,
+    /// The fee option chosen.
+    pub fee_option: String,
+    /// The note.
+    pub note: String,
+    /// Counter: the province (hidden).
+    pub province: String,
+    /// Counter: `counter` or `post`.
+    pub channel: String,
+    /// Counter: sets received, as typed.
+    pub sets: String,
+    /// Counter: accept at once (default), or only register for checking.
+    pub accept: bool,
+    /// The checklist rows named by the form, by index.
+    pub rows: BTreeMap<usize, RowTyped>,
+}
+
+/// The row index and the rest of a `documents.N.rest` field name.
+fn row_field(name: &str) -> Option<(usize, &str)> {
+    let (index, rest) = name.strip_prefix("documents.")?.split_once('.')?;
+    let index: usize = index.parse().ok()?;
+    (index < MAX_ROWS).then_some((index, rest))
+}
+
+impl Typed {
+    /// What the form carries (files already stored are looked up by [`Typed::keep_stored`]).
+    pub fn of(form: &FormData) -> Typed {
+        let mut typed = Typed {
+            kind: form.text("applicant.kind"),
+            name: form.text("applicant.name"),
+            id_number: form.text("applicant.id_number"),
+            phone: form.text("applicant.phone"),
+            email: form.text("applicant.email"),
+            address: form.text("applicant.address"),
+            delivery: form.text("delivery"),
+            fee_option: form.text("fee_option"),
+            note: form.text("note"),
+            province: form.text("province"),
+            channel: form.text("channel"),
+            sets: form.text("sets"),
+            // The pressed button decides (the hidden `accept` is the script's).
+            accept: match form.get("outcome") {
+                Some(outcome) => outcome != "register",
+                None => form.get("accept") != Some("false"),
+            },
+            rows: BTreeMap::new(),
+        };
+        for (name, value) in &form.fields {
+            let Some((index, rest)) = row_field(name) else {
+                continue;
+            };
+            let row = typed.rows.entry(index).or_default();
+            match rest {
+                "index" => row.ticked = true,
+                "originals" => row.originals.clone_from(value),
+                "copies" => row.copies.clone_from(value),
+                _ => {}
+            }
+        }
+        typed
+    }
+
+    /// Adds the files an earlier post already stored (`documents.N.files[]`) that are
+    /// still staged uploads of `p`; anything else is dropped (the filing would refuse it).
+    pub async fn keep_stored(&mut self, state: &AppState, p: &Principal, form: &FormData) -> Result<(), AppError> {
+        let uploader = p.actor();
+        let mut tx = state.db.begin_read().await?;
+        for (name, id) in &form.fields {
+            let Some((index, "files[]")) = row_field(name) else {
+                continue;
+            };
+            let Some(f) = files::get(&mut tx, id).await? else {
+                continue;
+            };
+            if f.uploader_id != uploader || f.state != files::FileState::Staged {
+                continue;
+            }
+            let row = self.rows.entry(index).or_default();
+            if !row.kept.iter().any(|k| k.id == f.id) {
+                row.kept.push(Kept { id: f.id, name: f.name });
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores each file chosen in the form through the API's upload (type detected from
+    /// the content, size limit, staged for this person). Returns what went wrong, one
+    /// message per refused file; the files stored are kept either way.
+    pub async fn store_files(&mut self, state: &AppState, p: &Principal, form: &FormData) -> Vec<String> {
+        let mut problems = Vec::new();
+        for file in &form.files {
+            let Some((index, "file")) = row_field(&file.field) else {
+                continue;
+            };
+            if file.bytes.len() > state.config.max_upload_bytes {
+                problems.push(format!(
+                    "{}: tệp lớn hơn giới hạn {} byte.",
+                    file.name, state.config.max_upload_bytes
+                ));
+                continue;
+            }
+            let stored = crate::api::uploads::upload(
+                State(state.clone()),
+                p.clone(),
+                ApiQuery(UploadParams {
+                    name: file.name.clone(),
+                }),
+                Ok(file.bytes.clone()),
+            )
+            .await;
+            match stored {
+                Ok((_, Json(view))) => self.rows.entry(index).or_default().kept.push(Kept {
+                    id: view.id,
+                    name: view.name,
+                }),
+                Err(e) => problems.push(format!("{}: {}", file.name, e.parts().2)),
+            }
+        }
+        problems
+    }
+
+    /// The API's request for what was typed, exactly as `app.js` builds it from the same
+    /// form: empty optional fields left out, numbers as numbers.
+    pub fn request(&self, procedure: &str, desk: Desk) -> Result<NewDossier, AppError> {
+        let mut applicant = Map::new();
+        let put = |m: &mut Map<String, Value>, key: &str, value: &str, required: bool| {
+            if required || !value.trim().is_empty() {
+                m.insert(key.to_owned(), Value::String(value.to_owned()));
+            }
+        };
+        put(&mut applicant, "kind", &self.kind, false);
+        put(&mut applicant, "name", &self.name, true);
+        put(&mut applicant, "id_number", &self.id_number, true);
+        put(&mut applicant, "phone", &self.phone, false);
+        put(&mut applicant, "email", &self.email, false);
+        put(&mut applicant, "address", &self.address, false);
+        let mut documents = Vec::new();
+        for (index, row) in &self.rows {
+            let files: Vec<&str> = row.kept.iter().map(|k| k.id.as_str()).collect();
+            let mut doc = json!({ "index": index, "files": files });
+            match desk {
+                Desk::Online if !row.ticked => continue,
+                Desk::Online => {}
+                // A scan ticks its row, as choosing one does on the page.
+                Desk::Counter if !row.ticked && row.kept.is_empty() => continue,
+                Desk::Counter => {
+                    let field = |what: &str| format!("documents[{}].{what}", documents.len());
+                    if let Some(n) = count(&row.originals, || field("originals"))? {
+                        doc["originals"] = n.into();
+                    }
+                    if let Some(n) = count(&row.copies, || field("copies"))? {
+                        doc["copies"] = n.into();
+                    }
+                }
+            }
+            documents.push(doc);
+        }
+        let mut body = Map::new();
+        body.insert("procedure".to_owned(), Value::String(procedure.to_owned()));
+        body.insert("applicant".to_owned(), Value::Object(applicant));
+        body.insert("documents".to_owned(), Value::Array(documents));
+        put(&mut body, "delivery", &self.delivery, false);
+        put(&mut body, "fee_option", &self.fee_option, false);
+        put(&mut body, "note", &self.note, false);
+        if desk == Desk::Counter {
+            put(&mut body, "province", &self.province, false);
+            put(&mut body, "channel", &self.channel, false);
+            if let Some(n) = count(&self.sets, || "sets".to_owned())? {
+                body.insert("sets".to_owned(), n.into());
+            }
+            body.insert("accept".to_owned(), Value::Bool(self.accept));
+        }
+        let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+        crate::api::extract::parse_json(&bytes)
+    }
+}
+
+/// A count typed in a number field: empty is left out (the API's default applies).
+fn count(typed: &str, field: impl FnOnce() -> String) -> Result<Option<u16>, AppError> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    typed.parse().map(Some).map_err(|_| {
+        AppError::bad(
+            "invalid_field",
+            field(),
+            format!("«{typed}» không phải là một số nguyên không âm."),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(fields: &[(&str, &str)]) -> FormData {
+        FormData {
+            fields: fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            files: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn online_rows_are_those_the_form_lists() {
+        let mut typed = Typed::of(&form(&[
+            ("applicant.kind", "citizen"),
+            ("applicant.name", "Nguyễn Văn A"),
+            ("applicant.id_number", "058190000123"),
+            ("applicant.phone", ""),
+            ("documents.0.index", "0"),
+            ("documents.1.index", "1"),
+            ("delivery", "post"),
+            ("note", ""),
+        ]));
+        typed.rows.entry(0).or_default().kept.push(Kept {
+            id: "f1".to_owned(),
+            name: "a.pdf".to_owned(),
+        });
+        let req = typed.request("1.900141", Desk::Online).expect("request");
+        assert_eq!(req.procedure, "1.900141");
+        assert_eq!(req.applicant.name, "Nguyễn Văn A");
+        assert_eq!(req.applicant.phone, "");
+        assert_eq!(req.documents.len(), 2);
+        assert_eq!(req.documents[0].files, ["f1"]);
+        assert!(req.documents[1].files.is_empty());
+        assert!(req.accept.is_none() && req.channel.is_none() && req.sets.is_none());
+        assert!(req.note.is_empty());
+    }
+
+    #[test]
+    fn counter_rows_count_when_ticked_and_the_button_decides() {
+        let typed = Typed::of(&form(&[
+            ("applicant.kind", "citizen"),
+            ("applicant.name", "B"),
+            ("applicant.id_number", "058190000123"),
+            ("accept", "true"),
+            ("documents.0.index", "0"),
+            ("documents.0.originals", "1"),
+            ("documents.0.copies", ""),
+            ("documents.1.originals", "2"),
+            ("sets", "2"),
+            ("channel", "post"),
+            ("outcome", "register"),
+        ]));
+        let req = typed.request("1.900141", Desk::Counter).expect("request");
+        assert_eq!(req.documents.len(), 1, "the unticked row is not sent");
+        assert_eq!(req.documents[0].originals, 1);
+        assert_eq!(req.documents[0].copies, 0);
+        assert_eq!(req.sets, Some(2));
+        assert_eq!(req.accept, Some(false));
+        let bad = Typed::of(&form(&[("documents.0.index", "0"), ("documents.0.copies", "hai")]));
+        let e = bad.request("1.900141", Desk::Counter).expect_err("not a number");
+        assert_eq!(e.parts().3.as_deref(), Some("documents[0].copies"));
+    }
+}
