@@ -12,7 +12,8 @@
 #                                  compiler every Rust setup on Debian has)
 #   python3-venv                   a virtual environment for moto[server] (from PyPI), a real
 #                                  local S3-compatible server for the object store tests, in
-#                                  /var/tmp/motcua-venv (or $MOTCUA_TEST_VENV)
+#                                  /var/tmp/motcua-venv (or $MOTCUA_TEST_VENV), and schemathesis
+#                                  (PyPI) in the same environment
 set -euo pipefail
 
 missing=()
@@ -48,4 +49,11 @@ if ! "$venv/bin/python" -c 'import moto.server' >/dev/null 2>&1; then
   echo "deps: installing moto[server] into $venv"
   [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
+fi
+# schemathesis (scripts/schemathesis.sh: hostile requests generated from the OpenAPI
+# document), pinned so that a run means the same from one day to the next.
+schemathesis_version=4.32.5
+if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $schemathesis_version" ]; then
+  echo "deps: installing schemathesis $schemathesis_version into $venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi

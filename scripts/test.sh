@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, then every test on SQLite and again on
 # PostgreSQL (a temporary server on a free loopback port), each time with the browser
-# tests of e2e/ (Debian's chromium driven by playwright-core). Installs what it needs.
+# tests of e2e/ (Debian's chromium driven by playwright-core) and schemathesis over the
+# OpenAPI document (scripts/schemathesis.sh). Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +25,8 @@ cargo test --workspace -q
 echo "== browser tests on SQLite"
 e2e/run.sh
 
+echo "== schemathesis on SQLite"
+scripts/schemathesis.sh
+
 echo "== tests on PostgreSQL"
-MOTCUA_TEST_BACKEND=postgres scripts/with-postgres.sh bash -c 'cargo test --workspace -q && echo "== browser tests on PostgreSQL" && e2e/run.sh'
+MOTCUA_TEST_BACKEND=postgres scripts/with-postgres.sh bash -c 'cargo test --workspace -q && echo "== browser tests on PostgreSQL" && e2e/run.sh && echo "== schemathesis on PostgreSQL" && scripts/schemathesis.sh'

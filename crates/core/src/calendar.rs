@@ -708,7 +708,11 @@ impl Calendar {
     }
 
     fn table(&self, year: i32) -> Result<&YearTable, CalendarError> {
-        let index = usize::try_from(year - FIRST_YEAR).map_err(|_| CalendarError::YearOutOfRange(year))?;
+        // Checked: any i32 may come from a request (`year=-2147483648` overflowed here).
+        let index = year
+            .checked_sub(FIRST_YEAR)
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or(CalendarError::YearOutOfRange(year))?;
         let cell = self.years.get(index).ok_or(CalendarError::YearOutOfRange(year))?;
         Ok(cell.get_or_init(|| self.build_year(year)))
     }
@@ -1419,6 +1423,14 @@ mod tests {
         assert!(cal().is_working_day(date!(1900 - 01 - 02)));
         assert!(!cal().is_working_day(date!(2200 - 01 - 01)));
         assert_eq!(cal().non_working_days(1899), Err(CalendarError::YearOutOfRange(1899)));
+        // Any year a request may carry is an error, not an overflow.
+        for year in [i32::MIN, i32::MIN + 1, -1, 0, i32::MAX] {
+            assert_eq!(cal().non_working_days(year), Err(CalendarError::YearOutOfRange(year)));
+            assert_eq!(
+                cal().working_weekend_days(year),
+                Err(CalendarError::YearOutOfRange(year))
+            );
+        }
         assert!(cal().working_weekend_days(2199).is_ok());
         assert_eq!(
             cal().add_working_minutes(datetime!(2200-01-02 8:00 +7), 1),

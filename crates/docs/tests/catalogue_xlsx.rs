@@ -688,3 +688,29 @@ fn meta_must_hold_one_row() -> Result {
     assert_eq!((sheet.as_str(), row, column.as_str()), ("meta", 2, "format"));
     Ok(())
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Issue 19: an import file is untrusted bytes. A genuine workbook with one byte changed,
+    /// or cut short anywhere, is read or refused with an error, never a panic (the server
+    /// reads it on a blocking thread, where a panic would be a 500).
+    #[test]
+    fn a_damaged_workbook_is_read_or_refused_never_a_panic(
+        at in proptest::prelude::any::<usize>(),
+        byte in proptest::prelude::any::<u8>(),
+        cut in proptest::prelude::any::<bool>(),
+    ) {
+        static GENUINE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let genuine = GENUINE.get_or_init(|| catalogue_xlsx::write(&sample()).expect("write"));
+        let mut bytes = genuine.clone();
+        let i = at % bytes.len();
+        if cut {
+            bytes.truncate(i);
+        } else {
+            bytes[i] = byte;
+        }
+        let read = std::panic::catch_unwind(|| catalogue_xlsx::read(&bytes).map(|_| ()));
+        proptest::prop_assert!(read.is_ok(), "panicked at byte {i} ({})", if cut { "cut" } else { "changed" });
+    }
+}

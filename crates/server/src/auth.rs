@@ -50,17 +50,15 @@ pub fn random_token(bytes: usize) -> String {
 pub fn random_id() -> String {
     let mut buf = [0u8; 16];
     OsRng.fill_bytes(&mut buf);
-    hex_encode(&buf)
+    hex_encode(buf)
 }
 
-/// Lowercase hex of `bytes`.
-pub fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// Lowercase hex of `bytes` (the `hex` crate's).
+pub use hex::encode as hex_encode;
 
 /// SHA-256 of a secret, hex: what the database keeps instead of the secret.
 pub fn secret_hash(secret: &str) -> String {
-    hex_encode(&Sha256::digest(secret.as_bytes()))
+    hex_encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Compares two secrets in time independent of where they differ.
@@ -260,16 +258,20 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
-/// The value of a cookie.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of a request cookie, as the `cookie` crate parses `Cookie` headers (the
+/// parser of axum-extra's jar). When a name is sent twice the *first* counts: browsers send
+/// the cookie of the most specific path, then the oldest, first, so a cookie tossed in
+/// later from a sibling domain cannot replace the session (axum-extra's `CookieJar` would
+/// keep the last one, which is why it is not used as a jar here).
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .flat_map(axum_extra::extract::cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
 }
 
 /// Paths a user who must change their password may still use.
@@ -315,7 +317,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Principa
     let Some(raw) = cookie(&parts.headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let principal = session_principal(state, raw, ip).await?;
+    let principal = session_principal(state, &raw, ip).await?;
     // State-changing calls made with a session cookie must prove they come from our own
     // pages: the CSRF token bound to the session, echoed in a header.
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
@@ -464,6 +466,20 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_str(v).expect("header"));
         h
+    }
+
+    #[test]
+    fn cookies_are_read_by_the_cookie_parser_first_one_counting() {
+        let mut h = HeaderMap::new();
+        h.append(
+            COOKIE,
+            HeaderValue::from_static("a=1; motcua_session=first; junk; b=\"q\""),
+        );
+        h.append(COOKIE, HeaderValue::from_static("motcua_session=second"));
+        assert_eq!(cookie(&h, "motcua_session").as_deref(), Some("first"));
+        assert_eq!(cookie(&h, "a").as_deref(), Some("1"));
+        assert_eq!(cookie(&h, "missing"), None);
+        assert_eq!(cookie(&HeaderMap::new(), "a"), None);
     }
 
     #[test]

@@ -52,6 +52,10 @@ const KEYS: &[&str] = &[
     "max_upload_bytes",
     "max_dossier_upload_bytes",
     "upload_ttl_hours",
+    "max_upload_bytes_in_flight",
+    "upload_wait_ms",
+    "max_staged_upload_bytes_per_account",
+    "max_staged_uploads_per_account",
     "delay_min_notice_working_days",
     "delay_max_extensions",
     "tracking_rate_per_minute",
@@ -221,6 +225,19 @@ pub struct Config {
     pub max_dossier_upload_bytes: usize,
     /// Hours an uploaded file that no dossier refers to is kept before it is removed.
     pub upload_ttl_hours: u64,
+    /// Bytes of upload bodies the whole server takes in at once (at least
+    /// `max_upload_bytes`): each upload reserves its declared `Content-Length` (or
+    /// `max_upload_bytes` when it declares none) before its body is read, so memory and
+    /// temporary disk stay bounded however many arrive together.
+    pub max_upload_bytes_in_flight: usize,
+    /// Milliseconds an upload waits for room under `max_upload_bytes_in_flight` before it
+    /// is answered 503 with `Retry-After`.
+    pub upload_wait_ms: u64,
+    /// Bytes of uploads one account may keep unattached (pending or staged) at once;
+    /// past it, an upload is refused until some are attached to a dossier or expire.
+    pub max_staged_upload_bytes_per_account: u64,
+    /// Files one account may keep unattached at once.
+    pub max_staged_uploads_per_account: u32,
     /// Working days before the deadline by which a delay must be announced to the citizen.
     pub delay_min_notice_working_days: u32,
     /// How many times one dossier's deadline may be extended.
@@ -347,6 +364,10 @@ impl Default for Config {
             max_upload_bytes: 20 * 1024 * 1024,
             max_dossier_upload_bytes: 100 * 1024 * 1024,
             upload_ttl_hours: 24,
+            max_upload_bytes_in_flight: 256 * 1024 * 1024,
+            upload_wait_ms: 10_000,
+            max_staged_upload_bytes_per_account: 200 * 1024 * 1024,
+            max_staged_uploads_per_account: 100,
             delay_min_notice_working_days: 1,
             delay_max_extensions: 1,
             tracking_rate_per_minute: 30,
@@ -488,6 +509,7 @@ impl Config {
                 self.max_dossier_upload_bytes, self.max_upload_bytes
             ));
         }
+        self.validate_upload_limits()?;
         if [
             self.upload_ttl_hours,
             u64::from(self.delay_min_notice_working_days),
@@ -505,6 +527,31 @@ impl Config {
         self.validate_outbox()?;
         self.validate_payments()?;
         self.validate_object_store()
+    }
+
+    /// The bounds on uploads in flight and kept unattached: each must let one upload of
+    /// `max_upload_bytes` through.
+    fn validate_upload_limits(&self) -> Result<(), String> {
+        if self.max_upload_bytes_in_flight < self.max_upload_bytes {
+            return Err(format!(
+                "max_upload_bytes_in_flight ({}) must be at least max_upload_bytes ({})",
+                self.max_upload_bytes_in_flight, self.max_upload_bytes
+            ));
+        }
+        // The reservation counts KiB in a semaphore of at most u32::MAX permits.
+        if self.max_upload_bytes_in_flight / 1024 > u32::MAX as usize {
+            return Err("max_upload_bytes_in_flight must be below 4 TiB".to_owned());
+        }
+        if self.max_staged_upload_bytes_per_account < self.max_upload_bytes as u64 {
+            return Err(format!(
+                "max_staged_upload_bytes_per_account ({}) must be at least max_upload_bytes ({})",
+                self.max_staged_upload_bytes_per_account, self.max_upload_bytes
+            ));
+        }
+        if self.max_staged_uploads_per_account == 0 || self.upload_wait_ms == 0 {
+            return Err("max_staged_uploads_per_account and upload_wait_ms must be at least 1".to_owned());
+        }
+        Ok(())
     }
 
     /// Whether the built-in sandbox gateway is on: as configured, else with the demo
@@ -703,6 +750,24 @@ mod tests {
         assert_eq!(c.objects_root(), PathBuf::from("data/objects"));
         assert_eq!(c.max_upload_bytes, 20 * 1024 * 1024);
         assert_eq!(c.max_dossier_upload_bytes, 100 * 1024 * 1024);
+        assert_eq!(c.max_upload_bytes_in_flight, 256 * 1024 * 1024);
+        assert_eq!(c.max_staged_upload_bytes_per_account, 200 * 1024 * 1024);
+        for bad in [
+            Config {
+                max_upload_bytes_in_flight: 20 * 1024 * 1024 - 1,
+                ..Config::default()
+            },
+            Config {
+                max_staged_upload_bytes_per_account: 1024,
+                ..Config::default()
+            },
+            Config {
+                max_staged_uploads_per_account: 0,
+                ..Config::default()
+            },
+        ] {
+            assert!(bad.validate().is_err());
+        }
         let elsewhere = Config {
             objects_dir: PathBuf::from("/srv/motcua/files"),
             ..Config::default()

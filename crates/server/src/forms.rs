@@ -551,7 +551,7 @@ async fn issue(
         kind: form.slug().to_owned(),
         ordinal,
         object_key: key,
-        sha256: crate::auth::hex_encode(&Sha256::digest(&pdf)),
+        sha256: crate::auth::hex_encode(Sha256::digest(&pdf)),
         size: i64::try_from(pdf.len()).unwrap_or(i64::MAX),
         created_at: state.clock.now(),
     };
@@ -812,7 +812,7 @@ pub async fn payment_receipt(state: &AppState, order_id: &str) -> Result<Vec<u8>
         kind: PAYMENT_RECEIPT_KIND.to_owned(),
         ordinal,
         object_key: key,
-        sha256: crate::auth::hex_encode(&Sha256::digest(&pdf)),
+        sha256: crate::auth::hex_encode(Sha256::digest(&pdf)),
         size: i64::try_from(pdf.len()).unwrap_or(i64::MAX),
         created_at: state.clock.now(),
     };

@@ -11,7 +11,7 @@
 //! (never `UNSIGNED-PAYLOAD`), so the server refuses a body damaged on the way.
 
 use std::fmt;
-use std::io::Write;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -177,6 +177,9 @@ pub fn parse_endpoint(endpoint: &str) -> Result<Url, String> {
 #[derive(Clone, Debug)]
 pub struct ObjectStore {
     backend: Arc<Backend>,
+    /// Where [`ObjectStore::spool`] files go with S3 (`data_dir`); `None`: the system's
+    /// temporary directory. A local store spools in its own directory.
+    spool_dir: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -192,6 +195,7 @@ impl ObjectStore {
     pub fn local(root: PathBuf) -> Self {
         Self {
             backend: Arc::new(Backend::Local(LocalStore { root })),
+            spool_dir: None,
         }
     }
 
@@ -199,6 +203,7 @@ impl ObjectStore {
     pub fn s3(settings: S3Settings) -> Result<Self, ObjectError> {
         Ok(Self {
             backend: Arc::new(Backend::S3(S3Store::new(settings)?)),
+            spool_dir: None,
         })
     }
 
@@ -215,6 +220,12 @@ impl ObjectStore {
                 secret_key: config.s3_secret_key.clone(),
                 session_token: None,
                 path_style: config.s3_path_style,
+            })
+            // Uploads on their way to the bucket wait on disk, not in a temporary
+            // directory that may be memory (tmpfs).
+            .map(|store| Self {
+                spool_dir: Some(config.data_dir.clone()),
+                ..store
             }),
             other => Err(ObjectError::Config(format!(
                 "object_store must be \"local\" or \"s3\", not \"{other}\""
@@ -233,6 +244,57 @@ impl ObjectStore {
         match &*self.backend {
             Backend::Local(local) => local.put(key, bytes).await,
             Backend::S3(s3) => s3.put(key, bytes).await,
+        }
+    }
+
+    /// A new, empty temporary file to write an object's content to, before
+    /// [`ObjectStore::put_file`] stores it. A local store makes it in its own directory, so
+    /// that storing it is a rename on the same file system; with S3 it is made in
+    /// `data_dir` (not the system's temporary directory, which may be memory). It is
+    /// removed when dropped unless stored, and its name holds a `~`, which no key does, so
+    /// it is never listed as an object.
+    pub async fn spool(&self) -> Result<tempfile::NamedTempFile, ObjectError> {
+        let dir = match (&*self.backend, &self.spool_dir) {
+            (Backend::Local(local), _) => local.root.clone(),
+            (Backend::S3(_), Some(dir)) => dir.clone(),
+            (Backend::S3(_), None) => std::env::temp_dir(),
+        };
+        blocking(move || {
+            std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+            tempfile::Builder::new()
+                .prefix(".spool~")
+                .tempfile_in(&dir)
+                .map_err(io_error(&dir))
+        })
+        .await
+    }
+
+    /// Stores the content of `spool` (from [`ObjectStore::spool`], written and complete)
+    /// under `key`, as durably as [`ObjectStore::put`]. Locally the file is flushed and
+    /// renamed over the key: no copy, nothing in memory. The S3 client sends request
+    /// bodies from memory, so the file is read back whole for the `PUT` (an upload is at
+    /// most `max_upload_bytes`; callers bound how many are in flight).
+    pub async fn put_file(&self, key: &str, spool: tempfile::NamedTempFile) -> Result<(), ObjectError> {
+        validate_key(key)?;
+        match &*self.backend {
+            Backend::Local(local) => local.put_file(key, spool).await,
+            Backend::S3(s3) => {
+                let path = spool.path().to_owned();
+                let bytes = blocking(move || {
+                    let mut bytes = Vec::new();
+                    let mut file = spool.as_file();
+                    file.rewind()
+                        .and_then(|()| file.read_to_end(&mut bytes))
+                        .map_err(io_error(spool.path()))?;
+                    Ok(bytes)
+                })
+                .await
+                .map_err(|e| match e {
+                    ObjectError::Io { source, .. } => ObjectError::Io { path, source },
+                    other => other,
+                })?;
+                s3.put(key, bytes).await
+            }
         }
     }
 
@@ -319,7 +381,27 @@ impl LocalStore {
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ObjectError> {
         let root = self.root.clone();
         let path = self.path(key);
-        blocking(move || write_durably(&root, &path, &bytes)).await
+        blocking(move || write_durably(&root, &path, &mut bytes.as_slice())).await
+    }
+
+    async fn put_file(&self, key: &str, spool: tempfile::NamedTempFile) -> Result<(), ObjectError> {
+        let root = self.root.clone();
+        let path = self.path(key);
+        blocking(move || {
+            spool.as_file().sync_all().map_err(io_error(spool.path()))?;
+            let dir = path.parent().unwrap_or(&root).to_owned();
+            create_dirs_durably(&root, &dir)?;
+            match spool.persist(&path) {
+                Ok(_) => sync_dir(&dir),
+                // Another file system under the root (a mounted year directory): copy.
+                Err(e) => {
+                    let mut spool = e.file;
+                    spool.rewind().map_err(io_error(spool.path()))?;
+                    write_durably(&root, &path, spool.as_file_mut())
+                }
+            }
+        })
+        .await
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectError> {
@@ -402,9 +484,9 @@ fn walk(dir: &Path, key_prefix: &str, keys: &mut Vec<String>) -> Result<(), Obje
     Ok(())
 }
 
-/// Writes `bytes` to `path` so that it is on disk when this returns, and so that readers
-/// and crashes see either the old content or the new, never a part.
-fn write_durably(root: &Path, path: &Path, bytes: &[u8]) -> Result<(), ObjectError> {
+/// Writes what `content` reads to `path` so that it is on disk when this returns, and so
+/// that readers and crashes see either the old content or the new, never a part.
+fn write_durably(root: &Path, path: &Path, content: &mut impl Read) -> Result<(), ObjectError> {
     let dir = path.parent().unwrap_or(root);
     create_dirs_durably(root, dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("object");
@@ -416,7 +498,7 @@ fn write_durably(root: &Path, path: &Path, bytes: &[u8]) -> Result<(), ObjectErr
     ));
     let result = (|| {
         let mut file = std::fs::File::create_new(&temp).map_err(io_error(&temp))?;
-        file.write_all(bytes).map_err(io_error(&temp))?;
+        std::io::copy(content, &mut file).map_err(io_error(&temp))?;
         file.sync_all().map_err(io_error(&temp))?;
         drop(file);
         std::fs::rename(&temp, path).map_err(io_error(path))
@@ -884,7 +966,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 #[cfg(test)]

@@ -117,7 +117,7 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     match <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
         Ok(mut mac) => {
             mac.update(body);
-            format!("sha256={}", crate::auth::hex_encode(&mac.finalize().into_bytes()))
+            format!("sha256={}", crate::auth::hex_encode(mac.finalize().into_bytes()))
         }
         Err(_) => String::new(),
     }

@@ -460,7 +460,7 @@ async fn complete(state: &AppState, r: &records::Report) -> Result<bool, AppErro
     // Judged at the period's end (the month is over); dated the day it is generated.
     let now = state.clock.now();
     let bytes = generate(state, &scope, now).await?;
-    let sha = hex_encode(&Sha256::digest(&bytes));
+    let sha = hex_encode(Sha256::digest(&bytes));
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let key = object_key(r);
     state

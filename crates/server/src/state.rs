@@ -11,6 +11,10 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::limits::Limiter;
 
+/// Refused payment gateway messages recorded per client address per minute: far more than
+/// a real gateway's retries of a message it got wrong, far fewer than a flood.
+pub const GATEWAY_REFUSALS_PER_MINUTE: u32 = 30;
+
 /// The time as the server sees it: the system clock, or (in tests) a fixed instant that
 /// the test moves, so deadlines across a given holiday can be checked through the API.
 #[derive(Clone, Debug, Default)]
@@ -80,6 +84,9 @@ pub struct Shared {
     pub tracking_misses_by_address: Arc<Limiter<String>>,
     /// Failed public tracking lookups per dossier code, whoever asks.
     pub tracking_misses_by_code: Arc<Limiter<String>>,
+    /// Refused payment gateway messages recorded per client address (each one is an audit
+    /// record; a refused message needs no secret to send).
+    pub gateway_refusals: Arc<Limiter<String>>,
     /// The reverse proxies whose `X-Forwarded-For` is believed (`trusted_proxies`).
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// Dossiers whose documents are to be issued (see [`crate::background`]).
@@ -94,6 +101,9 @@ pub struct Shared {
     pub clock: Clock,
     /// Where uploaded files are kept.
     pub objects: crate::objects::ObjectStore,
+    /// Room for upload bodies in flight, in KiB permits (`max_upload_bytes_in_flight`):
+    /// an upload holds its share from before its body is read until its object is stored.
+    pub upload_budget: Arc<tokio::sync::Semaphore>,
     /// The agencies of each province, by code.
     pub directories: Arc<crate::province_cache::ProvinceCache<crate::api::dossiers::Directory>>,
     /// The current procedure versions intake has used, per province.
@@ -123,6 +133,9 @@ impl AppState {
         if db.backend() == motcua_store::Backend::Postgres {
             tracking_cache.set_live(false);
         }
+        let upload_budget = Arc::new(tokio::sync::Semaphore::new(crate::api::uploads::kib(
+            config.max_upload_bytes_in_flight,
+        )));
         Ok(Self(Arc::new(Shared {
             writes: motcua_store::batch::Batcher::start(db.clone()),
             db,
@@ -137,10 +150,12 @@ impl AppState {
             otp_limiter: Arc::new(Limiter::per_minute(login_rate)),
             tracking_misses_by_address: Arc::new(Limiter::per_minute(tracking_rate)),
             tracking_misses_by_code: Arc::new(Limiter::per_minute(tracking_rate)),
+            gateway_refusals: Arc::new(Limiter::per_minute(GATEWAY_REFUSALS_PER_MINUTE)),
             trusted_proxies,
             tracking_cache,
             form_queue: crate::background::FormQueue::default(),
             idle: crate::background::Idle::default(),
+            upload_budget,
             objects,
             clock: Clock::default(),
             directories: Arc::new(crate::province_cache::ProvinceCache::default()),

@@ -513,6 +513,20 @@ async fn a_genuine_unpaid_message_with_parameters_added_settles_nothing() {
     let refused = audit["items"].as_array().map_or(0, Vec::len);
     assert!(refused >= forgeries.len(), "every refusal audited: {audit}");
 
+    // Anyone can send refused messages: each address gets a bounded number of records a
+    // minute (they are audit records that stay); the answer is the same for all.
+    let before = r["mismatches"].as_array().map_or(0, Vec::len);
+    for _ in 0..40 {
+        assert_eq!(ipn(&app, &format!("vnp_TxnRef={id}&vnp_TxnRef={other_id}")).await, "99");
+    }
+    let (_, r) = get(&app, &counter, "/api/v1/payments/reconciliation?date=2026-11-02").await;
+    let after = r["mismatches"].as_array().map_or(0, Vec::len);
+    let limit = motcua_server::state::GATEWAY_REFUSALS_PER_MINUTE as usize;
+    assert!(
+        after > before && after - before + forgeries.len() <= limit + 2,
+        "{before} → {after}"
+    );
+
     // The sandbox gateway reads a payment request the same way: one genuine pay URL with
     // another order (or return address) put in front is refused.
     let pay_url = other["pay_url"].as_str().expect("pay_url");
@@ -745,7 +759,7 @@ async fn a_confirmed_payment_has_an_electronic_receipt_for_those_who_may_see_the
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ct, "application/pdf");
     assert!(pdf.starts_with(b"%PDF-"));
-    let digest = motcua_server::auth::hex_encode(&<sha2::Sha256 as sha2::Digest>::digest(&pdf));
+    let digest = motcua_server::auth::hex_encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf));
     assert_eq!(records[0].1, digest, "the stored receipt is served");
     let text = pdftotext(&pdf);
     for want in [

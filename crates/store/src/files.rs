@@ -7,7 +7,7 @@
 
 use time::OffsetDateTime;
 
-use crate::{Result, StoreError, Tx, exec, from_millis, on, to_millis};
+use crate::{Backend, Result, StoreError, Tx, exec, from_millis, on, to_millis};
 
 /// Where a file is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +134,44 @@ pub async fn insert(tx: &mut Tx, f: &FileRecord) -> Result<()> {
         .await
     })?;
     Ok(())
+}
+
+/// What one account keeps unattached: files not yet taken by a dossier and not expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Unattached {
+    /// How many files.
+    pub files: i64,
+    /// Their total size, in bytes.
+    pub bytes: i64,
+}
+
+/// The files `uploader` keeps pending or staged that have not expired at `now` (expired
+/// ones are the sweep's and no longer count). For a quota checked before [`insert`] in
+/// the same transaction: on PostgreSQL this first takes a transaction lock on the
+/// uploader, so two uploads of one account (on any node) cannot both pass the check; on
+/// SQLite the single writer (`BEGIN IMMEDIATE`) already orders them.
+pub async fn unattached_of(tx: &mut Tx, uploader: &str, now: OffsetDateTime) -> Result<Unattached> {
+    if tx.backend() == Backend::Postgres {
+        // The two-key form has its own key space, apart from `Tx::serialize_with`'s.
+        exec!(tx, |c| {
+            sqlx::query("SELECT pg_advisory_xact_lock(727019, hashtext($1))")
+                .bind(uploader)
+                .execute(c)
+                .await
+        })?;
+    }
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so both backends give an i64.
+    let (files, bytes): (i64, i64) = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM dossier_files
+             WHERE uploader_id = $1 AND state IN ('pending', 'staged') AND expires_at > $2",
+        )
+        .bind(uploader)
+        .bind(to_millis(now))
+        .fetch_one(c)
+        .await
+    })?;
+    Ok(Unattached { files, bytes })
 }
 
 /// Marks a pending file staged: its object is durable.

@@ -99,7 +99,7 @@ pub mod uploads;
         reports::monthly,
         reports::monthly_file,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &CommonResponses),
     tags(
         (name = "catalogue", description = "Danh mục cơ quan, lĩnh vực và thủ tục hành chính"),
         (name = "auth", description = "Đăng nhập, đăng xuất, đổi mật khẩu"),
@@ -130,6 +130,56 @@ impl utoipa::Modify for Security {
                 "Phiên đăng nhập; các lệnh thay đổi dữ liệu phải kèm tiêu đề X-CSRF-Token.",
             ))),
         );
+    }
+}
+
+/// The answers every operation can give besides its own, documented once: a request that
+/// does not parse (400, including a malformed path parameter or header), a malformed or
+/// unknown credential (401), a body over the limit (413, operations with a body), and the
+/// database out of reach or the request out of time (503). All in the JSON error shape
+/// (see [`json_errors`]).
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let with_body = op.request_body.is_some();
+                let responses = &mut op.responses.responses;
+                let mut add = |code: &str, description: &str| {
+                    responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(description).into());
+                };
+                add("400", "Yêu cầu không hợp lệ");
+                add("401", "Thông tin xác thực sai dạng hoặc không còn hiệu lực");
+                add("503", "Hệ thống tạm thời không xử lý được");
+                if with_body {
+                    add("413", "Nội dung gửi lên quá lớn");
+                }
+            }
+        }
     }
 }
 
@@ -218,4 +268,54 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(payments::routes())
         .merge(evaluation::routes())
         .merge(reports::routes())
+        .layer(axum::middleware::map_response(json_errors))
+}
+
+/// Every error of the API speaks its JSON shape ([`crate::error::ErrorBody`]), also those
+/// axum answers before a handler runs, in plain text or with no body: a body over the
+/// route's limit, a method the route does not take, a path parameter that does not parse.
+/// Headers such as `Allow` and `Retry-After` are kept; HTML and JSON answers pass as they
+/// are.
+async fn json_errors(response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !(content_type.is_empty() || content_type.starts_with("text/plain")) {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "Nội dung gửi lên vượt quá giới hạn cho phép."),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Địa chỉ này không nhận phương thức HTTP này."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("invalid_content_type", "Kiểu nội dung gửi lên không được chấp nhận."),
+        StatusCode::NOT_FOUND => ("not_found", "Không tìm thấy."),
+        StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "Quá nhiều yêu cầu. Vui lòng thử lại sau."),
+        s if s.is_server_error() => (
+            "unavailable",
+            "Hệ thống tạm thời không xử lý được yêu cầu. Vui lòng thử lại sau.",
+        ),
+        _ => ("invalid_request", "Yêu cầu không hợp lệ."),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = crate::error::ErrorBody {
+        code: code.to_owned(),
+        message: message.to_owned(),
+        field: None,
+    };
+    let mut json = axum::Json(body).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE {
+            json.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    *json.status_mut() = status;
+    json
 }

@@ -12,6 +12,10 @@
 //! The provider's discovery document and keys are cached per router. An ID token signed
 //! with a key the cache does not know triggers one fresh fetch of the keys, which is how a
 //! key rotation at the provider is followed.
+//!
+//! The JWS itself (header, algorithm, signature) and the provider's keys (JWKS) are handled
+//! by the `jsonwebtoken` crate; this module chooses the key, says which algorithms and
+//! claims are acceptable, and checks what OpenID Connect adds (`azp`, `iat`, `nonce`, …).
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -25,16 +29,15 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind, Validation};
 use motcua_core::access::{Grant, Role};
 use motcua_store::accounts::{self, NewUser, User, UserKind};
 use motcua_store::sso;
 use reqwest::Url;
-use rsa::signature::Verifier;
-use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, RsaPublicKey};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::extract::ApiQuery;
@@ -56,7 +59,8 @@ pub const SCOPES: &str = "openid profile email";
 
 /// How long a login may stay at the provider before its state is refused.
 const STATE_TTL_MS: i64 = 10 * 60 * 1000;
-/// Clock difference tolerated between the provider and us when checking `exp` and `iat`.
+/// Clock difference tolerated between the provider and us when checking `exp`, `nbf` and
+/// `iat`.
 const LEEWAY_S: f64 = 60.0;
 /// An ID token issued longer ago than this is refused, whatever its `exp`: the token is
 /// fetched seconds after it is issued, so an old one is a replay.
@@ -72,6 +76,11 @@ const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Smallest RSA key accepted for ID token signatures.
 const MIN_RSA_BITS: usize = 2048;
+/// The only signature algorithms accepted: RSASSA-PKCS1-v1_5, which OpenID Connect requires
+/// every provider to offer. Never `none` (which `jsonwebtoken` cannot even parse) and never
+/// an HMAC, which a forger would key with our copy of the provider's public key
+/// (algorithm confusion).
+const ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512];
 
 /// The SSO routes. They carry their own cache of the provider's metadata and keys, so each
 /// router built (each test app) starts afresh.
@@ -100,27 +109,6 @@ struct Discovery {
     token_endpoint_auth_methods_supported: Vec<String>,
 }
 
-/// One key of the provider's JWKS. Keys of other types are read and ignored.
-#[derive(Debug, Clone, Deserialize)]
-struct Jwk {
-    kty: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default, rename = "use")]
-    usage: Option<String>,
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default)]
-    n: Option<String>,
-    #[serde(default)]
-    e: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Jwks {
-    keys: Vec<Jwk>,
-}
-
 struct Cached<T> {
     /// What the entry was fetched for (the configured issuer, or the JWKS address), so a
     /// configuration change is never answered from a stale entry.
@@ -136,7 +124,9 @@ struct Cached<T> {
 struct ProviderCache {
     http: tokio::sync::OnceCell<reqwest::Client>,
     discovery: Mutex<Option<Cached<Discovery>>>,
-    jwks: Mutex<Option<Cached<Vec<Jwk>>>>,
+    /// The provider's JWKS. Keys of types `jsonwebtoken` does not know are kept as
+    /// `AlgorithmParameters::Other` and never chosen.
+    jwks: Mutex<Option<Cached<JwkSet>>>,
 }
 
 fn unreachable_provider() -> AppError {
@@ -199,7 +189,7 @@ impl ProviderCache {
     /// The provider's keys: from the cache, or fetched when there are none or `refresh`
     /// is asked. A refresh is skipped when the cached keys come from a refresh less than
     /// [`JWKS_REFETCH_MIN`] ago. The flag says whether the keys were fetched by this call.
-    async fn keys(&self, jwks_uri: &str, refresh: bool) -> Result<(Arc<Vec<Jwk>>, bool), AppError> {
+    async fn keys(&self, jwks_uri: &str, refresh: bool) -> Result<(Arc<JwkSet>, bool), AppError> {
         let cached = self.jwks.lock().ok().and_then(|g| {
             g.as_ref()
                 .filter(|c| c.source == jwks_uri)
@@ -214,11 +204,11 @@ impl ProviderCache {
             tracing::error!(error = %e, "jwks_uri is not a usable address");
             unreachable_provider()
         })?;
-        let jwks: Jwks = get_json(self.http().await?, url, None).await.map_err(|e| {
+        let jwks: JwkSet = get_json(self.http().await?, url, None).await.map_err(|e| {
             tracing::error!(error = %e, "fetching the provider's signing keys failed");
             unreachable_provider()
         })?;
-        let keys = Arc::new(jwks.keys);
+        let keys = Arc::new(jwks);
         if let Ok(mut g) = self.jwks.lock() {
             *g = Some(Cached {
                 source: jwks_uri.to_owned(),
@@ -234,10 +224,10 @@ impl ProviderCache {
     /// the token names a key we do not know (the provider rotated its keys).
     async fn verify(&self, jwks_uri: &str, token: &str, expected: &Expected<'_>) -> Result<IdClaims, AppError> {
         let (keys, fresh) = self.keys(jwks_uri, false).await?;
-        let outcome = match verify_id_token(token, &keys, expected) {
+        let outcome = match verify_id_token(token, &keys.keys, expected) {
             Err(TokenError::UnknownKey) if !fresh => {
                 let (keys, _) = self.keys(jwks_uri, true).await?;
-                verify_id_token(token, &keys, expected)
+                verify_id_token(token, &keys.keys, expected)
             }
             other => other,
         };
@@ -343,6 +333,8 @@ struct IdClaims {
     exp: f64,
     iat: f64,
     #[serde(default)]
+    nbf: Option<f64>,
+    #[serde(default)]
     nonce: Option<String>,
     #[serde(default)]
     azp: Option<String>,
@@ -415,54 +407,43 @@ fn invalid(why: impl Into<String>) -> TokenError {
     TokenError::Invalid(why.into())
 }
 
-#[derive(Debug, Deserialize)]
-struct JwsHeader {
-    alg: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    crit: Option<serde_json::Value>,
-}
-
 /// Verifies a compact JWS ID token: signature (RS256, RS384 or RS512) by one of `keys`,
-/// then `iss`, `aud`/`azp`, `exp`, `iat`, `nonce` and `sub` (OpenID Connect Core
-/// §3.1.3.7). Only asymmetric algorithms are accepted, so `none` and an HMAC keyed with
-/// a public key are refused by construction.
+/// then `iss`, `aud`/`azp`, `exp`, `nbf`, `iat`, `nonce` and `sub` (OpenID Connect Core
+/// §3.1.3.7). `jsonwebtoken` parses the token and the key and checks the signature over the
+/// exact bytes received, the issuer and that the audience names us; the rest is checked
+/// here. Only asymmetric algorithms are accepted, so `none` and an HMAC keyed with a public
+/// key are refused before any key is looked at.
 fn verify_id_token(token: &str, keys: &[Jwk], expected: &Expected<'_>) -> Result<IdClaims, TokenError> {
-    let mut parts = token.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(sig_b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    if token.split('.').count() != 3 {
         return Err(invalid("not a compact JWS"));
-    };
-    let header: JwsHeader = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(header_b64)
-            .map_err(|_| invalid("header is not base64url"))?,
-    )
-    .map_err(|e| invalid(format!("header: {e}")))?;
+    }
+    // Read before the signature is checked, only to choose the key; `decode` reads it again.
+    let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("header: {e}")))?;
     if header.crit.is_some() {
         // RFC 7515 §4.1.11: critical extensions we do not understand make the token invalid.
+        // (`jsonwebtoken` understands `b64`; we need none.)
         return Err(invalid("critical header extensions are not supported"));
     }
-    if !matches!(header.alg.as_str(), "RS256" | "RS384" | "RS512") {
-        return Err(invalid(format!("algorithm {} is not accepted", header.alg)));
+    if !ALGORITHMS.contains(&header.alg) {
+        return Err(invalid(format!("algorithm {:?} is not accepted", header.alg)));
     }
-    let key = select_key(keys, &header)?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(sig_b64)
-        .map_err(|_| invalid("signature is not base64url"))?;
-    let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-    if !rsa_verifies(&header.alg, &key, signing_input.as_bytes(), &signature) {
-        return Err(invalid("signature does not verify"));
-    }
+    let key = select_key(keys, header.alg, header.kid.as_deref())?;
 
-    let claims: IdClaims = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(payload_b64)
-            .map_err(|_| invalid("payload is not base64url"))?,
-    )
-    .map_err(|e| invalid(format!("claims: {e}")))?;
+    let mut validation = Validation::new(header.alg);
+    validation.algorithms = ALGORITHMS.to_vec();
+    validation.set_issuer(&[expected.issuer]);
+    validation.set_audience(&[expected.client_id]);
+    validation.set_required_spec_claims(&["iss", "sub", "aud", "exp"]);
+    // The times are checked below, against the caller's clock and together with `iat`,
+    // which the library does not know.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    let claims = jsonwebtoken::decode::<IdClaims>(token, &key, &validation)
+        .map_err(|e| library_refusal(&e, expected))?
+        .claims;
+
+    // `jsonwebtoken` has compared it already, but it also accepts a list of issuers that
+    // contains ours; `IdClaims::iss` being a string is what refuses a list.
     if claims.iss != expected.issuer {
         return Err(invalid(format!("issuer {:?} is not {:?}", claims.iss, expected.issuer)));
     }
@@ -470,7 +451,8 @@ fn verify_id_token(token: &str, keys: &[Jwk], expected: &Expected<'_>) -> Result
         Audience::One(a) => vec![a.as_str()],
         Audience::Many(list) => list.iter().map(String::as_str).collect(),
     };
-    // The token must be for us and for nobody else we do not know (Core §3.1.3.7, 3).
+    // The token must be for us and for nobody else we do not know (Core §3.1.3.7, 3); the
+    // library only checks that we are among the audiences.
     if !audiences.contains(&expected.client_id) || audiences.iter().any(|a| *a != expected.client_id) {
         return Err(invalid(format!("audience {audiences:?} is not this client")));
     }
@@ -479,6 +461,12 @@ fn verify_id_token(token: &str, keys: &[Jwk], expected: &Expected<'_>) -> Result
     }
     if !claims.exp.is_finite() || claims.exp + LEEWAY_S <= expected.now_s {
         return Err(invalid("token has expired"));
+    }
+    if claims
+        .nbf
+        .is_some_and(|nbf| !nbf.is_finite() || nbf > expected.now_s + LEEWAY_S)
+    {
+        return Err(invalid("token is not valid yet"));
     }
     if !claims.iat.is_finite() || claims.iat > expected.now_s + LEEWAY_S {
         return Err(invalid("token is issued in the future"));
@@ -496,52 +484,52 @@ fn verify_id_token(token: &str, keys: &[Jwk], expected: &Expected<'_>) -> Result
     Ok(claims)
 }
 
-/// The RSA key the header designates: by `kid`, or the only signing key when the header
-/// names none.
-fn select_key(keys: &[Jwk], header: &JwsHeader) -> Result<RsaPublicKey, TokenError> {
+/// Why `jsonwebtoken` refused a token, in the words the log and the tests use.
+fn library_refusal(e: &jsonwebtoken::errors::Error, expected: &Expected<'_>) -> TokenError {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::InvalidSignature => invalid("signature does not verify"),
+        ErrorKind::InvalidIssuer => invalid(format!("issuer is not {:?}", expected.issuer)),
+        ErrorKind::InvalidAudience => invalid("audience is not this client"),
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => invalid("algorithm is not accepted"),
+        ErrorKind::MissingRequiredClaim(claim) | ErrorKind::InvalidClaimFormat(claim) => {
+            invalid(format!("claims: {claim} is missing or malformed"))
+        }
+        ErrorKind::Json(err) => invalid(format!("claims: {err}")),
+        _ => invalid(format!("token: {e}")),
+    }
+}
+
+/// The RSA key the header designates among the provider's signing keys: by `kid`, or the
+/// only one when the header names none. Keys for encryption, for another algorithm or of
+/// another type are never candidates.
+fn select_key(keys: &[Jwk], alg: Algorithm, kid: Option<&str>) -> Result<DecodingKey, TokenError> {
     let candidates: Vec<&Jwk> = keys
         .iter()
-        .filter(|k| k.kty == "RSA")
-        .filter(|k| k.usage.as_deref().is_none_or(|u| u == "sig"))
-        .filter(|k| k.alg.as_deref().is_none_or(|a| a == header.alg))
-        .filter(|k| header.kid.is_none() || k.kid == header.kid)
+        .filter(|k| matches!(k.algorithm, AlgorithmParameters::RSA(_)))
+        .filter(|k| {
+            k.common
+                .public_key_use
+                .as_ref()
+                .is_none_or(|u| *u == PublicKeyUse::Signature)
+        })
+        .filter(|k| k.common.key_algorithm.is_none_or(|a| a == KeyAlgorithm::from(alg)))
+        .filter(|k| kid.is_none() || k.common.key_id.as_deref() == kid)
         .collect();
     let jwk = match candidates.as_slice() {
         [one] => *one,
         [] => return Err(TokenError::UnknownKey),
         _ => return Err(invalid("several keys match the token")),
     };
-    let decode = |v: &Option<String>| {
-        v.as_deref()
-            .and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
-            .ok_or_else(|| invalid("the key's n or e is missing or not base64url"))
+    let key = DecodingKey::from_jwk(jwk).map_err(|e| invalid(format!("the key's n or e is not usable: {e}")))?;
+    let DecodingKeyKind::RsaModulusExponent { n, .. } = key.kind() else {
+        return Err(invalid("the key is not an RSA key"));
     };
-    let n = BigUint::from_bytes_be(&decode(&jwk.n)?);
-    let e = BigUint::from_bytes_be(&decode(&jwk.e)?);
-    let key = RsaPublicKey::new(n, e).map_err(|e| invalid(format!("the key is not a usable RSA key: {e}")))?;
-    if key.size() * 8 < MIN_RSA_BITS {
+    let modulus_bytes = n.iter().skip_while(|b| **b == 0).count();
+    if modulus_bytes * 8 < MIN_RSA_BITS {
         return Err(invalid(format!("the key has fewer than {MIN_RSA_BITS} bits")));
     }
     Ok(key)
-}
-
-/// RSASSA-PKCS1-v1_5 verification with the hash `alg` names.
-fn rsa_verifies(alg: &str, key: &RsaPublicKey, message: &[u8], signature: &[u8]) -> bool {
-    let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else {
-        return false;
-    };
-    match alg {
-        "RS256" => rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone())
-            .verify(message, &signature)
-            .is_ok(),
-        "RS384" => rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key.clone())
-            .verify(message, &signature)
-            .is_ok(),
-        "RS512" => rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key.clone())
-            .verify(message, &signature)
-            .is_ok(),
-        _ => false,
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -732,7 +720,7 @@ async fn callback_inner(
     // follows, so a callback URL works once.
     let given = query.state.as_deref().unwrap_or_default();
     let cookie = auth::cookie(headers, STATE_COOKIE).unwrap_or_default();
-    let login = if given.is_empty() || cookie.is_empty() || !same_secret(given, cookie) {
+    let login = if given.is_empty() || cookie.is_empty() || !same_secret(given, &cookie) {
         None
     } else {
         let mut tx = state.db.begin_write().await?;
@@ -1125,10 +1113,7 @@ async fn choose_username(tx: &mut motcua_store::Tx, email: Option<&str>, sub: &s
 mod tests {
     use std::sync::OnceLock;
 
-    use argon2::password_hash::rand_core::OsRng;
-    use rsa::RsaPrivateKey;
-    use rsa::pkcs1v15::SigningKey;
-    use rsa::signature::{SignatureEncoding, Signer};
+    use jsonwebtoken::EncodingKey;
     use serde_json::{Value, json};
 
     use super::*;
@@ -1138,39 +1123,96 @@ mod tests {
     const NONCE: &str = "nonce-123";
     const NOW: f64 = 1_750_000_000.0;
 
-    /// Two keys, generated once for all tests (RSA key generation is slow in debug builds).
-    fn keys() -> &'static [RsaPrivateKey; 2] {
-        static KEYS: OnceLock<[RsaPrivateKey; 2]> = OnceLock::new();
+    /// Two 2048-bit RSA test keys (PKCS#1 DER, base64), made once with
+    /// `openssl genrsa -traditional 2048`. Fixed keys keep the tests fast and need no RSA
+    /// key generation code.
+    /// Published as `k1` in most tests.
+    const KEY_1: &str = concat!(
+        "MIIEowIBAAKCAQEAtgjjX9ZltK2u2wuPO+973wZk41gAVgOXZuRxuXgK/3ke1Ahihepv5UszzDF8qOQNj/6GW8gO",
+        "XgsdW5kDaz4M95JZep6WQL9L5O3Kf6hGFlwPzlmpd3R/+JpDuIhKdn3E0UG7+0Pq4R5DgOhQ0V5q3R8uzXLwD2Oq",
+        "k/BfWoYHzSZ8DkQxo6+fm1V8WuX70ZNvDYLkFPM7+CzzR3syHsdDSMJOkGRFTViyOvoKlCPROC/RQ25OZNAyNDaY",
+        "wEIL1FwcqIuN+PVYruji3HEGBo882SdNkhEFf/I7ey76UPBNLq77SvORaU/OpdU0M8XJhPXZyG8XqFeytF/SP7ee",
+        "qByMdQIDAQABAoIBACpNp/uQcVvbBhjxF4Ub+0tB6uW7gH58wK1gdv5dY57pyKyJU04gRIdCogO412nPb8hwI8zG",
+        "EfKwfg7YoScFyVEqgWFh4/ShkDNgQJBIrJsLI4A2rY+tcwT04rqKb9WYFkp0DonOx5Gv7QuS0Z9KZCbFlaSYqqnE",
+        "5XISaTJ6FeuKeuURhFbmNvZMA7/SMIiEDNp9Sphc1KxxasBjbHMOwqk5n8I4TQaQ8PBtQWQBBRgBIkhBcqtdkktV",
+        "ElaqQ/3OEjdjxv+RUvEoWwjEhkBanvrGYztQpQ6O0WSPQTuFrim8xB6++mqR0YTzqMGf/KjrWzaKkDcgu9aEKrWL",
+        "C9BRsfECgYEA3rqJDMWHlJ5+TAbZI6BZZnLvqpIIGa8EiaeswLM4MgRrV4MzQAMxiGjScAgGN5y/7ey2HIp3wosY",
+        "4930zTpYBu2IIzlOMAZzUY7vftghoPNgmirFm5zuAUoatsDNeicM4bLMRsbu7AWAEpHOImnciAMQ5lDX5tX+17gB",
+        "CJfdgEUCgYEA0ToofGEXOVduY+d77l8/VJ23Q+NeJ6oFOYAI/YVFxy3JPj9I03RI0G9JgXByJVqaLZFPhBJFrvWc",
+        "OxjcYmg1+yPPq1JafXzH+ilWQyNE9LH6dFv2oxqvRvbSdAA8Ak0kcwQkqqpgHE4K84e5mUyTLPyo2Sf7ZBZ8bGJc",
+        "L/ydFnECgYBlwieXVC/rcLYXGhHeuwXdTqm87lcRFOsn0RmWOMt13psEMocZudvJjMqIMMJWaiEuHLXfOEwa794B",
+        "TYjosr1A/QjzvtzACFJrcrhs5WYH2OnLxbreq8X5hNfLoy69nlW+UCgQNhc2chTfZwocou0EnxH7h/f8GM0D1adz",
+        "O58RWQKBgQCpU8cWOkFgX9jwM5SB60XGxkleQPGfaiMGUQ91ldlOBEkc/nyC3VZckeRMRGOsxXGHtVVEDsGkghPp",
+        "ZApf/fTKBkZ4YZLoggcZ90Bf33hcDHokl5S4lc0KwpC53sKyHhqElvLRyEc2QRbt1ocngOiPfP9tl8UFUIlr8gKn",
+        "t2qukQKBgEpF+ZrA+24hN9eZuswBGkYVPUZERTllb+1ZQWkdoebkCxc94AZo2Gn3gny6D69nXRvigbJpcwUf+IZo",
+        "cMEWOB/wjzG4GcUQTla9d9bkfASyVT24dYy8k8gF0wcM9Pk9SRqCfn0ZGs4jVp4nbKAKs69mvmPyYEA1+QWN8ay+",
+        "SKvv",
+    );
+    /// Not published, or published as `k2`.
+    const KEY_2: &str = concat!(
+        "MIIEpAIBAAKCAQEAmq9N8F8450gG5Fz6z70qsNO6uUjlZN7ROvJYFtWGKhC2sr0CGoYBsYs9G1VaXnqM6VLIZKtY",
+        "iOMrgR0A39BMq0oCvkuIUHGZEavnQ1bxPB3wVht49eXx9i0Vf+cUrE2Jx2+1317htAIh0dLzi+nYelpSFy1bR/Kg",
+        "J/8U29wOXf6utT9B0WygasVCRRSLyojTZF5tfTkNXzo9dGP0O+AHjZwZXE5xs6uADXeoHZ1eJysNEi4a01p0bVkg",
+        "gwVsSWjlxYB8poxvEz2v7twv+PMsmXTZ9TKMhT757KqJkjNhqF4qO9qfSN/CAYwu5NGWxajR98Y4UL7aqU0p0cz/",
+        "aolWkwIDAQABAoIBAEPTGhmLpyfCLUN0gYUVLOLb88PKcssH6DYwjO92MJ3BNlqpBYMbvyJaKzEQ+87xbVfhNHzv",
+        "pKJg+XJjhT6d1wBEM2+9LsgXB0b4WS7tsFjrx7X51c/8Q1vt6L9sU2Q5m3AXS2fl8pE7Xhjipmdy4bjEYbpH6P5j",
+        "JFZlQoAkvSf5FNcdBBKnKmtKxRcvJO074gzEBwoX+4VpQuWAAFSG44tFZV20ghRaudph1AWNlUcv0kmHvAq5B00L",
+        "tv2kHt+IXla7puNOoQzy9o0JqLM5hBKC/yNCxV0NfrpagmD1+D6atXRTIy0b5Y5c/YeS2Q92yyqBvUQ7iNzG8xuW",
+        "OAo/FAECgYEA2r/ek/5f1Qfos3uSaFv49evXLYrbngDrgE/0exiqYFeBugyAXZrPKD/32KMjhvE7XMYxBpj7EDVR",
+        "slA8QQXx/XYu54sFsSECq7r4KYEbHunUPLYmTSWoFyeAte/k1GxcwjZnr3X3/JFOwBYxHSI5+Pj7fdHjddk7adVh",
+        "waYwtvsCgYEAtQabu6dVOvjoq5AHBPX3f1FrIr40VXMTXl1s2wV/Rh+AkSw5jggRz6HrugglN/PAtXzKSRaM1+gJ",
+        "rNUJ6am+MictHRlWz2AXorS+fISnGPtlKSnvYLqldl7hci1+OGIJfrGPPDj4tarxfwQTWx1OHIwTWqf47N0KxD1V",
+        "ZodrK0kCgYEAzLXwQwkzf7Y2E/lZqyYfF21M4sbm/beYrGymu6f6kcxyj7zxSCf/I4ixleAd+EO6rPigmq8BjUqI",
+        "mNmzeZppuywlevREMF5XFIUVhinXSpfC0coYj+vkoT6LmjfVKuH58Jpfb/lzSL5nNyXNcpk8LX48RKPuPLQ9gK57",
+        "HHE9d48CgYBhdhFaUpjciy4ZUA23agW6EkewCN98Mdx3razxrl/7jPJXNow2H7oXI4IaQlBnc2CJVYpDF1T02QR8",
+        "fKY9mxm/PsBXLlFCjOWsv8relzyvgonQQ7eRSGvU8vhF1KBkEsQx5b7MGZAtnr8uNy+Emp53WCMDZ/Po8ojdZngY",
+        "H0hfoQKBgQCGO257IPVBCfcklPWX2/tBZDH4lMS+GcR6X+s7QB1oCSAxVPNp3b+OKbwUrq99Go/6OUwMGPgrH9sm",
+        "itvibrM59TznZm4e8Co5u3UeU/pUxG4sdKGuubUtSr5DHk/w/rXlBtAOYfdKN3/Cp9vHu2ZL5ZELUpRvBJeep/1/",
+        "FGTwZQ==",
+    );
+    /// The public half of [`KEY_1`] as PEM (`openssl rsa -pubout`): what a forger would use
+    /// as an HMAC secret.
+    const KEY_1_PUBLIC_PEM: &str = "-----BEGIN PUBLIC KEY-----\n\
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtgjjX9ZltK2u2wuPO+97\n\
+3wZk41gAVgOXZuRxuXgK/3ke1Ahihepv5UszzDF8qOQNj/6GW8gOXgsdW5kDaz4M\n\
+95JZep6WQL9L5O3Kf6hGFlwPzlmpd3R/+JpDuIhKdn3E0UG7+0Pq4R5DgOhQ0V5q\n\
+3R8uzXLwD2Oqk/BfWoYHzSZ8DkQxo6+fm1V8WuX70ZNvDYLkFPM7+CzzR3syHsdD\n\
+SMJOkGRFTViyOvoKlCPROC/RQ25OZNAyNDaYwEIL1FwcqIuN+PVYruji3HEGBo88\n\
+2SdNkhEFf/I7ey76UPBNLq77SvORaU/OpdU0M8XJhPXZyG8XqFeytF/SP7eeqByM\n\
+dQIDAQAB\n\
+-----END PUBLIC KEY-----\n\
+";
+
+    fn keys() -> &'static [EncodingKey; 2] {
+        static KEYS: OnceLock<[EncodingKey; 2]> = OnceLock::new();
         KEYS.get_or_init(|| {
-            let generate = || RsaPrivateKey::new(&mut OsRng, 2048).expect("RSA key");
-            [generate(), generate()]
+            let key = |b64: &str| EncodingKey::from_rsa_der(&STANDARD.decode(b64).expect("base64"));
+            [key(KEY_1), key(KEY_2)]
         })
     }
 
-    fn jwk(key: &RsaPrivateKey, kid: &str) -> Jwk {
-        Jwk {
-            kty: "RSA".to_owned(),
-            kid: Some(kid.to_owned()),
-            usage: Some("sig".to_owned()),
-            alg: Some("RS256".to_owned()),
-            n: Some(URL_SAFE_NO_PAD.encode(key.n().to_bytes_be())),
-            e: Some(URL_SAFE_NO_PAD.encode(key.e().to_bytes_be())),
-        }
+    fn jwk(key: &EncodingKey, kid: &str) -> Jwk {
+        let mut jwk = Jwk::from_encoding_key(key, Algorithm::RS256).expect("public JWK");
+        jwk.common.key_id = Some(kid.to_owned());
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        jwk
     }
 
-    fn jwk_json(key: &RsaPrivateKey, kid: &str) -> Value {
-        let k = jwk(key, kid);
-        json!({"kty": k.kty, "kid": k.kid, "use": k.usage, "alg": k.alg, "n": k.n, "e": k.e})
+    fn jwk_json(key: &EncodingKey, kid: &str) -> Value {
+        serde_json::to_value(jwk(key, kid)).expect("JWK as JSON")
     }
 
-    fn sign(key: &RsaPrivateKey, header: &Value, claims: &Value) -> String {
+    /// Signs `header.claims` with the algorithm the header names (RS256 when it names none
+    /// the library knows).
+    fn sign(key: &EncodingKey, header: &Value, claims: &Value) -> String {
         let input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let signature = SigningKey::<Sha256>::new(key.clone()).sign(input.as_bytes());
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+        let alg = serde_json::from_value(header["alg"].clone()).unwrap_or(Algorithm::RS256);
+        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), key, alg).expect("sign");
+        format!("{input}.{signature}")
     }
 
     fn good_claims() -> Value {
@@ -1224,7 +1266,9 @@ mod tests {
         assert_eq!(claims.profile.name.as_deref(), Some("Nguyễn Thị Hoa"));
         assert!(claims.profile.email_verified());
         // A list audience holding only us, a matching azp, and a clock slightly off are fine.
-        let ok = with(json!({"aud": [CLIENT], "azp": CLIENT, "iat": NOW + 30.0, "exp": NOW - 30.0}));
+        let ok = with(json!({
+            "aud": [CLIENT], "azp": CLIENT, "iat": NOW + 30.0, "nbf": NOW + 30.0, "exp": NOW - 30.0,
+        }));
         assert!(check(&sign(&keys()[0], &header("k1"), &ok)).is_ok());
         // Without a kid, the only signing key is used.
         assert!(check(&sign(&keys()[0], &json!({"alg": "RS256"}), &good_claims())).is_ok());
@@ -1269,17 +1313,26 @@ mod tests {
     #[test]
     fn only_rsa_signatures_are_accepted() {
         let claims = URL_SAFE_NO_PAD.encode(good_claims().to_string());
-        for alg in ["none", "HS256", "ES256", "PS256"] {
+        for alg in ["none", "None", "NONE", "HS256", "ES256", "PS256", "EdDSA", ""] {
             let h = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "kid": "k1"}).to_string());
             let why = refused(check(&format!("{h}.{claims}.")));
-            assert!(why.contains("not accepted"), "{alg}: {why}");
+            assert!(why.contains("not accepted") || why.contains("header"), "{alg}: {why}");
+            // With a genuine RS256 signature of the same claims appended, still refused.
+            let genuine = sign(&keys()[0], &header("k1"), &good_claims());
+            let signature = genuine.rsplit('.').next().expect("signature");
+            assert!(check(&format!("{h}.{claims}.{signature}")).is_err(), "{alg}");
         }
-        let crit = sign(
-            &keys()[0],
-            &json!({"alg": "RS256", "kid": "k1", "crit": ["exp"]}),
-            &good_claims(),
-        );
-        assert!(refused(check(&crit)).contains("critical"));
+        // `alg` missing altogether.
+        let h = URL_SAFE_NO_PAD.encode(json!({"kid": "k1"}).to_string());
+        assert!(refused(check(&format!("{h}.{claims}."))).contains("header"));
+        for crit in [json!(["exp"]), json!(["b64"]), json!([])] {
+            let token = sign(
+                &keys()[0],
+                &json!({"alg": "RS256", "kid": "k1", "crit": crit, "b64": true}),
+                &good_claims(),
+            );
+            assert!(refused(check(&token)).contains("critical"), "{crit}");
+        }
     }
 
     #[test]
@@ -1287,14 +1340,23 @@ mod tests {
         let cases = [
             (json!({"iss": "https://evil.example"}), "issuer"),
             (json!({"iss": "https://sso.example.vn/"}), "issuer"),
+            (json!({"iss": null}), "claims"),
+            (json!({"iss": ["https://sso.example.vn"]}), "claims"),
+            (json!({"iss": [ISSUER, "https://evil.example"]}), "claims"),
             (json!({"exp": NOW - 61.0}), "expired"),
             (json!({"exp": null}), "claims"),
+            (json!({"exp": "soon"}), "claims"),
+            (json!({"nbf": NOW + 120.0}), "not valid yet"),
             (json!({"iat": NOW + 120.0}), "future"),
             (json!({"iat": NOW - 3600.0}), "too long ago"),
             (json!({"nonce": "another"}), "nonce"),
             (json!({"nonce": null}), "nonce"),
+            (json!({"nonce": NONCE.to_uppercase()}), "nonce"),
+            (json!({"nonce": format!("{NONCE} ")}), "nonce"),
             (json!({"sub": ""}), "subject"),
             (json!({"sub": "x".repeat(256)}), "subject"),
+            (json!({"sub": "citizen\n001"}), "subject"),
+            (json!({"sub": 1}), "claims"),
         ];
         for (changes, expected_reason) in cases {
             let why = refused(check(&sign(&keys()[0], &header("k1"), &with(changes.clone()))));
@@ -1308,14 +1370,151 @@ mod tests {
         assert_eq!(check(&token).err(), Some(TokenError::UnknownKey));
         // A published encryption key, or one for another algorithm, is not a signing key.
         let mut enc = jwk(&keys()[1], "k2");
-        enc.usage = Some("enc".to_owned());
+        enc.common.public_key_use = Some(PublicKeyUse::Encryption);
         assert_eq!(
             verify_id_token(&token, &[enc], &expected()).err(),
             Some(TokenError::UnknownKey)
         );
+        let mut other_alg = jwk(&keys()[1], "k2");
+        other_alg.common.key_algorithm = Some(KeyAlgorithm::PS256);
+        assert_eq!(
+            verify_id_token(&token, &[other_alg], &expected()).err(),
+            Some(TokenError::UnknownKey)
+        );
         let mut small = jwk(&keys()[1], "k2");
-        small.n = Some(URL_SAFE_NO_PAD.encode([0xff_u8; 128]));
+        let AlgorithmParameters::RSA(rsa) = &mut small.algorithm else {
+            panic!("an RSA key");
+        };
+        rsa.n = URL_SAFE_NO_PAD.encode([0xff_u8; 128]);
         assert!(refused(verify_id_token(&token, &[small], &expected())).contains("bits"));
+        // A modulus of 2048 bits padded with a zero byte is still 2048 bits; one byte fewer
+        // is too small.
+        let mut padded = jwk(&keys()[1], "k2");
+        let AlgorithmParameters::RSA(rsa) = &mut padded.algorithm else {
+            panic!("an RSA key");
+        };
+        let n = URL_SAFE_NO_PAD.decode(&rsa.n).expect("n");
+        rsa.n = URL_SAFE_NO_PAD.encode([&[0_u8][..], &n[..]].concat());
+        assert!(verify_id_token(&token, &[padded], &expected()).is_ok());
+        let mut short = jwk(&keys()[1], "k2");
+        let AlgorithmParameters::RSA(rsa) = &mut short.algorithm else {
+            panic!("an RSA key");
+        };
+        rsa.n = URL_SAFE_NO_PAD.encode([0_u8; 1].iter().chain(&n[1..]).copied().collect::<Vec<u8>>());
+        assert!(refused(verify_id_token(&token, &[short], &expected())).contains("bits"));
+    }
+
+    #[test]
+    fn the_key_is_chosen_by_kid_among_the_published_signing_keys() {
+        let both = [jwk(&keys()[0], "k1"), jwk(&keys()[1], "k2")];
+        let by_k2 = sign(&keys()[1], &header("k2"), &good_claims());
+        assert!(verify_id_token(&by_k2, &both, &expected()).is_ok());
+        // Signed by k2 but naming k1: checked against k1 only, so it fails.
+        let mislabelled = sign(&keys()[1], &header("k1"), &good_claims());
+        assert_eq!(
+            refused(verify_id_token(&mislabelled, &both, &expected())),
+            "signature does not verify"
+        );
+        // Without a kid and with two candidates, nothing is guessed.
+        let no_kid = sign(&keys()[1], &json!({"alg": "RS256"}), &good_claims());
+        assert!(refused(verify_id_token(&no_kid, &both, &expected())).contains("several keys"));
+        // An HMAC key published in the set (kty "oct") is never a candidate for RS256.
+        let oct: Jwk = serde_json::from_value(json!({
+            "kty": "oct", "kid": "k1", "use": "sig", "k": URL_SAFE_NO_PAD.encode(KEY_1_PUBLIC_PEM),
+        }))
+        .expect("oct JWK");
+        let token = sign(&keys()[0], &header("k1"), &good_claims());
+        assert_eq!(
+            verify_id_token(&token, &[oct], &expected()).err(),
+            Some(TokenError::UnknownKey)
+        );
+        // A JWKS holding key types the library does not know still parses; they are skipped.
+        let set: JwkSet = serde_json::from_value(json!({"keys": [
+            {"kty": "OKP", "crv": "X25519", "kid": "x", "x": "AAAA"},
+            {"kty": "ML-DSA", "kid": "pq", "pub": "AAAA"},
+            jwk_json(&keys()[0], "k1"),
+        ]}))
+        .expect("JWKS");
+        assert!(verify_id_token(&token, &set.keys, &expected()).is_ok());
+    }
+
+    #[test]
+    fn a_token_signed_with_a_key_outside_the_published_set_is_refused() {
+        let published = [jwk(&keys()[0], "k1")];
+        // No kid: the one published key is used, and the signature by another key fails.
+        let no_kid = sign(&keys()[1], &json!({"alg": "RS256"}), &good_claims());
+        assert_eq!(
+            refused(verify_id_token(&no_kid, &published, &expected())),
+            "signature does not verify"
+        );
+        // The forger's own key carried in the header (`jwk`, `jku`, `x5u`) is never used.
+        let carried = sign(
+            &keys()[1],
+            &json!({
+                "alg": "RS256", "kid": "k1", "jwk": jwk_json(&keys()[1], "k1"),
+                "jku": "https://evil.example/jwks", "x5u": "https://evil.example/cert",
+            }),
+            &good_claims(),
+        );
+        assert_eq!(
+            refused(verify_id_token(&carried, &published, &expected())),
+            "signature does not verify"
+        );
+        let carried_unknown = sign(
+            &keys()[1],
+            &json!({"alg": "RS256", "kid": "k9", "jwk": jwk_json(&keys()[1], "k9")}),
+            &good_claims(),
+        );
+        assert_eq!(
+            verify_id_token(&carried_unknown, &published, &expected()).err(),
+            Some(TokenError::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn an_hmac_keyed_with_the_providers_public_key_is_refused() {
+        // Algorithm confusion: a verifier that let the header choose the algorithm would
+        // check this HMAC with the public key as the secret, and the forger has that key.
+        let k1 = jwk(&keys()[0], "k1");
+        let AlgorithmParameters::RSA(rsa) = &k1.algorithm else {
+            panic!("an RSA key");
+        };
+        let secrets: [Vec<u8>; 4] = [
+            KEY_1_PUBLIC_PEM.as_bytes().to_vec(),
+            KEY_1_PUBLIC_PEM.trim_end().as_bytes().to_vec(),
+            URL_SAFE_NO_PAD.decode(&rsa.n).expect("n"),
+            serde_json::to_vec(&jwk_json(&keys()[0], "k1")).expect("JSON"),
+        ];
+        for secret in &secrets {
+            for alg in ["HS256", "HS384", "HS512"] {
+                let hmac = EncodingKey::from_secret(secret).expect("HMAC key");
+                let forged = sign(&hmac, &json!({"alg": alg, "kid": "k1", "typ": "JWT"}), &good_claims());
+                let why = refused(check(&forged));
+                assert!(why.contains("not accepted"), "{alg}: {why}");
+            }
+        }
+    }
+
+    #[test]
+    fn changing_any_byte_of_a_genuine_token_is_refused() {
+        let genuine = sign(&keys()[0], &header("k1"), &good_claims());
+        assert!(check(&genuine).is_ok());
+        let signature_at = genuine.rfind('.').expect("two dots") + 1;
+        for (i, c) in genuine.char_indices() {
+            // Every byte of the header and the claims, and a sample of the signature.
+            if c == '.' || (i > signature_at && i % 7 != 0) {
+                continue;
+            }
+            let replacement = if c == 'A' { 'B' } else { 'A' };
+            let mut edited = genuine.clone();
+            edited.replace_range(i..i + 1, &replacement.to_string());
+            assert!(check(&edited).is_err(), "byte {i} changed and still accepted");
+        }
+        // The same claims, serialised with other spacing, are other bytes.
+        let parts: Vec<&str> = genuine.split('.').collect();
+        let respaced = URL_SAFE_NO_PAD.encode(serde_json::to_string_pretty(&good_claims()).expect("JSON"));
+        let tampered = format!("{}.{respaced}.{}", parts[0], parts[2]);
+        assert_eq!(refused(check(&tampered)), "signature does not verify");
     }
 
     /// A JWKS endpoint on the loopback interface whose keys the test can change.

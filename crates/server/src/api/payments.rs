@@ -536,7 +536,7 @@ async fn requery(
             };
             let outcome = Outcome::new(rsp, "Invalid Checksum", kind, format!("Trả lời truy vấn: {u}"), true);
             let params = vec![("vnp_TxnRef".to_owned(), order.id.clone())];
-            record_refused(state, &params, &outcome, "querydr").await?;
+            record_refused(state, &params, &order.id, &outcome, "querydr").await?;
             tracing::warn!(
                 order = order.id.as_str(),
                 outcome = kind,
@@ -741,13 +741,15 @@ pub async fn vnpay_ipn(
             }
         },
     };
+    // The order the message names, read by the same one parse as the check (nothing when
+    // it cannot be read one way).
+    let order_id = crate::payments::vnpay::Message::parse_query(raw.as_deref().unwrap_or_default())
+        .map(|m| m.get("vnp_TxnRef").to_owned())
+        .unwrap_or_default();
     if outcome.incident {
         // Never the signature or the secret: which order, what was wrong.
         tracing::warn!(
-            order = params
-                .iter()
-                .find(|(k, _)| k == "vnp_TxnRef")
-                .map_or("", |(_, v)| v.as_str()),
+            order = order_id.as_str(),
             outcome = outcome.kind,
             rsp = outcome.rsp,
             ip = ip.as_str(),
@@ -756,11 +758,18 @@ pub async fn vnpay_ipn(
     } else {
         tracing::info!(outcome = outcome.kind, rsp = outcome.rsp, "payment notification");
     }
-    // Settled notifications were recorded with the settlement; the others on their own.
-    if (verified.is_err() || outcome.kind == "error")
-        && let Err(e) = record_refused(&state, &params, &outcome, &ip).await
-    {
-        tracing::error!(error = %e, "recording a payment notification failed");
+    // Settled notifications were recorded with the settlement; the others on their own,
+    // as many a minute per address as `gateway_refusals_per_minute` allows: anyone can
+    // send a refused message, and each one is an audit record that stays.
+    if verified.is_err() || outcome.kind == "error" {
+        if state.gateway_refusals.count(&ip).is_err() {
+            tracing::warn!(
+                ip = ip.as_str(),
+                "payment notification refused and not recorded: too many from this address"
+            );
+        } else if let Err(e) = record_refused(&state, &params, &order_id, &outcome, &ip).await {
+            tracing::error!(error = %e, "recording a payment notification failed");
+        }
     }
     Json(IpnReply {
         rsp_code: outcome.rsp,
@@ -770,26 +779,22 @@ pub async fn vnpay_ipn(
 
 /// Records a notification that settled nothing (bad signature, invalid, an error), with
 /// an audit record for the administrator when the order's province is known.
+///
+/// `order_id` is the order the message names as the one parse of it reads it (empty when
+/// it could not be read one way): never the first of two copies of a name.
 async fn record_refused(
     state: &AppState,
     params: &[(String, String)],
+    order_id: &str,
     outcome: &Outcome,
     ip: &str,
 ) -> Result<(), AppError> {
-    let get = |n: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let order_id = get("vnp_TxnRef");
     let mut tx = state.db.begin_write().await?;
-    let province = match payments::by_id(&mut tx, &order_id).await? {
+    let province = match payments::by_id(&mut tx, order_id).await? {
         Some(o) => o.province_code,
         None => state.province(None).await?.as_str().to_owned(),
     };
-    let n = notification(&province, params, &order_id, outcome, ip, state.clock.now());
+    let n = notification(&province, params, order_id, outcome, ip, state.clock.now());
     payments::record_notification(&mut tx, &n).await?;
     audit_incident(&mut tx, &n).await?;
     tx.commit().await?;

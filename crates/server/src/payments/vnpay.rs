@@ -55,7 +55,7 @@ fn mac(secret: &str, data: &str) -> HmacSha512 {
 
 /// HMAC-SHA512 of `data` with `secret`, lowercase hex.
 pub fn hmac_hex(secret: &str, data: &str) -> String {
-    crate::auth::hex_encode(&mac(secret, data).finalize().into_bytes())
+    crate::auth::hex_encode(mac(secret, data).finalize().into_bytes())
 }
 
 /// The signature of `params`.
@@ -72,14 +72,12 @@ pub fn verify_signature<'a>(secret: &str, params: impl IntoIterator<Item = (&'a 
     mac(secret, &hash_data(params)).verify_slice(&bytes).is_ok()
 }
 
+/// A SHA-512 HMAC in hex (either case): exactly 128 hex digits.
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() != 128 || !s.is_ascii() {
+    if s.len() != 128 {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
+    hex::decode(s).ok()
 }
 
 /// `yyyyMMddHHmmss` in Vietnam time, as VNPay writes instants.

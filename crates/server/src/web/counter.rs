@@ -574,7 +574,8 @@ pub async fn intake_submit(
     if let Err(e) = form::signed_in_before_body(&state, &parts).await {
         return Ok(form::failed(e, &back));
     }
-    let body = super::filing::read_body(&state, body).await?;
+    // The permit holds the form's share of the in-flight upload bytes until it is handled.
+    let (body, _permit) = super::filing::read_body(&state, &parts.headers, body).await?;
     let form = form::parse(&parts.headers, &body)?;
     let p = match form::principal(&state, &mut parts, &form).await {
         Ok(p) => p,

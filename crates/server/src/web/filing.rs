@@ -13,16 +13,12 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use motcua_store::files;
 use serde_json::{Map, Value, json};
 
 use super::form::FormData;
 use crate::api::dossiers::NewDossier;
-use crate::api::extract::ApiQuery;
-use crate::api::uploads::UploadParams;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -33,11 +29,32 @@ const MAX_ROWS: usize = 200;
 const FORM_OVERHEAD: usize = 1024 * 1024;
 
 /// Reads the body of a dossier form: up to the files one dossier may have, plus the rest.
-pub async fn read_body(state: &AppState, body: Body) -> Result<Bytes, AppError> {
+pub async fn read_body(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    body: Body,
+) -> Result<(Bytes, tokio::sync::OwnedSemaphorePermit), AppError> {
     let limit = state.config.max_dossier_upload_bytes.saturating_add(FORM_OVERHEAD);
-    axum::body::to_bytes(body, limit)
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(AppError::TooLarge(state.config.max_dossier_upload_bytes));
+    }
+    // The whole form is held in memory until its files are stored: it counts against
+    // `max_upload_bytes_in_flight` like the API's uploads, for as long as the caller
+    // keeps the permit.
+    let share = declared.unwrap_or(limit).min(state.config.max_upload_bytes_in_flight);
+    let permit = crate::api::uploads::reserve(state, share).await.ok_or_else(|| {
+        AppError::Unavailable(
+            "Máy chủ đang nhận quá nhiều tệp cùng lúc. Vui lòng gửi lại biểu mẫu sau ít giây.".to_owned(),
+        )
+    })?;
+    let bytes = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| AppError::TooLarge(state.config.max_dossier_upload_bytes))
+        .map_err(|_| AppError::TooLarge(state.config.max_dossier_upload_bytes))?;
+    Ok((bytes, permit))
 }
 
 /// Who is filing: the form's rules differ only in which fields count.
@@ -188,17 +205,9 @@ impl Typed {
                 ));
                 continue;
             }
-            let stored = crate::api::uploads::upload(
-                State(state.clone()),
-                p.clone(),
-                ApiQuery(UploadParams {
-                    name: file.name.clone(),
-                }),
-                Ok(file.bytes.clone()),
-            )
-            .await;
+            let stored = crate::api::uploads::upload_bytes(state, p, &file.name, file.bytes.clone()).await;
             match stored {
-                Ok((_, Json(view))) => self.rows.entry(index).or_default().kept.push(Kept {
+                Ok(view) => self.rows.entry(index).or_default().kept.push(Kept {
                     id: view.id,
                     name: view.name,
                 }),

@@ -376,4 +376,42 @@ Content-Disposition: form-data; name=\"note\"\n\
         assert_eq!(form.text("b"), "x y");
         assert!(!form.has("c"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// Any bytes, as multipart (a genuine body with a byte changed, or garbage) or as a
+        /// URL-encoded form: parsed or refused with a 4xx, never a panic; what is read never
+        /// holds more than the body did.
+        #[test]
+        fn any_body_is_parsed_or_refused_never_a_panic(
+            garbage in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            at in proptest::prelude::any::<usize>(),
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            let genuine = "--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--B\r\n\
+                Content-Disposition: form-data; name=\"f\"; filename=\"t.pdf\"\r\n\r\n%PDF-1.4\r\n--B--\r\n";
+            let mut edited = genuine.as_bytes().to_vec();
+            let i = at % edited.len();
+            edited[i] = byte;
+            for (content_type, body) in [
+                ("multipart/form-data; boundary=B", edited.clone()),
+                ("multipart/form-data; boundary=B", garbage.clone()),
+                ("application/x-www-form-urlencoded", garbage.clone()),
+            ] {
+                let mut headers = HeaderMap::new();
+                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+                let len = body.len();
+                match parse(&headers, &Bytes::from(body)) {
+                    Ok(form) => {
+                        let read: usize = form.fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+                            + form.files.iter().map(|f| f.bytes.len()).sum::<usize>();
+                        // Text may grow by replacement characters (3 bytes for 1), never more.
+                        proptest::prop_assert!(read <= 3 * len, "{read} from {len}");
+                    }
+                    Err(e) => proptest::prop_assert!(e.parts().0.is_client_error(), "{e:?}"),
+                }
+            }
+        }
+    }
 }
