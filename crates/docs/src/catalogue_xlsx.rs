@@ -82,6 +82,10 @@ pub enum XlsxError {
     /// The bytes are not an XLSX workbook, or the workbook is damaged.
     #[error("tệp không phải bảng tính XLSX hợp lệ hoặc đã bị hỏng")]
     Unreadable(#[source] calamine::XlsxError),
+    /// The workbook's parts contradict each other so that the reader gave up (a cell that
+    /// names a shared string the workbook does not have, …).
+    #[error("bảng tính XLSX bị hỏng: các phần của tệp không khớp nhau")]
+    Damaged,
     /// A sheet the catalogue needs is not in the workbook.
     #[error("tệp thiếu trang tính «{sheet}»")]
     MissingSheet {
@@ -605,6 +609,13 @@ impl<'s> SheetWriter<'s> {
 /// [`XlsxError::MissingSheet`] and [`XlsxError::MissingColumn`] when its shape is wrong, and
 /// [`XlsxError::Cell`] for the first cell that cannot be read or contradicts another row.
 pub fn read(bytes: &[u8]) -> Result<CatalogueFile, XlsxError> {
+    // calamine 0.30 indexes shared strings unchecked (`xlsx/cells_reader.rs`): a cell that
+    // names a string the workbook does not have panics. An import file is untrusted bytes,
+    // so a panic in the reader is a damaged file, not a crash of the request.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_workbook(bytes))).unwrap_or(Err(XlsxError::Damaged))
+}
+
+fn read_workbook(bytes: &[u8]) -> Result<CatalogueFile, XlsxError> {
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(XlsxError::Unreadable)?;
     let names = workbook.sheet_names();
     let mut load = |name: &'static str| Sheet::load(&mut workbook, &names, name);
