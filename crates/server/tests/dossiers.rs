@@ -1135,3 +1135,63 @@ async fn intake_files_under_the_procedure_version_current_at_that_moment() {
         "{second}"
     );
 }
+
+/// Issue 19: reads of personal data by anyone but the applicant are audited, also through
+/// an API token and for a dossier filed at the counter (no owner), and so are bulk exports.
+#[tokio::test]
+async fn token_reads_and_bulk_exports_are_audited() {
+    let app = spawn_app().await;
+    let counter = demo(&app, "tiepnhan").await;
+    let admin = demo(&app, "quantri").await;
+    let code = code_of(&file_at_counter(&app, &counter, LLTP).await);
+    let (status, t) = post(
+        &app,
+        &admin,
+        "/api/v1/admin/tokens",
+        json!({"name": "hệ thống khác", "scopes": ["dossiers:read"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let token = t["token"].as_str().expect("token");
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/dossiers/{code}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(r.status(), StatusCode::OK);
+    for path in ["/api/v1/register.xlsx", "/api/v1/dossiers.xlsx"] {
+        let r = app
+            .client
+            .get(app.url(path))
+            .header("cookie", &counter.cookie)
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    let audited = |action: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (status, v) = call(
+                app,
+                admin,
+                Method::GET,
+                &format!("/api/v1/admin/audit?action={action}"),
+                None,
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+            v["items"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let views = audited("dossier.view").await;
+    assert!(
+        views.iter().any(|e| e["object_id"] == code.as_str()),
+        "the token's read of a counter dossier is audited: {views:?}"
+    );
+    assert_eq!(audited("dossier.register_export").await.len(), 1);
+    assert_eq!(audited("dossier.list_export").await.len(), 1);
+}

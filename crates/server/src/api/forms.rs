@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use motcua_core::codes::AgencyCode;
+use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_core::dossier::{Channel, Status};
 use motcua_docs::dossier_xlsx::{Cell, Column, DOSSIER_COLUMNS, ExportError, REGISTER_COLUMNS, SheetWriter};
 use motcua_pdf::Form;
@@ -153,6 +153,48 @@ fn start_of(day: Date) -> OffsetDateTime {
         .assume_offset(motcua_core::calendar::VIETNAM_OFFSET)
 }
 
+/// Records in the audit trail that `p` exported a list of dossiers with their applicants'
+/// personal data (names, addresses, phone numbers): a bulk read is audited like a view.
+async fn audit_export(
+    state: &AppState,
+    p: &Principal,
+    province: &ProvinceCode,
+    action: &'static str,
+    object_id: &str,
+    what: Value,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin_write().await?;
+    audit::record(
+        &mut tx,
+        &Actor::of(p),
+        Event {
+            action,
+            object_type: "dossier_list",
+            object_id,
+            province: Some(province.as_str()),
+            before: None,
+            after: Some(what),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records the export of the register `rq` in `format`.
+async fn audit_register(state: &AppState, p: &Principal, rq: &RegisterQuery, format: &str) -> Result<(), AppError> {
+    let what = json!({"agency": rq.filter.agency, "from": rq.days.0.to_string(), "to": rq.days.1.to_string(), "format": format});
+    audit_export(
+        state,
+        p,
+        &rq.filter.province,
+        "dossier.register_export",
+        rq.filter.agency.as_str(),
+        what,
+    )
+    .await
+}
+
 /// Checks a register request and the caller's right to see the agency's dossiers.
 pub async fn register_query(state: &AppState, p: &Principal, q: RegisterParams) -> Result<RegisterQuery, AppError> {
     let province = state.province(q.province.as_deref()).await?;
@@ -290,6 +332,7 @@ pub async fn register_pdf(
     ApiQuery(q): ApiQuery<RegisterParams>,
 ) -> Result<Response, AppError> {
     let rq = register_query(&state, &p, q).await?;
+    audit_register(&state, &p, &rq, "pdf").await?;
     let lh = Letterhead::load(&state, &rq.filter.province).await?;
     let mut rows: Vec<Value> = Vec::new();
     let mut pager = RegisterPager::new(rq.filter.clone());
@@ -424,6 +467,7 @@ pub async fn register_xlsx(
     ApiQuery(q): ApiQuery<RegisterParams>,
 ) -> Result<Response, AppError> {
     let rq = register_query(&state, &p, q).await?;
+    audit_register(&state, &p, &rq, "xlsx").await?;
     let lh = Letterhead::load(&state, &rq.filter.province).await?;
     let export = XlsxExport::start(&state, "Sổ theo dõi hồ sơ", REGISTER_COLUMNS).await?;
     let mut pager = RegisterPager::new(rq.filter.clone());
@@ -528,6 +572,19 @@ pub async fn dossiers_xlsx(
     super::dossiers::due_filter(&state, &mut filter, q.due.as_deref()).await?;
     filter.limit = dossiers::MAX_LIST_LIMIT;
     let province = filter.province.clone();
+    let what = json!({
+        "status": q.status, "agency": q.agency, "overdue": q.overdue, "due": q.due,
+        "assignee": q.assignee, "procedure": q.procedure, "format": "xlsx",
+    });
+    audit_export(
+        &state,
+        &p,
+        &province,
+        "dossier.list_export",
+        q.agency.as_deref().unwrap_or_default(),
+        what,
+    )
+    .await?;
     let now = filter.now;
     let dir = super::dossiers::directory(&state, &province).await?;
     let export = XlsxExport::start(&state, "Danh sách hồ sơ", DOSSIER_COLUMNS).await?;

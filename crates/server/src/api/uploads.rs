@@ -367,15 +367,39 @@ pub async fn download(
     let missing = || AppError::NotFound("Không tìm thấy tệp.".to_owned());
     let mut tx = state.db.begin_read().await?;
     let f = files::get(&mut tx, &id).await?.ok_or_else(missing)?;
-    let allowed = match f.dossier_id {
-        Some(dossier_id) => dossiers::by_id(&mut tx, dossier_id)
-            .await?
-            .is_some_and(|d| lifecycle::can_view(&d, &p.access, p.user.as_ref().map(|u| u.id.as_str()))),
-        None => f.uploader_id == p.actor() && f.state == files::FileState::Staged,
+    let dossier = match f.dossier_id {
+        Some(dossier_id) => dossiers::by_id(&mut tx, dossier_id).await?,
+        None => None,
+    };
+    let allowed = match (f.dossier_id, &dossier) {
+        (Some(_), Some(d)) => lifecycle::can_view(d, &p.access, p.user.as_ref().map(|u| u.id.as_str())),
+        (Some(_), None) => false,
+        (None, _) => f.uploader_id == p.actor() && f.state == files::FileState::Staged,
     };
     drop(tx);
     if !allowed {
         return Err(missing());
+    }
+    // A dossier's files are identity papers and the like: anyone's download but the
+    // applicant's own is audited like a view of the dossier.
+    if let Some(d) = &dossier
+        && !super::dossiers::reads_own(&p, d)
+    {
+        let mut tx = state.db.begin_write().await?;
+        crate::audit::record(
+            &mut tx,
+            &crate::audit::Actor::of(&p),
+            crate::audit::Event {
+                action: "dossier.file",
+                object_type: "dossier",
+                object_id: d.code.as_str(),
+                province: Some(d.province.as_str()),
+                before: None,
+                after: Some(serde_json::json!({"file": f.id, "name": f.name})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
     }
     let bytes = state
         .objects
