@@ -444,38 +444,16 @@ pub async fn file_submit(
 ) -> Result<Response, PageError> {
     let procedure = ProcedureCode::parse(&code).map_err(|e| AppError::code("procedure", e))?;
     let back = format!("/ca-nhan/nop/{procedure}");
-    let (mut parts, body) = request.into_parts();
-    if let Err(e) = form::signed_in_before_body(&state, &parts).await {
-        return Ok(form::failed(e, &back));
-    }
-    // The permit holds the form's share of the in-flight upload bytes until it is handled.
-    let (body, _permit) = super::filing::read_body(&state, &parts.headers, body).await?;
-    let form = form::parse(&parts.headers, &body)?;
-    let p = match form::principal(&state, &mut parts, &form).await {
-        Ok(p) => p,
-        Err(e) => return Ok(form::failed(e, &back)),
+    let posted = match super::filing::receive(&state, request, &back).await? {
+        Ok(posted) => posted,
+        Err(answer) => return Ok(answer),
     };
+    let p = posted.principal.clone();
     require(
         is_citizen(&p),
         "nộp hồ sơ trực tuyến (chỉ dành cho tài khoản công dân, doanh nghiệp)",
     )?;
-    let mut typed = Typed::of(&form);
-    typed.keep_stored(&state, &p, &form).await?;
-    let problems = typed.store_files(&state, &p, &form).await;
-    let filed = if problems.is_empty() {
-        match typed.request(procedure.as_str(), Desk::Online) {
-            Ok(req) => crate::api::dossiers::create(State(state.clone()), p.clone(), ApiJson(req))
-                .await
-                .map(|(_, axum::Json(view))| view.dossier.code.as_str().to_owned()),
-            Err(e) => Err(e),
-        }
-    } else {
-        Err(AppError::bad(
-            "invalid_file",
-            "documents",
-            format!("Có tệp chưa tải lên được: {}", problems.join(" ")),
-        ))
-    };
+    let (typed, filed) = super::filing::file(&state, &posted, procedure.as_str(), Desk::Online).await?;
     match filed {
         Ok(code) => Ok(Redirect::to(&format!("/ca-nhan/ho-so/{code}?moi=1")).into_response()),
         Err(e) => {

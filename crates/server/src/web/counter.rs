@@ -25,10 +25,9 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime, Time};
 
 use super::filing::{Desk, Kept, Typed};
-use super::{Frame, SignedIn, VN, due_state, form, page, require, when};
+use super::{Frame, SignedIn, VN, due_state, page, require, when};
 use crate::api::catalogue::{ProcedureParams, search_params};
 use crate::api::dossiers::{WorkListQuery, directory, work_list_filter};
-use crate::api::extract::ApiJson;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::pages::PageError;
@@ -570,35 +569,13 @@ pub async fn intake_submit(
 ) -> Result<Response, PageError> {
     let code = ProcedureCode::parse(&procedure).map_err(|e| AppError::code("procedure", e))?;
     let back = format!("/quay/tiep-nhan/{code}");
-    let (mut parts, body) = request.into_parts();
-    if let Err(e) = form::signed_in_before_body(&state, &parts).await {
-        return Ok(form::failed(e, &back));
-    }
-    // The permit holds the form's share of the in-flight upload bytes until it is handled.
-    let (body, _permit) = super::filing::read_body(&state, &parts.headers, body).await?;
-    let form = form::parse(&parts.headers, &body)?;
-    let p = match form::principal(&state, &mut parts, &form).await {
-        Ok(p) => p,
-        Err(e) => return Ok(form::failed(e, &back)),
+    let posted = match super::filing::receive(&state, request, &back).await? {
+        Ok(posted) => posted,
+        Err(answer) => return Ok(answer),
     };
+    let p = posted.principal.clone();
     Counter::of(&p)?;
-    let mut typed = Typed::of(&form);
-    typed.keep_stored(&state, &p, &form).await?;
-    let problems = typed.store_files(&state, &p, &form).await;
-    let filed = if problems.is_empty() {
-        match typed.request(code.as_str(), Desk::Counter) {
-            Ok(req) => crate::api::dossiers::create(State(state.clone()), p.clone(), ApiJson(req))
-                .await
-                .map(|(_, axum::Json(view))| view.dossier.code.as_str().to_owned()),
-            Err(e) => Err(e),
-        }
-    } else {
-        Err(AppError::bad(
-            "invalid_file",
-            "documents",
-            format!("Có tệp chưa tải lên được: {}", problems.join(" ")),
-        ))
-    };
+    let (typed, filed) = super::filing::file(&state, &posted, code.as_str(), Desk::Counter).await?;
     match filed {
         Ok(dossier) if typed.accept => Ok(Redirect::to(&format!("/quay/bien-nhan/{dossier}")).into_response()),
         Ok(dossier) => Ok(Redirect::to(&format!("/ho-so/{dossier}")).into_response()),

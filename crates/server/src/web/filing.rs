@@ -57,6 +57,74 @@ pub async fn read_body(
     Ok((bytes, permit))
 }
 
+/// A filing form posted without the page's script, read and its sender authenticated.
+pub struct Posted {
+    /// The form's fields and files.
+    pub form: FormData,
+    /// Who sent it (session and the form's CSRF token checked).
+    pub principal: Principal,
+    /// The form's share of the in-flight upload bytes, held until it is handled.
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Reads a filing form (online filing, counter intake): a live session before the body is
+/// read, the body under the in-flight cap, then the session with the form's CSRF token.
+/// `Ok(Err(answer))` when the sender must first sign in (back to `back`) or is refused.
+pub async fn receive(
+    state: &AppState,
+    request: axum::extract::Request,
+    back: &str,
+) -> Result<Result<Posted, axum::response::Response>, AppError> {
+    let (mut parts, body) = request.into_parts();
+    if let Err(e) = super::form::signed_in_before_body(state, &parts).await {
+        return Ok(Err(super::form::failed(e, back)));
+    }
+    let (body, permit) = read_body(state, &parts.headers, body).await?;
+    let form = super::form::parse(&parts.headers, &body)?;
+    match super::form::principal(state, &mut parts, &form).await {
+        Ok(principal) => Ok(Ok(Posted {
+            form,
+            principal,
+            _permit: permit,
+        })),
+        Err(e) => Ok(Err(super::form::failed(e, back))),
+    }
+}
+
+/// Files the dossier a posted form describes, as the script would: its files through the
+/// API's upload (those already stored kept), then the API's filing. What was typed comes
+/// back with the new dossier's code, or with why it was not filed (to show the form again).
+pub async fn file(
+    state: &AppState,
+    posted: &Posted,
+    procedure: &str,
+    desk: Desk,
+) -> Result<(Typed, Result<String, AppError>), AppError> {
+    let (p, form) = (&posted.principal, &posted.form);
+    let mut typed = Typed::of(form);
+    typed.keep_stored(state, p, form).await?;
+    let problems = typed.store_files(state, p, form).await;
+    let filed = if problems.is_empty() {
+        match typed.request(procedure, desk) {
+            Ok(req) => crate::api::dossiers::create(
+                axum::extract::State(state.clone()),
+                p.clone(),
+                crate::api::extract::ApiJson(req),
+            )
+            .await
+            .map(|(_, axum::Json(view))| view.dossier.code.as_str().to_owned()),
+            Err(e) => Err(e),
+        }
+    } else {
+        Err(AppError::bad(
+            "invalid_file",
+            "documents",
+            format!("Có tệp chưa tải lên được: {}", problems.join(" ")),
+        ))
+    };
+    Ok((typed, filed))
+}
+
 /// Who is filing: the form's rules differ only in which fields count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Desk {
