@@ -741,11 +741,16 @@ pub async fn vnpay_ipn(
             }
         },
     };
-    // The order the message names, read by the same one parse as the check (nothing when
-    // it cannot be read one way).
-    let order_id = crate::payments::vnpay::Message::parse_query(raw.as_deref().unwrap_or_default())
-        .map(|m| m.get("vnp_TxnRef").to_owned())
-        .unwrap_or_default();
+    // For a refusal (every refusal is an incident), the order the message names, read by the
+    // same one parse as the check (nothing when it cannot be read one way); a settled
+    // notification needs no second parse.
+    let order_id = if outcome.incident {
+        crate::payments::vnpay::Message::parse_query(raw.as_deref().unwrap_or_default())
+            .map(|m| m.get("vnp_TxnRef").to_owned())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     if outcome.incident {
         // Never the signature or the secret: which order, what was wrong.
         tracing::warn!(

@@ -208,12 +208,11 @@ impl Message {
             _ => return None,
         };
         let mut closing = Vec::new();
+        // Never empty: `public_url`, else this server's listening address.
         let base = config.public_base();
-        if !base.is_empty() {
-            closing.push(format!(
-                "Tra cứu tình trạng hồ sơ tại {base} bằng mã hồ sơ và mã tra cứu in trên Giấy tiếp nhận."
-            ));
-        }
+        closing.push(format!(
+            "Tra cứu tình trạng hồ sơ tại {base} bằng mã hồ sơ và mã tra cứu in trên Giấy tiếp nhận."
+        ));
         closing.push("Thư này được gửi tự động từ hệ thống một cửa; xin đừng trả lời thư này.".to_owned());
         paragraphs.insert(0, format!("Kính gửi Ông/Bà {},", d.applicant.name));
         Some(Message {
