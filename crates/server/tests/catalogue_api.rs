@@ -585,3 +585,69 @@ async fn openapi_matches_the_committed_snapshot() {
         "OpenAPI changed: review `git diff docs/api/openapi.json` after running with MOTCUA_UPDATE_SNAPSHOTS=1"
     );
 }
+
+/// utoipa names a schema after its Rust type and silently keeps one of two types that share
+/// a name: the one-time code's `Channel` once documented the registration answer with the
+/// dossier's channels. Every type deriving `ToSchema` must have a name of its own (or an
+/// explicit `#[schema(as = ...)]`).
+#[test]
+fn no_two_schema_types_share_a_name() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let crates = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let mut files = Vec::new();
+    for krate in ["core", "server", "store"] {
+        let src = crates.join(krate).join("src");
+        if src.is_dir() {
+            rust_files(&src, &mut files);
+        }
+    }
+    assert!(!files.is_empty(), "sources found under {}", crates.display());
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut clashes = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read source");
+        let mut derives_schema = false;
+        let mut renamed = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[") {
+                derives_schema |= line.contains("ToSchema");
+                renamed |= line.starts_with("#[schema(as");
+                continue;
+            }
+            if line.starts_with("///") || line.starts_with("//") || line.is_empty() {
+                continue;
+            }
+            let item = line
+                .strip_prefix("pub ")
+                .or_else(|| line.strip_prefix("pub(crate) "))
+                .unwrap_or(line);
+            let name = item
+                .strip_prefix("struct ")
+                .or_else(|| item.strip_prefix("enum "))
+                .map(|rest| {
+                    rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .next()
+                        .unwrap_or("")
+                });
+            if let (Some(name), true, false) = (name, derives_schema, renamed) {
+                let here = file.display().to_string();
+                if let Some(before) = seen.insert(name.to_owned(), here.clone()) {
+                    clashes.push(format!("{name}: {before} and {here}"));
+                }
+            }
+            derives_schema = false;
+            renamed = false;
+        }
+    }
+    assert!(seen.len() > 20, "schema types found: {}", seen.len());
+    assert!(clashes.is_empty(), "schema types sharing a name: {clashes:#?}");
+}

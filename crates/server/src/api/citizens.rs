@@ -99,25 +99,25 @@ pub struct ResendRequest {
 /// How a code travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Channel {
+pub enum CodeChannel {
     /// By email.
     Email,
     /// By SMS.
     Sms,
 }
 
-impl Channel {
+impl CodeChannel {
     fn as_str(self) -> &'static str {
         match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
+            CodeChannel::Email => "email",
+            CodeChannel::Sms => "sms",
         }
     }
 
-    fn parse(s: &str) -> Option<Channel> {
+    fn parse(s: &str) -> Option<CodeChannel> {
         match s {
-            "email" => Some(Channel::Email),
-            "sms" => Some(Channel::Sms),
+            "email" => Some(CodeChannel::Email),
+            "sms" => Some(CodeChannel::Sms),
             _ => None,
         }
     }
@@ -129,7 +129,7 @@ pub struct CodeSent {
     /// Send it back with the code to `confirm`, or to `resend`.
     pub registration_id: String,
     /// Where the code went.
-    pub channel: Channel,
+    pub channel: CodeChannel,
     /// The address or number it went to, masked (`n******a@example.vn`, `0********8`).
     pub destination: String,
     /// Seconds the code stays valid.
@@ -400,7 +400,9 @@ pub async fn confirm(
         Ok(user) => user,
         // Someone registered the same address or number between `register` and now.
         Err(StoreError::Conflict(_)) => {
-            return Err(username_taken(Channel::parse(&reg.channel).unwrap_or(Channel::Email)));
+            return Err(username_taken(
+                CodeChannel::parse(&reg.channel).unwrap_or(CodeChannel::Email),
+            ));
         }
         Err(e) => return Err(e.into()),
     };
@@ -473,10 +475,10 @@ pub async fn resend(
         check_destination_budget(&mut tx, &reg.username, now).await?;
         reg
     };
-    let channel = Channel::parse(&reg.channel)
+    let channel = CodeChannel::parse(&reg.channel)
         .ok_or_else(|| AppError::Internal(format!("stored channel «{}» is unknown", reg.channel)))?;
     // The channel chosen at registration must still be available (configuration may change).
-    let available = choose_channel(&state, channel == Channel::Email, channel == Channel::Sms)?;
+    let available = choose_channel(&state, channel == CodeChannel::Email, channel == CodeChannel::Sms)?;
     let code = new_code();
     let salt = random_token(16);
     let hash = code_hash(&salt, &reg.id, &code);
@@ -543,10 +545,10 @@ fn too_many_attempts() -> CitizenError {
     )
 }
 
-fn username_taken(channel: Channel) -> CitizenError {
+fn username_taken(channel: CodeChannel) -> CitizenError {
     let what = match channel {
-        Channel::Email => "Địa chỉ email này",
-        Channel::Sms => "Số điện thoại này",
+        CodeChannel::Email => "Địa chỉ email này",
+        CodeChannel::Sms => "Số điện thoại này",
     };
     CitizenError::coded(
         StatusCode::CONFLICT,
@@ -582,18 +584,22 @@ async fn check_destination_budget(tx: &mut motcua_store::Tx, username: &str, now
 /// The channel a code will travel by: email when the citizen gave one and email is
 /// configured, else SMS likewise. With neither, 503: a registration that could never be
 /// confirmed must not be accepted. `dev_log_codes` lets development work without either.
-fn choose_channel(state: &AppState, has_email: bool, has_phone: bool) -> Result<Channel> {
+fn choose_channel(state: &AppState, has_email: bool, has_phone: bool) -> Result<CodeChannel> {
     let config = &state.config;
     let email_on = !config.smtp_host.trim().is_empty();
     let sms_on = !config.sms_url.trim().is_empty();
     if has_email && email_on {
-        return Ok(Channel::Email);
+        return Ok(CodeChannel::Email);
     }
     if has_phone && sms_on {
-        return Ok(Channel::Sms);
+        return Ok(CodeChannel::Sms);
     }
     if config.dev_log_codes {
-        return Ok(if has_email { Channel::Email } else { Channel::Sms });
+        return Ok(if has_email {
+            CodeChannel::Email
+        } else {
+            CodeChannel::Sms
+        });
     }
     Err(channel_unavailable(config))
 }
@@ -614,15 +620,15 @@ fn channel_unavailable(config: &crate::config::Config) -> CitizenError {
     CitizenError::coded(StatusCode::SERVICE_UNAVAILABLE, "channel_unavailable", message)
 }
 
-fn destination(reg: &Registration, channel: Channel) -> String {
+fn destination(reg: &Registration, channel: CodeChannel) -> String {
     match channel {
-        Channel::Email => notify::mask_email(&reg.email),
-        Channel::Sms => mask(&reg.phone),
+        CodeChannel::Email => notify::mask_email(&reg.email),
+        CodeChannel::Sms => mask(&reg.phone),
     }
 }
 
 /// Sends the code; with `dev_log_codes`, also writes it to the log (and only then).
-async fn deliver(state: &AppState, reg: &Registration, channel: Channel, code: &str) -> Result<()> {
+async fn deliver(state: &AppState, reg: &Registration, channel: CodeChannel, code: &str) -> Result<()> {
     let config = &state.config;
     let masked = destination(reg, channel);
     if config.dev_log_codes {
@@ -639,22 +645,22 @@ async fn deliver(state: &AppState, reg: &Registration, channel: Channel, code: &
             StatusCode::SERVICE_UNAVAILABLE,
             "delivery_failed",
             match channel {
-                Channel::Email => {
+                CodeChannel::Email => {
                     "Chưa gửi được mã xác nhận đến địa chỉ email của bạn. Vui lòng kiểm tra địa chỉ và thử lại sau ít phút."
                 }
-                Channel::Sms => {
+                CodeChannel::Sms => {
                     "Chưa gửi được tin nhắn chứa mã xác nhận đến số điện thoại của bạn. Vui lòng thử lại sau ít phút."
                 }
             },
         )
     };
     match channel {
-        Channel::Email => match Mailer::from_config(config).map_err(failed)? {
+        CodeChannel::Email => match Mailer::from_config(config).map_err(failed)? {
             Some(mailer) => mailer.send(&code_email(state, reg, code)).await.map_err(failed),
             None if config.dev_log_codes => Ok(()),
             None => Err(channel_unavailable(config)),
         },
-        Channel::Sms => match SmsSender::from_config(config).map_err(failed)? {
+        CodeChannel::Sms => match SmsSender::from_config(config).map_err(failed)? {
             Some(sender) => sender.send(&reg.phone, &code_sms(code)).await.map_err(failed),
             None if config.dev_log_codes => Ok(()),
             None => Err(channel_unavailable(config)),

@@ -142,8 +142,8 @@ pub async fn register_submit(
     match crate::api::citizens::request_code(&state, &ip, &request).await {
         Ok(sent) => {
             let channel = match sent.channel {
-                crate::api::citizens::Channel::Email => "email",
-                crate::api::citizens::Channel::Sms => "sms",
+                crate::api::citizens::CodeChannel::Email => "email",
+                crate::api::citizens::CodeChannel::Sms => "sms",
             };
             Ok(Redirect::to(&confirm_url(&sent.registration_id, &sent.destination, channel)).into_response())
         }
