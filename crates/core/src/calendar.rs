@@ -1,4 +1,4 @@
-//! The working-day calendar of a centre (DOMAIN.md §4): working sessions, weekly rest days,
+//! The working-day calendar of a centre (docs/rules.md §4): working sessions, weekly rest days,
 //! public holidays with their compensatory days, and the government's yearly adjustments.
 //!
 //! Deadlines are counted in working time: a procedure of N working days gets
@@ -194,7 +194,7 @@ pub struct WorkWeek {
 
 impl Default for WorkWeek {
     /// 07:00–11:30 and 13:30–17:00 (8 working hours), Monday to Friday: the usual hours of
-    /// state agencies (DOMAIN.md §4).
+    /// state agencies (docs/rules.md §4).
     fn default() -> Self {
         Self {
             sessions: vec![Session::new(7 * 60, 11 * 60 + 30), Session::new(13 * 60 + 30, 17 * 60)],
@@ -355,7 +355,7 @@ impl YearAdjustments {
 }
 
 /// The adjustments announced so far, preloaded so a fresh installation counts deadlines
-/// correctly. Source: DOMAIN.md §4, which summarises the government's holiday announcements
+/// correctly. Source: docs/rules.md §4, which summarises the government's holiday announcements
 /// for civil servants. Years not listed use the statutory rules alone.
 pub fn announced_adjustments() -> Vec<YearAdjustments> {
     use time::macros::date;
@@ -396,7 +396,7 @@ pub fn announced_adjustments() -> Vec<YearAdjustments> {
                 date!(2026 - 02 - 19),
                 date!(2026 - 02 - 20),
             ]),
-            // Not announced when this was written (DOMAIN.md: "not confirmed"); 01/09 by default.
+            // Not announced when this was written (docs/rules.md: "not confirmed"); 01/09 by default.
             national_day_extra: None,
             // New Year on Thursday 01/01: Friday 02/01 off, worked back on Saturday 10/01.
             // (Hùng Kings' day on Sunday 26/04 → Monday 27/04 off comes from the compensation

@@ -1,4 +1,4 @@
-//! The catalogue of a province: agencies, fields and versioned procedures (DOMAIN.md §2).
+//! The catalogue of a province: agencies, fields and versioned procedures (docs/rules.md §2).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -1,4 +1,4 @@
-//! The demo province: Ninh Thuận as its centre described itself in 2019 (DOMAIN.md §1).
+//! The demo province: Ninh Thuận as its centre described itself in 2019 (docs/rules.md §1).
 //!
 //! 15 departments, 1,388 provincial procedures of which exactly 1,283 are received at the
 //! centre. About forty procedures are modelled closely on real, common ones (documents,
@@ -19,7 +19,7 @@ use crate::catalogue::{
 use crate::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
 use crate::money::Vnd;
 
-/// Province unit code of the demo (Ninh Thuận; *unconfirmed*, DOMAIN.md §2).
+/// Province unit code of the demo (Ninh Thuận; *unconfirmed*, docs/rules.md §2).
 pub const UNIT: &str = "H43";
 /// Number of provincial procedures the centre published.
 pub const PROCEDURES: usize = 1388;

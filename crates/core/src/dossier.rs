@@ -1,6 +1,6 @@
 //! Dossiers: the legal code format, the national status codes, and the rules of the
 //! lifecycle (which action may follow which status, and who may take it), with the time
-//! rules that move the appointment (DOMAIN.md §3–§4).
+//! rules that move the appointment (docs/rules.md §3–§4).
 
 use std::fmt;
 
@@ -414,7 +414,7 @@ pub fn resume_appointment(
     calendar.add_working_minutes(appointment, paused)
 }
 
-/// The limits on apologies and extensions (Decree 61/2018; configurable, DOMAIN.md §3).
+/// The limits on apologies and extensions (Decree 61/2018; configurable, docs/rules.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DelayRules {
     /// The apology must come at least this many working days before the appointment.

@@ -1,4 +1,4 @@
-//! Evaluation of the service (DOMAIN.md §6): the per-dossier score sheet of 9 indices
+//! Evaluation of the service (docs/rules.md §6): the per-dossier score sheet of 9 indices
 //! scored 2/1/0 (Decree 61/2018/NĐ-CP art. 31, Circular 01/2018/TT-VPCP art. 13), the
 //! citizen's satisfaction, and the provincial service index of Decision 766/QĐ-TTg (2022).
 //!
@@ -7,7 +7,7 @@
 //! that neither the system's data nor a citizen's answer can decide is *not assessed*,
 //! never 0: a missing survey must not read as a bad service.
 //!
-//! Legal status of the details. DOMAIN.md confirms the 9 indices scored 2/1/0 (max 18)
+//! Legal status of the details. docs/rules.md records the 9 indices scored 2/1/0 (max 18)
 //! and names four of them: total time vs statutory (shorter 2, equal 1, longer 0), each
 //! unit's time vs its step budget, the number of contacts the applicant needed (0, 1,
 //! more than 1) and the number of agencies the applicant had to go to. The other five
@@ -197,7 +197,7 @@ pub struct Index {
     pub rule: &'static str,
     /// The legal source.
     pub legal: &'static str,
-    /// Whether the index and its thresholds are confirmed (DOMAIN.md §6); otherwise
+    /// Whether the index and its thresholds are confirmed (docs/rules.md §6); otherwise
     /// *unconfirmed* and shown so.
     pub confirmed: bool,
 }
@@ -476,7 +476,7 @@ pub fn agencies(answers: Option<&Answers>) -> Mark {
 }
 
 /// Index 5: supplement requests during handling (more than one counts against the
-/// agency, DOMAIN.md §3).
+/// agency, docs/rules.md §3).
 pub fn supplements(d: &Dossier) -> Mark {
     if !has_result(d) {
         return not_assessed("Hồ sơ chưa có kết quả giải quyết.");
@@ -602,7 +602,7 @@ impl Tally {
 
 // ---- Decision 766/QĐ-TTg: the provincial service index --------------------------------
 
-/// A group of the service index with its points (confirmed, DOMAIN.md §6).
+/// A group of the service index with its points (confirmed, docs/rules.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Group {
     /// Stable code.
@@ -828,7 +828,7 @@ impl Ratio {
 }
 
 /// The points of a criterion for a rate, in hundredths of a point: the full points at or
-/// above the target, otherwise rate × max / target (Decision 766, DOMAIN.md §6);
+/// above the target, otherwise rate × max / target (Decision 766, docs/rules.md §6);
 /// `None` when there is nothing to measure.
 pub fn criterion_points(c: &Criterion, r: Ratio) -> Option<i64> {
     let max = i64::from(c.max_points) * 100;

@@ -1,5 +1,5 @@
 //! The dossier as the lifecycle sees it, who may act on it, and the one function that
-//! applies an action (DOMAIN.md §3–§4). Pure: the server loads the dossier, calls
+//! applies an action (docs/rules.md §3–§4). Pure: the server loads the dossier, calls
 //! [`authorize`] and [`apply`], and stores the result with its event in one transaction.
 
 use serde::{Deserialize, Serialize};
@@ -159,7 +159,7 @@ impl Delivery {
     }
 }
 
-/// The kind of a written notice the dossier produced (the forms of DOMAIN.md §3).
+/// The kind of a written notice the dossier produced (the forms of docs/rules.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

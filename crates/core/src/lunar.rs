@@ -1,6 +1,6 @@
 //! The Vietnamese lunisolar calendar (âm lịch), converted to and from the Gregorian calendar.
 //!
-//! Several public holidays are lunar dates (Tết, Hùng Kings' day, DOMAIN.md §4), so the
+//! Several public holidays are lunar dates (Tết, Hùng Kings' day, docs/rules.md §4), so the
 //! working-day calendar needs the conversion. The method is Hồ Ngọc Đức's published
 //! algorithm: new moons and the sun's longitude from Meeus-style series in Julian day numbers,
 //! evaluated at Vietnam's time zone, UTC+7. The time zone matters: the Chinese calendar uses
@@ -302,7 +302,7 @@ mod tests {
 
     use super::*;
 
-    /// First days of the lunar year, from DOMAIN.md §4 (government holiday announcements).
+    /// First days of the lunar year, from docs/rules.md §4 (government holiday announcements).
     const TET: [(i32, Date); 8] = [
         (2019, date!(2019 - 02 - 05)),
         (2020, date!(2020 - 01 - 25)),
@@ -341,7 +341,7 @@ mod tests {
     #[test]
     fn hung_kings_day() {
         // 10/3 âm lịch; dates from the government's annual holiday announcements
-        // (2026: DOMAIN.md §4, "Hùng Kings' day falls on Sunday 26/04").
+        // (2026: docs/rules.md §4, "Hùng Kings' day falls on Sunday 26/04").
         for expected in [
             date!(2019 - 04 - 14),
             date!(2024 - 04 - 18),

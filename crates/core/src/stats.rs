@@ -1,4 +1,4 @@
-//! Statistics as maintained aggregates (issue 8, DOMAIN.md §6): what one dossier, as it
+//! Statistics as maintained aggregates (issue 8, docs/rules.md §6): what one dossier, as it
 //! stands now, contributes to the counters, as a small set of facts "+n of kind K on day
 //! X for dimension value V". The store keeps the sums of these facts per day and per
 //! month; each change of a dossier adds `contributions(new) − contributions(old)` in the
@@ -276,7 +276,7 @@ fn paused_now(d: &Dossier) -> bool {
     d.finished_at.is_none() && matches!(d.status, Status::SupplementRequested | Status::AwaitingPayment)
 }
 
-/// How a resolved dossier is judged (DOMAIN.md §6): more than one supplement request
+/// How a resolved dossier is judged (docs/rules.md §6): more than one supplement request
 /// counts as late; otherwise [`Timeliness::judge`] of the finish against the appointment
 /// (which already excludes supplement time).
 pub fn judgement(d: &Dossier) -> Option<Timeliness> {

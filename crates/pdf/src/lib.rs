@@ -1,5 +1,5 @@
 //! Official documents of motcua as PDF: the one-stop forms of Circular 03/2025/TT-VPCP
-//! (DOMAIN.md §3), typeset by typst used as a library.
+//! (docs/rules.md §3), typeset by typst used as a library.
 //!
 //! Each form is one typst template (`templates/<file>.typ`) that reads its data from the
 //! virtual file `/data.json`; applicant text therefore never becomes markup. The
@@ -45,7 +45,7 @@ pub enum PdfError {
     Qr(String),
 }
 
-/// The forms of DOMAIN.md §3. Named by meaning; the numbers of the circulars are data.
+/// The forms of docs/rules.md §3. Named by meaning; the numbers of the circulars are data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Form {
     /// Giấy tiếp nhận hồ sơ và hẹn trả kết quả.

@@ -1,4 +1,4 @@
-//! Official documents of dossiers (DOMAIN.md §3): which forms a dossier has produced, the
+//! Official documents of dossiers (docs/rules.md §3): which forms a dossier has produced, the
 //! data each is filled with, and issuing them: rendered with `motcua-pdf` off the async
 //! runtime (behind [`AppState::cpu`]), kept in the object store and recorded in
 //! `dossier_forms` with their SHA-256.

@@ -45,7 +45,7 @@ pub const EVENT_ID_HEADER: &str = "x-motcua-event-id";
 /// The header that carries the event's kind.
 pub const EVENT_KIND_HEADER: &str = "x-motcua-event";
 
-/// The changes the applicant is told about (DOMAIN.md §3): acceptance, supplement
+/// The changes the applicant is told about (docs/rules.md §3): acceptance, supplement
 /// requests (at reception and during handling), financial obligations, payment
 /// received, apology with a new date, result ready, result returned.
 pub const NOTIFIED_KINDS: &[&str] = &[

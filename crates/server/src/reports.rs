@@ -1,5 +1,5 @@
 //! The report on the results of handling administrative procedures (issue 8 item 5,
-//! DOMAIN.md §6's usual report) as an XLSX workbook: per department, per department then
+//! docs/rules.md §6's usual report) as an XLSX workbook: per department, per department then
 //! procedure, and per field, for a period of whole days. Every number comes from
 //! [`motcua_store::stats::figures`] (the maintained aggregates the dashboards read), so
 //! the report equals the dashboard for the same period.

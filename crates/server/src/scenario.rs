@@ -1,5 +1,5 @@
 //! The reference scenario `ninh-thuan-2019`: the first month of the Ninh Thuận centre
-//! (DOMAIN.md §1), working days 12/06 to 05/07/2019, simulated on the demo province
+//! (docs/rules.md §1), working days 12/06 to 05/07/2019, simulated on the demo province
 //! through the application itself.
 //!
 //! Every dossier is filed, accepted, transferred, assigned, supplemented, finished and

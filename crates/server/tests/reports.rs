@@ -181,7 +181,7 @@ fn rows(s: &Sheet) -> Vec<(String, String, Vec<i64>, Option<f64>)> {
     out
 }
 
-/// The columns of the report as the test reads DOMAIN.md §6, from the aggregates' counts.
+/// The columns of the report as the test reads docs/rules.md §6, from the aggregates' counts.
 fn expected(c: &Counts) -> (Vec<i64>, Option<f64>) {
     let received = c.received[0] + c.received[1] + c.received[2];
     let resolved = c.early + c.on_time + c.late;

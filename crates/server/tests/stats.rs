@@ -207,7 +207,7 @@ fn value_of(d: &Dossier, dim: Dimension) -> String {
     }
 }
 
-/// The figures of DOMAIN.md §6 computed the plain way, dossier by dossier, at the instant.
+/// The figures of docs/rules.md §6 computed the plain way, dossier by dossier, at the instant.
 fn straightforward(all: &[Dossier], q: &Query<'_>) -> BTreeMap<String, Counts> {
     let (from, to) = (q.period.from, q.period.to);
     let at = to.min(q.now);

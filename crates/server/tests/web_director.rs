@@ -437,7 +437,7 @@ async fn tracking_pages_show_the_dossier_with_the_right_secret_only() {
 
 #[tokio::test]
 async fn more_than_one_supplement_request_counts_as_late() {
-    // DOMAIN.md §6: a dossier finished before its appointment still counts as late when
+    // docs/rules.md §6: a dossier finished before its appointment still counts as late when
     // the applicant was asked to supplement more than once.
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
     let counter = demo(&app, "tiepnhan").await;

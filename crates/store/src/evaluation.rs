@@ -1,4 +1,4 @@
-//! The data of the Decision 766 service index (DOMAIN.md §6): the editable sub-criteria
+//! The data of the Decision 766 service index (docs/rules.md §6): the editable sub-criteria
 //! (points, targets) and the rates the system measures per province and period. The
 //! on-time rate comes from [`crate::overview::figures`], the rest from here.
 

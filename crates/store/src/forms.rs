@@ -1,4 +1,4 @@
-//! Official documents issued for dossiers (the forms of DOMAIN.md §3), and the register's
+//! Official documents issued for dossiers (the forms of docs/rules.md §3), and the register's
 //! pages: the dossiers an agency received in a period, in order.
 
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 //!
 //! Each figure is one SQL condition over the indexed columns of `dossiers` (see
 //! [`Metric::condition`]); the counts and the lists use the same condition, so a list
-//! always holds exactly the dossiers its number counts. The rules are DOMAIN.md §6 as the
+//! always holds exactly the dossiers its number counts. The rules are docs/rules.md §6 as the
 //! lifecycle stores them: the appointment (`due_at`) already excludes supplement time
 //! (it moves when the supplement arrives), `Timeliness::judge` compares the finish with
 //! the appointment in Vietnam time (before the due day: early; after the due instant:

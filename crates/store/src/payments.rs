@@ -1,5 +1,5 @@
 //! Payment orders of dossiers and the notifications gateways send about them
-//! (DOMAIN.md §5). An order's state moves once, from `pending`, by a conditional update:
+//! (docs/rules.md §5). An order's state moves once, from `pending`, by a conditional update:
 //! whoever comes second (a duplicate notification, a late one) changes nothing.
 
 use time::OffsetDateTime;

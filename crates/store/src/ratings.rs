@@ -1,4 +1,4 @@
-//! Satisfaction ratings of dossiers (DOMAIN.md §6): one per dossier, given by its
+//! Satisfaction ratings of dossiers (docs/rules.md §6): one per dossier, given by its
 //! applicant once the result is ready or returned — online, by the link on the result
 //! (the tracking secret), or on the counter's kiosk screen — with the optional answers to
 //! the survey indices of the per-dossier evaluation. Also the figures per officer and per

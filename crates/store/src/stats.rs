@@ -177,7 +177,7 @@ pub struct Query<'a> {
     pub channel: Option<Channel>,
 }
 
-/// The figures of one value of the grouping dimension (DOMAIN.md §6's usual report).
+/// The figures of one value of the grouping dimension (docs/rules.md §6's usual report).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
     /// In progress when the period started (carried over).

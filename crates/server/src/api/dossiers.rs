@@ -525,7 +525,7 @@ async fn check_files(
 }
 
 /// The event payload written to the outbox for every change: what the national portal
-/// sync and the notifications need to know (DOMAIN.md §3), without reading back.
+/// sync and the notifications need to know (docs/rules.md §3), without reading back.
 fn outbox_payload(d: &Dossier, action: &str, at: OffsetDateTime) -> Value {
     json!({
         "code": d.code,
@@ -1558,7 +1558,7 @@ pub struct History {
     pub code: String,
     /// Every action, oldest first.
     pub events: Vec<HistoryEntry>,
-    /// The processing control sheet (DOMAIN.md §3, form 06).
+    /// The processing control sheet (docs/rules.md §3, form 06).
     pub control_sheet: Vec<ControlRow>,
 }
 

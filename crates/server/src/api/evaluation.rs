@@ -1,4 +1,4 @@
-//! Evaluation (DOMAIN.md §6, issue 8 item 4): the per-dossier score sheet of the 9
+//! Evaluation (docs/rules.md §6, issue 8 item 4): the per-dossier score sheet of the 9
 //! indices (Decree 61/2018 art. 31, Circular 01/2018 art. 13), the per-agency sheet, and
 //! the Decision 766 service index of the province with its editable sub-criteria.
 //!

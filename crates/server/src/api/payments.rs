@@ -1,4 +1,4 @@
-//! Payment of a dossier's fees (DOMAIN.md §5, issue 7): orders, the VNPay browser return
+//! Payment of a dossier's fees (docs/rules.md §5, issue 7): orders, the VNPay browser return
 //! and IPN, cash at the counter, and the daily reconciliation.
 //!
 //! Only an IPN whose signature verifies, for the exact amount of an open, unexpired

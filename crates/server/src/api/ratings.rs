@@ -1,4 +1,4 @@
-//! Satisfaction ratings (DOMAIN.md §6, issue 8 item 3): once the result of a dossier is
+//! Satisfaction ratings (docs/rules.md §6, issue 8 item 3): once the result of a dossier is
 //! ready or returned, its applicant rates the service — very satisfied, satisfied or not
 //! satisfied, with an optional comment and optional answers to the survey indices of the
 //! per-dossier evaluation (contacts needed, agencies gone to, public information, conduct).

@@ -160,7 +160,7 @@ pub struct ResultsParams {
 }
 
 /// `GET /api/v1/reports/results.xlsx?from=&to=[&agency=]`: the report on the results of
-/// handling administrative procedures for a period (DOMAIN.md §6): sheets per department,
+/// handling administrative procedures for a period (docs/rules.md §6): sheets per department,
 /// per department and procedure, per field. The figures are the dashboard's.
 #[utoipa::path(get, path = "/api/v1/reports/results.xlsx", tag = "reports", params(ResultsParams),
     responses((status = 200, description = "Báo cáo kết quả giải quyết thủ tục hành chính (XLSX)",

@@ -1,5 +1,5 @@
 //! The National Public Service Portal sync (DVCQG): for every dossier change, the
-//! dossier as the portal expects it (DOMAIN.md §3), POSTed as JSON to `portal_url`.
+//! dossier as the portal expects it (docs/rules.md §3), POSTed as JSON to `portal_url`.
 //!
 //! Field names follow the portal's dossier sync documents (`MaHoSo`, `TrangThaiHoSo`,
 //! `NgayTiepNhan`, …) *(the exact published schema is unconfirmed; adjust here)*. Dates are

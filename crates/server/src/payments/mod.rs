@@ -1,4 +1,4 @@
-//! Payment gateways (DOMAIN.md §5): what motcua needs from one, and the VNPay 2.1.0
+//! Payment gateways (docs/rules.md §5): what motcua needs from one, and the VNPay 2.1.0
 //! protocol. The national portal's payment platform or PayGov fit behind the same
 //! [`Gateway`] trait later.
 //!

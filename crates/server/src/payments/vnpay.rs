@@ -1,4 +1,4 @@
-//! VNPay 2.1.0 (DOMAIN.md §5; sandbox.vnpayment.vn/apis/docs/thanh-toan-pay/pay.html):
+//! VNPay 2.1.0 (docs/rules.md §5; sandbox.vnpayment.vn/apis/docs/thanh-toan-pay/pay.html):
 //! the payment URL, and the check of the browser return and the IPN.
 //!
 //! The signature is HMAC-SHA512 (lowercase hex) with the terminal's secret over the

@@ -1,4 +1,4 @@
-//! Pages of evaluation (DOMAIN.md §6, issue 8 items 3–4): the public rating link on the
+//! Pages of evaluation (docs/rules.md §6, issue 8 items 3–4): the public rating link on the
 //! result (`/danh-gia/{code}?secret=`), the counter's kiosk rating screen
 //! (`/quay/danh-gia`), satisfaction per officer and per counter and the "not satisfied"
 //! feedback list (`/lanh-dao/danh-gia`, `/lanh-dao/khong-hai-long`), the score sheets of

@@ -1,4 +1,4 @@
--- Official documents issued for dossiers (DOMAIN.md §3 forms): one row per rendered
+-- Official documents issued for dossiers (docs/rules.md §3 forms): one row per rendered
 -- PDF, written after the object is stored, so a row always names a durable object.
 -- `ordinal` tells documents of the same kind apart: 1 for the receipt, the notice's
 -- number among the dossier's notices of that kind (1, 2, …) for supplement requests,

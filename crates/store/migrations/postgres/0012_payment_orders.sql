@@ -1,4 +1,4 @@
--- Payment orders (DOMAIN.md §5, issue 7): one row per attempt to pay what a dossier owes,
+-- Payment orders (docs/rules.md §5, issue 7): one row per attempt to pay what a dossier owes,
 -- online through a gateway (VNPay 2.1.0) or in cash at the counter. `id` is the merchant
 -- reference sent to the gateway (vnp_TxnRef). `state` moves once, pending → paid, failed
 -- or expired, by a conditional update, so a duplicate or late notification changes

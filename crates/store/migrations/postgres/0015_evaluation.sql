@@ -1,4 +1,4 @@
--- Evaluation (DOMAIN.md §6, issue 8 items 3–4).
+-- Evaluation (docs/rules.md §6, issue 8 items 3–4).
 --
 -- Ratings get the kiosk's counter officer (`recorded_by_*`: who ran the counter screen the
 -- citizen rated on; NULL for online and link ratings) and the citizen's optional answers to

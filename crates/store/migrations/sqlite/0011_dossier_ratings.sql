@@ -1,4 +1,4 @@
--- Satisfaction ratings (DOMAIN.md §6, issue 8 item 3): the applicant rates the dossier
+-- Satisfaction ratings (docs/rules.md §6, issue 8 item 3): the applicant rates the dossier
 -- once its result is ready or returned. One rating per dossier (the primary key): a
 -- second is refused, so the figures per officer and per counter count each dossier once.
 -- `rating` is very_satisfied, satisfied or not_satisfied; `channel` how it was given
