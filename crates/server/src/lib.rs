@@ -24,6 +24,7 @@ pub mod catalogue_index;
 pub mod changes;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod forms;
 pub mod generate;
 pub mod limits;
@@ -37,6 +38,7 @@ pub mod payments;
 pub mod province_cache;
 pub mod reports;
 pub mod scenario;
+pub mod service;
 pub mod state;
 pub mod tracking_cache;
 pub mod web;
@@ -70,7 +72,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(ops::track))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::Extension(api::extract::BodyLimit(body_limit)))
+        .layer(axum::Extension(extract::BodyLimit(body_limit)))
         .layer(axum::middleware::map_response(security_headers))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

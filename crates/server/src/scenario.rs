@@ -1237,7 +1237,7 @@ pub async fn run(state: &AppState, seed: u64, mut progress: impl FnMut(&Day)) ->
             "tỉnh {province} không có thủ tục nào tiếp nhận tại Trung tâm (hãy nạp tỉnh mẫu)"
         )));
     }
-    let calendar = crate::api::calendar::calendar(&state, &province).await?;
+    let calendar = crate::service::calendar::calendar(&state, &province).await?;
     let days: Vec<Date> = std::iter::successors(Some(FIRST_DAY), |d| d.next_day())
         .take_while(|d| *d <= LAST_DAY)
         .filter(|d| calendar.is_working_day(*d))

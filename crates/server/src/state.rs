@@ -105,9 +105,9 @@ pub struct Shared {
     /// an upload holds its share from before its body is read until its object is stored.
     pub upload_budget: Arc<tokio::sync::Semaphore>,
     /// The agencies of each province, by code.
-    pub directories: Arc<crate::province_cache::ProvinceCache<crate::api::dossiers::Directory>>,
+    pub directories: Arc<crate::province_cache::ProvinceCache<crate::service::dossiers::Directory>>,
     /// The current procedure versions intake has used, per province.
-    pub procedures: Arc<crate::province_cache::ProvinceCache<crate::api::dossiers::Procedures>>,
+    pub procedures: Arc<crate::province_cache::ProvinceCache<crate::service::dossiers::Procedures>>,
     default_province: Arc<RwLock<Option<ProvinceCode>>>,
 }
 

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 
-use crate::api::dossiers::Tracking;
+use crate::service::dossiers::Tracking;
 
 /// Independent locks, so that concurrent readers rarely wait on one another.
 const SHARDS: usize = 32;

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::catalogue::ProvinceParam;
-use super::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::audit::{self, Actor, Event};
 use crate::auth::{Principal, SCOPES, hash_password, random_id, random_token, secret_hash};
 use crate::error::{AppError, ErrorBody};

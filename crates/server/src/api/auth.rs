@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::extract::ApiJson;
+use crate::extract::ApiJson;
 use crate::audit::{self, Actor, Event};
 use crate::auth::{
     self, ClientIp, Credential, MaybePrincipal, Principal, check_password_policy, hash_password, random_token,

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, ApiQuery, parse_json};
+use crate::extract::{ApiJson, ApiQuery, parse_json};
 use crate::audit::{self, Actor, Event};
 use crate::auth::Principal;
 use crate::catalogue_index::{Cursor, SearchParams};

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{Me, session_response, start_session};
-use super::extract::ApiJson;
+use crate::extract::ApiJson;
 use crate::audit::{self, Actor, Event};
 use crate::auth::{ClientIp, check_password_policy, hash_password, random_id, random_token, same_secret, secret_hash};
 use crate::error::{AppError, ErrorBody};

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::catalogue::ProvinceParam;
-use super::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::audit::{self, Actor, Event};
 use crate::auth::{Principal, random_token};
 use crate::error::{AppError, ErrorBody};

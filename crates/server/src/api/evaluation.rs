@@ -22,8 +22,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::dossiers::{Directory, directory, load_visible};
-use super::extract::{ApiJson, ApiQuery};
+use crate::service::dossiers::{Directory, directory, load_visible};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::audit::{self, Actor, Event};
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
@@ -495,7 +495,7 @@ pub async fn edit_criterion(
         Some(n) => n,
         None => before.name.clone(),
     };
-    let actor = super::dossiers::person_of(&p);
+    let actor = crate::service::dossiers::person_of(&p);
     motcua_store::evaluation::update_criterion(
         &mut tx,
         &code,

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use time::{Date, Duration, OffsetDateTime, Time};
 use utoipa::IntoParams;
 
-use super::extract::ApiQuery;
+use crate::extract::ApiQuery;
 use crate::audit::{self, Actor, Event};
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
@@ -89,10 +89,10 @@ pub async fn dossier_form(
         .and_then(Form::from_slug)
         .filter(|f| forms::DOSSIER_FORMS.contains(f))
         .ok_or_else(|| AppError::NotFound(format!("Không có văn bản «{file}». Các văn bản: {}.", kinds())))?;
-    let (stored, _) = super::dossiers::load_visible(&state, &p, &code).await?;
+    let (stored, _) = crate::service::dossiers::load_visible(&state, &p, &code).await?;
     let (pdf, ordinal) = forms::document(&state, &stored, form, q.n).await?;
     let d = &stored.dossier;
-    if !super::dossiers::reads_own(&p, d) {
+    if !crate::service::dossiers::reads_own(&p, d) {
         // Forms carry identity papers and phone numbers: staff downloads are audited like views.
         let mut tx = state.db.begin_write().await?;
         audit::record(
@@ -200,7 +200,7 @@ pub async fn register_query(state: &AppState, p: &Principal, q: RegisterParams) 
     let province = state.province(q.province.as_deref()).await?;
     let agency = match q.agency.as_deref().filter(|a| !a.is_empty()) {
         Some(a) => AgencyCode::parse(a).map_err(|e| AppError::code("agency", e))?,
-        None => super::dossiers::directory(state, &province)
+        None => crate::service::dossiers::directory(state, &province)
             .await?
             .centre()
             .ok_or_else(|| AppError::NotFound("Tỉnh chưa khai báo Trung tâm Phục vụ hành chính công.".to_owned()))?,
@@ -556,10 +556,10 @@ pub async fn dossiers_xlsx(
     p: Principal,
     ApiQuery(q): ApiQuery<ExportParams>,
 ) -> Result<Response, AppError> {
-    let mut filter = super::dossiers::work_list_filter(
+    let mut filter = crate::service::dossiers::work_list_filter(
         &state,
         &p,
-        super::dossiers::WorkListQuery {
+        crate::service::dossiers::WorkListQuery {
             province: q.province.as_deref(),
             status: q.status.as_deref(),
             agency: q.agency.as_deref(),
@@ -569,7 +569,7 @@ pub async fn dossiers_xlsx(
         },
     )
     .await?;
-    super::dossiers::due_filter(&state, &mut filter, q.due.as_deref()).await?;
+    crate::service::dossiers::due_filter(&state, &mut filter, q.due.as_deref()).await?;
     filter.limit = dossiers::MAX_LIST_LIMIT;
     let province = filter.province.clone();
     let what = json!({
@@ -586,7 +586,7 @@ pub async fn dossiers_xlsx(
     )
     .await?;
     let now = filter.now;
-    let dir = super::dossiers::directory(&state, &province).await?;
+    let dir = crate::service::dossiers::directory(&state, &province).await?;
     let export = XlsxExport::start(&state, "Danh sách hồ sơ", DOSSIER_COLUMNS).await?;
     loop {
         let page = {

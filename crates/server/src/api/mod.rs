@@ -16,7 +16,6 @@ pub mod citizens;
 pub mod deliveries;
 pub mod dossiers;
 pub mod evaluation;
-pub mod extract;
 pub mod forms;
 pub mod oidc;
 pub mod payments;
@@ -199,12 +198,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let import = Router::new()
         .route("/api/v1/catalogue/import", post(catalogue::import))
         .layer(DefaultBodyLimit::max(import_limit))
-        .layer(axum::Extension(extract::BodyLimit(import_limit)));
+        .layer(axum::Extension(crate::extract::BodyLimit(import_limit)));
     let upload_limit = state.config.max_upload_bytes;
     let uploads = Router::new()
         .route("/api/v1/uploads", post(uploads::upload))
         .layer(DefaultBodyLimit::max(upload_limit))
-        .layer(axum::Extension(extract::BodyLimit(upload_limit)));
+        .layer(axum::Extension(crate::extract::BodyLimit(upload_limit)));
     Router::new()
         .merge(import)
         .merge(uploads)

@@ -40,7 +40,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::extract::ApiQuery;
+use crate::extract::ApiQuery;
 use crate::audit::{self, Actor, Event};
 use crate::auth::{self, ClientIp, random_id, random_token, same_secret, secret_hash};
 use crate::error::AppError;

@@ -3,7 +3,7 @@
 //!
 //! Only an IPN whose signature verifies, for the exact amount of an open, unexpired
 //! order, marks it paid; the browser return only shows what is known. Paying moves the
-//! dossier on with `ConfirmPayment` through [`super::dossiers::transition`], the path
+//! dossier on with `ConfirmPayment` through [`crate::service::dossiers::transition`], the path
 //! every API action takes (history, audit record and outbox event in the same
 //! transaction), with the gateway as the actor. The order's state moves once, out of
 //! `pending`, by a conditional update, and a gateway transaction number can settle one
@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use time::{Date, OffsetDateTime, Time};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::audit::{self, Actor, Event};
 use crate::auth::{ClientIp, Principal};
 use crate::error::{AppError, ErrorBody};
@@ -197,7 +197,7 @@ pub async fn list(
     p: Principal,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<OrderView>>, AppError> {
-    let (stored, _) = super::dossiers::load_visible(&state, &p, &code).await?;
+    let (stored, _) = crate::service::dossiers::load_visible(&state, &p, &code).await?;
     Ok(Json(orders_of(&state, &stored, &p.ip).await?))
 }
 
@@ -217,7 +217,7 @@ pub async fn create(
     Path(code): Path<String>,
     ApiJson(req): ApiJson<NewOrder>,
 ) -> Result<(StatusCode, Json<OrderView>), AppError> {
-    let (stored, _) = super::dossiers::load_visible(&state, &p, &code).await?;
+    let (stored, _) = crate::service::dossiers::load_visible(&state, &p, &code).await?;
     let due = owed(&stored.dossier)?;
     match req.method.as_str() {
         "vnpay" => create_online(&state, &p, &stored, due).await,
@@ -308,10 +308,10 @@ async fn create_cash(
     reference: &str,
 ) -> Result<(StatusCode, Json<OrderView>), AppError> {
     let d = &stored.dossier;
-    let acting = lifecycle::authorize(d, Action::ConfirmPayment, &p.access, super::dossiers::user_id(p))
+    let acting = lifecycle::authorize(d, Action::ConfirmPayment, &p.access, crate::service::dossiers::user_id(p))
         .map_err(|r| AppError::Refused(r.0))?;
     let reference = lifecycle::required_text("reference", reference).map_err(AppError::Invalid)?;
-    let calendar = super::calendar::calendar(state, &d.province).await?;
+    let calendar = crate::service::calendar::calendar(state, &d.province).await?;
     let now = state.clock.now();
     let amount = i64::try_from(due.0).map_err(|_| AppError::Refused("Số tiền không hợp lệ.".to_owned()))?;
     let order = Order {
@@ -364,15 +364,15 @@ async fn create_cash(
     let ctx = Context {
         now,
         calendar: &calendar,
-        rules: super::dossiers::delay_rules(state),
-        actor: super::dossiers::person_of(p),
+        rules: crate::service::dossiers::delay_rules(state),
+        actor: crate::service::dossiers::person_of(p),
         agency: acting.agency,
     };
     let input = ActionInput::ConfirmPayment {
         amount: due,
         reference: format!("Biên lai {reference} (tiền mặt, lệnh {})", order.id),
     };
-    super::dossiers::transition(&mut tx, id, &mut dossier, input, &ctx, &p.ip).await?;
+    crate::service::dossiers::transition(&mut tx, id, &mut dossier, input, &ctx, &p.ip).await?;
     let order = payments::by_id(&mut tx, &order.id)
         .await?
         .ok_or_else(|| AppError::Internal("order vanished".to_owned()))?;
@@ -400,7 +400,7 @@ pub async fn get_order(
         payments::by_id(&mut tx, &id).await?.ok_or_else(not_found)?
     };
     // Someone else's order is indistinguishable from no order.
-    super::dossiers::load_visible(&state, &p, &order.dossier_code)
+    crate::service::dossiers::load_visible(&state, &p, &order.dossier_code)
         .await
         .map_err(|_| not_found())?;
     Ok(Json(order_view(&state, &order, &p.ip)))
@@ -414,7 +414,7 @@ async fn visible_order(state: &AppState, p: &Principal, id: &str) -> Result<(Ord
         let mut tx = state.db.begin_read().await?;
         payments::by_id(&mut tx, id).await?.ok_or_else(not_found)?
     };
-    let (stored, _) = super::dossiers::load_visible(state, p, &order.dossier_code)
+    let (stored, _) = crate::service::dossiers::load_visible(state, p, &order.dossier_code)
         .await
         .map_err(|_| not_found())?;
     Ok((order, stored))
@@ -442,7 +442,7 @@ pub async fn receipt_pdf(
     }
     let pdf = crate::forms::payment_receipt(&state, &order.id).await?;
     let d = &stored.dossier;
-    if !super::dossiers::reads_own(&p, d) {
+    if !crate::service::dossiers::reads_own(&p, d) {
         // The receipt names the applicant: staff (and API token) downloads are audited like views.
         let mut tx = state.db.begin_write().await?;
         audit::record(
@@ -1019,11 +1019,11 @@ async fn decide(
     }) else {
         return Err(AppError::Internal(format!("dossier of order {} missing", order.id)));
     };
-    let calendar = super::calendar::calendar(state, &dossier.province).await?;
+    let calendar = crate::service::calendar::calendar(state, &dossier.province).await?;
     let ctx = Context {
         now,
         calendar: &calendar,
-        rules: super::dossiers::delay_rules(state),
+        rules: crate::service::dossiers::delay_rules(state),
         actor: gateway_actor(method),
         agency: dossier.receiving_agency.clone(),
     };
@@ -1031,7 +1031,7 @@ async fn decide(
         amount: Vnd(amount_of(order)),
         reference: format!("VNPay {} (lệnh {})", notice.gateway_txn, order.id),
     };
-    match super::dossiers::transition(tx, id, &mut dossier, input, &ctx, "").await {
+    match crate::service::dossiers::transition(tx, id, &mut dossier, input, &ctx, "").await {
         Ok(_) => {
             // Its documents are issued, and its tracking answer cleared, once the caller
             // commits (settle_notice).

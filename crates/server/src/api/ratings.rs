@@ -30,8 +30,8 @@ use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use super::dossiers::load_visible;
-use super::extract::ApiJson;
+use crate::service::dossiers::load_visible;
+use crate::extract::ApiJson;
 use crate::audit::{self, Actor, Event};
 use crate::auth::{ClientIp, Principal, same_secret};
 use crate::error::{AppError, ErrorBody};
@@ -301,7 +301,7 @@ pub async fn rate_by_link(
 /// Finds the dossier a rating link names, as public tracking does: the same rate limit
 /// on misses and the same answer for a wrong code and a wrong secret.
 pub async fn by_secret(state: &AppState, ip: &str, code: &str, secret: &str) -> Result<dossiers::Stored, AppError> {
-    let miss = || super::dossiers::tracking_miss(state, ip, code);
+    let miss = || crate::service::dossiers::tracking_miss(state, ip, code);
     let Ok(code) = DossierCode::parse(code.trim()) else {
         return Err(miss());
     };
@@ -356,7 +356,7 @@ pub async fn rate_at_kiosk(
             d.receiving_agency
         )));
     }
-    let officer = super::dossiers::person_of(&p);
+    let officer = crate::service::dossiers::person_of(&p);
     let how = How {
         channel: "kiosk",
         rater_id: None,

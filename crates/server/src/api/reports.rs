@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::ApiQuery;
+use crate::extract::ApiQuery;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
 use crate::reports::{self as report, Scope, XLSX};

@@ -25,8 +25,8 @@ use time::Duration;
 use tokio::io::AsyncWriteExt;
 use utoipa::IntoParams;
 
-use super::dossiers::FileView;
-use super::extract::ApiQuery;
+use crate::service::dossiers::FileView;
+use crate::extract::ApiQuery;
 use crate::auth::{Principal, hex_encode, random_id};
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -383,7 +383,7 @@ pub async fn download(
     // A dossier's files are identity papers and the like: anyone's download but the
     // applicant's own is audited like a view of the dossier.
     if let Some(d) = &dossier
-        && !super::dossiers::reads_own(&p, d)
+        && !crate::service::dossiers::reads_own(&p, d)
     {
         let mut tx = state.db.begin_write().await?;
         crate::audit::record(

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::form::{self, FormData, page_with_status, redirect_with_cookies};
 use super::{Frame, SignedIn, Viewer, home_of, page, safe_next};
-use crate::api::extract::ApiJson;
+use crate::extract::ApiJson;
 use crate::auth::{ClientIp, MaybePrincipal};
 use crate::error::AppError;
 use crate::pages::PageError;

@@ -34,8 +34,8 @@ use super::filing::{Desk, Kept, Typed};
 use super::form::{self, page_with_status, redirect_with_cookies};
 use super::{Frame, SignedIn, Viewer, day, encode, page, require, when};
 use crate::api::citizens::{CitizenError, ConfirmRequest, RegisterRequest, ResendRequest};
-use crate::api::dossiers::{WorkListQuery, directory, load_visible, work_list_filter};
-use crate::api::extract::ApiJson;
+use crate::service::dossiers::{WorkListQuery, directory, load_visible, work_list_filter};
+use crate::extract::ApiJson;
 use crate::api::ratings::{Satisfaction, ratable};
 use crate::auth::{ClientIp, Principal};
 use crate::error::AppError;
@@ -649,9 +649,9 @@ pub async fn dossier(
         return Err(AppError::NotFound(format!("Không tìm thấy hồ sơ {code}.")).into());
     }
     let code = stored.dossier.code.as_str().to_owned();
-    // The API's own views: the actions the applicant may take now, and the history.
-    let axum::Json(v) = crate::api::dossiers::get(State(state.clone()), p.clone(), Path(code.clone())).await?;
-    let axum::Json(h) = crate::api::dossiers::history(State(state.clone()), p.clone(), Path(code.clone())).await?;
+    // The actions the applicant may take now, and the history.
+    let v = crate::service::dossiers::get(&state, &p, &code).await?;
+    let h = crate::service::dossiers::history(&state, &p, &code).await?;
     let rating = {
         let mut tx = state.db.begin_read().await?;
         ratings::of_dossier(&mut tx, stored.id).await?

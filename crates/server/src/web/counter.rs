@@ -27,7 +27,7 @@ use time::{Duration, OffsetDateTime, Time};
 use super::filing::{Desk, Kept, Typed};
 use super::{Frame, SignedIn, VN, due_state, page, require, when};
 use crate::api::catalogue::{ProcedureParams, search_params};
-use crate::api::dossiers::{WorkListQuery, directory, work_list_filter};
+use crate::service::dossiers::{WorkListQuery, directory, work_list_filter};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::pages::PageError;
@@ -417,7 +417,7 @@ pub async fn desk(
         return Ok(Redirect::to(&format!("/quay/tiep-nhan/{}", hit.code)).into_response());
     }
     let now = state.clock.now();
-    let calendar = crate::api::calendar::calendar(&state, &counter.province).await?;
+    let calendar = crate::service::calendar::calendar(&state, &counter.province).await?;
     let soon = calendar.add_working_days(now, 1).unwrap_or(now);
     let current = Tab::of(q.tab.as_deref());
     let mut tabs = Vec::with_capacity(Tab::ALL.len());
@@ -767,8 +767,8 @@ pub async fn receipt(
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
     Counter::of(&p)?;
-    // The API's own read: same visibility rule, and the view of personal data is audited.
-    let axum::Json(view) = crate::api::dossiers::get(State(state.clone()), p.clone(), Path(code)).await?;
+    // The same read as the API's: one visibility rule, and the view of personal data is audited.
+    let view = crate::service::dossiers::get(&state, &p, &code).await?;
     let d = view.dossier;
     Ok(page(&ReceiptPage {
         frame: Frame::new(&state, Some(&p)).await?,

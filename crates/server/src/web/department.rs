@@ -23,7 +23,7 @@ use super::director::{
     Cell, ListQuery, OverdueQuery, Preset, dashboard_charts, dossier_list, may_oversee, overdue_list, rate,
 };
 use super::{Frame, SignedIn, encode, page, require, when};
-use crate::api::dossiers::directory;
+use crate::service::dossiers::directory;
 use crate::auth::Principal;
 use crate::pages::PageError;
 use crate::state::AppState;

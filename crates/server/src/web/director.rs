@@ -25,7 +25,7 @@ use self::dashboard::Lists;
 use self::period::{Choice, PRESETS, PeriodQuery};
 use super::charts::{self, Bar};
 use super::{Frame, SignedIn, encode, page, require, when};
-use crate::api::dossiers::{Directory, directory};
+use crate::service::dossiers::{Directory, directory};
 use crate::auth::Principal;
 use crate::pages::PageError;
 use crate::state::AppState;
@@ -290,7 +290,7 @@ pub async fn dashboard_charts(
             department,
         ),
         dashboard::overdue_ages(state, province, now, department),
-        crate::api::calendar::calendar(state, province),
+        crate::service::calendar::calendar(state, province),
     );
     let (points, lines, ages, calendar) = (points?, lines?, ages?, calendar?);
     let trend = dashboard::trend_chart(
@@ -653,7 +653,7 @@ pub async fn overdue_list(
         counts.retain(|a, _| agency.as_deref() == Some(a.as_str()));
     }
     let dir = directory(&state, &province).await?;
-    let calendar = crate::api::calendar::calendar(&state, &province).await?;
+    let calendar = crate::service::calendar::calendar(&state, &province).await?;
     let mut age_total = None;
     if let Some(bucket) = age {
         let in_bucket =

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use super::director::period::{Choice, PRESETS, PeriodQuery};
 use super::director::rate;
 use super::{Frame, SignedIn, Viewer, page, require, when, when_ms};
-use crate::api::dossiers::directory;
+use crate::service::dossiers::directory;
 use crate::api::evaluation::{self as eval, FORMULA, IndexResult};
 use crate::api::ratings::{by_secret, ratable};
 use crate::auth::{ClientIp, Principal};

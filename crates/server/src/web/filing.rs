@@ -18,7 +18,7 @@ use motcua_store::files;
 use serde_json::{Map, Value, json};
 
 use super::form::FormData;
-use crate::api::dossiers::NewDossier;
+use crate::service::dossiers::NewDossier;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -106,13 +106,9 @@ pub async fn file(
     let problems = typed.store_files(state, p, form).await;
     let filed = if problems.is_empty() {
         match typed.request(procedure, desk) {
-            Ok(req) => crate::api::dossiers::create(
-                axum::extract::State(state.clone()),
-                p.clone(),
-                crate::api::extract::ApiJson(req),
-            )
-            .await
-            .map(|(_, axum::Json(view))| view.dossier.code.as_str().to_owned()),
+            Ok(req) => crate::service::dossiers::file(state, p, req)
+                .await
+                .map(|view| view.dossier.code.as_str().to_owned()),
             Err(e) => Err(e),
         }
     } else {
@@ -337,7 +333,7 @@ impl Typed {
             body.insert("accept".to_owned(), Value::Bool(self.accept));
         }
         let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.to_string()))?;
-        crate::api::extract::parse_json(&bytes)
+        crate::extract::parse_json(&bytes)
     }
 }
 

@@ -59,12 +59,12 @@ pub async fn dossier_payments(
     SignedIn(p): SignedIn,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    let (stored, _) = crate::api::dossiers::load_visible(&state, &p, &code).await?;
+    let (stored, _) = crate::service::dossiers::load_visible(&state, &p, &code).await?;
     let orders = crate::api::payments::orders_of(&state, &stored, &p.ip).await?;
     let d = &stored.dossier;
     let owes = d.status == Status::AwaitingPayment && d.payment_due.is_some();
     let can_take_cash =
-        owes && lifecycle::authorize(d, Action::ConfirmPayment, &p.access, crate::api::dossiers::user_id(&p)).is_ok();
+        owes && lifecycle::authorize(d, Action::ConfirmPayment, &p.access, crate::service::dossiers::user_id(&p)).is_ok();
     Ok(page(&DossierPayments {
         frame: Frame::new(&state, Some(&p)).await?,
         code: d.code.as_str().to_owned(),

@@ -17,7 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use super::director::period::{this_month, this_year};
 use super::director::{overview_figures, rate};
 use super::{Frame, Viewer, page, when};
-use crate::api::dossiers::{Tracking, directory, tracking};
+use crate::service::dossiers::{Tracking, directory, tracking};
 use crate::auth::ClientIp;
 use crate::pages::PageError;
 use crate::state::AppState;

@@ -133,7 +133,7 @@ pub async fn reports_page(
             }
         }
     }
-    let dir = crate::api::dossiers::directory(&state, &province).await?;
+    let dir = crate::service::dossiers::directory(&state, &province).await?;
     let province_name = super::province_name(&state, &province).await?;
     let choices: Vec<Choice> = match &reach {
         Reach::All => std::iter::once((String::new(), format!("Toàn tỉnh {province_name}")))

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Admin, Choice};
 use crate::api::catalogue::{self as api, ProcedureParams, ProvinceParam};
-use crate::api::extract::ApiQuery;
+use crate::extract::ApiQuery;
 use crate::pages::PageError;
 use crate::state::AppState;
 use crate::web::{Frame, SignedIn, page, when};

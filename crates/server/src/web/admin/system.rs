@@ -15,7 +15,7 @@ use time::{Date, Duration, Month, Weekday};
 use super::{Admin, Choice};
 use crate::api::admin::{self as api, AuditParams};
 use crate::api::catalogue::ProvinceParam;
-use crate::api::extract::ApiQuery;
+use crate::extract::ApiQuery;
 use crate::pages::PageError;
 use crate::state::AppState;
 use crate::web::{Frame, SignedIn, encode, page, when_ms};
@@ -335,8 +335,8 @@ async fn calendar(
         .nam
         .or(picked.map(Date::year))
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().to_offset(crate::web::VN).year());
-    let days = crate::api::calendar::year_days(&a.state, &a.province, year).await?;
-    let cal = crate::api::calendar::calendar(&a.state, &a.province).await?;
+    let days = crate::service::calendar::year_days(&a.state, &a.province, year).await?;
+    let cal = crate::service::calendar::calendar(&a.state, &a.province).await?;
     let reasons: HashMap<Date, &str> = days
         .non_working_weekdays
         .iter()

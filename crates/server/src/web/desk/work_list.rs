@@ -12,7 +12,7 @@ use motcua_store::dossiers::{self, ListOrder};
 use serde::Deserialize;
 
 use super::{Badge, due_badge};
-use crate::api::dossiers::{self as api, WorkListQuery};
+use crate::service::dossiers::{self as api, WorkListQuery};
 use crate::error::AppError;
 use crate::pages::PageError;
 use crate::state::AppState;

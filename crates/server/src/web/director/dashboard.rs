@@ -209,7 +209,7 @@ pub async fn overdue_ages(
         let mut tx = state.db.begin_read().await?;
         overview::overdue_due(&mut tx, province, now, department).await?
     };
-    let calendar = crate::api::calendar::calendar(state, province).await?;
+    let calendar = crate::service::calendar::calendar(state, province).await?;
     let mut by: std::collections::BTreeMap<String, [i64; 4]> = std::collections::BTreeMap::new();
     for (agency, d) in due {
         by.entry(agency).or_default()[age_bucket(&calendar, d, now)] += 1;

@@ -1,4 +1,5 @@
-//! Request extractors whose failures speak the API's error format, naming the field.
+//! Request extractors shared by both skins, whose failures are [`AppError`]s naming the
+//! field (the JSON skin answers them as JSON, the pages as pages).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -1,0 +1,92 @@
+//! The agencies of a province and the current procedures intake uses, each cached per
+//! catalogue generation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use motcua_core::catalogue::{AgencyKind, ProcedureVersion};
+use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
+use motcua_store::catalogue;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The agencies of a province by code (cached per catalogue generation).
+#[derive(Debug)]
+pub struct Directory {
+    /// Code → (name, kind).
+    pub agencies: BTreeMap<String, (String, AgencyKind)>,
+}
+
+impl Directory {
+    /// The agency's name, or its code when unknown.
+    pub fn name(&self, code: &str) -> String {
+        self.agencies
+            .get(code)
+            .map_or_else(|| code.to_owned(), |(n, _)| n.clone())
+    }
+
+    /// The province's one-stop centre.
+    pub fn centre(&self) -> Option<AgencyCode> {
+        self.agencies
+            .iter()
+            .find(|(_, (_, kind))| *kind == AgencyKind::Centre)
+            .and_then(|(code, _)| AgencyCode::parse(code).ok())
+    }
+}
+
+/// The current versions of the procedures intake has used in a province, kept while the
+/// province's catalogue generation stands ([`crate::province_cache::ProvinceCache`]): an
+/// intake reads neither the version number nor the content (two statements and a JSON
+/// parse of several kilobytes) again.
+#[derive(Debug, Default)]
+pub struct Procedures {
+    by_code: RwLock<HashMap<String, Arc<ProcedureVersion>>>,
+}
+
+/// Most procedures kept per province (the demo has 1,388; each is a few kilobytes).
+const MAX_CACHED_PROCEDURES: usize = 2_000;
+
+/// The current version of procedure `code` of `province` (404 if none).
+pub(super) async fn current_procedure(
+    state: &AppState,
+    province: &ProvinceCode,
+    code: &ProcedureCode,
+) -> Result<Arc<ProcedureVersion>, AppError> {
+    let kept = state
+        .procedures
+        .get(&state.db, province, async |_| Ok(Procedures::default()))
+        .await?;
+    if let Some(v) = kept.by_code.read().ok().and_then(|m| m.get(code.as_str()).cloned()) {
+        return Ok(v);
+    }
+    let version = {
+        let mut tx = state.db.begin_read().await?;
+        catalogue::procedure(&mut tx, province, code)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("Không có thủ tục {code} trong danh mục của tỉnh.")))?
+    };
+    let version = Arc::new(version);
+    if let Ok(mut m) = kept.by_code.write()
+        && m.len() < MAX_CACHED_PROCEDURES
+    {
+        m.insert(code.as_str().to_owned(), Arc::clone(&version));
+    }
+    Ok(version)
+}
+
+/// The directory of `province`.
+pub async fn directory(state: &AppState, province: &ProvinceCode) -> Result<Arc<Directory>, AppError> {
+    state
+        .directories
+        .get(&state.db, province, async |tx| {
+            let agencies = catalogue::agencies(tx, province).await?;
+            Ok(Directory {
+                agencies: agencies
+                    .into_iter()
+                    .map(|a| (a.code.as_str().to_owned(), (a.name, a.kind)))
+                    .collect(),
+            })
+        })
+        .await
+}

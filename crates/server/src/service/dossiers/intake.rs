@@ -1,0 +1,428 @@
+//! Intake: a dossier filed at the counter or online, checked against its procedure,
+//! numbered and recorded in one group-committed write.
+
+use std::collections::HashSet;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use motcua_core::access::Role;
+use motcua_core::catalogue::{Invalid, ProcedureContent};
+use motcua_core::codes::ProcedureCode;
+use motcua_core::dossier::{Channel, DossierCode, Status};
+use motcua_core::lifecycle::{self, ActionInput, Applicant, Context, Delivery, Dossier, Filing, ReceivedDocument};
+use motcua_store::batch::JobFuture;
+use motcua_store::{Tx, dossiers, files};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::directory::{current_procedure, directory};
+use super::record::{By, Step, record};
+use super::view::{DossierView, view};
+use super::{delay_rules, is_citizen, person_of, user_id};
+use crate::audit::{self, Actor, Event};
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// One document of the checklist at intake.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentInput {
+    /// Position in the procedure's document list (from 0).
+    pub index: u16,
+    /// Originals received (counter intake).
+    #[serde(default)]
+    pub originals: u16,
+    /// Copies received (counter intake).
+    #[serde(default)]
+    pub copies: u16,
+    /// Uploaded scans: ids from `POST /api/v1/uploads`.
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+/// A new dossier.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDossier {
+    /// Procedure code, e.g. `1.900141`.
+    pub procedure: String,
+    /// Province code; the default province when omitted.
+    #[serde(default)]
+    pub province: Option<String>,
+    /// The applicant.
+    pub applicant: Applicant,
+    /// The checklist: the documents received (counter) or uploaded (online).
+    #[serde(default)]
+    pub documents: Vec<DocumentInput>,
+    /// Counter intake only: `counter` (default) or `post` for dossiers that arrived by post.
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    /// How the applicant wants the result (default: at the counter).
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+    /// The fee option chosen, when the procedure's fees depend on one.
+    #[serde(default)]
+    pub fee_option: Option<String>,
+    /// Counter intake only: fee items waived, each with its reason (one item by its place
+    /// in the fees due, or all of them).
+    #[serde(default)]
+    pub exemptions: Vec<lifecycle::ExemptionRequest>,
+    /// Sets of documents received (default: what the procedure asks).
+    #[serde(default)]
+    pub sets: Option<u16>,
+    /// Counter intake only: accept at once (default), or `false` to register it for
+    /// checking (status 1) and then accept, refuse or ask to complete.
+    #[serde(default)]
+    pub accept: Option<bool>,
+    /// Free note.
+    #[serde(default)]
+    pub note: String,
+}
+
+
+fn new_secret() -> String {
+    let mut random = [0u8; 8];
+    OsRng.fill_bytes(&mut random);
+    lifecycle::tracking_secret(random)
+}
+
+/// What intake decided before the write transaction.
+struct Intake {
+    dossier: Dossier,
+    file_ids: Vec<String>,
+    accept: bool,
+}
+
+/// The checklist of a new dossier from what was declared. Online, a document is received
+/// when a file was uploaded for it (rows without files are dropped); at the counter, when
+/// originals, copies or scans were counted. Every required document must be there, except
+/// when the counter only registers the dossier for checking (`complete_required` false):
+/// an incomplete dossier is then registered (status 1) so that the officer can ask in
+/// writing for everything missing (request completion) or refuse it.
+fn checklist(
+    content: &ProcedureContent,
+    docs: Vec<DocumentInput>,
+    online: bool,
+    complete_required: bool,
+) -> Result<Vec<ReceivedDocument>, AppError> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(docs.len());
+    for (i, d) in docs.into_iter().enumerate() {
+        let field = format!("documents[{i}]");
+        let req = content.documents.get(usize::from(d.index)).ok_or_else(|| {
+            AppError::bad(
+                "invalid_field",
+                format!("{field}.index"),
+                format!(
+                    "Thủ tục chỉ có {} thành phần hồ sơ (đánh số từ 0).",
+                    content.documents.len()
+                ),
+            )
+        })?;
+        if !seen.insert(d.index) {
+            return Err(AppError::bad(
+                "invalid_field",
+                format!("{field}.index"),
+                format!("Thành phần hồ sơ số {} được khai hai lần.", d.index),
+            ));
+        }
+        if online && d.files.is_empty() {
+            continue;
+        }
+        out.push(ReceivedDocument {
+            index: d.index,
+            name: req.name.clone(),
+            originals: d.originals,
+            copies: d.copies,
+            files: d.files,
+        });
+    }
+    if !complete_required {
+        return Ok(out);
+    }
+    let missing: Vec<&str> = content
+        .documents
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.required)
+        .filter(|(i, _)| {
+            !out.iter().any(|d| {
+                usize::from(d.index) == *i
+                    && if online {
+                        !d.files.is_empty()
+                    } else {
+                        d.originals + d.copies > 0 || !d.files.is_empty()
+                    }
+            })
+        })
+        .map(|(_, r)| r.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        let how = if online {
+            "Hồ sơ trực tuyến phải tải lên đủ các thành phần bắt buộc"
+        } else {
+            "Hồ sơ chưa đủ các thành phần bắt buộc nên chưa thể tiếp nhận; hãy chọn «Chỉ ghi nhận để kiểm tra» (accept: false) rồi lập phiếu yêu cầu bổ sung, hoàn thiện hoặc từ chối"
+        };
+        return Err(AppError::bad(
+            "incomplete_dossier",
+            "documents",
+            format!("{how}. Còn thiếu: {}.", missing.join("; ")),
+        ));
+    }
+    Ok(out)
+}
+
+async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Result<Intake, AppError> {
+    let province = state.province(req.province.as_deref()).await?;
+    let code = ProcedureCode::parse(&req.procedure).map_err(|e| AppError::code("procedure", e))?;
+    let version = current_procedure(state, &province, &code).await?;
+    let content = &version.content;
+    let dir = directory(state, &province).await?;
+    let receiving = if content.at_centre {
+        dir.centre()
+            .ok_or_else(|| AppError::Conflict("Tỉnh chưa khai báo Trung tâm Phục vụ hành chính công.".to_owned()))?
+    } else {
+        content.agency.clone()
+    };
+    let citizen = is_citizen(p);
+    let channel = if citizen {
+        if req.channel.is_some_and(|c| c != Channel::Online) || req.accept.is_some() {
+            return Err(AppError::bad(
+                "invalid_field",
+                if req.accept.is_some() { "accept" } else { "channel" },
+                "Công dân chỉ nộp hồ sơ trực tuyến; bộ phận một cửa sẽ kiểm tra và tiếp nhận.",
+            ));
+        }
+        if !content.accepts_online_filing() {
+            return Err(AppError::Refused(format!(
+                "Thủ tục «{}» chưa cung cấp dịch vụ nộp hồ sơ trực tuyến; vui lòng nộp tại Bộ phận Một cửa.",
+                content.name
+            )));
+        }
+        Channel::Online
+    } else {
+        let counter = p.access.grants().iter().any(|g| {
+            g.role == Role::CounterOfficer
+                && g.province == province
+                && (g.agency == receiving || &g.agency == province.as_agency())
+        });
+        if !counter {
+            return Err(AppError::Forbidden(format!(
+                "Chỉ cán bộ tiếp nhận của {} mới được tiếp nhận hồ sơ thủ tục này.",
+                dir.name(receiving.as_str())
+            )));
+        }
+        match req.channel.unwrap_or(Channel::Counter) {
+            Channel::Online => {
+                return Err(AppError::bad(
+                    "invalid_field",
+                    "channel",
+                    "Hồ sơ trực tuyến do công dân tự nộp; tại quầy chọn «counter» hoặc «post».",
+                ));
+            }
+            c => c,
+        }
+    };
+    let applicant = req.applicant.normalise()?;
+    if !content.applicants.contains(&applicant.kind) {
+        return Err(AppError::Invalid(Invalid::new(
+            "applicant.kind",
+            "Thủ tục này không áp dụng cho loại đối tượng đã chọn.",
+        )));
+    }
+    let documents = checklist(content, req.documents, citizen, citizen || req.accept.unwrap_or(true))?;
+    let file_ids: Vec<String> = documents.iter().flat_map(|d| d.files.iter().cloned()).collect();
+    let fees = lifecycle::fees_at_filing(content, req.fee_option.as_deref())
+        .map_err(|e| AppError::bad("invalid_field", e.field, e.message))?;
+    if citizen && !req.exemptions.is_empty() {
+        return Err(AppError::bad(
+            "invalid_field",
+            "exemptions",
+            "Chỉ cán bộ tiếp nhận mới được miễn phí, lệ phí khi tiếp nhận hồ sơ.",
+        ));
+    }
+    let exemptions = lifecycle::exemptions_at_filing(&fees, &req.exemptions, &person_of(p), state.clock.now())?;
+    let delivery = req.delivery.unwrap_or(Delivery::Counter);
+    lifecycle::check_delivery(delivery, &applicant)?;
+    let note = lifecycle::optional_text("note", &req.note)?;
+    let now = state.clock.now();
+    let mut dossier = Dossier::file(Filing {
+        // Replaced by the allocated code inside the write transaction.
+        code: DossierCode::new(&receiving, now.date(), 1).map_err(|e| AppError::Internal(e.to_string()))?,
+        province: province.clone(),
+        procedure: &code,
+        version: version.version,
+        content,
+        receiving,
+        channel,
+        applicant,
+        documents,
+        tracking_secret: new_secret(),
+        now,
+    });
+    dossier.owner = citizen.then(|| user_id(p).unwrap_or_default().to_owned());
+    dossier.sets = req.sets.unwrap_or(content.sets);
+    dossier.fees = fees;
+    dossier.exemptions = exemptions;
+    dossier.delivery = delivery;
+    dossier.note = note;
+    Ok(Intake {
+        dossier,
+        file_ids,
+        accept: !citizen && req.accept.unwrap_or(true),
+    })
+}
+
+/// Checks the files a request names: staged uploads of the caller, within the per-dossier
+/// total. Returns them.
+pub(super) fn dossier_upload_limit(state: &AppState) -> i64 {
+    i64::try_from(state.config.max_dossier_upload_bytes).unwrap_or(i64::MAX)
+}
+
+pub(super) async fn check_files(
+    tx: &mut Tx,
+    ids: &[String],
+    uploader: &str,
+    already: i64,
+    limit: i64,
+) -> Result<Vec<files::FileRecord>, AppError> {
+    let mut total = already;
+    let mut found = Vec::with_capacity(ids.len());
+    let mut seen = HashSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        if !seen.insert(id) {
+            return Err(AppError::bad(
+                "invalid_field",
+                "files",
+                format!("Tệp {id} được khai hai lần."),
+            ));
+        }
+        let f = files::get(tx, id)
+            .await?
+            .filter(|f| f.uploader_id == uploader && f.state == files::FileState::Staged)
+            .ok_or_else(|| {
+                AppError::bad(
+                    "invalid_field",
+                    format!("files[{i}]"),
+                    format!("Tệp {id} không tồn tại, đã hết hạn, đã thuộc hồ sơ khác hoặc không do bạn tải lên."),
+                )
+            })?;
+        total += f.size;
+        found.push(f);
+    }
+    if total > limit {
+        return Err(AppError::bad(
+            "too_large",
+            "files",
+            format!("Tổng dung lượng tệp của một hồ sơ không được vượt quá {limit} byte."),
+        ));
+    }
+    Ok(found)
+}
+
+
+/// Files a dossier. A counter officer's intake is accepted at once (receipt and
+/// appointment issued) unless `accept` is false; a citizen's online filing waits for the
+/// counter's check (status 1).
+pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<DossierView, AppError> {
+    let Intake {
+        mut dossier,
+        file_ids,
+        accept,
+    } = prepare_intake(state, p, req).await?;
+    let calendar = crate::service::calendar::calendar(state, &dossier.province).await?;
+    let actor = person_of(p);
+    let uploader = p.actor();
+    let ip = p.ip.clone();
+    let clock = state.clock.clone();
+    let rules = delay_rules(state);
+    let limit = dossier_upload_limit(state);
+    // The write runs in the next group commit (see motcua_store::batch).
+    let (dossier, attached) = state
+        .writes
+        .submit(
+            move |tx: &mut Tx| -> JobFuture<'_, Result<(Dossier, Vec<files::FileRecord>), AppError>> {
+                Box::pin(async move {
+                    let attached = check_files(tx, &file_ids, &uploader, 0, limit).await?;
+                    let now = clock.now();
+                    dossier.created_at = now;
+                    let day = now.to_offset(motcua_core::calendar::VIETNAM_OFFSET).date();
+                    dossier.code = dossiers::next_code(tx, &dossier.province, &dossier.receiving_agency, day).await?;
+                    let filed = dossier.clone();
+                    let acceptance = if accept {
+                        let ctx = Context {
+                            now,
+                            calendar: &calendar,
+                            rules,
+                            actor: actor.clone(),
+                            agency: dossier.receiving_agency.clone(),
+                        };
+                        Some(
+                            lifecycle::apply(&mut dossier, ActionInput::Accept, &ctx)
+                                .map_err(|r| AppError::Refused(r.0))?,
+                        )
+                    } else {
+                        None
+                    };
+                    // Without files the row is written at the batch's end (the id is
+                    // provisional); files need the stored row's id now.
+                    let id = if file_ids.is_empty() {
+                        dossiers::insert(tx, &dossier).await?
+                    } else {
+                        let id = dossiers::insert_now(tx, &dossier).await?;
+                        files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str()).await?;
+                        id
+                    };
+                    let by = By {
+                        actor: &actor,
+                        agency: &filed.receiving_agency,
+                        ip: &ip,
+                        now,
+                    };
+                    let filing = Step {
+                        action: "file",
+                        from: None,
+                        to: Status::New,
+                        handover: None,
+                        closed_step: None,
+                        note: &filed.note,
+                    };
+                    record(tx, id, &filed, filing, &by).await?;
+                    if !filed.exemptions.is_empty() {
+                        audit::record(
+                            tx,
+                            &Actor {
+                                id: actor.id.clone(),
+                                name: actor.name.clone(),
+                                ip: &ip,
+                            },
+                            Event {
+                                action: "dossier.fee_exemption",
+                                object_type: "dossier",
+                                object_id: filed.code.as_str(),
+                                province: Some(filed.province.as_str()),
+                                before: None,
+                                after: Some(json!({ "exemptions": filed.exemptions, "fee_due": filed.fee_due() })),
+                            },
+                        )
+                        .await?;
+                    }
+                    if let Some(t) = &acceptance {
+                        record(tx, id, &dossier, Step::of(t), &by).await?;
+                    }
+                    Ok((dossier, attached))
+                })
+            },
+        )
+        .await?;
+    crate::forms::issue_after(state, &dossier);
+    let files = attached
+        .into_iter()
+        .map(|mut f| {
+            f.state = files::FileState::Attached;
+            f
+        })
+        .collect();
+    Ok(view(state, dossier, files, p))
+}

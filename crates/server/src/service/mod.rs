@@ -1,0 +1,8 @@
+//! The service layer: one module per use case. A service takes a typed command and the
+//! acting principal, applies the rules of `motcua_core`, writes through `motcua_store`,
+//! and returns domain values or an [`AppError`](crate::error::AppError). The two skins sit
+//! on top: `crate::api` turns JSON into commands and results into JSON, `crate::web`
+//! turns forms into commands and results into pages. Neither skin imports the other.
+
+pub mod calendar;
+pub mod dossiers;
