@@ -63,6 +63,9 @@ pub enum AppError {
     /// The server cannot serve now (e.g. the database is down).
     #[error("{0}")]
     Unavailable(String),
+    /// Too busy now: the message, and the seconds to wait (`Retry-After`).
+    #[error("{0}")]
+    Busy(String, u64),
     /// A fault of ours; the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -122,7 +125,9 @@ impl AppError {
                 format!("Nội dung gửi lên vượt quá giới hạn {limit} byte."),
                 None,
             ),
-            AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m.clone(), None),
+            AppError::Unavailable(m) | AppError::Busy(m, _) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m.clone(), None)
+            }
             AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -176,7 +181,7 @@ impl IntoResponse for AppError {
             field,
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if let AppError::TooManyRequests(_, wait) = &self {
+        if let AppError::TooManyRequests(_, wait) | AppError::Busy(_, wait) = &self {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*wait));

@@ -190,12 +190,12 @@ pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
                 Err(e) => tracing::warn!(error = %e, "session clean-up failed; will retry"),
             }
-            match api::uploads::sweep(&state).await {
+            match service::uploads::sweep(&state).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "expired unattached uploads removed"),
                 Err(e) => tracing::warn!(error = %e, "upload clean-up failed; will retry"),
             }
-            match api::payments::requery_pending(&state).await {
+            match service::payments::requery_pending(&state).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(paid = n, "pending payments found paid by re-query"),
                 Err(e) => tracing::warn!(error = %e, "re-querying pending payments failed; will retry"),

@@ -133,7 +133,7 @@ impl AppState {
         if db.backend() == motcua_store::Backend::Postgres {
             tracking_cache.set_live(false);
         }
-        let upload_budget = Arc::new(tokio::sync::Semaphore::new(crate::api::uploads::kib(
+        let upload_budget = Arc::new(tokio::sync::Semaphore::new(crate::service::uploads::kib(
             config.max_upload_bytes_in_flight,
         )));
         Ok(Self(Arc::new(Shared {

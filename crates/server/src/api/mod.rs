@@ -77,7 +77,6 @@ pub mod uploads;
         payments::receipt_pdf,
         payments::query_gateway,
         payments::vnpay_ipn,
-        payments::vnpay_return,
         payments::reconciliation,
         payments::reconciliation_xlsx,
         ratings::get,

@@ -6,3 +6,5 @@
 
 pub mod calendar;
 pub mod dossiers;
+pub mod payments;
+pub mod uploads;

@@ -46,7 +46,7 @@ pub async fn read_body(
     // `max_upload_bytes_in_flight` like the API's uploads, for as long as the caller
     // keeps the permit.
     let share = declared.unwrap_or(limit).min(state.config.max_upload_bytes_in_flight);
-    let permit = crate::api::uploads::reserve(state, share).await.ok_or_else(|| {
+    let permit = crate::service::uploads::reserve(state, share).await.ok_or_else(|| {
         AppError::Unavailable(
             "Máy chủ đang nhận quá nhiều tệp cùng lúc. Vui lòng gửi lại biểu mẫu sau ít giây.".to_owned(),
         )
@@ -269,7 +269,7 @@ impl Typed {
                 ));
                 continue;
             }
-            let stored = crate::api::uploads::upload_bytes(state, p, &file.name, file.bytes.clone()).await;
+            let stored = crate::service::uploads::upload_bytes(state, p, &file.name, file.bytes.clone()).await;
             match stored {
                 Ok(view) => self.rows.entry(index).or_default().kept.push(Kept {
                     id: view.id,

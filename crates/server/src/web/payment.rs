@@ -21,7 +21,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::{Frame, SignedIn, Viewer, page};
-use crate::api::payments::OrderView;
+use crate::service::payments::{self as service, OrderView};
 use crate::error::AppError;
 use crate::pages::PageError;
 use crate::payments::vnpay::{self, Message, Vnpay};
@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/thanh-toan/ho-so/{code}", get(dossier_payments))
         .route("/thanh-toan/lenh/{id}", get(go_pay))
+        .route(crate::payments::RETURN_PATH, get(gateway_return))
         .route(crate::payments::SANDBOX_PAY_PATH, get(sandbox_page))
         .route("/sandbox/vnpay/pay", post(sandbox_decide))
         .route(crate::payments::SANDBOX_API_PATH, post(sandbox_query))
@@ -60,7 +61,7 @@ pub async fn dossier_payments(
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
     let (stored, _) = crate::service::dossiers::load_visible(&state, &p, &code).await?;
-    let orders = crate::api::payments::orders_of(&state, &stored, &p.ip).await?;
+    let orders = service::orders_of(&state, &stored, &p.ip).await?;
     let d = &stored.dossier;
     let owes = d.status == Status::AwaitingPayment && d.payment_due.is_some();
     let can_take_cash =
@@ -94,11 +95,73 @@ pub async fn go_pay(
     SignedIn(p): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let order = crate::api::payments::get_order(State(state), p, Path(id)).await?.0;
+    let order = service::order(&state, &p, &id).await?;
     let to = order
         .pay_url
         .unwrap_or_else(|| format!("/thanh-toan/ho-so/{}", order.dossier_code));
     Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "payment/result.html")]
+struct ResultPage {
+    frame: Frame,
+    verified: bool,
+    order_id: String,
+    dossier_code: String,
+    amount: String,
+    state: String,
+    state_label: String,
+    gateway_says_paid: bool,
+    response_code: String,
+    gateway_txn: String,
+    dossier_link: String,
+}
+
+/// `GET /api/v1/payments/vnpay/return` (the address VNPay is given): where the gateway
+/// sends the applicant's browser back. Checks the signature and shows the order as the
+/// notification left it (400 when the signature does not verify); it changes nothing.
+pub async fn gateway_return(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let frame = Frame::new(&state, viewer.0.as_ref()).await?;
+    let now = state.clock.now();
+    let page_of = match service::browser_return(&state, raw.as_deref()).await {
+        Some((n, o)) => ResultPage {
+            frame,
+            verified: true,
+            order_id: o.id.clone(),
+            dossier_code: o.dossier_code.clone(),
+            amount: Vnd(service::amount_of(&o)).to_string(),
+            state: service::effective_state(&o, now).to_owned(),
+            state_label: service::state_label(service::effective_state(&o, now)).to_owned(),
+            gateway_says_paid: n.success,
+            response_code: n.response_code.clone(),
+            gateway_txn: n.gateway_txn.clone(),
+            dossier_link: format!("/thanh-toan/ho-so/{}", o.dossier_code),
+        },
+        None => ResultPage {
+            frame,
+            verified: false,
+            order_id: String::new(),
+            dossier_code: String::new(),
+            amount: String::new(),
+            state: String::new(),
+            state_label: String::new(),
+            gateway_says_paid: false,
+            response_code: String::new(),
+            gateway_txn: String::new(),
+            dossier_link: String::new(),
+        },
+    };
+    let status = if page_of.verified {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok((status, page(&page_of)).into_response())
 }
 
 /// The sandbox terminal, or 404 when the sandbox is off.
