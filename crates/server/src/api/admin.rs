@@ -11,10 +11,10 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::catalogue::ProvinceParam;
-use crate::extract::{ApiJson, ApiQuery};
 use crate::audit::{self, Actor, Event};
 use crate::auth::{Principal, SCOPES, hash_password, random_id, random_token, secret_hash};
 use crate::error::{AppError, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// A role to grant at an agency.

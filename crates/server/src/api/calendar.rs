@@ -9,9 +9,9 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::catalogue::ProvinceParam;
-use crate::extract::{ApiJson, ApiQuery};
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::service::calendar::{self, DayKind, Deadline, YearDays};
 use crate::state::AppState;
 

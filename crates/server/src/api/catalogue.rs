@@ -19,11 +19,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::extract::{ApiJson, ApiQuery, parse_json};
 use crate::audit::{self, Actor, Event};
 use crate::auth::Principal;
 use crate::catalogue_index::{Cursor, SearchParams};
 use crate::error::{AppError, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, parse_json};
 use crate::state::AppState;
 
 /// Which province a request is about.

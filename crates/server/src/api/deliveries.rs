@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::catalogue::ProvinceParam;
-use crate::extract::{ApiJson, ApiQuery};
 use crate::audit::{self, Actor, Event};
 use crate::auth::{Principal, random_token};
 use crate::error::{AppError, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::outbox::rfc3339_ms;
 use crate::state::AppState;
 

@@ -11,9 +11,9 @@ use motcua_core::money::Vnd;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::extract::{ApiBytes, ApiJson, ApiQuery, parse_json};
 use crate::auth::{ClientIp, Principal};
 use crate::error::{AppError, ErrorBody};
+use crate::extract::{ApiBytes, ApiJson, ApiQuery, parse_json};
 use crate::service::dossiers::{
     self as service, ActionRequest, DossierPage, DossierView, History, NewDossier, Tracking, WorkListQuery,
     WorkListRequest,

@@ -22,11 +22,11 @@ use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::service::dossiers::{Directory, directory, load_visible};
-use crate::extract::{ApiJson, ApiQuery};
 use crate::audit::{self, Actor, Event};
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::service::dossiers::{Directory, directory, load_visible};
 use crate::state::AppState;
 use crate::web::director::period::PeriodQuery;
 

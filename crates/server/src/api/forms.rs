@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use time::{Date, Duration, OffsetDateTime, Time};
 use utoipa::IntoParams;
 
-use crate::extract::ApiQuery;
 use crate::audit::{self, Actor, Event};
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
+use crate::extract::ApiQuery;
 use crate::forms::{self, Letterhead, short_date};
 use crate::state::AppState;
 

@@ -40,10 +40,10 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::extract::ApiQuery;
 use crate::audit::{self, Actor, Event};
 use crate::auth::{self, ClientIp, random_id, random_token, same_secret, secret_hash};
 use crate::error::AppError;
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 /// Cookie that binds a login in progress to the browser that started it. It holds the
@@ -604,7 +604,7 @@ async fn start(
 ) -> Result<Response, AppError> {
     let settings = settings(&state)?;
     // Each start writes a row, so anonymous starts share the login budget per address.
-    super::auth::count_login(&state, &ip)?;
+    crate::service::accounts::count_login(&state, &ip)?;
     let next = query.next.filter(|n| !n.is_empty()).unwrap_or_else(|| "/".to_owned());
     if !local_path(&next) {
         return Err(AppError::bad(
@@ -983,7 +983,7 @@ async fn sign_in(
     ip: &str,
     headers: &HeaderMap,
     now_ms: i64,
-) -> Result<(User, super::auth::NewSession), AppError> {
+) -> Result<(User, crate::service::accounts::NewSession), AppError> {
     let province = state.province(None).await?;
     let now = OffsetDateTime::now_utc();
     let mut tx = state.db.begin_write().await?;
@@ -1070,7 +1070,15 @@ async fn sign_in(
         )
         .await?;
     }
-    let session = super::auth::start_session(state, &mut tx, &user.id, ip, headers, now_ms).await?;
+    let session = crate::service::accounts::start_session(
+        state,
+        &mut tx,
+        &user.id,
+        ip,
+        &crate::auth::user_agent(headers),
+        now_ms,
+    )
+    .await?;
     audit::record(
         &mut tx,
         &actor,

@@ -93,7 +93,10 @@ pub async fn receipt_pdf(
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("inline; filename=\"bien-lai-{id}.pdf\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"bien-lai-{id}.pdf\""),
+            ),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
         ],
         pdf,

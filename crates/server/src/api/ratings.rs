@@ -30,11 +30,11 @@ use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use crate::service::dossiers::load_visible;
-use crate::extract::ApiJson;
 use crate::audit::{self, Actor, Event};
 use crate::auth::{ClientIp, Principal, same_secret};
 use crate::error::{AppError, ErrorBody};
+use crate::extract::ApiJson;
+use crate::service::dossiers::load_visible;
 use crate::state::AppState;
 
 pub use motcua_core::evaluation::Satisfaction;

@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::extract::ApiQuery;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
+use crate::extract::ApiQuery;
 use crate::reports::{self as report, Scope, XLSX};
 use crate::state::AppState;
 

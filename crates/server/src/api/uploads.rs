@@ -93,4 +93,3 @@ pub async fn download(
     }
     Ok(response)
 }
-

@@ -4,7 +4,9 @@
 //! on top: `crate::api` turns JSON into commands and results into JSON, `crate::web`
 //! turns forms into commands and results into pages. Neither skin imports the other.
 
+pub mod accounts;
 pub mod calendar;
+pub mod citizens;
 pub mod dossiers;
 pub mod payments;
 pub mod uploads;

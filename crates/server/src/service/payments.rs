@@ -275,8 +275,13 @@ async fn create_cash(
     reference: &str,
 ) -> Result<(OrderView, bool), AppError> {
     let d = &stored.dossier;
-    let acting = lifecycle::authorize(d, Action::ConfirmPayment, &p.access, crate::service::dossiers::user_id(p))
-        .map_err(|r| AppError::Refused(r.0))?;
+    let acting = lifecycle::authorize(
+        d,
+        Action::ConfirmPayment,
+        &p.access,
+        crate::service::dossiers::user_id(p),
+    )
+    .map_err(|r| AppError::Refused(r.0))?;
     let reference = lifecycle::required_text("reference", reference).map_err(AppError::Invalid)?;
     let calendar = crate::service::calendar::calendar(state, &d.province).await?;
     let now = state.clock.now();
@@ -1168,7 +1173,6 @@ const RECONCILIATION_COLUMNS: &[Column] = &[
         width: 50.0,
     },
 ];
-
 
 /// The reconciliation of [`reconciliation`] as an Excel workbook: one line per order, then
 /// one line per notification that did not add up. Returns the day and the workbook.

@@ -18,9 +18,9 @@ use sha2::{Digest, Sha256};
 use time::Duration;
 use tokio::io::AsyncWriteExt;
 
-use crate::service::dossiers::FileView;
 use crate::auth::{Principal, hex_encode, random_id};
 use crate::error::AppError;
+use crate::service::dossiers::FileView;
 use crate::state::AppState;
 
 fn object_error(e: crate::objects::ObjectError) -> AppError {

@@ -15,12 +15,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::form::{self, FormData, page_with_status, redirect_with_cookies};
+use super::form::{self, FormData, page_with_status, redirect_setting_session};
 use super::{Frame, SignedIn, Viewer, home_of, page, safe_next};
-use crate::extract::ApiJson;
-use crate::auth::{ClientIp, MaybePrincipal};
+use crate::auth::{self, ClientIp};
 use crate::error::AppError;
 use crate::pages::PageError;
+use crate::service::accounts;
 use crate::state::AppState;
 
 /// The routes of this area.
@@ -105,12 +105,13 @@ pub async fn login_submit(
     let form = form::parse(&headers, &body)?;
     let next = safe_next(form.get("next"));
     let username = form.text("username");
-    let request = crate::api::auth::LoginRequest {
-        username: username.clone(),
-        password: form.text("password"),
-    };
-    match crate::api::auth::login_inner(state.clone(), headers, ip, request).await {
-        Ok(signed_in) => Ok(redirect_with_cookies(&after_login_url(next.as_deref()), &signed_in)),
+    let password = form.text("password");
+    match accounts::login(&state, &ip, &auth::user_agent(&headers), &username, &password).await {
+        Ok(signed_in) => Ok(redirect_setting_session(
+            &state,
+            &after_login_url(next.as_deref()),
+            &signed_in,
+        )?),
         Err(e) => {
             let (status, _, message, _) = e.parts();
             if status.is_server_error() {
@@ -136,8 +137,12 @@ pub async fn logout_submit(
         Err(AppError::Unauthorized(_)) => None,
         Err(e) => return Err(e.into()),
     };
-    let ended = crate::api::auth::logout(State(state.clone()), MaybePrincipal(principal)).await?;
-    Ok(redirect_with_cookies("/", &ended))
+    accounts::logout(&state, principal.as_ref()).await?;
+    let mut to_home = Redirect::to("/").into_response();
+    to_home
+        .headers_mut()
+        .insert(axum::http::header::SET_COOKIE, auth::clear_cookie(&state));
+    Ok(to_home)
 }
 
 /// `GET /sau-dang-nhap`: where the login form goes once the session exists: the page
@@ -190,11 +195,8 @@ pub async fn password_submit(
         Err(e) => return Ok(form::failed(e, "/doi-mat-khau")),
     };
     let next = safe_next(form.get("next")).unwrap_or_else(|| home_of(&p).to_owned());
-    let change = crate::api::auth::PasswordChange {
-        current_password: form.text("current_password"),
-        new_password: form.text("new_password"),
-    };
-    match crate::api::auth::change_password(State(state.clone()), p.clone(), ApiJson(change)).await {
+    let (current, new) = (form.text("current_password"), form.text("new_password"));
+    match accounts::change_password(&state, &p, &current, &new).await {
         Ok(_) => Ok(Redirect::to(&next).into_response()),
         Err(e) => {
             let (status, _, message, _) = e.parts();

@@ -31,15 +31,14 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::filing::{Desk, Kept, Typed};
-use super::form::{self, page_with_status, redirect_with_cookies};
+use super::form::{self, page_with_status};
 use super::{Frame, SignedIn, Viewer, day, encode, page, require, when};
-use crate::api::citizens::{CitizenError, ConfirmRequest, RegisterRequest, ResendRequest};
-use crate::service::dossiers::{WorkListQuery, directory, load_visible, work_list_filter};
-use crate::extract::ApiJson;
 use crate::api::ratings::{Satisfaction, ratable};
 use crate::auth::{ClientIp, Principal};
 use crate::error::AppError;
 use crate::pages::PageError;
+use crate::service::citizens::{self, CitizenError, CodeChannel, ConfirmRequest, RegisterRequest, ResendRequest};
+use crate::service::dossiers::{WorkListQuery, directory, load_visible, work_list_filter};
 use crate::state::AppState;
 
 /// The routes of this area.
@@ -139,11 +138,11 @@ pub async fn register_submit(
         password: form.text("password"),
         province: None,
     };
-    match crate::api::citizens::request_code(&state, &ip, &request).await {
+    match citizens::register(&state, &ip, &request).await {
         Ok(sent) => {
             let channel = match sent.channel {
-                crate::api::citizens::CodeChannel::Email => "email",
-                crate::api::citizens::CodeChannel::Sms => "sms",
+                CodeChannel::Email => "email",
+                CodeChannel::Sms => "sms",
             };
             Ok(Redirect::to(&confirm_url(&sent.registration_id, &sent.destination, channel)).into_response())
         }
@@ -239,8 +238,8 @@ pub async fn confirm_submit(
         registration_id: form.text("registration_id"),
         code: form.text("code"),
     };
-    match crate::api::citizens::confirm(State(state.clone()), headers, ClientIp(ip), ApiJson(request)).await {
-        Ok(signed_in) => Ok(redirect_with_cookies("/ca-nhan", &signed_in)),
+    match citizens::confirm(&state, &ip, &crate::auth::user_agent(&headers), &request).await {
+        Ok(signed_in) => Ok(form::redirect_setting_session(&state, "/ca-nhan", &signed_in)?),
         Err(e) => {
             let (status, message) = citizen_error(e)?;
             let mut page_data = ConfirmPage::of(&state, &form).await?;
@@ -262,7 +261,7 @@ pub async fn resend_submit(
     let request = ResendRequest {
         registration_id: form.text("registration_id"),
     };
-    match crate::api::citizens::resend(State(state.clone()), ClientIp(ip), ApiJson(request)).await {
+    match citizens::resend(&state, &ip, &request).await {
         Ok(_) => {
             let back = confirm_url(&form.text("registration_id"), &form.text("d"), &form.text("c"));
             Ok(Redirect::to(&format!("{back}&da-gui=1")).into_response())

@@ -23,9 +23,9 @@ use super::director::{
     Cell, ListQuery, OverdueQuery, Preset, dashboard_charts, dossier_list, may_oversee, overdue_list, rate,
 };
 use super::{Frame, SignedIn, encode, page, require, when};
-use crate::service::dossiers::directory;
 use crate::auth::Principal;
 use crate::pages::PageError;
+use crate::service::dossiers::directory;
 use crate::state::AppState;
 
 /// The routes of this area.

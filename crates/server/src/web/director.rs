@@ -25,9 +25,9 @@ use self::dashboard::Lists;
 use self::period::{Choice, PRESETS, PeriodQuery};
 use super::charts::{self, Bar};
 use super::{Frame, SignedIn, encode, page, require, when};
-use crate::service::dossiers::{Directory, directory};
 use crate::auth::Principal;
 use crate::pages::PageError;
+use crate::service::dossiers::{Directory, directory};
 use crate::state::AppState;
 
 /// The routes of this area.

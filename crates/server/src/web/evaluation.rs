@@ -24,11 +24,11 @@ use serde::Deserialize;
 use super::director::period::{Choice, PRESETS, PeriodQuery};
 use super::director::rate;
 use super::{Frame, SignedIn, Viewer, page, require, when, when_ms};
-use crate::service::dossiers::directory;
 use crate::api::evaluation::{self as eval, FORMULA, IndexResult};
 use crate::api::ratings::{by_secret, ratable};
 use crate::auth::{ClientIp, Principal};
 use crate::pages::PageError;
+use crate::service::dossiers::directory;
 use crate::state::AppState;
 
 /// The routes of this area.

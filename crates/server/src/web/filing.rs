@@ -18,9 +18,9 @@ use motcua_store::files;
 use serde_json::{Map, Value, json};
 
 use super::form::FormData;
-use crate::service::dossiers::NewDossier;
 use crate::auth::Principal;
 use crate::error::AppError;
+use crate::service::dossiers::NewDossier;
 use crate::state::AppState;
 
 /// Checklist rows a form may name (far above any procedure's document list).

@@ -277,13 +277,16 @@ pub fn failed(e: AppError, back: &str) -> Response {
 }
 
 /// A redirect after a successful post (303, so the browser follows with a GET), carrying
-/// the `Set-Cookie` headers of the API's answer (a session started or ended).
-pub fn redirect_with_cookies(to: &str, from: &Response) -> Response {
+/// the cookie of the session just started.
+pub fn redirect_setting_session(
+    state: &AppState,
+    to: &str,
+    signed_in: &crate::service::accounts::SignedIn,
+) -> Result<Response, AppError> {
     let mut r = Redirect::to(to).into_response();
-    for c in from.headers().get_all(header::SET_COOKIE) {
-        r.headers_mut().append(header::SET_COOKIE, c.clone());
-    }
-    r
+    r.headers_mut()
+        .insert(header::SET_COOKIE, signed_in.session.cookie(state)?);
+    Ok(r)
 }
 
 /// A page rendered with the status of the error it shows (a form sent back with its

@@ -21,10 +21,10 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::{Frame, SignedIn, Viewer, page};
-use crate::service::payments::{self as service, OrderView};
 use crate::error::AppError;
 use crate::pages::PageError;
 use crate::payments::vnpay::{self, Message, Vnpay};
+use crate::service::payments::{self as service, OrderView};
 use crate::state::AppState;
 
 /// The routes of this area.
@@ -64,8 +64,14 @@ pub async fn dossier_payments(
     let orders = service::orders_of(&state, &stored, &p.ip).await?;
     let d = &stored.dossier;
     let owes = d.status == Status::AwaitingPayment && d.payment_due.is_some();
-    let can_take_cash =
-        owes && lifecycle::authorize(d, Action::ConfirmPayment, &p.access, crate::service::dossiers::user_id(&p)).is_ok();
+    let can_take_cash = owes
+        && lifecycle::authorize(
+            d,
+            Action::ConfirmPayment,
+            &p.access,
+            crate::service::dossiers::user_id(&p),
+        )
+        .is_ok();
     Ok(page(&DossierPayments {
         frame: Frame::new(&state, Some(&p)).await?,
         code: d.code.as_str().to_owned(),

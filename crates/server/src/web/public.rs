@@ -17,9 +17,9 @@ use time::format_description::well_known::Rfc3339;
 use super::director::period::{this_month, this_year};
 use super::director::{overview_figures, rate};
 use super::{Frame, Viewer, page, when};
-use crate::service::dossiers::{Tracking, directory, tracking};
 use crate::auth::ClientIp;
 use crate::pages::PageError;
+use crate::service::dossiers::{Tracking, directory, tracking};
 use crate::state::AppState;
 
 /// The routes of this area.

@@ -156,7 +156,11 @@ impl ActionRequest {
 }
 
 /// The request checked against dossier `d`: the lifecycle's input and the files it attaches.
-async fn input_of(state: &AppState, d: &Dossier, request: ActionRequest) -> Result<(ActionInput, Vec<String>), AppError> {
+async fn input_of(
+    state: &AppState,
+    d: &Dossier,
+    request: ActionRequest,
+) -> Result<(ActionInput, Vec<String>), AppError> {
     let text = |f: &str, v: &str| lifecycle::required_text(f, v).map_err(AppError::from);
     let opt = |f: &str, v: &str| lifecycle::optional_text(f, v).map_err(AppError::from);
     Ok(match request {
@@ -275,7 +279,10 @@ async fn input_of(state: &AppState, d: &Dossier, request: ActionRequest) -> Resu
                 attached,
             )
         }
-        ActionRequest::Return { method, tracking_number } => (
+        ActionRequest::Return {
+            method,
+            tracking_number,
+        } => (
             ActionInput::Return {
                 method,
                 tracking_number: opt("tracking_number", &tracking_number)?,
@@ -378,4 +385,3 @@ pub async fn act(
     crate::forms::issue_after(state, &dossier);
     Ok(view(state, dossier, files, p))
 }
-

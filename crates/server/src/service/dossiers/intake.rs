@@ -80,7 +80,6 @@ pub struct NewDossier {
     pub note: String,
 }
 
-
 fn new_secret() -> String {
     let mut random = [0u8; 8];
     OsRng.fill_bytes(&mut random);
@@ -320,7 +319,6 @@ pub(super) async fn check_files(
     }
     Ok(found)
 }
-
 
 /// Files a dossier. A counter officer's intake is accepted at once (receipt and
 /// appointment issued) unless `accept` is false; a citizen's online filing waits for the

@@ -26,7 +26,9 @@ pub use intake::{DocumentInput, NewDossier, file};
 pub use record::transition;
 pub use tracking::{TrackStep, Tracking, tracking, tracking_miss};
 pub use view::{DossierView, FileView, audit_view, get, load_visible, reads_own, view};
-pub use work_list::{DossierLine, DossierPage, WorkListQuery, WorkListRequest, due_filter, list, soon_after, work_list_filter};
+pub use work_list::{
+    DossierLine, DossierPage, WorkListQuery, WorkListRequest, due_filter, list, soon_after, work_list_filter,
+};
 
 use crate::auth::Principal;
 use crate::error::AppError;

@@ -5,9 +5,9 @@
 use motcua_core::codes::AgencyCode;
 use motcua_core::dossier::{Status, Timeliness};
 use motcua_core::lifecycle::{self, ActionInput, Context, Dossier, Person, Transition};
+use motcua_store::Tx;
 use motcua_store::dossiers::{self, EventRecord};
 use motcua_store::outbox::{self, NewEvent};
-use motcua_store::Tx;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -123,7 +123,6 @@ pub(super) async fn record(tx: &mut Tx, id: i64, d: &Dossier, step: Step<'_>, by
     .await?;
     Ok(())
 }
-
 
 /// Applies `input` to dossier `id` (as read in `tx`) and records it: saved against its
 /// version, history row, audit record and outbox event, all in `tx`. The one path every

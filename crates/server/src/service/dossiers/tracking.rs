@@ -57,7 +57,6 @@ pub struct Tracking {
     pub steps: Vec<TrackStep>,
 }
 
-
 /// The public tracking answer for `code` and `secret` asked from `ip`: from the tracking
 /// cache when it holds the dossier, else read and kept there. A wrong or missing secret
 /// and an unknown code give the same 404 and count as misses of `ip`; past the limit, 429.

@@ -141,4 +141,3 @@ pub async fn audit_view(state: &AppState, p: &Principal, d: &Dossier) -> Result<
     tx.commit().await?;
     Ok(())
 }
-

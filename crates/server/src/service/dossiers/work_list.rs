@@ -74,11 +74,7 @@ pub struct WorkListQuery<'a> {
 /// The store filter for a work list, with the caller's scope: citizens their own dossiers,
 /// department staff their department's (or an agency they may see), the centre the
 /// province's. First page, default size; the caller sets the position and size.
-pub async fn work_list_filter(
-    state: &AppState,
-    p: &Principal,
-    q: WorkListQuery<'_>,
-) -> Result<ListFilter, AppError> {
+pub async fn work_list_filter(state: &AppState, p: &Principal, q: WorkListQuery<'_>) -> Result<ListFilter, AppError> {
     let province = state.province(q.province).await?;
     let scope = if is_citizen(p) {
         Scope::Owner(user_id(p).unwrap_or_default().to_owned())
@@ -202,7 +198,6 @@ pub async fn due_filter(state: &AppState, f: &mut ListFilter, due: Option<&str>)
     }
     Ok(())
 }
-
 
 /// A page of a work list as asked: the filters, how close the appointment is, where the
 /// page starts and how long it is.

@@ -13,10 +13,10 @@ use motcua_store::accounts::{self, UserKind};
 use motcua_store::{dossiers, files};
 
 use super::{Badge, at_text, channel_label, due_badge};
-use crate::service::dossiers::{self as api, FileView};
 use crate::error::AppError;
 use crate::forms::{DOSSIER_FORMS, latest};
 use crate::pages::PageError;
+use crate::service::dossiers::{self as api, FileView};
 use crate::state::AppState;
 use crate::web::{Frame, SignedIn, page, require, when};
 

@@ -12,9 +12,9 @@ use motcua_store::dossiers::{self, ListOrder};
 use serde::Deserialize;
 
 use super::{Badge, due_badge};
-use crate::service::dossiers::{self as api, WorkListQuery};
 use crate::error::AppError;
 use crate::pages::PageError;
+use crate::service::dossiers::{self as api, WorkListQuery};
 use crate::state::AppState;
 use crate::web::{Frame, SignedIn, encode, page, require, when};
 
