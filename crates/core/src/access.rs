@@ -110,6 +110,14 @@ impl Access {
         self.grants.iter().any(|g| g.role == role && &g.province == province)
     }
 
+    /// Whether the holder may see the province-wide figures of `province` (the overview,
+    /// reports, the service index): the centre's director and the system administrator.
+    /// Counter officers see the province's dossiers to receive them, but the overview is
+    /// the director's.
+    pub fn may_oversee(&self, province: &ProvinceCode) -> bool {
+        self.has_role_in(Role::CentreDirector, province) || self.has_role_in(Role::SystemAdmin, province)
+    }
+
     /// Whether the holder has `role` in any province.
     pub fn has_role(&self, role: Role) -> bool {
         self.grants.iter().any(|g| g.role == role)

@@ -47,6 +47,16 @@ pub const LAST_YEAR: i32 = 2199;
 /// Vietnam's offset from UTC, all year (Asia/Ho_Chi_Minh, no daylight saving).
 pub const VIETNAM_OFFSET: UtcOffset = offset!(+7);
 
+/// `dd/mm/yyyy HH:MM` in Vietnam time: how people read an instant on pages, messages and
+/// documents.
+pub fn vn_datetime(t: OffsetDateTime) -> String {
+    t.to_offset(VIETNAM_OFFSET)
+        .format(time::macros::format_description!(
+            "[day]/[month]/[year] [hour]:[minute]"
+        ))
+        .unwrap_or_default()
+}
+
 /// First instant covered: 1900-01-01 00:00 in Vietnam.
 const RANGE_START: OffsetDateTime = datetime!(1900-01-01 0:00 +7);
 /// First instant no longer covered: 2200-01-01 00:00 in Vietnam.

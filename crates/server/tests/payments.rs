@@ -1113,7 +1113,7 @@ async fn the_maintenance_re_query_finds_payments_whose_ipn_never_came() {
     state.set_clock(app.clock.clone());
     // Too recent: the IPN may still come.
     assert_eq!(
-        motcua_server::api::payments::requery_pending(&state)
+        motcua_server::service::payments::requery_pending(&state)
             .await
             .expect("requery"),
         0
@@ -1122,7 +1122,7 @@ async fn the_maintenance_re_query_finds_payments_whose_ipn_never_came() {
     // Six minutes later (the orders are still open: 15 minutes), the lost one is found paid.
     app.clock.set(datetime!(2026-11-02 08:06 +07:00));
     assert_eq!(
-        motcua_server::api::payments::requery_pending(&state)
+        motcua_server::service::payments::requery_pending(&state)
             .await
             .expect("requery"),
         1
@@ -1139,7 +1139,7 @@ async fn the_maintenance_re_query_finds_payments_whose_ipn_never_came() {
     );
     // Nothing more to find.
     assert_eq!(
-        motcua_server::api::payments::requery_pending(&state)
+        motcua_server::service::payments::requery_pending(&state)
             .await
             .expect("requery"),
         0

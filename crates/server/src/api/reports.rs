@@ -48,7 +48,7 @@ pub enum Reach {
 impl Reach {
     /// What `p` may see in `province`.
     pub fn of(p: &Principal, province: &ProvinceCode) -> Reach {
-        if crate::web::director::may_oversee(p, province) {
+        if p.access.may_oversee(province) {
             return Reach::All;
         }
         Reach::Agencies(

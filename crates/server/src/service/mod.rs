@@ -8,5 +8,8 @@ pub mod accounts;
 pub mod calendar;
 pub mod citizens;
 pub mod dossiers;
+pub mod evaluation;
 pub mod payments;
+pub mod period;
+pub mod ratings;
 pub mod uploads;

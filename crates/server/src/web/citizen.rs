@@ -33,12 +33,12 @@ use time::format_description::well_known::Rfc3339;
 use super::filing::{Desk, Kept, Typed};
 use super::form::{self, page_with_status};
 use super::{Frame, SignedIn, Viewer, day, encode, page, require, when};
-use crate::api::ratings::{Satisfaction, ratable};
 use crate::auth::{ClientIp, Principal};
 use crate::error::AppError;
 use crate::pages::PageError;
 use crate::service::citizens::{self, CitizenError, CodeChannel, ConfirmRequest, RegisterRequest, ResendRequest};
 use crate::service::dossiers::{WorkListQuery, directory, load_visible, work_list_filter};
+use crate::service::ratings::{Satisfaction, ratable};
 use crate::state::AppState;
 
 /// The routes of this area.

@@ -18,14 +18,12 @@ use serde::Deserialize;
 
 use super::charts::{self, Bar};
 use super::director::dashboard::{self, Lists};
-use super::director::period::{PRESETS, PeriodQuery};
-use super::director::{
-    Cell, ListQuery, OverdueQuery, Preset, dashboard_charts, dossier_list, may_oversee, overdue_list, rate,
-};
+use super::director::{Cell, ListQuery, OverdueQuery, Preset, dashboard_charts, dossier_list, overdue_list, rate};
 use super::{Frame, SignedIn, encode, page, require, when};
 use crate::auth::Principal;
 use crate::pages::PageError;
 use crate::service::dossiers::directory;
+use crate::service::period::{PRESETS, PeriodQuery};
 use crate::state::AppState;
 
 /// The routes of this area.
@@ -55,7 +53,7 @@ async fn department(
 ) -> Result<(ProvinceCode, Option<String>), PageError> {
     let province = state.province(None).await?;
     let led = led_by(p, &province);
-    let oversees = may_oversee(p, &province);
+    let oversees = p.access.may_oversee(&province);
     require(oversees || !led.is_empty(), "xem số liệu của đơn vị")?;
     let asked = asked.filter(|a| !a.is_empty());
     match asked {
@@ -127,7 +125,7 @@ pub struct Choosable {
 #[template(path = "department/dashboard.html")]
 struct DashboardPage {
     frame: Frame,
-    choice: super::director::period::Choice,
+    choice: crate::service::period::Choice,
     presets: Vec<Preset>,
     agency: String,
     agency_name: String,
@@ -162,7 +160,7 @@ pub async fn dashboard_page(
     }
     .choice(now);
     let dir = directory(&state, &province).await?;
-    let mut departments: Vec<Choosable> = if may_oversee(&p, &province) {
+    let mut departments: Vec<Choosable> = if p.access.may_oversee(&province) {
         dir.agencies
             .iter()
             .filter(|(_, (_, kind))| *kind == motcua_core::catalogue::AgencyKind::Department)

@@ -5,7 +5,6 @@
 //! `motcua_store::overview` (SQL aggregates today; issue 8's maintained aggregates later).
 
 pub mod dashboard;
-pub mod period;
 
 use std::collections::BTreeMap;
 
@@ -14,7 +13,6 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use motcua_core::access::Role;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::lifecycle::Dossier;
 use motcua_store::overview::{self, Behind, Figures, Metric, Narrow, Period};
@@ -22,12 +20,12 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use self::dashboard::Lists;
-use self::period::{Choice, PRESETS, PeriodQuery};
 use super::charts::{self, Bar};
 use super::{Frame, SignedIn, encode, page, require, when};
 use crate::auth::Principal;
 use crate::pages::PageError;
 use crate::service::dossiers::{Directory, directory};
+use crate::service::period::{Choice, PRESETS, PeriodQuery};
 use crate::state::AppState;
 
 /// The routes of this area.
@@ -38,16 +36,9 @@ pub fn routes() -> Router<AppState> {
         .route("/lanh-dao/qua-han", get(overdue_page))
 }
 
-/// Whether `p` may see the province-wide figures: the centre's director (and the system
-/// administrator). Counter officers see the province's dossiers to receive them, but the
-/// overview is the director's.
-pub fn may_oversee(p: &Principal, province: &ProvinceCode) -> bool {
-    p.access.has_role_in(Role::CentreDirector, province) || p.access.has_role_in(Role::SystemAdmin, province)
-}
-
 async fn overseer(state: &AppState, p: &Principal) -> Result<ProvinceCode, PageError> {
     let province = state.province(None).await?;
-    require(may_oversee(p, &province), "xem số liệu tổng hợp toàn tỉnh")?;
+    require(p.access.may_oversee(&province), "xem số liệu tổng hợp toàn tỉnh")?;
     Ok(province)
 }
 

@@ -6,7 +6,7 @@
 //! (`/lanh-dao/phieu-danh-gia`), the Decision 766 service index
 //! (`/lanh-dao/chi-so-phuc-vu`) and its editable points and targets
 //! (`/quan-tri/chi-so-phuc-vu`). Pages only read; the forms post to the JSON API
-//! (`crate::api::ratings`, `crate::api::evaluation`).
+//! (`crate::service::ratings`, `crate::service::evaluation`).
 
 use askama::Template;
 use axum::Router;
@@ -21,14 +21,14 @@ use motcua_core::evaluation::{Criterion, Index, Satisfaction, Tally};
 use motcua_store::ratings::{self, By};
 use serde::Deserialize;
 
-use super::director::period::{Choice, PRESETS, PeriodQuery};
 use super::director::rate;
 use super::{Frame, SignedIn, Viewer, page, require, when, when_ms};
-use crate::api::evaluation::{self as eval, FORMULA, IndexResult};
-use crate::api::ratings::{by_secret, ratable};
 use crate::auth::{ClientIp, Principal};
 use crate::pages::PageError;
 use crate::service::dossiers::directory;
+use crate::service::evaluation::{self as eval, FORMULA, IndexResult};
+use crate::service::period::{Choice, PRESETS, PeriodQuery};
+use crate::service::ratings::{by_secret, ratable};
 use crate::state::AppState;
 
 /// The routes of this area.
@@ -215,7 +215,7 @@ pub async fn satisfaction_page(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
     let province = state.province(None).await?;
-    let director = eval::may_oversee(&p, &province);
+    let director = p.access.may_oversee(&province);
     require(
         director || is_leader(&p, &province),
         "xem kết quả đánh giá mức độ hài lòng",
@@ -316,7 +316,7 @@ pub async fn not_satisfied_page(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
     let province = state.province(None).await?;
-    require(eval::may_oversee(&p, &province), "xem ý kiến không hài lòng")?;
+    require(p.access.may_oversee(&province), "xem ý kiến không hài lòng")?;
     let choice = q.choice(state.clock.now());
     let dir = directory(&state, &province).await?;
     let mut tx = state.db.begin_read().await?;
@@ -465,7 +465,7 @@ pub async fn agency_sheet_page(
     Query(q): Query<AgencyQuery>,
 ) -> Result<Response, PageError> {
     let province = state.province(None).await?;
-    let director = eval::may_oversee(&p, &province);
+    let director = p.access.may_oversee(&province);
     require(director || is_leader(&p, &province), "xem phiếu đánh giá của cơ quan")?;
     let dir = directory(&state, &province).await?;
     let agencies: Vec<AgencyOption> =
@@ -624,7 +624,7 @@ pub async fn index_page(
 ) -> Result<Response, PageError> {
     let province = state.province(None).await?;
     require(
-        eval::may_oversee(&p, &province),
+        p.access.may_oversee(&province),
         "xem chỉ số phục vụ người dân, doanh nghiệp",
     )?;
     let now = state.clock.now();

@@ -271,11 +271,7 @@ pub fn when_ms(ms: i64) -> String {
 
 /// `dd/mm/yyyy HH:MM` in Vietnam time.
 pub fn when(t: OffsetDateTime) -> String {
-    t.to_offset(VN)
-        .format(time::macros::format_description!(
-            "[day]/[month]/[year] [hour]:[minute]"
-        ))
-        .unwrap_or_default()
+    motcua_core::calendar::vn_datetime(t)
 }
 
 /// `dd/mm/yyyy` in Vietnam time.

@@ -14,12 +14,12 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::director::period::{this_month, this_year};
 use super::director::{overview_figures, rate};
 use super::{Frame, Viewer, page, when};
 use crate::auth::ClientIp;
 use crate::pages::PageError;
 use crate::service::dossiers::{Tracking, directory, tracking};
+use crate::service::period::{this_month, this_year};
 use crate::state::AppState;
 
 /// The routes of this area.

@@ -11,8 +11,8 @@ use motcua_store::stats::{self, Counts, Step};
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 
-use super::period::Choice;
 use crate::pages::PageError;
+use crate::service::period::Choice;
 use crate::state::AppState;
 use crate::web::charts::{self, Bar, Mark, Series, Stack};
 use crate::web::{VN, encode};

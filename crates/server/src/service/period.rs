@@ -1,12 +1,12 @@
-//! The period a statistics page shows: a preset (today, this month, this year) or a range
-//! of dates, in Vietnam time, as it appears in the page's form and links.
+//! The period a statistics page or report covers: a preset (today, this month, this year)
+//! or a range of dates, in Vietnam time, as a form or a query gives it.
 
 use motcua_store::overview::Period;
 use serde::Deserialize;
 use time::macros::format_description;
 use time::{Date, Duration, Month, OffsetDateTime};
 
-use crate::web::VN;
+use motcua_core::calendar::VIETNAM_OFFSET as VN;
 
 /// `?period=hom-nay|thang|nam|khoang&from=YYYY-MM-DD&to=YYYY-MM-DD`.
 #[derive(Debug, Default, Deserialize)]
