@@ -30,10 +30,8 @@ pub mod generate;
 pub mod limits;
 pub mod notify;
 pub mod objects;
-pub mod operations_page;
 pub mod ops;
 pub mod outbox;
-pub mod pages;
 pub mod payments;
 pub mod province_cache;
 pub mod reports;
@@ -51,23 +49,23 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
     let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
     Router::new()
-        .route("/", get(pages::home))
-        .route("/thu-tuc", get(pages::list))
-        .route("/thu-tuc/{code}", get(pages::procedure))
-        .route("/static/app.css", get(pages::css))
-        .route("/static/app.js", get(pages::js))
-        .route("/static/htmx.min.js", get(pages::htmx))
+        .route("/", get(web::pages::home))
+        .route("/thu-tuc", get(web::pages::list))
+        .route("/thu-tuc/{code}", get(web::pages::procedure))
+        .route("/static/app.css", get(web::pages::css))
+        .route("/static/app.js", get(web::pages::js))
+        .route("/static/htmx.min.js", get(web::pages::htmx))
         .merge(web::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route("/van-hanh/chuyen-phat", get(operations_page::deliveries))
+        .route("/van-hanh/chuyen-phat", get(web::operations::deliveries))
         .route(
             "/van-hanh/chuyen-phat/{id}/gui-lai",
-            axum::routing::post(operations_page::retry),
+            axum::routing::post(web::operations::retry),
         )
         .merge(api::router(&state))
-        .fallback(pages::not_found)
+        .fallback(web::pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))

@@ -1,5 +1,5 @@
 //! The JSON skin of payments over [`crate::service::payments`]. The gateway's browser
-//! return is a page (`crate::web::payment`).
+//! return is a page, served by the pages.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};

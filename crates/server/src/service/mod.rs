@@ -5,11 +5,15 @@
 //! turns forms into commands and results into pages. Neither skin imports the other.
 
 pub mod accounts;
+pub mod admin;
 pub mod calendar;
+pub mod catalogue;
 pub mod citizens;
+pub mod deliveries;
 pub mod dossiers;
 pub mod evaluation;
 pub mod payments;
 pub mod period;
 pub mod ratings;
+pub mod reports;
 pub mod uploads;

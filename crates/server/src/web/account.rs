@@ -19,9 +19,9 @@ use super::form::{self, FormData, page_with_status, redirect_setting_session};
 use super::{Frame, SignedIn, Viewer, home_of, page, safe_next};
 use crate::auth::{self, ClientIp};
 use crate::error::AppError;
-use crate::pages::PageError;
 use crate::service::accounts;
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {

@@ -14,8 +14,8 @@ use motcua_core::codes::ProvinceCode;
 
 use super::{Frame, SignedIn, page, require};
 use crate::auth::Principal;
-use crate::pages::PageError;
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 mod catalogue;
 mod system;

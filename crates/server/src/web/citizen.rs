@@ -35,11 +35,11 @@ use super::form::{self, page_with_status};
 use super::{Frame, SignedIn, Viewer, day, encode, page, require, when};
 use crate::auth::{ClientIp, Principal};
 use crate::error::AppError;
-use crate::pages::PageError;
 use crate::service::citizens::{self, CitizenError, CodeChannel, ConfirmRequest, RegisterRequest, ResendRequest};
 use crate::service::dossiers::{WorkListQuery, directory, load_visible, work_list_filter};
 use crate::service::ratings::{Satisfaction, ratable};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {

@@ -26,12 +26,12 @@ use time::{Duration, OffsetDateTime, Time};
 
 use super::filing::{Desk, Kept, Typed};
 use super::{Frame, SignedIn, VN, due_state, page, require, when};
-use crate::api::catalogue::{ProcedureParams, search_params};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::pages::PageError;
+use crate::service::catalogue::{ProcedureParams, search_params};
 use crate::service::dossiers::{WorkListQuery, directory, work_list_filter};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {

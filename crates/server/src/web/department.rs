@@ -21,10 +21,10 @@ use super::director::dashboard::{self, Lists};
 use super::director::{Cell, ListQuery, OverdueQuery, Preset, dashboard_charts, dossier_list, overdue_list, rate};
 use super::{Frame, SignedIn, encode, page, require, when};
 use crate::auth::Principal;
-use crate::pages::PageError;
 use crate::service::dossiers::directory;
 use crate::service::period::{PRESETS, PeriodQuery};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {

@@ -23,10 +23,10 @@ use self::dashboard::Lists;
 use super::charts::{self, Bar};
 use super::{Frame, SignedIn, encode, page, require, when};
 use crate::auth::Principal;
-use crate::pages::PageError;
 use crate::service::dossiers::{Directory, directory};
 use crate::service::period::{Choice, PRESETS, PeriodQuery};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {

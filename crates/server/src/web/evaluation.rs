@@ -24,12 +24,12 @@ use serde::Deserialize;
 use super::director::rate;
 use super::{Frame, SignedIn, Viewer, page, require, when, when_ms};
 use crate::auth::{ClientIp, Principal};
-use crate::pages::PageError;
 use crate::service::dossiers::directory;
 use crate::service::evaluation::{self as eval, FORMULA, IndexResult};
 use crate::service::period::{Choice, PRESETS, PeriodQuery};
 use crate::service::ratings::{by_secret, ratable};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {

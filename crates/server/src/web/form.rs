@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::{Frame, login_url, page};
 use crate::auth::{CSRF_HEADER, MaybePrincipal, Principal};
 use crate::error::AppError;
-use crate::pages::PageError;
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// Where forms that only work with the page's script post when it is not running.
 pub const NEEDS_SCRIPT: &str = "/can-javascript";

@@ -24,8 +24,8 @@ use time::OffsetDateTime;
 
 use crate::auth::{Credential, MaybePrincipal, Principal};
 use crate::error::AppError;
-use crate::pages::PageError;
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 pub mod account;
 pub mod admin;
@@ -38,6 +38,8 @@ pub mod director;
 pub mod evaluation;
 pub mod filing;
 pub mod form;
+pub mod operations;
+pub mod pages;
 pub mod payment;
 pub mod public;
 pub mod reports;

@@ -22,10 +22,10 @@ use time::OffsetDateTime;
 
 use super::{Frame, SignedIn, Viewer, page};
 use crate::error::AppError;
-use crate::pages::PageError;
 use crate::payments::vnpay::{self, Message, Vnpay};
 use crate::service::payments::{self as service, OrderView};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {

@@ -17,10 +17,10 @@ use time::format_description::well_known::Rfc3339;
 use super::director::{overview_figures, rate};
 use super::{Frame, Viewer, page, when};
 use crate::auth::ClientIp;
-use crate::pages::PageError;
 use crate::service::dossiers::{Tracking, directory, tracking};
 use crate::service::period::{this_month, this_year};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {

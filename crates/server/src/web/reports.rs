@@ -13,10 +13,10 @@ use serde::Deserialize;
 use time::{Date, Month, OffsetDateTime};
 
 use super::{Frame, SignedIn, encode, page, require};
-use crate::api::reports::{self as api, MonthlyReport, Reach};
-use crate::pages::PageError;
 use crate::reports::{month_label, previous_month};
+use crate::service::reports::{self as api, MonthlyReport, Reach};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// The routes of this page.
 pub fn routes() -> Router<AppState> {

@@ -14,10 +14,9 @@ use motcua_core::catalogue::{
 use serde::{Deserialize, Serialize};
 
 use super::{Admin, Choice};
-use crate::api::catalogue::{self as api, ProcedureParams, ProvinceParam};
-use crate::extract::ApiQuery;
-use crate::pages::PageError;
+use crate::service::catalogue::{self as catalogue_service, ProcedureParams};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 use crate::web::{Frame, SignedIn, page, when};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -98,7 +97,7 @@ async fn list(
         cursor: q.cursor.clone().filter(|s| !s.is_empty()),
     };
     // A malformed filter shows the API's message above an empty list, not an error page.
-    let (rows, total, next, error) = match api::procedure_page(&a.state, &params).await {
+    let (rows, total, next, error) = match catalogue_service::procedure_page(&a.state, &params).await {
         Ok(page) => (
             page.items
                 .into_iter()
@@ -475,20 +474,10 @@ async fn edit_procedure(
     Query(q): Query<FormQuery>,
 ) -> Result<Response, PageError> {
     let a = Admin::catalogue(state, p).await?;
-    let axum::Json(current) = api::get_procedure(
-        State(a.state.clone()),
-        Path(code.clone()),
-        ApiQuery(ProvinceParam { province: None }),
-    )
-    .await?;
+    let current = catalogue_service::procedure(&a.state, None, &code, None).await?;
     let shown = match q.version {
         Some(v) if v != i64::from(current.summary.version) => {
-            let axum::Json(old) = api::get_procedure_version(
-                State(a.state.clone()),
-                Path((code.clone(), v.to_string())),
-                ApiQuery(ProvinceParam { province: None }),
-            )
-            .await?;
+            let old = catalogue_service::procedure(&a.state, None, &code, Some(&v.to_string())).await?;
             old.content
         }
         _ => current.content.clone(),

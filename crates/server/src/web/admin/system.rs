@@ -13,11 +13,9 @@ use serde::Deserialize;
 use time::{Date, Duration, Month, Weekday};
 
 use super::{Admin, Choice};
-use crate::api::admin::{self as api, AuditParams};
-use crate::api::catalogue::ProvinceParam;
-use crate::extract::ApiQuery;
-use crate::pages::PageError;
+use crate::service::admin::{self as admin_service, AuditParams};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 use crate::web::{Frame, SignedIn, encode, page, when_ms};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -27,10 +25,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/quan-tri/ma-truy-cap", get(tokens))
         .route("/quan-tri/lich", get(calendar))
         .route("/quan-tri/nhat-ky", get(audit))
-}
-
-fn no_province() -> ApiQuery<ProvinceParam> {
-    ApiQuery(ProvinceParam { province: None })
 }
 
 /// Agencies of the province as select choices (tree order is not needed here: by name),
@@ -92,7 +86,11 @@ struct UsersPage {
     agencies: Vec<Choice>,
 }
 
-fn user_row(u: api::UserView, province: &motcua_core::codes::ProvinceCode, names: &HashMap<String, String>) -> UserRow {
+fn user_row(
+    u: admin_service::UserView,
+    province: &motcua_core::codes::ProvinceCode,
+    names: &HashMap<String, String>,
+) -> UserRow {
     let province_agency = province.as_agency().to_string();
     let mut grants: Vec<GrantRow> = u
         .grants
@@ -149,7 +147,7 @@ async fn users(
     Query(q): Query<UserQuery>,
 ) -> Result<Response, PageError> {
     let a = Admin::system(state, p).await?;
-    let axum::Json(list) = api::list_users(State(a.state.clone()), a.principal.clone(), no_province()).await?;
+    let list = admin_service::users(&a.state, &a.principal, None).await?;
     let (agency_choices, names) = agencies(&a).await?;
     let needle = q.q.as_deref().unwrap_or_default().trim().to_lowercase();
     let users = list
@@ -187,7 +185,7 @@ async fn user(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let a = Admin::system(state, p).await?;
-    let axum::Json(list) = api::list_users(State(a.state.clone()), a.principal.clone(), no_province()).await?;
+    let list = admin_service::users(&a.state, &a.principal, None).await?;
     let found = list
         .items
         .into_iter()
@@ -225,7 +223,7 @@ struct TokensPage {
 /// `GET /quan-tri/ma-truy-cap`: API tokens; create (secret shown once), revoke.
 async fn tokens(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
     let a = Admin::system(state, p).await?;
-    let axum::Json(list) = api::list_tokens(State(a.state.clone()), a.principal.clone(), no_province()).await?;
+    let list = admin_service::tokens(&a.state, &a.principal, None).await?;
     let tokens = list
         .items
         .into_iter()
@@ -527,8 +525,8 @@ async fn audit(
     let mut rows = Vec::new();
     let mut next = None;
     if error.is_empty() {
-        match api::audit_trail(State(a.state.clone()), a.principal.clone(), ApiQuery(params)).await {
-            Ok(axum::Json(page)) => {
+        match admin_service::audit_trail(&a.state, &a.principal, params).await {
+            Ok(page) => {
                 rows = page
                     .items
                     .iter()

@@ -15,9 +15,9 @@ use motcua_store::{dossiers, files};
 use super::{Badge, at_text, channel_label, due_badge};
 use crate::error::AppError;
 use crate::forms::{DOSSIER_FORMS, latest};
-use crate::pages::PageError;
 use crate::service::dossiers::{self as api, FileView};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 use crate::web::{Frame, SignedIn, page, require, when};
 
 /// A file to download.

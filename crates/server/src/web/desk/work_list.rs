@@ -13,9 +13,9 @@ use serde::Deserialize;
 
 use super::{Badge, due_badge};
 use crate::error::AppError;
-use crate::pages::PageError;
 use crate::service::dossiers::{self as api, WorkListQuery};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 use crate::web::{Frame, SignedIn, encode, page, require, when};
 
 /// Rows per page.

@@ -11,10 +11,10 @@ use motcua_store::stats::{self, Counts, Step};
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::pages::PageError;
 use crate::service::period::Choice;
 use crate::state::AppState;
 use crate::web::charts::{self, Bar, Mark, Series, Stack};
+use crate::web::pages::PageError;
 use crate::web::{VN, encode};
 
 /// Where the lists behind a dashboard's numbers are, and which department they are of.

@@ -9,28 +9,28 @@ use motcua_core::catalogue::{AgencyKind, ApplicantKind, ProcedureSummary, StepRo
 use motcua_core::codes::ProcedureCode;
 use motcua_store::catalogue;
 
-use crate::api::catalogue::{ProcedureParams, encode_cursor, search_params};
 use crate::error::AppError;
+use crate::service::catalogue::{ProcedureParams, encode_cursor, search_params};
 use crate::state::AppState;
 use crate::web::{Frame, Viewer};
 
 /// The stylesheet, compiled in so the binary serves its pages with nothing beside it: the
 /// public pages' rules, then the shared and per-area rules of the signed-in pages.
 const APP_CSS: &str = concat!(
-    include_str!("../static/app.css"),
-    include_str!("../static/web.css"),
-    include_str!("../static/citizen.css"),
-    include_str!("../static/counter.css"),
-    include_str!("../static/desk.css"),
-    include_str!("../static/director.css"),
-    include_str!("../static/admin.css"),
-    include_str!("../static/payment.css"),
-    include_str!("../static/evaluation.css"),
+    include_str!("../../static/app.css"),
+    include_str!("../../static/web.css"),
+    include_str!("../../static/citizen.css"),
+    include_str!("../../static/counter.css"),
+    include_str!("../../static/desk.css"),
+    include_str!("../../static/director.css"),
+    include_str!("../../static/admin.css"),
+    include_str!("../../static/payment.css"),
+    include_str!("../../static/evaluation.css"),
 );
 /// The pages' script (forms over the JSON API, uploads, drafts).
-const APP_JS: &str = include_str!("../static/app.js");
+const APP_JS: &str = include_str!("../../static/app.js");
 /// htmx 2 (BSD-0, vendored from npm `htmx.org`), for live filters.
-const HTMX_JS: &str = include_str!("../static/htmx.min.js");
+const HTMX_JS: &str = include_str!("../../static/htmx.min.js");
 
 /// `GET /static/app.css`
 pub async fn css() -> Response {

@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use motcua_store::outbox::StateFilter;
 use serde::Deserialize;
 
-use crate::api::deliveries::{DeliveryList, load_list, parse_state, retry_delivery};
 use crate::auth::{CSRF_HEADER, Credential, Principal};
 use crate::error::AppError;
-use crate::pages::PageError;
+use crate::service::deliveries::{DeliveryList, load_list, parse_state, retry_delivery};
 use crate::state::AppState;
+use crate::web::pages::PageError;
 
 /// Rows per page.
 const PAGE: i64 = 50;
