@@ -168,11 +168,11 @@ pub async fn migrate(config: Config) -> Result<()> {
 /// `motcua demo [--scenario NAME]`
 pub async fn demo(config: Config, scenario: Option<&str>) -> Result<()> {
     if let Some(name) = scenario
-        && name != motcua_server::scenario::NAME
+        && name != motcua_tools::scenario::NAME
     {
         bail!(
             "không có kịch bản «{name}»; kịch bản có sẵn: {}",
-            motcua_server::scenario::NAME
+            motcua_tools::scenario::NAME
         );
     }
     let _lock = if scenario.is_some() {
@@ -198,8 +198,8 @@ pub async fn demo(config: Config, scenario: Option<&str>) -> Result<()> {
 
 /// Plays `ninh-thuan-2019` and prints its progress and the director's figures.
 async fn play_scenario(db: &Db, config: Config) -> Result<()> {
-    use motcua_server::scenario;
     use motcua_store::overview::Metric;
+    use motcua_tools::scenario;
     let state = AppState::new(db.clone(), config).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
         "Kịch bản {}: Trung tâm Phục vụ hành chính công tỉnh Ninh Thuận, 12/06–05/07/2019.",
@@ -264,7 +264,7 @@ pub async fn generate(config: Config, count: usize, seed: u64, province: Option<
                 .context("the database holds no province: run `motcua demo` first")?
         }
     };
-    let plan = motcua_server::generate::Plan {
+    let plan = motcua_tools::generate::Plan {
         province,
         count,
         until: time::OffsetDateTime::now_utc(),
@@ -272,7 +272,7 @@ pub async fn generate(config: Config, count: usize, seed: u64, province: Option<
     };
     let step = (count / 20).max(1);
     let mut next = step;
-    let report = motcua_server::generate::generate(&db, &plan, |done| {
+    let report = motcua_tools::generate::generate(&db, &plan, |done| {
         if done >= next || done == count {
             eprintln!("  {done}/{count} hồ sơ");
             next = done + step;
@@ -293,7 +293,7 @@ pub async fn generate(config: Config, count: usize, seed: u64, province: Option<
 /// `motcua sample-codes --limit N`
 pub async fn sample_codes(config: Config, limit: i64) -> Result<()> {
     let db = open(&config).await?;
-    let sample = motcua_server::generate::sample_codes(&db, limit).await?;
+    let sample = motcua_tools::generate::sample_codes(&db, limit).await?;
     db.close().await;
     for (code, secret) in sample {
         println!("{code},{secret}");

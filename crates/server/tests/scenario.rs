@@ -9,10 +9,10 @@ use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::{Method, Request, StatusCode};
 use motcua_core::dossier::{Status, Timeliness};
 use motcua_server::bootstrap::DEMO_PASSWORD;
-use motcua_server::scenario::{self, JUDGED_AT, ScenarioError};
 use motcua_server::{AppState, Config};
 use motcua_store::overview::{self, Behind, Figures, Metric};
 use motcua_store::testing::fresh_db;
+use motcua_tools::scenario::{self, JUDGED_AT, ScenarioError};
 use serde_json::json;
 use tower::ServiceExt;
 

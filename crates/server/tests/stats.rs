@@ -620,13 +620,13 @@ async fn bulk_generation_counts_its_dossiers_in_batches() {
     // per batch (`stats::Batch`): the result must equal a recount all the same.
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
     let province = ProvinceCode::parse("000.00.00.H43").expect("province");
-    let plan = motcua_server::generate::Plan {
+    let plan = motcua_tools::generate::Plan {
         province: province.clone(),
         count: 2_500,
         until: datetime!(2026-11-02 08:00 +07:00),
         seed: 7,
     };
-    let report = motcua_server::generate::generate(&app.test_db.db, &plan, |_| {})
+    let report = motcua_tools::generate::generate(&app.test_db.db, &plan, |_| {})
         .await
         .expect("generate");
     assert_eq!(report.dossiers, 2_500);

@@ -16,7 +16,7 @@
 //! whatever [`motcua_store::overview::figures`] computes from the dossiers at the end.
 //!
 //! The cast (accounts) is created the way the demo accounts are
-//! ([`crate::bootstrap::create_demo_users`]): the scenario is demo data, with the demo
+//! ([`motcua_server::bootstrap::create_demo_users`]): the scenario is demo data, with the demo
 //! password.
 
 use std::collections::{BTreeMap, BinaryHeap};
@@ -45,11 +45,11 @@ use time::macros::{date, datetime};
 use time::{Date, OffsetDateTime, Time};
 use tower::ServiceExt;
 
-use crate::audit::{self, Actor, Event};
-use crate::auth::{CSRF_HEADER, SESSION_COOKIE, hash_password_now, random_id};
-use crate::bootstrap::{DEMO_PASSWORD, DEMO_USERS};
-use crate::error::AppError;
-use crate::state::{AppState, Clock};
+use motcua_server::audit::{self, Actor, Event};
+use motcua_server::auth::{CSRF_HEADER, SESSION_COOKIE, hash_password_now, random_id};
+use motcua_server::bootstrap::{DEMO_PASSWORD, DEMO_USERS};
+use motcua_server::error::AppError;
+use motcua_server::state::{AppState, Clock};
 
 /// The scenario's name, as `motcua demo --scenario` takes it.
 pub const NAME: &str = "ninh-thuan-2019";
@@ -478,7 +478,7 @@ async fn cast(
     departments: &[AgencyCode],
     rng: &mut Rng,
 ) -> Result<Cast> {
-    crate::bootstrap::create_demo_users(&state.db, province).await?;
+    motcua_server::bootstrap::create_demo_users(&state.db, province).await?;
     let mut accounts = Vec::new();
     let mut counter_names = vec!["tiepnhan".to_owned()];
     for i in 1..=COUNTERS {
@@ -1197,7 +1197,7 @@ pub async fn run(state: &AppState, seed: u64, mut progress: impl FnMut(&Day)) ->
     let mut state = state.clone();
     state.set_clock(clock.clone());
     let api = Api {
-        app: crate::router(state.clone()),
+        app: motcua_server::router(state.clone()),
     };
 
     // What the demo province offers at the centre, and its calendar.
@@ -1237,7 +1237,7 @@ pub async fn run(state: &AppState, seed: u64, mut progress: impl FnMut(&Day)) ->
             "tỉnh {province} không có thủ tục nào tiếp nhận tại Trung tâm (hãy nạp tỉnh mẫu)"
         )));
     }
-    let calendar = crate::service::calendar::calendar(&state, &province).await?;
+    let calendar = motcua_server::service::calendar::calendar(&state, &province).await?;
     let days: Vec<Date> = std::iter::successors(Some(FIRST_DAY), |d| d.next_day())
         .take_while(|d| *d <= LAST_DAY)
         .filter(|d| calendar.is_working_day(*d))
