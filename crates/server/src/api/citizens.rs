@@ -86,3 +86,26 @@ pub async fn resend(
     let sent = service::resend(&state, &ip, &body).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_routes_are_documented() {
+        use utoipa::OpenApi;
+        #[derive(OpenApi)]
+        #[openapi(paths(register, confirm, resend))]
+        struct Doc;
+        let doc = Doc::openapi().to_json().expect("json");
+        for needle in [
+            "/api/v1/citizens/register",
+            "/api/v1/citizens/confirm",
+            "/api/v1/citizens/resend",
+            "CodeSent",
+            "RegisterRequest",
+        ] {
+            assert!(doc.contains(needle), "{needle}");
+        }
+    }
+}

@@ -72,7 +72,7 @@ pub async fn login(
     drop(tx);
     let Some((user, hash)) = found else {
         // Spend the same time as a real check, so timing does not reveal which names exist.
-        let _ = verify_password(state, &password, DUMMY_HASH).await;
+        let _ = verify_password(state, password, DUMMY_HASH).await;
         return Err(wrong_credentials());
     };
     if user.disabled {
@@ -89,7 +89,7 @@ pub async fn login(
         name: format!("{} ({})", user.display_name, user.username),
         ip,
     };
-    if !verify_password(state, &password, &hash).await? {
+    if !verify_password(state, password, &hash).await? {
         let mut tx = state.db.begin_write().await?;
         let lock_ms = i64::try_from(state.config.lockout_minutes.saturating_mul(60_000)).unwrap_or(i64::MAX);
         let (failures, locked) = accounts::record_login_failure(
@@ -238,7 +238,7 @@ pub async fn change_password(
     let mut tx = state.db.begin_read().await?;
     let hash = accounts::password_hash(&mut tx, &user.id).await?.unwrap_or_default();
     drop(tx);
-    if !verify_password(state, &current_password, &hash).await? {
+    if !verify_password(state, current_password, &hash).await? {
         return Err(AppError::bad(
             "wrong_password",
             "current_password",
@@ -253,7 +253,7 @@ pub async fn change_password(
             "Mật khẩu mới phải khác mật khẩu cũ.",
         ));
     }
-    let new_hash = hash_password(state, &new_password).await?;
+    let new_hash = hash_password(state, new_password).await?;
     let mut tx = state.db.begin_write().await?;
     accounts::set_password(&mut tx, &user.id, &new_hash, false, OffsetDateTime::now_utc()).await?;
     // Other sessions may belong to whoever knew the old password: end them, keep this one.
