@@ -195,9 +195,30 @@ impl Status {
     }
 
     /// Whether the statutory clock runs in this status (it stops while the applicant
-    /// supplements or pays, and before acceptance).
+    /// supplements or pays, and before acceptance): one of [`crate::deadline::CLOCK_RUNNING`].
     pub fn clock_runs(self) -> bool {
-        matches!(self, Status::Accepted | Status::InProgress)
+        crate::deadline::CLOCK_RUNNING.contains(&self)
+    }
+
+    /// The statuses of a dossier that has its result (ready, or handed over): what is
+    /// resolved, and what the result indices and rates count.
+    pub const WITH_RESULT: [Status; 2] = [Status::Done, Status::Returned];
+
+    /// Whether a dossier in this status has its result (one of [`Status::WITH_RESULT`]).
+    pub fn has_result(self) -> bool {
+        Status::WITH_RESULT.contains(&self)
+    }
+
+    /// Whether a department is handling the dossier (status 4): it may be assigned,
+    /// forwarded, finished.
+    pub fn is_being_handled(self) -> bool {
+        self == Status::InProgress
+    }
+
+    /// Whether the result is ready and waits to be handed over (the status
+    /// [`Action::Return`] is taken from).
+    pub fn awaits_hand_over(self) -> bool {
+        Action::Return.allowed_from().contains(&self)
     }
 }
 

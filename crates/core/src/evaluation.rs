@@ -19,7 +19,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::dossier::{Status, Timeliness};
+use crate::dossier::{Channel, Timeliness};
 use crate::lifecycle::{Dossier, NoticeKind};
 
 /// How satisfied the applicant is with a dossier's handling.
@@ -55,6 +55,11 @@ impl Satisfaction {
     /// From the stored text.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether this counts as satisfied in the service index (very satisfied or satisfied).
+    pub fn is_satisfied(self) -> bool {
+        self != Satisfaction::NotSatisfied
     }
 
     /// Vietnamese label.
@@ -404,7 +409,7 @@ fn count_points(n: u32) -> u32 {
 /// Whether the dossier has its result (ready or returned): the time indices judge the
 /// finished handling only.
 fn has_result(d: &Dossier) -> bool {
-    matches!(d.status, Status::Done | Status::Returned) && d.finished_at.is_some()
+    d.status.has_result() && d.finished_at.is_some()
 }
 
 /// The appointment the statutory time gives: the receipt's appointment moved only by the
@@ -708,6 +713,149 @@ impl Measure {
     }
 }
 
+impl Measure {
+    /// The rate this measure reads from the period's counts.
+    pub fn ratio(self, c: &ServiceCounts) -> Ratio {
+        let r = |hits, of| Ratio { hits, of };
+        match self {
+            Measure::OnTime => r(c.resolved_in_time, c.resolved),
+            Measure::OnlineShare => r(c.received_online, c.received),
+            Measure::OnlinePayment => r(c.payments_online, c.payments),
+            Measure::DigitisedFiles => r(c.received_digitised, c.received),
+            Measure::DigitisedResults => r(c.results_electronic, c.results),
+            Measure::Satisfied => r(c.ratings_satisfied, c.ratings),
+            Measure::PublicInfo => r(c.public_info_full, c.public_info_answers),
+        }
+    }
+}
+
+/// The counts the service index's rates are made of, for one province and period. The
+/// store answers each by a named query (`motcua_store::evaluation::counts`); what each
+/// counts is defined here, by the predicate named on the field, and the store's tests
+/// check the queries against these predicates on random dossiers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ServiceCounts {
+    /// Resolved in the period (the overview's figures, docs/rules.md §6).
+    pub resolved: i64,
+    /// Of those, early or on time ([`crate::stats::judgement`]).
+    pub resolved_in_time: i64,
+    /// Accepted in the period.
+    pub received: i64,
+    /// Of those, filed online ([`filed_online`]).
+    pub received_online: i64,
+    /// Of those, with at least one uploaded scan ([`has_digitised_documents`]).
+    pub received_digitised: i64,
+    /// With their result ready in the period ([`crate::dossier::Status::has_result`]).
+    pub results: i64,
+    /// Of those, with an electronic result file ([`has_electronic_result`]).
+    pub results_electronic: i64,
+    /// Payment orders paid in the period.
+    pub payments: i64,
+    /// Of those, paid online ([`paid_online`]).
+    pub payments_online: i64,
+    /// Ratings given in the period.
+    pub ratings: i64,
+    /// Of those, satisfied ([`Satisfaction::is_satisfied`]).
+    pub ratings_satisfied: i64,
+    /// Survey answers on public information in the period.
+    pub public_info_answers: i64,
+    /// Of those, "complete" ([`PublicInfo::Full`]).
+    pub public_info_full: i64,
+}
+
+/// Whether the dossier was filed online (only those count in the online share,
+/// docs/rules.md §6).
+pub fn filed_online(d: &Dossier) -> bool {
+    d.channel == Channel::Online
+}
+
+/// Whether a received document of the dossier has an uploaded scan (a digitised part).
+pub fn has_digitised_documents(d: &Dossier) -> bool {
+    d.documents.iter().any(|doc| !doc.files.is_empty())
+}
+
+/// Whether the dossier's result has an electronic file.
+pub fn has_electronic_result(d: &Dossier) -> bool {
+    !d.result_files.is_empty()
+}
+
+/// The payment method that is not online: cash at the counter.
+pub const CASH: &str = "cash";
+
+/// Whether a payment order paid by `method` was paid online (anything but [`CASH`]).
+pub fn paid_online(method: &str) -> bool {
+    method != CASH
+}
+
+/// One sub-criterion scored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CriterionScore {
+    /// The sub-criterion.
+    pub criterion: Criterion,
+    /// Its rate.
+    pub ratio: Ratio,
+    /// Points in hundredths; `None` when there is nothing to measure.
+    pub points_centi: Option<i64>,
+}
+
+/// One group scored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupScore {
+    /// The group.
+    pub group: Group,
+    /// Points configured over its sub-criteria.
+    pub configured: u32,
+    /// Points scored, hundredths (sub-criteria with nothing to measure score nothing).
+    pub scored_centi: i64,
+    /// Its sub-criteria, in page order.
+    pub criteria: Vec<CriterionScore>,
+}
+
+/// The service index of a province over a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceIndex {
+    /// The groups, in the order of [`GROUPS`].
+    pub groups: Vec<GroupScore>,
+    /// Total points, hundredths.
+    pub total_centi: i64,
+    /// The most it scores (the configured points).
+    pub max: u32,
+}
+
+/// The Decision 766 service index (docs/rules.md §6) of the sub-criteria `criteria` over
+/// the period's `counts`: each criterion's rate from its measure, its points by
+/// [`criterion_points`], summed by group.
+pub fn service_index(criteria: &[Criterion], counts: &ServiceCounts) -> ServiceIndex {
+    let groups: Vec<GroupScore> = GROUPS
+        .iter()
+        .map(|g| {
+            let criteria: Vec<CriterionScore> = criteria
+                .iter()
+                .filter(|c| c.group == g.code)
+                .map(|c| {
+                    let ratio = c.measure.ratio(counts);
+                    CriterionScore {
+                        criterion: c.clone(),
+                        ratio,
+                        points_centi: criterion_points(c, ratio),
+                    }
+                })
+                .collect();
+            GroupScore {
+                group: *g,
+                configured: criteria.iter().map(|c| c.criterion.max_points).sum(),
+                scored_centi: criteria.iter().filter_map(|c| c.points_centi).sum(),
+                criteria,
+            }
+        })
+        .collect();
+    ServiceIndex {
+        total_centi: groups.iter().map(|g| g.scored_centi).sum(),
+        max: groups.iter().map(|g| g.configured).sum(),
+        groups,
+    }
+}
+
 /// A sub-criterion of a group: its points and target. Editable data (the split and the
 /// targets are *unconfirmed*).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -884,6 +1032,39 @@ mod tests {
                 .sum();
             assert_eq!(sum, g.points, "{}", g.code);
         }
+    }
+
+    #[test]
+    fn the_index_sums_the_criteria_of_each_group_from_the_counts() {
+        let counts = ServiceCounts {
+            resolved: 10,
+            resolved_in_time: 9,
+            received: 20,
+            received_online: 8,
+            received_digitised: 20,
+            results: 10,
+            results_electronic: 5,
+            payments: 0,
+            payments_online: 0,
+            ratings: 4,
+            ratings_satisfied: 4,
+            public_info_answers: 2,
+            public_info_full: 1,
+        };
+        let index = service_index(&default_criteria(), &counts);
+        let group = |code: &str| index.groups.iter().find(|g| g.group.code == code).expect("group");
+        // On time 90 % of a 100 % target: 18 of 20.
+        assert_eq!(group("progress").scored_centi, 1800);
+        // Online share 40 % of 80 %: 5.5 of 11; no payment: not measured.
+        assert_eq!(group("online").scored_centi, 550);
+        assert_eq!(group("online").criteria[1].points_centi, None);
+        assert_eq!(group("digitisation").scored_centi, 1100 + 550);
+        assert_eq!(group("satisfaction").scored_centi, 1800);
+        assert_eq!(group("transparency").scored_centi, 900);
+        assert_eq!(index.max, 100);
+        assert_eq!(index.total_centi, 1800 + 550 + 1650 + 1800 + 900);
+        assert!(Satisfaction::Satisfied.is_satisfied() && !Satisfaction::NotSatisfied.is_satisfied());
+        assert!(paid_online("vnpay") && !paid_online(CASH));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod calendar;
 pub mod catalogue;
 pub mod codes;
+pub mod deadline;
 pub mod demo;
 pub mod dossier;
 pub mod evaluation;

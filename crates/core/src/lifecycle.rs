@@ -467,9 +467,10 @@ impl Dossier {
         Some(Timeliness::judge(self.finished_at.unwrap_or(now), due))
     }
 
-    /// Whether the appointment has passed with the result not yet ready.
+    /// Whether the dossier is overdue at `now`: the appointment passed while its clock runs
+    /// ([`crate::deadline::is_overdue`]; paused and finished dossiers are not overdue).
     pub fn is_overdue(&self, now: OffsetDateTime) -> bool {
-        self.finished_at.is_none() && !self.status.is_final() && self.due_at.is_some_and(|d| d < now)
+        crate::deadline::is_overdue(self.status, self.due_at, self.finished_at, now)
     }
 
     /// The sum of the fee items.
@@ -1272,7 +1273,7 @@ pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<T
     } else {
         None
     };
-    if !matches!(to, Status::SupplementRequested | Status::AwaitingPayment) {
+    if !crate::deadline::CLOCK_PAUSED.contains(&to) {
         next.resume_status = None;
     }
     next.status = to;

@@ -12,14 +12,16 @@
 //!   before E minus `Exited` facts (any end of handling of a received dossier: result
 //!   ready, withdrawn, stopped) dated before E — exact, since a dossier ends after it
 //!   starts;
-//! - *overdue at E*: among received dossiers whose clock is running (not waiting for a
-//!   supplement or a payment now, the overview's rule), those with the appointment before
-//!   E and not finished before E. A pair condition, made cumulative by dating one fact
-//!   `DueEntered` on the due day and one `DueExited` on the later of the due day and the
-//!   finish day: `Σ DueEntered(< E) − Σ DueExited(< E)` = due before E and not finished
-//!   before E. Exact at day boundaries; when the period has not ended, unfinished
-//!   dossiers are judged *now*, and the store corrects today's part from the dossiers
-//!   (a one-day window on an index), so the figure stays exact to the millisecond.
+//! - *overdue at E*: [`crate::deadline::is_overdue`] judged at E: the appointment before
+//!   E, and the clock running at E (unfinished and not waiting for a supplement or a
+//!   payment, or finished only after E). A pair condition, made cumulative by dating one
+//!   fact `DueEntered` on the due day and one `DueExited` on the later of the due day and
+//!   the day of the finish's last instant before it (a finish at midnight exactly ends the
+//!   day before, as finished *at* E is not overdue at E): `Σ DueEntered(< E) −
+//!   Σ DueExited(< E)` = due before E and not finished by E. Exact at day boundaries (a
+//!   test checks it against the predicate); when the period has not ended, unfinished
+//!   dossiers are judged *now*, and the store corrects today's part from the dossiers (a
+//!   one-day window on an index), so the figure stays exact to the millisecond.
 //!
 //! Dimensions: receiving agency (centre), responsible agency (department), field,
 //! procedure and officer. Every fact also carries the channel and the department, so any
@@ -270,18 +272,12 @@ impl Amount {
     }
 }
 
-/// Whether the dossier's clock stands still now (unfinished and waiting for the applicant
-/// to supplement or pay): such a dossier is never counted overdue (the overview's rule).
-fn paused_now(d: &Dossier) -> bool {
-    d.finished_at.is_none() && matches!(d.status, Status::SupplementRequested | Status::AwaitingPayment)
-}
-
 /// How a resolved dossier is judged (docs/rules.md §6): more than one supplement request
 /// counts as late; otherwise [`Timeliness::judge`] of the finish against the appointment
 /// (which already excludes supplement time).
 pub fn judgement(d: &Dossier) -> Option<Timeliness> {
     let finished = d.finished_at?;
-    if !matches!(d.status, Status::Done | Status::Returned) {
+    if !d.status.has_result() {
         return None;
     }
     match d.due_at {
@@ -305,10 +301,16 @@ pub fn base_facts(d: &Dossier) -> Vec<Base> {
         if let Some(finished) = d.finished_at {
             out.push(fact(Kind::Exited, day_of(finished), 0));
         }
-        if let Some(due) = d.due_at.filter(|_| !paused_now(d)) {
+        // Counted overdue at E from the due day on while its clock runs at E
+        // (`deadline::is_overdue`): never while paused now; a finished dossier until its
+        // finish (judged at an instant, a dossier finished at that instant is not overdue,
+        // hence the finish's last millisecond before it).
+        let counted = d.finished_at.is_some() || d.status.clock_runs();
+        if let Some(due) = d.due_at.filter(|_| counted) {
             out.push(fact(Kind::DueEntered, day_of(due), 0));
             if let Some(finished) = d.finished_at {
-                out.push(fact(Kind::DueExited, day_of(due).max(day_of(finished)), 0));
+                let last_open = day_of(finished - time::Duration::milliseconds(1));
+                out.push(fact(Kind::DueExited, day_of(due).max(last_open), 0));
             }
         }
     }
@@ -474,6 +476,53 @@ mod tests {
         d.status = Status::Withdrawn;
         assert_eq!(judgement(&d), None);
         assert!(base_facts(&d).iter().any(|f| f.kind == Kind::Withdrawn));
+    }
+
+    proptest::proptest! {
+        /// The overdue facts summed over the days before any day D equal
+        /// `deadline::is_overdue` judged at D's midnight: the aggregates and the predicate
+        /// agree at every day boundary.
+        #[test]
+        fn the_overdue_facts_agree_with_the_deadline_rule(
+            status in proptest::sample::select(Status::ALL.to_vec()),
+            due in 0i64..40 * 24 * 60,
+            finished in proptest::option::of(0i64..40 * 24 * 60),
+            midnight_finish in proptest::bool::ANY,
+            judged in 0i64..45,
+        ) {
+            let t0 = datetime!(2026-11-01 00:00 +07:00);
+            let mut d = sample();
+            d.received_at = Some(t0);
+            d.due_at = Some(t0 + time::Duration::minutes(due));
+            d.status = status;
+            d.supplements = 0;
+            d.notices.clear();
+            d.returned_at = None;
+            // Finished dossiers are in a final status or have their result; unfinished ones
+            // are not. Some finish at midnight exactly, the boundary case.
+            d.finished_at = finished.map(|m| {
+                if midnight_finish {
+                    t0 + time::Duration::days(m / (24 * 60))
+                } else {
+                    t0 + time::Duration::minutes(m)
+                }
+            });
+            let finished_status = d.status.is_final() || d.status.has_result();
+            proptest::prop_assume!(finished_status == d.finished_at.is_some());
+            let day = day_of(t0) + i32::try_from(judged).expect("day");
+            let at = date_of(day).expect("date").midnight().assume_offset(VIETNAM_OFFSET);
+            let sum: i64 = base_facts(&d)
+                .iter()
+                .filter(|f| f.day < day)
+                .map(|f| match f.kind {
+                    Kind::DueEntered => f.n,
+                    Kind::DueExited => -f.n,
+                    _ => 0,
+                })
+                .sum();
+            let expected = crate::deadline::is_overdue(d.status, d.due_at, d.finished_at, at);
+            proptest::prop_assert_eq!(sum, i64::from(expected), "{:?} judged at {}", d.finished_at, at);
+        }
     }
 
     #[test]

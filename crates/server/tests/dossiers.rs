@@ -162,6 +162,32 @@ async fn a_make_up_saturday_counts_as_a_working_day() {
 }
 
 #[tokio::test]
+async fn a_dossier_waiting_for_a_supplement_is_not_overdue_anywhere() {
+    // Friday 9 Jan 2026: due Thursday 22 January 10:00 (see above).
+    let app = spawn_app_at(datetime!(2026-01-09 10:00 +07:00)).await;
+    let counter = demo(&app, "tiepnhan").await;
+    let officer = demo(&app, "cv.tuphap").await;
+    let director = demo(&app, "giamdoc").await;
+    let code = code_of(&file_at_counter(&app, &counter, LLTP).await);
+    act_ok(&app, &counter, &code, "transfer", json!({})).await;
+    app.clock.set(datetime!(2026-01-12 09:00 +07:00));
+    let body = json!({"missing": ["Bản sao căn cước công dân"], "reason": "Thiếu giấy tờ"});
+    assert_eq!(
+        act_ok(&app, &officer, &code, "request-supplement", body).await["status_code"],
+        5
+    );
+    // Long past the appointment, still waiting: the clock stands still, so neither the
+    // dossier's flag nor the overdue list calls it overdue.
+    app.clock.set(datetime!(2026-02-02 10:00 +07:00));
+    let (_, d) = get(&app, &director, &format!("/api/v1/dossiers/{code}")).await;
+    assert_eq!((&d["status_code"], &d["overdue"]), (&json!(5), &json!(false)), "{d}");
+    let (_, list) = get(&app, &director, "/api/v1/dossiers?overdue=true").await;
+    assert_eq!(list["items"], json!([]));
+    let (_, list) = get(&app, &director, "/api/v1/dossiers").await;
+    assert_eq!(list["items"][0]["overdue"], false);
+}
+
+#[tokio::test]
 async fn one_dossier_from_counter_to_return_with_every_hand_over() {
     let start = datetime!(2026-11-02 08:00 +07:00); // a Monday
     let app = spawn_app_at(start).await;

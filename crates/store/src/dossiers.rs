@@ -3,6 +3,7 @@
 
 use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_core::dossier::{DossierCode, MAX_DAILY_SEQUENCE, Status, Timeliness};
+use motcua_core::evaluation;
 use motcua_core::lifecycle::{Dossier, Person};
 use time::{Date, OffsetDateTime};
 
@@ -208,7 +209,8 @@ pub async fn insert_uncounted(tx: &mut Tx, d: &Dossier) -> Result<i64> {
 /// The columns of a dossier row, in the order of [`dossier_row`]'s values.
 const DOSSIER_COLUMNS: &str = "dossiers (code, province_code, procedure_code, field_code, receiving_agency, \
      responsible_agency, current_agency, assignee_id, owner_id, channel, status, applicant_name, tracking_secret, \
-     created_at, received_at, due_at, finished_at, returned_at, version, data, officer_id)";
+     created_at, received_at, due_at, finished_at, returned_at, version, data, officer_id, \
+     has_digitised_documents, has_electronic_result)";
 
 /// The row of dossier `d` (its code first).
 fn dossier_row(d: &Dossier) -> Result<crate::batch::Row> {
@@ -236,6 +238,8 @@ fn dossier_row(d: &Dossier) -> Result<crate::batch::Row> {
         Val::Int(i64::from(d.version)),
         Val::Text(Some(serde_json::to_string(d)?)),
         Val::Text(motcua_core::stats::officer(d).map(|p| p.id.clone())),
+        Val::Int(i64::from(evaluation::has_digitised_documents(d))),
+        Val::Int(i64::from(evaluation::has_electronic_result(d))),
     ];
     Ok(crate::batch::Row {
         into: DOSSIER_COLUMNS,
@@ -268,7 +272,8 @@ pub async fn save(tx: &mut Tx, id: i64, before: &Dossier, d: &Dossier, expected:
     let n = exec!(tx, |c| {
         sqlx::query(
             "UPDATE dossiers SET current_agency = $1, assignee_id = $2, status = $3, received_at = $4, due_at = $5,
-                 finished_at = $6, returned_at = $7, version = $8, data = $9, officer_id = $12
+                 finished_at = $6, returned_at = $7, version = $8, data = $9, officer_id = $12,
+                 has_digitised_documents = $13, has_electronic_result = $14
              WHERE id = $10 AND version = $11",
         )
         .bind(d.current_agency.as_str())
@@ -283,6 +288,8 @@ pub async fn save(tx: &mut Tx, id: i64, before: &Dossier, d: &Dossier, expected:
         .bind(id)
         .bind(i64::from(expected))
         .bind(motcua_core::stats::officer(d).map(|p| p.id.as_str()))
+        .bind(i64::from(evaluation::has_digitised_documents(d)))
+        .bind(i64::from(evaluation::has_electronic_result(d)))
         .execute(c)
         .await
     })?;
@@ -541,8 +548,11 @@ pub struct ListFilter {
     pub scope: Scope,
     /// Only these statuses (any if empty).
     pub statuses: Vec<Status>,
-    /// Only dossiers whose appointment passed with the clock running (as of `now`).
+    /// Only dossiers overdue at `now` (`motcua_core::deadline::is_overdue`).
     pub overdue: bool,
+    /// Only dossiers due soon at `now`, this being the limit
+    /// (`motcua_core::deadline::is_due_soon` with `soon` from `deadline::soon_limit`).
+    pub due_soon: Option<OffsetDateTime>,
     /// Only dossiers held by this officer.
     pub assignee: Option<String>,
     /// Only (or, with `assignee`, also) dossiers waiting for assignment: in progress with
@@ -554,7 +564,7 @@ pub struct ListFilter {
     pub due_from: Option<OffsetDateTime>,
     /// Only dossiers whose appointment (due instant) is before this.
     pub due_until: Option<OffsetDateTime>,
-    /// The instant "overdue" is judged at.
+    /// The instant "overdue" and "due soon" are judged at: now.
     pub now: OffsetDateTime,
     /// Keyset for [`ListOrder::Newest`]: only rows with an id below this (the previous
     /// page's last id).
@@ -607,14 +617,16 @@ pub async fn list(tx: &mut Tx, f: &ListFilter) -> Result<Vec<Stored>> {
         let list: Vec<String> = f.statuses.iter().map(|s| s.code().to_string()).collect();
         conditions.push(format!("status IN ({})", list.join(", ")));
     }
-    if f.overdue {
+    if f.overdue || f.due_soon.is_some() {
         args.push(Arg::Int(to_millis(f.now)));
-        conditions.push(format!(
-            "finished_at IS NULL AND status IN ({}, {}) AND due_at < ${}",
-            Status::Accepted.code(),
-            Status::InProgress.code(),
-            args.len()
-        ));
+        let now = format!("${}", args.len());
+        if f.overdue {
+            conditions.push(crate::deadline::overdue_now(&now));
+        }
+        if let Some(soon) = f.due_soon {
+            args.push(Arg::Int(to_millis(soon)));
+            conditions.push(crate::deadline::due_soon_now(&now, &format!("${}", args.len())));
+        }
     }
     let waiting = f.unassigned.then(|| {
         let mut w = format!("(assignee_id IS NULL AND status = {}", Status::InProgress.code());

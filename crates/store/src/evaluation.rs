@@ -1,12 +1,18 @@
 //! The data of the Decision 766 service index (docs/rules.md §6): the editable sub-criteria
-//! (points, targets) and the rates the system measures per province and period. The
-//! on-time rate comes from [`crate::overview::figures`], the rest from here.
+//! (points, targets) and the counts its rates are made of per province and period
+//! ([`counts`]), which `motcua_core::evaluation::service_index` scores. Each count is a
+//! named query whose condition comes from core's definitions (the channel, the statuses
+//! with a result, the satisfied levels, the cash method) or from a column written from
+//! core's predicate (`has_digitised_documents`, `has_electronic_result`, migration 19); no
+//! status number or JSON text is matched here.
 
-use motcua_core::evaluation::{Criterion, Measure, Ratio};
+use motcua_core::codes::ProvinceCode;
+use motcua_core::dossier::{Channel, Status};
+use motcua_core::evaluation::{self, Criterion, Measure, Satisfaction, ServiceCounts};
 use time::OffsetDateTime;
 
-use crate::overview::Period;
-use crate::{Result, StoreError, Tx, exec, on, to_millis};
+use crate::overview::{self, Metric, Period};
+use crate::{Arg, Result, StoreError, Tx, exec, on, to_millis};
 
 #[derive(sqlx::FromRow)]
 struct CriterionRow {
@@ -89,97 +95,122 @@ pub async fn update_criterion(tx: &mut Tx, code: &str, e: &Edit<'_>) -> Result<b
     Ok(n > 0)
 }
 
-/// The rates the system measures for a province and period (all but the on-time rate).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Rates {
-    /// Received in the period and filed online / received in the period.
-    pub online_share: Ratio,
-    /// Payment orders paid in the period by an online method / all paid in the period.
-    pub online_payment: Ratio,
-    /// Received in the period with an uploaded document scan / received in the period.
-    pub digitised_files: Ratio,
-    /// Result ready in the period with an electronic result file / result ready in the period.
-    pub digitised_results: Ratio,
-    /// Ratings in the period very satisfied or satisfied / all ratings in the period.
-    pub satisfied: Ratio,
-    /// Survey answers in the period "public information complete" / answers.
-    pub public_info: Ratio,
-}
-
-async fn pair(tx: &mut Tx, sql: &str, province: &str, period: Period) -> Result<Ratio> {
+/// A count and the part of it that satisfies a condition, by one query over the period
+/// (`$1` the province, `$2`–`$3` the period, then `args`).
+async fn pair(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[Arg<'_>]) -> Result<(i64, i64)> {
     let (hits, of): (Option<i64>, i64) = on!(tx, |c| {
-        sqlx::query_as(sql)
+        let mut q = sqlx::query_as(sql)
             .bind(province)
             .bind(to_millis(period.from))
-            .bind(to_millis(period.to))
-            .fetch_one(c)
-            .await
+            .bind(to_millis(period.to));
+        for arg in args {
+            q = match arg {
+                Arg::Text(s) => q.bind(*s),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q.fetch_one(c).await
     })?;
-    Ok(Ratio {
-        hits: hits.unwrap_or(0),
-        of,
-    })
+    Ok((hits.unwrap_or(0), of))
 }
 
-/// Measures the rates of `province` over `period`.
-///
-/// Whether a dossier has scans or an electronic result is read from its JSON document
-/// (`data`), which `dossiers::insert`/`save` write with `serde_json::to_string` (compact,
-/// fixed key names): a received document with files contains `"files":["`, a result with
-/// files `"result_files":["`. A plain `LIKE` works the same on both backends.
-pub async fn rates(tx: &mut Tx, province: &str, period: Period) -> Result<Rates> {
-    let received = "FROM dossiers WHERE province_code = $1 AND received_at >= $2 AND received_at < $3";
-    let online_share = pair(
+/// The dossiers accepted in the period, and those of them filed online and with a
+/// digitised document (`motcua_core::evaluation::filed_online`,
+/// `has_digitised_documents`, the latter kept in its own column).
+async fn received(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64, i64)> {
+    let online = i64::from(Channel::Online.code());
+    let (n, on, scanned): (i64, Option<i64>, Option<i64>) = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT COUNT(*), CAST(SUM(CASE WHEN channel = $4 THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(SUM(has_digitised_documents) AS BIGINT)
+             FROM dossiers WHERE province_code = $1 AND received_at >= $2 AND received_at < $3",
+        )
+        .bind(province)
+        .bind(to_millis(period.from))
+        .bind(to_millis(period.to))
+        .bind(online)
+        .fetch_one(c)
+        .await
+    })?;
+    Ok((n, on.unwrap_or(0), scanned.unwrap_or(0)))
+}
+
+/// The dossiers whose result was ready in the period (`Status::has_result`), and those of
+/// them with an electronic result file (`motcua_core::evaluation::has_electronic_result`,
+/// its own column): (with the file, all).
+async fn results(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64)> {
+    let sql = format!(
+        "SELECT CAST(SUM(has_electronic_result) AS BIGINT), COUNT(*)
+         FROM dossiers WHERE province_code = $1 AND finished_at >= $2 AND finished_at < $3 AND status IN ({})",
+        crate::deadline::codes(&Status::WITH_RESULT)
+    );
+    pair(tx, &sql, province, period, &[]).await
+}
+
+/// Payment orders paid in the period, and those paid online
+/// (`motcua_core::evaluation::paid_online`): (online, all).
+async fn payments(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64)> {
+    pair(
         tx,
-        &format!("SELECT CAST(SUM(CASE WHEN channel = 2 THEN 1 ELSE 0 END) AS BIGINT), COUNT(*) {received}"),
-        province,
-        period,
-    )
-    .await?;
-    let digitised_files = pair(
-        tx,
-        &format!(
-            "SELECT CAST(SUM(CASE WHEN data LIKE '%\"files\":[\"%' THEN 1 ELSE 0 END) AS BIGINT), COUNT(*) {received}"
-        ),
-        province,
-        period,
-    )
-    .await?;
-    let digitised_results = pair(
-        tx,
-        "SELECT CAST(SUM(CASE WHEN data LIKE '%\"result_files\":[\"%' THEN 1 ELSE 0 END) AS BIGINT), COUNT(*)
-         FROM dossiers WHERE province_code = $1 AND finished_at >= $2 AND finished_at < $3 AND status IN (9, 10)",
-        province,
-        period,
-    )
-    .await?;
-    let online_payment = pair(
-        tx,
-        "SELECT CAST(SUM(CASE WHEN method <> 'cash' THEN 1 ELSE 0 END) AS BIGINT), COUNT(*)
+        "SELECT CAST(SUM(CASE WHEN method <> $4 THEN 1 ELSE 0 END) AS BIGINT), COUNT(*)
          FROM payment_orders WHERE province_code = $1 AND state = 'paid' AND settled_at >= $2 AND settled_at < $3",
         province,
         period,
+        &[Arg::Text(evaluation::CASH)],
     )
-    .await?;
-    let satisfied = pair(
-        tx,
-        "SELECT CAST(SUM(CASE WHEN rating <> 'not_satisfied' THEN 1 ELSE 0 END) AS BIGINT), COUNT(*)
+    .await
+}
+
+/// Ratings given in the period, and those satisfied (`Satisfaction::is_satisfied`):
+/// (satisfied, all).
+async fn satisfied(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64)> {
+    let levels: Vec<&str> = Satisfaction::ALL
+        .into_iter()
+        .filter(|s| s.is_satisfied())
+        .map(Satisfaction::as_str)
+        .collect();
+    let marks: Vec<String> = (0..levels.len()).map(|i| format!("${}", i + 4)).collect();
+    let sql = format!(
+        "SELECT CAST(SUM(CASE WHEN rating IN ({}) THEN 1 ELSE 0 END) AS BIGINT), COUNT(*)
          FROM dossier_ratings WHERE province_code = $1 AND rated_at >= $2 AND rated_at < $3",
-        province,
-        period,
-    )
-    .await?;
-    let (full, answered) = crate::ratings::public_info_answers(tx, province, period).await?;
-    Ok(Rates {
-        online_share,
-        online_payment,
-        digitised_files,
-        digitised_results,
-        satisfied,
-        public_info: Ratio {
-            hits: full,
-            of: answered,
-        },
+        marks.join(", ")
+    );
+    let args: Vec<Arg<'_>> = levels.into_iter().map(Arg::Text).collect();
+    pair(tx, &sql, province, period, &args).await
+}
+
+/// The counts of the Decision 766 service index for `province` over `period`, judged at
+/// `now` (unfinished dossiers at the period's end): one named query per pair of counts,
+/// each counting what the predicate named on its field of
+/// [`motcua_core::evaluation::ServiceCounts`] defines; the on-time pair comes from the
+/// overview's figures.
+pub async fn counts(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    period: Period,
+    now: OffsetDateTime,
+) -> Result<ServiceCounts> {
+    let figures = overview::total(&overview::figures(tx, province, period, now).await?);
+    let p = province.as_str();
+    let (received, received_online, received_digitised) = received(tx, p, period).await?;
+    let (results_electronic, results) = results(tx, p, period).await?;
+    let (payments_online, payments) = payments(tx, p, period).await?;
+    let (ratings_satisfied, ratings) = satisfied(tx, p, period).await?;
+    let (public_info_full, public_info_answers) = crate::ratings::public_info_answers(tx, p, period).await?;
+    Ok(ServiceCounts {
+        resolved: figures.resolved(),
+        resolved_in_time: figures.get(Metric::ResolvedEarly) + figures.get(Metric::ResolvedOnTime),
+        received,
+        received_online,
+        received_digitised,
+        results,
+        results_electronic,
+        payments,
+        payments_online,
+        ratings,
+        ratings_satisfied,
+        public_info_answers,
+        public_info_full,
     })
 }
 
@@ -192,19 +223,21 @@ pub async fn finished_of_agency(
     period: Period,
     limit: i64,
 ) -> Result<Vec<i64>> {
+    let sql = format!(
+        "SELECT id FROM dossiers
+         WHERE province_code = $1 AND responsible_agency = $2 AND finished_at >= $3 AND finished_at < $4
+               AND status IN ({})
+         ORDER BY finished_at DESC, id DESC LIMIT $5",
+        crate::deadline::codes(&Status::WITH_RESULT)
+    );
     Ok(on!(tx, |c| {
-        sqlx::query_scalar(
-            "SELECT id FROM dossiers
-             WHERE province_code = $1 AND responsible_agency = $2 AND finished_at >= $3 AND finished_at < $4
-                   AND status IN (9, 10)
-             ORDER BY finished_at DESC, id DESC LIMIT $5",
-        )
-        .bind(province)
-        .bind(agency)
-        .bind(to_millis(period.from))
-        .bind(to_millis(period.to))
-        .bind(limit)
-        .fetch_all(c)
-        .await
+        sqlx::query_scalar(&sql)
+            .bind(province)
+            .bind(agency)
+            .bind(to_millis(period.from))
+            .bind(to_millis(period.to))
+            .bind(limit)
+            .fetch_all(c)
+            .await
     })?)
 }

@@ -19,6 +19,7 @@ pub mod batch;
 pub mod calendar;
 pub mod catalogue;
 pub mod changes;
+mod deadline;
 pub mod dossiers;
 mod error;
 pub mod evaluation;

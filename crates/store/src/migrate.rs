@@ -40,6 +40,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(16, "reports", "0016_reports"),
     migration!(17, "officer", "0017_officer"),
     migration!(18, "overdue", "0018_overdue"),
+    migration!(19, "digitised", "0019_digitised"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

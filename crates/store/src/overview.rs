@@ -32,7 +32,8 @@ pub enum Metric {
     Received,
     /// Unfinished at the period's end (or now), appointment not passed.
     InProgressOnTime,
-    /// Unfinished at the period's end (or now), appointment passed with the clock running.
+    /// Unfinished at the period's end (or now) and overdue then
+    /// (`motcua_core::deadline::is_overdue`).
     InProgressOverdue,
     /// Result ready within the period before the due day.
     ResolvedEarly,
@@ -92,12 +93,14 @@ impl Metric {
     /// (the instant unfinished dossiers are judged at) already bound at `p`.
     fn condition(self, p: &Params, backend: Backend) -> String {
         let Params { from, to, at } = p;
-        let (done, returned) = (Status::Done.code(), Status::Returned.code());
-        let (waiting, paying) = (Status::SupplementRequested.code(), Status::AwaitingPayment.code());
         let in_progress = format!("received_at < {to} AND (finished_at IS NULL OR finished_at >= {to})");
-        // The clock stands still while the applicant supplements or pays.
-        let overdue = format!("due_at < {at} AND NOT (finished_at IS NULL AND status IN ({waiting}, {paying}))");
-        let resolved = format!("status IN ({done}, {returned}) AND finished_at >= {from} AND finished_at < {to}");
+        // `motcua_core::deadline::is_overdue` judged at the period's end (or now): the
+        // clock stands still while the applicant supplements or pays.
+        let overdue = crate::deadline::overdue_at(at);
+        let resolved = format!(
+            "status IN ({}) AND finished_at >= {from} AND finished_at < {to}",
+            crate::deadline::codes(&Status::WITH_RESULT)
+        );
         let late = format!("(finished_at > due_at OR {} > 1)", supplements(backend));
         // Midnight (Vietnam time) starting the due day, in epoch milliseconds.
         let due_day = "(due_at - ((due_at + 25200000) % 86400000))";
@@ -386,9 +389,9 @@ pub async fn dossiers_narrowed(
     fetch(tx, &sql, &args).await
 }
 
-/// The province's overdue dossiers now (unfinished, appointment passed with the clock
-/// running; of one responsible agency, or all), oldest appointment first, and how many
-/// there are per responsible agency.
+/// The province's overdue dossiers now (`motcua_core::deadline::is_overdue`; of one
+/// responsible agency, or all), oldest appointment first, and how many there are per
+/// responsible agency.
 pub async fn overdue(
     tx: &mut Tx,
     province: &ProvinceCode,
@@ -396,11 +399,7 @@ pub async fn overdue(
     agency: Option<&str>,
     limit: u32,
 ) -> Result<(Vec<Stored>, BTreeMap<String, i64>)> {
-    let condition = format!(
-        "province_code = $1 AND finished_at IS NULL AND due_at < $2 AND status IN ({}, {})",
-        Status::Accepted.code(),
-        Status::InProgress.code()
-    );
+    let condition = format!("province_code = $1 AND {}", crate::deadline::overdue_now("$2"));
     let counts_sql = format!(
         "SELECT responsible_agency, CAST(COUNT(*) AS BIGINT) FROM dossiers WHERE {condition} GROUP BY responsible_agency"
     );
@@ -433,9 +432,8 @@ pub async fn overdue_due(
     agency: Option<&str>,
 ) -> Result<Vec<(String, OffsetDateTime)>> {
     let mut sql = format!(
-        "SELECT responsible_agency, due_at FROM dossiers WHERE province_code = $1 AND finished_at IS NULL AND due_at < $2 AND status IN ({}, {})",
-        Status::Accepted.code(),
-        Status::InProgress.code()
+        "SELECT responsible_agency, due_at FROM dossiers WHERE province_code = $1 AND {}",
+        crate::deadline::overdue_now("$2")
     );
     if agency.is_some() {
         sql.push_str(" AND responsible_agency = $3");

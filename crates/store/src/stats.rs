@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use motcua_core::codes::ProvinceCode;
-use motcua_core::dossier::{Channel, Status};
+use motcua_core::dossier::Channel;
 use motcua_core::lifecycle::Dossier;
 use motcua_core::stats::{
     self as core_stats, Amount, Day, Dimension, Key, Kind, MonthNo, day_of, first_day_of_month, month_of,
@@ -521,10 +521,11 @@ fn column(d: Dimension) -> &'static str {
 }
 
 /// When the period has not ended, unfinished dossiers are judged now, not at a day's
-/// start: the day counters say "due before today and not finished before today"; this
-/// adds those due today before now and still unfinished, and takes away those due before
-/// today but finished today. Both sets are one day's worth, read through
-/// `dossiers_by_due`.
+/// start: the day counters say `deadline::is_overdue` at today's midnight; this adds
+/// those overdue now but not then (due today before now, clock running) and takes away
+/// those overdue then but not now (due before midnight, finished since). Both sets are one
+/// day's worth, read through `dossiers_by_due`; the conditions come from
+/// [`crate::deadline`].
 async fn overdue_today(
     tx: &mut Tx,
     province: &ProvinceCode,
@@ -532,22 +533,17 @@ async fn overdue_today(
     day_start: OffsetDateTime,
     at: OffsetDateTime,
 ) -> Result<Vec<(String, i64)>> {
-    let paused = format!(
-        "{}, {}",
-        Status::SupplementRequested.code(),
-        Status::AwaitingPayment.code()
-    );
     let mut out = Vec::new();
     let (start, at) = (to_millis(day_start), to_millis(at));
     for (sign, condition, mut args) in [
         (
             1,
-            format!("finished_at IS NULL AND due_at >= $2 AND due_at < $3 AND status NOT IN ({paused})"),
+            format!("due_at >= $2 AND {}", crate::deadline::overdue_now("$3")),
             vec![Arg::Text(province.as_str()), Arg::Int(start), Arg::Int(at)],
         ),
         (
             -1,
-            "finished_at >= $2 AND due_at < $2".to_owned(),
+            crate::deadline::overdue_at_and_finished_since("$2"),
             vec![Arg::Text(province.as_str()), Arg::Int(start)],
         ),
     ] {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sqlx::Connection;
 
-use crate::{Db, DbConfig};
+use crate::{Backend, Db, DbConfig};
 
 /// A migrated, empty database that lives as long as this value.
 pub struct TestDb {
@@ -57,14 +57,30 @@ pub async fn fresh_postgres_url() -> String {
     }
 }
 
+/// True when a test PostgreSQL server is at hand (`MOTCUA_TEST_PG_URL` set), whichever
+/// backend the run selects: tests that check the two backends against each other (or
+/// against the same rule) run on both when it is.
+pub fn postgres_available() -> bool {
+    std::env::var("MOTCUA_TEST_PG_URL").is_ok_and(|u| !u.is_empty())
+}
+
 /// Opens a fresh, migrated database on the selected backend.
 pub async fn fresh_db() -> TestDb {
+    fresh_db_on(if postgres_selected() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    })
+    .await
+}
+
+/// Opens a fresh, migrated database on `backend` (PostgreSQL needs `MOTCUA_TEST_PG_URL`).
+pub async fn fresh_db_on(backend: Backend) -> TestDb {
     #[expect(clippy::expect_used, reason = "test setup")]
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = if postgres_selected() {
-        Some(fresh_postgres_url().await)
-    } else {
-        None
+    let url = match backend {
+        Backend::Postgres => Some(fresh_postgres_url().await),
+        Backend::Sqlite => None,
     };
     let config = DbConfig {
         url,

@@ -9,10 +9,8 @@
 use motcua_core::access::Role;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::Action;
-use motcua_core::evaluation::{
-    self, Criterion, Facts, GROUPS, INDEX_MAX, INDICES, Index, Measure, Ratio, Sheet, Tally,
-};
-use motcua_store::overview::{self, Metric, Period};
+use motcua_core::evaluation::{self, Criterion, Facts, INDEX_MAX, INDICES, Index, Sheet, Tally};
+use motcua_store::overview::Period;
 use motcua_store::{Tx, dossiers, ratings};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -290,55 +288,38 @@ pub async fn service_index(
 ) -> Result<IndexResult, AppError> {
     let mut tx = state.db.begin_read().await?;
     let criteria = motcua_store::evaluation::criteria(&mut tx).await?;
-    let figures = overview::total(&overview::figures(&mut tx, province, period, now).await?);
-    let rates = motcua_store::evaluation::rates(&mut tx, province.as_str(), period).await?;
+    let counts = motcua_store::evaluation::counts(&mut tx, province, period, now).await?;
     drop(tx);
-    let ratio = |m: Measure| match m {
-        Measure::OnTime => Ratio {
-            hits: figures.get(Metric::ResolvedEarly) + figures.get(Metric::ResolvedOnTime),
-            of: figures.resolved(),
-        },
-        Measure::OnlineShare => rates.online_share,
-        Measure::OnlinePayment => rates.online_payment,
-        Measure::DigitisedFiles => rates.digitised_files,
-        Measure::DigitisedResults => rates.digitised_results,
-        Measure::Satisfied => rates.satisfied,
-        Measure::PublicInfo => rates.public_info,
-    };
-    let groups: Vec<GroupResult> = GROUPS
-        .iter()
-        .map(|g| {
-            let criteria: Vec<CriterionResult> = criteria
-                .iter()
-                .filter(|c| c.group == g.code)
-                .map(|c| {
-                    let r = ratio(c.measure);
-                    CriterionResult {
-                        criterion: c.clone(),
-                        hits: r.hits,
-                        of: r.of,
-                        rate_permille: r.permille(),
-                        points_centi: evaluation::criterion_points(c, r),
-                        formula: c.measure.formula(),
-                    }
+    let index = evaluation::service_index(&criteria, &counts);
+    let groups: Vec<GroupResult> = index
+        .groups
+        .into_iter()
+        .map(|g| GroupResult {
+            code: g.group.code,
+            name: g.group.name,
+            points: g.group.points,
+            configured: g.configured,
+            scored_centi: g.scored_centi,
+            criteria: g
+                .criteria
+                .into_iter()
+                .map(|c| CriterionResult {
+                    formula: c.criterion.measure.formula(),
+                    hits: c.ratio.hits,
+                    of: c.ratio.of,
+                    rate_permille: c.ratio.permille(),
+                    points_centi: c.points_centi,
+                    criterion: c.criterion,
                 })
-                .collect();
-            GroupResult {
-                code: g.code,
-                name: g.name,
-                points: g.points,
-                configured: criteria.iter().map(|c| c.criterion.max_points).sum(),
-                scored_centi: criteria.iter().filter_map(|c| c.points_centi).sum(),
-                criteria,
-            }
+                .collect(),
         })
         .collect();
     Ok(IndexResult {
         province: province.as_str().to_owned(),
         from: rfc(period.from),
         to: rfc(period.to),
-        total_centi: groups.iter().map(|g| g.scored_centi).sum(),
-        max: groups.iter().map(|g| g.configured).sum(),
+        total_centi: index.total_centi,
+        max: index.max,
         groups,
         formula: FORMULA,
     })

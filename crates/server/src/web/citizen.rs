@@ -604,6 +604,8 @@ struct DossierPage {
     status_code: u8,
     status_label: &'static str,
     overdue: bool,
+    /// The result is ready and waits to be handed over.
+    awaits_hand_over: bool,
     filed: String,
     received: String,
     appointment: String,
@@ -692,6 +694,7 @@ pub async fn dossier(
         status_code: v.status_code,
         status_label: v.status_label,
         overdue: v.overdue,
+        awaits_hand_over: d.status.awaits_hand_over(),
         filed: when(d.created_at),
         received: d.received_at.map(when).unwrap_or_default(),
         appointment: d.due_at.map(when).unwrap_or_default(),

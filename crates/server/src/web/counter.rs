@@ -388,10 +388,8 @@ fn row(tab: Tab, d: &Dossier, now: OffsetDateTime, soon: OffsetDateTime) -> Row 
         Tab::Today => {
             r.time = d.due_at.map(hour).unwrap_or_default();
             r.state = d.status.label().to_owned();
-            if d.finished_at.is_none()
-                && let Some(due) = d.due_at
-            {
-                let (class, label) = due_state(due, now, soon);
+            if let Some(state) = motcua_core::deadline::due_state(d.status, d.due_at, d.finished_at, now, soon) {
+                let (class, label) = due_state(state);
                 r.badge = label;
                 r.badge_class = class;
             }
@@ -418,7 +416,7 @@ pub async fn desk(
     }
     let now = state.clock.now();
     let calendar = crate::service::calendar::calendar(&state, &counter.province).await?;
-    let soon = calendar.add_working_days(now, 1).unwrap_or(now);
+    let soon = motcua_core::deadline::soon_limit(&calendar, now).unwrap_or(now);
     let current = Tab::of(q.tab.as_deref());
     let mut tabs = Vec::with_capacity(Tab::ALL.len());
     let mut shown = Vec::new();

@@ -7,7 +7,7 @@
 
 use axum::Router;
 use axum::routing::get;
-use motcua_core::dossier::{Status, Timeliness};
+use motcua_core::dossier::Timeliness;
 use motcua_core::lifecycle::Dossier;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -33,33 +33,30 @@ pub struct Badge {
     pub label: &'static str,
 }
 
-/// How a dossier stands against its appointment: for one whose clock runs, on time / due
-/// within one working day (`soon` is the instant one working day from `now`) / overdue;
-/// for a finished one, how it finished; while the clock stands still, that it is paused.
+/// How a dossier stands against its appointment (`motcua_core::deadline::standing`): for
+/// one whose clock runs, on time / due soon (`soon` from `deadline::soon_limit`) /
+/// overdue; for a finished one, how it finished; while the clock stands still, that it is
+/// paused.
 pub fn due_badge(d: &Dossier, now: OffsetDateTime, soon: OffsetDateTime) -> Option<Badge> {
-    let due = d.due_at?;
-    if d.finished_at.is_some() || d.status.is_final() {
-        let t = d.timeliness(now)?;
-        return Some(Badge {
+    use motcua_core::deadline::Standing;
+    Some(match motcua_core::deadline::standing(d, now, soon)? {
+        Standing::Finished(t) => Badge {
             class: if t == Timeliness::Late { "due-late" } else { "due-ok" },
             label: match t {
                 Timeliness::Early => "Xong trước hạn",
                 Timeliness::OnTime => "Xong đúng hạn",
                 Timeliness::Late => "Xong quá hạn",
             },
-        });
-    }
-    if matches!(d.status, Status::SupplementRequested | Status::AwaitingPayment) {
-        return Some(Badge {
+        },
+        Standing::Paused => Badge {
             class: "status",
             label: "Tạm dừng tính thời gian",
-        });
-    }
-    if !d.status.clock_runs() {
-        return None;
-    }
-    let (class, label) = super::due_state(due, now, soon);
-    Some(Badge { class, label })
+        },
+        Standing::Running(state) => {
+            let (class, label) = super::due_state(state);
+            Badge { class, label }
+        }
+    })
 }
 
 /// An RFC 3339 instant (as the API views carry them) as `dd/mm/yyyy HH:MM`, Vietnam time.

@@ -283,15 +283,14 @@ pub fn day(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// How close a due instant is, as a CSS class and a label: `due-ok` (on time), `due-soon`
-/// (due within one working day), `due-late` (overdue). `soon` is the instant one working
-/// day from now (the caller computes it on the province calendar).
-pub fn due_state(due: OffsetDateTime, now: OffsetDateTime, soon: OffsetDateTime) -> (&'static str, &'static str) {
-    if due < now {
-        ("due-late", "Quá hạn")
-    } else if due <= soon {
-        ("due-soon", "Sắp đến hạn")
-    } else {
-        ("due-ok", "Trong hạn")
+/// How a dossier whose clock runs stands against its appointment
+/// (`motcua_core::deadline::due_state`), as a CSS class and a label: `due-ok` (on time),
+/// `due-soon` (due within one working day), `due-late` (overdue).
+pub fn due_state(state: motcua_core::deadline::DueState) -> (&'static str, &'static str) {
+    use motcua_core::deadline::DueState;
+    match state {
+        DueState::Overdue => ("due-late", "Quá hạn"),
+        DueState::DueSoon => ("due-soon", "Sắp đến hạn"),
+        DueState::OnTime => ("due-ok", "Trong hạn"),
     }
 }

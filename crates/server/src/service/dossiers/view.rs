@@ -50,7 +50,8 @@ pub struct DossierView {
     pub status_code: u8,
     /// National status label.
     pub status_label: &'static str,
-    /// Whether the appointment has passed with the result not ready.
+    /// Whether the dossier is overdue now: the appointment passed while its clock runs (not
+    /// while it waits for a supplement or a payment; a finished dossier is late, not overdue).
     pub overdue: bool,
     /// Early, on time or late against the appointment (judged now if unfinished).
     pub timeliness: Option<Timeliness>,

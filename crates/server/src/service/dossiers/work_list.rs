@@ -42,7 +42,8 @@ pub struct DossierLine {
     pub received_at: Option<String>,
     /// Appointment.
     pub due_at: Option<String>,
-    /// Past the appointment with the result not ready.
+    /// Overdue now: the appointment passed while the clock runs (not while waiting for a
+    /// supplement or a payment; a finished dossier is late, not overdue).
     pub overdue: bool,
 }
 
@@ -139,6 +140,7 @@ pub async fn work_list_filter(state: &AppState, p: &Principal, q: WorkListQuery<
         scope,
         statuses,
         overdue: q.overdue.unwrap_or(false),
+        due_soon: None,
         assignee,
         unassigned,
         procedure: q.procedure.filter(|s| !s.is_empty()).map(str::to_owned),
@@ -152,42 +154,24 @@ pub async fn work_list_filter(state: &AppState, p: &Principal, q: WorkListQuery<
     })
 }
 
-/// The instant one working day after `now` on the province's calendar: a dossier due by
-/// then (and not yet) is "due soon".
+/// The instant up to which an appointment is "due soon" at `now` on the province's
+/// calendar (`motcua_core::deadline::soon_limit`).
 pub async fn soon_after(
     state: &AppState,
     province: &ProvinceCode,
     now: OffsetDateTime,
 ) -> Result<OffsetDateTime, AppError> {
     let calendar = crate::service::calendar::calendar(state, province).await?;
-    calendar
-        .add_working_days(now, 1)
-        .map_err(|e| AppError::Internal(e.to_string()))
+    motcua_core::deadline::soon_limit(&calendar, now).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// Narrows a work list by how close the appointment is: `overdue`, or `soon` (the clock
-/// running and the appointment within one working day from now, not yet passed).
+/// Narrows a work list by how close the appointment is: `overdue`, or `soon`
+/// (`motcua_core::deadline::is_overdue`, `is_due_soon`).
 pub async fn due_filter(state: &AppState, f: &mut ListFilter, due: Option<&str>) -> Result<(), AppError> {
     match due.map(str::trim).filter(|d| !d.is_empty()) {
         None => {}
         Some("overdue") => f.overdue = true,
-        Some("soon") => {
-            let soon = soon_after(state, &f.province, f.now).await?;
-            f.due_from = Some(f.now);
-            f.due_until = Some(soon + time::Duration::milliseconds(1));
-            // Only dossiers whose clock runs can come due.
-            let running = [Status::Accepted, Status::InProgress];
-            let asked = std::mem::take(&mut f.statuses);
-            f.statuses = if asked.is_empty() {
-                running.to_vec()
-            } else {
-                asked.into_iter().filter(|s| running.contains(s)).collect()
-            };
-            if f.statuses.is_empty() {
-                // None of the statuses asked for has a running clock: nothing matches.
-                f.due_until = Some(f.now);
-            }
-        }
+        Some("soon") => f.due_soon = Some(soon_after(state, &f.province, f.now).await?),
         Some(_) => {
             return Err(AppError::bad(
                 "invalid_parameter",

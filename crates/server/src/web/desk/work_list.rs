@@ -57,7 +57,8 @@ struct Row {
     received: String,
     due: String,
     badge: Option<Badge>,
-    status_code: u8,
+    /// A department handles it (with no assignee: waiting for assignment).
+    is_being_handled: bool,
     status: &'static str,
     assignee: String,
 }
@@ -200,7 +201,7 @@ pub async fn show(
                 received: d.received_at.map(when).unwrap_or_default(),
                 due: d.due_at.map(when).unwrap_or_default(),
                 badge: due_badge(d, now, soon),
-                status_code: d.status.code(),
+                is_being_handled: d.status.is_being_handled(),
                 status: d.status.label(),
                 assignee: d.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
             }

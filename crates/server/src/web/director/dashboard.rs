@@ -3,7 +3,6 @@
 //! overdue dossiers' appointments, drawn by [`crate::web::charts`]. Each chart's marks
 //! link to the list of dossiers behind them when the page has one (`lists`).
 
-use motcua_core::calendar::Calendar;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::Channel;
 use motcua_store::overview::{self, Period};
@@ -172,31 +171,8 @@ pub fn on_time_bar(label: String, counts: &Counts, href: Option<String>) -> Opti
     })
 }
 
-/// The age buckets of overdue dossiers, in working days late.
-pub const AGES: [(&str, &str); 4] = [
-    ("1", "≤ 2 ngày"),
-    ("2", "3–5 ngày"),
-    ("3", "6–10 ngày"),
-    ("4", "> 10 ngày"),
-];
-
-/// The bucket (index into [`AGES`]) of a dossier due at `due`, judged at `now`: working
-/// days late on the province calendar, a started day counting as one.
-pub fn age_bucket(calendar: &Calendar, due: OffsetDateTime, now: OffsetDateTime) -> usize {
-    let minutes = calendar.working_minutes_between(due, now);
-    let per_day = u64::from(calendar.minutes_per_working_day().max(1));
-    match minutes.div_ceil(per_day) {
-        0..=2 => 0,
-        3..=5 => 1,
-        6..=10 => 2,
-        _ => 3,
-    }
-}
-
-/// The bucket named `key` of [`AGES`].
-pub fn age_of_key(key: &str) -> Option<usize> {
-    AGES.iter().position(|(k, _)| *k == key)
-}
+/// The age buckets of overdue dossiers are defined once, in core.
+pub use motcua_core::deadline::{AGES, age_bucket, age_of_key};
 
 /// Overdue dossiers now per department and age bucket, biggest first: (agency, counts).
 pub async fn overdue_ages(
