@@ -10,7 +10,7 @@
 //!
 //! Rendering is deterministic: the same data and instant give the same bytes (the PDF's
 //! dates come from the caller, its identifier from the document's own key). It is also
-//! CPU-heavy; callers run it on a blocking thread behind a semaphore (STYLE.md §6).
+//! CPU-heavy; callers run it on a blocking thread behind a semaphore (see docs/architecture.md, HTTP stack and operations).
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
