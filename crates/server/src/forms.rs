@@ -655,7 +655,7 @@ pub(crate) async fn issue_missing(state: &AppState, code: &motcua_core::dossier:
 
 /// Whether a dossier in `status` is finished with a result (for the register's columns).
 pub fn has_result(status: Status) -> bool {
-    matches!(status, Status::Done | Status::Returned)
+    status.has_result()
 }
 
 /// The `dossier_forms` kind of the electronic receipt of a fee payment.

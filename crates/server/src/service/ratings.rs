@@ -212,7 +212,7 @@ pub fn answers(r: &ratings::Rating) -> motcua_core::evaluation::Answers {
 
 /// Whether the result of a dossier in `status` is there to be rated.
 pub fn ratable(status: Status) -> bool {
-    matches!(status, Status::Done | Status::Returned)
+    status.has_result()
 }
 
 /// The rating of dossier `code`, for its applicant and the staff who may see the dossier;

@@ -713,7 +713,7 @@ pub async fn dossier(
                 files: links(&doc.files),
             })
             .collect(),
-        results: if matches!(d.status, Status::Done | Status::Returned) {
+        results: if d.status.has_result() {
             links(&d.result_files)
         } else {
             Vec::new()

@@ -320,17 +320,17 @@ async fn load(
     // anywhere (a department still handling one is exactly what the counter must see), so
     // that list is the province's, narrowed to what this counter received.
     let own_agency = (!counter.province_wide()).then(|| counter.agency.as_str());
-    let (status, agency) = match tab {
-        Tab::Waiting => (Some("1"), own_agency),
-        Tab::Results => (Some("9"), own_agency),
-        Tab::Today => (None, None),
+    let (statuses, agency) = match tab {
+        Tab::Waiting => (vec![Status::New], own_agency),
+        Tab::Results => (vec![Status::Done], own_agency),
+        Tab::Today => (Vec::new(), None),
     };
     let mut filter = work_list_filter(
         state,
         p,
         WorkListQuery {
             province: Some(counter.province.as_str()),
-            status,
+            status: None,
             agency,
             overdue: None,
             assignee: None,
@@ -338,6 +338,7 @@ async fn load(
         },
     )
     .await?;
+    filter.statuses = statuses;
     filter.limit = COUNT_CAP;
     if tab == Tab::Today {
         let midnight = now.to_offset(VN).replace_time(Time::MIDNIGHT);
