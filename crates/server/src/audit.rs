@@ -58,6 +58,21 @@ pub struct Event<'a> {
     pub after: Option<Value>,
 }
 
+impl<'a> Event<'a> {
+    /// `action` on the account `user`, with nothing more to say than that it happened
+    /// (a login, a password change or reset, an unlock), in the account's province chain.
+    pub fn about_user(action: &'a str, user: &'a motcua_store::accounts::User) -> Self {
+        Event {
+            action,
+            object_type: "user",
+            object_id: &user.id,
+            province: user.province.as_deref(),
+            before: None,
+            after: None,
+        }
+    }
+}
+
 /// Appends one record in `tx`. Province events go to the province's chain, others to
 /// [`SYSTEM_CHAIN`].
 pub async fn record(tx: &mut Tx, actor: &Actor<'_>, event: Event<'_>) -> Result<(), AppError> {

@@ -204,14 +204,7 @@ pub async fn reset_password(
     audit::record(
         &mut tx,
         &Actor::of(&principal),
-        Event {
-            action: "user.reset_password",
-            object_type: "user",
-            object_id: &user.id,
-            province: user.province.as_deref(),
-            before: None,
-            after: None,
-        },
+        Event::about_user("user.reset_password", &user),
     )
     .await?;
     tx.commit().await?;
@@ -232,19 +225,7 @@ pub async fn unlock(
     let user = user_in_province(&state, &principal, &id, p.province.as_deref()).await?;
     let mut tx = state.db.begin_write().await?;
     accounts::unlock(&mut tx, &user.id, OffsetDateTime::now_utc()).await?;
-    audit::record(
-        &mut tx,
-        &Actor::of(&principal),
-        Event {
-            action: "user.unlock",
-            object_type: "user",
-            object_id: &user.id,
-            province: user.province.as_deref(),
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
+    audit::record(&mut tx, &Actor::of(&principal), Event::about_user("user.unlock", &user)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -126,19 +126,7 @@ pub async fn login(
     let mut tx = state.db.begin_write().await?;
     accounts::record_login_success(&mut tx, &user.id).await?;
     let session = start_session(state, &mut tx, &user.id, ip, user_agent, now_ms).await?;
-    audit::record(
-        &mut tx,
-        &actor,
-        Event {
-            action: "auth.login",
-            object_type: "user",
-            object_id: &user.id,
-            province: user.province.as_deref(),
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
+    audit::record(&mut tx, &actor, Event::about_user("auth.login", &user)).await?;
     let grants = accounts::grants(&mut tx, &user.id).await?;
     tx.commit().await?;
     Ok(SignedIn { user, grants, session })
@@ -265,14 +253,7 @@ pub async fn change_password(
     audit::record(
         &mut tx,
         &Actor::of(principal),
-        Event {
-            action: "auth.password_change",
-            object_type: "user",
-            object_id: &user.id,
-            province: user.province.as_deref(),
-            before: None,
-            after: None,
-        },
+        Event::about_user("auth.password_change", &user),
     )
     .await?;
     tx.commit().await?;
