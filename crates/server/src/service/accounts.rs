@@ -253,7 +253,7 @@ pub async fn change_password(
     audit::record(
         &mut tx,
         &Actor::of(principal),
-        Event::about_user("auth.password_change", &user),
+        Event::about_user("auth.password_change", user),
     )
     .await?;
     tx.commit().await?;
