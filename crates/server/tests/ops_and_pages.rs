@@ -46,7 +46,7 @@ async fn pages_render_in_vietnamese() {
     assert!(csp.contains("frame-ancestors 'none'"));
     let home = r.text().await.expect("text");
     assert!(home.contains("Ninh Thuận") && home.contains("1388") && home.contains("Tra cứu thủ tục hành chính"));
-    assert!(home.len() < 100_000);
+    assert!(home.len() < common::pages::PAGE_BUDGET);
 
     let list = app
         .client

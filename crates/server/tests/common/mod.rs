@@ -1,7 +1,16 @@
 //! Test harness: the real application on port 0 against a fresh database (SQLite, or
-//! PostgreSQL when the test run selects it), with the demo province loaded.
+//! PostgreSQL when the test run selects it), with the demo province loaded; signing in;
+//! and, in the submodules, what the tests do with it in the product's words: the JSON API
+//! (`api`), counter intake (`intake`), files and PDFs (`files`), pages as a browser sees
+//! them (`pages`) and a real SMTP server (`smtp`).
 
 #![allow(dead_code, reason = "each test binary uses a different part of the harness")]
+
+pub mod api;
+pub mod files;
+pub mod intake;
+pub mod pages;
+pub mod smtp;
 
 use motcua_server::bootstrap::DEMO_PASSWORD;
 use motcua_server::state::Clock;
@@ -9,6 +18,36 @@ use motcua_server::{AppState, Config};
 use motcua_store::testing::{TestDb, fresh_db};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+
+/// The demo province (Ninh Thuận).
+pub const PROVINCE: &str = "000.00.00.H43";
+/// The demo province's one-stop centre.
+pub const CENTRE: &str = "000.00.16.H43";
+/// Sở Xây dựng, whose demo staff include an officer (cv.xaydung) and a leader (ld.xaydung).
+pub const CONSTRUCTION: &str = "000.00.03.H43";
+/// Sở Tư pháp (demo officer cv.tuphap).
+pub const JUSTICE: &str = "000.00.02.H43";
+/// The judicial record procedure (Sở Tư pháp, 10 working days, received at the centre,
+/// filed online).
+pub const LLTP: &str = "1.900141";
+/// A working Monday, 08:00 in Vietnam, with nothing in the demo data around it.
+pub const MONDAY: time::OffsetDateTime = time::macros::datetime!(2026-11-02 08:00 +07:00);
+
+/// The instant an RFC 3339 text names.
+pub fn at(s: &str) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// The start of day `d` in Vietnam.
+pub fn vn_midnight(d: time::Date) -> time::OffsetDateTime {
+    d.midnight().assume_offset(motcua_core::calendar::VIETNAM_OFFSET)
+}
+
+/// `s` encoded for a URL's query.
+pub fn url_encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
 
 /// An API token with the `catalogue:write` scope in the demo province.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
@@ -110,7 +149,7 @@ async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Con
                 id: "test-token".to_owned(),
                 name: "Kiểm thử".to_owned(),
                 scopes: "catalogue:write".to_owned(),
-                province_code: Some("000.00.00.H43".to_owned()),
+                province_code: Some(PROVINCE.to_owned()),
                 created_by: "test".to_owned(),
                 created_at: 0,
                 revoked_at: None,
@@ -161,6 +200,7 @@ pub struct Session {
     pub me: Value,
 }
 
+/// Signs in through the API with `username` and `password`: the session, or the refusal.
 pub async fn login(app: &TestApp, username: &str, password: &str) -> Result<Session, (StatusCode, Value)> {
     let r = app
         .client
@@ -191,7 +231,8 @@ pub async fn login(app: &TestApp, username: &str, password: &str) -> Result<Sess
     })
 }
 
-pub async fn demo(app: &TestApp, username: &str) -> Session {
+/// Signs in as the demo account `username` (the demo password).
+pub async fn sign_in(app: &TestApp, username: &str) -> Session {
     login(app, username, DEMO_PASSWORD)
         .await
         .unwrap_or_else(|e| panic!("{username}: {e:?}"))
@@ -219,6 +260,7 @@ pub async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// Sends a request with the session cookie and its CSRF header.
 pub async fn with_csrf(
     app: &TestApp,
     s: &Session,
