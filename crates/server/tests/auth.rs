@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::api::{get, post};
+use common::api::{delete, get, post, put};
 
-use common::{call, login, sign_in, spawn_app, with_csrf};
+use common::{Session, TestApp, call, login, sign_in, sign_in_each, spawn_app, with_csrf};
 use motcua_server::bootstrap::DEMO_PASSWORD;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -99,11 +99,11 @@ async fn csrf_forged_missing_or_replayed_is_refused() {
     let other = sign_in(&app, "danhmuc").await;
     let (status, _) = call(&app, &s, Method::PUT, path, Some(&other.csrf), Some(body.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "replayed from another session");
-    let (status, _) = with_csrf(&app, &s, Method::PUT, path, Some(body.clone())).await;
+    let (status, _) = put(&app, &s, path, body.clone()).await;
     assert_eq!(status, StatusCode::OK, "the right token works");
     // After logout, the old cookie and token are worth nothing.
     with_csrf(&app, &s, Method::POST, "/api/v1/auth/logout", None).await;
-    let (status, _) = with_csrf(&app, &s, Method::PUT, path, Some(body)).await;
+    let (status, _) = put(&app, &s, path, body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "replayed after logout");
 }
 
@@ -122,6 +122,17 @@ async fn expired_sessions_end() {
     let (status, body) = get(&app, &s, "/api/v1/auth/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["message"].as_str().expect("msg").contains("hết hạn"), "{body}");
+}
+
+/// `s` changes their password from `current` to `new`: status and body.
+async fn change_password(app: &TestApp, s: &Session, current: &str, new: &str) -> (StatusCode, Value) {
+    post(
+        app,
+        s,
+        "/api/v1/auth/password",
+        json!({"current_password": current, "new_password": new}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -145,35 +156,17 @@ async fn first_admin_must_change_password() {
         (status, body["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("password_change_required"))
     );
-    let (status, body) = post(
-        &app,
-        &s,
-        "/api/v1/auth/password",
-        json!({"current_password": password, "new_password": "short"}),
-    )
-    .await;
+    let (status, body) = change_password(&app, &s, &password, "short").await;
     assert_eq!(
         (status, body["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("new_password"))
     );
-    let (status, body) = post(
-        &app,
-        &s,
-        "/api/v1/auth/password",
-        json!({"current_password": "wrong", "new_password": "một mật khẩu dài hơn"}),
-    )
-    .await;
+    let (status, body) = change_password(&app, &s, "wrong", "một mật khẩu dài hơn").await;
     assert_eq!(
         (status, body["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("current_password"))
     );
-    let (status, _) = post(
-        &app,
-        &s,
-        "/api/v1/auth/password",
-        json!({"current_password": password, "new_password": "một mật khẩu dài hơn"}),
-    )
-    .await;
+    let (status, _) = change_password(&app, &s, &password, "một mật khẩu dài hơn").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = get(&app, &s, "/api/v1/admin/users").await;
     assert_eq!(status, StatusCode::OK, "the same session goes on after the change");
@@ -203,7 +196,7 @@ async fn each_role_may_do_exactly_its_part() {
     ];
     for (i, (username, catalogue, admin)) in matrix.into_iter().enumerate() {
         let s = sign_in(&app, username).await;
-        let (status, err) = with_csrf(&app, &s, Method::PUT, "/api/v1/procedures/1.900200", Some(body.clone())).await;
+        let (status, err) = put(&app, &s, "/api/v1/procedures/1.900200", body.clone()).await;
         let expected = if catalogue {
             StatusCode::OK
         } else {
@@ -315,12 +308,11 @@ async fn created_staff_get_a_one_time_password_and_admin_can_reset_it() {
             .is_ok()
     );
 
-    let (status, view) = with_csrf(
+    let (status, view) = put(
         &app,
         &admin,
-        Method::PUT,
         &format!("/api/v1/admin/users/{id}/grants"),
-        Some(json!({"grants": [{"role": "department_officer", "agency": "000.00.02.H43"}]})),
+        json!({"grants": [{"role": "department_officer", "agency": "000.00.02.H43"}]}),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -394,28 +386,14 @@ async fn api_tokens_are_shown_once_scoped_and_revocable() {
     );
     assert!(!list.to_string().contains(&token));
     let id = created["id"].as_str().expect("id");
-    let (status, _) = with_csrf(
-        &app,
-        &admin,
-        Method::DELETE,
-        &format!("/api/v1/admin/tokens/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = delete(&app, &admin, &format!("/api/v1/admin/tokens/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(
         put(token.clone(), body).await,
         StatusCode::UNAUTHORIZED,
         "revoked at once"
     );
-    let (status, _) = with_csrf(
-        &app,
-        &admin,
-        Method::DELETE,
-        &format!("/api/v1/admin/tokens/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = delete(&app, &admin, &format!("/api/v1/admin/tokens/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let r = app
         .client
@@ -448,14 +426,7 @@ async fn state_changes_are_audited_and_the_chain_verifies() {
     let app = spawn_app().await;
     let s = sign_in(&app, "danhmuc").await;
     let (_, p) = app.get_json("/api/v1/procedures/1.900400").await;
-    let (status, _) = with_csrf(
-        &app,
-        &s,
-        Method::PUT,
-        "/api/v1/procedures/1.900400",
-        Some(edit_body(&p["content"])),
-    )
-    .await;
+    let (status, _) = put(&app, &s, "/api/v1/procedures/1.900400", edit_body(&p["content"])).await;
     assert_eq!(status, StatusCode::OK);
     let _ = login(&app, "danhmuc", "sai-mat-khau-roi").await;
     let mut tx = app.test_db.db.begin_read().await.expect("read");
@@ -492,8 +463,7 @@ async fn state_changes_are_audited_and_the_chain_verifies() {
 #[tokio::test]
 async fn administrators_browse_the_audit_trail() {
     let app = spawn_app().await;
-    let admin = sign_in(&app, "quantri").await;
-    let catalogue = sign_in(&app, "danhmuc").await;
+    let [admin, catalogue] = sign_in_each(&app, ["quantri", "danhmuc"]).await;
     let (status, _) = get(&app, &catalogue, "/api/v1/admin/audit").await;
     assert_eq!(
         status,

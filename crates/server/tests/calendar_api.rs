@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::{Session, TestApp, sign_in, spawn_app, url_encode, with_csrf};
-use reqwest::Method;
+use common::api::put;
+
+use common::{Session, TestApp, sign_in_each, spawn_app, url_encode};
 use serde_json::{Value, json};
 
 async fn due(app: &TestApp, from: &str, days: u32) -> String {
@@ -98,22 +99,14 @@ async fn the_year_lists_its_special_days() {
 }
 
 async fn put_day(app: &TestApp, who: &Session, date: &str, body: Value) -> (u16, Value) {
-    let (status, v) = with_csrf(
-        app,
-        who,
-        Method::PUT,
-        &format!("/api/v1/calendar/days/{date}"),
-        Some(body),
-    )
-    .await;
+    let (status, v) = put(app, who, &format!("/api/v1/calendar/days/{date}"), body).await;
     (status.as_u16(), v)
 }
 
 #[tokio::test]
 async fn administrators_add_and_remove_days_off() {
     let app = spawn_app().await;
-    let admin = sign_in(&app, "quantri").await;
-    let director = sign_in(&app, "giamdoc").await;
+    let [admin, director] = sign_in_each(&app, ["quantri", "giamdoc"]).await;
     let (status, _) = put_day(
         &app,
         &director,

@@ -552,15 +552,7 @@ async fn a_conflicting_import_writes_nothing() {
 #[tokio::test]
 async fn openapi_matches_the_committed_snapshot() {
     let app = spawn_app().await;
-    let served = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let served = app.get_text("/api/openapi.json").await;
     let served: Value = serde_json::from_str(&served).expect("json");
     assert_eq!(served["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
     for path in [

@@ -6,9 +6,11 @@
 mod common;
 
 use common::api::{act, act_ok, code_of, get, post, procedure_content, procedure_of};
-use common::files::{PDF, upload, upload_pdf};
+use common::files::{PDF, download, upload, upload_pdf};
 use common::intake::{Reach, applicant, counter_intake, file_at_counter};
-use common::{CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, at, sign_in, spawn_app, spawn_app_at, spawn_app_with};
+use common::{
+    CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, at, sign_in, sign_in_each, spawn_app, spawn_app_at, spawn_app_with,
+};
 use motcua_core::calendar::Calendar;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -65,10 +67,8 @@ async fn a_make_up_saturday_counts_as_a_working_day() {
 async fn one_dossier_from_counter_to_return_with_every_hand_over() {
     let start = datetime!(2026-11-02 08:00 +07:00); // a Monday
     let app = spawn_app_at(start).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let officer = sign_in(&app, "cv.xaydung").await;
-    let justice = sign_in(&app, "cv.tuphap").await;
+    let [counter, leader, officer, justice] =
+        sign_in_each(&app, ["tiepnhan", "ld.xaydung", "cv.xaydung", "cv.tuphap"]).await;
     let code = procedure_of(&app, CONSTRUCTION).await;
     let filed = file_at_counter(&app, &counter, &code).await;
     let dossier = code_of(&filed);
@@ -505,15 +505,7 @@ async fn tracking_shows_each_change_at_once() {
         "the transfer shows at once: {after}"
     );
     assert_ne!(after["current_agency"], before["current_agency"]);
-    let page = app
-        .client
-        .get(app.url(&format!("/tra-cuu/{code}?secret={secret}")))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("text");
+    let page = app.get_text(&format!("/tra-cuu/{code}?secret={secret}")).await;
     assert!(
         page.contains(after["current_agency"].as_str().expect("agency")),
         "the page shows the same answer"
@@ -584,8 +576,7 @@ async fn tracking_follows_the_changes_another_node_makes() {
 #[tokio::test]
 async fn a_citizen_files_online_and_the_counter_checks_it() {
     let app = spawn_app_at(datetime!(2026-12-01 14:00 +07:00)).await;
-    let citizen = sign_in(&app, "congdan").await;
-    let counter = sign_in(&app, "tiepnhan").await;
+    let [citizen, counter] = sign_in_each(&app, ["congdan", "tiepnhan"]).await;
     let content = procedure_content(&app, LLTP).await;
     // Online filing needs the required documents uploaded.
     let mut body = json!({"procedure": LLTP, "applicant": applicant(&content, Reach::PhoneAndEmail),
@@ -617,16 +608,10 @@ async fn a_citizen_files_online_and_the_counter_checks_it() {
     let (status, mine) = get(&app, &citizen, "/api/v1/dossiers").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(mine["items"].as_array().expect("items").len(), 1);
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/files/{form}")))
-        .header("cookie", &citizen.cookie)
-        .send()
-        .await
-        .expect("download");
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["content-type"], "application/pdf");
-    assert_eq!(r.bytes().await.expect("bytes").as_ref(), PDF);
+    let (status, headers, body) = download(&app, Some(&citizen), &format!("/api/v1/files/{form}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(body.as_slice(), PDF);
 
     // The counter asks to complete it: the citizen answers, the dossier is back in status 1.
     app.clock.set(datetime!(2026-12-01 15:00 +07:00));
@@ -672,8 +657,7 @@ async fn a_citizen_files_online_and_the_counter_checks_it() {
 #[tokio::test]
 async fn citizens_see_only_their_own_dossiers() {
     let app = spawn_app().await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let citizen = sign_in(&app, "congdan").await;
+    let [counter, citizen] = sign_in_each(&app, ["tiepnhan", "congdan"]).await;
     let v = file_at_counter(&app, &counter, LLTP).await;
     let code = code_of(&v);
     let (status, e) = get(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
@@ -696,8 +680,7 @@ async fn citizens_see_only_their_own_dossiers() {
 #[tokio::test]
 async fn every_forbidden_transition_is_refused_with_a_reason() {
     let app = spawn_app().await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
+    let [counter, leader] = sign_in_each(&app, ["tiepnhan", "ld.xaydung"]).await;
     let code = procedure_of(&app, CONSTRUCTION).await;
     // One dossier in each status reachable without waiting.
     let mut body = counter_intake(&app, &code, Reach::PhoneAndEmail).await;
@@ -916,14 +899,9 @@ async fn uploads_are_checked_by_content_and_size() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
     // Another account cannot download someone's staged upload.
     let citizen = sign_in(&app, "congdan").await;
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/files/{}", v["id"].as_str().expect("id"))))
-        .header("cookie", &citizen.cookie)
-        .send()
-        .await
-        .expect("download");
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let path = format!("/api/v1/files/{}", v["id"].as_str().expect("id"));
+    let (status, _, _) = download(&app, Some(&citizen), &path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -1037,8 +1015,7 @@ async fn intake_files_under_the_procedure_version_current_at_that_moment() {
 #[tokio::test]
 async fn token_reads_and_bulk_exports_are_audited() {
     let app = spawn_app().await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let admin = sign_in(&app, "quantri").await;
+    let [counter, admin] = sign_in_each(&app, ["tiepnhan", "quantri"]).await;
     let code = code_of(&file_at_counter(&app, &counter, LLTP).await);
     let (status, t) = post(
         &app,
@@ -1058,14 +1035,8 @@ async fn token_reads_and_bulk_exports_are_audited() {
         .expect("read");
     assert_eq!(r.status(), StatusCode::OK);
     for path in ["/api/v1/register.xlsx", "/api/v1/dossiers.xlsx"] {
-        let r = app
-            .client
-            .get(app.url(path))
-            .header("cookie", &counter.cookie)
-            .send()
-            .await
-            .expect("export");
-        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let (status, _, _) = download(&app, Some(&counter), path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
     }
     let audited = |action: &'static str| {
         let (app, admin) = (&app, &admin);

@@ -7,15 +7,15 @@
 
 mod common;
 
-use common::api::{act_ok, code_of, get, post, procedure_content, procedure_of};
+use common::api::{act_ok, code_of, get, post, procedure_content, procedure_of, put};
 use common::files::upload_pdf;
 use common::intake::{Reach, counter_intake, file_dossier};
 use common::pages::page;
-use common::{CONSTRUCTION, LLTP, Session, TestApp, sign_in, spawn_app_at, with_csrf};
+use common::{CONSTRUCTION, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at};
 use motcua_core::dossier::{Status, Timeliness};
 use motcua_core::evaluation::{self, Answers, Conduct, Facts, Mark, PublicInfo, Satisfaction};
 use motcua_core::lifecycle::{Dossier, Notice, NoticeKind, Person};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -533,9 +533,7 @@ fn points_of(v: &Value, criterion: &str) -> Value {
 async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights() {
     let app = spawn_app_at(START).await;
     let s = staff(&app).await;
-    let director = sign_in(&app, "giamdoc").await;
-    let admin = sign_in(&app, "quantri").await;
-    let citizen = sign_in(&app, "congdan").await;
+    let [director, admin, citizen] = sign_in_each(&app, ["giamdoc", "quantri", "congdan"]).await;
     let construction = procedure_of(&app, CONSTRUCTION).await;
 
     // A: at the counter with a scan, result file, rated by link very satisfied, info full.
@@ -616,20 +614,13 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
     let edit = "/api/v1/admin/service-index/criteria/online_share";
     let body = json!({"max_points": 11, "target_percent": 40});
     for who in [&director, &s.counter] {
-        let (status, _) = with_csrf(&app, who, Method::PUT, edit, Some(body.clone())).await;
+        let (status, _) = put(&app, who, edit, body.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
-    let (status, e) = with_csrf(
-        &app,
-        &admin,
-        Method::PUT,
-        edit,
-        Some(json!({"max_points": 11, "target_percent": 0})),
-    )
-    .await;
+    let (status, e) = put(&app, &admin, edit, json!({"max_points": 11, "target_percent": 0})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(e["field"], "target_percent");
-    let (status, v) = with_csrf(&app, &admin, Method::PUT, edit, Some(body)).await;
+    let (status, v) = put(&app, &admin, edit, body).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["target_permille"], 400);
     let (_, v) = get(&app, &director, query).await;

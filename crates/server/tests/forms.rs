@@ -9,9 +9,9 @@ mod common;
 use std::process::Command;
 
 use common::api::{act_ok, code_of, get, procedure_content, procedure_of};
-use common::files::{PDF, download, pdf_text};
+use common::files::{download, issued_forms, pdf_text, upload_pdf};
 use common::intake::{Reach, applicant, file_dossier};
-use common::{CENTRE, CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, sign_in, spawn_app_at};
+use common::{CENTRE, CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -134,26 +134,14 @@ fn parse_pgm(bytes: &[u8]) -> (usize, usize, &[u8]) {
 /// The rows recorded for a dossier's issued forms: (kind, ordinal, sha256), polled until
 /// `wanted` is among them (issuing runs in the background after the transition).
 async fn recorded(app: &TestApp, code: &str, wanted: (&str, i64)) -> Vec<(String, i64, String)> {
-    for _ in 0..200 {
-        let mut tx = app.test_db.db.begin_read().await.expect("read");
-        let dossier_code = motcua_core::dossier::DossierCode::parse(code).expect("code");
-        let stored = motcua_store::dossiers::by_code(&mut tx, &dossier_code)
-            .await
-            .expect("by code")
-            .expect("dossier");
-        let rows: Vec<(String, i64, String)> = motcua_store::forms::of_dossier(&mut tx, stored.id)
-            .await
-            .expect("forms")
-            .into_iter()
-            .map(|r| (r.kind, r.ordinal, r.sha256))
-            .collect();
-        drop(tx);
-        if rows.iter().any(|(k, o, _)| k == wanted.0 && *o == wanted.1) {
-            return rows;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{code}: {wanted:?} was never issued");
+    let (kind, ordinal) = wanted;
+    issued_forms(app, code, &format!("{wanted:?}"), |r| {
+        r.kind == kind && r.ordinal == ordinal
+    })
+    .await
+    .into_iter()
+    .map(|r| (r.kind, r.ordinal, r.sha256))
+    .collect()
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -288,10 +276,8 @@ async fn the_receipt_prints_the_dossier_and_its_qr_code_opens_tracking() {
 #[tokio::test]
 async fn each_notice_and_the_control_sheet_print_what_happened() {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let officer = sign_in(&app, "cv.xaydung").await;
-    let justice = sign_in(&app, "cv.tuphap").await;
+    let [counter, leader, officer, justice] =
+        sign_in_each(&app, ["tiepnhan", "ld.xaydung", "cv.xaydung", "cv.tuphap"]).await;
     let procedure_code = procedure_of(&app, CONSTRUCTION).await;
     let filed = file(&app, &counter, &procedure_code, true).await;
     let code = code_of(&filed);
@@ -395,22 +381,13 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
 
     // Finish and return: the control sheet has a row per hand-over, each step judged.
     app.clock.set(datetime!(2026-11-10 15:00 +07:00));
-    let r = app
-        .client
-        .post(app.url("/api/v1/uploads?name=giay-phep.pdf"))
-        .header("cookie", &leader.cookie)
-        .header("x-csrf-token", &leader.csrf)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    let result: Value = r.json().await.expect("json");
+    let result = upload_pdf(&app, &leader, "giay-phep.pdf").await;
     act_ok(
         &app,
         &leader,
         &code,
         "finish",
-        json!({"result_files": [result["id"]], "note": "Đã ký"}),
+        json!({"result_files": [result], "note": "Đã ký"}),
     )
     .await;
     app.clock.set(datetime!(2026-11-11 08:00 +07:00));
@@ -472,8 +449,7 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
 #[tokio::test]
 async fn refusal_and_stop_notice_give_their_reasons() {
     let app = spawn_app_at(datetime!(2026-03-02 08:00 +07:00)).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
+    let [counter, leader] = sign_in_each(&app, ["tiepnhan", "ld.xaydung"]).await;
     let procedure_code = procedure_of(&app, CONSTRUCTION).await;
 
     let checking = code_of(&file(&app, &counter, &procedure_code, false).await);

@@ -6,20 +6,22 @@
 
 mod common;
 
+use common::pages::{browser, page, page_ok};
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
-use common::api::{act_ok, get, post, procedure_of};
+use common::api::{act_ok, delete, get, post, procedure_of};
 use common::files::upload_pdf;
 use common::intake::{Reach, counter_intake, file_dossier};
 use common::smtp::SmtpSink;
-use common::{CONSTRUCTION, LLTP, Session, TestApp, sign_in, with_csrf};
+use common::{CONSTRUCTION, LLTP, Session, TestApp, sign_in, sign_in_each};
 use motcua_server::outbox::{SIGNATURE_HEADER, Worker, WorkerHandle, signature};
 use motcua_server::state::Clock;
 use motcua_server::{AppState, Config};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -211,10 +213,8 @@ async fn a_dossiers_whole_life_reaches_the_portal_and_the_applicant_in_order() {
     })
     .await;
     let worker = start_worker(&state);
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let officer = sign_in(&app, "cv.xaydung").await;
-    let admin = sign_in(&app, "quantri").await;
+    let [counter, leader, officer, admin] =
+        sign_in_each(&app, ["tiepnhan", "ld.xaydung", "cv.xaydung", "quantri"]).await;
 
     let code = procedure_of(&app, CONSTRUCTION).await;
     let filed = file_reachable(&app, &counter, &code).await;
@@ -395,8 +395,7 @@ async fn events_wait_out_a_receiver_outage_and_arrive_in_order() {
     })
     .await;
     let worker = start_worker(&state);
-    let counter = sign_in(&app, "tiepnhan").await;
-    let admin = sign_in(&app, "quantri").await;
+    let [counter, admin] = sign_in_each(&app, ["tiepnhan", "quantri"]).await;
     let filed = file_reachable(&app, &counter, LLTP).await;
     let dossier = filed["code"].as_str().expect("code").to_owned();
     act_ok(&app, &counter, &dossier, "transfer", json!({})).await;
@@ -517,27 +516,11 @@ async fn a_failing_destination_is_dead_lettered_without_holding_up_the_others_an
     assert_eq!(hook.received().len(), 2, "the webhook got each event once");
 
     // /metrics counts them.
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.get_text("/metrics").await;
     assert!(metrics.contains("outbox_deliveries{state=\"dead\"} 2"), "{metrics}");
 
     // The operations page lists them with their error and a retry button.
-    let page = app
-        .client
-        .get(app.url("/van-hanh/chuyen-phat?state=dead"))
-        .header("cookie", &admin.cookie)
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.expect("html");
+    let html = page_ok(&app, &admin, "/van-hanh/chuyen-phat?state=dead").await;
     assert!(
         html.contains("Đã dừng gửi: 2") && html.contains("Cổng Dịch vụ công quốc gia"),
         "{html}"
@@ -547,25 +530,11 @@ async fn a_failing_destination_is_dead_lettered_without_holding_up_the_others_an
         "{html}"
     );
     let others = sign_in(&app, "tiepnhan").await;
-    let page = app
-        .client
-        .get(app.url("/van-hanh/chuyen-phat"))
-        .header("cookie", &others.cookie)
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::FORBIDDEN, "not for the counter");
+    let (status, _) = page(&app, Some(&others), "/van-hanh/chuyen-phat").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not for the counter");
     // The director sees what is stuck (the overview links here) but cannot retry.
     let director = sign_in(&app, "giamdoc").await;
-    let page = app
-        .client
-        .get(app.url("/van-hanh/chuyen-phat?state=dead"))
-        .header("cookie", &director.cookie)
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.expect("html");
+    let html = page_ok(&app, &director, "/van-hanh/chuyen-phat?state=dead").await;
     assert!(
         html.contains("Đã dừng gửi: 2") && !html.contains("Gửi lại</button>"),
         "{html}"
@@ -575,10 +544,7 @@ async fn a_failing_destination_is_dead_lettered_without_holding_up_the_others_an
     portal.set_status(200);
     let first_id = both_dead["items"][1]["id"].as_i64().expect("id");
     let second_id = both_dead["items"][0]["id"].as_i64().expect("id");
-    let no_redirect = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let no_redirect = browser();
     let forged = no_redirect
         .post(app.url(&format!("/van-hanh/chuyen-phat/{first_id}/gui-lai")))
         .header("cookie", &admin.cookie)
@@ -633,8 +599,7 @@ async fn webhooks_are_signed_filtered_by_kind_and_managed_by_administrators() {
     let accepted = Receiver::start().await;
     let all = Receiver::start().await;
     let (app, state) = spawn_with(datetime!(2026-11-02 08:00 +07:00), |_| {}).await;
-    let admin = sign_in(&app, "quantri").await;
-    let counter = sign_in(&app, "tiepnhan").await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
     let (status, _) = post(
         &app,
         &counter,
@@ -692,23 +657,9 @@ async fn webhooks_are_signed_filtered_by_kind_and_managed_by_administrators() {
 
     // Deleted: the next change reaches only the remaining subscription.
     let id = one["id"].as_i64().expect("id");
-    let (status, _) = with_csrf(
-        &app,
-        &admin,
-        Method::DELETE,
-        &format!("/api/v1/admin/webhooks/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = delete(&app, &admin, &format!("/api/v1/admin/webhooks/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = with_csrf(
-        &app,
-        &admin,
-        Method::DELETE,
-        &format!("/api/v1/admin/webhooks/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = delete(&app, &admin, &format!("/api/v1/admin/webhooks/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let second = file_reachable(&app, &counter, LLTP).await;
     all.wait_for(4, "all hook, second dossier").await;
@@ -731,8 +682,7 @@ async fn a_worker_killed_mid_send_loses_its_lease_and_another_delivers() {
         c.outbox_lease_seconds = 2;
     })
     .await;
-    let admin = sign_in(&app, "quantri").await;
-    let counter = sign_in(&app, "tiepnhan").await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
     let first = start_worker(&state);
     file_reachable(&app, &counter, LLTP).await;
     // The worker claimed the first change and is sending it: the portal holds it.

@@ -7,10 +7,10 @@
 mod common;
 
 use common::api::{act_ok, code_of, dossier, get, post, procedure_of};
-use common::files::{download, pdf_text};
+use common::files::{download, issued_forms, pdf_text};
 use common::intake::{Reach, counter_intake, file_dossier, judicial_record_intake};
-use common::pages::browser;
-use common::{CONSTRUCTION, Session, TestApp, sign_in, spawn_app_at_with};
+use common::pages::{browser, page, page_ok};
+use common::{CONSTRUCTION, Session, TestApp, sign_in, sign_in_each, spawn_app_at_with};
 use motcua_server::payments::vnpay;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -33,8 +33,7 @@ async fn app() -> TestApp {
 
 /// A dossier of Sở Xây dựng waiting for `FEE` (status 6).
 async fn awaiting_payment(app: &TestApp) -> String {
-    let counter = sign_in(app, "tiepnhan").await;
-    let leader = sign_in(app, "ld.xaydung").await;
+    let [counter, leader] = sign_in_each(app, ["tiepnhan", "ld.xaydung"]).await;
     let procedure = procedure_of(app, CONSTRUCTION).await;
     let body = counter_intake(app, &procedure, Reach::Phone).await;
     let code = code_of(&file_dossier(app, &counter, body).await);
@@ -51,15 +50,22 @@ async fn awaiting_payment(app: &TestApp) -> String {
     code
 }
 
+/// The counter, a dossier waiting for `FEE` and the online order the counter opened for it.
+async fn an_open_order(app: &TestApp) -> (Session, String, Value) {
+    let counter = sign_in(app, "tiepnhan").await;
+    let code = awaiting_payment(app).await;
+    let o = open_order(app, &counter, &code).await;
+    (counter, code, o)
+}
+
+/// Asks to pay dossier `code` as `s` (`{"method": …}`): status and order.
+async fn pay(app: &TestApp, s: &Session, code: &str, body: Value) -> (StatusCode, Value) {
+    post(app, s, &format!("/api/v1/dossiers/{code}/payments"), body).await
+}
+
 /// Opens an online order for `code` as `s`.
 async fn open_order(app: &TestApp, s: &Session, code: &str) -> Value {
-    let (status, o) = post(
-        app,
-        s,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "vnpay"}),
-    )
-    .await;
+    let (status, o) = pay(app, s, code, json!({"method": "vnpay"})).await;
     assert_eq!(status, StatusCode::CREATED, "{o}");
     o
 }
@@ -161,9 +167,7 @@ async fn order(app: &TestApp, s: &Session, id: &str) -> Value {
 #[tokio::test]
 async fn an_approved_payment_moves_the_dossier_on_once_however_often_the_gateway_says_so() {
     let app = app().await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     assert_eq!(o["state"], "pending");
     assert_eq!(o["amount"], FEE);
     assert_eq!(o["method"], "vnpay");
@@ -174,13 +178,7 @@ async fn an_approved_payment_moves_the_dossier_on_once_however_often_the_gateway
     );
     assert!(pay_url.contains("vnp_Amount=15000000"), "amount × 100: {pay_url}");
     // Clicking «pay» twice opens one order.
-    let (status, again) = post(
-        &app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "vnpay"}),
-    )
-    .await;
+    let (status, again) = pay(&app, &counter, &code, json!({"method": "vnpay"})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["id"], o["id"]);
 
@@ -237,21 +235,15 @@ async fn an_approved_payment_moves_the_dossier_on_once_however_often_the_gateway
         .map(|m| m["kind"].as_str().expect("kind"))
         .collect();
     assert_eq!(kinds, ["bad_signature"], "{r}");
-    let x = app
-        .client
-        .get(app.url("/api/v1/payments/reconciliation.xlsx?date=2026-11-02"))
-        .header("cookie", &director.cookie)
-        .send()
-        .await
-        .expect("xlsx");
-    assert_eq!(x.status(), StatusCode::OK);
-    assert!(
-        x.headers()["content-type"]
-            .to_str()
-            .expect("ct")
-            .contains("spreadsheetml")
-    );
-    assert!(x.bytes().await.expect("bytes").starts_with(b"PK"));
+    let (status, headers, xlsx) = download(
+        &app,
+        Some(&director),
+        "/api/v1/payments/reconciliation.xlsx?date=2026-11-02",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-type"].to_str().expect("ct").contains("spreadsheetml"));
+    assert!(xlsx.starts_with(b"PK"));
     // Not for department staff.
     let officer = sign_in(&app, "cv.xaydung").await;
     let (status, _) = get(&app, &officer, "/api/v1/payments/reconciliation").await;
@@ -261,9 +253,7 @@ async fn an_approved_payment_moves_the_dossier_on_once_however_often_the_gateway
 #[tokio::test]
 async fn a_declined_or_abandoned_payment_leaves_the_dossier_waiting() {
     let app = app().await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let back = through_sandbox(&app, o["pay_url"].as_str().expect("url"), "decline").await;
     let (_, shown) = return_page(&app, &back).await;
     assert_eq!(shown, "failed");
@@ -296,15 +286,7 @@ async fn a_declined_or_abandoned_payment_leaves_the_dossier_waiting() {
         .collect();
     assert_eq!(states, ["failed", "pending"]);
     // The dossier's payments page shows them, with the button to pay online.
-    let page = app
-        .client
-        .get(app.url(&format!("/thanh-toan/ho-so/{code}")))
-        .header("cookie", &counter.cookie)
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.expect("html");
+    let html = page_ok(&app, &counter, &format!("/thanh-toan/ho-so/{code}")).await;
     assert!(html.contains("id=\"pay-online\""), "{html}");
     assert!(html.contains("id=\"pay-cash\""), "the counter may take cash: {html}");
     assert!(html.contains(id2));
@@ -489,9 +471,7 @@ async fn a_genuine_unpaid_message_with_parameters_added_settles_nothing() {
 #[tokio::test]
 async fn the_same_notification_arriving_at_once_pays_once() {
     let app = app().await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let query = signed_ipn(o["id"].as_str().expect("id"), FEE, "90000100", true);
     let answers = futures_join(&app, &query, 6).await;
     let mut sorted = answers.clone();
@@ -525,25 +505,13 @@ async fn cash_at_the_counter_is_recorded_as_an_order_and_confirms_the_payment() 
     let app = app().await;
     let counter = sign_in(&app, "tiepnhan").await;
     let code = awaiting_payment(&app).await;
-    let (status, e) = post(
-        &app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "cash"}),
-    )
-    .await;
+    let (status, e) = pay(&app, &counter, &code, json!({"method": "cash"})).await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "the receipt number is required: {e}"
     );
-    let (status, o) = post(
-        &app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "cash", "reference": "BL-0001"}),
-    )
-    .await;
+    let (status, o) = pay(&app, &counter, &code, json!({"method": "cash", "reference": "BL-0001"})).await;
     assert_eq!(status, StatusCode::CREATED, "{o}");
     assert_eq!(o["state"], "paid");
     assert_eq!(o["method"], "cash");
@@ -552,20 +520,14 @@ async fn cash_at_the_counter_is_recorded_as_an_order_and_confirms_the_payment() 
     assert_eq!(d["status_code"], 4);
     assert_eq!(d["payments"][0][0], FEE);
     // Nothing owed any more.
-    let (status, _) = post(
-        &app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "vnpay"}),
-    )
-    .await;
+    let (status, _) = pay(&app, &counter, &code, json!({"method": "vnpay"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     // One receipt number pays once.
     let other = awaiting_payment(&app).await;
-    let (status, e) = post(
+    let (status, e) = pay(
         &app,
         &counter,
-        &format!("/api/v1/dossiers/{other}/payments"),
+        &other,
         json!({"method": "cash", "reference": "BL-0001"}),
     )
     .await;
@@ -574,10 +536,10 @@ async fn cash_at_the_counter_is_recorded_as_an_order_and_confirms_the_payment() 
     assert_eq!(dossier(&app, &counter, &other).await["status_code"], 6);
     // Staff of another department do not see the dossier at all.
     let justice = sign_in(&app, "cv.tuphap").await;
-    let (status, _) = post(
+    let (status, _) = pay(
         &app,
         &justice,
-        &format!("/api/v1/dossiers/{other}/payments"),
+        &other,
         json!({"method": "cash", "reference": "BL-0002"}),
     )
     .await;
@@ -620,35 +582,18 @@ fn the_signature_covers_vnpays_published_example_exactly() {
 /// The `dossier_forms` rows of kind `payment-receipt` of dossier `code`, polled until one
 /// exists (the receipt is issued in the background once the payment is confirmed).
 async fn receipt_records(app: &TestApp, code: &str) -> Vec<(i64, String, i64)> {
-    for _ in 0..100 {
-        let mut tx = app.test_db.db.begin_read().await.expect("read");
-        let dossier_code = motcua_core::dossier::DossierCode::parse(code).expect("code");
-        let stored = motcua_store::dossiers::by_code(&mut tx, &dossier_code)
-            .await
-            .expect("by code")
-            .expect("dossier");
-        let rows: Vec<(i64, String, i64)> = motcua_store::forms::of_dossier(&mut tx, stored.id)
-            .await
-            .expect("forms")
-            .into_iter()
-            .filter(|r| r.kind == "payment-receipt")
-            .map(|r| (r.ordinal, r.sha256, r.size))
-            .collect();
-        drop(tx);
-        if !rows.is_empty() {
-            return rows;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("no payment receipt recorded for {code}");
+    issued_forms(app, code, "a payment receipt", |r| r.kind == "payment-receipt")
+        .await
+        .into_iter()
+        .filter(|r| r.kind == "payment-receipt")
+        .map(|r| (r.ordinal, r.sha256, r.size))
+        .collect()
 }
 
 #[tokio::test]
 async fn a_confirmed_payment_has_an_electronic_receipt_for_those_who_may_see_the_dossier() {
     let app = app().await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let id = o["id"].as_str().expect("id").to_owned();
     assert!(o["receipt_url"].is_null(), "no receipt before payment: {o}");
     let receipt = format!("/api/v1/payments/{id}/receipt.pdf");
@@ -682,16 +627,7 @@ async fn a_confirmed_payment_has_an_electronic_receipt_for_those_who_may_see_the
         assert!(text.contains(want), "«{want}» missing: {text}");
     }
     // The payment page links it.
-    let page = app
-        .client
-        .get(app.url(&format!("/thanh-toan/ho-so/{code}")))
-        .header("cookie", &counter.cookie)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let (_, page) = page(&app, Some(&counter), &format!("/thanh-toan/ho-so/{code}")).await;
     assert!(page.contains(&format!("href=\"{receipt}\"")), "{page}");
 
     // Strangers: a citizen who did not file it, staff of another department.
@@ -711,13 +647,7 @@ async fn a_cash_payment_has_a_receipt_naming_the_receipt_number() {
     let app = app().await;
     let counter = sign_in(&app, "tiepnhan").await;
     let code = awaiting_payment(&app).await;
-    let (status, o) = post(
-        &app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "cash", "reference": "BL-7777"}),
-    )
-    .await;
+    let (status, o) = pay(&app, &counter, &code, json!({"method": "cash", "reference": "BL-7777"})).await;
     assert_eq!(status, StatusCode::CREATED, "{o}");
     let receipt = o["receipt_url"].as_str().expect("receipt_url").to_owned();
     let (status, _, pdf) = download(&app, Some(&counter), &receipt).await;
@@ -736,9 +666,7 @@ async fn requery(app: &TestApp, s: &Session, id: &str) -> (StatusCode, Value) {
 #[tokio::test]
 async fn a_payment_whose_ipn_was_lost_is_found_by_re_querying_the_gateway() {
     let app = app().await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let id = o["id"].as_str().expect("id").to_owned();
     // Nothing happened at the gateway yet: it knows no such transaction.
     let (status, q) = requery(&app, &counter, &id).await;
@@ -786,9 +714,7 @@ async fn a_payment_whose_ipn_was_lost_is_found_by_re_querying_the_gateway() {
 #[tokio::test]
 async fn a_declined_payment_stays_unpaid_after_a_re_query() {
     let app = app().await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let id = o["id"].as_str().expect("id").to_owned();
     through_sandbox(&app, o["pay_url"].as_str().expect("pay_url"), "decline_no_ipn").await;
     let (status, q) = requery(&app, &counter, &id).await;
@@ -850,9 +776,7 @@ async fn query_against(api_url: String) -> (StatusCode, Value, TestApp, String) 
         c.vnpay_api_url = api_url;
     })
     .await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let id = o["id"].as_str().expect("id").to_owned();
     let (status, q) = requery(&app, &counter, &id).await;
     (status, q, app, code)

@@ -6,13 +6,15 @@
 
 mod common;
 
+use common::stats::add_counts;
+
 use std::collections::BTreeMap;
 
 use calamine::{Data, Reader};
 use common::api::{act_ok, code_of, procedure_of};
 use common::files::download;
 use common::intake::{Reach, counter_intake, file_dossier, finish};
-use common::{CONSTRUCTION, JUSTICE, LLTP, PROVINCE, Session, TestApp, sign_in, spawn_app_at, vn_midnight};
+use common::{CONSTRUCTION, JUSTICE, LLTP, PROVINCE, Session, TestApp, sign_in_each, spawn_app_at, vn_midnight};
 use motcua_core::calendar::VIETNAM_OFFSET;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::stats::Dimension;
@@ -140,17 +142,7 @@ async fn figures(app: &TestApp, group: Dimension, period: Period, department: Op
 fn sum(lines: &[(String, Counts)]) -> Counts {
     let mut t = Counts::default();
     for (_, c) in lines {
-        t.carried_over += c.carried_over;
-        for i in 0..3 {
-            t.received[i] += c.received[i];
-        }
-        t.in_progress_on_time += c.in_progress_on_time;
-        t.overdue += c.overdue;
-        t.early += c.early;
-        t.on_time += c.on_time;
-        t.late += c.late;
-        t.withdrawn += c.withdrawn;
-        t.refused += c.refused;
+        add_counts(&mut t, c);
     }
     t
 }
@@ -195,10 +187,8 @@ fn check_lines(sheet: &Sheet, lines: &[(String, Counts)], name_of: &dyn Fn(&str)
 async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
     // Monday 2 November 2026, 08:00.
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let director = sign_in(&app, "giamdoc").await;
-    let officer = sign_in(&app, "cv.tuphap").await;
+    let [counter, leader, director, officer] =
+        sign_in_each(&app, ["tiepnhan", "ld.xaydung", "giamdoc", "cv.tuphap"]).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
 
     // Sở Xây dựng: one resolved early, one late, one left to run overdue (counter), one
@@ -450,9 +440,7 @@ fn maintenance_state(app: &TestApp) -> AppState {
 #[tokio::test]
 async fn monthly_reports_are_generated_once_and_served_as_stored() {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let director = sign_in(&app, "giamdoc").await;
+    let [counter, leader, director] = sign_in_each(&app, ["tiepnhan", "ld.xaydung", "giamdoc"]).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
     let a = code_of(&file_via(&app, &counter, &procedure, "counter").await);
     let _b = code_of(&file_via(&app, &counter, &procedure, "post").await);

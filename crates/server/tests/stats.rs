@@ -7,12 +7,14 @@
 
 mod common;
 
+use common::stats::add_counts;
+
 use std::collections::BTreeMap;
 
 use common::api::{act, act_ok, code_of, procedure_of};
 use common::files::upload_pdf;
 use common::intake::{Reach, counter_intake, file_dossier, finish};
-use common::{CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, sign_in, spawn_app_at, vn_midnight};
+use common::{CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at, vn_midnight};
 use motcua_core::calendar::VIETNAM_OFFSET;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::{Channel, Status};
@@ -214,22 +216,7 @@ fn straightforward(all: &[Dossier], q: &Query<'_>) -> BTreeMap<String, Counts> {
             .filter(|n| n.kind == NoticeKind::SupplementRequest && within(Some(n.at)))
             .count() as i64;
         if c != Counts::default() {
-            let e = out.entry(value_of(d, q.group)).or_default();
-            e.carried_over += c.carried_over;
-            for i in 0..3 {
-                e.received[i] += c.received[i];
-            }
-            e.in_progress_on_time += c.in_progress_on_time;
-            e.overdue += c.overdue;
-            e.early += c.early;
-            e.on_time += c.on_time;
-            e.late += c.late;
-            e.returned += c.returned;
-            e.refused += c.refused;
-            e.withdrawn += c.withdrawn;
-            e.stopped += c.stopped;
-            e.supplements += c.supplements;
-            e.resolved_minutes += c.resolved_minutes;
+            add_counts(out.entry(value_of(d, q.group)).or_default(), &c);
         }
     }
     out
@@ -362,9 +349,7 @@ async fn random_transitions_keep_the_aggregates_equal_to_a_recount_and_to_the_pl
     // Monday 2 November 2026, 08:00.
     let start = datetime!(2026-11-02 08:00 +07:00);
     let app = spawn_app_at(start).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let justice = sign_in(&app, "cv.tuphap").await;
+    let [counter, leader, justice] = sign_in_each(&app, ["tiepnhan", "ld.xaydung", "cv.tuphap"]).await;
     let mut procedures = vec![LLTP.to_owned(), procedure_of(&app, CONSTRUCTION).await];
     let (status, v) = app
         .get_json(&format!(

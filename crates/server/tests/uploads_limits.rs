@@ -7,7 +7,7 @@
 mod common;
 
 use common::api::post;
-use common::files::send_upload;
+use common::files::{download, send_upload};
 use common::intake::judicial_record_intake;
 use common::{Session, TestApp, sign_in, spawn_app_at_with, spawn_app_with};
 use reqwest::StatusCode;
@@ -247,15 +247,10 @@ async fn a_body_past_the_limit_is_refused_with_the_json_413_however_it_is_framed
     assert_eq!(status, 201, "{v}");
     assert_eq!(v["file_type"], "pdf");
     assert_eq!(v["sha256"], hex(&Sha256::digest(&body)));
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/files/{}", v["id"].as_str().expect("id"))))
-        .header("cookie", &counter.cookie)
-        .send()
-        .await
-        .expect("download");
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.bytes().await.expect("bytes").as_ref(), body.as_slice());
+    let path = format!("/api/v1/files/{}", v["id"].as_str().expect("id"));
+    let (status, _, got) = download(&app, Some(&counter), &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, body);
 
     // The type of a long body is told from its start: a program padded past the first
     // 8 KiB is still a program.

@@ -3,8 +3,10 @@
 
 mod common;
 
+use common::api::{delete, put};
+
 use common::pages::{light_page_ok, page};
-use common::{Session, TestApp, sign_in, spawn_app, with_csrf};
+use common::{Session, TestApp, sign_in, sign_in_each, spawn_app, with_csrf};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -291,10 +293,7 @@ async fn pages_open_to_the_right_roles_only() {
     let app = spawn_app().await;
     let code = first_procedure(&app).await;
     let edit = format!("/quan-tri/thu-tuc/{code}");
-    let quantri = sign_in(&app, "quantri").await;
-    let danhmuc = sign_in(&app, "danhmuc").await;
-    let tiepnhan = sign_in(&app, "tiepnhan").await;
-    let congdan = sign_in(&app, "congdan").await;
+    let [quantri, danhmuc, tiepnhan, congdan] = sign_in_each(&app, ["quantri", "danhmuc", "tiepnhan", "congdan"]).await;
 
     for path in CATALOGUE_PAGES.iter().copied().chain([edit.as_str()]) {
         light_page_ok(&app, &quantri, path).await;
@@ -491,22 +490,20 @@ async fn a_calendar_day_edit_shows_on_the_calendar() {
     assert!(html.contains("02/09/2025"), "National Day");
 
     // A mismatched date is refused; a reason is required.
-    let (status, _) = with_csrf(
+    let (status, _) = put(
         &app,
         &quantri,
-        Method::PUT,
         "/api/v1/calendar/days/2025-05-06",
-        Some(json!({"date": "2025-05-07", "kind": "default"})),
+        json!({"date": "2025-05-07", "kind": "default"}),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // Back to the default through the adjustment's own form.
-    let (status, _) = with_csrf(
+    let (status, _) = put(
         &app,
         &quantri,
-        Method::PUT,
         "/api/v1/calendar/days/2025-05-05",
-        Some(json!({"kind": "default"})),
+        json!({"kind": "default"}),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -590,7 +587,7 @@ async fn users_and_tokens_from_their_forms() {
     );
     let revoke = format!("/api/v1/admin/tokens/{token_id}");
     assert!(html.contains(&format!("data-api=\"{revoke}\" data-method=\"DELETE\"")));
-    let (status, _) = with_csrf(&app, &quantri, Method::DELETE, &revoke, None).await;
+    let (status, _) = delete(&app, &quantri, &revoke).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let html = light_page_ok(&app, &quantri, "/quan-tri/ma-truy-cap").await;
     assert!(html.contains("Đã thu hồi"));
@@ -643,23 +640,21 @@ async fn agencies_and_fields_from_their_forms() {
     assert!(html.contains("Sở Thử nghiệm và Đổi mới") && html.contains("Lĩnh vực thử"));
 
     // The tree stays a tree; a counter officer may not edit it.
-    let (status, err) = with_csrf(
+    let (status, err) = put(
         &app,
         &danhmuc,
-        Method::PUT,
         "/api/v1/admin/agencies/000.00.40.H43",
-        Some(json!({"name": "X", "kind": "department", "parent": "000.00.41.H43"})),
+        json!({"name": "X", "kind": "department", "parent": "000.00.41.H43"}),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
     assert_eq!(err["field"], "parent");
     let tiepnhan = sign_in(&app, "tiepnhan").await;
-    let (status, _) = with_csrf(
+    let (status, _) = put(
         &app,
         &tiepnhan,
-        Method::PUT,
         "/api/v1/admin/fields/G40-TN",
-        Some(json!({"name": "X", "agency": "000.00.40.H43"})),
+        json!({"name": "X", "agency": "000.00.40.H43"}),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);

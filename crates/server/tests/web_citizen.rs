@@ -8,7 +8,7 @@ mod common;
 use common::api::{act_ok, get, post, procedure_content};
 use common::files::upload_pdf;
 use common::pages::page;
-use common::{CONSTRUCTION, LLTP, Session, TestApp, login, sign_in, spawn_app_at};
+use common::{CONSTRUCTION, LLTP, Session, TestApp, login, sign_in, sign_in_each, spawn_app_at};
 use motcua_server::bootstrap::DEMO_PASSWORD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -294,10 +294,8 @@ async fn procedures_not_filed_online_are_explained() {
 #[tokio::test]
 async fn supplement_answered_then_rated_once_after_the_result() {
     let app = spawn_app_at(datetime!(2026-12-01 09:00 +07:00)).await;
-    let citizen = sign_in(&app, "congdan").await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let officer = sign_in(&app, "cv.xaydung").await;
+    let [citizen, counter, leader, officer] =
+        sign_in_each(&app, ["congdan", "tiepnhan", "ld.xaydung", "cv.xaydung"]).await;
     let procedure = procedures(&app, Some(CONSTRUCTION))
         .await
         .into_iter()

@@ -6,9 +6,9 @@
 mod common;
 
 use common::api::{act_ok, code_of, get, post, procedure_content, procedure_of};
-use common::files::upload_pdf;
+use common::files::{download, upload_pdf};
 use common::pages::{light_page_ok, page};
-use common::{CONSTRUCTION, LLTP, MONDAY, sign_in, spawn_app_at};
+use common::{CONSTRUCTION, LLTP, MONDAY, sign_in, sign_in_each, spawn_app_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -185,15 +185,10 @@ async fn the_intake_form_s_body_is_accepted_and_the_receipt_page_follows() {
     let first = c["documents"][0]["name"].as_str().expect("name");
     assert!(receipt.contains(first), "what was received is listed");
     // The link prints: the receipt exists once accepted.
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/dossiers/{code}/forms/receipt.pdf")))
-        .header("cookie", &counter.cookie)
-        .send()
-        .await
-        .expect("pdf");
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let receipt_pdf = format!("/api/v1/dossiers/{code}/forms/receipt.pdf");
+    let (status, headers, _) = download(&app, Some(&counter), &receipt_pdf).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/pdf");
 
     // «Chỉ ghi nhận để kiểm tra»: accept false keeps it in status 1, on the waiting list,
     // and the receipt page says there is no receipt yet.
@@ -227,9 +222,7 @@ async fn the_intake_form_s_body_is_accepted_and_the_receipt_page_follows() {
 #[tokio::test]
 async fn the_lists_show_waiting_finished_and_today_s_dossiers() {
     let app = spawn_app_at(MONDAY).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let citizen = sign_in(&app, "congdan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
+    let [counter, citizen, leader] = sign_in_each(&app, ["tiepnhan", "congdan", "ld.xaydung"]).await;
 
     // Nothing yet.
     let desk = light_page_ok(&app, &counter, "/quay").await;

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use common::api::{act_ok, code_of, procedure_of};
 use common::intake::{file_at_counter, finish};
 use common::pages::{listed_codes, page};
-use common::{CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, at, sign_in, spawn_app_at};
+use common::{CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, at, sign_in, sign_in_each, spawn_app_at};
 use reqwest::StatusCode;
 use serde_json::json;
 use time::macros::datetime;
@@ -89,9 +89,7 @@ struct World {
 /// are long overdue (and were already at the period's end).
 async fn world() -> World {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let director = sign_in(&app, "giamdoc").await;
+    let [counter, leader, director] = sign_in_each(&app, ["tiepnhan", "ld.xaydung", "giamdoc"]).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
     let mut filed = Vec::new();
     for _ in 0..3 {

@@ -8,7 +8,7 @@ use common::api::{act_ok, code_of, get, procedure_of};
 use common::files::upload_pdf;
 use common::intake::{Reach, counter_intake, file_dossier};
 use common::pages::{browser, page, page_ok};
-use common::{CONSTRUCTION, Session, TestApp, sign_in, spawn_app_at};
+use common::{CONSTRUCTION, Session, TestApp, sign_in_each, spawn_app_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -87,12 +87,18 @@ fn row<'a>(html: &'a str, code: &str) -> &'a str {
 #[tokio::test]
 async fn the_dossier_page_offers_each_viewer_the_actions_they_may_take_now() {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await; // a Monday
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let officer = sign_in(&app, "cv.xaydung").await;
-    let justice = sign_in(&app, "cv.tuphap").await;
-    let citizen = sign_in(&app, "congdan").await;
-    let director = sign_in(&app, "giamdoc").await;
+    let [counter, leader, officer, justice, citizen, director] = sign_in_each(
+        &app,
+        [
+            "tiepnhan",
+            "ld.xaydung",
+            "cv.xaydung",
+            "cv.tuphap",
+            "congdan",
+            "giamdoc",
+        ],
+    )
+    .await;
     let filed = file_construction(&app, &counter).await;
     let code = code_of(&filed);
     let path = format!("/ho-so/{code}");
@@ -262,12 +268,18 @@ async fn the_dossier_page_offers_each_viewer_the_actions_they_may_take_now() {
 #[tokio::test]
 async fn the_work_list_colours_due_dates_and_keeps_to_the_department() {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let officer = sign_in(&app, "cv.xaydung").await;
-    let justice = sign_in(&app, "cv.tuphap").await;
-    let citizen = sign_in(&app, "congdan").await;
-    let director = sign_in(&app, "giamdoc").await;
+    let [counter, leader, officer, justice, citizen, director] = sign_in_each(
+        &app,
+        [
+            "tiepnhan",
+            "ld.xaydung",
+            "cv.xaydung",
+            "cv.tuphap",
+            "congdan",
+            "giamdoc",
+        ],
+    )
+    .await;
     let first = file_construction(&app, &counter).await;
     let second = file_construction(&app, &counter).await;
     let third = file_construction(&app, &counter).await;

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use common::api::{act_ok, code_of, procedure_of};
 use common::intake::{file_at_counter, finish};
 use common::pages::{listed_codes, page};
-use common::{CONSTRUCTION, JUSTICE, LLTP, at, sign_in, spawn_app, spawn_app_at};
+use common::{CONSTRUCTION, JUSTICE, LLTP, at, sign_in, sign_in_each, spawn_app, spawn_app_at};
 use reqwest::StatusCode;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -44,9 +44,7 @@ fn figure(html: &str, metric: &str, agency: Option<&str>) -> i64 {
 async fn the_overview_counts_what_happened_and_each_number_lists_its_dossiers() {
     // Monday 2 November 2026, 08:00.
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let director = sign_in(&app, "giamdoc").await;
+    let [counter, leader, director] = sign_in_each(&app, ["tiepnhan", "ld.xaydung", "giamdoc"]).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
 
     // Four dossiers received together: one finished early, one on the due instant, one
@@ -212,8 +210,7 @@ async fn only_the_director_sees_the_overview() {
 #[tokio::test]
 async fn a_dead_delivery_shows_on_the_overview() {
     let app = spawn_app().await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let director = sign_in(&app, "giamdoc").await;
+    let [counter, director] = sign_in_each(&app, ["tiepnhan", "giamdoc"]).await;
     file_at_counter(&app, &counter, LLTP).await;
     // The portal refused the event until the worker gave up on it.
     {
@@ -323,9 +320,7 @@ async fn more_than_one_supplement_request_counts_as_late() {
     // docs/rules.md §6: a dossier finished before its appointment still counts as late when
     // the applicant was asked to supplement more than once.
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = sign_in(&app, "tiepnhan").await;
-    let leader = sign_in(&app, "ld.xaydung").await;
-    let director = sign_in(&app, "giamdoc").await;
+    let [counter, leader, director] = sign_in_each(&app, ["tiepnhan", "ld.xaydung", "giamdoc"]).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
     let once = code_of(&file_at_counter(&app, &counter, &procedure).await);
     let twice = code_of(&file_at_counter(&app, &counter, &procedure).await);

@@ -16,6 +16,16 @@ pub async fn get(app: &TestApp, s: &Session, path: &str) -> (StatusCode, Value) 
     call(app, s, Method::GET, path, None, None).await
 }
 
+/// PUTs JSON as `s` (with the CSRF header): status and body.
+pub async fn put(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
+    with_csrf(app, s, Method::PUT, path, Some(body)).await
+}
+
+/// DELETEs `path` as `s` (with the CSRF header): status and body.
+pub async fn delete(app: &TestApp, s: &Session, path: &str) -> (StatusCode, Value) {
+    with_csrf(app, s, Method::DELETE, path, None).await
+}
+
 /// Takes `action` (`transfer`, `assign`, `finish`, …) on dossier `code` as `s`: status and
 /// answer.
 pub async fn act(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> (StatusCode, Value) {

@@ -1,5 +1,7 @@
-//! Files: uploads (scans, result documents), downloads, and the text of a PDF.
+//! Files: uploads (scans, result documents), downloads, the forms issued for a dossier,
+//! and the text of a PDF.
 
+use motcua_store::forms::FormRecord;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -66,4 +68,32 @@ pub fn pdf_text(pdf: &[u8]) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The forms issued for dossier `code` as the store records them, once one satisfies
+/// `issued` (issuing runs in the background after a transition; polled for 20 s at most,
+/// then a panic naming `what`).
+pub async fn issued_forms(
+    app: &TestApp,
+    code: &str,
+    what: &str,
+    issued: impl Fn(&FormRecord) -> bool,
+) -> Vec<FormRecord> {
+    let dossier_code = motcua_core::dossier::DossierCode::parse(code).expect("code");
+    for _ in 0..200 {
+        let mut tx = app.test_db.db.begin_read().await.expect("read");
+        let stored = motcua_store::dossiers::by_code(&mut tx, &dossier_code)
+            .await
+            .expect("by code")
+            .expect("dossier");
+        let rows = motcua_store::forms::of_dossier(&mut tx, stored.id)
+            .await
+            .expect("forms");
+        drop(tx);
+        if rows.iter().any(&issued) {
+            return rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{code}: {what} was never issued");
 }

@@ -2,7 +2,7 @@
 //! PostgreSQL when the test run selects it), with the demo province loaded; signing in;
 //! and, in the submodules, what the tests do with it in the product's words: the JSON API
 //! (`api`), counter intake (`intake`), files and PDFs (`files`), pages as a browser sees
-//! them (`pages`) and a real SMTP server (`smtp`).
+//! them (`pages`), a real SMTP server (`smtp`) and the statistics' figures (`stats`).
 
 #![allow(dead_code, reason = "each test binary uses a different part of the harness")]
 
@@ -11,6 +11,7 @@ pub mod files;
 pub mod intake;
 pub mod pages;
 pub mod smtp;
+pub mod stats;
 
 use motcua_server::bootstrap::DEMO_PASSWORD;
 use motcua_server::state::Clock;
@@ -75,6 +76,12 @@ impl TestApp {
         let r = self.client.get(self.url(path)).send().await.expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.expect("json body"))
+    }
+
+    /// GETs `path` anonymously: the body as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        let r = self.client.get(self.url(path)).send().await.expect("request");
+        r.text().await.expect("text body")
     }
 
     /// Sends JSON with the administrator token.
@@ -236,6 +243,17 @@ pub async fn sign_in(app: &TestApp, username: &str) -> Session {
     login(app, username, DEMO_PASSWORD)
         .await
         .unwrap_or_else(|e| panic!("{username}: {e:?}"))
+}
+
+/// Signs in as each of the demo accounts `usernames`, in order.
+pub async fn sign_in_each<const N: usize>(app: &TestApp, usernames: [&str; N]) -> [Session; N] {
+    let mut sessions = Vec::with_capacity(N);
+    for username in usernames {
+        sessions.push(sign_in(app, username).await);
+    }
+    sessions
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("one session per name"))
 }
 
 /// Sends a request with the session cookie and (unless `csrf` is `None`) a CSRF header.
