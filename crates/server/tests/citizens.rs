@@ -186,6 +186,19 @@ async fn pending_rows(app: &TestApp, username: &str) -> i64 {
     .expect("count")
 }
 
+/// Checks the answer to a registration whose code could not be sent: a 503 whose message
+/// names the channel (`by`), and nothing kept for `contact`.
+async fn assert_not_delivered(app: &TestApp, answer: &Answer, by: &str, contact: &str) {
+    assert_eq!(
+        (answer.status, answer.json["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("delivery_failed")),
+        "{}",
+        answer.text
+    );
+    assert!(answer.json["message"].as_str().expect("message").contains(by));
+    assert_eq!(pending_rows(app, contact).await, 0);
+}
+
 async fn me(app: &TestApp, cookie: &str) -> (StatusCode, Value) {
     let r = app
         .client
@@ -389,14 +402,7 @@ async fn sms_code_goes_through_the_gateway_and_can_be_resent() {
         json!({"display_name": "Lê Thị Cúc", "phone": "0355555555", "password": PASSWORD}),
     )
     .await;
-    assert_eq!(
-        (refused.status, refused.json["code"].as_str()),
-        (StatusCode::SERVICE_UNAVAILABLE, Some("delivery_failed")),
-        "{}",
-        refused.text
-    );
-    assert!(refused.json["message"].as_str().expect("message").contains("tin nhắn"));
-    assert_eq!(pending_rows(&app, "0355555555").await, 0);
+    assert_not_delivered(&app, &refused, "tin nhắn", "0355555555").await;
 }
 
 #[tokio::test]
@@ -564,14 +570,7 @@ async fn without_a_channel_registration_is_refused_clearly() {
         json!({"display_name": "Bùi Thị Giang", "email": "giang@example.vn", "password": PASSWORD}),
     )
     .await;
-    assert_eq!(
-        (r.status, r.json["code"].as_str()),
-        (StatusCode::SERVICE_UNAVAILABLE, Some("delivery_failed")),
-        "{}",
-        r.text
-    );
-    assert!(r.json["message"].as_str().expect("message").contains("email"));
-    assert_eq!(pending_rows(&app, "giang@example.vn").await, 0);
+    assert_not_delivered(&app, &r, "email", "giang@example.vn").await;
 
     // In development, the code may go to the log instead; it is still not in the answer.
     let app = spawn_with(|c| c.dev_log_codes = true).await;

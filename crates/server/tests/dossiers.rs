@@ -7,7 +7,7 @@ mod common;
 
 use common::api::{act, act_ok, code_of, get, post, procedure_content, procedure_of};
 use common::files::{PDF, download, upload, upload_pdf};
-use common::intake::{Reach, applicant, counter_intake, file_at_counter};
+use common::intake::{Reach, applicant, counter_intake, file_at_counter, finish, supplement};
 use common::{
     CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, at, sign_in, sign_in_each, spawn_app, spawn_app_at, spawn_app_with,
 };
@@ -125,15 +125,7 @@ async fn one_dossier_from_counter_to_return_with_every_hand_over() {
     .await;
     assert_eq!(v["status_code"], 5);
     app.clock.set(datetime!(2026-11-05 09:00 +07:00));
-    let scan = upload_pdf(&app, &counter, "ban-ve.pdf").await;
-    let v = act_ok(
-        &app,
-        &counter,
-        &dossier,
-        "receive-supplement",
-        json!({"files": [scan], "note": "Đã nhận bản vẽ"}),
-    )
-    .await;
+    let v = supplement(&app, &counter, &dossier, "ban-ve.pdf", "Đã nhận bản vẽ").await;
     assert_eq!(v["status_code"], 4);
     let due1 = at(v["due_at"].as_str().expect("due"));
     let calendar = Calendar::standard();
@@ -241,15 +233,7 @@ async fn one_dossier_from_counter_to_return_with_every_hand_over() {
     app.clock.set(datetime!(2026-11-10 15:00 +07:00));
     let (status, e) = act(&app, &leader, &dossier, "finish", json!({"result_files": []})).await;
     assert_eq!(status, StatusCode::CONFLICT, "a result document is required: {e}");
-    let result = upload_pdf(&app, &leader, "giay-phep.pdf").await;
-    let v = act_ok(
-        &app,
-        &leader,
-        &dossier,
-        "finish",
-        json!({"result_files": [result], "note": "Đã ký"}),
-    )
-    .await;
+    let v = finish(&app, &leader, &dossier, "giay-phep.pdf").await;
     assert_eq!(v["status_code"], 9);
     assert_eq!(v["timeliness"], "early");
     // Finishing clears the assignee, but who handled it stays (the statistics' officer).

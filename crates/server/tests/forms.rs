@@ -9,8 +9,8 @@ mod common;
 use std::process::Command;
 
 use common::api::{act_ok, code_of, get, procedure_content, procedure_of};
-use common::files::{download, issued_forms, pdf_text, upload_pdf};
-use common::intake::{Reach, applicant, file_dossier};
+use common::files::{download, issued_forms, pdf_text};
+use common::intake::{Reach, applicant, file_dossier, finish};
 use common::{CENTRE, CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -381,15 +381,7 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
 
     // Finish and return: the control sheet has a row per hand-over, each step judged.
     app.clock.set(datetime!(2026-11-10 15:00 +07:00));
-    let result = upload_pdf(&app, &leader, "giay-phep.pdf").await;
-    act_ok(
-        &app,
-        &leader,
-        &code,
-        "finish",
-        json!({"result_files": [result], "note": "Đã ký"}),
-    )
-    .await;
+    finish(&app, &leader, &code, "giay-phep.pdf").await;
     app.clock.set(datetime!(2026-11-11 08:00 +07:00));
     act_ok(&app, &counter, &code, "return", json!({"method": "counter"})).await;
 

@@ -362,6 +362,22 @@ async fn a_forced_password_change_works_without_script() {
 
 // ---------------------------------------------------------------- registration
 
+/// Posts the registration form (`/dang-ky`) with JavaScript off.
+async fn register_form(app: &TestApp, name: &str, email: &str, phone: &str, password: &str) -> Answer {
+    post_form(
+        app,
+        "/dang-ky",
+        None,
+        &[
+            ("display_name", name),
+            ("email", email),
+            ("phone", phone),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
 /// What the SMS gateway received.
 #[derive(Clone, Default)]
 struct Sms(Arc<Mutex<Vec<Value>>>);
@@ -430,36 +446,14 @@ async fn registration_and_confirmation_work_without_script() {
 
     // Refused (password too short): the form comes back with the message and what was
     // typed, except the password.
-    let refused = post_form(
-        &app,
-        "/dang-ky",
-        None,
-        &[
-            ("display_name", "Lê Thị Hoa"),
-            ("email", ""),
-            ("phone", "0912345670"),
-            ("password", "ngan"),
-        ],
-    )
-    .await;
+    let refused = register_form(&app, "Lê Thị Hoa", "", "0912345670", "ngan").await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert!(refused.body.contains("ít nhất 10 ký tự"), "{}", refused.body);
     assert!(refused.body.contains(r#"value="Lê Thị Hoa""#) && refused.body.contains(r#"value="0912345670""#));
     assert!(!refused.body.contains(r#"value="ngan""#));
     assert_eq!(sms.count(), 0);
 
-    let sent = post_form(
-        &app,
-        "/dang-ky",
-        None,
-        &[
-            ("display_name", "Lê Thị Hoa"),
-            ("email", ""),
-            ("phone", "0912345670"),
-            ("password", "mat-khau-cua-hoa-2026"),
-        ],
-    )
-    .await;
+    let sent = register_form(&app, "Lê Thị Hoa", "", "0912345670", "mat-khau-cua-hoa-2026").await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     assert!(sent.location.starts_with("/dang-ky/xac-nhan?id="), "{}", sent.location);
     assert!(!sent.location.contains("mat-khau") && !sent.location.contains("0912345670"));

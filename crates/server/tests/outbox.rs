@@ -176,6 +176,11 @@ async fn file_reachable(app: &TestApp, counter: &Session, procedure: &str) -> Va
     file_dossier(app, counter, body).await
 }
 
+/// `s` subscribes a webhook (`{"url": …, "events": […]}`): status and subscription.
+async fn add_webhook(app: &TestApp, s: &Session, body: Value) -> (StatusCode, Value) {
+    post(app, s, "/api/v1/admin/webhooks", body).await
+}
+
 /// The deliveries of the province in `state`, through the operations API.
 async fn deliveries(app: &TestApp, admin: &Session, state: &str) -> Value {
     let (status, v) = get(app, admin, &format!("/api/v1/admin/deliveries?state={state}&limit=200")).await;
@@ -465,10 +470,9 @@ async fn a_failing_destination_is_dead_lettered_without_holding_up_the_others_an
     })
     .await;
     let admin = sign_in(&app, "quantri").await;
-    let (status, w) = post(
+    let (status, w) = add_webhook(
         &app,
         &admin,
-        "/api/v1/admin/webhooks",
         json!({"url": hook.url, "events": ["*"], "description": "Hệ thống thống kê"}),
     )
     .await;
@@ -600,38 +604,19 @@ async fn webhooks_are_signed_filtered_by_kind_and_managed_by_administrators() {
     let all = Receiver::start().await;
     let (app, state) = spawn_with(datetime!(2026-11-02 08:00 +07:00), |_| {}).await;
     let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
-    let (status, _) = post(
-        &app,
-        &counter,
-        "/api/v1/admin/webhooks",
-        json!({"url": accepted.url, "events": ["*"]}),
-    )
-    .await;
+    let (status, _) = add_webhook(&app, &counter, json!({"url": accepted.url, "events": ["*"]})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, e) = post(
-        &app,
-        &admin,
-        "/api/v1/admin/webhooks",
-        json!({"url": "ftp://x", "events": ["*"]}),
-    )
-    .await;
+    let (status, e) = add_webhook(&app, &admin, json!({"url": "ftp://x", "events": ["*"]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     let secret = "khoa-bi-mat-cua-he-thong-nhan";
-    let (status, one) = post(
+    let (status, one) = add_webhook(
         &app,
         &admin,
-        "/api/v1/admin/webhooks",
         json!({"url": accepted.url, "events": ["dossier.accept"], "secret": secret}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{one}");
-    let (status, two) = post(
-        &app,
-        &admin,
-        "/api/v1/admin/webhooks",
-        json!({"url": all.url, "events": ["*"]}),
-    )
-    .await;
+    let (status, two) = add_webhook(&app, &admin, json!({"url": all.url, "events": ["*"]})).await;
     assert_eq!(status, StatusCode::CREATED, "{two}");
     let generated = two["secret"].as_str().expect("generated secret").to_owned();
     let (_, list) = get(&app, &admin, "/api/v1/admin/webhooks").await;
@@ -731,13 +716,7 @@ async fn two_workers_on_one_database_deliver_each_event_exactly_once_in_order() 
     .await;
     let (app, state) = spawn_with(datetime!(2026-11-02 08:00 +07:00), |_| {}).await;
     let admin = sign_in(&app, "quantri").await;
-    let (status, _) = post(
-        &app,
-        &admin,
-        "/api/v1/admin/webhooks",
-        json!({"url": hook.url, "events": ["*"]}),
-    )
-    .await;
+    let (status, _) = add_webhook(&app, &admin, json!({"url": hook.url, "events": ["*"]})).await;
     assert_eq!(status, StatusCode::CREATED);
     // A second "process": its own connection pool to the same database.
     let db2 = motcua_store::Db::connect(&app.test_db.config)

@@ -218,9 +218,12 @@ async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
     )
     .await;
     app.clock.set(datetime!(2026-11-03 10:00 +07:00));
-    assert_eq!(finish(&app, &leader, &early).await["timeliness"], "early");
+    assert_eq!(
+        finish(&app, &leader, &early, "ket-qua.pdf").await["timeliness"],
+        "early"
+    );
     app.clock.set(due + Duration::hours(1));
-    assert_eq!(finish(&app, &leader, &late).await["timeliness"], "late");
+    assert_eq!(finish(&app, &leader, &late, "ket-qua.pdf").await["timeliness"], "late");
     let now = due + Duration::hours(2);
     app.clock.set(now);
     let last = now.to_offset(VIETNAM_OFFSET).date();
@@ -448,7 +451,7 @@ async fn monthly_reports_are_generated_once_and_served_as_stored() {
     app.clock.set(datetime!(2026-11-02 09:00 +07:00));
     act_ok(&app, &counter, &a, "transfer", json!({})).await;
     app.clock.set(datetime!(2026-11-03 10:00 +07:00));
-    finish(&app, &leader, &a).await;
+    finish(&app, &leader, &a, "ket-qua.pdf").await;
 
     let state = maintenance_state(&app);
     // Still November: October's report (empty) is due, none of November.

@@ -413,7 +413,7 @@ async fn random_transitions_keep_the_aggregates_equal_to_a_recount_and_to_the_pl
             now = at;
             w.app.clock.set(now);
             let i = w.dossiers.iter().position(|d| d.0 == code).expect("known");
-            let v = finish(&w.app, &w.leader, &code).await;
+            let v = finish(&w.app, &w.leader, &code, "ket-qua.pdf").await;
             w.dossiers[i].1 = v["status_code"].as_i64().expect("status");
             check(&w, &format!("finished {}", v["timeliness"])).await;
         }

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::intake::supplement;
+
 use common::api::{act_ok, get, post, procedure_content};
 use common::files::upload_pdf;
 use common::pages::page;
@@ -339,15 +341,7 @@ async fn supplement_answered_then_rated_once_after_the_result() {
     assert!(html.contains(r#"data-upload="files[]""#));
     // The citizen answers with what the form sends: the uploaded ids and a note.
     app.clock.set(datetime!(2026-12-02 09:00 +07:00));
-    let scan = upload_pdf(&app, &citizen, "ban-ve-co-chu-ky.pdf").await;
-    let v = act_ok(
-        &app,
-        &citizen,
-        &code,
-        "receive-supplement",
-        json!({"files": [scan], "note": "Đã bổ sung bản vẽ"}),
-    )
-    .await;
+    let v = supplement(&app, &citizen, &code, "ban-ve-co-chu-ky.pdf", "Đã bổ sung bản vẽ").await;
     assert_eq!(v["status_code"], 4);
     let (_, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
     assert!(!html.contains(r#"id="supplement""#));

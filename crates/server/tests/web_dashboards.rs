@@ -105,7 +105,10 @@ async fn world() -> World {
         act_ok(&app, &counter, &code_of(v), "transfer", json!({})).await;
     }
     app.clock.set(datetime!(2026-11-03 10:00 +07:00));
-    assert_eq!(finish(&app, &leader, &code_of(&filed[0])).await["timeliness"], "early");
+    assert_eq!(
+        finish(&app, &leader, &code_of(&filed[0]), "ket-qua.pdf").await["timeliness"],
+        "early"
+    );
     file_at_counter(&app, &counter, LLTP).await;
     app.clock.set(datetime!(2026-12-28 10:00 +07:00));
     World { app, director, leader }

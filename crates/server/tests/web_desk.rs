@@ -6,7 +6,7 @@ mod common;
 
 use common::api::{act_ok, code_of, get, procedure_of};
 use common::files::upload_pdf;
-use common::intake::{Reach, counter_intake, file_dossier};
+use common::intake::{Reach, counter_intake, file_dossier, finish};
 use common::pages::{browser, page, page_ok};
 use common::{CONSTRUCTION, Session, TestApp, sign_in_each, spawn_app_at};
 use reqwest::StatusCode;
@@ -14,6 +14,17 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
+
+/// Who looks at a dossier of Sở Xây dựng here: the counter, its leader and officer, an
+/// officer of another department, a citizen and the director.
+const EVERYONE: [&str; 6] = [
+    "tiepnhan",
+    "ld.xaydung",
+    "cv.xaydung",
+    "cv.tuphap",
+    "congdan",
+    "giamdoc",
+];
 
 /// Every action form the dossier page can show.
 const ALL_ACTIONS: [&str; 16] = [
@@ -87,18 +98,7 @@ fn row<'a>(html: &'a str, code: &str) -> &'a str {
 #[tokio::test]
 async fn the_dossier_page_offers_each_viewer_the_actions_they_may_take_now() {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await; // a Monday
-    let [counter, leader, officer, justice, citizen, director] = sign_in_each(
-        &app,
-        [
-            "tiepnhan",
-            "ld.xaydung",
-            "cv.xaydung",
-            "cv.tuphap",
-            "congdan",
-            "giamdoc",
-        ],
-    )
-    .await;
+    let [counter, leader, officer, justice, citizen, director] = sign_in_each(&app, EVERYONE).await;
     let filed = file_construction(&app, &counter).await;
     let code = code_of(&filed);
     let path = format!("/ho-so/{code}");
@@ -234,15 +234,7 @@ async fn the_dossier_page_offers_each_viewer_the_actions_they_may_take_now() {
 
     // Finished with a result file uploaded by the leader.
     app.clock.set(datetime!(2026-11-06 10:00 +07:00));
-    let result = upload_pdf(&app, &leader, "giay-phep.pdf").await;
-    act_ok(
-        &app,
-        &leader,
-        &code,
-        "finish",
-        json!({"result_files": [result], "note": "Đã ký"}),
-    )
-    .await;
+    finish(&app, &leader, &code, "giay-phep.pdf").await;
     let html = assert_actions(&app, &counter, "tiepnhan", &code, &["return"]).await;
     assert!(html.contains("giay-phep.pdf"), "result files listed");
     assert!(html.contains("Phê duyệt, hoàn thành xử lý"), "history");
@@ -268,18 +260,7 @@ async fn the_dossier_page_offers_each_viewer_the_actions_they_may_take_now() {
 #[tokio::test]
 async fn the_work_list_colours_due_dates_and_keeps_to_the_department() {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let [counter, leader, officer, justice, citizen, director] = sign_in_each(
-        &app,
-        [
-            "tiepnhan",
-            "ld.xaydung",
-            "cv.xaydung",
-            "cv.tuphap",
-            "congdan",
-            "giamdoc",
-        ],
-    )
-    .await;
+    let [counter, leader, officer, justice, citizen, director] = sign_in_each(&app, EVERYONE).await;
     let first = file_construction(&app, &counter).await;
     let second = file_construction(&app, &counter).await;
     let third = file_construction(&app, &counter).await;

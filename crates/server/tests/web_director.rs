@@ -64,13 +64,19 @@ async fn the_overview_counts_what_happened_and_each_number_lists_its_dossiers() 
         act_ok(&app, &counter, code, "transfer", json!({})).await;
     }
     app.clock.set(datetime!(2026-11-03 10:00 +07:00));
-    assert_eq!(finish(&app, &leader, &early).await["timeliness"], "early");
+    assert_eq!(
+        finish(&app, &leader, &early, "ket-qua.pdf").await["timeliness"],
+        "early"
+    );
     app.clock.set(datetime!(2026-11-04 10:00 +07:00));
     act_ok(&app, &counter, &early, "return", json!({"method": "counter"})).await;
     app.clock.set(due);
-    assert_eq!(finish(&app, &leader, &on_time).await["timeliness"], "on_time");
+    assert_eq!(
+        finish(&app, &leader, &on_time, "ket-qua.pdf").await["timeliness"],
+        "on_time"
+    );
     app.clock.set(due + time::Duration::hours(1));
-    assert_eq!(finish(&app, &leader, &late).await["timeliness"], "late");
+    assert_eq!(finish(&app, &leader, &late, "ket-qua.pdf").await["timeliness"], "late");
     // Later: a new dossier of the same department (within its deadline) and one of the
     // judicial record, still at the centre.
     let now = due + time::Duration::hours(2);
@@ -348,8 +354,8 @@ async fn more_than_one_supplement_request_counts_as_late() {
         }
     }
     app.clock.set(datetime!(2026-11-04 10:00 +07:00));
-    finish(&app, &leader, &once).await;
-    finish(&app, &leader, &twice).await;
+    finish(&app, &leader, &once, "ket-qua.pdf").await;
+    finish(&app, &leader, &twice, "ket-qua.pdf").await;
     let (_, html) = page(&app, Some(&director), &format!("/lanh-dao?{PERIOD}")).await;
     assert_eq!(figure(&html, "early", Some(CONSTRUCTION)), 1, "one supplement: early");
     assert_eq!(figure(&html, "late", Some(CONSTRUCTION)), 1, "two supplements: late");

@@ -1,5 +1,5 @@
-//! Counter intake through the API: the applicant, the checklist received, filing, and the
-//! leader's signed result.
+//! Counter intake through the API: the applicant, the checklist received, filing; and the
+//! steps that take a file: a supplement handed in, the leader's signed result.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -94,15 +94,30 @@ pub async fn file_at_counter(app: &TestApp, counter: &Session, procedure: &str) 
     file_dossier(app, counter, body).await
 }
 
-/// The leader signs dossier `code`'s result: uploads it and finishes ("Đã ký").
-pub async fn finish(app: &TestApp, leader: &Session, code: &str) -> Value {
-    let result = upload_pdf(app, leader, "ket-qua.pdf").await;
+/// The leader signs dossier `code`'s result: uploads it as `result_name` and finishes
+/// ("Đã ký"); the answer.
+pub async fn finish(app: &TestApp, leader: &Session, code: &str, result_name: &str) -> Value {
+    let result = upload_pdf(app, leader, result_name).await;
     act_ok(
         app,
         leader,
         code,
         "finish",
         json!({"result_files": [result], "note": "Đã ký"}),
+    )
+    .await
+}
+
+/// `s` hands in the supplement dossier `code` waits for: a scan uploaded as `scan_name`,
+/// with `note`; the answer.
+pub async fn supplement(app: &TestApp, s: &Session, code: &str, scan_name: &str, note: &str) -> Value {
+    let scan = upload_pdf(app, s, scan_name).await;
+    act_ok(
+        app,
+        s,
+        code,
+        "receive-supplement",
+        json!({"files": [scan], "note": note}),
     )
     .await
 }
