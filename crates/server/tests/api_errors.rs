@@ -4,8 +4,10 @@
 
 mod common;
 
-use common::{demo, spawn_app, with_csrf};
-use reqwest::{Method, StatusCode};
+use common::api::post;
+
+use common::{sign_in, spawn_app};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 async fn json_error(r: reqwest::Response) -> (StatusCode, reqwest::header::HeaderMap, Value) {
@@ -29,7 +31,7 @@ async fn json_error(r: reqwest::Response) -> (StatusCode, reqwest::header::Heade
 #[tokio::test]
 async fn body_limit_and_method_refusals_are_json() {
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     // Over the route's body limit (256 KiB in tests), on a route that reads raw bytes and on
     // one that reads JSON.
     let big = vec![b'x'; 5 * 1024 * 1024];
@@ -62,14 +64,7 @@ async fn body_limit_and_method_refusals_are_json() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
     assert!(headers.contains_key("allow"), "{headers:?}");
     // A handler's own error is left as it is.
-    let (status, body) = with_csrf(
-        &app,
-        &counter,
-        Method::POST,
-        "/api/v1/dossiers",
-        Some(serde_json::json!({})),
-    )
-    .await;
+    let (status, body) = post(&app, &counter, "/api/v1/dossiers", serde_json::json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_ne!(body["code"], "invalid_request", "the handler's code is kept: {body}");
 }

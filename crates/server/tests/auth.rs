@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{call, demo, login, spawn_app, with_csrf};
+use common::api::{delete, get, post, put};
+
+use common::{Session, TestApp, call, login, sign_in, sign_in_each, spawn_app, with_csrf};
 use motcua_server::bootstrap::DEMO_PASSWORD;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -17,11 +19,11 @@ fn edit_body(app_content: &Value) -> Value {
 #[tokio::test]
 async fn login_me_and_logout() {
     let app = spawn_app().await;
-    let s = demo(&app, "cv.xaydung").await;
+    let s = sign_in(&app, "cv.xaydung").await;
     assert_eq!(s.me["username"], "cv.xaydung");
     assert_eq!(s.me["grants"][0]["role"], "department_officer");
     assert_eq!(s.me["grants"][0]["agency"], "000.00.03.H43");
-    let (status, me) = call(&app, &s, Method::GET, "/api/v1/auth/me", None, None).await;
+    let (status, me) = get(&app, &s, "/api/v1/auth/me").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["csrf_token"], s.csrf.as_str());
     // Usernames are case-insensitive and NFC-normalised.
@@ -29,7 +31,7 @@ async fn login_me_and_logout() {
 
     let (status, _) = with_csrf(&app, &s, Method::POST, "/api/v1/auth/logout", None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, body) = call(&app, &s, Method::GET, "/api/v1/auth/me", None, None).await;
+    let (status, body) = get(&app, &s, "/api/v1/auth/me").await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("unauthorized"))
@@ -61,8 +63,8 @@ async fn wrong_password_streak_locks_and_admin_unlocks() {
     let (status, _) = login(&app, "tiepnhan", DEMO_PASSWORD).await.err().expect("locked");
     assert_eq!(status, StatusCode::LOCKED);
 
-    let admin = demo(&app, "quantri").await;
-    let (_, users) = call(&app, &admin, Method::GET, "/api/v1/admin/users", None, None).await;
+    let admin = sign_in(&app, "quantri").await;
+    let (_, users) = get(&app, &admin, "/api/v1/admin/users").await;
     let target = users["items"]
         .as_array()
         .expect("items")
@@ -81,7 +83,7 @@ async fn wrong_password_streak_locks_and_admin_unlocks() {
 #[tokio::test]
 async fn csrf_forged_missing_or_replayed_is_refused() {
     let app = spawn_app().await;
-    let s = demo(&app, "danhmuc").await;
+    let s = sign_in(&app, "danhmuc").await;
     let (_, p) = app.get_json("/api/v1/procedures/1.900100").await;
     let body = edit_body(&p["content"]);
     let path = "/api/v1/procedures/1.900100";
@@ -94,21 +96,21 @@ async fn csrf_forged_missing_or_replayed_is_refused() {
     let (status, _) = call(&app, &s, Method::PUT, path, Some("forged-token"), Some(body.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "forged");
     // A token from another session is not this session's.
-    let other = demo(&app, "danhmuc").await;
+    let other = sign_in(&app, "danhmuc").await;
     let (status, _) = call(&app, &s, Method::PUT, path, Some(&other.csrf), Some(body.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "replayed from another session");
-    let (status, _) = with_csrf(&app, &s, Method::PUT, path, Some(body.clone())).await;
+    let (status, _) = put(&app, &s, path, body.clone()).await;
     assert_eq!(status, StatusCode::OK, "the right token works");
     // After logout, the old cookie and token are worth nothing.
     with_csrf(&app, &s, Method::POST, "/api/v1/auth/logout", None).await;
-    let (status, _) = with_csrf(&app, &s, Method::PUT, path, Some(body)).await;
+    let (status, _) = put(&app, &s, path, body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "replayed after logout");
 }
 
 #[tokio::test]
 async fn expired_sessions_end() {
     let app = spawn_app().await;
-    let s = demo(&app, "giamdoc").await;
+    let s = sign_in(&app, "giamdoc").await;
     // Age the session past the idle timeout behind the API's back.
     let mut tx = app.test_db.db.begin_write().await.expect("begin");
     let rows = motcua_store::exec!(&mut tx, |c| sqlx::query("UPDATE sessions SET last_seen_at = 0")
@@ -117,9 +119,20 @@ async fn expired_sessions_end() {
     .expect("age");
     assert!(rows >= 1);
     tx.commit().await.expect("commit");
-    let (status, body) = call(&app, &s, Method::GET, "/api/v1/auth/me", None, None).await;
+    let (status, body) = get(&app, &s, "/api/v1/auth/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["message"].as_str().expect("msg").contains("hết hạn"), "{body}");
+}
+
+/// `s` changes their password from `current` to `new`: status and body.
+async fn change_password(app: &TestApp, s: &Session, current: &str, new: &str) -> (StatusCode, Value) {
+    post(
+        app,
+        s,
+        "/api/v1/auth/password",
+        json!({"current_password": current, "new_password": new}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -138,45 +151,24 @@ async fn first_admin_must_change_password() {
     );
     let s = login(&app, "admin", &password).await.expect("login");
     assert_eq!(s.me["must_change_password"], true);
-    let (status, body) = call(&app, &s, Method::GET, "/api/v1/admin/users", None, None).await;
+    let (status, body) = get(&app, &s, "/api/v1/admin/users").await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("password_change_required"))
     );
-    let (status, body) = with_csrf(
-        &app,
-        &s,
-        Method::POST,
-        "/api/v1/auth/password",
-        Some(json!({"current_password": password, "new_password": "short"})),
-    )
-    .await;
+    let (status, body) = change_password(&app, &s, &password, "short").await;
     assert_eq!(
         (status, body["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("new_password"))
     );
-    let (status, body) = with_csrf(
-        &app,
-        &s,
-        Method::POST,
-        "/api/v1/auth/password",
-        Some(json!({"current_password": "wrong", "new_password": "một mật khẩu dài hơn"})),
-    )
-    .await;
+    let (status, body) = change_password(&app, &s, "wrong", "một mật khẩu dài hơn").await;
     assert_eq!(
         (status, body["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("current_password"))
     );
-    let (status, _) = with_csrf(
-        &app,
-        &s,
-        Method::POST,
-        "/api/v1/auth/password",
-        Some(json!({"current_password": password, "new_password": "một mật khẩu dài hơn"})),
-    )
-    .await;
+    let (status, _) = change_password(&app, &s, &password, "một mật khẩu dài hơn").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = call(&app, &s, Method::GET, "/api/v1/admin/users", None, None).await;
+    let (status, _) = get(&app, &s, "/api/v1/admin/users").await;
     assert_eq!(status, StatusCode::OK, "the same session goes on after the change");
     assert!(
         login(&app, "admin", &password).await.is_err(),
@@ -203,32 +195,31 @@ async fn each_role_may_do_exactly_its_part() {
         ("congdan", false, false),
     ];
     for (i, (username, catalogue, admin)) in matrix.into_iter().enumerate() {
-        let s = demo(&app, username).await;
-        let (status, err) = with_csrf(&app, &s, Method::PUT, "/api/v1/procedures/1.900200", Some(body.clone())).await;
+        let s = sign_in(&app, username).await;
+        let (status, err) = put(&app, &s, "/api/v1/procedures/1.900200", body.clone()).await;
         let expected = if catalogue {
             StatusCode::OK
         } else {
             StatusCode::FORBIDDEN
         };
         assert_eq!(status, expected, "{username} editing the catalogue: {err}");
-        let (status, _) = call(&app, &s, Method::GET, "/api/v1/admin/users", None, None).await;
+        let (status, _) = get(&app, &s, "/api/v1/admin/users").await;
         let expected = if admin { StatusCode::OK } else { StatusCode::FORBIDDEN };
         assert_eq!(status, expected, "{username} listing accounts");
         let mut user = new_user.clone();
         user["username"] = json!(format!("cv.moi{i}"));
-        let (status, created) = with_csrf(&app, &s, Method::POST, "/api/v1/admin/users", Some(user)).await;
+        let (status, created) = post(&app, &s, "/api/v1/admin/users", user).await;
         let expected = if admin {
             StatusCode::CREATED
         } else {
             StatusCode::FORBIDDEN
         };
         assert_eq!(status, expected, "{username} creating an account: {created}");
-        let (status, _) = with_csrf(
+        let (status, _) = post(
             &app,
             &s,
-            Method::POST,
             "/api/v1/admin/tokens",
-            Some(json!({"name": "x", "scopes": ["admin"]})),
+            json!({"name": "x", "scopes": ["admin"]}),
         )
         .await;
         let expected = if admin {
@@ -259,50 +250,39 @@ async fn each_role_may_do_exactly_its_part() {
 #[tokio::test]
 async fn created_staff_get_a_one_time_password_and_admin_can_reset_it() {
     let app = spawn_app().await;
-    let admin = demo(&app, "quantri").await;
-    let (status, created) = with_csrf(
+    let admin = sign_in(&app, "quantri").await;
+    let (status, created) = post(
         &app,
         &admin,
-        Method::POST,
         "/api/v1/admin/users",
-        Some(
-            json!({"username": "ld.tuphap", "display_name": "Lãnh đạo Sở Tư pháp", "phone": "0987654321",
+        json!({"username": "ld.tuphap", "display_name": "Lãnh đạo Sở Tư pháp", "phone": "0987654321",
             "grants": [{"role": "department_leader", "agency": "000.00.02.H43"}]}),
-        ),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let otp = created["one_time_password"].as_str().expect("otp").to_owned();
     let s = login(&app, "ld.tuphap", &otp).await.expect("login");
     assert_eq!(s.me["must_change_password"], true);
-    let (status, dup) = with_csrf(
+    let (status, dup) = post(
         &app,
         &admin,
-        Method::POST,
         "/api/v1/admin/users",
-        Some(json!({"username": "ld.tuphap", "display_name": "X", "grants": []})),
+        json!({"username": "ld.tuphap", "display_name": "X", "grants": []}),
     )
     .await;
     assert_eq!((status, dup["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
-    let (status, bad) = with_csrf(
+    let (status, bad) = post(
         &app,
         &admin,
-        Method::POST,
         "/api/v1/admin/users",
-        Some(json!({"username": "x y", "display_name": "X", "grants": []})),
+        json!({"username": "x y", "display_name": "X", "grants": []}),
     )
     .await;
     assert_eq!(
         (status, bad["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("username"))
     );
-    let (status, bad) = with_csrf(
-        &app,
-        &admin,
-        Method::POST,
-        "/api/v1/admin/users",
-        Some(json!({"username": "x.y", "display_name": "X", "grants": [{"role": "department_officer", "agency": "000.00.99.H43"}]})),
-    )
+    let (status, bad) = post(&app, &admin, "/api/v1/admin/users", json!({"username": "x.y", "display_name": "X", "grants": [{"role": "department_officer", "agency": "000.00.99.H43"}]}))
     .await;
     assert_eq!(
         (status, bad["field"].as_str()),
@@ -320,7 +300,7 @@ async fn created_staff_get_a_one_time_password_and_admin_can_reset_it() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = call(&app, &s, Method::GET, "/api/v1/auth/me", None, None).await;
+    let (status, _) = get(&app, &s, "/api/v1/auth/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a reset ends the account's sessions");
     assert!(
         login(&app, "ld.tuphap", reset["one_time_password"].as_str().expect("otp"))
@@ -328,12 +308,11 @@ async fn created_staff_get_a_one_time_password_and_admin_can_reset_it() {
             .is_ok()
     );
 
-    let (status, view) = with_csrf(
+    let (status, view) = put(
         &app,
         &admin,
-        Method::PUT,
         &format!("/api/v1/admin/users/{id}/grants"),
-        Some(json!({"grants": [{"role": "department_officer", "agency": "000.00.02.H43"}]})),
+        json!({"grants": [{"role": "department_officer", "agency": "000.00.02.H43"}]}),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -344,23 +323,21 @@ async fn created_staff_get_a_one_time_password_and_admin_can_reset_it() {
 #[tokio::test]
 async fn api_tokens_are_shown_once_scoped_and_revocable() {
     let app = spawn_app().await;
-    let admin = demo(&app, "quantri").await;
-    let (status, created) = with_csrf(
+    let admin = sign_in(&app, "quantri").await;
+    let (status, created) = post(
         &app,
         &admin,
-        Method::POST,
         "/api/v1/admin/tokens",
-        Some(json!({"name": "Cổng dịch vụ công quốc gia", "scopes": ["catalogue:write"]})),
+        json!({"name": "Cổng dịch vụ công quốc gia", "scopes": ["catalogue:write"]}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let token = created["token"].as_str().expect("token").to_owned();
-    let (status, bad) = with_csrf(
+    let (status, bad) = post(
         &app,
         &admin,
-        Method::POST,
         "/api/v1/admin/tokens",
-        Some(json!({"name": "x", "scopes": ["god"]})),
+        json!({"name": "x", "scopes": ["god"]}),
     )
     .await;
     assert_eq!(
@@ -401,7 +378,7 @@ async fn api_tokens_are_shown_once_scoped_and_revocable() {
         "scope catalogue:write does not administer"
     );
 
-    let (_, list) = call(&app, &admin, Method::GET, "/api/v1/admin/tokens", None, None).await;
+    let (_, list) = get(&app, &admin, "/api/v1/admin/tokens").await;
     let listed = list["items"].as_array().expect("items");
     assert!(
         listed.iter().all(|t| t.get("token").is_none()),
@@ -409,28 +386,14 @@ async fn api_tokens_are_shown_once_scoped_and_revocable() {
     );
     assert!(!list.to_string().contains(&token));
     let id = created["id"].as_str().expect("id");
-    let (status, _) = with_csrf(
-        &app,
-        &admin,
-        Method::DELETE,
-        &format!("/api/v1/admin/tokens/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = delete(&app, &admin, &format!("/api/v1/admin/tokens/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(
         put(token.clone(), body).await,
         StatusCode::UNAUTHORIZED,
         "revoked at once"
     );
-    let (status, _) = with_csrf(
-        &app,
-        &admin,
-        Method::DELETE,
-        &format!("/api/v1/admin/tokens/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = delete(&app, &admin, &format!("/api/v1/admin/tokens/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let r = app
         .client
@@ -461,16 +424,9 @@ async fn login_is_rate_limited_per_address() {
 #[tokio::test]
 async fn state_changes_are_audited_and_the_chain_verifies() {
     let app = spawn_app().await;
-    let s = demo(&app, "danhmuc").await;
+    let s = sign_in(&app, "danhmuc").await;
     let (_, p) = app.get_json("/api/v1/procedures/1.900400").await;
-    let (status, _) = with_csrf(
-        &app,
-        &s,
-        Method::PUT,
-        "/api/v1/procedures/1.900400",
-        Some(edit_body(&p["content"])),
-    )
-    .await;
+    let (status, _) = put(&app, &s, "/api/v1/procedures/1.900400", edit_body(&p["content"])).await;
     assert_eq!(status, StatusCode::OK);
     let _ = login(&app, "danhmuc", "sai-mat-khau-roi").await;
     let mut tx = app.test_db.db.begin_read().await.expect("read");
@@ -507,49 +463,29 @@ async fn state_changes_are_audited_and_the_chain_verifies() {
 #[tokio::test]
 async fn administrators_browse_the_audit_trail() {
     let app = spawn_app().await;
-    let admin = demo(&app, "quantri").await;
-    let catalogue = demo(&app, "danhmuc").await;
-    let (status, _) = call(&app, &catalogue, Method::GET, "/api/v1/admin/audit", None, None).await;
+    let [admin, catalogue] = sign_in_each(&app, ["quantri", "danhmuc"]).await;
+    let (status, _) = get(&app, &catalogue, "/api/v1/admin/audit").await;
     assert_eq!(
         status,
         StatusCode::FORBIDDEN,
         "catalogue administrators do not read the trail"
     );
-    let (status, page) = call(
-        &app,
-        &admin,
-        Method::GET,
-        "/api/v1/admin/audit?action=auth.login&limit=1",
-        None,
-        None,
-    )
-    .await;
+    let (status, page) = get(&app, &admin, "/api/v1/admin/audit?action=auth.login&limit=1").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page["items"].as_array().expect("items").len(), 1);
     assert_eq!(page["items"][0]["action"], "auth.login");
     let cursor = page["next_cursor"].as_str().expect("a second login exists");
-    let (_, next) = call(
+    let (_, next) = get(
         &app,
         &admin,
-        Method::GET,
         &format!("/api/v1/admin/audit?action=auth.login&limit=1&cursor={cursor}"),
-        None,
-        None,
     )
     .await;
     assert_eq!(next["items"][0]["action"], "auth.login");
     assert_ne!(next["items"][0]["seq"], page["items"][0]["seq"]);
-    let (status, bad) = call(
-        &app,
-        &admin,
-        Method::GET,
-        "/api/v1/admin/audit?from=yesterday",
-        None,
-        None,
-    )
-    .await;
+    let (status, bad) = get(&app, &admin, "/api/v1/admin/audit?from=yesterday").await;
     assert_eq!((status, bad["field"].as_str()), (StatusCode::BAD_REQUEST, Some("from")));
-    let (status, bad) = call(&app, &admin, Method::GET, "/api/v1/admin/audit?cursor=zzz", None, None).await;
+    let (status, bad) = get(&app, &admin, "/api/v1/admin/audit?cursor=zzz").await;
     assert_eq!(
         (status, bad["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("cursor"))

@@ -3,19 +3,16 @@
 
 mod common;
 
-use common::spawn_app;
-use motcua_server::bootstrap::DEMO_PASSWORD;
+use common::api::put;
+
+use common::{Session, TestApp, sign_in_each, spawn_app, url_encode};
 use serde_json::{Value, json};
 
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-async fn due(app: &common::TestApp, from: &str, days: u32) -> String {
+async fn due(app: &TestApp, from: &str, days: u32) -> String {
     let (status, body) = app
         .get_json(&format!(
             "/api/v1/calendar/deadline?from={}&working_days={days}",
-            enc(from)
+            url_encode(from)
         ))
         .await;
     assert_eq!(status, 200, "{body}");
@@ -44,7 +41,7 @@ async fn deadlines_follow_the_working_calendar() {
     let (_, body) = app
         .get_json(&format!(
             "/api/v1/calendar/deadline?from={}&working_hours=1",
-            enc("2026-11-27T12:00:00+07:00")
+            url_encode("2026-11-27T12:00:00+07:00")
         ))
         .await;
     assert_eq!(body["start"], "2026-11-27T13:30:00+07:00");
@@ -101,43 +98,15 @@ async fn the_year_lists_its_special_days() {
     assert_eq!((status, body["field"].as_str()), (400, Some("year")));
 }
 
-async fn session(app: &common::TestApp, username: &str) -> (String, String) {
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": DEMO_PASSWORD}))
-        .send()
-        .await
-        .expect("login");
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
-    let body: Value = r.json().await.expect("json");
-    (cookie, body["csrf_token"].as_str().expect("csrf").to_owned())
-}
-
-async fn put_day(app: &common::TestApp, who: &(String, String), date: &str, body: Value) -> (u16, Value) {
-    let r = app
-        .client
-        .put(app.url(&format!("/api/v1/calendar/days/{date}")))
-        .header("cookie", &who.0)
-        .header("x-csrf-token", &who.1)
-        .json(&body)
-        .send()
-        .await
-        .expect("put");
-    (r.status().as_u16(), r.json().await.expect("json"))
+async fn put_day(app: &TestApp, who: &Session, date: &str, body: Value) -> (u16, Value) {
+    let (status, v) = put(app, who, &format!("/api/v1/calendar/days/{date}"), body).await;
+    (status.as_u16(), v)
 }
 
 #[tokio::test]
 async fn administrators_add_and_remove_days_off() {
     let app = spawn_app().await;
-    let admin = session(&app, "quantri").await;
-    let director = session(&app, "giamdoc").await;
+    let [admin, director] = sign_in_each(&app, ["quantri", "giamdoc"]).await;
     let (status, _) = put_day(
         &app,
         &director,

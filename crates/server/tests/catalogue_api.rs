@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestApp, spawn_app, spawn_empty_app};
+use common::{TestApp, spawn_app, spawn_empty_app, url_encode};
 use reqwest::Method;
 use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
@@ -14,10 +14,6 @@ fn codes(v: &Value) -> Vec<String> {
         .iter()
         .map(|i| i["code"].as_str().expect("code").to_owned())
         .collect()
-}
-
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[tokio::test]
@@ -55,7 +51,7 @@ async fn search_ignores_diacritics_case_and_unicode_form() {
         "Cap Giay Phep Xay Dung",
     ] {
         let (status, body) = app
-            .get_json(&format!("/api/v1/procedures?q={}&limit=100", enc(q)))
+            .get_json(&format!("/api/v1/procedures?q={}&limit=100", url_encode(q)))
             .await;
         assert_eq!(status, 200, "{body}");
         results.push(codes(&body));
@@ -66,7 +62,10 @@ async fn search_ignores_diacritics_case_and_unicode_form() {
     }
     // Best match first: the leading results are building permits.
     let (_, body) = app
-        .get_json(&format!("/api/v1/procedures?q={}", enc("cap giay phep xay dung")))
+        .get_json(&format!(
+            "/api/v1/procedures?q={}",
+            url_encode("cap giay phep xay dung")
+        ))
         .await;
     let first = body["items"][0]["name"].as_str().expect("name");
     assert!(first.starts_with("Cấp giấy phép xây dựng"), "{first}");
@@ -77,7 +76,7 @@ async fn search_ignores_diacritics_case_and_unicode_form() {
     let (_, a) = app
         .get_json(&format!(
             "/api/v1/procedures?q={}&limit=100",
-            enc("đăng ký doanh nghiệp")
+            url_encode("đăng ký doanh nghiệp")
         ))
         .await;
     let (_, b) = app
@@ -119,7 +118,7 @@ async fn filters_apply() {
     let (_, combined) = app
         .get_json(&format!(
             "/api/v1/procedures?q={}&agency=000.00.04.H43",
-            enc("giấy phép")
+            url_encode("giấy phép")
         ))
         .await;
     assert!(
@@ -162,7 +161,7 @@ async fn keyset_pagination_visits_everything_once() {
     sorted.dedup();
     assert_eq!(sorted, all, "listing without a query is by code, without repeats");
 
-    let q = format!("q={}", enc("giấy chứng nhận"));
+    let q = format!("q={}", url_encode("giấy chứng nhận"));
     let paged = walk(&app, &q, 7).await;
     let (_, one) = app.get_json(&format!("/api/v1/procedures?{q}&limit=100")).await;
     let total = one["total"].as_u64().expect("total") as usize;
@@ -341,7 +340,7 @@ async fn create_edit_and_versions() {
     assert_eq!(status, 400);
     // Search sees the edit at once.
     let (_, found) = app
-        .get_json(&format!("/api/v1/procedures?q={}", enc("thu nghiem da sua")))
+        .get_json(&format!("/api/v1/procedures?q={}", url_encode("thu nghiem da sua")))
         .await;
     assert_eq!(codes(&found)[0], "2.000001", "the edited name ranks first");
     let (_, summary) = app.get_json("/api/v1/catalogue/summary").await;
@@ -553,15 +552,7 @@ async fn a_conflicting_import_writes_nothing() {
 #[tokio::test]
 async fn openapi_matches_the_committed_snapshot() {
     let app = spawn_app().await;
-    let served = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let served = app.get_text("/api/openapi.json").await;
     let served: Value = serde_json::from_str(&served).expect("json");
     assert_eq!(served["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
     for path in [

@@ -4,104 +4,18 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode as AxumStatus};
 use common::TestApp;
+use common::smtp::SmtpSink;
 use motcua_server::{AppState, Config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::io::AsyncBufReadExt;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "mat-khau-cong-dan-2025";
-
-/// A running aiosmtpd that stores what it receives as JSON files.
-struct SmtpSink {
-    _child: tokio::process::Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-/// The Python with aiosmtpd: `MOTCUA_TEST_PYTHON`, else Debian's (`python3-aiosmtpd`
-/// installs there, and a `python3` earlier on the PATH may be another one), else `python3`.
-fn python() -> String {
-    let candidates = std::env::var("MOTCUA_TEST_PYTHON")
-        .into_iter()
-        .chain(["/usr/bin/python3".to_owned(), "python3".to_owned()]);
-    for p in candidates {
-        let ok = std::process::Command::new(&p)
-            .args(["-c", "import aiosmtpd"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return p;
-        }
-    }
-    panic!("no Python with aiosmtpd: install python3-aiosmtpd (scripts/deps.sh)");
-}
-
-impl SmtpSink {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
-        let mut child = tokio::process::Command::new(python())
-            .arg(&script)
-            .arg(dir.path())
-            // The sink exits when its stdin closes, i.e. when this test process is gone.
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start smtp_sink.py");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        tokio::time::timeout(
-            Duration::from_secs(20),
-            tokio::io::BufReader::new(stdout).read_line(&mut line),
-        )
-        .await
-        .expect("smtp sink started in time")
-        .expect("read port");
-        let port = line.trim().parse().unwrap_or_else(|_| panic!("port, got «{line}»"));
-        Self {
-            _child: child,
-            dir,
-            port,
-        }
-    }
-
-    /// The messages received so far, oldest first.
-    fn messages(&self) -> Vec<Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
-            .expect("read dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json"))
-            .collect()
-    }
-
-    /// Waits until `n` messages have arrived and returns them.
-    async fn wait_for(&self, n: usize) -> Vec<Value> {
-        for _ in 0..200 {
-            let m = self.messages();
-            if m.len() >= n {
-                return m;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("expected {n} emails, got {:?}", self.messages());
-    }
-}
 
 /// What the SMS gateway received: the Authorization header and the JSON body.
 type SmsRequest = (Option<String>, Value);
@@ -270,6 +184,19 @@ async fn pending_rows(app: &TestApp, username: &str) -> i64 {
             .await
     })
     .expect("count")
+}
+
+/// Checks the answer to a registration whose code could not be sent: a 503 whose message
+/// names the channel (`by`), and nothing kept for `contact`.
+async fn assert_not_delivered(app: &TestApp, answer: &Answer, by: &str, contact: &str) {
+    assert_eq!(
+        (answer.status, answer.json["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("delivery_failed")),
+        "{}",
+        answer.text
+    );
+    assert!(answer.json["message"].as_str().expect("message").contains(by));
+    assert_eq!(pending_rows(app, contact).await, 0);
 }
 
 async fn me(app: &TestApp, cookie: &str) -> (StatusCode, Value) {
@@ -475,14 +402,7 @@ async fn sms_code_goes_through_the_gateway_and_can_be_resent() {
         json!({"display_name": "Lê Thị Cúc", "phone": "0355555555", "password": PASSWORD}),
     )
     .await;
-    assert_eq!(
-        (refused.status, refused.json["code"].as_str()),
-        (StatusCode::SERVICE_UNAVAILABLE, Some("delivery_failed")),
-        "{}",
-        refused.text
-    );
-    assert!(refused.json["message"].as_str().expect("message").contains("tin nhắn"));
-    assert_eq!(pending_rows(&app, "0355555555").await, 0);
+    assert_not_delivered(&app, &refused, "tin nhắn", "0355555555").await;
 }
 
 #[tokio::test]
@@ -650,14 +570,7 @@ async fn without_a_channel_registration_is_refused_clearly() {
         json!({"display_name": "Bùi Thị Giang", "email": "giang@example.vn", "password": PASSWORD}),
     )
     .await;
-    assert_eq!(
-        (r.status, r.json["code"].as_str()),
-        (StatusCode::SERVICE_UNAVAILABLE, Some("delivery_failed")),
-        "{}",
-        r.text
-    );
-    assert!(r.json["message"].as_str().expect("message").contains("email"));
-    assert_eq!(pending_rows(&app, "giang@example.vn").await, 0);
+    assert_not_delivered(&app, &r, "email", "giang@example.vn").await;
 
     // In development, the code may go to the log instead; it is still not in the answer.
     let app = spawn_with(|c| c.dev_log_codes = true).await;

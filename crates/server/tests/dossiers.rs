@@ -5,122 +5,24 @@
 
 mod common;
 
-use common::{Session, TestApp, call, demo, spawn_app, spawn_app_at, spawn_app_with, with_csrf};
+use common::api::{act, act_ok, code_of, get, post, procedure_content, procedure_of};
+use common::files::{PDF, download, upload, upload_pdf};
+use common::intake::{Reach, applicant, counter_intake, file_at_counter, finish, supplement};
+use common::{
+    CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, at, sign_in, sign_in_each, spawn_app, spawn_app_at, spawn_app_with,
+};
 use motcua_core::calendar::Calendar;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
-
-/// The judicial record procedure (Sở Tư pháp, 10 working days, received at the centre).
-const LLTP: &str = "1.900141";
-/// Sở Xây dựng, whose demo staff include an officer and a leader.
-const CONSTRUCTION: &str = "000.00.03.H43";
-/// Sở Tư pháp.
-const JUSTICE: &str = "000.00.02.H43";
-
-/// A minimal but real PDF.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-
-fn at(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &Rfc3339).unwrap_or_else(|e| panic!("{s}: {e}"))
-}
-
-async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
-    with_csrf(app, s, Method::POST, path, Some(body)).await
-}
-
-async fn get(app: &TestApp, s: &Session, path: &str) -> (StatusCode, Value) {
-    call(app, s, Method::GET, path, None, None).await
-}
-
-async fn act(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> (StatusCode, Value) {
-    post(app, s, &format!("/api/v1/dossiers/{code}/actions/{action}"), body).await
-}
-
-async fn act_ok(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> Value {
-    let (status, v) = act(app, s, code, action, body).await;
-    assert_eq!(status, StatusCode::OK, "{action}: {v}");
-    v
-}
-
-async fn upload(app: &TestApp, s: &Session, name: &str, bytes: &[u8]) -> (StatusCode, Value) {
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/uploads?name={name}")))
-        .header("cookie", &s.cookie)
-        .header("x-csrf-token", &s.csrf)
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    let status = r.status();
-    (status, r.json().await.expect("json"))
-}
-
-async fn upload_pdf(app: &TestApp, s: &Session, name: &str) -> String {
-    let (status, v) = upload(app, s, name, PDF).await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    v["id"].as_str().expect("id").to_owned()
-}
-
-/// The procedure's current content.
-async fn procedure(app: &TestApp, code: &str) -> Value {
-    let (status, v) = app.get_json(&format!("/api/v1/procedures/{code}")).await;
-    assert_eq!(status, 200, "{v}");
-    v["content"].clone()
-}
-
-/// A procedure of `agency` received at the centre.
-async fn procedure_of(app: &TestApp, agency: &str) -> String {
-    let (status, v) = app
-        .get_json(&format!("/api/v1/procedures?agency={agency}&at_centre=true&limit=1"))
-        .await;
-    assert_eq!(status, 200, "{v}");
-    v["items"][0]["code"].as_str().expect("code").to_owned()
-}
-
-fn applicant(content: &Value) -> Value {
-    if content["applicants"][0] == "organisation" {
-        json!({"kind": "organisation", "name": "Công ty TNHH Nắng Gió", "id_number": "4500123456",
-               "phone": "0259 3822 111", "email": "lienhe@nanggio.vn", "address": "Phan Rang - Tháp Chàm"})
-    } else {
-        json!({"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123",
-               "phone": "0912345678", "email": "an@example.vn", "address": "Phan Rang - Tháp Chàm"})
-    }
-}
-
-/// A counter intake body with every required document received.
-fn counter_body(code: &str, content: &Value) -> Value {
-    let documents: Vec<Value> = content["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-        .collect();
-    json!({"procedure": code, "applicant": applicant(content), "documents": documents})
-}
-
-async fn file_at_counter(app: &TestApp, counter: &Session, code: &str) -> Value {
-    let content = procedure(app, code).await;
-    let (status, v) = post(app, counter, "/api/v1/dossiers", counter_body(code, &content)).await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    v
-}
-
-fn code_of(v: &Value) -> String {
-    v["code"].as_str().expect("code").to_owned()
-}
 
 #[tokio::test]
 async fn a_dossier_received_before_tet_is_due_after_it() {
     // Friday 13 Feb 2026, 09:00: the judicial record takes 10 working days; Tết closes
     // 16–20 Feb, so the appointment is Friday 6 March 09:00, not 27 February.
     let app = spawn_app_at(datetime!(2026-02-13 09:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let v = file_at_counter(&app, &counter, LLTP).await;
     assert_eq!(v["status_code"], 2);
     assert_eq!(v["status"], "accepted");
@@ -141,7 +43,7 @@ async fn a_make_up_saturday_counts_as_a_working_day() {
     // Friday 9 Jan 2026, 10:00: Saturday 10 January is worked (New Year swap), so ten
     // working days end on Thursday 22 January at 10:00.
     let app = spawn_app_at(datetime!(2026-01-09 10:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let v = file_at_counter(&app, &counter, LLTP).await;
     assert_eq!(v["due_at"], "2026-01-22T10:00:00+07:00");
     let expected = Calendar::standard()
@@ -150,7 +52,7 @@ async fn a_make_up_saturday_counts_as_a_working_day() {
     assert_eq!(at(v["due_at"].as_str().expect("due")), expected);
 
     // Once the appointment passes, the dossier is on the overdue list, for the director too.
-    let director = demo(&app, "giamdoc").await;
+    let director = sign_in(&app, "giamdoc").await;
     let (_, list) = get(&app, &director, "/api/v1/dossiers?overdue=true").await;
     assert_eq!(list["items"], json!([]));
     app.clock.set(datetime!(2026-01-22 10:01 +07:00));
@@ -191,10 +93,8 @@ async fn a_dossier_waiting_for_a_supplement_is_not_overdue_anywhere() {
 async fn one_dossier_from_counter_to_return_with_every_hand_over() {
     let start = datetime!(2026-11-02 08:00 +07:00); // a Monday
     let app = spawn_app_at(start).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
-    let officer = demo(&app, "cv.xaydung").await;
-    let justice = demo(&app, "cv.tuphap").await;
+    let [counter, leader, officer, justice] =
+        sign_in_each(&app, ["tiepnhan", "ld.xaydung", "cv.xaydung", "cv.tuphap"]).await;
     let code = procedure_of(&app, CONSTRUCTION).await;
     let filed = file_at_counter(&app, &counter, &code).await;
     let dossier = code_of(&filed);
@@ -251,15 +151,7 @@ async fn one_dossier_from_counter_to_return_with_every_hand_over() {
     .await;
     assert_eq!(v["status_code"], 5);
     app.clock.set(datetime!(2026-11-05 09:00 +07:00));
-    let scan = upload_pdf(&app, &counter, "ban-ve.pdf").await;
-    let v = act_ok(
-        &app,
-        &counter,
-        &dossier,
-        "receive-supplement",
-        json!({"files": [scan], "note": "Đã nhận bản vẽ"}),
-    )
-    .await;
+    let v = supplement(&app, &counter, &dossier, "ban-ve.pdf", "Đã nhận bản vẽ").await;
     assert_eq!(v["status_code"], 4);
     let due1 = at(v["due_at"].as_str().expect("due"));
     let calendar = Calendar::standard();
@@ -367,15 +259,7 @@ async fn one_dossier_from_counter_to_return_with_every_hand_over() {
     app.clock.set(datetime!(2026-11-10 15:00 +07:00));
     let (status, e) = act(&app, &leader, &dossier, "finish", json!({"result_files": []})).await;
     assert_eq!(status, StatusCode::CONFLICT, "a result document is required: {e}");
-    let result = upload_pdf(&app, &leader, "giay-phep.pdf").await;
-    let v = act_ok(
-        &app,
-        &leader,
-        &dossier,
-        "finish",
-        json!({"result_files": [result], "note": "Đã ký"}),
-    )
-    .await;
+    let v = finish(&app, &leader, &dossier, "giay-phep.pdf").await;
     assert_eq!(v["status_code"], 9);
     assert_eq!(v["timeliness"], "early");
     // Finishing clears the assignee, but who handled it stays (the statistics' officer).
@@ -495,7 +379,7 @@ async fn one_dossier_from_counter_to_return_with_every_hand_over() {
 #[tokio::test]
 async fn tracking_reveals_nothing_without_the_secret() {
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let v = file_at_counter(&app, &counter, LLTP).await;
     let code = code_of(&v);
     let secret = v["tracking_secret"].as_str().expect("secret");
@@ -548,7 +432,7 @@ async fn tracking_reveals_nothing_without_the_secret() {
 async fn tracking_misses_count_per_code_and_per_address() {
     // Behind a trusted reverse proxy on the loopback address.
     let app = spawn_app_with(|c| c.trusted_proxies = "127.0.0.1".to_owned()).await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let (code, secret, _) = filed_for_tracking(&app, &counter).await;
     let (other, other_secret, _) = filed_for_tracking(&app, &counter).await;
     let track = |code: String, secret: &'static str, from: String| {
@@ -611,7 +495,7 @@ async fn filed_for_tracking(app: &TestApp, counter: &Session) -> (String, String
 async fn tracking_shows_each_change_at_once() {
     // Tracking answers are cached in the process; an action must never leave the old one.
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let (code, secret, url) = filed_for_tracking(&app, &counter).await;
     let (status, before) = app.get_json(&url).await;
     assert_eq!(status, 200);
@@ -631,15 +515,7 @@ async fn tracking_shows_each_change_at_once() {
         "the transfer shows at once: {after}"
     );
     assert_ne!(after["current_agency"], before["current_agency"]);
-    let page = app
-        .client
-        .get(app.url(&format!("/tra-cuu/{code}?secret={secret}")))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("text");
+    let page = app.get_text(&format!("/tra-cuu/{code}?secret={secret}")).await;
     assert!(
         page.contains(after["current_agency"].as_str().expect("agency")),
         "the page shows the same answer"
@@ -653,7 +529,7 @@ async fn tracking_follows_the_changes_another_node_makes() {
         return;
     }
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let (code, _secret, url) = filed_for_tracking(&app, &counter).await;
     // A second node: its own pool on the same database, its own cache and listener.
     let db2 = motcua_store::Db::connect(&app.test_db.config)
@@ -689,7 +565,7 @@ async fn tracking_follows_the_changes_another_node_makes() {
     }
     // The second node transfers the dossier; the first shows it without waiting for the
     // cache's lifetime (5 minutes): it hears of the change as it commits.
-    let counter2 = demo(&node2, "tiepnhan").await;
+    let counter2 = sign_in(&node2, "tiepnhan").await;
     act_ok(&node2, &counter2, &code, "transfer", json!({})).await;
     let mut after = before.clone();
     for _ in 0..100 {
@@ -710,11 +586,10 @@ async fn tracking_follows_the_changes_another_node_makes() {
 #[tokio::test]
 async fn a_citizen_files_online_and_the_counter_checks_it() {
     let app = spawn_app_at(datetime!(2026-12-01 14:00 +07:00)).await;
-    let citizen = demo(&app, "congdan").await;
-    let counter = demo(&app, "tiepnhan").await;
-    let content = procedure(&app, LLTP).await;
+    let [citizen, counter] = sign_in_each(&app, ["congdan", "tiepnhan"]).await;
+    let content = procedure_content(&app, LLTP).await;
     // Online filing needs the required documents uploaded.
-    let mut body = json!({"procedure": LLTP, "applicant": applicant(&content),
+    let mut body = json!({"procedure": LLTP, "applicant": applicant(&content, Reach::PhoneAndEmail),
         "documents": [{"index": 0}], "delivery": "online"});
     let (status, e) = post(&app, &citizen, "/api/v1/dossiers", body.clone()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
@@ -743,16 +618,10 @@ async fn a_citizen_files_online_and_the_counter_checks_it() {
     let (status, mine) = get(&app, &citizen, "/api/v1/dossiers").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(mine["items"].as_array().expect("items").len(), 1);
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/files/{form}")))
-        .header("cookie", &citizen.cookie)
-        .send()
-        .await
-        .expect("download");
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["content-type"], "application/pdf");
-    assert_eq!(r.bytes().await.expect("bytes").as_ref(), PDF);
+    let (status, headers, body) = download(&app, Some(&citizen), &format!("/api/v1/files/{form}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(body.as_slice(), PDF);
 
     // The counter asks to complete it: the citizen answers, the dossier is back in status 1.
     app.clock.set(datetime!(2026-12-01 15:00 +07:00));
@@ -798,8 +667,7 @@ async fn a_citizen_files_online_and_the_counter_checks_it() {
 #[tokio::test]
 async fn citizens_see_only_their_own_dossiers() {
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let citizen = demo(&app, "congdan").await;
+    let [counter, citizen] = sign_in_each(&app, ["tiepnhan", "congdan"]).await;
     let v = file_at_counter(&app, &counter, LLTP).await;
     let code = code_of(&v);
     let (status, e) = get(&app, &citizen, &format!("/api/v1/dossiers/{code}")).await;
@@ -809,12 +677,12 @@ async fn citizens_see_only_their_own_dossiers() {
     let (_, mine) = get(&app, &citizen, "/api/v1/dossiers").await;
     assert_eq!(mine["items"], json!([]));
     // Department staff list only their department's dossiers.
-    let officer = demo(&app, "cv.xaydung").await;
+    let officer = sign_in(&app, "cv.xaydung").await;
     let (_, list) = get(&app, &officer, "/api/v1/dossiers").await;
     assert_eq!(list["items"], json!([]));
     let (status, _) = get(&app, &officer, "/api/v1/dossiers?agency=000.00.02.H43").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let justice = demo(&app, "cv.tuphap").await;
+    let justice = sign_in(&app, "cv.tuphap").await;
     let (_, list) = get(&app, &justice, "/api/v1/dossiers").await;
     assert_eq!(list["items"][0]["code"], json!(code));
 }
@@ -822,12 +690,10 @@ async fn citizens_see_only_their_own_dossiers() {
 #[tokio::test]
 async fn every_forbidden_transition_is_refused_with_a_reason() {
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
+    let [counter, leader] = sign_in_each(&app, ["tiepnhan", "ld.xaydung"]).await;
     let code = procedure_of(&app, CONSTRUCTION).await;
-    let content = procedure(&app, &code).await;
     // One dossier in each status reachable without waiting.
-    let mut body = counter_body(&code, &content);
+    let mut body = counter_intake(&app, &code, Reach::PhoneAndEmail).await;
     body["accept"] = json!(false);
     let (_, new) = post(&app, &counter, "/api/v1/dossiers", body).await;
     let new = code_of(&new);
@@ -843,7 +709,7 @@ async fn every_forbidden_transition_is_refused_with_a_reason() {
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let mut body = counter_body(&code, &content);
+    let mut body = counter_intake(&app, &code, Reach::PhoneAndEmail).await;
     body["accept"] = json!(false);
     let (_, r) = post(&app, &counter, "/api/v1/dossiers", body).await;
     let refused = code_of(&r);
@@ -956,9 +822,8 @@ async fn every_forbidden_transition_is_refused_with_a_reason() {
 #[tokio::test]
 async fn intake_checks_what_it_is_given() {
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let content = procedure(&app, LLTP).await;
-    let good = counter_body(LLTP, &content);
+    let counter = sign_in(&app, "tiepnhan").await;
+    let good = counter_intake(&app, LLTP, Reach::PhoneAndEmail).await;
     let mut bad = good.clone();
     bad["applicant"]["id_number"] = json!("12345");
     let (status, e) = post(&app, &counter, "/api/v1/dossiers", bad).await;
@@ -999,7 +864,7 @@ async fn intake_checks_what_it_is_given() {
     let (status, e) = post(&app, &counter, "/api/v1/dossiers", bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     // A department officer is not a counter.
-    let officer = demo(&app, "cv.tuphap").await;
+    let officer = sign_in(&app, "cv.tuphap").await;
     let (status, _) = post(&app, &officer, "/api/v1/dossiers", good.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Fees: the always-due items plus the option chosen.
@@ -1019,7 +884,7 @@ async fn intake_checks_what_it_is_given() {
 #[tokio::test]
 async fn uploads_are_checked_by_content_and_size() {
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let (status, e) = upload(
         &app,
         &counter,
@@ -1043,23 +908,17 @@ async fn uploads_are_checked_by_content_and_size() {
     let (status, e) = upload(&app, &counter, "lon.pdf", &big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
     // Another account cannot download someone's staged upload.
-    let citizen = demo(&app, "congdan").await;
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/files/{}", v["id"].as_str().expect("id"))))
-        .header("cookie", &citizen.cookie)
-        .send()
-        .await
-        .expect("download");
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let citizen = sign_in(&app, "congdan").await;
+    let path = format!("/api/v1/files/{}", v["id"].as_str().expect("id"));
+    let (status, _, _) = download(&app, Some(&citizen), &path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn concurrent_intakes_get_distinct_consecutive_codes() {
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let content = procedure(&app, LLTP).await;
-    let body = counter_body(LLTP, &content);
+    let counter = sign_in(&app, "tiepnhan").await;
+    let body = counter_intake(&app, LLTP, Reach::PhoneAndEmail).await;
     let mut handles = Vec::new();
     for _ in 0..40 {
         let (client, url, cookie, csrf, body) = (
@@ -1099,13 +958,12 @@ async fn a_dossier_s_files_are_limited_in_total() {
         c.max_dossier_upload_bytes = 5999;
     })
     .await;
-    let counter = demo(&app, "tiepnhan").await;
-    let content = procedure(&app, LLTP).await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let mut pdf = PDF.to_vec();
     pdf.resize(3000, b' ');
     let a = upload(&app, &counter, "a.pdf", &pdf).await.1["id"].clone();
     let b = upload(&app, &counter, "b.pdf", &pdf).await.1["id"].clone();
-    let mut body = counter_body(LLTP, &content);
+    let mut body = counter_intake(&app, LLTP, Reach::PhoneAndEmail).await;
     body["documents"][0]["files"] = json!([a, b]);
     let (status, e) = post(&app, &counter, "/api/v1/dossiers", body.clone()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
@@ -1117,7 +975,7 @@ async fn a_dossier_s_files_are_limited_in_total() {
     let code = code_of(&v);
     // A supplement that would pass the total is refused too, and leaves the dossier as it was.
     act_ok(&app, &counter, &code, "transfer", json!({})).await;
-    let officer = demo(&app, "cv.tuphap").await;
+    let officer = sign_in(&app, "cv.tuphap").await;
     act_ok(
         &app,
         &officer,
@@ -1141,10 +999,10 @@ async fn a_dossier_s_files_are_limited_in_total() {
 async fn intake_files_under_the_procedure_version_current_at_that_moment() {
     // Intake keeps the procedures it used in memory: an edit must reach the next intake.
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let first = file_at_counter(&app, &counter, LLTP).await;
     assert_eq!(first["procedure_version"], 1, "{first}");
-    let mut content = procedure(&app, LLTP).await;
+    let mut content = procedure_content(&app, LLTP).await;
     content["name"] = json!("Cấp Phiếu lý lịch tư pháp (đã sửa)");
     let (status, v2) = app
         .send_json(
@@ -1167,8 +1025,7 @@ async fn intake_files_under_the_procedure_version_current_at_that_moment() {
 #[tokio::test]
 async fn token_reads_and_bulk_exports_are_audited() {
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let admin = demo(&app, "quantri").await;
+    let [counter, admin] = sign_in_each(&app, ["tiepnhan", "quantri"]).await;
     let code = code_of(&file_at_counter(&app, &counter, LLTP).await);
     let (status, t) = post(
         &app,
@@ -1188,27 +1045,13 @@ async fn token_reads_and_bulk_exports_are_audited() {
         .expect("read");
     assert_eq!(r.status(), StatusCode::OK);
     for path in ["/api/v1/register.xlsx", "/api/v1/dossiers.xlsx"] {
-        let r = app
-            .client
-            .get(app.url(path))
-            .header("cookie", &counter.cookie)
-            .send()
-            .await
-            .expect("export");
-        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let (status, _, _) = download(&app, Some(&counter), path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
     }
     let audited = |action: &'static str| {
         let (app, admin) = (&app, &admin);
         async move {
-            let (status, v) = call(
-                app,
-                admin,
-                Method::GET,
-                &format!("/api/v1/admin/audit?action={action}"),
-                None,
-                None,
-            )
-            .await;
+            let (status, v) = get(app, admin, &format!("/api/v1/admin/audit?action={action}")).await;
             assert_eq!(status, StatusCode::OK, "{v}");
             v["items"].as_array().cloned().unwrap_or_default()
         }

@@ -7,21 +7,19 @@
 
 mod common;
 
-use common::{Session, TestApp, call, demo, spawn_app_at, with_csrf};
+use common::api::{act_ok, code_of, get, post, procedure_content, procedure_of, put};
+use common::files::upload_pdf;
+use common::intake::{Reach, counter_intake, file_dossier};
+use common::pages::page;
+use common::{CONSTRUCTION, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at};
 use motcua_core::dossier::{Status, Timeliness};
 use motcua_core::evaluation::{self, Answers, Conduct, Facts, Mark, PublicInfo, Satisfaction};
 use motcua_core::lifecycle::{Dossier, Notice, NoticeKind, Person};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-/// Sở Xây dựng, whose demo staff include an officer and a leader.
-const CONSTRUCTION: &str = "000.00.03.H43";
-/// The judicial record procedure (Sở Tư pháp, received at the centre, filed online).
-const LLTP: &str = "1.900141";
-/// A minimal but real PDF.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 /// A Monday with nothing in the demo data around it.
 const START: OffsetDateTime = datetime!(2027-03-01 08:00 +07:00);
 
@@ -206,108 +204,11 @@ fn a_sheet_totals_only_what_it_assessed() {
 
 // ---- Through the application -----------------------------------------------------------------
 
-async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
-    with_csrf(app, s, Method::POST, path, Some(body)).await
-}
-
-async fn get(app: &TestApp, s: &Session, path: &str) -> (StatusCode, Value) {
-    call(app, s, Method::GET, path, None, None).await
-}
-
 /// Anonymous JSON post.
 async fn post_anon(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     let r = app.client.post(app.url(path)).json(&body).send().await.expect("send");
     let status = r.status();
     (status, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn act_ok(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> Value {
-    let (status, v) = post(app, s, &format!("/api/v1/dossiers/{code}/actions/{action}"), body).await;
-    assert_eq!(status, StatusCode::OK, "{action}: {v}");
-    v
-}
-
-/// A page as `s` sees it (not following redirects): status and body.
-async fn page(app: &TestApp, s: Option<&Session>, path: &str) -> (StatusCode, String) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let mut req = client.get(app.url(path));
-    if let Some(s) = s {
-        req = req.header("cookie", &s.cookie);
-    }
-    let r = req.send().await.expect("page");
-    let status = r.status();
-    (status, r.text().await.expect("text"))
-}
-
-async fn upload_pdf(app: &TestApp, s: &Session, name: &str) -> String {
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/uploads?name={name}")))
-        .header("cookie", &s.cookie)
-        .header("x-csrf-token", &s.csrf)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let v: Value = r.json().await.expect("json");
-    v["id"].as_str().expect("id").to_owned()
-}
-
-async fn procedure(app: &TestApp, code: &str) -> Value {
-    let (status, v) = app.get_json(&format!("/api/v1/procedures/{code}")).await;
-    assert_eq!(status, 200, "{v}");
-    v["content"].clone()
-}
-
-/// A procedure of `agency` received at the centre.
-async fn procedure_of(app: &TestApp, agency: &str) -> String {
-    let (status, v) = app
-        .get_json(&format!("/api/v1/procedures?agency={agency}&at_centre=true&limit=1"))
-        .await;
-    assert_eq!(status, 200, "{v}");
-    v["items"][0]["code"].as_str().expect("code").to_owned()
-}
-
-fn applicant(content: &Value) -> Value {
-    if content["applicants"][0] == "organisation" {
-        json!({"kind": "organisation", "name": "Công ty TNHH Nắng Gió", "id_number": "4500123456",
-               "phone": "0259 3822 111", "address": "Phan Rang - Tháp Chàm"})
-    } else {
-        json!({"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123",
-               "phone": "0912345678", "address": "Phan Rang - Tháp Chàm"})
-    }
-}
-
-/// Files a dossier at the counter with every required document (with a scan of the first
-/// when `scan` is given); returns the code and the tracking secret.
-async fn file_at_counter(app: &TestApp, counter: &Session, code: &str, scan: Option<String>) -> (String, String) {
-    let content = procedure(app, code).await;
-    let mut scan = scan;
-    let documents: Vec<Value> = content["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| {
-            let mut doc = json!({"index": i, "originals": d["originals"], "copies": d["copies"]});
-            if let Some(id) = scan.take() {
-                doc["files"] = json!([id]);
-            }
-            doc
-        })
-        .collect();
-    let body = json!({"procedure": code, "applicant": applicant(&content), "documents": documents});
-    let (status, v) = post(app, counter, "/api/v1/dossiers", body).await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    (
-        v["code"].as_str().expect("code").to_owned(),
-        v["tracking_secret"].as_str().expect("secret").to_owned(),
-    )
 }
 
 struct Staff {
@@ -317,9 +218,20 @@ struct Staff {
 
 async fn staff(app: &TestApp) -> Staff {
     Staff {
-        counter: demo(app, "tiepnhan").await,
-        leader: demo(app, "ld.xaydung").await,
+        counter: sign_in(app, "tiepnhan").await,
+        leader: sign_in(app, "ld.xaydung").await,
     }
+}
+
+/// Files a dossier at the counter with every required document (with a scan of the first
+/// when `scan` is given), the applicant reachable by phone: its code and tracking secret.
+async fn file_with_scan(app: &TestApp, counter: &Session, code: &str, scan: Option<String>) -> (String, String) {
+    let mut body = counter_intake(app, code, Reach::Phone).await;
+    if let Some(id) = scan {
+        body["documents"][0]["files"] = json!([id]);
+    }
+    let v = file_dossier(app, counter, body).await;
+    (code_of(&v), v["tracking_secret"].as_str().expect("secret").to_owned())
 }
 
 /// Takes a received dossier of Sở Xây dựng to its result (a finish always carries an
@@ -335,7 +247,7 @@ async fn to_returned(app: &TestApp, s: &Staff, code: &str) {
 /// A dossier of Sở Xây dựng filed at the counter and returned; its code and secret.
 async fn returned(app: &TestApp, s: &Staff) -> (String, String) {
     let procedure = procedure_of(app, CONSTRUCTION).await;
-    let (code, secret) = file_at_counter(app, &s.counter, &procedure, None).await;
+    let (code, secret) = file_with_scan(app, &s.counter, &procedure, None).await;
     to_returned(app, s, &code).await;
     (code, secret)
 }
@@ -345,7 +257,7 @@ async fn a_rating_link_works_with_the_receipts_secret_only() {
     let app = spawn_app_at(START).await;
     let s = staff(&app).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
-    let (code, secret) = file_at_counter(&app, &s.counter, &procedure, None).await;
+    let (code, secret) = file_with_scan(&app, &s.counter, &procedure, None).await;
     let link = format!("/api/v1/track/{code}/rating");
 
     // Before the result: refused with the reason.
@@ -428,7 +340,7 @@ async fn a_rating_link_works_with_the_receipts_secret_only() {
 async fn the_kiosk_records_the_counter_officer() {
     let app = spawn_app_at(START).await;
     let s = staff(&app).await;
-    let officer = demo(&app, "cv.xaydung").await;
+    let officer = sign_in(&app, "cv.xaydung").await;
     let (code, _) = returned(&app, &s).await;
 
     let (status, html) = page(&app, Some(&s.counter), "/quay/danh-gia").await;
@@ -472,7 +384,7 @@ async fn the_kiosk_records_the_counter_officer() {
 async fn not_satisfied_reaches_the_director_and_results_count_per_officer() {
     let app = spawn_app_at(START).await;
     let s = staff(&app).await;
-    let director = demo(&app, "giamdoc").await;
+    let director = sign_in(&app, "giamdoc").await;
     let (good, _) = returned(&app, &s).await;
     let (bad, secret) = returned(&app, &s).await;
     let (status, v) = post(
@@ -524,7 +436,7 @@ async fn not_satisfied_reaches_the_director_and_results_count_per_officer() {
     let (status, _) = page(&app, Some(&s.leader), "/lanh-dao/khong-hai-long").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     for who in ["tiepnhan", "cv.xaydung", "congdan"] {
-        let sess = demo(&app, who).await;
+        let sess = sign_in(&app, who).await;
         for path in ["/lanh-dao/danh-gia", "/lanh-dao/khong-hai-long"] {
             let (status, _) = page(&app, Some(&sess), path).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{who} {path}");
@@ -536,7 +448,7 @@ async fn not_satisfied_reaches_the_director_and_results_count_per_officer() {
 async fn the_dossier_sheet_scores_system_data_and_answers() {
     let app = spawn_app_at(START).await;
     let s = staff(&app).await;
-    let director = demo(&app, "giamdoc").await;
+    let director = sign_in(&app, "giamdoc").await;
     let (code, secret) = returned(&app, &s).await;
     let path = format!("/api/v1/dossiers/{code}/evaluation");
     let (status, v) = get(&app, &s.leader, &path).await;
@@ -574,10 +486,10 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
     let (status, html) = page(&app, Some(&s.leader), &format!("/ho-so/{code}/phieu-danh-gia")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Chưa đánh giá") && html.contains("chưa xác nhận"));
-    let citizen = demo(&app, "congdan").await;
+    let citizen = sign_in(&app, "congdan").await;
     let (status, _) = get(&app, &citizen, &path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let justice = demo(&app, "cv.tuphap").await;
+    let justice = sign_in(&app, "cv.tuphap").await;
     let (status, _) = get(&app, &justice, &path).await;
     assert_eq!(
         status,
@@ -621,14 +533,12 @@ fn points_of(v: &Value, criterion: &str) -> Value {
 async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights() {
     let app = spawn_app_at(START).await;
     let s = staff(&app).await;
-    let director = demo(&app, "giamdoc").await;
-    let admin = demo(&app, "quantri").await;
-    let citizen = demo(&app, "congdan").await;
+    let [director, admin, citizen] = sign_in_each(&app, ["giamdoc", "quantri", "congdan"]).await;
     let construction = procedure_of(&app, CONSTRUCTION).await;
 
     // A: at the counter with a scan, result file, rated by link very satisfied, info full.
     let scan = upload_pdf(&app, &s.counter, "to-khai.pdf").await;
-    let (a, a_secret) = file_at_counter(&app, &s.counter, &construction, Some(scan)).await;
+    let (a, a_secret) = file_with_scan(&app, &s.counter, &construction, Some(scan)).await;
     to_returned(&app, &s, &a).await;
     let (status, _) = post_anon(
         &app,
@@ -638,7 +548,7 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
     .await;
     assert_eq!(status, StatusCode::CREATED);
     // B: at the counter without scans, kiosk: not satisfied, info partial.
-    let (b, _) = file_at_counter(&app, &s.counter, &construction, None).await;
+    let (b, _) = file_with_scan(&app, &s.counter, &construction, None).await;
     to_returned(&app, &s, &b).await;
     let (status, _) = post(
         &app,
@@ -649,7 +559,7 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
     .await;
     assert_eq!(status, StatusCode::CREATED);
     // C: filed online with a scan per required document, accepted, still in progress.
-    let content = procedure(&app, LLTP).await;
+    let content = procedure_content(&app, LLTP).await;
     let mut documents = Vec::new();
     for (i, d) in content["documents"].as_array().expect("documents").iter().enumerate() {
         if d["required"] == true {
@@ -704,20 +614,13 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
     let edit = "/api/v1/admin/service-index/criteria/online_share";
     let body = json!({"max_points": 11, "target_percent": 40});
     for who in [&director, &s.counter] {
-        let (status, _) = with_csrf(&app, who, Method::PUT, edit, Some(body.clone())).await;
+        let (status, _) = put(&app, who, edit, body.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
-    let (status, e) = with_csrf(
-        &app,
-        &admin,
-        Method::PUT,
-        edit,
-        Some(json!({"max_points": 11, "target_percent": 0})),
-    )
-    .await;
+    let (status, e) = put(&app, &admin, edit, json!({"max_points": 11, "target_percent": 0})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(e["field"], "target_percent");
-    let (status, v) = with_csrf(&app, &admin, Method::PUT, edit, Some(body)).await;
+    let (status, v) = put(&app, &admin, edit, body).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["target_permille"], 400);
     let (_, v) = get(&app, &director, query).await;

@@ -8,51 +8,19 @@ mod common;
 
 use std::process::Command;
 
-use common::{Session, TestApp, call, demo, spawn_app_at, with_csrf};
-use reqwest::{Method, StatusCode};
+use common::api::{act_ok, code_of, get, procedure_content, procedure_of};
+use common::files::{download, issued_forms, pdf_text};
+use common::intake::{Reach, applicant, file_dossier, finish};
+use common::{CENTRE, CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::macros::datetime;
 
-/// The judicial record procedure (Sở Tư pháp, 10 working days, received at the centre).
-const LLTP: &str = "1.900141";
-/// Sở Xây dựng, whose demo staff include an officer and a leader.
-const CONSTRUCTION: &str = "000.00.03.H43";
-/// Sở Tư pháp.
-const JUSTICE: &str = "000.00.02.H43";
-/// The demo province's one-stop centre.
-const CENTRE: &str = "000.00.16.H43";
-/// A minimal but real PDF, as a result document.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-
-async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
-    with_csrf(app, s, Method::POST, path, Some(body)).await
-}
-
-async fn act_ok(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> Value {
-    let (status, v) = post(app, s, &format!("/api/v1/dossiers/{code}/actions/{action}"), body).await;
-    assert_eq!(status, StatusCode::OK, "{action}: {v}");
-    v
-}
-
-async fn procedure(app: &TestApp, code: &str) -> Value {
-    let (status, v) = app.get_json(&format!("/api/v1/procedures/{code}")).await;
-    assert_eq!(status, 200, "{v}");
-    v["content"].clone()
-}
-
-async fn procedure_of(app: &TestApp, agency: &str) -> String {
-    let (status, v) = app
-        .get_json(&format!("/api/v1/procedures?agency={agency}&at_centre=true&limit=1"))
-        .await;
-    assert_eq!(status, 200, "{v}");
-    v["items"][0]["code"].as_str().expect("code").to_owned()
-}
-
 /// Files a dossier at the counter with every document of the checklist, the applicant's
 /// name typed in decomposed Unicode (NFD), as some keyboards send it.
 async fn file(app: &TestApp, counter: &Session, procedure_code: &str, accept: bool) -> Value {
-    let content = procedure(app, procedure_code).await;
+    let content = procedure_content(app, procedure_code).await;
     let documents: Vec<Value> = content["documents"]
         .as_array()
         .expect("documents")
@@ -61,39 +29,18 @@ async fn file(app: &TestApp, counter: &Session, procedure_code: &str, accept: bo
         .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
         .collect();
     let applicant = if content["applicants"][0] == "organisation" {
-        json!({"kind": "organisation", "name": "Công ty TNHH Nắng Gió", "id_number": "4500123456",
-               "phone": "0259 3822 111", "address": "Phan Rang - Tháp Chàm"})
+        applicant(&content, Reach::Phone)
     } else {
         json!({"kind": "citizen", "name": "Nguye\u{302}\u{303}n Thi\u{323} Hoa\u{300}", "id_number": "058190000123",
                "phone": "0912345678", "email": "hoa@example.vn", "address": "12 Lê Lợi, Phan Rang - Tháp Chàm"})
     };
     let body = json!({"procedure": procedure_code, "applicant": applicant, "documents": documents, "accept": accept});
-    let (status, v) = post(app, counter, "/api/v1/dossiers", body).await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    v
-}
-
-fn code_of(v: &Value) -> String {
-    v["code"].as_str().expect("code").to_owned()
-}
-
-/// GET with the session; returns status, headers and body bytes.
-async fn download(app: &TestApp, s: &Session, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
-    let r = app
-        .client
-        .get(app.url(path))
-        .header("cookie", &s.cookie)
-        .send()
-        .await
-        .expect("download");
-    let status = r.status();
-    let headers = r.headers().clone();
-    (status, headers, r.bytes().await.expect("bytes").to_vec())
+    file_dossier(app, counter, body).await
 }
 
 /// A form's PDF, checked to be one and shown inline for printing.
 async fn form_pdf(app: &TestApp, s: &Session, code: &str, kind: &str) -> Vec<u8> {
-    let (status, headers, body) = download(app, s, &format!("/api/v1/dossiers/{code}/forms/{kind}.pdf")).await;
+    let (status, headers, body) = download(app, Some(s), &format!("/api/v1/dossiers/{code}/forms/{kind}.pdf")).await;
     assert_eq!(status, StatusCode::OK, "{kind}: {}", String::from_utf8_lossy(&body));
     assert_eq!(headers["content-type"], "application/pdf");
     let disposition = headers["content-disposition"].to_str().expect("ascii");
@@ -136,24 +83,6 @@ fn pdf_pages(pdf: &[u8]) -> u32 {
         .find_map(|l| l.strip_prefix("Pages:"))
         .and_then(|n| n.trim().parse().ok())
         .expect("page count")
-}
-
-fn pdftotext(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("f.pdf");
-    std::fs::write(&path, pdf).expect("write");
-    let out = Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils, see scripts/deps.sh)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    // Lines wrap where the layout wraps them; compare on single spaces.
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Renders the first page as a greyscale image (`pdftoppm`) and decodes every QR code on it.
@@ -205,26 +134,14 @@ fn parse_pgm(bytes: &[u8]) -> (usize, usize, &[u8]) {
 /// The rows recorded for a dossier's issued forms: (kind, ordinal, sha256), polled until
 /// `wanted` is among them (issuing runs in the background after the transition).
 async fn recorded(app: &TestApp, code: &str, wanted: (&str, i64)) -> Vec<(String, i64, String)> {
-    for _ in 0..200 {
-        let mut tx = app.test_db.db.begin_read().await.expect("read");
-        let dossier_code = motcua_core::dossier::DossierCode::parse(code).expect("code");
-        let stored = motcua_store::dossiers::by_code(&mut tx, &dossier_code)
-            .await
-            .expect("by code")
-            .expect("dossier");
-        let rows: Vec<(String, i64, String)> = motcua_store::forms::of_dossier(&mut tx, stored.id)
-            .await
-            .expect("forms")
-            .into_iter()
-            .map(|r| (r.kind, r.ordinal, r.sha256))
-            .collect();
-        drop(tx);
-        if rows.iter().any(|(k, o, _)| k == wanted.0 && *o == wanted.1) {
-            return rows;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{code}: {wanted:?} was never issued");
+    let (kind, ordinal) = wanted;
+    issued_forms(app, code, &format!("{wanted:?}"), |r| {
+        r.kind == kind && r.ordinal == ordinal
+    })
+    .await
+    .into_iter()
+    .map(|r| (r.kind, r.ordinal, r.sha256))
+    .collect()
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -234,7 +151,7 @@ fn sha256(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn the_receipt_prints_the_dossier_and_its_qr_code_opens_tracking() {
     let app = spawn_app_at(datetime!(2026-02-13 09:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let filed = file(&app, &counter, LLTP, true).await;
     let code = code_of(&filed);
     let secret = filed["tracking_secret"].as_str().expect("secret").to_owned();
@@ -250,7 +167,7 @@ async fn the_receipt_prints_the_dossier_and_its_qr_code_opens_tracking() {
         "re-downloadable, same bytes"
     );
 
-    let text = pdftotext(&pdf);
+    let text = pdf_text(&pdf);
     for expected in [
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
@@ -278,15 +195,7 @@ async fn the_receipt_prints_the_dossier_and_its_qr_code_opens_tracking() {
     assert!(!text.contains('\u{302}'), "NFC, not the NFD that was typed");
     // Every document received, with its counts; every fee with its amount.
     let dossier = {
-        let (_, v) = call(
-            &app,
-            &counter,
-            Method::GET,
-            &format!("/api/v1/dossiers/{code}"),
-            None,
-            None,
-        )
-        .await;
+        let (_, v) = get(&app, &counter, &format!("/api/v1/dossiers/{code}")).await;
         v
     };
     for d in dossier["documents"].as_array().expect("documents") {
@@ -330,11 +239,11 @@ async fn the_receipt_prints_the_dossier_and_its_qr_code_opens_tracking() {
     assert_eq!(pdf_pages(&pdf), 1, "the receipt fits one page:\n{text}");
 
     // The same visibility as the dossier itself.
-    let justice = demo(&app, "cv.tuphap").await;
+    let justice = sign_in(&app, "cv.tuphap").await;
     form_pdf(&app, &justice, &code, "receipt").await;
     for outsider in ["cv.xaydung", "congdan"] {
-        let s = demo(&app, outsider).await;
-        let (status, _, body) = download(&app, &s, &format!("/api/v1/dossiers/{code}/forms/receipt.pdf")).await;
+        let s = sign_in(&app, outsider).await;
+        let (status, _, body) = download(&app, Some(&s), &format!("/api/v1/dossiers/{code}/forms/receipt.pdf")).await;
         assert_eq!(
             status,
             StatusCode::NOT_FOUND,
@@ -351,21 +260,24 @@ async fn the_receipt_prints_the_dossier_and_its_qr_code_opens_tracking() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // Forms the dossier does not have say so, in Vietnamese.
-    let (status, _, body) = download(&app, &counter, &format!("/api/v1/dossiers/{code}/forms/refusal.pdf")).await;
+    let (status, _, body) = download(
+        &app,
+        Some(&counter),
+        &format!("/api/v1/dossiers/{code}/forms/refusal.pdf"),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let e: Value = serde_json::from_slice(&body).expect("json");
     assert!(e["message"].as_str().expect("message").contains("Phiếu từ chối"), "{e}");
-    let (status, _, _) = download(&app, &counter, &format!("/api/v1/dossiers/{code}/forms/nope.pdf")).await;
+    let (status, _, _) = download(&app, Some(&counter), &format!("/api/v1/dossiers/{code}/forms/nope.pdf")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn each_notice_and_the_control_sheet_print_what_happened() {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
-    let officer = demo(&app, "cv.xaydung").await;
-    let justice = demo(&app, "cv.tuphap").await;
+    let [counter, leader, officer, justice] =
+        sign_in_each(&app, ["tiepnhan", "ld.xaydung", "cv.xaydung", "cv.tuphap"]).await;
     let procedure_code = procedure_of(&app, CONSTRUCTION).await;
     let filed = file(&app, &counter, &procedure_code, true).await;
     let code = code_of(&filed);
@@ -384,7 +296,7 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
                "reason": "Bản vẽ thiếu chữ ký"}),
     )
     .await;
-    let text = pdftotext(&form_pdf(&app, &officer, &code, "supplement-request").await);
+    let text = pdf_text(&form_pdf(&app, &officer, &code, "supplement-request").await);
     for expected in [
         "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
         "Mẫu số 02",
@@ -420,15 +332,7 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
     act_ok(&app, &justice, &code, "forward-back", json!({"note": "Thống nhất"})).await;
 
     let v = {
-        let (_, v) = call(
-            &app,
-            &leader,
-            Method::GET,
-            &format!("/api/v1/dossiers/{code}"),
-            None,
-            None,
-        )
-        .await;
+        let (_, v) = get(&app, &leader, &format!("/api/v1/dossiers/{code}")).await;
         v
     };
     let due = motcua_core::calendar::Calendar::standard();
@@ -447,7 +351,7 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
     )
     .await;
     assert_eq!(v["extensions"], 1);
-    let text = pdftotext(&form_pdf(&app, &leader, &code, "apology").await);
+    let text = pdf_text(&form_pdf(&app, &leader, &code, "apology").await);
     let long = |t: time::OffsetDateTime| {
         let t = t.to_offset(time::macros::offset!(+7));
         format!(
@@ -477,38 +381,13 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
 
     // Finish and return: the control sheet has a row per hand-over, each step judged.
     app.clock.set(datetime!(2026-11-10 15:00 +07:00));
-    let r = app
-        .client
-        .post(app.url("/api/v1/uploads?name=giay-phep.pdf"))
-        .header("cookie", &leader.cookie)
-        .header("x-csrf-token", &leader.csrf)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    let result: Value = r.json().await.expect("json");
-    act_ok(
-        &app,
-        &leader,
-        &code,
-        "finish",
-        json!({"result_files": [result["id"]], "note": "Đã ký"}),
-    )
-    .await;
+    finish(&app, &leader, &code, "giay-phep.pdf").await;
     app.clock.set(datetime!(2026-11-11 08:00 +07:00));
     act_ok(&app, &counter, &code, "return", json!({"method": "counter"})).await;
 
-    let (_, history) = call(
-        &app,
-        &counter,
-        Method::GET,
-        &format!("/api/v1/dossiers/{code}/history"),
-        None,
-        None,
-    )
-    .await;
+    let (_, history) = get(&app, &counter, &format!("/api/v1/dossiers/{code}/history")).await;
     let sheet = history["control_sheet"].as_array().expect("sheet");
-    let text = pdftotext(&form_pdf(&app, &counter, &code, "control-sheet").await);
+    let text = pdf_text(&form_pdf(&app, &counter, &code, "control-sheet").await);
     assert!(text.contains("PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"), "{text}");
     assert!(text.contains("Mẫu số 06"), "{text}");
     for (i, row) in sheet.iter().enumerate() {
@@ -547,7 +426,7 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
     assert!(rows.iter().any(|r| r.0 == "apology" && r.1 == 1), "{rows:?}");
     let (status, _, _) = download(
         &app,
-        &counter,
+        Some(&counter),
         &format!("/api/v1/dossiers/{code}/forms/control-sheet.pdf?n=2"),
     )
     .await;
@@ -562,8 +441,7 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
 #[tokio::test]
 async fn refusal_and_stop_notice_give_their_reasons() {
     let app = spawn_app_at(datetime!(2026-03-02 08:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
+    let [counter, leader] = sign_in_each(&app, ["tiepnhan", "ld.xaydung"]).await;
     let procedure_code = procedure_of(&app, CONSTRUCTION).await;
 
     let checking = code_of(&file(&app, &counter, &procedure_code, false).await);
@@ -578,7 +456,7 @@ async fn refusal_and_stop_notice_give_their_reasons() {
     .await;
     let (status, _, body) = download(
         &app,
-        &counter,
+        Some(&counter),
         &format!("/api/v1/dossiers/{checking}/forms/receipt.pdf"),
     )
     .await;
@@ -588,7 +466,7 @@ async fn refusal_and_stop_notice_give_their_reasons() {
         "never accepted: {}",
         String::from_utf8_lossy(&body)
     );
-    let text = pdftotext(&form_pdf(&app, &counter, &checking, "refusal").await);
+    let text = pdf_text(&form_pdf(&app, &counter, &checking, "refusal").await);
     for expected in [
         "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
         "Mẫu số 03",
@@ -611,7 +489,7 @@ async fn refusal_and_stop_notice_give_their_reasons() {
         json!({"legal_ground": "Điều 19 Nghị định 61/2018/NĐ-CP", "reason": "Người nộp không bổ sung hồ sơ đúng hạn"}),
     )
     .await;
-    let text = pdftotext(&form_pdf(&app, &leader, &stopped, "stop-notice").await);
+    let text = pdf_text(&form_pdf(&app, &leader, &stopped, "stop-notice").await);
     for expected in [
         "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
         "Mẫu số 05",
@@ -627,7 +505,7 @@ async fn refusal_and_stop_notice_give_their_reasons() {
 #[tokio::test]
 async fn the_register_lists_the_dossiers_received_in_the_period() {
     let app = spawn_app_at(datetime!(2026-02-13 09:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let first = code_of(&file(&app, &counter, LLTP, true).await);
     app.clock.set(datetime!(2026-02-23 10:00 +07:00));
     let second = code_of(&file(&app, &counter, LLTP, true).await);
@@ -636,11 +514,11 @@ async fn the_register_lists_the_dossiers_received_in_the_period() {
     let march = code_of(&file(&app, &counter, LLTP, true).await);
 
     let path = format!("/api/v1/register.pdf?agency={CENTRE}&from=2026-02-01&to=2026-02-28");
-    let (status, headers, pdf) = download(&app, &counter, &path).await;
+    let (status, headers, pdf) = download(&app, Some(&counter), &path).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&pdf));
     assert_eq!(headers["content-type"], "application/pdf");
     screenshot("form-register", &pdf);
-    let text = pdftotext(&pdf);
+    let text = pdf_text(&pdf);
     for expected in [
         "SỔ THEO DÕI HỒ SƠ",
         "Mẫu số 07",
@@ -658,13 +536,18 @@ async fn the_register_lists_the_dossiers_received_in_the_period() {
     assert!(text.find(first.as_str()) < text.find(second.as_str()), "oldest first");
 
     // Only staff who may see the agency's dossiers.
-    let outsider = demo(&app, "cv.xaydung").await;
-    let (status, _, _) = download(&app, &outsider, &path).await;
+    let outsider = sign_in(&app, "cv.xaydung").await;
+    let (status, _, _) = download(&app, Some(&outsider), &path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let citizen = demo(&app, "congdan").await;
-    let (status, _, _) = download(&app, &citizen, &path).await;
+    let citizen = sign_in(&app, "congdan").await;
+    let (status, _, _) = download(&app, Some(&citizen), &path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, _) = download(&app, &counter, "/api/v1/register.pdf?from=2026-02-28&to=2026-02-01").await;
+    let (status, _, _) = download(
+        &app,
+        Some(&counter),
+        "/api/v1/register.pdf?from=2026-02-28&to=2026-02-01",
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -687,7 +570,7 @@ fn serial(t: time::OffsetDateTime) -> f64 {
 async fn the_exports_open_in_a_spreadsheet_with_typed_cells() {
     use calamine::{Data, DataType};
     let app = spawn_app_at(datetime!(2026-02-13 09:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     // More than one page of the store (200) goes through the streaming writer.
     let mut codes = Vec::new();
     for i in 0..205 {
@@ -696,20 +579,12 @@ async fn the_exports_open_in_a_spreadsheet_with_typed_cells() {
         codes.push(code_of(&file(&app, &counter, LLTP, true).await));
     }
     let filed = {
-        let (_, v) = call(
-            &app,
-            &counter,
-            Method::GET,
-            &format!("/api/v1/dossiers/{}", codes[0]),
-            None,
-            None,
-        )
-        .await;
+        let (_, v) = get(&app, &counter, &format!("/api/v1/dossiers/{}", codes[0])).await;
         v
     };
 
     let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-    let (status, headers, body) = download(&app, &counter, "/api/v1/dossiers.xlsx?status=2").await;
+    let (status, headers, body) = download(&app, Some(&counter), "/api/v1/dossiers.xlsx?status=2").await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     assert_eq!(headers["content-type"], xlsx);
     let range = sheet(&body);
@@ -748,7 +623,7 @@ async fn the_exports_open_in_a_spreadsheet_with_typed_cells() {
 
     // The register of the centre for the day, oldest first, numbered.
     let path = format!("/api/v1/register.xlsx?agency={CENTRE}&from=2026-02-13&to=2026-02-13");
-    let (status, headers, body) = download(&app, &counter, &path).await;
+    let (status, headers, body) = download(&app, Some(&counter), &path).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     assert_eq!(headers["content-type"], xlsx);
     let range = sheet(&body);
@@ -765,7 +640,7 @@ async fn the_exports_open_in_a_spreadsheet_with_typed_cells() {
     );
     assert_eq!(range.get((1, 12)).and_then(DataType::get_float), Some(fees as f64));
     // Department staff of another agency may not read the centre's register.
-    let outsider = demo(&app, "cv.xaydung").await;
-    let (status, _, _) = download(&app, &outsider, &path).await;
+    let outsider = sign_in(&app, "cv.xaydung").await;
+    let (status, _, _) = download(&app, Some(&outsider), &path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

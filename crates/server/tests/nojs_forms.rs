@@ -8,19 +8,13 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{Session, TestApp, demo, spawn_app_at, spawn_app_at_with};
+use common::api::{create_counter_officer, dossier, procedure_content};
+use common::files::{PDF, upload_pdf};
+use common::pages::browser;
+use common::{LLTP, MONDAY, Session, TestApp, sign_in, spawn_app_at, spawn_app_at_with};
 use motcua_server::bootstrap::DEMO_PASSWORD;
 use reqwest::StatusCode;
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::macros::datetime;
-
-/// The judicial record procedure (Sở Tư pháp, received at the centre, filed online).
-const LLTP: &str = "1.900141";
-/// A working Monday morning.
-const MONDAY: OffsetDateTime = datetime!(2026-11-02 08:00 +07:00);
-/// A minimal but real PDF.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 /// An answer to a form post, not following redirects.
 struct Answer {
@@ -28,13 +22,6 @@ struct Answer {
     location: String,
     cookies: Vec<String>,
     body: String,
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
 }
 
 async fn answer(r: reqwest::Response) -> Answer {
@@ -128,24 +115,6 @@ fn pair(set_cookie: &str) -> String {
 
 async fn me(app: &TestApp, cookie: &str) -> StatusCode {
     get(app, "/api/v1/auth/me", Some(cookie)).await.status
-}
-
-async fn procedure(app: &TestApp, code: &str) -> Value {
-    let (status, v) = app.get_json(&format!("/api/v1/procedures/{code}")).await;
-    assert_eq!(status, 200, "{v}");
-    v["content"].clone()
-}
-
-async fn dossier(app: &TestApp, s: &Session, code: &str) -> Value {
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/dossiers/{code}")))
-        .header("cookie", &s.cookie)
-        .send()
-        .await
-        .expect("dossier");
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.expect("json")
 }
 
 /// Checks a form's opening tag in `html` (found by `marker`): it posts to `action`.
@@ -293,7 +262,7 @@ async fn wrong_password_comes_back_with_the_message_and_lockout_holds() {
 #[tokio::test]
 async fn logout_posts_with_the_csrf_token() {
     let app = spawn_app_at(MONDAY).await;
-    let s = demo(&app, "tiepnhan").await;
+    let s = sign_in(&app, "tiepnhan").await;
     let page = get(&app, "/quay", Some(&s.cookie)).await;
     assert_posts_to(&page.body, r#"data-api="/api/v1/auth/logout""#, "/dang-xuat");
     assert!(page.body.contains(&format!(
@@ -327,20 +296,8 @@ async fn logout_posts_with_the_csrf_token() {
 #[tokio::test]
 async fn a_forced_password_change_works_without_script() {
     let app = spawn_app_at(MONDAY).await;
-    let admin = demo(&app, "quantri").await;
-    let (status, created) = common::with_csrf(
-        &app,
-        &admin,
-        reqwest::Method::POST,
-        "/api/v1/admin/users",
-        Some(serde_json::json!({
-            "username": "moi.quay", "display_name": "Người Mới", "email": "moi@example.invalid",
-            "grants": [{"role": "counter_officer", "agency": "000.00.16.H43"}]
-        })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let one_time = created["one_time_password"].as_str().expect("password").to_owned();
+    let admin = sign_in(&app, "quantri").await;
+    let one_time = create_counter_officer(&app, &admin, "moi.quay").await;
     let signed_in = post_form(
         &app,
         "/dang-nhap",
@@ -404,6 +361,22 @@ async fn a_forced_password_change_works_without_script() {
 }
 
 // ---------------------------------------------------------------- registration
+
+/// Posts the registration form (`/dang-ky`) with JavaScript off.
+async fn register_form(app: &TestApp, name: &str, email: &str, phone: &str, password: &str) -> Answer {
+    post_form(
+        app,
+        "/dang-ky",
+        None,
+        &[
+            ("display_name", name),
+            ("email", email),
+            ("phone", phone),
+            ("password", password),
+        ],
+    )
+    .await
+}
 
 /// What the SMS gateway received.
 #[derive(Clone, Default)]
@@ -473,36 +446,14 @@ async fn registration_and_confirmation_work_without_script() {
 
     // Refused (password too short): the form comes back with the message and what was
     // typed, except the password.
-    let refused = post_form(
-        &app,
-        "/dang-ky",
-        None,
-        &[
-            ("display_name", "Lê Thị Hoa"),
-            ("email", ""),
-            ("phone", "0912345670"),
-            ("password", "ngan"),
-        ],
-    )
-    .await;
+    let refused = register_form(&app, "Lê Thị Hoa", "", "0912345670", "ngan").await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert!(refused.body.contains("ít nhất 10 ký tự"), "{}", refused.body);
     assert!(refused.body.contains(r#"value="Lê Thị Hoa""#) && refused.body.contains(r#"value="0912345670""#));
     assert!(!refused.body.contains(r#"value="ngan""#));
     assert_eq!(sms.count(), 0);
 
-    let sent = post_form(
-        &app,
-        "/dang-ky",
-        None,
-        &[
-            ("display_name", "Lê Thị Hoa"),
-            ("email", ""),
-            ("phone", "0912345670"),
-            ("password", "mat-khau-cua-hoa-2026"),
-        ],
-    )
-    .await;
+    let sent = register_form(&app, "Lê Thị Hoa", "", "0912345670", "mat-khau-cua-hoa-2026").await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     assert!(sent.location.starts_with("/dang-ky/xac-nhan?id="), "{}", sent.location);
     assert!(!sent.location.contains("mat-khau") && !sent.location.contains("0912345670"));
@@ -615,8 +566,8 @@ fn file(i: usize, name: &'static str, bytes: &'static [u8]) -> Part {
 #[tokio::test]
 async fn online_filing_with_uploads_works_without_script() {
     let app = spawn_app_at(MONDAY).await;
-    let citizen = demo(&app, "congdan").await;
-    let content = procedure(&app, LLTP).await;
+    let citizen = sign_in(&app, "congdan").await;
+    let content = procedure_content(&app, LLTP).await;
     let required: Vec<usize> = content["documents"]
         .as_array()
         .expect("documents")
@@ -675,18 +626,8 @@ async fn online_filing_with_uploads_works_without_script() {
     assert!(bad.body.contains("ghi-chu.txt"), "{}", bad.body);
 
     // Someone else's stored file cannot be named.
-    let other = demo(&app, "tiepnhan").await;
-    let theirs = app
-        .client
-        .post(app.url("/api/v1/uploads?name=cua-nguoi-khac.pdf"))
-        .header("cookie", &other.cookie)
-        .header("x-csrf-token", &other.csrf)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    let theirs: Value = theirs.json().await.expect("json");
-    let theirs = theirs["id"].as_str().expect("id").to_owned();
+    let other = sign_in(&app, "tiepnhan").await;
+    let theirs = upload_pdf(&app, &other, "cua-nguoi-khac.pdf").await;
 
     // Then: the kept file and the other required ones.
     let mut parts = filing_fields(&citizen, &content, "Nguyễn Văn Dân");
@@ -772,8 +713,8 @@ fn refs(f: &[(String, String)]) -> Vec<(&str, &str)> {
 #[tokio::test]
 async fn counter_intake_and_tracking_work_without_script() {
     let app = spawn_app_at(MONDAY).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let content = procedure(&app, LLTP).await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let content = procedure_content(&app, LLTP).await;
     let path = format!("/quay/tiep-nhan/{LLTP}");
     let form = get(&app, &path, Some(&counter.cookie)).await;
     assert_eq!(form.status, StatusCode::OK);
@@ -848,7 +789,7 @@ async fn counter_intake_and_tracking_work_without_script() {
 #[tokio::test]
 async fn steps_that_need_the_script_say_so() {
     let app = spawn_app_at(MONDAY).await;
-    let admin = demo(&app, "quantri").await;
+    let admin = sign_in(&app, "quantri").await;
     let users = get(&app, "/quan-tri/nguoi-dung", Some(&admin.cookie)).await;
     assert_eq!(users.status, StatusCode::OK);
     assert_posts_to(&users.body, r#"data-api="/api/v1/admin/users""#, "/can-javascript");

@@ -16,15 +16,7 @@ async fn health_readiness_and_metrics() {
         .send()
         .await
         .expect("summary");
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.get_text("/metrics").await;
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/api/v1/catalogue/summary\""), "{metrics}");
 }
@@ -46,17 +38,9 @@ async fn pages_render_in_vietnamese() {
     assert!(csp.contains("frame-ancestors 'none'"));
     let home = r.text().await.expect("text");
     assert!(home.contains("Ninh Thuận") && home.contains("1388") && home.contains("Tra cứu thủ tục hành chính"));
-    assert!(home.len() < 100_000);
+    assert!(home.len() < common::pages::PAGE_BUDGET);
 
-    let list = app
-        .client
-        .get(app.url("/thu-tuc?q=cap+giay+phep+xay+dung"))
-        .send()
-        .await
-        .expect("list")
-        .text()
-        .await
-        .expect("text");
+    let list = app.get_text("/thu-tuc?q=cap+giay+phep+xay+dung").await;
     assert!(list.contains("Cấp giấy phép xây dựng"), "results shown");
     assert!(
         list.contains("value=\"cap giay phep xay dung\""),

@@ -6,30 +6,26 @@
 
 mod common;
 
+use common::pages::{browser, page, page_ok};
+
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
-use common::{Session, TestApp, call, demo, with_csrf};
+use common::api::{act_ok, delete, get, post, procedure_of};
+use common::files::upload_pdf;
+use common::intake::{Reach, counter_intake, file_dossier};
+use common::smtp::SmtpSink;
+use common::{CONSTRUCTION, LLTP, Session, TestApp, sign_in, sign_in_each};
 use motcua_server::outbox::{SIGNATURE_HEADER, Worker, WorkerHandle, signature};
 use motcua_server::state::Clock;
 use motcua_server::{AppState, Config};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
-use tokio::io::AsyncBufReadExt;
-
-/// Sở Xây dựng, whose demo staff include an officer and a leader.
-const CONSTRUCTION: &str = "000.00.03.H43";
-/// The judicial record procedure (received at the centre).
-const LLTP: &str = "1.900141";
-/// A minimal but real PDF.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 // ---------------------------------------------------------------------------------------
 // Receivers
@@ -127,84 +123,6 @@ impl Receiver {
     }
 }
 
-/// A running aiosmtpd that stores what it receives as JSON files (see tests/support).
-struct SmtpSink {
-    _child: tokio::process::Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-fn python() -> String {
-    let candidates = std::env::var("MOTCUA_TEST_PYTHON")
-        .into_iter()
-        .chain(["/usr/bin/python3".to_owned(), "python3".to_owned()]);
-    for p in candidates {
-        let ok = std::process::Command::new(&p)
-            .args(["-c", "import aiosmtpd"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return p;
-        }
-    }
-    panic!("no Python with aiosmtpd: install python3-aiosmtpd (scripts/deps.sh)");
-}
-
-impl SmtpSink {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
-        let mut child = tokio::process::Command::new(python())
-            .arg(&script)
-            .arg(dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start smtp_sink.py");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        tokio::time::timeout(
-            Duration::from_secs(20),
-            tokio::io::BufReader::new(stdout).read_line(&mut line),
-        )
-        .await
-        .expect("smtp sink started in time")
-        .expect("read port");
-        let port = line.trim().parse().unwrap_or_else(|_| panic!("port, got «{line}»"));
-        Self {
-            _child: child,
-            dir,
-            port,
-        }
-    }
-
-    fn messages(&self) -> Vec<Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
-            .expect("read dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json"))
-            .collect()
-    }
-
-    async fn wait_for(&self, n: usize) -> Vec<Value> {
-        for _ in 0..600 {
-            let m = self.messages();
-            if m.len() >= n {
-                return m;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("expected {n} emails, got {:?}", self.messages());
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The app
 
@@ -251,85 +169,21 @@ fn start_worker(state: &AppState) -> WorkerHandle {
     Worker::new(state.clone()).expect("worker").spawn()
 }
 
-async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
-    with_csrf(app, s, Method::POST, path, Some(body)).await
-}
-
-async fn act_ok(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> Value {
-    let (status, v) = post(app, s, &format!("/api/v1/dossiers/{code}/actions/{action}"), body).await;
-    assert_eq!(status, StatusCode::OK, "{action}: {v}");
-    v
-}
-
-async fn upload_pdf(app: &TestApp, s: &Session, name: &str) -> String {
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/uploads?name={name}")))
-        .header("cookie", &s.cookie)
-        .header("x-csrf-token", &s.csrf)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let v: Value = r.json().await.expect("json");
-    v["id"].as_str().expect("id").to_owned()
-}
-
-async fn procedure(app: &TestApp, code: &str) -> Value {
-    let (status, v) = app.get_json(&format!("/api/v1/procedures/{code}")).await;
-    assert_eq!(status, 200, "{v}");
-    v["content"].clone()
-}
-
-async fn procedure_of(app: &TestApp, agency: &str) -> String {
-    let (_, v) = app
-        .get_json(&format!("/api/v1/procedures?agency={agency}&at_centre=true&limit=1"))
-        .await;
-    v["items"][0]["code"].as_str().expect("code").to_owned()
-}
-
 /// Files a dossier at the counter (accepted at once) for an applicant with both an
-/// email address and a phone number.
-async fn file_at_counter(app: &TestApp, counter: &Session, code: &str) -> Value {
-    let content = procedure(app, code).await;
-    let documents: Vec<Value> = content["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-        .collect();
-    let applicant = if content["applicants"][0] == "organisation" {
-        json!({"kind": "organisation", "name": "Công ty TNHH Nắng Gió", "id_number": "4500123456",
-               "phone": "0912345678", "email": "an@example.vn", "address": "Phan Rang - Tháp Chàm"})
-    } else {
-        json!({"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123",
-               "phone": "0912345678", "email": "an@example.vn", "address": "Phan Rang - Tháp Chàm"})
-    };
-    let (status, v) = post(
-        app,
-        counter,
-        "/api/v1/dossiers",
-        json!({"procedure": code, "applicant": applicant, "documents": documents}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    v
+/// email address and a mobile number.
+async fn file_reachable(app: &TestApp, counter: &Session, procedure: &str) -> Value {
+    let body = counter_intake(app, procedure, Reach::MobileAndEmail).await;
+    file_dossier(app, counter, body).await
+}
+
+/// `s` subscribes a webhook (`{"url": …, "events": […]}`): status and subscription.
+async fn add_webhook(app: &TestApp, s: &Session, body: Value) -> (StatusCode, Value) {
+    post(app, s, "/api/v1/admin/webhooks", body).await
 }
 
 /// The deliveries of the province in `state`, through the operations API.
 async fn deliveries(app: &TestApp, admin: &Session, state: &str) -> Value {
-    let (status, v) = call(
-        app,
-        admin,
-        Method::GET,
-        &format!("/api/v1/admin/deliveries?state={state}&limit=200"),
-        None,
-        None,
-    )
-    .await;
+    let (status, v) = get(app, admin, &format!("/api/v1/admin/deliveries?state={state}&limit=200")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     v
 }
@@ -364,13 +218,11 @@ async fn a_dossiers_whole_life_reaches_the_portal_and_the_applicant_in_order() {
     })
     .await;
     let worker = start_worker(&state);
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
-    let officer = demo(&app, "cv.xaydung").await;
-    let admin = demo(&app, "quantri").await;
+    let [counter, leader, officer, admin] =
+        sign_in_each(&app, ["tiepnhan", "ld.xaydung", "cv.xaydung", "quantri"]).await;
 
     let code = procedure_of(&app, CONSTRUCTION).await;
-    let filed = file_at_counter(&app, &counter, &code).await;
+    let filed = file_reachable(&app, &counter, &code).await;
     let dossier = filed["code"].as_str().expect("code").to_owned();
     let due0 = filed["due_at"].as_str().expect("due").to_owned();
     app.clock.set(datetime!(2026-11-02 09:00 +07:00));
@@ -548,9 +400,8 @@ async fn events_wait_out_a_receiver_outage_and_arrive_in_order() {
     })
     .await;
     let worker = start_worker(&state);
-    let counter = demo(&app, "tiepnhan").await;
-    let admin = demo(&app, "quantri").await;
-    let filed = file_at_counter(&app, &counter, LLTP).await;
+    let [counter, admin] = sign_in_each(&app, ["tiepnhan", "quantri"]).await;
+    let filed = file_reachable(&app, &counter, LLTP).await;
     let dossier = filed["code"].as_str().expect("code").to_owned();
     act_ok(&app, &counter, &dossier, "transfer", json!({})).await;
 
@@ -618,18 +469,17 @@ async fn a_failing_destination_is_dead_lettered_without_holding_up_the_others_an
         c.outbox_max_attempts = 3;
     })
     .await;
-    let admin = demo(&app, "quantri").await;
-    let (status, w) = post(
+    let admin = sign_in(&app, "quantri").await;
+    let (status, w) = add_webhook(
         &app,
         &admin,
-        "/api/v1/admin/webhooks",
         json!({"url": hook.url, "events": ["*"], "description": "Hệ thống thống kê"}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{w}");
     let worker = start_worker(&state);
-    let counter = demo(&app, "tiepnhan").await;
-    let filed = file_at_counter(&app, &counter, LLTP).await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let filed = file_reachable(&app, &counter, LLTP).await;
     let dossier = filed["code"].as_str().expect("code").to_owned();
 
     // The webhook gets both changes while the portal fails.
@@ -670,27 +520,11 @@ async fn a_failing_destination_is_dead_lettered_without_holding_up_the_others_an
     assert_eq!(hook.received().len(), 2, "the webhook got each event once");
 
     // /metrics counts them.
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.get_text("/metrics").await;
     assert!(metrics.contains("outbox_deliveries{state=\"dead\"} 2"), "{metrics}");
 
     // The operations page lists them with their error and a retry button.
-    let page = app
-        .client
-        .get(app.url("/van-hanh/chuyen-phat?state=dead"))
-        .header("cookie", &admin.cookie)
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.expect("html");
+    let html = page_ok(&app, &admin, "/van-hanh/chuyen-phat?state=dead").await;
     assert!(
         html.contains("Đã dừng gửi: 2") && html.contains("Cổng Dịch vụ công quốc gia"),
         "{html}"
@@ -699,26 +533,12 @@ async fn a_failing_destination_is_dead_lettered_without_holding_up_the_others_an
         html.contains("answered 500 Internal Server Error") && html.contains("Gửi lại"),
         "{html}"
     );
-    let others = demo(&app, "tiepnhan").await;
-    let page = app
-        .client
-        .get(app.url("/van-hanh/chuyen-phat"))
-        .header("cookie", &others.cookie)
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::FORBIDDEN, "not for the counter");
+    let others = sign_in(&app, "tiepnhan").await;
+    let (status, _) = page(&app, Some(&others), "/van-hanh/chuyen-phat").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not for the counter");
     // The director sees what is stuck (the overview links here) but cannot retry.
-    let director = demo(&app, "giamdoc").await;
-    let page = app
-        .client
-        .get(app.url("/van-hanh/chuyen-phat?state=dead"))
-        .header("cookie", &director.cookie)
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.expect("html");
+    let director = sign_in(&app, "giamdoc").await;
+    let html = page_ok(&app, &director, "/van-hanh/chuyen-phat?state=dead").await;
     assert!(
         html.contains("Đã dừng gửi: 2") && !html.contains("Gửi lại</button>"),
         "{html}"
@@ -728,10 +548,7 @@ async fn a_failing_destination_is_dead_lettered_without_holding_up_the_others_an
     portal.set_status(200);
     let first_id = both_dead["items"][1]["id"].as_i64().expect("id");
     let second_id = both_dead["items"][0]["id"].as_i64().expect("id");
-    let no_redirect = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let no_redirect = browser();
     let forged = no_redirect
         .post(app.url(&format!("/van-hanh/chuyen-phat/{first_id}/gui-lai")))
         .header("cookie", &admin.cookie)
@@ -775,15 +592,7 @@ async fn a_failing_destination_is_dead_lettered_without_holding_up_the_others_an
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "already delivered: {v}");
     // The retries are in the audit trail.
-    let (_, audit) = call(
-        &app,
-        &admin,
-        Method::GET,
-        "/api/v1/admin/audit?action=delivery.retry",
-        None,
-        None,
-    )
-    .await;
+    let (_, audit) = get(&app, &admin, "/api/v1/admin/audit?action=delivery.retry").await;
     assert!(!audit["items"].as_array().expect("items").is_empty(), "{audit}");
     assert!(dossier.starts_with("000.00.16.H43-"));
     worker.stop().await;
@@ -794,48 +603,28 @@ async fn webhooks_are_signed_filtered_by_kind_and_managed_by_administrators() {
     let accepted = Receiver::start().await;
     let all = Receiver::start().await;
     let (app, state) = spawn_with(datetime!(2026-11-02 08:00 +07:00), |_| {}).await;
-    let admin = demo(&app, "quantri").await;
-    let counter = demo(&app, "tiepnhan").await;
-    let (status, _) = post(
-        &app,
-        &counter,
-        "/api/v1/admin/webhooks",
-        json!({"url": accepted.url, "events": ["*"]}),
-    )
-    .await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let (status, _) = add_webhook(&app, &counter, json!({"url": accepted.url, "events": ["*"]})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, e) = post(
-        &app,
-        &admin,
-        "/api/v1/admin/webhooks",
-        json!({"url": "ftp://x", "events": ["*"]}),
-    )
-    .await;
+    let (status, e) = add_webhook(&app, &admin, json!({"url": "ftp://x", "events": ["*"]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     let secret = "khoa-bi-mat-cua-he-thong-nhan";
-    let (status, one) = post(
+    let (status, one) = add_webhook(
         &app,
         &admin,
-        "/api/v1/admin/webhooks",
         json!({"url": accepted.url, "events": ["dossier.accept"], "secret": secret}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{one}");
-    let (status, two) = post(
-        &app,
-        &admin,
-        "/api/v1/admin/webhooks",
-        json!({"url": all.url, "events": ["*"]}),
-    )
-    .await;
+    let (status, two) = add_webhook(&app, &admin, json!({"url": all.url, "events": ["*"]})).await;
     assert_eq!(status, StatusCode::CREATED, "{two}");
     let generated = two["secret"].as_str().expect("generated secret").to_owned();
-    let (_, list) = call(&app, &admin, Method::GET, "/api/v1/admin/webhooks", None, None).await;
+    let (_, list) = get(&app, &admin, "/api/v1/admin/webhooks").await;
     assert_eq!(list["items"].as_array().expect("items").len(), 2);
     assert!(!list.to_string().contains(secret), "secrets are shown once");
 
     let worker = start_worker(&state);
-    let filed = file_at_counter(&app, &counter, LLTP).await;
+    let filed = file_reachable(&app, &counter, LLTP).await;
     let dossier = filed["code"].as_str().expect("code").to_owned();
     let got = accepted.wait_for(1, "accept hook").await;
     let r = &got[0];
@@ -853,25 +642,11 @@ async fn webhooks_are_signed_filtered_by_kind_and_managed_by_administrators() {
 
     // Deleted: the next change reaches only the remaining subscription.
     let id = one["id"].as_i64().expect("id");
-    let (status, _) = with_csrf(
-        &app,
-        &admin,
-        Method::DELETE,
-        &format!("/api/v1/admin/webhooks/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = delete(&app, &admin, &format!("/api/v1/admin/webhooks/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = with_csrf(
-        &app,
-        &admin,
-        Method::DELETE,
-        &format!("/api/v1/admin/webhooks/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = delete(&app, &admin, &format!("/api/v1/admin/webhooks/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let second = file_at_counter(&app, &counter, LLTP).await;
+    let second = file_reachable(&app, &counter, LLTP).await;
     all.wait_for(4, "all hook, second dossier").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
@@ -892,10 +667,9 @@ async fn a_worker_killed_mid_send_loses_its_lease_and_another_delivers() {
         c.outbox_lease_seconds = 2;
     })
     .await;
-    let admin = demo(&app, "quantri").await;
-    let counter = demo(&app, "tiepnhan").await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
     let first = start_worker(&state);
-    file_at_counter(&app, &counter, LLTP).await;
+    file_reachable(&app, &counter, LLTP).await;
     // The worker claimed the first change and is sending it: the portal holds it.
     portal.wait_for(1, "first attempt").await;
     first.abort();
@@ -941,14 +715,8 @@ async fn two_workers_on_one_database_deliver_each_event_exactly_once_in_order() 
     )
     .await;
     let (app, state) = spawn_with(datetime!(2026-11-02 08:00 +07:00), |_| {}).await;
-    let admin = demo(&app, "quantri").await;
-    let (status, _) = post(
-        &app,
-        &admin,
-        "/api/v1/admin/webhooks",
-        json!({"url": hook.url, "events": ["*"]}),
-    )
-    .await;
+    let admin = sign_in(&app, "quantri").await;
+    let (status, _) = add_webhook(&app, &admin, json!({"url": hook.url, "events": ["*"]})).await;
     assert_eq!(status, StatusCode::CREATED);
     // A second "process": its own connection pool to the same database.
     let db2 = motcua_store::Db::connect(&app.test_db.config)

@@ -6,17 +6,19 @@
 
 mod common;
 
-use common::{Session, TestApp, call, demo, spawn_app_at_with, with_csrf};
+use common::api::{act_ok, code_of, dossier, get, post, procedure_of};
+use common::files::{download, issued_forms, pdf_text};
+use common::intake::{Reach, counter_intake, file_dossier, judicial_record_intake};
+use common::pages::{browser, page, page_ok};
+use common::{CONSTRUCTION, Session, TestApp, sign_in, sign_in_each, spawn_app_at_with};
 use motcua_server::payments::vnpay;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
 /// The sandbox's (and so the merchant's) secret in these tests.
 const SECRET: &str = "TESTSECRET0123456789ABCDEFGHIJKL";
 const TMN: &str = "MOTCUA01";
-/// Sở Xây dựng, whose demo staff include an officer and a leader.
-const CONSTRUCTION: &str = "000.00.03.H43";
 const FEE: u64 = 150_000;
 
 async fn app() -> TestApp {
@@ -29,88 +31,43 @@ async fn app() -> TestApp {
     .await
 }
 
-async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
-    with_csrf(app, s, Method::POST, path, Some(body)).await
-}
-
-async fn get(app: &TestApp, s: &Session, path: &str) -> (StatusCode, Value) {
-    call(app, s, Method::GET, path, None, None).await
-}
-
 /// A dossier of Sở Xây dựng waiting for `FEE` (status 6).
 async fn awaiting_payment(app: &TestApp) -> String {
-    let counter = demo(app, "tiepnhan").await;
-    let leader = demo(app, "ld.xaydung").await;
-    let (_, v) = app
-        .get_json(&format!(
-            "/api/v1/procedures?agency={CONSTRUCTION}&at_centre=true&limit=1"
-        ))
-        .await;
-    let procedure = v["items"][0]["code"].as_str().expect("procedure").to_owned();
-    let (_, p) = app.get_json(&format!("/api/v1/procedures/{procedure}")).await;
-    let content = &p["content"];
-    let documents: Vec<Value> = content["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-        .collect();
-    let applicant = if content["applicants"][0] == "organisation" {
-        json!({"kind": "organisation", "name": "Công ty TNHH Nắng Gió", "id_number": "4500123456",
-               "phone": "0259 3822 111", "address": "Phan Rang - Tháp Chàm"})
-    } else {
-        json!({"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123",
-               "phone": "0912345678", "address": "Phan Rang - Tháp Chàm"})
-    };
-    let (status, d) = post(
-        app,
-        &counter,
-        "/api/v1/dossiers",
-        json!({"procedure": procedure, "applicant": applicant, "documents": documents}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{d}");
-    let code = d["code"].as_str().expect("code").to_owned();
-    let (status, v) = post(
-        app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/actions/transfer"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{v}");
-    let (status, v) = post(
+    let [counter, leader] = sign_in_each(app, ["tiepnhan", "ld.xaydung"]).await;
+    let procedure = procedure_of(app, CONSTRUCTION).await;
+    let body = counter_intake(app, &procedure, Reach::Phone).await;
+    let code = code_of(&file_dossier(app, &counter, body).await);
+    act_ok(app, &counter, &code, "transfer", json!({})).await;
+    let v = act_ok(
         app,
         &leader,
-        &format!("/api/v1/dossiers/{code}/actions/request-payment"),
+        &code,
+        "request-payment",
         json!({"amount": FEE, "note": "Lệ phí cấp giấy phép"}),
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["status_code"], 6);
     code
 }
 
-/// Opens an online order for `code` as `s`.
-async fn open_order(app: &TestApp, s: &Session, code: &str) -> Value {
-    let (status, o) = post(
-        app,
-        s,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "vnpay"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{o}");
-    o
+/// The counter, a dossier waiting for `FEE` and the online order the counter opened for it.
+async fn an_open_order(app: &TestApp) -> (Session, String, Value) {
+    let counter = sign_in(app, "tiepnhan").await;
+    let code = awaiting_payment(app).await;
+    let o = open_order(app, &counter, &code).await;
+    (counter, code, o)
 }
 
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+/// Asks to pay dossier `code` as `s` (`{"method": …}`): status and order.
+async fn pay(app: &TestApp, s: &Session, code: &str, body: Value) -> (StatusCode, Value) {
+    post(app, s, &format!("/api/v1/dossiers/{code}/payments"), body).await
+}
+
+/// Opens an online order for `code` as `s`.
+async fn open_order(app: &TestApp, s: &Session, code: &str) -> Value {
+    let (status, o) = pay(app, s, code, json!({"method": "vnpay"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{o}");
+    o
 }
 
 /// Follows `pay_url` to the sandbox's page, chooses `outcome`, and returns where the
@@ -130,7 +87,7 @@ async fn through_sandbox(app: &TestApp, pay_url: &str, outcome: &str) -> String 
         .append_pair("request", &request)
         .append_pair("outcome", outcome)
         .finish();
-    let r = no_redirects()
+    let r = browser()
         .post(app.url("/sandbox/vnpay/pay"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
@@ -201,12 +158,6 @@ fn signed_ipn(order: &str, amount_vnd: u64, txn: &str, success: bool) -> String 
     )
 }
 
-async fn dossier(app: &TestApp, s: &Session, code: &str) -> Value {
-    let (status, d) = get(app, s, &format!("/api/v1/dossiers/{code}")).await;
-    assert_eq!(status, StatusCode::OK, "{d}");
-    d
-}
-
 async fn order(app: &TestApp, s: &Session, id: &str) -> Value {
     let (status, o) = get(app, s, &format!("/api/v1/payments/{id}")).await;
     assert_eq!(status, StatusCode::OK, "{o}");
@@ -216,9 +167,7 @@ async fn order(app: &TestApp, s: &Session, id: &str) -> Value {
 #[tokio::test]
 async fn an_approved_payment_moves_the_dossier_on_once_however_often_the_gateway_says_so() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     assert_eq!(o["state"], "pending");
     assert_eq!(o["amount"], FEE);
     assert_eq!(o["method"], "vnpay");
@@ -229,13 +178,7 @@ async fn an_approved_payment_moves_the_dossier_on_once_however_often_the_gateway
     );
     assert!(pay_url.contains("vnp_Amount=15000000"), "amount × 100: {pay_url}");
     // Clicking «pay» twice opens one order.
-    let (status, again) = post(
-        &app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "vnpay"}),
-    )
-    .await;
+    let (status, again) = pay(&app, &counter, &code, json!({"method": "vnpay"})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["id"], o["id"]);
 
@@ -277,7 +220,7 @@ async fn an_approved_payment_moves_the_dossier_on_once_however_often_the_gateway
     assert_eq!(d["payments"].as_array().expect("payments").len(), 1);
 
     // The reconciliation shows the payment, and the refused notification as a mismatch.
-    let director = demo(&app, "giamdoc").await;
+    let director = sign_in(&app, "giamdoc").await;
     let (status, r) = get(&app, &director, "/api/v1/payments/reconciliation?date=2026-11-02").await;
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["orders"].as_array().expect("orders").len(), 1);
@@ -292,23 +235,17 @@ async fn an_approved_payment_moves_the_dossier_on_once_however_often_the_gateway
         .map(|m| m["kind"].as_str().expect("kind"))
         .collect();
     assert_eq!(kinds, ["bad_signature"], "{r}");
-    let x = app
-        .client
-        .get(app.url("/api/v1/payments/reconciliation.xlsx?date=2026-11-02"))
-        .header("cookie", &director.cookie)
-        .send()
-        .await
-        .expect("xlsx");
-    assert_eq!(x.status(), StatusCode::OK);
-    assert!(
-        x.headers()["content-type"]
-            .to_str()
-            .expect("ct")
-            .contains("spreadsheetml")
-    );
-    assert!(x.bytes().await.expect("bytes").starts_with(b"PK"));
+    let (status, headers, xlsx) = download(
+        &app,
+        Some(&director),
+        "/api/v1/payments/reconciliation.xlsx?date=2026-11-02",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-type"].to_str().expect("ct").contains("spreadsheetml"));
+    assert!(xlsx.starts_with(b"PK"));
     // Not for department staff.
-    let officer = demo(&app, "cv.xaydung").await;
+    let officer = sign_in(&app, "cv.xaydung").await;
     let (status, _) = get(&app, &officer, "/api/v1/payments/reconciliation").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
@@ -316,9 +253,7 @@ async fn an_approved_payment_moves_the_dossier_on_once_however_often_the_gateway
 #[tokio::test]
 async fn a_declined_or_abandoned_payment_leaves_the_dossier_waiting() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let back = through_sandbox(&app, o["pay_url"].as_str().expect("url"), "decline").await;
     let (_, shown) = return_page(&app, &back).await;
     assert_eq!(shown, "failed");
@@ -351,15 +286,7 @@ async fn a_declined_or_abandoned_payment_leaves_the_dossier_waiting() {
         .collect();
     assert_eq!(states, ["failed", "pending"]);
     // The dossier's payments page shows them, with the button to pay online.
-    let page = app
-        .client
-        .get(app.url(&format!("/thanh-toan/ho-so/{code}")))
-        .header("cookie", &counter.cookie)
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.expect("html");
+    let html = page_ok(&app, &counter, &format!("/thanh-toan/ho-so/{code}")).await;
     assert!(html.contains("id=\"pay-online\""), "{html}");
     assert!(html.contains("id=\"pay-cash\""), "the counter may take cash: {html}");
     assert!(html.contains(id2));
@@ -368,7 +295,7 @@ async fn a_declined_or_abandoned_payment_leaves_the_dossier_waiting() {
 #[tokio::test]
 async fn forged_wrong_replayed_and_late_notifications_are_refused_and_recorded() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let first = awaiting_payment(&app).await;
     let second = awaiting_payment(&app).await;
     let o1 = open_order(&app, &counter, &first).await;
@@ -432,7 +359,7 @@ async fn forged_wrong_replayed_and_late_notifications_are_refused_and_recorded()
     assert_eq!(dossier(&app, &counter, &second).await["status_code"], 4);
 
     // Everything refused is there for the administrator, in the audit trail and the report.
-    let director = demo(&app, "giamdoc").await;
+    let director = sign_in(&app, "giamdoc").await;
     let (_, r) = get(&app, &director, "/api/v1/payments/reconciliation?date=2026-11-02").await;
     let mut kinds: Vec<&str> = r["mismatches"]
         .as_array()
@@ -455,7 +382,7 @@ async fn forged_wrong_replayed_and_late_notifications_are_refused_and_recorded()
         "{r}"
     );
     assert_eq!(r["totals"][0]["paid_count"], 2);
-    let admin = demo(&app, "quantri").await;
+    let admin = sign_in(&app, "quantri").await;
     let (status, audit) = get(&app, &admin, "/api/v1/admin/audit?action=payment.notification_refused").await;
     assert_eq!(status, StatusCode::OK, "{audit}");
     let text = audit.to_string();
@@ -470,7 +397,7 @@ async fn forged_wrong_replayed_and_late_notifications_are_refused_and_recorded()
 #[tokio::test]
 async fn a_genuine_unpaid_message_with_parameters_added_settles_nothing() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let code = awaiting_payment(&app).await;
     let other_code = awaiting_payment(&app).await;
     let o = open_order(&app, &counter, &code).await;
@@ -508,7 +435,7 @@ async fn a_genuine_unpaid_message_with_parameters_added_settles_nothing() {
         .filter(|m| m["kind"] == "invalid")
         .count();
     assert_eq!(invalid, forgeries.len(), "{r}");
-    let admin = demo(&app, "quantri").await;
+    let admin = sign_in(&app, "quantri").await;
     let (_, audit) = get(&app, &admin, "/api/v1/admin/audit?action=payment.notification_refused").await;
     let refused = audit["items"].as_array().map_or(0, Vec::len);
     assert!(refused >= forgeries.len(), "every refusal audited: {audit}");
@@ -544,9 +471,7 @@ async fn a_genuine_unpaid_message_with_parameters_added_settles_nothing() {
 #[tokio::test]
 async fn the_same_notification_arriving_at_once_pays_once() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let query = signed_ipn(o["id"].as_str().expect("id"), FEE, "90000100", true);
     let answers = futures_join(&app, &query, 6).await;
     let mut sorted = answers.clone();
@@ -578,27 +503,15 @@ async fn futures_join(app: &TestApp, query: &str, n: usize) -> Vec<String> {
 #[tokio::test]
 async fn cash_at_the_counter_is_recorded_as_an_order_and_confirms_the_payment() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let code = awaiting_payment(&app).await;
-    let (status, e) = post(
-        &app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "cash"}),
-    )
-    .await;
+    let (status, e) = pay(&app, &counter, &code, json!({"method": "cash"})).await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "the receipt number is required: {e}"
     );
-    let (status, o) = post(
-        &app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "cash", "reference": "BL-0001"}),
-    )
-    .await;
+    let (status, o) = pay(&app, &counter, &code, json!({"method": "cash", "reference": "BL-0001"})).await;
     assert_eq!(status, StatusCode::CREATED, "{o}");
     assert_eq!(o["state"], "paid");
     assert_eq!(o["method"], "cash");
@@ -607,20 +520,14 @@ async fn cash_at_the_counter_is_recorded_as_an_order_and_confirms_the_payment() 
     assert_eq!(d["status_code"], 4);
     assert_eq!(d["payments"][0][0], FEE);
     // Nothing owed any more.
-    let (status, _) = post(
-        &app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "vnpay"}),
-    )
-    .await;
+    let (status, _) = pay(&app, &counter, &code, json!({"method": "vnpay"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     // One receipt number pays once.
     let other = awaiting_payment(&app).await;
-    let (status, e) = post(
+    let (status, e) = pay(
         &app,
         &counter,
-        &format!("/api/v1/dossiers/{other}/payments"),
+        &other,
         json!({"method": "cash", "reference": "BL-0001"}),
     )
     .await;
@@ -628,11 +535,11 @@ async fn cash_at_the_counter_is_recorded_as_an_order_and_confirms_the_payment() 
     assert_eq!(e["field"], "reference");
     assert_eq!(dossier(&app, &counter, &other).await["status_code"], 6);
     // Staff of another department do not see the dossier at all.
-    let justice = demo(&app, "cv.tuphap").await;
-    let (status, _) = post(
+    let justice = sign_in(&app, "cv.tuphap").await;
+    let (status, _) = pay(
         &app,
         &justice,
-        &format!("/api/v1/dossiers/{other}/payments"),
+        &other,
         json!({"method": "cash", "reference": "BL-0002"}),
     )
     .await;
@@ -672,78 +579,25 @@ fn the_signature_covers_vnpays_published_example_exactly() {
     );
 }
 
-/// Downloads `path` as `s`: status, content type and bytes.
-async fn download(app: &TestApp, s: &Session, path: &str) -> (StatusCode, String, Vec<u8>) {
-    let r = app
-        .client
-        .get(app.url(path))
-        .header("cookie", &s.cookie)
-        .send()
-        .await
-        .expect("download");
-    let status = r.status();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().expect("ascii").to_owned())
-        .unwrap_or_default();
-    (status, ct, r.bytes().await.expect("bytes").to_vec())
-}
-
-/// The text of a PDF on single spaces (`pdftotext`, poppler-utils).
-fn pdftotext(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("f.pdf");
-    std::fs::write(&path, pdf).expect("write");
-    let out = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils, see scripts/deps.sh)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The `dossier_forms` rows of kind `payment-receipt` of dossier `code`, polled until one
 /// exists (the receipt is issued in the background once the payment is confirmed).
 async fn receipt_records(app: &TestApp, code: &str) -> Vec<(i64, String, i64)> {
-    for _ in 0..100 {
-        let mut tx = app.test_db.db.begin_read().await.expect("read");
-        let dossier_code = motcua_core::dossier::DossierCode::parse(code).expect("code");
-        let stored = motcua_store::dossiers::by_code(&mut tx, &dossier_code)
-            .await
-            .expect("by code")
-            .expect("dossier");
-        let rows: Vec<(i64, String, i64)> = motcua_store::forms::of_dossier(&mut tx, stored.id)
-            .await
-            .expect("forms")
-            .into_iter()
-            .filter(|r| r.kind == "payment-receipt")
-            .map(|r| (r.ordinal, r.sha256, r.size))
-            .collect();
-        drop(tx);
-        if !rows.is_empty() {
-            return rows;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("no payment receipt recorded for {code}");
+    issued_forms(app, code, "a payment receipt", |r| r.kind == "payment-receipt")
+        .await
+        .into_iter()
+        .filter(|r| r.kind == "payment-receipt")
+        .map(|r| (r.ordinal, r.sha256, r.size))
+        .collect()
 }
 
 #[tokio::test]
 async fn a_confirmed_payment_has_an_electronic_receipt_for_those_who_may_see_the_dossier() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let id = o["id"].as_str().expect("id").to_owned();
     assert!(o["receipt_url"].is_null(), "no receipt before payment: {o}");
     let receipt = format!("/api/v1/payments/{id}/receipt.pdf");
-    let (status, _, _) = download(&app, &counter, &receipt).await;
+    let (status, _, _) = download(&app, Some(&counter), &receipt).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not paid yet");
 
     let back = through_sandbox(&app, o["pay_url"].as_str().expect("pay_url"), "approve").await;
@@ -755,13 +609,13 @@ async fn a_confirmed_payment_has_an_electronic_receipt_for_those_who_may_see_the
     // Issued once confirmed, recorded with its hash, and what is served is what was stored.
     let records = receipt_records(&app, &code).await;
     assert_eq!(records.len(), 1, "{records:?}");
-    let (status, ct, pdf) = download(&app, &counter, &receipt).await;
+    let (status, headers, pdf) = download(&app, Some(&counter), &receipt).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(ct, "application/pdf");
+    assert_eq!(headers["content-type"], "application/pdf");
     assert!(pdf.starts_with(b"%PDF-"));
     let digest = motcua_server::auth::hex_encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf));
     assert_eq!(records[0].1, digest, "the stored receipt is served");
-    let text = pdftotext(&pdf);
+    let text = pdf_text(&pdf);
     for want in [
         "BIÊN LAI THU PHÍ, LỆ PHÍ",
         code.as_str(),
@@ -773,22 +627,13 @@ async fn a_confirmed_payment_has_an_electronic_receipt_for_those_who_may_see_the
         assert!(text.contains(want), "«{want}» missing: {text}");
     }
     // The payment page links it.
-    let page = app
-        .client
-        .get(app.url(&format!("/thanh-toan/ho-so/{code}")))
-        .header("cookie", &counter.cookie)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let (_, page) = page(&app, Some(&counter), &format!("/thanh-toan/ho-so/{code}")).await;
     assert!(page.contains(&format!("href=\"{receipt}\"")), "{page}");
 
     // Strangers: a citizen who did not file it, staff of another department.
     for stranger in ["congdan", "cv.tuphap"] {
-        let s = demo(&app, stranger).await;
-        let (status, _, body) = download(&app, &s, &receipt).await;
+        let s = sign_in(&app, stranger).await;
+        let (status, _, body) = download(&app, Some(&s), &receipt).await;
         assert!(
             status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
             "{stranger}: {status}"
@@ -800,20 +645,14 @@ async fn a_confirmed_payment_has_an_electronic_receipt_for_those_who_may_see_the
 #[tokio::test]
 async fn a_cash_payment_has_a_receipt_naming_the_receipt_number() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let code = awaiting_payment(&app).await;
-    let (status, o) = post(
-        &app,
-        &counter,
-        &format!("/api/v1/dossiers/{code}/payments"),
-        json!({"method": "cash", "reference": "BL-7777"}),
-    )
-    .await;
+    let (status, o) = pay(&app, &counter, &code, json!({"method": "cash", "reference": "BL-7777"})).await;
     assert_eq!(status, StatusCode::CREATED, "{o}");
     let receipt = o["receipt_url"].as_str().expect("receipt_url").to_owned();
-    let (status, _, pdf) = download(&app, &counter, &receipt).await;
+    let (status, _, pdf) = download(&app, Some(&counter), &receipt).await;
     assert_eq!(status, StatusCode::OK);
-    let text = pdftotext(&pdf);
+    let text = pdf_text(&pdf);
     for want in [code.as_str(), "150.000 đ", "BL-7777", "Tiền mặt"] {
         assert!(text.contains(want), "«{want}» missing: {text}");
     }
@@ -827,9 +666,7 @@ async fn requery(app: &TestApp, s: &Session, id: &str) -> (StatusCode, Value) {
 #[tokio::test]
 async fn a_payment_whose_ipn_was_lost_is_found_by_re_querying_the_gateway() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let id = o["id"].as_str().expect("id").to_owned();
     // Nothing happened at the gateway yet: it knows no such transaction.
     let (status, q) = requery(&app, &counter, &id).await;
@@ -869,7 +706,7 @@ async fn a_payment_whose_ipn_was_lost_is_found_by_re_querying_the_gateway() {
         1
     );
     // A stranger cannot ask.
-    let stranger = demo(&app, "cv.tuphap").await;
+    let stranger = sign_in(&app, "cv.tuphap").await;
     let (status, _) = requery(&app, &stranger, &id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -877,9 +714,7 @@ async fn a_payment_whose_ipn_was_lost_is_found_by_re_querying_the_gateway() {
 #[tokio::test]
 async fn a_declined_payment_stays_unpaid_after_a_re_query() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let id = o["id"].as_str().expect("id").to_owned();
     through_sandbox(&app, o["pay_url"].as_str().expect("pay_url"), "decline_no_ipn").await;
     let (status, q) = requery(&app, &counter, &id).await;
@@ -941,9 +776,7 @@ async fn query_against(api_url: String) -> (StatusCode, Value, TestApp, String) 
         c.vnpay_api_url = api_url;
     })
     .await;
-    let counter = demo(&app, "tiepnhan").await;
-    let code = awaiting_payment(&app).await;
-    let o = open_order(&app, &counter, &code).await;
+    let (counter, code, o) = an_open_order(&app).await;
     let id = o["id"].as_str().expect("id").to_owned();
     let (status, q) = requery(&app, &counter, &id).await;
     (status, q, app, code)
@@ -966,7 +799,7 @@ async fn a_query_answer_with_a_wrong_checksum_is_refused() {
         let (status, e, app, code) = query_against(url).await;
         assert!(status.is_client_error(), "{status}: {e}");
         assert!(e["message"].as_str().is_some_and(|m| m.contains("chữ ký")), "{e}");
-        let counter = demo(&app, "tiepnhan").await;
+        let counter = sign_in(&app, "tiepnhan").await;
         assert_eq!(
             dossier(&app, &counter, &code).await["status_code"],
             6,
@@ -985,32 +818,11 @@ async fn a_query_answer_with_a_wrong_checksum_is_refused() {
     }
 }
 
-/// An intake body for the judicial record (200.000 đ always due, 5.000 đ a copy from the
-/// third on as an option).
-async fn judicial_record_body(app: &TestApp) -> Value {
-    let (_, p) = app.get_json("/api/v1/procedures/1.900141").await;
-    let content = &p["content"];
-    let documents: Vec<Value> = content["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-        .collect();
-    json!({
-        "procedure": "1.900141",
-        "applicant": {"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123",
-                      "phone": "0912345678", "address": "Phan Rang - Tháp Chàm"},
-        "documents": documents,
-    })
-}
-
 #[tokio::test]
 async fn intake_refuses_post_without_an_address_and_records_fee_exemptions_with_their_reason() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let good = judicial_record_body(&app).await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let good = judicial_record_intake(&app).await;
 
     // The result by post needs somewhere to go.
     let mut by_post = good.clone();
@@ -1067,14 +879,19 @@ async fn intake_refuses_post_without_an_address_and_records_fee_exemptions_with_
     .expect("audit");
     drop(tx);
     assert_eq!(audited.len(), 1, "the exemption is audited");
-    let (status, _, pdf) = download(&app, &counter, &format!("/api/v1/dossiers/{code}/forms/receipt.pdf")).await;
+    let (status, _, pdf) = download(
+        &app,
+        Some(&counter),
+        &format!("/api/v1/dossiers/{code}/forms/receipt.pdf"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    let text = pdftotext(&pdf);
+    let text = pdf_text(&pdf);
     assert!(text.contains("miễn: Người có công với cách mạng"), "{text}");
     assert!(text.contains("Tổng cộng 0"), "{text}");
     assert!(text.contains("miễn 200.000 đ"), "{text}");
     // Citizens cannot waive their own fees.
-    let citizen = demo(&app, "congdan").await;
+    let citizen = sign_in(&app, "congdan").await;
     let mut own = good;
     own["exemptions"] = json!([{"reason": "Tự miễn"}]);
     let (status, e) = post(&app, &citizen, "/api/v1/dossiers", own).await;
@@ -1084,7 +901,7 @@ async fn intake_refuses_post_without_an_address_and_records_fee_exemptions_with_
 #[tokio::test]
 async fn the_maintenance_re_query_finds_payments_whose_ipn_never_came() {
     let app = app().await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let lost = awaiting_payment(&app).await;
     let declined = awaiting_payment(&app).await;
     let lost_order = open_order(&app, &counter, &lost).await;

@@ -6,10 +6,15 @@
 
 mod common;
 
+use common::stats::add_counts;
+
 use std::collections::BTreeMap;
 
 use calamine::{Data, Reader};
-use common::{Session, TestApp, demo, spawn_app_at, with_csrf};
+use common::api::{act_ok, code_of, procedure_of};
+use common::files::download;
+use common::intake::{Reach, counter_intake, file_dossier, finish};
+use common::{CONSTRUCTION, JUSTICE, LLTP, PROVINCE, Session, TestApp, sign_in_each, spawn_app_at, vn_midnight};
 use motcua_core::calendar::VIETNAM_OFFSET;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::stats::Dimension;
@@ -18,114 +23,21 @@ use motcua_server::reports::{FIRST_DATA_ROW, HEADER_ROW, SHEETS, TITLE, TOTAL, g
 use motcua_server::state::AppState;
 use motcua_store::overview::Period;
 use motcua_store::stats::{self, Counts, Query};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::macros::{date, datetime};
-use time::{Date, Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime};
 
-const PROVINCE: &str = "000.00.00.H43";
-/// Sở Xây dựng (demo leader ld.xaydung).
-const CONSTRUCTION: &str = "000.00.03.H43";
-/// Sở Tư pháp.
-const JUSTICE: &str = "000.00.02.H43";
-/// The judicial record procedure (Sở Tư pháp).
-const LLTP: &str = "1.900141";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
-    with_csrf(app, s, Method::POST, path, Some(body)).await
-}
-
-async fn act(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> Value {
-    let (status, v) = post(app, s, &format!("/api/v1/dossiers/{code}/actions/{action}"), body).await;
-    assert_eq!(status, StatusCode::OK, "{action} on {code}: {v}");
-    v
-}
-
-async fn procedure_of(app: &TestApp, agency: &str) -> String {
-    let (status, v) = app
-        .get_json(&format!("/api/v1/procedures?agency={agency}&at_centre=true&limit=1"))
-        .await;
-    assert_eq!(status, 200, "{v}");
-    v["items"][0]["code"].as_str().expect("code").to_owned()
-}
-
-/// Files a dossier of `procedure` at the counter through `channel`.
-async fn file(app: &TestApp, counter: &Session, procedure: &str, channel: &str) -> Value {
-    let (status, p) = app.get_json(&format!("/api/v1/procedures/{procedure}")).await;
-    assert_eq!(status, 200, "{p}");
-    let content = &p["content"];
-    let documents: Vec<Value> = content["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-        .collect();
-    let applicant = if content["applicants"][0] == "organisation" {
-        json!({"kind": "organisation", "name": "Công ty TNHH Nắng Gió", "id_number": "4500123456"})
-    } else {
-        json!({"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123"})
-    };
-    let (status, v) = post(
-        app,
-        counter,
-        "/api/v1/dossiers",
-        json!({"procedure": procedure, "applicant": applicant, "documents": documents, "channel": channel}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    v
-}
-
-fn code_of(v: &Value) -> String {
-    v["code"].as_str().expect("code").to_owned()
-}
-
-async fn finish(app: &TestApp, leader: &Session, code: &str) -> Value {
-    let r = app
-        .client
-        .post(app.url("/api/v1/uploads?name=ket-qua.pdf"))
-        .header("cookie", &leader.cookie)
-        .header("x-csrf-token", &leader.csrf)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let id = r.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    act(
-        app,
-        leader,
-        code,
-        "finish",
-        json!({"result_files": [id], "note": "Đã ký"}),
-    )
-    .await
-}
-
-/// GETs `path` as `s` (anonymous with `None`) without following redirects: status,
-/// headers, body.
-async fn get(app: &TestApp, s: Option<&Session>, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let mut req = client.get(app.url(path));
-    if let Some(s) = s {
-        req = req.header("cookie", &s.cookie);
-    }
-    let r = req.send().await.expect("send");
-    let status = r.status();
-    let headers = r.headers().clone();
-    (status, headers, r.bytes().await.expect("body").to_vec())
+/// Files a dossier of `procedure` at the counter through `channel`, the applicant known by
+/// name and identity number only.
+async fn file_via(app: &TestApp, counter: &Session, procedure: &str, channel: &str) -> Value {
+    let mut body = counter_intake(app, procedure, Reach::Nowhere).await;
+    body["channel"] = json!(channel);
+    file_dossier(app, counter, body).await
 }
 
 fn json_of(body: &[u8]) -> Value {
@@ -230,23 +142,9 @@ async fn figures(app: &TestApp, group: Dimension, period: Period, department: Op
 fn sum(lines: &[(String, Counts)]) -> Counts {
     let mut t = Counts::default();
     for (_, c) in lines {
-        t.carried_over += c.carried_over;
-        for i in 0..3 {
-            t.received[i] += c.received[i];
-        }
-        t.in_progress_on_time += c.in_progress_on_time;
-        t.overdue += c.overdue;
-        t.early += c.early;
-        t.on_time += c.on_time;
-        t.late += c.late;
-        t.withdrawn += c.withdrawn;
-        t.refused += c.refused;
+        add_counts(&mut t, c);
     }
     t
-}
-
-fn vn_midnight(d: Date) -> OffsetDateTime {
-    d.midnight().assume_offset(VIETNAM_OFFSET)
 }
 
 async fn agency_names(app: &TestApp) -> BTreeMap<String, String> {
@@ -289,31 +187,29 @@ fn check_lines(sheet: &Sheet, lines: &[(String, Counts)], name_of: &dyn Fn(&str)
 async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
     // Monday 2 November 2026, 08:00.
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
-    let director = demo(&app, "giamdoc").await;
-    let officer = demo(&app, "cv.tuphap").await;
+    let [counter, leader, director, officer] =
+        sign_in_each(&app, ["tiepnhan", "ld.xaydung", "giamdoc", "cv.tuphap"]).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
 
     // Sở Xây dựng: one resolved early, one late, one left to run overdue (counter), one
     // filed by post and withdrawn. Sở Tư pháp: one in progress, one withdrawn.
     let filed = [
-        file(&app, &counter, &procedure, "counter").await,
-        file(&app, &counter, &procedure, "counter").await,
-        file(&app, &counter, &procedure, "counter").await,
-        file(&app, &counter, &procedure, "post").await,
+        file_via(&app, &counter, &procedure, "counter").await,
+        file_via(&app, &counter, &procedure, "counter").await,
+        file_via(&app, &counter, &procedure, "counter").await,
+        file_via(&app, &counter, &procedure, "post").await,
     ];
     let [early, late, overdue, withdrawn] = [0, 1, 2, 3].map(|i| code_of(&filed[i]));
-    let justice_open = code_of(&file(&app, &counter, LLTP, "counter").await);
-    let justice_withdrawn = code_of(&file(&app, &counter, LLTP, "counter").await);
+    let justice_open = code_of(&file_via(&app, &counter, LLTP, "counter").await);
+    let justice_withdrawn = code_of(&file_via(&app, &counter, LLTP, "counter").await);
     let due = OffsetDateTime::parse(filed[0]["due_at"].as_str().expect("due"), &Rfc3339).expect("due");
     app.clock.set(datetime!(2026-11-02 09:00 +07:00));
     for code in [&early, &late, &overdue] {
-        act(&app, &counter, code, "transfer", json!({})).await;
+        act_ok(&app, &counter, code, "transfer", json!({})).await;
     }
-    act(&app, &counter, &justice_open, "transfer", json!({})).await;
-    act(&app, &counter, &withdrawn, "withdraw", json!({"reason": "Xin rút"})).await;
-    act(
+    act_ok(&app, &counter, &justice_open, "transfer", json!({})).await;
+    act_ok(&app, &counter, &withdrawn, "withdraw", json!({"reason": "Xin rút"})).await;
+    act_ok(
         &app,
         &counter,
         &justice_withdrawn,
@@ -322,9 +218,12 @@ async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
     )
     .await;
     app.clock.set(datetime!(2026-11-03 10:00 +07:00));
-    assert_eq!(finish(&app, &leader, &early).await["timeliness"], "early");
+    assert_eq!(
+        finish(&app, &leader, &early, "ket-qua.pdf").await["timeliness"],
+        "early"
+    );
     app.clock.set(due + Duration::hours(1));
-    assert_eq!(finish(&app, &leader, &late).await["timeliness"], "late");
+    assert_eq!(finish(&app, &leader, &late, "ket-qua.pdf").await["timeliness"], "late");
     let now = due + Duration::hours(2);
     app.clock.set(now);
     let last = now.to_offset(VIETNAM_OFFSET).date();
@@ -336,7 +235,7 @@ async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
     let url = format!("/api/v1/reports/results.xlsx?from={from}&to={last}");
 
     // The director: the whole province.
-    let (status, headers, body) = get(&app, Some(&director), &url).await;
+    let (status, headers, body) = download(&app, Some(&director), &url).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     assert_eq!(headers["content-type"], XLSX);
     assert_eq!(
@@ -444,7 +343,7 @@ async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
     assert_eq!(field_counts, want);
 
     // A department leader: their own department only.
-    let (status, _, body) = get(&app, Some(&leader), &url).await;
+    let (status, _, body) = download(&app, Some(&leader), &url).await;
     assert_eq!(status, StatusCode::OK);
     let own = sheets(&body);
     let own_rows = rows(&own[SHEETS[0]]);
@@ -452,22 +351,22 @@ async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
     assert_eq!(own_rows[0].1, agency_name(CONSTRUCTION));
     assert_eq!(own_rows[0].2, construction.2);
     assert_eq!(text(&own[SHEETS[0]], 0, 0), agency_name(CONSTRUCTION).to_uppercase());
-    let (status, headers, _) = get(&app, Some(&leader), &format!("{url}&agency={CONSTRUCTION}")).await;
+    let (status, headers, _) = download(&app, Some(&leader), &format!("{url}&agency={CONSTRUCTION}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers["content-disposition"].to_str().expect("ascii"),
         format!("attachment; filename=\"bao-cao-ket-qua-{CONSTRUCTION}-{from}_{last}.xlsx\"")
     );
-    let (status, _, body) = get(&app, Some(&leader), &format!("{url}&agency={JUSTICE}")).await;
+    let (status, _, body) = download(&app, Some(&leader), &format!("{url}&agency={JUSTICE}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&body));
     // The director may ask for one department.
-    let (status, _, body) = get(&app, Some(&director), &format!("{url}&agency={JUSTICE}")).await;
+    let (status, _, body) = download(&app, Some(&director), &format!("{url}&agency={JUSTICE}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rows(&sheets(&body)[SHEETS[0]]).len(), 2);
     // An officer (not a leader), a citizen's absence of rights, anonymous.
-    let (status, _, _) = get(&app, Some(&officer), &url).await;
+    let (status, _, _) = download(&app, Some(&officer), &url).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, _) = get(&app, None, &url).await;
+    let (status, _, _) = download(&app, None, &url).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Bad dates, each attributed to its field.
@@ -483,7 +382,7 @@ async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
             "agency",
         ),
     ] {
-        let (status, _, body) = get(&app, Some(&director), &format!("/api/v1/reports/results.xlsx?{query}")).await;
+        let (status, _, body) = download(&app, Some(&director), &format!("/api/v1/reports/results.xlsx?{query}")).await;
         assert_eq!(status, code, "{query}: {}", String::from_utf8_lossy(&body));
         let v = json_of(&body);
         assert_eq!(v["field"], field, "{query}: {v}");
@@ -491,14 +390,14 @@ async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
     }
 
     // The page: the form, the presets, the download redirect, a period error, the rights.
-    let (status, _, html) = get(&app, Some(&director), "/lanh-dao/bao-cao").await;
+    let (status, _, html) = download(&app, Some(&director), "/lanh-dao/bao-cao").await;
     let html = String::from_utf8(html).expect("utf-8");
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Tải báo cáo (Excel)") && html.contains("id=\"report-form\""));
     assert!(html.contains("Tháng trước (Tháng 10/2026)") || html.contains("Tháng trước (Tháng 11/2026)"));
     assert!(html.contains("Chưa có báo cáo tháng nào."));
     assert!(html.contains(&agency_name(JUSTICE)), "the director picks a department");
-    let (status, headers, _) = get(
+    let (status, headers, _) = download(
         &app,
         Some(&director),
         &format!("/lanh-dao/bao-cao?agency=&from={from}&to={last}&tai=1"),
@@ -506,7 +405,7 @@ async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers["location"].to_str().expect("ascii"), url);
-    let (status, _, html) = get(
+    let (status, _, html) = download(
         &app,
         Some(&director),
         "/lanh-dao/bao-cao?from=2026-11-30&to=2026-11-01&tai=1",
@@ -518,13 +417,13 @@ async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
             .expect("utf-8")
             .contains("Ngày cuối kỳ phải sau hoặc trùng ngày đầu kỳ.")
     );
-    let (status, _, html) = get(&app, Some(&leader), "/lanh-dao/bao-cao").await;
+    let (status, _, html) = download(&app, Some(&leader), "/lanh-dao/bao-cao").await;
     assert_eq!(status, StatusCode::OK);
     let html = String::from_utf8(html).expect("utf-8");
     assert!(html.contains(&agency_name(CONSTRUCTION)) && !html.contains(&agency_name(JUSTICE)));
-    let (status, _, _) = get(&app, Some(&officer), "/lanh-dao/bao-cao").await;
+    let (status, _, _) = download(&app, Some(&officer), "/lanh-dao/bao-cao").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, headers, _) = get(&app, None, "/lanh-dao/bao-cao").await;
+    let (status, headers, _) = download(&app, None, "/lanh-dao/bao-cao").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(headers["location"].to_str().expect("ascii").starts_with("/dang-nhap"));
 }
@@ -544,17 +443,15 @@ fn maintenance_state(app: &TestApp) -> AppState {
 #[tokio::test]
 async fn monthly_reports_are_generated_once_and_served_as_stored() {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
-    let director = demo(&app, "giamdoc").await;
+    let [counter, leader, director] = sign_in_each(&app, ["tiepnhan", "ld.xaydung", "giamdoc"]).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
-    let a = code_of(&file(&app, &counter, &procedure, "counter").await);
-    let _b = code_of(&file(&app, &counter, &procedure, "post").await);
-    let _c = code_of(&file(&app, &counter, LLTP, "counter").await);
+    let a = code_of(&file_via(&app, &counter, &procedure, "counter").await);
+    let _b = code_of(&file_via(&app, &counter, &procedure, "post").await);
+    let _c = code_of(&file_via(&app, &counter, LLTP, "counter").await);
     app.clock.set(datetime!(2026-11-02 09:00 +07:00));
-    act(&app, &counter, &a, "transfer", json!({})).await;
+    act_ok(&app, &counter, &a, "transfer", json!({})).await;
     app.clock.set(datetime!(2026-11-03 10:00 +07:00));
-    finish(&app, &leader, &a).await;
+    finish(&app, &leader, &a, "ket-qua.pdf").await;
 
     let state = maintenance_state(&app);
     // Still November: October's report (empty) is due, none of November.
@@ -581,7 +478,7 @@ async fn monthly_reports_are_generated_once_and_served_as_stored() {
     assert!(november.iter().all(|r| r.is_complete()));
 
     // The director lists all of them; the leader only their department's.
-    let (status, _, body) = get(&app, Some(&director), "/api/v1/reports/monthly").await;
+    let (status, _, body) = download(&app, Some(&director), "/api/v1/reports/monthly").await;
     assert_eq!(status, StatusCode::OK);
     let all = json_of(&body)["items"].as_array().expect("items").clone();
     let october = {
@@ -594,17 +491,17 @@ async fn monthly_reports_are_generated_once_and_served_as_stored() {
     assert_eq!(all.len(), n + october.len(), "November's and October's");
     assert_eq!(all[0]["label"], "Tháng 11/2026");
     assert_eq!(all[0]["agency"], Value::Null, "the province's report first");
-    let (status, _, body) = get(&app, Some(&leader), "/api/v1/reports/monthly").await;
+    let (status, _, body) = download(&app, Some(&leader), "/api/v1/reports/monthly").await;
     assert_eq!(status, StatusCode::OK);
     let own = json_of(&body)["items"].as_array().expect("items").clone();
     assert_eq!(own.len(), 2, "November's and October's of Sở Xây dựng");
     assert!(own.iter().all(|i| i["agency"] == CONSTRUCTION));
-    let (status, _, _) = get(&app, None, "/api/v1/reports/monthly").await;
+    let (status, _, _) = download(&app, None, "/api/v1/reports/monthly").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // The province's file: as recorded, and the aggregates' November figures.
     let item = &all[0];
-    let (status, headers, body) = get(&app, Some(&director), item["url"].as_str().expect("url")).await;
+    let (status, headers, body) = download(&app, Some(&director), item["url"].as_str().expect("url")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], XLSX);
     assert_eq!(
@@ -628,14 +525,14 @@ async fn monthly_reports_are_generated_once_and_served_as_stored() {
     assert_eq!(rows(first).last().expect("total").2[0], 3);
 
     // The leader may not download the province's, but their own.
-    let (status, _, _) = get(&app, Some(&leader), item["url"].as_str().expect("url")).await;
+    let (status, _, _) = download(&app, Some(&leader), item["url"].as_str().expect("url")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, body) = get(&app, Some(&leader), own[0]["url"].as_str().expect("url")).await;
+    let (status, _, body) = download(&app, Some(&leader), own[0]["url"].as_str().expect("url")).await;
     assert_eq!(status, StatusCode::OK);
     let own_rows = rows(&sheets(&body)[SHEETS[0]]);
     assert_eq!(own_rows.len(), 2);
     assert_eq!(own_rows[0].1, agency_name(CONSTRUCTION));
-    let (status, _, _) = get(&app, Some(&director), "/api/v1/reports/monthly/999999.xlsx").await;
+    let (status, _, _) = download(&app, Some(&director), "/api/v1/reports/monthly/999999.xlsx").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // A claim left half-done (the server stopped before storing the file) is completed by
@@ -660,7 +557,7 @@ async fn monthly_reports_are_generated_once_and_served_as_stored() {
     assert_eq!(generate_due(&state).await.expect("again"), 0);
 
     // The page lists them with their links.
-    let (status, _, html) = get(&app, Some(&director), "/lanh-dao/bao-cao").await;
+    let (status, _, html) = download(&app, Some(&director), "/lanh-dao/bao-cao").await;
     assert_eq!(status, StatusCode::OK);
     let html = String::from_utf8(html).expect("utf-8");
     assert!(html.contains(item["url"].as_str().expect("url")));

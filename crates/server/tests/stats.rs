@@ -7,9 +7,14 @@
 
 mod common;
 
+use common::stats::add_counts;
+
 use std::collections::BTreeMap;
 
-use common::{Session, TestApp, demo, spawn_app_at, with_csrf};
+use common::api::{act, act_ok, code_of, procedure_of};
+use common::files::upload_pdf;
+use common::intake::{Reach, counter_intake, file_dossier, finish};
+use common::{CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at, vn_midnight};
 use motcua_core::calendar::VIETNAM_OFFSET;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::{Channel, Status};
@@ -17,15 +22,10 @@ use motcua_core::lifecycle::{Dossier, NoticeKind};
 use motcua_core::stats::Dimension;
 use motcua_store::overview::{self, Behind, Metric, Period};
 use motcua_store::stats::{self, Counts, Query};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::{date, datetime};
-use time::{Date, Duration, OffsetDateTime};
-
-const CONSTRUCTION: &str = "000.00.03.H43";
-const JUSTICE: &str = "000.00.02.H43";
-const LLTP: &str = "1.900141";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+use time::{Duration, OffsetDateTime};
 
 /// A small deterministic generator (the sequence is the same on every run).
 struct Rng(u64);
@@ -52,72 +52,19 @@ struct World {
     dossiers: Vec<(String, i64, &'static str)>,
 }
 
-async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
-    with_csrf(app, s, Method::POST, path, Some(body)).await
-}
-
-async fn procedure_of(app: &TestApp, agency: &str) -> String {
-    let (status, v) = app
-        .get_json(&format!("/api/v1/procedures?agency={agency}&at_centre=true&limit=1"))
-        .await;
-    assert_eq!(status, 200, "{v}");
-    v["items"][0]["code"].as_str().expect("code").to_owned()
-}
-
 impl World {
     async fn file(&mut self, rng: &mut Rng) {
         let procedure = self.procedures[rng.below(self.procedures.len())].clone();
         let department = if procedure == LLTP { JUSTICE } else { CONSTRUCTION };
-        let (status, p) = self.app.get_json(&format!("/api/v1/procedures/{procedure}")).await;
-        assert_eq!(status, 200, "{p}");
-        let content = &p["content"];
-        let documents: Vec<Value> = content["documents"]
-            .as_array()
-            .expect("documents")
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d["required"] == true)
-            .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-            .collect();
-        let applicant = if content["applicants"][0] == "organisation" {
-            json!({"kind": "organisation", "name": "Công ty TNHH Nắng Gió", "id_number": "4500123456"})
-        } else {
-            json!({"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123"})
-        };
-        let channel = if rng.below(4) == 0 { "post" } else { "counter" };
-        let accept = rng.below(3) != 0;
-        let (status, v) = post(
-            &self.app,
-            &self.counter,
-            "/api/v1/dossiers",
-            json!({"procedure": procedure, "applicant": applicant, "documents": documents,
-                   "channel": channel, "accept": accept}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{v}");
+        let mut body = counter_intake(&self.app, &procedure, Reach::Nowhere).await;
+        body["channel"] = json!(if rng.below(4) == 0 { "post" } else { "counter" });
+        body["accept"] = json!(rng.below(3) != 0);
+        let v = file_dossier(&self.app, &self.counter, body).await;
         self.dossiers.push((
             v["code"].as_str().expect("code").to_owned(),
             v["status_code"].as_i64().expect("status"),
             department,
         ));
-    }
-
-    async fn upload(&self) -> String {
-        let r = self
-            .app
-            .client
-            .post(self.app.url("/api/v1/uploads?name=ket-qua.pdf"))
-            .header("cookie", &self.leader.cookie)
-            .header("x-csrf-token", &self.leader.csrf)
-            .body(PDF.to_vec())
-            .send()
-            .await
-            .expect("upload");
-        assert_eq!(r.status(), StatusCode::CREATED);
-        r.json::<Value>().await.expect("json")["id"]
-            .as_str()
-            .expect("id")
-            .to_owned()
     }
 
     /// One transition possible from the dossier's status, chosen at random.
@@ -173,22 +120,13 @@ impl World {
         }
         let (who, action, mut body) = pick;
         if action == "finish" {
-            body = json!({"result_files": [self.upload().await], "note": "Đã ký"});
+            let result = upload_pdf(&self.app, &self.leader, "ket-qua.pdf").await;
+            body = json!({"result_files": [result], "note": "Đã ký"});
         }
-        let (http, v) = post(
-            &self.app,
-            who,
-            &format!("/api/v1/dossiers/{code}/actions/{action}"),
-            body,
-        )
-        .await;
+        let (http, v) = act(&self.app, who, &code, action, body).await;
         assert_eq!(http, StatusCode::OK, "{action} on {code} ({status}): {v}");
         self.dossiers[i].1 = v["status_code"].as_i64().expect("status");
     }
-}
-
-fn vn_midnight(d: Date) -> OffsetDateTime {
-    d.midnight().assume_offset(VIETNAM_OFFSET)
 }
 
 fn value_of(d: &Dossier, dim: Dimension) -> String {
@@ -278,22 +216,7 @@ fn straightforward(all: &[Dossier], q: &Query<'_>) -> BTreeMap<String, Counts> {
             .filter(|n| n.kind == NoticeKind::SupplementRequest && within(Some(n.at)))
             .count() as i64;
         if c != Counts::default() {
-            let e = out.entry(value_of(d, q.group)).or_default();
-            e.carried_over += c.carried_over;
-            for i in 0..3 {
-                e.received[i] += c.received[i];
-            }
-            e.in_progress_on_time += c.in_progress_on_time;
-            e.overdue += c.overdue;
-            e.early += c.early;
-            e.on_time += c.on_time;
-            e.late += c.late;
-            e.returned += c.returned;
-            e.refused += c.refused;
-            e.withdrawn += c.withdrawn;
-            e.stopped += c.stopped;
-            e.supplements += c.supplements;
-            e.resolved_minutes += c.resolved_minutes;
+            add_counts(out.entry(value_of(d, q.group)).or_default(), &c);
         }
     }
     out
@@ -426,9 +349,7 @@ async fn random_transitions_keep_the_aggregates_equal_to_a_recount_and_to_the_pl
     // Monday 2 November 2026, 08:00.
     let start = datetime!(2026-11-02 08:00 +07:00);
     let app = spawn_app_at(start).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
-    let justice = demo(&app, "cv.tuphap").await;
+    let [counter, leader, justice] = sign_in_each(&app, ["tiepnhan", "ld.xaydung", "cv.tuphap"]).await;
     let mut procedures = vec![LLTP.to_owned(), procedure_of(&app, CONSTRUCTION).await];
     let (status, v) = app
         .get_json(&format!(
@@ -492,15 +413,7 @@ async fn random_transitions_keep_the_aggregates_equal_to_a_recount_and_to_the_pl
             now = at;
             w.app.clock.set(now);
             let i = w.dossiers.iter().position(|d| d.0 == code).expect("known");
-            let body = json!({"result_files": [w.upload().await], "note": "Đã ký"});
-            let (http, v) = post(
-                &w.app,
-                &w.leader,
-                &format!("/api/v1/dossiers/{code}/actions/finish"),
-                body,
-            )
-            .await;
-            assert_eq!(http, StatusCode::OK, "{v}");
+            let v = finish(&w.app, &w.leader, &code, "ket-qua.pdf").await;
             w.dossiers[i].1 = v["status_code"].as_i64().expect("status");
             check(&w, &format!("finished {}", v["timeliness"])).await;
         }
@@ -565,25 +478,23 @@ async fn random_transitions_keep_the_aggregates_equal_to_a_recount_and_to_the_pl
 #[tokio::test]
 async fn a_broken_counter_is_reported_and_rebuild_repairs_it() {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let (status, v) = post(
+    let counter = sign_in(&app, "tiepnhan").await;
+    let v = file_dossier(
         &app,
         &counter,
-        "/api/v1/dossiers",
         json!({"procedure": LLTP, "applicant": {"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123"},
                "documents": [], "accept": false}),
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    let code = v["code"].as_str().expect("code");
-    let (status, v) = post(
+    let code = code_of(&v);
+    act_ok(
         &app,
         &counter,
-        &format!("/api/v1/dossiers/{code}/actions/request-completion"),
+        &code,
+        "request-completion",
         json!({"missing": ["Tờ khai"], "reason": "Thiếu tờ khai"}),
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{v}");
     let province = ProvinceCode::parse("000.00.00.H43").expect("province");
     let db = &app.test_db.db;
     let mut tx = db.begin_write().await.expect("begin");

@@ -6,16 +6,16 @@
 
 mod common;
 
-use common::{Session, TestApp, demo, spawn_app_at_with, spawn_app_with, with_csrf};
-use reqwest::{Method, StatusCode};
+use common::api::post;
+use common::files::{download, send_upload};
+use common::intake::judicial_record_intake;
+use common::{Session, TestApp, sign_in, spawn_app_at_with, spawn_app_with};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::macros::datetime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// The judicial record procedure (received at the centre).
-const LLTP: &str = "1.900141";
 
 /// A minimal PDF padded with spaces to `len` bytes.
 fn pdf(len: usize) -> Vec<u8> {
@@ -25,16 +25,9 @@ fn pdf(len: usize) -> Vec<u8> {
     pdf
 }
 
+/// Uploads `bytes` as file `name` for `s`: status, `Retry-After`, body.
 async fn upload(app: &TestApp, s: &Session, name: &str, bytes: Vec<u8>) -> (StatusCode, Option<String>, Value) {
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/uploads?name={name}")))
-        .header("cookie", &s.cookie)
-        .header("x-csrf-token", &s.csrf)
-        .body(bytes)
-        .send()
-        .await
-        .expect("upload");
+    let r = send_upload(app, s, name, bytes).await;
     let status = r.status();
     let retry_after = r
         .headers()
@@ -43,6 +36,7 @@ async fn upload(app: &TestApp, s: &Session, name: &str, bytes: Vec<u8>) -> (Stat
     (status, retry_after, r.json().await.expect("json"))
 }
 
+/// Uploads `bytes` as file `name` for `s` (201): the upload's id.
 async fn upload_ok(app: &TestApp, s: &Session, name: &str, bytes: Vec<u8>) -> String {
     let (status, _, v) = upload(app, s, name, bytes).await;
     assert_eq!(status, StatusCode::CREATED, "{name}: {v}");
@@ -51,23 +45,10 @@ async fn upload_ok(app: &TestApp, s: &Session, name: &str, bytes: Vec<u8>) -> St
 
 /// A counter intake of the judicial record procedure whose first required document
 /// carries `files`.
-async fn file_at_counter(app: &TestApp, counter: &Session, files: &[&str]) -> (StatusCode, Value) {
-    let (status, procedure) = app.get_json(&format!("/api/v1/procedures/{LLTP}")).await;
-    assert_eq!(status, 200, "{procedure}");
-    let content = &procedure["content"];
-    let mut documents: Vec<Value> = content["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-        .collect();
-    documents[0]["files"] = json!(files);
-    let applicant = json!({"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123",
-        "phone": "0912345678", "address": "Phan Rang - Tháp Chàm"});
-    let body = json!({"procedure": LLTP, "applicant": applicant, "documents": documents});
-    with_csrf(app, counter, Method::POST, "/api/v1/dossiers", Some(body)).await
+async fn file_with(app: &TestApp, counter: &Session, files: &[&str]) -> (StatusCode, Value) {
+    let mut body = judicial_record_intake(app).await;
+    body["documents"][0]["files"] = json!(files);
+    post(app, counter, "/api/v1/dossiers", body).await
 }
 
 /// An upload sent by hand over HTTP/1.1, so that its framing (chunked) and its pace (a
@@ -144,7 +125,7 @@ async fn unattached_uploads_are_limited_per_account_until_attached_or_expired() 
         c.session_idle_minutes = 24 * 60;
     })
     .await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     let a = upload_ok(&app, &counter, "a.pdf", pdf(3000)).await;
     upload_ok(&app, &counter, "b.pdf", pdf(3000)).await;
     // 9000 bytes would be kept unattached: over the 8000 allowed.
@@ -162,11 +143,11 @@ async fn unattached_uploads_are_limited_per_account_until_attached_or_expired() 
     let (status, _, e) = upload(&app, &counter, "e.pdf", pdf(200)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
     // The quota is the account's: another account uploads freely.
-    let other = demo(&app, "cv.tuphap").await;
+    let other = sign_in(&app, "cv.tuphap").await;
     upload_ok(&app, &other, "khac.pdf", pdf(3000)).await;
 
     // Attached files no longer count.
-    let (status, v) = file_at_counter(&app, &counter, &[&a]).await;
+    let (status, v) = file_with(&app, &counter, &[&a]).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     upload_ok(&app, &counter, "c.pdf", pdf(3000)).await;
     let (status, _, e) = upload(&app, &counter, "f.pdf", pdf(200)).await;
@@ -189,7 +170,7 @@ async fn uploads_past_the_bytes_in_flight_wait_then_get_503_while_smaller_ones_p
         c.upload_wait_ms = 300;
     })
     .await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     // A 64 KiB upload that sends its first bytes and then stalls holds 64 KiB of the 100.
     let slow_body = pdf(64 * 1024);
     let mut slow = open_upload(
@@ -243,7 +224,7 @@ async fn a_body_past_the_limit_is_refused_with_the_json_413_however_it_is_framed
         c.max_upload_bytes_in_flight = 128 * 1024;
     })
     .await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
 
     // Chunked, no Content-Length: refused at the first chunk past the limit.
     let mut stream = open_upload(&app, &counter, "lon.pdf", "Transfer-Encoding: chunked").await;
@@ -266,15 +247,10 @@ async fn a_body_past_the_limit_is_refused_with_the_json_413_however_it_is_framed
     assert_eq!(status, 201, "{v}");
     assert_eq!(v["file_type"], "pdf");
     assert_eq!(v["sha256"], hex(&Sha256::digest(&body)));
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/files/{}", v["id"].as_str().expect("id"))))
-        .header("cookie", &counter.cookie)
-        .send()
-        .await
-        .expect("download");
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.bytes().await.expect("bytes").as_ref(), body.as_slice());
+    let path = format!("/api/v1/files/{}", v["id"].as_str().expect("id"));
+    let (status, _, got) = download(&app, Some(&counter), &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, body);
 
     // The type of a long body is told from its start: a program padded past the first
     // 8 KiB is still a program.

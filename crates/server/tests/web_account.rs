@@ -4,44 +4,23 @@
 
 mod common;
 
-use common::{TestApp, demo, spawn_app};
+use common::api::create_counter_officer;
+use common::pages::{PAGE_BUDGET, visit};
+use common::{sign_in, spawn_app};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
-
-/// A client that shows redirects instead of following them.
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .expect("client")
-}
-
-async fn get_as(app: &TestApp, cookie: Option<&str>, path: &str) -> (StatusCode, Option<String>, String) {
-    let mut req = no_redirects().get(app.url(path));
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    let r = req.send().await.expect("get");
-    let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().expect("ascii").to_owned());
-    (status, location, r.text().await.expect("text"))
-}
 
 #[tokio::test]
 async fn the_login_page_posts_to_the_api_and_returns_where_it_was_asked() {
     let app = spawn_app().await;
-    let (status, _, html) = get_as(&app, None, "/dang-nhap?next=%2Fquay").await;
+    let (status, _, html) = visit(&app, None, "/dang-nhap?next=%2Fquay").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(r#"data-api="/api/v1/auth/login""#), "{html}");
     assert!(html.contains(r#"data-next="/sau-dang-nhap?next=%2Fquay""#), "{html}");
     assert!(html.contains(r#"<label for="username">Tên đăng nhập</label>"#));
     // Only paths of this site are followed afterwards.
-    let (_, _, html) = get_as(&app, None, "/dang-nhap?next=https%3A%2F%2Fevil.example").await;
+    let (_, _, html) = visit(&app, None, "/dang-nhap?next=https%3A%2F%2Fevil.example").await;
     assert!(html.contains(r#"data-next="/sau-dang-nhap""#), "{html}");
-    let (_, _, html) = get_as(&app, None, "/dang-nhap?next=%2F%2Fevil.example").await;
+    let (_, _, html) = visit(&app, None, "/dang-nhap?next=%2F%2Fevil.example").await;
     assert!(html.contains(r#"data-next="/sau-dang-nhap""#), "{html}");
 }
 
@@ -57,15 +36,15 @@ async fn each_role_lands_on_its_own_area_after_signing_in() {
         ("quantri", "/quan-tri"),
         ("danhmuc", "/quan-tri"),
     ] {
-        let s = demo(&app, user).await;
-        let (status, location, _) = get_as(&app, Some(&s.cookie), "/sau-dang-nhap").await;
+        let s = sign_in(&app, user).await;
+        let (status, location, _) = visit(&app, Some(&s.cookie), "/sau-dang-nhap").await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{user}");
         assert_eq!(location.as_deref(), Some(home), "{user}");
         // A page asked for before signing in wins.
-        let (_, location, _) = get_as(&app, Some(&s.cookie), "/sau-dang-nhap?next=%2Fthu-tuc").await;
+        let (_, location, _) = visit(&app, Some(&s.cookie), "/sau-dang-nhap?next=%2Fthu-tuc").await;
         assert_eq!(location.as_deref(), Some("/thu-tuc"), "{user}");
         // Already signed in: the login page sends the person on.
-        let (status, location, _) = get_as(&app, Some(&s.cookie), "/dang-nhap").await;
+        let (status, location, _) = visit(&app, Some(&s.cookie), "/dang-nhap").await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{user}");
         assert_eq!(location.as_deref(), Some(home), "{user}");
     }
@@ -74,18 +53,18 @@ async fn each_role_lands_on_its_own_area_after_signing_in() {
 #[tokio::test]
 async fn the_navigation_shows_the_areas_of_the_roles_held_and_the_csrf_token() {
     let app = spawn_app().await;
-    let (_, _, anonymous) = get_as(&app, None, "/").await;
+    let (_, _, anonymous) = visit(&app, None, "/").await;
     assert!(anonymous.contains(r#"href="/dang-nhap">Đăng nhập</a>"#));
     assert!(!anonymous.contains("csrf-token"));
     assert!(!anonymous.contains(r#"href="/quay""#));
-    let s = demo(&app, "tiepnhan").await;
-    let (_, _, html) = get_as(&app, Some(&s.cookie), "/").await;
+    let s = sign_in(&app, "tiepnhan").await;
+    let (_, _, html) = visit(&app, Some(&s.cookie), "/").await;
     assert!(html.contains(r#"href="/quay">Quầy tiếp nhận</a>"#), "{html}");
     assert!(!html.contains(r#"href="/quan-tri""#));
     assert!(html.contains("Phạm Thị Nhận"));
     assert!(html.contains(&format!(r#"<meta name="csrf-token" content="{}">"#, s.csrf)));
     // An expired or forged cookie makes an anonymous visitor on public pages, not an error.
-    let (status, _, html) = get_as(&app, Some("motcua_session=forged"), "/thu-tuc").await;
+    let (status, _, html) = visit(&app, Some("motcua_session=forged"), "/thu-tuc").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(r#"href="/dang-nhap">Đăng nhập</a>"#));
 }
@@ -94,7 +73,7 @@ async fn the_navigation_shows_the_areas_of_the_roles_held_and_the_csrf_token() {
 async fn signed_in_pages_send_anonymous_visitors_to_the_login_page_and_back() {
     let app = spawn_app().await;
     for path in ["/ca-nhan", "/quay", "/xu-ly", "/lanh-dao", "/quan-tri", "/doi-mat-khau"] {
-        let (status, location, _) = get_as(&app, None, path).await;
+        let (status, location, _) = visit(&app, None, path).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
         let expected = format!(
             "/dang-nhap?next={}",
@@ -107,28 +86,13 @@ async fn signed_in_pages_send_anonymous_visitors_to_the_login_page_and_back() {
 #[tokio::test]
 async fn a_person_who_must_change_their_password_is_sent_to_do_so_first() {
     let app = spawn_app().await;
-    let admin = demo(&app, "quantri").await;
-    let (status, created) = common::with_csrf(
-        &app,
-        &admin,
-        reqwest::Method::POST,
-        "/api/v1/admin/users",
-        Some(serde_json::json!({
-            "username": "moi.tiepnhan", "display_name": "Người Mới", "email": "moi@example.invalid",
-            "grants": [{"role": "counter_officer", "agency": "000.00.16.H43"}]
-        })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let password = created["one_time_password"]
-        .as_str()
-        .expect("one-time password")
-        .to_owned();
+    let admin = sign_in(&app, "quantri").await;
+    let password = create_counter_officer(&app, &admin, "moi.tiepnhan").await;
     let s = common::login(&app, "moi.tiepnhan", &password).await.expect("login");
-    let (status, location, _) = get_as(&app, Some(&s.cookie), "/quay").await;
+    let (status, location, _) = visit(&app, Some(&s.cookie), "/quay").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some("/doi-mat-khau?next=%2Fquay"));
-    let (status, _, html) = get_as(&app, Some(&s.cookie), "/doi-mat-khau?next=%2Fquay").await;
+    let (status, _, html) = visit(&app, Some(&s.cookie), "/doi-mat-khau?next=%2Fquay").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Bạn cần đặt mật khẩu mới"), "{html}");
     assert!(html.contains(r#"data-api="/api/v1/auth/password""#));
@@ -186,7 +150,7 @@ async fn assets_are_served_compressed_and_pages_stay_under_the_weight_budget() {
                 total += bytes;
             }
         }
-        assert!(total < 100_000, "{path}: {total} bytes of HTML + CSS + JS");
+        assert!(total < PAGE_BUDGET, "{path}: {total} bytes of HTML + CSS + JS");
     };
     for path in [
         "/",
@@ -197,7 +161,7 @@ async fn assets_are_served_compressed_and_pages_stay_under_the_weight_budget() {
         "/tra-cuu",
         "/thong-ke",
     ] {
-        let (_, _, html) = get_as(&app, None, path).await;
+        let (_, _, html) = visit(&app, None, path).await;
         weigh(path, &html);
     }
     for (user, path) in [
@@ -209,8 +173,8 @@ async fn assets_are_served_compressed_and_pages_stay_under_the_weight_budget() {
         ("giamdoc", "/lanh-dao"),
         ("quantri", "/quan-tri"),
     ] {
-        let s = demo(&app, user).await;
-        let (status, _, html) = get_as(&app, Some(&s.cookie), path).await;
+        let s = sign_in(&app, user).await;
+        let (status, _, html) = visit(&app, Some(&s.cookie), path).await;
         assert_eq!(status, StatusCode::OK, "{user} {path}");
         weigh(path, &html);
     }

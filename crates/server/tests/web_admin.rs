@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{Session, TestApp, demo, spawn_app, with_csrf};
+use common::api::{delete, put};
+
+use common::pages::{light_page_ok, page};
+use common::{Session, TestApp, sign_in, sign_in_each, spawn_app, with_csrf};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -19,33 +22,6 @@ const SYSTEM_PAGES: &[&str] = &[
     "/quan-tri/ma-truy-cap",
     "/quan-tri/nhat-ky",
 ];
-
-async fn get_page(app: &TestApp, s: Option<&Session>, path: &str) -> (StatusCode, String) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let mut req = client.get(app.url(path));
-    if let Some(s) = s {
-        req = req.header("cookie", &s.cookie);
-    }
-    let r = req.send().await.expect("send");
-    let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().expect("ascii").to_owned())
-        .unwrap_or_default();
-    let body = r.text().await.expect("text");
-    (status, if status.is_redirection() { location } else { body })
-}
-
-async fn page_ok(app: &TestApp, s: &Session, path: &str) -> String {
-    let (status, body) = get_page(app, Some(s), path).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    assert!(body.len() < 100 * 1024, "{path} is {} bytes", body.len());
-    body
-}
 
 async fn first_procedure(app: &TestApp) -> String {
     let (status, list) = app.get_json("/api/v1/procedures?limit=1").await;
@@ -317,18 +293,15 @@ async fn pages_open_to_the_right_roles_only() {
     let app = spawn_app().await;
     let code = first_procedure(&app).await;
     let edit = format!("/quan-tri/thu-tuc/{code}");
-    let quantri = demo(&app, "quantri").await;
-    let danhmuc = demo(&app, "danhmuc").await;
-    let tiepnhan = demo(&app, "tiepnhan").await;
-    let congdan = demo(&app, "congdan").await;
+    let [quantri, danhmuc, tiepnhan, congdan] = sign_in_each(&app, ["quantri", "danhmuc", "tiepnhan", "congdan"]).await;
 
     for path in CATALOGUE_PAGES.iter().copied().chain([edit.as_str()]) {
-        page_ok(&app, &quantri, path).await;
-        page_ok(&app, &danhmuc, path).await;
+        light_page_ok(&app, &quantri, path).await;
+        light_page_ok(&app, &danhmuc, path).await;
     }
     for path in SYSTEM_PAGES {
-        page_ok(&app, &quantri, path).await;
-        let (status, body) = get_page(&app, Some(&danhmuc), path).await;
+        light_page_ok(&app, &quantri, path).await;
+        let (status, body) = page(&app, Some(&danhmuc), path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
         assert!(body.contains("Bạn không có quyền"), "{body}");
     }
@@ -339,16 +312,16 @@ async fn pages_open_to_the_right_roles_only() {
         .chain([edit.as_str()])
     {
         for s in [&tiepnhan, &congdan] {
-            let (status, _) = get_page(&app, Some(s), path).await;
+            let (status, _) = page(&app, Some(s), path).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
         }
-        let (status, location) = get_page(&app, None, path).await;
+        let (status, location) = page(&app, None, path).await;
         assert!(status.is_redirection(), "{path}: {status}");
         assert!(location.starts_with("/dang-nhap?next=%2Fquan-tri"), "{location}");
     }
 
     // The home shows what each administrator may open.
-    let home = page_ok(&app, &quantri, "/quan-tri").await;
+    let home = light_page_ok(&app, &quantri, "/quan-tri").await;
     for link in [
         "/quan-tri/thu-tuc",
         "/quan-tri/co-quan",
@@ -360,15 +333,15 @@ async fn pages_open_to_the_right_roles_only() {
     ] {
         assert!(home.contains(&format!("href=\"{link}\"")), "{link}");
     }
-    let home = page_ok(&app, &danhmuc, "/quan-tri").await;
+    let home = light_page_ok(&app, &danhmuc, "/quan-tri").await;
     assert!(home.contains("/quan-tri/thu-tuc") && !home.contains("/quan-tri/nguoi-dung"));
 
     // The agency tree and the procedure list show the demo catalogue.
-    let agencies = page_ok(&app, &danhmuc, "/quan-tri/co-quan").await;
+    let agencies = light_page_ok(&app, &danhmuc, "/quan-tri/co-quan").await;
     assert!(agencies.contains("Sở Xây dựng"), "agency tree");
-    let list = page_ok(&app, &danhmuc, &format!("/quan-tri/thu-tuc?q={code}")).await;
+    let list = light_page_ok(&app, &danhmuc, &format!("/quan-tri/thu-tuc?q={code}")).await;
     assert!(list.contains(&format!("/quan-tri/thu-tuc/{code}")));
-    let (status, _) = get_page(&app, Some(&danhmuc), "/quan-tri/thu-tuc/1.999999.000.00.00.H43").await;
+    let (status, _) = page(&app, Some(&danhmuc), "/quan-tri/thu-tuc/1.999999.000.00.00.H43").await;
     assert!(status.is_client_error(), "{status}");
 }
 
@@ -376,9 +349,9 @@ async fn pages_open_to_the_right_roles_only() {
 async fn the_procedure_form_saves_a_new_version_and_refuses_a_stale_one() {
     let app = spawn_app().await;
     let code = first_procedure(&app).await;
-    let danhmuc = demo(&app, "danhmuc").await;
+    let danhmuc = sign_in(&app, "danhmuc").await;
     let path = format!("/quan-tri/thu-tuc/{code}");
-    let html = page_ok(&app, &danhmuc, &path).await;
+    let html = light_page_ok(&app, &danhmuc, &path).await;
     assert!(html.contains("Phiên bản hiện tại: <strong>1</strong>"), "version 1");
 
     // Submitting the form untouched but for a few fields keeps everything else as it was.
@@ -412,7 +385,7 @@ async fn the_procedure_form_saves_a_new_version_and_refuses_a_stale_one() {
     assert_eq!(saved["version"], 2);
     assert_eq!(saved["content"]["documents"].as_array().expect("docs").len(), docs + 1);
 
-    let html = page_ok(&app, &danhmuc, &format!("{path}?da-luu=2")).await;
+    let html = light_page_ok(&app, &danhmuc, &format!("{path}?da-luu=2")).await;
     assert!(html.contains("Đã lưu phiên bản 2."));
     assert!(html.contains("Phiên bản hiện tại: <strong>2</strong>"));
     assert!(html.contains("Tên thủ tục đã sửa qua trang quản trị"));
@@ -440,7 +413,7 @@ async fn the_procedure_form_saves_a_new_version_and_refuses_a_stale_one() {
     );
 
     // More empty rows on request, and an older version loaded into the form.
-    let html = page_ok(&app, &danhmuc, &format!("{path}?rows=5&phien-ban=1")).await;
+    let html = light_page_ok(&app, &danhmuc, &format!("{path}?rows=5&phien-ban=1")).await;
     // Version 1 had `docs` documents: they, then five empty rows.
     assert!(html.contains(&format!("name=\"content.documents.{}.name\"", docs + 4)));
     assert!(!html.contains(&format!("name=\"content.documents.{}.name\"", docs + 5)));
@@ -454,8 +427,8 @@ async fn the_procedure_form_saves_a_new_version_and_refuses_a_stale_one() {
 #[tokio::test]
 async fn a_new_procedure_from_the_form() {
     let app = spawn_app().await;
-    let danhmuc = demo(&app, "danhmuc").await;
-    let html = page_ok(&app, &danhmuc, "/quan-tri/thu-tuc/moi").await;
+    let danhmuc = sign_in(&app, "danhmuc").await;
+    let html = light_page_ok(&app, &danhmuc, "/quan-tri/thu-tuc/moi").await;
     let (api, method, mut controls) = read_form(&html, "procedure-edit");
     assert_eq!((api.as_str(), method.as_str()), ("/api/v1/procedures", "POST"));
     let (_, some) = app
@@ -488,15 +461,15 @@ async fn a_new_procedure_from_the_form() {
     let (status, created) = submit(&app, &danhmuc, &api, &method, &form_body(&controls)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["content"]["fees"][0]["amount"], 50000);
-    let html = page_ok(&app, &danhmuc, "/quan-tri/thu-tuc/1.999001.000.00.00.H43").await;
+    let html = light_page_ok(&app, &danhmuc, "/quan-tri/thu-tuc/1.999001.000.00.00.H43").await;
     assert!(html.contains("Thủ tục thử nghiệm") && html.contains("Lệ phí"));
 }
 
 #[tokio::test]
 async fn a_calendar_day_edit_shows_on_the_calendar() {
     let app = spawn_app().await;
-    let quantri = demo(&app, "quantri").await;
-    let html = page_ok(&app, &quantri, "/quan-tri/lich?nam=2025&ngay=2025-05-05").await;
+    let quantri = sign_in(&app, "quantri").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/lich?nam=2025&ngay=2025-05-05").await;
     assert!(html.contains("value=\"2025-05-05\""), "the picked day is in the form");
     let (api, method, mut controls) = read_form(&html, "calendar-day");
     set(&mut controls, "kind", "day_off");
@@ -510,41 +483,39 @@ async fn a_calendar_day_edit_shows_on_the_calendar() {
     assert_eq!(status, StatusCode::OK, "{days}");
     assert_eq!(days["year"], 2025);
 
-    let html = page_ok(&app, &quantri, "/quan-tri/lich?nam=2025").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/lich?nam=2025").await;
     assert!(html.contains("Nghỉ thử nghiệm của tỉnh"));
     assert!(html.contains("05/05/2025"));
     // Public holidays are there without any edit.
     assert!(html.contains("02/09/2025"), "National Day");
 
     // A mismatched date is refused; a reason is required.
-    let (status, _) = with_csrf(
+    let (status, _) = put(
         &app,
         &quantri,
-        Method::PUT,
         "/api/v1/calendar/days/2025-05-06",
-        Some(json!({"date": "2025-05-07", "kind": "default"})),
+        json!({"date": "2025-05-07", "kind": "default"}),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // Back to the default through the adjustment's own form.
-    let (status, _) = with_csrf(
+    let (status, _) = put(
         &app,
         &quantri,
-        Method::PUT,
         "/api/v1/calendar/days/2025-05-05",
-        Some(json!({"kind": "default"})),
+        json!({"kind": "default"}),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let html = page_ok(&app, &quantri, "/quan-tri/lich?nam=2025").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/lich?nam=2025").await;
     assert!(!html.contains("Nghỉ thử nghiệm của tỉnh"));
 }
 
 #[tokio::test]
 async fn users_and_tokens_from_their_forms() {
     let app = spawn_app().await;
-    let quantri = demo(&app, "quantri").await;
-    let html = page_ok(&app, &quantri, "/quan-tri/nguoi-dung").await;
+    let quantri = sign_in(&app, "quantri").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/nguoi-dung").await;
     assert!(
         html.contains("tiepnhan") && html.contains("Cán bộ tiếp nhận"),
         "users with roles"
@@ -558,7 +529,7 @@ async fn users_and_tokens_from_their_forms() {
     let (status, created) = submit(&app, &quantri, &api, &method, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert!(created["one_time_password"].as_str().is_some_and(|p| p.len() >= 12));
-    let html = page_ok(&app, &quantri, "/quan-tri/nguoi-dung?q=cv.thu").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/nguoi-dung?q=cv.thu").await;
     assert!(html.contains("Cán Bộ Thử") && html.contains("Phải đổi mật khẩu"));
     assert!(!html.contains("tiepnhan"), "the search filters");
     let id = created["user"]["id"].as_str().expect("id");
@@ -566,12 +537,12 @@ async fn users_and_tokens_from_their_forms() {
     assert!(html.contains(&format!("href=\"{account}\"")));
 
     // The account's page: its forms, for system administrators only.
-    let html = page_ok(&app, &quantri, &account).await;
+    let html = light_page_ok(&app, &quantri, &account).await;
     assert!(html.contains(&format!("data-api=\"/api/v1/admin/users/{id}/reset-password\"")));
-    let danhmuc = demo(&app, "danhmuc").await;
-    assert_eq!(get_page(&app, Some(&danhmuc), &account).await.0, StatusCode::FORBIDDEN);
+    let danhmuc = sign_in(&app, "danhmuc").await;
+    assert_eq!(page(&app, Some(&danhmuc), &account).await.0, StatusCode::FORBIDDEN);
     assert_eq!(
-        get_page(&app, Some(&quantri), "/quan-tri/nguoi-dung/khong-co").await.0,
+        page(&app, Some(&quantri), "/quan-tri/nguoi-dung/khong-co").await.0,
         StatusCode::NOT_FOUND
     );
 
@@ -595,7 +566,7 @@ async fn users_and_tokens_from_their_forms() {
     assert!(reset["one_time_password"].is_string());
 
     // Tokens: create from the form, see it listed, revoke it.
-    let html = page_ok(&app, &quantri, "/quan-tri/ma-truy-cap").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/ma-truy-cap").await;
     let (api, method, mut controls) = read_form(&html, "token-create");
     set(&mut controls, "name", "Cổng dịch vụ công thử");
     tick(&mut controls, "scopes[]", "dossiers:read");
@@ -608,7 +579,7 @@ async fn users_and_tokens_from_their_forms() {
     assert_eq!(status, StatusCode::CREATED, "{token}");
     assert!(token["token"].as_str().is_some_and(|t| t.starts_with("mc_")));
     let token_id = token["id"].as_str().expect("id");
-    let html = page_ok(&app, &quantri, "/quan-tri/ma-truy-cap").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/ma-truy-cap").await;
     assert!(html.contains("Cổng dịch vụ công thử") && html.contains("Đang hiệu lực"));
     assert!(
         !html.contains(token["token"].as_str().expect("secret")),
@@ -616,29 +587,29 @@ async fn users_and_tokens_from_their_forms() {
     );
     let revoke = format!("/api/v1/admin/tokens/{token_id}");
     assert!(html.contains(&format!("data-api=\"{revoke}\" data-method=\"DELETE\"")));
-    let (status, _) = with_csrf(&app, &quantri, Method::DELETE, &revoke, None).await;
+    let (status, _) = delete(&app, &quantri, &revoke).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let html = page_ok(&app, &quantri, "/quan-tri/ma-truy-cap").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/ma-truy-cap").await;
     assert!(html.contains("Đã thu hồi"));
 
     // The audit trail shows all this, and filters.
-    let html = page_ok(&app, &quantri, "/quan-tri/nhat-ky").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/nhat-ky").await;
     for action in ["user.create", "user.grants", "token.create", "token.revoke"] {
         assert!(html.contains(&format!("<code>{action}</code>")), "{action}");
     }
-    let html = page_ok(&app, &quantri, "/quan-tri/nhat-ky?thao-tac=token.revoke").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/nhat-ky?thao-tac=token.revoke").await;
     assert!(html.contains("<code>token.revoke</code>") && !html.contains("<code>user.create</code>"));
-    let html = page_ok(&app, &quantri, "/quan-tri/nhat-ky?tu=2000-01-01&den=2000-01-02").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/nhat-ky?tu=2000-01-01&den=2000-01-02").await;
     assert!(html.contains("Không có bản ghi nào khớp."));
-    let html = page_ok(&app, &quantri, "/quan-tri/nhat-ky?tu=hom-qua").await;
+    let html = light_page_ok(&app, &quantri, "/quan-tri/nhat-ky?tu=hom-qua").await;
     assert!(html.contains("không hợp lệ"));
 }
 
 #[tokio::test]
 async fn agencies_and_fields_from_their_forms() {
     let app = spawn_app().await;
-    let danhmuc = demo(&app, "danhmuc").await;
-    let html = page_ok(&app, &danhmuc, "/quan-tri/co-quan").await;
+    let danhmuc = sign_in(&app, "danhmuc").await;
+    let html = light_page_ok(&app, &danhmuc, "/quan-tri/co-quan").await;
     let (api, method, mut controls) = read_form(&html, "agency-edit");
     set(&mut controls, "code", "000.00.40.H43");
     set(&mut controls, "name", "Sở Thử nghiệm");
@@ -650,7 +621,7 @@ async fn agencies_and_fields_from_their_forms() {
     assert_eq!(agency["kind"], "department");
 
     // Edit it: the form comes back filled.
-    let html = page_ok(&app, &danhmuc, "/quan-tri/co-quan?sua=000.00.40.H43").await;
+    let html = light_page_ok(&app, &danhmuc, "/quan-tri/co-quan?sua=000.00.40.H43").await;
     assert!(html.contains("Sở Thử nghiệm") && html.contains("Sửa cơ quan 000.00.40.H43"));
     let (api, method, mut controls) = read_form(&html, "agency-edit");
     set(&mut controls, "name", "Sở Thử nghiệm và Đổi mới");
@@ -665,27 +636,25 @@ async fn agencies_and_fields_from_their_forms() {
     set(&mut controls, "agency", "000.00.40.H43");
     let (status, field) = submit(&app, &danhmuc, &api, &method, &form_body(&controls)).await;
     assert_eq!(status, StatusCode::OK, "{field}");
-    let html = page_ok(&app, &danhmuc, "/quan-tri/co-quan").await;
+    let html = light_page_ok(&app, &danhmuc, "/quan-tri/co-quan").await;
     assert!(html.contains("Sở Thử nghiệm và Đổi mới") && html.contains("Lĩnh vực thử"));
 
     // The tree stays a tree; a counter officer may not edit it.
-    let (status, err) = with_csrf(
+    let (status, err) = put(
         &app,
         &danhmuc,
-        Method::PUT,
         "/api/v1/admin/agencies/000.00.40.H43",
-        Some(json!({"name": "X", "kind": "department", "parent": "000.00.41.H43"})),
+        json!({"name": "X", "kind": "department", "parent": "000.00.41.H43"}),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
     assert_eq!(err["field"], "parent");
-    let tiepnhan = demo(&app, "tiepnhan").await;
-    let (status, _) = with_csrf(
+    let tiepnhan = sign_in(&app, "tiepnhan").await;
+    let (status, _) = put(
         &app,
         &tiepnhan,
-        Method::PUT,
         "/api/v1/admin/fields/G40-TN",
-        Some(json!({"name": "X", "agency": "000.00.40.H43"})),
+        json!({"name": "X", "agency": "000.00.40.H43"}),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);

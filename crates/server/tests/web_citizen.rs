@@ -5,74 +5,16 @@
 
 mod common;
 
-use common::{Session, TestApp, call, demo, login, spawn_app_at, with_csrf};
+use common::intake::supplement;
+
+use common::api::{act_ok, get, post, procedure_content};
+use common::files::upload_pdf;
+use common::pages::page;
+use common::{CONSTRUCTION, LLTP, Session, TestApp, login, sign_in, sign_in_each, spawn_app_at};
 use motcua_server::bootstrap::DEMO_PASSWORD;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
-
-/// The judicial record procedure (Sở Tư pháp, received at the centre, filed online).
-const LLTP: &str = "1.900141";
-/// Sở Xây dựng, whose demo staff include an officer and a leader.
-const CONSTRUCTION: &str = "000.00.03.H43";
-
-/// A minimal but real PDF.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-
-async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
-    with_csrf(app, s, Method::POST, path, Some(body)).await
-}
-
-async fn get(app: &TestApp, s: &Session, path: &str) -> (StatusCode, Value) {
-    call(app, s, Method::GET, path, None, None).await
-}
-
-async fn act_ok(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> Value {
-    let (status, v) = post(app, s, &format!("/api/v1/dossiers/{code}/actions/{action}"), body).await;
-    assert_eq!(status, StatusCode::OK, "{action}: {v}");
-    v
-}
-
-/// A page as `s` sees it (not following redirects): status, `Location`, body.
-async fn page(app: &TestApp, s: Option<&Session>, path: &str) -> (StatusCode, String, String) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let mut req = client.get(app.url(path));
-    if let Some(s) = s {
-        req = req.header("cookie", &s.cookie);
-    }
-    let r = req.send().await.expect("page");
-    let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().expect("ascii").to_owned())
-        .unwrap_or_default();
-    (status, location, r.text().await.expect("text"))
-}
-
-async fn upload_pdf(app: &TestApp, s: &Session, name: &str) -> String {
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/uploads?name={name}")))
-        .header("cookie", &s.cookie)
-        .header("x-csrf-token", &s.csrf)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let v: Value = r.json().await.expect("json");
-    v["id"].as_str().expect("id").to_owned()
-}
-
-async fn procedure(app: &TestApp, code: &str) -> Value {
-    let (status, v) = app.get_json(&format!("/api/v1/procedures/{code}")).await;
-    assert_eq!(status, 200, "{v}");
-    v["content"].clone()
-}
 
 /// Procedures of the demo catalogue received at the centre (of `agency` when given).
 async fn procedures(app: &TestApp, agency: Option<&str>) -> Vec<Value> {
@@ -128,7 +70,7 @@ fn filing_body(code: &str, content: &Value, files: &[(usize, String)]) -> Value 
 
 /// Files `code` online as `citizen`, uploading one PDF for each required document.
 async fn file_online(app: &TestApp, citizen: &Session, code: &str) -> String {
-    let content = procedure(app, code).await;
+    let content = procedure_content(app, code).await;
     let mut files = Vec::new();
     for (i, d) in content["documents"].as_array().expect("documents").iter().enumerate() {
         if d["required"] == true {
@@ -186,7 +128,7 @@ async fn second_citizen(app: &TestApp) -> Session {
 #[tokio::test]
 async fn registration_pages_post_to_the_citizen_api() {
     let app = spawn_app_at(datetime!(2026-12-01 14:00 +07:00)).await;
-    let (status, _, html) = page(&app, None, "/dang-ky").await;
+    let (status, html) = page(&app, None, "/dang-ky").await;
     assert_eq!(status, StatusCode::OK);
     for needle in [
         r#"data-api="/api/v1/citizens/register""#,
@@ -198,7 +140,7 @@ async fn registration_pages_post_to_the_citizen_api() {
     ] {
         assert!(html.contains(needle), "{needle}");
     }
-    let (status, _, html) = page(&app, None, "/dang-ky/xac-nhan?id=abc&d=n***a%40example.vn&c=email").await;
+    let (status, html) = page(&app, None, "/dang-ky/xac-nhan?id=abc&d=n***a%40example.vn&c=email").await;
     assert_eq!(status, StatusCode::OK);
     for needle in [
         r#"data-api="/api/v1/citizens/confirm""#,
@@ -222,43 +164,43 @@ async fn registration_pages_post_to_the_citizen_api() {
     let e: Value = r.json().await.expect("json");
     assert_eq!(e["field"], "email", "{e}");
     // Without an id, back to step 1; signed in, straight to my dossiers.
-    let (status, location, _) = page(&app, None, "/dang-ky/xac-nhan").await;
+    let (status, location) = page(&app, None, "/dang-ky/xac-nhan").await;
     assert!(status.is_redirection() && location == "/dang-ky", "{status} {location}");
-    let citizen = demo(&app, "congdan").await;
-    let (status, location, _) = page(&app, Some(&citizen), "/dang-ky").await;
+    let citizen = sign_in(&app, "congdan").await;
+    let (status, location) = page(&app, Some(&citizen), "/dang-ky").await;
     assert!(status.is_redirection() && location == "/ca-nhan", "{status} {location}");
 }
 
 #[tokio::test]
 async fn a_citizen_files_online_and_sees_only_their_own_dossiers() {
     let app = spawn_app_at(datetime!(2026-12-01 14:00 +07:00)).await;
-    let citizen = demo(&app, "congdan").await;
+    let citizen = sign_in(&app, "congdan").await;
 
     // Anonymous visitors are sent to log in; staff are not citizens.
-    let (status, location, _) = page(&app, None, "/ca-nhan").await;
+    let (status, location) = page(&app, None, "/ca-nhan").await;
     assert!(
         status.is_redirection() && location.starts_with("/dang-nhap?next="),
         "{status} {location}"
     );
-    let counter = demo(&app, "tiepnhan").await;
-    let (status, _, _) = page(&app, Some(&counter), "/ca-nhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let (status, _) = page(&app, Some(&counter), "/ca-nhan").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, _) = page(&app, Some(&counter), &format!("/ca-nhan/nop/{LLTP}")).await;
+    let (status, _) = page(&app, Some(&counter), &format!("/ca-nhan/nop/{LLTP}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let (status, _, html) = page(&app, Some(&citizen), "/ca-nhan").await;
+    let (status, html) = page(&app, Some(&citizen), "/ca-nhan").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Bạn chưa có hồ sơ nào"), "{html}");
 
     // The procedure page offers online filing; the filing form has a row per document.
-    let (status, _, html) = page(&app, None, &format!("/thu-tuc/{LLTP}")).await;
+    let (status, html) = page(&app, None, &format!("/thu-tuc/{LLTP}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains(&format!(r#"href="/ca-nhan/nop/{LLTP}""#)),
         "online filing button"
     );
-    let content = procedure(&app, LLTP).await;
-    let (status, _, html) = page(&app, Some(&citizen), &format!("/ca-nhan/nop/{LLTP}")).await;
+    let content = procedure_content(&app, LLTP).await;
+    let (status, html) = page(&app, Some(&citizen), &format!("/ca-nhan/nop/{LLTP}")).await;
     assert_eq!(status, StatusCode::OK);
     for needle in [
         r#"id="filing""#,
@@ -294,11 +236,11 @@ async fn a_citizen_files_online_and_sees_only_their_own_dossiers() {
     assert_eq!(e["field"], "documents");
     let code = file_online(&app, &citizen, LLTP).await;
 
-    let (status, _, html) = page(&app, Some(&citizen), "/ca-nhan").await;
+    let (status, html) = page(&app, Some(&citizen), "/ca-nhan").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&format!(r#"href="/ca-nhan/ho-so/{code}""#)), "{html}");
     assert!(html.contains("Mới đăng ký"));
-    let (status, _, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}?moi=1")).await;
+    let (status, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}?moi=1")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Đã nộp hồ sơ thành công"));
     assert!(html.contains(r#"id="withdraw""#), "withdraw form");
@@ -308,15 +250,15 @@ async fn a_citizen_files_online_and_sees_only_their_own_dossiers() {
 
     // Another citizen: 404 on the page and the API; the first citizen's list is theirs only.
     let other = second_citizen(&app).await;
-    let (status, _, _) = page(&app, Some(&other), &format!("/ca-nhan/ho-so/{code}")).await;
+    let (status, _) = page(&app, Some(&other), &format!("/ca-nhan/ho-so/{code}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = get(&app, &other, &format!("/api/v1/dossiers/{code}/rating")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _, html) = page(&app, Some(&other), "/ca-nhan").await;
+    let (status, html) = page(&app, Some(&other), "/ca-nhan").await;
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains(&code));
     // Staff who may see the dossier still have no citizen page for it.
-    let (status, _, _) = page(&app, Some(&counter), &format!("/ca-nhan/ho-so/{code}")).await;
+    let (status, _) = page(&app, Some(&counter), &format!("/ca-nhan/ho-so/{code}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Withdrawing with the body the form sends.
@@ -329,35 +271,33 @@ async fn a_citizen_files_online_and_sees_only_their_own_dossiers() {
     )
     .await;
     assert_eq!(v["status_code"], 7);
-    let (_, _, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
+    let (_, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
     assert!(!html.contains(r#"id="withdraw""#));
 }
 
 #[tokio::test]
 async fn procedures_not_filed_online_are_explained() {
     let app = spawn_app_at(datetime!(2026-12-01 14:00 +07:00)).await;
-    let citizen = demo(&app, "congdan").await;
+    let citizen = sign_in(&app, "congdan").await;
     let offline = procedures(&app, None)
         .await
         .into_iter()
         .find(|p| !online(p))
         .expect("a procedure not filed online");
     let code = offline["code"].as_str().expect("code");
-    let (status, _, html) = page(&app, Some(&citizen), &format!("/ca-nhan/nop/{code}")).await;
+    let (status, html) = page(&app, Some(&citizen), &format!("/ca-nhan/nop/{code}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(html.contains("chưa nhận hồ sơ trực tuyến"), "{html}");
     assert!(!html.contains(r#"id="filing""#));
-    let (_, _, html) = page(&app, None, &format!("/thu-tuc/{code}")).await;
+    let (_, html) = page(&app, None, &format!("/thu-tuc/{code}")).await;
     assert!(!html.contains("/ca-nhan/nop/"), "no online filing button");
 }
 
 #[tokio::test]
 async fn supplement_answered_then_rated_once_after_the_result() {
     let app = spawn_app_at(datetime!(2026-12-01 09:00 +07:00)).await;
-    let citizen = demo(&app, "congdan").await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
-    let officer = demo(&app, "cv.xaydung").await;
+    let [citizen, counter, leader, officer] =
+        sign_in_each(&app, ["congdan", "tiepnhan", "ld.xaydung", "cv.xaydung"]).await;
     let procedure = procedures(&app, Some(CONSTRUCTION))
         .await
         .into_iter()
@@ -385,13 +325,13 @@ async fn supplement_answered_then_rated_once_after_the_result() {
         json!({"missing": ["Bản vẽ mặt bằng có chữ ký"], "reason": "Bản vẽ thiếu chữ ký"}),
     )
     .await;
-    let (status, _, html) = page(&app, Some(&citizen), "/ca-nhan").await;
+    let (status, html) = page(&app, Some(&citizen), "/ca-nhan").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains(&format!("/ca-nhan/ho-so/{code}#bo-sung")),
         "to do: supplement"
     );
-    let (status, _, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
+    let (status, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Bản vẽ mặt bằng có chữ ký"));
     assert!(html.contains(r#"id="supplement""#));
@@ -401,17 +341,9 @@ async fn supplement_answered_then_rated_once_after_the_result() {
     assert!(html.contains(r#"data-upload="files[]""#));
     // The citizen answers with what the form sends: the uploaded ids and a note.
     app.clock.set(datetime!(2026-12-02 09:00 +07:00));
-    let scan = upload_pdf(&app, &citizen, "ban-ve-co-chu-ky.pdf").await;
-    let v = act_ok(
-        &app,
-        &citizen,
-        &code,
-        "receive-supplement",
-        json!({"files": [scan], "note": "Đã bổ sung bản vẽ"}),
-    )
-    .await;
+    let v = supplement(&app, &citizen, &code, "ban-ve-co-chu-ky.pdf", "Đã bổ sung bản vẽ").await;
     assert_eq!(v["status_code"], 4);
-    let (_, _, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
+    let (_, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
     assert!(!html.contains(r#"id="supplement""#));
     assert!(html.contains("ban-ve-co-chu-ky.pdf"), "the supplement is listed");
 
@@ -419,9 +351,9 @@ async fn supplement_answered_then_rated_once_after_the_result() {
     let result = upload_pdf(&app, &leader, "giay-phep.pdf").await;
     act_ok(&app, &leader, &code, "finish", json!({"result_files": [result]})).await;
     act_ok(&app, &counter, &code, "return", json!({"method": "counter"})).await;
-    let (_, _, html) = page(&app, Some(&citizen), "/ca-nhan").await;
+    let (_, html) = page(&app, Some(&citizen), "/ca-nhan").await;
     assert!(html.contains(&format!("/ca-nhan/ho-so/{code}#danh-gia")), "to do: rate");
-    let (_, _, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
+    let (_, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
     for needle in [
         r#"id="rating""#,
         r#"value="very_satisfied""#,
@@ -473,7 +405,7 @@ async fn supplement_answered_then_rated_once_after_the_result() {
     assert_eq!(v["comment"], "Cán bộ hướng dẫn tận tình");
     let (status, v) = get(&app, &counter, &rating).await;
     assert_eq!((status, v["rating"].as_str()), (StatusCode::OK, Some("very_satisfied")));
-    let (_, _, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
+    let (_, html) = page(&app, Some(&citizen), &format!("/ca-nhan/ho-so/{code}")).await;
     assert!(html.contains("Bạn đã đánh giá") && !html.contains(r#"id="rating""#));
 
     // The rating is in the province's audit chain, which still verifies.

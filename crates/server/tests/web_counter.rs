@@ -5,84 +5,14 @@
 
 mod common;
 
-use common::{Session, TestApp, call, demo, spawn_app_at, with_csrf};
-use reqwest::{Method, StatusCode, redirect};
+use common::api::{act_ok, code_of, get, post, procedure_content, procedure_of};
+use common::files::{download, upload_pdf};
+use common::pages::{light_page_ok, page};
+use common::{CONSTRUCTION, LLTP, MONDAY, sign_in, sign_in_each, spawn_app_at};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::macros::datetime;
-
-/// The judicial record procedure (Sở Tư pháp, 10 working days, received at the centre).
-const LLTP: &str = "1.900141";
-/// Sở Xây dựng, whose demo staff include an officer and a leader.
-const CONSTRUCTION: &str = "000.00.03.H43";
-/// A Monday, 08:00 in Vietnam.
-const MONDAY: OffsetDateTime = datetime!(2026-11-02 08:00 +07:00);
-
-/// A minimal but real PDF.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-
-/// GETs a page as `who` (anonymous when `None`) without following redirects.
-async fn page(app: &TestApp, who: Option<&Session>, path: &str) -> (StatusCode, String, Option<String>) {
-    let client = reqwest::Client::builder()
-        .redirect(redirect::Policy::none())
-        .build()
-        .expect("client");
-    let mut req = client.get(app.url(path));
-    if let Some(s) = who {
-        req = req.header("cookie", &s.cookie);
-    }
-    let r = req.send().await.expect("page");
-    let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().expect("ascii").to_owned());
-    (status, r.text().await.expect("text"), location)
-}
-
-/// A page that must render (200) for `who`.
-async fn ok_page(app: &TestApp, who: &Session, path: &str) -> String {
-    let (status, body, _) = page(app, Some(who), path).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    assert!(body.len() < 100_000, "{path} weighs {} bytes", body.len());
-    body
-}
-
-async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
-    with_csrf(app, s, Method::POST, path, Some(body)).await
-}
-
-async fn act_ok(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> Value {
-    let (status, v) = post(app, s, &format!("/api/v1/dossiers/{code}/actions/{action}"), body).await;
-    assert_eq!(status, StatusCode::OK, "{action}: {v}");
-    v
-}
-
-async fn upload_pdf(app: &TestApp, s: &Session, name: &str) -> String {
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/uploads?name={name}")))
-        .header("cookie", &s.cookie)
-        .header("x-csrf-token", &s.csrf)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let v: Value = r.json().await.expect("json");
-    v["id"].as_str().expect("id").to_owned()
-}
-
-async fn content(app: &TestApp, code: &str) -> Value {
-    let (status, v) = app.get_json(&format!("/api/v1/procedures/{code}")).await;
-    assert_eq!(status, 200, "{v}");
-    v["content"].clone()
-}
-
-fn code_of(v: &Value) -> String {
-    v["code"].as_str().expect("code").to_owned()
-}
 
 /// The body `app.js` builds from the intake form of `procedure` with every required
 /// document ticked (counts as pre-filled), exactly as the form's field names serialise:
@@ -126,20 +56,11 @@ fn intake_body(procedure: &str, c: &Value, accept: bool, scans: &[(usize, String
     })
 }
 
-/// A procedure of `agency` received at the centre.
-async fn procedure_of(app: &TestApp, agency: &str) -> String {
-    let (status, v) = app
-        .get_json(&format!("/api/v1/procedures?agency={agency}&at_centre=true&limit=1"))
-        .await;
-    assert_eq!(status, 200, "{v}");
-    v["items"][0]["code"].as_str().expect("code").to_owned()
-}
-
 #[tokio::test]
 async fn the_desk_searches_procedures_and_opens_the_intake_form() {
     let app = spawn_app_at(MONDAY).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let desk = ok_page(&app, &counter, "/quay").await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let desk = light_page_ok(&app, &counter, "/quay").await;
     assert!(desk.contains("Quầy tiếp nhận và trả kết quả"), "{desk}");
     assert!(desk.contains(r#"id="procedure-search""#));
     assert!(desk.contains(r#"hx-get="/quay/tim-thu-tuc""#));
@@ -149,24 +70,24 @@ async fn the_desk_searches_procedures_and_opens_the_intake_form() {
     }
 
     // Live results: words without diacritics find the procedure, linking to its intake.
-    let results = ok_page(&app, &counter, "/quay/tim-thu-tuc?q=ly+lich+tu+phap").await;
+    let results = light_page_ok(&app, &counter, "/quay/tim-thu-tuc?q=ly+lich+tu+phap").await;
     assert!(results.contains(&format!("/quay/tiep-nhan/{LLTP}")), "{results}");
     assert!(!results.contains("<html"), "a fragment, not a page");
     // The same search without JavaScript shows the results on the desk.
-    let desk = ok_page(&app, &counter, "/quay?q=ly+lich+tu+phap").await;
+    let desk = light_page_ok(&app, &counter, "/quay?q=ly+lich+tu+phap").await;
     assert!(desk.contains(&format!("/quay/tiep-nhan/{LLTP}")));
-    let none = ok_page(&app, &counter, "/quay/tim-thu-tuc?q=zzzzqqq").await;
+    let none = light_page_ok(&app, &counter, "/quay/tim-thu-tuc?q=zzzzqqq").await;
     assert!(none.contains("Không tìm thấy thủ tục"), "{none}");
 
     // A code typed or scanned exactly goes straight to the intake form.
-    let (status, _, location) = page(&app, Some(&counter), &format!("/quay?q=+{LLTP}+")).await;
+    let (status, location) = page(&app, Some(&counter), &format!("/quay?q=+{LLTP}+")).await;
     assert!(status.is_redirection(), "{status}");
-    assert_eq!(location.as_deref(), Some(format!("/quay/tiep-nhan/{LLTP}").as_str()));
+    assert_eq!(location, format!("/quay/tiep-nhan/{LLTP}"));
 
     // The intake form: the procedure's checklist with the counts pre-filled, an upload per
     // document, the API's field names, both buttons.
-    let c = content(&app, LLTP).await;
-    let form = ok_page(&app, &counter, &format!("/quay/tiep-nhan/{LLTP}")).await;
+    let c = procedure_content(&app, LLTP).await;
+    let form = light_page_ok(&app, &counter, &format!("/quay/tiep-nhan/{LLTP}")).await;
     assert!(form.contains(r#"id="intake""#) && form.contains(r#"data-api="/api/v1/dossiers""#));
     assert!(form.contains(r#"id="accept""#) && form.contains("Tiếp nhận và in phiếu hẹn"));
     assert!(form.contains(r#"id="register-only""#) && form.contains("Chỉ ghi nhận để kiểm tra"));
@@ -202,22 +123,22 @@ async fn the_desk_searches_procedures_and_opens_the_intake_form() {
         assert!(form.contains(&format!(r#"data-upload="documents.{i}.files[]""#)));
     }
     // The script the form needs is served.
-    let (status, js, _) = page(&app, Some(&counter), "/static/counter.js").await;
+    let (status, js) = page(&app, Some(&counter), "/static/counter.js").await;
     assert_eq!(status, StatusCode::OK);
     assert!(js.contains("register-only"));
 
     // An unknown procedure is a Vietnamese 404 page.
-    let (status, body, _) = page(&app, Some(&counter), "/quay/tiep-nhan/1.999999").await;
+    let (status, body) = page(&app, Some(&counter), "/quay/tiep-nhan/1.999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
 
 #[tokio::test]
 async fn fee_options_are_offered_with_their_amounts() {
     let app = spawn_app_at(MONDAY).await;
-    let counter = demo(&app, "tiepnhan").await;
+    let counter = sign_in(&app, "tiepnhan").await;
     // The judicial record: 200.000 đ always, plus 5.000 đ a copy from the third one on.
-    let c = content(&app, LLTP).await;
-    let form = ok_page(&app, &counter, &format!("/quay/tiep-nhan/{LLTP}")).await;
+    let c = procedure_content(&app, LLTP).await;
+    let form = light_page_ok(&app, &counter, &format!("/quay/tiep-nhan/{LLTP}")).await;
     let mut options = 0;
     for f in c["fees"].as_array().expect("fees") {
         let amount = f["amount"].as_u64().expect("amount");
@@ -236,8 +157,8 @@ async fn fee_options_are_offered_with_their_amounts() {
 #[tokio::test]
 async fn the_intake_form_s_body_is_accepted_and_the_receipt_page_follows() {
     let app = spawn_app_at(MONDAY).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let c = content(&app, LLTP).await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let c = procedure_content(&app, LLTP).await;
     let scan = upload_pdf(&app, &counter, "to-khai.pdf").await;
     let (status, v) = post(
         &app,
@@ -251,7 +172,7 @@ async fn the_intake_form_s_body_is_accepted_and_the_receipt_page_follows() {
     assert_eq!(v["files"].as_array().expect("files").len(), 1);
     let code = code_of(&v);
 
-    let receipt = ok_page(&app, &counter, &format!("/quay/bien-nhan/{code}")).await;
+    let receipt = light_page_ok(&app, &counter, &format!("/quay/bien-nhan/{code}")).await;
     assert!(receipt.contains(&code));
     assert!(receipt.contains(&format!(
         r#"href="/api/v1/dossiers/{code}/forms/receipt.pdf" target="_blank""#
@@ -264,15 +185,10 @@ async fn the_intake_form_s_body_is_accepted_and_the_receipt_page_follows() {
     let first = c["documents"][0]["name"].as_str().expect("name");
     assert!(receipt.contains(first), "what was received is listed");
     // The link prints: the receipt exists once accepted.
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/dossiers/{code}/forms/receipt.pdf")))
-        .header("cookie", &counter.cookie)
-        .send()
-        .await
-        .expect("pdf");
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let receipt_pdf = format!("/api/v1/dossiers/{code}/forms/receipt.pdf");
+    let (status, headers, _) = download(&app, Some(&counter), &receipt_pdf).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/pdf");
 
     // «Chỉ ghi nhận để kiểm tra»: accept false keeps it in status 1, on the waiting list,
     // and the receipt page says there is no receipt yet.
@@ -280,9 +196,9 @@ async fn the_intake_form_s_body_is_accepted_and_the_receipt_page_follows() {
     assert_eq!(status, StatusCode::CREATED, "{v}");
     assert_eq!(v["status_code"], 1);
     let registered = code_of(&v);
-    let waiting = ok_page(&app, &counter, "/quay?tab=cho-tiep-nhan").await;
+    let waiting = light_page_ok(&app, &counter, "/quay?tab=cho-tiep-nhan").await;
     assert!(waiting.contains(&format!(r#"href="/ho-so/{registered}""#)), "{waiting}");
-    let not_yet = ok_page(&app, &counter, &format!("/quay/bien-nhan/{registered}")).await;
+    let not_yet = light_page_ok(&app, &counter, &format!("/quay/bien-nhan/{registered}")).await;
     assert!(!not_yet.contains("receipt.pdf"), "{not_yet}");
     assert!(not_yet.contains("chưa có phiếu tiếp nhận"));
 
@@ -299,23 +215,21 @@ async fn the_intake_form_s_body_is_accepted_and_the_receipt_page_follows() {
     assert_eq!(e["field"], "documents");
 
     // An unknown dossier code is a 404 page.
-    let (status, _, _) = page(&app, Some(&counter), "/quay/bien-nhan/000.00.16.H43-261102-9999").await;
+    let (status, _) = page(&app, Some(&counter), "/quay/bien-nhan/000.00.16.H43-261102-9999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn the_lists_show_waiting_finished_and_today_s_dossiers() {
     let app = spawn_app_at(MONDAY).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let citizen = demo(&app, "congdan").await;
-    let leader = demo(&app, "ld.xaydung").await;
+    let [counter, citizen, leader] = sign_in_each(&app, ["tiepnhan", "congdan", "ld.xaydung"]).await;
 
     // Nothing yet.
-    let desk = ok_page(&app, &counter, "/quay").await;
+    let desk = light_page_ok(&app, &counter, "/quay").await;
     assert!(desk.contains("Không có hồ sơ nào chờ tiếp nhận."), "{desk}");
 
     // A citizen files online: status 1, waiting for reception.
-    let c = content(&app, LLTP).await;
+    let c = procedure_content(&app, LLTP).await;
     let form = upload_pdf(&app, &citizen, "to-khai.pdf").await;
     let id = upload_pdf(&app, &citizen, "cccd.pdf").await;
     let mut applicant = intake_body(LLTP, &c, true, &[])["applicant"].clone();
@@ -333,7 +247,7 @@ async fn the_lists_show_waiting_finished_and_today_s_dossiers() {
 
     // A dossier received at the counter, handled and finished: its result waits.
     let construction = procedure_of(&app, CONSTRUCTION).await;
-    let cc = content(&app, &construction).await;
+    let cc = procedure_content(&app, &construction).await;
     let (status, v) = post(
         &app,
         &counter,
@@ -353,7 +267,7 @@ async fn the_lists_show_waiting_finished_and_today_s_dossiers() {
     let appointment = code_of(&v);
     let due = OffsetDateTime::parse(v["due_at"].as_str().expect("due"), &Rfc3339).expect("rfc3339");
 
-    let waiting = ok_page(&app, &counter, "/quay").await;
+    let waiting = light_page_ok(&app, &counter, "/quay").await;
     assert!(waiting.contains(&format!(r#"href="/ho-so/{online}""#)), "{waiting}");
     assert!(waiting.contains("Nộp trực tuyến"));
     assert!(!waiting.contains(&format!(r#"href="/ho-so/{finished}""#)));
@@ -372,29 +286,29 @@ async fn the_lists_show_waiting_finished_and_today_s_dossiers() {
         "nothing due today"
     );
 
-    let results = ok_page(&app, &counter, "/quay?tab=tra-ket-qua").await;
+    let results = light_page_ok(&app, &counter, "/quay?tab=tra-ket-qua").await;
     assert!(results.contains(&format!(r#"href="/ho-so/{finished}""#)), "{results}");
     assert!(!results.contains(&format!(r#"href="/ho-so/{online}""#)));
 
     // Today (Monday 2 Nov) has no appointment; on the appointment day it is in the queue.
-    let today = ok_page(&app, &counter, "/quay?tab=hen-hom-nay").await;
+    let today = light_page_ok(&app, &counter, "/quay?tab=hen-hom-nay").await;
     assert!(!today.contains(&format!(r#"href="/ho-so/{appointment}""#)), "{today}");
     app.clock.set(due - time::Duration::minutes(30));
-    let today = ok_page(&app, &counter, "/quay?tab=hen-hom-nay").await;
+    let today = light_page_ok(&app, &counter, "/quay?tab=hen-hom-nay").await;
     assert!(today.contains(&format!(r#"href="/ho-so/{appointment}""#)), "{today}");
     assert!(today.contains("08:00"), "the appointment's hour");
     assert!(!today.contains(&format!(r#"href="/ho-so/{online}""#)));
     // The next day it has left today's queue.
     app.clock.set(due + time::Duration::days(1));
-    let tomorrow = ok_page(&app, &counter, "/quay?tab=hen-hom-nay").await;
+    let tomorrow = light_page_ok(&app, &counter, "/quay?tab=hen-hom-nay").await;
     assert!(!tomorrow.contains(&format!(r#"href="/ho-so/{appointment}""#)));
 }
 
 #[tokio::test]
 async fn only_counter_officers_use_the_desk() {
     let app = spawn_app_at(MONDAY).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let c = content(&app, LLTP).await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let c = procedure_content(&app, LLTP).await;
     let (status, v) = post(&app, &counter, "/api/v1/dossiers", intake_body(LLTP, &c, true, &[])).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     let code = code_of(&v);
@@ -405,28 +319,19 @@ async fn only_counter_officers_use_the_desk() {
         format!("/quay/bien-nhan/{code}"),
     ];
     for who in ["cv.xaydung", "congdan"] {
-        let s = demo(&app, who).await;
+        let s = sign_in(&app, who).await;
         for path in &paths {
-            let (status, body, _) = page(&app, Some(&s), path).await;
+            let (status, body) = page(&app, Some(&s), path).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{who} {path}: {body}");
             assert!(body.contains("Bạn không có quyền"), "{body}");
         }
     }
     for path in &paths {
-        let (status, _, location) = page(&app, None, path).await;
+        let (status, location) = page(&app, None, path).await;
         assert!(status.is_redirection(), "{path}: {status}");
-        let location = location.expect("location");
         assert!(location.starts_with("/dang-nhap?next=%2Fquay"), "{location}");
     }
     // The counter itself, and the API read behind the receipt page, still work.
-    let (status, _) = call(
-        &app,
-        &counter,
-        Method::GET,
-        &format!("/api/v1/dossiers/{code}"),
-        None,
-        None,
-    )
-    .await;
+    let (status, _) = get(&app, &counter, &format!("/api/v1/dossiers/{code}")).await;
     assert_eq!(status, StatusCode::OK);
 }

@@ -8,125 +8,16 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Session, TestApp, demo, spawn_app_at, with_csrf};
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use common::api::{act_ok, code_of, procedure_of};
+use common::intake::{file_at_counter, finish};
+use common::pages::{listed_codes, page};
+use common::{CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, at, sign_in, sign_in_each, spawn_app_at};
+use reqwest::StatusCode;
+use serde_json::json;
 use time::macros::datetime;
 
-/// Sở Xây dựng, whose demo staff include an officer and a leader.
-const CONSTRUCTION: &str = "000.00.03.H43";
-/// Sở Tư pháp.
-const JUSTICE: &str = "000.00.02.H43";
-/// The judicial record procedure (Sở Tư pháp, received at the centre).
-const LLTP: &str = "1.900141";
-/// A minimal but real PDF.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 /// The period asked for: thirty days, so the trend has a point per day.
 const PERIOD: &str = "period=khoang&from=2026-11-01&to=2026-11-30";
-
-fn at(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &Rfc3339).unwrap_or_else(|e| panic!("{s}: {e}"))
-}
-
-async fn act(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> Value {
-    let path = format!("/api/v1/dossiers/{code}/actions/{action}");
-    let (status, v) = with_csrf(app, s, Method::POST, &path, Some(body)).await;
-    assert_eq!(status, StatusCode::OK, "{action}: {v}");
-    v
-}
-
-/// GETs a page as `s` (anonymous with `None`), without following redirects; a redirect's
-/// body is its `location`.
-async fn page(app: &TestApp, s: Option<&Session>, path: &str) -> (StatusCode, String) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let mut req = client.get(app.url(path));
-    if let Some(s) = s {
-        req = req.header("cookie", &s.cookie);
-    }
-    let r = req.send().await.expect("send");
-    let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().expect("ascii").to_owned())
-        .unwrap_or_default();
-    let text = r.text().await.expect("text");
-    (status, if text.is_empty() { location } else { text })
-}
-
-async fn procedure_of(app: &TestApp, agency: &str) -> String {
-    let (status, v) = app
-        .get_json(&format!("/api/v1/procedures?agency={agency}&at_centre=true&limit=1"))
-        .await;
-    assert_eq!(status, 200, "{v}");
-    v["items"][0]["code"].as_str().expect("code").to_owned()
-}
-
-/// Files and accepts a dossier of `procedure` at the counter.
-async fn file(app: &TestApp, counter: &Session, procedure: &str) -> Value {
-    let (status, p) = app.get_json(&format!("/api/v1/procedures/{procedure}")).await;
-    assert_eq!(status, 200, "{p}");
-    let content = &p["content"];
-    let documents: Vec<Value> = content["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-        .collect();
-    let applicant = if content["applicants"][0] == "organisation" {
-        json!({"kind": "organisation", "name": "Công ty TNHH Nắng Gió", "id_number": "4500123456",
-               "phone": "0259 3822 111", "email": "lienhe@nanggio.vn", "address": "Phan Rang - Tháp Chàm"})
-    } else {
-        json!({"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123",
-               "phone": "0912345678", "email": "an@example.vn", "address": "Phan Rang - Tháp Chàm"})
-    };
-    let (status, v) = with_csrf(
-        app,
-        counter,
-        Method::POST,
-        "/api/v1/dossiers",
-        Some(json!({"procedure": procedure, "applicant": applicant, "documents": documents})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    v
-}
-
-fn code_of(v: &Value) -> String {
-    v["code"].as_str().expect("code").to_owned()
-}
-
-async fn finish(app: &TestApp, leader: &Session, code: &str) -> Value {
-    let r = app
-        .client
-        .post(app.url("/api/v1/uploads?name=ket-qua.pdf"))
-        .header("cookie", &leader.cookie)
-        .header("x-csrf-token", &leader.csrf)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let id = r.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    act(
-        app,
-        leader,
-        code,
-        "finish",
-        json!({"result_files": [id], "note": "Đã ký"}),
-    )
-    .await
-}
 
 fn unescape(s: &str) -> String {
     s.replace("&#38;", "&").replace("&amp;", "&").replace("&#61;", "=")
@@ -147,14 +38,6 @@ fn numbered_links(html: &str, prefix: &str) -> Vec<(String, i64)> {
         }
     }
     out
-}
-
-/// The dossier codes a list page links to.
-fn codes(html: &str) -> BTreeSet<String> {
-    html.split("href=\"/ho-so/")
-        .skip(1)
-        .map(|s| s.split('"').next().expect("code").to_owned())
-        .collect()
 }
 
 /// The total of a series in a time chart's legend ("Tiếp nhận 4").
@@ -187,7 +70,7 @@ async fn every_link_lists_its_number(app: &TestApp, s: &Session, html: &str, pre
         }
         let (status, list) = page(app, Some(s), &href).await;
         assert_eq!(status, StatusCode::OK, "{href}: {list}");
-        assert_eq!(codes(&list).len() as i64, n, "{href} should list {n} dossiers");
+        assert_eq!(listed_codes(&list).len() as i64, n, "{href} should list {n} dossiers");
         if prefix.contains("qua-han") {
             assert!(list.contains(&format!("Danh sách ({n} hồ sơ)")), "{href}: {list}");
         }
@@ -206,13 +89,11 @@ struct World {
 /// are long overdue (and were already at the period's end).
 async fn world() -> World {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
-    let director = demo(&app, "giamdoc").await;
+    let [counter, leader, director] = sign_in_each(&app, ["tiepnhan", "ld.xaydung", "giamdoc"]).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
     let mut filed = Vec::new();
     for _ in 0..3 {
-        filed.push(file(&app, &counter, &procedure).await);
+        filed.push(file_at_counter(&app, &counter, &procedure).await);
     }
     let due = at(filed[0]["due_at"].as_str().expect("due"));
     assert!(
@@ -221,11 +102,14 @@ async fn world() -> World {
     );
     app.clock.set(datetime!(2026-11-02 09:00 +07:00));
     for v in &filed {
-        act(&app, &counter, &code_of(v), "transfer", json!({})).await;
+        act_ok(&app, &counter, &code_of(v), "transfer", json!({})).await;
     }
     app.clock.set(datetime!(2026-11-03 10:00 +07:00));
-    assert_eq!(finish(&app, &leader, &code_of(&filed[0])).await["timeliness"], "early");
-    file(&app, &counter, LLTP).await;
+    assert_eq!(
+        finish(&app, &leader, &code_of(&filed[0]), "ket-qua.pdf").await["timeliness"],
+        "early"
+    );
+    file_at_counter(&app, &counter, LLTP).await;
     app.clock.set(datetime!(2026-12-28 10:00 +07:00));
     World { app, director, leader }
 }
@@ -250,7 +134,7 @@ async fn the_directors_charts_equal_the_figures_and_link_to_their_lists() {
     let day = "/lanh-dao/ho-so?metric=received&period=khoang&from=2026-11-02&to=2026-11-02";
     assert!(html.contains(&format!("<a href=\"{day}\">")), "{html}");
     let (_, list) = page(&app, Some(&director), day).await;
-    assert_eq!(codes(&list).len(), 3, "the judicial record came the next day");
+    assert_eq!(listed_codes(&list).len(), 3, "the judicial record came the next day");
     let next_day = "/lanh-dao/ho-so?metric=received&period=khoang&from=2026-11-03&to=2026-11-03";
     assert_eq!(linked(&html, next_day), Some(1));
     // All four came to the counter: the channel mix and its list.
@@ -262,7 +146,7 @@ async fn the_directors_charts_equal_the_figures_and_link_to_their_lists() {
         &format!("/lanh-dao/ho-so?metric=received&{PERIOD}&channel=2"),
     )
     .await;
-    assert!(codes(&online).is_empty(), "nothing came online");
+    assert!(listed_codes(&online).is_empty(), "nothing came online");
     let (status, bad) = page(
         &app,
         Some(&director),
@@ -347,10 +231,10 @@ async fn a_leader_sees_their_department_and_no_other() {
     // The list without an agency is the leader's own department.
     let (status, own) = page(&app, Some(&leader), &format!("/don-vi/ho-so?metric=received&{PERIOD}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(codes(&own).len(), 3);
+    assert_eq!(listed_codes(&own).len(), 3);
     // Officers and counter staff have no dashboard; the director opens any department.
     for user in ["cv.xaydung", "tiepnhan", "congdan"] {
-        let s = demo(&app, user).await;
+        let s = sign_in(&app, user).await;
         let (status, _) = page(&app, Some(&s), "/don-vi").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
     }

@@ -8,126 +8,17 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Session, TestApp, demo, spawn_app, spawn_app_at, with_csrf};
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use common::api::{act_ok, code_of, procedure_of};
+use common::intake::{file_at_counter, finish};
+use common::pages::{listed_codes, page};
+use common::{CONSTRUCTION, JUSTICE, LLTP, at, sign_in, sign_in_each, spawn_app, spawn_app_at};
+use reqwest::StatusCode;
+use serde_json::json;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
 
-/// Sở Xây dựng, whose demo staff include an officer and a leader.
-const CONSTRUCTION: &str = "000.00.03.H43";
-/// Sở Tư pháp.
-const JUSTICE: &str = "000.00.02.H43";
-/// The judicial record procedure (Sở Tư pháp, received at the centre).
-const LLTP: &str = "1.900141";
-/// A minimal but real PDF.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 /// The period every figure below is asked for.
 const PERIOD: &str = "period=khoang&from=2026-11-01&to=2026-12-31";
-
-fn at(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &Rfc3339).unwrap_or_else(|e| panic!("{s}: {e}"))
-}
-
-async fn post(app: &TestApp, s: &Session, path: &str, body: Value) -> (StatusCode, Value) {
-    with_csrf(app, s, Method::POST, path, Some(body)).await
-}
-
-async fn act(app: &TestApp, s: &Session, code: &str, action: &str, body: Value) -> Value {
-    let (status, v) = post(app, s, &format!("/api/v1/dossiers/{code}/actions/{action}"), body).await;
-    assert_eq!(status, StatusCode::OK, "{action}: {v}");
-    v
-}
-
-/// GETs a page as `s` (anonymous with `None`), without following redirects.
-async fn page(app: &TestApp, s: Option<&Session>, path: &str) -> (StatusCode, String) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let mut req = client.get(app.url(path));
-    if let Some(s) = s {
-        req = req.header("cookie", &s.cookie);
-    }
-    let r = req.send().await.expect("send");
-    let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().expect("ascii").to_owned())
-        .unwrap_or_default();
-    let text = r.text().await.expect("text");
-    (status, if text.is_empty() { location } else { text })
-}
-
-async fn procedure_of(app: &TestApp, agency: &str) -> String {
-    let (status, v) = app
-        .get_json(&format!("/api/v1/procedures?agency={agency}&at_centre=true&limit=1"))
-        .await;
-    assert_eq!(status, 200, "{v}");
-    v["items"][0]["code"].as_str().expect("code").to_owned()
-}
-
-/// Files and accepts a dossier of `procedure` at the counter.
-async fn file(app: &TestApp, counter: &Session, procedure: &str) -> Value {
-    let (status, p) = app.get_json(&format!("/api/v1/procedures/{procedure}")).await;
-    assert_eq!(status, 200, "{p}");
-    let content = &p["content"];
-    let documents: Vec<Value> = content["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-        .collect();
-    let applicant = if content["applicants"][0] == "organisation" {
-        json!({"kind": "organisation", "name": "Công ty TNHH Nắng Gió", "id_number": "4500123456",
-               "phone": "0259 3822 111", "email": "lienhe@nanggio.vn", "address": "Phan Rang - Tháp Chàm"})
-    } else {
-        json!({"kind": "citizen", "name": "Nguyễn Văn An", "id_number": "058190000123",
-               "phone": "0912345678", "email": "an@example.vn", "address": "Phan Rang - Tháp Chàm"})
-    };
-    let (status, v) = post(
-        app,
-        counter,
-        "/api/v1/dossiers",
-        json!({"procedure": procedure, "applicant": applicant, "documents": documents}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    v
-}
-
-fn code_of(v: &Value) -> String {
-    v["code"].as_str().expect("code").to_owned()
-}
-
-async fn finish(app: &TestApp, leader: &Session, code: &str) -> Value {
-    let r = app
-        .client
-        .post(app.url("/api/v1/uploads?name=ket-qua.pdf"))
-        .header("cookie", &leader.cookie)
-        .header("x-csrf-token", &leader.csrf)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let id = r.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    act(
-        app,
-        leader,
-        code,
-        "finish",
-        json!({"result_files": [id], "note": "Đã ký"}),
-    )
-    .await
-}
 
 /// The number the overview shows for `metric` (of `agency`, or the total), read from the
 /// link to its list; 0 when it is not a link.
@@ -149,28 +40,18 @@ fn figure(html: &str, metric: &str, agency: Option<&str>) -> i64 {
         .unwrap_or_else(|e| panic!("{href}: {e}"))
 }
 
-/// The dossier codes a list page links to.
-fn codes(html: &str) -> BTreeSet<String> {
-    html.split("href=\"/ho-so/")
-        .skip(1)
-        .map(|s| s.split('"').next().expect("code").to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn the_overview_counts_what_happened_and_each_number_lists_its_dossiers() {
     // Monday 2 November 2026, 08:00.
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
-    let director = demo(&app, "giamdoc").await;
+    let [counter, leader, director] = sign_in_each(&app, ["tiepnhan", "ld.xaydung", "giamdoc"]).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
 
     // Four dossiers received together: one finished early, one on the due instant, one
     // an hour late, one left to run overdue.
     let mut filed = Vec::new();
     for _ in 0..4 {
-        filed.push(file(&app, &counter, &procedure).await);
+        filed.push(file_at_counter(&app, &counter, &procedure).await);
     }
     let [early, on_time, late, overdue] = [0, 1, 2, 3].map(|i| code_of(&filed[i]));
     let due = at(filed[0]["due_at"].as_str().expect("due"));
@@ -180,22 +61,28 @@ async fn the_overview_counts_what_happened_and_each_number_lists_its_dossiers() 
     );
     app.clock.set(datetime!(2026-11-02 09:00 +07:00));
     for code in [&early, &on_time, &late, &overdue] {
-        act(&app, &counter, code, "transfer", json!({})).await;
+        act_ok(&app, &counter, code, "transfer", json!({})).await;
     }
     app.clock.set(datetime!(2026-11-03 10:00 +07:00));
-    assert_eq!(finish(&app, &leader, &early).await["timeliness"], "early");
+    assert_eq!(
+        finish(&app, &leader, &early, "ket-qua.pdf").await["timeliness"],
+        "early"
+    );
     app.clock.set(datetime!(2026-11-04 10:00 +07:00));
-    act(&app, &counter, &early, "return", json!({"method": "counter"})).await;
+    act_ok(&app, &counter, &early, "return", json!({"method": "counter"})).await;
     app.clock.set(due);
-    assert_eq!(finish(&app, &leader, &on_time).await["timeliness"], "on_time");
+    assert_eq!(
+        finish(&app, &leader, &on_time, "ket-qua.pdf").await["timeliness"],
+        "on_time"
+    );
     app.clock.set(due + time::Duration::hours(1));
-    assert_eq!(finish(&app, &leader, &late).await["timeliness"], "late");
+    assert_eq!(finish(&app, &leader, &late, "ket-qua.pdf").await["timeliness"], "late");
     // Later: a new dossier of the same department (within its deadline) and one of the
     // judicial record, still at the centre.
     let now = due + time::Duration::hours(2);
     app.clock.set(now);
-    let fresh = code_of(&file(&app, &counter, &procedure).await);
-    let record = code_of(&file(&app, &counter, LLTP).await);
+    let fresh = code_of(&file_at_counter(&app, &counter, &procedure).await);
+    let record = code_of(&file_at_counter(&app, &counter, LLTP).await);
 
     let (status, html) = page(&app, Some(&director), &format!("/lanh-dao?{PERIOD}")).await;
     assert_eq!(status, StatusCode::OK, "{html}");
@@ -257,7 +144,7 @@ async fn the_overview_counts_what_happened_and_each_number_lists_its_dossiers() 
         );
         let (status, list) = page(&app, Some(&director), &path).await;
         assert_eq!(status, StatusCode::OK, "{path}: {list}");
-        assert_eq!(codes(&list), expected, "{path}");
+        assert_eq!(listed_codes(&list), expected, "{path}");
     }
 
     // A period before any of it shows nothing; the default (this month) shows the month.
@@ -285,14 +172,14 @@ async fn the_overview_counts_what_happened_and_each_number_lists_its_dossiers() 
     // The overdue list: the one overdue dossier, how late in working time.
     let (status, html) = page(&app, Some(&director), "/lanh-dao/qua-han").await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert_eq!(codes(&html), set(&[&overdue]));
+    assert_eq!(listed_codes(&html), set(&[&overdue]));
     assert!(html.contains("Quá hạn 2 giờ làm việc"), "{html}");
     assert!(
         html.contains(&format!("/lanh-dao/qua-han?agency={CONSTRUCTION}")),
         "{html}"
     );
     let (_, html) = page(&app, Some(&director), &format!("/lanh-dao/qua-han?agency={JUSTICE}")).await;
-    assert!(codes(&html).is_empty(), "{html}");
+    assert!(listed_codes(&html).is_empty(), "{html}");
 
     // Public statistics: anonymous, counts only.
     let (status, html) = page(&app, None, "/thong-ke").await;
@@ -313,15 +200,15 @@ async fn only_the_director_sees_the_overview() {
         assert_eq!(status, StatusCode::SEE_OTHER, "{path}: {to}");
         assert!(to.starts_with("/dang-nhap?next="), "{to}");
         for who in ["tiepnhan", "cv.xaydung", "congdan"] {
-            let s = demo(&app, who).await;
+            let s = sign_in(&app, who).await;
             let (status, html) = page(&app, Some(&s), path).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{who} {path}: {html}");
         }
-        let director = demo(&app, "giamdoc").await;
+        let director = sign_in(&app, "giamdoc").await;
         let (status, html) = page(&app, Some(&director), path).await;
         assert_eq!(status, StatusCode::OK, "{path}: {html}");
     }
-    let director = demo(&app, "giamdoc").await;
+    let director = sign_in(&app, "giamdoc").await;
     let (status, _) = page(&app, Some(&director), "/lanh-dao/ho-so?metric=nonsense").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -329,9 +216,8 @@ async fn only_the_director_sees_the_overview() {
 #[tokio::test]
 async fn a_dead_delivery_shows_on_the_overview() {
     let app = spawn_app().await;
-    let counter = demo(&app, "tiepnhan").await;
-    let director = demo(&app, "giamdoc").await;
-    file(&app, &counter, LLTP).await;
+    let [counter, director] = sign_in_each(&app, ["tiepnhan", "giamdoc"]).await;
+    file_at_counter(&app, &counter, LLTP).await;
     // The portal refused the event until the worker gave up on it.
     {
         use motcua_store::outbox;
@@ -362,8 +248,8 @@ async fn a_dead_delivery_shows_on_the_overview() {
 #[tokio::test]
 async fn tracking_pages_show_the_dossier_with_the_right_secret_only() {
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let filed = file(&app, &counter, LLTP).await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let filed = file_at_counter(&app, &counter, LLTP).await;
     let code = code_of(&filed);
     let secret = filed["tracking_secret"].as_str().expect("secret").to_owned();
 
@@ -440,22 +326,20 @@ async fn more_than_one_supplement_request_counts_as_late() {
     // docs/rules.md §6: a dossier finished before its appointment still counts as late when
     // the applicant was asked to supplement more than once.
     let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let leader = demo(&app, "ld.xaydung").await;
-    let director = demo(&app, "giamdoc").await;
+    let [counter, leader, director] = sign_in_each(&app, ["tiepnhan", "ld.xaydung", "giamdoc"]).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
-    let once = code_of(&file(&app, &counter, &procedure).await);
-    let twice = code_of(&file(&app, &counter, &procedure).await);
+    let once = code_of(&file_at_counter(&app, &counter, &procedure).await);
+    let twice = code_of(&file_at_counter(&app, &counter, &procedure).await);
     app.clock.set(datetime!(2026-11-02 09:00 +07:00));
     for code in [&once, &twice] {
-        act(&app, &counter, code, "transfer", json!({})).await;
+        act_ok(&app, &counter, code, "transfer", json!({})).await;
     }
     let mut hour = 10;
     for (code, times) in [(&once, 1), (&twice, 2)] {
         for _ in 0..times {
             app.clock
                 .set(datetime!(2026-11-03 00:00 +07:00) + time::Duration::hours(hour));
-            act(
+            act_ok(
                 &app,
                 &leader,
                 code,
@@ -466,12 +350,12 @@ async fn more_than_one_supplement_request_counts_as_late() {
             hour += 1;
             app.clock
                 .set(datetime!(2026-11-03 00:00 +07:00) + time::Duration::hours(hour));
-            act(&app, &counter, code, "receive-supplement", json!({"note": "Đã nhận"})).await;
+            act_ok(&app, &counter, code, "receive-supplement", json!({"note": "Đã nhận"})).await;
         }
     }
     app.clock.set(datetime!(2026-11-04 10:00 +07:00));
-    finish(&app, &leader, &once).await;
-    finish(&app, &leader, &twice).await;
+    finish(&app, &leader, &once, "ket-qua.pdf").await;
+    finish(&app, &leader, &twice, "ket-qua.pdf").await;
     let (_, html) = page(&app, Some(&director), &format!("/lanh-dao?{PERIOD}")).await;
     assert_eq!(figure(&html, "early", Some(CONSTRUCTION)), 1, "one supplement: early");
     assert_eq!(figure(&html, "late", Some(CONSTRUCTION)), 1, "two supplements: late");
@@ -481,5 +365,5 @@ async fn more_than_one_supplement_request_counts_as_late() {
         &format!("/lanh-dao/ho-so?metric=late&{PERIOD}&agency={CONSTRUCTION}"),
     )
     .await;
-    assert_eq!(codes(&list), BTreeSet::from([twice]));
+    assert_eq!(listed_codes(&list), BTreeSet::from([twice]));
 }

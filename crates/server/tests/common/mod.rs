@@ -1,7 +1,17 @@
 //! Test harness: the real application on port 0 against a fresh database (SQLite, or
-//! PostgreSQL when the test run selects it), with the demo province loaded.
+//! PostgreSQL when the test run selects it), with the demo province loaded; signing in;
+//! and, in the submodules, what the tests do with it in the product's words: the JSON API
+//! (`api`), counter intake (`intake`), files and PDFs (`files`), pages as a browser sees
+//! them (`pages`), a real SMTP server (`smtp`) and the statistics' figures (`stats`).
 
 #![allow(dead_code, reason = "each test binary uses a different part of the harness")]
+
+pub mod api;
+pub mod files;
+pub mod intake;
+pub mod pages;
+pub mod smtp;
+pub mod stats;
 
 use motcua_server::bootstrap::DEMO_PASSWORD;
 use motcua_server::state::Clock;
@@ -9,6 +19,36 @@ use motcua_server::{AppState, Config};
 use motcua_store::testing::{TestDb, fresh_db};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+
+/// The demo province (Ninh Thuận).
+pub const PROVINCE: &str = "000.00.00.H43";
+/// The demo province's one-stop centre.
+pub const CENTRE: &str = "000.00.16.H43";
+/// Sở Xây dựng, whose demo staff include an officer (cv.xaydung) and a leader (ld.xaydung).
+pub const CONSTRUCTION: &str = "000.00.03.H43";
+/// Sở Tư pháp (demo officer cv.tuphap).
+pub const JUSTICE: &str = "000.00.02.H43";
+/// The judicial record procedure (Sở Tư pháp, 10 working days, received at the centre,
+/// filed online).
+pub const LLTP: &str = "1.900141";
+/// A working Monday, 08:00 in Vietnam, with nothing in the demo data around it.
+pub const MONDAY: time::OffsetDateTime = time::macros::datetime!(2026-11-02 08:00 +07:00);
+
+/// The instant an RFC 3339 text names.
+pub fn at(s: &str) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// The start of day `d` in Vietnam.
+pub fn vn_midnight(d: time::Date) -> time::OffsetDateTime {
+    d.midnight().assume_offset(motcua_core::calendar::VIETNAM_OFFSET)
+}
+
+/// `s` encoded for a URL's query.
+pub fn url_encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
 
 /// An API token with the `catalogue:write` scope in the demo province.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
@@ -36,6 +76,12 @@ impl TestApp {
         let r = self.client.get(self.url(path)).send().await.expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.expect("json body"))
+    }
+
+    /// GETs `path` anonymously: the body as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        let r = self.client.get(self.url(path)).send().await.expect("request");
+        r.text().await.expect("text body")
     }
 
     /// Sends JSON with the administrator token.
@@ -110,7 +156,7 @@ async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Con
                 id: "test-token".to_owned(),
                 name: "Kiểm thử".to_owned(),
                 scopes: "catalogue:write".to_owned(),
-                province_code: Some("000.00.00.H43".to_owned()),
+                province_code: Some(PROVINCE.to_owned()),
                 created_by: "test".to_owned(),
                 created_at: 0,
                 revoked_at: None,
@@ -161,6 +207,7 @@ pub struct Session {
     pub me: Value,
 }
 
+/// Signs in through the API with `username` and `password`: the session, or the refusal.
 pub async fn login(app: &TestApp, username: &str, password: &str) -> Result<Session, (StatusCode, Value)> {
     let r = app
         .client
@@ -191,10 +238,22 @@ pub async fn login(app: &TestApp, username: &str, password: &str) -> Result<Sess
     })
 }
 
-pub async fn demo(app: &TestApp, username: &str) -> Session {
+/// Signs in as the demo account `username` (the demo password).
+pub async fn sign_in(app: &TestApp, username: &str) -> Session {
     login(app, username, DEMO_PASSWORD)
         .await
         .unwrap_or_else(|e| panic!("{username}: {e:?}"))
+}
+
+/// Signs in as each of the demo accounts `usernames`, in order.
+pub async fn sign_in_each<const N: usize>(app: &TestApp, usernames: [&str; N]) -> [Session; N] {
+    let mut sessions = Vec::with_capacity(N);
+    for username in usernames {
+        sessions.push(sign_in(app, username).await);
+    }
+    sessions
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("one session per name"))
 }
 
 /// Sends a request with the session cookie and (unless `csrf` is `None`) a CSRF header.
@@ -219,6 +278,7 @@ pub async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// Sends a request with the session cookie and its CSRF header.
 pub async fn with_csrf(
     app: &TestApp,
     s: &Session,
