@@ -67,9 +67,9 @@ async fn a_make_up_saturday_counts_as_a_working_day() {
 async fn a_dossier_waiting_for_a_supplement_is_not_overdue_anywhere() {
     // Friday 9 Jan 2026: due Thursday 22 January 10:00 (see above).
     let app = spawn_app_at(datetime!(2026-01-09 10:00 +07:00)).await;
-    let counter = demo(&app, "tiepnhan").await;
-    let officer = demo(&app, "cv.tuphap").await;
-    let director = demo(&app, "giamdoc").await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let officer = sign_in(&app, "cv.tuphap").await;
+    let director = sign_in(&app, "giamdoc").await;
     let code = code_of(&file_at_counter(&app, &counter, LLTP).await);
     act_ok(&app, &counter, &code, "transfer", json!({})).await;
     app.clock.set(datetime!(2026-01-12 09:00 +07:00));
