@@ -31,7 +31,7 @@ pub const JUSTICE: &str = "000.00.02.H43";
 /// The judicial record procedure (Sở Tư pháp, 10 working days, received at the centre,
 /// filed online).
 pub const LLTP: &str = "1.900141";
-/// A working Monday, 08:00 in Vietnam, with nothing in the demo data around it.
+/// A working Monday (2 November 2026), 08:00 in Vietnam.
 pub const MONDAY: time::OffsetDateTime = time::macros::datetime!(2026-11-02 08:00 +07:00);
 
 /// The instant an RFC 3339 text names.
