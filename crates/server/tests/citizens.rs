@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode as AxumStatus};
-use common::TestApp;
 use common::smtp::SmtpSink;
+use common::{TestApp, header};
 use motcua_server::{AppState, Config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -127,10 +127,7 @@ struct Answer {
 async fn post_anonymous(app: &TestApp, path: &str, body: &Value) -> Answer {
     let r = app.client.post(app.url(path)).json(body).send().await.expect("send");
     let status = r.status();
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .map(|v| v.to_str().expect("ascii").split(';').next().expect("pair").to_owned());
+    let cookie = header(&r, "set-cookie").map(|c| c.split(';').next().expect("pair").to_owned());
     let text = r.text().await.expect("text");
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
     Answer {

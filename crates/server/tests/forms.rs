@@ -348,16 +348,12 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
     .await;
     assert_eq!(v["extensions"], 1);
     let text = pdf_text(&form_pdf(&app, &leader, &code, "apology").await);
+    // How the forms write an instant: «09 giờ 05 phút, ngày 13 tháng 02 năm 2026».
     let long = |t: time::OffsetDateTime| {
+        let written =
+            time::macros::format_description!("[hour] giờ [minute] phút, ngày [day] tháng [month] năm [year]");
         let t = t.to_offset(time::macros::offset!(+7));
-        format!(
-            "{:02} giờ {:02} phút, ngày {:02} tháng {:02} năm {}",
-            t.hour(),
-            t.minute(),
-            t.day(),
-            u8::from(t.month()),
-            t.year()
-        )
+        t.format(&written).expect("format")
     };
     for expected in [
         "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",

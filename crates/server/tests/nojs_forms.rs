@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use common::api::{create_counter_officer, dossier, procedure_content};
 use common::files::{PDF, upload_pdf};
 use common::pages::browser;
-use common::{LLTP, MONDAY, Session, TestApp, sign_in, spawn_app_at, spawn_app_at_with};
+use common::{LLTP, MONDAY, Session, TestApp, header, sign_in, spawn_app_at, spawn_app_at_with};
 use motcua_server::bootstrap::DEMO_PASSWORD;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -26,11 +26,7 @@ struct Answer {
 
 async fn answer(r: reqwest::Response) -> Answer {
     let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().expect("ascii").to_owned())
-        .unwrap_or_default();
+    let location = header(&r, "location").unwrap_or_default();
     let cookies = r
         .headers()
         .get_all("set-cookie")

@@ -9,7 +9,7 @@ mod common;
 use common::api::post;
 use common::files::{download, send_upload};
 use common::intake::judicial_record_intake;
-use common::{Session, TestApp, sign_in, spawn_app_at_with, spawn_app_with};
+use common::{Session, TestApp, header, sign_in, spawn_app_at_with, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -29,10 +29,7 @@ fn pdf(len: usize) -> Vec<u8> {
 async fn try_upload(app: &TestApp, s: &Session, name: &str, bytes: Vec<u8>) -> (StatusCode, Option<String>, Value) {
     let r = send_upload(app, s, name, bytes).await;
     let status = r.status();
-    let retry_after = r
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().expect("ascii").to_owned());
+    let retry_after = header(&r, "retry-after");
     (status, retry_after, r.json().await.expect("json"))
 }
 

@@ -53,6 +53,11 @@ pub fn url_encode(s: &str) -> String {
 /// An API token with the `catalogue:write` scope in the demo province.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
+/// The value of header `name` in the answer `r`, if it has one.
+pub fn header(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers().get(name).map(|v| v.to_str().expect("ascii").to_owned())
+}
+
 /// A running app.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
@@ -217,10 +222,7 @@ pub async fn login(app: &TestApp, username: &str, password: &str) -> Result<Sess
         .await
         .expect("login");
     let status = r.status();
-    let set_cookie = r
-        .headers()
-        .get("set-cookie")
-        .map(|v| v.to_str().expect("ascii").to_owned());
+    let set_cookie = header(&r, "set-cookie");
     let body: Value = r.json().await.expect("json");
     if status != StatusCode::OK {
         return Err((status, body));
