@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode as AxumStatus};
-use common::TestApp;
 use common::smtp::SmtpSink;
+use common::{TestApp, header};
 use motcua_server::{AppState, Config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -123,13 +123,11 @@ struct Answer {
     cookie: Option<String>,
 }
 
-async fn post(app: &TestApp, path: &str, body: &Value) -> Answer {
+/// Posts JSON anonymously: the answer.
+async fn post_anonymous(app: &TestApp, path: &str, body: &Value) -> Answer {
     let r = app.client.post(app.url(path)).json(body).send().await.expect("send");
     let status = r.status();
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .map(|v| v.to_str().expect("ascii").split(';').next().expect("pair").to_owned());
+    let cookie = header(&r, "set-cookie").map(|c| c.split(';').next().expect("pair").to_owned());
     let text = r.text().await.expect("text");
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
     Answer {
@@ -141,11 +139,11 @@ async fn post(app: &TestApp, path: &str, body: &Value) -> Answer {
 }
 
 async fn register(app: &TestApp, body: Value) -> Answer {
-    post(app, "/api/v1/citizens/register", &body).await
+    post_anonymous(app, "/api/v1/citizens/register", &body).await
 }
 
 async fn confirm(app: &TestApp, id: &str, code: &str) -> Answer {
-    post(
+    post_anonymous(
         app,
         "/api/v1/citizens/confirm",
         &json!({"registration_id": id, "code": code}),
@@ -246,7 +244,7 @@ async fn email_code_confirms_the_account_and_signs_in() {
     assert!(!reg.text.contains(&code), "the code is never in an answer");
 
     // No account exists before the code is confirmed.
-    let login = post(
+    let login = post_anonymous(
         &app,
         "/api/v1/auth/login",
         &json!({"username": "hoa.nguyen@example.vn", "password": PASSWORD}),
@@ -287,7 +285,7 @@ async fn email_code_confirms_the_account_and_signs_in() {
         (again.status, again.json["code"].as_str()),
         (StatusCode::GONE, Some("registration_used"))
     );
-    let login = post(
+    let login = post_anonymous(
         &app,
         "/api/v1/auth/login",
         &json!({"username": "HOA.NGUYEN@example.vn", "password": PASSWORD}),
@@ -366,7 +364,7 @@ async fn sms_code_goes_through_the_gateway_and_can_be_resent() {
     assert!(!reg.text.contains(&first_code));
 
     // Too soon for another code; once the minute has passed, a new code replaces the old.
-    let soon = post(&app, "/api/v1/citizens/resend", &json!({"registration_id": id})).await;
+    let soon = post_anonymous(&app, "/api/v1/citizens/resend", &json!({"registration_id": id})).await;
     assert_eq!(
         (soon.status, soon.json["code"].as_str()),
         (StatusCode::TOO_MANY_REQUESTS, Some("resend_too_soon"))
@@ -377,7 +375,7 @@ async fn sms_code_goes_through_the_gateway_and_can_be_resent() {
         &id,
     )
     .await;
-    let resent = post(&app, "/api/v1/citizens/resend", &json!({"registration_id": id})).await;
+    let resent = post_anonymous(&app, "/api/v1/citizens/resend", &json!({"registration_id": id})).await;
     assert_eq!(resent.status, StatusCode::ACCEPTED, "{}", resent.text);
     assert_eq!(resent.json["registration_id"], id.as_str());
     let got = sms.received();
@@ -433,7 +431,7 @@ async fn expired_and_exhausted_codes_are_refused() {
         expired.text
     );
     assert!(expired.json["message"].as_str().expect("message").contains("hết hạn"));
-    let resent = post(&app, "/api/v1/citizens/resend", &json!({"registration_id": id})).await;
+    let resent = post_anonymous(&app, "/api/v1/citizens/resend", &json!({"registration_id": id})).await;
     assert_eq!(resent.status, StatusCode::ACCEPTED, "{}", resent.text);
     assert_eq!(confirm(&app, &id, &code_of(1)).await.status, StatusCode::CREATED);
 
@@ -467,7 +465,7 @@ async fn expired_and_exhausted_codes_are_refused() {
     let right = confirm(&app, &id, &code).await;
     assert_eq!(right.json["code"], "too_many_attempts", "{}", right.text);
     assert!(
-        post(
+        post_anonymous(
             &app,
             "/api/v1/auth/login",
             &json!({"username": "0701234567", "password": PASSWORD})

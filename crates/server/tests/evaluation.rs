@@ -205,7 +205,7 @@ fn a_sheet_totals_only_what_it_assessed() {
 // ---- Through the application -----------------------------------------------------------------
 
 /// Anonymous JSON post.
-async fn post_anon(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+async fn post_anonymous(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     let r = app.client.post(app.url(path)).json(&body).send().await.expect("send");
     let status = r.status();
     (status, r.json().await.unwrap_or(Value::Null))
@@ -261,7 +261,7 @@ async fn a_rating_link_works_with_the_receipts_secret_only() {
     let link = format!("/api/v1/track/{code}/rating");
 
     // Before the result: refused with the reason.
-    let (status, e) = post_anon(&app, &link, json!({"secret": secret, "rating": "satisfied"})).await;
+    let (status, e) = post_anonymous(&app, &link, json!({"secret": secret, "rating": "satisfied"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
     let (status, html) = page(&app, None, &format!("/danh-gia/{code}?secret={secret}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -271,10 +271,11 @@ async fn a_rating_link_works_with_the_receipts_secret_only() {
     to_returned(&app, &s, &code).await;
 
     // A wrong secret and a wrong code get the same 404 as tracking.
-    let (status, wrong_secret) = post_anon(&app, &link, json!({"secret": "ZZZZZZZZ", "rating": "satisfied"})).await;
+    let (status, wrong_secret) =
+        post_anonymous(&app, &link, json!({"secret": "ZZZZZZZZ", "rating": "satisfied"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let other = format!("{}9999", &code[..code.len() - 4]);
-    let (status, wrong_code) = post_anon(
+    let (status, wrong_code) = post_anonymous(
         &app,
         &format!("/api/v1/track/{other}/rating"),
         json!({"secret": secret, "rating": "satisfied"}),
@@ -304,7 +305,7 @@ async fn a_rating_link_works_with_the_receipts_secret_only() {
         assert!(html.contains(&needle), "{needle}");
     }
     // What the form sends (the secret typed in lower case still matches).
-    let (status, v) = post_anon(
+    let (status, v) = post_anonymous(
         &app,
         &link,
         json!({"secret": secret.to_lowercase(), "rating": "very_satisfied", "comment": "Nhanh, gọn",
@@ -320,13 +321,13 @@ async fn a_rating_link_works_with_the_receipts_secret_only() {
         "who handed it over: {v}"
     );
     // Once only.
-    let (status, _) = post_anon(&app, &link, json!({"secret": secret, "rating": "not_satisfied"})).await;
+    let (status, _) = post_anonymous(&app, &link, json!({"secret": secret, "rating": "not_satisfied"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (_, html) = page(&app, None, &format!("/danh-gia/{code}?secret={secret}")).await;
     assert!(html.contains(r#"id="rated""#) && html.contains("Rất hài lòng"));
     // Bad answers are named.
     let (code2, secret2) = returned(&app, &s).await;
-    let (status, e) = post_anon(
+    let (status, e) = post_anonymous(
         &app,
         &format!("/api/v1/track/{code2}/rating"),
         json!({"secret": secret2, "rating": "satisfied", "contacts": 500}),
@@ -396,7 +397,7 @@ async fn not_satisfied_reaches_the_director_and_results_count_per_officer() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     let officer = v["officer"].as_str().expect("officer").to_owned();
-    let (status, _) = post_anon(
+    let (status, _) = post_anonymous(
         &app,
         &format!("/api/v1/track/{bad}/rating"),
         json!({"secret": secret, "rating": "not_satisfied", "comment": "Phải chờ lâu ở quầy"}),
@@ -470,7 +471,7 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
         "not assessed without an answer"
     );
     assert_eq!(v["assessed"], 4);
-    post_anon(
+    post_anonymous(
         &app,
         &format!("/api/v1/track/{code}/rating"),
         json!({"secret": secret, "rating": "satisfied", "contacts": 2, "agencies": 2}),
@@ -540,7 +541,7 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
     let scan = upload_pdf(&app, &s.counter, "to-khai.pdf").await;
     let (a, a_secret) = file_with_scan(&app, &s.counter, &construction, Some(scan)).await;
     to_returned(&app, &s, &a).await;
-    let (status, _) = post_anon(
+    let (status, _) = post_anonymous(
         &app,
         &format!("/api/v1/track/{a}/rating"),
         json!({"secret": a_secret, "rating": "very_satisfied", "public_info": "full"}),

@@ -11,7 +11,7 @@ use std::process::Command;
 use common::api::{act_ok, code_of, get, procedure_content, procedure_of};
 use common::files::{download, issued_forms, pdf_text};
 use common::intake::{Reach, applicant, file_dossier, finish};
-use common::{CENTRE, CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at};
+use common::{CENTRE, CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, at, sign_in, sign_in_each, spawn_app_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -336,11 +336,7 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
         v
     };
     let due = motcua_core::calendar::Calendar::standard();
-    let old_due = time::OffsetDateTime::parse(
-        v["due_at"].as_str().expect("due"),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .expect("rfc3339");
+    let old_due = at(v["due_at"].as_str().expect("due"));
     let new_due = due.add_working_days(old_due, 3).expect("new due");
     let v = act_ok(
         &app,
@@ -352,16 +348,12 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
     .await;
     assert_eq!(v["extensions"], 1);
     let text = pdf_text(&form_pdf(&app, &leader, &code, "apology").await);
+    // How the forms write an instant: «09 giờ 05 phút, ngày 13 tháng 02 năm 2026».
     let long = |t: time::OffsetDateTime| {
+        let written =
+            time::macros::format_description!("[hour] giờ [minute] phút, ngày [day] tháng [month] năm [year]");
         let t = t.to_offset(time::macros::offset!(+7));
-        format!(
-            "{:02} giờ {:02} phút, ngày {:02} tháng {:02} năm {}",
-            t.hour(),
-            t.minute(),
-            t.day(),
-            u8::from(t.month()),
-            t.year()
-        )
+        t.format(&written).expect("format")
     };
     for expected in [
         "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",
@@ -391,11 +383,7 @@ async fn each_notice_and_the_control_sheet_print_what_happened() {
     assert!(text.contains("PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"), "{text}");
     assert!(text.contains("Mẫu số 06"), "{text}");
     for (i, row) in sheet.iter().enumerate() {
-        let handed = time::OffsetDateTime::parse(
-            row["handed_at"].as_str().expect("handed"),
-            &time::format_description::well_known::Rfc3339,
-        )
-        .expect("rfc3339");
+        let handed = at(row["handed_at"].as_str().expect("handed"));
         let handed = handed.to_offset(time::macros::offset!(+7));
         let when = format!(
             "{:02} giờ {:02}, ngày {:02}/{:02}/{}",
@@ -603,11 +591,7 @@ async fn the_exports_open_in_a_spreadsheet_with_typed_cells() {
     let Some(Data::DateTime(due)) = range.get((row, 11)) else {
         panic!("due_at is a date: {:?}", range.get((row, 11)));
     };
-    let due_at = time::OffsetDateTime::parse(
-        filed["due_at"].as_str().expect("due"),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .expect("rfc3339");
+    let due_at = at(filed["due_at"].as_str().expect("due"));
     assert!((due.as_f64() - serial(due_at)).abs() < 1e-6);
     let fees: u64 = filed["fees"]
         .as_array()

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use common::api::{create_counter_officer, dossier, procedure_content};
 use common::files::{PDF, upload_pdf};
 use common::pages::browser;
-use common::{LLTP, MONDAY, Session, TestApp, sign_in, spawn_app_at, spawn_app_at_with};
+use common::{LLTP, MONDAY, Session, TestApp, header, sign_in, spawn_app_at, spawn_app_at_with};
 use motcua_server::bootstrap::DEMO_PASSWORD;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -26,11 +26,7 @@ struct Answer {
 
 async fn answer(r: reqwest::Response) -> Answer {
     let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().expect("ascii").to_owned())
-        .unwrap_or_default();
+    let location = header(&r, "location").unwrap_or_default();
     let cookies = r
         .headers()
         .get_all("set-cookie")
@@ -55,7 +51,7 @@ async fn post_form(app: &TestApp, path: &str, cookie: Option<&str>, fields: &[(&
 }
 
 /// A GET as the browser makes it (cookie, no redirects followed).
-async fn get(app: &TestApp, path: &str, cookie: Option<&str>) -> Answer {
+async fn browse(app: &TestApp, path: &str, cookie: Option<&str>) -> Answer {
     let mut req = browser().get(app.url(path));
     if let Some(c) = cookie {
         req = req.header("cookie", c);
@@ -114,7 +110,7 @@ fn pair(set_cookie: &str) -> String {
 }
 
 async fn me(app: &TestApp, cookie: &str) -> StatusCode {
-    get(app, "/api/v1/auth/me", Some(cookie)).await.status
+    browse(app, "/api/v1/auth/me", Some(cookie)).await.status
 }
 
 /// Checks a form's opening tag in `html` (found by `marker`): it posts to `action`.
@@ -131,7 +127,7 @@ fn assert_posts_to(html: &str, marker: &str, action: &str) {
 #[tokio::test]
 async fn login_form_posts_and_signs_in_without_script() {
     let app = spawn_app_at(MONDAY).await;
-    let form = get(&app, "/dang-nhap?next=%2Fquay%3Ftab%3Dhen", None).await;
+    let form = browse(&app, "/dang-nhap?next=%2Fquay%3Ftab%3Dhen", None).await;
     assert_eq!(form.status, StatusCode::OK);
     assert_posts_to(&form.body, r#"data-api="/api/v1/auth/login""#, "/dang-nhap");
     assert!(
@@ -166,7 +162,7 @@ async fn login_form_posts_and_signs_in_without_script() {
     let cookie = pair(session);
     assert_eq!(me(&app, &cookie).await, StatusCode::OK);
     // The page asked for, as after the script's login.
-    let on = get(&app, &signed_in.location, Some(&cookie)).await;
+    let on = browse(&app, &signed_in.location, Some(&cookie)).await;
     assert_eq!(on.status, StatusCode::SEE_OTHER);
     assert_eq!(on.location, "/quay?tab=hen");
 
@@ -263,7 +259,7 @@ async fn wrong_password_comes_back_with_the_message_and_lockout_holds() {
 async fn logout_posts_with_the_csrf_token() {
     let app = spawn_app_at(MONDAY).await;
     let s = sign_in(&app, "tiepnhan").await;
-    let page = get(&app, "/quay", Some(&s.cookie)).await;
+    let page = browse(&app, "/quay", Some(&s.cookie)).await;
     assert_posts_to(&page.body, r#"data-api="/api/v1/auth/logout""#, "/dang-xuat");
     assert!(page.body.contains(&format!(
         r#"<input type="hidden" name="csrf_token" value="{}" data-skip>"#,
@@ -307,9 +303,9 @@ async fn a_forced_password_change_works_without_script() {
     .await;
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
     let cookie = pair(signed_in.cookies.first().expect("session"));
-    let on = get(&app, &signed_in.location, Some(&cookie)).await;
+    let on = browse(&app, &signed_in.location, Some(&cookie)).await;
     assert_eq!(on.location, "/doi-mat-khau?next=%2Fsau-dang-nhap%3Fnext%3D%252Fquay");
-    let form = get(&app, &on.location, Some(&cookie)).await;
+    let form = browse(&app, &on.location, Some(&cookie)).await;
     assert_posts_to(&form.body, r#"data-api="/api/v1/auth/password""#, "/doi-mat-khau");
     let marker = r#"name="csrf_token" value=""#;
     let at = form.body.find(marker).expect("token field") + marker.len();
@@ -357,7 +353,7 @@ async fn a_forced_password_change_works_without_script() {
     .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
     assert_eq!(changed.location, "/quay");
-    assert_eq!(get(&app, "/quay", Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(browse(&app, "/quay", Some(&cookie)).await.status, StatusCode::OK);
 }
 
 // ---------------------------------------------------------------- registration
@@ -441,7 +437,7 @@ async fn registration_and_confirmation_work_without_script() {
         c.sms_body_template = r#"{"to":"{phone}","text":"{message}"}"#.to_owned();
     })
     .await;
-    let form = get(&app, "/dang-ky", None).await;
+    let form = browse(&app, "/dang-ky", None).await;
     assert_posts_to(&form.body, r#"data-api="/api/v1/citizens/register""#, "/dang-ky");
 
     // Refused (password too short): the form comes back with the message and what was
@@ -461,7 +457,7 @@ async fn registration_and_confirmation_work_without_script() {
     let id = query_param(&sent.location, "id");
     let code = sms.last_code();
 
-    let step2 = get(&app, &sent.location, None).await;
+    let step2 = browse(&app, &sent.location, None).await;
     assert_eq!(step2.status, StatusCode::OK);
     assert_posts_to(
         &step2.body,
@@ -524,7 +520,7 @@ async fn registration_and_confirmation_work_without_script() {
             .find(|c| c.starts_with("motcua_session="))
             .expect("session"),
     );
-    let mine = get(&app, "/ca-nhan", Some(&cookie)).await;
+    let mine = browse(&app, "/ca-nhan", Some(&cookie)).await;
     assert_eq!(mine.status, StatusCode::OK);
     assert!(mine.body.contains("Lê Thị Hoa"));
 }
@@ -578,7 +574,7 @@ async fn online_filing_with_uploads_works_without_script() {
         .collect();
     assert!(!required.is_empty());
     let path = format!("/ca-nhan/nop/{LLTP}");
-    let form = get(&app, &path, Some(&citizen.cookie)).await;
+    let form = browse(&app, &path, Some(&citizen.cookie)).await;
     assert_eq!(form.status, StatusCode::OK);
     assert_posts_to(&form.body, r#"data-api="/api/v1/dossiers""#, &path);
     assert!(form.body.contains(r#"enctype="multipart/form-data""#));
@@ -663,7 +659,7 @@ async fn check_filed(app: &TestApp, citizen: &Session, filed: &Answer, required:
     for d in v["documents"].as_array().expect("documents") {
         assert!(!d["files"].as_array().expect("files").is_empty(), "{d}");
     }
-    let page = get(app, &filed.location, Some(&citizen.cookie)).await;
+    let page = browse(app, &filed.location, Some(&citizen.cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&code));
 }
@@ -716,7 +712,7 @@ async fn counter_intake_and_tracking_work_without_script() {
     let counter = sign_in(&app, "tiepnhan").await;
     let content = procedure_content(&app, LLTP).await;
     let path = format!("/quay/tiep-nhan/{LLTP}");
-    let form = get(&app, &path, Some(&counter.cookie)).await;
+    let form = browse(&app, &path, Some(&counter.cookie)).await;
     assert_eq!(form.status, StatusCode::OK);
     assert_posts_to(&form.body, r#"id="intake""#, &path);
     assert!(form.body.contains(r#"name="outcome" value="register""#));
@@ -751,7 +747,7 @@ async fn counter_intake_and_tracking_work_without_script() {
     assert_eq!(v["applicant"]["name"], "Trần Thị Bình");
     assert_eq!(v["applicant"]["phone"], "0912345678");
     assert_eq!(v["files"].as_array().expect("files").len(), 1);
-    let receipt = get(&app, &accepted.location, Some(&counter.cookie)).await;
+    let receipt = browse(&app, &accepted.location, Some(&counter.cookie)).await;
     assert_eq!(receipt.status, StatusCode::OK);
     assert!(receipt.body.contains("Trần Thị Bình"));
 
@@ -768,14 +764,14 @@ async fn counter_intake_and_tracking_work_without_script() {
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 
     // Tracking is a GET form of the code and its tracking code only.
-    let track = get(&app, "/tra-cuu", None).await;
+    let track = browse(&app, "/tra-cuu", None).await;
     assert!(
         track
             .body
             .contains(r#"<form id="track" class="stack narrow" method="get" action="/tra-cuu">"#)
     );
     let secret = v["tracking_secret"].as_str().expect("secret");
-    let found = get(&app, &format!("/tra-cuu?code={code}&secret={secret}"), None).await;
+    let found = browse(&app, &format!("/tra-cuu?code={code}&secret={secret}"), None).await;
     assert_eq!(found.status, StatusCode::OK);
     assert!(found.body.contains(&format!("Hồ sơ {code}")), "{}", found.body);
     assert!(
@@ -790,7 +786,7 @@ async fn counter_intake_and_tracking_work_without_script() {
 async fn steps_that_need_the_script_say_so() {
     let app = spawn_app_at(MONDAY).await;
     let admin = sign_in(&app, "quantri").await;
-    let users = get(&app, "/quan-tri/nguoi-dung", Some(&admin.cookie)).await;
+    let users = browse(&app, "/quan-tri/nguoi-dung", Some(&admin.cookie)).await;
     assert_eq!(users.status, StatusCode::OK);
     assert_posts_to(&users.body, r#"data-api="/api/v1/admin/users""#, "/can-javascript");
     assert!(users.body.contains("<noscript>"));

@@ -17,7 +17,7 @@ use common::api::{act_ok, delete, get, post, procedure_of};
 use common::files::upload_pdf;
 use common::intake::{Reach, counter_intake, file_dossier};
 use common::smtp::SmtpSink;
-use common::{CONSTRUCTION, LLTP, Session, TestApp, sign_in, sign_in_each};
+use common::{CONSTRUCTION, LLTP, Session, TestApp, at, sign_in, sign_in_each};
 use motcua_server::outbox::{SIGNATURE_HEADER, Worker, WorkerHandle, signature};
 use motcua_server::state::Clock;
 use motcua_server::{AppState, Config};
@@ -256,7 +256,7 @@ async fn a_dossiers_whole_life_reaches_the_portal_and_the_applicant_in_order() {
         json!({"amount": 150000, "reference": "BL-0001"}),
     )
     .await;
-    let due = OffsetDateTime::parse(v["due_at"].as_str().expect("due"), &Rfc3339).expect("due");
+    let due = at(v["due_at"].as_str().expect("due"));
     let new_due = motcua_core::calendar::Calendar::standard()
         .add_working_days(due, 3)
         .expect("new due");
@@ -319,7 +319,7 @@ async fn a_dossiers_whole_life_reaches_the_portal_and_the_applicant_in_order() {
     assert_eq!(first["KenhThucHien"], 1);
     assert!(first["LoaiDoiTuong"] == 1 || first["LoaiDoiTuong"] == 2);
     assert_eq!(first["NgayTiepNhan"], "20261102080000");
-    let due0 = OffsetDateTime::parse(&due0, &Rfc3339).expect("due");
+    let due0 = at(&due0);
     assert_eq!(
         first["NgayHenTra"],
         json!(motcua_server::outbox::portal::portal_time(due0))

@@ -10,7 +10,7 @@ use common::api::{act_ok, code_of, dossier, get, post, procedure_of};
 use common::files::{download, issued_forms, pdf_text};
 use common::intake::{Reach, counter_intake, file_dossier, judicial_record_intake};
 use common::pages::{browser, page, page_ok};
-use common::{CONSTRUCTION, Session, TestApp, sign_in, sign_in_each, spawn_app_at_with};
+use common::{CONSTRUCTION, Session, TestApp, header, sign_in, sign_in_each, spawn_app_at_with};
 use motcua_server::payments::vnpay;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -95,10 +95,7 @@ async fn through_sandbox(app: &TestApp, pay_url: &str, outcome: &str) -> String 
         .await
         .expect("decide");
     let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().expect("location").to_owned());
+    let location = header(&r, "location");
     assert_eq!(
         status,
         StatusCode::SEE_OTHER,

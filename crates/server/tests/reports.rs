@@ -14,7 +14,7 @@ use calamine::{Data, Reader};
 use common::api::{act_ok, code_of, procedure_of};
 use common::files::download;
 use common::intake::{Reach, counter_intake, file_dossier, finish};
-use common::{CONSTRUCTION, JUSTICE, LLTP, PROVINCE, Session, TestApp, sign_in_each, spawn_app_at, vn_midnight};
+use common::{CONSTRUCTION, JUSTICE, LLTP, PROVINCE, Session, TestApp, at, sign_in_each, spawn_app_at, vn_midnight};
 use motcua_core::calendar::VIETNAM_OFFSET;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::stats::Dimension;
@@ -26,9 +26,8 @@ use motcua_store::stats::{self, Counts, Query};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use time::format_description::well_known::Rfc3339;
+use time::Duration;
 use time::macros::{date, datetime};
-use time::{Duration, OffsetDateTime};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -202,7 +201,7 @@ async fn the_report_holds_the_dashboard_figures_for_the_right_people() {
     let [early, late, overdue, withdrawn] = [0, 1, 2, 3].map(|i| code_of(&filed[i]));
     let justice_open = code_of(&file_via(&app, &counter, LLTP, "counter").await);
     let justice_withdrawn = code_of(&file_via(&app, &counter, LLTP, "counter").await);
-    let due = OffsetDateTime::parse(filed[0]["due_at"].as_str().expect("due"), &Rfc3339).expect("due");
+    let due = at(filed[0]["due_at"].as_str().expect("due"));
     app.clock.set(datetime!(2026-11-02 09:00 +07:00));
     for code in [&early, &late, &overdue] {
         act_ok(&app, &counter, code, "transfer", json!({})).await;

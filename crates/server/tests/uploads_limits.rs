@@ -9,7 +9,7 @@ mod common;
 use common::api::post;
 use common::files::{download, send_upload};
 use common::intake::judicial_record_intake;
-use common::{Session, TestApp, sign_in, spawn_app_at_with, spawn_app_with};
+use common::{Session, TestApp, header, sign_in, spawn_app_at_with, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -26,19 +26,16 @@ fn pdf(len: usize) -> Vec<u8> {
 }
 
 /// Uploads `bytes` as file `name` for `s`: status, `Retry-After`, body.
-async fn upload(app: &TestApp, s: &Session, name: &str, bytes: Vec<u8>) -> (StatusCode, Option<String>, Value) {
+async fn try_upload(app: &TestApp, s: &Session, name: &str, bytes: Vec<u8>) -> (StatusCode, Option<String>, Value) {
     let r = send_upload(app, s, name, bytes).await;
     let status = r.status();
-    let retry_after = r
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().expect("ascii").to_owned());
+    let retry_after = header(&r, "retry-after");
     (status, retry_after, r.json().await.expect("json"))
 }
 
 /// Uploads `bytes` as file `name` for `s` (201): the upload's id.
 async fn upload_ok(app: &TestApp, s: &Session, name: &str, bytes: Vec<u8>) -> String {
-    let (status, _, v) = upload(app, s, name, bytes).await;
+    let (status, _, v) = try_upload(app, s, name, bytes).await;
     assert_eq!(status, StatusCode::CREATED, "{name}: {v}");
     v["id"].as_str().expect("id").to_owned()
 }
@@ -129,7 +126,7 @@ async fn unattached_uploads_are_limited_per_account_until_attached_or_expired() 
     let a = upload_ok(&app, &counter, "a.pdf", pdf(3000)).await;
     upload_ok(&app, &counter, "b.pdf", pdf(3000)).await;
     // 9000 bytes would be kept unattached: over the 8000 allowed.
-    let (status, _, e) = upload(&app, &counter, "c.pdf", pdf(3000)).await;
+    let (status, _, e) = try_upload(&app, &counter, "c.pdf", pdf(3000)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
     assert_eq!(e["code"], "conflict");
     let message = e["message"].as_str().expect("message");
@@ -140,7 +137,7 @@ async fn unattached_uploads_are_limited_per_account_until_attached_or_expired() 
     // A smaller one still fits in bytes…
     upload_ok(&app, &counter, "d.pdf", pdf(1000)).await;
     // …but not a fourth file, however small.
-    let (status, _, e) = upload(&app, &counter, "e.pdf", pdf(200)).await;
+    let (status, _, e) = try_upload(&app, &counter, "e.pdf", pdf(200)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
     // The quota is the account's: another account uploads freely.
     let other = sign_in(&app, "cv.tuphap").await;
@@ -150,7 +147,7 @@ async fn unattached_uploads_are_limited_per_account_until_attached_or_expired() 
     let (status, v) = file_with(&app, &counter, &[&a]).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     upload_ok(&app, &counter, "c.pdf", pdf(3000)).await;
-    let (status, _, e) = upload(&app, &counter, "f.pdf", pdf(200)).await;
+    let (status, _, e) = try_upload(&app, &counter, "f.pdf", pdf(200)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
 
     // Nor do expired ones (the sweep removes them).
@@ -158,7 +155,7 @@ async fn unattached_uploads_are_limited_per_account_until_attached_or_expired() 
     for name in ["g.pdf", "h.pdf"] {
         upload_ok(&app, &counter, name, pdf(3000)).await;
     }
-    let (status, _, e) = upload(&app, &counter, "i.pdf", pdf(3000)).await;
+    let (status, _, e) = try_upload(&app, &counter, "i.pdf", pdf(3000)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
 }
 
@@ -185,7 +182,7 @@ async fn uploads_past_the_bytes_in_flight_wait_then_get_503_while_smaller_ones_p
     // do not fit: 503 with Retry-After after the short wait.
     let mut refused = None;
     for _ in 0..50 {
-        let (status, retry_after, v) = upload(&app, &counter, "lon.pdf", pdf(40 * 1024)).await;
+        let (status, retry_after, v) = try_upload(&app, &counter, "lon.pdf", pdf(40 * 1024)).await;
         if status == StatusCode::SERVICE_UNAVAILABLE {
             refused = Some((retry_after, v));
             break;
@@ -235,7 +232,7 @@ async fn a_body_past_the_limit_is_refused_with_the_json_413_however_it_is_framed
     assert!(e["message"].as_str().expect("message").contains("65536"), "{e}");
 
     // A declared length past the limit is refused before the body is read.
-    let (status, _, e) = upload(&app, &counter, "lon.pdf", pdf(64 * 1024 + 1)).await;
+    let (status, _, e) = try_upload(&app, &counter, "lon.pdf", pdf(64 * 1024 + 1)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
     assert_eq!(e["code"], "too_large");
 
@@ -256,7 +253,7 @@ async fn a_body_past_the_limit_is_refused_with_the_json_413_however_it_is_framed
     // 8 KiB is still a program.
     let mut program = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
     program.resize(20 * 1024, 0);
-    let (status, _, e) = upload(&app, &counter, "virus.pdf", program).await;
+    let (status, _, e) = try_upload(&app, &counter, "virus.pdf", program).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
     assert!(e["message"].as_str().expect("message").contains("EXE"), "{e}");
 }

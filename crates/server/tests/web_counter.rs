@@ -8,11 +8,9 @@ mod common;
 use common::api::{act_ok, code_of, get, post, procedure_content, procedure_of};
 use common::files::{download, upload_pdf};
 use common::pages::{light_page_ok, page};
-use common::{CONSTRUCTION, LLTP, MONDAY, sign_in, sign_in_each, spawn_app_at};
+use common::{CONSTRUCTION, LLTP, MONDAY, at, sign_in, sign_in_each, spawn_app_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// The body `app.js` builds from the intake form of `procedure` with every required
 /// document ticked (counts as pre-filled), exactly as the form's field names serialise:
@@ -265,7 +263,7 @@ async fn the_lists_show_waiting_finished_and_today_s_dossiers() {
     let (status, v) = post(&app, &counter, "/api/v1/dossiers", intake_body(LLTP, &c, true, &[])).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     let appointment = code_of(&v);
-    let due = OffsetDateTime::parse(v["due_at"].as_str().expect("due"), &Rfc3339).expect("rfc3339");
+    let due = at(v["due_at"].as_str().expect("due"));
 
     let waiting = light_page_ok(&app, &counter, "/quay").await;
     assert!(waiting.contains(&format!(r#"href="/ho-so/{online}""#)), "{waiting}");

@@ -8,11 +8,9 @@ use common::api::{act_ok, code_of, get, procedure_of};
 use common::files::upload_pdf;
 use common::intake::{Reach, counter_intake, file_dossier, finish};
 use common::pages::{browser, page, page_ok};
-use common::{CONSTRUCTION, Session, TestApp, sign_in_each, spawn_app_at};
+use common::{CONSTRUCTION, Session, TestApp, at, sign_in_each, spawn_app_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
 
 /// Who looks at a dossier of Sở Xây dựng here: the counter, its leader and officer, an
@@ -212,7 +210,7 @@ async fn the_dossier_page_offers_each_viewer_the_actions_they_may_take_now() {
     assert!(html.contains("ban-ve.pdf") && html.contains(&format!("/api/v1/files/{scan}")));
 
     // The leader apologises with the browser's date-time field (Vietnam time, no offset).
-    let due = OffsetDateTime::parse(v["due_at"].as_str().expect("due"), &Rfc3339).expect("rfc3339");
+    let due = at(v["due_at"].as_str().expect("due"));
     let new_due = (due + time::Duration::days(7)).to_offset(time::macros::offset!(+7));
     let local = format!(
         "{:04}-{:02}-{:02}T16:00",
@@ -271,7 +269,7 @@ async fn the_work_list_colours_due_dates_and_keeps_to_the_department() {
     }
     let v = act_ok(&app, &leader, &a, "assign", json!({"user": "cv.xaydung"})).await;
     act_ok(&app, &leader, &c, "assign", json!({"user": "ld.xaydung"})).await;
-    let due = OffsetDateTime::parse(v["due_at"].as_str().expect("due"), &Rfc3339).expect("due");
+    let due = at(v["due_at"].as_str().expect("due"));
 
     // The leader sees the whole department, on time.
     let html = page_ok(&app, &leader, "/xu-ly").await;

@@ -31,7 +31,7 @@ pub const JUSTICE: &str = "000.00.02.H43";
 /// The judicial record procedure (Sở Tư pháp, 10 working days, received at the centre,
 /// filed online).
 pub const LLTP: &str = "1.900141";
-/// A working Monday, 08:00 in Vietnam, with nothing in the demo data around it.
+/// A working Monday (2 November 2026), 08:00 in Vietnam.
 pub const MONDAY: time::OffsetDateTime = time::macros::datetime!(2026-11-02 08:00 +07:00);
 
 /// The instant an RFC 3339 text names.
@@ -52,6 +52,11 @@ pub fn url_encode(s: &str) -> String {
 
 /// An API token with the `catalogue:write` scope in the demo province.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// The value of header `name` in the answer `r`, if it has one.
+pub fn header(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers().get(name).map(|v| v.to_str().expect("ascii").to_owned())
+}
 
 /// A running app.
 pub struct TestApp {
@@ -217,10 +222,7 @@ pub async fn login(app: &TestApp, username: &str, password: &str) -> Result<Sess
         .await
         .expect("login");
     let status = r.status();
-    let set_cookie = r
-        .headers()
-        .get("set-cookie")
-        .map(|v| v.to_str().expect("ascii").to_owned());
+    let set_cookie = header(&r, "set-cookie");
     let body: Value = r.json().await.expect("json");
     if status != StatusCode::OK {
         return Err((status, body));

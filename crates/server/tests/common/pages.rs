@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use reqwest::{Client, StatusCode};
 
-use super::{Session, TestApp};
+use super::{Session, TestApp, header};
 
 /// What the HTML of a page may weigh: under 100 KB.
 pub const PAGE_BUDGET: usize = 100_000;
@@ -26,10 +26,7 @@ pub async fn visit(app: &TestApp, cookie: Option<&str>, path: &str) -> (StatusCo
     }
     let r = req.send().await.expect("page");
     let status = r.status();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().expect("ascii").to_owned());
+    let location = header(&r, "location");
     (status, location, r.text().await.expect("text"))
 }
 
