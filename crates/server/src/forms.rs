@@ -509,19 +509,44 @@ enum Rendering {
     Idle,
 }
 
-fn object_key(d: &Dossier, form: Form, ordinal: i64) -> String {
-    format!(
-        "forms/{}/{}/{}-{ordinal}.pdf",
-        d.province.as_str(),
-        d.code.as_str(),
-        form.slug()
-    )
+/// Where a form is kept: `forms/<province>/<code>/<kind>-<ordinal>.pdf`, and for a
+/// re-issue `…-<ordinal>-r<revision>.pdf` (the replaced copy stays where it was).
+fn object_key(d: &Dossier, kind: &str, ordinal: i64, revision: i64) -> String {
+    let stem = format!("forms/{}/{}/{kind}-{ordinal}", d.province.as_str(), d.code.as_str());
+    if revision > 1 {
+        format!("{stem}-r{revision}.pdf")
+    } else {
+        format!("{stem}.pdf")
+    }
 }
 
-/// Renders dossier document `form` number `ordinal`, stores it and records it. Returns
-/// the bytes. When another path stored the same document meanwhile, its record stands
-/// (the bytes are the same).
-async fn issue(
+/// The record of `pdf`, stored at `object_key`, as revision `revision` of document
+/// `kind` number `ordinal` of dossier `dossier_id`.
+fn form_record(
+    state: &AppState,
+    dossier_id: i64,
+    kind: &str,
+    ordinal: i64,
+    revision: i64,
+    object_key: String,
+    pdf: &[u8],
+) -> FormRecord {
+    FormRecord {
+        dossier_id,
+        kind: kind.to_owned(),
+        ordinal,
+        revision,
+        object_key,
+        sha256: crate::auth::hex_encode(Sha256::digest(pdf)),
+        size: i64::try_from(pdf.len()).unwrap_or(i64::MAX),
+        created_at: state.clock.now(),
+        replaced_at: None,
+        replaced_by: None,
+    }
+}
+
+/// Draws dossier document `form` number `ordinal` (not stored).
+async fn render_dossier_form(
     state: &AppState,
     stored: &Stored,
     events: &[EventRecord],
@@ -539,22 +564,30 @@ async fn issue(
     };
     let (data, issued) = dossier_data(form, ordinal, &sources)?;
     let ident = format!("{}/{}/{ordinal}", d.code.as_str(), form.slug());
-    let pdf = run_render(state, when, form.slug(), move |r| r.render(form, &data, issued, &ident)).await?;
-    let key = object_key(d, form, ordinal);
+    run_render(state, when, form.slug(), move |r| r.render(form, &data, issued, &ident)).await
+}
+
+/// Renders dossier document `form` number `ordinal`, stores it and records it. Returns
+/// the bytes. When another path stored the same document meanwhile, its record stands
+/// (the bytes are the same).
+async fn issue(
+    state: &AppState,
+    stored: &Stored,
+    events: &[EventRecord],
+    letterhead: &Letterhead,
+    form: Form,
+    ordinal: i64,
+    when: Rendering,
+) -> Result<Vec<u8>, AppError> {
+    let d = &stored.dossier;
+    let pdf = render_dossier_form(state, stored, events, letterhead, form, ordinal, when).await?;
+    let key = object_key(d, form.slug(), ordinal, 1);
     state
         .objects
         .put(&key, pdf.clone())
         .await
         .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
-    let record = FormRecord {
-        dossier_id: stored.id,
-        kind: form.slug().to_owned(),
-        ordinal,
-        object_key: key,
-        sha256: crate::auth::hex_encode(Sha256::digest(&pdf)),
-        size: i64::try_from(pdf.len()).unwrap_or(i64::MAX),
-        created_at: state.clock.now(),
-    };
+    let record = form_record(state, stored.id, form.slug(), ordinal, 1, key, &pdf);
     // In the next group commit: a transaction of its own would wait for the write lock
     // and flush to disk alone, holding up intake (motcua_store::batch).
     let inserted = state
@@ -570,12 +603,15 @@ async fn issue(
 }
 
 /// A dossier document: the stored copy when there is one, otherwise rendered, stored and
-/// recorded now. `ordinal` `None` means the latest of its kind.
+/// recorded now. `ordinal` `None` means the latest of its kind; `revision` `None` the
+/// current drawing of it, `Some` an earlier one a re-issue replaced (kept as issued:
+/// never drawn again).
 pub async fn document(
     state: &AppState,
     stored: &Stored,
     form: Form,
     ordinal: Option<i64>,
+    revision: Option<i64>,
 ) -> Result<(Vec<u8>, i64), AppError> {
     let d = &stored.dossier;
     let events = {
@@ -595,8 +631,24 @@ pub async fn document(
     };
     let record = {
         let mut tx = state.db.begin_read().await?;
-        forms::get(&mut tx, stored.id, form.slug(), ordinal).await?
+        match revision {
+            None => forms::get(&mut tx, stored.id, form.slug(), ordinal).await?,
+            Some(r) => forms::get_revision(&mut tx, stored.id, form.slug(), ordinal, r).await?,
+        }
     };
+    if let Some(r) = revision {
+        let Some(record) = record else {
+            return Err(AppError::NotFound(format!(
+                "Hồ sơ {} không có lần cấp thứ {r} của văn bản này.",
+                d.code.as_str()
+            )));
+        };
+        return match state.objects.get(&record.object_key).await {
+            Ok(Some(bytes)) => Ok((bytes, ordinal)),
+            Ok(None) => Err(AppError::Internal(format!("stored form {} missing", record.object_key))),
+            Err(e) => Err(AppError::Internal(format!("object store: {e}"))),
+        };
+    }
     if let Some(r) = record {
         match state.objects.get(&r.object_key).await {
             Ok(Some(bytes)) => return Ok((bytes, ordinal)),
@@ -608,6 +660,70 @@ pub async fn document(
     let letterhead = Letterhead::load(state, &d.province).await?;
     let pdf = issue(state, stored, &events, &letterhead, form, ordinal, Rendering::Now).await?;
     Ok((pdf, ordinal))
+}
+
+/// A re-issue planned for one document: the current record, and the new drawing already
+/// in the object store, to be recorded in its place ([`motcua_store::forms::replace`]).
+#[derive(Debug, Clone)]
+pub struct Redrawn {
+    /// The record it replaces.
+    pub old: FormRecord,
+    /// The new revision.
+    pub new: FormRecord,
+}
+
+/// Draws every document `stored` has been issued again, with today's settings and
+/// letterhead (the public address in the QR code, the agencies' names), and stores each
+/// whose bytes differ from the current copy under a new key as its next revision. Returns
+/// those to record, and how many came out the same (nothing to re-issue: rendering is
+/// deterministic). Documents never issued are left to [`issue_missing`].
+pub async fn redraw(state: &AppState, stored: &Stored) -> Result<(Vec<Redrawn>, usize), AppError> {
+    use motcua_store::payments;
+    let (events, have, orders) = {
+        let mut tx = state.db.begin_read().await?;
+        let events = dossiers::events(&mut tx, stored.id).await?;
+        let have = forms::of_dossier(&mut tx, stored.id).await?;
+        let orders = payments::of_dossier(&mut tx, stored.id).await?;
+        (events, have, orders)
+    };
+    let letterhead = Letterhead::load(state, &stored.dossier.province).await?;
+    let mut redrawn = Vec::new();
+    let mut same = 0;
+    for old in have.iter().filter(|r| r.replaced_at.is_none()) {
+        let pdf = if old.kind == PAYMENT_RECEIPT_KIND {
+            let Some(order) = orders.iter().find(|o| receipt_ordinal(o, &orders) == Some(old.ordinal)) else {
+                continue;
+            };
+            render_payment_receipt(state, order, stored, &events, &letterhead, old.ordinal).await?
+        } else {
+            let Some(form) = Form::from_slug(&old.kind).filter(|f| DOSSIER_FORMS.contains(f)) else {
+                continue;
+            };
+            render_dossier_form(state, stored, &events, &letterhead, form, old.ordinal, Rendering::Now).await?
+        };
+        let sha256 = crate::auth::hex_encode(Sha256::digest(&pdf));
+        if sha256 == old.sha256 {
+            same += 1;
+            continue;
+        }
+        // The next revision after every one recorded (replaced ones included).
+        let revision = have
+            .iter()
+            .filter(|r| r.kind == old.kind && r.ordinal == old.ordinal)
+            .map(|r| r.revision)
+            .max()
+            .unwrap_or(old.revision)
+            + 1;
+        let key = object_key(&stored.dossier, &old.kind, old.ordinal, revision);
+        state
+            .objects
+            .put(&key, pdf.clone())
+            .await
+            .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
+        let new = form_record(state, stored.id, &old.kind, old.ordinal, revision, key, &pdf);
+        redrawn.push(Redrawn { old: old.clone(), new });
+    }
+    Ok((redrawn, same))
 }
 
 /// Issues, in the background, every document the dossier's last transition produced (and
@@ -754,6 +870,25 @@ pub fn payment_receipt_data(
     (data, paid_at)
 }
 
+/// Draws the electronic receipt of paid `order`, receipt number `ordinal` of its dossier
+/// (not stored).
+async fn render_payment_receipt(
+    state: &AppState,
+    order: &motcua_store::payments::Order,
+    stored: &Stored,
+    events: &[EventRecord],
+    letterhead: &Letterhead,
+    ordinal: i64,
+) -> Result<Vec<u8>, AppError> {
+    let d = &stored.dossier;
+    let (data, issued) = payment_receipt_data(order, d, events, letterhead);
+    let ident = format!("{}/{PAYMENT_RECEIPT_KIND}/{ordinal}", d.code.as_str());
+    run_render(state, Rendering::Now, PAYMENT_RECEIPT_KIND, move |r| {
+        r.render_payment_receipt(&data, issued, &ident)
+    })
+    .await
+}
+
 /// The electronic receipt of payment order `order_id`: the stored copy when there is
 /// one, otherwise rendered from the order and its dossier, stored in the object store
 /// and recorded in `dossier_forms` (kind [`PAYMENT_RECEIPT_KIND`]) with its SHA-256.
@@ -791,31 +926,14 @@ pub async fn payment_receipt(state: &AppState, order_id: &str) -> Result<Vec<u8>
     }
     let d = &stored.dossier;
     let letterhead = Letterhead::load(state, &d.province).await?;
-    let (data, issued) = payment_receipt_data(&order, d, &events, &letterhead);
-    let ident = format!("{}/{PAYMENT_RECEIPT_KIND}/{ordinal}", d.code.as_str());
-    let pdf = run_render(state, Rendering::Now, PAYMENT_RECEIPT_KIND, move |r| {
-        r.render_payment_receipt(&data, issued, &ident)
-    })
-    .await?;
-    let key = format!(
-        "forms/{}/{}/{PAYMENT_RECEIPT_KIND}-{ordinal}.pdf",
-        d.province.as_str(),
-        d.code.as_str()
-    );
+    let pdf = render_payment_receipt(state, &order, &stored, &events, &letterhead, ordinal).await?;
+    let key = object_key(d, PAYMENT_RECEIPT_KIND, ordinal, 1);
     state
         .objects
         .put(&key, pdf.clone())
         .await
         .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
-    let record = FormRecord {
-        dossier_id: stored.id,
-        kind: PAYMENT_RECEIPT_KIND.to_owned(),
-        ordinal,
-        object_key: key,
-        sha256: crate::auth::hex_encode(Sha256::digest(&pdf)),
-        size: i64::try_from(pdf.len()).unwrap_or(i64::MAX),
-        created_at: state.clock.now(),
-    };
+    let record = form_record(state, stored.id, PAYMENT_RECEIPT_KIND, ordinal, 1, key, &pdf);
     let mut tx = state.db.begin_write().await?;
     if forms::insert(&mut tx, &record).await? {
         tracing::info!(

@@ -8,10 +8,11 @@ mod common;
 
 use std::process::Command;
 
-use common::api::{act_ok, code_of, get, procedure_content, procedure_of};
+use common::api::{act_ok, code_of, get, post, procedure_content, procedure_of, put};
 use common::files::{download, issued_forms, pdf_text};
 use common::intake::{Reach, applicant, file_dossier, finish};
-use common::{CENTRE, CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, at, sign_in, sign_in_each, spawn_app_at};
+use common::pages::{browser, page_ok};
+use common::{CENTRE, CONSTRUCTION, JUSTICE, LLTP, Session, TestApp, at, header, sign_in, sign_in_each, spawn_app_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -627,4 +628,130 @@ async fn the_exports_open_in_a_spreadsheet_with_typed_cells() {
     let outsider = sign_in(&app, "cv.xaydung").await;
     let (status, _, _) = download(&app, Some(&outsider), &path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_administrator_reissues_forms_and_the_old_copies_are_kept() {
+    let app = spawn_app_at(datetime!(2026-02-13 09:00 +07:00)).await;
+    let [counter, admin] = sign_in_each(&app, ["tiepnhan", "quantri"]).await;
+    let filed = file(&app, &counter, LLTP, true).await;
+    let code = code_of(&filed);
+    let first = recorded(&app, &code, ("receipt", 1)).await;
+    let old_pdf = form_pdf(&app, &counter, &code, "receipt").await;
+    let old_hash = first.iter().find(|r| r.0 == "receipt").expect("receipt").2.clone();
+
+    // Nothing changed: nothing is re-issued.
+    let path = format!("/api/v1/dossiers/{code}/reissue-forms");
+    let (status, same) = post(&app, &admin, &path, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{same}");
+    assert_eq!(same["reissued"], json!([]), "{same}");
+    assert!(same["unchanged"].as_u64().expect("unchanged") >= 1, "{same}");
+
+    // Only a system administrator may; the counter officer who sees the dossier may not.
+    let (status, err) = post(&app, &counter, &path, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    // A code that does not exist answers as for a dossier one may not see.
+    let (status, _) = post(
+        &app,
+        &admin,
+        "/api/v1/dossiers/000.00.16.H43-260213-9999/reissue-forms",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The centre is renamed: the receipt's heading changes, so it is drawn again.
+    let (_, agencies) = get(&app, &admin, "/api/v1/agencies").await;
+    let centre = agencies["items"]
+        .as_array()
+        .expect("agencies")
+        .iter()
+        .find(|a| a["code"] == CENTRE)
+        .expect("centre")
+        .clone();
+    let mut edit = centre.clone();
+    edit["name"] = json!("Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa");
+    let (status, v) = put(&app, &admin, &format!("/api/v1/admin/agencies/{CENTRE}"), edit).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, done) = post(&app, &admin, &path, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let receipt = done["reissued"]
+        .as_array()
+        .expect("reissued")
+        .iter()
+        .find(|f| f["kind"] == "receipt")
+        .unwrap_or_else(|| panic!("the receipt is re-issued: {done}"))
+        .clone();
+    assert_eq!(receipt["ordinal"], 1);
+    assert_eq!(receipt["revision"], 2);
+
+    // The current copy is the new one; the old one is kept, byte for byte, and marked.
+    let new_pdf = form_pdf(&app, &counter, &code, "receipt").await;
+    assert_ne!(new_pdf, old_pdf);
+    assert_eq!(receipt["sha256"], sha256(&new_pdf).as_str());
+    assert!(pdf_text(&new_pdf).contains("Khánh Hòa"));
+    let (status, _, kept) = download(
+        &app,
+        Some(&counter),
+        &format!("/api/v1/dossiers/{code}/forms/receipt.pdf?n=1&r=1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kept, old_pdf, "the replaced copy is served as it was issued");
+    assert_eq!(sha256(&kept), old_hash);
+    let (status, _, _) = download(
+        &app,
+        Some(&counter),
+        &format!("/api/v1/dossiers/{code}/forms/receipt.pdf?n=1&r=3"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let rows = issued_forms(&app, &code, "revision 2", |r| r.kind == "receipt" && r.revision == 2).await;
+    let receipts: Vec<_> = rows.iter().filter(|r| r.kind == "receipt").collect();
+    assert_eq!(receipts.len(), 2);
+    assert!(receipts[0].replaced_at.is_some() && receipts[0].replaced_by.as_deref().is_some_and(|b| !b.is_empty()));
+    assert!(receipts[1].replaced_at.is_none());
+
+    // Audited, with both hashes.
+    let (status, audit) = get(&app, &admin, "/api/v1/admin/audit?action=dossier.forms_reissued").await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    let items = audit["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{audit}");
+    assert_eq!(items[0]["object_id"], code.as_str());
+    let text = items[0].to_string();
+    assert!(text.contains(&old_hash) && text.contains(&sha256(&new_pdf)), "{text}");
+
+    // The administrator's page lists both drawings and has the button, which works
+    // without a script; the counter officer's page has neither.
+    let html = page_ok(&app, &admin, &format!("/ho-so/{code}")).await;
+    assert!(
+        html.contains("id=\"issued-forms\"") && html.contains("Đã được thay thế lúc"),
+        "{html}"
+    );
+    let r = browser()
+        .post(app.url(&format!("/ho-so/{code}/cap-lai-van-ban")))
+        .header("cookie", &admin.cookie)
+        .form(&[("csrf_token", admin.csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = header(&r, "location").expect("location");
+    assert!(to.contains("reissued=0"), "{to}");
+    let html = page_ok(&app, &admin, &to).await;
+    assert!(html.contains("không cấp lại văn bản nào"), "{html}");
+    let forged = browser()
+        .post(app.url(&format!("/ho-so/{code}/cap-lai-van-ban")))
+        .header("cookie", &admin.cookie)
+        .form(&[("csrf_token", "forged")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "a post without the session's token is refused"
+    );
+    let html = page_ok(&app, &counter, &format!("/ho-so/{code}")).await;
+    assert!(!html.contains("cap-lai-van-ban") && !html.contains("issued-forms"));
 }

@@ -19,6 +19,8 @@ pub struct FormRecord {
     /// Which one of that kind: 1 for the receipt, the notice's number among those of its
     /// kind, or the history `seq` the control sheet covers.
     pub ordinal: i64,
+    /// Which drawing of that document: 1 when first issued, one more for each re-issue.
+    pub revision: i64,
     /// Where the PDF is kept.
     pub object_key: String,
     /// SHA-256 of the PDF, hex.
@@ -27,34 +29,60 @@ pub struct FormRecord {
     pub size: i64,
     /// When it was stored.
     pub created_at: OffsetDateTime,
+    /// When a re-issue replaced it; `None` while it is the current one.
+    pub replaced_at: Option<OffsetDateTime>,
+    /// Who re-issued it (an actor id), when replaced.
+    pub replaced_by: Option<String>,
 }
 
-type FormRow = (i64, String, i64, String, String, i64, i64);
+type FormRow = (
+    i64,
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
 
-fn record((dossier_id, kind, ordinal, object_key, sha256, size, created_at): FormRow) -> FormRecord {
+const COLUMNS: &str =
+    "dossier_id, kind, ordinal, revision, object_key, sha256, size, created_at, replaced_at, replaced_by";
+
+fn record(
+    (dossier_id, kind, ordinal, revision, object_key, sha256, size, created_at, replaced_at, replaced_by): FormRow,
+) -> FormRecord {
     FormRecord {
         dossier_id,
         kind,
         ordinal,
+        revision,
         object_key,
         sha256,
         size,
         created_at: from_millis(created_at),
+        replaced_at: replaced_at.map(from_millis),
+        replaced_by,
     }
 }
 
-/// Records a stored form. Returns `false` when one was already recorded for the same
-/// dossier, kind and ordinal (rendering is deterministic, so it names the same bytes).
+/// Records a stored form (its `replaced_*` fields are ignored: a new record is current).
+/// Returns `false` when that revision was already recorded, or another revision of the
+/// same document is current (rendering is deterministic, so a first issue recorded twice
+/// names the same bytes; a re-issue goes through [`replace`]).
 pub async fn insert(tx: &mut Tx, f: &FormRecord) -> Result<bool> {
     let n = exec!(tx, |c| {
         sqlx::query(
-            "INSERT INTO dossier_forms (dossier_id, kind, ordinal, object_key, sha256, size, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (dossier_id, kind, ordinal) DO NOTHING",
+            "INSERT INTO dossier_forms (dossier_id, kind, ordinal, revision, object_key, sha256, size, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT DO NOTHING",
         )
         .bind(f.dossier_id)
         .bind(&f.kind)
         .bind(f.ordinal)
+        .bind(f.revision)
         .bind(&f.object_key)
         .bind(&f.sha256)
         .bind(f.size)
@@ -65,33 +93,76 @@ pub async fn insert(tx: &mut Tx, f: &FormRecord) -> Result<bool> {
     Ok(n > 0)
 }
 
-/// The form recorded for `dossier_id`, `kind` and `ordinal`, if any.
-pub async fn get(tx: &mut Tx, dossier_id: i64, kind: &str, ordinal: i64) -> Result<Option<FormRecord>> {
-    let row: Option<FormRow> = on!(tx, |c| {
-        sqlx::query_as(
-            "SELECT dossier_id, kind, ordinal, object_key, sha256, size, created_at FROM dossier_forms
-             WHERE dossier_id = $1 AND kind = $2 AND ordinal = $3",
+/// Replaces the current revision `old` of a document by `new` (the next revision): `old`
+/// is kept, marked replaced by `by` at `at`. Returns `false`, changing nothing, when `old`
+/// is no longer the current revision (another re-issue came first).
+pub async fn replace(tx: &mut Tx, old: &FormRecord, new: &FormRecord, by: &str, at: OffsetDateTime) -> Result<bool> {
+    let n = exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE dossier_forms SET replaced_at = $1, replaced_by = $2
+             WHERE dossier_id = $3 AND kind = $4 AND ordinal = $5 AND revision = $6 AND replaced_at IS NULL",
         )
-        .bind(dossier_id)
-        .bind(kind)
-        .bind(ordinal)
-        .fetch_optional(c)
+        .bind(to_millis(at))
+        .bind(by)
+        .bind(old.dossier_id)
+        .bind(&old.kind)
+        .bind(old.ordinal)
+        .bind(old.revision)
+        .execute(c)
         .await
+    })?;
+    if n == 0 {
+        return Ok(false);
+    }
+    insert(tx, new).await
+}
+
+/// The current revision of the form recorded for `dossier_id`, `kind` and `ordinal`, if any.
+pub async fn get(tx: &mut Tx, dossier_id: i64, kind: &str, ordinal: i64) -> Result<Option<FormRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM dossier_forms
+         WHERE dossier_id = $1 AND kind = $2 AND ordinal = $3 AND replaced_at IS NULL"
+    );
+    let row: Option<FormRow> = on!(tx, |c| {
+        sqlx::query_as(&sql)
+            .bind(dossier_id)
+            .bind(kind)
+            .bind(ordinal)
+            .fetch_optional(c)
+            .await
     })?;
     Ok(row.map(record))
 }
 
-/// Every form recorded for `dossier_id`, by kind and ordinal.
-pub async fn of_dossier(tx: &mut Tx, dossier_id: i64) -> Result<Vec<FormRecord>> {
-    let rows: Vec<FormRow> = on!(tx, |c| {
-        sqlx::query_as(
-            "SELECT dossier_id, kind, ordinal, object_key, sha256, size, created_at FROM dossier_forms
-             WHERE dossier_id = $1 ORDER BY kind, ordinal",
-        )
-        .bind(dossier_id)
-        .fetch_all(c)
-        .await
+/// Revision `revision` of the form recorded for `dossier_id`, `kind` and `ordinal`,
+/// current or replaced, if any.
+pub async fn get_revision(
+    tx: &mut Tx,
+    dossier_id: i64,
+    kind: &str,
+    ordinal: i64,
+    revision: i64,
+) -> Result<Option<FormRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM dossier_forms
+         WHERE dossier_id = $1 AND kind = $2 AND ordinal = $3 AND revision = $4"
+    );
+    let row: Option<FormRow> = on!(tx, |c| {
+        sqlx::query_as(&sql)
+            .bind(dossier_id)
+            .bind(kind)
+            .bind(ordinal)
+            .bind(revision)
+            .fetch_optional(c)
+            .await
     })?;
+    Ok(row.map(record))
+}
+
+/// Every form recorded for `dossier_id`, current and replaced, by kind, ordinal and revision.
+pub async fn of_dossier(tx: &mut Tx, dossier_id: i64) -> Result<Vec<FormRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM dossier_forms WHERE dossier_id = $1 ORDER BY kind, ordinal, revision");
+    let rows: Vec<FormRow> = on!(tx, |c| sqlx::query_as(&sql).bind(dossier_id).fetch_all(c).await)?;
     Ok(rows.into_iter().map(record).collect())
 }
 

@@ -41,6 +41,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(17, "officer", "0017_officer"),
     migration!(18, "overdue", "0018_overdue"),
     migration!(19, "digitised", "0019_digitised"),
+    migration!(20, "token_expiry", "0020_token_expiry"),
+    migration!(21, "form_revisions", "0021_form_revisions"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

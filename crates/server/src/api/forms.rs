@@ -37,6 +37,9 @@ pub struct FormParams {
     /// The number of the notice among those of its kind (1, 2, …), or for the control
     /// sheet the history step it was drawn at; the latest when omitted.
     pub n: Option<i64>,
+    /// Which drawing of it: 1 for the first issue, 2, … for re-issues; the current one
+    /// when omitted (earlier drawings are kept as they were issued).
+    pub r: Option<i64>,
 }
 
 fn attachment(bytes: Vec<u8>, content_type: &'static str, disposition: &str, name: &str) -> Response {
@@ -90,7 +93,7 @@ pub async fn dossier_form(
         .filter(|f| forms::DOSSIER_FORMS.contains(f))
         .ok_or_else(|| AppError::NotFound(format!("Không có văn bản «{file}». Các văn bản: {}.", kinds())))?;
     let (stored, _) = crate::service::dossiers::load_visible(&state, &p, &code).await?;
-    let (pdf, ordinal) = forms::document(&state, &stored, form, q.n).await?;
+    let (pdf, ordinal) = forms::document(&state, &stored, form, q.n, q.r).await?;
     let d = &stored.dossier;
     if !crate::service::dossiers::reads_own(&p, d) {
         // Forms carry identity papers and phone numbers: staff downloads are audited like views.
@@ -104,7 +107,7 @@ pub async fn dossier_form(
                 object_id: d.code.as_str(),
                 province: Some(d.province.as_str()),
                 before: None,
-                after: Some(json!({"form": form.slug(), "n": ordinal})),
+                after: Some(json!({"form": form.slug(), "n": ordinal, "r": q.r})),
             },
         )
         .await?;
@@ -112,6 +115,25 @@ pub async fn dossier_form(
     }
     let name = file_name(d.code.as_str(), form, ordinal, q.n.is_none());
     Ok(attachment(pdf, "application/pdf", "inline", &name))
+}
+
+/// `POST /api/v1/dossiers/{code}/reissue-forms`: draws the dossier's issued documents
+/// again with today's settings (the public address in the receipt's QR code, agencies'
+/// names). Each document whose drawing changes gets a new revision; the one issued before
+/// is kept, marked replaced, and can still be downloaded with `?r=`. Only a system
+/// administrator of the dossier's province; audited (`dossier.forms_reissued`).
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/reissue-forms", tag = "dossiers",
+    params(("code" = String, Path, description = "Mã hồ sơ")),
+    responses((status = 200, body = crate::service::dossiers::Reissue),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("session" = []), ("api_token" = [])))]
+pub async fn reissue(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(code): Path<String>,
+) -> Result<axum::Json<crate::service::dossiers::Reissue>, AppError> {
+    Ok(axum::Json(crate::service::dossiers::reissue(&state, &p, &code).await?))
 }
 
 /// Register parameters.

@@ -88,6 +88,7 @@ pub mod uploads;
         evaluation::list_criteria,
         evaluation::edit_criterion,
         forms::dossier_form,
+        forms::reissue,
         forms::register_pdf,
         forms::register_xlsx,
         forms::dossiers_xlsx,
@@ -213,6 +214,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/dossiers/{code}/actions/{action}", post(dossiers::act))
         .route("/api/v1/track/{code}", get(dossiers::track))
         .route("/api/v1/dossiers/{code}/forms/{file}", get(forms::dossier_form))
+        .route("/api/v1/dossiers/{code}/reissue-forms", post(forms::reissue))
         .route("/api/v1/register.pdf", get(forms::register_pdf))
         .route("/api/v1/register.xlsx", get(forms::register_xlsx))
         .route("/api/v1/dossiers.xlsx", get(forms::dossiers_xlsx))

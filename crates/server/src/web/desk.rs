@@ -6,7 +6,7 @@
 //! province calendar) and [`at_text`] (an RFC 3339 instant of an API view, in Vietnam time).
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use motcua_core::dossier::Timeliness;
 use motcua_core::lifecycle::Dossier;
 use time::OffsetDateTime;
@@ -21,6 +21,7 @@ mod work_list;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ho-so/{code}", get(dossier::show))
+        .route("/ho-so/{code}/cap-lai-van-ban", post(dossier::reissue_submit))
         .route("/xu-ly", get(work_list::show))
 }
 

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod history;
 pub mod intake;
 pub mod record;
+pub mod reissue;
 pub mod tracking;
 pub mod view;
 pub mod work_list;
@@ -24,6 +25,7 @@ pub use directory::{Directory, Procedures, directory};
 pub use history::{ControlRow, History, HistoryEntry, action_label, control_sheet, history};
 pub use intake::{DocumentInput, NewDossier, file};
 pub use record::transition;
+pub use reissue::{Reissue, ReissuedForm, reissue};
 pub use tracking::{TrackStep, Tracking, tracking, tracking_miss};
 pub use view::{DossierView, FileView, audit_view, get, load_visible, reads_own, view};
 pub use work_list::{

@@ -3,14 +3,14 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use motcua_core::access::Role;
 use motcua_core::catalogue::{AgencyKind, ApplicantKind, FeeKind};
 use motcua_core::dossier::{Action, DossierCode};
 use motcua_core::lifecycle::{self, Delivery, NoticeKind};
 use motcua_store::accounts::{self, UserKind};
-use motcua_store::{dossiers, files};
+use motcua_store::{dossiers, files, forms};
 
 use super::{Badge, at_text, channel_label, due_badge};
 use crate::error::AppError;
@@ -78,6 +78,26 @@ struct FormLink {
     title: &'static str,
 }
 
+/// One drawing of an issued document, for the administrator's list.
+struct IssuedRow {
+    title: String,
+    ordinal: i64,
+    revision: i64,
+    issued: String,
+    sha256: String,
+    replaced: String,
+    href: String,
+}
+
+/// What a re-issue just did, shown above the list.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ShowParams {
+    /// Documents drawn again.
+    reissued: Option<usize>,
+    /// Documents that came out the same.
+    unchanged: Option<usize>,
+}
+
 /// An action the viewer may take now.
 struct ActionForm {
     name: &'static str,
@@ -126,6 +146,9 @@ struct DossierPage {
     handed: String,
     receipt: Option<String>,
     forms: Vec<FormLink>,
+    may_reissue: bool,
+    issued: Vec<IssuedRow>,
+    reissue_message: String,
     actions: Vec<ActionForm>,
     officers: Vec<Choice>,
     agencies: Vec<Choice>,
@@ -166,6 +189,61 @@ fn form_title(form: motcua_pdf::Form) -> &'static str {
     }
 }
 
+fn issued_row(code: &str, r: forms::FormRecord) -> IssuedRow {
+    let title = motcua_pdf::Form::from_slug(&r.kind).map_or_else(
+        || {
+            if r.kind == crate::forms::PAYMENT_RECEIPT_KIND {
+                "Biên lai thu phí, lệ phí điện tử".to_owned()
+            } else {
+                r.kind.clone()
+            }
+        },
+        |f| form_title(f).to_owned(),
+    );
+    let href = if r.kind == crate::forms::PAYMENT_RECEIPT_KIND {
+        String::new()
+    } else {
+        format!(
+            "/api/v1/dossiers/{code}/forms/{}.pdf?n={}&r={}",
+            r.kind, r.ordinal, r.revision
+        )
+    };
+    IssuedRow {
+        title,
+        ordinal: r.ordinal,
+        revision: r.revision,
+        issued: when(r.created_at),
+        sha256: r.sha256,
+        replaced: r.replaced_at.map(when).unwrap_or_default(),
+        href,
+    }
+}
+
+/// `POST /ho-so/{code}/cap-lai-van-ban`: the administrator's button that draws the
+/// dossier's documents again (`service::dossiers::reissue`), then back to the dossier
+/// page, which says what changed.
+pub async fn reissue_submit(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    mut parts: axum::http::request::Parts,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let back = format!("/ho-so/{code}");
+    let form = crate::web::form::parse(&parts.headers, &body)?;
+    let p = match crate::web::form::principal(&state, &mut parts, &form).await {
+        Ok(p) => p,
+        Err(e) => return Ok(crate::web::form::failed(e, &back)),
+    };
+    let done = api::reissue(&state, &p, &code).await?;
+    let to = format!(
+        "/ho-so/{}?reissued={}&unchanged={}#h-issued",
+        done.code,
+        done.reissued.len(),
+        done.unchanged
+    );
+    Ok(axum::response::Redirect::to(&to).into_response())
+}
+
 fn delivery_value(d: Delivery) -> &'static str {
     match d {
         Delivery::Counter => "counter",
@@ -180,6 +258,7 @@ pub async fn show(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
     Path(code): Path<String>,
+    Query(q): Query<ShowParams>,
 ) -> Result<Response, PageError> {
     let code = DossierCode::parse(&code).map_err(|_| AppError::NotFound(format!("Không tìm thấy hồ sơ {code}.")))?;
     let citizen = p.user.as_ref().is_some_and(|u| u.kind == UserKind::Citizen);
@@ -206,6 +285,7 @@ pub async fn show(
     let dir = api::directory(&state, &stored.dossier.province).await?;
     let now = state.clock.now();
     let soon = api::soon_after(&state, &stored.dossier.province, now).await?;
+    let stored_id = stored.id;
     let v = api::view(&state, stored.dossier, file_records, &p);
     let d = &v.dossier;
     let by_id: HashMap<&str, &FileView> = v.files.iter().map(|f| (f.id.as_str(), f)).collect();
@@ -334,6 +414,22 @@ pub async fn show(
             format!("{} (số hiệu bưu gửi {})", h.method.label(), h.tracking_number)
         }
     });
+    let may_reissue = p.access.can_administer(&d.province);
+    let issued = if may_reissue {
+        let mut tx = state.db.begin_read().await?;
+        forms::of_dossier(&mut tx, stored_id)
+            .await?
+            .into_iter()
+            .map(|r| issued_row(&code_text, r))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let reissue_message = match (q.reissued, q.unchanged) {
+        (Some(0), Some(_)) => "Các văn bản vẽ lại giống hệt bản đã cấp: không cấp lại văn bản nào.".to_owned(),
+        (Some(n), Some(m)) => format!("Đã cấp lại {n} văn bản; {m} văn bản không thay đổi."),
+        _ => String::new(),
+    };
     let page_data = DossierPage {
         frame: Frame::new(&state, Some(&p)).await?,
         code: code_text,
@@ -399,6 +495,9 @@ pub async fn show(
         handed,
         receipt,
         forms,
+        may_reissue,
+        issued,
+        reissue_message,
         actions,
         officers,
         agencies,
