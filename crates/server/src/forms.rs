@@ -602,6 +602,20 @@ async fn issue(
     Ok(pdf)
 }
 
+/// The stored bytes of `record`, refused when they are not what was issued (its SHA-256):
+/// an issued document altered in the store is never handed out as the original.
+fn checked(record: &FormRecord, bytes: Vec<u8>) -> Result<Vec<u8>, AppError> {
+    if crate::auth::hex_encode(Sha256::digest(&bytes)) == record.sha256 {
+        Ok(bytes)
+    } else {
+        tracing::error!(key = record.object_key, "stored form does not match its SHA-256");
+        Err(AppError::Internal(format!(
+            "stored form {} does not match the SHA-256 recorded when it was issued",
+            record.object_key
+        )))
+    }
+}
+
 /// A dossier document: the stored copy when there is one, otherwise rendered, stored and
 /// recorded now. `ordinal` `None` means the latest of its kind; `revision` `None` the
 /// current drawing of it, `Some` an earlier one a re-issue replaced (kept as issued:
@@ -644,14 +658,14 @@ pub async fn document(
             )));
         };
         return match state.objects.get(&record.object_key).await {
-            Ok(Some(bytes)) => Ok((bytes, ordinal)),
+            Ok(Some(bytes)) => Ok((checked(&record, bytes)?, ordinal)),
             Ok(None) => Err(AppError::Internal(format!("stored form {} missing", record.object_key))),
             Err(e) => Err(AppError::Internal(format!("object store: {e}"))),
         };
     }
     if let Some(r) = record {
         match state.objects.get(&r.object_key).await {
-            Ok(Some(bytes)) => return Ok((bytes, ordinal)),
+            Ok(Some(bytes)) => return Ok((checked(&r, bytes)?, ordinal)),
             // A lost object is drawn again: the bytes are the same.
             Ok(None) => tracing::warn!(key = r.object_key, "stored form missing; rendering it again"),
             Err(e) => return Err(AppError::Internal(format!("object store: {e}"))),
@@ -919,7 +933,7 @@ pub async fn payment_receipt(state: &AppState, order_id: &str) -> Result<Vec<u8>
     };
     if let Some(r) = record {
         match state.objects.get(&r.object_key).await {
-            Ok(Some(bytes)) => return Ok(bytes),
+            Ok(Some(bytes)) => return checked(&r, bytes),
             Ok(None) => tracing::warn!(key = r.object_key, "stored payment receipt missing; rendering it again"),
             Err(e) => return Err(AppError::Internal(format!("object store: {e}"))),
         }

@@ -124,7 +124,9 @@ async fn unattached_uploads_are_limited_per_account_until_attached_or_expired() 
     .await;
     let counter = sign_in(&app, "tiepnhan").await;
     let a = upload_ok(&app, &counter, "a.pdf", pdf(3000)).await;
-    upload_ok(&app, &counter, "b.pdf", pdf(3000)).await;
+    let b = upload_ok(&app, &counter, "b.pdf", pdf(3000)).await;
+    let (status, _, _) = download(&app, Some(&counter), &format!("/api/v1/files/{b}")).await;
+    assert_eq!(status, StatusCode::OK, "the uploader fetches a staged file back");
     // 9000 bytes would be kept unattached: over the 8000 allowed.
     let (status, _, e) = try_upload(&app, &counter, "c.pdf", pdf(3000)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
@@ -152,6 +154,12 @@ async fn unattached_uploads_are_limited_per_account_until_attached_or_expired() 
 
     // Nor do expired ones (the sweep removes them).
     app.clock.set(datetime!(2026-03-02 10:01 +07:00));
+    // An expired upload is gone before the sweep runs: it can be neither attached nor fetched.
+    let (status, v) = file_with(&app, &counter, &[&b]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().is_some_and(|m| m.contains("hết hạn")), "{v}");
+    let (status, _, _) = download(&app, Some(&counter), &format!("/api/v1/files/{b}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     for name in ["g.pdf", "h.pdf"] {
         upload_ok(&app, &counter, name, pdf(3000)).await;
     }
@@ -256,4 +264,32 @@ async fn a_body_past_the_limit_is_refused_with_the_json_413_however_it_is_framed
     let (status, _, e) = try_upload(&app, &counter, "virus.pdf", program).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
     assert!(e["message"].as_str().expect("message").contains("EXE"), "{e}");
+}
+
+#[tokio::test]
+async fn a_stored_file_altered_behind_the_servers_back_is_never_served() {
+    let app = spawn_app_with(|_| {}).await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let id = upload_ok(&app, &counter, "cccd.pdf", pdf(2000)).await;
+    let (status, _, bytes) = download(&app, Some(&counter), &format!("/api/v1/files/{id}")).await;
+    assert_eq!((status, bytes.len()), (StatusCode::OK, 2000));
+    // Someone with access to the store's directory changes the bytes.
+    let key = {
+        let mut tx = app.test_db.db.begin_read().await.expect("read");
+        motcua_store::files::get(&mut tx, &id)
+            .await
+            .expect("get")
+            .expect("file")
+            .object_key
+    };
+    let path = app.test_db.dir.path().join("objects").join(&key);
+    let mut altered = std::fs::read(&path).expect("stored object");
+    altered[1990] = b'X';
+    std::fs::write(&path, &altered).expect("alter");
+    let (status, _, body) = download(&app, Some(&counter), &format!("/api/v1/files/{id}")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        !body.windows(8).any(|w| w == b"%PDF-1.4"),
+        "none of the altered bytes are sent"
+    );
 }

@@ -196,18 +196,27 @@ pub async fn get(tx: &mut Tx, id: &str) -> Result<Option<FileRecord>> {
 }
 
 /// Attaches staged files to a dossier. Fails (and the caller's transaction with it) if any
-/// is not a staged file of `uploader`.
-pub async fn attach(tx: &mut Tx, ids: &[String], uploader: &str, dossier_id: i64, province: &str) -> Result<()> {
+/// is not a staged file of `uploader` whose time is not up at `now`.
+pub async fn attach(
+    tx: &mut Tx,
+    ids: &[String],
+    uploader: &str,
+    dossier_id: i64,
+    province: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
     for id in ids {
         let n = exec!(tx, |c| {
             sqlx::query(
                 "UPDATE dossier_files SET state = 'attached', dossier_id = $1, province_code = $2, expires_at = NULL
-                 WHERE id = $3 AND state = 'staged' AND uploader_id = $4",
+                 WHERE id = $3 AND state = 'staged' AND uploader_id = $4
+                   AND (expires_at IS NULL OR expires_at > $5)",
             )
             .bind(dossier_id)
             .bind(province)
             .bind(id)
             .bind(uploader)
+            .bind(to_millis(now))
             .execute(c)
             .await
         })?;

@@ -146,7 +146,11 @@ pub async fn fetch(state: &AppState, p: &Principal, id: &str) -> Result<(files::
     let allowed = match (f.dossier_id, &dossier) {
         (Some(_), Some(d)) => lifecycle::can_view(d, &p.access, p.user.as_ref().map(|u| u.id.as_str())),
         (Some(_), None) => false,
-        (None, _) => f.uploader_id == p.actor() && f.state == files::FileState::Staged,
+        (None, _) => {
+            f.uploader_id == p.actor()
+                && f.state == files::FileState::Staged
+                && f.expires_at.is_none_or(|at| at > state.clock.now())
+        }
     };
     drop(tx);
     if !allowed {
@@ -177,6 +181,19 @@ pub async fn fetch(state: &AppState, p: &Principal, id: &str) -> Result<(files::
         .await
         .map_err(object_error)?
         .ok_or_else(|| AppError::Internal(format!("object {} of file {} is missing", f.object_key, f.id)))?;
+    // What the store gives back must be what was received: a file altered or damaged in
+    // the store is never handed to staff or the applicant as if it were the original.
+    if hex_encode(Sha256::digest(&bytes)) != f.sha256 {
+        tracing::error!(
+            file = f.id,
+            key = f.object_key,
+            "stored file does not match its SHA-256"
+        );
+        return Err(AppError::Internal(format!(
+            "object {} of file {} does not match the SHA-256 recorded at upload",
+            f.object_key, f.id
+        )));
+    }
     Ok((f, bytes))
 }
 

@@ -364,16 +364,17 @@ pub async fn act(
                         .map_err(|r| AppError::Refused(r.0))?;
                     let existing = files::of_dossier(tx, id).await?;
                     let used: i64 = existing.iter().map(|f| f.size).sum();
-                    check_files(tx, &file_ids, &uploader, used, limit).await?;
+                    let now = clock.now();
+                    check_files(tx, &file_ids, &uploader, used, limit, now).await?;
                     let ctx = Context {
-                        now: clock.now(),
+                        now,
                         calendar: &calendar,
                         rules,
                         actor: actor.clone(),
                         agency: acting.agency.clone(),
                     };
                     transition(tx, id, &mut dossier, input, &ctx, &ip).await?;
-                    files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str()).await?;
+                    files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str(), now).await?;
                     let files = files::of_dossier(tx, id).await?;
                     Ok((dossier, files))
                 })

@@ -2,6 +2,7 @@
 //! numbered and recorded in one group-committed write.
 
 use std::collections::HashSet;
+use time::OffsetDateTime;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use motcua_core::access::Role;
@@ -285,6 +286,7 @@ pub(super) async fn check_files(
     uploader: &str,
     already: i64,
     limit: i64,
+    now: OffsetDateTime,
 ) -> Result<Vec<files::FileRecord>, AppError> {
     let mut total = already;
     let mut found = Vec::with_capacity(ids.len());
@@ -299,7 +301,12 @@ pub(super) async fn check_files(
         }
         let f = files::get(tx, id)
             .await?
-            .filter(|f| f.uploader_id == uploader && f.state == files::FileState::Staged)
+            // An upload past its time is gone, even before the sweep removes it.
+            .filter(|f| {
+                f.uploader_id == uploader
+                    && f.state == files::FileState::Staged
+                    && f.expires_at.is_none_or(|at| at > now)
+            })
             .ok_or_else(|| {
                 AppError::bad(
                     "invalid_field",
@@ -342,8 +349,8 @@ pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<Do
         .submit(
             move |tx: &mut Tx| -> JobFuture<'_, Result<(Dossier, Vec<files::FileRecord>), AppError>> {
                 Box::pin(async move {
-                    let attached = check_files(tx, &file_ids, &uploader, 0, limit).await?;
                     let now = clock.now();
+                    let attached = check_files(tx, &file_ids, &uploader, 0, limit, now).await?;
                     dossier.created_at = now;
                     let day = now.to_offset(motcua_core::calendar::VIETNAM_OFFSET).date();
                     dossier.code = dossiers::next_code(tx, &dossier.province, &dossier.receiving_agency, day).await?;
@@ -369,7 +376,7 @@ pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<Do
                         dossiers::insert(tx, &dossier).await?
                     } else {
                         let id = dossiers::insert_now(tx, &dossier).await?;
-                        files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str()).await?;
+                        files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str(), now).await?;
                         id
                     };
                     let by = By {
