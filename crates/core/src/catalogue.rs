@@ -44,6 +44,39 @@ fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<()
     Ok(())
 }
 
+/// A link shown to the public (a form to download): empty, a path on this server
+/// (`/bieu-mau/…`), or an absolute `http(s)` address with a host and no credentials.
+/// Anything else (`javascript:`, `data:`, `file:`, `//elsewhere`) is refused: the pages put
+/// it in an `href`.
+fn check_link(field: &str, value: &str) -> Result<(), Invalid> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    let refused = || {
+        Invalid::new(
+            field,
+            "phải là địa chỉ http:// hoặc https:// (hoặc đường dẫn bắt đầu bằng /), không chứa khoảng trắng",
+        )
+    };
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(refused());
+    }
+    if value.starts_with('/') {
+        return if value.starts_with("//") || value.starts_with("/\\") {
+            Err(refused())
+        } else {
+            Ok(())
+        };
+    }
+    let parsed = url::Url::parse(value).map_err(|_| refused())?;
+    let web = matches!(parsed.scheme(), "http" | "https");
+    if web && parsed.host_str().is_some_and(|h| !h.is_empty()) && parsed.username().is_empty() && parsed.password().is_none() {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
 fn check_len<T>(field: &str, items: &[T]) -> Result<(), Invalid> {
     if items.len() > MAX_ITEMS {
         return Err(Invalid::new(field, format!("nhiều quá {MAX_ITEMS} mục")));
@@ -499,6 +532,7 @@ impl ProcedureContent {
                 form.url = nfc(&form.url);
                 check_text(&format!("documents[{i}].form.name"), &form.name, MAX_NAME, true)?;
                 check_text(&format!("documents[{i}].form.url"), &form.url, 2000, false)?;
+                check_link(&format!("documents[{i}].form.url"), &form.url)?;
             }
         }
         check_len("fees", &self.fees)?;
@@ -693,6 +727,38 @@ impl ProcedureSummary {
             service_level: c.service_level,
             fees: c.fees.clone(),
             version,
+        }
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::check_link;
+
+    #[test]
+    fn only_web_addresses_and_local_paths_are_links() {
+        for good in [
+            "",
+            "https://thutuc.dichvucong.gov.vn/p/home/dvc-tthc-bieu-mau.html?ma=1",
+            "http://sotuphap.ninhthuan.gov.vn/mau-01.docx",
+            "/bieu-mau/mau-01.pdf",
+        ] {
+            assert!(check_link("url", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "file:///etc/passwd",
+            "ftp://example.vn/a",
+            "//evil.example/x",
+            "/\\evil.example/x",
+            "https://user:pass@example.vn/",
+            "https://example.vn/a b",
+            "mau-01.pdf",
+            "https://example.vn/\u{0}",
+        ] {
+            assert!(check_link("url", bad).is_err(), "{bad}");
         }
     }
 }
