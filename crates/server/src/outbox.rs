@@ -37,8 +37,12 @@ pub const SMS: &str = "sms";
 pub const PORTAL: &str = "portal";
 /// Prefix of a webhook subscription's destination (`webhook:<id>`).
 pub const WEBHOOK_PREFIX: &str = "webhook:";
-/// The header that carries a webhook body's signature: `sha256=<hex HMAC-SHA256>`.
+/// The header that carries a webhook's signature: `sha256=<hex HMAC-SHA256>` of the
+/// timestamp, a dot and the body ([`signature`]).
 pub const SIGNATURE_HEADER: &str = "x-motcua-signature";
+/// The header that carries when a webhook attempt was signed, in Unix seconds: covered by
+/// the signature, so a receiver can refuse an old message replayed ([`verify`]).
+pub const TIMESTAMP_HEADER: &str = "x-motcua-timestamp";
 /// The header that carries the event id, the same on every attempt, so a receiver can
 /// recognise a repeat.
 pub const EVENT_ID_HEADER: &str = "x-motcua-event-id";
@@ -109,18 +113,44 @@ pub fn backoff(base: Duration, max: Duration, attempts: u32) -> Duration {
     base.saturating_mul(factor).min(max)
 }
 
-/// `sha256=<hex>`: the HMAC-SHA256 of `body` under `secret`, as the signature header
-/// carries it.
-pub fn signature(secret: &str, body: &[u8]) -> String {
-    // HMAC takes keys of every length, so the error arm never runs; an empty signature
-    // would be refused by any receiver rather than pass.
-    match <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
-        Ok(mut mac) => {
-            mac.update(body);
-            format!("sha256={}", crate::auth::hex_encode(mac.finalize().into_bytes()))
-        }
-        Err(_) => String::new(),
+fn webhook_mac(secret: &str, timestamp: i64, body: &[u8]) -> Option<Hmac<Sha256>> {
+    // HMAC takes keys of every length, so `None` never happens in practice.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).ok()?;
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    Some(mac)
+}
+
+/// `sha256=<hex>`: the HMAC-SHA256, under `secret`, of `timestamp` (Unix seconds, in
+/// decimal), a dot and `body`, as the signature header carries it. Signing the time with
+/// the body lets a receiver refuse a genuine message replayed later ([`verify`]).
+pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    // An empty signature would be refused by any receiver rather than pass.
+    webhook_mac(secret, timestamp, body).map_or_else(String::new, |mac| {
+        format!("sha256={}", crate::auth::hex_encode(mac.finalize().into_bytes()))
+    })
+}
+
+/// What a receiver checks, in this order (docs/operations.md, webhooks): the timestamp
+/// header is a number within `tolerance` seconds of `now` (Unix seconds), and the
+/// signature header is `sha256=` and the HMAC of that timestamp and `body`, compared in
+/// constant time. Then it reads the event from the body only, and drops an `event_id`
+/// it has seen. motcua's own tests verify with it; receivers can port it.
+pub fn verify(secret: &str, timestamp: &str, signature: &str, body: &[u8], now: i64, tolerance: i64) -> bool {
+    let Ok(t) = timestamp.parse::<i64>() else {
+        return false;
+    };
+    if (now - t).abs() > tolerance {
+        return false;
     }
+    let Some(hex_mac) = signature.strip_prefix("sha256=") else {
+        return false;
+    };
+    let Ok(given) = hex::decode(hex_mac) else {
+        return false;
+    };
+    webhook_mac(secret, t, body).is_some_and(|mac| mac.verify_slice(&given).is_ok())
 }
 
 /// A running worker; [`WorkerHandle::stop`] ends it cleanly.
@@ -178,6 +208,9 @@ impl Worker {
         let config = &state.config;
         let http = reqwest::Client::builder()
             .timeout(attempt_timeout(config))
+            // A redirect would re-post a signed body (or the portal's credentials) to an
+            // address nobody configured: a 3xx is a failed attempt, retried later.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| NotifyError::Config(format!("HTTP client: {e}")))?;
         Ok(Self {
@@ -473,11 +506,13 @@ impl Worker {
         }))
         .map_err(|e| SendError::permanent(format!("webhook body: {e}")))?;
         let host = crate::notify::url_host(&s.url);
+        let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
         let response = self
             .http
             .post(&s.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, signature(&s.secret, &body))
+            .header(TIMESTAMP_HEADER, timestamp.to_string())
+            .header(SIGNATURE_HEADER, signature(&s.secret, timestamp, &body))
             .header(EVENT_ID_HEADER, event.id.to_string())
             .header(EVENT_KIND_HEADER, &event.kind)
             .body(body)
@@ -579,14 +614,23 @@ mod tests {
     }
 
     #[test]
-    fn signatures_verify_and_change_with_body_and_key() {
-        // RFC 4231 test case 2.
-        let s = signature("Jefe", b"what do ya want for nothing?");
-        assert_eq!(
-            s,
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-        assert_ne!(signature("Jefe", b"what do ya want for nothing!"), s);
-        assert_ne!(signature("jefe", b"what do ya want for nothing?"), s);
+    fn signatures_verify_and_change_with_time_body_and_key() {
+        let body = br#"{"event_id":1}"#;
+        let t = 1_800_000_000;
+        let good = signature("khoa", t, body);
+        // The HMAC of the bytes "1800000000.{body}", computed as a receiver would.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"khoa").expect("key");
+        mac.update(br#"1800000000.{"event_id":1}"#);
+        assert_eq!(good, format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
+        assert!(verify("khoa", &t.to_string(), &good, body, t + 10, 300));
+        // Replayed later than the tolerance, or with its time moved: refused.
+        assert!(!verify("khoa", &t.to_string(), &good, body, t + 301, 300));
+        assert!(!verify("khoa", &(t + 290).to_string(), &good, body, t + 301, 300));
+        // Another body, key or a mangled header: refused.
+        assert!(!verify("khoa", &t.to_string(), &good, br#"{"event_id":2}"#, t, 300));
+        assert!(!verify("khac", &t.to_string(), &good, body, t, 300));
+        assert!(!verify("khoa", &t.to_string(), &good[7..], body, t, 300));
+        assert!(!verify("khoa", "soon", &good, body, t, 300));
+        assert_ne!(signature("khoa", t + 1, body), good);
     }
 }

@@ -18,7 +18,7 @@ use common::files::upload_pdf;
 use common::intake::{Reach, counter_intake, file_dossier};
 use common::smtp::SmtpSink;
 use common::{CONSTRUCTION, LLTP, Session, TestApp, at, sign_in, sign_in_each};
-use motcua_server::outbox::{SIGNATURE_HEADER, Worker, WorkerHandle, signature};
+use motcua_server::outbox::{SIGNATURE_HEADER, TIMESTAMP_HEADER, Worker, WorkerHandle, verify};
 use motcua_server::state::Clock;
 use motcua_server::{AppState, Config};
 use reqwest::StatusCode;
@@ -46,6 +46,22 @@ impl Received {
 /// A local HTTP receiver (the portal, a webhook subscriber, the SMS gateway): records
 /// every request and answers with the status set in `status`; while `hold` is set it
 /// records the request and never answers.
+impl Received {
+    /// Whether the request carries a signature of its body and timestamp under `secret`,
+    /// sent within the last five minutes, checked as the documentation tells receivers to.
+    fn verifies(&self, secret: &str) -> bool {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        verify(
+            secret,
+            self.headers.get(TIMESTAMP_HEADER).map_or("", String::as_str),
+            self.headers.get(SIGNATURE_HEADER).map_or("", String::as_str),
+            &self.body,
+            now,
+            300,
+        )
+    }
+}
+
 #[derive(Clone)]
 struct Receiver {
     url: String,
@@ -629,15 +645,18 @@ async fn webhooks_are_signed_filtered_by_kind_and_managed_by_administrators() {
     let got = accepted.wait_for(1, "accept hook").await;
     let r = &got[0];
     assert_eq!(r.headers["x-motcua-event"], "dossier.accept");
-    assert_eq!(r.headers[SIGNATURE_HEADER], signature(secret, &r.body));
-    assert_ne!(r.headers[SIGNATURE_HEADER], signature("another key", &r.body));
+    assert!(
+        r.verifies(secret),
+        "signed with the subscription's secret and the time of sending"
+    );
+    assert!(!r.verifies("another key"));
     let body = r.json();
     assert_eq!(body["dossier_code"], json!(dossier));
     assert_eq!(body["data"]["status_code"], 2);
     assert_eq!(body["event_id"].to_string(), r.headers["x-motcua-event-id"]);
     let everything = all.wait_for(2, "all hook").await;
     for r in &everything {
-        assert_eq!(r.headers[SIGNATURE_HEADER], signature(&generated, &r.body));
+        assert!(r.verifies(&generated));
     }
 
     // Deleted: the next change reaches only the remaining subscription.
@@ -655,6 +674,46 @@ async fn webhooks_are_signed_filtered_by_kind_and_managed_by_administrators() {
         "a deleted subscription receives nothing more"
     );
     assert!(second["code"].is_string());
+    worker.stop().await;
+}
+
+#[tokio::test]
+async fn a_webhook_answering_with_a_redirect_is_not_followed() {
+    // The subscribed address answers 307 towards another server, which must never get the
+    // signed body.
+    let elsewhere = Receiver::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let redirector = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let hits = Arc::new(Mutex::new(0u32));
+    let (to, counted) = (elsewhere.url.clone(), hits.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let (to, counted) = (to.clone(), counted.clone());
+            async move {
+                *counted.lock().expect("lock") += 1;
+                (AxumStatus::TEMPORARY_REDIRECT, [(axum::http::header::LOCATION, to)])
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let (app, state) = spawn_with(datetime!(2026-11-02 08:00 +07:00), |_| {}).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let (status, v) = add_webhook(&app, &admin, json!({"url": redirector, "events": ["*"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let worker = start_worker(&state);
+    file_reachable(&app, &counter, LLTP).await;
+    for _ in 0..200 {
+        if *hits.lock().expect("lock") > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(*hits.lock().expect("lock") > 0, "the subscribed address was tried");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(elsewhere.received().is_empty(), "the redirect was not followed");
     worker.stop().await;
 }
 
