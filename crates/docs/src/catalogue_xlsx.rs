@@ -92,6 +92,15 @@ pub enum XlsxError {
         /// Name of the missing sheet.
         sheet: String,
     },
+    /// Two sheets answer to the same name (differing only in case or surrounding spaces):
+    /// which one a reviewer's spreadsheet program shows is not sure, so neither is read.
+    #[error(
+        "tệp có hai trang tính cùng tên «{sheet}» (chỉ khác chữ hoa, chữ thường hoặc khoảng trắng); hãy giữ lại một"
+    )]
+    DuplicateSheet {
+        /// The name both answer to.
+        sheet: String,
+    },
     /// A sheet's header row lacks a column the catalogue needs.
     #[error("trang tính «{sheet}» thiếu cột «{column}» ở dòng tiêu đề")]
     MissingColumn {
@@ -1051,10 +1060,13 @@ impl Sheet {
         name: &'static str,
     ) -> Result<Self, XlsxError> {
         // Spreadsheet programs treat sheet names case-insensitively; so do we.
-        let actual = names
-            .iter()
-            .find(|n| n.trim().eq_ignore_ascii_case(name))
+        let mut matching = names.iter().filter(|n| n.trim().eq_ignore_ascii_case(name));
+        let actual = matching
+            .next()
             .ok_or_else(|| XlsxError::MissingSheet { sheet: name.to_owned() })?;
+        if matching.next().is_some() {
+            return Err(XlsxError::DuplicateSheet { sheet: name.to_owned() });
+        }
         let range = workbook.worksheet_range(actual).map_err(XlsxError::Unreadable)?;
         let header_row = range.start().map_or(1, |(row, _)| row + 1);
         let mut header = HashMap::new();

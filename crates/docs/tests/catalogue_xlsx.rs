@@ -532,6 +532,20 @@ fn missing_sheet_is_named() -> Result {
 }
 
 #[test]
+fn two_sheets_answering_to_one_name_are_refused() -> Result {
+    let mut sheets = sheets(&catalogue_xlsx::write(&sample())?);
+    let fees = sheets.iter().find(|(n, _)| n == "fees").expect("fees").1.clone();
+    // Another "fees" sheet, read first by a program that trims names: which one counts?
+    sheets.insert(0, ("fees ".to_owned(), fees));
+    let err = catalogue_xlsx::read(&rebuild(&sheets)).expect_err("ambiguous fees sheet");
+    assert!(
+        matches!(&err, XlsxError::DuplicateSheet { sheet } if sheet == "fees"),
+        "{err:?}"
+    );
+    Ok(())
+}
+
+#[test]
 fn missing_column_is_named() -> Result {
     let mut sheets = sheets(&catalogue_xlsx::write(&sample())?);
     let steps = grid(&mut sheets, "steps");
