@@ -3,6 +3,7 @@
 
 use motcua_store::Tx;
 use motcua_store::audit::{self, NewAuditRecord};
+use motcua_store::batch::BatchTx;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -76,23 +77,28 @@ impl<'a> Event<'a> {
 /// Appends one record in `tx`. Province events go to the province's chain, others to
 /// [`SYSTEM_CHAIN`].
 pub async fn record(tx: &mut Tx, actor: &Actor<'_>, event: Event<'_>) -> Result<(), AppError> {
-    let chain = event.province.unwrap_or(SYSTEM_CHAIN);
-    audit::append(
-        tx,
-        &NewAuditRecord {
-            chain,
-            actor: &actor.id,
-            actor_name: &actor.name,
-            ip: actor.ip,
-            action: event.action,
-            object_type: event.object_type,
-            object_id: event.object_id,
-            province_code: event.province,
-            before: event.before.as_ref(),
-            after: event.after.as_ref(),
-        },
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    audit::append(tx, &new_record(actor, &event), OffsetDateTime::now_utc()).await?;
     Ok(())
+}
+
+/// [`record`] in a job of a group commit (`motcua_store::batch`): the record is written
+/// with the batch's others when it commits.
+pub async fn record_in_batch(b: &mut BatchTx, actor: &Actor<'_>, event: Event<'_>) -> Result<(), AppError> {
+    audit::append_in_batch(b, &new_record(actor, &event), OffsetDateTime::now_utc()).await?;
+    Ok(())
+}
+
+fn new_record<'a>(actor: &'a Actor<'_>, event: &'a Event<'_>) -> NewAuditRecord<'a> {
+    NewAuditRecord {
+        chain: event.province.unwrap_or(SYSTEM_CHAIN),
+        actor: &actor.id,
+        actor_name: &actor.name,
+        ip: actor.ip,
+        action: event.action,
+        object_type: event.object_type,
+        object_id: event.object_id,
+        province_code: event.province,
+        before: event.before.as_ref(),
+        after: event.after.as_ref(),
+    }
 }

@@ -19,8 +19,8 @@ use motcua_core::dossier::{Action, Status, Timeliness};
 use motcua_core::lifecycle::{Dossier, NoticeKind};
 use motcua_core::money::Vnd;
 use motcua_pdf::{Form, Renderer};
-use motcua_store::Tx;
-use motcua_store::batch::JobFuture;
+
+use motcua_store::batch::{BatchTx, JobFuture};
 use motcua_store::catalogue;
 use motcua_store::dossiers::{self, EventRecord, Stored};
 use motcua_store::forms::{self, FormRecord};
@@ -588,18 +588,23 @@ async fn issue(
         .await
         .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
     let record = form_record(state, stored.id, form.slug(), ordinal, 1, key, &pdf);
-    // In the next group commit: a transaction of its own would wait for the write lock
-    // and flush to disk alone, holding up intake (motcua_store::batch).
-    let inserted = state
-        .writes
-        .submit(move |tx: &mut Tx| -> JobFuture<'_, Result<bool, AppError>> {
-            Box::pin(async move { Ok(forms::insert(tx, &record).await?) })
-        })
-        .await?;
+    let inserted = record_form(state, record).await?;
     if inserted {
         tracing::info!(dossier = d.code.as_str(), form = form.slug(), ordinal, "form issued");
     }
     Ok(pdf)
+}
+
+/// Records an issued form in the next group commit: a transaction of its own would wait
+/// for the write lock and flush to disk alone, holding up intake (motcua_store::batch).
+/// `false` when it was recorded already.
+async fn record_form(state: &AppState, record: FormRecord) -> Result<bool, AppError> {
+    state
+        .writes
+        .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<bool, AppError>> {
+            Box::pin(async move { Ok(forms::insert(b.tx().await?, &record).await?) })
+        })
+        .await
 }
 
 /// The stored bytes of `record`, refused when they are not what was issued (its SHA-256):
@@ -948,8 +953,7 @@ pub async fn payment_receipt(state: &AppState, order_id: &str) -> Result<Vec<u8>
         .await
         .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
     let record = form_record(state, stored.id, PAYMENT_RECEIPT_KIND, ordinal, 1, key, &pdf);
-    let mut tx = state.db.begin_write().await?;
-    if forms::insert(&mut tx, &record).await? {
+    if record_form(state, record).await? {
         tracing::info!(
             dossier = d.code.as_str(),
             order = order_id,
@@ -957,7 +961,6 @@ pub async fn payment_receipt(state: &AppState, order_id: &str) -> Result<Vec<u8>
             "payment receipt issued"
         );
     }
-    tx.commit().await?;
     Ok(pdf)
 }
 

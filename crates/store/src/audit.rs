@@ -27,7 +27,7 @@ use motcua_core::catalogue::Invalid;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::batch::{self, Val};
+use crate::batch::{self, BatchTx, Val};
 use crate::{Arg, Backend, Db, Result, StoreError, Tx, exec, on, to_millis};
 
 /// Most records one [`list`] call returns.
@@ -134,6 +134,33 @@ impl Row {
 /// `at` is recorded as given. It orders the browsing view; `seq` is the order of
 /// commits within the chain, and the two can disagree by the length of a transaction.
 pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -> Result<AuditEntry> {
+    check(rec)?;
+    let (seq, hash) = lock_head(tx, rec.chain).await?;
+    let (row, head, entry) = next_entry(rec, at, &hash, seq, seq);
+    batch::insert_rows(tx, row.into, &[&row]).await?;
+    store_head(tx, rec.chain, &head).await?;
+    Ok(entry)
+}
+
+/// [`append`] in a job of a group commit: the chain's head is read (and locked) once per
+/// batch and stored once before it commits, and the record is inserted with the batch's
+/// other rows at its end (`batch::Deferred`).
+pub async fn append_in_batch(b: &mut BatchTx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -> Result<AuditEntry> {
+    check(rec)?;
+    let (head_seq, head_hash, stored_seq) = match b.layers.head(rec.chain) {
+        Some(h) => (h.seq, h.hash, h.stored_seq),
+        None => {
+            let (seq, hash) = lock_head(b.tx().await?, rec.chain).await?;
+            (seq, hash, seq)
+        }
+    };
+    let (row, head, entry) = next_entry(rec, at, &head_hash, head_seq, stored_seq);
+    b.layers.job.rows.push(row);
+    b.layers.job.heads.insert(rec.chain.to_owned(), head);
+    Ok(entry)
+}
+
+fn check(rec: &NewAuditRecord<'_>) -> Result<()> {
     for (field, value) in [
         ("chain", rec.chain),
         ("actor", rec.actor),
@@ -144,22 +171,24 @@ pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -
             return Err(Invalid::new(field, "không được để trống").into());
         }
     }
-    // Inside a group commit the head is read (and locked) once per batch and stored once
-    // before it commits (`batch::Deferred`); the records are inserted as they come.
-    let batched = batch::deferred(|l| l.head(rec.chain));
-    let (head_seq, head_hash, stored_seq) = match batched {
-        Some(Some(h)) => (h.seq, h.hash, h.stored_seq),
-        _ => {
-            let (seq, hash) = lock_head(tx, rec.chain).await?;
-            (seq, hash, seq)
-        }
-    };
+    Ok(())
+}
+
+/// The record that follows the head (`head_seq`, `head_hash`) of its chain: its row, the
+/// chain's new head (`stored_seq` being the seq stored in `audit_heads`) and the entry.
+fn next_entry(
+    rec: &NewAuditRecord<'_>,
+    at: OffsetDateTime,
+    head_hash: &str,
+    head_seq: i64,
+    stored_seq: i64,
+) -> (batch::Row, batch::Head, AuditEntry) {
     let seq = head_seq + 1;
     let at_ms = to_millis(at);
     let before_json = rec.before.map(canonical_json);
     let after_json = rec.after.map(canonical_json);
     let hash = entry_hash(
-        &head_hash,
+        head_hash,
         &HashFields {
             chain: rec.chain,
             seq,
@@ -190,25 +219,18 @@ pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -
             text(rec.object_type),
             text(rec.object_id),
             Val::Text(rec.province_code.map(str::to_owned)),
-            Val::Text(before_json.clone()),
-            Val::Text(after_json.clone()),
-            text(&head_hash),
+            Val::Text(before_json),
+            Val::Text(after_json),
+            text(head_hash),
             text(&hash),
         ],
     };
-    // Inside a group commit the record is inserted with the batch's others at its end.
-    batch::insert_or_defer(tx, row).await?;
     let head = batch::Head {
         seq,
         hash: hash.clone(),
         stored_seq,
     };
-    if let Some(h) = batch::defer(head, |d, h| {
-        d.heads.insert(rec.chain.to_owned(), h);
-    }) {
-        store_head(tx, rec.chain, &h).await?;
-    }
-    Ok(AuditEntry {
+    let entry = AuditEntry {
         chain: rec.chain.to_owned(),
         seq,
         at_ms,
@@ -221,9 +243,10 @@ pub async fn append(tx: &mut Tx, rec: &NewAuditRecord<'_>, at: OffsetDateTime) -
         province_code: rec.province_code.map(str::to_owned),
         before: rec.before.cloned(),
         after: rec.after.cloned(),
-        prev_hash: head_hash,
+        prev_hash: head_hash.to_owned(),
         hash,
-    })
+    };
+    (row, head, entry)
 }
 
 /// Moves the chain's head from `head.stored_seq` to `head`. The seq condition is a guard:

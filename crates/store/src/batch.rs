@@ -6,12 +6,15 @@
 //! per request would serialise requests on those flushes. Instead a single task takes
 //! the jobs waiting in its queue, runs each inside its own savepoint of one transaction
 //! (a job that fails is rolled back alone), commits once, and only then answers every
-//! job: a caller hears "done" only when its change is durable. A job's savepoint is opened
-//! by its first statement ([`guard`], called by `on!` and `exec!`), so a job whose writes
-//! are all deferred costs no round trip to the database at all.
+//! job: a caller hears "done" only when its change is durable.
 //!
-//! A job must not open a transaction of its own: it runs while the batch holds the
-//! write transaction (on SQLite, the only writer).
+//! A job is handed the batch's write context, a [`BatchTx`], and nothing else: the store
+//! functions that take part in the group commit take a `&mut BatchTx` (so a job cannot
+//! call the version that writes at once by mistake, nor the other way round), and every
+//! other statement of the job gets its transaction from [`BatchTx::tx`], which opens the
+//! job's savepoint before the job's first statement. A job whose writes are all deferred
+//! costs no round trip to the database at all. A job cannot open a transaction of its own:
+//! it has no [`Db`], only the batch's transaction (on SQLite, the only writer).
 //!
 //! Rows every job changes are written once per batch ([`Deferred`]): the statistics
 //! counters a dossier change adds to, and the audit chain's head; and rows nothing in the
@@ -20,7 +23,6 @@
 //! kept apart until the job succeeds (a failed job's share is dropped with its savepoint)
 //! and the batch writes the sum just before it commits; if that fails, nothing commits.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -87,13 +89,12 @@ pub(crate) struct Deferred {
     /// The history of the dossiers filed in this batch (by row id), `seq` assigned: a
     /// filing's history rows are written with the batch's other rows
     /// (`dossiers::append_event`, `dossiers::events` read them from here).
-    pub(crate) histories: BTreeMap<i64, Vec<crate::dossiers::EventRecord>>,
+    pub(crate) histories: BTreeMap<RowId, Vec<crate::dossiers::EventRecord>>,
     /// Codes of the dossiers changed, to notify other nodes of (`changes`, PostgreSQL).
     pub(crate) changed: Vec<String>,
-    /// New dossiers by provisional id (negative, see [`Layers::provisional_id`]), written
-    /// first at the batch's end; their history in `histories` is keyed by that id until
-    /// then.
-    pub(crate) dossiers: Vec<(i64, Row)>,
+    /// New dossiers by provisional id ([`Layers::provisional_id`]), written first at the
+    /// batch's end; their history in `histories` is keyed by that id until then.
+    pub(crate) dossiers: Vec<(ProvisionalId, Row)>,
 }
 
 impl Deferred {
@@ -110,34 +111,12 @@ impl Deferred {
     }
 }
 
-/// Inside a job of a batch, hands `value` to `keep` (the running job's share of the
-/// batch's deferred writes) and returns `None`; elsewhere gives it back, for the caller to
-/// write at once.
-pub(crate) fn defer<T>(value: T, keep: impl FnOnce(&mut Deferred, T)) -> Option<T> {
-    let mut value = Some(value);
-    deferred(|l| {
-        if let Some(v) = value.take() {
-            keep(&mut l.job, v);
-        }
-    });
-    value
-}
-
 /// Adds `amounts` to the sums in `into`.
 pub(crate) fn sum_into(into: &mut BTreeMap<Key, Amount>, amounts: impl IntoIterator<Item = (Key, Amount)>) {
     for (key, a) in amounts {
         let sum = into.entry(key).or_default();
         sum.n += a.n;
         sum.minutes += a.minutes;
-    }
-}
-
-/// Inserts `row`, a row nothing in the batch reads back: inside a batch with the batch's
-/// others at its end ([`defer`]), elsewhere at once.
-pub(crate) async fn insert_or_defer(tx: &mut Tx, row: Row) -> Result<(), StoreError> {
-    match defer(row, |d, r| d.rows.push(r)) {
-        Some(row) => insert_rows(tx, row.into, &[&row]).await,
-        None => Ok(()),
     }
 }
 
@@ -232,31 +211,50 @@ pub(crate) async fn insert_rows_returning(
     Ok(out)
 }
 
-/// The batch's deferred writes and the running job's.
+/// A row id handed out by [`crate::dossiers::insert`] inside a batch for a dossier whose
+/// row is written when the batch commits: it names the dossier to the batch's own history
+/// functions and nothing else. It is not an `i64`, so it cannot reach a foreign key or any
+/// function that expects a stored row's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProvisionalId(i64);
+
+/// A dossier's row as a job of the batch knows it: stored (its id), or filed in this
+/// batch and written when it commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RowId {
+    /// A stored row's id.
+    Stored(i64),
+    /// A row the batch writes when it commits.
+    Provisional(ProvisionalId),
+}
+
+impl From<i64> for RowId {
+    fn from(id: i64) -> Self {
+        RowId::Stored(id)
+    }
+}
+
+impl From<ProvisionalId> for RowId {
+    fn from(id: ProvisionalId) -> Self {
+        RowId::Provisional(id)
+    }
+}
+
+/// What the batch's jobs defer, and the running job's share.
 #[derive(Debug, Default)]
 pub(crate) struct Layers {
     batch: Deferred,
     /// The running job's, merged into `batch` when it succeeds.
     pub(crate) job: Deferred,
-    /// A job is running (its statements need its savepoint).
-    in_job: bool,
-    /// The running job has opened its savepoint.
-    guarded: bool,
-    /// The statement running needs no savepoint ([`unguarded`]).
-    unguarded: bool,
-    /// An earlier job's savepoint still exists (released when the next one opens, or by
-    /// the commit).
-    leftover: bool,
     /// The last provisional id handed out (0, -1, -2, …).
     provisional: i64,
 }
 
 impl Layers {
-    /// A new provisional row id for a row written at the batch's end: negative, so it is
-    /// never a stored row's.
-    pub(crate) fn provisional_id(&mut self) -> i64 {
+    /// A new provisional row id for a row written at the batch's end.
+    pub(crate) fn provisional_id(&mut self) -> ProvisionalId {
         self.provisional -= 1;
-        self.provisional
+        ProvisionalId(self.provisional)
     }
 
     /// The chain's head as the batch's appends so far left it (none: read it from the table).
@@ -280,7 +278,7 @@ impl Layers {
 
     /// The deferred history of dossier `id`, oldest first; `None` if the dossier was not
     /// filed in this batch (its history is in the table).
-    pub(crate) fn history(&self, id: i64) -> Option<Vec<crate::dossiers::EventRecord>> {
+    pub(crate) fn history(&self, id: RowId) -> Option<Vec<crate::dossiers::EventRecord>> {
         let batch = self.batch.histories.get(&id);
         let job = self.job.histories.get(&id);
         if batch.is_none() && job.is_none() {
@@ -291,7 +289,7 @@ impl Layers {
 
     /// The `seq` of the last deferred history row of dossier `id` (0 if it has none yet);
     /// `None` if the dossier was not filed in this batch.
-    pub(crate) fn last_seq(&self, id: i64) -> Option<i64> {
+    pub(crate) fn last_seq(&self, id: RowId) -> Option<i64> {
         let batch = self.batch.histories.get(&id);
         let job = self.job.histories.get(&id);
         if batch.is_none() && job.is_none() {
@@ -302,53 +300,90 @@ impl Layers {
     }
 }
 
-tokio::task_local! {
-    static DEFERRED: RefCell<Layers>;
+/// The write context of a group commit: the batch's transaction and what its jobs defer
+/// to its end. Each job is handed it in turn.
+///
+/// Invariants it keeps: a job's statements run inside the job's savepoint ([`BatchTx::tx`]
+/// opens it before the first), so a failing job is undone alone; what a job defers is
+/// kept apart until the job succeeds; rows a job makes with a [`ProvisionalId`] are
+/// written, with their history, before anything else when the batch commits.
+#[derive(Debug)]
+pub struct BatchTx {
+    tx: Tx,
+    pub(crate) layers: Layers,
+    /// The running job has opened its savepoint.
+    guarded: bool,
+    /// An earlier job's savepoint still exists (released when the next one opens, or by
+    /// the commit).
+    leftover: bool,
 }
 
-/// Runs `f` without opening the running job's savepoint: for statements whose effect a
-/// failed job may leave behind because it changes nothing anyone sees (reading and locking
-/// a row, or making one that stands for "nothing yet"). If such a statement itself fails,
-/// the batch fails on PostgreSQL (the transaction is aborted with no savepoint to return
-/// to) and every job in it is told so.
-pub(crate) async fn unguarded<T>(f: impl Future<Output = T>) -> T {
-    let was = deferred(|l| std::mem::replace(&mut l.unguarded, true));
-    let out = f.await;
-    if let Some(was) = was {
-        deferred(|l| l.unguarded = was);
-    }
-    out
-}
-
-/// Opens the running job's savepoint if this is its first statement (called by `on!` and
-/// `exec!` before every statement; elsewhere it does nothing). Releasing the previous
-/// job's savepoint and opening this one is one round trip.
-pub async fn guard(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    let open = deferred(|l| {
-        if !l.in_job || l.guarded || l.unguarded {
-            return None;
+impl BatchTx {
+    fn new(tx: Tx) -> Self {
+        Self {
+            tx,
+            layers: Layers::default(),
+            guarded: false,
+            leftover: false,
         }
-        l.guarded = true;
-        Some(if std::mem::take(&mut l.leftover) {
-            "RELEASE SAVEPOINT job; SAVEPOINT job"
-        } else {
-            "SAVEPOINT job"
-        })
-    })
-    .flatten();
-    let Some(sql) = open else {
-        return Ok(());
-    };
-    match tx {
-        Tx::Sqlite(t) => sqlx::Executor::execute(&mut **t, sql).await.map(|_| ()),
-        Tx::Postgres(t) => sqlx::Executor::execute(&mut **t, sql).await.map(|_| ()),
     }
-}
 
-/// Runs `f` on the deferred writes when called from a job of a batch; `None` elsewhere
-/// (the caller then writes at once).
-pub(crate) fn deferred<R>(f: impl FnOnce(&mut Layers) -> R) -> Option<R> {
-    DEFERRED.try_with(|d| f(&mut d.borrow_mut())).ok()
+    /// The transaction, for a statement of the running job: the job's savepoint is opened
+    /// first if this is its first statement (releasing the previous job's and opening this
+    /// one is one round trip).
+    pub async fn tx(&mut self) -> Result<&mut Tx, StoreError> {
+        if !self.guarded {
+            let sql = if std::mem::take(&mut self.leftover) {
+                "RELEASE SAVEPOINT job; SAVEPOINT job"
+            } else {
+                "SAVEPOINT job"
+            };
+            // Through `Executor::execute` with a `'static` text: the generic query builders
+            // make this future not `Send` for every lifetime, which a job's must be.
+            match &mut self.tx {
+                Tx::Sqlite(t) => sqlx::Executor::execute(&mut **t, sql).await.map(|_| ())?,
+                Tx::Postgres(t) => sqlx::Executor::execute(&mut **t, sql).await.map(|_| ())?,
+            }
+            self.guarded = true;
+        }
+        Ok(&mut self.tx)
+    }
+
+    /// The transaction without the job's savepoint: for statements whose effect a failed
+    /// job may leave behind because it changes nothing anyone sees (reading and locking a
+    /// row, or making one that stands for "nothing yet"). If such a statement itself
+    /// fails, the batch fails on PostgreSQL (the transaction is aborted with no savepoint
+    /// to return to) and every job in it is told so.
+    pub(crate) fn unguarded(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    /// The backend the batch runs on.
+    pub fn backend(&self) -> Backend {
+        self.tx.backend()
+    }
+
+    /// Before a job: nothing of it yet.
+    fn start_job(&mut self) {
+        self.guarded = false;
+    }
+
+    /// After a job: its share joins the batch if it succeeded; otherwise its share is
+    /// dropped and its statements (if it ran any) are rolled back.
+    async fn end_job(&mut self, ok: bool) -> Result<(), StoreError> {
+        let share = std::mem::take(&mut self.layers.job);
+        if ok {
+            self.layers.batch.absorb(share);
+        } else if self.guarded {
+            exec!(&mut self.tx, |c| sqlx::query("ROLLBACK TO SAVEPOINT job")
+                .execute(c)
+                .await)?;
+        }
+        // The job's savepoint (if it opened one) stays until the next opens one.
+        self.leftover |= self.guarded;
+        self.guarded = false;
+        Ok(())
+    }
 }
 
 /// A boxed future borrowing the transaction.
@@ -359,7 +394,7 @@ type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 /// A job as the batch task sees it: run it, learn whether it succeeded, and how to tell
 /// its caller.
-type Job = Box<dyn for<'t> FnOnce(&'t mut Tx) -> JobFuture<'t, (bool, Finish)> + Send>;
+type Job = Box<dyn for<'t> FnOnce(&'t mut BatchTx) -> JobFuture<'t, (bool, Finish)> + Send>;
 
 /// Most jobs in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -404,12 +439,12 @@ impl Batcher {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: for<'t> FnOnce(&'t mut Tx) -> JobFuture<'t, Result<T, E>> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut BatchTx) -> JobFuture<'t, Result<T, E>> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<T, E>>();
-        let wrapped: Job = Box::new(move |tx: &mut Tx| {
+        let wrapped: Job = Box::new(move |b: &mut BatchTx| {
             Box::pin(async move {
-                let outcome = job(tx).await;
+                let outcome = job(b).await;
                 let ok = outcome.is_ok();
                 let finish: Finish = Box::new(move |commit: Result<(), String>| {
                     let result = match (outcome, commit) {
@@ -446,42 +481,19 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn run_batch(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
-    DEFERRED
-        .scope(RefCell::new(Layers::default()), run_jobs(db, jobs))
-        .await
-}
-
-async fn run_jobs(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
     let started = std::time::Instant::now();
-    let mut tx = db.begin_write().await?;
+    let mut b = BatchTx::new(db.begin_write().await?);
     let began = started.elapsed();
     let mut finishers: Vec<Finish> = Vec::with_capacity(jobs.len());
     for job in jobs.drain(..) {
-        deferred(|l| {
-            l.in_job = true;
-            l.guarded = false;
-        });
-        let (ok, finish) = job(&mut tx).await;
-        let guarded = deferred(|l| {
-            l.in_job = false;
-            // The job's savepoint (if it opened one) stays until the next opens one.
-            l.leftover |= l.guarded;
-            let share = std::mem::take(&mut l.job);
-            if ok {
-                l.batch.absorb(share);
-            }
-            l.guarded
-        })
-        .unwrap_or_default();
-        if !ok && guarded {
-            // Undoes the job's statements; its deferred share was dropped above.
-            exec!(&mut tx, |c| sqlx::query("ROLLBACK TO SAVEPOINT job").execute(c).await)?;
-        }
+        b.start_job();
+        let (ok, finish) = job(&mut b).await;
+        b.end_job(ok).await?;
         finishers.push(finish);
     }
     let ran = started.elapsed();
-    let batch = deferred(|l| std::mem::take(&mut l.batch)).unwrap_or_default();
-    let written = write_deferred(&mut tx, batch).await;
+    let BatchTx { mut tx, layers, .. } = b;
+    let written = write_deferred(&mut tx, layers.batch).await;
     let wrote = started.elapsed();
     let commit = match written {
         Ok(()) => tx.commit().await.map_err(|e| e.to_string()),
@@ -515,13 +527,12 @@ async fn write_deferred(tx: &mut Tx, d: Deferred) -> Result<(), StoreError> {
     let histories: Vec<(i64, Vec<crate::dossiers::EventRecord>)> = d
         .histories
         .into_iter()
-        .map(|(id, events)| {
-            if id >= 0 {
-                return Ok((id, events));
-            }
-            ids.get(&id)
+        .map(|(id, events)| match id {
+            RowId::Stored(id) => Ok((id, events)),
+            RowId::Provisional(p) => ids
+                .get(&p)
                 .map(|real| (*real, events))
-                .ok_or_else(|| StoreError::Io(format!("history of a dossier never written (provisional id {id})")))
+                .ok_or_else(|| StoreError::Io(format!("history of a dossier never written ({p:?})"))),
         })
         .collect::<Result<_, StoreError>>()?;
     crate::dossiers::insert_numbered_events(tx, &histories).await?;

@@ -8,19 +8,17 @@
 //! (`batch::Deferred`). On SQLite the serving process is the only writer and nothing is
 //! sent.
 
+use crate::batch::BatchTx;
 use crate::{Backend, Db, Result, StoreError, Tx};
 
 /// The notification channel of dossier changes; the payload is the dossier's code.
 pub const CHANNEL: &str = "motcua_dossier_changed";
 
-/// Records that dossier `code` changes in `tx` (see the module documentation).
-pub(crate) async fn changed(tx: &mut Tx, code: &str) -> Result<()> {
-    if tx.backend() != Backend::Postgres {
-        return Ok(());
-    }
-    match crate::batch::defer(code.to_owned(), |d, c| d.changed.push(c)) {
-        Some(code) => notify(tx, &[code]).await,
-        None => Ok(()),
+/// Records that dossier `code` changes in the batch `b`: its code is sent when the batch
+/// commits (see the module documentation).
+pub(crate) fn changed(b: &mut BatchTx, code: &str) {
+    if b.backend() == Backend::Postgres {
+        b.layers.job.changed.push(code.to_owned());
     }
 }
 

@@ -7,19 +7,46 @@ use motcua_core::evaluation;
 use motcua_core::lifecycle::{Dossier, Person};
 use time::{Date, OffsetDateTime};
 
+use crate::batch::{BatchTx, ProvisionalId, RowId, Sequence};
 use crate::{Arg, Result, StoreError, Tx, exec, from_millis, on, to_millis};
 
-/// Issues the next code of `agency` for `day` (the date received, in Vietnam time) inside
-/// the caller's write transaction. Concurrent callers for the same agency and day wait on
-/// the sequence row (PostgreSQL) or the single writer (SQLite), so no two dossiers ever
-/// share a code; the number is committed or rolled back with the dossier it belongs to.
-pub async fn next_code(tx: &mut Tx, province: &ProvinceCode, agency: &AgencyCode, day: Date) -> Result<DossierCode> {
-    let mut codes = reserve_codes(tx, province, agency, day, 1).await?;
-    codes.pop().ok_or_else(|| StoreError::Io("no code reserved".to_owned()))
+/// Issues the next code of `agency` for `day` (the date received, in Vietnam time) in a
+/// job of a group commit. The sequence row is read (and locked, made with 0 if new) by the
+/// batch's first intake of the agency's day, which changes nothing a failed job would
+/// have to undo (so it needs no savepoint); the intakes count on from there in memory and
+/// the batch stores the last number when it commits (`batch::write_deferred`). Concurrent
+/// batches wait on the sequence row (PostgreSQL) or the single writer (SQLite), so no two
+/// dossiers ever share a code; the number is committed or rolled back with the dossier it
+/// belongs to.
+pub async fn next_code(
+    b: &mut BatchTx,
+    province: &ProvinceCode,
+    agency: &AgencyCode,
+    day: Date,
+) -> Result<DossierCode> {
+    let day_key = day_key(day);
+    let key = (agency.as_str().to_owned(), day_key.clone());
+    let seq = match b.layers.sequence(&key) {
+        Some(seq) => seq,
+        None => {
+            let stored = upsert_sequence(b.unguarded(), province, agency, &day_key, 0).await?;
+            Sequence { last: stored, stored }
+        }
+    };
+    let last = checked_last(agency, &day_key, seq.last + 1)?;
+    b.layers.job.sequences.insert(
+        key,
+        Sequence {
+            last: i64::from(last),
+            stored: seq.stored,
+        },
+    );
+    DossierCode::new(agency, day, last).map_err(|e| StoreError::Io(e.to_string()))
 }
 
-/// Issues the next `n` codes of `agency` for `day` at once (one statement), as
-/// [`next_code`] would one by one; for bulk writers such as `motcua generate`.
+/// Issues the next `n` codes of `agency` for `day` at once (one statement) in the
+/// caller's own write transaction, as [`next_code`] would one by one; for bulk writers
+/// such as `motcua generate`.
 pub async fn reserve_codes(
     tx: &mut Tx,
     province: &ProvinceCode,
@@ -27,51 +54,28 @@ pub async fn reserve_codes(
     day: Date,
     n: u32,
 ) -> Result<Vec<DossierCode>> {
-    let day_key = format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day());
-    let step = i64::from(n);
-    // Inside a write batch the sequence row is read (and locked, made with 0 if new) by
-    // the batch's first intake of the agency's day, which changes nothing a failed job
-    // would have to undo (so it needs no savepoint); the intakes count on from there in
-    // memory and the batch stores the last number when it commits (`batch::write_deferred`).
-    let key = (agency.as_str().to_owned(), day_key.clone());
-    let known = match crate::batch::deferred(|l| l.sequence(&key)) {
-        Some(Some(seq)) => Some(seq),
-        // In a batch, the first of this agency's day.
-        Some(None) => {
-            let stored = crate::batch::unguarded(upsert_sequence(tx, province, agency, &day_key, 0)).await?;
-            Some(crate::batch::Sequence { last: stored, stored })
-        }
-        None => None,
-    };
-    let last = match known {
-        Some(seq) => {
-            let last = seq.last + step;
-            if last <= i64::from(MAX_DAILY_SEQUENCE) {
-                crate::batch::deferred(|l| {
-                    l.job.sequences.insert(
-                        key,
-                        crate::batch::Sequence {
-                            last,
-                            stored: seq.stored,
-                        },
-                    )
-                });
-            }
-            last
-        }
-        None => upsert_sequence(tx, province, agency, &day_key, step).await?,
-    };
-    let last = u32::try_from(last)
+    let day_key = day_key(day);
+    let last = upsert_sequence(tx, province, agency, &day_key, i64::from(n)).await?;
+    let last = checked_last(agency, &day_key, last)?;
+    (last + 1 - n..=last)
+        .map(|sequence| DossierCode::new(agency, day, sequence).map_err(|e| StoreError::Io(e.to_string())))
+        .collect()
+}
+
+fn day_key(day: Date) -> String {
+    format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day())
+}
+
+/// `last` as a code number, refused past the four digits a code has.
+fn checked_last(agency: &AgencyCode, day_key: &str, last: i64) -> Result<u32> {
+    u32::try_from(last)
         .ok()
         .filter(|l| *l <= MAX_DAILY_SEQUENCE)
         .ok_or_else(|| {
             StoreError::Conflict(format!(
                 "cơ quan {agency} đã cấp đủ {MAX_DAILY_SEQUENCE} mã hồ sơ trong ngày {day_key}; mã hồ sơ theo định dạng 4 chữ số không cấp thêm được"
             ))
-        })?;
-    (last + 1 - n..=last)
-        .map(|sequence| DossierCode::new(agency, day, sequence).map_err(|e| StoreError::Io(e.to_string())))
-        .collect()
+        })
 }
 
 /// Adds `step` to the code sequence of `agency`'s day (made if new); the new last number.
@@ -135,30 +139,26 @@ fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
     t.map(to_millis)
 }
 
-/// Stores a new dossier; returns its row id.
-///
-/// Inside a job of a write batch the row is written with the batch's others when it
-/// commits ([`crate::batch`]) and the id returned is provisional (negative): it serves this
-/// module's history functions ([`append_event`], [`events`]) in the same batch, nothing
-/// else. A caller that needs the stored row's id for other statements (attaching files)
-/// uses [`insert_now`].
-pub async fn insert(tx: &mut Tx, d: &Dossier) -> Result<i64> {
-    let Some(id) = crate::batch::deferred(|l| l.provisional_id()) else {
-        return insert_now(tx, d).await;
-    };
+/// Stores a new dossier in a job of a group commit: the row is written with the batch's
+/// others when it commits ([`crate::batch`]), so its id is not known yet. The
+/// [`ProvisionalId`] returned serves this module's history functions ([`append_event`],
+/// [`events_in_batch`]) in the same batch, nothing else. A caller that needs the stored
+/// row's id for other statements (attaching files) uses [`insert_now`].
+pub fn insert(b: &mut BatchTx, d: &Dossier) -> Result<ProvisionalId> {
+    let id = b.layers.provisional_id();
     let row = dossier_row(d)?;
-    crate::batch::deferred(|l| {
-        l.job.dossiers.push((id, row));
-        l.job.histories.insert(id, Vec::new());
-    });
-    crate::stats::apply(tx, None, d).await?;
+    b.layers.job.dossiers.push((id, row));
+    b.layers.job.histories.insert(RowId::Provisional(id), Vec::new());
+    crate::stats::apply(b, None, d);
     Ok(id)
 }
 
-/// [`insert`], the row written at once (also inside a write batch): the id is the row's.
-pub async fn insert_now(tx: &mut Tx, d: &Dossier) -> Result<i64> {
-    let id = insert_uncounted(tx, d).await?;
-    crate::stats::apply(tx, None, d).await?;
+/// [`insert`], the row written at once: the id is the stored row's. Its history is still
+/// written when the batch commits.
+pub async fn insert_now(b: &mut BatchTx, d: &Dossier) -> Result<i64> {
+    let id = insert_uncounted(b.tx().await?, d).await?;
+    b.layers.job.histories.insert(RowId::Stored(id), Vec::new());
+    crate::stats::apply(b, None, d);
     Ok(id)
 }
 
@@ -166,8 +166,8 @@ pub async fn insert_now(tx: &mut Tx, d: &Dossier) -> Result<i64> {
 /// id of each provisional one.
 pub(crate) async fn insert_deferred(
     tx: &mut Tx,
-    rows: Vec<(i64, crate::batch::Row)>,
-) -> Result<std::collections::HashMap<i64, i64>> {
+    rows: Vec<(ProvisionalId, crate::batch::Row)>,
+) -> Result<std::collections::HashMap<ProvisionalId, i64>> {
     let refs: Vec<&crate::batch::Row> = rows.iter().map(|(_, r)| r).collect();
     let ids = insert_rows(tx, &refs).await?;
     Ok(rows.iter().map(|(provisional, _)| *provisional).zip(ids).collect())
@@ -252,14 +252,7 @@ fn dossier_row(d: &Dossier) -> Result<crate::batch::Row> {
 pub async fn insert_many_uncounted(tx: &mut Tx, ds: &[Dossier]) -> Result<Vec<i64>> {
     let rows = ds.iter().map(dossier_row).collect::<Result<Vec<_>>>()?;
     let refs: Vec<&crate::batch::Row> = rows.iter().collect();
-    let ids = insert_rows(tx, &refs).await?;
-    // Inside a write batch the new dossiers' history is written when the batch commits.
-    crate::batch::deferred(|l| {
-        for id in &ids {
-            l.job.histories.insert(*id, Vec::new());
-        }
-    });
-    Ok(ids)
+    insert_rows(tx, &refs).await
 }
 
 /// Writes a changed dossier, provided nobody changed it since version `expected` was read.
@@ -267,9 +260,9 @@ pub async fn insert_many_uncounted(tx: &mut Tx, ds: &[Dossier]) -> Result<Vec<i6
 /// `before` is the dossier as read at version `expected`: the update only applies when
 /// that is still what is stored, so the statistics move by `d` − `before` without reading
 /// the row again.
-pub async fn save(tx: &mut Tx, id: i64, before: &Dossier, d: &Dossier, expected: u32) -> Result<()> {
+pub async fn save(b: &mut BatchTx, id: i64, before: &Dossier, d: &Dossier, expected: u32) -> Result<()> {
     let data = serde_json::to_string(d)?;
-    let n = exec!(tx, |c| {
+    let n = exec!(b.tx().await?, |c| {
         sqlx::query(
             "UPDATE dossiers SET current_agency = $1, assignee_id = $2, status = $3, received_at = $4, due_at = $5,
                  finished_at = $6, returned_at = $7, version = $8, data = $9, officer_id = $12,
@@ -299,8 +292,8 @@ pub async fn save(tx: &mut Tx, id: i64, before: &Dossier, d: &Dossier, expected:
             d.code
         )));
     }
-    crate::stats::apply(tx, Some(before), d).await?;
-    crate::changes::changed(tx, d.code.as_str()).await?;
+    crate::stats::apply(b, Some(before), d);
+    crate::changes::changed(b, d.code.as_str());
     Ok(())
 }
 
@@ -361,23 +354,27 @@ pub struct EventRecord {
     pub note: String,
 }
 
-/// Appends `e` to the history of dossier `id` (its `seq` is assigned here and returned).
-pub async fn append_event(tx: &mut Tx, id: i64, e: &EventRecord) -> Result<i64> {
-    // A dossier filed in this write batch: its history waits in the batch.
-    let deferred = crate::batch::deferred(|l| {
-        let seq = l.last_seq(id)? + 1;
-        l.job
+/// Appends `e` to the history of dossier `id` in a job of a group commit (its `seq` is
+/// assigned here and returned). The history of a dossier filed in this batch waits in the
+/// batch and is written when it commits; any other's is written now.
+pub async fn append_event(b: &mut BatchTx, id: impl Into<RowId>, e: &EventRecord) -> Result<i64> {
+    let id = id.into();
+    if let Some(last) = b.layers.last_seq(id) {
+        let seq = last + 1;
+        b.layers
+            .job
             .histories
             .entry(id)
             .or_default()
             .push(EventRecord { seq, ..e.clone() });
-        Some(seq)
-    })
-    .flatten();
-    if let Some(seq) = deferred {
         return Ok(seq);
     }
-    let seq: i64 = on!(tx, |c| {
+    let RowId::Stored(id) = id else {
+        return Err(StoreError::Io(format!(
+            "history of a dossier not filed in this batch ({id:?})"
+        )));
+    };
+    let seq: i64 = on!(b.tx().await?, |c| {
         sqlx::query_scalar(
             "INSERT INTO dossier_events (dossier_id, seq, at, action, from_status, to_status, actor_id, actor_name,
                  agency_code, to_agency, to_user_id, to_user_name, step_due_at, closed_step, note)
@@ -486,12 +483,23 @@ fn status_of(code: i64) -> Result<Status> {
         .ok_or_else(|| StoreError::Io(format!("unknown dossier status {code} in the database")))
 }
 
-/// The history of dossier `id`, oldest first.
-pub async fn events(tx: &mut Tx, id: i64) -> Result<Vec<EventRecord>> {
-    // Filed in this write batch: all of its history is still in the batch.
-    if let Some(history) = crate::batch::deferred(|l| l.history(id)).flatten() {
+/// The history of dossier `id` in a job of a group commit: for a dossier filed in this
+/// batch, all of its history is still in the batch.
+pub async fn events_in_batch(b: &mut BatchTx, id: impl Into<RowId>) -> Result<Vec<EventRecord>> {
+    let id = id.into();
+    if let Some(history) = b.layers.history(id) {
         return Ok(history);
     }
+    match id {
+        RowId::Stored(id) => events(b.tx().await?, id).await,
+        RowId::Provisional(p) => Err(StoreError::Io(format!(
+            "history of a dossier not filed in this batch ({p:?})"
+        ))),
+    }
+}
+
+/// The history of dossier `id`, oldest first.
+pub async fn events(tx: &mut Tx, id: i64) -> Result<Vec<EventRecord>> {
     let rows: Vec<EventRow> = on!(tx, |c| {
         sqlx::query_as(
             "SELECT seq, at, action, from_status, to_status, actor_id, actor_name, agency_code, to_agency,

@@ -49,19 +49,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 macro_rules! on {
     ($tx:expr, |$c:ident| $body:expr) => {{
         let tx: &mut $crate::Tx = $tx;
-        // Inside a job of a write batch, the job's first statement opens its savepoint.
-        match $crate::batch::guard(&mut *tx).await {
-            Err(e) => Err(e),
-            Ok(()) => match tx {
-                $crate::Tx::Sqlite(t) => {
-                    let $c = &mut **t;
-                    $body
-                }
-                $crate::Tx::Postgres(t) => {
-                    let $c = &mut **t;
-                    $body
-                }
-            },
+        match tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
         }
     }};
 }

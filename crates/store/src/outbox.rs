@@ -8,6 +8,7 @@
 
 use time::OffsetDateTime;
 
+use crate::batch::BatchTx;
 use crate::{Backend, Result, Tx, exec, on, to_millis};
 
 /// An event to deliver.
@@ -45,7 +46,7 @@ pub async fn enqueue(tx: &mut Tx, e: &NewEvent<'_>, now: OffsetDateTime) -> Resu
 
 /// Queues `e` like [`enqueue`], but inside a group commit with the batch's other events at
 /// its end (one statement for the lot; ids still follow the order events were queued in).
-pub async fn queue(tx: &mut Tx, e: &NewEvent<'_>, now: OffsetDateTime) -> Result<()> {
+pub fn queue(b: &mut BatchTx, e: &NewEvent<'_>, now: OffsetDateTime) -> Result<()> {
     let payload = serde_json::to_string(e.payload)?;
     let now = to_millis(now);
     let row = crate::batch::Row {
@@ -60,7 +61,8 @@ pub async fn queue(tx: &mut Tx, e: &NewEvent<'_>, now: OffsetDateTime) -> Result
             crate::batch::Val::Int(0),
         ],
     };
-    crate::batch::insert_or_defer(tx, row).await
+    b.layers.job.rows.push(row);
+    Ok(())
 }
 
 /// A queued event.

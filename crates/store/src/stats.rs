@@ -17,6 +17,7 @@ use motcua_core::stats::{
 };
 use time::{Date, OffsetDateTime};
 
+use crate::batch::BatchTx;
 use crate::overview::Period;
 use crate::{Arg, Db, Result, StoreError, Tx, exec, on, to_millis};
 
@@ -109,18 +110,13 @@ async fn add(tx: &mut Tx, counters: &Counters) -> Result<()> {
 }
 
 /// Applies the change of one dossier from `old` (none when new) to `new`: called by
-/// [`crate::dossiers::insert`] and [`crate::dossiers::save`] in their transaction.
-///
-/// Inside a group commit the difference joins the batch's sum instead, written once just
-/// before the batch commits (`batch::Deferred`).
-pub async fn apply(tx: &mut Tx, old: Option<&Dossier>, new: &Dossier) -> Result<()> {
+/// [`crate::dossiers::insert`] and [`crate::dossiers::save`] in their job of a group
+/// commit. The difference joins the batch's sum, written once just before the batch
+/// commits (`batch::Deferred`); bulk loads use [`Batch`] instead.
+pub fn apply(b: &mut BatchTx, old: Option<&Dossier>, new: &Dossier) {
     let diff = core_stats::difference(old, new);
-    if diff.is_empty() {
-        return Ok(());
-    }
-    match crate::batch::defer(diff, |d, diff| crate::batch::sum_into(&mut d.stats, diff)) {
-        Some(diff) => add(tx, &with_months(diff)).await,
-        None => Ok(()),
+    if !diff.is_empty() {
+        crate::batch::sum_into(&mut b.layers.job.stats, diff);
     }
 }
 

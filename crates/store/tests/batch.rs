@@ -1,10 +1,10 @@
 //! Group commit: jobs share a transaction; a failed job leaves nothing behind, including
 //! the writes every job defers to the batch's end (the audit chain's head).
 
+use motcua_store::StoreError;
 use motcua_store::audit::{self, NewAuditRecord};
-use motcua_store::batch::{Batcher, JobFuture};
+use motcua_store::batch::{BatchTx, Batcher, JobFuture};
 use motcua_store::testing::fresh_db;
-use motcua_store::{StoreError, Tx};
 use time::OffsetDateTime;
 
 fn record(object_id: &str) -> NewAuditRecord<'_> {
@@ -25,9 +25,9 @@ fn record(object_id: &str) -> NewAuditRecord<'_> {
 /// Appends one record, then fails when `fail` is set.
 async fn job(batcher: &Batcher, id: &'static str, fail: bool) -> Result<i64, StoreError> {
     batcher
-        .submit(move |tx: &mut Tx| -> JobFuture<'_, Result<i64, StoreError>> {
+        .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<i64, StoreError>> {
             Box::pin(async move {
-                let entry = audit::append(tx, &record(id), OffsetDateTime::now_utc()).await?;
+                let entry = audit::append_in_batch(b, &record(id), OffsetDateTime::now_utc()).await?;
                 if fail {
                     return Err(StoreError::Conflict(format!("job {id} fails after appending")));
                 }

@@ -292,10 +292,14 @@ async fn check(db: &Db, s: &Setting, w: &World) -> Result<(), TestCaseError> {
     )
     .await;
     let ds: Vec<Dossier> = w.shapes.iter().enumerate().map(|(n, sh)| dossier(s, n, sh)).collect();
+    // Stored as a bulk load does: the rows, and their statistics counted alongside.
     let mut tx = db.begin_write().await.expect("begin");
+    dossiers::insert_many_uncounted(&mut tx, &ds).await.expect("insert");
+    let mut counted = motcua_store::stats::Batch::default();
     for d in &ds {
-        dossiers::insert_now(&mut tx, d).await.expect("insert");
+        counted.add(d);
     }
+    counted.write(&mut tx).await.expect("statistics");
     tx.commit().await.expect("commit");
 
     let now = at(w.now);

@@ -10,6 +10,18 @@ use motcua_store::{StoreError, catalogue, dossiers};
 use time::OffsetDateTime;
 use time::macros::date;
 
+/// The next code of `agency` for `day`, in the caller's own transaction (outside a group
+/// commit codes are reserved, here one at a time).
+async fn one_code(
+    tx: &mut motcua_store::Tx,
+    province: &motcua_core::codes::ProvinceCode,
+    agency: &AgencyCode,
+    day: time::Date,
+) -> Result<DossierCode, StoreError> {
+    let mut codes = dossiers::reserve_codes(tx, province, agency, day, 1).await?;
+    Ok(codes.pop().expect("one code"))
+}
+
 /// A fresh database holding the demo province (the dossiers' foreign key).
 async fn with_province() -> (motcua_store::testing::TestDb, motcua_core::catalogue::Province) {
     let t = fresh_db().await;
@@ -40,7 +52,7 @@ async fn thousands_of_concurrent_intakes_get_distinct_consecutive_codes() {
             let mut issued = Vec::new();
             for i in 0..per_task {
                 let mut tx = db.begin_write().await.expect("begin");
-                let c = dossiers::next_code(&mut tx, &code, &agency, day).await.expect("code");
+                let c = one_code(&mut tx, &code, &agency, day).await.expect("code");
                 // Every seventh intake fails after taking its number: nothing is issued.
                 if (task + i) % 7 == 0 {
                     drop(tx);
@@ -80,10 +92,10 @@ async fn the_sequence_restarts_each_day_and_stops_at_9999() {
     catalogue::upsert_province(&mut tx, &province, OffsetDateTime::now_utc())
         .await
         .expect("province");
-    let a = dossiers::next_code(&mut tx, &province.code, &agency, date!(2026 - 11 - 27))
+    let a = one_code(&mut tx, &province.code, &agency, date!(2026 - 11 - 27))
         .await
         .expect("a");
-    let b = dossiers::next_code(&mut tx, &province.code, &agency, date!(2026 - 11 - 28))
+    let b = one_code(&mut tx, &province.code, &agency, date!(2026 - 11 - 28))
         .await
         .expect("b");
     assert_eq!(a.as_str(), "000.00.16.H43-261127-0001");
@@ -94,7 +106,7 @@ async fn the_sequence_restarts_each_day_and_stops_at_9999() {
     .execute(c)
     .await)
     .expect("age");
-    let full = dossiers::next_code(&mut tx, &province.code, &agency, date!(2026 - 11 - 28)).await;
+    let full = one_code(&mut tx, &province.code, &agency, date!(2026 - 11 - 28)).await;
     assert!(matches!(full, Err(StoreError::Conflict(_))), "{full:?}");
 }
 
@@ -108,15 +120,11 @@ async fn codes_reserved_in_bulk_continue_the_sequence_and_respect_the_limit() {
     catalogue::upsert_province(&mut tx, &province, OffsetDateTime::now_utc())
         .await
         .expect("province");
-    let first = dossiers::next_code(&mut tx, &province.code, &agency, day)
-        .await
-        .expect("first");
+    let first = one_code(&mut tx, &province.code, &agency, day).await.expect("first");
     let three = dossiers::reserve_codes(&mut tx, &province.code, &agency, day, 3)
         .await
         .expect("three");
-    let next = dossiers::next_code(&mut tx, &province.code, &agency, day)
-        .await
-        .expect("next");
+    let next = one_code(&mut tx, &province.code, &agency, day).await.expect("next");
     let all: Vec<&str> = std::iter::once(&first)
         .chain(&three)
         .chain(std::iter::once(&next))
@@ -144,19 +152,18 @@ async fn file_in_batch(
     province: motcua_core::codes::ProvinceCode,
     agency: AgencyCode,
     fail: bool,
-) -> Result<(String, i64), StoreError> {
+) -> Result<String, StoreError> {
     use motcua_core::dossier::Status;
     use motcua_core::lifecycle::{Dossier, Person};
-    use motcua_store::Tx;
-    use motcua_store::batch::JobFuture;
+    use motcua_store::batch::{BatchTx, JobFuture};
     batcher
-        .submit(move |tx: &mut Tx| -> JobFuture<'_, Result<(String, i64), StoreError>> {
+        .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<String, StoreError>> {
             Box::pin(async move {
                 let now = OffsetDateTime::now_utc();
                 let catalogue = demo::ninh_thuan();
                 let record = &catalogue.procedures[0];
                 let version = record.versions.last().expect("a version");
-                let code = dossiers::next_code(tx, &province, &agency, date!(2019 - 06 - 12)).await?;
+                let code = dossiers::next_code(b, &province, &agency, date!(2019 - 06 - 12)).await?;
                 let d = Dossier::file(motcua_core::lifecycle::Filing {
                     code: code.clone(),
                     province,
@@ -177,7 +184,7 @@ async fn file_in_batch(
                     tracking_secret: "ABCDEFGH".into(),
                     now,
                 });
-                let id = dossiers::insert(tx, &d).await?;
+                let id = dossiers::insert(b, &d)?;
                 let event = |action: &str, from: Option<Status>, to: Status| dossiers::EventRecord {
                     seq: 0,
                     at: now,
@@ -195,18 +202,18 @@ async fn file_in_batch(
                     closed_step: None,
                     note: String::new(),
                 };
-                let first = dossiers::append_event(tx, id, &event("file", None, Status::New)).await?;
+                let first = dossiers::append_event(b, id, &event("file", None, Status::New)).await?;
                 let second =
-                    dossiers::append_event(tx, id, &event("accept", Some(Status::New), Status::Accepted)).await?;
+                    dossiers::append_event(b, id, &event("accept", Some(Status::New), Status::Accepted)).await?;
                 assert_eq!((first, second), (1, 2), "a filing's history starts at 1");
                 // Read back inside the batch, before anything is written.
-                let history = dossiers::events(tx, id).await?;
+                let history = dossiers::events_in_batch(b, id).await?;
                 assert_eq!(history.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
                 assert_eq!(history[1].action, "accept");
                 if fail {
                     return Err(StoreError::Conflict(format!("{code} fails after filing")));
                 }
-                Ok((code.as_str().to_owned(), id))
+                Ok(code.as_str().to_owned())
             })
         })
         .await
@@ -240,8 +247,8 @@ async fn intakes_sharing_a_group_commit_get_consecutive_codes_and_whole_historie
     for agency in [&centre, &other] {
         let mut seqs: Vec<u32> = kept
             .iter()
-            .filter(|(c, _)| c.contains(agency.as_str()))
-            .map(|(c, _)| c[c.len() - 4..].parse().expect("seq"))
+            .filter(|c| c.contains(agency.as_str()))
+            .map(|c| c[c.len() - 4..].parse().expect("seq"))
             .collect();
         seqs.sort_unstable();
         let expected: Vec<u32> = (1..=u32::try_from(seqs.len()).expect("n")).collect();
@@ -252,9 +259,7 @@ async fn intakes_sharing_a_group_commit_get_consecutive_codes_and_whole_historie
     }
     // Each kept dossier has its two history rows in the table; nothing else was written.
     let mut tx = t.db.begin_read().await.expect("read");
-    for (code, provisional) in &kept {
-        // The id a job saw was provisional (the row was written at the batch's end).
-        assert!(*provisional < 0, "{code}: {provisional}");
+    for code in &kept {
         let stored = dossiers::by_code(&mut tx, &DossierCode::parse(code).expect("code"))
             .await
             .expect("read")
@@ -271,9 +276,9 @@ async fn intakes_sharing_a_group_commit_get_consecutive_codes_and_whole_historie
     // The stored sequences are where the batches left them: the next code outside any
     // batch follows the last one issued, for each agency.
     for agency in [&centre, &other] {
-        let issued = kept.iter().filter(|(c, _)| c.contains(agency.as_str())).count();
+        let issued = kept.iter().filter(|c| c.contains(agency.as_str())).count();
         let mut tx = t.db.begin_write().await.expect("begin");
-        let next = dossiers::next_code(&mut tx, &province.code, agency, date!(2019 - 06 - 12))
+        let next = one_code(&mut tx, &province.code, agency, date!(2019 - 06 - 12))
             .await
             .expect("code");
         tx.commit().await.expect("commit");

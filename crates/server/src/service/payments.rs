@@ -16,9 +16,10 @@ use motcua_core::dossier::{Action, Status};
 use motcua_core::lifecycle::{self, ActionInput, Context, Dossier, Person};
 use motcua_core::money::Vnd;
 use motcua_docs::dossier_xlsx::{Cell, Column, SheetWriter};
+use motcua_store::StoreError;
+use motcua_store::batch::{BatchTx, JobFuture};
 use motcua_store::dossiers::{self, Stored};
 use motcua_store::payments::{self, EXPIRED, FAILED, Notification, Order, PAID, PENDING, Settlement};
-use motcua_store::{StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime, Time};
@@ -220,16 +221,6 @@ async fn create_online(
     let d = &stored.dossier;
     let now = state.clock.now();
     let amount = i64::try_from(due.0).map_err(|_| AppError::Refused("Số tiền không hợp lệ.".to_owned()))?;
-    let mut tx = state.db.begin_write().await?;
-    // An open order for the same amount is reused: clicking «pay» twice opens one order.
-    let open = payments::of_dossier(&mut tx, stored.id)
-        .await?
-        .into_iter()
-        .find(|o| o.method == gateway.method() && o.amount == amount && effective_state(o, now) == PENDING);
-    if let Some(o) = open {
-        drop(tx);
-        return Ok((order_view(state, &o, &p.ip), false));
-    }
     let order = Order {
         id: new_order_id(),
         dossier_id: stored.id,
@@ -249,22 +240,47 @@ async fn create_online(
         settled_by: None,
         note: String::new(),
     };
-    payments::insert(&mut tx, &order).await?;
-    audit::record(
-        &mut tx,
-        &Actor::of(p),
-        Event {
-            action: "payment.create",
-            object_type: "payment",
-            object_id: &order.id,
-            province: Some(d.province.as_str()),
-            before: None,
-            after: Some(json!({"dossier": d.code, "method": order.method, "amount": order.amount})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((order_view(state, &order, &p.ip), true))
+    let (actor_id, actor_name, ip) = (p.actor(), p.actor_name(), p.ip.clone());
+    let province = d.province.as_str().to_owned();
+    let code = d.code.as_str().to_owned();
+    let dossier_id = stored.id;
+    let (order, made) = state
+        .writes
+        .submit(
+            move |b: &mut BatchTx| -> JobFuture<'_, Result<(Order, bool), AppError>> {
+                Box::pin(async move {
+                    // An open order for the same amount is reused: clicking «pay» twice opens one order.
+                    let open = payments::of_dossier(b.tx().await?, dossier_id)
+                        .await?
+                        .into_iter()
+                        .find(|o| o.method == order.method && o.amount == amount && effective_state(o, now) == PENDING);
+                    if let Some(o) = open {
+                        return Ok((o, false));
+                    }
+                    payments::insert(b.tx().await?, &order).await?;
+                    audit::record_in_batch(
+                        b,
+                        &Actor {
+                            id: actor_id,
+                            name: actor_name,
+                            ip: &ip,
+                        },
+                        Event {
+                            action: "payment.create",
+                            object_type: "payment",
+                            object_id: &order.id,
+                            province: Some(&province),
+                            before: None,
+                            after: Some(json!({"dossier": code, "method": order.method, "amount": order.amount})),
+                        },
+                    )
+                    .await?;
+                    Ok((order, true))
+                })
+            },
+        )
+        .await?;
+    Ok((order_view(state, &order, &p.ip), made))
 }
 
 async fn create_cash(
@@ -305,50 +321,66 @@ async fn create_cash(
         settled_by: None,
         note: String::new(),
     };
-    let mut tx = state.db.begin_write().await?;
-    payments::insert(&mut tx, &order).await?;
-    let settled = payments::settle(
-        &mut tx,
-        &order.id,
-        &Settlement {
-            state: PAID,
-            gateway_txn: Some(&reference),
-            bank_code: None,
-            response_code: None,
-            at: now,
-            by: &p.actor(),
-            note: "",
-        },
-    )
-    .await
-    .map_err(|e| match e {
-        StoreError::Conflict(_) => AppError::bad(
-            "duplicate_receipt",
-            "reference",
-            format!("Số biên lai {reference} đã được dùng cho một khoản nộp khác."),
-        ),
-        other => other.into(),
-    })?;
-    debug_assert!(settled);
-    let Stored { id, mut dossier } = dossiers::by_code(&mut tx, &d.code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("Không tìm thấy hồ sơ {}.", d.code)))?;
-    let ctx = Context {
-        now,
-        calendar: &calendar,
-        rules: crate::service::dossiers::delay_rules(state),
-        actor: crate::service::dossiers::person_of(p),
-        agency: acting.agency,
-    };
-    let input = ActionInput::ConfirmPayment {
-        amount: due,
-        reference: format!("Biên lai {reference} (tiền mặt, lệnh {})", order.id),
-    };
-    crate::service::dossiers::transition(&mut tx, id, &mut dossier, input, &ctx, &p.ip).await?;
-    let order = payments::by_id(&mut tx, &order.id)
-        .await?
-        .ok_or_else(|| AppError::Internal("order vanished".to_owned()))?;
-    tx.commit().await?;
+    let code = d.code.clone();
+    let rules = crate::service::dossiers::delay_rules(state);
+    let actor = crate::service::dossiers::person_of(p);
+    let by = p.actor();
+    let ip = p.ip.clone();
+    let agency = acting.agency;
+    // One job of the group commit: the order, its settlement and the dossier's transition.
+    let (dossier, order) = state
+        .writes
+        .submit(
+            move |b: &mut BatchTx| -> JobFuture<'_, Result<(Dossier, Order), AppError>> {
+                Box::pin(async move {
+                    let tx = b.tx().await?;
+                    payments::insert(tx, &order).await?;
+                    let settled = payments::settle(
+                        tx,
+                        &order.id,
+                        &Settlement {
+                            state: PAID,
+                            gateway_txn: Some(&reference),
+                            bank_code: None,
+                            response_code: None,
+                            at: now,
+                            by: &by,
+                            note: "",
+                        },
+                    )
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Conflict(_) => AppError::bad(
+                            "duplicate_receipt",
+                            "reference",
+                            format!("Số biên lai {reference} đã được dùng cho một khoản nộp khác."),
+                        ),
+                        other => other.into(),
+                    })?;
+                    debug_assert!(settled);
+                    let Stored { id, mut dossier } = dossiers::by_code(tx, &code)
+                        .await?
+                        .ok_or_else(|| AppError::NotFound(format!("Không tìm thấy hồ sơ {code}.")))?;
+                    let ctx = Context {
+                        now,
+                        calendar: &calendar,
+                        rules,
+                        actor,
+                        agency,
+                    };
+                    let input = ActionInput::ConfirmPayment {
+                        amount: due,
+                        reference: format!("Biên lai {reference} (tiền mặt, lệnh {})", order.id),
+                    };
+                    crate::service::dossiers::transition(b, id, &mut dossier, input, &ctx, &ip).await?;
+                    let order = payments::by_id(b.tx().await?, &order.id)
+                        .await?
+                        .ok_or_else(|| AppError::Internal("order vanished".to_owned()))?;
+                    Ok((dossier, order))
+                })
+            },
+        )
+        .await?;
     state.tracking_cache.forget(dossier.code.as_str());
     crate::forms::issue_after(state, &dossier);
     crate::forms::issue_payment_receipt_after(state, &order.id);
@@ -390,21 +422,36 @@ pub async fn receipt(state: &AppState, p: &Principal, id: &str) -> Result<Vec<u8
     let d = &stored.dossier;
     if !crate::service::dossiers::reads_own(p, d) {
         // The receipt names the applicant: staff (and API token) downloads are audited like views.
-        let mut tx = state.db.begin_write().await?;
-        audit::record(
-            &mut tx,
-            &Actor::of(p),
-            Event {
-                action: "payment.receipt",
-                object_type: "payment",
-                object_id: &order.id,
-                province: Some(d.province.as_str()),
-                before: None,
-                after: Some(json!({"dossier": d.code})),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        let (actor_id, actor_name, ip) = (p.actor(), p.actor_name(), p.ip.clone());
+        let (province, code, order_id) = (
+            d.province.as_str().to_owned(),
+            d.code.as_str().to_owned(),
+            order.id.clone(),
+        );
+        state
+            .writes
+            .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<(), AppError>> {
+                Box::pin(async move {
+                    audit::record_in_batch(
+                        b,
+                        &Actor {
+                            id: actor_id,
+                            name: actor_name,
+                            ip: &ip,
+                        },
+                        Event {
+                            action: "payment.receipt",
+                            object_type: "payment",
+                            object_id: &order_id,
+                            province: Some(&province),
+                            before: None,
+                            after: Some(json!({"dossier": code})),
+                        },
+                    )
+                    .await
+                })
+            })
+            .await?;
     }
     Ok(pdf)
 }
@@ -594,6 +641,7 @@ pub struct IpnReply {
 }
 
 /// What handling a notification came to.
+#[derive(Debug, Clone)]
 struct Outcome {
     rsp: &'static str,
     message: &'static str,
@@ -711,16 +759,24 @@ async fn record_refused(
     outcome: &Outcome,
     ip: &str,
 ) -> Result<(), AppError> {
-    let mut tx = state.db.begin_write().await?;
-    let province = match payments::by_id(&mut tx, order_id).await? {
-        Some(o) => o.province_code,
-        None => state.province(None).await?.as_str().to_owned(),
-    };
-    let n = notification(&province, params, order_id, outcome, ip, state.clock.now());
-    payments::record_notification(&mut tx, &n).await?;
-    audit_incident(&mut tx, &n).await?;
-    tx.commit().await?;
-    Ok(())
+    let fallback = state.province(None).await?.as_str().to_owned();
+    let (params, order_id, ip) = (params.to_vec(), order_id.to_owned(), ip.to_owned());
+    let outcome = outcome.clone();
+    let now = state.clock.now();
+    state
+        .writes
+        .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<(), AppError>> {
+            Box::pin(async move {
+                let province = match payments::by_id(b.tx().await?, &order_id).await? {
+                    Some(o) => o.province_code,
+                    None => fallback,
+                };
+                let n = notification(&province, &params, &order_id, &outcome, &ip, now);
+                payments::record_notification(b.tx().await?, &n).await?;
+                audit_incident(b, &n).await
+            })
+        })
+        .await
 }
 
 fn notification(
@@ -758,9 +814,9 @@ fn notification(
     }
 }
 
-async fn audit_incident(tx: &mut Tx, n: &Notification) -> Result<(), AppError> {
-    audit::record(
-        tx,
+async fn audit_incident(b: &mut BatchTx, n: &Notification) -> Result<(), AppError> {
+    audit::record_in_batch(
+        b,
         &Actor {
             id: "gateway:vnpay".to_owned(),
             name: "Cổng thanh toán VNPay".to_owned(),
@@ -793,11 +849,12 @@ async fn settle_notice(
     judged_at: Option<OffsetDateTime>,
 ) -> Result<Outcome, AppError> {
     let now = state.clock.now();
-    let method = gateway.method();
-    let mut tx = state.db.begin_write().await?;
-    let Some(order) = payments::by_id(&mut tx, &notice.order_id).await? else {
-        drop(tx);
-        let province = state.province(None).await?;
+    let method = gateway.method().to_owned();
+    let known = {
+        let mut tx = state.db.begin_read().await?;
+        payments::by_id(&mut tx, &notice.order_id).await?
+    };
+    let Some(known) = known else {
         let outcome = Outcome::new(
             "01",
             "Order not found",
@@ -805,20 +862,45 @@ async fn settle_notice(
             format!("Không có lệnh thanh toán {}", notice.order_id),
             true,
         );
-        let mut tx = state.db.begin_write().await?;
-        let n = notification(province.as_str(), &notice.params, &notice.order_id, &outcome, ip, now);
-        payments::record_notification(&mut tx, &n).await?;
-        audit_incident(&mut tx, &n).await?;
-        tx.commit().await?;
+        record_refused(state, &notice.params, &notice.order_id, &outcome, ip).await?;
         return Ok(outcome);
     };
-    let outcome = decide(state, &mut tx, &order, method, notice, now, judged_at.unwrap_or(now)).await?;
-    let n = notification(&order.province_code, &notice.params, &order.id, &outcome, ip, now);
-    payments::record_notification(&mut tx, &n).await?;
-    if outcome.incident {
-        audit_incident(&mut tx, &n).await?;
-    }
-    tx.commit().await?;
+    // What the transition needs, read before the write: a job reads only through the batch.
+    let province = ProvinceCode::parse(&known.province_code)
+        .map_err(|_| AppError::Internal(format!("order {} names no province", known.id)))?;
+    let calendar = crate::service::calendar::calendar(state, &province).await?;
+    let rules = crate::service::dossiers::delay_rules(state);
+    let (notice, ip) = (notice.clone(), ip.to_owned());
+    let judged_at = judged_at.unwrap_or(now);
+    // One job of the group commit: the order's settlement, the dossier's transition and
+    // the notification's record.
+    let (outcome, order) = state
+        .writes
+        .submit(
+            move |b: &mut BatchTx| -> JobFuture<'_, Result<(Outcome, Order), AppError>> {
+                Box::pin(async move {
+                    let order = payments::by_id(b.tx().await?, &notice.order_id)
+                        .await?
+                        .ok_or_else(|| AppError::Internal(format!("order {} vanished", notice.order_id)))?;
+                    let rules_of = Decision {
+                        method: &method,
+                        notice: &notice,
+                        now,
+                        judged_at,
+                        calendar: &calendar,
+                        rules,
+                    };
+                    let outcome = decide(b, &order, &rules_of).await?;
+                    let n = notification(&order.province_code, &notice.params, &order.id, &outcome, &ip, now);
+                    payments::record_notification(b.tx().await?, &n).await?;
+                    if outcome.incident {
+                        audit_incident(b, &n).await?;
+                    }
+                    Ok((outcome, order))
+                })
+            },
+        )
+        .await?;
     if outcome.kind == PAID {
         // The dossier moved on (decide applied confirm-payment).
         state.tracking_cache.forget(&order.dossier_code);
@@ -832,15 +914,25 @@ async fn settle_notice(
     Ok(outcome)
 }
 
-async fn decide(
-    state: &AppState,
-    tx: &mut Tx,
-    order: &Order,
-    method: &str,
-    notice: &Notice,
+/// What [`decide`] judges a notification by.
+struct Decision<'a> {
+    method: &'a str,
+    notice: &'a Notice,
     now: OffsetDateTime,
     judged_at: OffsetDateTime,
-) -> Result<Outcome, AppError> {
+    calendar: &'a motcua_core::calendar::Calendar,
+    rules: motcua_core::dossier::DelayRules,
+}
+
+async fn decide(b: &mut BatchTx, order: &Order, j: &Decision<'_>) -> Result<Outcome, AppError> {
+    let Decision {
+        method,
+        notice,
+        now,
+        judged_at,
+        calendar,
+        rules,
+    } = *j;
     if order.method != method {
         return Ok(Outcome::new(
             "01",
@@ -868,6 +960,7 @@ async fn decide(
             true,
         ));
     }
+    let tx = b.tx().await?;
     if let Some(other) = payments::by_gateway_txn(tx, method, &notice.gateway_txn).await?
         && other.id != order.id
     {
@@ -936,11 +1029,10 @@ async fn decide(
     }) else {
         return Err(AppError::Internal(format!("dossier of order {} missing", order.id)));
     };
-    let calendar = crate::service::calendar::calendar(state, &dossier.province).await?;
     let ctx = Context {
         now,
-        calendar: &calendar,
-        rules: crate::service::dossiers::delay_rules(state),
+        calendar,
+        rules,
         actor: gateway_actor(method),
         agency: dossier.receiving_agency.clone(),
     };
@@ -948,7 +1040,7 @@ async fn decide(
         amount: Vnd(amount_of(order)),
         reference: format!("VNPay {} (lệnh {})", notice.gateway_txn, order.id),
     };
-    match crate::service::dossiers::transition(tx, id, &mut dossier, input, &ctx, "").await {
+    match crate::service::dossiers::transition(b, id, &mut dossier, input, &ctx, "").await {
         Ok(_) => {
             // Its documents are issued, and its tracking answer cleared, once the caller
             // commits (settle_notice).
@@ -964,7 +1056,7 @@ async fn decide(
             // The money is real: the order stays paid, and the administrator sees that the
             // dossier did not move (paid twice, or no longer waiting) and refunds.
             let note = format!("Đã nhận tiền nhưng không xác nhận được cho hồ sơ: {why}");
-            payments::annotate(tx, &order.id, &note).await?;
+            payments::annotate(b.tx().await?, &order.id, &note).await?;
             Ok(Outcome::new("00", "Confirm Success", "paid_unapplied", note, true))
         }
         Err(e) => Err(e),

@@ -4,9 +4,9 @@ use motcua_core::codes::AgencyCode;
 use motcua_core::dossier::Action;
 use motcua_core::lifecycle::{self, ActionInput, Context, Delivery, Dossier, Person};
 use motcua_core::money::Vnd;
-use motcua_store::batch::JobFuture;
+use motcua_store::batch::{BatchTx, JobFuture};
 use motcua_store::dossiers::{self, Stored};
-use motcua_store::{Tx, files};
+use motcua_store::files;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -353,19 +353,19 @@ pub async fn act(
     let (dossier, files) = state
         .writes
         .submit(
-            move |tx: &mut Tx| -> JobFuture<'_, Result<(Dossier, Vec<files::FileRecord>), AppError>> {
+            move |b: &mut BatchTx| -> JobFuture<'_, Result<(Dossier, Vec<files::FileRecord>), AppError>> {
                 Box::pin(async move {
                     // Re-read inside the write: the action applies to the committed state, which
                     // may have moved on since the checks above (another agency took it, say).
-                    let Stored { id, mut dossier } = dossiers::by_code(tx, &code)
+                    let Stored { id, mut dossier } = dossiers::by_code(b.tx().await?, &code)
                         .await?
                         .ok_or_else(|| not_found(code.as_str()))?;
                     let acting = lifecycle::authorize(&dossier, action, &access, user.as_deref())
                         .map_err(|r| AppError::Refused(r.0))?;
-                    let existing = files::of_dossier(tx, id).await?;
+                    let existing = files::of_dossier(b.tx().await?, id).await?;
                     let used: i64 = existing.iter().map(|f| f.size).sum();
                     let now = clock.now();
-                    check_files(tx, &file_ids, &uploader, used, limit, now).await?;
+                    check_files(b.tx().await?, &file_ids, &uploader, used, limit, now).await?;
                     let ctx = Context {
                         now,
                         calendar: &calendar,
@@ -373,7 +373,8 @@ pub async fn act(
                         actor: actor.clone(),
                         agency: acting.agency.clone(),
                     };
-                    transition(tx, id, &mut dossier, input, &ctx, &ip).await?;
+                    transition(b, id, &mut dossier, input, &ctx, &ip).await?;
+                    let tx = b.tx().await?;
                     files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str(), now).await?;
                     let files = files::of_dossier(tx, id).await?;
                     Ok((dossier, files))

@@ -10,7 +10,7 @@ use motcua_core::catalogue::{Invalid, ProcedureContent};
 use motcua_core::codes::ProcedureCode;
 use motcua_core::dossier::{Channel, DossierCode, Status};
 use motcua_core::lifecycle::{self, ActionInput, Applicant, Context, Delivery, Dossier, Filing, ReceivedDocument};
-use motcua_store::batch::JobFuture;
+use motcua_store::batch::{BatchTx, JobFuture, RowId};
 use motcua_store::{Tx, dossiers, files};
 use serde::Deserialize;
 use serde_json::json;
@@ -347,13 +347,13 @@ pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<Do
     let (dossier, attached) = state
         .writes
         .submit(
-            move |tx: &mut Tx| -> JobFuture<'_, Result<(Dossier, Vec<files::FileRecord>), AppError>> {
+            move |b: &mut BatchTx| -> JobFuture<'_, Result<(Dossier, Vec<files::FileRecord>), AppError>> {
                 Box::pin(async move {
                     let now = clock.now();
-                    let attached = check_files(tx, &file_ids, &uploader, 0, limit, now).await?;
+                    let attached = check_files(b.tx().await?, &file_ids, &uploader, 0, limit, now).await?;
                     dossier.created_at = now;
                     let day = now.to_offset(motcua_core::calendar::VIETNAM_OFFSET).date();
-                    dossier.code = dossiers::next_code(tx, &dossier.province, &dossier.receiving_agency, day).await?;
+                    dossier.code = dossiers::next_code(b, &dossier.province, &dossier.receiving_agency, day).await?;
                     let filed = dossier.clone();
                     let acceptance = if accept {
                         let ctx = Context {
@@ -372,12 +372,12 @@ pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<Do
                     };
                     // Without files the row is written at the batch's end (the id is
                     // provisional); files need the stored row's id now.
-                    let id = if file_ids.is_empty() {
-                        dossiers::insert(tx, &dossier).await?
+                    let id: RowId = if file_ids.is_empty() {
+                        dossiers::insert(b, &dossier)?.into()
                     } else {
-                        let id = dossiers::insert_now(tx, &dossier).await?;
-                        files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str(), now).await?;
-                        id
+                        let id = dossiers::insert_now(b, &dossier).await?;
+                        files::attach(b.tx().await?, &file_ids, &uploader, id, dossier.province.as_str(), now).await?;
+                        id.into()
                     };
                     let by = By {
                         actor: &actor,
@@ -393,10 +393,10 @@ pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<Do
                         closed_step: None,
                         note: &filed.note,
                     };
-                    record(tx, id, &filed, filing, &by).await?;
+                    record(b, id, &filed, filing, &by).await?;
                     if !filed.exemptions.is_empty() {
-                        audit::record(
-                            tx,
+                        audit::record_in_batch(
+                            b,
                             &Actor {
                                 id: actor.id.clone(),
                                 name: actor.name.clone(),
@@ -414,7 +414,7 @@ pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<Do
                         .await?;
                     }
                     if let Some(t) = &acceptance {
-                        record(tx, id, &dossier, Step::of(t), &by).await?;
+                        record(b, id, &dossier, Step::of(t), &by).await?;
                     }
                     Ok((dossier, attached))
                 })

@@ -5,7 +5,7 @@
 use motcua_core::codes::AgencyCode;
 use motcua_core::dossier::{Status, Timeliness};
 use motcua_core::lifecycle::{self, ActionInput, Context, Dossier, Person, Transition};
-use motcua_store::Tx;
+use motcua_store::batch::{BatchTx, RowId};
 use motcua_store::dossiers::{self, EventRecord};
 use motcua_store::outbox::{self, NewEvent};
 use serde_json::{Value, json};
@@ -71,10 +71,16 @@ impl<'a> Step<'a> {
 
 /// Records one step of dossier `id` (already in state `d`): history row, audit record in
 /// the province's chain, outbox event.
-pub(super) async fn record(tx: &mut Tx, id: i64, d: &Dossier, step: Step<'_>, by: &By<'_>) -> Result<(), AppError> {
+pub(super) async fn record(
+    b: &mut BatchTx,
+    id: impl Into<RowId>,
+    d: &Dossier,
+    step: Step<'_>,
+    by: &By<'_>,
+) -> Result<(), AppError> {
     let handover = step.handover;
     dossiers::append_event(
-        tx,
+        b,
         id,
         &EventRecord {
             seq: 0,
@@ -93,8 +99,8 @@ pub(super) async fn record(tx: &mut Tx, id: i64, d: &Dossier, step: Step<'_>, by
     )
     .await?;
     let kind = format!("dossier.{}", step.action);
-    audit::record(
-        tx,
+    audit::record_in_batch(
+        b,
         &Actor {
             id: by.actor.id.clone(),
             name: by.actor.name.clone(),
@@ -111,7 +117,7 @@ pub(super) async fn record(tx: &mut Tx, id: i64, d: &Dossier, step: Step<'_>, by
     )
     .await?;
     outbox::queue(
-        tx,
+        b,
         &NewEvent {
             province: d.province.as_str(),
             dossier_code: Some(d.code.as_str()),
@@ -119,18 +125,18 @@ pub(super) async fn record(tx: &mut Tx, id: i64, d: &Dossier, step: Step<'_>, by
             payload: &outbox_payload(d, step.action, by.now),
         },
         by.now,
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
-/// Applies `input` to dossier `id` (as read in `tx`) and records it: saved against its
-/// version, history row, audit record and outbox event, all in `tx`. The one path every
+/// Applies `input` to dossier `id` (as read in the batch `b`) and records it: saved
+/// against its version, history row, audit record and outbox event, all in the job's
+/// share of the group commit. The one path every
 /// transition takes, whether a person acts through [`super::act`] or a payment
 /// gateway's notification confirms a payment (`crate::service::payments`). Callers clear the dossier's
 /// tracking cache entry (`state.tracking_cache.forget`) once the transaction commits.
 pub async fn transition(
-    tx: &mut Tx,
+    b: &mut BatchTx,
     id: i64,
     dossier: &mut Dossier,
     input: ActionInput,
@@ -139,13 +145,13 @@ pub async fn transition(
 ) -> Result<Transition, AppError> {
     let before = dossier.clone();
     let t = lifecycle::apply(dossier, input, ctx).map_err(|r| AppError::Refused(r.0))?;
-    dossiers::save(tx, id, &before, dossier, before.version).await?;
+    dossiers::save(b, id, &before, dossier, before.version).await?;
     let by = By {
         actor: &ctx.actor,
         agency: &ctx.agency,
         ip,
         now: ctx.now,
     };
-    record(tx, id, dossier, Step::of(&t), &by).await?;
+    record(b, id, dossier, Step::of(&t), &by).await?;
     Ok(t)
 }
