@@ -3,11 +3,15 @@
 //! `scripts/deps.sh` fills). moto is run with authentication on, so it checks every
 //! signature and refuses a wrong key or session token as S3 would.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use motcua_server::objects::{ObjectError, ObjectStore, S3Settings};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
 /// The Python of the virtual environment with moto: `MOTCUA_TEST_VENV`, else deps.sh's.
@@ -221,6 +225,19 @@ async fn exercise(store: &ObjectStore) {
     );
     assert_eq!(store.get("tmp/u-1").await.expect("get"), Some(Vec::new()));
 
+    // Spooled files: a small one (one request to S3) and one of several parts (a
+    // multipart upload to S3); the spool file is gone once stored.
+    let big: Vec<u8> = (0..9 * 1024 * 1024 + 7).map(|i: u32| (i % 251) as u8).collect();
+    for (key, content) in [("tmp/spooled-small", b"small".to_vec()), ("tmp/spooled-big", big)] {
+        let mut spool = store.spool().await.expect("spool");
+        spool.write_all(&content).expect("write the spool");
+        let spool_path = spool.path().to_owned();
+        store.put_file(key, spool).await.expect("put_file");
+        assert!(!spool_path.exists(), "{}", spool_path.display());
+        assert!(store.get(key).await.expect("get") == Some(content), "{key}");
+        store.delete(key).await.expect("delete");
+    }
+
     // Replacing keeps one object with the new content.
     store.put("hs/2026/c.docx", b"c2".to_vec()).await.expect("replace");
     assert_eq!(store.get("hs/2026/c.docx").await.expect("get"), Some(b"c2".to_vec()));
@@ -398,4 +415,85 @@ async fn s3_bucket_on_a_real_s3_compatible_server() {
     })
     .expect("store");
     assert!(matches!(nowhere.get("a").await, Err(ObjectError::Unreachable(_))));
+}
+
+/// An endpoint that answers every request with a redirect to itself: the store reports the
+/// redirect and does not follow it (a redirect must not carry a session token elsewhere).
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&requests);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut byte = [0; 1];
+            while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).await.is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            counted.fetch_add(1, Ordering::SeqCst);
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{port}/elsewhere\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    let store = ObjectStore::s3(S3Settings {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        bucket: "motcua-h43".to_owned(),
+        region: "us-east-1".to_owned(),
+        access_key: "AKIDEXAMPLE".to_owned(),
+        secret_key: "secret".to_owned(),
+        session_token: Some("token".to_owned()),
+        path_style: true,
+    })
+    .expect("store");
+    let redirected = store.get("hs/a.pdf").await.expect_err("a redirect is an error");
+    assert!(
+        matches!(redirected, ObjectError::Refused { status: 307, .. }),
+        "{redirected}"
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "the redirect was not followed");
+}
+
+/// Times a 20 MiB put, put_file and get against moto (a measurement, not a check):
+/// `cargo test -p motcua-server --test objects -- --ignored --nocapture timing`.
+#[tokio::test]
+#[ignore = "a measurement, run by hand"]
+async fn timing_20_mib_against_moto() {
+    let moto = Moto::start().await;
+    let keys = create_keys_and_bucket(&moto, "motcua-h43").await;
+    let store = ObjectStore::s3(S3Settings {
+        endpoint: moto.endpoint.clone(),
+        bucket: "motcua-h43".to_owned(),
+        region: "us-east-1".to_owned(),
+        access_key: keys.user.0.clone(),
+        secret_key: keys.user.1.clone(),
+        session_token: None,
+        path_style: true,
+    })
+    .expect("store");
+    let body: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    for round in 0..3 {
+        let start = std::time::Instant::now();
+        store.put("big/put", body.clone()).await.expect("put");
+        let put = start.elapsed();
+        let mut spool = store.spool().await.expect("spool");
+        spool.write_all(&body).expect("write");
+        let start = std::time::Instant::now();
+        store.put_file("big/file", spool).await.expect("put_file");
+        let put_file = start.elapsed();
+        let start = std::time::Instant::now();
+        let got = store.get("big/file").await.expect("get").expect("there");
+        let get = start.elapsed();
+        assert!(got == body);
+        let start = std::time::Instant::now();
+        for i in 0..300 {
+            store.put(&format!("small/{i}"), b"x".to_vec()).await.expect("put");
+        }
+        let small = start.elapsed() / 300;
+        println!("round {round}: put {put:?}, put_file {put_file:?}, get {get:?}, small put {small:?}");
+    }
 }
