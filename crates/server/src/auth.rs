@@ -345,11 +345,45 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Principa
     Ok(Some(principal))
 }
 
+/// How many makers deep a token made by a token (made by a token…) is followed before it is
+/// refused: far more than anyone needs, and a bound on the reads one request makes.
+const MAX_TOKEN_CHAIN: usize = 8;
+
+/// Whether whoever made `token` still stands behind it at `now_ms`: the account that made
+/// it is not disabled, and a token made by a token (`token:<id>`) was made by a live one
+/// (not revoked, not expired) whose own maker stands behind it, and so on, at most
+/// [`MAX_TOKEN_CHAIN`] deep. A maker that names no account is not checked further: the
+/// administration API always names one (accounts are never deleted), so only a token
+/// seeded directly into the database (a test harness's) has none.
+async fn maker_stands_behind(
+    tx: &mut motcua_store::Tx,
+    token: &accounts::ApiToken,
+    now_ms: i64,
+) -> Result<bool, AppError> {
+    let mut maker = token.created_by.clone();
+    for _ in 0..MAX_TOKEN_CHAIN {
+        match maker.strip_prefix("token:") {
+            Some(id) => match accounts::api_token_by_id(tx, id, now_ms).await? {
+                Some(parent) => maker = parent.created_by,
+                None => return Ok(false),
+            },
+            None => return Ok(accounts::user_by_id(tx, &maker).await?.is_none_or(|u| !u.disabled)),
+        }
+    }
+    Ok(false)
+}
+
 async fn api_token_principal(state: &AppState, token: &str, ip: String) -> Result<Principal, AppError> {
-    let invalid = || AppError::Unauthorized("Mã truy cập API không hợp lệ hoặc đã bị thu hồi.".to_owned());
+    let invalid = || AppError::Unauthorized("Mã truy cập API không hợp lệ, đã hết hạn hoặc đã bị thu hồi.".to_owned());
     let hash = secret_hash(token);
+    let now = crate::now_ms();
     let mut tx = state.db.begin_read().await?;
-    let found = accounts::api_token_by_hash(&mut tx, &hash).await?.ok_or_else(invalid)?;
+    let found = accounts::api_token_by_hash(&mut tx, &hash, now)
+        .await?
+        .ok_or_else(invalid)?;
+    if !maker_stands_behind(&mut tx, &found, now).await? {
+        return Err(invalid());
+    }
     drop(tx);
     let province = found
         .province_code
@@ -366,7 +400,6 @@ async fn api_token_principal(state: &AppState, token: &str, ip: String) -> Resul
             agency: province.as_agency().clone(),
         })
         .collect();
-    let now = crate::now_ms();
     if found.last_used_at.is_none_or(|t| now - t > 60_000) {
         let mut tx = state.db.begin_write().await?;
         accounts::touch_api_token(&mut tx, &found.id, now).await?;

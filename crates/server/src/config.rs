@@ -80,6 +80,7 @@ const KEYS: &[&str] = &[
     "vnpay_api_url",
     "payment_order_ttl_minutes",
     "sandbox_gateway",
+    "metrics_token",
 ];
 
 /// Accepts text, and also a number or boolean where text is expected: environment
@@ -134,7 +135,8 @@ pub struct Config {
     pub lockout_minutes: u64,
     /// Login attempts allowed per client address per minute.
     pub login_rate_per_minute: u32,
-    /// Mark cookies `Secure` (HTTPS only). Set it whenever motcua is served over HTTPS.
+    /// Mark cookies `Secure` (HTTPS only). When it is not set, [`Config::load`] turns it on
+    /// for an `https://` `public_url`; set to false with one, the configuration is refused.
     pub secure_cookies: bool,
     /// The reverse proxies in front of motcua whose `X-Forwarded-For` is believed: addresses
     /// or networks (`10.0.0.5`, `10.0.0.0/8`, `::1`), separated by commas or spaces. The
@@ -317,6 +319,11 @@ pub struct Config {
     /// configured secret: on by default only with the demo and no real `vnpay_url`.
     #[serde(default)]
     pub sandbox_gateway: Option<bool>,
+    /// The bearer token `/metrics` asks for (`Authorization: Bearer …`, at least 16
+    /// characters). Empty: `/metrics` answers only requests from a loopback address that
+    /// came through no proxy.
+    #[serde(default, deserialize_with = "string_like")]
+    pub metrics_token: String,
 }
 
 impl Default for Config {
@@ -392,6 +399,7 @@ impl Default for Config {
             vnpay_api_url: String::new(),
             payment_order_ttl_minutes: 15,
             sandbox_gateway: None,
+            metrics_token: String::new(),
         }
     }
 }
@@ -400,21 +408,42 @@ impl Config {
     /// Loads the configuration: defaults ← the file ← `MOTCUA_*` variables, then checks it.
     /// `file` must exist when given; without it, `./motcua.toml` is read if present.
     pub fn load(file: Option<&Path>) -> Result<Self, String> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        let mut given = Figment::new();
         match file {
             Some(f) if !f.is_file() => return Err(format!("configuration file {} not found", f.display())),
-            Some(f) => figment = figment.merge(Toml::file_exact(f)),
-            None if Path::new("motcua.toml").is_file() => figment = figment.merge(Toml::file_exact("motcua.toml")),
+            Some(f) => given = given.merge(Toml::file_exact(f)),
+            None if Path::new("motcua.toml").is_file() => given = given.merge(Toml::file_exact("motcua.toml")),
             None => {}
         }
-        let config: Config = figment
-            // Only the variables that name a setting: other MOTCUA_* variables (the test
-            // harness's, a developer's) are reported by `unknown_env_vars`, not fatal.
-            .merge(Env::prefixed("MOTCUA_").filter(|k| KEYS.contains(&k.as_str().to_ascii_lowercase().as_str())))
+        // Only the variables that name a setting: other MOTCUA_* variables (the test
+        // harness's, a developer's) are reported by `unknown_env_vars`, not fatal.
+        let given =
+            given.merge(Env::prefixed("MOTCUA_").filter(|k| KEYS.contains(&k.as_str().to_ascii_lowercase().as_str())));
+        Self::from_given(given)
+    }
+
+    /// The configuration from what the file and the environment `given` say, over the
+    /// defaults; then checked. Settings whose default depends on another are decided here,
+    /// where it is known whether they were given.
+    fn from_given(given: Figment) -> Result<Self, String> {
+        let secure_cookies_given = given.find_value("secure_cookies").is_ok();
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(given)
             .extract()
             .map_err(|e| e.to_string())?;
+        if !secure_cookies_given && config.served_over_https() {
+            config.secure_cookies = true;
+        }
         config.validate()?;
         Ok(config)
+    }
+
+    /// Whether people reach motcua over HTTPS (`public_url` is `https://…`).
+    fn served_over_https(&self) -> bool {
+        self.public_url
+            .trim()
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
     }
 
     /// The address people reach motcua at, without a trailing `/`: `public_url`, else
@@ -463,6 +492,18 @@ impl Config {
                  address printed in receipts' QR codes and sent in emails",
                 self.listen
             ));
+        }
+        if self.served_over_https() && !self.secure_cookies {
+            // Over HTTPS a cookie without `Secure` would still be sent over plain HTTP
+            // whenever a link, a redirect or an attacker downgrades a request.
+            return Err(format!(
+                "secure_cookies cannot be false when public_url ({}) is https://: the session \
+                 cookie would also be sent over plain HTTP",
+                self.public_url.trim()
+            ));
+        }
+        if !self.metrics_token.is_empty() && self.metrics_token.chars().count() < 16 {
+            return Err("metrics_token must be at least 16 characters (or empty)".to_owned());
         }
         if !matches!(self.log_format.as_str(), "pretty" | "json") {
             return Err(format!(
@@ -706,6 +747,81 @@ mod tests {
             .merge(Toml::string("databse_url = \"x\""))
             .extract();
         assert!(typo.is_err(), "a misspelt key in the file is refused");
+    }
+
+    /// The configuration a file holding `toml` (and no environment) gives.
+    fn from_file(toml: &str) -> Result<Config, String> {
+        Config::from_given(Figment::new().merge(Toml::string(toml)))
+    }
+
+    #[test]
+    fn https_turns_secure_cookies_on_and_refuses_them_off() {
+        let https = from_file("public_url = \"https://motcua.example.gov.vn\"").expect("config");
+        assert!(https.secure_cookies, "on by default when people come over HTTPS");
+        let off =
+            from_file("public_url = \"https://motcua.example.gov.vn\"\nsecure_cookies = false").expect_err("refused");
+        assert!(off.contains("secure_cookies"), "{off}");
+        assert!(
+            from_file("public_url = \" HTTPS://motcua.example.gov.vn/\"\nsecure_cookies = false").is_err(),
+            "whatever the scheme's case"
+        );
+        let on = from_file("public_url = \"https://motcua.example.gov.vn\"\nsecure_cookies = true").expect("config");
+        assert!(on.secure_cookies);
+        let plain = from_file("listen = \"0.0.0.0:8080\"\npublic_url = \"http://10.0.0.5:8080\"").expect("config");
+        assert!(!plain.secure_cookies, "plain HTTP keeps the default");
+        assert!(!from_file("").expect("defaults").secure_cookies);
+        // A configuration made in code is held to the same rule.
+        let made = Config {
+            public_url: "https://motcua.example.gov.vn".to_owned(),
+            ..Config::default()
+        };
+        assert!(made.validate().is_err());
+        assert!(
+            Config {
+                secure_cookies: true,
+                ..made
+            }
+            .validate()
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_listening_address_others_can_reach_needs_public_url() {
+        for listen in ["0.0.0.0:8080", "10.0.0.5:8080", "[::]:8080"] {
+            let open = Config {
+                listen: listen.parse().expect("address"),
+                ..Config::default()
+            };
+            let e = open.validate().expect_err("refused");
+            assert!(e.contains("public_url"), "{listen}: {e}");
+            let named = Config {
+                public_url: "http://motcua.h43.test/".to_owned(),
+                ..open
+            };
+            assert!(named.validate().is_ok(), "{listen}");
+            assert_eq!(named.public_base(), "http://motcua.h43.test");
+        }
+        for listen in ["127.0.0.1:8080", "[::1]:9000"] {
+            let local = Config {
+                listen: listen.parse().expect("address"),
+                ..Config::default()
+            };
+            assert!(local.validate().is_ok(), "{listen}");
+            assert_eq!(local.public_base(), format!("http://{listen}"));
+        }
+        let unspecified = Config {
+            listen: "0.0.0.0:8080".parse().expect("address"),
+            ..Config::default()
+        };
+        assert_eq!(unspecified.own_address().to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_metrics_token_is_long_enough_or_absent() {
+        assert!(from_file("metrics_token = \"0123456789abcdef\"").is_ok());
+        assert!(from_file("metrics_token = \"short\"").is_err());
+        assert_eq!(from_file("").expect("defaults").metrics_token, "");
     }
 
     #[test]

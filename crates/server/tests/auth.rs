@@ -491,3 +491,344 @@ async fn administrators_browse_the_audit_trail() {
         (StatusCode::BAD_REQUEST, Some("cursor"))
     );
 }
+
+/// Runs `sql` (one `$1` text parameter) behind the API's back: the rows it changed.
+async fn behind_the_back(app: &TestApp, sql: &str, param: &str) -> u64 {
+    let mut tx = app.test_db.db.begin_write().await.expect("begin");
+    let rows = motcua_store::exec!(&mut tx, |c| sqlx::query(sql).bind(param).execute(c).await).expect("sql");
+    tx.commit().await.expect("commit");
+    rows
+}
+
+/// Disables the account `username` as an operator would in the database (the
+/// administration has no such action yet).
+async fn disable(app: &TestApp, username: &str) {
+    let rows = behind_the_back(app, "UPDATE users SET disabled = TRUE WHERE username = $1", username).await;
+    assert_eq!(rows, 1, "{username}");
+}
+
+/// The id of the account `username`.
+async fn user_id(app: &TestApp, username: &str) -> String {
+    let mut tx = app.test_db.db.begin_read().await.expect("read");
+    let (user, _) = motcua_store::accounts::user_by_username(&mut tx, username)
+        .await
+        .expect("read")
+        .expect("account");
+    user.id
+}
+
+/// A login attempt as a task of its own, so that many run at once: its status.
+fn attempt(app: &TestApp, username: &str, password: &str) -> tokio::task::JoinHandle<StatusCode> {
+    let (client, url) = (app.client.clone(), app.url("/api/v1/auth/login"));
+    let body = json!({"username": username, "password": password});
+    tokio::spawn(async move { client.post(url).json(&body).send().await.expect("login").status() })
+}
+
+#[tokio::test]
+async fn guesses_sent_at_once_cannot_sign_in_once_the_account_is_locked() {
+    const MAX: u32 = 3;
+    let app = common::spawn_app_with(|c| {
+        c.login_max_failures = MAX;
+        c.login_rate_per_minute = 10_000;
+    })
+    .await;
+    // More wrong guesses than the server checks at once (one per core), and the right
+    // password sent last: its check waits for theirs, so it ends after they have locked
+    // the account, though it began (and read the lock) before.
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let wrong = cores + MAX as usize + 3;
+    for username in ["tiepnhan", "cv.xaydung", "ld.xaydung", "cv.tuphap", "giamdoc"] {
+        let mut tasks: Vec<_> = (0..wrong)
+            .map(|i| attempt(&app, username, &format!("sai-mat-khau-{i}")))
+            .collect();
+        tasks.push(attempt(&app, username, DEMO_PASSWORD));
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.expect("task"));
+        }
+        assert!(
+            statuses
+                .iter()
+                .all(|s| [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::LOCKED].contains(s)),
+            "{statuses:?}"
+        );
+        // The audit trail has every outcome in the order it was committed: a sign-in is
+        // never committed after failures that locked the account.
+        let id = user_id(&app, username).await;
+        let mut tx = app.test_db.db.begin_read().await.expect("read");
+        let mut records = motcua_store::audit::list(
+            &mut tx,
+            &motcua_store::audit::AuditFilter {
+                object_type: Some("user".to_owned()),
+                object_id: Some(id),
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+        drop(tx);
+        records.sort_by_key(|e| e.seq);
+        let outcomes: Vec<Option<i64>> = records
+            .iter()
+            .filter_map(|e| match e.action.as_str() {
+                "auth.login" => Some(None),
+                "auth.login_failed" => Some(Some(
+                    e.after.as_ref().expect("after")["failed_logins"]
+                        .as_i64()
+                        .expect("count"),
+                )),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            outcomes.len(),
+            wrong + 1,
+            "{username}: every attempt recorded: {outcomes:?}"
+        );
+        assert!(
+            outcomes.iter().flatten().any(|n| *n >= i64::from(MAX)),
+            "{username}: the guesses locked the account: {outcomes:?}"
+        );
+        let mut failures = 0;
+        for outcome in &outcomes {
+            match outcome {
+                Some(n) => failures = *n,
+                None => {
+                    assert!(
+                        failures < i64::from(MAX),
+                        "{username} signed in after {failures} failures had locked it: {outcomes:?}, {statuses:?}"
+                    );
+                    failures = 0;
+                }
+            }
+        }
+        // A right password refused that way is answered as a wrong one: 423 like the rest.
+        if !statuses.contains(&StatusCode::OK) {
+            assert_eq!(statuses.last(), Some(&StatusCode::LOCKED), "{statuses:?}");
+        }
+    }
+}
+
+/// A refusal with the digits (times, counts that differ) blotted out.
+fn refusal(r: Result<common::Session, (StatusCode, Value)>) -> (StatusCode, String, String) {
+    let (status, body) = r.err().expect("refused");
+    let message: String = body["message"]
+        .as_str()
+        .expect("message")
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect();
+    (status, body["code"].as_str().expect("code").to_owned(), message)
+}
+
+#[tokio::test]
+async fn unknown_names_and_disabled_accounts_answer_as_an_account_with_a_wrong_password() {
+    let app = common::spawn_app_with(|c| c.login_rate_per_minute = 10_000).await;
+    disable(&app, "cv.tuphap").await;
+    // An enabled account and a wrong password; a disabled account and its right password;
+    // a name no account has.
+    let tries = [
+        ("tiepnhan", "sai-mat-khau"),
+        ("cv.tuphap", DEMO_PASSWORD),
+        ("khong.ai.co.ten.nay", DEMO_PASSWORD),
+    ];
+    for i in 1..=5 {
+        let mut answers = Vec::new();
+        for (username, password) in tries {
+            answers.push(refusal(login(&app, username, password).await));
+        }
+        let expected = if i < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::LOCKED
+        };
+        assert_eq!(answers[0].0, expected, "attempt {i}: {answers:?}");
+        assert!(
+            answers.iter().all(|a| *a == answers[0]),
+            "attempt {i}: the same answer whoever asks: {answers:?}"
+        );
+    }
+    // Locked, all three, and still alike.
+    let mut answers = Vec::new();
+    for (username, _) in tries {
+        answers.push(refusal(login(&app, username, DEMO_PASSWORD).await));
+    }
+    assert_eq!(answers[0].1, "account_locked", "{answers:?}");
+    assert!(answers[0].2.contains("tạm khóa"), "{answers:?}");
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+    // The disabled account's attempts are on the audit trail as such.
+    let id = user_id(&app, "cv.tuphap").await;
+    let mut tx = app.test_db.db.begin_read().await.expect("read");
+    let records = motcua_store::audit::list(
+        &mut tx,
+        &motcua_store::audit::AuditFilter {
+            action: Some("auth.login_failed".to_owned()),
+            object_id: Some(id),
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("list");
+    assert_eq!(records.len(), 5);
+    assert!(
+        records
+            .iter()
+            .all(|e| e.after.as_ref().expect("after")["disabled"] == true)
+    );
+}
+
+#[tokio::test]
+async fn api_tokens_expire_and_stop_with_the_account_that_made_them() {
+    let app = spawn_app().await;
+    let admin = sign_in(&app, "quantri").await;
+    let make = |body: Value| post(&app, &admin, "/api/v1/admin/tokens", body);
+    // Longer than a year, or no time at all: refused, naming the field.
+    for days in [366, 0, 100_000] {
+        let (status, e) = make(json!({"name": "x", "scopes": ["admin"], "expires_in_days": days})).await;
+        assert_eq!(
+            (status, e["code"].as_str(), e["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_field"), Some("expires_in_days")),
+            "{days}: {e}"
+        );
+        assert!(e["message"].as_str().expect("message").contains("365"), "{e}");
+    }
+    // Without a term: 90 days.
+    let before = motcua_server::now_ms();
+    let (status, made) = make(json!({"name": "Hệ thống A", "scopes": ["admin"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let expires_at = made["expires_at"].as_i64().expect("expires_at");
+    let day = 86_400_000;
+    assert!(
+        (before + 90 * day..=motcua_server::now_ms() + 90 * day).contains(&expires_at),
+        "{made}"
+    );
+    let works = |token: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url("/api/v1/admin/users"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("send")
+                .status()
+        }
+    };
+    let token = made["token"].as_str().expect("token").to_owned();
+    assert_eq!(works(token.clone()).await, StatusCode::OK);
+    // A token made with that token ends no later than it.
+    let r = app
+        .client
+        .post(app.url("/api/v1/admin/tokens"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Hệ thống A, phụ", "scopes": ["admin"], "expires_in_days": 365}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let child: Value = r.json().await.expect("json");
+    assert_eq!(child["expires_at"], expires_at, "capped at its maker's end");
+    let child = child["token"].as_str().expect("token").to_owned();
+    assert_eq!(works(child.clone()).await, StatusCode::OK);
+
+    // Past its end (aged behind the API's back), it is refused, and so is the one it made.
+    let aged = behind_the_back(
+        &app,
+        "UPDATE api_tokens SET expires_at = 1 WHERE id = $1",
+        made["id"].as_str().expect("id"),
+    )
+    .await;
+    assert_eq!(aged, 1);
+    let r = app
+        .client
+        .get(app.url("/api/v1/admin/users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let e: Value = r.json().await.expect("json");
+    assert!(e["message"].as_str().expect("message").contains("hết hạn"), "{e}");
+    assert_eq!(works(child).await, StatusCode::UNAUTHORIZED, "its maker is gone");
+
+    // A token whose maker's account is disabled stops working.
+    let (_, other) = make(json!({"name": "Hệ thống B", "scopes": ["admin"], "expires_in_days": 365})).await;
+    let other = other["token"].as_str().expect("token").to_owned();
+    assert_eq!(works(other.clone()).await, StatusCode::OK);
+    disable(&app, "quantri").await;
+    assert_eq!(works(other).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn sessions_end_at_their_absolute_expiry_and_with_their_disabled_account() {
+    let app = spawn_app().await;
+    let [director, counter] = sign_in_each(&app, ["giamdoc", "tiepnhan"]).await;
+    // In use a moment ago (the idle timeout is far) but past its absolute end.
+    let ended = behind_the_back(
+        &app,
+        "UPDATE sessions SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = $1)",
+        "giamdoc",
+    )
+    .await;
+    assert_eq!(ended, 1);
+    let (status, body) = get(&app, &director, "/api/v1/auth/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["message"].as_str().expect("msg").contains("hết hạn"), "{body}");
+    let gone = behind_the_back(
+        &app,
+        "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)",
+        "giamdoc",
+    )
+    .await;
+    assert_eq!(gone, 0, "the ended session was removed");
+
+    // A live session stops with its account.
+    let (status, _) = get(&app, &counter, "/api/v1/auth/me").await;
+    assert_eq!(status, StatusCode::OK);
+    disable(&app, "tiepnhan").await;
+    let (status, _) = get(&app, &counter, "/api/v1/auth/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = with_csrf(&app, &counter, Method::POST, "/api/v1/dossiers", Some(json!({}))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "nor can it write");
+}
+
+#[tokio::test]
+async fn failed_logins_are_forgotten_after_a_quiet_day_for_accounts_and_unknown_names_alike() {
+    let app = spawn_app().await;
+    for username in ["tiepnhan", "khong.ai.co.ten.nay"] {
+        for _ in 0..4 {
+            let (status, _) = login(&app, username, "sai-mat-khau").await.err().expect("wrong");
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{username}");
+        }
+    }
+    // Two days pass without another attempt (or any change to the account).
+    let two_days_ago = motcua_server::now_ms() - 2 * 86_400_000;
+    for sql in [
+        "UPDATE users SET updated_at = CAST($1 AS BIGINT) WHERE username = 'tiepnhan'",
+        "UPDATE unknown_login_failures SET updated_at = CAST($1 AS BIGINT)",
+    ] {
+        assert_eq!(behind_the_back(&app, sql, &two_days_ago.to_string()).await, 1, "{sql}");
+    }
+    // The fifth wrong password is the first again: no lock, for either.
+    for username in ["tiepnhan", "khong.ai.co.ten.nay"] {
+        let (status, _) = login(&app, username, "sai-mat-khau").await.err().expect("wrong");
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{username}");
+    }
+    let mut tx = app.test_db.db.begin_read().await.expect("read");
+    let (user, _) = motcua_store::accounts::user_by_username(&mut tx, "tiepnhan")
+        .await
+        .expect("read")
+        .expect("account");
+    assert_eq!((user.failed_logins, user.locked_until.is_some()), (1, false));
+    drop(tx);
+    // Four more in a row lock both, as before.
+    for username in ["tiepnhan", "khong.ai.co.ten.nay"] {
+        let mut last = StatusCode::OK;
+        for _ in 0..4 {
+            last = login(&app, username, "sai-mat-khau").await.err().expect("wrong").0;
+        }
+        assert_eq!(last, StatusCode::LOCKED, "{username}");
+    }
+}

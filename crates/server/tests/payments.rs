@@ -815,6 +815,63 @@ async fn a_query_answer_with_a_wrong_checksum_is_refused() {
     }
 }
 
+/// A listener for a host that must never be contacted: it counts the connections made to
+/// it (and drops them).
+async fn tripwire() -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let contacts = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&contacts);
+    tokio::spawn(async move {
+        while let Ok((connection, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(connection);
+        }
+    });
+    (addr, contacts)
+}
+
+#[tokio::test]
+async fn a_forged_host_header_does_not_choose_where_payments_are_re_queried() {
+    use std::sync::atomic::Ordering;
+    let (forged, contacts) = tripwire().await;
+    let app = app().await;
+    let (counter, _, o) = an_open_order(&app).await;
+    let id = o["id"].as_str().expect("id");
+    // The re-query of the sandbox goes to this server's own address, whatever the request
+    // says it was sent to.
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/payments/{id}/query")))
+        .header("host", forged.to_string())
+        .header("x-forwarded-host", forged.to_string())
+        .header("forwarded", format!("host={forged}"))
+        .header("cookie", &counter.cookie)
+        .header("x-csrf-token", &counter.csrf)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("query");
+    assert_eq!(r.status(), StatusCode::OK);
+    let q: Value = r.json().await.expect("json");
+    assert_eq!(
+        (q["asked"].as_bool(), q["response_code"].as_str()),
+        (Some(true), Some("91")),
+        "{q}"
+    );
+    assert_eq!(
+        contacts.load(Ordering::SeqCst),
+        0,
+        "the forged host was never contacted"
+    );
+    // The control: named where the server is told to re-query, the tripwire is reached, so
+    // it would have shown a re-query sent where the Host header said.
+    let (status, e, _, _) = query_against(format!("http://{forged}/merchant_webapi/api/transaction")).await;
+    assert!(!status.is_success(), "{status}: {e}");
+    assert!(contacts.load(Ordering::SeqCst) >= 1, "the tripwire counts connections");
+}
+
 #[tokio::test]
 async fn intake_refuses_post_without_an_address_and_records_fee_exemptions_with_their_reason() {
     let app = app().await;

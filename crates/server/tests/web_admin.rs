@@ -573,10 +573,23 @@ async fn users_and_tokens_from_their_forms() {
     let body = form_body(&controls);
     assert_eq!(
         body,
-        json!({"name": "Cổng dịch vụ công thử", "scopes": ["dossiers:read"]})
+        json!({"name": "Cổng dịch vụ công thử", "scopes": ["dossiers:read"], "expires_in_days": 90}),
+        "a term of 90 days unless changed"
     );
+    // A term past the longest is refused at the field.
+    set(&mut controls, "expires_in_days", "400");
+    let (status, e) = submit(&app, &quantri, &api, &method, &form_body(&controls)).await;
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("expires_in_days")),
+        "{e}"
+    );
+    assert!(html.contains(r#"max="365""#));
     let (status, token) = submit(&app, &quantri, &api, &method, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{token}");
+    let day = 86_400_000;
+    let term = token["expires_at"].as_i64().expect("expires_at") - motcua_server::now_ms();
+    assert!((89 * day..=90 * day).contains(&term), "{token}");
     assert!(token["token"].as_str().is_some_and(|t| t.starts_with("mc_")));
     let token_id = token["id"].as_str().expect("id");
     let html = light_page_ok(&app, &quantri, "/quan-tri/ma-truy-cap").await;

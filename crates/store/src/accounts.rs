@@ -240,19 +240,25 @@ pub async fn set_password(tx: &mut Tx, id: &str, hash: &str, must_change: bool, 
 }
 
 /// Counts a failed login; after `max_failures` consecutive failures the account is
-/// locked for `lock_ms`. Returns the failure count and the lock end, if locked.
+/// locked for `lock_ms`. A failure when the account has not changed since `forget_before`
+/// (epoch ms: no failure, no other change) counts as the first again. Returns the failure
+/// count and the lock end, if locked.
 pub async fn record_login_failure(
     tx: &mut Tx,
     id: &str,
     max_failures: i64,
     lock_ms: i64,
     now: OffsetDateTime,
+    forget_before: i64,
 ) -> Result<(i64, Option<i64>)> {
     let now = to_millis(now);
+    // Every right-hand side reads the row as it was, so the count is computed once.
     exec!(tx, |c| {
         sqlx::query(
-            "UPDATE users SET failed_logins = failed_logins + 1,
-                locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END,
+            "UPDATE users SET
+                failed_logins = CASE WHEN updated_at < $5 THEN 1 ELSE failed_logins + 1 END,
+                locked_until = CASE WHEN (CASE WHEN updated_at < $5 THEN 1 ELSE failed_logins + 1 END) >= $2
+                    THEN $3 ELSE locked_until END,
                 updated_at = $4
              WHERE id = $1",
         )
@@ -260,6 +266,7 @@ pub async fn record_login_failure(
         .bind(max_failures)
         .bind(now + lock_ms)
         .bind(now)
+        .bind(forget_before)
         .execute(c)
         .await
     })?;
@@ -272,15 +279,79 @@ pub async fn record_login_failure(
     Ok(row)
 }
 
-/// Clears the failure count after a successful login.
-pub async fn record_login_success(tx: &mut Tx, id: &str) -> Result<()> {
+/// Clears the failure count after a successful password check, unless the account is
+/// locked at `now`: a lock set by failures that were counted while this login's password
+/// was being checked. Returns whether the login may go on; decided by the one conditional
+/// `UPDATE`, so a lock and a success cannot both win.
+pub async fn record_login_success(tx: &mut Tx, id: &str, now: OffsetDateTime) -> Result<bool> {
+    let n = exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL
+             WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)",
+        )
+        .bind(id)
+        .bind(to_millis(now))
+        .execute(c)
+        .await
+    })?;
+    Ok(n > 0)
+}
+
+/// The end of the lock on a login name that belongs to no account, if one was set
+/// (see [`record_unknown_login_failure`]).
+pub async fn unknown_login_lock(tx: &mut Tx, username: &str) -> Result<Option<i64>> {
+    let row: Option<Option<i64>> = on!(tx, |c| {
+        sqlx::query_scalar("SELECT locked_until FROM unknown_login_failures WHERE username = $1")
+            .bind(username)
+            .fetch_optional(c)
+            .await
+    })?;
+    Ok(row.flatten())
+}
+
+/// Counts a failed login under `username`, a name that belongs to no account, exactly as
+/// [`record_login_failure`] counts one for an account: a lock for `lock_ms` from the
+/// `max_failures`-th, a count that starts again after `forget_before`. Names not tried
+/// since `forget_before` are forgotten. Returns the failure count and the lock end.
+pub async fn record_unknown_login_failure(
+    tx: &mut Tx,
+    username: &str,
+    max_failures: i64,
+    lock_ms: i64,
+    now: OffsetDateTime,
+    forget_before: i64,
+) -> Result<(i64, Option<i64>)> {
+    let now = to_millis(now);
     exec!(tx, |c| {
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND failed_logins > 0")
-            .bind(id)
+        sqlx::query("DELETE FROM unknown_login_failures WHERE updated_at < $1")
+            .bind(forget_before)
             .execute(c)
             .await
     })?;
-    Ok(())
+    exec!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO unknown_login_failures (username, failed_logins, locked_until, updated_at)
+             VALUES ($1, 1, CASE WHEN 1 >= $2 THEN $3 ELSE NULL END, $4)
+             ON CONFLICT (username) DO UPDATE SET
+                failed_logins = unknown_login_failures.failed_logins + 1,
+                locked_until = CASE WHEN unknown_login_failures.failed_logins + 1 >= $2
+                    THEN $3 ELSE unknown_login_failures.locked_until END,
+                updated_at = $4",
+        )
+        .bind(username)
+        .bind(max_failures)
+        .bind(now + lock_ms)
+        .bind(now)
+        .execute(c)
+        .await
+    })?;
+    let row: (i64, Option<i64>) = on!(tx, |c| {
+        sqlx::query_as("SELECT failed_logins, locked_until FROM unknown_login_failures WHERE username = $1")
+            .bind(username)
+            .fetch_one(c)
+            .await
+    })?;
+    Ok(row)
 }
 
 /// Unlocks an account (administrator).
@@ -488,12 +559,23 @@ pub struct ApiToken {
 
 const TOKEN_COLUMNS: &str = "id, name, scopes, province_code, created_by, created_at, revoked_at, last_used_at";
 
-/// Stores a new API token (its hash only).
+/// Stores a new API token (its hash only) that never expires. Only for tokens made
+/// outside the administration API (a test harness seeding its own): the API makes every
+/// token with an expiry ([`create_expiring_api_token`]).
 pub async fn create_api_token(tx: &mut Tx, t: &ApiToken, token_hash: &str) -> Result<()> {
+    insert_api_token(tx, t, token_hash, None).await
+}
+
+/// Stores a new API token (its hash only) that stops working at `expires_at` (epoch ms).
+pub async fn create_expiring_api_token(tx: &mut Tx, t: &ApiToken, token_hash: &str, expires_at: i64) -> Result<()> {
+    insert_api_token(tx, t, token_hash, Some(expires_at)).await
+}
+
+async fn insert_api_token(tx: &mut Tx, t: &ApiToken, token_hash: &str, expires_at: Option<i64>) -> Result<()> {
     exec!(tx, |c| {
         sqlx::query(
-            "INSERT INTO api_tokens (id, token_hash, name, scopes, province_code, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO api_tokens (id, token_hash, name, scopes, province_code, created_by, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&t.id)
         .bind(token_hash)
@@ -502,19 +584,51 @@ pub async fn create_api_token(tx: &mut Tx, t: &ApiToken, token_hash: &str) -> Re
         .bind(&t.province_code)
         .bind(&t.created_by)
         .bind(t.created_at)
+        .bind(expires_at)
         .execute(c)
         .await
     })?;
     Ok(())
 }
 
-/// Finds a live (not revoked) token by its hash.
-pub async fn api_token_by_hash(tx: &mut Tx, token_hash: &str) -> Result<Option<ApiToken>> {
-    let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL");
+/// Finds a live token by its hash: not revoked and not expired at `now_ms`. Whether its
+/// maker may still stand behind it is the caller's question ([`api_token_by_id`],
+/// [`user_by_id`]).
+pub async fn api_token_by_hash(tx: &mut Tx, token_hash: &str, now_ms: i64) -> Result<Option<ApiToken>> {
+    let sql = format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens
+         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+    );
     Ok(on!(tx, |c| sqlx::query_as(&sql)
         .bind(token_hash)
+        .bind(now_ms)
         .fetch_optional(c)
         .await)?)
+}
+
+/// Finds a live token by its id (the token that made another): not revoked and not
+/// expired at `now_ms`.
+pub async fn api_token_by_id(tx: &mut Tx, id: &str, now_ms: i64) -> Result<Option<ApiToken>> {
+    let sql = format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens
+         WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .bind(now_ms)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// When the token `id` expires (epoch ms); `None` when it never does or does not exist.
+pub async fn api_token_expiry(tx: &mut Tx, id: &str) -> Result<Option<i64>> {
+    let row: Option<Option<i64>> = on!(tx, |c| {
+        sqlx::query_scalar("SELECT expires_at FROM api_tokens WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await
+    })?;
+    Ok(row.flatten())
 }
 
 /// Lists tokens, newest first.

@@ -294,7 +294,16 @@ pub struct NewToken {
     pub name: String,
     /// Scopes: `catalogue:write`, `admin`, `dossiers:read`.
     pub scopes: Vec<String>,
+    /// Days the token works, 1 to 365; 90 when omitted. A token made with a token expires
+    /// no later than that one.
+    #[schema(minimum = 1, maximum = 365)]
+    pub expires_in_days: Option<u32>,
 }
+
+/// Days a new API token works when its creator names none.
+pub const TOKEN_DAYS_DEFAULT: u32 = 90;
+/// The longest a new API token may work, in days.
+pub const TOKEN_DAYS_MAX: u32 = 365;
 
 /// A created token: the secret is shown this once.
 #[derive(Debug, Serialize, ToSchema)]
@@ -307,6 +316,8 @@ pub struct CreatedToken {
     pub name: String,
     /// Scopes.
     pub scopes: Vec<String>,
+    /// When it stops working (epoch ms).
+    pub expires_at: i64,
 }
 
 /// `POST /api/v1/admin/tokens`
@@ -343,19 +354,35 @@ pub async fn create_token(
             format!("Phạm vi «{bad}» không tồn tại (có: {}).", known.join(", ")),
         ));
     }
+    let days = body.expires_in_days.unwrap_or(TOKEN_DAYS_DEFAULT);
+    if !(1..=TOKEN_DAYS_MAX).contains(&days) {
+        return Err(AppError::bad(
+            "invalid_field",
+            "expires_in_days",
+            format!("Thời hạn của mã truy cập phải từ 1 đến {TOKEN_DAYS_MAX} ngày."),
+        ));
+    }
     let secret = format!("mc_{}", random_token(32));
+    let now = crate::now_ms();
     let token = ApiToken {
         id: random_id(),
         name,
         scopes: body.scopes.join(" "),
         province_code: Some(province.to_string()),
         created_by: principal.actor(),
-        created_at: crate::now_ms(),
+        created_at: now,
         revoked_at: None,
         last_used_at: None,
     };
+    let mut expires_at = now.saturating_add(i64::from(days) * 86_400_000);
     let mut tx = state.db.begin_write().await?;
-    accounts::create_api_token(&mut tx, &token, &secret_hash(&secret)).await?;
+    // A token cannot outlive the token that made it (which stops it anyway when it goes).
+    if let crate::auth::Credential::ApiToken { id, .. } = &principal.credential
+        && let Some(maker_expires) = accounts::api_token_expiry(&mut tx, id).await?
+    {
+        expires_at = expires_at.min(maker_expires);
+    }
+    accounts::create_expiring_api_token(&mut tx, &token, &secret_hash(&secret), expires_at).await?;
     audit::record(
         &mut tx,
         &Actor::of(&principal),
@@ -365,7 +392,11 @@ pub async fn create_token(
             object_id: &token.id,
             province: Some(province.as_str()),
             before: None,
-            after: Some(serde_json::json!({ "name": token.name, "scopes": token.scopes })),
+            after: Some(serde_json::json!({
+                "name": token.name,
+                "scopes": token.scopes,
+                "expires_at": expires_at,
+            })),
         },
     )
     .await?;
@@ -377,6 +408,7 @@ pub async fn create_token(
             token: secret,
             name: token.name,
             scopes: body.scopes,
+            expires_at,
         }),
     ))
 }

@@ -50,9 +50,41 @@ pub fn count_login(state: &AppState, ip: &str) -> Result<(), AppError> {
     })
 }
 
+/// How long failed logins are remembered: a failure after this long without another (or
+/// any change to the account) counts as the first again, for accounts and unknown names
+/// alike. At least the lock-out itself.
+const FAILURES_REMEMBERED_MS: i64 = 24 * 3_600_000;
+
+/// The lock-out's answer while an account (or an unknown name) is locked until `until`.
+fn locked(until: i64) -> AppError {
+    AppError::Locked(format!(
+        "Tài khoản tạm khóa đến {} do nhập sai mật khẩu nhiều lần. Hãy chờ hoặc liên hệ quản trị hệ thống để mở khóa.",
+        hhmm(until)
+    ))
+}
+
+/// The answer to a failed login that was counted: `failures` so far, and the lock it
+/// set, if any.
+fn failed(failures: i64, lock: Option<i64>, now_ms: i64) -> AppError {
+    match lock.filter(|u| *u > now_ms) {
+        Some(until) => AppError::Locked(format!(
+            "Bạn đã nhập sai mật khẩu {failures} lần. Tài khoản tạm khóa đến {}; liên hệ quản trị hệ thống để mở khóa sớm hơn.",
+            hhmm(until)
+        )),
+        None => wrong_credentials(),
+    }
+}
+
 /// Signs in with `username` and `password` from `ip` (browser `user_agent`): rate limit per
-/// address, lock-out after repeated failures, the same time spent for unknown names, an
-/// audit record either way.
+/// address, lock-out after repeated failures, an audit record either way.
+///
+/// Every answer but success is one an unknown name could get too: an unknown name spends
+/// a password check on a dummy hash and is counted and locked like an account
+/// (`unknown_login_failures`); a disabled account is checked, counted and locked like an
+/// enabled one and never signs in. The lock is read before the (slow) password check and
+/// decided again, atomically, by the write that lets a right password in
+/// (`record_login_success`): a right password that arrives while guesses sent with it lock
+/// the account is counted as one more failure and answered as a wrong one would be.
 pub async fn login(
     state: &AppState,
     ip: &str,
@@ -63,73 +95,104 @@ pub async fn login(
     count_login(state, ip)?;
     let username = motcua_core::text::nfc(username).to_lowercase();
     if username.is_empty() || username.chars().count() > 100 || password.chars().count() > auth::MAX_PASSWORD {
+        // No account has such a name, so this tells nothing.
         return Err(wrong_credentials());
     }
     let now = OffsetDateTime::now_utc();
     let now_ms = auth::millis(now);
     let mut tx = state.db.begin_read().await?;
     let found = accounts::user_by_username(&mut tx, &username).await?;
+    let unknown_lock = match found {
+        None => accounts::unknown_login_lock(&mut tx, &username).await?,
+        Some(_) => None,
+    };
     drop(tx);
     let Some((user, hash)) = found else {
+        if let Some(until) = unknown_lock.filter(|u| *u > now_ms) {
+            return Err(locked(until));
+        }
         // Spend the same time as a real check, so timing does not reveal which names exist.
         let _ = verify_password(state, password, DUMMY_HASH).await;
-        return Err(wrong_credentials());
+        let mut tx = state.db.begin_write().await?;
+        let (failures, lock) = accounts::record_unknown_login_failure(
+            &mut tx,
+            &username,
+            i64::from(state.config.login_max_failures),
+            lock_ms(state),
+            now,
+            now_ms.saturating_sub(remembered_ms(state)),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(failed(failures, lock, now_ms));
     };
-    if user.disabled {
-        return Err(wrong_credentials());
-    }
     if let Some(until) = user.locked_until.filter(|u| *u > now_ms) {
-        return Err(AppError::Locked(format!(
-            "Tài khoản tạm khóa đến {} do nhập sai mật khẩu nhiều lần. Hãy chờ hoặc liên hệ quản trị hệ thống để mở khóa.",
-            hhmm(until)
-        )));
+        return Err(locked(until));
     }
     let actor = Actor {
         id: user.id.clone(),
         name: format!("{} ({})", user.display_name, user.username),
         ip,
     };
-    if !verify_password(state, password, &hash).await? {
+    // A disabled account's password is checked too: the answer must take as long.
+    if verify_password(state, password, &hash).await? && !user.disabled {
         let mut tx = state.db.begin_write().await?;
-        let lock_ms = i64::try_from(state.config.lockout_minutes.saturating_mul(60_000)).unwrap_or(i64::MAX);
-        let (failures, locked) = accounts::record_login_failure(
-            &mut tx,
-            &user.id,
-            i64::from(state.config.login_max_failures),
-            lock_ms,
-            now,
-        )
-        .await?;
-        audit::record(
-            &mut tx,
-            &actor,
-            Event {
-                action: "auth.login_failed",
-                object_type: "user",
-                object_id: &user.id,
-                province: user.province.as_deref(),
-                before: None,
-                after: Some(serde_json::json!({ "failed_logins": failures })),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        if let Some(until) = locked.filter(|u| *u > now_ms) {
-            tracing::warn!(user = %user.id, "account locked after repeated failures");
-            return Err(AppError::Locked(format!(
-                "Bạn đã nhập sai mật khẩu {failures} lần. Tài khoản tạm khóa đến {}; liên hệ quản trị hệ thống để mở khóa sớm hơn.",
-                hhmm(until)
-            )));
+        if accounts::record_login_success(&mut tx, &user.id, now).await? {
+            let session = start_session(state, &mut tx, &user.id, ip, user_agent, now_ms).await?;
+            audit::record(&mut tx, &actor, Event::about_user("auth.login", &user)).await?;
+            let grants = accounts::grants(&mut tx, &user.id).await?;
+            tx.commit().await?;
+            return Ok(SignedIn { user, grants, session });
         }
-        return Err(wrong_credentials());
+        // Locked while the password was being checked: nothing of this transaction stays,
+        // and the attempt is answered as a wrong password would be now, so that the answer
+        // does not tell that the password was right.
+        drop(tx);
+        tracing::warn!(user = %user.id, "a right password arrived after the account was locked");
     }
     let mut tx = state.db.begin_write().await?;
-    accounts::record_login_success(&mut tx, &user.id).await?;
-    let session = start_session(state, &mut tx, &user.id, ip, user_agent, now_ms).await?;
-    audit::record(&mut tx, &actor, Event::about_user("auth.login", &user)).await?;
-    let grants = accounts::grants(&mut tx, &user.id).await?;
+    let (failures, lock) = accounts::record_login_failure(
+        &mut tx,
+        &user.id,
+        i64::from(state.config.login_max_failures),
+        lock_ms(state),
+        now,
+        now_ms.saturating_sub(remembered_ms(state)),
+    )
+    .await?;
+    let mut after = serde_json::json!({ "failed_logins": failures });
+    if user.disabled {
+        after["disabled"] = serde_json::Value::Bool(true);
+    }
+    audit::record(
+        &mut tx,
+        &actor,
+        Event {
+            action: "auth.login_failed",
+            object_type: "user",
+            object_id: &user.id,
+            province: user.province.as_deref(),
+            before: None,
+            after: Some(after),
+        },
+    )
+    .await?;
     tx.commit().await?;
-    Ok(SignedIn { user, grants, session })
+    if lock.is_some_and(|u| u > now_ms) {
+        tracing::warn!(user = %user.id, "account locked after repeated failures");
+    }
+    Err(failed(failures, lock, now_ms))
+}
+
+/// How long a lock-out lasts, in milliseconds.
+fn lock_ms(state: &AppState) -> i64 {
+    i64::try_from(state.config.lockout_minutes.saturating_mul(60_000)).unwrap_or(i64::MAX)
+}
+
+/// How long failed logins are remembered, in milliseconds: [`FAILURES_REMEMBERED_MS`], or
+/// the lock-out if that is longer.
+fn remembered_ms(state: &AppState) -> i64 {
+    FAILURES_REMEMBERED_MS.max(lock_ms(state))
 }
 
 /// A session just stored, not yet handed to the browser.
@@ -258,4 +321,23 @@ pub async fn change_password(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::password_hash::PasswordHash;
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        // An unknown name is checked against DUMMY_HASH: were it unparsable, or cheaper
+        // than the hashes accounts have, the answer's time would tell the names apart.
+        let dummy = PasswordHash::new(DUMMY_HASH).expect("a valid PHC string");
+        let real = auth::hash_password_now("một mật khẩu bất kỳ").expect("hash");
+        let real = PasswordHash::new(&real).expect("a real hash");
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+    }
 }
