@@ -70,7 +70,11 @@ fn check_link(field: &str, value: &str) -> Result<(), Invalid> {
     }
     let parsed = url::Url::parse(value).map_err(|_| refused())?;
     let web = matches!(parsed.scheme(), "http" | "https");
-    if web && parsed.host_str().is_some_and(|h| !h.is_empty()) && parsed.username().is_empty() && parsed.password().is_none() {
+    if web
+        && parsed.host_str().is_some_and(|h| !h.is_empty())
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+    {
         Ok(())
     } else {
         Err(refused())

@@ -555,20 +555,17 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
     /// Last use (epoch ms).
     pub last_used_at: Option<i64>,
+    /// When it stops working (epoch ms). `None` only for a token stored without one by
+    /// something other than the administration API (which always sets it).
+    pub expires_at: Option<i64>,
 }
 
-const TOKEN_COLUMNS: &str = "id, name, scopes, province_code, created_by, created_at, revoked_at, last_used_at";
+const TOKEN_COLUMNS: &str =
+    "id, name, scopes, province_code, created_by, created_at, revoked_at, last_used_at, expires_at";
 
-/// Stores a new API token (its hash only) that never expires. Only for tokens made
-/// outside the administration API (a test harness seeding its own): the API makes every
-/// token with an expiry ([`create_expiring_api_token`]).
+/// Stores a new API token (its hash only), which stops working at its `expires_at`.
 pub async fn create_api_token(tx: &mut Tx, t: &ApiToken, token_hash: &str) -> Result<()> {
-    insert_api_token(tx, t, token_hash, None).await
-}
-
-/// Stores a new API token (its hash only) that stops working at `expires_at` (epoch ms).
-pub async fn create_expiring_api_token(tx: &mut Tx, t: &ApiToken, token_hash: &str, expires_at: i64) -> Result<()> {
-    insert_api_token(tx, t, token_hash, Some(expires_at)).await
+    insert_api_token(tx, t, token_hash, t.expires_at).await
 }
 
 async fn insert_api_token(tx: &mut Tx, t: &ApiToken, token_hash: &str, expires_at: Option<i64>) -> Result<()> {
@@ -618,17 +615,6 @@ pub async fn api_token_by_id(tx: &mut Tx, id: &str, now_ms: i64) -> Result<Optio
         .bind(now_ms)
         .fetch_optional(c)
         .await)?)
-}
-
-/// When the token `id` expires (epoch ms); `None` when it never does or does not exist.
-pub async fn api_token_expiry(tx: &mut Tx, id: &str) -> Result<Option<i64>> {
-    let row: Option<Option<i64>> = on!(tx, |c| {
-        sqlx::query_scalar("SELECT expires_at FROM api_tokens WHERE id = $1")
-            .bind(id)
-            .fetch_optional(c)
-            .await
-    })?;
-    Ok(row.flatten())
 }
 
 /// Lists tokens, newest first.

@@ -373,16 +373,21 @@ pub async fn create_token(
         created_at: now,
         revoked_at: None,
         last_used_at: None,
+        expires_at: None,
     };
+    let mut token = token;
     let mut expires_at = now.saturating_add(i64::from(days) * 86_400_000);
     let mut tx = state.db.begin_write().await?;
     // A token cannot outlive the token that made it (which stops it anyway when it goes).
     if let crate::auth::Credential::ApiToken { id, .. } = &principal.credential
-        && let Some(maker_expires) = accounts::api_token_expiry(&mut tx, id).await?
+        && let Some(maker_expires) = accounts::api_token_by_id(&mut tx, id, now)
+            .await?
+            .and_then(|t| t.expires_at)
     {
         expires_at = expires_at.min(maker_expires);
     }
-    accounts::create_expiring_api_token(&mut tx, &token, &secret_hash(&secret), expires_at).await?;
+    token.expires_at = Some(expires_at);
+    accounts::create_api_token(&mut tx, &token, &secret_hash(&secret)).await?;
     audit::record(
         &mut tx,
         &Actor::of(&principal),

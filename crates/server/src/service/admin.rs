@@ -94,6 +94,8 @@ pub struct TokenView {
     pub revoked_at: Option<i64>,
     /// Last use (epoch ms).
     pub last_used_at: Option<i64>,
+    /// When it stops working (epoch ms).
+    pub expires_at: Option<i64>,
 }
 
 /// The API tokens of the province asked for, newest first (administrators).
@@ -112,6 +114,7 @@ pub async fn tokens(state: &AppState, principal: &Principal, province: Option<&s
             created_at: t.created_at,
             revoked_at: t.revoked_at,
             last_used_at: t.last_used_at,
+            expires_at: t.expires_at,
         })
         .collect();
     Ok(TokenList { items })

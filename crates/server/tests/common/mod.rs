@@ -166,6 +166,7 @@ async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Con
                 created_at: 0,
                 revoked_at: None,
                 last_used_at: None,
+                expires_at: Some(i64::MAX),
             },
             &motcua_server::auth::secret_hash(ADMIN_TOKEN),
         )

@@ -1,7 +1,7 @@
 -- API tokens expire. Every token made through the administration API carries its
 -- `expires_at` (epoch ms), chosen at creation within a bound; tokens made before this
 -- migration get one year from the moment it runs. A NULL `expires_at` (never expires) is
--- written only by the store's `create_api_token`, which the administration API does not use.
+-- left only for a token stored by something other than the administration API.
 ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT;
 UPDATE api_tokens SET expires_at = CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT) + 31536000000
 WHERE expires_at IS NULL;

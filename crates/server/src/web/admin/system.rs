@@ -210,6 +210,8 @@ struct TokenRow {
     created: String,
     last_used: String,
     revoked: String,
+    expires: String,
+    expired: bool,
 }
 
 #[derive(Template)]
@@ -224,6 +226,7 @@ struct TokensPage {
 async fn tokens(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
     let a = Admin::system(state, p).await?;
     let list = admin_service::tokens(&a.state, &a.principal, None).await?;
+    let now = crate::now_ms();
     let tokens = list
         .items
         .into_iter()
@@ -234,6 +237,8 @@ async fn tokens(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<
             created: when_ms(t.created_at),
             last_used: t.last_used_at.map(when_ms).unwrap_or_default(),
             revoked: t.revoked_at.map(when_ms).unwrap_or_default(),
+            expires: t.expires_at.map(when_ms).unwrap_or_default(),
+            expired: t.expires_at.is_some_and(|e| e <= now),
         })
         .collect();
     let scopes = crate::auth::SCOPES
