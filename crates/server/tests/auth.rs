@@ -832,3 +832,18 @@ async fn failed_logins_are_forgotten_after_a_quiet_day_for_accounts_and_unknown_
         assert_eq!(last, StatusCode::LOCKED, "{username}");
     }
 }
+
+#[tokio::test]
+async fn names_with_control_characters_are_wrong_credentials_on_every_backend() {
+    // Found by schemathesis on PostgreSQL, which cannot store a NUL: counting the failure of
+    // such a name answered 500.
+    let app = spawn_app().await;
+    for name in ["\u{10}\u{0}\u{f3b07}n", "quantri\u{0}", "a\u{7f}b", "tiep\nnhan"] {
+        for _ in 0..2 {
+            let Err((status, body)) = login(&app, name, "sai-mat-khau").await else {
+                panic!("{name:?} signed in");
+            };
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{name:?}: {body}");
+        }
+    }
+}

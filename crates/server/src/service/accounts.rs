@@ -94,8 +94,13 @@ pub async fn login(
 ) -> Result<SignedIn, AppError> {
     count_login(state, ip)?;
     let username = motcua_core::text::nfc(username).to_lowercase();
-    if username.is_empty() || username.chars().count() > 100 || password.chars().count() > auth::MAX_PASSWORD {
-        // No account has such a name, so this tells nothing.
+    if username.is_empty()
+        || username.chars().count() > 100
+        || username.chars().any(char::is_control)
+        || password.chars().count() > auth::MAX_PASSWORD
+    {
+        // No account has such a name (nor a control character in it: PostgreSQL cannot
+        // even store a NUL to count it), so this tells nothing.
         return Err(wrong_credentials());
     }
     let now = OffsetDateTime::now_utc();
