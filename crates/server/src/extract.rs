@@ -38,8 +38,47 @@ where
             });
         }
         let ApiBytes(bytes) = ApiBytes::from_request(req, state).await?;
+        if has_nul_escape(&bytes) {
+            return Err(AppError::BadRequest {
+                code: "invalid_json",
+                message: NUL_MESSAGE.to_owned(),
+                field: None,
+            });
+        }
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+const NUL_MESSAGE: &str = "Nội dung gửi lên không được chứa ký tự NUL (U+0000).";
+
+/// Whether JSON text `bytes` holds the escape `\u0000` in a string: a NUL, which no text
+/// motcua keeps may contain (PostgreSQL cannot store it). An escaped backslash followed by
+/// `u0000` is text, not a NUL: the backslashes before the `u` are counted.
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    bytes
+        .windows(6)
+        .enumerate()
+        .any(|(i, w)| w == b"\\u0000" && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0)
+}
+
+/// Refuses a request whose address carries a NUL (`%00`) in its path or query string with
+/// the API's 400: no code, id or filter motcua knows contains one, and PostgreSQL cannot
+/// even compare text with it (it answered 500).
+pub async fn refuse_nul(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let uri = req.uri();
+    let nul = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+    };
+    if nul(uri.path()) || uri.query().is_some_and(nul) {
+        return axum::response::IntoResponse::into_response(AppError::BadRequest {
+            code: "invalid_parameter",
+            message: "Địa chỉ yêu cầu không được chứa ký tự NUL (%00).".to_owned(),
+            field: None,
+        });
+    }
+    next.run(req).await
 }
 
 /// A raw body whose failures speak the API's error format: over the route's limit, a 413
@@ -140,4 +179,24 @@ fn field_message(msg: &str) -> String {
         return format!("Trường «{f}» không được hỗ trợ.");
     }
     format!("Giá trị không hợp lệ: {msg}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul_escape;
+
+    #[test]
+    fn only_a_real_nul_escape_counts() {
+        assert!(has_nul_escape(br#"{"a":"x\u0000y"}"#));
+        assert!(
+            has_nul_escape(br#"{"a":"\\\u0000"}"#),
+            "an escaped backslash, then a NUL"
+        );
+        assert!(
+            !has_nul_escape(br#"{"a":"\\u0000"}"#),
+            "an escaped backslash, then text"
+        );
+        assert!(has_nul_escape(br#"{"a":"\u00001"}"#), "a NUL, then a digit");
+        assert!(!has_nul_escape(br#"{"a":"u0000"}"#));
+    }
 }

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router(&state))
         .fallback(web::pages::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(extract::refuse_nul))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -836,9 +836,10 @@ async fn failed_logins_are_forgotten_after_a_quiet_day_for_accounts_and_unknown_
 #[tokio::test]
 async fn names_with_control_characters_are_wrong_credentials_on_every_backend() {
     // Found by schemathesis on PostgreSQL, which cannot store a NUL: counting the failure of
-    // such a name answered 500.
+    // such a name answered 500. A NUL in JSON is now refused before (api_errors.rs); other
+    // control characters, and a NUL from the login form, reach the login and are refused there.
     let app = spawn_app().await;
-    for name in ["\u{10}\u{0}\u{f3b07}n", "quantri\u{0}", "a\u{7f}b", "tiep\nnhan"] {
+    for name in ["\u{10}\u{f3b07}n", "quantri\u{1b}", "a\u{7f}b", "tiep\nnhan"] {
         for _ in 0..2 {
             let Err((status, body)) = login(&app, name, "sai-mat-khau").await else {
                 panic!("{name:?} signed in");
