@@ -23,6 +23,35 @@ pub struct Actor<'a> {
     pub ip: &'a str,
 }
 
+/// An [`Actor`] holding its own address: what a job of the group commit (which outlives
+/// the request's borrow) carries to write its audit record.
+#[derive(Debug, Clone)]
+pub struct OwnedActor {
+    id: String,
+    name: String,
+    ip: String,
+}
+
+impl OwnedActor {
+    /// The authenticated caller.
+    pub fn of(p: &Principal) -> Self {
+        Self {
+            id: p.actor(),
+            name: p.actor_name(),
+            ip: p.ip.clone(),
+        }
+    }
+
+    /// As the audit trail takes it.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            ip: &self.ip,
+        }
+    }
+}
+
 impl<'a> Actor<'a> {
     /// The authenticated caller.
     pub fn of(p: &'a Principal) -> Self {

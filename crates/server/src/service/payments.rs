@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use time::{Date, OffsetDateTime, Time};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit::{self, Actor, Event};
+use crate::audit::{self, Actor, Event, OwnedActor};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::payments::{Gateway, Notice, PayRequest, Untrusted};
@@ -240,7 +240,7 @@ async fn create_online(
         settled_by: None,
         note: String::new(),
     };
-    let (actor_id, actor_name, ip) = (p.actor(), p.actor_name(), p.ip.clone());
+    let actor = OwnedActor::of(p);
     let province = d.province.as_str().to_owned();
     let code = d.code.as_str().to_owned();
     let dossier_id = stored.id;
@@ -260,11 +260,7 @@ async fn create_online(
                     payments::insert(b.tx().await?, &order).await?;
                     audit::record_in_batch(
                         b,
-                        &Actor {
-                            id: actor_id,
-                            name: actor_name,
-                            ip: &ip,
-                        },
+                        &actor.actor(),
                         Event {
                             action: "payment.create",
                             object_type: "payment",
@@ -422,7 +418,7 @@ pub async fn receipt(state: &AppState, p: &Principal, id: &str) -> Result<Vec<u8
     let d = &stored.dossier;
     if !crate::service::dossiers::reads_own(p, d) {
         // The receipt names the applicant: staff (and API token) downloads are audited like views.
-        let (actor_id, actor_name, ip) = (p.actor(), p.actor_name(), p.ip.clone());
+        let actor = OwnedActor::of(p);
         let (province, code, order_id) = (
             d.province.as_str().to_owned(),
             d.code.as_str().to_owned(),
@@ -434,11 +430,7 @@ pub async fn receipt(state: &AppState, p: &Principal, id: &str) -> Result<Vec<u8
                 Box::pin(async move {
                     audit::record_in_batch(
                         b,
-                        &Actor {
-                            id: actor_id,
-                            name: actor_name,
-                            ip: &ip,
-                        },
+                        &actor.actor(),
                         Event {
                             action: "payment.receipt",
                             object_type: "payment",
