@@ -253,28 +253,23 @@ pub async fn record_login_failure(
 ) -> Result<(i64, Option<i64>)> {
     let now = to_millis(now);
     // Every right-hand side reads the row as it was, so the count is computed once.
-    exec!(tx, |c| {
-        sqlx::query(
+    let row: (i64, Option<i64>) = on!(tx, |c| {
+        sqlx::query_as(
             "UPDATE users SET
                 failed_logins = CASE WHEN updated_at < $5 THEN 1 ELSE failed_logins + 1 END,
                 locked_until = CASE WHEN (CASE WHEN updated_at < $5 THEN 1 ELSE failed_logins + 1 END) >= $2
                     THEN $3 ELSE locked_until END,
                 updated_at = $4
-             WHERE id = $1",
+             WHERE id = $1
+             RETURNING failed_logins, locked_until",
         )
         .bind(id)
         .bind(max_failures)
         .bind(now + lock_ms)
         .bind(now)
         .bind(forget_before)
-        .execute(c)
+        .fetch_one(c)
         .await
-    })?;
-    let row: (i64, Option<i64>) = on!(tx, |c| {
-        sqlx::query_as("SELECT failed_logins, locked_until FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_one(c)
-            .await
     })?;
     Ok(row)
 }
@@ -328,28 +323,23 @@ pub async fn record_unknown_login_failure(
             .execute(c)
             .await
     })?;
-    exec!(tx, |c| {
-        sqlx::query(
+    let row: (i64, Option<i64>) = on!(tx, |c| {
+        sqlx::query_as(
             "INSERT INTO unknown_login_failures (username, failed_logins, locked_until, updated_at)
              VALUES ($1, 1, CASE WHEN 1 >= $2 THEN $3 ELSE NULL END, $4)
              ON CONFLICT (username) DO UPDATE SET
                 failed_logins = unknown_login_failures.failed_logins + 1,
                 locked_until = CASE WHEN unknown_login_failures.failed_logins + 1 >= $2
                     THEN $3 ELSE unknown_login_failures.locked_until END,
-                updated_at = $4",
+                updated_at = $4
+             RETURNING failed_logins, locked_until",
         )
         .bind(username)
         .bind(max_failures)
         .bind(now + lock_ms)
         .bind(now)
-        .execute(c)
+        .fetch_one(c)
         .await
-    })?;
-    let row: (i64, Option<i64>) = on!(tx, |c| {
-        sqlx::query_as("SELECT failed_logins, locked_until FROM unknown_login_failures WHERE username = $1")
-            .bind(username)
-            .fetch_one(c)
-            .await
     })?;
     Ok(row)
 }
