@@ -209,6 +209,37 @@ fn owed(d: &Dossier) -> Result<Vnd, AppError> {
     }
 }
 
+/// A new pending order of `amount` by `method` for `stored`'s dossier, made by `p`.
+fn new_order(
+    p: &Principal,
+    stored: &Stored,
+    method: &str,
+    amount: i64,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Order {
+    let d = &stored.dossier;
+    Order {
+        id: new_order_id(),
+        dossier_id: stored.id,
+        dossier_code: d.code.as_str().to_owned(),
+        province_code: d.province.as_str().to_owned(),
+        agency_code: d.receiving_agency.as_str().to_owned(),
+        method: method.to_owned(),
+        amount,
+        state: PENDING.to_owned(),
+        created_by: p.actor(),
+        created_at: now,
+        expires_at,
+        gateway_txn: None,
+        bank_code: None,
+        response_code: None,
+        settled_at: None,
+        settled_by: None,
+        note: String::new(),
+    }
+}
+
 async fn create_online(
     state: &AppState,
     p: &Principal,
@@ -221,25 +252,8 @@ async fn create_online(
     let d = &stored.dossier;
     let now = state.clock.now();
     let amount = i64::try_from(due.0).map_err(|_| AppError::Refused("Số tiền không hợp lệ.".to_owned()))?;
-    let order = Order {
-        id: new_order_id(),
-        dossier_id: stored.id,
-        dossier_code: d.code.as_str().to_owned(),
-        province_code: d.province.as_str().to_owned(),
-        agency_code: d.receiving_agency.as_str().to_owned(),
-        method: gateway.method().to_owned(),
-        amount,
-        state: PENDING.to_owned(),
-        created_by: p.actor(),
-        created_at: now,
-        expires_at: now + time::Duration::minutes(i64::try_from(state.config.payment_order_ttl_minutes).unwrap_or(15)),
-        gateway_txn: None,
-        bank_code: None,
-        response_code: None,
-        settled_at: None,
-        settled_by: None,
-        note: String::new(),
-    };
+    let ttl = time::Duration::minutes(i64::try_from(state.config.payment_order_ttl_minutes).unwrap_or(15));
+    let order = new_order(p, stored, gateway.method(), amount, now, now + ttl);
     let actor = OwnedActor::of(p);
     let province = d.province.as_str().to_owned();
     let code = d.code.as_str().to_owned();
@@ -298,25 +312,7 @@ async fn create_cash(
     let calendar = crate::service::calendar::calendar(state, &d.province).await?;
     let now = state.clock.now();
     let amount = i64::try_from(due.0).map_err(|_| AppError::Refused("Số tiền không hợp lệ.".to_owned()))?;
-    let order = Order {
-        id: new_order_id(),
-        dossier_id: stored.id,
-        dossier_code: d.code.as_str().to_owned(),
-        province_code: d.province.as_str().to_owned(),
-        agency_code: d.receiving_agency.as_str().to_owned(),
-        method: CASH.to_owned(),
-        amount,
-        state: PENDING.to_owned(),
-        created_by: p.actor(),
-        created_at: now,
-        expires_at: now,
-        gateway_txn: None,
-        bank_code: None,
-        response_code: None,
-        settled_at: None,
-        settled_by: None,
-        note: String::new(),
-    };
+    let order = new_order(p, stored, CASH, amount, now, now);
     let code = d.code.clone();
     let rules = crate::service::dossiers::delay_rules(state);
     let actor = crate::service::dossiers::person_of(p);
