@@ -213,6 +213,81 @@ fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// One chain's head as written down outside the database: a record that must stay in the
+/// chain with exactly this hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchoredHead {
+    /// The chain (a province code, or `system`).
+    pub chain: String,
+    /// The chain's last record when anchored.
+    pub seq: i64,
+    /// That record's hash.
+    pub hash: String,
+}
+
+/// An anchor: every chain's head at one instant, kept outside the database (a file on
+/// another disk or machine, a printed line, a message) so that deleting the newest records
+/// and rewinding the head, or deleting a whole chain, is detected by comparing the chains
+/// with it. One line of JSON per anchor (`{"at_ms":…,"heads":[…]}`), so an anchor file is
+/// appended to and read line by line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Anchor {
+    /// When the heads were read, in Unix milliseconds.
+    pub at_ms: i64,
+    /// Every chain's head, in chain-name order.
+    pub heads: Vec<AnchoredHead>,
+}
+
+/// Why a line of an anchor file is not an anchor.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("dòng {line} của tệp neo không hợp lệ: {reason}")]
+pub struct BadAnchor {
+    /// The line, counted from 1.
+    pub line: usize,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Anchor {
+    /// The anchor as one line of JSON, without the newline.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Every anchor of an anchor file, oldest first; blank lines are skipped, anything else
+    /// that is not an anchor (a head with a negative `seq` or a hash that is not 64
+    /// lowercase hex digits, a chain named twice) is refused with its line number, so a
+    /// damaged file is never read as "nothing to compare".
+    pub fn parse_all(text: &str) -> Result<Vec<Anchor>, BadAnchor> {
+        let mut out = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line_no = i + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let bad = |reason: String| BadAnchor { line: line_no, reason };
+            let anchor: Anchor = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+            let mut seen = std::collections::BTreeSet::new();
+            for h in &anchor.heads {
+                if h.seq < 0 {
+                    return Err(bad(format!("chuỗi «{}»: số thứ tự âm", h.chain)));
+                }
+                let hex = h.hash.len() == 64 && h.hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                if !hex {
+                    return Err(bad(format!("chuỗi «{}»: mã băm không phải 64 chữ số hex", h.chain)));
+                }
+                if !seen.insert(h.chain.as_str()) {
+                    return Err(bad(format!("chuỗi «{}» xuất hiện hai lần", h.chain)));
+                }
+            }
+            out.push(anchor);
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,5 +467,43 @@ mod tests {
         let text = canonical_json(&v);
         assert_eq!(serde_json::from_str::<Value>(&text).expect("parse"), v);
         assert_eq!(canonical_json(&serde_json::from_str(&text).expect("parse")), text);
+    }
+
+    #[test]
+    fn anchors_round_trip_and_damaged_lines_are_refused() {
+        let a = Anchor {
+            at_ms: 1_750_000_000_000,
+            heads: vec![
+                AnchoredHead {
+                    chain: "79".into(),
+                    seq: 12,
+                    hash: "ab".repeat(32),
+                },
+                AnchoredHead {
+                    chain: "system".into(),
+                    seq: 0,
+                    hash: GENESIS_HASH.into(),
+                },
+            ],
+        };
+        let text = format!("{}\n\n{}\n", a.to_line(), a.to_line());
+        assert_eq!(Anchor::parse_all(&text).expect("parse"), vec![a.clone(), a.clone()]);
+        let mut twice = a.clone();
+        twice.heads[1].chain = "79".into();
+        let mut short = a.clone();
+        short.heads[0].hash = "ab".into();
+        let mut upper = a.clone();
+        upper.heads[0].hash = "AB".repeat(32);
+        let mut negative = a.clone();
+        negative.heads[0].seq = -1;
+        for (bad, what) in [(twice, "hai lần"), (short, "hex"), (upper, "hex"), (negative, "âm")] {
+            let text = format!("{}\n{}", a.to_line(), bad.to_line());
+            let e = Anchor::parse_all(&text).expect_err(what);
+            assert_eq!(e.line, 2);
+            assert!(e.reason.contains(what), "{e}");
+        }
+        let e = Anchor::parse_all("{\"at_ms\":1,\"heads\":[],\"extra\":1}").expect_err("unknown field");
+        assert_eq!(e.line, 1);
+        assert!(Anchor::parse_all("not json").is_err());
     }
 }

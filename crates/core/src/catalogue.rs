@@ -99,6 +99,30 @@ pub struct Province {
     pub name: String,
 }
 
+/// Catalogue counts of a province.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SummaryResponse))]
+pub struct CatalogueSummary {
+    /// Province code.
+    pub province: String,
+    /// Province name.
+    pub name: String,
+    /// Departments (Sở, ban, ngành).
+    pub departments: i64,
+    /// Agencies of every kind.
+    pub agencies: i64,
+    /// Fields.
+    pub fields: i64,
+    /// Procedures.
+    pub procedures: i64,
+    /// Procedures received at the centre.
+    pub at_centre: i64,
+    /// Fully online procedures.
+    pub online_full: i64,
+    /// Partly online procedures.
+    pub online_partial: i64,
+}
+
 /// What an agency is in the one-stop organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

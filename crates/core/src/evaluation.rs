@@ -1012,6 +1012,22 @@ pub fn check_criterion(max_points: u32, target_permille: u32) -> Result<(), crat
     Ok(())
 }
 
+/// A rating code: what a rating by link must give, sent only to the applicant's own email
+/// or phone with the "result ready" notice (docs/rules.md §6), never printed or shown to
+/// staff. The alphabet and length of a tracking secret (about 40 bits), drawn from
+/// `random` (the caller supplies OS randomness).
+pub fn rating_code(random: [u8; 8]) -> String {
+    crate::lifecycle::tracking_secret(random)
+}
+
+/// The SHA-256 (hex) under which a rating code is kept: of the code as typed, trimmed and
+/// uppercased, so `abcd2345 ` finds `ABCD2345`.
+pub fn rating_code_hash(code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let normal = code.trim().to_ascii_uppercase();
+    hex::encode(Sha256::digest(normal.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1097,5 +1113,15 @@ mod tests {
         assert_eq!(t.assessed(), 2);
         assert_eq!(t.not_assessed, 1);
         assert_eq!(t.average_centi(), Some(150));
+    }
+
+    #[test]
+    fn a_rating_code_is_found_however_it_is_typed() {
+        let code = rating_code([0, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(code.len(), 8);
+        let typed = format!("  {} ", code.to_ascii_lowercase());
+        assert_eq!(rating_code_hash(&typed), rating_code_hash(&code));
+        assert_ne!(rating_code_hash(&code), rating_code_hash("22222222"));
+        assert_eq!(rating_code_hash(&code).len(), 64);
     }
 }

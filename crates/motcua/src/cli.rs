@@ -2,13 +2,14 @@
 //! reports what it did.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use motcua_core::catalogue::CatalogueFile;
 use motcua_core::codes::ProvinceCode;
 use motcua_server::api::catalogue::{XLSX, parse_catalogue};
-use motcua_server::audit::{self, Actor, Event};
+use motcua_server::audit::{self, Actor};
+use motcua_server::service::catalogue::import_province_audited;
 use motcua_server::{AppState, Config};
 use motcua_store::{Backend, Db, catalogue};
 use time::OffsetDateTime;
@@ -118,6 +119,7 @@ pub async fn serve(mut config: Config, demo: bool) -> Result<()> {
     let state = AppState::new(db, config).map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(objects = %state.objects.describe(), "uploaded files stored");
     let maintenance = motcua_server::spawn_maintenance(state.clone());
+    let anchors = motcua_server::spawn_audit_anchors(state.clone());
     let worker = motcua_server::outbox::Worker::new(state.clone())
         .context("setting up notifications and portal sync")?
         .spawn();
@@ -134,6 +136,9 @@ pub async fn serve(mut config: Config, demo: bool) -> Result<()> {
     };
     motcua_server::serve(listener, state, stopping).await?;
     maintenance.abort();
+    if let Some(a) = anchors {
+        a.abort();
+    }
     tracing::info!("stopped cleanly");
     Ok(())
 }
@@ -319,27 +324,15 @@ pub async fn import(config: Config, file: &Path) -> Result<()> {
     })?;
     let db = open(&config).await?;
     let mut tx = db.begin_write().await?;
+    let actor = Actor {
+        id: "cli".to_owned(),
+        name: "Dòng lệnh motcua import".to_owned(),
+        ip: "",
+    };
     for cat in &parsed.provinces {
-        let r = catalogue::import_province(&mut tx, cat, OffsetDateTime::now_utc())
+        let r = import_province_audited(&mut tx, cat, &actor)
             .await
             .with_context(|| format!("importing province {}", cat.province.code))?;
-        audit::record(
-            &mut tx,
-            &Actor {
-                id: "cli".to_owned(),
-                name: "Dòng lệnh motcua import".to_owned(),
-                ip: "",
-            },
-            Event {
-                action: "catalogue.import",
-                object_type: "catalogue",
-                object_id: cat.province.code.as_str(),
-                province: Some(cat.province.code.as_str()),
-                before: None,
-                after: Some(serde_json::json!(r)),
-            },
-        )
-        .await?;
         println!(
             "{} ({}): {} cơ quan, {} lĩnh vực, {} thủ tục mới, {} phiên bản mới, {} phiên bản không đổi",
             cat.province.name,
@@ -423,28 +416,70 @@ pub async fn restore(config: Config, file: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `motcua audit verify`: fails (exit 1) and names the first broken record if the chain
-/// does not hold.
-pub async fn audit_verify(config: Config) -> Result<()> {
+/// `motcua audit verify`: fails (exit 1) and names the first broken record if a chain
+/// does not hold, or if it lost or changed a record the anchor file wrote down.
+pub async fn audit_verify(config: Config, anchors: Option<PathBuf>) -> Result<()> {
+    let path = anchors.clone().unwrap_or_else(|| config.audit_anchor_path());
+    let written = audit::read_anchors(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if anchors.is_some() && written.is_none() {
+        bail!("anchor file {} not found", path.display());
+    }
     let db = open(&config).await?;
-    let report = motcua_store::audit::verify(&db).await?;
+    let report = motcua_store::audit::verify(&db).await;
+    let anchored = match &written {
+        Some(a) => Some(motcua_store::audit::check_anchors(&db, a).await),
+        None => None,
+    };
     db.close().await;
-    match &report.first_break {
-        None => {
-            println!(
-                "Nhật ký toàn vẹn: {} bản ghi trong {} chuỗi, không có bản ghi nào bị sửa hoặc xóa.",
-                report.records, report.chains
-            );
-            Ok(())
-        }
-        Some(b) => bail!(
+    let report = report?;
+    let anchored = anchored.transpose()?;
+    if let Some(b) = &report.first_break {
+        bail!(
             "audit chain broken at chain «{}», record {}: {} ({} records checked)",
             b.chain,
             b.seq,
             b.reason,
             report.records
+        );
+    }
+    if let Some(b) = anchored.as_ref().and_then(|a| a.first_break.as_ref()) {
+        bail!(
+            "audit chain «{}» differs from the anchor file {} at record {}: {}",
+            b.chain,
+            path.display(),
+            b.seq,
+            b.reason
+        );
+    }
+    println!(
+        "Nhật ký toàn vẹn: {} bản ghi trong {} chuỗi, không có bản ghi nào bị sửa hoặc xóa.",
+        report.records, report.chains
+    );
+    match anchored {
+        Some(a) => println!(
+            "Khớp với {} lần neo trong {} ({} bản ghi được neo).",
+            a.anchors,
+            path.display(),
+            a.records
+        ),
+        None => println!(
+            "Chưa có tệp neo {}: không kiểm tra được việc xoá các bản ghi mới nhất (chạy `motcua audit anchor`).",
+            path.display()
         ),
     }
+    Ok(())
+}
+
+/// `motcua audit anchor`: appends every chain's head to the anchor file and prints the line.
+pub async fn audit_anchor(config: Config, to: Option<PathBuf>) -> Result<()> {
+    let path = to.unwrap_or_else(|| config.audit_anchor_path());
+    let db = open(&config).await?;
+    let anchor = audit::anchor(&db, &path, OffsetDateTime::now_utc()).await;
+    db.close().await;
+    let anchor = anchor.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", anchor.to_line());
+    eprintln!("Đã neo {} chuỗi vào {}.", anchor.heads.len(), path.display());
+    Ok(())
 }
 
 /// `motcua stats verify`: recomputes the statistics of every province from its dossiers

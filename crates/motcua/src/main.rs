@@ -108,8 +108,19 @@ enum StatsCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain of every audit record; name the first broken record.
-    Verify,
+    /// Recompute the hash chain of every audit record and compare the chains with the
+    /// anchor file; name the first broken record.
+    Verify {
+        /// Anchor file to compare with (default: the configured `audit_anchor_file`).
+        #[arg(long)]
+        anchors: Option<PathBuf>,
+    },
+    /// Write every chain's head at the end of the anchor file now, and print it.
+    Anchor {
+        /// Anchor file to append to (default: the configured `audit_anchor_file`).
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -148,8 +159,11 @@ fn main() -> std::process::ExitCode {
             } => cli::generate(config, dossiers, seed, province.as_deref()).await,
             Command::SampleCodes { limit } => cli::sample_codes(config, limit).await,
             Command::Audit {
-                command: AuditCommand::Verify,
-            } => cli::audit_verify(config).await,
+                command: AuditCommand::Verify { anchors },
+            } => cli::audit_verify(config, anchors).await,
+            Command::Audit {
+                command: AuditCommand::Anchor { to },
+            } => cli::audit_anchor(config, to).await,
             Command::Stats {
                 command: StatsCommand::Verify,
             } => cli::stats_verify(config).await,

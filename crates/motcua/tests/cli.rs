@@ -97,6 +97,23 @@ async fn serve_loads_the_demo_and_stops_cleanly_on_sigterm() {
     );
     let home = reqwest::get(&server.base).await.expect("home");
     assert_eq!(home.status().as_u16(), 200);
+    // The server writes the audit heads down outside the database as it starts.
+    let anchors = dir.path().join("audit-anchors.jsonl");
+    let mut written = String::new();
+    for _ in 0..100 {
+        written = std::fs::read_to_string(&anchors).unwrap_or_default();
+        if written.ends_with('\n') {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let first: serde_json::Value = serde_json::from_str(written.lines().next().unwrap_or("")).expect("an anchor line");
+    assert!(
+        first["heads"]
+            .as_array()
+            .is_some_and(|h| h.iter().any(|h| h["seq"].as_i64() > Some(0))),
+        "{written}"
+    );
 
     if !postgres_selected() {
         // A second server on the same data directory is refused.
@@ -246,27 +263,12 @@ async fn audit_verify_names_the_first_edited_record() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("toàn vẹn"));
 
     // Someone with access to the database file drops the guard and edits a record.
-    let tamper = "UPDATE audit_log SET actor_name = 'someone else' WHERE seq = 1";
-    if postgres_selected() {
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
-            .await
-            .expect("connect");
-        sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log")
-            .execute(&mut conn)
-            .await
-            .expect("drop trigger");
-        sqlx::raw_sql(tamper).execute(&mut conn).await.expect("tamper");
-    } else {
-        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("motcua.db"));
-        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
-            .await
-            .expect("open");
-        sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_log_no_update")
-            .execute(&mut conn)
-            .await
-            .expect("drop trigger");
-        sqlx::raw_sql(tamper).execute(&mut conn).await.expect("tamper");
-    }
+    tamper(
+        dir.path(),
+        &url,
+        &["UPDATE audit_log SET actor_name = 'someone else' WHERE seq = 1"],
+    )
+    .await;
     let out = command(dir.path(), &url)
         .args(["audit", "verify"])
         .output()
@@ -274,4 +276,89 @@ async fn audit_verify_names_the_first_edited_record() {
     assert!(!out.status.success(), "an edited record fails verification");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("record 1"), "{stderr}");
+}
+
+/// Runs `statements` on the database directly, after dropping the audit log's guards: what
+/// someone with access to the database file or server can do.
+async fn tamper(dir: &std::path::Path, url: &str, statements: &[&str]) {
+    if postgres_selected() {
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+            .await
+            .expect("connect");
+        sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log")
+            .execute(&mut conn)
+            .await
+            .expect("drop trigger");
+        for s in statements {
+            sqlx::raw_sql(s).execute(&mut conn).await.expect("tamper");
+        }
+    } else {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.join("motcua.db"));
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .expect("open");
+        for trigger in ["audit_log_no_update", "audit_log_no_delete"] {
+            sqlx::raw_sql(&format!("DROP TRIGGER IF EXISTS {trigger}"))
+                .execute(&mut conn)
+                .await
+                .expect("drop trigger");
+        }
+        for s in statements {
+            sqlx::raw_sql(s).execute(&mut conn).await.expect("tamper");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_erased_trail_is_caught_by_the_anchor_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = database_url().await;
+    let out = command(dir.path(), &url).arg("demo").output().expect("demo");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = command(dir.path(), &url)
+        .args(["audit", "verify"])
+        .output()
+        .expect("verify");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Chưa có tệp neo"),
+        "without an anchor file the operator is told what is not checked"
+    );
+
+    let out = command(dir.path(), &url)
+        .args(["audit", "anchor"])
+        .output()
+        .expect("anchor");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The anchor is the last line printed (log lines may come before it).
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = stdout.lines().last().unwrap_or_default().to_owned();
+    let file = std::fs::read_to_string(dir.path().join("audit-anchors.jsonl")).expect("anchor file");
+    assert_eq!(file.trim(), line, "the printed line is the one appended");
+    let anchor: serde_json::Value = serde_json::from_str(&line).expect("json");
+    assert!(!anchor["heads"].as_array().expect("heads").is_empty(), "{line}");
+    let out = command(dir.path(), &url)
+        .args(["audit", "verify"])
+        .output()
+        .expect("verify");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Khớp với 1 lần neo"));
+
+    // Every record and every head deleted: a trail that is empty, and verifies as one.
+    tamper(dir.path(), &url, &["DELETE FROM audit_log", "DELETE FROM audit_heads"]).await;
+    let out = command(dir.path(), &url)
+        .args(["audit", "verify", "--anchors", "/nonexistent/anchors.jsonl"])
+        .output()
+        .expect("verify");
+    assert!(!out.status.success(), "a named anchor file that is missing is an error");
+    let out = command(dir.path(), &url)
+        .args(["audit", "verify"])
+        .output()
+        .expect("verify");
+    assert!(!out.status.success(), "the erased trail fails against the anchor file");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("differs from the anchor file") && stderr.contains("không còn"),
+        "{stderr}"
+    );
 }

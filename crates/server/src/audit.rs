@@ -131,3 +131,49 @@ fn new_record<'a>(actor: &'a Actor<'_>, event: &'a Event<'_>) -> NewAuditRecord<
         after: event.after.as_ref(),
     }
 }
+
+/// Writes every chain's head now at the end of the anchor file `path` (created with its
+/// directory if missing; one line, appended and synced to disk before returning) and
+/// returns the anchor. See [`motcua_store::audit::check_anchors`].
+pub async fn anchor(
+    db: &motcua_store::Db,
+    path: &std::path::Path,
+    at: OffsetDateTime,
+) -> Result<motcua_core::audit::Anchor, AppError> {
+    let anchor = motcua_core::audit::Anchor {
+        at_ms: motcua_store::to_millis(at),
+        heads: audit::heads(db).await?,
+    };
+    let mut line = anchor.to_line();
+    line.push('\n');
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || append_line(&path, line.as_bytes()))
+        .await
+        .map_err(|e| AppError::Internal(format!("anchor writer stopped: {e}")))?
+        .map_err(|e| AppError::Internal(format!("cannot write the audit anchor file: {e}")))?;
+    Ok(anchor)
+}
+
+fn append_line(path: &std::path::Path, line: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    // O_APPEND: one write of one line, so anchors written by several processes never
+    // interleave within a line.
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    f.write_all(line)?;
+    f.sync_all()
+}
+
+/// Reads every anchor of the anchor file `path`; `None` when there is no such file.
+pub fn read_anchors(path: &std::path::Path) -> Result<Option<Vec<motcua_core::audit::Anchor>>, AppError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(AppError::Internal(format!("cannot read {}: {e}", path.display()))),
+    };
+    motcua_core::audit::Anchor::parse_all(&text)
+        .map(Some)
+        .map_err(|e| AppError::Internal(format!("{}: {e}", path.display())))
+}

@@ -96,14 +96,7 @@ pub fn check_password_policy(password: &str, username: &str) -> Result<(), AppEr
 /// Hashes a password with argon2id on the blocking pool, bounded by the CPU semaphore.
 pub async fn hash_password(state: &AppState, password: &str) -> Result<String, AppError> {
     let password = password.to_owned();
-    let _permit = state
-        .cpu
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || hash_password_now(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+    state.on_cpu(move || hash_password_now(&password)).await?
 }
 
 /// Hashes a password on the current thread (for the CLI and tests).
@@ -121,18 +114,13 @@ pub async fn verify_password(state: &AppState, password: &str, hash: &str) -> Re
         return Ok(false);
     }
     let (password, hash) = (password.to_owned(), hash.to_owned());
-    let _permit = state
-        .cpu
-        .acquire()
+    state
+        .on_cpu(move || {
+            PasswordHash::new(&hash)
+                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+                .unwrap_or(false)
+        })
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-            .unwrap_or(false)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// How the request authenticated.

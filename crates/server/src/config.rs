@@ -81,6 +81,8 @@ const KEYS: &[&str] = &[
     "payment_order_ttl_minutes",
     "sandbox_gateway",
     "metrics_token",
+    "audit_anchor_file",
+    "audit_anchor_minutes",
 ];
 
 /// Accepts text, and also a number or boolean where text is expected: environment
@@ -324,6 +326,20 @@ pub struct Config {
     /// came through no proxy.
     #[serde(default, deserialize_with = "string_like")]
     pub metrics_token: String,
+    /// Where the audit chains' heads are written down outside the database (one line of
+    /// JSON per anchor, appended), so that `motcua audit verify` detects deleted newest
+    /// records and deleted chains; empty means `<data_dir>/audit-anchors.jsonl`. Put it on
+    /// another disk or a mounted remote directory the database's users cannot write.
+    #[serde(default)]
+    pub audit_anchor_file: PathBuf,
+    /// Minutes between two anchors written by the server (at start, then at this interval
+    /// when anything was appended); 0 writes none (`motcua audit anchor` still does).
+    #[serde(default = "default_anchor_minutes")]
+    pub audit_anchor_minutes: u64,
+}
+
+fn default_anchor_minutes() -> u64 {
+    60
 }
 
 impl Default for Config {
@@ -400,6 +416,8 @@ impl Default for Config {
             payment_order_ttl_minutes: 15,
             sandbox_gateway: None,
             metrics_token: String::new(),
+            audit_anchor_file: PathBuf::new(),
+            audit_anchor_minutes: default_anchor_minutes(),
         }
     }
 }
@@ -698,6 +716,15 @@ impl Config {
                 })
             })
             .collect()
+    }
+
+    /// The audit anchor file: `audit_anchor_file`, or `<data_dir>/audit-anchors.jsonl`.
+    pub fn audit_anchor_path(&self) -> PathBuf {
+        if self.audit_anchor_file.as_os_str().is_empty() {
+            self.data_dir.join("audit-anchors.jsonl")
+        } else {
+            self.audit_anchor_file.clone()
+        }
     }
 
     /// The directory of uploaded files with the local object store: `objects_dir`, or

@@ -31,15 +31,21 @@ use time::OffsetDateTime;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The forms a dossier can have, in the order of the circular.
-pub const DOSSIER_FORMS: [Form; 6] = [
-    Form::Receipt,
-    Form::SupplementRequest,
-    Form::Refusal,
-    Form::Apology,
-    Form::StopNotice,
-    Form::ControlSheet,
-];
+/// The forms a dossier can have, in the order of the circular: every form but the
+/// register, which is of a period, not of a dossier (checked when compiling).
+pub const DOSSIER_FORMS: [Form; 6] = {
+    assert!(
+        matches!(Form::ALL[6], Form::Register),
+        "the register must be the last of Form::ALL"
+    );
+    let mut out = [Form::Receipt; 6];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = Form::ALL[i];
+        i += 1;
+    }
+    out
+};
 
 fn notice_kind(form: Form) -> Option<NoticeKind> {
     match form {
@@ -149,51 +155,41 @@ impl Letterhead {
     }
 }
 
-fn local(t: OffsetDateTime) -> OffsetDateTime {
+/// `t` in Vietnam time, written by `format` (a `time` format description).
+fn local(t: OffsetDateTime, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
     t.to_offset(motcua_core::calendar::VIETNAM_OFFSET)
+        .format(format)
+        .unwrap_or_default()
 }
 
 /// `09 giờ 05 phút, ngày 13 tháng 02 năm 2026`, as the forms write an instant.
 pub fn long_time(t: OffsetDateTime) -> String {
-    let t = local(t);
-    format!(
-        "{:02} giờ {:02} phút, ngày {:02} tháng {:02} năm {}",
-        t.hour(),
-        t.minute(),
-        t.day(),
-        u8::from(t.month()),
-        t.year()
+    local(
+        t,
+        time::macros::format_description!("[hour] giờ [minute] phút, ngày [day] tháng [month] năm [year]"),
     )
 }
 
 /// `09 giờ 05, ngày 13/02/2026`: the compact form that fits a table cell on one line.
 pub fn table_time(t: OffsetDateTime) -> String {
-    let t = local(t);
-    format!(
-        "{:02} giờ {:02}, ngày {:02}/{:02}/{}",
-        t.hour(),
-        t.minute(),
-        t.day(),
-        u8::from(t.month()),
-        t.year()
+    local(
+        t,
+        time::macros::format_description!("[hour] giờ [minute], ngày [day]/[month]/[year]"),
     )
 }
 
 /// `13/02/2026`.
 pub fn short_date(t: OffsetDateTime) -> String {
-    let t = local(t);
-    format!("{:02}/{:02}/{}", t.day(), u8::from(t.month()), t.year())
+    local(t, time::macros::format_description!("[day]/[month]/[year]"))
 }
 
 /// `Ninh Thuận, ngày 13 tháng 02 năm 2026`.
 fn place_date(place: &str, t: OffsetDateTime) -> String {
-    let t = local(t);
-    format!(
-        "{place}, ngày {:02} tháng {:02} năm {}",
-        t.day(),
-        u8::from(t.month()),
-        t.year()
-    )
+    let date = local(
+        t,
+        time::macros::format_description!("ngày [day] tháng [month] năm [year]"),
+    );
+    format!("{place}, {date}")
 }
 
 /// The public tracking address printed (and encoded in the QR code) on the receipt: it
@@ -483,17 +479,7 @@ async fn run_render(
     let renderer = renderer(state);
     let started = std::time::Instant::now();
     let pdf = match when {
-        Rendering::Now => {
-            let _permit = state
-                .cpu
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            tokio::task::spawn_blocking(move || job(renderer))
-                .await
-                .map_err(|e| AppError::Internal(format!("rendering task: {e}")))?
-        }
+        Rendering::Now => state.on_cpu(move || job(renderer)).await?,
         Rendering::Idle => state.idle.run(move || job(renderer)).await?,
     }
     .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -975,4 +961,19 @@ pub fn issue_payment_receipt_after(state: &AppState, order_id: &str) {
             tracing::warn!(order = id.as_str(), error = %e, "issuing the payment receipt failed");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn instants_are_written_as_the_forms_write_them_in_vietnam_time() {
+        let t = datetime!(2026-02-13 02:05 UTC);
+        assert_eq!(long_time(t), "09 giờ 05 phút, ngày 13 tháng 02 năm 2026");
+        assert_eq!(table_time(t), "09 giờ 05, ngày 13/02/2026");
+        assert_eq!(short_date(datetime!(2026-02-12 17:30 UTC)), "13/02/2026");
+        assert_eq!(place_date("Ninh Thuận", t), "Ninh Thuận, ngày 13 tháng 02 năm 2026");
+    }
 }

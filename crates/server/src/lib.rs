@@ -178,6 +178,7 @@ pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
             let result = async {
                 let mut tx = state.db.begin_write().await?;
                 let n = motcua_store::accounts::purge_sessions(&mut tx, now_ms(), idle_ms).await?;
+                motcua_store::limits::purge(&mut tx, now_ms()).await?;
                 tx.commit().await?;
                 Ok::<u64, motcua_store::StoreError>(n)
             }
@@ -204,6 +205,43 @@ pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Writes the audit chains' heads to the anchor file at start and then every
+/// `audit_anchor_minutes` when they moved (nothing when the setting is 0).
+pub fn spawn_audit_anchors(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let minutes = state.config.audit_anchor_minutes;
+    if minutes == 0 {
+        return None;
+    }
+    let path = state.config.audit_anchor_path();
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(minutes.saturating_mul(60)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last: Option<Vec<motcua_core::audit::AnchoredHead>> = None;
+        loop {
+            tick.tick().await;
+            let moved = match motcua_store::audit::heads(&state.db).await {
+                Ok(heads) => last.as_ref() != Some(&heads),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the audit heads failed; will retry");
+                    continue;
+                }
+            };
+            if !moved {
+                continue;
+            }
+            match audit::anchor(&state.db, &path, state.clock.now()).await {
+                Ok(a) => {
+                    tracing::debug!(chains = a.heads.len(), file = %path.display(), "audit heads anchored");
+                    last = Some(a.heads);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, file = %path.display(), "writing the audit anchor failed; will retry")
+                }
+            }
+        }
+    }))
 }
 
 /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests

@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use motcua_core::dossier::DossierCode;
-use motcua_store::dossiers;
-use motcua_store::outbox::{self, Delivery, QueuedEvent};
+use motcua_store::outbox::{self, Delivery, NewDelivery, QueuedEvent};
+use motcua_store::{dossiers, ratings};
 use sha2::Sha256;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -48,6 +48,16 @@ pub const TIMESTAMP_HEADER: &str = "x-motcua-timestamp";
 pub const EVENT_ID_HEADER: &str = "x-motcua-event-id";
 /// The header that carries the event's kind.
 pub const EVENT_KIND_HEADER: &str = "x-motcua-event";
+
+/// The notice that carries the applicant's rating code ("result ready"; docs/rules.md §6).
+pub const RATING_CODE_KIND: &str = "dossier.finish";
+
+fn new_rating_code() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut random = [0u8; 8];
+    OsRng.fill_bytes(&mut random);
+    motcua_core::evaluation::rating_code(random)
+}
 
 /// The changes the applicant is told about (docs/rules.md §3): acceptance, supplement
 /// requests (at reception and during handling), financial obligations, payment
@@ -299,9 +309,33 @@ impl Worker {
             (self.destinations_of(&mut tx, PLAN_BATCH).await?, tx)
         };
         let now = crate::now_ms();
-        let deliveries: Vec<(&QueuedEvent, &str)> = events
+        // A rating code for each "result ready" notice that reaches the applicant's own
+        // email or phone: its hash is kept with the dossier, the code itself rides with
+        // those deliveries only (planned twice, the second code is never sent: harmless).
+        let mut codes: HashMap<i64, String> = HashMap::new();
+        for (e, to) in &events {
+            let to_applicant = to.iter().any(|d| d == EMAIL || d == SMS);
+            if e.kind == RATING_CODE_KIND
+                && to_applicant
+                && let Some(dossier) = e.dossier_code.as_deref()
+            {
+                let code = new_rating_code();
+                let hash = motcua_core::evaluation::rating_code_hash(&code);
+                if ratings::add_code(&mut tx, dossier, &hash, motcua_store::from_millis(now)).await? {
+                    codes.insert(e.id, code);
+                }
+            }
+        }
+        let deliveries: Vec<NewDelivery<'_>> = events
             .iter()
-            .flat_map(|(e, to)| to.iter().map(move |d| (e, d.as_str())))
+            .flat_map(|(e, to)| {
+                let code = codes.get(&e.id).map(String::as_str);
+                to.iter().map(move |d| NewDelivery {
+                    event: e,
+                    destination: d,
+                    secret: code.filter(|_| d == EMAIL || d == SMS),
+                })
+            })
             .collect();
         outbox::add_deliveries(&mut tx, &deliveries, now).await?;
         let ids: Vec<i64> = events.iter().map(|(e, _)| e.id).collect();
@@ -450,9 +484,12 @@ impl Worker {
             }
             EMAIL | SMS => {
                 let stored = load_dossier(&mut tx, &event).await?;
+                let rating_code = outbox::secret_of(&mut tx, d.id).await?;
                 drop(tx);
-                let message = messages::Message::for_event(&event.kind, &stored, &payload, &self.state.config)
-                    .ok_or_else(|| SendError::permanent(format!("no message for {}", event.kind)))?;
+                let config = &self.state.config;
+                let message =
+                    messages::Message::for_event(&event.kind, &stored, &payload, config, rating_code.as_deref())
+                        .ok_or_else(|| SendError::permanent(format!("no message for {}", event.kind)))?;
                 let applicant = &stored.applicant;
                 if d.destination == EMAIL {
                     let mailer = self
@@ -505,9 +542,8 @@ impl Worker {
             "data": payload,
         }))
         .map_err(|e| SendError::permanent(format!("webhook body: {e}")))?;
-        let host = crate::notify::url_host(&s.url);
         let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
-        let response = self
+        let request = self
             .http
             .post(&s.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -515,16 +551,24 @@ impl Worker {
             .header(SIGNATURE_HEADER, signature(&s.secret, timestamp, &body))
             .header(EVENT_ID_HEADER, event.id.to_string())
             .header(EVENT_KIND_HEADER, &event.kind)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| SendError::retry(format!("{host}: {}", http_failure(&e))))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(SendError::retry(format!("{host} answered {status}")))
-        }
+            .body(body);
+        post(request, &s.url, "").await
+    }
+}
+
+/// Sends `request` to `url` (named `what` and its host in errors): delivered on any 2xx
+/// answer; a failure to connect or any other answer is tried again later.
+async fn post(request: reqwest::RequestBuilder, url: &str, what: &str) -> Result<(), SendError> {
+    let host = crate::notify::url_host(url);
+    let response = request
+        .send()
+        .await
+        .map_err(|e| SendError::retry(format!("{host}: {}", http_failure(&e))))?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(SendError::retry(format!("{what}{host} answered {status}")))
     }
 }
 

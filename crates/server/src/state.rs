@@ -9,7 +9,7 @@ use motcua_store::{Db, catalogue};
 use crate::catalogue_index::CatalogueIndex;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::limits::Limiter;
+use crate::limits::{Budget, Limiter};
 
 /// Refused payment gateway messages recorded per client address per minute: far more than
 /// a real gateway's retries of a message it got wrong, far fewer than a flood.
@@ -77,13 +77,13 @@ pub struct Shared {
     /// Bounds CPU-heavy work (password hashing, rendering) to the number of cores.
     pub cpu: Arc<tokio::sync::Semaphore>,
     /// Login attempts per client address.
-    pub login_limiter: Arc<Limiter<String>>,
+    pub login_limiter: Arc<Budget>,
     /// Citizen registration, code confirmation and resend requests per client address.
-    pub otp_limiter: Arc<Limiter<String>>,
+    pub otp_limiter: Arc<Budget>,
     /// Failed public tracking lookups (and rating-link look-ups) per client address.
-    pub tracking_misses_by_address: Arc<Limiter<String>>,
+    pub tracking_misses_by_address: Arc<Budget>,
     /// Failed public tracking lookups per dossier code, whoever asks.
-    pub tracking_misses_by_code: Arc<Limiter<String>>,
+    pub tracking_misses_by_code: Arc<Budget>,
     /// Refused payment gateway messages recorded per client address (each one is an audit
     /// record; a refused message needs no secret to send).
     pub gateway_refusals: Arc<Limiter<String>>,
@@ -112,6 +112,30 @@ pub struct Shared {
 }
 
 impl AppState {
+    /// Runs the CPU-heavy `job` (password hashing, rendering, file sniffing, workbook
+    /// writing) on the blocking pool, at most as many at once as there are cores (the
+    /// `cpu` semaphore). The permit moves into the job, so it is held until the job ends
+    /// even if the caller stops waiting.
+    pub async fn on_cpu<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+        let permit = self.cpu_permit().await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            job()
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("a CPU job stopped: {e}")))
+    }
+
+    /// One of the `cpu` semaphore's permits, for work that holds it longer than one job
+    /// (a workbook written while its pages are read).
+    pub async fn cpu_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        self.cpu
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
     /// Builds the state around an open, migrated database. Fails if the object store the
     /// configuration names cannot be set up.
     pub fn new(db: Db, config: Config) -> Result<Self, AppError> {
@@ -146,10 +170,10 @@ impl AppState {
             cpu: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
-            login_limiter: Arc::new(Limiter::per_minute(login_rate)),
-            otp_limiter: Arc::new(Limiter::per_minute(login_rate)),
-            tracking_misses_by_address: Arc::new(Limiter::per_minute(tracking_rate)),
-            tracking_misses_by_code: Arc::new(Limiter::per_minute(tracking_rate)),
+            login_limiter: Arc::new(Budget::per_minute("login", login_rate)),
+            otp_limiter: Arc::new(Budget::per_minute("otp", login_rate)),
+            tracking_misses_by_address: Arc::new(Budget::per_minute("tracking_address", tracking_rate)),
+            tracking_misses_by_code: Arc::new(Budget::per_minute("tracking_code", tracking_rate)),
             gateway_refusals: Arc::new(Limiter::per_minute(GATEWAY_REFUSALS_PER_MINUTE)),
             trusted_proxies,
             tracking_cache,

@@ -1064,3 +1064,44 @@ async fn token_reads_and_bulk_exports_are_audited() {
     assert_eq!(audited("dossier.register_export").await.len(), 1);
     assert_eq!(audited("dossier.list_export").await.len(), 1);
 }
+
+#[tokio::test]
+async fn nodes_sharing_a_database_share_one_tracking_budget() {
+    // Two nodes (two server states, each with its own in-memory limiters) on one database:
+    // the misses one node counts use up the budget the other grants.
+    let app = spawn_app().await;
+    let config = motcua_server::Config {
+        data_dir: app.test_db.dir.path().to_owned(),
+        tracking_rate_per_minute: 10,
+        ..motcua_server::Config::default()
+    };
+    let nodes = [
+        motcua_server::AppState::new(app.test_db.db.clone(), config.clone()).expect("node 1"),
+        motcua_server::AppState::new(app.test_db.db.clone(), config).expect("node 2"),
+    ];
+    let code = "000.00.16.H43-991231-0001";
+    // A minute boundary between the first and the last miss starts a new window; then try
+    // again (at most twice more), since only misses within one window are comparable.
+    for _ in 0..3 {
+        let window = motcua_store::limits::window_of(motcua_server::now_ms());
+        let mut refused_at = None;
+        for i in 0..12 {
+            // Ever new addresses, alternating nodes: only the code's budget can refuse.
+            let ip = format!("198.51.100.{i}");
+            let e = motcua_server::service::dossiers::tracking_miss(&nodes[i % 2], &ip, code).await;
+            if matches!(e, motcua_server::error::AppError::TooManyRequests(..)) && refused_at.is_none() {
+                refused_at = Some(i);
+            }
+        }
+        if motcua_store::limits::window_of(motcua_server::now_ms()) != window {
+            continue;
+        }
+        assert_eq!(
+            refused_at,
+            Some(10),
+            "ten misses granted between the two nodes, not ten each"
+        );
+        return;
+    }
+    panic!("three windows crossed a minute boundary");
+}

@@ -1,6 +1,6 @@
 //! Evaluation (issue 8 items 3–4), on the backend the test run selects: the 9-index
-//! scoring rules on constructed dossiers; ratings by the link on the result (tracking
-//! secret), at the counter's kiosk (recording the officer), and their way into the
+//! scoring rules on constructed dossiers; ratings by the link on the result-ready notice
+//! (with the rating code sent to the applicant alone), at the counter's kiosk (recording the officer), and their way into the
 //! director's "not satisfied" list and the per-officer and per-counter results; the
 //! per-dossier score sheet; the Decision 766 index against a hand computation, changed by
 //! weights edited through the API; and who may see and do what.
@@ -244,71 +244,109 @@ async fn to_returned(app: &TestApp, s: &Staff, code: &str) {
     act_ok(app, &s.counter, code, "return", json!({"method": "counter"})).await;
 }
 
-/// A dossier of Sở Xây dựng filed at the counter and returned; its code and secret.
+/// A dossier of Sở Xây dựng filed at the counter and returned; its code and a rating
+/// code issued to its applicant.
 async fn returned(app: &TestApp, s: &Staff) -> (String, String) {
     let procedure = procedure_of(app, CONSTRUCTION).await;
-    let (code, secret) = file_with_scan(app, &s.counter, &procedure, None).await;
+    let (code, _) = file_with_scan(app, &s.counter, &procedure, None).await;
     to_returned(app, s, &code).await;
-    (code, secret)
+    let rating = rating_code(app, &code).await;
+    (code, rating)
+}
+
+/// Issues a rating code for dossier `code` as the result-ready notice does (its hash
+/// stored, the code handed to the applicant). The notice itself carrying it by email and
+/// SMS is proved in tests/outbox.rs.
+async fn rating_code(app: &TestApp, code: &str) -> String {
+    let rating = motcua_core::evaluation::rating_code(rand_bytes());
+    let hash = motcua_core::evaluation::rating_code_hash(&rating);
+    let mut tx = app.test_db.db.begin_write().await.expect("write");
+    let stored = motcua_store::ratings::add_code(&mut tx, code, &hash, START)
+        .await
+        .expect("add code");
+    tx.commit().await.expect("commit");
+    assert!(stored, "no dossier {code}");
+    rating
+}
+
+fn rand_bytes() -> [u8; 8] {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0x5eed);
+    let n = NEXT.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+    n.to_le_bytes()
 }
 
 #[tokio::test]
-async fn a_rating_link_works_with_the_receipts_secret_only() {
+async fn a_rating_link_needs_the_code_sent_to_the_applicant_not_the_receipts_secret() {
     let app = spawn_app_at(START).await;
     let s = staff(&app).await;
     let procedure = procedure_of(&app, CONSTRUCTION).await;
     let (code, secret) = file_with_scan(&app, &s.counter, &procedure, None).await;
     let link = format!("/api/v1/track/{code}/rating");
+    let rating = rating_code(&app, &code).await;
 
     // Before the result: refused with the reason.
-    let (status, e) = post_anonymous(&app, &link, json!({"secret": secret, "rating": "satisfied"})).await;
+    let (status, e) = post_anonymous(&app, &link, json!({"rating_code": rating, "rating": "satisfied"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
-    let (status, html) = page(&app, None, &format!("/danh-gia/{code}?secret={secret}")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("chưa có kết quả"), "{html}");
-    assert!(!html.contains(r#"id="link-rating""#));
 
-    to_returned(&app, &s, &code).await;
-
-    // A wrong secret and a wrong code get the same 404 as tracking.
-    let (status, wrong_secret) =
-        post_anonymous(&app, &link, json!({"secret": "ZZZZZZZZ", "rating": "satisfied"})).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let other = format!("{}9999", &code[..code.len() - 4]);
-    let (status, wrong_code) = post_anonymous(
-        &app,
-        &format!("/api/v1/track/{other}/rating"),
-        json!({"secret": secret, "rating": "satisfied"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(wrong_secret, wrong_code, "indistinguishable");
-    let (_, tracked) = app.get_json(&format!("/api/v1/track/{code}?secret=ZZZZZZZZ")).await;
-    assert_eq!(
-        tracked["message"], wrong_secret["message"],
-        "the same answer as tracking"
-    );
-    let (status, html) = page(&app, None, &format!("/danh-gia/{code}?secret=ZZZZZZZZ")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(!html.contains(r#"id="link-rating""#));
-
-    // The page with the right secret shows the form the link posts.
-    let (status, html) = page(&app, None, &format!("/danh-gia/{code}?secret={secret}")).await;
+    // The page asks for the rating code and looks nothing up: it tells nothing about the
+    // dossier, not even whether the code exists.
+    let (status, html) = page(&app, None, &format!("/danh-gia/{code}")).await;
     assert_eq!(status, StatusCode::OK);
     for needle in [
         format!(r#"data-api="/api/v1/track/{code}/rating""#),
-        format!(r#"name="secret" value="{secret}""#),
+        r#"name="rating_code""#.to_owned(),
         r#"name="contacts""#.to_owned(),
         r#"name="public_info""#.to_owned(),
         r#"<label for="survey-agencies">"#.to_owned(),
     ] {
         assert!(html.contains(&needle), "{needle}");
     }
-    // What the form sends (the secret typed in lower case still matches).
+    assert!(!html.contains(&secret) && !html.contains(&rating));
+    let missing = format!("{}9999", &code[..code.len() - 4]);
+    let (status, _) = page(&app, None, &format!("/danh-gia/{missing}")).await;
+    assert_eq!(status, StatusCode::OK, "an unknown code looks the same");
+    let (status, _) = page(&app, None, "/danh-gia/khong-phai-ma").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    to_returned(&app, &s, &code).await;
+
+    // The tracking secret on the receipt, which staff handle and see, is no rating code:
+    // the answer of a wrong code, the same as tracking's.
+    let (status, by_secret) = post_anonymous(&app, &link, json!({"rating_code": secret, "rating": "satisfied"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{by_secret}");
+    let (status, e) = post_anonymous(&app, &link, json!({"secret": secret, "rating": "satisfied"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the old field is refused: {e}");
+    let (status, empty) = post_anonymous(&app, &link, json!({"rating_code": "", "rating": "satisfied"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, wrong_code) = post_anonymous(
+        &app,
+        &format!("/api/v1/track/{missing}/rating"),
+        json!({"rating_code": rating, "rating": "satisfied"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(by_secret, wrong_code, "indistinguishable");
+    assert_eq!(empty, wrong_code, "indistinguishable");
+    let (_, tracked) = app.get_json(&format!("/api/v1/track/{code}?secret=ZZZZZZZZ")).await;
+    assert_eq!(tracked["message"], by_secret["message"], "the same answer as tracking");
+    // A rating code of another dossier does not rate this one.
+    let (other, other_rating) = returned(&app, &s).await;
+    let (status, _) = post_anonymous(&app, &link, json!({"rating_code": other_rating, "rating": "satisfied"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // No staff view carries the rating code.
+    for who in [&s.counter, &s.leader] {
+        let (status, v) = get(&app, who, &format!("/api/v1/dossiers/{code}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!v.to_string().contains(&rating), "{v}");
+    }
+
+    // What the form sends (the code typed in lower case still matches).
     let (status, v) = post_anonymous(
         &app,
         &link,
-        json!({"secret": secret.to_lowercase(), "rating": "very_satisfied", "comment": "Nhanh, gọn",
+        json!({"rating_code": rating.to_lowercase(), "rating": "very_satisfied", "comment": "Nhanh, gọn",
                "contacts": 0, "agencies": 1, "public_info": "full", "conduct": "good"}),
     )
     .await;
@@ -321,16 +359,13 @@ async fn a_rating_link_works_with_the_receipts_secret_only() {
         "who handed it over: {v}"
     );
     // Once only.
-    let (status, _) = post_anonymous(&app, &link, json!({"secret": secret, "rating": "not_satisfied"})).await;
+    let (status, _) = post_anonymous(&app, &link, json!({"rating_code": rating, "rating": "not_satisfied"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (_, html) = page(&app, None, &format!("/danh-gia/{code}?secret={secret}")).await;
-    assert!(html.contains(r#"id="rated""#) && html.contains("Rất hài lòng"));
     // Bad answers are named.
-    let (code2, secret2) = returned(&app, &s).await;
     let (status, e) = post_anonymous(
         &app,
-        &format!("/api/v1/track/{code2}/rating"),
-        json!({"secret": secret2, "rating": "satisfied", "contacts": 500}),
+        &format!("/api/v1/track/{other}/rating"),
+        json!({"rating_code": other_rating, "rating": "satisfied", "contacts": 500}),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
@@ -387,7 +422,7 @@ async fn not_satisfied_reaches_the_director_and_results_count_per_officer() {
     let s = staff(&app).await;
     let director = sign_in(&app, "giamdoc").await;
     let (good, _) = returned(&app, &s).await;
-    let (bad, secret) = returned(&app, &s).await;
+    let (bad, rating) = returned(&app, &s).await;
     let (status, v) = post(
         &app,
         &s.counter,
@@ -400,7 +435,7 @@ async fn not_satisfied_reaches_the_director_and_results_count_per_officer() {
     let (status, _) = post_anonymous(
         &app,
         &format!("/api/v1/track/{bad}/rating"),
-        json!({"secret": secret, "rating": "not_satisfied", "comment": "Phải chờ lâu ở quầy"}),
+        json!({"rating_code": rating, "rating": "not_satisfied", "comment": "Phải chờ lâu ở quầy"}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -450,7 +485,7 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
     let app = spawn_app_at(START).await;
     let s = staff(&app).await;
     let director = sign_in(&app, "giamdoc").await;
-    let (code, secret) = returned(&app, &s).await;
+    let (code, rating) = returned(&app, &s).await;
     let path = format!("/api/v1/dossiers/{code}/evaluation");
     let (status, v) = get(&app, &s.leader, &path).await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -474,7 +509,7 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
     post_anonymous(
         &app,
         &format!("/api/v1/track/{code}/rating"),
-        json!({"secret": secret, "rating": "satisfied", "contacts": 2, "agencies": 2}),
+        json!({"rating_code": rating, "rating": "satisfied", "contacts": 2, "agencies": 2}),
     )
     .await;
     let (_, v) = get(&app, &s.leader, &path).await;
@@ -539,12 +574,13 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
 
     // A: at the counter with a scan, result file, rated by link very satisfied, info full.
     let scan = upload_pdf(&app, &s.counter, "to-khai.pdf").await;
-    let (a, a_secret) = file_with_scan(&app, &s.counter, &construction, Some(scan)).await;
+    let (a, _) = file_with_scan(&app, &s.counter, &construction, Some(scan)).await;
     to_returned(&app, &s, &a).await;
+    let a_rating = rating_code(&app, &a).await;
     let (status, _) = post_anonymous(
         &app,
         &format!("/api/v1/track/{a}/rating"),
-        json!({"secret": a_secret, "rating": "very_satisfied", "public_info": "full"}),
+        json!({"rating_code": a_rating, "rating": "very_satisfied", "public_info": "full"}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);

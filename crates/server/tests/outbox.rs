@@ -399,6 +399,69 @@ async fn a_dossiers_whole_life_reaches_the_portal_and_the_applicant_in_order() {
 
     let settled = deliveries(&app, &admin, "delivered").await;
     assert_eq!(settled["items"].as_array().expect("items").len(), 11 + 7 + 7);
+
+    // The result-ready notice carries a rating code to the applicant alone: the same code
+    // by email and SMS, one that rates the dossier by link where the receipt's tracking
+    // secret does not, held by no staff view and no delivery listing, and kept in the
+    // database only as a hash once sent.
+    let after = |text: &str, marker: &str| -> String {
+        let at = text.find(marker).unwrap_or_else(|| panic!("«{marker}» in {text}")) + marker.len();
+        text[at..].chars().take(8).collect()
+    };
+    let by_email = after(emails[5]["text"].as_str().expect("text"), "mã đánh giá ");
+    let by_sms = after(
+        texts[5].json()["text"].as_str().expect("text"),
+        "Mã đánh giá hài lòng: ",
+    );
+    assert_eq!(by_email, by_sms, "one code per notice");
+    assert_eq!(by_email.len(), 8);
+    for (i, m) in emails.iter().enumerate().filter(|(i, _)| *i != 5) {
+        assert!(
+            !m["text"].as_str().expect("text").contains(&by_email),
+            "only the result notice: {i}"
+        );
+    }
+    assert!(
+        emails[5]["text"]
+            .as_str()
+            .expect("text")
+            .contains(&format!("https://motcua.h43.test/danh-gia/{dossier}")),
+        "the link"
+    );
+    let listed = format!(
+        "{}{}",
+        deliveries(&app, &admin, "delivered").await,
+        get(&app, &counter, &format!("/api/v1/dossiers/{dossier}")).await.1
+    );
+    assert!(!listed.contains(&by_email), "no staff view holds the code");
+    let mut tx = state.db.begin_read().await.expect("read");
+    let kept: Vec<Option<String>> = motcua_store::on!(&mut tx, |c| {
+        sqlx::query_scalar("SELECT secret FROM deliveries WHERE secret IS NOT NULL")
+            .fetch_all(c)
+            .await
+    })
+    .expect("secrets");
+    drop(tx);
+    assert!(kept.is_empty(), "sent codes are not kept in plain: {kept:?}");
+    let link = format!("/api/v1/track/{dossier}/rating");
+    let secret = filed["tracking_secret"].as_str().expect("secret");
+    let rate = |rating_code: String| {
+        let request = app
+            .client
+            .post(app.url(&link))
+            .json(&json!({"rating_code": rating_code, "rating": "satisfied"}));
+        async move { request.send().await.expect("rate").status() }
+    };
+    assert_eq!(
+        rate(secret.to_owned()).await,
+        StatusCode::NOT_FOUND,
+        "the receipt's secret does not rate"
+    );
+    assert_eq!(
+        rate(by_sms).await,
+        StatusCode::CREATED,
+        "the code sent to the applicant does"
+    );
     worker.stop().await;
 }
 

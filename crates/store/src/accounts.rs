@@ -6,7 +6,7 @@ use motcua_core::codes::{AgencyCode, ProvinceCode};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{Result, StoreError, Tx, exec, on, to_millis};
+use crate::{Arg, Result, StoreError, Tx, exec, execute, on, to_millis};
 
 /// Staff or citizen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -176,9 +176,20 @@ pub async fn create_user(tx: &mut Tx, u: &NewUser<'_>, now: OffsetDateTime) -> R
         .execute(c)
         .await
     })?;
-    user_by_id(tx, u.id)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("tài khoản {}", u.id)))
+    user_by_id(tx, u.id).await?.ok_or_else(|| no_account(u.id))
+}
+
+/// The error for account `id`, which does not exist.
+fn no_account(id: &str) -> StoreError {
+    StoreError::NotFound(format!("tài khoản {id}"))
+}
+
+/// What an update of account `id` that changed `n` rows means: done, or no such account.
+fn changed(n: u64, id: &str) -> Result<()> {
+    if n == 0 {
+        return Err(no_account(id));
+    }
+    Ok(())
 }
 
 /// Finds an account by login name, with its password hash.
@@ -233,10 +244,7 @@ pub async fn set_password(tx: &mut Tx, id: &str, hash: &str, must_change: bool, 
         .execute(c)
         .await
     })?;
-    if n == 0 {
-        return Err(StoreError::NotFound(format!("tài khoản {id}")));
-    }
-    Ok(())
+    changed(n, id)
 }
 
 /// Counts a failed login; after `max_failures` consecutive failures the account is
@@ -279,17 +287,9 @@ pub async fn record_login_failure(
 /// was being checked. Returns whether the login may go on; decided by the one conditional
 /// `UPDATE`, so a lock and a success cannot both win.
 pub async fn record_login_success(tx: &mut Tx, id: &str, now: OffsetDateTime) -> Result<bool> {
-    let n = exec!(tx, |c| {
-        sqlx::query(
-            "UPDATE users SET failed_logins = 0, locked_until = NULL
-             WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)",
-        )
-        .bind(id)
-        .bind(to_millis(now))
-        .execute(c)
-        .await
-    })?;
-    Ok(n > 0)
+    let sql = "UPDATE users SET failed_logins = 0, locked_until = NULL
+         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)";
+    Ok(execute(tx, sql, &[Arg::Text(id), Arg::Int(to_millis(now))]).await? > 0)
 }
 
 /// The end of the lock on a login name that belongs to no account, if one was set
@@ -346,17 +346,8 @@ pub async fn record_unknown_login_failure(
 
 /// Unlocks an account (administrator).
 pub async fn unlock(tx: &mut Tx, id: &str, now: OffsetDateTime) -> Result<()> {
-    let n = exec!(tx, |c| {
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(to_millis(now))
-            .execute(c)
-            .await
-    })?;
-    if n == 0 {
-        return Err(StoreError::NotFound(format!("tài khoản {id}")));
-    }
-    Ok(())
+    let sql = "UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $1";
+    changed(execute(tx, sql, &[Arg::Text(id), Arg::Int(to_millis(now))]).await?, id)
 }
 
 /// The grants of an account.
@@ -484,35 +475,21 @@ pub async fn session(tx: &mut Tx, token_hash: &str) -> Result<Option<Session>> {
 
 /// Records activity on a session.
 pub async fn touch_session(tx: &mut Tx, token_hash: &str, now_ms: i64) -> Result<()> {
-    exec!(tx, |c| {
-        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
-            .bind(token_hash)
-            .bind(now_ms)
-            .execute(c)
-            .await
-    })?;
+    let sql = "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1";
+    execute(tx, sql, &[Arg::Text(token_hash), Arg::Int(now_ms)]).await?;
     Ok(())
 }
 
 /// Ends a session.
 pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> Result<()> {
-    exec!(tx, |c| {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(c)
-            .await
-    })?;
+    let sql = "DELETE FROM sessions WHERE token_hash = $1";
+    execute(tx, sql, &[Arg::Text(token_hash)]).await?;
     Ok(())
 }
 
 /// Ends every session of an account (password change or reset).
 pub async fn delete_user_sessions(tx: &mut Tx, user_id: &str) -> Result<u64> {
-    Ok(exec!(tx, |c| {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(c)
-            .await
-    })?)
+    execute(tx, "DELETE FROM sessions WHERE user_id = $1", &[Arg::Text(user_id)]).await
 }
 
 /// Removes sessions past their absolute expiry or idle for longer than `idle_ms`.
@@ -582,26 +559,23 @@ async fn insert_api_token(tx: &mut Tx, t: &ApiToken, token_hash: &str, expires_a
 /// maker may still stand behind it is the caller's question ([`api_token_by_id`],
 /// [`user_by_id`]).
 pub async fn api_token_by_hash(tx: &mut Tx, token_hash: &str, now_ms: i64) -> Result<Option<ApiToken>> {
-    let sql = format!(
-        "SELECT {TOKEN_COLUMNS} FROM api_tokens
-         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
-    );
-    Ok(on!(tx, |c| sqlx::query_as(&sql)
-        .bind(token_hash)
-        .bind(now_ms)
-        .fetch_optional(c)
-        .await)?)
+    live_api_token(tx, "token_hash", token_hash, now_ms).await
 }
 
 /// Finds a live token by its id (the token that made another): not revoked and not
 /// expired at `now_ms`.
 pub async fn api_token_by_id(tx: &mut Tx, id: &str, now_ms: i64) -> Result<Option<ApiToken>> {
+    live_api_token(tx, "id", id, now_ms).await
+}
+
+/// The token whose `column` (a unique one) is `value`, if it is live at `now_ms`.
+async fn live_api_token(tx: &mut Tx, column: &str, value: &str, now_ms: i64) -> Result<Option<ApiToken>> {
     let sql = format!(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens
-         WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+         WHERE {column} = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
     );
     Ok(on!(tx, |c| sqlx::query_as(&sql)
-        .bind(id)
+        .bind(value)
         .bind(now_ms)
         .fetch_optional(c)
         .await)?)
@@ -615,25 +589,14 @@ pub async fn list_api_tokens(tx: &mut Tx) -> Result<Vec<ApiToken>> {
 
 /// Revokes a token. Returns false if there was no live token with that id.
 pub async fn revoke_api_token(tx: &mut Tx, id: &str, now: OffsetDateTime) -> Result<bool> {
-    let n = exec!(tx, |c| {
-        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .bind(to_millis(now))
-            .execute(c)
-            .await
-    })?;
-    Ok(n > 0)
+    let sql = "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+    Ok(execute(tx, sql, &[Arg::Text(id), Arg::Int(to_millis(now))]).await? > 0)
 }
 
 /// Records a token's use (at most once a minute is enough; the caller decides).
 pub async fn touch_api_token(tx: &mut Tx, id: &str, now_ms: i64) -> Result<()> {
-    exec!(tx, |c| {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(now_ms)
-            .execute(c)
-            .await
-    })?;
+    let sql = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
+    execute(tx, sql, &[Arg::Text(id), Arg::Int(now_ms)]).await?;
     Ok(())
 }
 

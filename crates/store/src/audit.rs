@@ -16,19 +16,21 @@
 //! - **Append-only.** Triggers refuse `UPDATE` and `DELETE` (and `TRUNCATE` on PostgreSQL).
 //!   Whoever controls the database can drop them, which is why the chain exists. The chain
 //!   in turn cannot catch someone who rewrites a record *and* recomputes every later hash
-//!   and the head; that needs the head published outside the database (not built yet).
+//!   and the head, or who deletes the newest records and rewinds the head: for that the
+//!   heads are written down outside the database ([`heads`], an [`Anchor`] per line of an
+//!   anchor file) and compared with the chains ([`check_anchors`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use motcua_core::audit::{AuditEntry, GENESIS_HASH, HashFields, canonical_json, entry_hash};
+use motcua_core::audit::{Anchor, AnchoredHead, AuditEntry, GENESIS_HASH, HashFields, canonical_json, entry_hash};
 use motcua_core::catalogue::Invalid;
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::batch::{self, BatchTx, Val};
-use crate::{Arg, Backend, Db, Result, StoreError, Tx, exec, on, to_millis};
+use crate::{Arg, Backend, Db, Filters, Result, StoreError, Tx, exec, fetch_all, on, to_millis};
 
 /// Most records one [`list`] call returns.
 pub const MAX_LIST_LIMIT: usize = 500;
@@ -477,6 +479,108 @@ async fn verify_chain(
     }
 }
 
+/// Every chain's head now, in chain-name order: what an [`Anchor`] writes down.
+pub async fn heads(db: &Db) -> Result<Vec<AnchoredHead>> {
+    let mut tx = db.begin_read().await?;
+    let rows: Vec<(String, i64, String)> = on!(&mut tx, |c| {
+        sqlx::query_as("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
+            .fetch_all(c)
+            .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(chain, seq, hash)| AnchoredHead { chain, seq, hash })
+        .collect())
+}
+
+/// Outcome of [`check_anchors`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnchorReport {
+    /// Anchors read.
+    pub anchors: usize,
+    /// Distinct anchored records looked up.
+    pub records: usize,
+    /// The first anchored record that is missing or differs, oldest anchor first.
+    pub first_break: Option<Break>,
+}
+
+/// Compares the chains with anchors written down earlier ([`heads`]): every anchored record
+/// must still be stored with the anchored hash. A record missing means the newest records
+/// were deleted (and the head rewound) or the whole chain was; a different hash means the
+/// history was rewritten and every later hash recomputed. Together with [`verify`], which
+/// proves each chain links up to its head, this also vouches for every record before an
+/// anchored one. Two anchors that name one record with different hashes are a break too
+/// (the anchor file itself was edited, or the chain was rewritten between the two).
+pub async fn check_anchors(db: &Db, anchors: &[Anchor]) -> Result<AnchorReport> {
+    // (chain, seq) -> (hash, when first anchored); heads unchanged between anchors are
+    // looked up once.
+    let mut wanted: BTreeMap<(&str, i64), (&str, i64)> = BTreeMap::new();
+    let mut report = AnchorReport {
+        anchors: anchors.len(),
+        records: 0,
+        first_break: None,
+    };
+    let when = |ms: i64| motcua_core::calendar::vn_datetime(crate::from_millis(ms));
+    for a in anchors {
+        for h in &a.heads {
+            if h.seq == 0 {
+                continue; // an empty chain anchors nothing
+            }
+            match wanted.get(&(h.chain.as_str(), h.seq)) {
+                None => {
+                    wanted.insert((h.chain.as_str(), h.seq), (h.hash.as_str(), a.at_ms));
+                }
+                Some((hash, first)) if *hash != h.hash => {
+                    report.first_break.get_or_insert(Break {
+                        chain: h.chain.clone(),
+                        seq: h.seq,
+                        reason: format!(
+                            "hai lần neo ({} và {}) ghi hai mã băm khác nhau cho bản ghi {}",
+                            when(*first),
+                            when(a.at_ms),
+                            h.seq
+                        ),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let mut tx = db.begin_read().await?;
+    for ((chain, seq), (hash, at_ms)) in &wanted {
+        report.records += 1;
+        if report.first_break.is_some() {
+            continue;
+        }
+        let stored: Option<String> = on!(&mut tx, |c| {
+            sqlx::query_scalar("SELECT hash FROM audit_log WHERE chain = $1 AND seq = $2")
+                .bind(*chain)
+                .bind(*seq)
+                .fetch_optional(c)
+                .await
+        })?;
+        let reason = match stored {
+            None => Some(format!(
+                "bản ghi {seq} đã được neo lúc {} nhưng không còn trong nhật ký (các bản ghi cuối hoặc cả chuỗi đã bị xoá)",
+                when(*at_ms)
+            )),
+            Some(stored) if stored != *hash => Some(format!(
+                "mã băm của bản ghi {seq} khác với mã đã neo lúc {} (lịch sử đã bị viết lại)",
+                when(*at_ms)
+            )),
+            Some(_) => None,
+        };
+        if let Some(reason) = reason {
+            report.first_break = Some(Break {
+                chain: (*chain).to_owned(),
+                seq: *seq,
+                reason,
+            });
+        }
+    }
+    Ok(report)
+}
+
 /// Position of a record in the browsing order, for the next page.
 ///
 /// [`list`] orders by `(at, chain, seq)` descending: newest first across all chains,
@@ -575,61 +679,37 @@ impl Default for AuditFilter {
 /// order). A page shorter than the limit is the last; otherwise pass
 /// [`AuditCursor::after`] of its last entry to get the next.
 pub async fn list(tx: &mut Tx, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
-    // Only the filters given become conditions, so each query shape can use its index
-    // (a catch-all `$1 IS NULL OR …` would hide them from PostgreSQL's generic plans).
-    let mut conditions: Vec<String> = Vec::new();
-    let mut args: Vec<Arg<'_>> = Vec::new();
+    let mut w = Filters::default();
     let texts = [
-        ("chain", &filter.chain),
-        ("actor", &filter.actor),
-        ("action", &filter.action),
-        ("object_type", &filter.object_type),
-        ("object_id", &filter.object_id),
-        ("province_code", &filter.province_code),
+        ("chain =", &filter.chain),
+        ("actor =", &filter.actor),
+        ("action =", &filter.action),
+        ("object_type =", &filter.object_type),
+        ("object_id =", &filter.object_id),
+        ("province_code =", &filter.province_code),
     ];
-    for (column, value) in texts {
-        if let Some(v) = value {
-            args.push(Arg::Text(v));
-            conditions.push(format!("{column} = ${}", args.len()));
-        }
+    for (left, value) in texts {
+        w.and_if(left, value.as_deref().map(Arg::Text));
     }
-    if let Some(from) = filter.from_ms {
-        args.push(Arg::Int(from));
-        conditions.push(format!("at >= ${}", args.len()));
-    }
-    if let Some(to) = filter.to_ms {
-        args.push(Arg::Int(to));
-        conditions.push(format!("at < ${}", args.len()));
-    }
+    w.and_if("at >=", filter.from_ms.map(Arg::Int));
+    w.and_if("at <", filter.to_ms.map(Arg::Int));
     if let Some(cursor) = &filter.after {
-        args.push(Arg::Int(cursor.at_ms));
-        args.push(Arg::Text(&cursor.chain));
-        args.push(Arg::Int(cursor.seq));
-        let n = args.len();
+        let at = w.bind(Arg::Int(cursor.at_ms));
+        let chain = w.bind(Arg::Text(&cursor.chain));
+        let seq = w.bind(Arg::Int(cursor.seq));
         // A row-value comparison: one range over the (at, chain, seq) index suffix on both
         // backends, instead of a chain of ORs.
-        conditions.push(format!("(at, chain, seq) < (${}, ${}, ${n})", n - 2, n - 1));
+        w.and(format!("(at, chain, seq) < ({at}, {chain}, {seq})"));
     }
     let limit = filter.limit.clamp(1, MAX_LIST_LIMIT);
-    args.push(Arg::Int(i64::try_from(limit).unwrap_or(50)));
-    let where_clause = if conditions.is_empty() {
+    let limit = w.bind(Arg::Int(i64::try_from(limit).unwrap_or(50)));
+    let where_clause = if w.conditions.is_empty() {
         String::new()
     } else {
-        format!("WHERE {}", conditions.join(" AND "))
+        format!("WHERE {}", w.conditions.join(" AND "))
     };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM audit_log {where_clause} ORDER BY at DESC, chain DESC, seq DESC LIMIT ${}",
-        args.len()
-    );
-    let rows: Vec<Row> = on!(tx, |c| {
-        let mut q = sqlx::query_as(&sql);
-        for arg in &args {
-            q = match arg {
-                Arg::Text(s) => q.bind(*s),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(c).await
-    })?;
+    let sql =
+        format!("SELECT {COLUMNS} FROM audit_log {where_clause} ORDER BY at DESC, chain DESC, seq DESC LIMIT {limit}");
+    let rows: Vec<Row> = fetch_all(tx, &sql, &w.args).await?;
     rows.into_iter().map(Row::into_entry).collect()
 }

@@ -4,37 +4,14 @@
 use std::collections::HashSet;
 
 use motcua_core::catalogue::{
-    Agency, AgencyKind, FeeItem, Field, Invalid, Level, OnlineMode, ProcedureContent, ProcedureRecord,
-    ProcedureSummary, ProcedureVersion, Province, ProvinceCatalogue,
+    Agency, AgencyKind, CatalogueSummary, FeeItem, Field, Invalid, Level, OnlineMode, ProcedureContent,
+    ProcedureRecord, ProcedureSummary, ProcedureVersion, Province, ProvinceCatalogue,
 };
 use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::{Result, StoreError, Tx, exec, from_millis, on, to_millis};
-
-/// Counts shown on the public catalogue page and by `/api/v1/catalogue/summary`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CatalogueSummary {
-    /// Province code.
-    pub province: String,
-    /// Province name.
-    pub name: String,
-    /// Number of departments.
-    pub departments: i64,
-    /// Number of agencies of every kind.
-    pub agencies: i64,
-    /// Number of fields.
-    pub fields: i64,
-    /// Number of procedures.
-    pub procedures: i64,
-    /// Number of procedures received at the centre.
-    pub at_centre: i64,
-    /// Number of fully online procedures.
-    pub online_full: i64,
-    /// Number of partly online procedures.
-    pub online_partial: i64,
-}
 
 /// Metadata of one procedure version (without the content).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -220,12 +197,7 @@ pub async fn upsert_agency(tx: &mut Tx, province: &ProvinceCode, agency: &Agency
             depth += 1;
         }
     }
-    let position: i64 = on!(tx, |c| {
-        sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM agencies WHERE province_code = $1")
-            .bind(province.as_str())
-            .fetch_one(c)
-            .await
-    })?;
+    let position = next_position(tx, "agencies", province).await?;
     exec!(tx, |c| {
         sqlx::query(
             "INSERT INTO agencies (province_code, code, name, kind, parent_code, address, phone, email, position)
@@ -249,6 +221,16 @@ pub async fn upsert_agency(tx: &mut Tx, province: &ProvinceCode, agency: &Agency
     bump_generation(tx, province).await
 }
 
+/// Where a new row of the province in `table` (`agencies` or `fields`) goes: after the
+/// last, so the catalogue keeps the order rows were entered in.
+async fn next_position(tx: &mut Tx, table: &'static str, province: &ProvinceCode) -> Result<i64> {
+    let sql = format!("SELECT COALESCE(MAX(position), 0) + 1 FROM {table} WHERE province_code = $1");
+    let position: i64 = on!(tx, |c| {
+        sqlx::query_scalar(&sql).bind(province.as_str()).fetch_one(c).await
+    })?;
+    Ok(position)
+}
+
 async fn agency_exists(tx: &mut Tx, province: &ProvinceCode, code: &AgencyCode) -> Result<bool> {
     let n: i64 = on!(tx, |c| {
         sqlx::query_scalar("SELECT COUNT(*) FROM agencies WHERE province_code = $1 AND code = $2")
@@ -267,6 +249,16 @@ struct FieldRow {
     agency_code: String,
 }
 
+impl FieldRow {
+    fn into_field(self) -> Result<Field> {
+        Ok(Field {
+            code: FieldCode::parse(&self.code).map_err(|e| corrupt("fields.code", e))?,
+            name: self.name,
+            agency: AgencyCode::parse(&self.agency_code).map_err(|e| corrupt("fields.agency_code", e))?,
+        })
+    }
+}
+
 /// Lists a province's fields in catalogue order.
 pub async fn fields(tx: &mut Tx, province: &ProvinceCode) -> Result<Vec<Field>> {
     let rows: Vec<FieldRow> = on!(tx, |c| {
@@ -275,15 +267,7 @@ pub async fn fields(tx: &mut Tx, province: &ProvinceCode) -> Result<Vec<Field>> 
             .fetch_all(c)
             .await
     })?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Field {
-                code: FieldCode::parse(&r.code).map_err(|e| corrupt("fields.code", e))?,
-                name: r.name,
-                agency: AgencyCode::parse(&r.agency_code).map_err(|e| corrupt("fields.agency_code", e))?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(FieldRow::into_field).collect()
 }
 
 /// Creates or updates a field. Its agency must exist in the province.
@@ -294,12 +278,7 @@ pub async fn upsert_field(tx: &mut Tx, province: &ProvinceCode, field: &Field) -
     if !agency_exists(tx, province, &f.agency).await? {
         return Err(Invalid::new("agency", format!("không có cơ quan {} trong danh mục", f.agency)).into());
     }
-    let position: i64 = on!(tx, |c| {
-        sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM fields WHERE province_code = $1")
-            .bind(province.as_str())
-            .fetch_one(c)
-            .await
-    })?;
+    let position = next_position(tx, "fields", province).await?;
     exec!(tx, |c| {
         sqlx::query(
             "INSERT INTO fields (province_code, code, name, agency_code, position) VALUES ($1, $2, $3, $4, $5)

@@ -8,7 +8,7 @@ use motcua_core::lifecycle::{Dossier, Person};
 use time::{Date, OffsetDateTime};
 
 use crate::batch::{BatchTx, ProvisionalId, RowId, Sequence};
-use crate::{Arg, Result, StoreError, Tx, exec, from_millis, on, to_millis};
+use crate::{Arg, Filters, Result, StoreError, Tx, exec, fetch_all, from_millis, on, to_millis};
 
 /// Issues the next code of `agency` for `day` (the date received, in Vietnam time) in a
 /// job of a group commit. The sequence row is read (and locked, made with 0 if new) by the
@@ -133,6 +133,22 @@ pub struct Stored {
     pub id: i64,
     /// The dossier.
     pub dossier: Dossier,
+}
+
+impl Stored {
+    /// The dossier of row `id`, from its stored JSON `data`.
+    pub(crate) fn parse(id: i64, data: &str) -> Result<Stored> {
+        Ok(Stored {
+            id,
+            dossier: serde_json::from_str(data)?,
+        })
+    }
+}
+
+/// Runs `sql`, which selects `id, data` from `dossiers`, with `args` bound in order.
+pub(crate) async fn fetch_stored(tx: &mut Tx, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Stored>> {
+    let rows: Vec<(i64, String)> = fetch_all(tx, sql, args).await?;
+    rows.into_iter().map(|(id, data)| Stored::parse(id, &data)).collect()
 }
 
 fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
@@ -305,13 +321,7 @@ pub async fn by_code(tx: &mut Tx, code: &DossierCode) -> Result<Option<Stored>> 
             .fetch_optional(c)
             .await
     })?;
-    row.map(|(id, data)| {
-        Ok(Stored {
-            id,
-            dossier: serde_json::from_str(&data)?,
-        })
-    })
-    .transpose()
+    row.map(|(id, data)| Stored::parse(id, &data)).transpose()
 }
 
 /// The dossier with row id `id`, if any.
@@ -607,112 +617,73 @@ pub const MAX_LIST_LIMIT: u32 = 200;
 
 /// One page of dossiers, newest first.
 pub async fn list(tx: &mut Tx, f: &ListFilter) -> Result<Vec<Stored>> {
-    let mut conditions = vec!["province_code = $1".to_owned()];
-    let mut args: Vec<Arg<'_>> = vec![Arg::Text(f.province.as_str())];
+    let mut w = Filters::new(vec![Arg::Text(f.province.as_str())]);
+    w.and("province_code = $1".to_owned());
     match &f.scope {
         Scope::Province => {}
         Scope::Agency(a) => {
-            args.push(Arg::Text(a));
-            let n = args.len();
-            conditions.push(format!("(current_agency = ${n} OR responsible_agency = ${n})"));
+            let n = w.bind(Arg::Text(a));
+            w.and(format!("(current_agency = {n} OR responsible_agency = {n})"));
         }
-        Scope::Owner(o) => {
-            args.push(Arg::Text(o));
-            conditions.push(format!("owner_id = ${}", args.len()));
-        }
+        Scope::Owner(o) => w.and_if("owner_id =", Some(Arg::Text(o))),
     }
     if !f.statuses.is_empty() {
         let list: Vec<String> = f.statuses.iter().map(|s| s.code().to_string()).collect();
-        conditions.push(format!("status IN ({})", list.join(", ")));
+        w.and(format!("status IN ({})", list.join(", ")));
     }
     if f.overdue || f.due_soon.is_some() {
-        args.push(Arg::Int(to_millis(f.now)));
-        let now = format!("${}", args.len());
+        let now = w.bind(Arg::Int(to_millis(f.now)));
         if f.overdue {
-            conditions.push(crate::deadline::overdue_now(&now));
+            w.and(crate::deadline::overdue_now(&now));
         }
         if let Some(soon) = f.due_soon {
-            args.push(Arg::Int(to_millis(soon)));
-            conditions.push(crate::deadline::due_soon_now(&now, &format!("${}", args.len())));
+            let soon = w.bind(Arg::Int(to_millis(soon)));
+            w.and(crate::deadline::due_soon_now(&now, &soon));
         }
     }
     let waiting = f.unassigned.then(|| {
-        let mut w = format!("(assignee_id IS NULL AND status = {}", Status::InProgress.code());
+        let mut s = format!("(assignee_id IS NULL AND status = {}", Status::InProgress.code());
         if let Scope::Agency(a) = &f.scope {
-            args.push(Arg::Text(a));
-            w.push_str(&format!(" AND current_agency = ${}", args.len()));
+            s.push_str(&format!(" AND current_agency = {}", w.bind(Arg::Text(a))));
         }
-        w.push(')');
-        w
+        s.push(')');
+        s
     });
     match (&f.assignee, waiting) {
         (Some(a), waiting) => {
-            args.push(Arg::Text(a));
-            let mine = format!("assignee_id = ${}", args.len());
-            conditions.push(match waiting {
-                Some(w) => format!("({mine} OR {w})"),
+            let mine = format!("assignee_id = {}", w.bind(Arg::Text(a)));
+            w.and(match waiting {
+                Some(s) => format!("({mine} OR {s})"),
                 None => mine,
             });
         }
-        (None, Some(w)) => conditions.push(w),
+        (None, Some(s)) => w.and(s),
         (None, None) => {}
     }
-    if let Some(p) = &f.procedure {
-        args.push(Arg::Text(p));
-        conditions.push(format!("procedure_code = ${}", args.len()));
-    }
-    if let Some(t) = f.due_from {
-        args.push(Arg::Int(to_millis(t)));
-        conditions.push(format!("due_at >= ${}", args.len()));
-    }
-    if let Some(t) = f.due_until {
-        args.push(Arg::Int(to_millis(t)));
-        conditions.push(format!("due_at < ${}", args.len()));
-    }
+    w.and_if("procedure_code =", f.procedure.as_deref().map(Arg::Text));
+    w.and_if("due_at >=", f.due_from.map(|t| Arg::Int(to_millis(t))));
+    w.and_if("due_at <", f.due_until.map(|t| Arg::Int(to_millis(t))));
     let due = format!("COALESCE(due_at, {})", i64::MAX);
     let order = match f.order {
         ListOrder::Newest => {
-            if let Some(before) = f.before_id {
-                args.push(Arg::Int(before));
-                conditions.push(format!("id < ${}", args.len()));
-            }
+            w.and_if("id <", f.before_id.map(Arg::Int));
             "id DESC".to_owned()
         }
         ListOrder::DueFirst => {
             if let Some((at, id)) = f.after_due {
-                args.push(Arg::Int(at));
-                let a = args.len();
-                args.push(Arg::Int(id));
-                let b = args.len();
-                conditions.push(format!("({due} > ${a} OR ({due} = ${a} AND id > ${b}))"));
+                let a = w.bind(Arg::Int(at));
+                let b = w.bind(Arg::Int(id));
+                w.and(format!("({due} > {a} OR ({due} = {a} AND id > {b}))"));
             }
             format!("{due}, id")
         }
     };
-    args.push(Arg::Int(i64::from(f.limit.clamp(1, MAX_LIST_LIMIT))));
+    let limit = w.bind(Arg::Int(i64::from(f.limit.clamp(1, MAX_LIST_LIMIT))));
     let sql = format!(
-        "SELECT id, data FROM dossiers WHERE {} ORDER BY {order} LIMIT ${}",
-        conditions.join(" AND "),
-        args.len()
+        "SELECT id, data FROM dossiers WHERE {} ORDER BY {order} LIMIT {limit}",
+        w.conditions.join(" AND ")
     );
-    let rows: Vec<(i64, String)> = on!(tx, |c| {
-        let mut q = sqlx::query_as(&sql);
-        for arg in &args {
-            q = match arg {
-                Arg::Text(s) => q.bind(*s),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(c).await
-    })?;
-    rows.into_iter()
-        .map(|(id, data)| {
-            Ok(Stored {
-                id,
-                dossier: serde_json::from_str(&data)?,
-            })
-        })
-        .collect()
+    fetch_stored(tx, &sql, &w.args).await
 }
 
 /// Codes and tracking secrets of about `limit` dossiers spread over the whole table (for

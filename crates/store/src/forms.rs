@@ -210,15 +210,7 @@ pub async fn register_page(
         .await
     })?;
     rows.into_iter()
-        .map(|(id, received_at, data)| {
-            Ok((
-                Stored {
-                    id,
-                    dossier: serde_json::from_str(&data)?,
-                },
-                from_millis(received_at),
-            ))
-        })
+        .map(|(id, received_at, data)| Ok((Stored::parse(id, &data)?, from_millis(received_at))))
         .collect()
 }
 

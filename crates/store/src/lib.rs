@@ -25,6 +25,7 @@ mod error;
 pub mod evaluation;
 pub mod files;
 pub mod forms;
+pub mod limits;
 mod migrate;
 pub mod otp;
 pub mod outbox;
@@ -76,6 +77,81 @@ macro_rules! exec {
 pub(crate) enum Arg<'a> {
     Text(&'a str),
     Int(i64),
+}
+
+/// The conditions and bind parameters of a query assembled at run time: only the filters
+/// given become conditions, so each query shape can use its index (a catch-all
+/// `$1 IS NULL OR …` would hide them from PostgreSQL's generic plans).
+#[derive(Default)]
+pub(crate) struct Filters<'a> {
+    /// The conditions, to be joined with `AND`.
+    pub conditions: Vec<String>,
+    /// The parameters: `$1` first.
+    pub args: Vec<Arg<'a>>,
+}
+
+impl<'a> Filters<'a> {
+    /// No condition yet; `args` are `$1`, `$2`, … of the query's fixed part.
+    pub fn new(args: Vec<Arg<'a>>) -> Self {
+        Filters {
+            conditions: Vec::new(),
+            args,
+        }
+    }
+
+    /// Adds `arg` as the next parameter and returns its placeholder (`$n`).
+    pub fn bind(&mut self, arg: Arg<'a>) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    /// Adds a condition.
+    pub fn and(&mut self, condition: String) {
+        self.conditions.push(condition);
+    }
+
+    /// Adds `{left} $n` with `arg` as `$n` (e.g. `left` = `"at >="`), when there is an `arg`.
+    pub fn and_if(&mut self, left: &str, arg: Option<Arg<'a>>) {
+        if let Some(arg) = arg {
+            let p = self.bind(arg);
+            self.and(format!("{left} {p}"));
+        }
+    }
+
+    /// Each condition preceded by ` AND `: what follows a fixed `WHERE` clause.
+    pub fn and_all(&self) -> String {
+        self.conditions.iter().map(|c| format!(" AND {c}")).collect()
+    }
+}
+
+/// The query `$q` with `$args` (a slice of [`Arg`]) bound in order.
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for arg in $args {
+            q = match arg {
+                Arg::Text(s) => q.bind(*s),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+/// Runs the statement `sql` with `args` bound in order; returns how many rows it changed.
+pub(crate) async fn execute(tx: &mut Tx, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+    Ok(exec!(tx, |c| bind_args!(sqlx::query(sql), args).execute(c).await)?)
+}
+
+/// Runs `sql` with `args` bound in order and reads every row as a `T`.
+pub(crate) async fn fetch_all<T>(tx: &mut Tx, sql: &str, args: &[Arg<'_>]) -> Result<Vec<T>>
+where
+    T: Send + Unpin,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    Ok(on!(tx, |c| bind_args!(sqlx::query_as::<_, T>(sql), args)
+        .fetch_all(c)
+        .await)?)
 }
 
 /// Which database engine a [`Db`] runs on.

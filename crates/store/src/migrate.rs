@@ -43,6 +43,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(19, "digitised", "0019_digitised"),
     migration!(20, "token_expiry", "0020_token_expiry"),
     migration!(21, "form_revisions", "0021_form_revisions"),
+    migration!(22, "rate_counts", "0022_rate_counts"),
+    migration!(23, "rating_codes", "0023_rating_codes"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -122,31 +122,55 @@ pub async fn unplanned(tx: &mut Tx, limit: i64) -> Result<Vec<QueuedEvent>> {
 
 /// Adds the delivery of `event` to `destination` (nothing if it exists already).
 pub async fn add_delivery(tx: &mut Tx, event: &QueuedEvent, destination: &str, now: i64) -> Result<()> {
-    add_deliveries(tx, &[(event, destination)], now).await
+    let d = NewDelivery {
+        event,
+        destination,
+        secret: None,
+    };
+    add_deliveries(tx, &[d], now).await
+}
+
+/// A delivery to plan: the event, where it goes, and the secret it carries to the
+/// applicant (a rating code), held until it is delivered.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDelivery<'a> {
+    /// The event.
+    pub event: &'a QueuedEvent,
+    /// `email`, `sms`, `portal` or `webhook:<subscription id>`.
+    pub destination: &'a str,
+    /// What only this message may carry; never listed, cleared once delivered.
+    pub secret: Option<&'a str>,
 }
 
 /// Adds the deliveries of events to destinations (those that exist already are left),
 /// many per statement.
-pub async fn add_deliveries(tx: &mut Tx, deliveries: &[(&QueuedEvent, &str)], now: i64) -> Result<()> {
+pub async fn add_deliveries(tx: &mut Tx, deliveries: &[NewDelivery<'_>], now: i64) -> Result<()> {
     use crate::batch::{Row, Val};
     let text = |t: &str| Val::Text(Some(t.to_owned()));
     let rows: Vec<Row> = deliveries
         .iter()
-        .map(|(event, destination)| Row {
-            into: "deliveries (event_id, province_code, dossier_code, kind, destination, state, attempts, \
-                   available_at, created_at)",
-            values: vec![
-                Val::Int(event.id),
-                text(&event.province_code),
-                Val::Text(event.dossier_code.clone()),
-                text(&event.kind),
-                text(destination),
-                text("pending"),
-                Val::Int(0),
-                Val::Int(now),
-                Val::Int(now),
-            ],
-        })
+        .map(
+            |NewDelivery {
+                 event,
+                 destination,
+                 secret,
+             }| Row {
+                into: "deliveries (event_id, province_code, dossier_code, kind, destination, state, attempts, \
+                   available_at, created_at, secret)",
+                values: vec![
+                    Val::Int(event.id),
+                    text(&event.province_code),
+                    Val::Text(event.dossier_code.clone()),
+                    text(&event.kind),
+                    text(destination),
+                    text("pending"),
+                    Val::Int(0),
+                    Val::Int(now),
+                    Val::Int(now),
+                    Val::Text(secret.map(str::to_owned)),
+                ],
+            },
+        )
         .collect();
     let Some(first) = rows.first() else {
         return Ok(());
@@ -292,7 +316,8 @@ pub async fn position_in_dossier(tx: &mut Tx, dossier_code: &str, event_id: i64)
 pub async fn delivered(tx: &mut Tx, id: i64, worker: &str, now: i64) -> Result<bool> {
     let n = exec!(tx, |c| {
         sqlx::query(
-            "UPDATE deliveries SET state = 'delivered', delivered_at = $2, claimed_until = NULL, claimed_by = $3
+            "UPDATE deliveries SET state = 'delivered', delivered_at = $2, claimed_until = NULL, claimed_by = $3,
+                 secret = NULL
              WHERE id = $1 AND state = 'pending'",
         )
         .bind(id)
@@ -302,6 +327,17 @@ pub async fn delivered(tx: &mut Tx, id: i64, worker: &str, now: i64) -> Result<b
         .await
     })?;
     Ok(n == 1)
+}
+
+/// The secret delivery `id` carries (see [`NewDelivery::secret`]), while it is not delivered.
+pub async fn secret_of(tx: &mut Tx, id: i64) -> Result<Option<String>> {
+    let secret: Option<Option<String>> = on!(tx, |c| {
+        sqlx::query_scalar("SELECT secret FROM deliveries WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await
+    })?;
+    Ok(secret.flatten())
 }
 
 /// Records a failed attempt by `worker`: tried again from `retry_at`, or dead (`None`).

@@ -22,8 +22,8 @@ use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::Status;
 use time::OffsetDateTime;
 
-use crate::dossiers::Stored;
-use crate::{Arg, Backend, Result, Tx, on, to_millis};
+use crate::dossiers::{Stored, fetch_stored};
+use crate::{Arg, Backend, Filters, Result, Tx, fetch_all, on, to_millis};
 
 /// One figure of the overview.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,16 +186,12 @@ impl Figures {
     }
 }
 
-/// Pushes the period's three instants as arguments.
-fn bind_period<'a>(args: &mut Vec<Arg<'a>>, period: Period, now: OffsetDateTime) -> Params {
-    let mut next = |v: i64| {
-        args.push(Arg::Int(v));
-        format!("${}", args.len())
-    };
+/// Binds the period's three instants as the next parameters.
+fn bind_period(f: &mut Filters<'_>, period: Period, now: OffsetDateTime) -> Params {
     Params {
-        from: next(to_millis(period.from)),
-        to: next(to_millis(period.to)),
-        at: next(to_millis(period.judged_at(now))),
+        from: f.bind(Arg::Int(to_millis(period.from))),
+        to: f.bind(Arg::Int(to_millis(period.to))),
+        at: f.bind(Arg::Int(to_millis(period.judged_at(now)))),
     }
 }
 
@@ -266,8 +262,8 @@ pub async fn scan_figures(
     now: OffsetDateTime,
 ) -> Result<Vec<Figures>> {
     let backend = tx.backend();
-    let mut args: Vec<Arg<'_>> = vec![Arg::Text(province.as_str())];
-    let p = bind_period(&mut args, period, now);
+    let mut w = Filters::new(vec![Arg::Text(province.as_str())]);
+    let p = bind_period(&mut w, period, now);
     let columns: Vec<String> = Metric::ALL
         .iter()
         .map(|m| {
@@ -284,16 +280,7 @@ pub async fn scan_figures(
         relevant(&p)
     );
     type Row = (String, i64, i64, i64, i64, i64, i64, i64);
-    let rows: Vec<Row> = on!(tx, |c| {
-        let mut q = sqlx::query_as(&sql);
-        for arg in &args {
-            q = match arg {
-                Arg::Text(s) => q.bind(*s),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(c).await
-    })?;
+    let rows: Vec<Row> = fetch_all(tx, &sql, &w.args).await?;
     Ok(rows
         .into_iter()
         .map(|(agency, a, b, c, d, e, f, g)| Figures {
@@ -357,36 +344,21 @@ pub async fn dossiers_narrowed(
     narrow: Narrow<'_>,
 ) -> Result<Vec<Stored>> {
     let backend = tx.backend();
-    let mut args: Vec<Arg<'_>> = vec![Arg::Text(province.as_str())];
-    let p = bind_period(&mut args, b.period, b.now);
-    let mut conditions = vec![relevant(&p), b.metric.condition(&p, backend)];
-    if let Some(a) = b.agency {
-        args.push(Arg::Text(a));
-        conditions.push(format!("responsible_agency = ${}", args.len()));
-    }
-    if let Some(c) = narrow.channel {
-        args.push(Arg::Int(i64::from(c)));
-        conditions.push(format!("channel = ${}", args.len()));
-    }
-    if let Some(p) = narrow.procedure {
-        args.push(Arg::Text(p));
-        conditions.push(format!("procedure_code = ${}", args.len()));
-    }
-    if let Some(o) = narrow.officer {
-        args.push(Arg::Text(o));
-        conditions.push(format!("COALESCE(officer_id, '') = ${}", args.len()));
-    }
-    if let Some(before) = b.before_id {
-        args.push(Arg::Int(before));
-        conditions.push(format!("id < ${}", args.len()));
-    }
-    args.push(Arg::Int(i64::from(b.limit.clamp(1, crate::dossiers::MAX_LIST_LIMIT))));
+    let mut f = Filters::new(vec![Arg::Text(province.as_str())]);
+    let p = bind_period(&mut f, b.period, b.now);
+    f.and(relevant(&p));
+    f.and(b.metric.condition(&p, backend));
+    f.and_if("responsible_agency =", b.agency.map(Arg::Text));
+    f.and_if("channel =", narrow.channel.map(|c| Arg::Int(i64::from(c))));
+    f.and_if("procedure_code =", narrow.procedure.map(Arg::Text));
+    f.and_if("COALESCE(officer_id, '') =", narrow.officer.map(Arg::Text));
+    f.and_if("id <", b.before_id.map(Arg::Int));
+    let limit = f.bind(Arg::Int(i64::from(b.limit.clamp(1, crate::dossiers::MAX_LIST_LIMIT))));
     let sql = format!(
-        "SELECT id, data FROM dossiers WHERE province_code = $1 AND {} ORDER BY id DESC LIMIT ${}",
-        conditions.join(" AND "),
-        args.len()
+        "SELECT id, data FROM dossiers WHERE province_code = $1{} ORDER BY id DESC LIMIT {limit}",
+        f.and_all()
     );
-    fetch(tx, &sql, &args).await
+    fetch_stored(tx, &sql, &f.args).await
 }
 
 /// The province's overdue dossiers now (`motcua_core::deadline::is_overdue`; of one
@@ -411,15 +383,14 @@ pub async fn overdue(
             .fetch_all(c)
             .await
     })?;
-    let mut args: Vec<Arg<'_>> = vec![Arg::Text(province.as_str()), Arg::Int(now_ms)];
-    let mut sql = format!("SELECT id, data FROM dossiers WHERE {condition}");
-    if let Some(a) = agency {
-        args.push(Arg::Text(a));
-        sql.push_str(&format!(" AND responsible_agency = ${}", args.len()));
-    }
-    args.push(Arg::Int(i64::from(limit.clamp(1, 1000))));
-    sql.push_str(&format!(" ORDER BY due_at, id LIMIT ${}", args.len()));
-    let rows = fetch(tx, &sql, &args).await?;
+    let mut f = Filters::new(vec![Arg::Text(province.as_str()), Arg::Int(now_ms)]);
+    f.and_if("responsible_agency =", agency.map(Arg::Text));
+    let limit = f.bind(Arg::Int(i64::from(limit.clamp(1, 1000))));
+    let sql = format!(
+        "SELECT id, data FROM dossiers WHERE {condition}{} ORDER BY due_at, id LIMIT {limit}",
+        f.and_all()
+    );
+    let rows = fetch_stored(tx, &sql, &f.args).await?;
     Ok((rows, counts.into_iter().collect()))
 }
 
@@ -455,25 +426,4 @@ pub async fn overdue_due(
                 .map(|t| (a, t))
         })
         .collect())
-}
-
-async fn fetch(tx: &mut Tx, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Stored>> {
-    let rows: Vec<(i64, String)> = on!(tx, |c| {
-        let mut q = sqlx::query_as(sql);
-        for arg in args {
-            q = match arg {
-                Arg::Text(s) => q.bind(*s),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(c).await
-    })?;
-    rows.into_iter()
-        .map(|(id, data)| {
-            Ok(Stored {
-                id,
-                dossier: serde_json::from_str(&data)?,
-            })
-        })
-        .collect()
 }

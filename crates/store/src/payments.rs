@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::{Arg, Result, StoreError, Tx, exec, from_millis, on, to_millis};
+use crate::{Arg, Filters, Result, StoreError, Tx, exec, fetch_all, from_millis, on, to_millis};
 
 /// Waiting for the gateway's notification.
 pub const PENDING: &str = "pending";
@@ -167,25 +167,18 @@ pub async fn created_between(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> Result<Vec<Order>> {
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM payment_orders WHERE province_code = $1 AND created_at >= $2 AND created_at < $3"
+    let mut w = Filters::new(vec![
+        Arg::Text(province),
+        Arg::Int(to_millis(from)),
+        Arg::Int(to_millis(to)),
+    ]);
+    w.and_if("agency_code =", agency.map(Arg::Text));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payment_orders WHERE province_code = $1 AND created_at >= $2 AND created_at < $3{}
+         ORDER BY created_at, id",
+        w.and_all()
     );
-    let mut args = vec![Arg::Text(province), Arg::Int(to_millis(from)), Arg::Int(to_millis(to))];
-    if let Some(a) = agency {
-        sql.push_str(" AND agency_code = $4");
-        args.push(Arg::Text(a));
-    }
-    sql.push_str(" ORDER BY created_at, id");
-    let rows: Vec<Row> = on!(tx, |c| {
-        let mut q = sqlx::query_as(&sql);
-        for a in &args {
-            q = match a {
-                Arg::Text(s) => q.bind(*s),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(c).await
-    })?;
+    let rows: Vec<Row> = fetch_all(tx, &sql, &w.args).await?;
     Ok(rows.into_iter().map(Order::from).collect())
 }
 

@@ -306,3 +306,33 @@ pub async fn unrated_returned_by(
         .await
     })?)
 }
+
+/// Keeps the SHA-256 `code_hash` of a rating code issued for the dossier `dossier_code`
+/// (nothing when no such dossier exists); returns whether it was stored.
+pub async fn add_code(tx: &mut Tx, dossier_code: &str, code_hash: &str, now: OffsetDateTime) -> Result<bool> {
+    let n = exec!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO rating_codes (dossier_id, code_hash, issued_at) \
+             SELECT id, $2, $3 FROM dossiers WHERE code = $1 \
+             ON CONFLICT (dossier_id, code_hash) DO NOTHING",
+        )
+        .bind(dossier_code)
+        .bind(code_hash)
+        .bind(to_millis(now))
+        .execute(c)
+        .await
+    })?;
+    Ok(n == 1)
+}
+
+/// Whether `code_hash` is the hash of a rating code issued for dossier `dossier_id`.
+pub async fn code_matches(tx: &mut Tx, dossier_id: i64, code_hash: &str) -> Result<bool> {
+    let found: Option<i64> = on!(tx, |c| {
+        sqlx::query_scalar("SELECT dossier_id FROM rating_codes WHERE dossier_id = $1 AND code_hash = $2")
+            .bind(dossier_id)
+            .bind(code_hash)
+            .fetch_optional(c)
+            .await
+    })?;
+    Ok(found.is_some())
+}

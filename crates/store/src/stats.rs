@@ -19,7 +19,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::batch::BatchTx;
 use crate::overview::Period;
-use crate::{Arg, Db, Result, StoreError, Tx, exec, on, to_millis};
+use crate::{Arg, Db, Filters, Result, StoreError, Tx, exec, fetch_all, on, to_millis};
 
 /// The two tables: by day and by month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -287,79 +287,72 @@ fn midnight(day: Day) -> Option<OffsetDateTime> {
 /// A summed counter row: value, channel, kind, n, minutes.
 type Sum = (String, i64, i64, i64, i64);
 
-/// Sums of the counters of `kinds` with buckets in `[lo, hi)` of `table`.
-#[expect(clippy::too_many_arguments, reason = "one query's filters")]
-async fn sums(
-    tx: &mut Tx,
-    table: Table,
-    province: &ProvinceCode,
+/// Which counter rows a statement reads, besides their kinds and buckets: one province's,
+/// of one dimension, narrowed to a department and a channel when given.
+#[derive(Debug, Clone, Copy)]
+struct Scope<'a> {
+    province: &'a ProvinceCode,
     group: Dimension,
+    department: Option<&'a str>,
+    channel: Option<Channel>,
+}
+
+impl<'a> Scope<'a> {
+    /// Adds the department and channel conditions; `department` names the column that
+    /// holds the department.
+    fn narrow(self, f: &mut Filters<'a>, department: &str) {
+        f.and_if(&format!("{department} ="), self.department.map(Arg::Text));
+        f.and_if("channel =", self.channel.map(|c| Arg::Int(i64::from(c.code()))));
+    }
+}
+
+/// The statement summing the counters of `kinds` in buckets `[lo, hi)` of `table` within
+/// `scope`: `SELECT {keys}, {totals} … GROUP BY {keys}`, and its parameters.
+fn counters_sql<'a>(
+    table: Table,
+    scope: Scope<'a>,
     kinds: &[Kind],
     (lo, hi): (i32, i32),
-    department: Option<&str>,
-    channel: Option<Channel>,
-) -> Result<Vec<Sum>> {
+    keys: &str,
+    totals: &str,
+) -> (String, Vec<Arg<'a>>) {
+    let mut f = Filters::new(vec![
+        Arg::Text(scope.province.as_str()),
+        Arg::Int(i64::from(scope.group.code())),
+        Arg::Int(i64::from(lo)),
+        Arg::Int(i64::from(hi)),
+    ]);
+    scope.narrow(&mut f, "department");
+    let kinds: Vec<String> = kinds.iter().map(|k| k.code().to_string()).collect();
+    let sql = format!(
+        "SELECT {keys}, {totals} FROM {} WHERE province_code = $1 AND dimension = $2
+         AND kind IN ({}) AND bucket >= $3 AND bucket < $4{} GROUP BY {keys}",
+        table.name(),
+        kinds.join(", "),
+        f.and_all()
+    );
+    (sql, f.args)
+}
+
+/// Sums of the counters of `kinds` with buckets in `[lo, hi)` of `table`.
+async fn sums(tx: &mut Tx, table: Table, scope: Scope<'_>, kinds: &[Kind], (lo, hi): (i32, i32)) -> Result<Vec<Sum>> {
     if lo >= hi || kinds.is_empty() {
         return Ok(Vec::new());
     }
-    let kinds: Vec<String> = kinds.iter().map(|k| k.code().to_string()).collect();
-    let mut args: Vec<Arg<'_>> = vec![
-        Arg::Text(province.as_str()),
-        Arg::Int(i64::from(group.code())),
-        Arg::Int(i64::from(lo)),
-        Arg::Int(i64::from(hi)),
-    ];
-    let mut sql = format!(
-        "SELECT value, channel, kind, CAST(SUM(n) AS BIGINT), CAST(SUM(minutes) AS BIGINT) FROM {}
-         WHERE province_code = $1 AND dimension = $2 AND kind IN ({}) AND bucket >= $3 AND bucket < $4",
-        table.name(),
-        kinds.join(", ")
+    let (keys, totals) = (
+        "value, channel, kind",
+        "CAST(SUM(n) AS BIGINT), CAST(SUM(minutes) AS BIGINT)",
     );
-    if let Some(d) = department {
-        args.push(Arg::Text(d));
-        sql.push_str(&format!(" AND department = ${}", args.len()));
-    }
-    if let Some(c) = channel {
-        args.push(Arg::Int(i64::from(c.code())));
-        sql.push_str(&format!(" AND channel = ${}", args.len()));
-    }
-    sql.push_str(" GROUP BY value, channel, kind");
-    fetch(tx, &sql, &args).await
-}
-
-async fn fetch<T>(tx: &mut Tx, sql: &str, args: &[Arg<'_>]) -> Result<Vec<T>>
-where
-    T: Send + Unpin,
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-{
-    Ok(on!(tx, |c| {
-        let mut q = sqlx::query_as::<_, T>(sql);
-        for arg in args {
-            q = match arg {
-                Arg::Text(s) => q.bind(*s),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(c).await
-    })?)
+    let (sql, args) = counters_sql(table, scope, kinds, (lo, hi), keys, totals);
+    fetch_all(tx, &sql, &args).await
 }
 
 /// The counters of `kinds` over the days `[lo, hi)`: whole months from `stats_months`,
 /// the days around them from `stats_days`.
-#[expect(clippy::too_many_arguments, reason = "one query's filters")]
-async fn range(
-    tx: &mut Tx,
-    province: &ProvinceCode,
-    group: Dimension,
-    kinds: &[Kind],
-    lo: Day,
-    hi: Day,
-    department: Option<&str>,
-    channel: Option<Channel>,
-) -> Result<Vec<Sum>> {
+async fn range(tx: &mut Tx, scope: Scope<'_>, kinds: &[Kind], lo: Day, hi: Day) -> Result<Vec<Sum>> {
     let mut out = Vec::new();
     for (table, span) in spans(lo, hi) {
-        out.extend(sums(tx, table, province, group, kinds, span, department, channel).await?);
+        out.extend(sums(tx, table, scope, kinds, span).await?);
     }
     Ok(out)
 }
@@ -400,7 +393,12 @@ pub async fn figures(tx: &mut Tx, province: &ProvinceCode, q: Query<'_>) -> Resu
     let (fd, td) = (day_of(from), day_of(to));
     let judged = q.period.judged_at(q.now);
     let jd = day_of(judged);
-    let (group, dep, ch) = (q.group, q.department, q.channel);
+    let scope = Scope {
+        province,
+        group: q.group,
+        department: q.department,
+        channel: q.channel,
+    };
     let mut lines: BTreeMap<String, Counts> = BTreeMap::new();
     // In progress at the end: received before the end minus ended before it.
     let mut in_progress: BTreeMap<String, i64> = BTreeMap::new();
@@ -417,19 +415,9 @@ pub async fn figures(tx: &mut Tx, province: &ProvinceCode, q: Query<'_>) -> Resu
     if judged_inside {
         before.extend(due);
     }
-    let in_period = [
-        Kind::Received,
-        Kind::Early,
-        Kind::OnTime,
-        Kind::Late,
-        Kind::Returned,
-        Kind::Refused,
-        Kind::Withdrawn,
-        Kind::Stopped,
-        Kind::Supplement,
-        Kind::Exited,
-    ];
-    let mut to_split: Vec<Kind> = in_period.to_vec();
+    // Every fact dated inside the period counts there, except the overdue pair.
+    let in_period: Vec<Kind> = Kind::ALL.into_iter().filter(|k| !due.contains(k)).collect();
+    let mut to_split: Vec<Kind> = in_period.clone();
     if judged_inside {
         to_split.extend(due);
     }
@@ -445,7 +433,7 @@ pub async fn figures(tx: &mut Tx, province: &ProvinceCode, q: Query<'_>) -> Resu
         if lo >= hi {
             continue;
         }
-        for (value, channel, kind, n, minutes) in range(tx, province, group, kinds, lo, hi, dep, ch).await? {
+        for (value, channel, kind, n, minutes) in range(tx, scope, kinds, lo, hi).await? {
             let kind = Kind::from_code(u8::try_from(kind).unwrap_or(0));
             match kind {
                 Some(Kind::Received) => *in_progress.entry(value.clone()).or_default() += n,
@@ -485,7 +473,7 @@ pub async fn figures(tx: &mut Tx, province: &ProvinceCode, q: Query<'_>) -> Resu
     }
     if judged < to {
         let day_start = midnight(jd).unwrap_or(judged);
-        for (value, n) in overdue_today(tx, province, &q, day_start, judged).await? {
+        for (value, n) in overdue_today(tx, scope, day_start, judged).await? {
             *overdue.entry(value).or_default() += n;
         }
     }
@@ -524,40 +512,34 @@ fn column(d: Dimension) -> &'static str {
 /// [`crate::deadline`].
 async fn overdue_today(
     tx: &mut Tx,
-    province: &ProvinceCode,
-    q: &Query<'_>,
+    scope: Scope<'_>,
     day_start: OffsetDateTime,
     at: OffsetDateTime,
 ) -> Result<Vec<(String, i64)>> {
     let mut out = Vec::new();
     let (start, at) = (to_millis(day_start), to_millis(at));
-    for (sign, condition, mut args) in [
+    let province = scope.province.as_str();
+    for (sign, condition, args) in [
         (
             1,
             format!("due_at >= $2 AND {}", crate::deadline::overdue_now("$3")),
-            vec![Arg::Text(province.as_str()), Arg::Int(start), Arg::Int(at)],
+            vec![Arg::Text(province), Arg::Int(start), Arg::Int(at)],
         ),
         (
             -1,
             crate::deadline::overdue_at_and_finished_since("$2"),
-            vec![Arg::Text(province.as_str()), Arg::Int(start)],
+            vec![Arg::Text(province), Arg::Int(start)],
         ),
     ] {
-        let mut sql = format!(
+        let mut f = Filters::new(args);
+        scope.narrow(&mut f, "responsible_agency");
+        let sql = format!(
             "SELECT {col}, CAST(COUNT(*) AS BIGINT) FROM dossiers
-             WHERE province_code = $1 AND received_at IS NOT NULL AND {condition}",
-            col = column(q.group)
+             WHERE province_code = $1 AND received_at IS NOT NULL AND {condition}{} GROUP BY {col}",
+            f.and_all(),
+            col = column(scope.group)
         );
-        if let Some(d) = q.department {
-            args.push(Arg::Text(d));
-            sql.push_str(&format!(" AND responsible_agency = ${}", args.len()));
-        }
-        if let Some(c) = q.channel {
-            args.push(Arg::Int(i64::from(c.code())));
-            sql.push_str(&format!(" AND channel = ${}", args.len()));
-        }
-        sql.push_str(&format!(" GROUP BY {}", column(q.group)));
-        let rows: Vec<(String, i64)> = fetch(tx, &sql, &args).await?;
+        let rows: Vec<(String, i64)> = fetch_all(tx, &sql, &f.args).await?;
         out.extend(rows.into_iter().map(|(v, n)| (v, sign * n)));
     }
     Ok(out)
@@ -598,32 +580,21 @@ pub async fn trend(
         return Err(StoreError::Io("kỳ của biểu đồ dài quá mười năm".into()));
     }
     let kinds = [Kind::Received, Kind::Early, Kind::OnTime, Kind::Late];
-    // Any one dimension counts each dossier once; the department's is the smallest.
-    let group = Dimension::Department;
+    let scope = Scope {
+        province,
+        // Any one dimension counts each dossier once; the department's is the smallest.
+        group: Dimension::Department,
+        department,
+        channel,
+    };
     let rows: Vec<(i64, i64, i64)> = match step {
-        Step::Day => {
-            let mut args: Vec<Arg<'_>> = vec![
-                Arg::Text(province.as_str()),
-                Arg::Int(i64::from(group.code())),
-                Arg::Int(i64::from(fd)),
-                Arg::Int(i64::from(td)),
-            ];
-            let sql = trend_sql(Table::Days, &kinds, &mut args, department, channel);
-            fetch(tx, &sql, &args).await?
-        }
+        Step::Day => trend_rows(tx, Table::Days, scope, &kinds, (fd, td)).await?,
         Step::Month => {
             // Whole months from the monthly table (one statement), the cut months at either
             // end from the days (one statement each), days summed into their months.
             let mut out = Vec::new();
-            for (table, (lo, hi)) in spans(fd, td) {
-                let mut args: Vec<Arg<'_>> = vec![
-                    Arg::Text(province.as_str()),
-                    Arg::Int(i64::from(group.code())),
-                    Arg::Int(i64::from(lo)),
-                    Arg::Int(i64::from(hi)),
-                ];
-                let sql = trend_sql(table, &kinds, &mut args, department, channel);
-                let rows: Vec<(i64, i64, i64)> = fetch(tx, &sql, &args).await?;
+            for (table, span) in spans(fd, td) {
+                let rows = trend_rows(tx, table, scope, &kinds, span).await?;
                 out.extend(rows.into_iter().map(|(bucket, k, n)| {
                     let month = match table {
                         Table::Months => bucket,
@@ -672,30 +643,16 @@ pub async fn trend(
     Ok(points.into_values().collect())
 }
 
-fn trend_sql<'a>(
+/// Bucket, kind and count of the counters of `kinds` in buckets `[lo, hi)` of `table`.
+async fn trend_rows(
+    tx: &mut Tx,
     table: Table,
+    scope: Scope<'_>,
     kinds: &[Kind],
-    args: &mut Vec<Arg<'a>>,
-    department: Option<&'a str>,
-    channel: Option<Channel>,
-) -> String {
-    let kinds: Vec<String> = kinds.iter().map(|k| k.code().to_string()).collect();
-    let mut sql = format!(
-        "SELECT bucket, kind, CAST(SUM(n) AS BIGINT) FROM {} WHERE province_code = $1 AND dimension = $2
-         AND kind IN ({}) AND bucket >= $3 AND bucket < $4",
-        table.name(),
-        kinds.join(", ")
-    );
-    if let Some(d) = department {
-        args.push(Arg::Text(d));
-        sql.push_str(&format!(" AND department = ${}", args.len()));
-    }
-    if let Some(c) = channel {
-        args.push(Arg::Int(i64::from(c.code())));
-        sql.push_str(&format!(" AND channel = ${}", args.len()));
-    }
-    sql.push_str(" GROUP BY bucket, kind");
-    sql
+    span: (i32, i32),
+) -> Result<Vec<(i64, i64, i64)>> {
+    let (sql, args) = counters_sql(table, scope, kinds, span, "bucket, kind", "CAST(SUM(n) AS BIGINT)");
+    fetch_all(tx, &sql, &args).await
 }
 
 /// Dossiers read per page when recounting.
@@ -748,7 +705,7 @@ pub async fn stored(tx: &mut Tx, province: &ProvinceCode) -> Result<Counters> {
             table.name()
         );
         type Row = (i64, i64, i64, String, String, i64, i64, i64);
-        let rows: Vec<Row> = fetch(tx, &sql, &[Arg::Text(province.as_str())]).await?;
+        let rows: Vec<Row> = fetch_all(tx, &sql, &[Arg::Text(province.as_str())]).await?;
         for (dimension, kind, bucket, value, department, channel, n, minutes) in rows {
             let bad = || StoreError::Io(format!("unknown statistics counter {dimension}/{kind} in the database"));
             let key = Key {

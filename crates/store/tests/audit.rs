@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use motcua_core::audit::{AuditEntry, GENESIS_HASH, SYSTEM_ACTOR};
+use motcua_core::audit::{Anchor, AuditEntry, GENESIS_HASH, SYSTEM_ACTOR};
 use motcua_store::audit::{self, AuditCursor, AuditFilter, MAX_LIST_LIMIT, NewAuditRecord, VerifyReport};
 use motcua_store::testing::{TestDb, fresh_db};
 use motcua_store::{Backend, Db, StoreError, Tx, exec, on};
@@ -702,4 +702,115 @@ fn cursors_parse_strictly() {
     for bad in ["", "1", "1:2", "1:2:", "x:2:c", "1:y:c"] {
         assert!(bad.parse::<AuditCursor>().is_err(), "{bad:?}");
     }
+}
+
+/// An anchor of every chain's head now.
+async fn anchor_now(db: &Db, at_ms: i64) -> Anchor {
+    Anchor {
+        at_ms,
+        heads: audit::heads(db).await.expect("heads"),
+    }
+}
+
+/// Deletes records 9 and 10 of `main` and rewinds its head, hash and all, to record 8: a
+/// shorter chain that verifies.
+async fn delete_main_tail_and_rewind(db: &Db) {
+    let hash8: String = {
+        let mut tx = db.begin_read().await.expect("read");
+        on!(&mut tx, |c| {
+            sqlx::query_scalar("SELECT hash FROM audit_log WHERE chain = 'main' AND seq = 8")
+                .fetch_one(c)
+                .await
+        })
+        .expect("record 8")
+    };
+    run(db, "DELETE FROM audit_log WHERE chain = 'main' AND seq >= 9")
+        .await
+        .expect("delete");
+    run(
+        db,
+        &format!("UPDATE audit_heads SET seq = 8, hash = '{hash8}' WHERE chain = 'main'"),
+    )
+    .await
+    .expect("rewind");
+}
+
+async fn check(db: &Db, anchors: &[Anchor]) -> audit::AnchorReport {
+    audit::check_anchors(db, anchors).await.expect("check anchors")
+}
+
+#[tokio::test]
+async fn anchors_of_an_untouched_trail_hold_as_it_grows() {
+    let t = fresh_db().await;
+    let empty = anchor_now(&t.db, T0).await;
+    append_committed(&t.db, "main", 1, 10).await;
+    let first = anchor_now(&t.db, T0 + 1).await;
+    assert_eq!(first.heads.len(), 1);
+    append_committed(&t.db, "main", 11, 3).await;
+    append_committed(&t.db, "other", 1, 2).await;
+    let second = anchor_now(&t.db, T0 + 2).await;
+    let report = check(&t.db, &[empty, first.clone(), first, second]).await;
+    assert_eq!(report.first_break, None, "{report:?}");
+    assert_eq!(
+        (report.anchors, report.records),
+        (4, 3),
+        "unchanged heads are looked up once"
+    );
+}
+
+#[tokio::test]
+async fn an_anchor_catches_a_deleted_tail_under_a_rewound_head() {
+    let t = tamperable().await;
+    let anchor = anchor_now(&t.db, T0).await;
+    delete_main_tail_and_rewind(&t.db).await;
+    assert!(verify(&t.db).await.is_ok(), "the chain alone cannot tell");
+    let b = check(&t.db, &[anchor]).await.first_break.expect("the anchor tells");
+    assert_eq!((b.chain.as_str(), b.seq), ("main", 10), "{}", b.reason);
+    assert!(b.reason.contains("không còn"), "{}", b.reason);
+}
+
+#[tokio::test]
+async fn an_anchor_catches_a_deleted_chain() {
+    let t = tamperable().await;
+    let anchor = anchor_now(&t.db, T0).await;
+    run(&t.db, "DELETE FROM audit_log WHERE chain = 'other'")
+        .await
+        .expect("delete");
+    run(&t.db, "DELETE FROM audit_heads WHERE chain = 'other'")
+        .await
+        .expect("delete head");
+    assert!(verify(&t.db).await.is_ok(), "the chain alone cannot tell");
+    let b = check(&t.db, &[anchor]).await.first_break.expect("the anchor tells");
+    assert_eq!((b.chain.as_str(), b.seq), ("other", 5), "{}", b.reason);
+}
+
+#[tokio::test]
+async fn an_anchor_catches_a_rewritten_tail() {
+    // The tail deleted, the head rewound, and new records appended in their place: a chain
+    // that verifies, with other records under the anchored numbers.
+    let t = tamperable().await;
+    let anchor = anchor_now(&t.db, T0).await;
+    delete_main_tail_and_rewind(&t.db).await;
+    append_committed(&t.db, "main", 100, 2).await;
+    assert_eq!(seqs(&t.db, "main").await, (1..=10).collect::<Vec<_>>());
+    assert!(verify(&t.db).await.is_ok(), "the chain alone cannot tell");
+    let b = check(&t.db, &[anchor]).await.first_break.expect("the anchor tells");
+    assert_eq!((b.chain.as_str(), b.seq), ("main", 10), "{}", b.reason);
+    assert!(b.reason.contains("viết lại"), "{}", b.reason);
+}
+
+#[tokio::test]
+async fn two_anchors_disagreeing_on_one_record_are_a_break() {
+    let t = fresh_db().await;
+    append_committed(&t.db, "main", 1, 3).await;
+    let genuine = anchor_now(&t.db, T0).await;
+    let mut edited = genuine.clone();
+    edited.at_ms = T0 + 60_000;
+    edited.heads[0].hash = "f".repeat(64);
+    let b = check(&t.db, &[genuine, edited])
+        .await
+        .first_break
+        .expect("disagreement");
+    assert_eq!((b.chain.as_str(), b.seq), ("main", 3), "{}", b.reason);
+    assert!(b.reason.contains("hai lần neo"), "{}", b.reason);
 }

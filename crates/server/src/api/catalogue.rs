@@ -6,10 +6,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use motcua_core::catalogue::{Agency, CatalogueFile, Field, ProcedureContent, ProcedureSummary, Province};
-use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
+use motcua_core::catalogue::{
+    Agency, CatalogueFile, CatalogueSummary, Field, ProcedureContent, ProcedureSummary, Province,
+};
+use motcua_core::codes::{AgencyCode, ProcedureCode};
 use motcua_core::text::char_len;
-use motcua_store::catalogue::{self, ImportReport};
+use motcua_store::catalogue;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -33,50 +35,16 @@ pub struct ProvinceParam {
     pub province: Option<String>,
 }
 
-/// Catalogue counts of a province.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SummaryResponse {
-    /// Province code.
-    pub province: String,
-    /// Province name.
-    pub name: String,
-    /// Departments (Sở, ban, ngành).
-    pub departments: i64,
-    /// Agencies of every kind.
-    pub agencies: i64,
-    /// Fields.
-    pub fields: i64,
-    /// Procedures.
-    pub procedures: i64,
-    /// Procedures received at the centre.
-    pub at_centre: i64,
-    /// Fully online procedures.
-    pub online_full: i64,
-    /// Partly online procedures.
-    pub online_partial: i64,
-}
-
 /// `GET /api/v1/catalogue/summary`
 #[utoipa::path(get, path = "/api/v1/catalogue/summary", params(ProvinceParam), tag = "catalogue",
-    responses((status = 200, body = SummaryResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CatalogueSummary), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn summary(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ProvinceParam>,
-) -> Result<Json<SummaryResponse>, AppError> {
+) -> Result<Json<CatalogueSummary>, AppError> {
     let province = state.province(p.province.as_deref()).await?;
     let mut tx = state.db.begin_read().await?;
-    let s = catalogue::summary(&mut tx, &province).await?;
-    Ok(Json(SummaryResponse {
-        province: s.province,
-        name: s.name,
-        departments: s.departments,
-        agencies: s.agencies,
-        fields: s.fields,
-        procedures: s.procedures,
-        at_centre: s.at_centre,
-        online_full: s.online_full,
-        online_partial: s.online_partial,
-    }))
+    Ok(Json(catalogue::summary(&mut tx, &province).await?))
 }
 
 /// A list of items.
@@ -458,38 +426,6 @@ pub fn parse_catalogue(content_type: &str, bytes: &[u8]) -> Result<CatalogueFile
     Ok(file)
 }
 
-/// Imports a catalogue file in one transaction: all of it, or nothing.
-pub async fn import_file(
-    state: &AppState,
-    file: &CatalogueFile,
-    actor: &Actor<'_>,
-) -> Result<Vec<(ProvinceCode, ImportReport)>, AppError> {
-    let mut tx = state.db.begin_write().await?;
-    let mut reports = Vec::new();
-    for cat in &file.provinces {
-        let r = catalogue::import_province(&mut tx, cat, OffsetDateTime::now_utc()).await?;
-        audit::record(
-            &mut tx,
-            actor,
-            Event {
-                action: "catalogue.import",
-                object_type: "catalogue",
-                object_id: cat.province.code.as_str(),
-                province: Some(cat.province.code.as_str()),
-                before: None,
-                after: Some(serde_json::json!(r)),
-            },
-        )
-        .await?;
-        reports.push((cat.province.code.clone(), r));
-    }
-    tx.commit().await?;
-    for (p, _) in &reports {
-        state.catalogue_changed(p);
-    }
-    Ok(reports)
-}
-
 /// `POST /api/v1/catalogue/import`: import a JSON or XLSX catalogue file
 /// (catalogue administrators). All provinces in the file are imported, or none.
 #[utoipa::path(post, path = "/api/v1/catalogue/import", tag = "catalogue", security(("api_token" = []), ("session" = [])),
@@ -523,7 +459,7 @@ pub async fn import(
     for cat in &file.provinces {
         principal.require_catalogue(&cat.province.code)?;
     }
-    let reports = import_file(&state, &file, &Actor::of(&principal)).await?;
+    let reports = service::import_file(&state, &file, &Actor::of(&principal)).await?;
     Ok(Json(ImportResponse {
         provinces: reports
             .into_iter()

@@ -4,17 +4,16 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use motcua_store::outbox::{self, Subscription};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::catalogue::ProvinceParam;
-use crate::audit::{self, Actor, Event};
-use crate::auth::{Principal, random_token};
+use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::outbox::rfc3339_ms;
+use crate::service::admin::administered_province;
 use crate::service::deliveries::{DeliveryList, DeliveryView, load_list, parse_state, retry_delivery};
+use crate::service::webhooks::{self, NewWebhook, WebhookList, WebhookView};
 use crate::state::AppState;
 
 /// Most deliveries in one page.
@@ -47,8 +46,7 @@ pub async fn list(
     principal: Principal,
     ApiQuery(p): ApiQuery<DeliveryParams>,
 ) -> Result<Json<DeliveryList>, AppError> {
-    let province = state.province(p.province.as_deref()).await?;
-    principal.require_admin(&province)?;
+    let province = administered_province(&state, &principal, p.province.as_deref()).await?;
     let filter = parse_state(p.state.as_deref())?;
     let limit = p.limit.unwrap_or(50);
     if !(1..=MAX_LIMIT).contains(&limit) {
@@ -74,77 +72,9 @@ pub async fn retry(
     Path(id): Path<i64>,
     ApiQuery(p): ApiQuery<ProvinceParam>,
 ) -> Result<Json<DeliveryView>, AppError> {
-    let province = state.province(p.province.as_deref()).await?;
-    principal.require_admin(&province)?;
+    let province = administered_province(&state, &principal, p.province.as_deref()).await?;
     let d = retry_delivery(&state, &principal, &province, id).await?;
     Ok(Json(DeliveryView::of(&d, crate::now_ms())))
-}
-
-/// A new webhook subscription.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewWebhook {
-    /// Where events are POSTed (`https://…`; `http://` for a receiver on a trusted network).
-    pub url: String,
-    /// Event kinds to receive (`dossier.accept`, …), or `["*"]` for all.
-    pub events: Vec<String>,
-    /// What it is for.
-    #[serde(default)]
-    pub description: String,
-    /// The signing key (at least 16 characters); generated when omitted.
-    #[serde(default)]
-    pub secret: Option<String>,
-}
-
-/// A webhook subscription (its secret only in the answer that creates it).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookView {
-    /// Id.
-    pub id: i64,
-    /// Where events are POSTed.
-    pub url: String,
-    /// Event kinds received (`*`: all).
-    pub events: Vec<String>,
-    /// What it is for.
-    pub description: String,
-    /// Who created it.
-    pub created_by: String,
-    /// When.
-    pub created_at: String,
-    /// The signing key: `X-Motcua-Signature: sha256=<hex HMAC-SHA256 of the body>`.
-    /// Shown once, at creation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-}
-
-impl WebhookView {
-    fn of(s: &Subscription, with_secret: bool) -> Self {
-        Self {
-            id: s.id,
-            url: s.url.clone(),
-            events: s.events.split_whitespace().map(str::to_owned).collect(),
-            description: s.description.clone(),
-            created_by: s.created_by.clone(),
-            created_at: rfc3339_ms(s.created_at),
-            secret: with_secret.then(|| s.secret.clone()),
-        }
-    }
-}
-
-/// Webhook subscriptions of a province.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookList {
-    /// Oldest first.
-    pub items: Vec<WebhookView>,
-}
-
-fn valid_kind(kind: &str) -> bool {
-    kind == "*"
-        || (kind.len() <= 64
-            && kind.contains('.')
-            && kind
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'_'))
 }
 
 /// `POST /api/v1/admin/webhooks`: subscribes a URL to event kinds.
@@ -158,81 +88,8 @@ pub async fn create_webhook(
     ApiQuery(p): ApiQuery<ProvinceParam>,
     ApiJson(req): ApiJson<NewWebhook>,
 ) -> Result<(StatusCode, Json<WebhookView>), AppError> {
-    let province = state.province(p.province.as_deref()).await?;
-    principal.require_admin(&province)?;
-    let url = req.url.trim();
-    let host = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .unwrap_or_default();
-    if host.is_empty() || url.len() > 2000 || url.chars().any(char::is_whitespace) {
-        return Err(AppError::bad(
-            "invalid_field",
-            "url",
-            "Địa chỉ nhận phải bắt đầu bằng https:// (hoặc http://) và không chứa khoảng trắng.",
-        ));
-    }
-    if req.events.is_empty() || req.events.len() > 50 || !req.events.iter().all(|k| valid_kind(k)) {
-        return Err(AppError::bad(
-            "invalid_field",
-            "events",
-            "Danh sách sự kiện phải có từ 1 đến 50 loại, ví dụ «dossier.accept», hoặc «*» để nhận tất cả.",
-        ));
-    }
-    let secret = match req.secret {
-        Some(s) if s.chars().count() < 16 || s.len() > 200 => {
-            return Err(AppError::bad(
-                "invalid_field",
-                "secret",
-                "Khóa ký phải dài từ 16 đến 200 ký tự.",
-            ));
-        }
-        Some(s) => s,
-        None => random_token(32),
-    };
-    let description = motcua_core::text::nfc(req.description.trim());
-    if description.chars().count() > 200 {
-        return Err(AppError::bad(
-            "invalid_field",
-            "description",
-            "Mô tả dài quá 200 ký tự.",
-        ));
-    }
-    let events = req.events.join(" ");
-    let actor = principal.actor();
-    let mut tx = state.db.begin_write().await?;
-    let now = crate::now_ms();
-    let id = outbox::create_subscription(
-        &mut tx,
-        &outbox::NewSubscription {
-            province: province.as_str(),
-            url,
-            events: &events,
-            secret: &secret,
-            description: &description,
-            created_by: &actor,
-        },
-        now,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &Actor::of(&principal),
-        Event {
-            action: "webhook.create",
-            object_type: "webhook",
-            object_id: &id.to_string(),
-            province: Some(province.as_str()),
-            before: None,
-            after: Some(serde_json::json!({"url": url, "events": req.events, "description": description})),
-        },
-    )
-    .await?;
-    let created = outbox::subscription(&mut tx, id)
-        .await?
-        .ok_or_else(|| AppError::Internal("subscription vanished".to_owned()))?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(WebhookView::of(&created, true))))
+    let created = webhooks::create(&state, &principal, p.province.as_deref(), req).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// `GET /api/v1/admin/webhooks`: the province's webhook subscriptions.
@@ -244,15 +101,7 @@ pub async fn list_webhooks(
     principal: Principal,
     ApiQuery(p): ApiQuery<ProvinceParam>,
 ) -> Result<Json<WebhookList>, AppError> {
-    let province = state.province(p.province.as_deref()).await?;
-    principal.require_admin(&province)?;
-    let mut tx = state.db.begin_read().await?;
-    let items = outbox::subscriptions(&mut tx, province.as_str())
-        .await?
-        .iter()
-        .map(|s| WebhookView::of(s, false))
-        .collect();
-    Ok(Json(WebhookList { items }))
+    Ok(Json(webhooks::list(&state, &principal, p.province.as_deref()).await?))
 }
 
 /// `DELETE /api/v1/admin/webhooks/{id}`: ends a subscription; its deliveries not yet
@@ -267,25 +116,6 @@ pub async fn delete_webhook(
     Path(id): Path<i64>,
     ApiQuery(p): ApiQuery<ProvinceParam>,
 ) -> Result<StatusCode, AppError> {
-    let province = state.province(p.province.as_deref()).await?;
-    principal.require_admin(&province)?;
-    let mut tx = state.db.begin_write().await?;
-    if !outbox::delete_subscription(&mut tx, id, province.as_str(), crate::now_ms()).await? {
-        return Err(AppError::NotFound(format!("Không có đăng ký webhook số {id}.")));
-    }
-    audit::record(
-        &mut tx,
-        &Actor::of(&principal),
-        Event {
-            action: "webhook.delete",
-            object_type: "webhook",
-            object_id: &id.to_string(),
-            province: Some(province.as_str()),
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    webhooks::delete(&state, &principal, p.province.as_deref(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

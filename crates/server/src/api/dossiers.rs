@@ -15,8 +15,7 @@ use crate::auth::{ClientIp, Principal};
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiBytes, ApiJson, ApiQuery, parse_json};
 use crate::service::dossiers::{
-    self as service, ActionRequest, DossierPage, DossierView, History, NewDossier, Tracking, WorkListQuery,
-    WorkListRequest,
+    self as service, ActionRequest, DossierPage, DossierView, History, NewDossier, Tracking, WorkListRequest,
 };
 use crate::state::AppState;
 
@@ -50,31 +49,60 @@ pub async fn get(
     Ok(Json(service::get(&state, &p, &code).await?))
 }
 
-/// Work list parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Province; the default province when omitted.
-    pub province: Option<String>,
-    /// Status codes, comma-separated (e.g. `2,4`).
-    pub status: Option<String>,
-    /// Only dossiers an agency holds or is responsible for.
-    pub agency: Option<String>,
-    /// Only dossiers past their appointment with the clock running.
-    pub overdue: Option<bool>,
-    /// `overdue` (as `overdue=true`) or `soon`: the clock running and the appointment
-    /// within one working day from now.
-    pub due: Option<String>,
-    /// `me` for the dossiers the caller holds, `none` for those waiting for assignment,
-    /// `me,none` for both, or an account id.
-    pub assignee: Option<String>,
-    /// Only this procedure.
-    pub procedure: Option<String>,
-    /// Page size (default 50, at most 200).
-    pub limit: Option<u32>,
-    /// Continue after this position (`next_cursor` of the previous page).
-    pub cursor: Option<String>,
+/// Declares a query struct holding the work-list filters that `GET /api/v1/dossiers` and
+/// its export share (one definition of their names and meanings), then the struct's own
+/// fields, with `query()` giving the service's [`WorkListQuery`].
+macro_rules! work_list_params {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// Province; the default province when omitted.
+            pub province: Option<String>,
+            /// Status codes, comma-separated (e.g. `2,4`).
+            pub status: Option<String>,
+            /// Only dossiers an agency holds or is responsible for.
+            pub agency: Option<String>,
+            /// Only dossiers past their appointment with the clock running.
+            pub overdue: Option<bool>,
+            /// `overdue` (as `overdue=true`) or `soon`: the clock running and the appointment
+            /// within one working day from now.
+            pub due: Option<String>,
+            /// `me` for the dossiers the caller holds, `none` for those waiting for assignment,
+            /// `me,none` for both, or an account id.
+            pub assignee: Option<String>,
+            /// Only this procedure.
+            pub procedure: Option<String>,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The filters, as the service takes them.
+            pub fn query(&self) -> crate::service::dossiers::WorkListQuery<'_> {
+                crate::service::dossiers::WorkListQuery {
+                    province: self.province.as_deref(),
+                    status: self.status.as_deref(),
+                    agency: self.agency.as_deref(),
+                    overdue: self.overdue,
+                    assignee: self.assignee.as_deref(),
+                    procedure: self.procedure.as_deref(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use work_list_params;
+
+work_list_params! {
+    /// Work list parameters.
+    pub struct ListParams {
+        /// Page size (default 50, at most 200).
+        pub limit: Option<u32>,
+        /// Continue after this position (`next_cursor` of the previous page).
+        pub cursor: Option<String>,
+    }
 }
 
 /// `GET /api/v1/dossiers`: a work list, newest first, keyset-paginated. Citizens see
@@ -89,14 +117,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Result<Json<DossierPage>, AppError> {
     let request = WorkListRequest {
-        query: WorkListQuery {
-            province: q.province.as_deref(),
-            status: q.status.as_deref(),
-            agency: q.agency.as_deref(),
-            overdue: q.overdue,
-            assignee: q.assignee.as_deref(),
-            procedure: q.procedure.as_deref(),
-        },
+        query: q.query(),
         due: q.due.as_deref(),
         cursor: q.cursor.as_deref(),
         limit: q.limit,

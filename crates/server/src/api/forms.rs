@@ -425,12 +425,7 @@ struct XlsxExport {
 
 impl XlsxExport {
     async fn start(state: &AppState, sheet: &'static str, columns: &'static [Column]) -> Result<Self, AppError> {
-        let permit = state
-            .cpu
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let permit = state.cpu_permit().await?;
         // Two pages in flight at most: the database read and the writing overlap, memory stays flat.
         let (pages, mut rx) = tokio::sync::mpsc::channel::<Page>(2);
         let writer = tokio::task::spawn_blocking(move || -> Result<std::fs::File, AppError> {
@@ -543,27 +538,9 @@ fn register_cells(no: i64, s: &Stored, transferred: Option<OffsetDateTime>, lh: 
     ]
 }
 
-/// Filters of the dossier export: those of `GET /api/v1/dossiers`, without paging.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExportParams {
-    /// Province; the default province when omitted.
-    pub province: Option<String>,
-    /// Status codes, comma-separated (e.g. `2,4`).
-    pub status: Option<String>,
-    /// Only dossiers an agency holds or is responsible for.
-    pub agency: Option<String>,
-    /// Only dossiers past their appointment with the clock running.
-    pub overdue: Option<bool>,
-    /// `overdue` (as `overdue=true`) or `soon`: the clock running and the appointment
-    /// within one working day from now.
-    pub due: Option<String>,
-    /// `me` for the dossiers the caller holds, `none` for those waiting for assignment,
-    /// `me,none` for both, or an account id.
-    pub assignee: Option<String>,
-    /// Only this procedure.
-    pub procedure: Option<String>,
+super::dossiers::work_list_params! {
+    /// Filters of the dossier export: those of `GET /api/v1/dossiers`, without paging.
+    pub struct ExportParams {}
 }
 
 /// `GET /api/v1/dossiers.xlsx`: the work list as an Excel workbook, with the filters of
@@ -578,19 +555,7 @@ pub async fn dossiers_xlsx(
     p: Principal,
     ApiQuery(q): ApiQuery<ExportParams>,
 ) -> Result<Response, AppError> {
-    let mut filter = crate::service::dossiers::work_list_filter(
-        &state,
-        &p,
-        crate::service::dossiers::WorkListQuery {
-            province: q.province.as_deref(),
-            status: q.status.as_deref(),
-            agency: q.agency.as_deref(),
-            overdue: q.overdue,
-            assignee: q.assignee.as_deref(),
-            procedure: q.procedure.as_deref(),
-        },
-    )
-    .await?;
+    let mut filter = crate::service::dossiers::work_list_filter(&state, &p, q.query()).await?;
     crate::service::dossiers::due_filter(&state, &mut filter, q.due.as_deref()).await?;
     filter.limit = dossiers::MAX_LIST_LIMIT;
     let province = filter.province.clone();

@@ -604,7 +604,7 @@ async fn start(
 ) -> Result<Response, AppError> {
     let settings = settings(&state)?;
     // Each start writes a row, so anonymous starts share the login budget per address.
-    crate::service::accounts::count_login(&state, &ip)?;
+    crate::service::accounts::count_login(&state, &ip).await?;
     let next = query.next.filter(|n| !n.is_empty()).unwrap_or_else(|| "/".to_owned());
     if !local_path(&next) {
         return Err(AppError::bad(

@@ -66,8 +66,15 @@ fn truncate(text: &str, max: usize) -> String {
 impl Message {
     /// The message for an event of `kind` about `d` (as loaded now; `payload` is the
     /// event's, for the instant it happened); `None` for kinds the applicant is not told
-    /// about.
-    pub fn for_event(kind: &str, d: &Dossier, payload: &serde_json::Value, config: &Config) -> Option<Message> {
+    /// about. `rating_code` is the code a "result ready" notice carries (only the
+    /// applicant's own email or SMS): the proof a rating by link asks for.
+    pub fn for_event(
+        kind: &str,
+        d: &Dossier,
+        payload: &serde_json::Value,
+        config: &Config,
+        rating_code: Option<&str>,
+    ) -> Option<Message> {
         let instant = |key: &str| {
             payload[key]
                 .as_str()
@@ -177,14 +184,23 @@ impl Message {
                     Delivery::Post => "Kết quả sẽ được gửi đến Ông/Bà qua dịch vụ bưu chính công ích.",
                     Delivery::Online => "Kết quả được trả trực tuyến; Ông/Bà đăng nhập để nhận.",
                 };
-                (
-                    format!("Hồ sơ {code} đã có kết quả"),
-                    vec![
-                        format!("Hồ sơ «{procedure}» (mã {code}) của Ông/Bà đã có kết quả giải quyết."),
-                        how.to_owned(),
-                    ],
-                    format!("Hồ sơ {code} đã có kết quả. {how}"),
-                )
+                let mut p = vec![
+                    format!("Hồ sơ «{procedure}» (mã {code}) của Ông/Bà đã có kết quả giải quyết."),
+                    how.to_owned(),
+                ];
+                // The code first in the SMS, so that cutting a long text never loses it.
+                let mut sms = format!("Hồ sơ {code} đã có kết quả. {how}");
+                if let Some(rating) = rating_code {
+                    let base = config.public_base();
+                    p.push(format!(
+                        "Mời Ông/Bà đánh giá mức độ hài lòng tại {base}/danh-gia/{code} với mã đánh giá {rating}. \
+                         Mã này chỉ gửi riêng cho Ông/Bà; xin đừng đưa cho người khác, kể cả cán bộ."
+                    ));
+                    sms = format!(
+                        "Hồ sơ {code} đã có kết quả. Mã đánh giá hài lòng: {rating} (tại {base}/danh-gia/{code}). {how}"
+                    );
+                }
+                (format!("Hồ sơ {code} đã có kết quả"), p, sms)
             }
             "dossier.return" => {
                 let mut p = vec![format!(

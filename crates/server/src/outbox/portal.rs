@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{EVENT_ID_HEADER, SendError, http_failure};
+use super::{EVENT_ID_HEADER, SendError};
 use crate::Config;
 
 /// Sends dossier changes to the portal with the configured credentials.
@@ -63,7 +63,6 @@ impl PortalClient {
 
     /// POSTs `body`; any 2xx answer is a delivery.
     pub async fn send(&self, event: &QueuedEvent, body: &Value) -> Result<(), SendError> {
-        let host = crate::notify::url_host(&self.url);
         let mut request = self
             .http
             .post(&self.url)
@@ -72,16 +71,7 @@ impl PortalClient {
         if let Some(a) = &self.authorization {
             request = request.header(reqwest::header::AUTHORIZATION, a);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| SendError::retry(format!("{host}: {}", http_failure(&e))))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(SendError::retry(format!("portal {host} answered {status}")))
-        }
+        super::post(request, &self.url, "portal ").await
     }
 }
 

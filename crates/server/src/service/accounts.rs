@@ -37,17 +37,23 @@ fn hhmm(ms: i64) -> String {
 }
 
 /// Counts a login attempt (a password login, an SSO start) from `ip` against its
-/// per-minute budget: 429 with the wait when it is used up.
-pub fn count_login(state: &AppState, ip: &str) -> Result<(), AppError> {
-    state.login_limiter.count(&ip.to_owned()).map_err(|wait| {
-        AppError::too_many(
-            format!(
-                "Quá nhiều lần đăng nhập từ địa chỉ này. Vui lòng thử lại sau {} giây.",
-                wait.as_secs().max(1)
-            ),
-            wait,
-        )
-    })
+/// per-minute budget (the deployment's; an IPv6 client by its /64): 429 with the wait
+/// when it is used up.
+pub async fn count_login(state: &AppState, ip: &str) -> Result<(), AppError> {
+    let key = crate::limits::address_key(ip);
+    state
+        .login_limiter
+        .count(&state.db, &key, crate::now_ms())
+        .await?
+        .map_err(|wait| {
+            AppError::too_many(
+                format!(
+                    "Quá nhiều lần đăng nhập từ địa chỉ này. Vui lòng thử lại sau {} giây.",
+                    wait.as_secs().max(1)
+                ),
+                wait,
+            )
+        })
 }
 
 /// How long failed logins are remembered: a failure after this long without another (or
@@ -92,7 +98,7 @@ pub async fn login(
     username: &str,
     password: &str,
 ) -> Result<SignedIn, AppError> {
-    count_login(state, ip)?;
+    count_login(state, ip).await?;
     let username = motcua_core::text::nfc(username).to_lowercase();
     if username.is_empty()
         || username.chars().count() > 100

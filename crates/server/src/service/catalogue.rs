@@ -1,21 +1,29 @@
 //! The catalogue as people search and read it: procedure search (the index of
-//! `crate::catalogue_index`), a procedure with its versions.
+//! `crate::catalogue_index`), a procedure with its versions; and as catalogue
+//! administrators change it: agencies and fields one at a time, whole files by import.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use motcua_core::catalogue::{OnlineMode, ProcedureContent, ProcedureSummary, ProcedureVersion};
+use motcua_core::catalogue::{
+    Agency, CatalogueFile, Field, OnlineMode, ProcedureContent, ProcedureSummary, ProcedureVersion, ProvinceCatalogue,
+};
 use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
 use motcua_core::search::{MAX_QUERY, Query};
 use motcua_core::text::char_len;
-use motcua_store::catalogue;
+use motcua_store::Tx;
+use motcua_store::catalogue::{self, ImportReport};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
+use super::trail::{province_event, record_and_commit};
+use crate::audit::{self, Actor, Event};
+use crate::auth::Principal;
 use crate::catalogue_index::{Cursor, SearchParams};
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// Parses `value` with `parse` unless it is absent or blank; a parse error names `field`.
 pub(crate) fn parse_opt<T, E: Into<motcua_core::codes::CodeError>>(
     value: Option<&str>,
     field: &str,
@@ -185,6 +193,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Procedure `code` of `province`: its current version, or `version`.
 pub async fn detail(
     state: &AppState,
     province: &ProvinceCode,
@@ -206,6 +215,8 @@ pub async fn detail(
     Ok(to_detail(province, code, v, versions))
 }
 
+/// The answer about procedure `code` of `province` showing version `v`, with the history
+/// `versions`.
 pub fn to_detail(
     province: &ProvinceCode,
     code: &ProcedureCode,
@@ -248,4 +259,218 @@ pub async fn procedure(
         .transpose()?;
     let province = state.province(province).await?;
     detail(state, &province, &code, version).await
+}
+
+/// The province asked for (the default one when `requested` is `None`), once `principal`
+/// is shown to edit its catalogue.
+async fn edited_province(
+    state: &AppState,
+    principal: &Principal,
+    requested: Option<&str>,
+) -> Result<ProvinceCode, AppError> {
+    let province = state.province(requested).await?;
+    principal.require_catalogue(&province)?;
+    Ok(province)
+}
+
+/// Refuses a body that names a code other than the path's (it may name none).
+fn same_code(path: &str, body: Option<&str>) -> Result<(), AppError> {
+    if body.is_some_and(|b| b.trim() != path) {
+        return Err(AppError::bad(
+            "invalid_field",
+            "code",
+            "Mã trong nội dung khác mã trên địa chỉ.",
+        ));
+    }
+    Ok(())
+}
+
+/// A row of the catalogue that catalogue administrators create or update one at a time,
+/// by its code: an agency or a field.
+trait EditedRow: Serialize + Sized {
+    /// The kind of object, as the audit trail names it; its action is `<kind>.upsert`.
+    const KIND: &'static str;
+    /// The row's code.
+    fn code(&self) -> &str;
+    /// The rows of this kind in `province`.
+    async fn stored(tx: &mut Tx, province: &ProvinceCode) -> motcua_store::Result<Vec<Self>>;
+    /// Creates or updates `row` in `province`.
+    async fn upsert(tx: &mut Tx, province: &ProvinceCode, row: &Self) -> motcua_store::Result<()>;
+}
+
+impl EditedRow for Agency {
+    const KIND: &'static str = "agency";
+    fn code(&self) -> &str {
+        self.code.as_str()
+    }
+    async fn stored(tx: &mut Tx, province: &ProvinceCode) -> motcua_store::Result<Vec<Self>> {
+        catalogue::agencies(tx, province).await
+    }
+    async fn upsert(tx: &mut Tx, province: &ProvinceCode, row: &Self) -> motcua_store::Result<()> {
+        catalogue::upsert_agency(tx, province, row).await
+    }
+}
+
+impl EditedRow for Field {
+    const KIND: &'static str = "field";
+    fn code(&self) -> &str {
+        self.code.as_str()
+    }
+    async fn stored(tx: &mut Tx, province: &ProvinceCode) -> motcua_store::Result<Vec<Self>> {
+        catalogue::fields(tx, province).await
+    }
+    async fn upsert(tx: &mut Tx, province: &ProvinceCode, row: &Self) -> motcua_store::Result<()> {
+        catalogue::upsert_field(tx, province, row).await
+    }
+}
+
+/// The row of kind `R` and code `code` in `province`, if there is one.
+async fn stored_row<R: EditedRow>(tx: &mut Tx, province: &ProvinceCode, code: &str) -> Result<Option<R>, AppError> {
+    Ok(R::stored(tx, province).await?.into_iter().find(|r| r.code() == code))
+}
+
+/// Creates or updates `row` in `province` and records the change, with the row as it was
+/// before (if it was) and as it is after, in the audit trail. Answers the row as stored.
+async fn upsert_recorded<R: EditedRow>(
+    state: &AppState,
+    principal: &Principal,
+    province: &ProvinceCode,
+    row: &R,
+) -> Result<R, AppError> {
+    let code = row.code();
+    let mut tx = state.db.begin_write().await?;
+    let before: Option<R> = stored_row(&mut tx, province, code).await?;
+    R::upsert(&mut tx, province, row).await?;
+    let after: R = stored_row(&mut tx, province, code)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("{} {code} vanished", R::KIND)))?;
+    let action = format!("{}.upsert", R::KIND);
+    let event = Event {
+        before: before.map(|b| serde_json::json!(b)),
+        after: Some(serde_json::json!(after)),
+        ..province_event(province, &action, R::KIND, code)
+    };
+    record_and_commit(tx, principal, event).await?;
+    state.catalogue_changed(province);
+    Ok(after)
+}
+
+/// An agency as an administrator enters it (the code is in the path).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyEdit {
+    /// The same code as the path, optional: a form that puts the code in the address may
+    /// send it too. A different code is refused.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Full name, e.g. `Sở Xây dựng`.
+    pub name: String,
+    /// Role in the one-stop organisation.
+    pub kind: motcua_core::catalogue::AgencyKind,
+    /// Parent in the tree; only the province itself has none.
+    #[serde(default)]
+    pub parent: Option<AgencyCode>,
+    /// Postal address.
+    #[serde(default)]
+    pub address: String,
+    /// Public phone number.
+    #[serde(default)]
+    pub phone: String,
+    /// Public email address.
+    #[serde(default)]
+    pub email: String,
+}
+
+/// Creates or updates agency `code` of the province asked for as `edit` says (catalogue
+/// administrators). Its parent must exist; the tree stays a tree.
+pub async fn put_agency(
+    state: &AppState,
+    principal: &Principal,
+    province: Option<&str>,
+    code: &str,
+    edit: AgencyEdit,
+) -> Result<Agency, AppError> {
+    same_code(code, edit.code.as_deref())?;
+    let code = AgencyCode::parse(code).map_err(|e| AppError::code("code", e))?;
+    let province = edited_province(state, principal, province).await?;
+    let agency = Agency {
+        code,
+        name: edit.name,
+        kind: edit.kind,
+        parent: edit.parent,
+        address: edit.address,
+        phone: edit.phone,
+        email: edit.email,
+    };
+    upsert_recorded(state, principal, &province, &agency).await
+}
+
+/// A field as an administrator enters it (the code is in the path).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldEdit {
+    /// The same code as the path, optional (see [`AgencyEdit::code`]).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Name, e.g. `Hoạt động xây dựng`.
+    pub name: String,
+    /// The agency whose procedures the field groups.
+    pub agency: AgencyCode,
+}
+
+/// Creates or updates field `code` of the province asked for as `edit` says (catalogue
+/// administrators). Its agency must exist.
+pub async fn put_field(
+    state: &AppState,
+    principal: &Principal,
+    province: Option<&str>,
+    code: &str,
+    edit: FieldEdit,
+) -> Result<Field, AppError> {
+    same_code(code, edit.code.as_deref())?;
+    let code = FieldCode::parse(code).map_err(|e| AppError::code("code", e))?;
+    let province = edited_province(state, principal, province).await?;
+    let field = Field {
+        code,
+        name: edit.name,
+        agency: edit.agency,
+    };
+    upsert_recorded(state, principal, &province, &field).await
+}
+
+/// Imports one province's catalogue `cat` into `tx` and records the import as `actor`'s
+/// in the audit trail (`catalogue.import`, with the report as the state after). The caller
+/// commits: [`import_file`] for the API, and the command line's `motcua import`.
+pub async fn import_province_audited(
+    tx: &mut Tx,
+    cat: &ProvinceCatalogue,
+    actor: &Actor<'_>,
+) -> Result<ImportReport, AppError> {
+    let code = &cat.province.code;
+    let report = catalogue::import_province(tx, cat, OffsetDateTime::now_utc()).await?;
+    let event = Event {
+        after: Some(serde_json::json!(report)),
+        ..province_event(code, "catalogue.import", "catalogue", code.as_str())
+    };
+    audit::record(tx, actor, event).await?;
+    Ok(report)
+}
+
+/// Imports a catalogue file in one transaction: all of it, or nothing.
+pub async fn import_file(
+    state: &AppState,
+    file: &CatalogueFile,
+    actor: &Actor<'_>,
+) -> Result<Vec<(ProvinceCode, ImportReport)>, AppError> {
+    let mut tx = state.db.begin_write().await?;
+    let mut reports = Vec::new();
+    for cat in &file.provinces {
+        let report = import_province_audited(&mut tx, cat, actor).await?;
+        reports.push((cat.province.code.clone(), report));
+    }
+    tx.commit().await?;
+    for (p, _) in &reports {
+        state.catalogue_changed(p);
+    }
+    Ok(reports)
 }

@@ -168,10 +168,12 @@ impl From<StoreError> for CitizenError {
 
 pub type Result<T, E = CitizenError> = std::result::Result<T, E>;
 
-fn check_rate(state: &AppState, ip: &str) -> Result<()> {
+async fn check_rate(state: &AppState, ip: &str) -> Result<()> {
     // The same per-minute budget as logins, in a limiter of its own: registering must not
     // use up a citizen's login attempts, nor the reverse.
-    state.otp_limiter.count(&ip.to_owned()).map_err(|wait| {
+    let key = crate::limits::address_key(ip);
+    let counted = state.otp_limiter.count(&state.db, &key, crate::now_ms()).await;
+    counted.map_err(AppError::from)?.map_err(|wait| {
         AppError::too_many(
             format!(
                 "Quá nhiều yêu cầu từ địa chỉ này. Vui lòng thử lại sau {} giây.",
@@ -188,7 +190,7 @@ fn check_rate(state: &AppState, ip: &str) -> Result<()> {
 pub async fn register(state: &AppState, ip: &str, body: &RegisterRequest) -> Result<CodeSent> {
     let state = state.clone();
     let ip = ip.to_owned();
-    check_rate(&state, &ip)?;
+    check_rate(&state, &ip).await?;
     let form = RegistrationForm::parse(body)?;
     let channel = choose_channel(&state, form.email.is_some(), form.phone.is_some())?;
     let province = state.province(body.province.as_deref()).await?;
@@ -261,7 +263,7 @@ pub async fn register(state: &AppState, ip: &str, body: &RegisterRequest) -> Res
 /// Checks the code of a pending registration from `ip` (browser `user_agent`), creates the
 /// citizen account and signs it in, as a login does.
 pub async fn confirm(state: &AppState, ip: &str, user_agent: &str, body: &ConfirmRequest) -> Result<SignedIn> {
-    check_rate(state, ip)?;
+    check_rate(state, ip).await?;
     let code = body.code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CitizenError::Coded {
@@ -388,7 +390,7 @@ pub async fn confirm(state: &AppState, ip: &str, user_agent: &str, body: &Confir
 /// Sends a new code for a pending registration; the old code stops working and the
 /// attempts start again.
 pub async fn resend(state: &AppState, ip: &str, body: &ResendRequest) -> Result<CodeSent> {
-    check_rate(state, ip)?;
+    check_rate(state, ip).await?;
     let now = crate::now_ms();
     let reg = {
         let mut tx = state.db.begin_read().await?;

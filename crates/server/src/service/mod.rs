@@ -16,4 +16,6 @@ pub mod payments;
 pub mod period;
 pub mod ratings;
 pub mod reports;
+pub mod trail;
 pub mod uploads;
+pub mod webhooks;

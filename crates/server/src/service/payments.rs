@@ -720,7 +720,7 @@ pub async fn vnpay_notification(state: &AppState, ip: &str, raw: Option<&str>) -
     // as many a minute per address as `gateway_refusals_per_minute` allows: anyone can
     // send a refused message, and each one is an audit record that stays.
     if verified.is_err() || outcome.kind == "error" {
-        if state.gateway_refusals.count(&ip.to_owned()).is_err() {
+        if state.gateway_refusals.count(&crate::limits::address_key(ip)).is_err() {
             tracing::warn!(
                 ip = ip,
                 "payment notification refused and not recorded: too many from this address"
@@ -1300,24 +1300,17 @@ pub async fn reconciliation_workbook(
             Cell::text(format!("Mã trả lời {}: {}", m.rsp_code, m.detail)),
         ]
     }));
-    let permit = state
-        .cpu
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
-        let _permit = permit;
-        let fail = |e: motcua_docs::dossier_xlsx::ExportError| AppError::Internal(e.to_string());
-        let mut w = SheetWriter::new("Đối soát thanh toán", RECONCILIATION_COLUMNS).map_err(fail)?;
-        for row in &rows {
-            w.push(row).map_err(fail)?;
-        }
-        let mut out = std::io::Cursor::new(Vec::new());
-        w.finish(&mut out).map_err(fail)?;
-        Ok(out.into_inner())
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("export task: {e}")))??;
+    let bytes = state
+        .on_cpu(move || -> Result<Vec<u8>, AppError> {
+            let fail = |e: motcua_docs::dossier_xlsx::ExportError| AppError::Internal(e.to_string());
+            let mut w = SheetWriter::new("Đối soát thanh toán", RECONCILIATION_COLUMNS).map_err(fail)?;
+            for row in &rows {
+                w.push(row).map_err(fail)?;
+            }
+            let mut out = std::io::Cursor::new(Vec::new());
+            w.finish(&mut out).map_err(fail)?;
+            Ok(out.into_inner())
+        })
+        .await??;
     Ok((r.date, bytes))
 }

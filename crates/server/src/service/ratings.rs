@@ -5,9 +5,11 @@
 //!
 //! Three ways in, one rule ([`record`]):
 //! - online, by the signed-in owner (`POST /api/v1/dossiers/{code}/rating`);
-//! - by the link (and QR code) on the result, carried by the dossier's tracking secret,
-//!   without login (`POST /api/v1/track/{code}/rating`): rate-limited and answering a
-//!   wrong code or secret with the same 404 as public tracking;
+//! - by the link on the result-ready notice, without login (`POST
+//!   /api/v1/track/{code}/rating`), with the rating code that notice sent to the
+//!   applicant's own email or phone alone (never printed, never shown to staff, kept
+//!   hashed): rate-limited and answering a wrong dossier code or rating code with the same
+//!   404 as public tracking;
 //! - on the counter's kiosk screen, run by a counter officer of the receiving agency for
 //!   the citizen at the desk (`POST /api/v1/kiosk/rating`), which records that officer.
 //!
@@ -28,7 +30,7 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::audit::{self, Actor, Event};
-use crate::auth::{Principal, same_secret};
+use crate::auth::Principal;
 use crate::error::AppError;
 use crate::service::dossiers::load_visible;
 use crate::state::AppState;
@@ -65,13 +67,14 @@ pub struct NewRating {
     pub conduct: Option<Conduct>,
 }
 
-/// A rating by the link on the result: the tracking secret, then the rating.
+/// A rating by the link on the result: the rating code, then the rating.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkRating {
-    /// The tracking secret printed on the receipt and carried by the link.
+    /// The rating code sent to the applicant's own email or phone with the "result ready"
+    /// notice (not the tracking secret printed on the receipt, which staff see too).
     #[serde(default)]
-    pub secret: String,
+    pub rating_code: String,
     /// `very_satisfied`, `satisfied` or `not_satisfied`.
     #[serde(default)]
     pub rating: Option<Satisfaction>,
@@ -246,11 +249,12 @@ pub async fn rate(state: &AppState, p: &Principal, code: &str, body: NewRating) 
     Ok(view(record))
 }
 
-/// A rating by the link on the result (and its QR code), without login, from `ip`. The
-/// tracking secret proves the rater holds the receipt; a wrong code or secret gets the same
-/// answer as public tracking and counts against the same limit.
+/// A rating by the link on the result-ready notice, without login, from `ip`. The rating
+/// code proves the rater received that notice on the applicant's own email or phone; a
+/// wrong dossier code or rating code gets the same answer as public tracking and counts
+/// against the same limits.
 pub async fn rate_by_link(state: &AppState, ip: &str, code: &str, body: LinkRating) -> Result<RatingView, AppError> {
-    let stored = by_secret(state, ip, code, &body.secret).await?;
+    let stored = by_rating_code(state, ip, code, &body.rating_code).await?;
     let actor = Actor {
         id: "anonymous".to_owned(),
         name: "Người dân (đường dẫn đánh giá)".to_owned(),
@@ -307,22 +311,31 @@ pub async fn rate_at_kiosk(state: &AppState, p: &Principal, body: KioskRating) -
     Ok(view(record))
 }
 
-/// Finds the dossier a rating link names, as public tracking does: the same rate limit
-/// on misses and the same answer for a wrong code and a wrong secret.
-pub async fn by_secret(state: &AppState, ip: &str, code: &str, secret: &str) -> Result<dossiers::Stored, AppError> {
-    let miss = || crate::service::dossiers::tracking_miss(state, ip, code);
-    let Ok(code) = DossierCode::parse(code.trim()) else {
-        return Err(miss());
+/// Finds the dossier a rating by link names, with the rating code sent to its applicant:
+/// the same rate limits on misses as public tracking, and the same answer for a wrong
+/// dossier code and a wrong rating code.
+pub async fn by_rating_code(
+    state: &AppState,
+    ip: &str,
+    code: &str,
+    rating_code: &str,
+) -> Result<dossiers::Stored, AppError> {
+    let given = code;
+    let found = match DossierCode::parse(code.trim()) {
+        Ok(code) if !rating_code.trim().is_empty() => {
+            let hash = motcua_core::evaluation::rating_code_hash(rating_code);
+            let mut tx = state.db.begin_read().await?;
+            match dossiers::by_code(&mut tx, &code).await? {
+                Some(stored) if ratings::code_matches(&mut tx, stored.id, &hash).await? => Some(stored),
+                _ => None,
+            }
+        }
+        _ => None,
     };
-    let mut tx = state.db.begin_read().await?;
-    let Some(stored) = dossiers::by_code(&mut tx, &code).await? else {
-        return Err(miss());
-    };
-    let secret = secret.trim().to_ascii_uppercase();
-    if secret.is_empty() || !same_secret(&secret, &stored.dossier.tracking_secret) {
-        return Err(miss());
+    match found {
+        Some(stored) => Ok(stored),
+        None => Err(crate::service::dossiers::tracking_miss(state, ip, given).await),
     }
-    Ok(stored)
 }
 
 /// How a rating came in.

@@ -282,14 +282,9 @@ async fn detect(state: &AppState, bytes: Bytes) -> Result<FileType, AppError> {
     if !needs_whole(&bytes) {
         return filetype::detect(&bytes).map_err(|r| AppError::Unsupported(r.to_string()));
     }
-    let _cpu = state
-        .cpu
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || filetype::detect(&bytes))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+    state
+        .on_cpu(move || filetype::detect(&bytes))
+        .await?
         .map_err(|r| AppError::Unsupported(r.to_string()))
 }
 

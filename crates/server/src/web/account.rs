@@ -9,15 +9,14 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::form::{self, FormData, page_with_status, redirect_setting_session};
+use super::form::{self, FormData, PreSessionForm, page_with_status, redirect_setting_session};
 use super::{Frame, SignedIn, Viewer, home_of, page, safe_next};
-use crate::auth::{self, ClientIp};
+use crate::auth::{self, ClientIp, Principal};
 use crate::error::AppError;
 use crate::service::accounts;
 use crate::state::AppState;
@@ -97,26 +96,20 @@ pub async fn login(
 /// name typed.
 pub async fn login_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    body: Bytes,
+    PreSessionForm { form, user_agent }: PreSessionForm,
 ) -> Result<Response, PageError> {
-    form::same_site(&state, &headers)?;
-    let form = form::parse(&headers, &body)?;
     let next = safe_next(form.get("next"));
     let username = form.text("username");
     let password = form.text("password");
-    match accounts::login(&state, &ip, &auth::user_agent(&headers), &username, &password).await {
+    match accounts::login(&state, &ip, &user_agent, &username, &password).await {
         Ok(signed_in) => Ok(redirect_setting_session(
             &state,
             &after_login_url(next.as_deref()),
             &signed_in,
         )?),
         Err(e) => {
-            let (status, _, message, _) = e.parts();
-            if status.is_server_error() {
-                return Err(e.into());
-            }
+            let (status, message) = form::refusal(e)?;
             let page_data = login_page(&state, next, username, message).await?;
             Ok(page_with_status(&page_data, status))
         }
@@ -161,6 +154,21 @@ struct PasswordPage {
     error: String,
 }
 
+/// The password change form of `p`, going on to `next` afterwards.
+async fn password_page(
+    state: &AppState,
+    p: &Principal,
+    next: String,
+    error: String,
+) -> Result<PasswordPage, PageError> {
+    Ok(PasswordPage {
+        frame: Frame::new(state, Some(p)).await?,
+        forced: p.user.as_ref().is_some_and(|u| u.must_change_password),
+        next,
+        error,
+    })
+}
+
 /// `GET /doi-mat-khau`: the password change form (also where a person who must change
 /// their password is sent before anything else).
 pub async fn password(
@@ -171,14 +179,8 @@ pub async fn password(
     let Some(p) = viewer.0 else {
         return Ok(Redirect::to(&super::login_url("/doi-mat-khau")).into_response());
     };
-    let forced = p.user.as_ref().is_some_and(|u| u.must_change_password);
     let next = safe_next(q.next.as_deref()).unwrap_or_else(|| home_of(&p).to_owned());
-    Ok(page(&PasswordPage {
-        frame: Frame::new(&state, Some(&p)).await?,
-        forced,
-        next,
-        error: String::new(),
-    }))
+    Ok(page(&password_page(&state, &p, next, String::new()).await?))
 }
 
 /// `POST /doi-mat-khau`: the password change sent by the browser itself, through the API's
@@ -199,16 +201,8 @@ pub async fn password_submit(
     match accounts::change_password(&state, &p, &current, &new).await {
         Ok(_) => Ok(Redirect::to(&next).into_response()),
         Err(e) => {
-            let (status, _, message, _) = e.parts();
-            if status.is_server_error() {
-                return Err(e.into());
-            }
-            let page_data = PasswordPage {
-                frame: Frame::new(&state, Some(&p)).await?,
-                forced: p.user.as_ref().is_some_and(|u| u.must_change_password),
-                next,
-                error: message,
-            };
+            let (status, message) = form::refusal(e)?;
+            let page_data = password_page(&state, &p, next, message).await?;
             Ok(page_with_status(&page_data, status))
         }
     }

@@ -14,21 +14,7 @@
 
 use std::fmt::Write as _;
 
-/// Escapes text for HTML and SVG (content and attribute values).
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::notify::html_escape as esc;
 
 /// A count the Vietnamese way: `1.538`.
 pub fn num(n: i64) -> String {
@@ -104,6 +90,39 @@ fn cell(m: &Mark) -> String {
         Some(h) if m.value > 0 => format!("<td class=\"num\"><a href=\"{}\">{n}</a></td>", esc(h)),
         _ => format!("<td class=\"num\">{n}</td>"),
     }
+}
+
+/// What a table cell with no mark shows: 0.
+static NO_MARK: Mark = Mark { value: 0, href: None };
+
+/// Ends a chart: closes its SVG, adds every number as a table under it (in a `<details>`:
+/// a column per head after the `corner` one, then one row per label with its marks, each
+/// linked to its list) and closes the figure.
+fn close_with_table<'a>(
+    out: &mut String,
+    title: &str,
+    corner: &str,
+    heads: &[&str],
+    rows: impl Iterator<Item = (&'a str, Vec<&'a Mark>)>,
+) {
+    let _ = write!(
+        out,
+        "</svg><details class=\"chart-data\"><summary>Bảng số liệu: {}</summary><div class=\"scroll\"><table class=\"overview\"><thead><tr><th scope=\"col\">{}</th>",
+        esc(title),
+        esc(corner)
+    );
+    for head in heads {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", esc(head));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for (label, marks) in rows {
+        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", esc(label));
+        for m in marks {
+            out.push_str(&cell(m));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div></details></figure>");
 }
 
 /// Width of every chart's coordinate system; the SVG scales it to its container.
@@ -290,25 +309,12 @@ pub fn time_chart(id: &str, title: &str, labels: &[String], series: &[Series]) -
         );
         lx += 130.0;
     }
-    out.push_str("</svg>");
-    // The same numbers as a table.
-    let _ = write!(
-        out,
-        "<details class=\"chart-data\"><summary>Bảng số liệu: {}</summary><div class=\"scroll\"><table class=\"overview\"><thead><tr><th scope=\"col\">Thời gian</th>",
-        esc(title)
-    );
-    for s in series {
-        let _ = write!(out, "<th scope=\"col\">{}</th>", esc(&s.name));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for (i, label) in labels.iter().enumerate() {
-        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", esc(label));
-        for s in series {
-            out.push_str(&cell(s.points.get(i).unwrap_or(&Mark::default())));
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</tbody></table></div></details></figure>");
+    let heads: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+    let rows = labels.iter().enumerate().map(|(i, label)| {
+        let marks = series.iter().map(|s| s.points.get(i).unwrap_or(&NO_MARK)).collect();
+        (label.as_str(), marks)
+    });
+    close_with_table(&mut out, title, "Thời gian", &heads, rows);
     out
 }
 
@@ -511,26 +517,11 @@ pub fn stacked_bars(id: &str, class: &str, title: &str, keys: &[&str], rows: &[S
             x += w;
         }
     }
-    out.push_str("</svg>");
-    // Every number, linked.
-    let _ = write!(
-        out,
-        "<details class=\"chart-data\"><summary>Bảng số liệu: {}</summary><div class=\"scroll\"><table class=\"overview\"><thead><tr><th scope=\"col\"></th>",
-        esc(title)
-    );
-    for k in keys {
-        let _ = write!(out, "<th scope=\"col\">{}</th>", esc(k));
-    }
-    out.push_str("<th scope=\"col\">Cộng</th></tr></thead><tbody>");
-    for r in rows {
-        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", esc(&r.label));
-        for m in &r.parts {
-            out.push_str(&cell(m));
-        }
-        out.push_str(&cell(&r.total));
-        out.push_str("</tr>");
-    }
-    out.push_str("</tbody></table></div></details></figure>");
+    let heads: Vec<&str> = keys.iter().copied().chain(["Cộng"]).collect();
+    let table_rows = rows
+        .iter()
+        .map(|r| (r.label.as_str(), r.parts.iter().chain([&r.total]).collect()));
+    close_with_table(&mut out, title, "", &heads, table_rows);
     out
 }
 

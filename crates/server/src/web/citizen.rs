@@ -31,7 +31,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::filing::{Desk, Kept, Typed};
-use super::form::{self, page_with_status};
+use super::form::{self, PreSessionForm, page_with_status};
 use super::{Frame, SignedIn, Viewer, day, encode, page, require, when};
 use crate::auth::{ClientIp, Principal};
 use crate::error::AppError;
@@ -39,7 +39,7 @@ use crate::service::citizens::{self, CitizenError, CodeChannel, ConfirmRequest, 
 use crate::service::dossiers::{WorkListQuery, directory, load_visible, work_list_filter};
 use crate::service::ratings::{Satisfaction, ratable};
 use crate::state::AppState;
-use crate::web::pages::PageError;
+use crate::web::pages::{PageError, fee_rows};
 
 /// The routes of this area.
 pub fn routes() -> Router<AppState> {
@@ -84,13 +84,7 @@ struct RegisterPage {
 /// Status and message of a refused registration step, for the page that shows it.
 fn citizen_error(e: CitizenError) -> Result<(StatusCode, String), PageError> {
     match e {
-        CitizenError::App(e) => {
-            let (status, _, message, _) = e.parts();
-            if status.is_server_error() {
-                return Err(e.into());
-            }
-            Ok((status, message))
-        }
+        CitizenError::App(e) => form::refusal(e),
         CitizenError::Coded { status, message, .. } => Ok((status, message)),
     }
 }
@@ -124,12 +118,9 @@ pub async fn register(State(state): State<AppState>, viewer: Viewer) -> Result<R
 /// form back with its message and what was typed, except the password.
 pub async fn register_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    body: Bytes,
+    PreSessionForm { form, .. }: PreSessionForm,
 ) -> Result<Response, PageError> {
-    form::same_site(&state, &headers)?;
-    let form = form::parse(&headers, &body)?;
     let optional = |name: &str| Some(form.text(name)).filter(|v| !v.trim().is_empty());
     let request = RegisterRequest {
         display_name: form.text("display_name"),
@@ -187,16 +178,28 @@ struct ConfirmPage {
 }
 
 impl ConfirmPage {
-    async fn of(state: &AppState, form: &form::FormData) -> Result<ConfirmPage, PageError> {
+    /// Step 2 of the pending registration `registration_id`, whose code went to
+    /// `destination` by `channel`.
+    async fn new(
+        state: &AppState,
+        registration_id: String,
+        destination: String,
+        channel: Option<&str>,
+    ) -> Result<ConfirmPage, PageError> {
         Ok(ConfirmPage {
             frame: Frame::new(state, None).await?,
-            registration_id: form.text("registration_id"),
-            destination: form.text("d"),
-            by_sms: form.get("c") == Some("sms"),
+            registration_id,
+            destination,
+            by_sms: channel == Some("sms"),
             error: String::new(),
             resend_error: String::new(),
             resent: false,
         })
+    }
+
+    /// Step 2 again, for the registration a form of it posted.
+    async fn of(state: &AppState, form: &form::FormData) -> Result<ConfirmPage, PageError> {
+        Self::new(state, form.text("registration_id"), form.text("d"), form.get("c")).await
     }
 }
 
@@ -212,15 +215,9 @@ pub async fn confirm(
     let Some(id) = q.id.filter(|i| !i.trim().is_empty()) else {
         return Ok(Redirect::to("/dang-ky").into_response());
     };
-    Ok(page(&ConfirmPage {
-        frame: Frame::new(&state, None).await?,
-        registration_id: id,
-        destination: q.d.unwrap_or_default(),
-        by_sms: q.c.as_deref() == Some("sms"),
-        error: String::new(),
-        resend_error: String::new(),
-        resent: q.resent.is_some(),
-    }))
+    let mut page_data = ConfirmPage::new(&state, id, q.d.unwrap_or_default(), q.c.as_deref()).await?;
+    page_data.resent = q.resent.is_some();
+    Ok(page(&page_data))
 }
 
 /// `POST /dang-ky/xac-nhan`: step 2 sent by the browser itself: the API's confirmation
@@ -228,17 +225,14 @@ pub async fn confirm(
 /// refusal sends the form back with its message.
 pub async fn confirm_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    body: Bytes,
+    PreSessionForm { form, user_agent }: PreSessionForm,
 ) -> Result<Response, PageError> {
-    form::same_site(&state, &headers)?;
-    let form = form::parse(&headers, &body)?;
     let request = ConfirmRequest {
         registration_id: form.text("registration_id"),
         code: form.text("code"),
     };
-    match citizens::confirm(&state, &ip, &crate::auth::user_agent(&headers), &request).await {
+    match citizens::confirm(&state, &ip, &user_agent, &request).await {
         Ok(signed_in) => Ok(form::redirect_setting_session(&state, "/ca-nhan", &signed_in)?),
         Err(e) => {
             let (status, message) = citizen_error(e)?;
@@ -456,15 +450,9 @@ pub async fn file_submit(
     match filed {
         Ok(code) => Ok(Redirect::to(&format!("/ca-nhan/ho-so/{code}?moi=1")).into_response()),
         Err(e) => {
-            let (status, _, message, _) = e.parts();
-            if status.is_server_error() {
-                return Err(e.into());
-            }
-            let mut r = file_page(&state, &p, procedure.as_str(), Some(typed), message).await?;
-            if r.status().is_success() {
-                *r.status_mut() = status;
-            }
-            Ok(r)
+            let (status, message) = form::refusal(e)?;
+            let r = file_page(&state, &p, procedure.as_str(), Some(typed), message).await?;
+            Ok(form::with_status(r, status))
         }
     }
 }
@@ -543,17 +531,7 @@ async fn file_page(
             })
             .collect(),
         fee_options,
-        fees: c
-            .fees
-            .iter()
-            .map(|f| {
-                (
-                    f.name.clone(),
-                    f.option.clone().unwrap_or_else(|| "Mọi trường hợp".to_owned()),
-                    f.amount.to_string(),
-                )
-            })
-            .collect(),
+        fees: fee_rows(&c.fees),
         full_online: c.online_mode == OnlineMode::Full,
         draft: format!("nop-ho-so:{code}"),
         applicant_name: typed.name,

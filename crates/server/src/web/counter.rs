@@ -579,15 +579,9 @@ pub async fn intake_submit(
         Ok(dossier) if typed.accept => Ok(Redirect::to(&format!("/quay/bien-nhan/{dossier}")).into_response()),
         Ok(dossier) => Ok(Redirect::to(&format!("/ho-so/{dossier}")).into_response()),
         Err(e) => {
-            let (status, _, message, _) = e.parts();
-            if status.is_server_error() {
-                return Err(e.into());
-            }
-            let mut r = intake_page(&state, &p, code.as_str(), Some(typed), message).await?;
-            if r.status().is_success() {
-                *r.status_mut() = status;
-            }
-            Ok(r)
+            let (status, message) = super::form::refusal(e)?;
+            let r = intake_page(&state, &p, code.as_str(), Some(typed), message).await?;
+            Ok(super::form::with_status(r, status))
         }
     }
 }

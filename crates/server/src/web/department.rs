@@ -18,11 +18,11 @@ use serde::Deserialize;
 
 use super::charts::{self, Bar};
 use super::director::dashboard::{self, Lists};
-use super::director::{Cell, ListQuery, OverdueQuery, Preset, dashboard_charts, dossier_list, overdue_list, rate};
-use super::{Frame, SignedIn, encode, page, require, when};
+use super::director::{Cell, Dashboard, ListQuery, OverdueQuery, dashboard_charts, dossier_list, overdue_list, rate};
+use super::{Frame, SignedIn, encode, page, require};
 use crate::auth::Principal;
 use crate::service::dossiers::directory;
-use crate::service::period::{PRESETS, PeriodQuery};
+use crate::service::period::PeriodQuery;
 use crate::state::AppState;
 use crate::web::pages::PageError;
 
@@ -68,13 +68,10 @@ fn forbidden(what: &str) -> PageError {
     PageError::from(crate::error::AppError::Forbidden(format!("Bạn không có quyền {what}.")))
 }
 
-/// `?agency=` with the period.
+/// `?agency=`, beside the period ([`PeriodQuery`]).
 #[derive(Debug, Default, Deserialize)]
 pub struct DashboardQuery {
     agency: Option<String>,
-    period: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
 }
 
 /// One line of a per-procedure or per-officer table.
@@ -125,24 +122,14 @@ pub struct Choosable {
 #[template(path = "department/dashboard.html")]
 struct DashboardPage {
     frame: Frame,
-    choice: crate::service::period::Choice,
-    presets: Vec<Preset>,
+    dash: Dashboard,
     agency: String,
     agency_name: String,
     departments: Vec<Choosable>,
     total: Line,
     procedures: Vec<Line>,
     officers: Vec<Line>,
-    trend: String,
-    channels: String,
-    overdue: String,
-    overdue_total: i64,
     officer_rates: String,
-    judged: String,
-    /// Now, which the overdue chart is judged at whatever the period.
-    now: String,
-    /// Average working time of the resolved dossiers.
-    average: String,
 }
 
 /// `GET /don-vi`: a department's dashboard.
@@ -150,15 +137,11 @@ pub async fn dashboard_page(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
     Query(q): Query<DashboardQuery>,
+    Query(period): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
     let (province, agency) = department(&state, &p, q.agency.as_deref()).await?;
     let now = state.clock.now();
-    let choice = PeriodQuery {
-        period: q.period,
-        from: q.from,
-        to: q.to,
-    }
-    .choice(now);
+    let choice = period.choice(now);
     let dir = directory(&state, &province).await?;
     let mut departments: Vec<Choosable> = if p.access.may_oversee(&province) {
         dir.agencies
@@ -194,7 +177,6 @@ pub async fn dashboard_page(
         dashboard::figures(&state, &province, &choice, now, Dimension::Officer, Some(&agency)),
     );
     let (charts, by_procedure, by_officer) = (charts?, by_procedure?, by_officer?);
-    let overdue = dashboard::overdue_chart("overdue", &charts.ages, |a| dir.name(a), &lists);
     let total = motcua_store::stats::total(&by_procedure);
     let procedure_names: std::collections::BTreeMap<String, String> = {
         let mut tx = state.db.begin_read().await?;
@@ -241,7 +223,6 @@ pub async fn dashboard_page(
         .collect();
     Ok(page(&DashboardPage {
         frame: Frame::new(&state, Some(&p)).await?,
-        presets: PRESETS.iter().map(|(key, label)| Preset { key, label }).collect(),
         agency_name: dir.name(&agency),
         total: line("Cả đơn vị".to_owned(), &total, &query, ""),
         procedures: procedures
@@ -263,16 +244,9 @@ pub async fn dashboard_page(
             &format!("Tỉ lệ giải quyết đúng hạn theo cán bộ, {}", choice.label),
             &officer_rates,
         ),
-        trend: charts.trend,
-        channels: charts.channels,
-        average: charts.average,
-        overdue,
-        overdue_total: charts.overdue_total,
-        judged: when(choice.period.judged_at(now)),
-        now: when(now),
+        dash: Dashboard::new(choice, now, charts, &dir, &lists),
         departments,
         agency,
-        choice,
     }))
 }
 

@@ -7,11 +7,13 @@
 
 use axum::Router;
 use axum::routing::{get, post};
+use motcua_core::catalogue::AgencyKind;
 use motcua_core::dossier::Timeliness;
 use motcua_core::lifecycle::Dossier;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::service::dossiers::Directory;
 use crate::state::AppState;
 
 mod dossier;
@@ -58,6 +60,24 @@ pub fn due_badge(d: &Dossier, now: OffsetDateTime, soon: OffsetDateTime) -> Opti
             Badge { class, label }
         }
     })
+}
+
+/// A choice of a select.
+struct Choice {
+    value: String,
+    label: String,
+}
+
+/// The agencies of `dir` that `keep` lets through (by code and kind), as choices.
+fn agency_choices(dir: &Directory, keep: impl Fn(&str, AgencyKind) -> bool) -> Vec<Choice> {
+    dir.agencies
+        .iter()
+        .filter(|(code, (_, kind))| keep(code, *kind))
+        .map(|(code, (name, _))| Choice {
+            value: code.clone(),
+            label: name.clone(),
+        })
+        .collect()
 }
 
 /// An RFC 3339 instant (as the API views carry them) as `dd/mm/yyyy HH:MM`, Vietnam time.

@@ -149,28 +149,62 @@ pub struct Preset {
     pub label: &'static str,
 }
 
-fn presets() -> Vec<Preset> {
-    PRESETS.iter().map(|(key, label)| Preset { key, label }).collect()
+/// What both dashboards (the director's overview and a department's) show around their
+/// own tables: the period form and what its figures mean (`director/period_fields.html`),
+/// and the charts (`director/charts.html`).
+pub struct Dashboard {
+    /// The period shown.
+    pub choice: Choice,
+    /// The period form's presets.
+    pub presets: Vec<Preset>,
+    /// When the dossiers not finished yet are judged.
+    pub judged: String,
+    /// Now, which the overdue chart is judged at whatever the period.
+    pub now: String,
+    /// Average working time of the resolved dossiers.
+    pub average: String,
+    /// Received and resolved over the period.
+    pub trend: String,
+    /// Channel mix.
+    pub channels: String,
+    /// Overdue now by department and age.
+    pub overdue: String,
+    /// Overdue dossiers now.
+    pub overdue_total: i64,
+}
+
+impl Dashboard {
+    /// The period `choice` judged at `now`, with its `charts`; the overdue chart names the
+    /// departments from `dir` and links to `lists`.
+    pub fn new(
+        choice: Choice,
+        now: OffsetDateTime,
+        charts: DashboardCharts,
+        dir: &Directory,
+        lists: &Lists,
+    ) -> Dashboard {
+        Dashboard {
+            presets: PRESETS.iter().map(|(key, label)| Preset { key, label }).collect(),
+            judged: when(choice.period.judged_at(now)),
+            now: when(now),
+            average: charts.average,
+            trend: charts.trend,
+            channels: charts.channels,
+            overdue: dashboard::overdue_chart("overdue", &charts.ages, |a| dir.name(a), lists),
+            overdue_total: charts.overdue_total,
+            choice,
+        }
+    }
 }
 
 #[derive(Template)]
 #[template(path = "director/overview.html")]
 struct OverviewPage {
     frame: Frame,
-    choice: Choice,
-    presets: Vec<Preset>,
+    dash: Dashboard,
     lines: Vec<Line>,
     total: Line,
     ontime: String,
-    trend: String,
-    overdue: String,
-    overdue_total: i64,
-    channels: String,
-    judged: String,
-    /// Now, which the overdue chart is judged at whatever the period.
-    now: String,
-    /// Average working time of the resolved dossiers.
-    average: String,
     failed: i64,
     dead: i64,
 }
@@ -205,23 +239,14 @@ pub async fn overview_page(
     // The table's lines are the charts' figures per department (the same query).
     let figures = motcua_store::overview::from_lines(std::mem::take(&mut charts.lines));
     let (lines, total, bars) = lines(&dir, &figures, &choice);
-    let overdue = dashboard::overdue_chart("overdue", &charts.ages, |a| dir.name(a), &lists);
     Ok(page(&OverviewPage {
         frame: Frame::new(&state, Some(&p)).await?,
-        judged: when(choice.period.judged_at(now)),
-        now: when(now),
-        presets: presets(),
         ontime: charts::bar_chart(
             "ontime",
             &format!("Tỉ lệ giải quyết đúng hạn theo đơn vị, {}", choice.label),
             &bars,
         ),
-        trend: charts.trend,
-        overdue,
-        overdue_total: charts.overdue_total,
-        channels: charts.channels,
-        average: charts.average,
-        choice,
+        dash: Dashboard::new(choice, now, charts, &dir, &lists),
         lines,
         total,
         failed,

@@ -1,5 +1,5 @@
 //! Pages of evaluation (docs/rules.md §6, issue 8 items 3–4): the public rating link on the
-//! result (`/danh-gia/{code}?secret=`), the counter's kiosk rating screen
+//! result-ready notice (`/danh-gia/{code}`, with the rating code that notice sent), the counter's kiosk rating screen
 //! (`/quay/danh-gia`), satisfaction per officer and per counter and the "not satisfied"
 //! feedback list (`/lanh-dao/danh-gia`, `/lanh-dao/khong-hai-long`), the score sheets of
 //! the 9 indices per dossier (`/ho-so/{code}/phieu-danh-gia`) and per agency
@@ -17,17 +17,17 @@ use axum::routing::get;
 use motcua_core::access::Role;
 use motcua_core::catalogue::AgencyKind;
 use motcua_core::codes::ProvinceCode;
+use motcua_core::dossier::DossierCode;
 use motcua_core::evaluation::{Criterion, Index, Satisfaction, Tally};
 use motcua_store::ratings::{self, By};
 use serde::Deserialize;
 
 use super::director::rate;
 use super::{Frame, SignedIn, Viewer, page, require, when, when_ms};
-use crate::auth::{ClientIp, Principal};
+use crate::auth::Principal;
 use crate::service::dossiers::directory;
 use crate::service::evaluation::{self as eval, FORMULA, IndexResult};
 use crate::service::period::{Choice, PRESETS, PeriodQuery};
-use crate::service::ratings::{by_secret, ratable};
 use crate::state::AppState;
 use crate::web::pages::PageError;
 
@@ -68,68 +68,38 @@ fn centi(v: i64) -> String {
 
 // ---- The rating link -------------------------------------------------------------------
 
-/// `?secret=` of the link.
-#[derive(Debug, Default, Deserialize)]
-pub struct SecretQuery {
-    secret: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "evaluation/link.html")]
 struct LinkPage {
     frame: Frame,
     code: String,
-    secret: String,
     error: Option<String>,
-    procedure: String,
-    status: &'static str,
-    can_rate: bool,
-    rated: Option<&'static str>,
 }
 
-/// `GET /danh-gia/{code}?secret=`: the rating link (and QR code) of the result. No login:
-/// the tracking secret proves the holder of the receipt; a wrong code or secret gets the
-/// same 404 as tracking, under the same rate limit.
+/// `GET /danh-gia/{code}`: the rating link of the result-ready notice. No login and no
+/// look-up: the page asks for the rating code that notice sent to the applicant's own
+/// email or phone, and the rating is checked when sent (`POST
+/// /api/v1/track/{code}/rating`), so the page tells nothing about the dossier, not even
+/// whether the code exists.
 pub async fn link_page(
     State(state): State<AppState>,
     viewer: Viewer,
-    ClientIp(ip): ClientIp,
     Path(code): Path<String>,
-    Query(q): Query<SecretQuery>,
 ) -> Result<Response, PageError> {
     let frame = Frame::new(&state, viewer.0.as_ref()).await?;
-    let secret = q.secret.unwrap_or_default();
-    let mut shown = LinkPage {
-        frame,
-        code: code.clone(),
-        secret: secret.clone(),
-        error: None,
-        procedure: String::new(),
-        status: "",
-        can_rate: false,
-        rated: None,
-    };
-    match by_secret(&state, &ip, &code, &secret).await {
-        Ok(stored) => {
-            let mut tx = state.db.begin_read().await?;
-            let rating = ratings::of_dossier(&mut tx, stored.id).await?;
-            let d = stored.dossier;
-            shown.code = d.code.as_str().to_owned();
-            shown.procedure = d.procedure_name;
-            shown.status = d.status.label();
-            shown.rated = rating
-                .as_ref()
-                .map(|r| Satisfaction::parse(&r.rating).map_or("", Satisfaction::label));
-            shown.can_rate = ratable(d.status) && rating.is_none();
-            Ok(page(&shown))
-        }
-        Err(e) => {
-            let (status, _, message, _) = e.parts();
-            if status != StatusCode::NOT_FOUND && status != StatusCode::TOO_MANY_REQUESTS {
-                return Err(e.into());
-            }
-            shown.error = Some(message);
-            Ok((status, page(&shown)).into_response())
+    match DossierCode::parse(code.trim()) {
+        Ok(code) => Ok(page(&LinkPage {
+            frame,
+            code: code.as_str().to_owned(),
+            error: None,
+        })),
+        Err(_) => {
+            let shown = LinkPage {
+                frame,
+                code: String::new(),
+                error: Some("Mã hồ sơ trong đường dẫn không đúng.".to_owned()),
+            };
+            Ok((StatusCode::NOT_FOUND, page(&shown)).into_response())
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -247,6 +247,34 @@ pub fn same_site(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> 
     }
 }
 
+/// A form posted before any session (login, registration and its code), read once
+/// [`same_site`] lets it through; with the browser's user agent, which a session it starts
+/// records.
+pub struct PreSessionForm {
+    /// The form.
+    pub form: FormData,
+    /// The browser's `User-Agent` ([`crate::auth::user_agent`]).
+    pub user_agent: String,
+}
+
+impl FromRequest<AppState> for PreSessionForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match same_site(state, &headers).and_then(|()| parse(&headers, &body)) {
+            Ok(form) => Ok(PreSessionForm {
+                form,
+                user_agent: crate::auth::user_agent(&headers),
+            }),
+            Err(e) => Err(PageError::from(e).into_response()),
+        }
+    }
+}
+
 /// Fails unless the request carries a live session (or API token), checked before a large
 /// body is read: the CSRF token is inside the body, so [`principal`] can only check it
 /// afterwards, but nobody without an account gets a multipart upload buffered. The full
@@ -289,14 +317,29 @@ pub fn redirect_setting_session(
     Ok(r)
 }
 
-/// A page rendered with the status of the error it shows (a form sent back with its
-/// message).
-pub fn page_with_status(t: &impl Template, status: StatusCode) -> Response {
-    let mut r = page(t);
+/// The status and message of a refused form, to send it back with; a server error is
+/// the error page instead.
+pub fn refusal(e: AppError) -> Result<(StatusCode, String), PageError> {
+    let (status, _, message, _) = e.parts();
+    if status.is_server_error() {
+        return Err(e.into());
+    }
+    Ok((status, message))
+}
+
+/// A rendered page given the status of the error it shows (a form sent back with its
+/// message); a page that failed to render keeps its own.
+pub fn with_status(mut r: Response, status: StatusCode) -> Response {
     if r.status().is_success() {
         *r.status_mut() = status;
     }
     r
+}
+
+/// A page rendered with the status of the error it shows (a form sent back with its
+/// message).
+pub fn page_with_status(t: &impl Template, status: StatusCode) -> Response {
+    with_status(page(t), status)
 }
 
 #[derive(Template)]

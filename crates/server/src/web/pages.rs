@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use motcua_core::catalogue::{AgencyKind, ApplicantKind, ProcedureSummary, StepRole, working_time};
+use motcua_core::catalogue::{AgencyKind, ApplicantKind, FeeItem, ProcedureSummary, StepRole, working_time};
 use motcua_core::codes::ProcedureCode;
 use motcua_store::catalogue;
 
@@ -291,6 +291,19 @@ struct ProcedurePage {
     updated: String,
 }
 
+/// A procedure's fees as its pages list them: name, the case it applies to, amount.
+pub fn fee_rows(fees: &[FeeItem]) -> Vec<(String, String, String)> {
+    fees.iter()
+        .map(|f| {
+            (
+                f.name.clone(),
+                f.option.clone().unwrap_or_else(|| "Mọi trường hợp".to_owned()),
+                f.amount.to_string(),
+            )
+        })
+        .collect()
+}
+
 /// `GET /thu-tuc/{code}`: everything a person needs before coming.
 pub async fn procedure(
     State(state): State<AppState>,
@@ -364,17 +377,7 @@ pub async fn procedure(
                 form: d.form.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
             })
             .collect(),
-        fees: c
-            .fees
-            .iter()
-            .map(|f| {
-                (
-                    f.name.clone(),
-                    f.option.clone().unwrap_or_else(|| "Mọi trường hợp".to_owned()),
-                    f.amount.to_string(),
-                )
-            })
-            .collect(),
+        fees: fee_rows(&c.fees),
         description: c
             .description
             .lines()

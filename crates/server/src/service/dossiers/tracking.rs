@@ -62,27 +62,26 @@ pub struct Tracking {
 /// and an unknown code give the same 404 and count as misses of `ip`; past the limit, 429.
 /// Shared by the API and the `/tra-cuu` pages, which serve the cached JSON or read it.
 pub async fn tracking(state: &AppState, ip: &str, code: &str, secret: &str) -> Result<Arc<Cached>, AppError> {
-    let miss = || tracking_miss(state, ip, code);
+    let given = code;
     let secret = secret.trim().to_ascii_uppercase();
     let Ok(code) = DossierCode::parse(code) else {
-        return Err(miss());
+        return Err(tracking_miss(state, ip, given).await);
     };
     let matches = |stored: &str| !secret.is_empty() && same_secret(&secret, stored);
     if let Some(cached) = state.tracking_cache.get(code.as_str()) {
         return if matches(&cached.secret) {
             Ok(cached)
         } else {
-            Err(miss())
+            Err(tracking_miss(state, ip, given).await)
         };
     }
     let epoch = state.tracking_cache.epoch(code.as_str());
     let mut tx = state.db.begin_read().await?;
-    let Some(stored) = dossiers::by_code(&mut tx, &code).await? else {
-        return Err(miss());
+    let stored = dossiers::by_code(&mut tx, &code).await?;
+    let Some(stored) = stored.filter(|s| matches(&s.dossier.tracking_secret)) else {
+        drop(tx);
+        return Err(tracking_miss(state, ip, given).await);
     };
-    if !matches(&stored.dossier.tracking_secret) {
-        return Err(miss());
-    }
     let events = dossiers::events(&mut tx, stored.id).await?;
     drop(tx);
     let view = tracking_view(state, &stored.dossier, events).await?;
@@ -102,15 +101,24 @@ pub async fn tracking(state: &AppState, ip: &str, code: &str, secret: &str) -> R
 /// address, or the code, has used up `tracking_rate_per_minute` misses. Only misses count,
 /// and each budget counts apart: a correct code and secret are never refused, so neither
 /// a neighbour behind the same proxy nor someone guessing at one citizen's code can lock
-/// others out.
-pub fn tracking_miss(state: &AppState, ip: &str, code: &str) -> AppError {
-    let code_key = motcua_core::text::fold(code);
-    let by_address = state.tracking_misses_by_address.count(&ip.to_owned());
-    let by_code = state.tracking_misses_by_code.count(&code_key);
+/// others out. Both budgets are the deployment's (`limits::Budget`): several nodes grant one
+/// budget between them, and an IPv6 client is counted by its /64.
+pub async fn tracking_miss(state: &AppState, ip: &str, code: &str) -> AppError {
+    // The fold of what was asked, bounded: a made-up "code" can be any length.
+    let code_key: String = motcua_core::text::fold(code).chars().take(64).collect();
+    let now = crate::now_ms();
+    let by_address = state
+        .tracking_misses_by_address
+        .count(&state.db, &crate::limits::address_key(ip), now)
+        .await;
+    let by_code = state.tracking_misses_by_code.count(&state.db, &code_key, now).await;
     match (by_address, by_code) {
-        (Ok(()), Ok(())) => AppError::NotFound("Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu đã nhập.".to_owned()),
-        (Err(a), Err(b)) => too_many_misses(a.max(b)),
-        (Err(wait), _) | (_, Err(wait)) => too_many_misses(wait),
+        (Err(e), _) | (_, Err(e)) => e.into(),
+        (Ok(Ok(())), Ok(Ok(()))) => {
+            AppError::NotFound("Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu đã nhập.".to_owned())
+        }
+        (Ok(Err(a)), Ok(Err(b))) => too_many_misses(a.max(b)),
+        (Ok(Err(wait)), _) | (_, Ok(Err(wait))) => too_many_misses(wait),
     }
 }
 

@@ -12,7 +12,7 @@ use motcua_core::lifecycle::{self, Delivery, NoticeKind};
 use motcua_store::accounts::{self, UserKind};
 use motcua_store::{dossiers, files, forms};
 
-use super::{Badge, at_text, channel_label, due_badge};
+use super::{Badge, Choice, agency_choices, at_text, channel_label, due_badge};
 use crate::error::AppError;
 use crate::forms::{DOSSIER_FORMS, latest};
 use crate::service::dossiers::{self as api, FileView};
@@ -102,12 +102,6 @@ pub struct ShowParams {
 struct ActionForm {
     name: &'static str,
     label: &'static str,
-}
-
-/// A choice of a select.
-struct Choice {
-    value: String,
-    label: String,
 }
 
 #[derive(Template)]
@@ -342,16 +336,9 @@ pub async fn show(
         Vec::new()
     };
     let agencies = if wants(Action::ForwardOut) {
-        dir.agencies
-            .iter()
-            .filter(|(code, (_, kind))| {
-                code.as_str() != d.current_agency.as_str() && !matches!(kind, AgencyKind::Province | AgencyKind::Centre)
-            })
-            .map(|(code, (name, _))| Choice {
-                value: code.clone(),
-                label: name.clone(),
-            })
-            .collect()
+        agency_choices(&dir, |code, kind| {
+            code != d.current_agency.as_str() && !matches!(kind, AgencyKind::Province | AgencyKind::Centre)
+        })
     } else {
         Vec::new()
     };

@@ -11,7 +11,7 @@ use motcua_store::accounts;
 use motcua_store::dossiers::{self, ListOrder};
 use serde::Deserialize;
 
-use super::{Badge, due_badge};
+use super::{Badge, Choice, agency_choices, due_badge};
 use crate::error::AppError;
 use crate::service::dossiers::{self as api, WorkListQuery};
 use crate::state::AppState;
@@ -61,11 +61,6 @@ struct Row {
     is_being_handled: bool,
     status: &'static str,
     assignee: String,
-}
-
-struct Choice {
-    value: String,
-    label: String,
 }
 
 #[derive(Template)]
@@ -245,14 +240,9 @@ pub async fn show(
         None => Vec::new(),
     };
     let agencies = if director {
-        dir.agencies
-            .iter()
-            .filter(|(_, (_, kind))| matches!(kind, AgencyKind::Department | AgencyKind::Other))
-            .map(|(code, (name, _))| Choice {
-                value: code.clone(),
-                label: name.clone(),
-            })
-            .collect()
+        agency_choices(&dir, |_, kind| {
+            matches!(kind, AgencyKind::Department | AgencyKind::Other)
+        })
     } else {
         Vec::new()
     };
