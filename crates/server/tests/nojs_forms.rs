@@ -209,6 +209,17 @@ async fn login_form_posts_and_signs_in_without_script() {
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{origin} {site}");
         }
     }
+    // Asking for a registration code again is a pre-session form too: another site cannot
+    // make a visitor's browser send codes.
+    let resend = browser()
+        .post(app.url("/dang-ky/gui-lai-ma"))
+        .form(&[("registration_id", "r-1"), ("d", "email"), ("c", "a@example.vn")])
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resend.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

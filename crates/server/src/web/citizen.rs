@@ -15,9 +15,8 @@
 
 use askama::Template;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use motcua_core::catalogue::{ApplicantKind, OnlineMode, working_time};
@@ -244,14 +243,14 @@ pub async fn confirm_submit(
 }
 
 /// `POST /dang-ky/gui-lai-ma`: «Gửi lại mã» sent by the browser itself, through the API's
-/// resend; then back to step 2, which says a new code was sent, or shows why not.
+/// resend; then back to step 2, which says a new code was sent, or shows why not. Like the
+/// other pre-session forms, only from this site's own pages (`form::same_site`): another
+/// site cannot make a visitor's browser send codes.
 pub async fn resend_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    body: Bytes,
+    PreSessionForm { form, .. }: PreSessionForm,
 ) -> Result<Response, PageError> {
-    let form = form::parse(&headers, &body)?;
     let request = ResendRequest {
         registration_id: form.text("registration_id"),
     };
