@@ -159,19 +159,11 @@ pub async fn create_demo_users(db: &Db, province: &ProvinceCode) -> Result<usize
         .await?;
         created += 1;
     }
-    audit::record(
-        &mut tx,
-        &Actor::system(),
-        Event {
-            action: "user.create_demo_accounts",
-            object_type: "province",
-            object_id: province.as_str(),
-            province: Some(province.as_str()),
-            before: None,
-            after: Some(serde_json::json!({ "created": created })),
-        },
-    )
-    .await?;
+    let event = Event {
+        after: Some(serde_json::json!({ "created": created })),
+        ..crate::service::trail::province_event(province, "user.create_demo_accounts", "province", province.as_str())
+    };
+    audit::record(&mut tx, &Actor::system(), event).await?;
     tx.commit().await?;
     Ok(created)
 }

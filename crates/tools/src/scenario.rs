@@ -452,19 +452,16 @@ async fn create_accounts(state: &AppState, province: &ProvinceCode, accounts: &[
         }
         created += 1;
     }
-    audit::record(
-        &mut tx,
-        &Actor::system(),
-        Event {
-            action: "user.create_scenario_accounts",
-            object_type: "province",
-            object_id: province.as_str(),
-            province: Some(province.as_str()),
-            before: None,
-            after: Some(json!({ "scenario": NAME, "created": created })),
-        },
-    )
-    .await?;
+    let event = Event {
+        after: Some(json!({ "scenario": NAME, "created": created })),
+        ..motcua_server::service::trail::province_event(
+            province,
+            "user.create_scenario_accounts",
+            "province",
+            province.as_str(),
+        )
+    };
+    audit::record(&mut tx, &Actor::system(), event).await?;
     tx.commit().await?;
     Ok(created)
 }

@@ -42,111 +42,83 @@ pub const MAX_COMMENT: usize = 1_000;
 /// Largest count a survey answer may give.
 pub const MAX_COUNT: u32 = 50;
 
-/// The rating and the optional survey answers, as every way in sends them.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewRating {
-    /// `very_satisfied`, `satisfied` or `not_satisfied`.
-    #[serde(default)]
-    pub rating: Option<Satisfaction>,
-    /// Optional comment, at most 1,000 characters.
-    #[serde(default)]
-    pub comment: String,
-    /// Optional: how many times the applicant had to contact the place of reception to
-    /// complete the dossier (0–50).
-    #[serde(default)]
-    pub contacts: Option<u32>,
-    /// Optional: how many agencies the applicant had to go to (0–50).
-    #[serde(default)]
-    pub agencies: Option<u32>,
-    /// Optional: whether the procedure's public information was complete.
-    #[serde(default)]
-    pub public_info: Option<PublicInfo>,
-    /// Optional: the officers' conduct.
-    #[serde(default)]
-    pub conduct: Option<Conduct>,
-}
-
-/// A rating by the link on the result: the rating code, then the rating.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LinkRating {
-    /// The rating code sent to the applicant's own email or phone with the "result ready"
-    /// notice (not the tracking secret printed on the receipt, which staff see too).
-    #[serde(default)]
-    pub rating_code: String,
-    /// `very_satisfied`, `satisfied` or `not_satisfied`.
-    #[serde(default)]
-    pub rating: Option<Satisfaction>,
-    /// Optional comment.
-    #[serde(default)]
-    pub comment: String,
-    /// Optional survey answer (see [`NewRating`]).
-    #[serde(default)]
-    pub contacts: Option<u32>,
-    /// Optional survey answer.
-    #[serde(default)]
-    pub agencies: Option<u32>,
-    /// Optional survey answer.
-    #[serde(default)]
-    pub public_info: Option<PublicInfo>,
-    /// Optional survey answer.
-    #[serde(default)]
-    pub conduct: Option<Conduct>,
-}
-
-/// A rating on the counter's kiosk screen: the dossier's code, then the rating.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KioskRating {
-    /// The dossier whose result was just handed over.
-    #[serde(default)]
-    pub code: String,
-    /// `very_satisfied`, `satisfied` or `not_satisfied`.
-    #[serde(default)]
-    pub rating: Option<Satisfaction>,
-    /// Optional comment.
-    #[serde(default)]
-    pub comment: String,
-    /// Optional survey answer (see [`NewRating`]).
-    #[serde(default)]
-    pub contacts: Option<u32>,
-    /// Optional survey answer.
-    #[serde(default)]
-    pub agencies: Option<u32>,
-    /// Optional survey answer.
-    #[serde(default)]
-    pub public_info: Option<PublicInfo>,
-    /// Optional survey answer.
-    #[serde(default)]
-    pub conduct: Option<Conduct>,
-}
-
-impl From<LinkRating> for NewRating {
-    fn from(b: LinkRating) -> Self {
-        NewRating {
-            rating: b.rating,
-            comment: b.comment,
-            contacts: b.contacts,
-            agencies: b.agencies,
-            public_info: b.public_info,
-            conduct: b.conduct,
+/// Declares a rating body: its own leading fields, then the rating and the optional survey
+/// answers that every way in shares (one definition of their names, defaults and
+/// meanings). Unknown fields are refused.
+macro_rules! rating_body {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            /// `very_satisfied`, `satisfied` or `not_satisfied`.
+            #[serde(default)]
+            pub rating: Option<Satisfaction>,
+            /// Optional comment, at most 1,000 characters.
+            #[serde(default)]
+            pub comment: String,
+            /// Optional: how many times the applicant had to contact the place of reception to
+            /// complete the dossier (0–50).
+            #[serde(default)]
+            pub contacts: Option<u32>,
+            /// Optional: how many agencies the applicant had to go to (0–50).
+            #[serde(default)]
+            pub agencies: Option<u32>,
+            /// Optional: whether the procedure's public information was complete.
+            #[serde(default)]
+            pub public_info: Option<PublicInfo>,
+            /// Optional: the officers' conduct.
+            #[serde(default)]
+            pub conduct: Option<Conduct>,
         }
+    };
+}
+
+/// The rating and the survey answers of a body that names its dossier its own way (the
+/// rating code of a link, the code typed at the kiosk).
+macro_rules! into_new_rating {
+    ($($name:ident),*) => {$(
+        impl From<$name> for NewRating {
+            fn from(b: $name) -> Self {
+                NewRating {
+                    rating: b.rating,
+                    comment: b.comment,
+                    contacts: b.contacts,
+                    agencies: b.agencies,
+                    public_info: b.public_info,
+                    conduct: b.conduct,
+                }
+            }
+        }
+    )*};
+}
+
+rating_body! {
+    /// The rating and the optional survey answers, as every way in sends them.
+    pub struct NewRating {}
+}
+
+rating_body! {
+    /// A rating by the link on the result: the rating code, then the rating.
+    pub struct LinkRating {
+        /// The rating code sent to the applicant's own email or phone with the "result ready"
+        /// notice (not the tracking secret printed on the receipt, which staff see too).
+        #[serde(default)]
+        pub rating_code: String,
     }
 }
 
-impl From<KioskRating> for NewRating {
-    fn from(b: KioskRating) -> Self {
-        NewRating {
-            rating: b.rating,
-            comment: b.comment,
-            contacts: b.contacts,
-            agencies: b.agencies,
-            public_info: b.public_info,
-            conduct: b.conduct,
-        }
+rating_body! {
+    /// A rating on the counter's kiosk screen: the dossier's code, then the rating.
+    pub struct KioskRating {
+        /// The dossier whose result was just handed over.
+        #[serde(default)]
+        pub code: String,
     }
 }
+
+into_new_rating!(LinkRating, KioskRating);
 
 /// A dossier's rating.
 #[derive(Debug, Serialize, ToSchema)]
