@@ -132,9 +132,8 @@ fn new_record<'a>(actor: &'a Actor<'_>, event: &'a Event<'_>) -> NewAuditRecord<
     }
 }
 
-/// Writes every chain's head now at the end of the anchor file `path` (created with its
-/// directory if missing; one line, appended and synced to disk before returning) and
-/// returns the anchor. See [`motcua_store::audit::check_anchors`].
+/// Writes every chain's head now at the end of the anchor file `path` (see [`write_anchor`])
+/// and returns the anchor. See [`motcua_store::audit::check_anchors`].
 pub async fn anchor(
     db: &motcua_store::Db,
     path: &std::path::Path,
@@ -144,14 +143,20 @@ pub async fn anchor(
         at_ms: motcua_store::to_millis(at),
         heads: audit::heads(db).await?,
     };
+    write_anchor(path, &anchor).await?;
+    Ok(anchor)
+}
+
+/// Appends `anchor` as one line to the anchor file `path` (created with its directory if
+/// missing), synced to disk before returning.
+pub async fn write_anchor(path: &std::path::Path, anchor: &motcua_core::audit::Anchor) -> Result<(), AppError> {
     let mut line = anchor.to_line();
     line.push('\n');
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || append_line(&path, line.as_bytes()))
         .await
         .map_err(|e| AppError::Internal(format!("anchor writer stopped: {e}")))?
-        .map_err(|e| AppError::Internal(format!("cannot write the audit anchor file: {e}")))?;
-    Ok(anchor)
+        .map_err(|e| AppError::Internal(format!("cannot write the audit anchor file: {e}")))
 }
 
 fn append_line(path: &std::path::Path, line: &[u8]) -> std::io::Result<()> {

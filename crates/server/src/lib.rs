@@ -221,20 +221,22 @@ pub fn spawn_audit_anchors(state: AppState) -> Option<tokio::task::JoinHandle<()
         let mut last: Option<Vec<motcua_core::audit::AnchoredHead>> = None;
         loop {
             tick.tick().await;
-            let moved = match motcua_store::audit::heads(&state.db).await {
-                Ok(heads) => last.as_ref() != Some(&heads),
+            let heads = match motcua_store::audit::heads(&state.db).await {
+                Ok(heads) if last.as_ref() == Some(&heads) => continue,
+                Ok(heads) => heads,
                 Err(e) => {
                     tracing::warn!(error = %e, "reading the audit heads failed; will retry");
                     continue;
                 }
             };
-            if !moved {
-                continue;
-            }
-            match audit::anchor(&state.db, &path, state.clock.now()).await {
-                Ok(a) => {
-                    tracing::debug!(chains = a.heads.len(), file = %path.display(), "audit heads anchored");
-                    last = Some(a.heads);
+            let anchor = motcua_core::audit::Anchor {
+                at_ms: motcua_store::to_millis(state.clock.now()),
+                heads,
+            };
+            match audit::write_anchor(&path, &anchor).await {
+                Ok(()) => {
+                    tracing::debug!(chains = anchor.heads.len(), file = %path.display(), "audit heads anchored");
+                    last = Some(anchor.heads);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, file = %path.display(), "writing the audit anchor failed; will retry")

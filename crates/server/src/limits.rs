@@ -89,6 +89,8 @@ pub fn address_key(ip: &str) -> String {
 pub struct Budget {
     scope: &'static str,
     per_minute: u32,
+    /// Keys are client addresses, counted by [`address_key`].
+    by_address: bool,
     local: Limiter<String>,
 }
 
@@ -107,7 +109,17 @@ impl Budget {
         Self {
             scope,
             per_minute: per_minute.max(1),
+            by_address: false,
             local: Limiter::per_minute(per_minute),
+        }
+    }
+
+    /// The same per client address: [`count`](Self::count) takes the address as the
+    /// request gives it and counts it by [`address_key`] (an IPv6 client by its /64).
+    pub fn per_address(scope: &'static str, per_minute: u32) -> Self {
+        Self {
+            by_address: true,
+            ..Self::per_minute(scope, per_minute)
         }
     }
 
@@ -115,11 +127,16 @@ impl Budget {
     /// the deployment's count for this minute is used up, with how long to wait in whole
     /// seconds. A use refused here is not counted in the database.
     pub async fn count(&self, db: &Db, key: &str, now_ms: i64) -> Result<Result<(), Duration>, StoreError> {
-        if let Err(wait) = self.local.count(&key.to_owned()) {
+        let key = if self.by_address {
+            address_key(key)
+        } else {
+            key.to_owned()
+        };
+        if let Err(wait) = self.local.count(&key) {
             return Ok(Err(wait));
         }
         let mut tx = db.begin_write().await?;
-        let n = motcua_store::limits::count(&mut tx, self.scope, key, now_ms).await?;
+        let n = motcua_store::limits::count(&mut tx, self.scope, &key, now_ms).await?;
         tx.commit().await?;
         if n <= i64::from(self.per_minute) {
             return Ok(Ok(()));

@@ -170,9 +170,9 @@ impl AppState {
             cpu: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
-            login_limiter: Arc::new(Budget::per_minute("login", login_rate)),
-            otp_limiter: Arc::new(Budget::per_minute("otp", login_rate)),
-            tracking_misses_by_address: Arc::new(Budget::per_minute("tracking_address", tracking_rate)),
+            login_limiter: Arc::new(Budget::per_address("login", login_rate)),
+            otp_limiter: Arc::new(Budget::per_address("otp", login_rate)),
+            tracking_misses_by_address: Arc::new(Budget::per_address("tracking_address", tracking_rate)),
             tracking_misses_by_code: Arc::new(Budget::per_minute("tracking_code", tracking_rate)),
             gateway_refusals: Arc::new(Limiter::per_minute(GATEWAY_REFUSALS_PER_MINUTE)),
             trusted_proxies,

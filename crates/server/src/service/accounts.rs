@@ -40,10 +40,9 @@ fn hhmm(ms: i64) -> String {
 /// per-minute budget (the deployment's; an IPv6 client by its /64): 429 with the wait
 /// when it is used up.
 pub async fn count_login(state: &AppState, ip: &str) -> Result<(), AppError> {
-    let key = crate::limits::address_key(ip);
     state
         .login_limiter
-        .count(&state.db, &key, crate::now_ms())
+        .count(&state.db, ip, crate::now_ms())
         .await?
         .map_err(|wait| {
             AppError::too_many(

@@ -171,8 +171,7 @@ pub type Result<T, E = CitizenError> = std::result::Result<T, E>;
 async fn check_rate(state: &AppState, ip: &str) -> Result<()> {
     // The same per-minute budget as logins, in a limiter of its own: registering must not
     // use up a citizen's login attempts, nor the reverse.
-    let key = crate::limits::address_key(ip);
-    let counted = state.otp_limiter.count(&state.db, &key, crate::now_ms()).await;
+    let counted = state.otp_limiter.count(&state.db, ip, crate::now_ms()).await;
     counted.map_err(AppError::from)?.map_err(|wait| {
         AppError::too_many(
             format!(

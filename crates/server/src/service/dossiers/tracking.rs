@@ -107,10 +107,7 @@ pub async fn tracking_miss(state: &AppState, ip: &str, code: &str) -> AppError {
     // The fold of what was asked, bounded: a made-up "code" can be any length.
     let code_key: String = motcua_core::text::fold(code).chars().take(64).collect();
     let now = crate::now_ms();
-    let by_address = state
-        .tracking_misses_by_address
-        .count(&state.db, &crate::limits::address_key(ip), now)
-        .await;
+    let by_address = state.tracking_misses_by_address.count(&state.db, ip, now).await;
     let by_code = state.tracking_misses_by_code.count(&state.db, &code_key, now).await;
     match (by_address, by_code) {
         (Err(e), _) | (_, Err(e)) => e.into(),
