@@ -741,9 +741,12 @@ mod filing_fee_tests {
     }
 }
 
-/// The data an action carries, checked; built from the request body by the server.
+/// The data an action carries. Three fields arrive as text and the rules need them typed:
+/// the officer to assign, the agency to forward to and the new appointment. So the one
+/// definition is generic over them: [`ActionInput`] is the checked form the rules take, and
+/// a skin's request as the person gave it is `ActionData<String, String, String>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ActionInput {
+pub enum ActionData<Officer, Agency, Instant> {
     /// Accept at reception.
     Accept,
     /// Refuse at reception.
@@ -763,12 +766,12 @@ pub enum ActionInput {
     /// Assign to an officer of the holding agency.
     Assign {
         /// The officer (checked by the caller to be staff of the holding agency).
-        to: Person,
+        to: Officer,
     },
     /// Forward to another agency.
     ForwardOut {
         /// The other agency.
-        agency: AgencyCode,
+        agency: Agency,
         /// Why or what for.
         note: String,
     },
@@ -810,7 +813,7 @@ pub enum ActionInput {
         /// Why the deadline cannot be met.
         reason: String,
         /// The new appointment.
-        new_due: OffsetDateTime,
+        new_due: Instant,
     },
     /// Withdraw at the applicant's request.
     Withdraw {
@@ -840,26 +843,29 @@ pub enum ActionInput {
     },
 }
 
-impl ActionInput {
-    /// The action this input is for.
+/// An action's data, checked: what the rules take.
+pub type ActionInput = ActionData<Person, AgencyCode, OffsetDateTime>;
+
+impl<Officer, Agency, Instant> ActionData<Officer, Agency, Instant> {
+    /// The action this data is for.
     pub fn action(&self) -> Action {
         match self {
-            ActionInput::Accept => Action::Accept,
-            ActionInput::Refuse { .. } => Action::Refuse,
-            ActionInput::RequestCompletion { .. } => Action::RequestCompletion,
-            ActionInput::Transfer => Action::Transfer,
-            ActionInput::Assign { .. } => Action::Assign,
-            ActionInput::ForwardOut { .. } => Action::ForwardOut,
-            ActionInput::ForwardBack { .. } => Action::ForwardBack,
-            ActionInput::RequestSupplement { .. } => Action::RequestSupplement,
-            ActionInput::ReceiveSupplement { .. } => Action::ReceiveSupplement,
-            ActionInput::RequestPayment { .. } => Action::RequestPayment,
-            ActionInput::ConfirmPayment { .. } => Action::ConfirmPayment,
-            ActionInput::Apologise { .. } => Action::Apologise,
-            ActionInput::Withdraw { .. } => Action::Withdraw,
-            ActionInput::Stop { .. } => Action::Stop,
-            ActionInput::Finish { .. } => Action::Finish,
-            ActionInput::Return { .. } => Action::Return,
+            Self::Accept => Action::Accept,
+            Self::Refuse { .. } => Action::Refuse,
+            Self::RequestCompletion { .. } => Action::RequestCompletion,
+            Self::Transfer => Action::Transfer,
+            Self::Assign { .. } => Action::Assign,
+            Self::ForwardOut { .. } => Action::ForwardOut,
+            Self::ForwardBack { .. } => Action::ForwardBack,
+            Self::RequestSupplement { .. } => Action::RequestSupplement,
+            Self::ReceiveSupplement { .. } => Action::ReceiveSupplement,
+            Self::RequestPayment { .. } => Action::RequestPayment,
+            Self::ConfirmPayment { .. } => Action::ConfirmPayment,
+            Self::Apologise { .. } => Action::Apologise,
+            Self::Withdraw { .. } => Action::Withdraw,
+            Self::Stop { .. } => Action::Stop,
+            Self::Finish { .. } => Action::Finish,
+            Self::Return { .. } => Action::Return,
         }
     }
 }

@@ -3,7 +3,7 @@
 use motcua_core::access::{Grant, Role};
 use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_store::accounts::{self, NewUser, UserKind};
-use motcua_store::{Db, catalogue};
+use motcua_store::{Db, Tx, catalogue};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Actor, Event};
@@ -112,6 +112,67 @@ pub async fn ensure_first_admin(db: &Db) -> Result<Option<String>, AppError> {
     Ok(Some(password))
 }
 
+/// An account of demo data (the demo's own, or a scenario's).
+#[derive(Debug, Clone)]
+pub struct DemoAccount<'a> {
+    /// Login name.
+    pub username: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Its one role.
+    pub role: Role,
+    /// Where it holds the role.
+    pub agency: AgencyCode,
+    /// Citizen ID (citizens only; empty for staff).
+    pub citizen_id: &'a str,
+    /// Phone number.
+    pub phone: &'a str,
+}
+
+/// Creates account `a` of `province` with the password hashed as `hash`, and its grant
+/// (citizens get the citizen grant of the province, as registration gives them), unless
+/// its username is taken. Says whether it created it.
+pub async fn create_demo_account(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    a: &DemoAccount<'_>,
+    hash: &str,
+) -> Result<bool, AppError> {
+    if accounts::user_by_username(tx, a.username).await?.is_some() {
+        return Ok(false);
+    }
+    let id = random_id();
+    let citizen = a.role == Role::Citizen;
+    accounts::create_user(
+        tx,
+        &NewUser {
+            id: &id,
+            province: (!citizen).then_some(province),
+            kind: if citizen { UserKind::Citizen } else { UserKind::Staff },
+            username: a.username,
+            display_name: a.name,
+            email: &format!("{}@demo.motcua.invalid", a.username),
+            phone: a.phone,
+            citizen_id: a.citizen_id,
+            password_hash: hash,
+            must_change_password: false,
+        },
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let grant = Grant {
+        role: a.role,
+        province: province.clone(),
+        agency: if citizen {
+            province.as_agency().clone()
+        } else {
+            a.agency.clone()
+        },
+    };
+    accounts::add_grant(tx, &id, &grant).await?;
+    Ok(true)
+}
+
 /// Creates the demo accounts of `province` (skipping any username already taken).
 pub async fn create_demo_users(db: &Db, province: &ProvinceCode) -> Result<usize, AppError> {
     // One hash for all: they share the documented password anyway, and hashing eight
@@ -120,43 +181,23 @@ pub async fn create_demo_users(db: &Db, province: &ProvinceCode) -> Result<usize
     let mut tx = db.begin_write().await?;
     let mut created = 0;
     for &(username, name, role, agency) in DEMO_USERS {
-        if accounts::user_by_username(&mut tx, username).await?.is_some() {
-            continue;
-        }
-        let id = random_id();
-        let citizen = role == Role::Citizen;
-        accounts::create_user(
-            &mut tx,
-            &NewUser {
-                id: &id,
-                province: (!citizen).then_some(province),
-                kind: if citizen { UserKind::Citizen } else { UserKind::Staff },
-                username,
-                display_name: name,
-                email: &format!("{username}@demo.motcua.invalid"),
-                phone: "0912345678",
-                citizen_id: if citizen { "058190000123" } else { "" },
-                password_hash: &hash,
-                must_change_password: false,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
         let agency = match agency {
             None => province.as_agency().clone(),
             Some(n) => AgencyCode::parse(&format!("000.00.{n:02}.{}", province.unit()))
                 .map_err(|e| AppError::Internal(e.to_string()))?,
         };
-        accounts::add_grant(
-            &mut tx,
-            &id,
-            &Grant {
-                role,
-                province: province.clone(),
-                agency,
-            },
-        )
-        .await?;
+        let citizen = role == Role::Citizen;
+        let account = DemoAccount {
+            username,
+            name,
+            role,
+            agency,
+            citizen_id: if citizen { "058190000123" } else { "" },
+            phone: "0912345678",
+        };
+        if !create_demo_account(&mut tx, province, &account, &hash).await? {
+            continue;
+        }
         created += 1;
     }
     let event = Event {

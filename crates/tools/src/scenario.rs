@@ -29,14 +29,14 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::{Method, Request, StatusCode};
-use motcua_core::access::{Grant, Role};
+use motcua_core::access::Role;
 use motcua_core::calendar::{Calendar, VIETNAM_OFFSET};
 use motcua_core::catalogue::{AgencyKind, ApplicantKind, ProcedureContent};
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::demo::Rng;
 use motcua_core::dossier::Channel;
 use motcua_core::lifecycle::Delivery;
-use motcua_store::accounts::{self, NewUser, UserKind};
+use motcua_store::accounts;
 use motcua_store::overview::{self, Figures, Period};
 use motcua_store::{StoreError, catalogue};
 use serde_json::{Value, json};
@@ -46,8 +46,8 @@ use time::{Date, OffsetDateTime, Time};
 use tower::ServiceExt;
 
 use motcua_server::audit::{self, Actor, Event};
-use motcua_server::auth::{CSRF_HEADER, SESSION_COOKIE, hash_password_now, random_id};
-use motcua_server::bootstrap::{DEMO_PASSWORD, DEMO_USERS};
+use motcua_server::auth::{CSRF_HEADER, SESSION_COOKIE, hash_password_now};
+use motcua_server::bootstrap::{DEMO_PASSWORD, DEMO_USERS, DemoAccount, create_demo_account};
 use motcua_server::error::AppError;
 use motcua_server::state::{AppState, Clock};
 
@@ -416,39 +416,20 @@ async fn create_accounts(state: &AppState, province: &ProvinceCode, accounts: &[
     let mut tx = state.db.begin_write().await?;
     let mut created = 0;
     for a in accounts {
-        if accounts::user_by_username(&mut tx, &a.username).await?.is_some() {
-            continue;
-        }
-        let id = random_id();
-        let citizen = a.role == Role::Citizen;
         let (citizen_id, phone) = a
             .citizen
             .clone()
             .unwrap_or_else(|| (String::new(), "0259383855".to_owned()));
-        accounts::create_user(
-            &mut tx,
-            &NewUser {
-                id: &id,
-                province: (!citizen).then_some(province),
-                kind: if citizen { UserKind::Citizen } else { UserKind::Staff },
-                username: &a.username,
-                display_name: &a.name,
-                email: &format!("{}@demo.motcua.invalid", a.username),
-                phone: &phone,
-                citizen_id: &citizen_id,
-                password_hash: &hash,
-                must_change_password: false,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
-        if !citizen {
-            let grant = Grant {
-                role: a.role,
-                province: province.clone(),
-                agency: a.agency.clone().unwrap_or_else(|| province.as_agency().clone()),
-            };
-            accounts::add_grant(&mut tx, &id, &grant).await?;
+        let account = DemoAccount {
+            username: &a.username,
+            name: &a.name,
+            role: a.role,
+            agency: a.agency.clone().unwrap_or_else(|| province.as_agency().clone()),
+            citizen_id: &citizen_id,
+            phone: &phone,
+        };
+        if !create_demo_account(&mut tx, province, &account, &hash).await? {
+            continue;
         }
         created += 1;
     }

@@ -257,7 +257,7 @@ fn action_request(action: Action, body: &[u8]) -> Result<ActionRequest, AppError
             }
         }
         Action::Assign => ActionRequest::Assign {
-            user: parse_json::<AssignBody>(body)?.user,
+            to: parse_json::<AssignBody>(body)?.user,
         },
         Action::ForwardOut => {
             let b: ForwardBody = parse_json(body)?;

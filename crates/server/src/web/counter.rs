@@ -25,6 +25,7 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime, Time};
 
 use super::filing::{Desk, Kept, Typed};
+use super::pages::Hit;
 use super::{Frame, SignedIn, VN, due_state, page, require, when};
 use crate::auth::Principal;
 use crate::error::AppError;
@@ -125,10 +126,8 @@ fn delivery_short(d: Delivery) -> &'static str {
 
 /// One procedure found.
 struct Found {
-    code: String,
-    name: String,
-    agency: String,
-    deadline: String,
+    /// What every procedure list shows.
+    hit: Hit,
     /// This counter receives it (otherwise the page says where to go).
     receivable: bool,
     /// The query was exactly its code.
@@ -181,10 +180,7 @@ async fn search(state: &AppState, counter: &Counter, q: &str) -> Result<Option<S
         .items
         .iter()
         .map(|s: &&ProcedureSummary| Found {
-            code: s.code.to_string(),
-            name: s.name.clone(),
-            agency: dir.name(s.agency_code.as_str()),
-            deadline: working_time(s.processing_hours),
+            hit: Hit::of(s, dir.name(s.agency_code.as_str())),
             receivable: counter.receives(s.at_centre, &s.agency_code, centre.as_ref()),
             exact: s.code.as_str().eq_ignore_ascii_case(q),
         })
@@ -413,7 +409,7 @@ pub async fn desk(
         .and_then(|s| s.items.iter().find(|f| f.exact && f.receivable))
         && ProcedureCode::parse(&text).is_ok()
     {
-        return Ok(Redirect::to(&format!("/quay/tiep-nhan/{}", hit.code)).into_response());
+        return Ok(Redirect::to(&format!("/quay/tiep-nhan/{}", hit.hit.code)).into_response());
     }
     let now = state.clock.now();
     let calendar = crate::service::calendar::calendar(&state, &counter.province).await?;

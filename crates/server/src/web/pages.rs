@@ -163,13 +163,34 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     }))
 }
 
-struct ListItem {
-    code: String,
-    name: String,
-    agency: String,
-    deadline: String,
-    online: &'static str,
-    at_centre: bool,
+/// One procedure in a list of search results (the public list and the counter's search).
+pub struct Hit {
+    /// The procedure's code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// The responsible agency's name (its code when unknown).
+    pub agency: String,
+    /// The statutory time, in words.
+    pub deadline: String,
+    /// Online filing, in words.
+    pub online: &'static str,
+    /// Received at the centre.
+    pub at_centre: bool,
+}
+
+impl Hit {
+    /// What a list of procedures shows of `s`, its agency called `agency`.
+    pub fn of(s: &ProcedureSummary, agency: String) -> Hit {
+        Hit {
+            code: s.code.to_string(),
+            name: s.name.clone(),
+            agency,
+            deadline: working_time(s.processing_hours),
+            online: s.online_mode.label(),
+            at_centre: s.at_centre,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -182,7 +203,7 @@ struct ListPage {
     online: String,
     error: Option<String>,
     total: usize,
-    items: Vec<ListItem>,
+    items: Vec<Hit>,
     next_url: Option<String>,
 }
 
@@ -231,16 +252,12 @@ pub async fn list(
     page.items = result
         .items
         .iter()
-        .map(|s: &&ProcedureSummary| ListItem {
-            code: s.code.to_string(),
-            name: s.name.clone(),
-            agency: names
+        .map(|s: &&ProcedureSummary| {
+            let agency = names
                 .get(s.agency_code.as_str())
                 .cloned()
-                .unwrap_or_else(|| s.agency_code.to_string()),
-            deadline: working_time(s.processing_hours),
-            online: s.online_mode.label(),
-            at_centre: s.at_centre,
+                .unwrap_or_else(|| s.agency_code.to_string());
+            Hit::of(s, agency)
         })
         .collect();
     // The next page keeps every filter of this one and moves the cursor on.

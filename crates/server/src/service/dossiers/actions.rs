@@ -2,8 +2,7 @@
 
 use motcua_core::codes::AgencyCode;
 use motcua_core::dossier::Action;
-use motcua_core::lifecycle::{self, ActionInput, Context, Delivery, Dossier, Person};
-use motcua_core::money::Vnd;
+use motcua_core::lifecycle::{self, ActionData, ActionInput, Context, Dossier, Person};
 use motcua_store::batch::{BatchTx, JobFuture};
 use motcua_store::dossiers::{self, Stored};
 use motcua_store::files;
@@ -32,128 +31,10 @@ fn parse_instant(s: &str) -> Option<OffsetDateTime> {
 }
 
 /// What a person asks an action to do, as they gave it (a skin reads it from a JSON body
-/// or a form); [`act`] checks it against the dossier and the rules.
-#[derive(Debug, Clone)]
-pub enum ActionRequest {
-    /// Accept the dossier (receipt and appointment).
-    Accept,
-    /// Transfer it to the competent agency.
-    Transfer,
-    /// Refuse it, saying why.
-    Refuse {
-        /// Why.
-        reason: String,
-    },
-    /// The applicant withdraws it.
-    Withdraw {
-        /// Why.
-        reason: String,
-    },
-    /// Ask to complete the dossier at intake.
-    RequestCompletion {
-        /// What is missing.
-        missing: Vec<String>,
-        /// Why (optional).
-        reason: String,
-    },
-    /// Ask for a supplement while handling.
-    RequestSupplement {
-        /// What is missing.
-        missing: Vec<String>,
-        /// Why (optional).
-        reason: String,
-    },
-    /// Assign an officer (username or account id).
-    Assign {
-        /// The officer.
-        user: String,
-    },
-    /// Forward to another agency.
-    ForwardOut {
-        /// Its code.
-        agency: String,
-        /// A note.
-        note: String,
-    },
-    /// Send back to the agency that forwarded it.
-    ForwardBack {
-        /// A note.
-        note: String,
-    },
-    /// The supplement arrived, with its files.
-    ReceiveSupplement {
-        /// Staged upload ids.
-        files: Vec<String>,
-        /// A note.
-        note: String,
-    },
-    /// Ask the applicant to pay.
-    RequestPayment {
-        /// How much.
-        amount: Vnd,
-        /// A note.
-        note: String,
-    },
-    /// Payment received.
-    ConfirmPayment {
-        /// How much.
-        amount: Vnd,
-        /// The receipt or transaction reference.
-        reference: String,
-    },
-    /// Apologise for a late result and set a new appointment.
-    Apologise {
-        /// Why.
-        reason: String,
-        /// RFC 3339, or `YYYY-MM-DDTHH:MM` in Vietnam time.
-        new_due: String,
-    },
-    /// Stop handling, on a legal ground.
-    Stop {
-        /// The legal ground.
-        legal_ground: String,
-        /// Why (optional).
-        reason: String,
-    },
-    /// The result is ready, with its files.
-    Finish {
-        /// Staged upload ids of the result.
-        result_files: Vec<String>,
-        /// A note.
-        note: String,
-    },
-    /// The result is handed over.
-    Return {
-        /// How.
-        method: Delivery,
-        /// The postal tracking number, if by post.
-        tracking_number: String,
-    },
-}
-
-impl ActionRequest {
-    /// The action asked for.
-    pub fn action(&self) -> Action {
-        match self {
-            ActionRequest::Accept => Action::Accept,
-            ActionRequest::Transfer => Action::Transfer,
-            ActionRequest::Refuse { .. } => Action::Refuse,
-            ActionRequest::Withdraw { .. } => Action::Withdraw,
-            ActionRequest::RequestCompletion { .. } => Action::RequestCompletion,
-            ActionRequest::RequestSupplement { .. } => Action::RequestSupplement,
-            ActionRequest::Assign { .. } => Action::Assign,
-            ActionRequest::ForwardOut { .. } => Action::ForwardOut,
-            ActionRequest::ForwardBack { .. } => Action::ForwardBack,
-            ActionRequest::ReceiveSupplement { .. } => Action::ReceiveSupplement,
-            ActionRequest::RequestPayment { .. } => Action::RequestPayment,
-            ActionRequest::ConfirmPayment { .. } => Action::ConfirmPayment,
-            ActionRequest::Apologise { .. } => Action::Apologise,
-            ActionRequest::Stop { .. } => Action::Stop,
-            ActionRequest::Finish { .. } => Action::Finish,
-            ActionRequest::Return { .. } => Action::Return,
-        }
-    }
-}
+/// or a form): the officer, agency and new appointment still as text (username or account
+/// id; agency code; RFC 3339 or `YYYY-MM-DDTHH:MM` in Vietnam time), the upload ids not yet
+/// checked. [`act`] checks it against the dossier and the rules.
+pub type ActionRequest = ActionData<String, String, String>;
 
 /// The request checked against dossier `d`: the lifecycle's input and the files it attaches.
 async fn input_of(
@@ -192,9 +73,9 @@ async fn input_of(
             },
             Vec::new(),
         ),
-        ActionRequest::Assign { user } => (
+        ActionRequest::Assign { to } => (
             ActionInput::Assign {
-                to: assignee(state, d, &user).await?,
+                to: assignee(state, d, &to).await?,
             },
             Vec::new(),
         ),
