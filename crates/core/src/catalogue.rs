@@ -264,7 +264,8 @@ impl Level {
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TimeUnit {
-    /// Working days of 8 working hours.
+    /// Working days: whole working days of the centre's calendar (8 working hours with the
+    /// usual sessions; the catalogue's nominal hours count 8 a day).
     WorkingDays,
     /// Working hours.
     WorkingHours,
@@ -316,6 +317,25 @@ impl ProcessingTime {
         match self.unit {
             TimeUnit::WorkingDays => self.amount.saturating_mul(HOURS_PER_DAY),
             TimeUnit::WorkingHours => self.amount,
+        }
+    }
+
+    /// Working minutes on a calendar whose working day lasts `minutes_per_day` (its
+    /// sessions, [`crate::calendar::Calendar::minutes_per_working_day`]): a time in days is
+    /// that many of the calendar's working days, whatever their length; a time in hours is
+    /// 60 minutes an hour (docs/rules.md §4).
+    pub fn working_minutes(self, minutes_per_day: u32) -> u64 {
+        match self.unit {
+            TimeUnit::WorkingDays => u64::from(self.amount) * u64::from(minutes_per_day),
+            TimeUnit::WorkingHours => u64::from(self.amount) * 60,
+        }
+    }
+
+    /// How it reads, as given: `15 ngày làm việc`, `4 giờ làm việc`.
+    pub fn label(self) -> String {
+        match self.unit {
+            TimeUnit::WorkingDays => format!("{} ngày làm việc", self.amount),
+            TimeUnit::WorkingHours => working_time(self.amount),
         }
     }
 

@@ -33,6 +33,28 @@ pub const CLOCK_RUNNING: [Status; 2] = [Status::Accepted, Status::InProgress];
 /// or a payment.
 pub const CLOCK_PAUSED: [Status; 2] = [Status::SupplementRequested, Status::AwaitingPayment];
 
+/// When the applicant's time to answer a request that pauses the clock (a completion or
+/// supplement request, a payment request) made at `from` runs out: `days` working days
+/// later on the province's calendar; `None` when there is no limit (`days` = 0).
+pub fn wait_limit(
+    calendar: &Calendar,
+    from: OffsetDateTime,
+    days: u32,
+) -> Result<Option<OffsetDateTime>, CalendarError> {
+    if days == 0 {
+        return Ok(None);
+    }
+    calendar.add_working_days(from, u64::from(days)).map(Some)
+}
+
+/// Whether a dossier has waited for the applicant past the time given at `now`: it waits
+/// (a status of [`CLOCK_PAUSED`]) and its `wait_until` ([`wait_limit`]) has passed. Such a
+/// dossier may be stopped (refused, when it was never accepted), and the work lists show
+/// it (docs/rules.md §3).
+pub fn waited_past_limit(status: Status, wait_until: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
+    CLOCK_PAUSED.contains(&status) && wait_until.is_some_and(|w| w < now)
+}
+
 /// How far ahead an appointment is "due soon": within this many working days from now.
 pub const DUE_SOON_WORKING_DAYS: u64 = 1;
 

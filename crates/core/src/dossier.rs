@@ -359,10 +359,15 @@ impl Action {
     pub fn allowed_from(self) -> &'static [Status] {
         use Status::*;
         match self {
-            Action::Accept | Action::Refuse | Action::RequestCompletion => &[New],
+            Action::Accept | Action::RequestCompletion => &[New],
+            // Also after a completion request the applicant left unanswered past the time
+            // given (`crate::lifecycle::apply` checks the wait).
+            Action::Refuse => &[New, SupplementRequested],
             Action::Transfer => &[Accepted],
             Action::Assign | Action::ForwardOut | Action::ForwardBack | Action::RequestSupplement => &[InProgress],
-            Action::RequestPayment | Action::Apologise | Action::Stop | Action::Finish => &[InProgress],
+            Action::RequestPayment | Action::Apologise | Action::Finish => &[InProgress],
+            // Also after a supplement or payment request left unanswered past the time given.
+            Action::Stop => &[InProgress, SupplementRequested, AwaitingPayment],
             Action::ReceiveSupplement => &[SupplementRequested],
             Action::ConfirmPayment => &[AwaitingPayment],
             Action::Withdraw => &[New, Accepted, InProgress, SupplementRequested, AwaitingPayment],
@@ -442,6 +447,10 @@ pub struct DelayRules {
     pub min_notice_working_days: u32,
     /// How many times the appointment may be moved.
     pub max_extensions: u32,
+    /// How long an applicant is given to supplement or pay, in working days, before an
+    /// unanswered dossier may be stopped (or, before acceptance, refused); 0 for no limit
+    /// (docs/rules.md §3).
+    pub max_wait_working_days: u32,
 }
 
 impl Default for DelayRules {
@@ -449,6 +458,7 @@ impl Default for DelayRules {
         Self {
             min_notice_working_days: 1,
             max_extensions: 1,
+            max_wait_working_days: 30,
         }
     }
 }

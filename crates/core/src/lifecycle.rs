@@ -7,8 +7,9 @@ use time::OffsetDateTime;
 
 use crate::access::{Access, Role};
 use crate::calendar::Calendar;
-use crate::catalogue::{ApplicantKind, FeeItem, Invalid, ProcedureContent, StepRole};
+use crate::catalogue::{ApplicantKind, FeeItem, Invalid, ProcedureContent, ProcessingTime, StepRole};
 use crate::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
+use crate::deadline::{CLOCK_PAUSED, waited_past_limit};
 use crate::dossier::{
     Action, Channel, DelayRules, DossierCode, Refusal, Status, Timeliness, check_apology, next_status,
     resume_appointment,
@@ -277,8 +278,13 @@ pub struct Dossier {
     pub procedure_name: String,
     /// The procedure's field.
     pub field: FieldCode,
-    /// Statutory processing time, working hours.
+    /// Statutory processing time, nominal working hours (8 a day; for lists and figures).
     pub processing_hours: u32,
+    /// Statutory processing time as the procedure gives it: the appointment counts days
+    /// as the calendar's working days ([`Dossier::statutory_minutes`]). Absent on dossiers
+    /// filed before it was kept, whose hours then count as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing_time: Option<ProcessingTime>,
     /// The agency that received it (the centre, or the department for procedures the
     /// centre does not receive).
     pub receiving_agency: AgencyCode,
@@ -344,9 +350,19 @@ pub struct Dossier {
     #[serde(with = "time::serde::rfc3339::option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub paused_at: Option<OffsetDateTime>,
-    /// Working minutes the clock has stood still in all.
+    /// Working minutes the clock has stood still in all (after acceptance only).
     #[serde(default)]
     pub paused_minutes: u64,
+    /// While the dossier waits for the applicant: when the time given to answer runs out
+    /// ([`crate::deadline::wait_limit`]); past it, the dossier may be stopped. Absent with
+    /// no limit, and on dossiers paused before the limit was kept.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub wait_until: Option<OffsetDateTime>,
     /// Working time from receipt to result on the province calendar, the waits for a
     /// supplement or a payment left out; set when the dossier is finished (result,
     /// withdrawal, stop). The statistics' average time.
@@ -409,6 +425,22 @@ pub struct Filing<'a> {
 }
 
 impl Dossier {
+    /// The statutory processing time in working minutes on a calendar whose working day
+    /// lasts `minutes_per_day`.
+    pub fn statutory_minutes(&self, minutes_per_day: u32) -> u64 {
+        self.processing_time.map_or(u64::from(self.processing_hours) * 60, |t| {
+            t.working_minutes(minutes_per_day)
+        })
+    }
+
+    /// The statutory processing time, as it reads.
+    pub fn statutory_label(&self) -> String {
+        self.processing_time.map_or_else(
+            || crate::catalogue::working_time(self.processing_hours),
+            ProcessingTime::label,
+        )
+    }
+
     /// A dossier just filed (status 1), with the fee items that always apply, the
     /// procedure's number of sets and the result at the counter; the caller adjusts those
     /// and the owner.
@@ -421,6 +453,7 @@ impl Dossier {
             procedure_name: f.content.name.clone(),
             field: f.content.field.clone(),
             processing_hours: f.content.processing_time.working_hours(),
+            processing_time: Some(f.content.processing_time),
             current_agency: f.receiving.clone(),
             receiving_agency: f.receiving,
             responsible_agency: f.content.agency.clone(),
@@ -447,6 +480,7 @@ impl Dossier {
             step_due_at: None,
             paused_at: None,
             paused_minutes: 0,
+            wait_until: None,
             finished_at: None,
             returned_at: None,
             extensions: 0,
@@ -933,21 +967,32 @@ pub fn can_view(d: &Dossier, access: &Access, user: Option<&str>) -> bool {
 /// and the agency holding it is the right one (only the responsible department forwards,
 /// asks for a supplement or payment, apologises, stops or finishes; only another agency
 /// hands back). [`apply`] checks the same and says why not; [`authorize`] checks who.
-pub fn possible(d: &Dossier, action: Action) -> bool {
+pub fn possible(d: &Dossier, action: Action, now: OffsetDateTime) -> bool {
     if !action.allowed_from().contains(&d.status) {
         return false;
     }
     let lead_holds = d.current_agency == d.responsible_agency;
+    let waiting = CLOCK_PAUSED.contains(&d.status);
+    let past_limit = waited_past_limit(d.status, d.wait_until, now);
     match action {
         Action::ForwardBack => !lead_holds,
         Action::ForwardOut
         | Action::RequestSupplement
         | Action::RequestPayment
         | Action::Apologise
-        | Action::Stop
         | Action::Finish => lead_holds,
+        Action::RequestCompletion => !completion_requested(d),
+        Action::Refuse => !waiting || (d.received_at.is_none() && past_limit),
+        Action::Stop => lead_holds && (!waiting || (d.received_at.is_some() && past_limit)),
         _ => true,
     }
+}
+
+/// Whether the completion request at reception was already made: the rule is to list
+/// everything missing at once, so it is made once; a dossier still incomplete after it
+/// is refused (docs/rules.md §3).
+pub fn completion_requested(d: &Dossier) -> bool {
+    d.received_at.is_none() && d.notices.iter().any(|n| n.kind == NoticeKind::SupplementRequest)
 }
 
 /// Whether the role and the agency allow `action` on `d` by the holder of `access`
@@ -1071,7 +1116,7 @@ pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<T
         ActionInput::Accept => {
             let due = ctx
                 .calendar
-                .add_working_hours(now, u64::from(d.processing_hours))
+                .add_working_minutes(now, d.statutory_minutes(ctx.calendar.minutes_per_working_day()))
                 .map_err(|e| Refusal(e.to_string()))?;
             next.received_at = Some(now);
             next.due_at = Some(due);
@@ -1084,16 +1129,30 @@ pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<T
             });
         }
         ActionInput::Refuse { reason } => {
+            if from == Status::SupplementRequested {
+                check_wait_over(d, now, "từ chối tiếp nhận")?;
+                if d.received_at.is_some() {
+                    return refuse("Hồ sơ đã được tiếp nhận: hãy dừng giải quyết thay vì từ chối tiếp nhận.");
+                }
+                end_wait(&mut next, ctx);
+            }
             next.notices.push(notice(NoticeKind::Refusal, &reason));
             next.finished_at = Some(now);
             note = reason;
         }
         ActionInput::RequestCompletion { missing, reason } => {
+            if completion_requested(d) {
+                return refuse(
+                    "Đã yêu cầu bổ sung, hoàn thiện hồ sơ một lần; mọi nội dung cần bổ sung phải được nêu đầy đủ trong một lần. \
+                     Nếu hồ sơ vẫn chưa đầy đủ, hãy từ chối tiếp nhận và nêu rõ lý do.",
+                );
+            }
             let mut n = notice(NoticeKind::SupplementRequest, &reason);
             n.missing = missing;
             next.notices.push(n);
             next.resume_status = Some(from);
             next.paused_at = Some(now);
+            next.wait_until = wait_until(ctx)?;
             note = reason;
         }
         ActionInput::Transfer => {
@@ -1162,6 +1221,7 @@ pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<T
             next.notices.push(n);
             next.resume_status = Some(from);
             next.paused_at = Some(now);
+            next.wait_until = wait_until(ctx)?;
             next.supplements += 1;
             note = reason;
         }
@@ -1191,6 +1251,7 @@ pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<T
             next.payment_due = Some(amount);
             next.resume_status = Some(from);
             next.paused_at = Some(now);
+            next.wait_until = wait_until(ctx)?;
             note = n;
         }
         ActionInput::ConfirmPayment { amount, reference } => {
@@ -1224,12 +1285,19 @@ pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<T
         ActionInput::Withdraw { reason } => {
             next.notices.push(notice(NoticeKind::Withdrawal, &reason));
             next.finished_at = Some(now);
-            next.paused_at = None;
+            end_wait(&mut next, ctx);
             note = reason;
         }
         ActionInput::Stop { legal_ground, reason } => {
             if !lead_holds {
                 return refuse("Chỉ cơ quan chủ trì giải quyết mới được dừng giải quyết hồ sơ.");
+            }
+            if CLOCK_PAUSED.contains(&from) {
+                if d.received_at.is_none() {
+                    return refuse("Hồ sơ chưa được tiếp nhận: hãy từ chối tiếp nhận thay vì dừng giải quyết.");
+                }
+                check_wait_over(d, now, "dừng giải quyết")?;
+                end_wait(&mut next, ctx);
             }
             let mut n = notice(NoticeKind::StopNotice, &legal_ground);
             n.missing = if reason.is_empty() { Vec::new() } else { vec![reason] };
@@ -1310,14 +1378,50 @@ pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<T
     })
 }
 
+/// When the applicant's time to answer a request made now runs out.
+fn wait_until(ctx: &Context<'_>) -> Result<Option<OffsetDateTime>, Refusal> {
+    crate::deadline::wait_limit(ctx.calendar, ctx.now, ctx.rules.max_wait_working_days)
+        .map_err(|e| Refusal(e.to_string()))
+}
+
+/// Refuses to end a wait (by `what`) before the time given to the applicant has run out.
+fn check_wait_over(d: &Dossier, now: OffsetDateTime, what: &str) -> Result<(), Refusal> {
+    if waited_past_limit(d.status, d.wait_until, now) {
+        return Ok(());
+    }
+    Err(Refusal(match d.wait_until {
+        Some(until) => format!(
+            "Người nộp còn thời hạn bổ sung hoặc thực hiện nghĩa vụ tài chính đến {}; chỉ được {what} khi đã quá thời hạn này mà không nhận được.",
+            crate::calendar::vn_datetime(until)
+        ),
+        None => format!("Hồ sơ đang chờ người nộp mà không có thời hạn; không thể {what} khi người nộp chưa quá hạn."),
+    }))
+}
+
+/// Ends a wait without resuming (withdrawn, stopped or refused while waiting): the time
+/// waited after acceptance counts as paused, as on resuming.
+fn end_wait(d: &mut Dossier, ctx: &Context<'_>) {
+    if let Some(paused) = d.paused_at.take()
+        && d.received_at.is_some()
+    {
+        d.paused_minutes += ctx.calendar.working_minutes_between(paused, ctx.now);
+    }
+    d.wait_until = None;
+}
+
 /// Restarts the clock after a supplement or payment: the appointment and the current
 /// step's due instant move by exactly the working time it stood still.
 fn resume_clock(d: &mut Dossier, ctx: &Context<'_>) -> Result<(), Refusal> {
+    d.wait_until = None;
     let Some(paused) = d.paused_at.take() else {
         return Ok(());
     };
     let calendar = ctx.calendar;
-    d.paused_minutes += calendar.working_minutes_between(paused, ctx.now);
+    // Only a pause after acceptance stops the statutory clock; a completion request at
+    // reception comes before the clock starts, so it takes nothing off the handling time.
+    if d.received_at.is_some() {
+        d.paused_minutes += calendar.working_minutes_between(paused, ctx.now);
+    }
     let moved = |t: Option<OffsetDateTime>| -> Result<Option<OffsetDateTime>, Refusal> {
         t.map(|t| resume_appointment(calendar, t, paused, ctx.now).map_err(|e| Refusal(e.to_string())))
             .transpose()

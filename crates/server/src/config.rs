@@ -58,6 +58,7 @@ const KEYS: &[&str] = &[
     "max_staged_uploads_per_account",
     "delay_min_notice_working_days",
     "delay_max_extensions",
+    "supplement_wait_working_days",
     "tracking_rate_per_minute",
     "tracking_cache_mb",
     "tracking_cache_ttl_ms",
@@ -246,6 +247,10 @@ pub struct Config {
     pub delay_min_notice_working_days: u32,
     /// How many times one dossier's deadline may be extended.
     pub delay_max_extensions: u32,
+    /// Working days an applicant is given to answer a completion, supplement or payment
+    /// request; past them, an unanswered dossier may be stopped (refused before
+    /// acceptance) and the work lists show it. 0 for no limit.
+    pub supplement_wait_working_days: u32,
     /// Failed public tracking lookups (a wrong code or secret) allowed per client address
     /// per minute, and as many per dossier code; then 429. A correct code and secret are
     /// never refused.
@@ -393,6 +398,7 @@ impl Default for Config {
             max_staged_uploads_per_account: 100,
             delay_min_notice_working_days: 1,
             delay_max_extensions: 1,
+            supplement_wait_working_days: 30,
             tracking_rate_per_minute: 30,
             tracking_cache_mb: 64,
             tracking_cache_ttl_ms: 300_000,

@@ -10,7 +10,6 @@
 //! download of a form not yet stored renders and stores it then ([`document`]). Rendering
 //! is deterministic, so both paths give the same bytes.
 
-use motcua_core::catalogue::working_time;
 use std::collections::BTreeMap;
 
 use motcua_core::catalogue::{Agency, ApplicantKind, FeeKind};
@@ -316,7 +315,7 @@ pub fn dossier_data(form: Form, ordinal: i64, s: &Sources<'_>) -> Result<(Value,
                 json!({
                     "documents": documents,
                     "sets": d.sets,
-                    "statutory_time": working_time(d.processing_hours),
+                    "statutory_time": d.statutory_label(),
                     "due_at": d.original_due_at.or(d.due_at).map(long_time).unwrap_or_default(),
                     "collect_at": collect_at,
                     "fees": fees,

@@ -51,6 +51,27 @@ pub async fn calendar(tx: &mut Tx, province: &ProvinceCode) -> Result<Calendar> 
     Calendar::new(week, years).map_err(|e| StoreError::Io(format!("stored calendar is invalid: {e}")))
 }
 
+/// Stores the province's work week after checking it.
+pub async fn put_work_week(tx: &mut Tx, province: &ProvinceCode, week: &WorkWeek, now: OffsetDateTime) -> Result<()> {
+    week.validate()
+        .map_err(|e| motcua_core::catalogue::Invalid::new("sessions", e.to_string()))?;
+    let json = serde_json::to_string(week)?;
+    exec!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO calendar_settings (province_code, work_week, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (province_code) DO UPDATE SET work_week = excluded.work_week,
+                updated_at = excluded.updated_at",
+        )
+        .bind(province.as_str())
+        .bind(&json)
+        .bind(to_millis(now))
+        .execute(c)
+        .await
+    })?;
+    crate::catalogue::bump_generation(tx, province).await?;
+    Ok(())
+}
+
 /// Stores one year's adjustments after checking that the calendar they make is valid.
 pub async fn put_year(tx: &mut Tx, province: &ProvinceCode, year: &YearAdjustments, now: OffsetDateTime) -> Result<()> {
     year.validate()

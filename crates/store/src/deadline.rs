@@ -7,7 +7,7 @@
 //! tests in `tests/deadline_sql.rs` check on random dossiers and instants, on both
 //! backends, that the rows each condition selects are exactly those the predicate accepts.
 
-use motcua_core::deadline::CLOCK_RUNNING;
+use motcua_core::deadline::{CLOCK_PAUSED, CLOCK_RUNNING};
 use motcua_core::dossier::Status;
 
 /// `a, b, …`: the national codes of `statuses`, for `status IN (…)`.
@@ -66,6 +66,15 @@ pub(crate) fn due_soon_now(now: &str, soon: &str) -> String {
     format!("({} AND due_at >= {now} AND due_at <= {soon})", running_unfinished())
 }
 
+/// [`motcua_core::deadline::waited_past_limit`] at `now`: waiting in a status of
+/// [`CLOCK_PAUSED`], with a `wait_until` before `now`.
+pub(crate) fn waited_past_limit(now: &str) -> String {
+    format!(
+        "(status IN ({}) AND wait_until IS NOT NULL AND wait_until < {now})",
+        codes(&CLOCK_PAUSED)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +88,9 @@ mod tests {
              OR (finished_at IS NOT NULL AND finished_at > $2)))"
         );
         assert_eq!(codes(&Status::WITH_RESULT), "9, 10");
+        assert_eq!(
+            waited_past_limit("$3"),
+            "(status IN (5, 6) AND wait_until IS NOT NULL AND wait_until < $3)"
+        );
     }
 }

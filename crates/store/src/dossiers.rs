@@ -226,7 +226,7 @@ pub async fn insert_uncounted(tx: &mut Tx, d: &Dossier) -> Result<i64> {
 const DOSSIER_COLUMNS: &str = "dossiers (code, province_code, procedure_code, field_code, receiving_agency, \
      responsible_agency, current_agency, assignee_id, owner_id, channel, status, applicant_name, tracking_secret, \
      created_at, received_at, due_at, finished_at, returned_at, version, data, officer_id, \
-     has_digitised_documents, has_electronic_result)";
+     has_digitised_documents, has_electronic_result, wait_until)";
 
 /// The row of dossier `d` (its code first).
 fn dossier_row(d: &Dossier) -> Result<crate::batch::Row> {
@@ -256,6 +256,7 @@ fn dossier_row(d: &Dossier) -> Result<crate::batch::Row> {
         Val::Text(motcua_core::stats::officer(d).map(|p| p.id.clone())),
         Val::Int(i64::from(evaluation::has_digitised_documents(d))),
         Val::Int(i64::from(evaluation::has_electronic_result(d))),
+        Val::OptInt(opt_ms(d.wait_until)),
     ];
     Ok(crate::batch::Row {
         into: DOSSIER_COLUMNS,
@@ -282,7 +283,7 @@ pub async fn save(b: &mut BatchTx, id: i64, before: &Dossier, d: &Dossier, expec
         sqlx::query(
             "UPDATE dossiers SET current_agency = $1, assignee_id = $2, status = $3, received_at = $4, due_at = $5,
                  finished_at = $6, returned_at = $7, version = $8, data = $9, officer_id = $12,
-                 has_digitised_documents = $13, has_electronic_result = $14
+                 has_digitised_documents = $13, has_electronic_result = $14, wait_until = $15
              WHERE id = $10 AND version = $11",
         )
         .bind(d.current_agency.as_str())
@@ -299,6 +300,7 @@ pub async fn save(b: &mut BatchTx, id: i64, before: &Dossier, d: &Dossier, expec
         .bind(motcua_core::stats::officer(d).map(|p| p.id.as_str()))
         .bind(i64::from(evaluation::has_digitised_documents(d)))
         .bind(i64::from(evaluation::has_electronic_result(d)))
+        .bind(opt_ms(d.wait_until))
         .execute(c)
         .await
     })?;
@@ -571,6 +573,9 @@ pub struct ListFilter {
     /// Only dossiers due soon at `now`, this being the limit
     /// (`motcua_core::deadline::is_due_soon` with `soon` from `deadline::soon_limit`).
     pub due_soon: Option<OffsetDateTime>,
+    /// Only dossiers that have waited for the applicant past the time given, at `now`
+    /// (`motcua_core::deadline::waited_past_limit`).
+    pub waited_past_limit: bool,
     /// Only dossiers held by this officer.
     pub assignee: Option<String>,
     /// Only (or, with `assignee`, also) dossiers waiting for assignment: in progress with
@@ -631,8 +636,11 @@ pub async fn list(tx: &mut Tx, f: &ListFilter) -> Result<Vec<Stored>> {
         let list: Vec<String> = f.statuses.iter().map(|s| s.code().to_string()).collect();
         w.and(format!("status IN ({})", list.join(", ")));
     }
-    if f.overdue || f.due_soon.is_some() {
+    if f.overdue || f.due_soon.is_some() || f.waited_past_limit {
         let now = w.bind(Arg::Int(to_millis(f.now)));
+        if f.waited_past_limit {
+            w.and(crate::deadline::waited_past_limit(&now));
+        }
         if f.overdue {
             w.and(crate::deadline::overdue_now(&now));
         }

@@ -45,6 +45,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(21, "form_revisions", "0021_form_revisions"),
     migration!(22, "rate_counts", "0022_rate_counts"),
     migration!(23, "rating_codes", "0023_rating_codes"),
+    migration!(24, "wait_until", "0024_wait_until"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -57,6 +57,8 @@ struct Shape {
     electronic: bool,
     department: usize,
     supplements: u32,
+    /// When a waiting dossier's time to answer runs out, if it has a limit.
+    wait: Option<u32>,
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -72,6 +74,7 @@ fn shape() -> impl Strategy<Value = Shape> {
         any::<bool>(),
         0usize..2,
         0u32..3,
+        proptest::option::of(0u32..=END),
     )
         .prop_map(
             |(
@@ -86,6 +89,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 electronic,
                 department,
                 supplements,
+                wait,
             )| Shape {
                 status,
                 accepted,
@@ -98,6 +102,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 electronic,
                 department,
                 supplements,
+                wait,
             },
         )
 }
@@ -197,6 +202,10 @@ fn dossier(s: &Setting, n: usize, shape: &Shape) -> Dossier {
     d.finished_at = finished.then(|| at(finish));
     d.returned_at = (shape.status == Status::Returned).then(|| at((finish + shape.return_after).min(LAST_FINISH)));
     d.supplements = shape.supplements;
+    d.wait_until = deadline::CLOCK_PAUSED
+        .contains(&shape.status)
+        .then(|| shape.wait.map(at))
+        .flatten();
     d.documents = vec![ReceivedDocument {
         index: 0,
         name: "Đơn đề nghị".into(),
@@ -245,6 +254,7 @@ fn list_filter(province: &ProvinceCode, now: OffsetDateTime) -> ListFilter {
         statuses: Vec::new(),
         overdue: false,
         due_soon: None,
+        waited_past_limit: false,
         assignee: None,
         unassigned: false,
         procedure: None,
@@ -328,6 +338,20 @@ async fn check(db: &Db, s: &Setting, w: &World) -> Result<(), TestCaseError> {
         "due soon at {} until {}",
         now,
         soon
+    );
+
+    // The work list of dossiers waiting past the time the applicant was given.
+    let mut f = list_filter(&s.province, now);
+    f.waited_past_limit = true;
+    let rows = dossiers::list(&mut tx, &f).await.expect("list");
+    prop_assert_eq!(
+        codes(rows.iter().map(|r| &r.dossier)),
+        codes(
+            ds.iter()
+                .filter(|d| deadline::waited_past_limit(d.status, d.wait_until, now))
+        ),
+        "waited past the limit at {}",
+        now
     );
 
     // The overdue lists and the age chart's input, with their counts per department.

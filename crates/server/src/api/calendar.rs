@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use motcua_core::calendar::WorkWeek;
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -113,4 +114,32 @@ pub async fn edit_day(
     Ok(Json(
         calendar::set_day(&state, &principal, &province, date, body.kind, &body.reason).await?,
     ))
+}
+
+/// `GET /api/v1/calendar/week`: the province's working sessions and weekdays (the length
+/// of its working day is the sum of the sessions).
+#[utoipa::path(get, path = "/api/v1/calendar/week", params(ProvinceParam), tag = "calendar",
+    responses((status = 200, body = WorkWeek), (status = 404, body = ErrorBody)))]
+pub async fn week(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+) -> Result<Json<WorkWeek>, AppError> {
+    let province = state.province(p.province.as_deref()).await?;
+    Ok(Json(calendar::week(&state, &province).await?))
+}
+
+/// `PUT /api/v1/calendar/week`: sets the province's working sessions and weekdays (system
+/// administrators); appointments given from now on count working days of the new length.
+#[utoipa::path(put, path = "/api/v1/calendar/week", params(ProvinceParam),
+    request_body = WorkWeek, tag = "calendar", security(("api_token" = []), ("session" = [])),
+    responses((status = 200, body = WorkWeek), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit_week(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+    ApiJson(body): ApiJson<WorkWeek>,
+) -> Result<Json<WorkWeek>, AppError> {
+    let province = state.province(p.province.as_deref()).await?;
+    Ok(Json(calendar::set_week(&state, &principal, &province, body).await?))
 }

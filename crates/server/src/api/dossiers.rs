@@ -67,8 +67,9 @@ macro_rules! work_list_params {
             pub agency: Option<String>,
             /// Only dossiers past their appointment with the clock running.
             pub overdue: Option<bool>,
-            /// `overdue` (as `overdue=true`) or `soon`: the clock running and the appointment
-            /// within one working day from now.
+            /// `overdue` (as `overdue=true`); `soon`: the clock running and the appointment
+            /// within one working day from now; `wait_over`: waiting for a supplement or a
+            /// payment past the time the applicant was given.
             pub due: Option<String>,
             /// `me` for the dossiers the caller holds, `none` for those waiting for assignment,
             /// `me,none` for both, or an account id.

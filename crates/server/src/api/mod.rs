@@ -62,6 +62,8 @@ pub mod uploads;
         calendar::deadline,
         calendar::days,
         calendar::edit_day,
+        calendar::week,
+        calendar::edit_week,
         citizens::register,
         citizens::confirm,
         citizens::resend,
@@ -263,6 +265,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/calendar/deadline", get(calendar::deadline))
         .route("/api/v1/calendar/days", get(calendar::days))
         .route("/api/v1/calendar/days/{date}", put(calendar::edit_day))
+        .route("/api/v1/calendar/week", get(calendar::week).put(calendar::edit_week))
         .merge(citizens::routes())
         .merge(oidc::routes())
         .merge(payments::routes())

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use motcua_core::calendar::{Calendar, DayNote, YearAdjustments};
+use motcua_core::calendar::{Calendar, DayNote, WorkWeek, YearAdjustments};
 use motcua_core::codes::ProvinceCode;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
@@ -190,4 +190,42 @@ pub async fn set_day(
     tx.commit().await?;
     state.calendars.invalidate(province);
     year_days(state, province, year).await
+}
+
+/// The work week of `province`: its daily sessions and working weekdays.
+pub async fn week(state: &AppState, province: &ProvinceCode) -> Result<WorkWeek, AppError> {
+    Ok(calendar(state, province).await?.work_week().clone())
+}
+
+/// Sets the work week of `province` (system administrators): its sessions fix the length
+/// of a working day, so the appointments of dossiers accepted from now on count days of
+/// that length; appointments already given stay. Audited.
+pub async fn set_week(
+    state: &AppState,
+    principal: &Principal,
+    province: &ProvinceCode,
+    week: WorkWeek,
+) -> Result<WorkWeek, AppError> {
+    principal.require_admin(province)?;
+    week.validate().map_err(|e| calendar_error("sessions", e))?;
+    let mut tx = state.db.begin_write().await?;
+    let before = motcua_store::calendar::work_week(&mut tx, province).await?;
+    motcua_store::calendar::put_work_week(&mut tx, province, &week, OffsetDateTime::now_utc()).await?;
+    let json = |w: &WorkWeek| serde_json::to_value(w).map_err(|e| AppError::Internal(e.to_string()));
+    audit::record(
+        &mut tx,
+        &Actor::of(principal),
+        Event {
+            action: "calendar.week",
+            object_type: "calendar_week",
+            object_id: province.as_str(),
+            province: Some(province.as_str()),
+            before: Some(json(&before)?),
+            after: Some(json(&week)?),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    state.calendars.invalidate(province);
+    Ok(week)
 }

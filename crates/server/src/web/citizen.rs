@@ -595,6 +595,8 @@ struct DossierPage {
     results: Vec<FileLink>,
     supplement_missing: Vec<String>,
     supplement_reason: String,
+    /// When the time given to answer the request runs out, in words (empty: no limit).
+    wait_until: String,
     payment_due: String,
     payment_note: String,
     events: Vec<EventLine>,
@@ -697,6 +699,7 @@ pub async fn dossier(
         },
         supplement_missing: supplement.map(|n| n.missing.clone()).unwrap_or_default(),
         supplement_reason: supplement.map(|n| n.reason.clone()).unwrap_or_default(),
+        wait_until: d.wait_until.map(when).unwrap_or_default(),
         payment_due: d.payment_due.map(|a| a.to_string()).unwrap_or_default(),
         payment_note: payment.map(|n| n.reason.clone()).unwrap_or_default(),
         events: h

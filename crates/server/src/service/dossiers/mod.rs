@@ -72,5 +72,6 @@ pub(crate) fn delay_rules(state: &AppState) -> DelayRules {
     DelayRules {
         min_notice_working_days: state.config.delay_min_notice_working_days,
         max_extensions: state.config.delay_max_extensions,
+        max_wait_working_days: state.config.supplement_wait_working_days,
     }
 }

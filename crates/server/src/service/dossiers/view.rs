@@ -70,7 +70,7 @@ pub fn view(state: &AppState, d: Dossier, files: Vec<files::FileRecord>, p: &Pri
     let now = state.clock.now();
     let actions = Action::ALL
         .into_iter()
-        .filter(|a| lifecycle::possible(&d, *a))
+        .filter(|a| lifecycle::possible(&d, *a, now))
         .filter(|a| lifecycle::authorize(&d, *a, &p.access, user_id(p)).is_ok())
         .map(|a| a.name().to_owned())
         .collect();

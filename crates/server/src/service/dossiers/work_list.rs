@@ -141,6 +141,7 @@ pub async fn work_list_filter(state: &AppState, p: &Principal, q: WorkListQuery<
         statuses,
         overdue: q.overdue.unwrap_or(false),
         due_soon: None,
+        waited_past_limit: false,
         assignee,
         unassigned,
         procedure: q.procedure.filter(|s| !s.is_empty()).map(str::to_owned),
@@ -166,17 +167,20 @@ pub async fn soon_after(
 }
 
 /// Narrows a work list by how close the appointment is: `overdue`, or `soon`
-/// (`motcua_core::deadline::is_overdue`, `is_due_soon`).
+/// (`motcua_core::deadline::is_overdue`, `is_due_soon`); or to the dossiers whose applicant
+/// has not answered a request within the time given, `wait_over`
+/// (`motcua_core::deadline::waited_past_limit`).
 pub async fn due_filter(state: &AppState, f: &mut ListFilter, due: Option<&str>) -> Result<(), AppError> {
     match due.map(str::trim).filter(|d| !d.is_empty()) {
         None => {}
         Some("overdue") => f.overdue = true,
         Some("soon") => f.due_soon = Some(soon_after(state, &f.province, f.now).await?),
+        Some("wait_over") => f.waited_past_limit = true,
         Some(_) => {
             return Err(AppError::bad(
                 "invalid_parameter",
                 "due",
-                "Hạn xử lý chỉ lọc theo «overdue» (quá hạn) hoặc «soon» (đến hạn trong 1 ngày làm việc).",
+                "Hạn xử lý chỉ lọc theo «overdue» (quá hạn), «soon» (đến hạn trong 1 ngày làm việc) hoặc «wait_over» (người nộp đã quá thời hạn bổ sung, nộp phí).",
             ));
         }
     }
@@ -188,7 +192,7 @@ pub async fn due_filter(state: &AppState, f: &mut ListFilter, due: Option<&str>)
 pub struct WorkListRequest<'a> {
     /// The filters.
     pub query: WorkListQuery<'a>,
-    /// `overdue` or `soon` ([`due_filter`]).
+    /// `overdue`, `soon` or `wait_over` ([`due_filter`]).
     pub due: Option<&'a str>,
     /// Continue after this position (`next_cursor` of the previous page).
     pub cursor: Option<&'a str>,
