@@ -1,20 +1,26 @@
-//! Evaluation of the service (docs/rules.md §6): the per-dossier score sheet of 9 indices
-//! scored 2/1/0 (Decree 61/2018/NĐ-CP art. 31, Circular 01/2018/TT-VPCP art. 13), the
-//! citizen's satisfaction, and the provincial service index of Decision 766/QĐ-TTg (2022).
+//! Evaluation of the service (docs/rules.md §6): the per-dossier score sheet of the 9
+//! published indices scored 2/1/0, 18 at most (Decree 61/2018/NĐ-CP as amended by Decree
+//! 107/2021/NĐ-CP; the scoring table of Circular 01/2018/TT-VPCP), the citizen's
+//! satisfaction (a separate survey, outside the 18 points), and the provincial service
+//! index of Decision 766/QĐ-TTg (2022).
 //!
 //! Everything here is pure: the server gathers the facts (the dossier, the closed steps
-//! of its control sheet, the citizen's answers) and these functions score them. An index
-//! that neither the system's data nor a citizen's answer can decide is *not assessed*,
-//! never 0: a missing survey must not read as a bad service.
+//! of its control sheet, the citizen's answers, whether its procedure is in the public
+//! catalogue, and the agency's figures over a period, [`UnitFacts`]) and these functions
+//! score them. Indices 5, 8 and 9 judge the agency, not the dossier: [`UnitMarks::of`]
+//! scores them once per agency and period and every dossier of the agency in the period
+//! carries the same marks. An index that neither the system's data nor a citizen's
+//! answer can decide is *not assessed*, never 0: a missing survey must not read as a bad
+//! service.
 //!
-//! Legal status of the details. docs/rules.md records the 9 indices scored 2/1/0 (max 18)
-//! and names four of them: total time vs statutory (shorter 2, equal 1, longer 0), each
-//! unit's time vs its step budget, the number of contacts the applicant needed (0, 1,
-//! more than 1) and the number of agencies the applicant had to go to. The other five
-//! indices' wording and every threshold not quoted there are *unconfirmed* and marked so
-//! in [`INDICES`]. The Decision 766 group points (18/20/22/22/18) and the formula below a
-//! target are confirmed; the split of a group into sub-criteria and the targets are
-//! *unconfirmed* and kept as data an administrator edits ([`DEFAULT_CRITERIA`] only seeds them).
+//! Legal status of the details. The list of the nine indices and their 2/1/0 levels are
+//! confirmed (the published wording, as a provincial system reproduces it); the article
+//! and clause numbers are not, so each line cites the decree and the circular without
+//! them ([`Index::legal`]). Where motcua lacks the data a level needs, [`Index::method`]
+//! says what it does instead. The Decision 766 group points (18/20/22/22/18) and the
+//! formula below a target are confirmed; the split of a group into sub-criteria and the
+//! targets are *unconfirmed* and kept as data an administrator edits ([`default_criteria`]
+//! only seeds them).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -175,14 +181,31 @@ pub enum Source {
     System,
     /// The citizen's answers (online, rating link, counter kiosk).
     Citizen,
+    /// The system's records, completed or corrected by the citizen's answers.
+    SystemAndCitizen,
+    /// The agency's figures over the period (the catalogue and its dossiers): the same
+    /// for every dossier of the agency in the period.
+    Unit,
 }
 
 impl Source {
+    /// Stable text (the API's `source`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::System => "system",
+            Source::Citizen => "citizen",
+            Source::SystemAndCitizen => "system_and_citizen",
+            Source::Unit => "unit",
+        }
+    }
+
     /// Vietnamese label.
     pub fn label(self) -> &'static str {
         match self {
             Source::System => "Dữ liệu hệ thống",
             Source::Citizen => "Ý kiến người dân",
+            Source::SystemAndCitizen => "Dữ liệu hệ thống và ý kiến người dân",
+            Source::Unit => "Số liệu của cơ quan trong kỳ",
         }
     }
 }
@@ -190,112 +213,212 @@ impl Source {
 /// One of the 9 indices of the per-dossier evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Index {
-    /// 1–9.
+    /// 1–9, the published order.
     pub number: u8,
     /// Stable code.
     pub code: &'static str,
-    /// Vietnamese name.
+    /// The published name (Vietnamese).
     pub name: &'static str,
     /// Where the data comes from.
     pub source: Source,
-    /// The scoring rule, as the sheet prints it.
+    /// The published 2/1/0 rule, as the sheet prints it.
     pub rule: &'static str,
-    /// The legal source.
+    /// How motcua applies the rule with the data it has (and what it cannot know).
+    pub method: &'static str,
+    /// The legal source, printed on the sheet's line.
     pub legal: &'static str,
-    /// Whether the index and its thresholds are confirmed (docs/rules.md §6); otherwise
-    /// *unconfirmed* and shown so.
+    /// Whether the index's wording and its 2/1/0 levels are confirmed (docs/rules.md §6:
+    /// the list and the levels are; the article numbers are not, and `legal` says so).
     pub confirmed: bool,
 }
 
-const ART: &str = "Nghị định 61/2018/NĐ-CP điều 31; Thông tư 01/2018/TT-VPCP điều 13";
+impl Index {
+    /// Whether the index judges the agency over a period rather than the dossier (the
+    /// same mark for every dossier of the agency in the period).
+    pub fn unit_level(&self) -> bool {
+        self.source == Source::Unit
+    }
+}
 
-/// The 9 indices, in the sheet's order.
+/// The legal source of index `n`: the decree (as amended) and the circular whose scoring
+/// table gives the 2/1/0 levels. The article numbers are unconfirmed, so none is cited.
+macro_rules! legal {
+    ($n:literal) => {
+        concat!(
+            "Nghị định 61/2018/NĐ-CP (sửa đổi, bổ sung bởi Nghị định 107/2021/NĐ-CP); Thông tư 01/2018/TT-VPCP — chỉ số ",
+            $n,
+            " (số điều, khoản chưa xác nhận)"
+        )
+    };
+}
+
+/// The 9 published indices, in the published order (Decree 61/2018/NĐ-CP as amended,
+/// scoring table of Circular 01/2018/TT-VPCP; docs/rules.md §6).
 pub const INDICES: [Index; 9] = [
     Index {
         number: 1,
         code: "total_time",
-        name: "Tổng thời gian giải quyết so với thời gian quy định",
+        name: "Tổng thời gian giải quyết thủ tục hành chính so với thời gian cho phép theo quy định của pháp luật",
         source: Source::System,
-        rule: "Trước hạn: 2; đúng hạn: 1; quá hạn: 0 (so với ngày hẹn trên phiếu tiếp nhận, cộng thời gian chờ bổ sung; không tính lần hẹn lại)",
-        legal: ART,
+        rule: "Ngắn hơn thời gian quy định: 2; bằng thời gian quy định: 1; dài hơn thời gian quy định: 0",
+        method: "So thời điểm có kết quả với ngày hẹn trên phiếu tiếp nhận (cộng thời gian chờ người nộp bổ sung; không tính lần hẹn lại sau văn bản xin lỗi): trước ngày hẹn 2, trong ngày hẹn 1, sau giờ hẹn 0.",
+        legal: legal!("1"),
         confirmed: true,
     },
     Index {
         number: 2,
         code: "step_time",
-        name: "Thời gian thực hiện của từng cơ quan, đơn vị tham gia giải quyết",
+        name: "Thời gian thực hiện của từng cơ quan, đơn vị tham gia giải quyết (kể cả đơn vị phối hợp) so với quy định",
         source: Source::System,
-        rule: "Theo phiếu kiểm soát: mọi bước trước hạn: 2; có bước đúng hạn, không bước nào quá hạn: 1; có bước quá hạn: 0",
-        legal: ART,
+        rule: "Cơ quan, đơn vị xử lý ngắn hơn thời hạn quy định: 2; bằng thời hạn: 1; dài hơn thời hạn: 0",
+        method: "Theo phiếu kiểm soát quá trình giải quyết, bước chậm nhất quyết định: mọi bước trước hạn 2; có bước đúng hạn, không bước nào quá hạn 1; có bước quá hạn 0.",
+        legal: legal!("2"),
         confirmed: true,
     },
     Index {
         number: 3,
         code: "contacts",
-        name: "Số lần phải liên hệ với nơi tiếp nhận để hoàn thiện hồ sơ",
-        source: Source::Citizen,
-        rule: "Không lần nào: 2; 1 lần: 1; hơn 1 lần: 0",
-        legal: ART,
+        name: "Số lần phải liên hệ với nơi tiếp nhận hồ sơ để hoàn thiện hồ sơ thủ tục hành chính (kể cả liên hệ theo hình thức trực tuyến)",
+        source: Source::SystemAndCitizen,
+        rule: "Không phải liên hệ lần nào: 2; một lần: 1; hơn một lần: 0, trừ trường hợp nguyên nhân do lỗi của người nộp hồ sơ",
+        method: "Đếm các lần yêu cầu bổ sung, hoàn thiện hồ sơ ghi trên hồ sơ (khi tiếp nhận và trong khi giải quyết); khi người nộp trả lời khảo sát, lấy số lớn hơn. Hệ thống không biết lần nào do lỗi của người nộp nên không trừ lần nào.",
+        legal: legal!("3"),
         confirmed: true,
     },
     Index {
         number: 4,
         code: "agencies",
-        name: "Số cơ quan, đơn vị phải đến để hoàn thiện hồ sơ",
+        name: "Số lượng cơ quan, đơn vị, tổ chức phải liên hệ để hoàn thiện hồ sơ thủ tục hành chính (kể cả liên hệ theo hình thức trực tuyến)",
         source: Source::Citizen,
-        rule: "Chỉ một nơi (hoặc không phải đến): 2; 2 nơi: 1; từ 3 nơi: 0 (ngưỡng chưa xác nhận)",
-        legal: ART,
+        rule: "Không phải liên hệ cơ quan, đơn vị, tổ chức nào: 2; chỉ liên hệ một nơi là Bộ phận Một cửa: 1; hơn một cơ quan, đơn vị, tổ chức: 0",
+        method: "Theo câu trả lời khảo sát của người nộp: 0 nơi 2; 1 nơi (Bộ phận Một cửa) 1; từ 2 nơi 0. Chưa trả lời: chưa đánh giá.",
+        legal: legal!("4"),
         confirmed: true,
     },
     Index {
         number: 5,
-        code: "supplements",
-        name: "Số lần cơ quan giải quyết yêu cầu bổ sung hồ sơ",
-        source: Source::System,
-        rule: "Không yêu cầu: 2; 1 lần: 1; hơn 1 lần: 0",
-        legal: ART,
-        confirmed: false,
+        code: "one_stop",
+        name: "Thực hiện tổ chức tiếp nhận hồ sơ, giải quyết, trả kết quả tại Bộ phận Một cửa",
+        source: Source::Unit,
+        rule: "Bộ phận Một cửa tự tiếp nhận, thẩm định, phê duyệt kết quả tối thiểu 20% số thủ tục thuộc danh mục (cấp xã: 100%): 2; 100% thủ tục (trừ trường hợp điểm a, b khoản 5 Điều 14 Nghị định 61/2018/NĐ-CP) được tiếp nhận và trả kết quả tại Bộ phận Một cửa: 1; dưới 100%: 0",
+        method: "Tính cho cơ quan giải quyết từ danh mục thủ tục: mọi thủ tục của cơ quan tiếp nhận tại Trung tâm 1, còn thủ tục không tiếp nhận tại Trung tâm 0. Hệ thống chưa có số thủ tục do Bộ phận Một cửa tự phê duyệt nên không chấm mức 2, và không biết thủ tục nào được miễn theo khoản 5 Điều 14 nên tính mọi thủ tục.",
+        legal: legal!("5"),
+        confirmed: true,
     },
     Index {
         number: 6,
-        code: "apology",
-        name: "Xin lỗi và hẹn lại khi giải quyết quá hạn",
-        source: Source::System,
-        rule: "Trả đúng hẹn, không hẹn lại: 2; có văn bản xin lỗi, hẹn lại và trả đúng hẹn mới: 1; quá hạn: 0",
-        legal: ART,
-        confirmed: false,
+        code: "publicity",
+        name: "Công khai các thủ tục hành chính",
+        source: Source::SystemAndCitizen,
+        rule: "Công khai chính xác, đầy đủ, kịp thời bằng cả niêm yết và điện tử: 2; bằng niêm yết hoặc điện tử: 1; không được công khai chính xác, đầy đủ, kịp thời: 0",
+        method: "Thủ tục có trong danh mục công khai của hệ thống là đã công khai điện tử. Việc niêm yết hệ thống không biết, nên dùng câu trả lời của người nộp: đầy đủ, chính xác 2; chưa đầy đủ 1; không công khai hoặc sai 0. Chưa trả lời: 1 (chỉ tính hình thức điện tử).",
+        legal: legal!("6"),
+        confirmed: true,
     },
     Index {
         number: 7,
-        code: "public_info",
-        name: "Công khai thủ tục hành chính",
-        source: Source::Citizen,
-        rule: "Đầy đủ, chính xác: 2; chưa đầy đủ: 1; không công khai hoặc sai: 0",
-        legal: ART,
-        confirmed: false,
+        code: "conduct",
+        name: "Thái độ của cán bộ, công chức, viên chức khi hướng dẫn lập hồ sơ, tiếp nhận hồ sơ và giải quyết thủ tục hành chính",
+        source: Source::SystemAndCitizen,
+        rule: "Tiếp nhận, xử lý, trả kết quả sớm hơn thời hạn và không có phản ánh, kiến nghị về hành vi, thái độ nhũng nhiễu, gây phiền hà, không thực hiện hoặc thực hiện không đúng quy định: 2; đúng thời hạn và không có phản ánh, kiến nghị đó: 1; có phản ánh, kiến nghị đó (trừ phản ánh được xác minh, kết luận là không đúng hoặc vu cáo): 0",
+        method: "Khi không có phản ánh: theo thời hạn như chỉ số 1 (trước hạn 2, đúng hạn 1, quá hạn 0 vì không đạt mức 1). Người nộp đánh giá thái độ «chưa đúng mực hoặc yêu cầu ngoài quy định» là phản ánh chưa được xác minh (hệ thống chưa có sổ theo dõi phản ánh, kiến nghị): chưa đánh giá.",
+        legal: legal!("7"),
+        confirmed: true,
     },
     Index {
         number: 8,
-        code: "conduct",
-        name: "Thái độ, hướng dẫn của công chức khi tiếp nhận, giải quyết",
-        source: Source::Citizen,
-        rule: "Tận tình, rõ ràng: 2; bình thường: 1; chưa đúng mực hoặc yêu cầu ngoài quy định: 0",
-        legal: ART,
-        confirmed: false,
+        code: "feedback",
+        name: "Tiếp thu, giải trình đối với các ý kiến phản ánh, kiến nghị của tổ chức, cá nhân",
+        source: Source::Unit,
+        rule: "Không có phản ánh, kiến nghị hoặc 100% được xử lý đúng thời hạn và không có phản ánh, kiến nghị kéo dài: 2; tối thiểu 90% đúng thời hạn và không có phản ánh, kiến nghị kéo dài: 1; dưới 90% hoặc có phản ánh, kiến nghị kéo dài: 0",
+        method: "Cần sổ theo dõi phản ánh, kiến nghị của cơ quan trong kỳ. Hệ thống chưa có nên chưa đánh giá; ý kiến «không hài lòng» khi đánh giá hồ sơ không được coi là phản ánh, kiến nghị.",
+        legal: legal!("8"),
+        confirmed: true,
     },
     Index {
         number: 9,
-        code: "satisfaction",
-        name: "Mức độ hài lòng với kết quả giải quyết",
-        source: Source::Citizen,
-        rule: "Rất hài lòng: 2; hài lòng: 1; không hài lòng: 0",
-        legal: ART,
-        confirmed: false,
+        code: "online_service",
+        name: "Tiến độ và chất lượng cung cấp dịch vụ công trực tuyến của cơ quan có thẩm quyền",
+        source: Source::Unit,
+        rule: "Tối thiểu 20% thủ tục đủ điều kiện được cung cấp dịch vụ công trực tuyến mức độ 3, 4, hồ sơ trực tuyến đạt tối thiểu 30% tổng số hồ sơ và không có hồ sơ trực tuyến không giải quyết hoặc giải quyết quá hạn: 2; có dịch vụ công trực tuyến mức độ 3, 4, hồ sơ trực tuyến từ 15% đến dưới 30% và không có hồ sơ trực tuyến quá hạn: 1; không có dịch vụ công trực tuyến mức độ 3, 4, hoặc hồ sơ trực tuyến dưới 15%, hoặc có hồ sơ trực tuyến quá hạn: 0",
+        method: "Tính cho cơ quan giải quyết trong kỳ: thủ tục nhận hồ sơ trực tuyến (mức độ 3, 4; toàn trình) trên số thủ tục của cơ quan trong danh mục; hồ sơ nộp trực tuyến trên số hồ sơ tiếp nhận trong kỳ; hồ sơ trực tuyến giải quyết quá hạn trong kỳ hoặc còn quá hạn cuối kỳ. Hồ sơ trực tuyến từ 30% nhưng thủ tục trực tuyến dưới 20%: 1.",
+        legal: legal!("9"),
+        confirmed: true,
     },
 ];
 
 /// The most an index scores.
 pub const INDEX_MAX: u32 = 2;
+
+/// The most a sheet scores (9 × 2 = 18).
+pub const SHEET_MAX: u32 = 18;
+
+/// The agency's figures behind the unit-level indices 5, 8 and 9, for one period: what
+/// the server gathers from the catalogue and the dossiers (docs/rules.md §6).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UnitFacts {
+    /// The agency's procedures in the catalogue.
+    pub procedures: i64,
+    /// Of those, received at the centre (`ProcedureContent::at_centre`).
+    pub procedures_at_centre: i64,
+    /// Of those, offered online ([`offered_online`]).
+    pub procedures_online: i64,
+    /// Of those, examined and approved by the one-stop unit itself; `None` when not known
+    /// (motcua keeps no such data yet, so index 5 never scores 2).
+    pub procedures_decided_at_one_stop: Option<i64>,
+    /// Whether the one-stop unit is at commune level (its level-2 share is 100 %, not 20 %).
+    pub commune_level: bool,
+    /// The agency's dossiers received in the period.
+    pub dossiers: i64,
+    /// Of those, filed online ([`filed_online`]).
+    pub dossiers_online: i64,
+    /// Online dossiers of the agency resolved late in the period, or unresolved past their
+    /// appointment at its end.
+    pub online_overdue_or_late: i64,
+    /// Citizens' feedback and complaints (phản ánh, kiến nghị) of the period; `None`
+    /// when not known (motcua keeps no register of them yet).
+    pub feedback: Option<FeedbackCounts>,
+}
+
+/// Citizens' feedback and complaints about an agency over a period (index 8).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FeedbackCounts {
+    /// Received.
+    pub received: i64,
+    /// Of those, handled within the time limit.
+    pub on_time: i64,
+    /// Prolonged (kéo dài).
+    pub prolonged: i64,
+}
+
+/// Whether a procedure is offered online in the sense of index 9 ("mức độ 3, 4"): filing
+/// online accepted, i.e. level 3 or 4 on the old scale, or the full online mode (the same
+/// test as `ProcedureContent::accepts_online_filing`).
+pub fn offered_online(p: &crate::catalogue::ProcedureSummary) -> bool {
+    p.service_level >= 3 || p.online_mode == crate::catalogue::OnlineMode::Full
+}
+
+/// The marks of the unit-level indices, computed once per agency and period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitMarks {
+    /// Index 5.
+    pub one_stop: Mark,
+    /// Index 8.
+    pub feedback: Mark,
+    /// Index 9.
+    pub online_service: Mark,
+}
+
+impl UnitMarks {
+    /// Scores indices 5, 8 and 9 from the agency's figures.
+    pub fn of(u: &UnitFacts) -> Self {
+        UnitMarks {
+            one_stop: one_stop(u),
+            feedback: feedback(u.feedback),
+            online_service: online_service(u),
+        }
+    }
+}
 
 /// What the server gathers about a dossier to score it.
 #[derive(Debug, Clone)]
@@ -308,6 +431,11 @@ pub struct Facts<'a> {
     pub forwarded: &'a [String],
     /// The citizen's answers, when they rated the dossier.
     pub answers: Option<&'a Answers>,
+    /// Whether the dossier's procedure is in the public catalogue (published
+    /// electronically).
+    pub published: bool,
+    /// The marks of the unit-level indices of the dossier's responsible agency.
+    pub unit: &'a UnitMarks,
 }
 
 /// The outcome of one index.
@@ -359,6 +487,9 @@ pub struct Line {
 pub struct Sheet {
     /// The 9 lines.
     pub lines: Vec<Line>,
+    /// The applicant's satisfaction, when rated: a separate survey, shown with the sheet
+    /// but outside its 18 points.
+    pub satisfaction: Option<Satisfaction>,
 }
 
 impl Sheet {
@@ -397,13 +528,27 @@ fn timeliness_points(t: Timeliness) -> u32 {
     }
 }
 
-/// 0 → 2, 1 → 1, more → 0: the shape of the "how many times" indices.
+/// 0 → 2, 1 → 1, more → 0: the shape of the "how many" indices 3 and 4.
 fn count_points(n: u32) -> u32 {
     match n {
         0 => 2,
         1 => 1,
         _ => 0,
     }
+}
+
+/// `hits / of` as a Vietnamese percentage with one decimal (`33,3 %`).
+fn percent(hits: i64, of: i64) -> String {
+    if of <= 0 {
+        return "—".to_owned();
+    }
+    let permille = hits.clamp(0, of) * 1000 / of;
+    format!("{},{} %", permille / 10, permille % 10)
+}
+
+/// Whether `hits / of` reaches `pct` percent (exactly, in integers; `of` > 0).
+fn reaches(hits: i64, of: i64, pct: i64) -> bool {
+    of > 0 && hits * 100 >= pct * of
 }
 
 /// Whether the dossier has its result (ready or returned): the time indices judge the
@@ -423,12 +568,17 @@ pub fn statutory_due(d: &Dossier) -> Option<OffsetDateTime> {
         .or(d.due_at)
 }
 
+/// How the finished handling stands against the statutory time; `None` before the result.
+fn judged(d: &Dossier) -> Option<Timeliness> {
+    let finished = d.finished_at.filter(|_| has_result(d))?;
+    Some(Timeliness::judge(finished, statutory_due(d)?))
+}
+
 /// Index 1: total time against the statutory time.
 pub fn total_time(d: &Dossier) -> Mark {
-    let (Some(finished), Some(due)) = (d.finished_at.filter(|_| has_result(d)), statutory_due(d)) else {
+    let Some(t) = judged(d) else {
         return not_assessed("Hồ sơ chưa có kết quả giải quyết.");
     };
-    let t = Timeliness::judge(finished, due);
     scored(
         timeliness_points(t),
         format!("Có kết quả {} so với thời gian quy định.", t.label().to_lowercase()),
@@ -461,110 +611,272 @@ pub fn step_time(steps: &[Timeliness], forwarded: &[String]) -> Mark {
     scored(worst, reason)
 }
 
-/// Index 3: contacts the applicant needed, from their answer.
-pub fn contacts(answers: Option<&Answers>) -> Mark {
-    match answers.and_then(|a| a.contacts) {
-        Some(n) => scored(count_points(n), format!("Người dân trả lời: {n} lần.")),
-        None => not_assessed("Người dân chưa trả lời câu hỏi này."),
-    }
+/// The supplement requests on the dossier: (at reception, during handling). Every request
+/// is a notice of kind [`NoticeKind::SupplementRequest`]; [`Dossier::supplements`] counts
+/// those made during handling.
+pub fn supplement_requests(d: &Dossier) -> (u32, u32) {
+    let all = d
+        .notices
+        .iter()
+        .filter(|n| n.kind == NoticeKind::SupplementRequest)
+        .count();
+    let all = u32::try_from(all).unwrap_or(u32::MAX);
+    let during = d.supplements.min(all);
+    (all - during, during)
 }
 
-/// Index 4: agencies the applicant had to go to, from their answer.
+/// Index 3: how many times the applicant had to contact the place of reception to
+/// complete the dossier: the supplement requests on the dossier (at reception and during
+/// handling), or the applicant's answer when it is higher.
+pub fn contacts(d: &Dossier, answers: Option<&Answers>) -> Mark {
+    let answered = answers.and_then(|a| a.contacts);
+    if !has_result(d) && answered.is_none() {
+        return not_assessed("Hồ sơ chưa có kết quả giải quyết (số lần yêu cầu bổ sung còn có thể tăng).");
+    }
+    let (at_reception, during) = supplement_requests(d);
+    let recorded = at_reception + during;
+    let n = recorded.max(answered.unwrap_or(0));
+    let mut reason = format!(
+        "Hồ sơ ghi {at_reception} lần yêu cầu bổ sung, hoàn thiện khi tiếp nhận và {during} lần trong khi giải quyết"
+    );
+    if let Some(a) = answered {
+        reason.push_str(&format!("; người nộp trả lời {a} lần; tính {n} lần (số lớn hơn)"));
+    }
+    reason.push('.');
+    if n > 1 {
+        reason.push_str(" Hệ thống không biết lần nào do lỗi của người nộp hồ sơ nên không trừ.");
+    }
+    scored(count_points(n), reason)
+}
+
+/// Index 4: bodies the applicant had to contact to complete the dossier, from their
+/// answer: none 2, one (the one-stop unit) 1, more 0.
 pub fn agencies(answers: Option<&Answers>) -> Mark {
     match answers.and_then(|a| a.agencies) {
         Some(n) => scored(
-            count_points(n.saturating_sub(1)),
-            format!("Người dân trả lời: {n} cơ quan, đơn vị."),
+            count_points(n),
+            match n {
+                0 => "Người nộp trả lời: không phải liên hệ cơ quan, đơn vị nào.".to_owned(),
+                1 => "Người nộp trả lời: 1 nơi (Bộ phận Một cửa).".to_owned(),
+                n => format!("Người nộp trả lời: {n} cơ quan, đơn vị, tổ chức."),
+            },
         ),
-        None => not_assessed("Người dân chưa trả lời câu hỏi này."),
+        None => not_assessed("Người nộp chưa trả lời câu hỏi này."),
     }
 }
 
-/// Index 5: supplement requests during handling (more than one counts against the
-/// agency, docs/rules.md §3).
-pub fn supplements(d: &Dossier) -> Mark {
-    if !has_result(d) {
-        return not_assessed("Hồ sơ chưa có kết quả giải quyết.");
+/// Index 5 (unit level): reception, handling and return at the one-stop unit, from the
+/// catalogue of the agency.
+pub fn one_stop(u: &UnitFacts) -> Mark {
+    if u.procedures <= 0 {
+        return not_assessed("Cơ quan không có thủ tục nào trong danh mục.");
     }
-    scored(
-        count_points(d.supplements),
-        format!("{} lần yêu cầu bổ sung trong khi giải quyết.", d.supplements),
-    )
+    let (n, at) = (u.procedures, u.procedures_at_centre.clamp(0, u.procedures));
+    let (share, level) = if u.commune_level {
+        (100, "cấp xã")
+    } else {
+        (20, "cấp tỉnh")
+    };
+    if let Some(decided) = u.procedures_decided_at_one_stop
+        && at == n
+        && reaches(decided, n, share)
+    {
+        return scored(
+            2,
+            format!(
+                "Bộ phận Một cửa ({level}) tự thẩm định, phê duyệt {decided}/{n} thủ tục ({}), đạt tối thiểu {share}%.",
+                percent(decided, n)
+            ),
+        );
+    }
+    let not_known = match u.procedures_decided_at_one_stop {
+        Some(_) => String::new(),
+        None => {
+            " Hệ thống chưa có số thủ tục do Bộ phận Một cửa tự thẩm định, phê duyệt nên không xét mức 2.".to_owned()
+        }
+    };
+    if at == n {
+        scored(
+            1,
+            format!("Cả {n} thủ tục của cơ quan đều tiếp nhận và trả kết quả tại Trung tâm.{not_known}"),
+        )
+    } else {
+        scored(
+            0,
+            format!(
+                "{at}/{n} thủ tục của cơ quan tiếp nhận tại Trung tâm ({}): {} thủ tục không tiếp nhận tại Trung tâm. Hệ thống không biết thủ tục nào thuộc trường hợp điểm a, b khoản 5 Điều 14 Nghị định 61/2018/NĐ-CP nên tính mọi thủ tục.",
+                percent(at, n),
+                n - at
+            ),
+        )
+    }
 }
 
-/// Index 6: an apology with a new appointment when the deadline could not be met.
-pub fn apology(d: &Dossier) -> Mark {
-    let (Some(finished), Some(due)) = (d.finished_at.filter(|_| has_result(d)), d.due_at) else {
+/// Index 6: publicity of the procedure. Electronic publication is the public catalogue;
+/// posting at the one-stop unit is known only from the applicant's answer.
+pub fn publicity(published: bool, answers: Option<&Answers>) -> Mark {
+    let answer = answers.and_then(|a| a.public_info);
+    let electronic = if published {
+        "Thủ tục được công khai điện tử trong danh mục thủ tục của hệ thống"
+    } else {
+        "Thủ tục không có trong danh mục công khai của hệ thống"
+    };
+    match (published, answer) {
+        (_, Some(PublicInfo::Missing)) => scored(
+            0,
+            format!("{electronic}; người nộp trả lời thông tin không được công khai hoặc sai."),
+        ),
+        (true, Some(PublicInfo::Full)) => scored(
+            2,
+            format!(
+                "{electronic}; người nộp trả lời thông tin được công khai đầy đủ, chính xác (tính là có niêm yết)."
+            ),
+        ),
+        (true, Some(PublicInfo::Partial)) => scored(
+            1,
+            format!("{electronic}; người nộp trả lời thông tin chưa đầy đủ: chỉ tính hình thức điện tử."),
+        ),
+        (true, None) => scored(
+            1,
+            format!(
+                "{electronic}. Hệ thống không biết việc niêm yết tại Bộ phận Một cửa và người nộp chưa trả lời: chỉ tính hình thức điện tử."
+            ),
+        ),
+        (false, Some(PublicInfo::Full)) => scored(
+            1,
+            format!("{electronic}; người nộp trả lời thông tin được công khai đầy đủ, chính xác: tính một hình thức."),
+        ),
+        (false, Some(PublicInfo::Partial)) => {
+            scored(0, format!("{electronic}; người nộp trả lời thông tin chưa đầy đủ."))
+        }
+        (false, None) => not_assessed(format!("{electronic} và người nộp chưa trả lời.")),
+    }
+}
+
+/// Index 7: the officers' attitude: the timeliness of the handling when there is no
+/// complaint; a complaint in the applicant's answer is not substantiated, so the index
+/// is then not assessed.
+pub fn conduct(d: &Dossier, answers: Option<&Answers>) -> Mark {
+    let answer = answers.and_then(|a| a.conduct);
+    if answer == Some(Conduct::Poor) {
+        return not_assessed(
+            "Người nộp phản ánh thái độ chưa đúng mực hoặc yêu cầu ngoài quy định; phản ánh chưa được xác minh (hệ thống chưa có sổ theo dõi phản ánh, kiến nghị) nên chưa chấm.",
+        );
+    }
+    let Some(t) = judged(d) else {
         return not_assessed("Hồ sơ chưa có kết quả giải quyết.");
     };
-    let late_now = finished > due;
-    match (d.extensions, late_now) {
-        (_, true) => scored(0, "Trả kết quả sau ngày hẹn."),
-        (0, false) => scored(2, "Trả kết quả đúng hẹn, không phải hẹn lại."),
-        (n, false) => scored(
-            1,
-            format!("Đã gửi văn bản xin lỗi, hẹn lại {n} lần và trả đúng hẹn mới."),
-        ),
+    let complaint = match answer {
+        Some(c) => format!("người nộp đánh giá thái độ: {}", c.label().to_lowercase()),
+        None => "người nộp không trả lời câu hỏi về thái độ".to_owned(),
+    };
+    let reason = match t {
+        Timeliness::Early => {
+            format!("Giải quyết sớm hơn thời hạn, không có phản ánh về thái độ, hành vi ({complaint}).")
+        }
+        Timeliness::OnTime => format!("Giải quyết đúng thời hạn, không có phản ánh về thái độ, hành vi ({complaint})."),
+        Timeliness::Late => {
+            format!("Giải quyết quá thời hạn: không đạt điều kiện «đúng thời hạn» của mức 1 ({complaint}).")
+        }
+    };
+    scored(timeliness_points(t), reason)
+}
+
+/// Index 8 (unit level): receiving and explaining citizens' feedback and complaints.
+pub fn feedback(f: Option<FeedbackCounts>) -> Mark {
+    let Some(f) = f else {
+        return not_assessed(
+            "Hệ thống chưa có sổ theo dõi phản ánh, kiến nghị của tổ chức, cá nhân nên chưa đánh giá được (ý kiến «không hài lòng» khi đánh giá hồ sơ không phải là phản ánh, kiến nghị).",
+        );
+    };
+    if f.prolonged > 0 {
+        return scored(0, format!("{} phản ánh, kiến nghị kéo dài.", f.prolonged));
+    }
+    if f.received <= 0 {
+        return scored(2, "Không có phản ánh, kiến nghị trong kỳ.");
+    }
+    let rate = percent(f.on_time, f.received);
+    let head = format!(
+        "{}/{} phản ánh, kiến nghị xử lý đúng thời hạn ({rate}), không có phản ánh, kiến nghị kéo dài",
+        f.on_time, f.received
+    );
+    if f.on_time >= f.received {
+        scored(2, format!("{head}."))
+    } else if reaches(f.on_time, f.received, 90) {
+        scored(1, format!("{head}: từ 90% trở lên."))
+    } else {
+        scored(0, format!("{head}: dưới 90%."))
     }
 }
 
-/// Index 7: the procedure's public information, from the citizen's answer.
-pub fn public_info(answers: Option<&Answers>) -> Mark {
-    match answers.and_then(|a| a.public_info) {
-        Some(p) => scored(
-            match p {
-                PublicInfo::Full => 2,
-                PublicInfo::Partial => 1,
-                PublicInfo::Missing => 0,
-            },
-            format!("Người dân trả lời: {}.", p.label().to_lowercase()),
-        ),
-        None => not_assessed("Người dân chưa trả lời câu hỏi này."),
+/// Index 9 (unit level): progress and quality of the agency's online public services
+/// over the period.
+pub fn online_service(u: &UnitFacts) -> Mark {
+    if u.procedures <= 0 {
+        return not_assessed("Cơ quan không có thủ tục nào trong danh mục.");
+    }
+    let offered = u.procedures_online.clamp(0, u.procedures);
+    let procs = format!(
+        "{offered}/{} thủ tục nhận hồ sơ trực tuyến ({})",
+        u.procedures,
+        percent(offered, u.procedures)
+    );
+    if offered == 0 {
+        return scored(
+            0,
+            format!("{procs}: không cung cấp dịch vụ công trực tuyến mức độ 3, 4."),
+        );
+    }
+    if u.online_overdue_or_late > 0 {
+        return scored(
+            0,
+            format!(
+                "{procs}; {} hồ sơ trực tuyến giải quyết quá hạn hoặc còn quá hạn trong kỳ.",
+                u.online_overdue_or_late
+            ),
+        );
+    }
+    if u.dossiers <= 0 {
+        return not_assessed(format!(
+            "{procs}; cơ quan không tiếp nhận hồ sơ nào trong kỳ nên chưa tính được tỷ lệ hồ sơ trực tuyến."
+        ));
+    }
+    let online = u.dossiers_online.clamp(0, u.dossiers);
+    let head = format!(
+        "{procs}; {online}/{} hồ sơ tiếp nhận trong kỳ nộp trực tuyến ({}); không có hồ sơ trực tuyến quá hạn",
+        u.dossiers,
+        percent(online, u.dossiers)
+    );
+    let procedures_20 = reaches(offered, u.procedures, 20);
+    if reaches(online, u.dossiers, 30) {
+        if procedures_20 {
+            scored(2, format!("{head}."))
+        } else {
+            scored(
+                1,
+                format!("{head}: hồ sơ trực tuyến từ 30% nhưng thủ tục trực tuyến dưới 20%."),
+            )
+        }
+    } else if reaches(online, u.dossiers, 15) {
+        scored(1, format!("{head}: hồ sơ trực tuyến từ 15% đến dưới 30%."))
+    } else {
+        scored(0, format!("{head}: hồ sơ trực tuyến dưới 15%."))
     }
 }
 
-/// Index 8: the officers' conduct, from the citizen's answer.
-pub fn conduct(answers: Option<&Answers>) -> Mark {
-    match answers.and_then(|a| a.conduct) {
-        Some(c) => scored(
-            match c {
-                Conduct::Good => 2,
-                Conduct::Fair => 1,
-                Conduct::Poor => 0,
-            },
-            format!("Người dân trả lời: {}.", c.label().to_lowercase()),
-        ),
-        None => not_assessed("Người dân chưa trả lời câu hỏi này."),
-    }
-}
-
-/// Index 9: satisfaction, from the citizen's rating.
-pub fn satisfaction(answers: Option<&Answers>) -> Mark {
-    match answers.and_then(|a| a.satisfaction) {
-        Some(s) => scored(
-            match s {
-                Satisfaction::VerySatisfied => 2,
-                Satisfaction::Satisfied => 1,
-                Satisfaction::NotSatisfied => 0,
-            },
-            format!("Người dân đánh giá: {}.", s.label().to_lowercase()),
-        ),
-        None => not_assessed("Người dân chưa đánh giá hồ sơ."),
-    }
-}
-
-/// The score sheet of a dossier.
+/// The score sheet of a dossier: the 9 indices in the published order, with the
+/// satisfaction rating (outside the points).
 pub fn evaluate(f: &Facts<'_>) -> Sheet {
     let marks = [
         total_time(f.dossier),
         step_time(f.steps, f.forwarded),
-        contacts(f.answers),
+        contacts(f.dossier, f.answers),
         agencies(f.answers),
-        supplements(f.dossier),
-        apology(f.dossier),
-        public_info(f.answers),
-        conduct(f.answers),
-        satisfaction(f.answers),
+        f.unit.one_stop.clone(),
+        publicity(f.published, f.answers),
+        conduct(f.dossier, f.answers),
+        f.unit.feedback.clone(),
+        f.unit.online_service.clone(),
     ];
     Sheet {
         lines: INDICES
@@ -572,6 +884,7 @@ pub fn evaluate(f: &Facts<'_>) -> Sheet {
             .zip(marks)
             .map(|(index, mark)| Line { index, mark })
             .collect(),
+        satisfaction: f.answers.and_then(|a| a.satisfaction),
     }
 }
 
@@ -1033,12 +1346,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn indices_are_nine_with_max_eighteen() {
+    fn indices_are_the_nine_published_with_max_eighteen() {
         assert_eq!(INDICES.len(), 9);
-        assert_eq!(INDICES.iter().map(|_| INDEX_MAX).sum::<u32>(), 18);
+        assert_eq!(INDICES.iter().map(|_| INDEX_MAX).sum::<u32>(), SHEET_MAX);
+        let codes: Vec<&str> = INDICES.iter().map(|x| x.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "total_time",
+                "step_time",
+                "contacts",
+                "agencies",
+                "one_stop",
+                "publicity",
+                "conduct",
+                "feedback",
+                "online_service"
+            ]
+        );
         for (i, x) in INDICES.iter().enumerate() {
             assert_eq!(usize::from(x.number), i + 1);
+            assert!(x.confirmed, "the list and the levels are confirmed");
+            assert!(
+                x.legal.starts_with("Nghị định 61/2018/NĐ-CP") && x.legal.contains("Thông tư 01/2018/TT-VPCP"),
+                "{}",
+                x.legal
+            );
+            assert!(x.legal.contains("chưa xác nhận"), "article numbers are not confirmed");
+            assert!(!x.legal.contains("điều 31") && !x.legal.contains("điều 13"));
         }
+        // Not indices: the satisfaction survey, the apology, the supplement count.
+        for gone in ["satisfaction", "apology", "supplements"] {
+            assert!(!codes.contains(&gone), "{gone}");
+        }
+        let unit: Vec<u8> = INDICES.iter().filter(|x| x.unit_level()).map(|x| x.number).collect();
+        assert_eq!(unit, [5, 8, 9]);
         assert_eq!(GROUPS.iter().map(|g| g.points).sum::<u32>(), 100);
         for g in GROUPS {
             let sum: u32 = default_criteria()
@@ -1048,6 +1390,151 @@ mod tests {
                 .sum();
             assert_eq!(sum, g.points, "{}", g.code);
         }
+    }
+
+    /// A unit with 20 procedures, all at the centre, 5 online (25 %), 20 dossiers.
+    fn unit() -> UnitFacts {
+        UnitFacts {
+            procedures: 20,
+            procedures_at_centre: 20,
+            procedures_online: 5,
+            procedures_decided_at_one_stop: None,
+            commune_level: false,
+            dossiers: 20,
+            dossiers_online: 7,
+            online_overdue_or_late: 0,
+            feedback: None,
+        }
+    }
+
+    #[test]
+    fn index_9_by_hand() {
+        // (procedures, online procedures, dossiers, online dossiers, online overdue or late) → points.
+        type Row = (i64, i64, i64, i64, i64, Option<u32>);
+        let table: [Row; 12] = [
+            // 25 % procedures online, 35 % dossiers online, none late: 2.
+            (20, 5, 20, 7, 0, Some(2)),
+            // Exactly 20 % and 30 %: 2.
+            (10, 2, 10, 3, 0, Some(2)),
+            // 16 % dossiers online: 1.
+            (20, 5, 25, 4, 0, Some(1)),
+            // Exactly 15 %: 1; just under 30 % (29/100): 1.
+            (20, 5, 20, 3, 0, Some(1)),
+            (20, 5, 100, 29, 0, Some(1)),
+            // 14 % dossiers online: 0.
+            (20, 5, 50, 7, 0, Some(0)),
+            // One online dossier overdue or late: 0 whatever the shares.
+            (20, 5, 20, 7, 1, Some(0)),
+            // No procedure offered online: 0.
+            (20, 0, 20, 0, 0, Some(0)),
+            // 40 % dossiers online but only 10 % of procedures online (2/20): 1.
+            (20, 2, 20, 8, 0, Some(1)),
+            // 19 % of procedures (19/100) and 35 % dossiers: 1.
+            (100, 19, 20, 7, 0, Some(1)),
+            // No dossier received: not assessed; no procedure: not assessed.
+            (20, 5, 0, 0, 0, None),
+            (0, 0, 20, 7, 0, None),
+        ];
+        for (procedures, online, dossiers, dossiers_online, late, want) in table {
+            let u = UnitFacts {
+                procedures,
+                procedures_online: online,
+                procedures_at_centre: procedures,
+                dossiers,
+                dossiers_online,
+                online_overdue_or_late: late,
+                ..unit()
+            };
+            let m = online_service(&u);
+            assert_eq!(m.points(), want, "{u:?}: {}", m.reason());
+        }
+        let m = online_service(&unit());
+        assert!(
+            m.reason().contains("5/20 thủ tục") && m.reason().contains("25,0 %"),
+            "{}",
+            m.reason()
+        );
+        assert!(
+            m.reason().contains("7/20 hồ sơ") && m.reason().contains("35,0 %"),
+            "{}",
+            m.reason()
+        );
+    }
+
+    #[test]
+    fn index_5_by_hand() {
+        // (procedures, at the centre, decided at the one-stop unit, commune) → points.
+        type Row = (i64, i64, Option<i64>, bool, Option<u32>);
+        let table: [Row; 8] = [
+            // Every procedure at the centre, nothing known of who approves: 1.
+            (20, 20, None, false, Some(1)),
+            // One procedure received only at the department: 0.
+            (20, 19, None, false, Some(0)),
+            // Province: 4 of 20 (20 %) approved at the one-stop unit: 2; 3 of 20 (15 %): 1.
+            (20, 20, Some(4), false, Some(2)),
+            (20, 20, Some(3), false, Some(1)),
+            // Commune: all must be: 20 of 20: 2; 19 of 20: 1.
+            (20, 20, Some(20), true, Some(2)),
+            (20, 20, Some(19), true, Some(1)),
+            // Not all received at the centre: 0 even with a share approved there.
+            (20, 19, Some(10), false, Some(0)),
+            // No procedure: not assessed.
+            (0, 0, None, false, None),
+        ];
+        for (procedures, at_centre, decided, commune, want) in table {
+            let u = UnitFacts {
+                procedures,
+                procedures_at_centre: at_centre,
+                procedures_decided_at_one_stop: decided,
+                commune_level: commune,
+                ..unit()
+            };
+            let m = one_stop(&u);
+            assert_eq!(m.points(), want, "{u:?}: {}", m.reason());
+        }
+        assert!(one_stop(&unit()).reason().contains("không xét mức 2"));
+        assert!(
+            one_stop(&UnitFacts {
+                procedures_at_centre: 13,
+                ..unit()
+            })
+            .reason()
+            .contains("7 thủ tục không tiếp nhận")
+        );
+    }
+
+    #[test]
+    fn index_8_by_hand() {
+        let f = |received, on_time, prolonged| {
+            Some(FeedbackCounts {
+                received,
+                on_time,
+                prolonged,
+            })
+        };
+        // (counts) → points.
+        let table = [
+            (None, None),
+            (f(0, 0, 0), Some(2)),
+            (f(10, 10, 0), Some(2)),
+            (f(10, 9, 0), Some(1)),
+            (f(20, 17, 0), Some(0)),
+            (f(10, 10, 1), Some(0)),
+        ];
+        for (counts, want) in table {
+            assert_eq!(feedback(counts).points(), want, "{counts:?}");
+        }
+        assert!(feedback(None).reason().contains("chưa có sổ theo dõi phản ánh"));
+        // The unit marks come from the unit's facts, once.
+        let marks = UnitMarks::of(&unit());
+        assert_eq!(
+            (
+                marks.one_stop.points(),
+                marks.feedback.points(),
+                marks.online_service.points()
+            ),
+            (Some(1), None, Some(2))
+        );
     }
 
     #[test]
@@ -1106,6 +1593,10 @@ mod tests {
     #[test]
     fn counts_and_tallies() {
         assert_eq!((count_points(0), count_points(1), count_points(7)), (2, 1, 0));
+        assert_eq!(
+            (percent(1, 3), percent(7, 20), percent(0, 0)),
+            ("33,3 %".to_owned(), "35,0 %".to_owned(), "—".to_owned())
+        );
         let mut t = Tally::default();
         t.add(&scored(2, ""));
         t.add(&scored(1, ""));

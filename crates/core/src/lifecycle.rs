@@ -56,26 +56,29 @@ pub struct Applicant {
 
 impl Applicant {
     /// Normalises the text (NFC, trimmed) and checks every field.
-    pub fn normalise(mut self) -> Result<Self, Invalid> {
+    pub fn normalise(self) -> Result<Self, Invalid> {
+        self.normalise_as("applicant")
+    }
+
+    /// [`Applicant::normalise`], naming the fields `{field}.name`, `{field}.phone`, ….
+    pub fn normalise_as(mut self, field: &str) -> Result<Self, Invalid> {
+        let at = |name: &str| format!("{field}.{name}");
         self.name = nfc(&self.name);
         self.id_number = self.id_number.trim().replace([' ', '-'], "");
         self.phone = self.phone.trim().replace([' ', '.', '-'], "");
         self.email = self.email.trim().to_owned();
         self.address = nfc(&self.address);
         if self.name.is_empty() {
-            return Err(Invalid::new(
-                "applicant.name",
-                "Họ tên người nộp hồ sơ không được để trống.",
-            ));
+            return Err(Invalid::new(at("name"), "Họ tên người nộp hồ sơ không được để trống."));
         }
         if char_len(&self.name) > 200 {
-            return Err(Invalid::new("applicant.name", "Họ tên dài quá 200 ký tự."));
+            return Err(Invalid::new(at("name"), "Họ tên dài quá 200 ký tự."));
         }
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         match self.kind {
             ApplicantKind::Citizen if !(self.id_number.len() == 12 && digits(&self.id_number)) => {
                 return Err(Invalid::new(
-                    "applicant.id_number",
+                    at("id_number"),
                     "Số định danh cá nhân (căn cước công dân) phải gồm đúng 12 chữ số.",
                 ));
             }
@@ -83,7 +86,7 @@ impl Applicant {
                 if !((self.id_number.len() == 10 || self.id_number.len() == 13) && digits(&self.id_number)) =>
             {
                 return Err(Invalid::new(
-                    "applicant.id_number",
+                    at("id_number"),
                     "Mã số thuế của tổ chức phải gồm 10 hoặc 13 chữ số.",
                 ));
             }
@@ -93,18 +96,57 @@ impl Applicant {
         let phone_ok = digits(phone) && (9..=15).contains(&phone.len());
         if !self.phone.is_empty() && !phone_ok {
             return Err(Invalid::new(
-                "applicant.phone",
+                at("phone"),
                 "Số điện thoại chỉ gồm chữ số (9 đến 15 số), ví dụ 0912345678.",
             ));
         }
         if !self.email.is_empty() && !valid_email(&self.email) {
-            return Err(Invalid::new("applicant.email", "Địa chỉ thư điện tử không hợp lệ."));
+            return Err(Invalid::new(at("email"), "Địa chỉ thư điện tử không hợp lệ."));
         }
         if char_len(&self.address) > 500 {
-            return Err(Invalid::new("applicant.address", "Địa chỉ dài quá 500 ký tự."));
+            return Err(Invalid::new(at("address"), "Địa chỉ dài quá 500 ký tự."));
         }
         Ok(self)
     }
+}
+
+/// Checks an authorised submitter (người được ủy quyền) filing for `applicant`: a person
+/// (citizen ID, 12 digits) other than the applicant, with the authorisation received:
+/// counted at the counter (an original or a copy, or a scan), uploaded online. Returns the
+/// submitter normalised (fields named `submitter.…`).
+pub fn check_submitter(
+    applicant: &Applicant,
+    submitter: Applicant,
+    authorisation: &ReceivedDocument,
+    online: bool,
+) -> Result<Applicant, Invalid> {
+    let submitter = Applicant {
+        kind: ApplicantKind::Citizen,
+        ..submitter
+    }
+    .normalise_as("submitter")?;
+    if applicant.kind == ApplicantKind::Citizen && submitter.id_number == applicant.id_number {
+        return Err(Invalid::new(
+            "submitter.id_number",
+            "Người được ủy quyền trùng với người đứng tên hồ sơ; nếu tự nộp thì bỏ phần người được ủy quyền.",
+        ));
+    }
+    let received = if online {
+        !authorisation.files.is_empty()
+    } else {
+        authorisation.originals + authorisation.copies > 0 || !authorisation.files.is_empty()
+    };
+    if !received {
+        return Err(Invalid::new(
+            "submitter.authorisation",
+            if online {
+                "Người được ủy quyền phải tải lên văn bản ủy quyền."
+            } else {
+                "Người được ủy quyền phải nộp văn bản ủy quyền (bản chính hoặc bản sao)."
+            },
+        ));
+    }
+    Ok(submitter)
 }
 
 fn valid_email(s: &str) -> bool {
@@ -118,6 +160,17 @@ fn valid_email(s: &str) -> bool {
         && s.len() <= 254
         && !s.chars().any(char::is_whitespace)
 }
+
+/// [`ReceivedDocument::index`] of the supplements received while handling (not part of
+/// the procedure's checklist).
+pub const SUPPLEMENT_INDEX: u16 = u16::MAX;
+
+/// [`ReceivedDocument::index`] of the authorisation an authorised submitter files with
+/// (văn bản ủy quyền; not part of the procedure's checklist).
+pub const AUTHORISATION_INDEX: u16 = u16::MAX - 1;
+
+/// The name of the authorisation document.
+pub const AUTHORISATION_NAME: &str = "Văn bản ủy quyền";
 
 /// One document of the procedure's checklist as received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,8 +362,13 @@ pub struct Dossier {
     pub status: Status,
     /// The status to return to after a supplement or payment.
     pub resume_status: Option<Status>,
-    /// The applicant.
+    /// The applicant: the dossier's owner, in whose name it is filed.
     pub applicant: Applicant,
+    /// The person who filed it on the applicant's behalf under an authorisation (người
+    /// được ủy quyền), whose authorisation document is among the documents
+    /// ([`AUTHORISATION_INDEX`]); `None` when the applicant filed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitter: Option<Applicant>,
     /// The checklist as received.
     pub documents: Vec<ReceivedDocument>,
     /// Sets of documents received.
@@ -466,6 +524,7 @@ impl Dossier {
             status: Status::New,
             resume_status: None,
             applicant: f.applicant,
+            submitter: None,
             documents: f.documents,
             sets: f.content.sets,
             fees: f.content.fees.iter().filter(|x| x.option.is_none()).cloned().collect(),
@@ -1229,7 +1288,7 @@ pub fn apply(d: &mut Dossier, input: ActionInput, ctx: &Context<'_>) -> Result<T
             resume_clock(&mut next, ctx)?;
             if !files.is_empty() {
                 next.documents.push(ReceivedDocument {
-                    index: u16::MAX,
+                    index: SUPPLEMENT_INDEX,
                     name: "Hồ sơ bổ sung".to_owned(),
                     originals: 0,
                     copies: 0,

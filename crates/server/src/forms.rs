@@ -199,7 +199,15 @@ pub fn tracking_url(state: &AppState, d: &Dossier) -> String {
 }
 
 fn applicant(d: &Dossier) -> Value {
-    let a = &d.applicant;
+    person(&d.applicant)
+}
+
+/// The authorised submitter who filed for the applicant, or `null`.
+fn submitter(d: &Dossier) -> Value {
+    d.submitter.as_ref().map_or(Value::Null, person)
+}
+
+fn person(a: &motcua_core::lifecycle::Applicant) -> Value {
     json!({
         "name": a.name,
         "id_label": match a.kind {
@@ -239,6 +247,7 @@ pub fn dossier_data(form: Form, ordinal: i64, s: &Sources<'_>) -> Result<(Value,
         "code": d.code.as_str(),
         "number": "",
         "applicant": applicant(d),
+        "submitter": submitter(d),
         "procedure": {"code": d.procedure.as_str(), "name": d.procedure_name},
         "receiving_agency": lh.name(d.receiving_agency.as_str()),
         "responsible_agency": lh.name(d.responsible_agency.as_str()),

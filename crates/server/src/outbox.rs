@@ -33,6 +33,35 @@ use crate::state::AppState;
 pub const EMAIL: &str = "email";
 /// Destination of the applicant's SMS.
 pub const SMS: &str = "sms";
+/// Destination of the authorised submitter's email (when someone filed for the applicant).
+pub const SUBMITTER_EMAIL: &str = "email:submitter";
+/// Destination of the authorised submitter's SMS.
+pub const SUBMITTER_SMS: &str = "sms:submitter";
+
+/// The people a dossier's notices reach: the applicant, and the authorised submitter
+/// who filed for them; each by email and by SMS.
+const CITIZEN_DESTINATIONS: [(&str, bool, bool); 4] = [
+    // (destination, to the submitter, by email)
+    (EMAIL, false, true),
+    (SMS, false, false),
+    (SUBMITTER_EMAIL, true, true),
+    (SUBMITTER_SMS, true, false),
+];
+
+/// Whether `destination` is a citizen's (the applicant's or the submitter's) email or SMS.
+fn to_citizen(destination: &str) -> bool {
+    CITIZEN_DESTINATIONS.iter().any(|(d, ..)| *d == destination)
+}
+
+/// The address a citizen destination sends to for dossier `d` (empty when that person
+/// gave none, `None` when it is no citizen destination or nobody filed for the applicant),
+/// and whether it is an email address.
+fn citizen_address<'a>(d: &'a motcua_core::lifecycle::Dossier, destination: &str) -> Option<(&'a str, bool)> {
+    let &(_, submitter, email) = CITIZEN_DESTINATIONS.iter().find(|(x, ..)| *x == destination)?;
+    let person = if submitter { d.submitter.as_ref()? } else { &d.applicant };
+    Some((if email { &person.email } else { &person.phone }, email))
+}
+
 /// Destination of the national portal sync.
 pub const PORTAL: &str = "portal";
 /// Prefix of a webhook subscription's destination (`webhook:<id>`).
@@ -314,7 +343,7 @@ impl Worker {
         // those deliveries only (planned twice, the second code is never sent: harmless).
         let mut codes: HashMap<i64, String> = HashMap::new();
         for (e, to) in &events {
-            let to_applicant = to.iter().any(|d| d == EMAIL || d == SMS);
+            let to_applicant = to.iter().any(|d| to_citizen(d));
             if e.kind == RATING_CODE_KIND
                 && to_applicant
                 && let Some(dossier) = e.dossier_code.as_deref()
@@ -333,7 +362,7 @@ impl Worker {
                 to.iter().map(move |d| NewDelivery {
                     event: e,
                     destination: d,
-                    secret: code.filter(|_| d == EMAIL || d == SMS),
+                    secret: code.filter(|_| to_citizen(d)),
                 })
             })
             .collect();
@@ -386,12 +415,15 @@ impl Worker {
             && let Some(code) = e.dossier_code.as_deref().and_then(|c| DossierCode::parse(c).ok())
             && let Some(stored) = dossiers::by_code(tx, &code).await?
         {
-            let applicant = &stored.dossier.applicant;
-            if self.mailer.is_some() && !applicant.email.is_empty() {
-                out.push(EMAIL.to_owned());
-            }
-            if self.sms.is_some() && !applicant.phone.is_empty() {
-                out.push(SMS.to_owned());
+            for (destination, ..) in CITIZEN_DESTINATIONS {
+                let reachable = match citizen_address(&stored.dossier, destination) {
+                    Some((address, true)) => self.mailer.is_some() && !address.is_empty(),
+                    Some((address, false)) => self.sms.is_some() && !address.is_empty(),
+                    None => false,
+                };
+                if reachable {
+                    out.push(destination.to_owned());
+                }
             }
         }
         for s in subscriptions {
@@ -482,7 +514,7 @@ impl Worker {
                     .ok_or_else(|| SendError::retry("portal sync is not configured (portal_url)"))?;
                 client.send(&event, &body).await
             }
-            EMAIL | SMS => {
+            citizen if to_citizen(citizen) => {
                 let stored = load_dossier(&mut tx, &event).await?;
                 let rating_code = outbox::secret_of(&mut tx, d.id).await?;
                 drop(tx);
@@ -490,25 +522,26 @@ impl Worker {
                 let message =
                     messages::Message::for_event(&event.kind, &stored, &payload, config, rating_code.as_deref())
                         .ok_or_else(|| SendError::permanent(format!("no message for {}", event.kind)))?;
-                let applicant = &stored.applicant;
-                if d.destination == EMAIL {
+                let (address, email) = citizen_address(&stored, citizen)
+                    .ok_or_else(|| SendError::permanent("nobody filed the dossier for the applicant"))?;
+                if email {
                     let mailer = self
                         .mailer
                         .as_ref()
                         .ok_or_else(|| SendError::retry("email is not configured (smtp_host)"))?;
-                    if applicant.email.is_empty() {
-                        return Err(SendError::permanent("the applicant gave no email address"));
+                    if address.is_empty() {
+                        return Err(SendError::permanent("no email address was given"));
                     }
-                    mailer.send(&message.email(&applicant.email)).await?;
+                    mailer.send(&message.email(address)).await?;
                 } else {
                     let sms = self
                         .sms
                         .as_ref()
                         .ok_or_else(|| SendError::retry("SMS is not configured (sms_url)"))?;
-                    if applicant.phone.is_empty() {
-                        return Err(SendError::permanent("the applicant gave no phone number"));
+                    if address.is_empty() {
+                        return Err(SendError::permanent("no phone number was given"));
                     }
-                    sms.send(&applicant.phone, &message.sms).await?;
+                    sms.send(address, &message.sms).await?;
                 }
                 Ok(())
             }
@@ -599,8 +632,8 @@ fn attempt_timeout(config: &crate::Config) -> Duration {
 /// the label set without bound).
 fn metric_destination(destination: &str) -> &'static str {
     match destination {
-        EMAIL => EMAIL,
-        SMS => SMS,
+        EMAIL | SUBMITTER_EMAIL => EMAIL,
+        SMS | SUBMITTER_SMS => SMS,
         PORTAL => PORTAL,
         _ => "webhook",
     }

@@ -1,5 +1,6 @@
-//! Evaluation (issue 8 items 3–4), on the backend the test run selects: the 9-index
-//! scoring rules on constructed dossiers; ratings by the link on the result-ready notice
+//! Evaluation (issue 8 items 3–4, issue 25), on the backend the test run selects: the
+//! scoring rules of the 9 published indices on constructed dossiers and agencies' figures,
+//! against points worked by hand; ratings by the link on the result-ready notice
 //! (with the rating code sent to the applicant alone), at the counter's kiosk (recording the officer), and their way into the
 //! director's "not satisfied" list and the per-officer and per-counter results; the
 //! per-dossier score sheet; the Decision 766 index against a hand computation, changed by
@@ -13,7 +14,7 @@ use common::intake::{Reach, counter_intake, file_dossier};
 use common::pages::page;
 use common::{CONSTRUCTION, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at};
 use motcua_core::dossier::{Status, Timeliness};
-use motcua_core::evaluation::{self, Answers, Conduct, Facts, Mark, PublicInfo, Satisfaction};
+use motcua_core::evaluation::{self, Answers, Conduct, Facts, Mark, PublicInfo, Satisfaction, UnitFacts, UnitMarks};
 use motcua_core::lifecycle::{Dossier, Notice, NoticeKind, Person};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -63,22 +64,82 @@ fn finished(mut d: Dossier, at: OffsetDateTime) -> Dossier {
     d
 }
 
+/// Finished before the due day (Thursday, due Friday 08:00).
+const EARLY: OffsetDateTime = datetime!(2027-03-04 10:00 +07:00);
+/// Finished on the due day, before the due instant.
+const ON_TIME: OffsetDateTime = datetime!(2027-03-05 07:30 +07:00);
+/// Finished after the due instant.
+const LATE: OffsetDateTime = datetime!(2027-03-05 09:00 +07:00);
+
+fn notice(kind: NoticeKind) -> Notice {
+    Notice {
+        kind,
+        at: datetime!(2027-03-02 09:00 +07:00),
+        by: Person {
+            id: "x".into(),
+            name: "X".into(),
+        },
+        reason: "Thiếu giấy tờ".into(),
+        missing: vec!["Bản vẽ".into()],
+        amount: None,
+        old_due: None,
+        new_due: None,
+    }
+}
+
+/// A completion request at reception: a supplement-request notice only.
+fn asked_at_reception(mut d: Dossier) -> Dossier {
+    d.notices.push(notice(NoticeKind::SupplementRequest));
+    d
+}
+
+/// A supplement request during handling: the notice, and the handling count.
+fn asked_during_handling(mut d: Dossier) -> Dossier {
+    d.notices.push(notice(NoticeKind::SupplementRequest));
+    d.supplements += 1;
+    d
+}
+
 fn points(m: &Mark) -> Option<u32> {
     m.points()
+}
+
+fn answers(contacts: u32, agencies: u32, public_info: PublicInfo, conduct: Conduct, s: Satisfaction) -> Answers {
+    Answers {
+        contacts: Some(contacts),
+        agencies: Some(agencies),
+        public_info: Some(public_info),
+        conduct: Some(conduct),
+        satisfaction: Some(s),
+    }
+}
+
+/// An agency's figures: 20 procedures, `at_centre` of them at the centre, `online` of
+/// them offered online; `dossiers` received in the period, `filed_online` online, `late`
+/// online ones late or overdue.
+fn unit_facts(at_centre: i64, online: i64, dossiers: i64, filed_online: i64, late: i64) -> UnitFacts {
+    UnitFacts {
+        procedures: 20,
+        procedures_at_centre: at_centre,
+        procedures_online: online,
+        procedures_decided_at_one_stop: None,
+        commune_level: false,
+        dossiers,
+        dossiers_online: filed_online,
+        online_overdue_or_late: late,
+        feedback: None,
+    }
 }
 
 #[test]
 fn total_time_early_on_time_late_and_unfinished() {
     let d = constructed();
     assert_eq!(points(&evaluation::total_time(&d)), None, "no result yet: not assessed");
-    let early = finished(d.clone(), datetime!(2027-03-04 10:00 +07:00));
-    assert_eq!(points(&evaluation::total_time(&early)), Some(2));
-    let on_time = finished(d.clone(), datetime!(2027-03-05 07:30 +07:00));
-    assert_eq!(points(&evaluation::total_time(&on_time)), Some(1));
-    let late = finished(d.clone(), datetime!(2027-03-05 09:00 +07:00));
-    assert_eq!(points(&evaluation::total_time(&late)), Some(0));
+    assert_eq!(points(&evaluation::total_time(&finished(d.clone(), EARLY))), Some(2));
+    assert_eq!(points(&evaluation::total_time(&finished(d.clone(), ON_TIME))), Some(1));
+    assert_eq!(points(&evaluation::total_time(&finished(d.clone(), LATE))), Some(0));
     // An apology moves the appointment, not the statutory time: finishing after the old
-    // appointment is late for index 1 even within the new one.
+    // appointment is late for index 1 (and 7) even within the new one.
     let mut moved = d;
     moved.notices.push(Notice {
         kind: NoticeKind::Apology,
@@ -97,11 +158,7 @@ fn total_time_early_on_time_late_and_unfinished() {
     moved.extensions = 1;
     let moved = finished(moved, datetime!(2027-03-09 10:00 +07:00));
     assert_eq!(points(&evaluation::total_time(&moved)), Some(0));
-    // Index 6: apologised and kept the new appointment: 1.
-    assert_eq!(points(&evaluation::apology(&moved)), Some(1));
-    assert_eq!(points(&evaluation::apology(&early)), Some(2));
-    assert_eq!(points(&evaluation::apology(&late)), Some(0));
-    assert_eq!(points(&evaluation::apology(&constructed())), None);
+    assert_eq!(points(&evaluation::conduct(&moved, None)), Some(0));
 }
 
 #[test]
@@ -117,89 +174,313 @@ fn step_time_takes_the_worst_step() {
 }
 
 #[test]
-fn supplements_count_against_the_agency_after_one() {
-    let d = constructed();
-    assert_eq!(points(&evaluation::supplements(&d)), None);
-    let mut f = finished(d, datetime!(2027-03-04 10:00 +07:00));
-    assert_eq!(points(&evaluation::supplements(&f)), Some(2));
-    f.supplements = 1;
-    assert_eq!(points(&evaluation::supplements(&f)), Some(1));
-    f.supplements = 2;
-    assert_eq!(points(&evaluation::supplements(&f)), Some(0));
+fn index_3_counts_supplement_requests_at_reception_and_during_handling() {
+    let early = finished(constructed(), EARLY);
+    let with = |contacts| Answers {
+        contacts,
+        ..Answers::default()
+    };
+    // (dossier, the applicant's answer) → points, worked by hand: 0 contacts 2, 1 contact
+    // 1, more 0; the larger of the dossier's count and the answer.
+    let table: Vec<(&str, Dossier, Option<u32>, Option<u32>)> = vec![
+        ("early, no supplement", early.clone(), None, Some(2)),
+        (
+            "one during handling",
+            asked_during_handling(early.clone()),
+            None,
+            Some(1),
+        ),
+        ("one at reception", asked_at_reception(early.clone()), None, Some(1)),
+        (
+            "two: at reception and during handling",
+            asked_during_handling(asked_at_reception(early.clone())),
+            None,
+            Some(0),
+        ),
+        (
+            "two during handling",
+            asked_during_handling(asked_during_handling(early.clone())),
+            None,
+            Some(0),
+        ),
+        ("none recorded, answered 1", early.clone(), Some(1), Some(1)),
+        ("none recorded, answered 2", early.clone(), Some(2), Some(0)),
+        (
+            "one recorded, answered 0",
+            asked_during_handling(early.clone()),
+            Some(0),
+            Some(1),
+        ),
+        ("unfinished, no answer", constructed(), None, None),
+    ];
+    for (what, d, answer, want) in table {
+        let a = with(answer);
+        let m = evaluation::contacts(&d, Some(&a));
+        assert_eq!(points(&m), want, "{what}: {}", m.reason());
+    }
+    let m = evaluation::contacts(&asked_during_handling(asked_at_reception(early)), None);
+    assert!(
+        m.reason()
+            .contains("1 lần yêu cầu bổ sung, hoàn thiện khi tiếp nhận và 1 lần trong khi giải quyết"),
+        "{}",
+        m.reason()
+    );
 }
 
 #[test]
-fn citizen_indices_score_answers_and_are_not_assessed_without_them() {
+fn citizen_answers_score_indices_4_6_and_7_by_the_published_levels() {
+    let early = finished(constructed(), EARLY);
+    let on_time = finished(constructed(), ON_TIME);
     let mut a = Answers::default();
-    let none = [
-        evaluation::contacts(Some(&a)),
-        evaluation::agencies(Some(&a)),
-        evaluation::public_info(Some(&a)),
-        evaluation::conduct(Some(&a)),
-        evaluation::satisfaction(Some(&a)),
-        evaluation::contacts(None),
-    ];
-    assert!(none.iter().all(|m| m.points().is_none()));
+    assert_eq!(points(&evaluation::agencies(Some(&a))), None);
+    assert_eq!(points(&evaluation::agencies(None)), None);
+    // Index 4: none 2; one (the one-stop unit) 1; more than one 0.
     for (n, want) in [(0, 2), (1, 1), (2, 0), (5, 0)] {
-        a.contacts = Some(n);
-        assert_eq!(points(&evaluation::contacts(Some(&a))), Some(want), "contacts {n}");
-    }
-    for (n, want) in [(0, 2), (1, 2), (2, 1), (3, 0)] {
         a.agencies = Some(n);
         assert_eq!(points(&evaluation::agencies(Some(&a))), Some(want), "agencies {n}");
     }
-    for (p, want) in [
-        (PublicInfo::Full, 2),
-        (PublicInfo::Partial, 1),
-        (PublicInfo::Missing, 0),
+    // Index 6: published electronically (the catalogue); posting known from the answer.
+    for (published, answer, want) in [
+        (true, None, Some(1)),
+        (true, Some(PublicInfo::Full), Some(2)),
+        (true, Some(PublicInfo::Partial), Some(1)),
+        (true, Some(PublicInfo::Missing), Some(0)),
+        (false, None, None),
+        (false, Some(PublicInfo::Full), Some(1)),
+        (false, Some(PublicInfo::Partial), Some(0)),
     ] {
-        a.public_info = Some(p);
-        assert_eq!(points(&evaluation::public_info(Some(&a))), Some(want));
+        a.public_info = answer;
+        let m = evaluation::publicity(published, Some(&a));
+        assert_eq!(points(&m), want, "{published} {answer:?}: {}", m.reason());
     }
-    for (c, want) in [(Conduct::Good, 2), (Conduct::Fair, 1), (Conduct::Poor, 0)] {
-        a.conduct = Some(c);
-        assert_eq!(points(&evaluation::conduct(Some(&a))), Some(want));
-    }
-    for (s, want) in [
-        (Satisfaction::VerySatisfied, 2),
-        (Satisfaction::Satisfied, 1),
-        (Satisfaction::NotSatisfied, 0),
+    assert!(
+        evaluation::publicity(true, None)
+            .reason()
+            .contains("chỉ tính hình thức điện tử")
+    );
+    // Index 7: early 2, on time 1 when no misconduct is reported; a report of misconduct
+    // is not substantiated: not assessed (never 0 on an unverified report).
+    for (d, conduct, want) in [
+        (&early, None, Some(2)),
+        (&early, Some(Conduct::Good), Some(2)),
+        (&early, Some(Conduct::Fair), Some(2)),
+        (&on_time, Some(Conduct::Good), Some(1)),
+        (&on_time, None, Some(1)),
+        (&early, Some(Conduct::Poor), None),
+        (&on_time, Some(Conduct::Poor), None),
     ] {
-        a.satisfaction = Some(s);
-        assert_eq!(points(&evaluation::satisfaction(Some(&a))), Some(want));
+        a.conduct = conduct;
+        let m = evaluation::conduct(d, Some(&a));
+        assert_eq!(points(&m), want, "{conduct:?}: {}", m.reason());
+    }
+    a.conduct = Some(Conduct::Poor);
+    assert!(
+        evaluation::conduct(&early, Some(&a))
+            .reason()
+            .contains("phản ánh chưa được xác minh")
+    );
+    assert_eq!(
+        points(&evaluation::conduct(&constructed(), None)),
+        None,
+        "no result yet"
+    );
+}
+
+/// Fixture dossiers scored by hand: every index's points, the total and how many were
+/// assessed, written out without the implementation.
+#[test]
+fn fixture_dossiers_scored_by_hand() {
+    struct Row {
+        what: &'static str,
+        dossier: Dossier,
+        steps: Vec<Timeliness>,
+        answers: Option<Answers>,
+        published: bool,
+        unit: UnitFacts,
+        want: [Option<u32>; 9],
+        total: u32,
+        assessed: usize,
+    }
+    use Timeliness::*;
+    let rows = vec![
+        Row {
+            // 1 early 2; 2 all steps early 2; 3 no supplement 2; 4 no answer -; 5 all 20
+            // procedures at the centre, nothing known of who approves 1; 6 electronic only
+            // 1; 7 early, no report 2; 8 no register -; 9 25 % procedures online, 7/20 =
+            // 35 % dossiers online, none late 2. Total 12 over 7 indices.
+            what: "A: early, no supplement, no survey",
+            dossier: finished(constructed(), EARLY),
+            steps: vec![Early, Early],
+            answers: None,
+            published: true,
+            unit: unit_facts(20, 5, 20, 7, 0),
+            want: [
+                Some(2),
+                Some(2),
+                Some(2),
+                None,
+                Some(1),
+                Some(1),
+                Some(2),
+                None,
+                Some(2),
+            ],
+            total: 12,
+            assessed: 7,
+        },
+        Row {
+            // 1 on the due day 1; 2 worst step on time 1; 3 one supplement during handling
+            // (answer 0, the larger is 1) 1; 4 one body, the one-stop unit 1; 5 19/20 at
+            // the centre 0; 6 posted and electronic 2; 7 on time, good conduct 1; 8 -;
+            // 9 4/25 = 16 % online 1. Total 8 over 8; very satisfied is outside the points.
+            what: "B: on time, one supplement, full survey",
+            dossier: asked_during_handling(finished(constructed(), ON_TIME)),
+            steps: vec![Early, OnTime],
+            answers: Some(answers(
+                0,
+                1,
+                PublicInfo::Full,
+                Conduct::Good,
+                Satisfaction::VerySatisfied,
+            )),
+            published: true,
+            unit: unit_facts(19, 5, 25, 4, 0),
+            want: [
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(0),
+                Some(2),
+                Some(1),
+                None,
+                Some(1),
+            ],
+            total: 8,
+            assessed: 8,
+        },
+        Row {
+            // 1 late 0; 2 a late step 0; 3 one at reception + one during handling, answer
+            // 3: 3 contacts 0; 4 two bodies 0; 5 all at the centre 1; 6 not published or
+            // wrong 0; 7 late 0; 8 -; 9 an overdue online dossier 0. Total 1 over 8.
+            what: "C: late, two supplements, an overdue online dossier",
+            dossier: asked_during_handling(asked_at_reception(finished(constructed(), LATE))),
+            steps: vec![Early, Late],
+            answers: Some(answers(
+                3,
+                2,
+                PublicInfo::Missing,
+                Conduct::Fair,
+                Satisfaction::NotSatisfied,
+            )),
+            published: true,
+            unit: unit_facts(20, 5, 20, 7, 1),
+            want: [
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(1),
+                Some(0),
+                Some(0),
+                None,
+                Some(0),
+            ],
+            total: 1,
+            assessed: 8,
+        },
+        Row {
+            // 1 early 2; 2 early 2; 3 no supplement, answered 1 → 1; 4 no body 2; 5 1;
+            // 6 partial: electronic only 1; 7 misconduct reported, not substantiated -;
+            // 8 -; 9 3/20 = 15 % online 1. Total 10 over 7.
+            what: "D: early, misconduct reported",
+            dossier: finished(constructed(), EARLY),
+            steps: vec![Early],
+            answers: Some(answers(
+                1,
+                0,
+                PublicInfo::Partial,
+                Conduct::Poor,
+                Satisfaction::Satisfied,
+            )),
+            published: true,
+            unit: unit_facts(20, 5, 20, 3, 0),
+            want: [
+                Some(2),
+                Some(2),
+                Some(1),
+                Some(2),
+                Some(1),
+                Some(1),
+                None,
+                None,
+                Some(1),
+            ],
+            total: 10,
+            assessed: 7,
+        },
+        Row {
+            // Unfinished: 1, 2, 3, 7 not assessed; 4 -; 5 1; 6 1; 8 -; 9 no online
+            // procedure 0. Total 2 over 3.
+            what: "E: in progress, no online service",
+            dossier: constructed(),
+            steps: vec![],
+            answers: None,
+            published: true,
+            unit: unit_facts(20, 0, 20, 0, 0),
+            want: [None, None, None, None, Some(1), Some(1), None, None, Some(0)],
+            total: 2,
+            assessed: 3,
+        },
+    ];
+    for r in rows {
+        let marks = UnitMarks::of(&r.unit);
+        let sheet = evaluation::evaluate(&Facts {
+            dossier: &r.dossier,
+            steps: &r.steps,
+            forwarded: &[],
+            answers: r.answers.as_ref(),
+            published: r.published,
+            unit: &marks,
+        });
+        let got: Vec<Option<u32>> = sheet.lines.iter().map(|l| l.mark.points()).collect();
+        assert_eq!(got, r.want, "{}: {:#?}", r.what, sheet.lines);
+        assert_eq!(sheet.total(), r.total, "{}", r.what);
+        assert_eq!(sheet.assessed(), r.assessed, "{}", r.what);
+        assert_eq!(
+            sheet.satisfaction,
+            r.answers.as_ref().and_then(|a| a.satisfaction),
+            "{}",
+            r.what
+        );
+        let numbers: Vec<u8> = sheet.lines.iter().map(|l| l.index.number).collect();
+        assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     }
 }
 
 #[test]
-fn a_sheet_totals_only_what_it_assessed() {
-    let d = finished(constructed(), datetime!(2027-03-04 10:00 +07:00));
-    let sheet = evaluation::evaluate(&Facts {
-        dossier: &d,
-        steps: &[Timeliness::Early, Timeliness::OnTime],
-        forwarded: &[],
-        answers: None,
-    });
-    // System indices: total time 2, steps 1, supplements 2, apology 2; five citizen
-    // indices not assessed (not 0).
-    assert_eq!(sheet.lines.len(), 9);
-    assert_eq!(sheet.assessed(), 4);
-    assert_eq!(sheet.total(), 7);
-    assert_eq!(sheet.assessed_max(), 8);
-    let answers = Answers {
-        contacts: Some(1),
-        agencies: Some(1),
-        public_info: Some(PublicInfo::Full),
-        conduct: Some(Conduct::Fair),
-        satisfaction: Some(Satisfaction::NotSatisfied),
-    };
-    let sheet = evaluation::evaluate(&Facts {
-        dossier: &d,
-        steps: &[Timeliness::Early, Timeliness::OnTime],
-        forwarded: &[],
-        answers: Some(&answers),
-    });
-    assert_eq!(sheet.assessed(), 9);
-    assert_eq!(sheet.total(), 7 + 1 + 2 + 2 + 1);
+fn index_9_worked_by_hand() {
+    // 20 procedures, 5 online (25 %).
+    for (dossiers, online, late, want) in [
+        // 7/20 = 35 % online, none late: 2.
+        (20, 7, 0, Some(2)),
+        // 4/25 = 16 %: 1.
+        (25, 4, 0, Some(1)),
+        // 3/25 = 12 %: 0.
+        (25, 3, 0, Some(0)),
+        // 35 % but an online dossier overdue or late: 0.
+        (20, 7, 1, Some(0)),
+        // Nothing received: not assessed.
+        (0, 0, 0, None),
+    ] {
+        let m = evaluation::online_service(&unit_facts(20, 5, dossiers, online, late));
+        assert_eq!(points(&m), want, "{online}/{dossiers}, {late} late: {}", m.reason());
+    }
+    // 3 of 20 procedures online (15 %) with 35 % online dossiers: 1, not 2.
+    assert_eq!(
+        points(&evaluation::online_service(&unit_facts(20, 3, 20, 7, 0))),
+        Some(1)
+    );
 }
 
 // ---- Through the application -----------------------------------------------------------------
@@ -480,6 +761,16 @@ async fn not_satisfied_reaches_the_director_and_results_count_per_officer() {
     }
 }
 
+fn line(v: &Value, code: &str) -> Value {
+    v["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|l| l["code"] == code)
+        .cloned()
+        .unwrap_or_else(|| panic!("no line {code}: {v}"))
+}
+
 #[tokio::test]
 async fn the_dossier_sheet_scores_system_data_and_answers() {
     let app = spawn_app_at(START).await;
@@ -489,39 +780,106 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
     let path = format!("/api/v1/dossiers/{code}/evaluation");
     let (status, v) = get(&app, &s.leader, &path).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    let line = |v: &Value, code: &str| {
-        v["lines"]
-            .as_array()
-            .expect("lines")
-            .iter()
-            .find(|l| l["code"] == code)
-            .cloned()
-            .expect("line")
-    };
-    assert_eq!(line(&v, "total_time")["points"], 2, "finished the same day: early");
-    assert_eq!(line(&v, "supplements")["points"], 2);
+    let codes: Vec<&str> = v["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| l["code"].as_str().expect("code"))
+        .collect();
     assert_eq!(
-        line(&v, "contacts")["points"],
-        Value::Null,
-        "not assessed without an answer"
+        codes,
+        [
+            "total_time",
+            "step_time",
+            "contacts",
+            "agencies",
+            "one_stop",
+            "publicity",
+            "conduct",
+            "feedback",
+            "online_service"
+        ]
     );
-    assert_eq!(v["assessed"], 4);
+    for l in v["lines"].as_array().expect("lines") {
+        let legal = l["legal"].as_str().expect("legal");
+        assert!(
+            legal.contains("Nghị định 61/2018/NĐ-CP") && legal.contains("Thông tư 01/2018/TT-VPCP"),
+            "{l}"
+        );
+        assert!(legal.contains("chưa xác nhận"), "{l}");
+    }
+    // Before any survey, by hand: finished the day it was filed (early) 2; the control
+    // sheet's steps: two early, two on time (each finished within its due day) 1;
+    // no supplement request 2; bodies contacted: not assessed; Sở Xây dựng has 7
+    // procedures received only at the department 0; published electronically only 1;
+    // early and no report 2; feedback: not assessed; online service: in March 2027 the
+    // department received this one dossier at the counter (0 % online) 0. Total 8 over 7.
+    let want = [
+        ("total_time", json!(2)),
+        ("step_time", json!(1)),
+        ("contacts", json!(2)),
+        ("agencies", Value::Null),
+        ("one_stop", json!(0)),
+        ("publicity", json!(1)),
+        ("conduct", json!(2)),
+        ("feedback", Value::Null),
+        ("online_service", json!(0)),
+    ];
+    for (index, points) in &want {
+        assert_eq!(line(&v, index)["points"], *points, "{index}: {}", line(&v, index));
+    }
+    assert_eq!(
+        (v["total"].clone(), v["assessed"].clone(), v["max"].clone()),
+        (json!(8), json!(7), json!(18))
+    );
+    assert_eq!(line(&v, "online_service")["source"], "unit");
+    assert_eq!(line(&v, "contacts")["source"], "system_and_citizen");
+    assert_eq!(v["unit"]["agency"], CONSTRUCTION);
+    assert_eq!(
+        (v["unit"]["dossiers"].clone(), v["unit"]["dossiers_online"].clone()),
+        (json!(1), json!(0))
+    );
+    assert_eq!(v["unit"]["from"], "2027-03-01T00:00:00+07:00");
+    assert_eq!(v["satisfaction"], Value::Null);
+    assert!(
+        line(&v, "feedback")["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("chưa có sổ theo dõi phản ánh"),
+        "{v}"
+    );
+
+    // The survey: 2 contacts 0; 2 bodies 0; misconduct reported: index 7 not assessed;
+    // satisfied is shown, outside the points. Total 2 + 1 + 0 + 0 + 0 + 1 + 0 = 4 over 7.
     post_anonymous(
         &app,
         &format!("/api/v1/track/{code}/rating"),
-        json!({"rating_code": rating, "rating": "satisfied", "contacts": 2, "agencies": 2}),
+        json!({"rating_code": rating, "rating": "satisfied", "contacts": 2, "agencies": 2, "conduct": "poor"}),
     )
     .await;
     let (_, v) = get(&app, &s.leader, &path).await;
     assert_eq!(line(&v, "contacts")["points"], 0);
-    assert_eq!(line(&v, "agencies")["points"], 1);
-    assert_eq!(line(&v, "satisfaction")["points"], 1);
-    assert_eq!(line(&v, "conduct")["points"], Value::Null);
-    assert_eq!(v["assessed"], 7);
+    assert_eq!(line(&v, "agencies")["points"], 0);
+    assert_eq!(
+        line(&v, "conduct")["points"],
+        Value::Null,
+        "a report of misconduct is not substantiated"
+    );
+    assert_eq!(v["satisfaction"], "satisfied");
+    assert_eq!((v["total"].clone(), v["assessed"].clone()), (json!(4), json!(7)));
 
     let (status, html) = page(&app, Some(&s.leader), &format!("/ho-so/{code}/phieu-danh-gia")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Chưa đánh giá") && html.contains("chưa xác nhận"));
+    for needle in [
+        "Chưa đánh giá",
+        "Thông tư 01/2018/TT-VPCP — chỉ số 9",
+        "phản ánh chưa được xác minh",
+        r#"id="index-online_service""#,
+        "không tính vào 18 điểm): <strong>Hài lòng</strong>",
+    ] {
+        assert!(html.contains(needle), "{needle}: {html}");
+    }
+    assert!(!html.contains("điều 31"), "no unconfirmed article cited");
     let citizen = sign_in(&app, "congdan").await;
     let (status, _) = get(&app, &citizen, &path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -533,7 +891,43 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
         "another department's dossier is invisible"
     );
 
-    // The per-agency sheet counts it.
+    // A second dossier with one supplement request during handling: index 3 is 1.
+    let procedure = procedure_of(&app, CONSTRUCTION).await;
+    let (second, _) = file_with_scan(&app, &s.counter, &procedure, None).await;
+    let officer = sign_in(&app, "cv.xaydung").await;
+    act_ok(&app, &s.counter, &second, "transfer", json!({})).await;
+    act_ok(&app, &s.leader, &second, "assign", json!({"user": "cv.xaydung"})).await;
+    act_ok(
+        &app,
+        &officer,
+        &second,
+        "request-supplement",
+        json!({"missing": ["Bản vẽ thiết kế có chữ ký"], "reason": "Thiếu bản vẽ"}),
+    )
+    .await;
+    let scan = upload_pdf(&app, &s.counter, "ban-ve.pdf").await;
+    act_ok(
+        &app,
+        &s.counter,
+        &second,
+        "receive-supplement",
+        json!({"files": [scan]}),
+    )
+    .await;
+    let result = upload_pdf(&app, &s.leader, "giay-phep.pdf").await;
+    act_ok(&app, &s.leader, &second, "finish", json!({"result_files": [result]})).await;
+    let (_, v) = get(&app, &s.leader, &format!("/api/v1/dossiers/{second}/evaluation")).await;
+    assert_eq!(line(&v, "contacts")["points"], 1, "{}", line(&v, "contacts"));
+    assert!(
+        line(&v, "contacts")["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("0 lần yêu cầu bổ sung, hoàn thiện khi tiếp nhận và 1 lần trong khi giải quyết"),
+        "{v}"
+    );
+
+    // The per-agency sheet counts both, scores the unit-level indices once and shows the
+    // satisfaction apart.
     let period = "period=khoang&from=2027-03-01&to=2027-03-31";
     let (status, html) = page(
         &app,
@@ -542,7 +936,16 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains(&format!("/ho-so/{code}/phieu-danh-gia")), "{html}");
+    for needle in [
+        format!("/ho-so/{code}/phieu-danh-gia"),
+        format!("/ho-so/{second}/phieu-danh-gia"),
+        "Cấp cơ quan: ".to_owned(),
+        "0/2 hồ sơ tiếp nhận trong kỳ nộp trực tuyến".to_owned(),
+        "Thông tư 01/2018/TT-VPCP — chỉ số 5".to_owned(),
+        "rất hài lòng 0, hài lòng 1, không hài lòng 0".to_owned(),
+    ] {
+        assert!(html.contains(&needle), "{needle}: {html}");
+    }
     let (status, _) = page(
         &app,
         Some(&s.leader),
@@ -552,6 +955,67 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
     assert_eq!(status, StatusCode::OK, "the department's own leader");
     let (status, _) = page(&app, Some(&s.leader), "/lanh-dao/phieu-danh-gia?agency=000.00.02.H43").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "not another department");
+}
+
+/// Index 9 through the application, for Sở Tư pháp in March 2027: the share of online
+/// dossiers and an overdue online dossier, worked by hand.
+#[tokio::test]
+async fn index_9_follows_the_agencys_online_dossiers_over_the_month() {
+    let app = spawn_app_at(START).await;
+    let [citizen, counter, director] = sign_in_each(&app, ["congdan", "tiepnhan", "giamdoc"]).await;
+    // C: the judicial record filed online, accepted.
+    let content = procedure_content(&app, LLTP).await;
+    let mut documents = Vec::new();
+    for (i, d) in content["documents"].as_array().expect("documents").iter().enumerate() {
+        if d["required"] == true {
+            let id = upload_pdf(&app, &citizen, &format!("giay-to-{i}.pdf")).await;
+            documents.push(json!({"index": i, "files": [id]}));
+        }
+    }
+    let kind = content["applicants"][0].as_str().expect("kind");
+    let body = json!({"procedure": LLTP, "documents": documents, "delivery": "counter",
+        "applicant": {"kind": kind, "name": "Nguyễn Văn Dân", "id_number": "058190000123", "phone": "0912345678"}});
+    let (status, v) = post(&app, &citizen, "/api/v1/dossiers", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let online = code_of(&v);
+    act_ok(&app, &counter, &online, "accept", json!({})).await;
+    let at_counter = async || {
+        let body = common::intake::judicial_record_intake(&app).await;
+        file_dossier(&app, &counter, body).await;
+    };
+    at_counter().await;
+    at_counter().await;
+    let path = format!("/api/v1/dossiers/{online}/evaluation");
+    let index_9 = async || {
+        let (status, v) = get(&app, &director, &path).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        (line(&v, "online_service"), v["unit"].clone())
+    };
+    let (l, unit) = index_9().await;
+    assert_eq!(unit["agency"], common::JUSTICE);
+    // The demo catalogue: Sở Tư pháp has 140 procedures, 123 of them at level 3 or 4
+    // (87.9 %, at least 20 %).
+    assert_eq!(unit["procedures"], 140, "{unit}");
+    assert_eq!(unit["procedures_online"], 123, "{unit}");
+    // 1 online of 3 received = 33.3 % ≥ 30 %, none overdue: 2.
+    assert_eq!(
+        (unit["dossiers"].clone(), unit["dossiers_online"].clone()),
+        (json!(3), json!(1))
+    );
+    assert_eq!(l["points"], 2, "{l}");
+    // Three more at the counter: 1 of 6 = 16.7 %: 1.
+    for _ in 0..3 {
+        at_counter().await;
+    }
+    let (l, _) = index_9().await;
+    assert_eq!(l["points"], 1, "{l}");
+    // The online dossier runs past its appointment (10 working days from 1 March): on 25
+    // March it is overdue, which scores 0 whatever the shares.
+    app.clock.set(datetime!(2027-03-25 09:00 +07:00));
+    let (l, unit) = index_9().await;
+    assert_eq!(unit["online_overdue_or_late"], 1, "{unit}");
+    assert_eq!(l["points"], 0, "{l}");
+    assert!(l["reason"].as_str().expect("reason").contains("quá hạn"), "{l}");
 }
 
 fn points_of(v: &Value, criterion: &str) -> Value {

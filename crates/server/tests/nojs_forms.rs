@@ -883,3 +883,31 @@ fn every_form_posts_unless_it_is_a_harmless_get() {
     assert!(checked > 30, "found only {checked} forms under {}", root.display());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[tokio::test]
+async fn counter_intake_without_script_files_for_an_authorised_person() {
+    let app = spawn_app_at(MONDAY).await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let content = procedure_content(&app, LLTP).await;
+    let path = format!("/quay/tiep-nhan/{LLTP}");
+    let form = browse(&app, &path, Some(&counter.cookie)).await;
+    assert!(form.body.contains(r#"name="submitter.authorisation.copies""#));
+    let mut fields = intake_fields(&counter, &content, "Trần Thị Bình", "accept");
+    fields.push(("submitter.name".to_owned(), "Lê Văn Cường".to_owned()));
+    fields.push(("submitter.id_number".to_owned(), "058190000789".to_owned()));
+    // No authorisation received: the form comes back, naming it, with what was typed.
+    let refused = post_form(&app, &path, Some(&counter.cookie), &refs(&fields)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("văn bản ủy quyền"), "{}", refused.body);
+    assert!(refused.body.contains(r#"value="Lê Văn Cường""#));
+    fields.push(("submitter.authorisation.copies".to_owned(), "1".to_owned()));
+    let accepted = post_form(&app, &path, Some(&counter.cookie), &refs(&fields)).await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    let code = accepted
+        .location
+        .strip_prefix("/quay/bien-nhan/")
+        .expect("receipt page");
+    let v = dossier(&app, &counter, code).await;
+    assert_eq!(v["submitter"]["name"], "Lê Văn Cường", "{v}");
+    assert_eq!(v["applicant"]["name"], "Trần Thị Bình");
+}

@@ -912,3 +912,41 @@ async fn two_workers_on_one_database_deliver_each_event_exactly_once_in_order() 
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn an_authorised_submitter_is_told_as_well_as_the_applicant() {
+    let sms = Receiver::start().await;
+    let smtp = SmtpSink::start().await;
+    let (app, state) = spawn_with(datetime!(2026-11-02 08:00 +07:00), |c| {
+        c.smtp_host = "127.0.0.1".to_owned();
+        c.smtp_port = smtp.port;
+        c.sms_url = sms.url.clone();
+    })
+    .await;
+    let worker = start_worker(&state);
+    let counter = sign_in(&app, "tiepnhan").await;
+    let mut body = counter_intake(&app, LLTP, Reach::MobileAndEmail).await;
+    body["submitter"] = json!({"name": "Trần Thị Bình", "id_number": "058190000456", "phone": "0987654321",
+        "email": "binh@example.vn", "authorisation": {"originals": 1}});
+    let v = file_dossier(&app, &counter, body).await;
+    let dossier = v["code"].as_str().expect("code").to_owned();
+    // The acceptance notice goes to both people, by email and by SMS.
+    let emails = smtp.wait_for(2).await;
+    let mut to: Vec<String> = emails
+        .iter()
+        .map(|m| m["rcpt_tos"][0].as_str().expect("to").to_owned())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["an@example.vn", "binh@example.vn"]);
+    for m in &emails {
+        assert_eq!(m["subject"], format!("Hồ sơ {dossier} đã được tiếp nhận"));
+    }
+    let texts = sms.wait_for(2, "sms").await;
+    let mut phones: Vec<String> = texts
+        .iter()
+        .map(|r| r.json()["to"].as_str().expect("to").to_owned())
+        .collect();
+    phones.sort();
+    assert_eq!(phones, ["0912345678", "0987654321"]);
+    worker.stop().await;
+}

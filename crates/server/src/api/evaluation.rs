@@ -25,8 +25,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/service-index/criteria/{code}", put(edit_criterion))
 }
 
-/// `GET /api/v1/dossiers/{code}/evaluation`: the dossier's score sheet of the 9 indices
-/// (staff who may see the dossier).
+/// `GET /api/v1/dossiers/{code}/evaluation`: the dossier's score sheet of the 9 published
+/// indices, each line with its legal source, the unit-level figures of its agency and the
+/// satisfaction outside the 18 points (staff who may see the dossier).
 #[utoipa::path(get, path = "/api/v1/dossiers/{code}/evaluation", tag = "evaluation",
     params(("code" = String, Path, description = "Mã hồ sơ")),
     responses((status = 200, body = SheetView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

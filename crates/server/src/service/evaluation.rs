@@ -1,15 +1,22 @@
-//! Evaluation (docs/rules.md §6, issue 8 item 4): the per-dossier score sheet of the 9
-//! indices (Decree 61/2018 art. 31, Circular 01/2018 art. 13), the per-agency sheet, and
-//! the Decision 766 service index of the province with its editable sub-criteria.
+//! Evaluation (docs/rules.md §6, issue 8 item 4, issue 25): the per-dossier score sheet
+//! of the 9 published indices (Decree 61/2018/NĐ-CP as amended by Decree 107/2021/NĐ-CP;
+//! Circular 01/2018/TT-VPCP), the per-agency sheet, and the Decision 766 service index of
+//! the province with its editable sub-criteria.
 //!
 //! The rules are in `motcua_core::evaluation`; this module gathers the facts (the dossier,
-//! its control sheet's closed steps, its rating with the survey answers; the province's
-//! rates for a period) and computes the results both skins show.
+//! its control sheet's closed steps, its rating with the survey answers, whether its
+//! procedure is in the public catalogue; the agency's figures over a period for the
+//! unit-level indices 5, 8 and 9; the province's rates for a period) and computes the
+//! results both skins show.
 
 use motcua_core::access::Role;
+use motcua_core::catalogue::AgencyKind;
 use motcua_core::codes::ProvinceCode;
-use motcua_core::dossier::Action;
-use motcua_core::evaluation::{self, Criterion, Facts, INDEX_MAX, INDICES, Index, Sheet, Tally};
+use motcua_core::dossier::{Action, Channel};
+use motcua_core::evaluation::{
+    self, Criterion, Facts, INDICES, Index, SHEET_MAX, Satisfaction, Sheet, Tally, UnitFacts, UnitMarks,
+};
+use motcua_core::stats::Dimension;
 use motcua_store::overview::Period;
 use motcua_store::{Tx, dossiers, ratings};
 use serde::{Deserialize, Serialize};
@@ -24,11 +31,106 @@ use crate::service::dossiers::{Directory, directory, load_visible};
 use crate::service::period::PeriodQuery;
 use crate::state::AppState;
 
+// ---- The agency's figures (indices 5, 8, 9) ----------------------------------------------
+
+/// The unit-level facts and marks of one agency over one period.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// The agency (responsible for the dossiers).
+    pub agency: String,
+    /// The period the figures cover.
+    pub period: Period,
+    /// The period as shown ("Tháng 3/2027", …).
+    pub period_label: String,
+    /// The figures.
+    pub facts: UnitFacts,
+    /// Indices 5, 8 and 9 scored from them.
+    pub marks: UnitMarks,
+    /// The procedures of the public catalogue (every one is published electronically).
+    published: std::collections::BTreeSet<String>,
+}
+
+impl Unit {
+    /// Whether procedure `code` is in the public catalogue.
+    pub fn publishes(&self, code: &str) -> bool {
+        self.published.contains(code)
+    }
+}
+
+/// Gathers the figures of `agency` over `period` (whole days): its procedures from the
+/// catalogue (how many, received at the centre, offered online), its dossiers received in
+/// the period and those filed online, and its online dossiers resolved late in the period
+/// or overdue at its end (the statistics' figures, docs/rules.md §6). motcua keeps no
+/// register of feedback and complaints, nor which procedures the one-stop unit approves
+/// itself: those stay unknown.
+pub async fn unit(
+    state: &AppState,
+    province: &ProvinceCode,
+    dir: &Directory,
+    agency: &str,
+    period: Period,
+    period_label: String,
+) -> Result<Unit, AppError> {
+    let index = state.index.get(&state.db, province).await?;
+    let mut facts = UnitFacts {
+        commune_level: dir
+            .agencies
+            .get(agency)
+            .is_some_and(|(_, kind)| *kind == AgencyKind::CommuneCentre),
+        ..UnitFacts::default()
+    };
+    let mut published = std::collections::BTreeSet::new();
+    for e in &index.entries {
+        let s = &e.summary;
+        published.insert(s.code.as_str().to_owned());
+        if s.agency_code.as_str() == agency {
+            facts.procedures += 1;
+            facts.procedures_at_centre += i64::from(s.at_centre);
+            facts.procedures_online += i64::from(evaluation::offered_online(s));
+        }
+    }
+    let now = state.clock.now();
+    let query = |channel| motcua_store::stats::Query {
+        group: Dimension::Department,
+        period,
+        now,
+        department: Some(agency),
+        channel,
+    };
+    let mut tx = state.db.begin_read().await?;
+    let all = motcua_store::stats::total(&motcua_store::stats::figures(&mut tx, province, query(None)).await?);
+    let online = motcua_store::stats::total(
+        &motcua_store::stats::figures(&mut tx, province, query(Some(Channel::Online))).await?,
+    );
+    drop(tx);
+    facts.dossiers = all.received_total();
+    facts.dossiers_online = online.received_total();
+    facts.online_overdue_or_late = online.overdue + online.late;
+    Ok(Unit {
+        agency: agency.to_owned(),
+        period,
+        period_label,
+        marks: UnitMarks::of(&facts),
+        facts,
+        published,
+    })
+}
+
+/// The period whose unit-level figures a dossier's sheet carries: the month its result
+/// was ready in (the month of the per-agency sheet that counts it), or this month before
+/// the result.
+pub fn dossier_period(d: &motcua_core::lifecycle::Dossier, now: OffsetDateTime) -> (Period, String) {
+    let at = d.finished_at.filter(|_| d.status.has_result()).unwrap_or(now);
+    let month = crate::service::period::this_month(at);
+    (month.period, month.label)
+}
+
 // ---- Per-dossier sheet ----------------------------------------------------------------
 
 /// Scores a stored dossier: its control sheet's closed steps, the agencies it was
-/// forwarded to (named), and the citizen's answers when rated.
-pub async fn score(tx: &mut Tx, stored: &dossiers::Stored, dir: &Directory) -> Result<Sheet, AppError> {
+/// forwarded to (named), the citizen's answers when rated, and the unit-level marks of
+/// its agency (`unit`).
+pub async fn score(tx: &mut Tx, stored: &dossiers::Stored, dir: &Directory, unit: &Unit) -> Result<Sheet, AppError> {
     let events = dossiers::events(tx, stored.id).await?;
     let steps: Vec<_> = events.iter().filter_map(|e| e.closed_step).collect();
     let forwarded: Vec<String> = events
@@ -43,6 +145,8 @@ pub async fn score(tx: &mut Tx, stored: &dossiers::Stored, dir: &Directory) -> R
         steps: &steps,
         forwarded: &forwarded,
         answers: answers.as_ref(),
+        published: unit.publishes(stored.dossier.procedure.as_str()),
+        unit: &unit.marks,
     }))
 }
 
@@ -53,20 +157,46 @@ pub struct LineView {
     pub number: u8,
     /// Stable code.
     pub code: &'static str,
-    /// Name.
+    /// The published name.
     pub name: &'static str,
-    /// `system` or `citizen`.
+    /// `system`, `citizen`, `system_and_citizen` or `unit` (the agency's figures over the
+    /// period: the same for every dossier of the agency in the period).
     pub source: &'static str,
-    /// The scoring rule.
+    /// The published 2/1/0 rule.
     pub rule: &'static str,
+    /// How motcua applies it with the data it has.
+    pub method: &'static str,
     /// The legal source.
     pub legal: &'static str,
-    /// False when the index or its thresholds are unconfirmed.
+    /// False when the index or its levels are unconfirmed.
     pub confirmed: bool,
     /// 0–2, or null when not assessed.
     pub points: Option<u32>,
     /// Why.
     pub reason: String,
+}
+
+/// The agency's figures behind the unit-level indices.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitView {
+    /// The agency's code.
+    pub agency: String,
+    /// Period start (RFC 3339).
+    pub from: String,
+    /// Period end, exclusive (RFC 3339).
+    pub to: String,
+    /// The agency's procedures in the catalogue.
+    pub procedures: i64,
+    /// Of those, received at the centre.
+    pub procedures_at_centre: i64,
+    /// Of those, offered online (level 3, 4 or fully online).
+    pub procedures_online: i64,
+    /// Dossiers received in the period.
+    pub dossiers: i64,
+    /// Of those, filed online.
+    pub dossiers_online: i64,
+    /// Online dossiers resolved late in the period or overdue at its end.
+    pub online_overdue_or_late: i64,
 }
 
 /// A dossier's score sheet.
@@ -82,25 +212,29 @@ pub struct SheetView {
     pub assessed_max: u32,
     /// The most the sheet scores (18).
     pub max: u32,
-    /// The 9 lines.
+    /// The 9 lines, in the published order.
     pub lines: Vec<LineView>,
+    /// The applicant's satisfaction, when rated: a separate survey, outside the 18 points.
+    pub satisfaction: Option<Satisfaction>,
+    /// The agency's figures of the unit-level indices 5, 8 and 9.
+    pub unit: UnitView,
 }
 
-fn source_name(i: &Index) -> &'static str {
-    match i.source {
-        evaluation::Source::System => "system",
-        evaluation::Source::Citizen => "citizen",
-    }
+fn rfc(t: OffsetDateTime) -> String {
+    t.to_offset(motcua_core::calendar::VIETNAM_OFFSET)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// The JSON view of a sheet.
-pub fn sheet_view(code: &str, s: &Sheet) -> SheetView {
+pub fn sheet_view(code: &str, s: &Sheet, unit: &Unit) -> SheetView {
+    let u = &unit.facts;
     SheetView {
         code: code.to_owned(),
         total: s.total(),
         assessed: s.assessed(),
         assessed_max: s.assessed_max(),
-        max: INDEX_MAX * 9,
+        max: SHEET_MAX,
         lines: s
             .lines
             .iter()
@@ -108,14 +242,27 @@ pub fn sheet_view(code: &str, s: &Sheet) -> SheetView {
                 number: l.index.number,
                 code: l.index.code,
                 name: l.index.name,
-                source: source_name(l.index),
+                source: l.index.source.as_str(),
                 rule: l.index.rule,
+                method: l.index.method,
                 legal: l.index.legal,
                 confirmed: l.index.confirmed,
                 points: l.mark.points(),
                 reason: l.mark.reason().to_owned(),
             })
             .collect(),
+        satisfaction: s.satisfaction,
+        unit: UnitView {
+            agency: unit.agency.clone(),
+            from: rfc(unit.period.from),
+            to: rfc(unit.period.to),
+            procedures: u.procedures,
+            procedures_at_centre: u.procedures_at_centre,
+            procedures_online: u.procedures_online,
+            dossiers: u.dossiers,
+            dossiers_online: u.dossiers_online,
+            online_overdue_or_late: u.online_overdue_or_late,
+        },
     }
 }
 
@@ -133,24 +280,33 @@ pub fn is_staff(p: &Principal) -> bool {
     })
 }
 
-/// Loads a dossier the staff member may see and scores it.
-pub async fn sheet_for(state: &AppState, p: &Principal, code: &str) -> Result<(dossiers::Stored, Sheet), AppError> {
+/// Loads a dossier the staff member may see and scores it, with the unit-level figures
+/// of its agency for the month of its result ([`dossier_period`]).
+pub async fn sheet_for(
+    state: &AppState,
+    p: &Principal,
+    code: &str,
+) -> Result<(dossiers::Stored, Sheet, Unit), AppError> {
     if !is_staff(p) {
         return Err(AppError::Forbidden(
             "Chỉ cán bộ, công chức mới xem được phiếu đánh giá việc giải quyết hồ sơ.".to_owned(),
         ));
     }
     let (stored, _) = load_visible(state, p, code).await?;
-    let dir = directory(state, &stored.dossier.province).await?;
+    let province = &stored.dossier.province;
+    let dir = directory(state, province).await?;
+    let (period, label) = dossier_period(&stored.dossier, state.clock.now());
+    let agency = stored.dossier.responsible_agency.as_str().to_owned();
+    let unit = unit(state, province, &dir, &agency, period, label).await?;
     let mut tx = state.db.begin_read().await?;
-    let sheet = score(&mut tx, &stored, &dir).await?;
-    Ok((stored, sheet))
+    let sheet = score(&mut tx, &stored, &dir, &unit).await?;
+    Ok((stored, sheet, unit))
 }
 
 /// The score sheet of the 9 indices of dossier `code` (staff who may see the dossier).
 pub async fn dossier_sheet(state: &AppState, p: &Principal, code: &str) -> Result<SheetView, AppError> {
-    let (stored, sheet) = sheet_for(state, p, code).await?;
-    Ok(sheet_view(stored.dossier.code.as_str(), &sheet))
+    let (stored, sheet, unit) = sheet_for(state, p, code).await?;
+    Ok(sheet_view(stored.dossier.code.as_str(), &sheet, &unit))
 }
 
 // ---- Per-agency sheet -------------------------------------------------------------------
@@ -158,15 +314,20 @@ pub async fn dossier_sheet(state: &AppState, p: &Principal, code: &str) -> Resul
 /// Most dossiers a per-agency sheet scores (the newest of the period).
 pub const AGENCY_SHEET_LIMIT: i64 = 1_000;
 
-/// The per-agency sheet: each index's counts over the dossiers whose result was ready in
-/// the period.
+/// The per-agency sheet: each per-dossier index's counts over the dossiers whose result
+/// was ready in the period, and the unit-level indices scored once for the agency.
 pub struct AgencySheet {
     /// Dossiers scored.
     pub dossiers: usize,
     /// Whether the period had more than [`AGENCY_SHEET_LIMIT`] (only the newest scored).
     pub capped: bool,
-    /// Per index.
+    /// Per index (the unit-level ones count the same mark for every dossier).
     pub lines: Vec<(&'static Index, Tally)>,
+    /// The agency's figures and the unit-level marks.
+    pub unit: Unit,
+    /// Satisfaction of the scored dossiers rated (very satisfied, satisfied, not
+    /// satisfied): outside the 18 points.
+    pub satisfaction: [u32; 3],
     /// Each dossier scored: code, points, the most its assessed indices could score.
     pub codes: Vec<(String, u32, u32)>,
 }
@@ -177,8 +338,10 @@ pub async fn agency_sheet(
     province: &ProvinceCode,
     agency: &str,
     period: Period,
+    period_label: String,
 ) -> Result<AgencySheet, AppError> {
     let dir = directory(state, province).await?;
+    let unit = unit(state, province, &dir, agency, period, period_label).await?;
     let mut tx = state.db.begin_read().await?;
     let ids = motcua_store::evaluation::finished_of_agency(
         &mut tx,
@@ -190,15 +353,21 @@ pub async fn agency_sheet(
     .await?;
     let capped = ids.len() as i64 > AGENCY_SHEET_LIMIT;
     let mut tallies = [Tally::default(); 9];
+    let mut satisfaction = [0u32; 3];
     let mut codes = Vec::new();
     for id in ids.into_iter().take(AGENCY_SHEET_LIMIT as usize) {
         let Some(dossier) = dossiers::by_id(&mut tx, id).await? else {
             continue;
         };
         let stored = dossiers::Stored { id, dossier };
-        let sheet = score(&mut tx, &stored, &dir).await?;
+        let sheet = score(&mut tx, &stored, &dir, &unit).await?;
         for (t, l) in tallies.iter_mut().zip(&sheet.lines) {
             t.add(&l.mark);
+        }
+        if let Some(s) = sheet.satisfaction
+            && let Some(i) = Satisfaction::ALL.iter().position(|x| *x == s)
+        {
+            satisfaction[i] += 1;
         }
         codes.push((
             stored.dossier.code.as_str().to_owned(),
@@ -210,6 +379,8 @@ pub async fn agency_sheet(
         dossiers: codes.len(),
         capped,
         lines: INDICES.iter().zip(tallies).collect(),
+        unit,
+        satisfaction,
         codes,
     })
 }
@@ -272,12 +443,6 @@ pub struct IndexResult {
 /// The formula, as the page and the API show it.
 pub const FORMULA: &str =
     "Điểm = điểm tối đa khi tỷ lệ đạt chỉ tiêu; dưới chỉ tiêu: điểm = tỷ lệ × điểm tối đa / chỉ tiêu";
-
-fn rfc(t: OffsetDateTime) -> String {
-    t.to_offset(motcua_core::calendar::VIETNAM_OFFSET)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 /// Computes the Decision 766 index of `province` over `period`, judged at `now`.
 pub async fn service_index(

@@ -391,6 +391,8 @@ struct FilePage {
     phone: String,
     email: String,
     address: String,
+    /// Someone filing for the applicant under an authorisation, as typed.
+    submitter: super::filing::SubmitterTyped,
     delivery: String,
     fee_option: String,
     note: String,
@@ -538,6 +540,7 @@ async fn file_page(
         phone: typed.phone,
         email: typed.email,
         address: typed.address,
+        submitter: typed.submitter,
         delivery: typed.delivery,
         fee_option: typed.fee_option,
         note: typed.note,

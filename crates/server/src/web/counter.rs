@@ -360,7 +360,10 @@ fn row(tab: Tab, d: &Dossier, now: OffsetDateTime, soon: OffsetDateTime) -> Row 
     let mut r = Row {
         code: d.code.as_str().to_owned(),
         procedure: d.procedure_name.clone(),
-        applicant: d.applicant.name.clone(),
+        applicant: match &d.submitter {
+            Some(s) => format!("{} (nộp thay: {})", d.applicant.name, s.name),
+            None => d.applicant.name.clone(),
+        },
         time: String::new(),
         state: String::new(),
         badge: "",
@@ -765,7 +768,10 @@ pub async fn receipt(
         accepted: d.received_at.is_some(),
         status: d.status.label(),
         procedure: d.procedure_name.clone(),
-        applicant: d.applicant.name.clone(),
+        applicant: match &d.submitter {
+            Some(s) => format!("{} (nộp thay: {})", d.applicant.name, s.name),
+            None => d.applicant.name.clone(),
+        },
         id_number: d.applicant.id_number.clone(),
         phone: d.applicant.phone.clone(),
         received: d.received_at.map(when).unwrap_or_default(),

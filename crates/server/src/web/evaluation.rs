@@ -2,7 +2,7 @@
 //! result-ready notice (`/danh-gia/{code}`, with the rating code that notice sent), the counter's kiosk rating screen
 //! (`/quay/danh-gia`), satisfaction per officer and per counter and the "not satisfied"
 //! feedback list (`/lanh-dao/danh-gia`, `/lanh-dao/khong-hai-long`), the score sheets of
-//! the 9 indices per dossier (`/ho-so/{code}/phieu-danh-gia`) and per agency
+//! the 9 published indices per dossier (`/ho-so/{code}/phieu-danh-gia`) and per agency
 //! (`/lanh-dao/phieu-danh-gia`), the Decision 766 service index
 //! (`/lanh-dao/chi-so-phuc-vu`) and its editable points and targets
 //! (`/quan-tri/chi-so-phuc-vu`). Pages only read; the forms post to the JSON API
@@ -18,7 +18,7 @@ use motcua_core::access::Role;
 use motcua_core::catalogue::AgencyKind;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::DossierCode;
-use motcua_core::evaluation::{Criterion, Index, Satisfaction, Tally};
+use motcua_core::evaluation::{Criterion, Index, SHEET_MAX, Satisfaction, Tally};
 use motcua_store::ratings::{self, By};
 use serde::Deserialize;
 
@@ -342,17 +342,23 @@ struct DossierSheetPage {
     total: u32,
     assessed: usize,
     assessed_max: u32,
+    max: u32,
+    agency_name: String,
+    period_label: String,
+    satisfaction: Option<&'static str>,
 }
 
-/// `GET /ho-so/{code}/phieu-danh-gia`: the score sheet of the 9 indices of a dossier
-/// (staff who may see the dossier).
+/// `GET /ho-so/{code}/phieu-danh-gia`: the score sheet of the 9 indices of a dossier,
+/// each line with its rule, how motcua scores it, its points and reason and its legal
+/// source, and the satisfaction outside the points (staff who may see the dossier).
 pub async fn dossier_sheet_page(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
     require(eval::is_staff(&p), "xem phiếu đánh giá việc giải quyết hồ sơ")?;
-    let (stored, sheet) = eval::sheet_for(&state, &p, &code).await?;
+    let (stored, sheet, unit) = eval::sheet_for(&state, &p, &code).await?;
+    let dir = directory(&state, &stored.dossier.province).await?;
     Ok(page(&DossierSheetPage {
         frame: Frame::new(&state, Some(&p)).await?,
         code: stored.dossier.code.as_str().to_owned(),
@@ -361,6 +367,10 @@ pub async fn dossier_sheet_page(
         total: sheet.total(),
         assessed: sheet.assessed(),
         assessed_max: sheet.assessed_max(),
+        max: SHEET_MAX,
+        agency_name: dir.name(&unit.agency),
+        period_label: unit.period_label.clone(),
+        satisfaction: sheet.satisfaction.map(Satisfaction::label),
         lines: sheet
             .lines
             .into_iter()
@@ -394,10 +404,20 @@ pub struct AgencyOption {
 pub struct AgencyLine {
     /// The index.
     pub index: &'static Index,
-    /// Counts.
+    /// Counts (per-dossier indices).
     pub t: Tally,
     /// Average points (`1,50`), `—` when nothing assessed.
     pub average: String,
+    /// The agency's mark (unit-level indices 5, 8, 9: scored once).
+    pub unit: Option<UnitMark>,
+}
+
+/// The mark of a unit-level index on the per-agency sheet.
+pub struct UnitMark {
+    /// Points, or none when not assessed.
+    pub points: Option<u32>,
+    /// Why.
+    pub reason: String,
 }
 
 /// One scored dossier of the per-agency sheet.
@@ -424,11 +444,14 @@ struct AgencySheetPage {
     capped: bool,
     lines: Vec<AgencyLine>,
     scored: Vec<Scored>,
+    satisfaction: [u32; 3],
 }
 
-/// `GET /lanh-dao/phieu-danh-gia?agency=`: the score sheet of an agency: each index's
-/// 2/1/0/not-assessed counts over the dossiers whose result was ready in the period
-/// (director: every department; a department's leader: their own).
+/// `GET /lanh-dao/phieu-danh-gia?agency=`: the score sheet of an agency: each per-dossier
+/// index's 2/1/0/not-assessed counts over the dossiers whose result was ready in the
+/// period, the unit-level indices 5, 8 and 9 scored once for the agency over the period,
+/// and the satisfaction outside the points (director: every department; a department's
+/// leader: their own).
 pub async fn agency_sheet_page(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
@@ -474,7 +497,8 @@ pub async fn agency_sheet_page(
         to: q.to,
     }
     .choice(state.clock.now());
-    let sheet = eval::agency_sheet(&state, &province, &agency, choice.period).await?;
+    let sheet = eval::agency_sheet(&state, &province, &agency, choice.period, choice.label.clone()).await?;
+    let marks = &sheet.unit.marks;
     Ok(page(&AgencySheetPage {
         frame: Frame::new(&state, Some(&p)).await?,
         action: "/lanh-dao/phieu-danh-gia",
@@ -493,8 +517,19 @@ pub async fn agency_sheet_page(
                     .average_centi()
                     .map_or_else(|| "—".to_owned(), |c| centi(i64::from(c))),
                 t,
+                unit: match index.code {
+                    "one_stop" => Some(&marks.one_stop),
+                    "feedback" => Some(&marks.feedback),
+                    "online_service" => Some(&marks.online_service),
+                    _ => None,
+                }
+                .map(|m| UnitMark {
+                    points: m.points(),
+                    reason: m.reason().to_owned(),
+                }),
             })
             .collect(),
+        satisfaction: sheet.satisfaction,
         scored: sheet
             .codes
             .into_iter()

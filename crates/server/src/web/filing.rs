@@ -183,6 +183,48 @@ pub struct Typed {
     pub accept: bool,
     /// The checklist rows named by the form, by index.
     pub rows: BTreeMap<usize, RowTyped>,
+    /// Someone filing for the applicant under an authorisation (all empty: nobody).
+    pub submitter: SubmitterTyped,
+}
+
+/// The authorised submitter's part of a dossier form (`submitter.…` fields).
+#[derive(Debug, Clone, Default)]
+pub struct SubmitterTyped {
+    /// Name.
+    pub name: String,
+    /// Citizen ID.
+    pub id_number: String,
+    /// Phone.
+    pub phone: String,
+    /// Email.
+    pub email: String,
+    /// Counter: originals of the authorisation received, as typed.
+    pub originals: String,
+    /// Counter: copies, as typed.
+    pub copies: String,
+    /// Scans of the authorisation stored.
+    pub kept: Vec<Kept>,
+}
+
+/// The field of the authorisation's scans (`files[]`: stored ids; `file`: chosen files).
+const AUTHORISATION_FILES: &str = "submitter.authorisation.files[]";
+const AUTHORISATION_FILE: &str = "submitter.authorisation.file";
+
+impl SubmitterTyped {
+    /// Whether anything of a submitter was typed (or a scan kept).
+    pub fn given(&self) -> bool {
+        ![
+            &self.name,
+            &self.id_number,
+            &self.phone,
+            &self.email,
+            &self.originals,
+            &self.copies,
+        ]
+        .iter()
+        .all(|s| s.trim().is_empty())
+            || !self.kept.is_empty()
+    }
 }
 
 /// The row index and the rest of a `documents.N.rest` field name.
@@ -214,6 +256,15 @@ impl Typed {
                 None => form.get("accept") != Some("false"),
             },
             rows: BTreeMap::new(),
+            submitter: SubmitterTyped {
+                name: form.text("submitter.name"),
+                id_number: form.text("submitter.id_number"),
+                phone: form.text("submitter.phone"),
+                email: form.text("submitter.email"),
+                originals: form.text("submitter.authorisation.originals"),
+                copies: form.text("submitter.authorisation.copies"),
+                kept: Vec::new(),
+            },
         };
         for (name, value) in &form.fields {
             let Some((index, rest)) = row_field(name) else {
@@ -236,8 +287,10 @@ impl Typed {
         let uploader = p.actor();
         let mut tx = state.db.begin_read().await?;
         for (name, id) in &form.fields {
-            let Some((index, "files[]")) = row_field(name) else {
-                continue;
+            let row = match row_field(name) {
+                Some((index, "files[]")) => Some(index),
+                _ if name == AUTHORISATION_FILES => None,
+                _ => continue,
             };
             let Some(f) = files::get(&mut tx, id).await? else {
                 continue;
@@ -245,9 +298,12 @@ impl Typed {
             if f.uploader_id != uploader || f.state != files::FileState::Staged {
                 continue;
             }
-            let row = self.rows.entry(index).or_default();
-            if !row.kept.iter().any(|k| k.id == f.id) {
-                row.kept.push(Kept { id: f.id, name: f.name });
+            let kept = match row {
+                Some(index) => &mut self.rows.entry(index).or_default().kept,
+                None => &mut self.submitter.kept,
+            };
+            if !kept.iter().any(|k| k.id == f.id) {
+                kept.push(Kept { id: f.id, name: f.name });
             }
         }
         Ok(())
@@ -259,8 +315,10 @@ impl Typed {
     pub async fn store_files(&mut self, state: &AppState, p: &Principal, form: &FormData) -> Vec<String> {
         let mut problems = Vec::new();
         for file in &form.files {
-            let Some((index, "file")) = row_field(&file.field) else {
-                continue;
+            let row = match row_field(&file.field) {
+                Some((index, "file")) => Some(index),
+                _ if file.field == AUTHORISATION_FILE => None,
+                _ => continue,
             };
             if file.bytes.len() > state.config.max_upload_bytes {
                 problems.push(format!(
@@ -271,10 +329,16 @@ impl Typed {
             }
             let stored = crate::service::uploads::upload_bytes(state, p, &file.name, file.bytes.clone()).await;
             match stored {
-                Ok(view) => self.rows.entry(index).or_default().kept.push(Kept {
-                    id: view.id,
-                    name: view.name,
-                }),
+                Ok(view) => {
+                    let kept = Kept {
+                        id: view.id,
+                        name: view.name,
+                    };
+                    match row {
+                        Some(index) => self.rows.entry(index).or_default().kept.push(kept),
+                        None => self.submitter.kept.push(kept),
+                    }
+                }
                 Err(e) => problems.push(format!("{}: {}", file.name, e.parts().2)),
             }
         }
@@ -321,6 +385,26 @@ impl Typed {
         body.insert("procedure".to_owned(), Value::String(procedure.to_owned()));
         body.insert("applicant".to_owned(), Value::Object(applicant));
         body.insert("documents".to_owned(), Value::Array(documents));
+        if self.submitter.given() {
+            let s = &self.submitter;
+            let mut submitter = Map::new();
+            put(&mut submitter, "name", &s.name, true);
+            put(&mut submitter, "id_number", &s.id_number, true);
+            put(&mut submitter, "phone", &s.phone, false);
+            put(&mut submitter, "email", &s.email, false);
+            let files: Vec<&str> = s.kept.iter().map(|k| k.id.as_str()).collect();
+            let mut authorisation = json!({ "files": files });
+            if desk == Desk::Counter {
+                if let Some(n) = count(&s.originals, || "submitter.authorisation.originals".to_owned())? {
+                    authorisation["originals"] = n.into();
+                }
+                if let Some(n) = count(&s.copies, || "submitter.authorisation.copies".to_owned())? {
+                    authorisation["copies"] = n.into();
+                }
+            }
+            submitter.insert("authorisation".to_owned(), authorisation);
+            body.insert("submitter".to_owned(), Value::Object(submitter));
+        }
         put(&mut body, "delivery", &self.delivery, false);
         put(&mut body, "fee_option", &self.fee_option, false);
         put(&mut body, "note", &self.note, false);

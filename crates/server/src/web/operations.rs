@@ -68,6 +68,8 @@ fn destination_label(destination: &str) -> String {
     match destination {
         crate::outbox::EMAIL => "Thư điện tử người nộp".to_owned(),
         crate::outbox::SMS => "Tin nhắn người nộp".to_owned(),
+        crate::outbox::SUBMITTER_EMAIL => "Thư điện tử người được ủy quyền".to_owned(),
+        crate::outbox::SUBMITTER_SMS => "Tin nhắn người được ủy quyền".to_owned(),
         crate::outbox::PORTAL => "Cổng Dịch vụ công quốc gia".to_owned(),
         other => other
             .strip_prefix(crate::outbox::WEBHOOK_PREFIX)

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use motcua_core::access::Role;
-use motcua_core::catalogue::{Invalid, ProcedureContent};
+use motcua_core::catalogue::{ApplicantKind, Invalid, ProcedureContent};
 use motcua_core::codes::ProcedureCode;
 use motcua_core::dossier::{Channel, DossierCode, Status};
 use motcua_core::lifecycle::{self, ActionInput, Applicant, Context, Delivery, Dossier, Filing, ReceivedDocument};
@@ -76,9 +76,80 @@ pub struct NewDossier {
     /// checking (status 1) and then accept, refuse or ask to complete.
     #[serde(default)]
     pub accept: Option<bool>,
+    /// Someone filing on the applicant's behalf under an authorisation (người được ủy
+    /// quyền), with the authorisation; they are told of the dossier's changes too.
+    #[serde(default)]
+    pub submitter: Option<SubmitterInput>,
     /// Free note.
     #[serde(default)]
     pub note: String,
+}
+
+/// An authorised submitter as given at filing.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitterInput {
+    /// Full name.
+    pub name: String,
+    /// Citizen ID (CCCD, 12 digits).
+    pub id_number: String,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: String,
+    /// Email address.
+    #[serde(default)]
+    pub email: String,
+    /// Address.
+    #[serde(default)]
+    pub address: String,
+    /// The authorisation document (văn bản ủy quyền): counted at the counter, uploaded
+    /// online (required).
+    #[serde(default)]
+    pub authorisation: AuthorisationInput,
+}
+
+/// The authorisation document as received.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorisationInput {
+    /// Originals received (counter intake).
+    #[serde(default)]
+    pub originals: u16,
+    /// Copies received (counter intake).
+    #[serde(default)]
+    pub copies: u16,
+    /// Uploaded scans: ids from `POST /api/v1/uploads`.
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+/// The submitter of `req`, checked against `applicant`, and the authorisation as a
+/// received document; `None` when the applicant files themself.
+fn submitter_of(
+    req: Option<SubmitterInput>,
+    applicant: &Applicant,
+    online: bool,
+) -> Result<Option<(Applicant, ReceivedDocument)>, AppError> {
+    let Some(s) = req else {
+        return Ok(None);
+    };
+    let authorisation = ReceivedDocument {
+        index: lifecycle::AUTHORISATION_INDEX,
+        name: lifecycle::AUTHORISATION_NAME.to_owned(),
+        originals: s.authorisation.originals,
+        copies: s.authorisation.copies,
+        files: s.authorisation.files,
+    };
+    let person = Applicant {
+        kind: ApplicantKind::Citizen,
+        name: s.name,
+        id_number: s.id_number,
+        phone: s.phone,
+        email: s.email,
+        address: s.address,
+    };
+    let submitter = lifecycle::check_submitter(applicant, person, &authorisation, online)?;
+    Ok(Some((submitter, authorisation)))
 }
 
 fn new_secret() -> String {
@@ -231,7 +302,11 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
             "Thủ tục này không áp dụng cho loại đối tượng đã chọn.",
         )));
     }
-    let documents = checklist(content, req.documents, citizen, citizen || req.accept.unwrap_or(true))?;
+    let mut documents = checklist(content, req.documents, citizen, citizen || req.accept.unwrap_or(true))?;
+    let submitter = submitter_of(req.submitter, &applicant, citizen)?.map(|(person, authorisation)| {
+        documents.push(authorisation);
+        person
+    });
     let file_ids: Vec<String> = documents.iter().flat_map(|d| d.files.iter().cloned()).collect();
     let fees = lifecycle::fees_at_filing(content, req.fee_option.as_deref())
         .map_err(|e| AppError::bad("invalid_field", e.field, e.message))?;
@@ -262,6 +337,7 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
         now,
     });
     dossier.owner = citizen.then(|| user_id(p).unwrap_or_default().to_owned());
+    dossier.submitter = submitter;
     dossier.sets = req.sets.unwrap_or(content.sets);
     dossier.fees = fees;
     dossier.exemptions = exemptions;

@@ -116,6 +116,8 @@ struct DossierPage {
     channel: &'static str,
     applicant_kind: &'static str,
     applicant: lifecycle::Applicant,
+    /// Who filed it for the applicant under an authorisation, if anyone.
+    submitter: Option<lifecycle::Applicant>,
     receiving: String,
     current: String,
     responsible: String,
@@ -430,6 +432,7 @@ pub async fn show(
             ApplicantKind::Organisation => "Tổ chức, doanh nghiệp",
         },
         applicant: d.applicant.clone(),
+        submitter: d.submitter.clone(),
         receiving: dir.name(d.receiving_agency.as_str()),
         current: dir.name(d.current_agency.as_str()),
         responsible: dir.name(d.responsible_agency.as_str()),
