@@ -60,24 +60,30 @@ impl Applicant {
         self.normalise_as("applicant")
     }
 
-    /// [`Applicant::normalise`], naming the fields `{field}.name`, `{field}.phone`, ….
-    pub fn normalise_as(mut self, field: &str) -> Result<Self, Invalid> {
+    /// [`Applicant::normalise`], naming the fields `{field}.name`, `{field}.phone`, …: the
+    /// first problem.
+    pub fn normalise_as(self, field: &str) -> Result<Self, Invalid> {
+        self.checked_as(field).map_err(|mut all| all.swap_remove(0))
+    }
+
+    /// [`Applicant::normalise_as`] with every problem at once, in the fields' order.
+    pub fn checked_as(mut self, field: &str) -> Result<Self, Vec<Invalid>> {
         let at = |name: &str| format!("{field}.{name}");
         self.name = nfc(&self.name);
         self.id_number = self.id_number.trim().replace([' ', '-'], "");
         self.phone = self.phone.trim().replace([' ', '.', '-'], "");
         self.email = self.email.trim().to_owned();
         self.address = nfc(&self.address);
+        let mut problems = Vec::new();
         if self.name.is_empty() {
-            return Err(Invalid::new(at("name"), "Họ tên người nộp hồ sơ không được để trống."));
-        }
-        if char_len(&self.name) > 200 {
-            return Err(Invalid::new(at("name"), "Họ tên dài quá 200 ký tự."));
+            problems.push(Invalid::new(at("name"), "Họ tên người nộp hồ sơ không được để trống."));
+        } else if char_len(&self.name) > 200 {
+            problems.push(Invalid::new(at("name"), "Họ tên dài quá 200 ký tự."));
         }
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         match self.kind {
             ApplicantKind::Citizen if !(self.id_number.len() == 12 && digits(&self.id_number)) => {
-                return Err(Invalid::new(
+                problems.push(Invalid::new(
                     at("id_number"),
                     "Số định danh cá nhân (căn cước công dân) phải gồm đúng 12 chữ số.",
                 ));
@@ -85,7 +91,7 @@ impl Applicant {
             ApplicantKind::Organisation
                 if !((self.id_number.len() == 10 || self.id_number.len() == 13) && digits(&self.id_number)) =>
             {
-                return Err(Invalid::new(
+                problems.push(Invalid::new(
                     at("id_number"),
                     "Mã số thuế của tổ chức phải gồm 10 hoặc 13 chữ số.",
                 ));
@@ -95,18 +101,18 @@ impl Applicant {
         let phone = self.phone.strip_prefix('+').unwrap_or(&self.phone);
         let phone_ok = digits(phone) && (9..=15).contains(&phone.len());
         if !self.phone.is_empty() && !phone_ok {
-            return Err(Invalid::new(
+            problems.push(Invalid::new(
                 at("phone"),
                 "Số điện thoại chỉ gồm chữ số (9 đến 15 số), ví dụ 0912345678.",
             ));
         }
         if !self.email.is_empty() && !valid_email(&self.email) {
-            return Err(Invalid::new(at("email"), "Địa chỉ thư điện tử không hợp lệ."));
+            problems.push(Invalid::new(at("email"), "Địa chỉ thư điện tử không hợp lệ."));
         }
         if char_len(&self.address) > 500 {
-            return Err(Invalid::new(at("address"), "Địa chỉ dài quá 500 ký tự."));
+            problems.push(Invalid::new(at("address"), "Địa chỉ dài quá 500 ký tự."));
         }
-        Ok(self)
+        if problems.is_empty() { Ok(self) } else { Err(problems) }
     }
 }
 
@@ -119,25 +125,27 @@ pub fn check_submitter(
     submitter: Applicant,
     authorisation: &ReceivedDocument,
     online: bool,
-) -> Result<Applicant, Invalid> {
-    let submitter = Applicant {
+) -> Result<Applicant, Vec<Invalid>> {
+    let checked = Applicant {
         kind: ApplicantKind::Citizen,
         ..submitter
     }
-    .normalise_as("submitter")?;
-    if applicant.kind == ApplicantKind::Citizen && submitter.id_number == applicant.id_number {
-        return Err(Invalid::new(
+    .checked_as("submitter");
+    let mut problems = match &checked {
+        Ok(s) if applicant.kind == ApplicantKind::Citizen && s.id_number == applicant.id_number => vec![Invalid::new(
             "submitter.id_number",
             "Người được ủy quyền trùng với người đứng tên hồ sơ; nếu tự nộp thì bỏ phần người được ủy quyền.",
-        ));
-    }
+        )],
+        Ok(_) => Vec::new(),
+        Err(p) => p.clone(),
+    };
     let received = if online {
         !authorisation.files.is_empty()
     } else {
         authorisation.originals + authorisation.copies > 0 || !authorisation.files.is_empty()
     };
     if !received {
-        return Err(Invalid::new(
+        problems.push(Invalid::new(
             "submitter.authorisation",
             if online {
                 "Người được ủy quyền phải tải lên văn bản ủy quyền."
@@ -146,7 +154,10 @@ pub fn check_submitter(
             },
         ));
     }
-    Ok(submitter)
+    match checked {
+        Ok(s) if problems.is_empty() => Ok(s),
+        _ => Err(problems),
+    }
 }
 
 fn valid_email(s: &str) -> bool {

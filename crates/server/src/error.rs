@@ -25,6 +25,16 @@ pub enum AppError {
     /// Well-formed but breaks a rule.
     #[error("{0}")]
     Invalid(Invalid),
+    /// Well-formed but breaks several rules: every problem of the request at once (at
+    /// least one), in the order of the fields.
+    #[error("{}", .all.first().map(|i| i.to_string()).unwrap_or_default())]
+    Fields {
+        /// Stable machine code (`invalid`, or a more precise one such as
+        /// `incomplete_dossier`).
+        code: &'static str,
+        /// The problems.
+        all: Vec<Invalid>,
+    },
     /// Nothing there.
     #[error("{0}")]
     NotFound(String),
@@ -78,9 +88,23 @@ pub struct ErrorBody {
     pub code: String,
     /// Message for a person, in Vietnamese.
     pub message: String,
-    /// The field or parameter at fault, when there is one.
+    /// The field or parameter at fault, when there is one (the first, when there are
+    /// several).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every field at fault with its message, when the request was checked as a whole (a
+    /// form reports all its problems at once); `field` is the first, `message` sums them up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One field at fault.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The field, e.g. `applicant.name` or `documents[2]`.
+    pub field: String,
+    /// What is wrong, in Vietnamese.
+    pub message: String,
 }
 
 impl AppError {
@@ -109,6 +133,19 @@ impl AppError {
                 "invalid",
                 inv.message.clone(),
                 Some(inv.field.clone()),
+            ),
+            AppError::Fields { code, all } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                match all.as_slice() {
+                    [one] => one.message.clone(),
+                    many => format!(
+                        "Có {} chỗ cần sửa: {}",
+                        many.len(),
+                        many.iter().map(|i| i.message.as_str()).collect::<Vec<_>>().join(" ")
+                    ),
+                },
+                all.first().map(|i| i.field.clone()),
             ),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone(), None),
             AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone(), None),
@@ -163,6 +200,28 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl AppError {
+    /// Every problem in `all` (one or more) as one error, with machine code `code`.
+    pub fn fields(code: &'static str, all: Vec<Invalid>) -> Self {
+        AppError::Fields { code, all }
+    }
+
+    /// The field problems this error reports: each of [`AppError::Fields`], the one of an
+    /// invalid field or a bad parameter.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        match self {
+            AppError::Fields { all, .. } => all.iter().map(|i| (i.field.clone(), i.message.clone())).collect(),
+            AppError::Invalid(i) => vec![(i.field.clone(), i.message.clone())],
+            AppError::BadRequest {
+                message,
+                field: Some(field),
+                ..
+            } => vec![(field.clone(), message.clone())],
+            _ => Vec::new(),
+        }
+    }
+}
+
 impl From<Invalid> for AppError {
     fn from(e: Invalid) -> Self {
         AppError::Invalid(e)
@@ -175,10 +234,21 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
+        let errors = match &self {
+            AppError::Fields { all, .. } => all
+                .iter()
+                .map(|i| FieldError {
+                    field: i.field.clone(),
+                    message: i.message.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let body = ErrorBody {
             code: code.to_owned(),
             message,
             field,
+            errors,
         };
         let mut response = (status, axum::Json(body)).into_response();
         if let AppError::TooManyRequests(_, wait) | AppError::Busy(_, wait) = &self {

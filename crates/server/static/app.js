@@ -94,9 +94,68 @@
 
   function clearErrors(form) {
     form.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
-    form.querySelectorAll("[aria-invalid]").forEach(function (e) { e.removeAttribute("aria-invalid"); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (e) {
+      e.removeAttribute("aria-invalid");
+      e.removeAttribute("aria-describedby");
+    });
     var box = form.querySelector(".form-error");
     if (box) { box.hidden = true; box.textContent = ""; }
+    var summary = form.querySelector("[data-error-summary]");
+    if (summary) { summary.hidden = true; summary.removeAttribute("role"); summary.textContent = ""; }
+  }
+
+  // Marks `el` (a field's control or its container) with `message`; the id of the message.
+  function markField(el, message) {
+    var p = document.createElement("p");
+    p.className = "field-error";
+    p.id = "field-error-" + (++seq);
+    p.textContent = message;
+    var control = el;
+    if (el.tagName === "FIELDSET" || el.tagName === "DIV" || el.tagName === "SECTION") {
+      el.appendChild(p);
+      control = el.querySelector("input:not([type=hidden]), select, textarea");
+    } else {
+      el.insertAdjacentElement("afterend", p);
+    }
+    if (control && control.type !== "hidden") {
+      control.setAttribute("aria-invalid", "true");
+      control.setAttribute("aria-describedby", p.id);
+      if (!control.id) control.id = "field-" + seq;
+    }
+    return control && control.id ? control.id : null;
+  }
+
+  // Every problem of a refused send at once: each field marked, and a summary next to the
+  // action linking to them, which takes the focus (forms with [data-error-summary]; others
+  // show the first problem as before).
+  function showErrors(form, data) {
+    var summary = form.querySelector("[data-error-summary]");
+    var errors = (data && data.errors && data.errors.length) ? data.errors
+      : [{ field: data && data.field, message: data && data.message }];
+    if (!summary) { showError(form, data.message, data.field); return; }
+    var list = document.createElement("ul");
+    errors.forEach(function (e) {
+      var el = fieldFor(form, e.field);
+      var id = el ? markField(el, e.message) : null;
+      var li = document.createElement("li");
+      if (id) {
+        var a = document.createElement("a");
+        a.href = "#" + id;
+        a.textContent = e.message;
+        li.appendChild(a);
+      } else {
+        li.textContent = e.message;
+      }
+      list.appendChild(li);
+    });
+    var h = document.createElement("h2");
+    h.textContent = errors.length > 1 ? "Chưa gửi được: " + errors.length + " chỗ cần sửa" : "Chưa gửi được";
+    summary.textContent = "";
+    summary.appendChild(h);
+    summary.appendChild(list);
+    summary.hidden = false;
+    summary.setAttribute("role", "alert");
+    summary.focus();
   }
 
   function fieldFor(form, field) {
@@ -178,7 +237,8 @@
       if (text) { try { data = JSON.parse(text); } catch (e) { data = null; } }
       if (res.status === 401 && csrf && !form.hasAttribute("data-no-login")) { toLogin(); return; }
       if (!res.ok) {
-        showError(form, (data && data.message) || ("Lỗi " + res.status + ". Vui lòng thử lại."), data && data.field);
+        if (data && data.message) { showErrors(form, data); return; }
+        showError(form, "Lỗi " + res.status + ". Vui lòng thử lại.", null);
         return;
       }
       var draft = form.getAttribute("data-draft");

@@ -592,7 +592,7 @@ async fn a_citizen_files_online_and_the_counter_checks_it() {
     let mut body = json!({"procedure": LLTP, "applicant": applicant(&content, Reach::PhoneAndEmail),
         "documents": [{"index": 0}], "delivery": "online"});
     let (status, e) = post(&app, &citizen, "/api/v1/dossiers", body.clone()).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["code"], "incomplete_dossier");
     assert!(e["message"].as_str().expect("m").contains("Tờ khai"), "{e}");
     let form = upload_pdf(&app, &citizen, "to-khai.pdf").await;
@@ -832,8 +832,32 @@ async fn intake_checks_what_it_is_given() {
     let mut bad = good.clone();
     bad["documents"] = json!([]);
     let (status, e) = post(&app, &counter, "/api/v1/dossiers", bad).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["code"], "incomplete_dossier");
+    // Every problem of the form at once: a blank name, a bad ID, a bad email and the
+    // missing documents, in the order of the form.
+    let mut many = good.clone();
+    many["applicant"]["name"] = json!("  ");
+    many["applicant"]["id_number"] = json!("12");
+    many["applicant"]["email"] = json!("khong-hop-le");
+    many["documents"] = json!([]);
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", many).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["code"], "invalid");
+    let fields: Vec<&str> = e["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|x| x["field"].as_str().expect("field"))
+        .collect();
+    assert!(fields.len() >= 4, "{e}");
+    assert_eq!(
+        &fields[..3],
+        ["applicant.name", "applicant.id_number", "applicant.email"],
+        "{e}"
+    );
+    assert!(fields[3..].iter().all(|f| f.starts_with("documents[")), "{e}");
+    assert_eq!(e["field"], "applicant.name");
     // Only registered for checking, an incomplete dossier is taken (status 1) so that the
     // officer can ask in writing for what is missing.
     let mut partial = good.clone();

@@ -605,8 +605,35 @@ async fn online_filing_with_uploads_works_without_script() {
     // No file at all: refused with the list of what is missing, what was typed kept.
     let parts = filing_fields(&citizen, &content, "Nguyễn Văn Dân");
     let missing = post_multipart(&app, &path, &citizen.cookie, &parts).await;
-    assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.body);
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", missing.body);
     assert!(missing.body.contains("Còn thiếu"), "{}", missing.body);
+    // Every missing document at once: in the summary next to «Nộp hồ sơ», each linking to
+    // its file field, which is marked invalid with its message; the first takes the focus.
+    let summary = &missing.body[missing.body.find(r#"id="error-summary""#).expect("summary")..];
+    let summary = &summary[..summary.find("</div>").expect("end")];
+    assert!(
+        summary.contains(&format!("{} chỗ cần sửa", required.len())),
+        "{summary}"
+    );
+    for &i in &required {
+        assert!(summary.contains(&format!(r##"href="#doc-{i}""##)), "{summary}");
+        assert!(
+            missing
+                .body
+                .contains(&format!(r#"aria-invalid="true" aria-describedby="doc-{i}-error""#)),
+            "doc-{i} is marked"
+        );
+        assert!(missing.body.contains(&format!(r#"id="doc-{i}-error""#)));
+    }
+    let first_doc = format!(r#"aria-describedby="doc-{}-error" autofocus"#, required[0]);
+    assert!(
+        missing.body.contains(&first_doc),
+        "the first faulty field takes the focus"
+    );
+    assert!(
+        missing.body.find(r#"id="error-summary""#) > missing.body.find(r#"id="doc-0""#),
+        "the summary stands by the action, after the fields"
+    );
     assert!(missing.body.contains(r#"value="Nguyễn Văn Dân""#));
     assert!(missing.body.contains(r#"value="post" checked"#));
     assert!(missing.body.contains("Nộp khi trình duyệt tắt JavaScript</textarea>"));

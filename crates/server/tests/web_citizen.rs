@@ -232,8 +232,25 @@ async fn a_citizen_files_online_and_sees_only_their_own_dossiers() {
 
     // A refused submit (nothing uploaded) names the documents; then the full body is accepted.
     let (status, e) = post(&app, &citizen, "/api/v1/dossiers", filing_body(LLTP, &content, &[])).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
-    assert_eq!(e["field"], "documents");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["code"], "incomplete_dossier");
+    // Each missing document is its own field error, so the page marks each file field.
+    let required: Vec<String> = content["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d["required"] == true)
+        .map(|(i, _)| format!("documents[{i}]"))
+        .collect();
+    let fields: Vec<String> = e["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|x| x["field"].as_str().expect("field").to_owned())
+        .collect();
+    assert_eq!(fields, required, "{e}");
+    assert_eq!(e["field"], json!(required[0]));
     let code = file_online(&app, &citizen, LLTP).await;
 
     let (status, html) = page(&app, Some(&citizen), "/ca-nhan").await;

@@ -209,8 +209,12 @@ async fn the_intake_form_s_body_is_accepted_and_the_receipt_page_follows() {
     let mut incomplete = intake_body(LLTP, &c, true, &[]);
     incomplete["documents"] = json!([]);
     let (status, e) = post(&app, &counter, "/api/v1/dossiers", incomplete).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
-    assert_eq!(e["field"], "documents");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "documents[0]");
+    assert!(
+        e["errors"].as_array().expect("errors").len() >= 2,
+        "every missing document: {e}"
+    );
 
     // An unknown dossier code is a 404 page.
     let (status, _) = page(&app, Some(&counter), "/quay/bien-nhan/000.00.16.H43-261102-9999").await;

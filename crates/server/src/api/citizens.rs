@@ -37,6 +37,7 @@ impl IntoResponse for CitizenError {
                     code: code.to_owned(),
                     message,
                     field: field.map(str::to_owned),
+                    errors: Vec::new(),
                 };
                 (status, Json(body)).into_response()
             }

@@ -312,6 +312,7 @@ async fn json_errors(response: axum::response::Response) -> axum::response::Resp
         code: code.to_owned(),
         message: message.to_owned(),
         field: None,
+        errors: Vec::new(),
     };
     let mut json = axum::Json(body).into_response();
     for (name, value) in &parts.headers {

@@ -398,6 +398,8 @@ struct FilePage {
     note: String,
     /// Why the filing was refused, when the form comes back.
     error: String,
+    /// Each problem, for the error summary and the fields.
+    problems: form::Problems,
 }
 
 #[derive(Template)]
@@ -423,7 +425,7 @@ pub async fn file(
     SignedIn(p): SignedIn,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    file_page(&state, &p, &code, None, String::new()).await
+    file_page(&state, &p, &code, None, String::new(), form::Problems::default()).await
 }
 
 /// `POST /ca-nhan/nop/{procedure}`: the filing form sent by the browser itself, as
@@ -451,8 +453,9 @@ pub async fn file_submit(
     match filed {
         Ok(code) => Ok(Redirect::to(&format!("/ca-nhan/ho-so/{code}?moi=1")).into_response()),
         Err(e) => {
+            let problems = form::Problems::of(&e);
             let (status, message) = form::refusal(e)?;
-            let r = file_page(&state, &p, procedure.as_str(), Some(typed), message).await?;
+            let r = file_page(&state, &p, procedure.as_str(), Some(typed), message, problems).await?;
             Ok(form::with_status(r, status))
         }
     }
@@ -465,6 +468,7 @@ async fn file_page(
     code: &str,
     typed: Option<Typed>,
     error: String,
+    problems: form::Problems,
 ) -> Result<Response, PageError> {
     require(
         is_citizen(p),
@@ -545,6 +549,7 @@ async fn file_page(
         fee_option: typed.fee_option,
         note: typed.note,
         error,
+        problems,
     };
     Ok(page(&page_data))
 }

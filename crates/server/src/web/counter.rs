@@ -539,6 +539,8 @@ struct IntakePage {
     typed: Typed,
     /// Why the intake was refused, when the form comes back.
     error: String,
+    /// Each problem, for the error summary and the fields.
+    problems: super::form::Problems,
 }
 
 fn sum(amounts: impl Iterator<Item = Vnd>) -> Vnd {
@@ -551,7 +553,15 @@ pub async fn intake(
     SignedIn(p): SignedIn,
     Path(procedure): Path<String>,
 ) -> Result<Response, PageError> {
-    intake_page(&state, &p, &procedure, None, String::new()).await
+    intake_page(
+        &state,
+        &p,
+        &procedure,
+        None,
+        String::new(),
+        super::form::Problems::default(),
+    )
+    .await
 }
 
 /// `POST /quay/tiep-nhan/{procedure}`: the intake form sent by the browser itself, as
@@ -578,8 +588,9 @@ pub async fn intake_submit(
         Ok(dossier) if typed.accept => Ok(Redirect::to(&format!("/quay/bien-nhan/{dossier}")).into_response()),
         Ok(dossier) => Ok(Redirect::to(&format!("/ho-so/{dossier}")).into_response()),
         Err(e) => {
+            let problems = super::form::Problems::of(&e);
             let (status, message) = super::form::refusal(e)?;
-            let r = intake_page(&state, &p, code.as_str(), Some(typed), message).await?;
+            let r = intake_page(&state, &p, code.as_str(), Some(typed), message, problems).await?;
             Ok(super::form::with_status(r, status))
         }
     }
@@ -592,6 +603,7 @@ async fn intake_page(
     procedure: &str,
     typed: Option<Typed>,
     error: String,
+    problems: super::form::Problems,
 ) -> Result<Response, PageError> {
     let counter = Counter::of(p)?;
     let code = ProcedureCode::parse(procedure).map_err(|e| AppError::code("procedure", e))?;
@@ -707,6 +719,7 @@ async fn intake_page(
         online_full: c.online_mode == OnlineMode::Full,
         typed,
         error,
+        problems,
     };
     Ok(page(&page_data))
 }

@@ -317,6 +317,62 @@ pub fn redirect_setting_session(
     Ok(r)
 }
 
+/// One problem of a form sent back: the field, its message, and the id of the control
+/// the summary links to.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// The API's field name, e.g. `applicant.id_number` or `documents[2]`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// The id of the control on the page (`applicant-id`, `doc-2`).
+    pub anchor: String,
+}
+
+/// Every problem of a refused form, for its error summary and its fields.
+#[derive(Debug, Clone, Default)]
+pub struct Problems {
+    /// In the order of the fields.
+    pub items: Vec<Problem>,
+}
+
+/// The id a dossier form gives the control of API field `field`: `applicant.id_number` →
+/// `applicant-id`, `documents[2]` → `doc-2`, `submitter.authorisation` →
+/// `submitter-authorisation`.
+pub fn anchor(field: &str) -> String {
+    if let Some(i) = field.strip_prefix("documents[").and_then(|r| r.strip_suffix(']')) {
+        return format!("doc-{i}");
+    }
+    field.replace("id_number", "id").replace(['.', '_'], "-")
+}
+
+impl Problems {
+    /// The problems `e` reports field by field.
+    pub fn of(e: &AppError) -> Problems {
+        Problems {
+            items: e
+                .field_errors()
+                .into_iter()
+                .map(|(field, message)| Problem {
+                    anchor: anchor(&field),
+                    field,
+                    message,
+                })
+                .collect(),
+        }
+    }
+
+    /// The message for `field`, if it has a problem.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.items.iter().find(|p| p.field == field).map(|p| p.message.as_str())
+    }
+
+    /// Whether `field` is the first with a problem (its control takes the focus).
+    pub fn first(&self, field: &str) -> bool {
+        self.items.first().is_some_and(|p| p.field == field)
+    }
+}
+
 /// The status and message of a refused form, to send it back with; a server error is
 /// the error page instead.
 pub fn refusal(e: AppError) -> Result<(StatusCode, String), PageError> {

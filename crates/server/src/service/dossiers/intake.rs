@@ -129,7 +129,7 @@ fn submitter_of(
     req: Option<SubmitterInput>,
     applicant: &Applicant,
     online: bool,
-) -> Result<Option<(Applicant, ReceivedDocument)>, AppError> {
+) -> Result<Option<(Applicant, ReceivedDocument)>, Vec<Invalid>> {
     let Some(s) = req else {
         return Ok(None);
     };
@@ -176,7 +176,7 @@ fn checklist(
     docs: Vec<DocumentInput>,
     online: bool,
     complete_required: bool,
-) -> Result<Vec<ReceivedDocument>, AppError> {
+) -> Result<(Vec<ReceivedDocument>, Vec<Invalid>), AppError> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(docs.len());
     for (i, d) in docs.into_iter().enumerate() {
@@ -210,9 +210,9 @@ fn checklist(
         });
     }
     if !complete_required {
-        return Ok(out);
+        return Ok((out, Vec::new()));
     }
-    let missing: Vec<&str> = content
+    let mut missing: Vec<Invalid> = content
         .documents
         .iter()
         .enumerate()
@@ -227,21 +227,21 @@ fn checklist(
                     }
             })
         })
-        .map(|(_, r)| r.name.as_str())
+        .map(|(i, r)| {
+            let message = if online {
+                format!("Còn thiếu «{}»: hãy tải lên giấy tờ bắt buộc này.", r.name)
+            } else {
+                format!("Còn thiếu «{}» (bắt buộc).", r.name)
+            };
+            Invalid::new(format!("documents[{i}]"), message)
+        })
         .collect();
-    if !missing.is_empty() {
-        let how = if online {
-            "Hồ sơ trực tuyến phải tải lên đủ các thành phần bắt buộc"
-        } else {
-            "Hồ sơ chưa đủ các thành phần bắt buộc nên chưa thể tiếp nhận; hãy chọn «Chỉ ghi nhận để kiểm tra» (accept: false) rồi lập phiếu yêu cầu bổ sung, hoàn thiện hoặc từ chối"
-        };
-        return Err(AppError::bad(
-            "incomplete_dossier",
-            "documents",
-            format!("{how}. Còn thiếu: {}.", missing.join("; ")),
-        ));
+    if !online && let Some(last) = missing.last_mut() {
+        last.message.push_str(
+            " Hồ sơ chưa đủ nên chưa thể tiếp nhận; nếu người nộp chưa mang đủ, chọn «Chỉ ghi nhận để kiểm tra» (accept: false) rồi lập phiếu yêu cầu bổ sung, hoàn thiện hoặc từ chối.",
+        );
     }
-    Ok(out)
+    Ok((out, missing))
 }
 
 async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Result<Intake, AppError> {
@@ -295,18 +295,44 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
             c => c,
         }
     };
-    let applicant = req.applicant.normalise()?;
+    // Every problem of the form is reported at once, in the order of its fields.
+    let mut problems = Vec::new();
+    let given = req.applicant.clone();
+    let applicant = req.applicant.checked_as("applicant").unwrap_or_else(|p| {
+        problems.extend(p);
+        given.clone()
+    });
     if !content.applicants.contains(&applicant.kind) {
-        return Err(AppError::Invalid(Invalid::new(
+        problems.push(Invalid::new(
             "applicant.kind",
             "Thủ tục này không áp dụng cho loại đối tượng đã chọn.",
-        )));
+        ));
     }
-    let mut documents = checklist(content, req.documents, citizen, citizen || req.accept.unwrap_or(true))?;
-    let submitter = submitter_of(req.submitter, &applicant, citizen)?.map(|(person, authorisation)| {
+    let (mut documents, missing) = checklist(content, req.documents, citizen, citizen || req.accept.unwrap_or(true))?;
+    let submitter = submitter_of(req.submitter, &applicant, citizen).unwrap_or_else(|p| {
+        problems.extend(p);
+        None
+    });
+    let submitter = submitter.map(|(person, authorisation)| {
         documents.push(authorisation);
         person
     });
+    problems.extend(missing);
+    let delivery = req.delivery.unwrap_or(Delivery::Counter);
+    if let Err(e) = lifecycle::check_delivery(delivery, &applicant) {
+        problems.push(e);
+    }
+    let note = lifecycle::optional_text("note", &req.note).unwrap_or_else(|e| {
+        problems.push(e);
+        String::new()
+    });
+    if !problems.is_empty() {
+        let incomplete = problems.iter().all(|p| p.field.starts_with("documents["));
+        return Err(AppError::fields(
+            if incomplete { "incomplete_dossier" } else { "invalid" },
+            problems,
+        ));
+    }
     let file_ids: Vec<String> = documents.iter().flat_map(|d| d.files.iter().cloned()).collect();
     let fees = lifecycle::fees_at_filing(content, req.fee_option.as_deref())
         .map_err(|e| AppError::bad("invalid_field", e.field, e.message))?;
@@ -318,9 +344,6 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
         ));
     }
     let exemptions = lifecycle::exemptions_at_filing(&fees, &req.exemptions, &person_of(p), state.clock.now())?;
-    let delivery = req.delivery.unwrap_or(Delivery::Counter);
-    lifecycle::check_delivery(delivery, &applicant)?;
-    let note = lifecycle::optional_text("note", &req.note)?;
     let now = state.clock.now();
     let mut dossier = Dossier::file(Filing {
         // Replaced by the allocated code inside the write transaction.
