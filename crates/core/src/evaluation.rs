@@ -17,10 +17,12 @@
 //! confirmed (the published wording, as a provincial system reproduces it); the article
 //! and clause numbers are not, so each line cites the decree and the circular without
 //! them ([`Index::legal`]). Where motcua lacks the data a level needs, [`Index::method`]
-//! says what it does instead. The Decision 766 group points (18/20/22/22/18) and the
-//! formula below a target are confirmed; the split of a group into sub-criteria and the
-//! targets are *unconfirmed* and kept as data an administrator edits ([`default_criteria`]
-//! only seeds them).
+//! says what it does instead. The Decision 766 index follows the national portal's
+//! published method (groups 18/20/22/22/18, 21 sub-criteria with their points, formulas
+//! and thresholds: [`default_criteria`], docs/rules.md §6); the Decision's annex itself was
+//! not read, so each sub-criterion says whether its points are confirmed, and the set is
+//! kept as data an administrator edits. Sub-criteria motcua has no data for are *not
+//! measured*: no points, and left out of the maximum the score is shown against.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -920,7 +922,8 @@ impl Tally {
 
 // ---- Decision 766/QĐ-TTg: the provincial service index --------------------------------
 
-/// A group of the service index with its points (confirmed, docs/rules.md §6).
+/// A group of the service index with its points (docs/rules.md §6: the national portal's
+/// groups; confirmed as the portal's, the Decision's annex not read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Group {
     /// Stable code.
@@ -931,7 +934,8 @@ pub struct Group {
     pub points: u32,
 }
 
-/// The 5 groups of Decision 766, 100 points in all.
+/// The 5 groups of Decision 766, 100 points in all, in the portal's numbering (group 3
+/// holds the online services, 12 points, and the online payment, 10).
 pub const GROUPS: [Group; 5] = [
     Group {
         code: "transparency",
@@ -940,17 +944,17 @@ pub const GROUPS: [Group; 5] = [
     },
     Group {
         code: "progress",
-        name: "Tiến độ giải quyết, trả kết quả đúng hạn",
+        name: "Tiến độ, kết quả giải quyết",
         points: 20,
     },
     Group {
         code: "online",
-        name: "Cung cấp dịch vụ trực tuyến và thanh toán trực tuyến",
+        name: "Cung cấp dịch vụ công trực tuyến và thanh toán trực tuyến",
         points: 22,
     },
     Group {
         code: "digitisation",
-        name: "Số hóa hồ sơ, kết quả giải quyết",
+        name: "Số hóa hồ sơ",
         points: 22,
     },
     Group {
@@ -960,50 +964,153 @@ pub const GROUPS: [Group; 5] = [
     },
 ];
 
-/// What a sub-criterion measures from the system's data: a rate numerator / denominator.
+/// The source every sub-criterion cites: the decision, and the national portal's method
+/// (its technical document "Mô tả công thức tính chỉ số 766" and the scores it publishes).
+pub const SOURCE_766: &str = "Quyết định 766/QĐ-TTg ngày 23/6/2022; cách tính theo Cổng Dịch vụ công quốc gia";
+
+/// What a sub-criterion scores when its rate has nothing to measure (denominator 0) in
+/// the period. The portal's rule is known for 5.2, 5.3 (full) and 5.4 (zero); the others
+/// are not scored (docs/rules.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum WhenEmpty {
+    /// The full points.
+    Full,
+    /// No points, counted in the maximum.
+    Zero,
+    /// Not scored: left out of both the score and the measured maximum.
+    NotScored,
+}
+
+impl WhenEmpty {
+    /// Every rule.
+    pub const ALL: [WhenEmpty; 3] = [WhenEmpty::Full, WhenEmpty::Zero, WhenEmpty::NotScored];
+
+    /// Stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WhenEmpty::Full => "full",
+            WhenEmpty::Zero => "zero",
+            WhenEmpty::NotScored => "not_scored",
+        }
+    }
+
+    /// From the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|w| w.as_str() == s)
+    }
+
+    /// Vietnamese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            WhenEmpty::Full => "không phát sinh: đạt điểm tối đa",
+            WhenEmpty::Zero => "không phát sinh: 0 điểm",
+            WhenEmpty::NotScored => "không phát sinh: không chấm",
+        }
+    }
+}
+
+/// What a sub-criterion measures: one per published sub-criterion. [`Measure::ratio`]
+/// says which ones motcua computes from its own data; the others are *not measured*.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Measure {
-    /// Resolved early or on time / resolved (supplement time excluded; unfinished judged
-    /// at period end), from the overview figures.
+    /// 1.1 procedures published (công bố) on time.
+    PublishedOnTime,
+    /// 1.2 procedures updated and made public on the national database on time.
+    UpdatedOnTime,
+    /// 1.3 procedures whose published content has every component ([`content_complete`]).
+    ContentComplete,
+    /// 1.4 dossiers received and synchronised with the national portal.
+    PortalSync,
+    /// 2.1 dossiers handled early or on time.
     OnTime,
-    /// Dossiers received in the period that were filed online / all received.
+    /// 3.1 procedures offered as an online public service ([`offers_online_service`]).
+    OnlineProcedures,
+    /// 3.2 online services with at least one online dossier in the period.
+    OnlineServicesUsed,
+    /// 3.3 dossiers filed online.
     OnlineShare,
-    /// Paid payment orders settled online (not cash) / all paid orders.
+    /// 3.5 procedures with fees payable online.
+    PaymentIntegrated,
+    /// 3.5b procedures with fees that had an online payment in the period.
+    PaymentUsed,
+    /// 3.6 dossiers whose fees were paid online.
     OnlinePayment,
-    /// Dossiers received with at least one uploaded (digitised) file / all received.
-    DigitisedFiles,
-    /// Dossiers finished with an electronic result file / all finished with a result.
+    /// 4.1 dossiers with an electronic result.
     DigitisedResults,
-    /// Ratings very satisfied or satisfied / all ratings.
-    Satisfied,
-    /// Citizens who found the procedure's public information complete / those who answered.
-    PublicInfo,
+    /// 4.2 dossiers digitised.
+    DigitisedFiles,
+    /// Electronic certified copies from originals (no number in the portal's document).
+    CertifiedCopies,
+    /// 4.3 dossiers reusing digitised data.
+    ReusedData,
+    /// 4.4 digitised dossiers shared for reuse.
+    SharedData,
+    /// 4.5a procedures connected to the national population database.
+    PopulationProcedures,
+    /// 4.5b dossiers using data of the national population database.
+    PopulationDossiers,
+    /// 5.2 feedback and complaints handled on time.
+    FeedbackOnTime,
+    /// 5.3 satisfaction with the handling of feedback and complaints.
+    FeedbackSatisfied,
+    /// 5.4 satisfaction with the reception and handling of dossiers.
+    DossierSatisfaction,
 }
 
 impl Measure {
     /// Every measure.
-    pub const ALL: [Measure; 7] = [
+    pub const ALL: [Measure; 21] = [
+        Measure::PublishedOnTime,
+        Measure::UpdatedOnTime,
+        Measure::ContentComplete,
+        Measure::PortalSync,
         Measure::OnTime,
+        Measure::OnlineProcedures,
+        Measure::OnlineServicesUsed,
         Measure::OnlineShare,
+        Measure::PaymentIntegrated,
+        Measure::PaymentUsed,
         Measure::OnlinePayment,
-        Measure::DigitisedFiles,
         Measure::DigitisedResults,
-        Measure::Satisfied,
-        Measure::PublicInfo,
+        Measure::DigitisedFiles,
+        Measure::CertifiedCopies,
+        Measure::ReusedData,
+        Measure::SharedData,
+        Measure::PopulationProcedures,
+        Measure::PopulationDossiers,
+        Measure::FeedbackOnTime,
+        Measure::FeedbackSatisfied,
+        Measure::DossierSatisfaction,
     ];
 
     /// Stored text.
     pub fn as_str(self) -> &'static str {
         match self {
+            Measure::PublishedOnTime => "published_on_time",
+            Measure::UpdatedOnTime => "updated_on_time",
+            Measure::ContentComplete => "content_complete",
+            Measure::PortalSync => "portal_sync",
             Measure::OnTime => "on_time",
+            Measure::OnlineProcedures => "online_procedures",
+            Measure::OnlineServicesUsed => "online_services_used",
             Measure::OnlineShare => "online_share",
+            Measure::PaymentIntegrated => "payment_integrated",
+            Measure::PaymentUsed => "payment_used",
             Measure::OnlinePayment => "online_payment",
-            Measure::DigitisedFiles => "digitised_files",
             Measure::DigitisedResults => "digitised_results",
-            Measure::Satisfied => "satisfied",
-            Measure::PublicInfo => "public_info",
+            Measure::DigitisedFiles => "digitised_files",
+            Measure::CertifiedCopies => "certified_copies",
+            Measure::ReusedData => "reused_data",
+            Measure::SharedData => "shared_data",
+            Measure::PopulationProcedures => "population_procedures",
+            Measure::PopulationDossiers => "population_dossiers",
+            Measure::FeedbackOnTime => "feedback_on_time",
+            Measure::FeedbackSatisfied => "feedback_satisfied",
+            Measure::DossierSatisfaction => "dossier_satisfaction",
         }
     }
 
@@ -1012,33 +1119,167 @@ impl Measure {
         Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
 
-    /// How the rate is computed, in Vietnamese (shown next to the points).
+    /// The published rate (the national portal's formula), in Vietnamese.
     pub fn formula(self) -> &'static str {
         match self {
-            Measure::OnTime => "số hồ sơ giải quyết trước hạn và đúng hạn / số hồ sơ đã giải quyết",
-            Measure::OnlineShare => "số hồ sơ nộp trực tuyến / tổng số hồ sơ tiếp nhận",
-            Measure::OnlinePayment => "số giao dịch thanh toán trực tuyến / tổng số giao dịch đã thanh toán",
-            Measure::DigitisedFiles => "số hồ sơ có thành phần được số hóa / tổng số hồ sơ tiếp nhận",
-            Measure::DigitisedResults => "số hồ sơ có kết quả điện tử / số hồ sơ đã có kết quả",
-            Measure::Satisfied => "số đánh giá hài lòng và rất hài lòng / tổng số đánh giá",
-            Measure::PublicInfo => "số người trả lời thông tin công khai đầy đủ / số người trả lời",
+            Measure::PublishedOnTime => {
+                "số TTHC công bố đúng hạn / tổng số TTHC đã công bố trong kỳ (đúng hạn: quyết định công bố không muộn hơn ngày hiệu lực của văn bản quy định trừ 5 ngày làm việc)"
+            }
+            Measure::UpdatedOnTime => {
+                "số TTHC công khai đúng hạn trên Cơ sở dữ liệu quốc gia về TTHC / tổng số TTHC phải cập nhật, công khai trong kỳ (đúng hạn: trong 5 ngày làm việc từ ngày quyết định công bố)"
+            }
+            Measure::ContentComplete => {
+                "số TTHC công khai đủ các bộ phận tạo thành (tên, trình tự, cách thức, hồ sơ, thời hạn, đối tượng, cơ quan thực hiện) / tổng số TTHC"
+            }
+            Measure::PortalSync => {
+                "số hồ sơ có ngày tiếp nhận trong kỳ đã đồng bộ lên Cổng Dịch vụ công quốc gia / tổng số hồ sơ tiếp nhận trong kỳ"
+            }
+            Measure::OnTime => {
+                "số hồ sơ đã và đang xử lý trước hạn, đúng hạn, trong hạn / tổng số hồ sơ tiếp nhận, xử lý trong kỳ (trừ thời gian chờ bổ sung; yêu cầu bổ sung hơn 01 lần tính quá hạn)"
+            }
+            Measure::OnlineProcedures => {
+                "số TTHC cung cấp dịch vụ công trực tuyến (toàn trình hoặc một phần) / tổng số TTHC thuộc thẩm quyền"
+            }
+            Measure::OnlineServicesUsed => {
+                "số dịch vụ công trực tuyến có hồ sơ tiếp nhận trực tuyến trong kỳ / số dịch vụ công trực tuyến"
+            }
+            Measure::OnlineShare => "số hồ sơ tiếp nhận trực tuyến / tổng số hồ sơ tiếp nhận trong kỳ",
+            Measure::PaymentIntegrated => {
+                "số TTHC có nghĩa vụ tài chính được tích hợp thanh toán trực tuyến / tổng số TTHC có nghĩa vụ tài chính"
+            }
+            Measure::PaymentUsed => {
+                "số TTHC có nghĩa vụ tài chính có giao dịch thanh toán trực tuyến trong kỳ / tổng số TTHC có nghĩa vụ tài chính"
+            }
+            Measure::OnlinePayment => {
+                "số hồ sơ thanh toán trực tuyến / tổng số hồ sơ có nghĩa vụ tài chính đã nộp trong kỳ"
+            }
+            Measure::DigitisedResults => {
+                "số hồ sơ có cấp kết quả giải quyết điện tử / tổng số hồ sơ có kết quả trong kỳ"
+            }
+            Measure::DigitisedFiles => "số hồ sơ thực hiện số hóa / tổng số hồ sơ tiếp nhận trong kỳ",
+            Measure::CertifiedCopies => "cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính",
+            Measure::ReusedData => "số hồ sơ khai thác, sử dụng lại thông tin, dữ liệu số hóa / tổng số hồ sơ",
+            Measure::SharedData => {
+                "số hồ sơ được số hóa có kết nối, chia sẻ dữ liệu phục vụ tái sử dụng / tổng số hồ sơ được số hóa"
+            }
+            Measure::PopulationProcedures => {
+                "số TTHC triển khai kết nối, chia sẻ dữ liệu dân cư / tổng số TTHC phải kết nối"
+            }
+            Measure::PopulationDossiers => {
+                "số hồ sơ sử dụng thông tin, dữ liệu từ Cơ sở dữ liệu quốc gia về dân cư / tổng số hồ sơ"
+            }
+            Measure::FeedbackOnTime => "số phản ánh, kiến nghị xử lý đúng hạn / tổng số phản ánh, kiến nghị trong kỳ",
+            Measure::FeedbackSatisfied => {
+                "(tổng số phản ánh, kiến nghị − số bị phản hồi không hài lòng, tiếp tục phản ánh hoặc quá hạn) / tổng số phản ánh, kiến nghị"
+            }
+            Measure::DossierSatisfaction => {
+                "100 % − (tỷ lệ hồ sơ giải quyết quá hạn + tỷ lệ hồ sơ có phản ánh, kiến nghị hoặc đánh giá không hài lòng)"
+            }
         }
     }
-}
 
-impl Measure {
-    /// The rate this measure reads from the period's counts.
-    pub fn ratio(self, c: &ServiceCounts) -> Ratio {
-        let r = |hits, of| Ratio { hits, of };
+    /// How motcua computes the rate from its own data, or why it cannot.
+    pub fn method(self) -> &'static str {
         match self {
-            Measure::OnTime => r(c.resolved_in_time, c.resolved),
-            Measure::OnlineShare => r(c.received_online, c.received),
-            Measure::OnlinePayment => r(c.payments_online, c.payments),
-            Measure::DigitisedFiles => r(c.received_digitised, c.received),
-            Measure::DigitisedResults => r(c.results_electronic, c.results),
-            Measure::Satisfied => r(c.ratings_satisfied, c.ratings),
-            Measure::PublicInfo => r(c.public_info_full, c.public_info_answers),
+            Measure::PublishedOnTime | Measure::UpdatedOnTime => {
+                "Không đo được trong motcua: hệ thống không lưu quyết định công bố và ngày hiệu lực của văn bản quy định."
+            }
+            Measure::ContentComplete => {
+                "Danh mục TTHC hiện hành của tỉnh: TTHC có tên, trình tự (các bước hoặc mô tả), thành phần hồ sơ, thời hạn, đối tượng, cơ quan thực hiện (cách thức thực hiện luôn có)."
+            }
+            Measure::PortalSync => {
+                "Hồ sơ tiếp nhận trong kỳ có ít nhất một lần gửi lên Cổng Dịch vụ công quốc gia thành công (hàng đợi đồng bộ của motcua). Khi chưa cấu hình đồng bộ với Cổng: không đo."
+            }
+            Measure::OnTime => {
+                "Số liệu tổng hợp của motcua: hồ sơ có kết quả trong kỳ (trước hạn, đúng hạn) và hồ sơ đang giải quyết chưa quá hạn ở cuối kỳ / hồ sơ có kết quả trong kỳ và hồ sơ đang giải quyết ở cuối kỳ. Hồ sơ đang giải quyết xét theo ngày hẹn."
+            }
+            Measure::OnlineProcedures => {
+                "Danh mục TTHC: TTHC nhận hồ sơ trực tuyến (toàn trình, hoặc một phần mức độ 3 trở lên) / tổng số TTHC."
+            }
+            Measure::OnlineServicesUsed => {
+                "TTHC nhận hồ sơ trực tuyến có ít nhất một hồ sơ nộp trực tuyến được tiếp nhận trong kỳ / TTHC nhận hồ sơ trực tuyến."
+            }
+            Measure::OnlineShare => {
+                "Hồ sơ nộp trực tuyến được tiếp nhận trong kỳ / tổng số hồ sơ tiếp nhận trong kỳ (không nhân tỷ lệ đồng bộ như Cổng)."
+            }
+            Measure::PaymentIntegrated => {
+                "TTHC có khoản phí, lệ phí khác 0. Khi đã cấu hình cổng thanh toán, motcua cho thanh toán trực tuyến mọi khoản phải nộp nên mọi TTHC đó đều tính; chưa cấu hình: không TTHC nào. Cổng thanh toán của motcua không phải nền tảng thanh toán của Cổng Dịch vụ công quốc gia, nên Cổng có thể tính khác."
+            }
+            Measure::PaymentUsed => {
+                "TTHC có khoản phí, lệ phí khác 0 có lệnh thanh toán trực tuyến đã nộp trong kỳ / TTHC có khoản phí, lệ phí khác 0."
+            }
+            Measure::OnlinePayment => {
+                "Hồ sơ có lệnh thanh toán trực tuyến đã nộp trong kỳ / hồ sơ có lệnh thanh toán đã nộp trong kỳ (trực tuyến hoặc tiền mặt)."
+            }
+            Measure::DigitisedResults => {
+                "Hồ sơ có kết quả trong kỳ kèm tệp kết quả điện tử / hồ sơ có kết quả trong kỳ."
+            }
+            Measure::DigitisedFiles => {
+                "Hồ sơ tiếp nhận trong kỳ có ít nhất một thành phần kèm bản quét, tệp điện tử / hồ sơ tiếp nhận trong kỳ."
+            }
+            Measure::CertifiedCopies => {
+                "Không đo được trong motcua: hệ thống không cung cấp dịch vụ chứng thực điện tử."
+            }
+            Measure::ReusedData | Measure::SharedData => {
+                "Không đo được trong motcua: hệ thống chưa có kho dữ liệu số hóa dùng lại và chưa kết nối kho dữ liệu của Cổng."
+            }
+            Measure::PopulationProcedures | Measure::PopulationDossiers => {
+                "Không đo được trong motcua: hệ thống chưa kết nối Cơ sở dữ liệu quốc gia về dân cư."
+            }
+            Measure::FeedbackOnTime | Measure::FeedbackSatisfied => {
+                "Không đo được trong motcua: hệ thống chưa có sổ theo dõi phản ánh, kiến nghị."
+            }
+            Measure::DossierSatisfaction => {
+                "Trên hồ sơ của chỉ số 2.1: 100 % − (hồ sơ quá hạn + hồ sơ được đánh giá «không hài lòng» trong kỳ) / hồ sơ tiếp nhận, xử lý. motcua chưa có sổ phản ánh, kiến nghị nên chỉ tính đánh giá không hài lòng."
+            }
         }
+    }
+
+    /// The rate this measure reads from the period's counts; `None` when motcua cannot
+    /// measure it (no such data, or the portal sync not configured).
+    pub fn ratio(self, c: &ServiceCounts) -> Option<Ratio> {
+        let r = |hits, of| Some(Ratio { hits, of });
+        let handled = c.resolved + c.in_progress;
+        let in_time = c.resolved_in_time + c.in_progress_on_time;
+        match self {
+            Measure::ContentComplete => r(c.procedures_complete, c.procedures),
+            Measure::PortalSync => c.portal_sync.then_some(Ratio {
+                hits: c.received_synced,
+                of: c.received,
+            }),
+            Measure::OnTime => r(in_time, handled),
+            Measure::OnlineProcedures => r(c.procedures_online, c.procedures),
+            Measure::OnlineServicesUsed => r(c.procedures_online_used, c.procedures_online),
+            Measure::OnlineShare => r(c.received_online, c.received),
+            Measure::PaymentIntegrated => r(
+                if c.online_payment { c.procedures_with_fees } else { 0 },
+                c.procedures_with_fees,
+            ),
+            Measure::PaymentUsed => r(c.procedures_paid_online, c.procedures_with_fees),
+            Measure::OnlinePayment => r(c.paid_online, c.paid),
+            Measure::DigitisedResults => r(c.results_electronic, c.results),
+            Measure::DigitisedFiles => r(c.received_digitised, c.received),
+            // 100 % − (overdue + not satisfied) / handled, the two rates summed as published.
+            Measure::DossierSatisfaction => r((in_time - c.not_satisfied).max(0), handled),
+            Measure::PublishedOnTime
+            | Measure::UpdatedOnTime
+            | Measure::CertifiedCopies
+            | Measure::ReusedData
+            | Measure::SharedData
+            | Measure::PopulationProcedures
+            | Measure::PopulationDossiers
+            | Measure::FeedbackOnTime
+            | Measure::FeedbackSatisfied => None,
+        }
+    }
+
+    /// Whether motcua can measure this at all (with the portal sync configured).
+    pub fn measurable(self) -> bool {
+        self.ratio(&ServiceCounts {
+            portal_sync: true,
+            ..ServiceCounts::default()
+        })
+        .is_some()
     }
 }
 
@@ -1048,32 +1289,96 @@ impl Measure {
 /// check the queries against these predicates on random dossiers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ServiceCounts {
+    /// Procedures of the province's current catalogue.
+    pub procedures: i64,
+    /// Of those, with every published component ([`content_complete`]).
+    pub procedures_complete: i64,
+    /// Of those, offered online ([`offers_online_service`]).
+    pub procedures_online: i64,
+    /// Of the online ones, with a dossier filed online and received in the period.
+    pub procedures_online_used: i64,
+    /// Procedures with a fee ([`has_fees`]).
+    pub procedures_with_fees: i64,
+    /// Of those, with a payment order paid online ([`paid_online`]) in the period.
+    pub procedures_paid_online: i64,
     /// Resolved in the period (the overview's figures, docs/rules.md §6).
     pub resolved: i64,
     /// Of those, early or on time ([`crate::stats::judgement`]).
     pub resolved_in_time: i64,
+    /// Unfinished at the period's end (the overview's figures).
+    pub in_progress: i64,
+    /// Of those, not overdue then ([`crate::deadline::is_overdue`]).
+    pub in_progress_on_time: i64,
     /// Accepted in the period.
     pub received: i64,
     /// Of those, filed online ([`filed_online`]).
     pub received_online: i64,
     /// Of those, with at least one uploaded scan ([`has_digitised_documents`]).
     pub received_digitised: i64,
+    /// Of those, delivered at least once to the national portal.
+    pub received_synced: i64,
     /// With their result ready in the period ([`crate::dossier::Status::has_result`]).
     pub results: i64,
     /// Of those, with an electronic result file ([`has_electronic_result`]).
     pub results_electronic: i64,
-    /// Payment orders paid in the period.
-    pub payments: i64,
-    /// Of those, paid online ([`paid_online`]).
-    pub payments_online: i64,
-    /// Ratings given in the period.
-    pub ratings: i64,
-    /// Of those, satisfied ([`Satisfaction::is_satisfied`]).
-    pub ratings_satisfied: i64,
-    /// Survey answers on public information in the period.
-    pub public_info_answers: i64,
-    /// Of those, "complete" ([`PublicInfo::Full`]).
-    pub public_info_full: i64,
+    /// Dossiers with a payment order paid in the period.
+    pub paid: i64,
+    /// Of those, with one paid online ([`paid_online`]).
+    pub paid_online: i64,
+    /// Dossiers rated "not satisfied" in the period ([`Satisfaction::is_satisfied`]).
+    pub not_satisfied: i64,
+    /// Whether the sync with the national portal is configured (1.4 is measured only then).
+    pub portal_sync: bool,
+    /// Whether an online payment gateway is configured (3.5).
+    pub online_payment: bool,
+}
+
+/// Whether a procedure's published content has every component of a procedure (Decree
+/// 63/2010/NĐ-CP art. 8 cl. 2 as the portal's 1.3 lists them): name, sequence (steps or
+/// a description), method (always recorded: at the centre, online mode), documents, time
+/// limit, applicants, agency (always recorded).
+pub fn content_complete(c: &crate::catalogue::ProcedureContent) -> bool {
+    !c.name.trim().is_empty()
+        && (!c.steps.is_empty() || !c.description.trim().is_empty())
+        && !c.documents.is_empty()
+        && c.processing_time.amount > 0
+        && !c.applicants.is_empty()
+}
+
+/// Whether a procedure is offered as an online public service in the sense of 3.1:
+/// applicants may file it online (fully online, or partly online at level 3 or more).
+pub fn offers_online_service(c: &crate::catalogue::ProcedureContent) -> bool {
+    c.accepts_online_filing()
+}
+
+/// Whether a procedure has a financial obligation: a fee or charge above 0.
+pub fn has_fees(c: &crate::catalogue::ProcedureContent) -> bool {
+    c.fees.iter().any(|f| f.amount.0 > 0)
+}
+
+impl ServiceCounts {
+    /// Adds the catalogue's counts: `procedures` (code and current content), the codes of
+    /// the procedures with a dossier filed online and received in the period, and those
+    /// with a payment order paid online in the period.
+    pub fn count_catalogue<'a>(
+        &mut self,
+        procedures: impl IntoIterator<Item = (&'a str, &'a crate::catalogue::ProcedureContent)>,
+        filed_online: &std::collections::BTreeSet<String>,
+        paid_online: &std::collections::BTreeSet<String>,
+    ) {
+        for (code, c) in procedures {
+            self.procedures += 1;
+            self.procedures_complete += i64::from(content_complete(c));
+            if offers_online_service(c) {
+                self.procedures_online += 1;
+                self.procedures_online_used += i64::from(filed_online.contains(code));
+            }
+            if has_fees(c) {
+                self.procedures_with_fees += 1;
+                self.procedures_paid_online += i64::from(paid_online.contains(code));
+            }
+        }
+    }
 }
 
 /// Whether the dossier was filed online (only those count in the online share,
@@ -1100,15 +1405,45 @@ pub fn paid_online(method: &str) -> bool {
     method != CASH
 }
 
+/// How a sub-criterion came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// motcua cannot measure it: no points, left out of the measured maximum.
+    NotMeasured,
+    /// Nothing to measure in the period and the rule is [`WhenEmpty::NotScored`].
+    NoData,
+    /// Points, in hundredths.
+    Scored(i64),
+}
+
+impl Outcome {
+    /// The points in hundredths, if scored.
+    pub fn points_centi(self) -> Option<i64> {
+        match self {
+            Outcome::Scored(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Stable text (the API's `outcome`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::NotMeasured => "not_measured",
+            Outcome::NoData => "no_data",
+            Outcome::Scored(_) => "scored",
+        }
+    }
+}
+
 /// One sub-criterion scored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CriterionScore {
     /// The sub-criterion.
     pub criterion: Criterion,
-    /// Its rate.
-    pub ratio: Ratio,
-    /// Points in hundredths; `None` when there is nothing to measure.
-    pub points_centi: Option<i64>,
+    /// Its rate; `None` when not measured.
+    pub ratio: Option<Ratio>,
+    /// What it scored.
+    pub outcome: Outcome,
 }
 
 /// One group scored.
@@ -1118,7 +1453,9 @@ pub struct GroupScore {
     pub group: Group,
     /// Points configured over its sub-criteria.
     pub configured: u32,
-    /// Points scored, hundredths (sub-criteria with nothing to measure score nothing).
+    /// The points of its sub-criteria that were scored (the measured maximum).
+    pub measured_max: u32,
+    /// Points scored, hundredths.
     pub scored_centi: i64,
     /// Its sub-criteria, in page order.
     pub criteria: Vec<CriterionScore>,
@@ -1129,15 +1466,18 @@ pub struct GroupScore {
 pub struct ServiceIndex {
     /// The groups, in the order of [`GROUPS`].
     pub groups: Vec<GroupScore>,
-    /// Total points, hundredths.
+    /// Total points scored, hundredths.
     pub total_centi: i64,
-    /// The most it scores (the configured points).
+    /// The most the scored sub-criteria give (what the total is out of).
+    pub measured_max: u32,
+    /// The most it scores (the configured points, 100 as published).
     pub max: u32,
 }
 
 /// The Decision 766 service index (docs/rules.md §6) of the sub-criteria `criteria` over
 /// the period's `counts`: each criterion's rate from its measure, its points by
-/// [`criterion_points`], summed by group.
+/// [`criterion_points`], summed by group; those motcua cannot measure score nothing and
+/// are left out of the measured maximum.
 pub fn service_index(criteria: &[Criterion], counts: &ServiceCounts) -> ServiceIndex {
     let groups: Vec<GroupScore> = GROUPS
         .iter()
@@ -1147,129 +1487,334 @@ pub fn service_index(criteria: &[Criterion], counts: &ServiceCounts) -> ServiceI
                 .filter(|c| c.group == g.code)
                 .map(|c| {
                     let ratio = c.measure.ratio(counts);
+                    let outcome = match ratio {
+                        None => Outcome::NotMeasured,
+                        Some(r) => criterion_points(c, r).map_or(Outcome::NoData, Outcome::Scored),
+                    };
                     CriterionScore {
                         criterion: c.clone(),
                         ratio,
-                        points_centi: criterion_points(c, ratio),
+                        outcome,
                     }
                 })
                 .collect();
             GroupScore {
                 group: *g,
                 configured: criteria.iter().map(|c| c.criterion.max_points).sum(),
-                scored_centi: criteria.iter().filter_map(|c| c.points_centi).sum(),
+                measured_max: criteria
+                    .iter()
+                    .filter(|c| c.outcome.points_centi().is_some())
+                    .map(|c| c.criterion.max_points)
+                    .sum(),
+                scored_centi: criteria.iter().filter_map(|c| c.outcome.points_centi()).sum(),
                 criteria,
             }
         })
         .collect();
     ServiceIndex {
         total_centi: groups.iter().map(|g| g.scored_centi).sum(),
+        measured_max: groups.iter().map(|g| g.measured_max).sum(),
         max: groups.iter().map(|g| g.configured).sum(),
         groups,
     }
 }
 
-/// A sub-criterion of a group: its points and target. Editable data (the split and the
-/// targets are *unconfirmed*).
+/// A sub-criterion of a group: editable data, seeded with the published set
+/// ([`default_criteria`]) and changed by an administrator when the rules change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Criterion {
-    /// Stable code.
+    /// The published number (`1.1`, `3.5b`, …).
     pub code: String,
     /// The group's code.
     pub group: String,
-    /// Vietnamese name.
+    /// The published title (Vietnamese).
     pub name: String,
     /// What it measures.
     pub measure: Measure,
     /// Points at or above the target.
     pub max_points: u32,
-    /// The target rate, in per mille (1000 = 100 %).
+    /// The rate at which the full points are reached, per mille: 1000 is linear (points
+    /// = max × rate); below 1000, points = max × rate / target under it.
     pub target_permille: u32,
-    /// Whether the points and target are confirmed by the text of the decision.
+    /// What it scores when there is nothing to measure in the period.
+    pub when_empty: WhenEmpty,
+    /// Where its title, points and formula come from.
+    pub source: String,
+    /// Whether its points and formula are confirmed (as the national portal's method;
+    /// the Decision's annex was not read, docs/rules.md §6).
     pub confirmed: bool,
     /// Order on the page.
     pub position: u32,
 }
 
-/// The seed: each group split over the measures the system has (all *unconfirmed*;
-/// the group totals are those of Decision 766).
+impl Criterion {
+    /// The scoring rule, in Vietnamese: linear, or full at a threshold.
+    pub fn rule(&self) -> String {
+        if self.target_permille >= 1000 {
+            "Điểm = điểm tối đa × tỷ lệ".to_owned()
+        } else {
+            let p = self.target_permille;
+            let t = if p.is_multiple_of(10) {
+                format!("{} %", p / 10)
+            } else {
+                format!("{},{} %", p / 10, p % 10)
+            };
+            format!("Đạt từ {t} trở lên: điểm tối đa; dưới {t}: điểm = tỷ lệ × điểm tối đa / {t}")
+        }
+    }
+}
+
+/// The published sub-criteria (docs/rules.md §6): the national portal's titles, points
+/// and formulas, 100 points in all. The migration that seeds the stored set
+/// (`0025_service_index_766.sql`) writes exactly these.
 pub fn default_criteria() -> Vec<Criterion> {
-    let c = |position: u32, code: &str, group: &str, name: &str, measure, max_points, target_permille| Criterion {
-        code: code.to_owned(),
-        group: group.to_owned(),
-        name: name.to_owned(),
-        measure,
-        max_points,
-        target_permille,
-        confirmed: false,
-        position,
-    };
-    vec![
-        c(
-            1,
-            "public_info",
+    use Measure as M;
+    use WhenEmpty::{Full, NotScored, Zero};
+    type Row = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Measure,
+        u32,
+        u32,
+        WhenEmpty,
+        bool,
+    );
+    const N63: &str = "; các bộ phận theo khoản 2 Điều 8 Nghị định 63/2010/NĐ-CP";
+    let rows: [Row; 21] = [
+        (
+            "1.1",
             "transparency",
-            "Thông tin thủ tục hành chính được công khai đầy đủ",
-            Measure::PublicInfo,
-            18,
+            "Tỷ lệ thủ tục hành chính công bố đúng hạn",
+            M::PublishedOnTime,
+            6,
             1000,
+            NotScored,
+            true,
         ),
-        c(
+        (
+            "1.2",
+            "transparency",
+            "Tỷ lệ thủ tục hành chính được cập nhật, công khai đúng hạn",
+            M::UpdatedOnTime,
+            4,
+            1000,
+            NotScored,
+            true,
+        ),
+        (
+            "1.3",
+            "transparency",
+            "Tỷ lệ thủ tục hành chính được công khai có đầy đủ các nội dung quy định về các bộ phận tạo thành của thủ tục hành chính",
+            M::ContentComplete,
             2,
-            "on_time",
+            1000,
+            NotScored,
+            true,
+        ),
+        (
+            "1.4",
+            "transparency",
+            "Tỷ lệ hồ sơ đồng bộ lên Cổng Dịch vụ công quốc gia",
+            M::PortalSync,
+            6,
+            1000,
+            NotScored,
+            true,
+        ),
+        (
+            "2.1",
             "progress",
-            "Tỷ lệ hồ sơ giải quyết trước hạn, đúng hạn",
-            Measure::OnTime,
+            "Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn",
+            M::OnTime,
             20,
             1000,
+            NotScored,
+            true,
         ),
-        c(
-            3,
-            "online_share",
+        (
+            "3.1",
             "online",
-            "Tỷ lệ hồ sơ nộp trực tuyến",
-            Measure::OnlineShare,
-            11,
+            "Tỷ lệ thủ tục hành chính cung cấp dịch vụ công trực tuyến",
+            M::OnlineProcedures,
+            2,
             800,
+            NotScored,
+            false,
         ),
-        c(
-            4,
-            "online_payment",
+        (
+            "3.2",
             "online",
-            "Tỷ lệ thanh toán trực tuyến",
-            Measure::OnlinePayment,
-            11,
-            500,
-        ),
-        c(
-            5,
-            "digitised_files",
-            "digitisation",
-            "Tỷ lệ hồ sơ được số hóa thành phần",
-            Measure::DigitisedFiles,
-            11,
+            "Tỷ lệ dịch vụ công trực tuyến có phát sinh hồ sơ",
+            M::OnlineServicesUsed,
+            4,
             1000,
+            NotScored,
+            false,
         ),
-        c(
+        (
+            "3.3",
+            "online",
+            "Tỷ lệ hồ sơ thủ tục hành chính được tiếp nhận trực tuyến",
+            M::OnlineShare,
             6,
-            "digitised_results",
+            500,
+            NotScored,
+            false,
+        ),
+        (
+            "3.5",
+            "online",
+            "Tỷ lệ thủ tục hành chính có yêu cầu nghĩa vụ tài chính được tích hợp để người dân có thể thanh toán trực tuyến",
+            M::PaymentIntegrated,
+            2,
+            800,
+            NotScored,
+            false,
+        ),
+        (
+            "3.5b",
+            "online",
+            "Tỷ lệ thủ tục hành chính có giao dịch thanh toán trực tuyến",
+            M::PaymentUsed,
+            2,
+            800,
+            NotScored,
+            false,
+        ),
+        (
+            "3.6",
+            "online",
+            "Tỷ lệ hồ sơ thanh toán trực tuyến",
+            M::OnlinePayment,
+            6,
+            1000,
+            NotScored,
+            false,
+        ),
+        (
+            "4.1",
             "digitisation",
-            "Tỷ lệ kết quả giải quyết được số hóa",
-            Measure::DigitisedResults,
-            11,
+            "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ tục hành chính điện tử",
+            M::DigitisedResults,
+            6,
             1000,
+            NotScored,
+            true,
         ),
-        c(
-            7,
-            "satisfied",
+        (
+            "4.2",
+            "digitisation",
+            "Tỷ lệ hồ sơ thủ tục hành chính thực hiện số hóa hồ sơ",
+            M::DigitisedFiles,
+            4,
+            1000,
+            NotScored,
+            false,
+        ),
+        (
+            "4.2b",
+            "digitisation",
+            "Cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính",
+            M::CertifiedCopies,
+            2,
+            1000,
+            NotScored,
+            false,
+        ),
+        (
+            "4.3",
+            "digitisation",
+            "Tỷ lệ hồ sơ khai thác, sử dụng lại thông tin, dữ liệu số hóa",
+            M::ReusedData,
+            2,
+            800,
+            NotScored,
+            true,
+        ),
+        (
+            "4.4",
+            "digitisation",
+            "Tỷ lệ hồ sơ thủ tục hành chính được số hóa có kết nối, chia sẻ dữ liệu phục vụ tái sử dụng",
+            M::SharedData,
+            4,
+            1000,
+            NotScored,
+            false,
+        ),
+        (
+            "4.5a",
+            "digitisation",
+            "Tỷ lệ thủ tục hành chính triển khai kết nối, chia sẻ dữ liệu dân cư phục vụ giải quyết thủ tục hành chính",
+            M::PopulationProcedures,
+            2,
+            1000,
+            NotScored,
+            true,
+        ),
+        (
+            "4.5b",
+            "digitisation",
+            "Tỷ lệ hồ sơ thủ tục hành chính sử dụng thông tin, dữ liệu từ Cơ sở dữ liệu quốc gia về dân cư",
+            M::PopulationDossiers,
+            2,
+            1000,
+            NotScored,
+            true,
+        ),
+        (
+            "5.2",
             "satisfaction",
-            "Tỷ lệ người dân hài lòng",
-            Measure::Satisfied,
-            18,
+            "Tiến độ xử lý phản ánh, kiến nghị",
+            M::FeedbackOnTime,
+            6,
             1000,
+            Full,
+            false,
         ),
-    ]
+        (
+            "5.3",
+            "satisfaction",
+            "Tỷ lệ hài lòng trong xử lý phản ánh, kiến nghị",
+            M::FeedbackSatisfied,
+            6,
+            1000,
+            Full,
+            false,
+        ),
+        (
+            "5.4",
+            "satisfaction",
+            "Tỷ lệ hài lòng trong tiếp nhận, giải quyết thủ tục hành chính",
+            M::DossierSatisfaction,
+            6,
+            900,
+            Zero,
+            true,
+        ),
+    ];
+    rows.into_iter()
+        .zip(1..)
+        .map(
+            |((code, group, name, measure, max_points, target_permille, when_empty, confirmed), position)| Criterion {
+                code: code.to_owned(),
+                group: group.to_owned(),
+                name: name.to_owned(),
+                measure,
+                max_points,
+                target_permille,
+                when_empty,
+                source: if code == "1.3" {
+                    format!("{SOURCE_766}{N63}")
+                } else {
+                    SOURCE_766.to_owned()
+                },
+                confirmed,
+                position,
+            },
+        )
+        .collect()
 }
 
 /// A rate: numerator over denominator.
@@ -1288,23 +1833,26 @@ impl Ratio {
     }
 }
 
-/// The points of a criterion for a rate, in hundredths of a point: the full points at or
-/// above the target, otherwise rate × max / target (Decision 766, docs/rules.md §6);
-/// `None` when there is nothing to measure.
+/// The points of a criterion for a measured rate, in hundredths of a point (truncated):
+/// the full points at or above the target, otherwise rate × max / target (linear when
+/// the target is 100 %); with nothing to measure, what [`Criterion::when_empty`] says
+/// (`None`: not scored).
 pub fn criterion_points(c: &Criterion, r: Ratio) -> Option<i64> {
     let max = i64::from(c.max_points) * 100;
-    if c.target_permille == 0 {
-        return r.permille().map(|_| max);
+    if r.of <= 0 {
+        return match c.when_empty {
+            WhenEmpty::Full => Some(max),
+            WhenEmpty::Zero => Some(0),
+            WhenEmpty::NotScored => None,
+        };
     }
+    let hits = r.hits.clamp(0, r.of);
+    let target = i64::from(c.target_permille.clamp(1, 1000));
     // Exact in integers: hits / of × max / target, truncated to hundredths.
-    (r.of > 0).then(|| {
-        let hits = r.hits.clamp(0, r.of);
-        let target = i64::from(c.target_permille);
-        if hits * 1000 >= target * r.of {
-            max
-        } else {
-            hits * 1000 * max / (target * r.of)
-        }
+    Some(if hits * 1000 >= target * r.of {
+        max
+    } else {
+        hits * 1000 * max / (target * r.of)
     })
 }
 
@@ -1537,57 +2085,252 @@ mod tests {
         );
     }
 
+    fn criterion(code: &str) -> Criterion {
+        default_criteria()
+            .into_iter()
+            .find(|c| c.code == code)
+            .expect("criterion")
+    }
+
+    #[test]
+    fn the_published_sub_criteria_make_the_groups() {
+        let all = default_criteria();
+        let codes: Vec<&str> = all.iter().map(|c| c.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "1.1", "1.2", "1.3", "1.4", "2.1", "3.1", "3.2", "3.3", "3.5", "3.5b", "3.6", "4.1", "4.2", "4.2b",
+                "4.3", "4.4", "4.5a", "4.5b", "5.2", "5.3", "5.4"
+            ]
+        );
+        // Points by hand: 6+4+2+6; 20; 2+4+6 + 2+2+6; 6+4+2+2+4+2+2; 6+6+6.
+        let sums: Vec<u32> = GROUPS
+            .iter()
+            .map(|g| all.iter().filter(|c| c.group == g.code).map(|c| c.max_points).sum())
+            .collect();
+        assert_eq!(sums, [18, 20, 22, 22, 18]);
+        assert_eq!(GROUPS.map(|g| g.points), [18, 20, 22, 22, 18]);
+        for (i, c) in all.iter().enumerate() {
+            assert_eq!(c.position as usize, i + 1);
+            assert!(c.source.starts_with(SOURCE_766), "{}", c.code);
+        }
+        // Every measure once.
+        let mut measures: Vec<&str> = all.iter().map(|c| c.measure.as_str()).collect();
+        measures.sort_unstable();
+        measures.dedup();
+        assert_eq!(measures.len(), Measure::ALL.len());
+        // Thresholds: 3.1, 3.5, 3.5b, 4.3 at 80 %, 3.3 at 50 %, 5.4 at 90 %; the rest linear.
+        let thresholds: Vec<(&str, u32)> = all
+            .iter()
+            .filter(|c| c.target_permille < 1000)
+            .map(|c| (c.code.as_str(), c.target_permille))
+            .collect();
+        assert_eq!(
+            thresholds,
+            [
+                ("3.1", 800),
+                ("3.3", 500),
+                ("3.5", 800),
+                ("3.5b", 800),
+                ("4.3", 800),
+                ("5.4", 900)
+            ]
+        );
+        assert_eq!(
+            criterion("3.3").rule(),
+            "Đạt từ 50 % trở lên: điểm tối đa; dưới 50 %: điểm = tỷ lệ × điểm tối đa / 50 %"
+        );
+        assert_eq!(criterion("2.1").rule(), "Điểm = điểm tối đa × tỷ lệ");
+        // What motcua cannot measure.
+        let not_measured: Vec<&str> = all
+            .iter()
+            .filter(|c| !c.measure.measurable())
+            .map(|c| c.code.as_str())
+            .collect();
+        assert_eq!(
+            not_measured,
+            ["1.1", "1.2", "4.2b", "4.3", "4.4", "4.5a", "4.5b", "5.2", "5.3"]
+        );
+        for m in Measure::ALL {
+            assert_eq!(Measure::parse(m.as_str()), Some(m));
+            assert_eq!(
+                m.measurable(),
+                !m.method().starts_with("Không đo được trong motcua"),
+                "{m:?}"
+            );
+        }
+        for w in WhenEmpty::ALL {
+            assert_eq!(WhenEmpty::parse(w.as_str()), Some(w));
+        }
+    }
+
+    #[test]
+    fn sub_criteria_by_hand() {
+        // (criterion, hits, of) → points in hundredths, worked by hand.
+        let table: [(&str, i64, i64, Option<i64>); 22] = [
+            // 2.1: 45 of 50 = 90 % × 20 = 18.00.
+            ("2.1", 45, 50, Some(1800)),
+            ("2.1", 50, 50, Some(2000)),
+            // 3.3: 30 % of a 50 % threshold: 6 × 30 / 50 = 3.60; 60 %: 6.00; 50 %: 6.00.
+            ("3.3", 30, 100, Some(360)),
+            ("3.3", 60, 100, Some(600)),
+            ("3.3", 50, 100, Some(600)),
+            // 3.1: 40 % of 80 %: 2 × 40 / 80 = 1.00; 80 %: 2.00.
+            ("3.1", 40, 100, Some(100)),
+            ("3.1", 80, 100, Some(200)),
+            // 5.4: 93 % ≥ 90 %: 6.00; 80 %: 80 / 90 × 6 = 5.33; 90 %: 6.00.
+            ("5.4", 93, 100, Some(600)),
+            ("5.4", 80, 100, Some(533)),
+            ("5.4", 90, 100, Some(600)),
+            // 1.3: 3 of 4 × 2 = 1.50; 1.4: 19 of 20 × 6 = 5.70.
+            ("1.3", 3, 4, Some(150)),
+            ("1.4", 19, 20, Some(570)),
+            // 3.2: 1 of 4 × 4 = 1.00; 3.5b: 50 % of 80 % × 2 = 1.25; 3.6: 1 of 3 × 6 = 2.00.
+            ("3.2", 1, 4, Some(100)),
+            ("3.5b", 1, 2, Some(125)),
+            ("3.6", 1, 3, Some(200)),
+            // 4.1: 5 of 10 × 6 = 3.00; 4.2: 12 of 20 × 4 = 2.40 (linear).
+            ("4.1", 5, 10, Some(300)),
+            ("4.2", 12, 20, Some(240)),
+            // Nothing to measure: 5.4 scores 0, 5.2 and 5.3 full, the others are not scored.
+            ("5.4", 0, 0, Some(0)),
+            ("5.2", 0, 0, Some(600)),
+            ("5.3", 0, 0, Some(600)),
+            ("2.1", 0, 0, None),
+            ("3.3", 0, 0, None),
+        ];
+        for (code, hits, of, want) in table {
+            assert_eq!(
+                criterion_points(&criterion(code), Ratio { hits, of }),
+                want,
+                "{code} {hits}/{of}"
+            );
+        }
+    }
+
     #[test]
     fn the_index_sums_the_criteria_of_each_group_from_the_counts() {
         let counts = ServiceCounts {
-            resolved: 10,
-            resolved_in_time: 9,
+            procedures: 4,
+            procedures_complete: 3,
+            procedures_online: 2,
+            procedures_online_used: 1,
+            procedures_with_fees: 2,
+            procedures_paid_online: 1,
+            resolved: 40,
+            resolved_in_time: 36,
+            in_progress: 10,
+            in_progress_on_time: 9,
             received: 20,
-            received_online: 8,
-            received_digitised: 20,
+            received_online: 6,
+            received_digitised: 12,
+            received_synced: 19,
             results: 10,
             results_electronic: 5,
-            payments: 0,
-            payments_online: 0,
-            ratings: 4,
-            ratings_satisfied: 4,
-            public_info_answers: 2,
-            public_info_full: 1,
+            paid: 3,
+            paid_online: 1,
+            not_satisfied: 2,
+            portal_sync: true,
+            online_payment: true,
         };
         let index = service_index(&default_criteria(), &counts);
         let group = |code: &str| index.groups.iter().find(|g| g.group.code == code).expect("group");
-        // On time 90 % of a 100 % target: 18 of 20.
+        let points = |code: &str| {
+            index
+                .groups
+                .iter()
+                .flat_map(|g| &g.criteria)
+                .find(|c| c.criterion.code == code)
+                .expect("criterion")
+                .outcome
+        };
+        // 1.1, 1.2 not measured; 1.3: 3/4 × 2 = 1.50; 1.4: 19/20 × 6 = 5.70.
+        assert_eq!(points("1.1"), Outcome::NotMeasured);
+        assert_eq!(
+            (group("transparency").scored_centi, group("transparency").measured_max),
+            (720, 8)
+        );
+        // 2.1: (36 + 9) / (40 + 10) = 90 % × 20 = 18.00.
         assert_eq!(group("progress").scored_centi, 1800);
-        // Online share 40 % of 80 %: 5.5 of 11; no payment: not measured.
-        assert_eq!(group("online").scored_centi, 550);
-        assert_eq!(group("online").criteria[1].points_centi, None);
-        assert_eq!(group("digitisation").scored_centi, 1100 + 550);
-        assert_eq!(group("satisfaction").scored_centi, 1800);
-        assert_eq!(group("transparency").scored_centi, 900);
-        assert_eq!(index.max, 100);
-        assert_eq!(index.total_centi, 1800 + 550 + 1650 + 1800 + 900);
+        // 3.1: 50 % of 80 % × 2 = 1.25; 3.2: 1/2 × 4 = 2.00; 3.3: 30 % of 50 % × 6 = 3.60;
+        // 3.5: 2/2 → 2.00; 3.5b: 50 % of 80 % × 2 = 1.25; 3.6: 1/3 × 6 = 2.00. Sum 12.10.
+        assert_eq!(points("3.1"), Outcome::Scored(125));
+        assert_eq!((group("online").scored_centi, group("online").measured_max), (1210, 22));
+        // 4.1: 5/10 × 6 = 3.00; 4.2: 12/20 × 4 = 2.40; the rest not measured.
+        assert_eq!(
+            (group("digitisation").scored_centi, group("digitisation").measured_max),
+            (540, 10)
+        );
+        // 5.4: 100 % − (5 overdue + 2 not satisfied) / 50 = 86 % of 90 % × 6 = 5.73.
+        assert_eq!(
+            (group("satisfaction").scored_centi, group("satisfaction").measured_max),
+            (573, 6)
+        );
+        assert_eq!(points("5.2"), Outcome::NotMeasured);
+        assert_eq!(index.total_centi, 720 + 1800 + 1210 + 540 + 573);
+        assert_eq!((index.measured_max, index.max), (66, 100));
+
+        // Without the portal sync 1.4 is not measured; without a gateway 3.5 scores 0.
+        let bare = ServiceCounts {
+            portal_sync: false,
+            online_payment: false,
+            ..counts
+        };
+        let index = service_index(&default_criteria(), &bare);
+        assert_eq!(index.total_centi, 4843 - 570 - 200);
+        assert_eq!(index.measured_max, 66 - 6);
         assert!(Satisfaction::Satisfied.is_satisfied() && !Satisfaction::NotSatisfied.is_satisfied());
         assert!(paid_online("vnpay") && !paid_online(CASH));
     }
 
     #[test]
-    fn below_the_target_points_are_proportional() {
-        let c = Criterion {
-            code: "x".into(),
-            group: "online".into(),
-            name: "x".into(),
-            measure: Measure::OnlineShare,
-            max_points: 11,
-            target_permille: 800,
-            confirmed: false,
-            position: 1,
-        };
-        // 40 % of a target of 80 % gives half the points.
-        assert_eq!(criterion_points(&c, Ratio { hits: 2, of: 5 }), Some(550));
-        assert_eq!(criterion_points(&c, Ratio { hits: 4, of: 5 }), Some(1100));
-        assert_eq!(criterion_points(&c, Ratio { hits: 5, of: 5 }), Some(1100));
-        assert_eq!(criterion_points(&c, Ratio { hits: 0, of: 5 }), Some(0));
-        assert_eq!(criterion_points(&c, Ratio { hits: 0, of: 0 }), None);
+    fn the_catalogue_counts_follow_the_content() {
+        let catalogue = crate::demo::ninh_thuan();
+        let mut contents: Vec<(String, crate::catalogue::ProcedureContent)> = catalogue
+            .procedures
+            .iter()
+            .take(3)
+            .map(|p| {
+                (
+                    p.code.as_str().to_owned(),
+                    p.versions.last().expect("version").content.clone(),
+                )
+            })
+            .collect();
+        // One online with a fee, one not online and free, one incomplete.
+        contents[0].1.service_level = 3;
+        contents[0].1.fees = vec![crate::catalogue::FeeItem {
+            kind: crate::catalogue::FeeKind::Charge,
+            name: "Lệ phí".into(),
+            amount: crate::money::Vnd(50_000),
+            option: None,
+        }];
+        contents[1].1.service_level = 2;
+        contents[1].1.online_mode = crate::catalogue::OnlineMode::Partial;
+        contents[1].1.fees = vec![crate::catalogue::FeeItem {
+            kind: crate::catalogue::FeeKind::Fee,
+            name: "Miễn phí".into(),
+            amount: crate::money::Vnd(0),
+            option: None,
+        }];
+        contents[2].1.applicants.clear();
+        contents[2].1.service_level = 4;
+        contents[2].1.fees.clear();
+        let first = contents[0].0.clone();
+        let used: std::collections::BTreeSet<String> = [first.clone(), contents[1].0.clone()].into();
+        let mut c = ServiceCounts::default();
+        c.count_catalogue(contents.iter().map(|(k, v)| (k.as_str(), v)), &used, &[first].into());
+        assert_eq!(
+            (
+                c.procedures,
+                c.procedures_complete,
+                c.procedures_online,
+                c.procedures_online_used,
+                c.procedures_with_fees,
+                c.procedures_paid_online
+            ),
+            (3, 2, 2, 1, 1, 1)
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use common::api::{act_ok, code_of, get, post, procedure_content, procedure_of, p
 use common::files::upload_pdf;
 use common::intake::{Reach, counter_intake, file_dossier};
 use common::pages::page;
-use common::{CONSTRUCTION, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at};
+use common::{CONSTRUCTION, LLTP, Session, TestApp, sign_in, sign_in_each, spawn_app_at, spawn_app_at_with};
 use motcua_core::dossier::{Status, Timeliness};
 use motcua_core::evaluation::{self, Answers, Conduct, Facts, Mark, PublicInfo, Satisfaction, UnitFacts, UnitMarks};
 use motcua_core::lifecycle::{Dossier, Notice, NoticeKind, Person};
@@ -1018,25 +1018,100 @@ async fn index_9_follows_the_agencys_online_dossiers_over_the_month() {
     assert!(l["reason"].as_str().expect("reason").contains("quá hạn"), "{l}");
 }
 
-fn points_of(v: &Value, criterion: &str) -> Value {
+fn criterion_of<'a>(v: &'a Value, code: &str) -> &'a Value {
     v["groups"]
         .as_array()
         .expect("groups")
         .iter()
         .flat_map(|g| g["criteria"].as_array().expect("criteria").iter())
-        .find(|c| c["criterion"]["code"] == criterion)
-        .map(|c| c["points_centi"].clone())
+        .find(|c| c["criterion"]["code"] == code)
         .expect("criterion")
+}
+
+fn points_of(v: &Value, code: &str) -> Value {
+    criterion_of(v, code)["points_centi"].clone()
+}
+
+fn group_of<'a>(v: &'a Value, code: &str) -> &'a Value {
+    v["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["code"] == code)
+        .expect("group")
+}
+
+/// The published sub-criteria scored on rates worked by hand (points in hundredths,
+/// truncated): linear ones are max × rate, thresholded ones full from the threshold and
+/// rate × max / threshold below it.
+#[test]
+fn decision_766_sub_criteria_worked_by_hand() {
+    let criteria = evaluation::default_criteria();
+    let c = |code: &str| criteria.iter().find(|c| c.code == code).expect("criterion");
+    let table: [(&str, i64, i64, Option<i64>); 16] = [
+        // 2.1: 45 of 50 on time: 20 × 0.9 = 18.00.
+        ("2.1", 45, 50, Some(1800)),
+        // 3.3: 30 % online: 6 × 30 / 50 = 3.60; 60 %: 6.00 (threshold 50 %).
+        ("3.3", 30, 100, Some(360)),
+        ("3.3", 60, 100, Some(600)),
+        // 3.1: 40 % of procedures online: 2 × 40 / 80 = 1.00; 85 %: 2.00.
+        ("3.1", 40, 100, Some(100)),
+        ("3.1", 85, 100, Some(200)),
+        // 5.4: 5 % overdue, 2 % not satisfied: 93 % ≥ 90 %: 6.00; 20 % off: 80 / 90 × 6 = 5.33.
+        ("5.4", 93, 100, Some(600)),
+        ("5.4", 80, 100, Some(533)),
+        // 5.4 with no dossier: 0; 5.2 and 5.3 with no feedback: full.
+        ("5.4", 0, 0, Some(0)),
+        ("5.2", 0, 0, Some(600)),
+        ("5.3", 0, 0, Some(600)),
+        // 1.3: 7 of 8 procedures complete: 2 × 7 / 8 = 1.75.
+        ("1.3", 7, 8, Some(175)),
+        // 3.6: 1 of 4 dossiers paid online: 6 / 4 = 1.50.
+        ("3.6", 1, 4, Some(150)),
+        // 3.5b: 3 of 10 procedures with fees paid online: 2 × 30 / 80 = 0.75.
+        ("3.5b", 3, 10, Some(75)),
+        // 4.2: 2 of 3 dossiers digitised: 4 × 2 / 3 = 2.66.
+        ("4.2", 2, 3, Some(266)),
+        // 4.1: nothing finished: not scored.
+        ("4.1", 0, 0, None),
+        // 1.4: 19 of 20 synchronised: 6 × 0.95 = 5.70.
+        ("1.4", 19, 20, Some(570)),
+    ];
+    for (code, hits, of, want) in table {
+        assert_eq!(
+            evaluation::criterion_points(c(code), evaluation::Ratio { hits, of }),
+            want,
+            "{code}: {hits}/{of}"
+        );
+    }
+    // 1.4 counts the deliveries to the portal's outbox destination.
+    assert_eq!(
+        motcua_store::evaluation::PORTAL_DESTINATION,
+        motcua_server::outbox::PORTAL
+    );
+    // Group totals of the published set: 18, 20, 22 (12 + 10), 22, 18.
+    let group = |g: &str| -> u32 { criteria.iter().filter(|c| c.group == g).map(|c| c.max_points).sum() };
+    assert_eq!(
+        [
+            group("transparency"),
+            group("progress"),
+            group("online"),
+            group("digitisation"),
+            group("satisfaction")
+        ],
+        [18, 20, 22, 22, 18]
+    );
 }
 
 #[tokio::test]
 async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights() {
-    let app = spawn_app_at(START).await;
+    // The sandbox payment gateway on (3.5 measured), no national portal (1.4 not measured).
+    let app = spawn_app_at_with(START, |c| c.sandbox_gateway = Some(true)).await;
     let s = staff(&app).await;
     let [director, admin, citizen] = sign_in_each(&app, ["giamdoc", "quantri", "congdan"]).await;
     let construction = procedure_of(&app, CONSTRUCTION).await;
 
-    // A: at the counter with a scan, result file, rated by link very satisfied, info full.
+    // A: at the counter with a scan, result file, rated by link very satisfied.
     let scan = upload_pdf(&app, &s.counter, "to-khai.pdf").await;
     let (a, _) = file_with_scan(&app, &s.counter, &construction, Some(scan)).await;
     to_returned(&app, &s, &a).await;
@@ -1048,7 +1123,7 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    // B: at the counter without scans, kiosk: not satisfied, info partial.
+    // B: at the counter without scans, kiosk: not satisfied.
     let (b, _) = file_with_scan(&app, &s.counter, &construction, None).await;
     to_returned(&app, &s, &b).await;
     let (status, _) = post(
@@ -1077,29 +1152,79 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
     let c = v["code"].as_str().expect("code").to_owned();
     act_ok(&app, &s.counter, &c, "accept", json!({})).await;
 
-    // By hand, over March 2027:
-    //  transparency: 1 of 2 answers "full" = 50 % of a 100 % target × 18 = 9.00
-    //  progress: 2 resolved, both early = 100 % → 20.00
-    //  online share: 1 of 3 received = 33.3 %; target 80 % → 1/3 × 11 / 0.8 = 4.58
-    //  online payment: no payments → nothing to measure (no points)
-    //  scans: A and C of 3 received = 66.6 % of 100 % × 11 = 7.33
-    //  electronic results: A and B of A, B = 100 % → 11.00
-    //  satisfaction: 1 of 2 satisfied = 50 % × 18 = 9.00
-    //  total = 9.00 + 20.00 + 4.58 + 7.33 + 11.00 + 9.00 = 60.91
+    // By hand, over March 2027 (A, B resolved early; C in progress, not overdue):
+    //  2.1: (2 + 1) / (2 + 1) = 100 % × 20 = 20.00
+    //  3.3: 1 of 3 received online = 33.3 % of the 50 % threshold: 6 × (1/3) / 0.5 = 4.00
+    //  3.6: no payment: nothing to measure, not scored
+    //  4.1: A and B of A, B with an electronic result = 100 % × 6 = 6.00
+    //  4.2: A and C of 3 received with scans = 66.6 % × 4 = 2.66
+    //  5.4: 100 % − (0 overdue + 1 not satisfied) / 3 = 66.6 % of 90 %: 6 × (2/3) / 0.9 = 4.44
+    //  1.1, 1.2, 1.4 (no portal), 4.2b, 4.3, 4.4, 4.5a, 4.5b, 5.2, 5.3: not measured
     let query = "/api/v1/service-index?period=khoang&from=2027-03-01&to=2027-03-31";
     let (status, v) = get(&app, &director, query).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(points_of(&v, "public_info"), 900);
-    assert_eq!(points_of(&v, "on_time"), 2000);
-    assert_eq!(points_of(&v, "online_share"), 458);
-    assert_eq!(points_of(&v, "online_payment"), Value::Null);
-    assert_eq!(points_of(&v, "digitised_files"), 733);
-    assert_eq!(points_of(&v, "digitised_results"), 1100);
-    assert_eq!(points_of(&v, "satisfied"), 900);
-    assert_eq!(v["total_centi"], 6091, "{v}");
-    assert_eq!(v["max"], 100);
+    assert_eq!(points_of(&v, "2.1"), 2000, "{}", criterion_of(&v, "2.1"));
+    assert_eq!(points_of(&v, "3.3"), 400, "{}", criterion_of(&v, "3.3"));
+    assert_eq!(points_of(&v, "3.6"), Value::Null);
+    assert_eq!(criterion_of(&v, "3.6")["outcome"], "no_data");
+    assert_eq!(points_of(&v, "4.1"), 600);
+    assert_eq!(points_of(&v, "4.2"), 266);
+    assert_eq!(points_of(&v, "5.4"), 444, "{}", criterion_of(&v, "5.4"));
+    for code in ["1.1", "1.2", "1.4", "4.2b", "4.3", "4.4", "4.5a", "4.5b", "5.2", "5.3"] {
+        let x = criterion_of(&v, code);
+        assert_eq!(x["outcome"], "not_measured", "{code}: {x}");
+        assert_eq!((&x["points_centi"], &x["hits"]), (&Value::Null, &Value::Null), "{code}");
+    }
+    // The catalogue's sub-criteria, on the demo catalogue of 1388 procedures (all with
+    // every component; 1177 taking online filing; 1095 with a fee, payable online through
+    // the sandbox gateway; C's the only one used online, none paid online):
+    //  1.3: 1388 / 1388 × 2 = 2.00
+    //  3.1: 1177 / 1388 = 84.8 % ≥ 80 %: 2.00
+    //  3.2: 1 / 1177 × 4 = 0.0034: 0.00
+    //  3.5: 1095 / 1095 ≥ 80 %: 2.00; 3.5b: 0 / 1095: 0.00
+    let catalogue = |code: &str| {
+        let x = criterion_of(&v, code);
+        (x["hits"].clone(), x["of"].clone(), x["points_centi"].clone())
+    };
+    assert_eq!(catalogue("1.3"), (json!(1388), json!(1388), json!(200)));
+    assert_eq!(catalogue("3.1"), (json!(1177), json!(1388), json!(200)));
+    assert_eq!(catalogue("3.2"), (json!(1), json!(1177), json!(0)));
+    assert_eq!(catalogue("3.5"), (json!(1095), json!(1095), json!(200)));
+    assert_eq!(catalogue("3.5b"), (json!(0), json!(1095), json!(0)));
+    // Groups: transparency 2.00 of 2 measured; progress 20.00 of 20; online 2 + 0 + 4 + 2
+    // + 0 = 8.00 of 2 + 4 + 6 + 2 + 2 = 16; digitisation 6 + 2.66 = 8.66 of 10;
+    // satisfaction 4.44 of 6. Total 43.10 of 54 measured, out of 100.
+    let g = |code: &str| {
+        let x = group_of(&v, code);
+        (
+            x["scored_centi"].clone(),
+            x["measured_max"].clone(),
+            x["points"].clone(),
+        )
+    };
+    assert_eq!(g("transparency"), (json!(200), json!(2), json!(18)));
+    assert_eq!(g("progress"), (json!(2000), json!(20), json!(20)));
+    assert_eq!(g("online"), (json!(800), json!(16), json!(22)));
+    assert_eq!(g("digitisation"), (json!(866), json!(10), json!(22)));
+    assert_eq!(g("satisfaction"), (json!(444), json!(6), json!(18)));
+    assert_eq!(v["total_centi"], 4310, "{v}");
+    assert_eq!((&v["measured_max"], &v["max"]), (&json!(54), &json!(100)));
+    let x = criterion_of(&v, "3.3");
+    assert_eq!(
+        x["criterion"]["name"],
+        "Tỷ lệ hồ sơ thủ tục hành chính được tiếp nhận trực tuyến"
+    );
+    assert!(
+        x["criterion"]["source"]
+            .as_str()
+            .expect("source")
+            .starts_with("Quyết định 766/QĐ-TTg ngày 23/6/2022")
+    );
+    assert_eq!(x["criterion"]["target_permille"], 500);
+    assert_eq!(criterion_of(&v, "5.4")["criterion"]["when_empty"], "zero");
 
-    // The page shows the groups, the inputs and the formula.
+    // The page shows each sub-criterion with its source, formula, rate and points, and the
+    // ones motcua cannot measure.
     let (status, html) = page(
         &app,
         Some(&director),
@@ -1107,30 +1232,65 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    for needle in ["60,91 / 100", "1 / 3", "tỷ lệ × điểm tối đa / chỉ tiêu", "Số hóa hồ sơ"] {
+    for needle in [
+        "43,10 / 54",
+        "tối đa 100",
+        "1 / 3",
+        "33,3 %",
+        "4,00",
+        "3.3. Tỷ lệ hồ sơ thủ tục hành chính được tiếp nhận trực tuyến",
+        "Đạt từ 50 % trở lên",
+        "Nguồn: Quyết định 766/QĐ-TTg ngày 23/6/2022; cách tính theo Cổng Dịch vụ công quốc gia",
+        "không đo được trong motcua",
+        "5.2. Tiến độ xử lý phản ánh, kiến nghị",
+        "không phát sinh, không chấm",
+        "Số hóa hồ sơ",
+    ] {
         assert!(html.contains(needle), "{needle}: {html}");
     }
 
-    // The administrator lowers the online share's target to 40 %: 1/3 × 11 / 0.4 = 9.16.
-    let edit = "/api/v1/admin/service-index/criteria/online_share";
-    let body = json!({"max_points": 11, "target_percent": 40});
+    // The administrator lowers 3.3's threshold to 25 %: 33.3 % ≥ 25 % gives 6.00; and makes
+    // 3.6 score 0 when nothing is paid: it enters the measured maximum.
+    let edit = "/api/v1/admin/service-index/criteria/3.3";
+    let body = json!({"max_points": 6, "target_percent": 25});
     for who in [&director, &s.counter] {
         let (status, _) = put(&app, who, edit, body.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
-    let (status, e) = put(&app, &admin, edit, json!({"max_points": 11, "target_percent": 0})).await;
+    let (status, e) = put(&app, &admin, edit, json!({"max_points": 6, "target_percent": 0})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(e["field"], "target_percent");
     let (status, v) = put(&app, &admin, edit, body).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["target_permille"], 400);
+    assert_eq!(v["target_permille"], 250);
+    let (status, v) = put(
+        &app,
+        &admin,
+        "/api/v1/admin/service-index/criteria/3.6",
+        json!({"max_points": 6, "target_percent": 100, "when_empty": "zero"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["when_empty"], "zero");
+    // The invented codes of before are gone.
+    let (status, _) = put(
+        &app,
+        &admin,
+        "/api/v1/admin/service-index/criteria/online_share",
+        json!({"max_points": 6, "target_percent": 50}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, v) = get(&app, &director, query).await;
-    assert_eq!(points_of(&v, "online_share"), 916);
-    assert_eq!(v["total_centi"], 6091 - 458 + 916);
+    assert_eq!(points_of(&v, "3.3"), 600);
+    assert_eq!(points_of(&v, "3.6"), 0);
+    assert_eq!(v["total_centi"], 4310 - 400 + 600);
+    assert_eq!(v["measured_max"], 54 + 6);
     let (status, html) = page(&app, Some(&admin), "/quan-tri/chi-so-phuc-vu").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains(r#"data-api="/api/v1/admin/service-index/criteria/online_share""#));
-    assert!(html.contains(r#"id="target-online_share""#) && html.contains(r#"value="40""#));
+    assert!(html.contains(r#"data-api="/api/v1/admin/service-index/criteria/3.3""#));
+    assert!(html.contains(r#"id="target-3.3""#) && html.contains(r#"value="25""#));
+    assert!(html.contains(r#"<option value="zero" selected>"#));
 
     // Who may see.
     let (status, _) = get(&app, &s.counter, query).await;
@@ -1141,4 +1301,7 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = get(&app, &director, "/api/v1/admin/service-index/criteria").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, list) = get(&app, &admin, "/api/v1/admin/service-index/criteria").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().expect("list").len(), 21);
 }

@@ -1,18 +1,27 @@
 //! The data of the Decision 766 service index (docs/rules.md §6): the editable sub-criteria
-//! (points, targets) and the counts its rates are made of per province and period
-//! ([`counts`]), which `motcua_core::evaluation::service_index` scores. Each count is a
-//! named query whose condition comes from core's definitions (the channel, the statuses
-//! with a result, the satisfied levels, the cash method) or from a column written from
-//! core's predicate (`has_digitised_documents`, `has_electronic_result`, migration 19); no
-//! status number or JSON text is matched here.
+//! (points, targets; seeded with the published set by migration 25) and the counts its
+//! rates are made of per province and period ([`counts`]), which
+//! `motcua_core::evaluation::service_index` scores. Each count is a named query whose
+//! condition comes from core's definitions (the channel, the statuses with a result, the
+//! "not satisfied" level, the cash method, the paid state) or from a column written from
+//! core's predicate (`has_digitised_documents`, `has_electronic_result`, migration 19); the
+//! catalogue's counts apply core's predicates to the current procedures' content. No status
+//! number or JSON text is matched here.
 
+use std::collections::BTreeSet;
+
+use motcua_core::catalogue::ProcedureContent;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::{Channel, Status};
-use motcua_core::evaluation::{self, Criterion, Measure, Satisfaction, ServiceCounts};
+use motcua_core::evaluation::{self, Criterion, Measure, Satisfaction, ServiceCounts, WhenEmpty};
 use time::OffsetDateTime;
 
 use crate::overview::{self, Metric, Period};
 use crate::{Arg, Result, StoreError, Tx, exec, on, to_millis};
+
+/// The outbox destination of the national portal sync (the server's `outbox::PORTAL`):
+/// a dossier counts as synchronised (1.4) once a delivery to it succeeded.
+pub const PORTAL_DESTINATION: &str = "portal";
 
 #[derive(sqlx::FromRow)]
 struct CriterionRow {
@@ -22,6 +31,8 @@ struct CriterionRow {
     measure: String,
     max_points: i64,
     target_permille: i64,
+    when_empty: String,
+    source: String,
     confirmed: i64,
     position: i64,
 }
@@ -33,11 +44,14 @@ impl TryFrom<CriterionRow> for Criterion {
         Ok(Criterion {
             measure: Measure::parse(&r.measure)
                 .ok_or_else(|| StoreError::Io(format!("unknown service index measure {}", r.measure)))?,
+            when_empty: WhenEmpty::parse(&r.when_empty)
+                .ok_or_else(|| StoreError::Io(format!("unknown service index rule {}", r.when_empty)))?,
             code: r.code,
             group: r.group_code,
             name: r.name,
             max_points: u32::try_from(r.max_points).unwrap_or(0),
             target_permille: u32::try_from(r.target_permille).unwrap_or(1000),
+            source: r.source,
             confirmed: r.confirmed != 0,
             position: u32::try_from(r.position).unwrap_or(0),
         })
@@ -48,7 +62,8 @@ impl TryFrom<CriterionRow> for Criterion {
 pub async fn criteria(tx: &mut Tx) -> Result<Vec<Criterion>> {
     let rows: Vec<CriterionRow> = on!(tx, |c| {
         sqlx::query_as(
-            "SELECT code, group_code, name, measure, max_points, target_permille, confirmed, position
+            "SELECT code, group_code, name, measure, max_points, target_permille, when_empty, source, confirmed,
+                    position
              FROM service_index_criteria ORDER BY position, code",
         )
         .fetch_all(c)
@@ -66,6 +81,8 @@ pub struct Edit<'a> {
     pub max_points: u32,
     /// New target, per mille.
     pub target_permille: u32,
+    /// What it scores with nothing to measure.
+    pub when_empty: WhenEmpty,
     /// Whether the values are now confirmed by the legal text.
     pub confirmed: bool,
     /// Who edits.
@@ -79,7 +96,7 @@ pub async fn update_criterion(tx: &mut Tx, code: &str, e: &Edit<'_>) -> Result<b
     let n = exec!(tx, |c| {
         sqlx::query(
             "UPDATE service_index_criteria SET name = $2, max_points = $3, target_permille = $4, confirmed = $5,
-                 updated_at = $6, updated_by = $7
+                 when_empty = $6, updated_at = $7, updated_by = $8
              WHERE code = $1",
         )
         .bind(code)
@@ -87,6 +104,7 @@ pub async fn update_criterion(tx: &mut Tx, code: &str, e: &Edit<'_>) -> Result<b
         .bind(i64::from(e.max_points))
         .bind(i64::from(e.target_permille))
         .bind(i64::from(e.confirmed))
+        .bind(e.when_empty.as_str())
         .bind(to_millis(e.at))
         .bind(e.by)
         .execute(c)
@@ -95,10 +113,14 @@ pub async fn update_criterion(tx: &mut Tx, code: &str, e: &Edit<'_>) -> Result<b
     Ok(n > 0)
 }
 
-/// A count and the part of it that satisfies a condition, by one query over the period
-/// (`$1` the province, `$2`–`$3` the period, then `args`).
-async fn pair(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[Arg<'_>]) -> Result<(i64, i64)> {
-    let (hits, of): (Option<i64>, i64) = on!(tx, |c| {
+/// The period's bounds and `args` bound after the province: `$1` the province, `$2`–`$3`
+/// the period, then `args`.
+async fn one_row<T>(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[Arg<'_>]) -> Result<T>
+where
+    T: Send + Unpin,
+    for<'r> T: sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    Ok(on!(tx, |c| {
         let mut q = sqlx::query_as(sql)
             .bind(province)
             .bind(to_millis(period.from))
@@ -110,29 +132,50 @@ async fn pair(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[Ar
             };
         }
         q.fetch_one(c).await
-    })?;
-    Ok((hits.unwrap_or(0), of))
+    })?)
 }
 
-/// The dossiers accepted in the period, and those of them filed online and with a
-/// digitised document (`motcua_core::evaluation::filed_online`,
-/// `has_digitised_documents`, the latter kept in its own column).
-async fn received(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64, i64)> {
-    let online = i64::from(Channel::Online.code());
-    let (n, on, scanned): (i64, Option<i64>, Option<i64>) = on!(tx, |c| {
-        sqlx::query_as(
-            "SELECT COUNT(*), CAST(SUM(CASE WHEN channel = $4 THEN 1 ELSE 0 END) AS BIGINT),
-                    CAST(SUM(has_digitised_documents) AS BIGINT)
-             FROM dossiers WHERE province_code = $1 AND received_at >= $2 AND received_at < $3",
-        )
-        .bind(province)
-        .bind(to_millis(period.from))
-        .bind(to_millis(period.to))
-        .bind(online)
-        .fetch_one(c)
-        .await
+/// Procedure codes selected by `sql` over the period (same binding as [`one_row`]).
+async fn codes(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[Arg<'_>]) -> Result<BTreeSet<String>> {
+    let rows: Vec<String> = on!(tx, |c| {
+        let mut q = sqlx::query_scalar(sql)
+            .bind(province)
+            .bind(to_millis(period.from))
+            .bind(to_millis(period.to));
+        for arg in args {
+            q = match arg {
+                Arg::Text(s) => q.bind(*s),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q.fetch_all(c).await
     })?;
-    Ok((n, on.unwrap_or(0), scanned.unwrap_or(0)))
+    Ok(rows.into_iter().collect())
+}
+
+/// The dossiers accepted in the period, and those of them filed online, with a
+/// digitised document, and delivered to the national portal (`filed_online`,
+/// `has_digitised_documents`, the latter kept in its own column; a delivery to
+/// [`PORTAL_DESTINATION`] that succeeded): (all, online, digitised, synchronised).
+async fn received(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64, i64, i64)> {
+    let (n, on, scanned, synced): (i64, Option<i64>, Option<i64>, Option<i64>) = one_row(
+        tx,
+        "SELECT COUNT(*), CAST(SUM(CASE WHEN d.channel = $4 THEN 1 ELSE 0 END) AS BIGINT),
+                CAST(SUM(d.has_digitised_documents) AS BIGINT),
+                CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM deliveries v
+                                           WHERE v.dossier_code = d.code AND v.destination = $5
+                                                 AND v.delivered_at IS NOT NULL)
+                         THEN 1 ELSE 0 END) AS BIGINT)
+         FROM dossiers d WHERE d.province_code = $1 AND d.received_at >= $2 AND d.received_at < $3",
+        province,
+        period,
+        &[
+            Arg::Int(i64::from(Channel::Online.code())),
+            Arg::Text(PORTAL_DESTINATION),
+        ],
+    )
+    .await?;
+    Ok((n, on.unwrap_or(0), scanned.unwrap_or(0), synced.unwrap_or(0)))
 }
 
 /// The dossiers whose result was ready in the period (`Status::has_result`), and those of
@@ -144,74 +187,142 @@ async fn results(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i6
          FROM dossiers WHERE province_code = $1 AND finished_at >= $2 AND finished_at < $3 AND status IN ({})",
         crate::deadline::codes(&Status::WITH_RESULT)
     );
-    pair(tx, &sql, province, period, &[]).await
+    let (hits, of): (Option<i64>, i64) = one_row(tx, &sql, province, period, &[]).await?;
+    Ok((hits.unwrap_or(0), of))
 }
 
-/// Payment orders paid in the period, and those paid online
+/// The dossiers with a payment order paid in the period, and those with one paid online
 /// (`motcua_core::evaluation::paid_online`): (online, all).
-async fn payments(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64)> {
-    pair(
+async fn paid(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64)> {
+    one_row(
         tx,
-        "SELECT CAST(SUM(CASE WHEN method <> $4 THEN 1 ELSE 0 END) AS BIGINT), COUNT(*)
-         FROM payment_orders WHERE province_code = $1 AND state = 'paid' AND settled_at >= $2 AND settled_at < $3",
+        "SELECT COUNT(DISTINCT CASE WHEN method <> $4 THEN dossier_id END), COUNT(DISTINCT dossier_id)
+         FROM payment_orders WHERE province_code = $1 AND state = $5 AND settled_at >= $2 AND settled_at < $3",
         province,
         period,
-        &[Arg::Text(evaluation::CASH)],
+        &[Arg::Text(evaluation::CASH), Arg::Text(crate::payments::PAID)],
     )
     .await
 }
 
-/// Ratings given in the period, and those satisfied (`Satisfaction::is_satisfied`):
-/// (satisfied, all).
-async fn satisfied(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64)> {
+/// The dossiers rated "not satisfied" in the period (one rating per dossier; the levels
+/// that `Satisfaction::is_satisfied` refuses).
+async fn not_satisfied(tx: &mut Tx, province: &str, period: Period) -> Result<i64> {
     let levels: Vec<&str> = Satisfaction::ALL
         .into_iter()
-        .filter(|s| s.is_satisfied())
+        .filter(|s| !s.is_satisfied())
         .map(Satisfaction::as_str)
         .collect();
     let marks: Vec<String> = (0..levels.len()).map(|i| format!("${}", i + 4)).collect();
     let sql = format!(
-        "SELECT CAST(SUM(CASE WHEN rating IN ({}) THEN 1 ELSE 0 END) AS BIGINT), COUNT(*)
-         FROM dossier_ratings WHERE province_code = $1 AND rated_at >= $2 AND rated_at < $3",
+        "SELECT COUNT(*) FROM dossier_ratings
+         WHERE province_code = $1 AND rated_at >= $2 AND rated_at < $3 AND rating IN ({})",
         marks.join(", ")
     );
     let args: Vec<Arg<'_>> = levels.into_iter().map(Arg::Text).collect();
-    pair(tx, &sql, province, period, &args).await
+    let (n,): (i64,) = one_row(tx, &sql, province, period, &args).await?;
+    Ok(n)
+}
+
+/// The procedures with a dossier filed online and received in the period (3.2).
+async fn procedures_filed_online(tx: &mut Tx, province: &str, period: Period) -> Result<BTreeSet<String>> {
+    codes(
+        tx,
+        "SELECT DISTINCT procedure_code FROM dossiers
+         WHERE province_code = $1 AND received_at >= $2 AND received_at < $3 AND channel = $4",
+        province,
+        period,
+        &[Arg::Int(i64::from(Channel::Online.code()))],
+    )
+    .await
+}
+
+/// The procedures with a payment order paid online in the period (3.5b).
+async fn procedures_paid_online(tx: &mut Tx, province: &str, period: Period) -> Result<BTreeSet<String>> {
+    codes(
+        tx,
+        "SELECT DISTINCT d.procedure_code FROM payment_orders o JOIN dossiers d ON d.id = o.dossier_id
+         WHERE o.province_code = $1 AND o.settled_at >= $2 AND o.settled_at < $3 AND o.state = $5
+               AND o.method <> $4",
+        province,
+        period,
+        &[Arg::Text(evaluation::CASH), Arg::Text(crate::payments::PAID)],
+    )
+    .await
+}
+
+/// The current content of every procedure of the province's catalogue: (code, content).
+async fn current_contents(tx: &mut Tx, province: &str) -> Result<Vec<(String, ProcedureContent)>> {
+    let rows: Vec<(String, String)> = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT p.code, v.content FROM procedures p
+             JOIN procedure_versions v
+               ON v.province_code = p.province_code AND v.code = p.code AND v.version = p.current_version
+             WHERE p.province_code = $1 ORDER BY p.code",
+        )
+        .bind(province)
+        .fetch_all(c)
+        .await
+    })?;
+    rows.into_iter()
+        .map(|(code, json)| Ok((code, serde_json::from_str(&json)?)))
+        .collect()
+}
+
+/// What the deployment provides that some rates depend on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Setup {
+    /// The sync with the national portal is configured (1.4 is measured).
+    pub portal_sync: bool,
+    /// An online payment gateway is configured (3.5).
+    pub online_payment: bool,
 }
 
 /// The counts of the Decision 766 service index for `province` over `period`, judged at
-/// `now` (unfinished dossiers at the period's end): one named query per pair of counts,
+/// `now` (unfinished dossiers at the period's end): one named query per group of counts,
 /// each counting what the predicate named on its field of
-/// [`motcua_core::evaluation::ServiceCounts`] defines; the on-time pair comes from the
-/// overview's figures.
+/// [`motcua_core::evaluation::ServiceCounts`] defines; the on-time and in-progress counts
+/// come from the overview's figures, the catalogue's from the current procedures.
 pub async fn counts(
     tx: &mut Tx,
     province: &ProvinceCode,
     period: Period,
     now: OffsetDateTime,
+    setup: Setup,
 ) -> Result<ServiceCounts> {
     let figures = overview::total(&overview::figures(tx, province, period, now).await?);
     let p = province.as_str();
-    let (received, received_online, received_digitised) = received(tx, p, period).await?;
+    let (received, received_online, received_digitised, received_synced) = received(tx, p, period).await?;
     let (results_electronic, results) = results(tx, p, period).await?;
-    let (payments_online, payments) = payments(tx, p, period).await?;
-    let (ratings_satisfied, ratings) = satisfied(tx, p, period).await?;
-    let (public_info_full, public_info_answers) = crate::ratings::public_info_answers(tx, p, period).await?;
-    Ok(ServiceCounts {
+    let (paid_online, paid) = paid(tx, p, period).await?;
+    let not_satisfied = not_satisfied(tx, p, period).await?;
+    let filed_online = procedures_filed_online(tx, p, period).await?;
+    let paid_online_procedures = procedures_paid_online(tx, p, period).await?;
+    let contents = current_contents(tx, p).await?;
+    let mut counts = ServiceCounts {
         resolved: figures.resolved(),
         resolved_in_time: figures.get(Metric::ResolvedEarly) + figures.get(Metric::ResolvedOnTime),
+        in_progress: figures.in_progress(),
+        in_progress_on_time: figures.get(Metric::InProgressOnTime),
         received,
         received_online,
         received_digitised,
+        received_synced,
         results,
         results_electronic,
-        payments,
-        payments_online,
-        ratings,
-        ratings_satisfied,
-        public_info_answers,
-        public_info_full,
-    })
+        paid,
+        paid_online,
+        not_satisfied,
+        portal_sync: setup.portal_sync,
+        online_payment: setup.online_payment,
+        ..ServiceCounts::default()
+    };
+    counts.count_catalogue(
+        contents.iter().map(|(code, c)| (code.as_str(), c)),
+        &filed_online,
+        &paid_online_procedures,
+    );
+    Ok(counts)
 }
 
 /// The dossiers of `province` whose result was ready in `period` and responsible agency

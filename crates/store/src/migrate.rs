@@ -46,6 +46,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(22, "rate_counts", "0022_rate_counts"),
     migration!(23, "rating_codes", "0023_rating_codes"),
     migration!(24, "wait_until", "0024_wait_until"),
+    migration!(25, "service_index_766", "0025_service_index_766"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

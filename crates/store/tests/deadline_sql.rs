@@ -12,17 +12,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use motcua_core::catalogue::ApplicantKind;
-use motcua_core::codes::{AgencyCode, ProvinceCode};
+use motcua_core::catalogue::{ApplicantKind, ProcedureContent};
+use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::deadline;
 use motcua_core::dossier::{Channel, DossierCode, Status, Timeliness};
-use motcua_core::evaluation;
+use motcua_core::evaluation::{self, Satisfaction};
 use motcua_core::lifecycle::{Applicant, Dossier, Filing, ReceivedDocument};
 use motcua_core::stats::judgement;
 use motcua_store::dossiers::{self, ListFilter, ListOrder, Scope};
+use motcua_store::evaluation::Setup;
 use motcua_store::overview::{self, Figures, Metric, Period};
 use motcua_store::testing::{TestDb, fresh_db_on, postgres_available};
-use motcua_store::{Backend, Db, Tx, catalogue, evaluation as store_evaluation};
+use motcua_store::{Backend, Db, Tx, catalogue, evaluation as store_evaluation, outbox, payments};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use time::macros::datetime;
@@ -59,6 +60,14 @@ struct Shape {
     supplements: u32,
     /// When a waiting dossier's time to answer runs out, if it has a limit.
     wait: Option<u32>,
+    /// Which of the setting's procedures.
+    procedure: usize,
+    /// A payment order: online (else cash), paid (else failed), settled at.
+    payment: Option<(bool, bool, u32)>,
+    /// A rating: not satisfied (else satisfied), given at.
+    rating: Option<(bool, u32)>,
+    /// An event to the national portal: delivered (else still pending).
+    synced: Option<bool>,
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -74,7 +83,13 @@ fn shape() -> impl Strategy<Value = Shape> {
         any::<bool>(),
         0usize..2,
         0u32..3,
-        proptest::option::of(0u32..=END),
+        (
+            proptest::option::of(0u32..=END),
+            0usize..PROCEDURES,
+            proptest::option::of((any::<bool>(), any::<bool>(), 0u32..=END)),
+            proptest::option::of((any::<bool>(), 0u32..=END)),
+            proptest::option::of(any::<bool>()),
+        ),
     )
         .prop_map(
             |(
@@ -89,7 +104,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 electronic,
                 department,
                 supplements,
-                wait,
+                (wait, procedure, payment, rating, synced),
             )| Shape {
                 status,
                 accepted,
@@ -103,9 +118,16 @@ fn shape() -> impl Strategy<Value = Shape> {
                 department,
                 supplements,
                 wait,
+                procedure,
+                payment,
+                rating,
+                synced,
             },
         )
 }
+
+/// How many of the demo catalogue's procedures the dossiers are spread over.
+const PROCEDURES: usize = 6;
 
 /// A random set of dossiers and the instants they are judged at.
 #[derive(Debug, Clone)]
@@ -136,10 +158,11 @@ fn world() -> impl Strategy<Value = World> {
         })
 }
 
-/// What the dossiers are made from: the demo province, a procedure, a centre and two
-/// departments.
+/// What the dossiers are made from: the demo province (its catalogue stored), its first
+/// procedures, a centre and two departments.
 struct Setting {
     province: ProvinceCode,
+    procedures: Vec<(String, ProcedureContent)>,
     template: Dossier,
     centre: AgencyCode,
     departments: [AgencyCode; 2],
@@ -172,6 +195,15 @@ fn setting() -> Setting {
     });
     Setting {
         province: catalogue.province.code.clone(),
+        procedures: catalogue
+            .procedures
+            .iter()
+            .take(PROCEDURES)
+            .map(|p| {
+                let content = p.versions.last().expect("a version").content.clone();
+                (p.code.as_str().to_owned(), content)
+            })
+            .collect(),
         template,
         centre,
         departments: [catalogue.agencies[2].code.clone(), catalogue.agencies[3].code.clone()],
@@ -186,6 +218,7 @@ fn dossier(s: &Setting, n: usize, shape: &Shape) -> Dossier {
     d.code = DossierCode::new(&s.centre, T0.date(), sequence).expect("code");
     d.status = shape.status;
     d.channel = shape.channel;
+    d.procedure = ProcedureCode::parse(&s.procedures[shape.procedure].0).expect("procedure");
     d.responsible_agency = s.departments[shape.department].clone();
     d.current_agency = d.responsible_agency.clone();
     d.created_at = at(shape.received);
@@ -237,6 +270,123 @@ async fn run_sql(db: &Db, sql: &str) {
         }
     }
     tx.commit().await.expect("commit");
+}
+
+/// The payment method of an order paid online or not.
+fn method(online: bool) -> &'static str {
+    if online { "vnpay" } else { evaluation::CASH }
+}
+
+/// The rating level of a "not satisfied" or a "satisfied" rating.
+fn satisfaction(not: bool) -> Satisfaction {
+    if not {
+        Satisfaction::NotSatisfied
+    } else {
+        Satisfaction::Satisfied
+    }
+}
+
+/// The current content of every procedure of the demo catalogue, as stored.
+fn catalogue_contents() -> Vec<(String, ProcedureContent)> {
+    motcua_core::demo::ninh_thuan()
+        .procedures
+        .iter()
+        .map(|p| {
+            let content = p.versions.last().expect("a version").content.clone();
+            (p.code.as_str().to_owned(), content)
+        })
+        .collect()
+}
+
+/// Stores what the world attaches to its dossiers: a delivery to the national portal
+/// (delivered or pending), a payment order (paid or failed, online or cash), a rating.
+async fn attach(db: &Db, s: &Setting, w: &World, ds: &[Dossier]) {
+    let mut tx = db.begin_write().await.expect("begin");
+    for (n, (d, sh)) in ds.iter().zip(&w.shapes).enumerate() {
+        let id = dossiers::by_code(&mut tx, &d.code)
+            .await
+            .expect("by code")
+            .expect("stored")
+            .id;
+        let code = d.code.as_str();
+        let province = s.province.as_str();
+        if let Some(delivered) = sh.synced {
+            let event = outbox::enqueue(
+                &mut tx,
+                &outbox::NewEvent {
+                    province,
+                    dossier_code: Some(code),
+                    kind: "dossier.accept",
+                    payload: &serde_json::json!({}),
+                },
+                T0,
+            )
+            .await
+            .expect("event");
+            let (state, at) = if delivered {
+                ("'delivered'", "1")
+            } else {
+                ("'pending'", "NULL")
+            };
+            exec_sql(
+                &mut tx,
+                &format!(
+                    "INSERT INTO deliveries (event_id, province_code, dossier_code, kind, destination, state, attempts,
+                         available_at, created_at, delivered_at)
+                     VALUES ({event}, '{province}', '{code}', 'dossier.accept', '{}', {state}, 1, 0, 0, {at})",
+                    store_evaluation::PORTAL_DESTINATION
+                ),
+            )
+            .await;
+        }
+        if let Some((online, paid, settled)) = sh.payment {
+            let order = payments::Order {
+                id: format!("order-{n}"),
+                dossier_id: id,
+                dossier_code: code.to_owned(),
+                province_code: province.to_owned(),
+                agency_code: d.receiving_agency.as_str().to_owned(),
+                method: method(online).to_owned(),
+                amount: 50_000,
+                state: if paid { payments::PAID } else { payments::FAILED }.to_owned(),
+                created_by: "test".into(),
+                created_at: T0,
+                expires_at: at(END),
+                gateway_txn: Some(format!("txn-{n}")),
+                bank_code: None,
+                response_code: None,
+                settled_at: Some(at(settled)),
+                settled_by: Some("test".into()),
+                note: String::new(),
+            };
+            payments::insert(&mut tx, &order).await.expect("order");
+        }
+        if let Some((not, rated)) = sh.rating {
+            exec_sql(
+                &mut tx,
+                &format!(
+                    "INSERT INTO dossier_ratings (dossier_id, dossier_code, province_code, rating, comment, channel, rated_at)
+                     VALUES ({id}, '{code}', '{province}', '{}', '', 'online', {})",
+                    satisfaction(not).as_str(),
+                    motcua_store::to_millis(at(rated))
+                ),
+            )
+            .await;
+        }
+    }
+    tx.commit().await.expect("commit");
+}
+
+/// Runs one statement without parameters in `tx`.
+async fn exec_sql(tx: &mut Tx, sql: &str) {
+    match tx {
+        Tx::Sqlite(t) => {
+            sqlx::raw_sql(sql).execute(&mut **t).await.expect("sql");
+        }
+        Tx::Postgres(t) => {
+            sqlx::raw_sql(sql).execute(&mut **t).await.expect("sql");
+        }
+    }
 }
 
 fn codes<'a>(ds: impl IntoIterator<Item = &'a Dossier>) -> BTreeSet<String> {
@@ -298,7 +448,8 @@ fn resolved_by_core(ds: &[Dossier], from: OffsetDateTime, to: OffsetDateTime) ->
 async fn check(db: &Db, s: &Setting, w: &World) -> Result<(), TestCaseError> {
     run_sql(
         db,
-        "DELETE FROM stats_days; DELETE FROM stats_months; DELETE FROM dossiers;",
+        "DELETE FROM stats_days; DELETE FROM stats_months; DELETE FROM payment_orders; DELETE FROM dossier_ratings;
+         DELETE FROM deliveries; DELETE FROM outbox; DELETE FROM dossiers;",
     )
     .await;
     let ds: Vec<Dossier> = w.shapes.iter().enumerate().map(|(n, sh)| dossier(s, n, sh)).collect();
@@ -311,6 +462,7 @@ async fn check(db: &Db, s: &Setting, w: &World) -> Result<(), TestCaseError> {
     }
     counted.write(&mut tx).await.expect("statistics");
     tx.commit().await.expect("commit");
+    attach(db, s, w, &ds).await;
 
     let now = at(w.now);
     let soon = at(w.now + w.soon_after);
@@ -444,7 +596,7 @@ async fn check(db: &Db, s: &Setting, w: &World) -> Result<(), TestCaseError> {
         from,
         to: at(END) + Duration::days(1),
     };
-    let counts = store_evaluation::counts(&mut tx, &s.province, all, now)
+    let counts = store_evaluation::counts(&mut tx, &s.province, all, now, Setup::default())
         .await
         .expect("counts");
     let received = |d: &Dossier| d.received_at.is_some();
@@ -471,6 +623,62 @@ async fn check(db: &Db, s: &Setting, w: &World) -> Result<(), TestCaseError> {
         (counts.resolved, counts.resolved_in_time),
         (early + on_time + late, early + on_time)
     );
+    let (in_time, overdue) = in_progress_by_core(&ds, all.to, now);
+    prop_assert_eq!(
+        (counts.in_progress, counts.in_progress_on_time),
+        (in_time + overdue, in_time)
+    );
+    // What is attached to the dossiers: portal deliveries, payment orders, ratings (every
+    // instant of the grid lies in the period).
+    let shaped = || ds.iter().zip(&w.shapes);
+    let n =
+        |f: &dyn Fn(&Dossier, &Shape) -> bool| i64::try_from(shaped().filter(|(d, sh)| f(d, sh)).count()).expect("n");
+    let paid = |sh: &Shape| sh.payment.is_some_and(|(_, paid, _)| paid);
+    let paid_online = |sh: &Shape| {
+        sh.payment
+            .is_some_and(|(online, paid, _)| paid && evaluation::paid_online(method(online)))
+    };
+    prop_assert_eq!(
+        (
+            counts.received_synced,
+            counts.paid,
+            counts.paid_online,
+            counts.not_satisfied
+        ),
+        (
+            n(&|d, sh| received(d) && sh.synced == Some(true)),
+            n(&|_, sh| paid(sh)),
+            n(&|_, sh| paid_online(sh)),
+            n(&|_, sh| sh.rating.is_some_and(|(not, _)| !satisfaction(not).is_satisfied())),
+        )
+    );
+    // The catalogue's counts: core's predicates over the stored procedures, with the
+    // procedures of the dossiers filed online and received, and of those paid online.
+    let filed_online: BTreeSet<String> = shaped()
+        .filter(|(d, _)| received(d) && evaluation::filed_online(d))
+        .map(|(d, _)| d.procedure.as_str().to_owned())
+        .collect();
+    let paid_online_procedures: BTreeSet<String> = shaped()
+        .filter(|(_, sh)| paid_online(sh))
+        .map(|(d, _)| d.procedure.as_str().to_owned())
+        .collect();
+    let mut by_core = evaluation::ServiceCounts::default();
+    by_core.count_catalogue(
+        catalogue_contents().iter().map(|(c, p)| (c.as_str(), p)),
+        &filed_online,
+        &paid_online_procedures,
+    );
+    let catalogue = |c: &evaluation::ServiceCounts| {
+        [
+            c.procedures,
+            c.procedures_complete,
+            c.procedures_online,
+            c.procedures_online_used,
+            c.procedures_with_fees,
+            c.procedures_paid_online,
+        ]
+    };
+    prop_assert_eq!(catalogue(&counts), catalogue(&by_core));
     drop(tx);
 
     // Migration 19 fills the columns of rows stored before it from their JSON documents:
@@ -487,7 +695,7 @@ async fn check(db: &Db, s: &Setting, w: &World) -> Result<(), TestCaseError> {
     let fill = &migration[migration.find("UPDATE").expect("the migration fills the columns")..];
     run_sql(db, fill).await;
     let mut tx = db.begin_read().await.expect("read");
-    let refilled = store_evaluation::counts(&mut tx, &s.province, all, now)
+    let refilled = store_evaluation::counts(&mut tx, &s.province, all, now, Setup::default())
         .await
         .expect("counts");
     prop_assert_eq!(got(&refilled), expected, "after the migration's fill");
@@ -505,9 +713,9 @@ fn agree_on(backend: Backend) {
     rt.block_on(async {
         let catalogue = motcua_core::demo::ninh_thuan();
         let mut tx = t.db.begin_write().await.expect("begin");
-        catalogue::upsert_province(&mut tx, &catalogue.province, T0)
+        catalogue::import_province(&mut tx, &catalogue, T0)
             .await
-            .expect("province");
+            .expect("catalogue");
         tx.commit().await.expect("commit");
     });
     let cases = std::env::var("PROPTEST_CASES")
@@ -537,4 +745,59 @@ fn deadline_and_service_index_sql_agree_with_core_on_postgres() {
         return;
     }
     agree_on(Backend::Postgres);
+}
+
+/// Migration 25 replaces the invented sub-criteria of migration 15 by the published set:
+/// a fresh database (every migration applied in order) holds exactly core's
+/// `default_criteria`, and an edit is kept.
+fn seeded_on(backend: Backend) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let t: TestDb = fresh_db_on(backend).await;
+        let mut tx = t.db.begin_write().await.expect("begin");
+        let stored = store_evaluation::criteria(&mut tx).await.expect("criteria");
+        assert_eq!(stored, evaluation::default_criteria());
+        let edit = store_evaluation::Edit {
+            name: "Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn",
+            max_points: 18,
+            target_permille: 900,
+            when_empty: evaluation::WhenEmpty::Zero,
+            confirmed: false,
+            by: "admin",
+            at: T0,
+        };
+        assert!(
+            store_evaluation::update_criterion(&mut tx, "2.1", &edit)
+                .await
+                .expect("edit")
+        );
+        assert!(
+            !store_evaluation::update_criterion(&mut tx, "on_time", &edit)
+                .await
+                .expect("edit")
+        );
+        let after = store_evaluation::criteria(&mut tx).await.expect("criteria");
+        let c = after.iter().find(|c| c.code == "2.1").expect("2.1");
+        assert_eq!(
+            (c.max_points, c.target_permille, c.when_empty, c.confirmed),
+            (18, 900, evaluation::WhenEmpty::Zero, false)
+        );
+    });
+}
+
+#[test]
+fn the_published_sub_criteria_are_seeded_on_sqlite() {
+    seeded_on(Backend::Sqlite);
+}
+
+#[test]
+fn the_published_sub_criteria_are_seeded_on_postgres() {
+    if !postgres_available() {
+        eprintln!("MOTCUA_TEST_PG_URL is not set: skipped (scripts/with-postgres.sh runs it)");
+        return;
+    }
+    seeded_on(Backend::Postgres);
 }

@@ -14,7 +14,7 @@ use motcua_core::catalogue::AgencyKind;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::{Action, Channel};
 use motcua_core::evaluation::{
-    self, Criterion, Facts, INDICES, Index, SHEET_MAX, Satisfaction, Sheet, Tally, UnitFacts, UnitMarks,
+    self, Criterion, Facts, INDICES, Index, SHEET_MAX, Satisfaction, Sheet, Tally, UnitFacts, UnitMarks, WhenEmpty,
 };
 use motcua_core::stats::Dimension;
 use motcua_store::overview::Period;
@@ -390,18 +390,27 @@ pub async fn agency_sheet(
 /// One sub-criterion's result.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CriterionResult {
-    /// The criterion as configured.
+    /// The criterion as configured (published number, title, points, target, rule when
+    /// empty, source).
     pub criterion: Criterion,
-    /// The rate's numerator.
-    pub hits: i64,
-    /// The rate's denominator.
-    pub of: i64,
-    /// The rate, per mille; null when there is nothing to measure.
+    /// `scored`, `no_data` (nothing to measure in the period, not scored) or
+    /// `not_measured` (motcua has no data for it: no points, left out of the measured
+    /// maximum).
+    pub outcome: &'static str,
+    /// The rate's numerator; null when not measured.
+    pub hits: Option<i64>,
+    /// The rate's denominator; null when not measured.
+    pub of: Option<i64>,
+    /// The rate, per mille; null when not measured or nothing to measure.
     pub rate_permille: Option<i64>,
-    /// Points in hundredths; null when there is nothing to measure.
+    /// Points in hundredths; null when not scored.
     pub points_centi: Option<i64>,
-    /// How the rate is computed.
+    /// The published rate (the national portal's formula).
     pub formula: &'static str,
+    /// How motcua computes it, or why it cannot.
+    pub method: &'static str,
+    /// The scoring rule: linear, or full at a threshold.
+    pub rule: String,
 }
 
 /// One group's result.
@@ -415,7 +424,9 @@ pub struct GroupResult {
     pub points: u32,
     /// Points configured over its sub-criteria (equals `points` unless edited otherwise).
     pub configured: u32,
-    /// Points scored, hundredths (sub-criteria with nothing to measure score nothing).
+    /// The points of its scored sub-criteria (what `scored_centi` is out of).
+    pub measured_max: u32,
+    /// Points scored, hundredths.
     pub scored_centi: i64,
     /// The sub-criteria.
     pub criteria: Vec<CriterionResult>,
@@ -430,19 +441,29 @@ pub struct IndexResult {
     pub from: String,
     /// Period end, exclusive (RFC 3339).
     pub to: String,
-    /// Total points, hundredths.
+    /// Total points scored, hundredths.
     pub total_centi: i64,
-    /// The most it scores (sum of the configured points).
+    /// The most the scored sub-criteria give: the total is out of this.
+    pub measured_max: u32,
+    /// The most it scores (sum of the configured points, 100 as published).
     pub max: u32,
     /// The groups.
     pub groups: Vec<GroupResult>,
-    /// The formula below a target.
+    /// How points are given.
     pub formula: &'static str,
 }
 
 /// The formula, as the page and the API show it.
-pub const FORMULA: &str =
-    "Điểm = điểm tối đa khi tỷ lệ đạt chỉ tiêu; dưới chỉ tiêu: điểm = tỷ lệ × điểm tối đa / chỉ tiêu";
+pub const FORMULA: &str = "Điểm = điểm tối đa × tỷ lệ; tiêu chí có ngưỡng đạt điểm tối đa từ ngưỡng trở lên, dưới ngưỡng: điểm = tỷ lệ × điểm tối đa / ngưỡng";
+
+/// What the deployment provides that some rates depend on: the national portal sync
+/// (1.4) and an online payment gateway (3.5).
+pub fn setup(state: &AppState) -> motcua_store::evaluation::Setup {
+    motcua_store::evaluation::Setup {
+        portal_sync: !state.config.portal_url.trim().is_empty(),
+        online_payment: crate::payments::vnpay(&state.config).is_some(),
+    }
+}
 
 /// Computes the Decision 766 index of `province` over `period`, judged at `now`.
 pub async fn service_index(
@@ -453,7 +474,7 @@ pub async fn service_index(
 ) -> Result<IndexResult, AppError> {
     let mut tx = state.db.begin_read().await?;
     let criteria = motcua_store::evaluation::criteria(&mut tx).await?;
-    let counts = motcua_store::evaluation::counts(&mut tx, province, period, now).await?;
+    let counts = motcua_store::evaluation::counts(&mut tx, province, period, now, setup(state)).await?;
     drop(tx);
     let index = evaluation::service_index(&criteria, &counts);
     let groups: Vec<GroupResult> = index
@@ -464,16 +485,20 @@ pub async fn service_index(
             name: g.group.name,
             points: g.group.points,
             configured: g.configured,
+            measured_max: g.measured_max,
             scored_centi: g.scored_centi,
             criteria: g
                 .criteria
                 .into_iter()
                 .map(|c| CriterionResult {
+                    outcome: c.outcome.as_str(),
+                    hits: c.ratio.map(|r| r.hits),
+                    of: c.ratio.map(|r| r.of),
+                    rate_permille: c.ratio.and_then(|r| r.permille()),
+                    points_centi: c.outcome.points_centi(),
                     formula: c.criterion.measure.formula(),
-                    hits: c.ratio.hits,
-                    of: c.ratio.of,
-                    rate_permille: c.ratio.permille(),
-                    points_centi: c.points_centi,
+                    method: c.criterion.measure.method(),
+                    rule: c.criterion.rule(),
                     criterion: c.criterion,
                 })
                 .collect(),
@@ -484,6 +509,7 @@ pub async fn service_index(
         from: rfc(period.from),
         to: rfc(period.to),
         total_centi: index.total_centi,
+        measured_max: index.measured_max,
         max: index.max,
         groups,
         formula: FORMULA,
@@ -509,8 +535,11 @@ pub struct CriterionEdit {
     pub name: Option<String>,
     /// Points at or above the target (0–100).
     pub max_points: u32,
-    /// Target rate in percent (1–100).
+    /// The rate at which the full points are reached, in percent (1–100; 100 is linear).
     pub target_percent: u32,
+    /// What it scores when there is nothing to measure (unchanged when absent).
+    #[serde(default)]
+    pub when_empty: Option<WhenEmpty>,
     /// Whether the values are confirmed by the legal text.
     #[serde(default)]
     pub confirmed: bool,
@@ -578,6 +607,7 @@ pub async fn edit_criterion(
         Some(n) => n,
         None => before.name.clone(),
     };
+    let when_empty = body.when_empty.unwrap_or(before.when_empty);
     let actor = crate::service::dossiers::person_of(p);
     motcua_store::evaluation::update_criterion(
         &mut tx,
@@ -586,6 +616,7 @@ pub async fn edit_criterion(
             name: &name,
             max_points: body.max_points,
             target_permille,
+            when_empty,
             confirmed: body.confirmed,
             by: &actor.id,
             at: state.clock.now(),
@@ -596,6 +627,7 @@ pub async fn edit_criterion(
         name,
         max_points: body.max_points,
         target_permille,
+        when_empty,
         confirmed: body.confirmed,
         ..before.clone()
     };

@@ -18,7 +18,7 @@ use motcua_core::access::Role;
 use motcua_core::catalogue::AgencyKind;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::DossierCode;
-use motcua_core::evaluation::{Criterion, Index, SHEET_MAX, Satisfaction, Tally};
+use motcua_core::evaluation::{Criterion, Index, SHEET_MAX, Satisfaction, Tally, WhenEmpty};
 use motcua_store::ratings::{self, By};
 use serde::Deserialize;
 
@@ -543,21 +543,29 @@ pub async fn agency_sheet_page(
 
 /// A criterion as the page shows it.
 pub struct CriterionLine {
-    /// Name.
+    /// The published number.
+    pub code: String,
+    /// The published title.
     pub name: String,
-    /// `7 / 10`.
+    /// Where it comes from.
+    pub source: String,
+    /// The published rate.
+    pub formula: &'static str,
+    /// How motcua computes it, or why it cannot.
+    pub method: &'static str,
+    /// Linear, or full at a threshold; and what it scores with nothing to measure.
+    pub rule: String,
+    /// `7 / 10`, `—` when not measured.
     pub inputs: String,
     /// Rate.
     pub rate: String,
-    /// Target.
-    pub target: String,
     /// Max points.
     pub max: u32,
-    /// Points scored (`5,50`, `—`).
+    /// Points scored (`5,50`), or why none.
     pub points: String,
-    /// How the rate is computed.
-    pub formula: &'static str,
-    /// Confirmed by the legal text.
+    /// motcua has no data for it.
+    pub not_measured: bool,
+    /// Its points and formula are confirmed.
     pub confirmed: bool,
 }
 
@@ -569,6 +577,8 @@ pub struct GroupLine {
     pub points: u32,
     /// Points configured.
     pub configured: u32,
+    /// The points of its scored sub-criteria.
+    pub measured_max: u32,
     /// Scored.
     pub scored: String,
     /// Its criteria.
@@ -584,14 +594,14 @@ struct IndexPage {
     choice: Choice,
     groups: Vec<GroupLine>,
     total: String,
+    measured_max: u32,
     max: u32,
     formula: &'static str,
     admin: bool,
 }
 
-fn target_text(permille: u32) -> String {
-    percent(Some(i64::from(permille)))
-}
+/// What a sub-criterion's row says instead of points, or its points.
+const NOT_MEASURED: &str = "không đo được trong motcua";
 
 fn group_lines(r: IndexResult) -> Vec<GroupLine> {
     r.groups
@@ -600,19 +610,34 @@ fn group_lines(r: IndexResult) -> Vec<GroupLine> {
             name: g.name,
             points: g.points,
             configured: g.configured,
+            measured_max: g.measured_max,
             scored: centi(g.scored_centi),
             criteria: g
                 .criteria
                 .into_iter()
-                .map(|c| CriterionLine {
-                    inputs: format!("{} / {}", c.hits, c.of),
-                    rate: percent(c.rate_permille),
-                    target: target_text(c.criterion.target_permille),
-                    max: c.criterion.max_points,
-                    points: c.points_centi.map_or_else(|| "—".to_owned(), centi),
-                    formula: c.formula,
-                    confirmed: c.criterion.confirmed,
-                    name: c.criterion.name,
+                .map(|c| {
+                    let not_measured = c.outcome == "not_measured";
+                    CriterionLine {
+                        inputs: match (c.hits, c.of) {
+                            (Some(h), Some(o)) => format!("{h} / {o}"),
+                            _ => "—".to_owned(),
+                        },
+                        rate: percent(c.rate_permille),
+                        max: c.criterion.max_points,
+                        points: match c.points_centi {
+                            Some(p) => centi(p),
+                            None if not_measured => NOT_MEASURED.to_owned(),
+                            None => "không phát sinh, không chấm".to_owned(),
+                        },
+                        not_measured,
+                        formula: c.formula,
+                        method: c.method,
+                        rule: format!("{}; {}", c.rule, c.criterion.when_empty.label()),
+                        confirmed: c.criterion.confirmed,
+                        code: c.criterion.code,
+                        name: c.criterion.name,
+                        source: c.criterion.source,
+                    }
                 })
                 .collect(),
         })
@@ -620,8 +645,9 @@ fn group_lines(r: IndexResult) -> Vec<GroupLine> {
 }
 
 /// `GET /lanh-dao/chi-so-phuc-vu`: the Decision 766 service index of the province for a
-/// period: each group's points, each sub-criterion's inputs, rate, target and points, and
-/// the formula (director, administrator).
+/// period: each group's points, each published sub-criterion with its source, formula,
+/// how motcua computes it, its inputs, rate and points, or "not measured" (director,
+/// administrator).
 pub async fn index_page(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
@@ -640,12 +666,23 @@ pub async fn index_page(
         action: "/lanh-dao/chi-so-phuc-vu",
         presets: presets(),
         total: centi(result.total_centi),
+        measured_max: result.measured_max,
         max: result.max,
         groups: group_lines(result),
         choice,
         formula: FORMULA,
         admin: p.access.can_administer(&province),
     }))
+}
+
+/// A rule when empty as the edit form lists it.
+pub struct EmptyOption {
+    /// Stored text.
+    pub value: &'static str,
+    /// Label.
+    pub label: &'static str,
+    /// The criterion's.
+    pub selected: bool,
 }
 
 /// A criterion as the edit form shows it.
@@ -656,6 +693,10 @@ pub struct EditLine {
     pub group: &'static str,
     /// Target in percent.
     pub target_percent: u32,
+    /// The rules when empty.
+    pub empty: Vec<EmptyOption>,
+    /// motcua cannot measure it.
+    pub not_measured: bool,
 }
 
 #[derive(Template)]
@@ -665,8 +706,8 @@ struct CriteriaPage {
     lines: Vec<EditLine>,
 }
 
-/// `GET /quan-tri/chi-so-phuc-vu`: the administrator edits each sub-criterion's points
-/// and target when the rules change.
+/// `GET /quan-tri/chi-so-phuc-vu`: the administrator edits each sub-criterion's points,
+/// threshold and rule when empty, when the rules change.
 pub async fn criteria_page(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
     let province = state.province(None).await?;
     require(
@@ -686,6 +727,15 @@ pub async fn criteria_page(State(state): State<AppState>, SignedIn(p): SignedIn)
                     .find(|g| g.code == c.group)
                     .map_or("", |g| g.name),
                 target_percent: c.target_permille / 10,
+                empty: WhenEmpty::ALL
+                    .into_iter()
+                    .map(|w| EmptyOption {
+                        value: w.as_str(),
+                        label: w.label(),
+                        selected: w == c.when_empty,
+                    })
+                    .collect(),
+                not_measured: !c.measure.measurable(),
                 c,
             })
             .collect(),
