@@ -639,6 +639,9 @@ async fn an_administrator_reissues_forms_and_the_old_copies_are_kept() {
     let first = recorded(&app, &code, ("receipt", 1)).await;
     let old_pdf = form_pdf(&app, &counter, &code, "receipt").await;
     let old_hash = first.iter().find(|r| r.0 == "receipt").expect("receipt").2.clone();
+    // The control sheet of the acceptance is drawn in the background after the receipt:
+    // wait for it, so that it is not drawn with the name of before the rename below.
+    issued_forms(&app, &code, "control sheet", |r| r.kind == "control-sheet").await;
 
     // Nothing changed: nothing is re-issued.
     let path = format!("/api/v1/dossiers/{code}/reissue-forms");
