@@ -104,7 +104,7 @@ test("an online dossier from filing to rating, through the pages", async () => {
     citizen.getByRole("link", { name: "Nộp hồ sơ trực tuyến" }).first().click(),
   ]);
   await shot(citizen, "web-filing-applicant");
-  const uploads = citizen.locator('#filing input[type="file"][data-upload]');
+  const uploads = citizen.locator('#filing input[type="file"][data-upload^="documents."]');
   const n = await uploads.count();
   assert.ok(n > 0, "the filing form asks for documents");
   for (let i = 0; i < n; i++) {

@@ -97,7 +97,7 @@ test("login, online filing with an upload, counter intake, tracking and logout, 
   await citizen.page.locator("#applicant-name").fill(SECRETS.citizenName);
   await citizen.page.locator("#applicant-id").fill(SECRETS.citizenId);
   await citizen.page.locator("#applicant-phone").fill(SECRETS.citizenPhone);
-  const inputs = citizen.page.locator('#filing input[type="file"]');
+  const inputs = citizen.page.locator('#filing input[type="file"][name^="documents."]');
   const n = await inputs.count();
   assert.ok(n > 0, "the filing form asks for documents");
   for (let i = 0; i < n; i++) await inputs.nth(i).setInputFiles(pdfFile(files, `giay-to-${i + 1}.pdf`));
@@ -131,7 +131,7 @@ test("login, online filing with an upload, counter intake, tracking and logout, 
   await counter.page.locator("#applicant-phone").fill(SECRETS.counterPhone);
   const ticks = counter.page.locator("[data-tick]");
   for (let i = 0; i < (await ticks.count()); i++) await ticks.nth(i).check();
-  await counter.page.locator('#intake input[type="file"]').first().setInputFiles(pdfFile(files, "ban-quet.pdf"));
+  await counter.page.locator('#intake input[type="file"][name^="documents."]').first().setInputFiles(pdfFile(files, "ban-quet.pdf"));
   await Promise.all([
     counter.page.waitForNavigation(),
     counter.page.locator("#accept").click(),

@@ -47,6 +47,29 @@ pub const LAST_YEAR: i32 = 2199;
 /// Vietnam's offset from UTC, all year (Asia/Ho_Chi_Minh, no daylight saving).
 pub const VIETNAM_OFFSET: UtcOffset = offset!(+7);
 
+/// The day `s` names, as people type it (`dd/mm/yyyy`, or `d/m/yyyy`, with `/`, `-` or `.`)
+/// or as a date field sends it (`YYYY-MM-DD`); `None` if it is not a real day. Every page
+/// and period parameter reads days with this.
+pub fn parse_day(s: &str) -> Option<Date> {
+    let parts: Vec<&str> = s.trim().split(['/', '-', '.']).collect();
+    let [a, b, c] = parts.as_slice() else {
+        return None;
+    };
+    let digits = |x: &str| !x.is_empty() && x.len() <= 4 && x.bytes().all(|c| c.is_ascii_digit());
+    if !(digits(a) && digits(b) && digits(c)) {
+        return None;
+    }
+    let (y, m, d) = if a.len() == 4 {
+        (*a, *b, *c)
+    } else if c.len() == 4 {
+        (*c, *b, *a)
+    } else {
+        return None;
+    };
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+}
+
 /// `dd/mm/yyyy HH:MM` in Vietnam time: how people read an instant on pages, messages and
 /// documents.
 pub fn vn_datetime(t: OffsetDateTime) -> String {

@@ -53,7 +53,9 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(web::pages::css))
         .route("/static/app.js", get(web::pages::js))
         .route("/static/htmx.min.js", get(web::pages::htmx))
-        .merge(web::routes())
+        .route("/favicon.ico", get(web::pages::favicon))
+        // The pages (not the API) learn their path for the header's current link.
+        .merge(web::routes().layer(axum::middleware::from_fn(web::remember_path)))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -167,7 +167,7 @@ async fn the_overview_counts_what_happened_and_each_number_lists_its_dossiers() 
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Ngày kết thúc phải từ ngày bắt đầu trở đi."), "{html}");
-    assert!(html.contains("value=\"2026-11-30\""), "{html}");
+    assert!(html.contains("value=\"30/11/2026\""), "{html}");
 
     // The overdue list: the one overdue dossier, how late in working time.
     let (status, html) = page(&app, Some(&director), "/lanh-dao/qua-han").await;

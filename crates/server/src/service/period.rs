@@ -59,7 +59,7 @@ fn dmy(d: Date) -> String {
 }
 
 fn parse_day(s: &str) -> Option<Date> {
-    Date::parse(s.trim(), format_description!("[year]-[month]-[day]")).ok()
+    motcua_core::calendar::parse_day(s)
 }
 
 fn first_of_month(d: Date) -> Date {

@@ -12,6 +12,7 @@ use axum::response::Response;
 use axum::routing::get;
 use motcua_core::codes::ProvinceCode;
 
+use super::charts::num;
 use super::{Frame, SignedIn, page, require};
 use crate::auth::Principal;
 use crate::state::AppState;
@@ -110,7 +111,9 @@ async fn home(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Re
             title: "Thủ tục hành chính",
             text: format!(
                 "{} thủ tục ({} toàn trình, {} một phần); sửa nội dung, thành phần hồ sơ, phí, các bước.",
-                s.procedures, s.online_full, s.online_partial
+                num(s.procedures),
+                num(s.online_full),
+                num(s.online_partial)
             ),
         },
         Section {
@@ -118,7 +121,9 @@ async fn home(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Re
             title: "Cơ quan và lĩnh vực",
             text: format!(
                 "{} cơ quan ({} sở, ngành), {} lĩnh vực.",
-                s.agencies, s.departments, s.fields
+                num(s.agencies),
+                num(s.departments),
+                num(s.fields)
             ),
         },
     ];
@@ -140,8 +145,9 @@ async fn home(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Re
                 href: "/quan-tri/nguoi-dung",
                 title: "Người dùng và vai trò",
                 text: format!(
-                    "{} tài khoản, {locked} đang bị khóa; tạo tài khoản, cấp lại mật khẩu, phân quyền.",
-                    users.len()
+                    "{} tài khoản, {} đang bị khóa; tạo tài khoản, cấp lại mật khẩu, phân quyền.",
+                    num(users.len() as i64),
+                    num(locked as i64)
                 ),
             },
             Section {
@@ -152,7 +158,7 @@ async fn home(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Re
             Section {
                 href: "/quan-tri/ma-truy-cap",
                 title: "Mã truy cập API",
-                text: format!("{tokens} mã đang hiệu lực cho các hệ thống kết nối."),
+                text: format!("{} mã đang hiệu lực cho các hệ thống kết nối.", num(tokens as i64)),
             },
             Section {
                 href: "/quan-tri/nhat-ky",

@@ -1,16 +1,20 @@
-//! Small server-side SVG charts for the statistics pages: two series over time (received
+//! Small server-side charts for the statistics pages: two series over time (received
 //! and resolved), labelled horizontal bars (a rate per department), stacked horizontal
 //! bars (overdue dossiers per department by how late they are) and a mix (dossiers per
 //! channel). No script, no inline style (the CSP forbids both): every mark has a class
 //! styled in `static/director.css`.
 //!
-//! Each chart is a `<figure>` holding an SVG with `role="img"`, a `<title>` and a
-//! `<desc>`, and the same numbers as a table (in a `<details>` under the chart, or the
-//! page's own table), so nothing is said by colour alone: series differ by line style and
-//! marker shape too, segments are in the legend's order and carry their number, and each
-//! bar has its value written next to it. The SVG has a `viewBox` and no fixed size, so it
-//! takes the width of its container (a 360 px phone included). A mark standing for a
-//! number with a list of dossiers behind it is a link to that list. All text is escaped.
+//! The time chart and the stacked bars are images: a `<figure>` holding an SVG with
+//! `role="img"`, a `<title>` and a `<desc>`, and nothing to focus inside; the same numbers
+//! follow as a table (in a `<details>` under the chart), whose cells link to the lists of
+//! dossiers behind them — that table is the keyboard's way in. The rate bars are a list
+//! of real HTML text (department, value, words for a low rate) with a drawn bar beside
+//! each, the department a link when there is a list behind it. Nothing is said by colour
+//! alone: series differ by line style and marker shape too, segments are in the legend's
+//! order and carry their number, and each bar has its value written next to it. Every
+//! colour that carries meaning stands out at least 3:1 against white, and the SVGs are
+//! drawn at about the size they are shown on a 360 px phone, so their text stays 12 px or
+//! more there. All text is escaped.
 
 use std::fmt::Write as _;
 
@@ -72,14 +76,6 @@ impl Mark {
     /// A count with no list behind it.
     pub fn plain(value: i64) -> Mark {
         Mark { value, href: None }
-    }
-}
-
-/// Wraps `inner` in a link to the mark's list, if any (only when it counts something).
-fn link(m: &Mark, inner: &str) -> String {
-    match &m.href {
-        Some(h) if m.value > 0 => format!("<a href=\"{}\">{inner}</a>", esc(h)),
-        _ => inner.to_owned(),
     }
 }
 
@@ -185,12 +181,14 @@ impl Plot {
 }
 
 /// Height of the time chart.
-pub const TIME_HEIGHT: f64 = 190.0;
+pub const TIME_HEIGHT: f64 = 200.0;
 
 /// Two (or more) series over time as lines: the first solid with round markers, the
 /// second dashed with square markers (so print and colour-blind readers tell them
 /// apart), a y axis from 0 to a round maximum, at most seven dates on the x axis, and a
-/// table of every point under the chart. `labels` names each point of the time axis.
+/// table of every point under the chart (with the links). `labels` names each point of
+/// the time axis; a series may have fewer points than labels (a period not over yet):
+/// its line stops at its last point rather than falling to zero.
 pub fn time_chart(id: &str, title: &str, labels: &[String], series: &[Series]) -> String {
     let n = labels.len();
     let max = series
@@ -199,10 +197,10 @@ pub fn time_chart(id: &str, title: &str, labels: &[String], series: &[Series]) -
         .max()
         .unwrap_or(0);
     let plot = Plot {
-        left: 40.0,
-        right: WIDTH - 16.0,
+        left: 44.0,
+        right: WIDTH - 18.0,
         top: 12.0,
-        bottom: TIME_HEIGHT - 42.0,
+        bottom: TIME_HEIGHT - 58.0,
         max: nice_ceiling(max),
         n,
     };
@@ -232,8 +230,8 @@ pub fn time_chart(id: &str, title: &str, labels: &[String], series: &[Series]) -
             l = f(plot.left),
             r = f(plot.right),
             y = f(y),
-            tx = f(plot.left - 4.0),
-            ty = f(y + 3.5),
+            tx = f(plot.left - 5.0),
+            ty = f(y + 4.0),
             v = num(v)
         );
     }
@@ -244,13 +242,13 @@ pub fn time_chart(id: &str, title: &str, labels: &[String], series: &[Series]) -
             out,
             "<text class=\"axis\" x=\"{x}\" y=\"{y}\" text-anchor=\"middle\">{t}</text>",
             x = f(plot.x(i)),
-            y = f(plot.bottom + 14.0),
+            y = f(plot.bottom + 17.0),
             t = esc(label)
         );
     }
     for (k, s) in series.iter().enumerate() {
         let class = format!("s{}", k % 2 + 1);
-        if n > 1 {
+        if n > 1 && s.points.len() > 1 {
             let pts: Vec<String> = s
                 .points
                 .iter()
@@ -262,52 +260,51 @@ pub fn time_chart(id: &str, title: &str, labels: &[String], series: &[Series]) -
         }
         for (i, m) in s.points.iter().take(n).enumerate() {
             let (x, y) = (plot.x(i), plot.y(m.value));
-            let tip = format!("<title>{}: {} {}</title>", esc(&labels[i]), esc(&s.name), num(m.value));
-            let shape = if k % 2 == 0 {
-                format!(
-                    "<circle class=\"dot {class}\" cx=\"{}\" cy=\"{}\" r=\"2.6\">{tip}</circle>",
+            if k % 2 == 0 {
+                let _ = write!(
+                    out,
+                    "<circle class=\"dot {class}\" cx=\"{}\" cy=\"{}\" r=\"2.8\"/>",
                     f(x),
                     f(y)
-                )
+                );
             } else {
-                format!(
-                    "<rect class=\"dot {class}\" x=\"{}\" y=\"{}\" width=\"4.6\" height=\"4.6\">{tip}</rect>",
-                    f(x - 2.3),
-                    f(y - 2.3)
-                )
-            };
-            out.push_str(&link(m, &shape));
+                let _ = write!(
+                    out,
+                    "<rect class=\"dot {class}\" x=\"{}\" y=\"{}\" width=\"5\" height=\"5\"/>",
+                    f(x - 2.5),
+                    f(y - 2.5)
+                );
+            }
         }
     }
-    // Legend under the axis.
-    let mut lx = plot.left;
-    let ly = TIME_HEIGHT - 10.0;
+    // Legend under the axis, one series a line.
+    let lx = plot.left;
     for (k, total) in totals.iter().enumerate() {
         let class = format!("s{}", k % 2 + 1);
+        let ly = plot.bottom + 37.0 + 17.0 * k as f64;
         let marker = if k % 2 == 0 {
             format!(
-                "<circle class=\"dot {class}\" cx=\"{}\" cy=\"{}\" r=\"2.6\"/>",
-                f(lx + 9.0),
-                f(ly - 3.5)
+                "<circle class=\"dot {class}\" cx=\"{}\" cy=\"{}\" r=\"2.8\"/>",
+                f(lx + 11.0),
+                f(ly - 4.5)
             )
         } else {
             format!(
-                "<rect class=\"dot {class}\" x=\"{}\" y=\"{}\" width=\"4.6\" height=\"4.6\"/>",
-                f(lx + 6.7),
-                f(ly - 5.8)
+                "<rect class=\"dot {class}\" x=\"{}\" y=\"{}\" width=\"5\" height=\"5\"/>",
+                f(lx + 8.5),
+                f(ly - 7.0)
             )
         };
         let _ = write!(
             out,
             "<line class=\"line {class}\" x1=\"{}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\"/>{marker}<text class=\"legend\" x=\"{}\" y=\"{}\">{}</text>",
             f(lx),
-            f(lx + 18.0),
             f(lx + 22.0),
+            f(lx + 28.0),
             f(ly),
             esc(total),
-            y = f(ly - 3.5),
+            y = f(ly - 4.5),
         );
-        lx += 130.0;
     }
     let heads: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
     let rows = labels.iter().enumerate().map(|(i, label)| {
@@ -335,68 +332,50 @@ pub struct Bar {
     pub href: Option<String>,
 }
 
-/// Width of a legend character, generously (the legend's font is 11 units).
-const LEGEND_CHAR: f64 = 6.4;
+/// Width of a legend character, generously (the legend's font is 13 units).
+const LEGEND_CHAR: f64 = 7.4;
 
-/// Height of one bar row (label line, bar, gap).
-pub const BAR_ROW: f64 = 30.0;
+/// Height of one row of the stacked bars (label line, bar, gap).
+pub const BAR_ROW: f64 = 38.0;
 
-/// Labelled horizontal bars, one per row: the label and value on a line, the bar under
-/// it (full width = 1000 ‰). Reads without colour: every value is written.
+/// Height of a stacked bar.
+const BAR_H: f64 = 16.0;
+
+/// Labelled horizontal bars, one per row, as a list of real text: the label (a link to
+/// its list when it has one) and the value on a line, the bar drawn under them (full
+/// width = 1000 ‰, decoration only: the value is written). Reads without colour and
+/// reflows on a phone like any text.
 pub fn bar_chart(id: &str, title: &str, bars: &[Bar]) -> String {
-    let height = (BAR_ROW * bars.len() as f64).max(BAR_ROW);
-    let desc = if bars.is_empty() {
-        "Không có số liệu.".to_owned()
-    } else {
-        bars.iter()
-            .map(|b| {
-                format!(
-                    "{}: {}{}",
-                    b.label,
-                    b.text,
-                    if b.low { format!(" ({})", b.note) } else { String::new() }
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let mut out = String::from("<figure class=\"chart\">");
-    open_svg(&mut out, id, height, title, &desc);
+    let mut out = format!(
+        "<figure class=\"chart hbars\" id=\"{}\"><figcaption class=\"visually-hidden\">{}</figcaption>",
+        esc(id),
+        esc(title)
+    );
     if bars.is_empty() {
-        let _ = write!(out, "<text class=\"legend\" x=\"0\" y=\"18\">Không có số liệu.</text>");
+        out.push_str("<p class=\"muted\">Không có số liệu.</p></figure>");
+        return out;
     }
-    for (i, b) in bars.iter().enumerate() {
-        let top = BAR_ROW * i as f64;
-        let w = WIDTH * (b.permille.clamp(0, 1000) as f64) / 1000.0;
+    out.push_str("<ul>");
+    for b in bars {
         let class = if b.low { "bar-low" } else { "bar-ok" };
+        let label = match &b.href {
+            Some(h) => format!("<a href=\"{}\">{}</a>", esc(h), esc(&b.label)),
+            None => esc(&b.label),
+        };
         let value = if b.low {
-            format!("{} ({})", b.text, b.note)
+            format!("{} <span class=\"low\">({})</span>", esc(&b.text), esc(&b.note))
         } else {
-            b.text.clone()
+            esc(&b.text)
         };
-        let label = format!(
-            "<text class=\"label\" x=\"0\" y=\"{}\">{}</text><text class=\"value\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            f(top + 11.0),
-            esc(&b.label),
-            f(WIDTH),
-            f(top + 11.0),
-            esc(&value)
+        let _ = write!(
+            out,
+            "<li><span class=\"hbar-label\">{label}</span> <span class=\"hbar-value\">{value}</span>\
+             <svg class=\"hbar\" viewBox=\"0 0 1000 10\" preserveAspectRatio=\"none\" aria-hidden=\"true\" focusable=\"false\">\
+             <rect class=\"bar-bg\" x=\"0\" y=\"0\" width=\"1000\" height=\"10\"/><rect class=\"{class}\" x=\"0\" y=\"0\" width=\"{}\" height=\"10\"/></svg></li>",
+            b.permille.clamp(0, 1000)
         );
-        let bar = format!(
-            "<rect class=\"bar-bg\" x=\"0\" y=\"{y}\" width=\"{wd}\" height=\"10\"/><rect class=\"{class}\" x=\"0\" y=\"{y}\" width=\"{w}\" height=\"10\"><title>{t}: {v}</title></rect>",
-            y = f(top + 15.0),
-            wd = f(WIDTH),
-            w = f(w),
-            t = esc(&b.label),
-            v = esc(&value)
-        );
-        let m = Mark {
-            value: 1,
-            href: b.href.clone(),
-        };
-        out.push_str(&link(&m, &format!("{label}{bar}")));
     }
-    out.push_str("</svg></figure>");
+    out.push_str("</ul></figure>");
     out
 }
 
@@ -419,25 +398,25 @@ pub fn stacked_bars(id: &str, class: &str, title: &str, keys: &[&str], rows: &[S
     let mut legend = String::new();
     let (mut lx, mut ly) = (0.0, 0.0);
     for (k, key) in keys.iter().enumerate() {
-        let w = 13.0 + LEGEND_CHAR * (key.chars().count() as f64 + 3.0) + 8.0;
+        let w = 17.0 + LEGEND_CHAR * (key.chars().count() as f64 + 3.0) + 8.0;
         if lx > 0.0 && lx + w > WIDTH {
             lx = 0.0;
-            ly += 15.0;
+            ly += 19.0;
         }
         let _ = write!(
             legend,
-            "<rect class=\"part p{}\" x=\"{}\" y=\"{}\" width=\"10\" height=\"10\"/><text class=\"legend\" x=\"{}\" y=\"{}\">{}. {}</text>",
+            "<rect class=\"part p{}\" x=\"{}\" y=\"{}\" width=\"13\" height=\"13\"/><text class=\"legend\" x=\"{}\" y=\"{}\">{}. {}</text>",
             k + 1,
             f(lx),
-            f(ly + 3.0),
-            f(lx + 13.0),
-            f(ly + 12.0),
+            f(ly + 2.0),
+            f(lx + 17.0),
+            f(ly + 13.0),
             k + 1,
             esc(key)
         );
         lx += w;
     }
-    let legend_h = ly + 18.0;
+    let legend_h = ly + 24.0;
     let height = legend_h + (BAR_ROW * rows.len() as f64).max(BAR_ROW);
     let max = rows
         .iter()
@@ -472,20 +451,20 @@ pub fn stacked_bars(id: &str, class: &str, title: &str, keys: &[&str], rows: &[S
     for (i, r) in rows.iter().enumerate() {
         let top = legend_h + BAR_ROW * i as f64;
         let total: i64 = r.parts.iter().map(|m| m.value).sum();
+        // The label and its total on one line (a long name and a number never meet).
         let _ = write!(
             out,
-            "<text class=\"label\" x=\"0\" y=\"{}\">{}</text><text class=\"value\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            f(top + 11.0),
+            "<text class=\"label\" x=\"0\" y=\"{}\">{}: <tspan class=\"value\">{}</tspan></text>",
+            f(top + 13.0),
             esc(&r.label),
-            f(WIDTH),
-            f(top + 11.0),
             num(total)
         );
         let _ = write!(
             out,
-            "<rect class=\"bar-bg\" x=\"0\" y=\"{}\" width=\"{}\" height=\"10\"/>",
-            f(top + 15.0),
-            f(WIDTH)
+            "<rect class=\"bar-bg\" x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\"/>",
+            f(top + 18.0),
+            f(WIDTH),
+            f(BAR_H)
         );
         let mut x = 0.0;
         for (k, m) in r.parts.iter().enumerate() {
@@ -493,27 +472,25 @@ pub fn stacked_bars(id: &str, class: &str, title: &str, keys: &[&str], rows: &[S
                 continue;
             }
             let w = WIDTH * m.value as f64 / max as f64;
-            let mut seg = format!(
-                "<rect class=\"part p{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"10\"><title>{}, {}: {}</title></rect>",
+            let _ = write!(
+                out,
+                "<rect class=\"part p{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>",
                 k + 1,
                 f(x),
-                f(top + 15.0),
+                f(top + 18.0),
                 f(w),
-                esc(&r.label),
-                esc(keys.get(k).copied().unwrap_or("")),
-                num(m.value)
+                f(BAR_H)
             );
             let text = num(m.value);
-            if w >= 6.0 * text.len() as f64 + 4.0 {
+            if w >= 7.0 * text.len() as f64 + 6.0 {
                 let _ = write!(
-                    seg,
+                    out,
                     "<text class=\"in p{}\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{text}</text>",
                     k + 1,
                     f(x + w / 2.0),
-                    f(top + 23.5)
+                    f(top + 30.5)
                 );
             }
-            out.push_str(&link(m, &seg));
             x += w;
         }
     }
@@ -604,23 +581,25 @@ mod tests {
         };
         let html = time_chart("trend", "Xu hướng", &labels, &[received, resolved]);
         assert!(html.contains("role=\"img\""));
-        assert!(html.contains("viewBox=\"0 0 320 190\""));
+        assert!(html.contains("viewBox=\"0 0 320 200\""));
         assert!(!html.contains("style="), "no inline style under the CSP");
-        // Max 40 → axis to 50; the plot runs from y=148 (0) to y=12 (50): 40 → 39.2.
+        // Max 40 → axis to 50; the plot runs from y=142 (0) to y=12 (50): 40 → 38.
         assert!(html.contains(">50</text>"));
-        assert!(html.contains("cy=\"39.2\""), "{html}");
+        assert!(html.contains("cy=\"38\""), "{html}");
         // First point at the left edge, last at the right edge.
-        assert!(html.contains("points=\"40,148 106,120.8 172,93.6 238,134.4 304,39.2\""));
+        assert!(html.contains("points=\"44,142 108.5,116 173,90 237.5,129 302,38\""));
         // Totals in the legend, every point in the table, links only where a count is.
         assert!(html.contains("Tiếp nhận 75"));
         assert!(html.contains("Đã giải quyết 50"));
         assert_eq!(count(&html, "<tr><th scope=\"row\">"), 5);
         assert_eq!(
             count(&html, "<a href=\"/l?v="),
-            8,
-            "4 markers + 4 table cells; zero not linked"
+            4,
+            "the table's cells only (the image has nothing to focus); zero not linked"
         );
         assert!(!html.contains("/l?v=0"));
+        let image = &html[..html.find("</svg>").expect("an svg")];
+        assert!(!image.contains("<a "), "no link inside an image");
     }
 
     #[test]
@@ -638,8 +617,8 @@ mod tests {
             }],
         );
         assert!(!one.contains("NaN") && !one.contains("inf"));
-        // Single point centred: (40 + 304) / 2.
-        assert!(one.contains("cx=\"172\""));
+        // Single point centred: (44 + 302) / 2.
+        assert!(one.contains("cx=\"173\""));
         let bars = bar_chart("b", "Trống", &[]);
         assert!(bars.contains("Không có số liệu."));
         let stacked = stacked_bars(
@@ -689,12 +668,21 @@ mod tests {
                 },
             ],
         );
-        assert!(bars.contains("viewBox=\"0 0 320 90\""));
-        assert!(bars.contains("class=\"bar-ok\" x=\"0\" y=\"15\" width=\"320\""));
-        assert!(bars.contains("class=\"bar-low\" x=\"0\" y=\"45\" width=\"160\""));
-        assert!(bars.contains("50 % (dưới 90 %)"), "low said in words, not colour only");
-        assert!(bars.contains("y=\"75\" width=\"320\""), "clamped to full width");
+        assert_eq!(count(&bars, "<li>"), 3);
+        assert!(bars.contains("class=\"bar-ok\" x=\"0\" y=\"0\" width=\"1000\""));
+        assert!(bars.contains("class=\"bar-low\" x=\"0\" y=\"0\" width=\"500\""));
+        assert!(
+            bars.contains("50 % <span class=\"low\">(dưới 90 %)</span>"),
+            "low said in words, not colour only"
+        );
+        assert_eq!(
+            count(&bars, "width=\"1000\""),
+            5,
+            "three tracks, A, and C clamped to full width"
+        );
         assert_eq!(count(&bars, "<a href="), 1);
+        assert!(bars.contains("<a href=\"/a\">A</a>"), "the label is the link, in text");
+        assert!(!bars.contains("role=\"img\""));
 
         let stacked = stacked_bars(
             "o",
@@ -715,11 +703,11 @@ mod tests {
             ],
         );
         // Biggest row (4) is the full width: 3 → 240, 1 → 80; B's 2 → 160 from x=0.
-        assert!(stacked.contains("class=\"part p1\" x=\"0\" y=\"33\" width=\"240\""));
-        assert!(stacked.contains("class=\"part p2\" x=\"240\" y=\"33\" width=\"80\""));
-        assert!(stacked.contains("class=\"part p2\" x=\"0\" y=\"63\" width=\"160\""));
+        assert!(stacked.contains("class=\"part p1\" x=\"0\" y=\"42\" width=\"240\""));
+        assert!(stacked.contains("class=\"part p2\" x=\"240\" y=\"42\" width=\"80\""));
+        assert!(stacked.contains("class=\"part p2\" x=\"0\" y=\"80\" width=\"160\""));
         assert!(!stacked.contains("href=\"/b1\""), "a zero links nowhere");
-        assert_eq!(count(&stacked, "href=\"/a1\""), 2, "segment and table cell");
+        assert_eq!(count(&stacked, "href=\"/a1\""), 1, "the table cell only, not the image");
         assert!(stacked.contains("1. ≤ 2 ngày") && stacked.contains("2. 3–5 ngày"));
     }
 }

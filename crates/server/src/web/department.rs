@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::charts::{self, Bar};
 use super::director::dashboard::{self, Lists};
 use super::director::{Cell, Dashboard, ListQuery, OverdueQuery, dashboard_charts, dossier_list, overdue_list, rate};
-use super::{Frame, SignedIn, encode, page, require};
+use super::{Frame, SignedIn, encode, filters, page, require};
 use crate::auth::Principal;
 use crate::service::dossiers::directory;
 use crate::service::period::PeriodQuery;
@@ -141,7 +141,7 @@ pub async fn dashboard_page(
 ) -> Result<Response, PageError> {
     let (province, agency) = department(&state, &p, q.agency.as_deref()).await?;
     let now = state.clock.now();
-    let choice = period.choice(now);
+    let choice = super::dates::period(period).choice(now);
     let dir = directory(&state, &province).await?;
     let mut departments: Vec<Choosable> = if p.access.may_oversee(&province) {
         dir.agencies

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use self::dashboard::Lists;
 use super::charts::{self, Bar};
-use super::{Frame, SignedIn, encode, page, require, when};
+use super::{Frame, SignedIn, encode, filters, page, require, when};
 use crate::auth::Principal;
 use crate::service::dossiers::{Directory, directory};
 use crate::service::period::{Choice, PRESETS, PeriodQuery};
@@ -217,7 +217,7 @@ pub async fn overview_page(
 ) -> Result<Response, PageError> {
     let province = overseer(&state, &p).await?;
     let now = state.clock.now();
-    let choice = q.choice(now);
+    let choice = super::dates::period(q).choice(now);
     let lists = Lists {
         figure: "/lanh-dao/ho-so".to_owned(),
         overdue: "/lanh-dao/qua-han".to_owned(),
@@ -444,11 +444,11 @@ pub async fn dossier_list(
     let state = state.clone();
     let province = province.clone();
     let now = state.clock.now();
-    let choice = PeriodQuery {
+    let choice = super::dates::period(PeriodQuery {
         period: q.period,
         from: q.from,
         to: q.to,
-    }
+    })
     .choice(now);
     let metric = Metric::parse(q.metric.as_deref().unwrap_or("received")).ok_or_else(|| {
         PageError::from(crate::error::AppError::bad(

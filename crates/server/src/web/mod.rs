@@ -44,6 +44,109 @@ pub mod payment;
 pub mod public;
 pub mod reports;
 
+/// Template filters shared by every page: `{{ n|num }}` prints a count the Vietnamese way
+/// (`1.388`), `{{ iso|dmy }}` a `YYYY-MM-DD` day as `dd/mm/yyyy`, `{{ iso|day_words }}`
+/// as "ngày 5 tháng 11 năm 2026". A module using one says `use crate::web::filters;`.
+pub mod filters {
+    use std::fmt::Display;
+
+    /// A count with dots between thousands: `1.388` (anything not a whole number as it is).
+    pub fn num<T: Display>(n: T, _: &dyn askama::Values) -> askama::Result<String> {
+        let s = n.to_string();
+        Ok(s.parse::<i64>().map_or(s, super::charts::num))
+    }
+
+    /// A `YYYY-MM-DD` day as `dd/mm/yyyy`; anything else as it is (what was typed).
+    pub fn dmy<T: Display>(s: T, _: &dyn askama::Values) -> askama::Result<String> {
+        let s = s.to_string();
+        Ok(super::dates::parse(&s).map_or(s, super::dates::dmy))
+    }
+
+    /// A day (`YYYY-MM-DD` or `dd/mm/yyyy`) in words; empty when it is not a day.
+    pub fn day_words<T: Display>(s: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::dates::parse(&s.to_string())
+            .map(super::dates::words)
+            .unwrap_or_default())
+    }
+}
+
+/// Days as people type and read them: `dd/mm/yyyy` (or `d/m/yyyy`, with `/`, `-` or `.`)
+/// and the ISO `YYYY-MM-DD` a date field sends are both accepted; pages print
+/// `dd/mm/yyyy` and say the chosen day in words.
+pub mod dates {
+    use time::Date;
+
+    /// The day `s` names, either way round ([`motcua_core::calendar::parse_day`]).
+    pub fn parse(s: &str) -> Option<Date> {
+        motcua_core::calendar::parse_day(s)
+    }
+
+    /// The ISO form `YYYY-MM-DD` of a day typed either way; what was typed otherwise.
+    pub fn to_iso(s: &str) -> String {
+        parse(s).map_or_else(|| s.to_owned(), iso)
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn iso(d: Date) -> String {
+        d.format(time::macros::format_description!("[year]-[month]-[day]"))
+            .unwrap_or_default()
+    }
+
+    /// `dd/mm/yyyy`.
+    pub fn dmy(d: Date) -> String {
+        d.format(time::macros::format_description!("[day]/[month]/[year]"))
+            .unwrap_or_default()
+    }
+
+    /// A period query with its days as typed (`dd/mm/yyyy`) turned into the ISO days the
+    /// period rules read.
+    pub fn period(mut q: crate::service::period::PeriodQuery) -> crate::service::period::PeriodQuery {
+        q.from = q.from.as_deref().map(to_iso);
+        q.to = q.to.as_deref().map(to_iso);
+        q
+    }
+
+    /// "ngày 5 tháng 11 năm 2026".
+    pub fn words(d: Date) -> String {
+        format!("ngày {} tháng {} năm {}", d.day(), u8::from(d.month()), d.year())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use time::Month;
+
+        use super::*;
+
+        #[test]
+        fn both_ways_round() {
+            let d = Date::from_calendar_date(2026, Month::November, 5).expect("a day");
+            assert_eq!(parse("05/11/2026"), Some(d));
+            assert_eq!(parse("5/11/2026"), Some(d));
+            assert_eq!(parse(" 5-11-2026 "), Some(d));
+            assert_eq!(parse("2026-11-05"), Some(d));
+            assert_eq!(parse("31/02/2026"), None);
+            assert_eq!(parse("11/05/26"), None);
+            assert_eq!(parse("hôm qua"), None);
+            assert_eq!(to_iso("05/11/2026"), "2026-11-05");
+            assert_eq!(to_iso("x"), "x");
+            assert_eq!(dmy(d), "05/11/2026");
+            assert_eq!(words(d), "ngày 5 tháng 11 năm 2026");
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The path of the request being answered, for the header's current page.
+    static PATH: String;
+}
+
+/// Remembers the request's path while it is answered, so that every page's frame marks
+/// its own link in the navigation (`aria-current="page"`) without each handler saying.
+pub async fn remember_path(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_owned();
+    PATH.scope(path, next.run(req)).await
+}
+
 /// Every page route of the signed-in areas.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -67,6 +170,8 @@ pub struct NavLink {
     pub href: &'static str,
     /// What it says.
     pub label: &'static str,
+    /// It is the page shown (`aria-current="page"`).
+    pub current: bool,
 }
 
 /// What every page's frame (`base.html`) shows: the province, who is signed in, the
@@ -83,21 +188,29 @@ pub struct Frame {
     pub csrf: String,
     /// Load htmx on this page (live filters); off by default to keep pages light.
     pub htmx: bool,
+    /// The path of the page shown (to mark its link in the header).
+    pub path: String,
 }
 
 impl Frame {
     /// The frame for `viewer` (anonymous when `None`).
     pub async fn new(state: &AppState, viewer: Option<&Principal>) -> Result<Frame, PageError> {
         let province = state.province(None).await?;
+        let here = PATH.try_with(Clone::clone).unwrap_or_default();
+        let mut nav = nav_for(viewer);
+        for l in &mut nav {
+            l.current = l.href == here;
+        }
         Ok(Frame {
             province_name: province_name(state, &province).await?,
             user_name: viewer
                 .and_then(|p| p.user.as_ref())
                 .map(|u| u.display_name.clone())
                 .unwrap_or_default(),
-            nav: nav_for(viewer),
+            nav,
             csrf: viewer.map(csrf_of).unwrap_or_default(),
             htmx: false,
+            path: here,
         })
     }
 
@@ -131,17 +244,25 @@ pub fn nav_for(viewer: Option<&Principal>) -> Vec<NavLink> {
         NavLink {
             href: "/thu-tuc",
             label: "Thủ tục",
+            current: false,
         },
         NavLink {
             href: "/tra-cuu",
             label: "Tra cứu hồ sơ",
+            current: false,
         },
     ];
     let Some(p) = viewer else {
         return nav;
     };
     let has = |r: Role| p.access.has_role(r);
-    let mut add = |href, label| nav.push(NavLink { href, label });
+    let mut add = |href, label| {
+        nav.push(NavLink {
+            href,
+            label,
+            current: false,
+        })
+    };
     if has(Role::Citizen)
         || p.user
             .as_ref()

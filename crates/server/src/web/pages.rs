@@ -12,7 +12,8 @@ use motcua_store::catalogue;
 use crate::error::AppError;
 use crate::service::catalogue::{ProcedureParams, encode_cursor, search_params};
 use crate::state::AppState;
-use crate::web::{Frame, Viewer};
+use crate::web::charts::num;
+use crate::web::{Frame, Viewer, filters};
 
 /// The stylesheet, compiled in so the binary serves its pages with nothing beside it: the
 /// public pages' rules, then the shared and per-area rules of the signed-in pages.
@@ -31,6 +32,21 @@ const APP_CSS: &str = concat!(
 const APP_JS: &str = include_str!("../../static/app.js");
 /// htmx 2 (BSD-0, vendored from npm `htmx.org`), for live filters.
 const HTMX_JS: &str = include_str!("../../static/htmx.min.js");
+
+/// The site's icon (32 px, a white door on the header's red), written for motcua.
+const FAVICON: &[u8] = include_bytes!("../../static/favicon.ico");
+
+/// `GET /favicon.ico`
+pub async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/x-icon"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+        .into_response()
+}
 
 /// `GET /static/app.css`
 pub async fn css() -> Response {
@@ -83,6 +99,14 @@ struct ErrorPage {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        self.page(Frame::default())
+    }
+}
+
+impl PageError {
+    /// The error as a page in `frame` (the province's name in its title, the viewer's
+    /// navigation) where the handler has one.
+    pub fn page(self, frame: Frame) -> Response {
         let (status, _, message, _) = self.0.parts();
         if status.is_server_error() {
             tracing::error!(error = %self.0, "page failed");
@@ -93,7 +117,7 @@ impl IntoResponse for PageError {
             _ => "Hệ thống đang gặp sự cố",
         };
         let page = ErrorPage {
-            frame: Frame::default(),
+            frame,
             title: title.to_owned(),
             message,
         };
@@ -149,7 +173,8 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     Ok(render(&HomePage {
         summary_line: format!(
             "Tìm thủ tục, xem hồ sơ cần chuẩn bị, phí, lệ phí và thời hạn giải quyết trước khi đến Trung tâm hoặc nộp trực tuyến. {} thủ tục của {} cơ quan.",
-            s.procedures, s.departments
+            num(s.procedures),
+            num(s.departments)
         ),
         frame,
         departments: s.departments,
@@ -430,12 +455,16 @@ pub async fn procedure(
 }
 
 /// Fallback for unknown paths: a JSON 404 under `/api/`, a Vietnamese page elsewhere.
-pub async fn not_found(uri: axum::http::Uri) -> Response {
+pub async fn not_found(State(state): State<AppState>, viewer: Viewer, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         return AppError::NotFound(format!("Không có địa chỉ API {}.", uri.path())).into_response();
     }
-    PageError(AppError::NotFound(
+    let error = PageError(AppError::NotFound(
         "Trang bạn tìm không tồn tại hoặc đã được chuyển đi.".to_owned(),
-    ))
-    .into_response()
+    ));
+    // The province in the title and the viewer's navigation, as on every other page.
+    match Frame::new(&state, viewer.0.as_ref()).await {
+        Ok(frame) => error.page(frame),
+        Err(_) => error.into_response(),
+    }
 }

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::director::{overview_figures, rate};
-use super::{Frame, Viewer, page, when};
+use super::{Frame, Viewer, filters, page, when};
 use crate::auth::ClientIp;
 use crate::service::dossiers::{Tracking, directory, tracking};
 use crate::service::period::{this_month, this_year};

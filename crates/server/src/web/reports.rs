@@ -12,7 +12,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use time::{Date, Month, OffsetDateTime};
 
-use super::{Frame, SignedIn, encode, page, require};
+use super::{Frame, SignedIn, encode, filters, page, require};
 use crate::reports::{month_label, previous_month};
 use crate::service::reports::{self as api, MonthlyReport, Reach};
 use crate::state::AppState;
@@ -124,8 +124,11 @@ pub async fn reports_page(
     let now = state.clock.now();
     let today = now.to_offset(motcua_core::calendar::VIETNAM_OFFSET).date();
     let mut error = None;
+    // Days typed as dd/mm/yyyy count as the ISO days the report reads.
+    let from_iso = q.from.as_deref().map(super::dates::to_iso);
+    let to_iso = q.to.as_deref().map(super::dates::to_iso);
     if q.tai.is_some() {
-        match api::period(q.from.as_deref(), q.to.as_deref()) {
+        match api::period(from_iso.as_deref(), to_iso.as_deref()) {
             Ok((from, to)) => return Ok(Redirect::to(&href(from, to, agency.as_deref())).into_response()),
             Err(e) => {
                 let (_, _, message, field) = e.parts();

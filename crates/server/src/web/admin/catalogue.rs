@@ -17,7 +17,7 @@ use super::{Admin, Choice};
 use crate::service::catalogue::{self as catalogue_service, ProcedureParams};
 use crate::state::AppState;
 use crate::web::pages::PageError;
-use crate::web::{Frame, SignedIn, page, when};
+use crate::web::{Frame, SignedIn, filters, page, when};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()

@@ -16,7 +16,7 @@ use super::{Admin, Choice};
 use crate::service::admin::{self as admin_service, AuditParams};
 use crate::state::AppState;
 use crate::web::pages::PageError;
-use crate::web::{Frame, SignedIn, encode, page, when_ms};
+use crate::web::{Frame, SignedIn, encode, filters, page, when_ms};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -477,7 +477,7 @@ const ACTIONS: &[&str] = &[
 
 /// The instant a Vietnam day starts, RFC 3339; `next` gives the following day's start.
 fn day_start(day: &str, next: bool) -> Option<String> {
-    let d = Date::parse(day, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    let d = crate::web::dates::parse(day)?;
     let d = if next { d.next_day()? } else { d };
     Some(format!("{d}T00:00:00+07:00"))
 }

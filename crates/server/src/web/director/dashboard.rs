@@ -74,7 +74,7 @@ fn vn_date(t: OffsetDateTime) -> Date {
     t.to_offset(VN).date()
 }
 
-/// Received and resolved over `period` at `grain`, from the aggregates.
+/// Received and resolved over `period` at `grain`, from the aggregates, up to today.
 pub async fn trend(
     state: &AppState,
     province: &ProvinceCode,
@@ -87,13 +87,19 @@ pub async fn trend(
         let mut tx = state.db.begin_read().await?;
         stats::trend(&mut tx, province, period, step, department, None).await?
     };
-    let last_day = vn_date(period.to - Duration::days(1));
+    // A period not over yet ("this month") stops today: days to come are not zeros.
+    let today = vn_date(state.clock.now());
+    let last_day = vn_date(period.to - Duration::days(1)).min(today);
     let mut out: Vec<TrendPoint> = Vec::new();
     for (i, p) in points.iter().enumerate() {
+        if p.start > today {
+            break;
+        }
         let end = points
             .get(i + 1)
             .and_then(|n| n.start.previous_day())
-            .unwrap_or(last_day);
+            .unwrap_or(last_day)
+            .min(last_day);
         let starts_week = p.start.weekday() == time::Weekday::Monday;
         match out.last_mut() {
             Some(w) if grain == Grain::Week && !starts_week => {
