@@ -1245,9 +1245,21 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
         "5.2. Tiến độ xử lý phản ánh, kiến nghị",
         "không phát sinh, không chấm",
         "Số hóa hồ sơ",
+        // The period's days as people read them, and in words.
+        r#"value="01/03/2027""#,
+        "ngày 31 tháng 3 năm 2027",
     ] {
         assert!(html.contains(needle), "{needle}: {html}");
     }
+    // Days typed as dd/mm/yyyy choose the same period.
+    let (status, typed) = page(
+        &app,
+        Some(&director),
+        "/lanh-dao/chi-so-phuc-vu?period=khoang&from=01%2F03%2F2027&to=31%2F03%2F2027",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(typed.contains("43,10 / 54"), "{typed}");
 
     // The administrator lowers 3.3's threshold to 25 %: 33.3 % ≥ 25 % gives 6.00; and makes
     // 3.6 score 0 when nothing is paid: it enters the measured maximum.

@@ -23,7 +23,7 @@ use motcua_store::ratings::{self, By};
 use serde::Deserialize;
 
 use super::director::rate;
-use super::{Frame, SignedIn, Viewer, page, require, when, when_ms};
+use super::{Frame, SignedIn, Viewer, filters, page, require, when, when_ms};
 use crate::auth::Principal;
 use crate::service::dossiers::directory;
 use crate::service::evaluation::{self as eval, FORMULA, IndexResult};
