@@ -131,20 +131,18 @@ pub fn check_submitter(
         ..submitter
     }
     .checked_as("submitter");
-    let mut problems = match &checked {
-        Ok(s) if applicant.kind == ApplicantKind::Citizen && s.id_number == applicant.id_number => vec![Invalid::new(
-            "submitter.id_number",
-            "Người được ủy quyền trùng với người đứng tên hồ sơ; nếu tự nộp thì bỏ phần người được ủy quyền.",
-        )],
-        Ok(_) => Vec::new(),
-        Err(p) => p.clone(),
+    let (submitter, mut problems) = match checked {
+        Ok(s) if applicant.kind == ApplicantKind::Citizen && s.id_number == applicant.id_number => (
+            None,
+            vec![Invalid::new(
+                "submitter.id_number",
+                "Người được ủy quyền trùng với người đứng tên hồ sơ; nếu tự nộp thì bỏ phần người được ủy quyền.",
+            )],
+        ),
+        Ok(s) => (Some(s), Vec::new()),
+        Err(p) => (None, p),
     };
-    let received = if online {
-        !authorisation.files.is_empty()
-    } else {
-        authorisation.originals + authorisation.copies > 0 || !authorisation.files.is_empty()
-    };
-    if !received {
+    if !authorisation.is_received(online) {
         problems.push(Invalid::new(
             "submitter.authorisation",
             if online {
@@ -154,8 +152,8 @@ pub fn check_submitter(
             },
         ));
     }
-    match checked {
-        Ok(s) if problems.is_empty() => Ok(s),
+    match submitter {
+        Some(s) if problems.is_empty() => Ok(s),
         _ => Err(problems),
     }
 }
@@ -198,6 +196,14 @@ pub struct ReceivedDocument {
     /// Uploaded scans (file ids).
     #[serde(default)]
     pub files: Vec<String>,
+}
+
+impl ReceivedDocument {
+    /// Whether the document counts as received: online, when a file was uploaded for it;
+    /// at the counter, when originals, copies or a scan were counted.
+    pub fn is_received(&self, online: bool) -> bool {
+        !self.files.is_empty() || (!online && (self.originals > 0 || self.copies > 0))
+    }
 }
 
 /// How the result is handed over.

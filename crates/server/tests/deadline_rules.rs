@@ -5,28 +5,14 @@
 
 mod common;
 
-use common::api::{act, act_ok, code_of, get, post, procedure_content, procedure_of, put};
+use common::api::{act, act_ok, code_of, get, procedure_of, put};
 use common::files::upload_pdf;
-use common::intake::{Reach, applicant, file_at_counter};
-use common::{CONSTRUCTION, LLTP, Session, TestApp, at, sign_in, sign_in_each, spawn_app_at, spawn_app_at_with};
+use common::intake::{file_at_counter, file_online};
+use common::{CONSTRUCTION, LLTP, at, sign_in, sign_in_each, spawn_app_at, spawn_app_at_with};
 use motcua_core::calendar::{Calendar, WorkWeek, announced_adjustments};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::macros::datetime;
-
-/// A citizen's online filing of the judicial record, with the two required documents
-/// uploaded: the new dossier (status 1, not yet accepted).
-async fn filed_online(app: &TestApp, citizen: &Session) -> String {
-    let content = procedure_content(app, LLTP).await;
-    let form = upload_pdf(app, citizen, "to-khai.pdf").await;
-    let id = upload_pdf(app, citizen, "cccd.pdf").await;
-    let body = json!({"procedure": LLTP, "applicant": applicant(&content, Reach::PhoneAndEmail),
-        "documents": [{"index": 0, "files": [form]}, {"index": 1, "files": [id]}], "delivery": "online"});
-    let (status, v) = post(app, citizen, "/api/v1/dossiers", body).await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    assert_eq!(v["status_code"], 1);
-    code_of(&v)
-}
 
 fn actions(v: &Value) -> Vec<String> {
     v["actions"]
@@ -88,7 +74,7 @@ async fn a_completion_request_at_reception_takes_nothing_off_the_handling_time()
     // Tuesday 1 December 2026.
     let app = spawn_app_at(datetime!(2026-12-01 09:00 +07:00)).await;
     let [citizen, counter] = sign_in_each(&app, ["congdan", "tiepnhan"]).await;
-    let code = filed_online(&app, &citizen).await;
+    let code = file_online(&app, &citizen, LLTP).await;
     // Asked to complete at 09:30, completed the next day at 09:30: a working day paused
     // before the clock started.
     app.clock.set(datetime!(2026-12-01 09:30 +07:00));
@@ -125,7 +111,7 @@ async fn a_completion_request_at_reception_takes_nothing_off_the_handling_time()
 async fn the_completion_request_is_made_once_then_the_dossier_is_refused() {
     let app = spawn_app_at(datetime!(2026-12-01 09:00 +07:00)).await;
     let [citizen, counter] = sign_in_each(&app, ["congdan", "tiepnhan"]).await;
-    let code = filed_online(&app, &citizen).await;
+    let code = file_online(&app, &citizen, LLTP).await;
     let v = act_ok(
         &app,
         &counter,
@@ -228,7 +214,7 @@ async fn an_unanswered_completion_request_may_be_refused_once_its_time_runs_out(
     })
     .await;
     let [citizen, counter] = sign_in_each(&app, ["congdan", "tiepnhan"]).await;
-    let code = filed_online(&app, &citizen).await;
+    let code = file_online(&app, &citizen, LLTP).await;
     let v = act_ok(
         &app,
         &counter,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::intake::supplement;
+use common::intake::{file_online, filing_body, supplement};
 
 use common::api::{act_ok, get, post, procedure_content};
 use common::files::upload_pdf;
@@ -36,51 +36,6 @@ async fn procedures(app: &TestApp, agency: Option<&str>) -> Vec<Value> {
 
 fn online(p: &Value) -> bool {
     p["service_level"].as_u64().expect("level") >= 3 || p["online_mode"] == "full"
-}
-
-/// The body `#filing` builds: every checklist row's hidden index (`documents.N.index`,
-/// `data-type="int"`) and the ids its upload input kept (`documents.N.files[]`), the
-/// applicant's fields, the delivery radio. Rows without files stay in the list.
-fn filing_body(code: &str, content: &Value, files: &[(usize, String)]) -> Value {
-    let documents: Vec<Value> = (0..content["documents"].as_array().expect("documents").len())
-        .map(|i| {
-            let mine: Vec<&String> = files.iter().filter(|(j, _)| *j == i).map(|(_, id)| id).collect();
-            if mine.is_empty() {
-                json!({"index": i})
-            } else {
-                json!({"index": i, "files": mine})
-            }
-        })
-        .collect();
-    let kind = content["applicants"][0].as_str().expect("kind");
-    let id_number = if kind == "organisation" {
-        "4500123456"
-    } else {
-        "058190000123"
-    };
-    json!({
-        "procedure": code,
-        "applicant": {"kind": kind, "name": "Nguyễn Văn Dân", "id_number": id_number,
-                      "phone": "0912345678", "email": "dan@example.vn", "address": "Phan Rang - Tháp Chàm"},
-        "documents": documents,
-        "delivery": "counter",
-        "note": "Nộp qua trang Nộp hồ sơ trực tuyến"
-    })
-}
-
-/// Files `code` online as `citizen`, uploading one PDF for each required document.
-async fn file_online(app: &TestApp, citizen: &Session, code: &str) -> String {
-    let content = procedure_content(app, code).await;
-    let mut files = Vec::new();
-    for (i, d) in content["documents"].as_array().expect("documents").iter().enumerate() {
-        if d["required"] == true {
-            files.push((i, upload_pdf(app, citizen, &format!("giay-to-{i}.pdf")).await));
-        }
-    }
-    let (status, v) = post(app, citizen, "/api/v1/dossiers", filing_body(code, &content, &files)).await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    assert_eq!(v["channel"], "online");
-    v["code"].as_str().expect("code").to_owned()
 }
 
 /// A second citizen account ("congdan2", the demo password), made as registration would.

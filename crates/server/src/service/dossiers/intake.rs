@@ -217,16 +217,7 @@ fn checklist(
         .iter()
         .enumerate()
         .filter(|(_, r)| r.required)
-        .filter(|(i, _)| {
-            !out.iter().any(|d| {
-                usize::from(d.index) == *i
-                    && if online {
-                        !d.files.is_empty()
-                    } else {
-                        d.originals + d.copies > 0 || !d.files.is_empty()
-                    }
-            })
-        })
+        .filter(|(i, _)| !out.iter().any(|d| usize::from(d.index) == *i && d.is_received(online)))
         .map(|(i, r)| {
             let message = if online {
                 format!("Còn thiếu «{}»: hãy tải lên giấy tờ bắt buộc này.", r.name)
@@ -300,7 +291,7 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
     let given = req.applicant.clone();
     let applicant = req.applicant.checked_as("applicant").unwrap_or_else(|p| {
         problems.extend(p);
-        given.clone()
+        given
     });
     if !content.applicants.contains(&applicant.kind) {
         problems.push(Invalid::new(
