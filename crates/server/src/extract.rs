@@ -13,11 +13,7 @@ use crate::error::AppError;
 /// the field; a body over the route's limit becomes a 413.
 pub struct ApiJson<T>(pub T);
 
-impl<S, T> FromRequest<S> for ApiJson<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned,
-{
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
@@ -31,21 +27,25 @@ where
                     .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
             });
         if !is_json {
-            return Err(AppError::BadRequest {
-                code: "invalid_content_type",
-                message: "Nội dung phải ở dạng JSON (Content-Type: application/json).".to_owned(),
-                field: None,
-            });
+            return Err(refused(
+                "invalid_content_type",
+                "Nội dung phải ở dạng JSON (Content-Type: application/json).",
+            ));
         }
         let ApiBytes(bytes) = ApiBytes::from_request(req, state).await?;
         if has_nul_escape(&bytes) {
-            return Err(AppError::BadRequest {
-                code: "invalid_json",
-                message: NUL_MESSAGE.to_owned(),
-                field: None,
-            });
+            return Err(refused("invalid_json", NUL_MESSAGE));
         }
         parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// A 400 about the request as a whole, no field named.
+fn refused(code: &'static str, message: &str) -> AppError {
+    AppError::BadRequest {
+        code,
+        message: message.to_owned(),
+        field: None,
     }
 }
 
@@ -72,11 +72,8 @@ pub async fn refuse_nul(req: Request, next: axum::middleware::Next) -> axum::res
             .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
     };
     if nul(uri.path()) || uri.query().is_some_and(nul) {
-        return axum::response::IntoResponse::into_response(AppError::BadRequest {
-            code: "invalid_parameter",
-            message: "Địa chỉ yêu cầu không được chứa ký tự NUL (%00).".to_owned(),
-            field: None,
-        });
+        let error = refused("invalid_parameter", "Địa chỉ yêu cầu không được chứa ký tự NUL (%00).");
+        return axum::response::IntoResponse::into_response(error);
     }
     next.run(req).await
 }
@@ -94,11 +91,7 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::TooLarge(limit)
             } else {
-                AppError::BadRequest {
-                    code: "invalid_body",
-                    message: "Không đọc được nội dung gửi lên.".to_owned(),
-                    field: None,
-                }
+                refused("invalid_body", "Không đọc được nội dung gửi lên.")
             }
         })
     }
@@ -135,11 +128,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
 /// Query-string parameters, with the same error format as [`ApiJson`].
 pub struct ApiQuery<T>(pub T);
 
-impl<S, T> FromRequestParts<S> for ApiQuery<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned,
-{
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {

@@ -108,7 +108,7 @@ pub async fn go_pay(
     Ok(Redirect::to(&to).into_response())
 }
 
-#[derive(Template)]
+#[derive(Template, Default)]
 #[template(path = "payment/result.html")]
 struct ResultPage {
     frame: Frame,
@@ -150,24 +150,16 @@ pub async fn gateway_return(
         },
         None => ResultPage {
             frame,
-            verified: false,
-            order_id: String::new(),
-            dossier_code: String::new(),
-            amount: String::new(),
-            state: String::new(),
-            state_label: String::new(),
-            gateway_says_paid: false,
-            response_code: String::new(),
-            gateway_txn: String::new(),
-            dossier_link: String::new(),
+            ..ResultPage::default()
         },
     };
-    let status = if page_of.verified {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok((status, page(&page_of)).into_response())
+    Ok(page_or_400(page_of.verified, &page_of))
+}
+
+/// `p`, answered with 400 when what it was asked to show did not check out (`ok` false).
+fn page_or_400(ok: bool, p: &impl Template) -> Response {
+    let status = if ok { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    (status, page(p)).into_response()
 }
 
 /// The sandbox terminal, or 404 when the sandbox is off.
@@ -246,12 +238,7 @@ pub async fn sandbox_page(
         order_info: field("vnp_OrderInfo"),
         tmn_code: field("vnp_TmnCode"),
     };
-    let status = if page_data.error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok((status, page(&page_data)).into_response())
+    Ok(page_or_400(page_data.error.is_empty(), &page_data))
 }
 
 /// The sandbox form: the original request and what should happen.

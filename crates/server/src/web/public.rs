@@ -30,7 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/thong-ke", get(statistics))
 }
 
-/// `?code=&secret=` of the tracking form.
+/// `?code=&secret=` of the tracking form; the receipt's address (`/tra-cuu/{code}`) gives
+/// only `secret`.
 #[derive(Debug, Default, Deserialize)]
 pub struct TrackQuery {
     code: Option<String>,
@@ -137,19 +138,13 @@ pub async fn track_form(
     }
 }
 
-/// `?secret=` of the receipt's address.
-#[derive(Debug, Default, Deserialize)]
-pub struct SecretQuery {
-    secret: Option<String>,
-}
-
 /// `GET /tra-cuu/{code}?secret=`: the address printed (and in the QR code) on the receipt.
 pub async fn track_code(
     State(state): State<AppState>,
     viewer: Viewer,
     ip: ClientIp,
     Path(code): Path<String>,
-    Query(q): Query<SecretQuery>,
+    Query(q): Query<TrackQuery>,
 ) -> Result<Response, PageError> {
     lookup(state, viewer, ip, code, q.secret.unwrap_or_default()).await
 }

@@ -49,7 +49,6 @@ pub struct NewDossier {
     /// Procedure code, e.g. `1.900141`.
     pub procedure: String,
     /// Province code; the default province when omitted.
-    #[serde(default)]
     pub province: Option<String>,
     /// The applicant.
     pub applicant: Applicant,
@@ -57,28 +56,22 @@ pub struct NewDossier {
     #[serde(default)]
     pub documents: Vec<DocumentInput>,
     /// Counter intake only: `counter` (default) or `post` for dossiers that arrived by post.
-    #[serde(default)]
     pub channel: Option<Channel>,
     /// How the applicant wants the result (default: at the counter).
-    #[serde(default)]
     pub delivery: Option<Delivery>,
     /// The fee option chosen, when the procedure's fees depend on one.
-    #[serde(default)]
     pub fee_option: Option<String>,
     /// Counter intake only: fee items waived, each with its reason (one item by its place
     /// in the fees due, or all of them).
     #[serde(default)]
     pub exemptions: Vec<lifecycle::ExemptionRequest>,
     /// Sets of documents received (default: what the procedure asks).
-    #[serde(default)]
     pub sets: Option<u16>,
     /// Counter intake only: accept at once (default), or `false` to register it for
     /// checking (status 1) and then accept, refuse or ask to complete.
-    #[serde(default)]
     pub accept: Option<bool>,
     /// Someone filing on the applicant's behalf under an authorisation (người được ủy
     /// quyền), with the authorisation; they are told of the dossier's changes too.
-    #[serde(default)]
     pub submitter: Option<SubmitterInput>,
     /// Free note.
     #[serde(default)]
@@ -110,16 +103,13 @@ pub struct SubmitterInput {
 
 /// The authorisation document as received.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct AuthorisationInput {
     /// Originals received (counter intake).
-    #[serde(default)]
     pub originals: u16,
     /// Copies received (counter intake).
-    #[serde(default)]
     pub copies: u16,
     /// Uploaded scans: ids from `POST /api/v1/uploads`.
-    #[serde(default)]
     pub files: Vec<String>,
 }
 
