@@ -127,7 +127,7 @@ const ROLES = [
   ["quantri", [
     "/quan-tri", "/quan-tri/nguoi-dung", firstLink("/quan-tri/nguoi-dung", /^\/quan-tri\/nguoi-dung\/[^/?]+$/),
     "/quan-tri/ma-truy-cap", "/quan-tri/lich", "/quan-tri/lich?ngay=2026-09-02", "/quan-tri/nhat-ky",
-    "/quan-tri/chi-so-phuc-vu", "/van-hanh/chuyen-phat",
+    "/quan-tri/quy-dinh", "/van-hanh/chuyen-phat",
   ]],
 ];
 

@@ -150,7 +150,7 @@ pub enum CalendarError {
 }
 
 /// `dd/mm/yyyy`, the way dates are written in Vietnamese documents.
-fn vn_date(d: Date) -> String {
+pub fn vn_date(d: Date) -> String {
     format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
 }
 
@@ -1059,14 +1059,15 @@ impl<'de> Deserialize<'de> for IsoDate {
     }
 }
 
-mod iso_date {
+/// A day as `YYYY-MM-DD` in serde (`#[serde(with = "crate::calendar::iso_date")]`).
+pub(crate) mod iso_date {
     use super::*;
 
-    pub(super) fn serialize<S: Serializer>(date: &Date, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(date: &Date, s: S) -> Result<S::Ok, S::Error> {
         IsoDate(*date).serialize(s)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
         IsoDate::deserialize(d).map(|d| d.0)
     }
 }

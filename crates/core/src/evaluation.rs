@@ -19,9 +19,9 @@
 //! them ([`Index::legal`]). Where motcua lacks the data a level needs, [`Index::method`]
 //! says what it does instead. The Decision 766 index follows the national portal's
 //! published method (groups 18/20/22/22/18, 21 sub-criteria with their points, formulas
-//! and thresholds: [`default_criteria`], docs/rules.md §6); the Decision's annex itself was
-//! not read, so each sub-criterion says whether its points are confirmed, and the set is
-//! kept as data an administrator edits. Sub-criteria motcua has no data for are *not
+//! and thresholds, docs/rules.md §6); the Decision's annex itself was not read, so each
+//! sub-criterion says whether its points are confirmed. The indices, groups and
+//! sub-criteria are data of the rule set in force ([`crate::rules`]). Sub-criteria motcua has no data for are *not
 //! measured*: no points, and left out of the maximum the score is shown against.
 
 use serde::{Deserialize, Serialize};
@@ -176,7 +176,7 @@ pub struct Answers {
 }
 
 /// Where an index's data comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// The system's own records of the dossier.
@@ -212,25 +212,68 @@ impl Source {
     }
 }
 
-/// One of the 9 indices of the per-dossier evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an index computes: one per published index. A rule set ([`crate::rules`]) says
+/// which are in force, with their names, levels and sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexCode {
+    /// 1: total time against the statutory time.
+    TotalTime,
+    /// 2: each unit's time against its time limit.
+    StepTime,
+    /// 3: contacts with the place of reception to complete the dossier.
+    Contacts,
+    /// 4: bodies contacted to complete the dossier.
+    Agencies,
+    /// 5: reception, handling and return at the one-stop unit (the agency).
+    OneStop,
+    /// 6: publicity of the procedures.
+    Publicity,
+    /// 7: the officers' attitude.
+    Conduct,
+    /// 8: receiving and explaining feedback and complaints (the agency).
+    Feedback,
+    /// 9: progress and quality of the online services (the agency).
+    OnlineService,
+}
+
+impl IndexCode {
+    /// Stable text (the API's `code`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndexCode::TotalTime => "total_time",
+            IndexCode::StepTime => "step_time",
+            IndexCode::Contacts => "contacts",
+            IndexCode::Agencies => "agencies",
+            IndexCode::OneStop => "one_stop",
+            IndexCode::Publicity => "publicity",
+            IndexCode::Conduct => "conduct",
+            IndexCode::Feedback => "feedback",
+            IndexCode::OnlineService => "online_service",
+        }
+    }
+}
+
+/// One index of the per-dossier evaluation, as a rule set words it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Index {
-    /// 1–9, the published order.
+    /// Its place in the published order.
     pub number: u8,
-    /// Stable code.
-    pub code: &'static str,
+    /// What it computes.
+    pub code: IndexCode,
     /// The published name (Vietnamese).
-    pub name: &'static str,
+    pub name: String,
     /// Where the data comes from.
     pub source: Source,
     /// The published 2/1/0 rule, as the sheet prints it.
-    pub rule: &'static str,
+    pub rule: String,
     /// How motcua applies the rule with the data it has (and what it cannot know).
-    pub method: &'static str,
+    pub method: String,
     /// The legal source, printed on the sheet's line.
-    pub legal: &'static str,
-    /// Whether the index's wording and its 2/1/0 levels are confirmed (docs/rules.md §6:
-    /// the list and the levels are; the article numbers are not, and `legal` says so).
+    pub legal: String,
+    /// Whether the index's wording and its 2/1/0 levels are confirmed against the text
+    /// the rule set cites (docs/rules.md §6).
     pub confirmed: bool,
 }
 
@@ -242,118 +285,8 @@ impl Index {
     }
 }
 
-/// The legal source of index `n`: the decree (as amended) and the circular whose scoring
-/// table gives the 2/1/0 levels. The article numbers are unconfirmed, so none is cited.
-macro_rules! legal {
-    ($n:literal) => {
-        concat!(
-            "Nghị định 61/2018/NĐ-CP (sửa đổi, bổ sung bởi Nghị định 107/2021/NĐ-CP); Thông tư 01/2018/TT-VPCP — chỉ số ",
-            $n,
-            " (số điều, khoản chưa xác nhận)"
-        )
-    };
-}
-
-/// The 9 published indices, in the published order (Decree 61/2018/NĐ-CP as amended,
-/// scoring table of Circular 01/2018/TT-VPCP; docs/rules.md §6).
-pub const INDICES: [Index; 9] = [
-    Index {
-        number: 1,
-        code: "total_time",
-        name: "Tổng thời gian giải quyết thủ tục hành chính so với thời gian cho phép theo quy định của pháp luật",
-        source: Source::System,
-        rule: "Ngắn hơn thời gian quy định: 2; bằng thời gian quy định: 1; dài hơn thời gian quy định: 0",
-        method: "So thời điểm có kết quả với ngày hẹn trên phiếu tiếp nhận (cộng thời gian chờ người nộp bổ sung; không tính lần hẹn lại sau văn bản xin lỗi): trước ngày hẹn 2, trong ngày hẹn 1, sau giờ hẹn 0.",
-        legal: legal!("1"),
-        confirmed: true,
-    },
-    Index {
-        number: 2,
-        code: "step_time",
-        name: "Thời gian thực hiện của từng cơ quan, đơn vị tham gia giải quyết (kể cả đơn vị phối hợp) so với quy định",
-        source: Source::System,
-        rule: "Cơ quan, đơn vị xử lý ngắn hơn thời hạn quy định: 2; bằng thời hạn: 1; dài hơn thời hạn: 0",
-        method: "Theo phiếu kiểm soát quá trình giải quyết, bước chậm nhất quyết định: mọi bước trước hạn 2; có bước đúng hạn, không bước nào quá hạn 1; có bước quá hạn 0.",
-        legal: legal!("2"),
-        confirmed: true,
-    },
-    Index {
-        number: 3,
-        code: "contacts",
-        name: "Số lần phải liên hệ với nơi tiếp nhận hồ sơ để hoàn thiện hồ sơ thủ tục hành chính (kể cả liên hệ theo hình thức trực tuyến)",
-        source: Source::SystemAndCitizen,
-        rule: "Không phải liên hệ lần nào: 2; một lần: 1; hơn một lần: 0, trừ trường hợp nguyên nhân do lỗi của người nộp hồ sơ",
-        method: "Đếm các lần yêu cầu bổ sung, hoàn thiện hồ sơ ghi trên hồ sơ (khi tiếp nhận và trong khi giải quyết); khi người nộp trả lời khảo sát, lấy số lớn hơn. Hệ thống không biết lần nào do lỗi của người nộp nên không trừ lần nào.",
-        legal: legal!("3"),
-        confirmed: true,
-    },
-    Index {
-        number: 4,
-        code: "agencies",
-        name: "Số lượng cơ quan, đơn vị, tổ chức phải liên hệ để hoàn thiện hồ sơ thủ tục hành chính (kể cả liên hệ theo hình thức trực tuyến)",
-        source: Source::Citizen,
-        rule: "Không phải liên hệ cơ quan, đơn vị, tổ chức nào: 2; chỉ liên hệ một nơi là Bộ phận Một cửa: 1; hơn một cơ quan, đơn vị, tổ chức: 0",
-        method: "Theo câu trả lời khảo sát của người nộp: 0 nơi 2; 1 nơi (Bộ phận Một cửa) 1; từ 2 nơi 0. Chưa trả lời: chưa đánh giá.",
-        legal: legal!("4"),
-        confirmed: true,
-    },
-    Index {
-        number: 5,
-        code: "one_stop",
-        name: "Thực hiện tổ chức tiếp nhận hồ sơ, giải quyết, trả kết quả tại Bộ phận Một cửa",
-        source: Source::Unit,
-        rule: "Bộ phận Một cửa tự tiếp nhận, thẩm định, phê duyệt kết quả tối thiểu 20% số thủ tục thuộc danh mục (cấp xã: 100%): 2; 100% thủ tục (trừ trường hợp điểm a, b khoản 5 Điều 14 Nghị định 61/2018/NĐ-CP) được tiếp nhận và trả kết quả tại Bộ phận Một cửa: 1; dưới 100%: 0",
-        method: "Tính cho cơ quan giải quyết từ danh mục thủ tục: mọi thủ tục của cơ quan tiếp nhận tại Trung tâm 1, còn thủ tục không tiếp nhận tại Trung tâm 0. Hệ thống chưa có số thủ tục do Bộ phận Một cửa tự phê duyệt nên không chấm mức 2, và không biết thủ tục nào được miễn theo khoản 5 Điều 14 nên tính mọi thủ tục.",
-        legal: legal!("5"),
-        confirmed: true,
-    },
-    Index {
-        number: 6,
-        code: "publicity",
-        name: "Công khai các thủ tục hành chính",
-        source: Source::SystemAndCitizen,
-        rule: "Công khai chính xác, đầy đủ, kịp thời bằng cả niêm yết và điện tử: 2; bằng niêm yết hoặc điện tử: 1; không được công khai chính xác, đầy đủ, kịp thời: 0",
-        method: "Thủ tục có trong danh mục công khai của hệ thống là đã công khai điện tử. Việc niêm yết hệ thống không biết, nên dùng câu trả lời của người nộp: đầy đủ, chính xác 2; chưa đầy đủ 1; không công khai hoặc sai 0. Chưa trả lời: 1 (chỉ tính hình thức điện tử).",
-        legal: legal!("6"),
-        confirmed: true,
-    },
-    Index {
-        number: 7,
-        code: "conduct",
-        name: "Thái độ của cán bộ, công chức, viên chức khi hướng dẫn lập hồ sơ, tiếp nhận hồ sơ và giải quyết thủ tục hành chính",
-        source: Source::SystemAndCitizen,
-        rule: "Tiếp nhận, xử lý, trả kết quả sớm hơn thời hạn và không có phản ánh, kiến nghị về hành vi, thái độ nhũng nhiễu, gây phiền hà, không thực hiện hoặc thực hiện không đúng quy định: 2; đúng thời hạn và không có phản ánh, kiến nghị đó: 1; có phản ánh, kiến nghị đó (trừ phản ánh được xác minh, kết luận là không đúng hoặc vu cáo): 0",
-        method: "Khi không có phản ánh: theo thời hạn như chỉ số 1 (trước hạn 2, đúng hạn 1, quá hạn 0 vì không đạt mức 1). Người nộp đánh giá thái độ «chưa đúng mực hoặc yêu cầu ngoài quy định» là phản ánh chưa được xác minh (hệ thống chưa có sổ theo dõi phản ánh, kiến nghị): chưa đánh giá.",
-        legal: legal!("7"),
-        confirmed: true,
-    },
-    Index {
-        number: 8,
-        code: "feedback",
-        name: "Tiếp thu, giải trình đối với các ý kiến phản ánh, kiến nghị của tổ chức, cá nhân",
-        source: Source::Unit,
-        rule: "Không có phản ánh, kiến nghị hoặc 100% được xử lý đúng thời hạn và không có phản ánh, kiến nghị kéo dài: 2; tối thiểu 90% đúng thời hạn và không có phản ánh, kiến nghị kéo dài: 1; dưới 90% hoặc có phản ánh, kiến nghị kéo dài: 0",
-        method: "Cần sổ theo dõi phản ánh, kiến nghị của cơ quan trong kỳ. Hệ thống chưa có nên chưa đánh giá; ý kiến «không hài lòng» khi đánh giá hồ sơ không được coi là phản ánh, kiến nghị.",
-        legal: legal!("8"),
-        confirmed: true,
-    },
-    Index {
-        number: 9,
-        code: "online_service",
-        name: "Tiến độ và chất lượng cung cấp dịch vụ công trực tuyến của cơ quan có thẩm quyền",
-        source: Source::Unit,
-        rule: "Tối thiểu 20% thủ tục đủ điều kiện được cung cấp dịch vụ công trực tuyến mức độ 3, 4, hồ sơ trực tuyến đạt tối thiểu 30% tổng số hồ sơ và không có hồ sơ trực tuyến không giải quyết hoặc giải quyết quá hạn: 2; có dịch vụ công trực tuyến mức độ 3, 4, hồ sơ trực tuyến từ 15% đến dưới 30% và không có hồ sơ trực tuyến quá hạn: 1; không có dịch vụ công trực tuyến mức độ 3, 4, hoặc hồ sơ trực tuyến dưới 15%, hoặc có hồ sơ trực tuyến quá hạn: 0",
-        method: "Tính cho cơ quan giải quyết trong kỳ: thủ tục nhận hồ sơ trực tuyến (mức độ 3, 4; toàn trình) trên số thủ tục của cơ quan trong danh mục; hồ sơ nộp trực tuyến trên số hồ sơ tiếp nhận trong kỳ; hồ sơ trực tuyến giải quyết quá hạn trong kỳ hoặc còn quá hạn cuối kỳ. Hồ sơ trực tuyến từ 30% nhưng thủ tục trực tuyến dưới 20%: 1.",
-        legal: legal!("9"),
-        confirmed: true,
-    },
-];
-
 /// The most an index scores.
 pub const INDEX_MAX: u32 = 2;
-
-/// The most a sheet scores (9 × 2 = 18).
-pub const SHEET_MAX: u32 = 18;
 
 /// The agency's figures behind the unit-level indices 5, 8 and 9, for one period: what
 /// the server gathers from the catalogue and the dossiers (docs/rules.md §6).
@@ -479,7 +412,7 @@ impl Mark {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     /// The index.
-    pub index: &'static Index,
+    pub index: Index,
     /// Its outcome.
     pub mark: Mark,
 }
@@ -487,7 +420,7 @@ pub struct Line {
 /// A dossier's score sheet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sheet {
-    /// The 9 lines.
+    /// A line per index of the rule set in force.
     pub lines: Vec<Line>,
     /// The applicant's satisfaction, when rated: a separate survey, shown with the sheet
     /// but outside its 18 points.
@@ -866,25 +799,31 @@ pub fn online_service(u: &UnitFacts) -> Mark {
     }
 }
 
-/// The score sheet of a dossier: the 9 indices in the published order, with the
-/// satisfaction rating (outside the points).
-pub fn evaluate(f: &Facts<'_>) -> Sheet {
-    let marks = [
-        total_time(f.dossier),
-        step_time(f.steps, f.forwarded),
-        contacts(f.dossier, f.answers),
-        agencies(f.answers),
-        f.unit.one_stop.clone(),
-        publicity(f.published, f.answers),
-        conduct(f.dossier, f.answers),
-        f.unit.feedback.clone(),
-        f.unit.online_service.clone(),
-    ];
+/// The mark of index `code` for the dossier of `f`.
+pub fn mark(code: IndexCode, f: &Facts<'_>) -> Mark {
+    match code {
+        IndexCode::TotalTime => total_time(f.dossier),
+        IndexCode::StepTime => step_time(f.steps, f.forwarded),
+        IndexCode::Contacts => contacts(f.dossier, f.answers),
+        IndexCode::Agencies => agencies(f.answers),
+        IndexCode::OneStop => f.unit.one_stop.clone(),
+        IndexCode::Publicity => publicity(f.published, f.answers),
+        IndexCode::Conduct => conduct(f.dossier, f.answers),
+        IndexCode::Feedback => f.unit.feedback.clone(),
+        IndexCode::OnlineService => f.unit.online_service.clone(),
+    }
+}
+
+/// The score sheet of a dossier under `indices` (those of the rule set in force, in
+/// their published order), with the satisfaction rating (outside the points).
+pub fn evaluate(f: &Facts<'_>, indices: &[Index]) -> Sheet {
     Sheet {
-        lines: INDICES
+        lines: indices
             .iter()
-            .zip(marks)
-            .map(|(index, mark)| Line { index, mark })
+            .map(|index| Line {
+                index: index.clone(),
+                mark: mark(index.code, f),
+            })
             .collect(),
         satisfaction: f.answers.and_then(|a| a.satisfaction),
     }
@@ -923,50 +862,17 @@ impl Tally {
 // ---- Decision 766/QĐ-TTg: the provincial service index --------------------------------
 
 /// A group of the service index with its points (docs/rules.md §6: the national portal's
-/// groups; confirmed as the portal's, the Decision's annex not read).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// groups; confirmed as the portal's, the Decision's annex not read). Data of the rule set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Group {
     /// Stable code.
-    pub code: &'static str,
+    pub code: String,
     /// Vietnamese name.
-    pub name: &'static str,
+    pub name: String,
     /// Points of the group.
     pub points: u32,
 }
-
-/// The 5 groups of Decision 766, 100 points in all, in the portal's numbering (group 3
-/// holds the online services, 12 points, and the online payment, 10).
-pub const GROUPS: [Group; 5] = [
-    Group {
-        code: "transparency",
-        name: "Công khai, minh bạch",
-        points: 18,
-    },
-    Group {
-        code: "progress",
-        name: "Tiến độ, kết quả giải quyết",
-        points: 20,
-    },
-    Group {
-        code: "online",
-        name: "Cung cấp dịch vụ công trực tuyến và thanh toán trực tuyến",
-        points: 22,
-    },
-    Group {
-        code: "digitisation",
-        name: "Số hóa hồ sơ",
-        points: 22,
-    },
-    Group {
-        code: "satisfaction",
-        name: "Mức độ hài lòng",
-        points: 18,
-    },
-];
-
-/// The source every sub-criterion cites: the decision, and the national portal's method
-/// (its technical document "Mô tả công thức tính chỉ số 766" and the scores it publishes).
-pub const SOURCE_766: &str = "Quyết định 766/QĐ-TTg ngày 23/6/2022; cách tính theo Cổng Dịch vụ công quốc gia";
 
 /// What a sub-criterion scores when its rate has nothing to measure (denominator 0) in
 /// the period. The portal's rule is known for 5.2, 5.3 (full) and 5.4 (zero); the others
@@ -1464,7 +1370,7 @@ pub struct GroupScore {
 /// The service index of a province over a period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceIndex {
-    /// The groups, in the order of [`GROUPS`].
+    /// The groups, in the rule set's order.
     pub groups: Vec<GroupScore>,
     /// Total points scored, hundredths.
     pub total_centi: i64,
@@ -1478,8 +1384,8 @@ pub struct ServiceIndex {
 /// the period's `counts`: each criterion's rate from its measure, its points by
 /// [`criterion_points`], summed by group; those motcua cannot measure score nothing and
 /// are left out of the measured maximum.
-pub fn service_index(criteria: &[Criterion], counts: &ServiceCounts) -> ServiceIndex {
-    let groups: Vec<GroupScore> = GROUPS
+pub fn service_index(groups: &[Group], criteria: &[Criterion], counts: &ServiceCounts) -> ServiceIndex {
+    let groups: Vec<GroupScore> = groups
         .iter()
         .map(|g| {
             let criteria: Vec<CriterionScore> = criteria
@@ -1499,7 +1405,7 @@ pub fn service_index(criteria: &[Criterion], counts: &ServiceCounts) -> ServiceI
                 })
                 .collect();
             GroupScore {
-                group: *g,
+                group: g.clone(),
                 configured: criteria.iter().map(|c| c.criterion.max_points).sum(),
                 measured_max: criteria
                     .iter()
@@ -1519,9 +1425,9 @@ pub fn service_index(criteria: &[Criterion], counts: &ServiceCounts) -> ServiceI
     }
 }
 
-/// A sub-criterion of a group: editable data, seeded with the published set
-/// ([`default_criteria`]) and changed by an administrator when the rules change.
+/// A sub-criterion of a group: data of the rule set in force ([`crate::rules`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Criterion {
     /// The published number (`1.1`, `3.5b`, …).
@@ -1565,258 +1471,6 @@ impl Criterion {
     }
 }
 
-/// The published sub-criteria (docs/rules.md §6): the national portal's titles, points
-/// and formulas, 100 points in all. The migration that seeds the stored set
-/// (`0025_service_index_766.sql`) writes exactly these.
-pub fn default_criteria() -> Vec<Criterion> {
-    use Measure as M;
-    use WhenEmpty::{Full, NotScored, Zero};
-    type Row = (
-        &'static str,
-        &'static str,
-        &'static str,
-        Measure,
-        u32,
-        u32,
-        WhenEmpty,
-        bool,
-    );
-    const N63: &str = "; các bộ phận theo khoản 2 Điều 8 Nghị định 63/2010/NĐ-CP";
-    let rows: [Row; 21] = [
-        (
-            "1.1",
-            "transparency",
-            "Tỷ lệ thủ tục hành chính công bố đúng hạn",
-            M::PublishedOnTime,
-            6,
-            1000,
-            NotScored,
-            true,
-        ),
-        (
-            "1.2",
-            "transparency",
-            "Tỷ lệ thủ tục hành chính được cập nhật, công khai đúng hạn",
-            M::UpdatedOnTime,
-            4,
-            1000,
-            NotScored,
-            true,
-        ),
-        (
-            "1.3",
-            "transparency",
-            "Tỷ lệ thủ tục hành chính được công khai có đầy đủ các nội dung quy định về các bộ phận tạo thành của thủ tục hành chính",
-            M::ContentComplete,
-            2,
-            1000,
-            NotScored,
-            true,
-        ),
-        (
-            "1.4",
-            "transparency",
-            "Tỷ lệ hồ sơ đồng bộ lên Cổng Dịch vụ công quốc gia",
-            M::PortalSync,
-            6,
-            1000,
-            NotScored,
-            true,
-        ),
-        (
-            "2.1",
-            "progress",
-            "Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn",
-            M::OnTime,
-            20,
-            1000,
-            NotScored,
-            true,
-        ),
-        (
-            "3.1",
-            "online",
-            "Tỷ lệ thủ tục hành chính cung cấp dịch vụ công trực tuyến",
-            M::OnlineProcedures,
-            2,
-            800,
-            NotScored,
-            false,
-        ),
-        (
-            "3.2",
-            "online",
-            "Tỷ lệ dịch vụ công trực tuyến có phát sinh hồ sơ",
-            M::OnlineServicesUsed,
-            4,
-            1000,
-            NotScored,
-            false,
-        ),
-        (
-            "3.3",
-            "online",
-            "Tỷ lệ hồ sơ thủ tục hành chính được tiếp nhận trực tuyến",
-            M::OnlineShare,
-            6,
-            500,
-            NotScored,
-            false,
-        ),
-        (
-            "3.5",
-            "online",
-            "Tỷ lệ thủ tục hành chính có yêu cầu nghĩa vụ tài chính được tích hợp để người dân có thể thanh toán trực tuyến",
-            M::PaymentIntegrated,
-            2,
-            800,
-            NotScored,
-            false,
-        ),
-        (
-            "3.5b",
-            "online",
-            "Tỷ lệ thủ tục hành chính có giao dịch thanh toán trực tuyến",
-            M::PaymentUsed,
-            2,
-            800,
-            NotScored,
-            false,
-        ),
-        (
-            "3.6",
-            "online",
-            "Tỷ lệ hồ sơ thanh toán trực tuyến",
-            M::OnlinePayment,
-            6,
-            1000,
-            NotScored,
-            false,
-        ),
-        (
-            "4.1",
-            "digitisation",
-            "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ tục hành chính điện tử",
-            M::DigitisedResults,
-            6,
-            1000,
-            NotScored,
-            true,
-        ),
-        (
-            "4.2",
-            "digitisation",
-            "Tỷ lệ hồ sơ thủ tục hành chính thực hiện số hóa hồ sơ",
-            M::DigitisedFiles,
-            4,
-            1000,
-            NotScored,
-            false,
-        ),
-        (
-            "4.2b",
-            "digitisation",
-            "Cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính",
-            M::CertifiedCopies,
-            2,
-            1000,
-            NotScored,
-            false,
-        ),
-        (
-            "4.3",
-            "digitisation",
-            "Tỷ lệ hồ sơ khai thác, sử dụng lại thông tin, dữ liệu số hóa",
-            M::ReusedData,
-            2,
-            800,
-            NotScored,
-            true,
-        ),
-        (
-            "4.4",
-            "digitisation",
-            "Tỷ lệ hồ sơ thủ tục hành chính được số hóa có kết nối, chia sẻ dữ liệu phục vụ tái sử dụng",
-            M::SharedData,
-            4,
-            1000,
-            NotScored,
-            false,
-        ),
-        (
-            "4.5a",
-            "digitisation",
-            "Tỷ lệ thủ tục hành chính triển khai kết nối, chia sẻ dữ liệu dân cư phục vụ giải quyết thủ tục hành chính",
-            M::PopulationProcedures,
-            2,
-            1000,
-            NotScored,
-            true,
-        ),
-        (
-            "4.5b",
-            "digitisation",
-            "Tỷ lệ hồ sơ thủ tục hành chính sử dụng thông tin, dữ liệu từ Cơ sở dữ liệu quốc gia về dân cư",
-            M::PopulationDossiers,
-            2,
-            1000,
-            NotScored,
-            true,
-        ),
-        (
-            "5.2",
-            "satisfaction",
-            "Tiến độ xử lý phản ánh, kiến nghị",
-            M::FeedbackOnTime,
-            6,
-            1000,
-            Full,
-            false,
-        ),
-        (
-            "5.3",
-            "satisfaction",
-            "Tỷ lệ hài lòng trong xử lý phản ánh, kiến nghị",
-            M::FeedbackSatisfied,
-            6,
-            1000,
-            Full,
-            false,
-        ),
-        (
-            "5.4",
-            "satisfaction",
-            "Tỷ lệ hài lòng trong tiếp nhận, giải quyết thủ tục hành chính",
-            M::DossierSatisfaction,
-            6,
-            900,
-            Zero,
-            true,
-        ),
-    ];
-    rows.into_iter()
-        .zip(1..)
-        .map(
-            |((code, group, name, measure, max_points, target_permille, when_empty, confirmed), position)| Criterion {
-                code: code.to_owned(),
-                group: group.to_owned(),
-                name: name.to_owned(),
-                measure,
-                max_points,
-                target_permille,
-                when_empty,
-                source: if code == "1.3" {
-                    format!("{SOURCE_766}{N63}")
-                } else {
-                    SOURCE_766.to_owned()
-                },
-                confirmed,
-                position,
-            },
-        )
-        .collect()
-}
-
 /// A rate: numerator over denominator.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Ratio {
@@ -1856,23 +1510,6 @@ pub fn criterion_points(c: &Criterion, r: Ratio) -> Option<i64> {
     })
 }
 
-/// Checks an edited criterion: points 0–100, target 1–1000 ‰.
-pub fn check_criterion(max_points: u32, target_permille: u32) -> Result<(), crate::catalogue::Invalid> {
-    if max_points > 100 {
-        return Err(crate::catalogue::Invalid::new(
-            "max_points",
-            "Số điểm tối đa phải từ 0 đến 100.",
-        ));
-    }
-    if !(1..=1000).contains(&target_permille) {
-        return Err(crate::catalogue::Invalid::new(
-            "target_percent",
-            "Chỉ tiêu phải lớn hơn 0 % và không quá 100 %.",
-        ));
-    }
-    Ok(())
-}
-
 /// A rating code: what a rating by link must give, sent only to the applicant's own email
 /// or phone with the "result ready" notice (docs/rules.md §6), never printed or shown to
 /// staff. The alphabet and length of a tracking secret (about 40 bits), drawn from
@@ -1893,50 +1530,70 @@ pub fn rating_code_hash(code: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The shipped rule set in force on `day`.
+    fn rules_on(day: time::Date) -> crate::rules::RuleSet {
+        crate::rules::RuleBook::shipped().in_force(day).clone()
+    }
+
+    /// The rule set of today (Decree 118/2025).
+    fn rules() -> crate::rules::RuleSet {
+        rules_on(time::macros::date!(2026 - 01 - 01))
+    }
+
     #[test]
     fn indices_are_the_nine_published_with_max_eighteen() {
-        assert_eq!(INDICES.len(), 9);
-        assert_eq!(INDICES.iter().map(|_| INDEX_MAX).sum::<u32>(), SHEET_MAX);
-        let codes: Vec<&str> = INDICES.iter().map(|x| x.code).collect();
-        assert_eq!(
-            codes,
-            [
-                "total_time",
-                "step_time",
-                "contacts",
-                "agencies",
-                "one_stop",
-                "publicity",
-                "conduct",
-                "feedback",
-                "online_service"
-            ]
-        );
-        for (i, x) in INDICES.iter().enumerate() {
-            assert_eq!(usize::from(x.number), i + 1);
-            assert!(x.confirmed, "the list and the levels are confirmed");
-            assert!(
-                x.legal.starts_with("Nghị định 61/2018/NĐ-CP") && x.legal.contains("Thông tư 01/2018/TT-VPCP"),
-                "{}",
-                x.legal
+        for (set, decree) in [
+            (rules_on(time::macros::date!(2020 - 01 - 01)), "Nghị định 61/2018/NĐ-CP"),
+            (rules(), "Nghị định 118/2025/NĐ-CP"),
+        ] {
+            let indices = &set.indices;
+            assert_eq!(indices.len(), 9);
+            assert_eq!(set.sheet_max(), 18);
+            let codes: Vec<&str> = indices.iter().map(|x| x.code.as_str()).collect();
+            assert_eq!(
+                codes,
+                [
+                    "total_time",
+                    "step_time",
+                    "contacts",
+                    "agencies",
+                    "one_stop",
+                    "publicity",
+                    "conduct",
+                    "feedback",
+                    "online_service"
+                ]
             );
-            assert!(x.legal.contains("chưa xác nhận"), "article numbers are not confirmed");
-            assert!(!x.legal.contains("điều 31") && !x.legal.contains("điều 13"));
+            for (i, x) in indices.iter().enumerate() {
+                assert_eq!(usize::from(x.number), i + 1);
+                assert!(x.legal.starts_with(decree), "{}", x.legal);
+                assert!(!x.legal.contains("điều 31") && !x.legal.contains("điều 13"));
+            }
+            // Not indices: the satisfaction survey, the apology, the supplement count.
+            for gone in ["satisfaction", "apology", "supplements"] {
+                assert!(!codes.contains(&gone), "{gone}");
+            }
+            let unit: Vec<u8> = indices.iter().filter(|x| x.unit_level()).map(|x| x.number).collect();
+            assert_eq!(unit, [5, 8, 9]);
+            assert_eq!(set.groups.iter().map(|g| g.points).sum::<u32>(), 100);
+            for g in &set.groups {
+                let sum: u32 = set
+                    .criteria
+                    .iter()
+                    .filter(|c| c.group == g.code)
+                    .map(|c| c.max_points)
+                    .sum();
+                assert_eq!(sum, g.points, "{}", g.code);
+            }
         }
-        // Not indices: the satisfaction survey, the apology, the supplement count.
-        for gone in ["satisfaction", "apology", "supplements"] {
-            assert!(!codes.contains(&gone), "{gone}");
+        // 2018: the list and the levels are confirmed, the article numbers are not; 2025
+        // keeps them unconfirmed until compared with Decree 118/2025.
+        for x in &rules_on(time::macros::date!(2020 - 01 - 01)).indices {
+            assert!(x.confirmed, "the list and the levels are confirmed");
+            assert!(x.legal.contains("Thông tư 01/2018/TT-VPCP") && x.legal.contains("chưa xác nhận"));
         }
-        let unit: Vec<u8> = INDICES.iter().filter(|x| x.unit_level()).map(|x| x.number).collect();
-        assert_eq!(unit, [5, 8, 9]);
-        assert_eq!(GROUPS.iter().map(|g| g.points).sum::<u32>(), 100);
-        for g in GROUPS {
-            let sum: u32 = default_criteria()
-                .iter()
-                .filter(|c| c.group == g.code)
-                .map(|c| c.max_points)
-                .sum();
-            assert_eq!(sum, g.points, "{}", g.code);
+        for x in &rules().indices {
+            assert!(!x.confirmed && x.legal.contains("chưa đối chiếu"), "{}", x.legal);
         }
     }
 
@@ -2086,7 +1743,8 @@ mod tests {
     }
 
     fn criterion(code: &str) -> Criterion {
-        default_criteria()
+        rules()
+            .criteria
             .into_iter()
             .find(|c| c.code == code)
             .expect("criterion")
@@ -2094,7 +1752,8 @@ mod tests {
 
     #[test]
     fn the_published_sub_criteria_make_the_groups() {
-        let all = default_criteria();
+        let set = rules();
+        let all = &set.criteria;
         let codes: Vec<&str> = all.iter().map(|c| c.code.as_str()).collect();
         assert_eq!(
             codes,
@@ -2104,15 +1763,24 @@ mod tests {
             ]
         );
         // Points by hand: 6+4+2+6; 20; 2+4+6 + 2+2+6; 6+4+2+2+4+2+2; 6+6+6.
-        let sums: Vec<u32> = GROUPS
+        let sums: Vec<u32> = set
+            .groups
             .iter()
             .map(|g| all.iter().filter(|c| c.group == g.code).map(|c| c.max_points).sum())
             .collect();
         assert_eq!(sums, [18, 20, 22, 22, 18]);
-        assert_eq!(GROUPS.map(|g| g.points), [18, 20, 22, 22, 18]);
+        assert_eq!(
+            set.groups.iter().map(|g| g.points).collect::<Vec<_>>(),
+            [18, 20, 22, 22, 18]
+        );
         for (i, c) in all.iter().enumerate() {
             assert_eq!(c.position as usize, i + 1);
-            assert!(c.source.starts_with(SOURCE_766), "{}", c.code);
+            assert!(
+                c.source
+                    .starts_with("Quyết định 766/QĐ-TTg ngày 23/6/2022; cách tính theo Cổng Dịch vụ công quốc gia"),
+                "{}",
+                c.code
+            );
         }
         // Every measure once.
         let mut measures: Vec<&str> = all.iter().map(|c| c.measure.as_str()).collect();
@@ -2233,7 +1901,10 @@ mod tests {
             portal_sync: true,
             online_payment: true,
         };
-        let index = service_index(&default_criteria(), &counts);
+        let index = {
+            let set = rules();
+            service_index(&set.groups, &set.criteria, &counts)
+        };
         let group = |code: &str| index.groups.iter().find(|g| g.group.code == code).expect("group");
         let points = |code: &str| {
             index
@@ -2276,7 +1947,10 @@ mod tests {
             online_payment: false,
             ..counts
         };
-        let index = service_index(&default_criteria(), &bare);
+        let index = {
+            let set = rules();
+            service_index(&set.groups, &set.criteria, &bare)
+        };
         assert_eq!(index.total_centi, 4843 - 570 - 200);
         assert_eq!(index.measured_max, 66 - 6);
         assert!(Satisfaction::Satisfied.is_satisfied() && !Satisfaction::NotSatisfied.is_satisfied());

@@ -45,105 +45,18 @@ pub enum PdfError {
     Qr(String),
 }
 
-/// The forms of docs/rules.md §3. Named by meaning; the numbers of the circulars are data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Form {
-    /// Giấy tiếp nhận hồ sơ và hẹn trả kết quả.
-    Receipt,
-    /// Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ.
-    SupplementRequest,
-    /// Phiếu từ chối tiếp nhận giải quyết hồ sơ.
-    Refusal,
-    /// Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết.
-    Apology,
-    /// Thông báo dừng giải quyết hồ sơ.
-    StopNotice,
-    /// Phiếu kiểm soát quá trình giải quyết hồ sơ.
-    ControlSheet,
-    /// Sổ theo dõi hồ sơ.
-    Register,
-}
+pub use motcua_core::forms::Form;
 
-impl Form {
-    /// Every form, in the order of the circular.
-    pub const ALL: [Form; 7] = [
-        Form::Receipt,
-        Form::SupplementRequest,
-        Form::Refusal,
-        Form::Apology,
-        Form::StopNotice,
-        Form::ControlSheet,
-        Form::Register,
-    ];
-
-    /// The name in URLs and object keys (`receipt`, `supplement-request`, …).
-    pub fn slug(self) -> &'static str {
-        match self {
-            Form::Receipt => "receipt",
-            Form::SupplementRequest => "supplement-request",
-            Form::Refusal => "refusal",
-            Form::Apology => "apology",
-            Form::StopNotice => "stop-notice",
-            Form::ControlSheet => "control-sheet",
-            Form::Register => "register",
-        }
-    }
-
-    /// The form whose slug is `slug`.
-    pub fn from_slug(slug: &str) -> Option<Form> {
-        Form::ALL.into_iter().find(|f| f.slug() == slug)
-    }
-
-    /// Its number in Circular 03/2025/TT-VPCP.
-    pub fn number(self) -> &'static str {
-        match self {
-            Form::Receipt => "01",
-            Form::SupplementRequest => "02",
-            Form::Refusal => "03",
-            Form::Apology => "04",
-            Form::StopNotice => "05",
-            Form::ControlSheet => "06",
-            Form::Register => "07",
-        }
-    }
-
-    /// Its number in Circular 01/2018/TT-VPCP, where it had one.
-    pub fn number_2018(self) -> Option<&'static str> {
-        match self {
-            Form::Receipt => Some("01"),
-            Form::SupplementRequest => Some("02"),
-            Form::Refusal => Some("03"),
-            Form::Apology => Some("04"),
-            Form::StopNotice => None,
-            Form::ControlSheet => Some("05"),
-            Form::Register => Some("06"),
-        }
-    }
-
-    /// The title printed on the form.
-    pub fn title(self) -> &'static str {
-        match self {
-            Form::Receipt => "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
-            Form::SupplementRequest => "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
-            Form::Refusal => "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
-            Form::Apology => "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",
-            Form::StopNotice => "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
-            Form::ControlSheet => "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
-            Form::Register => "SỔ THEO DÕI HỒ SƠ",
-        }
-    }
-
-    /// The template's file name.
-    pub fn template(self) -> &'static str {
-        match self {
-            Form::Receipt => "receipt.typ",
-            Form::SupplementRequest => "supplement-request.typ",
-            Form::Refusal => "refusal.typ",
-            Form::Apology => "apology.typ",
-            Form::StopNotice => "stop-notice.typ",
-            Form::ControlSheet => "control-sheet.typ",
-            Form::Register => "register.typ",
-        }
+/// The template's file name of `form`.
+pub fn template_of(form: Form) -> &'static str {
+    match form {
+        Form::Receipt => "receipt.typ",
+        Form::SupplementRequest => "supplement-request.typ",
+        Form::Refusal => "refusal.typ",
+        Form::Apology => "apology.typ",
+        Form::StopNotice => "stop-notice.typ",
+        Form::ControlSheet => "control-sheet.typ",
+        Form::Register => "register.typ",
     }
 }
 
@@ -236,7 +149,7 @@ impl Renderer {
     /// typed in any Unicode form prints the same). `issued` becomes the PDF's creation
     /// date and typst's `today`; `ident` (e.g. the dossier code and form) its identifier.
     pub fn render(&self, form: Form, data: &Value, issued: OffsetDateTime, ident: &str) -> Result<Vec<u8>, PdfError> {
-        self.render_template(form.template(), data, issued, ident)
+        self.render_template(template_of(form), data, issued, ident)
     }
 
     /// Renders the electronic receipt of one fee payment (template
@@ -444,7 +357,7 @@ mod tests {
     fn slugs_round_trip_and_every_form_has_a_template() {
         for f in Form::ALL {
             assert_eq!(Form::from_slug(f.slug()), Some(f));
-            assert!(builtin_template(f.template()).is_some(), "{f:?}");
+            assert!(builtin_template(template_of(f)).is_some(), "{f:?}");
         }
         assert_eq!(Form::from_slug("nope"), None);
     }

@@ -10,8 +10,10 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 
 fn common(form: Form) -> Value {
+    let rules = motcua_core::rules::RuleBook::shipped();
+    let printed = rules.in_force(time::macros::date!(2026 - 02 - 13)).form(form);
     json!({
-        "form": {"number": form.number(), "title": form.title()},
+        "form": {"number": printed.number, "title": printed.title},
         "issuer": {"parent": "Ủy ban nhân dân tỉnh Ninh Thuận", "name": "Trung tâm Phục vụ hành chính công tỉnh",
                    "phone": "0259 3822 000"},
         "place_date": "Ninh Thuận, ngày 13 tháng 02 năm 2026",

@@ -17,6 +17,7 @@ use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::{Action, Status, Timeliness};
 use motcua_core::lifecycle::{Dossier, NoticeKind};
 use motcua_core::money::Vnd;
+use motcua_core::rules::RuleBook;
 use motcua_pdf::{Form, Renderer};
 
 use motcua_store::batch::{BatchTx, JobFuture};
@@ -231,6 +232,17 @@ pub struct Sources<'a> {
     pub letterhead: &'a Letterhead,
     /// The receipt's tracking address.
     pub tracking_url: String,
+    /// The rule versions: a form is numbered and titled by the one in force when issued.
+    pub rules: &'a RuleBook,
+}
+
+/// The heading data of `form` issued at `issued`: its number ("Mẫu số …", empty when the
+/// circular then in force gave it none), title and legal source, from the rule version in
+/// force that day (docs/rules.md §9).
+pub fn form_heading(rules: &RuleBook, form: Form, issued: OffsetDateTime) -> Value {
+    let set = rules.in_force_at(issued);
+    let printed = set.form(form);
+    json!({"number": printed.number, "title": printed.title, "legal": printed.legal, "rules_version": set.version})
 }
 
 /// The data of dossier document `form` number `ordinal`, and the instant it was issued
@@ -242,8 +254,6 @@ pub fn dossier_data(form: Form, ordinal: i64, s: &Sources<'_>) -> Result<(Value,
     let absent = || AppError::NotFound(missing_message(form, d.code.as_str()));
     let received_at = d.received_at;
     let mut data = json!({
-        "form": {"number": form.number(), "number_2018": form.number_2018(), "title": form.title(),
-                 "circular": "Thông tư số 03/2025/TT-VPCP"},
         "code": d.code.as_str(),
         "number": "",
         "applicant": applicant(d),
@@ -410,6 +420,7 @@ pub fn dossier_data(form: Form, ordinal: i64, s: &Sources<'_>) -> Result<(Value,
         Form::Register => return Err(absent()),
     };
     data["issuer"] = issuer;
+    data["form"] = form_heading(s.rules, form, issued);
     data["place_date"] = json!(place_date(&lh.province_name, issued));
     if let (Some(m), Value::Object(e)) = (data.as_object_mut(), extra) {
         m.extend(e);
@@ -550,11 +561,13 @@ async fn render_dossier_form(
     when: Rendering,
 ) -> Result<Vec<u8>, AppError> {
     let d = &stored.dossier;
+    let rules = crate::service::rules::book(state).await?;
     let sources = Sources {
         dossier: d,
         events,
         letterhead,
         tracking_url: tracking_url(state, d),
+        rules: &rules,
     };
     let (data, issued) = dossier_data(form, ordinal, &sources)?;
     let ident = format!("{}/{}/{ordinal}", d.code.as_str(), form.slug());

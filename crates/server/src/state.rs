@@ -108,6 +108,8 @@ pub struct Shared {
     pub directories: Arc<crate::province_cache::ProvinceCache<crate::service::dossiers::Directory>>,
     /// The current procedure versions intake has used, per province.
     pub procedures: Arc<crate::province_cache::ProvinceCache<crate::service::dossiers::Procedures>>,
+    /// The rule versions (`crate::service::rules`).
+    pub rules: Arc<crate::service::rules::RuleCache>,
     default_province: Arc<RwLock<Option<ProvinceCode>>>,
 }
 
@@ -184,6 +186,7 @@ impl AppState {
             clock: Clock::default(),
             directories: Arc::new(crate::province_cache::ProvinceCache::default()),
             procedures: Arc::new(crate::province_cache::ProvinceCache::default()),
+            rules: Arc::default(),
             default_province: Arc::new(RwLock::new(None)),
         })))
     }

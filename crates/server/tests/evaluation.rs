@@ -3,12 +3,13 @@
 //! against points worked by hand; ratings by the link on the result-ready notice
 //! (with the rating code sent to the applicant alone), at the counter's kiosk (recording the officer), and their way into the
 //! director's "not satisfied" list and the per-officer and per-counter results; the
-//! per-dossier score sheet; the Decision 766 index against a hand computation, changed by
-//! weights edited through the API; and who may see and do what.
+//! per-dossier score sheet; the Decision 766 index against a hand computation, and a rule
+//! version loaded from a file changing the periods from its first day only; and who may
+//! see and do what.
 
 mod common;
 
-use common::api::{act_ok, code_of, get, post, procedure_content, procedure_of, put};
+use common::api::{act_ok, code_of, get, post, procedure_content, procedure_of};
 use common::files::upload_pdf;
 use common::intake::{Reach, counter_intake, file_dossier};
 use common::pages::page;
@@ -302,7 +303,7 @@ fn fixture_dossiers_scored_by_hand() {
         assessed: usize,
     }
     use Timeliness::*;
-    let rows = vec![
+    let rows = [
         Row {
             // 1 early 2; 2 all steps early 2; 3 no supplement 2; 4 no answer -; 5 all 20
             // procedures at the centre, nothing known of who approves 1; 6 electronic only
@@ -433,16 +434,23 @@ fn fixture_dossiers_scored_by_hand() {
             assessed: 3,
         },
     ];
-    for r in rows {
+    // Both shipped rule versions score the same nine indices the same way.
+    let book = motcua_core::rules::RuleBook::shipped();
+    for (set, r) in book
+        .versions()
+        .iter()
+        .flat_map(|set| rows.iter().map(move |r| (set, r)))
+    {
         let marks = UnitMarks::of(&r.unit);
-        let sheet = evaluation::evaluate(&Facts {
+        let facts = Facts {
             dossier: &r.dossier,
             steps: &r.steps,
             forwarded: &[],
             answers: r.answers.as_ref(),
             published: r.published,
             unit: &marks,
-        });
+        };
+        let sheet = evaluation::evaluate(&facts, &set.indices);
         let got: Vec<Option<u32>> = sheet.lines.iter().map(|l| l.mark.points()).collect();
         assert_eq!(got, r.want, "{}: {:#?}", r.what, sheet.lines);
         assert_eq!(sheet.total(), r.total, "{}", r.what);
@@ -800,13 +808,16 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
             "online_service"
         ]
     );
+    // A dossier of March 2027 is scored by the version of Decree 118/2025, which keeps the
+    // nine indices of Decree 61/2018 until they are compared with the new text.
+    assert_eq!(v["rules_version"], "2025");
     for l in v["lines"].as_array().expect("lines") {
         let legal = l["legal"].as_str().expect("legal");
         assert!(
-            legal.contains("Nghị định 61/2018/NĐ-CP") && legal.contains("Thông tư 01/2018/TT-VPCP"),
+            legal.contains("Nghị định 118/2025/NĐ-CP") && legal.contains("Thông tư 03/2025/TT-VPCP"),
             "{l}"
         );
-        assert!(legal.contains("chưa xác nhận"), "{l}");
+        assert!(legal.contains("chưa đối chiếu") && l["confirmed"] == false, "{l}");
     }
     // Before any survey, by hand: finished the day it was filed (early) 2; the control
     // sheet's steps: two early, two on time (each finished within its due day) 1;
@@ -872,7 +883,8 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
     assert_eq!(status, StatusCode::OK);
     for needle in [
         "Chưa đánh giá",
-        "Thông tư 01/2018/TT-VPCP — chỉ số 9",
+        "Thông tư 03/2025/TT-VPCP — chỉ số 9",
+        "Chấm theo phiên bản quy định «2025»",
         "phản ánh chưa được xác minh",
         r#"id="index-online_service""#,
         "không tính vào 18 điểm): <strong>Hài lòng</strong>",
@@ -941,7 +953,7 @@ async fn the_dossier_sheet_scores_system_data_and_answers() {
         format!("/ho-so/{second}/phieu-danh-gia"),
         "Cấp cơ quan: ".to_owned(),
         "0/2 hồ sơ tiếp nhận trong kỳ nộp trực tuyến".to_owned(),
-        "Thông tư 01/2018/TT-VPCP — chỉ số 5".to_owned(),
+        "Thông tư 03/2025/TT-VPCP — chỉ số 5".to_owned(),
         "rất hài lòng 0, hài lòng 1, không hài lòng 0".to_owned(),
     ] {
         assert!(html.contains(&needle), "{needle}: {html}");
@@ -1046,7 +1058,8 @@ fn group_of<'a>(v: &'a Value, code: &str) -> &'a Value {
 /// rate × max / threshold below it.
 #[test]
 fn decision_766_sub_criteria_worked_by_hand() {
-    let criteria = evaluation::default_criteria();
+    let book = motcua_core::rules::RuleBook::shipped();
+    let criteria = &book.in_force(time::macros::date!(2026 - 01 - 01)).criteria;
     let c = |code: &str| criteria.iter().find(|c| c.code == code).expect("criterion");
     let table: [(&str, i64, i64, Option<i64>); 16] = [
         // 2.1: 45 of 50 on time: 20 × 0.9 = 18.00.
@@ -1104,7 +1117,7 @@ fn decision_766_sub_criteria_worked_by_hand() {
 }
 
 #[tokio::test]
-async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights() {
+async fn the_service_index_matches_a_hand_computation_and_a_new_rule_version_changes_later_periods_only() {
     // The sandbox payment gateway on (3.5 measured), no national portal (1.4 not measured).
     let app = spawn_app_at_with(START, |c| c.sandbox_gateway = Some(true)).await;
     let s = staff(&app).await;
@@ -1261,59 +1274,128 @@ async fn the_service_index_matches_a_hand_computation_and_follows_edited_weights
     assert_eq!(status, StatusCode::OK);
     assert!(typed.contains("43,10 / 54"), "{typed}");
 
-    // The administrator lowers 3.3's threshold to 25 %: 33.3 % ≥ 25 % gives 6.00; and makes
-    // 3.6 score 0 when nothing is paid: it enters the measured maximum.
-    let edit = "/api/v1/admin/service-index/criteria/3.3";
-    let body = json!({"max_points": 6, "target_percent": 25});
+    assert_eq!(
+        v["rules_version"], "2025",
+        "March 2027 is scored by the Decree 118/2025 rules"
+    );
+
+    // The law changes from 1 March 2027 (a version loaded from a file): 3.3 is full from
+    // 25 %, so 33.3 % gives 6.00; 3.6 scores 0 when nothing is paid, so it enters the
+    // measured maximum. Periods from that day on follow it; earlier ones do not.
+    let (_, current) = get(&app, &director, "/api/v1/rules/2025").await;
+    let mut file = current.clone();
+    file["version"] = json!("2027-03");
+    file["title"] = json!("Thử nghiệm: chỉ số phục vụ sửa đổi từ 01/3/2027");
+    file["effective_from"] = json!("2027-03-01");
+    file["sources"] = json!(["Văn bản sửa đổi (thử nghiệm)"]);
+    let criteria = file["criteria"].as_array_mut().expect("criteria");
+    for c in criteria.iter_mut() {
+        if c["code"] == "3.3" {
+            c["target_permille"] = json!(250);
+        }
+        if c["code"] == "3.6" {
+            c["when_empty"] = json!("zero");
+        }
+    }
+    let load = "/api/v1/admin/rules";
     for who in [&director, &s.counter] {
-        let (status, _) = put(&app, who, edit, body.clone()).await;
+        let (status, _) = post(&app, who, load, file.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
-    let (status, e) = put(&app, &admin, edit, json!({"max_points": 6, "target_percent": 0})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
-    assert_eq!(e["field"], "target_percent");
-    let (status, v) = put(&app, &admin, edit, body).await;
-    assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["target_permille"], 250);
-    let (status, v) = put(
-        &app,
-        &admin,
-        "/api/v1/admin/service-index/criteria/3.6",
-        json!({"max_points": 6, "target_percent": 100, "when_empty": "zero"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["when_empty"], "zero");
-    // The invented codes of before are gone.
-    let (status, _) = put(
-        &app,
-        &admin,
-        "/api/v1/admin/service-index/criteria/online_share",
-        json!({"max_points": 6, "target_percent": 50}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A bad file: every problem reported, nothing stored.
+    let mut bad = file.clone();
+    bad["criteria"][4]["max_points"] = json!(19);
+    bad["forms"] = json!([]);
+    let (status, e) = post(&app, &admin, load, bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["code"], "invalid_rules");
+    let fields: Vec<&str> = e["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|x| x["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"groups[1].points") && fields.contains(&"forms"), "{e}");
+    let (status, e) = post(&app, &admin, load, json!("không phải tệp quy định")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    // A version of the same name, or one more on a day that has one, is refused.
+    let mut same_name = file.clone();
+    same_name["version"] = json!("2025");
+    same_name["effective_from"] = json!("2027-06-01");
+    let (status, _) = post(&app, &admin, load, same_name).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let mut same_day = file.clone();
+    same_day["version"] = json!("2025-b");
+    same_day["effective_from"] = json!("2025-07-01");
+    let (status, _) = post(&app, &admin, load, same_day).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, loaded) = post(&app, &admin, load, file.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{loaded}");
+    assert_eq!(
+        (&loaded["version"], &loaded["shipped"], &loaded["in_force"]),
+        (&json!("2027-03"), &json!(false), &json!(true))
+    );
+    let (status, _) = post(&app, &admin, load, file.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "loaded once only");
+    let (_, list) = get(&app, &director, "/api/v1/rules").await;
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|v| v["version"].as_str())
+        .collect();
+    assert_eq!(names, ["2018", "2025", "2027-03"]);
+    // March from its first day: the new version.
     let (_, v) = get(&app, &director, query).await;
+    assert_eq!(v["rules_version"], "2027-03");
     assert_eq!(points_of(&v, "3.3"), 600);
     assert_eq!(points_of(&v, "3.6"), 0);
     assert_eq!(v["total_centi"], 4310 - 400 + 600);
     assert_eq!(v["measured_max"], 54 + 6);
-    let (status, html) = page(&app, Some(&admin), "/quan-tri/chi-so-phuc-vu").await;
+    // A period from the day before (the same dossiers): the rules in force then, unchanged.
+    let (_, before) = get(
+        &app,
+        &director,
+        "/api/v1/service-index?period=khoang&from=2027-02-28&to=2027-03-31",
+    )
+    .await;
+    assert_eq!(before["rules_version"], "2025");
+    assert_eq!(
+        (&before["total_centi"], &before["measured_max"]),
+        (&json!(4310), &json!(54))
+    );
+    // The load is in the audit trail with the file's digest.
+    let (_, trail) = get(&app, &admin, "/api/v1/admin/audit?action=rules.load").await;
+    let entry = &trail["items"][0];
+    assert_eq!(entry["object_id"], "2027-03", "{trail}");
+    assert_eq!(entry["after"]["sha256"], loaded["sha256"]);
+    // The administrator's page lists the versions, the loaded one in force.
+    let (status, html) = page(&app, Some(&admin), "/quan-tri/quy-dinh").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains(r#"data-api="/api/v1/admin/service-index/criteria/3.3""#));
-    assert!(html.contains(r#"id="target-3.3""#) && html.contains(r#"value="25""#));
-    assert!(html.contains(r#"<option value="zero" selected>"#));
+    for needle in [
+        r#"id="version-2027-03""#,
+        "Đang áp dụng",
+        "Nghị định 118/2025/NĐ-CP",
+        "Thông tư 01/2018/TT-VPCP, Mẫu số 05",
+        r#"href="/api/v1/rules/2018""#,
+        r#"enctype="multipart/form-data""#,
+    ] {
+        assert!(html.contains(needle), "{needle}: {html}");
+    }
+    let (status, html) = page(
+        &app,
+        Some(&director),
+        "/lanh-dao/chi-so-phuc-vu?period=khoang&from=2027-03-01&to=2027-03-31",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("«2027-03»") && html.contains("45,10 / 60"), "{html}");
 
     // Who may see.
     let (status, _) = get(&app, &s.counter, query).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = page(&app, Some(&s.leader), "/lanh-dao/chi-so-phuc-vu").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = page(&app, Some(&director), "/quan-tri/chi-so-phuc-vu").await;
+    let (status, _) = page(&app, Some(&director), "/quan-tri/quy-dinh").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = get(&app, &director, "/api/v1/admin/service-index/criteria").await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, list) = get(&app, &admin, "/api/v1/admin/service-index/criteria").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(list.as_array().expect("list").len(), 21);
 }

@@ -491,6 +491,32 @@ async fn refusal_and_stop_notice_give_their_reasons() {
     }
 }
 
+/// A form is numbered and titled by the rule version in force the day it is issued: under
+/// Decree 61/2018 (before 1 July 2025) the control sheet was Circular 01/2018's Mẫu số 05
+/// and the register its 06; the same dossier's forms issued later follow Circular 03/2025.
+#[tokio::test]
+async fn forms_follow_the_circular_in_force_the_day_they_are_issued() {
+    let app = spawn_app_at(datetime!(2025-06-16 09:00 +07:00)).await;
+    let counter = sign_in(&app, "tiepnhan").await;
+    let code = code_of(&file(&app, &counter, LLTP, true).await);
+    let path = format!("/api/v1/register.pdf?agency={CENTRE}&from=2025-06-01&to=2025-06-30");
+    let text = pdf_text(&download(&app, Some(&counter), &path).await.2);
+    assert!(
+        text.contains("SỔ THEO DÕI HỒ SƠ") && text.contains("Mẫu số 06"),
+        "{text}"
+    );
+    assert!(!text.contains("Mẫu số 07"), "{text}");
+    let receipt = pdf_text(&form_pdf(&app, &counter, &code, "receipt").await);
+    assert!(
+        receipt.contains("Mẫu số 01") && receipt.contains(code.as_str()),
+        "{receipt}"
+    );
+    // The same period's register drawn after 1 July 2025: the circular then in force.
+    app.clock.set(datetime!(2025-07-01 08:00 +07:00));
+    let text = pdf_text(&download(&app, Some(&counter), &path).await.2);
+    assert!(text.contains("Mẫu số 07"), "{text}");
+}
+
 #[tokio::test]
 async fn the_register_lists_the_dossiers_received_in_the_period() {
     let app = spawn_app_at(datetime!(2026-02-13 09:00 +07:00)).await;

@@ -1,6 +1,5 @@
-//! The data of the Decision 766 service index (docs/rules.md §6): the editable sub-criteria
-//! (points, targets; seeded with the published set by migration 25) and the counts its
-//! rates are made of per province and period ([`counts`]), which
+//! The data of the Decision 766 service index (docs/rules.md §6): the counts its rates are
+//! made of per province and period ([`counts`]), which
 //! `motcua_core::evaluation::service_index` scores. Each count is a named query whose
 //! condition comes from core's definitions (the channel, the statuses with a result, the
 //! "not satisfied" level, the cash method, the paid state) or from a column written from
@@ -13,105 +12,15 @@ use std::collections::BTreeSet;
 use motcua_core::catalogue::ProcedureContent;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::{Channel, Status};
-use motcua_core::evaluation::{self, Criterion, Measure, Satisfaction, ServiceCounts, WhenEmpty};
+use motcua_core::evaluation::{self, Satisfaction, ServiceCounts};
 use time::OffsetDateTime;
 
 use crate::overview::{self, Metric, Period};
-use crate::{Arg, Result, StoreError, Tx, exec, on, to_millis};
+use crate::{Arg, Result, Tx, on, to_millis};
 
 /// The outbox destination of the national portal sync (the server's `outbox::PORTAL`):
 /// a dossier counts as synchronised (1.4) once a delivery to it succeeded.
 pub const PORTAL_DESTINATION: &str = "portal";
-
-#[derive(sqlx::FromRow)]
-struct CriterionRow {
-    code: String,
-    group_code: String,
-    name: String,
-    measure: String,
-    max_points: i64,
-    target_permille: i64,
-    when_empty: String,
-    source: String,
-    confirmed: i64,
-    position: i64,
-}
-
-impl TryFrom<CriterionRow> for Criterion {
-    type Error = StoreError;
-
-    fn try_from(r: CriterionRow) -> Result<Self> {
-        Ok(Criterion {
-            measure: Measure::parse(&r.measure)
-                .ok_or_else(|| StoreError::Io(format!("unknown service index measure {}", r.measure)))?,
-            when_empty: WhenEmpty::parse(&r.when_empty)
-                .ok_or_else(|| StoreError::Io(format!("unknown service index rule {}", r.when_empty)))?,
-            code: r.code,
-            group: r.group_code,
-            name: r.name,
-            max_points: u32::try_from(r.max_points).unwrap_or(0),
-            target_permille: u32::try_from(r.target_permille).unwrap_or(1000),
-            source: r.source,
-            confirmed: r.confirmed != 0,
-            position: u32::try_from(r.position).unwrap_or(0),
-        })
-    }
-}
-
-/// The sub-criteria of the service index, in page order.
-pub async fn criteria(tx: &mut Tx) -> Result<Vec<Criterion>> {
-    let rows: Vec<CriterionRow> = on!(tx, |c| {
-        sqlx::query_as(
-            "SELECT code, group_code, name, measure, max_points, target_permille, when_empty, source, confirmed,
-                    position
-             FROM service_index_criteria ORDER BY position, code",
-        )
-        .fetch_all(c)
-        .await
-    })?;
-    rows.into_iter().map(Criterion::try_from).collect()
-}
-
-/// An edit of a sub-criterion.
-#[derive(Debug, Clone)]
-pub struct Edit<'a> {
-    /// New name.
-    pub name: &'a str,
-    /// New points.
-    pub max_points: u32,
-    /// New target, per mille.
-    pub target_permille: u32,
-    /// What it scores with nothing to measure.
-    pub when_empty: WhenEmpty,
-    /// Whether the values are now confirmed by the legal text.
-    pub confirmed: bool,
-    /// Who edits.
-    pub by: &'a str,
-    /// When.
-    pub at: OffsetDateTime,
-}
-
-/// Applies `e` to criterion `code`; false when there is no such criterion.
-pub async fn update_criterion(tx: &mut Tx, code: &str, e: &Edit<'_>) -> Result<bool> {
-    let n = exec!(tx, |c| {
-        sqlx::query(
-            "UPDATE service_index_criteria SET name = $2, max_points = $3, target_permille = $4, confirmed = $5,
-                 when_empty = $6, updated_at = $7, updated_by = $8
-             WHERE code = $1",
-        )
-        .bind(code)
-        .bind(e.name)
-        .bind(i64::from(e.max_points))
-        .bind(i64::from(e.target_permille))
-        .bind(i64::from(e.confirmed))
-        .bind(e.when_empty.as_str())
-        .bind(to_millis(e.at))
-        .bind(e.by)
-        .execute(c)
-        .await
-    })?;
-    Ok(n > 0)
-}
 
 /// The period's bounds and `args` bound after the province: `$1` the province, `$2`–`$3`
 /// the period, then `args`.

@@ -33,6 +33,7 @@ pub mod overview;
 pub mod payments;
 pub mod ratings;
 pub mod reports;
+pub mod rules;
 pub mod sso;
 pub mod stats;
 #[cfg(feature = "testing")]

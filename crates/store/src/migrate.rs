@@ -47,6 +47,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(23, "rating_codes", "0023_rating_codes"),
     migration!(24, "wait_until", "0024_wait_until"),
     migration!(25, "service_index_766", "0025_service_index_766"),
+    migration!(26, "rule_sets", "0026_rule_sets"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -18,12 +18,15 @@ use motcua_core::deadline;
 use motcua_core::dossier::{Channel, DossierCode, Status, Timeliness};
 use motcua_core::evaluation::{self, Satisfaction};
 use motcua_core::lifecycle::{Applicant, Dossier, Filing, ReceivedDocument};
+use motcua_core::rules::{RuleBook, RuleSet};
 use motcua_core::stats::judgement;
 use motcua_store::dossiers::{self, ListFilter, ListOrder, Scope};
 use motcua_store::evaluation::Setup;
 use motcua_store::overview::{self, Figures, Metric, Period};
 use motcua_store::testing::{TestDb, fresh_db_on, postgres_available};
-use motcua_store::{Backend, Db, Tx, catalogue, evaluation as store_evaluation, outbox, payments};
+use motcua_store::{
+    Backend, Db, Tx, catalogue, evaluation as store_evaluation, outbox, payments, rules as store_rules,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use time::macros::datetime;
@@ -747,10 +750,9 @@ fn deadline_and_service_index_sql_agree_with_core_on_postgres() {
     agree_on(Backend::Postgres);
 }
 
-/// Migration 25 replaces the invented sub-criteria of migration 15 by the published set:
-/// a fresh database (every migration applied in order) holds exactly core's
-/// `default_criteria`, and an edit is kept.
-fn seeded_on(backend: Backend) {
+/// A loaded rule version is kept as loaded and joins the shipped ones; a second version
+/// of the same name or day is not stored; the generation grows with each load.
+fn rules_kept_on(backend: Backend) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -758,46 +760,59 @@ fn seeded_on(backend: Backend) {
     rt.block_on(async {
         let t: TestDb = fresh_db_on(backend).await;
         let mut tx = t.db.begin_write().await.expect("begin");
-        let stored = store_evaluation::criteria(&mut tx).await.expect("criteria");
-        assert_eq!(stored, evaluation::default_criteria());
-        let edit = store_evaluation::Edit {
-            name: "Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn",
-            max_points: 18,
-            target_permille: 900,
-            when_empty: evaluation::WhenEmpty::Zero,
-            confirmed: false,
-            by: "admin",
-            at: T0,
-        };
+        assert_eq!(store_rules::generation(&mut tx).await.expect("generation"), 0);
+        assert_eq!(store_rules::book(&mut tx).await.expect("book"), RuleBook::shipped());
+        let mut set: RuleSet = serde_json::from_str(motcua_core::rules::SHIPPED[1]).expect("json");
+        set.version = "2027".into();
+        set.effective_from = time::macros::date!(2027 - 01 - 01);
+        set.criteria[4].max_points = 20;
+        let body = serde_json::to_string(&set).expect("json");
         assert!(
-            store_evaluation::update_criterion(&mut tx, "2.1", &edit)
+            store_rules::insert(&mut tx, &set, &body, "ab12", "quantri", T0)
                 .await
-                .expect("edit")
+                .expect("insert")
+        );
+        let mut same_day = set.clone();
+        same_day.version = "2027b".into();
+        assert!(
+            !store_rules::insert(&mut tx, &same_day, &body, "cd34", "quantri", T0)
+                .await
+                .expect("insert")
         );
         assert!(
-            !store_evaluation::update_criterion(&mut tx, "on_time", &edit)
+            !store_rules::insert(&mut tx, &set, &body, "ab12", "quantri", T0)
                 .await
-                .expect("edit")
+                .expect("insert")
         );
-        let after = store_evaluation::criteria(&mut tx).await.expect("criteria");
-        let c = after.iter().find(|c| c.code == "2.1").expect("2.1");
+        assert_eq!(store_rules::generation(&mut tx).await.expect("generation"), 1);
+        let loaded = store_rules::loaded(&mut tx).await.expect("loaded");
+        assert_eq!(loaded.len(), 1);
         assert_eq!(
-            (c.max_points, c.target_permille, c.when_empty, c.confirmed),
-            (18, 900, evaluation::WhenEmpty::Zero, false)
+            (
+                loaded[0].set.clone(),
+                loaded[0].sha256.as_str(),
+                loaded[0].loaded_by.as_str()
+            ),
+            (set, "ab12", "quantri")
         );
+        assert_eq!(loaded[0].loaded_at, T0);
+        let book = store_rules::book(&mut tx).await.expect("book");
+        assert_eq!(book.versions().len(), 3);
+        assert_eq!(book.in_force(time::macros::date!(2027 - 06 - 01)).version, "2027");
+        assert_eq!(book.in_force(time::macros::date!(2026 - 06 - 01)).version, "2025");
     });
 }
 
 #[test]
-fn the_published_sub_criteria_are_seeded_on_sqlite() {
-    seeded_on(Backend::Sqlite);
+fn loaded_rules_are_kept_on_sqlite() {
+    rules_kept_on(Backend::Sqlite);
 }
 
 #[test]
-fn the_published_sub_criteria_are_seeded_on_postgres() {
+fn loaded_rules_are_kept_on_postgres() {
     if !postgres_available() {
         eprintln!("MOTCUA_TEST_PG_URL is not set: skipped (scripts/with-postgres.sh runs it)");
         return;
     }
-    seeded_on(Backend::Postgres);
+    rules_kept_on(Backend::Postgres);
 }

@@ -1,16 +1,15 @@
 //! The JSON skin of evaluation over [`crate::service::evaluation`]: the per-dossier score
-//! sheet, the Decision 766 service index and its sub-criteria.
+//! sheet and the Decision 766 service index (their rules: `crate::api::rules`).
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use motcua_core::evaluation::Criterion;
 use serde::Deserialize;
 
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery};
-use crate::service::evaluation::{self as service, CriterionEdit, IndexResult, SheetView};
+use crate::extract::ApiQuery;
+use crate::service::evaluation::{self as service, IndexResult, SheetView};
 use crate::service::period::PeriodQuery;
 use crate::state::AppState;
 
@@ -21,8 +20,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/track/{code}/rating", post(super::ratings::rate_by_link))
         .route("/api/v1/kiosk/rating", post(super::ratings::rate_at_kiosk))
         .route("/api/v1/service-index", get(service_index_api))
-        .route("/api/v1/admin/service-index/criteria", get(list_criteria))
-        .route("/api/v1/admin/service-index/criteria/{code}", put(edit_criterion))
 }
 
 /// `GET /api/v1/dossiers/{code}/evaluation`: the dossier's score sheet of the 9 published
@@ -68,29 +65,4 @@ pub async fn service_index_api(
         to: q.to,
     };
     Ok(Json(service::index_for(&state, &p, asked).await?))
-}
-
-/// `GET /api/v1/admin/service-index/criteria`: the sub-criteria with their points and
-/// targets (administrator).
-#[utoipa::path(get, path = "/api/v1/admin/service-index/criteria", tag = "evaluation",
-    responses((status = 200, body = Vec<Criterion>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
-pub async fn list_criteria(State(state): State<AppState>, p: Principal) -> Result<Json<Vec<Criterion>>, AppError> {
-    Ok(Json(service::criteria(&state, &p).await?))
-}
-
-/// `PUT /api/v1/admin/service-index/criteria/{code}`: edits a sub-criterion's points and
-/// target when the rules change (administrator; audited).
-#[utoipa::path(put, path = "/api/v1/admin/service-index/criteria/{code}", tag = "evaluation", request_body = CriterionEdit,
-    params(("code" = String, Path, description = "Mã tiêu chí")),
-    responses((status = 200, body = Criterion), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
-pub async fn edit_criterion(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(code): Path<String>,
-    ApiJson(body): ApiJson<CriterionEdit>,
-) -> Result<Json<Criterion>, AppError> {
-    Ok(Json(service::edit_criterion(&state, &p, &code, body).await?))
 }

@@ -381,9 +381,9 @@ pub async fn register_pdf(
         u8::from(now.to_offset(motcua_core::calendar::VIETNAM_OFFSET).month()),
         now.to_offset(motcua_core::calendar::VIETNAM_OFFSET).year()
     );
+    let rules = crate::service::rules::book(&state).await?;
     let data = json!({
-        "form": {"number": Form::Register.number(), "number_2018": Form::Register.number_2018(),
-                 "title": Form::Register.title(), "circular": "Thông tư số 03/2025/TT-VPCP"},
+        "form": forms::form_heading(&rules, Form::Register, now),
         "issuer": lh.issuer(agency),
         "place_date": place,
         "number": "",

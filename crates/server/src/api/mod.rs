@@ -21,6 +21,7 @@ pub mod oidc;
 pub mod payments;
 pub mod ratings;
 pub mod reports;
+pub mod rules;
 pub mod uploads;
 
 /// The OpenAPI document of the whole API.
@@ -87,8 +88,9 @@ pub mod uploads;
         ratings::rate_at_kiosk,
         evaluation::dossier_sheet,
         evaluation::service_index_api,
-        evaluation::list_criteria,
-        evaluation::edit_criterion,
+        rules::list,
+        rules::one,
+        rules::load,
         forms::dossier_form,
         forms::reissue,
         forms::register_pdf,
@@ -109,6 +111,7 @@ pub mod uploads;
         (name = "citizens", description = "Đăng ký tài khoản công dân, xác nhận bằng mã một lần"),
         (name = "dossiers", description = "Hồ sơ: tiếp nhận, xử lý, chuyển, bổ sung, trả kết quả, tra cứu"),
         (name = "evaluation", description = "Đánh giá giải quyết hồ sơ (9 chỉ số), chỉ số phục vụ theo Quyết định 766/QĐ-TTg"),
+        (name = "rules", description = "Các phiên bản quy định: chỉ số đánh giá, chỉ số phục vụ, biểu mẫu, tên trạng thái, theo ngày có hiệu lực"),
         (name = "reports", description = "Báo cáo tình hình, kết quả giải quyết thủ tục hành chính (XLSX), báo cáo tháng"),
         (name = "payments", description = "Thanh toán phí, lệ phí: lệnh thanh toán, VNPay (IPN, trang trả về), tiền mặt tại quầy, đối soát")
     )
@@ -270,6 +273,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(oidc::routes())
         .merge(payments::routes())
         .merge(evaluation::routes())
+        .merge(rules::routes())
         .merge(reports::routes())
         .layer(axum::middleware::map_response(json_errors))
 }

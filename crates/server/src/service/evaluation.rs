@@ -1,9 +1,9 @@
 //! Evaluation (docs/rules.md §6, issue 8 item 4, issue 25): the per-dossier score sheet
-//! of the 9 published indices (Decree 61/2018/NĐ-CP as amended by Decree 107/2021/NĐ-CP;
-//! Circular 01/2018/TT-VPCP), the per-agency sheet, and the Decision 766 service index of
-//! the province with its editable sub-criteria.
+//! of the published indices, the per-agency sheet, and the Decision 766 service index of
+//! the province, each scored by the rule version in force on its period's first day
+//! (`crate::service::rules`, docs/rules.md §9).
 //!
-//! The rules are in `motcua_core::evaluation`; this module gathers the facts (the dossier,
+//! The computations are in `motcua_core::evaluation`; this module gathers the facts (the dossier,
 //! its control sheet's closed steps, its rating with the survey answers, whether its
 //! procedure is in the public catalogue; the agency's figures over a period for the
 //! unit-level indices 5, 8 and 9; the province's rates for a period) and computes the
@@ -13,18 +13,15 @@ use motcua_core::access::Role;
 use motcua_core::catalogue::AgencyKind;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::{Action, Channel};
-use motcua_core::evaluation::{
-    self, Criterion, Facts, INDICES, Index, SHEET_MAX, Satisfaction, Sheet, Tally, UnitFacts, UnitMarks, WhenEmpty,
-};
+use motcua_core::evaluation::{self, Criterion, Facts, Index, Satisfaction, Sheet, Tally, UnitFacts, UnitMarks};
+use motcua_core::rules::RuleSet;
 use motcua_core::stats::Dimension;
 use motcua_store::overview::Period;
 use motcua_store::{Tx, dossiers, ratings};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Actor, Event};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::service::dossiers::{Directory, directory, load_visible};
@@ -48,6 +45,8 @@ pub struct Unit {
     pub marks: UnitMarks,
     /// The procedures of the public catalogue (every one is published electronically).
     published: std::collections::BTreeSet<String>,
+    /// The rules in force on the period's first day (docs/rules.md §9).
+    pub rules: RuleSet,
 }
 
 impl Unit {
@@ -103,6 +102,10 @@ pub async fn unit(
         &motcua_store::stats::figures(&mut tx, province, query(Some(Channel::Online))).await?,
     );
     drop(tx);
+    let rules = crate::service::rules::book(state)
+        .await?
+        .in_force_at(period.from)
+        .clone();
     facts.dossiers = all.received_total();
     facts.dossiers_online = online.received_total();
     facts.online_overdue_or_late = online.overdue + online.late;
@@ -113,6 +116,7 @@ pub async fn unit(
         marks: UnitMarks::of(&facts),
         facts,
         published,
+        rules,
     })
 }
 
@@ -140,34 +144,35 @@ pub async fn score(tx: &mut Tx, stored: &dossiers::Stored, dir: &Directory, unit
         .collect();
     let rating = ratings::of_dossier(tx, stored.id).await?;
     let answers = rating.as_ref().map(crate::service::ratings::answers);
-    Ok(evaluation::evaluate(&Facts {
+    let facts = Facts {
         dossier: &stored.dossier,
         steps: &steps,
         forwarded: &forwarded,
         answers: answers.as_ref(),
         published: unit.publishes(stored.dossier.procedure.as_str()),
         unit: &unit.marks,
-    }))
+    };
+    Ok(evaluation::evaluate(&facts, &unit.rules.indices))
 }
 
 /// One index of a sheet.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LineView {
-    /// 1–9.
+    /// Its place in the published order.
     pub number: u8,
     /// Stable code.
     pub code: &'static str,
     /// The published name.
-    pub name: &'static str,
+    pub name: String,
     /// `system`, `citizen`, `system_and_citizen` or `unit` (the agency's figures over the
     /// period: the same for every dossier of the agency in the period).
     pub source: &'static str,
     /// The published 2/1/0 rule.
-    pub rule: &'static str,
+    pub rule: String,
     /// How motcua applies it with the data it has.
-    pub method: &'static str,
+    pub method: String,
     /// The legal source.
-    pub legal: &'static str,
+    pub legal: String,
     /// False when the index or its levels are unconfirmed.
     pub confirmed: bool,
     /// 0–2, or null when not assessed.
@@ -210,9 +215,13 @@ pub struct SheetView {
     pub assessed: usize,
     /// The most the assessed indices could score.
     pub assessed_max: u32,
-    /// The most the sheet scores (18).
+    /// The most the sheet scores (18 under the shipped rules).
     pub max: u32,
-    /// The 9 lines, in the published order.
+    /// The rule version it is scored by: the one in force on the first day of its period.
+    pub rules_version: String,
+    /// That version's title.
+    pub rules_title: String,
+    /// A line per index of that version, in the published order.
     pub lines: Vec<LineView>,
     /// The applicant's satisfaction, when rated: a separate survey, outside the 18 points.
     pub satisfaction: Option<Satisfaction>,
@@ -234,18 +243,20 @@ pub fn sheet_view(code: &str, s: &Sheet, unit: &Unit) -> SheetView {
         total: s.total(),
         assessed: s.assessed(),
         assessed_max: s.assessed_max(),
-        max: SHEET_MAX,
+        max: unit.rules.sheet_max(),
+        rules_version: unit.rules.version.clone(),
+        rules_title: unit.rules.title.clone(),
         lines: s
             .lines
             .iter()
             .map(|l| LineView {
                 number: l.index.number,
-                code: l.index.code,
-                name: l.index.name,
+                code: l.index.code.as_str(),
+                name: l.index.name.clone(),
                 source: l.index.source.as_str(),
-                rule: l.index.rule,
-                method: l.index.method,
-                legal: l.index.legal,
+                rule: l.index.rule.clone(),
+                method: l.index.method.clone(),
+                legal: l.index.legal.clone(),
                 confirmed: l.index.confirmed,
                 points: l.mark.points(),
                 reason: l.mark.reason().to_owned(),
@@ -322,7 +333,7 @@ pub struct AgencySheet {
     /// Whether the period had more than [`AGENCY_SHEET_LIMIT`] (only the newest scored).
     pub capped: bool,
     /// Per index (the unit-level ones count the same mark for every dossier).
-    pub lines: Vec<(&'static Index, Tally)>,
+    pub lines: Vec<(Index, Tally)>,
     /// The agency's figures and the unit-level marks.
     pub unit: Unit,
     /// Satisfaction of the scored dossiers rated (very satisfied, satisfied, not
@@ -352,7 +363,7 @@ pub async fn agency_sheet(
     )
     .await?;
     let capped = ids.len() as i64 > AGENCY_SHEET_LIMIT;
-    let mut tallies = [Tally::default(); 9];
+    let mut tallies = vec![Tally::default(); unit.rules.indices.len()];
     let mut satisfaction = [0u32; 3];
     let mut codes = Vec::new();
     for id in ids.into_iter().take(AGENCY_SHEET_LIMIT as usize) {
@@ -378,7 +389,7 @@ pub async fn agency_sheet(
     Ok(AgencySheet {
         dossiers: codes.len(),
         capped,
-        lines: INDICES.iter().zip(tallies).collect(),
+        lines: unit.rules.indices.iter().cloned().zip(tallies).collect(),
         unit,
         satisfaction,
         codes,
@@ -417,12 +428,12 @@ pub struct CriterionResult {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GroupResult {
     /// Group code.
-    pub code: &'static str,
+    pub code: String,
     /// Name.
-    pub name: &'static str,
+    pub name: String,
     /// Points of the group in Decision 766.
     pub points: u32,
-    /// Points configured over its sub-criteria (equals `points` unless edited otherwise).
+    /// Points of its sub-criteria (equals `points`: a rule set is checked for it).
     pub configured: u32,
     /// The points of its scored sub-criteria (what `scored_centi` is out of).
     pub measured_max: u32,
@@ -447,6 +458,10 @@ pub struct IndexResult {
     pub measured_max: u32,
     /// The most it scores (sum of the configured points, 100 as published).
     pub max: u32,
+    /// The rule version it is scored by: the one in force on the period's first day.
+    pub rules_version: String,
+    /// That version's title.
+    pub rules_title: String,
     /// The groups.
     pub groups: Vec<GroupResult>,
     /// How points are given.
@@ -472,11 +487,12 @@ pub async fn service_index(
     period: Period,
     now: OffsetDateTime,
 ) -> Result<IndexResult, AppError> {
+    let book = crate::service::rules::book(state).await?;
+    let rules = book.in_force_at(period.from);
     let mut tx = state.db.begin_read().await?;
-    let criteria = motcua_store::evaluation::criteria(&mut tx).await?;
     let counts = motcua_store::evaluation::counts(&mut tx, province, period, now, setup(state)).await?;
     drop(tx);
-    let index = evaluation::service_index(&criteria, &counts);
+    let index = evaluation::service_index(&rules.groups, &rules.criteria, &counts);
     let groups: Vec<GroupResult> = index
         .groups
         .into_iter()
@@ -511,38 +527,11 @@ pub async fn service_index(
         total_centi: index.total_centi,
         measured_max: index.measured_max,
         max: index.max,
+        rules_version: rules.version.clone(),
+        rules_title: rules.title.clone(),
         groups,
         formula: FORMULA,
     })
-}
-
-fn require_admin(state_province: &ProvinceCode, p: &Principal) -> Result<(), AppError> {
-    if p.access.can_administer(state_province) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Chỉ quản trị hệ thống mới sửa được điểm và chỉ tiêu của chỉ số phục vụ.".to_owned(),
-        ))
-    }
-}
-
-/// An edit of a sub-criterion.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CriterionEdit {
-    /// New name (unchanged when absent).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Points at or above the target (0–100).
-    pub max_points: u32,
-    /// The rate at which the full points are reached, in percent (1–100; 100 is linear).
-    pub target_percent: u32,
-    /// What it scores when there is nothing to measure (unchanged when absent).
-    #[serde(default)]
-    pub when_empty: Option<WhenEmpty>,
-    /// Whether the values are confirmed by the legal text.
-    #[serde(default)]
-    pub confirmed: bool,
 }
 
 /// The Decision 766 service index of the province for the period asked (this month by
@@ -560,90 +549,4 @@ pub async fn index_for(state: &AppState, p: &Principal, asked: PeriodQuery) -> R
         return Err(AppError::bad("invalid_field", "from", e));
     }
     service_index(state, &province, choice.period, now).await
-}
-
-/// The sub-criteria of the service index with their points and targets (administrator).
-pub async fn criteria(state: &AppState, p: &Principal) -> Result<Vec<Criterion>, AppError> {
-    let province = state.province(None).await?;
-    require_admin(&province, p)?;
-    let mut tx = state.db.begin_read().await?;
-    Ok(motcua_store::evaluation::criteria(&mut tx).await?)
-}
-
-/// Edits sub-criterion `code`'s points and target when the rules change (administrator;
-/// audited).
-pub async fn edit_criterion(
-    state: &AppState,
-    p: &Principal,
-    code: &str,
-    body: CriterionEdit,
-) -> Result<Criterion, AppError> {
-    let province = state.province(None).await?;
-    require_admin(&province, p)?;
-    let target_permille = body.target_percent.saturating_mul(10);
-    evaluation::check_criterion(body.max_points, target_permille)
-        .map_err(|e| AppError::bad("invalid_field", e.field.clone(), e.message.clone()))?;
-    let mut tx = state.db.begin_write().await?;
-    let before = motcua_store::evaluation::criteria(&mut tx)
-        .await?
-        .into_iter()
-        .find(|c| c.code == code)
-        .ok_or_else(|| AppError::NotFound(format!("Không có tiêu chí «{code}».")))?;
-    let name = match body.name.as_deref().map(motcua_core::text::nfc) {
-        Some(n) if n.is_empty() => {
-            return Err(AppError::bad(
-                "invalid_field",
-                "name",
-                "Tên tiêu chí không được để trống.",
-            ));
-        }
-        Some(n) if n.chars().count() > 200 => {
-            return Err(AppError::bad(
-                "invalid_field",
-                "name",
-                "Tên tiêu chí dài quá 200 ký tự.",
-            ));
-        }
-        Some(n) => n,
-        None => before.name.clone(),
-    };
-    let when_empty = body.when_empty.unwrap_or(before.when_empty);
-    let actor = crate::service::dossiers::person_of(p);
-    motcua_store::evaluation::update_criterion(
-        &mut tx,
-        code,
-        &motcua_store::evaluation::Edit {
-            name: &name,
-            max_points: body.max_points,
-            target_permille,
-            when_empty,
-            confirmed: body.confirmed,
-            by: &actor.id,
-            at: state.clock.now(),
-        },
-    )
-    .await?;
-    let after = Criterion {
-        name,
-        max_points: body.max_points,
-        target_permille,
-        when_empty,
-        confirmed: body.confirmed,
-        ..before.clone()
-    };
-    audit::record(
-        &mut tx,
-        &Actor::of(p),
-        Event {
-            action: "service_index.criterion.edit",
-            object_type: "service_index_criterion",
-            object_id: code,
-            province: Some(province.as_str()),
-            before: Some(json!(before)),
-            after: Some(json!(after)),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
 }

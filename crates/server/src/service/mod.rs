@@ -16,6 +16,7 @@ pub mod payments;
 pub mod period;
 pub mod ratings;
 pub mod reports;
+pub mod rules;
 pub mod trail;
 pub mod uploads;
 pub mod webhooks;

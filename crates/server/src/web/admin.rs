@@ -1,5 +1,6 @@
 //! Pages of the administration area (`/quan-tri`): the catalogue (procedures, agencies),
-//! accounts and roles, the working-day calendar, API tokens and the audit trail.
+//! accounts and roles, the working-day calendar, API tokens, the audit trail and the rule
+//! versions.
 //!
 //! Every page reads through the store and the API's own handlers; every change is a
 //! `data-api` form calling the JSON API, so the rules stay in one place. Catalogue pages
@@ -19,6 +20,7 @@ use crate::state::AppState;
 use crate::web::pages::PageError;
 
 mod catalogue;
+mod rules;
 mod system;
 
 /// The routes of this area.
@@ -28,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/quan-tri/admin.js", get(script))
         .merge(catalogue::routes())
         .merge(system::routes())
+        .merge(rules::routes())
 }
 
 /// The administration pages' own script (shows once-only secrets); served from here
@@ -166,9 +169,9 @@ async fn home(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Re
                 text: "Ai đã làm gì, lúc nào: lọc theo người, thao tác, đối tượng, ngày.".to_owned(),
             },
             Section {
-                href: "/quan-tri/chi-so-phuc-vu",
-                title: "Chỉ số phục vụ (Quyết định 766)",
-                text: "Điểm tối đa và chỉ tiêu của từng tiêu chí thành phần khi quy định thay đổi.".to_owned(),
+                href: "/quan-tri/quy-dinh",
+                title: "Các phiên bản quy định",
+                text: "Chỉ số đánh giá, chỉ số phục vụ (Quyết định 766), biểu mẫu và tên trạng thái theo ngày có hiệu lực; nạp phiên bản mới khi quy định thay đổi.".to_owned(),
             },
             Section {
                 href: "/van-hanh/chuyen-phat",

@@ -4,8 +4,8 @@
 //! feedback list (`/lanh-dao/danh-gia`, `/lanh-dao/khong-hai-long`), the score sheets of
 //! the 9 published indices per dossier (`/ho-so/{code}/phieu-danh-gia`) and per agency
 //! (`/lanh-dao/phieu-danh-gia`), the Decision 766 service index
-//! (`/lanh-dao/chi-so-phuc-vu`) and its editable points and targets
-//! (`/quan-tri/chi-so-phuc-vu`). Pages only read; the forms post to the JSON API
+//! (`/lanh-dao/chi-so-phuc-vu`), each scored by the rule version of its period (its
+//! points and targets: `/quan-tri/quy-dinh`). Pages only read; the forms post to the JSON API
 //! (`crate::service::ratings`, `crate::service::evaluation`).
 
 use askama::Template;
@@ -18,7 +18,7 @@ use motcua_core::access::Role;
 use motcua_core::catalogue::AgencyKind;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::dossier::DossierCode;
-use motcua_core::evaluation::{Criterion, Index, SHEET_MAX, Satisfaction, Tally, WhenEmpty};
+use motcua_core::evaluation::{Index, IndexCode, Satisfaction, Tally};
 use motcua_store::ratings::{self, By};
 use serde::Deserialize;
 
@@ -41,7 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lanh-dao/phieu-danh-gia", get(agency_sheet_page))
         .route("/ho-so/{code}/phieu-danh-gia", get(dossier_sheet_page))
         .route("/lanh-dao/chi-so-phuc-vu", get(index_page))
-        .route("/quan-tri/chi-so-phuc-vu", get(criteria_page))
+        .route("/quan-tri/chi-so-phuc-vu", get(old_criteria_page))
 }
 
 /// A period preset as the period form lists it.
@@ -324,7 +324,7 @@ pub async fn not_satisfied_page(
 /// One line of a dossier's sheet as shown.
 pub struct SheetLine {
     /// The index.
-    pub index: &'static Index,
+    pub index: Index,
     /// Points, or none when not assessed.
     pub points: Option<u32>,
     /// Why.
@@ -346,6 +346,8 @@ struct DossierSheetPage {
     agency_name: String,
     period_label: String,
     satisfaction: Option<&'static str>,
+    rules_version: String,
+    rules_title: String,
 }
 
 /// `GET /ho-so/{code}/phieu-danh-gia`: the score sheet of the 9 indices of a dossier,
@@ -367,7 +369,9 @@ pub async fn dossier_sheet_page(
         total: sheet.total(),
         assessed: sheet.assessed(),
         assessed_max: sheet.assessed_max(),
-        max: SHEET_MAX,
+        max: unit.rules.sheet_max(),
+        rules_version: unit.rules.version.clone(),
+        rules_title: unit.rules.title.clone(),
         agency_name: dir.name(&unit.agency),
         period_label: unit.period_label.clone(),
         satisfaction: sheet.satisfaction.map(Satisfaction::label),
@@ -403,7 +407,7 @@ pub struct AgencyOption {
 /// One index of the per-agency sheet.
 pub struct AgencyLine {
     /// The index.
-    pub index: &'static Index,
+    pub index: Index,
     /// Counts (per-dossier indices).
     pub t: Tally,
     /// Average points (`1,50`), `—` when nothing assessed.
@@ -445,6 +449,8 @@ struct AgencySheetPage {
     lines: Vec<AgencyLine>,
     scored: Vec<Scored>,
     satisfaction: [u32; 3],
+    rules_version: String,
+    rules_title: String,
 }
 
 /// `GET /lanh-dao/phieu-danh-gia?agency=`: the score sheet of an agency: each per-dossier
@@ -512,24 +518,26 @@ pub async fn agency_sheet_page(
             .lines
             .into_iter()
             .map(|(index, t)| AgencyLine {
-                index,
                 average: t
                     .average_centi()
                     .map_or_else(|| "—".to_owned(), |c| centi(i64::from(c))),
                 t,
                 unit: match index.code {
-                    "one_stop" => Some(&marks.one_stop),
-                    "feedback" => Some(&marks.feedback),
-                    "online_service" => Some(&marks.online_service),
+                    IndexCode::OneStop => Some(&marks.one_stop),
+                    IndexCode::Feedback => Some(&marks.feedback),
+                    IndexCode::OnlineService => Some(&marks.online_service),
                     _ => None,
                 }
                 .map(|m| UnitMark {
                     points: m.points(),
                     reason: m.reason().to_owned(),
                 }),
+                index,
             })
             .collect(),
         satisfaction: sheet.satisfaction,
+        rules_version: sheet.unit.rules.version.clone(),
+        rules_title: sheet.unit.rules.title.clone(),
         scored: sheet
             .codes
             .into_iter()
@@ -572,7 +580,7 @@ pub struct CriterionLine {
 /// A group as the page shows it.
 pub struct GroupLine {
     /// Name.
-    pub name: &'static str,
+    pub name: String,
     /// Points of Decision 766.
     pub points: u32,
     /// Points configured.
@@ -598,6 +606,8 @@ struct IndexPage {
     max: u32,
     formula: &'static str,
     admin: bool,
+    rules_version: String,
+    rules_title: String,
 }
 
 /// What a sub-criterion's row says instead of points, or its points.
@@ -668,6 +678,8 @@ pub async fn index_page(
         total: centi(result.total_centi),
         measured_max: result.measured_max,
         max: result.max,
+        rules_version: result.rules_version.clone(),
+        rules_title: result.rules_title.clone(),
         groups: group_lines(result),
         choice,
         formula: FORMULA,
@@ -675,69 +687,8 @@ pub async fn index_page(
     }))
 }
 
-/// A rule when empty as the edit form lists it.
-pub struct EmptyOption {
-    /// Stored text.
-    pub value: &'static str,
-    /// Label.
-    pub label: &'static str,
-    /// The criterion's.
-    pub selected: bool,
-}
-
-/// A criterion as the edit form shows it.
-pub struct EditLine {
-    /// The criterion.
-    pub c: Criterion,
-    /// The group's name.
-    pub group: &'static str,
-    /// Target in percent.
-    pub target_percent: u32,
-    /// The rules when empty.
-    pub empty: Vec<EmptyOption>,
-    /// motcua cannot measure it.
-    pub not_measured: bool,
-}
-
-#[derive(Template)]
-#[template(path = "evaluation/criteria.html")]
-struct CriteriaPage {
-    frame: Frame,
-    lines: Vec<EditLine>,
-}
-
-/// `GET /quan-tri/chi-so-phuc-vu`: the administrator edits each sub-criterion's points,
-/// threshold and rule when empty, when the rules change.
-pub async fn criteria_page(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
-    let province = state.province(None).await?;
-    require(
-        p.access.can_administer(&province),
-        "sửa điểm, chỉ tiêu của chỉ số phục vụ",
-    )?;
-    let mut tx = state.db.begin_read().await?;
-    let criteria = motcua_store::evaluation::criteria(&mut tx).await?;
-    drop(tx);
-    Ok(page(&CriteriaPage {
-        frame: Frame::new(&state, Some(&p)).await?,
-        lines: criteria
-            .into_iter()
-            .map(|c| EditLine {
-                group: motcua_core::evaluation::GROUPS
-                    .iter()
-                    .find(|g| g.code == c.group)
-                    .map_or("", |g| g.name),
-                target_percent: c.target_permille / 10,
-                empty: WhenEmpty::ALL
-                    .into_iter()
-                    .map(|w| EmptyOption {
-                        value: w.as_str(),
-                        label: w.label(),
-                        selected: w == c.when_empty,
-                    })
-                    .collect(),
-                not_measured: !c.measure.measurable(),
-                c,
-            })
-            .collect(),
-    }))
+/// `GET /quan-tri/chi-so-phuc-vu`: where the sub-criteria were edited in place; they are
+/// part of the rule versions now (`/quan-tri/quy-dinh`).
+pub async fn old_criteria_page() -> axum::response::Redirect {
+    axum::response::Redirect::permanent("/quan-tri/quy-dinh")
 }
