@@ -170,7 +170,8 @@ impl Status {
         Status::ALL.into_iter().find(|s| s.code() == code)
     }
 
-    /// The national label.
+    /// The national label as shipped: the labels of both shipped rule versions. What the
+    /// pages and the API show comes from the version in force (`crate::rules`).
     pub fn label(self) -> &'static str {
         match self {
             Status::New => "Mới đăng ký",

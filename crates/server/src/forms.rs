@@ -550,16 +550,26 @@ fn form_record(
     }
 }
 
-/// Draws dossier document `form` number `ordinal` (not stored).
-async fn render_dossier_form(
-    state: &AppState,
-    stored: &Stored,
-    events: &[EventRecord],
-    letterhead: &Letterhead,
+/// One dossier document to draw: which form, which of its kind, from what.
+struct Drawing<'a> {
+    stored: &'a Stored,
+    events: &'a [EventRecord],
+    letterhead: &'a Letterhead,
     form: Form,
     ordinal: i64,
     when: Rendering,
-) -> Result<Vec<u8>, AppError> {
+}
+
+/// Draws a dossier document (not stored).
+async fn render_dossier_form(state: &AppState, w: Drawing<'_>) -> Result<Vec<u8>, AppError> {
+    let Drawing {
+        stored,
+        events,
+        letterhead,
+        form,
+        ordinal,
+        when,
+    } = w;
     let d = &stored.dossier;
     let rules = crate::service::rules::book(state).await?;
     let sources = Sources {
@@ -574,20 +584,12 @@ async fn render_dossier_form(
     run_render(state, when, form.slug(), move |r| r.render(form, &data, issued, &ident)).await
 }
 
-/// Renders dossier document `form` number `ordinal`, stores it and records it. Returns
-/// the bytes. When another path stored the same document meanwhile, its record stands
-/// (the bytes are the same).
-async fn issue(
-    state: &AppState,
-    stored: &Stored,
-    events: &[EventRecord],
-    letterhead: &Letterhead,
-    form: Form,
-    ordinal: i64,
-    when: Rendering,
-) -> Result<Vec<u8>, AppError> {
+/// Renders a dossier document, stores it and records it. Returns the bytes. When another
+/// path stored the same document meanwhile, its record stands (the bytes are the same).
+async fn issue(state: &AppState, w: Drawing<'_>) -> Result<Vec<u8>, AppError> {
+    let (stored, form, ordinal) = (w.stored, w.form, w.ordinal);
     let d = &stored.dossier;
-    let pdf = render_dossier_form(state, stored, events, letterhead, form, ordinal, when).await?;
+    let pdf = render_dossier_form(state, w).await?;
     let key = object_key(d, form.slug(), ordinal, 1);
     state
         .objects
@@ -684,7 +686,15 @@ pub async fn document(
         }
     }
     let letterhead = Letterhead::load(state, &d.province).await?;
-    let pdf = issue(state, stored, &events, &letterhead, form, ordinal, Rendering::Now).await?;
+    let drawing = Drawing {
+        stored,
+        events: &events,
+        letterhead: &letterhead,
+        form,
+        ordinal,
+        when: Rendering::Now,
+    };
+    let pdf = issue(state, drawing).await?;
     Ok((pdf, ordinal))
 }
 
@@ -725,7 +735,18 @@ pub async fn redraw(state: &AppState, stored: &Stored) -> Result<(Vec<Redrawn>, 
             let Some(form) = Form::from_slug(&old.kind).filter(|f| DOSSIER_FORMS.contains(f)) else {
                 continue;
             };
-            render_dossier_form(state, stored, &events, &letterhead, form, old.ordinal, Rendering::Now).await?
+            render_dossier_form(
+                state,
+                Drawing {
+                    stored,
+                    events: &events,
+                    letterhead: &letterhead,
+                    form,
+                    ordinal: old.ordinal,
+                    when: Rendering::Now,
+                },
+            )
+            .await?
         };
         let sha256 = crate::auth::hex_encode(Sha256::digest(&pdf));
         if sha256 == old.sha256 {
@@ -788,7 +809,18 @@ pub(crate) async fn issue_missing(state: &AppState, code: &motcua_core::dossier:
                 letterhead = Some(Letterhead::load(state, &stored.dossier.province).await?);
             }
             if let Some(lh) = &letterhead {
-                issue(state, &stored, &events, lh, form, ordinal, Rendering::Idle).await?;
+                issue(
+                    state,
+                    Drawing {
+                        stored: &stored,
+                        events: &events,
+                        letterhead: lh,
+                        form,
+                        ordinal,
+                        when: Rendering::Idle,
+                    },
+                )
+                .await?;
             }
         }
     }

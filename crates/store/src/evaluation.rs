@@ -22,9 +22,9 @@ use crate::{Arg, Result, Tx, on, to_millis};
 /// a dossier counts as synchronised (1.4) once a delivery to it succeeded.
 pub const PORTAL_DESTINATION: &str = "portal";
 
-/// The period's bounds and `args` bound after the province: `$1` the province, `$2`–`$3`
-/// the period, then `args`.
-async fn one_row<T>(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[Arg<'_>]) -> Result<T>
+/// The rows of `sql` with the period's bounds and `args` bound after the province: `$1` the
+/// province, `$2`–`$3` the period, then `args`.
+async fn rows<T>(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[Arg<'_>]) -> Result<Vec<T>>
 where
     T: Send + Unpin,
     for<'r> T: sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + sqlx::FromRow<'r, sqlx::postgres::PgRow>,
@@ -40,26 +40,27 @@ where
                 Arg::Int(i) => q.bind(*i),
             };
         }
-        q.fetch_one(c).await
+        q.fetch_all(c).await
     })?)
 }
 
-/// Procedure codes selected by `sql` over the period (same binding as [`one_row`]).
+/// The one row of an aggregate `sql` (bound as [`rows`]).
+async fn one_row<T>(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[Arg<'_>]) -> Result<T>
+where
+    T: Send + Unpin,
+    for<'r> T: sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    rows(tx, sql, province, period, args)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| crate::StoreError::Io("an aggregate query returned no row".to_owned()))
+}
+
+/// Procedure codes selected by `sql` over the period (bound as [`rows`]).
 async fn codes(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[Arg<'_>]) -> Result<BTreeSet<String>> {
-    let rows: Vec<String> = on!(tx, |c| {
-        let mut q = sqlx::query_scalar(sql)
-            .bind(province)
-            .bind(to_millis(period.from))
-            .bind(to_millis(period.to));
-        for arg in args {
-            q = match arg {
-                Arg::Text(s) => q.bind(*s),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(c).await
-    })?;
-    Ok(rows.into_iter().collect())
+    let found: Vec<(String,)> = rows(tx, sql, province, period, args).await?;
+    Ok(found.into_iter().map(|(code,)| code).collect())
 }
 
 /// The dossiers accepted in the period, and those of them filed online, with a

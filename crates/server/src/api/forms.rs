@@ -8,6 +8,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, Heade
 use axum::response::{IntoResponse, Response};
 use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_core::dossier::{Channel, Status};
+use motcua_core::rules::RuleSet;
 use motcua_docs::dossier_xlsx::{Cell, Column, DOSSIER_COLUMNS, ExportError, REGISTER_COLUMNS, SheetWriter};
 use motcua_pdf::Form;
 use motcua_store::dossiers::{self, Stored};
@@ -307,7 +308,13 @@ impl RegisterPager {
 }
 
 /// One line of the register for the PDF.
-fn register_line(no: usize, s: &Stored, transferred: Option<OffsetDateTime>, lh: &Letterhead) -> Value {
+fn register_line(
+    no: usize,
+    s: &Stored,
+    transferred: Option<OffsetDateTime>,
+    lh: &Letterhead,
+    rules: &RuleSet,
+) -> Value {
     let d = &s.dossier;
     let contact = [d.applicant.address.as_str(), d.applicant.phone.as_str()]
         .into_iter()
@@ -315,7 +322,7 @@ fn register_line(no: usize, s: &Stored, transferred: Option<OffsetDateTime>, lh:
         .collect::<Vec<_>>()
         .join("; ");
     let note = match d.status {
-        Status::Refused | Status::Withdrawn | Status::Stopped => d.status.label().to_owned(),
+        Status::Refused | Status::Withdrawn | Status::Stopped => rules.status_label(d.status).to_owned(),
         _ if d.extensions > 0 => format!("Gia hạn {} lần", d.extensions),
         _ => String::new(),
     };
@@ -356,6 +363,7 @@ pub async fn register_pdf(
     let rq = register_query(&state, &p, q).await?;
     audit_register(&state, &p, &rq, "pdf").await?;
     let lh = Letterhead::load(&state, &rq.filter.province).await?;
+    let rules = crate::service::rules::now(&state).await?;
     let mut rows: Vec<Value> = Vec::new();
     let mut pager = RegisterPager::new(rq.filter.clone());
     while let Some(page) = pager.next(&state).await? {
@@ -368,7 +376,7 @@ pub async fn register_pdf(
                     ),
                 )));
             }
-            rows.push(register_line(rows.len() + 1, &s, transferred, &lh));
+            rows.push(register_line(rows.len() + 1, &s, transferred, &lh, &rules));
         }
     }
     let now = state.clock.now();
@@ -486,6 +494,7 @@ pub async fn register_xlsx(
     let rq = register_query(&state, &p, q).await?;
     audit_register(&state, &p, &rq, "xlsx").await?;
     let lh = Letterhead::load(&state, &rq.filter.province).await?;
+    let rules = crate::service::rules::now(&state).await?;
     let export = XlsxExport::start(&state, "Sổ theo dõi hồ sơ", REGISTER_COLUMNS).await?;
     let mut pager = RegisterPager::new(rq.filter.clone());
     let mut no: i64 = 0;
@@ -494,7 +503,7 @@ pub async fn register_xlsx(
             .into_iter()
             .map(|(s, transferred)| {
                 no += 1;
-                register_cells(no, &s, transferred, &lh)
+                register_cells(no, &s, transferred, &lh, &rules)
             })
             .collect();
         if !export.send(rows).await {
@@ -516,8 +525,14 @@ fn fee_total(d: &motcua_core::lifecycle::Dossier) -> Cell {
     Cell::Money(total)
 }
 
-fn register_cells(no: i64, s: &Stored, transferred: Option<OffsetDateTime>, lh: &Letterhead) -> Vec<Cell> {
-    let line = register_line(0, s, None, lh);
+fn register_cells(
+    no: i64,
+    s: &Stored,
+    transferred: Option<OffsetDateTime>,
+    lh: &Letterhead,
+    rules: &RuleSet,
+) -> Vec<Cell> {
+    let line = register_line(0, s, None, lh, rules);
     let d = &s.dossier;
     let text = |k: &str| Cell::text(line[k].as_str().unwrap_or_default());
     vec![
@@ -574,6 +589,7 @@ pub async fn dossiers_xlsx(
     .await?;
     let now = filter.now;
     let dir = crate::service::dossiers::directory(&state, &province).await?;
+    let rules = crate::service::rules::now(&state).await?;
     let export = XlsxExport::start(&state, "Danh sách hồ sơ", DOSSIER_COLUMNS).await?;
     loop {
         let page = {
@@ -591,7 +607,7 @@ pub async fn dossiers_xlsx(
                     Cell::text(d.procedure.as_str()),
                     Cell::text(d.procedure_name.clone()),
                     Cell::Number(i64::from(d.status.code())),
-                    Cell::text(d.status.label()),
+                    Cell::text(rules.label(d.status)),
                     Cell::text(match d.channel {
                         Channel::Counter => "Trực tiếp",
                         Channel::Online => "Trực tuyến",

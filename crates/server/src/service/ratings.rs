@@ -361,7 +361,7 @@ async fn record(
     if !ratable(current.status) {
         return Err(AppError::Refused(format!(
             "Chỉ đánh giá được khi hồ sơ đã có kết quả; hồ sơ đang ở trạng thái «{}».",
-            current.status.label()
+            crate::service::rules::now(state).await?.label(current.status)
         )));
     }
     if let Some(before) = ratings::of_dossier(&mut tx, id).await? {

@@ -219,3 +219,33 @@ pub async fn load(state: &AppState, p: &Principal, text: &str) -> Result<Version
         .find(|v| v.version == set.version)
         .ok_or_else(|| AppError::Internal("the loaded rule set is not in the book".to_owned()))
 }
+
+/// The rule version in force at an instant, held with its book.
+#[derive(Debug, Clone)]
+pub struct InForce {
+    book: Arc<RuleBook>,
+    at: time::OffsetDateTime,
+}
+
+impl std::ops::Deref for InForce {
+    type Target = RuleSet;
+
+    fn deref(&self) -> &RuleSet {
+        self.book.in_force_at(self.at)
+    }
+}
+
+impl InForce {
+    /// The label of `status` under this version.
+    pub fn label(&self, status: motcua_core::dossier::Status) -> String {
+        self.status_label(status).to_owned()
+    }
+}
+
+/// The rules in force now: what the pages and the API show today (the status labels).
+pub async fn now(state: &AppState) -> Result<InForce, AppError> {
+    Ok(InForce {
+        book: book(state).await?,
+        at: state.clock.now(),
+    })
+}

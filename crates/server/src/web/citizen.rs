@@ -280,7 +280,7 @@ struct Line {
     code: String,
     procedure_name: String,
     status_code: u8,
-    status_label: &'static str,
+    status_label: String,
     filed: String,
     appointment: String,
     overdue: bool,
@@ -334,6 +334,7 @@ pub async fn mine(State(state): State<AppState>, SignedIn(p): SignedIn) -> Resul
     let now = filter.now;
     let mut tx = state.db.begin_read().await?;
     let rows = dossiers::list(&mut tx, &filter).await?;
+    let labels = crate::service::rules::now(&state).await?;
     let mut lines = Vec::with_capacity(rows.len());
     for s in &rows {
         let d = &s.dossier;
@@ -342,7 +343,7 @@ pub async fn mine(State(state): State<AppState>, SignedIn(p): SignedIn) -> Resul
             code: d.code.as_str().to_owned(),
             procedure_name: d.procedure_name.clone(),
             status_code: d.status.code(),
-            status_label: d.status.label(),
+            status_label: labels.label(d.status),
             filed: when(d.created_at),
             appointment: d.due_at.map(day).unwrap_or_default(),
             overdue: d.is_overdue(now),
@@ -587,7 +588,7 @@ struct DossierPage {
     procedure: String,
     procedure_name: String,
     status_code: u8,
-    status_label: &'static str,
+    status_label: String,
     overdue: bool,
     /// The result is ready and waits to be handed over.
     awaits_hand_over: bool,

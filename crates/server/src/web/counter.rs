@@ -20,6 +20,7 @@ use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::dossier::{Channel, Status};
 use motcua_core::lifecycle::{Delivery, Dossier};
 use motcua_core::money::Vnd;
+use motcua_core::rules::RuleSet;
 use motcua_store::dossiers::{self as store, Stored};
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime, Time};
@@ -356,7 +357,7 @@ async fn load(
     Ok(dossiers)
 }
 
-fn row(tab: Tab, d: &Dossier, now: OffsetDateTime, soon: OffsetDateTime) -> Row {
+fn row(tab: Tab, d: &Dossier, labels: &RuleSet, now: OffsetDateTime, soon: OffsetDateTime) -> Row {
     let mut r = Row {
         code: d.code.as_str().to_owned(),
         procedure: d.procedure_name.clone(),
@@ -387,7 +388,7 @@ fn row(tab: Tab, d: &Dossier, now: OffsetDateTime, soon: OffsetDateTime) -> Row 
         }
         Tab::Today => {
             r.time = d.due_at.map(hour).unwrap_or_default();
-            r.state = d.status.label().to_owned();
+            r.state = labels.status_label(d.status).to_owned();
             if let Some(state) = motcua_core::deadline::due_state(d.status, d.due_at, d.finished_at, now, soon) {
                 let (class, label) = due_state(state);
                 r.badge = label;
@@ -417,6 +418,7 @@ pub async fn desk(
     let now = state.clock.now();
     let calendar = crate::service::calendar::calendar(&state, &counter.province).await?;
     let soon = motcua_core::deadline::soon_limit(&calendar, now).unwrap_or(now);
+    let labels = crate::service::rules::now(&state).await?;
     let current = Tab::of(q.tab.as_deref());
     let mut tabs = Vec::with_capacity(Tab::ALL.len());
     let mut shown = Vec::new();
@@ -472,7 +474,7 @@ pub async fn desk(
             .iter()
             .skip((number - 1) * PAGE_SIZE)
             .take(PAGE_SIZE)
-            .map(|d| row(current, d, now, soon))
+            .map(|d| row(current, d, &labels, now, soon))
             .collect(),
         prev: (number > 1).then(|| url(number - 1)),
         next: (number < pages).then(|| url(number + 1)),
@@ -749,7 +751,7 @@ struct ReceiptPage {
     frame: Frame,
     code: String,
     accepted: bool,
-    status: &'static str,
+    status: String,
     procedure: String,
     applicant: String,
     id_number: String,
@@ -774,12 +776,13 @@ pub async fn receipt(
     Counter::of(&p)?;
     // The same read as the API's: one visibility rule, and the view of personal data is audited.
     let view = crate::service::dossiers::get(&state, &p, &code).await?;
+    let status = view.status_label;
     let d = view.dossier;
     Ok(page(&ReceiptPage {
         frame: Frame::new(&state, Some(&p)).await?,
         code: d.code.as_str().to_owned(),
         accepted: d.received_at.is_some(),
-        status: d.status.label(),
+        status,
         procedure: d.procedure_name.clone(),
         applicant: match &d.submitter {
             Some(s) => format!("{} (nộp thay: {})", d.applicant.name, s.name),

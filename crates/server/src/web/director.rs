@@ -15,6 +15,7 @@ use axum::response::Response;
 use axum::routing::get;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::lifecycle::Dossier;
+use motcua_core::rules::RuleSet;
 use motcua_store::overview::{self, Behind, Figures, Metric, Narrow, Period};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -371,7 +372,7 @@ pub struct Row {
     /// Applicant.
     pub applicant: String,
     /// Status label.
-    pub status: &'static str,
+    pub status: String,
     /// Responsible department.
     pub department: String,
     /// Where it is now.
@@ -386,13 +387,13 @@ pub struct Row {
     pub late: String,
 }
 
-fn row(dir: &Directory, d: &Dossier) -> Row {
+fn row(dir: &Directory, rules: &RuleSet, d: &Dossier) -> Row {
     let at = |t: Option<OffsetDateTime>| t.map(when).unwrap_or_default();
     Row {
         code: d.code.as_str().to_owned(),
         procedure: d.procedure_name.clone(),
         applicant: d.applicant.name.clone(),
-        status: d.status.label(),
+        status: rules.status_label(d.status).to_owned(),
         department: dir.name(d.responsible_agency.as_str()),
         holder: dir.name(d.current_agency.as_str()),
         received: at(d.received_at),
@@ -497,6 +498,7 @@ pub async fn dossier_list(
         .await?
     };
     let dir = directory(&state, &province).await?;
+    let rules = crate::service::rules::now(&state).await?;
     let agency_name = agency
         .as_deref()
         .map_or_else(|| "Toàn tỉnh".to_owned(), |a| dir.name(a));
@@ -562,7 +564,7 @@ pub async fn dossier_list(
         metric: metric.name(),
         agency: agency.unwrap_or_default(),
         agency_name,
-        rows: rows.iter().map(|s| row(&dir, &s.dossier)).collect(),
+        rows: rows.iter().map(|s| row(&dir, &rules, &s.dossier)).collect(),
         next,
     }))
 }
@@ -669,6 +671,7 @@ pub async fn overdue_list(
         counts.retain(|a, _| agency.as_deref() == Some(a.as_str()));
     }
     let dir = directory(&state, &province).await?;
+    let rules = crate::service::rules::now(&state).await?;
     let calendar = crate::service::calendar::calendar(&state, &province).await?;
     let mut age_total = None;
     if let Some(bucket) = age {
@@ -701,7 +704,7 @@ pub async fn overdue_list(
     let rows: Vec<Row> = stored
         .iter()
         .map(|s| {
-            let mut r = row(&dir, &s.dossier);
+            let mut r = row(&dir, &rules, &s.dossier);
             r.late = s
                 .dossier
                 .due_at

@@ -76,7 +76,7 @@ pub async fn dossier_payments(
         frame: Frame::new(&state, Some(&p)).await?,
         code: d.code.as_str().to_owned(),
         procedure_name: d.procedure_name.clone(),
-        status_label: d.status.label().to_owned(),
+        status_label: crate::service::rules::now(&state).await?.label(d.status),
         due: d
             .payment_due
             .filter(|_| owes)

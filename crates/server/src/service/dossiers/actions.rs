@@ -266,5 +266,5 @@ pub async fn act(
     // After the commit, so that no tracking read can cache the state before the action.
     state.tracking_cache.forget(dossier.code.as_str());
     crate::forms::issue_after(state, &dossier);
-    Ok(view(state, dossier, files, p))
+    view(state, dossier, files, p).await
 }

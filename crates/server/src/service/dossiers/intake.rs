@@ -509,5 +509,5 @@ pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<Do
             f
         })
         .collect();
-    Ok(view(state, dossier, files, p))
+    view(state, dossier, files, p).await
 }

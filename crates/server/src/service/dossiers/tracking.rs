@@ -132,11 +132,12 @@ fn too_many_misses(wait: std::time::Duration) -> AppError {
 /// What the public sees of dossier `d` with its history `events`.
 async fn tracking_view(state: &AppState, d: &Dossier, events: Vec<EventRecord>) -> Result<Tracking, AppError> {
     let dir = directory(state, &d.province).await?;
+    let rules = crate::service::rules::now(state).await?;
     Ok(Tracking {
         code: d.code.as_str().to_owned(),
         procedure_name: d.procedure_name.clone(),
         status_code: d.status.code(),
-        status_label: d.status.label().to_owned(),
+        status_label: rules.label(d.status),
         received_at: d.received_at.map(rfc3339),
         due_at: d.due_at.map(rfc3339),
         finished_at: d.finished_at.map(rfc3339),
@@ -148,7 +149,7 @@ async fn tracking_view(state: &AppState, d: &Dossier, events: Vec<EventRecord>) 
                 at: rfc3339(e.at),
                 label: action_label(&e.action),
                 agency: e.to_agency.as_deref().map(|a| dir.name(a)),
-                status_label: e.to_status.label().to_owned(),
+                status_label: rules.label(e.to_status),
                 result: e.closed_step,
             })
             .collect(),

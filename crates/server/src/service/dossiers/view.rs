@@ -48,8 +48,8 @@ impl FileView {
 pub struct DossierView {
     /// National status code, 1–10.
     pub status_code: u8,
-    /// National status label.
-    pub status_label: &'static str,
+    /// National status label, as the rules in force today word it.
+    pub status_label: String,
     /// Whether the dossier is overdue now: the appointment passed while its clock runs (not
     /// while it waits for a supplement or a payment; a finished dossier is late, not overdue).
     pub overdue: bool,
@@ -66,23 +66,29 @@ pub struct DossierView {
 
 /// The dossier as `p` sees it, with the actions they may take now (those the status, the
 /// agency holding it and their role allow).
-pub fn view(state: &AppState, d: Dossier, files: Vec<files::FileRecord>, p: &Principal) -> DossierView {
+pub async fn view(
+    state: &AppState,
+    d: Dossier,
+    files: Vec<files::FileRecord>,
+    p: &Principal,
+) -> Result<DossierView, AppError> {
     let now = state.clock.now();
+    let rules = crate::service::rules::now(state).await?;
     let actions = Action::ALL
         .into_iter()
         .filter(|a| lifecycle::possible(&d, *a, now))
         .filter(|a| lifecycle::authorize(&d, *a, &p.access, user_id(p)).is_ok())
         .map(|a| a.name().to_owned())
         .collect();
-    DossierView {
+    Ok(DossierView {
         status_code: d.status.code(),
-        status_label: d.status.label(),
+        status_label: rules.label(d.status),
         overdue: d.is_overdue(now),
         timeliness: d.timeliness(now),
         actions,
         files: files.into_iter().map(FileView::of).collect(),
         dossier: d,
-    }
+    })
 }
 
 pub async fn load_visible(
@@ -109,7 +115,7 @@ pub async fn get(state: &AppState, p: &Principal, code: &str) -> Result<DossierV
     let (stored, files) = load_visible(state, p, code).await?;
     let d = stored.dossier;
     audit_view(state, p, &d).await?;
-    Ok(view(state, d, files, p))
+    view(state, d, files, p).await
 }
 
 /// Whether `p` is the account that owns `d` (a citizen reading their own dossier): the one

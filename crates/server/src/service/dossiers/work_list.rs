@@ -27,7 +27,7 @@ pub struct DossierLine {
     /// Status.
     pub status: Status,
     /// Status label.
-    pub status_label: &'static str,
+    pub status_label: String,
     /// Channel.
     pub channel: Channel,
     /// Applicant's name.
@@ -219,6 +219,7 @@ pub async fn list(state: &AppState, p: &Principal, q: WorkListRequest<'_>) -> Re
     let mut tx = state.db.begin_read().await?;
     let rows = dossiers::list(&mut tx, &filter).await?;
     drop(tx);
+    let labels = crate::service::rules::now(state).await?;
     let next_cursor = (rows.len() == limit as usize)
         .then(|| rows.last().map(|r| r.id.to_string()))
         .flatten();
@@ -232,7 +233,7 @@ pub async fn list(state: &AppState, p: &Principal, q: WorkListRequest<'_>) -> Re
                 procedure_name: d.procedure_name.clone(),
                 status_code: d.status.code(),
                 status: d.status,
-                status_label: d.status.label(),
+                status_label: labels.label(d.status),
                 channel: d.channel,
                 applicant_name: d.applicant.name.clone(),
                 current_agency: d.current_agency.as_str().to_owned(),

@@ -112,7 +112,7 @@ struct DossierPage {
     procedure: String,
     procedure_name: String,
     status_code: u8,
-    status_label: &'static str,
+    status_label: String,
     channel: &'static str,
     applicant_kind: &'static str,
     applicant: lifecycle::Applicant,
@@ -279,10 +279,11 @@ pub async fn show(
     };
     api::audit_view(&state, &p, &stored.dossier).await?;
     let dir = api::directory(&state, &stored.dossier.province).await?;
+    let labels = crate::service::rules::now(&state).await?;
     let now = state.clock.now();
     let soon = api::soon_after(&state, &stored.dossier.province, now).await?;
     let stored_id = stored.id;
-    let v = api::view(&state, stored.dossier, file_records, &p);
+    let v = api::view(&state, stored.dossier, file_records, &p).await?;
     let d = &v.dossier;
     let by_id: HashMap<&str, &FileView> = v.files.iter().map(|f| (f.id.as_str(), f)).collect();
     let link = |id: &String| {
@@ -373,9 +374,8 @@ pub async fn show(
             who: format!("{} ({})", e.actor.name, dir.name(&e.agency)),
             label: api::action_label(&e.action),
             change: match e.from_status {
-                Some(from) if from != e.to_status => format!("{} → {}", from.label(), e.to_status.label()),
-                Some(_) => e.to_status.label().to_owned(),
-                None => e.to_status.label().to_owned(),
+                Some(from) if from != e.to_status => format!("{} → {}", labels.label(from), labels.label(e.to_status)),
+                Some(_) | None => labels.label(e.to_status),
             },
             note: e.note,
         })

@@ -59,7 +59,7 @@ struct Row {
     badge: Option<Badge>,
     /// A department handles it (with no assignee: waiting for assignment).
     is_being_handled: bool,
-    status: &'static str,
+    status: String,
     assignee: String,
 }
 
@@ -185,6 +185,7 @@ pub async fn show(
                 format!("{at}.{id}")
             }
         });
+    let labels = crate::service::rules::now(&state).await?;
     let rows = stored
         .iter()
         .map(|s| {
@@ -197,7 +198,7 @@ pub async fn show(
                 due: d.due_at.map(when).unwrap_or_default(),
                 badge: due_badge(d, now, soon),
                 is_being_handled: d.status.is_being_handled(),
-                status: d.status.label(),
+                status: labels.label(d.status),
                 assignee: d.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
             }
         })
@@ -277,7 +278,7 @@ pub async fn show(
         .into_iter()
         .map(|s| Choice {
             value: s.code().to_string(),
-            label: format!("{} · {}", s.code(), s.label()),
+            label: format!("{} · {}", s.code(), labels.status_label(s)),
         })
         .collect();
     Ok(page(&WorkListPage {
