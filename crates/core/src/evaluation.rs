@@ -177,6 +177,7 @@ pub struct Answers {
 
 /// Where an index's data comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// The system's own records of the dossier.
@@ -216,6 +217,7 @@ impl Source {
 /// which are in force, with their names, levels and sources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum IndexCode {
     /// 1: total time against the statutory time.
     TotalTime,
@@ -257,6 +259,7 @@ impl IndexCode {
 /// One index of the per-dossier evaluation, as a rule set words it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Index {
     /// Its place in the published order.
     pub number: u8,

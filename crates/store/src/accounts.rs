@@ -247,18 +247,32 @@ pub async fn set_password(tx: &mut Tx, id: &str, hash: &str, must_change: bool, 
     changed(n, id)
 }
 
-/// Counts a failed login; after `max_failures` consecutive failures the account is
-/// locked for `lock_ms`. A failure when the account has not changed since `forget_before`
-/// (epoch ms: no failure, no other change) counts as the first again. Returns the failure
-/// count and the lock end, if locked.
+/// How failed logins lock a name: after `max_failures` consecutive failures, for
+/// `lock_ms`; a failure when nothing changed since `forget_before` (epoch ms) counts as
+/// the first again.
+#[derive(Debug, Clone, Copy)]
+pub struct LockPolicy {
+    /// Failures in a row that lock.
+    pub max_failures: i64,
+    /// How long a lock lasts, in ms.
+    pub lock_ms: i64,
+    /// Failures older than this (epoch ms) are forgotten.
+    pub forget_before: i64,
+}
+
+/// Counts a failed login of account `id` under `policy`. Returns the failure count and the
+/// lock end, if locked.
 pub async fn record_login_failure(
     tx: &mut Tx,
     id: &str,
-    max_failures: i64,
-    lock_ms: i64,
+    policy: LockPolicy,
     now: OffsetDateTime,
-    forget_before: i64,
 ) -> Result<(i64, Option<i64>)> {
+    let LockPolicy {
+        max_failures,
+        lock_ms,
+        forget_before,
+    } = policy;
     let now = to_millis(now);
     // Every right-hand side reads the row as it was, so the count is computed once.
     let row: (i64, Option<i64>) = on!(tx, |c| {
@@ -305,17 +319,19 @@ pub async fn unknown_login_lock(tx: &mut Tx, username: &str) -> Result<Option<i6
 }
 
 /// Counts a failed login under `username`, a name that belongs to no account, exactly as
-/// [`record_login_failure`] counts one for an account: a lock for `lock_ms` from the
-/// `max_failures`-th, a count that starts again after `forget_before`. Names not tried
-/// since `forget_before` are forgotten. Returns the failure count and the lock end.
+/// [`record_login_failure`] counts one for an account. Names not tried since the policy's
+/// `forget_before` are forgotten. Returns the failure count and the lock end.
 pub async fn record_unknown_login_failure(
     tx: &mut Tx,
     username: &str,
-    max_failures: i64,
-    lock_ms: i64,
+    policy: LockPolicy,
     now: OffsetDateTime,
-    forget_before: i64,
 ) -> Result<(i64, Option<i64>)> {
+    let LockPolicy {
+        max_failures,
+        lock_ms,
+        forget_before,
+    } = policy;
     let now = to_millis(now);
     exec!(tx, |c| {
         sqlx::query("DELETE FROM unknown_login_failures WHERE updated_at < $1")

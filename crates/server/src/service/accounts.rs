@@ -124,15 +124,8 @@ pub async fn login(
         // Spend the same time as a real check, so timing does not reveal which names exist.
         let _ = verify_password(state, password, DUMMY_HASH).await;
         let mut tx = state.db.begin_write().await?;
-        let (failures, lock) = accounts::record_unknown_login_failure(
-            &mut tx,
-            &username,
-            i64::from(state.config.login_max_failures),
-            lock_ms(state),
-            now,
-            now_ms.saturating_sub(remembered_ms(state)),
-        )
-        .await?;
+        let (failures, lock) =
+            accounts::record_unknown_login_failure(&mut tx, &username, lock_policy(state, now_ms), now).await?;
         tx.commit().await?;
         return Err(failed(failures, lock, now_ms));
     };
@@ -161,15 +154,7 @@ pub async fn login(
         tracing::warn!(user = %user.id, "a right password arrived after the account was locked");
     }
     let mut tx = state.db.begin_write().await?;
-    let (failures, lock) = accounts::record_login_failure(
-        &mut tx,
-        &user.id,
-        i64::from(state.config.login_max_failures),
-        lock_ms(state),
-        now,
-        now_ms.saturating_sub(remembered_ms(state)),
-    )
-    .await?;
+    let (failures, lock) = accounts::record_login_failure(&mut tx, &user.id, lock_policy(state, now_ms), now).await?;
     let mut after = serde_json::json!({ "failed_logins": failures });
     if user.disabled {
         after["disabled"] = serde_json::Value::Bool(true);
@@ -203,6 +188,15 @@ fn lock_ms(state: &AppState) -> i64 {
 /// the lock-out if that is longer.
 fn remembered_ms(state: &AppState) -> i64 {
     FAILURES_REMEMBERED_MS.max(lock_ms(state))
+}
+
+/// The configured lock-out at `now_ms`.
+fn lock_policy(state: &AppState, now_ms: i64) -> accounts::LockPolicy {
+    accounts::LockPolicy {
+        max_failures: i64::from(state.config.login_max_failures),
+        lock_ms: lock_ms(state),
+        forget_before: now_ms.saturating_sub(remembered_ms(state)),
+    }
 }
 
 /// A session just stored, not yet handed to the browser.

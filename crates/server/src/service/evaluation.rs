@@ -158,23 +158,10 @@ pub async fn score(tx: &mut Tx, stored: &dossiers::Stored, dir: &Directory, unit
 /// One index of a sheet.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LineView {
-    /// Its place in the published order.
-    pub number: u8,
-    /// Stable code.
-    pub code: &'static str,
-    /// The published name.
-    pub name: String,
-    /// `system`, `citizen`, `system_and_citizen` or `unit` (the agency's figures over the
-    /// period: the same for every dossier of the agency in the period).
-    pub source: &'static str,
-    /// The published 2/1/0 rule.
-    pub rule: String,
-    /// How motcua applies it with the data it has.
-    pub method: String,
-    /// The legal source.
-    pub legal: String,
-    /// False when the index or its levels are unconfirmed.
-    pub confirmed: bool,
+    /// The index as the rule version words it (number, code, name, source, rule,
+    /// method, legal source, confirmed).
+    #[serde(flatten)]
+    pub index: Index,
     /// 0–2, or null when not assessed.
     pub points: Option<u32>,
     /// Why.
@@ -250,14 +237,7 @@ pub fn sheet_view(code: &str, s: &Sheet, unit: &Unit) -> SheetView {
             .lines
             .iter()
             .map(|l| LineView {
-                number: l.index.number,
-                code: l.index.code.as_str(),
-                name: l.index.name.clone(),
-                source: l.index.source.as_str(),
-                rule: l.index.rule.clone(),
-                method: l.index.method.clone(),
-                legal: l.index.legal.clone(),
-                confirmed: l.index.confirmed,
+                index: l.index.clone(),
                 points: l.mark.points(),
                 reason: l.mark.reason().to_owned(),
             })
