@@ -6,6 +6,8 @@
 #   nodejs, npm                    a real local OpenID provider (npm's oidc-provider)
 #   poppler-utils                  pdftotext and pdftoppm, to read back the official forms (PDF)
 #                                  that the forms tests render
+#   zbar-tools                     zbarimg, an independent reader of the VietQR codes drawn on
+#                                  fee notices (PDF) and the payment page (issue 24)
 #   chromium                       the browser of the e2e tests (driven by npm's playwright-core;
 #                                  Debian's build, never a downloaded one)
 #   make                           builds the jemalloc allocator the binary links (with the C
@@ -30,6 +32,7 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 need_package make
 need_package python3-venv
 need_package poppler-utils
+need_package zbar-tools
 need_package chromium
 
 if [ ${#missing[@]} -gt 0 ]; then

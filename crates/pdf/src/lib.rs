@@ -77,11 +77,19 @@ const BUILTIN: &[(&str, &str)] = &[
         PAYMENT_RECEIPT_TEMPLATE,
         include_str!("../templates/payment-receipt.typ"),
     ),
+    (PAYMENT_NOTICE_TEMPLATE, include_str!("../templates/payment-notice.typ")),
 ];
 
 /// The template of the electronic receipt of a fee payment («Biên lai thu phí, lệ phí»),
 /// which is not one of the circular's forms (see [`Renderer::render_payment_receipt`]).
 pub const PAYMENT_RECEIPT_TEMPLATE: &str = "payment-receipt.typ";
+
+/// The template of a fee notice to pay by bank transfer, with its VietQR code («Thông báo
+/// nộp phí, lệ phí»; see [`Renderer::render_payment_notice`]).
+pub const PAYMENT_NOTICE_TEMPLATE: &str = "payment-notice.typ";
+
+/// The title printed on a fee notice.
+pub const PAYMENT_NOTICE_TITLE: &str = "THÔNG BÁO NỘP PHÍ, LỆ PHÍ";
 
 /// The title printed on the electronic receipt of a fee payment.
 pub const PAYMENT_RECEIPT_TITLE: &str = "BIÊN LAI THU PHÍ, LỆ PHÍ";
@@ -161,6 +169,17 @@ impl Renderer {
         ident: &str,
     ) -> Result<Vec<u8>, PdfError> {
         self.render_template(PAYMENT_RECEIPT_TEMPLATE, data, issued, ident)
+    }
+
+    /// Renders the notice of a fee to pay by bank transfer, with its VietQR code (template
+    /// [`PAYMENT_NOTICE_TEMPLATE`]), as [`Renderer::render`] renders a form.
+    pub fn render_payment_notice(
+        &self,
+        data: &Value,
+        issued: OffsetDateTime,
+        ident: &str,
+    ) -> Result<Vec<u8>, PdfError> {
+        self.render_template(PAYMENT_NOTICE_TEMPLATE, data, issued, ident)
     }
 
     fn render_template(

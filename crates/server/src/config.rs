@@ -81,6 +81,7 @@ const KEYS: &[&str] = &[
     "vnpay_api_url",
     "payment_order_ttl_minutes",
     "sandbox_gateway",
+    "bank_accounts",
     "metrics_token",
     "audit_anchor_file",
     "audit_anchor_minutes",
@@ -326,6 +327,11 @@ pub struct Config {
     /// configured secret: on by default only with the demo and no real `vnpay_url`.
     #[serde(default)]
     pub sandbox_gateway: Option<bool>,
+    /// The collecting agencies' bank accounts, for fees paid by bank transfer (VietQR):
+    /// one `[[bank_accounts]]` table each. Empty: with the demo, a demo account collects
+    /// for every agency ([`Config::bank_account`]); otherwise transfers are not offered.
+    #[serde(default)]
+    pub bank_accounts: Vec<BankAccount>,
     /// The bearer token `/metrics` asks for (`Authorization: Bearer …`, at least 16
     /// characters). Empty: `/metrics` answers only requests from a loopback address that
     /// came through no proxy.
@@ -341,6 +347,38 @@ pub struct Config {
     /// when anything was appended); 0 writes none (`motcua audit anchor` still does).
     #[serde(default = "default_anchor_minutes")]
     pub audit_anchor_minutes: u64,
+}
+
+/// A collecting agency's bank account (issue 24): where fees paid by bank transfer go,
+/// printed in VietQR codes and matched against the bank's statements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccount {
+    /// The agency it collects for (`000.00.16.H43`), or `*` for every agency without one.
+    pub agency: String,
+    /// The bank's BIN (six digits, NAPAS's list: Vietcombank `970436`, VietinBank `970415`…).
+    pub bin: String,
+    /// The bank's name as people know it, printed beside the code.
+    #[serde(default)]
+    pub bank: String,
+    /// The account number.
+    pub account: String,
+    /// The account holder's name, as the bank shows it to the payer.
+    pub name: String,
+}
+
+impl BankAccount {
+    /// The demo's account: a made-up number at Vietcombank's BIN, named as a demo so that
+    /// nobody takes it for a real one.
+    pub fn demo() -> Self {
+        Self {
+            agency: "*".to_owned(),
+            bin: "970436".to_owned(),
+            bank: "Vietcombank (tài khoản thử nghiệm)".to_owned(),
+            account: "0071000123456".to_owned(),
+            name: "TRUNG TAM PHUC VU HANH CHINH CONG (DEMO)".to_owned(),
+        }
+    }
 }
 
 fn default_anchor_minutes() -> u64 {
@@ -421,6 +459,7 @@ impl Default for Config {
             vnpay_api_url: String::new(),
             payment_order_ttl_minutes: 15,
             sandbox_gateway: None,
+            bank_accounts: Vec::new(),
             metrics_token: String::new(),
             audit_anchor_file: PathBuf::new(),
             audit_anchor_minutes: default_anchor_minutes(),
@@ -626,8 +665,32 @@ impl Config {
             .unwrap_or(self.demo && self.vnpay_url.trim().is_empty())
     }
 
+    /// The bank account that collects transfers for `agency` (an agency code): the entry
+    /// naming it, else the one for every agency (`agency = "*"`); with the demo and no
+    /// account configured, [`BankAccount::demo`].
+    pub fn bank_account(&self, agency: &str) -> Option<BankAccount> {
+        if self.bank_accounts.is_empty() {
+            return self.demo.then(BankAccount::demo);
+        }
+        let by_agency = |a: &str| self.bank_accounts.iter().find(|b| b.agency.trim() == a);
+        by_agency(agency).or_else(|| by_agency("*")).cloned()
+    }
+
     /// The payment settings: one gateway, complete, and orders that can live.
     fn validate_payments(&self) -> Result<(), String> {
+        for b in &self.bank_accounts {
+            if b.agency.trim().is_empty()
+                || !motcua_core::vietqr::is_bin(&b.bin)
+                || !motcua_core::vietqr::is_account(&b.account)
+                || b.name.trim().is_empty()
+            {
+                return Err(format!(
+                    "bank_accounts: «{}» needs agency (a code or *), bin (6 digits), account (1-19 letters or digits) \
+                     and name",
+                    b.agency
+                ));
+            }
+        }
         if self.payment_order_ttl_minutes == 0 || self.payment_order_ttl_minutes > 7 * 24 * 60 {
             return Err("payment_order_ttl_minutes must be between 1 and 10080".to_owned());
         }

@@ -14,6 +14,8 @@ pub const PAID: &str = "paid";
 pub const FAILED: &str = "failed";
 /// Not paid in time; can no longer be paid.
 pub const EXPIRED: &str = "expired";
+/// The method of orders paid by bank transfer (VietQR), settled from the bank's statement.
+pub const TRANSFER: &str = "transfer";
 
 /// A payment order as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -370,4 +372,142 @@ pub async fn notifications_between(
             received_at: from_millis(r.received_at),
         })
         .collect())
+}
+
+/// A credit read from a bank statement (issue 24 item 6), as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StatementEntry {
+    /// Row id (0 before insertion).
+    pub id: i64,
+    /// The province of the account's agency.
+    pub province_code: String,
+    /// The bank's BIN.
+    pub bin: String,
+    /// The credited account.
+    pub account: String,
+    /// The bank's reference of the entry: one transaction, whichever file repeats it.
+    pub entry_ref: String,
+    /// When the bank booked it (milliseconds since the epoch).
+    pub booked_at: i64,
+    /// Whole đồng.
+    pub amount: i64,
+    /// The transfer's description as the statement gives it.
+    pub description: String,
+    /// The order whose reference the description carries, if any.
+    pub order_id: Option<String>,
+    /// `paid`, or why the credit is listed for an officer.
+    pub outcome: String,
+    /// Explanation for people.
+    pub detail: String,
+    /// SHA-256 of the file it first came in.
+    pub file_sha256: String,
+    /// Who imported it (account id).
+    pub imported_by: String,
+    /// When (milliseconds since the epoch).
+    pub imported_at: i64,
+    /// Who resolved it, once an officer has.
+    pub resolved_by: Option<String>,
+    /// When.
+    pub resolved_at: Option<i64>,
+    /// What the officer did about it.
+    pub resolution: String,
+}
+
+const ENTRY_COLUMNS: &str = "id, province_code, bin, account, entry_ref, booked_at, amount, description, order_id,
+    outcome, detail, file_sha256, imported_by, imported_at, resolved_by, resolved_at, resolution";
+
+/// Records credit `e` unless the account already has an entry of the same bank reference:
+/// its new id, or `None` when it was already there (nothing changed).
+pub async fn insert_entry(tx: &mut Tx, e: &StatementEntry) -> Result<Option<i64>> {
+    let id: Option<(i64,)> = on!(tx, |c| {
+        sqlx::query_as(
+            "INSERT INTO bank_statement_entries (province_code, bin, account, entry_ref, booked_at, amount,
+                 description, order_id, outcome, detail, file_sha256, imported_by, imported_at, resolved_by,
+                 resolved_at, resolution)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, '')
+             ON CONFLICT (account, entry_ref) DO NOTHING
+             RETURNING id",
+        )
+        .bind(&e.province_code)
+        .bind(&e.bin)
+        .bind(&e.account)
+        .bind(&e.entry_ref)
+        .bind(e.booked_at)
+        .bind(e.amount)
+        .bind(&e.description)
+        .bind(e.order_id.as_deref())
+        .bind(&e.outcome)
+        .bind(&e.detail)
+        .bind(&e.file_sha256)
+        .bind(&e.imported_by)
+        .bind(e.imported_at)
+        .fetch_optional(c)
+        .await
+    })?;
+    Ok(id.map(|(id,)| id))
+}
+
+/// Records what credit `id` came to.
+pub async fn set_entry_outcome(tx: &mut Tx, id: i64, outcome: &str, detail: &str) -> Result<()> {
+    exec!(tx, |c| {
+        sqlx::query("UPDATE bank_statement_entries SET outcome = $1, detail = $2 WHERE id = $3")
+            .bind(outcome)
+            .bind(detail)
+            .bind(id)
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// The credit `id`, if any.
+pub async fn entry_by_id(tx: &mut Tx, id: i64) -> Result<Option<StatementEntry>> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM bank_statement_entries WHERE id = $1");
+    Ok(on!(tx, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+}
+
+/// The credits of `province` imported in `[from, to)`, oldest first.
+pub async fn entries_between(
+    tx: &mut Tx,
+    province: &str,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<Vec<StatementEntry>> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM bank_statement_entries
+         WHERE province_code = $1 AND imported_at >= $2 AND imported_at < $3 ORDER BY imported_at, id"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(province)
+        .bind(to_millis(from))
+        .bind(to_millis(to))
+        .fetch_all(c)
+        .await)?)
+}
+
+/// The credits of `province` listed for an officer and not yet resolved, oldest first.
+pub async fn open_entries(tx: &mut Tx, province: &str) -> Result<Vec<StatementEntry>> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM bank_statement_entries
+         WHERE province_code = $1 AND outcome <> 'paid' AND resolved_at IS NULL ORDER BY imported_at, id"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql).bind(province).fetch_all(c).await)?)
+}
+
+/// Marks listed credit `id` resolved by `by` at `at` with `resolution`; `false` when it
+/// was not open (settled an order, or resolved already): nothing changed.
+pub async fn resolve_entry(tx: &mut Tx, id: i64, by: &str, at: OffsetDateTime, resolution: &str) -> Result<bool> {
+    let n = exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE bank_statement_entries SET resolved_by = $1, resolved_at = $2, resolution = $3
+             WHERE id = $4 AND outcome <> 'paid' AND resolved_at IS NULL",
+        )
+        .bind(by)
+        .bind(to_millis(at))
+        .bind(resolution)
+        .bind(id)
+        .execute(c)
+        .await
+    })?;
+    Ok(n == 1)
 }

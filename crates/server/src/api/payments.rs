@@ -11,7 +11,8 @@ use crate::auth::{ClientIp, Principal};
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::service::payments::{
-    self as service, IpnReply, NewOrder, OrderView, QueryOutcome, Reconciliation, ReconciliationQuery,
+    self as service, CreditView, ImportQuery, ImportReport, IpnReply, NewOrder, OpenCredits, OrderView, QueryOutcome,
+    Reconciliation, ReconciliationQuery, Resolution,
 };
 use crate::state::AppState;
 
@@ -21,9 +22,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/dossiers/{code}/payments", get(list).post(create))
         .route("/api/v1/payments/reconciliation", get(reconciliation))
         .route("/api/v1/payments/reconciliation.xlsx", get(reconciliation_xlsx))
+        .route("/api/v1/payments/statements", axum::routing::post(import_statement))
+        .route("/api/v1/payments/statement-credits", get(statement_credits))
+        .route(
+            "/api/v1/payments/statement-credits/{id}/resolve",
+            axum::routing::post(resolve_credit),
+        )
         .route(crate::payments::IPN_PATH, get(vnpay_ipn))
         .route("/api/v1/payments/{id}", get(get_order))
         .route("/api/v1/payments/{id}/receipt.pdf", get(receipt_pdf))
+        .route("/api/v1/payments/{id}/notice.pdf", get(notice_pdf))
         .route("/api/v1/payments/{id}/query", axum::routing::post(query_gateway))
 }
 
@@ -104,6 +112,34 @@ pub async fn receipt_pdf(
         .into_response())
 }
 
+/// `GET /api/v1/payments/{id}/notice.pdf`: the fee notice («Thông báo nộp phí, lệ phí») of
+/// an open bank-transfer order, with its VietQR code and the same details written out,
+/// for whoever may see the dossier; 404 once the order is settled or expired.
+#[utoipa::path(get, path = "/api/v1/payments/{id}/notice.pdf", tag = "payments",
+    params(("id" = String, Path, description = "Mã lệnh thanh toán")),
+    responses((status = 200, description = "Thông báo nộp phí, lệ phí (PDF)", content_type = "application/pdf"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("session" = []), ("api_token" = [])))]
+pub async fn notice_pdf(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let pdf = service::transfer_notice(&state, &p, &id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"thong-bao-nop-phi-{id}.pdf\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
 /// `POST /api/v1/payments/{id}/query`: asks the gateway (VNPay `querydr`) how an online
 /// order stands, for when its notification never came. When the gateway says it was
 /// paid, for the exact amount, the payment is applied exactly as the IPN applies it (the
@@ -176,4 +212,57 @@ pub async fn reconciliation_xlsx(
         bytes,
     )
         .into_response())
+}
+
+/// `POST /api/v1/payments/statements`: imports a bank statement of a collecting account —
+/// an ISO 20022 camt.053 file, or a bank's CSV export (with `account` when the file does
+/// not name it). Each credit whose description carries a transfer order's reference and
+/// whose amount is the order's settles it, as a gateway notification would; every other
+/// credit is listed for an officer. A credit already imported (same account and bank
+/// reference, from this file or another) changes nothing. For staff who may collect for
+/// the account's agencies.
+#[utoipa::path(post, path = "/api/v1/payments/statements", tag = "payments", params(ImportQuery),
+    request_body(content = String, description = "camt.053 (XML) or CSV statement", content_type = "application/xml"),
+    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("api_token" = [])))]
+pub async fn import_statement(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<ImportReport>, AppError> {
+    Ok(Json(
+        service::import_statement(&state, &p, &body, q.account.as_deref()).await?,
+    ))
+}
+
+/// `GET /api/v1/payments/statement-credits`: the statement credits of a province listed
+/// for an officer and not yet resolved, oldest first.
+#[utoipa::path(get, path = "/api/v1/payments/statement-credits", tag = "payments", params(OpenCredits),
+    responses((status = 200, body = [CreditView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("session" = []), ("api_token" = [])))]
+pub async fn statement_credits(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<OpenCredits>,
+) -> Result<Json<Vec<CreditView>>, AppError> {
+    Ok(Json(service::open_credits(&state, &p, &q).await?))
+}
+
+/// `POST /api/v1/payments/statement-credits/{id}/resolve`: records what an officer did
+/// about a listed credit (refund, matched by hand…); audited. 409 when it settled an
+/// order or was resolved already.
+#[utoipa::path(post, path = "/api/v1/payments/statement-credits/{id}/resolve", tag = "payments",
+    params(("id" = i64, Path, description = "Số của khoản ghi có")), request_body = Resolution,
+    responses((status = 200, body = CreditView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("api_token" = [])))]
+pub async fn resolve_credit(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<i64>,
+    ApiJson(r): ApiJson<Resolution>,
+) -> Result<Json<CreditView>, AppError> {
+    Ok(Json(service::resolve_credit(&state, &p, id, &r.resolution).await?))
 }

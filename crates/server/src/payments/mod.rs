@@ -7,6 +7,7 @@
 //! server-to-server notification for the exact amount of an open order.
 
 pub mod sandbox;
+pub mod statement;
 pub mod vnpay;
 
 use time::OffsetDateTime;

@@ -31,8 +31,63 @@ use crate::error::AppError;
 use crate::payments::{Gateway, Notice, PayRequest, Untrusted};
 use crate::state::AppState;
 
-/// `vnpay` or `cash`.
+mod statements;
+pub use statements::{
+    CreditView, ImportQuery, ImportReport, OpenCredits, Resolution, import_statement, open_credits, outcome_label,
+    resolve_credit,
+};
+
+/// `vnpay`, `cash` or `transfer`.
 const CASH: &str = "cash";
+/// Paid by bank transfer to the collecting agency's account (VietQR, NAPAS 247).
+pub const TRANSFER: &str = payments::TRANSFER;
+/// Days a transfer order stays open: a transfer needs no gateway session, and people pay
+/// when they can (NAPAS 247 runs every day, at any hour).
+const TRANSFER_ORDER_DAYS: i64 = 30;
+
+/// How to pay an open transfer order: what its VietQR code carries, and the same written
+/// out for whoever types it in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    /// The collecting bank's BIN (six digits).
+    pub bin: String,
+    /// The bank's name.
+    pub bank: String,
+    /// The collecting agency's account number.
+    pub account: String,
+    /// The account holder.
+    pub account_name: String,
+    /// The amount in words («Một trăm năm mươi nghìn đồng»).
+    pub amount_in_words: String,
+    /// What the transfer's description must say (the order's reference).
+    pub reference: String,
+    /// The VietQR payload (EMVCo merchant-presented, NAPAS `QRIBFTTA`), as the QR code carries it.
+    pub payload: String,
+    /// The fee notice with the QR code (PDF).
+    pub notice_url: String,
+}
+
+/// How to pay transfer order `o` into `account`; `None` when the payload cannot carry it.
+fn transfer_view(o: &Order, account: &crate::config::BankAccount) -> Option<TransferView> {
+    let payload = motcua_core::vietqr::payload(&motcua_core::vietqr::Transfer {
+        bin: &account.bin,
+        account: &account.account,
+        amount: Vnd(amount_of(o)),
+        reference: &o.id,
+    })
+    .map_err(|e| tracing::warn!(order = o.id.as_str(), error = %e, "no VietQR for this order"))
+    .ok()?;
+    Some(TransferView {
+        bin: account.bin.clone(),
+        bank: account.bank.clone(),
+        account: account.account.clone(),
+        account_name: account.name.clone(),
+        amount_in_words: Vnd(amount_of(o)).in_words(),
+        reference: o.id.clone(),
+        payload,
+        notice_url: format!("/api/v1/payments/{}/notice.pdf", o.id),
+    })
+}
 
 /// A payment order as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,6 +124,8 @@ pub struct OrderView {
     pub pay_url: Option<String>,
     /// The electronic receipt (PDF), once paid.
     pub receipt_url: Option<String>,
+    /// How to pay by bank transfer (open transfer orders only).
+    pub transfer: Option<TransferView>,
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -104,10 +161,14 @@ pub fn amount_of(o: &Order) -> u64 {
 fn order_view(state: &AppState, o: &Order, ip: &str) -> OrderView {
     let now = state.clock.now();
     let shown = effective_state(o, now).to_owned();
-    let pay_url = (shown == PENDING && o.method != CASH)
+    let pay_url = (shown == PENDING && o.method != CASH && o.method != TRANSFER)
         .then(|| crate::payments::vnpay(&state.config))
         .flatten()
         .map(|g| g.pay_url(&pay_request(o, ip)));
+    let transfer = (shown == PENDING && o.method == TRANSFER)
+        .then(|| state.config.bank_account(&o.agency_code))
+        .flatten()
+        .and_then(|a| transfer_view(o, &a));
     OrderView {
         id: o.id.clone(),
         dossier_code: o.dossier_code.clone(),
@@ -125,6 +186,7 @@ fn order_view(state: &AppState, o: &Order, ip: &str) -> OrderView {
         note: o.note.clone(),
         pay_url,
         receipt_url: (o.state == PAID).then(|| format!("/api/v1/payments/{}/receipt.pdf", o.id)),
+        transfer,
     }
 }
 
@@ -144,17 +206,25 @@ fn pay_request<'a>(o: &'a Order, ip: &'a str) -> PayRequest<'a> {
 }
 
 /// A new order's reference: 16 hexadecimal digits, upper case (VNPay accepts
-/// alphanumerics; random, so references say nothing about other orders).
-fn new_order_id() -> String {
-    crate::auth::random_id()[..16].to_ascii_uppercase()
+/// alphanumerics; random, so references say nothing about other orders). A transfer
+/// order's starts with `MC` (14 digits follow), which is how its reference is found in the
+/// free text a bank statement gives a transfer's description.
+fn new_order_id(method: &str) -> String {
+    let id = crate::auth::random_id().to_ascii_uppercase();
+    if method == TRANSFER {
+        format!("MC{}", &id[..14])
+    } else {
+        id[..16].to_owned()
+    }
 }
 
 /// What to pay with.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
-    /// `vnpay` (online, the applicant is sent to the gateway) or `cash` (at the counter:
-    /// recorded and confirmed at once by the officer).
+    /// `vnpay` (online, the applicant is sent to the gateway), `transfer` (a bank transfer
+    /// to the collecting agency's account: the order carries its VietQR code) or `cash` (at
+    /// the counter: recorded and confirmed at once by the officer).
     pub method: String,
     /// The receipt number (cash only, required there).
     #[serde(default)]
@@ -188,12 +258,38 @@ pub async fn pay(
     let (stored, _) = crate::service::dossiers::load_visible(state, p, code).await?;
     let due = owed(&stored.dossier)?;
     match method {
-        "vnpay" => create_online(state, p, &stored, due).await,
+        "vnpay" => {
+            let gateway = crate::payments::vnpay(&state.config).ok_or_else(|| {
+                AppError::Refused("Chưa cấu hình cổng thanh toán trực tuyến; xin nộp tại quầy tiếp nhận.".to_owned())
+            })?;
+            let ttl = time::Duration::minutes(i64::try_from(state.config.payment_order_ttl_minutes).unwrap_or(15));
+            create_open(state, p, &stored, due, gateway.method(), ttl).await
+        }
+        TRANSFER => {
+            if state
+                .config
+                .bank_account(stored.dossier.receiving_agency.as_str())
+                .is_none()
+            {
+                return Err(AppError::Refused(
+                    "Cơ quan thu chưa đăng ký tài khoản nhận chuyển khoản; xin chọn hình thức khác.".to_owned(),
+                ));
+            }
+            create_open(
+                state,
+                p,
+                &stored,
+                due,
+                TRANSFER,
+                time::Duration::days(TRANSFER_ORDER_DAYS),
+            )
+            .await
+        }
         CASH => create_cash(state, p, &stored, due, reference).await,
         _ => Err(AppError::bad(
             "invalid_field",
             "method",
-            "Hình thức thanh toán phải là vnpay (trực tuyến) hoặc cash (tiền mặt tại quầy).",
+            "Hình thức thanh toán phải là vnpay (trực tuyến), transfer (chuyển khoản) hoặc cash (tiền mặt tại quầy).",
         )),
     }
 }
@@ -220,7 +316,7 @@ fn new_order(
 ) -> Order {
     let d = &stored.dossier;
     Order {
-        id: new_order_id(),
+        id: new_order_id(method),
         dossier_id: stored.id,
         dossier_code: d.code.as_str().to_owned(),
         province_code: d.province.as_str().to_owned(),
@@ -240,20 +336,20 @@ fn new_order(
     }
 }
 
-async fn create_online(
+/// Opens a pending order by `method` (online or transfer) living `ttl`, or returns the open
+/// one of the same method and amount (`false`: not created now).
+async fn create_open(
     state: &AppState,
     p: &Principal,
     stored: &Stored,
     due: Vnd,
+    method: &str,
+    ttl: time::Duration,
 ) -> Result<(OrderView, bool), AppError> {
-    let gateway = crate::payments::vnpay(&state.config).ok_or_else(|| {
-        AppError::Refused("Chưa cấu hình cổng thanh toán trực tuyến; xin nộp tại quầy tiếp nhận.".to_owned())
-    })?;
     let d = &stored.dossier;
     let now = state.clock.now();
     let amount = i64::try_from(due.0).map_err(|_| AppError::Refused("Số tiền không hợp lệ.".to_owned()))?;
-    let ttl = time::Duration::minutes(i64::try_from(state.config.payment_order_ttl_minutes).unwrap_or(15));
-    let order = new_order(p, stored, gateway.method(), amount, now, now + ttl);
+    let order = new_order(p, stored, method, amount, now, now + ttl);
     let actor = OwnedActor::of(p);
     let province = d.province.as_str().to_owned();
     let code = d.code.as_str().to_owned();
@@ -444,6 +540,19 @@ pub async fn receipt(state: &AppState, p: &Principal, id: &str) -> Result<Vec<u8
     Ok(pdf)
 }
 
+/// The fee notice («Thông báo nộp phí, lệ phí», PDF) of open transfer order `id`, with its
+/// VietQR code, for whoever may see the dossier; not found once the order is settled or
+/// expired (a new order carries a new code).
+pub async fn transfer_notice(state: &AppState, p: &Principal, id: &str) -> Result<Vec<u8>, AppError> {
+    let (order, stored) = visible_order(state, p, id).await?;
+    let gone = || AppError::NotFound(format!("Lệnh {id} không phải lệnh chuyển khoản đang chờ thanh toán."));
+    if order.method != TRANSFER || effective_state(&order, state.clock.now()) != PENDING {
+        return Err(gone());
+    }
+    let view = order_view(state, &order, &p.ip).transfer.ok_or_else(gone)?;
+    crate::forms::payment_notice(state, &order, &stored.dossier, &view).await
+}
+
 /// The answer to `POST /api/v1/payments/{id}/query`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueryOutcome {
@@ -534,9 +643,11 @@ async fn requery(
 /// twice changes nothing). For the applicant and the staff who may see the dossier.
 pub async fn query(state: &AppState, p: &Principal, id: &str) -> Result<QueryOutcome, AppError> {
     let (order, _) = visible_order(state, p, id).await?;
-    if order.method == CASH || order.state != PENDING {
+    if order.method == CASH || order.method == TRANSFER || order.state != PENDING {
         let detail = if order.method == CASH {
             "Khoản nộp tiền mặt không qua cổng thanh toán.".to_owned()
+        } else if order.method == TRANSFER {
+            "Khoản chuyển khoản được xác nhận theo sao kê của ngân hàng, không qua cổng thanh toán.".to_owned()
         } else {
             format!("Lệnh đã ở trạng thái «{}».", state_label(&order.state))
         };
@@ -658,11 +769,16 @@ fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The system actor a gateway's notification acts as.
+/// The system actor a gateway's notification (or a bank statement's credit) acts as.
 fn gateway_actor(method: &str) -> Person {
     Person {
         id: format!("gateway:{method}"),
-        name: "Cổng thanh toán VNPay".to_owned(),
+        name: if method == TRANSFER {
+            "Sao kê ngân hàng (chuyển khoản)"
+        } else {
+            "Cổng thanh toán VNPay"
+        }
+        .to_owned(),
     }
 }
 
@@ -1026,7 +1142,11 @@ async fn decide(b: &mut BatchTx, order: &Order, j: &Decision<'_>) -> Result<Outc
     };
     let input = ActionInput::ConfirmPayment {
         amount: Vnd(amount_of(order)),
-        reference: format!("VNPay {} (lệnh {})", notice.gateway_txn, order.id),
+        reference: if method == TRANSFER {
+            format!("Chuyển khoản {} (lệnh {})", notice.gateway_txn, order.id)
+        } else {
+            format!("VNPay {} (lệnh {})", notice.gateway_txn, order.id)
+        },
     };
     match crate::service::dossiers::transition(b, id, &mut dossier, input, &ctx, "").await {
         Ok(_) => {
@@ -1106,7 +1226,7 @@ pub struct Mismatch {
 /// Totals of one payment method.
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct MethodTotal {
-    /// `vnpay` or `cash`.
+    /// `vnpay`, `transfer` or `cash`.
     pub method: String,
     /// Orders paid.
     pub paid_count: u64,
@@ -1129,6 +1249,9 @@ pub struct Reconciliation {
     pub totals: Vec<MethodTotal>,
     /// Refused or unexpected notifications received that day.
     pub mismatches: Vec<Mismatch>,
+    /// The bank statements' credits imported that day (of the agency's account when an
+    /// agency was asked for): those that settled orders and those listed for an officer.
+    pub statement_credits: Vec<CreditView>,
 }
 
 /// The day's orders of a province or agency, totals paid by method, and the notifications
@@ -1160,6 +1283,7 @@ pub async fn reconciliation(
     let orders = payments::created_between(&mut tx, province.as_str(), agency, from, to).await?;
     let notes = payments::notifications_between(&mut tx, province.as_str(), from, to).await?;
     drop(tx);
+    let statement_credits = statements::credits_between(state, province.as_str(), agency, from, to).await?;
     let mut totals: Vec<MethodTotal> = Vec::new();
     for o in orders.iter().filter(|o| o.state == PAID) {
         let i = match totals.iter().position(|t| t.method == o.method) {
@@ -1204,6 +1328,7 @@ pub async fn reconciliation(
             .collect(),
         totals,
         mismatches,
+        statement_credits,
     })
 }
 
@@ -1298,6 +1423,22 @@ pub async fn reconciliation_workbook(
             Cell::datetime(at(&Some(m.at.clone()))),
             Cell::Empty,
             Cell::text(format!("Mã trả lời {}: {}", m.rsp_code, m.detail)),
+        ]
+    }));
+    // Statement credits that settled nothing: the orders they paid are already listed above.
+    rows.extend(r.statement_credits.iter().filter(|c| c.outcome != PAID).map(|c| {
+        vec![
+            Cell::text(c.order_id.clone().unwrap_or_default()),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::text(TRANSFER),
+            Cell::Money(Vnd(u64::try_from(c.amount).unwrap_or_default())),
+            Cell::text(format!("Sao kê: {}", c.outcome_label)),
+            Cell::text(c.entry_ref.clone()),
+            Cell::text(c.account.clone()),
+            Cell::datetime(at(&Some(c.booked_at.clone()))),
+            Cell::datetime(at(&c.resolved_at)),
+            Cell::text(format!("{} {}", c.detail, c.resolution).trim().to_owned()),
         ]
     }));
     let bytes = state

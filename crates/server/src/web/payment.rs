@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/thanh-toan/ho-so/{code}", get(dossier_payments))
         .route("/thanh-toan/lenh/{id}", get(go_pay))
+        .route(STATEMENTS_PATH, get(statements_page).post(import_statement))
         .route(crate::payments::RETURN_PATH, get(gateway_return))
         .route(crate::payments::SANDBOX_PAY_PATH, get(sandbox_page))
         .route("/sandbox/vnpay/pay", post(sandbox_decide))
@@ -47,10 +48,21 @@ struct DossierPayments {
     status_label: String,
     due: String,
     can_pay_online: bool,
+    can_pay_transfer: bool,
     can_take_cash: bool,
     orders: Vec<OrderView>,
+    /// The open transfer orders, with their VietQR codes.
+    transfers: Vec<TransferBox>,
     /// Fee items waived at intake: name, amount, reason.
     exemptions: Vec<(String, String, String)>,
+}
+
+/// An open transfer order as the page shows it: the QR code and the details beside it.
+struct TransferBox {
+    order_id: String,
+    amount: String,
+    qr_svg: String,
+    t: service::TransferView,
 }
 
 /// `GET /thanh-toan/ho-so/{code}`: what the dossier owes, its payment orders, the button
@@ -61,7 +73,22 @@ pub async fn dossier_payments(
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
     let (stored, _) = crate::service::dossiers::load_visible(&state, &p, &code).await?;
-    let orders = service::orders_of(&state, &stored, &p.ip).await?;
+    let mut orders = service::orders_of(&state, &stored, &p.ip).await?;
+    let transfers = orders
+        .iter_mut()
+        .filter_map(|o| {
+            let t = o.transfer.take()?;
+            let qr_svg = motcua_pdf::qr_svg(&t.payload)
+                .map_err(|e| tracing::warn!(order = o.id.as_str(), error = %e, "VietQR not drawn"))
+                .ok()?;
+            Some(TransferBox {
+                order_id: o.id.clone(),
+                amount: Vnd(o.amount).to_string(),
+                qr_svg,
+                t,
+            })
+        })
+        .collect::<Vec<_>>();
     let d = &stored.dossier;
     let owes = d.status == Status::AwaitingPayment && d.payment_due.is_some();
     let can_take_cash = owes
@@ -83,8 +110,12 @@ pub async fn dossier_payments(
             .map(|a| a.to_string())
             .unwrap_or_default(),
         can_pay_online: owes && crate::payments::vnpay(&state.config).is_some(),
+        can_pay_transfer: owes
+            && transfers.is_empty()
+            && state.config.bank_account(d.receiving_agency.as_str()).is_some(),
         can_take_cash,
         orders,
+        transfers,
         exemptions: d
             .exemptions
             .iter()
@@ -352,4 +383,67 @@ fn ipn_url(state: &AppState) -> String {
         return configured.to_owned();
     }
     format!("http://{}{}", state.config.own_address(), crate::payments::IPN_PATH)
+}
+
+/// The page where staff import the collecting account's bank statements.
+const STATEMENTS_PATH: &str = "/thanh-toan/sao-ke";
+
+#[derive(Template)]
+#[template(path = "payment/statements.html")]
+struct StatementsPage {
+    frame: Frame,
+    /// The report of the import just made, if any.
+    report: Option<service::ImportReport>,
+    /// Why the file was refused, if it was.
+    error: String,
+    /// Credits listed for an officer, not yet resolved.
+    open: Vec<service::CreditView>,
+}
+
+async fn statements_view(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    report: Option<service::ImportReport>,
+    error: String,
+) -> Result<StatementsPage, PageError> {
+    let open = service::open_credits(state, p, &service::OpenCredits::default()).await?;
+    Ok(StatementsPage {
+        frame: Frame::new(state, Some(p)).await?,
+        report,
+        error,
+        open,
+    })
+}
+
+/// `GET /thanh-toan/sao-ke`: the import form and the credits waiting for an officer (staff
+/// who reconcile payments).
+pub async fn statements_page(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
+    Ok(page(&statements_view(&state, &p, None, String::new()).await?))
+}
+
+/// `POST /thanh-toan/sao-ke`: a statement file (`file`, multipart) and, for a CSV export
+/// that does not name it, the credited `account`; imported through the service the API
+/// uses, and the page shows what it came to.
+pub async fn import_statement(
+    State(state): State<AppState>,
+    mut parts: axum::http::request::Parts,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let form = crate::web::form::parse(&parts.headers, &body)?;
+    let p = match crate::web::form::principal(&state, &mut parts, &form).await {
+        Ok(p) => p,
+        Err(e) => return Ok(crate::web::form::failed(e, STATEMENTS_PATH)),
+    };
+    let Some(file) = form.files.iter().find(|f| f.field == "file" && !f.bytes.is_empty()) else {
+        let v = statements_view(&state, &p, None, "Hãy chọn tệp sao kê (camt.053 hoặc CSV).".to_owned()).await?;
+        return Ok(page_or_400(false, &v));
+    };
+    match service::import_statement(&state, &p, &file.bytes, form.get("account")).await {
+        Ok(report) => Ok(page(&statements_view(&state, &p, Some(report), String::new()).await?)),
+        Err(AppError::BadRequest { message, .. }) => {
+            let v = statements_view(&state, &p, None, message).await?;
+            Ok(page_or_400(false, &v))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
