@@ -579,7 +579,14 @@ async fn render_dossier_form(state: &AppState, w: Drawing<'_>) -> Result<Vec<u8>
         tracking_url: tracking_url(state, d),
         rules: &rules,
     };
-    let (data, issued) = dossier_data(form, ordinal, &sources)?;
+    let (mut data, issued) = dossier_data(form, ordinal, &sources)?;
+    if matches!(form, Form::Receipt) {
+        // The queue ticket the applicant was served with (issue 21), when there was one.
+        let mut tx = state.db.begin_read().await?;
+        if let Some(n) = motcua_store::queue::ticket_of_dossier(&mut tx, d.code.as_str()).await? {
+            data["ticket"] = Value::String(n);
+        }
+    }
     let ident = format!("{}/{}/{ordinal}", d.code.as_str(), form.slug());
     run_render(state, when, form.slug(), move |r| r.render(form, &data, issued, &ident)).await
 }
@@ -891,6 +898,7 @@ pub fn payment_receipt_data(
         vec![json!({"no": 1, "name": asked, "kind": "Phí, lệ phí", "amount": amount.to_string()})]
     };
     let cash = order.method == "cash";
+    let transfer = order.method == motcua_store::payments::TRANSFER;
     let collector = if cash {
         events
             .iter()
@@ -898,8 +906,18 @@ pub fn payment_receipt_data(
             .find(|e| e.action == Action::ConfirmPayment.name() && e.at == paid_at)
             .map(|e| e.actor.name.clone())
             .unwrap_or_default()
+    } else if transfer {
+        lh.name(&order.agency_code)
     } else {
         "Cổng thanh toán VNPay".to_owned()
+    };
+    let (method, txn_label) = match (cash, transfer) {
+        (true, _) => ("Tiền mặt tại Bộ phận Một cửa", "Số biên lai thu tiền"),
+        (_, true) => (
+            "Chuyển khoản ngân hàng (VietQR, đối chiếu sao kê)",
+            "Mã giao dịch ngân hàng",
+        ),
+        _ => ("Trực tuyến qua cổng thanh toán VNPay", "Mã giao dịch VNPay"),
     };
     let data = json!({
         "form": {"title": motcua_pdf::PAYMENT_RECEIPT_TITLE},
@@ -917,8 +935,8 @@ pub fn payment_receipt_data(
             .map(|e| format!("{} ({}): {}", e.name, e.amount, e.reason))
             .collect::<Vec<_>>()
             .join("; "),
-        "method": if cash { "Tiền mặt tại Bộ phận Một cửa" } else { "Trực tuyến qua cổng thanh toán VNPay" },
-        "txn_label": if cash { "Số biên lai thu tiền" } else { "Mã giao dịch VNPay" },
+        "method": method,
+        "txn_label": txn_label,
         "txn": order.gateway_txn.clone().unwrap_or_default(),
         "bank": order.bank_code.clone().unwrap_or_default(),
         "paid_at": long_time(paid_at),
@@ -1001,6 +1019,61 @@ pub async fn payment_receipt(state: &AppState, order_id: &str) -> Result<Vec<u8>
         );
     }
     Ok(pdf)
+}
+
+/// The fee notice of open transfer order `order` of dossier `d`: what is owed, and how
+/// to pay it by bank transfer (`transfer`), with its VietQR code. Drawn on each download
+/// from the order (not stored: it records nothing that happened); dated when the order
+/// was opened, so the same order draws the same bytes.
+pub async fn payment_notice(
+    state: &AppState,
+    order: &motcua_store::payments::Order,
+    d: &Dossier,
+    transfer: &crate::service::payments::TransferView,
+) -> Result<Vec<u8>, AppError> {
+    let letterhead = Letterhead::load(state, &d.province).await?;
+    let qr = motcua_pdf::qr_svg(&transfer.payload).map_err(|e| AppError::Internal(e.to_string()))?;
+    let amount = Vnd(u64::try_from(order.amount).unwrap_or_default());
+    let reason = d
+        .notices
+        .iter()
+        .rev()
+        .find(|n| n.kind == NoticeKind::PaymentRequest && !n.reason.trim().is_empty())
+        .map_or_else(
+            || format!("Phí, lệ phí giải quyết thủ tục «{}»", d.procedure_name),
+            |n| n.reason.clone(),
+        );
+    let bank = if transfer.bank.is_empty() {
+        format!("BIN {}", transfer.bin)
+    } else {
+        format!("{} (BIN {})", transfer.bank, transfer.bin)
+    };
+    let issued = order.created_at;
+    let data = json!({
+        "form": {"title": motcua_pdf::PAYMENT_NOTICE_TITLE},
+        "issuer": letterhead.issuer(&order.agency_code),
+        "place_date": place_date(&letterhead.province_name, issued),
+        "code": d.code.as_str(),
+        "applicant": applicant(d),
+        "procedure": {"code": d.procedure.as_str(), "name": d.procedure_name},
+        "reason": reason,
+        "amount": amount.to_string(),
+        "amount_words": transfer.amount_in_words,
+        "order_id": order.id,
+        "expires_at": long_time(order.expires_at),
+        "transfer": {
+            "bank": bank,
+            "account": transfer.account,
+            "account_name": transfer.account_name,
+            "reference": transfer.reference,
+            "qr_svg": qr,
+        },
+    });
+    let ident = format!("{}/payment-notice/{}", d.code.as_str(), order.id);
+    run_render(state, Rendering::Now, "payment-notice", move |r| {
+        r.render_payment_notice(&data, issued, &ident)
+    })
+    .await
 }
 
 /// Issues, in the background, the electronic receipt of payment order `order_id` (just

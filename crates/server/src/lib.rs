@@ -137,6 +137,7 @@ pub async fn first_start(db: &Db, demo: bool) -> Result<FirstStart, error::AppEr
     let admin_password = bootstrap::ensure_first_admin(db).await?;
     if demo_loaded {
         bootstrap::create_demo_users(db, &motcua_core::demo::ninh_thuan().province.code).await?;
+        service::queue::seed_demo(db, &motcua_core::demo::ninh_thuan().province.code).await?;
     }
     Ok(FirstStart {
         demo_loaded,

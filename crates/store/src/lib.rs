@@ -31,6 +31,7 @@ pub mod otp;
 pub mod outbox;
 pub mod overview;
 pub mod payments;
+pub mod queue;
 pub mod ratings;
 pub mod reports;
 pub mod rules;

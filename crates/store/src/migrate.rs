@@ -48,6 +48,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(24, "wait_until", "0024_wait_until"),
     migration!(25, "service_index_766", "0025_service_index_766"),
     migration!(26, "rule_sets", "0026_rule_sets"),
+    migration!(27, "bank_statements", "0027_bank_statements"),
+    migration!(28, "queue", "0028_queue"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

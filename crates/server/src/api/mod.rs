@@ -19,6 +19,7 @@ pub mod evaluation;
 pub mod forms;
 pub mod oidc;
 pub mod payments;
+pub mod queue;
 pub mod ratings;
 pub mod reports;
 pub mod rules;
@@ -78,10 +79,14 @@ pub mod uploads;
         payments::create,
         payments::get_order,
         payments::receipt_pdf,
+        payments::notice_pdf,
         payments::query_gateway,
         payments::vnpay_ipn,
         payments::reconciliation,
         payments::reconciliation_xlsx,
+        payments::import_statement,
+        payments::statement_credits,
+        payments::resolve_credit,
         ratings::get,
         ratings::rate,
         ratings::rate_by_link,
@@ -101,6 +106,21 @@ pub mod uploads;
         reports::results_xlsx,
         reports::monthly,
         reports::monthly_file,
+        queue::setup,
+        queue::put_settings,
+        queue::create_group,
+        queue::update_group,
+        queue::my_counters,
+        queue::create_counter,
+        queue::update_counter,
+        queue::issue_kiosk,
+        queue::revoke_kiosk,
+        queue::kiosk_menu,
+        queue::take_ticket,
+        queue::public_ticket,
+        queue::panel,
+        queue::call_next,
+        queue::act,
     ),
     modifiers(&Security, &CommonResponses),
     tags(
@@ -113,7 +133,8 @@ pub mod uploads;
         (name = "evaluation", description = "Đánh giá giải quyết hồ sơ (9 chỉ số), chỉ số phục vụ theo Quyết định 766/QĐ-TTg"),
         (name = "rules", description = "Các phiên bản quy định: chỉ số đánh giá, chỉ số phục vụ, biểu mẫu, tên trạng thái, theo ngày có hiệu lực"),
         (name = "reports", description = "Báo cáo tình hình, kết quả giải quyết thủ tục hành chính (XLSX), báo cáo tháng"),
-        (name = "payments", description = "Thanh toán phí, lệ phí: lệnh thanh toán, VNPay (IPN, trang trả về), tiền mặt tại quầy, đối soát")
+        (name = "payments", description = "Thanh toán phí, lệ phí: lệnh thanh toán, VNPay (IPN, trang trả về), tiền mặt tại quầy, đối soát"),
+        (name = "queue", description = "Xếp hàng tại quầy: nhóm dịch vụ, quầy, máy lấy số, số thứ tự, gọi số")
     )
 )]
 pub struct ApiDoc;
@@ -272,6 +293,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(citizens::routes())
         .merge(oidc::routes())
         .merge(payments::routes())
+        .merge(queue::routes())
         .merge(evaluation::routes())
         .merge(rules::routes())
         .merge(reports::routes())

@@ -14,6 +14,7 @@ pub mod dossiers;
 pub mod evaluation;
 pub mod payments;
 pub mod period;
+pub mod queue;
 pub mod ratings;
 pub mod reports;
 pub mod rules;

@@ -159,6 +159,11 @@ async fn home(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Re
                 text: format!("Ngày nghỉ lễ, ngày nghỉ bù và ngày làm bù năm {year}."),
             },
             Section {
+                href: "/quan-tri/xep-hang",
+                title: "Xếp hàng tại quầy",
+                text: "Nhóm dịch vụ, các quầy, đối tượng ưu tiên và mã cho máy lấy số thứ tự.".to_owned(),
+            },
+            Section {
                 href: "/quan-tri/ma-truy-cap",
                 title: "Mã truy cập API",
                 text: format!("{} mã đang hiệu lực cho các hệ thống kết nối.", num(tokens as i64)),

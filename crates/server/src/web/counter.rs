@@ -521,6 +521,8 @@ struct FeeOption {
 #[derive(Template)]
 #[template(path = "counter/intake.html")]
 struct IntakePage {
+    /// The queue ticket being served, linked to the dossier filed (issue 21).
+    ticket: Option<i64>,
     frame: Frame,
     code: String,
     province: String,
@@ -549,11 +551,19 @@ fn sum(amounts: impl Iterator<Item = Vnd>) -> Vnd {
     amounts.fold(Vnd(0), |a, b| a.checked_add(b).unwrap_or(Vnd::MAX))
 }
 
-/// `GET /quay/tiep-nhan/{procedure}`: the intake form of one procedure.
+/// The intake form's query: `so`, the queue ticket called at the counter (issue 21).
+#[derive(Debug, Default, Deserialize)]
+pub struct IntakeQuery {
+    so: Option<i64>,
+}
+
+/// `GET /quay/tiep-nhan/{procedure}`: the intake form of one procedure (`?so=<ticket>`:
+/// for the queue ticket being served, which the filing links to the dossier).
 pub async fn intake(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
     Path(procedure): Path<String>,
+    Query(q): Query<IntakeQuery>,
 ) -> Result<Response, PageError> {
     intake_page(
         &state,
@@ -562,6 +572,7 @@ pub async fn intake(
         None,
         String::new(),
         super::form::Problems::default(),
+        q.so,
     )
     .await
 }
@@ -592,7 +603,7 @@ pub async fn intake_submit(
         Err(e) => {
             let problems = super::form::Problems::of(&e);
             let (status, message) = super::form::refusal(e)?;
-            let r = intake_page(&state, &p, code.as_str(), Some(typed), message, problems).await?;
+            let r = intake_page(&state, &p, code.as_str(), Some(typed), message, problems, None).await?;
             Ok(super::form::with_status(r, status))
         }
     }
@@ -606,6 +617,7 @@ async fn intake_page(
     typed: Option<Typed>,
     error: String,
     problems: super::form::Problems,
+    ticket: Option<i64>,
 ) -> Result<Response, PageError> {
     let counter = Counter::of(p)?;
     let code = ProcedureCode::parse(procedure).map_err(|e| AppError::code("procedure", e))?;
@@ -722,6 +734,7 @@ async fn intake_page(
         typed,
         error,
         problems,
+        ticket,
     };
     Ok(page(&page_data))
 }

@@ -42,6 +42,7 @@ pub mod operations;
 pub mod pages;
 pub mod payment;
 pub mod public;
+pub mod queue;
 pub mod reports;
 
 /// Template filters shared by every page: `{{ n|num }}` prints a count the Vietnamese way
@@ -161,6 +162,7 @@ pub fn routes() -> Router<AppState> {
         .merge(payment::routes())
         .merge(evaluation::routes())
         .merge(reports::routes())
+        .merge(queue::routes())
 }
 
 /// A link of the main navigation.

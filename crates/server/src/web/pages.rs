@@ -27,6 +27,7 @@ const APP_CSS: &str = concat!(
     include_str!("../../static/admin.css"),
     include_str!("../../static/payment.css"),
     include_str!("../../static/evaluation.css"),
+    include_str!("../../static/queue.css"),
 );
 /// The pages' script (forms over the JSON API, uploads, drafts).
 const APP_JS: &str = include_str!("../../static/app.js");

@@ -76,6 +76,10 @@ pub struct NewDossier {
     /// Free note.
     #[serde(default)]
     pub note: String,
+    /// Counter intake only: the queue ticket (its id) the applicant was called with. The
+    /// ticket is linked to the dossier, whose history and receipt show its number.
+    #[serde(default)]
+    pub ticket: Option<i64>,
 }
 
 /// An authorised submitter as given at filing.
@@ -411,11 +415,16 @@ pub(super) async fn check_files(
 /// appointment issued) unless `accept` is false; a citizen's online filing waits for the
 /// counter's check (status 1).
 pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<DossierView, AppError> {
+    let ticket = req.ticket;
     let Intake {
         mut dossier,
         file_ids,
         accept,
     } = prepare_intake(state, p, req).await?;
+    let ticket = match ticket {
+        Some(id) => Some(crate::service::queue::ticket_for_intake(state, p, id, &dossier.receiving_agency).await?),
+        None => None,
+    };
     let calendar = crate::service::calendar::calendar(state, &dossier.province).await?;
     let actor = person_of(p);
     let uploader = p.actor();
@@ -465,13 +474,35 @@ pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<Do
                         ip: &ip,
                         now,
                     };
+                    let filing_note = match &ticket {
+                        Some((ticket_id, number)) => {
+                            let linked = motcua_store::queue::link_dossier(
+                                b.tx().await?,
+                                *ticket_id,
+                                filed.code.as_str(),
+                                motcua_store::to_millis(now),
+                            )
+                            .await?;
+                            if !linked {
+                                return Err(AppError::Conflict(format!(
+                                    "Số thứ tự {number} không còn ở quầy hoặc đã gắn với hồ sơ khác."
+                                )));
+                            }
+                            if filed.note.is_empty() {
+                                format!("Số thứ tự {number}")
+                            } else {
+                                format!("Số thứ tự {number}. {}", filed.note)
+                            }
+                        }
+                        None => filed.note.clone(),
+                    };
                     let filing = Step {
                         action: "file",
                         from: None,
                         to: Status::New,
                         handover: None,
                         closed_step: None,
-                        note: &filed.note,
+                        note: &filing_note,
                     };
                     record(b, id, &filed, filing, &by).await?;
                     if !filed.exemptions.is_empty() {

@@ -1,0 +1,1109 @@
+//! The counter queue (issue 21, docs/rules.md §1.1): a centre's service groups, counters,
+//! settings and kiosks (system administrators, audited); tickets taken at a kiosk that
+//! holds a device token; the counter officer's calls.
+//!
+//! Who may do what: a kiosk token only takes tickets for its own centre; it reads no
+//! personal data and calls nothing. Calling and moving tickets is for counter officers
+//! whose grant is held at the counter's centre.
+
+use motcua_core::access::Role;
+use motcua_core::catalogue::AgencyKind;
+use motcua_core::codes::{AgencyCode, ProvinceCode};
+use motcua_core::queue::{self as rules, Pick, QueueSettings, TicketLetter, TicketState};
+use motcua_store::Tx;
+use motcua_store::queue::{self as store, Counter, Group, GroupFields, Kiosk, Move, Ticket};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::admin::administered_province;
+use super::trail::{province_event, record_and_commit};
+use crate::audit::{self, Actor, Event};
+use crate::auth::{Principal, random_id, random_token, secret_hash};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Where a ticket's public page lives: `/so-thu-tu/{token}`.
+pub const TICKET_PAGE: &str = "/so-thu-tu/";
+
+fn queue_error(field: &str, e: rules::QueueError) -> AppError {
+    AppError::bad("invalid_field", field, e.to_string())
+}
+
+/// The Vietnam day of `now`, `YYYY-MM-DD`: tickets are numbered per group and this day.
+fn day_of(now: time::OffsetDateTime) -> String {
+    let d = now.to_offset(motcua_core::calendar::VIETNAM_OFFSET).date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// The centre `requested` of `province` (or its first centre), checked to be an agency of
+/// kind centre: its code and name.
+pub async fn centre_of(
+    state: &AppState,
+    province: &ProvinceCode,
+    requested: Option<&str>,
+) -> Result<(AgencyCode, String), AppError> {
+    let mut tx = state.db.begin_read().await?;
+    let agencies = motcua_store::catalogue::agencies(&mut tx, province).await?;
+    let wanted = requested
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| AgencyCode::parse(c.trim()).map_err(|e| AppError::code("centre", e)))
+        .transpose()?;
+    agencies
+        .into_iter()
+        .find(|a| a.kind == AgencyKind::Centre && wanted.as_ref().is_none_or(|w| *w == a.code))
+        .map(|a| (a.code, a.name))
+        .ok_or_else(|| AppError::NotFound("Không có Trung tâm phục vụ hành chính công này.".to_owned()))
+}
+
+// ---------------------------------------------------------------------------------------
+// Views
+
+/// A service group.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupView {
+    /// Id.
+    pub id: i64,
+    /// Name ("Đất đai").
+    pub name: String,
+    /// Ticket letter ("A").
+    pub letter: String,
+    /// Order at the kiosk.
+    pub position: i64,
+    /// Offered at the kiosk.
+    pub active: bool,
+    /// Tickets waiting in it now.
+    pub waiting: i64,
+}
+
+impl GroupView {
+    fn of(g: &Group, counts: &[(i64, i64)]) -> Self {
+        GroupView {
+            id: g.id,
+            name: g.name.clone(),
+            letter: g.letter.clone(),
+            position: g.position,
+            active: g.active,
+            waiting: counts.iter().find(|(id, _)| *id == g.id).map_or(0, |(_, n)| *n),
+        }
+    }
+}
+
+/// A counter.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CounterView {
+    /// Id.
+    pub id: i64,
+    /// Number over the desk.
+    pub number: i64,
+    /// Name.
+    pub name: String,
+    /// In use.
+    pub active: bool,
+    /// The groups it serves (ids).
+    pub groups: Vec<i64>,
+}
+
+/// A kiosk (its token only in the answer that issues it).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KioskView {
+    /// Id.
+    pub id: String,
+    /// Where it stands.
+    pub name: String,
+    /// Who issued it.
+    pub created_by: String,
+    /// When (epoch ms).
+    pub created_at: i64,
+    /// When it was revoked (epoch ms).
+    pub revoked_at: Option<i64>,
+    /// The device token, shown once: typed into `/may-lay-so/kich-hoat` on the kiosk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl KioskView {
+    fn of(k: &Kiosk, token: Option<String>) -> Self {
+        KioskView {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            created_by: k.created_by.clone(),
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+            token,
+        }
+    }
+}
+
+/// A centre's queue: settings, groups, counters and kiosks.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QueueSetup {
+    /// The centre's code.
+    pub centre: String,
+    /// Its name.
+    pub centre_name: String,
+    /// Settings.
+    pub settings: QueueSettings,
+    /// Groups, in kiosk order.
+    pub groups: Vec<GroupView>,
+    /// Counters, by number.
+    pub counters: Vec<CounterView>,
+    /// Kiosks, newest first.
+    pub kiosks: Vec<KioskView>,
+}
+
+/// A ticket as staff and the kiosk see it (no personal data is ever on a ticket).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TicketView {
+    /// Id.
+    pub id: i64,
+    /// As printed (`A015`).
+    pub number: String,
+    /// The group it waits in.
+    pub group_id: i64,
+    /// That group's name.
+    pub group_name: String,
+    /// The priority kind chosen, if any.
+    pub priority_kind: Option<String>,
+    /// Where it is.
+    pub state: TicketState,
+    /// The counter's number, once called.
+    pub counter: Option<i64>,
+    /// Recalls since called.
+    pub recalls: i64,
+    /// The dossier received from it.
+    pub dossier_code: Option<String>,
+    /// Taken (epoch ms); a transfer keeps it.
+    pub taken_at: i64,
+    /// Last called.
+    pub called_at: Option<i64>,
+    /// Service started.
+    pub started_at: Option<i64>,
+    /// Service finished or marked absent.
+    pub finished_at: Option<i64>,
+    /// The ticket's public page (the QR code's address, relative).
+    pub page: String,
+}
+
+async fn ticket_view(tx: &mut Tx, t: &Ticket) -> Result<TicketView, AppError> {
+    let group = store::group(tx, t.group_id).await?;
+    let counter = match t.counter_id {
+        Some(id) => store::counter(tx, id).await?.map(|c| c.number),
+        None => None,
+    };
+    Ok(TicketView {
+        id: t.id,
+        number: t.number.clone(),
+        group_id: t.group_id,
+        group_name: group.map(|g| g.name).unwrap_or_default(),
+        priority_kind: t.priority_kind.clone(),
+        state: t.state().unwrap_or(TicketState::Waiting),
+        counter,
+        recalls: t.recalls,
+        dossier_code: t.dossier_code.clone(),
+        taken_at: t.taken_at,
+        called_at: t.called_at,
+        started_at: t.started_at,
+        finished_at: t.finished_at,
+        page: format!("{TICKET_PAGE}{}", t.public_token),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Administration
+
+/// Which centre a request is about.
+#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CentreParam {
+    /// Province code; the default province when omitted.
+    pub province: Option<String>,
+    /// The centre's agency code; the province's first centre when omitted.
+    pub centre: Option<String>,
+}
+
+/// A service group to create, or the new state of one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupInput {
+    /// Name ("Tư pháp – Hộ tịch").
+    pub name: String,
+    /// Ticket letter, one of A–Z, unique at the centre.
+    pub letter: String,
+    /// Order at the kiosk (default 0).
+    #[serde(default)]
+    pub position: i64,
+    /// Offered at the kiosk (default true).
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+/// A counter to create, or the new state of one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CounterInput {
+    /// Number over the desk, 1–999, unique at the centre.
+    pub number: i64,
+    /// Name (default "Quầy <number>").
+    #[serde(default)]
+    pub name: String,
+    /// The groups it serves (ids of the centre's groups).
+    pub groups: Vec<i64>,
+    /// In use (default true).
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+/// A kiosk to issue.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KioskInput {
+    /// Where it stands ("Sảnh tầng 1").
+    pub name: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An administrator's view of a centre's queue.
+struct Admin {
+    day: String,
+    province: ProvinceCode,
+    centre: AgencyCode,
+    centre_name: String,
+}
+
+async fn admin(state: &AppState, principal: &Principal, at: &CentreParam) -> Result<Admin, AppError> {
+    let province = administered_province(state, principal, at.province.as_deref()).await?;
+    let (centre, centre_name) = centre_of(state, &province, at.centre.as_deref()).await?;
+    Ok(Admin {
+        day: day_of(state.clock.now()),
+        province,
+        centre,
+        centre_name,
+    })
+}
+
+/// The centre's queue setup (system administrators).
+pub async fn setup(state: &AppState, principal: &Principal, at: &CentreParam) -> Result<QueueSetup, AppError> {
+    let a = admin(state, principal, at).await?;
+    let mut tx = state.db.begin_read().await?;
+    load_setup(&mut tx, &a).await
+}
+
+async fn load_setup(tx: &mut Tx, a: &Admin) -> Result<QueueSetup, AppError> {
+    let centre = a.centre.as_str();
+    let counts = store::waiting_counts(tx, centre, &a.day).await?;
+    let groups = store::groups(tx, centre)
+        .await?
+        .iter()
+        .map(|g| GroupView::of(g, &counts))
+        .collect();
+    let mut counters = Vec::new();
+    for c in store::counters(tx, centre).await? {
+        counters.push(CounterView {
+            id: c.id,
+            number: c.number,
+            name: c.name.clone(),
+            active: c.active,
+            groups: store::counter_groups(tx, c.id).await?,
+        });
+    }
+    let kiosks = store::kiosks(tx, centre)
+        .await?
+        .iter()
+        .map(|k| KioskView::of(k, None))
+        .collect();
+    Ok(QueueSetup {
+        centre: centre.to_owned(),
+        centre_name: a.centre_name.clone(),
+        settings: store::settings(tx, centre).await?,
+        groups,
+        counters,
+        kiosks,
+    })
+}
+
+fn group_fields(input: &GroupInput) -> Result<(String, TicketLetter), AppError> {
+    let name = motcua_core::text::nfc(input.name.trim());
+    rules::check_name(&name).map_err(|e| queue_error("name", e))?;
+    let letter = TicketLetter::parse(&input.letter).map_err(|e| queue_error("letter", e))?;
+    Ok((name, letter))
+}
+
+fn group_json(name: &str, letter: TicketLetter, input: &GroupInput) -> serde_json::Value {
+    serde_json::json!({"name": name, "letter": String::from(letter), "position": input.position, "active": input.active})
+}
+
+/// Creates a service group (system administrators; audited `queue.group.create`).
+pub async fn create_group(
+    state: &AppState,
+    principal: &Principal,
+    at: &CentreParam,
+    input: GroupInput,
+) -> Result<GroupView, AppError> {
+    let a = admin(state, principal, at).await?;
+    let (name, letter) = group_fields(&input)?;
+    let letter_text = String::from(letter);
+    let fields = GroupFields {
+        name: &name,
+        letter: &letter_text,
+        position: input.position,
+        active: input.active,
+    };
+    let mut tx = state.db.begin_write().await?;
+    let id = store::insert_group(
+        &mut tx,
+        a.province.as_str(),
+        a.centre.as_str(),
+        &fields,
+        crate::now_ms(),
+    )
+    .await
+    .map_err(|e| letter_taken(e, letter))?;
+    let object_id = id.to_string();
+    let event = Event {
+        after: Some(group_json(&name, letter, &input)),
+        ..province_event(&a.province, "queue.group.create", "queue_group", &object_id)
+    };
+    audit::record(&mut tx, &Actor::of(principal), event).await?;
+    let g = store::group(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::Internal("group vanished".to_owned()))?;
+    tx.commit().await?;
+    Ok(GroupView::of(&g, &[]))
+}
+
+fn letter_taken(e: motcua_store::StoreError, letter: TicketLetter) -> AppError {
+    match e {
+        motcua_store::StoreError::Conflict(_) => AppError::Conflict(format!(
+            "Chữ cái «{}» đã dùng cho một nhóm khác của Trung tâm.",
+            letter.as_char()
+        )),
+        e => e.into(),
+    }
+}
+
+/// Changes service group `id` (system administrators; audited `queue.group.update`).
+pub async fn update_group(
+    state: &AppState,
+    principal: &Principal,
+    at: &CentreParam,
+    id: i64,
+    input: GroupInput,
+) -> Result<GroupView, AppError> {
+    let a = admin(state, principal, at).await?;
+    let (name, letter) = group_fields(&input)?;
+    let letter_text = String::from(letter);
+    let mut tx = state.db.begin_write().await?;
+    let before = centre_group(&mut tx, &a, id).await?;
+    let fields = GroupFields {
+        name: &name,
+        letter: &letter_text,
+        position: input.position,
+        active: input.active,
+    };
+    store::update_group(&mut tx, id, &fields, crate::now_ms())
+        .await
+        .map_err(|e| letter_taken(e, letter))?;
+    let object_id = id.to_string();
+    let event = Event {
+        before: Some(
+            serde_json::json!({"name": before.name, "letter": before.letter, "position": before.position,
+            "active": before.active}),
+        ),
+        after: Some(group_json(&name, letter, &input)),
+        ..province_event(&a.province, "queue.group.update", "queue_group", &object_id)
+    };
+    audit::record(&mut tx, &Actor::of(principal), event).await?;
+    let g = centre_group(&mut tx, &a, id).await?;
+    tx.commit().await?;
+    Ok(GroupView::of(&g, &[]))
+}
+
+async fn centre_group(tx: &mut Tx, a: &Admin, id: i64) -> Result<Group, AppError> {
+    store::group(tx, id)
+        .await?
+        .filter(|g| g.centre_code == a.centre.as_str())
+        .ok_or_else(|| AppError::NotFound(format!("Không có nhóm dịch vụ số {id} ở Trung tâm này.")))
+}
+
+async fn counter_fields(tx: &mut Tx, a: &Admin, input: &CounterInput) -> Result<(String, Vec<i64>), AppError> {
+    rules::check_counter_number(input.number).map_err(|e| queue_error("number", e))?;
+    let mut name = motcua_core::text::nfc(input.name.trim());
+    if name.is_empty() {
+        name = format!("Quầy {}", input.number);
+    }
+    rules::check_name(&name).map_err(|e| queue_error("name", e))?;
+    let mut groups = input.groups.clone();
+    groups.sort_unstable();
+    groups.dedup();
+    for g in &groups {
+        if store::group(tx, *g)
+            .await?
+            .is_none_or(|g| g.centre_code != a.centre.as_str())
+        {
+            return Err(AppError::bad(
+                "invalid_field",
+                "groups",
+                format!("Không có nhóm dịch vụ số {g} ở Trung tâm này."),
+            ));
+        }
+    }
+    Ok((name, groups))
+}
+
+fn number_taken(e: motcua_store::StoreError, number: i64) -> AppError {
+    match e {
+        motcua_store::StoreError::Conflict(_) => AppError::Conflict(format!("Trung tâm đã có quầy số {number}.")),
+        e => e.into(),
+    }
+}
+
+/// Creates a counter (system administrators; audited `queue.counter.create`).
+pub async fn create_counter(
+    state: &AppState,
+    principal: &Principal,
+    at: &CentreParam,
+    input: CounterInput,
+) -> Result<CounterView, AppError> {
+    let a = admin(state, principal, at).await?;
+    let mut tx = state.db.begin_write().await?;
+    let (name, groups) = counter_fields(&mut tx, &a, &input).await?;
+    let now = crate::now_ms();
+    let id = store::insert_counter(
+        &mut tx,
+        a.province.as_str(),
+        a.centre.as_str(),
+        input.number,
+        &name,
+        input.active,
+        now,
+    )
+    .await
+    .map_err(|e| number_taken(e, input.number))?;
+    store::set_counter_groups(&mut tx, id, &groups).await?;
+    let view = CounterView {
+        id,
+        number: input.number,
+        name,
+        active: input.active,
+        groups,
+    };
+    let object_id = id.to_string();
+    let event = Event {
+        after: serde_json::to_value(&view).ok(),
+        ..province_event(&a.province, "queue.counter.create", "queue_counter", &object_id)
+    };
+    record_and_commit(tx, principal, event).await?;
+    Ok(view)
+}
+
+/// Changes counter `id` (system administrators; audited `queue.counter.update`).
+pub async fn update_counter(
+    state: &AppState,
+    principal: &Principal,
+    at: &CentreParam,
+    id: i64,
+    input: CounterInput,
+) -> Result<CounterView, AppError> {
+    let a = admin(state, principal, at).await?;
+    let mut tx = state.db.begin_write().await?;
+    let old = store::counter(&mut tx, id)
+        .await?
+        .filter(|c| c.centre_code == a.centre.as_str())
+        .ok_or_else(|| AppError::NotFound(format!("Không có quầy mã {id} ở Trung tâm này.")))?;
+    let before = CounterView {
+        id,
+        number: old.number,
+        name: old.name.clone(),
+        active: old.active,
+        groups: store::counter_groups(&mut tx, id).await?,
+    };
+    let (name, groups) = counter_fields(&mut tx, &a, &input).await?;
+    store::update_counter(&mut tx, id, input.number, &name, input.active, crate::now_ms())
+        .await
+        .map_err(|e| number_taken(e, input.number))?;
+    store::set_counter_groups(&mut tx, id, &groups).await?;
+    let view = CounterView {
+        id,
+        number: input.number,
+        name,
+        active: input.active,
+        groups,
+    };
+    let object_id = id.to_string();
+    let event = Event {
+        before: serde_json::to_value(&before).ok(),
+        after: serde_json::to_value(&view).ok(),
+        ..province_event(&a.province, "queue.counter.update", "queue_counter", &object_id)
+    };
+    record_and_commit(tx, principal, event).await?;
+    Ok(view)
+}
+
+/// Replaces the centre's queue settings (system administrators; audited
+/// `queue.settings.update`).
+pub async fn put_settings(
+    state: &AppState,
+    principal: &Principal,
+    at: &CentreParam,
+    mut settings: QueueSettings,
+) -> Result<QueueSettings, AppError> {
+    let a = admin(state, principal, at).await?;
+    settings.priority_kinds = settings
+        .priority_kinds
+        .iter()
+        .map(|k| motcua_core::text::nfc(k.trim()))
+        .collect();
+    settings.validate().map_err(|e| {
+        let field = match e {
+            rules::QueueError::InvalidPriorityRun => "max_priority_run",
+            rules::QueueError::InvalidRecalls => "recalls_before_no_show",
+            _ => "priority_kinds",
+        };
+        queue_error(field, e)
+    })?;
+    let mut tx = state.db.begin_write().await?;
+    let before = store::settings(&mut tx, a.centre.as_str()).await?;
+    store::put_settings(
+        &mut tx,
+        a.province.as_str(),
+        a.centre.as_str(),
+        &settings,
+        crate::now_ms(),
+    )
+    .await?;
+    let event = Event {
+        before: serde_json::to_value(&before).ok(),
+        after: serde_json::to_value(&settings).ok(),
+        ..province_event(&a.province, "queue.settings.update", "agency", a.centre.as_str())
+    };
+    record_and_commit(tx, principal, event).await?;
+    Ok(settings)
+}
+
+/// Issues a kiosk token for the centre (system administrators; audited
+/// `queue.kiosk.create`). The answer shows the token, this once; the database keeps its
+/// SHA-256, like an API token's.
+pub async fn issue_kiosk(
+    state: &AppState,
+    principal: &Principal,
+    at: &CentreParam,
+    input: KioskInput,
+) -> Result<KioskView, AppError> {
+    let a = admin(state, principal, at).await?;
+    let name = motcua_core::text::nfc(input.name.trim());
+    rules::check_name(&name).map_err(|e| queue_error("name", e))?;
+    let token = format!("mk_{}", random_token(32));
+    let kiosk = Kiosk {
+        id: random_id(),
+        province_code: a.province.as_str().to_owned(),
+        centre_code: a.centre.as_str().to_owned(),
+        name,
+        created_by: principal.actor(),
+        created_at: crate::now_ms(),
+        revoked_at: None,
+    };
+    let mut tx = state.db.begin_write().await?;
+    store::insert_kiosk(&mut tx, &kiosk, &secret_hash(&token)).await?;
+    let event = Event {
+        after: Some(serde_json::json!({"name": kiosk.name, "centre": kiosk.centre_code})),
+        ..province_event(&a.province, "queue.kiosk.create", "queue_kiosk", &kiosk.id)
+    };
+    record_and_commit(tx, principal, event).await?;
+    Ok(KioskView::of(&kiosk, Some(token)))
+}
+
+/// Revokes kiosk `id` (system administrators; audited `queue.kiosk.revoke`).
+pub async fn revoke_kiosk(state: &AppState, principal: &Principal, at: &CentreParam, id: &str) -> Result<(), AppError> {
+    let a = admin(state, principal, at).await?;
+    let mut tx = state.db.begin_write().await?;
+    if !store::revoke_kiosk(&mut tx, a.centre.as_str(), id, crate::now_ms()).await? {
+        return Err(AppError::NotFound("Không có máy lấy số này.".to_owned()));
+    }
+    record_and_commit(
+        tx,
+        principal,
+        province_event(&a.province, "queue.kiosk.revoke", "queue_kiosk", id),
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// The kiosk
+
+/// The kiosk a device token belongs to; 401 for a token that is unknown or revoked.
+pub async fn kiosk(state: &AppState, token: &str) -> Result<Kiosk, AppError> {
+    let mut tx = state.db.begin_read().await?;
+    store::kiosk_by_hash(&mut tx, &secret_hash(token.trim()))
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("Máy lấy số chưa được cấp mã hoặc mã đã bị thu hồi.".to_owned()))
+}
+
+/// What a kiosk offers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KioskMenu {
+    /// The centre's name.
+    pub centre_name: String,
+    /// Whether the centre is in a working session now (tickets are issued only then).
+    pub open: bool,
+    /// The groups offered, in order.
+    pub groups: Vec<GroupView>,
+    /// The priority kinds a person may choose.
+    pub priority_kinds: Vec<String>,
+}
+
+/// What kiosk `k` offers now.
+pub async fn kiosk_menu(state: &AppState, k: &Kiosk) -> Result<KioskMenu, AppError> {
+    let province = ProvinceCode::parse(&k.province_code).map_err(|e| AppError::Internal(e.to_string()))?;
+    let (_, centre_name) = centre_of(state, &province, Some(&k.centre_code)).await?;
+    let open = is_open(state, &province).await?;
+    let mut tx = state.db.begin_read().await?;
+    let counts = store::waiting_counts(&mut tx, &k.centre_code, &day_of(state.clock.now())).await?;
+    let groups = store::groups(&mut tx, &k.centre_code)
+        .await?
+        .iter()
+        .filter(|g| g.active)
+        .map(|g| GroupView::of(g, &counts))
+        .collect();
+    let settings = store::settings(&mut tx, &k.centre_code).await?;
+    Ok(KioskMenu {
+        centre_name,
+        open,
+        groups,
+        priority_kinds: settings.priority_kinds,
+    })
+}
+
+/// Whether `province`'s calendar has a working session now.
+async fn is_open(state: &AppState, province: &ProvinceCode) -> Result<bool, AppError> {
+    let cal = super::calendar::calendar(state, province).await?;
+    let now = state.clock.now();
+    Ok(cal.next_working_moment(now).is_ok_and(|t| t == now))
+}
+
+/// A ticket asked for at a kiosk.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TakeTicket {
+    /// The group's id.
+    pub group: i64,
+    /// One of the centre's priority kinds, for a priority ticket.
+    #[serde(default)]
+    pub priority_kind: Option<String>,
+}
+
+/// Takes a ticket at kiosk `k`: the group's next number of the day, in one transaction.
+/// Only groups of the kiosk's own centre, only in a working session.
+pub async fn take_ticket(state: &AppState, k: &Kiosk, req: TakeTicket) -> Result<TicketView, AppError> {
+    let province = ProvinceCode::parse(&k.province_code).map_err(|e| AppError::Internal(e.to_string()))?;
+    if !is_open(state, &province).await? {
+        return Err(AppError::Refused(
+            "Ngoài giờ làm việc của Trung tâm: máy chưa cấp số thứ tự.".to_owned(),
+        ));
+    }
+    let priority = req
+        .priority_kind
+        .as_deref()
+        .map(|p| motcua_core::text::nfc(p.trim()))
+        .filter(|p| !p.is_empty());
+    let now = state.clock.now();
+    let day = day_of(now);
+    let mut tx = state.db.begin_write().await?;
+    let group = store::group(&mut tx, req.group)
+        .await?
+        .filter(|g| g.centre_code == k.centre_code && g.active)
+        .ok_or_else(|| AppError::bad("invalid_field", "group", "Nhóm dịch vụ không có ở Trung tâm này."))?;
+    if let Some(p) = &priority {
+        let settings = store::settings(&mut tx, &k.centre_code).await?;
+        if !settings.priority_kinds.contains(p) {
+            return Err(AppError::bad(
+                "invalid_field",
+                "priority_kind",
+                "Đối tượng ưu tiên không có trong danh sách của Trung tâm.",
+            ));
+        }
+    }
+    let letter = TicketLetter::parse(&group.letter).map_err(|e| AppError::Internal(e.to_string()))?;
+    let token = random_token(24);
+    let ticket = store::take(
+        &mut tx,
+        &store::NewTicket {
+            group: &group,
+            day: &day,
+            public_token: &token,
+            priority_kind: priority.as_deref(),
+            kiosk_id: Some(&k.id),
+            now_ms: motcua_store::to_millis(now),
+        },
+        |n| rules::ticket_number(letter, n),
+    )
+    .await?;
+    let view = ticket_view(&mut tx, &ticket).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// A ticket as its public page shows it: the number, the line, the counter; nothing
+/// about the person.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicTicket {
+    /// The ticket.
+    pub ticket: TicketView,
+    /// The centre's name.
+    pub centre_name: String,
+    /// Tickets of its group waiting ahead of it (0 once called).
+    pub ahead: i64,
+}
+
+/// The ticket whose public page is `token`.
+pub async fn public_ticket(state: &AppState, token: &str) -> Result<PublicTicket, AppError> {
+    let not_found = || AppError::NotFound("Không tìm thấy số thứ tự này.".to_owned());
+    let mut tx = state.db.begin_read().await?;
+    let t = store::ticket_by_token(&mut tx, token).await?.ok_or_else(not_found)?;
+    let ahead = if t.state() == Some(TicketState::Waiting) {
+        store::ahead_of(&mut tx, t.group_id, t.taken_at, t.id).await?
+    } else {
+        0
+    };
+    let ticket = ticket_view(&mut tx, &t).await?;
+    drop(tx);
+    let province = ProvinceCode::parse(&t.province_code).map_err(|e| AppError::Internal(e.to_string()))?;
+    let (_, centre_name) = centre_of(state, &province, Some(&t.centre_code)).await?;
+    Ok(PublicTicket {
+        ticket,
+        centre_name,
+        ahead,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The counter
+
+/// Counter `id`, if the caller is a counter officer of its centre.
+async fn officer_counter(state: &AppState, principal: &Principal, id: i64) -> Result<Counter, AppError> {
+    let mut tx = state.db.begin_read().await?;
+    let counter = store::counter(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Không có quầy mã {id}.")))?;
+    let allowed = principal.user.is_some()
+        && principal.access.grants().iter().any(|g| {
+            g.role == Role::CounterOfficer
+                && g.province.as_str() == counter.province_code
+                && g.agency.as_str() == counter.centre_code
+        });
+    principal.require(allowed, "gọi số tại quầy của Trung tâm này")?;
+    Ok(counter)
+}
+
+/// A counter's queue panel.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CounterPanel {
+    /// The counter.
+    pub counter: CounterView,
+    /// The groups it serves, with how many wait.
+    pub groups: Vec<GroupView>,
+    /// Every group of the centre (transfer targets).
+    pub all_groups: Vec<GroupView>,
+    /// The tickets it holds (called or being served).
+    pub current: Vec<TicketView>,
+    /// Recalls before a ticket may be marked absent.
+    pub recalls_before_no_show: i64,
+}
+
+/// The counters of the caller's centre (counter officers): where they may sit.
+pub async fn officer_counters(state: &AppState, principal: &Principal) -> Result<Vec<CounterView>, AppError> {
+    let centres: std::collections::BTreeSet<&str> = principal
+        .access
+        .grants()
+        .iter()
+        .filter(|g| g.role == Role::CounterOfficer)
+        .map(|g| g.agency.as_str())
+        .collect();
+    principal.require(!centres.is_empty(), "gọi số tại quầy")?;
+    let mut tx = state.db.begin_read().await?;
+    let mut out = Vec::new();
+    for centre in centres {
+        for c in store::counters(&mut tx, centre).await? {
+            let groups = store::counter_groups(&mut tx, c.id).await?;
+            out.push(CounterView {
+                id: c.id,
+                number: c.number,
+                name: c.name,
+                active: c.active,
+                groups,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Counter `id`'s panel (counter officers of its centre).
+pub async fn panel(state: &AppState, principal: &Principal, id: i64) -> Result<CounterPanel, AppError> {
+    let c = officer_counter(state, principal, id).await?;
+    let mut tx = state.db.begin_read().await?;
+    let served = store::counter_groups(&mut tx, id).await?;
+    let counts = store::waiting_counts(&mut tx, &c.centre_code, &day_of(state.clock.now())).await?;
+    let all = store::groups(&mut tx, &c.centre_code).await?;
+    let mut current = Vec::new();
+    for t in store::at_counter(&mut tx, id).await? {
+        current.push(ticket_view(&mut tx, &t).await?);
+    }
+    let settings = store::settings(&mut tx, &c.centre_code).await?;
+    Ok(CounterPanel {
+        groups: all
+            .iter()
+            .filter(|g| served.contains(&g.id))
+            .map(|g| GroupView::of(g, &counts))
+            .collect(),
+        all_groups: all.iter().map(|g| GroupView::of(g, &counts)).collect(),
+        counter: CounterView {
+            id: c.id,
+            number: c.number,
+            name: c.name,
+            active: c.active,
+            groups: served,
+        },
+        current,
+        recalls_before_no_show: settings.recalls_before_no_show,
+    })
+}
+
+/// How many times a call retries when another counter claimed the chosen ticket first.
+const CLAIM_ATTEMPTS: usize = 20;
+
+/// "Gọi số tiếp theo": claims the next ticket of the groups counter `id` serves, by the
+/// fair rule ([`rules::next_call`]) and then arrival order (counter officers of its
+/// centre). `None` when nobody waits.
+pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Result<Option<TicketView>, AppError> {
+    let c = officer_counter(state, principal, id).await?;
+    if !c.active {
+        return Err(AppError::Refused(format!("Quầy số {} đang tạm ngừng.", c.number)));
+    }
+    let officer = principal.actor();
+    let day = day_of(state.clock.now());
+    let mut tx = state.db.begin_write().await?;
+    let groups = store::counter_groups(&mut tx, id).await?;
+    let settings = store::settings(&mut tx, &c.centre_code).await?;
+    // The run is read inside the transaction: two calls at the same counter see each other's.
+    let run = store::counter(&mut tx, id).await?.map_or(0, |c| c.priority_run);
+    for _ in 0..CLAIM_ATTEMPTS {
+        let priority = store::oldest_waiting(&mut tx, &groups, &day, true).await?;
+        let ordinary = store::oldest_waiting(&mut tx, &groups, &day, false).await?;
+        let Some(pick) = rules::next_call(priority.is_some(), ordinary.is_some(), run, settings.max_priority_run)
+        else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let chosen = match pick {
+            Pick::Priority => priority,
+            Pick::Ordinary => ordinary,
+        };
+        let Some(t) = chosen else { continue };
+        let now = motcua_store::to_millis(state.clock.now());
+        if store::claim(&mut tx, t.id, id, &officer, now).await? {
+            store::set_priority_run(&mut tx, id, rules::run_after(run, pick)).await?;
+            let t = store::ticket(&mut tx, t.id)
+                .await?
+                .ok_or_else(|| AppError::Internal("ticket vanished".to_owned()))?;
+            let view = ticket_view(&mut tx, &t).await?;
+            tx.commit().await?;
+            return Ok(Some(view));
+        }
+        // Another counter took it between our read and our update: look again.
+    }
+    Err(AppError::Conflict(
+        "Nhiều quầy cùng gọi số lúc này; vui lòng bấm lại.".to_owned(),
+    ))
+}
+
+/// What an officer does with a ticket their counter holds.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketAction {
+    /// `recall`, `no_show`, `start`, `finish` or `transfer`.
+    pub action: String,
+    /// The target group, for `transfer`.
+    #[serde(default)]
+    pub group: Option<i64>,
+}
+
+/// Applies `action` to ticket `ticket` held by counter `id` (counter officers of its
+/// centre). A no-show needs the centre's number of recalls first; a transfer puts the
+/// ticket back in line in another group of the centre with its arrival time.
+pub async fn act(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    ticket: i64,
+    action: TicketAction,
+) -> Result<TicketView, AppError> {
+    let c = officer_counter(state, principal, id).await?;
+    let mut tx = state.db.begin_write().await?;
+    let t = store::ticket(&mut tx, ticket)
+        .await?
+        .filter(|t| t.counter_id == Some(id))
+        .ok_or_else(|| AppError::NotFound("Quầy này không giữ số thứ tự đó.".to_owned()))?;
+    let m = match action.action.as_str() {
+        "recall" => Move::Recall,
+        "start" => Move::Start,
+        "finish" => Move::Finish,
+        "no_show" => {
+            let settings = store::settings(&mut tx, &c.centre_code).await?;
+            if t.recalls < settings.recalls_before_no_show {
+                return Err(AppError::Refused(format!(
+                    "Cần gọi lại ít nhất {} lần trước khi ghi nhận vắng mặt.",
+                    settings.recalls_before_no_show
+                )));
+            }
+            Move::NoShow
+        }
+        "transfer" => {
+            let g = action
+                .group
+                .ok_or_else(|| AppError::bad("invalid_field", "group", "Chọn nhóm dịch vụ để chuyển số."))?;
+            let target = store::group(&mut tx, g)
+                .await?
+                .filter(|x| x.centre_code == c.centre_code);
+            if target.is_none() || g == t.group_id {
+                return Err(AppError::bad(
+                    "invalid_field",
+                    "group",
+                    "Chọn một nhóm dịch vụ khác của Trung tâm để chuyển số.",
+                ));
+            }
+            Move::Transfer(g)
+        }
+        _ => {
+            return Err(AppError::bad(
+                "invalid_field",
+                "action",
+                "Thao tác phải là recall, no_show, start, finish hoặc transfer.",
+            ));
+        }
+    };
+    let now = motcua_store::to_millis(state.clock.now());
+    if !store::move_ticket(&mut tx, ticket, id, m, now).await? {
+        let label = t.state().map_or("", TicketState::label);
+        return Err(AppError::Refused(format!(
+            "Số {} đang ở trạng thái «{label}»: không làm được thao tác này.",
+            t.number
+        )));
+    }
+    let t = store::ticket(&mut tx, ticket)
+        .await?
+        .ok_or_else(|| AppError::Internal("ticket vanished".to_owned()))?;
+    let view = ticket_view(&mut tx, &t).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Ticket `id`, checked for an intake at `receiving` by `principal`: a counter officer of
+/// the ticket's centre, the ticket called or being served at a counter and not yet linked
+/// to a dossier, and the dossier received by that centre. Its id and number.
+pub async fn ticket_for_intake(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    receiving: &AgencyCode,
+) -> Result<(i64, String), AppError> {
+    let bad = |m: &str| AppError::bad("invalid_field", "ticket", m);
+    let mut tx = state.db.begin_read().await?;
+    let t = store::ticket(&mut tx, id)
+        .await?
+        .ok_or_else(|| bad("Không có số thứ tự này."))?;
+    let officer = principal.user.is_some()
+        && principal.access.grants().iter().any(|g| {
+            g.role == Role::CounterOfficer
+                && g.province.as_str() == t.province_code
+                && g.agency.as_str() == t.centre_code
+        });
+    principal.require(officer, "tiếp nhận hồ sơ theo số thứ tự của Trung tâm này")?;
+    if t.centre_code != receiving.as_str() {
+        return Err(bad(
+            "Hồ sơ của thủ tục này không tiếp nhận tại Trung tâm đã cấp số thứ tự.",
+        ));
+    }
+    let at_counter = matches!(t.state(), Some(TicketState::Called | TicketState::Serving));
+    if !at_counter || t.dossier_code.is_some() {
+        return Err(bad(&format!(
+            "Số thứ tự {} không còn ở quầy hoặc đã gắn với hồ sơ khác.",
+            t.number
+        )));
+    }
+    Ok((t.id, t.number))
+}
+
+// ---------------------------------------------------------------------------------------
+// The demo province
+
+/// The demo centre's groups (name, letter) and counters (number, letters served).
+const DEMO_GROUPS: &[(&str, &str)] = &[
+    ("Đất đai", "A"),
+    ("Tư pháp – Hộ tịch", "B"),
+    ("Xây dựng", "C"),
+    ("Kế hoạch – Đầu tư, doanh nghiệp", "D"),
+    ("Các lĩnh vực khác", "E"),
+];
+const DEMO_COUNTERS: &[(i64, &[&str])] = &[
+    (1, &["A"]),
+    (2, &["A", "C"]),
+    (3, &["B"]),
+    (4, &["B", "E"]),
+    (5, &["D", "E"]),
+];
+
+/// Seeds the demo province's centre with service groups and counters (first start of the
+/// demo; audited as the system). Does nothing when the centre already has groups.
+pub async fn seed_demo(db: &motcua_store::Db, province: &ProvinceCode) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let agencies = motcua_store::catalogue::agencies(&mut tx, province).await?;
+    let Some(centre) = agencies.iter().find(|a| a.kind == AgencyKind::Centre) else {
+        return Ok(());
+    };
+    let centre = centre.code.as_str();
+    if !store::groups(&mut tx, centre).await?.is_empty() {
+        return Ok(());
+    }
+    let now = crate::now_ms();
+    let mut ids = Vec::new();
+    for (i, (name, letter)) in DEMO_GROUPS.iter().enumerate() {
+        let fields = GroupFields {
+            name,
+            letter,
+            position: i64::try_from(i).unwrap_or(0),
+            active: true,
+        };
+        ids.push((
+            *letter,
+            store::insert_group(&mut tx, province.as_str(), centre, &fields, now).await?,
+        ));
+    }
+    for (number, letters) in DEMO_COUNTERS {
+        let id = store::insert_counter(
+            &mut tx,
+            province.as_str(),
+            centre,
+            *number,
+            &format!("Quầy {number}"),
+            true,
+            now,
+        )
+        .await?;
+        let groups: Vec<i64> = ids
+            .iter()
+            .filter(|(l, _)| letters.contains(l))
+            .map(|(_, id)| *id)
+            .collect();
+        store::set_counter_groups(&mut tx, id, &groups).await?;
+    }
+    let event = Event {
+        after: Some(serde_json::json!({"groups": DEMO_GROUPS.len(), "counters": DEMO_COUNTERS.len()})),
+        ..province_event(province, "queue.seed_demo", "agency", centre)
+    };
+    audit::record(&mut tx, &Actor::system(), event).await?;
+    tx.commit().await?;
+    Ok(())
+}

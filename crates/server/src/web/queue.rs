@@ -1,0 +1,342 @@
+//! The counter queue's pages: the administrator's setup (`/quan-tri/xep-hang`), the
+//! kiosk (`/may-lay-so`, a touch screen with no login that holds a device token in a
+//! cookie), the printed ticket (80 mm receipt paper, with a QR code), the ticket's public
+//! page (`/so-thu-tu/{token}`) and the counter officer's queue panel (`/quay/hang-doi`).
+//!
+//! The kiosk's forms post by themselves (no script needed on a kiosk); every other change
+//! is a `data-api` form calling the JSON API.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use motcua_core::queue::TicketState;
+
+use super::form::PreSessionForm;
+use super::{Frame, SignedIn, Viewer, page, when_ms};
+use crate::error::AppError;
+use crate::service::queue::{
+    self, CentreParam, CounterPanel, CounterView, GroupView, KioskMenu, KioskView, QueueSetup, TicketView,
+};
+use crate::state::AppState;
+use crate::web::pages::PageError;
+
+/// The cookie a kiosk keeps its device token in.
+const KIOSK_COOKIE: &str = "motcua_kiosk";
+
+/// The routes of the queue's pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/quan-tri/xep-hang", get(admin_page))
+        .route("/may-lay-so", get(kiosk_page).post(kiosk_take))
+        .route("/may-lay-so/uu-tien", get(kiosk_priority_page))
+        .route("/may-lay-so/kich-hoat", get(activate_page).post(activate))
+        .route("/may-lay-so/in/{token}", get(print_page))
+        .route("/may-lay-so/in.js", get(print_script))
+        .route("/so-thu-tu/{token}", get(public_page))
+        .route("/quay/hang-doi", get(counters_page))
+        .route("/quay/hang-doi/{id}", get(panel_page))
+        .route("/quay/hang-doi/tiep-nhan", get(start_intake))
+}
+
+// ---------------------------------------------------------------------------------------
+// Administration
+
+#[derive(Template)]
+#[template(path = "queue/admin.html")]
+struct AdminPage {
+    frame: Frame,
+    setup: QueueSetup,
+    kinds: String,
+}
+
+impl AdminPage {
+    fn letters(&self, c: &CounterView) -> String {
+        self.setup
+            .groups
+            .iter()
+            .filter(|g| c.groups.contains(&g.id))
+            .map(|g| format!("{} ({})", g.name, g.letter))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn serves(&self, c: &CounterView, g: &GroupView) -> bool {
+        c.groups.contains(&g.id)
+    }
+
+    fn created(&self, k: &KioskView) -> String {
+        when_ms(k.created_at)
+    }
+
+    fn revoked(&self, k: &KioskView) -> String {
+        k.revoked_at.map(when_ms).unwrap_or_default()
+    }
+}
+
+/// `GET /quan-tri/xep-hang`: service groups, counters, priority settings and kiosks of the
+/// province's centre (system administrators).
+async fn admin_page(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
+    let setup = queue::setup(&state, &p, &CentreParam::default()).await?;
+    let kinds = setup.settings.priority_kinds.join("\n");
+    Ok(page(&AdminPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        setup,
+        kinds,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// The kiosk
+
+async fn kiosk_of(state: &AppState, headers: &HeaderMap) -> Result<Option<motcua_store::queue::Kiosk>, AppError> {
+    match crate::auth::cookie(headers, KIOSK_COOKIE) {
+        Some(token) => match queue::kiosk(state, &token).await {
+            Ok(k) => Ok(Some(k)),
+            Err(AppError::Unauthorized(_)) => Ok(None),
+            Err(e) => Err(e),
+        },
+        None => Ok(None),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "queue/kiosk.html")]
+struct KioskPage {
+    menu: KioskMenu,
+    priority: bool,
+    error: String,
+}
+
+/// `GET /may-lay-so`: the kiosk's screen (a kiosk without a device token is sent to be
+/// activated).
+async fn kiosk_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
+    kiosk_screen(&state, &headers, false, String::new()).await
+}
+
+/// `GET /may-lay-so/uu-tien`: the same, for a priority ticket.
+async fn kiosk_priority_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
+    kiosk_screen(&state, &headers, true, String::new()).await
+}
+
+async fn kiosk_screen(
+    state: &AppState,
+    headers: &HeaderMap,
+    priority: bool,
+    error: String,
+) -> Result<Response, PageError> {
+    let Some(k) = kiosk_of(state, headers).await? else {
+        return Ok(Redirect::to("/may-lay-so/kich-hoat").into_response());
+    };
+    let menu = queue::kiosk_menu(state, &k).await?;
+    Ok(page(&KioskPage { menu, priority, error }))
+}
+
+/// `POST /may-lay-so` (`group`, optional `priority_kind`): takes a ticket and shows it
+/// for printing.
+async fn kiosk_take(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: PreSessionForm,
+) -> Result<Response, PageError> {
+    let Some(k) = kiosk_of(&state, &headers).await? else {
+        return Ok(Redirect::to("/may-lay-so/kich-hoat").into_response());
+    };
+    let form = form.form;
+    let priority = form.get("priority_kind").map(str::to_owned).filter(|p| !p.is_empty());
+    let Ok(group) = form.text("group").parse::<i64>() else {
+        return kiosk_screen(
+            &state,
+            &headers,
+            priority.is_some(),
+            "Vui lòng chọn lĩnh vực.".to_owned(),
+        )
+        .await;
+    };
+    let req = queue::TakeTicket {
+        group,
+        priority_kind: priority.clone(),
+    };
+    match queue::take_ticket(&state, &k, req).await {
+        Ok(t) => {
+            let token = t.page.trim_start_matches(queue::TICKET_PAGE);
+            Ok(Redirect::to(&format!("/may-lay-so/in/{token}")).into_response())
+        }
+        Err(e @ (AppError::Refused(_) | AppError::BadRequest { .. })) => {
+            kiosk_screen(&state, &headers, priority.is_some(), e.to_string()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "queue/activate.html")]
+struct ActivatePage {
+    error: String,
+}
+
+/// `GET /may-lay-so/kich-hoat`: where an administrator types the kiosk's device token.
+async fn activate_page() -> Response {
+    page(&ActivatePage { error: String::new() })
+}
+
+/// `POST /may-lay-so/kich-hoat` (`ma`): checks the token and keeps it in the kiosk's
+/// cookie (HttpOnly, SameSite=Strict, only sent to `/may-lay-so`).
+async fn activate(State(state): State<AppState>, form: PreSessionForm) -> Result<Response, PageError> {
+    let token = form.form.text("ma").trim().to_owned();
+    if token.is_empty() || queue::kiosk(&state, &token).await.is_err() {
+        return Ok(page(&ActivatePage {
+            error: "Mã thiết bị không đúng hoặc đã bị thu hồi.".to_owned(),
+        }));
+    }
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = HeaderValue::from_str(&format!(
+        "{KIOSK_COOKIE}={token}; Path=/may-lay-so; HttpOnly; SameSite=Strict; Max-Age=315360000{secure}"
+    ))
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut r = Redirect::to("/may-lay-so").into_response();
+    r.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "queue/print.html")]
+struct PrintPage {
+    t: TicketView,
+    centre_name: String,
+    ahead: i64,
+    taken: String,
+    qr: String,
+    url: String,
+}
+
+/// `GET /may-lay-so/in/{token}`: the ticket laid out for 80 mm receipt paper, printed as
+/// it opens, with a QR code of its public page; back to the kiosk's screen afterwards.
+async fn print_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
+    let p = queue::public_ticket(&state, &token).await?;
+    let url = format!("{}{}", state.config.public_base(), p.ticket.page);
+    let qr = motcua_pdf::qr_svg(&url).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(page(&PrintPage {
+        taken: when_ms(p.ticket.taken_at),
+        t: p.ticket,
+        centre_name: p.centre_name,
+        ahead: p.ahead,
+        qr,
+        url,
+    }))
+}
+
+/// `GET /may-lay-so/in.js`: prints the ticket page when it opens (no inline script under
+/// the Content-Security-Policy).
+async fn print_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        "window.addEventListener(\"load\", function () { window.print(); });\n",
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "queue/ticket.html")]
+struct PublicPage {
+    frame: Frame,
+    t: TicketView,
+    centre_name: String,
+    ahead: i64,
+    state_label: &'static str,
+    waiting: bool,
+}
+
+/// `GET /so-thu-tu/{token}`: a ticket's public page (what its QR code opens).
+async fn public_page(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let p = queue::public_ticket(&state, &token).await?;
+    Ok(page(&PublicPage {
+        frame: Frame::new(&state, v.as_ref()).await?,
+        state_label: p.ticket.state.label(),
+        waiting: p.ticket.state == TicketState::Waiting,
+        t: p.ticket,
+        centre_name: p.centre_name,
+        ahead: p.ahead,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// The counter
+
+#[derive(Template)]
+#[template(path = "queue/counters.html")]
+struct CountersPage {
+    frame: Frame,
+    counters: Vec<CounterView>,
+}
+
+/// `GET /quay/hang-doi`: the counters of the officer's centre, to sit at one.
+async fn counters_page(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
+    let counters = queue::officer_counters(&state, &p).await?;
+    Ok(page(&CountersPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        counters,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "queue/panel.html")]
+struct PanelPage {
+    frame: Frame,
+    panel: CounterPanel,
+}
+
+impl PanelPage {
+    fn label(&self, t: &TicketView) -> &'static str {
+        t.state.label()
+    }
+
+    fn called(&self, t: &TicketView) -> bool {
+        t.state == TicketState::Called
+    }
+
+    fn serving(&self, t: &TicketView) -> bool {
+        t.state == TicketState::Serving
+    }
+
+    fn may_skip(&self, t: &TicketView) -> bool {
+        t.recalls >= self.panel.recalls_before_no_show
+    }
+}
+
+/// `GET /quay/hang-doi/{id}`: the counter's queue panel: call the next ticket, recall,
+/// start, finish, no-show, transfer.
+async fn panel_page(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let panel = queue::panel(&state, &p, id).await?;
+    Ok(page(&PanelPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        panel,
+    }))
+}
+
+/// The panel's "start an intake" form: the ticket and the procedure's code.
+#[derive(Debug, serde::Deserialize)]
+struct StartIntake {
+    so: i64,
+    thu_tuc: String,
+}
+
+/// `GET /quay/hang-doi/tiep-nhan?so=<ticket>&thu_tuc=<procedure>`: opens the intake form
+/// of the procedure for the ticket being served.
+async fn start_intake(SignedIn(_): SignedIn, Query(q): Query<StartIntake>) -> Result<Response, PageError> {
+    let code = motcua_core::codes::ProcedureCode::parse(q.thu_tuc.trim()).map_err(|e| AppError::code("thu_tuc", e))?;
+    Ok(Redirect::to(&format!("/quay/tiep-nhan/{code}?so={}", q.so)).into_response())
+}

@@ -1,0 +1,608 @@
+//! The counter queue (issue 21): groups and counters set up by the administrator (and
+//! audited); tickets taken at a kiosk by its device token, numbered per group and day;
+//! what a kiosk token cannot do; the fair priority rule end to end; recall, no-show,
+//! transfer; two counters calling at the same instant never get the same ticket (run on
+//! both backends); the kiosk, printed and public pages.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::api::{delete, get, post, put};
+use common::files::{download, pdf_text};
+use common::intake::{file_dossier, judicial_record_intake};
+use common::pages::page;
+use common::{CENTRE, LLTP, MONDAY, Session, TestApp, sign_in, sign_in_each, spawn_app_at};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// The demo centre's group `letter`'s id.
+async fn group_id(app: &TestApp, admin: &Session, letter: &str) -> i64 {
+    let (status, setup) = get(app, admin, "/api/v1/queue/setup").await;
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    setup["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["letter"] == letter)
+        .and_then(|g| g["id"].as_i64())
+        .unwrap_or_else(|| panic!("group {letter}: {setup}"))
+}
+
+/// The demo centre's counter `number`'s id.
+async fn counter_id(app: &TestApp, admin: &Session, number: i64) -> i64 {
+    let (_, setup) = get(app, admin, "/api/v1/queue/setup").await;
+    setup["counters"]
+        .as_array()
+        .expect("counters")
+        .iter()
+        .find(|c| c["number"] == number)
+        .and_then(|c| c["id"].as_i64())
+        .unwrap_or_else(|| panic!("counter {number}: {setup}"))
+}
+
+/// Issues a kiosk for the demo centre: its token.
+async fn kiosk_token(app: &TestApp, admin: &Session) -> String {
+    let (status, k) = post(app, admin, "/api/v1/queue/kiosks", json!({"name": "Sảnh tầng 1"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{k}");
+    k["token"].as_str().expect("token").to_owned()
+}
+
+/// Takes a ticket at the kiosk holding `token`: status and answer.
+async fn take(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/kiosk/tickets"))
+        .header("x-kiosk-token", token)
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn take_ok(app: &TestApp, token: &str, group: i64, priority: Option<&str>) -> Value {
+    let (status, t) = take(app, token, json!({"group": group, "priority_kind": priority})).await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    t
+}
+
+/// Counter `id` calls its next ticket as `s`: the ticket's number, or `None` (204).
+async fn call_next(app: &TestApp, s: &Session, id: i64) -> Option<String> {
+    let (status, t) = post(app, s, &format!("/api/v1/queue/counters/{id}/call"), json!({})).await;
+    match status {
+        StatusCode::OK => Some(t["number"].as_str().expect("number").to_owned()),
+        StatusCode::NO_CONTENT => None,
+        s => panic!("call: {s} {t}"),
+    }
+}
+
+async fn act(app: &TestApp, s: &Session, counter: i64, ticket: i64, body: Value) -> (StatusCode, Value) {
+    post(
+        app,
+        s,
+        &format!("/api/v1/queue/counters/{counter}/tickets/{ticket}"),
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_administrator_sets_up_groups_and_counters_and_every_change_is_audited() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    // The demo centre comes with groups and counters.
+    let (status, setup) = get(&app, &admin, "/api/v1/queue/setup").await;
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    assert_eq!(setup["centre"], CENTRE);
+    assert_eq!(setup["groups"][0]["name"], "Đất đai");
+    assert_eq!(setup["groups"][0]["letter"], "A");
+    assert_eq!(setup["groups"][1]["name"], "Tư pháp – Hộ tịch");
+    assert_eq!(setup["counters"].as_array().map(Vec::len), Some(5));
+
+    // A new group, NFC-normalised, its letter raised; a letter taken is a conflict.
+    let (status, g) = post(
+        &app,
+        &admin,
+        "/api/v1/queue/groups",
+        json!({"name": "  Lao \u{0111}o\u{0323}\u{0302}ng  ", "letter": "f", "position": 9}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{g}");
+    assert_eq!(g["name"], "Lao động");
+    assert_eq!(g["letter"], "F");
+    let f = g["id"].as_i64().expect("id");
+    let (status, err) = post(
+        &app,
+        &admin,
+        "/api/v1/queue/groups",
+        json!({"name": "Khác", "letter": "A"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    let (status, err) = post(
+        &app,
+        &admin,
+        "/api/v1/queue/groups",
+        json!({"name": "Khác", "letter": "1"}),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("letter")),
+        "{err}"
+    );
+
+    // A counter serving it; a number taken is a conflict; a group of nowhere is refused.
+    let (status, c) = post(
+        &app,
+        &admin,
+        "/api/v1/queue/counters",
+        json!({"number": 6, "groups": [f]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    assert_eq!(c["name"], "Quầy 6");
+    let c6 = c["id"].as_i64().expect("id");
+    let (status, _) = post(
+        &app,
+        &admin,
+        "/api/v1/queue/counters",
+        json!({"number": 6, "groups": []}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, err) = post(
+        &app,
+        &admin,
+        "/api/v1/queue/counters",
+        json!({"number": 7, "groups": [99999]}),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("groups")),
+        "{err}"
+    );
+    let a = group_id(&app, &admin, "A").await;
+    let (status, c) = put(
+        &app,
+        &admin,
+        &format!("/api/v1/queue/counters/{c6}"),
+        json!({"number": 6, "name": "Quầy Lao động", "groups": [f, a, f]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["groups"].as_array().map(Vec::len), Some(2));
+    let (status, s) = put(
+        &app,
+        &admin,
+        "/api/v1/queue/settings",
+        json!({"priority_kinds": ["Người cao tuổi"], "max_priority_run": 2, "recalls_before_no_show": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    let (status, err) = put(
+        &app,
+        &admin,
+        "/api/v1/queue/settings",
+        json!({"priority_kinds": [], "max_priority_run": 0, "recalls_before_no_show": 1}),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("max_priority_run"))
+    );
+
+    for action in [
+        "queue.group.create",
+        "queue.counter.create",
+        "queue.counter.update",
+        "queue.settings.update",
+    ] {
+        let (status, trail) = get(&app, &admin, &format!("/api/v1/admin/audit?action={action}")).await;
+        assert_eq!(status, StatusCode::OK, "{trail}");
+        assert_eq!(trail["items"].as_array().map(Vec::len), Some(1), "{action}: {trail}");
+    }
+
+    // A counter officer may not set the queue up.
+    let (status, _) = get(&app, &counter, "/api/v1/queue/setup").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post(
+        &app,
+        &counter,
+        "/api/v1/queue/groups",
+        json!({"name": "X", "letter": "X"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The administration home links the page, which lists them.
+    let (_, home) = page(&app, Some(&admin), "/quan-tri").await;
+    assert!(home.contains(r#"href="/quan-tri/xep-hang""#), "{home}");
+    let (status, html) = page(&app, Some(&admin), "/quan-tri/xep-hang").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Quầy Lao động") && html.contains("Tư pháp – Hộ tịch"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_kiosk_numbers_tickets_per_group_and_day_and_can_do_nothing_else() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let (a, b) = (group_id(&app, &admin, "A").await, group_id(&app, &admin, "B").await);
+    assert_eq!(take_ok(&app, &token, a, None).await["number"], "A001");
+    assert_eq!(take_ok(&app, &token, a, None).await["number"], "A002");
+    let b1 = take_ok(&app, &token, b, Some("Người cao tuổi")).await;
+    assert_eq!(
+        (b1["number"].as_str(), b1["priority_kind"].as_str()),
+        (Some("B001"), Some("Người cao tuổi"))
+    );
+    let (status, err) = take(&app, &token, json!({"group": a, "priority_kind": "Người nổi tiếng"})).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("priority_kind"))
+    );
+    // Concurrent takers never share a number.
+    let takes = (0..12).map(|_| take(&app, &token, json!({"group": a})));
+    let numbers: HashSet<String> = futures_util::future::join_all(takes)
+        .await
+        .into_iter()
+        .map(|(s, t)| {
+            assert_eq!(s, StatusCode::CREATED, "{t}");
+            t["number"].as_str().expect("number").to_owned()
+        })
+        .collect();
+    assert_eq!(numbers, (3..=14).map(|n| format!("A{n:03}")).collect::<HashSet<_>>());
+
+    // The next day numbering starts again; on a Sunday the kiosk issues nothing.
+    app.clock.set(MONDAY + time::Duration::days(1));
+    assert_eq!(take_ok(&app, &token, a, None).await["number"], "A001");
+    app.clock.set(MONDAY - time::Duration::days(1));
+    let (status, err) = take(&app, &token, json!({"group": a})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    app.clock.set(MONDAY);
+
+    // The database keeps only the token's hash.
+    let stored: Vec<String> = match &app.test_db.db {
+        motcua_store::Db::Sqlite { read, .. } => sqlx::query_scalar("SELECT token_hash FROM queue_kiosks")
+            .fetch_all(read)
+            .await
+            .expect("kiosks"),
+        motcua_store::Db::Postgres { pool, .. } => sqlx::query_scalar("SELECT token_hash FROM queue_kiosks")
+            .fetch_all(pool)
+            .await
+            .expect("kiosks"),
+    };
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], token);
+    assert!(!stored[0].contains(&token[3..]));
+
+    // The token is no staff credential: not as a bearer token, not on staff routes.
+    let c1 = counter_id(&app, &admin, 1).await;
+    for (method, path) in [
+        (reqwest::Method::POST, format!("/api/v1/queue/counters/{c1}/call")),
+        (reqwest::Method::GET, format!("/api/v1/queue/counters/{c1}/panel")),
+        (reqwest::Method::GET, "/api/v1/queue/setup".to_owned()),
+        (reqwest::Method::GET, "/api/v1/dossiers".to_owned()),
+        (reqwest::Method::GET, "/api/v1/admin/users".to_owned()),
+    ] {
+        for bearer in [true, false] {
+            let mut req = app.client.request(method.clone(), app.url(&path)).json(&json!({}));
+            req = if bearer {
+                req.bearer_auth(&token)
+            } else {
+                req.header("x-kiosk-token", &token)
+            };
+            let status = req.send().await.expect("send").status();
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} bearer={bearer}");
+        }
+    }
+    // Nothing was called by those attempts.
+    assert_eq!(call_next(&app, &counter, c1).await.as_deref(), Some("A001"));
+
+    // Groups of another centre are not its to number.
+    let (status, agency) = put(
+        &app,
+        &admin,
+        "/api/v1/admin/agencies/000.00.60.H43",
+        json!({"name": "Bộ phận Một cửa huyện Thử", "kind": "centre", "parent": "000.00.00.H43"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{agency}");
+    let (status, other) = post(
+        &app,
+        &admin,
+        "/api/v1/queue/groups?centre=000.00.60.H43",
+        json!({"name": "Đất đai", "letter": "A"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    let (status, err) = take(&app, &token, json!({"group": other["id"]})).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("group")),
+        "{err}"
+    );
+
+    // A revoked token takes nothing.
+    let (_, setup) = get(&app, &admin, "/api/v1/queue/setup").await;
+    let kiosk = setup["kiosks"][0]["id"].as_str().expect("kiosk id").to_owned();
+    let (status, _) = delete(&app, &admin, &format!("/api/v1/queue/kiosks/{kiosk}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = take(&app, &token, json!({"group": a})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn priority_tickets_go_first_but_ordinary_ones_keep_moving() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let (status, _) = put(
+        &app,
+        &admin,
+        "/api/v1/queue/settings",
+        json!({"priority_kinds": ["Người cao tuổi"], "max_priority_run": 2, "recalls_before_no_show": 2}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let token = kiosk_token(&app, &admin).await;
+    let b = group_id(&app, &admin, "B").await;
+    let c3 = counter_id(&app, &admin, 3).await; // serves B only
+    let old = Some("Người cao tuổi");
+    for p in [None, None, old, old, old, old] {
+        take_ok(&app, &token, b, p).await;
+        app.clock.set(app.clock.now() + time::Duration::seconds(10));
+    }
+    let mut order = Vec::new();
+    while let Some(n) = call_next(&app, &counter, c3).await {
+        order.push(n);
+    }
+    // K = 2: two priority tickets, then the oldest ordinary one, and so on.
+    assert_eq!(order, ["B003", "B004", "B001", "B005", "B006", "B002"]);
+}
+
+#[tokio::test]
+async fn recall_no_show_transfer_start_and_finish() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let (a, b) = (group_id(&app, &admin, "A").await, group_id(&app, &admin, "B").await);
+    let (c1, c3) = (counter_id(&app, &admin, 1).await, counter_id(&app, &admin, 3).await);
+    let a1 = take_ok(&app, &token, a, None).await;
+    app.clock.set(MONDAY + time::Duration::minutes(1));
+    let b1 = take_ok(&app, &token, b, None).await;
+    let a2 = take_ok(&app, &token, a, None).await;
+    let id = |t: &Value| t["id"].as_i64().expect("id");
+
+    assert_eq!(call_next(&app, &counter, c1).await.as_deref(), Some("A001"));
+    // No-show only after the centre's recalls (2 by default).
+    let (status, err) = act(&app, &counter, c1, id(&a1), json!({"action": "no_show"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    for n in 1..=2 {
+        let (status, t) = act(&app, &counter, c1, id(&a1), json!({"action": "recall"})).await;
+        assert_eq!((status, t["recalls"].as_i64()), (StatusCode::OK, Some(n)), "{t}");
+    }
+    let (status, t) = act(&app, &counter, c1, id(&a1), json!({"action": "no_show"})).await;
+    assert_eq!((status, t["state"].as_str()), (StatusCode::OK, Some("no_show")), "{t}");
+
+    // A002 is sent to group B, keeping its arrival: it is called there after B001 (earlier)
+    // … and before a B ticket taken later.
+    assert_eq!(call_next(&app, &counter, c1).await.as_deref(), Some("A002"));
+    let (status, t) = act(&app, &counter, c1, id(&a2), json!({"action": "transfer", "group": b})).await;
+    assert_eq!((status, t["state"].as_str()), (StatusCode::OK, Some("waiting")), "{t}");
+    assert_eq!(t["taken_at"], a2["taken_at"]);
+    app.clock.set(MONDAY + time::Duration::minutes(5));
+    take_ok(&app, &token, b, None).await;
+    assert_eq!(call_next(&app, &counter, c3).await.as_deref(), Some("B001"));
+    assert_eq!(call_next(&app, &counter, c3).await.as_deref(), Some("A002"));
+    assert_eq!(call_next(&app, &counter, c3).await.as_deref(), Some("B002"));
+    assert_eq!(call_next(&app, &counter, c3).await, None);
+
+    // Start, then finish; finishing twice is refused; another counter cannot touch it.
+    let (status, _) = act(&app, &counter, c1, id(&b1), json!({"action": "start"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, t) = act(&app, &counter, c3, id(&b1), json!({"action": "start"})).await;
+    assert_eq!((status, t["state"].as_str()), (StatusCode::OK, Some("serving")), "{t}");
+    let (status, t) = act(&app, &counter, c3, id(&b1), json!({"action": "finish"})).await;
+    assert_eq!((status, t["state"].as_str()), (StatusCode::OK, Some("done")), "{t}");
+    assert!(
+        t["called_at"].is_i64() && t["started_at"].is_i64() && t["finished_at"].is_i64(),
+        "{t}"
+    );
+    let (status, _) = act(&app, &counter, c3, id(&b1), json!({"action": "finish"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // Only counter officers of the centre call.
+    let director = sign_in(&app, "giamdoc").await;
+    let (status, _) = post(&app, &director, &format!("/api/v1/queue/counters/{c1}/call"), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The desk links the counters; the panel page shows the counter's tickets.
+    let (_, desk) = page(&app, Some(&counter), "/quay").await;
+    assert!(desk.contains(r#"href="/quay/hang-doi""#), "{desk}");
+    let (status, html) = page(&app, Some(&counter), "/quay/hang-doi").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!(r#"href="/quay/hang-doi/{c3}">Quầy 3<"#)),
+        "{html}"
+    );
+    let (status, _) = page(&app, Some(&director), "/quay/hang-doi").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, html) = page(&app, Some(&counter), &format!("/quay/hang-doi/{c3}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Gọi số tiếp theo") && html.contains("A002") && html.contains("B002"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn two_counters_calling_at_the_same_instant_never_get_the_same_ticket() {
+    let app = spawn_app_at(MONDAY).await;
+    let admin = sign_in(&app, "quantri").await;
+    // Two officers' sessions at two counters that both serve group A.
+    let [one, two] = sign_in_each(&app, ["tiepnhan", "tiepnhan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let (c1, c2) = (counter_id(&app, &admin, 1).await, counter_id(&app, &admin, 2).await);
+    const TICKETS: usize = 24;
+    for i in 0..TICKETS {
+        let p = (i % 3 == 0).then_some("Người cao tuổi");
+        take_ok(&app, &token, a, p).await;
+    }
+    let calls = (0..TICKETS + 4).map(|i| {
+        let (s, c) = if i % 2 == 0 { (&one, c1) } else { (&two, c2) };
+        call_next(&app, s, c)
+    });
+    let called: Vec<String> = futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let distinct: HashSet<&String> = called.iter().collect();
+    assert_eq!(called.len(), TICKETS, "{called:?}");
+    assert_eq!(distinct.len(), TICKETS, "a ticket was called twice: {called:?}");
+}
+
+#[tokio::test]
+async fn the_kiosk_pages_take_print_and_show_a_ticket() {
+    let app = spawn_app_at(MONDAY).await;
+    let admin = sign_in(&app, "quantri").await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    // Without the cookie the kiosk asks to be activated; a wrong token is refused.
+    let r = browser.get(app.url("/may-lay-so")).send().await.expect("get");
+    assert_eq!(r.headers()["location"], "/may-lay-so/kich-hoat");
+    let r = browser
+        .post(app.url("/may-lay-so/kich-hoat"))
+        .form(&[("ma", "mk_wrong")])
+        .send()
+        .await
+        .expect("post");
+    assert!(r.headers().get("set-cookie").is_none());
+    let r = browser
+        .post(app.url("/may-lay-so/kich-hoat"))
+        .form(&[("ma", token.as_str())])
+        .send()
+        .await
+        .expect("post");
+    let cookie = r.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().expect("pair").to_owned();
+
+    let html = browser
+        .get(app.url("/may-lay-so"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    assert!(html.contains("Đất đai") && html.contains("lấy số ưu tiên"), "{html}");
+    let r = browser
+        .post(app.url("/may-lay-so"))
+        .header("cookie", &cookie)
+        .form(&[("group", a.to_string().as_str()), ("priority_kind", "Người khuyết tật")])
+        .send()
+        .await
+        .expect("post");
+    let printed = r.headers()["location"].to_str().expect("location").to_owned();
+    assert!(printed.starts_with("/may-lay-so/in/"), "{printed}");
+    let html = app.get_text(&printed).await;
+    assert!(
+        html.contains("A001") && html.contains("<svg") && html.contains("Người khuyết tật"),
+        "{html}"
+    );
+
+    // The public page, by its unguessable token (not by number).
+    let public = printed.replace("/may-lay-so/in/", "/so-thu-tu/");
+    let html = app.get_text(&public).await;
+    assert!(html.contains("A001") && html.contains("Đang chờ"), "{html}");
+    let r = app.client.get(app.url("/so-thu-tu/A001")).send().await.expect("get");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_intake_from_a_called_ticket_links_the_ticket_and_the_dossier() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let b = group_id(&app, &admin, "B").await;
+    let c3 = counter_id(&app, &admin, 3).await;
+    let waiting = take_ok(&app, &token, b, None).await;
+    let ticket = waiting["id"].as_i64().expect("id");
+    let mut body = judicial_record_intake(&app).await;
+    body["ticket"] = json!(ticket);
+    // A ticket still waiting cannot be received from.
+    let (status, err) = post(&app, &counter, "/api/v1/dossiers", body.clone()).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("ticket")),
+        "{err}"
+    );
+    assert_eq!(call_next(&app, &counter, c3).await.as_deref(), Some("B001"));
+    let (status, _) = act(&app, &counter, c3, ticket, json!({"action": "start"})).await;
+    assert_eq!(status, StatusCode::OK);
+    // The panel opens the intake form for the ticket, which carries it to the filing.
+    let (status, html) = page(&app, Some(&counter), &format!("/quay/hang-doi/{c3}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Tiếp nhận hồ sơ"), "{html}");
+    let (status, html) = page(&app, Some(&counter), &format!("/quay/tiep-nhan/{LLTP}?so={ticket}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!(r#"name="ticket" value="{ticket}" data-type="int""#)),
+        "{html}"
+    );
+    let dossier = file_dossier(&app, &counter, body.clone()).await;
+    let code = dossier["code"].as_str().expect("code").to_owned();
+
+    // The history names the ticket; the ticket names the dossier; a second intake from it
+    // is refused.
+    let (status, h) = get(&app, &counter, &format!("/api/v1/dossiers/{code}/history")).await;
+    assert_eq!(status, StatusCode::OK, "{h}");
+    assert!(h.to_string().contains("Số thứ tự B001"), "{h}");
+    let public = waiting["page"].as_str().expect("page");
+    let (status, t) = app.get_json(&public.replace("/so-thu-tu/", "/api/v1/tickets/")).await;
+    assert_eq!(
+        (status, t["ticket"]["dossier_code"].as_str()),
+        (200, Some(code.as_str())),
+        "{t}"
+    );
+    assert!(app.get_text(public).await.contains(&code));
+    let (status, err) = post(&app, &counter, "/api/v1/dossiers", body).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("ticket")),
+        "{err}"
+    );
+
+    let (_, html) = page(&app, Some(&counter), &format!("/quay/hang-doi/{c3}")).await;
+    assert!(
+        html.contains(&format!("Đã tiếp nhận hồ sơ <a href=\"/ho-so/{code}\">")),
+        "{html}"
+    );
+
+    // The receipt shows the ticket's number.
+    let (status, _, pdf) = download(
+        &app,
+        Some(&counter),
+        &format!("/api/v1/dossiers/{code}/forms/receipt.pdf"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = pdf_text(&pdf);
+    assert!(text.contains("B001"), "{text}");
+}
