@@ -886,15 +886,7 @@ pub fn payment_receipt_data(
             })
             .collect()
     } else {
-        let asked = d
-            .notices
-            .iter()
-            .rev()
-            .find(|n| n.kind == NoticeKind::PaymentRequest && !n.reason.trim().is_empty())
-            .map_or_else(
-                || format!("Phí, lệ phí giải quyết thủ tục «{}»", d.procedure_name),
-                |n| n.reason.clone(),
-            );
+        let asked = payment_reason(d);
         vec![json!({"no": 1, "name": asked, "kind": "Phí, lệ phí", "amount": amount.to_string()})]
     };
     let cash = order.method == "cash";
@@ -1034,15 +1026,7 @@ pub async fn payment_notice(
     let letterhead = Letterhead::load(state, &d.province).await?;
     let qr = motcua_pdf::qr_svg(&transfer.payload).map_err(|e| AppError::Internal(e.to_string()))?;
     let amount = Vnd(u64::try_from(order.amount).unwrap_or_default());
-    let reason = d
-        .notices
-        .iter()
-        .rev()
-        .find(|n| n.kind == NoticeKind::PaymentRequest && !n.reason.trim().is_empty())
-        .map_or_else(
-            || format!("Phí, lệ phí giải quyết thủ tục «{}»", d.procedure_name),
-            |n| n.reason.clone(),
-        );
+    let reason = payment_reason(d);
     let bank = if transfer.bank.is_empty() {
         format!("BIN {}", transfer.bin)
     } else {
@@ -1087,6 +1071,19 @@ pub fn issue_payment_receipt_after(state: &AppState, order_id: &str) {
             tracing::warn!(order = id.as_str(), error = %e, "issuing the payment receipt failed");
         }
     });
+}
+
+/// What a payment is for: the reason of the latest payment request that gave one, or the
+/// procedure's fees.
+fn payment_reason(d: &Dossier) -> String {
+    d.notices
+        .iter()
+        .rev()
+        .find(|n| n.kind == NoticeKind::PaymentRequest && !n.reason.trim().is_empty())
+        .map_or_else(
+            || format!("Phí, lệ phí giải quyết thủ tục «{}»", d.procedure_name),
+            |n| n.reason.clone(),
+        )
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/thu-tuc", get(web::pages::list))
         .route("/thu-tuc/{code}", get(web::pages::procedure))
         .route("/static/app.css", get(web::pages::css))
+        .route("/static/kiosk.css", get(web::pages::kiosk_css))
         .route("/static/app.js", get(web::pages::js))
         .route("/static/htmx.min.js", get(web::pages::htmx))
         .route("/favicon.ico", get(web::pages::favicon))

@@ -260,20 +260,15 @@ pub struct LockPolicy {
     pub forget_before: i64,
 }
 
-/// Counts a failed login of account `id` under `policy`. Returns the failure count and the
+/// Counts a failed login of account `id` under policy `p`. Returns the failure count and the
 /// lock end, if locked.
 pub async fn record_login_failure(
     tx: &mut Tx,
     id: &str,
-    policy: LockPolicy,
-    now: OffsetDateTime,
+    p: LockPolicy,
+    at: OffsetDateTime,
 ) -> Result<(i64, Option<i64>)> {
-    let LockPolicy {
-        max_failures,
-        lock_ms,
-        forget_before,
-    } = policy;
-    let now = to_millis(now);
+    let now = to_millis(at);
     // Every right-hand side reads the row as it was, so the count is computed once.
     let row: (i64, Option<i64>) = on!(tx, |c| {
         sqlx::query_as(
@@ -286,10 +281,10 @@ pub async fn record_login_failure(
              RETURNING failed_logins, locked_until",
         )
         .bind(id)
-        .bind(max_failures)
-        .bind(now + lock_ms)
+        .bind(p.max_failures)
+        .bind(now + p.lock_ms)
         .bind(now)
-        .bind(forget_before)
+        .bind(p.forget_before)
         .fetch_one(c)
         .await
     })?;
@@ -318,24 +313,19 @@ pub async fn unknown_login_lock(tx: &mut Tx, username: &str) -> Result<Option<i6
     Ok(row.flatten())
 }
 
-/// Counts a failed login under `username`, a name that belongs to no account, exactly as
+/// Counts a failed login under `name`, a login name that belongs to no account, exactly as
 /// [`record_login_failure`] counts one for an account. Names not tried since the policy's
 /// `forget_before` are forgotten. Returns the failure count and the lock end.
 pub async fn record_unknown_login_failure(
     tx: &mut Tx,
-    username: &str,
-    policy: LockPolicy,
-    now: OffsetDateTime,
+    name: &str,
+    p: LockPolicy,
+    at: OffsetDateTime,
 ) -> Result<(i64, Option<i64>)> {
-    let LockPolicy {
-        max_failures,
-        lock_ms,
-        forget_before,
-    } = policy;
-    let now = to_millis(now);
+    let now = to_millis(at);
     exec!(tx, |c| {
         sqlx::query("DELETE FROM unknown_login_failures WHERE updated_at < $1")
-            .bind(forget_before)
+            .bind(p.forget_before)
             .execute(c)
             .await
     })?;
@@ -350,9 +340,9 @@ pub async fn record_unknown_login_failure(
                 updated_at = $4
              RETURNING failed_logins, locked_until",
         )
-        .bind(username)
-        .bind(max_failures)
-        .bind(now + lock_ms)
+        .bind(name)
+        .bind(p.max_failures)
+        .bind(now + p.lock_ms)
         .bind(now)
         .fetch_one(c)
         .await

@@ -483,7 +483,6 @@ pub async fn create_counter(
     )
     .await
     .map_err(|e| number_taken(e, input.number))?;
-    store::set_counter_groups(&mut tx, id, &groups).await?;
     let view = CounterView {
         id,
         number: input.number,
@@ -491,13 +490,7 @@ pub async fn create_counter(
         active: input.active,
         groups,
     };
-    let object_id = id.to_string();
-    let event = Event {
-        after: serde_json::to_value(&view).ok(),
-        ..province_event(&a.province, "queue.counter.create", "queue_counter", &object_id)
-    };
-    record_and_commit(tx, principal, event).await?;
-    Ok(view)
+    save_counter(tx, principal, &a, None, view, "queue.counter.create").await
 }
 
 /// Changes counter `id` (system administrators; audited `queue.counter.update`).
@@ -525,7 +518,6 @@ pub async fn update_counter(
     store::update_counter(&mut tx, id, input.number, &name, input.active, crate::now_ms())
         .await
         .map_err(|e| number_taken(e, input.number))?;
-    store::set_counter_groups(&mut tx, id, &groups).await?;
     let view = CounterView {
         id,
         number: input.number,
@@ -533,11 +525,24 @@ pub async fn update_counter(
         active: input.active,
         groups,
     };
-    let object_id = id.to_string();
+    save_counter(tx, principal, &a, Some(before), view, "queue.counter.update").await
+}
+
+/// Stores `view`'s groups, records `action` with the counter before and after, commits.
+async fn save_counter(
+    mut tx: Tx,
+    principal: &Principal,
+    a: &Admin,
+    before: Option<CounterView>,
+    view: CounterView,
+    action: &'static str,
+) -> Result<CounterView, AppError> {
+    store::set_counter_groups(&mut tx, view.id, &view.groups).await?;
+    let object_id = view.id.to_string();
     let event = Event {
-        before: serde_json::to_value(&before).ok(),
+        before: before.and_then(|b| serde_json::to_value(&b).ok()),
         after: serde_json::to_value(&view).ok(),
-        ..province_event(&a.province, "queue.counter.update", "queue_counter", &object_id)
+        ..province_event(&a.province, action, "queue_counter", &object_id)
     };
     record_and_commit(tx, principal, event).await?;
     Ok(view)

@@ -65,6 +65,12 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
+/// `GET /static/kiosk.css`: the queue kiosk's pages only (big touch targets, the 80 mm
+/// ticket), kept out of the stylesheet every page loads.
+pub async fn kiosk_css() -> Response {
+    asset("text/css; charset=utf-8", include_str!("../../static/kiosk.css"))
+}
+
 /// `GET /static/app.js`
 pub async fn js() -> Response {
     asset("text/javascript; charset=utf-8", APP_JS)
