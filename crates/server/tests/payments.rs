@@ -6,11 +6,11 @@
 
 mod common;
 
-use common::api::{act_ok, code_of, dossier, get, post, procedure_of};
+use common::api::{dossier, get, post};
 use common::files::{download, issued_forms, pdf_text};
-use common::intake::{Reach, counter_intake, file_dossier, judicial_record_intake};
+use common::intake::judicial_record_intake;
 use common::pages::{browser, page, page_ok};
-use common::{CONSTRUCTION, Session, TestApp, header, sign_in, sign_in_each, spawn_app_at_with};
+use common::{Session, TestApp, header, sign_in, spawn_app_at_with};
 use motcua_server::payments::vnpay;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -33,21 +33,7 @@ async fn app() -> TestApp {
 
 /// A dossier of Sở Xây dựng waiting for `FEE` (status 6).
 async fn awaiting_payment(app: &TestApp) -> String {
-    let [counter, leader] = sign_in_each(app, ["tiepnhan", "ld.xaydung"]).await;
-    let procedure = procedure_of(app, CONSTRUCTION).await;
-    let body = counter_intake(app, &procedure, Reach::Phone).await;
-    let code = code_of(&file_dossier(app, &counter, body).await);
-    act_ok(app, &counter, &code, "transfer", json!({})).await;
-    let v = act_ok(
-        app,
-        &leader,
-        &code,
-        "request-payment",
-        json!({"amount": FEE, "note": "Lệ phí cấp giấy phép"}),
-    )
-    .await;
-    assert_eq!(v["status_code"], 6);
-    code
+    common::intake::awaiting_payment(app, FEE).await
 }
 
 /// The counter, a dossier waiting for `FEE` and the online order the counter opened for it.

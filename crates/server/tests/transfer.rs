@@ -6,11 +6,10 @@ mod common;
 
 use std::process::Command;
 
-use common::api::{act_ok, code_of, get, post, procedure_of};
+use common::api::{get, post};
 use common::files::{download, pdf_text};
-use common::intake::{Reach, counter_intake, file_dossier};
 use common::pages::page_ok;
-use common::{CONSTRUCTION, Session, TestApp, sign_in, sign_in_each, spawn_app_at_with};
+use common::{Session, TestApp, sign_in, spawn_app_at_with};
 use motcua_server::config::BankAccount;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -36,23 +35,9 @@ async fn app() -> TestApp {
     .await
 }
 
-/// A dossier of Sở Xây dựng received at the centre, waiting for `FEE` (status 6).
+/// A dossier of Sở Xây dựng waiting for `FEE` (status 6).
 async fn awaiting_payment(app: &TestApp) -> String {
-    let [counter, leader] = sign_in_each(app, ["tiepnhan", "ld.xaydung"]).await;
-    let procedure = procedure_of(app, CONSTRUCTION).await;
-    let body = counter_intake(app, &procedure, Reach::Phone).await;
-    let code = code_of(&file_dossier(app, &counter, body).await);
-    act_ok(app, &counter, &code, "transfer", json!({})).await;
-    let v = act_ok(
-        app,
-        &leader,
-        &code,
-        "request-payment",
-        json!({"amount": FEE, "note": "Lệ phí cấp giấy phép"}),
-    )
-    .await;
-    assert_eq!(v["status_code"], 6);
-    code
+    common::intake::awaiting_payment(app, FEE).await
 }
 
 /// Opens (or finds) the transfer order of dossier `code` as `s`.

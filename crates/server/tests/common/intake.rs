@@ -167,3 +167,23 @@ pub async fn file_online(app: &TestApp, citizen: &Session, code: &str) -> String
     assert_eq!(v["status_code"], 1);
     v["code"].as_str().expect("code").to_owned()
 }
+
+/// A dossier of Sở Xây dựng received at the counter, handed to the department, whose
+/// leader asks for `fee` đồng: its code (status 6, awaiting payment).
+pub async fn awaiting_payment(app: &TestApp, fee: u64) -> String {
+    let [counter, leader] = super::sign_in_each(app, ["tiepnhan", "ld.xaydung"]).await;
+    let procedure = super::api::procedure_of(app, super::CONSTRUCTION).await;
+    let body = counter_intake(app, &procedure, Reach::Phone).await;
+    let code = super::api::code_of(&file_dossier(app, &counter, body).await);
+    act_ok(app, &counter, &code, "transfer", json!({})).await;
+    let v = act_ok(
+        app,
+        &leader,
+        &code,
+        "request-payment",
+        json!({"amount": fee, "note": "Lệ phí cấp giấy phép"}),
+    )
+    .await;
+    assert_eq!(v["status_code"], 6);
+    code
+}
