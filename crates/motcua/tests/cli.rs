@@ -1,14 +1,14 @@
 //! The `motcua` binary as an operator uses it: serve, stop, back up, restore, import, export.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::Server;
 use motcua_store::testing::{fresh_postgres_url, postgres_selected};
 
-const BIN: &str = env!("CARGO_BIN_EXE_motcua");
+use common::BIN;
 
 /// Environment for a motcua process on `data_dir` (and a fresh PostgreSQL database when
 /// the run selects PostgreSQL).
@@ -31,37 +31,15 @@ async fn database_url() -> String {
     }
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    lines: mpsc::Receiver<String>,
-}
-
 /// Starts `motcua serve` and waits for it to say where it listens.
 fn start(data_dir: &Path, database_url: &str) -> Server {
-    let mut child = command(data_dir, database_url)
+    let child = command(data_dir, database_url)
         .arg("serve")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn motcua serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let base = loop {
-        let line = lines.recv_timeout(Duration::from_secs(60)).expect("server output");
-        if let Some(i) = line.find("listening on http://") {
-            let rest = &line[i + "listening on ".len()..];
-            break rest.split('"').next().expect("address").to_owned();
-        }
-    };
-    Server { child, base, lines }
+    common::listening(child)
 }
 
 fn terminate(mut server: Server) -> Vec<String> {

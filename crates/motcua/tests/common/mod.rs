@@ -93,11 +93,12 @@ fn read_request(stream: TcpStream) -> Option<(TcpStream, Value)> {
 pub struct Server {
     pub child: Child,
     pub base: String,
-    _lines: mpsc::Receiver<String>,
+    /// Its standard output, line by line, after the line that says where it listens.
+    pub lines: mpsc::Receiver<String>,
 }
 
 pub fn start(data_dir: &Path, database_url: &str, portal: &str) -> Server {
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .arg("serve")
         .env("MOTCUA_DATA_DIR", data_dir)
         .env("MOTCUA_LISTEN", "127.0.0.1:0")
@@ -113,6 +114,11 @@ pub fn start(data_dir: &Path, database_url: &str, portal: &str) -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn motcua serve");
+    listening(child)
+}
+
+/// Waits until the started `motcua serve` (its standard output piped) says where it listens.
+pub fn listening(mut child: Child) -> Server {
     let stdout = child.stdout.take().expect("stdout");
     let (tx, lines) = mpsc::channel();
     std::thread::spawn(move || {
@@ -129,11 +135,7 @@ pub fn start(data_dir: &Path, database_url: &str, portal: &str) -> Server {
             break rest.split('"').next().expect("address").to_owned();
         }
     };
-    Server {
-        child,
-        base,
-        _lines: lines,
-    }
+    Server { child, base, lines }
 }
 
 /// Signs `username` in with the demo password: the session cookie and CSRF token.
