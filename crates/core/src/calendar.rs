@@ -290,7 +290,6 @@ impl WorkWeek {
 pub struct DayNote {
     /// The date, serialized as `YYYY-MM-DD`.
     #[serde(with = "iso_date")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: Date,
     /// Why, in Vietnamese (shown to staff and citizens).
     pub reason: String,
@@ -324,7 +323,6 @@ pub struct YearAdjustments {
     pub tet_days: Option<Vec<Date>>,
     /// The day next to 2/9 that is also a holiday (1/9 or 3/9); 1/9 when not set.
     #[serde(default, with = "iso_date_opt")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub national_day_extra: Option<Date>,
     /// Extra days off (swapped days, bridges), with the reason.
     #[serde(default)]
@@ -1130,6 +1128,14 @@ mod tests {
         &STANDARD
     }
 
+    /// The dates of one year from (month, day) pairs, to write expected lists compactly.
+    fn days(year: i32, month_days: &[(u8, u8)]) -> Vec<Date> {
+        month_days
+            .iter()
+            .map(|&(m, d)| Date::from_calendar_date(year, Month::try_from(m).expect("month"), d).expect("date"))
+            .collect()
+    }
+
     fn dates(notes: &[DayNote]) -> Vec<Date> {
         notes.iter().map(|n| n.date).collect()
     }
@@ -1303,20 +1309,14 @@ mod tests {
         let off = cal().non_working_days(2025).expect("in range");
         assert_eq!(
             dates(off),
-            vec![
-                date!(2025 - 01 - 01),
-                date!(2025 - 01 - 27),
-                date!(2025 - 01 - 28),
-                date!(2025 - 01 - 29),
-                date!(2025 - 01 - 30),
-                date!(2025 - 01 - 31),
-                date!(2025 - 04 - 07), // Hùng Kings' day, Monday
-                date!(2025 - 04 - 30),
-                date!(2025 - 05 - 01),
-                date!(2025 - 05 - 02), // swapped with Saturday 26/04
-                date!(2025 - 09 - 01),
-                date!(2025 - 09 - 02),
-            ]
+            // 07/04 is Hùng Kings' day (a Monday); 02/05 is swapped with Saturday 26/04.
+            days(
+                2025,
+                &[(1, 1), (1, 27), (1, 28), (1, 29), (1, 30), (1, 31), (4, 7), (4, 30)]
+            )
+            .into_iter()
+            .chain(days(2025, &[(5, 1), (5, 2), (9, 1), (9, 2)]))
+            .collect::<Vec<_>>()
         );
         assert_eq!(
             reason_of(off, date!(2025 - 04 - 07)),
@@ -1341,20 +1341,13 @@ mod tests {
         let off = cal().non_working_days(2026).expect("in range");
         assert_eq!(
             dates(off),
-            vec![
-                date!(2026 - 01 - 01),
-                date!(2026 - 01 - 02),
-                date!(2026 - 02 - 16),
-                date!(2026 - 02 - 17),
-                date!(2026 - 02 - 18),
-                date!(2026 - 02 - 19),
-                date!(2026 - 02 - 20),
-                date!(2026 - 04 - 27),
-                date!(2026 - 04 - 30),
-                date!(2026 - 05 - 01),
-                date!(2026 - 09 - 01),
-                date!(2026 - 09 - 02),
-            ]
+            days(
+                2026,
+                &[(1, 1), (1, 2), (2, 16), (2, 17), (2, 18), (2, 19), (2, 20), (4, 27)]
+            )
+            .into_iter()
+            .chain(days(2026, &[(4, 30), (5, 1), (9, 1), (9, 2)]))
+            .collect::<Vec<_>>()
         );
         assert_eq!(
             dates(cal().working_weekend_days(2026).expect("in range")),
@@ -1404,16 +1397,7 @@ mod tests {
             .into_iter()
             .filter(|d| d.month() == Month::February)
             .collect();
-        assert_eq!(
-            february,
-            vec![
-                date!(2027 - 02 - 05),
-                date!(2027 - 02 - 08),
-                date!(2027 - 02 - 09),
-                date!(2027 - 02 - 10),
-                date!(2027 - 02 - 11),
-            ]
-        );
+        assert_eq!(february, days(2027, &[(2, 5), (2, 8), (2, 9), (2, 10), (2, 11)]));
         assert!(reason_of(off, date!(2027 - 02 - 11)).contains("Chủ nhật 07/02/2027"));
     }
 

@@ -634,7 +634,6 @@ pub struct ProcedureVersion {
     pub version: u32,
     /// When the version was created.
     #[serde(with = "time::serde::rfc3339")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
     /// Why it was changed.
     #[serde(default)]

@@ -257,7 +257,6 @@ pub struct Notice {
     pub kind: NoticeKind,
     /// When it was issued.
     #[serde(with = "time::serde::rfc3339")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: OffsetDateTime,
     /// Who issued it.
     pub by: Person,
@@ -275,7 +274,6 @@ pub struct Notice {
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub old_due: Option<OffsetDateTime>,
     /// The new appointment of an apology.
     #[serde(
@@ -283,7 +281,6 @@ pub struct Notice {
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub new_due: Option<OffsetDateTime>,
 }
 
@@ -403,27 +400,21 @@ pub struct Dossier {
     pub budgets: StepBudgets,
     /// When it was filed.
     #[serde(with = "time::serde::rfc3339")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
     /// When it was accepted (the receipt's time).
     #[serde(with = "time::serde::rfc3339::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub received_at: Option<OffsetDateTime>,
     /// The appointment to return the result.
     #[serde(with = "time::serde::rfc3339::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub due_at: Option<OffsetDateTime>,
     /// The appointment on the receipt, before any move.
     #[serde(with = "time::serde::rfc3339::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub original_due_at: Option<OffsetDateTime>,
     /// Due instant of the current step.
     #[serde(with = "time::serde::rfc3339::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub step_due_at: Option<OffsetDateTime>,
     /// When the clock stopped (supplement or payment), while it stands still.
     #[serde(with = "time::serde::rfc3339::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub paused_at: Option<OffsetDateTime>,
     /// Working minutes the clock has stood still in all (after acceptance only).
     #[serde(default)]
@@ -436,7 +427,6 @@ pub struct Dossier {
         skip_serializing_if = "Option::is_none",
         with = "time::serde::rfc3339::option"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub wait_until: Option<OffsetDateTime>,
     /// Working time from receipt to result on the province calendar, the waits for a
     /// supplement or a payment left out; set when the dossier is finished (result,
@@ -445,11 +435,9 @@ pub struct Dossier {
     pub working_minutes: Option<u64>,
     /// When the result was ready (or handling ended otherwise).
     #[serde(with = "time::serde::rfc3339::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub finished_at: Option<OffsetDateTime>,
     /// When the result was handed over.
     #[serde(with = "time::serde::rfc3339::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub returned_at: Option<OffsetDateTime>,
     /// How many times the appointment was moved by an apology.
     pub extensions: u32,
@@ -621,7 +609,6 @@ pub struct FeeExemption {
     pub by: Person,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: OffsetDateTime,
 }
 

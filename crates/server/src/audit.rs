@@ -3,12 +3,13 @@
 
 use motcua_store::Tx;
 use motcua_store::audit::{self, NewAuditRecord};
-use motcua_store::batch::BatchTx;
+use motcua_store::batch::{BatchTx, JobFuture};
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::auth::Principal;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// Chain used for account and system events, which belong to no single province.
 pub const SYSTEM_CHAIN: &str = "system";
@@ -101,6 +102,36 @@ impl<'a> Event<'a> {
             after: None,
         }
     }
+}
+
+/// Records `event` by `p` as a job of its own in the group commit: for a use case whose
+/// only write is its audit record (a download of personal data, an import that settled
+/// through jobs of its own). The event is copied, since the job outlives the request.
+pub async fn record_alone(state: &AppState, p: &Principal, event: Event<'_>) -> Result<(), AppError> {
+    let actor = OwnedActor::of(p);
+    let (action, object_type, object_id) = (
+        event.action.to_owned(),
+        event.object_type.to_owned(),
+        event.object_id.to_owned(),
+    );
+    let province = event.province.map(str::to_owned);
+    let (before, after) = (event.before, event.after);
+    state
+        .writes
+        .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<(), AppError>> {
+            Box::pin(async move {
+                let event = Event {
+                    action: &action,
+                    object_type: &object_type,
+                    object_id: &object_id,
+                    province: province.as_deref(),
+                    before,
+                    after,
+                };
+                record_in_batch(b, &actor.actor(), event).await
+            })
+        })
+        .await
 }
 
 /// Appends one record in `tx`. Province events go to the province's chain, others to

@@ -17,8 +17,8 @@ use crate::state::AppState;
 
 /// `POST /api/v1/admin/users`: creates a staff account with a one-time password.
 #[utoipa::path(post, path = "/api/v1/admin/users", params(ProvinceParam), request_body = NewStaff, tag = "admin",
-    responses((status = 201, body = CreatedUser), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedUser), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(()))]
 pub async fn create_user(
     State(state): State<AppState>,
     principal: Principal,
@@ -31,7 +31,7 @@ pub async fn create_user(
 
 /// `GET /api/v1/admin/users`
 #[utoipa::path(get, path = "/api/v1/admin/users", params(ProvinceParam), tag = "admin",
-    responses((status = 200, body = UserList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = UserList), (status = 403, body = ErrorBody)), security(()))]
 pub async fn list_users(
     State(state): State<AppState>,
     principal: Principal,
@@ -42,7 +42,7 @@ pub async fn list_users(
 
 /// `POST /api/v1/admin/users/{id}/reset-password`: a new one-time password; sessions end.
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/reset-password", params(("id" = String, Path), ProvinceParam), tag = "admin",
-    responses((status = 200, body = PasswordReset), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PasswordReset), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(()))]
 pub async fn reset_password(
     State(state): State<AppState>,
     principal: Principal,
@@ -56,7 +56,7 @@ pub async fn reset_password(
 
 /// `POST /api/v1/admin/users/{id}/unlock`: lifts a wrong-password lock.
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/unlock", params(("id" = String, Path), ProvinceParam), tag = "admin",
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(()))]
 pub async fn unlock(
     State(state): State<AppState>,
     principal: Principal,
@@ -70,7 +70,7 @@ pub async fn unlock(
 /// `PUT /api/v1/admin/users/{id}/grants`: replaces the account's roles in the province.
 #[utoipa::path(put, path = "/api/v1/admin/users/{id}/grants", params(("id" = String, Path), ProvinceParam),
     request_body = GrantSet, tag = "admin",
-    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(()))]
 pub async fn set_grants(
     State(state): State<AppState>,
     principal: Principal,
@@ -85,7 +85,7 @@ pub async fn set_grants(
 
 /// `POST /api/v1/admin/tokens`
 #[utoipa::path(post, path = "/api/v1/admin/tokens", params(ProvinceParam), request_body = NewToken, tag = "admin",
-    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody)), security(()))]
 pub async fn create_token(
     State(state): State<AppState>,
     principal: Principal,
@@ -98,7 +98,7 @@ pub async fn create_token(
 
 /// `GET /api/v1/admin/tokens`
 #[utoipa::path(get, path = "/api/v1/admin/tokens", params(ProvinceParam), tag = "admin",
-    responses((status = 200, body = TokenList), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = TokenList), (status = 403, body = ErrorBody)), security(()))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     principal: Principal,
@@ -109,7 +109,7 @@ pub async fn list_tokens(
 
 /// `DELETE /api/v1/admin/tokens/{id}`: revokes a token at once.
 #[utoipa::path(delete, path = "/api/v1/admin/tokens/{id}", params(("id" = String, Path), ProvinceParam), tag = "admin",
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(()))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     principal: Principal,
@@ -122,7 +122,7 @@ pub async fn revoke_token(
 
 /// `GET /api/v1/admin/audit`: browse and filter the audit trail of a province.
 #[utoipa::path(get, path = "/api/v1/admin/audit", params(AuditParams), tag = "admin",
-    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody)), security(()))]
 pub async fn audit_trail(
     State(state): State<AppState>,
     principal: Principal,
@@ -134,8 +134,8 @@ pub async fn audit_trail(
 /// `PUT /api/v1/admin/agencies/{code}`: creates or updates an agency of the province
 /// (catalogue administrators). Its parent must exist; the tree stays a tree.
 #[utoipa::path(put, path = "/api/v1/admin/agencies/{code}", params(("code" = String, Path, description = "QCVN 102 agency code"), ProvinceParam),
-    request_body = AgencyEdit, tag = "catalogue", security(("api_token" = []), ("session" = [])),
-    responses((status = 200, body = motcua_core::catalogue::Agency), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    request_body = AgencyEdit, tag = "catalogue", 
+    responses((status = 200, body = motcua_core::catalogue::Agency), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn put_agency(
     State(state): State<AppState>,
@@ -152,8 +152,8 @@ pub async fn put_agency(
 /// `PUT /api/v1/admin/fields/{code}`: creates or updates a field of the province
 /// (catalogue administrators). Its agency must exist.
 #[utoipa::path(put, path = "/api/v1/admin/fields/{code}", params(("code" = String, Path, description = "Field code"), ProvinceParam),
-    request_body = FieldEdit, tag = "catalogue", security(("api_token" = []), ("session" = [])),
-    responses((status = 200, body = motcua_core::catalogue::Field), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    request_body = FieldEdit, tag = "catalogue", 
+    responses((status = 200, body = motcua_core::catalogue::Field), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn put_field(
     State(state): State<AppState>,

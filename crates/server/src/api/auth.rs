@@ -62,8 +62,8 @@ fn me(user: &User, grants: Vec<Grant>, csrf_token: String) -> Me {
 
 /// `POST /api/v1/auth/login`: starts a session (cookie) and returns the CSRF token.
 #[utoipa::path(post, path = "/api/v1/auth/login", request_body = LoginRequest, tag = "auth",
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 423, body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Me), (status = 423, body = ErrorBody),
+        (status = 429, body = ErrorBody)), security(()))]
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -90,7 +90,7 @@ pub(crate) fn session_response(
 }
 
 /// `POST /api/v1/auth/logout`: ends the session.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 403, body = ErrorBody)), security(()))]
 pub async fn logout(State(state): State<AppState>, MaybePrincipal(p): MaybePrincipal) -> Result<Response, AppError> {
     service::logout(&state, p.as_ref()).await?;
     let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
@@ -99,7 +99,7 @@ pub async fn logout(State(state): State<AppState>, MaybePrincipal(p): MaybePrinc
 }
 
 /// `GET /api/v1/auth/me`: the signed-in account.
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = Me)), security(()))]
 pub async fn current(principal: Principal) -> Result<Json<Me>, AppError> {
     let Principal {
         user,
@@ -127,7 +127,7 @@ pub struct PasswordChange {
 
 /// `POST /api/v1/auth/password`: changes the password; every other session ends.
 #[utoipa::path(post, path = "/api/v1/auth/password", request_body = PasswordChange, tag = "auth",
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody)), security(()))]
 pub async fn change_password(
     State(state): State<AppState>,
     principal: Principal,

@@ -33,7 +33,7 @@ pub struct DeadlineParams {
 
 /// `GET /api/v1/calendar/deadline`: `from` plus N working days (or hours).
 #[utoipa::path(get, path = "/api/v1/calendar/deadline", params(DeadlineParams), tag = "calendar",
-    responses((status = 200, body = Deadline), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Deadline), (status = 404, body = ErrorBody)), security(()))]
 pub async fn deadline(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<DeadlineParams>,
@@ -64,7 +64,7 @@ pub struct YearParams {
 
 /// `GET /api/v1/calendar/days?year=YYYY`: non-working weekdays and make-up working days.
 #[utoipa::path(get, path = "/api/v1/calendar/days", params(YearParams), tag = "calendar",
-    responses((status = 200, body = YearDays), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = YearDays), (status = 404, body = ErrorBody)), security(()))]
 pub async fn days(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<YearParams>,
@@ -91,8 +91,8 @@ pub struct DayEdit {
 /// `PUT /api/v1/calendar/days/{date}`: makes a date a day off, a working day, or the
 /// default (system administrators).
 #[utoipa::path(put, path = "/api/v1/calendar/days/{date}", params(("date" = String, Path, description = "YYYY-MM-DD"), ProvinceParam),
-    request_body = DayEdit, tag = "calendar", security(("api_token" = []), ("session" = [])),
-    responses((status = 200, body = YearDays), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    request_body = DayEdit, tag = "calendar", 
+    responses((status = 200, body = YearDays),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_day(
     State(state): State<AppState>,
@@ -119,7 +119,7 @@ pub async fn edit_day(
 /// `GET /api/v1/calendar/week`: the province's working sessions and weekdays (the length
 /// of its working day is the sum of the sessions).
 #[utoipa::path(get, path = "/api/v1/calendar/week", params(ProvinceParam), tag = "calendar",
-    responses((status = 200, body = WorkWeek), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WorkWeek), (status = 404, body = ErrorBody)), security(()))]
 pub async fn week(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ProvinceParam>,
@@ -131,8 +131,8 @@ pub async fn week(
 /// `PUT /api/v1/calendar/week`: sets the province's working sessions and weekdays (system
 /// administrators); appointments given from now on count working days of the new length.
 #[utoipa::path(put, path = "/api/v1/calendar/week", params(ProvinceParam),
-    request_body = WorkWeek, tag = "calendar", security(("api_token" = []), ("session" = [])),
-    responses((status = 200, body = WorkWeek), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    request_body = WorkWeek, tag = "calendar", 
+    responses((status = 200, body = WorkWeek),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_week(
     State(state): State<AppState>,

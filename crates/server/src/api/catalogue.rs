@@ -37,7 +37,7 @@ pub struct ProvinceParam {
 
 /// `GET /api/v1/catalogue/summary`
 #[utoipa::path(get, path = "/api/v1/catalogue/summary", params(ProvinceParam), tag = "catalogue",
-    responses((status = 200, body = CatalogueSummary), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CatalogueSummary), (status = 404, body = ErrorBody)), security(()))]
 pub async fn summary(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ProvinceParam>,
@@ -55,7 +55,7 @@ pub struct Items<T> {
 }
 
 /// `GET /api/v1/provinces`
-#[utoipa::path(get, path = "/api/v1/provinces", tag = "catalogue", responses((status = 200, body = Items<Province>)))]
+#[utoipa::path(get, path = "/api/v1/provinces", tag = "catalogue", responses((status = 200, body = Items<Province>)), security(()))]
 pub async fn provinces(State(state): State<AppState>) -> Result<Json<Items<Province>>, AppError> {
     let mut tx = state.db.begin_read().await?;
     Ok(Json(Items {
@@ -65,7 +65,7 @@ pub async fn provinces(State(state): State<AppState>) -> Result<Json<Items<Provi
 
 /// `GET /api/v1/agencies`
 #[utoipa::path(get, path = "/api/v1/agencies", params(ProvinceParam), tag = "catalogue",
-    responses((status = 200, body = Items<Agency>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Items<Agency>)), security(()))]
 pub async fn agencies(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ProvinceParam>,
@@ -90,7 +90,7 @@ pub struct FieldParams {
 
 /// `GET /api/v1/fields`
 #[utoipa::path(get, path = "/api/v1/fields", params(FieldParams), tag = "catalogue",
-    responses((status = 200, body = Items<Field>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Items<Field>)), security(()))]
 pub async fn fields(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<FieldParams>,
@@ -107,7 +107,7 @@ pub async fn fields(
 
 /// `GET /api/v1/procedures`: search and list, keyset-paginated.
 #[utoipa::path(get, path = "/api/v1/procedures", params(ProcedureParams), tag = "catalogue",
-    responses((status = 200, body = ProcedurePage), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ProcedurePage)), security(()))]
 pub async fn list_procedures(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ProcedureParams>,
@@ -145,7 +145,7 @@ struct ProcedurePageRef<'a> {
 
 /// `GET /api/v1/procedures/{code}`: the current version.
 #[utoipa::path(get, path = "/api/v1/procedures/{code}", params(("code" = String, Path, description = "Procedure code"), ProvinceParam),
-    tag = "catalogue", responses((status = 200, body = ProcedureDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    tag = "catalogue", responses((status = 200, body = ProcedureDetail), (status = 404, body = ErrorBody)), security(()))]
 pub async fn get_procedure(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -159,7 +159,7 @@ pub async fn get_procedure(
 /// `GET /api/v1/procedures/{code}/versions/{version}`: an older (or the current) version.
 #[utoipa::path(get, path = "/api/v1/procedures/{code}/versions/{version}",
     params(("code" = String, Path, description = "Procedure code"), ("version" = i64, Path, description = "Version number"), ProvinceParam),
-    tag = "catalogue", responses((status = 200, body = ProcedureDetail), (status = 404, body = ErrorBody)))]
+    tag = "catalogue", responses((status = 200, body = ProcedureDetail), (status = 404, body = ErrorBody)), security(()))]
 pub async fn get_procedure_version(
     State(state): State<AppState>,
     Path((code, version)): Path<(String, String)>,
@@ -184,9 +184,8 @@ pub struct NewProcedure {
 }
 
 /// `POST /api/v1/procedures`: create a procedure (catalogue administrators).
-#[utoipa::path(post, path = "/api/v1/procedures", params(ProvinceParam), request_body = NewProcedure, tag = "catalogue",
-    security(("api_token" = []), ("session" = [])),
-    responses((status = 201, body = ProcedureDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+#[utoipa::path(post, path = "/api/v1/procedures", params(ProvinceParam), request_body = NewProcedure, tag = "catalogue", 
+    responses((status = 201, body = ProcedureDetail),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_procedure(
     State(state): State<AppState>,
@@ -253,8 +252,8 @@ fn check_note(note: &str) -> Result<(), AppError> {
 
 /// `PUT /api/v1/procedures/{code}`: edit, creating a new version (catalogue administrators).
 #[utoipa::path(put, path = "/api/v1/procedures/{code}", params(("code" = String, Path, description = "Procedure code"), ProvinceParam),
-    request_body = EditProcedure, tag = "catalogue", security(("api_token" = []), ("session" = [])),
-    responses((status = 200, body = ProcedureDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    request_body = EditProcedure, tag = "catalogue", 
+    responses((status = 200, body = ProcedureDetail),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_procedure(
     State(state): State<AppState>,
@@ -317,7 +316,7 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 
 /// `GET /api/v1/catalogue/export`: the province's whole catalogue with every version.
 #[utoipa::path(get, path = "/api/v1/catalogue/export", params(ExportParams), tag = "catalogue",
-    responses((status = 200, description = "JSON catalogue file or XLSX workbook"), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "JSON catalogue file or XLSX workbook")), security(()))]
 pub async fn export(State(state): State<AppState>, ApiQuery(p): ApiQuery<ExportParams>) -> Result<Response, AppError> {
     let xlsx = match p.format.as_deref().unwrap_or("json") {
         "json" => false,
@@ -428,10 +427,10 @@ pub fn parse_catalogue(content_type: &str, bytes: &[u8]) -> Result<CatalogueFile
 
 /// `POST /api/v1/catalogue/import`: import a JSON or XLSX catalogue file
 /// (catalogue administrators). All provinces in the file are imported, or none.
-#[utoipa::path(post, path = "/api/v1/catalogue/import", tag = "catalogue", security(("api_token" = []), ("session" = [])),
+#[utoipa::path(post, path = "/api/v1/catalogue/import", tag = "catalogue", 
     request_body(content = String, description = "JSON catalogue file or XLSX workbook", content_type = "application/json"),
-    responses((status = 200, body = ImportResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ImportResponse),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     principal: Principal,

@@ -48,8 +48,8 @@ impl IntoResponse for CitizenError {
 /// `POST /api/v1/citizens/register`: checks the form and sends a one-time code; the
 /// account is created by `confirm`.
 #[utoipa::path(post, path = "/api/v1/citizens/register", request_body = RegisterRequest, tag = "citizens",
-    responses((status = 202, body = CodeSent), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 202, body = CodeSent), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)), security(()))]
 pub async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -62,8 +62,8 @@ pub async fn register(
 /// `POST /api/v1/citizens/confirm`: checks the code, creates the citizen account and
 /// signs it in (session cookie, CSRF token in the body), as login does.
 #[utoipa::path(post, path = "/api/v1/citizens/confirm", request_body = ConfirmRequest, tag = "citizens",
-    responses((status = 201, body = Me), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 410, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 201, body = Me), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 410, body = ErrorBody), (status = 429, body = ErrorBody)), security(()))]
 pub async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -78,7 +78,7 @@ pub async fn confirm(
 /// code stops working and the attempts start again.
 #[utoipa::path(post, path = "/api/v1/citizens/resend", request_body = ResendRequest, tag = "citizens",
     responses((status = 202, body = CodeSent), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody),
-        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)), security(()))]
 pub async fn resend(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

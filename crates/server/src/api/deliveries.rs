@@ -38,9 +38,8 @@ pub struct DeliveryParams {
 /// `GET /api/v1/admin/deliveries`: notifications, portal syncs and webhooks by state,
 /// with their last error.
 #[utoipa::path(get, path = "/api/v1/admin/deliveries", params(DeliveryParams), tag = "admin",
-    responses((status = 200, body = DeliveryList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = DeliveryList),
+        (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -63,9 +62,8 @@ pub async fn list(
 /// with a fresh budget of attempts.
 #[utoipa::path(post, path = "/api/v1/admin/deliveries/{id}/retry", params(("id" = i64, Path), ProvinceParam),
     tag = "admin",
-    responses((status = 200, body = DeliveryView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = DeliveryView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn retry(
     State(state): State<AppState>,
     principal: Principal,
@@ -79,9 +77,8 @@ pub async fn retry(
 
 /// `POST /api/v1/admin/webhooks`: subscribes a URL to event kinds.
 #[utoipa::path(post, path = "/api/v1/admin/webhooks", params(ProvinceParam), request_body = NewWebhook, tag = "admin",
-    responses((status = 201, body = WebhookView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 201, body = WebhookView),
+        (status = 403, body = ErrorBody)))]
 pub async fn create_webhook(
     State(state): State<AppState>,
     principal: Principal,
@@ -94,8 +91,7 @@ pub async fn create_webhook(
 
 /// `GET /api/v1/admin/webhooks`: the province's webhook subscriptions.
 #[utoipa::path(get, path = "/api/v1/admin/webhooks", params(ProvinceParam), tag = "admin",
-    responses((status = 200, body = WebhookList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = WebhookList), (status = 403, body = ErrorBody)))]
 pub async fn list_webhooks(
     State(state): State<AppState>,
     principal: Principal,
@@ -107,9 +103,8 @@ pub async fn list_webhooks(
 /// `DELETE /api/v1/admin/webhooks/{id}`: ends a subscription; its deliveries not yet
 /// sent are dead-lettered when their turn comes.
 #[utoipa::path(delete, path = "/api/v1/admin/webhooks/{id}", params(("id" = i64, Path), ProvinceParam), tag = "admin",
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 204), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn delete_webhook(
     State(state): State<AppState>,
     principal: Principal,

@@ -23,10 +23,9 @@ use crate::state::AppState;
 /// once (receipt and appointment issued) unless `accept` is false; a citizen's online
 /// filing waits for the counter's check (status 1).
 #[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers", request_body = NewDossier,
-    responses((status = 201, body = DossierView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = DossierView),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+        (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     p: Principal,
@@ -39,8 +38,7 @@ pub async fn create(
 /// who may see it. Staff views of personal data are recorded in the audit trail.
 #[utoipa::path(get, path = "/api/v1/dossiers/{code}", tag = "dossiers",
     params(("code" = String, Path, description = "Mã hồ sơ")),
-    responses((status = 200, body = DossierView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = DossierView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     p: Principal,
@@ -109,9 +107,8 @@ work_list_params! {
 /// `GET /api/v1/dossiers`: a work list, newest first, keyset-paginated. Citizens see
 /// their own dossiers; department staff their department's; the centre the province's.
 #[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", params(ListParams),
-    responses((status = 200, body = DossierPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = DossierPage),
+        (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     p: Principal,
@@ -330,9 +327,8 @@ fn action_request(action: Action, body: &[u8]) -> Result<ActionRequest, AppError
 #[utoipa::path(post, path = "/api/v1/dossiers/{code}/actions/{action}", tag = "dossiers",
     params(("code" = String, Path, description = "Mã hồ sơ"), ("action" = String, Path, description = "Tên thao tác")),
     request_body(content = Object, description = "Dữ liệu của thao tác, ví dụ {\"reason\": \"…\"}"),
-    responses((status = 200, body = DossierView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = DossierView),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn act(
     State(state): State<AppState>,
     p: Principal,
@@ -352,8 +348,7 @@ pub async fn act(
 /// `GET /api/v1/dossiers/{code}/history`: every action and the processing control sheet.
 #[utoipa::path(get, path = "/api/v1/dossiers/{code}/history", tag = "dossiers",
     params(("code" = String, Path, description = "Mã hồ sơ")),
-    responses((status = 200, body = History), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = History), (status = 404, body = ErrorBody)))]
 pub async fn history(
     State(state): State<AppState>,
     p: Principal,
@@ -376,7 +371,7 @@ pub struct TrackParams {
 /// repeated misses from one address are slowed down with 429.
 #[utoipa::path(get, path = "/api/v1/track/{code}", tag = "dossiers",
     params(("code" = String, Path, description = "Mã hồ sơ"), TrackParams),
-    responses((status = 200, body = Tracking), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Tracking), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)), security(()))]
 pub async fn track(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -27,9 +27,8 @@ pub fn routes() -> Router<AppState> {
 /// satisfaction outside the 18 points (staff who may see the dossier).
 #[utoipa::path(get, path = "/api/v1/dossiers/{code}/evaluation", tag = "evaluation",
     params(("code" = String, Path, description = "Mã hồ sơ")),
-    responses((status = 200, body = SheetView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = SheetView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn dossier_sheet(
     State(state): State<AppState>,
     p: Principal,
@@ -52,8 +51,7 @@ pub struct PeriodParams {
 /// `GET /api/v1/service-index`: the Decision 766 service index of the province for a
 /// period, with each group's points, the inputs and the formula (director, administrator).
 #[utoipa::path(get, path = "/api/v1/service-index", tag = "evaluation", params(PeriodParams),
-    responses((status = 200, body = IndexResult), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = IndexResult), (status = 403, body = ErrorBody)))]
 pub async fn service_index_api(
     State(state): State<AppState>,
     p: Principal,

@@ -72,9 +72,7 @@ fn file_name(code: &str, form: Form, ordinal: i64, latest: bool) -> String {
 #[utoipa::path(get, path = "/api/v1/dossiers/{code}/forms/{file}", tag = "dossiers",
     params(("code" = String, Path, description = "Mã hồ sơ"),
         ("file" = String, Path, description = "Loại văn bản và đuôi .pdf, ví dụ receipt.pdf"), FormParams),
-    responses((status = 200, description = "Văn bản PDF", content_type = "application/pdf"),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, description = "Văn bản PDF", content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
 pub async fn dossier_form(
     State(state): State<AppState>,
     p: Principal,
@@ -125,10 +123,8 @@ pub async fn dossier_form(
 /// administrator of the dossier's province; audited (`dossier.forms_reissued`).
 #[utoipa::path(post, path = "/api/v1/dossiers/{code}/reissue-forms", tag = "dossiers",
     params(("code" = String, Path, description = "Mã hồ sơ")),
-    responses((status = 200, body = crate::service::dossiers::Reissue),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = crate::service::dossiers::Reissue), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn reissue(
     State(state): State<AppState>,
     p: Principal,
@@ -351,10 +347,8 @@ fn day_text(d: Date) -> String {
 /// of an agency for a period: one line per dossier received, oldest first. For staff who
 /// may see that agency's dossiers; at most 2 000 lines (use `register.xlsx` beyond).
 #[utoipa::path(get, path = "/api/v1/register.pdf", tag = "dossiers", params(RegisterParams),
-    responses((status = 200, description = "Sổ theo dõi hồ sơ (PDF)", content_type = "application/pdf"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, description = "Sổ theo dõi hồ sơ (PDF)", content_type = "application/pdf"), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn register_pdf(
     State(state): State<AppState>,
     p: Principal,
@@ -483,9 +477,7 @@ impl XlsxExport {
 /// numbers, the header frozen), streamed however long the period.
 #[utoipa::path(get, path = "/api/v1/register.xlsx", tag = "dossiers", params(RegisterParams),
     responses((status = 200, description = "Sổ theo dõi hồ sơ (XLSX)",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody)))]
 pub async fn register_xlsx(
     State(state): State<AppState>,
     p: Principal,
@@ -562,9 +554,7 @@ super::dossiers::work_list_params! {
 /// `GET /api/v1/dossiers` (newest first, every page), streamed however many dossiers match.
 #[utoipa::path(get, path = "/api/v1/dossiers.xlsx", tag = "dossiers", params(ExportParams),
     responses((status = 200, description = "Danh sách hồ sơ (XLSX)",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody)))]
 pub async fn dossiers_xlsx(
     State(state): State<AppState>,
     p: Principal,

@@ -4,7 +4,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use utoipa::OpenApi;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 
 use crate::state::AppState;
 
@@ -139,6 +141,7 @@ pub mod uploads;
 )]
 pub struct ApiDoc;
 
+/// The two ways to sign in, and the default that every operation needs one of them.
 struct Security;
 
 impl utoipa::Modify for Security {
@@ -155,10 +158,17 @@ impl utoipa::Modify for Security {
                 "Phiên đăng nhập; các lệnh thay đổi dữ liệu phải kèm tiêu đề X-CSRF-Token.",
             ))),
         );
+        // Signed in by either, unless an operation says otherwise (the public ones say
+        // `security(())`).
+        openapi.security = Some(vec![
+            SecurityRequirement::new("session", Vec::<String>::new()),
+            SecurityRequirement::new("api_token", Vec::<String>::new()),
+        ]);
     }
 }
 
-/// The answers every operation can give besides its own, documented once: a request that
+/// The answers every operation can give besides its own, documented once (so an operation
+/// lists only its particular refusals): a request that
 /// does not parse (400, including a malformed path parameter or header), a malformed or
 /// unknown credential (401), a body over the limit (413, operations with a body), and the
 /// database out of reach or the request out of time (503). All in the JSON error shape

@@ -38,8 +38,7 @@ pub fn routes() -> Router<AppState> {
 /// `GET /api/v1/dossiers/{code}/payments`: the payment orders of a dossier, oldest first.
 #[utoipa::path(get, path = "/api/v1/dossiers/{code}/payments", tag = "payments",
     params(("code" = String, Path, description = "Mã hồ sơ")),
-    responses((status = 200, body = [OrderView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = [OrderView]), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     p: Principal,
@@ -54,10 +53,9 @@ pub async fn list(
 /// which confirms the payment at once.
 #[utoipa::path(post, path = "/api/v1/dossiers/{code}/payments", tag = "payments",
     params(("code" = String, Path, description = "Mã hồ sơ")), request_body = NewOrder,
-    responses((status = 201, body = OrderView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = OrderView),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+        (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     p: Principal,
@@ -73,8 +71,7 @@ pub async fn create(
 /// answer changes only when a notification settled it).
 #[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "payments",
     params(("id" = String, Path, description = "Mã lệnh thanh toán")),
-    responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
 pub async fn get_order(
     State(state): State<AppState>,
     p: Principal,
@@ -89,9 +86,7 @@ pub async fn get_order(
 /// its SHA-256 among the dossier's documents; 404 while the order is not paid.
 #[utoipa::path(get, path = "/api/v1/payments/{id}/receipt.pdf", tag = "payments",
     params(("id" = String, Path, description = "Mã lệnh thanh toán")),
-    responses((status = 200, description = "Biên lai điện tử (PDF)", content_type = "application/pdf"),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, description = "Biên lai điện tử (PDF)", content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
 pub async fn receipt_pdf(
     State(state): State<AppState>,
     p: Principal,
@@ -117,9 +112,7 @@ pub async fn receipt_pdf(
 /// for whoever may see the dossier; 404 once the order is settled or expired.
 #[utoipa::path(get, path = "/api/v1/payments/{id}/notice.pdf", tag = "payments",
     params(("id" = String, Path, description = "Mã lệnh thanh toán")),
-    responses((status = 200, description = "Thông báo nộp phí, lệ phí (PDF)", content_type = "application/pdf"),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, description = "Thông báo nộp phí, lệ phí (PDF)", content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
 pub async fn notice_pdf(
     State(state): State<AppState>,
     p: Principal,
@@ -147,9 +140,8 @@ pub async fn notice_pdf(
 /// see the dossier.
 #[utoipa::path(post, path = "/api/v1/payments/{id}/query", tag = "payments",
     params(("id" = String, Path, description = "Mã lệnh thanh toán")),
-    responses((status = 200, body = QueryOutcome), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = QueryOutcome), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn query_gateway(
     State(state): State<AppState>,
     p: Principal,
@@ -163,7 +155,7 @@ pub async fn query_gateway(
 /// HTTP 200 whatever the outcome, as the gateway expects.
 #[utoipa::path(get, path = "/api/v1/payments/vnpay/ipn", tag = "payments",
     params(("vnp_TxnRef" = String, Query, description = "Mã lệnh thanh toán; các tham số vnp_* khác theo VNPay 2.1.0")),
-    responses((status = 200, body = IpnReply)))]
+    responses((status = 200, body = IpnReply)), security(()))]
 pub async fn vnpay_ipn(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -176,9 +168,8 @@ pub async fn vnpay_ipn(
 /// totals paid by method, and the notifications that did not add up (for the centre's
 /// director, counter officers and the administrator).
 #[utoipa::path(get, path = "/api/v1/payments/reconciliation", tag = "payments", params(ReconciliationQuery),
-    responses((status = 200, body = Reconciliation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = Reconciliation),
+        (status = 403, body = ErrorBody)))]
 pub async fn reconciliation(
     State(state): State<AppState>,
     p: Principal,
@@ -191,9 +182,7 @@ pub async fn reconciliation(
 /// line per order, then one line per notification that did not add up.
 #[utoipa::path(get, path = "/api/v1/payments/reconciliation.xlsx", tag = "payments", params(ReconciliationQuery),
     responses((status = 200, description = "Bảng đối soát (XLSX)",
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody)))]
 pub async fn reconciliation_xlsx(
     State(state): State<AppState>,
     p: Principal,
@@ -223,9 +212,8 @@ pub async fn reconciliation_xlsx(
 /// the account's agencies.
 #[utoipa::path(post, path = "/api/v1/payments/statements", tag = "payments", params(ImportQuery),
     request_body(content = String, description = "camt.053 (XML) or CSV statement", content_type = "application/xml"),
-    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = ImportReport),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import_statement(
     State(state): State<AppState>,
     p: Principal,
@@ -240,8 +228,7 @@ pub async fn import_statement(
 /// `GET /api/v1/payments/statement-credits`: the statement credits of a province listed
 /// for an officer and not yet resolved, oldest first.
 #[utoipa::path(get, path = "/api/v1/payments/statement-credits", tag = "payments", params(OpenCredits),
-    responses((status = 200, body = [CreditView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = [CreditView]), (status = 403, body = ErrorBody)))]
 pub async fn statement_credits(
     State(state): State<AppState>,
     p: Principal,
@@ -255,9 +242,8 @@ pub async fn statement_credits(
 /// order or was resolved already.
 #[utoipa::path(post, path = "/api/v1/payments/statement-credits/{id}/resolve", tag = "payments",
     params(("id" = i64, Path, description = "Số của khoản ghi có")), request_body = Resolution,
-    responses((status = 200, body = CreditView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = CreditView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn resolve_credit(
     State(state): State<AppState>,
     p: Principal,

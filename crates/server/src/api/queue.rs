@@ -64,9 +64,8 @@ impl FromRequestParts<AppState> for KioskDevice {
 
 /// `GET /api/v1/queue/setup`: a centre's groups, counters, settings and kiosks.
 #[utoipa::path(get, path = "/api/v1/queue/setup", params(CentreParam), tag = "queue",
-    responses((status = 200, body = QueueSetup), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = QueueSetup), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn setup(
     State(state): State<AppState>,
     principal: Principal,
@@ -78,9 +77,8 @@ pub async fn setup(
 /// `PUT /api/v1/queue/settings`: the centre's priority kinds, the fair rule's K and the
 /// recalls before a no-show.
 #[utoipa::path(put, path = "/api/v1/queue/settings", params(CentreParam), request_body = QueueSettings, tag = "queue",
-    responses((status = 200, body = QueueSettings), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = QueueSettings),
+        (status = 403, body = ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     principal: Principal,
@@ -92,9 +90,8 @@ pub async fn put_settings(
 
 /// `POST /api/v1/queue/groups`: a new service group.
 #[utoipa::path(post, path = "/api/v1/queue/groups", params(CentreParam), request_body = GroupInput, tag = "queue",
-    responses((status = 201, body = GroupView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 201, body = GroupView),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_group(
     State(state): State<AppState>,
     principal: Principal,
@@ -108,9 +105,8 @@ pub async fn create_group(
 /// `PUT /api/v1/queue/groups/{id}`: changes a service group.
 #[utoipa::path(put, path = "/api/v1/queue/groups/{id}", params(("id" = i64, Path), CentreParam),
     request_body = GroupInput, tag = "queue",
-    responses((status = 200, body = GroupView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = GroupView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update_group(
     State(state): State<AppState>,
     principal: Principal,
@@ -123,8 +119,7 @@ pub async fn update_group(
 
 /// `GET /api/v1/queue/counters`: the counters of the caller's centre (counter officers).
 #[utoipa::path(get, path = "/api/v1/queue/counters", tag = "queue",
-    responses((status = 200, body = Vec<CounterView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = Vec<CounterView>), (status = 403, body = ErrorBody)))]
 pub async fn my_counters(
     State(state): State<AppState>,
     principal: Principal,
@@ -134,9 +129,8 @@ pub async fn my_counters(
 
 /// `POST /api/v1/queue/counters`: a new counter.
 #[utoipa::path(post, path = "/api/v1/queue/counters", params(CentreParam), request_body = CounterInput, tag = "queue",
-    responses((status = 201, body = CounterView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 201, body = CounterView),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_counter(
     State(state): State<AppState>,
     principal: Principal,
@@ -150,9 +144,8 @@ pub async fn create_counter(
 /// `PUT /api/v1/queue/counters/{id}`: changes a counter and the groups it serves.
 #[utoipa::path(put, path = "/api/v1/queue/counters/{id}", params(("id" = i64, Path), CentreParam),
     request_body = CounterInput, tag = "queue",
-    responses((status = 200, body = CounterView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = CounterView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update_counter(
     State(state): State<AppState>,
     principal: Principal,
@@ -165,9 +158,8 @@ pub async fn update_counter(
 
 /// `POST /api/v1/queue/kiosks`: issues a kiosk's device token (shown once).
 #[utoipa::path(post, path = "/api/v1/queue/kiosks", params(CentreParam), request_body = KioskInput, tag = "queue",
-    responses((status = 201, body = KioskView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 201, body = KioskView),
+        (status = 403, body = ErrorBody)))]
 pub async fn issue_kiosk(
     State(state): State<AppState>,
     principal: Principal,
@@ -180,9 +172,8 @@ pub async fn issue_kiosk(
 
 /// `DELETE /api/v1/queue/kiosks/{id}`: revokes a kiosk's token.
 #[utoipa::path(delete, path = "/api/v1/queue/kiosks/{id}", params(("id" = String, Path), CentreParam), tag = "queue",
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 204), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn revoke_kiosk(
     State(state): State<AppState>,
     principal: Principal,
@@ -196,7 +187,7 @@ pub async fn revoke_kiosk(
 /// `GET /api/v1/kiosk/menu`: what the kiosk offers (its device token in `X-Kiosk-Token`).
 #[utoipa::path(get, path = "/api/v1/kiosk/menu", tag = "queue",
     params(("X-Kiosk-Token" = String, Header, description = "The kiosk's device token")),
-    responses((status = 200, body = KioskMenu), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = KioskMenu)), security(()))]
 pub async fn kiosk_menu(
     State(state): State<AppState>,
     KioskDevice(k): KioskDevice,
@@ -207,8 +198,8 @@ pub async fn kiosk_menu(
 /// `POST /api/v1/kiosk/tickets`: takes a ticket for a group of the kiosk's centre.
 #[utoipa::path(post, path = "/api/v1/kiosk/tickets", request_body = TakeTicket, tag = "queue",
     params(("X-Kiosk-Token" = String, Header, description = "The kiosk's device token")),
-    responses((status = 201, body = TicketView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = TicketView),
+        (status = 422, body = ErrorBody)), security(()))]
 pub async fn take_ticket(
     State(state): State<AppState>,
     KioskDevice(k): KioskDevice,
@@ -220,7 +211,7 @@ pub async fn take_ticket(
 
 /// `GET /api/v1/tickets/{token}`: a ticket by its public token (no personal data).
 #[utoipa::path(get, path = "/api/v1/tickets/{token}", params(("token" = String, Path)), tag = "queue",
-    responses((status = 200, body = PublicTicket), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PublicTicket), (status = 404, body = ErrorBody)), security(()))]
 pub async fn public_ticket(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -230,9 +221,8 @@ pub async fn public_ticket(
 
 /// `GET /api/v1/queue/counters/{id}/panel`: the counter's queue panel.
 #[utoipa::path(get, path = "/api/v1/queue/counters/{id}/panel", params(("id" = i64, Path)), tag = "queue",
-    responses((status = 200, body = CounterPanel), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = CounterPanel), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn panel(
     State(state): State<AppState>,
     principal: Principal,
@@ -243,9 +233,8 @@ pub async fn panel(
 
 /// `POST /api/v1/queue/counters/{id}/call`: "Gọi số tiếp theo"; `204` when nobody waits.
 #[utoipa::path(post, path = "/api/v1/queue/counters/{id}/call", params(("id" = i64, Path)), tag = "queue",
-    responses((status = 200, body = TicketView), (status = 204), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = TicketView), (status = 204),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn call_next(
     State(state): State<AppState>,
     principal: Principal,
@@ -262,9 +251,8 @@ pub async fn call_next(
 /// transfer a ticket the counter holds.
 #[utoipa::path(post, path = "/api/v1/queue/counters/{id}/tickets/{ticket}",
     params(("id" = i64, Path), ("ticket" = i64, Path)), request_body = TicketAction, tag = "queue",
-    responses((status = 200, body = TicketView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = TicketView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn act(
     State(state): State<AppState>,
     principal: Principal,

@@ -14,8 +14,7 @@ use crate::state::AppState;
 /// staff who may see the dossier; 404 (`not_rated`) while there is none.
 #[utoipa::path(get, path = "/api/v1/dossiers/{code}/rating", tag = "dossiers",
     params(("code" = String, Path, description = "Mã hồ sơ")),
-    responses((status = 200, body = RatingView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = RatingView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     p: Principal,
@@ -29,9 +28,8 @@ pub async fn get(
 /// with 409; staff are refused with 403.
 #[utoipa::path(post, path = "/api/v1/dossiers/{code}/rating", tag = "dossiers", request_body = NewRating,
     params(("code" = String, Path, description = "Mã hồ sơ")),
-    responses((status = 201, body = RatingView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 201, body = RatingView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn rate(
     State(state): State<AppState>,
     p: Principal,
@@ -46,8 +44,8 @@ pub async fn rate(
 /// or secret gets the same 404 as public tracking and counts against the same rate limit.
 #[utoipa::path(post, path = "/api/v1/track/{code}/rating", tag = "dossiers", request_body = LinkRating,
     params(("code" = String, Path, description = "Mã hồ sơ")),
-    responses((status = 201, body = RatingView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 201, body = RatingView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)), security(()))]
 pub async fn rate_by_link(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -64,9 +62,8 @@ pub async fn rate_by_link(
 /// rates the dossier whose result was just handed over. Only a counter officer of the
 /// dossier's receiving agency (or of the whole province) runs it; the officer is recorded.
 #[utoipa::path(post, path = "/api/v1/kiosk/rating", tag = "dossiers", request_body = KioskRating,
-    responses((status = 201, body = RatingView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 201, body = RatingView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn rate_at_kiosk(
     State(state): State<AppState>,
     p: Principal,

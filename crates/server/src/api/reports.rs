@@ -53,10 +53,8 @@ pub struct ResultsParams {
 /// per department and procedure, per field. The figures are the dashboard's.
 #[utoipa::path(get, path = "/api/v1/reports/results.xlsx", tag = "reports", params(ResultsParams),
     responses((status = 200, description = "Báo cáo kết quả giải quyết thủ tục hành chính (XLSX)",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn results_xlsx(
     State(state): State<AppState>,
     p: Principal,
@@ -69,8 +67,7 @@ pub async fn results_xlsx(
 /// `GET /api/v1/reports/monthly`: the monthly reports generated so far that the caller
 /// may see (the director: all; a department leader: their department's).
 #[utoipa::path(get, path = "/api/v1/reports/monthly", tag = "reports",
-    responses((status = 200, body = MonthlyList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, body = MonthlyList), (status = 403, body = ErrorBody)))]
 pub async fn monthly(State(state): State<AppState>, p: Principal) -> Result<Json<MonthlyList>, AppError> {
     Ok(Json(MonthlyList {
         items: service::visible_monthly(&state, &p).await?,
@@ -81,9 +78,7 @@ pub async fn monthly(State(state): State<AppState>, p: Principal) -> Result<Json
 #[utoipa::path(get, path = "/api/v1/reports/monthly/{file}", tag = "reports",
     params(("file" = String, Path, description = "Số của báo cáo và đuôi .xlsx, ví dụ 12.xlsx")),
     responses((status = 200, description = "Báo cáo tháng (XLSX)",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn monthly_file(
     State(state): State<AppState>,
     p: Principal,

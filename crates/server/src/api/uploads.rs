@@ -40,10 +40,9 @@ pub struct UploadParams {
 /// bytes unattached (409 past either).
 #[utoipa::path(post, path = "/api/v1/uploads", tag = "dossiers", params(UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = FileView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 503, body = ErrorBody, headers(("Retry-After" = u64, description = "Giây nên chờ trước khi gửi lại")))),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 201, body = FileView),
+        (status = 409, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 503, body = ErrorBody, headers(("Retry-After" = u64, description = "Giây nên chờ trước khi gửi lại")))))]
 pub async fn upload(
     State(state): State<AppState>,
     p: Principal,
@@ -63,9 +62,8 @@ pub async fn upload(
 /// caller may see.
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "dossiers",
     params(("id" = String, Path, description = "Mã tệp")),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)),
-    security(("session" = []), ("api_token" = [])))]
+    responses((status = 200, content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody)))]
 pub async fn download(
     State(state): State<AppState>,
     p: Principal,

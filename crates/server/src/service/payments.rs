@@ -510,32 +510,15 @@ pub async fn receipt(state: &AppState, p: &Principal, id: &str) -> Result<Vec<u8
     let d = &stored.dossier;
     if !crate::service::dossiers::reads_own(p, d) {
         // The receipt names the applicant: staff (and API token) downloads are audited like views.
-        let actor = OwnedActor::of(p);
-        let (province, code, order_id) = (
-            d.province.as_str().to_owned(),
-            d.code.as_str().to_owned(),
-            order.id.clone(),
-        );
-        state
-            .writes
-            .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<(), AppError>> {
-                Box::pin(async move {
-                    audit::record_in_batch(
-                        b,
-                        &actor.actor(),
-                        Event {
-                            action: "payment.receipt",
-                            object_type: "payment",
-                            object_id: &order_id,
-                            province: Some(&province),
-                            before: None,
-                            after: Some(json!({"dossier": code})),
-                        },
-                    )
-                    .await
-                })
-            })
-            .await?;
+        let event = Event {
+            action: "payment.receipt",
+            object_type: "payment",
+            object_id: &order.id,
+            province: Some(d.province.as_str()),
+            before: None,
+            after: Some(json!({"dossier": d.code.as_str()})),
+        };
+        audit::record_alone(state, p, event).await?;
     }
     Ok(pdf)
 }

@@ -246,36 +246,21 @@ pub async fn import_statement(
             }
         }
     }
-    let actor = OwnedActor::of(p);
-    let province = plan
-        .first()
-        .map(|(_, _, pr, _)| pr.as_str().to_owned())
-        .unwrap_or_default();
+    let province = plan.first().map(|(_, _, pr, _)| pr.as_str());
     let after = json!({
         "sha256": sha256, "accounts": report.accounts, "credits": report.credits,
         "settled": report.settled.len(), "listed": report.listed.len(),
         "already_imported": report.already_imported,
     });
-    state
-        .writes
-        .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<(), AppError>> {
-            Box::pin(async move {
-                audit::record_in_batch(
-                    b,
-                    &actor.actor(),
-                    Event {
-                        action: "payment.statement_import",
-                        object_type: "bank_statement",
-                        object_id: &sha256,
-                        province: Some(&province),
-                        before: None,
-                        after: Some(after),
-                    },
-                )
-                .await
-            })
-        })
-        .await?;
+    let event = Event {
+        action: "payment.statement_import",
+        object_type: "bank_statement",
+        object_id: &sha256,
+        province: Some(province.unwrap_or_default()),
+        before: None,
+        after: Some(after),
+    };
+    audit::record_alone(state, p, event).await?;
     tracing::info!(
         credits = report.credits,
         settled = report.settled.len(),
