@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod booking;
 pub mod calendar;
 pub mod catalogue;
 pub mod codes;

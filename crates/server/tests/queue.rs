@@ -606,3 +606,306 @@ async fn an_intake_from_a_called_ticket_links_the_ticket_and_the_dossier() {
     let text = pdf_text(&pdf);
     assert!(text.contains("B001"), "{text}");
 }
+
+/// Checks booking `code` in at the kiosk holding `token`: status and answer.
+async fn check_in(app: &TestApp, token: &str, code: &str) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/kiosk/check-in"))
+        .header("x-kiosk-token", token)
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .expect("send");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_booking_holds_a_place_within_the_limits_and_is_called_first_in_its_window() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter, citizen] = sign_in_each(&app, ["quantri", "tiepnhan", "congdan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let c1 = counter_id(&app, &admin, 1).await;
+
+    // Group A takes one booking per 30-minute slot; nothing else takes bookings.
+    let setup = json!({"settings": {"slot_minutes": 30, "per_person_per_day": 1, "days_ahead": 14},
+        "capacities": [{"group": a, "capacity": 1}]});
+    let (status, saved) = put(&app, &admin, "/api/v1/queue/booking", setup).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (status, _) = put(&app, &counter, "/api/v1/queue/booking", saved.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let bad = json!({"settings": {"slot_minutes": 5, "per_person_per_day": 1, "days_ahead": 14}, "capacities": []});
+    let (status, _) = put(&app, &admin, "/api/v1/queue/booking", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // The offer: group A only, working days only (Monday 02/11 to Monday 16/11: 11 days).
+    let (status, offer) = get(&app, &citizen, "/api/v1/bookings/offer").await;
+    assert_eq!(status, StatusCode::OK, "{offer}");
+    let groups: Vec<i64> = offer["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["id"].as_i64())
+        .collect();
+    assert_eq!(groups, vec![a]);
+    let days = offer["days"].as_array().expect("days");
+    assert_eq!(days.first().and_then(Value::as_str), Some("2026-11-02"));
+    assert!(!days.iter().any(|d| d == "2026-11-07" || d == "2026-11-08"), "{offer}");
+    assert_eq!(days.len(), 11, "{offer}");
+
+    // Tuesday's slots lie within the working sessions; a weekend has none.
+    let slots_on = |day: &str| format!("/api/v1/bookings/slots?group={a}&day={day}");
+    let (status, tuesday) = get(&app, &citizen, &slots_on("2026-11-03")).await;
+    assert_eq!(status, StatusCode::OK, "{tuesday}");
+    let tuesday = tuesday.as_array().expect("slots").clone();
+    assert!(tuesday.len() >= 8, "{tuesday:?}");
+    assert!(tuesday.iter().all(|s| s["free"] == 1));
+    let (_, saturday) = get(&app, &citizen, &slots_on("2026-11-07")).await;
+    assert_eq!(saturday, json!([]));
+    let s1 = tuesday[2]["start"].as_str().expect("start").to_owned();
+    let s2 = tuesday[4]["start"].as_str().expect("start").to_owned();
+
+    // One booking a day per person; one place per slot.
+    let book = |start: &str| json!({"group": a, "day": "2026-11-03", "start": start});
+    let (status, mine) = post(&app, &citizen, "/api/v1/bookings", book(&s1)).await;
+    assert_eq!(status, StatusCode::CREATED, "{mine}");
+    let code = mine["code"].as_str().expect("code").to_owned();
+    assert_eq!(code.len(), 8);
+    assert_eq!(mine["state"], "booked");
+    let (status, err) = post(&app, &citizen, "/api/v1/bookings", book(&s2)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    let (status, err) = post(&app, &counter, "/api/v1/bookings", book(&s1)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    let (_, left) = get(&app, &citizen, &slots_on("2026-11-03")).await;
+    assert_eq!(left[2]["free"], 0);
+    let (status, err) = post(
+        &app,
+        &citizen,
+        "/api/v1/bookings",
+        json!({"group": a, "day": "2026-11-03", "start": "06:00"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+
+    // Someone else can neither see nor cancel it; its booker cancels, giving the place and
+    // the day's count back.
+    let (status, _) = post(&app, &counter, &format!("/api/v1/bookings/{code}/cancel"), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, cancelled) = post(&app, &citizen, &format!("/api/v1/bookings/{code}/cancel"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["state"], "cancelled");
+    let (status, other) = post(&app, &counter, "/api/v1/bookings", book(&s1)).await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    let (status, mine) = post(&app, &citizen, "/api/v1/bookings", book(&s2)).await;
+    assert_eq!(status, StatusCode::CREATED, "{mine}");
+    let code = mine["code"].as_str().expect("code").to_owned();
+    let (_, list) = get(&app, &citizen, "/api/v1/bookings").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+
+    // Tuesday: too early for the window, then a walk-in arrives before the booker checks in.
+    let at = |hhmm: &str, minutes: i64| {
+        let (h, m) = hhmm.split_once(':').expect("HH:MM");
+        let t = time::macros::datetime!(2026-11-03 00:00 +07:00)
+            + time::Duration::minutes(h.parse::<i64>().expect("h") * 60 + m.parse::<i64>().expect("m"));
+        t + time::Duration::minutes(minutes)
+    };
+    app.clock.set(at(&s2, -31));
+    let (status, err) = check_in(&app, &token, &code).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert!(
+        err["message"].as_str().unwrap_or_default().contains("Chưa đến giờ hẹn"),
+        "{err}"
+    );
+    let walk_in = take_ok(&app, &token, a, None).await;
+    app.clock.set(at(&s2, -10));
+    let (status, booked) = check_in(&app, &token, &code.to_lowercase()).await;
+    assert_eq!(status, StatusCode::CREATED, "{booked}");
+    assert_eq!(booked["booked"], true);
+    let (status, _) = check_in(&app, &token, &code).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a booking gives one ticket");
+
+    // The booked ticket is called before the earlier walk-in, while its slot lasts.
+    assert_eq!(
+        call_next(&app, &counter, c1).await.as_deref(),
+        booked["number"].as_str()
+    );
+    assert_eq!(
+        call_next(&app, &counter, c1).await.as_deref(),
+        walk_in["number"].as_str()
+    );
+    let (_, mine) = get(&app, &citizen, &format!("/api/v1/bookings/{code}")).await;
+    assert_eq!(mine["state"], "checked_in");
+    assert_eq!(mine["ticket"], booked["number"]);
+
+    // The other booking was never checked in: once its slot is over it is a no-show.
+    app.clock.set(at(&s2, 31));
+    let (status, today) = get(&app, &admin, "/api/v1/queue/booking/today").await;
+    assert_eq!(status, StatusCode::OK, "{today}");
+    assert_eq!(
+        today,
+        json!({"booked": 0, "checked_in": 1, "cancelled": 1, "no_show": 1})
+    );
+}
+
+#[tokio::test]
+async fn a_booking_past_its_slot_is_an_ordinary_walk_in() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter, citizen] = sign_in_each(&app, ["quantri", "tiepnhan", "congdan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let c1 = counter_id(&app, &admin, 1).await;
+    let setup = json!({"settings": {"slot_minutes": 30, "per_person_per_day": 2, "days_ahead": 3},
+        "capacities": [{"group": a, "capacity": 5}]});
+    let (status, _) = put(&app, &admin, "/api/v1/queue/booking", setup).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, slots) = get(
+        &app,
+        &citizen,
+        &format!("/api/v1/bookings/slots?group={a}&day=2026-11-02"),
+    )
+    .await;
+    // At 08:00 the slots that have started are no longer offered.
+    let first = slots[0]["start"].as_str().expect("start").to_owned();
+    assert!(first.as_str() > "08:00", "{slots}");
+    let (status, b) = post(
+        &app,
+        &citizen,
+        "/api/v1/bookings",
+        json!({"group": a, "day": "2026-11-02", "start": first}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{b}");
+    let code = b["code"].as_str().expect("code").to_owned();
+    app.clock.set(MONDAY + time::Duration::minutes(20));
+    let (status, t) = check_in(&app, &token, &code).await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let walk_in = take_ok(&app, &token, a, None).await;
+    // Its slot ends before anyone calls: it then waits in arrival order like any ticket.
+    app.clock.set(MONDAY + time::Duration::hours(2));
+    assert_eq!(call_next(&app, &counter, c1).await.as_deref(), t["number"].as_str());
+    assert_eq!(
+        call_next(&app, &counter, c1).await.as_deref(),
+        walk_in["number"].as_str()
+    );
+    // A code of another centre's kiosk, or a malformed one, is refused plainly.
+    let (status, _) = check_in(&app, &token, "ABCD0000").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = check_in(&app, &token, "ABCDEFGH").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn booking_pages_work_without_a_script_and_the_kiosk_checks_the_code_in() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, citizen] = sign_in_each(&app, ["quantri", "congdan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let setup = json!({"settings": {"slot_minutes": 60, "per_person_per_day": 1, "days_ahead": 7},
+        "capacities": [{"group": a, "capacity": 2}]});
+    let (status, _) = put(&app, &admin, "/api/v1/queue/booking", setup).await;
+    assert_eq!(status, StatusCode::OK);
+    let admin_page = page(&app, Some(&admin), "/quan-tri/xep-hang").await.1;
+    assert!(
+        admin_page.contains("Đặt lịch trực tuyến") && admin_page.contains("bs-minutes"),
+        "{admin_page}"
+    );
+
+    // Anyone sees the groups, days and slots; booking needs signing in.
+    let (status, html) = page(&app, None, &format!("/dat-lich?nhom={a}&ngay=2026-11-03")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Đất đai") && html.contains("còn 2 chỗ") && html.contains("Đăng nhập để đặt lịch"),
+        "{html}"
+    );
+    let browser = common::pages::browser();
+    let form = |csrf: &str, gio: &str| {
+        vec![
+            ("csrf_token".to_owned(), csrf.to_owned()),
+            ("nhom".to_owned(), a.to_string()),
+            ("ngay".to_owned(), "2026-11-03".to_owned()),
+            ("gio".to_owned(), gio.to_owned()),
+        ]
+    };
+    let r = browser
+        .post(app.url("/dat-lich"))
+        .form(&form("", "09:00"))
+        .send()
+        .await
+        .expect("post");
+    assert!(
+        r.status().is_redirection() || r.status() == StatusCode::FORBIDDEN,
+        "{}",
+        r.status()
+    );
+    let (status, html) = page(&app, Some(&citizen), &format!("/dat-lich?nhom={a}&ngay=2026-11-03")).await;
+    assert_eq!(status, StatusCode::OK);
+    let start = html
+        .split("name=\"gio\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a slot")
+        .to_owned();
+    let post = |fields: Vec<(String, String)>| {
+        browser
+            .post(app.url("/dat-lich"))
+            .header("cookie", &citizen.cookie)
+            .form(&fields)
+            .send()
+    };
+    let r = post(form("forged", &start)).await.expect("post");
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "a form without the session's CSRF token is refused"
+    );
+    let r = post(form(&citizen.csrf, &start)).await.expect("post");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let booked = r.headers()["location"].to_str().expect("location").to_owned();
+    let code = booked.trim_start_matches("/dat-lich/").to_owned();
+    let html = page(&app, Some(&citizen), &booked).await.1;
+    assert!(
+        html.contains(&code) && html.contains("<svg") && html.contains("Hủy lịch hẹn"),
+        "{html}"
+    );
+    // Over the daily limit: the choice again, with the reason.
+    let r = post(form(&citizen.csrf, &start)).await.expect("post");
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.expect("text").contains("tối đa 1 lịch hẹn"));
+    // Someone else's booking is not shown.
+    let (status, _) = page(&app, Some(&admin), &booked).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let mine = page(&app, Some(&citizen), "/dat-lich/cua-toi").await.1;
+    assert!(mine.contains(&code), "{mine}");
+
+    // At the kiosk on the day, the code typed (with a space) gives a ticket to print.
+    let (h, m) = start.split_once(':').expect("HH:MM");
+    let minutes: i64 = h.parse::<i64>().expect("h") * 60 + m.parse::<i64>().expect("m");
+    app.clock
+        .set(time::macros::datetime!(2026-11-03 00:00 +07:00) + time::Duration::minutes(minutes + 5));
+    let cookie = format!("motcua_kiosk={token}");
+    let typed = format!("{} {}", &code[..4], &code[4..]);
+    let r = browser
+        .post(app.url("/may-lay-so/lich-hen"))
+        .header("cookie", &cookie)
+        .form(&[("ma", typed.as_str())])
+        .send()
+        .await
+        .expect("post");
+    let printed = r.headers()["location"].to_str().expect("location").to_owned();
+    assert!(printed.starts_with("/may-lay-so/in/"), "{printed}");
+    assert!(app.get_text(&printed).await.contains("A001"));
+    // Used once: the kiosk says so instead of printing again.
+    let r = browser
+        .post(app.url("/may-lay-so/lich-hen"))
+        .header("cookie", &cookie)
+        .form(&[("ma", code.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.expect("text").contains("đã được dùng để lấy số"));
+    let html = page(&app, Some(&citizen), &booked).await.1;
+    assert!(html.contains("Đã đến, đã lấy số") && html.contains("A001"), "{html}");
+}

@@ -16,6 +16,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 pub mod accounts;
 pub mod audit;
 pub mod batch;
+pub mod booking;
 pub mod calendar;
 pub mod catalogue;
 pub mod changes;

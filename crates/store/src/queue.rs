@@ -373,6 +373,8 @@ pub struct Ticket {
     pub started_at: Option<i64>,
     /// Service finished, or marked absent.
     pub finished_at: Option<i64>,
+    /// From a booking: called first until this instant (the slot's end).
+    pub booked_until: Option<i64>,
 }
 
 impl Ticket {
@@ -384,7 +386,7 @@ impl Ticket {
 
 const TICKET_COLUMNS: &str = "id, province_code, centre_code, group_id, taken_group_id, day, seq, number, public_token,
     priority_kind, state, kiosk_id, counter_id, officer_id, recalls, dossier_code, taken_at, called_at, started_at,
-    finished_at";
+    finished_at, booked_until";
 
 /// A ticket to issue.
 #[derive(Debug, Clone)]
@@ -399,6 +401,8 @@ pub struct NewTicket<'a> {
     pub priority_kind: Option<&'a str>,
     /// The issuing kiosk.
     pub kiosk_id: Option<&'a str>,
+    /// From a booking: called first until this instant.
+    pub booked_until: Option<i64>,
     /// Now.
     pub now_ms: i64,
 }
@@ -422,8 +426,8 @@ pub async fn take(tx: &mut Tx, t: &NewTicket<'_>, number: impl Fn(i64) -> String
     let id: i64 = on!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO queue_tickets (province_code, centre_code, group_id, taken_group_id, day, seq, number,
-                 public_token, priority_kind, state, kiosk_id, recalls, taken_at, updated_at)
-             VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, 'waiting', $9, 0, $10, $10) RETURNING id",
+                 public_token, priority_kind, state, kiosk_id, recalls, taken_at, updated_at, booked_until)
+             VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, 'waiting', $9, 0, $10, $10, $11) RETURNING id",
         )
         .bind(&t.group.province_code)
         .bind(&t.group.centre_code)
@@ -435,6 +439,7 @@ pub async fn take(tx: &mut Tx, t: &NewTicket<'_>, number: impl Fn(i64) -> String
         .bind(t.priority_kind)
         .bind(t.kiosk_id)
         .bind(t.now_ms)
+        .bind(t.booked_until)
         .fetch_one(c)
         .await
     })?;
@@ -455,17 +460,28 @@ pub async fn ticket_by_token(tx: &mut Tx, token: &str) -> Result<Option<Ticket>>
     Ok(fetch_all(tx, &sql, &[Arg::Text(token)]).await?.into_iter().next())
 }
 
-/// The oldest waiting ticket (arrival order, then id) of `groups` taken on `day`, priority
-/// or ordinary. Tickets left waiting on an earlier day are not called.
-pub async fn oldest_waiting(tx: &mut Tx, groups: &[i64], day: &str, priority: bool) -> Result<Option<Ticket>> {
+/// Which waiting tickets a call looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    /// Tickets from a booking whose slot has not ended at this instant (epoch ms).
+    Booked(i64),
+    /// Priority tickets.
+    Priority,
+    /// Ordinary tickets.
+    Ordinary,
+}
+
+/// The oldest waiting ticket (arrival order, then id) of `groups` taken on `day` in
+/// `line`. Tickets left waiting on an earlier day are not called.
+pub async fn oldest_waiting(tx: &mut Tx, groups: &[i64], day: &str, line: Line) -> Result<Option<Ticket>> {
     if groups.is_empty() {
         return Ok(None);
     }
     let list: Vec<String> = groups.iter().map(i64::to_string).collect();
-    let kind = if priority {
-        "priority_kind IS NOT NULL"
-    } else {
-        "priority_kind IS NULL"
+    let (kind, now) = match line {
+        Line::Booked(now) => ("booked_until >= $2", Some(now)),
+        Line::Priority => ("priority_kind IS NOT NULL", None),
+        Line::Ordinary => ("priority_kind IS NULL", None),
     };
     // The ids are numbers from the database, not text from outside.
     let sql = format!(
@@ -473,7 +489,9 @@ pub async fn oldest_waiting(tx: &mut Tx, groups: &[i64], day: &str, priority: bo
          ORDER BY taken_at, id LIMIT 1",
         list.join(", ")
     );
-    Ok(fetch_all(tx, &sql, &[Arg::Text(day)]).await?.into_iter().next())
+    let mut args = vec![Arg::Text(day)];
+    args.extend(now.map(Arg::Int));
+    Ok(fetch_all(tx, &sql, &args).await?.into_iter().next())
 }
 
 /// Claims waiting ticket `id` for a counter and officer: false when someone else took it

@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 pub mod admin;
 pub mod auth;
+pub mod booking;
 pub mod calendar;
 pub mod catalogue;
 pub mod citizens;
@@ -123,6 +124,16 @@ pub mod uploads;
         queue::panel,
         queue::call_next,
         queue::act,
+        booking::setup,
+        booking::put_setup,
+        booking::today,
+        booking::offer,
+        booking::slots,
+        booking::book,
+        booking::mine,
+        booking::one,
+        booking::cancel,
+        booking::check_in,
     ),
     modifiers(&Security, &CommonResponses),
     tags(
@@ -304,6 +315,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(oidc::routes())
         .merge(payments::routes())
         .merge(queue::routes())
+        .merge(booking::routes())
         .merge(evaluation::routes())
         .merge(rules::routes())
         .merge(reports::routes())

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod booking;
 pub mod calendar;
 pub mod catalogue;
 pub mod citizens;

@@ -11,7 +11,7 @@ use motcua_core::catalogue::AgencyKind;
 use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_core::queue::{self as rules, Pick, QueueSettings, TicketLetter, TicketState};
 use motcua_store::Tx;
-use motcua_store::queue::{self as store, Counter, Group, GroupFields, Kiosk, Move, Ticket};
+use motcua_store::queue::{self as store, Counter, Group, GroupFields, Kiosk, Line, Move, Ticket};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -30,7 +30,7 @@ fn queue_error(field: &str, e: rules::QueueError) -> AppError {
 }
 
 /// The Vietnam day of `now`, `YYYY-MM-DD`: tickets are numbered per group and this day.
-fn day_of(now: time::OffsetDateTime) -> String {
+pub(crate) fn day_of(now: time::OffsetDateTime) -> String {
     let d = now.to_offset(motcua_core::calendar::VIETNAM_OFFSET).date();
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
@@ -182,9 +182,11 @@ pub struct TicketView {
     pub finished_at: Option<i64>,
     /// The ticket's public page (the QR code's address, relative).
     pub page: String,
+    /// From an online booking: called first until its slot ends.
+    pub booked: bool,
 }
 
-async fn ticket_view(tx: &mut Tx, t: &Ticket) -> Result<TicketView, AppError> {
+pub(crate) async fn ticket_view(tx: &mut Tx, t: &Ticket) -> Result<TicketView, AppError> {
     let group = store::group(tx, t.group_id).await?;
     let counter = match t.counter_id {
         Some(id) => store::counter(tx, id).await?.map(|c| c.number),
@@ -205,6 +207,7 @@ async fn ticket_view(tx: &mut Tx, t: &Ticket) -> Result<TicketView, AppError> {
         started_at: t.started_at,
         finished_at: t.finished_at,
         page: format!("{TICKET_PAGE}{}", t.public_token),
+        booked: t.booked_until.is_some(),
     })
 }
 
@@ -267,11 +270,16 @@ fn yes() -> bool {
 }
 
 /// An administrator's view of a centre's queue.
-struct Admin {
+pub(crate) struct Admin {
     day: String,
-    province: ProvinceCode,
-    centre: AgencyCode,
+    pub(crate) province: ProvinceCode,
+    pub(crate) centre: AgencyCode,
     centre_name: String,
+}
+
+/// The centre `at` of the province the caller administers (system administrators).
+pub(crate) async fn administered(state: &AppState, principal: &Principal, at: &CentreParam) -> Result<Admin, AppError> {
+    admin(state, principal, at).await
 }
 
 async fn admin(state: &AppState, principal: &Principal, at: &CentreParam) -> Result<Admin, AppError> {
@@ -683,7 +691,7 @@ pub async fn kiosk_menu(state: &AppState, k: &Kiosk) -> Result<KioskMenu, AppErr
 }
 
 /// Whether `province`'s calendar has a working session now.
-async fn is_open(state: &AppState, province: &ProvinceCode) -> Result<bool, AppError> {
+pub(crate) async fn is_open(state: &AppState, province: &ProvinceCode) -> Result<bool, AppError> {
     let cal = super::calendar::calendar(state, province).await?;
     let now = state.clock.now();
     Ok(cal.next_working_moment(now).is_ok_and(|t| t == now))
@@ -731,24 +739,56 @@ pub async fn take_ticket(state: &AppState, k: &Kiosk, req: TakeTicket) -> Result
             ));
         }
     }
-    let letter = TicketLetter::parse(&group.letter).map_err(|e| AppError::Internal(e.to_string()))?;
-    let token = random_token(24);
-    let ticket = store::take(
+    let ticket = issue(
         &mut tx,
-        &store::NewTicket {
-            group: &group,
+        &group,
+        Issue {
             day: &day,
-            public_token: &token,
             priority_kind: priority.as_deref(),
-            kiosk_id: Some(&k.id),
-            now_ms: motcua_store::to_millis(now),
+            kiosk_id: &k.id,
+            booked_until: None,
+            now,
         },
-        |n| rules::ticket_number(letter, n),
     )
     .await?;
     let view = ticket_view(&mut tx, &ticket).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// What a new ticket is, besides its group.
+pub(crate) struct Issue<'a> {
+    /// Vietnam day.
+    pub day: &'a str,
+    /// The priority kind chosen, if any.
+    pub priority_kind: Option<&'a str>,
+    /// The issuing kiosk.
+    pub kiosk_id: &'a str,
+    /// From a booking: called first until then.
+    pub booked_until: Option<time::OffsetDateTime>,
+    /// Now.
+    pub now: time::OffsetDateTime,
+}
+
+/// Issues `group`'s next number of the day in `tx`.
+pub(crate) async fn issue(tx: &mut Tx, group: &Group, i: Issue<'_>) -> Result<Ticket, AppError> {
+    let letter = TicketLetter::parse(&group.letter).map_err(|e| AppError::Internal(e.to_string()))?;
+    let token = random_token(24);
+    let ticket = store::take(
+        tx,
+        &store::NewTicket {
+            group,
+            day: i.day,
+            public_token: &token,
+            priority_kind: i.priority_kind,
+            kiosk_id: Some(i.kiosk_id),
+            booked_until: i.booked_until.map(motcua_store::to_millis),
+            now_ms: motcua_store::to_millis(i.now),
+        },
+        |n| rules::ticket_number(letter, n),
+    )
+    .await?;
+    Ok(ticket)
 }
 
 /// A ticket as its public page shows it: the number, the line, the counter; nothing
@@ -895,21 +935,30 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
     // The run is read inside the transaction: two calls at the same counter see each other's.
     let run = store::counter(&mut tx, id).await?.map_or(0, |c| c.priority_run);
     for _ in 0..CLAIM_ATTEMPTS {
-        let priority = store::oldest_waiting(&mut tx, &groups, &day, true).await?;
-        let ordinary = store::oldest_waiting(&mut tx, &groups, &day, false).await?;
-        let Some(pick) = rules::next_call(priority.is_some(), ordinary.is_some(), run, settings.max_priority_run)
-        else {
-            tx.commit().await?;
-            return Ok(None);
-        };
-        let chosen = match pick {
-            Pick::Priority => priority,
-            Pick::Ordinary => ordinary,
-        };
-        let Some(t) = chosen else { continue };
         let now = motcua_store::to_millis(state.clock.now());
+        // A ticket checked in from a booking goes first while its slot lasts; it does not
+        // count in the fair rule's run.
+        let (t, run_after) = match store::oldest_waiting(&mut tx, &groups, &day, Line::Booked(now)).await? {
+            Some(t) => (t, run),
+            None => {
+                let priority = store::oldest_waiting(&mut tx, &groups, &day, Line::Priority).await?;
+                let ordinary = store::oldest_waiting(&mut tx, &groups, &day, Line::Ordinary).await?;
+                let Some(pick) =
+                    rules::next_call(priority.is_some(), ordinary.is_some(), run, settings.max_priority_run)
+                else {
+                    tx.commit().await?;
+                    return Ok(None);
+                };
+                let chosen = match pick {
+                    Pick::Priority => priority,
+                    Pick::Ordinary => ordinary,
+                };
+                let Some(t) = chosen else { continue };
+                (t, rules::run_after(run, pick))
+            }
+        };
         if store::claim(&mut tx, t.id, id, &officer, now).await? {
-            store::set_priority_run(&mut tx, id, rules::run_after(run, pick)).await?;
+            store::set_priority_run(&mut tx, id, run_after).await?;
             let t = store::ticket(&mut tx, t.id)
                 .await?
                 .ok_or_else(|| AppError::Internal("ticket vanished".to_owned()))?;

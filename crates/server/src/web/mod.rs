@@ -29,6 +29,7 @@ use crate::web::pages::PageError;
 
 pub mod account;
 pub mod admin;
+pub mod booking;
 pub mod charts;
 pub mod citizen;
 pub mod counter;
@@ -163,6 +164,7 @@ pub fn routes() -> Router<AppState> {
         .merge(evaluation::routes())
         .merge(reports::routes())
         .merge(queue::routes())
+        .merge(booking::routes())
 }
 
 /// A link of the main navigation.

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/quan-tri/xep-hang", get(admin_page))
         .route("/may-lay-so", get(kiosk_page).post(kiosk_take))
         .route("/may-lay-so/uu-tien", get(kiosk_priority_page))
+        .route("/may-lay-so/lich-hen", axum::routing::post(kiosk_check_in))
         .route("/may-lay-so/kich-hoat", get(activate_page).post(activate))
         .route("/may-lay-so/in/{token}", get(print_page))
         .route("/may-lay-so/in.js", get(print_script))
@@ -50,9 +51,19 @@ struct AdminPage {
     frame: Frame,
     setup: QueueSetup,
     kinds: String,
+    booking: crate::service::booking::BookingSetup,
+    today: crate::service::booking::DayBookings,
 }
 
 impl AdminPage {
+    fn capacity(&self, g: &GroupView) -> i64 {
+        self.booking
+            .capacities
+            .iter()
+            .find(|c| c.group == g.id)
+            .map_or(0, |c| c.capacity)
+    }
+
     fn letters(&self, c: &CounterView) -> String {
         self.setup
             .groups
@@ -79,12 +90,15 @@ impl AdminPage {
 /// `GET /quan-tri/xep-hang`: service groups, counters, priority settings and kiosks of the
 /// province's centre (system administrators).
 async fn admin_page(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
-    let setup = queue::setup(&state, &p, &CentreParam::default()).await?;
+    let at = CentreParam::default();
+    let setup = queue::setup(&state, &p, &at).await?;
     let kinds = setup.settings.priority_kinds.join("\n");
     Ok(page(&AdminPage {
         frame: Frame::new(&state, Some(&p)).await?,
         setup,
         kinds,
+        booking: crate::service::booking::setup(&state, &p, &at).await?,
+        today: crate::service::booking::today(&state, &p, &at).await?,
     }))
 }
 
@@ -166,6 +180,28 @@ async fn kiosk_take(
         }
         Err(e @ (AppError::Refused(_) | AppError::BadRequest { .. })) => {
             kiosk_screen(&state, &headers, priority.is_some(), e.to_string()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /may-lay-so/lich-hen` (`ma`): checks an online booking in (the code typed, or
+/// read by the kiosk's scanner into the field) and shows its ticket for printing.
+async fn kiosk_check_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: PreSessionForm,
+) -> Result<Response, PageError> {
+    let Some(k) = kiosk_of(&state, &headers).await? else {
+        return Ok(Redirect::to("/may-lay-so/kich-hoat").into_response());
+    };
+    match crate::service::booking::check_in(&state, &k, &form.form.text("ma")).await {
+        Ok(t) => {
+            let token = t.page.trim_start_matches(queue::TICKET_PAGE);
+            Ok(Redirect::to(&format!("/may-lay-so/in/{token}")).into_response())
+        }
+        Err(e @ (AppError::Refused(_) | AppError::BadRequest { .. } | AppError::NotFound(_))) => {
+            kiosk_screen(&state, &headers, false, e.to_string()).await
         }
         Err(e) => Err(e.into()),
     }
