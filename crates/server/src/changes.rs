@@ -1,11 +1,14 @@
-//! Dossier changes made by any node (PostgreSQL): a listener that drops their tracking
-//! answers from this node's cache (`crate::tracking_cache`, `motcua_store::changes`).
+//! Dossier and queue changes made by any node (PostgreSQL): a listener that drops their
+//! tracking answers from this node's cache (`crate::tracking_cache`,
+//! `motcua_store::changes`) and tells this node's display boards that a centre's queue
+//! changed (`AppState::queue_events`).
 //!
 //! The cache is off until the listener is connected, and is emptied and kept off whenever
 //! the connection is lost, since changes made meanwhile are not told again.
 
 use std::time::Duration;
 
+use motcua_store::changes::Change;
 use tokio::task::JoinHandle;
 
 use crate::state::AppState;
@@ -30,6 +33,7 @@ pub fn spawn(state: &AppState) -> Option<Listening> {
         return None;
     }
     let cache = state.tracking_cache.clone();
+    let queue_events = state.queue_events.clone();
     cache.set_live(false);
     let db = state.db.clone();
     Some(Listening(tokio::spawn(async move {
@@ -41,7 +45,9 @@ pub fn spawn(state: &AppState) -> Option<Listening> {
                     wait = Duration::from_millis(250);
                     loop {
                         match listener.next().await {
-                            Ok(Some(code)) => cache.forget(&code),
+                            Ok(Some(Change::Dossier(code))) => cache.forget(&code),
+                            // No board listening is not an error.
+                            Ok(Some(Change::Queue(centre))) => drop(queue_events.send(centre)),
                             // Lost and made again: what changed meanwhile is unknown.
                             Ok(None) => {
                                 tracing::warn!("dossier change listener reconnected; tracking cache emptied");

@@ -95,6 +95,9 @@ pub struct Shared {
     pub idle: crate::background::Idle,
     /// Public tracking answers (see [`crate::tracking_cache`]).
     pub tracking_cache: Arc<crate::tracking_cache::TrackingCache>,
+    /// The centres whose queue changed, for their display boards' event streams: sent by
+    /// this node's changes and, on PostgreSQL, by every node's (`crate::changes`).
+    pub queue_events: tokio::sync::broadcast::Sender<String>,
     /// Group commit of dossier writes.
     pub writes: motcua_store::batch::Batcher,
     /// The clock dossier times are taken from.
@@ -179,6 +182,7 @@ impl AppState {
             gateway_refusals: Arc::new(Limiter::per_minute(GATEWAY_REFUSALS_PER_MINUTE)),
             trusted_proxies,
             tracking_cache,
+            queue_events: tokio::sync::broadcast::channel(1024).0,
             form_queue: crate::background::FormQueue::default(),
             idle: crate::background::Idle::default(),
             upload_budget,

@@ -532,30 +532,7 @@ async fn tracking_follows_the_changes_another_node_makes() {
     let counter = sign_in(&app, "tiepnhan").await;
     let (code, _secret, url) = filed_for_tracking(&app, &counter).await;
     // A second node: its own pool on the same database, its own cache and listener.
-    let db2 = motcua_store::Db::connect(&app.test_db.config)
-        .await
-        .expect("second pool");
-    let config = motcua_server::Config {
-        data_dir: app.test_db.dir.path().to_owned(),
-        ..motcua_server::Config::default()
-    };
-    let state2 = motcua_server::AppState::new(db2.clone(), config).expect("state");
-    let _listening = motcua_server::changes::spawn(&state2);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let node2 = TestApp {
-        base: format!("http://{}", listener.local_addr().expect("addr")),
-        client: app.client.clone(),
-        test_db: motcua_store::testing::TestDb {
-            db: db2,
-            config: app.test_db.config.clone(),
-            dir: tempfile::tempdir().expect("dir"),
-        },
-        clock: app.clock.clone(),
-    };
-    tokio::spawn(async move {
-        let router = motcua_server::router(state2).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let _ = axum::serve(listener, router).await;
-    });
+    let node2 = common::second_node(&app).await;
     // Both nodes answer (and, once their listeners run, keep) the same view.
     let (_, before) = app.get_json(&url).await;
     for _ in 0..5 {

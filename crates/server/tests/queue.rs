@@ -909,3 +909,192 @@ async fn booking_pages_work_without_a_script_and_the_kiosk_checks_the_code_in() 
     let html = page(&app, Some(&citizen), &booked).await.1;
     assert!(html.contains("Đã đến, đã lấy số") && html.contains("A001"), "{html}");
 }
+
+/// The next `board` event of a server-sent event stream, as JSON (comments skipped).
+async fn next_board(r: &mut reqwest::Response, buf: &mut String) -> Value {
+    loop {
+        if let Some(end) = buf.find("\n\n") {
+            let event: String = buf.drain(..end + 2).collect();
+            if event.lines().any(|l| l == "event: board") {
+                let data: String = event
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data: "))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                return serde_json::from_str(&data).expect("board JSON");
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), r.chunk())
+            .await
+            .expect("an event within 5 s")
+            .expect("read")
+            .expect("stream open");
+        buf.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+    }
+}
+
+/// Boards of the stream until one satisfies `pred`, which must come within a second of the
+/// call (on PostgreSQL a change is told twice: at once on this node, and again when the
+/// node hears its own notification; a board is a whole snapshot, so a repeat is harmless).
+async fn board_until(r: &mut reqwest::Response, buf: &mut String, pred: impl Fn(&Value) -> bool) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let b = next_board(r, buf).await;
+        if pred(&b) {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(1),
+                "{:?}",
+                started.elapsed()
+            );
+            return b;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "no such board within 1 s: {b}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_board_follows_taking_and_calling_within_a_second() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let c1 = counter_id(&app, &admin, 1).await;
+    let browser = common::pages::browser();
+
+    // A device without its token is sent to be activated; a wrong token is refused.
+    let r = browser.get(app.url("/bang-hien-thi")).send().await.expect("get");
+    assert_eq!(r.headers()["location"], "/bang-hien-thi/kich-hoat");
+    let r = browser
+        .get(app.url("/bang-hien-thi/su-kien"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = browser
+        .post(app.url("/bang-hien-thi/kich-hoat"))
+        .form(&[("ma", "mk_wrong")])
+        .send()
+        .await
+        .expect("post");
+    assert!(r.headers().get("set-cookie").is_none());
+    let r = browser
+        .post(app.url("/bang-hien-thi/kich-hoat"))
+        .form(&[("ma", token.as_str())])
+        .send()
+        .await
+        .expect("post");
+    let cookie = r.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    assert!(
+        cookie.contains("Path=/bang-hien-thi") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().expect("pair").to_owned();
+    let html = browser
+        .get(app.url("/bang-hien-thi"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        html.contains("Mời công dân") && html.contains("Đất đai") && html.contains("board.js"),
+        "{html}"
+    );
+
+    let mut events = browser
+        .get(app.url("/bang-hien-thi/su-kien"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let mut buf = String::new();
+    let waiting = |b: &Value| {
+        b["waiting"]
+            .as_array()
+            .and_then(|g| g.iter().find(|g| g["id"] == a))
+            .and_then(|g| g["waiting"].as_i64())
+            .expect("group A")
+    };
+    let b = next_board(&mut events, &mut buf).await;
+    assert_eq!(waiting(&b), 0);
+    assert_eq!(b["current"], json!([]));
+
+    // Taking a ticket raises the waiting count; calling it puts it on the board, each
+    // within a second.
+    let t = take_ok(&app, &token, a, None).await;
+    board_until(&mut events, &mut buf, |b| waiting(b) == 1).await;
+    assert_eq!(call_next(&app, &counter, c1).await.as_deref(), t["number"].as_str());
+    let b = board_until(&mut events, &mut buf, |b| b["current"][0]["number"] == t["number"]).await;
+    assert_eq!(waiting(&b), 0);
+    assert_eq!(b["current"][0]["counter"], 1);
+    assert_eq!(
+        b["current"][0]["announcement"],
+        format!(
+            "Mời công dân có số thứ tự {} đến quầy số 1",
+            t["number"].as_str().unwrap_or_default()
+        )
+    );
+    // A recall is a new call (the board announces it again); finishing moves it down.
+    let id = t["id"].as_i64().expect("id");
+    let first_call = b["current"][0]["called_at"].clone();
+    app.clock.set(MONDAY + time::Duration::minutes(1));
+    let (status, _) = act(&app, &counter, c1, id, json!({"action": "recall"})).await;
+    assert_eq!(status, StatusCode::OK);
+    board_until(&mut events, &mut buf, |b| b["current"][0]["called_at"] != first_call).await;
+    for action in ["start", "finish"] {
+        let (status, _) = act(&app, &counter, c1, id, json!({"action": action})).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    board_until(&mut events, &mut buf, |b| b["current"] == json!([])).await;
+    let b = board_now(&app, &token).await;
+    assert_eq!(b["current"], json!([]));
+    assert_eq!(b["last"][0]["number"], t["number"]);
+}
+
+/// The board as the API gives it to a device.
+async fn board_now(app: &TestApp, token: &str) -> Value {
+    let r = app
+        .client
+        .get(app.url("/api/v1/queue/board"))
+        .header("x-kiosk-token", token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn a_board_on_one_node_hears_a_call_made_on_another() {
+    // PostgreSQL only: two nodes share the database; the call is made on one, the board
+    // follows the other (LISTEN/NOTIFY between them).
+    if !motcua_store::testing::postgres_selected() {
+        return;
+    }
+    let app = spawn_app_at(MONDAY).await;
+    let node2 = common::second_node(&app).await;
+    let admin = sign_in(&app, "quantri").await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let c1 = counter_id(&app, &admin, 1).await;
+    let mut events = common::pages::browser()
+        .get(app.url("/bang-hien-thi/su-kien"))
+        .header("cookie", format!("motcua_board={token}"))
+        .send()
+        .await
+        .expect("events");
+    let mut buf = String::new();
+    next_board(&mut events, &mut buf).await;
+    let counter2 = sign_in(&node2, "tiepnhan").await;
+    let t = take_ok(&node2, &token, a, None).await;
+    board_until(&mut events, &mut buf, |b| b["waiting"][0]["waiting"] == 1).await;
+    assert_eq!(call_next(&node2, &counter2, c1).await.as_deref(), t["number"].as_str());
+    board_until(&mut events, &mut buf, |b| b["current"][0]["number"] == t["number"]).await;
+}

@@ -621,3 +621,33 @@ pub async fn ticket_of_dossier(tx: &mut Tx, code: &str) -> Result<Option<String>
             .await
     })?)
 }
+
+/// A call as the hall's display board shows it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BoardCall {
+    /// The ticket's id.
+    pub id: i64,
+    /// As printed (`A015`).
+    pub number: String,
+    /// The counter's number.
+    pub counter: i64,
+    /// `called`, `serving`, `done`, `no_show`.
+    pub state: String,
+    /// Last called (epoch ms).
+    pub called_at: i64,
+    /// Recalls since called.
+    pub recalls: i64,
+}
+
+/// The latest `limit` calls at `centre` on `day`, newest first.
+pub async fn recent_calls(tx: &mut Tx, centre: &str, day: &str, limit: i64) -> Result<Vec<BoardCall>> {
+    fetch_all(
+        tx,
+        "SELECT t.id, t.number, c.number AS counter, t.state, t.called_at, t.recalls
+         FROM queue_tickets t JOIN queue_counters c ON c.id = t.counter_id
+         WHERE t.centre_code = $1 AND t.day = $2 AND t.called_at IS NOT NULL
+         ORDER BY t.called_at DESC, t.id DESC LIMIT $3",
+        &[Arg::Text(centre), Arg::Text(day), Arg::Int(limit)],
+    )
+    .await
+}

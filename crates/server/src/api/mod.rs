@@ -124,6 +124,7 @@ pub mod uploads;
         queue::panel,
         queue::call_next,
         queue::act,
+        queue::board,
         booking::setup,
         booking::put_setup,
         booking::today,

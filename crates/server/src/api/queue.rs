@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/kiosk/menu", get(kiosk_menu))
         .route("/api/v1/kiosk/tickets", post(take_ticket))
         .route("/api/v1/tickets/{token}", get(public_ticket))
+        .route("/api/v1/queue/board", get(board))
 }
 
 /// The kiosk that sent its device token in `X-Kiosk-Token`; 401 otherwise.
@@ -260,4 +261,17 @@ pub async fn act(
     ApiJson(req): ApiJson<TicketAction>,
 ) -> Result<Json<TicketView>, AppError> {
     Ok(Json(queue::act(&state, &principal, id, ticket, req).await?))
+}
+
+/// `GET /api/v1/queue/board`: what the hall's display board of the device's centre shows:
+/// the current calls, the last calls, the waiting count per group (the page
+/// `/bang-hien-thi` follows the same as server-sent events).
+#[utoipa::path(get, path = "/api/v1/queue/board", tag = "queue",
+    params(("X-Kiosk-Token" = String, Header, description = "The device's token")),
+    responses((status = 200, body = crate::service::board::Board)), security(()))]
+pub async fn board(
+    State(state): State<AppState>,
+    KioskDevice(k): KioskDevice,
+) -> Result<Json<crate::service::board::Board>, AppError> {
+    Ok(Json(crate::service::board::board(&state, &k).await?))
 }

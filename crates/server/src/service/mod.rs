@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod board;
 pub mod booking;
 pub mod calendar;
 pub mod catalogue;

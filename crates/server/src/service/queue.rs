@@ -76,7 +76,7 @@ pub struct GroupView {
 }
 
 impl GroupView {
-    fn of(g: &Group, counts: &[(i64, i64)]) -> Self {
+    pub(crate) fn of(g: &Group, counts: &[(i64, i64)]) -> Self {
         GroupView {
             id: g.id,
             name: g.name.clone(),
@@ -752,7 +752,7 @@ pub async fn take_ticket(state: &AppState, k: &Kiosk, req: TakeTicket) -> Result
     )
     .await?;
     let view = ticket_view(&mut tx, &ticket).await?;
-    tx.commit().await?;
+    super::board::commit(state, tx, &k.centre_code).await?;
     Ok(view)
 }
 
@@ -963,7 +963,7 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
                 .await?
                 .ok_or_else(|| AppError::Internal("ticket vanished".to_owned()))?;
             let view = ticket_view(&mut tx, &t).await?;
-            tx.commit().await?;
+            super::board::commit(state, tx, &c.centre_code).await?;
             return Ok(Some(view));
         }
         // Another counter took it between our read and our update: look again.
@@ -1050,7 +1050,7 @@ pub async fn act(
         .await?
         .ok_or_else(|| AppError::Internal("ticket vanished".to_owned()))?;
     let view = ticket_view(&mut tx, &t).await?;
-    tx.commit().await?;
+    super::board::commit(state, tx, &t.centre_code).await?;
     Ok(view)
 }
 

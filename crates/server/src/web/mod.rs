@@ -29,6 +29,7 @@ use crate::web::pages::PageError;
 
 pub mod account;
 pub mod admin;
+pub mod board;
 pub mod booking;
 pub mod charts;
 pub mod citizen;
@@ -164,6 +165,7 @@ pub fn routes() -> Router<AppState> {
         .merge(evaluation::routes())
         .merge(reports::routes())
         .merge(queue::routes())
+        .merge(board::routes())
         .merge(booking::routes())
 }
 

@@ -203,6 +203,38 @@ async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Con
     }
 }
 
+/// A second node serving `app`'s database (PostgreSQL): its own pool, caches and change
+/// listener, on its own port, with `app`'s clock, as a second `motcua serve` behind the
+/// same address would be.
+pub async fn second_node(app: &TestApp) -> TestApp {
+    let db2 = motcua_store::Db::connect(&app.test_db.config)
+        .await
+        .expect("second pool");
+    let config = Config {
+        data_dir: app.test_db.dir.path().to_owned(),
+        ..Config::default()
+    };
+    let mut state2 = AppState::new(db2.clone(), config).expect("state");
+    state2.set_clock(app.clock.clone());
+    drop(motcua_server::changes::spawn(&state2));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let node2 = TestApp {
+        base: format!("http://{}", listener.local_addr().expect("addr")),
+        client: app.client.clone(),
+        test_db: TestDb {
+            db: db2,
+            config: app.test_db.config.clone(),
+            dir: tempfile::tempdir().expect("dir"),
+        },
+        clock: app.clock.clone(),
+    };
+    tokio::spawn(async move {
+        let router = motcua_server::router(state2).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let _ = axum::serve(listener, router).await;
+    });
+    node2
+}
+
 /// A logged-in browser: its cookie and CSRF token.
 pub struct Session {
     /// `motcua_session=…`
