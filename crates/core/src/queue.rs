@@ -181,6 +181,27 @@ pub fn run_after(run: i64, pick: Pick) -> i64 {
     }
 }
 
+/// Calls of a group the wait estimate looks back on.
+pub const ESTIMATE_CALLS: usize = 10;
+
+/// The estimated wait, in whole minutes, of a ticket with `ahead` tickets before it in its
+/// group, from the instants (epoch ms, any order) of the group's latest calls of the day:
+/// the mean gap between consecutive calls, times the tickets to be called up to and
+/// including this one. `None` with fewer than two calls to measure a gap (the page then
+/// says it cannot estimate yet). A rough guide for the person waiting, not a promise.
+pub fn estimated_wait_minutes(ahead: i64, recent_calls_ms: &[i64]) -> Option<i64> {
+    let mut calls: Vec<i64> = recent_calls_ms.iter().copied().take(ESTIMATE_CALLS).collect();
+    if calls.len() < 2 || ahead < 0 {
+        return None;
+    }
+    calls.sort_unstable();
+    let span = calls[calls.len() - 1] - calls[0];
+    let gaps = i64::try_from(calls.len() - 1).ok()?;
+    let mean_gap_ms = span / gaps;
+    let wait_ms = mean_gap_ms.saturating_mul(ahead + 1);
+    Some((wait_ms + 59_999) / 60_000)
+}
+
 /// Where a ticket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

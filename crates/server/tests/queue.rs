@@ -912,10 +912,16 @@ async fn booking_pages_work_without_a_script_and_the_kiosk_checks_the_code_in() 
 
 /// The next `board` event of a server-sent event stream, as JSON (comments skipped).
 async fn next_board(r: &mut reqwest::Response, buf: &mut String) -> Value {
+    next_event(r, buf, "board").await
+}
+
+/// The next event named `name` of a server-sent event stream, as JSON (others skipped).
+async fn next_event(r: &mut reqwest::Response, buf: &mut String, name: &str) -> Value {
+    let wanted = format!("event: {name}");
     loop {
         if let Some(end) = buf.find("\n\n") {
             let event: String = buf.drain(..end + 2).collect();
-            if event.lines().any(|l| l == "event: board") {
+            if event.lines().any(|l| l == wanted) {
                 let data: String = event
                     .lines()
                     .filter_map(|l| l.strip_prefix("data: "))
@@ -1097,4 +1103,66 @@ async fn a_board_on_one_node_hears_a_call_made_on_another() {
     board_until(&mut events, &mut buf, |b| b["waiting"][0]["waiting"] == 1).await;
     assert_eq!(call_next(&node2, &counter2, c1).await.as_deref(), t["number"].as_str());
     board_until(&mut events, &mut buf, |b| b["current"][0]["number"] == t["number"]).await;
+}
+
+#[tokio::test]
+async fn the_phone_page_follows_the_line_with_an_estimated_wait() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let c1 = counter_id(&app, &admin, 1).await;
+    let tickets: Vec<Value> = futures_util::future::join_all((0..5).map(|_| take_ok(&app, &token, a, None))).await;
+    let mut numbers: Vec<&str> = tickets.iter().filter_map(|t| t["number"].as_str()).collect();
+    numbers.sort_unstable();
+    let last = tickets.iter().find(|t| t["number"] == numbers[4]).expect("last");
+    let page = last["page"].as_str().expect("page").to_owned();
+    let html = app.get_text(&page).await;
+    assert!(
+        html.contains("4 người đang chờ") && html.contains("Chưa đủ dữ liệu"),
+        "{html}"
+    );
+
+    // Two calls four minutes apart: one gap of 4 minutes; two ahead → (2 + 1) × 4 = 12.
+    call_next(&app, &counter, c1).await.expect("a call");
+    app.clock.set(MONDAY + time::Duration::minutes(4));
+    call_next(&app, &counter, c1).await.expect("a call");
+    let html = app.get_text(&page).await;
+    assert!(
+        html.contains("2 người đang chờ") && html.contains("khoảng 12 phút"),
+        "{html}"
+    );
+    let (status, public) = get(
+        &app,
+        &admin,
+        &format!("/api/v1/tickets/{}", page.trim_start_matches("/so-thu-tu/")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(public["estimated_wait_minutes"], 12);
+
+    // The page's event stream moves with the line.
+    let mut events = common::pages::browser()
+        .get(app.url(&format!("{page}/su-kien")))
+        .send()
+        .await
+        .expect("events");
+    let mut buf = String::new();
+    let first = next_event(&mut events, &mut buf, "ticket").await;
+    assert_eq!(first["ahead"], 2);
+    app.clock.set(MONDAY + time::Duration::minutes(8));
+    call_next(&app, &counter, c1).await.expect("a call");
+    let mut moved = next_event(&mut events, &mut buf, "ticket").await;
+    while moved["ahead"] == 2 {
+        moved = next_event(&mut events, &mut buf, "ticket").await;
+    }
+    assert_eq!(moved["ahead"], 1);
+    assert_eq!(moved["wait"], "Thời gian chờ ước tính: khoảng 8 phút.");
+    let r = app
+        .client
+        .get(app.url("/so-thu-tu/nope/su-kien"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

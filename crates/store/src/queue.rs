@@ -651,3 +651,19 @@ pub async fn recent_calls(tx: &mut Tx, centre: &str, day: &str, limit: i64) -> R
     )
     .await
 }
+
+/// When the latest `limit` tickets of `group` were called on `day` (epoch ms, newest
+/// first): what a wait estimate looks back on.
+pub async fn recent_call_times(tx: &mut Tx, group: i64, day: &str, limit: i64) -> Result<Vec<i64>> {
+    Ok(on!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT called_at FROM queue_tickets WHERE group_id = $1 AND day = $2 AND called_at IS NOT NULL
+             ORDER BY called_at DESC LIMIT $3",
+        )
+        .bind(group)
+        .bind(day)
+        .bind(limit)
+        .fetch_all(c)
+        .await
+    })?)
+}

@@ -801,6 +801,13 @@ pub struct PublicTicket {
     pub centre_name: String,
     /// Tickets of its group waiting ahead of it (0 once called).
     pub ahead: i64,
+    /// While it waits: the estimated wait in minutes, from the gaps between the group's
+    /// latest calls today (`core::queue::estimated_wait_minutes`); null when it cannot be
+    /// estimated yet.
+    pub estimated_wait_minutes: Option<i64>,
+    /// The centre, whose queue changes the page follows.
+    #[serde(skip)]
+    pub centre_code: String,
 }
 
 /// The ticket whose public page is `token`.
@@ -808,10 +815,13 @@ pub async fn public_ticket(state: &AppState, token: &str) -> Result<PublicTicket
     let not_found = || AppError::NotFound("Không tìm thấy số thứ tự này.".to_owned());
     let mut tx = state.db.begin_read().await?;
     let t = store::ticket_by_token(&mut tx, token).await?.ok_or_else(not_found)?;
-    let ahead = if t.state() == Some(TicketState::Waiting) {
-        store::ahead_of(&mut tx, t.group_id, t.taken_at, t.id).await?
+    let (ahead, estimated_wait_minutes) = if t.state() == Some(TicketState::Waiting) {
+        let ahead = store::ahead_of(&mut tx, t.group_id, t.taken_at, t.id).await?;
+        let limit = i64::try_from(rules::ESTIMATE_CALLS).unwrap_or(10);
+        let calls = store::recent_call_times(&mut tx, t.group_id, &t.day, limit).await?;
+        (ahead, rules::estimated_wait_minutes(ahead, &calls))
     } else {
-        0
+        (0, None)
     };
     let ticket = ticket_view(&mut tx, &t).await?;
     drop(tx);
@@ -821,6 +831,8 @@ pub async fn public_ticket(state: &AppState, token: &str) -> Result<PublicTicket
         ticket,
         centre_name,
         ahead,
+        estimated_wait_minutes,
+        centre_code: t.centre_code,
     })
 }
 

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use futures_util::future::BoxFuture;
 use futures_util::stream::{self, Stream};
 use motcua_store::queue::Kiosk;
 use tokio::sync::broadcast::error::RecvError;
@@ -123,25 +124,44 @@ async fn events(
     let Some(k) = device(&state, &headers).await? else {
         return Err(AppError::Unauthorized("Thiết bị chưa được cấp mã hoặc mã đã bị thu hồi.".to_owned()).into());
     };
+    let centre = k.centre_code.clone();
+    Ok(follow(state, centre, move |state| {
+        let k = k.clone();
+        Box::pin(async move { board_event(&state, &k).await })
+    }))
+}
+
+/// An event stream that sends `render`'s event at once and again after every change of
+/// `centre`'s queue (changes that come together are sent once; a receiver that lagged
+/// behind gets the event anyway, since each one is a whole snapshot), with a keep-alive
+/// comment every 15 seconds. What the board and a ticket's phone page follow.
+pub(super) fn follow(
+    state: AppState,
+    centre: String,
+    render: impl Fn(AppState) -> BoxFuture<'static, Event> + Send + Sync + 'static,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = state.queue_events.subscribe();
-    let stream = stream::unfold((state, k, rx, true), |(state, k, mut rx, first)| async move {
-        if !first {
-            loop {
-                match rx.recv().await {
-                    Ok(centre) if centre == k.centre_code => break,
-                    Ok(_) => {}
-                    // Missed some: the board is sent whole anyway.
-                    Err(RecvError::Lagged(_)) => break,
-                    Err(RecvError::Closed) => return None,
+    let stream = stream::unfold((state, rx, true, render), move |(state, mut rx, first, render)| {
+        let centre = centre.clone();
+        async move {
+            if !first {
+                loop {
+                    match rx.recv().await {
+                        Ok(c) if c == centre => break,
+                        Ok(_) => {}
+                        // Missed some: the snapshot is sent whole anyway.
+                        Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => return None,
+                    }
                 }
+                // Coalesce what came with it.
+                while rx.try_recv().is_ok() {}
             }
-            // Coalesce what came with it.
-            while rx.try_recv().is_ok() {}
+            let event = render(state.clone()).await;
+            Some((Ok(event), (state, rx, false, render)))
         }
-        let event = board_event(&state, &k).await;
-        Some((Ok(event), (state, k, rx, false)))
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

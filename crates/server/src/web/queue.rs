@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/may-lay-so/in/{token}", get(print_page))
         .route("/may-lay-so/in.js", get(print_script))
         .route("/so-thu-tu/{token}", get(public_page))
+        .route("/so-thu-tu/{token}/su-kien", get(public_events))
+        .route("/so-thu-tu/ticket.js", get(ticket_script))
         .route("/quay/hang-doi", get(counters_page))
         .route("/quay/hang-doi/{id}", get(panel_page))
         .route("/quay/hang-doi/tiep-nhan", get(start_intake))
@@ -286,6 +288,80 @@ struct PublicPage {
     ahead: i64,
     state_label: &'static str,
     waiting: bool,
+    wait: String,
+    token: String,
+}
+
+/// The estimate as the page says it.
+fn wait_text(minutes: Option<i64>) -> String {
+    match minutes {
+        Some(m) if m <= 1 => "Sắp đến lượt ông/bà.".to_owned(),
+        Some(m) => format!("Thời gian chờ ước tính: khoảng {m} phút."),
+        None => "Chưa đủ dữ liệu để ước tính thời gian chờ.".to_owned(),
+    }
+}
+
+/// What the phone page updates itself with.
+#[derive(serde::Serialize)]
+struct Live {
+    number: String,
+    state: TicketState,
+    state_label: &'static str,
+    counter: Option<i64>,
+    ahead: i64,
+    wait: String,
+    dossier_code: Option<String>,
+}
+
+impl Live {
+    fn of(p: &queue::PublicTicket) -> Self {
+        let waiting = p.ticket.state == TicketState::Waiting;
+        Live {
+            number: p.ticket.number.clone(),
+            state: p.ticket.state,
+            state_label: p.ticket.state.label(),
+            counter: p.ticket.counter,
+            ahead: p.ahead,
+            wait: if waiting {
+                wait_text(p.estimated_wait_minutes)
+            } else {
+                String::new()
+            },
+            dossier_code: p.ticket.dossier_code.clone(),
+        }
+    }
+}
+
+/// `GET /so-thu-tu/{token}/su-kien`: the ticket's place in line as server-sent events
+/// (`ticket`), at once and after every change of its centre's queue.
+async fn public_events(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
+    let first = queue::public_ticket(&state, &token).await?;
+    let centre = first.centre_code.clone();
+    let sse = super::board::follow(state, centre, move |state| {
+        let token = token.clone();
+        Box::pin(async move {
+            match queue::public_ticket(&state, &token).await {
+                Ok(p) => axum::response::sse::Event::default()
+                    .event("ticket")
+                    .json_data(Live::of(&p))
+                    .unwrap_or_else(|_| axum::response::sse::Event::default().comment("unserialisable")),
+                Err(_) => axum::response::sse::Event::default().comment("ticket not read"),
+            }
+        })
+    });
+    Ok(sse.into_response())
+}
+
+/// `GET /so-thu-tu/ticket.js`: keeps the phone page up to date.
+async fn ticket_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        include_str!("../../static/ticket.js"),
+    )
+        .into_response()
 }
 
 /// `GET /so-thu-tu/{token}`: a ticket's public page (what its QR code opens).
@@ -299,9 +375,11 @@ async fn public_page(
         frame: Frame::new(&state, v.as_ref()).await?,
         state_label: p.ticket.state.label(),
         waiting: p.ticket.state == TicketState::Waiting,
+        wait: wait_text(p.estimated_wait_minutes),
         t: p.ticket,
         centre_name: p.centre_name,
         ahead: p.ahead,
+        token,
     }))
 }
 
