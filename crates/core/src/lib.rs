@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod lunar;
 pub mod money;
 pub mod queue;
+pub mod queue_figures;
 pub mod rules;
 pub mod search;
 pub mod stats;

@@ -1166,3 +1166,169 @@ async fn the_phone_page_follows_the_line_with_an_estimated_wait() {
         .expect("get");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+/// Expected figures of one group, counted by the test as it drives the tickets.
+#[derive(Default, Debug)]
+struct Tally {
+    taken: i64,
+    served: i64,
+    no_show: i64,
+    called: i64,
+    wait_ms: i64,
+    service_ms: i64,
+}
+
+fn mean_minutes(total_ms: i64, n: i64) -> Value {
+    if n == 0 {
+        Value::Null
+    } else {
+        json!((total_ms / n + 30_000) / 60_000)
+    }
+}
+
+#[tokio::test]
+async fn the_figures_agree_with_a_recount_of_random_days_of_tickets() {
+    let seed: u64 = std::env::var("MOTCUA_QUEUE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(7, |d| d.as_secs())
+        });
+    println!("queue figures seed {seed} (MOTCUA_QUEUE_SEED to replay)");
+    let mut rng = seed;
+    let mut next = move |n: u64| {
+        rng = rng
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (rng >> 33) % n
+    };
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter, director] = sign_in_each(&app, ["quantri", "tiepnhan", "giamdoc"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let groups = [
+        (group_id(&app, &admin, "A").await, counter_id(&app, &admin, 1).await),
+        (group_id(&app, &admin, "B").await, counter_id(&app, &admin, 3).await),
+    ];
+    let mut tally: [Tally; 2] = Default::default();
+    let mut hours = [0i64; 24];
+    for day in 0..3 {
+        let start = MONDAY + time::Duration::days(day);
+        for (g, (group, c)) in groups.iter().enumerate() {
+            // Tickets taken through the morning, then called in order, each one served,
+            // absent or left waiting.
+            let mut at = start + time::Duration::minutes(i64::try_from(next(30)).unwrap_or(0));
+            let mut taken = Vec::new();
+            for _ in 0..(2 + next(5)) {
+                app.clock.set(at);
+                take_ok(&app, &token, *group, None).await;
+                taken.push(at);
+                hours[usize::from(at.to_offset(time::macros::offset!(+7)).hour())] += 1;
+                tally[g].taken += 1;
+                at += time::Duration::minutes(i64::try_from(1 + next(40)).unwrap_or(1));
+            }
+            let mut now = taken[0];
+            for t in &taken {
+                now = now.max(*t) + time::Duration::minutes(i64::try_from(1 + next(20)).unwrap_or(1));
+                match next(4) {
+                    0 => break, // the rest left waiting
+                    outcome => {
+                        app.clock.set(now);
+                        let id = {
+                            let (status, t) =
+                                post(&app, &counter, &format!("/api/v1/queue/counters/{c}/call"), json!({})).await;
+                            assert_eq!(status, StatusCode::OK, "{t}");
+                            t["id"].as_i64().expect("id")
+                        };
+                        tally[g].called += 1;
+                        tally[g].wait_ms += (now - *t).whole_milliseconds() as i64;
+                        if outcome == 1 {
+                            for action in ["recall", "recall", "no_show"] {
+                                let (status, body) = act(&app, &counter, *c, id, json!({"action": action})).await;
+                                assert_eq!(status, StatusCode::OK, "{action}: {body}");
+                            }
+                            tally[g].no_show += 1;
+                        } else {
+                            let (status, _) = act(&app, &counter, *c, id, json!({"action": "start"})).await;
+                            assert_eq!(status, StatusCode::OK);
+                            let service = time::Duration::minutes(i64::try_from(2 + next(15)).unwrap_or(2));
+                            app.clock.set(now + service);
+                            let (status, _) = act(&app, &counter, *c, id, json!({"action": "finish"})).await;
+                            assert_eq!(status, StatusCode::OK);
+                            tally[g].served += 1;
+                            tally[g].service_ms += service.whole_milliseconds() as i64;
+                            now += service;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let (status, f) = get(
+        &app,
+        &director,
+        "/api/v1/queue/figures?period=khoang&from=2026-11-02&to=2026-11-04",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{f}");
+    for (g, t) in tally.iter().enumerate() {
+        let row = &f["groups"][g];
+        assert_eq!(row["taken"], t.taken, "group {g}: {row} vs {t:?}");
+        assert_eq!(row["served"], t.served, "group {g}: {row} vs {t:?}");
+        assert_eq!(row["no_show"], t.no_show, "group {g}: {row} vs {t:?}");
+        assert_eq!(
+            row["mean_wait_minutes"],
+            mean_minutes(t.wait_ms, t.called),
+            "group {g}: {row} vs {t:?}"
+        );
+        assert_eq!(
+            row["mean_service_minutes"],
+            mean_minutes(t.service_ms, t.served),
+            "group {g}: {row} vs {t:?}"
+        );
+    }
+    let total: i64 = tally.iter().map(|t| t.taken).sum();
+    assert_eq!(f["total"]["taken"], total);
+    let heat: i64 = f["heat"]
+        .as_array()
+        .expect("heat")
+        .iter()
+        .flat_map(|d| d.as_array().expect("row").iter())
+        .filter_map(Value::as_i64)
+        .sum();
+    assert_eq!(heat, total);
+    for h in f["hours"].as_array().expect("hours") {
+        let hour: usize = h["label"].as_str().expect("label")[..2].parse().expect("hour");
+        assert_eq!(h["taken"], hours[hour], "{h}");
+    }
+    assert_eq!(
+        f["weekdays"][0]["taken"].as_i64().unwrap_or(0)
+            + f["weekdays"][1]["taken"].as_i64().unwrap_or(0)
+            + f["weekdays"][2]["taken"].as_i64().unwrap_or(0),
+        total
+    );
+    // The page and the workbook; nobody else may read them.
+    let html = page(
+        &app,
+        Some(&director),
+        "/lanh-dao/xep-hang?period=khoang&from=02/11/2026&to=04/11/2026",
+    )
+    .await
+    .1;
+    assert!(
+        html.contains("Giờ cao điểm") && html.contains("Theo nhóm dịch vụ") && html.contains("Đất đai (A)"),
+        "{html}"
+    );
+    let r = app
+        .client
+        .get(app.url("/api/v1/queue/figures.xlsx?period=thang"))
+        .header("cookie", &director.cookie)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.expect("bytes").starts_with(b"PK"));
+    let (status, _) = get(&app, &counter, "/api/v1/queue/figures").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

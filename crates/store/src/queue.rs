@@ -667,3 +667,37 @@ pub async fn recent_call_times(tx: &mut Tx, group: i64, day: &str, limit: i64) -
         .await
     })?)
 }
+
+/// A ticket as the figures read it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FactRow {
+    /// The group it was taken for.
+    pub taken_group_id: i64,
+    /// The counter that called it.
+    pub counter_id: Option<i64>,
+    /// The officer who called it.
+    pub officer_id: Option<String>,
+    /// Its state.
+    pub state: String,
+    /// From a booking.
+    pub booked: bool,
+    /// Taken.
+    pub taken_at: i64,
+    /// Last called.
+    pub called_at: Option<i64>,
+    /// Finished or marked absent.
+    pub finished_at: Option<i64>,
+}
+
+/// The tickets of `centre` taken on the Vietnam days `first` to `last` (`YYYY-MM-DD`,
+/// inclusive).
+pub async fn facts(tx: &mut Tx, centre: &str, first: &str, last: &str) -> Result<Vec<FactRow>> {
+    fetch_all(
+        tx,
+        "SELECT taken_group_id, counter_id, officer_id, state, booked_until IS NOT NULL AS booked, taken_at,
+             called_at, finished_at
+         FROM queue_tickets WHERE centre_code = $1 AND day >= $2 AND day <= $3",
+        &[Arg::Text(centre), Arg::Text(first), Arg::Text(last)],
+    )
+    .await
+}

@@ -125,6 +125,8 @@ pub mod uploads;
         queue::call_next,
         queue::act,
         queue::board,
+        queue::figures,
+        queue::figures_xlsx,
         booking::setup,
         booking::put_setup,
         booking::today,

@@ -40,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/kiosk/tickets", post(take_ticket))
         .route("/api/v1/tickets/{token}", get(public_ticket))
         .route("/api/v1/queue/board", get(board))
+        .route("/api/v1/queue/figures", get(figures))
+        .route("/api/v1/queue/figures.xlsx", get(figures_xlsx))
 }
 
 /// The kiosk that sent its device token in `X-Kiosk-Token`; 401 otherwise.
@@ -274,4 +276,37 @@ pub async fn board(
     KioskDevice(k): KioskDevice,
 ) -> Result<Json<crate::service::board::Board>, AppError> {
     Ok(Json(crate::service::board::board(&state, &k).await?))
+}
+
+/// `GET /api/v1/queue/figures`: the queue's figures of the province's centre for a period
+/// (this month by default): tickets taken, served, absent, from a booking, mean wait and
+/// service, per group, counter, officer, hour and day of the week, and the arrivals' heat
+/// map (director, system administrators).
+#[utoipa::path(get, path = "/api/v1/queue/figures", params(crate::service::period::PeriodQuery), tag = "queue",
+    responses((status = 200, body = crate::service::queue_figures::Figures), (status = 403, body = ErrorBody)))]
+pub async fn figures(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<crate::service::period::PeriodQuery>,
+) -> Result<Json<crate::service::queue_figures::Figures>, AppError> {
+    Ok(Json(
+        crate::service::queue_figures::figures(&state, &principal, &q).await?.0,
+    ))
+}
+
+/// `GET /api/v1/queue/figures.xlsx`: the same as a workbook.
+#[utoipa::path(get, path = "/api/v1/queue/figures.xlsx", params(crate::service::period::PeriodQuery), tag = "queue",
+    responses((status = 200, description = "Số liệu xếp hàng (XLSX)",
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = ErrorBody)))]
+pub async fn figures_xlsx(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<crate::service::period::PeriodQuery>,
+) -> Result<axum::response::Response, AppError> {
+    let (f, _) = crate::service::queue_figures::figures(&state, &principal, &q).await?;
+    let bytes = tokio::task::spawn_blocking(move || crate::service::queue_figures::workbook(&f))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    Ok(super::reports::attachment(bytes, "so-lieu-xep-hang.xlsx"))
 }

@@ -23,7 +23,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/monthly/{file}", get(monthly_file))
 }
 
-fn attachment(bytes: Vec<u8>, name: &str) -> Response {
+/// An XLSX download named `name`, not kept by caches.
+pub(crate) fn attachment(bytes: Vec<u8>, name: &str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(XLSX));

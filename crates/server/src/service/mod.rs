@@ -17,6 +17,7 @@ pub mod evaluation;
 pub mod payments;
 pub mod period;
 pub mod queue;
+pub mod queue_figures;
 pub mod ratings;
 pub mod reports;
 pub mod rules;

@@ -9,7 +9,8 @@ use time::{Date, Duration, Month, OffsetDateTime};
 use motcua_core::calendar::VIETNAM_OFFSET as VN;
 
 /// `?period=hom-nay|thang|nam|khoang&from=YYYY-MM-DD&to=YYYY-MM-DD`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// The preset, or `khoang` for the dates.
     pub period: Option<String>,

@@ -52,7 +52,8 @@ pub struct Preset {
     pub label: &'static str,
 }
 
-fn presets() -> Vec<Preset> {
+/// The period presets, as the period form lists them.
+pub(crate) fn presets() -> Vec<Preset> {
     PRESETS.iter().map(|(key, label)| Preset { key, label }).collect()
 }
 

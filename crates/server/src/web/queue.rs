@@ -21,6 +21,7 @@ use crate::service::queue::{
     self, CentreParam, CounterPanel, CounterView, GroupView, KioskMenu, KioskView, QueueSetup, TicketView,
 };
 use crate::state::AppState;
+use crate::web::filters;
 use crate::web::pages::PageError;
 
 /// The cookie a kiosk keeps its device token in.
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/so-thu-tu/{token}/su-kien", get(public_events))
         .route("/so-thu-tu/ticket.js", get(ticket_script))
         .route("/quay/hang-doi", get(counters_page))
+        .route("/lanh-dao/xep-hang", get(figures_page))
         .route("/quay/hang-doi/{id}", get(panel_page))
         .route("/quay/hang-doi/tiep-nhan", get(start_intake))
 }
@@ -453,4 +455,72 @@ struct StartIntake {
 async fn start_intake(SignedIn(_): SignedIn, Query(q): Query<StartIntake>) -> Result<Response, PageError> {
     let code = motcua_core::codes::ProcedureCode::parse(q.thu_tuc.trim()).map_err(|e| AppError::code("thu_tuc", e))?;
     Ok(Redirect::to(&format!("/quay/tiep-nhan/{code}?so={}", q.so)).into_response())
+}
+
+// ---------------------------------------------------------------------------------------
+// The figures
+
+#[derive(Template)]
+#[template(path = "queue/figures.html")]
+struct FiguresPage {
+    frame: Frame,
+    action: &'static str,
+    presets: Vec<super::evaluation::Preset>,
+    choice: crate::service::period::Choice,
+    f: crate::service::queue_figures::Figures,
+    sections: Vec<(&'static str, Vec<crate::service::queue_figures::Row>)>,
+    hours: Vec<usize>,
+    /// Per day of the week: its name and, per hour shown, the count and its shade (0–4).
+    heat: Vec<(&'static str, Vec<(i64, i64)>)>,
+}
+
+/// `GET /lanh-dao/xep-hang`: the queue's figures for a period, the peak hours' heat map
+/// and the workbook's link (director, system administrators).
+async fn figures_page(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Query(q): Query<crate::service::period::PeriodQuery>,
+) -> Result<Response, PageError> {
+    use crate::service::queue_figures::{WEEKDAYS, figures};
+    let (f, choice) = figures(&state, &p, &q).await?;
+    // The hours anyone arrived in, from the first to the last.
+    let busy: Vec<usize> = (0..24).filter(|h| f.heat.iter().any(|d| d[*h] > 0)).collect();
+    let hours: Vec<usize> = match (busy.first(), busy.last()) {
+        (Some(a), Some(b)) => (*a..=*b).collect(),
+        _ => Vec::new(),
+    };
+    let max = f.heat.iter().flatten().copied().max().unwrap_or(0).max(1);
+    let heat = WEEKDAYS
+        .iter()
+        .zip(&f.heat)
+        .map(|(d, row)| {
+            let cells = hours
+                .iter()
+                .map(|h| {
+                    let n = row[*h];
+                    let shade = if n == 0 { 0 } else { 1 + (n * 4 - 1) / max };
+                    (n, shade.min(4))
+                })
+                .collect();
+            (*d, cells)
+        })
+        .collect();
+    let sections = vec![
+        ("Tổng", vec![f.total.clone()]),
+        ("Theo nhóm dịch vụ", f.groups.clone()),
+        ("Theo quầy", f.counters.clone()),
+        ("Theo cán bộ", f.officers.clone()),
+        ("Theo giờ lấy số", f.hours.clone()),
+        ("Theo ngày trong tuần", f.weekdays.clone()),
+    ];
+    Ok(page(&FiguresPage {
+        frame: Frame::new(&state, Some(&p)).await?,
+        action: "/lanh-dao/xep-hang",
+        presets: super::evaluation::presets(),
+        choice,
+        f,
+        sections,
+        hours,
+        heat,
+    }))
 }
