@@ -475,32 +475,8 @@ async fn the_kiosk_pages_take_print_and_show_a_ticket() {
     let admin = sign_in(&app, "quantri").await;
     let token = kiosk_token(&app, &admin).await;
     let a = group_id(&app, &admin, "A").await;
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    // Without the cookie the kiosk asks to be activated; a wrong token is refused.
-    let r = browser.get(app.url("/may-lay-so")).send().await.expect("get");
-    assert_eq!(r.headers()["location"], "/may-lay-so/kich-hoat");
-    let r = browser
-        .post(app.url("/may-lay-so/kich-hoat"))
-        .form(&[("ma", "mk_wrong")])
-        .send()
-        .await
-        .expect("post");
-    assert!(r.headers().get("set-cookie").is_none());
-    let r = browser
-        .post(app.url("/may-lay-so/kich-hoat"))
-        .form(&[("ma", token.as_str())])
-        .send()
-        .await
-        .expect("post");
-    let cookie = r.headers()["set-cookie"].to_str().expect("cookie").to_owned();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-        "{cookie}"
-    );
-    let cookie = cookie.split(';').next().expect("pair").to_owned();
+    let browser = common::pages::browser();
+    let cookie = activate_device(&app, "/may-lay-so", &token).await;
 
     let html = browser
         .get(app.url("/may-lay-so"))
@@ -605,6 +581,36 @@ async fn an_intake_from_a_called_ticket_links_the_ticket_and_the_dossier() {
     assert_eq!(status, StatusCode::OK);
     let text = pdf_text(&pdf);
     assert!(text.contains("B001"), "{text}");
+}
+
+/// Activates the device whose page is `path` (the kiosk, the board) with `token`, as an
+/// administrator does on its screen: without the cookie the page asks to be activated, a
+/// wrong token is refused, the right one is kept in an HttpOnly, SameSite=Strict cookie
+/// limited to the device's path. The cookie, `name=value`.
+async fn activate_device(app: &TestApp, path: &str, token: &str) -> String {
+    let browser = common::pages::browser();
+    let r = browser.get(app.url(path)).send().await.expect("get");
+    assert_eq!(r.headers()["location"], format!("{path}/kich-hoat"));
+    let activate = app.url(&format!("{path}/kich-hoat"));
+    let r = browser
+        .post(&activate)
+        .form(&[("ma", "mk_wrong")])
+        .send()
+        .await
+        .expect("post");
+    assert!(r.headers().get("set-cookie").is_none());
+    let r = browser
+        .post(&activate)
+        .form(&[("ma", token)])
+        .send()
+        .await
+        .expect("post");
+    let cookie = r.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains(&format!("Path={path}")),
+        "{cookie}"
+    );
+    cookie.split(';').next().expect("pair").to_owned()
 }
 
 /// Checks booking `code` in at the kiosk holding `token`: status and answer.
@@ -971,34 +977,13 @@ async fn the_board_follows_taking_and_calling_within_a_second() {
     let c1 = counter_id(&app, &admin, 1).await;
     let browser = common::pages::browser();
 
-    // A device without its token is sent to be activated; a wrong token is refused.
-    let r = browser.get(app.url("/bang-hien-thi")).send().await.expect("get");
-    assert_eq!(r.headers()["location"], "/bang-hien-thi/kich-hoat");
     let r = browser
         .get(app.url("/bang-hien-thi/su-kien"))
         .send()
         .await
         .expect("get");
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = browser
-        .post(app.url("/bang-hien-thi/kich-hoat"))
-        .form(&[("ma", "mk_wrong")])
-        .send()
-        .await
-        .expect("post");
-    assert!(r.headers().get("set-cookie").is_none());
-    let r = browser
-        .post(app.url("/bang-hien-thi/kich-hoat"))
-        .form(&[("ma", token.as_str())])
-        .send()
-        .await
-        .expect("post");
-    let cookie = r.headers()["set-cookie"].to_str().expect("cookie").to_owned();
-    assert!(
-        cookie.contains("Path=/bang-hien-thi") && cookie.contains("HttpOnly"),
-        "{cookie}"
-    );
-    let cookie = cookie.split(';').next().expect("pair").to_owned();
+    let cookie = activate_device(&app, "/bang-hien-thi", &token).await;
     let html = browser
         .get(app.url("/bang-hien-thi"))
         .header("cookie", &cookie)

@@ -13,7 +13,7 @@ use std::time::Duration;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -24,9 +24,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::form::PreSessionForm;
 use super::page;
+use super::queue::{DeviceCookie, activated, device_of};
 use crate::error::AppError;
 use crate::service::board::{self, Board};
-use crate::service::queue;
 use crate::state::AppState;
 use crate::web::pages::PageError;
 
@@ -43,15 +43,14 @@ pub fn routes() -> Router<AppState> {
         .route("/bang-hien-thi/board.css", get(style))
 }
 
+/// The board's cookie.
+const BOARD: DeviceCookie = DeviceCookie {
+    name: BOARD_COOKIE,
+    path: "/bang-hien-thi",
+};
+
 async fn device(state: &AppState, headers: &HeaderMap) -> Result<Option<Kiosk>, AppError> {
-    match crate::auth::cookie(headers, BOARD_COOKIE) {
-        Some(token) => match queue::kiosk(state, &token).await {
-            Ok(k) => Ok(Some(k)),
-            Err(AppError::Unauthorized(_)) => Ok(None),
-            Err(e) => Err(e),
-        },
-        None => Ok(None),
-    }
+    device_of(state, headers, &BOARD).await
 }
 
 #[derive(Template)]
@@ -84,20 +83,13 @@ async fn activate_page() -> Response {
 /// `POST /bang-hien-thi/kich-hoat` (`ma`): checks the token and keeps it in the board's
 /// cookie (HttpOnly, SameSite=Strict, only sent to `/bang-hien-thi`).
 async fn activate(State(state): State<AppState>, form: PreSessionForm) -> Result<Response, PageError> {
-    let token = form.form.text("ma").trim().to_owned();
-    if token.is_empty() || queue::kiosk(&state, &token).await.is_err() {
-        return Ok(page(&ActivatePage {
-            error: "Mã thiết bị không đúng hoặc đã bị thu hồi.".to_owned(),
-        }));
-    }
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let cookie = HeaderValue::from_str(&format!(
-        "{BOARD_COOKIE}={token}; Path=/bang-hien-thi; HttpOnly; SameSite=Strict; Max-Age=315360000{secure}"
-    ))
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut r = Redirect::to("/bang-hien-thi").into_response();
-    r.headers_mut().insert(header::SET_COOKIE, cookie);
-    Ok(r)
+    Ok(activated(&state, &form.form.text("ma"), &BOARD)
+        .await?
+        .unwrap_or_else(|| {
+            page(&ActivatePage {
+                error: "Mã thiết bị không đúng hoặc đã bị thu hồi.".to_owned(),
+            })
+        }))
 }
 
 /// The board as an event named `board` (its JSON).

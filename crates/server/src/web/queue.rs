@@ -109,8 +109,29 @@ async fn admin_page(State(state): State<AppState>, SignedIn(p): SignedIn) -> Res
 // ---------------------------------------------------------------------------------------
 // The kiosk
 
-async fn kiosk_of(state: &AppState, headers: &HeaderMap) -> Result<Option<motcua_store::queue::Kiosk>, AppError> {
-    match crate::auth::cookie(headers, KIOSK_COOKIE) {
+/// Where a device (a kiosk, a board) keeps its token: the cookie's name, the path the
+/// cookie is sent to, which is also the device's page.
+pub(super) struct DeviceCookie {
+    /// The cookie's name.
+    pub name: &'static str,
+    /// Its path, and the device's page.
+    pub path: &'static str,
+}
+
+/// The kiosk's cookie.
+const KIOSK: DeviceCookie = DeviceCookie {
+    name: KIOSK_COOKIE,
+    path: "/may-lay-so",
+};
+
+/// The device whose token is in `c`'s cookie; `None` without one, or with a token that is
+/// unknown or revoked.
+pub(super) async fn device_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    c: &DeviceCookie,
+) -> Result<Option<motcua_store::queue::Kiosk>, AppError> {
+    match crate::auth::cookie(headers, c.name) {
         Some(token) => match queue::kiosk(state, &token).await {
             Ok(k) => Ok(Some(k)),
             Err(AppError::Unauthorized(_)) => Ok(None),
@@ -118,6 +139,35 @@ async fn kiosk_of(state: &AppState, headers: &HeaderMap) -> Result<Option<motcua
         },
         None => Ok(None),
     }
+}
+
+/// A device's activation: the token typed is checked and kept in `c`'s cookie (HttpOnly,
+/// SameSite=Strict, only sent to the device's path), and the device goes to its page;
+/// `None` when the token is unknown or revoked.
+pub(super) async fn activated(state: &AppState, typed: &str, c: &DeviceCookie) -> Result<Option<Response>, AppError> {
+    let token = typed.trim();
+    if token.is_empty() || queue::kiosk(state, token).await.is_err() {
+        return Ok(None);
+    }
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = HeaderValue::from_str(&format!(
+        "{}={token}; Path={}; HttpOnly; SameSite=Strict; Max-Age=315360000{secure}",
+        c.name, c.path
+    ))
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut r = Redirect::to(c.path).into_response();
+    r.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(Some(r))
+}
+
+async fn kiosk_of(state: &AppState, headers: &HeaderMap) -> Result<Option<motcua_store::queue::Kiosk>, AppError> {
+    device_of(state, headers, &KIOSK).await
+}
+
+/// The kiosk's answer once a ticket is issued: its page for printing.
+fn to_print(t: &TicketView) -> Response {
+    let token = t.page.trim_start_matches(queue::TICKET_PAGE);
+    Redirect::to(&format!("/may-lay-so/in/{token}")).into_response()
 }
 
 #[derive(Template)]
@@ -178,10 +228,7 @@ async fn kiosk_take(
         priority_kind: priority.clone(),
     };
     match queue::take_ticket(&state, &k, req).await {
-        Ok(t) => {
-            let token = t.page.trim_start_matches(queue::TICKET_PAGE);
-            Ok(Redirect::to(&format!("/may-lay-so/in/{token}")).into_response())
-        }
+        Ok(t) => Ok(to_print(&t)),
         Err(e @ (AppError::Refused(_) | AppError::BadRequest { .. })) => {
             kiosk_screen(&state, &headers, priority.is_some(), e.to_string()).await
         }
@@ -200,10 +247,7 @@ async fn kiosk_check_in(
         return Ok(Redirect::to("/may-lay-so/kich-hoat").into_response());
     };
     match crate::service::booking::check_in(&state, &k, &form.form.text("ma")).await {
-        Ok(t) => {
-            let token = t.page.trim_start_matches(queue::TICKET_PAGE);
-            Ok(Redirect::to(&format!("/may-lay-so/in/{token}")).into_response())
-        }
+        Ok(t) => Ok(to_print(&t)),
         Err(e @ (AppError::Refused(_) | AppError::BadRequest { .. } | AppError::NotFound(_))) => {
             kiosk_screen(&state, &headers, false, e.to_string()).await
         }
@@ -225,20 +269,13 @@ async fn activate_page() -> Response {
 /// `POST /may-lay-so/kich-hoat` (`ma`): checks the token and keeps it in the kiosk's
 /// cookie (HttpOnly, SameSite=Strict, only sent to `/may-lay-so`).
 async fn activate(State(state): State<AppState>, form: PreSessionForm) -> Result<Response, PageError> {
-    let token = form.form.text("ma").trim().to_owned();
-    if token.is_empty() || queue::kiosk(&state, &token).await.is_err() {
-        return Ok(page(&ActivatePage {
-            error: "Mã thiết bị không đúng hoặc đã bị thu hồi.".to_owned(),
-        }));
-    }
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let cookie = HeaderValue::from_str(&format!(
-        "{KIOSK_COOKIE}={token}; Path=/may-lay-so; HttpOnly; SameSite=Strict; Max-Age=315360000{secure}"
-    ))
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut r = Redirect::to("/may-lay-so").into_response();
-    r.headers_mut().insert(header::SET_COOKIE, cookie);
-    Ok(r)
+    Ok(activated(&state, &form.form.text("ma"), &KIOSK)
+        .await?
+        .unwrap_or_else(|| {
+            page(&ActivatePage {
+                error: "Mã thiết bị không đúng hoặc đã bị thu hồi.".to_owned(),
+            })
+        }))
 }
 
 #[derive(Template)]
