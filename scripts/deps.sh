@@ -16,6 +16,10 @@
 #                                  local S3-compatible server for the object store tests, in
 #                                  /var/tmp/motcua-venv (or $MOTCUA_TEST_VENV), and schemathesis
 #                                  (PyPI) in the same environment
+#   softhsm2                       a software PKCS#11 token holding the test keys of the digital
+#                                  signature tests (issue 22); pyHanko and its command line
+#                                  (PyPI, in the same environment) check those signatures
+#                                  independently, with poppler's pdfsig
 set -euo pipefail
 
 missing=()
@@ -34,6 +38,7 @@ need_package python3-venv
 need_package poppler-utils
 need_package zbar-tools
 need_package chromium
+need_package softhsm2
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
@@ -59,4 +64,12 @@ schemathesis_version=4.32.5
 if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $schemathesis_version" ]; then
   echo "deps: installing schemathesis $schemathesis_version into $venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi
+# pyHanko (issue 22: an independent validator and signer of PAdES signatures), pinned like
+# schemathesis. The command line lives in its own package.
+pyhanko_version=0.38.0
+pyhanko_cli_version=0.6.0
+if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('pyHanko') != '$pyhanko_version' or m.version('pyhanko-cli') != '$pyhanko_cli_version')" >/dev/null 2>&1; then
+  echo "deps: installing pyHanko $pyhanko_version into $venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pyHanko==$pyhanko_version" "pyhanko-cli==$pyhanko_cli_version"
 fi

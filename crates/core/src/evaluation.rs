@@ -1129,8 +1129,11 @@ impl Measure {
             Measure::CertifiedCopies => {
                 "Không đo được trong motcua: hệ thống không cung cấp dịch vụ chứng thực điện tử."
             }
-            Measure::ReusedData | Measure::SharedData => {
-                "Không đo được trong motcua: hệ thống chưa có kho dữ liệu số hóa dùng lại và chưa kết nối kho dữ liệu của Cổng."
+            Measure::ReusedData => {
+                "Hồ sơ tiếp nhận trong kỳ dùng lại ít nhất một giấy tờ trong kho giấy tờ của người nộp (kết quả đã cấp, giấy tờ đã đối chiếu bản chính hoặc tự tải lên) thay cho nộp lại / hồ sơ tiếp nhận trong kỳ."
+            }
+            Measure::SharedData => {
+                "Không đo được trong motcua: hệ thống chưa kết nối, chia sẻ kho dữ liệu số hóa với Cổng Dịch vụ công quốc gia."
             }
             Measure::PopulationProcedures | Measure::PopulationDossiers => {
                 "Không đo được trong motcua: hệ thống chưa kết nối Cơ sở dữ liệu quốc gia về dân cư."
@@ -1168,12 +1171,12 @@ impl Measure {
             Measure::OnlinePayment => r(c.paid_online, c.paid),
             Measure::DigitisedResults => r(c.results_electronic, c.results),
             Measure::DigitisedFiles => r(c.received_digitised, c.received),
+            Measure::ReusedData => r(c.received_reused, c.received),
             // 100 % − (overdue + not satisfied) / handled, the two rates summed as published.
             Measure::DossierSatisfaction => r((in_time - c.not_satisfied).max(0), handled),
             Measure::PublishedOnTime
             | Measure::UpdatedOnTime
             | Measure::CertifiedCopies
-            | Measure::ReusedData
             | Measure::SharedData
             | Measure::PopulationProcedures
             | Measure::PopulationDossiers
@@ -1224,6 +1227,9 @@ pub struct ServiceCounts {
     pub received_online: i64,
     /// Of those, with at least one uploaded scan ([`has_digitised_documents`]).
     pub received_digitised: i64,
+    /// Of those, taking at least one document from the applicant's document store
+    /// ([`reuses_stored_documents`]).
+    pub received_reused: i64,
     /// Of those, delivered at least once to the national portal.
     pub received_synced: i64,
     /// With their result ready in the period ([`crate::dossier::Status::has_result`]).
@@ -1299,6 +1305,12 @@ pub fn filed_online(d: &Dossier) -> bool {
 /// Whether a received document of the dossier has an uploaded scan (a digitised part).
 pub fn has_digitised_documents(d: &Dossier) -> bool {
     d.documents.iter().any(|doc| !doc.files.is_empty())
+}
+
+/// Whether the dossier took a document from its applicant's document store instead of a
+/// new upload or paper (4.3, docs/documents.md).
+pub fn reuses_stored_documents(d: &Dossier) -> bool {
+    !d.reused.is_empty()
 }
 
 /// Whether the dossier's result has an electronic file.
@@ -1820,7 +1832,7 @@ mod tests {
             .collect();
         assert_eq!(
             not_measured,
-            ["1.1", "1.2", "4.2b", "4.3", "4.4", "4.5a", "4.5b", "5.2", "5.3"]
+            ["1.1", "1.2", "4.2b", "4.4", "4.5a", "4.5b", "5.2", "5.3"]
         );
         for m in Measure::ALL {
             assert_eq!(Measure::parse(m.as_str()), Some(m));
@@ -1895,6 +1907,7 @@ mod tests {
             received: 20,
             received_online: 6,
             received_digitised: 12,
+            received_reused: 8,
             received_synced: 19,
             results: 10,
             results_electronic: 5,
@@ -1930,10 +1943,11 @@ mod tests {
         // 3.5: 2/2 → 2.00; 3.5b: 50 % of 80 % × 2 = 1.25; 3.6: 1/3 × 6 = 2.00. Sum 12.10.
         assert_eq!(points("3.1"), Outcome::Scored(125));
         assert_eq!((group("online").scored_centi, group("online").measured_max), (1210, 22));
-        // 4.1: 5/10 × 6 = 3.00; 4.2: 12/20 × 4 = 2.40; the rest not measured.
+        // 4.1: 5/10 × 6 = 3.00; 4.2: 12/20 × 4 = 2.40; 4.3: 40 % of 80 % × 2 = 1.00; the
+        // rest not measured.
         assert_eq!(
             (group("digitisation").scored_centi, group("digitisation").measured_max),
-            (540, 10)
+            (640, 12)
         );
         // 5.4: 100 % − (5 overdue + 2 not satisfied) / 50 = 86 % of 90 % × 6 = 5.73.
         assert_eq!(
@@ -1941,8 +1955,8 @@ mod tests {
             (573, 6)
         );
         assert_eq!(points("5.2"), Outcome::NotMeasured);
-        assert_eq!(index.total_centi, 720 + 1800 + 1210 + 540 + 573);
-        assert_eq!((index.measured_max, index.max), (66, 100));
+        assert_eq!(index.total_centi, 720 + 1800 + 1210 + 640 + 573);
+        assert_eq!((index.measured_max, index.max), (68, 100));
 
         // Without the portal sync 1.4 is not measured; without a gateway 3.5 scores 0.
         let bare = ServiceCounts {
@@ -1954,8 +1968,8 @@ mod tests {
             let set = rules();
             service_index(&set.groups, &set.criteria, &bare)
         };
-        assert_eq!(index.total_centi, 4843 - 570 - 200);
-        assert_eq!(index.measured_max, 66 - 6);
+        assert_eq!(index.total_centi, 4943 - 570 - 200);
+        assert_eq!(index.measured_max, 68 - 6);
         assert!(Satisfaction::Satisfied.is_satisfied() && !Satisfaction::NotSatisfied.is_satisfied());
         assert!(paid_online("vnpay") && !paid_online(CASH));
     }

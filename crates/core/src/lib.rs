@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod codes;
 pub mod deadline;
 pub mod demo;
+pub mod documents;
 pub mod dossier;
 pub mod evaluation;
 pub mod filetype;

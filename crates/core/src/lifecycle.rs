@@ -385,6 +385,10 @@ pub struct Dossier {
     pub submitter: Option<Applicant>,
     /// The checklist as received.
     pub documents: Vec<ReceivedDocument>,
+    /// Checklist documents taken from the applicant's document store, by reference
+    /// (docs/documents.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reused: Vec<crate::documents::Reuse>,
     /// Sets of documents received.
     pub sets: u16,
     /// The fee items due.
@@ -531,6 +535,7 @@ impl Dossier {
             applicant: f.applicant,
             submitter: None,
             documents: f.documents,
+            reused: Vec::new(),
             sets: f.content.sets,
             fees: f.content.fees.iter().filter(|x| x.option.is_none()).cloned().collect(),
             exemptions: Vec::new(),

@@ -85,6 +85,8 @@ const KEYS: &[&str] = &[
     "metrics_token",
     "audit_anchor_file",
     "audit_anchor_minutes",
+    "signing_keys",
+    "trust_anchors_dir",
 ];
 
 /// Accepts text, and also a number or boolean where text is expected: environment
@@ -347,6 +349,42 @@ pub struct Config {
     /// when anything was appended); 0 writes none (`motcua audit anchor` still does).
     #[serde(default = "default_anchor_minutes")]
     pub audit_anchor_minutes: u64,
+    /// The agencies' signing keys in PKCS#11 tokens (issue 22): one `[[signing_keys]]`
+    /// table each. Forms an agency issues are signed with its key (or the `*` key); with
+    /// none, forms are issued unsigned.
+    #[serde(default)]
+    pub signing_keys: Vec<SigningKey>,
+    /// A directory of root certificates (`.pem`, `.crt`, `.cer`, `.der`) that signatures on
+    /// PDFs are checked against; empty means `<data_dir>/trust-anchors`. Missing or empty:
+    /// every signature is of an unknown issuer.
+    #[serde(default)]
+    pub trust_anchors_dir: PathBuf,
+}
+
+/// An agency's signing key in a PKCS#11 token (issue 22). The PIN is never written here:
+/// `pin_env` names the environment variable that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningKey {
+    /// The agency whose documents it signs (`000.00.16.H43`), or `*` for every agency
+    /// without a key of its own.
+    pub agency: String,
+    /// The token's PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so`.
+    pub module: PathBuf,
+    /// The token's label (or give `slot`).
+    #[serde(default)]
+    pub token_label: String,
+    /// The slot number, when the token is chosen by slot.
+    #[serde(default)]
+    pub slot: Option<u64>,
+    /// The private key's label (CKA_LABEL); the certificate on the token has the same label.
+    pub key_label: String,
+    /// The environment variable holding the token's user PIN.
+    pub pin_env: String,
+    /// A PEM file with the certificate and its intermediates, when they are not (all) on
+    /// the token.
+    #[serde(default)]
+    pub certificate_file: PathBuf,
 }
 
 /// A collecting agency's bank account (issue 24): where fees paid by bank transfer go,
@@ -463,6 +501,8 @@ impl Default for Config {
             metrics_token: String::new(),
             audit_anchor_file: PathBuf::new(),
             audit_anchor_minutes: default_anchor_minutes(),
+            signing_keys: Vec::new(),
+            trust_anchors_dir: PathBuf::new(),
         }
     }
 }
@@ -793,6 +833,15 @@ impl Config {
             self.data_dir.join("audit-anchors.jsonl")
         } else {
             self.audit_anchor_file.clone()
+        }
+    }
+
+    /// The trust anchors' directory: `trust_anchors_dir`, or `<data_dir>/trust-anchors`.
+    pub fn trust_anchors_path(&self) -> PathBuf {
+        if self.trust_anchors_dir.as_os_str().is_empty() {
+            self.data_dir.join("trust-anchors")
+        } else {
+            self.trust_anchors_dir.clone()
         }
     }
 

@@ -9,6 +9,14 @@
 //! low-priority thread, so renders never hold up intake or compete with requests. A
 //! download of a form not yet stored renders and stores it then ([`document`]). Rendering
 //! is deterministic, so both paths give the same bytes.
+//!
+//! When the issuing agency has a signing key (`signing_keys`, [`crate::signing`]), each
+//! document is signed as it is issued (PAdES, a visible stamp), still after the dossier's
+//! write has committed and never inside the group commit. A signature carries its time,
+//! so the two paths no longer draw the same bytes: issuing takes a lock per document
+//! ([`issuing_lock`]) and looks again for a stored copy before drawing one. The signing
+//! time is the record's `created_at`, so a lost copy drawn again with an RSA key (whose
+//! signatures are deterministic) comes out byte for byte the same.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +37,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::error::AppError;
+use crate::signing::Issuer;
 use crate::state::AppState;
 
 /// The forms a dossier can have, in the order of the circular: every form but the
@@ -560,8 +569,8 @@ struct Drawing<'a> {
     when: Rendering,
 }
 
-/// Draws a dossier document (not stored).
-async fn render_dossier_form(state: &AppState, w: Drawing<'_>) -> Result<Vec<u8>, AppError> {
+/// Draws a dossier document (not stored), and says who issues it.
+async fn render_dossier_form(state: &AppState, w: Drawing<'_>) -> Result<(Vec<u8>, Issuer), AppError> {
     let Drawing {
         stored,
         events,
@@ -587,23 +596,100 @@ async fn render_dossier_form(state: &AppState, w: Drawing<'_>) -> Result<Vec<u8>
             data["ticket"] = Value::String(n);
         }
     }
+    let issuer = Issuer {
+        agency: data["issuer"]["code"].as_str().unwrap_or_default().to_owned(),
+        name: data["issuer"]["name"].as_str().unwrap_or_default().to_owned(),
+        place: letterhead.province_name.clone(),
+    };
     let ident = format!("{}/{}/{ordinal}", d.code.as_str(), form.slug());
-    run_render(state, when, form.slug(), move |r| r.render(form, &data, issued, &ident)).await
+    let pdf = run_render(state, when, form.slug(), move |r| r.render(form, &data, issued, &ident)).await?;
+    Ok((pdf, issuer))
+}
+
+/// Issuing a document is check-then-store. Signed documents differ from one signing to
+/// the next, so the queue and a download must not both issue the same one: each takes the
+/// lock its object key hashes to (64 stripes; a collision only makes two issues wait for
+/// each other).
+fn issuing_lock(key: &str) -> &'static tokio::sync::Mutex<()> {
+    static STRIPES: [tokio::sync::Mutex<()>; 64] = [const { tokio::sync::Mutex::const_new(()) }; 64];
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    &STRIPES[usize::try_from(h % 64).unwrap_or(0)]
+}
+
+/// The stored copy of the current revision of document `kind` number `ordinal` of the
+/// dossier, when it has one and its object is there.
+async fn already_issued(
+    state: &AppState,
+    dossier_id: i64,
+    kind: &str,
+    ordinal: i64,
+) -> Result<Option<(FormRecord, Option<Vec<u8>>)>, AppError> {
+    let record = {
+        let mut tx = state.db.begin_read().await?;
+        forms::get(&mut tx, dossier_id, kind, ordinal).await?
+    };
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    match state.objects.get(&record.object_key).await {
+        Ok(Some(bytes)) => {
+            let bytes = checked(&record, bytes)?;
+            Ok(Some((record, Some(bytes))))
+        }
+        Ok(None) => Ok(Some((record, None))),
+        Err(e) => Err(AppError::Internal(format!("object store: {e}"))),
+    }
+}
+
+/// `pdf` signed at `at` with the key of its issuing agency, when it has one; as it is
+/// otherwise. Runs where `when` says, like rendering.
+async fn sign(
+    state: &AppState,
+    when: Rendering,
+    pdf: Vec<u8>,
+    issuer: Issuer,
+    at: OffsetDateTime,
+) -> Result<Vec<u8>, AppError> {
+    if !state.signing.enabled() {
+        return Ok(pdf);
+    }
+    let signing = std::sync::Arc::clone(&state.signing);
+    let job = move || match signing.sign(&pdf, &issuer, at) {
+        Ok(Some(signed)) => Ok(signed),
+        Ok(None) => Ok(pdf),
+        Err(e) => Err(e),
+    };
+    match when {
+        Rendering::Now => state.on_cpu(job).await?,
+        Rendering::Idle => state.idle.run(job).await?,
+    }
 }
 
 /// Renders a dossier document, stores it and records it. Returns the bytes. When another
 /// path stored the same document meanwhile, its record stands (the bytes are the same).
 async fn issue(state: &AppState, w: Drawing<'_>) -> Result<Vec<u8>, AppError> {
-    let (stored, form, ordinal) = (w.stored, w.form, w.ordinal);
+    let (stored, form, ordinal, when) = (w.stored, w.form, w.ordinal, w.when);
     let d = &stored.dossier;
-    let pdf = render_dossier_form(state, w).await?;
     let key = object_key(d, form.slug(), ordinal, 1);
+    let _issuing = issuing_lock(&key).lock().await;
+    // Issued by the other path meanwhile; or recorded, its copy lost: drawn again as of then.
+    let at = match already_issued(state, stored.id, form.slug(), ordinal).await? {
+        Some((_, Some(bytes))) => return Ok(bytes),
+        Some((record, None)) => record.created_at,
+        None => state.clock.now(),
+    };
+    let (pdf, issuer) = render_dossier_form(state, w).await?;
+    let pdf = sign(state, when, pdf, issuer, at).await?;
     state
         .objects
         .put(&key, pdf.clone())
         .await
         .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
-    let record = form_record(state, stored.id, form.slug(), ordinal, 1, key, &pdf);
+    let mut record = form_record(state, stored.id, form.slug(), ordinal, 1, key, &pdf);
+    record.created_at = at;
     let inserted = record_form(state, record).await?;
     if inserted {
         tracing::info!(dossier = d.code.as_str(), form = form.slug(), ordinal, "form issued");
@@ -733,11 +819,12 @@ pub async fn redraw(state: &AppState, stored: &Stored) -> Result<(Vec<Redrawn>, 
     let mut redrawn = Vec::new();
     let mut same = 0;
     for old in have.iter().filter(|r| r.replaced_at.is_none()) {
-        let pdf = if old.kind == PAYMENT_RECEIPT_KIND {
+        let (pdf, issuer) = if old.kind == PAYMENT_RECEIPT_KIND {
             let Some(order) = orders.iter().find(|o| receipt_ordinal(o, &orders) == Some(old.ordinal)) else {
                 continue;
             };
-            render_payment_receipt(state, order, stored, &events, &letterhead, old.ordinal).await?
+            let pdf = render_payment_receipt(state, order, stored, &events, &letterhead, old.ordinal).await?;
+            (pdf, receipt_issuer(order, &letterhead))
         } else {
             let Some(form) = Form::from_slug(&old.kind).filter(|f| DOSSIER_FORMS.contains(f)) else {
                 continue;
@@ -756,10 +843,12 @@ pub async fn redraw(state: &AppState, stored: &Stored) -> Result<(Vec<Redrawn>, 
             .await?
         };
         let sha256 = crate::auth::hex_encode(Sha256::digest(&pdf));
-        if sha256 == old.sha256 {
+        if sha256 == old.sha256 || signed_copy_of(state, old, &pdf).await? {
             same += 1;
             continue;
         }
+        let at = state.clock.now();
+        let pdf = sign(state, Rendering::Now, pdf, issuer, at).await?;
         // The next revision after every one recorded (replaced ones included).
         let revision = have
             .iter()
@@ -774,7 +863,8 @@ pub async fn redraw(state: &AppState, stored: &Stored) -> Result<(Vec<Redrawn>, 
             .put(&key, pdf.clone())
             .await
             .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
-        let new = form_record(state, stored.id, &old.kind, old.ordinal, revision, key, &pdf);
+        let mut new = form_record(state, stored.id, &old.kind, old.ordinal, revision, key, &pdf);
+        new.created_at = at;
         redrawn.push(Redrawn { old: old.clone(), new });
     }
     Ok((redrawn, same))
@@ -993,15 +1083,23 @@ pub async fn payment_receipt(state: &AppState, order_id: &str) -> Result<Vec<u8>
         }
     }
     let d = &stored.dossier;
+    let key = object_key(d, PAYMENT_RECEIPT_KIND, ordinal, 1);
+    let _issuing = issuing_lock(&key).lock().await;
+    let at = match already_issued(state, stored.id, PAYMENT_RECEIPT_KIND, ordinal).await? {
+        Some((_, Some(bytes))) => return Ok(bytes),
+        Some((record, None)) => record.created_at,
+        None => state.clock.now(),
+    };
     let letterhead = Letterhead::load(state, &d.province).await?;
     let pdf = render_payment_receipt(state, &order, &stored, &events, &letterhead, ordinal).await?;
-    let key = object_key(d, PAYMENT_RECEIPT_KIND, ordinal, 1);
+    let pdf = sign(state, Rendering::Now, pdf, receipt_issuer(&order, &letterhead), at).await?;
     state
         .objects
         .put(&key, pdf.clone())
         .await
         .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
-    let record = form_record(state, stored.id, PAYMENT_RECEIPT_KIND, ordinal, 1, key, &pdf);
+    let mut record = form_record(state, stored.id, PAYMENT_RECEIPT_KIND, ordinal, 1, key, &pdf);
+    record.created_at = at;
     if record_form(state, record).await? {
         tracing::info!(
             dossier = d.code.as_str(),
@@ -1058,6 +1156,26 @@ pub async fn payment_notice(
         r.render_payment_notice(&data, issued, &ident)
     })
     .await
+}
+
+/// Who issues the receipt of `order`: its collecting agency.
+fn receipt_issuer(order: &motcua_store::payments::Order, lh: &Letterhead) -> Issuer {
+    Issuer {
+        agency: order.agency_code.clone(),
+        name: lh.name(&order.agency_code),
+        place: lh.province_name.clone(),
+    }
+}
+
+/// Whether the stored copy of `old` is `pdf` signed: a signature is an incremental update,
+/// so the signed file begins with the bytes that were signed. A document issued signed is
+/// the same document as today's unsigned drawing when it begins with it.
+async fn signed_copy_of(state: &AppState, old: &FormRecord, pdf: &[u8]) -> Result<bool, AppError> {
+    match state.objects.get(&old.object_key).await {
+        Ok(Some(bytes)) => Ok(bytes.len() > pdf.len() && bytes.starts_with(pdf)),
+        Ok(None) => Ok(false),
+        Err(e) => Err(AppError::Internal(format!("object store: {e}"))),
+    }
 }
 
 /// Issues, in the background, the electronic receipt of payment order `order_id` (just

@@ -35,6 +35,7 @@ pub mod payments;
 pub mod province_cache;
 pub mod reports;
 pub mod service;
+pub mod signing;
 pub mod state;
 pub mod tracking_cache;
 pub mod web;

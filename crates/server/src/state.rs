@@ -93,6 +93,8 @@ pub struct Shared {
     pub form_queue: crate::background::FormQueue,
     /// The low-priority thread documents are rendered on in the background.
     pub idle: crate::background::Idle,
+    /// The agencies' signing keys and the trust anchors (issue 22).
+    pub signing: Arc<crate::signing::Signing>,
     /// Public tracking answers (see [`crate::tracking_cache`]).
     pub tracking_cache: Arc<crate::tracking_cache::TrackingCache>,
     /// The centres whose queue changed, for their display boards' event streams: sent by
@@ -165,6 +167,7 @@ impl AppState {
         let upload_budget = Arc::new(tokio::sync::Semaphore::new(crate::service::uploads::kib(
             config.max_upload_bytes_in_flight,
         )));
+        let signing = Arc::new(crate::signing::Signing::from_config(&config));
         Ok(Self(Arc::new(Shared {
             writes: motcua_store::batch::Batcher::start(db.clone()),
             db,
@@ -185,6 +188,7 @@ impl AppState {
             queue_events: tokio::sync::broadcast::channel(1024).0,
             form_queue: crate::background::FormQueue::default(),
             idle: crate::background::Idle::default(),
+            signing,
             upload_budget,
             objects,
             clock: Clock::default(),

@@ -1172,7 +1172,8 @@ async fn the_service_index_matches_a_hand_computation_and_a_new_rule_version_cha
     //  4.1: A and B of A, B with an electronic result = 100 % × 6 = 6.00
     //  4.2: A and C of 3 received with scans = 66.6 % × 4 = 2.66
     //  5.4: 100 % − (0 overdue + 1 not satisfied) / 3 = 66.6 % of 90 %: 6 × (2/3) / 0.9 = 4.44
-    //  1.1, 1.2, 1.4 (no portal), 4.2b, 4.3, 4.4, 4.5a, 4.5b, 5.2, 5.3: not measured
+    //  4.3: no dossier took a document from a store: 0 (80 % to reach)
+    //  1.1, 1.2, 1.4 (no portal), 4.2b, 4.4, 4.5a, 4.5b, 5.2, 5.3: not measured
     let query = "/api/v1/service-index?period=khoang&from=2027-03-01&to=2027-03-31";
     let (status, v) = get(&app, &director, query).await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -1183,7 +1184,8 @@ async fn the_service_index_matches_a_hand_computation_and_a_new_rule_version_cha
     assert_eq!(points_of(&v, "4.1"), 600);
     assert_eq!(points_of(&v, "4.2"), 266);
     assert_eq!(points_of(&v, "5.4"), 444, "{}", criterion_of(&v, "5.4"));
-    for code in ["1.1", "1.2", "1.4", "4.2b", "4.3", "4.4", "4.5a", "4.5b", "5.2", "5.3"] {
+    assert_eq!(points_of(&v, "4.3"), 0, "{}", criterion_of(&v, "4.3"));
+    for code in ["1.1", "1.2", "1.4", "4.2b", "4.4", "4.5a", "4.5b", "5.2", "5.3"] {
         let x = criterion_of(&v, code);
         assert_eq!(x["outcome"], "not_measured", "{code}: {x}");
         assert_eq!((&x["points_centi"], &x["hits"]), (&Value::Null, &Value::Null), "{code}");
@@ -1205,8 +1207,8 @@ async fn the_service_index_matches_a_hand_computation_and_a_new_rule_version_cha
     assert_eq!(catalogue("3.5"), (json!(1095), json!(1095), json!(200)));
     assert_eq!(catalogue("3.5b"), (json!(0), json!(1095), json!(0)));
     // Groups: transparency 2.00 of 2 measured; progress 20.00 of 20; online 2 + 0 + 4 + 2
-    // + 0 = 8.00 of 2 + 4 + 6 + 2 + 2 = 16; digitisation 6 + 2.66 = 8.66 of 10;
-    // satisfaction 4.44 of 6. Total 43.10 of 54 measured, out of 100.
+    // + 0 = 8.00 of 2 + 4 + 6 + 2 + 2 = 16; digitisation 6 + 2.66 + 0 = 8.66 of 12;
+    // satisfaction 4.44 of 6. Total 43.10 of 56 measured, out of 100.
     let g = |code: &str| {
         let x = group_of(&v, code);
         (
@@ -1218,10 +1220,10 @@ async fn the_service_index_matches_a_hand_computation_and_a_new_rule_version_cha
     assert_eq!(g("transparency"), (json!(200), json!(2), json!(18)));
     assert_eq!(g("progress"), (json!(2000), json!(20), json!(20)));
     assert_eq!(g("online"), (json!(800), json!(16), json!(22)));
-    assert_eq!(g("digitisation"), (json!(866), json!(10), json!(22)));
+    assert_eq!(g("digitisation"), (json!(866), json!(12), json!(22)));
     assert_eq!(g("satisfaction"), (json!(444), json!(6), json!(18)));
     assert_eq!(v["total_centi"], 4310, "{v}");
-    assert_eq!((&v["measured_max"], &v["max"]), (&json!(54), &json!(100)));
+    assert_eq!((&v["measured_max"], &v["max"]), (&json!(56), &json!(100)));
     let x = criterion_of(&v, "3.3");
     assert_eq!(
         x["criterion"]["name"],
@@ -1246,7 +1248,7 @@ async fn the_service_index_matches_a_hand_computation_and_a_new_rule_version_cha
     .await;
     assert_eq!(status, StatusCode::OK);
     for needle in [
-        "43,10 / 54",
+        "43,10 / 56",
         "tối đa 100",
         "1 / 3",
         "33,3 %",
@@ -1272,7 +1274,7 @@ async fn the_service_index_matches_a_hand_computation_and_a_new_rule_version_cha
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(typed.contains("43,10 / 54"), "{typed}");
+    assert!(typed.contains("43,10 / 56"), "{typed}");
 
     assert_eq!(
         v["rules_version"], "2025",
@@ -1351,7 +1353,7 @@ async fn the_service_index_matches_a_hand_computation_and_a_new_rule_version_cha
     assert_eq!(points_of(&v, "3.3"), 600);
     assert_eq!(points_of(&v, "3.6"), 0);
     assert_eq!(v["total_centi"], 4310 - 400 + 600);
-    assert_eq!(v["measured_max"], 54 + 6);
+    assert_eq!(v["measured_max"], 56 + 6);
     // A period from the day before (the same dossiers): the rules in force then, unchanged.
     let (_, before) = get(
         &app,
@@ -1362,7 +1364,7 @@ async fn the_service_index_matches_a_hand_computation_and_a_new_rule_version_cha
     assert_eq!(before["rules_version"], "2025");
     assert_eq!(
         (&before["total_centi"], &before["measured_max"]),
-        (&json!(4310), &json!(54))
+        (&json!(4310), &json!(56))
     );
     // The load is in the audit trail with the file's digest.
     let (_, trail) = get(&app, &admin, "/api/v1/admin/audit?action=rules.load").await;
@@ -1389,7 +1391,7 @@ async fn the_service_index_matches_a_hand_computation_and_a_new_rule_version_cha
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("«2027-03»") && html.contains("45,10 / 60"), "{html}");
+    assert!(html.contains("«2027-03»") && html.contains("45,10 / 62"), "{html}");
 
     // Who may see.
     let (status, _) = get(&app, &s.counter, query).await;

@@ -64,17 +64,22 @@ async fn codes(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[A
 }
 
 /// The dossiers accepted in the period, and those of them filed online, with a
-/// digitised document, and delivered to the national portal (`filed_online`,
-/// `has_digitised_documents`, the latter kept in its own column; a delivery to
-/// [`PORTAL_DESTINATION`] that succeeded): (all, online, digitised, synchronised).
-async fn received(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64, i64, i64)> {
-    let (n, on, scanned, synced): (i64, Option<i64>, Option<i64>, Option<i64>) = one_row(
+/// digitised document, delivered to the national portal, and taking a document from the
+/// applicant's store (`filed_online`, `has_digitised_documents`, the latter kept in its own
+/// column; a delivery to [`PORTAL_DESTINATION`] that succeeded; `reuses_stored_documents`,
+/// whose reuses intake records in `document_uses` with the dossier):
+/// (all, online, digitised, synchronised, reused).
+async fn received(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64, i64, i64, i64)> {
+    type Row = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let (n, on, scanned, synced, reused): Row = one_row(
         tx,
         "SELECT COUNT(*), CAST(SUM(CASE WHEN d.channel = $4 THEN 1 ELSE 0 END) AS BIGINT),
                 CAST(SUM(d.has_digitised_documents) AS BIGINT),
                 CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM deliveries v
                                            WHERE v.dossier_code = d.code AND v.destination = $5
                                                  AND v.delivered_at IS NOT NULL)
+                         THEN 1 ELSE 0 END) AS BIGINT),
+                CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM document_uses u WHERE u.dossier_code = d.code)
                          THEN 1 ELSE 0 END) AS BIGINT)
          FROM dossiers d WHERE d.province_code = $1 AND d.received_at >= $2 AND d.received_at < $3",
         province,
@@ -85,7 +90,13 @@ async fn received(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i
         ],
     )
     .await?;
-    Ok((n, on.unwrap_or(0), scanned.unwrap_or(0), synced.unwrap_or(0)))
+    Ok((
+        n,
+        on.unwrap_or(0),
+        scanned.unwrap_or(0),
+        synced.unwrap_or(0),
+        reused.unwrap_or(0),
+    ))
 }
 
 /// The dossiers whose result was ready in the period (`Status::has_result`), and those of
@@ -202,7 +213,8 @@ pub async fn counts(
 ) -> Result<ServiceCounts> {
     let figures = overview::total(&overview::figures(tx, province, period, now).await?);
     let p = province.as_str();
-    let (received, received_online, received_digitised, received_synced) = received(tx, p, period).await?;
+    let (received, received_online, received_digitised, received_synced, received_reused) =
+        received(tx, p, period).await?;
     let (results_electronic, results) = results(tx, p, period).await?;
     let (paid_online, paid) = paid(tx, p, period).await?;
     let not_satisfied = not_satisfied(tx, p, period).await?;
@@ -217,6 +229,7 @@ pub async fn counts(
         received,
         received_online,
         received_digitised,
+        received_reused,
         received_synced,
         results,
         results_electronic,

@@ -50,6 +50,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(26, "rule_sets", "0026_rule_sets"),
     migration!(27, "bank_statements", "0027_bank_statements"),
     migration!(28, "queue", "0028_queue"),
+    migration!(29, "form_fingerprints", "0029_form_fingerprints"),
+    migration!(30, "documents", "0030_documents"),
     migration!(31, "queue_bookings", "0031_queue_bookings"),
 ];
 

@@ -608,6 +608,7 @@ async fn check(db: &Db, s: &Setting, w: &World) -> Result<(), TestCaseError> {
         count(&ds, received),
         count(&ds, |d| received(d) && evaluation::filed_online(d)),
         count(&ds, |d| received(d) && evaluation::has_digitised_documents(d)),
+        count(&ds, |d| received(d) && evaluation::reuses_stored_documents(d)),
         count(&ds, with_result),
         count(&ds, |d| with_result(d) && evaluation::has_electronic_result(d)),
     );
@@ -616,6 +617,7 @@ async fn check(db: &Db, s: &Setting, w: &World) -> Result<(), TestCaseError> {
             c.received,
             c.received_online,
             c.received_digitised,
+            c.received_reused,
             c.results,
             c.results_electronic,
         )

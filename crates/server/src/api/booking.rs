@@ -13,7 +13,7 @@ use super::queue::KioskDevice;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::service::booking::{self, BookingSetup, BookingView, DayBookings, NewBooking, Offer, SlotView};
+use crate::service::booking::{self, BookingOffer, BookingSetup, BookingView, DayBookings, NewBooking, SlotView};
 use crate::service::queue::{CentreParam, TicketView};
 use crate::state::AppState;
 
@@ -69,11 +69,11 @@ pub async fn today(
 /// `GET /api/v1/bookings/offer`: the groups a centre takes bookings for and the working
 /// days one may book.
 #[utoipa::path(get, path = "/api/v1/bookings/offer", params(CentreParam), tag = "queue",
-    responses((status = 200, body = Offer), (status = 404, body = ErrorBody)), security(()))]
+    responses((status = 200, body = BookingOffer), (status = 404, body = ErrorBody)), security(()))]
 pub async fn offer(
     State(state): State<AppState>,
     ApiQuery(at): ApiQuery<CentreParam>,
-) -> Result<Json<Offer>, AppError> {
+) -> Result<Json<BookingOffer>, AppError> {
     Ok(Json(booking::offer(&state, &at).await?))
 }
 

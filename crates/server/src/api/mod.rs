@@ -17,6 +17,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod citizens;
 pub mod deliveries;
+pub mod documents;
 pub mod dossiers;
 pub mod evaluation;
 pub mod forms;
@@ -27,6 +28,7 @@ pub mod ratings;
 pub mod reports;
 pub mod rules;
 pub mod uploads;
+pub mod verify;
 
 /// The OpenAPI document of the whole API.
 #[derive(OpenApi)]
@@ -137,6 +139,18 @@ pub mod uploads;
         booking::one,
         booking::cancel,
         booking::check_in,
+        documents::kinds,
+        documents::put_kinds,
+        documents::mine,
+        documents::upload,
+        documents::remove,
+        documents::download,
+        documents::views,
+        documents::offers,
+        documents::of_dossier,
+        documents::figures,
+        verify::check_pdf,
+        verify::check_code,
     ),
     modifiers(&Security, &CommonResponses),
     tags(
@@ -150,7 +164,9 @@ pub mod uploads;
         (name = "rules", description = "Các phiên bản quy định: chỉ số đánh giá, chỉ số phục vụ, biểu mẫu, tên trạng thái, theo ngày có hiệu lực"),
         (name = "reports", description = "Báo cáo tình hình, kết quả giải quyết thủ tục hành chính (XLSX), báo cáo tháng"),
         (name = "payments", description = "Thanh toán phí, lệ phí: lệnh thanh toán, VNPay (IPN, trang trả về), tiền mặt tại quầy, đối soát"),
-        (name = "queue", description = "Xếp hàng tại quầy: nhóm dịch vụ, quầy, máy lấy số, số thứ tự, gọi số")
+        (name = "queue", description = "Xếp hàng tại quầy: nhóm dịch vụ, quầy, máy lấy số, số thứ tự, gọi số"),
+        (name = "documents", description = "Kho giấy tờ của công dân, tổ chức: kết quả đã cấp, giấy tờ đã đối chiếu bản chính, giấy tờ tự tải lên; dùng lại khi nộp hồ sơ; ai đã xem"),
+        (name = "verify", description = "Xác thực văn bản: văn bản có do motcua cấp không, chữ ký số còn nguyên vẹn không, ai ký")
     )
 )]
 pub struct ApiDoc;
@@ -319,6 +335,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(payments::routes())
         .merge(queue::routes())
         .merge(booking::routes())
+        .merge(documents::routes())
+        .merge(verify::routes())
         .merge(evaluation::routes())
         .merge(rules::routes())
         .merge(reports::routes())

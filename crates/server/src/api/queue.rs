@@ -283,12 +283,12 @@ pub async fn board(
 /// service, per group, counter, officer, hour and day of the week, and the arrivals' heat
 /// map (director, system administrators).
 #[utoipa::path(get, path = "/api/v1/queue/figures", params(crate::service::period::PeriodQuery), tag = "queue",
-    responses((status = 200, body = crate::service::queue_figures::Figures), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = crate::service::queue_figures::QueueReport), (status = 403, body = ErrorBody)))]
 pub async fn figures(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<crate::service::period::PeriodQuery>,
-) -> Result<Json<crate::service::queue_figures::Figures>, AppError> {
+) -> Result<Json<crate::service::queue_figures::QueueReport>, AppError> {
     Ok(Json(
         crate::service::queue_figures::figures(&state, &principal, &q).await?.0,
     ))

@@ -70,24 +70,29 @@ pub async fn download(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (f, bytes) = uploads::fetch(&state, &p, &id).await?;
-    let kind = FileType::parse(&f.file_type).map_or("application/octet-stream", FileType::mime);
+    Ok(file_response(bytes, &f.file_type, &f.name))
+}
+
+/// A stored file as a download: its type, no caching, and its name (ASCII, and in full as
+/// UTF-8).
+pub(crate) fn file_response(bytes: Vec<u8>, file_type: &str, name: &str) -> Response {
+    let kind = FileType::parse(file_type).map_or("application/octet-stream", FileType::mime);
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(kind));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    let ascii: String = f
-        .name
+    let ascii: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
         .collect();
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        form_urlencoded::byte_serialize(f.name.as_bytes())
+        form_urlencoded::byte_serialize(name.as_bytes())
             .collect::<String>()
             .replace('+', "%20")
     );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         headers.insert(CONTENT_DISPOSITION, v);
     }
-    Ok(response)
+    response
 }

@@ -120,7 +120,7 @@ pub struct OfferGroup {
 
 /// What a centre offers for booking: the groups, and the working days one may book.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Offer {
+pub struct BookingOffer {
     /// The centre's code.
     pub centre: String,
     /// Its name.
@@ -190,7 +190,7 @@ async fn bookable_days(state: &AppState, c: &Centre, s: &BookingSettings) -> Res
 }
 
 /// What the centre `at` offers for booking (public).
-pub async fn offer(state: &AppState, at: &CentreParam) -> Result<Offer, AppError> {
+pub async fn offer(state: &AppState, at: &CentreParam) -> Result<BookingOffer, AppError> {
     let c = centre(state, at).await?;
     let mut tx = state.db.begin_read().await?;
     let settings = store::settings(&mut tx, &c.code).await?;
@@ -211,7 +211,7 @@ pub async fn offer(state: &AppState, at: &CentreParam) -> Result<Offer, AppError
         .into_iter()
         .map(iso)
         .collect();
-    Ok(Offer {
+    Ok(BookingOffer {
         centre: c.code,
         centre_name: c.name,
         groups,

@@ -50,7 +50,7 @@ impl Row {
 
 /// The queue's figures of a centre for a period.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Figures {
+pub struct QueueReport {
     /// The centre's name.
     pub centre_name: String,
     /// The period, in words.
@@ -87,7 +87,7 @@ pub const WEEKDAYS: [&str; 7] = [
 ];
 
 /// The figures of the province's centre for the period asked (this month by default).
-pub async fn figures(state: &AppState, p: &Principal, asked: &PeriodQuery) -> Result<(Figures, Choice), AppError> {
+pub async fn figures(state: &AppState, p: &Principal, asked: &PeriodQuery) -> Result<(QueueReport, Choice), AppError> {
     let province = state.province(None).await?;
     if !p.access.may_oversee(&province) {
         return Err(AppError::Forbidden(
@@ -147,7 +147,7 @@ pub async fn figures(state: &AppState, p: &Principal, asked: &PeriodQuery) -> Re
             .find(|(o, _)| o == id)
             .map_or_else(|| id.to_owned(), |(_, n)| n.clone())
     };
-    let figures = Figures {
+    let figures = QueueReport {
         centre_name,
         period: choice.label.clone(),
         from: choice.from.clone(),
@@ -214,7 +214,7 @@ const COLUMNS: &[Column] = &[
 ];
 
 /// The figures as a workbook: one table, its sections headed by a row of their own.
-pub fn workbook(f: &Figures) -> Result<Vec<u8>, AppError> {
+pub fn workbook(f: &QueueReport) -> Result<Vec<u8>, AppError> {
     let internal = |e: motcua_docs::dossier_xlsx::ExportError| AppError::Internal(e.to_string());
     let mut sheet = SheetWriter::new("Xếp hàng", COLUMNS).map_err(internal)?;
     let heading = format!("{} — {}", f.centre_name, f.period);

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::form::{self, FormData};
 use super::{Frame, SignedIn, Viewer, login_url, page};
 use crate::error::AppError;
-use crate::service::booking::{self, BookingView, NewBooking, Offer, OfferGroup, SlotView};
+use crate::service::booking::{self, BookingOffer, BookingView, NewBooking, OfferGroup, SlotView};
 use crate::service::queue::CentreParam;
 use crate::state::AppState;
 use crate::web::pages::PageError;
@@ -43,7 +43,7 @@ struct Choice {
 #[template(path = "queue/booking.html")]
 struct ChoosePage {
     frame: Frame,
-    offer: Offer,
+    offer: BookingOffer,
     group: Option<OfferGroup>,
     day: String,
     slots: Vec<SlotView>,

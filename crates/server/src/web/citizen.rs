@@ -370,6 +370,9 @@ struct DocRow {
     form: String,
     /// Files already stored for the row (a post sent back with an error).
     kept: Vec<Kept>,
+    /// Documents of the applicant's store the row may take («Dùng giấy tờ đã có»): id,
+    /// label, chosen.
+    offers: Vec<(i64, String, bool)>,
 }
 
 #[derive(Template)]
@@ -507,6 +510,20 @@ async fn file_page(
         delivery: "counter".to_owned(),
         ..Typed::default()
     });
+    // What the applicant's store offers the checklist (the account's own stores only; none
+    // for an ID number the account does not open).
+    let offers = crate::service::documents::offers(
+        state,
+        p,
+        &crate::service::documents::OfferQuery {
+            procedure: code.to_string(),
+            province: None,
+            id_number: Some(typed.id_number.clone()).filter(|i| !i.trim().is_empty()),
+            consent: false,
+        },
+    )
+    .await
+    .unwrap_or_default();
     let page_data = FilePage {
         frame,
         code: code.to_string(),
@@ -533,6 +550,15 @@ async fn file_page(
                 copies: d.copies,
                 note: d.note.clone(),
                 form: d.form.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
+                offers: {
+                    let chosen = typed.rows.get(&index).map(|r| r.stored.clone()).unwrap_or_default();
+                    offers
+                        .iter()
+                        .filter(|o| usize::from(o.index) == index)
+                        .flat_map(|o| &o.documents)
+                        .map(|d| (d.id, super::documents::offer_label(d), chosen.contains(&d.id)))
+                        .collect()
+                },
                 kept: typed.rows.remove(&index).map(|r| r.kept).unwrap_or_default(),
             })
             .collect(),
@@ -601,6 +627,8 @@ struct DossierPage {
     tracking_secret: String,
     current_agency: String,
     documents: Vec<DocLine>,
+    /// Checklist documents taken from the applicant's store (docs/documents.md).
+    reused: Vec<motcua_core::documents::Reuse>,
     results: Vec<FileLink>,
     supplement_missing: Vec<String>,
     supplement_reason: String,
@@ -692,6 +720,7 @@ pub async fn dossier(
         tracking_secret: d.tracking_secret.clone(),
         current_agency: dir.name(d.current_agency.as_str()),
         // The filing form sends every checklist row; rows with nothing received are not shown.
+        reused: d.reused.clone(),
         documents: d
             .documents
             .iter()

@@ -41,6 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/quay", get(desk))
         .route("/quay/tim-thu-tuc", get(search_fragment))
         .route("/quay/tiep-nhan/{procedure}", get(intake).post(intake_submit))
+        .route(
+            "/quay/tiep-nhan/{procedure}/kho-giay-to",
+            axum::routing::post(intake_consult),
+        )
         .route("/quay/bien-nhan/{code}", get(receipt))
         .route("/static/counter.js", get(script))
 }
@@ -509,6 +513,11 @@ struct DocRow {
     form_url: String,
     /// Scans already stored for the row.
     kept: Vec<Kept>,
+    /// Documents of the applicant's store the row may take, once the applicant consented:
+    /// id, label, chosen.
+    offers: Vec<(i64, String, bool)>,
+    /// The scans were marked checked against the original (`original`, `certified_copy`).
+    checked: String,
 }
 
 /// A fee option with what it costs.
@@ -545,6 +554,8 @@ struct IntakePage {
     error: String,
     /// Each problem, for the error summary and the fields.
     problems: super::form::Problems,
+    /// The applicant's store was consulted with their consent (its ID number).
+    consulted: String,
 }
 
 fn sum(amounts: impl Iterator<Item = Vnd>) -> Vnd {
@@ -573,6 +584,58 @@ pub async fn intake(
         String::new(),
         super::form::Problems::default(),
         q.so,
+    )
+    .await
+}
+
+/// `POST /quay/tiep-nhan/{procedure}/kho-giay-to`: the applicant agreed that the officer
+/// consult their document store (`kho`: their ID number or tax code; `dong_y`: the
+/// consent; `so`: the queue ticket). The intake form comes back with their ID number and,
+/// under each checklist row, what their store offers (the look audited). Posted, not a
+/// GET: an ID number never travels in an address.
+pub async fn intake_consult(
+    State(state): State<AppState>,
+    Path(procedure): Path<String>,
+    request: Request,
+) -> Result<Response, PageError> {
+    let code = ProcedureCode::parse(&procedure).map_err(|e| AppError::code("procedure", e))?;
+    let back = format!("/quay/tiep-nhan/{code}");
+    let posted = match super::filing::receive(&state, request, &back).await? {
+        Ok(posted) => posted,
+        Err(answer) => return Ok(answer),
+    };
+    let (p, form) = (&posted.principal, &posted.form);
+    Counter::of(p)?;
+    let ticket = form.get("so").and_then(|s| s.trim().parse().ok());
+    let typed = Typed {
+        id_number: form.text("kho"),
+        store_consent: form.has("dong_y"),
+        ..Typed::default()
+    };
+    if !typed.store_consent || typed.id_number.is_empty() {
+        let r = intake_page(
+            &state,
+            p,
+            code.as_str(),
+            Some(typed),
+            "Cần số định danh hoặc mã số thuế của người nộp và sự đồng ý của họ trước khi xem kho giấy tờ.".to_owned(),
+            super::form::Problems::default(),
+            ticket,
+        )
+        .await?;
+        return Ok(super::form::with_status(
+            r,
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    intake_page(
+        &state,
+        p,
+        code.as_str(),
+        Some(typed),
+        String::new(),
+        super::form::Problems::default(),
+        ticket,
     )
     .await
 }
@@ -666,8 +729,10 @@ async fn intake_page(
             total: sum(items.iter().map(|g| g.amount)).to_string(),
         });
     }
-    let fresh = typed.is_none();
-    let mut typed = typed.unwrap_or_else(|| Typed {
+    // A form that only carries the applicant's ID number (the store consulted, before
+    // anything was typed) is still a fresh one: a posted form always carries its delivery.
+    let fresh = typed.as_ref().is_none_or(|t| t.delivery.is_empty());
+    let blank = |t: Typed| Typed {
         kind: c
             .applicants
             .first()
@@ -677,8 +742,35 @@ async fn intake_page(
         channel: "counter".to_owned(),
         sets: c.sets.to_string(),
         accept: true,
-        ..Typed::default()
-    });
+        ..t
+    };
+    let mut typed = match typed {
+        Some(t) if !fresh => t,
+        t => blank(t.unwrap_or_default()),
+    };
+    // The store's offers, only with the applicant's consent (each look audited).
+    let offers = if typed.store_consent && !typed.id_number.trim().is_empty() {
+        Some(
+            crate::service::documents::offers(
+                state,
+                p,
+                &crate::service::documents::OfferQuery {
+                    procedure: code.to_string(),
+                    province: Some(counter.province.to_string()),
+                    id_number: Some(typed.id_number.clone()),
+                    consent: true,
+                },
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let consulted = if offers.is_some() {
+        typed.id_number.clone()
+    } else {
+        String::new()
+    };
     let mut documents = Vec::with_capacity(c.documents.len());
     for (index, d) in c.documents.iter().enumerate() {
         let row = typed.rows.remove(&index).unwrap_or_default();
@@ -697,6 +789,14 @@ async fn intake_page(
                 .map(|f| f.url.clone())
                 .filter(|u| u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
                 .unwrap_or_default(),
+            offers: offers
+                .iter()
+                .flatten()
+                .filter(|o| usize::from(o.index) == index)
+                .flat_map(|o| &o.documents)
+                .map(|d| (d.id, super::documents::offer_label(d), row.stored.contains(&d.id)))
+                .collect(),
+            checked: row.checked,
             kept: row.kept,
         });
     }
@@ -735,6 +835,7 @@ async fn intake_page(
         error,
         problems,
         ticket,
+        consulted,
     };
     Ok(page(&page_data))
 }

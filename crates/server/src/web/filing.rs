@@ -9,7 +9,10 @@
 //! and its two buttons' `outcome`; per checklist row `documents.N.index` (hidden online, the
 //! tick at the counter), `documents.N.originals|copies`, the file input
 //! `documents.N.file`, and `documents.N.files[]`, the ids of files already stored (by the
-//! script, or by an earlier post that was sent back).
+//! script, or by an earlier post that was sent back); `documents.N.stored[]`, documents
+//! taken from the applicant's document store («Dùng giấy tờ đã có»), and at the counter
+//! `store_consent`, the applicant's consent to that, and `documents.N.checked.original`,
+//! the row's scans checked against the original.
 
 use std::collections::BTreeMap;
 
@@ -150,6 +153,11 @@ pub struct RowTyped {
     pub copies: String,
     /// Files stored for the row.
     pub kept: Vec<Kept>,
+    /// Documents of the applicant's store taken for the row (their ids).
+    pub stored: Vec<i64>,
+    /// Counter: the row's scans were checked against the original (`original`) or a
+    /// certified copy (`certified_copy`); empty when not.
+    pub checked: String,
 }
 
 /// Everything typed in a dossier form.
@@ -181,6 +189,8 @@ pub struct Typed {
     pub sets: String,
     /// Counter: accept at once (default), or only register for checking.
     pub accept: bool,
+    /// Counter: the applicant agreed that their document store be consulted and used.
+    pub store_consent: bool,
     /// The checklist rows named by the form, by index.
     pub rows: BTreeMap<usize, RowTyped>,
     /// Someone filing for the applicant under an authorisation (all empty: nobody).
@@ -255,6 +265,8 @@ impl Typed {
                 Some(outcome) => outcome != "register",
                 None => form.get("accept") != Some("false"),
             },
+            // `true` from the intake form (the script sends it as a JSON boolean).
+            store_consent: form.get("store_consent").is_some_and(|v| v == "true" || v == "1"),
             rows: BTreeMap::new(),
             submitter: SubmitterTyped {
                 name: form.text("submitter.name"),
@@ -275,6 +287,10 @@ impl Typed {
                 "index" => row.ticked = true,
                 "originals" => row.originals.clone_from(value),
                 "copies" => row.copies.clone_from(value),
+                // A value that is not an id cannot name a stored document: dropped, as a
+                // checkbox never sends one.
+                "stored[]" => row.stored.extend(value.trim().parse::<i64>().ok()),
+                "checked.original" => row.checked.clone_from(value),
                 _ => {}
             }
         }
@@ -363,12 +379,12 @@ impl Typed {
         let mut documents = Vec::new();
         for (index, row) in &self.rows {
             let files: Vec<&str> = row.kept.iter().map(|k| k.id.as_str()).collect();
-            let mut doc = json!({ "index": index, "files": files });
+            let mut doc = json!({ "index": index, "files": files, "stored": row.stored });
             match desk {
                 Desk::Online if !row.ticked => continue,
                 Desk::Online => {}
                 // A scan ticks its row, as choosing one does on the page.
-                Desk::Counter if !row.ticked && row.kept.is_empty() => continue,
+                Desk::Counter if !row.ticked && row.kept.is_empty() && row.stored.is_empty() => continue,
                 Desk::Counter => {
                     let field = |what: &str| format!("documents[{}].{what}", documents.len());
                     if let Some(n) = count(&row.originals, || field("originals"))? {
@@ -376,6 +392,9 @@ impl Typed {
                     }
                     if let Some(n) = count(&row.copies, || field("copies"))? {
                         doc["copies"] = n.into();
+                    }
+                    if !row.checked.trim().is_empty() {
+                        doc["checked"] = json!({ "original": row.checked.trim() });
                     }
                 }
             }
@@ -415,6 +434,9 @@ impl Typed {
                 body.insert("sets".to_owned(), n.into());
             }
             body.insert("accept".to_owned(), Value::Bool(self.accept));
+            if self.store_consent {
+                body.insert("store_consent".to_owned(), Value::Bool(true));
+            }
         }
         let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.to_string()))?;
         crate::extract::parse_json(&bytes)
@@ -472,6 +494,43 @@ mod tests {
         assert!(req.documents[1].files.is_empty());
         assert!(req.accept.is_none() && req.channel.is_none() && req.sets.is_none());
         assert!(req.note.is_empty());
+    }
+
+    #[test]
+    fn rows_take_stored_documents_and_the_counter_records_consent() {
+        let typed = Typed::of(&form(&[
+            ("applicant.kind", "citizen"),
+            ("applicant.name", "C"),
+            ("applicant.id_number", "058190000123"),
+            ("documents.0.index", "0"),
+            ("documents.0.stored[]", "7"),
+            ("documents.0.stored[]", "không phải số"),
+            ("documents.1.index", "1"),
+        ]));
+        let req = typed.request("1.900141", Desk::Online).expect("request");
+        assert_eq!(req.documents[0].stored, [7], "ids only");
+        assert!(req.documents[1].stored.is_empty());
+        assert!(!req.store_consent);
+        // At the counter a row taken from the store counts without a tick, and consent is
+        // sent when given.
+        let typed = Typed::of(&form(&[
+            ("applicant.kind", "citizen"),
+            ("applicant.name", "C"),
+            ("applicant.id_number", "058190000123"),
+            ("documents.2.stored[]", "9"),
+            ("documents.3.index", "3"),
+            ("documents.3.checked.original", "certified_copy"),
+            ("store_consent", "true"),
+        ]));
+        let req = typed.request("1.900141", Desk::Counter).expect("request");
+        assert_eq!(req.documents.len(), 2);
+        assert_eq!(
+            (req.documents[0].index, req.documents[0].stored.as_slice()),
+            (2, &[9][..])
+        );
+        let checked = req.documents[1].checked.as_ref().expect("checked");
+        assert_eq!(checked.original, motcua_core::documents::Original::CertifiedCopy);
+        assert!(req.store_consent);
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub mod counter;
 pub mod department;
 pub mod desk;
 pub mod director;
+pub mod documents;
 pub mod evaluation;
 pub mod filing;
 pub mod form;
@@ -46,6 +47,7 @@ pub mod payment;
 pub mod public;
 pub mod queue;
 pub mod reports;
+pub mod verify;
 
 /// Template filters shared by every page: `{{ n|num }}` prints a count the Vietnamese way
 /// (`1.388`), `{{ iso|dmy }}` a `YYYY-MM-DD` day as `dd/mm/yyyy`, `{{ iso|day_words }}`
@@ -167,6 +169,8 @@ pub fn routes() -> Router<AppState> {
         .merge(queue::routes())
         .merge(board::routes())
         .merge(booking::routes())
+        .merge(documents::routes())
+        .merge(verify::routes())
 }
 
 /// A link of the main navigation.

@@ -504,7 +504,7 @@ struct FiguresPage {
     action: &'static str,
     presets: Vec<super::evaluation::Preset>,
     choice: crate::service::period::Choice,
-    f: crate::service::queue_figures::Figures,
+    f: crate::service::queue_figures::QueueReport,
     sections: Vec<(&'static str, Vec<crate::service::queue_figures::Row>)>,
     hours: Vec<usize>,
     /// Per day of the week: its name and, per hour shown, the count and its shade (0–4).

@@ -230,6 +230,11 @@ pub async fn act(
     let clock = state.clock.clone();
     let rules = delay_rules(state);
     let limit = dossier_upload_limit(state);
+    // A result enters the applicant's document store in the finish's own write.
+    let results = match action {
+        Action::Finish => Some(crate::service::documents::result_plan(state, &stored.dossier).await?),
+        _ => None,
+    };
     let code = stored.dossier.code;
     let (dossier, files) = state
         .writes
@@ -257,6 +262,9 @@ pub async fn act(
                     transition(b, id, &mut dossier, input, &ctx, &ip).await?;
                     let tx = b.tx().await?;
                     files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str(), now).await?;
+                    if let Some(plan) = &results {
+                        crate::service::documents::enter_results(tx, &dossier, plan, now).await?;
+                    }
                     let files = files::of_dossier(tx, id).await?;
                     Ok((dossier, files))
                 })

@@ -40,6 +40,15 @@ pub struct DocumentInput {
     /// Uploaded scans: ids from `POST /api/v1/uploads`.
     #[serde(default)]
     pub files: Vec<String>,
+    /// Documents taken from the applicant's document store instead of an upload: ids from
+    /// `GET /api/v1/documents/offers` ("Dùng giấy tờ đã có"). At the counter, only with
+    /// `store_consent`.
+    #[serde(default)]
+    pub stored: Vec<i64>,
+    /// Counter intake only: the officer checked this row's scans against the original;
+    /// they enter the applicant's document store.
+    #[serde(default)]
+    pub checked: Option<crate::service::documents::CheckedInput>,
 }
 
 /// A new dossier.
@@ -80,6 +89,10 @@ pub struct NewDossier {
     /// ticket is linked to the dossier, whose history and receipt show its number.
     #[serde(default)]
     pub ticket: Option<i64>,
+    /// Counter intake only: the applicant agreed that the officer consult and use their
+    /// document store (recorded with each document taken).
+    #[serde(default)]
+    pub store_consent: bool,
 }
 
 /// An authorised submitter as given at filing.
@@ -157,11 +170,22 @@ struct Intake {
     dossier: Dossier,
     file_ids: Vec<String>,
     accept: bool,
+    /// Scans checked against the original, to enter the applicant's store.
+    checked: Vec<crate::service::documents::Checked>,
+}
+
+/// What the checklist asks of the document store: rows taken from it, scans checked
+/// against the original.
+#[derive(Default)]
+struct StoreParts {
+    wanted: Vec<crate::service::documents::Wanted>,
+    checked: Vec<(u16, crate::service::documents::CheckedInput)>,
 }
 
 /// The checklist of a new dossier from what was declared. Online, a document is received
 /// when a file was uploaded for it (rows without files are dropped); at the counter, when
-/// originals, copies or scans were counted. Every required document must be there, except
+/// originals, copies or scans were counted. Either way a row that takes documents from the
+/// applicant's store counts as received (the store's part is returned apart). Every required document must be there, except
 /// when the counter only registers the dossier for checking (`complete_required` false):
 /// an incomplete dossier is then registered (status 1) so that the officer can ask in
 /// writing for everything missing (request completion) or refuse it.
@@ -170,9 +194,10 @@ fn checklist(
     docs: Vec<DocumentInput>,
     online: bool,
     complete_required: bool,
-) -> Result<(Vec<ReceivedDocument>, Vec<Invalid>), AppError> {
+) -> Result<(Vec<ReceivedDocument>, Vec<Invalid>, StoreParts), AppError> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(docs.len());
+    let mut store = StoreParts::default();
     for (i, d) in docs.into_iter().enumerate() {
         let field = format!("documents[{i}]");
         let req = content.documents.get(usize::from(d.index)).ok_or_else(|| {
@@ -192,6 +217,22 @@ fn checklist(
                 format!("Thành phần hồ sơ số {} được khai hai lần.", d.index),
             ));
         }
+        if !d.stored.is_empty() {
+            store.wanted.push(crate::service::documents::Wanted {
+                index: d.index,
+                ids: d.stored.clone(),
+            });
+        }
+        if let Some(c) = d.checked {
+            if online || d.files.is_empty() {
+                return Err(AppError::bad(
+                    "invalid_field",
+                    format!("{field}.checked"),
+                    "Chỉ cán bộ tiếp nhận đánh dấu bản quét đã đối chiếu với bản chính, và cần có bản quét.",
+                ));
+            }
+            store.checked.push((d.index, c));
+        }
         if online && d.files.is_empty() {
             continue;
         }
@@ -204,7 +245,7 @@ fn checklist(
         });
     }
     if !complete_required {
-        return Ok((out, Vec::new()));
+        return Ok((out, Vec::new(), store));
     }
     let mut missing: Vec<Invalid> = content
         .documents
@@ -212,6 +253,7 @@ fn checklist(
         .enumerate()
         .filter(|(_, r)| r.required)
         .filter(|(i, _)| !out.iter().any(|d| usize::from(d.index) == *i && d.is_received(online)))
+        .filter(|(i, _)| !store.wanted.iter().any(|w| usize::from(w.index) == *i))
         .map(|(i, r)| {
             let message = if online {
                 format!("Còn thiếu «{}»: hãy tải lên giấy tờ bắt buộc này.", r.name)
@@ -226,7 +268,7 @@ fn checklist(
             " Hồ sơ chưa đủ nên chưa thể tiếp nhận; nếu người nộp chưa mang đủ, chọn «Chỉ ghi nhận để kiểm tra» (accept: false) rồi lập phiếu yêu cầu bổ sung, hoàn thiện hoặc từ chối.",
         );
     }
-    Ok((out, missing))
+    Ok((out, missing, store))
 }
 
 async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Result<Intake, AppError> {
@@ -293,7 +335,8 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
             "Thủ tục này không áp dụng cho loại đối tượng đã chọn.",
         ));
     }
-    let (mut documents, missing) = checklist(content, req.documents, citizen, citizen || req.accept.unwrap_or(true))?;
+    let (mut documents, missing, store_parts) =
+        checklist(content, req.documents, citizen, citizen || req.accept.unwrap_or(true))?;
     let submitter = submitter_of(req.submitter, &applicant, citizen).unwrap_or_else(|p| {
         problems.extend(p);
         None
@@ -329,6 +372,26 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
         ));
     }
     let exemptions = lifecycle::exemptions_at_filing(&fees, &req.exemptions, &person_of(p), state.clock.now())?;
+    let reused = crate::service::documents::check_reuse(
+        state,
+        p,
+        content,
+        &province,
+        &applicant.id_number,
+        &store_parts.wanted,
+        req.store_consent,
+    )
+    .await?;
+    let checked = if store_parts.checked.is_empty() {
+        Vec::new()
+    } else {
+        let kinds = crate::service::documents::kinds(state, Some(province.as_str())).await?;
+        store_parts
+            .checked
+            .into_iter()
+            .map(|(index, c)| crate::service::documents::check_checked(content, &kinds, index, c))
+            .collect::<Result<Vec<_>, _>>()?
+    };
     let now = state.clock.now();
     let mut dossier = Dossier::file(Filing {
         // Replaced by the allocated code inside the write transaction.
@@ -351,10 +414,12 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
     dossier.exemptions = exemptions;
     dossier.delivery = delivery;
     dossier.note = note;
+    dossier.reused = reused;
     Ok(Intake {
         dossier,
         file_ids,
         accept: !citizen && req.accept.unwrap_or(true),
+        checked,
     })
 }
 
@@ -420,6 +485,7 @@ pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<Do
         mut dossier,
         file_ids,
         accept,
+        checked,
     } = prepare_intake(state, p, req).await?;
     let ticket = match ticket {
         Some(id) => Some(crate::service::queue::ticket_for_intake(state, p, id, &dossier.receiving_agency).await?),
@@ -468,6 +534,13 @@ pub async fn file(state: &AppState, p: &Principal, req: NewDossier) -> Result<Do
                         files::attach(b.tx().await?, &file_ids, &uploader, id, dossier.province.as_str(), now).await?;
                         id.into()
                     };
+                    // The store's part, in the same write: the documents taken (by
+                    // reference), the scans checked against the original.
+                    if !dossier.reused.is_empty() || !checked.is_empty() {
+                        let tx = b.tx().await?;
+                        crate::service::documents::record_reuse(tx, &dossier, now).await?;
+                        crate::service::documents::enter_checked(tx, &dossier, &checked, &actor, now).await?;
+                    }
                     let by = By {
                         actor: &actor,
                         agency: &filed.receiving_agency,

@@ -25,6 +25,9 @@ struct FileLink {
     id: String,
     name: String,
     size: String,
+    /// For a PDF: the verdict of its digital signatures (`unsigned` without any) and what
+    /// they say (`crate::service::verify::file_signatures`); empty for other files.
+    signature: Option<crate::service::verify::FileSignatures>,
 }
 
 /// One document of the checklist.
@@ -130,6 +133,10 @@ struct DossierPage {
     sets: u16,
     note: String,
     documents: Vec<DocRow>,
+    /// Checklist documents taken from the applicant's store (docs/documents.md).
+    reused: Vec<motcua_core::documents::Reuse>,
+    /// Whether the viewer handles the dossier now, and so may open the applicant's store.
+    handles: bool,
     fees: Vec<FeeRow>,
     fee_total: String,
     payment_due: Option<String>,
@@ -283,6 +290,7 @@ pub async fn show(
     let now = state.clock.now();
     let soon = api::soon_after(&state, &stored.dossier.province, now).await?;
     let stored_id = stored.id;
+    let signatures = crate::service::verify::file_signatures(&state, &file_records).await?;
     let v = api::view(&state, stored.dossier, file_records, &p).await?;
     let d = &v.dossier;
     let by_id: HashMap<&str, &FileView> = v.files.iter().map(|f| (f.id.as_str(), f)).collect();
@@ -292,6 +300,7 @@ pub async fn show(
             id: id.clone(),
             name: f.map_or_else(|| id.clone(), |f| f.name.clone()),
             size: f.map(|f| size_text(f.size)).unwrap_or_default(),
+            signature: signatures.get(id.as_str()).cloned(),
         }
     };
     let code_text = d.code.as_str().to_owned();
@@ -458,6 +467,8 @@ pub async fn show(
                 files: doc.files.iter().map(&link).collect(),
             })
             .collect(),
+        reused: d.reused.clone(),
+        handles: motcua_core::documents::handles(d, &p.access),
         fees: d
             .fees
             .iter()
