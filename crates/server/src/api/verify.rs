@@ -29,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 /// chains to the configured trust anchors and was valid when signing. Revocation is not
 /// checked (`revocation: not_checked`).
 #[utoipa::path(post, path = "/api/v1/verify", tag = "verify",
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The PDF's bytes"),
     responses((status = 200, body = CheckView), (status = 413, body = ErrorBody),
         (status = 503, body = ErrorBody)), security(()))]
 pub async fn check_pdf(
