@@ -350,7 +350,29 @@ fn slot_end(b: &Booking) -> Result<OffsetDateTime, AppError> {
     Ok(date.with_time(t).assume_offset(motcua_core::calendar::VIETNAM_OFFSET))
 }
 
+/// The name of booking `b`'s centre (empty if it cannot be read).
+async fn centre_name(state: &AppState, b: &Booking) -> String {
+    match ProvinceCode::parse(&b.province_code) {
+        Ok(p) => centre_of(state, &p, Some(&b.centre_code))
+            .await
+            .map(|c| c.1)
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
 async fn view(state: &AppState, tx: &mut motcua_store::Tx, b: &Booking) -> Result<BookingView, AppError> {
+    let name = centre_name(state, b).await;
+    view_named(state, tx, b, name).await
+}
+
+/// [`view`] with the centre's name already known.
+async fn view_named(
+    state: &AppState,
+    tx: &mut motcua_store::Tx,
+    b: &Booking,
+    centre_name: String,
+) -> Result<BookingView, AppError> {
     let now = state.clock.now();
     let over = slot_end(b)? <= now;
     let st = BookingState::of(&b.state, over).unwrap_or(BookingState::Cancelled);
@@ -366,13 +388,6 @@ async fn view(state: &AppState, tx: &mut motcua_store::Tx, b: &Booking) -> Resul
         let date = parse_day(&b.day)?;
         let today = vietnam_date(now);
         date < today || (date == today && i64::from(minute_of_day(now)) >= b.slot_start)
-    };
-    let centre_name = match ProvinceCode::parse(&b.province_code) {
-        Ok(p) => centre_of(state, &p, Some(&b.centre_code))
-            .await
-            .map(|c| c.1)
-            .unwrap_or_default(),
-        Err(_) => String::new(),
     };
     Ok(BookingView {
         code: b.code.clone(),
@@ -463,8 +478,18 @@ pub async fn mine(state: &AppState, p: &Principal) -> Result<Vec<BookingView>, A
     let today = iso(vietnam_date(state.clock.now()));
     let mut tx = state.db.begin_read().await?;
     let mut out = Vec::new();
+    // The centres' names, read once per centre rather than once per booking.
+    let mut names: Vec<(String, String)> = Vec::new();
     for b in store::of_person(&mut tx, &person, &today).await? {
-        out.push(view(state, &mut tx, &b).await?);
+        let name = match names.iter().find(|(c, _)| *c == b.centre_code) {
+            Some((_, n)) => n.clone(),
+            None => {
+                let n = centre_name(state, &b).await;
+                names.push((b.centre_code.clone(), n.clone()));
+                n
+            }
+        };
+        out.push(view_named(state, &mut tx, &b, name).await?);
     }
     Ok(out)
 }
