@@ -1,11 +1,16 @@
 // The counter queue in a browser (issue 21): the hall's board follows a kiosk's ticket and
 // a counter's call within a second and announces it; a citizen books a slot on the portal,
 // checks the code in at the kiosk, and is called before an earlier walk-in; the ticket's
-// phone page moves with the line. The centre's calendar is opened all day every day and
+// phone page moves with the line; the officer receives a dossier from the ticket called
+// and the receipt shows its number. Priority tickets follow the fair rule, and two
+// counters calling at the same instant get different tickets. The centre's calendar is opened all day every day and
 // today made a working day, so the test does not depend on the hour it runs at (the
 // kiosk issues tickets only in working sessions).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startServer } from "../lib/server.mjs";
 import { launch, signIn, shot } from "../lib/browser.mjs";
 import { axeViolations } from "../lib/axe.mjs";
@@ -50,6 +55,24 @@ async function device(activate, token, viewport) {
   return page;
 }
 
+// Opens the centre all day, every day, and makes today a working day whatever the date.
+async function openAllDay(admin) {
+  await api(admin, "PUT", "/api/v1/calendar/week", { sessions: [{ start: "00:00", end: "24:00" }], weekdays: [1, 2, 3, 4, 5, 6, 7] });
+  await admin.request.fetch(`${server.base}/api/v1/calendar/days/${vietnamToday()}`, {
+    method: "PUT",
+    headers: { "x-csrf-token": await admin.locator('meta[name="csrf-token"]').getAttribute("content"), "content-type": "application/json" },
+    data: JSON.stringify({ kind: "working_day", reason: "Kiểm thử xếp hàng" }),
+  });
+}
+
+// The kiosk takes a ticket of the group whose button reads `group` (a priority ticket
+// from the priority screen when `priority`); its printed number.
+async function take(kiosk, group, priority = false) {
+  await kiosk.goto(`${server.base}/may-lay-so${priority ? "/uu-tien" : ""}`);
+  await Promise.all([kiosk.waitForURL(/\/may-lay-so\/in\//), kiosk.getByRole("button", { name: group }).click()]);
+  return (await kiosk.locator("#ticket-number").innerText()).trim();
+}
+
 async function waitingOf(board, letter) {
   const row = board.locator("#board-waiting li", { hasText: `${letter} · ` });
   return Number(await row.locator("strong").innerText());
@@ -58,13 +81,7 @@ async function waitingOf(board, letter) {
 test("the board follows the kiosk and the counter, a booking is called first", async () => {
   const admin = await signIn(browser, server.base, "quantri");
   const officer = await signIn(browser, server.base, "tiepnhan");
-  // Open all day, every day, and today a working day whatever the date.
-  await api(admin, "PUT", "/api/v1/calendar/week", { sessions: [{ start: "00:00", end: "24:00" }], weekdays: [1, 2, 3, 4, 5, 6, 7] });
-  await admin.request.fetch(`${server.base}/api/v1/calendar/days/${vietnamToday()}`, {
-    method: "PUT",
-    headers: { "x-csrf-token": await admin.locator('meta[name="csrf-token"]').getAttribute("content"), "content-type": "application/json" },
-    data: JSON.stringify({ kind: "working_day", reason: "Kiểm thử xếp hàng" }),
-  });
+  await openAllDay(admin);
   const setup = await api(admin, "GET", "/api/v1/queue/setup");
   const groupA = setup.groups.find((g) => g.letter === "A");
   const counter1 = setup.counters.find((c) => c.number === 1);
@@ -136,4 +153,65 @@ test("the board follows the kiosk and the counter, a booking is called first", a
   await officer.goto(`${server.base}/quay/hang-doi/${counter1.id}`);
   await officer.locator("body", { hasText: walkIn }).waitFor();
   await shot(officer, "queue-panel");
+
+  // The officer starts serving the ticket and receives a dossier from it (the panel's
+  // intake form works without a script); the receipt shows the ticket's number.
+  await Promise.all([
+    officer.waitForEvent("load"),
+    officer.locator(`#ticket-${second.id}`).getByRole("button", { name: "Bắt đầu phục vụ" }).click(),
+  ]);
+  const desk = await signIn(browser, server.base, "tiepnhan", undefined, { javaScriptEnabled: false });
+  await desk.goto(`${server.base}/quay/hang-doi/${counter1.id}`);
+  const start = desk.locator("form").filter({ has: desk.locator(`input[name="so"][value="${second.id}"]`) });
+  await start.getByLabel("Mã thủ tục").fill("1.900141");
+  await Promise.all([desk.waitForURL(/\/quay\/tiep-nhan\//), start.getByRole("button", { name: "Tiếp nhận hồ sơ" }).click()]);
+  await desk.locator("#applicant-name").fill("Trần Văn Xếp Hàng");
+  await desk.locator("#applicant-id").fill("058190000321");
+  await desk.locator("#applicant-phone").fill("0912000321");
+  const ticks = desk.locator("[data-tick]");
+  for (let i = 0; i < (await ticks.count()); i++) await ticks.nth(i).check();
+  const scan = join(mkdtempSync(join(tmpdir(), "motcua-queue-")), "ban-quet.pdf");
+  writeFileSync(scan, "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
+  await desk.locator('#intake input[type="file"][name^="documents."]').first().setInputFiles(scan);
+  await Promise.all([desk.waitForNavigation(), desk.locator("#accept").click()]);
+  const why = await desk.locator(".form-error, .error-summary").first().innerText().catch(() => "");
+  assert.ok(new URL(desk.url()).pathname.startsWith("/quay/bien-nhan/"), `the intake from the ticket is received: ${why}`);
+  assert.equal((await desk.locator("#ticket-number").innerText()).trim(), walkIn);
+  await shot(desk, "queue-receipt");
+  const dossier = decodeURIComponent(new URL(desk.url()).pathname.split("/").pop());
+  const served = await api(officer, "GET", `/api/v1/queue/counters/${counter1.id}/panel`);
+  const linked = served.current.find((t) => t.number === walkIn);
+  assert.ok(linked, `ticket ${walkIn} is still at counter 1: ${JSON.stringify(served.current)}`);
+  assert.equal(linked.dossier_code, dossier, "the ticket shows the dossier's code");
+});
+
+test("priority tickets follow the fair rule; two counters calling at once get different tickets", async () => {
+  const admin = await signIn(browser, server.base, "quantri");
+  await openAllDay(admin);
+  const setup = await api(admin, "GET", "/api/v1/queue/setup");
+  const k = setup.settings.max_priority_run;
+  const groupB = setup.groups.find((g) => g.letter === "B");
+  const [c3, c4] = [3, 4].map((n) => setup.counters.find((c) => c.number === n));
+  assert.ok(c3.groups.includes(groupB.id) && c4.groups.includes(groupB.id), "counters 3 and 4 serve group B");
+  const kiosk = await device("/may-lay-so/kich-hoat", (await api(admin, "POST", "/api/v1/queue/kiosks", { name: "Sảnh tầng 2" })).token, { width: 1080, height: 1920 });
+
+  // One ordinary ticket, then K + 1 priority tickets: the counter calls K priority
+  // tickets, then the ordinary one (it has waited K calls), then the last priority one.
+  const ordinary = await take(kiosk, /Tư pháp/);
+  const priority = [];
+  for (let i = 0; i <= k; i++) priority.push(await take(kiosk, /Tư pháp/, true));
+  const officer = await signIn(browser, server.base, "tiepnhan");
+  const called = [];
+  for (let i = 0; i < k + 2; i++) called.push((await api(officer, "POST", `/api/v1/queue/counters/${c3.id}/call`, {})).number);
+  assert.deepEqual(called, [...priority.slice(0, k), ordinary, priority[k]], `the fair rule with K = ${k}`);
+
+  // Two officers press "Gọi số tiếp theo" at the same instant on two counters of the group.
+  const waiting = [await take(kiosk, /Tư pháp/), await take(kiosk, /Tư pháp/)];
+  const other = await signIn(browser, server.base, "tiepnhan");
+  const [a, b] = await Promise.all([
+    api(officer, "POST", `/api/v1/queue/counters/${c3.id}/call`, {}),
+    api(other, "POST", `/api/v1/queue/counters/${c4.id}/call`, {}),
+  ]);
+  assert.notEqual(a.number, b.number, "two counters never get the same ticket");
+  assert.deepEqual([a.number, b.number].sort(), [...waiting].sort());
 });

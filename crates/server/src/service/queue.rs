@@ -103,6 +103,30 @@ pub struct CounterView {
     pub groups: Vec<i64>,
 }
 
+impl CounterView {
+    /// Stored counter `c`, serving `groups`.
+    fn stored(c: store::Counter, groups: Vec<i64>) -> Self {
+        CounterView {
+            id: c.id,
+            number: c.number,
+            name: c.name,
+            active: c.active,
+            groups,
+        }
+    }
+
+    /// Counter `id` as `input` makes it, named `name`, serving `groups`.
+    fn entered(id: i64, input: &CounterInput, name: String, groups: Vec<i64>) -> Self {
+        CounterView {
+            id,
+            number: input.number,
+            name,
+            active: input.active,
+            groups,
+        }
+    }
+}
+
 /// A kiosk (its token only in the answer that issues it).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct KioskView {
@@ -310,13 +334,8 @@ async fn load_setup(tx: &mut Tx, a: &Admin) -> Result<QueueSetup, AppError> {
         .collect();
     let mut counters = Vec::new();
     for c in store::counters(tx, centre).await? {
-        counters.push(CounterView {
-            id: c.id,
-            number: c.number,
-            name: c.name.clone(),
-            active: c.active,
-            groups: store::counter_groups(tx, c.id).await?,
-        });
+        let groups = store::counter_groups(tx, c.id).await?;
+        counters.push(CounterView::stored(c, groups));
     }
     let kiosks = store::kiosks(tx, centre)
         .await?
@@ -491,13 +510,7 @@ pub async fn create_counter(
     )
     .await
     .map_err(|e| number_taken(e, input.number))?;
-    let view = CounterView {
-        id,
-        number: input.number,
-        name,
-        active: input.active,
-        groups,
-    };
+    let view = CounterView::entered(id, &input, name, groups);
     save_counter(tx, principal, &a, None, view, "queue.counter.create").await
 }
 
@@ -515,24 +528,12 @@ pub async fn update_counter(
         .await?
         .filter(|c| c.centre_code == a.centre.as_str())
         .ok_or_else(|| AppError::NotFound(format!("Không có quầy mã {id} ở Trung tâm này.")))?;
-    let before = CounterView {
-        id,
-        number: old.number,
-        name: old.name.clone(),
-        active: old.active,
-        groups: store::counter_groups(&mut tx, id).await?,
-    };
+    let before = CounterView::stored(old, store::counter_groups(&mut tx, id).await?);
     let (name, groups) = counter_fields(&mut tx, &a, &input).await?;
     store::update_counter(&mut tx, id, input.number, &name, input.active, crate::now_ms())
         .await
         .map_err(|e| number_taken(e, input.number))?;
-    let view = CounterView {
-        id,
-        number: input.number,
-        name,
-        active: input.active,
-        groups,
-    };
+    let view = CounterView::entered(id, &input, name, groups);
     save_counter(tx, principal, &a, Some(before), view, "queue.counter.update").await
 }
 
@@ -885,13 +886,7 @@ pub async fn officer_counters(state: &AppState, principal: &Principal) -> Result
     for centre in centres {
         for c in store::counters(&mut tx, centre).await? {
             let groups = store::counter_groups(&mut tx, c.id).await?;
-            out.push(CounterView {
-                id: c.id,
-                number: c.number,
-                name: c.name,
-                active: c.active,
-                groups,
-            });
+            out.push(CounterView::stored(c, groups));
         }
     }
     Ok(out)
@@ -916,13 +911,7 @@ pub async fn panel(state: &AppState, principal: &Principal, id: i64) -> Result<C
             .map(|g| GroupView::of(g, &counts))
             .collect(),
         all_groups: all.iter().map(|g| GroupView::of(g, &counts)).collect(),
-        counter: CounterView {
-            id: c.id,
-            number: c.number,
-            name: c.name,
-            active: c.active,
-            groups: served,
-        },
+        counter: CounterView::stored(c, served),
         current,
         recalls_before_no_show: settings.recalls_before_no_show,
     })
@@ -1064,6 +1053,13 @@ pub async fn act(
     let view = ticket_view(&mut tx, &t).await?;
     super::board::commit(state, tx, &t.centre_code).await?;
     Ok(view)
+}
+
+/// The number of the queue ticket dossier `code` was received from, if any. For a caller
+/// already allowed to see the dossier (the receipt's page reads the dossier first).
+pub async fn ticket_number_of(state: &AppState, code: &str) -> Result<Option<String>, AppError> {
+    let mut tx = state.db.begin_read().await?;
+    Ok(store::ticket_of_dossier(&mut tx, code).await?)
 }
 
 /// Ticket `id`, checked for an intake at `receiving` by `principal`: a counter officer of

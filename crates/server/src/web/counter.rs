@@ -598,46 +598,57 @@ pub async fn intake_consult(
     Path(procedure): Path<String>,
     request: Request,
 ) -> Result<Response, PageError> {
-    let code = ProcedureCode::parse(&procedure).map_err(|e| AppError::code("procedure", e))?;
-    let back = format!("/quay/tiep-nhan/{code}");
-    let posted = match super::filing::receive(&state, request, &back).await? {
+    let (code, posted) = match posted_intake(&state, &procedure, request).await? {
         Ok(posted) => posted,
         Err(answer) => return Ok(answer),
     };
-    let (p, form) = (&posted.principal, &posted.form);
-    Counter::of(p)?;
+    let form = &posted.form;
     let ticket = form.get("so").and_then(|s| s.trim().parse().ok());
     let typed = Typed {
         id_number: form.text("kho"),
         store_consent: form.has("dong_y"),
         ..Typed::default()
     };
-    if !typed.store_consent || typed.id_number.is_empty() {
-        let r = intake_page(
-            &state,
-            p,
-            code.as_str(),
-            Some(typed),
-            "Cần số định danh hoặc mã số thuế của người nộp và sự đồng ý của họ trước khi xem kho giấy tờ.".to_owned(),
-            super::form::Problems::default(),
-            ticket,
-        )
-        .await?;
-        return Ok(super::form::with_status(
-            r,
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        ));
-    }
-    intake_page(
+    let refused = !typed.store_consent || typed.id_number.is_empty();
+    let message = if refused {
+        "Cần số định danh hoặc mã số thuế của người nộp và sự đồng ý của họ trước khi xem kho giấy tờ.".to_owned()
+    } else {
+        String::new()
+    };
+    let r = intake_page(
         &state,
-        p,
+        &posted.principal,
         code.as_str(),
         Some(typed),
-        String::new(),
+        message,
         super::form::Problems::default(),
         ticket,
     )
-    .await
+    .await?;
+    Ok(if refused {
+        super::form::with_status(r, axum::http::StatusCode::UNPROCESSABLE_ENTITY)
+    } else {
+        r
+    })
+}
+
+/// The intake form of `procedure` posted by a counter officer: the procedure's code and
+/// the checked form, or the answer already made (a failed session check sends the officer
+/// back to the form).
+async fn posted_intake(
+    state: &AppState,
+    procedure: &str,
+    request: Request,
+) -> Result<Result<(ProcedureCode, super::filing::Posted), Response>, PageError> {
+    let code = ProcedureCode::parse(procedure).map_err(|e| AppError::code("procedure", e))?;
+    let back = format!("/quay/tiep-nhan/{code}");
+    match super::filing::receive(state, request, &back).await? {
+        Ok(posted) => {
+            Counter::of(&posted.principal)?;
+            Ok(Ok((code, posted)))
+        }
+        Err(answer) => Ok(Err(answer)),
+    }
 }
 
 /// `POST /quay/tiep-nhan/{procedure}`: the intake form sent by the browser itself, as
@@ -651,14 +662,11 @@ pub async fn intake_submit(
     Path(procedure): Path<String>,
     request: Request,
 ) -> Result<Response, PageError> {
-    let code = ProcedureCode::parse(&procedure).map_err(|e| AppError::code("procedure", e))?;
-    let back = format!("/quay/tiep-nhan/{code}");
-    let posted = match super::filing::receive(&state, request, &back).await? {
+    let (code, posted) = match posted_intake(&state, &procedure, request).await? {
         Ok(posted) => posted,
         Err(answer) => return Ok(answer),
     };
     let p = posted.principal.clone();
-    Counter::of(&p)?;
     let (typed, filed) = super::filing::file(&state, &posted, code.as_str(), Desk::Counter).await?;
     match filed {
         Ok(dossier) if typed.accept => Ok(Redirect::to(&format!("/quay/bien-nhan/{dossier}")).into_response()),
@@ -666,7 +674,8 @@ pub async fn intake_submit(
         Err(e) => {
             let problems = super::form::Problems::of(&e);
             let (status, message) = super::form::refusal(e)?;
-            let r = intake_page(&state, &p, code.as_str(), Some(typed), message, problems, None).await?;
+            let ticket = typed.ticket;
+            let r = intake_page(&state, &p, code.as_str(), Some(typed), message, problems, ticket).await?;
             Ok(super::form::with_status(r, status))
         }
     }
@@ -878,6 +887,8 @@ struct ReceiptPage {
     fees: Vec<(String, String)>,
     secret: String,
     documents: Vec<Received>,
+    /// The queue ticket the applicant was called with, if any.
+    ticket: Option<String>,
 }
 
 /// `GET /quay/bien-nhan/{code}`: what was received, the appointment and the fees, with the
@@ -892,6 +903,7 @@ pub async fn receipt(
     let view = crate::service::dossiers::get(&state, &p, &code).await?;
     let status = view.status_label;
     let d = view.dossier;
+    let ticket = crate::service::queue::ticket_number_of(&state, d.code.as_str()).await?;
     Ok(page(&ReceiptPage {
         frame: Frame::new(&state, Some(&p)).await?,
         code: d.code.as_str().to_owned(),
@@ -921,5 +933,6 @@ pub async fn receipt(
                 files: r.files.len(),
             })
             .collect(),
+        ticket,
     }))
 }

@@ -191,6 +191,8 @@ pub struct Typed {
     pub accept: bool,
     /// Counter: the applicant agreed that their document store be consulted and used.
     pub store_consent: bool,
+    /// Counter: the queue ticket (its id) the applicant was called with.
+    pub ticket: Option<i64>,
     /// The checklist rows named by the form, by index.
     pub rows: BTreeMap<usize, RowTyped>,
     /// Someone filing for the applicant under an authorisation (all empty: nobody).
@@ -267,6 +269,7 @@ impl Typed {
             },
             // `true` from the intake form (the script sends it as a JSON boolean).
             store_consent: form.get("store_consent").is_some_and(|v| v == "true" || v == "1"),
+            ticket: form.get("ticket").and_then(|t| t.trim().parse().ok()),
             rows: BTreeMap::new(),
             submitter: SubmitterTyped {
                 name: form.text("submitter.name"),
@@ -437,6 +440,9 @@ impl Typed {
             if self.store_consent {
                 body.insert("store_consent".to_owned(), Value::Bool(true));
             }
+            if let Some(ticket) = self.ticket {
+                body.insert("ticket".to_owned(), ticket.into());
+            }
         }
         let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.to_string()))?;
         crate::extract::parse_json(&bytes)
@@ -531,6 +537,24 @@ mod tests {
         let checked = req.documents[1].checked.as_ref().expect("checked");
         assert_eq!(checked.original, motcua_core::documents::Original::CertifiedCopy);
         assert!(req.store_consent);
+        assert_eq!(req.ticket, None);
+    }
+
+    #[test]
+    fn the_counter_sends_the_queue_ticket_served() {
+        let fields = [
+            ("applicant.kind", "citizen"),
+            ("applicant.name", "C"),
+            ("applicant.id_number", "058190000123"),
+            ("ticket", "42"),
+        ];
+        let typed = Typed::of(&form(&fields));
+        assert_eq!(
+            typed.request("1.900141", Desk::Counter).expect("request").ticket,
+            Some(42)
+        );
+        // Online there is no ticket, whatever the form says.
+        assert_eq!(typed.request("1.900141", Desk::Online).expect("request").ticket, None);
     }
 
     #[test]

@@ -160,8 +160,20 @@ pub(super) async fn activated(state: &AppState, typed: &str, c: &DeviceCookie) -
     Ok(Some(r))
 }
 
-async fn kiosk_of(state: &AppState, headers: &HeaderMap) -> Result<Option<motcua_store::queue::Kiosk>, AppError> {
-    device_of(state, headers, &KIOSK).await
+/// The kiosk asking, by the device token in its cookie; a kiosk without a valid one is
+/// sent to be activated.
+struct ActiveKiosk(motcua_store::queue::Kiosk);
+
+impl axum::extract::FromRequestParts<AppState> for ActiveKiosk {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
+        match device_of(state, &parts.headers, &KIOSK).await {
+            Ok(Some(k)) => Ok(ActiveKiosk(k)),
+            Ok(None) => Err(Redirect::to("/may-lay-so/kich-hoat").into_response()),
+            Err(e) => Err(PageError::from(e).into_response()),
+        }
+    }
 }
 
 /// The kiosk's answer once a ticket is issued: its page for printing.
@@ -180,25 +192,25 @@ struct KioskPage {
 
 /// `GET /may-lay-so`: the kiosk's screen (a kiosk without a device token is sent to be
 /// activated).
-async fn kiosk_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
-    kiosk_screen(&state, &headers, false, String::new()).await
+async fn kiosk_page(State(state): State<AppState>, ActiveKiosk(k): ActiveKiosk) -> Result<Response, PageError> {
+    kiosk_screen(&state, &k, false, String::new()).await
 }
 
 /// `GET /may-lay-so/uu-tien`: the same, for a priority ticket.
-async fn kiosk_priority_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
-    kiosk_screen(&state, &headers, true, String::new()).await
+async fn kiosk_priority_page(
+    State(state): State<AppState>,
+    ActiveKiosk(k): ActiveKiosk,
+) -> Result<Response, PageError> {
+    kiosk_screen(&state, &k, true, String::new()).await
 }
 
 async fn kiosk_screen(
     state: &AppState,
-    headers: &HeaderMap,
+    k: &motcua_store::queue::Kiosk,
     priority: bool,
     error: String,
 ) -> Result<Response, PageError> {
-    let Some(k) = kiosk_of(state, headers).await? else {
-        return Ok(Redirect::to("/may-lay-so/kich-hoat").into_response());
-    };
-    let menu = queue::kiosk_menu(state, &k).await?;
+    let menu = queue::kiosk_menu(state, k).await?;
     Ok(page(&KioskPage { menu, priority, error }))
 }
 
@@ -206,22 +218,13 @@ async fn kiosk_screen(
 /// for printing.
 async fn kiosk_take(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ActiveKiosk(k): ActiveKiosk,
     form: PreSessionForm,
 ) -> Result<Response, PageError> {
-    let Some(k) = kiosk_of(&state, &headers).await? else {
-        return Ok(Redirect::to("/may-lay-so/kich-hoat").into_response());
-    };
     let form = form.form;
     let priority = form.get("priority_kind").map(str::to_owned).filter(|p| !p.is_empty());
     let Ok(group) = form.text("group").parse::<i64>() else {
-        return kiosk_screen(
-            &state,
-            &headers,
-            priority.is_some(),
-            "Vui lòng chọn lĩnh vực.".to_owned(),
-        )
-        .await;
+        return kiosk_screen(&state, &k, priority.is_some(), "Vui lòng chọn lĩnh vực.".to_owned()).await;
     };
     let req = queue::TakeTicket {
         group,
@@ -230,7 +233,7 @@ async fn kiosk_take(
     match queue::take_ticket(&state, &k, req).await {
         Ok(t) => Ok(to_print(&t)),
         Err(e @ (AppError::Refused(_) | AppError::BadRequest { .. })) => {
-            kiosk_screen(&state, &headers, priority.is_some(), e.to_string()).await
+            kiosk_screen(&state, &k, priority.is_some(), e.to_string()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -240,16 +243,13 @@ async fn kiosk_take(
 /// read by the kiosk's scanner into the field) and shows its ticket for printing.
 async fn kiosk_check_in(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ActiveKiosk(k): ActiveKiosk,
     form: PreSessionForm,
 ) -> Result<Response, PageError> {
-    let Some(k) = kiosk_of(&state, &headers).await? else {
-        return Ok(Redirect::to("/may-lay-so/kich-hoat").into_response());
-    };
     match crate::service::booking::check_in(&state, &k, &form.form.text("ma")).await {
         Ok(t) => Ok(to_print(&t)),
         Err(e @ (AppError::Refused(_) | AppError::BadRequest { .. } | AppError::NotFound(_))) => {
-            kiosk_screen(&state, &headers, false, e.to_string()).await
+            kiosk_screen(&state, &k, false, e.to_string()).await
         }
         Err(e) => Err(e.into()),
     }

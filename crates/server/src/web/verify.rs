@@ -119,15 +119,21 @@ fn document_lines(v: CodeView) -> (String, Vec<DocumentLine>) {
 
 /// `GET /xac-thuc`: the two forms.
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
-    let frame = Frame::new(&state, viewer.0.as_ref()).await?;
-    Ok(page(&CheckPage {
-        frame,
-        code: String::new(),
-        secret: String::new(),
-        error: None,
-        file: None,
-        documents: None,
-    }))
+    Ok(page(&CheckPage::blank(&state, &viewer).await?))
+}
+
+impl CheckPage {
+    /// The page with both forms empty.
+    async fn blank(state: &AppState, viewer: &Viewer) -> Result<Self, PageError> {
+        Ok(CheckPage {
+            frame: Frame::new(state, viewer.0.as_ref()).await?,
+            code: String::new(),
+            secret: String::new(),
+            error: None,
+            file: None,
+            documents: None,
+        })
+    }
 }
 
 /// `POST /xac-thuc/ma-ho-so` (`code`, `secret`): the documents motcua issued for that
@@ -139,16 +145,12 @@ pub async fn by_code(
     ip: ClientIp,
     form: super::form::PreSessionForm,
 ) -> Result<Response, PageError> {
-    let frame = Frame::new(&state, viewer.0.as_ref()).await?;
     let code = form.form.text("code").trim().to_owned();
     let secret = form.form.text("secret").trim().to_owned();
     let mut shown = CheckPage {
-        frame,
         code: code.clone(),
         secret: secret.clone(),
-        error: None,
-        file: None,
-        documents: None,
+        ..CheckPage::blank(&state, &viewer).await?
     };
     match verify::check_code(&state, &ip.0, &code, &secret).await {
         Ok(v) => {
@@ -179,15 +181,7 @@ fn refused(e: AppError, mut shown: CheckPage) -> Result<Response, PageError> {
 
 /// `POST /xac-thuc`: checks the uploaded PDF (multipart, field `file`).
 pub async fn upload(State(state): State<AppState>, viewer: Viewer, request: Request) -> Result<Response, PageError> {
-    let frame = Frame::new(&state, viewer.0.as_ref()).await?;
-    let shown = CheckPage {
-        frame,
-        code: String::new(),
-        secret: String::new(),
-        error: None,
-        file: None,
-        documents: None,
-    };
+    let shown = CheckPage::blank(&state, &viewer).await?;
     let (parts, body) = request.into_parts();
     let checked = async {
         let (bytes, _permit) = verify::read_body(&state, &parts.headers, body).await?;
