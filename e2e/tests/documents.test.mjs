@@ -6,10 +6,11 @@
 // and the filing form's offer go to docs/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../lib/server.mjs";
+import { pdfFile } from "../lib/requests.mjs";
 import { launch, signIn, shot } from "../lib/browser.mjs";
 import { axeViolations } from "../lib/axe.mjs";
 
@@ -23,13 +24,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-// A minimal PDF (uploads are checked by content, not by name).
-function pdfFile(dir, name) {
-  const path = join(dir, name);
-  writeFileSync(path, "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
-  return path;
-}
 
 // A procedure of the demo that a citizen files online and whose checklist asks for the
 // original of a practising certificate already issued: its code and that row's index.

@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../lib/server.mjs";
+import { pdfFile } from "../lib/requests.mjs";
 import { launch, signIn, shot } from "../lib/browser.mjs";
 
 let server;
@@ -22,31 +23,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-// A small but real PDF (the upload checks file types by content).
-function pdfFile(dir, name, text) {
-  const body = `BT /F1 12 Tf 72 720 Td (${text}) Tj ET`;
-  const objects = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-    `<< /Length ${body.length} >>\nstream\n${body}\nendstream`,
-    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-  ];
-  let out = "%PDF-1.4\n";
-  const offsets = [];
-  objects.forEach((o, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const off of offsets) out += `${String(off).padStart(10, "0")} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  const path = join(dir, name);
-  writeFileSync(path, out);
-  return path;
-}
 
 // Clicks a submit button and waits for the page it leads to; if the form shows an error
 // instead, fails with that error (what a person would read).

@@ -6,10 +6,11 @@
 // login and filing go to docs/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../lib/server.mjs";
+import { pdfFile } from "../lib/requests.mjs";
 import { launch, shot, DEMO_PASSWORD } from "../lib/browser.mjs";
 
 let server;
@@ -37,13 +38,6 @@ const SECRETS = {
   counterId: "058190000888",
   counterPhone: "0912000888",
 };
-
-function pdfFile(dir, name) {
-  const out = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-  const path = join(dir, name);
-  writeFileSync(path, out);
-  return path;
-}
 
 // A context with JavaScript off that records the address of every request it makes.
 async function noScript() {

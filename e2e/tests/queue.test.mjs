@@ -8,10 +8,11 @@
 // kiosk issues tickets only in working sessions).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../lib/server.mjs";
+import { api, pdfFile } from "../lib/requests.mjs";
 import { launch, signIn, shot } from "../lib/browser.mjs";
 import { axeViolations } from "../lib/axe.mjs";
 
@@ -25,18 +26,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function api(page, method, path, body) {
-  const csrf = await page.locator('meta[name="csrf-token"]').getAttribute("content");
-  const res = await page.request.fetch(server.base + path, {
-    method,
-    headers: { "x-csrf-token": csrf, "content-type": "application/json" },
-    data: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.ok(), `${method} ${path}: ${res.status()} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 // Today in Vietnam, YYYY-MM-DD.
 function vietnamToday() {
@@ -170,8 +159,7 @@ test("the board follows the kiosk and the counter, a booking is called first", a
   await desk.locator("#applicant-phone").fill("0912000321");
   const ticks = desk.locator("[data-tick]");
   for (let i = 0; i < (await ticks.count()); i++) await ticks.nth(i).check();
-  const scan = join(mkdtempSync(join(tmpdir(), "motcua-queue-")), "ban-quet.pdf");
-  writeFileSync(scan, "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
+  const scan = pdfFile(mkdtempSync(join(tmpdir(), "motcua-queue-")), "ban-quet.pdf");
   await desk.locator('#intake input[type="file"][name^="documents."]').first().setInputFiles(scan);
   await Promise.all([desk.waitForNavigation(), desk.locator("#accept").click()]);
   const why = await desk.locator(".form-error, .error-summary").first().innerText().catch(() => "");

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QRPay } from "vietnam-qr-pay";
 import { startServer } from "../lib/server.mjs";
+import { api, upload } from "../lib/requests.mjs";
 import { launch, signIn, shot } from "../lib/browser.mjs";
 import { axeViolations } from "../lib/axe.mjs";
 
@@ -29,30 +30,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-// Calls the JSON API with the page's session (cookie and CSRF token), as its forms do.
-async function api(page, method, path, body) {
-  const csrf = await page.locator('meta[name="csrf-token"]').getAttribute("content");
-  const res = await page.request.fetch(server.base + path, {
-    method,
-    headers: { "x-csrf-token": csrf, "content-type": "application/json" },
-    data: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.ok(), `${method} ${path}: ${res.status()} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function upload(page, name) {
-  const csrf = await page.locator('meta[name="csrf-token"]').getAttribute("content");
-  const pdf = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
-  const res = await page.request.post(`${server.base}/api/v1/uploads?name=${encodeURIComponent(name)}`, {
-    headers: { "x-csrf-token": csrf, "content-type": "application/octet-stream" },
-    data: pdf,
-  });
-  assert.ok(res.ok(), await res.text());
-  return (await res.json()).id;
-}
 
 // What zbarimg reads from an image file: one line per code.
 function zbar(path) {
