@@ -37,6 +37,10 @@ W3_RATE=15000; W3_P99=10
 W5_RATE=100
 W4_P50=20
 COLD_MS=1000; RSS_MB=200
+# W6, the counter queue (issue 21): calls and ticket takes at W6_RATE/s in all with
+# W6_STREAMS event streams open on 50 counters.
+W6_CALL_P99=20; W6_EVENT_P99=200
+W6_RATE=${BENCH_W6_RATE:-200}; W6_STREAMS=${BENCH_W6_STREAMS:-1000}; W6_BOARDS=${BENCH_W6_BOARDS:-10}
 
 case "${1:-}" in
   -h | --help) sed -n '2,6p' "$0"; exit 0 ;;
@@ -204,7 +208,7 @@ work_rows=()
 notes=()
 note() { notes+=("$*"); }
 # row SORTKEY WORKLOAD BACKEND MEASURED P50 P99 TARGET RATIO RESULT; the table is printed in
-# SORTKEY order (W1 … W5, cold start, memory), whatever order the runs went in.
+# SORTKEY order (W1 … W5, W6 as "5w", cold start, memory), whatever order the runs went in.
 row() { work_rows+=("$1"$'\t'"| $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 |"); }
 
 # ---------------------------------------------------------------- tools
@@ -240,6 +244,7 @@ elif [ -n "$(git -C "$root" status --porcelain --untracked-files=normal -- . ':!
 fi
 motcua_bin="$CARGO_TARGET_DIR/release/motcua"
 floor_bin="$FLOOR_TARGET_DIR/release/motcua-bench-floor"
+queue_bin="$FLOOR_TARGET_DIR/release/motcua-bench-queue"
 if [ "$BUILD" = 1 ]; then
   log "building motcua (release) from $src into $CARGO_TARGET_DIR"
   locked=(); [ -z "$REV" ] || locked=(--locked)
@@ -248,12 +253,17 @@ if [ "$BUILD" = 1 ]; then
   log "building the floor server (release) into $FLOOR_TARGET_DIR"
   CARGO_TARGET_DIR="$FLOOR_TARGET_DIR" cargo build --release --locked --manifest-path "$here/floor/Cargo.toml" \
     >"$work/build-floor.log" 2>&1 || die "build of bench/floor failed: $(tail -n 20 "$work/build-floor.log")"
+  log "building the queue load generator (W6, release) into $FLOOR_TARGET_DIR"
+  CARGO_TARGET_DIR="$FLOOR_TARGET_DIR" cargo build --release --locked --manifest-path "$here/queue/Cargo.toml" \
+    >"$work/build-queue.log" 2>&1 || die "build of bench/queue failed: $(tail -n 20 "$work/build-queue.log")"
 fi
 [ -x "$motcua_bin" ] || die "$motcua_bin missing (BENCH_BUILD=0 needs an earlier build)"
 [ -x "$floor_bin" ] || die "$floor_bin missing (BENCH_BUILD=0 needs an earlier build)"
+[ -x "$queue_bin" ] || die "$queue_bin missing (BENCH_BUILD=0 needs an earlier build)"
 # Run copies: the shared target directory may be rebuilt by someone else meanwhile.
 cp "$motcua_bin" "$work/motcua" && motcua_bin="$work/motcua"
 cp "$floor_bin" "$work/motcua-bench-floor" && floor_bin="$work/motcua-bench-floor"
+cp "$queue_bin" "$work/motcua-bench-queue" && queue_bin="$work/motcua-bench-queue"
 build_secs=$(($(date +%s) - t_build))
 
 # ---------------------------------------------------------------- the machine
@@ -649,6 +659,23 @@ server_workloads() {
     [ "${nf:-0}" = 0 ] || note "[$backend] W5: $(num "$nf") answers were 404 (generated dossiers not yet accepted have no receipt); they are left out of the rate."
   else
     row 5 "W5 receipt PDF" "$backend" "" "" "" "≥ $W5_RATE/s with intake served" "" "not run (needs the generated data set and W1)"
+  fi
+
+  # W6: the counter queue. Runs last: it reshapes the demo centre (calendar open all day,
+  # 50 counters serving every group). The load generator (bench/queue) shares the cores
+  # with the server, as wrk does.
+  log "[$backend] W6 queue: $W6_STREAMS streams, takes and calls at $W6_RATE/s, ${DURATION}s"
+  if BENCH_W6_RATE=$W6_RATE BENCH_W6_BOARDS=$W6_BOARDS BENCH_W6_PHONES=$((W6_STREAMS - W6_BOARDS)) \
+    BENCH_W6_DURATION=$DURATION BENCH_W6_WARMUP=$WARMUP \
+    "$queue_bin" "$base" "$work/w6-$backend.json" >"$work/w6-$backend.log" 2>&1; then
+    local c6 e6 errs6
+    c6=$(jnum "w6-$backend" call_p99_ms); e6=$(jnum "w6-$backend" event_p99_ms)
+    errs6=$(( $(jnum "w6-$backend" errors) + $(jnum "w6-$backend" stream_errors) ))
+    verdict=FAIL
+    if le "$c6" $W6_CALL_P99 && le "$e6" $W6_EVENT_P99 && [ "$errs6" = 0 ]; then verdict=PASS; fi
+    row 5w "W6 queue: calls \`POST …/call\` and takes at $W6_RATE/s, $W6_STREAMS event streams, 50 counters" "$backend" "$(num "$(jnum "w6-$backend" calls_measured)") calls" "$(ms "$(jnum "w6-$backend" call_p50_ms)")" "$(ms "$c6")" "call p99 ≤ $W6_CALL_P99 ms; call → event p99 ≤ $W6_EVENT_P99 ms" "" "$verdict; call → event p50 $(ms "$(jnum "w6-$backend" event_p50_ms)"), p99 $(ms "$e6") over $(num "$(jnum "w6-$backend" events_measured)") deliveries; $errs6 errors"
+  else
+    row 5w "W6 queue" "$backend" "" "" "" "call p99 ≤ $W6_CALL_P99 ms; call → event p99 ≤ $W6_EVENT_P99 ms" "" "error: $(tail -n 2 "$work/w6-$backend.log" | tr '\n' ' ')"
   fi
 
   note "[$backend] memory after W5 too: VmRSS $(awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status") MB (peak $(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status") MB)."
