@@ -20,6 +20,9 @@
 #                                  signature tests (issue 22); pyHanko and its command line
 #                                  (PyPI, in the same environment) check those signatures
 #                                  independently, with poppler's pdfsig
+#   nginx                          the reverse proxy in front of two `motcua serve` nodes in the
+#                                  two-node test (issue 26); the test runs its own instance
+#                                  on a loopback port, never the system service
 set -euo pipefail
 
 missing=()
@@ -39,6 +42,7 @@ need_package poppler-utils
 need_package zbar-tools
 need_package chromium
 need_package softhsm2
+need_package nginx
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"

@@ -109,7 +109,7 @@ const dossierPage = () => received.code && `/ho-so/${encodeURIComponent(received
 
 const PUBLIC = [
   "/", "/thu-tuc", "/thu-tuc?q=ho+tich", "/thu-tuc?agency=&online=full", `/thu-tuc/${LLTP}`, "/tra-cuu", trackingResult,
-  "/thong-ke", "/dang-nhap", "/dang-ky", "/khong-co-trang-nay",
+  "/thong-ke", "/dang-nhap", "/dang-ky", "/lay-so", "/lay-so?ma=123456", "/khong-co-trang-nay",
 ];
 
 const ROLES = [

@@ -88,6 +88,9 @@ test("the board follows the kiosk and the counter, a booking is called first", a
   // The kiosk takes a walk-in ticket: the board's waiting count rises.
   const kiosk = await device("/may-lay-so/kich-hoat", kioskToken, { width: 1080, height: 1920 });
   await shot(kiosk, "queue-kiosk");
+  await kiosk.goto(`${server.base}/may-lay-so/danh-gia`);
+  assert.deepEqual(await axeViolations(kiosk, "/may-lay-so/danh-gia"), []);
+  await kiosk.goto(`${server.base}/may-lay-so`);
   await Promise.all([kiosk.waitForURL(/\/may-lay-so\/in\//), kiosk.getByRole("button", { name: /Đất đai/ }).click()]);
   const walkIn = (await kiosk.locator("#ticket-number").innerText()).trim();
   assert.match(walkIn, /^A\d{3}$/);

@@ -181,6 +181,21 @@ pub fn run_after(run: i64, pick: Pick) -> i64 {
     }
 }
 
+/// Places in one group's line: for each of the group's waiting tickets of a day, given as
+/// `(taken_at, id)`, how many of them wait ahead of it: those taken earlier, or at the
+/// same instant with a smaller id (arrival order; a transfer keeps the arrival time). The
+/// same count as `motcua_store::queue::ahead_of` gives for one ticket; the live views count
+/// the whole line at once with this.
+pub fn places(waiting: &[(i64, i64)]) -> Vec<i64> {
+    let mut order: Vec<usize> = (0..waiting.len()).collect();
+    order.sort_by_key(|&i| waiting[i]);
+    let mut out = vec![0; waiting.len()];
+    for (place, i) in order.into_iter().enumerate() {
+        out[i] = i64::try_from(place).unwrap_or(i64::MAX);
+    }
+    out
+}
+
 /// Calls of a group the wait estimate looks back on.
 pub const ESTIMATE_CALLS: usize = 10;
 
@@ -200,6 +215,38 @@ pub fn estimated_wait_minutes(ahead: i64, recent_calls_ms: &[i64]) -> Option<i64
     let mean_gap_ms = span / gaps;
     let wait_ms = mean_gap_ms.saturating_mul(ahead + 1);
     Some((wait_ms + 59_999) / 60_000)
+}
+
+/// A waiting ticket with a phone number or email address gets one message when this many
+/// tickets (or fewer, if it never got it) are ahead of it in its group.
+pub const NOTIFY_AHEAD: i64 = 3;
+
+/// Digits of a centre's code of the day.
+pub const HALL_CODE_DIGITS: usize = 6;
+
+/// The code of the day shown in a centre's hall, from the HMAC (at least 8 bytes) of the
+/// centre and the day under the deployment's secret: six digits, easy to type on a phone.
+/// Someone who was not in the hall that day does not know it (docs/rules.md §1.1).
+pub fn hall_code(mac: &[u8]) -> String {
+    let mut first = [0u8; 8];
+    for (d, s) in first.iter_mut().zip(mac) {
+        *d = *s;
+    }
+    // 2^64 is so much larger than 10^6 that the remainder's bias is negligible.
+    format!("{:06}", u64::from_be_bytes(first) % 1_000_000)
+}
+
+/// The input that message authenticates for `centre` on `day` (`YYYY-MM-DD`): a label,
+/// so the key derives nothing else by accident, and the two values, separated.
+pub fn hall_code_input(centre: &str, day: &str) -> String {
+    format!("motcua-queue-hall\u{0}{centre}\u{0}{day}")
+}
+
+/// A typed code of the day, its digits only (spaces and dashes people put in are
+/// dropped); `None` when it is not six digits.
+pub fn parse_hall_code(typed: &str) -> Option<String> {
+    let digits: String = typed.chars().filter(|c| !matches!(c, ' ' | '-' | '.')).collect();
+    (digits.len() == HALL_CODE_DIGITS && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
 /// Where a ticket is in its life.
@@ -261,6 +308,13 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn places_count_the_tickets_taken_before() {
+        // Taken at 5, 3, 5 (ids 9, 4, 2) and 1: ahead 3, 1, 2, 0.
+        assert_eq!(places(&[(5, 9), (3, 4), (5, 2), (1, 7)]), [3, 1, 2, 0]);
+        assert!(places(&[]).is_empty());
+    }
 
     #[test]
     fn letters_and_numbers() {
@@ -359,6 +413,22 @@ mod tests {
         arrivals.extend(std::iter::repeat_n(true, 200));
         let waited = simulate(&arrivals, 3);
         assert!(waited[..3].iter().all(|w| *w <= 3), "{:?}", &waited[..3]);
+    }
+
+    #[test]
+    fn hall_codes_are_six_digits_and_typing_is_forgiving() {
+        assert_eq!(hall_code(&[0; 32]), "000000");
+        assert_eq!(hall_code(&[0xff; 32]), format!("{:06}", u64::MAX % 1_000_000));
+        assert_eq!(hall_code(&[0, 0, 0, 0, 0, 0, 0x30, 0x39]), "012345");
+        assert_ne!(
+            hall_code_input("000.00.16.H43", "2026-11-02"),
+            hall_code_input("000.00.16.H43", "2026-11-03")
+        );
+        assert_eq!(parse_hall_code(" 012 345 "), Some("012345".to_owned()));
+        assert_eq!(parse_hall_code("012-345"), Some("012345".to_owned()));
+        for bad in ["", "12345", "1234567", "12a456"] {
+            assert_eq!(parse_hall_code(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

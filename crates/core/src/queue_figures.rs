@@ -8,9 +8,12 @@
 //! taken to called (a recall moves the call later, so the wait counted is to the last
 //! call), its *service* from called to finished. A ticket counts under the group it was
 //! taken for, the counter and officer that called it, and the hour and day it was taken,
-//! in Vietnam time.
+//! in Vietnam time. A ticket rated at the kiosk after it was served counts its
+//! satisfaction under the same keys (so under the counter and officer that served it).
 
 use serde::Serialize;
+
+use crate::evaluation::Satisfaction;
 
 /// One ticket, as the figures read it (instants in epoch milliseconds).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +34,8 @@ pub struct TicketFact {
     pub called_at: Option<i64>,
     /// Finished or marked absent.
     pub finished_at: Option<i64>,
+    /// The satisfaction given for it at the kiosk.
+    pub rating: Option<Satisfaction>,
 }
 
 /// The counts and times of a set of tickets.
@@ -51,6 +56,14 @@ pub struct Line {
     pub wait_ms: i64,
     /// Total service time of the served ones, ms.
     pub service_ms: i64,
+    /// Tickets rated at the kiosk.
+    pub rated: i64,
+    /// Rated "very satisfied".
+    pub very_satisfied: i64,
+    /// Rated "satisfied".
+    pub satisfied: i64,
+    /// Rated "not satisfied".
+    pub not_satisfied: i64,
 }
 
 impl Line {
@@ -71,6 +84,20 @@ impl Line {
                 self.service_ms += (f - c).max(0);
             }
         }
+        if let Some(r) = t.rating {
+            self.rated += 1;
+            match r {
+                Satisfaction::VerySatisfied => self.very_satisfied += 1,
+                Satisfaction::Satisfied => self.satisfied += 1,
+                Satisfaction::NotSatisfied => self.not_satisfied += 1,
+            }
+        }
+    }
+
+    /// The share of the rated tickets rated satisfied or very satisfied
+    /// (`Satisfaction::is_satisfied`), in whole percent (rounded), if any was rated.
+    pub fn satisfied_percent(&self) -> Option<i64> {
+        (self.rated > 0).then(|| ((self.very_satisfied + self.satisfied) * 200 + self.rated) / (2 * self.rated))
     }
 
     /// Mean wait in whole minutes (rounded), if any ticket was called.
@@ -189,6 +216,7 @@ mod tests {
             taken_at: taken,
             called_at: called,
             finished_at: finished,
+            rating: None,
         }
     }
 
@@ -226,5 +254,41 @@ mod tests {
         assert_eq!(f.heat[0][8], 3);
         assert_eq!(f.by_counter[0].line.taken, 3);
         assert_eq!(Line::default().mean_wait_minutes(), None);
+    }
+
+    #[test]
+    fn satisfaction_counts_under_the_counter_and_officer_that_served() {
+        let m = 60_000;
+        let base = 1_793_581_200_000;
+        let rated = |r| TicketFact {
+            rating: Some(r),
+            ..t(1, "done", base, Some(base + m), Some(base + 2 * m))
+        };
+        let mut other = rated(Satisfaction::NotSatisfied);
+        other.counter = Some(2);
+        other.officer = Some("u-2".to_owned());
+        let tickets = [
+            rated(Satisfaction::VerySatisfied),
+            rated(Satisfaction::Satisfied),
+            rated(Satisfaction::NotSatisfied),
+            other,
+            t(1, "done", base, Some(base + m), Some(base + 2 * m)),
+        ];
+        let f = figures(&tickets);
+        assert_eq!(
+            (
+                f.total.rated,
+                f.total.very_satisfied,
+                f.total.satisfied,
+                f.total.not_satisfied
+            ),
+            (4, 1, 1, 2)
+        );
+        assert_eq!(f.total.satisfied_percent(), Some(50));
+        assert_eq!(f.by_counter[0].line.rated, 3);
+        assert_eq!(f.by_counter[0].line.satisfied_percent(), Some(67));
+        assert_eq!(f.by_officer[1].line.not_satisfied, 1);
+        assert_eq!(f.by_officer[1].line.satisfied_percent(), Some(0));
+        assert_eq!(Line::default().satisfied_percent(), None);
     }
 }

@@ -416,6 +416,66 @@ pub async fn restore(config: Config, file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The backend the configuration names (SQLite unless a database URL is set).
+fn backend_of(config: &Config) -> Backend {
+    if config.database_url.is_empty() {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
+/// `motcua backup --dir DIR [--keep N]`: a new backup in `dir` named by the time, written
+/// under a `.partial` name and renamed once whole and on disk (so an interrupted backup is
+/// never taken for the latest), then the oldest beyond the newest `keep` removed.
+pub async fn backup_dated(config: Config, dir: &Path, keep: Option<u32>) -> Result<()> {
+    if config.database_url.is_empty() && !config.sqlite_path().exists() {
+        bail!("no database at {} to back up", config.sqlite_path().display());
+    }
+    let backend = backend_of(&config);
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = crate::backups::name_at(backend, OffsetDateTime::now_utc())?;
+    let target = dir.join(&name);
+    let partial = dir.join(format!("{name}.partial"));
+    if target.exists() {
+        bail!("{} already exists", target.display());
+    }
+    let db = Db::connect(&config.db_config()).await.context("opening the database")?;
+    let written = db.backup(&partial).await;
+    db.close().await;
+    let finished = written
+        .map_err(anyhow::Error::from)
+        .and_then(|()| crate::backups::sync(&partial))
+        .and_then(|()| std::fs::rename(&partial, &target).with_context(|| format!("renaming to {}", target.display())))
+        .and_then(|()| crate::backups::sync(&target));
+    if let Err(e) = finished {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e.context(format!("backing up into {}", dir.display())));
+    }
+    println!("Đã sao lưu vào {}.", target.display());
+    if let Some(keep) = keep {
+        let removed = crate::backups::prune(dir, backend, keep as usize)?;
+        for old in &removed {
+            println!("Đã xoá bản sao lưu cũ {}.", old.display());
+        }
+        tracing::info!(kept = keep, removed = removed.len(), dir = %dir.display(), "old backups pruned");
+    }
+    Ok(())
+}
+
+/// `motcua restore --latest DIR`: restores the newest backup `motcua backup --dir` wrote there.
+pub async fn restore_latest(config: Config, dir: &Path) -> Result<()> {
+    let backend = backend_of(&config);
+    let Some(file) = crate::backups::latest(dir, backend)? else {
+        bail!(
+            "no backup in {} (files named motcua-…Z.{})",
+            dir.display(),
+            crate::backups::extension(backend)
+        );
+    };
+    restore(config, &file).await
+}
+
 /// `motcua audit verify`: fails (exit 1) and names the first broken record if a chain
 /// does not hold, or if it lost or changed a record the anchor file wrote down.
 pub async fn audit_verify(config: Config, anchors: Option<PathBuf>) -> Result<()> {

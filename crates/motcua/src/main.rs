@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod backups;
 mod cli;
 
 /// jemalloc instead of glibc's allocator: see bench/RESULTS.md (allocation was a fifth of
@@ -54,8 +55,16 @@ enum Command {
     },
     /// Write a consistent copy of the database while it may be serving.
     Backup {
-        /// Target file (must not exist).
-        file: PathBuf,
+        /// Target file (must not exist); or `--dir`.
+        #[arg(required_unless_present = "dir", conflicts_with = "dir")]
+        file: Option<PathBuf>,
+        /// Write it into this directory instead, named by the time it is taken (UTC):
+        /// `motcua-20260115T020000.000Z.db` (SQLite) or `.dump` (PostgreSQL).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// With `--dir`: then keep only the newest N backups there, removing older ones.
+        #[arg(long, value_name = "N", requires = "dir", value_parser = clap::value_parser!(u32).range(1..))]
+        keep: Option<u32>,
     },
     /// Audit trail tools.
     Audit {
@@ -87,8 +96,12 @@ enum Command {
     },
     /// Replace the database with a backup (the server must be stopped).
     Restore {
-        /// Backup file made by `motcua backup`.
-        file: PathBuf,
+        /// Backup file made by `motcua backup`; or `--latest`.
+        #[arg(required_unless_present = "latest", conflicts_with = "latest")]
+        file: Option<PathBuf>,
+        /// Restore the newest backup that `motcua backup --dir` wrote in this directory.
+        #[arg(long, value_name = "DIR")]
+        latest: Option<PathBuf>,
     },
 }
 
@@ -150,8 +163,16 @@ fn main() -> std::process::ExitCode {
             Command::Demo { scenario } => cli::demo(config, scenario.as_deref()).await,
             Command::Import { file } => cli::import(config, &file).await,
             Command::Export { file, province } => cli::export(config, &file, province.as_deref()).await,
-            Command::Backup { file } => cli::backup(config, &file).await,
-            Command::Restore { file } => cli::restore(config, &file).await,
+            Command::Backup { file, dir, keep } => match (file, dir) {
+                (Some(file), _) => cli::backup(config, &file).await,
+                (None, Some(dir)) => cli::backup_dated(config, &dir, keep).await,
+                (None, None) => Err(anyhow::anyhow!("name a backup FILE or a --dir")),
+            },
+            Command::Restore { file, latest } => match (file, latest) {
+                (Some(file), _) => cli::restore(config, &file).await,
+                (None, Some(dir)) => cli::restore_latest(config, &dir).await,
+                (None, None) => Err(anyhow::anyhow!("name a backup FILE or --latest DIR")),
+            },
             Command::Generate {
                 dossiers,
                 seed,

@@ -389,9 +389,14 @@ async fn api_token_principal(state: &AppState, token: &str, ip: String) -> Resul
         })
         .collect();
     if found.last_used_at.is_none_or(|t| now - t > 60_000) {
-        let mut tx = state.db.begin_write().await?;
-        accounts::touch_api_token(&mut tx, &found.id, now).await?;
-        tx.commit().await?;
+        unless_disk_full(
+            async {
+                let mut tx = state.db.begin_write().await?;
+                accounts::touch_api_token(&mut tx, &found.id, now).await?;
+                tx.commit().await
+            }
+            .await,
+        )?;
     }
     Ok(Principal {
         user: None,
@@ -402,6 +407,19 @@ async fn api_token_principal(state: &AppState, token: &str, ip: String) -> Resul
         },
         ip,
     })
+}
+
+/// The outcome of marking a session's or token's last use: a full disk does not fail the
+/// request (the mark only bounds an idle timeout, to the minute, and reads must keep working
+/// while an operator frees space); any other failure does.
+fn unless_disk_full(marked: Result<(), motcua_store::StoreError>) -> Result<(), AppError> {
+    match marked {
+        Err(motcua_store::StoreError::Full(e)) => {
+            tracing::warn!(error = %e, "disk full: the last use of a session or token was not recorded");
+            Ok(())
+        }
+        other => Ok(other?),
+    }
 }
 
 async fn session_principal(state: &AppState, raw: &str, ip: String) -> Result<Principal, AppError> {
@@ -429,9 +447,14 @@ async fn session_principal(state: &AppState, raw: &str, ip: String) -> Result<Pr
     // Record activity at most once a minute: an idle timeout needs no finer grain, and
     // reads stay reads.
     if now - session.last_seen_at > 60_000 {
-        let mut tx = state.db.begin_write().await?;
-        accounts::touch_session(&mut tx, &hash, now).await?;
-        tx.commit().await?;
+        unless_disk_full(
+            async {
+                let mut tx = state.db.begin_write().await?;
+                accounts::touch_session(&mut tx, &hash, now).await?;
+                tx.commit().await
+            }
+            .await,
+        )?;
     }
     Ok(Principal {
         user: Some(user),

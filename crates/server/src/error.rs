@@ -76,10 +76,18 @@ pub enum AppError {
     /// Too busy now: the message, and the seconds to wait (`Retry-After`).
     #[error("{0}")]
     Busy(String, u64),
+    /// The disk is full: nothing of the request was stored (507 Insufficient Storage, code
+    /// `insufficient_storage`). It lasts until an operator frees space, so no `Retry-After`.
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// A fault of ours; the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// The `Retry-After` of a 503 for an unavailable dependency (the database down or failing
+/// over, the file store, the SSO provider): a client tries again after a few seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 /// The JSON error body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -165,6 +173,12 @@ impl AppError {
             AppError::Unavailable(m) | AppError::Busy(m, _) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m.clone(), None)
             }
+            AppError::InsufficientStorage(m) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                m.clone(),
+                None,
+            ),
             AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -188,15 +202,31 @@ impl From<StoreError> for AppError {
             StoreError::NotFound(what) => AppError::NotFound(format!("Không tìm thấy {what}.")),
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Invalid(inv) => AppError::Invalid(inv),
-            // The database cannot be reached: a passing condition, not a fault of the request.
-            StoreError::Database(e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))) => {
-                tracing::error!(error = %e, "database unavailable");
+            // The database cannot be reached, is shutting down or starting, or is a standby
+            // not yet promoted: a passing condition, not a fault of the request.
+            StoreError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "database unavailable");
                 AppError::Unavailable(
                     "Hệ thống tạm thời không truy cập được cơ sở dữ liệu. Vui lòng thử lại sau.".to_owned(),
                 )
             }
+            StoreError::Full(detail) => {
+                tracing::error!(error = %detail, "disk full: the database cannot grow; free space on its file system");
+                AppError::disk_full()
+            }
             other => AppError::Internal(other.to_string()),
         }
+    }
+}
+
+impl AppError {
+    /// 507: the disk is full, nothing was stored.
+    pub fn disk_full() -> Self {
+        AppError::InsufficientStorage(
+            "Máy chủ hết dung lượng lưu trữ nên chưa lưu được yêu cầu này. Các dữ liệu đã lưu trước đó vẫn an toàn; \
+             vui lòng báo quản trị hệ thống và thử lại sau."
+                .to_owned(),
+        )
     }
 }
 
@@ -255,6 +285,12 @@ impl IntoResponse for AppError {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*wait));
+        }
+        if let AppError::Unavailable(_) = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+            );
         }
         response
     }

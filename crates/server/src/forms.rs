@@ -612,11 +612,31 @@ async fn render_dossier_form(state: &AppState, w: Drawing<'_>) -> Result<(Vec<u8
 /// each other).
 fn issuing_lock(key: &str) -> &'static tokio::sync::Mutex<()> {
     static STRIPES: [tokio::sync::Mutex<()>; 64] = [const { tokio::sync::Mutex::const_new(()) }; 64];
+    &STRIPES[usize::try_from(key_hash(key) % 64).unwrap_or(0)]
+}
+
+/// FNV-1a of an object key, for the issuing locks.
+fn key_hash(key: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    &STRIPES[usize::try_from(h % 64).unwrap_or(0)]
+    h
+}
+
+/// [`issuing_lock`] across the nodes sharing a PostgreSQL database, each with its own
+/// stripes: a dossier filed through one node and handed over through another is queued on
+/// both, and each would draw the documents the other has not yet recorded. The lock is an
+/// advisory lock held by the returned transaction, released when it is dropped. `None` on
+/// SQLite, where one process serves.
+async fn issuing_lock_across_nodes(state: &AppState, key: &str) -> Result<Option<motcua_store::Tx>, AppError> {
+    if state.db.backend() != motcua_store::Backend::Postgres {
+        return Ok(None);
+    }
+    let mut tx = state.db.begin_read().await?;
+    let lock = i64::from_ne_bytes(key_hash(key).to_ne_bytes());
+    tx.serialize_with(lock).await?;
+    Ok(Some(tx))
 }
 
 /// The stored copy of the current revision of document `kind` number `ordinal` of the
@@ -675,7 +695,8 @@ async fn issue(state: &AppState, w: Drawing<'_>) -> Result<Vec<u8>, AppError> {
     let d = &stored.dossier;
     let key = object_key(d, form.slug(), ordinal, 1);
     let _issuing = issuing_lock(&key).lock().await;
-    // Issued by the other path meanwhile; or recorded, its copy lost: drawn again as of then.
+    let _issuing_across_nodes = issuing_lock_across_nodes(state, &key).await?;
+    // Issued by the other path (or node) meanwhile; or recorded, its copy lost: drawn again as of then.
     let at = match already_issued(state, stored.id, form.slug(), ordinal).await? {
         Some((_, Some(bytes))) => return Ok(bytes),
         Some((record, None)) => record.created_at,

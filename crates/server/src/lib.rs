@@ -173,7 +173,8 @@ async fn load_demo_catalogue_if_empty(db: &Db) -> Result<bool, error::AppError> 
 }
 
 /// Housekeeping while serving: every ten minutes, removes sessions that expired or went
-/// idle (a session is also refused when presented late, so this only keeps the table small).
+/// idle (a session is also refused when presented late, so this only keeps the table small),
+/// and erases the phone numbers and emails of queue tickets of past days.
 pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -192,6 +193,11 @@ pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
                 Err(e) => tracing::warn!(error = %e, "session clean-up failed; will retry"),
+            }
+            match service::queue::erase_stale_contacts(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(erased = n, "past days' queue tickets lost their contacts"),
+                Err(e) => tracing::warn!(error = %e, "erasing past tickets' contacts failed; will retry"),
             }
             match service::uploads::sweep(&state).await {
                 Ok(0) => {}

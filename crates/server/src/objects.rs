@@ -83,6 +83,15 @@ pub enum ObjectError {
     Protocol(String),
 }
 
+impl ObjectError {
+    /// Whether the local file system is full (`ENOSPC`, or `EDQUOT` past a quota): the
+    /// write failed for want of space, not for a fault.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, ObjectError::Io { source, .. }
+            if matches!(source.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded))
+    }
+}
+
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ObjectError + '_ {
     move |source| ObjectError::Io {
         path: path.to_owned(),

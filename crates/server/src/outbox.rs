@@ -62,6 +62,11 @@ fn citizen_address<'a>(d: &'a motcua_core::lifecycle::Dossier, destination: &str
     Some((if email { &person.email } else { &person.phone }, email))
 }
 
+/// Destination of a queue ticket's SMS (the number given on the portal).
+pub const TICKET_SMS: &str = "sms:ticket";
+/// Destination of a queue ticket's email.
+pub const TICKET_EMAIL: &str = "email:ticket";
+
 /// Destination of the national portal sync.
 pub const PORTAL: &str = "portal";
 /// Prefix of a webhook subscription's destination (`webhook:<id>`).
@@ -404,6 +409,20 @@ impl Worker {
         subscriptions: &[outbox::Subscription],
     ) -> Result<Vec<String>, motcua_store::StoreError> {
         let mut out = Vec::new();
+        if e.kind == crate::service::queue::TURN_NEAR_KIND {
+            // A person's own message: neither the portal nor webhooks hear of it.
+            if self.state.config.notify_citizens
+                && let Some(contact) = motcua_store::queue::contact(tx, ticket_of(e)).await?
+            {
+                if self.sms.is_some() && contact.phone.is_some() {
+                    out.push(TICKET_SMS.to_owned());
+                }
+                if self.mailer.is_some() && contact.email.is_some() {
+                    out.push(TICKET_EMAIL.to_owned());
+                }
+            }
+            return Ok(out);
+        }
         let about_dossier = e.kind.starts_with("dossier.") && e.dossier_code.is_some();
         if about_dossier && self.portal.is_some() {
             out.push(PORTAL.to_owned());
@@ -514,6 +533,55 @@ impl Worker {
                     .ok_or_else(|| SendError::retry("portal sync is not configured (portal_url)"))?;
                 client.send(&event, &body).await
             }
+            TICKET_SMS | TICKET_EMAIL => {
+                let id = ticket_of(&event);
+                let contact = motcua_store::queue::contact(&mut tx, id).await?.unwrap_or_default();
+                let ticket = motcua_store::queue::ticket(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| SendError::permanent("the ticket no longer exists"))?;
+                let group = motcua_store::queue::group(&mut tx, ticket.group_id)
+                    .await?
+                    .map(|g| g.name)
+                    .unwrap_or_default();
+                let province = motcua_core::codes::ProvinceCode::parse(&ticket.province_code)
+                    .map_err(|e| SendError::permanent(e.to_string()))?;
+                let centre = motcua_store::catalogue::agencies(&mut tx, &province)
+                    .await?
+                    .into_iter()
+                    .find(|a| a.code.as_str() == ticket.centre_code)
+                    .map(|a| a.name)
+                    .unwrap_or_default();
+                drop(tx);
+                let ahead = payload["ahead"].as_i64().unwrap_or(motcua_core::queue::NOTIFY_AHEAD);
+                let page = format!(
+                    "{}{}{}",
+                    self.state.config.public_base(),
+                    crate::service::queue::TICKET_PAGE,
+                    ticket.public_token
+                );
+                let message = messages::Message::for_ticket(&ticket.number, &group, &centre, ahead, &page);
+                if d.destination == TICKET_SMS {
+                    let sms = self
+                        .sms
+                        .as_ref()
+                        .ok_or_else(|| SendError::retry("SMS is not configured (sms_url)"))?;
+                    // Erased once the ticket was finished or its day ended: nothing to send.
+                    let phone = contact
+                        .phone
+                        .ok_or_else(|| SendError::permanent("the ticket's phone number was erased"))?;
+                    sms.send(&phone, &message.sms).await?;
+                } else {
+                    let mailer = self
+                        .mailer
+                        .as_ref()
+                        .ok_or_else(|| SendError::retry("email is not configured (smtp_host)"))?;
+                    let email = contact
+                        .email
+                        .ok_or_else(|| SendError::permanent("the ticket's email address was erased"))?;
+                    mailer.send(&message.email(&email)).await?;
+                }
+                Ok(())
+            }
             citizen if to_citizen(citizen) => {
                 let stored = load_dossier(&mut tx, &event).await?;
                 let rating_code = outbox::secret_of(&mut tx, d.id).await?;
@@ -605,6 +673,15 @@ async fn post(request: reqwest::RequestBuilder, url: &str, what: &str) -> Result
     }
 }
 
+/// The queue ticket a `queue.turn-near` event is about (its payload's `ticket`; 0, which
+/// names no ticket, when missing).
+fn ticket_of(e: &QueuedEvent) -> i64 {
+    serde_json::from_str::<serde_json::Value>(&e.payload)
+        .ok()
+        .and_then(|v| v["ticket"].as_i64())
+        .unwrap_or(0)
+}
+
 /// The dossier an event is about, as it is now (for contact details and notices; the
 /// payload deliberately carries no personal data).
 async fn load_dossier(
@@ -632,8 +709,8 @@ fn attempt_timeout(config: &crate::Config) -> Duration {
 /// the label set without bound).
 fn metric_destination(destination: &str) -> &'static str {
     match destination {
-        EMAIL | SUBMITTER_EMAIL => EMAIL,
-        SMS | SUBMITTER_SMS => SMS,
+        EMAIL | SUBMITTER_EMAIL | TICKET_EMAIL => EMAIL,
+        SMS | SUBMITTER_SMS | TICKET_SMS => SMS,
         PORTAL => PORTAL,
         _ => "webhook",
     }

@@ -80,6 +80,10 @@ pub struct Shared {
     pub login_limiter: Arc<Budget>,
     /// Citizen registration, code confirmation and resend requests per client address.
     pub otp_limiter: Arc<Budget>,
+    /// Wrong codes of the day typed on the queue portal per client address.
+    pub hall_code_misses: Arc<Budget>,
+    /// Tickets taken on the queue portal per client address.
+    pub portal_tickets: Arc<Budget>,
     /// Failed public tracking lookups (and rating-link look-ups) per client address.
     pub tracking_misses_by_address: Arc<Budget>,
     /// Failed public tracking lookups per dossier code, whoever asks.
@@ -100,6 +104,8 @@ pub struct Shared {
     /// The centres whose queue changed, for their display boards' event streams: sent by
     /// this node's changes and, on PostgreSQL, by every node's (`crate::changes`).
     pub queue_events: tokio::sync::broadcast::Sender<String>,
+    /// The queue's live views that this node's event streams follow (built once per change).
+    pub queue_live: Arc<crate::service::queue_live::Live>,
     /// Group commit of dossier writes.
     pub writes: motcua_store::batch::Batcher,
     /// The clock dossier times are taken from.
@@ -180,12 +186,21 @@ impl AppState {
             )),
             login_limiter: Arc::new(Budget::per_address("login", login_rate)),
             otp_limiter: Arc::new(Budget::per_address("otp", login_rate)),
+            hall_code_misses: Arc::new(Budget::per_address(
+                "queue_code_address",
+                crate::service::queue::HALL_CODE_MISSES_PER_MINUTE,
+            )),
+            portal_tickets: Arc::new(Budget::per_address(
+                "queue_portal_address",
+                crate::service::queue::PORTAL_TICKETS_PER_MINUTE,
+            )),
             tracking_misses_by_address: Arc::new(Budget::per_address("tracking_address", tracking_rate)),
             tracking_misses_by_code: Arc::new(Budget::per_minute("tracking_code", tracking_rate)),
             gateway_refusals: Arc::new(Limiter::per_minute(GATEWAY_REFUSALS_PER_MINUTE)),
             trusted_proxies,
             tracking_cache,
             queue_events: tokio::sync::broadcast::channel(1024).0,
+            queue_live: Arc::default(),
             form_queue: crate::background::FormQueue::default(),
             idle: crate::background::Idle::default(),
             signing,

@@ -95,7 +95,19 @@
     document.body.setAttribute("data-updated", String(Date.now()));
   }
 
+  // The code of the day changes at midnight, Vietnam time (UTC+7): the page is loaded
+  // again then (a few seconds after), so its QR code and code are the new day's.
+  function reloadAtMidnight() {
+    var day = 86400000;
+    var offset = 7 * 3600000;
+    var now = Date.now();
+    var next = (Math.floor((now + offset) / day) + 1) * day - offset + 5000;
+    window.setTimeout(function () { window.location.reload(); }, next - now);
+  }
+
   function start() {
+    reloadAtMidnight();
+    var hall = document.getElementById("board-hall");
     var button = document.getElementById("board-sound");
     if (button) {
       button.addEventListener("click", function () {
@@ -108,6 +120,10 @@
     var source = new window.EventSource("/bang-hien-thi/su-kien");
     source.addEventListener("board", function (e) {
       var b = JSON.parse(e.data);
+      if (hall && b.hall && b.hall.code !== hall.getAttribute("data-code")) {
+        window.location.reload();
+        return;
+      }
       var fresh = {};
       b.current.forEach(function (c) {
         if (!first && seen[c.id] !== c.called_at) {

@@ -553,3 +553,476 @@ async fn uploads_checked_scans_kinds_and_the_digitisation_figures() {
         "{c43}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Linking accounts at the counter, signature status, the result's details at finish, the
+// kinds page.
+
+/// A citizen account registered by phone (its login name the number, no citizen ID: as
+/// `service::citizens::confirm` creates it), with the demo password; signed in.
+async fn self_registered(app: &TestApp, phone: &str, name: &str) -> Session {
+    let mut tx = app.test_db.db.begin_write().await.expect("begin");
+    let (demo, hash) = motcua_store::accounts::user_by_username(&mut tx, "congdan")
+        .await
+        .expect("read")
+        .expect("the demo citizen");
+    assert_eq!(demo.citizen_id, CONGDAN_ID);
+    let id = format!("self-{phone}");
+    motcua_store::accounts::create_user(
+        &mut tx,
+        &motcua_store::accounts::NewUser {
+            id: &id,
+            province: None,
+            kind: motcua_store::accounts::UserKind::Citizen,
+            username: phone,
+            display_name: name,
+            email: "",
+            phone,
+            citizen_id: "",
+            password_hash: &hash,
+            must_change_password: false,
+        },
+        app.clock.now(),
+    )
+    .await
+    .expect("account");
+    tx.commit().await.expect("commit");
+    sign_in(app, phone).await
+}
+
+/// Posts a page form (urlencoded, with `s`'s CSRF token) without following a redirect:
+/// the status, where it redirects to, and the page.
+async fn post_page(app: &TestApp, s: &Session, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let mut body = format!("csrf_token={}", url_encode(&s.csrf));
+    for (k, v) in fields {
+        body.push_str(&format!("&{}={}", url_encode(k), url_encode(v)));
+    }
+    let r = common::pages::browser()
+        .post(app.url(path))
+        .header("cookie", &s.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    let status = r.status();
+    let location = common::header(&r, "location").unwrap_or_default();
+    (status, location, r.text().await.expect("page"))
+}
+
+#[tokio::test]
+async fn an_officer_links_an_account_at_the_counter_and_its_citizen_then_sees_the_store() {
+    let app = spawn_app_at(MONDAY).await;
+    let code = issue_certificate(&app).await;
+    let [counter, construction, admin, owner] =
+        sign_in_each(&app, ["tiepnhan", "cv.xaydung", "quantri", "congdan"]).await;
+    let phone_user = self_registered(&app, "0987654321", "Nguyễn Văn An").await;
+    assert!(
+        stores(&app, &phone_user).await.is_empty(),
+        "a self-registered account opens no store"
+    );
+
+    // Only a counter officer links, and the account holder cannot link themselves.
+    let request = json!({"id_number": CONGDAN_ID, "account": "0987654321"});
+    for s in [&construction, &phone_user, &admin] {
+        let (status, v) = post(&app, s, "/api/v1/documents/links", request.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    }
+    assert!(stores(&app, &phone_user).await.is_empty());
+    let (status, page) = page(&app, Some(&construction), "/quay/lien-ket-kho-giay-to").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+
+    // At the counter, by the page form (no script): the number typed as people say it.
+    let html = page_ok(&app, &counter, "/quay").await;
+    assert!(html.contains(r#"href="/quay/lien-ket-kho-giay-to""#));
+    let (status, _, html) = post_page(
+        &app,
+        &counter,
+        "/quay/lien-ket-kho-giay-to",
+        &[
+            ("kind", "citizen"),
+            ("id_number", "0581 9000 0123"),
+            ("name", ""),
+            ("account", "+84 987 654 321"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("Đã liên kết tài khoản 0987654321 (Nguyễn Văn An) với kho giấy tờ của Nguyễn Văn An"),
+        "{html}"
+    );
+
+    // The account now opens the store, with the result issued before the link.
+    let mine = stores(&app, &phone_user).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["owner"]["id_number"], CONGDAN_ID);
+    assert_eq!(mine[0]["documents"][0]["dossier"], code.as_str());
+    let id = mine[0]["documents"][0]["id"].as_i64().expect("id");
+    let (status, _, bytes) = download(&app, Some(&phone_user), &format!("/api/v1/documents/{id}/file")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, PDF);
+    let html = page_ok(&app, &phone_user, "/kho-giay-to").await;
+    assert!(html.contains("chung-chi-hanh-nghe.pdf"), "{html}");
+
+    // The owner sees which accounts are linked to their store.
+    let theirs = stores(&app, &owner).await;
+    let accounts = theirs[0]["accounts"].as_array().expect("accounts");
+    assert_eq!(accounts.len(), 1, "{theirs:?}");
+    assert_eq!(accounts[0]["username"], "0987654321");
+    let html = page_ok(&app, &owner, "/kho-giay-to").await;
+    assert!(html.contains("Tài khoản được liên kết với kho này"), "{html}");
+    assert!(html.contains("Nguyễn Văn An (0987654321)"), "{html}");
+
+    // The API: the same link again changes nothing; an unknown account, a malformed ID
+    // number, and a new owner without a name are refused.
+    let (status, v) = post(&app, &counter, "/api/v1/documents/links", request.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["created"], false, "{v}");
+    assert_eq!(v["account"]["username"], "0987654321");
+    let (status, v) = post(
+        &app,
+        &counter,
+        "/api/v1/documents/links",
+        json!({"id_number": CONGDAN_ID, "account": "0900000009"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    let (status, v) = post(
+        &app,
+        &counter,
+        "/api/v1/documents/links",
+        json!({"id_number": "12345", "account": "0987654321"}),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status} {v}");
+    let (status, v) = post(
+        &app,
+        &counter,
+        "/api/v1/documents/links",
+        json!({"kind": "organisation", "id_number": "4500123456", "account": "0987654321"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "name", "{v}");
+    // An organisation's store, new, linked with its name: the account opens both.
+    let (status, v) = post(
+        &app,
+        &counter,
+        "/api/v1/documents/links",
+        json!({"kind": "organisation", "id_number": "4500123456", "name": "Công ty TNHH An Phát",
+               "account": "0987654321"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["created"], true);
+    let names: Vec<String> = stores(&app, &phone_user)
+        .await
+        .iter()
+        .map(|s| s["owner"]["name"].as_str().expect("name").to_owned())
+        .collect();
+    assert_eq!(names, ["Nguyễn Văn An", "Công ty TNHH An Phát"]);
+
+    // Every link is in the audit trail, by the officer, against the owner.
+    let (status, trail) = get(&app, &admin, "/api/v1/admin/audit?action=documents.link&limit=50").await;
+    assert_eq!(status, StatusCode::OK, "{trail}");
+    let items = trail["items"].as_array().expect("items");
+    assert_eq!(items.len(), 3, "{trail}");
+    assert!(
+        items.iter().all(|e| e["object_type"] == "document_owner"
+            && e["actor_name"].as_str().unwrap_or_default().contains("tiepnhan")),
+        "{trail}"
+    );
+}
+
+#[tokio::test]
+async fn finish_stores_the_results_kind_number_and_expiry_and_refuses_a_bad_expiry() {
+    let app = spawn_app_at(MONDAY).await;
+    let [counter, leader] = sign_in_each(&app, ["tiepnhan", "ld.xaydung"]).await;
+    let citizen = sign_in(&app, "congdan").await;
+    let procedure = certificate_procedure(&app).await;
+    let body = counter_intake(&app, &procedure, Reach::Phone).await;
+    let code = code_of(&file_dossier(&app, &counter, body).await);
+    act_ok(&app, &counter, &code, "transfer", json!({})).await;
+
+    // The desk's finish form asks for them.
+    let html = page_ok(&app, &leader, &format!("/ho-so/{code}")).await;
+    for field in [
+        r#"name="result_kind""#,
+        r#"name="result_number""#,
+        r#"name="result_expires_on""#,
+    ] {
+        assert!(html.contains(field), "{field}");
+    }
+    assert!(
+        html.contains(r#"<option value="chung-chi-hanh-nghe">"#),
+        "the province's kinds"
+    );
+
+    let result = upload_pdf(&app, &leader, "chung-chi.pdf").await;
+    let finish_with = |extra: Value| {
+        let mut body = json!({"result_files": [result.clone()], "note": "Đã ký"});
+        for (k, v) in extra.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        common::api::act(&app, &leader, &code, "finish", body)
+    };
+    // The day before the finish, a date not in `YYYY-MM-DD`, a kind not in the list.
+    for (extra, field) in [
+        (json!({"result_expires_on": "2026-11-01"}), "result_expires_on"),
+        (json!({"result_expires_on": "02/11/2031"}), "result_expires_on"),
+        (json!({"result_kind": "khong-co"}), "result_kind"),
+    ] {
+        let (status, v) = finish_with(extra.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{extra}: {v}");
+        assert_eq!(v["field"], field, "{v}");
+    }
+    assert!(
+        stores(&app, &citizen).await[0]["documents"]
+            .as_array()
+            .expect("documents")
+            .is_empty(),
+        "a refused finish stores nothing"
+    );
+
+    let (status, v) = finish_with(json!({
+        "result_kind": "chung-chi-hanh-nghe",
+        "result_number": "123/CCHN-SXD",
+        "result_expires_on": "2031-11-02",
+    }))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let doc = &stores(&app, &citizen).await[0]["documents"][0];
+    assert_eq!(doc["source"], "result");
+    assert_eq!(doc["kind"], "chung-chi-hanh-nghe");
+    assert_eq!(doc["number"], "123/CCHN-SXD");
+    assert_eq!(doc["issued_on"], "2026-11-02");
+    assert_eq!(doc["expires_on"], "2031-11-02");
+    assert_eq!(doc["valid_until"], "2031-11-02");
+    assert_eq!(doc["expired"], false);
+}
+
+#[tokio::test]
+async fn the_kinds_page_saves_a_list() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let html = page_ok(&app, &admin, "/quan-tri").await;
+    assert!(html.contains(r#"href="/quan-tri/loai-giay-to""#));
+    let html = page_ok(&app, &admin, "/quan-tri/loai-giay-to").await;
+    assert!(html.contains(r#"name="kinds.0.code" value="cccd""#), "{html}");
+    let (status, _) = page(&app, Some(&counter), "/quan-tri/loai-giay-to").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let table = [
+        ("rows", "3"),
+        ("kinds.0.code", "cccd"),
+        ("kinds.0.name", "Căn cước"),
+        ("kinds.0.phrases", "căn cước\r\nchứng minh nhân dân"),
+        ("kinds.0.validity_months", ""),
+        ("kinds.1.code", "ho-chieu"),
+        ("kinds.1.name", "Hộ chiếu"),
+        ("kinds.1.phrases", "hộ chiếu"),
+        ("kinds.1.remove", "1"),
+        ("kinds.2.code", "giay-phep-lai-xe"),
+        ("kinds.2.name", "Giấy phép lái xe"),
+        ("kinds.2.phrases", "giấy phép lái xe"),
+        ("kinds.2.validity_months", "120"),
+    ];
+    // «Thêm dòng trống»: the table again with what was typed and one more row; nothing saved.
+    let (status, _, html) = post_page(
+        &app,
+        &admin,
+        "/quan-tri/loai-giay-to",
+        &[&table[..], &[("action", "add")]].concat(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(r#"name="kinds.1.code" value="giay-phep-lai-xe""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"name="kinds.4.code""#),
+        "two kept, one added, two blank: {html}"
+    );
+    let (_, kinds) = get(&app, &admin, "/api/v1/documents/kinds").await;
+    assert!(kinds.as_array().expect("kinds").len() > 2, "not saved yet");
+
+    // A validity that is not a number, and a bad code: refused, the table kept.
+    let mut bad = table.to_vec();
+    bad[12] = ("kinds.2.validity_months", "mười");
+    let (status, _, html) = post_page(&app, &admin, "/quan-tri/loai-giay-to", &bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("thời hạn hiệu lực phải là số tháng"), "{html}");
+    let mut bad = table.to_vec();
+    bad[1] = ("kinds.0.code", "CCCD!");
+    let (status, _, html) = post_page(&app, &admin, "/quan-tri/loai-giay-to", &bad).await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(html.contains(r#"value="CCCD!""#), "{html}");
+
+    // Saved: the removed row gone, the new one in, phrases one per line.
+    let (status, location, _) = post_page(
+        &app,
+        &admin,
+        "/quan-tri/loai-giay-to",
+        &[&table[..], &[("action", "save")]].concat(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/quan-tri/loai-giay-to?da=luu");
+    let (_, kinds) = get(&app, &admin, "/api/v1/documents/kinds").await;
+    assert_eq!(
+        kinds,
+        json!([
+            {"code": "cccd", "name": "Căn cước", "phrases": ["căn cước", "chứng minh nhân dân"], "validity_months": null},
+            {"code": "giay-phep-lai-xe", "name": "Giấy phép lái xe", "phrases": ["giấy phép lái xe"], "validity_months": 120},
+        ])
+    );
+    let html = page_ok(&app, &admin, "/quan-tri/loai-giay-to?da=luu").await;
+    assert!(html.contains("Đã lưu danh mục loại giấy tờ."));
+    let (_, trail) = get(&app, &admin, "/api/v1/admin/audit?action=document_kinds.update").await;
+    assert_eq!(trail["items"].as_array().expect("items").len(), 1, "{trail}");
+}
+
+const SIGNING_CHILD: &str = "MOTCUA_DOCUMENTS_SIGNING_TEST_DIR";
+const SIGNING_PIN_ENV: &str = "MOTCUA_TEST_CENTRE_PIN";
+
+/// Runs the test named `name` again as a child with a SoftHSM2 token's environment (as
+/// tests/signatures.rs does: SoftHSM2 reads `SOFTHSM2_CONF` when it starts); `Some(dir)` in
+/// the child (where the test PKI is), `None` in the parent once the child passed.
+fn in_signing_child(name: &str) -> Option<std::path::PathBuf> {
+    if let Some(dir) = std::env::var_os(SIGNING_CHILD) {
+        return Some(std::path::PathBuf::from(dir));
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pki = motcua_sign::testing::Pki::create(tmp.path()).expect("test PKI and token (openssl, softhsm2-util)");
+    let status = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .envs(pki.environment(SIGNING_PIN_ENV))
+        .env(SIGNING_CHILD, tmp.path())
+        .status()
+        .expect("the test runs as a child");
+    assert!(status.success(), "the child running {name} failed");
+    None
+}
+
+#[tokio::test]
+async fn a_signed_result_is_stored_as_valid_and_an_unsigned_upload_as_unsigned() {
+    let Some(dir) = in_signing_child("a_signed_result_is_stored_as_valid_and_an_unsigned_upload_as_unsigned") else {
+        return;
+    };
+    let pki = motcua_sign::testing::Pki::load(&dir);
+    pki.put_certificate_on_token(&pki.agency)
+        .expect("certificate on the token");
+    let anchors = pki.anchors.clone();
+    // The centre signs what it issues (its key in the token); the test CA is trusted.
+    let app = common::spawn_app_at_with(MONDAY, move |c| {
+        c.signing_keys = vec![motcua_server::config::SigningKey {
+            agency: common::CENTRE.to_owned(),
+            module: std::path::PathBuf::from(motcua_sign::testing::SOFTHSM_MODULE),
+            token_label: motcua_sign::testing::TOKEN_LABEL.to_owned(),
+            slot: None,
+            key_label: "agency".to_owned(),
+            pin_env: SIGNING_PIN_ENV.to_owned(),
+            certificate_file: std::path::PathBuf::new(),
+        }];
+        c.trust_anchors_dir = anchors;
+    })
+    .await;
+    let [counter, leader] = sign_in_each(&app, ["tiepnhan", "ld.xaydung"]).await;
+    let citizen = sign_in(&app, "congdan").await;
+
+    // A document the server signed: the receipt of a first dossier.
+    let procedure = certificate_procedure(&app).await;
+    let body = counter_intake(&app, &procedure, Reach::Phone).await;
+    let first = code_of(&file_dossier(&app, &counter, body).await);
+    common::files::issued_forms(&app, &first, "receipt", |r| r.kind == "receipt").await;
+    let (status, _, signed) = download(
+        &app,
+        Some(&counter),
+        &format!("/api/v1/dossiers/{first}/forms/receipt.pdf"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        motcua_sign::verify_pdf(&signed, &pki.trust_anchors().expect("anchors"), app.clock.now()).len(),
+        1,
+        "signed by the centre"
+    );
+
+    // The department finishes with that signed PDF as the result.
+    act_ok(&app, &counter, &first, "transfer", json!({})).await;
+    let (status, up) = common::files::upload(&app, &leader, "ket-qua-da-ky.pdf", &signed).await;
+    assert_eq!(status, StatusCode::CREATED, "{up}");
+    let result = up["id"].as_str().expect("id").to_owned();
+    act_ok(
+        &app,
+        &leader,
+        &first,
+        "finish",
+        json!({"result_files": [result], "note": "Đã ký"}),
+    )
+    .await;
+
+    // The owner uploads an unsigned PDF of their own.
+    let (status, up) = common::files::upload(&app, &citizen, "so-ho-khau.pdf", PDF).await;
+    assert_eq!(status, StatusCode::CREATED, "{up}");
+    let (status, v) = post(
+        &app,
+        &citizen,
+        "/api/v1/documents",
+        json!({"file": up["id"], "kind": "cccd", "title": "Căn cước công dân"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["signature"]["verdict"], "unsigned", "{v}");
+
+    let docs = stores(&app, &citizen).await[0]["documents"].clone();
+    let docs = docs.as_array().expect("documents");
+    let result = docs.iter().find(|d| d["source"] == "result").expect("the result");
+    let sig = &result["signature"];
+    assert_eq!(sig["verdict"], "valid", "{result}");
+    assert_eq!(
+        sig["signer"], "Trung tâm Phục vụ hành chính công tỉnh Ninh Thuận",
+        "{sig}"
+    );
+    assert!(
+        sig["signed_at"].as_str().is_some_and(|t| t.starts_with("2026-11-0")),
+        "{sig}"
+    );
+    assert!(sig["text"].as_str().expect("text").starts_with("✓ Đã ký bởi"), "{sig}");
+    let upload = docs.iter().find(|d| d["source"] == "upload").expect("the upload");
+    assert_eq!(upload["signature"]["verdict"], "unsigned", "{upload}");
+    assert_eq!(upload["signature"]["signer"], Value::Null);
+
+    // The page says so too.
+    let html = page_ok(&app, &citizen, "/kho-giay-to").await;
+    assert!(
+        html.contains(r#"data-verdict="valid">Có chữ ký số hợp lệ</span>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-verdict="unsigned">Không có chữ ký số</span>"#));
+
+    // Reused in a next dossier: the dossier's page shows the stored document's status.
+    let (renewal, row) = renewal_procedure(&app).await;
+    let content = procedure_content(&app, &renewal).await;
+    let mut files = Vec::new();
+    for (i, d) in content["documents"].as_array().expect("documents").iter().enumerate() {
+        if d["required"] == true && i != row {
+            files.push((i, upload_pdf(&app, &citizen, &format!("giay-to-{i}.pdf")).await));
+        }
+    }
+    let mut body = filing_body(&renewal, &content, &files);
+    body["documents"][row]["stored"] = json!([result["id"]]);
+    let second = code_of(&file_dossier(&app, &citizen, body).await);
+    for (s, path) in [
+        (&counter, format!("/ho-so/{second}")),
+        (&citizen, format!("/ca-nhan/ho-so/{second}")),
+    ] {
+        let html = page_ok(&app, s, &path).await;
+        assert!(
+            html.contains(r#"<span class="signature" data-verdict="valid">Có chữ ký số hợp lệ</span>"#),
+            "{path}: {html}"
+        );
+    }
+}

@@ -2,7 +2,9 @@
 //! audited); tickets taken at a kiosk by its device token, numbered per group and day;
 //! what a kiosk token cannot do; the fair priority rule end to end; recall, no-show,
 //! transfer; two counters calling at the same instant never get the same ticket (run on
-//! both backends); the kiosk, printed and public pages.
+//! both backends); the kiosk, printed and public pages; the portal's ticket with the code
+//! of the day, the message three tickets ahead and the erasure of the phone number; the
+//! satisfaction given per ticket at the kiosk and counted in the figures.
 
 mod common;
 
@@ -1161,6 +1163,8 @@ struct Tally {
     called: i64,
     wait_ms: i64,
     service_ms: i64,
+    /// Rated at the kiosk after service, per level (very satisfied, satisfied, not).
+    rated: [i64; 3],
 }
 
 fn mean_minutes(total_ms: i64, n: i64) -> Value {
@@ -1220,11 +1224,14 @@ async fn the_figures_agree_with_a_recount_of_random_days_of_tickets() {
                     0 => break, // the rest left waiting
                     outcome => {
                         app.clock.set(now);
-                        let id = {
+                        let (id, number) = {
                             let (status, t) =
                                 post(&app, &counter, &format!("/api/v1/queue/counters/{c}/call"), json!({})).await;
                             assert_eq!(status, StatusCode::OK, "{t}");
-                            t["id"].as_i64().expect("id")
+                            (
+                                t["id"].as_i64().expect("id"),
+                                t["number"].as_str().expect("number").to_owned(),
+                            )
                         };
                         tally[g].called += 1;
                         tally[g].wait_ms += (now - *t).whole_milliseconds() as i64;
@@ -1244,6 +1251,13 @@ async fn the_figures_agree_with_a_recount_of_random_days_of_tickets() {
                             tally[g].served += 1;
                             tally[g].service_ms += service.whole_milliseconds() as i64;
                             now += service;
+                            // Most rate the service at the kiosk afterwards, some do not.
+                            let level = usize::try_from(next(4)).unwrap_or(3);
+                            if let Some(rating) = ["very_satisfied", "satisfied", "not_satisfied"].get(level) {
+                                let (status, r) = rate(&app, &token, &number, rating).await;
+                                assert_eq!(status, StatusCode::CREATED, "{r}");
+                                tally[g].rated[level] += 1;
+                            }
                         }
                     }
                 }
@@ -1272,7 +1286,38 @@ async fn the_figures_agree_with_a_recount_of_random_days_of_tickets() {
             mean_minutes(t.service_ms, t.served),
             "group {g}: {row} vs {t:?}"
         );
+        // Satisfaction, for the group and for the counter that served it (A: counter 1,
+        // B: counter 3; a counter that called nothing has no row).
+        let rated: i64 = t.rated.iter().sum();
+        let percent = if rated == 0 {
+            Value::Null
+        } else {
+            json!(((t.rated[0] + t.rated[1]) * 200 + rated) / (2 * rated))
+        };
+        let label = ["Quầy số 1", "Quầy số 3"][g];
+        let by_counter = f["counters"]
+            .as_array()
+            .expect("counters")
+            .iter()
+            .find(|r| r["label"] == label);
+        assert!(by_counter.is_some() || t.called == 0, "{label}: {f}");
+        for row in std::iter::once(row).chain(by_counter) {
+            assert_eq!(row["rated"], rated, "group {g}: {row} vs {t:?}");
+            assert_eq!(row["very_satisfied"], t.rated[0], "group {g}: {row} vs {t:?}");
+            assert_eq!(row["satisfied"], t.rated[1], "group {g}: {row} vs {t:?}");
+            assert_eq!(row["not_satisfied"], t.rated[2], "group {g}: {row} vs {t:?}");
+            assert_eq!(row["satisfied_percent"], percent, "group {g}: {row} vs {t:?}");
+        }
     }
+    let rated: i64 = tally.iter().flat_map(|t| t.rated).sum();
+    assert_eq!(f["total"]["rated"], rated);
+    let by_officer: i64 = f["officers"]
+        .as_array()
+        .expect("officers")
+        .iter()
+        .filter_map(|r| r["rated"].as_i64())
+        .sum();
+    assert_eq!(by_officer, rated, "one officer served them all");
     let total: i64 = tally.iter().map(|t| t.taken).sum();
     assert_eq!(f["total"]["taken"], total);
     let heat: i64 = f["heat"]
@@ -1316,4 +1361,518 @@ async fn the_figures_agree_with_a_recount_of_random_days_of_tickets() {
     assert!(r.bytes().await.expect("bytes").starts_with(b"PK"));
     let (status, _) = get(&app, &counter, "/api/v1/queue/figures").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+// ---------------------------------------------------------------------------------------
+// The portal with the code of the day, the message three tickets ahead, the kiosk rating
+
+/// Takes a ticket on the portal's JSON API: status and answer.
+async fn take_on_portal(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/queue/portal/tickets"))
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The demo centre's code of the day now, as the hall's board shows it.
+async fn code_of_the_day(app: &TestApp, token: &str) -> String {
+    board_now(app, token).await["hall"]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned()
+}
+
+/// What the database holds of ticket `id`'s phone number and email (never shown).
+async fn contact_of(app: &TestApp, id: i64) -> motcua_store::queue::Contact {
+    let mut tx = app.test_db.db.begin_read().await.expect("read");
+    motcua_store::queue::contact(&mut tx, id)
+        .await
+        .expect("contact")
+        .expect("ticket")
+}
+
+/// The `queue.turn-near` events queued so far: their payloads, oldest first.
+async fn turn_near_events(app: &TestApp) -> Vec<Value> {
+    let mut tx = app.test_db.db.begin_read().await.expect("read");
+    let rows: Vec<String> = motcua_store::on!(&mut tx, |c| {
+        sqlx::query_scalar("SELECT payload FROM outbox WHERE kind = 'queue.turn-near' ORDER BY id")
+            .fetch_all(c)
+            .await
+    })
+    .expect("events");
+    rows.iter().map(|p| serde_json::from_str(p).expect("payload")).collect()
+}
+
+#[tokio::test]
+async fn the_portal_takes_a_ticket_only_with_the_code_of_today() {
+    let app = spawn_app_at(MONDAY).await;
+    let admin = sign_in(&app, "quantri").await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+
+    // Yesterday's code, read from the board yesterday; today's, today.
+    app.clock.set(MONDAY - time::Duration::days(1));
+    let yesterday = code_of_the_day(&app, &token).await;
+    app.clock.set(MONDAY);
+    let board = board_now(&app, &token).await;
+    let today = board["hall"]["code"].as_str().expect("code").to_owned();
+    assert!(today.len() == 6 && today.bytes().all(|b| b.is_ascii_digit()), "{today}");
+    assert_ne!(today, yesterday, "the code changes every day");
+    assert!(
+        board["hall"]["url"]
+            .as_str()
+            .expect("url")
+            .ends_with(&format!("/lay-so?tt={CENTRE}&ma={today}")),
+        "{board}"
+    );
+
+    for wrong in ["", "12345", yesterday.as_str()] {
+        let (status, err) = take_on_portal(&app, json!({"code": wrong, "group": a})).await;
+        assert_eq!(
+            (status, err["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("wrong_hall_code")),
+            "{wrong:?}: {err}"
+        );
+    }
+    let (status, t) = take_on_portal(&app, json!({"code": today, "group": a, "centre": CENTRE})).await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    assert_eq!(t["number"], "A001");
+    // Typed with spaces, as people do; a phone number that is no mobile is refused.
+    let spaced = format!("{} {}", &today[..3], &today[3..]);
+    let (status, err) = take_on_portal(&app, json!({"code": spaced, "group": a, "phone": "024 3825 1234"})).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("phone")),
+        "{err}"
+    );
+
+    // The page, with the code filled in by the hall's QR code; the form takes a ticket.
+    let html = app.get_text(&format!("/lay-so?tt={CENTRE}&ma={today}")).await;
+    assert!(
+        html.contains(&format!("value=\"{today}\"")) && html.contains("Đất đai") && html.contains("mã của ngày"),
+        "{html}"
+    );
+    let browser = common::pages::browser();
+    let r = browser
+        .post(app.url("/lay-so"))
+        .form(&[
+            ("tt", CENTRE),
+            ("ma", spaced.as_str()),
+            ("nhom", a.to_string().as_str()),
+            ("so_dien_thoai", "0912 345 678"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page_of = r.headers()["location"].to_str().expect("location").to_owned();
+    assert!(page_of.starts_with("/so-thu-tu/"), "{page_of}");
+    let html = app.get_text(&page_of).await;
+    assert!(
+        html.contains("A002") && !html.contains("345") && !html.contains("0912"),
+        "{html}"
+    );
+    let r = browser
+        .post(app.url("/lay-so"))
+        .form(&[
+            ("tt", CENTRE),
+            ("ma", yesterday.as_str()),
+            ("nhom", a.to_string().as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.expect("text").contains("Mã của ngày không đúng"));
+
+    // The kiosk's screen and the hall's board show today's code.
+    let cookie = activate_device(&app, "/may-lay-so", &token).await;
+    let kiosk = browser
+        .get(app.url("/may-lay-so"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    assert!(kiosk.contains(&today) && kiosk.contains("<svg"), "{kiosk}");
+    let board_token = kiosk_token(&app, &admin).await;
+    let cookie = activate_device(&app, "/bang-hien-thi", &board_token).await;
+    let board_html = browser
+        .get(app.url("/bang-hien-thi"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        board_html.contains(&today) && board_html.contains("<svg"),
+        "{board_html}"
+    );
+
+    // Outside working sessions the portal refuses, as the kiosk does.
+    app.clock.set(MONDAY + time::Duration::hours(12));
+    let (status, err) = take_on_portal(&app, json!({"code": today, "group": a})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    app.clock.set(MONDAY);
+
+    // Guessing is held back per address: wrong codes soon get 429 with a wait.
+    let mut refused = None;
+    for i in 0..20 {
+        let r = app
+            .client
+            .post(app.url("/api/v1/queue/portal/tickets"))
+            .json(&json!({"code": "000000", "group": a}))
+            .send()
+            .await
+            .expect("send");
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(r.headers().get("retry-after").is_some());
+            refused = Some(i);
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    assert!(
+        refused.is_some_and(|i| i <= 10),
+        "wrong codes were never held back: {refused:?}"
+    );
+}
+
+/// A local SMS gateway: records the JSON bodies posted to it.
+async fn sms_gateway() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = got.clone();
+    let app = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(move |body: axum::Json<Value>| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().expect("lock").push(body.0);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/sms", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, got)
+}
+
+#[tokio::test]
+async fn a_ticket_with_a_phone_gets_one_message_three_ahead_and_loses_it_when_finished() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let c1 = counter_id(&app, &admin, 1).await;
+    let code = code_of_the_day(&app, &token).await;
+    for _ in 0..5 {
+        take_ok(&app, &token, a, None).await;
+    }
+    let portal = |body: Value| {
+        let app = &app;
+        async move {
+            let (status, t) = take_on_portal(app, body).await;
+            assert_eq!(status, StatusCode::CREATED, "{t}");
+            t
+        }
+    };
+    let with_phone = portal(json!({"code": code, "group": a, "phone": "+84 912 345 678"})).await;
+    let without = portal(json!({"code": code, "group": a})).await;
+    let with_email = portal(json!({"code": code, "group": a, "email": " NguyenVanA@Example.VN "})).await;
+    let p = with_phone["id"].as_i64().expect("id");
+    let e = with_email["id"].as_i64().expect("id");
+    assert_eq!(contact_of(&app, p).await.phone.as_deref(), Some("0912345678"));
+    assert_eq!(
+        contact_of(&app, e).await.email.as_deref(),
+        Some("nguyenvana@example.vn")
+    );
+    assert_eq!(
+        contact_of(&app, without["id"].as_i64().expect("id")).await,
+        Default::default()
+    );
+    // Nowhere to be seen: the ticket's answer, its public page, the board, the panel.
+    let seen = format!(
+        "{with_phone}{with_email}{}{}{}",
+        app.get_text(with_phone["page"].as_str().expect("page")).await,
+        board_now(&app, &token).await,
+        get(&app, &counter, &format!("/api/v1/queue/counters/{c1}/panel"))
+            .await
+            .1
+    );
+    assert!(
+        !seen.contains("345678") && !seen.to_lowercase().contains("nguyenvana"),
+        "{seen}"
+    );
+
+    // Five ahead, then four: nothing yet. Three: one message, the phone's; two: no more.
+    assert!(turn_near_events(&app).await.is_empty());
+    call_next(&app, &counter, c1).await.expect("a call");
+    assert!(turn_near_events(&app).await.is_empty());
+    call_next(&app, &counter, c1).await.expect("a call");
+    let events = turn_near_events(&app).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0]["ticket"].as_i64(), events[0]["ahead"].as_i64()),
+        (Some(p), Some(3))
+    );
+    assert!(!events[0].to_string().contains("345678"), "no phone in the event");
+    call_next(&app, &counter, c1).await.expect("a call");
+    assert_eq!(turn_near_events(&app).await.len(), 1, "once per ticket");
+    // The ticket without a contact never gets one; the one with an email gets its own.
+    call_next(&app, &counter, c1).await.expect("a call");
+    let events = turn_near_events(&app).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(
+        (events[1]["ticket"].as_i64(), events[1]["ahead"].as_i64()),
+        (Some(e), Some(3))
+    );
+
+    // The outbox sends the SMS, to the number given, in Vietnamese.
+    let (sms_url, got) = sms_gateway().await;
+    let config = motcua_server::Config {
+        data_dir: app.test_db.dir.path().to_owned(),
+        sms_url,
+        outbox_poll_millis: 50,
+        ..motcua_server::Config::default()
+    };
+    let mut state = motcua_server::AppState::new(app.test_db.db.clone(), config).expect("state");
+    state.set_clock(app.clock.clone());
+    let worker = motcua_server::outbox::Worker::new(state.clone())
+        .expect("worker")
+        .spawn();
+    let mut sent = Vec::new();
+    for _ in 0..200 {
+        sent = got.lock().expect("lock").clone();
+        if !sent.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    worker.stop().await;
+    assert_eq!(sent.len(), 1, "one SMS, none for the email without a mailer: {sent:?}");
+    assert_eq!(sent[0]["to"], "0912345678");
+    let text = sent[0]["text"].as_str().expect("text");
+    assert!(
+        text.contains(with_phone["number"].as_str().expect("number")) && text.contains("còn 3 người"),
+        "{text}"
+    );
+
+    // Served and finished: the phone number is gone.
+    let (_, panel) = get(&app, &counter, &format!("/api/v1/queue/counters/{c1}/panel")).await;
+    for t in panel["current"].as_array().expect("current") {
+        let id = t["id"].as_i64().expect("id");
+        act(&app, &counter, c1, id, json!({"action": "start"})).await;
+        act(&app, &counter, c1, id, json!({"action": "finish"})).await;
+    }
+    loop {
+        let (status, t) = post(&app, &counter, &format!("/api/v1/queue/counters/{c1}/call"), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{t}");
+        let id = t["id"].as_i64().expect("id");
+        act(&app, &counter, c1, id, json!({"action": "start"})).await;
+        let (status, body) = act(&app, &counter, c1, id, json!({"action": "finish"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if id == p {
+            break;
+        }
+    }
+    assert_eq!(contact_of(&app, p).await, Default::default(), "erased once finished");
+    assert!(contact_of(&app, e).await.email.is_some(), "still waiting: kept");
+
+    // At the end of the day the one still waiting loses its email too.
+    app.clock.set(MONDAY + time::Duration::days(1));
+    let erased = motcua_server::service::queue::erase_stale_contacts(&state)
+        .await
+        .expect("erase");
+    assert_eq!(erased, 1);
+    assert_eq!(contact_of(&app, e).await, Default::default());
+}
+
+/// Rates ticket `ticket` (its number or its page's address) at the kiosk holding `token`.
+async fn rate(app: &TestApp, token: &str, ticket: &str, rating: &str) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/kiosk/ticket-ratings"))
+        .header("x-kiosk-token", token)
+        .json(&json!({"ticket": ticket, "rating": rating}))
+        .send()
+        .await
+        .expect("send");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_served_ticket_is_rated_once_at_the_kiosk_and_counted_for_its_counter() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter, director] = sign_in_each(&app, ["quantri", "tiepnhan", "giamdoc"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let c1 = counter_id(&app, &admin, 1).await;
+    let first = take_ok(&app, &token, a, None).await;
+    let second = take_ok(&app, &token, a, None).await;
+    let id = first["id"].as_i64().expect("id");
+
+    // Not served yet: waiting, called, being served.
+    let (status, err) = rate(&app, &token, "A001", "satisfied").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::CONFLICT, Some("transition_refused")),
+        "{err}"
+    );
+    call_next(&app, &counter, c1).await.expect("a call");
+    act(&app, &counter, c1, id, json!({"action": "start"})).await;
+    let (status, _) = rate(&app, &token, "A001", "satisfied").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    act(&app, &counter, c1, id, json!({"action": "finish"})).await;
+
+    // Served: rated once, by its number typed in any case; a second rating is refused,
+    // however the ticket is named.
+    let (status, r) = rate(&app, &token, "a001", "not_satisfied").await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    assert_eq!((r["number"].as_str(), r["counter"].as_i64()), (Some("A001"), Some(1)));
+    assert_eq!(r["rating_label"], "Không hài lòng");
+    let (status, err) = rate(&app, &token, "A001", "very_satisfied").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict")),
+        "{err}"
+    );
+    let url = format!("https://motcua.example.vn{}", first["page"].as_str().expect("page"));
+    assert_eq!(rate(&app, &token, &url, "very_satisfied").await.0, StatusCode::CONFLICT);
+    assert_eq!(rate(&app, &token, "Z999", "satisfied").await.0, StatusCode::NOT_FOUND);
+
+    // The kiosk's page: the second ticket, served, rated by its QR code.
+    let id2 = second["id"].as_i64().expect("id");
+    call_next(&app, &counter, c1).await.expect("a call");
+    act(&app, &counter, c1, id2, json!({"action": "start"})).await;
+    act(&app, &counter, c1, id2, json!({"action": "finish"})).await;
+    let browser = common::pages::browser();
+    let cookie = activate_device(&app, "/may-lay-so", &token).await;
+    let html = browser
+        .get(app.url("/may-lay-so/danh-gia"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        html.contains("Rất hài lòng") && html.contains("Hài lòng") && html.contains("Không hài lòng"),
+        "{html}"
+    );
+    let scanned = format!("{}{}", app.base, second["page"].as_str().expect("page"));
+    let r = browser
+        .post(app.url("/may-lay-so/danh-gia"))
+        .header("cookie", &cookie)
+        .form(&[("so", scanned.as_str()), ("muc", "very_satisfied")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .expect("text")
+            .contains("Cảm ơn ông/bà đã đánh giá số thứ tự A002")
+    );
+
+    // Counted in the figures, for the group, the counter and the officer.
+    let (status, f) = get(&app, &director, "/api/v1/queue/figures").await;
+    assert_eq!(status, StatusCode::OK, "{f}");
+    for row in [&f["total"], &f["groups"][0], &f["counters"][0], &f["officers"][0]] {
+        assert_eq!(
+            (
+                row["rated"].as_i64(),
+                row["very_satisfied"].as_i64(),
+                row["not_satisfied"].as_i64()
+            ),
+            (Some(2), Some(1), Some(1)),
+            "{row}"
+        );
+        assert_eq!(row["satisfied_percent"], 50, "{row}");
+    }
+    let html = page(&app, Some(&director), "/lanh-dao/xep-hang").await.1;
+    assert!(html.contains("Tỷ lệ hài lòng") && html.contains("50%"), "{html}");
+}
+
+/// Every phone page follows one view of its centre's tickets, built once per change
+/// (`service::queue_live`): after each take, call and transfer, each stream's latest event
+/// says what `GET /api/v1/tickets/{token}` (read one ticket at a time) says: the place in
+/// line, the state and the counter.
+#[tokio::test]
+async fn phone_pages_follow_one_shared_view_that_agrees_with_each_ticket() {
+    let app = spawn_app_at(MONDAY).await;
+    let [admin, counter] = sign_in_each(&app, ["quantri", "tiepnhan"]).await;
+    let token = kiosk_token(&app, &admin).await;
+    let a = group_id(&app, &admin, "A").await;
+    let b = group_id(&app, &admin, "B").await;
+    let (c1, c3) = (counter_id(&app, &admin, 1).await, counter_id(&app, &admin, 3).await);
+    let browser = common::pages::browser();
+    let mut phones = Vec::new();
+    for i in 0..9 {
+        let t = take_ok(&app, &token, if i % 3 == 0 { b } else { a }, None).await;
+        let page = t["page"].as_str().expect("page").to_owned();
+        let events = browser
+            .get(app.url(&format!("{page}/su-kien")))
+            .send()
+            .await
+            .expect("events");
+        assert_eq!(events.headers()["content-type"], "text/event-stream");
+        phones.push((
+            page.replace("/so-thu-tu/", "/api/v1/tickets/"),
+            events,
+            String::new(),
+            Value::Null,
+        ));
+    }
+    for step in 0..7 {
+        match step {
+            0 | 2 | 5 => assert!(call_next(&app, &counter, c1).await.is_some()),
+            1 | 4 => assert!(call_next(&app, &counter, c3).await.is_some()),
+            3 => {
+                take_ok(&app, &token, a, None).await;
+            }
+            _ => {
+                // A transfer keeps the arrival time: the ticket called at counter 1 goes
+                // back to wait in group B, ahead of those taken after it.
+                let (_, panel) = get(&app, &counter, &format!("/api/v1/queue/counters/{c1}/panel")).await;
+                let id = panel["current"][0]["id"].as_i64().expect("a ticket at counter 1");
+                let (status, moved) = act(&app, &counter, c1, id, json!({"action": "transfer", "group": b})).await;
+                assert_eq!(status, StatusCode::OK, "{moved}");
+            }
+        }
+        for (api, events, buf, last) in &mut phones {
+            let (status, want) = app.get_json(api).await;
+            assert_eq!(status, 200, "{want}");
+            let agrees = |seen: &Value| {
+                seen["ahead"] == want["ahead"]
+                    && seen["state"] == want["ticket"]["state"]
+                    && seen["counter"] == want["ticket"]["counter"]
+                    && seen["number"] == want["ticket"]["number"]
+            };
+            // A change of place is sent within a second (a call at once); a stream whose
+            // ticket did not change sends nothing new.
+            let started = std::time::Instant::now();
+            while !agrees(last) {
+                *last = next_event(events, buf, "ticket").await;
+                assert!(
+                    agrees(last) || started.elapsed() < std::time::Duration::from_secs(2),
+                    "step {step}: the stream says {last}, the ticket read says {want}"
+                );
+            }
+        }
+    }
 }

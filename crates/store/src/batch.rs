@@ -26,6 +26,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use motcua_core::stats::{Amount, Key};
 use tokio::sync::{mpsc, oneshot};
@@ -390,7 +391,7 @@ impl BatchTx {
 pub type JobFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
 
 /// Called with the commit's outcome once the batch is over.
-type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Finish = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
 
 /// A job as the batch task sees it: run it, learn whether it succeeded, and how to tell
 /// its caller.
@@ -399,10 +400,15 @@ type Job = Box<dyn for<'t> FnOnce(&'t mut BatchTx) -> JobFuture<'t, (bool, Finis
 /// Most jobs in one transaction.
 pub const MAX_BATCH: usize = 256;
 
+/// The advisory lock (PostgreSQL) a batch holds until it ends: see [`run_batch`].
+const BATCH_LOCK: i64 = 727_003;
+
 /// The handle callers submit jobs through. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Batcher {
     queue: mpsc::Sender<Job>,
+    /// Why the last batch that failed before its jobs ran failed, for its jobs' callers.
+    failure: Arc<Mutex<Option<StoreError>>>,
 }
 
 impl Batcher {
@@ -415,21 +421,23 @@ impl Batcher {
     /// job, and that wait, not the disk, was what limited intake (see bench/RESULTS.md).
     pub fn start(db: Db) -> Self {
         let (queue, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
+        let failure = Arc::new(Mutex::new(None));
+        let told = Arc::clone(&failure);
         match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(runtime) => {
                 // Failing to start a thread means the process cannot serve at all.
                 std::thread::Builder::new()
                     .name("motcua-writer".to_owned())
-                    .spawn(move || runtime.block_on(run(db, rx)))
+                    .spawn(move || runtime.block_on(run(db, rx, told)))
                     .expect("the operating system starts the write batch thread");
             }
             Err(e) => {
                 // Without a runtime of its own, the shared one still runs it correctly.
                 tracing::warn!(error = %e, "write batch runtime not started; batching on the shared runtime");
-                tokio::spawn(run(db, rx));
+                tokio::spawn(run(db, rx, told));
             }
         }
-        Self { queue }
+        Self { queue, failure }
     }
 
     /// Runs `job` in the next batch and returns its result once the batch has committed.
@@ -446,10 +454,10 @@ impl Batcher {
             Box::pin(async move {
                 let outcome = job(b).await;
                 let ok = outcome.is_ok();
-                let finish: Finish = Box::new(move |commit: Result<(), String>| {
+                let finish: Finish = Box::new(move |commit: Result<(), &StoreError>| {
                     let result = match (outcome, commit) {
                         (Ok(v), Ok(())) => Ok(v),
-                        (Ok(_), Err(e)) => Err(E::from(StoreError::Io(format!("commit failed: {e}")))),
+                        (Ok(_), Err(e)) => Err(E::from(commit_failed(e))),
                         (Err(e), _) => Err(e),
                     };
                     // The caller may have gone (client disconnected): nothing to tell.
@@ -461,20 +469,34 @@ impl Batcher {
         let gone = || E::from(StoreError::Io("the write queue has stopped".to_owned()));
         self.queue.send(wrapped).await.map_err(|_| gone())?;
         answer.await.unwrap_or_else(|_| {
-            Err(E::from(StoreError::Io(
-                "the write batch failed before the job ran (see the log)".to_owned(),
-            )))
+            let failure = self.failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Err(E::from(match failure.as_ref() {
+                // A database that cannot serve now is told as such (the caller answers 503).
+                Some(StoreError::Unavailable(m)) => StoreError::Unavailable(m.clone()),
+                _ => StoreError::Io("the write batch failed before the job ran (see the log)".to_owned()),
+            }))
         })
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+/// What each job of a batch whose commit failed with `e` is told: a full disk as such (the
+/// caller answers it differently from a fault), anything else as a failed commit.
+fn commit_failed(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Full(m) => StoreError::Full(m.clone()),
+        StoreError::Unavailable(m) => StoreError::Unavailable(format!("commit failed: {m}")),
+        other => StoreError::Io(format!("commit failed: {other}")),
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>, failure: Arc<Mutex<Option<StoreError>>>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         metrics::histogram!("motcua_write_batch_size").record(jobs.len() as f64);
         if let Err(e) = run_batch(&db, &mut jobs).await {
-            // Jobs not yet run are dropped: their callers get an error.
+            // Jobs not yet run are dropped: their callers get an error, and read why here.
             tracing::error!(error = %e, "write batch failed");
+            *failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
         }
         jobs.clear();
     }
@@ -482,7 +504,13 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
 
 async fn run_batch(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
     let started = std::time::Instant::now();
-    let mut b = BatchTx::new(db.begin_write().await?);
+    let mut tx = db.begin_write().await?;
+    // Nodes sharing a PostgreSQL database each run batches, whose jobs lock the rows every
+    // change shares (the day's code sequence, the audit chain's head) in job order: two
+    // batches at once could lock them in opposite orders and deadlock. One batch at a time
+    // across the nodes; they would queue on the chain's head anyway.
+    tx.serialize_with(BATCH_LOCK).await?;
+    let mut b = BatchTx::new(tx);
     let began = started.elapsed();
     let mut finishers: Vec<Finish> = Vec::with_capacity(jobs.len());
     for job in jobs.drain(..) {
@@ -496,9 +524,9 @@ async fn run_batch(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
     let written = write_deferred(&mut tx, layers.batch).await;
     let wrote = started.elapsed();
     let commit = match written {
-        Ok(()) => tx.commit().await.map_err(|e| e.to_string()),
+        Ok(()) => tx.commit().await,
         // Dropping the transaction rolls every job back.
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e),
     };
     let committed = started.elapsed();
     // Where a batch's time goes: opening the transaction, the jobs, the deferred writes,
@@ -515,7 +543,7 @@ async fn run_batch(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
         tracing::error!(error = %e, jobs = finishers.len(), "write batch commit failed");
     }
     for finish in finishers {
-        finish(commit.clone());
+        finish(commit.as_ref().map(|_| ()));
     }
     Ok(())
 }

@@ -118,9 +118,38 @@ pub async fn owners_of_account(tx: &mut Tx, user: &str, citizen_id: &str) -> Res
     fetch_all(tx, &sql, &[Arg::Text(citizen_id), Arg::Text(user)]).await
 }
 
+/// An account linked to an owner by an officer.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LinkedAccount {
+    /// The account's id.
+    pub user_id: String,
+    /// Its login name (empty if the account is gone).
+    pub username: String,
+    /// Its display name.
+    pub display_name: String,
+    /// The officer who linked it (id).
+    pub linked_by: String,
+    /// When.
+    pub linked_at: i64,
+}
+
+/// The accounts linked to owner `owner`, oldest link first.
+pub async fn linked_accounts(tx: &mut Tx, owner: i64) -> Result<Vec<LinkedAccount>> {
+    fetch_all(
+        tx,
+        "SELECT a.user_id, COALESCE(u.username, '') AS username, COALESCE(u.display_name, '') AS display_name,
+                a.linked_by, a.linked_at
+         FROM document_owner_accounts a LEFT JOIN users u ON u.id = a.user_id
+         WHERE a.owner_id = $1 ORDER BY a.linked_at, a.user_id",
+        &[Arg::Int(owner)],
+    )
+    .await
+}
+
 /// Links account `user` to owner `owner` (nothing changes if linked already).
-pub async fn link_account(tx: &mut Tx, owner: i64, user: &str, by: &str, now: OffsetDateTime) -> Result<()> {
-    exec!(tx, |c| {
+/// True when the link is new.
+pub async fn link_account(tx: &mut Tx, owner: i64, user: &str, by: &str, now: OffsetDateTime) -> Result<bool> {
+    let n = exec!(tx, |c| {
         sqlx::query(
             "INSERT INTO document_owner_accounts (owner_id, user_id, linked_by, linked_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (owner_id, user_id) DO NOTHING",
@@ -132,11 +161,26 @@ pub async fn link_account(tx: &mut Tx, owner: i64, user: &str, by: &str, now: Of
         .execute(c)
         .await
     })?;
-    Ok(())
+    Ok(n > 0)
 }
 
 // ---------------------------------------------------------------------------------------
 // Documents
+
+/// What the signature verifier said of a document's file when it entered the store
+/// (migration 0033).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureStatus {
+    /// The worst verdict of its signatures (`valid`, `changed_after_signing`,
+    /// `unknown_issuer`, `altered`, `invalid`), or `unsigned`.
+    pub verdict: String,
+    /// The first signature's signer (CN of the certificate).
+    pub signer: Option<String>,
+    /// The first signature's claimed signing time.
+    pub signed_at: Option<OffsetDateTime>,
+    /// Every signature's verdict in words.
+    pub text: String,
+}
 
 /// A document to enter in a store.
 #[derive(Debug, Clone)]
@@ -167,6 +211,8 @@ pub struct NewDocument<'a> {
     pub dossier_code: Option<&'a str>,
     /// Checked at the counter: by whom (id, name), when, against what.
     pub checked: Option<(&'a str, &'a str, OffsetDateTime, Original)>,
+    /// What its signatures are (`None`: not checked).
+    pub signature: Option<&'a SignatureStatus>,
     /// Who entered it.
     pub created_by: &'a str,
     /// When.
@@ -183,8 +229,9 @@ pub async fn insert(tx: &mut Tx, d: &NewDocument<'_>) -> Result<i64> {
         sqlx::query_scalar(
             "INSERT INTO stored_documents (owner_id, province_code, source, kind, title, number, issuer, issued_on,
                  expires_on, file_id, sha256, dossier_code, checked_by, checked_by_name, checked_at, original,
-                 created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+                 created_by, created_at, signature, signature_signer, signature_signed_at, signature_text)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                 $22) RETURNING id",
         )
         .bind(d.owner_id)
         .bind(d.province)
@@ -204,6 +251,10 @@ pub async fn insert(tx: &mut Tx, d: &NewDocument<'_>) -> Result<i64> {
         .bind(original)
         .bind(d.created_by)
         .bind(to_millis(d.created_at))
+        .bind(d.signature.map(|s| s.verdict.as_str()))
+        .bind(d.signature.and_then(|s| s.signer.as_deref()))
+        .bind(d.signature.and_then(|s| s.signed_at).map(to_millis))
+        .bind(d.signature.map(|s| s.text.as_str()))
         .fetch_one(c)
         .await
     })?)
@@ -260,6 +311,8 @@ pub struct StoredDocument {
     pub object_key: String,
     /// How many checklist rows of dossiers took it.
     pub uses: i64,
+    /// What its signatures were when it entered (`None`: entered before they were checked).
+    pub signature: Option<SignatureStatus>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -288,6 +341,10 @@ struct Row {
     size: i64,
     object_key: String,
     uses: i64,
+    signature: Option<String>,
+    signature_signer: Option<String>,
+    signature_signed_at: Option<i64>,
+    signature_text: Option<String>,
 }
 
 impl Row {
@@ -321,6 +378,12 @@ impl Row {
             size: self.size,
             object_key: self.object_key,
             uses: self.uses,
+            signature: self.signature.map(|verdict| SignatureStatus {
+                verdict,
+                signer: self.signature_signer,
+                signed_at: self.signature_signed_at.map(from_millis),
+                text: self.signature_text.unwrap_or_default(),
+            }),
         })
     }
 }
@@ -328,7 +391,7 @@ impl Row {
 const SELECT: &str = "SELECT d.id, d.owner_id, d.province_code, d.source, d.kind, d.title, d.number, d.issuer,
         d.issued_on, d.expires_on, d.file_id, d.sha256, d.dossier_code, d.checked_by, d.checked_by_name,
         d.checked_at, d.original, d.created_by, d.created_at, f.name AS file_name, f.file_type, f.size,
-        f.object_key,
+        f.object_key, d.signature, d.signature_signer, d.signature_signed_at, d.signature_text,
         (SELECT COUNT(*) FROM document_uses u WHERE u.document_id = d.id) AS uses
     FROM stored_documents d JOIN dossier_files f ON f.id = d.file_id";
 

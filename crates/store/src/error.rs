@@ -20,9 +20,30 @@ pub enum StoreError {
     /// A file or tool failed (backup, restore).
     #[error("{0}")]
     Io(String),
+    /// The database was migrated by a newer motcua than this one: this binary must not
+    /// open it (run the newer release, or restore a backup taken before the upgrade).
+    #[error(
+        "cơ sở dữ liệu đã được nâng cấp tới lược đồ số {database}, mới hơn phiên bản motcua này \
+         (lược đồ số {binary}): hãy chạy phiên bản motcua mới hơn, không mở cơ sở dữ liệu bằng phiên bản cũ"
+    )]
+    SchemaTooNew {
+        /// The newest migration recorded in the database.
+        database: i64,
+        /// The newest migration this binary carries.
+        binary: i64,
+    },
     /// The database failed.
     #[error("lỗi cơ sở dữ liệu: {0}")]
     Database(sqlx::Error),
+    /// The database cannot serve now: unreachable, shutting down or starting, out of
+    /// connections, or a standby not yet promoted (see `postgres::unreachable`). A client
+    /// may try again later; the text is what the pool saw, for the log.
+    #[error("cơ sở dữ liệu tạm thời không phục vụ được: {0}")]
+    Unavailable(String),
+    /// The disk is full: the database (or its write-ahead log) could not grow. Nothing of
+    /// the failed write was kept; writes succeed again once space is freed.
+    #[error("disk full: {0}")]
+    Full(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -36,7 +57,27 @@ impl From<sqlx::Error> for StoreError {
                 return StoreError::Conflict("tham chiếu tới bản ghi không tồn tại".into());
             }
         }
+        if is_disk_full(&e) {
+            return StoreError::Full(e.to_string());
+        }
+        if crate::postgres::unreachable(&e) {
+            return StoreError::Unavailable(e.to_string());
+        }
         StoreError::Database(e)
+    }
+}
+
+/// Whether `e` says the disk is full: SQLite's `SQLITE_FULL` (13, which it also returns for
+/// `ENOSPC` on the database file, the WAL or the shared-memory index), PostgreSQL's
+/// `disk_full` (53100), or `ENOSPC`/`EDQUOT` on the connection's own I/O.
+fn is_disk_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("13" | "53100")),
+        sqlx::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+        ),
+        _ => false,
     }
 }
 

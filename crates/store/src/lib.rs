@@ -6,10 +6,8 @@
 //! transaction starts, how migrations lock, how backups are taken) live in this file.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
@@ -34,6 +32,7 @@ pub mod otp;
 pub mod outbox;
 pub mod overview;
 pub mod payments;
+pub mod postgres;
 pub mod queue;
 pub mod ratings;
 pub mod reports;
@@ -44,7 +43,7 @@ pub mod stats;
 pub mod testing;
 
 pub use error::StoreError;
-pub use migrate::schema;
+pub use migrate::{schema, versions as migration_versions};
 
 /// Result of every store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -200,6 +199,8 @@ pub enum Db {
         pool: PgPool,
         /// The URL it was opened with, for the client tools (`pg_dump`).
         url: String,
+        /// Which of the URL's hosts the pool uses, and whether the server is reachable.
+        link: std::sync::Arc<postgres::Link>,
     },
 }
 
@@ -250,15 +251,11 @@ impl Db {
     pub async fn connect(config: &DbConfig) -> Result<Db> {
         match config.url.as_deref() {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                let options = PgConnectOptions::from_str(url)?;
-                let pool = PgPoolOptions::new()
-                    .max_connections(config.max_connections.max(2))
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(options)
-                    .await?;
+                let (pool, link) = postgres::Link::open(url, config.max_connections.max(2)).await?;
                 Ok(Db::Postgres {
                     pool,
                     url: url.to_owned(),
+                    link,
                 })
             }
             // SQLite is configured by the data directory, not a URL, so that the file, its
@@ -293,6 +290,12 @@ impl Db {
             .max_connections(1)
             .min_connections(1)
             .test_before_acquire(false)
+            // A COMMIT that fails with SQLITE_FULL (a full disk) or an I/O error rolls the
+            // transaction back inside SQLite, but sqlx still counts it open and its ROLLBACK
+            // then fails, so every later `BEGIN IMMEDIATE` would be refused for good. Such a
+            // connection is closed here instead, and the pool opens a fresh one. (The count
+            // is settled by then: sqlx pings a connection as it returns, after the rollback.)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.clone().create_if_missing(true))
             .await?;
@@ -322,7 +325,7 @@ impl Db {
     pub async fn begin_write(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres { pool, .. } => Tx::Postgres(pool.begin().await?),
+            Db::Postgres { pool, link, .. } => Tx::Postgres(link.begin(pool, None).await?),
         })
     }
 
@@ -330,7 +333,7 @@ impl Db {
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
-            Db::Postgres { pool, .. } => Tx::Postgres(pool.begin_with("BEGIN READ ONLY").await?),
+            Db::Postgres { pool, link, .. } => Tx::Postgres(link.begin(pool, Some("BEGIN READ ONLY")).await?),
         })
     }
 

@@ -1,6 +1,6 @@
 //! Plain-SQL migrations, one set per backend, applied in order and recorded.
 
-use crate::{Backend, Db, Result, Tx, exec, on};
+use crate::{Backend, Db, Result, StoreError, Tx, exec, on};
 
 struct Migration {
     version: i64,
@@ -53,6 +53,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(29, "form_fingerprints", "0029_form_fingerprints"),
     migration!(30, "documents", "0030_documents"),
     migration!(31, "queue_bookings", "0031_queue_bookings"),
+    migration!(32, "queue_contacts", "0032_queue_contacts"),
+    migration!(33, "document_signatures", "0033_document_signatures"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -61,19 +63,55 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at BIGINT NOT NULL
 )";
 
+/// The number of every migration this binary carries, in the order they are applied.
+pub fn versions() -> impl Iterator<Item = i64> {
+    MIGRATIONS.iter().map(|m| m.version)
+}
+
+/// A write transaction holding the migration lock, with the table of applied migrations
+/// in place.
+async fn begin_locked(db: &Db) -> Result<Tx> {
+    let mut tx = db.begin_write().await?;
+    if let Tx::Postgres(t) = &mut tx {
+        // Several nodes may start at once: one migrates, the others wait and then skip.
+        sqlx::query("SELECT pg_advisory_xact_lock(727001)")
+            .execute(&mut **t)
+            .await?;
+    }
+    exec!(&mut tx, |c| sqlx::query(CREATE_TABLE).execute(c).await)?;
+    Ok(tx)
+}
+
+/// Refuses a database that a newer motcua has migrated past the last migration this binary
+/// knows: the older code would read and write tables whose meaning changed under it (a
+/// node of the previous release restarted after the upgrade, a backup of the upgraded
+/// database opened by the old binary). Nothing is written.
+async fn refuse_newer(db: &Db) -> Result<()> {
+    let mut tx = begin_locked(db).await?;
+    let newest: Option<i64> = on!(&mut tx, |c| {
+        sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+            .fetch_one(c)
+            .await
+    })?;
+    tx.commit().await?;
+    let known = versions().max().unwrap_or(0);
+    match newest {
+        Some(newest) if newest > known => Err(StoreError::SchemaTooNew {
+            database: newest,
+            binary: known,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Applies every migration not yet recorded, each in its own transaction.
-/// Returns how many were applied.
+/// Returns how many were applied. A database migrated by a newer motcua is refused
+/// ([`StoreError::SchemaTooNew`]) before anything is applied.
 pub async fn run(db: &Db) -> Result<usize> {
+    refuse_newer(db).await?;
     let mut applied = 0;
     for m in MIGRATIONS {
-        let mut tx = db.begin_write().await?;
-        if let Tx::Postgres(t) = &mut tx {
-            // Several nodes may start at once: one migrates, the others wait and then skip.
-            sqlx::query("SELECT pg_advisory_xact_lock(727001)")
-                .execute(&mut **t)
-                .await?;
-        }
-        exec!(&mut tx, |c| sqlx::query(CREATE_TABLE).execute(c).await)?;
+        let mut tx = begin_locked(db).await?;
         let done: Option<i64> = on!(&mut tx, |c| {
             sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(m.version)

@@ -375,6 +375,11 @@ pub struct Ticket {
     pub finished_at: Option<i64>,
     /// From a booking: called first until this instant (the slot's end).
     pub booked_until: Option<i64>,
+    /// The satisfaction given for it at the kiosk (`very_satisfied`, `satisfied`,
+    /// `not_satisfied`), once served.
+    pub rating: Option<String>,
+    /// When it was rated.
+    pub rated_at: Option<i64>,
 }
 
 impl Ticket {
@@ -386,7 +391,7 @@ impl Ticket {
 
 const TICKET_COLUMNS: &str = "id, province_code, centre_code, group_id, taken_group_id, day, seq, number, public_token,
     priority_kind, state, kiosk_id, counter_id, officer_id, recalls, dossier_code, taken_at, called_at, started_at,
-    finished_at, booked_until";
+    finished_at, booked_until, rating, rated_at";
 
 /// A ticket to issue.
 #[derive(Debug, Clone)]
@@ -403,6 +408,10 @@ pub struct NewTicket<'a> {
     pub kiosk_id: Option<&'a str>,
     /// From a booking: called first until this instant.
     pub booked_until: Option<i64>,
+    /// A mobile number for the message when three tickets are ahead (portal tickets).
+    pub phone: Option<&'a str>,
+    /// An email address for the same.
+    pub email: Option<&'a str>,
     /// Now.
     pub now_ms: i64,
 }
@@ -426,8 +435,8 @@ pub async fn take(tx: &mut Tx, t: &NewTicket<'_>, number: impl Fn(i64) -> String
     let id: i64 = on!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO queue_tickets (province_code, centre_code, group_id, taken_group_id, day, seq, number,
-                 public_token, priority_kind, state, kiosk_id, recalls, taken_at, updated_at, booked_until)
-             VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, 'waiting', $9, 0, $10, $10, $11) RETURNING id",
+                 public_token, priority_kind, state, kiosk_id, recalls, taken_at, updated_at, booked_until, phone, email)
+             VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, 'waiting', $9, 0, $10, $10, $11, $12, $13) RETURNING id",
         )
         .bind(&t.group.province_code)
         .bind(&t.group.centre_code)
@@ -440,6 +449,8 @@ pub async fn take(tx: &mut Tx, t: &NewTicket<'_>, number: impl Fn(i64) -> String
         .bind(t.kiosk_id)
         .bind(t.now_ms)
         .bind(t.booked_until)
+        .bind(t.phone)
+        .bind(t.email)
         .fetch_one(c)
         .await
     })?;
@@ -534,6 +545,7 @@ pub enum Move {
 /// Applies `m` to ticket `id` held by `counter`, if it is in a state that allows it
 /// (recall and no-show: called; start: called; finish: serving; transfer: called or
 /// serving). False when it is not (someone moved it first, or it is not this counter's).
+/// A ticket finished or marked absent loses its phone number and email address.
 pub async fn move_ticket(tx: &mut Tx, id: i64, counter: i64, m: Move, now_ms: i64) -> Result<bool> {
     let (sql, group) = match m {
         Move::Recall => (
@@ -542,7 +554,7 @@ pub async fn move_ticket(tx: &mut Tx, id: i64, counter: i64, m: Move, now_ms: i6
             None,
         ),
         Move::NoShow => (
-            "UPDATE queue_tickets SET state = 'no_show', finished_at = $3, updated_at = $3
+            "UPDATE queue_tickets SET state = 'no_show', finished_at = $3, updated_at = $3, phone = NULL, email = NULL
              WHERE id = $1 AND counter_id = $2 AND state = 'called'",
             None,
         ),
@@ -552,7 +564,7 @@ pub async fn move_ticket(tx: &mut Tx, id: i64, counter: i64, m: Move, now_ms: i6
             None,
         ),
         Move::Finish => (
-            "UPDATE queue_tickets SET state = 'done', finished_at = $3, updated_at = $3
+            "UPDATE queue_tickets SET state = 'done', finished_at = $3, updated_at = $3, phone = NULL, email = NULL
              WHERE id = $1 AND counter_id = $2 AND state = 'serving'",
             None,
         ),
@@ -597,16 +609,19 @@ pub async fn waiting_counts(tx: &mut Tx, centre: &str, day: &str) -> Result<Vec<
     })?)
 }
 
-/// How many tickets of `group` wait ahead of one taken at `taken_at` with id `id`.
-pub async fn ahead_of(tx: &mut Tx, group: i64, taken_at: i64, id: i64) -> Result<i64> {
+/// How many tickets of `group` taken on `day` wait ahead of one taken at `taken_at` with
+/// id `id` (tickets left waiting on an earlier day are never called, so they are not
+/// ahead of anyone).
+pub async fn ahead_of(tx: &mut Tx, group: i64, day: &str, taken_at: i64, id: i64) -> Result<i64> {
     Ok(on!(tx, |c| {
         sqlx::query_scalar(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM queue_tickets WHERE group_id = $1 AND state = 'waiting'
-             AND (taken_at < $2 OR (taken_at = $2 AND id < $3))",
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM queue_tickets WHERE group_id = $1 AND day = $4
+             AND state = 'waiting' AND (taken_at < $2 OR (taken_at = $2 AND id < $3))",
         )
         .bind(group)
         .bind(taken_at)
         .bind(id)
+        .bind(day)
         .fetch_one(c)
         .await
     })?)
@@ -668,6 +683,13 @@ pub async fn recent_call_times(tx: &mut Tx, group: i64, day: &str, limit: i64) -
     })?)
 }
 
+/// Every ticket of `centre` taken on `day` (`YYYY-MM-DD`), oldest first: what the live
+/// views of the centre's queue are built from, in one read.
+pub async fn tickets_of_day(tx: &mut Tx, centre: &str, day: &str) -> Result<Vec<Ticket>> {
+    let sql = format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE centre_code = $1 AND day = $2 ORDER BY id");
+    fetch_all(tx, &sql, &[Arg::Text(centre), Arg::Text(day)]).await
+}
+
 /// A ticket as the figures read it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct FactRow {
@@ -687,6 +709,8 @@ pub struct FactRow {
     pub called_at: Option<i64>,
     /// Finished or marked absent.
     pub finished_at: Option<i64>,
+    /// The satisfaction given for it at the kiosk.
+    pub rating: Option<String>,
 }
 
 /// The tickets of `centre` taken on the Vietnam days `first` to `last` (`YYYY-MM-DD`,
@@ -695,9 +719,136 @@ pub async fn facts(tx: &mut Tx, centre: &str, first: &str, last: &str) -> Result
     fetch_all(
         tx,
         "SELECT taken_group_id, counter_id, officer_id, state, booked_until IS NOT NULL AS booked, taken_at,
-             called_at, finished_at
+             called_at, finished_at, rating
          FROM queue_tickets WHERE centre_code = $1 AND day >= $2 AND day <= $3",
         &[Arg::Text(centre), Arg::Text(first), Arg::Text(last)],
     )
     .await
+}
+
+/// The ticket of `centre` and `day` printed `number` (`A015`; group letters are unique
+/// at a centre, so the printed number names one ticket of a day).
+pub async fn ticket_by_number(tx: &mut Tx, centre: &str, day: &str, number: &str) -> Result<Option<Ticket>> {
+    let sql = format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE centre_code = $1 AND day = $2 AND number = $3");
+    Ok(
+        fetch_all(tx, &sql, &[Arg::Text(centre), Arg::Text(day), Arg::Text(number)])
+            .await?
+            .into_iter()
+            .next(),
+    )
+}
+
+/// Records `rating` for ticket `id` if it was served and not rated yet; false otherwise.
+pub async fn rate(tx: &mut Tx, id: i64, rating: &str, now_ms: i64) -> Result<bool> {
+    let n = execute(
+        tx,
+        "UPDATE queue_tickets SET rating = $2, rated_at = $3 WHERE id = $1 AND state = 'done' AND rating IS NULL",
+        &[Arg::Int(id), Arg::Text(rating), Arg::Int(now_ms)],
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+// ---------------------------------------------------------------------------------------
+// Contacts and the message when three tickets are ahead
+
+/// A ticket's phone number and email address (personal data: read only to send its
+/// message, never shown).
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Contact {
+    /// Mobile number (`0XXXXXXXXX`).
+    pub phone: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+}
+
+/// Ticket `id`'s contact, if the ticket exists (both fields empty once erased).
+pub async fn contact(tx: &mut Tx, id: i64) -> Result<Option<Contact>> {
+    Ok(fetch_all(
+        tx,
+        "SELECT phone, email FROM queue_tickets WHERE id = $1",
+        &[Arg::Int(id)],
+    )
+    .await?
+    .into_iter()
+    .next())
+}
+
+/// A waiting ticket near the head of its line.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct NearTicket {
+    /// Id.
+    pub id: i64,
+    /// As printed.
+    pub number: String,
+    /// Province.
+    pub province_code: String,
+    /// It holds a phone number or an email address.
+    pub reachable: bool,
+    /// When its message was queued, if it was.
+    pub near_notified_at: Option<i64>,
+}
+
+/// The first `limit` tickets waiting in `group` on `day`, in arrival order (the order
+/// [`ahead_of`] counts in): the one at index `i` has `i` tickets ahead.
+pub async fn first_waiting(tx: &mut Tx, group: i64, day: &str, limit: i64) -> Result<Vec<NearTicket>> {
+    fetch_all(
+        tx,
+        "SELECT id, number, province_code, (phone IS NOT NULL OR email IS NOT NULL) AS reachable, near_notified_at
+         FROM queue_tickets WHERE group_id = $1 AND day = $2 AND state = 'waiting'
+         ORDER BY taken_at, id LIMIT $3",
+        &[Arg::Int(group), Arg::Text(day), Arg::Int(limit)],
+    )
+    .await
+}
+
+/// Marks ticket `id`'s message as queued at `now_ms`; false when it already was.
+pub async fn mark_near_notified(tx: &mut Tx, id: i64, now_ms: i64) -> Result<bool> {
+    let n = execute(
+        tx,
+        "UPDATE queue_tickets SET near_notified_at = $2 WHERE id = $1 AND near_notified_at IS NULL",
+        &[Arg::Int(id), Arg::Int(now_ms)],
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// Erases the phone numbers and email addresses of the tickets taken before `day`
+/// (`YYYY-MM-DD`, Vietnam): the end of a ticket's day ends its need for them. How many
+/// tickets lost one.
+pub async fn erase_contacts_before(tx: &mut Tx, day: &str) -> Result<u64> {
+    execute(
+        tx,
+        "UPDATE queue_tickets SET phone = NULL, email = NULL
+         WHERE day < $1 AND (phone IS NOT NULL OR email IS NOT NULL)",
+        &[Arg::Text(day)],
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Server secrets
+
+/// The secret named `name` (migration 0032's `server_secrets`), if it was made.
+pub async fn server_secret(tx: &mut Tx, name: &str) -> Result<Option<String>> {
+    Ok(on!(tx, |c| {
+        sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_optional(c)
+            .await
+    })?)
+}
+
+/// Keeps `value` as the secret `name` unless one is kept already (two nodes making it at
+/// once keep the first), and returns the one kept.
+pub async fn keep_server_secret(tx: &mut Tx, name: &str, value: &str, now_ms: i64) -> Result<String> {
+    execute(
+        tx,
+        "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        &[Arg::Text(name), Arg::Text(value), Arg::Int(now_ms)],
+    )
+    .await?;
+    server_secret(tx, name)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("server secret {name}")))
 }

@@ -163,3 +163,22 @@ pub async fn try_login(client: &reqwest::Client, base: &str, username: &str) -> 
     let body: Value = r.json().await.ok()?;
     Some((cookie, body["csrf_token"].as_str()?.to_owned()))
 }
+
+/// The checklist of `procedure` as the counter receives it: every required document, with
+/// the originals and copies it asks for.
+pub async fn required_documents(base: &str, procedure: &str) -> Vec<Value> {
+    let content: Value = reqwest::get(format!("{base}/api/v1/procedures/{procedure}"))
+        .await
+        .expect("procedure")
+        .json()
+        .await
+        .expect("json");
+    content["content"]["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d["required"] == true)
+        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
+        .collect()
+}

@@ -16,7 +16,8 @@ use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::service::documents::{
-    self, DocumentView, Figures, FiguresQuery, KindList, NewStoredDocument, Offer, OfferQuery, StoreView, ViewRecord,
+    self, DocumentView, Figures, FiguresQuery, KindList, LinkRequest, LinkView, NewStoredDocument, Offer, OfferQuery,
+    StoreView, ViewRecord,
 };
 use crate::state::AppState;
 
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/documents/offers", get(offers))
         .route("/api/v1/documents/views", get(views))
         .route("/api/v1/documents/figures", get(figures))
+        .route("/api/v1/documents/links", axum::routing::post(link))
         .route("/api/v1/documents/{id}", delete(remove))
         .route("/api/v1/documents/{id}/file", get(download))
         .route("/api/v1/dossiers/{code}/documents", get(of_dossier))
@@ -66,6 +68,21 @@ pub async fn put_kinds(
     ApiJson(req): ApiJson<KindList>,
 ) -> Result<Json<Vec<DocumentKind>>, AppError> {
     Ok(Json(documents::put_kinds(&state, &p, req).await?))
+}
+
+/// `POST /api/v1/documents/links`: a counter officer, having checked the person's identity
+/// document, links a citizen account (by login name, phone number or email) to the owner
+/// keyed by the ID number (created if new); audited `documents.link`. The account then
+/// opens that store.
+#[utoipa::path(post, path = "/api/v1/documents/links", tag = "documents", request_body = LinkRequest,
+    responses((status = 200, body = LinkView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn link(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(req): ApiJson<LinkRequest>,
+) -> Result<Json<LinkView>, AppError> {
+    Ok(Json(documents::link_account(&state, &p, req).await?))
 }
 
 /// `GET /api/v1/documents`: the caller's stores ("Kho giấy tờ của tôi"): the one keyed by

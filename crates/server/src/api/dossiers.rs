@@ -204,6 +204,30 @@ struct FinishBody {
     result_files: Vec<String>,
     #[serde(default)]
     note: String,
+    /// For the applicant's document store: the result's kind (a code of the province's
+    /// list), number and expiry (`YYYY-MM-DD`).
+    #[serde(default)]
+    result_kind: Option<String>,
+    #[serde(default)]
+    result_number: String,
+    #[serde(default)]
+    result_expires_on: Option<String>,
+}
+
+/// What a finish's body says of its result for the document store (the default for other
+/// actions, and for a body `action_request` refuses anyway).
+fn result_choice(action: Action, body: &[u8]) -> crate::service::documents::ResultChoice {
+    if action != Action::Finish {
+        return crate::service::documents::ResultChoice::default();
+    }
+    match serde_json::from_slice::<FinishBody>(body) {
+        Ok(b) => crate::service::documents::ResultChoice {
+            kind: b.result_kind,
+            number: b.result_number,
+            expires_on: b.result_expires_on,
+        },
+        Err(_) => crate::service::documents::ResultChoice::default(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -322,7 +346,8 @@ fn action_request(action: Action, body: &[u8]) -> Result<ActionRequest, AppError
 /// `POST /api/v1/dossiers/{code}/actions/{action}`: takes an action (accept, refuse,
 /// request-completion, transfer, assign, forward, forward-back, request-supplement,
 /// receive-supplement, request-payment, confirm-payment, apologise, withdraw, stop,
-/// finish, return) with its data as a JSON body. An action that the status, the role or
+/// finish, return) with its data as a JSON body (a finish may say its result's
+/// `result_kind`, `result_number` and `result_expires_on` for the applicant's store). An action that the status, the role or
 /// the agency does not allow is refused with 409 and the reason.
 #[utoipa::path(post, path = "/api/v1/dossiers/{code}/actions/{action}", tag = "dossiers",
     params(("code" = String, Path, description = "Mã hồ sơ"), ("action" = String, Path, description = "Tên thao tác")),
@@ -342,7 +367,8 @@ pub async fn act(
         ))
     })?;
     let request = action_request(action, &body);
-    Ok(Json(service::act(&state, &p, &code, action, request).await?))
+    let result = result_choice(action, &body);
+    Ok(Json(service::act(&state, &p, &code, action, request, result).await?))
 }
 
 /// `GET /api/v1/dossiers/{code}/history`: every action and the processing control sheet.

@@ -1,6 +1,7 @@
 //! The counter queue's API: a centre's groups, counters, settings and kiosks (system
-//! administrators); taking a ticket (a kiosk, by its device token in `X-Kiosk-Token`); a
-//! ticket's public view; the counter officer's panel and calls.
+//! administrators); taking a ticket (a kiosk, by its device token in `X-Kiosk-Token`, or
+//! the public portal with the centre's code of the day); a ticket's public view; the
+//! counter officer's panel and calls; a served ticket's rating at the kiosk.
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -10,12 +11,13 @@ use axum::{Json, Router};
 use motcua_core::queue::QueueSettings;
 use motcua_store::queue::Kiosk;
 
-use crate::auth::Principal;
+use crate::auth::{ClientIp, Principal};
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::service::queue::{
     self, CentreParam, CounterInput, CounterPanel, CounterView, GroupInput, GroupView, KioskInput, KioskMenu,
-    KioskView, PublicTicket, QueueSetup, TakeTicket, TicketAction, TicketView,
+    KioskView, PortalTicket, PublicTicket, QueueSetup, TakeTicket, TicketAction, TicketRatingInput, TicketRatingView,
+    TicketView,
 };
 use crate::state::AppState;
 
@@ -42,6 +44,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/queue/board", get(board))
         .route("/api/v1/queue/figures", get(figures))
         .route("/api/v1/queue/figures.xlsx", get(figures_xlsx))
+        .route("/api/v1/queue/portal/tickets", post(portal_ticket))
+        .route("/api/v1/kiosk/ticket-ratings", post(rate_ticket))
 }
 
 /// The kiosk that sent its device token in `X-Kiosk-Token`; 401 otherwise.
@@ -309,4 +313,38 @@ pub async fn figures_xlsx(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
     Ok(super::reports::attachment(bytes, "so-lieu-xep-hang.xlsx"))
+}
+
+/// `POST /api/v1/queue/portal/tickets`: takes a ticket on the portal, for someone in the
+/// centre's hall: the centre's code of the day (shown on the hall's board and kiosk) is
+/// required, and each client address may take few tickets and type few wrong codes a
+/// minute (429). An optional phone number or email gets one message when three tickets
+/// are ahead.
+#[utoipa::path(post, path = "/api/v1/queue/portal/tickets", request_body = PortalTicket, tag = "queue",
+    responses((status = 201, body = TicketView), (status = 400, body = ErrorBody),
+        (status = 403, description = "Mã của ngày không đúng (`wrong_hall_code`)", body = ErrorBody),
+        (status = 409, description = "Ngoài giờ làm việc", body = ErrorBody),
+        (status = 429, body = ErrorBody)), security(()))]
+pub async fn portal_ticket(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<PortalTicket>,
+) -> Result<(StatusCode, Json<TicketView>), AppError> {
+    let t = queue::take_portal_ticket(&state, &ip, req).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// `POST /api/v1/kiosk/ticket-ratings`: the satisfaction given at the kiosk for a served
+/// ticket of its centre (by its number of today or its QR code), once per ticket.
+#[utoipa::path(post, path = "/api/v1/kiosk/ticket-ratings", request_body = TicketRatingInput, tag = "queue",
+    params(("X-Kiosk-Token" = String, Header, description = "The kiosk's device token")),
+    responses((status = 201, body = TicketRatingView), (status = 404, body = ErrorBody),
+        (status = 409, description = "Chưa phục vụ xong, hoặc đã đánh giá", body = ErrorBody)), security(()))]
+pub async fn rate_ticket(
+    State(state): State<AppState>,
+    KioskDevice(k): KioskDevice,
+    ApiJson(req): ApiJson<TicketRatingInput>,
+) -> Result<(StatusCode, Json<TicketRatingView>), AppError> {
+    let r = queue::rate_ticket(&state, &k, req).await?;
+    Ok((StatusCode::CREATED, Json(r)))
 }

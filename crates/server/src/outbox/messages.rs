@@ -240,6 +240,38 @@ impl Message {
         })
     }
 
+    /// The message of queue ticket `number` (group `group`, centre `centre`, its page
+    /// `page`) when `ahead` tickets are ahead of it (`core::queue::NOTIFY_AHEAD` or fewer).
+    /// The SMS fits one Unicode segment (70 characters) and names nobody.
+    pub fn for_ticket(number: &str, group: &str, centre: &str, ahead: i64, page: &str) -> Message {
+        let (place, sms) = if ahead > 0 {
+            (
+                format!("còn {ahead} người chờ trước Ông/Bà"),
+                format!("Số {number}: còn {ahead} người trước Ông/Bà. Mời đến gần quầy."),
+            )
+        } else {
+            (
+                "Ông/Bà là người tiếp theo".to_owned(),
+                format!("Số {number}: sắp đến lượt Ông/Bà. Mời đến gần quầy."),
+            )
+        };
+        Message {
+            subject: format!("Sắp đến lượt số thứ tự {number}"),
+            paragraphs: vec![
+                "Kính gửi Ông/Bà,".to_owned(),
+                format!("Số thứ tự {number} ({group}) của Ông/Bà tại {centre}: {place}."),
+                "Mời Ông/Bà có mặt gần khu vực quầy; số được gọi trên bảng hiển thị và loa của Trung tâm.".to_owned(),
+                format!("Theo dõi số thứ tự: {page}"),
+            ],
+            list: Vec::new(),
+            closing: vec![
+                "Số điện thoại và địa chỉ thư Ông/Bà để lại được xóa khi phục vụ xong hoặc hết ngày.".to_owned(),
+                "Thư này được gửi tự động từ hệ thống một cửa; xin đừng trả lời thư này.".to_owned(),
+            ],
+            sms: truncate(&sms, SMS_MAX_CHARS),
+        }
+    }
+
     /// The plain-text body.
     pub fn text(&self) -> String {
         let mut out = self.paragraphs.join("\n\n");
@@ -294,6 +326,29 @@ mod tests {
     #[test]
     fn dates_are_vietnam_time() {
         assert_eq!(vn_datetime(datetime!(2026-03-06 02:00 UTC)), "09:00 ngày 06/03/2026");
+    }
+
+    #[test]
+    fn a_ticket_sms_fits_one_segment() {
+        for ahead in 0..=3 {
+            let m = Message::for_ticket(
+                "A1015",
+                "Tư pháp – Hộ tịch",
+                "Trung tâm",
+                ahead,
+                "https://x.vn/so-thu-tu/t",
+            );
+            assert!(m.sms.chars().count() <= 70, "{}", m.sms);
+            assert!(
+                m.sms.contains("A1015") && m.text().contains("Tư pháp – Hộ tịch"),
+                "{m:?}"
+            );
+        }
+        assert!(
+            Message::for_ticket("A015", "g", "c", 3, "p")
+                .sms
+                .contains("còn 3 người")
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use motcua_store::queue::{self as store, Kiosk};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::queue::{GroupView, centre_of, day_of};
+use super::queue::{GroupView, HallCode, centre_of, day_of, hall_code};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -56,6 +56,8 @@ pub struct Board {
     pub last: Vec<Call>,
     /// The active groups and how many wait in each.
     pub waiting: Vec<GroupView>,
+    /// The centre's code of the day, for taking a ticket on a phone in the hall.
+    pub hall: HallCode,
 }
 
 /// The words a call is announced with.
@@ -105,5 +107,6 @@ pub async fn board(state: &AppState, k: &Kiosk) -> Result<Board, AppError> {
         current,
         last,
         waiting,
+        hall: hall_code(state, &k.centre_code).await?,
     })
 }

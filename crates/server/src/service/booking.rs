@@ -584,8 +584,10 @@ pub async fn check_in(state: &AppState, k: &Kiosk, code: &str) -> Result<TicketV
         Issue {
             day: &day,
             priority_kind: None,
-            kiosk_id: &k.id,
+            kiosk_id: Some(&k.id),
             booked_until: Some(slot_end(&b)?),
+            phone: None,
+            email: None,
             now,
         },
     )

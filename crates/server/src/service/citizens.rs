@@ -733,7 +733,7 @@ impl RegistrationForm {
 
 /// An email address lowercased, if it has the usual shape: ASCII, one `@`, a mailbox of
 /// ordinary characters and a domain of at least two labels ending in letters.
-fn normalize_email(input: &str) -> Option<String> {
+pub(crate) fn normalize_email(input: &str) -> Option<String> {
     let email = input.trim().to_ascii_lowercase();
     if email.len() > 254 || !email.is_ascii() {
         return None;
@@ -765,7 +765,7 @@ fn normalize_email(input: &str) -> Option<String> {
 /// A Vietnamese mobile number as `0XXXXXXXXX`, from `0XXXXXXXXX` or `+84XXXXXXXXX`
 /// (spaces, dots, dashes and parentheses ignored). Mobile numbers start with 03, 05, 07,
 /// 08 or 09 since the 2018 renumbering; codes go by SMS, so landlines are refused.
-fn normalize_phone(input: &str) -> Option<String> {
+pub(crate) fn normalize_phone(input: &str) -> Option<String> {
     let compact: String = input
         .chars()
         .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))

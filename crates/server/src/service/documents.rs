@@ -5,12 +5,14 @@
 //! audited); the documents a procedure's checklist may take from it; and what intake and
 //! the finish action write into it (uses by reference, checked scans, results).
 
+use std::collections::HashMap;
+
 use motcua_core::catalogue::{ApplicantKind, ProcedureContent};
 use motcua_core::codes::{ProcedureCode, ProvinceCode};
 use motcua_core::documents::{self, DocumentKind, DocumentSource, Original, Reuse};
 use motcua_core::lifecycle::Dossier;
 use motcua_store::accounts::User;
-use motcua_store::documents::{self as store, NewDocument, Owner, StoredDocument};
+use motcua_store::documents::{self as store, NewDocument, Owner, SignatureStatus, StoredDocument};
 use motcua_store::{Tx, catalogue, files};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -175,6 +177,129 @@ pub struct DocumentView {
     pub uses: i64,
     /// Whether its owner may remove it: their own upload that no dossier took.
     pub removable: bool,
+    /// Its digital signatures as checked when it entered the store (`None`: it entered
+    /// before signatures were checked).
+    pub signature: Option<SignatureStatusView>,
+}
+
+/// What the signature verifier said of a stored document's file when it entered the store.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignatureStatusView {
+    /// The worst verdict of its signatures, in the verifier's categories: `valid`,
+    /// `changed_after_signing`, `unknown_issuer` (signed by a certificate no configured
+    /// trust anchor vouches for), `altered`, `invalid`; or `unsigned` (no signature).
+    pub verdict: String,
+    /// The same in Vietnamese.
+    pub label: &'static str,
+    /// The first signature's signer (CN of the certificate).
+    pub signer: Option<String>,
+    /// The first signature's claimed signing time (RFC 3339).
+    pub signed_at: Option<String>,
+    /// Every signature's verdict, one Vietnamese sentence each.
+    pub text: String,
+}
+
+/// A signature verdict in Vietnamese.
+fn signature_label(verdict: &str) -> &'static str {
+    match verdict {
+        "valid" => "Có chữ ký số hợp lệ",
+        "changed_after_signing" => "Có chữ ký số; nội dung được thêm sau khi ký",
+        "unknown_issuer" => "Ký bằng chứng thư số không được tin cậy",
+        "altered" => "Đã bị sửa sau khi ký",
+        "invalid" => "Chữ ký số không hợp lệ",
+        _ => "Không có chữ ký số",
+    }
+}
+
+impl SignatureStatusView {
+    fn of(s: SignatureStatus) -> Self {
+        SignatureStatusView {
+            label: signature_label(&s.verdict),
+            verdict: s.verdict,
+            signer: s.signer,
+            signed_at: s.signed_at.map(instant),
+            text: s.text,
+        }
+    }
+}
+
+/// The recorded signature status of stored documents `ids` (those taken by a dossier, for
+/// its page), by id; documents entered before signatures were checked are left out.
+pub async fn signature_status(state: &AppState, ids: &[i64]) -> Result<HashMap<i64, SignatureStatusView>, AppError> {
+    let mut out = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut tx = state.db.begin_read().await?;
+    for id in ids {
+        if let Some(s) = store::get(&mut tx, *id).await?.and_then(|d| d.signature) {
+            out.insert(*id, SignatureStatusView::of(s));
+        }
+    }
+    Ok(out)
+}
+
+/// The signature status of each of `file_ids` (uploads with their objects stored), by file
+/// id, checked before the write that enters them in a store (verifying is CPU work and
+/// reads the object: not while holding the write lock). A PDF is checked by the verifier
+/// of `POST /api/v1/verify`; any other file carries no signature. A file whose record or
+/// object cannot be read is left out (logged), and enters unchecked.
+pub async fn signatures_of(
+    state: &AppState,
+    file_ids: &[String],
+) -> Result<HashMap<String, SignatureStatus>, AppError> {
+    let mut out = HashMap::new();
+    if file_ids.is_empty() {
+        return Ok(out);
+    }
+    let records = {
+        let mut tx = state.db.begin_read().await?;
+        let mut records = Vec::with_capacity(file_ids.len());
+        for id in file_ids {
+            if let Some(f) = files::get(&mut tx, id).await? {
+                records.push(f);
+            }
+        }
+        records
+    };
+    for f in records {
+        if f.file_type != "pdf" {
+            out.insert(
+                f.id.clone(),
+                SignatureStatus {
+                    verdict: "unsigned".to_owned(),
+                    signer: None,
+                    signed_at: None,
+                    text: "Không có chữ ký số.".to_owned(),
+                },
+            );
+            continue;
+        }
+        let bytes = match state.objects.get(&f.object_key).await {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                tracing::warn!(file = f.id, "the object of a file entering a store is missing");
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(file = f.id, error = %e, "cannot read a file entering a store to check its signatures");
+                continue;
+            }
+        };
+        let views = crate::service::verify::signatures(state, bytes).await?;
+        let shown = crate::service::verify::summarise(&views);
+        let first = views.first();
+        out.insert(
+            f.id.clone(),
+            SignatureStatus {
+                verdict: shown.verdict.to_owned(),
+                signer: first.and_then(|v| v.signer.clone()),
+                signed_at: first.and_then(|v| v.signed_at),
+                text: shown.text,
+            },
+        );
+    }
+    Ok(out)
 }
 
 impl DocumentView {
@@ -211,6 +336,7 @@ impl DocumentView {
             entered_at: instant(d.created_at),
             removable: d.source == DocumentSource::Upload && d.uses == 0,
             uses: d.uses,
+            signature: d.signature.map(SignatureStatusView::of),
         }
     }
 }
@@ -233,6 +359,28 @@ pub struct StoreView {
     pub owner: OwnerView,
     /// Its documents, newest first.
     pub documents: Vec<DocumentView>,
+    /// The accounts an officer linked to the owner at the counter (shown to the owner;
+    /// empty in the staff's view).
+    pub accounts: Vec<LinkedAccountView>,
+}
+
+/// An account linked to an owner at the counter.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LinkedAccountView {
+    /// The account's login name (a username, an email address or a phone number).
+    pub username: String,
+    /// Its display name.
+    pub name: String,
+    /// When it was linked (RFC 3339).
+    pub linked_at: String,
+}
+
+fn linked_view(a: store::LinkedAccount) -> LinkedAccountView {
+    LinkedAccountView {
+        username: a.username,
+        name: a.display_name,
+        linked_at: crate::outbox::rfc3339_ms(a.linked_at),
+    }
 }
 
 fn store_view(owner: &Owner, docs: Vec<StoredDocument>, kinds: &[DocumentKind], today: Date) -> StoreView {
@@ -243,6 +391,7 @@ fn store_view(owner: &Owner, docs: Vec<StoredDocument>, kinds: &[DocumentKind], 
             name: owner.name.clone(),
         },
         documents: docs.into_iter().map(|d| DocumentView::of(d, kinds, today)).collect(),
+        accounts: Vec::new(),
     }
 }
 
@@ -281,11 +430,18 @@ pub async fn mine(state: &AppState, p: &Principal) -> Result<Vec<StoreView>, App
                 name: u.display_name.clone(),
             },
             documents: Vec::new(),
+            accounts: Vec::new(),
         });
     }
     for o in owners {
         let docs = store::of_owner(&mut tx, o.id).await?;
-        out.push(store_view(&o, docs, &kinds, today));
+        let mut view = store_view(&o, docs, &kinds, today);
+        view.accounts = store::linked_accounts(&mut tx, o.id)
+            .await?
+            .into_iter()
+            .map(linked_view)
+            .collect();
+        out.push(view);
     }
     Ok(out)
 }
@@ -326,6 +482,9 @@ pub async fn upload(state: &AppState, p: &Principal, req: NewStoredDocument) -> 
     let province = state.province(None).await?;
     let issued_on = parse_day("issued_on", req.issued_on.as_deref())?;
     let expires_on = parse_day("expires_on", req.expires_on.as_deref())?;
+    // Before the write: reading and verifying the file is slow. Only entered if the
+    // write below finds the file is the caller's own staged upload.
+    let signatures = signatures_of(state, std::slice::from_ref(&req.file)).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let kinds = kinds_in(&mut tx, &province).await?;
@@ -392,6 +551,7 @@ pub async fn upload(state: &AppState, p: &Principal, req: NewStoredDocument) -> 
             sha256: &file.sha256,
             dossier_code: None,
             checked: None,
+            signature: signatures.get(&file.id),
             created_by: &p.actor(),
             created_at: now,
         },
@@ -407,7 +567,12 @@ pub async fn upload(state: &AppState, p: &Principal, req: NewStoredDocument) -> 
             object_id: &owner_key,
             province: Some(province.as_str()),
             before: None,
-            after: Some(json!({"document": id, "kind": kind.map(|k| &k.code), "sha256": file.sha256})),
+            after: Some(json!({
+                "document": id,
+                "kind": kind.map(|k| &k.code),
+                "sha256": file.sha256,
+                "signature": signatures.get(&file.id).map(|s| s.verdict.as_str()),
+            })),
         },
     )
     .await?;
@@ -455,6 +620,153 @@ pub async fn remove(state: &AppState, p: &Principal, id: i64) -> Result<(), AppE
         tracing::warn!(key, error = %e, "could not delete the object of a removed stored document");
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Linking an account to an owner at the counter
+
+/// A counter officer's link of a citizen account to the owner of a store, made after
+/// checking the identity document of the person in front of them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    /// Province code; the default province when omitted.
+    #[serde(default)]
+    pub province: Option<String>,
+    /// `citizen` (the ID number is a citizen ID, 12 digits) or `organisation` (a tax code,
+    /// 10 or 13 digits); default `citizen`.
+    #[serde(default = "citizen")]
+    pub kind: ApplicantKind,
+    /// The citizen ID or tax code on the identity document checked.
+    pub id_number: String,
+    /// The owner's name as on the document (required when the owner has no store yet;
+    /// else it updates the name).
+    #[serde(default)]
+    pub name: String,
+    /// The account: its login name, or the phone number or email address it registered
+    /// with.
+    pub account: String,
+}
+
+fn citizen() -> ApplicantKind {
+    ApplicantKind::Citizen
+}
+
+/// What a link did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkView {
+    /// The owner.
+    pub owner: OwnerView,
+    /// The account now linked.
+    pub account: LinkedAccountView,
+    /// False when the account was linked already (nothing changed).
+    pub created: bool,
+}
+
+/// The account `typed` names: by login name, else by the phone number or email address a
+/// citizen registered with (their login name, normalised as registration normalises it).
+async fn account_named(tx: &mut Tx, typed: &str) -> Result<Option<User>, AppError> {
+    let typed = motcua_core::text::nfc(typed.trim()).to_lowercase();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    let mut names = vec![typed.clone()];
+    names.extend(crate::service::citizens::normalize_phone(&typed));
+    names.extend(crate::service::citizens::normalize_email(&typed));
+    for name in names {
+        if let Some((u, _)) = motcua_store::accounts::user_by_username(tx, &name).await? {
+            return Ok(Some(u));
+        }
+    }
+    Ok(None)
+}
+
+/// Links a citizen account to the owner keyed by `req.id_number` (created if new): for a
+/// counter officer of the province, who has checked the person's identity document; audited
+/// `documents.link`. The account then opens the store (`GET /api/v1/documents`).
+pub async fn link_account(state: &AppState, p: &Principal, req: LinkRequest) -> Result<LinkView, AppError> {
+    let province = state.province(req.province.as_deref()).await?;
+    p.require(
+        p.access
+            .has_role_in(motcua_core::access::Role::CounterOfficer, &province),
+        "liên kết tài khoản với kho giấy tờ",
+    )?;
+    let key = documents::owner_key(req.kind, &req.id_number).map_err(|e| AppError::fields("invalid", vec![e]))?;
+    let name = motcua_core::text::nfc(req.name.trim());
+    if name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(AppError::bad(
+            "invalid_field",
+            "name",
+            "Họ tên, tên tổ chức dài quá 200 ký tự.",
+        ));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin_write().await?;
+    let user = account_named(&mut tx, &req.account).await?.ok_or_else(|| {
+        AppError::bad(
+            "invalid_field",
+            "account",
+            format!(
+                "Không có tài khoản «{}» (tên đăng nhập, số điện thoại hoặc email).",
+                req.account.trim()
+            ),
+        )
+    })?;
+    if user.kind != motcua_store::accounts::UserKind::Citizen || user.disabled {
+        return Err(AppError::bad(
+            "invalid_field",
+            "account",
+            "Chỉ liên kết được tài khoản công dân đang hoạt động.",
+        ));
+    }
+    let existing = store::owner_by_key(&mut tx, &key).await?;
+    let owner_id = match (&existing, name.is_empty()) {
+        (Some(o), true) => o.id,
+        (None, true) => {
+            return Err(AppError::bad(
+                "invalid_field",
+                "name",
+                "Người này chưa có kho giấy tờ: hãy nhập họ tên (tên tổ chức) như trên giấy tờ đã kiểm tra.",
+            ));
+        }
+        (_, false) => store::ensure_owner(&mut tx, &key, applicant_kind(req.kind), &name, now).await?,
+    };
+    let owner = store::owner(&mut tx, owner_id).await?.ok_or_else(not_found)?;
+    let created = store::link_account(&mut tx, owner_id, &user.id, &p.actor(), now).await?;
+    let object = owner_id.to_string();
+    audit::record(
+        &mut tx,
+        &Actor::of(p),
+        Event {
+            action: "documents.link",
+            object_type: OWNER_OBJECT,
+            object_id: &object,
+            province: Some(province.as_str()),
+            before: None,
+            after: Some(json!({
+                "account": user.username,
+                "user_id": user.id,
+                "owner_kind": owner.kind,
+                "created": created,
+            })),
+        },
+    )
+    .await?;
+    let linked = store::linked_accounts(&mut tx, owner_id)
+        .await?
+        .into_iter()
+        .find(|a| a.user_id == user.id)
+        .ok_or_else(|| AppError::Internal("a link vanished in its own write".to_owned()))?;
+    tx.commit().await?;
+    Ok(LinkView {
+        owner: OwnerView {
+            id_number: owner.id_number,
+            kind: owner.kind,
+            name: owner.name,
+        },
+        account: linked_view(linked),
+        created,
+    })
 }
 
 /// A look of staff into a store, as its owner is shown it.
@@ -601,6 +913,7 @@ pub async fn of_dossier(state: &AppState, p: &Principal, code: &str) -> Result<S
                 name: d.applicant.name.clone(),
             },
             documents: Vec::new(),
+            accounts: Vec::new(),
         });
     };
     let docs = store::of_owner(&mut tx, owner.id).await?;
@@ -960,6 +1273,8 @@ pub struct Checked {
     pub expires_on: Option<Date>,
     /// Compared with.
     pub original: Original,
+    /// The signature status of the row's files, by file id ([`verify_checked`]).
+    pub signatures: HashMap<String, SignatureStatus>,
 }
 
 /// Checks a counter officer's marks of scans checked against the original.
@@ -1019,7 +1334,19 @@ pub fn check_checked(
         issued_on,
         expires_on,
         original: input.original,
+        signatures: HashMap::new(),
     })
+}
+
+/// Checks the signatures of the files of `d`'s rows marked checked, before the intake's
+/// write enters them in the applicant's store.
+pub async fn verify_checked(state: &AppState, d: &Dossier, checked: &mut [Checked]) -> Result<(), AppError> {
+    for c in checked.iter_mut() {
+        if let Some(row) = d.documents.iter().find(|r| r.index == c.index) {
+            c.signatures = signatures_of(state, &row.files).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Enters, in the intake's write, the scans of `d`'s rows an officer checked against the
@@ -1066,6 +1393,7 @@ pub async fn enter_checked(
                     sha256: &f.sha256,
                     dossier_code: Some(d.code.as_str()),
                     checked: Some((&officer.id, &officer.name, now, c.original)),
+                    signature: c.signatures.get(file_id),
                     created_by: &officer.id,
                     created_at: now,
                 },
@@ -1076,20 +1404,45 @@ pub async fn enter_checked(
     Ok(())
 }
 
+/// What the officer finishing a dossier says of its result (all optional): its kind, its
+/// number and its expiry, for the applicant's store.
+#[derive(Debug, Clone, Default)]
+pub struct ResultChoice {
+    /// A kind code of the province's list (default: the kind the result's name speaks of).
+    pub kind: Option<String>,
+    /// The result's number (default: none).
+    pub number: String,
+    /// Its expiry, `YYYY-MM-DD` (default: none; then its kind's validity applies).
+    pub expires_on: Option<String>,
+}
+
 /// What a finish needs to enter its results in the applicant's store, read before the
-/// write: the result's title and kind (from the procedure's version), and the issuer.
+/// write: the result's title, kind, number and expiry (the officer's choice, else from the
+/// procedure's version), the issuer, and the signature status of the result files.
 #[derive(Debug, Clone)]
 pub struct ResultPlan {
     /// Title (the procedure's first result, or its name).
     pub title: String,
-    /// Kind code, if the kind list names it.
+    /// Kind code: the officer's, else the one the result's name speaks of.
     pub kind: Option<String>,
+    /// Number (empty: none given).
+    pub number: String,
+    /// Expiry, if given.
+    pub expires_on: Option<Date>,
     /// The responsible agency's name.
     pub issuer: String,
+    /// The result files' signature status, by file id.
+    pub signatures: HashMap<String, SignatureStatus>,
 }
 
-/// The [`ResultPlan`] of dossier `d`.
-pub async fn result_plan(state: &AppState, d: &Dossier) -> Result<ResultPlan, AppError> {
+/// The [`ResultPlan`] of dossier `d` finished today with `result_files`: `choice` checked
+/// (a kind of the province's list, a date, an expiry not before the day of finish).
+pub async fn result_plan(
+    state: &AppState,
+    d: &Dossier,
+    result_files: &[String],
+    choice: ResultChoice,
+) -> Result<ResultPlan, AppError> {
     let mut tx = state.db.begin_read().await?;
     let kinds = kinds_in(&mut tx, &d.province).await?;
     let version =
@@ -1099,12 +1452,59 @@ pub async fn result_plan(state: &AppState, d: &Dossier) -> Result<ResultPlan, Ap
         .and_then(|v| v.content.results.first().cloned())
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| format!("Kết quả giải quyết: {}", d.procedure_name));
-    let kind = documents::kind_of_result(&kinds, &title).map(|k| k.code.clone());
+    let kind = match choice.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        Some(code) => Some(
+            kinds
+                .iter()
+                .find(|k| k.code == code)
+                .ok_or_else(|| {
+                    AppError::bad(
+                        "invalid_field",
+                        "result_kind",
+                        format!("Không có loại giấy tờ «{code}» trong danh mục của tỉnh."),
+                    )
+                })?
+                .code
+                .clone(),
+        ),
+        None => documents::kind_of_result(&kinds, &title).map(|k| k.code.clone()),
+    };
+    let today = today(state);
+    let expires_on = parse_day("result_expires_on", choice.expires_on.as_deref())?;
+    if let Some(e) = expires_on
+        && e < today
+    {
+        return Err(AppError::bad(
+            "invalid_field",
+            "result_expires_on",
+            format!(
+                "Ngày hết hạn của kết quả ({}) không được trước ngày trả kết quả ({}).",
+                day(e),
+                day(today)
+            ),
+        ));
+    }
     let dir = crate::service::dossiers::directory(state, &d.province).await?;
+    let issuer = dir.name(d.responsible_agency.as_str());
+    let (title, number, issuer) = documents::check_details(&title, &choice.number, &issuer, Some(today), expires_on)
+        .map_err(|all| {
+            AppError::fields(
+                "invalid",
+                all.into_iter()
+                    .map(|mut i| {
+                        i.field = format!("result_{}", i.field);
+                        i
+                    })
+                    .collect(),
+            )
+        })?;
     Ok(ResultPlan {
         title,
         kind,
-        issuer: dir.name(d.responsible_agency.as_str()),
+        number,
+        expires_on,
+        issuer,
+        signatures: signatures_of(state, result_files).await?,
     })
 }
 
@@ -1140,14 +1540,15 @@ pub async fn enter_results(tx: &mut Tx, d: &Dossier, plan: &ResultPlan, now: Off
                 source: DocumentSource::Result,
                 kind: plan.kind.as_deref(),
                 title: &plan.title,
-                number: "",
+                number: &plan.number,
                 issuer: &plan.issuer,
                 issued_on: Some(issued),
-                expires_on: None,
+                expires_on: plan.expires_on,
                 file_id,
                 sha256: &f.sha256,
                 dossier_code: Some(d.code.as_str()),
                 checked: None,
+                signature: plan.signatures.get(file_id),
                 created_by: by,
                 created_at: now,
             },

@@ -19,6 +19,7 @@ pub mod payments;
 pub mod period;
 pub mod queue;
 pub mod queue_figures;
+pub mod queue_live;
 pub mod ratings;
 pub mod reports;
 pub mod rules;

@@ -1,14 +1,19 @@
 //! The counter queue (issue 21, docs/rules.md §1.1): a centre's service groups, counters,
 //! settings and kiosks (system administrators, audited); tickets taken at a kiosk that
-//! holds a device token; the counter officer's calls.
+//! holds a device token, or on the public portal by someone in the hall who types the
+//! centre's code of the day; the counter officer's calls, and the message a ticket with a
+//! phone number or email gets when three tickets are ahead; the satisfaction given for a
+//! served ticket at the kiosk.
 //!
 //! Who may do what: a kiosk token only takes tickets for its own centre; it reads no
 //! personal data and calls nothing. Calling and moving tickets is for counter officers
-//! whose grant is held at the counter's centre.
+//! whose grant is held at the counter's centre. The portal needs the code of the day and
+//! is rate-limited per client address.
 
 use motcua_core::access::Role;
 use motcua_core::catalogue::AgencyKind;
 use motcua_core::codes::{AgencyCode, ProvinceCode};
+use motcua_core::evaluation::Satisfaction;
 use motcua_core::queue::{self as rules, Pick, QueueSettings, TicketLetter, TicketState};
 use motcua_store::Tx;
 use motcua_store::queue::{self as store, Counter, Group, GroupFields, Kiosk, Line, Move, Ticket};
@@ -18,7 +23,7 @@ use utoipa::ToSchema;
 use super::admin::administered_province;
 use super::trail::{province_event, record_and_commit};
 use crate::audit::{self, Actor, Event};
-use crate::auth::{Principal, random_id, random_token, secret_hash};
+use crate::auth::{Principal, random_id, random_token, same_secret, secret_hash};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -216,11 +221,16 @@ pub(crate) async fn ticket_view(tx: &mut Tx, t: &Ticket) -> Result<TicketView, A
         Some(id) => store::counter(tx, id).await?.map(|c| c.number),
         None => None,
     };
-    Ok(TicketView {
+    Ok(view_of(t, group.map(|g| g.name).unwrap_or_default(), counter))
+}
+
+/// Ticket `t` as staff see it, in group `group_name`, at the counter numbered `counter`.
+pub(crate) fn view_of(t: &Ticket, group_name: String, counter: Option<i64>) -> TicketView {
+    TicketView {
         id: t.id,
         number: t.number.clone(),
         group_id: t.group_id,
-        group_name: group.map(|g| g.name).unwrap_or_default(),
+        group_name,
         priority_kind: t.priority_kind.clone(),
         state: t.state().unwrap_or(TicketState::Waiting),
         counter,
@@ -232,7 +242,7 @@ pub(crate) async fn ticket_view(tx: &mut Tx, t: &Ticket) -> Result<TicketView, A
         finished_at: t.finished_at,
         page: format!("{TICKET_PAGE}{}", t.public_token),
         booked: t.booked_until.is_some(),
-    })
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -667,6 +677,8 @@ pub struct KioskMenu {
     pub groups: Vec<GroupView>,
     /// The priority kinds a person may choose.
     pub priority_kinds: Vec<String>,
+    /// The centre's code of the day and the portal's address with it (for a phone).
+    pub hall: HallCode,
 }
 
 /// What kiosk `k` offers now.
@@ -683,11 +695,13 @@ pub async fn kiosk_menu(state: &AppState, k: &Kiosk) -> Result<KioskMenu, AppErr
         .map(|g| GroupView::of(g, &counts))
         .collect();
     let settings = store::settings(&mut tx, &k.centre_code).await?;
+    drop(tx);
     Ok(KioskMenu {
         centre_name,
         open,
         groups,
         priority_kinds: settings.priority_kinds,
+        hall: hall_code(state, &k.centre_code).await?,
     })
 }
 
@@ -712,10 +726,34 @@ pub struct TakeTicket {
 /// Takes a ticket at kiosk `k`: the group's next number of the day, in one transaction.
 /// Only groups of the kiosk's own centre, only in a working session.
 pub async fn take_ticket(state: &AppState, k: &Kiosk, req: TakeTicket) -> Result<TicketView, AppError> {
-    let province = ProvinceCode::parse(&k.province_code).map_err(|e| AppError::Internal(e.to_string()))?;
+    let at = TakenAt {
+        province: &k.province_code,
+        centre: &k.centre_code,
+        kiosk: Some(&k.id),
+    };
+    take(state, &at, req, &store::Contact::default()).await
+}
+
+/// Where a ticket is taken: the centre, and the kiosk (none on the portal).
+struct TakenAt<'a> {
+    province: &'a str,
+    centre: &'a str,
+    kiosk: Option<&'a str>,
+}
+
+/// Takes a ticket of `req`'s group at `at`'s centre, with `contact` (the portal's
+/// optional phone number and email): the one path of the kiosk and the portal. Only
+/// active groups of that centre, only in a working session.
+async fn take(
+    state: &AppState,
+    at: &TakenAt<'_>,
+    req: TakeTicket,
+    contact: &store::Contact,
+) -> Result<TicketView, AppError> {
+    let province = ProvinceCode::parse(at.province).map_err(|e| AppError::Internal(e.to_string()))?;
     if !is_open(state, &province).await? {
         return Err(AppError::Refused(
-            "Ngoài giờ làm việc của Trung tâm: máy chưa cấp số thứ tự.".to_owned(),
+            "Ngoài giờ làm việc của Trung tâm: chưa cấp số thứ tự.".to_owned(),
         ));
     }
     let priority = req
@@ -728,10 +766,10 @@ pub async fn take_ticket(state: &AppState, k: &Kiosk, req: TakeTicket) -> Result
     let mut tx = state.db.begin_write().await?;
     let group = store::group(&mut tx, req.group)
         .await?
-        .filter(|g| g.centre_code == k.centre_code && g.active)
+        .filter(|g| g.centre_code == at.centre && g.active)
         .ok_or_else(|| AppError::bad("invalid_field", "group", "Nhóm dịch vụ không có ở Trung tâm này."))?;
     if let Some(p) = &priority {
-        let settings = store::settings(&mut tx, &k.centre_code).await?;
+        let settings = store::settings(&mut tx, at.centre).await?;
         if !settings.priority_kinds.contains(p) {
             return Err(AppError::bad(
                 "invalid_field",
@@ -746,14 +784,16 @@ pub async fn take_ticket(state: &AppState, k: &Kiosk, req: TakeTicket) -> Result
         Issue {
             day: &day,
             priority_kind: priority.as_deref(),
-            kiosk_id: &k.id,
+            kiosk_id: at.kiosk,
             booked_until: None,
+            phone: contact.phone.as_deref(),
+            email: contact.email.as_deref(),
             now,
         },
     )
     .await?;
     let view = ticket_view(&mut tx, &ticket).await?;
-    super::board::commit(state, tx, &k.centre_code).await?;
+    super::board::commit(state, tx, at.centre).await?;
     Ok(view)
 }
 
@@ -763,10 +803,14 @@ pub(crate) struct Issue<'a> {
     pub day: &'a str,
     /// The priority kind chosen, if any.
     pub priority_kind: Option<&'a str>,
-    /// The issuing kiosk.
-    pub kiosk_id: &'a str,
+    /// The issuing kiosk (none on the portal).
+    pub kiosk_id: Option<&'a str>,
     /// From a booking: called first until then.
     pub booked_until: Option<time::OffsetDateTime>,
+    /// The portal's optional mobile number, for the message three tickets ahead.
+    pub phone: Option<&'a str>,
+    /// The portal's optional email address, for the same.
+    pub email: Option<&'a str>,
     /// Now.
     pub now: time::OffsetDateTime,
 }
@@ -782,8 +826,10 @@ pub(crate) async fn issue(tx: &mut Tx, group: &Group, i: Issue<'_>) -> Result<Ti
             day: i.day,
             public_token: &token,
             priority_kind: i.priority_kind,
-            kiosk_id: Some(i.kiosk_id),
+            kiosk_id: i.kiosk_id,
             booked_until: i.booked_until.map(motcua_store::to_millis),
+            phone: i.phone,
+            email: i.email,
             now_ms: motcua_store::to_millis(i.now),
         },
         |n| rules::ticket_number(letter, n),
@@ -817,7 +863,7 @@ pub async fn public_ticket(state: &AppState, token: &str) -> Result<PublicTicket
     let mut tx = state.db.begin_read().await?;
     let t = store::ticket_by_token(&mut tx, token).await?.ok_or_else(not_found)?;
     let (ahead, estimated_wait_minutes) = if t.state() == Some(TicketState::Waiting) {
-        let ahead = store::ahead_of(&mut tx, t.group_id, t.taken_at, t.id).await?;
+        let ahead = store::ahead_of(&mut tx, t.group_id, &t.day, t.taken_at, t.id).await?;
         let limit = i64::try_from(rules::ESTIMATE_CALLS).unwrap_or(10);
         let calls = store::recent_call_times(&mut tx, t.group_id, &t.day, limit).await?;
         (ahead, rules::estimated_wait_minutes(ahead, &calls))
@@ -960,6 +1006,8 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
         };
         if store::claim(&mut tx, t.id, id, &officer, now).await? {
             store::set_priority_run(&mut tx, id, run_after).await?;
+            // The line of the group called from moved: who is now three from the front?
+            notify_near(&mut tx, t.group_id, &day, state.clock.now()).await?;
             let t = store::ticket(&mut tx, t.id)
                 .await?
                 .ok_or_else(|| AppError::Internal("ticket vanished".to_owned()))?;
@@ -1047,6 +1095,13 @@ pub async fn act(
             t.number
         )));
     }
+    // A transfer puts the ticket in another group's line (it may now be near the front
+    // there); a no-show ends a call. Either way, look at the line it affects.
+    match m {
+        Move::Transfer(g) => notify_near(&mut tx, g, &t.day, state.clock.now()).await?,
+        Move::NoShow => notify_near(&mut tx, t.group_id, &t.day, state.clock.now()).await?,
+        Move::Recall | Move::Start | Move::Finish => {}
+    }
     let t = store::ticket(&mut tx, ticket)
         .await?
         .ok_or_else(|| AppError::Internal("ticket vanished".to_owned()))?;
@@ -1096,6 +1151,349 @@ pub async fn ticket_for_intake(
         )));
     }
     Ok((t.id, t.number))
+}
+
+// ---------------------------------------------------------------------------------------
+// The centre's code of the day and the portal
+
+/// The name of the secret codes of the day derive from (`server_secrets`).
+const HALL_SECRET: &str = "queue_hall";
+
+/// Where a ticket is taken on the portal: `/lay-so`.
+pub const PORTAL_PAGE: &str = "/lay-so";
+
+/// Wrong codes of the day a client address may type per minute; then 429. Someone in the
+/// hall mistypes a few times at most; guessing six digits takes hundreds of thousands.
+pub const HALL_CODE_MISSES_PER_MINUTE: u32 = 10;
+
+/// Tickets a client address may take on the portal per minute; then 429. A family takes
+/// a few; a script filling the line is held to this many, with the right code of the day.
+pub const PORTAL_TICKETS_PER_MINUTE: u32 = 5;
+
+/// A centre's code of the day, as the hall shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HallCode {
+    /// Six digits, typed on the portal (`/lay-so`); a new one every Vietnam day.
+    pub code: String,
+    /// The portal's page with the centre and the code filled in (what the hall's QR code
+    /// opens).
+    pub url: String,
+}
+
+/// The deployment's key of the codes of the day: made once (random) and kept in the
+/// database, so every node derives the same codes and a restart changes nothing.
+async fn hall_secret(state: &AppState) -> Result<String, AppError> {
+    let mut tx = state.db.begin_read().await?;
+    if let Some(s) = store::server_secret(&mut tx, HALL_SECRET).await? {
+        return Ok(s);
+    }
+    drop(tx);
+    let mut tx = state.db.begin_write().await?;
+    let s = store::keep_server_secret(&mut tx, HALL_SECRET, &random_token(32), crate::now_ms()).await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+/// The code of `centre` on Vietnam `day`: HMAC-SHA256 of the centre and the day under the
+/// deployment's key, as six digits (`core::queue::hall_code`). Nothing is stored per day.
+async fn hall_code_on(state: &AppState, centre: &str, day: &str) -> Result<String, AppError> {
+    use hmac::{Hmac, Mac};
+    let secret = hall_secret(state).await?;
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    mac.update(rules::hall_code_input(centre, day).as_bytes());
+    Ok(rules::hall_code(&mac.finalize().into_bytes()))
+}
+
+/// `centre`'s code of today and the portal's address with it.
+pub async fn hall_code(state: &AppState, centre: &str) -> Result<HallCode, AppError> {
+    let code = hall_code_on(state, centre, &day_of(state.clock.now())).await?;
+    // An agency code is digits, dots and capitals: nothing to escape in a query.
+    let url = format!("{}{PORTAL_PAGE}?tt={centre}&ma={code}", state.config.public_base());
+    Ok(HallCode { code, url })
+}
+
+/// A centre the portal offers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PortalCentre {
+    /// Its agency code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// What the portal's page offers for a centre.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PortalMenu {
+    /// The centre chosen.
+    pub centre: PortalCentre,
+    /// Every centre of the province (a choice when there are several).
+    pub centres: Vec<PortalCentre>,
+    /// Whether the centre is in a working session now.
+    pub open: bool,
+    /// Its active groups, in kiosk order, with how many wait.
+    pub groups: Vec<GroupView>,
+}
+
+/// The portal's page for `centre` (the province's first centre when none is named).
+pub async fn portal_menu(state: &AppState, centre: Option<&str>) -> Result<PortalMenu, AppError> {
+    let province = state.province(None).await?;
+    let (code, name) = centre_of(state, &province, centre).await?;
+    let centres = {
+        let mut tx = state.db.begin_read().await?;
+        motcua_store::catalogue::agencies(&mut tx, &province)
+            .await?
+            .into_iter()
+            .filter(|a| a.kind == AgencyKind::Centre)
+            .map(|a| PortalCentre {
+                code: a.code.as_str().to_owned(),
+                name: a.name,
+            })
+            .collect()
+    };
+    let open = is_open(state, &province).await?;
+    let mut tx = state.db.begin_read().await?;
+    let counts = store::waiting_counts(&mut tx, code.as_str(), &day_of(state.clock.now())).await?;
+    let groups = store::groups(&mut tx, code.as_str())
+        .await?
+        .iter()
+        .filter(|g| g.active)
+        .map(|g| GroupView::of(g, &counts))
+        .collect();
+    Ok(PortalMenu {
+        centre: PortalCentre {
+            code: code.as_str().to_owned(),
+            name,
+        },
+        centres,
+        open,
+        groups,
+    })
+}
+
+/// A ticket asked for on the portal by someone in the hall.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortalTicket {
+    /// The centre's agency code; the province's first centre when omitted.
+    #[serde(default)]
+    pub centre: Option<String>,
+    /// The centre's code of the day, shown in its hall (six digits).
+    pub code: String,
+    /// The group's id.
+    pub group: i64,
+    /// Optional mobile number (`0912345678` or `+84912345678`): one SMS when three
+    /// tickets are ahead. Erased once the ticket is finished, and at the end of the day.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Optional email address, for the same message by email.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// The checked contact of a portal ticket.
+fn portal_contact(req: &PortalTicket) -> Result<store::Contact, AppError> {
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let phone = given(&req.phone)
+        .map(|p| {
+            super::citizens::normalize_phone(&p).ok_or_else(|| {
+                AppError::bad(
+                    "invalid_phone",
+                    "phone",
+                    "Số điện thoại di động không hợp lệ: cần 10 chữ số bắt đầu bằng 03, 05, 07, 08 hoặc 09 (ví dụ 0912345678).",
+                )
+            })
+        })
+        .transpose()?;
+    let email = given(&req.email)
+        .map(|e| {
+            super::citizens::normalize_email(&e).ok_or_else(|| {
+                AppError::bad(
+                    "invalid_email",
+                    "email",
+                    "Địa chỉ email không hợp lệ (ví dụ đúng: nguyenvana@example.vn).",
+                )
+            })
+        })
+        .transpose()?;
+    Ok(store::Contact { phone, email })
+}
+
+fn too_many(message: &str, wait: std::time::Duration) -> AppError {
+    AppError::too_many(
+        format!("{message} Vui lòng thử lại sau {} giây.", wait.as_secs().max(1)),
+        wait,
+    )
+}
+
+/// Takes a ticket on the portal from client address `ip`: the same path as the kiosk's
+/// (`take`), once the centre's code of today is right. A wrong code counts against the
+/// address's budget of misses ([`HALL_CODE_MISSES_PER_MINUTE`]), every ticket against its
+/// budget of tickets ([`PORTAL_TICKETS_PER_MINUTE`]); both are the deployment's.
+pub async fn take_portal_ticket(state: &AppState, ip: &str, req: PortalTicket) -> Result<TicketView, AppError> {
+    let contact = portal_contact(&req)?;
+    let province = state.province(None).await?;
+    let (centre, _) = centre_of(state, &province, req.centre.as_deref()).await?;
+    let now = crate::now_ms();
+    let expected = hall_code_on(state, centre.as_str(), &day_of(state.clock.now())).await?;
+    let right = rules::parse_hall_code(&req.code).is_some_and(|typed| same_secret(&typed, &expected));
+    if !right {
+        if let Err(wait) = state.hall_code_misses.count(&state.db, ip, now).await? {
+            return Err(too_many("Nhập sai mã của ngày quá nhiều lần.", wait));
+        }
+        return Err(AppError::ForbiddenCode {
+            code: "wrong_hall_code",
+            message: "Mã của ngày không đúng. Mã gồm 6 chữ số, hiển thị trên bảng hiển thị và máy lấy số tại sảnh của Trung tâm hôm nay.".to_owned(),
+        });
+    }
+    if let Err(wait) = state.portal_tickets.count(&state.db, ip, now).await? {
+        return Err(too_many("Đã lấy quá nhiều số thứ tự từ thiết bị này.", wait));
+    }
+    let at = TakenAt {
+        province: province.as_str(),
+        centre: centre.as_str(),
+        kiosk: None,
+    };
+    let req = TakeTicket {
+        group: req.group,
+        priority_kind: None,
+    };
+    take(state, &at, req, &contact).await
+}
+
+// ---------------------------------------------------------------------------------------
+// The message when three tickets are ahead
+
+/// The outbox event of a ticket's message (`server::outbox` sends it by SMS and email).
+pub const TURN_NEAR_KIND: &str = "queue.turn-near";
+
+/// Queues, in `tx`, the message of each ticket waiting in `group` on `day` with a phone
+/// number or email that now has [`rules::NOTIFY_AHEAD`] tickets ahead, or fewer and never
+/// got it: once per ticket (the flag is set by a conditional update). The event carries
+/// the ticket's id, number and place, never the number or address it goes to.
+pub(crate) async fn notify_near(tx: &mut Tx, group: i64, day: &str, now: time::OffsetDateTime) -> Result<(), AppError> {
+    let near = store::first_waiting(tx, group, day, rules::NOTIFY_AHEAD + 1).await?;
+    for (ahead, t) in near.iter().enumerate() {
+        if !t.reachable || t.near_notified_at.is_some() {
+            continue;
+        }
+        if store::mark_near_notified(tx, t.id, motcua_store::to_millis(now)).await? {
+            let payload = serde_json::json!({"ticket": t.id, "number": t.number, "ahead": ahead});
+            let event = motcua_store::outbox::NewEvent {
+                province: &t.province_code,
+                dossier_code: None,
+                kind: TURN_NEAR_KIND,
+                payload: &payload,
+            };
+            motcua_store::outbox::enqueue(tx, &event, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Erases the phone numbers and email addresses of tickets of the days before today
+/// (the end of their day; a ticket finished or absent lost them already). How many.
+pub async fn erase_stale_contacts(state: &AppState) -> Result<u64, AppError> {
+    let mut tx = state.db.begin_write().await?;
+    let n = store::erase_contacts_before(&mut tx, &day_of(state.clock.now())).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------
+// Satisfaction per ticket at the kiosk
+
+/// A served ticket's rating, given at the kiosk.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketRatingInput {
+    /// The ticket's printed number of today (`A015`), or what its QR code holds (the
+    /// ticket page's address).
+    pub ticket: String,
+    /// `very_satisfied`, `satisfied` or `not_satisfied` (the levels of the dossier ratings).
+    pub rating: Satisfaction,
+}
+
+/// A ticket's rating, as recorded.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TicketRatingView {
+    /// The ticket's number.
+    pub number: String,
+    /// The level given.
+    pub rating: Satisfaction,
+    /// Its Vietnamese label.
+    pub rating_label: &'static str,
+    /// The counter that served it.
+    pub counter: Option<i64>,
+}
+
+/// The ticket of kiosk `k`'s centre that `typed` names: a public page's address or token
+/// (the QR code, read by a scanner), or today's printed number.
+async fn ticket_named(tx: &mut Tx, k: &Kiosk, typed: &str, day: &str) -> Result<Option<Ticket>, AppError> {
+    let typed = typed.trim();
+    let by_token = match typed.rsplit_once(TICKET_PAGE) {
+        Some((_, token)) => Some(token),
+        None if typed.len() > 16 => Some(typed),
+        None => None,
+    };
+    let t = match by_token {
+        Some(token) => {
+            let token = token.split(['?', '#', '/']).next().unwrap_or_default();
+            store::ticket_by_token(tx, token).await?
+        }
+        None => store::ticket_by_number(tx, &k.centre_code, day, &typed.to_ascii_uppercase()).await?,
+    };
+    Ok(t.filter(|t| t.centre_code == k.centre_code))
+}
+
+/// Records the satisfaction given at kiosk `k` for a ticket of its centre, once the ticket
+/// was served (`done`), once per ticket; it counts for the counter and officer that served
+/// it (`core::queue_figures`).
+pub async fn rate_ticket(state: &AppState, k: &Kiosk, req: TicketRatingInput) -> Result<TicketRatingView, AppError> {
+    let day = day_of(state.clock.now());
+    let mut tx = state.db.begin_write().await?;
+    let t = ticket_named(&mut tx, k, &req.ticket, &day).await?.ok_or_else(|| {
+        AppError::NotFound(
+            "Không tìm thấy số thứ tự này. Nhập số in trên phiếu (ví dụ A015) hoặc quét mã QR.".to_owned(),
+        )
+    })?;
+    if t.rating.is_some() {
+        return Err(AppError::Conflict(format!(
+            "Số thứ tự {} đã được đánh giá. Cảm ơn ông/bà!",
+            t.number
+        )));
+    }
+    if t.state() != Some(TicketState::Done) {
+        return Err(AppError::Refused(format!(
+            "Số thứ tự {} chưa được phục vụ xong: ông/bà đánh giá sau khi được phục vụ.",
+            t.number
+        )));
+    }
+    if !store::rate(
+        &mut tx,
+        t.id,
+        req.rating.as_str(),
+        motcua_store::to_millis(state.clock.now()),
+    )
+    .await?
+    {
+        // Rated at another kiosk between our read and our update.
+        return Err(AppError::Conflict(format!(
+            "Số thứ tự {} đã được đánh giá. Cảm ơn ông/bà!",
+            t.number
+        )));
+    }
+    let counter = match t.counter_id {
+        Some(id) => store::counter(&mut tx, id).await?.map(|c| c.number),
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(TicketRatingView {
+        number: t.number,
+        rating: req.rating,
+        rating_label: req.rating.label(),
+        counter,
+    })
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! The queue's figures for a period (issue 21 item 8; definitions in
 //! `motcua_core::queue_figures` and docs/rules.md §1.1): per group, counter, officer, hour
 //! and day of the week, and the arrivals' heat map, for the centre's director and the
-//! system administrators, as a view and as a workbook.
+//! system administrators, as a view and as a workbook; with the satisfaction given per
+//! ticket at the kiosk.
 
 use motcua_core::queue_figures::{self as rules, Line, TicketFact};
 use motcua_docs::dossier_xlsx::{Cell, Column, SheetWriter};
@@ -32,6 +33,16 @@ pub struct Row {
     pub mean_wait_minutes: Option<i64>,
     /// Mean service, minutes (null: none served).
     pub mean_service_minutes: Option<i64>,
+    /// Tickets rated at the kiosk after service.
+    pub rated: i64,
+    /// Rated "Rất hài lòng".
+    pub very_satisfied: i64,
+    /// Rated "Hài lòng".
+    pub satisfied: i64,
+    /// Rated "Không hài lòng".
+    pub not_satisfied: i64,
+    /// Share rated satisfied or very satisfied, whole percent (null: none rated).
+    pub satisfied_percent: Option<i64>,
 }
 
 impl Row {
@@ -44,6 +55,11 @@ impl Row {
             booked: l.booked,
             mean_wait_minutes: l.mean_wait_minutes(),
             mean_service_minutes: l.mean_service_minutes(),
+            rated: l.rated,
+            very_satisfied: l.very_satisfied,
+            satisfied: l.satisfied,
+            not_satisfied: l.not_satisfied,
+            satisfied_percent: l.satisfied_percent(),
         }
     }
 }
@@ -126,6 +142,10 @@ pub async fn figures(state: &AppState, p: &Principal, asked: &PeriodQuery) -> Re
             taken_at: r.taken_at,
             called_at: r.called_at,
             finished_at: r.finished_at,
+            rating: r
+                .rating
+                .as_deref()
+                .and_then(motcua_core::evaluation::Satisfaction::parse),
         })
         .collect();
     let f = rules::figures(&facts);
@@ -211,6 +231,26 @@ const COLUMNS: &[Column] = &[
         header: "Phục vụ trung bình (phút)",
         width: 16.0,
     },
+    Column {
+        header: "Số lượt đánh giá",
+        width: 12.0,
+    },
+    Column {
+        header: "Rất hài lòng",
+        width: 11.0,
+    },
+    Column {
+        header: "Hài lòng",
+        width: 10.0,
+    },
+    Column {
+        header: "Không hài lòng",
+        width: 12.0,
+    },
+    Column {
+        header: "Tỷ lệ hài lòng (%)",
+        width: 13.0,
+    },
 ];
 
 /// The figures as a workbook: one table, its sections headed by a row of their own.
@@ -227,7 +267,7 @@ pub fn workbook(f: &QueueReport) -> Result<Vec<u8>, AppError> {
         ("Theo giờ lấy số", &f.hours),
         ("Theo ngày trong tuần", &f.weekdays),
     ];
-    let minutes = |m: Option<i64>| m.map_or(Cell::Empty, Cell::Number);
+    let optional = |m: Option<i64>| m.map_or(Cell::Empty, Cell::Number);
     for (title, rows) in sections {
         sheet.push(&[Cell::text(title)]).map_err(internal)?;
         for r in rows {
@@ -238,8 +278,13 @@ pub fn workbook(f: &QueueReport) -> Result<Vec<u8>, AppError> {
                     Cell::Number(r.served),
                     Cell::Number(r.no_show),
                     Cell::Number(r.booked),
-                    minutes(r.mean_wait_minutes),
-                    minutes(r.mean_service_minutes),
+                    optional(r.mean_wait_minutes),
+                    optional(r.mean_service_minutes),
+                    Cell::Number(r.rated),
+                    Cell::Number(r.very_satisfied),
+                    Cell::Number(r.satisfied),
+                    Cell::Number(r.not_satisfied),
+                    optional(r.satisfied_percent),
                 ])
                 .map_err(internal)?;
         }

@@ -24,6 +24,10 @@ use crate::service::dossiers::FileView;
 use crate::state::AppState;
 
 fn object_error(e: crate::objects::ObjectError) -> AppError {
+    if e.is_disk_full() {
+        tracing::error!(error = %e, "disk full: an uploaded file cannot be written; free space on its file system");
+        return AppError::disk_full();
+    }
     tracing::error!(error = %e, "object store failed");
     AppError::Unavailable("Kho lưu trữ tệp tạm thời không ghi được. Vui lòng thử lại sau.".to_owned())
 }

@@ -313,6 +313,27 @@ fn rank(verdict: &str) -> u8 {
     }
 }
 
+/// A file's signatures in one verdict (the worst, or `unsigned`) and one line of text.
+pub fn summarise(views: &[SignatureView]) -> FileSignatures {
+    if views.is_empty() {
+        return FileSignatures {
+            verdict: "unsigned",
+            text: "Không có chữ ký số.".to_owned(),
+        };
+    }
+    let worst = views
+        .iter()
+        .map(|v| v.verdict)
+        .max_by_key(|v| rank(v))
+        .unwrap_or("invalid");
+    let text = views
+        .iter()
+        .map(|v| format!("{} {}", v.mark, v.summary))
+        .collect::<Vec<_>>()
+        .join(" ");
+    FileSignatures { verdict: worst, text }
+}
+
 /// The signatures of each PDF among `files`, by file id, for the dossier pages. A file
 /// whose object cannot be read is left out (and logged).
 pub async fn file_signatures(
@@ -330,25 +351,7 @@ pub async fn file_signatures(
             }
         };
         let views = signatures(state, bytes).await?;
-        let shown = if views.is_empty() {
-            FileSignatures {
-                verdict: "unsigned",
-                text: "Không có chữ ký số.".to_owned(),
-            }
-        } else {
-            let worst = views
-                .iter()
-                .map(|v| v.verdict)
-                .max_by_key(|v| rank(v))
-                .unwrap_or("invalid");
-            let text = views
-                .iter()
-                .map(|v| format!("{} {}", v.mark, v.summary))
-                .collect::<Vec<_>>()
-                .join(" ");
-            FileSignatures { verdict: worst, text }
-        };
-        out.insert(f.id.clone(), shown);
+        out.insert(f.id.clone(), summarise(&views));
     }
     Ok(out)
 }

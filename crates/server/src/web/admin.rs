@@ -164,6 +164,11 @@ async fn home(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Re
                 text: "Nhóm dịch vụ, các quầy, đối tượng ưu tiên và mã cho máy lấy số thứ tự.".to_owned(),
             },
             Section {
+                href: "/quan-tri/loai-giay-to",
+                title: "Loại giấy tờ trong kho",
+                text: "Danh mục loại giấy tờ của kho giấy tờ công dân: mã, tên, cụm từ nhận biết, thời hạn hiệu lực.".to_owned(),
+            },
+            Section {
                 href: "/quan-tri/ma-truy-cap",
                 title: "Mã truy cập API",
                 text: format!("{} mã đang hiệu lực cho các hệ thống kết nối.", num(tokens as i64)),

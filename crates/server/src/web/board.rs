@@ -17,16 +17,15 @@ use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use futures_util::future::BoxFuture;
 use futures_util::stream::{self, Stream};
 use motcua_store::queue::Kiosk;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::form::PreSessionForm;
 use super::page;
 use super::queue::{DeviceCookie, activated, device_of};
 use crate::error::AppError;
-use crate::service::board::{self, Board};
+use crate::service::board::Board;
+use crate::service::queue_live;
 use crate::state::AppState;
 use crate::web::pages::PageError;
 
@@ -57,6 +56,15 @@ async fn device(state: &AppState, headers: &HeaderMap) -> Result<Option<Kiosk>, 
 #[template(path = "queue/board.html")]
 struct BoardPage {
     b: Board,
+    /// The QR code of the portal's page with the centre's code of the day.
+    hall_qr: String,
+}
+
+impl BoardPage {
+    /// The portal's page, to type.
+    fn portal(&self) -> &str {
+        super::queue::portal_address(&self.b.hall)
+    }
 }
 
 /// `GET /bang-hien-thi`: the board (a device without a token is sent to be activated).
@@ -64,9 +72,9 @@ async fn board_page(State(state): State<AppState>, headers: HeaderMap) -> Result
     let Some(k) = device(&state, &headers).await? else {
         return Ok(Redirect::to("/bang-hien-thi/kich-hoat").into_response());
     };
-    Ok(page(&BoardPage {
-        b: board::board(&state, &k).await?,
-    }))
+    let b = crate::service::board::board(&state, &k).await?;
+    let hall_qr = motcua_pdf::qr_svg(&b.hall.url).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(page(&BoardPage { b, hall_qr }))
 }
 
 #[derive(Template)]
@@ -92,23 +100,20 @@ async fn activate(State(state): State<AppState>, form: PreSessionForm) -> Result
         }))
 }
 
-/// The board as an event named `board` (its JSON).
-async fn board_event(state: &AppState, k: &Kiosk) -> Event {
-    match board::board(state, k).await {
-        Ok(b) => Event::default()
-            .event("board")
-            .json_data(&b)
-            .unwrap_or_else(|_| Event::default().comment("unserialisable board")),
-        Err(e) => {
-            tracing::warn!(error = %e, "display board not read");
-            Event::default().comment("board not read")
-        }
-    }
+/// What a board stream shows of a board: the current calls (a new call is sent at once)
+/// and the board's JSON.
+fn board_shown(b: &Board) -> Option<Shown<Vec<(String, i64, i64)>>> {
+    let calls = b
+        .current
+        .iter()
+        .map(|c| (c.number.clone(), c.counter, c.called_at))
+        .collect();
+    Some((calls, serde_json::to_string(b).ok()?))
 }
 
 /// `GET /bang-hien-thi/su-kien`: the board now, then again after every change of the
-/// centre's queue (changes that come together are sent once), with a keep-alive comment
-/// every 15 seconds. A device whose token was revoked gets 401.
+/// centre's queue (a new call at once, other changes at most four times a second), with a
+/// keep-alive comment every 15 seconds. A device whose token was revoked gets 401.
 async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -116,44 +121,95 @@ async fn events(
     let Some(k) = device(&state, &headers).await? else {
         return Err(AppError::Unauthorized("Thiết bị chưa được cấp mã hoặc mã đã bị thu hồi.".to_owned()).into());
     };
-    let centre = k.centre_code.clone();
-    Ok(follow(state, centre, move |state| {
-        let k = k.clone();
-        Box::pin(async move { board_event(&state, &k).await })
-    }))
+    let view = queue_live::board(&state, &k);
+    Ok(follow(view, "board", None, Duration::from_millis(250), board_shown))
 }
 
-/// An event stream that sends `render`'s event at once and again after every change of
-/// `centre`'s queue (changes that come together are sent once; a receiver that lagged
-/// behind gets the event anyway, since each one is a whole snapshot), with a keep-alive
-/// comment every 15 seconds. What the board and a ticket's phone page follow.
-pub(super) fn follow(
-    state: AppState,
-    centre: String,
-    render: impl Fn(AppState) -> BoxFuture<'static, Event> + Send + Sync + 'static,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let rx = state.queue_events.subscribe();
-    let stream = stream::unfold((state, rx, true, render), move |(state, mut rx, first, render)| {
-        let centre = centre.clone();
-        async move {
-            if !first {
-                loop {
-                    match rx.recv().await {
-                        Ok(c) if c == centre => break,
-                        Ok(_) => {}
-                        // Missed some: the snapshot is sent whole anyway.
-                        Err(RecvError::Lagged(_)) => break,
-                        Err(RecvError::Closed) => return None,
-                    }
-                }
-                // Coalesce what came with it.
-                while rx.try_recv().is_ok() {}
-            }
-            let event = render(state.clone()).await;
-            Some((Ok(event), (state, rx, false, render)))
-        }
+/// What a stream shows of a view: a key whose change is sent at once (a call), and the
+/// event's JSON.
+pub(super) type Shown<K> = (K, String);
+
+/// A stream follows a view (`service::queue_live`: built once per change of the centre's
+/// queue and shared by every stream) and sends events named `name`: `first` at once when
+/// given, then what `look` shows of each new view, unless it is what was sent last. A
+/// change of the key is sent at once; any other change at most once per `calm` (the
+/// latest then), so that a thousand phones watching their place in line do not each get
+/// every step of it. A keep-alive comment every 15 seconds. What the board and a ticket's
+/// phone page follow.
+pub(super) fn follow<T, K>(
+    view: queue_live::View<T>,
+    name: &'static str,
+    first: Option<Shown<K>>,
+    calm: Duration,
+    look: impl Fn(&T) -> Option<Shown<K>> + Send + 'static,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>>
+where
+    T: Send + Sync + 'static,
+    K: PartialEq + Send + 'static,
+{
+    let follower = Follower {
+        view,
+        look,
+        first,
+        fresh: true,
+        last: None,
+        sent_at: tokio::time::Instant::now(),
+        pending: None,
+    };
+    let stream = stream::unfold(follower, move |mut f| async move {
+        let shown = f.next(calm).await?;
+        let event = Event::default().event(name).data(shown.1.clone());
+        f.last = Some(shown);
+        f.sent_at = tokio::time::Instant::now();
+        Some((Ok(event), f))
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// A stream's state: the view, what it sent last and when, and a change held back.
+struct Follower<T, K, L> {
+    view: queue_live::View<T>,
+    look: L,
+    first: Option<Shown<K>>,
+    /// Not yet looked at the view current when the stream opened.
+    fresh: bool,
+    last: Option<Shown<K>>,
+    sent_at: tokio::time::Instant,
+    pending: Option<Shown<K>>,
+}
+
+impl<T, K: PartialEq, L: Fn(&T) -> Option<Shown<K>>> Follower<T, K, L> {
+    /// What to send next; `None` once the view is gone.
+    async fn next(&mut self, calm: Duration) -> Option<Shown<K>> {
+        if let Some(first) = self.first.take() {
+            // The first event told what the view current at opening tells.
+            self.fresh = false;
+            return Some(first);
+        }
+        loop {
+            if self.fresh {
+                self.fresh = false;
+            } else if let Some(held) = self.pending.take() {
+                tokio::select! {
+                    changed = self.view.changed() => {
+                        changed.ok()?;
+                    }
+                    () = tokio::time::sleep_until(self.sent_at + calm) => return Some(held),
+                }
+            } else {
+                self.view.changed().await.ok()?;
+            }
+            let latest = self.view.borrow_and_update().clone();
+            let Some(shown) = latest.as_deref().and_then(&self.look) else {
+                continue;
+            };
+            match &self.last {
+                Some((_, json)) if *json == shown.1 => {}
+                Some((key, _)) if *key == shown.0 && self.sent_at.elapsed() < calm => self.pending = Some(shown),
+                _ => return Some(shown),
+            }
+        }
+    }
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

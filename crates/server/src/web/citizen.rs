@@ -629,6 +629,8 @@ struct DossierPage {
     documents: Vec<DocLine>,
     /// Checklist documents taken from the applicant's store (docs/documents.md).
     reused: Vec<motcua_core::documents::Reuse>,
+    /// The signature status of each stored document taken, by its id.
+    reused_signatures: std::collections::HashMap<i64, crate::service::documents::SignatureStatusView>,
     results: Vec<FileLink>,
     supplement_missing: Vec<String>,
     supplement_reason: String,
@@ -702,6 +704,8 @@ pub async fn dossier(
         .find(|n| n.kind == NoticeKind::PaymentRequest)
         .filter(|_| d.status == Status::AwaitingPayment);
     let can = |a: &str| v.actions.iter().any(|x| x == a);
+    let reused_ids: Vec<i64> = d.reused.iter().map(|r| r.document).collect();
+    let reused_signatures = crate::service::documents::signature_status(&state, &reused_ids).await?;
     let page_data = DossierPage {
         frame: Frame::new(&state, Some(&p)).await?,
         fresh: q.moi.is_some(),
@@ -721,6 +725,7 @@ pub async fn dossier(
         current_agency: dir.name(d.current_agency.as_str()),
         // The filing form sends every checklist row; rows with nothing received are not shown.
         reused: d.reused.clone(),
+        reused_signatures,
         documents: d
             .documents
             .iter()

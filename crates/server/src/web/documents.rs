@@ -1,8 +1,10 @@
 //! The document store's pages (docs/documents.md): «Kho giấy tờ của tôi» (`/kho-giay-to`:
 //! a person's stores with their documents to download, an upload form, their own uploads
 //! to remove, and who among staff looked into them), and the store of a dossier's
-//! applicant for the staff handling it (`/ho-so/{code}/kho-giay-to`, every look audited).
-//! Forms post without script; downloads are the API's `/api/v1/documents/{id}/file`.
+//! applicant for the staff handling it (`/ho-so/{code}/kho-giay-to`, every look audited);
+//! the counter's link of a citizen account to an owner (`/quay/lien-ket-kho-giay-to`); the
+//! administrator's kind list (`/quan-tri/loai-giay-to`). Forms post without script;
+//! downloads are the API's `/api/v1/documents/{id}/file`.
 
 use askama::Template;
 use axum::Router;
@@ -17,7 +19,7 @@ use super::form::{self, FormData};
 use super::{Frame, SignedIn, filters, page};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::service::documents::{self, NewStoredDocument, StoreView, ViewRecord};
+use crate::service::documents::{self, KindList, LinkRequest, LinkView, NewStoredDocument, StoreView, ViewRecord};
 use crate::state::AppState;
 use crate::web::pages::PageError;
 
@@ -27,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/kho-giay-to", get(mine).post(upload))
         .route("/kho-giay-to/{id}/xoa", post(remove))
         .route("/ho-so/{code}/kho-giay-to", get(of_dossier))
+        .route("/quay/lien-ket-kho-giay-to", get(link_form).post(link))
+        .route("/quan-tri/loai-giay-to", get(kinds_form).post(save_kinds))
 }
 
 /// A staff look, as the owner is shown it.
@@ -207,4 +211,266 @@ pub async fn of_dossier(
         code,
         store,
     }))
+}
+
+// ---------------------------------------------------------------------------------------
+// The counter: linking an account to an owner
+
+/// What the officer typed in the link form.
+#[derive(Debug, Default)]
+struct LinkTyped {
+    kind: String,
+    id_number: String,
+    name: String,
+    account: String,
+}
+
+#[derive(Template)]
+#[template(path = "documents/link.html")]
+struct LinkPage {
+    frame: Frame,
+    typed: LinkTyped,
+    done: Option<LinkView>,
+    error: String,
+}
+
+async fn link_page(
+    state: &AppState,
+    p: &Principal,
+    typed: LinkTyped,
+    done: Option<LinkView>,
+    error: String,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let t = LinkPage {
+        frame: Frame::new(state, Some(p)).await?,
+        typed,
+        done,
+        error,
+    };
+    Ok(form::page_with_status(&t, status))
+}
+
+fn may_link(state_province: &motcua_core::codes::ProvinceCode, p: &Principal) -> Result<(), PageError> {
+    super::require(
+        p.access
+            .has_role_in(motcua_core::access::Role::CounterOfficer, state_province),
+        "liên kết tài khoản với kho giấy tờ",
+    )
+}
+
+/// `GET /quay/lien-ket-kho-giay-to`: the counter's form linking a citizen account to the
+/// store of the person whose identity document the officer checked.
+pub async fn link_form(State(state): State<AppState>, SignedIn(p): SignedIn) -> Result<Response, PageError> {
+    may_link(&state.province(None).await?, &p)?;
+    let typed = LinkTyped {
+        kind: "citizen".to_owned(),
+        ..LinkTyped::default()
+    };
+    link_page(&state, &p, typed, None, String::new(), StatusCode::OK).await
+}
+
+/// `POST /quay/lien-ket-kho-giay-to`: makes the link (audited), and shows what it did.
+pub async fn link(State(state): State<AppState>, request: Request) -> Result<Response, PageError> {
+    let posted = match super::filing::receive(&state, request, "/quay/lien-ket-kho-giay-to").await? {
+        Ok(posted) => posted,
+        Err(answer) => return Ok(answer),
+    };
+    let (p, f) = (&posted.principal, &posted.form);
+    may_link(&state.province(None).await?, p)?;
+    let typed = LinkTyped {
+        kind: if f.text("kind") == "organisation" {
+            "organisation"
+        } else {
+            "citizen"
+        }
+        .to_owned(),
+        id_number: f.text("id_number"),
+        name: f.text("name"),
+        account: f.text("account"),
+    };
+    let req = LinkRequest {
+        province: None,
+        kind: if typed.kind == "organisation" {
+            motcua_core::catalogue::ApplicantKind::Organisation
+        } else {
+            motcua_core::catalogue::ApplicantKind::Citizen
+        },
+        id_number: typed.id_number.clone(),
+        name: typed.name.clone(),
+        account: typed.account.clone(),
+    };
+    match documents::link_account(&state, p, req).await {
+        Ok(done) => {
+            let fresh = LinkTyped {
+                kind: "citizen".to_owned(),
+                ..LinkTyped::default()
+            };
+            link_page(&state, p, fresh, Some(done), String::new(), StatusCode::OK).await
+        }
+        Err(e) => {
+            let (status, message) = form::refusal(e)?;
+            link_page(&state, p, typed, None, message, status).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The administrator: the kind list
+
+/// One row of the kind table as typed (phrases one per line).
+#[derive(Debug, Clone, Default)]
+struct KindRow {
+    code: String,
+    name: String,
+    phrases: String,
+    validity_months: String,
+}
+
+impl KindRow {
+    fn of(k: &DocumentKind) -> Self {
+        KindRow {
+            code: k.code.clone(),
+            name: k.name.clone(),
+            phrases: k.phrases.join("\n"),
+            validity_months: k.validity_months.map(|m| m.to_string()).unwrap_or_default(),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        self.code.trim().is_empty()
+            && self.name.trim().is_empty()
+            && self.phrases.trim().is_empty()
+            && self.validity_months.trim().is_empty()
+    }
+}
+
+/// Blank rows the table offers for new kinds.
+const BLANK_ROWS: usize = 2;
+
+#[derive(Template)]
+#[template(path = "documents/kinds.html")]
+struct KindsPage {
+    frame: Frame,
+    rows: Vec<KindRow>,
+    notice: String,
+    error: String,
+}
+
+async fn kinds_page(
+    state: &AppState,
+    p: &Principal,
+    mut rows: Vec<KindRow>,
+    notice: String,
+    error: String,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    rows.extend(std::iter::repeat_n(KindRow::default(), BLANK_ROWS));
+    let t = KindsPage {
+        frame: Frame::new(state, Some(p)).await?,
+        rows,
+        notice,
+        error,
+    };
+    Ok(form::page_with_status(&t, status))
+}
+
+/// `GET /quan-tri/loai-giay-to`: the province's kind list as a table to edit (system
+/// administrator).
+pub async fn kinds_form(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Query(q): Query<Done>,
+) -> Result<Response, PageError> {
+    super::require(
+        p.access.can_administer(&state.province(None).await?),
+        "sửa danh mục loại giấy tờ",
+    )?;
+    let rows = documents::kinds(&state, None).await?.iter().map(KindRow::of).collect();
+    let notice = if q.da.as_deref() == Some("luu") {
+        "Đã lưu danh mục loại giấy tờ."
+    } else {
+        ""
+    };
+    kinds_page(&state, &p, rows, notice.to_owned(), String::new(), StatusCode::OK).await
+}
+
+/// The rows of the posted table (`kinds.N.*`, `N` below `rows`), with those marked
+/// `kinds.N.remove` left out.
+fn posted_rows(f: &FormData) -> Vec<KindRow> {
+    let n: usize = f.text("rows").trim().parse().unwrap_or(0);
+    (0..n.min(1000))
+        .filter(|i| !f.has(&format!("kinds.{i}.remove")))
+        .map(|i| KindRow {
+            code: f.text(&format!("kinds.{i}.code")),
+            name: f.text(&format!("kinds.{i}.name")),
+            phrases: f.text(&format!("kinds.{i}.phrases")),
+            validity_months: f.text(&format!("kinds.{i}.validity_months")),
+        })
+        .filter(|r| !r.is_blank())
+        .collect()
+}
+
+/// The typed rows as the service's kinds; a validity that is not a number is refused here.
+fn kinds_of(rows: &[KindRow]) -> Result<Vec<DocumentKind>, AppError> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let months = r.validity_months.trim();
+            let validity_months = if months.is_empty() {
+                None
+            } else {
+                Some(months.parse::<u32>().map_err(|_| {
+                    AppError::bad(
+                        "invalid_field",
+                        format!("kinds[{i}].validity_months"),
+                        format!("Dòng {}: thời hạn hiệu lực phải là số tháng (ví dụ 6).", i + 1),
+                    )
+                })?)
+            };
+            Ok(DocumentKind {
+                code: r.code.trim().to_owned(),
+                name: r.name.trim().to_owned(),
+                phrases: r
+                    .phrases
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                validity_months,
+            })
+        })
+        .collect()
+}
+
+/// `POST /quan-tri/loai-giay-to`: saves the table as the province's kind list (checked
+/// whole and audited by the service), or, with «Thêm dòng», shows it again with one more
+/// blank row and nothing saved.
+pub async fn save_kinds(State(state): State<AppState>, request: Request) -> Result<Response, PageError> {
+    let posted = match super::filing::receive(&state, request, "/quan-tri/loai-giay-to").await? {
+        Ok(posted) => posted,
+        Err(answer) => return Ok(answer),
+    };
+    let (p, f) = (&posted.principal, &posted.form);
+    super::require(
+        p.access.can_administer(&state.province(None).await?),
+        "sửa danh mục loại giấy tờ",
+    )?;
+    let mut rows = posted_rows(f);
+    if f.text("action") == "add" {
+        rows.push(KindRow::default());
+        return kinds_page(&state, p, rows, String::new(), String::new(), StatusCode::OK).await;
+    }
+    let saved = match kinds_of(&rows) {
+        Ok(kinds) => documents::put_kinds(&state, p, KindList { province: None, kinds }).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(_) => Ok(Redirect::to("/quan-tri/loai-giay-to?da=luu").into_response()),
+        Err(e) => {
+            let (status, message) = form::refusal(e)?;
+            kinds_page(&state, p, rows, String::new(), message, status).await
+        }
+    }
 }

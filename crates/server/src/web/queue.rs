@@ -1,7 +1,9 @@
 //! The counter queue's pages: the administrator's setup (`/quan-tri/xep-hang`), the
 //! kiosk (`/may-lay-so`, a touch screen with no login that holds a device token in a
-//! cookie), the printed ticket (80 mm receipt paper, with a QR code), the ticket's public
-//! page (`/so-thu-tu/{token}`) and the counter officer's queue panel (`/quay/hang-doi`).
+//! cookie) and its rating screen (`/may-lay-so/danh-gia`), the printed ticket (80 mm
+//! receipt paper, with a QR code), the ticket's public page (`/so-thu-tu/{token}`), the
+//! portal's page for taking a ticket in the hall with the code of the day (`/lay-so`) and
+//! the counter officer's queue panel (`/quay/hang-doi`).
 //!
 //! The kiosk's forms post by themselves (no script needed on a kiosk); every other change
 //! is a `data-api` form calling the JSON API.
@@ -35,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/may-lay-so/uu-tien", get(kiosk_priority_page))
         .route("/may-lay-so/lich-hen", axum::routing::post(kiosk_check_in))
         .route("/may-lay-so/kich-hoat", get(activate_page).post(activate))
+        .route("/may-lay-so/danh-gia", get(kiosk_rating_page).post(kiosk_rate))
+        .route(queue::PORTAL_PAGE, get(portal_page).post(portal_take))
         .route("/may-lay-so/in/{token}", get(print_page))
         .route("/may-lay-so/in.js", get(print_script))
         .route("/so-thu-tu/{token}", get(public_page))
@@ -188,6 +192,20 @@ struct KioskPage {
     menu: KioskMenu,
     priority: bool,
     error: String,
+    /// The QR code of the portal's page with the code of the day.
+    hall_qr: String,
+}
+
+impl KioskPage {
+    /// The portal's page, to type (its address without the code).
+    fn portal(&self) -> &str {
+        portal_address(&self.menu.hall)
+    }
+}
+
+/// The portal's page of a code of the day, without the query (what a person types).
+pub(super) fn portal_address(hall: &queue::HallCode) -> &str {
+    hall.url.split('?').next().unwrap_or_default()
 }
 
 /// `GET /may-lay-so`: the kiosk's screen (a kiosk without a device token is sent to be
@@ -211,7 +229,13 @@ async fn kiosk_screen(
     error: String,
 ) -> Result<Response, PageError> {
     let menu = queue::kiosk_menu(state, k).await?;
-    Ok(page(&KioskPage { menu, priority, error }))
+    let hall_qr = motcua_pdf::qr_svg(&menu.hall.url).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(page(&KioskPage {
+        menu,
+        priority,
+        error,
+        hall_qr,
+    }))
 }
 
 /// `POST /may-lay-so` (`group`, optional `priority_kind`): takes a ticket and shows it
@@ -250,6 +274,221 @@ async fn kiosk_check_in(
         Ok(t) => Ok(to_print(&t)),
         Err(e @ (AppError::Refused(_) | AppError::BadRequest { .. } | AppError::NotFound(_))) => {
             kiosk_screen(&state, &k, false, e.to_string()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "queue/kiosk-rating.html")]
+struct KioskRatingPage {
+    centre_name: String,
+    levels: Vec<(&'static str, &'static str)>,
+    typed: String,
+    error: String,
+    thanks: String,
+}
+
+fn rating_levels() -> Vec<(&'static str, &'static str)> {
+    motcua_core::evaluation::Satisfaction::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect()
+}
+
+async fn kiosk_rating_screen(
+    state: &AppState,
+    k: &motcua_store::queue::Kiosk,
+    typed: String,
+    error: String,
+    thanks: String,
+) -> Result<Response, PageError> {
+    let province =
+        motcua_core::codes::ProvinceCode::parse(&k.province_code).map_err(|e| AppError::Internal(e.to_string()))?;
+    let (_, centre_name) = queue::centre_of(state, &province, Some(&k.centre_code)).await?;
+    Ok(page(&KioskRatingPage {
+        centre_name,
+        levels: rating_levels(),
+        typed,
+        error,
+        thanks,
+    }))
+}
+
+/// `GET /may-lay-so/danh-gia`: the kiosk's screen for rating a served ticket.
+async fn kiosk_rating_page(State(state): State<AppState>, ActiveKiosk(k): ActiveKiosk) -> Result<Response, PageError> {
+    kiosk_rating_screen(&state, &k, String::new(), String::new(), String::new()).await
+}
+
+/// `POST /may-lay-so/danh-gia` (`so`: the ticket's number or its QR code's address;
+/// `muc`: the level): records the rating once, and thanks the person.
+async fn kiosk_rate(
+    State(state): State<AppState>,
+    ActiveKiosk(k): ActiveKiosk,
+    form: PreSessionForm,
+) -> Result<Response, PageError> {
+    let typed = form.form.text("so");
+    let level = motcua_core::evaluation::Satisfaction::parse(&form.form.text("muc"));
+    let Some(rating) = level else {
+        return kiosk_rating_screen(
+            &state,
+            &k,
+            typed,
+            "Vui lòng chọn mức độ hài lòng.".to_owned(),
+            String::new(),
+        )
+        .await;
+    };
+    let req = queue::TicketRatingInput {
+        ticket: typed.clone(),
+        rating,
+    };
+    match queue::rate_ticket(&state, &k, req).await {
+        Ok(r) => {
+            let thanks = format!(
+                "Cảm ơn ông/bà đã đánh giá số thứ tự {}: «{}».",
+                r.number, r.rating_label
+            );
+            kiosk_rating_screen(&state, &k, String::new(), String::new(), thanks).await
+        }
+        Err(
+            e @ (AppError::Refused(_) | AppError::Conflict(_) | AppError::NotFound(_) | AppError::BadRequest { .. }),
+        ) => {
+            let status = e.parts().0;
+            let mut r = kiosk_rating_screen(&state, &k, typed, e.to_string(), String::new()).await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The portal, for someone in the hall
+
+#[derive(Template)]
+#[template(path = "queue/portal.html")]
+struct PortalPage {
+    frame: Frame,
+    menu: queue::PortalMenu,
+    /// What was typed (kept when the page comes back with an error).
+    code: String,
+    group: i64,
+    phone: String,
+    email: String,
+    error: String,
+}
+
+/// The portal page's query: the centre and the code of the day (what the hall's QR code
+/// fills in).
+#[derive(Debug, Default, serde::Deserialize)]
+struct PortalQuery {
+    #[serde(default)]
+    tt: Option<String>,
+    #[serde(default)]
+    ma: Option<String>,
+}
+
+/// `GET /lay-so?tt=<centre>&ma=<code>`: take a ticket from a phone in the centre's hall:
+/// the code of the day (filled in by the hall's QR code), the group, an optional phone
+/// number or email for a message when three tickets are ahead.
+async fn portal_page(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+    Query(q): Query<PortalQuery>,
+) -> Result<Response, PageError> {
+    let menu = queue::portal_menu(&state, q.tt.as_deref()).await?;
+    Ok(page(&PortalPage {
+        frame: Frame::new(&state, v.as_ref()).await?,
+        menu,
+        code: q
+            .ma
+            .unwrap_or_default()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(6)
+            .collect(),
+        group: 0,
+        phone: String::new(),
+        email: String::new(),
+        error: String::new(),
+    }))
+}
+
+/// What the portal's form sent, kept to show it again with an error.
+struct PortalForm {
+    centre: Option<String>,
+    code: String,
+    group: i64,
+    phone: String,
+    email: String,
+}
+
+/// The portal's page again, with `error`, what was typed, and `status`.
+async fn portal_again(
+    state: &AppState,
+    v: Option<&crate::auth::Principal>,
+    f: PortalForm,
+    error: String,
+    status: axum::http::StatusCode,
+) -> Result<Response, PageError> {
+    let menu = queue::portal_menu(state, f.centre.as_deref()).await?;
+    let mut r = page(&PortalPage {
+        frame: Frame::new(state, v).await?,
+        menu,
+        code: f.code,
+        group: f.group,
+        phone: f.phone,
+        email: f.email,
+        error,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+/// `POST /lay-so` (`tt`, `ma`, `nhom`, `so_dien_thoai`, `email`): takes the ticket and
+/// opens its page; a refusal comes back on the form with what was typed.
+async fn portal_take(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    form: PreSessionForm,
+) -> Result<Response, PageError> {
+    let f = form.form;
+    let typed = PortalForm {
+        centre: Some(f.text("tt")).filter(|c| !c.trim().is_empty()),
+        code: f.text("ma"),
+        group: f.text("nhom").trim().parse::<i64>().unwrap_or(0),
+        phone: f.text("so_dien_thoai"),
+        email: f.text("email"),
+    };
+    if typed.group == 0 {
+        let error = "Vui lòng chọn lĩnh vực cần giải quyết.".to_owned();
+        return portal_again(&state, v.as_ref(), typed, error, axum::http::StatusCode::BAD_REQUEST).await;
+    }
+    let req = queue::PortalTicket {
+        centre: typed.centre.clone(),
+        code: typed.code.clone(),
+        group: typed.group,
+        phone: Some(typed.phone.clone()),
+        email: Some(typed.email.clone()),
+    };
+    match queue::take_portal_ticket(&state, &ip, req).await {
+        Ok(t) => Ok(Redirect::to(&t.page).into_response()),
+        Err(
+            e @ (AppError::Refused(_)
+            | AppError::BadRequest { .. }
+            | AppError::ForbiddenCode { .. }
+            | AppError::TooManyRequests(..)),
+        ) => {
+            let status = e.parts().0;
+            let mut r = portal_again(&state, v.as_ref(), typed, e.to_string(), status).await?;
+            if let AppError::TooManyRequests(_, wait) = e
+                && let Ok(v) = HeaderValue::from_str(&wait.to_string())
+            {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Ok(r)
         }
         Err(e) => Err(e.into()),
     }
@@ -374,21 +613,25 @@ impl Live {
 /// `GET /so-thu-tu/{token}/su-kien`: the ticket's place in line as server-sent events
 /// (`ticket`), at once and after every change of its centre's queue.
 async fn public_events(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
-    let first = queue::public_ticket(&state, &token).await?;
-    let centre = first.centre_code.clone();
-    let sse = super::board::follow(state, centre, move |state| {
-        let token = token.clone();
-        Box::pin(async move {
-            match queue::public_ticket(&state, &token).await {
-                Ok(p) => axum::response::sse::Event::default()
-                    .event("ticket")
-                    .json_data(Live::of(&p))
-                    .unwrap_or_else(|_| axum::response::sse::Event::default().comment("unserialisable")),
-                Err(_) => axum::response::sse::Event::default().comment("ticket not read"),
-            }
-        })
-    });
+    let now = queue::public_ticket(&state, &token).await?;
+    let view = crate::service::queue_live::tickets(&state, &now.centre_code);
+    let first = ticket_shown(&now).ok_or_else(|| AppError::Internal("ticket not serialisable".to_owned()))?;
+    // The ticket's own call is sent at once; its place in line at most once a second.
+    let sse = super::board::follow(
+        view,
+        "ticket",
+        Some(first),
+        std::time::Duration::from_secs(1),
+        move |tickets| tickets.get(&token).and_then(ticket_shown),
+    );
     Ok(sse.into_response())
+}
+
+/// What a phone page shows of its ticket: its state, counter and recalls (a change is sent
+/// at once) and the page's JSON.
+fn ticket_shown(p: &queue::PublicTicket) -> Option<super::board::Shown<(TicketState, Option<i64>, i64)>> {
+    let key = (p.ticket.state, p.ticket.counter, p.ticket.recalls);
+    Some((key, serde_json::to_string(&Live::of(p)).ok()?))
 }
 
 /// `GET /so-thu-tu/ticket.js`: keeps the phone page up to date.

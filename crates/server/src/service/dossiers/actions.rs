@@ -200,13 +200,15 @@ async fn assignee(state: &AppState, d: &Dossier, user: &str) -> Result<Person, A
 /// Takes `action` on dossier `code` for `p`. An action that the status, the role or the
 /// agency does not allow is refused with the reason before the request is looked at:
 /// `request` is what the skin read from the body or form (its error, if it could not),
-/// and a refused action says why whatever it carried.
+/// and a refused action says why whatever it carried. `result` is what a finish says of
+/// its result for the applicant's document store (ignored by other actions).
 pub async fn act(
     state: &AppState,
     p: &Principal,
     code: &str,
     action: Action,
     request: Result<ActionRequest, AppError>,
+    result: crate::service::documents::ResultChoice,
 ) -> Result<DossierView, AppError> {
     let (stored, _) = load_visible(state, p, code).await?;
     lifecycle::authorize(&stored.dossier, action, &p.access, user_id(p)).map_err(|r| AppError::Refused(r.0))?;
@@ -232,7 +234,9 @@ pub async fn act(
     let limit = dossier_upload_limit(state);
     // A result enters the applicant's document store in the finish's own write.
     let results = match action {
-        Action::Finish => Some(crate::service::documents::result_plan(state, &stored.dossier).await?),
+        Action::Finish => {
+            Some(crate::service::documents::result_plan(state, &stored.dossier, &file_ids, result).await?)
+        }
         _ => None,
     };
     let code = stored.dossier.code;

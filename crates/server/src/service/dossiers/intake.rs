@@ -415,6 +415,8 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
     dossier.delivery = delivery;
     dossier.note = note;
     dossier.reused = reused;
+    let mut checked = checked;
+    crate::service::documents::verify_checked(state, &dossier, &mut checked).await?;
     Ok(Intake {
         dossier,
         file_ids,

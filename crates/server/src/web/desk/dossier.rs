@@ -135,6 +135,10 @@ struct DossierPage {
     documents: Vec<DocRow>,
     /// Checklist documents taken from the applicant's store (docs/documents.md).
     reused: Vec<motcua_core::documents::Reuse>,
+    /// The signature status of each stored document taken, by its id.
+    reused_signatures: std::collections::HashMap<i64, crate::service::documents::SignatureStatusView>,
+    /// The province's document kinds, for the finish form's result kind.
+    result_kinds: Vec<motcua_core::documents::DocumentKind>,
     /// Whether the viewer handles the dossier now, and so may open the applicant's store.
     handles: bool,
     fees: Vec<FeeRow>,
@@ -158,6 +162,13 @@ struct DossierPage {
     delivery_value: &'static str,
     events: Vec<EventRow>,
     control: Vec<ControlLine>,
+}
+
+impl DossierPage {
+    /// The signature status of stored document `id` taken by the dossier, if checked.
+    fn reused_signature(&self, id: &i64) -> Option<&crate::service::documents::SignatureStatusView> {
+        self.reused_signatures.get(id)
+    }
 }
 
 fn size_text(bytes: i64) -> String {
@@ -325,6 +336,13 @@ pub async fn show(
         })
         .collect();
     let wants = |a: Action| actions.iter().any(|f| f.name == a.name());
+    let result_kinds = if wants(Action::Finish) {
+        crate::service::documents::kinds(&state, Some(d.province.as_str())).await?
+    } else {
+        Vec::new()
+    };
+    let reused_ids: Vec<i64> = d.reused.iter().map(|r| r.document).collect();
+    let reused_signatures = crate::service::documents::signature_status(&state, &reused_ids).await?;
     let officers = if wants(Action::Assign) {
         let mut tx = state.db.begin_read().await?;
         accounts::staff_at(
@@ -468,6 +486,8 @@ pub async fn show(
             })
             .collect(),
         reused: d.reused.clone(),
+        reused_signatures,
+        result_kinds,
         handles: motcua_core::documents::handles(d, &p.access),
         fees: d
             .fees

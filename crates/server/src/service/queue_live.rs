@@ -1,0 +1,229 @@
+//! Live views of a centre's queue, shared by every event stream that follows the centre
+//! (issue 21 items 6 and 7; bench W6): the display board, and the place in line of every
+//! ticket of the day for the tickets' phone pages.
+//!
+//! A view is built once per change of the centre's queue, by one task per centre and view,
+//! and handed to the streams through a `watch` channel: with a thousand phones and boards
+//! open, a call costs one rebuild, not a thousand reads. Changes that come while a view is
+//! being built are folded into the next build, and builds are at least [`MIN_GAP`] apart,
+//! so a busy centre costs at most a fixed number of reads a second whatever the number of
+//! streams. A stream that falls behind skips to the latest view (each is whole). The task
+//! stops at the first change after its last stream has gone.
+//!
+//! Changes come from `AppState::queue_events`: this node's commits at once, and on
+//! PostgreSQL every node's (`crate::changes`), so every node's views follow every node's
+//! calls.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use motcua_core::codes::ProvinceCode;
+use motcua_core::queue::{self as rules, TicketState};
+use motcua_store::queue::{self as store, Kiosk};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
+
+use super::board::{self, Board};
+use super::queue::{PublicTicket, centre_of, day_of, view_of};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The least time between two builds of one view: under a stream of calls a view is built
+/// at most 40 times a second, and a call reaches the screens at most this much later.
+pub const MIN_GAP: Duration = Duration::from_millis(25);
+
+/// What a stream receives: the latest view (`None` until the first build, or when the
+/// last build failed).
+pub type View<T> = watch::Receiver<Option<Arc<T>>>;
+
+/// Where a view's task publishes it.
+type Publish<T> = Arc<watch::Sender<Option<Arc<T>>>>;
+
+/// One kind of view, per centre followed.
+pub struct Followed<T> {
+    followed: Mutex<HashMap<String, Publish<T>>>,
+}
+
+impl<T> Default for Followed<T> {
+    fn default() -> Self {
+        Followed {
+            followed: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// The places in line of a centre's tickets of the day, by their public token.
+pub type Tickets = HashMap<String, PublicTicket>;
+
+/// The live views of every centre this node's streams follow.
+#[derive(Default)]
+pub struct Live {
+    /// The display boards.
+    boards: Followed<Board>,
+    /// The tickets' phone pages.
+    tickets: Followed<Tickets>,
+}
+
+/// How a view is built for a centre.
+type Build<T> = Arc<dyn Fn(AppState) -> BoxFuture<'static, Result<T, AppError>> + Send + Sync>;
+
+/// The board of kiosk `k`'s centre, as it changes.
+pub fn board(state: &AppState, k: &Kiosk) -> View<Board> {
+    let kiosk = k.clone();
+    follow(
+        state,
+        |live| &live.boards,
+        &k.centre_code,
+        Arc::new(move |state| {
+            let kiosk = kiosk.clone();
+            Box::pin(async move { board::board(&state, &kiosk).await })
+        }),
+    )
+}
+
+/// The places in line of `centre`'s tickets of the day, as they change.
+pub fn tickets(state: &AppState, centre: &str) -> View<Tickets> {
+    let code = centre.to_owned();
+    follow(
+        state,
+        |live| &live.tickets,
+        centre,
+        Arc::new(move |state| {
+            let code = code.clone();
+            Box::pin(async move { tickets_now(&state, &code).await })
+        }),
+    )
+}
+
+/// The view of `centre` that `pick` names: the one being kept, or a new one with its task.
+fn follow<T: Send + Sync + 'static>(
+    state: &AppState,
+    pick: fn(&Live) -> &Followed<T>,
+    centre: &str,
+    build: Build<T>,
+) -> View<T> {
+    let mut followed = pick(&state.queue_live).followed.lock().expect("live views");
+    if let Some(sender) = followed.get(centre) {
+        return sender.subscribe();
+    }
+    let (sender, view) = watch::channel(None);
+    let sender = Arc::new(sender);
+    followed.insert(centre.to_owned(), sender.clone());
+    // Subscribed before the first build, so no change after it is missed.
+    let changes = state.queue_events.subscribe();
+    tokio::spawn(keep(state.clone(), pick, centre.to_owned(), sender, build, changes));
+    view
+}
+
+/// Builds the view again after every change of `centre`'s queue until nobody follows it.
+async fn keep<T: Send + Sync + 'static>(
+    state: AppState,
+    pick: fn(&Live) -> &Followed<T>,
+    centre: String,
+    sender: Publish<T>,
+    build: Build<T>,
+    mut changes: tokio::sync::broadcast::Receiver<String>,
+) {
+    loop {
+        let started = tokio::time::Instant::now();
+        let view = match build(state.clone()).await {
+            Ok(view) => Some(Arc::new(view)),
+            Err(e) => {
+                tracing::warn!(error = %e, centre = %centre, "live queue view not built");
+                None
+            }
+        };
+        sender.send_replace(view);
+        loop {
+            match changes.recv().await {
+                Ok(c) if c == centre => break,
+                Ok(_) => {}
+                // Missed some: build anyway, the view is whole.
+                Err(RecvError::Lagged(_)) => break,
+                Err(RecvError::Closed) => return,
+            }
+        }
+        tokio::time::sleep_until(started + MIN_GAP).await;
+        // What came meanwhile is in the next build.
+        while changes.try_recv().is_ok() {}
+        // Nobody follows any more: stop (under the lock, so that nobody subscribes to a
+        // view about to stop).
+        let mut followed = pick(&state.queue_live).followed.lock().expect("live views");
+        if sender.receiver_count() == 0 {
+            followed.remove(&centre);
+            return;
+        }
+    }
+}
+
+/// Every ticket of `centre` taken today with its place in line and estimated wait, as
+/// [`super::queue::public_ticket`] gives them one at a time, from one read of the day's
+/// tickets (places by `core::queue::places`, estimates from each group's latest calls).
+pub async fn tickets_now(state: &AppState, centre: &str) -> Result<Tickets, AppError> {
+    let day = day_of(state.clock.now());
+    let mut tx = state.db.begin_read().await?;
+    let all = store::tickets_of_day(&mut tx, centre, &day).await?;
+    let Some(first) = all.first() else {
+        return Ok(Tickets::new());
+    };
+    let groups: HashMap<i64, String> = store::groups(&mut tx, centre)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
+    let counters: HashMap<i64, i64> = store::counters(&mut tx, centre)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.number))
+        .collect();
+    drop(tx);
+    let province = ProvinceCode::parse(&first.province_code).map_err(|e| AppError::Internal(e.to_string()))?;
+    let (_, centre_name) = centre_of(state, &province, Some(centre)).await?;
+
+    // Each group's waiting tickets (indices into `all`) and its calls, latest first.
+    let mut waiting: HashMap<i64, Vec<usize>> = HashMap::new();
+    let mut calls: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (i, t) in all.iter().enumerate() {
+        if t.state() == Some(TicketState::Waiting) {
+            waiting.entry(t.group_id).or_default().push(i);
+        }
+        if let Some(at) = t.called_at {
+            calls.entry(t.group_id).or_default().push(at);
+        }
+    }
+    for c in calls.values_mut() {
+        c.sort_unstable_by(|a, b| b.cmp(a));
+        c.truncate(rules::ESTIMATE_CALLS);
+    }
+    let mut ahead = vec![0; all.len()];
+    for line in waiting.values() {
+        let keys: Vec<(i64, i64)> = line.iter().map(|&i| (all[i].taken_at, all[i].id)).collect();
+        for (place, &i) in rules::places(&keys).into_iter().zip(line) {
+            ahead[i] = place;
+        }
+    }
+    let mut out = Tickets::with_capacity(all.len());
+    for (t, ahead) in all.iter().zip(ahead) {
+        let is_waiting = t.state() == Some(TicketState::Waiting);
+        let group_calls = calls.get(&t.group_id).map_or(&[][..], Vec::as_slice);
+        let group_name = groups.get(&t.group_id).cloned().unwrap_or_default();
+        let counter = t.counter_id.and_then(|id| counters.get(&id).copied());
+        out.insert(
+            t.public_token.clone(),
+            PublicTicket {
+                ticket: view_of(t, group_name, counter),
+                centre_name: centre_name.clone(),
+                ahead: if is_waiting { ahead } else { 0 },
+                estimated_wait_minutes: if is_waiting {
+                    rules::estimated_wait_minutes(ahead, group_calls)
+                } else {
+                    None
+                },
+                centre_code: t.centre_code.clone(),
+            },
+        );
+    }
+    Ok(out)
+}
