@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{BIN, Portal, login, start};
+use common::{BIN, Portal, login, required_documents, start};
 use motcua_store::testing::{fresh_postgres_url, postgres_selected};
 use serde_json::{Value, json};
 
@@ -110,24 +110,6 @@ fn status_of(v: &Value) -> Option<u8> {
     v["status_code"].as_u64().and_then(|s| u8::try_from(s).ok())
 }
 
-/// The checklist of the procedure: every required document, as the counter receives it.
-async fn documents(base: &str) -> Vec<Value> {
-    let content: Value = reqwest::get(format!("{base}/api/v1/procedures/{PROCEDURE}"))
-        .await
-        .expect("procedure")
-        .json()
-        .await
-        .expect("json");
-    content["content"]["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-        .collect()
-}
-
 /// Runs `motcua <args>` on the data and says whether it succeeded, with its output.
 fn cli(dir: &std::path::Path, url: &str, args: &[&str]) -> (bool, String) {
     let out = std::process::Command::new(BIN)
@@ -207,7 +189,7 @@ async fn acknowledged_work_survives_kills_under_load() {
 
     for cycle in 0..cycles {
         let mut server = start(dir.path(), &url, &portal.url);
-        let documents = documents(&server.base).await;
+        let documents = required_documents(&server.base, PROCEDURE).await;
         let session = match &session {
             Some(s) => Clone::clone(s),
             None => session

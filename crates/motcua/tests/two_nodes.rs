@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Portal, Server, listening, login};
+use common::{Portal, Server, listening, login, required_documents};
 use motcua_store::testing::{fresh_postgres_url, postgres_selected};
 use serde_json::{Value, json};
 
@@ -585,24 +585,6 @@ impl Session {
     }
 }
 
-/// The checklist of the procedure: every required document, as the counter receives it.
-async fn documents(base: &str) -> Vec<Value> {
-    let content: Value = reqwest::get(format!("{base}/api/v1/procedures/{PROCEDURE}"))
-        .await
-        .expect("procedure")
-        .json()
-        .await
-        .expect("json");
-    content["content"]["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["required"] == true)
-        .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-        .collect()
-}
-
 fn code_of(v: &Value) -> String {
     v["code"].as_str().unwrap_or_else(|| panic!("a code in {v}")).to_owned()
 }
@@ -747,7 +729,7 @@ async fn two_nodes_behind_one_address() {
         "two nodes: A {}, B {}, nginx {proxy}, S3 {}",
         a.base, b.base, moto.endpoint
     );
-    let documents = documents(&proxy).await;
+    let documents = required_documents(&proxy, PROCEDURE).await;
 
     // 1. A session opened through the proxy (on whichever node) works on each node, for
     //    reading, pages and writes (its CSRF token too); ended on one, it is over on both.

@@ -562,17 +562,13 @@ pub async fn upload(state: &AppState, p: &Principal, req: NewStoredDocument) -> 
         &mut tx,
         &Actor::of(p),
         Event {
-            action: "documents.upload",
-            object_type: OWNER_OBJECT,
-            object_id: &owner_key,
-            province: Some(province.as_str()),
-            before: None,
             after: Some(json!({
                 "document": id,
                 "kind": kind.map(|k| &k.code),
                 "sha256": file.sha256,
                 "signature": signatures.get(&file.id).map(|s| s.verdict.as_str()),
             })),
+            ..crate::service::trail::province_event(&province, "documents.upload", OWNER_OBJECT, &owner_key)
         },
     )
     .await?;
@@ -738,17 +734,13 @@ pub async fn link_account(state: &AppState, p: &Principal, req: LinkRequest) -> 
         &mut tx,
         &Actor::of(p),
         Event {
-            action: "documents.link",
-            object_type: OWNER_OBJECT,
-            object_id: &object,
-            province: Some(province.as_str()),
-            before: None,
             after: Some(json!({
                 "account": user.username,
                 "user_id": user.id,
                 "owner_kind": owner.kind,
                 "created": created,
             })),
+            ..crate::service::trail::province_event(&province, "documents.link", OWNER_OBJECT, &object)
         },
     )
     .await?;
