@@ -52,9 +52,14 @@ async fn kiosk_token(app: &TestApp, admin: &Session) -> String {
 
 /// Takes a ticket at the kiosk holding `token`: status and answer.
 async fn take(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
+    kiosk_post(app, token, "/api/v1/kiosk/tickets", body).await
+}
+
+/// Posts `body` to `path` as the kiosk holding `token`: status and answer.
+async fn kiosk_post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
     let r = app
         .client
-        .post(app.url("/api/v1/kiosk/tickets"))
+        .post(app.url(path))
         .header("x-kiosk-token", token)
         .json(&body)
         .send()
@@ -617,16 +622,7 @@ async fn activate_device(app: &TestApp, path: &str, token: &str) -> String {
 
 /// Checks booking `code` in at the kiosk holding `token`: status and answer.
 async fn check_in(app: &TestApp, token: &str, code: &str) -> (StatusCode, Value) {
-    let r = app
-        .client
-        .post(app.url("/api/v1/kiosk/check-in"))
-        .header("x-kiosk-token", token)
-        .json(&json!({"code": code}))
-        .send()
-        .await
-        .expect("send");
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    kiosk_post(app, token, "/api/v1/kiosk/check-in", json!({"code": code})).await
 }
 
 #[tokio::test]
@@ -1701,16 +1697,13 @@ async fn a_ticket_with_a_phone_gets_one_message_three_ahead_and_loses_it_when_fi
 
 /// Rates ticket `ticket` (its number or its page's address) at the kiosk holding `token`.
 async fn rate(app: &TestApp, token: &str, ticket: &str, rating: &str) -> (StatusCode, Value) {
-    let r = app
-        .client
-        .post(app.url("/api/v1/kiosk/ticket-ratings"))
-        .header("x-kiosk-token", token)
-        .json(&json!({"ticket": ticket, "rating": rating}))
-        .send()
-        .await
-        .expect("send");
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    kiosk_post(
+        app,
+        token,
+        "/api/v1/kiosk/ticket-ratings",
+        json!({"ticket": ticket, "rating": rating}),
+    )
+    .await
 }
 
 #[tokio::test]
