@@ -42,6 +42,12 @@ COLD_MS=1000; RSS_MB=200
 W6_CALL_P99=20; W6_EVENT_P99=200
 W6_RATE=${BENCH_W6_RATE:-200}; W6_STREAMS=${BENCH_W6_STREAMS:-1000}; W6_BOARDS=${BENCH_W6_BOARDS:-10}
 
+# Which workloads run (the floors always do): e.g. BENCH_WORKLOADS=6 BENCH_DOSSIERS=0
+# BENCH_BACKEND=sqlite for the queue alone. Cold start is measured whatever the choice.
+ALL_WORKLOADS="1 2 3 4 5 6"
+WORKLOADS=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
+want() { [[ " $WORKLOADS " == *" $1 "* ]]; }
+
 case "${1:-}" in
   -h | --help) sed -n '2,6p' "$0"; exit 0 ;;
   "") ;;
@@ -448,7 +454,9 @@ server_workloads() {
 
   # W3: catalogue search.
   status=$(http_status "$base/api/v1/procedures?q=giay%20phep%20xay%20dung")
-  if [ "$status" = 200 ]; then
+  if ! want 3; then
+    :
+  elif [ "$status" = 200 ]; then
     log "[$backend] W3 catalogue search, ${WARMUP}s warm-up + ${DURATION}s"
     run_wrk "w3-$backend" "$base" "$WARMUP" rotate.lua BENCH_PATH_PREFIX="/api/v1/procedures?q="
     local r p99
@@ -533,7 +541,7 @@ server_workloads() {
     fi
   fi
 
-  if [ "$w1_ok" = 1 ]; then
+  if [ "$w1_ok" = 1 ] && want 1; then
     log "[$backend] W1 intake, ${W1_WARMUP}s warm-up + ${DURATION}s"
     run_wrk "w1-$backend" "$base/api/v1/dossiers" "$W1_WARMUP" intake.lua BENCH_SESSION="$w1_session" BENCH_CSRF="$w1_csrf" \
       BENCH_BODY_FILE="$w1_bodies" BENCH_TRACK_OUT="$track"
@@ -572,7 +580,9 @@ server_workloads() {
   n=$(wc -l <"$list")
   over="$(num "$n") codes spread over $(num "$DOSSIERS") generated dossiers"
   [ "$list" = "$track.sample" ] || over="$(num "$n") dossiers created by W1 (no generated data set)"
-  if [ "$n" -gt 0 ]; then
+  if ! want 2; then
+    :
+  elif [ "$n" -gt 0 ]; then
     local c s
     IFS=$'\t' read -r c s <"$list"
     status=$(http_status "$base/api/v1/track/$c?secret=$(jq -rn --arg s "$s" '$s | @uri')")
@@ -609,7 +619,9 @@ server_workloads() {
     -H 'Content-Type: application/json' --data-binary '{"username":"giamdoc","password":"motcua-demo-2019"}' \
     "$base/api/v1/auth/login" || true)
   w4_session=$(tr -d '\r' <"$work/w4-login-$backend.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *motcua_session=\([^;]*\).*/\1/p' | head -n 1)
-  if [ "$w4_status" = 200 ] && [ -n "$w4_session" ] &&
+  if ! want 4; then
+    :
+  elif [ "$w4_status" = 200 ] && [ -n "$w4_session" ] &&
     [ "$(curl -s -o "$work/w4-page-$backend.html" -w '%{http_code}' -H "Cookie: motcua_session=$w4_session" "$base$w4_path")" = 200 ]; then
     log "[$backend] W4 director's dashboard (12 months), 1 connection, ${DURATION}s"
     env BENCH_LUA_DIR="$here/lua" BENCH_SESSION="$w4_session" BENCH_PATH="$w4_path" \
@@ -631,13 +643,17 @@ server_workloads() {
   hwm=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
   verdict=FAIL; le "$rss" $RSS_MB && verdict=PASS
   work_rows+=("$cold_row")
-  row 7 "Memory: server VmRSS after W1–W4" "$backend" "$rss MB (peak $hwm MB)" "" "" "≤ $RSS_MB MB" "" "$verdict"
+  if [ "$WORKLOADS" = "$ALL_WORKLOADS" ]; then
+    row 7 "Memory: server VmRSS after W1–W4" "$backend" "$rss MB (peak $hwm MB)" "" "" "≤ $RSS_MB MB" "" "$verdict"
+  fi
 
   # W5: receipts (form 01) drawn on demand, with intake still served: the counter officer
   # downloads the receipts of generated dossiers (none stored yet, so each is a first
   # render) on W5_CONNECTIONS connections while two more connections keep filing dossiers.
   # It runs after the memory reading (the target is memory after W1–W4).
-  if [ -s "$track.cold" ] && [ "$w1_ok" = 1 ]; then
+  if ! want 5; then
+    :
+  elif [ -s "$track.cold" ] && [ "$w1_ok" = 1 ]; then
     log "[$backend] W5 receipt PDFs on $W5_CONNECTIONS connections + intake on 2, ${DURATION}s"
     local w5cmd=(env BENCH_LUA_DIR="$here/lua" BENCH_SESSION="$session" BENCH_CSRF="$csrf")
     "${w5cmd[@]}" BENCH_BODY_FILE="$body" BENCH_TRACK_OUT="$work/w5-intake-$backend" \
@@ -664,8 +680,10 @@ server_workloads() {
   # W6: the counter queue. Runs last: it reshapes the demo centre (calendar open all day,
   # 50 counters serving every group). The load generator (bench/queue) shares the cores
   # with the server, as wrk does.
-  log "[$backend] W6 queue: $W6_STREAMS streams, takes and calls at $W6_RATE/s, ${DURATION}s"
-  if BENCH_W6_RATE=$W6_RATE BENCH_W6_BOARDS=$W6_BOARDS BENCH_W6_PHONES=$((W6_STREAMS - W6_BOARDS)) \
+  if ! want 6; then
+    :
+  elif log "[$backend] W6 queue: $W6_STREAMS streams, takes and calls at $W6_RATE/s, ${DURATION}s" &&
+    BENCH_W6_RATE=$W6_RATE BENCH_W6_BOARDS=$W6_BOARDS BENCH_W6_PHONES=$((W6_STREAMS - W6_BOARDS)) \
     BENCH_W6_DURATION=$DURATION BENCH_W6_WARMUP=$WARMUP \
     "$queue_bin" "$base" "$work/w6-$backend.json" >"$work/w6-$backend.log" 2>&1; then
     local c6 e6 errs6
@@ -691,7 +709,7 @@ report="$work/report.md"
   echo "## $(date -u '+%Y-%m-%d %H:%M UTC') · commit \`$commit\`$dirty"
   echo
   echo "Machine: $cores cores, $cpu, $mem_gib GiB RAM, Linux $(uname -r). Backends: ${backends[*]}."
-  echo "Settings: ${DURATION}s measured per run after ${WARMUP}s warm-up (W1: ${W1_WARMUP}s, W2: ${W2_WARMUP}s), wrk $THREADS threads × $CONNECTIONS connections on loopback, wrk and the server sharing the machine's $cores cores."
+  echo "Settings: ${DURATION}s measured per run after ${WARMUP}s warm-up (W1: ${W1_WARMUP}s, W2: ${W2_WARMUP}s), wrk $THREADS threads × $CONNECTIONS connections on loopback, wrk and the server sharing the machine's $cores cores.$([ "$WORKLOADS" = "$ALL_WORKLOADS" ] || echo " Workloads run: $WORKLOADS (the others were not).")"
   echo "Run time: $((total_secs / 60)) min $((total_secs % 60)) s, of which building $((build_secs / 60)) min $((build_secs % 60)) s."
   echo "Load average (1, 5, 15 min) when measuring started: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo

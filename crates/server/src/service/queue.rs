@@ -181,7 +181,7 @@ pub struct QueueSetup {
 }
 
 /// A ticket as staff and the kiosk see it (no personal data is ever on a ticket).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TicketView {
     /// Id.
     pub id: i64,
@@ -840,7 +840,7 @@ pub(crate) async fn issue(tx: &mut Tx, group: &Group, i: Issue<'_>) -> Result<Ti
 
 /// A ticket as its public page shows it: the number, the line, the counter; nothing
 /// about the person.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PublicTicket {
     /// The ticket.
     pub ticket: TicketView,

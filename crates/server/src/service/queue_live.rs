@@ -54,8 +54,10 @@ impl<T> Default for Followed<T> {
     }
 }
 
-/// The places in line of a centre's tickets of the day, by their public token.
-pub type Tickets = HashMap<String, PublicTicket>;
+/// The places in line of a centre's tickets of the day, by their public token. A ticket
+/// that did not change since the previous build is the same `Arc`, so that a phone's stream
+/// sees at a pointer's cost that its ticket did not move.
+pub type Tickets = HashMap<String, Arc<PublicTicket>>;
 
 /// The live views of every centre this node's streams follow.
 #[derive(Default)]
@@ -66,8 +68,8 @@ pub struct Live {
     tickets: Followed<Tickets>,
 }
 
-/// How a view is built for a centre.
-type Build<T> = Arc<dyn Fn(AppState) -> BoxFuture<'static, Result<T, AppError>> + Send + Sync>;
+/// How a view is built for a centre, given the view built before (if any).
+type Build<T> = Arc<dyn Fn(AppState, Option<Arc<T>>) -> BoxFuture<'static, Result<T, AppError>> + Send + Sync>;
 
 /// The board of kiosk `k`'s centre, as it changes.
 pub fn board(state: &AppState, k: &Kiosk) -> View<Board> {
@@ -76,7 +78,7 @@ pub fn board(state: &AppState, k: &Kiosk) -> View<Board> {
         state,
         |live| &live.boards,
         &k.centre_code,
-        Arc::new(move |state| {
+        Arc::new(move |state, _| {
             let kiosk = kiosk.clone();
             Box::pin(async move { board::board(&state, &kiosk).await })
         }),
@@ -90,9 +92,19 @@ pub fn tickets(state: &AppState, centre: &str) -> View<Tickets> {
         state,
         |live| &live.tickets,
         centre,
-        Arc::new(move |state| {
+        Arc::new(move |state, before: Option<Arc<Tickets>>| {
             let code = code.clone();
-            Box::pin(async move { tickets_now(&state, &code).await })
+            Box::pin(async move {
+                let mut now = tickets_now(&state, &code).await?;
+                if let Some(before) = before {
+                    for (token, t) in &mut now {
+                        if let Some(old) = before.get(token).filter(|old| **old == *t) {
+                            *t = old.clone();
+                        }
+                    }
+                }
+                Ok(now)
+            })
         }),
     )
 }
@@ -128,7 +140,8 @@ async fn keep<T: Send + Sync + 'static>(
 ) {
     loop {
         let started = tokio::time::Instant::now();
-        let view = match build(state.clone()).await {
+        let before = sender.borrow().clone();
+        let view = match build(state.clone(), before).await {
             Ok(view) => Some(Arc::new(view)),
             Err(e) => {
                 tracing::warn!(error = %e, centre = %centre, "live queue view not built");
@@ -212,7 +225,7 @@ pub async fn tickets_now(state: &AppState, centre: &str) -> Result<Tickets, AppE
         let counter = t.counter_id.and_then(|id| counters.get(&id).copied());
         out.insert(
             t.public_token.clone(),
-            PublicTicket {
+            Arc::new(PublicTicket {
                 ticket: view_of(t, group_name, counter),
                 centre_name: centre_name.clone(),
                 ahead: if is_waiting { ahead } else { 0 },
@@ -222,7 +235,7 @@ pub async fn tickets_now(state: &AppState, centre: &str) -> Result<Tickets, AppE
                     None
                 },
                 centre_code: t.centre_code.clone(),
-            },
+            }),
         );
     }
     Ok(out)

@@ -141,7 +141,7 @@ pub(super) fn follow<T, K>(
     name: &'static str,
     first: Option<Shown<K>>,
     calm: Duration,
-    look: impl Fn(&T) -> Option<Shown<K>> + Send + 'static,
+    look: impl FnMut(&T) -> Option<Shown<K>> + Send + 'static,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>>
 where
     T: Send + Sync + 'static,
@@ -178,7 +178,7 @@ struct Follower<T, K, L> {
     pending: Option<Shown<K>>,
 }
 
-impl<T, K: PartialEq, L: Fn(&T) -> Option<Shown<K>>> Follower<T, K, L> {
+impl<T, K: PartialEq, L: FnMut(&T) -> Option<Shown<K>>> Follower<T, K, L> {
     /// What to send next; `None` once the view is gone.
     async fn next(&mut self, calm: Duration) -> Option<Shown<K>> {
         if let Some(first) = self.first.take() {
@@ -200,7 +200,7 @@ impl<T, K: PartialEq, L: Fn(&T) -> Option<Shown<K>>> Follower<T, K, L> {
                 self.view.changed().await.ok()?;
             }
             let latest = self.view.borrow_and_update().clone();
-            let Some(shown) = latest.as_deref().and_then(&self.look) else {
+            let Some(shown) = latest.as_deref().and_then(&mut self.look) else {
                 continue;
             };
             match &self.last {

@@ -616,23 +616,39 @@ async fn public_events(State(state): State<AppState>, Path(token): Path<String>)
     let now = queue::public_ticket(&state, &token).await?;
     let view = crate::service::queue_live::tickets(&state, &now.centre_code);
     let first = ticket_shown(&now).ok_or_else(|| AppError::Internal("ticket not serialisable".to_owned()))?;
-    // The ticket's own call is sent at once; its place in line at most once a second.
+    // The ticket's own call is sent at once; its place in line at most once a second. A
+    // view whose ticket is the same `Arc` as before did not change it: what it showed is
+    // reused, so a change elsewhere in the centre costs a phone's stream a pointer check.
+    let mut seen: Option<(std::sync::Arc<queue::PublicTicket>, Shown)> = None;
     let sse = super::board::follow(
         view,
         "ticket",
         Some(first),
         std::time::Duration::from_secs(1),
-        move |tickets| tickets.get(&token).and_then(ticket_shown),
+        move |tickets| {
+            let t = tickets.get(&token)?;
+            if let Some((before, shown)) = &seen
+                && std::sync::Arc::ptr_eq(before, t)
+            {
+                return Some(shown.clone());
+            }
+            let shown = ticket_shown(t)?;
+            seen = Some((t.clone(), shown.clone()));
+            Some(shown)
+        },
     );
     Ok(sse.into_response())
 }
 
 /// What a phone page shows of its ticket: its state, counter and recalls (a change is sent
 /// at once) and the page's JSON.
-fn ticket_shown(p: &queue::PublicTicket) -> Option<super::board::Shown<(TicketState, Option<i64>, i64)>> {
+fn ticket_shown(p: &queue::PublicTicket) -> Option<Shown> {
     let key = (p.ticket.state, p.ticket.counter, p.ticket.recalls);
     Some((key, serde_json::to_string(&Live::of(p)).ok()?))
 }
+
+/// What a phone page's stream shows: the key sent at once, and the JSON.
+type Shown = super::board::Shown<(TicketState, Option<i64>, i64)>;
 
 /// `GET /so-thu-tu/ticket.js`: keeps the phone page up to date.
 async fn ticket_script() -> Response {
