@@ -77,3 +77,10 @@ if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.vers
   echo "deps: installing pyHanko $pyhanko_version into $venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pyHanko==$pyhanko_version" "pyhanko-cli==$pyhanko_cli_version"
 fi
+# Certomancer (by pyHanko's author; issue 22's B-T and revocation tests): a test PKI from a
+# YAML file, serving a time-stamp authority, OCSP responders and CRLs over HTTP.
+certomancer_version=0.16.0
+if ! "$venv/bin/python" -c "import importlib.metadata as m, sys, werkzeug; sys.exit(m.version('certomancer') != '$certomancer_version')" >/dev/null 2>&1; then
+  echo "deps: installing certomancer $certomancer_version into $venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "certomancer[web-api]==$certomancer_version"
+fi

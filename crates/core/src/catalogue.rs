@@ -778,6 +778,223 @@ impl ProcedureSummary {
     }
 }
 
+/// Whether a department may finish a dossier of a procedure with a result that carries no
+/// valid digital signature (issue 22): a setting of the procedure (not of one of its
+/// versions), kept by the catalogue administrator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ResultSignature {
+    /// Any result file will do (motcua still signs PDFs when the agency has a key).
+    #[default]
+    Optional,
+    /// Every result file must be a PDF with a valid signature, or one motcua signs at finish.
+    Required,
+}
+
+impl ResultSignature {
+    /// Stable text stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Optional => "optional",
+            Self::Required => "required",
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "optional" => Some(Self::Optional),
+            "required" => Some(Self::Required),
+            _ => None,
+        }
+    }
+
+    /// Vietnamese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Optional => "Không bắt buộc",
+            Self::Required => "Bắt buộc kết quả có chữ ký số hợp lệ",
+        }
+    }
+
+    /// Whether `file` may be a result of a finish under this setting; `signed_at_finish`
+    /// says whether motcua will sign it with the agency's key once the finish commits. The
+    /// rule (docs/operations.md, "Results that must be signed"): under `required` a result
+    /// is a PDF; none of its signatures is altered, invalid or revoked (motcua never puts
+    /// the agency's signature over a broken one); and it is signed at finish, or one of its
+    /// signatures is intact, covers the whole file and chains to a trust anchor.
+    pub fn check(self, file: &ResultFile, signed_at_finish: bool) -> Result<(), UnsignedResult> {
+        if self == Self::Optional {
+            return Ok(());
+        }
+        let signatures = match file {
+            ResultFile::NotPdf => return Err(UnsignedResult::NotPdf),
+            ResultFile::Pdf(signatures) => signatures,
+        };
+        if signatures.iter().any(|s| s.invalid) {
+            return Err(UnsignedResult::Invalid);
+        }
+        if signatures.iter().any(|s| s.revoked) {
+            return Err(UnsignedResult::Revoked);
+        }
+        if signatures.iter().any(|s| !s.intact) {
+            return Err(UnsignedResult::Altered);
+        }
+        if signed_at_finish || signatures.iter().any(|s| s.covers_whole_file && s.trusted) {
+            return Ok(());
+        }
+        Err(if signatures.is_empty() {
+            UnsignedResult::NoSignature
+        } else if signatures.iter().any(|s| s.trusted) {
+            UnsignedResult::ChangedAfterSigning
+        } else {
+            UnsignedResult::UnknownIssuer
+        })
+    }
+}
+
+/// What the signature verifier found about one signature of a result file: the facts the
+/// rule of [`ResultSignature::check`] looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignatureFacts {
+    /// The signed bytes match the signature, which verifies under the signer's certificate.
+    pub intact: bool,
+    /// The signed range is the whole file but the signature's own hole.
+    pub covers_whole_file: bool,
+    /// The signer's certificate chains to a configured trust anchor.
+    pub trusted: bool,
+    /// The verifier refused it for a reason of its own (a certificate not valid at the
+    /// signing time, an unknown algorithm, a malformed signature).
+    pub invalid: bool,
+    /// A certificate of its chain is revoked (OCSP or CRL said so).
+    pub revoked: bool,
+}
+
+/// A result file as [`ResultSignature::check`] sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResultFile {
+    /// Not a PDF: it cannot carry a PDF signature.
+    NotPdf,
+    /// A PDF and what the verifier found about each of its signatures (none: unsigned).
+    Pdf(Vec<SignatureFacts>),
+}
+
+/// Why a result file is refused under [`ResultSignature::Required`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsignedResult {
+    /// Not a PDF.
+    NotPdf,
+    /// A PDF without a signature, and motcua does not sign it.
+    NoSignature,
+    /// A signature does not match the file: it was altered after signing.
+    Altered,
+    /// A signature the verifier refused (expired certificate, malformed).
+    Invalid,
+    /// A signature whose certificate was revoked.
+    Revoked,
+    /// Signed by a trusted certificate, but content was added after the signature.
+    ChangedAfterSigning,
+    /// Signed only by certificates no trust anchor vouches for.
+    UnknownIssuer,
+}
+
+impl UnsignedResult {
+    /// Why, in Vietnamese, for the person finishing.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::NotPdf => "không phải tệp PDF nên không mang chữ ký số",
+            Self::NoSignature => "chưa có chữ ký số và cơ quan chưa cấu hình khóa ký số để hệ thống ký",
+            Self::Altered => "đã bị sửa sau khi ký",
+            Self::Invalid => "có chữ ký số không hợp lệ",
+            Self::Revoked => "được ký bằng chứng thư số đã bị thu hồi",
+            Self::ChangedAfterSigning => "có nội dung được thêm sau khi ký",
+            Self::UnknownIssuer => "được ký bằng chứng thư số không do tổ chức được tin cậy cấp",
+        }
+    }
+}
+
+#[cfg(test)]
+mod result_signature_tests {
+    use super::{ResultFile, ResultSignature, SignatureFacts, UnsignedResult};
+
+    const GOOD: SignatureFacts = SignatureFacts {
+        intact: true,
+        covers_whole_file: true,
+        trusted: true,
+        invalid: false,
+        revoked: false,
+    };
+
+    fn pdf(s: &[SignatureFacts]) -> ResultFile {
+        ResultFile::Pdf(s.to_vec())
+    }
+
+    #[test]
+    fn optional_accepts_anything() {
+        for f in [
+            ResultFile::NotPdf,
+            pdf(&[]),
+            pdf(&[SignatureFacts { intact: false, ..GOOD }]),
+        ] {
+            assert_eq!(ResultSignature::Optional.check(&f, false), Ok(()));
+        }
+    }
+
+    #[test]
+    fn required_wants_an_intact_whole_file_trusted_signature_or_ours() {
+        let req = ResultSignature::Required;
+        assert_eq!(req.check(&pdf(&[GOOD]), false), Ok(()));
+        assert_eq!(req.check(&pdf(&[]), false), Err(UnsignedResult::NoSignature));
+        assert_eq!(req.check(&pdf(&[]), true), Ok(()));
+        assert_eq!(req.check(&ResultFile::NotPdf, true), Err(UnsignedResult::NotPdf));
+        let stranger = SignatureFacts { trusted: false, ..GOOD };
+        assert_eq!(req.check(&pdf(&[stranger]), false), Err(UnsignedResult::UnknownIssuer));
+        assert_eq!(req.check(&pdf(&[stranger]), true), Ok(()));
+        let earlier = SignatureFacts {
+            covers_whole_file: false,
+            ..GOOD
+        };
+        assert_eq!(
+            req.check(&pdf(&[earlier]), false),
+            Err(UnsignedResult::ChangedAfterSigning)
+        );
+        // A leader's signature followed by the agency's: the last covers the file.
+        assert_eq!(req.check(&pdf(&[earlier, GOOD]), false), Ok(()));
+    }
+
+    #[test]
+    fn a_broken_signature_is_refused_even_when_motcua_would_sign() {
+        let req = ResultSignature::Required;
+        let altered = SignatureFacts { intact: false, ..GOOD };
+        let invalid = SignatureFacts { invalid: true, ..GOOD };
+        let revoked = SignatureFacts { revoked: true, ..GOOD };
+        for signed_at_finish in [false, true] {
+            assert_eq!(
+                req.check(&pdf(&[altered, GOOD]), signed_at_finish),
+                Err(UnsignedResult::Altered)
+            );
+            assert_eq!(
+                req.check(&pdf(&[GOOD, invalid]), signed_at_finish),
+                Err(UnsignedResult::Invalid)
+            );
+            assert_eq!(
+                req.check(&pdf(&[revoked]), signed_at_finish),
+                Err(UnsignedResult::Revoked)
+            );
+        }
+    }
+
+    #[test]
+    fn the_setting_round_trips() {
+        for s in [ResultSignature::Optional, ResultSignature::Required] {
+            assert_eq!(ResultSignature::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(ResultSignature::parse("maybe"), None);
+        assert_eq!(ResultSignature::default(), ResultSignature::Optional);
+    }
+}
+
 #[cfg(test)]
 mod link_tests {
     use super::check_link;

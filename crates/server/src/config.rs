@@ -87,6 +87,9 @@ const KEYS: &[&str] = &[
     "audit_anchor_minutes",
     "signing_keys",
     "trust_anchors_dir",
+    "tsa_url",
+    "tsa_username",
+    "tsa_password",
 ];
 
 /// Accepts text, and also a number or boolean where text is expected: environment
@@ -359,6 +362,17 @@ pub struct Config {
     /// every signature is of an unknown issuer.
     #[serde(default)]
     pub trust_anchors_dir: PathBuf,
+    /// An RFC 3161 time-stamp authority (`http://…` or `https://…`): when set, every
+    /// signature gets a signature time-stamp (PAdES B-T); a document whose time-stamp cannot
+    /// be had is not issued until it can. Empty: signatures are PAdES B-B.
+    #[serde(default)]
+    pub tsa_url: String,
+    /// The time-stamp authority's user (HTTP basic authentication), when it wants one.
+    #[serde(default, deserialize_with = "string_like")]
+    pub tsa_username: String,
+    /// Its password.
+    #[serde(default, deserialize_with = "string_like")]
+    pub tsa_password: String,
 }
 
 /// An agency's signing key in a PKCS#11 token (issue 22). The PIN is never written here:
@@ -367,8 +381,14 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct SigningKey {
     /// The agency whose documents it signs (`000.00.16.H43`), or `*` for every agency
-    /// without a key of its own.
+    /// without a key of its own. With `user`, the agency the leader's key signs for
+    /// (empty: any).
+    #[serde(default)]
     pub agency: String,
+    /// A leader's own key instead of an agency's: their username (`ld.xaydung`). The results
+    /// of the dossiers they finish carry their signature, then the agency's.
+    #[serde(default)]
+    pub user: String,
     /// The token's PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so`.
     pub module: PathBuf,
     /// The token's label (or give `slot`).
@@ -503,6 +523,9 @@ impl Default for Config {
             audit_anchor_minutes: default_anchor_minutes(),
             signing_keys: Vec::new(),
             trust_anchors_dir: PathBuf::new(),
+            tsa_url: String::new(),
+            tsa_username: String::new(),
+            tsa_password: String::new(),
         }
     }
 }
@@ -669,8 +692,29 @@ impl Config {
             );
         }
         self.validate_outbox()?;
+        self.validate_signing_keys()?;
         self.validate_payments()?;
         self.validate_object_store()
+    }
+
+    /// Each `[[signing_keys]]` table names whose key it is: an agency (or `*`), or a user.
+    fn validate_signing_keys(&self) -> Result<(), String> {
+        for k in &self.signing_keys {
+            if k.agency.trim().is_empty() && k.user.trim().is_empty() {
+                return Err(format!(
+                    "signing_keys: the key labelled \"{}\" must name an agency (or \"*\") or a user",
+                    k.key_label
+                ));
+            }
+            if k.user.trim().is_empty() || k.agency.trim() != "*" {
+                continue;
+            }
+            return Err(format!(
+                "signing_keys: the key of user \"{}\" names agency \"*\"; leave agency out to let it sign for any",
+                k.user.trim()
+            ));
+        }
+        Ok(())
     }
 
     /// The bounds on uploads in flight and kept unattached: each must let one upload of

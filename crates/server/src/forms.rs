@@ -32,12 +32,13 @@ use motcua_store::batch::{BatchTx, JobFuture};
 use motcua_store::catalogue;
 use motcua_store::dossiers::{self, EventRecord, Stored};
 use motcua_store::forms::{self, FormRecord};
+use motcua_store::result_signings::{self, ResultSigning, SignedCopy, SigningState};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::error::AppError;
-use crate::signing::Issuer;
+use crate::signing::{Issuer, ResultSignError};
 use crate::state::AppState;
 
 /// The forms a dossier can have, in the order of the circular: every form but the
@@ -908,6 +909,10 @@ pub(crate) async fn issue_missing(state: &AppState, code: &motcua_core::dossier:
         let have = forms::of_dossier(&mut tx, stored.id).await?;
         (stored, events, have)
     };
+    // A key that cannot be used now leaves the results for the next turn; the forms go on.
+    if let Err(e) = sign_results(state, &stored).await {
+        tracing::warn!(dossier = code.as_str(), error = %e, "signing the results failed; will retry");
+    }
     let mut letterhead = None;
     for form in DOSSIER_FORMS {
         let Some(latest) = latest(form, &stored.dossier, &events) else {
@@ -943,6 +948,180 @@ pub(crate) async fn issue_missing(state: &AppState, code: &motcua_core::dossier:
         }
     }
     Ok(())
+}
+
+/// Signs the results of dossier `stored` that wait for their signature (`result_signings`,
+/// asked for in the finish's write): each with the key of the leader who finished it (when
+/// configured) and then the agency's, on the low-priority thread, as of the finish. The
+/// signed copy is stored beside the original, and the file's row (and its entry in the
+/// applicant's store) then names it and its SHA-256 in one group commit: what is served
+/// and downloaded from then on. The unsigned original is kept.
+pub(crate) async fn sign_results(state: &AppState, stored: &Stored) -> Result<(), AppError> {
+    let pending: Vec<ResultSigning> = {
+        let mut tx = state.db.begin_read().await?;
+        result_signings::of_dossier(&mut tx, stored.id).await?
+    };
+    let pending: Vec<ResultSigning> = pending
+        .into_iter()
+        .filter(|s| s.state == SigningState::Pending)
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let letterhead = Letterhead::load(state, &stored.dossier.province).await?;
+    for job in pending {
+        sign_result(state, stored, &letterhead, &job.file_id).await?;
+    }
+    Ok(())
+}
+
+/// Signs result file `file_id` of `stored` if it still waits; see [`sign_results`].
+async fn sign_result(state: &AppState, stored: &Stored, lh: &Letterhead, file_id: &str) -> Result<(), AppError> {
+    let d = &stored.dossier;
+    let key = format!(
+        "results/{}/{}/{file_id}-signed.pdf",
+        d.province.as_str(),
+        d.code.as_str()
+    );
+    // One signer at a time per file, across nodes: two would store different bytes.
+    let _signing = issuing_lock(&key).lock().await;
+    let _signing_across_nodes = issuing_lock_across_nodes(state, &key).await?;
+    let (job, file) = {
+        let mut tx = state.db.begin_read().await?;
+        (
+            result_signings::get(&mut tx, file_id).await?,
+            motcua_store::files::get(&mut tx, file_id).await?,
+        )
+    };
+    let (Some(job), Some(file)) = (job.filter(|j| j.state == SigningState::Pending), file) else {
+        return Ok(());
+    };
+    let original = state
+        .objects
+        .get(&file.object_key)
+        .await
+        .map_err(|e| AppError::Internal(format!("object store: {e}")))?
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "object {} of result file {file_id} is missing",
+                file.object_key
+            ))
+        })?;
+    if crate::auth::hex_encode(Sha256::digest(&original)) != file.sha256 {
+        return Err(AppError::Internal(format!(
+            "object {} of result file {file_id} does not match its SHA-256",
+            file.object_key
+        )));
+    }
+    let issuer = Issuer {
+        agency: job.agency_code.clone(),
+        name: lh.name(&job.agency_code),
+        place: lh.province_name.clone(),
+    };
+    let signing = std::sync::Arc::clone(&state.signing);
+    let leader = job.leader.clone();
+    let at = job.requested_at;
+    let outcome = state
+        .idle
+        .run(move || signing.sign_result(&original, &issuer, leader.as_deref(), at))
+        .await?;
+    let signed = match outcome {
+        Ok(Some(signed)) => signed,
+        Ok(None) => return result_unsigned(state, file_id, "no signing key is configured for the agency").await,
+        Err(ResultSignError::Unsignable(why)) => return result_unsigned(state, file_id, &why).await,
+        Err(ResultSignError::Unavailable(e)) => return Err(e),
+    };
+    state
+        .objects
+        .put(&key, signed.pdf.clone())
+        .await
+        .map_err(|e| AppError::Internal(format!("object store: {e}")))?;
+    let sha256 = crate::auth::hex_encode(Sha256::digest(&signed.pdf));
+    let size = i64::try_from(signed.pdf.len()).unwrap_or(i64::MAX);
+    let views = crate::service::verify::signatures(state, signed.pdf).await?;
+    let status = crate::service::documents::status_of(&views);
+    let signers = signed.signers.join(",");
+    let now = state.clock.now();
+    let (code, province) = (d.code.as_str().to_owned(), d.province.as_str().to_owned());
+    let id = file_id.to_owned();
+    let recorded = state
+        .writes
+        .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<bool, AppError>> {
+            Box::pin(async move {
+                let copy = SignedCopy {
+                    file_id: &id,
+                    original_object_key: &file.object_key,
+                    original_sha256: &file.sha256,
+                    object_key: &key,
+                    sha256: &sha256,
+                    size,
+                    signers: &signers,
+                    signature: Some(&status),
+                    at: now,
+                };
+                if !result_signings::record_signed(b.tx().await?, &copy).await? {
+                    return Ok(false);
+                }
+                let after = json!({"file": id, "sha256": sha256, "original_sha256": file.sha256, "signers": signers});
+                crate::audit::record_in_batch(
+                    b,
+                    &crate::audit::Actor::system(),
+                    crate::audit::Event {
+                        action: "dossier.result_signed",
+                        object_type: "dossier",
+                        object_id: &code,
+                        province: Some(&province),
+                        before: None,
+                        after: Some(after),
+                    },
+                )
+                .await?;
+                Ok(true)
+            })
+        })
+        .await?;
+    if recorded {
+        state.tracking_cache.forget(d.code.as_str());
+        tracing::info!(dossier = d.code.as_str(), file = file_id, "result signed");
+    }
+    Ok(())
+}
+
+/// Records that result file `file_id` stays unsigned, and why (logged too).
+async fn result_unsigned(state: &AppState, file_id: &str, why: &str) -> Result<(), AppError> {
+    tracing::warn!(
+        file = file_id,
+        reason = why,
+        "a result file cannot be signed; it stays as it is"
+    );
+    let (id, why) = (file_id.to_owned(), why.to_owned());
+    state
+        .writes
+        .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<(), AppError>> {
+            Box::pin(async move { Ok(result_signings::record_failed(b.tx().await?, &id, &why).await?) })
+        })
+        .await
+}
+
+/// Queues for the form queue every dossier whose results still wait for their signature
+/// (at most 1,000 a call): what a stop between a finish's commit and its signing left.
+/// Called when the server starts and every ten minutes. Returns how many were queued.
+pub async fn queue_unsigned_results(state: &AppState) -> Result<usize, AppError> {
+    let codes = {
+        let mut tx = state.db.begin_read().await?;
+        let mut codes = Vec::new();
+        for id in result_signings::pending_dossiers(&mut tx, 1000).await? {
+            if let Some(d) = dossiers::by_id(&mut tx, id).await? {
+                codes.push(d.code);
+            }
+        }
+        codes
+    };
+    let n = codes.len();
+    for code in codes {
+        state.form_queue.push(state, code);
+    }
+    Ok(n)
 }
 
 /// Whether a dossier in `status` is finished with a result (for the register's columns).

@@ -199,6 +199,11 @@ pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(n) => tracing::info!(erased = n, "past days' queue tickets lost their contacts"),
                 Err(e) => tracing::warn!(error = %e, "erasing past tickets' contacts failed; will retry"),
             }
+            match forms::queue_unsigned_results(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(dossiers = n, "results waiting for their signature queued"),
+                Err(e) => tracing::warn!(error = %e, "queueing the results to sign failed; will retry"),
+            }
             match service::uploads::sweep(&state).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "expired unattached uploads removed"),

@@ -891,19 +891,7 @@ const SIGNING_PIN_ENV: &str = "MOTCUA_TEST_CENTRE_PIN";
 /// tests/signatures.rs does: SoftHSM2 reads `SOFTHSM2_CONF` when it starts); `Some(dir)` in
 /// the child (where the test PKI is), `None` in the parent once the child passed.
 fn in_signing_child(name: &str) -> Option<std::path::PathBuf> {
-    if let Some(dir) = std::env::var_os(SIGNING_CHILD) {
-        return Some(std::path::PathBuf::from(dir));
-    }
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let pki = motcua_sign::testing::Pki::create(tmp.path()).expect("test PKI and token (openssl, softhsm2-util)");
-    let status = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .envs(pki.environment(SIGNING_PIN_ENV))
-        .env(SIGNING_CHILD, tmp.path())
-        .status()
-        .expect("the test runs as a child");
-    assert!(status.success(), "the child running {name} failed");
-    None
+    common::signing::in_child(name, SIGNING_CHILD, SIGNING_PIN_ENV)
 }
 
 #[tokio::test]
@@ -919,6 +907,7 @@ async fn a_signed_result_is_stored_as_valid_and_an_unsigned_upload_as_unsigned()
     let app = common::spawn_app_at_with(MONDAY, move |c| {
         c.signing_keys = vec![motcua_server::config::SigningKey {
             agency: common::CENTRE.to_owned(),
+            user: String::new(),
             module: std::path::PathBuf::from(motcua_sign::testing::SOFTHSM_MODULE),
             token_label: motcua_sign::testing::TOKEN_LABEL.to_owned(),
             slot: None,

@@ -12,15 +12,15 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::api::code_of;
 use common::files::{download, issued_forms, upload};
 use common::intake::{Reach, counter_intake, file_at_counter, file_dossier};
 use common::pages::{browser, page_ok};
+use common::signing::{pdfsig, pyhanko_sign, pyhanko_validate, screenshot_pdf, verify_api, verify_page};
 use common::{CENTRE, LLTP, sign_in, spawn_app_at_with};
 use motcua_server::config::SigningKey;
-use motcua_sign::testing::{Party, Pki, SOFTHSM_MODULE, TOKEN_LABEL};
+use motcua_sign::testing::{Pki, SOFTHSM_MODULE, TOKEN_LABEL};
 use reqwest::StatusCode;
 use serde_json::Value;
 use time::macros::datetime;
@@ -28,102 +28,10 @@ use time::macros::datetime;
 const CHILD: &str = "MOTCUA_SIGNATURES_TEST_DIR";
 const PIN_ENV: &str = "MOTCUA_TEST_CENTRE_PIN";
 
-fn venv_bin(name: &str) -> PathBuf {
-    let venv =
-        std::env::var_os("MOTCUA_TEST_VENV").map_or_else(|| PathBuf::from("/var/tmp/motcua-venv"), PathBuf::from);
-    venv.join("bin").join(name)
-}
-
 /// Runs the test named `name` again as a child with the token's environment; `Some(dir)`
 /// in the child (where the PKI is), `None` in the parent once the child passed.
 fn in_child(name: &str) -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os(CHILD) {
-        return Some(PathBuf::from(dir));
-    }
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let pki = Pki::create(tmp.path()).expect("test PKI and token (openssl, softhsm2-util)");
-    let status = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .envs(pki.environment(PIN_ENV))
-        .env(CHILD, tmp.path())
-        .status()
-        .expect("the test runs as a child");
-    assert!(status.success(), "the child running {name} failed");
-    None
-}
-
-fn pyhanko(args: &[&str], files: &[&Path]) -> (bool, String) {
-    let out = Command::new(venv_bin("pyhanko"))
-        .args(args)
-        .args(files)
-        .output()
-        .expect("pyhanko runs (scripts/deps.sh installs it)");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
-fn pyhanko_sign(dir: &Path, input: &[u8], party: &Party) -> Vec<u8> {
-    let (inp, outp) = (dir.join("to-sign.pdf"), dir.join("signed-by-pyhanko.pdf"));
-    std::fs::write(&inp, input).expect("written");
-    let key = party.key.display().to_string();
-    let cert = party.cert.display().to_string();
-    let (ok, text) = pyhanko(
-        &[
-            "sign",
-            "addsig",
-            "--use-pades",
-            "--field",
-            "1/300,20,400,60/Sig1",
-            "pemder",
-            "--no-pass",
-            "--key",
-            &key,
-            "--cert",
-            &cert,
-        ],
-        &[&inp, &outp],
-    );
-    assert!(ok, "pyhanko sign: {text}");
-    std::fs::read(&outp).expect("read")
-}
-
-/// `POST /api/v1/verify` with `pdf`: the answer.
-async fn verify_api(app: &common::TestApp, pdf: &[u8]) -> Value {
-    let r = browser()
-        .post(app.url("/api/v1/verify"))
-        .header("content-type", "application/pdf")
-        .body(pdf.to_vec())
-        .send()
-        .await
-        .expect("verify");
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.expect("json")
-}
-
-/// `POST /xac-thuc` with `pdf` as a browser's form would send it: the page.
-async fn verify_page(app: &common::TestApp, name: &str, pdf: &[u8]) -> (StatusCode, String) {
-    let boundary = "----motcua-test-boundary-7MA4YWxkTrZu0gW";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(pdf);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let r = browser()
-        .post(app.url("/xac-thuc"))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("page");
-    let status = r.status();
-    (status, r.text().await.expect("text"))
+    common::signing::in_child(name, CHILD, PIN_ENV)
 }
 
 /// With `MOTCUA_SIGNATURE_SCREENSHOTS=<dir>`, saves `html` (a page of `app`) as
@@ -159,24 +67,6 @@ async fn screenshot_page(app: &common::TestApp, html: &str, name: &str) {
     assert!(status.success());
 }
 
-/// With `MOTCUA_SIGNATURE_SCREENSHOTS=<dir>`, saves the first page of `pdf` as
-/// `<dir>/<name>.png` (110 dpi, so that the stamp can be read).
-fn screenshot_pdf(pdf: &[u8], name: &str) {
-    let Some(dir) = std::env::var_os("MOTCUA_SIGNATURE_SCREENSHOTS") else {
-        return;
-    };
-    let tmp = tempfile::tempdir().expect("tmp");
-    let path = tmp.path().join("f.pdf");
-    std::fs::write(&path, pdf).expect("write");
-    let status = Command::new("pdftoppm")
-        .args(["-r", "110", "-png", "-f", "1", "-l", "1", "-singlefile"])
-        .arg(&path)
-        .arg(Path::new(&dir).join(name))
-        .status()
-        .expect("pdftoppm");
-    assert!(status.success());
-}
-
 #[tokio::test]
 async fn the_centre_signs_its_receipts_and_anyone_can_check_them() {
     let Some(dir) = in_child("the_centre_signs_its_receipts_and_anyone_can_check_them") else {
@@ -189,6 +79,7 @@ async fn the_centre_signs_its_receipts_and_anyone_can_check_them() {
     let app = spawn_app_at_with(datetime!(2026-02-13 09:00 +07:00), move |c| {
         c.signing_keys = vec![SigningKey {
             agency: CENTRE.to_owned(),
+            user: String::new(),
             module: PathBuf::from(SOFTHSM_MODULE),
             token_label: TOKEN_LABEL.to_owned(),
             slot: None,
@@ -231,21 +122,7 @@ async fn the_centre_signs_its_receipts_and_anyone_can_check_them() {
     screenshot_pdf(&pdf, "form-receipt-signed");
 
     // Tools we did not write.
-    let receipt_path = dir.join("receipt.pdf");
-    std::fs::write(&receipt_path, &pdf).expect("written");
-    let ca = pki.ca.display().to_string();
-    let (ok, text) = pyhanko(
-        &[
-            "sign",
-            "validate",
-            "--pretty-print",
-            "--no-revocation-check",
-            "--trust-replace",
-            "--trust",
-            &ca,
-        ],
-        &[&receipt_path],
-    );
+    let (ok, text) = pyhanko_validate(&dir, &pdf, &pki.ca);
     assert!(ok, "pyHanko rejects the signed receipt:\n{text}");
     for said in [
         "The signature is cryptographically sound.",
@@ -256,11 +133,7 @@ async fn the_centre_signs_its_receipts_and_anyone_can_check_them() {
     ] {
         assert!(text.contains(said), "pyHanko does not say {said:?}:\n{text}");
     }
-    let out = Command::new("pdfsig")
-        .arg(&receipt_path)
-        .output()
-        .expect("pdfsig (poppler-utils)");
-    let listing = String::from_utf8_lossy(&out.stdout);
+    let listing = pdfsig(&dir, &pdf);
     assert!(listing.contains("Signature #1"), "{listing}");
     assert!(listing.contains("ETSI.CAdES.detached"), "{listing}");
     assert!(listing.contains("Total document signed"), "{listing}");
@@ -293,20 +166,7 @@ async fn the_centre_signs_its_receipts_and_anyone_can_check_them() {
     let v = verify_api(&app, &tampered).await;
     assert_eq!(v["signatures"][0]["verdict"], "altered", "{v}");
     assert_eq!(v["issued"], Value::Array(Vec::new()));
-    let tampered_path = dir.join("tampered.pdf");
-    std::fs::write(&tampered_path, &tampered).expect("written");
-    let (ok, text) = pyhanko(
-        &[
-            "sign",
-            "validate",
-            "--pretty-print",
-            "--no-revocation-check",
-            "--trust-replace",
-            "--trust",
-            &ca,
-        ],
-        &[&tampered_path],
-    );
+    let (ok, text) = pyhanko_validate(&dir, &tampered, &pki.ca);
     assert!(
         !ok && text.contains("The signature is cryptographically unsound."),
         "{text}"

@@ -10,7 +10,7 @@ use cms::signed_data::{
 };
 use const_oid::ObjectIdentifier;
 use der::asn1::{OctetString, SetOfVec};
-use der::{Any, Encode};
+use der::{Any, Decode, Encode};
 use sha2_11::Digest;
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
@@ -93,17 +93,32 @@ fn signed_attributes(digest: &[u8], cert: &Certificate) -> Result<SetOfVec<Attri
     Ok(SetOfVec::try_from(attrs)?)
 }
 
+/// Turns a signature value into the DER of a time-stamp token over it (PAdES B-T).
+pub(crate) type TimeStamper<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, SignError>;
+
 /// The DER of a CMS `ContentInfo` holding a detached SignedData over content whose SHA-256
-/// is `digest`. `sign` signs the DER of the signed attributes with the signer's key.
+/// is `digest`. `sign` signs the DER of the signed attributes with the signer's key; with
+/// `timestamp`, the signature value's time-stamp token is added as an unsigned attribute.
 pub(crate) fn signed_data(
     digest: &[u8],
     cert: &Certificate,
     chain: &[Certificate],
     algorithm_of_key: KeyAlgorithm,
     sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, SignError>,
+    timestamp: Option<TimeStamper<'_>>,
 ) -> Result<Vec<u8>, SignError> {
     let attrs = signed_attributes(digest, cert)?;
     let signature = sign(&attrs.to_der()?)?;
+    let unsigned_attrs = match timestamp {
+        Some(stamp) => {
+            let token = Any::from_der(&stamp(&signature)?)?;
+            Some(SetOfVec::try_from(vec![attribute(
+                crate::tsp::SIGNATURE_TIME_STAMP_TOKEN,
+                token,
+            )?])?)
+        }
+        None => None,
+    };
     let signature_algorithm = match algorithm_of_key {
         KeyAlgorithm::Rsa => algorithm(SHA256_WITH_RSA, true),
         KeyAlgorithm::Ecdsa => algorithm(ECDSA_SHA256, false),
@@ -119,7 +134,7 @@ pub(crate) fn signed_data(
         signed_attrs: Some(attrs),
         signature_algorithm,
         signature: OctetString::new(signature)?,
-        unsigned_attrs: None,
+        unsigned_attrs,
     };
     let certificates = std::iter::once(cert)
         .chain(chain)
@@ -332,9 +347,14 @@ pub(crate) fn estimate(
         KeyAlgorithm::Ecdsa => 139,
     };
     let digest = [0u8; 32];
-    let der = signed_data(&digest, cert, chain, algorithm_of_key, |_| {
-        Ok(vec![0xff; signature_len])
-    })?;
+    let der = signed_data(
+        &digest,
+        cert,
+        chain,
+        algorithm_of_key,
+        |_| Ok(vec![0xff; signature_len]),
+        None,
+    )?;
     Ok(der.len())
 }
 

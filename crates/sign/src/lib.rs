@@ -8,24 +8,30 @@
 //!   page.
 //! - [`verify_pdf`]: every signature of a PDF checked: integrity, byte ranges, the signer's
 //!   certificate and its chain to the administrator's trust anchors ([`TrustAnchors`]),
-//!   validity at signing time. Revocation is reported as not checked.
+//!   validity at signing time, and the signature time-stamp when there is one.
+//! - [`sign_pdf_timestamped`]: the same with an RFC 3161 time-stamp from a time-stamp
+//!   authority (PAdES B-T), [`tsp`].
+//! - [`revocation`]: OCSP requests and answers, CRLs, for each certificate of a chain.
 //!
-//! The crate does no network I/O and knows nothing of dossiers: the server decides what to
-//! sign with which key, and how to show a [`SignatureReport`].
+//! The crate does no network I/O and knows nothing of dossiers: the caller posts
+//! time-stamp requests and fetches OCSP answers and CRLs, decides what to sign with which
+//! key, and how to show a [`SignatureReport`].
 
 mod cms_sig;
 mod font;
 mod pdf;
+pub mod revocation;
 mod stamp;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod token;
+pub mod tsp;
 mod verify;
 
-pub use pdf::{SignOptions, sign_pdf};
+pub use pdf::{PostTimeStampRequest, SignOptions, sign_pdf, sign_pdf_timestamped};
 pub use stamp::Stamp;
 pub use token::{KeyAlgorithm, TokenConfig, TokenSigner};
-pub use verify::{Revocation, SignatureReport, TrustAnchors, Verdict, fingerprint, verify_pdf};
+pub use verify::{Revocation, SignatureReport, TimestampReport, TrustAnchors, Verdict, fingerprint, verify_pdf};
 
 /// What can go wrong while signing or reading signatures.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +45,10 @@ pub enum SignError {
     /// A certificate or CMS structure could not be encoded or decoded.
     #[error("asn.1: {0}")]
     Asn1(String),
+    /// The time-stamp authority could not be reached, refused, or answered with a token
+    /// that does not hold.
+    #[error("time-stamp: {0}")]
+    TimeStamp(String),
     /// A file (certificate, trust anchor) could not be read.
     #[error("{path}: {message}")]
     File {

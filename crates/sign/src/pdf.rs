@@ -32,22 +32,61 @@ pub struct SignOptions {
 /// Room kept in `/Contents` beyond the estimated signature: ECDSA signatures vary by a
 /// few bytes.
 const MARGIN: usize = 64;
+/// Room for a time-stamp token and its attribute: a TSA's signed data with its
+/// certificate and chain (3 to 8 KiB from the authorities seen), with room to spare.
+const TIMESTAMP_ROOM: usize = 16 * 1024;
 /// Distance of the stamp from the right and bottom edges of the page, in points.
 const EDGE_RIGHT: f32 = 28.0;
 const EDGE_BOTTOM: f32 = 10.0;
+/// Space between the stamps of several signatures on one page, in points.
+const STAMP_GAP: f32 = 6.0;
 const BYTE_RANGE_PLACEHOLDER: &str = "[0 0000000000 0000000000 0000000000]";
 
 /// Signs `pdf` with the key of `signer`: a PAdES B-B signature with a visible stamp at the
 /// bottom right of the last page, appended as an incremental update.
 pub fn sign_pdf(pdf: &[u8], signer: &TokenSigner, options: &SignOptions) -> Result<Vec<u8>, SignError> {
+    sign_by_token(pdf, signer, None, options)
+}
+
+/// [`sign_with`] the key of `signer`.
+fn sign_by_token(
+    pdf: &[u8],
+    signer: &TokenSigner,
+    timestamp: Option<cms_sig::TimeStamper<'_>>,
+    options: &SignOptions,
+) -> Result<Vec<u8>, SignError> {
     sign_with(
         pdf,
         signer.certificate(),
         signer.chain(),
         signer.algorithm(),
         |data| signer.sign(data),
+        timestamp,
         options,
     )
+}
+
+/// Sends the DER of an RFC 3161 request to the time-stamp authority and returns its answer
+/// (or why there is none, for the log).
+pub type PostTimeStampRequest<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, String> + 'a;
+
+/// [`sign_pdf`] with a signature time-stamp (PAdES B-T): `post` sends the DER of an RFC 3161
+/// request to the time-stamp authority and returns its answer (or why there is none). The
+/// answer is checked (granted, our nonce, the imprint of this signature's value, the
+/// authority's signature) before the token goes into the signature; any failure fails the
+/// signing, so that no document claims a time-stamp it lacks.
+pub fn sign_pdf_timestamped(
+    pdf: &[u8],
+    signer: &TokenSigner,
+    options: &SignOptions,
+    post: &PostTimeStampRequest<'_>,
+) -> Result<Vec<u8>, SignError> {
+    let stamp = |signature: &[u8]| {
+        let request = crate::tsp::Request::new(signature)?;
+        let response = post(request.der()).map_err(SignError::TimeStamp)?;
+        request.accept(&response)
+    };
+    sign_by_token(pdf, signer, Some(&stamp), options)
 }
 
 /// [`sign_pdf`] with the key given as a function, which signs the DER of the signed
@@ -58,6 +97,7 @@ pub(crate) fn sign_with(
     chain: &[Certificate],
     algorithm: KeyAlgorithm,
     sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, SignError>,
+    timestamp: Option<cms_sig::TimeStamper<'_>>,
     options: &SignOptions,
 ) -> Result<Vec<u8>, SignError> {
     let doc = Document::load_mem(pdf)?;
@@ -97,10 +137,18 @@ pub(crate) fn sign_with(
     let to_unicode_id = (size + 7, 0);
     let mut next_free = size + 8;
 
-    // The stamp's place: bottom right of the last page.
+    // The stamp's place: bottom right of the last page; a later signature's (a leader's,
+    // then the agency's) goes left of the one there, then a row higher, never over it.
     let [llx, lly, urx, _] = page_box(&doc, &page);
-    let x1 = urx - EDGE_RIGHT - stamp::WIDTH;
-    let y1 = lly + EDGE_BOTTOM;
+    let earlier = signature_widgets(&doc, &page);
+    let column = if earlier.is_multiple_of(2) {
+        0.0
+    } else {
+        stamp::WIDTH + STAMP_GAP
+    };
+    let row = f32::from(u16::try_from(earlier / 2).unwrap_or(u16::MAX)) * (stamp::HEIGHT + STAMP_GAP);
+    let x1 = urx - EDGE_RIGHT - stamp::WIDTH - column;
+    let y1 = lly + EDGE_BOTTOM + row;
     let rect = [x1.max(llx), y1, x1.max(llx) + stamp::WIDTH, y1 + stamp::HEIGHT];
 
     // Changed objects: the page gets the widget, the form gets the field.
@@ -216,7 +264,8 @@ pub(crate) fn sign_with(
     write_stream(&mut out, to_unicode_id, "<<", embedded.to_unicode.as_bytes(), true)?;
 
     // The signature value, with its holes.
-    let reserve = cms_sig::estimate(cert, chain, algorithm)? + MARGIN;
+    let reserve =
+        cms_sig::estimate(cert, chain, algorithm)? + MARGIN + if timestamp.is_some() { TIMESTAMP_ROOM } else { 0 };
     let signer_name = crate::common_name(cert.tbs_certificate().subject()).unwrap_or_default();
     let mut sig = String::from("<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached");
     let _ = write!(sig, "/M{}", text_string(&pdf_date(options.stamp.time)));
@@ -277,7 +326,7 @@ pub(crate) fn sign_with(
     hasher.update(&out[..contents_at]);
     hasher.update(&out[contents_end..]);
     let digest = hasher.finalize();
-    let signature = cms_sig::signed_data(&digest, cert, chain, algorithm, sign)?;
+    let signature = cms_sig::signed_data(&digest, cert, chain, algorithm, sign, timestamp)?;
     if signature.len() > reserve {
         return Err(SignError::Pdf(format!(
             "the signature ({} bytes) is larger than its room ({reserve})",
@@ -319,6 +368,24 @@ fn add_field(
     };
     form.set("SigFlags", Object::Integer(3));
     Ok(count)
+}
+
+/// How many signature fields already have their widget on `page`: where the stamps of
+/// earlier signatures are.
+fn signature_widgets(doc: &Document, page: &Dictionary) -> usize {
+    let annots = match page.get(b"Annots") {
+        Ok(obj) => doc.dereference(obj).map(|(_, o)| o).unwrap_or(obj),
+        Err(_) => return 0,
+    };
+    let Ok(annots) = annots.as_array() else {
+        return 0;
+    };
+    annots
+        .iter()
+        .filter_map(|a| doc.dereference(a).ok().map(|(_, o)| o))
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"FT").and_then(Object::as_name).is_ok_and(|n| n == b"Sig"))
+        .count()
 }
 
 /// The page's crop box, else its media box (inherited through the page tree), else A4.

@@ -7,7 +7,10 @@
 //! For each: the hole must be exactly the `/Contents` hex string, the hash of the covered
 //! bytes must match the signed message digest, the signature must verify under the signer's
 //! certificate, and that certificate must chain to a trust anchor, every link valid at the
-//! signing time. Revocation is not checked (no OCSP or CRL is fetched) and says so.
+//! signing time. A signature time-stamp (PAdES B-T) is checked too: it must cover this
+//! signature's value and be signed by a TSA whose certificate chains to a trust anchor;
+//! then its time is the signing time. Revocation is left to [`crate::revocation`] (the
+//! caller fetches): until then a report says it was not checked.
 
 use std::path::Path;
 
@@ -15,7 +18,7 @@ use der::Encode;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
 
-use crate::{SignError, cms_sig, common_name, organisation, pdf};
+use crate::{SignError, cms_sig, common_name, organisation, pdf, tsp};
 
 /// The root certificates an administrator trusts.
 #[derive(Debug, Clone, Default)]
@@ -82,16 +85,51 @@ pub enum Verdict {
     Altered,
     /// Intact, but the signer's certificate does not chain to any trust anchor.
     UnknownIssuer,
+    /// Intact and trusted, but a certificate of its chain is revoked, and no trusted
+    /// time-stamp proves the signature was made before (see [`Revocation::Revoked`]).
+    Revoked,
     /// Intact, but not acceptable for the stated reason (expired certificate, unknown
-    /// algorithm, malformed signature).
+    /// algorithm, malformed signature, a time-stamp that does not hold).
     Invalid(String),
 }
 
-/// Whether revocation was checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether the certificates of the chain are revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revocation {
-    /// No OCSP responder or CRL was consulted.
-    NotChecked,
+    /// Not known, and why (in Vietnamese): no OCSP or CRL address, unreachable, an answer
+    /// that does not count, or not asked.
+    NotChecked(String),
+    /// Every certificate of the chain is not revoked, by OCSP (all of them) or CRLs.
+    Good {
+        /// Where the answers came from (`Crl` when any came from a CRL).
+        source: crate::revocation::Source,
+    },
+    /// A certificate of the chain is revoked.
+    Revoked {
+        /// The revoked certificate's name.
+        certificate: String,
+        /// Since when, if the answer said.
+        at: Option<OffsetDateTime>,
+        /// Whether a trusted time-stamp proves the signature was made before: it then
+        /// keeps its verdict.
+        proven_before: bool,
+    },
+}
+
+/// A signature time-stamp (RFC 3161) found in a signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimestampReport {
+    /// The time it states.
+    pub time: Option<OffsetDateTime>,
+    /// The time-stamp authority's name.
+    pub authority: Option<String>,
+    /// Whether it covers this signature's value and its signature verifies.
+    pub valid: bool,
+    /// Whether the authority's certificate may stamp time and chains to a trust anchor,
+    /// every link valid at the stated time.
+    pub trusted: bool,
+    /// Why it is not valid or not trusted (Vietnamese).
+    pub problem: Option<String>,
 }
 
 /// What the verifier found about one signature.
@@ -119,6 +157,11 @@ pub struct SignatureReport {
     pub sub_filter: Option<String>,
     /// Revocation status.
     pub revocation: Revocation,
+    /// The signature time-stamp, when the signature has one.
+    pub timestamp: Option<TimestampReport>,
+    /// The chain from the signer's certificate to the trust anchor (both included); empty
+    /// when the signature is not trusted.
+    pub path: Vec<Certificate>,
 }
 
 /// Checks every signature of `pdf` against `anchors`; `now` is used when a signature
@@ -147,7 +190,9 @@ fn check(pdf: &[u8], range: [usize; 4], dict: &[u8], anchors: &TrustAnchors, now
         covers_whole_file: range[0] == 0 && range[2].checked_add(range[3]) == Some(pdf.len()),
         trusted: false,
         sub_filter: dict_name(dict, b"/SubFilter"),
-        revocation: Revocation::NotChecked,
+        revocation: Revocation::NotChecked("chưa tra cứu".to_owned()),
+        timestamp: None,
+        path: Vec::new(),
     };
     let Some(parts) = pdf::covered(pdf, &range) else {
         report.verdict = Verdict::Invalid("vùng ký nằm ngoài tệp".to_owned());
@@ -216,6 +261,22 @@ fn check(pdf: &[u8], range: [usize; 4], dict: &[u8], anchors: &TrustAnchors, now
         return report;
     }
 
+    // A signature time-stamp: when it holds and is trusted, its time is the signing time.
+    let token = parsed
+        .signer
+        .unsigned_attrs
+        .as_ref()
+        .and_then(|attrs| attrs.iter().find(|a| a.oid == tsp::SIGNATURE_TIME_STAMP_TOKEN))
+        .and_then(|a| a.values.iter().next())
+        .map(|v| v.to_der());
+    if let Some(token) = token {
+        let ts = timestamp(token.ok().as_deref(), parsed.signer.signature.as_bytes(), anchors);
+        if ts.valid && ts.trusted {
+            report.signed_at = ts.time.or(report.signed_at);
+        }
+        report.timestamp = Some(ts);
+    }
+
     // Trust: a path to an anchor through the certificates the signature carries.
     let at = report.signed_at.unwrap_or(now);
     let pool = cms_sig::certificates(&parsed.data);
@@ -224,16 +285,66 @@ fn check(pdf: &[u8], range: [usize; 4], dict: &[u8], anchors: &TrustAnchors, now
         Some(path) => {
             report.trusted = true;
             let expired = path.iter().find(|c| !valid_at(c, at));
-            report.verdict = match expired {
-                Some(c) => Verdict::Invalid(format!(
+            let bad_timestamp = report.timestamp.as_ref().filter(|t| !t.valid);
+            report.verdict = match (expired, bad_timestamp) {
+                (Some(c), _) => Verdict::Invalid(format!(
                     "chứng thư số {} không còn hiệu lực vào thời điểm ký",
                     common_name(c.tbs_certificate().subject()).unwrap_or_default()
                 )),
-                None if report.covers_whole_file => Verdict::Valid,
-                None => Verdict::ChangedAfterSigning,
+                (None, Some(t)) => Verdict::Invalid(format!(
+                    "dấu thời gian không hợp lệ ({})",
+                    t.problem.as_deref().unwrap_or("không rõ lý do")
+                )),
+                (None, None) if report.covers_whole_file => Verdict::Valid,
+                (None, None) => Verdict::ChangedAfterSigning,
             };
+            report.path = path;
         }
     }
+    if report.path.is_empty() {
+        report.revocation = Revocation::NotChecked("chứng thư số không chuỗi tới gốc tin cậy".to_owned());
+    }
+    report
+}
+
+/// Checks the time-stamp token `der` (`None`: it could not be encoded) over `signature`.
+fn timestamp(der: Option<&[u8]>, signature: &[u8], anchors: &TrustAnchors) -> TimestampReport {
+    let Some(der) = der else {
+        return TimestampReport {
+            time: None,
+            authority: None,
+            valid: false,
+            trusted: false,
+            problem: Some("không đọc được dấu thời gian".to_owned()),
+        };
+    };
+    let token = tsp::inspect(der, signature);
+    let mut report = TimestampReport {
+        time: token.time,
+        authority: token.authority.clone(),
+        valid: token.problem.is_none(),
+        trusted: false,
+        problem: token.problem.clone(),
+    };
+    if !report.valid {
+        return report;
+    }
+    let (Some(cert), Some(at)) = (token.certificate.as_ref(), token.time) else {
+        return report;
+    };
+    let why_not = if !tsp::may_time_stamp(cert) {
+        Some("chứng thư số của tổ chức cấp dấu thời gian không dùng để cấp dấu thời gian")
+    } else {
+        match chain(cert, &token.pool, anchors) {
+            None => Some("tổ chức cấp dấu thời gian không được tin cậy"),
+            Some(path) if path.iter().any(|c| !valid_at(c, at)) => {
+                Some("chứng thư số của tổ chức cấp dấu thời gian không còn hiệu lực")
+            }
+            Some(_) => None,
+        }
+    };
+    report.trusted = why_not.is_none();
+    report.problem = why_not.map(str::to_owned);
     report
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use motcua_core::catalogue::{
     Agency, AgencyKind, CatalogueSummary, FeeItem, Field, Invalid, Level, OnlineMode, ProcedureContent,
-    ProcedureRecord, ProcedureSummary, ProcedureVersion, Province, ProvinceCatalogue,
+    ProcedureRecord, ProcedureSummary, ProcedureVersion, Province, ProvinceCatalogue, ResultSignature,
 };
 use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
 use serde::Serialize;
@@ -536,6 +536,51 @@ pub async fn procedure_versions(
         .fetch_all(c)
         .await
     })?)
+}
+
+/// Whether procedure `code` requires signed results (migration 0034); `None` when there is
+/// no such procedure.
+pub async fn result_signature(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    code: &ProcedureCode,
+) -> Result<Option<ResultSignature>> {
+    let stored: Option<String> = on!(tx, |c| {
+        sqlx::query_scalar("SELECT result_signature FROM procedures WHERE province_code = $1 AND code = $2")
+            .bind(province.as_str())
+            .bind(code.as_str())
+            .fetch_optional(c)
+            .await
+    })?;
+    stored
+        .map(|s| {
+            ResultSignature::parse(&s)
+                .ok_or_else(|| StoreError::Io(format!("unknown result_signature «{s}» in procedures")))
+        })
+        .transpose()
+}
+
+/// Sets whether procedure `code` requires signed results. Not a new version: the setting
+/// applies to every finish from now on. Fails with not found when there is no such
+/// procedure.
+pub async fn set_result_signature(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    code: &ProcedureCode,
+    setting: ResultSignature,
+) -> Result<()> {
+    let n = exec!(tx, |c| {
+        sqlx::query("UPDATE procedures SET result_signature = $3 WHERE province_code = $1 AND code = $2")
+            .bind(province.as_str())
+            .bind(code.as_str())
+            .bind(setting.as_str())
+            .execute(c)
+            .await
+    })?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("thủ tục {code}")));
+    }
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]

@@ -36,6 +36,7 @@ pub mod postgres;
 pub mod queue;
 pub mod ratings;
 pub mod reports;
+pub mod result_signings;
 pub mod rules;
 pub mod sso;
 pub mod stats;

@@ -55,6 +55,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(31, "queue_bookings", "0031_queue_bookings"),
     migration!(32, "queue_contacts", "0032_queue_contacts"),
     migration!(33, "document_signatures", "0033_document_signatures"),
+    migration!(34, "result_signatures", "0034_result_signatures"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use motcua_core::catalogue::{
-    Agency, CatalogueFile, CatalogueSummary, Field, ProcedureContent, ProcedureSummary, Province,
+    Agency, CatalogueFile, CatalogueSummary, Field, ProcedureContent, ProcedureSummary, Province, ResultSignature,
 };
 use motcua_core::codes::{AgencyCode, ProcedureCode};
 use motcua_core::text::char_len;
@@ -181,6 +181,9 @@ pub struct NewProcedure {
     /// Note for the version.
     #[serde(default)]
     pub note: String,
+    /// Whether a finish needs signed results (default `optional`).
+    #[serde(default)]
+    pub result_signature: Option<ResultSignature>,
 }
 
 /// `POST /api/v1/procedures`: create a procedure (catalogue administrators).
@@ -220,10 +223,14 @@ pub async fn create_procedure(
         },
     )
     .await?;
+    let setting =
+        service::apply_result_signature(&mut tx, &principal, &province, &body.code, body.result_signature).await?;
     tx.commit().await?;
     state.catalogue_changed(&province);
     tracing::info!(code = %body.code, "procedure created");
-    Ok((StatusCode::CREATED, Json(to_detail(&province, &body.code, v, versions))))
+    let mut detail = to_detail(&province, &body.code, v, versions);
+    detail.result_signature = setting;
+    Ok((StatusCode::CREATED, Json(detail)))
 }
 
 /// Body of a procedure edit.
@@ -237,6 +244,10 @@ pub struct EditProcedure {
     pub note: String,
     /// The version the editor started from; a later edit by someone else is a 409.
     pub expected_version: Option<u32>,
+    /// Whether a finish needs signed results; absent: unchanged. Not part of the version:
+    /// a change applies at once and is audited as `procedure.result_signature`.
+    #[serde(default)]
+    pub result_signature: Option<ResultSignature>,
 }
 
 fn json_of<T: Serialize>(v: &T) -> Result<serde_json::Value, AppError> {
@@ -294,10 +305,13 @@ pub async fn edit_procedure(
         )
         .await?;
     }
+    let setting = service::apply_result_signature(&mut tx, &principal, &province, &code, body.result_signature).await?;
     tx.commit().await?;
     state.catalogue_changed(&province);
     tracing::info!(code = %code, version = v.version, "procedure edited");
-    Ok(Json(to_detail(&province, &code, v, versions)))
+    let mut detail = to_detail(&province, &code, v, versions);
+    detail.result_signature = setting;
+    Ok(Json(detail))
 }
 
 /// Export parameters.

@@ -43,7 +43,9 @@ pub struct FormParams {
     pub r: Option<i64>,
 }
 
-fn attachment(bytes: Vec<u8>, content_type: &'static str, disposition: &str, name: &str) -> Response {
+/// `bytes` as a download of `content_type` named `name`, shown `inline` or saved as an
+/// `attachment` (`disposition`), not kept by caches.
+pub(crate) fn attachment(bytes: Vec<u8>, content_type: &'static str, disposition: &str, name: &str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -2,11 +2,12 @@
 //! return is a page, served by the pages.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 
+use super::forms::attachment;
 use crate::auth::{ClientIp, Principal};
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -93,18 +94,8 @@ pub async fn receipt_pdf(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let pdf = service::receipt(&state, &p, &id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"bien-lai-{id}.pdf\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        pdf,
-    )
-        .into_response())
+    let name = format!("bien-lai-{id}.pdf");
+    Ok(attachment(pdf, "application/pdf", "inline", &name))
 }
 
 /// `GET /api/v1/payments/{id}/notice.pdf`: the fee notice («Thông báo nộp phí, lệ phí») of
@@ -119,18 +110,8 @@ pub async fn notice_pdf(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let pdf = service::transfer_notice(&state, &p, &id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"thong-bao-nop-phi-{id}.pdf\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        pdf,
-    )
-        .into_response())
+    let name = format!("thong-bao-nop-phi-{id}.pdf");
+    Ok(attachment(pdf, "application/pdf", "inline", &name))
 }
 
 /// `POST /api/v1/payments/{id}/query`: asks the gateway (VNPay `querydr`) how an online
@@ -190,17 +171,7 @@ pub async fn reconciliation_xlsx(
 ) -> Result<Response, AppError> {
     let (date, bytes) = service::reconciliation_workbook(&state, &p, &q).await?;
     let name = format!("doi-soat-thanh-toan-{date}.xlsx");
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::reports::attachment(bytes, &name))
 }
 
 /// `POST /api/v1/payments/statements`: imports a bank statement of a collecting account —

@@ -1,8 +1,7 @@
 //! The JSON skin of the reports over [`crate::service::reports`].
 
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -25,14 +24,7 @@ pub fn routes() -> Router<AppState> {
 
 /// An XLSX download named `name`, not kept by caches.
 pub(crate) fn attachment(bytes: Vec<u8>, name: &str) -> Response {
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(XLSX));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(CONTENT_DISPOSITION, v);
-    }
-    response
+    super::forms::attachment(bytes, XLSX, "attachment", name)
 }
 
 /// Report parameters.

@@ -26,8 +26,9 @@ pub fn routes() -> Router<AppState> {
 /// `POST /api/v1/verify`: checks a PDF (the raw bytes as the body): whether motcua issued
 /// exactly this file (its SHA-256 against those recorded when documents were issued), and
 /// every digital signature in it — intact or altered, the signer, whether the certificate
-/// chains to the configured trust anchors and was valid when signing. Revocation is not
-/// checked (`revocation: not_checked`).
+/// chains to the configured trust anchors and was valid when signing (the time-stamp's time
+/// when a trusted signature time-stamp is present), and whether a certificate of the chain
+/// is revoked (OCSP or CRL, when reachable; `revocation: not_checked` otherwise).
 #[utoipa::path(post, path = "/api/v1/verify", tag = "verify",
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The PDF's bytes"),
     responses((status = 200, body = CheckView), (status = 413, body = ErrorBody),

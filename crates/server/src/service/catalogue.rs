@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use motcua_core::catalogue::{
     Agency, CatalogueFile, Field, OnlineMode, ProcedureContent, ProcedureSummary, ProcedureVersion, ProvinceCatalogue,
+    ResultSignature,
 };
 use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
 use motcua_core::search::{MAX_QUERY, Query};
@@ -186,6 +187,9 @@ pub struct ProcedureDetail {
     pub content: ProcedureContent,
     /// All versions, oldest first.
     pub versions: Vec<VersionMeta>,
+    /// Whether a finish needs signed results (`optional`, `required`): a setting of the
+    /// procedure, whichever version is shown (docs/operations.md, "Results that must be signed").
+    pub result_signature: ResultSignature,
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -212,7 +216,36 @@ pub async fn detail(
         })
     })?;
     let versions = catalogue::procedure_versions(&mut tx, province, code).await?;
-    Ok(to_detail(province, code, v, versions))
+    let setting = catalogue::result_signature(&mut tx, province, code).await?;
+    let mut detail = to_detail(province, code, v, versions);
+    detail.result_signature = setting.unwrap_or_default();
+    Ok(detail)
+}
+
+/// Sets whether procedure `code` of `province` needs signed results to `wanted`, in the
+/// caller's write `tx`, and records a change in the audit trail (`procedure.result_signature`,
+/// before and after). `None` leaves it as it is. Answers the setting as it stands.
+pub async fn apply_result_signature(
+    tx: &mut Tx,
+    principal: &Principal,
+    province: &ProvinceCode,
+    code: &ProcedureCode,
+    wanted: Option<ResultSignature>,
+) -> Result<ResultSignature, AppError> {
+    let before = catalogue::result_signature(tx, province, code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Không tìm thấy thủ tục {code}.")))?;
+    let Some(after) = wanted.filter(|w| *w != before) else {
+        return Ok(before);
+    };
+    catalogue::set_result_signature(tx, province, code, after).await?;
+    let event = Event {
+        before: Some(serde_json::json!({"result_signature": before})),
+        after: Some(serde_json::json!({"result_signature": after})),
+        ..province_event(province, "procedure.result_signature", "procedure", code.as_str())
+    };
+    audit::record(tx, &Actor::of(principal), event).await?;
+    Ok(after)
 }
 
 /// The answer about procedure `code` of `province` showing version `v`, with the history
@@ -237,6 +270,7 @@ pub fn to_detail(
                 note: i.note,
             })
             .collect(),
+        result_signature: ResultSignature::default(),
     }
 }
 

@@ -37,6 +37,48 @@ fn day(d: Date) -> String {
     d.format(DAY).unwrap_or_default()
 }
 
+/// The kind of `kinds` whose code is `code`, or `None` when no code is given; an unknown
+/// code is an error of `field`.
+fn chosen_kind<'a>(
+    kinds: &'a [DocumentKind],
+    code: Option<&str>,
+    field: impl Into<String>,
+) -> Result<Option<&'a DocumentKind>, AppError> {
+    match code.map(str::trim).filter(|k| !k.is_empty()) {
+        None => Ok(None),
+        Some(code) => kinds.iter().find(|k| k.code == code).map(Some).ok_or_else(|| {
+            AppError::bad(
+                "invalid_field",
+                field,
+                format!("Không có loại giấy tờ «{code}» trong danh mục của tỉnh."),
+            )
+        }),
+    }
+}
+
+/// [`documents::check_details`], its problems reported under the request's field names
+/// (`field` of each detail's name).
+fn check_details(
+    title: &str,
+    number: &str,
+    issuer: &str,
+    issued_on: Option<Date>,
+    expires_on: Option<Date>,
+    field: impl Fn(&str) -> String,
+) -> Result<(String, String, String), AppError> {
+    documents::check_details(title, number, issuer, issued_on, expires_on).map_err(|all| {
+        AppError::fields(
+            "invalid",
+            all.into_iter()
+                .map(|mut i| {
+                    i.field = field(&i.field);
+                    i
+                })
+                .collect(),
+        )
+    })
+}
+
 fn parse_day(field: &str, s: Option<&str>) -> Result<Option<Date>, AppError> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
@@ -207,6 +249,7 @@ fn signature_label(verdict: &str) -> &'static str {
         "unknown_issuer" => "Ký bằng chứng thư số không được tin cậy",
         "altered" => "Đã bị sửa sau khi ký",
         "invalid" => "Chữ ký số không hợp lệ",
+        "revoked" => "Chứng thư số của người ký đã bị thu hồi",
         _ => "Không có chữ ký số",
     }
 }
@@ -287,19 +330,21 @@ pub async fn signatures_of(
             }
         };
         let views = crate::service::verify::signatures(state, bytes).await?;
-        let shown = crate::service::verify::summarise(&views);
-        let first = views.first();
-        out.insert(
-            f.id.clone(),
-            SignatureStatus {
-                verdict: shown.verdict.to_owned(),
-                signer: first.and_then(|v| v.signer.clone()),
-                signed_at: first.and_then(|v| v.signed_at),
-                text: shown.text,
-            },
-        );
+        out.insert(f.id.clone(), status_of(&views));
     }
     Ok(out)
+}
+
+/// The signature status a stored document records, from its file's signatures.
+pub fn status_of(views: &[crate::service::verify::SignatureView]) -> SignatureStatus {
+    let shown = crate::service::verify::summarise(views);
+    let first = views.first();
+    SignatureStatus {
+        verdict: shown.verdict.to_owned(),
+        signer: first.and_then(|v| v.signer.clone()),
+        signed_at: first.and_then(|v| v.signed_at),
+        text: shown.text,
+    }
 }
 
 impl DocumentView {
@@ -488,23 +533,14 @@ pub async fn upload(state: &AppState, p: &Principal, req: NewStoredDocument) -> 
     let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let kinds = kinds_in(&mut tx, &province).await?;
-    let kind = match req.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-        Some(code) => Some(kinds.iter().find(|k| k.code == code).ok_or_else(|| {
-            AppError::bad(
-                "invalid_field",
-                "kind",
-                format!("Không có loại giấy tờ «{code}» trong danh mục."),
-            )
-        })?),
-        None => None,
-    };
+    let kind = chosen_kind(&kinds, req.kind.as_deref(), "kind")?;
     let title = if req.title.trim().is_empty() {
         kind.map(|k| k.name.clone()).unwrap_or_default()
     } else {
         req.title.clone()
     };
-    let (title, number, issuer) = documents::check_details(&title, &req.number, &req.issuer, issued_on, expires_on)
-        .map_err(|all| AppError::fields("invalid", all))?;
+    let (title, number, issuer) =
+        check_details(&title, &req.number, &req.issuer, issued_on, expires_on, str::to_owned)?;
     let key = req
         .owner
         .as_deref()
@@ -931,6 +967,18 @@ fn channel_text(c: motcua_core::dossier::Channel) -> &'static str {
     }
 }
 
+/// The store of dossier `d`'s applicant (its owner's id), created if new.
+async fn applicant_store(tx: &mut Tx, d: &Dossier, now: OffsetDateTime) -> Result<i64, AppError> {
+    Ok(store::ensure_owner(
+        tx,
+        &d.applicant.id_number,
+        applicant_kind(d.applicant.kind),
+        &d.applicant.name,
+        now,
+    )
+    .await?)
+}
+
 fn applicant_kind(k: ApplicantKind) -> &'static str {
     match k {
         ApplicantKind::Citizen => "citizen",
@@ -1284,39 +1332,15 @@ pub fn check_checked(
             "Thành phần hồ sơ không có trong thủ tục.",
         )
     })?;
-    let kind = match input.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-        Some(code) => Some(
-            kinds
-                .iter()
-                .find(|k| k.code == code)
-                .ok_or_else(|| {
-                    AppError::bad(
-                        "invalid_field",
-                        field("kind"),
-                        format!("Không có loại giấy tờ «{code}»."),
-                    )
-                })?
-                .code
-                .clone(),
-        ),
+    let kind = match chosen_kind(kinds, input.kind.as_deref(), field("kind"))? {
+        Some(k) => Some(k.code.clone()),
         None => documents::kinds_for_requirement(kinds, req)
             .first()
             .map(|k| k.code.clone()),
     };
     let issued_on = parse_day(&field("issued_on"), input.issued_on.as_deref())?;
     let expires_on = parse_day(&field("expires_on"), input.expires_on.as_deref())?;
-    let (title, number, issuer) =
-        documents::check_details(&req.name, &input.number, &input.issuer, issued_on, expires_on).map_err(|all| {
-            AppError::fields(
-                "invalid",
-                all.into_iter()
-                    .map(|mut i| {
-                        i.field = field(&i.field);
-                        i
-                    })
-                    .collect(),
-            )
-        })?;
+    let (title, number, issuer) = check_details(&req.name, &input.number, &input.issuer, issued_on, expires_on, field)?;
     Ok(Checked {
         index,
         kind,
@@ -1353,14 +1377,7 @@ pub async fn enter_checked(
     if checked.is_empty() {
         return Ok(());
     }
-    let owner = store::ensure_owner(
-        tx,
-        &d.applicant.id_number,
-        applicant_kind(d.applicant.kind),
-        &d.applicant.name,
-        now,
-    )
-    .await?;
+    let owner = applicant_store(tx, d, now).await?;
     for c in checked {
         let Some(row) = d.documents.iter().find(|r| r.index == c.index) else {
             continue;
@@ -1444,21 +1461,8 @@ pub async fn result_plan(
         .and_then(|v| v.content.results.first().cloned())
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| format!("Kết quả giải quyết: {}", d.procedure_name));
-    let kind = match choice.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-        Some(code) => Some(
-            kinds
-                .iter()
-                .find(|k| k.code == code)
-                .ok_or_else(|| {
-                    AppError::bad(
-                        "invalid_field",
-                        "result_kind",
-                        format!("Không có loại giấy tờ «{code}» trong danh mục của tỉnh."),
-                    )
-                })?
-                .code
-                .clone(),
-        ),
+    let kind = match chosen_kind(&kinds, choice.kind.as_deref(), "result_kind")? {
+        Some(k) => Some(k.code.clone()),
         None => documents::kind_of_result(&kinds, &title).map(|k| k.code.clone()),
     };
     let today = today(state);
@@ -1478,18 +1482,9 @@ pub async fn result_plan(
     }
     let dir = crate::service::dossiers::directory(state, &d.province).await?;
     let issuer = dir.name(d.responsible_agency.as_str());
-    let (title, number, issuer) = documents::check_details(&title, &choice.number, &issuer, Some(today), expires_on)
-        .map_err(|all| {
-            AppError::fields(
-                "invalid",
-                all.into_iter()
-                    .map(|mut i| {
-                        i.field = format!("result_{}", i.field);
-                        i
-                    })
-                    .collect(),
-            )
-        })?;
+    let (title, number, issuer) = check_details(&title, &choice.number, &issuer, Some(today), expires_on, |f| {
+        format!("result_{f}")
+    })?;
     Ok(ResultPlan {
         title,
         kind,
@@ -1507,14 +1502,7 @@ pub async fn enter_results(tx: &mut Tx, d: &Dossier, plan: &ResultPlan, now: Off
     if d.result_files.is_empty() {
         return Ok(());
     }
-    let owner = store::ensure_owner(
-        tx,
-        &d.applicant.id_number,
-        applicant_kind(d.applicant.kind),
-        &d.applicant.name,
-        now,
-    )
-    .await?;
+    let owner = applicant_store(tx, d, now).await?;
     let issued = now.to_offset(motcua_core::calendar::VIETNAM_OFFSET).date();
     let by = d.handled_by.as_ref().map_or("system", |p| p.id.as_str());
     for file_id in &d.result_files {

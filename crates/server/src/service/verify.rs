@@ -7,7 +7,8 @@
 
 use motcua_core::dossier::DossierCode;
 use motcua_core::forms::Form;
-use motcua_sign::{SignatureReport, Verdict};
+use motcua_sign::revocation::Source;
+use motcua_sign::{Revocation, SignatureReport, Verdict};
 use motcua_store::{dossiers, fingerprints, forms};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -19,7 +20,9 @@ use crate::state::AppState;
 /// One signature of a document, as a person should read it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SignatureView {
-    /// `valid`, `changed_after_signing`, `altered`, `unknown_issuer` or `invalid`.
+    /// `valid`, `changed_after_signing`, `altered`, `unknown_issuer`, `revoked` (a
+    /// certificate of the chain is revoked and no trusted time-stamp proves the signature
+    /// came first) or `invalid`.
     pub verdict: &'static str,
     /// `✓`, `!`, `✗` or `?`.
     pub mark: &'static str,
@@ -33,7 +36,7 @@ pub struct SignatureView {
     pub organisation: Option<String>,
     /// Who issued the signer's certificate.
     pub certificate_issuer: Option<String>,
-    /// The claimed signing time.
+    /// The signing time: the trusted time-stamp's, else the claimed one.
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub signed_at: Option<OffsetDateTime>,
@@ -43,8 +46,38 @@ pub struct SignatureView {
     pub covers_whole_file: bool,
     /// Whether the certificate chains to a configured trust anchor.
     pub trusted: bool,
-    /// Revocation: always `not_checked` (no OCSP or CRL is consulted).
+    /// Revocation of the chain's certificates: `good` (OCSP or CRL says none is
+    /// revoked), `revoked`, or `not_checked` (untrusted signature, no OCSP or CRL address,
+    /// responder unreachable or its answer not acceptable).
     pub revocation: &'static str,
+    /// The revocation status in one Vietnamese sentence (why not checked, since when
+    /// revoked, where the answer came from).
+    pub revocation_detail: String,
+    /// When the revoked certificate was revoked, when `revocation` is `revoked` and the
+    /// answer said.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<OffsetDateTime>,
+    /// The signature time-stamp (PAdES B-T), when the signature has one.
+    pub timestamp: Option<TimestampView>,
+}
+
+/// A signature time-stamp, as a person should read it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TimestampView {
+    /// The time it states.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub time: Option<OffsetDateTime>,
+    /// The time-stamp authority's name.
+    pub authority: Option<String>,
+    /// Whether it covers this signature and its own signature verifies.
+    pub valid: bool,
+    /// Whether the authority chains to a configured trust anchor (only then is its time the
+    /// signing time).
+    pub trusted: bool,
+    /// In one Vietnamese sentence.
+    pub summary: String,
 }
 
 /// A document motcua issued.
@@ -135,7 +168,15 @@ pub fn view(r: &SignatureReport) -> SignatureView {
         .as_deref()
         .map(|o| format!(" của {o}"))
         .unwrap_or_default();
-    let on = r.signed_at.map(|t| format!(" ngày {}", when(t))).unwrap_or_default();
+    let stamped = r.timestamp.as_ref().filter(|t| t.valid && t.trusted);
+    let on = r
+        .signed_at
+        .map(|t| match stamped.and_then(|s| s.authority.as_deref()) {
+            Some(tsa) => format!(" ngày {} (theo dấu thời gian của {tsa})", when(t)),
+            None => format!(" ngày {}", when(t)),
+        })
+        .unwrap_or_default();
+    let (revocation, revocation_detail, revoked_at) = revocation_view(&r.revocation);
     let (verdict, mark, summary, reason) = match &r.verdict {
         Verdict::Valid => ("valid", "✓", format!("Đã ký bởi {signer}{of}{on}."), None),
         Verdict::ChangedAfterSigning => (
@@ -151,6 +192,15 @@ pub fn view(r: &SignatureReport) -> SignatureView {
             format!("Không rõ tổ chức cấp chứng thư số của {signer}{of}."),
             None,
         ),
+        Verdict::Revoked => (
+            "revoked",
+            "✗",
+            format!(
+                "Chữ ký của {signer}{of}{on} không còn giá trị: {}",
+                lower_first(&revocation_detail)
+            ),
+            Some(revocation_detail.clone()),
+        ),
         Verdict::Invalid(why) => (
             "invalid",
             "✗",
@@ -158,6 +208,41 @@ pub fn view(r: &SignatureReport) -> SignatureView {
             Some(why.clone()),
         ),
     };
+    // What else a trusted signature's reader should know: revocation, a time-stamp that
+    // holds but whose authority is not trusted.
+    let mut summary = summary;
+    if matches!(r.verdict, Verdict::Valid | Verdict::ChangedAfterSigning) {
+        summary.push(' ');
+        summary.push_str(&revocation_detail);
+        if let Some(t) = r.timestamp.as_ref().filter(|t| t.valid && !t.trusted) {
+            summary.push_str(&format!(
+                " Dấu thời gian không được dùng: {}.",
+                t.problem.as_deref().unwrap_or("không được tin cậy")
+            ));
+        }
+    }
+    let timestamp = r.timestamp.as_ref().map(|t| {
+        let by = t.authority.as_deref().unwrap_or("(không rõ tổ chức)");
+        let at = t.time.map(when).unwrap_or_default();
+        let summary = match (t.valid, t.trusted) {
+            (true, true) => format!("Dấu thời gian hợp lệ của {by}: {at}."),
+            (true, false) => format!(
+                "Dấu thời gian của {by} ({at}) không được tin cậy: {}.",
+                t.problem.as_deref().unwrap_or("không rõ lý do")
+            ),
+            (false, _) => format!(
+                "Dấu thời gian không hợp lệ: {}.",
+                t.problem.as_deref().unwrap_or("không rõ lý do")
+            ),
+        };
+        TimestampView {
+            time: t.time,
+            authority: t.authority.clone(),
+            valid: t.valid,
+            trusted: t.trusted,
+            summary,
+        }
+    });
     SignatureView {
         verdict,
         mark,
@@ -170,8 +255,57 @@ pub fn view(r: &SignatureReport) -> SignatureView {
         intact: r.intact,
         covers_whole_file: r.covers_whole_file,
         trusted: r.trusted,
-        revocation: "not_checked",
+        revocation,
+        revocation_detail,
+        revoked_at,
+        timestamp,
     }
+}
+
+/// `revocation`'s value, its sentence, and the revocation time.
+fn revocation_view(r: &Revocation) -> (&'static str, String, Option<OffsetDateTime>) {
+    match r {
+        Revocation::Good { source } => (
+            "good",
+            format!(
+                "Chứng thư số chưa bị thu hồi (đã tra cứu {}).",
+                match source {
+                    Source::Ocsp => "OCSP",
+                    Source::Crl => "CRL",
+                }
+            ),
+            None,
+        ),
+        Revocation::Revoked {
+            certificate,
+            at,
+            proven_before,
+        } => {
+            let since = at.map(|t| format!(" ngày {}", when(t))).unwrap_or_default();
+            let text = if *proven_before {
+                format!(
+                    "Chứng thư số {certificate} đã bị thu hồi{since}, sau thời điểm ký được dấu thời gian chứng minh."
+                )
+            } else {
+                format!("Chứng thư số {certificate} đã bị thu hồi{since}.")
+            };
+            ("revoked", text, *at)
+        }
+        Revocation::NotChecked(why) => (
+            "not_checked",
+            format!("Chưa kiểm tra được tình trạng thu hồi chứng thư số: {why}."),
+            None,
+        ),
+    }
+}
+
+/// `text` with its first letter in lower case, to follow a colon.
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn issued_view(code: &str, r: &forms::FormRecord) -> IssuedView {
@@ -213,13 +347,21 @@ pub async fn read_body(
     Ok((bytes, permit))
 }
 
-/// The signatures of `pdf`, checked on the CPU pool (hashing a large file is CPU work).
+/// The signatures of `pdf`, checked on the CPU pool (hashing a large file is CPU work),
+/// then the revocation of trusted signers' certificates, asked over the network without
+/// holding the CPU pool (bounded: `signing::REVOCATION_BUDGET`).
 pub async fn signatures(state: &AppState, pdf: Vec<u8>) -> Result<Vec<SignatureView>, AppError> {
     let signing = std::sync::Arc::clone(&state.signing);
     let now = state.clock.now();
-    let reports = state
+    let mut reports = state
         .on_cpu(move || motcua_sign::verify_pdf(&pdf, signing.anchors(), now))
         .await?;
+    // OCSP answers and CRLs are dated by the world's clock, not the one the server is
+    // given (tests run it in the past): their freshness is judged by the real time.
+    state
+        .signing
+        .check_revocation(&mut reports, OffsetDateTime::now_utc())
+        .await;
     Ok(reports.iter().map(view).collect())
 }
 
@@ -308,7 +450,7 @@ fn rank(verdict: &str) -> u8 {
         "valid" => 0,
         "changed_after_signing" => 1,
         "unknown_issuer" => 2,
-        "invalid" => 3,
+        "invalid" | "revoked" => 3,
         _ => 4,
     }
 }

@@ -586,6 +586,8 @@ async fn file_page(
 struct FileLink {
     id: String,
     name: String,
+    /// For a result PDF: what its digital signatures say (`None` for other files).
+    signature: Option<crate::service::verify::FileSignatures>,
 }
 
 struct DocLine {
@@ -627,10 +629,8 @@ struct DossierPage {
     tracking_secret: String,
     current_agency: String,
     documents: Vec<DocLine>,
-    /// Checklist documents taken from the applicant's store (docs/documents.md).
-    reused: Vec<motcua_core::documents::Reuse>,
-    /// The signature status of each stored document taken, by its id.
-    reused_signatures: std::collections::HashMap<i64, crate::service::documents::SignatureStatusView>,
+    /// Checklist documents taken from the applicant's store.
+    reused: super::documents::ReusedDocuments,
     results: Vec<FileLink>,
     supplement_missing: Vec<String>,
     supplement_reason: String,
@@ -645,6 +645,21 @@ struct DossierPage {
     rating: Option<RatingLine>,
     has_receipt: bool,
     has_supplement_request: bool,
+}
+
+/// What the signatures of each result PDF among `result_files` of dossier `dossier_id` say,
+/// by file id: the applicant sees that their result is signed, and by whom.
+async fn result_signatures(
+    state: &AppState,
+    dossier_id: i64,
+    result_files: &[String],
+) -> Result<std::collections::HashMap<String, crate::service::verify::FileSignatures>, AppError> {
+    let records: Vec<motcua_store::files::FileRecord> = {
+        let mut tx = state.db.begin_read().await?;
+        motcua_store::files::of_dossier(&mut tx, dossier_id).await?
+    };
+    let results: Vec<_> = records.into_iter().filter(|f| result_files.contains(&f.id)).collect();
+    crate::service::verify::file_signatures(state, &results).await
 }
 
 /// `?moi=1`: the dossier was just filed.
@@ -688,6 +703,7 @@ pub async fn dossier(
             .map(|id| FileLink {
                 id: id.clone(),
                 name: name_of(id),
+                signature: None,
             })
             .collect::<Vec<_>>()
     };
@@ -704,8 +720,7 @@ pub async fn dossier(
         .find(|n| n.kind == NoticeKind::PaymentRequest)
         .filter(|_| d.status == Status::AwaitingPayment);
     let can = |a: &str| v.actions.iter().any(|x| x == a);
-    let reused_ids: Vec<i64> = d.reused.iter().map(|r| r.document).collect();
-    let reused_signatures = crate::service::documents::signature_status(&state, &reused_ids).await?;
+    let reused = super::documents::ReusedDocuments::of(&state, d).await?;
     let page_data = DossierPage {
         frame: Frame::new(&state, Some(&p)).await?,
         fresh: q.moi.is_some(),
@@ -724,8 +739,7 @@ pub async fn dossier(
         tracking_secret: d.tracking_secret.clone(),
         current_agency: dir.name(d.current_agency.as_str()),
         // The filing form sends every checklist row; rows with nothing received are not shown.
-        reused: d.reused.clone(),
-        reused_signatures,
+        reused,
         documents: d
             .documents
             .iter()
@@ -736,7 +750,12 @@ pub async fn dossier(
             })
             .collect(),
         results: if d.status.has_result() {
-            links(&d.result_files)
+            let mut results = links(&d.result_files);
+            let signatures = result_signatures(&state, stored.id, &d.result_files).await?;
+            for r in &mut results {
+                r.signature = signatures.get(&r.id).cloned();
+            }
+            results
         } else {
             Vec::new()
         },

@@ -33,6 +33,32 @@ pub fn routes() -> Router<AppState> {
         .route("/quan-tri/loai-giay-to", get(kinds_form).post(save_kinds))
 }
 
+/// The checklist documents a dossier took from the applicant's store (docs/documents.md),
+/// with the signature status each had when it entered the store: the part of a dossier's
+/// page (the applicant's and the desk's) that lists them.
+pub struct ReusedDocuments {
+    /// The documents taken, in checklist order.
+    pub list: Vec<motcua_core::documents::Reuse>,
+    /// The signature status of each, by its id.
+    signatures: std::collections::HashMap<i64, documents::SignatureStatusView>,
+}
+
+impl ReusedDocuments {
+    /// The documents dossier `d` took, with their signature status.
+    pub async fn of(state: &AppState, d: &motcua_core::lifecycle::Dossier) -> Result<Self, AppError> {
+        let ids: Vec<i64> = d.reused.iter().map(|r| r.document).collect();
+        Ok(ReusedDocuments {
+            signatures: documents::signature_status(state, &ids).await?,
+            list: d.reused.clone(),
+        })
+    }
+
+    /// The signature status of stored document `id`, if it was checked.
+    pub fn signature(&self, id: &i64) -> Option<&documents::SignatureStatusView> {
+        self.signatures.get(id)
+    }
+}
+
 /// A staff look, as the owner is shown it.
 struct ViewLine {
     at: String,

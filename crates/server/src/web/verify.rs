@@ -33,6 +33,8 @@ pub struct SignatureLine {
     pub summary: String,
     /// Who issued the certificate.
     pub certificate_issuer: String,
+    /// The signature time-stamp in one sentence, empty when there is none.
+    pub timestamp: String,
 }
 
 fn lines(signatures: &[SignatureView]) -> Vec<SignatureLine> {
@@ -43,6 +45,7 @@ fn lines(signatures: &[SignatureView]) -> Vec<SignatureLine> {
             verdict: s.verdict,
             summary: s.summary.clone(),
             certificate_issuer: s.certificate_issuer.clone().unwrap_or_default(),
+            timestamp: s.timestamp.as_ref().map(|t| t.summary.clone()).unwrap_or_default(),
         })
         .collect()
 }

@@ -2,7 +2,8 @@
 //! PostgreSQL when the test run selects it), with the demo province loaded; signing in;
 //! and, in the submodules, what the tests do with it in the product's words: the JSON API
 //! (`api`), counter intake (`intake`), files and PDFs (`files`), pages as a browser sees
-//! them (`pages`), a real SMTP server (`smtp`) and the statistics' figures (`stats`).
+//! them (`pages`), a real SMTP server (`smtp`), the statistics' figures (`stats`), and a
+//! signing token with pyHanko (`signing`).
 
 #![allow(dead_code, reason = "each test binary uses a different part of the harness")]
 
@@ -10,6 +11,7 @@ pub mod api;
 pub mod files;
 pub mod intake;
 pub mod pages;
+pub mod signing;
 pub mod smtp;
 pub mod stats;
 

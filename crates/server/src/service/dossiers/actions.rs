@@ -12,6 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use super::directory::directory;
 use super::intake::{check_files, dossier_upload_limit};
 use super::record::transition;
+use super::results::{self, ResultSigners};
 use super::view::{DossierView, load_visible, view};
 use super::{delay_rules, not_found, person_of, user_id};
 use crate::auth::Principal;
@@ -211,7 +212,8 @@ pub async fn act(
     result: crate::service::documents::ResultChoice,
 ) -> Result<DossierView, AppError> {
     let (stored, _) = load_visible(state, p, code).await?;
-    lifecycle::authorize(&stored.dossier, action, &p.access, user_id(p)).map_err(|r| AppError::Refused(r.0))?;
+    let acting =
+        lifecycle::authorize(&stored.dossier, action, &p.access, user_id(p)).map_err(|r| AppError::Refused(r.0))?;
     motcua_core::dossier::next_status(stored.dossier.status, action, stored.dossier.resume_status)
         .map_err(|r| AppError::Refused(r.0))?;
     let request = request?;
@@ -232,10 +234,14 @@ pub async fn act(
     let clock = state.clock.clone();
     let rules = delay_rules(state);
     let limit = dossier_upload_limit(state);
-    // A result enters the applicant's document store in the finish's own write.
+    // A result enters the applicant's document store in the finish's own write, and the
+    // signing of its PDFs is asked for there too.
     let results = match action {
         Action::Finish => {
-            Some(crate::service::documents::result_plan(state, &stored.dossier, &file_ids, result).await?)
+            let signers = ResultSigners::of(state, p, &acting.agency);
+            results::check(state, p, &stored.dossier, &file_ids, &signers).await?;
+            let plan = crate::service::documents::result_plan(state, &stored.dossier, &file_ids, result).await?;
+            Some((plan, signers))
         }
         _ => None,
     };
@@ -266,10 +272,13 @@ pub async fn act(
                     transition(b, id, &mut dossier, input, &ctx, &ip).await?;
                     let tx = b.tx().await?;
                     files::attach(tx, &file_ids, &uploader, id, dossier.province.as_str(), now).await?;
-                    if let Some(plan) = &results {
+                    if let Some((plan, _)) = &results {
                         crate::service::documents::enter_results(tx, &dossier, plan, now).await?;
                     }
                     let files = files::of_dossier(tx, id).await?;
+                    if let Some((_, signers)) = &results {
+                        signers.request(tx, id, &file_ids, &files, now).await?;
+                    }
                     Ok((dossier, files))
                 })
             },

@@ -10,6 +10,7 @@ pub mod history;
 pub mod intake;
 pub mod record;
 pub mod reissue;
+mod results;
 pub mod tracking;
 pub mod view;
 pub mod work_list;

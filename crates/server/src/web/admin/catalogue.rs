@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use motcua_core::catalogue::{
-    Agency, ApplicantKind, DocumentRequirement, FeeItem, Field, ProcedureContent, ProcessingStep,
+    Agency, ApplicantKind, DocumentRequirement, FeeItem, Field, ProcedureContent, ProcessingStep, ResultSignature,
 };
 use serde::{Deserialize, Serialize};
 
@@ -252,6 +252,9 @@ struct FormPage {
     legal_basis: String,
     description: String,
     conditions: String,
+    /// Whether results must be signed (`optional`, `required`): a setting of the
+    /// procedure, not of its versions.
+    result_signature: &'static str,
     documents: Vec<DocRow>,
     fees: Vec<FeeRow>,
     steps: Vec<StepRow>,
@@ -424,6 +427,7 @@ fn form_page(
         legal_basis: c.map(|c| c.legal_basis.join("\n")).unwrap_or_default(),
         description: c.map(|c| c.description.clone()).unwrap_or_default(),
         conditions: c.map(|c| c.conditions.clone()).unwrap_or_default(),
+        result_signature: ResultSignature::Optional.as_str(),
         documents: doc_rows(c.map_or(&[][..], |c| c.documents.as_slice()), extra),
         fees: fee_rows(c.map_or(&[][..], |c| c.fees.as_slice()), extra),
         steps: step_rows(c.map_or(&[][..], |c| c.steps.as_slice()), extra),
@@ -495,7 +499,7 @@ async fn edit_procedure(
             note: v.note.clone(),
         })
         .collect();
-    Ok(page(&form_page(
+    let mut form = form_page(
         a.frame().await?,
         current.summary.code.to_string(),
         current.summary.version,
@@ -504,7 +508,9 @@ async fn edit_procedure(
         &agencies,
         &fields,
         versions,
-    )))
+    );
+    form.result_signature = current.result_signature.as_str();
+    Ok(page(&form))
 }
 
 struct FieldLink {

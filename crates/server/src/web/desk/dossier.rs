@@ -133,10 +133,8 @@ struct DossierPage {
     sets: u16,
     note: String,
     documents: Vec<DocRow>,
-    /// Checklist documents taken from the applicant's store (docs/documents.md).
-    reused: Vec<motcua_core::documents::Reuse>,
-    /// The signature status of each stored document taken, by its id.
-    reused_signatures: std::collections::HashMap<i64, crate::service::documents::SignatureStatusView>,
+    /// Checklist documents taken from the applicant's store.
+    reused: crate::web::documents::ReusedDocuments,
     /// The province's document kinds, for the finish form's result kind.
     result_kinds: Vec<motcua_core::documents::DocumentKind>,
     /// Whether the viewer handles the dossier now, and so may open the applicant's store.
@@ -162,13 +160,6 @@ struct DossierPage {
     delivery_value: &'static str,
     events: Vec<EventRow>,
     control: Vec<ControlLine>,
-}
-
-impl DossierPage {
-    /// The signature status of stored document `id` taken by the dossier, if checked.
-    fn reused_signature(&self, id: &i64) -> Option<&crate::service::documents::SignatureStatusView> {
-        self.reused_signatures.get(id)
-    }
 }
 
 fn size_text(bytes: i64) -> String {
@@ -341,8 +332,7 @@ pub async fn show(
     } else {
         Vec::new()
     };
-    let reused_ids: Vec<i64> = d.reused.iter().map(|r| r.document).collect();
-    let reused_signatures = crate::service::documents::signature_status(&state, &reused_ids).await?;
+    let reused = crate::web::documents::ReusedDocuments::of(&state, d).await?;
     let officers = if wants(Action::Assign) {
         let mut tx = state.db.begin_read().await?;
         accounts::staff_at(
@@ -485,8 +475,7 @@ pub async fn show(
                 files: doc.files.iter().map(&link).collect(),
             })
             .collect(),
-        reused: d.reused.clone(),
-        reused_signatures,
+        reused,
         result_kinds,
         handles: motcua_core::documents::handles(d, &p.access),
         fees: d
