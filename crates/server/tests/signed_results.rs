@@ -213,13 +213,15 @@ async fn a_leader_finishing_signs_the_results_with_their_key_then_the_department
     assert_eq!(citizens, pdf, "the applicant downloads the same signed copy");
 
     // The leader's signature, then the department's; both intact and trusted, the last
-    // covering the whole file.
+    // covering the whole file, the first followed only by a signature.
     let found = reports(&pdf, &pki, &app);
     assert_eq!(found.len(), 2, "{found:?}");
     assert_eq!(found[0].signer.as_deref(), Some(pki.leader.common_name.as_str()));
     assert_eq!(found[1].signer.as_deref(), Some(pki.agency.common_name.as_str()));
     assert!(found.iter().all(|r| r.intact && r.trusted), "{found:?}");
-    assert_eq!(found[0].verdict, Verdict::ChangedAfterSigning);
+    assert_eq!(found[0].verdict, Verdict::Valid);
+    assert!(!found[0].covers_whole_file);
+    assert_eq!(found[0].later_changes, motcua_sign::LaterChanges::SignaturesOnly);
     assert_eq!(found[1].verdict, Verdict::Valid);
     for r in &found {
         assert_eq!(
@@ -273,7 +275,7 @@ async fn a_leader_finishing_signs_the_results_with_their_key_then_the_department
     let found2 = reports(&pdf2, &pki, &app);
     assert_eq!(found2.len(), 3, "pyHanko's, the leader's, the department's: {found2:?}");
     assert!(found2.iter().all(|r| r.intact && r.trusted), "{found2:?}");
-    assert_eq!(found2[2].verdict, Verdict::Valid);
+    assert!(found2.iter().all(|r| r.verdict == Verdict::Valid), "{found2:?}");
 
     // The pages say the result is signed, and by whom.
     let staff = page_ok(&app, &leader, &format!("/ho-so/{code}")).await;
@@ -281,7 +283,7 @@ async fn a_leader_finishing_signs_the_results_with_their_key_then_the_department
     for html in [&staff, &citizen_page] {
         assert!(html.contains("class=\"signature\" data-verdict="), "{html}");
         assert!(
-            html.contains(&format!("Đã ký bởi {}", pki.leader.common_name)),
+            html.contains(&format!("✓ Đã ký bởi {}", pki.leader.common_name)),
             "{html}"
         );
         assert!(

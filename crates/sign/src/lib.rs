@@ -8,7 +8,8 @@
 //!   page.
 //! - [`verify_pdf`]: every signature of a PDF checked: integrity, byte ranges, the signer's
 //!   certificate and its chain to the administrator's trust anchors ([`TrustAnchors`]),
-//!   validity at signing time, and the signature time-stamp when there is one.
+//!   validity at signing time, and the signature time-stamp when there is one; a signature
+//!   followed only by later signatures is valid ([`revisions`], [`LaterChanges`]).
 //! - [`sign_pdf_timestamped`]: the same with an RFC 3161 time-stamp from a time-stamp
 //!   authority (PAdES B-T), [`tsp`].
 //! - [`revocation`]: OCSP requests and answers, CRLs, for each certificate of a chain.
@@ -20,6 +21,7 @@
 mod cms_sig;
 mod font;
 mod pdf;
+pub mod revisions;
 pub mod revocation;
 mod stamp;
 #[cfg(feature = "testing")]
@@ -29,6 +31,7 @@ pub mod tsp;
 mod verify;
 
 pub use pdf::{PostTimeStampRequest, SignOptions, sign_pdf, sign_pdf_timestamped};
+pub use revisions::LaterChanges;
 pub use stamp::Stamp;
 pub use token::{KeyAlgorithm, TokenConfig, TokenSigner};
 pub use verify::{Revocation, SignatureReport, TimestampReport, TrustAnchors, Verdict, fingerprint, verify_pdf};

@@ -557,7 +557,7 @@ fn text_string(s: &str) -> String {
 
 /// PDF syntax for an object read by lopdf (never a stream: only dictionaries and arrays are
 /// rewritten).
-fn serialize(obj: &Object) -> Result<Vec<u8>, SignError> {
+pub(crate) fn serialize(obj: &Object) -> Result<Vec<u8>, SignError> {
     let mut out = Vec::new();
     write_value(&mut out, obj)?;
     Ok(out)

@@ -11,6 +11,11 @@
 //! signature's value and be signed by a TSA whose certificate chains to a trust anchor;
 //! then its time is the signing time. Revocation is left to [`crate::revocation`] (the
 //! caller fetches): until then a report says it was not checked.
+//!
+//! A signature whose byte range ends before the file does is followed by later revisions:
+//! when each of them only adds a signature ([`crate::revisions`]: covered by an intact
+//! signature of its own, nothing else changed), it keeps its verdict and says so
+//! ([`LaterChanges::SignaturesOnly`]); otherwise the file has content added after it.
 
 use std::path::Path;
 
@@ -18,6 +23,7 @@ use der::Encode;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
 
+use crate::revisions::{LaterChanges, Revisions};
 use crate::{SignError, cms_sig, common_name, organisation, pdf, tsp};
 
 /// The root certificates an administrator trusts.
@@ -75,11 +81,13 @@ impl TrustAnchors {
 /// The outcome for one signature, from best to worst.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Intact, covering the whole file, by a certificate that chains to a trust anchor and
+    /// Intact, covering the whole file or followed only by later signatures
+    /// ([`LaterChanges::SignaturesOnly`]), by a certificate that chains to a trust anchor and
     /// was valid at the signing time.
     Valid,
-    /// Intact and trusted, but the file has content added after this signature (a later
-    /// incremental update: another signature, or a change).
+    /// Intact and trusted, but the file has content added after this signature: a later
+    /// incremental update that does more than add a signature, or that no intact signature
+    /// covers ([`LaterChanges::Other`]).
     ChangedAfterSigning,
     /// The signed bytes do not match the signature: the document was altered after signing.
     Altered,
@@ -151,6 +159,10 @@ pub struct SignatureReport {
     pub intact: bool,
     /// Whether the byte range covers the whole file but the `/Contents` hole.
     pub covers_whole_file: bool,
+    /// What the file holds after the signed bytes: nothing (`covers_whole_file`), only later
+    /// signatures, or other changes. Only an intact signature's later changes are examined:
+    /// for any other that does not cover the whole file it is [`LaterChanges::Other`].
+    pub later_changes: LaterChanges,
     /// Whether the certificate chains to a trust anchor.
     pub trusted: bool,
     /// `/SubFilter`, e.g. `ETSI.CAdES.detached`.
@@ -166,11 +178,36 @@ pub struct SignatureReport {
 
 /// Checks every signature of `pdf` against `anchors`; `now` is used when a signature
 /// claims no time. An unsigned file gives an empty list.
+///
+/// A signature followed by later revisions that only add signatures (a leader's signature,
+/// then the agency's) is [`Verdict::Valid`] with [`LaterChanges::SignaturesOnly`]; see
+/// [`crate::revisions`] for what counts as only adding a signature.
 pub fn verify_pdf(pdf: &[u8], anchors: &TrustAnchors, now: OffsetDateTime) -> Vec<SignatureReport> {
-    find_byte_ranges(pdf)
+    let mut reports: Vec<SignatureReport> = find_byte_ranges(pdf)
         .into_iter()
         .map(|(range, dict)| check(pdf, range, &dict, anchors, now))
-        .collect()
+        .collect();
+    if reports.iter().all(|r| r.covers_whole_file || !r.intact) {
+        return reports;
+    }
+    // Each revision must end where an intact signature's byte range ends (`check` made sure
+    // an intact one starts at 0 and lies within the file).
+    let mut revisions = Revisions::new(
+        pdf,
+        reports.iter().filter(|r| r.intact).map(|r| signed_end(&r.byte_range)),
+    );
+    for report in reports.iter_mut().filter(|r| r.intact && !r.covers_whole_file) {
+        report.later_changes = revisions.after(signed_end(&report.byte_range));
+        if report.later_changes == LaterChanges::SignaturesOnly && report.verdict == Verdict::ChangedAfterSigning {
+            report.verdict = Verdict::Valid;
+        }
+    }
+    reports
+}
+
+/// Where the bytes a byte range covers end.
+fn signed_end(range: &[usize; 4]) -> usize {
+    range[2].saturating_add(range[3])
 }
 
 /// The SHA-256 of a document, hex: what motcua records when it issues one.
@@ -179,6 +216,7 @@ pub fn fingerprint(pdf: &[u8]) -> String {
 }
 
 fn check(pdf: &[u8], range: [usize; 4], dict: &[u8], anchors: &TrustAnchors, now: OffsetDateTime) -> SignatureReport {
+    let covers_whole_file = range[0] == 0 && range[2].checked_add(range[3]) == Some(pdf.len());
     let mut report = SignatureReport {
         verdict: Verdict::Altered,
         signer: None,
@@ -187,7 +225,12 @@ fn check(pdf: &[u8], range: [usize; 4], dict: &[u8], anchors: &TrustAnchors, now
         signed_at: dict_date(dict),
         byte_range: range,
         intact: false,
-        covers_whole_file: range[0] == 0 && range[2].checked_add(range[3]) == Some(pdf.len()),
+        covers_whole_file,
+        later_changes: if covers_whole_file {
+            LaterChanges::None
+        } else {
+            LaterChanges::Other
+        },
         trusted: false,
         sub_filter: dict_name(dict, b"/SubFilter"),
         revocation: Revocation::NotChecked("chưa tra cứu".to_owned()),

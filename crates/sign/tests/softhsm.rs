@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use motcua_sign::testing::{Party, Pki};
-use motcua_sign::{SignOptions, Stamp, TokenSigner, TrustAnchors, Verdict, sign_pdf, verify_pdf};
+use motcua_sign::{LaterChanges, SignOptions, Stamp, TokenSigner, TrustAnchors, Verdict, sign_pdf, verify_pdf};
 use time::OffsetDateTime;
 
 const CHILD: &str = "MOTCUA_SIGN_TEST_DIR";
@@ -226,13 +226,16 @@ fn signatures_made_with_a_pkcs11_token_are_accepted_by_pyhanko_and_pdfsig() {
     assert!(text.contains("The signature is judged INVALID."), "{text}");
 
     // A second signature (the leader's, ECDSA) over the first: both verify, the first one
-    // noting the later update.
+    // noting that only a signature was added after it.
     let twice = sign_pdf(&signed, &leader, &stamp_for(&pki.leader)).expect("signed twice");
     let twice_path = dir.join("twice.pdf");
     std::fs::write(&twice_path, &twice).expect("written");
     let reports = verify_pdf(&twice, &anchors, now);
     assert_eq!(reports.len(), 2);
-    assert_eq!(reports[0].verdict, Verdict::ChangedAfterSigning, "{:?}", reports[0]);
+    assert_eq!(reports[0].verdict, Verdict::Valid, "{:?}", reports[0]);
+    assert!(!reports[0].covers_whole_file);
+    assert_eq!(reports[0].later_changes, LaterChanges::SignaturesOnly);
+    assert_eq!(reports[1].later_changes, LaterChanges::None);
     assert_eq!(reports[1].verdict, Verdict::Valid, "{:?}", reports[1]);
     assert_eq!(reports[1].signer.as_deref(), Some("Nguyễn Thị Hường"));
     let (ok, text) = pyhanko_validate(&twice_path, &pki.ca);
@@ -255,6 +258,24 @@ fn signatures_made_with_a_pkcs11_token_are_accepted_by_pyhanko_and_pdfsig() {
         reports[0].signed_at.is_some(),
         "pyHanko's /M is read (its colon is escaped)"
     );
+
+    // Signed elsewhere (pyHanko), then countersigned by us: pyHanko's signature stays valid.
+    let countersigned = sign_pdf(&bytes, &leader, &stamp_for(&pki.leader)).expect("countersigned");
+    let reports = verify_pdf(&countersigned, &anchors, now);
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0].verdict, Verdict::Valid, "{:?}", reports[0]);
+    assert_eq!(reports[0].later_changes, LaterChanges::SignaturesOnly);
+    assert_eq!(reports[1].verdict, Verdict::Valid, "{:?}", reports[1]);
+
+    // Signed by us, then countersigned by pyHanko: ours stays valid.
+    let by_us_then_pyhanko = dir.join("then-pyhanko.pdf");
+    pyhanko_sign(&signed_path, &by_us_then_pyhanko, &pki.leader);
+    let bytes = std::fs::read(&by_us_then_pyhanko).expect("read");
+    let reports = verify_pdf(&bytes, &anchors, now);
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0].verdict, Verdict::Valid, "{:?}", reports[0]);
+    assert_eq!(reports[0].later_changes, LaterChanges::SignaturesOnly);
+    assert_eq!(reports[1].verdict, Verdict::Valid, "{:?}", reports[1]);
 
     // And by a CA nobody configured: untrusted, though intact.
     let by_stranger = dir.join("by-stranger.pdf");

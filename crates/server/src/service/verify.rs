@@ -8,7 +8,7 @@
 use motcua_core::dossier::DossierCode;
 use motcua_core::forms::Form;
 use motcua_sign::revocation::Source;
-use motcua_sign::{Revocation, SignatureReport, Verdict};
+use motcua_sign::{LaterChanges, Revocation, SignatureReport, Verdict};
 use motcua_store::{dossiers, fingerprints, forms};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -44,6 +44,10 @@ pub struct SignatureView {
     pub intact: bool,
     /// Whether the signature covers the whole file.
     pub covers_whole_file: bool,
+    /// What the file holds after the signed bytes: `none` (the signature covers the whole
+    /// file), `signatures_only` (later revisions only add signatures; the verdict stays
+    /// `valid`) or `other` (content added after signing).
+    pub later_changes: &'static str,
     /// Whether the certificate chains to a configured trust anchor.
     pub trusted: bool,
     /// Revocation of the chain's certificates: `good` (OCSP or CRL says none is
@@ -178,6 +182,12 @@ pub fn view(r: &SignatureReport) -> SignatureView {
         .unwrap_or_default();
     let (revocation, revocation_detail, revoked_at) = revocation_view(&r.revocation);
     let (verdict, mark, summary, reason) = match &r.verdict {
+        Verdict::Valid if r.later_changes == LaterChanges::SignaturesOnly => (
+            "valid",
+            "✓",
+            format!("Đã ký bởi {signer}{of}{on} (sau đó chỉ có thêm chữ ký)."),
+            None,
+        ),
         Verdict::Valid => ("valid", "✓", format!("Đã ký bởi {signer}{of}{on}."), None),
         Verdict::ChangedAfterSigning => (
             "changed_after_signing",
@@ -254,6 +264,7 @@ pub fn view(r: &SignatureReport) -> SignatureView {
         signed_at: r.signed_at,
         intact: r.intact,
         covers_whole_file: r.covers_whole_file,
+        later_changes: r.later_changes.as_str(),
         trusted: r.trusted,
         revocation,
         revocation_detail,
