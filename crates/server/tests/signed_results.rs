@@ -45,25 +45,7 @@ fn one_page_pdf(text: &str) -> Vec<u8> {
         "<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>".to_owned(),
         format!("<</Length {}>>\nstream\n{content}\nendstream", content.len()),
     ];
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for offset in offsets {
-        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<</Size {}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    motcua_sign::testing::pdf_of_objects(&objects, "")
 }
 
 /// A signing key of the test token: `label`'s, for `agency` or for `user`.

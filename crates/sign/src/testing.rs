@@ -337,3 +337,28 @@ pub fn certificate(path: &Path) -> Result<Certificate, SignError> {
     // Round-trip through DER so that a malformed file fails here, not in the test.
     Ok(Certificate::from_der(&first.to_der()?)?)
 }
+
+/// A PDF of `objects` (object `i + 1` is `objects[i]`, the first the catalog) with a
+/// classic cross-reference table; `trailer` is added to the trailer dictionary (e.g. an
+/// `/ID`). The small stand-in for a form that signing tests start from.
+pub fn pdf_of_objects(objects: &[String], trailer: &str) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<</Size {}/Root 1 0 R{trailer}>>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
