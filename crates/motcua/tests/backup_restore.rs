@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{BIN, Portal, Server, login, required_documents, start};
+use common::{Portal, Server, login, required_documents, start};
 use motcua_store::testing::{fresh_postgres_url, postgres_selected};
 use serde_json::json;
 use sqlx::Connection as _;
@@ -34,20 +34,7 @@ impl Drop for Running {
 /// Runs `motcua <args>` on a data directory and database; whether it succeeded, and its
 /// standard output and error.
 fn motcua(dir: &Path, url: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("MOTCUA_DATA_DIR", dir)
-        .env("MOTCUA_DATABASE_URL", url)
-        .env("MOTCUA_LOG_FORMAT", "json")
-        .current_dir(dir)
-        .output()
-        .expect("run motcua");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    common::cli(dir, url, args, &[("MOTCUA_LOG_FORMAT", "json")])
 }
 
 /// The rows of `sql` (one text column) from the database of `dir` / `url`, read-only.

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{BIN, Portal, login, required_documents, start};
+use common::{Portal, login, required_documents, start};
 use motcua_store::testing::{fresh_postgres_url, postgres_selected};
 use serde_json::{Value, json};
 
@@ -112,19 +112,7 @@ fn status_of(v: &Value) -> Option<u8> {
 
 /// Runs `motcua <args>` on the data and says whether it succeeded, with its output.
 fn cli(dir: &std::path::Path, url: &str, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new(BIN)
-        .args(args)
-        .env("MOTCUA_DATA_DIR", dir)
-        .env("MOTCUA_DATABASE_URL", url)
-        .current_dir(dir)
-        .output()
-        .expect("run motcua");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    common::cli(dir, url, args, &[])
 }
 
 /// Every stored dossier with its status and the statuses of its events, in order.

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{BIN, Portal, Server, login, required_documents, start};
+use common::{Portal, Server, login, required_documents, start};
 use motcua_store::testing::postgres_selected;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
@@ -215,19 +215,7 @@ async fn count(dir: &Path, sql: &str) -> i64 {
 
 /// Runs `motcua <args>` on the data and says whether it succeeded, with its output.
 fn motcua(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("MOTCUA_DATA_DIR", dir)
-        .env("MOTCUA_DATABASE_URL", "")
-        .current_dir(dir)
-        .output()
-        .expect("run motcua");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    common::cli(dir, "", args, &[])
 }
 
 /// A small but genuine-looking PDF of about `size` bytes.

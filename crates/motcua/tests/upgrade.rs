@@ -245,15 +245,7 @@ impl Session {
 
     /// A counter intake of `procedure` with every required document received.
     async fn file_at_counter(&self, procedure: &str, applicant: Value) -> String {
-        let content = self.get(&format!("/api/v1/procedures/{procedure}")).await;
-        let documents: Vec<Value> = content["content"]["documents"]
-            .as_array()
-            .expect("documents")
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d["required"] == true)
-            .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
-            .collect();
+        let documents = common::required_documents(&self.base, procedure).await;
         let v = self
             .post(
                 "/api/v1/dossiers",

@@ -182,3 +182,23 @@ pub async fn required_documents(base: &str, procedure: &str) -> Vec<Value> {
         .map(|(i, d)| json!({"index": i, "originals": d["originals"], "copies": d["copies"]}))
         .collect()
 }
+
+/// Runs `motcua <args>` on the data in `dir` (database `url`, empty for SQLite in `dir`)
+/// with the extra environment `env`; whether it succeeded, and its output (stdout, then
+/// stderr).
+pub fn cli(dir: &Path, url: &str, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("MOTCUA_DATA_DIR", dir)
+        .env("MOTCUA_DATABASE_URL", url)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .expect("run motcua");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
