@@ -7,6 +7,9 @@
 //!   address never reaches the database), then a count per one-minute window kept in the
 //!   database ([`motcua_store::limits`]), so that several nodes behind a load balancer
 //!   share one budget instead of granting one each.
+//! - [`read_limited`]: an outgoing request's answer, read up to a size (a time-stamp
+//!   authority's, an OCSP responder's, an identity provider's), refused past the size as it
+//!   streams in.
 //! - [`address_key`]: the key of a client address. An IPv6 client is counted by its /64
 //!   network, which one subscriber gets whole and can rotate through at will.
 
@@ -145,6 +148,18 @@ impl Budget {
         let wait_ms = u64::try_from(window_end - now_ms).unwrap_or(0);
         Ok(Err(Duration::from_secs(wait_ms.div_ceil(1000).max(1))))
     }
+}
+
+/// The body of `resp`, at most `limit` bytes: a larger answer is refused as it streams in.
+pub(crate) async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("an answer larger than {limit} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 #[cfg(test)]

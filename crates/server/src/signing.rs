@@ -351,7 +351,7 @@ impl Tsa {
             if !resp.status().is_success() {
                 return Err(format!("{} answered {}", self.url, resp.status()));
             }
-            read_limited(resp, MAX_TSA_ANSWER).await
+            crate::limits::read_limited(resp, MAX_TSA_ANSWER).await
         };
         std::thread::scope(|scope| {
             scope
@@ -366,18 +366,6 @@ impl Tsa {
                 .unwrap_or_else(|_| Err("the time-stamp request stopped".to_owned()))
         })
     }
-}
-
-/// The body of `resp`, at most `limit` bytes.
-async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > limit {
-            return Err(format!("an answer larger than {limit} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 impl Signing {
@@ -465,7 +453,7 @@ impl Signing {
             None => self.http.get(url),
         };
         let result = match request.timeout(left).send().await {
-            Ok(resp) if resp.status().is_success() => read_limited(resp, MAX_ANSWER).await,
+            Ok(resp) if resp.status().is_success() => crate::limits::read_limited(resp, MAX_ANSWER).await,
             Ok(resp) => Err(format!("{url} trả lời {}", resp.status())),
             Err(e) if e.is_timeout() => Err(format!("{url} không trả lời kịp")),
             Err(_) => Err(format!("không kết nối được tới {url}")),

@@ -285,22 +285,11 @@ async fn get_json<T: DeserializeOwned>(http: &reqwest::Client, url: Url, bearer:
     }
     let resp = req.send().await.map_err(|e| format!("{url}: {e}"))?;
     let status = resp.status();
-    let body = read_limited(resp).await?;
+    let body = crate::limits::read_limited(resp, MAX_RESPONSE_BYTES).await?;
     if !status.is_success() {
         return Err(format!("{url}: HTTP {status}"));
     }
     serde_json::from_slice(&body).map_err(|e| format!("{url}: {e}"))
-}
-
-async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(format!("answer larger than {MAX_RESPONSE_BYTES} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -882,10 +871,12 @@ async fn exchange_code(
         unreachable_provider()
     })?;
     let status = resp.status();
-    let body = read_limited(resp).await.map_err(|e| {
-        tracing::error!(error = %e, "the token endpoint's answer could not be read");
-        unreachable_provider()
-    })?;
+    let body = crate::limits::read_limited(resp, MAX_RESPONSE_BYTES)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "the token endpoint's answer could not be read");
+            unreachable_provider()
+        })?;
     if status.is_server_error() {
         tracing::error!(%status, "the token endpoint failed");
         return Err(unreachable_provider());
