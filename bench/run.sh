@@ -27,6 +27,7 @@ KEEP=${BENCH_KEEP:-0}                 # 1: keep the work directory (logs, wrk ou
 DOSSIERS=${BENCH_DOSSIERS:-1000000}   # dossiers generated before the workloads (motcua generate)
 TRACK_SAMPLE=${BENCH_TRACK_SAMPLE:-20000} # codes W2 rotates over, spread evenly over them
 W5_CONNECTIONS=${BENCH_W5_CONNECTIONS:-8} # connections asking for receipts in W5
+SIGN=${BENCH_SIGN:-0}                 # 1: W1 and W5 again with every form signed (issue 22)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/motcua-target}
 FLOOR_TARGET_DIR=${BENCH_FLOOR_TARGET_DIR:-/var/tmp/motcua-bench-target}
 
@@ -53,7 +54,7 @@ case "${1:-}" in
   "") ;;
   *) echo "bench: no arguments are taken; settings are environment variables (see bench/README.md)" >&2; exit 2 ;;
 esac
-for v in DURATION WARMUP W1_WARMUP W2_WARMUP CONNECTIONS THREADS PG_CLIENTS SQLITE_BATCH ROW_BYTES DOSSIERS TRACK_SAMPLE W5_CONNECTIONS; do
+for v in DURATION WARMUP W1_WARMUP W2_WARMUP CONNECTIONS THREADS PG_CLIENTS SQLITE_BATCH ROW_BYTES DOSSIERS TRACK_SAMPLE W5_CONNECTIONS SIGN; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: $v must be a whole number, not '${!v}'" >&2; exit 2; }
 done
 [ "$DURATION" -ge 1 ] && [ "$THREADS" -ge 1 ] && [ "$CONNECTIONS" -ge "$THREADS" ] ||
@@ -213,6 +214,10 @@ floor_rows=()
 work_rows=()
 notes=()
 note() { notes+=("$*"); }
+# With BENCH_SIGN=1: Debian's SoftHSM2 module, a token made by sign_setup, and the PIN's
+# variable (not MOTCUA_*: the server reads those as settings).
+SOFTHSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
+SIGN_PIN=246810
 # row SORTKEY WORKLOAD BACKEND MEASURED P50 P99 TARGET RATIO RESULT; the table is printed in
 # SORTKEY order (W1 … W5, W6 as "5w", cold start, memory), whatever order the runs went in.
 row() { work_rows+=("$1"$'\t'"| $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 |"); }
@@ -223,6 +228,11 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v curl >/dev/null || need+=(curl)
 command -v jq >/dev/null || need+=(jq)
 [ -x "$(find_pg_bin)/pgbench" ] && [ -x "$(find_pg_bin)/initdb" ] || need+=(postgresql)
+if [ "$SIGN" = 1 ]; then
+  command -v openssl >/dev/null || need+=(openssl)
+  command -v softhsm2-util >/dev/null && [ -e "$SOFTHSM_MODULE" ] || need+=(softhsm2)
+  command -v pdfsig >/dev/null || need+=(poppler-utils)
+fi
 [ "${#need[@]}" -eq 0 ] || apt_install "${need[@]}"
 pg_bin=$(find_pg_bin)
 command -v cargo >/dev/null || die "cargo not found"
@@ -394,6 +404,47 @@ department_bodies() {
   done
 }
 
+# A throw-away CA, a certificate for the centre signed by it, and a SoftHSM2 token in
+# $work/sign holding the certificate's key, as an agency's USB token would; the settings
+# that make the server sign every form with it go to $work/sign/motcua.toml.
+sign_setup() {
+  local d="$work/sign"
+  [ -s "$d/motcua.toml" ] && return 0
+  mkdir -p "$d/tokens"
+  {
+    openssl req -x509 -utf8 -newkey rsa:2048 -nodes -days 30 -keyout "$d/ca.key" -out "$d/ca.pem" \
+      -subj "/C=VN/O=motcua đo hiệu năng/CN=CA đo hiệu năng" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+      openssl req -new -utf8 -newkey rsa:2048 -nodes -keyout "$d/centre.key" -out "$d/centre.csr" \
+        -subj "/C=VN/O=Trung tâm Phục vụ hành chính công/CN=Trung tâm Phục vụ hành chính công (đo hiệu năng)" &&
+      printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n' >"$d/leaf.ext" &&
+      openssl x509 -req -in "$d/centre.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 30 \
+        -extfile "$d/leaf.ext" -out "$d/centre.pem" &&
+      cat "$d/centre.pem" "$d/ca.pem" >"$d/chain.pem" &&
+      printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
+        "$d/tokens" >"$d/softhsm2.conf" &&
+      SOFTHSM2_CONF="$d/softhsm2.conf" softhsm2-util --init-token --free --label motcua-bench \
+        --pin "$SIGN_PIN" --so-pin 13579135 &&
+      SOFTHSM2_CONF="$d/softhsm2.conf" softhsm2-util --import "$d/centre.key" --token motcua-bench \
+        --label ky-so-trung-tam --id 01 --pin "$SIGN_PIN"
+  } >"$work/sign-setup.log" 2>&1 || die "making the signing token failed (see $work/sign-setup.log)"
+  cat >"$d/motcua.toml" <<EOT
+# Written by bench/run.sh (BENCH_SIGN=1): every agency's forms signed with one token key.
+[[signing_keys]]
+agency = "*"
+module = "$SOFTHSM_MODULE"
+token_label = "motcua-bench"
+key_label = "ky-so-trung-tam"
+pin_env = "BENCH_SIGN_PIN"
+certificate_file = "$d/chain.pem"
+EOT
+}
+
+# How many signatures the server has made (its motcua_form_sign_seconds count).
+signatures_made() {
+  curl -s --max-time 5 "$1/metrics" | awk '/^motcua_form_sign_seconds_count/ { n += $2 } END { printf "%d", n }'
+}
+
 server_workloads() {
   local backend=$1 data="$work/data-$1" port base url="" pid t0 t_ready cold first status e
   mkdir -p "$data"
@@ -541,12 +592,15 @@ server_workloads() {
     fi
   fi
 
-  if [ "$w1_ok" = 1 ] && want 1; then
-    log "[$backend] W1 intake, ${W1_WARMUP}s warm-up + ${DURATION}s"
-    run_wrk "w1-$backend" "$base/api/v1/dossiers" "$W1_WARMUP" intake.lua BENCH_SESSION="$w1_session" BENCH_CSRF="$w1_csrf" \
+  # W1's measured run: w1_run NAME SORTKEY LABEL TAG; NAME names its output files, TAG
+  # starts its notes. The dossiers it creates join the tracking list.
+  w1_run() {
+    local name=$1 key=$2 label=$3 tag=$4
+    log "[$backend] $label, ${W1_WARMUP}s warm-up + ${DURATION}s"
+    run_wrk "$name" "$base/api/v1/dossiers" "$W1_WARMUP" intake.lua BENCH_SESSION="$w1_session" BENCH_CSRF="$w1_csrf" \
       BENCH_BODY_FILE="$w1_bodies" BENCH_TRACK_OUT="$track"
     local r p99 floor_value ratio target
-    r=$(jnum "w1-$backend" created_per_s); p99=$(jnum "w1-$backend" p99_ms)
+    r=$(jnum "$name" created_per_s); p99=$(jnum "$name" p99_ms)
     verdict=FAIL
     if [ "$backend" = sqlite ]; then
       floor_value=$sqlite_floor
@@ -559,16 +613,19 @@ server_workloads() {
       target=$w1_target
       if ge "$r" $W1_RATE && le "$p99" $W1_P99; then verdict=PASS; fi
     fi
-    local others; others=$(jstr "w1-$backend" other_statuses)
+    local others; others=$(jstr "$name" other_statuses)
     # Statuses other than 201 before the code sequence ran out are failures.
     if [ -n "$(echo "$others" | tr ' ' '\n' | grep -v '^409x' | grep . || true)" ]; then verdict="FAIL (non-201 answers)"; fi
-    row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "$(num "$r") created/s" "$(ms "$(jnum "w1-$backend" p50_ms)")" "$(ms "$p99")" "$target" "$ratio" "$verdict"
-    note "[$backend] W1 files as $w1_who: $(jq -sc 'map(.procedure)' "$w1_bodies"), each with its required documents, the applicant of bench/lua/dossier.json."
-    note "[$backend] W1 created $(num "$(jnum "w1-$backend" created)") dossiers in $(jnum "w1-$backend" created_window_s) s (after the warm-up's)${others:+; other answers (status x count): $others}."
-    if [ "$(jnum "w1-$backend" capped_threads)" -gt 0 ]; then
-      note "[$backend] W1 stopped early: $(jnum "w1-$backend" capped_threads) of $THREADS wrk threads stopped at their first 409, which the endpoint answers once the receiving agency's 4-digit daily code sequence runs out (9,999 dossiers a day); the rate covers the dossiers created until then."
+    row "$key" "$label" "$backend" "$(num "$r") created/s" "$(ms "$(jnum "$name" p50_ms)")" "$(ms "$p99")" "$target" "$ratio" "$verdict"
+    note "[$backend] $tag files as $w1_who: $(jq -sc 'map(.procedure)' "$w1_bodies"), each with its required documents, the applicant of bench/lua/dossier.json."
+    note "[$backend] $tag created $(num "$(jnum "$name" created)") dossiers in $(jnum "$name" created_window_s) s (after the warm-up's)${others:+; other answers (status x count): $others}."
+    if [ "$(jnum "$name" capped_threads)" -gt 0 ]; then
+      note "[$backend] $tag stopped early: $(jnum "$name" capped_threads) of $THREADS wrk threads stopped at their first 409, which the endpoint answers once the receiving agency's 4-digit daily code sequence runs out (9,999 dossiers a day); the rate covers the dossiers created until then."
     fi
     cat "$track".[0-9]* 2>/dev/null >>"$track.list" || true
+  }
+  if [ "$w1_ok" = 1 ] && want 1; then
+    w1_run "w1-$backend" 1 "W1 intake \`POST /api/v1/dossiers\`" W1
   fi
 
   # W2: public tracking, rotating over the sample of the generated dossiers (or, with no
@@ -651,30 +708,78 @@ server_workloads() {
   # downloads the receipts of generated dossiers (none stored yet, so each is a first
   # render) on W5_CONNECTIONS connections while two more connections keep filing dossiers.
   # It runs after the memory reading (the target is memory after W1–W4).
+  # w5_run NAME SORTKEY LABEL CODES TAG: CODES lists the dossiers whose receipts are asked
+  # for; TAG starts the notes.
+  w5_run() {
+    local name=$1 key=$2 label=$3 codes=$4 tag=$5
+    log "[$backend] $label on $W5_CONNECTIONS connections + intake on 2, ${DURATION}s"
+    local w5cmd=(env BENCH_LUA_DIR="$here/lua" BENCH_SESSION="$session" BENCH_CSRF="$csrf")
+    "${w5cmd[@]}" BENCH_BODY_FILE="$body" BENCH_TRACK_OUT="$work/$name-intake" \
+      wrk -t1 -c2 --timeout 5s -d"${DURATION}s" --latency -s "$here/lua/intake.lua" "$base/api/v1/dossiers" \
+      >"$work/wrk-$name-intake.txt" 2>&1 &
+    local intake_pid=$!
+    "${w5cmd[@]}" BENCH_TRACK_LIST="$codes" \
+      wrk -t1 -c"$W5_CONNECTIONS" --timeout 10s -d"${DURATION}s" --latency -s "$here/lua/receipt.lua" "$base" \
+      >"$work/wrk-$name.txt" 2>&1 || die "wrk run of $name failed: $(tail -n 3 "$work/wrk-$name.txt")"
+    wait "$intake_pid" || true
+    grep '^BENCH_RESULT ' "$work/wrk-$name.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/$name.json"
+    grep '^BENCH_RESULT ' "$work/wrk-$name-intake.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/$name-intake.json"
+    local r5 i5
+    r5=$(jnum "$name" ok_rps); i5=$(jnum "$name-intake" created_per_s)
+    verdict=FAIL
+    if ge "$r5" $W5_RATE && [ "${i5:-0}" != 0 ]; then verdict=PASS; fi
+    row "$key" "$label" "$backend" "$(num "$r5") PDFs/s" "$(ms "$(jnum "$name" p50_ms)")" "$(ms "$(jnum "$name" p99_ms)")" "≥ $W5_RATE/s with intake served" "" "$verdict; meanwhile intake on 2 connections: $(num "${i5:-0}") created/s, p99 $(ms "$(jnum "$name-intake" p99_ms)")"
+    local nf; nf=$(jnum "$name" err_status)
+    [ "${nf:-0}" = 0 ] || note "[$backend] $tag: $(num "$nf") answers were 404 (generated dossiers not yet accepted have no receipt); they are left out of the rate."
+  }
+  local w5_label="W5 receipt PDF \`GET …/forms/receipt.pdf\`, first renders"
   if ! want 5; then
     :
   elif [ -s "$track.cold" ] && [ "$w1_ok" = 1 ]; then
-    log "[$backend] W5 receipt PDFs on $W5_CONNECTIONS connections + intake on 2, ${DURATION}s"
-    local w5cmd=(env BENCH_LUA_DIR="$here/lua" BENCH_SESSION="$session" BENCH_CSRF="$csrf")
-    "${w5cmd[@]}" BENCH_BODY_FILE="$body" BENCH_TRACK_OUT="$work/w5-intake-$backend" \
-      wrk -t1 -c2 --timeout 5s -d"${DURATION}s" --latency -s "$here/lua/intake.lua" "$base/api/v1/dossiers" \
-      >"$work/wrk-w5-intake-$backend.txt" 2>&1 &
-    local intake_pid=$!
-    "${w5cmd[@]}" BENCH_TRACK_LIST="$track.cold" \
-      wrk -t1 -c"$W5_CONNECTIONS" --timeout 10s -d"${DURATION}s" --latency -s "$here/lua/receipt.lua" "$base" \
-      >"$work/wrk-w5-$backend.txt" 2>&1 || die "wrk run of W5 failed: $(tail -n 3 "$work/wrk-w5-$backend.txt")"
-    wait "$intake_pid" || true
-    grep '^BENCH_RESULT ' "$work/wrk-w5-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w5-$backend.json"
-    grep '^BENCH_RESULT ' "$work/wrk-w5-intake-$backend.txt" | tail -n 1 | sed 's/^BENCH_RESULT //' >"$work/w5i-$backend.json"
-    local r5 i5
-    r5=$(jnum "w5-$backend" ok_rps); i5=$(jnum "w5i-$backend" created_per_s)
-    verdict=FAIL
-    if ge "$r5" $W5_RATE && [ "${i5:-0}" != 0 ]; then verdict=PASS; fi
-    row 5 "W5 receipt PDF \`GET …/forms/receipt.pdf\`, first renders" "$backend" "$(num "$r5") PDFs/s" "$(ms "$(jnum "w5-$backend" p50_ms)")" "$(ms "$(jnum "w5-$backend" p99_ms)")" "≥ $W5_RATE/s with intake served" "" "$verdict; meanwhile intake on 2 connections: $(num "${i5:-0}") created/s, p99 $(ms "$(jnum "w5i-$backend" p99_ms)")"
-    local nf; nf=$(jnum "w5-$backend" err_status)
-    [ "${nf:-0}" = 0 ] || note "[$backend] W5: $(num "$nf") answers were 404 (generated dossiers not yet accepted have no receipt); they are left out of the rate."
+    w5_run "w5-$backend" 5 "$w5_label" "$track.cold" W5
   else
     row 5 "W5 receipt PDF" "$backend" "" "" "" "≥ $W5_RATE/s with intake served" "" "not run (needs the generated data set and W1)"
+  fi
+
+  # With BENCH_SIGN=1, W1 and W5 again on the same data with every form signed (issue 22):
+  # the server restarts with a signing key for every agency on a SoftHSM2 token (sign_setup)
+  # and measures intake while the form queue signs the new dossiers' receipts, then signed
+  # receipts drawn on demand, from the other end of the list of cold codes (receipts W5
+  # did not draw). The answers are checked with poppler's pdfsig.
+  if [ "$SIGN" = 1 ] && [ "$w1_ok" = 1 ] && { want 1 || want 5; }; then
+    sign_setup
+    stop_pid "$pid"
+    start_bg "$backend-serve-signing" bash -c 'cd "$1" && shift && exec "$@"' _ "$work/sign" \
+      "${menv[@]}" SOFTHSM2_CONF="$work/sign/softhsm2.conf" BENCH_SIGN_PIN="$SIGN_PIN" "$motcua_bin" serve
+    pid=$bg_pid
+    wait_200 "$base/readyz" "$pid" 60 ||
+      die "motcua serve with signing did not become ready on $backend: $(tail -n 5 "$work/$backend-serve-signing.log")"
+    local signed0 signed1 check
+    if want 1; then
+      signed0=$(signatures_made "$base")
+      w1_run "w1s-$backend" 1s "W1 intake, every form signed (form queue)" "W1 (signing)"
+      signed1=$(signatures_made "$base")
+      note "[$backend] W1 (signing): the form queue signed $(num $((signed1 - signed0))) documents during the warm-up and run ($(awk -v n=$((signed1 - signed0)) -v s=$((W1_WARMUP + DURATION)) 'BEGIN { printf "%.0f", n / s }')/s at the lowest priority, beside intake); the rest wait in its queue or are drawn and signed at their first download."
+    fi
+    if want 5 && [ -s "$track.cold" ]; then
+      tac "$track.cold" >"$track.cold-signed"
+      signed0=$(signatures_made "$base")
+      w5_run "w5s-$backend" 5s "W5 receipt PDF, signed at the first render" "$track.cold-signed" "W5 (signing)"
+      signed1=$(signatures_made "$base")
+      # The first three receipts of the run that exist (accepted dossiers), fetched again
+      # (now stored), through pdfsig: "valid/fetched".
+      local fetched=0 valid=0 c
+      while IFS=$'\t' read -r c _ && [ "$fetched" -lt 3 ]; do
+        [ "$(curl -s -H "Cookie: motcua_session=$session" -o "$work/signed-check.pdf" -w '%{http_code}' \
+          "$base/api/v1/dossiers/$c/forms/receipt.pdf" || true)" = 200 ] || continue
+        fetched=$((fetched + 1))
+        if pdfsig "$work/signed-check.pdf" 2>&1 | grep -q 'Signature Validation: Signature is Valid'; then
+          valid=$((valid + 1))
+        fi
+      done < <(head -n 50 "$track.cold-signed")
+      check="$valid of $fetched"
+      note "[$backend] W5 (signing): $(num $((signed1 - signed0))) signatures made during the run (receipts and the queue's forms of the 2 intake connections); $check of the run's first receipts, fetched again, carry a signature that pdfsig validates (signed by the run's own CA, so untrusted to pdfsig, as expected)."
+    fi
   fi
 
   # W6: the counter queue. Runs last: it reshapes the demo centre (calendar open all day,
