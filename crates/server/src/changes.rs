@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use motcua_store::changes::Change;
+use motcua_store::changes::{Change, QueueChange};
 use tokio::task::JoinHandle;
 
 use crate::state::AppState;
@@ -42,16 +42,20 @@ pub fn spawn(state: &AppState) -> Option<Listening> {
             match db.listen_changes().await {
                 Ok(Some(mut listener)) => {
                     cache.set_live(true);
+                    // Queue changes made while not listening are unknown: the live views
+                    // read their centres whole again.
+                    drop(queue_events.send(QueueChange::everything()));
                     wait = Duration::from_millis(250);
                     loop {
                         match listener.next().await {
                             Ok(Some(Change::Dossier(code))) => cache.forget(&code),
                             // No board listening is not an error.
-                            Ok(Some(Change::Queue(centre))) => drop(queue_events.send(centre)),
+                            Ok(Some(Change::Queue(change))) => drop(queue_events.send(change)),
                             // Lost and made again: what changed meanwhile is unknown.
                             Ok(None) => {
                                 tracing::warn!("dossier change listener reconnected; tracking cache emptied");
                                 cache.clear();
+                                drop(queue_events.send(QueueChange::everything()));
                             }
                             Err(e) => {
                                 tracing::warn!(error = %e, "dossier change listener lost; tracking cache off");

@@ -101,9 +101,10 @@ pub struct Shared {
     pub signing: Arc<crate::signing::Signing>,
     /// Public tracking answers (see [`crate::tracking_cache`]).
     pub tracking_cache: Arc<crate::tracking_cache::TrackingCache>,
-    /// The centres whose queue changed, for their display boards' event streams: sent by
-    /// this node's changes and, on PostgreSQL, by every node's (`crate::changes`).
-    pub queue_events: tokio::sync::broadcast::Sender<String>,
+    /// The queue changes (centre, ticket), for the display boards' and phone pages' event
+    /// streams: sent by this node's changes and, on PostgreSQL, by every node's
+    /// (`crate::changes`).
+    pub queue_events: tokio::sync::broadcast::Sender<motcua_store::changes::QueueChange>,
     /// The queue's live views that this node's event streams follow (built once per change).
     pub queue_live: Arc<crate::service::queue_live::Live>,
     /// Group commit of dossier writes.

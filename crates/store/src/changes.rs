@@ -15,7 +15,8 @@ use crate::{Backend, Db, Result, StoreError, Tx};
 pub const CHANNEL: &str = "motcua_dossier_changed";
 
 /// The notification channel of queue changes (a ticket taken, called, moved); the payload
-/// is the centre's code, so every node's display boards of that centre update.
+/// is the centre's code and, after a space, the ticket's id when one ticket changed, so
+/// every node's display boards and phone pages of that centre update.
 pub const QUEUE_CHANNEL: &str = "motcua_queue_changed";
 
 /// What a notification was about.
@@ -23,17 +24,68 @@ pub const QUEUE_CHANNEL: &str = "motcua_queue_changed";
 pub enum Change {
     /// A dossier changed: its code.
     Dossier(String),
-    /// A centre's queue changed: the centre's code.
-    Queue(String),
+    /// A centre's queue changed.
+    Queue(QueueChange),
 }
 
-/// Sends the notification that `centre`'s queue changed (PostgreSQL; delivered when `tx`
+/// What changed in a centre's queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueChange {
+    /// The centre's code; `None`: any centre's queue may have changed (changes were missed).
+    pub centre: Option<String>,
+    /// The one ticket that changed (its id), when the change was to one ticket.
+    pub ticket: Option<i64>,
+}
+
+impl QueueChange {
+    /// Ticket `ticket` of `centre` changed.
+    pub fn ticket(centre: &str, ticket: i64) -> Self {
+        QueueChange {
+            centre: Some(centre.to_owned()),
+            ticket: Some(ticket),
+        }
+    }
+
+    /// Anything may have changed, in every centre.
+    pub fn everything() -> Self {
+        QueueChange {
+            centre: None,
+            ticket: None,
+        }
+    }
+
+    /// The notification's payload (see [`QUEUE_CHANNEL`]).
+    fn payload(&self) -> String {
+        match (&self.centre, self.ticket) {
+            (Some(c), Some(t)) => format!("{c} {t}"),
+            (Some(c), None) => c.clone(),
+            (None, _) => String::new(),
+        }
+    }
+
+    /// The change a payload tells; an empty or unreadable one says anything may have changed.
+    fn parse(payload: &str) -> Self {
+        match payload.split_once(' ') {
+            Some((c, t)) if !c.is_empty() => QueueChange {
+                centre: Some(c.to_owned()),
+                ticket: t.parse().ok(),
+            },
+            None if !payload.is_empty() => QueueChange {
+                centre: Some(payload.to_owned()),
+                ticket: None,
+            },
+            _ => QueueChange::everything(),
+        }
+    }
+}
+
+/// Sends the notification of queue change `change` (PostgreSQL; delivered when `tx`
 /// commits, and only then). Nothing on SQLite, where this process is the only writer.
-pub async fn notify_queue(tx: &mut Tx, centre: &str) -> Result<()> {
+pub async fn notify_queue(tx: &mut Tx, change: &QueueChange) -> Result<()> {
     if let Tx::Postgres(t) = tx {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(QUEUE_CHANNEL)
-            .bind(centre)
+            .bind(change.payload())
             .execute(&mut **t)
             .await?;
     }
@@ -88,14 +140,36 @@ impl Listener {
     pub async fn next(&mut self) -> Result<Option<Change>> {
         match self.0.try_recv().await {
             Ok(n) => Ok(n.map(|n| {
-                let payload = n.payload().to_owned();
                 if n.channel() == QUEUE_CHANNEL {
-                    Change::Queue(payload)
+                    Change::Queue(QueueChange::parse(n.payload()))
                 } else {
-                    Change::Dossier(payload)
+                    Change::Dossier(n.payload().to_owned())
                 }
             })),
             Err(e) => Err(StoreError::from(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QueueChange;
+
+    #[test]
+    fn queue_changes_read_back_from_their_payload() {
+        for c in [
+            QueueChange::ticket("000.00.16.H43", 42),
+            QueueChange {
+                centre: Some("000.00.16.H43".to_owned()),
+                ticket: None,
+            },
+            QueueChange::everything(),
+        ] {
+            assert_eq!(QueueChange::parse(&c.payload()), c);
+        }
+        // A payload from an older node (the centre alone) and a garbled ticket id.
+        assert_eq!(QueueChange::parse("X").ticket, None);
+        assert_eq!(QueueChange::parse("X abc").centre.as_deref(), Some("X"));
+        assert_eq!(QueueChange::parse("X abc").ticket, None);
     }
 }

@@ -529,6 +529,17 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `FOR UPDATE OF <of> SKIP LOCKED` on PostgreSQL, where several nodes and requests claim
+/// rows at once (outbox workers, counters calling the next ticket): rows another
+/// transaction is claiming are skipped rather than waited for or taken twice. On SQLite the
+/// single writer already serialises them, and the clause does not exist.
+pub(crate) fn skip_locked(tx: &Tx, of: &str) -> String {
+    match tx.backend() {
+        Backend::Sqlite => String::new(),
+        Backend::Postgres => format!(" FOR UPDATE OF {of} SKIP LOCKED"),
+    }
+}
+
 /// Milliseconds since the Unix epoch: how instants are stored on both backends.
 pub fn to_millis(t: time::OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)

@@ -98,23 +98,13 @@ pub async fn of_dossier(tx: &mut Tx, dossier_code: &str) -> Result<Vec<QueuedEve
     Ok(rows)
 }
 
-/// `FOR UPDATE … SKIP LOCKED` on PostgreSQL, where several nodes run workers: rows another
-/// worker is planning or claiming are skipped rather than waited for or taken twice. On
-/// SQLite the single writer already serialises workers, and the clause does not exist.
-fn skip_locked(tx: &Tx, of: &str) -> String {
-    match tx.backend() {
-        Backend::Sqlite => String::new(),
-        Backend::Postgres => format!(" FOR UPDATE OF {of} SKIP LOCKED"),
-    }
-}
-
 /// The oldest events not yet planned, at most `limit`, locked for this transaction on
 /// PostgreSQL (another worker skips them).
 pub async fn unplanned(tx: &mut Tx, limit: i64) -> Result<Vec<QueuedEvent>> {
     let sql = format!(
         "SELECT o.id, o.province_code, o.dossier_code, o.kind, o.payload, o.attempts, o.created_at FROM outbox o
          WHERE o.planned_at IS NULL ORDER BY o.id LIMIT $1{}",
-        skip_locked(tx, "o")
+        crate::skip_locked(tx, "o")
     );
     let rows = on!(tx, |c| sqlx::query_as(&sql).bind(limit).fetch_all(c).await)?;
     Ok(rows)
@@ -269,7 +259,7 @@ pub async fn claim(tx: &mut Tx, worker: &str, now: i64, lease_until: i64, limit:
                                WHERE o.dossier_code = d.dossier_code AND o.id < d.event_id AND o.planned_at IS NULL)
              ORDER BY d.id LIMIT $4{})
          RETURNING {DELIVERY_COLUMNS}",
-        skip_locked(tx, "d")
+        crate::skip_locked(tx, "d")
     );
     let mut rows: Vec<Delivery> = on!(tx, |c| {
         sqlx::query_as(&sql)

@@ -485,6 +485,20 @@ pub enum Line {
 /// The oldest waiting ticket (arrival order, then id) of `groups` taken on `day` in
 /// `line`. Tickets left waiting on an earlier day are not called.
 pub async fn oldest_waiting(tx: &mut Tx, groups: &[i64], day: &str, line: Line) -> Result<Option<Ticket>> {
+    oldest_in_line(tx, groups, day, line, "").await
+}
+
+/// [`oldest_waiting`] for claiming it: on PostgreSQL the ticket is locked for this
+/// transaction and tickets that other counters' calls are claiming at this moment are
+/// skipped (`FOR UPDATE SKIP LOCKED`), so simultaneous calls take the next tickets in line
+/// instead of queueing behind one row lock and retrying; `None` when every waiting ticket of
+/// the line is being claimed. On SQLite the one writer already serialises calls.
+pub async fn oldest_waiting_to_claim(tx: &mut Tx, groups: &[i64], day: &str, line: Line) -> Result<Option<Ticket>> {
+    let lock = crate::skip_locked(tx, "queue_tickets");
+    oldest_in_line(tx, groups, day, line, &lock).await
+}
+
+async fn oldest_in_line(tx: &mut Tx, groups: &[i64], day: &str, line: Line, lock: &str) -> Result<Option<Ticket>> {
     if groups.is_empty() {
         return Ok(None);
     }
@@ -497,7 +511,7 @@ pub async fn oldest_waiting(tx: &mut Tx, groups: &[i64], day: &str, line: Line) 
     // The ids are numbers from the database, not text from outside.
     let sql = format!(
         "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE group_id IN ({}) AND day = $1 AND state = 'waiting' AND {kind}
-         ORDER BY taken_at, id LIMIT 1",
+         ORDER BY taken_at, id LIMIT 1{lock}",
         list.join(", ")
     );
     let mut args = vec![Arg::Text(day)];
@@ -687,6 +701,21 @@ pub async fn recent_call_times(tx: &mut Tx, group: i64, day: &str, limit: i64) -
 /// views of the centre's queue are built from, in one read.
 pub async fn tickets_of_day(tx: &mut Tx, centre: &str, day: &str) -> Result<Vec<Ticket>> {
     let sql = format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE centre_code = $1 AND day = $2 ORDER BY id");
+    fetch_all(tx, &sql, &[Arg::Text(centre), Arg::Text(day)]).await
+}
+
+/// Tickets `ids` of `centre` taken on `day` (those of other centres or days are left out),
+/// by id.
+pub async fn tickets_of_day_by_id(tx: &mut Tx, centre: &str, day: &str, ids: &[i64]) -> Result<Vec<Ticket>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The ids are numbers, not text from outside.
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let sql = format!(
+        "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id IN ({}) AND centre_code = $1 AND day = $2 ORDER BY id",
+        list.join(", ")
+    );
     fetch_all(tx, &sql, &[Arg::Text(centre), Arg::Text(day)]).await
 }
 

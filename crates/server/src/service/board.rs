@@ -7,6 +7,7 @@
 use motcua_core::codes::ProvinceCode;
 use motcua_core::queue::TicketState;
 use motcua_store::Tx;
+use motcua_store::changes::QueueChange;
 use motcua_store::queue::{self as store, Kiosk};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,13 +19,15 @@ use crate::state::AppState;
 /// How many calls the board lists under the current ones.
 const LAST_CALLS: usize = 8;
 
-/// Commits `tx`, which changed `centre`'s queue, and tells the boards: every node's on
-/// PostgreSQL (the notification is delivered with the commit), this node's at once.
-pub(crate) async fn commit(state: &AppState, mut tx: Tx, centre: &str) -> Result<(), AppError> {
-    motcua_store::changes::notify_queue(&mut tx, centre).await?;
+/// Commits `tx`, which changed ticket `ticket` of `centre`'s queue, and tells the boards
+/// and phone pages: every node's on PostgreSQL (the notification is delivered with the
+/// commit), this node's at once.
+pub(crate) async fn commit(state: &AppState, mut tx: Tx, centre: &str, ticket: i64) -> Result<(), AppError> {
+    let change = QueueChange::ticket(centre, ticket);
+    motcua_store::changes::notify_queue(&mut tx, &change).await?;
     tx.commit().await?;
     // No board listening is not an error.
-    drop(state.queue_events.send(centre.to_owned()));
+    drop(state.queue_events.send(change));
     Ok(())
 }
 

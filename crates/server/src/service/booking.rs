@@ -597,7 +597,7 @@ pub async fn check_in(state: &AppState, k: &Kiosk, code: &str) -> Result<TicketV
         return Err(AppError::Refused(format!("Lịch hẹn {code} đã được dùng để lấy số.")));
     }
     let v = ticket_view(&mut tx, &ticket).await?;
-    super::board::commit(state, tx, &k.centre_code).await?;
+    super::board::commit(state, tx, &k.centre_code, ticket.id).await?;
     Ok(v)
 }
 

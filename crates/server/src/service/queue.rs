@@ -793,7 +793,7 @@ async fn take(
     )
     .await?;
     let view = ticket_view(&mut tx, &ticket).await?;
-    super::board::commit(state, tx, at.centre).await?;
+    super::board::commit(state, tx, at.centre, ticket.id).await?;
     Ok(view)
 }
 
@@ -985,9 +985,12 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
         let now = motcua_store::to_millis(state.clock.now());
         // A ticket checked in from a booking goes first while its slot lasts; it does not
         // count in the fair rule's run.
-        let (t, run_after) = match store::oldest_waiting(&mut tx, &groups, &day, Line::Booked(now)).await? {
+        let (t, run_after) = match store::oldest_waiting_to_claim(&mut tx, &groups, &day, Line::Booked(now)).await? {
             Some(t) => (t, run),
             None => {
+                // Which line the fair rule calls from, then the oldest ticket of that line
+                // no other counter is claiming this instant (PostgreSQL; on SQLite the same
+                // ticket); if all of that line's are being claimed, the other line's.
                 let priority = store::oldest_waiting(&mut tx, &groups, &day, Line::Priority).await?;
                 let ordinary = store::oldest_waiting(&mut tx, &groups, &day, Line::Ordinary).await?;
                 let Some(pick) =
@@ -996,12 +999,27 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
                     tx.commit().await?;
                     return Ok(None);
                 };
-                let chosen = match pick {
-                    Pick::Priority => priority,
-                    Pick::Ordinary => ordinary,
+                let other = match pick {
+                    Pick::Priority => Pick::Ordinary,
+                    Pick::Ordinary => Pick::Priority,
                 };
-                let Some(t) = chosen else { continue };
-                (t, rules::run_after(run, pick))
+                let mut claimable = None;
+                for pick in [pick, other] {
+                    let line = match pick {
+                        Pick::Priority => Line::Priority,
+                        Pick::Ordinary => Line::Ordinary,
+                    };
+                    if let Some(t) = store::oldest_waiting_to_claim(&mut tx, &groups, &day, line).await? {
+                        claimable = Some((t, rules::run_after(run, pick)));
+                        break;
+                    }
+                }
+                // Everyone waiting is being called by other counters right now.
+                let Some(found) = claimable else {
+                    tx.commit().await?;
+                    return Ok(None);
+                };
+                found
             }
         };
         if store::claim(&mut tx, t.id, id, &officer, now).await? {
@@ -1012,7 +1030,7 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
                 .await?
                 .ok_or_else(|| AppError::Internal("ticket vanished".to_owned()))?;
             let view = ticket_view(&mut tx, &t).await?;
-            super::board::commit(state, tx, &c.centre_code).await?;
+            super::board::commit(state, tx, &c.centre_code, t.id).await?;
             return Ok(Some(view));
         }
         // Another counter took it between our read and our update: look again.
@@ -1106,7 +1124,7 @@ pub async fn act(
         .await?
         .ok_or_else(|| AppError::Internal("ticket vanished".to_owned()))?;
     let view = ticket_view(&mut tx, &t).await?;
-    super::board::commit(state, tx, &t.centre_code).await?;
+    super::board::commit(state, tx, &t.centre_code, t.id).await?;
     Ok(view)
 }
 

@@ -12,17 +12,20 @@
 //!
 //! Changes come from `AppState::queue_events`: this node's commits at once, and on
 //! PostgreSQL every node's (`crate::changes`), so every node's views follow every node's
-//! calls.
+//! calls. A change names the ticket it changed: the tickets view keeps the day's tickets
+//! between builds and reads again only those that changed (the whole day when a change is
+//! not about one ticket, when changes were missed, and at least every [`FULL_READ`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::queue::{self as rules, TicketState};
-use motcua_store::queue::{self as store, Kiosk};
-use tokio::sync::broadcast::error::RecvError;
+use motcua_store::changes::QueueChange;
+use motcua_store::queue::{self as store, Kiosk, Ticket};
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::watch;
 
 use super::board::{self, Board};
@@ -33,6 +36,10 @@ use crate::state::AppState;
 /// The least time between two builds of one view: under a stream of calls a view is built
 /// at most 40 times a second, and a call reaches the screens at most this much later.
 pub const MIN_GAP: Duration = Duration::from_millis(25);
+
+/// The tickets view reads the centre's whole day at least this often, whatever the changes
+/// told (a ticket linked to a dossier inside intake's group commit is not told at once).
+pub const FULL_READ: Duration = Duration::from_secs(5);
 
 /// What a stream receives: the latest view (`None` until the first build, or when the
 /// last build failed).
@@ -68,8 +75,41 @@ pub struct Live {
     tickets: Followed<Tickets>,
 }
 
-/// How a view is built for a centre, given the view built before (if any).
-type Build<T> = Arc<dyn Fn(AppState, Option<Arc<T>>) -> BoxFuture<'static, Result<T, AppError>> + Send + Sync>;
+/// What changed in a centre's queue since a view was last built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// Anything may have: read it all.
+    Everything,
+    /// These tickets (ids) and nothing else.
+    Tickets(HashSet<i64>),
+}
+
+impl Changed {
+    fn nothing() -> Self {
+        Changed::Tickets(HashSet::new())
+    }
+
+    /// Adds `change` if it concerns `centre`; whether it did.
+    fn add(&mut self, centre: &str, change: &QueueChange) -> bool {
+        match (&change.centre, change.ticket) {
+            (Some(c), _) if c != centre => false,
+            (Some(_), Some(id)) => {
+                if let Changed::Tickets(ids) = self {
+                    ids.insert(id);
+                }
+                true
+            }
+            _ => {
+                *self = Changed::Everything;
+                true
+            }
+        }
+    }
+}
+
+/// How a view is built for a centre, given the view built before (if any) and what changed
+/// since.
+type Build<T> = Arc<dyn Fn(AppState, Option<Arc<T>>, Changed) -> BoxFuture<'static, Result<T, AppError>> + Send + Sync>;
 
 /// The board of kiosk `k`'s centre, as it changes.
 pub fn board(state: &AppState, k: &Kiosk) -> View<Board> {
@@ -78,7 +118,7 @@ pub fn board(state: &AppState, k: &Kiosk) -> View<Board> {
         state,
         |live| &live.boards,
         &k.centre_code,
-        Arc::new(move |state, _| {
+        Arc::new(move |state, _, _| {
             let kiosk = kiosk.clone();
             Box::pin(async move { board::board(&state, &kiosk).await })
         }),
@@ -88,25 +128,70 @@ pub fn board(state: &AppState, k: &Kiosk) -> View<Board> {
 /// The places in line of `centre`'s tickets of the day, as they change.
 pub fn tickets(state: &AppState, centre: &str) -> View<Tickets> {
     let code = centre.to_owned();
+    // The day's tickets as last read, kept between builds by the view's one task.
+    let kept: Arc<Mutex<Option<Day>>> = Arc::default();
     follow(
         state,
         |live| &live.tickets,
         centre,
-        Arc::new(move |state, before: Option<Arc<Tickets>>| {
+        Arc::new(move |state, before: Option<Arc<Tickets>>, changed| {
             let code = code.clone();
+            let kept = kept.clone();
             Box::pin(async move {
-                let mut now = tickets_now(&state, &code).await?;
-                if let Some(before) = before {
-                    for (token, t) in &mut now {
-                        if let Some(old) = before.get(token).filter(|old| **old == *t) {
-                            *t = old.clone();
-                        }
-                    }
-                }
-                Ok(now)
+                // Taken out while building: a failed build leaves nothing, and the next
+                // reads the whole day.
+                let day = kept.lock().expect("kept tickets").take();
+                let (day, reread) = read_day(&state, &code, day, changed).await?;
+                let out = tickets_of(&state, &code, &day, &reread, before.as_deref()).await;
+                *kept.lock().expect("kept tickets") = Some(day);
+                out
             })
         }),
     )
+}
+
+/// A centre's tickets of one day, by id, and when the whole day was last read.
+struct Day {
+    day: String,
+    tickets: BTreeMap<i64, Ticket>,
+    read_at: tokio::time::Instant,
+}
+
+/// The tickets read again by a build: `None` when it read the whole day.
+type Reread = Option<HashSet<i64>>;
+
+/// `kept` brought up to date with `changed`: only the changed tickets read again, or the
+/// whole of today (see the module documentation).
+async fn read_day(
+    state: &AppState,
+    centre: &str,
+    kept: Option<Day>,
+    changed: Changed,
+) -> Result<(Day, Reread), AppError> {
+    let today = day_of(state.clock.now());
+    let mut tx = state.db.begin_read().await?;
+    match (kept, changed) {
+        (Some(mut d), Changed::Tickets(ids)) if d.day == today && d.read_at.elapsed() < FULL_READ => {
+            let ids: Vec<i64> = ids.into_iter().collect();
+            for t in store::tickets_of_day_by_id(&mut tx, centre, &today, &ids).await? {
+                d.tickets.insert(t.id, t);
+            }
+            Ok((d, Some(ids.into_iter().collect())))
+        }
+        _ => {
+            let read_at = tokio::time::Instant::now();
+            let all = store::tickets_of_day(&mut tx, centre, &today).await?;
+            let tickets = all.into_iter().map(|t| (t.id, t)).collect();
+            Ok((
+                Day {
+                    day: today,
+                    tickets,
+                    read_at,
+                },
+                None,
+            ))
+        }
+    }
 }
 
 /// The view of `centre` that `pick` names: the one being kept, or a new one with its task.
@@ -136,12 +221,19 @@ async fn keep<T: Send + Sync + 'static>(
     centre: String,
     sender: Publish<T>,
     build: Build<T>,
-    mut changes: tokio::sync::broadcast::Receiver<String>,
+    mut changes: tokio::sync::broadcast::Receiver<QueueChange>,
 ) {
+    let mut changed = Changed::Everything;
     loop {
         let started = tokio::time::Instant::now();
         let before = sender.borrow().clone();
-        let view = match build(state.clone(), before).await {
+        let view = match build(
+            state.clone(),
+            before,
+            std::mem::replace(&mut changed, Changed::nothing()),
+        )
+        .await
+        {
             Ok(view) => Some(Arc::new(view)),
             Err(e) => {
                 tracing::warn!(error = %e, centre = %centre, "live queue view not built");
@@ -151,16 +243,27 @@ async fn keep<T: Send + Sync + 'static>(
         sender.send_replace(view);
         loop {
             match changes.recv().await {
-                Ok(c) if c == centre => break,
+                Ok(c) if changed.add(&centre, &c) => break,
                 Ok(_) => {}
-                // Missed some: build anyway, the view is whole.
-                Err(RecvError::Lagged(_)) => break,
+                // Missed some: build anyway, from scratch.
+                Err(RecvError::Lagged(_)) => {
+                    changed = Changed::Everything;
+                    break;
+                }
                 Err(RecvError::Closed) => return,
             }
         }
         tokio::time::sleep_until(started + MIN_GAP).await;
         // What came meanwhile is in the next build.
-        while changes.try_recv().is_ok() {}
+        loop {
+            match changes.try_recv() {
+                Ok(c) => {
+                    changed.add(&centre, &c);
+                }
+                Err(TryRecvError::Lagged(_)) => changed = Changed::Everything,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
         // Nobody follows any more: stop (under the lock, so that nobody subscribes to a
         // view about to stop).
         let mut followed = pick(&state.queue_live).followed.lock().expect("live views");
@@ -171,16 +274,23 @@ async fn keep<T: Send + Sync + 'static>(
     }
 }
 
-/// Every ticket of `centre` taken today with its place in line and estimated wait, as
-/// [`super::queue::public_ticket`] gives them one at a time, from one read of the day's
-/// tickets (places by `core::queue::places`, estimates from each group's latest calls).
-pub async fn tickets_now(state: &AppState, centre: &str) -> Result<Tickets, AppError> {
-    let day = day_of(state.clock.now());
-    let mut tx = state.db.begin_read().await?;
-    let all = store::tickets_of_day(&mut tx, centre, &day).await?;
+/// Every ticket of `day` with its place in line and estimated wait, as
+/// [`super::queue::public_ticket`] gives them one at a time (places by
+/// `core::queue::places`, estimates from each group's latest calls). A ticket that is not
+/// in `reread` and whose place and estimate did not move keeps its `Arc` from `before`
+/// without being drawn again.
+async fn tickets_of(
+    state: &AppState,
+    centre: &str,
+    day: &Day,
+    reread: &Reread,
+    before: Option<&Tickets>,
+) -> Result<Tickets, AppError> {
+    let all: Vec<&Ticket> = day.tickets.values().collect();
     let Some(first) = all.first() else {
         return Ok(Tickets::new());
     };
+    let mut tx = state.db.begin_read().await?;
     let groups: HashMap<i64, String> = store::groups(&mut tx, centre)
         .await?
         .into_iter()
@@ -220,23 +330,62 @@ pub async fn tickets_now(state: &AppState, centre: &str) -> Result<Tickets, AppE
     let mut out = Tickets::with_capacity(all.len());
     for (t, ahead) in all.iter().zip(ahead) {
         let is_waiting = t.state() == Some(TicketState::Waiting);
+        let ahead = if is_waiting { ahead } else { 0 };
         let group_calls = calls.get(&t.group_id).map_or(&[][..], Vec::as_slice);
+        let estimate = if is_waiting {
+            rules::estimated_wait_minutes(ahead, group_calls)
+        } else {
+            None
+        };
+        let old = before.and_then(|b| b.get(&t.public_token));
+        let unread = reread.as_ref().is_some_and(|ids| !ids.contains(&t.id));
+        if let Some(old) = old.filter(|o| unread && o.ahead == ahead && o.estimated_wait_minutes == estimate) {
+            out.insert(t.public_token.clone(), old.clone());
+            continue;
+        }
         let group_name = groups.get(&t.group_id).cloned().unwrap_or_default();
         let counter = t.counter_id.and_then(|id| counters.get(&id).copied());
-        out.insert(
-            t.public_token.clone(),
-            Arc::new(PublicTicket {
-                ticket: view_of(t, group_name, counter),
-                centre_name: centre_name.clone(),
-                ahead: if is_waiting { ahead } else { 0 },
-                estimated_wait_minutes: if is_waiting {
-                    rules::estimated_wait_minutes(ahead, group_calls)
-                } else {
-                    None
-                },
-                centre_code: t.centre_code.clone(),
-            }),
-        );
+        let now = PublicTicket {
+            ticket: view_of(t, group_name, counter),
+            centre_name: centre_name.clone(),
+            ahead,
+            estimated_wait_minutes: estimate,
+            centre_code: t.centre_code.clone(),
+        };
+        // Drawn again but the same: the same `Arc`, so that its phone sees nothing new.
+        let shown = match old.filter(|o| ***o == now) {
+            Some(o) => o.clone(),
+            None => Arc::new(now),
+        };
+        out.insert(t.public_token.clone(), shown);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Changed, QueueChange};
+
+    #[test]
+    fn changes_gather_the_tickets_of_their_centre() {
+        let mut c = Changed::nothing();
+        assert!(c.add("A", &QueueChange::ticket("A", 1)));
+        assert!(!c.add("A", &QueueChange::ticket("B", 2)));
+        assert!(c.add("A", &QueueChange::ticket("A", 3)));
+        assert_eq!(c, Changed::Tickets([1, 3].into_iter().collect()));
+        // A change not about one ticket, or about every centre, reads everything.
+        let mut whole = Changed::nothing();
+        let centre_only = QueueChange {
+            centre: Some("A".to_owned()),
+            ticket: None,
+        };
+        assert!(whole.add("A", &centre_only));
+        assert_eq!(whole, Changed::Everything);
+        let mut any = c.clone();
+        assert!(any.add("A", &QueueChange::everything()));
+        assert_eq!(any, Changed::Everything);
+        // Once everything, more tickets change nothing.
+        assert!(any.add("A", &QueueChange::ticket("A", 9)));
+        assert_eq!(any, Changed::Everything);
+    }
 }
