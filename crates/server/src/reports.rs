@@ -26,9 +26,6 @@ use crate::error::AppError;
 use crate::forms::Letterhead;
 use crate::state::AppState;
 
-/// The MIME type of XLSX files.
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
 /// The report's title.
 pub const TITLE: &str = "BÁO CÁO TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH";
 

@@ -7,7 +7,7 @@ use motcua_core::codes::{AgencyCode, ProvinceCode};
 use time::OffsetDateTime;
 
 use crate::dossiers::Stored;
-use crate::{Result, Tx, exec, from_millis, on, to_millis};
+use crate::{Arg, Result, Tx, exec, fetch_all, from_millis, on, to_millis};
 
 /// A rendered form stored in the object store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,19 +119,8 @@ pub async fn replace(tx: &mut Tx, old: &FormRecord, new: &FormRecord, by: &str, 
 
 /// The current revision of the form recorded for `dossier_id`, `kind` and `ordinal`, if any.
 pub async fn get(tx: &mut Tx, dossier_id: i64, kind: &str, ordinal: i64) -> Result<Option<FormRecord>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM dossier_forms
-         WHERE dossier_id = $1 AND kind = $2 AND ordinal = $3 AND replaced_at IS NULL"
-    );
-    let row: Option<FormRow> = on!(tx, |c| {
-        sqlx::query_as(&sql)
-            .bind(dossier_id)
-            .bind(kind)
-            .bind(ordinal)
-            .fetch_optional(c)
-            .await
-    })?;
-    Ok(row.map(record))
+    let key = [Arg::Int(dossier_id), Arg::Text(kind), Arg::Int(ordinal)];
+    revision_where(tx, "replaced_at IS NULL", &key).await
 }
 
 /// Revision `revision` of the form recorded for `dossier_id`, `kind` and `ordinal`,
@@ -143,20 +132,24 @@ pub async fn get_revision(
     ordinal: i64,
     revision: i64,
 ) -> Result<Option<FormRecord>> {
+    let key = [
+        Arg::Int(dossier_id),
+        Arg::Text(kind),
+        Arg::Int(ordinal),
+        Arg::Int(revision),
+    ];
+    revision_where(tx, "revision = $4", &key).await
+}
+
+/// The form recorded for the dossier, kind and ordinal that are `$1` to `$3` of `args`, in
+/// the revision that the condition `which` picks: the current one, or the one numbered `$4`.
+async fn revision_where(tx: &mut Tx, which: &str, args: &[Arg<'_>]) -> Result<Option<FormRecord>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM dossier_forms
-         WHERE dossier_id = $1 AND kind = $2 AND ordinal = $3 AND revision = $4"
+         WHERE dossier_id = $1 AND kind = $2 AND ordinal = $3 AND {which}"
     );
-    let row: Option<FormRow> = on!(tx, |c| {
-        sqlx::query_as(&sql)
-            .bind(dossier_id)
-            .bind(kind)
-            .bind(ordinal)
-            .bind(revision)
-            .fetch_optional(c)
-            .await
-    })?;
-    Ok(row.map(record))
+    let rows: Vec<FormRow> = fetch_all(tx, &sql, args).await?;
+    Ok(rows.into_iter().next().map(record))
 }
 
 /// Every form recorded for `dossier_id`, current and replaced, by kind, ordinal and revision.

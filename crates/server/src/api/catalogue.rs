@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
+use super::forms::XLSX;
 use crate::audit::{self, Actor, Event};
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
@@ -324,9 +325,6 @@ pub struct ExportParams {
     /// `json` (default) or `xlsx`.
     pub format: Option<String>,
 }
-
-/// Media type of XLSX workbooks.
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `GET /api/v1/catalogue/export`: the province's whole catalogue with every version.
 #[utoipa::path(get, path = "/api/v1/catalogue/export", params(ExportParams), tag = "catalogue",

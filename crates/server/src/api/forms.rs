@@ -414,8 +414,8 @@ pub fn file_response(file: tokio::fs::File, content_type: &'static str, name: &s
     response
 }
 
-/// The media type of XLSX workbooks.
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// The media type of XLSX workbooks (every download of one, and its OpenAPI description).
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 type Page = Vec<Vec<Cell>>;
 
@@ -479,7 +479,7 @@ impl XlsxExport {
 /// numbers, the header frozen), streamed however long the period.
 #[utoipa::path(get, path = "/api/v1/register.xlsx", tag = "dossiers", params(RegisterParams),
     responses((status = 200, description = "Sổ theo dõi hồ sơ (XLSX)",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody)))]
+            content_type = XLSX), (status = 403, body = ErrorBody)))]
 pub async fn register_xlsx(
     State(state): State<AppState>,
     p: Principal,
@@ -556,7 +556,7 @@ super::dossiers::work_list_params! {
 /// `GET /api/v1/dossiers` (newest first, every page), streamed however many dossiers match.
 #[utoipa::path(get, path = "/api/v1/dossiers.xlsx", tag = "dossiers", params(ExportParams),
     responses((status = 200, description = "Danh sách hồ sơ (XLSX)",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody)))]
+            content_type = XLSX), (status = 403, body = ErrorBody)))]
 pub async fn dossiers_xlsx(
     State(state): State<AppState>,
     p: Principal,

@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::forms::attachment;
+use super::forms::{XLSX, attachment};
 use crate::auth::{ClientIp, Principal};
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -163,7 +163,7 @@ pub async fn reconciliation(
 /// line per order, then one line per notification that did not add up.
 #[utoipa::path(get, path = "/api/v1/payments/reconciliation.xlsx", tag = "payments", params(ReconciliationQuery),
     responses((status = 200, description = "Bảng đối soát (XLSX)",
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody)))]
+        content_type = XLSX), (status = 403, body = ErrorBody)))]
 pub async fn reconciliation_xlsx(
     State(state): State<AppState>,
     p: Principal,

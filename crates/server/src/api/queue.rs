@@ -301,7 +301,7 @@ pub async fn figures(
 /// `GET /api/v1/queue/figures.xlsx`: the same as a workbook.
 #[utoipa::path(get, path = "/api/v1/queue/figures.xlsx", params(crate::service::period::PeriodQuery), tag = "queue",
     responses((status = 200, description = "Số liệu xếp hàng (XLSX)",
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        content_type = super::forms::XLSX),
         (status = 403, body = ErrorBody)))]
 pub async fn figures_xlsx(
     State(state): State<AppState>,

@@ -7,10 +7,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::forms::XLSX;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::ApiQuery;
-use crate::reports::XLSX;
 use crate::service::reports::{self as service, MonthlyList};
 use crate::state::AppState;
 
@@ -46,7 +46,7 @@ pub struct ResultsParams {
 /// per department and procedure, per field. The figures are the dashboard's.
 #[utoipa::path(get, path = "/api/v1/reports/results.xlsx", tag = "reports", params(ResultsParams),
     responses((status = 200, description = "Báo cáo kết quả giải quyết thủ tục hành chính (XLSX)",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody),
+            content_type = XLSX), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn results_xlsx(
     State(state): State<AppState>,
@@ -71,7 +71,7 @@ pub async fn monthly(State(state): State<AppState>, p: Principal) -> Result<Json
 #[utoipa::path(get, path = "/api/v1/reports/monthly/{file}", tag = "reports",
     params(("file" = String, Path, description = "Số của báo cáo và đuôi .xlsx, ví dụ 12.xlsx")),
     responses((status = 200, description = "Báo cáo tháng (XLSX)",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+            content_type = XLSX), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn monthly_file(
     State(state): State<AppState>,
     p: Principal,
