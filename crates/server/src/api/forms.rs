@@ -415,7 +415,7 @@ pub fn file_response(file: tokio::fs::File, content_type: &'static str, name: &s
 }
 
 /// The media type of XLSX workbooks (every download of one, and its OpenAPI description).
-pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 type Page = Vec<Vec<Cell>>;
 
