@@ -1,13 +1,12 @@
 //! Store tests; they run on the backend the test run selects (see `motcua_store::testing`).
 
-use motcua_core::catalogue::{Agency, AgencyAlias, AgencyKind, ApplicantKind, OnlineMode, ProcedureContent};
+use motcua_core::catalogue::{Agency, AgencyAlias, AgencyKind, OnlineMode, ProcedureContent};
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
-use motcua_core::dossier::{Channel, DossierCode, Status};
-use motcua_core::lifecycle::{Applicant, Dossier, Filing};
+use motcua_core::dossier::{DossierCode, Status};
 use motcua_core::map::AgencyTree;
 use motcua_core::{demo, demo_2025};
 use motcua_store::dossiers::{self, ListFilter, ListOrder, Scope};
-use motcua_store::testing::{fresh_db, postgres_selected};
+use motcua_store::testing::{counter_dossier, fresh_db, postgres_selected};
 use motcua_store::{Db, DbConfig, StoreError, catalogue, schema};
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
@@ -555,26 +554,14 @@ async fn a_work_list_scoped_to_agencies_shows_what_they_received_hold_or_answer_
     let version = record.versions.last().expect("a version");
     let day = date!(2026 - 03 - 02);
     let file = |receiving: &str, responsible: &str, current: &str, n: u32| {
-        let mut d = Dossier::file(Filing {
-            code: DossierCode::new(&agency_code(receiving), day, n).expect("code"),
-            province: province.clone(),
-            procedure: &record.code,
-            version: version.version,
-            content: &version.content,
-            receiving: agency_code(receiving),
-            channel: Channel::Counter,
-            applicant: Applicant {
-                kind: ApplicantKind::Citizen,
-                name: "Nguyễn Văn An".into(),
-                id_number: "058190000123".into(),
-                phone: String::new(),
-                email: String::new(),
-                address: String::new(),
-            },
-            documents: Vec::new(),
-            tracking_secret: "ABCDEFGH".into(),
-            now: OffsetDateTime::now_utc(),
-        });
+        let mut d = counter_dossier(
+            DossierCode::new(&agency_code(receiving), day, n).expect("code"),
+            province.clone(),
+            agency_code(receiving),
+            &record.code,
+            version,
+            OffsetDateTime::now_utc(),
+        );
         d.responsible_agency = agency_code(responsible);
         d.current_agency = agency_code(current);
         d.status = Status::InProgress;
