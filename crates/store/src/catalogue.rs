@@ -205,12 +205,16 @@ pub async fn upsert_agency(tx: &mut Tx, province: &ProvinceCode, agency: &Agency
     let all = agencies(tx, province).await?;
     let find = |code: &AgencyCode| all.iter().find(|x| &x.code == code);
     let stored = find(&a.code);
+    // No agency has this code, so whatever it resolves to, an alias sent it there.
     if stored.is_none()
-        && let Some(target) = alias_target(tx, province, &a.code).await?
+        && let Some(target) = resolve_agency(tx, province, &a.code).await?
     {
         return Err(Invalid::new(
             "code",
-            format!("mã {} đã chuyển thành mã {target} (sáp nhập); hãy dùng mã khác", a.code),
+            format!(
+                "mã {} đã chuyển thành mã {} (sáp nhập); hãy dùng mã khác",
+                a.code, target.code
+            ),
         )
         .into());
     }
@@ -270,17 +274,6 @@ pub async fn upsert_agency(tx: &mut Tx, province: &ProvinceCode, agency: &Agency
         .await
     })?;
     bump_generation(tx, province).await
-}
-
-/// Where an alias sends `old_code`, if one does.
-async fn alias_target(tx: &mut Tx, province: &ProvinceCode, old_code: &AgencyCode) -> Result<Option<String>> {
-    Ok(on!(tx, |c| {
-        sqlx::query_scalar("SELECT code FROM agency_aliases WHERE province_code = $1 AND old_code = $2")
-            .bind(province.as_str())
-            .bind(old_code.as_str())
-            .fetch_optional(c)
-            .await
-    })?)
 }
 
 /// Retires agency `code` at `at`: merged into `successor` (its old code then resolves to

@@ -612,6 +612,31 @@ pub struct ListFilter {
     pub limit: u32,
 }
 
+impl ListFilter {
+    /// Every dossier of `scope` in `province`, newest first, a page of the largest size,
+    /// judged at `now`: the filter that the others narrow.
+    pub fn new(province: ProvinceCode, scope: Scope, now: OffsetDateTime) -> Self {
+        Self {
+            province,
+            scope,
+            statuses: Vec::new(),
+            overdue: false,
+            due_soon: None,
+            waited_past_limit: false,
+            assignee: None,
+            unassigned: false,
+            procedure: None,
+            due_from: None,
+            due_until: None,
+            now,
+            before_id: None,
+            after_due: None,
+            order: ListOrder::Newest,
+            limit: MAX_LIST_LIMIT,
+        }
+    }
+}
+
 /// The order of a work list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ListOrder {

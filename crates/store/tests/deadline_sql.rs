@@ -20,7 +20,7 @@ use motcua_core::evaluation::{self, Satisfaction};
 use motcua_core::lifecycle::{Dossier, ReceivedDocument};
 use motcua_core::rules::{RuleBook, RuleSet};
 use motcua_core::stats::judgement;
-use motcua_store::dossiers::{self, ListFilter, ListOrder, Scope};
+use motcua_store::dossiers::{self, ListFilter, Scope};
 use motcua_store::evaluation::Setup;
 use motcua_store::overview::{self, Figures, Metric, Period};
 use motcua_store::testing::{TestDb, counter_dossier, fresh_db_on, postgres_available};
@@ -389,24 +389,7 @@ fn count(ds: &[Dossier], f: impl Fn(&Dossier) -> bool) -> i64 {
 }
 
 fn list_filter(province: &ProvinceCode, now: OffsetDateTime) -> ListFilter {
-    ListFilter {
-        province: province.clone(),
-        scope: Scope::Province,
-        statuses: Vec::new(),
-        overdue: false,
-        due_soon: None,
-        waited_past_limit: false,
-        assignee: None,
-        unassigned: false,
-        procedure: None,
-        due_from: None,
-        due_until: None,
-        now,
-        before_id: None,
-        after_due: None,
-        order: ListOrder::Newest,
-        limit: dossiers::MAX_LIST_LIMIT,
-    }
+    ListFilter::new(province.clone(), Scope::Province, now)
 }
 
 /// The figures in progress at the end of the period `[from, to)` judged at `now`, by the

@@ -5,7 +5,7 @@ use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::dossier::{DossierCode, Status};
 use motcua_core::map::AgencyTree;
 use motcua_core::{demo, demo_2025};
-use motcua_store::dossiers::{self, ListFilter, ListOrder, Scope};
+use motcua_store::dossiers::{self, ListFilter, Scope};
 use motcua_store::testing::{counter_dossier, fresh_db, postgres_selected};
 use motcua_store::{Db, DbConfig, StoreError, catalogue, schema};
 use time::OffsetDateTime;
@@ -584,24 +584,7 @@ async fn a_work_list_scoped_to_agencies_shows_what_they_received_hold_or_answer_
         .expect("insert");
     tx.commit().await.expect("commit");
     let mut tx = t.db.begin_read().await.expect("read");
-    let list = |scope: Scope| ListFilter {
-        province: province.clone(),
-        scope,
-        statuses: Vec::new(),
-        overdue: false,
-        due_soon: None,
-        waited_past_limit: false,
-        assignee: None,
-        unassigned: false,
-        procedure: None,
-        due_from: None,
-        due_until: None,
-        now: OffsetDateTime::now_utc(),
-        before_id: None,
-        after_due: None,
-        order: ListOrder::Newest,
-        limit: dossiers::MAX_LIST_LIMIT,
-    };
+    let list = |scope: Scope| ListFilter::new(province.clone(), scope, OffsetDateTime::now_utc());
     let mut codes = Vec::new();
     for scope in [
         Scope::Agencies(vec![NHA_TRANG_CENTRE.to_owned(), NHA_TRANG.to_owned()]),
