@@ -179,10 +179,14 @@ pub async fn agencies(tx: &mut Tx, province: &ProvinceCode) -> Result<Vec<Agency
 /// code, retired or not; `None` when the province knows neither. Every place that takes an
 /// agency code from a request resolves it here.
 pub async fn resolve_agency(tx: &mut Tx, province: &ProvinceCode, code: &AgencyCode) -> Result<Option<Agency>> {
-    let sql = format!(
-        "SELECT {AGENCY_COLUMNS} FROM agencies WHERE province_code = $1 AND code = COALESCE(
-            (SELECT code FROM agency_aliases WHERE province_code = $1 AND old_code = $2), $2)"
-    );
+    let alias_or_code = "COALESCE((SELECT code FROM agency_aliases WHERE province_code = $1 AND old_code = $2), $2)";
+    one_agency(tx, province, code, alias_or_code).await
+}
+
+/// The agency of the province whose code is `code_is`, an SQL expression of `$1` (the
+/// province) and `$2` (`code`).
+async fn one_agency(tx: &mut Tx, province: &ProvinceCode, code: &AgencyCode, code_is: &str) -> Result<Option<Agency>> {
+    let sql = format!("SELECT {AGENCY_COLUMNS} FROM agencies WHERE province_code = $1 AND code = {code_is}");
     let row: Option<AgencyRow> = on!(tx, |c| {
         sqlx::query_as(&sql)
             .bind(province.as_str())
@@ -392,15 +396,7 @@ pub async fn alias_agency(tx: &mut Tx, province: &ProvinceCode, alias: &AgencyAl
 
 /// The agency with exactly this code (no alias followed), retired or not.
 pub async fn agency(tx: &mut Tx, province: &ProvinceCode, code: &AgencyCode) -> Result<Option<Agency>> {
-    let sql = format!("SELECT {AGENCY_COLUMNS} FROM agencies WHERE province_code = $1 AND code = $2");
-    let row: Option<AgencyRow> = on!(tx, |c| {
-        sqlx::query_as(&sql)
-            .bind(province.as_str())
-            .bind(code.as_str())
-            .fetch_optional(c)
-            .await
-    })?;
-    row.map(AgencyRow::into_agency).transpose()
+    one_agency(tx, province, code, "$2").await
 }
 
 /// A province's agency aliases, ordered by old code.
