@@ -134,8 +134,12 @@ pub enum AgencyKind {
     Centre,
     /// A department (Sở, ban, ngành).
     Department,
-    /// A commune-level one-stop centre.
+    /// A commune-level one-stop centre (the Public Administrative Service Centre of a xã,
+    /// phường or đặc khu); its parent is the [`AgencyKind::Commune`] it serves.
     CommuneCentre,
+    /// The People's Committee of a xã, phường or đặc khu: the competent body for
+    /// commune-level procedures (docs/map-2025.md §2.1). Its parent is the province.
+    Commune,
     /// Any other agency (e.g. a unit that takes part in inter-agency procedures).
     Other,
 }
@@ -148,6 +152,7 @@ impl AgencyKind {
             Self::Centre => "centre",
             Self::Department => "department",
             Self::CommuneCentre => "commune_centre",
+            Self::Commune => "commune",
             Self::Other => "other",
         }
     }
@@ -159,6 +164,7 @@ impl AgencyKind {
             "centre" => Self::Centre,
             "department" => Self::Department,
             "commune_centre" => Self::CommuneCentre,
+            "commune" => Self::Commune,
             "other" => Self::Other,
             _ => return None,
         })
@@ -188,15 +194,40 @@ pub struct Agency {
     /// Public email address.
     #[serde(default)]
     pub email: String,
+    /// The 5-digit national code of a [`AgencyKind::Commune`] (mã đơn vị hành chính,
+    /// Decision 19/2025/QĐ-TTg, e.g. `22366` for phường Nha Trang); empty for the others.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub admin_code: String,
+    /// When the agency was merged or dissolved. A retired agency is never deleted
+    /// (dossiers, statistics and audit records name it) but receives nothing and issues no
+    /// dossier code. Set only by retiring it (`store::catalogue::retire_agency`), never by
+    /// an edit.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub retired_at: Option<OffsetDateTime>,
+    /// The agency that took over from a retired one (a merger); its old code resolves to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor: Option<AgencyCode>,
 }
 
 impl Agency {
-    /// Normalises text to NFC and checks lengths.
+    /// Whether the agency still works (not merged or dissolved).
+    pub fn is_active(&self) -> bool {
+        self.retired_at.is_none()
+    }
+
+    /// Normalises text to NFC and checks lengths, the national code and the rules of the
+    /// tree this agency can check alone (the rules that need its parent are
+    /// [`Agency::check_parent`]).
     pub fn normalize(&mut self) -> Result<(), Invalid> {
         self.name = nfc(&self.name);
         self.address = nfc(&self.address);
         self.phone = nfc(&self.phone);
         self.email = nfc(&self.email);
+        self.admin_code = self.admin_code.trim().to_owned();
         check_text("name", &self.name, MAX_NAME, true)?;
         check_text("address", &self.address, MAX_NAME, false)?;
         check_text("phone", &self.phone, 40, false)?;
@@ -211,10 +242,75 @@ impl Agency {
                     "UBND tỉnh là gốc của cây cơ quan, không có cấp trên",
                 ));
             }
+            (Some(parent), AgencyKind::Commune) if parent != self.code.province().as_agency() => {
+                return Err(Invalid::new("parent", "UBND xã, phường, đặc khu trực thuộc UBND tỉnh"));
+            }
             _ => {}
+        }
+        if !self.admin_code.is_empty() {
+            if self.kind != AgencyKind::Commune {
+                return Err(Invalid::new(
+                    "admin_code",
+                    "chỉ UBND xã, phường, đặc khu có mã đơn vị hành chính",
+                ));
+            }
+            if self.admin_code.len() != 5 || !self.admin_code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Invalid::new("admin_code", "mã đơn vị hành chính gồm đúng 5 chữ số"));
+            }
+        }
+        if self.successor.is_some() && self.retired_at.is_none() {
+            return Err(Invalid::new(
+                "successor",
+                "chỉ cơ quan đã ngừng hoạt động mới có cơ quan kế thừa",
+            ));
+        }
+        if self.successor.as_ref() == Some(&self.code) {
+            return Err(Invalid::new("successor", "cơ quan không thể kế thừa chính nó"));
         }
         Ok(())
     }
+
+    /// The rules of the tree between this agency and its parent (docs/map-2025.md §2.1):
+    /// a commune centre belongs to a commune's People's Committee, a commune to the
+    /// province, a centre (or a branch of it) to the province or to a centre. Other kinds
+    /// may hang anywhere.
+    pub fn check_parent(&self, parent: &Agency) -> Result<(), Invalid> {
+        let allowed = match self.kind {
+            AgencyKind::CommuneCentre => parent.kind == AgencyKind::Commune,
+            AgencyKind::Commune => parent.kind == AgencyKind::Province,
+            AgencyKind::Centre => matches!(parent.kind, AgencyKind::Province | AgencyKind::Centre),
+            AgencyKind::Province | AgencyKind::Department | AgencyKind::Other => true,
+        };
+        if allowed {
+            return Ok(());
+        }
+        let rule = match self.kind {
+            AgencyKind::CommuneCentre => "Trung tâm cấp xã phải trực thuộc UBND xã, phường, đặc khu",
+            AgencyKind::Commune => "UBND xã, phường, đặc khu phải trực thuộc UBND tỉnh",
+            _ => "Trung tâm Phục vụ hành chính công phải trực thuộc UBND tỉnh hoặc Trung tâm cấp tỉnh",
+        };
+        Err(Invalid::new(
+            "parent",
+            format!("{rule} ({} là {})", parent.code, parent.name),
+        ))
+    }
+}
+
+/// An old agency code that resolves to a current agency: kept when an agency is merged
+/// into another (docs/map-2025.md §2.2), so requests, bookmarks and imports that name the
+/// old code still find the agency that took over. One hop: chains are flattened when an
+/// alias is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgencyAlias {
+    /// The code that no longer names a working agency.
+    pub old_code: AgencyCode,
+    /// The agency it resolves to.
+    pub code: AgencyCode,
+    /// When the alias was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 /// A field (lĩnh vực): the sector grouping of procedures of an agency.
@@ -255,6 +351,39 @@ impl Level {
         match self {
             Self::Province => "province",
             Self::Commune => "commune",
+        }
+    }
+}
+
+/// Where a procedure may be received (docs/map-2025.md §3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Receivable {
+    /// Only at the competent level: the competent department, the provincial centre and
+    /// its branches, or the competent commune's centre (what every procedure was before).
+    #[default]
+    Competent,
+    /// At any working centre of the province, whatever the applicant's address ("không
+    /// phụ thuộc địa giới hành chính").
+    Anywhere,
+}
+
+impl Receivable {
+    /// Stable text stored in the database (`procedures.receivable`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Competent => "competent",
+            Self::Anywhere => "anywhere",
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "competent" => Some(Self::Competent),
+            "anywhere" => Some(Self::Anywhere),
+            _ => None,
         }
     }
 }
@@ -662,6 +791,9 @@ pub struct ProvinceCatalogue {
     pub province: Province,
     /// Its agencies, parents before children.
     pub agencies: Vec<Agency>,
+    /// Old agency codes and the agencies they resolve to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<AgencyAlias>,
     /// Its fields.
     pub fields: Vec<Field>,
     /// Its procedures with their histories, ordered by code.

@@ -234,6 +234,9 @@ pub fn ninh_thuan() -> ProvinceCatalogue {
             address: "450 đường 16 tháng 4, Phan Rang - Tháp Chàm, Ninh Thuận".to_owned(),
             phone: "0259 3822 600".to_owned(),
             email: "ubnd@ninhthuan.gov.vn".to_owned(),
+            admin_code: String::new(),
+            retired_at: None,
+            successor: None,
         },
         Agency {
             code: centre.clone(),
@@ -243,6 +246,9 @@ pub fn ninh_thuan() -> ProvinceCatalogue {
             address: "Số 02 đường 16 tháng 4, Phan Rang - Tháp Chàm, Ninh Thuận".to_owned(),
             phone: "0259 3838 555".to_owned(),
             email: "tttthc@ninhthuan.gov.vn".to_owned(),
+            admin_code: String::new(),
+            retired_at: None,
+            successor: None,
         },
     ];
     let mut fields = Vec::new();
@@ -261,6 +267,9 @@ pub fn ninh_thuan() -> ProvinceCatalogue {
             address: format!("Phan Rang - Tháp Chàm, Ninh Thuận ({})", spec.name),
             phone: format!("0259 38{:02} {:03}", 20 + d, 100 + d * 7),
             email: format!("{}@ninhthuan.gov.vn", spec.abbrev.to_lowercase()),
+            admin_code: String::new(),
+            retired_at: None,
+            successor: None,
         });
         for (f, field) in spec.fields.iter().enumerate() {
             fields.push(Field {
@@ -315,6 +324,7 @@ pub fn ninh_thuan() -> ProvinceCatalogue {
             name: "Ninh Thuận".to_owned(),
         },
         agencies,
+        aliases: Vec::new(),
         fields,
         procedures: records,
     }

@@ -1,4 +1,4 @@
-//! The pure domain of motcua: types, codes, Vietnamese text rules, the demo province.
+//! The pure domain of motcua: types, codes, Vietnamese text rules, the demo provinces.
 //! No I/O, no async, no SQL: everything here is a function of its inputs.
 
 pub mod access;
@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod codes;
 pub mod deadline;
 pub mod demo;
+pub mod demo_2025;
 pub mod documents;
 pub mod dossier;
 pub mod evaluation;
@@ -16,6 +17,7 @@ pub mod filetype;
 pub mod forms;
 pub mod lifecycle;
 pub mod lunar;
+pub mod map;
 pub mod money;
 pub mod queue;
 pub mod queue_figures;

@@ -282,6 +282,7 @@ impl Named for AgencyKind {
         Self::Centre,
         Self::Department,
         Self::CommuneCentre,
+        Self::Commune,
         Self::Other,
     ];
     fn name(self) -> &'static str {
@@ -754,6 +755,7 @@ fn read_provinces(sheet: &Sheet, index: &mut Index) -> Result<Vec<ProvinceCatalo
                 name: row.text(c_name)?,
             },
             agencies: Vec::new(),
+            aliases: Vec::new(),
             fields: Vec::new(),
             procedures: Vec::new(),
         });
@@ -780,6 +782,11 @@ fn read_agencies(sheet: &Sheet, index: &Index, provinces: &mut [ProvinceCatalogu
             address: row.text(c_address)?,
             phone: row.text(c_phone)?,
             email: row.text(c_email)?,
+            // Not in the workbook yet: national codes, retirements and aliases travel in
+            // the JSON export only (docs/map-2025.md §9, step 3).
+            admin_code: String::new(),
+            retired_at: None,
+            successor: None,
         });
     }
     Ok(())

@@ -168,6 +168,9 @@ fn sample() -> CatalogueFile {
                 address: String::new(),
                 phone: "0259 3822 600".to_owned(),
                 email: String::new(),
+                admin_code: String::new(),
+                retired_at: None,
+                successor: None,
             },
             Agency {
                 code: agency("000.00.16.H43"),
@@ -177,6 +180,9 @@ fn sample() -> CatalogueFile {
                 address: "Phan Rang - Tháp Chàm".to_owned(),
                 phone: String::new(),
                 email: "tttthc@example.invalid".to_owned(),
+                admin_code: String::new(),
+                retired_at: None,
+                successor: None,
             },
             Agency {
                 code: agency("000.00.01.H43"),
@@ -186,8 +192,12 @@ fn sample() -> CatalogueFile {
                 address: String::new(),
                 phone: String::new(),
                 email: String::new(),
+                admin_code: String::new(),
+                retired_at: None,
+                successor: None,
             },
         ],
+        aliases: Vec::new(),
         fields: vec![Field {
             code: FieldCode::parse("XD-01").expect("valid"),
             name: "Hoạt động xây dựng".to_owned(),
@@ -229,6 +239,7 @@ fn sample() -> CatalogueFile {
             name: "Bình Định".to_owned(),
         },
         agencies: Vec::new(),
+        aliases: Vec::new(),
         fields: Vec::new(),
         procedures: vec![ProcedureRecord {
             code: ProcedureCode::parse("1.000948").expect("valid"),

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use motcua_core::catalogue::{
-    Agency, AgencyKind, CatalogueSummary, FeeItem, Field, Invalid, Level, OnlineMode, ProcedureContent,
+    Agency, AgencyAlias, AgencyKind, CatalogueSummary, FeeItem, Field, Invalid, Level, OnlineMode, ProcedureContent,
     ProcedureRecord, ProcedureSummary, ProcedureVersion, Province, ProvinceCatalogue, ResultSignature,
 };
 use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
@@ -133,78 +133,136 @@ struct AgencyRow {
     address: String,
     phone: String,
     email: String,
+    admin_code: String,
+    retired_at: Option<i64>,
+    successor_code: Option<String>,
 }
+
+/// The columns of [`AgencyRow`].
+const AGENCY_COLUMNS: &str =
+    "code, name, kind, parent_code, address, phone, email, admin_code, retired_at, successor_code";
 
 impl AgencyRow {
     fn into_agency(self) -> Result<Agency> {
+        let code_of = |what: &str, c: Option<String>| {
+            c.map(|c| AgencyCode::parse(&c))
+                .transpose()
+                .map_err(|e| corrupt(what, e))
+        };
         Ok(Agency {
             code: AgencyCode::parse(&self.code).map_err(|e| corrupt("agencies.code", e))?,
             name: self.name,
             kind: AgencyKind::parse(&self.kind).ok_or_else(|| corrupt("agencies.kind", &self.kind))?,
-            parent: self
-                .parent_code
-                .map(|p| AgencyCode::parse(&p))
-                .transpose()
-                .map_err(|e| corrupt("agencies.parent_code", e))?,
+            parent: code_of("agencies.parent_code", self.parent_code)?,
             address: self.address,
             phone: self.phone,
             email: self.email,
+            admin_code: self.admin_code,
+            retired_at: self.retired_at.map(from_millis),
+            successor: code_of("agencies.successor_code", self.successor_code)?,
         })
     }
 }
 
-/// Lists a province's agencies in catalogue order (parents before children).
+/// Lists a province's agencies in catalogue order (parents before children), retired
+/// ones included.
 pub async fn agencies(tx: &mut Tx, province: &ProvinceCode) -> Result<Vec<Agency>> {
+    let sql = format!("SELECT {AGENCY_COLUMNS} FROM agencies WHERE province_code = $1 ORDER BY position, code");
     let rows: Vec<AgencyRow> = on!(tx, |c| {
-        sqlx::query_as(
-            "SELECT code, name, kind, parent_code, address, phone, email FROM agencies
-             WHERE province_code = $1 ORDER BY position, code",
-        )
-        .bind(province.as_str())
-        .fetch_all(c)
-        .await
+        sqlx::query_as(&sql).bind(province.as_str()).fetch_all(c).await
     })?;
     rows.into_iter().map(AgencyRow::into_agency).collect()
 }
 
-/// Creates or updates an agency. Its parent must already exist in the province.
+/// The agency a code names now (docs/map-2025.md §2.2): the agency an alias sends an old
+/// code to (a merged agency's code resolves to its successor), else the agency with that
+/// code, retired or not; `None` when the province knows neither. Every place that takes an
+/// agency code from a request resolves it here.
+pub async fn resolve_agency(tx: &mut Tx, province: &ProvinceCode, code: &AgencyCode) -> Result<Option<Agency>> {
+    let alias_or_code = "COALESCE((SELECT code FROM agency_aliases WHERE province_code = $1 AND old_code = $2), $2)";
+    one_agency(tx, province, code, alias_or_code).await
+}
+
+/// The agency of the province whose code is `code_is`, an SQL expression of `$1` (the
+/// province) and `$2` (`code`).
+async fn one_agency(tx: &mut Tx, province: &ProvinceCode, code: &AgencyCode, code_is: &str) -> Result<Option<Agency>> {
+    let sql = format!("SELECT {AGENCY_COLUMNS} FROM agencies WHERE province_code = $1 AND code = {code_is}");
+    let row: Option<AgencyRow> = on!(tx, |c| {
+        sqlx::query_as(&sql)
+            .bind(province.as_str())
+            .bind(code.as_str())
+            .fetch_optional(c)
+            .await
+    })?;
+    row.map(AgencyRow::into_agency).transpose()
+}
+
+/// Creates or updates an agency. Its parent must already exist in the province, the tree
+/// stays a tree and keeps the rules between kinds (`Agency::check_parent`), with its
+/// children too. A working agency cannot hang from a retired one, nor take a code that an
+/// alias sends elsewhere. Retirement is not changed here (see [`retire_agency`]): an edit
+/// keeps it as it is.
 pub async fn upsert_agency(tx: &mut Tx, province: &ProvinceCode, agency: &Agency) -> Result<()> {
     require_province(tx, province).await?;
     let mut a = agency.clone();
     a.normalize()?;
-    if let Some(parent) = &a.parent {
-        if parent == &a.code {
+    let all = agencies(tx, province).await?;
+    let find = |code: &AgencyCode| all.iter().find(|x| &x.code == code);
+    let stored = find(&a.code);
+    // No agency has this code, so whatever it resolves to, an alias sent it there.
+    if stored.is_none()
+        && let Some(target) = resolve_agency(tx, province, &a.code).await?
+    {
+        return Err(Invalid::new(
+            "code",
+            format!(
+                "mã {} đã chuyển thành mã {} (sáp nhập); hãy dùng mã khác",
+                a.code, target.code
+            ),
+        )
+        .into());
+    }
+    if let Some(parent_code) = &a.parent {
+        if parent_code == &a.code {
             return Err(Invalid::new("parent", "cơ quan không thể là cấp trên của chính nó").into());
         }
-        if !agency_exists(tx, province, parent).await? {
-            return Err(Invalid::new("parent", format!("không có cơ quan {parent} trong danh mục")).into());
-        }
+        let parent = find(parent_code)
+            .ok_or_else(|| Invalid::new("parent", format!("không có cơ quan {parent_code} trong danh mục")))?;
         // Re-parenting must not close a loop: walk up from the new parent to the root.
-        let mut cursor = Some(parent.as_str().to_owned());
+        let mut cursor = Some(parent);
         let mut depth = 0;
         while let Some(current) = cursor {
-            if current == a.code.as_str() || depth > 64 {
+            if current.code == a.code || depth > 64 {
                 return Err(Invalid::new("parent", "quan hệ cấp trên tạo thành vòng lặp").into());
             }
-            cursor = on!(tx, |c| {
-                sqlx::query_scalar("SELECT parent_code FROM agencies WHERE province_code = $1 AND code = $2")
-                    .bind(province.as_str())
-                    .bind(&current)
-                    .fetch_optional(c)
-                    .await
-            })?
-            .flatten();
+            cursor = current.parent.as_ref().and_then(find);
             depth += 1;
         }
+        a.check_parent(parent)?;
+        if !parent.is_active() && stored.is_none_or(Agency::is_active) {
+            return Err(Invalid::new("parent", format!("cơ quan {parent_code} đã ngừng hoạt động")).into());
+        }
+    }
+    for child in all.iter().filter(|c| c.parent.as_ref() == Some(&a.code)) {
+        child.check_parent(&a).map_err(|e| {
+            Invalid::new(
+                "kind",
+                format!(
+                    "cơ quan trực thuộc {} ({}) không còn hợp lệ: {}",
+                    child.code, child.name, e.message
+                ),
+            )
+        })?;
     }
     let position = next_position(tx, "agencies", province).await?;
     exec!(tx, |c| {
         sqlx::query(
-            "INSERT INTO agencies (province_code, code, name, kind, parent_code, address, phone, email, position)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO agencies (province_code, code, name, kind, parent_code, address, phone, email, admin_code,
+                position)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (province_code, code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
                 parent_code = excluded.parent_code, address = excluded.address, phone = excluded.phone,
-                email = excluded.email",
+                email = excluded.email, admin_code = excluded.admin_code",
         )
         .bind(province.as_str())
         .bind(a.code.as_str())
@@ -214,11 +272,150 @@ pub async fn upsert_agency(tx: &mut Tx, province: &ProvinceCode, agency: &Agency
         .bind(&a.address)
         .bind(&a.phone)
         .bind(&a.email)
+        .bind(&a.admin_code)
         .bind(position)
         .execute(c)
         .await
     })?;
     bump_generation(tx, province).await
+}
+
+/// Retires agency `code` at `at`: merged into `successor` (its old code then resolves to
+/// the successor) or dissolved (`None`). The agency stays, with its dossiers, statistics
+/// and history, but receives nothing and issues no dossier code. Its working children
+/// must be retired (or moved) first; the successor must be working (an old code of a
+/// merged agency resolves to the agency that took it over).
+pub async fn retire_agency(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    code: &AgencyCode,
+    successor: Option<&AgencyCode>,
+    at: OffsetDateTime,
+) -> Result<()> {
+    require_province(tx, province).await?;
+    let all = agencies(tx, province).await?;
+    let agency = all
+        .iter()
+        .find(|a| &a.code == code)
+        .ok_or_else(|| StoreError::NotFound(format!("cơ quan {code}")))?;
+    if !agency.is_active() {
+        return Err(StoreError::Conflict(format!(
+            "cơ quan {code} đã ngừng hoạt động từ trước"
+        )));
+    }
+    let working: Vec<&str> = all
+        .iter()
+        .filter(|c| c.parent.as_ref() == Some(code) && c.is_active())
+        .map(|c| c.code.as_str())
+        .collect();
+    if !working.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "cơ quan {code} còn cơ quan trực thuộc đang hoạt động: {}",
+            working.join(", ")
+        )));
+    }
+    if let Some(successor) = successor {
+        let heir = resolve_agency(tx, province, successor).await?;
+        match heir {
+            Some(heir) if &heir.code == code => {
+                return Err(Invalid::new("successor", "cơ quan không thể kế thừa chính nó").into());
+            }
+            Some(heir) if heir.is_active() => {}
+            Some(_) => {
+                return Err(Invalid::new("successor", format!("cơ quan {successor} đã ngừng hoạt động")).into());
+            }
+            None => {
+                return Err(Invalid::new("successor", format!("không có cơ quan {successor} trong danh mục")).into());
+            }
+        }
+    }
+    exec!(tx, |c| {
+        sqlx::query("UPDATE agencies SET retired_at = $3, successor_code = $4 WHERE province_code = $1 AND code = $2")
+            .bind(province.as_str())
+            .bind(code.as_str())
+            .bind(to_millis(at))
+            .bind(successor.map(AgencyCode::as_str))
+            .execute(c)
+            .await
+    })?;
+    if let Some(successor) = successor {
+        let alias = AgencyAlias {
+            old_code: code.clone(),
+            code: successor.clone(),
+            at,
+        };
+        alias_agency(tx, province, &alias).await?;
+    }
+    bump_generation(tx, province).await
+}
+
+/// Makes `alias.old_code` resolve to `alias.code` (or to where that code resolves: one
+/// hop, always), and re-points the aliases that resolved to the old code. The old code
+/// must not name a working agency; the new one must exist.
+pub async fn alias_agency(tx: &mut Tx, province: &ProvinceCode, alias: &AgencyAlias) -> Result<()> {
+    require_province(tx, province).await?;
+    let old = &alias.old_code;
+    if let Some(existing) = agency(tx, province, old).await?
+        && existing.is_active()
+    {
+        return Err(Invalid::new(
+            "old_code",
+            format!("mã {old} là của cơ quan đang hoạt động {}", existing.name),
+        )
+        .into());
+    }
+    let target = resolve_agency(tx, province, &alias.code)
+        .await?
+        .ok_or_else(|| Invalid::new("code", format!("không có cơ quan {} trong danh mục", alias.code)))?;
+    if &target.code == old {
+        return Err(Invalid::new("code", format!("mã {old} không thể chuyển về chính nó")).into());
+    }
+    exec!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO agency_aliases (province_code, old_code, code, at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (province_code, old_code) DO UPDATE SET code = excluded.code, at = excluded.at",
+        )
+        .bind(province.as_str())
+        .bind(old.as_str())
+        .bind(target.code.as_str())
+        .bind(to_millis(alias.at))
+        .execute(c)
+        .await
+    })?;
+    // Flatten: whatever resolved to the old code now resolves, in one hop, to the target.
+    exec!(tx, |c| {
+        sqlx::query("UPDATE agency_aliases SET code = $3 WHERE province_code = $1 AND code = $2")
+            .bind(province.as_str())
+            .bind(old.as_str())
+            .bind(target.code.as_str())
+            .execute(c)
+            .await
+    })?;
+    bump_generation(tx, province).await
+}
+
+/// The agency with exactly this code (no alias followed), retired or not.
+pub async fn agency(tx: &mut Tx, province: &ProvinceCode, code: &AgencyCode) -> Result<Option<Agency>> {
+    one_agency(tx, province, code, "$2").await
+}
+
+/// A province's agency aliases, ordered by old code.
+pub async fn agency_aliases(tx: &mut Tx, province: &ProvinceCode) -> Result<Vec<AgencyAlias>> {
+    let rows: Vec<(String, String, i64)> = on!(tx, |c| {
+        sqlx::query_as("SELECT old_code, code, at FROM agency_aliases WHERE province_code = $1 ORDER BY old_code")
+            .bind(province.as_str())
+            .fetch_all(c)
+            .await
+    })?;
+    rows.into_iter()
+        .map(|(old_code, code, at)| {
+            Ok(AgencyAlias {
+                old_code: AgencyCode::parse(&old_code).map_err(|e| corrupt("agency_aliases.old_code", e))?,
+                code: AgencyCode::parse(&code).map_err(|e| corrupt("agency_aliases.code", e))?,
+                at: from_millis(at),
+            })
+        })
+        .collect()
 }
 
 /// Where a new row of the province in `table` (`agencies` or `fields`) goes: after the
@@ -711,9 +908,11 @@ pub async fn export_province(tx: &mut Tx, province: &ProvinceCode) -> Result<Pro
             }),
         }
     }
+    let aliases = agency_aliases(tx, province).await?;
     Ok(ProvinceCatalogue {
         province: p,
         agencies,
+        aliases,
         fields,
         procedures,
     })
@@ -724,6 +923,10 @@ pub async fn export_province(tx: &mut Tx, province: &ProvinceCode) -> Result<Pro
 pub struct ImportReport {
     /// Agencies created or updated.
     pub agencies: usize,
+    /// Agencies retired (merged or dissolved) as the file records.
+    pub agencies_retired: usize,
+    /// Agency aliases written.
+    pub aliases: usize,
     /// Fields created or updated.
     pub fields: usize,
     /// Procedures created.
@@ -736,7 +939,10 @@ pub struct ImportReport {
 
 /// Imports a province's catalogue into the open transaction.
 ///
-/// Agencies and fields are created or updated. Each procedure's versions must extend the
+/// Agencies and fields are created or updated. Agencies the file records as retired are
+/// retired (in the order they were, so each successor was working then), and its aliases
+/// written, after the procedures; a stored retirement is never undone. Each procedure's
+/// versions must extend the
 /// stored history: versions already stored must be identical, new ones follow on
 /// consecutively. Anything else is a conflict, and since the caller's transaction is
 /// then dropped, nothing of the import is written.
@@ -813,7 +1019,54 @@ pub async fn import_province(tx: &mut Tx, cat: &ProvinceCatalogue, now: OffsetDa
             report.versions_added += 1;
         }
     }
+    report.agencies_retired = import_retirements(tx, cat).await?;
+    for alias in &cat.aliases {
+        alias_agency(tx, province, alias)
+            .await
+            .map_err(|e| in_item(e, &format!("aliases[{}]", alias.old_code)))?;
+        report.aliases += 1;
+    }
     Ok(report)
+}
+
+/// Retires the agencies `cat` records as retired and the store does not yet: by date of
+/// retirement, children before parents on the same date (a parent retires after its
+/// children). Returns how many.
+async fn import_retirements(tx: &mut Tx, cat: &ProvinceCatalogue) -> Result<usize> {
+    let province = &cat.province.code;
+    let depth = |a: &Agency| {
+        let mut depth = 0usize;
+        let mut cursor = a.parent.as_ref();
+        while let Some(p) = cursor.filter(|_| depth < 64) {
+            depth += 1;
+            cursor = cat
+                .agencies
+                .iter()
+                .find(|x| &x.code == p)
+                .and_then(|x| x.parent.as_ref());
+        }
+        depth
+    };
+    let mut retiring: Vec<(OffsetDateTime, std::cmp::Reverse<usize>, &Agency)> = cat
+        .agencies
+        .iter()
+        .filter_map(|a| a.retired_at.map(|at| (at, std::cmp::Reverse(depth(a)), a)))
+        .collect();
+    retiring.sort_by_key(|x| (x.0, x.1));
+    let mut retired = 0;
+    for (at, _, a) in retiring {
+        if agency(tx, province, &a.code)
+            .await?
+            .is_some_and(|stored| !stored.is_active())
+        {
+            continue;
+        }
+        retire_agency(tx, province, &a.code, a.successor.as_ref(), at)
+            .await
+            .map_err(|e| in_item(e, &format!("agencies[{}]", a.code)))?;
+        retired += 1;
+    }
+    Ok(retired)
 }
 
 /// Prefixes the field path of a validation error with the item it came from.

@@ -79,6 +79,8 @@ fn checked_last(agency: &AgencyCode, day_key: &str, last: i64) -> Result<u32> {
 }
 
 /// Adds `step` to the code sequence of `agency`'s day (made if new); the new last number.
+/// A retired agency issues no code (docs/map-2025.md §4.2): the same statement checks it,
+/// so a merger can never let a code be issued twice.
 async fn upsert_sequence(
     tx: &mut Tx,
     province: &ProvinceCode,
@@ -86,9 +88,11 @@ async fn upsert_sequence(
     day_key: &str,
     step: i64,
 ) -> Result<i64> {
-    let last: i64 = on!(tx, |c| {
+    let last: Option<i64> = on!(tx, |c| {
         sqlx::query_scalar(
-            "INSERT INTO dossier_sequences (province_code, agency_code, day, last) VALUES ($1, $2, $3, $4)
+            "INSERT INTO dossier_sequences (province_code, agency_code, day, last)
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (
+                SELECT 1 FROM agencies WHERE province_code = $1 AND code = $2 AND retired_at IS NOT NULL)
              ON CONFLICT (agency_code, day) DO UPDATE SET last = dossier_sequences.last + $4
              RETURNING last",
         )
@@ -96,10 +100,14 @@ async fn upsert_sequence(
         .bind(agency.as_str())
         .bind(day_key)
         .bind(step)
-        .fetch_one(c)
+        .fetch_optional(c)
         .await
     })?;
-    Ok(last)
+    last.ok_or_else(|| {
+        StoreError::Conflict(format!(
+            "cơ quan {agency} đã ngừng hoạt động (sáp nhập hoặc giải thể), không cấp mã hồ sơ mới"
+        ))
+    })
 }
 
 /// Stores the last code numbers issued, as (agency, day, last), in one statement (rows
@@ -555,6 +563,9 @@ pub enum Scope {
     Province,
     /// Dossiers an agency holds now or is responsible for.
     Agency(String),
+    /// Dossiers received at, held by or the responsibility of any of these agencies (a
+    /// centre and its commune, docs/map-2025.md §5); none when the set is empty.
+    Agencies(Vec<String>),
     /// Dossiers a citizen account filed.
     Owner(String),
 }
@@ -601,6 +612,31 @@ pub struct ListFilter {
     pub limit: u32,
 }
 
+impl ListFilter {
+    /// Every dossier of `scope` in `province`, newest first, a page of the largest size,
+    /// judged at `now`: the filter that the others narrow.
+    pub fn new(province: ProvinceCode, scope: Scope, now: OffsetDateTime) -> Self {
+        Self {
+            province,
+            scope,
+            statuses: Vec::new(),
+            overdue: false,
+            due_soon: None,
+            waited_past_limit: false,
+            assignee: None,
+            unassigned: false,
+            procedure: None,
+            due_from: None,
+            due_until: None,
+            now,
+            before_id: None,
+            after_due: None,
+            order: ListOrder::Newest,
+            limit: MAX_LIST_LIMIT,
+        }
+    }
+}
+
 /// The order of a work list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ListOrder {
@@ -630,6 +666,12 @@ pub async fn list(tx: &mut Tx, f: &ListFilter) -> Result<Vec<Stored>> {
             let n = w.bind(Arg::Text(a));
             w.and(format!("(current_agency = {n} OR responsible_agency = {n})"));
         }
+        Scope::Agencies(set) => {
+            let set = in_list(&mut w, set);
+            w.and(format!(
+                "(receiving_agency IN {set} OR current_agency IN {set} OR responsible_agency IN {set})"
+            ));
+        }
         Scope::Owner(o) => w.and_if("owner_id =", Some(Arg::Text(o))),
     }
     if !f.statuses.is_empty() {
@@ -651,8 +693,10 @@ pub async fn list(tx: &mut Tx, f: &ListFilter) -> Result<Vec<Stored>> {
     }
     let waiting = f.unassigned.then(|| {
         let mut s = format!("(assignee_id IS NULL AND status = {}", Status::InProgress.code());
-        if let Scope::Agency(a) = &f.scope {
-            s.push_str(&format!(" AND current_agency = {}", w.bind(Arg::Text(a))));
+        match &f.scope {
+            Scope::Agency(a) => s.push_str(&format!(" AND current_agency = {}", w.bind(Arg::Text(a)))),
+            Scope::Agencies(set) => s.push_str(&format!(" AND current_agency IN {}", in_list(&mut w, set))),
+            Scope::Province | Scope::Owner(_) => {}
         }
         s.push(')');
         s
@@ -692,6 +736,16 @@ pub async fn list(tx: &mut Tx, f: &ListFilter) -> Result<Vec<Stored>> {
         w.conditions.join(" AND ")
     );
     fetch_stored(tx, &sql, &w.args).await
+}
+
+/// `(…)`: the placeholders of `items` bound in `w`, for `column IN (…)`. An empty set
+/// binds `NULL`, which no `IN` matches (SQL has no empty list).
+fn in_list<'a>(w: &mut Filters<'a>, items: &'a [String]) -> String {
+    if items.is_empty() {
+        return "(NULL)".to_owned();
+    }
+    let placeholders: Vec<String> = items.iter().map(|a| w.bind(Arg::Text(a))).collect();
+    format!("({})", placeholders.join(", "))
 }
 
 /// Codes and tracking secrets of about `limit` dossiers spread over the whole table (for

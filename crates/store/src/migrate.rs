@@ -56,6 +56,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(32, "queue_contacts", "0032_queue_contacts"),
     migration!(33, "document_signatures", "0033_document_signatures"),
     migration!(34, "result_signatures", "0034_result_signatures"),
+    migration!(35, "map_2025", "0035_map_2025"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

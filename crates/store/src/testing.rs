@@ -6,9 +6,47 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use motcua_core::catalogue::{ApplicantKind, ProcedureVersion};
+use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
+use motcua_core::dossier::{Channel, DossierCode};
+use motcua_core::lifecycle::{Applicant, Dossier, Filing};
 use sqlx::Connection;
+use time::OffsetDateTime;
 
 use crate::{Backend, Db, DbConfig};
+
+/// A dossier of `procedure` (as `version` says) filed at the counter of `receiving` by the
+/// same citizen every time, for tests that need dossier rows; its fields are the test's to
+/// change.
+pub fn counter_dossier(
+    code: DossierCode,
+    province: ProvinceCode,
+    receiving: AgencyCode,
+    procedure: &ProcedureCode,
+    version: &ProcedureVersion,
+    now: OffsetDateTime,
+) -> Dossier {
+    Dossier::file(Filing {
+        code,
+        province,
+        procedure,
+        version: version.version,
+        content: &version.content,
+        receiving,
+        channel: Channel::Counter,
+        applicant: Applicant {
+            kind: ApplicantKind::Citizen,
+            name: "Nguyễn Văn An".into(),
+            id_number: "058190000123".into(),
+            phone: String::new(),
+            email: String::new(),
+            address: String::new(),
+        },
+        documents: Vec::new(),
+        tracking_secret: "ABCDEFGH".into(),
+        now,
+    })
+}
 
 /// A migrated, empty database that lives as long as this value.
 pub struct TestDb {

@@ -12,18 +12,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use motcua_core::catalogue::{ApplicantKind, ProcedureContent};
+use motcua_core::catalogue::ProcedureContent;
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::deadline;
 use motcua_core::dossier::{Channel, DossierCode, Status, Timeliness};
 use motcua_core::evaluation::{self, Satisfaction};
-use motcua_core::lifecycle::{Applicant, Dossier, Filing, ReceivedDocument};
+use motcua_core::lifecycle::{Dossier, ReceivedDocument};
 use motcua_core::rules::{RuleBook, RuleSet};
 use motcua_core::stats::judgement;
-use motcua_store::dossiers::{self, ListFilter, ListOrder, Scope};
+use motcua_store::dossiers::{self, ListFilter, Scope};
 use motcua_store::evaluation::Setup;
 use motcua_store::overview::{self, Figures, Metric, Period};
-use motcua_store::testing::{TestDb, fresh_db_on, postgres_available};
+use motcua_store::testing::{TestDb, counter_dossier, fresh_db_on, postgres_available};
 use motcua_store::{
     Backend, Db, Tx, catalogue, evaluation as store_evaluation, outbox, payments, rules as store_rules,
 };
@@ -176,26 +176,14 @@ fn setting() -> Setting {
     let record = &catalogue.procedures[0];
     let version = record.versions.last().expect("a version");
     let centre = catalogue.agencies[1].code.clone();
-    let template = Dossier::file(Filing {
-        code: DossierCode::new(&centre, T0.date(), 1).expect("code"),
-        province: catalogue.province.code.clone(),
-        procedure: &record.code,
-        version: version.version,
-        content: &version.content,
-        receiving: centre.clone(),
-        channel: Channel::Counter,
-        applicant: Applicant {
-            kind: ApplicantKind::Citizen,
-            name: "Nguyễn Văn An".into(),
-            id_number: "058190000123".into(),
-            phone: String::new(),
-            email: String::new(),
-            address: String::new(),
-        },
-        documents: Vec::new(),
-        tracking_secret: "ABCDEFGH".into(),
-        now: T0,
-    });
+    let template = counter_dossier(
+        DossierCode::new(&centre, T0.date(), 1).expect("code"),
+        catalogue.province.code.clone(),
+        centre.clone(),
+        &record.code,
+        version,
+        T0,
+    );
     Setting {
         province: catalogue.province.code.clone(),
         procedures: catalogue
@@ -401,24 +389,7 @@ fn count(ds: &[Dossier], f: impl Fn(&Dossier) -> bool) -> i64 {
 }
 
 fn list_filter(province: &ProvinceCode, now: OffsetDateTime) -> ListFilter {
-    ListFilter {
-        province: province.clone(),
-        scope: Scope::Province,
-        statuses: Vec::new(),
-        overdue: false,
-        due_soon: None,
-        waited_past_limit: false,
-        assignee: None,
-        unassigned: false,
-        procedure: None,
-        due_from: None,
-        due_until: None,
-        now,
-        before_id: None,
-        after_due: None,
-        order: ListOrder::Newest,
-        limit: dossiers::MAX_LIST_LIMIT,
-    }
+    ListFilter::new(province.clone(), Scope::Province, now)
 }
 
 /// The figures in progress at the end of the period `[from, to)` judged at `now`, by the

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use motcua_core::codes::AgencyCode;
 use motcua_core::demo;
 use motcua_core::dossier::DossierCode;
-use motcua_store::testing::fresh_db;
+use motcua_store::testing::{counter_dossier, fresh_db};
 use motcua_store::{StoreError, catalogue, dossiers};
 use time::OffsetDateTime;
 use time::macros::date;
@@ -154,7 +154,7 @@ async fn file_in_batch(
     fail: bool,
 ) -> Result<String, StoreError> {
     use motcua_core::dossier::Status;
-    use motcua_core::lifecycle::{Dossier, Person};
+    use motcua_core::lifecycle::Person;
     use motcua_store::batch::{BatchTx, JobFuture};
     batcher
         .submit(move |b: &mut BatchTx| -> JobFuture<'_, Result<String, StoreError>> {
@@ -164,26 +164,7 @@ async fn file_in_batch(
                 let record = &catalogue.procedures[0];
                 let version = record.versions.last().expect("a version");
                 let code = dossiers::next_code(b, &province, &agency, date!(2019 - 06 - 12)).await?;
-                let d = Dossier::file(motcua_core::lifecycle::Filing {
-                    code: code.clone(),
-                    province,
-                    procedure: &record.code,
-                    version: version.version,
-                    content: &version.content,
-                    receiving: agency.clone(),
-                    channel: motcua_core::dossier::Channel::Counter,
-                    applicant: motcua_core::lifecycle::Applicant {
-                        kind: motcua_core::catalogue::ApplicantKind::Citizen,
-                        name: "Nguyễn Văn An".into(),
-                        id_number: "058190000123".into(),
-                        phone: String::new(),
-                        email: String::new(),
-                        address: String::new(),
-                    },
-                    documents: Vec::new(),
-                    tracking_secret: "ABCDEFGH".into(),
-                    now,
-                });
+                let d = counter_dossier(code.clone(), province, agency.clone(), &record.code, version, now);
                 let id = dossiers::insert(b, &d)?;
                 let event = |action: &str, from: Option<Status>, to: Status| dossiers::EventRecord {
                     seq: 0,

@@ -413,6 +413,10 @@ pub struct AgencyEdit {
     /// Public email address.
     #[serde(default)]
     pub email: String,
+    /// The 5-digit national code of a commune's People's Committee (kind `commune`, e.g.
+    /// `22366`); empty for the others.
+    #[serde(default)]
+    pub admin_code: String,
 }
 
 /// Creates or updates agency `code` of the province asked for as `edit` says (catalogue
@@ -435,6 +439,10 @@ pub async fn put_agency(
         address: edit.address,
         phone: edit.phone,
         email: edit.email,
+        admin_code: edit.admin_code,
+        // Retirement is its own operation; an edit keeps it as stored.
+        retired_at: None,
+        successor: None,
     };
     upsert_recorded(state, principal, &province, &agency).await
 }

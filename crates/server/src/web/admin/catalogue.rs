@@ -546,6 +546,7 @@ struct AgencyFormValues {
     address: String,
     phone: String,
     email: String,
+    admin_code: String,
 }
 
 #[derive(Default)]
@@ -573,6 +574,7 @@ fn kind_label(kind: motcua_core::catalogue::AgencyKind) -> &'static str {
         AgencyKind::Centre => "Trung tâm Phục vụ hành chính công",
         AgencyKind::Department => "Sở, ban, ngành",
         AgencyKind::CommuneCentre => "Bộ phận Một cửa cấp xã",
+        AgencyKind::Commune => "UBND xã, phường, đặc khu",
         AgencyKind::Other => "Cơ quan khác",
     }
 }
@@ -632,6 +634,7 @@ async fn agencies(
                 address: x.address.clone(),
                 phone: x.phone.clone(),
                 email: x.email.clone(),
+                admin_code: x.admin_code.clone(),
             },
         );
     let field = q
@@ -648,6 +651,7 @@ async fn agencies(
         AgencyKind::Department,
         AgencyKind::Centre,
         AgencyKind::CommuneCentre,
+        AgencyKind::Commune,
         AgencyKind::Other,
         AgencyKind::Province,
     ]
