@@ -48,6 +48,12 @@ W6_RATE=${BENCH_W6_RATE:-200}; W6_STREAMS=${BENCH_W6_STREAMS:-1000}; W6_BOARDS=$
 ALL_WORKLOADS="1 2 3 4 5 6"
 WORKLOADS=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
 want() { [[ " $WORKLOADS " == *" $1 "* ]]; }
+# Writes the page cache still holds (the binaries copied, a floor's rows, the data set
+# generated, the last workload's) to disk before the next measurement, so that the
+# kernel's writeback of one phase does not land in the middle of the next one's fsyncs:
+# a copied 400 MB binary flushed 30 s later stalled SQLite's commits for ~100 ms in W6.
+# What the workload itself writes still counts against it.
+settle() { sync; }
 
 case "${1:-}" in
   -h | --help) sed -n '2,6p' "$0"; exit 0 ;;
@@ -280,6 +286,7 @@ fi
 cp "$motcua_bin" "$work/motcua" && motcua_bin="$work/motcua"
 cp "$floor_bin" "$work/motcua-bench-floor" && floor_bin="$work/motcua-bench-floor"
 cp "$queue_bin" "$work/motcua-bench-queue" && queue_bin="$work/motcua-bench-queue"
+settle
 build_secs=$(($(date +%s) - t_build))
 
 # ---------------------------------------------------------------- the machine
@@ -306,6 +313,7 @@ floor_rows+=("| (a) HTTP: minimal axum 0.8 handler, \`GET /\` | $(num "$http_flo
 e=$(wrk_errors floor-http); [ -z "$e" ] || note "HTTP floor $e."
 
 # ---------------------------------------------------------------- floor (b): SQLite
+settle
 log "floor (b): SQLite inserts, ${ROW_BYTES}-byte rows, batches of $SQLITE_BATCH, WAL, synchronous=FULL, ${DURATION}s"
 "$floor_bin" sqlite "$work/sqlite-floor" "$DURATION" "$SQLITE_BATCH" "$ROW_BYTES" >"$work/floor-sqlite.json" 2>"$work/floor-sqlite.log" ||
   die "SQLite floor failed: $(cat "$work/floor-sqlite.log")"
@@ -340,6 +348,9 @@ if [ "$WARMUP" -gt 0 ]; then
   "${pgbench[@]}" -T "$WARMUP" postgres >"$work/pgbench-warmup.txt" 2>&1 || die "pgbench warm-up failed: $(tail -n 5 "$work/pgbench-warmup.txt")"
 fi
 "${pgbench[@]}" -T "$DURATION" postgres >"$work/pgbench.txt" 2>&1 || die "pgbench failed: $(tail -n 5 "$work/pgbench.txt")"
+# The floor's rows, in PostgreSQL's buffers and the page cache, go to disk now.
+psql_run -d postgres -c CHECKPOINT >/dev/null 2>&1 || true
+settle
 pg_floor=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.txt" | head -n 1)
 pg_floor_lat=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$work/pgbench.txt" | head -n 1)
 [ -n "$pg_floor" ] || die "no tps in pgbench output (see $work/pgbench.txt)"
@@ -490,6 +501,7 @@ server_workloads() {
   fi
 
   # Cold start: launch serve on the prepared data, poll /readyz until it answers 200.
+  settle
   log "[$backend] cold start"
   t0=$(now_ms)
   start_bg "$backend-serve" bash -c 'cd "$1" && shift && exec "$@"' _ "$work" "${menv[@]}" "$motcua_bin" serve
@@ -505,6 +517,7 @@ server_workloads() {
 
   # W3: catalogue search.
   status=$(http_status "$base/api/v1/procedures?q=giay%20phep%20xay%20dung")
+  settle
   if ! want 3; then
     :
   elif [ "$status" = 200 ]; then
@@ -624,6 +637,7 @@ server_workloads() {
     fi
     cat "$track".[0-9]* 2>/dev/null >>"$track.list" || true
   }
+  settle
   if [ "$w1_ok" = 1 ] && want 1; then
     w1_run "w1-$backend" 1 "W1 intake \`POST /api/v1/dossiers\`" W1
   fi
@@ -637,6 +651,7 @@ server_workloads() {
   n=$(wc -l <"$list")
   over="$(num "$n") codes spread over $(num "$DOSSIERS") generated dossiers"
   [ "$list" = "$track.sample" ] || over="$(num "$n") dossiers created by W1 (no generated data set)"
+  settle
   if ! want 2; then
     :
   elif [ "$n" -gt 0 ]; then
@@ -676,6 +691,7 @@ server_workloads() {
     -H 'Content-Type: application/json' --data-binary '{"username":"giamdoc","password":"motcua-demo-2019"}' \
     "$base/api/v1/auth/login" || true)
   w4_session=$(tr -d '\r' <"$work/w4-login-$backend.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *motcua_session=\([^;]*\).*/\1/p' | head -n 1)
+  settle
   if ! want 4; then
     :
   elif [ "$w4_status" = 200 ] && [ -n "$w4_session" ] &&
@@ -733,6 +749,7 @@ server_workloads() {
     [ "${nf:-0}" = 0 ] || note "[$backend] $tag: $(num "$nf") answers were 404 (generated dossiers not yet accepted have no receipt); they are left out of the rate."
   }
   local w5_label="W5 receipt PDF \`GET …/forms/receipt.pdf\`, first renders"
+  settle
   if ! want 5; then
     :
   elif [ -s "$track.cold" ] && [ "$w1_ok" = 1 ]; then
@@ -746,6 +763,7 @@ server_workloads() {
   # and measures intake while the form queue signs the new dossiers' receipts, then signed
   # receipts drawn on demand, from the other end of the list of cold codes (receipts W5
   # did not draw). The answers are checked with poppler's pdfsig.
+  settle
   if [ "$SIGN" = 1 ] && [ "$w1_ok" = 1 ] && { want 1 || want 5; }; then
     sign_setup
     stop_pid "$pid"
@@ -785,6 +803,7 @@ server_workloads() {
   # W6: the counter queue. Runs last: it reshapes the demo centre (calendar open all day,
   # 50 counters serving every group). The load generator (bench/queue) shares the cores
   # with the server, as wrk does.
+  settle
   if ! want 6; then
     :
   elif log "[$backend] W6 queue: $W6_STREAMS streams, takes and calls at $W6_RATE/s, ${DURATION}s" &&

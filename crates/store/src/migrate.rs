@@ -57,6 +57,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(33, "document_signatures", "0033_document_signatures"),
     migration!(34, "result_signatures", "0034_result_signatures"),
     migration!(35, "map_2025", "0035_map_2025"),
+    migration!(36, "queue_waiting_order", "0036_queue_waiting_order"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -432,31 +432,30 @@ pub async fn take(tx: &mut Tx, t: &NewTicket<'_>, number: impl Fn(i64) -> String
         .await
     })?;
     let printed = number(seq);
-    let id: i64 = on!(tx, |c| {
-        sqlx::query_scalar(
-            "INSERT INTO queue_tickets (province_code, centre_code, group_id, taken_group_id, day, seq, number,
-                 public_token, priority_kind, state, kiosk_id, recalls, taken_at, updated_at, booked_until, phone, email)
-             VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, 'waiting', $9, 0, $10, $10, $11, $12, $13) RETURNING id",
-        )
-        .bind(&t.group.province_code)
-        .bind(&t.group.centre_code)
-        .bind(t.group.id)
-        .bind(t.day)
-        .bind(seq)
-        .bind(&printed)
-        .bind(t.public_token)
-        .bind(t.priority_kind)
-        .bind(t.kiosk_id)
-        .bind(t.now_ms)
-        .bind(t.booked_until)
-        .bind(t.phone)
-        .bind(t.email)
-        .fetch_one(c)
-        .await
+    let sql = format!(
+        "INSERT INTO queue_tickets (province_code, centre_code, group_id, taken_group_id, day, seq, number,
+             public_token, priority_kind, state, kiosk_id, recalls, taken_at, updated_at, booked_until, phone, email)
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, 'waiting', $9, 0, $10, $10, $11, $12, $13) RETURNING {TICKET_COLUMNS}"
+    );
+    let ticket: Ticket = on!(tx, |c| {
+        sqlx::query_as(&sql)
+            .bind(&t.group.province_code)
+            .bind(&t.group.centre_code)
+            .bind(t.group.id)
+            .bind(t.day)
+            .bind(seq)
+            .bind(&printed)
+            .bind(t.public_token)
+            .bind(t.priority_kind)
+            .bind(t.kiosk_id)
+            .bind(t.now_ms)
+            .bind(t.booked_until)
+            .bind(t.phone)
+            .bind(t.email)
+            .fetch_one(c)
+            .await
     })?;
-    ticket(tx, id)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("số thứ tự {id}")))
+    Ok(ticket)
 }
 
 /// Ticket `id`.
@@ -519,17 +518,28 @@ async fn oldest_in_line(tx: &mut Tx, groups: &[i64], day: &str, line: Line, lock
     Ok(fetch_all(tx, &sql, &args).await?.into_iter().next())
 }
 
-/// Claims waiting ticket `id` for a counter and officer: false when someone else took it
-/// first (it is no longer waiting).
-pub async fn claim(tx: &mut Tx, id: i64, counter: i64, officer: &str, now_ms: i64) -> Result<bool> {
-    let n = execute(
-        tx,
+/// Claims waiting ticket `id` for a counter and officer: the ticket as claimed, or `None`
+/// when someone else took it first (it is no longer waiting).
+pub async fn claim(tx: &mut Tx, id: i64, counter: i64, officer: &str, now_ms: i64) -> Result<Option<Ticket>> {
+    let sql = format!(
         "UPDATE queue_tickets SET state = 'called', counter_id = $2, officer_id = $3, recalls = 0, called_at = $4,
-             updated_at = $4 WHERE id = $1 AND state = 'waiting'",
+             updated_at = $4 WHERE id = $1 AND state = 'waiting' RETURNING {TICKET_COLUMNS}"
+    );
+    let claimed = fetch_all(
+        tx,
+        &sql,
         &[Arg::Int(id), Arg::Int(counter), Arg::Text(officer), Arg::Int(now_ms)],
     )
     .await?;
-    Ok(n == 1)
+    Ok(claimed.into_iter().next())
+}
+
+/// Whether [`oldest_waiting_to_claim`] can answer otherwise than [`oldest_waiting`] in the
+/// same transaction: on PostgreSQL it skips tickets other transactions are claiming; on
+/// SQLite the one writer serialises calls, so the ticket [`oldest_waiting`] found is the one
+/// to claim and asking again would only repeat the query.
+pub fn claims_skip_locked(tx: &Tx) -> bool {
+    !crate::skip_locked(tx, "queue_tickets").is_empty()
 }
 
 /// The tickets counter `id` holds (called or being served), oldest call first.

@@ -763,13 +763,15 @@ async fn take(
         .filter(|p| !p.is_empty());
     let now = state.clock.now();
     let day = day_of(now);
-    let mut tx = state.db.begin_write().await?;
-    let group = store::group(&mut tx, req.group)
+    // The group and the centre's list change only by an administrator's hand: read before
+    // the writer is taken, so that it is held for the ticket's rows alone.
+    let mut read = state.db.begin_read().await?;
+    let group = store::group(&mut read, req.group)
         .await?
         .filter(|g| g.centre_code == at.centre && g.active)
         .ok_or_else(|| AppError::bad("invalid_field", "group", "Nhóm dịch vụ không có ở Trung tâm này."))?;
     if let Some(p) = &priority {
-        let settings = store::settings(&mut tx, at.centre).await?;
+        let settings = store::settings(&mut read, at.centre).await?;
         if !settings.priority_kinds.contains(p) {
             return Err(AppError::bad(
                 "invalid_field",
@@ -778,6 +780,8 @@ async fn take(
             ));
         }
     }
+    drop(read);
+    let mut tx = state.db.begin_write().await?;
     let ticket = issue(
         &mut tx,
         &group,
@@ -792,9 +796,8 @@ async fn take(
         },
     )
     .await?;
-    let view = ticket_view(&mut tx, &ticket).await?;
     super::board::commit(state, tx, at.centre, ticket.id).await?;
-    Ok(view)
+    Ok(view_of(&ticket, group.name, None))
 }
 
 /// What a new ticket is, besides its group.
@@ -889,7 +892,12 @@ pub async fn public_ticket(state: &AppState, token: &str) -> Result<PublicTicket
 /// Counter `id`, if the caller is a counter officer of its centre.
 async fn officer_counter(state: &AppState, principal: &Principal, id: i64) -> Result<Counter, AppError> {
     let mut tx = state.db.begin_read().await?;
-    let counter = store::counter(&mut tx, id)
+    officer_counter_in(&mut tx, principal, id).await
+}
+
+/// [`officer_counter`] read in `tx`.
+async fn officer_counter_in(tx: &mut Tx, principal: &Principal, id: i64) -> Result<Counter, AppError> {
+    let counter = store::counter(tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Không có quầy mã {id}.")))?;
     let allowed = principal.user.is_some()
@@ -970,17 +978,27 @@ const CLAIM_ATTEMPTS: usize = 20;
 /// fair rule ([`rules::next_call`]) and then arrival order (counter officers of its
 /// centre). `None` when nobody waits.
 pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Result<Option<TicketView>, AppError> {
-    let c = officer_counter(state, principal, id).await?;
+    // What the counter serves and the centre's rule change only by an administrator's
+    // hand: read before the writer is taken, so that it is held for the claim alone.
+    let mut read = state.db.begin_read().await?;
+    let c = officer_counter_in(&mut read, principal, id).await?;
     if !c.active {
         return Err(AppError::Refused(format!("Quầy số {} đang tạm ngừng.", c.number)));
     }
     let officer = principal.actor();
     let day = day_of(state.clock.now());
+    let groups = store::counter_groups(&mut read, id).await?;
+    let settings = store::settings(&mut read, &c.centre_code).await?;
+    let names: std::collections::HashMap<i64, String> = store::groups(&mut read, &c.centre_code)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
+    drop(read);
     let mut tx = state.db.begin_write().await?;
-    let groups = store::counter_groups(&mut tx, id).await?;
-    let settings = store::settings(&mut tx, &c.centre_code).await?;
     // The run is read inside the transaction: two calls at the same counter see each other's.
     let run = store::counter(&mut tx, id).await?.map_or(0, |c| c.priority_run);
+    let skip_locked = store::claims_skip_locked(&tx);
     for _ in 0..CLAIM_ATTEMPTS {
         let now = motcua_store::to_millis(state.clock.now());
         // A ticket checked in from a booking goes first while its slot lasts; it does not
@@ -1003,13 +1021,19 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
                     Pick::Priority => Pick::Ordinary,
                     Pick::Ordinary => Pick::Priority,
                 };
+                let (mut priority, mut ordinary) = (priority, ordinary);
                 let mut claimable = None;
                 for pick in [pick, other] {
-                    let line = match pick {
-                        Pick::Priority => Line::Priority,
-                        Pick::Ordinary => Line::Ordinary,
+                    let (line, seen) = match pick {
+                        Pick::Priority => (Line::Priority, priority.take()),
+                        Pick::Ordinary => (Line::Ordinary, ordinary.take()),
                     };
-                    if let Some(t) = store::oldest_waiting_to_claim(&mut tx, &groups, &day, line).await? {
+                    let found = if skip_locked {
+                        store::oldest_waiting_to_claim(&mut tx, &groups, &day, line).await?
+                    } else {
+                        seen
+                    };
+                    if let Some(t) = found {
                         claimable = Some((t, rules::run_after(run, pick)));
                         break;
                     }
@@ -1022,16 +1046,13 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
                 found
             }
         };
-        if store::claim(&mut tx, t.id, id, &officer, now).await? {
+        if let Some(t) = store::claim(&mut tx, t.id, id, &officer, now).await? {
             store::set_priority_run(&mut tx, id, run_after).await?;
             // The line of the group called from moved: who is now three from the front?
             notify_near(&mut tx, t.group_id, &day, state.clock.now()).await?;
-            let t = store::ticket(&mut tx, t.id)
-                .await?
-                .ok_or_else(|| AppError::Internal("ticket vanished".to_owned()))?;
-            let view = ticket_view(&mut tx, &t).await?;
             super::board::commit(state, tx, &c.centre_code, t.id).await?;
-            return Ok(Some(view));
+            let name = names.get(&t.group_id).cloned().unwrap_or_default();
+            return Ok(Some(view_of(&t, name, Some(c.number))));
         }
         // Another counter took it between our read and our update: look again.
     }
