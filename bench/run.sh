@@ -334,7 +334,7 @@ pg_start() {
     >"$work/initdb.log" 2>&1 || die "initdb failed (see $work/initdb.log)"
   # Durable settings, stated explicitly: every commit waits for its WAL flush.
   "${pg_run_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -o \
-    "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on -c synchronous_commit=on -c full_page_writes=on" \
+    "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c log_checkpoints=on -c log_autovacuum_min_duration=0" \
     start >"$work/pg_ctl.log" 2>&1 || die "PostgreSQL did not start: $(tail -n 5 "$pg_dir/log" 2>/dev/null)"
   pg_base="postgres://postgres@127.0.0.1:$pg_port"
 }

@@ -34,6 +34,9 @@ pub const MAX_TEXT: usize = 10_000;
 /// Most list items (documents, fees, steps…) in one procedure.
 pub const MAX_ITEMS: usize = 100;
 
+/// The most communes a commune-level procedure may list (a province has a few hundred at most).
+pub const MAX_COMMUNES: usize = 1000;
+
 fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<(), Invalid> {
     if required && value.trim().is_empty() {
         return Err(Invalid::new(field, "không được để trống"));
@@ -370,6 +373,11 @@ pub enum Receivable {
 }
 
 impl Receivable {
+    /// Whether only the competent level receives it (the default).
+    pub fn is_competent(&self) -> bool {
+        *self == Self::Competent
+    }
+
     /// Stable text stored in the database (`procedures.receivable`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -648,6 +656,15 @@ pub struct ProcedureContent {
     pub service_level: u8,
     /// Whether the centre receives it (some are received only at the department).
     pub at_centre: bool,
+    /// Where it may be received: at the competent level only (the default), or at any
+    /// working centre of the province ("không phụ thuộc địa giới hành chính").
+    #[serde(default, skip_serializing_if = "Receivable::is_competent")]
+    pub receivable: Receivable,
+    /// For a commune-level procedure, the communes (`commune` agencies) where it applies;
+    /// empty means every commune of the province. One entry serves them all: the
+    /// competent commune is chosen per dossier.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub communes: Vec<AgencyCode>,
     /// Processing steps with time budgets.
     pub steps: Vec<ProcessingStep>,
     /// How to carry it out (trình tự thực hiện).
@@ -663,6 +680,21 @@ impl ProcedureContent {
     /// fully online mode).
     pub fn accepts_online_filing(&self) -> bool {
         self.service_level >= 3 || self.online_mode == OnlineMode::Full
+    }
+
+    /// What decides where this procedure may be received ([`crate::map::receipt_places`]).
+    pub fn receipt_rule(&self) -> crate::map::ReceiptRule {
+        crate::map::ReceiptRule {
+            level: self.level,
+            at_centre: self.at_centre,
+            receivable: self.receivable,
+        }
+    }
+
+    /// Whether commune `commune` is one where this commune-level procedure applies
+    /// (every commune when the list is empty). Always false for a province-level one.
+    pub fn applies_in(&self, commune: &AgencyCode) -> bool {
+        self.level == Level::Commune && (self.communes.is_empty() || self.communes.contains(commune))
     }
 
     /// Normalises every text to NFC and checks the procedure's own rules.
@@ -733,6 +765,21 @@ impl ProcedureContent {
         }
         if self.applicants.is_empty() {
             return Err(Invalid::new("applicants", "phải có ít nhất một đối tượng thực hiện"));
+        }
+        if !self.communes.is_empty() && self.level != Level::Commune {
+            return Err(Invalid::new(
+                "communes",
+                "chỉ thủ tục cấp xã mới có danh sách xã, phường áp dụng",
+            ));
+        }
+        if self.communes.len() > MAX_COMMUNES {
+            return Err(Invalid::new("communes", format!("tối đa {MAX_COMMUNES} xã, phường")));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, c) in self.communes.iter().enumerate() {
+            if !seen.insert(c) {
+                return Err(Invalid::new(format!("communes[{i}]"), format!("{c} có hai lần")));
+            }
         }
         check_len("steps", &self.steps)?;
         let mut budget: u32 = 0;
@@ -879,6 +926,8 @@ pub struct ProcedureSummary {
     pub processing_hours: u32,
     /// Whether the centre receives it.
     pub at_centre: bool,
+    /// Where it may be received: at the competent level only, or anywhere in the province.
+    pub receivable: Receivable,
     /// Online mode (current scale).
     pub online_mode: OnlineMode,
     /// Online level (old scale, 1–4).
@@ -902,6 +951,7 @@ impl ProcedureSummary {
             processing_days: c.processing_time.working_days(),
             processing_hours: hours,
             at_centre: c.at_centre,
+            receivable: c.receivable,
             online_mode: c.online_mode,
             service_level: c.service_level,
             fees: c.fees.clone(),
@@ -1156,5 +1206,76 @@ mod link_tests {
         ] {
             assert!(check_link("url", bad).is_err(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod level_tests {
+    use super::*;
+    use crate::map::ReceiptRule;
+
+    fn code(s: &str) -> AgencyCode {
+        AgencyCode::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn content() -> ProcedureContent {
+        crate::demo::ninh_thuan().procedures[0].versions[0].content.clone()
+    }
+
+    #[test]
+    fn communes_belong_to_commune_level_procedures_only() {
+        let mut c = content();
+        c.level = Level::Province;
+        c.communes = vec![code("000.31.00.H43")];
+        assert_eq!(c.normalize().expect_err("province level").field, "communes");
+        c.level = Level::Commune;
+        assert!(c.normalize().is_ok());
+        c.communes.push(code("000.31.00.H43"));
+        assert_eq!(c.normalize().expect_err("twice").field, "communes[1]");
+    }
+
+    #[test]
+    fn an_empty_list_applies_in_every_commune() {
+        let mut c = content();
+        c.level = Level::Commune;
+        assert!(c.applies_in(&code("000.31.00.H43")));
+        c.communes = vec![code("000.32.00.H43")];
+        assert!(!c.applies_in(&code("000.31.00.H43")));
+        assert!(c.applies_in(&code("000.32.00.H43")));
+        c.level = Level::Province;
+        assert!(!c.applies_in(&code("000.32.00.H43")));
+    }
+
+    #[test]
+    fn the_receipt_rule_reads_level_centre_and_receivable() {
+        let mut c = content();
+        c.level = Level::Commune;
+        c.at_centre = true;
+        c.receivable = Receivable::Anywhere;
+        assert_eq!(
+            c.receipt_rule(),
+            ReceiptRule {
+                level: Level::Commune,
+                at_centre: true,
+                receivable: Receivable::Anywhere,
+            }
+        );
+    }
+
+    #[test]
+    fn the_defaults_stay_out_of_the_stored_json() {
+        // Versions stored before the 2025 map read back equal, and a version that keeps the
+        // defaults is written as before (no new keys).
+        let c = content();
+        let json = serde_json::to_string(&c).expect("serialises");
+        assert!(!json.contains("receivable") && !json.contains("communes"), "{json}");
+        let mut anywhere = c.clone();
+        anywhere.receivable = Receivable::Anywhere;
+        anywhere.level = Level::Commune;
+        anywhere.communes = vec![code("000.31.00.H43")];
+        let json = serde_json::to_string(&anywhere).expect("serialises");
+        assert!(json.contains(r#""receivable":"anywhere""#) && json.contains(r#""communes":["000.31.00.H43"]"#));
+        let back: ProcedureContent = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, anywhere);
     }
 }

@@ -22,7 +22,7 @@ use time::macros::datetime;
 use crate::catalogue::{
     Agency, AgencyKind, ApplicantKind, DocumentRequirement, FeeItem, FeeKind, Field, FormTemplate, Level, OnlineMode,
     ProcedureContent, ProcedureRecord, ProcedureVersion, ProcessingStep, ProcessingTime, Province, ProvinceCatalogue,
-    StepRole,
+    Receivable, StepRole,
 };
 use crate::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
 use crate::money::Vnd;
@@ -370,6 +370,8 @@ fn real_content(real: &RealSpec, spec: &DeptSpec, dept: &AgencyCode) -> Procedur
         online_mode: online_mode_for(real.level),
         service_level: real.level,
         at_centre: true,
+        receivable: Receivable::Competent,
+        communes: Vec::new(),
         steps: steps_for(time),
         description: description(&spec.name),
         conditions: String::new(),
@@ -504,6 +506,8 @@ fn generated_content(
         online_mode: online_mode_for(level),
         service_level: level,
         at_centre: true,
+        receivable: Receivable::Competent,
+        communes: Vec::new(),
         steps: steps_for(time),
         description: description(&spec.name),
         conditions: String::new(),

@@ -12,19 +12,25 @@
 //! |---|---|---|
 //! | `meta` | file (exactly one row) | `format`, `format_version` |
 //! | `provinces` | province | `code`, `name` |
-//! | `agencies` | agency | `province_code`, `code`, `name`, `kind`, `parent`, `address`, `phone`, `email` |
+//! | `agencies` | agency | `province_code`, `code`, `name`, `kind`, `parent`, `address`, `phone`, `email`, `admin_code`, `retired_at`, `successor` |
 //! | `fields` | field | `province_code`, `code`, `name`, `agency` |
-//! | `procedures` | procedure version | `province_code`, `code`, `version`, `created_at`, `note`, `name`, `field`, `agency`, `level`, `processing_time_amount`, `processing_time_unit`, `sets`, `online_mode`, `service_level`, `at_centre`, `description`, `conditions`, `applicants` |
+//! | `procedures` | procedure version | `province_code`, `code`, `version`, `created_at`, `note`, `name`, `field`, `agency`, `level`, `processing_time_amount`, `processing_time_unit`, `sets`, `online_mode`, `service_level`, `at_centre`, `description`, `conditions`, `applicants`, `receivable`, `communes` |
 //! | `documents` | required document | `province_code`, `code`, `version`, `position`, `name`, `originals`, `copies`, `required`, `form_name`, `form_url`, `note` |
 //! | `fees` | fee item | `province_code`, `code`, `version`, `position`, `kind`, `name`, `amount`, `option` |
 //! | `results` | result document | `province_code`, `code`, `version`, `position`, `text` |
 //! | `legal_basis` | legal text | `province_code`, `code`, `version`, `position`, `text` |
 //! | `steps` | processing step | `province_code`, `code`, `version`, `position`, `name`, `role`, `agency`, `budget_hours` |
+//! | `aliases` | old code of a merged or renamed agency | `province_code`, `old_code`, `code`, `at` |
 //!
 //! # Values
 //!
 //! - Enumerations are written as their serde names (`working_days`, `commune_centre`, …) and
 //!   read case-insensitively; `applicants` is a comma-separated list (`citizen,organisation`).
+//! - `receivable` (`competent`, `anywhere`) and `communes` (a comma-separated list of commune
+//!   codes, blank for every commune) came with the 2025 map: a workbook without these columns
+//!   reads as `competent` and every commune. Likewise the agencies' `admin_code` (a commune's
+//!   national code), `retired_at` (RFC 3339, blank while working) and `successor`, and the
+//!   `aliases` sheet: a workbook from before them reads as working agencies and no alias.
 //! - Versions, positions, counts and hours are numbers; `amount` is a whole number of đồng.
 //!   An amount above 2^53, which a spreadsheet number cannot hold exactly, is written as digit
 //!   text instead so that nothing is rounded (no real fee comes near). Numbers typed as text
@@ -64,9 +70,9 @@ use std::io::Cursor;
 
 use calamine::{Data, Range, Reader, Xlsx};
 use motcua_core::catalogue::{
-    Agency, AgencyKind, ApplicantKind, CatalogueFile, DocumentRequirement, FeeItem, FeeKind, Field, FormTemplate,
-    Level, OnlineMode, ProcedureContent, ProcedureRecord, ProcedureVersion, ProcessingStep, ProcessingTime, Province,
-    ProvinceCatalogue, StepRole, TimeUnit,
+    Agency, AgencyAlias, AgencyKind, ApplicantKind, CatalogueFile, DocumentRequirement, FeeItem, FeeKind, Field,
+    FormTemplate, Level, OnlineMode, ProcedureContent, ProcedureRecord, ProcedureVersion, ProcessingStep,
+    ProcessingTime, Province, ProvinceCatalogue, Receivable, StepRole, TimeUnit,
 };
 use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
 use motcua_core::money::Vnd;
@@ -138,7 +144,7 @@ pub enum XlsxError {
 }
 
 /// Names of the sheets of a catalogue workbook, in workbook order.
-pub const SHEETS: [&str; 10] = [
+pub const SHEETS: [&str; 11] = [
     META,
     PROVINCES,
     AGENCIES,
@@ -149,11 +155,13 @@ pub const SHEETS: [&str; 10] = [
     RESULTS,
     LEGAL_BASIS,
     STEPS,
+    ALIASES,
 ];
 
 const META: &str = "meta";
 const PROVINCES: &str = "provinces";
 const AGENCIES: &str = "agencies";
+const ALIASES: &str = "aliases";
 const FIELDS: &str = "fields";
 const PROCEDURES: &str = "procedures";
 const DOCUMENTS: &str = "documents";
@@ -185,6 +193,15 @@ const AGENCY_COLUMNS: &[Column] = &[
     col("address", 50.0),
     col("phone", 18.0),
     col("email", 30.0),
+    col("admin_code", 12.0),
+    col("retired_at", 27.0),
+    col("successor", 16.0),
+];
+const ALIAS_COLUMNS: &[Column] = &[
+    col("province_code", 16.0),
+    col("old_code", 16.0),
+    col("code", 16.0),
+    col("at", 27.0),
 ];
 const FIELD_COLUMNS: &[Column] = &[
     col("province_code", 16.0),
@@ -211,6 +228,8 @@ const PROCEDURE_COLUMNS: &[Column] = &[
     col("description", 60.0),
     col("conditions", 40.0),
     col("applicants", 22.0),
+    col("receivable", 13.0),
+    col("communes", 30.0),
 ];
 const DOCUMENT_COLUMNS: &[Column] = &[
     col("province_code", 16.0),
@@ -297,6 +316,13 @@ impl Named for Level {
     }
 }
 
+impl Named for Receivable {
+    const ALL: &'static [Self] = &[Self::Competent, Self::Anywhere];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl Named for OnlineMode {
     const ALL: &'static [Self] = &[Self::Full, Self::Partial];
     fn name(self) -> &'static str {
@@ -372,6 +398,7 @@ pub fn write(file: &CatalogueFile) -> Result<Vec<u8>, XlsxError> {
     let mut meta = SheetWriter::new(META, META_COLUMNS, &styles)?;
     let mut provinces = SheetWriter::new(PROVINCES, PROVINCE_COLUMNS, &styles)?;
     let mut agencies = SheetWriter::new(AGENCIES, AGENCY_COLUMNS, &styles)?;
+    let mut aliases = SheetWriter::new(ALIASES, ALIAS_COLUMNS, &styles)?;
     let mut fields = SheetWriter::new(FIELDS, FIELD_COLUMNS, &styles)?;
     let mut procedures = SheetWriter::new(PROCEDURES, PROCEDURE_COLUMNS, &styles)?;
     let mut documents = SheetWriter::new(DOCUMENTS, DOCUMENT_COLUMNS, &styles)?;
@@ -384,7 +411,11 @@ pub fn write(file: &CatalogueFile) -> Result<Vec<u8>, XlsxError> {
     for (p, catalogue) in file.provinces.iter().enumerate() {
         let province = catalogue.province.code.as_str();
         provinces.row(&[Text(province), Text(&catalogue.province.name)])?;
-        for a in &catalogue.agencies {
+        for (i, a) in catalogue.agencies.iter().enumerate() {
+            let retired_at = a
+                .retired_at
+                .map(|t| rfc3339(t, || format!("provinces[{p}].agencies[{i}].retired_at")))
+                .transpose()?;
             agencies.row(&[
                 Text(province),
                 Text(a.code.as_str()),
@@ -394,6 +425,18 @@ pub fn write(file: &CatalogueFile) -> Result<Vec<u8>, XlsxError> {
                 Text(&a.address),
                 Text(&a.phone),
                 Text(&a.email),
+                Text(&a.admin_code),
+                optional(retired_at.as_deref()),
+                optional(a.successor.as_ref().map(AgencyCode::as_str)),
+            ])?;
+        }
+        for (i, alias) in catalogue.aliases.iter().enumerate() {
+            let at = rfc3339(alias.at, || format!("provinces[{p}].aliases[{i}].at"))?;
+            aliases.row(&[
+                Text(province),
+                Text(alias.old_code.as_str()),
+                Text(alias.code.as_str()),
+                Text(&at),
             ])?;
         }
         for f in &catalogue.fields {
@@ -410,16 +453,13 @@ pub fn write(file: &CatalogueFile) -> Result<Vec<u8>, XlsxError> {
                 procedures.row(&[Text(province), Text(code)])?;
             }
             for (v, version) in record.versions.iter().enumerate() {
-                let created_at = version
-                    .created_at
-                    .format(&Rfc3339)
-                    .map_err(|e| XlsxError::Unrepresentable {
-                        path: format!("provinces[{p}].procedures[{r}].versions[{v}].created_at"),
-                        message: e.to_string(),
-                    })?;
+                let created_at = rfc3339(version.created_at, || {
+                    format!("provinces[{p}].procedures[{r}].versions[{v}].created_at")
+                })?;
                 let c = &version.content;
                 let number = Number(version.version.into());
                 let applicants: Vec<&str> = c.applicants.iter().map(|a| a.name()).collect();
+                let communes: Vec<&str> = c.communes.iter().map(AgencyCode::as_str).collect();
                 procedures.row(&[
                     Text(province),
                     Text(code),
@@ -439,6 +479,8 @@ pub fn write(file: &CatalogueFile) -> Result<Vec<u8>, XlsxError> {
                     Text(&c.description),
                     Text(&c.conditions),
                     Text(&applicants.join(",")),
+                    Text(c.receivable.name()),
+                    Text(&communes.join(",")),
                 ])?;
                 for (position, d) in (1..).zip(&c.documents) {
                     documents.row(&[
@@ -501,10 +543,26 @@ pub fn write(file: &CatalogueFile) -> Result<Vec<u8>, XlsxError> {
         results,
         legal_basis,
         steps,
+        aliases,
     ] {
         workbook.push_worksheet(sheet.finish()?);
     }
     Ok(workbook.save_to_buffer()?)
+}
+
+/// `t` as RFC 3339 text; `path` names the value when it cannot be written (outside years
+/// 0–9999).
+fn rfc3339(t: OffsetDateTime, path: impl FnOnce() -> String) -> Result<String, XlsxError> {
+    t.format(&Rfc3339).map_err(|e| XlsxError::Unrepresentable {
+        path: path(),
+        message: e.to_string(),
+    })
+}
+
+/// An RFC 3339 instant read from a cell's text.
+fn parse_rfc3339(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|_| format!("thời điểm «{text}» không đúng định dạng RFC 3339, ví dụ 2019-06-12T07:00:00+07:00"))
 }
 
 /// The formats shared by every sheet.
@@ -634,6 +692,10 @@ fn read_workbook(bytes: &[u8]) -> Result<CatalogueFile, XlsxError> {
     let mut index = Index::default();
     let mut provinces = read_provinces(&load(PROVINCES)?, &mut index)?;
     read_agencies(&load(AGENCIES)?, &index, &mut provinces)?;
+    // A workbook written before the 2025 map has no aliases sheet.
+    if names.iter().any(|n| n.trim().eq_ignore_ascii_case(ALIASES)) {
+        read_aliases(&load(ALIASES)?, &index, &mut provinces)?;
+    }
     read_fields(&load(FIELDS)?, &index, &mut provinces)?;
     let mut pending = read_procedures(&load(PROCEDURES)?, &mut index, &mut provinces)?;
     read_documents(&load(DOCUMENTS)?, &index, &mut pending)?;
@@ -772,6 +834,9 @@ fn read_agencies(sheet: &Sheet, index: &Index, provinces: &mut [ProvinceCatalogu
     let c_address = sheet.col("address")?;
     let c_phone = sheet.col("phone")?;
     let c_email = sheet.col("email")?;
+    let c_admin_code = sheet.optional_col("admin_code")?;
+    let c_retired_at = sheet.optional_col("retired_at")?;
+    let c_successor = sheet.optional_col("successor")?;
     for row in sheet.rows() {
         let p = index.province(&row, c_province)?;
         provinces[p].agencies.push(Agency {
@@ -782,11 +847,34 @@ fn read_agencies(sheet: &Sheet, index: &Index, provinces: &mut [ProvinceCatalogu
             address: row.text(c_address)?,
             phone: row.text(c_phone)?,
             email: row.text(c_email)?,
-            // Not in the workbook yet: national codes, retirements and aliases travel in
-            // the JSON export only (docs/map-2025.md §9, step 3).
-            admin_code: String::new(),
-            retired_at: None,
-            successor: None,
+            admin_code: match c_admin_code {
+                Some(col) => row.text(col)?,
+                None => String::new(),
+            },
+            retired_at: match c_retired_at {
+                Some(col) => row.optional_parse(col, parse_rfc3339)?,
+                None => None,
+            },
+            successor: match c_successor {
+                Some(col) => row.optional_parse(col, AgencyCode::parse)?,
+                None => None,
+            },
+        });
+    }
+    Ok(())
+}
+
+fn read_aliases(sheet: &Sheet, index: &Index, provinces: &mut [ProvinceCatalogue]) -> Result<(), XlsxError> {
+    let c_province = sheet.col("province_code")?;
+    let c_old_code = sheet.col("old_code")?;
+    let c_code = sheet.col("code")?;
+    let c_at = sheet.col("at")?;
+    for row in sheet.rows() {
+        let p = index.province(&row, c_province)?;
+        provinces[p].aliases.push(AgencyAlias {
+            old_code: row.parse(c_old_code, AgencyCode::parse)?,
+            code: row.parse(c_code, AgencyCode::parse)?,
+            at: row.parse(c_at, parse_rfc3339)?,
         });
     }
     Ok(())
@@ -831,6 +919,8 @@ fn read_procedures(
     let c_description = sheet.col("description")?;
     let c_conditions = sheet.col("conditions")?;
     let c_applicants = sheet.col("applicants")?;
+    let c_receivable = sheet.optional_col("receivable")?;
+    let c_communes = sheet.optional_col("communes")?;
 
     let mut pending: Vec<Pending> = Vec::new();
     for row in sheet.rows() {
@@ -866,11 +956,7 @@ fn read_procedures(
             }
             Entry::Vacant(e) => e.insert(pending.len()),
         };
-        let created_at = row.parse(c_created_at, |text| {
-            OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
-                format!("thời điểm «{text}» không đúng định dạng RFC 3339, ví dụ 2019-06-12T07:00:00+07:00")
-            })
-        })?;
+        let created_at = row.parse(c_created_at, parse_rfc3339)?;
         let content = ProcedureContent {
             name: row.text(c_name)?,
             field: row.parse(c_field, FieldCode::parse)?,
@@ -889,6 +975,16 @@ fn read_procedures(
             online_mode: row.choice(c_online_mode)?,
             service_level: row.number(c_service_level)?,
             at_centre: row.boolean(c_at_centre)?,
+            receivable: match c_receivable {
+                Some(col) => row
+                    .optional_parse(col, |t| Receivable::from_name(t).ok_or_else(|| Receivable::invalid(t)))?
+                    .unwrap_or_default(),
+                None => Receivable::default(),
+            },
+            communes: match c_communes {
+                Some(col) => row.codes(col)?,
+                None => Vec::new(),
+            },
             steps: Vec::new(),
             description: row.text(c_description)?,
             conditions: row.text(c_conditions)?,
@@ -1104,6 +1200,15 @@ impl Sheet {
         })
     }
 
+    /// Column `name` where a workbook of an earlier release may lack it: `None` then.
+    fn optional_col(&self, name: &'static str) -> Result<Option<Col>, XlsxError> {
+        if self.header.contains_key(name) {
+            self.col(name).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     fn col(&self, name: &'static str) -> Result<Col, XlsxError> {
         let start_col = self.range.start().map_or(0, |(_, c)| c);
         let Some(&index) = self.header.get(name) else {
@@ -1317,6 +1422,16 @@ impl Row<'_> {
     /// A required enumeration value, by its serde name.
     fn choice<T: Named>(&self, col: Col) -> Result<T, XlsxError> {
         self.parse(col, |text| T::from_name(text).ok_or_else(|| T::invalid(text)))
+    }
+
+    /// A comma-separated list of agency codes; blank is the empty list.
+    fn codes(&self, col: Col) -> Result<Vec<AgencyCode>, XlsxError> {
+        self.text(col)?
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| AgencyCode::parse(s).map_err(|e| self.error(col, e.to_string())))
+            .collect()
     }
 
     /// A comma-separated list of enumeration values; blank is the empty list.

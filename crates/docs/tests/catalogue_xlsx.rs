@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use calamine::{Data, Reader, Xlsx};
 use motcua_core::catalogue::{
-    Agency, AgencyKind, ApplicantKind, CatalogueFile, DocumentRequirement, FeeItem, FeeKind, Field, FormTemplate,
-    Level, OnlineMode, ProcedureContent, ProcedureRecord, ProcedureVersion, ProcessingStep, ProcessingTime, Province,
-    ProvinceCatalogue, StepRole,
+    Agency, AgencyAlias, AgencyKind, ApplicantKind, CatalogueFile, DocumentRequirement, FeeItem, FeeKind, Field,
+    FormTemplate, Level, OnlineMode, ProcedureContent, ProcedureRecord, ProcedureVersion, ProcessingStep,
+    ProcessingTime, Province, ProvinceCatalogue, Receivable, StepRole,
 };
 use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
 use motcua_core::money::Vnd;
@@ -44,6 +44,8 @@ fn content(name: &str, field: &str, agency_code: &str) -> ProcedureContent {
         online_mode: OnlineMode::Partial,
         service_level: 3,
         at_centre: true,
+        receivable: Receivable::Competent,
+        communes: Vec::new(),
         steps: Vec::new(),
         description: String::new(),
         conditions: String::new(),
@@ -79,6 +81,8 @@ fn sample() -> CatalogueFile {
     v2.applicants = vec![ApplicantKind::Organisation, ApplicantKind::Citizen];
     v2.description = "Bước 1: nộp hồ sơ.\nBước 2:\tthẩm định & trả kết quả <đúng hạn>.".to_owned();
     v2.conditions = "=1+1 không phải công thức; _x0041_ không phải mã thoát".to_owned();
+    v2.receivable = Receivable::Anywhere;
+    v2.communes = vec![agency("000.31.00.H43"), agency("000.32.00.H43")];
     v2.documents = vec![
         DocumentRequirement {
             name: "Tờ khai".to_owned(),
@@ -196,8 +200,36 @@ fn sample() -> CatalogueFile {
                 retired_at: None,
                 successor: None,
             },
+            Agency {
+                code: agency("000.31.00.H43"),
+                name: "UBND phường Đô Vinh".to_owned(),
+                kind: AgencyKind::Commune,
+                parent: Some(agency("000.00.00.H43")),
+                address: "phường Đô Vinh, Ninh Thuận".to_owned(),
+                phone: String::new(),
+                email: String::new(),
+                admin_code: "22738".to_owned(),
+                retired_at: None,
+                successor: None,
+            },
+            Agency {
+                code: agency("000.32.00.H43"),
+                name: "UBND phường Bảo An".to_owned(),
+                kind: AgencyKind::Commune,
+                parent: Some(agency("000.00.00.H43")),
+                address: String::new(),
+                phone: String::new(),
+                email: String::new(),
+                admin_code: String::new(),
+                retired_at: Some(datetime!(2025-07-01 00:00 +07:00)),
+                successor: Some(agency("000.31.00.H43")),
+            },
         ],
-        aliases: Vec::new(),
+        aliases: vec![AgencyAlias {
+            old_code: agency("000.40.00.H43"),
+            code: agency("000.31.00.H43"),
+            at: datetime!(2025-07-01 00:00 +07:00),
+        }],
         fields: vec![Field {
             code: FieldCode::parse("XD-01").expect("valid"),
             name: "Hoạt động xây dựng".to_owned(),
@@ -369,6 +401,53 @@ fn every_shape_round_trips() -> Result {
     let created = back.provinces[0].procedures[0].versions[1].created_at;
     assert_eq!(created.offset().whole_minutes(), -210);
     assert_eq!(created.nanosecond(), 123_456_789);
+    Ok(())
+}
+
+#[test]
+fn a_workbook_from_before_the_2025_map_reads_with_the_defaults() -> Result {
+    let file = sample();
+    let mut sheets = sheets(&catalogue_xlsx::write(&file)?);
+    sheets.retain(|(name, _)| name != "aliases");
+    for (sheet, columns) in [
+        ("agencies", &["admin_code", "retired_at", "successor"][..]),
+        ("procedures", &["receivable", "communes"][..]),
+    ] {
+        let grid = grid(&mut sheets, sheet);
+        for name in columns {
+            let c = column(grid, name);
+            for row in grid.iter_mut() {
+                row.remove(c);
+            }
+        }
+    }
+    let back = catalogue_xlsx::read(&rebuild(&sheets))?;
+    let mut expected = file;
+    for p in &mut expected.provinces {
+        p.aliases.clear();
+        for a in &mut p.agencies {
+            a.admin_code.clear();
+            a.retired_at = None;
+            a.successor = None;
+        }
+        for r in &mut p.procedures {
+            for v in &mut r.versions {
+                v.content.receivable = Receivable::Competent;
+                v.content.communes.clear();
+            }
+        }
+    }
+    assert_eq!(back, expected);
+    Ok(())
+}
+
+#[test]
+fn an_unknown_receivable_names_its_cell() -> Result {
+    let mut sheets = sheets(&catalogue_xlsx::write(&sample())?);
+    set(&mut sheets, "procedures", 2, "receivable", text("khắp nơi"));
+    let (sheet, row, column, _, message) = cell_error(catalogue_xlsx::read(&rebuild(&sheets)));
+    assert_eq!((sheet.as_str(), row, column.as_str()), ("procedures", 2, "receivable"));
+    assert!(message.contains("competent, anywhere"), "{message}");
     Ok(())
 }
 

@@ -418,6 +418,30 @@ async fn bad_bodies_are_refused_and_nothing_is_written() {
         .await;
     assert_eq!((status, body["field"].as_str()), (422, Some("steps")), "{body}");
 
+    // The communes a commune-level procedure applies in must be communes (2025 map); a
+    // province-level procedure lists none.
+    let mut not_a_commune = sample_content();
+    not_a_commune["level"] = json!("commune");
+    not_a_commune["communes"] = json!([not_a_commune["agency"].clone()]);
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/procedures",
+            &json!({"code": "2.000002", "content": not_a_commune}),
+        )
+        .await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("communes[0]")), "{body}");
+    let mut province_level = sample_content();
+    province_level["communes"] = json!(["000.31.00.H43"]);
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/procedures",
+            &json!({"code": "2.000002", "content": province_level}),
+        )
+        .await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("communes")), "{body}");
+
     let huge = json!({"code": "2.000002", "content": sample_content(), "note": "x".repeat(300 * 1024)});
     let (status, body) = app.send_json(Method::POST, "/api/v1/procedures", &huge).await;
     assert_eq!((status, body["code"].as_str()), (413, Some("too_large")), "{body}");
@@ -432,6 +456,8 @@ async fn export_then_import_round_trips_in_json_and_xlsx() {
     // Give the catalogue some history first.
     let mut edited = sample_content();
     edited["processing_time"]["amount"] = json!(7);
+    // Receivable at any centre of the province (2025 map): it travels in both formats.
+    edited["receivable"] = json!("anywhere");
     let (status, _) = source
         .send_json(
             Method::POST,

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use motcua_core::catalogue::{
     Agency, AgencyAlias, AgencyKind, CatalogueSummary, FeeItem, Field, Invalid, Level, OnlineMode, ProcedureContent,
-    ProcedureRecord, ProcedureSummary, ProcedureVersion, Province, ProvinceCatalogue, ResultSignature,
+    ProcedureRecord, ProcedureSummary, ProcedureVersion, Province, ProvinceCatalogue, Receivable, ResultSignature,
 };
 use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
 use serde::Serialize;
@@ -524,6 +524,15 @@ async fn check_content(tx: &mut Tx, province: &ProvinceCode, content: &mut Proce
         }
         Some(_) => {}
     }
+    for (i, code) in content.communes.iter().enumerate() {
+        let problem = match agency(tx, province, code).await? {
+            None => format!("không có xã, phường {code} trong danh mục"),
+            Some(a) if a.kind != AgencyKind::Commune => format!("{code} ({}) không phải UBND xã, phường", a.name),
+            Some(a) if a.retired_at.is_some() => format!("{code} ({}) đã sáp nhập hoặc giải thể", a.name),
+            Some(_) => continue,
+        };
+        return Err(Invalid::new(format!("communes[{i}]"), problem).into());
+    }
     for (i, step) in content.steps.iter().enumerate() {
         if let Some(a) = &step.agency
             && !agency_exists(tx, province, a).await?
@@ -565,13 +574,14 @@ async fn insert_version(
     exec!(tx, |c| {
         sqlx::query(
             "INSERT INTO procedures (province_code, code, current_version, name, agency_code, field_code, level,
-                processing_hours, at_centre, online_mode, service_level, fees, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                processing_hours, at_centre, online_mode, service_level, fees, updated_at, receivable)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (province_code, code) DO UPDATE SET current_version = excluded.current_version,
                 name = excluded.name, agency_code = excluded.agency_code, field_code = excluded.field_code,
                 level = excluded.level, processing_hours = excluded.processing_hours,
                 at_centre = excluded.at_centre, online_mode = excluded.online_mode,
-                service_level = excluded.service_level, fees = excluded.fees, updated_at = excluded.updated_at",
+                service_level = excluded.service_level, fees = excluded.fees, updated_at = excluded.updated_at,
+                receivable = excluded.receivable",
         )
         .bind(province.as_str())
         .bind(code.as_str())
@@ -586,6 +596,7 @@ async fn insert_version(
         .bind(i64::from(content.service_level))
         .bind(&fees)
         .bind(to_millis(created_at))
+        .bind(content.receivable.as_str())
         .execute(c)
         .await
     })?;
@@ -793,6 +804,7 @@ struct SummaryRow {
     online_mode: String,
     service_level: i64,
     fees: String,
+    receivable: String,
 }
 
 /// Summaries of every current procedure of a province, ordered by code: the input of the
@@ -801,7 +813,7 @@ pub async fn procedure_summaries(tx: &mut Tx, province: &ProvinceCode) -> Result
     let rows: Vec<SummaryRow> = on!(tx, |c| {
         sqlx::query_as(
             "SELECT code, current_version, name, agency_code, field_code, level, processing_hours, at_centre,
-                    online_mode, service_level, fees
+                    online_mode, service_level, fees, receivable
              FROM procedures WHERE province_code = $1 ORDER BY code",
         )
         .bind(province.as_str())
@@ -821,6 +833,8 @@ pub async fn procedure_summaries(tx: &mut Tx, province: &ProvinceCode) -> Result
                 processing_days: f64::from(hours) / f64::from(motcua_core::catalogue::HOURS_PER_DAY),
                 processing_hours: hours,
                 at_centre: r.at_centre,
+                receivable: Receivable::parse(&r.receivable)
+                    .ok_or_else(|| corrupt("procedures.receivable", &r.receivable))?,
                 online_mode: OnlineMode::parse(&r.online_mode)
                     .ok_or_else(|| corrupt("procedures.online_mode", &r.online_mode))?,
                 service_level: u8::try_from(r.service_level).map_err(|e| corrupt("procedures.service_level", e))?,

@@ -630,3 +630,84 @@ async fn a_work_list_scoped_to_agencies_shows_what_they_received_hold_or_answer_
         .collect();
     assert_eq!(found, vec![code(1)]);
 }
+
+#[tokio::test]
+async fn one_commune_level_entry_serves_the_communes_it_lists_and_only_communes() {
+    let (t, province) = with_khanh_hoa().await;
+    let justice = agency_code(JUSTICE);
+    let mut tx = t.db.begin_write().await.expect("begin");
+    catalogue::upsert_field(
+        &mut tx,
+        &province,
+        &motcua_core::catalogue::Field {
+            code: motcua_core::codes::FieldCode::parse("HT").expect("field code"),
+            name: "Hộ tịch".to_owned(),
+            agency: justice.clone(),
+        },
+    )
+    .await
+    .expect("field");
+    let mut content = demo::ninh_thuan().procedures[0].versions[0].content.clone();
+    content.field = motcua_core::codes::FieldCode::parse("HT").expect("field code");
+    content.agency = justice.clone();
+    content.steps.clear();
+    content.level = motcua_core::catalogue::Level::Commune;
+    content.receivable = motcua_core::catalogue::Receivable::Anywhere;
+    content.communes = vec![agency_code(NHA_TRANG), agency_code(BAC_NHA_TRANG)];
+    let code = ProcedureCode::parse("1.001193.000.00.00.H32").expect("procedure code");
+    let now = OffsetDateTime::now_utc();
+    let stored = catalogue::create_procedure(&mut tx, &province, &code, content.clone(), "", now)
+        .await
+        .expect("a commune-level procedure for two communes");
+    assert_eq!(stored.content.communes, content.communes);
+    let summary = catalogue::procedure_summaries(&mut tx, &province)
+        .await
+        .expect("summaries")
+        .into_iter()
+        .find(|s| s.code == code)
+        .expect("listed");
+    assert_eq!(summary.receivable, motcua_core::catalogue::Receivable::Anywhere);
+
+    // Only working communes of the province may be listed.
+    let refused = |r: Result<motcua_core::catalogue::ProcedureVersion, StoreError>| match r {
+        Err(StoreError::Invalid(inv)) => (inv.field, inv.message),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    for (listed, reason) in [
+        (NHA_TRANG_CENTRE, "không phải UBND xã, phường"),
+        (JUSTICE, "không phải UBND xã, phường"),
+        ("000.00.98.H32", "không có xã, phường"),
+    ] {
+        let mut c = content.clone();
+        c.communes = vec![agency_code(NHA_TRANG), agency_code(listed)];
+        let (field, message) = refused(catalogue::update_procedure(&mut tx, &province, &code, c, "", None, now).await);
+        assert_eq!(field, "communes[1]", "{listed}");
+        assert!(message.contains(reason), "{listed}: {message}");
+    }
+    catalogue::retire_agency(&mut tx, &province, &agency_code(BAC_NHA_TRANG_CENTRE), None, now)
+        .await
+        .expect("retire the centre");
+    catalogue::retire_agency(
+        &mut tx,
+        &province,
+        &agency_code(BAC_NHA_TRANG),
+        Some(&agency_code(NHA_TRANG)),
+        now,
+    )
+    .await
+    .expect("retire the commune");
+    let mut c = content.clone();
+    c.name.push_str(" (sửa)");
+    let (field, message) = refused(catalogue::update_procedure(&mut tx, &province, &code, c, "", None, now).await);
+    assert_eq!(field, "communes[1]");
+    assert!(message.contains("sáp nhập"), "{message}");
+    // The version filed before the merger keeps its list.
+    let kept = catalogue::procedure(&mut tx, &province, &code)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(kept.content.communes, content.communes);
+}
+
+/// Sở Tư pháp of the Khánh Hòa map.
+const JUSTICE: &str = "000.00.03.H32";

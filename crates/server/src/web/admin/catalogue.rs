@@ -9,7 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use motcua_core::catalogue::{
-    Agency, ApplicantKind, DocumentRequirement, FeeItem, Field, ProcedureContent, ProcessingStep, ResultSignature,
+    Agency, AgencyKind, ApplicantKind, DocumentRequirement, FeeItem, Field, ProcedureContent, ProcessingStep,
+    Receivable, ResultSignature,
 };
 use serde::{Deserialize, Serialize};
 
@@ -246,6 +247,11 @@ struct FormPage {
     online_mode: String,
     service_level: String,
     at_centre: bool,
+    /// `competent` or `anywhere` (docs/map-2025.md §3).
+    receivable: &'static str,
+    /// The province's working communes, those the procedure lists ticked (none ticked:
+    /// every commune).
+    communes: Vec<Tick>,
     citizen: bool,
     organisation: bool,
     results: String,
@@ -421,6 +427,16 @@ fn form_page(
         online_mode: c.map_or_else(|| "partial".to_owned(), |c| c.online_mode.as_str().to_owned()),
         service_level: c.map_or_else(|| "2".to_owned(), |c| c.service_level.to_string()),
         at_centre: c.is_none_or(|c| c.at_centre),
+        receivable: c.map_or(Receivable::Competent, |c| c.receivable).as_str(),
+        communes: agencies
+            .iter()
+            .filter(|a| a.kind == AgencyKind::Commune && a.is_active())
+            .map(|a| Tick {
+                value: a.code.to_string(),
+                label: a.name.clone(),
+                ticked: c.is_some_and(|c| c.communes.contains(&a.code)),
+            })
+            .collect(),
         citizen: c.is_none_or(|c| c.applicants.contains(&ApplicantKind::Citizen)),
         organisation: c.is_some_and(|c| c.applicants.contains(&ApplicantKind::Organisation)),
         results: c.map(|c| c.results.join("\n")).unwrap_or_default(),
@@ -441,6 +457,13 @@ fn form_page(
         versions,
         code,
     }
+}
+
+/// A checkbox of a list: its value, its label and whether it is ticked.
+struct Tick {
+    value: String,
+    label: String,
+    ticked: bool,
 }
 
 /// `GET /quan-tri/thu-tuc/moi`: the form of a new procedure.
