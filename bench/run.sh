@@ -140,10 +140,15 @@ find_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 
 
 # Sets the variable named $1 to a loopback port nothing answers on (and not handed out).
 used_ports=" "
+# Listening ports come from below the kernel's ephemeral range: a port inside it may be
+# the source port of one of the load generators' many outgoing connections, and binding it
+# fails ("Address already in use", seen once in a W6 run with 1,000 streams).
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$ephemeral_low" -gt 11000 ] 2>/dev/null || ephemeral_low=32768
 free_port() {
   local p _
   for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((10000 + RANDOM % (ephemeral_low - 10000)))
     case "$used_ports" in *" $p "*) continue ;; esac
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       used_ports+="$p "
@@ -452,6 +457,12 @@ EOT
 }
 
 # How many signatures the server has made (its motcua_form_sign_seconds count).
+# The group commit's batches so far: "commits jobs" (motcua_write_batch_size's count and sum).
+write_batches() {
+  curl -s --max-time 5 "$1/metrics" |
+    awk '/^motcua_write_batch_size_count/ { c += $2 } /^motcua_write_batch_size_sum/ { s += $2 } END { printf "%d %d", c, s }'
+}
+
 signatures_made() {
   curl -s --max-time 5 "$1/metrics" | awk '/^motcua_form_sign_seconds_count/ { n += $2 } END { printf "%d", n }'
 }
@@ -610,8 +621,11 @@ server_workloads() {
   w1_run() {
     local name=$1 key=$2 label=$3 tag=$4
     log "[$backend] $label, ${W1_WARMUP}s warm-up + ${DURATION}s"
+    local b0 b1
+    b0=$(write_batches "$base")
     run_wrk "$name" "$base/api/v1/dossiers" "$W1_WARMUP" intake.lua BENCH_SESSION="$w1_session" BENCH_CSRF="$w1_csrf" \
       BENCH_BODY_FILE="$w1_bodies" BENCH_TRACK_OUT="$track"
+    b1=$(write_batches "$base")
     local r p99 floor_value ratio target
     r=$(jnum "$name" created_per_s); p99=$(jnum "$name" p99_ms)
     verdict=FAIL
@@ -630,6 +644,13 @@ server_workloads() {
     # Statuses other than 201 before the code sequence ran out are failures.
     if [ -n "$(echo "$others" | tr ' ' '\n' | grep -v '^409x' | grep . || true)" ]; then verdict="FAIL (non-201 answers)"; fi
     row "$key" "$label" "$backend" "$(num "$r") created/s" "$(ms "$(jnum "$name" p50_ms)")" "$(ms "$p99")" "$target" "$ratio" "$verdict"
+    # The floor counts rows in batches of $SQLITE_BATCH (SQLite) or one-row transactions
+    # (PostgreSQL); a dossier is many rows, committed in batches of dossiers: the note
+    # gives the server's commits and their size beside the floor's commit rate.
+    local commits jobs floor_commits
+    commits=$(( ${b1% *} - ${b0% *} )); jobs=$(( ${b1#* } - ${b0#* } ))
+    if [ "$backend" = sqlite ]; then floor_commits=$(jnum floor-sqlite commits_per_sec); else floor_commits=$pg_floor; fi
+    note "[$backend] $tag: the group commit made $(num "$commits") commits of $(num "$jobs") writes during the warm-up and run ($(awk -v c="$commits" -v s=$((W1_WARMUP + DURATION)) 'BEGIN { printf "%.0f", c / s }')/s, $(awk -v c="$commits" -v j="$jobs" 'BEGIN { if (c > 0) printf "%.1f", j / c; else printf "0" }') writes a commit); the floor made $(num "$floor_commits") commits/s. The ratio column compares dossiers/s with the floor's rows/s (issue 9's target); a commit here carries a batch of dossiers of many rows each, so neither figure alone is like for like."
     note "[$backend] $tag files as $w1_who: $(jq -sc 'map(.procedure)' "$w1_bodies"), each with its required documents, the applicant of bench/lua/dossier.json."
     note "[$backend] $tag created $(num "$(jnum "$name" created)") dossiers in $(jnum "$name" created_window_s) s (after the warm-up's)${others:+; other answers (status x count): $others}."
     if [ "$(jnum "$name" capped_threads)" -gt 0 ]; then

@@ -96,6 +96,8 @@ struct QueueInner {
     waiting: Mutex<HashSet<String>>,
     /// Dossiers being issued now (0 or 1).
     busy: AtomicUsize,
+    /// Set at shutdown ([`FormQueue::stop`]): nothing more is issued.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl FormQueue {
@@ -109,7 +111,12 @@ impl FormQueue {
             let queue = Arc::clone(inner);
             tokio::spawn(async move {
                 while let Some(code) = rx.recv().await {
+                    // Busy before looking at `stopped`: `stop` sets it, then waits for idle.
                     queue.busy.fetch_add(1, Ordering::SeqCst);
+                    if queue.stopped.load(Ordering::SeqCst) {
+                        queue.busy.fetch_sub(1, Ordering::SeqCst);
+                        continue;
+                    }
                     // Out of the waiting set before issuing: a change from now on queues it again.
                     queue.lock_waiting().remove(code.as_str());
                     if let Err(e) = crate::forms::issue_missing(&state, &code).await {
@@ -152,6 +159,18 @@ impl FormQueue {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+    }
+
+    /// Stops issuing, at shutdown before the database closes: the dossier being issued
+    /// finishes (at most `limit`); those still waiting are drawn at their first download,
+    /// as when the queue is full. How many were left waiting.
+    pub async fn stop(&self, limit: std::time::Duration) -> usize {
+        self.inner.stopped.store(true, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.inner.busy.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        self.inner.lock_waiting().len()
     }
 
     /// How many dossiers wait for their documents.

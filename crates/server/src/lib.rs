@@ -270,6 +270,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let db = state.db.clone();
+    let forms = state.form_queue.clone();
     let app = router(state);
     let result = axum::serve(
         listener,
@@ -277,6 +278,14 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await;
+    // The form queue would otherwise go on issuing against a closed pool.
+    let left = forms.stop(std::time::Duration::from_secs(30)).await;
+    if left > 0 {
+        tracing::info!(
+            left,
+            "form queue stopped: these dossiers' documents will be drawn at first download"
+        );
+    }
     db.close().await;
     result
 }
