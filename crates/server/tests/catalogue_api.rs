@@ -589,6 +589,24 @@ async fn openapi_matches_the_committed_snapshot() {
     ] {
         assert!(served["paths"].get(path).is_some(), "{path} documented");
     }
+    // A parameter said to be in the path is in the path: a query parameter documented as a
+    // path one (utoipa's default for `IntoParams`) is unusable to clients and starves
+    // schemathesis of examples.
+    let mut misplaced = Vec::new();
+    for (path, ops) in served["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("operations") {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap_or_default();
+                if p["in"] == "path" && !path.contains(&format!("{{{name}}}")) {
+                    misplaced.push(format!("{method} {path}: {name}"));
+                }
+            }
+        }
+    }
+    assert!(
+        misplaced.is_empty(),
+        "path parameters missing from their path: {misplaced:?}"
+    );
     let snapshot_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api/openapi.json");
     let current = motcua_server::api::openapi_json();
     if std::env::var("MOTCUA_UPDATE_SNAPSHOTS").is_ok() {

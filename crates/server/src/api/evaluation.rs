@@ -39,6 +39,7 @@ pub async fn dossier_sheet(
 
 /// `?period=hom-nay|thang|nam|khoang&from=YYYY-MM-DD&to=YYYY-MM-DD` (this month by default).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodParams {
     /// `hom-nay`, `thang`, `nam` or `khoang`.
     pub period: Option<String>,

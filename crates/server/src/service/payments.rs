@@ -1177,6 +1177,7 @@ pub async fn browser_return(state: &AppState, raw: Option<&str>) -> Option<(Noti
 /// Which day and agency to reconcile.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReconciliationQuery {
     /// The day (`YYYY-MM-DD`, Vietnam time); today by default.
     pub date: Option<String>,

@@ -121,6 +121,7 @@ pub struct ImportReport {
 /// Which statement to import.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// The credited account, for a CSV export that does not name it (a camt.053 file
     /// names it; when both do, they must agree).
@@ -441,6 +442,7 @@ async fn apply_credit(
 /// Which credits to list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OpenCredits {
     /// The province's code; the default province by default.
     pub province: Option<String>,
