@@ -989,7 +989,7 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
     let day = day_of(state.clock.now());
     let groups = store::counter_groups(&mut read, id).await?;
     let settings = store::settings(&mut read, &c.centre_code).await?;
-    let names: std::collections::HashMap<i64, String> = store::groups(&mut read, &c.centre_code)
+    let mut names: std::collections::HashMap<i64, String> = store::groups(&mut read, &c.centre_code)
         .await?
         .into_iter()
         .map(|g| (g.id, g.name))
@@ -1009,8 +1009,8 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
                 // Which line the fair rule calls from, then the oldest ticket of that line
                 // no other counter is claiming this instant (PostgreSQL; on SQLite the same
                 // ticket); if all of that line's are being claimed, the other line's.
-                let priority = store::oldest_waiting(&mut tx, &groups, &day, Line::Priority).await?;
-                let ordinary = store::oldest_waiting(&mut tx, &groups, &day, Line::Ordinary).await?;
+                let mut priority = store::oldest_waiting(&mut tx, &groups, &day, Line::Priority).await?;
+                let mut ordinary = store::oldest_waiting(&mut tx, &groups, &day, Line::Ordinary).await?;
                 let Some(pick) =
                     rules::next_call(priority.is_some(), ordinary.is_some(), run, settings.max_priority_run)
                 else {
@@ -1021,7 +1021,6 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
                     Pick::Priority => Pick::Ordinary,
                     Pick::Ordinary => Pick::Priority,
                 };
-                let (mut priority, mut ordinary) = (priority, ordinary);
                 let mut claimable = None;
                 for pick in [pick, other] {
                     let (line, seen) = match pick {
@@ -1051,7 +1050,7 @@ pub async fn call_next(state: &AppState, principal: &Principal, id: i64) -> Resu
             // The line of the group called from moved: who is now three from the front?
             notify_near(&mut tx, t.group_id, &day, state.clock.now()).await?;
             super::board::commit(state, tx, &c.centre_code, t.id).await?;
-            let name = names.get(&t.group_id).cloned().unwrap_or_default();
+            let name = names.remove(&t.group_id).unwrap_or_default();
             return Ok(Some(view_of(&t, name, Some(c.number))));
         }
         // Another counter took it between our read and our update: look again.

@@ -23,6 +23,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::queue::{self as rules, TicketState};
+use motcua_store::Tx;
 use motcua_store::changes::QueueChange;
 use motcua_store::queue::{self as store, Kiosk, Ticket};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -150,8 +151,10 @@ pub fn tickets(state: &AppState, centre: &str) -> View<Tickets> {
                 // Taken out while building: a failed build leaves nothing, and the next
                 // reads the whole day.
                 let day = kept.lock().expect("kept tickets").take();
-                let (day, reread) = read_day(&state, &code, day, changed).await?;
-                let out = tickets_of(&state, &code, &day, &reread, before.as_deref()).await;
+                // One snapshot for the tickets and the names they show.
+                let mut tx = state.db.begin_read().await?;
+                let (day, reread) = read_day(&state, &mut tx, &code, day, changed).await?;
+                let out = tickets_of(&state, &mut tx, &code, &day, &reread, before.as_deref()).await;
                 *kept.lock().expect("kept tickets") = Some(day);
                 out
             })
@@ -173,23 +176,23 @@ type Reread = Option<HashSet<i64>>;
 /// whole of today (see the module documentation).
 async fn read_day(
     state: &AppState,
+    tx: &mut Tx,
     centre: &str,
     kept: Option<Day>,
     changed: Changed,
 ) -> Result<(Day, Reread), AppError> {
     let today = day_of(state.clock.now());
-    let mut tx = state.db.begin_read().await?;
     match (kept, changed) {
         (Some(mut d), Changed::Tickets(ids)) if d.day == today && d.read_at.elapsed() < FULL_READ => {
             let ids: Vec<i64> = ids.into_iter().collect();
-            for t in store::tickets_of_day_by_id(&mut tx, centre, &today, &ids).await? {
+            for t in store::tickets_of_day_by_id(tx, centre, &today, &ids).await? {
                 d.tickets.insert(t.id, t);
             }
             Ok((d, Some(ids.into_iter().collect())))
         }
         _ => {
             let read_at = tokio::time::Instant::now();
-            let all = store::tickets_of_day(&mut tx, centre, &today).await?;
+            let all = store::tickets_of_day(tx, centre, &today).await?;
             let tickets = all.into_iter().map(|t| (t.id, t)).collect();
             Ok((
                 Day {
@@ -301,6 +304,7 @@ async fn keep<T: Send + Sync + 'static>(
 /// without being drawn again.
 async fn tickets_of(
     state: &AppState,
+    tx: &mut Tx,
     centre: &str,
     day: &Day,
     reread: &Reread,
@@ -310,18 +314,16 @@ async fn tickets_of(
     let Some(first) = all.first() else {
         return Ok(Tickets::new());
     };
-    let mut tx = state.db.begin_read().await?;
-    let groups: HashMap<i64, String> = store::groups(&mut tx, centre)
+    let groups: HashMap<i64, String> = store::groups(tx, centre)
         .await?
         .into_iter()
         .map(|g| (g.id, g.name))
         .collect();
-    let counters: HashMap<i64, i64> = store::counters(&mut tx, centre)
+    let counters: HashMap<i64, i64> = store::counters(tx, centre)
         .await?
         .into_iter()
         .map(|c| (c.id, c.number))
         .collect();
-    drop(tx);
     let province = ProvinceCode::parse(&first.province_code).map_err(|e| AppError::Internal(e.to_string()))?;
     let (_, centre_name) = centre_of(state, &province, Some(centre)).await?;
 
