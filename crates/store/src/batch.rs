@@ -491,18 +491,30 @@ fn commit_failed(e: &StoreError) -> StoreError {
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>, failure: Arc<Mutex<Option<StoreError>>>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut finishers: Vec<Finish> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         metrics::histogram!("motcua_write_batch_size").record(jobs.len() as f64);
-        if let Err(e) = run_batch(&db, &mut jobs).await {
-            // Jobs not yet run are dropped: their callers get an error, and read why here.
-            tracing::error!(error = %e, "write batch failed");
+        // Taken from the end: the first received runs first.
+        jobs.reverse();
+        if let Err(e) = run_batch(&db, &mut jobs, &mut finishers).await {
+            tracing::error!(error = %e, ran = finishers.len(), unrun = jobs.len(), "write batch failed");
+            // The jobs that ran are told the batch's error as a failed commit would be.
+            for finish in finishers.drain(..) {
+                finish(Err(&e));
+            }
+            // Dropping a job that never ran wakes its caller, who reads why here: the
+            // reason is recorded before any is dropped.
             *failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
         }
         jobs.clear();
+        finishers.clear();
     }
 }
 
-async fn run_batch(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
+/// Runs `jobs` (last first) in one transaction. On success every job's finisher has been
+/// called; on an error, `finishers` holds those of the jobs that ran and `jobs` those that
+/// did not, for the caller to tell.
+async fn run_batch(db: &Db, jobs: &mut Vec<Job>, finishers: &mut Vec<Finish>) -> Result<(), StoreError> {
     let started = std::time::Instant::now();
     let mut tx = db.begin_write().await?;
     // Nodes sharing a PostgreSQL database each run batches, whose jobs lock the rows every
@@ -512,12 +524,11 @@ async fn run_batch(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
     tx.serialize_with(BATCH_LOCK).await?;
     let mut b = BatchTx::new(tx);
     let began = started.elapsed();
-    let mut finishers: Vec<Finish> = Vec::with_capacity(jobs.len());
-    for job in jobs.drain(..) {
+    while let Some(job) = jobs.pop() {
         b.start_job();
         let (ok, finish) = job(&mut b).await;
-        b.end_job(ok).await?;
         finishers.push(finish);
+        b.end_job(ok).await?;
     }
     let ran = started.elapsed();
     let BatchTx { mut tx, layers, .. } = b;
@@ -542,7 +553,7 @@ async fn run_batch(db: &Db, jobs: &mut Vec<Job>) -> Result<(), StoreError> {
     if let Err(e) = &commit {
         tracing::error!(error = %e, jobs = finishers.len(), "write batch commit failed");
     }
-    for finish in finishers {
+    for finish in finishers.drain(..) {
         finish(commit.as_ref().map(|_| ()));
     }
     Ok(())
