@@ -148,6 +148,12 @@ pub enum AgencyKind {
 }
 
 impl AgencyKind {
+    /// Whether agencies of this kind receive dossiers for others: the provincial centre,
+    /// its branches, the commune centres.
+    pub fn is_centre(self) -> bool {
+        matches!(self, AgencyKind::Centre | AgencyKind::CommuneCentre)
+    }
+
     /// Stable text stored in the database.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -940,6 +946,15 @@ pub struct ProcedureSummary {
 
 impl ProcedureSummary {
     /// The summary of one version's content.
+    /// Where it may be received, as [`ProcedureContent::receipt_rule`] says.
+    pub fn receipt_rule(&self) -> crate::map::ReceiptRule {
+        crate::map::ReceiptRule {
+            level: self.level,
+            at_centre: self.at_centre,
+            receivable: self.receivable,
+        }
+    }
+
     pub fn of(code: ProcedureCode, version: u32, c: &ProcedureContent) -> Self {
         let hours = c.processing_time.working_hours();
         Self {

@@ -158,7 +158,7 @@ const ID_COPY: &str = "Bản sao Căn cước công dân hoặc Hộ chiếu";
 const ERC_COPY: &str = "Bản sao Giấy chứng nhận đăng ký doanh nghiệp";
 
 /// Builds the steps for a processing time: reception, examination, approval, return.
-fn steps_for(time: ProcessingTime) -> Vec<ProcessingStep> {
+pub(crate) fn steps_for(time: ProcessingTime) -> Vec<ProcessingStep> {
     let total = time.working_hours();
     let step = |name: &str, role, budget_hours| ProcessingStep {
         name: name.to_owned(),
@@ -166,8 +166,9 @@ fn steps_for(time: ProcessingTime) -> Vec<ProcessingStep> {
         agency: None,
         budget_hours,
     };
-    if total < 8 {
-        // Same-day procedures: one hour at each end, the rest split.
+    if total < 12 {
+        // Procedures of a day or less: one hour at each end, the rest split (the longer
+        // schedule below needs at least twelve hours).
         let leader = (total.saturating_sub(2) / 3).max(1);
         let officer = total.saturating_sub(2 + leader);
         return vec![

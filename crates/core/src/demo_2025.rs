@@ -14,13 +14,21 @@
 //! A commune's address is its locality (`phường Nha Trang, Khánh Hòa`): no street
 //! address of a commune's offices was found, and a receipt must say where it was issued.
 //!
-//! Agencies only, for now: the fields and procedures of the demo come with the catalogue
-//! by level (docs/map-2025.md §9, steps 3 and 7).
+//! The catalogue (docs/map-2025.md §7), for now: the procedures of Ninh Thuận's Sở Tư pháp
+//! and Sở Xây dựng under the merged province's departments of the same name, and three
+//! commune-level procedures of civil status and certification defined once for every
+//! commune. Which procedures are receivable anywhere is the demo's choice, not a published
+//! list: the judicial record certificate (province level) and certified copies (commune
+//! level). The departments' other procedures come with the rest of the demo (step 7).
 
 use serde::Deserialize;
 
-use crate::catalogue::{Agency, AgencyKind, Province, ProvinceCatalogue};
-use crate::codes::{AgencyCode, ProvinceCode};
+use crate::catalogue::{
+    Agency, AgencyKind, ApplicantKind, DocumentRequirement, FeeItem, FeeKind, Field, Level, OnlineMode,
+    ProcedureContent, ProcedureRecord, ProcedureVersion, ProcessingTime, Province, ProvinceCatalogue, Receivable,
+};
+use crate::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
+use crate::money::Vnd;
 
 /// Province unit code of the demo (Khánh Hòa; *unconfirmed*, inferred in the data file).
 pub const UNIT: &str = "H32";
@@ -151,6 +159,7 @@ fn read(toml_text: &str) -> Result<ProvinceCatalogue, DataError> {
             "the units listed (total, xã, phường, đặc khu) = {listed:?} differ from [province].units"
         )));
     }
+    let (fields, procedures) = catalogue(&province)?;
     Ok(ProvinceCatalogue {
         province: Province {
             code: province,
@@ -158,13 +167,187 @@ fn read(toml_text: &str) -> Result<ProvinceCatalogue, DataError> {
         },
         agencies,
         aliases: Vec::new(),
-        fields: Vec::new(),
-        procedures: Vec::new(),
+        fields,
+        procedures,
     })
 }
 
+/// Sở Tư pháp of the merged province.
+pub const JUSTICE: &str = "000.00.03.H32";
+/// Sở Xây dựng of the merged province.
+pub const CONSTRUCTION: &str = "000.00.07.H32";
+/// The judicial record certificate (province level, receivable at any centre in the demo).
+pub const JUDICIAL_RECORD: &str = "1.900141";
+/// Birth registration (commune level, at the competent commune's centre only).
+pub const BIRTH: &str = "1.990001";
+/// Marriage registration (commune level, at the competent commune's centre only).
+pub const MARRIAGE: &str = "1.990002";
+/// Certified copies from originals (commune level, at any centre in the demo).
+pub const CERTIFIED_COPY: &str = "1.990003";
+
+/// The demo's fields and procedures: Ninh Thuận's Sở Tư pháp (`000.00.02.H43`) and Sở Xây
+/// dựng (`000.00.03.H43`) procedures with their fields, moved to the merged province's
+/// departments, and the commune-level ones.
+fn catalogue(province: &ProvinceCode) -> Result<(Vec<Field>, Vec<ProcedureRecord>), DataError> {
+    let moved = [
+        ("000.00.02.H43", parse_code(JUSTICE)?),
+        ("000.00.03.H43", parse_code(CONSTRUCTION)?),
+    ];
+    let old = crate::demo::ninh_thuan();
+    let to = |a: &AgencyCode| {
+        moved
+            .iter()
+            .find(|(from, _)| a.as_str() == *from)
+            .map(|(_, to)| to.clone())
+    };
+    let mut fields: Vec<Field> = old
+        .fields
+        .iter()
+        .filter_map(|f| to(&f.agency).map(|agency| Field { agency, ..f.clone() }))
+        .collect();
+    let mut procedures: Vec<ProcedureRecord> = old
+        .procedures
+        .into_iter()
+        .filter_map(|mut r| {
+            let content = &mut r.versions.first_mut()?.content;
+            content.agency = to(&content.agency)?;
+            if r.code.as_str() == JUDICIAL_RECORD {
+                content.receivable = Receivable::Anywhere;
+            }
+            for v in &mut r.versions {
+                v.created_at = EFFECTIVE_FROM;
+                v.note = "Công bố danh mục của tỉnh Khánh Hòa sau sắp xếp (dữ liệu trình diễn)".to_owned();
+            }
+            Some(r)
+        })
+        .collect();
+    let justice = parse_code(JUSTICE)?;
+    let field = |code: &str, name: &str| -> Result<Field, DataError> {
+        Ok(Field {
+            code: FieldCode::parse(code).map_err(|e| DataError(e.to_string()))?,
+            name: name.to_owned(),
+            agency: justice.clone(),
+        })
+    };
+    let civil = field("HT-XA", "Hộ tịch (cấp xã)")?;
+    let copies = field("CT-XA", "Chứng thực (cấp xã)")?;
+    for spec in commune_procedures(&civil.code, &copies.code, &justice) {
+        let (code, content) = spec;
+        procedures.push(ProcedureRecord {
+            code: ProcedureCode::parse(code).map_err(|e| DataError(e.to_string()))?,
+            versions: vec![ProcedureVersion {
+                version: 1,
+                created_at: EFFECTIVE_FROM,
+                note: "Công bố danh mục thủ tục cấp xã sau sắp xếp (dữ liệu trình diễn)".to_owned(),
+                content,
+            }],
+        });
+    }
+    fields.push(civil);
+    fields.push(copies);
+    procedures.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str()));
+    let _ = province;
+    Ok((fields, procedures))
+}
+
+/// When the two-level government took effect: the demo catalogue's publication.
+const EFFECTIVE_FROM: time::OffsetDateTime = time::macros::datetime!(2025-07-01 07:00 +07:00);
+
+fn doc(name: &str, originals: u16, copies: u16, required: bool) -> DocumentRequirement {
+    DocumentRequirement {
+        name: name.to_owned(),
+        originals,
+        copies,
+        required,
+        form: None,
+        note: String::new(),
+    }
+}
+
+/// The commune-level procedures, each defined once for every commune (`communes` empty).
+/// Documents, time limits and fees as the Law on Civil Status 2014 (Luật Hộ tịch số
+/// 60/2014/QH13), Decree 123/2015/NĐ-CP and Decree 23/2015/NĐ-CP set them; the fees of
+/// certified copies as Circular 226/2016/TT-BTC.
+fn commune_procedures(
+    civil: &FieldCode,
+    copies: &FieldCode,
+    justice: &AgencyCode,
+) -> Vec<(&'static str, ProcedureContent)> {
+    let content = |name: &str, field: &FieldCode, days: u32, receivable: Receivable| ProcedureContent {
+        name: name.to_owned(),
+        field: field.clone(),
+        agency: justice.clone(),
+        level: Level::Commune,
+        processing_time: ProcessingTime::days(days),
+        documents: Vec::new(),
+        sets: 1,
+        fees: Vec::new(),
+        results: Vec::new(),
+        legal_basis: vec![
+            "Luật Hộ tịch số 60/2014/QH13".to_owned(),
+            "Nghị định số 123/2015/NĐ-CP".to_owned(),
+        ],
+        applicants: vec![ApplicantKind::Citizen],
+        online_mode: OnlineMode::Full,
+        service_level: 4,
+        at_centre: true,
+        receivable,
+        communes: Vec::new(),
+        steps: crate::demo::steps_for(ProcessingTime::days(days)),
+        description:
+            "Bước 1: Người yêu cầu nộp hồ sơ tại Trung tâm Phục vụ hành chính công của xã, phường hoặc trực tuyến.\n\
+                      Bước 2: Công chức tiếp nhận kiểm tra hồ sơ, cấp Giấy tiếp nhận hồ sơ và hẹn trả kết quả.\n\
+                      Bước 3: Ủy ban nhân dân xã, phường có thẩm quyền giải quyết.\n\
+                      Bước 4: Người yêu cầu nhận kết quả tại Trung tâm đã nộp, qua bưu chính hoặc trực tuyến."
+                .to_owned(),
+        conditions: String::new(),
+    };
+    let mut birth = content("Đăng ký khai sinh", civil, 1, Receivable::Competent);
+    birth.documents = vec![
+        doc("Tờ khai đăng ký khai sinh", 1, 0, true),
+        doc("Giấy chứng sinh hoặc văn bản thay giấy chứng sinh", 1, 0, true),
+        doc("Văn bản ủy quyền (trường hợp ủy quyền)", 1, 0, false),
+    ];
+    birth.results = vec!["Giấy khai sinh (bản chính)".to_owned()];
+    let mut marriage = content("Đăng ký kết hôn", civil, 5, Receivable::Competent);
+    marriage.documents = vec![
+        doc("Tờ khai đăng ký kết hôn", 1, 0, true),
+        doc(
+            "Giấy xác nhận tình trạng hôn nhân (khi không cư trú tại xã, phường đăng ký)",
+            1,
+            0,
+            false,
+        ),
+    ];
+    marriage.results = vec!["Giấy chứng nhận kết hôn".to_owned()];
+    let mut copy = content(
+        "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan có thẩm quyền của Việt Nam cấp",
+        copies,
+        1,
+        Receivable::Anywhere,
+    );
+    copy.legal_basis = vec![
+        "Nghị định số 23/2015/NĐ-CP".to_owned(),
+        "Thông tư số 226/2016/TT-BTC".to_owned(),
+    ];
+    copy.documents = vec![
+        doc("Bản chính giấy tờ, văn bản cần chứng thực", 1, 0, true),
+        doc("Bản sao cần chứng thực", 0, 1, true),
+    ];
+    copy.fees = vec![FeeItem {
+        kind: FeeKind::Fee,
+        name: "Phí chứng thực bản sao từ bản chính (mỗi trang)".to_owned(),
+        amount: Vnd(2_000),
+        option: None,
+    }];
+    copy.results = vec!["Bản sao được chứng thực từ bản chính".to_owned()];
+    copy.applicants = vec![ApplicantKind::Citizen, ApplicantKind::Organisation];
+    vec![(BIRTH, birth), (MARRIAGE, marriage), (CERTIFIED_COPY, copy)]
+}
+
 /// Builds the demo catalogue of the merged Khánh Hòa: its agencies (145: the People's
-/// Committee, the provincial centre, 13 departments, 65 communes and their 65 centres).
+/// Committee, the provincial centre, 13 departments, 65 communes and their 65 centres),
+/// and the fields and procedures the module's header lists.
 #[expect(
     clippy::expect_used,
     reason = "the data file is embedded at build time and a unit test reads it"

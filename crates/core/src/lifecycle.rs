@@ -479,6 +479,9 @@ pub struct Filing<'a> {
     pub content: &'a ProcedureContent,
     /// The receiving agency.
     pub receiving: AgencyCode,
+    /// The agency competent to decide it: the procedure's department for a province-level
+    /// procedure, the commune chosen for a commune-level one (docs/map-2025.md §4.1).
+    pub competent: AgencyCode,
     /// How it was filed.
     pub channel: Channel,
     /// The applicant (normalised).
@@ -523,7 +526,7 @@ impl Dossier {
             processing_time: Some(f.content.processing_time),
             current_agency: f.receiving.clone(),
             receiving_agency: f.receiving,
-            responsible_agency: f.content.agency.clone(),
+            responsible_agency: f.competent,
             assignee: None,
             lead_assignee: None,
             handled_by: None,

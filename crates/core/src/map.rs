@@ -74,7 +74,7 @@ impl AgencyTree {
         let mut centres: Vec<&Agency> = self
             .agencies
             .iter()
-            .filter(|a| a.is_active() && matches!(a.kind, AgencyKind::Centre | AgencyKind::CommuneCentre))
+            .filter(|a| a.is_active() && a.kind.is_centre())
             .collect();
         centres.sort_by_key(|a| rank(a));
         centres
@@ -177,19 +177,24 @@ impl NotHere {
         if self.places.is_empty() {
             return format!("Thủ tục «{procedure}» hiện không có nơi tiếp nhận đang hoạt động.");
         }
-        let names: Vec<&str> = self
-            .places
-            .iter()
-            .take(MAX_NAMED_PLACES)
-            .map(|p| p.name.as_str())
-            .collect();
-        let mut listed = names.join(", ");
-        let rest = self.places.len().saturating_sub(MAX_NAMED_PLACES);
-        if rest > 0 {
-            listed.push_str(&format!(" và {rest} nơi khác"));
-        }
-        format!("Thủ tục «{procedure}» chỉ được tiếp nhận tại {listed}.")
+        let names: Vec<&str> = self.places.iter().map(|p| p.name.as_str()).collect();
+        format!("Thủ tục «{procedure}» chỉ được tiếp nhận tại {}.", listed(&names))
     }
+}
+
+/// Place names as a refusal lists them: at most five, then "và N nơi khác".
+pub fn listed(names: &[&str]) -> String {
+    let mut out = names
+        .iter()
+        .take(MAX_NAMED_PLACES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rest = names.len().saturating_sub(MAX_NAMED_PLACES);
+    if rest > 0 {
+        out.push_str(&format!(" và {rest} nơi khác"));
+    }
+    out
 }
 
 /// Whether `centre` may receive a dossier of a procedure under `rule` whose competent

@@ -407,6 +407,7 @@ mod tests {
             version: version.version,
             content: &version.content,
             receiving: centre,
+            competent: version.content.agency.clone(),
             channel: crate::dossier::Channel::Counter,
             applicant: crate::lifecycle::Applicant {
                 kind: crate::catalogue::ApplicantKind::Citizen,

@@ -173,32 +173,134 @@ pub async fn create_demo_account(
     Ok(true)
 }
 
+/// The accounts of the Khánh Hòa demo (docs/map-2025.md §7): username, name, role, agency
+/// (full codes; usernames are unique across provinces, so they carry the place).
+pub const KHANH_HOA_USERS: &[(&str, &str, Role, &str)] = &[
+    ("kh.giamdoc", "Trần Văn Tỉnh", Role::CentreDirector, "000.00.20.H32"),
+    ("kh.tiepnhan", "Lê Thị Hòa", Role::CounterOfficer, "000.00.20.H32"),
+    (
+        "nhatrang.truongtt",
+        "Ngô Văn Phường",
+        Role::CentreDirector,
+        "000.01.31.H32",
+    ),
+    (
+        "nhatrang.tiepnhan",
+        "Phan Thị Nha",
+        Role::CounterOfficer,
+        "000.01.31.H32",
+    ),
+    (
+        "nhatrang.congchuc",
+        "Đặng Văn Hộ",
+        Role::DepartmentOfficer,
+        "000.00.31.H32",
+    ),
+    (
+        "nhatrang.lanhdao",
+        "Bùi Thị Xã",
+        Role::DepartmentLeader,
+        "000.00.31.H32",
+    ),
+    (
+        "phanrang.truongtt",
+        "Châu Văn Rang",
+        Role::CentreDirector,
+        "000.01.73.H32",
+    ),
+    (
+        "phanrang.tiepnhan",
+        "Lâm Thị Tháp",
+        Role::CounterOfficer,
+        "000.01.73.H32",
+    ),
+    (
+        "phanrang.congchuc",
+        "Trịnh Văn Tịch",
+        Role::DepartmentOfficer,
+        "000.00.73.H32",
+    ),
+    (
+        "phanrang.lanhdao",
+        "Mai Thị Chăm",
+        Role::DepartmentLeader,
+        "000.00.73.H32",
+    ),
+    ("kh.cv.tuphap", "Võ Văn Luật", Role::DepartmentOfficer, "000.00.03.H32"),
+    ("kh.ld.tuphap", "Hồ Thị Pháp", Role::DepartmentLeader, "000.00.03.H32"),
+    (
+        "kh.cv.xaydung",
+        "Dương Văn Xây",
+        Role::DepartmentOfficer,
+        "000.00.07.H32",
+    ),
+    (
+        "kh.ld.xaydung",
+        "Kiều Thị Dựng",
+        Role::DepartmentLeader,
+        "000.00.07.H32",
+    ),
+];
+
+/// Creates the Khánh Hòa demo accounts (skipping any username already taken), with the
+/// demo password.
+pub async fn create_khanh_hoa_users(db: &Db) -> Result<usize, AppError> {
+    let province = motcua_core::demo_2025::khanh_hoa().province.code;
+    let accounts = KHANH_HOA_USERS
+        .iter()
+        .map(|&(username, name, role, agency)| {
+            Ok(DemoAccount {
+                username,
+                name,
+                role,
+                agency: AgencyCode::parse(agency).map_err(|e| AppError::Internal(e.to_string()))?,
+                citizen_id: "",
+                phone: "0912345678",
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    create_demo_accounts(db, &province, &accounts).await
+}
+
 /// Creates the demo accounts of `province` (skipping any username already taken).
 pub async fn create_demo_users(db: &Db, province: &ProvinceCode) -> Result<usize, AppError> {
-    // One hash for all: they share the documented password anyway, and hashing eight
-    // times would only slow the first start.
+    let accounts = DEMO_USERS
+        .iter()
+        .map(|&(username, name, role, agency)| {
+            let agency = match agency {
+                None => province.as_agency().clone(),
+                Some(n) => AgencyCode::parse(&format!("000.00.{n:02}.{}", province.unit()))
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            };
+            Ok(DemoAccount {
+                username,
+                name,
+                role,
+                agency,
+                citizen_id: if role == Role::Citizen { "058190000123" } else { "" },
+                phone: "0912345678",
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    create_demo_accounts(db, province, &accounts).await
+}
+
+/// Creates `accounts` in `province` with the demo password (skipping any username already
+/// taken), in one transaction with one audit record; how many it created.
+async fn create_demo_accounts(
+    db: &Db,
+    province: &ProvinceCode,
+    accounts: &[DemoAccount<'_>],
+) -> Result<usize, AppError> {
+    // One hash for all: they share the documented password anyway, and hashing each
+    // would only slow the first start.
     let hash = hash_blocking(DEMO_PASSWORD.to_owned()).await?;
     let mut tx = db.begin_write().await?;
     let mut created = 0;
-    for &(username, name, role, agency) in DEMO_USERS {
-        let agency = match agency {
-            None => province.as_agency().clone(),
-            Some(n) => AgencyCode::parse(&format!("000.00.{n:02}.{}", province.unit()))
-                .map_err(|e| AppError::Internal(e.to_string()))?,
-        };
-        let citizen = role == Role::Citizen;
-        let account = DemoAccount {
-            username,
-            name,
-            role,
-            agency,
-            citizen_id: if citizen { "058190000123" } else { "" },
-            phone: "0912345678",
-        };
-        if !create_demo_account(&mut tx, province, &account, &hash).await? {
-            continue;
+    for account in accounts {
+        if create_demo_account(&mut tx, province, account, &hash).await? {
+            created += 1;
         }
-        created += 1;
     }
     let event = Event {
         after: Some(serde_json::json!({ "created": created })),

@@ -44,6 +44,15 @@ pub enum AppError {
     /// The dossier's status, the caller's role or agency does not allow the action.
     #[error("{0}")]
     Refused(String),
+    /// The procedure may not be received where it was filed: why, and where it may
+    /// (422, code `not_receivable_here`, the places in `places`).
+    #[error("{message}")]
+    NotHere {
+        /// Vietnamese message naming the places.
+        message: String,
+        /// Where it may be received.
+        places: Vec<PlaceBody>,
+    },
     /// Needs credentials it did not bring.
     #[error("{0}")]
     Unauthorized(String),
@@ -104,6 +113,39 @@ pub struct ErrorBody {
     /// form reports all its problems at once); `field` is the first, `message` sums them up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Where the procedure may be received, when it may not be received where it was filed
+    /// (code `not_receivable_here`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub places: Vec<PlaceBody>,
+}
+
+/// A place where a procedure may be received.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlaceBody {
+    /// The agency's code (a centre, or the department that receives it itself).
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its address (may be empty).
+    pub address: String,
+}
+
+impl AppError {
+    /// The refusal of a dossier filed where its procedure may not be received.
+    pub fn not_here(procedure: &str, not_here: motcua_core::map::NotHere) -> Self {
+        AppError::NotHere {
+            message: not_here.message(procedure),
+            places: not_here
+                .places
+                .into_iter()
+                .map(|p| PlaceBody {
+                    code: p.code.as_str().to_owned(),
+                    name: p.name,
+                    address: p.address,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One field at fault.
@@ -158,6 +200,12 @@ impl AppError {
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone(), None),
             AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone(), None),
             AppError::Refused(m) => (StatusCode::CONFLICT, "transition_refused", m.clone(), None),
+            AppError::NotHere { message, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_receivable_here",
+                message.clone(),
+                None,
+            ),
             AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m.clone(), None),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.clone(), None),
             AppError::ForbiddenCode { code, message } => (StatusCode::FORBIDDEN, code, message.clone(), None),
@@ -259,7 +307,7 @@ impl From<Invalid> for AppError {
 }
 
 impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
         let (status, code, message, field) = self.parts();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
@@ -274,11 +322,16 @@ impl IntoResponse for AppError {
                 .collect(),
             _ => Vec::new(),
         };
+        let places = match &mut self {
+            AppError::NotHere { places, .. } => std::mem::take(places),
+            _ => Vec::new(),
+        };
         let body = ErrorBody {
             code: code.to_owned(),
             message,
             field,
             errors,
+            places,
         };
         let mut response = (status, axum::Json(body)).into_response();
         if let AppError::TooManyRequests(_, wait) | AppError::Busy(_, wait) = &self {

@@ -147,14 +147,28 @@ pub async fn first_start(db: &Db, demo: bool) -> Result<FirstStart, error::AppEr
     })
 }
 
-async fn load_demo_catalogue_if_empty(db: &Db) -> Result<bool, error::AppError> {
+/// Loads the Khánh Hòa demo of the 2025 map (docs/map-2025.md §7) beside whatever the
+/// database holds, unless that province is already there: its catalogue, its accounts and
+/// the queue of its provincial centre. Says whether it loaded it.
+pub async fn load_khanh_hoa_demo(db: &Db) -> Result<bool, error::AppError> {
+    let demo = motcua_core::demo_2025::khanh_hoa();
     let mut tx = db.begin_write().await?;
     tx.serialize_with(bootstrap::FIRST_START_LOCK).await?;
-    if !catalogue::provinces(&mut tx).await?.is_empty() {
+    if catalogue::province(&mut tx, &demo.province.code).await?.is_some() {
         return Ok(false);
     }
-    let demo = motcua_core::demo::ninh_thuan();
-    let report = catalogue::import_province(&mut tx, &demo, OffsetDateTime::now_utc()).await?;
+    import_demo(tx, &demo).await?;
+    bootstrap::create_khanh_hoa_users(db).await?;
+    service::queue::seed_demo(db, &demo.province.code).await?;
+    Ok(true)
+}
+
+/// Imports a demo catalogue in `tx` with its audit record, and commits.
+async fn import_demo(
+    mut tx: motcua_store::Tx,
+    demo: &motcua_core::catalogue::ProvinceCatalogue,
+) -> Result<(), error::AppError> {
+    let report = catalogue::import_province(&mut tx, demo, OffsetDateTime::now_utc()).await?;
     audit::record(
         &mut tx,
         &audit::Actor::system(),
@@ -169,6 +183,16 @@ async fn load_demo_catalogue_if_empty(db: &Db) -> Result<bool, error::AppError> 
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+async fn load_demo_catalogue_if_empty(db: &Db) -> Result<bool, error::AppError> {
+    let mut tx = db.begin_write().await?;
+    tx.serialize_with(bootstrap::FIRST_START_LOCK).await?;
+    if !catalogue::provinces(&mut tx).await?.is_empty() {
+        return Ok(false);
+    }
+    import_demo(tx, &motcua_core::demo::ninh_thuan()).await?;
     Ok(true)
 }
 

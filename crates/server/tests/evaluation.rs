@@ -39,6 +39,7 @@ fn constructed() -> Dossier {
         version: version.version,
         content: &version.content,
         receiving: centre,
+        competent: version.content.agency.clone(),
         channel: motcua_core::dossier::Channel::Counter,
         applicant: motcua_core::lifecycle::Applicant {
             kind: motcua_core::catalogue::ApplicantKind::Citizen,

@@ -33,6 +33,7 @@ pub fn counter_dossier(
         version: version.version,
         content: &version.content,
         receiving,
+        competent: version.content.agency.clone(),
         channel: Channel::Counter,
         applicant: Applicant {
             kind: ApplicantKind::Citizen,

@@ -416,6 +416,7 @@ fn one(
         version: p.version,
         content: &p.content,
         receiving: centre.clone(),
+        competent: p.content.agency.clone(),
         channel,
         applicant: applicant(rng, &p.content),
         documents,

@@ -38,6 +38,7 @@ impl IntoResponse for CitizenError {
                     message,
                     field: field.map(str::to_owned),
                     errors: Vec::new(),
+                    places: Vec::new(),
                 };
                 (status, Json(body)).into_response()
             }

@@ -221,10 +221,19 @@ pub async fn register_query(state: &AppState, p: &Principal, q: RegisterParams) 
     let province = state.province(q.province.as_deref()).await?;
     let agency = match q.agency.as_deref().filter(|a| !a.is_empty()) {
         Some(a) => AgencyCode::parse(a).map_err(|e| AppError::code("agency", e))?,
-        None => crate::service::dossiers::directory(state, &province)
-            .await?
-            .centre()
-            .ok_or_else(|| AppError::NotFound("Tỉnh chưa khai báo Trung tâm Phục vụ hành chính công.".to_owned()))?,
+        // The caller's own centre when they work at one, else the provincial centre.
+        None => {
+            let dir = crate::service::dossiers::directory(state, &province).await?;
+            p.access
+                .grants()
+                .iter()
+                .filter(|g| g.province == province)
+                .map(|g| &g.agency)
+                .find(|a| dir.tree.get(a).is_some_and(|a| a.kind.is_centre()))
+                .cloned()
+                .or_else(|| dir.centre())
+                .ok_or_else(|| AppError::NotFound("Tỉnh chưa khai báo Trung tâm Phục vụ hành chính công.".to_owned()))?
+        }
     };
     p.require(
         p.access.can_see_agency_dossiers(&province, &agency),

@@ -385,6 +385,7 @@ async fn json_errors(response: axum::response::Response) -> axum::response::Resp
         message: message.to_owned(),
         field: None,
         errors: Vec::new(),
+        places: Vec::new(),
     };
     let mut json = axum::Json(body).into_response();
     for (name, value) in &parts.headers {

@@ -15,10 +15,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use motcua_core::access::Role;
-use motcua_core::catalogue::{ApplicantKind, OnlineMode, ProcedureSummary, working_time};
+use motcua_core::catalogue::{ApplicantKind, Level, OnlineMode, ProcedureSummary, working_time};
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::dossier::{Channel, Status};
 use motcua_core::lifecycle::{Delivery, Dossier};
+use motcua_core::map::{self, ReceiptRule};
 use motcua_core::money::Vnd;
 use motcua_core::rules::RuleSet;
 use motcua_store::dossiers::{self as store, Stored};
@@ -31,7 +32,7 @@ use super::{Frame, SignedIn, VN, due_state, page, require, when};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::service::catalogue::{ProcedureParams, search_params};
-use crate::service::dossiers::{WorkListQuery, directory, work_list_filter};
+use crate::service::dossiers::{Directory, WorkListQuery, directory, reception, work_list_filter};
 use crate::state::AppState;
 use crate::web::pages::PageError;
 
@@ -95,11 +96,11 @@ impl Counter {
         &self.agency == self.province.as_agency()
     }
 
-    /// Whether this counter receives `procedure`: the same test intake applies (the centre
-    /// receives what is received at the centre, a department counter the rest).
-    fn receives(&self, at_centre: bool, responsible: &AgencyCode, centre: Option<&AgencyCode>) -> bool {
-        let receiving = if at_centre { centre } else { Some(responsible) };
-        self.province_wide() || receiving == Some(&self.agency)
+    /// Whether this counter receives a procedure under `rule` whose department is
+    /// `agency`: the test intake applies (docs/map-2025.md §3), with the counter's own
+    /// commune competent for a commune-level procedure.
+    fn receives(&self, dir: &Directory, rule: ReceiptRule, agency: &AgencyCode) -> bool {
+        self.province_wide() || reception::receives_at(dir, rule, agency, &self.agency)
     }
 }
 
@@ -178,7 +179,6 @@ async fn search(state: &AppState, counter: &Counter, q: &str) -> Result<Option<S
     };
     let index = state.index.get(&state.db, &counter.province).await?;
     let dir = directory(state, &counter.province).await?;
-    let centre = dir.centre();
     let page = index.search(&params);
     out.total = page.total;
     out.items = page
@@ -186,7 +186,7 @@ async fn search(state: &AppState, counter: &Counter, q: &str) -> Result<Option<S
         .iter()
         .map(|s: &&ProcedureSummary| Found {
             hit: Hit::of(s, dir.name(s.agency_code.as_str())),
-            receivable: counter.receives(s.at_centre, &s.agency_code, centre.as_ref()),
+            receivable: counter.receives(&dir, s.receipt_rule(), &s.agency_code),
             exact: s.code.as_str().eq_ignore_ascii_case(q),
         })
         .collect();
@@ -701,21 +701,23 @@ async fn intake_page(
     };
     let c = &version.content;
     let dir = directory(state, &counter.province).await?;
-    let centre = dir.centre();
-    let receivable = counter.receives(c.at_centre, &c.agency, centre.as_ref());
+    let receivable = counter.receives(&dir, c.receipt_rule(), &c.agency);
     let agency = dir.name(c.agency.as_str());
     let guidance = if receivable {
         String::new()
-    } else if c.at_centre {
-        format!(
-            "Thủ tục này tiếp nhận tại {}; quầy của bạn không tiếp nhận. Hướng dẫn người nộp đến đúng nơi.",
-            centre.map_or_else(
-                || "Trung tâm Phục vụ hành chính công".to_owned(),
-                |a| dir.name(a.as_str())
-            )
-        )
     } else {
-        format!("Thủ tục này không tiếp nhận tại Trung tâm: hướng dẫn người nộp đến {agency}.")
+        let places = reception::places_for(&dir, c.receipt_rule(), &c.agency, &counter.agency);
+        match (c.level, places.as_slice()) {
+            (Level::Commune, []) => "Thủ tục cấp xã này chỉ tiếp nhận tại Trung tâm Phục vụ hành chính công của xã, phường có thẩm quyền; quầy của bạn không tiếp nhận. Hướng dẫn người nộp đến đúng nơi.".to_owned(),
+            (_, []) => format!("Thủ tục này hiện không có nơi tiếp nhận đang hoạt động; hướng dẫn người nộp liên hệ {agency}."),
+            (_, places) => {
+                let names: Vec<&str> = places.iter().map(String::as_str).collect();
+                format!(
+                    "Thủ tục này tiếp nhận tại {}; quầy của bạn không tiếp nhận. Hướng dẫn người nộp đến đúng nơi.",
+                    map::listed(&names)
+                )
+            }
+        }
     };
     let mut options: Vec<FeeOption> = Vec::new();
     for f in &c.fees {

@@ -5,7 +5,7 @@
 //! form back with the message when the filing is refused.
 //!
 //! Field names, as in the templates: `applicant.kind|name|id_number|phone|email|address`,
-//! `delivery`, `fee_option`, `note`; the counter's `province`, `channel`, `sets`, `accept`
+//! `delivery`, `fee_option`, `note`, `centre`, `commune` (docs/map-2025.md §4.1); the counter's `province`, `channel`, `sets`, `accept`
 //! and its two buttons' `outcome`; per checklist row `documents.N.index` (hidden online, the
 //! tick at the counter), `documents.N.originals|copies`, the file input
 //! `documents.N.file`, and `documents.N.files[]`, the ids of files already stored (by the
@@ -193,6 +193,11 @@ pub struct Typed {
     pub store_consent: bool,
     /// Counter: the queue ticket (its id) the applicant was called with.
     pub ticket: Option<i64>,
+    /// Where it is received (a counter officer with several counters), or online the
+    /// centre chosen to hand the result back: an agency code, empty for the default.
+    pub centre: String,
+    /// Commune-level procedures: the competent commune's code, empty for the default.
+    pub commune: String,
     /// The checklist rows named by the form, by index.
     pub rows: BTreeMap<usize, RowTyped>,
     /// Someone filing for the applicant under an authorisation (all empty: nobody).
@@ -270,6 +275,8 @@ impl Typed {
             // `true` from the intake form (the script sends it as a JSON boolean).
             store_consent: form.get("store_consent").is_some_and(|v| v == "true" || v == "1"),
             ticket: form.get("ticket").and_then(|t| t.trim().parse().ok()),
+            centre: form.text("centre"),
+            commune: form.text("commune"),
             rows: BTreeMap::new(),
             submitter: SubmitterTyped {
                 name: form.text("submitter.name"),
@@ -430,6 +437,8 @@ impl Typed {
         put(&mut body, "delivery", &self.delivery, false);
         put(&mut body, "fee_option", &self.fee_option, false);
         put(&mut body, "note", &self.note, false);
+        put(&mut body, "centre", &self.centre, false);
+        put(&mut body, "commune", &self.commune, false);
         if desk == Desk::Counter {
             put(&mut body, "province", &self.province, false);
             put(&mut body, "channel", &self.channel, false);

@@ -4,18 +4,24 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-use motcua_core::catalogue::{AgencyKind, ProcedureVersion};
+use motcua_core::catalogue::{Agency, AgencyKind, ProcedureVersion};
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
+use motcua_core::map::AgencyTree;
 use motcua_store::catalogue;
 
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The agencies of a province by code (cached per catalogue generation).
+/// The agencies of a province by code, as a tree, with the old codes that resolve to them
+/// (cached per catalogue generation).
 #[derive(Debug)]
 pub struct Directory {
     /// Code → (name, kind).
     pub agencies: BTreeMap<String, (String, AgencyKind)>,
+    /// The same agencies as a tree: centres, communes, what lies within what.
+    pub tree: AgencyTree,
+    /// Old code → the code it resolves to (docs/map-2025.md §2.2).
+    aliases: HashMap<AgencyCode, AgencyCode>,
 }
 
 impl Directory {
@@ -26,12 +32,15 @@ impl Directory {
             .map_or_else(|| code.to_owned(), |(n, _)| n.clone())
     }
 
-    /// The province's one-stop centre.
+    /// The province's provincial one-stop centre.
     pub fn centre(&self) -> Option<AgencyCode> {
-        self.agencies
-            .iter()
-            .find(|(_, (_, kind))| *kind == AgencyKind::Centre)
-            .and_then(|(code, _)| AgencyCode::parse(code).ok())
+        self.tree.provincial_centre().map(|a| a.code.clone())
+    }
+
+    /// The agency `code` names now: the one an alias sends it to, else the agency with
+    /// that code (retired or not), as `store::catalogue::resolve_agency` answers.
+    pub fn resolve(&self, code: &AgencyCode) -> Option<&Agency> {
+        self.tree.get(self.aliases.get(code).unwrap_or(code))
     }
 }
 
@@ -81,11 +90,14 @@ pub async fn directory(state: &AppState, province: &ProvinceCode) -> Result<Arc<
         .directories
         .get(&state.db, province, async |tx| {
             let agencies = catalogue::agencies(tx, province).await?;
+            let aliases = catalogue::agency_aliases(tx, province).await?;
             Ok(Directory {
+                tree: AgencyTree::new(&agencies),
                 agencies: agencies
                     .into_iter()
                     .map(|a| (a.code.as_str().to_owned(), (a.name, a.kind)))
                     .collect(),
+                aliases: aliases.into_iter().map(|a| (a.old_code, a.code)).collect(),
             })
         })
         .await

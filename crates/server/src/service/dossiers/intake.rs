@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use motcua_core::access::Role;
 use motcua_core::catalogue::{ApplicantKind, Invalid, ProcedureContent};
 use motcua_core::codes::ProcedureCode;
 use motcua_core::dossier::{Channel, DossierCode, Status};
@@ -17,6 +16,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::directory::{current_procedure, directory};
+use super::reception::{self, Asked, Receiver, Reception};
 use super::record::{By, Step, record};
 use super::view::{DossierView, view};
 use super::{delay_rules, is_citizen, person_of, user_id};
@@ -93,6 +93,16 @@ pub struct NewDossier {
     /// document store (recorded with each document taken).
     #[serde(default)]
     pub store_consent: bool,
+    /// Where it is received (an agency code): at the counter, which of the officer's
+    /// counters (needed only when they work at several); online, the centre chosen to
+    /// check the dossier and hand the result back. Default: the officer's counter, or
+    /// online the first place where the procedure is received.
+    #[serde(default)]
+    pub centre: Option<String>,
+    /// Commune-level procedures: the competent commune (the code of its People's
+    /// Committee). Default: the commune of the receiving centre.
+    #[serde(default)]
+    pub commune: Option<String>,
 }
 
 /// An authorised submitter as given at filing.
@@ -277,13 +287,18 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
     let version = current_procedure(state, &province, &code).await?;
     let content = &version.content;
     let dir = directory(state, &province).await?;
-    let receiving = if content.at_centre {
-        dir.centre()
-            .ok_or_else(|| AppError::Conflict("Tỉnh chưa khai báo Trung tâm Phục vụ hành chính công.".to_owned()))?
-    } else {
-        content.agency.clone()
-    };
     let citizen = is_citizen(p);
+    let receiver = if citizen {
+        Receiver::Online
+    } else {
+        Receiver::counter_of(p, &province)
+            .ok_or_else(|| AppError::Forbidden("Chỉ cán bộ tiếp nhận mới được tiếp nhận hồ sơ tại quầy.".to_owned()))?
+    };
+    let asked = Asked {
+        centre: req.centre.as_deref().filter(|c| !c.is_empty()),
+        commune: req.commune.as_deref().filter(|c| !c.is_empty()),
+    };
+    let Reception { receiving, competent } = reception::receive(&dir, content, &receiver, asked)?;
     let channel = if citizen {
         if req.channel.is_some_and(|c| c != Channel::Online) || req.accept.is_some() {
             return Err(AppError::bad(
@@ -300,17 +315,6 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
         }
         Channel::Online
     } else {
-        let counter = p.access.grants().iter().any(|g| {
-            g.role == Role::CounterOfficer
-                && g.province == province
-                && (g.agency == receiving || &g.agency == province.as_agency())
-        });
-        if !counter {
-            return Err(AppError::Forbidden(format!(
-                "Chỉ cán bộ tiếp nhận của {} mới được tiếp nhận hồ sơ thủ tục này.",
-                dir.name(receiving.as_str())
-            )));
-        }
         match req.channel.unwrap_or(Channel::Counter) {
             Channel::Online => {
                 return Err(AppError::bad(
@@ -401,6 +405,7 @@ async fn prepare_intake(state: &AppState, p: &Principal, req: NewDossier) -> Res
         version: version.version,
         content,
         receiving,
+        competent,
         channel,
         applicant,
         documents,

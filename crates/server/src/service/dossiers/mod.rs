@@ -8,6 +8,7 @@ pub mod actions;
 pub mod directory;
 pub mod history;
 pub mod intake;
+pub mod reception;
 pub mod record;
 pub mod reissue;
 mod results;

@@ -1,0 +1,280 @@
+//! The 2025 map (issue 23, docs/map-2025.md §4): dossiers received at any centre of the
+//! merged Khánh Hòa, routed to the competent commune or department and back, refused where
+//! their procedure may not be received, numbered per receiving centre. On the backend the
+//! test run selects, with the Khánh Hòa demo loaded beside Ninh Thuận.
+
+mod common;
+
+use common::api::{act_ok, get, post};
+use common::files::upload_pdf;
+use common::intake::{finish, required_documents};
+use common::{Session, TestApp, sign_in, sign_in_each, spawn_app_at};
+use motcua_core::demo_2025::{BIRTH, CERTIFIED_COPY, JUDICIAL_RECORD, JUSTICE};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use time::macros::datetime;
+
+const PROVINCE: &str = "000.00.00.H32";
+const PROVINCIAL_CENTRE: &str = "000.00.20.H32";
+const NHA_TRANG: &str = "000.00.31.H32";
+const NHA_TRANG_CENTRE: &str = "000.01.31.H32";
+const PHAN_RANG: &str = "000.00.73.H32";
+const PHAN_RANG_CENTRE: &str = "000.01.73.H32";
+
+async fn app() -> TestApp {
+    let app = spawn_app_at(datetime!(2026-11-02 08:00 +07:00)).await;
+    assert!(
+        motcua_server::load_khanh_hoa_demo(&app.test_db.db)
+            .await
+            .expect("Khánh Hòa demo")
+    );
+    app
+}
+
+/// The intake of `procedure` in Khánh Hòa with its required documents received.
+async fn intake(app: &TestApp, procedure: &str) -> Value {
+    let (status, p) = app
+        .get_json(&format!("/api/v1/procedures/{procedure}?province={PROVINCE}"))
+        .await;
+    assert_eq!(status, 200, "{p}");
+    let documents = required_documents(&p["content"]);
+    json!({
+        "procedure": procedure,
+        "province": PROVINCE,
+        "applicant": {"kind": "citizen", "name": "Nguyễn Thị Biển", "id_number": "056190000321",
+                      "phone": "0912345678", "address": "phường Nha Trang, Khánh Hòa"},
+        "documents": documents,
+    })
+}
+
+async fn file(app: &TestApp, s: &Session, body: Value) -> Value {
+    let (status, v) = post(app, s, "/api/v1/dossiers", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    v
+}
+
+/// The agencies of the hand-overs on a dossier's control sheet, in order.
+async fn handovers(app: &TestApp, s: &Session, code: &str) -> Vec<String> {
+    let (status, h) = get(app, s, &format!("/api/v1/dossiers/{code}/history")).await;
+    assert_eq!(status, StatusCode::OK, "{h}");
+    h["control_sheet"]
+        .as_array()
+        .expect("control sheet")
+        .iter()
+        .filter_map(|r| r["to_agency"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_commune_procedure_filed_at_another_communes_centre_reaches_the_competent_commune_and_comes_back() {
+    let app = app().await;
+    let [counter, leader, officer] =
+        sign_in_each(&app, ["phanrang.tiepnhan", "nhatrang.lanhdao", "nhatrang.congchuc"]).await;
+    let mut body = intake(&app, CERTIFIED_COPY).await;
+    body["commune"] = json!(NHA_TRANG);
+    let filed = file(&app, &counter, body).await;
+    let code = filed["code"].as_str().expect("code").to_owned();
+    assert!(
+        code.starts_with(PHAN_RANG_CENTRE),
+        "{code}: the receiving centre's code"
+    );
+    assert_eq!(filed["receiving_agency"], PHAN_RANG_CENTRE);
+    assert_eq!(filed["responsible_agency"], NHA_TRANG);
+
+    act_ok(&app, &counter, &code, "transfer", json!({})).await;
+    let v = act_ok(&app, &leader, &code, "assign", json!({"user": "nhatrang.congchuc"})).await;
+    assert_eq!(v["current_agency"], NHA_TRANG);
+    let (status, _) = get(&app, &officer, &format!("/api/v1/dossiers/{code}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let v = finish(&app, &leader, &code, "ban-sao.pdf").await;
+    assert_eq!(v["status_code"], 9);
+    assert_eq!(v["current_agency"], PHAN_RANG_CENTRE, "back at the receiving centre");
+    let v = act_ok(&app, &counter, &code, "return", json!({"method": "counter"})).await;
+    assert_eq!(v["status_code"], 10);
+    let sheet = handovers(&app, &counter, &code).await;
+    // Received at Phan Rang's centre, handed to Nha Trang (transfer, assignment), back.
+    assert_eq!(sheet, [PHAN_RANG_CENTRE, NHA_TRANG, NHA_TRANG, PHAN_RANG_CENTRE]);
+
+    // Without a commune chosen, the receiving centre's own commune decides it.
+    let own = file(&app, &counter, intake(&app, CERTIFIED_COPY).await).await;
+    assert_eq!(own["responsible_agency"], PHAN_RANG);
+}
+
+#[tokio::test]
+async fn a_provincial_procedure_filed_at_a_commune_centre_reaches_the_department() {
+    let app = app().await;
+    let [counter, justice] = sign_in_each(&app, ["nhatrang.tiepnhan", "kh.ld.tuphap"]).await;
+    let filed = file(&app, &counter, intake(&app, JUDICIAL_RECORD).await).await;
+    let code = filed["code"].as_str().expect("code").to_owned();
+    assert!(code.starts_with(NHA_TRANG_CENTRE), "{code}");
+    assert_eq!(filed["responsible_agency"], JUSTICE);
+    let v = act_ok(&app, &counter, &code, "transfer", json!({})).await;
+    assert_eq!(v["current_agency"], JUSTICE);
+    let v = act_ok(&app, &justice, &code, "assign", json!({"user": "kh.cv.tuphap"})).await;
+    assert_eq!(v["status_code"], 4);
+    let v = finish(&app, &justice, &code, "phieu-lltp.pdf").await;
+    assert_eq!(
+        v["current_agency"], NHA_TRANG_CENTRE,
+        "the result goes back to the commune centre"
+    );
+    let sheet = handovers(&app, &counter, &code).await;
+    assert_eq!(sheet, [NHA_TRANG_CENTRE, JUSTICE, JUSTICE, NHA_TRANG_CENTRE]);
+}
+
+#[tokio::test]
+async fn a_procedure_received_only_at_its_competent_level_is_refused_elsewhere_with_the_places() {
+    let app = app().await;
+    let counter = sign_in(&app, "phanrang.tiepnhan").await;
+    // Birth registration of a Nha Trang family at Phan Rang's centre.
+    let mut body = intake(&app, BIRTH).await;
+    body["commune"] = json!(NHA_TRANG);
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", body.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["code"], "not_receivable_here");
+    assert_eq!(
+        e["message"],
+        "Thủ tục «Đăng ký khai sinh» chỉ được tiếp nhận tại Trung tâm Phục vụ hành chính công phường Nha Trang."
+    );
+    assert_eq!(e["places"][0]["code"], NHA_TRANG_CENTRE);
+    assert_eq!(e["places"][0]["address"], "phường Nha Trang, Khánh Hòa");
+    // At Nha Trang's own centre it is received.
+    let there = sign_in(&app, "nhatrang.tiepnhan").await;
+    let filed = file(&app, &there, body).await;
+    assert_eq!(filed["responsible_agency"], NHA_TRANG);
+
+    // A provincial procedure received only at the provincial centre, offered at a commune's.
+    let (status, list) = get(
+        &app,
+        &counter,
+        &format!("/api/v1/procedures?province={PROVINCE}&agency=000.00.07.H32&limit=50"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let permit = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["at_centre"] == true && p["receivable"] == "competent")
+        .expect("a construction procedure received at the provincial centre");
+    let permit = permit["code"].as_str().expect("code");
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", intake(&app, permit).await).await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_receivable_here")),
+        "{e}"
+    );
+    assert_eq!(e["places"][0]["code"], PROVINCIAL_CENTRE, "{e}");
+
+    // A commune that is not one, and a commune on a provincial procedure.
+    let mut body = intake(&app, BIRTH).await;
+    body["commune"] = json!(PROVINCIAL_CENTRE);
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", body).await;
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("commune")),
+        "{e}"
+    );
+    let mut body = intake(&app, JUDICIAL_RECORD).await;
+    body["commune"] = json!(NHA_TRANG);
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", body).await;
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("commune")),
+        "{e}"
+    );
+
+    // A counter officer names only a centre they work at.
+    let mut body = intake(&app, CERTIFIED_COPY).await;
+    body["centre"] = json!(NHA_TRANG_CENTRE);
+    let (status, e) = post(&app, &counter, "/api/v1/dossiers", body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
+}
+
+#[tokio::test]
+async fn two_centres_number_the_same_day_apart() {
+    let app = app().await;
+    let [nha_trang, phan_rang] = sign_in_each(&app, ["nhatrang.tiepnhan", "phanrang.tiepnhan"]).await;
+    let mut codes = Vec::new();
+    for _ in 0..2 {
+        for s in [&nha_trang, &phan_rang] {
+            let v = file(&app, s, intake(&app, CERTIFIED_COPY).await).await;
+            codes.push(v["code"].as_str().expect("code").to_owned());
+        }
+    }
+    assert_eq!(
+        codes,
+        [
+            format!("{NHA_TRANG_CENTRE}-261102-0001"),
+            format!("{PHAN_RANG_CENTRE}-261102-0001"),
+            format!("{NHA_TRANG_CENTRE}-261102-0002"),
+            format!("{PHAN_RANG_CENTRE}-261102-0002"),
+        ]
+    );
+    // Concurrent intakes at both centres: every code distinct.
+    let bodies = [intake(&app, CERTIFIED_COPY).await, intake(&app, CERTIFIED_COPY).await];
+    let runs = (0..10).map(|i| {
+        let s = if i % 2 == 0 { &nha_trang } else { &phan_rang };
+        post(&app, s, "/api/v1/dossiers", bodies[i % 2].clone())
+    });
+    let answers = futures_util::future::join_all(runs).await;
+    let mut all: Vec<String> = answers
+        .into_iter()
+        .map(|(status, v)| {
+            assert_eq!(status, StatusCode::CREATED, "{v}");
+            v["code"].as_str().expect("code").to_owned()
+        })
+        .chain(codes)
+        .collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 14);
+}
+
+#[tokio::test]
+async fn online_filing_chooses_the_centre_and_the_commune() {
+    let app = app().await;
+    let citizen = sign_in(&app, "congdan").await;
+    let mut body = intake(&app, CERTIFIED_COPY).await;
+    let mut documents = Vec::new();
+    for (i, name) in ["ban-chinh.pdf", "ban-sao.pdf"].into_iter().enumerate() {
+        let id = upload_pdf(&app, &citizen, name).await;
+        documents.push(json!({"index": i, "files": [id]}));
+    }
+    body["documents"] = json!(documents);
+    // A commune-level procedure needs its commune when no commune centre is chosen.
+    let (status, e) = post(&app, &citizen, "/api/v1/dossiers", body.clone()).await;
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("commune")),
+        "{e}"
+    );
+    // The citizen's commune decides it; they collect the result at Phan Rang's centre.
+    body["commune"] = json!(NHA_TRANG);
+    body["centre"] = json!(PHAN_RANG_CENTRE);
+    let filed = file(&app, &citizen, body).await;
+    assert_eq!(filed["channel"], "online");
+    assert_eq!(filed["receiving_agency"], PHAN_RANG_CENTRE);
+    assert_eq!(filed["responsible_agency"], NHA_TRANG);
+
+    // Birth registration only at the competent commune's centre, online too.
+    let mut body = intake(&app, BIRTH).await;
+    let mut documents = Vec::new();
+    for (i, name) in ["to-khai.pdf", "giay-chung-sinh.pdf"].into_iter().enumerate() {
+        let id = upload_pdf(&app, &citizen, name).await;
+        documents.push(json!({"index": i, "files": [id]}));
+    }
+    body["documents"] = json!(documents);
+    body["commune"] = json!(NHA_TRANG);
+    body["centre"] = json!(PHAN_RANG_CENTRE);
+    let (status, e) = post(&app, &citizen, "/api/v1/dossiers", body.clone()).await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_receivable_here")),
+        "{e}"
+    );
+    assert_eq!(e["places"][0]["code"], NHA_TRANG_CENTRE, "{e}");
+    // Without a centre chosen it goes to the one place that receives it.
+    body.as_object_mut().expect("body").remove("centre");
+    let filed = file(&app, &citizen, body).await;
+    assert_eq!(filed["receiving_agency"], NHA_TRANG_CENTRE);
+}
