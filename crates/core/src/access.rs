@@ -87,17 +87,83 @@ pub struct Grant {
     pub agency: AgencyCode,
 }
 
+/// Which dossiers of a province a grant, or a set of them, reaches (docs/map-2025.md §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Every dossier of the province.
+    Province,
+    /// The dossiers received at, held by or the responsibility of one of these agencies
+    /// (none when empty).
+    Agencies(Vec<AgencyCode>),
+}
+
+impl Reach {
+    /// Whether it reaches the dossiers of `agency`.
+    pub fn covers(&self, agency: &AgencyCode) -> bool {
+        match self {
+            Reach::Province => true,
+            Reach::Agencies(set) => set.contains(agency),
+        }
+    }
+}
+
 /// What a set of grants allows. Every permission check in motcua goes through here, so
 /// the rules live in one place.
 #[derive(Debug, Clone, Default)]
 pub struct Access {
     grants: Vec<Grant>,
+    /// What each grant reaches, in the order of `grants`.
+    reaches: Vec<Reach>,
 }
 
 impl Access {
-    /// The access given by `grants`.
+    /// The access given by `grants`, in a province whose centres all serve the whole
+    /// province (no commune centres): [`Access::scoped`] with no commune.
     pub fn new(grants: Vec<Grant>) -> Self {
-        Self { grants }
+        Self::scoped(grants, |_, _| None)
+    }
+
+    /// The access given by `grants`, where `commune_of(province, agency)` names the commune
+    /// a commune centre serves (`None` for any other agency). A role of the centre (the
+    /// director, a counter officer) held at a commune centre reaches that centre and its
+    /// commune; held at the province, the provincial centre or one of its branches, the
+    /// whole province. Department staff reach their agency (a department, or a commune's
+    /// People's Committee); the system administrator the province.
+    pub fn scoped(grants: Vec<Grant>, commune_of: impl Fn(&ProvinceCode, &AgencyCode) -> Option<AgencyCode>) -> Self {
+        let reaches = grants
+            .iter()
+            .map(|g| match g.role {
+                Role::SystemAdmin => Reach::Province,
+                Role::CentreDirector | Role::CounterOfficer => match commune_of(&g.province, &g.agency) {
+                    Some(commune) => Reach::Agencies(vec![g.agency.clone(), commune]),
+                    None => Reach::Province,
+                },
+                Role::DepartmentOfficer | Role::DepartmentLeader => Reach::Agencies(vec![g.agency.clone()]),
+                Role::Citizen | Role::CatalogueAdmin => Reach::Agencies(Vec::new()),
+            })
+            .collect();
+        Self { grants, reaches }
+    }
+
+    /// What the grants reach together in `province`.
+    pub fn reach_in(&self, province: &ProvinceCode) -> Reach {
+        let mut agencies: Vec<AgencyCode> = Vec::new();
+        for (g, r) in self.grants.iter().zip(&self.reaches) {
+            if &g.province != province {
+                continue;
+            }
+            match r {
+                Reach::Province => return Reach::Province,
+                Reach::Agencies(set) => {
+                    for a in set {
+                        if !agencies.contains(a) {
+                            agencies.push(a.clone());
+                        }
+                    }
+                }
+            }
+        }
+        Reach::Agencies(agencies)
     }
 
     /// The grants.
@@ -114,8 +180,14 @@ impl Access {
     /// reports, the service index): the centre's director and the system administrator.
     /// Counter officers see the province's dossiers to receive them, but the overview is
     /// the director's.
+    /// The head of a commune centre oversees only their centre (their director's grant
+    /// does not reach the province).
     pub fn may_oversee(&self, province: &ProvinceCode) -> bool {
-        self.has_role_in(Role::CentreDirector, province) || self.has_role_in(Role::SystemAdmin, province)
+        self.grants.iter().zip(&self.reaches).any(|(g, r)| {
+            &g.province == province
+                && matches!(g.role, Role::CentreDirector | Role::SystemAdmin)
+                && *r == Reach::Province
+        })
     }
 
     /// Whether the holder has `role` in any province.
@@ -144,18 +216,15 @@ impl Access {
         self.has_role_in(Role::SystemAdmin, province)
     }
 
-    /// May see the dossiers handled by `agency` of `province`: the centre's director and
-    /// counter officers see the province's dossiers; department staff only their own
-    /// department's.
+    /// May see the dossiers handled by `agency` of `province`: the provincial centre's
+    /// director and counter officers see the province's dossiers, a commune centre's those
+    /// of the centre and its commune; department staff only their own agency's
+    /// ([`Access::scoped`]).
     pub fn can_see_agency_dossiers(&self, province: &ProvinceCode, agency: &AgencyCode) -> bool {
-        self.grants.iter().any(|g| {
-            &g.province == province
-                && match g.role {
-                    Role::CentreDirector | Role::CounterOfficer | Role::SystemAdmin => true,
-                    Role::DepartmentOfficer | Role::DepartmentLeader => &g.agency == agency,
-                    Role::Citizen | Role::CatalogueAdmin => false,
-                }
-        })
+        self.grants
+            .iter()
+            .zip(&self.reaches)
+            .any(|(g, r)| &g.province == province && r.covers(agency))
     }
 
     /// Whether the holder is staff who may see personal data in full (identity papers,
@@ -221,6 +290,38 @@ mod tests {
         assert!(!director.can_see_agency_dossiers(&elsewhere, &other));
         let catalogue = Access::new(vec![grant(Role::CatalogueAdmin, "000.00.00.H43")]);
         assert!(catalogue.can_edit_catalogue(&p) && !catalogue.can_see_agency_dossiers(&p, &own));
+    }
+
+    #[test]
+    fn a_commune_centre_reaches_itself_and_its_commune_only() {
+        let p = ProvinceCode::parse("H43").expect("p");
+        let code = |s: &str| AgencyCode::parse(s).expect("a");
+        let (centre, commune, other) = (code("000.01.31.H43"), code("000.00.31.H43"), code("000.00.73.H43"));
+        let commune_of = |_: &ProvinceCode, a: &AgencyCode| (a == &centre).then(|| commune.clone());
+        let head = Access::scoped(vec![grant(Role::CentreDirector, "000.01.31.H43")], commune_of);
+        assert!(head.can_see_agency_dossiers(&p, &centre));
+        assert!(head.can_see_agency_dossiers(&p, &commune));
+        assert!(!head.can_see_agency_dossiers(&p, &other));
+        assert!(
+            !head.may_oversee(&p),
+            "the province's figures are the provincial director's"
+        );
+        assert_eq!(
+            head.reach_in(&p),
+            Reach::Agencies(vec![centre.clone(), commune.clone()])
+        );
+        // The provincial centre's director and a commune officer, in one account.
+        let both = Access::scoped(
+            vec![
+                grant(Role::DepartmentOfficer, "000.00.73.H43"),
+                grant(Role::CentreDirector, "000.00.16.H43"),
+            ],
+            commune_of,
+        );
+        assert!(both.may_oversee(&p));
+        assert_eq!(both.reach_in(&p), Reach::Province);
+        let elsewhere = ProvinceCode::parse("H56").expect("p");
+        assert_eq!(both.reach_in(&elsewhere), Reach::Agencies(Vec::new()));
     }
 
     #[test]

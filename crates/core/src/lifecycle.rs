@@ -1032,6 +1032,7 @@ pub fn can_view(d: &Dossier, access: &Access, user: Option<&str>) -> bool {
     }
     access.can_see_agency_dossiers(&d.province, &d.responsible_agency)
         || access.can_see_agency_dossiers(&d.province, &d.current_agency)
+        || access.can_see_agency_dossiers(&d.province, &d.receiving_agency)
 }
 
 /// Whether `action` can follow as the dossier stands, whoever asks: its status allows it,

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use motcua_core::access::{Access, Grant, Role};
-use motcua_core::codes::ProvinceCode;
+use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_store::accounts::{self, User};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -409,6 +409,26 @@ async fn api_token_principal(state: &AppState, token: &str, ip: String) -> Resul
     })
 }
 
+/// The access `grants` give, each held at a commune centre scoped to that centre and its
+/// commune (docs/map-2025.md §5; the province's tree from the cached directory).
+pub async fn access_of(state: &AppState, grants: Vec<Grant>) -> Result<Access, AppError> {
+    let mut communes: Vec<(ProvinceCode, AgencyCode, AgencyCode)> = Vec::new();
+    for g in &grants {
+        if matches!(g.role, Role::CentreDirector | Role::CounterOfficer) && &g.agency != g.province.as_agency() {
+            let dir = crate::service::dossiers::directory(state, &g.province).await?;
+            if let Some(commune) = dir.tree.commune_of(&g.agency) {
+                communes.push((g.province.clone(), g.agency.clone(), commune.code.clone()));
+            }
+        }
+    }
+    Ok(Access::scoped(grants, |province, agency| {
+        communes
+            .iter()
+            .find(|(p, a, _)| p == province && a == agency)
+            .map(|(_, _, c)| c.clone())
+    }))
+}
+
 /// The outcome of marking a session's or token's last use: a full disk does not fail the
 /// request (the mark only bounds an idle timeout, to the minute, and reads must keep working
 /// while an operator frees space); any other failure does.
@@ -456,9 +476,10 @@ async fn session_principal(state: &AppState, raw: &str, ip: String) -> Result<Pr
             .await,
         )?;
     }
+    let access = access_of(state, grants).await?;
     Ok(Principal {
         user: Some(user),
-        access: Access::new(grants),
+        access,
         credential: Credential::Session {
             token_hash: hash,
             csrf_token: session.csrf_token,

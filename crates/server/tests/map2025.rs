@@ -278,3 +278,63 @@ async fn online_filing_chooses_the_centre_and_the_commune() {
     let filed = file(&app, &citizen, body).await;
     assert_eq!(filed["receiving_agency"], NHA_TRANG_CENTRE);
 }
+
+#[tokio::test]
+async fn a_commune_head_sees_their_communes_dossiers_and_no_other() {
+    let app = app().await;
+    let [phan_rang, head, other_head, director, justice] = sign_in_each(
+        &app,
+        [
+            "phanrang.tiepnhan",
+            "nhatrang.truongtt",
+            "phanrang.truongtt",
+            "kh.giamdoc",
+            "kh.cv.tuphap",
+        ],
+    )
+    .await;
+    // Phan Rang's own dossier, and one received there for Nha Trang.
+    let own = file(&app, &phan_rang, intake(&app, CERTIFIED_COPY).await).await;
+    let own = own["code"].as_str().expect("code").to_owned();
+    let mut body = intake(&app, CERTIFIED_COPY).await;
+    body["commune"] = json!(NHA_TRANG);
+    let theirs = file(&app, &phan_rang, body).await;
+    let theirs = theirs["code"].as_str().expect("code").to_owned();
+
+    let (status, _) = get(&app, &head, &format!("/api/v1/dossiers/{own}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another commune's dossier is not shown");
+    let (status, _) = get(&app, &head, &format!("/api/v1/dossiers/{theirs}")).await;
+    assert_eq!(status, StatusCode::OK, "their commune decides it");
+    for (who, sees) in [
+        (&head, vec![theirs.clone()]),
+        (&other_head, vec![theirs.clone(), own.clone()]),
+        (&director, vec![theirs.clone(), own.clone()]),
+        (&justice, vec![]),
+    ] {
+        let (status, list) = get(&app, who, &format!("/api/v1/dossiers?province={PROVINCE}")).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        let mut codes: Vec<&str> = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|d| d["code"].as_str())
+            .collect();
+        codes.sort_unstable();
+        let mut want: Vec<&str> = sees.iter().map(String::as_str).collect();
+        want.sort_unstable();
+        assert_eq!(codes, want, "{}", who.me["username"]);
+    }
+    // Asking for another centre's list by name is refused.
+    let (status, _) = get(
+        &app,
+        &head,
+        &format!("/api/v1/dossiers?province={PROVINCE}&agency={PHAN_RANG_CENTRE}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The province-wide figures are the provincial director's, not a commune head's.
+    let (status, _) = get(&app, &head, &format!("/api/v1/service-index?province={PROVINCE}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, v) = get(&app, &director, &format!("/api/v1/service-index?province={PROVINCE}")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+}

@@ -1,6 +1,7 @@
 //! Work lists: which dossiers a person may list, filtered by status, agency, assignee,
 //! procedure and how close the appointment is.
 
+use motcua_core::access::Reach;
 use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_core::dossier::{Channel, Status};
 use motcua_store::dossiers::{self, ListFilter, Scope};
@@ -86,16 +87,21 @@ pub async fn work_list_filter(state: &AppState, p: &Principal, q: WorkListQuery<
             "xem hồ sơ của cơ quan này",
         )?;
         Scope::Agency(agency.as_str().to_owned())
-    } else if p.access.can_see_agency_dossiers(&province, province.as_agency()) {
-        Scope::Province
     } else {
-        // Department staff: their own department.
-        p.access
-            .grants()
-            .iter()
-            .find(|g| g.province == province && g.role.is_departmental())
-            .map(|g| Scope::Agency(g.agency.as_str().to_owned()))
-            .ok_or_else(|| AppError::Forbidden("Bạn không có quyền xem hồ sơ của tỉnh này.".to_owned()))?
+        match p.access.reach_in(&province) {
+            Reach::Province => Scope::Province,
+            // Department staff: their own agency.
+            Reach::Agencies(set) if set.len() == 1 => Scope::Agency(set[0].as_str().to_owned()),
+            // A commune centre's staff: the centre and its commune.
+            Reach::Agencies(set) if !set.is_empty() => {
+                Scope::Agencies(set.iter().map(|a| a.as_str().to_owned()).collect())
+            }
+            Reach::Agencies(_) => {
+                return Err(AppError::Forbidden(
+                    "Bạn không có quyền xem hồ sơ của tỉnh này.".to_owned(),
+                ));
+            }
+        }
     };
     let statuses = q
         .status
