@@ -10,6 +10,7 @@ use motcua_core::codes::ProvinceCode;
 use motcua_server::api::catalogue::parse_catalogue;
 use motcua_server::api::forms::XLSX;
 use motcua_server::audit::{self, Actor};
+use motcua_server::config::DemoMap;
 use motcua_server::service::catalogue::import_province_audited;
 use motcua_server::{AppState, Config};
 use motcua_store::{Backend, Db, catalogue};
@@ -101,10 +102,10 @@ pub async fn serve(mut config: Config, demo: bool) -> Result<()> {
     let _lock = lock_data_dir(&config)?;
     let signals = ShutdownSignals::install()?;
     let db = open(&config).await?;
-    let start = motcua_server::first_start(&db, demo && config.demo)
+    let start = motcua_server::first_start_with(&db, (demo && config.demo).then_some(config.demo_map))
         .await
         .context("preparing the database")?;
-    report_first_start(&start);
+    report_first_start(&start, config.demo_map);
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -144,13 +145,23 @@ pub async fn serve(mut config: Config, demo: bool) -> Result<()> {
     Ok(())
 }
 
-fn report_first_start(start: &motcua_server::FirstStart) {
+fn report_first_start(start: &motcua_server::FirstStart, map: DemoMap) {
     if start.demo_loaded {
-        tracing::info!("demo province loaded (Ninh Thuận, 1,388 procedures)");
+        let (what, accounts): (&str, Vec<&str>) = match map {
+            DemoMap::NinhThuan2019 => (
+                "Ninh Thuận 2019, 1,388 procedures",
+                motcua_server::bootstrap::DEMO_USERS.iter().map(|u| u.0).collect(),
+            ),
+            DemoMap::KhanhHoa2025 => (
+                "Khánh Hòa 2025: a provincial centre and 65 commune centres",
+                motcua_server::bootstrap::KHANH_HOA_USERS.iter().map(|u| u.0).collect(),
+            ),
+        };
+        tracing::info!("demo province loaded ({what})");
         tracing::warn!(
             password = motcua_server::bootstrap::DEMO_PASSWORD,
-            "demo accounts created (quantri, danhmuc, giamdoc, tiepnhan, cv.xaydung, ld.xaydung, cv.tuphap, congdan); \
-             never serve demo data in production"
+            accounts = accounts.join(", "),
+            "demo accounts created; never serve demo data in production"
         );
     }
     if let Some(password) = &start.admin_password {
@@ -188,7 +199,7 @@ pub async fn demo(config: Config, scenario: Option<&str>) -> Result<()> {
     };
     let db = open(&config).await?;
     let start = motcua_server::first_start(&db, true).await?;
-    report_first_start(&start);
+    report_first_start(&start, DemoMap::NinhThuan2019);
     if start.demo_loaded {
         println!("Đã nạp tỉnh mẫu Ninh Thuận: 15 sở, 1.388 thủ tục (1.283 tiếp nhận tại Trung tâm).");
     } else {

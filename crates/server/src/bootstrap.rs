@@ -176,6 +176,9 @@ pub async fn create_demo_account(
 /// The accounts of the Khánh Hòa demo (docs/map-2025.md §7): username, name, role, agency
 /// (full codes; usernames are unique across provinces, so they carry the place).
 pub const KHANH_HOA_USERS: &[(&str, &str, Role, &str)] = &[
+    ("kh.quantri", "Nguyễn Văn Trị", Role::SystemAdmin, "000.00.00.H32"),
+    ("kh.danhmuc", "Trần Thị Danh", Role::CatalogueAdmin, "000.00.00.H32"),
+    ("kh.congdan", "Nguyễn Thị Biển", Role::Citizen, "000.00.00.H32"),
     ("kh.giamdoc", "Trần Văn Tỉnh", Role::CentreDirector, "000.00.20.H32"),
     ("kh.tiepnhan", "Lê Thị Hòa", Role::CounterOfficer, "000.00.20.H32"),
     (
@@ -254,7 +257,7 @@ pub async fn create_khanh_hoa_users(db: &Db) -> Result<usize, AppError> {
                 name,
                 role,
                 agency: AgencyCode::parse(agency).map_err(|e| AppError::Internal(e.to_string()))?,
-                citizen_id: "",
+                citizen_id: if role == Role::Citizen { "056190000321" } else { "" },
                 phone: "0912345678",
             })
         })

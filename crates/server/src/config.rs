@@ -8,6 +8,20 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+/// The demo data a first start may load.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DemoMap {
+    /// Ninh Thuận as organised in 2019: one provincial centre, 15 departments, 1,388
+    /// procedures.
+    #[default]
+    #[serde(rename = "ninh-thuan-2019")]
+    NinhThuan2019,
+    /// The merged Khánh Hòa of 1 July 2025: a provincial centre, 13 departments, 65
+    /// communes each with its centre.
+    #[serde(rename = "khanh-hoa-2025")]
+    KhanhHoa2025,
+}
+
 /// Names of the settings, as `MOTCUA_<NAME>` variables spell them (lowercased).
 const KEYS: &[&str] = &[
     "listen",
@@ -15,6 +29,7 @@ const KEYS: &[&str] = &[
     "database_url",
     "max_connections",
     "demo",
+    "demo_map",
     "default_province",
     "log_format",
     "session_idle_minutes",
@@ -127,6 +142,10 @@ pub struct Config {
     pub max_connections: u32,
     /// Load the demo province when the database holds no province.
     pub demo: bool,
+    /// Which demo `demo` loads: `ninh-thuan-2019` (the reference centre, one province-wide
+    /// centre) or `khanh-hoa-2025` (the merged province of the 2025 map, with a centre in
+    /// every commune; docs/map-2025.md).
+    pub demo_map: DemoMap,
     /// Province used when a request names none (`H43` or `000.00.00.H43`); empty means
     /// the first province in the database.
     #[serde(deserialize_with = "string_like")]
@@ -451,6 +470,7 @@ impl Default for Config {
             database_url: String::new(),
             max_connections: 16,
             demo: true,
+            demo_map: DemoMap::default(),
             default_province: String::new(),
             log_format: "pretty".to_owned(),
             session_idle_minutes: 30,

@@ -135,11 +135,27 @@ pub struct FirstStart {
 /// that holds none; creates the first administrator when there is no account; then adds
 /// the demo accounts if the demo was just loaded. Safe to call at every start.
 pub async fn first_start(db: &Db, demo: bool) -> Result<FirstStart, error::AppError> {
-    let demo_loaded = demo && load_demo_catalogue_if_empty(db).await?;
+    first_start_with(db, demo.then_some(config::DemoMap::NinhThuan2019)).await
+}
+
+/// [`first_start`] with the demo `demo` names (none: no demo).
+pub async fn first_start_with(db: &Db, demo: Option<config::DemoMap>) -> Result<FirstStart, error::AppError> {
+    let catalogue = match demo {
+        Some(config::DemoMap::NinhThuan2019) => Some(motcua_core::demo::ninh_thuan()),
+        Some(config::DemoMap::KhanhHoa2025) => Some(motcua_core::demo_2025::khanh_hoa()),
+        None => None,
+    };
+    let demo_loaded = match &catalogue {
+        Some(c) => load_demo_catalogue_if_empty(db, c).await?,
+        None => false,
+    };
     let admin_password = bootstrap::ensure_first_admin(db).await?;
-    if demo_loaded {
-        bootstrap::create_demo_users(db, &motcua_core::demo::ninh_thuan().province.code).await?;
-        service::queue::seed_demo(db, &motcua_core::demo::ninh_thuan().province.code).await?;
+    if demo_loaded && let Some(c) = &catalogue {
+        match demo {
+            Some(config::DemoMap::KhanhHoa2025) => bootstrap::create_khanh_hoa_users(db).await?,
+            _ => bootstrap::create_demo_users(db, &c.province.code).await?,
+        };
+        service::queue::seed_demo(db, &c.province.code).await?;
     }
     Ok(FirstStart {
         demo_loaded,
@@ -186,13 +202,16 @@ async fn import_demo(
     Ok(())
 }
 
-async fn load_demo_catalogue_if_empty(db: &Db) -> Result<bool, error::AppError> {
+async fn load_demo_catalogue_if_empty(
+    db: &Db,
+    demo: &motcua_core::catalogue::ProvinceCatalogue,
+) -> Result<bool, error::AppError> {
     let mut tx = db.begin_write().await?;
     tx.serialize_with(bootstrap::FIRST_START_LOCK).await?;
     if !catalogue::provinces(&mut tx).await?.is_empty() {
         return Ok(false);
     }
-    import_demo(tx, &motcua_core::demo::ninh_thuan()).await?;
+    import_demo(tx, demo).await?;
     Ok(true)
 }
 

@@ -338,3 +338,41 @@ async fn a_commune_head_sees_their_communes_dossiers_and_no_other() {
     let (status, v) = get(&app, &director, &format!("/api/v1/service-index?province={PROVINCE}")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
 }
+
+#[tokio::test]
+async fn the_khanh_hoa_demo_loads_on_a_first_start_with_its_accounts_and_first_administrator() {
+    let test_db = motcua_store::testing::fresh_db().await;
+    let start = motcua_server::first_start_with(&test_db.db, Some(motcua_server::config::DemoMap::KhanhHoa2025))
+        .await
+        .expect("first start");
+    assert!(start.demo_loaded);
+    assert!(
+        start.admin_password.is_some(),
+        "the first administrator comes before the demo accounts"
+    );
+    let mut tx = test_db.db.begin_read().await.expect("read");
+    let provinces = motcua_store::catalogue::provinces(&mut tx).await.expect("provinces");
+    assert_eq!(
+        provinces.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
+        [PROVINCE]
+    );
+    let agencies = motcua_store::catalogue::agencies(&mut tx, &provinces[0].code)
+        .await
+        .expect("agencies");
+    assert_eq!(agencies.len(), 145);
+    for (username, ..) in motcua_server::bootstrap::KHANH_HOA_USERS {
+        assert!(
+            motcua_store::accounts::user_by_username(&mut tx, username)
+                .await
+                .expect("user")
+                .is_some(),
+            "{username}"
+        );
+    }
+    drop(tx);
+    // A second start changes nothing.
+    let again = motcua_server::first_start_with(&test_db.db, Some(motcua_server::config::DemoMap::KhanhHoa2025))
+        .await
+        .expect("second start");
+    assert!(!again.demo_loaded && again.admin_password.is_none());
+}
