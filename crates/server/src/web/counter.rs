@@ -891,6 +891,10 @@ struct ReceiptPage {
     documents: Vec<Received>,
     /// The queue ticket the applicant was called with, if any.
     ticket: Option<String>,
+    /// Where it was received: the centre's name, and its address (may be empty).
+    place: (String, String),
+    /// The agency that decides it, when another than the receiving one.
+    competent: Option<String>,
 }
 
 /// `GET /quay/bien-nhan/{code}`: what was received, the appointment and the fees, with the
@@ -906,6 +910,15 @@ pub async fn receipt(
     let status = view.status_label;
     let d = view.dossier;
     let ticket = crate::service::queue::ticket_number_of(&state, d.code.as_str()).await?;
+    let dir = directory(&state, &d.province).await?;
+    let place = (
+        dir.name(d.receiving_agency.as_str()),
+        dir.tree
+            .get(&d.receiving_agency)
+            .map(|a| a.address.clone())
+            .unwrap_or_default(),
+    );
+    let competent = (d.responsible_agency != d.receiving_agency).then(|| dir.name(d.responsible_agency.as_str()));
     Ok(page(&ReceiptPage {
         frame: Frame::new(&state, Some(&p)).await?,
         code: d.code.as_str().to_owned(),
@@ -936,5 +949,7 @@ pub async fn receipt(
             })
             .collect(),
         ticket,
+        place,
+        competent,
     }))
 }
