@@ -376,3 +376,107 @@ async fn the_khanh_hoa_demo_loads_on_a_first_start_with_its_accounts_and_first_a
         .expect("second start");
     assert!(!again.demo_loaded && again.admin_password.is_none());
 }
+
+/// The rows of the table `id` of a page: each row's header and its cells' numbers (links'
+/// text or plain), in order.
+fn table_rows(html: &str, id: &str) -> Vec<(String, Vec<i64>)> {
+    let html = html.replace("&#38;", "&").replace("&amp;", "&");
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no table {id}"));
+    let table = &html[start..start + html[start..].find("</table>").expect("table end")];
+    let strip = |cell: &str| {
+        let mut out = String::new();
+        let mut inside = false;
+        for ch in cell.chars() {
+            match ch {
+                '<' => inside = true,
+                '>' => inside = false,
+                c if !inside => out.push(c),
+                _ => {}
+            }
+        }
+        out.trim().to_owned()
+    };
+    table
+        .split("<tr")
+        .skip(1)
+        .filter(|row| row.contains("scope=\"row\""))
+        .map(|row| {
+            let name =
+                strip(&row[row.find("scope=\"row\">").expect("row header") + 12..row.find("</th>").expect("th")]);
+            let numbers = row
+                .split("<td class=\"num")
+                .skip(1)
+                .map(|cell| strip(&cell[cell.find('>').expect("td") + 1..cell.find("</td>").expect("td end")]))
+                .filter_map(|text| text.replace('.', "").parse::<i64>().ok())
+                .collect();
+            (name, numbers)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_province_directors_figures_are_the_sum_of_the_centres() {
+    let app = common::spawn_khanh_hoa_at(datetime!(2026-11-02 08:00 +07:00)).await;
+    let [provincial, nha_trang, phan_rang, director, head] = sign_in_each(
+        &app,
+        [
+            "kh.tiepnhan",
+            "nhatrang.tiepnhan",
+            "phanrang.tiepnhan",
+            "kh.giamdoc",
+            "nhatrang.truongtt",
+        ],
+    )
+    .await;
+    let mut at_nha_trang = Vec::new();
+    for (s, procedure, n) in [
+        (&provincial, JUDICIAL_RECORD, 2),
+        (&nha_trang, CERTIFIED_COPY, 3),
+        (&phan_rang, CERTIFIED_COPY, 1),
+        (&phan_rang, JUDICIAL_RECORD, 1),
+    ] {
+        for _ in 0..n {
+            let v = file(&app, s, intake(&app, procedure).await).await;
+            if s.me["username"] == "nhatrang.tiepnhan" {
+                at_nha_trang.push(v["code"].as_str().expect("code").to_owned());
+            }
+        }
+    }
+    let period = "period=khoang&from=2026-11-01&to=2026-11-30";
+    let html = common::pages::page_ok(&app, &director, &format!("/lanh-dao?{period}")).await;
+    let centres = table_rows(&html, "by-centre");
+    let departments = table_rows(&html, "overview");
+    let (total, lines) = centres.split_last().expect("a total row");
+    assert_eq!(total.0, "Toàn tỉnh");
+    let received: Vec<(&str, i64)> = lines.iter().map(|(n, c)| (n.as_str(), c[0])).collect();
+    assert_eq!(
+        received,
+        [
+            ("Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa", 2),
+            ("Trung tâm Phục vụ hành chính công phường Nha Trang", 3),
+            ("Trung tâm Phục vụ hành chính công phường Phan Rang", 2),
+        ]
+    );
+    // Every column of the total is the sum of the centres' and equals the province's total
+    // by department.
+    for (i, sum) in total.1.iter().enumerate() {
+        assert_eq!(*sum, lines.iter().map(|l| l.1[i]).sum::<i64>(), "column {i}");
+    }
+    assert_eq!(Some(total), departments.last(), "the same province total both ways");
+    assert_eq!(total.1[0], 7);
+
+    // The number of a centre lists exactly its dossiers.
+    let list = common::pages::page_ok(
+        &app,
+        &director,
+        &format!("/lanh-dao/ho-so?metric=received&{period}&centre={NHA_TRANG_CENTRE}"),
+    )
+    .await;
+    let listed = common::pages::listed_codes(&list);
+    assert_eq!(listed, at_nha_trang.into_iter().collect());
+    // The province's overview is not a commune head's.
+    let (status, _) = common::pages::page(&app, Some(&head), "/lanh-dao").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -333,6 +333,8 @@ pub struct Narrow<'a> {
     /// Only dossiers this officer counts for (`motcua_core::stats::officer`: who handled
     /// it, or holds it; user id; empty: nobody).
     pub officer: Option<&'a str>,
+    /// Only dossiers received at this agency (a centre: `Dimension::Centre`).
+    pub centre: Option<&'a str>,
 }
 
 /// [`dossiers`], narrowed to a channel, a procedure or an officer: exactly those
@@ -352,6 +354,7 @@ pub async fn dossiers_narrowed(
     f.and_if("channel =", narrow.channel.map(|c| Arg::Int(i64::from(c))));
     f.and_if("procedure_code =", narrow.procedure.map(Arg::Text));
     f.and_if("COALESCE(officer_id, '') =", narrow.officer.map(Arg::Text));
+    f.and_if("receiving_agency =", narrow.centre.map(Arg::Text));
     f.and_if("id <", b.before_id.map(Arg::Int));
     let limit = f.bind(Arg::Int(i64::from(b.limit.clamp(1, crate::dossiers::MAX_LIST_LIMIT))));
     let sql = format!(

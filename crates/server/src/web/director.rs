@@ -86,7 +86,15 @@ pub struct Line {
     pub returned: Cell,
 }
 
-fn line(name: String, f: &Figures, agency: Option<&str>, choice: &Choice) -> Line {
+/// What a line's figures are narrowed to in the lists behind them: the responsible agency
+/// (`agency=`) or the receiving centre (`centre=`).
+#[derive(Clone, Copy)]
+enum Key {
+    Agency,
+    Centre,
+}
+
+fn line(name: String, f: &Figures, narrowed: Option<(Key, &str)>, choice: &Choice) -> Line {
     let cell = |m: Metric| Cell {
         n: f.get(m),
         text: charts::num(f.get(m)),
@@ -94,7 +102,11 @@ fn line(name: String, f: &Figures, agency: Option<&str>, choice: &Choice) -> Lin
             "/lanh-dao/ho-so?metric={}&{}{}",
             m.name(),
             choice.query(),
-            agency.map(|a| format!("&agency={}", encode(a))).unwrap_or_default()
+            match narrowed {
+                Some((Key::Agency, a)) => format!("&agency={}", encode(a)),
+                Some((Key::Centre, c)) => format!("&centre={}", encode(c)),
+                None => String::new(),
+            }
         ),
         label: m.label(),
     };
@@ -118,7 +130,7 @@ pub fn lines(dir: &Directory, figures: &[Figures], choice: &Choice) -> (Vec<Line
     });
     let lines = sorted
         .iter()
-        .map(|f| line(dir.name(&f.agency), f, Some(&f.agency), choice))
+        .map(|f| line(dir.name(&f.agency), f, Some((Key::Agency, &f.agency)), choice))
         .collect();
     let bars = sorted
         .iter()
@@ -140,6 +152,28 @@ pub fn lines(dir: &Directory, figures: &[Figures], choice: &Choice) -> (Vec<Line
         .collect();
     let total = overview::total(figures);
     (lines, line("Toàn tỉnh".to_owned(), &total, None, choice), bars)
+}
+
+/// The lines of the overview per receiving centre (the tree's order) and their total,
+/// which is the province's: every dossier has one receiving agency.
+fn centre_lines(dir: &Directory, figures: &[Figures], choice: &Choice) -> (Vec<Line>, Line) {
+    let mut ordered: Vec<&Figures> = figures.iter().collect();
+    let rank = |code: &str| {
+        dir.tree
+            .centres()
+            .iter()
+            .position(|c| c.code.as_str() == code)
+            .unwrap_or(usize::MAX)
+    };
+    ordered.sort_by_key(|f| (rank(&f.agency), f.agency.clone()));
+    let lines = ordered
+        .iter()
+        .map(|f| line(dir.name(&f.agency), f, Some((Key::Centre, &f.agency)), choice))
+        .collect();
+    (
+        lines,
+        line("Toàn tỉnh".to_owned(), &overview::total(figures), None, choice),
+    )
 }
 
 /// A preset of the period form.
@@ -208,6 +242,8 @@ struct OverviewPage {
     ontime: String,
     failed: i64,
     dead: i64,
+    /// Per receiving centre, when the province has more than one.
+    by_centre: Option<(Vec<Line>, Line)>,
 }
 
 /// `GET /lanh-dao`: the province-wide overview for a period.
@@ -237,6 +273,25 @@ pub async fn overview_page(
         outbox
     );
     let (dir, mut charts, (failed, dead)) = (dir?, charts?, outbox?);
+    // A province with centres in its communes: the same figures per receiving centre.
+    let by_centre = if dir.tree.centres().len() > 1 {
+        let centres = dashboard::figures(
+            &state,
+            &province,
+            &choice,
+            now,
+            motcua_core::stats::Dimension::Centre,
+            None,
+        )
+        .await?;
+        Some(centre_lines(
+            &dir,
+            &motcua_store::overview::from_lines(centres),
+            &choice,
+        ))
+    } else {
+        None
+    };
     // The table's lines are the charts' figures per department (the same query).
     let figures = motcua_store::overview::from_lines(std::mem::take(&mut charts.lines));
     let (lines, total, bars) = lines(&dir, &figures, &choice);
@@ -252,6 +307,7 @@ pub async fn overview_page(
         total,
         failed,
         dead,
+        by_centre,
     }))
 }
 
@@ -347,6 +403,8 @@ pub struct ListQuery {
     procedure: Option<String>,
     /// Only dossiers assigned to this officer (`-` for nobody).
     officer: Option<String>,
+    /// Only dossiers received at this centre.
+    centre: Option<String>,
 }
 
 impl ListQuery {
@@ -475,10 +533,12 @@ pub async fn dossier_list(
         .officer
         .filter(|s| !s.is_empty())
         .map(|o| if o == "-" { String::new() } else { o });
+    let centre = q.centre.filter(|s| !s.is_empty());
     let narrow = Narrow {
         channel,
         procedure: procedure.as_deref(),
         officer: officer.as_deref(),
+        centre: centre.as_deref(),
     };
     let rows = {
         let mut tx = state.db.begin_read().await?;

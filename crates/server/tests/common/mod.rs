@@ -137,21 +137,45 @@ pub async fn spawn_app_at_with(t: time::OffsetDateTime, adjust: impl FnOnce(&mut
     spawn_configured(true, Clock::fixed(t), adjust).await
 }
 
+/// Starts an app with the Khánh Hòa demo of the 2025 map (and no other province), its
+/// clock standing at `t`.
+pub async fn spawn_khanh_hoa_at(t: time::OffsetDateTime) -> TestApp {
+    spawn_demo(
+        Some(motcua_server::config::DemoMap::KhanhHoa2025),
+        Clock::fixed(t),
+        |_| {},
+    )
+    .await
+}
+
 async fn spawn(demo: bool, clock: Clock) -> TestApp {
     spawn_configured(demo, clock, |_| {}).await
 }
 
 async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_demo(
+        demo.then_some(motcua_server::config::DemoMap::NinhThuan2019),
+        clock,
+        adjust,
+    )
+    .await
+}
+
+async fn spawn_demo(
+    demo: Option<motcua_server::config::DemoMap>,
+    clock: Clock,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let test_db = fresh_db().await;
-    if demo {
-        motcua_server::first_start(&test_db.db, true).await.expect("demo");
+    if demo.is_some() {
+        motcua_server::first_start_with(&test_db.db, demo).await.expect("demo");
     }
     {
         // An API token with catalogue rights, as an administrator would create it. An
         // "empty" app still knows the province (with an empty catalogue), since API
         // imports need rights in the province they import into.
         let mut tx = test_db.db.begin_write().await.expect("begin");
-        if !demo {
+        if demo.is_none() {
             let province = motcua_core::demo::ninh_thuan().province;
             motcua_store::catalogue::upsert_province(&mut tx, &province, time::OffsetDateTime::now_utc())
                 .await
@@ -163,7 +187,12 @@ async fn spawn_configured(demo: bool, clock: Clock, adjust: impl FnOnce(&mut Con
                 id: "test-token".to_owned(),
                 name: "Kiểm thử".to_owned(),
                 scopes: "catalogue:write".to_owned(),
-                province_code: Some(PROVINCE.to_owned()),
+                province_code: Some(match demo {
+                    Some(motcua_server::config::DemoMap::KhanhHoa2025) => {
+                        motcua_core::demo_2025::khanh_hoa().province.code.as_str().to_owned()
+                    }
+                    _ => PROVINCE.to_owned(),
+                }),
                 created_by: "test".to_owned(),
                 created_at: 0,
                 revoked_at: None,
