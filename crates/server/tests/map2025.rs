@@ -480,3 +480,54 @@ async fn the_province_directors_figures_are_the_sum_of_the_centres() {
     let (status, _) = common::pages::page(&app, Some(&head), "/lanh-dao").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn generation_spreads_a_year_over_every_centre_where_each_procedure_may_be_received() {
+    let app = common::spawn_khanh_hoa_at(datetime!(2026-11-02 08:00 +07:00)).await;
+    let province = motcua_core::codes::ProvinceCode::parse(PROVINCE).expect("province");
+    let plan = motcua_tools::generate::Plan {
+        province: province.clone(),
+        count: 4_000,
+        until: datetime!(2026-11-02 08:00 +07:00),
+        seed: 11,
+    };
+    let report = motcua_tools::generate::generate(&app.test_db.db, &plan, |_| {})
+        .await
+        .expect("generate");
+    assert_eq!(report.dossiers, 4_000);
+    let mut tx = app.test_db.db.begin_read().await.expect("read");
+    let mismatches = motcua_store::stats::recount(&mut tx, &province).await.expect("recount");
+    assert!(mismatches.is_empty(), "{:?}", mismatches.first());
+    let agencies = motcua_store::catalogue::agencies(&mut tx, &province)
+        .await
+        .expect("agencies");
+    let tree = motcua_core::map::AgencyTree::new(&agencies);
+    let dossiers = motcua_store::stats::dossiers(&mut tx, &province)
+        .await
+        .expect("dossiers");
+    let mut centres = std::collections::BTreeSet::new();
+    let mut codes = std::collections::BTreeSet::new();
+    let mut at_communes = 0;
+    for d in &dossiers {
+        let version = motcua_store::catalogue::procedure(&mut tx, &province, &d.procedure)
+            .await
+            .expect("procedure")
+            .expect("known");
+        motcua_core::map::check_receivable(
+            version.content.receipt_rule(),
+            &tree,
+            &d.responsible_agency,
+            &d.receiving_agency,
+        )
+        .unwrap_or_else(|e| panic!("{}: {}", d.code, e.message(&version.content.name)));
+        assert!(d.code.as_str().starts_with(d.receiving_agency.as_str()), "{}", d.code);
+        if tree.commune_of(&d.receiving_agency).is_some() {
+            at_communes += 1;
+        }
+        centres.insert(d.receiving_agency.clone());
+        codes.insert(d.code.clone());
+    }
+    assert_eq!(codes.len(), 4_000, "codes are unique");
+    assert!(centres.len() > 50, "{} centres received dossiers", centres.len());
+    assert!(at_communes > 1_000, "{at_communes} at commune centres");
+}

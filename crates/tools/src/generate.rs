@@ -1,5 +1,8 @@
-//! Generated dossiers for benchmarks and demonstrations: a year of a centre's work,
-//! built by the real lifecycle (`lifecycle::apply` on the province's calendar) and written
+//! Generated dossiers for benchmarks and demonstrations: a year of a province's work,
+//! spread over its centres ([`Places`]: the provincial centre alone in a province like
+//! Ninh Thuận 2019; with commune centres, as the 2025 map has them, 30% at the provincial
+//! centre and 70% at the commune centres, each where its procedure may be received), built
+//! by the real lifecycle (`lifecycle::apply` on the province's calendar) and written
 //! through the real repository functions (codes, dossier rows, history), in large
 //! transactions.
 //!
@@ -9,13 +12,14 @@
 use std::time::Instant;
 
 use motcua_core::calendar::{Calendar, VIETNAM_OFFSET};
-use motcua_core::catalogue::{ApplicantKind, ProcedureContent};
+use motcua_core::catalogue::{ApplicantKind, Level, ProcedureContent, Receivable};
 use motcua_core::codes::{AgencyCode, ProcedureCode, ProvinceCode};
 use motcua_core::demo::Rng;
 use motcua_core::dossier::{Channel, DelayRules, DossierCode, Status};
 use motcua_core::lifecycle::{
     self, ActionInput, Applicant, Context, Delivery, Dossier, Filing, Person, ReceivedDocument, Transition,
 };
+use motcua_core::map::AgencyTree;
 use motcua_store::dossiers::{self, EventRecord};
 use motcua_store::{Db, StoreError, catalogue};
 use time::{Duration, OffsetDateTime};
@@ -51,6 +55,71 @@ struct Procedure {
     code: ProcedureCode,
     version: u32,
     content: ProcedureContent,
+}
+
+/// Where generated dossiers are received and decided: the province's working centres and
+/// communes, and which procedures each kind of centre may receive.
+struct Places {
+    /// The provincial centre.
+    provincial: AgencyCode,
+    /// The commune centres, each with its commune.
+    communes: Vec<(AgencyCode, AgencyCode)>,
+    /// The procedures (indexes) the provincial centre receives.
+    at_provincial: Vec<usize>,
+    /// The procedures (indexes) a commune centre receives (for its own commune, or any).
+    at_commune: Vec<usize>,
+}
+
+impl Places {
+    fn of(tree: &AgencyTree, procedures: &[Procedure]) -> Option<Places> {
+        let provincial = tree.provincial_centre()?.code.clone();
+        let communes = tree
+            .centres()
+            .into_iter()
+            .filter_map(|c| {
+                tree.commune_of(&c.code)
+                    .map(|commune| (c.code.clone(), commune.code.clone()))
+            })
+            .collect();
+        let anywhere = |p: &Procedure| p.content.receivable == Receivable::Anywhere;
+        let commune_level = |p: &Procedure| p.content.level == Level::Commune;
+        let at_provincial = (0..procedures.len())
+            .filter(|&i| !commune_level(&procedures[i]) || anywhere(&procedures[i]))
+            .collect();
+        let at_commune = (0..procedures.len())
+            .filter(|&i| commune_level(&procedures[i]) || anywhere(&procedures[i]))
+            .collect();
+        Some(Places {
+            provincial,
+            communes,
+            at_provincial,
+            at_commune,
+        })
+    }
+
+    /// A dossier's procedure (index), receiving centre and competent agency, where the
+    /// procedure may be received (docs/map-2025.md §3): 30% at the provincial centre, 70%
+    /// at a commune centre when the province has them; a commune-level procedure for the
+    /// receiving centre's own commune four times in five (always, unless receivable
+    /// anywhere), else for another commune.
+    fn choose(&self, rng: &mut Rng, procedures: &[Procedure]) -> (usize, AgencyCode, AgencyCode) {
+        let at_commune = !self.communes.is_empty() && !self.at_commune.is_empty() && rng.below(10) < 7;
+        let (p, receiving, own) = if at_commune || self.at_provincial.is_empty() {
+            let (centre, commune) = rng.pick(&self.communes).clone();
+            (*rng.pick(&self.at_commune), centre, Some(commune))
+        } else {
+            (*rng.pick(&self.at_provincial), self.provincial.clone(), None)
+        };
+        let content = &procedures[p].content;
+        if content.level != Level::Commune {
+            return (p, receiving, content.agency.clone());
+        }
+        let competent = match own {
+            Some(commune) if content.receivable == Receivable::Competent || rng.below(5) != 0 => commune,
+            _ => rng.pick(&self.communes).1.clone(),
+        };
+        (p, receiving, competent)
+    }
 }
 
 const NAMES: &[&str] = &[
@@ -241,15 +310,10 @@ fn life(
 /// number written so far.
 pub async fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(usize)) -> Result<Report, StoreError> {
     let started = Instant::now();
-    let (procedures, calendar, centre) = {
+    let (procedures, calendar, places) = {
         let mut tx = db.begin_read().await?;
         let calendar = motcua_store::calendar::calendar(&mut tx, &plan.province).await?;
-        let centre = catalogue::agencies(&mut tx, &plan.province)
-            .await?
-            .into_iter()
-            .find(|a| a.kind == motcua_core::catalogue::AgencyKind::Centre)
-            .map(|a| a.code)
-            .ok_or_else(|| StoreError::NotFound(format!("Trung tâm của tỉnh {}", plan.province)))?;
+        let tree = AgencyTree::new(&catalogue::agencies(&mut tx, &plan.province).await?);
         let mut procedures = Vec::new();
         for s in catalogue::procedure_summaries(&mut tx, &plan.province).await? {
             if !s.at_centre {
@@ -263,9 +327,11 @@ pub async fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(usize)) -> 
                 });
             }
         }
-        (procedures, calendar, centre)
+        let places = Places::of(&tree, &procedures)
+            .ok_or_else(|| StoreError::NotFound(format!("Trung tâm của tỉnh {}", plan.province)))?;
+        (procedures, calendar, places)
     };
-    if procedures.is_empty() {
+    if procedures.is_empty() || (places.at_provincial.is_empty() && places.communes.is_empty()) {
         return Err(StoreError::NotFound(format!(
             "thủ tục nào tiếp nhận tại Trung tâm của tỉnh {}",
             plan.province
@@ -305,7 +371,7 @@ pub async fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(usize)) -> 
         plan,
         procedures: &procedures,
         calendar: &calendar,
-        centre: &centre,
+        places: &places,
         written: std::cell::Cell::new(0),
         progress: std::cell::RefCell::new(&mut progress),
     };
@@ -324,7 +390,7 @@ struct Setting<'a, F> {
     plan: &'a Plan,
     procedures: &'a [Procedure],
     calendar: &'a Calendar,
-    centre: &'a AgencyCode,
+    places: &'a Places,
     /// Dossiers written so far by all the writers.
     written: std::cell::Cell<usize>,
     progress: std::cell::RefCell<&'a mut F>,
@@ -336,24 +402,37 @@ impl<F: FnMut(usize)> Setting<'_, F> {
         let mut report = Report::default();
         for chunk in received.chunks(CHUNK) {
             let mut tx = self.db.begin_write().await?;
-            // Codes by the day: one statement per day of the chunk (the instants are in order).
-            let mut codes = Vec::with_capacity(chunk.len());
-            for day in chunk.chunk_by(|a, b| a.date() == b.date()) {
-                let n = u32::try_from(day.len()).unwrap_or(u32::MAX);
-                codes.extend(
-                    dossiers::reserve_codes(&mut tx, &self.plan.province, self.centre, day[0].date(), n).await?,
-                );
+            // Each dossier's procedure and place first: codes are numbered per receiving
+            // centre and day.
+            let chosen: Vec<(usize, AgencyCode, AgencyCode)> = chunk
+                .iter()
+                .map(|_| self.places.choose(&mut rng, self.procedures))
+                .collect();
+            // One statement per centre and day of the chunk (the instants are in order).
+            let mut order: Vec<usize> = (0..chunk.len()).collect();
+            order.sort_by(|&a, &b| (&chosen[a].1, chunk[a].date()).cmp(&(&chosen[b].1, chunk[b].date())));
+            let mut codes: Vec<Option<DossierCode>> = vec![None; chunk.len()];
+            for group in order.chunk_by(|&a, &b| chosen[a].1 == chosen[b].1 && chunk[a].date() == chunk[b].date()) {
+                let n = u32::try_from(group.len()).unwrap_or(u32::MAX);
+                let first = group[0];
+                let reserved =
+                    dossiers::reserve_codes(&mut tx, &self.plan.province, &chosen[first].1, chunk[first].date(), n)
+                        .await?;
+                for (&i, code) in group.iter().zip(reserved) {
+                    codes[i] = Some(code);
+                }
             }
             let mut counted = motcua_store::stats::Batch::default();
             let mut made = Vec::with_capacity(chunk.len());
             let mut events = Vec::with_capacity(chunk.len());
-            for (&received, code) in chunk.iter().zip(codes) {
+            for ((&received, code), (p, receiving, competent)) in chunk.iter().zip(codes).zip(chosen) {
+                let code = code.ok_or_else(|| StoreError::Io("a generated dossier got no code".to_owned()))?;
                 let (history, dossier) = one(
                     &mut rng,
                     self.plan,
-                    self.procedures,
+                    &self.procedures[p],
                     self.calendar,
-                    self.centre,
+                    (&receiving, competent),
                     received,
                     code,
                 );
@@ -376,17 +455,17 @@ impl<F: FnMut(usize)> Setting<'_, F> {
     }
 }
 
-/// Makes one dossier received at `received` under `code`, and its history.
+/// Makes one dossier of `p` received at `received` under `code` by `centre` for the
+/// competent agency, and its history.
 fn one(
     rng: &mut Rng,
     plan: &Plan,
-    procedures: &[Procedure],
+    p: &Procedure,
     calendar: &Calendar,
-    centre: &AgencyCode,
+    (centre, competent): (&AgencyCode, AgencyCode),
     received: OffsetDateTime,
     code: DossierCode,
 ) -> (Vec<EventRecord>, Dossier) {
-    let p = rng.pick(procedures);
     let channel = match rng.below(100) {
         0..=64 => Channel::Counter,
         65..=94 => Channel::Online,
@@ -416,7 +495,7 @@ fn one(
         version: p.version,
         content: &p.content,
         receiving: centre.clone(),
-        competent: p.content.agency.clone(),
+        competent,
         channel,
         applicant: applicant(rng, &p.content),
         documents,
