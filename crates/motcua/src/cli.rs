@@ -197,11 +197,24 @@ pub async fn demo(config: Config, scenario: Option<&str>) -> Result<()> {
     } else {
         None
     };
+    // The scenario is Ninh Thuận's; without one, the configured demo (`demo_map`).
+    let map = if scenario.is_some() {
+        DemoMap::NinhThuan2019
+    } else {
+        config.demo_map
+    };
     let db = open(&config).await?;
-    let start = motcua_server::first_start(&db, true).await?;
-    report_first_start(&start, DemoMap::NinhThuan2019);
+    let start = motcua_server::first_start_with(&db, Some(map)).await?;
+    report_first_start(&start, map);
     if start.demo_loaded {
-        println!("Đã nạp tỉnh mẫu Ninh Thuận: 15 sở, 1.388 thủ tục (1.283 tiếp nhận tại Trung tâm).");
+        match map {
+            DemoMap::NinhThuan2019 => {
+                println!("Đã nạp tỉnh mẫu Ninh Thuận: 15 sở, 1.388 thủ tục (1.283 tiếp nhận tại Trung tâm).");
+            }
+            DemoMap::KhanhHoa2025 => println!(
+                "Đã nạp tỉnh mẫu Khánh Hòa (sau sắp xếp 2025): Trung tâm của tỉnh, 13 sở, 65 xã, phường, đặc khu, mỗi nơi một Trung tâm."
+            ),
+        }
     } else {
         println!("Cơ sở dữ liệu đã có dữ liệu tỉnh; không nạp tỉnh mẫu.");
     }
