@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { startServer } from "../lib/server.mjs";
 import { pdfFile } from "../lib/requests.mjs";
 import { launch, signIn, shot } from "../lib/browser.mjs";
+import { openAction, submitAndReload } from "../lib/actions.mjs";
 
 let server;
 let browser;
@@ -36,21 +37,6 @@ async function submitTo(page, button, urlMatches) {
     error.waitFor({ state: "visible", timeout: 20_000 }).then(() => "error"),
   ]);
   if (outcome === "error") assert.fail(`form refused on ${before}: ${await error.textContent()}`);
-}
-
-async function openAction(page, name) {
-  const form = page.locator(`#action-${name}`);
-  await form.evaluate((f) => f.closest("details")?.setAttribute("open", ""));
-  return form;
-}
-
-async function submitAndReload(page, form) {
-  const error = form.locator(".form-error:not([hidden]), .field-error").first();
-  const outcome = await Promise.race([
-    page.waitForEvent("load", { timeout: 20_000 }).then(() => "ok"),
-    form.locator('[type="submit"]').first().click().then(() => error.waitFor({ state: "visible", timeout: 20_000 })).then(() => "error"),
-  ]);
-  if (outcome === "error") assert.fail(`${await form.getAttribute("id")} refused: ${await error.textContent()}`);
 }
 
 // A procedure of the construction department, received at the centre and filed online.

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { startServer } from "../lib/server.mjs";
 import { api, pdfFile } from "../lib/requests.mjs";
 import { launch, signIn, shot } from "../lib/browser.mjs";
+import { openAction, submitAndReload } from "../lib/actions.mjs";
 
 // The judicial record certificate: province level, receivable at any centre in the demo.
 const JUDICIAL_RECORD = "1.900141";
@@ -25,21 +26,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function openAction(page, name) {
-  const form = page.locator(`#action-${name}`);
-  await form.evaluate((f) => f.closest("details")?.setAttribute("open", ""));
-  return form;
-}
-
-async function submitAndReload(page, form) {
-  const error = form.locator(".form-error:not([hidden]), .field-error").first();
-  const outcome = await Promise.race([
-    page.waitForEvent("load", { timeout: 20_000 }).then(() => "ok"),
-    form.locator('[type="submit"]').first().click().then(() => error.waitFor({ state: "visible", timeout: 20_000 })).then(() => "error"),
-  ]);
-  if (outcome === "error") assert.fail(`${await form.getAttribute("id")} refused: ${await error.textContent()}`);
-}
 
 test("a dossier received at a commune centre, decided by a department, returned where it was received", async () => {
   const files = mkdtempSync(join(tmpdir(), "motcua-e2e-map-"));
