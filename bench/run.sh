@@ -28,8 +28,16 @@ DOSSIERS=${BENCH_DOSSIERS:-1000000}   # dossiers generated before the workloads 
 TRACK_SAMPLE=${BENCH_TRACK_SAMPLE:-20000} # codes W2 rotates over, spread evenly over them
 W5_CONNECTIONS=${BENCH_W5_CONNECTIONS:-8} # connections asking for receipts in W5
 SIGN=${BENCH_SIGN:-0}                 # 1: W1 and W5 again with every form signed (issue 22)
+DEMO_MAP=${BENCH_DEMO_MAP:-ninh-thuan-2019} # the demo loaded: ninh-thuan-2019 | khanh-hoa-2025 (issue 23)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/motcua-target}
 FLOOR_TARGET_DIR=${BENCH_FLOOR_TARGET_DIR:-/var/tmp/motcua-bench-target}
+
+# The demo's accounts the workloads sign in as: administrator, counter officer, director.
+case "$DEMO_MAP" in
+  ninh-thuan-2019) ADMIN_USER=quantri; COUNTER_USER=tiepnhan; DIRECTOR_USER=giamdoc ;;
+  khanh-hoa-2025) ADMIN_USER=kh.quantri; COUNTER_USER=kh.tiepnhan; DIRECTOR_USER=kh.giamdoc ;;
+  *) echo "bench: BENCH_DEMO_MAP must be ninh-thuan-2019 or khanh-hoa-2025" >&2; exit 2 ;;
+esac
 
 # Targets (issue 9).
 W1_RATE=2000; W1_P99=50; W1_FLOOR_PCT=20
@@ -383,7 +391,7 @@ login() {
 # reason in $work/officer-$1.log).
 province_officer() {
   local log="$work/officer-$1.log" admin a_session a_csrf otp officer o_session o_csrf status
-  admin=$(login "admin-$1" quantri motcua-demo-2019) || { echo "login as quantri failed" >"$log"; return 1; }
+  admin=$(login "admin-$1" "$ADMIN_USER" motcua-demo-2019) || { echo "login as $ADMIN_USER failed" >"$log"; return 1; }
   read -r a_session a_csrf <<<"$admin"
   curl -s -o "$work/officer-$1.json" -X POST -H "Cookie: motcua_session=$a_session" -H "X-CSRF-Token: $a_csrf" \
     -H 'Content-Type: application/json' \
@@ -476,10 +484,11 @@ server_workloads() {
   fi
   free_port port
   base="http://127.0.0.1:$port"
-  local menv=(env MOTCUA_LISTEN="127.0.0.1:$port" MOTCUA_PUBLIC_URL="$base" MOTCUA_DATA_DIR="$data" MOTCUA_DATABASE_URL="$url")
+  local menv=(env MOTCUA_LISTEN="127.0.0.1:$port" MOTCUA_PUBLIC_URL="$base" MOTCUA_DATA_DIR="$data" MOTCUA_DATABASE_URL="$url" MOTCUA_DEMO_MAP="$DEMO_MAP")
 
-  # Prepare the data: the demo province (1,388 procedures) and its accounts.
-  log "[$backend] preparing the demo province (motcua demo)"
+  # Prepare the data: the demo province (Ninh Thuận: 1,388 procedures; Khánh Hòa: 66
+  # centres) and its accounts.
+  log "[$backend] preparing the demo province $DEMO_MAP (motcua demo)"
   (cd "$work" && "${menv[@]}" "$motcua_bin" demo) >"$work/$backend-demo.log" 2>&1 ||
     die "motcua demo failed on $backend: $(tail -n 5 "$work/$backend-demo.log")"
 
@@ -547,7 +556,7 @@ server_workloads() {
   # W1: intake, as the counter officer.
   local w1_ok=0
   status=$(curl -s -D "$work/login-$backend.headers" -o "$work/login-$backend.json" -w '%{http_code}' \
-    -H 'Content-Type: application/json' --data-binary '{"username":"tiepnhan","password":"motcua-demo-2019"}' \
+    -H 'Content-Type: application/json' --data-binary "{\"username\":\"$COUNTER_USER\",\"password\":\"motcua-demo-2019\"}" \
     "$base/api/v1/auth/login" || true)
   local session csrf
   session=$(tr -d '\r' <"$work/login-$backend.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *motcua_session=\([^;]*\).*/\1/p' | head -n 1)
@@ -565,7 +574,7 @@ server_workloads() {
     jq -c . "$here/lua/dossier.json" >"$body"
   fi
   if [ "$status" != 200 ] || [ -z "$session" ] || [ -z "$csrf" ]; then
-    row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "" "" "" "$w1_target" "" "error: login as tiepnhan answered $status"
+    row 1 "W1 intake \`POST /api/v1/dossiers\`" "$backend" "" "" "" "$w1_target" "" "error: login as $COUNTER_USER answered $status"
   else
     status=$(curl -s -o "$work/w1-probe-$backend.json" -w '%{http_code}' -X POST \
       -H "Cookie: motcua_session=$session" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
@@ -587,8 +596,8 @@ server_workloads() {
   # admin API, as an administrator would), who may receive every procedure, filing
   # procedures that their own departments receive, one per department: the intakes spread
   # over several agencies' daily code sequences (9,999 codes each per day) and leave the
-  # centre's to W5. Without it, W1 files as tiepnhan at the centre.
-  local w1_session=$session w1_csrf=$csrf w1_bodies=$body w1_who="tiepnhan (the centre's counter officer)"
+  # centre's to W5. Without it, W1 files as the centre's counter officer.
+  local w1_session=$session w1_csrf=$csrf w1_bodies=$body w1_who="$COUNTER_USER (the centre's counter officer)"
   if [ "$w1_ok" = 1 ]; then
     local officer
     if officer=$(province_officer "$backend") && [ -n "$officer" ]; then
@@ -709,7 +718,7 @@ server_workloads() {
   local w4_path w4_session w4_status
   w4_path="/lanh-dao?period=khoang&from=$(date -d '-364 days' +%F)&to=$(date +%F)"
   w4_status=$(curl -s -D "$work/w4-login-$backend.headers" -o /dev/null -w '%{http_code}' \
-    -H 'Content-Type: application/json' --data-binary '{"username":"giamdoc","password":"motcua-demo-2019"}' \
+    -H 'Content-Type: application/json' --data-binary "{\"username\":\"$DIRECTOR_USER\",\"password\":\"motcua-demo-2019\"}" \
     "$base/api/v1/auth/login" || true)
   w4_session=$(tr -d '\r' <"$work/w4-login-$backend.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *motcua_session=\([^;]*\).*/\1/p' | head -n 1)
   settle
@@ -728,7 +737,7 @@ server_workloads() {
     if le "$p50_4" $W4_P50 && [ "$(jnum "w4-$backend" err_status)" = 0 ]; then verdict=PASS; fi
     row 4 "W4 director's dashboard \`GET /lanh-dao\`, last 12 months" "$backend" "$(num "$(jnum "w4-$backend" rps)") pages/s" "$(ms "$p50_4")" "$(ms "$(jnum "w4-$backend" p99_ms)")" "p50 ≤ $W4_P50 ms" "" "$verdict; the whole page (figures per department, trend, channel mix, overdue by age) over $(num "$DOSSIERS") generated dossiers, one connection"
   else
-    row 4 "W4 director's dashboard" "$backend" "" "" "" "p50 ≤ $W4_P50 ms" "" "error: login as giamdoc or the page answered $w4_status"
+    row 4 "W4 director's dashboard" "$backend" "" "" "" "p50 ≤ $W4_P50 ms" "" "error: login as $DIRECTOR_USER or the page answered $w4_status"
   fi
 
   # Memory after W1–W4.
@@ -854,7 +863,7 @@ report="$work/report.md"
   echo "## $(date -u '+%Y-%m-%d %H:%M UTC') · commit \`$commit\`$dirty"
   echo
   echo "Machine: $cores cores, $cpu, $mem_gib GiB RAM, Linux $(uname -r). Backends: ${backends[*]}."
-  echo "Settings: ${DURATION}s measured per run after ${WARMUP}s warm-up (W1: ${W1_WARMUP}s, W2: ${W2_WARMUP}s), wrk $THREADS threads × $CONNECTIONS connections on loopback, wrk and the server sharing the machine's $cores cores.$([ "$WORKLOADS" = "$ALL_WORKLOADS" ] || echo " Workloads run: $WORKLOADS (the others were not).")"
+  echo "Settings: ${DURATION}s measured per run after ${WARMUP}s warm-up (W1: ${W1_WARMUP}s, W2: ${W2_WARMUP}s), wrk $THREADS threads × $CONNECTIONS connections on loopback, wrk and the server sharing the machine's $cores cores. Demo: $DEMO_MAP.$([ "$WORKLOADS" = "$ALL_WORKLOADS" ] || echo " Workloads run: $WORKLOADS (the others were not).")"
   echo "Run time: $((total_secs / 60)) min $((total_secs % 60)) s, of which building $((build_secs / 60)) min $((build_secs % 60)) s."
   echo "Load average (1, 5, 15 min) when measuring started: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
