@@ -183,11 +183,31 @@ impl Access {
     /// The head of a commune centre oversees only their centre (their director's grant
     /// does not reach the province).
     pub fn may_oversee(&self, province: &ProvinceCode) -> bool {
-        self.grants.iter().zip(&self.reaches).any(|(g, r)| {
-            &g.province == province
-                && matches!(g.role, Role::CentreDirector | Role::SystemAdmin)
-                && *r == Reach::Province
-        })
+        self.oversight(province) == Some(Reach::Province)
+    }
+
+    /// Whose figures the holder oversees in `province`: the province's (the provincial
+    /// centre's director, the system administrator), the agencies a commune centre head's
+    /// grant reaches (their centre and its commune), or nobody's (`None`).
+    pub fn oversight(&self, province: &ProvinceCode) -> Option<Reach> {
+        let mut agencies: Option<Vec<AgencyCode>> = None;
+        for (g, r) in self.grants.iter().zip(&self.reaches) {
+            if &g.province != province || !matches!(g.role, Role::CentreDirector | Role::SystemAdmin) {
+                continue;
+            }
+            match r {
+                Reach::Province => return Some(Reach::Province),
+                Reach::Agencies(set) => {
+                    let all = agencies.get_or_insert_with(Vec::new);
+                    for a in set {
+                        if !all.contains(a) {
+                            all.push(a.clone());
+                        }
+                    }
+                }
+            }
+        }
+        agencies.map(Reach::Agencies)
     }
 
     /// Whether the holder has `role` in any province.
@@ -310,6 +330,14 @@ mod tests {
             head.reach_in(&p),
             Reach::Agencies(vec![centre.clone(), commune.clone()])
         );
+        assert_eq!(
+            head.oversight(&p),
+            Some(Reach::Agencies(vec![centre.clone(), commune.clone()])),
+            "a commune centre's head oversees their centre and commune"
+        );
+        // A commune officer oversees nothing, whatever their grant reaches.
+        let officer = Access::scoped(vec![grant(Role::DepartmentOfficer, "000.00.31.H43")], commune_of);
+        assert_eq!(officer.oversight(&p), None);
         // The provincial centre's director and a commune officer, in one account.
         let both = Access::scoped(
             vec![
@@ -319,6 +347,7 @@ mod tests {
             commune_of,
         );
         assert!(both.may_oversee(&p));
+        assert_eq!(both.oversight(&p), Some(Reach::Province));
         assert_eq!(both.reach_in(&p), Reach::Province);
         let elsewhere = ProvinceCode::parse("H56").expect("p");
         assert_eq!(both.reach_in(&elsewhere), Reach::Agencies(Vec::new()));

@@ -279,6 +279,76 @@ async fn online_filing_chooses_the_centre_and_the_commune() {
     assert_eq!(filed["receiving_agency"], NHA_TRANG_CENTRE);
 }
 
+/// The values of the options of the select `id` on a page; `None` when it has none.
+fn options(html: &str, id: &str) -> Option<Vec<String>> {
+    let start = html.find(&format!("<select id=\"{id}\""))?;
+    let select = &html[start..start + html[start..].find("</select>").expect("select end")];
+    Some(
+        select
+            .split("<option value=\"")
+            .skip(1)
+            .map(|o| o[..o.find('"').expect("value end")].to_owned())
+            .filter(|v| !v.is_empty())
+            .collect(),
+    )
+}
+
+/// The value of the option chosen in the select `id`, if any.
+fn chosen(html: &str, id: &str) -> Option<String> {
+    let start = html.find(&format!("<select id=\"{id}\""))?;
+    let select = &html[start..start + html[start..].find("</select>").expect("select end")];
+    select
+        .split("<option value=\"")
+        .skip(1)
+        .find(|o| o.contains("\" selected>"))
+        .map(|o| o[..o.find('"').expect("value end")].to_owned())
+}
+
+#[tokio::test]
+async fn the_online_form_asks_for_the_commune_and_the_centre_where_there_is_a_choice() {
+    let app = common::spawn_khanh_hoa_at(datetime!(2026-11-02 08:00 +07:00)).await;
+    let citizen = sign_in(&app, "kh.congdan").await;
+    let form = |procedure: &'static str| {
+        let (app, citizen) = (&app, &citizen);
+        async move { common::pages::page_ok(app, citizen, &format!("/ca-nhan/nop/{procedure}")).await }
+    };
+    // Certified copies: decided by the citizen's commune, received at any centre.
+    let html = form(CERTIFIED_COPY).await;
+    let communes = options(&html, "commune").expect("a commune to choose");
+    assert!(communes.contains(&NHA_TRANG.to_owned()) && communes.contains(&PHAN_RANG.to_owned()));
+    let centres = options(&html, "centre").expect("a centre to choose");
+    assert_eq!(centres[0], PROVINCIAL_CENTRE, "the provincial centre first");
+    assert!(centres.contains(&NHA_TRANG_CENTRE.to_owned()) && centres.contains(&PHAN_RANG_CENTRE.to_owned()));
+    assert!(!centres.contains(&NHA_TRANG.to_owned()), "communes are not centres");
+    // Birth registration: the commune chosen decides the centre.
+    let html = form(BIRTH).await;
+    assert!(options(&html, "commune").is_some_and(|c| c.contains(&NHA_TRANG.to_owned())));
+    assert_eq!(options(&html, "centre"), None);
+    assert!(html.contains("id=\"centre-note\""));
+    // The judicial record certificate: the department decides, any centre receives.
+    let html = form(JUDICIAL_RECORD).await;
+    assert_eq!(options(&html, "commune"), None);
+    assert_eq!(
+        options(&html, "centre").map(|c| c.len()),
+        Some(centres.len()),
+        "every centre of the province"
+    );
+
+    // At a counter, a commune-level procedure received anywhere asks for the deciding
+    // commune: the counter's own by default, none at the provincial centre.
+    let [phan_rang, provincial] = sign_in_each(&app, ["phanrang.tiepnhan", "kh.tiepnhan"]).await;
+    let path = format!("/quay/tiep-nhan/{CERTIFIED_COPY}");
+    let html = common::pages::page_ok(&app, &phan_rang, &path).await;
+    assert!(options(&html, "commune").is_some_and(|c| c.contains(&NHA_TRANG.to_owned())));
+    assert_eq!(chosen(&html, "commune").as_deref(), Some(PHAN_RANG));
+    let html = common::pages::page_ok(&app, &provincial, &path).await;
+    assert!(html.contains("— Chọn xã, phường —"));
+    assert_eq!(chosen(&html, "commune"), None);
+    // Received only at the commune's own centre: nothing to choose.
+    let html = common::pages::page_ok(&app, &phan_rang, &format!("/quay/tiep-nhan/{BIRTH}")).await;
+    assert_eq!(options(&html, "commune"), None);
+}
+
 #[tokio::test]
 async fn a_commune_head_sees_their_communes_dossiers_and_no_other() {
     let app = app().await;
@@ -332,11 +402,11 @@ async fn a_commune_head_sees_their_communes_dossiers_and_no_other() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    // The province-wide figures are the provincial director's, not a commune head's.
-    let (status, _) = get(&app, &head, &format!("/api/v1/service-index?province={PROVINCE}")).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The province-wide index is the provincial director's; a commune head gets their
+    // centre's, and no other.
     let (status, v) = get(&app, &director, &format!("/api/v1/service-index?province={PROVINCE}")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v.get("centre"), None, "{v}");
 }
 
 #[tokio::test]
@@ -416,6 +486,17 @@ fn table_rows(html: &str, id: &str) -> Vec<(String, Vec<i64>)> {
         .collect()
 }
 
+/// The service index `who` gets for `period`, of `centre` or the default.
+async fn index_of(app: &TestApp, who: &Session, period: &str, centre: Option<&str>) -> Value {
+    let path = format!(
+        "/api/v1/service-index?{period}{}",
+        centre.map(|c| format!("&centre={c}")).unwrap_or_default()
+    );
+    let (status, v) = get(app, who, &path).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {v}");
+    v
+}
+
 #[tokio::test]
 async fn the_province_directors_figures_are_the_sum_of_the_centres() {
     let app = common::spawn_khanh_hoa_at(datetime!(2026-11-02 08:00 +07:00)).await;
@@ -476,8 +557,96 @@ async fn the_province_directors_figures_are_the_sum_of_the_centres() {
     .await;
     let listed = common::pages::listed_codes(&list);
     assert_eq!(listed, at_nha_trang.into_iter().collect());
-    // The province's overview is not a commune head's.
-    let (status, _) = common::pages::page(&app, Some(&head), "/lanh-dao").await;
+
+    // A commune centre's head sees their own: their centre's line, their commune's, and
+    // the lists behind them; nothing of another centre or the province's.
+    let own = common::pages::page_ok(&app, &head, &format!("/lanh-dao?{period}")).await;
+    assert!(own.contains("id=\"own-scope\""), "{own}");
+    let centres = table_rows(&own, "by-centre");
+    assert_eq!(
+        centres,
+        [
+            (
+                "Trung tâm Phục vụ hành chính công phường Nha Trang".to_owned(),
+                lines[1].1.clone()
+            ),
+            ("Tổng".to_owned(), lines[1].1.clone()),
+        ]
+    );
+    let communes = table_rows(&own, "overview");
+    assert_eq!(communes.len(), 2, "their commune and the total: {communes:?}");
+    assert_eq!(communes[0].1[0], 3, "the certified copies Nha Trang decides");
+    assert_eq!(communes[1].0, "Tổng");
+    assert!(!own.contains("Toàn tỉnh") && !own.contains("Phan Rang"), "{own}");
+    let list = common::pages::page_ok(
+        &app,
+        &head,
+        &format!("/lanh-dao/ho-so?metric=received&{period}&agency={NHA_TRANG}"),
+    )
+    .await;
+    assert_eq!(common::pages::listed_codes(&list).len(), 3);
+    common::pages::page_ok(&app, &head, "/lanh-dao/qua-han").await;
+    for refused in [
+        format!("/lanh-dao/ho-so?metric=received&{period}&centre={PHAN_RANG_CENTRE}"),
+        format!("/lanh-dao/ho-so?metric=received&{period}"),
+        format!("/lanh-dao/qua-han?agency={PHAN_RANG}"),
+        format!("/lanh-dao/chi-so-phuc-vu?centre={PHAN_RANG_CENTRE}"),
+    ] {
+        let (status, _) = common::pages::page(&app, Some(&head), &refused).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    }
+    // The service index of their centre, and of the province per centre for the director:
+    // every count of dossiers received is the sum of the centres'.
+    let index = common::pages::page_ok(&app, &head, &format!("/lanh-dao/chi-so-phuc-vu?{period}")).await;
+    assert!(
+        index.contains("<strong>Trung tâm Phục vụ hành chính công phường Nha Trang</strong>"),
+        "{index}"
+    );
+    let received_of = |v: &Value| -> Vec<(String, i64)> {
+        v["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .flat_map(|g| g["criteria"].as_array().expect("criteria").clone())
+            .filter_map(|c| Some((c["criterion"]["code"].as_str()?.to_owned(), c["of"].as_i64()?)))
+            .collect()
+    };
+    let province_index = index_of(&app, &director, period, None).await;
+    let own_index = index_of(&app, &head, period, None).await;
+    assert_eq!(own_index["centre"], NHA_TRANG_CENTRE, "a head's own centre by default");
+    let (status, _) = get(
+        &app,
+        &head,
+        &format!("/api/v1/service-index?{period}&centre={PHAN_RANG_CENTRE}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let per_received: Vec<String> = received_of(&province_index)
+        .into_iter()
+        .filter(|(_, of)| *of == 7)
+        .map(|(code, _)| code)
+        .collect();
+    assert!(
+        !per_received.is_empty(),
+        "a rate over the dossiers received: {province_index}"
+    );
+    let mut sums: std::collections::BTreeMap<String, i64> = Default::default();
+    for centre in [PROVINCIAL_CENTRE, NHA_TRANG_CENTRE, PHAN_RANG_CENTRE] {
+        let v = index_of(&app, &director, period, Some(centre)).await;
+        assert_eq!(v["centre"], centre);
+        for (code, of) in received_of(&v) {
+            *sums.entry(code).or_default() += of;
+        }
+        if centre == NHA_TRANG_CENTRE {
+            assert_eq!(received_of(&v), received_of(&own_index));
+        }
+    }
+    for code in per_received {
+        assert_eq!(sums[&code], 7, "criterion {code}");
+    }
+    // A commune officer oversees nothing.
+    let officer = sign_in(&app, "nhatrang.congchuc").await;
+    let (status, _) = common::pages::page(&app, Some(&officer), "/lanh-dao").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 

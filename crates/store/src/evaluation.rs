@@ -63,17 +63,42 @@ async fn codes(tx: &mut Tx, sql: &str, province: &str, period: Period, args: &[A
     Ok(found.into_iter().map(|(code,)| code).collect())
 }
 
+/// ` AND …` narrowing a count to the dossiers received at `centre` (its code pushed on
+/// `args`, so bound after the period), or nothing for the province's. `column` is the
+/// dossier's receiving agency, or `dossier_id` for a table that refers to a dossier.
+fn at_centre<'a>(centre: Option<&'a str>, args: &mut Vec<Arg<'a>>, column: &str) -> String {
+    let Some(c) = centre else { return String::new() };
+    args.push(Arg::Text(c));
+    let n = 3 + args.len();
+    if column == "dossier_id" {
+        format!(" AND dossier_id IN (SELECT id FROM dossiers WHERE receiving_agency = ${n})")
+    } else {
+        format!(" AND {column} = ${n}")
+    }
+}
+
 /// The dossiers accepted in the period, and those of them filed online, with a
 /// digitised document, delivered to the national portal, and taking a document from the
 /// applicant's store (`filed_online`, `has_digitised_documents`, the latter kept in its own
 /// column; a delivery to [`PORTAL_DESTINATION`] that succeeded; `reuses_stored_documents`,
 /// whose reuses intake records in `document_uses` with the dossier):
 /// (all, online, digitised, synchronised, reused).
-async fn received(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64, i64, i64, i64)> {
+async fn received(
+    tx: &mut Tx,
+    province: &str,
+    period: Period,
+    centre: Option<&str>,
+) -> Result<(i64, i64, i64, i64, i64)> {
     type Row = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let mut args = vec![
+        Arg::Int(i64::from(Channel::Online.code())),
+        Arg::Text(PORTAL_DESTINATION),
+    ];
+    let narrow = at_centre(centre, &mut args, "d.receiving_agency");
     let (n, on, scanned, synced, reused): Row = one_row(
         tx,
-        "SELECT COUNT(*), CAST(SUM(CASE WHEN d.channel = $4 THEN 1 ELSE 0 END) AS BIGINT),
+        &format!(
+            "SELECT COUNT(*), CAST(SUM(CASE WHEN d.channel = $4 THEN 1 ELSE 0 END) AS BIGINT),
                 CAST(SUM(d.has_digitised_documents) AS BIGINT),
                 CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM deliveries v
                                            WHERE v.dossier_code = d.code AND v.destination = $5
@@ -81,13 +106,11 @@ async fn received(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i
                          THEN 1 ELSE 0 END) AS BIGINT),
                 CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM document_uses u WHERE u.dossier_code = d.code)
                          THEN 1 ELSE 0 END) AS BIGINT)
-         FROM dossiers d WHERE d.province_code = $1 AND d.received_at >= $2 AND d.received_at < $3",
+         FROM dossiers d WHERE d.province_code = $1 AND d.received_at >= $2 AND d.received_at < $3{narrow}"
+        ),
         province,
         period,
-        &[
-            Arg::Int(i64::from(Channel::Online.code())),
-            Arg::Text(PORTAL_DESTINATION),
-        ],
+        &args,
     )
     .await?;
     Ok((
@@ -102,72 +125,97 @@ async fn received(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i
 /// The dossiers whose result was ready in the period (`Status::has_result`), and those of
 /// them with an electronic result file (`motcua_core::evaluation::has_electronic_result`,
 /// its own column): (with the file, all).
-async fn results(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64)> {
+async fn results(tx: &mut Tx, province: &str, period: Period, centre: Option<&str>) -> Result<(i64, i64)> {
+    let mut args = Vec::new();
+    let narrow = at_centre(centre, &mut args, "receiving_agency");
     let sql = format!(
         "SELECT CAST(SUM(has_electronic_result) AS BIGINT), COUNT(*)
-         FROM dossiers WHERE province_code = $1 AND finished_at >= $2 AND finished_at < $3 AND status IN ({})",
+         FROM dossiers WHERE province_code = $1 AND finished_at >= $2 AND finished_at < $3 AND status IN ({}){narrow}",
         crate::deadline::codes(&Status::WITH_RESULT)
     );
-    let (hits, of): (Option<i64>, i64) = one_row(tx, &sql, province, period, &[]).await?;
+    let (hits, of): (Option<i64>, i64) = one_row(tx, &sql, province, period, &args).await?;
     Ok((hits.unwrap_or(0), of))
 }
 
 /// The dossiers with a payment order paid in the period, and those with one paid online
 /// (`motcua_core::evaluation::paid_online`): (online, all).
-async fn paid(tx: &mut Tx, province: &str, period: Period) -> Result<(i64, i64)> {
+async fn paid(tx: &mut Tx, province: &str, period: Period, centre: Option<&str>) -> Result<(i64, i64)> {
+    let mut args = vec![Arg::Text(evaluation::CASH), Arg::Text(crate::payments::PAID)];
+    let narrow = at_centre(centre, &mut args, "dossier_id");
     one_row(
         tx,
-        "SELECT COUNT(DISTINCT CASE WHEN method <> $4 THEN dossier_id END), COUNT(DISTINCT dossier_id)
-         FROM payment_orders WHERE province_code = $1 AND state = $5 AND settled_at >= $2 AND settled_at < $3",
+        &format!(
+            "SELECT COUNT(DISTINCT CASE WHEN method <> $4 THEN dossier_id END), COUNT(DISTINCT dossier_id)
+             FROM payment_orders WHERE province_code = $1 AND state = $5 AND settled_at >= $2 AND settled_at < $3{narrow}"
+        ),
         province,
         period,
-        &[Arg::Text(evaluation::CASH), Arg::Text(crate::payments::PAID)],
+        &args,
     )
     .await
 }
 
 /// The dossiers rated "not satisfied" in the period (one rating per dossier; the levels
 /// that `Satisfaction::is_satisfied` refuses).
-async fn not_satisfied(tx: &mut Tx, province: &str, period: Period) -> Result<i64> {
+async fn not_satisfied(tx: &mut Tx, province: &str, period: Period, centre: Option<&str>) -> Result<i64> {
     let levels: Vec<&str> = Satisfaction::ALL
         .into_iter()
         .filter(|s| !s.is_satisfied())
         .map(Satisfaction::as_str)
         .collect();
     let marks: Vec<String> = (0..levels.len()).map(|i| format!("${}", i + 4)).collect();
+    let mut args: Vec<Arg<'_>> = levels.into_iter().map(Arg::Text).collect();
+    let narrow = at_centre(centre, &mut args, "dossier_id");
     let sql = format!(
         "SELECT COUNT(*) FROM dossier_ratings
-         WHERE province_code = $1 AND rated_at >= $2 AND rated_at < $3 AND rating IN ({})",
+         WHERE province_code = $1 AND rated_at >= $2 AND rated_at < $3 AND rating IN ({}){narrow}",
         marks.join(", ")
     );
-    let args: Vec<Arg<'_>> = levels.into_iter().map(Arg::Text).collect();
     let (n,): (i64,) = one_row(tx, &sql, province, period, &args).await?;
     Ok(n)
 }
 
 /// The procedures with a dossier filed online and received in the period (3.2).
-async fn procedures_filed_online(tx: &mut Tx, province: &str, period: Period) -> Result<BTreeSet<String>> {
+async fn procedures_filed_online(
+    tx: &mut Tx,
+    province: &str,
+    period: Period,
+    centre: Option<&str>,
+) -> Result<BTreeSet<String>> {
+    let mut args = vec![Arg::Int(i64::from(Channel::Online.code()))];
+    let narrow = at_centre(centre, &mut args, "receiving_agency");
     codes(
         tx,
-        "SELECT DISTINCT procedure_code FROM dossiers
-         WHERE province_code = $1 AND received_at >= $2 AND received_at < $3 AND channel = $4",
+        &format!(
+            "SELECT DISTINCT procedure_code FROM dossiers
+             WHERE province_code = $1 AND received_at >= $2 AND received_at < $3 AND channel = $4{narrow}"
+        ),
         province,
         period,
-        &[Arg::Int(i64::from(Channel::Online.code()))],
+        &args,
     )
     .await
 }
 
 /// The procedures with a payment order paid online in the period (3.5b).
-async fn procedures_paid_online(tx: &mut Tx, province: &str, period: Period) -> Result<BTreeSet<String>> {
+async fn procedures_paid_online(
+    tx: &mut Tx,
+    province: &str,
+    period: Period,
+    centre: Option<&str>,
+) -> Result<BTreeSet<String>> {
+    let mut args = vec![Arg::Text(evaluation::CASH), Arg::Text(crate::payments::PAID)];
+    let narrow = at_centre(centre, &mut args, "d.receiving_agency");
     codes(
         tx,
-        "SELECT DISTINCT d.procedure_code FROM payment_orders o JOIN dossiers d ON d.id = o.dossier_id
-         WHERE o.province_code = $1 AND o.settled_at >= $2 AND o.settled_at < $3 AND o.state = $5
-               AND o.method <> $4",
+        &format!(
+            "SELECT DISTINCT d.procedure_code FROM payment_orders o JOIN dossiers d ON d.id = o.dossier_id
+             WHERE o.province_code = $1 AND o.settled_at >= $2 AND o.settled_at < $3 AND o.state = $5
+                   AND o.method <> $4{narrow}"
+        ),
         province,
         period,
-        &[Arg::Text(evaluation::CASH), Arg::Text(crate::payments::PAID)],
+        &args,
     )
     .await
 }
@@ -211,15 +259,45 @@ pub async fn counts(
     now: OffsetDateTime,
     setup: Setup,
 ) -> Result<ServiceCounts> {
-    let figures = overview::total(&overview::figures(tx, province, period, now).await?);
+    counts_at(tx, province, None, period, now, setup).await
+}
+
+/// [`counts`] of the dossiers received at `centre` (the province's when `None`): every
+/// dossier count narrowed to its receiving agency, the on-time and in-progress counts
+/// from the statistics per receiving centre (whole days only, as the dashboards'); the
+/// catalogue's counts stay the province's, whose catalogue every centre serves.
+pub async fn counts_at(
+    tx: &mut Tx,
+    province: &ProvinceCode,
+    centre: Option<&str>,
+    period: Period,
+    now: OffsetDateTime,
+    setup: Setup,
+) -> Result<ServiceCounts> {
+    let figures = match centre {
+        None => overview::total(&overview::figures(tx, province, period, now).await?),
+        Some(c) => {
+            let query = crate::stats::Query {
+                group: motcua_core::stats::Dimension::Centre,
+                period,
+                now,
+                department: None,
+                channel: None,
+            };
+            let lines = crate::stats::figures(tx, province, query).await?;
+            overview::total(&overview::from_lines(
+                lines.into_iter().filter(|l| l.value == c).collect(),
+            ))
+        }
+    };
     let p = province.as_str();
     let (received, received_online, received_digitised, received_synced, received_reused) =
-        received(tx, p, period).await?;
-    let (results_electronic, results) = results(tx, p, period).await?;
-    let (paid_online, paid) = paid(tx, p, period).await?;
-    let not_satisfied = not_satisfied(tx, p, period).await?;
-    let filed_online = procedures_filed_online(tx, p, period).await?;
-    let paid_online_procedures = procedures_paid_online(tx, p, period).await?;
+        received(tx, p, period, centre).await?;
+    let (results_electronic, results) = results(tx, p, period, centre).await?;
+    let (paid_online, paid) = paid(tx, p, period, centre).await?;
+    let not_satisfied = not_satisfied(tx, p, period, centre).await?;
+    let filed_online = procedures_filed_online(tx, p, period, centre).await?;
+    let paid_online_procedures = procedures_paid_online(tx, p, period, centre).await?;
     let contents = current_contents(tx, p).await?;
     let mut counts = ServiceCounts {
         resolved: figures.resolved(),

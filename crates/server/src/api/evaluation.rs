@@ -37,31 +37,36 @@ pub async fn dossier_sheet(
     Ok(Json(service::dossier_sheet(&state, &p, &code).await?))
 }
 
-/// `?period=hom-nay|thang|nam|khoang&from=YYYY-MM-DD&to=YYYY-MM-DD` (this month by default).
+/// `?period=hom-nay|thang|nam|khoang&from=YYYY-MM-DD&to=YYYY-MM-DD` (this month by default)
+/// and `?centre=`: one receiving centre's index.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PeriodParams {
+pub struct IndexParams {
     /// `hom-nay`, `thang`, `nam` or `khoang`.
     pub period: Option<String>,
     /// First day (with `khoang`).
     pub from: Option<String>,
     /// Last day, inclusive (with `khoang`).
     pub to: Option<String>,
+    /// The receiving centre (agency code) whose dossiers are scored; the whole province
+    /// when absent (a commune centre's head: their centre, the only one they may ask for).
+    pub centre: Option<String>,
 }
 
-/// `GET /api/v1/service-index`: the Decision 766 service index of the province for a
-/// period, with each group's points, the inputs and the formula (director, administrator).
-#[utoipa::path(get, path = "/api/v1/service-index", tag = "evaluation", params(PeriodParams),
+/// `GET /api/v1/service-index`: the Decision 766 service index of the province (or of
+/// one receiving centre) for a period, with each group's points, the inputs and the
+/// formula (director, administrator; a commune centre's head for their centre).
+#[utoipa::path(get, path = "/api/v1/service-index", tag = "evaluation", params(IndexParams),
     responses((status = 200, body = IndexResult), (status = 403, body = ErrorBody)))]
 pub async fn service_index_api(
     State(state): State<AppState>,
     p: Principal,
-    ApiQuery(q): ApiQuery<PeriodParams>,
+    ApiQuery(q): ApiQuery<IndexParams>,
 ) -> Result<Json<IndexResult>, AppError> {
     let asked = PeriodQuery {
         period: q.period,
         from: q.from,
         to: q.to,
     };
-    Ok(Json(service::index_for(&state, &p, asked).await?))
+    Ok(Json(service::index_for(&state, &p, asked, q.centre.as_deref()).await?))
 }

@@ -9,9 +9,9 @@
 //! unit-level indices 5, 8 and 9; the province's rates for a period) and computes the
 //! results both skins show.
 
-use motcua_core::access::Role;
+use motcua_core::access::{Reach, Role};
 use motcua_core::catalogue::AgencyKind;
-use motcua_core::codes::ProvinceCode;
+use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_core::dossier::{Action, Channel};
 use motcua_core::evaluation::{self, Criterion, Facts, Index, Satisfaction, Sheet, Tally, UnitFacts, UnitMarks};
 use motcua_core::rules::RuleSet;
@@ -428,6 +428,9 @@ pub struct GroupResult {
 pub struct IndexResult {
     /// The province.
     pub province: String,
+    /// The receiving centre whose dossiers it scores; absent for the whole province's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub centre: Option<String>,
     /// Period start (RFC 3339).
     pub from: String,
     /// Period end, exclusive (RFC 3339).
@@ -460,17 +463,27 @@ pub fn setup(state: &AppState) -> motcua_store::evaluation::Setup {
     }
 }
 
-/// Computes the Decision 766 index of `province` over `period`, judged at `now`.
+/// Computes the Decision 766 index of `province` over `period`, judged at `now`: of the
+/// dossiers received at `centre`, or of the whole province's for `None`.
 pub async fn service_index(
     state: &AppState,
     province: &ProvinceCode,
+    centre: Option<&AgencyCode>,
     period: Period,
     now: OffsetDateTime,
 ) -> Result<IndexResult, AppError> {
     let book = crate::service::rules::book(state).await?;
     let rules = book.in_force_at(period.from);
     let mut tx = state.db.begin_read().await?;
-    let counts = motcua_store::evaluation::counts(&mut tx, province, period, now, setup(state)).await?;
+    let counts = motcua_store::evaluation::counts_at(
+        &mut tx,
+        province,
+        centre.map(AgencyCode::as_str),
+        period,
+        now,
+        setup(state),
+    )
+    .await?;
     drop(tx);
     let index = evaluation::service_index(&rules.groups, &rules.criteria, &counts);
     let groups: Vec<GroupResult> = index
@@ -502,6 +515,7 @@ pub async fn service_index(
         .collect();
     Ok(IndexResult {
         province: province.as_str().to_owned(),
+        centre: centre.map(|c| c.as_str().to_owned()),
         from: rfc(period.from),
         to: rfc(period.to),
         total_centi: index.total_centi,
@@ -515,18 +529,69 @@ pub async fn service_index(
 }
 
 /// The Decision 766 service index of the province for the period asked (this month by
-/// default), with each group's points, the inputs and the formula (director, administrator).
-pub async fn index_for(state: &AppState, p: &Principal, asked: PeriodQuery) -> Result<IndexResult, AppError> {
+/// default), with each group's points, the inputs and the formula (director, administrator),
+/// or of one receiving centre's dossiers ([`index_centre`]).
+pub async fn index_for(
+    state: &AppState,
+    p: &Principal,
+    asked: PeriodQuery,
+    centre: Option<&str>,
+) -> Result<IndexResult, AppError> {
     let province = state.province(None).await?;
-    if !p.access.may_oversee(&province) {
-        return Err(AppError::Forbidden(
-            "Chỉ lãnh đạo Trung tâm và quản trị hệ thống mới xem được chỉ số phục vụ.".to_owned(),
-        ));
-    }
+    let dir = directory(state, &province).await?;
+    let centre = index_centre(&dir, p, &province, centre)?;
     let now = state.clock.now();
     let choice = asked.choice(now);
     if let Some(e) = choice.error {
         return Err(AppError::bad("invalid_field", "from", e));
     }
-    service_index(state, &province, choice.period, now).await
+    service_index(state, &province, centre.as_ref(), choice.period, now).await
+}
+
+/// Whose service index `p` may see in `province`: the province's, or any centre's
+/// (`asked`), for the provincial centre's director and the administrator; a commune
+/// centre head's own centre's only (theirs by default).
+pub fn index_centre(
+    dir: &Directory,
+    p: &Principal,
+    province: &ProvinceCode,
+    asked: Option<&str>,
+) -> Result<Option<AgencyCode>, AppError> {
+    let asked = asked.map(str::trim).filter(|a| !a.is_empty());
+    let centre_of = |code: &str| {
+        AgencyCode::parse(code)
+            .ok()
+            .and_then(|c| dir.resolve(&c))
+            .filter(|a| a.kind.is_centre() && a.is_active())
+            .map(|a| a.code.clone())
+            .ok_or_else(|| {
+                AppError::bad(
+                    "invalid_parameter",
+                    "centre",
+                    "Không có trung tâm tiếp nhận mã này trong tỉnh.",
+                )
+            })
+    };
+    match p.access.oversight(province) {
+        Some(Reach::Province) => asked.map(centre_of).transpose(),
+        Some(Reach::Agencies(set)) => {
+            let own: Vec<&AgencyCode> = set
+                .iter()
+                .filter(|a| dir.tree.centres().iter().any(|c| &&c.code == a))
+                .collect();
+            let chosen = match asked {
+                Some(a) => Some(centre_of(a)?),
+                None => own.first().map(|c| (*c).clone()),
+            };
+            match chosen {
+                Some(c) if own.contains(&&c) => Ok(Some(c)),
+                _ => Err(AppError::Forbidden(
+                    "Lãnh đạo Trung tâm cấp xã chỉ xem được chỉ số phục vụ của trung tâm mình.".to_owned(),
+                )),
+            }
+        }
+        None => Err(AppError::Forbidden(
+            "Chỉ lãnh đạo Trung tâm và quản trị hệ thống mới xem được chỉ số phục vụ.".to_owned(),
+        )),
+    }
 }

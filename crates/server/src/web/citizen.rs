@@ -398,6 +398,12 @@ struct FilePage {
     /// Someone filing for the applicant under an authorisation, as typed.
     submitter: super::filing::SubmitterTyped,
     delivery: String,
+    /// The communes that may decide it, when the citizen must name theirs: code, name,
+    /// chosen.
+    communes: Vec<(String, String, bool)>,
+    /// The centres that may receive it and hand the result back, when there is a choice:
+    /// code, name, chosen.
+    centres: Vec<(String, String, bool)>,
     fee_option: String,
     note: String,
     /// Why the filing was refused, when the form comes back.
@@ -524,7 +530,21 @@ async fn file_page(
     )
     .await
     .unwrap_or_default();
+    let choices = crate::service::dossiers::reception::online_choices(&dir, c);
+    let chosen = |list: Vec<(motcua_core::codes::AgencyCode, String)>, typed: &str| {
+        list.into_iter()
+            .map(|(code, name)| {
+                let code = code.as_str().to_owned();
+                let on = code == typed;
+                (code, name, on)
+            })
+            .collect::<Vec<_>>()
+    };
+    let communes = chosen(choices.communes, &typed.commune);
+    let centres = chosen(choices.centres, &typed.centre);
     let page_data = FilePage {
+        communes,
+        centres,
         frame,
         code: code.to_string(),
         name: c.name.clone(),

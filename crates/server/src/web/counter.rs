@@ -556,6 +556,11 @@ struct IntakePage {
     problems: super::form::Problems,
     /// The applicant's store was consulted with their consent (its ID number).
     consulted: String,
+    /// A commune-level procedure received anywhere: the communes that may decide it (code,
+    /// name, chosen); the counter's own commune chosen by default.
+    communes: Vec<(String, String, bool)>,
+    /// None of them is chosen yet (a counter that serves no commune).
+    commune_open: bool,
 }
 
 fn sum(amounts: impl Iterator<Item = Vnd>) -> Vnd {
@@ -811,7 +816,25 @@ async fn intake_page(
             kept: row.kept,
         });
     }
+    // A commune-level procedure received anywhere may be decided by another commune than
+    // the counter's: the applicant's (docs/map-2025.md §13).
+    let communes = if c.receipt_rule().receivable == motcua_core::catalogue::Receivable::Anywhere {
+        let own = dir.tree.commune_of(&counter.agency).map(|a| a.code.as_str().to_owned());
+        let chosen = Some(typed.commune.clone()).filter(|c| !c.is_empty()).or(own);
+        reception::online_choices(&dir, c)
+            .communes
+            .into_iter()
+            .map(|(code, name)| {
+                let on = chosen.as_deref() == Some(code.as_str());
+                (code.as_str().to_owned(), name, on)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page_data = IntakePage {
+        commune_open: !communes.iter().any(|c: &(String, String, bool)| c.2),
+        communes,
         frame: Frame::new(state, Some(p)).await?,
         code: code.to_string(),
         province: counter.province.to_string(),

@@ -13,6 +13,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
+use motcua_core::access::Reach;
 use motcua_core::codes::ProvinceCode;
 use motcua_core::lifecycle::Dossier;
 use motcua_core::rules::RuleSet;
@@ -37,10 +38,48 @@ pub fn routes() -> Router<AppState> {
         .route("/lanh-dao/qua-han", get(overdue_page))
 }
 
-async fn overseer(state: &AppState, p: &Principal) -> Result<ProvinceCode, PageError> {
+/// Whose figures the director's pages show ([`motcua_core::access::Access::oversight`]).
+enum Oversight {
+    /// The province's: the provincial centre's director, an administrator.
+    Province,
+    /// A commune centre head's own: the dossiers received at these centres or decided by
+    /// these agencies (their centre and its commune), by code.
+    Own(Vec<String>),
+}
+
+impl Oversight {
+    /// Whether a list of `agency` (responsible) or `centre` (receiving) is theirs to see.
+    fn covers(&self, agency: Option<&str>, centre: Option<&str>) -> bool {
+        match self {
+            Oversight::Province => true,
+            Oversight::Own(set) => [agency, centre]
+                .into_iter()
+                .flatten()
+                .any(|a| set.iter().any(|s| s == a)),
+        }
+    }
+
+    /// The agency whose dossiers stand for a head's own when no other is named: their
+    /// commune (the first agency reached that is not a centre), else their centre.
+    fn main(&self, dir: &Directory) -> Option<String> {
+        let Oversight::Own(set) = self else { return None };
+        let is_centre = |a: &String| dir.agencies.get(a).is_some_and(|(_, kind)| kind.is_centre());
+        set.iter().find(|a| !is_centre(a)).or_else(|| set.first()).cloned()
+    }
+}
+
+async fn overseer(state: &AppState, p: &Principal) -> Result<(ProvinceCode, Oversight), PageError> {
     let province = state.province(None).await?;
-    require(p.access.may_oversee(&province), "xem số liệu tổng hợp toàn tỉnh")?;
-    Ok(province)
+    match p.access.oversight(&province) {
+        Some(Reach::Province) => Ok((province, Oversight::Province)),
+        Some(Reach::Agencies(set)) if !set.is_empty() => Ok((
+            province,
+            Oversight::Own(set.iter().map(|a| a.as_str().to_owned()).collect()),
+        )),
+        _ => Err(PageError::from(crate::error::AppError::Forbidden(
+            "Bạn không có quyền xem số liệu tổng hợp toàn tỉnh.".to_owned(),
+        ))),
+    }
 }
 
 /// The figures of `province` for `period` judged at `now`: one per responsible agency, by
@@ -244,57 +283,114 @@ struct OverviewPage {
     dead: i64,
     /// Per receiving centre, when the province has more than one.
     by_centre: Option<(Vec<Line>, Line)>,
+    /// A commune centre head's own page: their centre's name (`None`: the province's).
+    own: Option<String>,
 }
 
-/// `GET /lanh-dao`: the province-wide overview for a period.
+/// `GET /lanh-dao`: the province-wide overview for a period, or a commune centre head's
+/// own (their centre and their commune).
 pub async fn overview_page(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
-    let province = overseer(&state, &p).await?;
+    let (province, oversight) = overseer(&state, &p).await?;
     let now = state.clock.now();
     let choice = super::dates::period(q).choice(now);
+    let dir = directory(&state, &province).await?;
+    // A head's charts are of their commune's dossiers; their lists stay theirs.
+    let main = oversight.main(&dir);
     let lists = Lists {
         figure: "/lanh-dao/ho-so".to_owned(),
         overdue: "/lanh-dao/qua-han".to_owned(),
-        extra: String::new(),
+        extra: main
+            .as_deref()
+            .map(|a| format!("&agency={}", encode(a)))
+            .unwrap_or_default(),
     };
     let outbox = async {
+        if matches!(oversight, Oversight::Own(_)) {
+            // The outbox is the province's operations, not a commune's.
+            return Ok((0, 0));
+        }
         let mut tx = state.db.begin_read().await?;
         let (_, failed, dead) = motcua_store::outbox::counts(&mut tx, Some(province.as_str())).await?;
         Ok::<_, PageError>((failed, dead))
     };
-    // The directory, the charts' parts and the outbox counts are independent reads: made
-    // at once, each on its own connection.
-    let (dir, charts, outbox) = tokio::join!(
-        directory(&state, &province),
-        dashboard_charts(&state, &province, &choice, now, None, &lists),
-        outbox
-    );
-    let (dir, mut charts, (failed, dead)) = (dir?, charts?, outbox?);
-    // A province with centres in its communes: the same figures per receiving centre.
-    let by_centre = if dir.tree.centres().len() > 1 {
-        let centres = dashboard::figures(
-            &state,
-            &province,
-            &choice,
-            now,
-            motcua_core::stats::Dimension::Centre,
-            None,
-        )
-        .await?;
-        Some(centre_lines(
-            &dir,
-            &motcua_store::overview::from_lines(centres),
-            &choice,
-        ))
-    } else {
-        None
+    let departments = async {
+        match &oversight {
+            Oversight::Province => Ok(None),
+            Oversight::Own(_) => dashboard::figures(
+                &state,
+                &province,
+                &choice,
+                now,
+                motcua_core::stats::Dimension::Department,
+                None,
+            )
+            .await
+            .map(Some),
+        }
     };
-    // The table's lines are the charts' figures per department (the same query).
-    let figures = motcua_store::overview::from_lines(std::mem::take(&mut charts.lines));
-    let (lines, total, bars) = lines(&dir, &figures, &choice);
+    let by_centre = async {
+        // A province with centres in its communes: the same figures per receiving centre.
+        if dir.tree.centres().len() > 1 {
+            dashboard::figures(
+                &state,
+                &province,
+                &choice,
+                now,
+                motcua_core::stats::Dimension::Centre,
+                None,
+            )
+            .await
+            .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    // The charts' parts, the outbox counts and the figures are independent reads: made
+    // at once, each on its own connection.
+    let (charts, outbox, departments, centres) = tokio::join!(
+        dashboard_charts(&state, &province, &choice, now, main.as_deref(), &lists),
+        outbox,
+        departments,
+        by_centre
+    );
+    let (mut charts, (failed, dead), departments, centres) = (charts?, outbox?, departments?, centres?);
+    let theirs = |figures: Vec<Figures>| match &oversight {
+        Oversight::Province => figures,
+        Oversight::Own(_) => figures
+            .into_iter()
+            .filter(|f| oversight.covers(Some(&f.agency), None))
+            .collect(),
+    };
+    let by_centre = centres.map(|c| centre_lines(&dir, &theirs(motcua_store::overview::from_lines(c)), &choice));
+    // The table's lines are the charts' figures per department (the same query), or a
+    // head's agencies among the province's.
+    let figures = theirs(motcua_store::overview::from_lines(
+        departments.unwrap_or_else(|| std::mem::take(&mut charts.lines)),
+    ));
+    let (lines, mut total, bars) = lines(&dir, &figures, &choice);
+    let own = match &oversight {
+        Oversight::Province => None,
+        Oversight::Own(set) => {
+            // Their total is not the province's, and no list stands behind it.
+            total.name = "Tổng".to_owned();
+            let centre = set
+                .iter()
+                .find(|a| dir.agencies.get(*a).is_some_and(|(_, kind)| kind.is_centre()))
+                .or(main.as_ref());
+            Some(centre.map(|c| dir.name(c)).unwrap_or_default())
+        }
+    };
+    let mut by_centre = by_centre;
+    if own.is_some() {
+        unlink(&mut total);
+        if let Some((_, t)) = &mut by_centre {
+            t.name = "Tổng".to_owned();
+        }
+    }
     Ok(page(&OverviewPage {
         frame: Frame::new(&state, Some(&p)).await?,
         ontime: charts::bar_chart(
@@ -308,7 +404,15 @@ pub async fn overview_page(
         failed,
         dead,
         by_centre,
+        own,
     }))
+}
+
+/// A line whose numbers link to no list (a head's total: their lists are per agency).
+fn unlink(l: &mut Line) {
+    for c in l.cells.iter_mut().chain(std::iter::once(&mut l.returned)) {
+        c.href.clear();
+    }
 }
 
 /// The charts every dashboard shows: the trend of the period, the channels of the
@@ -484,8 +588,13 @@ pub async fn list_page(
     SignedIn(p): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let province = overseer(&state, &p).await?;
+    let (province, oversight) = overseer(&state, &p).await?;
     let agency = q.agency.clone().filter(|a| !a.is_empty());
+    let centre = q.centre.as_deref().filter(|c| !c.is_empty());
+    require(
+        oversight.covers(agency.as_deref(), centre),
+        "xem hồ sơ ngoài trung tâm và xã, phường của mình",
+    )?;
     dossier_list(&state, &p, &province, q, agency, "/lanh-dao/ho-so", "/lanh-dao").await
 }
 
@@ -682,19 +791,20 @@ pub async fn overdue_page(
     SignedIn(p): SignedIn,
     Query(q): Query<OverdueQuery>,
 ) -> Result<Response, PageError> {
-    let province = overseer(&state, &p).await?;
-    let agency = q.agency.clone().filter(|a| !a.is_empty());
-    overdue_list(
-        &state,
-        &p,
-        &province,
-        q,
-        agency,
-        false,
-        "/lanh-dao/qua-han",
-        "/lanh-dao",
-    )
-    .await
+    let (province, oversight) = overseer(&state, &p).await?;
+    let mut agency = q.agency.clone().filter(|a| !a.is_empty());
+    let own = matches!(oversight, Oversight::Own(_));
+    if own {
+        // A head's overdue list is one of their agencies' (their commune's by default).
+        if agency.is_none() {
+            agency = oversight.main(&*directory(&state, &province).await?);
+        }
+        require(
+            oversight.covers(agency.as_deref(), None),
+            "xem hồ sơ ngoài trung tâm và xã, phường của mình",
+        )?;
+    }
+    overdue_list(&state, &p, &province, q, agency, own, "/lanh-dao/qua-han", "/lanh-dao").await
 }
 
 /// The overdue list of `agency` (all if `None`); `own` when it is a department's own page

@@ -609,6 +609,17 @@ struct IndexPage {
     admin: bool,
     rules_version: String,
     rules_title: String,
+    /// The receiving centres whose index may be chosen (code, name, chosen), when more
+    /// than the province's own is offered.
+    centres: Vec<(String, String, bool)>,
+    /// The centre scored, by name; empty for the province.
+    centre: String,
+}
+
+/// `?centre=` of the service index page.
+#[derive(Debug, Default, Deserialize)]
+pub struct CentreQuery {
+    centre: Option<String>,
 }
 
 /// What a sub-criterion's row says instead of points, or its points.
@@ -663,16 +674,34 @@ pub async fn index_page(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
     Query(q): Query<PeriodQuery>,
+    Query(c): Query<CentreQuery>,
 ) -> Result<Response, PageError> {
     let province = state.province(None).await?;
-    require(
-        p.access.may_oversee(&province),
-        "xem chỉ số phục vụ người dân, doanh nghiệp",
-    )?;
+    let dir = crate::service::dossiers::directory(&state, &province).await?;
+    let centre = eval::index_centre(&dir, &p, &province, c.centre.as_deref())?;
     let now = state.clock.now();
     let choice = q.choice(now);
-    let result = eval::service_index(&state, &province, choice.period, now).await?;
+    let result = eval::service_index(&state, &province, centre.as_ref(), choice.period, now).await?;
+    // An overseer of the province chooses among its centres; a commune centre's head sees
+    // theirs.
+    let centres = if p.access.may_oversee(&province) && dir.tree.centres().len() > 1 {
+        dir.tree
+            .centres()
+            .into_iter()
+            .map(|a| {
+                (
+                    a.code.as_str().to_owned(),
+                    a.name.clone(),
+                    centre.as_ref() == Some(&a.code),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(page(&IndexPage {
+        centres,
+        centre: centre.map(|c| dir.name(c.as_str())).unwrap_or_default(),
         frame: Frame::new(&state, Some(&p)).await?,
         action: "/lanh-dao/chi-so-phuc-vu",
         presets: presets(),

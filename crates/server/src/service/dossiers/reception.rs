@@ -7,7 +7,7 @@
 //! questions of the same tree.
 
 use motcua_core::access::Role;
-use motcua_core::catalogue::{Agency, AgencyKind, Level, ProcedureContent};
+use motcua_core::catalogue::{Agency, AgencyKind, Level, ProcedureContent, Receivable};
 use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_core::map;
 
@@ -261,4 +261,43 @@ pub fn places_for(dir: &Directory, rule: map::ReceiptRule, agency: &AgencyCode, 
         .into_iter()
         .map(|a| a.name.clone())
         .collect()
+}
+
+/// What a citizen filing a procedure online chooses where the province gives a choice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OnlineChoices {
+    /// The communes that may decide a commune-level procedure (when more than one): the
+    /// citizen names theirs.
+    pub communes: Vec<(AgencyCode, String)>,
+    /// The centres that may receive it and hand the result back (when more than one): the
+    /// citizen picks where to collect it. Empty for a commune-level procedure received only
+    /// at its commune's centre: the commune chosen decides the centre.
+    pub centres: Vec<(AgencyCode, String)>,
+}
+
+/// The choices of [`OnlineChoices`] for `content` in the province of `dir`: none in a
+/// province with a single centre.
+pub fn online_choices(dir: &Directory, content: &ProcedureContent) -> OnlineChoices {
+    let named = |a: &Agency| (a.code.clone(), a.name.clone());
+    let communes: Vec<(AgencyCode, String)> = match content.level {
+        Level::Commune => dir
+            .tree
+            .communes()
+            .filter(|c| content.applies_in(&c.code))
+            .map(named)
+            .collect(),
+        Level::Province => Vec::new(),
+    };
+    let rule = content.receipt_rule();
+    let centres: Vec<(AgencyCode, String)> = match (rule.level, rule.receivable) {
+        (Level::Commune, Receivable::Competent) => Vec::new(),
+        _ => map::receipt_places(rule, &dir.tree, &content.agency)
+            .into_iter()
+            .map(named)
+            .collect(),
+    };
+    OnlineChoices {
+        communes: if communes.len() > 1 { communes } else { Vec::new() },
+        centres: if centres.len() > 1 { centres } else { Vec::new() },
+    }
 }
