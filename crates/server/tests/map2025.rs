@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::api::{act_ok, get, post};
+use common::api::{act_ok, get, post, put};
 use common::files::upload_pdf;
 use common::intake::{finish, required_documents};
 use common::{Session, TestApp, sign_in, sign_in_each, spawn_app_at};
@@ -699,4 +699,113 @@ async fn generation_spreads_a_year_over_every_centre_where_each_procedure_may_be
     assert_eq!(codes.len(), 4_000, "codes are unique");
     assert!(centres.len() > 50, "{} centres received dossiers", centres.len());
     assert!(at_communes > 1_000, "{at_communes} at commune centres");
+}
+
+#[tokio::test]
+async fn a_merged_centre_retires_keeps_its_dossiers_and_its_code_resolves_to_its_successor() {
+    let app = app().await;
+    let [catalogue, director, phan_rang, admin] =
+        sign_in_each(&app, ["kh.danhmuc", "kh.giamdoc", "phanrang.tiepnhan", "kh.quantri"]).await;
+    let before = file(&app, &phan_rang, intake(&app, CERTIFIED_COPY).await).await;
+    let before = before["code"].as_str().expect("code").to_owned();
+    let retire = |code: &str| format!("/api/v1/admin/agencies/{code}/retire?province={PROVINCE}");
+
+    // Only a catalogue administrator retires; a unit with working units under it waits.
+    let (status, _) = post(
+        &app,
+        &director,
+        &retire(PHAN_RANG_CENTRE),
+        json!({"successor": NHA_TRANG_CENTRE}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, e) = post(&app, &catalogue, &retire(PHAN_RANG), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    assert!(
+        e["message"].as_str().is_some_and(|m| m.contains(PHAN_RANG_CENTRE)),
+        "{e}"
+    );
+    let (status, e) = post(
+        &app,
+        &catalogue,
+        &retire(PHAN_RANG_CENTRE),
+        json!({"successor": "000.00.98.H32"}),
+    )
+    .await;
+    assert!(status.is_client_error(), "an unknown successor: {status} {e}");
+
+    // The administration page offers it (JavaScript posts the form to the same API).
+    let form = common::pages::page_ok(&app, &catalogue, &format!("/quan-tri/co-quan?sua={PHAN_RANG_CENTRE}")).await;
+    assert!(form.contains(&format!(
+        "data-api=\"/api/v1/admin/agencies/{PHAN_RANG_CENTRE}/retire\""
+    )));
+    assert!(options(&form, "retire-successor").is_some_and(|o| o.contains(&NHA_TRANG_CENTRE.to_owned())));
+    // Phan Rang's centre merges into Nha Trang's.
+    let (status, retired) = post(
+        &app,
+        &catalogue,
+        &retire(PHAN_RANG_CENTRE),
+        json!({"successor": NHA_TRANG_CENTRE}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{retired}");
+    assert!(retired["retired_at"].is_string(), "{retired}");
+    let (status, e) = post(&app, &catalogue, &retire(PHAN_RANG_CENTRE), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "retired once: {e}");
+    let page = common::pages::page_ok(&app, &catalogue, &format!("/quan-tri/co-quan?sua={PHAN_RANG_CENTRE}")).await;
+    assert!(page.contains("Ngừng hoạt động từ"), "the tree marks it");
+    assert!(!page.contains("id=\"agency-retire\""), "nothing more to retire");
+    let (status, audit) = get(
+        &app,
+        &admin,
+        &format!("/api/v1/admin/audit?province={PROVINCE}&action=agency.retire"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    assert!(audit.to_string().contains(PHAN_RANG_CENTRE), "{audit}");
+
+    // It receives nothing more; its dossier keeps its code and is found; its old code
+    // names its successor's list.
+    let (status, e) = post(&app, &phan_rang, "/api/v1/dossiers", intake(&app, CERTIFIED_COPY).await).await;
+    assert!(
+        status.is_client_error(),
+        "a retired centre receives nothing: {status} {e}"
+    );
+    let (status, d) = get(&app, &director, &format!("/api/v1/dossiers/{before}")).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(d["receiving_agency"], PHAN_RANG_CENTRE);
+    let mut body = intake(&app, CERTIFIED_COPY).await;
+    body["centre"] = json!(PHAN_RANG_CENTRE);
+    let nha_trang = sign_in(&app, "nhatrang.tiepnhan").await;
+    let moved = file(&app, &nha_trang, body).await;
+    assert_eq!(
+        moved["receiving_agency"], NHA_TRANG_CENTRE,
+        "the old code names its successor"
+    );
+
+    // An old code of another unit resolves too; a working agency's code cannot be one.
+    let (status, alias) = put(
+        &app,
+        &catalogue,
+        &format!("/api/v1/admin/agency-aliases/000.00.98.H32?province={PROVINCE}"),
+        json!({"code": PHAN_RANG_CENTRE}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{alias}");
+    assert_eq!(
+        alias["code"], NHA_TRANG_CENTRE,
+        "an alias lands on the working agency in one hop"
+    );
+    let (status, e) = put(
+        &app,
+        &catalogue,
+        &format!("/api/v1/admin/agency-aliases/{NHA_TRANG}?province={PROVINCE}"),
+        json!({"code": NHA_TRANG_CENTRE}),
+    )
+    .await;
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("old_code")),
+        "{e}"
+    );
 }

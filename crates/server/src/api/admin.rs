@@ -12,7 +12,7 @@ use crate::service::admin::{
     self as service, AuditPage, AuditParams, CreatedToken, CreatedUser, GrantSet, NewStaff, NewToken, PasswordReset,
     TokenList, UserList, UserView,
 };
-use crate::service::catalogue::{self, AgencyEdit, FieldEdit};
+use crate::service::catalogue::{self, AgencyEdit, AgencyRetirement, AliasEdit, FieldEdit};
 use crate::state::AppState;
 
 /// `POST /api/v1/admin/users`: creates a staff account with a one-time password.
@@ -146,6 +146,43 @@ pub async fn put_agency(
 ) -> Result<Json<motcua_core::catalogue::Agency>, AppError> {
     Ok(Json(
         catalogue::put_agency(&state, &principal, p.province.as_deref(), &code, body).await?,
+    ))
+}
+
+/// `POST /api/v1/admin/agencies/{code}/retire`: retires an agency of the province merged
+/// into another (`successor`, whose code then answers for it) or dissolved (catalogue
+/// administrators). It keeps its dossiers and history; its working units retire first.
+#[utoipa::path(post, path = "/api/v1/admin/agencies/{code}/retire", params(("code" = String, Path, description = "QCVN 102 agency code"), ProvinceParam),
+    request_body = AgencyRetirement, tag = "catalogue",
+    responses((status = 200, body = motcua_core::catalogue::Agency), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn retire_agency(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+    ApiJson(body): ApiJson<AgencyRetirement>,
+) -> Result<Json<motcua_core::catalogue::Agency>, AppError> {
+    Ok(Json(
+        catalogue::retire_agency(&state, &principal, p.province.as_deref(), &code, body).await?,
+    ))
+}
+
+/// `PUT /api/v1/admin/agency-aliases/{old_code}`: makes an old code (not a working
+/// agency's) resolve to a working agency of the province (catalogue administrators).
+#[utoipa::path(put, path = "/api/v1/admin/agency-aliases/{old_code}", params(("old_code" = String, Path, description = "The old QCVN 102 code"), ProvinceParam),
+    request_body = AliasEdit, tag = "catalogue",
+    responses((status = 200, body = motcua_core::catalogue::AgencyAlias), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_agency_alias(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(old_code): Path<String>,
+    ApiQuery(p): ApiQuery<ProvinceParam>,
+    ApiJson(body): ApiJson<AliasEdit>,
+) -> Result<Json<motcua_core::catalogue::AgencyAlias>, AppError> {
+    Ok(Json(
+        catalogue::alias_agency(&state, &principal, p.province.as_deref(), &old_code, body).await?,
     ))
 }
 

@@ -60,6 +60,8 @@ pub mod verify;
         admin::revoke_token,
         admin::audit_trail,
         admin::put_agency,
+        admin::retire_agency,
+        admin::put_agency_alias,
         admin::put_field,
         deliveries::list,
         deliveries::retry,
@@ -321,6 +323,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/admin/tokens/{id}", delete(admin::revoke_token))
         .route("/api/v1/admin/audit", get(admin::audit_trail))
         .route("/api/v1/admin/agencies/{code}", put(admin::put_agency))
+        .route("/api/v1/admin/agencies/{code}/retire", post(admin::retire_agency))
+        .route("/api/v1/admin/agency-aliases/{old_code}", put(admin::put_agency_alias))
         .route("/api/v1/admin/fields/{code}", put(admin::put_field))
         .route("/api/v1/admin/deliveries", get(deliveries::list))
         .route("/api/v1/admin/deliveries/{id}/retry", post(deliveries::retry))

@@ -5,8 +5,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use motcua_core::catalogue::{
-    Agency, CatalogueFile, Field, OnlineMode, ProcedureContent, ProcedureSummary, ProcedureVersion, ProvinceCatalogue,
-    ResultSignature,
+    Agency, AgencyAlias, CatalogueFile, Field, OnlineMode, ProcedureContent, ProcedureSummary, ProcedureVersion,
+    ProvinceCatalogue, ResultSignature,
 };
 use motcua_core::codes::{AgencyCode, FieldCode, ProcedureCode, ProvinceCode};
 use motcua_core::search::{MAX_QUERY, Query};
@@ -445,6 +445,93 @@ pub async fn put_agency(
         successor: None,
     };
     upsert_recorded(state, principal, &province, &agency).await
+}
+
+/// A retirement as an administrator asks for it: the agency merged into another, or
+/// dissolved (docs/map-2025.md §2.2).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyRetirement {
+    /// The working agency that takes over (its old code then resolves to this one); none
+    /// for a unit dissolved without a successor.
+    #[serde(default)]
+    pub successor: Option<AgencyCode>,
+}
+
+/// Retires agency `code` of the province asked for (catalogue administrators): it receives
+/// and issues nothing from now on, keeps its dossiers and history, and with a successor
+/// its code resolves to that agency. Its working units must have retired first. Audited
+/// (`agency.retire`, the agency before and after).
+pub async fn retire_agency(
+    state: &AppState,
+    principal: &Principal,
+    province: Option<&str>,
+    code: &str,
+    retirement: AgencyRetirement,
+) -> Result<Agency, AppError> {
+    let code = AgencyCode::parse(code).map_err(|e| AppError::code("code", e))?;
+    let province = edited_province(state, principal, province).await?;
+    let at = state.clock.now();
+    let mut tx = state.db.begin_write().await?;
+    let before: Option<Agency> = stored_row(&mut tx, &province, code.as_str()).await?;
+    if before.is_none() {
+        return Err(AppError::NotFound(format!(
+            "Không có cơ quan mã {code} trong danh mục."
+        )));
+    }
+    catalogue::retire_agency(&mut tx, &province, &code, retirement.successor.as_ref(), at).await?;
+    let after: Agency = stored_row(&mut tx, &province, code.as_str())
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("agency {code} vanished")))?;
+    let event = Event {
+        before: before.map(|b| serde_json::json!(b)),
+        after: Some(serde_json::json!(after)),
+        ..province_event(&province, "agency.retire", "agency", code.as_str())
+    };
+    record_and_commit(tx, principal, event).await?;
+    state.catalogue_changed(&province);
+    Ok(after)
+}
+
+/// An old code that should resolve to a working agency (e.g. a former province's code
+/// after a merger).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasEdit {
+    /// The agency it resolves to (an alias or a merged agency's code is followed).
+    pub code: AgencyCode,
+}
+
+/// Makes `old` resolve to `edit.code` in the province asked for (catalogue
+/// administrators); `old` may not be a working agency's code. Audited (`agency.alias`).
+pub async fn alias_agency(
+    state: &AppState,
+    principal: &Principal,
+    province: Option<&str>,
+    old: &str,
+    edit: AliasEdit,
+) -> Result<AgencyAlias, AppError> {
+    let old_code = AgencyCode::parse(old).map_err(|e| AppError::code("old_code", e))?;
+    let province = edited_province(state, principal, province).await?;
+    let alias = AgencyAlias {
+        old_code,
+        code: edit.code,
+        at: state.clock.now(),
+    };
+    let mut tx = state.db.begin_write().await?;
+    catalogue::alias_agency(&mut tx, &province, &alias).await?;
+    let stored = catalogue::agency_aliases(&mut tx, &province)
+        .await?
+        .into_iter()
+        .find(|a| a.old_code == alias.old_code)
+        .ok_or_else(|| AppError::Internal(format!("alias {} vanished", alias.old_code)))?;
+    let event = Event {
+        after: Some(serde_json::json!(stored)),
+        ..province_event(&province, "agency.alias", "agency", stored.old_code.as_str())
+    };
+    record_and_commit(tx, principal, event).await?;
+    state.catalogue_changed(&province);
+    Ok(stored)
 }
 
 /// A field as an administrator enters it (the code is in the path).

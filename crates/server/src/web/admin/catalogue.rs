@@ -549,6 +549,8 @@ struct AgencyRow {
     contact: String,
     fields: Vec<FieldLink>,
     procedures: usize,
+    /// When it stopped working and who took over, as text; empty while it works.
+    retired: String,
 }
 
 /// `?sua=` (an agency to edit) and `?linh-vuc=` (a field to edit) of the agency page.
@@ -570,6 +572,8 @@ struct AgencyFormValues {
     phone: String,
     email: String,
     admin_code: String,
+    /// The agency edited still works (it may be retired).
+    working: bool,
 }
 
 #[derive(Default)]
@@ -588,6 +592,8 @@ struct AgenciesPage {
     kinds: Vec<Choice>,
     agency: AgencyFormValues,
     field: FieldFormValues,
+    /// The working agencies a retired one may pass to (code, name).
+    successors: Vec<Choice>,
 }
 
 fn kind_label(kind: motcua_core::catalogue::AgencyKind) -> &'static str {
@@ -637,6 +643,18 @@ async fn agencies(
                 })
                 .collect(),
             procedures: summaries.iter().filter(|s| s.agency_code == ag.code).count(),
+            retired: ag
+                .retired_at
+                .map(|at| {
+                    let heir = ag
+                        .successor
+                        .as_ref()
+                        .and_then(|h| agencies.iter().find(|x| &x.code == h))
+                        .map(|h| format!(", chuyển cho {}", h.name))
+                        .unwrap_or_default();
+                    format!("Ngừng hoạt động từ {}{heir}", crate::web::day(at))
+                })
+                .unwrap_or_default(),
         })
         .collect();
     let agency = q
@@ -658,6 +676,7 @@ async fn agencies(
                 phone: x.phone.clone(),
                 email: x.email.clone(),
                 admin_code: x.admin_code.clone(),
+                working: x.is_active(),
             },
         );
     let field = q
@@ -686,6 +705,11 @@ async fn agencies(
         rows,
         agencies: agency_choices(&agencies),
         kinds,
+        successors: tree(&agencies)
+            .into_iter()
+            .filter(|(_, x)| x.is_active() && x.code.as_str() != agency.code)
+            .map(|(depth, x)| Choice::new(x.code.to_string(), format!("{}{}", "— ".repeat(depth), x.name)))
+            .collect(),
         agency,
         field,
     }))
