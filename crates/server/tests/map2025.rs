@@ -809,3 +809,27 @@ async fn a_merged_centre_retires_keeps_its_dossiers_and_its_code_resolves_to_its
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn commune_centres_have_their_own_queue_in_the_demo() {
+    let app = common::spawn_khanh_hoa_at(datetime!(2026-11-02 08:00 +07:00)).await;
+    let [nha_trang, provincial] = sign_in_each(&app, ["nhatrang.tiepnhan", "kh.tiepnhan"]).await;
+    let counters = |html: &str| html.matches("Quầy ").count();
+    let own = common::pages::page_ok(&app, &nha_trang, "/quay/hang-doi").await;
+    let province = common::pages::page_ok(&app, &provincial, "/quay/hang-doi").await;
+    assert!(counters(&own) >= 2, "{own}");
+    assert!(
+        counters(&province) > counters(&own),
+        "the provincial centre has more counters"
+    );
+    // The portal takes tickets at a commune centre, with its own groups.
+    let (status, html) = common::pages::page(&app, None, &format!("/lay-so?tt={NHA_TRANG_CENTRE}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Trung tâm Phục vụ hành chính công phường Nha Trang"),
+        "{html}"
+    );
+    assert!(html.contains("Đất đai, xây dựng và lĩnh vực khác"), "{html}");
+    let (status, _) = common::pages::page(&app, None, &format!("/lay-so?tt={NHA_TRANG}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a commune is not a centre");
+}

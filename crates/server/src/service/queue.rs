@@ -53,9 +53,14 @@ pub async fn centre_of(
         .filter(|c| !c.trim().is_empty())
         .map(|c| AgencyCode::parse(c.trim()).map_err(|e| AppError::code("centre", e)))
         .transpose()?;
+    // A centre named may be any working centre, a commune's included; none named is the
+    // provincial centre (the first of kind `Centre`).
     agencies
         .into_iter()
-        .find(|a| a.kind == AgencyKind::Centre && wanted.as_ref().is_none_or(|w| *w == a.code))
+        .find(|a| match &wanted {
+            Some(w) => a.kind.is_centre() && a.is_active() && *w == a.code,
+            None => a.kind == AgencyKind::Centre && a.is_active(),
+        })
         .map(|a| (a.code, a.name))
         .ok_or_else(|| AppError::NotFound("Không có Trung tâm phục vụ hành chính công này.".to_owned()))
 }
@@ -1282,7 +1287,7 @@ pub async fn portal_menu(state: &AppState, centre: Option<&str>) -> Result<Porta
         motcua_store::catalogue::agencies(&mut tx, &province)
             .await?
             .into_iter()
-            .filter(|a| a.kind == AgencyKind::Centre)
+            .filter(|a| a.kind.is_centre() && a.is_active())
             .map(|a| PortalCentre {
                 code: a.code.as_str().to_owned(),
                 name: a.name,
@@ -1553,21 +1558,52 @@ const DEMO_COUNTERS: &[(i64, &[&str])] = &[
     (5, &["D", "E"]),
 ];
 
-/// Seeds the demo province's centre with service groups and counters (first start of the
-/// demo; audited as the system). Does nothing when the centre already has groups.
+/// The groups and counters of a commune centre in the demo: two counters, civil status
+/// and justice at one, the rest at the other.
+const COMMUNE_GROUPS: &[(&str, &str)] = &[("Tư pháp – Hộ tịch", "A"), ("Đất đai, xây dựng và lĩnh vực khác", "B")];
+const COMMUNE_COUNTERS: &[(i64, &[&str])] = &[(1, &["A"]), (2, &["A", "B"])];
+
+/// Seeds the demo province's centres with service groups and counters (first start of the
+/// demo; audited as the system): the provincial centre, and each commune centre with a
+/// smaller set. Leaves a centre that already has groups as it is.
 pub async fn seed_demo(db: &motcua_store::Db, province: &ProvinceCode) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     let agencies = motcua_store::catalogue::agencies(&mut tx, province).await?;
-    let Some(centre) = agencies.iter().find(|a| a.kind == AgencyKind::Centre) else {
-        return Ok(());
-    };
-    let centre = centre.code.as_str();
-    if !store::groups(&mut tx, centre).await?.is_empty() {
+    if let Some(centre) = agencies.iter().find(|a| a.kind == AgencyKind::Centre) {
+        seed_centre(&mut tx, province, centre.code.as_str(), DEMO_GROUPS, DEMO_COUNTERS).await?;
+    }
+    for centre in agencies
+        .iter()
+        .filter(|a| a.kind == AgencyKind::CommuneCentre && a.is_active())
+    {
+        seed_centre(
+            &mut tx,
+            province,
+            centre.code.as_str(),
+            COMMUNE_GROUPS,
+            COMMUNE_COUNTERS,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives `centre` the `groups` (name, letter) and the `counters` (number, letters served),
+/// unless it has groups already.
+async fn seed_centre(
+    tx: &mut motcua_store::Tx,
+    province: &ProvinceCode,
+    centre: &str,
+    groups: &[(&str, &str)],
+    counters: &[(i64, &[&str])],
+) -> Result<(), AppError> {
+    if !store::groups(tx, centre).await?.is_empty() {
         return Ok(());
     }
     let now = crate::now_ms();
     let mut ids = Vec::new();
-    for (i, (name, letter)) in DEMO_GROUPS.iter().enumerate() {
+    for (i, (name, letter)) in groups.iter().enumerate() {
         let fields = GroupFields {
             name,
             letter,
@@ -1576,12 +1612,12 @@ pub async fn seed_demo(db: &motcua_store::Db, province: &ProvinceCode) -> Result
         };
         ids.push((
             *letter,
-            store::insert_group(&mut tx, province.as_str(), centre, &fields, now).await?,
+            store::insert_group(tx, province.as_str(), centre, &fields, now).await?,
         ));
     }
-    for (number, letters) in DEMO_COUNTERS {
+    for (number, letters) in counters {
         let id = store::insert_counter(
-            &mut tx,
+            tx,
             province.as_str(),
             centre,
             *number,
@@ -1590,18 +1626,17 @@ pub async fn seed_demo(db: &motcua_store::Db, province: &ProvinceCode) -> Result
             now,
         )
         .await?;
-        let groups: Vec<i64> = ids
+        let served: Vec<i64> = ids
             .iter()
             .filter(|(l, _)| letters.contains(l))
             .map(|(_, id)| *id)
             .collect();
-        store::set_counter_groups(&mut tx, id, &groups).await?;
+        store::set_counter_groups(tx, id, &served).await?;
     }
     let event = Event {
-        after: Some(serde_json::json!({"groups": DEMO_GROUPS.len(), "counters": DEMO_COUNTERS.len()})),
+        after: Some(serde_json::json!({"groups": groups.len(), "counters": counters.len()})),
         ..province_event(province, "queue.seed_demo", "agency", centre)
     };
-    audit::record(&mut tx, &Actor::system(), event).await?;
-    tx.commit().await?;
+    audit::record(tx, &Actor::system(), event).await?;
     Ok(())
 }
