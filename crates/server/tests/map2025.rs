@@ -832,4 +832,32 @@ async fn commune_centres_have_their_own_queue_in_the_demo() {
     assert!(html.contains("Đất đai, xây dựng và lĩnh vực khác"), "{html}");
     let (status, _) = common::pages::page(&app, None, &format!("/lay-so?tt={NHA_TRANG}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a commune is not a centre");
+
+    // Its figures: the commune head's own, any centre's for the provincial director.
+    let [head, director] = sign_in_each(&app, ["nhatrang.truongtt", "kh.giamdoc"]).await;
+    for (who, asked, centre) in [
+        (&head, "", NHA_TRANG_CENTRE),
+        (&director, "", PROVINCIAL_CENTRE),
+        (&director, NHA_TRANG_CENTRE, NHA_TRANG_CENTRE),
+    ] {
+        let (status, f) = get(&app, who, &format!("/api/v1/queue/figures?centre={asked}")).await;
+        assert_eq!(status, StatusCode::OK, "{f}");
+        assert_eq!(f["centre"], centre, "{}", who.me["username"]);
+    }
+    let (status, _) = get(
+        &app,
+        &head,
+        &format!("/api/v1/queue/figures?centre={PROVINCIAL_CENTRE}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let page = common::pages::page_ok(&app, &head, "/lanh-dao/xep-hang").await;
+    assert!(page.contains("Trung tâm Phục vụ hành chính công phường Nha Trang"));
+    let page = common::pages::page_ok(
+        &app,
+        &director,
+        &format!("/lanh-dao/xep-hang?centre={NHA_TRANG_CENTRE}"),
+    )
+    .await;
+    assert_eq!(chosen(&page, "centre").as_deref(), Some(NHA_TRANG_CENTRE));
 }

@@ -286,20 +286,23 @@ pub async fn board(
 /// (this month by default): tickets taken, served, absent, from a booking, mean wait and
 /// service, per group, counter, officer, hour and day of the week, and the arrivals' heat
 /// map (director, system administrators).
-#[utoipa::path(get, path = "/api/v1/queue/figures", params(crate::service::period::PeriodQuery), tag = "queue",
+#[utoipa::path(get, path = "/api/v1/queue/figures", params(crate::service::period::PeriodQuery, crate::service::oversight::CentreQuery), tag = "queue",
     responses((status = 200, body = crate::service::queue_figures::QueueReport), (status = 403, body = ErrorBody)))]
 pub async fn figures(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<crate::service::period::PeriodQuery>,
+    ApiQuery(c): ApiQuery<crate::service::oversight::CentreQuery>,
 ) -> Result<Json<crate::service::queue_figures::QueueReport>, AppError> {
     Ok(Json(
-        crate::service::queue_figures::figures(&state, &principal, &q).await?.0,
+        crate::service::queue_figures::figures(&state, &principal, &q, c.centre.as_deref())
+            .await?
+            .0,
     ))
 }
 
 /// `GET /api/v1/queue/figures.xlsx`: the same as a workbook.
-#[utoipa::path(get, path = "/api/v1/queue/figures.xlsx", params(crate::service::period::PeriodQuery), tag = "queue",
+#[utoipa::path(get, path = "/api/v1/queue/figures.xlsx", params(crate::service::period::PeriodQuery, crate::service::oversight::CentreQuery), tag = "queue",
     responses((status = 200, description = "Số liệu xếp hàng (XLSX)",
         content_type = super::forms::XLSX),
         (status = 403, body = ErrorBody)))]
@@ -307,8 +310,9 @@ pub async fn figures_xlsx(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<crate::service::period::PeriodQuery>,
+    ApiQuery(c): ApiQuery<crate::service::oversight::CentreQuery>,
 ) -> Result<axum::response::Response, AppError> {
-    let (f, _) = crate::service::queue_figures::figures(&state, &principal, &q).await?;
+    let (f, _) = crate::service::queue_figures::figures(&state, &principal, &q, c.centre.as_deref()).await?;
     let bytes = tokio::task::spawn_blocking(move || crate::service::queue_figures::workbook(&f))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;

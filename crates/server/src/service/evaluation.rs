@@ -9,7 +9,7 @@
 //! unit-level indices 5, 8 and 9; the province's rates for a period) and computes the
 //! results both skins show.
 
-use motcua_core::access::{Reach, Role};
+use motcua_core::access::Role;
 use motcua_core::catalogue::AgencyKind;
 use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_core::dossier::{Action, Channel};
@@ -548,50 +548,12 @@ pub async fn index_for(
     service_index(state, &province, centre.as_ref(), choice.period, now).await
 }
 
-/// Whose service index `p` may see in `province`: the province's, or any centre's
-/// (`asked`), for the provincial centre's director and the administrator; a commune
-/// centre head's own centre's only (theirs by default).
+/// Whose service index `p` may see in `province` ([`crate::service::oversight`]).
 pub fn index_centre(
     dir: &Directory,
     p: &Principal,
     province: &ProvinceCode,
     asked: Option<&str>,
 ) -> Result<Option<AgencyCode>, AppError> {
-    let asked = asked.map(str::trim).filter(|a| !a.is_empty());
-    let centre_of = |code: &str| {
-        AgencyCode::parse(code)
-            .ok()
-            .and_then(|c| dir.resolve(&c))
-            .filter(|a| a.kind.is_centre() && a.is_active())
-            .map(|a| a.code.clone())
-            .ok_or_else(|| {
-                AppError::bad(
-                    "invalid_parameter",
-                    "centre",
-                    "Không có trung tâm tiếp nhận mã này trong tỉnh.",
-                )
-            })
-    };
-    match p.access.oversight(province) {
-        Some(Reach::Province) => asked.map(centre_of).transpose(),
-        Some(Reach::Agencies(set)) => {
-            let own: Vec<&AgencyCode> = set
-                .iter()
-                .filter(|a| dir.tree.centres().iter().any(|c| &&c.code == a))
-                .collect();
-            let chosen = match asked {
-                Some(a) => Some(centre_of(a)?),
-                None => own.first().map(|c| (*c).clone()),
-            };
-            match chosen {
-                Some(c) if own.contains(&&c) => Ok(Some(c)),
-                _ => Err(AppError::Forbidden(
-                    "Lãnh đạo Trung tâm cấp xã chỉ xem được chỉ số phục vụ của trung tâm mình.".to_owned(),
-                )),
-            }
-        }
-        None => Err(AppError::Forbidden(
-            "Chỉ lãnh đạo Trung tâm và quản trị hệ thống mới xem được chỉ số phục vụ.".to_owned(),
-        )),
-    }
+    crate::service::oversight::centre_asked(dir, p, province, asked, "chỉ số phục vụ")
 }

@@ -15,6 +15,7 @@ pub mod deliveries;
 pub mod documents;
 pub mod dossiers;
 pub mod evaluation;
+pub mod oversight;
 pub mod payments;
 pub mod period;
 pub mod queue;

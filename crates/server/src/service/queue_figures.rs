@@ -4,6 +4,7 @@
 //! system administrators, as a view and as a workbook; with the satisfaction given per
 //! ticket at the kiosk.
 
+use motcua_core::codes::AgencyCode;
 use motcua_core::queue_figures::{self as rules, Line, TicketFact};
 use motcua_docs::dossier_xlsx::{Cell, Column, SheetWriter};
 use motcua_store::queue as store;
@@ -67,6 +68,8 @@ impl Row {
 /// The queue's figures of a centre for a period.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct QueueReport {
+    /// The centre's code.
+    pub centre: String,
     /// The centre's name.
     pub centre_name: String,
     /// The period, in words.
@@ -102,19 +105,23 @@ pub const WEEKDAYS: [&str; 7] = [
     "Chủ nhật",
 ];
 
-/// The figures of the province's centre for the period asked (this month by default).
-pub async fn figures(state: &AppState, p: &Principal, asked: &PeriodQuery) -> Result<(QueueReport, Choice), AppError> {
+/// The figures of a centre of the province for the period asked (this month by default):
+/// `centre`, or the provincial centre; a commune centre's head gets theirs
+/// ([`crate::service::oversight::centre_asked`]).
+pub async fn figures(
+    state: &AppState,
+    p: &Principal,
+    asked: &PeriodQuery,
+    centre: Option<&str>,
+) -> Result<(QueueReport, Choice), AppError> {
     let province = state.province(None).await?;
-    if !p.access.may_oversee(&province) {
-        return Err(AppError::Forbidden(
-            "Chỉ lãnh đạo Trung tâm và quản trị hệ thống mới xem được số liệu xếp hàng.".to_owned(),
-        ));
-    }
+    let dir = crate::service::dossiers::directory(state, &province).await?;
+    let centre = crate::service::oversight::centre_asked(&dir, p, &province, centre, "số liệu xếp hàng")?;
     let choice = asked.choice(state.clock.now());
     if let Some(e) = &choice.error {
         return Err(AppError::bad("invalid_field", "from", e.clone()));
     }
-    let (centre, centre_name) = centre_of(state, &province, None).await?;
+    let (centre, centre_name) = centre_of(state, &province, centre.as_ref().map(AgencyCode::as_str)).await?;
     let mut tx = state.db.begin_read().await?;
     let rows = store::facts(&mut tx, centre.as_str(), &choice.from, &choice.to).await?;
     let groups = store::groups(&mut tx, centre.as_str()).await?;
@@ -168,6 +175,7 @@ pub async fn figures(state: &AppState, p: &Principal, asked: &PeriodQuery) -> Re
             .map_or_else(|| id.to_owned(), |(_, n)| n.clone())
     };
     let figures = QueueReport {
+        centre: centre.as_str().to_owned(),
         centre_name,
         period: choice.label.clone(),
         from: choice.from.clone(),

@@ -768,6 +768,9 @@ struct FiguresPage {
     hours: Vec<usize>,
     /// Per day of the week: its name and, per hour shown, the count and its shade (0–4).
     heat: Vec<(&'static str, Vec<(i64, i64)>)>,
+    /// The centres an overseer of the province may choose (code, name, chosen); empty
+    /// with a single centre or for a commune centre's head.
+    centres: Vec<(String, String, bool)>,
 }
 
 /// `GET /lanh-dao/xep-hang`: the queue's figures for a period, the peak hours' heat map
@@ -776,9 +779,10 @@ async fn figures_page(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
     Query(q): Query<crate::service::period::PeriodQuery>,
+    Query(c): Query<crate::service::oversight::CentreQuery>,
 ) -> Result<Response, PageError> {
     use crate::service::queue_figures::{WEEKDAYS, figures};
-    let (f, choice) = figures(&state, &p, &q).await?;
+    let (f, choice) = figures(&state, &p, &q, c.centre.as_deref()).await?;
     // The hours anyone arrived in, from the first to the last.
     let busy: Vec<usize> = (0..24).filter(|h| f.heat.iter().any(|d| d[*h] > 0)).collect();
     let hours: Vec<usize> = match (busy.first(), busy.last()) {
@@ -809,7 +813,19 @@ async fn figures_page(
         ("Theo giờ lấy số", f.hours.clone()),
         ("Theo ngày trong tuần", f.weekdays.clone()),
     ];
+    let province = state.province(None).await?;
+    let dir = crate::service::dossiers::directory(&state, &province).await?;
+    let centres = if p.access.may_oversee(&province) && dir.tree.centres().len() > 1 {
+        dir.tree
+            .centres()
+            .into_iter()
+            .map(|a| (a.code.as_str().to_owned(), a.name.clone(), a.code.as_str() == f.centre))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(page(&FiguresPage {
+        centres,
         frame: Frame::new(&state, Some(&p)).await?,
         action: "/lanh-dao/xep-hang",
         presets: super::evaluation::presets(),
