@@ -24,8 +24,13 @@
 //!   one-day window on an index), so the figure stays exact to the millisecond.
 //!
 //! Dimensions: receiving agency (centre), responsible agency (department), field,
-//! procedure and officer. Every fact also carries the channel and the department, so any
-//! grouping can be filtered by channel and by department. The officer is the current
+//! procedure and officer. Every fact also carries the channel, and every dimension but
+//! the centre's the department, so any grouping can be filtered by channel and any but
+//! the centres' by department. The centres' counters leave the department out
+//! ([`Dimension::keeps_department`]): on the 2025 map a centre receives for its commune
+//! and several departments, and keyed by both the centre dimension held four times the
+//! department dimension's rows, which the director's page read every time
+//! (bench/RESULTS.md, 2026-12-08). The officer is the current
 //! assignee: a finished dossier has none (the finish hands it back to the counter and
 //! the snapshot does not say who signed), so it counts under the empty officer.
 
@@ -71,6 +76,12 @@ impl Dimension {
             Dimension::Procedure => 4,
             Dimension::Officer => 5,
         }
+    }
+
+    /// Whether its counters carry the responsible agency, so that its figures can be
+    /// narrowed to one department: every dimension but the receiving centre's.
+    pub fn keeps_department(self) -> bool {
+        self != Dimension::Centre
     }
 
     /// The dimension of a stored code.
@@ -363,7 +374,11 @@ pub fn add(into: &mut BTreeMap<Key, Amount>, d: &Dossier, sign: i64) {
                 province: d.province.as_str().to_owned(),
                 dimension,
                 value: value.clone(),
-                department: d.responsible_agency.as_str().to_owned(),
+                department: if dimension.keeps_department() {
+                    d.responsible_agency.as_str().to_owned()
+                } else {
+                    String::new()
+                },
                 channel: d.channel.code(),
                 kind: f.kind,
                 day: f.day,

@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
     migration!(34, "result_signatures", "0034_result_signatures"),
     migration!(35, "map_2025", "0035_map_2025"),
     migration!(36, "queue_waiting_order", "0036_queue_waiting_order"),
+    migration!(
+        37,
+        "stats_centre_without_department",
+        "0037_stats_centre_without_department"
+    ),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -193,4 +198,51 @@ pub async fn schema(db: &Db) -> Result<Vec<ColumnInfo>> {
         .collect();
     columns.sort();
     Ok(columns)
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+
+    /// Migration 37 merges the receiving centres' counters across responsible agencies
+    /// (one row per centre, kind, bucket and channel, with an empty department), drops the
+    /// sums that cancel out, and leaves the other dimensions as they are.
+    #[tokio::test]
+    async fn migration_37_merges_the_centres_counters_across_departments() {
+        let t = crate::testing::fresh_db().await;
+        let mut tx = t.db.begin_write().await.expect("transaction");
+        for table in ["stats_days", "stats_months"] {
+            let sql = format!(
+                "INSERT INTO {table} (province_code, dimension, kind, bucket, value, department, channel, n, minutes) VALUES
+                 ('H1', 1, 1, 5, 'c', 'a', 1, 2, 10), ('H1', 1, 1, 5, 'c', 'b', 1, 3, 5),
+                 ('H1', 1, 2, 5, 'c', 'a', 1, 1, 0), ('H1', 1, 2, 5, 'c', 'b', 1, -1, 0),
+                 ('H1', 1, 1, 5, 'c', 'a', 2, 4, 0), ('H1', 2, 1, 5, 'a', 'a', 1, 2, 10)"
+            );
+            exec!(&mut tx, |c| sqlx::raw_sql(&sql).execute(c).await).expect("rows");
+        }
+        let m = MIGRATIONS.iter().find(|m| m.version == 37).expect("migration 37");
+        let sql = match tx.backend() {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        exec!(&mut tx, |c| sqlx::raw_sql(sql).execute(c).await).expect("migration");
+        for table in ["stats_days", "stats_months"] {
+            let sql = format!(
+                "SELECT dimension, kind, value, department, channel, n, minutes FROM {table}
+                 ORDER BY dimension, kind, value, department, channel"
+            );
+            let rows: Vec<(i64, i64, String, String, i64, i64, i64)> =
+                on!(&mut tx, |c| sqlx::query_as(&sql).fetch_all(c).await).expect("read");
+            let text = |s: &str| s.to_owned();
+            assert_eq!(
+                rows,
+                vec![
+                    (1, 1, text("c"), text(""), 1, 5, 15),
+                    (1, 1, text("c"), text(""), 2, 4, 0),
+                    (2, 1, text("a"), text("a"), 1, 2, 10),
+                ],
+                "{table}"
+            );
+        }
+    }
 }

@@ -390,6 +390,12 @@ pub async fn figures(tx: &mut Tx, province: &ProvinceCode, q: Query<'_>) -> Resu
             "kỳ thống kê phải gồm các ngày trọn vẹn (từ 0 giờ đến 0 giờ, giờ Việt Nam)".into(),
         ));
     }
+    if q.department.is_some() && !q.group.keeps_department() {
+        return Err(StoreError::Io(format!(
+            "số liệu theo {} không lọc được theo đơn vị giải quyết",
+            q.group.name()
+        )));
+    }
     let (fd, td) = (day_of(from), day_of(to));
     let judged = q.period.judged_at(q.now);
     let jd = day_of(judged);
