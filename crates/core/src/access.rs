@@ -147,23 +147,30 @@ impl Access {
 
     /// What the grants reach together in `province`.
     pub fn reach_in(&self, province: &ProvinceCode) -> Reach {
-        let mut agencies: Vec<AgencyCode> = Vec::new();
+        self.united(province, |_| true).unwrap_or(Reach::Agencies(Vec::new()))
+    }
+
+    /// What the grants in `province` that `keep` keeps reach together; `None` when it
+    /// keeps none.
+    fn united(&self, province: &ProvinceCode, keep: impl Fn(&Grant) -> bool) -> Option<Reach> {
+        let mut agencies: Option<Vec<AgencyCode>> = None;
         for (g, r) in self.grants.iter().zip(&self.reaches) {
-            if &g.province != province {
+            if &g.province != province || !keep(g) {
                 continue;
             }
             match r {
-                Reach::Province => return Reach::Province,
+                Reach::Province => return Some(Reach::Province),
                 Reach::Agencies(set) => {
+                    let all = agencies.get_or_insert_with(Vec::new);
                     for a in set {
-                        if !agencies.contains(a) {
-                            agencies.push(a.clone());
+                        if !all.contains(a) {
+                            all.push(a.clone());
                         }
                     }
                 }
             }
         }
-        Reach::Agencies(agencies)
+        agencies.map(Reach::Agencies)
     }
 
     /// The grants.
@@ -190,24 +197,7 @@ impl Access {
     /// centre's director, the system administrator), the agencies a commune centre head's
     /// grant reaches (their centre and its commune), or nobody's (`None`).
     pub fn oversight(&self, province: &ProvinceCode) -> Option<Reach> {
-        let mut agencies: Option<Vec<AgencyCode>> = None;
-        for (g, r) in self.grants.iter().zip(&self.reaches) {
-            if &g.province != province || !matches!(g.role, Role::CentreDirector | Role::SystemAdmin) {
-                continue;
-            }
-            match r {
-                Reach::Province => return Some(Reach::Province),
-                Reach::Agencies(set) => {
-                    let all = agencies.get_or_insert_with(Vec::new);
-                    for a in set {
-                        if !all.contains(a) {
-                            all.push(a.clone());
-                        }
-                    }
-                }
-            }
-        }
-        agencies.map(Reach::Agencies)
+        self.united(province, |g| matches!(g.role, Role::CentreDirector | Role::SystemAdmin))
     }
 
     /// Whether the holder has `role` in any province.

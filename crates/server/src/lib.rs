@@ -165,7 +165,7 @@ pub async fn first_start_with(db: &Db, demo: Option<config::DemoMap>) -> Result<
 
 /// Loads the Khánh Hòa demo of the 2025 map (docs/map-2025.md §7) beside whatever the
 /// database holds, unless that province is already there: its catalogue, its accounts and
-/// the queue of its provincial centre. Says whether it loaded it.
+/// the queues of its centres. Says whether it loaded it.
 pub async fn load_khanh_hoa_demo(db: &Db) -> Result<bool, error::AppError> {
     let demo = motcua_core::demo_2025::khanh_hoa();
     let mut tx = db.begin_write().await?;

@@ -49,10 +49,7 @@ pub fn centre_asked(
     match p.access.oversight(province) {
         Some(Reach::Province) => asked.map(centre_of).transpose(),
         Some(Reach::Agencies(set)) => {
-            let own: Vec<&AgencyCode> = set
-                .iter()
-                .filter(|a| dir.tree.centres().iter().any(|c| &&c.code == a))
-                .collect();
+            let own: Vec<&AgencyCode> = set.iter().filter(|a| dir.is_centre(a.as_str())).collect();
             let chosen = match asked {
                 Some(a) => Some(centre_of(a)?),
                 None => own.first().map(|c| (*c).clone()),

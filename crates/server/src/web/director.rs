@@ -63,8 +63,7 @@ impl Oversight {
     /// commune (the first agency reached that is not a centre), else their centre.
     fn main(&self, dir: &Directory) -> Option<String> {
         let Oversight::Own(set) = self else { return None };
-        let is_centre = |a: &String| dir.agencies.get(a).is_some_and(|(_, kind)| kind.is_centre());
-        set.iter().find(|a| !is_centre(a)).or_else(|| set.first()).cloned()
+        set.iter().find(|a| !dir.is_centre(a)).or_else(|| set.first()).cloned()
     }
 }
 
@@ -209,10 +208,10 @@ fn centre_lines(dir: &Directory, figures: &[Figures], choice: &Choice) -> (Vec<L
         .iter()
         .map(|f| line(dir.name(&f.agency), f, Some((Key::Centre, &f.agency)), choice))
         .collect();
-    (
-        lines,
-        line("Toàn tỉnh".to_owned(), &overview::total(figures), None, choice),
-    )
+    // The total links nowhere: every dossier is in one centre's line.
+    let mut total = line("Toàn tỉnh".to_owned(), &overview::total(figures), None, choice);
+    unlink(&mut total);
+    (lines, total)
 }
 
 /// A preset of the period form.
@@ -377,10 +376,7 @@ pub async fn overview_page(
         Oversight::Own(set) => {
             // Their total is not the province's, and no list stands behind it.
             total.name = "Tổng".to_owned();
-            let centre = set
-                .iter()
-                .find(|a| dir.agencies.get(*a).is_some_and(|(_, kind)| kind.is_centre()))
-                .or(main.as_ref());
+            let centre = set.iter().find(|a| dir.is_centre(a)).or(main.as_ref());
             Some(centre.map(|c| dir.name(c)).unwrap_or_default())
         }
     };

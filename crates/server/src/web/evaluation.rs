@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use motcua_core::access::Role;
 use motcua_core::catalogue::AgencyKind;
-use motcua_core::codes::ProvinceCode;
+use motcua_core::codes::{AgencyCode, ProvinceCode};
 use motcua_core::dossier::DossierCode;
 use motcua_core::evaluation::{Index, IndexCode, Satisfaction, Tally};
 use motcua_store::ratings::{self, By};
@@ -684,18 +684,8 @@ pub async fn index_page(
     let result = eval::service_index(&state, &province, centre.as_ref(), choice.period, now).await?;
     // An overseer of the province chooses among its centres; a commune centre's head sees
     // theirs.
-    let centres = if p.access.may_oversee(&province) && dir.tree.centres().len() > 1 {
-        dir.tree
-            .centres()
-            .into_iter()
-            .map(|a| {
-                (
-                    a.code.as_str().to_owned(),
-                    a.name.clone(),
-                    centre.as_ref() == Some(&a.code),
-                )
-            })
-            .collect()
+    let centres = if p.access.may_oversee(&province) {
+        dir.centre_choices(centre.as_ref().map(AgencyCode::as_str))
     } else {
         Vec::new()
     };

@@ -815,12 +815,8 @@ async fn figures_page(
     ];
     let province = state.province(None).await?;
     let dir = crate::service::dossiers::directory(&state, &province).await?;
-    let centres = if p.access.may_oversee(&province) && dir.tree.centres().len() > 1 {
-        dir.tree
-            .centres()
-            .into_iter()
-            .map(|a| (a.code.as_str().to_owned(), a.name.clone(), a.code.as_str() == f.centre))
-            .collect()
+    let centres = if p.access.may_oversee(&province) {
+        dir.centre_choices(Some(&f.centre))
     } else {
         Vec::new()
     };

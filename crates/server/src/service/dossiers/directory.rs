@@ -32,6 +32,31 @@ impl Directory {
             .map_or_else(|| code.to_owned(), |(n, _)| n.clone())
     }
 
+    /// Whether `code` is one of the province's centres (the provincial centre, a branch, a
+    /// commune's), working or retired.
+    pub fn is_centre(&self, code: &str) -> bool {
+        self.agencies.get(code).is_some_and(|(_, kind)| kind.is_centre())
+    }
+
+    /// The province's working centres as a choice (code, name, whether it is `chosen`), the
+    /// provincial centre first; empty when it has only one, so there is nothing to choose.
+    pub fn centre_choices(&self, chosen: Option<&str>) -> Vec<(String, String, bool)> {
+        let centres = self.tree.centres();
+        if centres.len() < 2 {
+            return Vec::new();
+        }
+        centres
+            .into_iter()
+            .map(|a| {
+                (
+                    a.code.as_str().to_owned(),
+                    a.name.clone(),
+                    chosen == Some(a.code.as_str()),
+                )
+            })
+            .collect()
+    }
+
     /// The province's provincial one-stop centre.
     pub fn centre(&self) -> Option<AgencyCode> {
         self.tree.provincial_centre().map(|a| a.code.clone())
