@@ -40,7 +40,7 @@ case "$DEMO_MAP" in
 esac
 
 # Targets (issue 9).
-W1_RATE=2000; W1_P99=50; W1_FLOOR_PCT=20
+W1_RATE=2000; W1_P99=50
 W2_RATE=40000; W2_P99=5; W2_FLOOR_PCT=45
 W3_RATE=15000; W3_P99=10
 W5_RATE=100
@@ -638,17 +638,21 @@ server_workloads() {
     local r p99 floor_value ratio target
     r=$(jnum "$name" created_per_s); p99=$(jnum "$name" p99_ms)
     verdict=FAIL
+    # The ratio is the group commit's commits per second against the floor's (both are
+    # durable commits on the same disk); issue 9's "≥ 20% of the SQLite floor" compared
+    # dossiers/s with rows/s, and a dossier is many rows, so it could never hold (issue 28).
+    local commits jobs floor_commits
+    commits=$(( ${b1% *} - ${b0% *} )); jobs=$(( ${b1#* } - ${b0#* } ))
+    local commit_rate; commit_rate=$(awk -v c="$commits" -v s=$((W1_WARMUP + DURATION)) 'BEGIN { printf "%.0f", c / s }')
     if [ "$backend" = sqlite ]; then
-      floor_value=$sqlite_floor
-      ratio="$(pct "$r" "$floor_value")% of SQLite floor (target ≥ $W1_FLOOR_PCT%)"
-      target="$w1_target, ≥ $W1_FLOOR_PCT% of SQLite floor"
-      if ge "$r" $W1_RATE && le "$p99" $W1_P99 && share_ge "$r" "$floor_value" $W1_FLOOR_PCT; then verdict=PASS; fi
+      floor_commits=$(jnum floor-sqlite commits_per_sec)
+      ratio="$(pct "$commit_rate" "$floor_commits")% of SQLite floor's commits/s (no target)"
     else
-      floor_value=$pg_floor
-      ratio="$(pct "$r" "$floor_value")% of PostgreSQL floor (no target)"
-      target=$w1_target
-      if ge "$r" $W1_RATE && le "$p99" $W1_P99; then verdict=PASS; fi
+      floor_commits=$pg_floor
+      ratio="$(pct "$commit_rate" "$floor_commits")% of PostgreSQL floor's commits/s (no target)"
     fi
+    target=$w1_target
+    if ge "$r" $W1_RATE && le "$p99" $W1_P99; then verdict=PASS; fi
     local others; others=$(jstr "$name" other_statuses)
     # Statuses other than 201 before the code sequence ran out are failures.
     if [ -n "$(echo "$others" | tr ' ' '\n' | grep -v '^409x' | grep . || true)" ]; then verdict="FAIL (non-201 answers)"; fi
@@ -656,10 +660,7 @@ server_workloads() {
     # The floor counts rows in batches of $SQLITE_BATCH (SQLite) or one-row transactions
     # (PostgreSQL); a dossier is many rows, committed in batches of dossiers: the note
     # gives the server's commits and their size beside the floor's commit rate.
-    local commits jobs floor_commits
-    commits=$(( ${b1% *} - ${b0% *} )); jobs=$(( ${b1#* } - ${b0#* } ))
-    if [ "$backend" = sqlite ]; then floor_commits=$(jnum floor-sqlite commits_per_sec); else floor_commits=$pg_floor; fi
-    note "[$backend] $tag: the group commit made $(num "$commits") commits of $(num "$jobs") writes during the warm-up and run ($(awk -v c="$commits" -v s=$((W1_WARMUP + DURATION)) 'BEGIN { printf "%.0f", c / s }')/s, $(awk -v c="$commits" -v j="$jobs" 'BEGIN { if (c > 0) printf "%.1f", j / c; else printf "0" }') writes a commit); the floor made $(num "$floor_commits") commits/s. The ratio column compares dossiers/s with the floor's rows/s (issue 9's target); a commit here carries a batch of dossiers of many rows each, so neither figure alone is like for like."
+    note "[$backend] $tag: the group commit made $(num "$commits") commits of $(num "$jobs") writes during the warm-up and run (${commit_rate}/s, $(awk -v c="$commits" -v j="$jobs" 'BEGIN { if (c > 0) printf "%.1f", j / c; else printf "0" }') writes a commit); the floor made $(num "$floor_commits") commits/s. The ratio column compares the two commit rates: each is a durable commit (fsync) on the same disk, the server's carrying a batch of dossiers of many rows each."
     note "[$backend] $tag files as $w1_who: $(jq -sc 'map(.procedure)' "$w1_bodies"), each with its required documents, the applicant of bench/lua/dossier.json."
     note "[$backend] $tag created $(num "$(jnum "$name" created)") dossiers in $(jnum "$name" created_window_s) s (after the warm-up's)${others:+; other answers (status x count): $others}."
     if [ "$(jnum "$name" capped_threads)" -gt 0 ]; then
@@ -735,7 +736,7 @@ server_workloads() {
     p50_4=$(jnum "w4-$backend" p50_ms)
     verdict=FAIL
     if le "$p50_4" $W4_P50 && [ "$(jnum "w4-$backend" err_status)" = 0 ]; then verdict=PASS; fi
-    row 4 "W4 director's dashboard \`GET /lanh-dao\`, last 12 months" "$backend" "$(num "$(jnum "w4-$backend" rps)") pages/s" "$(ms "$p50_4")" "$(ms "$(jnum "w4-$backend" p99_ms)")" "p50 ≤ $W4_P50 ms" "" "$verdict; the whole page (figures per department, trend, channel mix, overdue by age) over $(num "$DOSSIERS") generated dossiers, one connection"
+    row 4 "W4 director's dashboard \`GET /lanh-dao\`, last 12 months" "$backend" "$(num "$(jnum "w4-$backend" rps)") pages/s" "$(ms "$p50_4")" "$(ms "$(jnum "w4-$backend" p99_ms)")" "p50 ≤ $W4_P50 ms" "$(pct "$(jnum "w4-$backend" rps)" "$http_floor")% of HTTP floor (one connection; no target)" "$verdict; the whole page (figures per department, trend, channel mix, overdue by age) over $(num "$DOSSIERS") generated dossiers, one connection"
   else
     row 4 "W4 director's dashboard" "$backend" "" "" "" "p50 ≤ $W4_P50 ms" "" "error: login as $DIRECTOR_USER or the page answered $w4_status"
   fi
@@ -774,7 +775,7 @@ server_workloads() {
     r5=$(jnum "$name" ok_rps); i5=$(jnum "$name-intake" created_per_s)
     verdict=FAIL
     if ge "$r5" $W5_RATE && [ "${i5:-0}" != 0 ]; then verdict=PASS; fi
-    row "$key" "$label" "$backend" "$(num "$r5") PDFs/s" "$(ms "$(jnum "$name" p50_ms)")" "$(ms "$(jnum "$name" p99_ms)")" "≥ $W5_RATE/s with intake served" "" "$verdict; meanwhile intake on 2 connections: $(num "${i5:-0}") created/s, p99 $(ms "$(jnum "$name-intake" p99_ms)")"
+    row "$key" "$label" "$backend" "$(num "$r5") PDFs/s" "$(ms "$(jnum "$name" p50_ms)")" "$(ms "$(jnum "$name" p99_ms)")" "≥ $W5_RATE/s with intake served" "$(pct "$r5" "$http_floor")% of HTTP floor (no target)" "$verdict; meanwhile intake on 2 connections: $(num "${i5:-0}") created/s, p99 $(ms "$(jnum "$name-intake" p99_ms)")"
     local nf; nf=$(jnum "$name" err_status)
     [ "${nf:-0}" = 0 ] || note "[$backend] $tag: $(num "$nf") answers were 404 (generated dossiers not yet accepted have no receipt); they are left out of the rate."
   }
@@ -845,7 +846,7 @@ server_workloads() {
     errs6=$(( $(jnum "w6-$backend" errors) + $(jnum "w6-$backend" stream_errors) ))
     verdict=FAIL
     if le "$c6" $W6_CALL_P99 && le "$e6" $W6_EVENT_P99 && [ "$errs6" = 0 ]; then verdict=PASS; fi
-    row 5w "W6 queue: calls \`POST …/call\` and takes at $W6_RATE/s, $W6_STREAMS event streams, 50 counters" "$backend" "$(num "$(jnum "w6-$backend" calls_measured)") calls" "$(ms "$(jnum "w6-$backend" call_p50_ms)")" "$(ms "$c6")" "call p99 ≤ $W6_CALL_P99 ms; call → event p99 ≤ $W6_EVENT_P99 ms" "" "$verdict; call → event p50 $(ms "$(jnum "w6-$backend" event_p50_ms)"), p99 $(ms "$e6") over $(num "$(jnum "w6-$backend" events_measured)") deliveries; $errs6 errors"
+    row 5w "W6 queue: calls \`POST …/call\` and takes at $W6_RATE/s, $W6_STREAMS event streams, 50 counters" "$backend" "$(num "$(jnum "w6-$backend" calls_measured)") calls" "$(ms "$(jnum "w6-$backend" call_p50_ms)")" "$(ms "$c6")" "call p99 ≤ $W6_CALL_P99 ms; call → event p99 ≤ $W6_EVENT_P99 ms" "call p50 $(awk -v a="$(jnum "w6-$backend" call_p50_ms)" -v b="$(jnum floor-http p50_ms)" 'BEGIN { if (b > 0) printf "%.0f", a / b; else printf "?" }')× the HTTP floor's p50 (fixed rate; no target)" "$verdict; call → event p50 $(ms "$(jnum "w6-$backend" event_p50_ms)"), p99 $(ms "$e6") over $(num "$(jnum "w6-$backend" events_measured)") deliveries; $errs6 errors"
   else
     row 5w "W6 queue" "$backend" "" "" "" "call p99 ≤ $W6_CALL_P99 ms; call → event p99 ≤ $W6_EVENT_P99 ms" "" "error: $(tail -n 2 "$work/w6-$backend.log" | tr '\n' ' ')"
   fi
@@ -907,8 +908,10 @@ Workloads table:
 - **p50 / p99**: latency percentiles from wrk (`--latency`), over every request of the run.
 - **Target**: the issue's target for that figure.
 - **Ratio to floor**: the figure as a share of the floor from the same run, where the issue
-  sets one (W1 on SQLite: ≥ 20% of the SQLite floor; W2: ≥ 45% of the HTTP floor); shown
-  for information, marked "no target", elsewhere.
+  sets one (W2: ≥ 45% of the HTTP floor); shown for information, marked "no target",
+  elsewhere: W1's commits/s against the database floor's commits/s, W3–W5's rate against
+  the HTTP floor's, W6's call p50 as a multiple of the HTTP floor's p50 (W6 runs at a fixed
+  rate, so its rate says nothing).
 - **Result**: `PASS` when every target of the row holds, `FAIL` otherwise; `not available
   (endpoint answers 404)` when the endpoint is not there yet; `not built yet` for workloads
   whose feature does not exist. Notes under the table give the details (errors, dossier
