@@ -278,8 +278,8 @@ async fn play_scenario(db: &Db, config: Config) -> Result<()> {
     Ok(())
 }
 
-/// `motcua generate --dossiers N`
-pub async fn generate(config: Config, count: usize, seed: u64, province: Option<&str>) -> Result<()> {
+/// `motcua generate --dossiers N [--years Y]`
+pub async fn generate(config: Config, count: usize, years: u32, seed: u64, province: Option<&str>) -> Result<()> {
     let _lock = lock_data_dir(&config)?;
     let db = open(&config).await?;
     let province = match province {
@@ -298,6 +298,7 @@ pub async fn generate(config: Config, count: usize, seed: u64, province: Option<
         province,
         count,
         until: time::OffsetDateTime::now_utc(),
+        years,
         seed,
     };
     let step = (count / 20).max(1);

@@ -76,6 +76,9 @@ enum Command {
         /// How many dossiers.
         #[arg(long, default_value_t = 10_000)]
         dossiers: usize,
+        /// Over how many years before now (365 days each) they are spread.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
+        years: u32,
         /// Seed of the random choices.
         #[arg(long, default_value_t = 2019)]
         seed: u64,
@@ -175,9 +178,10 @@ fn main() -> std::process::ExitCode {
             },
             Command::Generate {
                 dossiers,
+                years,
                 seed,
                 province,
-            } => cli::generate(config, dossiers, seed, province.as_deref()).await,
+            } => cli::generate(config, dossiers, years, seed, province.as_deref()).await,
             Command::SampleCodes { limit } => cli::sample_codes(config, limit).await,
             Command::Audit {
                 command: AuditCommand::Verify { anchors },

@@ -658,6 +658,7 @@ async fn generation_spreads_a_year_over_every_centre_where_each_procedure_may_be
         province: province.clone(),
         count: 4_000,
         until: datetime!(2026-11-02 08:00 +07:00),
+        years: 1,
         seed: 11,
     };
     let report = motcua_tools::generate::generate(&app.test_db.db, &plan, |_| {})

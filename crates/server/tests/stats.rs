@@ -535,6 +535,7 @@ async fn bulk_generation_counts_its_dossiers_in_batches() {
         province: province.clone(),
         count: 2_500,
         until: datetime!(2026-11-02 08:00 +07:00),
+        years: 3,
         seed: 7,
     };
     let report = motcua_tools::generate::generate(&app.test_db.db, &plan, |_| {})

@@ -63,6 +63,7 @@ const MIGRATIONS: &[Migration] = &[
         "stats_centre_without_department",
         "0037_stats_centre_without_department"
     ),
+    migration!(38, "stats_month_versions", "0038_stats_month_versions"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -244,5 +245,34 @@ mod tests {
                 "{table}"
             );
         }
+    }
+
+    /// Migration 38 gives every province's month that has counters one version, and
+    /// different months different versions.
+    #[tokio::test]
+    async fn migration_38_versions_every_month_with_counters() {
+        let t = crate::testing::fresh_db().await;
+        let mut tx = t.db.begin_write().await.expect("transaction");
+        let sql = "DROP TABLE stats_month_versions;
+             INSERT INTO stats_months (province_code, dimension, kind, bucket, value, department, channel, n, minutes) VALUES
+             ('H1', 2, 1, 600, 'a', 'a', 1, 2, 0), ('H1', 3, 1, 600, 'f', '', 1, 2, 0),
+             ('H1', 2, 1, 601, 'a', 'a', 1, 1, 0), ('H2', 2, 1, 600, 'b', 'b', 2, 4, 0)";
+        exec!(&mut tx, |c| sqlx::raw_sql(sql).execute(c).await).expect("rows");
+        let m = MIGRATIONS.iter().find(|m| m.version == 38).expect("migration 38");
+        let sql = match tx.backend() {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        exec!(&mut tx, |c| sqlx::raw_sql(sql).execute(c).await).expect("migration");
+        let rows: Vec<(String, i64, i64)> = on!(&mut tx, |c| sqlx::query_as(
+            "SELECT province_code, CAST(bucket AS BIGINT), version FROM stats_month_versions ORDER BY province_code, bucket"
+        )
+        .fetch_all(c)
+        .await)
+        .expect("read");
+        let months: Vec<(&str, i64)> = rows.iter().map(|(p, b, _)| (p.as_str(), *b)).collect();
+        assert_eq!(months, vec![("H1", 600), ("H1", 601), ("H2", 600)]);
+        let versions: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.2).collect();
+        assert_eq!(versions.len(), 3, "{rows:?}");
     }
 }

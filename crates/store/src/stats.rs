@@ -63,8 +63,15 @@ fn with_months(days: BTreeMap<Key, Amount>) -> Counters {
 /// Rows per statement when writing counters (9 parameters each).
 const CHUNK: usize = 200;
 
-/// Adds `counters` to the stored ones (inserting missing rows).
+/// Adds `counters` to the stored ones (inserting missing rows), and gives every month it
+/// changes a new version ([`month_sums`]).
 async fn add(tx: &mut Tx, counters: &Counters) -> Result<()> {
+    let months: BTreeSet<(&str, i32)> = counters
+        .keys()
+        .filter(|(t, _)| *t == Table::Months)
+        .map(|(_, k)| (k.province.as_str(), k.day))
+        .collect();
+    bump_months(tx, &months).await?;
     for table in [Table::Days, Table::Months] {
         let rows: Vec<(&Key, &Amount)> = counters
             .iter()
@@ -352,9 +359,151 @@ async fn sums(tx: &mut Tx, table: Table, scope: Scope<'_>, kinds: &[Kind], (lo, 
 async fn range(tx: &mut Tx, scope: Scope<'_>, kinds: &[Kind], lo: Day, hi: Day) -> Result<Vec<Sum>> {
     let mut out = Vec::new();
     for (table, span) in spans(lo, hi) {
-        out.extend(sums(tx, table, scope, kinds, span).await?);
+        match table {
+            Table::Months => out.extend(month_sums(tx, scope, kinds, span).await?.iter().cloned()),
+            Table::Days => out.extend(sums(tx, table, scope, kinds, span).await?),
+        }
     }
     Ok(out)
+}
+
+/// What a cached month sum was asked for: a scope's province, dimension, department and
+/// channel, the kinds and the months `[lo, hi)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct MonthKey {
+    province: String,
+    group: u8,
+    department: Option<String>,
+    channel: Option<u8>,
+    kinds: Vec<u8>,
+    months: (i32, i32),
+}
+
+/// A cached month sum and the versions of its months when it was read.
+#[derive(Debug)]
+struct MonthEntry {
+    versions: Vec<(i64, i64)>,
+    sums: std::sync::Arc<Vec<Sum>>,
+}
+
+/// The month sums read so far, by what they were asked for.
+#[derive(Debug, Default)]
+struct MonthCache {
+    entries: std::collections::HashMap<MonthKey, MonthEntry>,
+    /// Summed rows held, over every entry.
+    rows: usize,
+}
+
+/// Most summed rows the cache holds (a sum is a few hundred rows for a dimension of
+/// departments, some thousands for procedures); past it, it starts afresh.
+const MONTH_CACHE_ROWS: usize = 200_000;
+
+static MONTH_CACHE: std::sync::LazyLock<std::sync::Mutex<MonthCache>> = std::sync::LazyLock::new(Default::default);
+
+/// Sums of the counters of `kinds` in months `[lo, hi)` within `scope`, kept in memory.
+///
+/// A dashboard over a year sums the same past months on every view (and every period
+/// starting later sums the whole history before it, which grows with the years kept):
+/// rows that do not change once their month is over. Every write that changes a month's
+/// counters gives the month a new random version in the same transaction ([`add`],
+/// [`rebuild`]); a sum is kept with the versions of its months it was read with, and used
+/// again while those versions are the ones the reader's transaction sees (versions are
+/// read first: on PostgreSQL, where each statement of a read-committed transaction sees
+/// its own snapshot, a write between the two statements leaves the sum newer than its
+/// versions, never older, so the next reader reads it again). A month with no version
+/// has no counters. No clock is involved, so nodes and test clocks cannot disagree with it;
+/// the versions are random, so two databases in one process never share one.
+async fn month_sums(
+    tx: &mut Tx,
+    scope: Scope<'_>,
+    kinds: &[Kind],
+    (lo, hi): (i32, i32),
+) -> Result<std::sync::Arc<Vec<Sum>>> {
+    if lo >= hi || kinds.is_empty() {
+        return Ok(std::sync::Arc::default());
+    }
+    let versions: Vec<(i64, i64)> = fetch_all(
+        tx,
+        "SELECT CAST(bucket AS BIGINT), version FROM stats_month_versions
+         WHERE province_code = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket",
+        &[
+            Arg::Text(scope.province.as_str()),
+            Arg::Int(i64::from(lo)),
+            Arg::Int(i64::from(hi)),
+        ],
+    )
+    .await?;
+    let key = MonthKey {
+        province: scope.province.as_str().to_owned(),
+        group: scope.group.code(),
+        department: scope.department.map(str::to_owned),
+        channel: scope.channel.map(|c| c.code()),
+        kinds: kinds.iter().map(|k| k.code()).collect(),
+        months: (lo, hi),
+    };
+    {
+        let cache = MONTH_CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(e) = cache.entries.get(&key)
+            && e.versions == versions
+        {
+            metrics::counter!("motcua_stats_month_sums_total", "cache" => "hit").increment(1);
+            return Ok(e.sums.clone());
+        }
+    }
+    metrics::counter!("motcua_stats_month_sums_total", "cache" => "miss").increment(1);
+    let sums = std::sync::Arc::new(sums(tx, Table::Months, scope, kinds, (lo, hi)).await?);
+    let mut cache = MONTH_CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if cache.rows + sums.len() > MONTH_CACHE_ROWS {
+        *cache = MonthCache::default();
+    }
+    cache.rows += sums.len();
+    if let Some(old) = cache.entries.insert(
+        key,
+        MonthEntry {
+            versions,
+            sums: sums.clone(),
+        },
+    ) {
+        cache.rows = cache.rows.saturating_sub(old.sums.len());
+    }
+    Ok(sums)
+}
+
+/// A fresh random version for a month (std's per-instance random hasher keys, drawn from
+/// the operating system once per thread and stepped on every use).
+fn fresh_version() -> i64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::hash::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish().cast_signed()
+}
+
+/// Gives each of `months` (province, month number) a new version.
+async fn bump_months(tx: &mut Tx, months: &BTreeSet<(&str, i32)>) -> Result<()> {
+    let months: Vec<&(&str, i32)> = months.iter().collect();
+    for chunk in months.chunks(CHUNK) {
+        let mut sql = "INSERT INTO stats_month_versions (province_code, bucket, version) VALUES ".to_owned();
+        let row = crate::batch::placeholders(tx.backend(), 3);
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&row(i * 3));
+        }
+        sql.push_str(" ON CONFLICT (province_code, bucket) DO UPDATE SET version = excluded.version");
+        exec!(&mut *tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for (province, month) in chunk {
+                q = q.bind(*province).bind(i64::from(*month)).bind(fresh_version());
+            }
+            q.execute(c).await
+        })?;
+    }
+    Ok(())
 }
 
 /// The days `[lo, hi)` as the tables hold them: the whole months in between from
@@ -791,8 +940,9 @@ pub async fn recount(tx: &mut Tx, province: &ProvinceCode) -> Result<Vec<Mismatc
 /// Replaces `province`'s counters with a recount; returns how many counters it wrote.
 pub async fn rebuild(tx: &mut Tx, province: &ProvinceCode) -> Result<usize> {
     let expected = expected(tx, province).await?;
-    for table in [Table::Days, Table::Months] {
-        let sql = format!("DELETE FROM {} WHERE province_code = $1", table.name());
+    // Months left without counters lose their version too; [`add`] gives the others new ones.
+    for table in ["stats_days", "stats_months", "stats_month_versions"] {
+        let sql = format!("DELETE FROM {table} WHERE province_code = $1");
         exec!(&mut *tx, |c| sqlx::query(&sql).bind(province.as_str()).execute(c).await)?;
     }
     add(tx, &expected).await?;
@@ -859,5 +1009,83 @@ mod tests {
         assert_eq!(month(month_of(d)), Some(5));
         assert_eq!(month(month_of(d) + 1), Some(1));
         assert_eq!(all.len(), 5);
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod cache_tests {
+    use super::*;
+
+    fn counters(day: Day, n: i64) -> Counters {
+        let key = Key {
+            province: "000.00.00.H43".into(),
+            dimension: Dimension::Department,
+            value: "A".into(),
+            department: "A".into(),
+            channel: 1,
+            kind: Kind::Received,
+            day,
+        };
+        with_months(BTreeMap::from([(key, Amount { n, minutes: 0 })]))
+    }
+
+    /// A month sum is read once and kept while its months are unchanged; a write to one of
+    /// its months, in any later transaction, is seen by the next read; a rebuild too.
+    #[tokio::test]
+    async fn month_sums_are_kept_until_one_of_their_months_changes() {
+        let t = crate::testing::fresh_db().await;
+        let province = ProvinceCode::parse("000.00.00.H43").expect("province");
+        let scope = Scope {
+            province: &province,
+            group: Dimension::Department,
+            department: None,
+            channel: None,
+        };
+        let d = core_stats::day_number(time::macros::date!(2025 - 03 - 10));
+        let months = (month_of(d) - 2, month_of(d) + 1);
+        let write = |n| {
+            let db = t.db.clone();
+            async move {
+                let mut tx = db.begin_write().await.expect("transaction");
+                add(&mut tx, &counters(d, n)).await.expect("add");
+                tx.commit().await.expect("commit");
+            }
+        };
+        let read = || {
+            let db = t.db.clone();
+            let scope = scope;
+            async move {
+                let mut tx = db.begin_read().await.expect("transaction");
+                month_sums(&mut tx, scope, &[Kind::Received], months)
+                    .await
+                    .expect("sums")
+            }
+        };
+        let n_of = |s: &[Sum]| s.iter().map(|r| r.3).sum::<i64>();
+
+        let empty = read().await;
+        assert_eq!(n_of(&empty), 0);
+        write(2).await;
+        let first = read().await;
+        assert_eq!(n_of(&first), 2, "a new month's counters are seen");
+        let again = read().await;
+        assert!(std::sync::Arc::ptr_eq(&first, &again), "unchanged months: the kept sum");
+        write(3).await;
+        let after = read().await;
+        assert_eq!(n_of(&after), 5, "a write to one of the months is seen");
+        // A write to a month outside the range leaves the kept sum alone.
+        {
+            let mut tx = t.db.begin_write().await.expect("transaction");
+            add(&mut tx, &counters(d + 120, 7)).await.expect("add");
+            tx.commit().await.expect("commit");
+        }
+        assert!(std::sync::Arc::ptr_eq(&after, &read().await));
+        // A rebuild from the (absent) dossiers empties the months, and the sum with them.
+        {
+            let mut tx = t.db.begin_write().await.expect("transaction");
+            rebuild(&mut tx, &province).await.expect("rebuild");
+            tx.commit().await.expect("commit");
+        }
+        assert_eq!(n_of(&read().await), 0, "a rebuild is seen");
     }
 }

@@ -1,4 +1,4 @@
-//! Generated dossiers for benchmarks and demonstrations: a year of a province's work,
+//! Generated dossiers for benchmarks and demonstrations: a year (or several) of a province's work,
 //! spread over its centres ([`Places`]: the provincial centre alone in a province like
 //! Ninh Thuận 2019; with commune centres, as the 2025 map has them, 30% at the provincial
 //! centre and 70% at the commune centres, each where its procedure may be received), built
@@ -34,8 +34,10 @@ pub struct Plan {
     pub province: ProvinceCode,
     /// How many dossiers.
     pub count: usize,
-    /// The last instant of the generated year (dossiers are received in the year before).
+    /// The last instant of the generated span (dossiers are received in the years before).
     pub until: OffsetDateTime,
+    /// How many years (of 365 days) before `until` the dossiers are spread over, at least 1.
+    pub years: u32,
     /// Seed of the random choices (the same seed gives the same dossiers).
     pub seed: u64,
 }
@@ -338,15 +340,15 @@ pub async fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(usize)) -> 
         )));
     }
     let mut rng = Rng(plan.seed);
-    let year = Duration::days(365);
-    let start = plan.until - year;
-    // Receipt instants: random instants of the year that fall in a working session (others
+    let span = Duration::days(365 * i64::from(plan.years.max(1)));
+    let start = plan.until - span;
+    // Receipt instants: random instants of the span that fall in a working session (others
     // are drawn again), in order, so codes follow the days as they would. (Moving an
     // instant to the next working moment instead piled a holiday's worth of dossiers on
     // the day after it: over 9,999 on one day at a million a year, more than a day's codes.)
     let mut received: Vec<OffsetDateTime> = Vec::with_capacity(plan.count);
     while received.len() < plan.count {
-        let offset = Duration::seconds((rng.next_u64() % year.whole_seconds().unsigned_abs()) as i64);
+        let offset = Duration::seconds((rng.next_u64() % span.whole_seconds().unsigned_abs()) as i64);
         let at = (start + offset).to_offset(VIETNAM_OFFSET);
         let moment = calendar.next_working_moment(at).unwrap_or(at);
         if moment == at && moment <= plan.until {
@@ -354,7 +356,7 @@ pub async fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(usize)) -> 
         }
     }
     received.sort_unstable();
-    // PostgreSQL takes concurrent writers: two parts of the year, split at a day boundary
+    // PostgreSQL takes concurrent writers: two parts of the span, split at a day boundary
     // (each day's codes come from one writer), written at once, keep both cores busy while
     // each waits on the database. SQLite has one writer.
     let parts = match db.backend() {
