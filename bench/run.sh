@@ -25,6 +25,7 @@ BUILD=${BENCH_BUILD:-1}               # 0: use the binaries already built
 REV=${BENCH_REV:-}                    # a commit to build (clean export) instead of the work tree
 KEEP=${BENCH_KEEP:-0}                 # 1: keep the work directory (logs, wrk output)
 DOSSIERS=${BENCH_DOSSIERS:-1000000}   # dossiers generated before the workloads (motcua generate)
+YEARS=${BENCH_YEARS:-1}               # the years they are spread over (motcua generate --years)
 TRACK_SAMPLE=${BENCH_TRACK_SAMPLE:-20000} # codes W2 rotates over, spread evenly over them
 W5_CONNECTIONS=${BENCH_W5_CONNECTIONS:-8} # connections asking for receipts in W5
 SIGN=${BENCH_SIGN:-0}                 # 1: W1 and W5 again with every form signed (issue 22)
@@ -500,7 +501,7 @@ server_workloads() {
     log "[$backend] generating $(num "$DOSSIERS") dossiers (motcua generate)"
     local g0 g_secs
     g0=$(now_ms)
-    (cd "$work" && "${menv[@]}" "$motcua_bin" generate --dossiers "$DOSSIERS") >"$work/$backend-generate.log" 2>&1 ||
+    (cd "$work" && "${menv[@]}" "$motcua_bin" generate --dossiers "$DOSSIERS" --years "$YEARS") >"$work/$backend-generate.log" 2>&1 ||
       die "motcua generate failed on $backend: $(tail -n 5 "$work/$backend-generate.log")"
     g_secs=$(awk -v a="$(now_ms)" -v b="$g0" 'BEGIN { printf "%.1f", (a - b) / 1000 }')
     note "[$backend] data set: $(num "$DOSSIERS") dossiers generated in $g_secs s ($(awk -v n="$DOSSIERS" -v s="$g_secs" 'BEGIN { printf "%.0f", n / s }') dossiers/s with their histories: $(tail -n 1 "$work/$backend-generate.log"))."
@@ -864,7 +865,7 @@ report="$work/report.md"
   echo "## $(date -u '+%Y-%m-%d %H:%M UTC') · commit \`$commit\`$dirty"
   echo
   echo "Machine: $cores cores, $cpu, $mem_gib GiB RAM, Linux $(uname -r). Backends: ${backends[*]}."
-  echo "Settings: ${DURATION}s measured per run after ${WARMUP}s warm-up (W1: ${W1_WARMUP}s, W2: ${W2_WARMUP}s), wrk $THREADS threads × $CONNECTIONS connections on loopback, wrk and the server sharing the machine's $cores cores. Demo: $DEMO_MAP.$([ "$WORKLOADS" = "$ALL_WORKLOADS" ] || echo " Workloads run: $WORKLOADS (the others were not).")"
+  echo "Settings: ${DURATION}s measured per run after ${WARMUP}s warm-up (W1: ${W1_WARMUP}s, W2: ${W2_WARMUP}s), wrk $THREADS threads × $CONNECTIONS connections on loopback, wrk and the server sharing the machine's $cores cores. Demo: $DEMO_MAP.$([ "$YEARS" = 1 ] || echo " Generated dossiers spread over $YEARS years.")$([ "$WORKLOADS" = "$ALL_WORKLOADS" ] || echo " Workloads run: $WORKLOADS (the others were not).")"
   echo "Run time: $((total_secs / 60)) min $((total_secs % 60)) s, of which building $((build_secs / 60)) min $((build_secs % 60)) s."
   echo "Load average (1, 5, 15 min) when measuring started: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo

@@ -22,7 +22,7 @@ use crate::overview::Period;
 use crate::{Arg, Db, Filters, Result, StoreError, Tx, exec, fetch_all, on, to_millis};
 
 /// The two tables: by day and by month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Table {
     /// `stats_days`.
     Days,
@@ -64,12 +64,18 @@ fn with_months(days: BTreeMap<Key, Amount>) -> Counters {
 const CHUNK: usize = 200;
 
 /// Adds `counters` to the stored ones (inserting missing rows), and gives every month it
-/// changes a new version ([`month_sums`]).
+/// changes a new version ([`kept_sums`]): the months of its month rows and of its day rows
+/// (changes to two days of one month may cancel out in the month's row).
 async fn add(tx: &mut Tx, counters: &Counters) -> Result<()> {
     let months: BTreeSet<(&str, i32)> = counters
         .keys()
-        .filter(|(t, _)| *t == Table::Months)
-        .map(|(_, k)| (k.province.as_str(), k.day))
+        .map(|(t, k)| {
+            let month = match t {
+                Table::Months => k.day,
+                Table::Days => month_of(k.day),
+            };
+            (k.province.as_str(), month)
+        })
         .collect();
     bump_months(tx, &months).await?;
     for table in [Table::Days, Table::Months] {
@@ -359,62 +365,63 @@ async fn sums(tx: &mut Tx, table: Table, scope: Scope<'_>, kinds: &[Kind], (lo, 
 async fn range(tx: &mut Tx, scope: Scope<'_>, kinds: &[Kind], lo: Day, hi: Day) -> Result<Vec<Sum>> {
     let mut out = Vec::new();
     for (table, span) in spans(lo, hi) {
-        match table {
-            Table::Months => out.extend(month_sums(tx, scope, kinds, span).await?.iter().cloned()),
-            Table::Days => out.extend(sums(tx, table, scope, kinds, span).await?),
-        }
+        out.extend(kept_sums(tx, table, scope, kinds, span).await?.iter().cloned());
     }
     Ok(out)
 }
 
-/// What a cached month sum was asked for: a scope's province, dimension, department and
-/// channel, the kinds and the months `[lo, hi)`.
+/// What a kept sum was asked for: a scope's province, dimension, department and channel,
+/// the kinds, the table and its buckets `[lo, hi)`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct MonthKey {
+struct SumKey {
+    table: Table,
     province: String,
     group: u8,
     department: Option<String>,
     channel: Option<u8>,
     kinds: Vec<u8>,
-    months: (i32, i32),
+    buckets: (i32, i32),
 }
 
-/// A cached month sum and the versions of its months when it was read.
+/// A kept sum and the versions of its months when it was read.
 #[derive(Debug)]
-struct MonthEntry {
+struct SumEntry {
     versions: Vec<(i64, i64)>,
     sums: std::sync::Arc<Vec<Sum>>,
 }
 
-/// The month sums read so far, by what they were asked for.
+/// The sums read so far, by what they were asked for.
 #[derive(Debug, Default)]
-struct MonthCache {
-    entries: std::collections::HashMap<MonthKey, MonthEntry>,
+struct KeptSums {
+    entries: std::collections::HashMap<SumKey, SumEntry>,
     /// Summed rows held, over every entry.
     rows: usize,
 }
 
-/// Most summed rows the cache holds (a sum is a few hundred rows for a dimension of
-/// departments, some thousands for procedures); past it, it starts afresh.
-const MONTH_CACHE_ROWS: usize = 200_000;
+/// Most summed rows kept (a sum is a few hundred rows for a dimension of departments,
+/// some thousands for procedures); past it, the map starts afresh.
+const KEPT_ROWS: usize = 200_000;
 
-static MONTH_CACHE: std::sync::LazyLock<std::sync::Mutex<MonthCache>> = std::sync::LazyLock::new(Default::default);
+static KEPT: std::sync::LazyLock<std::sync::Mutex<KeptSums>> = std::sync::LazyLock::new(Default::default);
 
-/// Sums of the counters of `kinds` in months `[lo, hi)` within `scope`, kept in memory.
+/// Sums of the counters of `kinds` in buckets `[lo, hi)` of `table` within `scope` (as
+/// [`sums`]), kept in memory.
 ///
-/// A dashboard over a year sums the same past months on every view (and every period
-/// starting later sums the whole history before it, which grows with the years kept):
-/// rows that do not change once their month is over. Every write that changes a month's
-/// counters gives the month a new random version in the same transaction ([`add`],
-/// [`rebuild`]); a sum is kept with the versions of its months it was read with, and used
+/// A dashboard over a year sums the same past months and cut days on every view (and
+/// every period starting later sums the whole history before it, which grows with the
+/// years kept): rows that do not change once their month is over. Every write that changes
+/// a month's counters, by day or by month, gives the month a new random version in the same
+/// transaction ([`add`], [`rebuild`]); a sum is kept with the versions of the months its
+/// buckets fall in, as it read them, and used
 /// again while those versions are the ones the reader's transaction sees (versions are
 /// read first: on PostgreSQL, where each statement of a read-committed transaction sees
 /// its own snapshot, a write between the two statements leaves the sum newer than its
 /// versions, never older, so the next reader reads it again). A month with no version
 /// has no counters. No clock is involved, so nodes and test clocks cannot disagree with it;
 /// the versions are random, so two databases in one process never share one.
-async fn month_sums(
+async fn kept_sums(
     tx: &mut Tx,
+    table: Table,
     scope: Scope<'_>,
     kinds: &[Kind],
     (lo, hi): (i32, i32),
@@ -422,44 +429,49 @@ async fn month_sums(
     if lo >= hi || kinds.is_empty() {
         return Ok(std::sync::Arc::default());
     }
+    let months = match table {
+        Table::Months => (lo, hi),
+        Table::Days => (month_of(lo), month_of(hi - 1) + 1),
+    };
     let versions: Vec<(i64, i64)> = fetch_all(
         tx,
         "SELECT CAST(bucket AS BIGINT), version FROM stats_month_versions
          WHERE province_code = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket",
         &[
             Arg::Text(scope.province.as_str()),
-            Arg::Int(i64::from(lo)),
-            Arg::Int(i64::from(hi)),
+            Arg::Int(i64::from(months.0)),
+            Arg::Int(i64::from(months.1)),
         ],
     )
     .await?;
-    let key = MonthKey {
+    let key = SumKey {
+        table,
         province: scope.province.as_str().to_owned(),
         group: scope.group.code(),
         department: scope.department.map(str::to_owned),
         channel: scope.channel.map(|c| c.code()),
         kinds: kinds.iter().map(|k| k.code()).collect(),
-        months: (lo, hi),
+        buckets: (lo, hi),
     };
     {
-        let cache = MONTH_CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cache = KEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(e) = cache.entries.get(&key)
             && e.versions == versions
         {
-            metrics::counter!("motcua_stats_month_sums_total", "cache" => "hit").increment(1);
+            metrics::counter!("motcua_stats_kept_sums_total", "cache" => "hit").increment(1);
             return Ok(e.sums.clone());
         }
     }
-    metrics::counter!("motcua_stats_month_sums_total", "cache" => "miss").increment(1);
-    let sums = std::sync::Arc::new(sums(tx, Table::Months, scope, kinds, (lo, hi)).await?);
-    let mut cache = MONTH_CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if cache.rows + sums.len() > MONTH_CACHE_ROWS {
-        *cache = MonthCache::default();
+    metrics::counter!("motcua_stats_kept_sums_total", "cache" => "miss").increment(1);
+    let sums = std::sync::Arc::new(sums(tx, table, scope, kinds, (lo, hi)).await?);
+    let mut cache = KEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if cache.rows + sums.len() > KEPT_ROWS {
+        *cache = KeptSums::default();
     }
     cache.rows += sums.len();
     if let Some(old) = cache.entries.insert(
         key,
-        MonthEntry {
+        SumEntry {
             versions,
             sums: sums.clone(),
         },
@@ -1032,7 +1044,7 @@ mod cache_tests {
     /// A month sum is read once and kept while its months are unchanged; a write to one of
     /// its months, in any later transaction, is seen by the next read; a rebuild too.
     #[tokio::test]
-    async fn month_sums_are_kept_until_one_of_their_months_changes() {
+    async fn kept_sums_last_until_one_of_their_months_changes() {
         let t = crate::testing::fresh_db().await;
         let province = ProvinceCode::parse("000.00.00.H43").expect("province");
         let scope = Scope {
@@ -1043,49 +1055,63 @@ mod cache_tests {
         };
         let d = core_stats::day_number(time::macros::date!(2025 - 03 - 10));
         let months = (month_of(d) - 2, month_of(d) + 1);
-        let write = |n| {
+        let write = |day, n| {
             let db = t.db.clone();
             async move {
                 let mut tx = db.begin_write().await.expect("transaction");
-                add(&mut tx, &counters(d, n)).await.expect("add");
+                add(&mut tx, &counters(day, n)).await.expect("add");
                 tx.commit().await.expect("commit");
             }
         };
-        let read = || {
+        let read = |table, span| {
             let db = t.db.clone();
-            let scope = scope;
             async move {
                 let mut tx = db.begin_read().await.expect("transaction");
-                month_sums(&mut tx, scope, &[Kind::Received], months)
+                kept_sums(&mut tx, table, scope, &[Kind::Received], span)
                     .await
                     .expect("sums")
             }
         };
         let n_of = |s: &[Sum]| s.iter().map(|r| r.3).sum::<i64>();
 
-        let empty = read().await;
+        let empty = read(Table::Months, months).await;
         assert_eq!(n_of(&empty), 0);
-        write(2).await;
-        let first = read().await;
+        write(d, 2).await;
+        let first = read(Table::Months, months).await;
         assert_eq!(n_of(&first), 2, "a new month's counters are seen");
-        let again = read().await;
+        let again = read(Table::Months, months).await;
         assert!(std::sync::Arc::ptr_eq(&first, &again), "unchanged months: the kept sum");
-        write(3).await;
-        let after = read().await;
+        write(d, 3).await;
+        let after = read(Table::Months, months).await;
         assert_eq!(n_of(&after), 5, "a write to one of the months is seen");
         // A write to a month outside the range leaves the kept sum alone.
+        write(d + 120, 7).await;
+        assert!(std::sync::Arc::ptr_eq(&after, &read(Table::Months, months).await));
+        // Days: a change that moves a counter between two days of one month leaves the
+        // month's row as it was, and is seen all the same.
+        let days = (d, d + 1);
+        assert_eq!(n_of(&read(Table::Days, days).await), 5);
         {
             let mut tx = t.db.begin_write().await.expect("transaction");
-            add(&mut tx, &counters(d + 120, 7)).await.expect("add");
+            let mut moved = counters(d, -1);
+            moved.extend(counters(d + 2, 1).into_iter().filter(|((t, _), _)| *t == Table::Days));
+            moved.retain(|(t, _), _| *t == Table::Days);
+            add(&mut tx, &moved).await.expect("add");
             tx.commit().await.expect("commit");
         }
-        assert!(std::sync::Arc::ptr_eq(&after, &read().await));
-        // A rebuild from the (absent) dossiers empties the months, and the sum with them.
+        assert_eq!(
+            n_of(&read(Table::Days, days).await),
+            4,
+            "a move within the month is seen"
+        );
+        assert_eq!(n_of(&read(Table::Months, months).await), 5);
+        // A rebuild from the (absent) dossiers empties the months, and the sums with them.
         {
             let mut tx = t.db.begin_write().await.expect("transaction");
             rebuild(&mut tx, &province).await.expect("rebuild");
             tx.commit().await.expect("commit");
         }
-        assert_eq!(n_of(&read().await), 0, "a rebuild is seen");
+        assert_eq!(n_of(&read(Table::Months, months).await), 0, "a rebuild is seen");
+        assert_eq!(n_of(&read(Table::Days, days).await), 0, "a rebuild is seen");
     }
 }
