@@ -422,7 +422,7 @@ fn resolved_by_core(ds: &[Dossier], from: OffsetDateTime, to: OffsetDateTime) ->
 async fn check(db: &Db, s: &Setting, w: &World) -> Result<(), TestCaseError> {
     run_sql(
         db,
-        "DELETE FROM stats_days; DELETE FROM stats_months; DELETE FROM payment_orders; DELETE FROM dossier_ratings;
+        "DELETE FROM stats_days; DELETE FROM stats_months; DELETE FROM stats_month_versions; DELETE FROM payment_orders; DELETE FROM dossier_ratings;
          DELETE FROM deliveries; DELETE FROM outbox; DELETE FROM dossiers;",
     )
     .await;
