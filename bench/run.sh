@@ -196,7 +196,9 @@ num() { awk -v x="$1" 'BEGIN { s = sprintf("%.0f", x); n = ""; while (length(s) 
 ms() { awk -v x="$1" 'BEGIN { if (x < 10) printf "%.2f ms", x; else printf "%.1f ms", x }'; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else printf "0" }'; }
+# A share in percent: whole numbers from 10%, one decimal below, two below 1% (W4's one
+# connection and W5's PDFs are a small share of the HTTP floor, and "0%" says nothing).
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) { printf "0"; exit } p = 100 * a / b; if (p >= 10) printf "%.0f", p; else if (p >= 1) printf "%.1f", p; else printf "%.2f", p }'; }
 # Whether $1 is at least $3 percent of $2.
 share_ge() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { exit !(b > 0 && 100 * a / b >= p) }'; }
 
