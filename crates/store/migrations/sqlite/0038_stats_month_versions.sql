@@ -6,7 +6,7 @@
 -- Every month that already has counters gets its first version here.
 CREATE TABLE stats_month_versions (
     province_code TEXT    NOT NULL,
-    bucket        INTEGER NOT NULL,
+    bucket        BIGINT  NOT NULL,
     version       BIGINT  NOT NULL,
     PRIMARY KEY (province_code, bucket)
 );
